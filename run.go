@@ -1,0 +1,255 @@
+package main
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/faultline/faultline/scenarios"
+	"github.com/faultline/faultline/sim"
+)
+
+// parseInterspersed parses flags that may come before or after positional
+// arguments ("run checkout --json" as well as "run --json checkout").
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+// load resolves and loads one scenario; a bad scenario is exit code 2 with
+// every error rendered.
+func load(arg string, stderr io.Writer) (*sim.Spec, error) {
+	name, data, err := scenarios.Open(arg)
+	if err != nil {
+		return nil, &exitError{code: 2, msg: err.Error()}
+	}
+	spec, err := scenarios.Load(name, data)
+	if err != nil {
+		var list scenarios.ErrorList
+		if errors.As(err, &list) {
+			fmt.Fprint(stderr, list.Render(useColor(stderr)))
+			return nil, &exitError{code: 2, msg: fmt.Sprintf("%s: %d error(s)", name, len(list))}
+		}
+		return nil, &exitError{code: 2, msg: err.Error()}
+	}
+	return spec, nil
+}
+
+func runCmd(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("run", stderr)
+	asJSON := fs.Bool("json", false, "print the result as one JSON object")
+	csvPath := fs.String("csv", "", "write the per-window time series to `FILE`")
+	seed := fs.String("seed", "", "override the scenario's seed")
+	duration := fs.String("duration", "", "override the scenario's duration (a Go duration, e.g. 60s)")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return &exitError{code: 2}
+	}
+	if len(pos) > 1 {
+		return usageErr("run takes one scenario, got %d", len(pos))
+	}
+	arg := scenarios.Default()
+	if len(pos) == 1 {
+		arg = pos[0]
+	}
+	spec, err := load(arg, stderr)
+	if err != nil {
+		return err
+	}
+	if *seed != "" {
+		n, err := strconv.ParseUint(*seed, 10, 64)
+		if err != nil {
+			return usageErr("--seed %q: want a non-negative integer", *seed)
+		}
+		spec.Seed = n
+	}
+	if *duration != "" {
+		d, err := time.ParseDuration(*duration)
+		if err != nil || d <= 0 {
+			return usageErr("--duration %q: want a positive Go duration such as 60s", *duration)
+		}
+		if d <= spec.Warmup {
+			return usageErr("--duration %s is not longer than the warmup (%s)", d, spec.Warmup)
+		}
+		spec.Duration = d
+	}
+	s, err := sim.New(spec, spec.Seed)
+	if err != nil {
+		return &exitError{code: 2, msg: err.Error()}
+	}
+	wall := time.Now()
+	res := s.Run()
+	elapsed := time.Since(wall)
+	if err := s.Err(); err != nil {
+		return &exitError{code: 1, msg: err.Error()}
+	}
+	if *csvPath != "" {
+		if err := writeCSVFile(*csvPath, res); err != nil {
+			return err
+		}
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(res)
+	}
+	writeText(stdout, res, useColor(stdout))
+	// Wall time goes to stderr: stdout is the same for the same scenario and
+	// seed, byte for byte.
+	fmt.Fprintf(stderr, "simulated %gs in %s: %d events, %.1fM events/s\n", res.DurationS,
+		elapsed.Round(time.Millisecond), s.Processed(), float64(s.Processed())/max(elapsed.Seconds(), 1e-9)/1e6)
+	return nil
+}
+
+func validateCmd(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return usageErr("validate needs at least one scenario")
+	}
+	bad := 0
+	for _, a := range args {
+		spec, err := load(a, stderr)
+		if err != nil {
+			var ee *exitError
+			if errors.As(err, &ee) && ee.msg != "" {
+				fmt.Fprintln(stderr, "faultline:", ee.msg)
+			}
+			bad++
+			continue
+		}
+		fmt.Fprintf(stdout, "%s: ok (%d clients, %d services, %d faults)\n", a, len(spec.Clients), len(spec.Services), len(spec.Faults))
+	}
+	if bad > 0 {
+		return &exitError{code: 2}
+	}
+	return nil
+}
+
+func listCmd(args []string, stdout io.Writer) error {
+	if len(args) > 0 {
+		return usageErr("list takes no arguments")
+	}
+	list := scenarios.List()
+	w := 0
+	for _, b := range list {
+		w = max(w, len(b.Name))
+	}
+	for _, b := range list {
+		mark := " "
+		if b.Name == scenarios.Default() {
+			mark = "*"
+		}
+		fmt.Fprintf(stdout, "%s %-*s  %s\n", mark, w, b.Name, b.Summary)
+	}
+	fmt.Fprintln(stdout, "\n* the default scenario of 'faultline run'")
+	return nil
+}
+
+// writeCSVFile writes every component's time series in long form, one row per
+// component and window, atomically: a reader never sees half a file.
+func writeCSVFile(path string, res *sim.Result) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".faultline-*.csv")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := writeCSV(tmp, res); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+func writeCSV(w io.Writer, res *sim.Result) error {
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"t_s", "component", "kind", "sent", "ok", "error", "timeout", "rejected", "wasted",
+		"latency_mean_ms", "latency_p50_ms", "latency_p90_ms", "latency_p99_ms", "latency_p999_ms", "latency_max_ms",
+		"utilisation", "queue_mean", "queue_max"})
+	f := func(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
+	u := func(x uint64) string { return strconv.FormatUint(x, 10) }
+	for _, se := range res.Series {
+		for _, w := range se.Windows {
+			l := w.Latency
+			cw.Write([]string{f(w.Start.Seconds()), se.Component, se.Kind, u(w.Sent), u(w.OK), u(w.Errors),
+				u(w.Timeouts), u(w.Rejected), u(w.Wasted), f(l.Mean), f(l.P50), f(l.P90), f(l.P99), f(l.P999), f(l.Max),
+				f(w.Utilisation), f(w.QueueMean), strconv.Itoa(w.QueueMax)})
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// useColor reports whether w is a terminal and the user has not asked for
+// plain output (https://no-color.org).
+func useColor(w io.Writer) bool {
+	if _, ok := os.LookupEnv("NO_COLOR"); ok {
+		return false
+	}
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// pct formats a share as a percentage with enough digits to tell 99.9% from
+// 99.99%.
+func pct(x float64) string {
+	switch {
+	case x == 1:
+		return "100%"
+	case x >= 0.999:
+		return strconv.FormatFloat(x*100, 'f', 2, 64) + "%"
+	}
+	return strconv.FormatFloat(x*100, 'f', 1, 64) + "%"
+}
+
+// ms formats milliseconds with three significant digits.
+func ms(x float64) string {
+	switch {
+	case x == 0:
+		return "0"
+	case x >= 100:
+		return strconv.FormatFloat(x, 'f', 0, 64)
+	case x >= 10:
+		return strconv.FormatFloat(x, 'f', 1, 64)
+	case x >= 1:
+		return strconv.FormatFloat(x, 'f', 2, 64)
+	}
+	return strconv.FormatFloat(x, 'f', 3, 64)
+}
+
+func count(n uint64) string { return strconv.FormatUint(n, 10) }
+
+func rate(x float64) string {
+	if x >= 100 {
+		return strconv.FormatFloat(x, 'f', 0, 64)
+	}
+	return strconv.FormatFloat(x, 'f', 1, 64)
+}

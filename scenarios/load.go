@@ -1,0 +1,615 @@
+package scenarios
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+
+	"github.com/faultline/faultline/sim"
+)
+
+// Limits of the language. They keep a scenario inside what the engine
+// represents well, and catch unit slips (a duration in ns meant as s).
+const (
+	maxDuration = 24 * time.Hour
+	minWindow   = time.Millisecond
+	// maxRate is one request per nanosecond, the resolution of virtual time:
+	// a faster client could not space its requests.
+	maxRate   = 1e9
+	maxFanout = 10000
+	// The engine allocates per instance, per user and per window up front,
+	// so these bound the memory a scenario can ask for.
+	maxInstances = 100_000
+	maxUsers     = 1_000_000
+	maxWindows   = 1_000_000
+)
+
+// The keys of each table, in the order the reference documents them, which
+// is also the order "known keys" hints list them.
+var (
+	topTables    = []string{"scenario", "network", "client", "service", "fault"}
+	scenarioKeys = []string{"name", "description", "duration", "warmup", "seed", "window"}
+	networkKeys  = []string{"latency"}
+	clientKeys   = []string{"name", "target", "rate", "arrival", "users", "think_time", "timeout", "schedule"}
+	stepKeys     = []string{"at", "rate", "ramp"}
+	serviceKeys  = []string{"name", "instances", "workers", "queue", "service_time", "after_calls", "errors", "call"}
+	callKeys     = []string{"to", "timeout", "probability", "group", "fanout", "latency"}
+	faultKeys    = []string{"kind", "target", "start", "duration", "add", "probability"}
+
+	arrivals   = []string{"poisson", "constant"}
+	faultKinds = []string{"latency", "errors"}
+	// plannedFaults are on the roadmap: a scenario that uses one gets told
+	// it is not there yet, rather than that it is a typo.
+	plannedFaults = []string{"crash", "pause", "loss", "partition", "blackhole", "slowdown", "capacity", "surge", "throttle"}
+)
+
+// header is how a top-level table is written.
+func header(key string) string {
+	if key == "scenario" || key == "network" {
+		return "[" + key + "]"
+	}
+	return "[[" + key + "]]"
+}
+
+// Load parses and validates a scenario. filename is used in error messages
+// only. When the file has problems, the error is an ErrorList with all of
+// them.
+func Load(filename string, data []byte) (*sim.Spec, error) {
+	l := &loader{file: filename, ix: newIndex(string(data))}
+	var root map[string]any
+	if _, err := toml.Decode(l.ix.src, &root); err != nil {
+		// The tree is unusable after a syntax error, so this is the only
+		// error of the file.
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			l.errorAtLine(pe.Position.Line, pe.Position.Col, "syntax error: "+pe.Message, "")
+		} else {
+			l.errorAt(0, err.Error(), "")
+		}
+		return nil, l.errs
+	}
+	l.ix.scan()
+	b := &builder{loader: l, spec: &sim.Spec{
+		Name:   strings.TrimSuffix(filepath.Base(filename), filepath.Ext(filename)),
+		Window: time.Second,
+		Seed:   1,
+	}}
+	b.build(&table{l: l, what: "the top level", m: root})
+	if len(l.errs) > 0 {
+		slices.SortStableFunc(l.errs, func(a, b *Error) int {
+			return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col))
+		})
+		return nil, l.errs
+	}
+	return b.spec, nil
+}
+
+// builder fills a Spec from the tree. References between components are
+// checked once every component is known, so the file's order is free.
+type builder struct {
+	*loader
+	spec  *sim.Spec
+	durOK bool // spec.Duration is valid, so other keys can be checked against it
+	names []nameDef
+	refs  []ref
+}
+
+// nameDef is where a component's name is defined.
+type nameDef struct {
+	name, header string
+	off          int
+}
+
+// ref is a key that names a service.
+type ref struct {
+	t       *table
+	key     string
+	name    string
+	service int // index of the calling service, or -1 for a client or fault
+}
+
+func (b *builder) build(root *table) {
+	b.topLevel(root)
+	if st := root.table("scenario", "[scenario]"); st != nil {
+		b.scenario(st)
+	} else if !root.has("scenario") {
+		b.errorAt(0, "missing required table [scenario]", `add a [scenario] table with at least duration = "60s"`)
+	}
+	if nt := root.table("network", "[network]"); nt != nil {
+		nt.known(networkKeys...)
+		if d, ok := nt.dist("latency"); ok {
+			b.spec.Network.Latency = d
+		}
+	}
+	clients := root.tables("client", "[[client]]")
+	atLeastOne(root, "client", clients, "add a [[client]] with a name, a target, and a rate or users")
+	for i, t := range clients {
+		b.spec.Clients = append(b.spec.Clients, b.client(i, t))
+	}
+	services := root.tables("service", "[[service]]")
+	atLeastOne(root, "service", services, "add a [[service]] with a name for the clients to target")
+	for i, t := range services {
+		b.spec.Services = append(b.spec.Services, b.service(i, t))
+	}
+	for i, t := range root.tables("fault", "[[fault]]") {
+		b.spec.Faults = append(b.spec.Faults, b.fault(i, t))
+	}
+	b.uniqueNames()
+	b.cycles(b.resolve())
+}
+
+// topLevel reports what does not belong at the top of the file.
+func (b *builder) topLevel(root *table) {
+	for _, k := range sortedKeys(root.m) {
+		if slices.Contains(topTables, k) {
+			continue
+		}
+		switch root.m[k].(type) {
+		case map[string]any, []map[string]any:
+			written := "[" + join("", k) + "]"
+			if _, isArray := root.m[k].([]map[string]any); isArray {
+				written = "[" + written + "]"
+			}
+			hint := "known tables: [scenario], [network], [[client]], [[service]], [[fault]]"
+			if s := suggest(k, topTables); s != "" {
+				hint = fmt.Sprintf("did you mean %s?", header(s))
+			}
+			root.keyErr(k, "unknown table "+written, hint)
+		default:
+			hint := "every key belongs in a table, such as [scenario]"
+			if slices.Contains(scenarioKeys, k) {
+				hint = fmt.Sprintf("%s belongs in [scenario]: move it below the [scenario] header", k)
+			}
+			root.keyErr(k, fmt.Sprintf("unknown key %q at the top level", k), hint)
+		}
+	}
+}
+
+// atLeastOne reports an array of tables that is absent or empty; one whose
+// elements are all wrong has been reported already.
+func atLeastOne(root *table, key string, got []*table, hint string) {
+	if len(got) > 0 {
+		return
+	}
+	if v, ok := root.m[key]; ok {
+		if a, isArray := v.([]any); !isArray || len(a) > 0 {
+			return
+		}
+	}
+	root.valErr(key, fmt.Sprintf("no %s: a scenario needs at least one", header(key)), hint)
+}
+
+func (b *builder) scenario(t *table) {
+	t.known(scenarioKeys...)
+	if s, ok := t.str("name"); ok {
+		if strings.TrimSpace(s) == "" || strings.ContainsAny(s, "\r\n") {
+			t.valErr("name", "name must be one non-empty line", "")
+		} else {
+			b.spec.Name = s
+		}
+	}
+	if s, ok := t.str("description"); ok {
+		if strings.ContainsAny(s, "\r\n") {
+			t.valErr("description", "description must be one line", "it is the summary 'faultline list' shows; put details in comments")
+		} else {
+			b.spec.Description = s
+		}
+	}
+	if t.require("duration", `duration = "60s"`) {
+		if d, ok := t.duration("duration"); ok {
+			switch {
+			case d <= 0:
+				t.valErr("duration", fmt.Sprintf("duration must be positive, got %s", d), "")
+			case d > maxDuration:
+				t.valErr("duration", fmt.Sprintf("duration must be at most %s, got %s", maxDuration, d), "")
+			default:
+				b.spec.Duration, b.durOK = d, true
+			}
+		}
+	}
+	if d, ok := t.nonNegative("warmup"); ok {
+		if b.durOK && d >= b.spec.Duration {
+			t.valErr("warmup", fmt.Sprintf("warmup (%s) must be shorter than duration (%s)", d, b.spec.Duration),
+				"metrics ignore requests that start during the warmup, so nothing would be measured")
+		} else {
+			b.spec.Warmup = d
+		}
+	}
+	if n, ok := t.integer("seed", 0, maxInt); ok {
+		b.spec.Seed = uint64(n)
+	}
+	if d, ok := t.duration("window"); ok {
+		switch {
+		case d < minWindow:
+			t.valErr("window", fmt.Sprintf("window must be at least %s, got %s", minWindow, d), "")
+		case b.durOK && b.spec.Duration/d > maxWindows:
+			least := (b.spec.Duration/maxWindows + time.Millisecond - 1).Truncate(time.Millisecond)
+			t.valErr("window", fmt.Sprintf("window %s cuts duration %s into more than %d windows", d, b.spec.Duration, maxWindows),
+				fmt.Sprintf("use a window of at least %s", least))
+		default:
+			b.spec.Window = d
+		}
+	}
+}
+
+// define records a component name for the uniqueness check.
+func (b *builder) define(t *table, name, header string) {
+	b.names = append(b.names, nameDef{name: name, header: header, off: b.ix.find(join(t.path, "name")).val})
+}
+
+// rate reads a rate in requests per second.
+func (t *table) rate(key string) (float64, bool) {
+	f, ok := t.float(key)
+	switch {
+	case !ok:
+	case f < 0:
+		t.valErr(key, fmt.Sprintf("%s must be >= 0, got %g", key, f), "")
+	case f > maxRate:
+		t.valErr(key, fmt.Sprintf("%s must be at most 1e9 requests per second (one per nanosecond), got %g", key, f), "")
+	default:
+		return f, true
+	}
+	return 0, false
+}
+
+func (b *builder) client(i int, t *table) sim.Client {
+	c := sim.Client{Arrival: sim.Poisson}
+	t.what = fmt.Sprintf("[[client]] #%d", i+1)
+	if t.require("name", `name = "users"`) {
+		if n, ok := t.name("name"); ok {
+			c.Name = n
+			t.what = fmt.Sprintf("[[client]] %q", n)
+			b.define(t, n, "[[client]]")
+		}
+	}
+	t.known(clientKeys...)
+	if t.require("target", `target = "gateway"`) {
+		if s, ok := t.str("target"); ok {
+			c.Target = s
+			b.refs = append(b.refs, ref{t: t, key: "target", name: s, service: -1})
+		}
+	}
+	rate, rateOK := t.rate("rate")
+	c.Rate = rate
+	if s, ok := t.str("arrival"); ok {
+		switch s {
+		case "poisson":
+			c.Arrival = sim.Poisson
+		case "constant":
+			c.Arrival = sim.Constant
+		default:
+			t.valErr("arrival", fmt.Sprintf("unknown arrival %q", s), enumHint(s, arrivals))
+		}
+	}
+	users, usersOK := t.integer("users", 0, maxUsers)
+	c.Users = users
+	if d, ok := t.dist("think_time"); ok {
+		c.ThinkTime = d
+	}
+	if d, ok := t.nonNegative("timeout"); ok {
+		c.Timeout = d
+	}
+	steps := t.tables("schedule", "[[client.schedule]]")
+	c.Schedule = b.schedule(steps, t.what)
+
+	hasRate, hasUsers := t.has("rate"), t.has("users")
+	switch {
+	case hasRate && hasUsers:
+		t.keyErr("users", "rate and users are mutually exclusive",
+			"rate makes an open-loop client (requests arrive whatever the system does), users a closed-loop one (each user waits for its answer); keep one")
+	case hasUsers:
+		if t.has("arrival") {
+			t.keyErr("arrival", "arrival applies only to an open-loop client (rate or schedule), not to users",
+				"remove arrival: each user sends again after its answer and think_time")
+		}
+		if t.has("schedule") {
+			t.keyErr("schedule", "[[client.schedule]] applies only to an open-loop client, not to users", "use rate instead of users, or remove the schedule")
+		}
+	case t.has("think_time"):
+		t.keyErr("think_time", "think_time applies only to a closed-loop client (users)", "set users, or remove think_time")
+	}
+	if (hasRate && !rateOK) || (hasUsers && !usersOK) || (hasRate && hasUsers) || rate > 0 || users > 0 || len(steps) > 0 {
+		return c
+	}
+	msg := t.what + " sends no requests"
+	hint := "set rate > 0 (open loop), users > 0 (closed loop), or add a [[client.schedule]]"
+	switch {
+	case hasUsers:
+		t.valErr("users", msg, hint)
+	case hasRate:
+		t.valErr("rate", msg, hint)
+	default:
+		t.headerErr(msg, hint)
+	}
+	return c
+}
+
+// maxInt bounds integers that become an int.
+const maxInt = int64(^uint(0) >> 1)
+
+func enumHint(s string, values []string) string {
+	if m := suggest(s, values); m != "" {
+		return fmt.Sprintf("did you mean %q?", m)
+	}
+	return "one of: " + strings.Join(values, ", ")
+}
+
+func (b *builder) schedule(steps []*table, owner string) []sim.RateStep {
+	var out []sim.RateStep
+	var prev *table // the last step with a valid at
+	var last sim.RateStep
+	for j, t := range steps {
+		t.what = fmt.Sprintf("[[client.schedule]] #%d of %s", j+1, owner)
+		t.known(stepKeys...)
+		var s sim.RateStep
+		atOK := false
+		if t.require("at", `at = "30s"`) {
+			if at, ok := t.nonNegative("at"); ok {
+				switch {
+				case b.durOK && at >= b.spec.Duration:
+					t.valErr("at", fmt.Sprintf("at (%s) must be before the end of the run (duration = %s)", at, b.spec.Duration), "")
+				case prev != nil && at <= last.At:
+					t.valErr("at", fmt.Sprintf("at (%s) must be after the previous step's at (%s)", at, last.At), "list the steps in time order")
+				default:
+					s.At, atOK = at, true
+				}
+			}
+		}
+		if t.require("rate", "rate = 100") {
+			s.Rate, _ = t.rate("rate")
+		}
+		s.Ramp, _ = t.nonNegative("ramp")
+		if atOK && prev != nil && last.At+last.Ramp > s.At {
+			prev.valErr("ramp", fmt.Sprintf("ramp ends at %s, after the next step starts (at = %s)", last.At+last.Ramp, s.At),
+				fmt.Sprintf("shorten the ramp to at most %s", s.At-last.At))
+		}
+		if atOK {
+			prev, last = t, s
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func (b *builder) service(i int, t *table) sim.Service {
+	s := sim.Service{Instances: 1, Workers: 1, Queue: sim.Unbounded}
+	t.what = fmt.Sprintf("[[service]] #%d", i+1)
+	if t.require("name", `name = "api"`) {
+		if n, ok := t.name("name"); ok {
+			s.Name = n
+			t.what = fmt.Sprintf("[[service]] %q", n)
+			b.define(t, n, "[[service]]")
+		}
+	}
+	t.known(serviceKeys...)
+	if n, ok := t.integer("instances", 1, maxInstances); ok {
+		s.Instances = n
+	}
+	if n, ok := t.integer("workers", 1, maxInt); ok {
+		s.Workers = n
+	}
+	if n, ok := t.integer("queue", 0, maxInt); ok {
+		s.Queue = n
+	}
+	if d, ok := t.dist("service_time"); ok {
+		s.ServiceTime = d
+	}
+	s.AfterCalls, _ = t.fraction("after_calls", false)
+	s.Errors, _ = t.fraction("errors", false)
+
+	seen := make(map[string]bool) // groups met so far
+	prevGroup := ""
+	for k, ct := range t.tables("call", "[[service.call]]") {
+		c := sim.Call{Probability: 1, Fanout: 1}
+		ct.what = fmt.Sprintf("[[service.call]] #%d of %s", k+1, t.what)
+		ct.known(callKeys...)
+		if ct.require("to", `to = "db"`) {
+			if to, ok := ct.str("to"); ok {
+				c.To = to
+				if to == s.Name {
+					ct.valErr("to", fmt.Sprintf("service %q calls itself", to), "a call must go to another service")
+				} else {
+					b.refs = append(b.refs, ref{t: ct, key: "to", name: to, service: i})
+				}
+			}
+		}
+		if d, ok := ct.nonNegative("timeout"); ok {
+			c.Timeout = d
+		}
+		if p, ok := ct.fraction("probability", false); ok {
+			c.Probability = p
+		}
+		if g, ok := ct.str("group"); ok {
+			c.Group = g
+			if g != "" && g != prevGroup && seen[g] {
+				ct.valErr("group", fmt.Sprintf("group %q is split: the calls of a group must be adjacent", g),
+					"move this call next to the other calls of the group, or give it another group")
+			}
+			seen[g] = true
+		}
+		prevGroup = c.Group
+		if n, ok := ct.integer("fanout", 1, maxFanout); ok {
+			c.Fanout = n
+		}
+		c.Latency, c.HasLatency = ct.dist("latency")
+		s.Calls = append(s.Calls, c)
+	}
+	return s
+}
+
+func (b *builder) fault(i int, t *table) sim.Fault {
+	var f sim.Fault
+	t.what = fmt.Sprintf("[[fault]] #%d", i+1)
+	t.known(faultKeys...)
+	kindOK := false
+	if t.require("kind", `kind = "latency"`) {
+		if k, ok := t.str("kind"); ok {
+			switch k {
+			case "latency":
+				f.Kind, kindOK = sim.FaultLatency, true
+			case "errors":
+				f.Kind, kindOK = sim.FaultErrors, true
+			default:
+				if slices.Contains(plannedFaults, k) {
+					t.valErr("kind", fmt.Sprintf("fault kind %q is not supported yet (supported: %s)", k, strings.Join(faultKinds, ", ")), "")
+				} else {
+					t.valErr("kind", fmt.Sprintf("unknown fault kind %q", k), enumHint(k, faultKinds))
+				}
+			}
+		}
+	}
+	if t.require("target", `target = "payment"`) {
+		if s, ok := t.str("target"); ok {
+			f.Target = s
+			b.refs = append(b.refs, ref{t: t, key: "target", name: s, service: -1})
+		}
+	}
+	if t.require("start", `start = "30s"`) {
+		if d, ok := t.nonNegative("start"); ok {
+			if b.durOK && d >= b.spec.Duration {
+				t.valErr("start", fmt.Sprintf("start (%s) must be before the end of the run (duration = %s)", d, b.spec.Duration), "")
+			} else {
+				f.Start = d
+			}
+		}
+	}
+	if d, ok := t.duration("duration"); ok {
+		if d <= 0 {
+			t.valErr("duration", fmt.Sprintf("duration must be positive, got %s", d), "omit duration to keep the fault until the end of the run")
+		} else {
+			f.Duration = d
+		}
+	}
+	// Which of add and probability a fault takes depends on its kind; with
+	// an unknown kind, both are only checked for their own sake.
+	latency := kindOK && f.Kind == sim.FaultLatency
+	errs := kindOK && f.Kind == sim.FaultErrors
+	switch {
+	case errs && t.has("add"):
+		t.keyErr("add", `add applies only to kind = "latency"`, "an errors fault takes probability")
+	case latency && !t.has("add"):
+		t.require("add", `add = "800ms", the delay added to each request`)
+	default:
+		f.Add, _ = t.dist("add")
+	}
+	switch {
+	case latency && t.has("probability"):
+		t.keyErr("probability", `probability applies only to kind = "errors"`, "a latency fault slows every request that starts during it; it takes add")
+	case errs && !t.has("probability"):
+		t.require("probability", "probability = 0.5, the share of requests that fail")
+	default:
+		f.Probability, _ = t.fraction("probability", true)
+	}
+	return f
+}
+
+// uniqueNames reports every name defined before, at its later definition.
+func (b *builder) uniqueNames() {
+	defs := slices.Clone(b.names)
+	slices.SortStableFunc(defs, func(x, y nameDef) int { return cmp.Compare(x.off, y.off) })
+	first := make(map[string]nameDef)
+	for _, d := range defs {
+		f, dup := first[d.name]
+		if !dup {
+			first[d.name] = d
+			continue
+		}
+		line, _ := b.ix.lineCol(f.off)
+		b.errorAt(d.off, fmt.Sprintf("duplicate name %q: the %s on line %d has it already", d.name, f.header, line),
+			"names must be unique across clients and services")
+	}
+}
+
+// edge is a call from one service to another, for the cycle check.
+type edge struct {
+	to   int
+	call *table
+}
+
+// resolve checks that every reference names a service and returns the
+// calls between services, by caller.
+func (b *builder) resolve() [][]edge {
+	services := make(map[string]int)
+	var order []string
+	for i, s := range b.spec.Services {
+		if _, dup := services[s.Name]; !dup && s.Name != "" {
+			services[s.Name] = i
+			order = append(order, s.Name)
+		}
+	}
+	clients := make(map[string]bool)
+	for _, c := range b.spec.Clients {
+		clients[c.Name] = true
+	}
+	edges := make([][]edge, len(b.spec.Services))
+	for _, r := range b.refs {
+		to, ok := services[r.name]
+		switch {
+		case ok && r.service >= 0:
+			edges[r.service] = append(edges[r.service], edge{to: to, call: r.t})
+		case ok:
+		case clients[r.name]:
+			r.t.valErr(r.key, fmt.Sprintf("%q is a client, not a service", r.name), "clients send requests; only a [[service]] receives them")
+		default:
+			r.t.valErr(r.key, fmt.Sprintf("unknown service %q", r.name), serviceHint(r.name, order))
+		}
+	}
+	return edges
+}
+
+func serviceHint(name string, services []string) string {
+	if s := suggest(name, services); s != "" {
+		return fmt.Sprintf("did you mean %q?", s)
+	}
+	switch n := len(services); {
+	case n == 0:
+		return "no [[service]] is defined"
+	case n > 10:
+		return fmt.Sprintf("services: %s, ... (%d in all)", strings.Join(services[:10], ", "), n)
+	}
+	return "services: " + strings.Join(services, ", ")
+}
+
+// cycles reports each call that closes a cycle, found by a depth-first
+// search in file order so that the same file always blames the same call.
+func (b *builder) cycles(edges [][]edge) {
+	const (
+		unseen = iota
+		open   // on the current path
+		done
+	)
+	state := make([]int, len(edges))
+	var path []int
+	var visit func(u int)
+	visit = func(u int) {
+		state[u] = open
+		path = append(path, u)
+		for _, e := range edges[u] {
+			switch state[e.to] {
+			case unseen:
+				visit(e.to)
+			case open:
+				var names []string
+				for _, v := range path[slices.Index(path, e.to):] {
+					names = append(names, b.spec.Services[v].Name)
+				}
+				names = append(names, b.spec.Services[e.to].Name)
+				e.call.valErr("to", "call cycle: "+strings.Join(names, " -> "),
+					"a request would call itself forever; remove one of these calls")
+			}
+		}
+		path = path[:len(path)-1]
+		state[u] = done
+	}
+	for u := range edges {
+		if state[u] == unseen {
+			visit(u)
+		}
+	}
+}

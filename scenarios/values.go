@@ -1,0 +1,354 @@
+package scenarios
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/faultline/faultline/sim/dist"
+)
+
+// loader collects the errors of one file. It never stops at the first one:
+// each check reports and moves on, and Load returns them all.
+type loader struct {
+	file string
+	ix   *index
+	errs ErrorList
+}
+
+func (l *loader) errorAt(off int, msg, hint string) {
+	line, col := l.ix.lineCol(off)
+	l.errorAtLine(line, col, msg, hint)
+}
+
+func (l *loader) errorAtLine(line, col int, msg, hint string) {
+	src := l.ix.line(line)
+	// Keep the caret on the line even when a position is off by a little,
+	// as a parser's position at the end of a line or of the file can be.
+	col = min(max(col, 1), len(src)+1)
+	l.errs = append(l.errs, &Error{File: l.file, Line: max(line, 1), Col: col, Msg: msg, Hint: hint, Source: src})
+}
+
+// table is one TOML table being checked against the schema.
+type table struct {
+	l    *loader
+	path string // where it is in the index
+	what string // how messages name it: [scenario], [[service]] "payment"
+	m    map[string]any
+}
+
+func (t *table) has(key string) bool {
+	_, ok := t.m[key]
+	return ok
+}
+
+// keyErr reports a problem with a key itself, with the caret on the key.
+func (t *table) keyErr(key, msg, hint string) {
+	t.l.errorAt(t.l.ix.find(join(t.path, key)).key, msg, hint)
+}
+
+// valErr reports a problem with a key's value, with the caret on the value.
+func (t *table) valErr(key, msg, hint string) {
+	t.l.errorAt(t.l.ix.find(join(t.path, key)).val, msg, hint)
+}
+
+// headerErr reports a problem with the table as a whole, at its header.
+func (t *table) headerErr(msg, hint string) {
+	t.l.errorAt(t.l.ix.find(t.path).val, msg, hint)
+}
+
+// known reports every key of t that is not one of keys, suggesting the
+// nearest. Keys are visited in sorted order so that the errors, which are
+// then sorted by position, come out the same on every run.
+func (t *table) known(keys ...string) {
+	for _, k := range sortedKeys(t.m) {
+		if slices.Contains(keys, k) {
+			continue
+		}
+		hint := "known keys: " + strings.Join(keys, ", ")
+		if s := suggest(k, keys); s != "" {
+			hint = fmt.Sprintf("did you mean %q?", s)
+		}
+		t.keyErr(k, fmt.Sprintf("unknown key %q in %s", k, t.what), hint)
+	}
+}
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// require reports key as missing, pointing at the table's header, and says
+// whether it is there. example is a line the user could add.
+func (t *table) require(key, example string) bool {
+	if t.has(key) {
+		return true
+	}
+	t.headerErr(fmt.Sprintf("missing required key %q in %s", key, t.what), "add "+example)
+	return false
+}
+
+// typeName names the TOML type of a decoded value, with its article.
+func typeName(v any) string {
+	switch v.(type) {
+	case string:
+		return "a string"
+	case int64:
+		return "an integer"
+	case float64:
+		return "a float"
+	case bool:
+		return "a boolean"
+	case []any, []map[string]any:
+		return "an array"
+	case map[string]any:
+		return "a table"
+	}
+	return "a date-time"
+}
+
+func (t *table) typeErr(key string, v any, want, hint string) {
+	t.valErr(key, fmt.Sprintf("%s must be %s, not %s", key, want, typeName(v)), hint)
+}
+
+// unquoteHint helps the common slip of quoting a number.
+func unquoteHint(key string, v any) string {
+	if s, ok := v.(string); ok {
+		if _, err := strconv.ParseFloat(strings.TrimSpace(s), 64); err == nil {
+			return fmt.Sprintf("remove the quotes: %s = %s", key, strings.TrimSpace(s))
+		}
+	}
+	return ""
+}
+
+func (t *table) str(key string) (string, bool) {
+	v, ok := t.m[key]
+	if !ok {
+		return "", false
+	}
+	s, ok := v.(string)
+	if !ok {
+		t.typeErr(key, v, "a string", fmt.Sprintf("quote it: %s = \"...\"", key))
+	}
+	return s, ok
+}
+
+// float reads a number; TOML integers count, since rate = 200 is natural.
+func (t *table) float(key string) (float64, bool) {
+	v, ok := t.m[key]
+	if !ok {
+		return 0, false
+	}
+	var f float64
+	switch n := v.(type) {
+	case int64:
+		f = float64(n)
+	case float64:
+		f = n
+	default:
+		t.typeErr(key, v, "a number", unquoteHint(key, v))
+		return 0, false
+	}
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		t.valErr(key, fmt.Sprintf("%s must be a finite number, not %v", key, f), "")
+		return 0, false
+	}
+	return f, true
+}
+
+// fraction reads a probability or a share in [0, 1]; with open, 0 is
+// excluded too.
+func (t *table) fraction(key string, open bool) (float64, bool) {
+	f, ok := t.float(key)
+	if !ok {
+		return 0, false
+	}
+	if f < 0 || f > 1 || open && f == 0 {
+		rng := "[0, 1]"
+		if open {
+			rng = "(0, 1]"
+		}
+		hint := ""
+		if f > 1 && f <= 100 {
+			hint = fmt.Sprintf("a fraction, not a percentage: for %g%%, write %s = %g", f, key, f/100)
+		}
+		t.valErr(key, fmt.Sprintf("%s must be in %s, got %g", key, rng, f), hint)
+		return 0, false
+	}
+	return f, true
+}
+
+// integer reads an integer in [lo, hi].
+func (t *table) integer(key string, lo, hi int64) (int, bool) {
+	v, ok := t.m[key]
+	if !ok {
+		return 0, false
+	}
+	n, ok := v.(int64)
+	if !ok {
+		hint := unquoteHint(key, v)
+		if f, isFloat := v.(float64); isFloat && f == math.Trunc(f) && math.Abs(f) < 1e15 {
+			hint = fmt.Sprintf("write %s = %d", key, int64(f))
+		}
+		t.typeErr(key, v, "an integer", hint)
+		return 0, false
+	}
+	if n < lo || n > hi {
+		msg := fmt.Sprintf("%s must be >= %d, got %d", key, lo, n)
+		if hi < math.MaxInt64 {
+			msg = fmt.Sprintf("%s must be in %d..%d, got %d", key, lo, hi, n)
+		}
+		t.valErr(key, msg, "")
+		return 0, false
+	}
+	return int(n), true
+}
+
+func (t *table) duration(key string) (time.Duration, bool) {
+	v, ok := t.m[key]
+	if !ok {
+		return 0, false
+	}
+	s, ok := v.(string)
+	if !ok {
+		hint := `durations are quoted strings with a unit, such as "250ms" or "2s"`
+		switch v.(type) {
+		case int64, float64:
+			hint = fmt.Sprintf(`durations are quoted strings with a unit: %s = "%vs" or "%vms"`, key, v, v)
+		}
+		t.typeErr(key, v, "a duration", hint)
+		return 0, false
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		hint := `write a Go duration such as "250ms", "2s" or "1m30s"; units are ns, us, ms, s, m, h`
+		if _, ferr := strconv.ParseFloat(s, 64); ferr == nil {
+			hint = fmt.Sprintf("add a unit: %q or %q", s+"s", s+"ms")
+		}
+		t.valErr(key, fmt.Sprintf("%s %q is not a duration", key, s), hint)
+		return 0, false
+	}
+	return d, true
+}
+
+// nonNegative reads a duration that must be >= 0.
+func (t *table) nonNegative(key string) (time.Duration, bool) {
+	d, ok := t.duration(key)
+	if ok && d < 0 {
+		t.valErr(key, fmt.Sprintf("%s must not be negative, got %s", key, d), "")
+		return 0, false
+	}
+	return d, ok
+}
+
+// dist reads a distribution. A syntax error inside the string puts the
+// caret on the byte the distribution parser complained about.
+func (t *table) dist(key string) (dist.Dist, bool) {
+	v, ok := t.m[key]
+	if !ok {
+		return dist.Dist{}, false
+	}
+	s, ok := v.(string)
+	if !ok {
+		hint := `distributions are quoted strings, such as "10ms", "exp(10ms)" or "lognormal(20ms, 120ms)"`
+		switch v.(type) {
+		case int64, float64:
+			hint = fmt.Sprintf(`a constant is a quoted duration: %s = "%vms"`, key, v)
+		}
+		t.typeErr(key, v, "a distribution", hint)
+		return dist.Dist{}, false
+	}
+	d, err := dist.Parse(s)
+	if err != nil {
+		off := t.l.ix.find(join(t.path, key)).val
+		msg := err.Error()
+		var se *dist.SyntaxError
+		if errors.As(err, &se) {
+			off = stringByte(t.l.ix.src, off, se.Offset)
+			msg = se.Msg
+		}
+		t.l.errorAt(off, fmt.Sprintf("invalid %s: %s", key, msg), "")
+		return dist.Dist{}, false
+	}
+	return d, true
+}
+
+// namePattern leaves out '#', '.' and '>', which later features use to
+// address instances ("svc#2") and edges ("a->b").
+var namePattern = regexp.MustCompile(`^[a-z][a-z0-9_-]*$`)
+
+// name reads a component name.
+func (t *table) name(key string) (string, bool) {
+	s, ok := t.str(key)
+	if !ok {
+		return "", false
+	}
+	if !namePattern.MatchString(s) {
+		hint := "names start with a lowercase letter, then lowercase letters, digits, '_' or '-'"
+		if fixed := strings.ToLower(s); fixed != s && namePattern.MatchString(fixed) {
+			hint = fmt.Sprintf("names are lowercase: %q", fixed)
+		}
+		t.valErr(key, fmt.Sprintf("invalid name %q", s), hint)
+		return "", false
+	}
+	return s, true
+}
+
+// table returns the single table under key, or nil when it is absent or
+// is not a table (which it reports).
+func (t *table) table(key, header string) *table {
+	v, ok := t.m[key]
+	if !ok {
+		return nil
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		hint := ""
+		if _, isArray := v.([]map[string]any); isArray {
+			hint = fmt.Sprintf("write %s once, not [%s]", header, header)
+		}
+		t.keyErr(key, fmt.Sprintf("%s must be a table, not %s", key, typeName(v)), hint)
+		return nil
+	}
+	return &table{l: t.l, path: join(t.path, key), what: header, m: m}
+}
+
+// tables returns the array of tables under key, reporting what is not.
+func (t *table) tables(key, header string) []*table {
+	v, ok := t.m[key]
+	if !ok {
+		return nil
+	}
+	path := join(t.path, key)
+	var out []*table
+	switch v := v.(type) {
+	case []map[string]any:
+		for i, m := range v {
+			out = append(out, &table{l: t.l, path: elem(path, i), what: header, m: m})
+		}
+	case []any:
+		for i, e := range v {
+			if m, ok := e.(map[string]any); ok {
+				out = append(out, &table{l: t.l, path: elem(path, i), what: header, m: m})
+				continue
+			}
+			t.l.errorAt(t.l.ix.find(elem(path, i)).val, fmt.Sprintf("each element of %s must be a table, not %s", key, typeName(e)), "")
+		}
+	default:
+		hint := ""
+		if _, isTable := v.(map[string]any); isTable {
+			hint = fmt.Sprintf("write %s instead of %s", header, header[1:len(header)-1])
+		}
+		t.keyErr(key, fmt.Sprintf("%s must be an array of tables, not %s", key, typeName(v)), hint)
+	}
+	return out
+}

@@ -1,0 +1,76 @@
+package sim
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/faultline/faultline/sim/dist"
+)
+
+// chain10 is a chain of 10 services with 4 workers each. Every request walks
+// the whole chain, holding a worker at each hop until the rest of the chain
+// has answered, so the first service is the busiest: the rate is set so that
+// its utilisation is about 0.8.
+func chain10(d time.Duration) *Spec {
+	st, err := dist.Parse("exp(10us)")
+	if err != nil {
+		panic(err)
+	}
+	spec := &Spec{Name: "chain10", Duration: d, Clients: []Client{{Name: "load", Target: "s0", Rate: 32000}}}
+	for i := range 10 {
+		sv := Service{Name: fmt.Sprintf("s%d", i), Instances: 1, Workers: 4, Queue: Unbounded, ServiceTime: st}
+		if i < 9 {
+			sv.Calls = []Call{{To: fmt.Sprintf("s%d", i+1), Probability: 1, Fanout: 1}}
+		}
+		spec.Services = append(spec.Services, sv)
+	}
+	return spec
+}
+
+// BenchmarkChain10 measures requests per second of wall time through a chain
+// of 10 services, with all metrics on. One op is one client request.
+func BenchmarkChain10(b *testing.B) {
+	// Size the run so that about b.N requests are sent.
+	spec := chain10(time.Duration(float64(b.N) / 32000 * 1e9))
+	if spec.Duration <= 0 {
+		spec.Duration = time.Millisecond
+	}
+	s, err := New(spec, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	res := s.Run()
+	b.StopTimer()
+	c := res.Clients[0]
+	b.ReportMetric(float64(c.OK)/b.Elapsed().Seconds(), "req/s")
+	b.ReportMetric(float64(s.Processed())/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(res.Components[0].Utilisation, "util_s0")
+}
+
+// TestSteadyStateAllocs runs the chain past its start-up, then checks that
+// another stretch of virtual time allocates nothing per event: the pools and
+// queues have reached their size, and only the time series grow (one window
+// a second).
+func TestSteadyStateAllocs(t *testing.T) {
+	s, err := New(chain10(time.Hour), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.RunUntil(5 * time.Second)
+	before := s.Processed()
+	now := s.Now()
+	allocs := testing.AllocsPerRun(1, func() {
+		now += 2 * time.Second
+		s.RunUntil(now)
+	})
+	events := s.Processed() - before
+	// Two window closes, each appending to the series of 11 components,
+	// may grow a slice; nothing may scale with the number of events.
+	if allocs > 30 {
+		t.Fatalf("%.0f allocations over %d events", allocs, events)
+	}
+	t.Logf("%.0f allocations over %d events", allocs, events)
+}

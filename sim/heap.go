@@ -1,0 +1,130 @@
+package sim
+
+import "math/bits"
+
+// evKind says what an event does when it fires.
+type evKind uint8
+
+const (
+	evArrival    evKind = iota // open-loop client: the next request leaves
+	evThinkDone                // closed-loop client: a user sends again
+	evDeliver                  // a request reaches its service
+	evWorkDone                 // the work before the calls is done
+	evAfterDone                // the work after the calls is done
+	evResponse                 // a response reaches the caller
+	evTimeout                  // a caller stops waiting for a request
+	evFaultStart               // a fault begins
+	evFaultEnd                 // a fault ends
+	evWindow                   // a time-series window closes
+	evWarmup                   // aggregates start counting
+)
+
+// event is a small value: the heap holds events, not pointers, so that
+// pushing and popping never allocates and the GC never scans the heap. It is
+// 24 bytes: the kind shares a word with its argument, because a smaller event
+// makes the heap's sift-down measurably faster.
+type event struct {
+	at  int64  // virtual time, ns
+	seq uint64 // ties at equal times run in scheduling order
+	ka  uint32 // kind in the top 4 bits, argument (a request, client, fault) below
+	gen uint32 // the request's generation when scheduled, to drop stale events
+}
+
+const (
+	argBits = 28
+	maxArg  = 1<<argBits - 1 // the largest request index an event can carry
+)
+
+func (e *event) kind() evKind { return evKind(e.ka >> argBits) }
+func (e *event) arg() int32   { return int32(e.ka & maxArg) }
+
+// less is 1 when a comes before b and 0 otherwise. It compares (at, seq) as
+// one 128-bit number by subtraction, without a branch: which child of a heap
+// node is smallest is a coin toss that a branch predictor gets wrong half
+// the time. Times are never negative, so an unsigned compare is right.
+func less(a, b *event) int {
+	_, borrow := bits.Sub64(a.seq, b.seq, 0)
+	_, borrow = bits.Sub64(uint64(a.at), uint64(b.at), borrow)
+	return int(borrow)
+}
+
+func (e *event) before(o *event) bool {
+	if e.at != o.at {
+		return e.at < o.at
+	}
+	return e.seq < o.seq
+}
+
+// eventHeap is a 4-ary min-heap ordered by (at, seq). A 4-ary heap is
+// shallower than a binary one and its children share a cache line, which
+// matters more than the extra comparisons.
+type eventHeap struct {
+	ev []event
+}
+
+func (h *eventHeap) len() int { return len(h.ev) }
+
+func (h *eventHeap) push(e event) {
+	h.ev = append(h.ev, e)
+	ev := h.ev
+	i := len(ev) - 1
+	for i > 0 {
+		p := (i - 1) / 4
+		if !e.before(&ev[p]) {
+			break
+		}
+		ev[i] = ev[p]
+		i = p
+	}
+	ev[i] = e
+}
+
+// peek returns the earliest event; the heap must not be empty.
+func (h *eventHeap) peek() *event { return &h.ev[0] }
+
+func (h *eventHeap) pop() event {
+	ev := h.ev
+	top := ev[0]
+	n := len(ev) - 1
+	last := ev[n]
+	ev = ev[:n]
+	h.ev = ev
+	if n == 0 {
+		return top
+	}
+	i := 0
+	for {
+		c := 4*i + 1
+		if c+3 < n {
+			// All four children exist: the common case, unrolled.
+			// A tournament of three comparisons whose outcomes are
+			// random: written so that the compiler can use conditional
+			// moves instead of branches the CPU would mispredict.
+			a := c + less(&ev[c+1], &ev[c])
+			b := c + 2 + less(&ev[c+3], &ev[c+2])
+			m := a + less(&ev[b], &ev[a])*(b-a)
+			if !ev[m].before(&last) {
+				break
+			}
+			ev[i] = ev[m]
+			i = m
+			continue
+		}
+		if c >= n {
+			break
+		}
+		m := c
+		for j := c + 1; j < n; j++ {
+			if ev[j].before(&ev[m]) {
+				m = j
+			}
+		}
+		if ev[m].before(&last) {
+			ev[i] = ev[m]
+			i = m
+		}
+		break
+	}
+	ev[i] = last
+	return top
+}

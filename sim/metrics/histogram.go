@@ -1,0 +1,224 @@
+package metrics
+
+import (
+	"math"
+	"math/bits"
+)
+
+const (
+	// subBits sets the precision: 1<<subBits linear buckets per power of two
+	// puts a bucket's half-width at most 1/256 of any value in it.
+	subBits  = 7
+	subCount = 1 << subBits
+	// maxShift is the bucket width exponent of the top octave, the one
+	// holding math.MaxInt64: covering all of int64 spares Record a clamp.
+	maxShift   = 63 - (subBits + 1)
+	numBuckets = (maxShift + 2) * subCount
+)
+
+// Histogram counts non-negative int64 values (nanoseconds in faultline). The
+// zero value is ready to use.
+//
+// Values below 256 get a bucket each; above, every power of two [2^k, 2^(k+1))
+// is split into 128 equal buckets, so a bucket's midpoint is within 1/256 of
+// every value in it. Count, Sum, Mean, Min and Max are exact; quantiles are
+// within 1/256 relative error.
+//
+// The buckets cover the whole int64 range in a fixed array of 7296 counts:
+// a Histogram is about 57 KiB, so pass it by pointer and reuse it with Reset
+// rather than allocating one per window.
+type Histogram struct {
+	counts [numBuckets]uint64
+	count  uint64
+	// The sum is a 128-bit integer: a float64 accumulator would round once
+	// past 2^53 ns (about 104 days of total latency) and make Merge depend
+	// on the order of operations.
+	sumLo, sumHi uint64
+	min, max     int64
+	// lowIdx and highIdx bound the non-zero counts, so Reset, Merge and the
+	// quantile scans touch only the occupied part of counts.
+	lowIdx, highIdx int
+}
+
+// bucketIndex maps v to its bucket: the octave (shift) chooses the width and
+// the top subBits+1 bits of v choose the bucket within it.
+func bucketIndex(v uint64) int {
+	shift := bits.Len64(v >> (subBits + 1))
+	return shift<<subBits + int(v>>shift)
+}
+
+// bucketBounds returns the smallest value in bucket i and the bucket's width.
+func bucketBounds(i int) (lower, width uint64) {
+	shift := max(i>>subBits-1, 0)
+	return uint64(i-shift<<subBits) << shift, 1 << shift
+}
+
+// bucketValue is the value that stands for every record in bucket i: the
+// middle of its integer range, so the error is at most half a width.
+func bucketValue(i int) int64 {
+	lower, width := bucketBounds(i)
+	return int64(lower + (width-1)/2)
+}
+
+// Record adds one value; v < 0 is recorded as 0.
+func (h *Histogram) Record(v int64) {
+	h.RecordN(v, 1)
+}
+
+// RecordN adds n copies of v; v < 0 is recorded as 0.
+func (h *Histogram) RecordN(v int64, n uint64) {
+	if n == 0 {
+		return
+	}
+	v = max(v, 0)
+	i := bucketIndex(uint64(v))
+	if h.count == 0 {
+		h.min, h.max = v, v
+		h.lowIdx, h.highIdx = i, i
+	} else {
+		h.min = min(h.min, v)
+		h.max = max(h.max, v)
+		h.lowIdx = min(h.lowIdx, i)
+		h.highIdx = max(h.highIdx, i)
+	}
+	h.counts[i] += n
+	h.count += n
+	hi, lo := bits.Mul64(uint64(v), n)
+	h.addSum(lo, hi)
+}
+
+func (h *Histogram) addSum(lo, hi uint64) {
+	var carry uint64
+	h.sumLo, carry = bits.Add64(h.sumLo, lo, 0)
+	h.sumHi, _ = bits.Add64(h.sumHi, hi, carry)
+}
+
+// Count returns the number of recorded values.
+func (h *Histogram) Count() uint64 { return h.count }
+
+// Sum returns the sum of the recorded values, rounded once to float64.
+func (h *Histogram) Sum() float64 { return uint128ToFloat(h.sumHi, h.sumLo) }
+
+// Mean returns Sum/Count, or 0 when h is empty.
+func (h *Histogram) Mean() float64 {
+	if h.count == 0 {
+		return 0
+	}
+	return h.Sum() / float64(h.count)
+}
+
+// Min returns the smallest recorded value, or 0 when h is empty.
+func (h *Histogram) Min() int64 { return h.min }
+
+// Max returns the largest recorded value, or 0 when h is empty.
+func (h *Histogram) Max() int64 { return h.max }
+
+// uint128ToFloat converts hi<<64|lo to the nearest float64. Converting the
+// halves separately would round twice and could miss by one ulp.
+func uint128ToFloat(hi, lo uint64) float64 {
+	if hi == 0 {
+		return float64(lo)
+	}
+	n := uint(bits.Len64(hi))
+	top := hi<<(64-n) | lo>>n
+	// top keeps 11 bits beyond float64's 53; folding the dropped bits into
+	// its lowest one lets the conversion tell a tie from just above one.
+	if lo&(1<<n-1) != 0 {
+		top |= 1
+	}
+	return math.Ldexp(float64(top), int(n))
+}
+
+// Quantile returns a value v such that at least a fraction q of the records
+// are <= v, within 1/256 relative error and clamped into [Min, Max]. q is
+// clamped into [0, 1] (NaN counts as 0); Quantile(0) is Min and Quantile(1)
+// is Max. It returns 0 when h is empty.
+func (h *Histogram) Quantile(q float64) int64 {
+	if h.count == 0 || !(q > 0) {
+		return h.min
+	}
+	if q >= 1 {
+		return h.max
+	}
+	rank := min(max(uint64(math.Ceil(q*float64(h.count))), 1), h.count)
+	var seen uint64
+	for i := h.lowIdx; i <= h.highIdx; i++ {
+		seen += h.counts[i]
+		if seen >= rank {
+			return min(max(bucketValue(i), h.min), h.max)
+		}
+	}
+	return h.max
+}
+
+// CountAbove returns how many records are strictly greater than v. Records
+// in v's own bucket are never counted (the bucket's lower bound is <= v), so
+// the answer may fall short by those of them that exceed v, but never
+// overcounts. It is exact when v < 256 (buckets there hold a single value),
+// when v is the top of its bucket, when v < Min, or when v >= Max.
+func (h *Histogram) CountAbove(v int64) uint64 {
+	if h.count == 0 || v >= h.max {
+		return 0
+	}
+	if v < h.min {
+		return h.count
+	}
+	var n uint64
+	for i := bucketIndex(uint64(v)) + 1; i <= h.highIdx; i++ {
+		n += h.counts[i]
+	}
+	return n
+}
+
+// Merge adds every record of o to h; o is unchanged unless it is h, in which
+// case every count doubles.
+func (h *Histogram) Merge(o *Histogram) {
+	if o.count == 0 {
+		return
+	}
+	if h.count == 0 {
+		h.min, h.max = o.min, o.max
+		h.lowIdx, h.highIdx = o.lowIdx, o.highIdx
+	} else {
+		h.min = min(h.min, o.min)
+		h.max = max(h.max, o.max)
+		h.lowIdx = min(h.lowIdx, o.lowIdx)
+		h.highIdx = max(h.highIdx, o.highIdx)
+	}
+	for i := o.lowIdx; i <= o.highIdx; i++ {
+		h.counts[i] += o.counts[i]
+	}
+	h.count += o.count
+	h.addSum(o.sumLo, o.sumHi)
+}
+
+// Reset empties h, clearing only the buckets that were used.
+func (h *Histogram) Reset() {
+	clear(h.counts[h.lowIdx : h.highIdx+1])
+	h.count = 0
+	h.sumLo, h.sumHi = 0, 0
+	h.min, h.max = 0, 0
+	h.lowIdx, h.highIdx = 0, 0
+}
+
+// Summary is what a window of latencies reduces to: written into time series.
+// Latencies are in milliseconds.
+type Summary struct {
+	Count                          uint64
+	Mean, P50, P90, P99, P999, Max float64
+}
+
+// Summarize reduces h, whose values are nanoseconds, to a Summary in
+// milliseconds. An empty h gives the zero Summary.
+func (h *Histogram) Summarize() Summary {
+	const nsPerMs = 1e6
+	return Summary{
+		Count: h.count,
+		Mean:  h.Mean() / nsPerMs,
+		P50:   float64(h.Quantile(0.5)) / nsPerMs,
+		P90:   float64(h.Quantile(0.9)) / nsPerMs,
+		P99:   float64(h.Quantile(0.99)) / nsPerMs,
+		P999:  float64(h.Quantile(0.999)) / nsPerMs,
+		Max:   float64(h.max) / nsPerMs,
+	}
+}

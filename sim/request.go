@@ -1,0 +1,93 @@
+package sim
+
+// Outcome is how a request ended for whoever waited on it.
+type Outcome uint8
+
+const (
+	OK       Outcome = iota // answered successfully
+	Error                   // answered with a failure (its own, or a failed call)
+	Timeout                 // the caller stopped waiting
+	Rejected                // refused at once: the instance's queue was full
+)
+
+func (o Outcome) String() string {
+	switch o {
+	case OK:
+		return "ok"
+	case Error:
+		return "error"
+	case Timeout:
+		return "timeout"
+	case Rejected:
+		return "rejected"
+	}
+	return "unknown"
+}
+
+// noParent marks a request sent by a client rather than by a service.
+const noParent = -1
+
+// request is one unit of work at one service: a client's request, or one
+// downstream call. Requests live in a pool and refer to each other by index,
+// so the engine neither allocates nor gives the GC pointers to chase.
+type request struct {
+	gen     uint32 // bumped when the slot is freed: events of a dead request are ignored
+	svc     int32  // the service that handles it
+	inst    int32  // the instance it reached
+	parent  int32  // the request that made the call, or noParent
+	origin  int32  // the client (for a root) or the call index in the parent's service
+	sent    int64  // when the caller sent it
+	arrived int64  // when it reached its service
+	after   int64  // work left for after the calls, ns
+	stage   int32  // the call group being waited on
+	pending int32  // calls of that group still out
+
+	outcome Outcome
+	state   reqState
+	// abandoned: the caller gave up (timeout). The request still runs to its
+	// end, but nobody waits for the answer: wasted work.
+	abandoned bool
+	failed    bool // its own error, or a call failed: it ends in Error
+	counted   bool // sent after warmup: counts in the caller's aggregates
+	svcCount  bool // arrived after warmup: counts in the service's aggregates
+}
+
+// reqState is where a request is in its life at its service.
+type reqState uint8
+
+const (
+	inTransit reqState = iota // on its way to the service
+	atService                 // queued or being worked on
+	ended                     // answered (or rejected); the response is on its way back
+)
+
+// reqPool recycles request slots. It grows while the number of requests in
+// flight grows, and stops allocating once that number is steady.
+type reqPool struct {
+	r    []request
+	free []int32
+	live int
+}
+
+// alloc returns a free slot, or -1 when an event could no longer address it.
+func (p *reqPool) alloc() int32 {
+	if n := len(p.free); n > 0 {
+		i := p.free[n-1]
+		p.free = p.free[:n-1]
+		p.live++
+		return i
+	}
+	if len(p.r) > maxArg {
+		return -1
+	}
+	p.live++
+	p.r = append(p.r, request{})
+	return int32(len(p.r) - 1)
+}
+
+func (p *reqPool) release(i int32) {
+	p.live--
+	r := &p.r[i]
+	*r = request{gen: r.gen + 1}
+	p.free = append(p.free, i)
+}

@@ -1,0 +1,337 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"math/rand/v2"
+	"slices"
+	"time"
+)
+
+// Sim is one deterministic run of a scenario. It does no IO and starts no
+// goroutines: a driver advances it with Step or RunUntil and reads it with
+// Snapshot and Result. A Sim is not safe for concurrent use.
+type Sim struct {
+	spec   *Spec
+	seed   uint64
+	now    int64
+	end    int64
+	warmup int64
+	window int64
+	seq    uint64
+	events eventHeap
+	done   bool
+	err    error // why the run stopped early, if it did
+
+	processed uint64
+
+	reqs reqPool
+
+	clients  []client
+	services []service
+	faults   []fault
+	log      []Event
+
+	winStart int64 // start of the time-series window being filled
+}
+
+// New prepares a run of spec with the given seed; the spec's own Seed is
+// ignored so that drivers can replicate a scenario over many seeds.
+func New(spec *Spec, seed uint64) (*Sim, error) {
+	if err := check(spec); err != nil {
+		return nil, err
+	}
+	s := &Sim{
+		spec:   spec,
+		seed:   seed,
+		end:    int64(spec.Duration),
+		warmup: int64(spec.Warmup),
+		window: int64(spec.Window),
+	}
+	if s.window <= 0 {
+		s.window = int64(time.Second)
+	}
+	byName := make(map[string]int32, len(spec.Services))
+	for i := range spec.Services {
+		byName[spec.Services[i].Name] = int32(i)
+	}
+	s.services = make([]service, len(spec.Services))
+	for i := range spec.Services {
+		s.services[i].init(s, &spec.Services[i], byName)
+	}
+	s.clients = make([]client, len(spec.Clients))
+	for i := range spec.Clients {
+		s.clients[i].init(s, int32(i), &spec.Clients[i], byName[spec.Clients[i].Target])
+	}
+	s.faults = make([]fault, len(spec.Faults))
+	for i := range spec.Faults {
+		f := &spec.Faults[i]
+		s.faults[i] = fault{spec: f, svc: byName[f.Target], rng: s.stream(fmt.Sprintf("fault#%d", i))}
+		s.schedule(int64(f.Start), evFaultStart, int32(i), 0)
+	}
+	if s.warmup > 0 {
+		s.schedule(s.warmup, evWarmup, 0, 0)
+	}
+	if s.window < s.end {
+		s.schedule(s.window, evWindow, 0, 0)
+	}
+	for i := range s.clients {
+		s.clients[i].start()
+	}
+	return s, nil
+}
+
+// check rejects what would make the engine misbehave; the scenarios package
+// reports the same problems with positions, so these messages are terse.
+func check(spec *Spec) error {
+	if spec == nil {
+		return errors.New("sim: nil spec")
+	}
+	if spec.Duration <= 0 {
+		return errors.New("sim: duration must be positive")
+	}
+	names := make(map[string]bool)
+	for _, sv := range spec.Services {
+		if names[sv.Name] {
+			return fmt.Errorf("sim: duplicate name %q", sv.Name)
+		}
+		names[sv.Name] = true
+		if sv.Instances < 1 || sv.Workers < 1 {
+			return fmt.Errorf("sim: service %q needs at least one instance and one worker", sv.Name)
+		}
+		if sv.Queue < Unbounded {
+			return fmt.Errorf("sim: service %q has a negative queue", sv.Name)
+		}
+	}
+	for _, sv := range spec.Services {
+		for _, c := range sv.Calls {
+			if !names[c.To] {
+				return fmt.Errorf("sim: service %q calls unknown service %q", sv.Name, c.To)
+			}
+			if c.Fanout < 1 {
+				return fmt.Errorf("sim: call %s->%s has fanout < 1", sv.Name, c.To)
+			}
+		}
+	}
+	if cyc := findCycle(spec); cyc != "" {
+		return fmt.Errorf("sim: call cycle %s", cyc)
+	}
+	for _, c := range spec.Clients {
+		if !names[c.Target] {
+			return fmt.Errorf("sim: client %q targets unknown service %q", c.Name, c.Target)
+		}
+		if c.Rate < 0 || c.Users < 0 {
+			return fmt.Errorf("sim: client %q has a negative rate or user count", c.Name)
+		}
+	}
+	for _, f := range spec.Faults {
+		if !names[f.Target] {
+			return fmt.Errorf("sim: fault targets unknown service %q", f.Target)
+		}
+	}
+	return nil
+}
+
+// findCycle returns a cycle of calls as "a -> b -> a", or "" when there is
+// none. A cycle would make a request wait on itself forever.
+func findCycle(spec *Spec) string {
+	const (
+		white = iota
+		grey
+		black
+	)
+	idx := make(map[string]int, len(spec.Services))
+	for i, sv := range spec.Services {
+		idx[sv.Name] = i
+	}
+	color := make([]int, len(spec.Services))
+	var path []string
+	var visit func(i int) string
+	visit = func(i int) string {
+		color[i] = grey
+		path = append(path, spec.Services[i].Name)
+		for _, c := range spec.Services[i].Calls {
+			j, ok := idx[c.To]
+			if !ok {
+				continue
+			}
+			switch color[j] {
+			case grey:
+				out := ""
+				for k := len(path) - 1; k >= 0; k-- {
+					if path[k] == c.To {
+						for _, n := range path[k:] {
+							out += n + " -> "
+						}
+						return out + c.To
+					}
+				}
+			case white:
+				if cyc := visit(j); cyc != "" {
+					return cyc
+				}
+			}
+		}
+		path = path[:len(path)-1]
+		color[i] = black
+		return ""
+	}
+	for i := range spec.Services {
+		if color[i] == white {
+			if cyc := visit(i); cyc != "" {
+				return cyc
+			}
+		}
+	}
+	return ""
+}
+
+// stream returns the random source of one component. Seeding it from the
+// component's name, not its position, keeps the draws of every other
+// component unchanged when a scenario gains or loses a component.
+func (s *Sim) stream(name string) *rand.Rand {
+	h := fnv.New64a()
+	h.Write([]byte(name))
+	a := splitmix(s.seed ^ splitmix(h.Sum64()))
+	return rand.New(rand.NewPCG(a, splitmix(a)))
+}
+
+func splitmix(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
+	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
+	return x ^ (x >> 31)
+}
+
+func (s *Sim) schedule(at int64, k evKind, arg int32, gen uint32) {
+	s.seq++
+	s.events.push(event{at: at, seq: s.seq, ka: uint32(k)<<argBits | uint32(arg), gen: gen})
+}
+
+// Now returns the current virtual time.
+func (s *Sim) Now() time.Duration { return time.Duration(s.now) }
+
+// Duration returns the virtual time at which the run ends.
+func (s *Sim) Duration() time.Duration { return time.Duration(s.end) }
+
+// Done reports whether the run has reached its end, or stopped on an error.
+func (s *Sim) Done() bool { return s.done }
+
+// Err reports why the run stopped before its end, or nil.
+func (s *Sim) Err() error { return s.err }
+
+// Step runs the next event and reports whether the run goes on.
+func (s *Sim) Step() bool {
+	if s.done {
+		return false
+	}
+	if s.err != nil {
+		s.done = true
+		return false
+	}
+	if s.events.len() == 0 || s.events.peek().at >= s.end {
+		s.finish()
+		return false
+	}
+	s.dispatch(s.events.pop())
+	return true
+}
+
+// RunUntil runs every event up to and including virtual time t. At or past
+// the end of the scenario it completes the run.
+func (s *Sim) RunUntil(t time.Duration) {
+	if s.done {
+		return
+	}
+	limit := int64(t)
+	if limit >= s.end {
+		for s.Step() {
+		}
+		return
+	}
+	for s.err == nil && s.events.len() > 0 && s.events.peek().at <= limit {
+		s.dispatch(s.events.pop())
+	}
+	if limit > s.now {
+		s.now = limit
+	}
+}
+
+// Run runs the scenario to its end and returns the result.
+func (s *Sim) Run() *Result {
+	s.RunUntil(time.Duration(s.end))
+	return s.Result()
+}
+
+func (s *Sim) dispatch(e event) {
+	s.now = e.at
+	s.processed++
+	arg := e.arg()
+	switch e.kind() {
+	case evArrival:
+		s.clients[arg].arrival()
+	case evThinkDone:
+		s.clients[arg].send()
+	case evDeliver:
+		s.deliver(arg)
+	case evWorkDone:
+		s.workDone(arg)
+	case evAfterDone:
+		s.complete(arg, OK)
+	case evResponse:
+		s.response(arg)
+	case evTimeout:
+		s.timeout(arg, e.gen)
+	case evFaultStart:
+		s.faults[arg].begin(s, arg)
+	case evFaultEnd:
+		s.faults[arg].stop(s, arg)
+	case evWindow:
+		s.closeWindow()
+		if next := s.now + s.window; next < s.end {
+			s.schedule(next, evWindow, 0, 0)
+		}
+	case evWarmup:
+		for i := range s.services {
+			s.services[i].resetAggregates(s.now)
+		}
+	}
+}
+
+// finish closes the run at its end: the last, possibly partial, window.
+func (s *Sim) finish() {
+	s.now = s.end
+	if s.winStart < s.end {
+		s.closeWindow()
+	}
+	s.done = true
+}
+
+// logf appends a notable change, happening now, to the event log.
+func (s *Sim) logf(component, format string, args ...any) {
+	s.logAt(s.now, component, fmt.Sprintf(format, args...))
+}
+
+// logAt appends a change that began at t, which may be earlier than now: a
+// window reports what happened within it when it closes. The log stays
+// sorted by time, earlier entries first at equal times.
+func (s *Sim) logAt(t int64, component, what string) {
+	e := Event{T: time.Duration(t), Component: component, What: what}
+	i := len(s.log)
+	for i > 0 && s.log[i-1].T > e.T {
+		i--
+	}
+	s.log = slices.Insert(s.log, i, e)
+}
+
+// Event is a notable change during a run: a fault, a health transition, a
+// queue starting to overflow.
+type Event struct {
+	T         time.Duration
+	Component string
+	What      string
+}
+
+// Processed returns the number of events run so far.
+func (s *Sim) Processed() uint64 { return s.processed }

@@ -1,0 +1,163 @@
+package sim
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/faultline/faultline/sim/metrics"
+)
+
+// Window is one time-series sample of a component: what happened in
+// [Start, Start+window).
+type Window struct {
+	Start time.Duration
+	// Sent is what a client sent, or what reached a service.
+	Sent     uint64
+	OK       uint64
+	Errors   uint64
+	Timeouts uint64
+	Rejected uint64
+	Wasted   uint64          // a service's completed work whose caller had given up
+	Latency  metrics.Summary // of successful requests, ms
+	// Services only: busy workers / all workers, queued requests per
+	// instance (time average), and the longest queue of one instance.
+	Utilisation float64
+	QueueMean   float64
+	QueueMax    int
+}
+
+// ErrorShare is the share of the window's outcomes that were not OK.
+func (w *Window) ErrorShare() float64 {
+	n := w.OK + w.Errors + w.Timeouts + w.Rejected
+	if n == 0 {
+		return 0
+	}
+	return float64(n-w.OK) / float64(n)
+}
+
+// Health is a component's state in the visual vocabulary of DESIGN.md.
+type Health uint8
+
+const (
+	Healthy  Health = iota // error share < 0.1%
+	Degraded               // 0.1% to 10%
+	Failing                // > 10%
+)
+
+func (h Health) String() string {
+	switch h {
+	case Healthy:
+		return "healthy"
+	case Degraded:
+		return "degraded"
+	case Failing:
+		return "failing"
+	}
+	return "unknown"
+}
+
+// HealthOf classifies an error share with Kiali's thresholds.
+func HealthOf(errShare float64) Health {
+	switch {
+	case errShare > 0.10:
+		return Failing
+	case errShare >= 0.001:
+		return Degraded
+	}
+	return Healthy
+}
+
+// healthTracker turns per-window health into transitions worth logging. A
+// new level must hold for two windows in a row, so that a rate hovering at a
+// threshold does not fill the log.
+type healthTracker struct {
+	level     Health
+	candidate Health
+	since     int64 // when the candidate level began
+	streak    int
+}
+
+// observe feeds one window's level, which began at onset, and reports
+// whether the tracked level changed.
+func (h *healthTracker) observe(l Health, onset int64) bool {
+	if l == h.level {
+		h.streak = 0
+		return false
+	}
+	if l != h.candidate || h.streak == 0 {
+		h.candidate, h.since, h.streak = l, onset, 0
+	}
+	h.streak++
+	if h.streak < 2 {
+		return false
+	}
+	h.level, h.streak = l, 0
+	return true
+}
+
+func (s *Sim) closeWindow() {
+	dt := s.now - s.winStart
+	if dt <= 0 {
+		return
+	}
+	start := time.Duration(s.winStart)
+	for i := range s.clients {
+		c := &s.clients[i]
+		w := c.win.window(start)
+		c.series = append(c.series, w)
+		s.noteHealth(c.spec.Name, &c.health, &w, &c.win)
+		c.win.reset()
+	}
+	for i := range s.services {
+		sv := &s.services[i]
+		sv.account(s.now)
+		w := sv.win.window(start)
+		cap := float64(len(sv.insts) * sv.spec.Workers)
+		w.Utilisation = sv.winBusy / (cap * float64(dt))
+		w.QueueMean = sv.winQueue / float64(dt) / float64(len(sv.insts))
+		w.QueueMax = sv.winQMax
+		sv.series = append(sv.series, w)
+		s.noteHealth(sv.spec.Name, &sv.health, &w, &sv.win)
+		switch over := w.Rejected > 0; {
+		case over && !sv.overflow:
+			s.logAt(sv.win.firstBad, sv.spec.Name, "queue full: rejecting requests")
+		case !over && sv.overflow:
+			s.logAt(s.winStart, sv.spec.Name, "queue no longer full")
+		}
+		sv.overflow = w.Rejected > 0
+		sv.winBusy, sv.winQueue, sv.winQMax = 0, 0, 0
+		sv.win.reset()
+	}
+	s.winStart = s.now
+}
+
+func (t *tally) window(start time.Duration) Window {
+	return Window{
+		Start: start, Sent: t.sent, OK: t.ok, Errors: t.errors, Timeouts: t.timeouts,
+		Rejected: t.rejected, Wasted: t.wasted, Latency: t.lat.Summarize(),
+	}
+}
+
+// noteHealth logs a component's change of health. The change is dated at
+// its onset, not when it was confirmed: the first failure of the window in
+// which it began, or the start of the first window of a recovery. That
+// keeps the log in the order the cascade happened.
+func (s *Sim) noteHealth(name string, h *healthTracker, w *Window, t *tally) {
+	if w.OK+w.Errors+w.Timeouts+w.Rejected == 0 {
+		return // nothing answered: no evidence either way
+	}
+	share := w.ErrorShare()
+	l := HealthOf(share)
+	onset := s.winStart
+	if l != Healthy && t.anyBad {
+		onset = t.firstBad
+	}
+	if !h.observe(l, onset) {
+		return
+	}
+	if h.level == Healthy {
+		s.logAt(h.since, name, "recovered: healthy")
+		return
+	}
+	s.logAt(h.since, name, fmt.Sprintf("%s: error share %.1f%%", h.level, share*100))
+}
