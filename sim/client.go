@@ -17,6 +17,11 @@ type client struct {
 	rng     *rand.Rand
 	timeout int64
 	peak    float64 // the highest rate of the schedule: the thinning bound
+	seq     uint64  // requests sent, for request keys
+	link    link    // to the target
+	surge   float64 // rate multiplier of active surge faults
+	arrGen  uint32  // bumped when the rate changes: the planned arrival is void
+	route   int32   // the gateway route of every request, or -1: by weight
 
 	agg, win tally
 	series   []Window
@@ -27,11 +32,9 @@ type client struct {
 // or one window.
 type tally struct {
 	sent     uint64 // for a service: arrivals
-	ok       uint64
-	errors   uint64
-	timeouts uint64
-	rejected uint64
+	n        [numOutcomes]uint64
 	wasted   uint64
+	degraded uint64            // successes that a fallback answered in part
 	lat      metrics.Histogram // latencies of successful requests
 	// firstBad is when the first outcome other than OK came, if any did:
 	// the onset of trouble within a window, finer than the window.
@@ -43,22 +46,19 @@ func (t *tally) count(o Outcome, now int64) {
 	if o != OK && !t.anyBad {
 		t.firstBad, t.anyBad = now, true
 	}
-	switch o {
-	case OK:
-		t.ok++
-	case Error:
-		t.errors++
-	case Timeout:
-		t.timeouts++
-	case Rejected:
-		t.rejected++
-	}
+	t.n[o]++
 }
 
-func (t *tally) outcomes() uint64 { return t.ok + t.errors + t.timeouts + t.rejected }
+func (t *tally) outcomes() uint64 {
+	var n uint64
+	for _, c := range t.n {
+		n += c
+	}
+	return n
+}
 
 func (t *tally) reset() {
-	t.sent, t.ok, t.errors, t.timeouts, t.rejected, t.wasted = 0, 0, 0, 0, 0, 0
+	t.sent, t.n, t.wasted, t.degraded = 0, [numOutcomes]uint64{}, 0, 0
 	t.anyBad = false
 	t.lat.Reset() // cheap: the histogram clears only the buckets it used
 }
@@ -67,6 +67,13 @@ func (c *client) init(s *Sim, idx int32, spec *Client, target int32) {
 	c.s, c.idx, c.spec, c.target = s, idx, spec, target
 	c.rng = s.stream("client/" + spec.Name)
 	c.timeout = int64(spec.Timeout)
+	c.surge = 1
+	c.route = -1
+	for i, call := range s.services[target].spec.Calls {
+		if spec.Route != "" && call.Path == spec.Route {
+			c.route = int32(i)
+		}
+	}
 	c.peak = spec.Rate
 	for _, st := range spec.Schedule {
 		c.peak = math.Max(c.peak, st.Rate)
@@ -91,8 +98,26 @@ func (c *client) start() {
 	c.scheduleArrival()
 }
 
+// refreshSurge recomputes the client's rate multiplier from its active
+// surge faults and plans its next arrival at the new rate. Poisson arrivals
+// have no memory, so drawing the next one afresh from now is exact.
+func (c *client) refreshSurge() {
+	c.surge = 1
+	for i := range c.s.faults {
+		if f := &c.s.faults[i]; f.active && f.client == c.idx && f.spec.Kind == FaultSurge {
+			c.surge *= f.spec.Factor
+		}
+	}
+	c.arrGen++
+	c.scheduleArrival()
+}
+
 // rate returns the open-loop rate at virtual time t.
 func (c *client) rate(t int64) float64 {
+	return c.baseRate(t) * c.surge
+}
+
+func (c *client) baseRate(t int64) float64 {
 	r := c.spec.Rate
 	for _, st := range c.spec.Schedule {
 		at := int64(st.At)
@@ -122,7 +147,8 @@ func (c *client) nextChange(t int64) int64 {
 // varying rate are drawn by thinning (Lewis and Shedler): candidates at the
 // peak rate, each kept with probability rate(t)/peak.
 func (c *client) scheduleArrival() {
-	if c.peak <= 0 {
+	peak := c.peak * c.surge
+	if peak <= 0 {
 		return
 	}
 	t := c.s.now
@@ -136,13 +162,13 @@ func (c *client) scheduleArrival() {
 			t += max(int64(1e9/r), 1)
 			break
 		}
-		t += int64(c.rng.ExpFloat64() / c.peak * 1e9)
-		if r := c.rate(t); r >= c.peak || c.rng.Float64()*c.peak < r {
+		t += int64(c.rng.ExpFloat64() / peak * 1e9)
+		if r := c.rate(t); r >= peak || c.rng.Float64()*peak < r {
 			break
 		}
 	}
 	if t < c.s.end {
-		c.s.schedule(t, evArrival, c.idx, 0)
+		c.s.schedule(t, evArrival, c.idx, c.arrGen)
 	}
 }
 
@@ -159,8 +185,58 @@ func (c *client) send() {
 		c.agg.sent++
 	}
 	c.win.sent++
-	if r := s.sendRequest(noParent, c.idx, c.target, s.spec.Network.Latency, c.timeout); r >= 0 {
-		s.reqs.r[r].counted = counted
+	sv := &s.services[c.target]
+	host := sv.lb.Pick(&sv.hosts, 0, c.rng)
+	if host < 0 {
+		// Every instance is down: the connection is refused at once.
+		c.refused(counted)
+		return
+	}
+	if r := s.sendRequest(noParent, c.idx, c.target, int32(host), s.spec.Network.Latency, c.timeout); r >= 0 {
+		rq := &s.reqs.r[r]
+		rq.counted = counted
+		rq.key = c.key()
+		rq.route = c.pickRoute(sv)
+	}
+}
+
+// key draws the key of a new request: one of Keys, or a fresh one.
+func (c *client) key() uint64 {
+	c.seq++
+	if c.spec.Keys > 0 {
+		return splitmix(uint64(c.rng.IntN(c.spec.Keys)))
+	}
+	return splitmix(c.seq ^ uint64(c.idx)<<48)
+}
+
+// pickRoute chooses the gateway route of a new request: the client's own,
+// or one drawn by the routes' weights.
+func (c *client) pickRoute(sv *service) int32 {
+	switch {
+	case sv.spec.Gateway == nil:
+		return 0
+	case c.route >= 0:
+		return c.route
+	}
+	cum := sv.routeCum
+	x := c.rng.Float64() * cum[len(cum)-1]
+	for i, w := range cum {
+		if x < w {
+			return int32(i)
+		}
+	}
+	return int32(len(cum) - 1)
+}
+
+// refused counts a request that found no instance to connect to.
+func (c *client) refused(counted bool) {
+	s := c.s
+	if counted {
+		c.agg.count(Error, s.now)
+	}
+	c.win.count(Error, s.now)
+	if c.spec.Users > 0 {
+		s.schedule(s.now+c.spec.ThinkTime.Sample(c.rng), evThinkDone, c.idx, 0)
 	}
 }
 
@@ -172,6 +248,9 @@ func (c *client) done(r *request) {
 		c.agg.count(r.outcome, s.now)
 		if r.outcome == OK {
 			c.agg.lat.Record(s.now - r.sent)
+			if r.degraded {
+				c.agg.degraded++
+			}
 		}
 	}
 	c.win.count(r.outcome, s.now)

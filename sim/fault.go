@@ -5,52 +5,491 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strconv"
+	"strings"
+	"time"
 )
 
-// fault is a scheduled change of a service's behaviour.
+// fault is a scheduled change of part of the system. Its target is resolved
+// once, at New; which instances an occurrence hits is drawn when it starts.
 type fault struct {
-	spec *Fault
-	svc  int32
-	rng  *rand.Rand // draws the added latency, so the service's own draws stay put
+	spec   *Fault
+	idx    int32
+	rng    *rand.Rand  // the fault's own stream: its draws leave the others' alone
+	svc    int32       // target service, or -1
+	inst   int32       // a single target instance, or -1
+	client int32       // target client (surge, or the caller of a link), or -1
+	links  []*link     // the links a link fault or a partition acts on
+	dirs   []Direction // which messages it drops or delays on each of links
+	insts  []int32     // the instances the current occurrence hit
+	active bool
 }
 
-func (f *fault) describe() string {
-	switch f.spec.Kind {
-	case FaultLatency:
-		return "latency +" + f.spec.Add.String()
-	case FaultErrors:
-		return fmt.Sprintf("errors %g%%", f.spec.Probability*100)
-	}
-	return f.spec.Kind.String()
+// link is the state of the messages between a caller and a callee: faults
+// that delay or drop them.
+type link struct {
+	faults   []int32 // active latency, loss, blackhole and partition faults
+	lossReq  float64 // probability that a request is dropped
+	lossResp float64 // probability that a response is dropped
 }
 
-func (f *fault) begin(s *Sim, idx int32) {
-	sv := &s.services[f.svc]
-	sv.faults = append(sv.faults, idx)
-	sv.refreshFaults()
-	s.logf(sv.spec.Name, "fault %s started", f.describe())
-	if f.spec.Duration > 0 {
-		s.schedule(s.now+int64(f.spec.Duration), evFaultEnd, idx, 0)
-	}
+// instFaults is what the active faults do to one instance.
+type instFaults struct {
+	list      []int32 // active faults on the instance
+	slow      float64 // service time multiplier
+	errP      float64 // probability that a request fails
+	throttleP float64 // probability that a request is answered 429
+	blackhole bool
+	workers   int // workers it may use
 }
 
-func (f *fault) stop(s *Sim, idx int32) {
-	sv := &s.services[f.svc]
-	if i := slices.Index(sv.faults, idx); i >= 0 {
-		sv.faults = slices.Delete(sv.faults, i, i+1)
-	}
-	sv.refreshFaults()
-	s.logf(sv.spec.Name, "fault %s ended", f.describe())
-}
-
-// refreshFaults recomputes the failure probability that the active errors
-// faults add: each fails a request independently.
-func (sv *service) refreshFaults() {
-	pass := 1.0
-	for _, i := range sv.faults {
-		if f := sv.s.faults[i].spec; f.Kind == FaultErrors {
-			pass *= 1 - f.Probability
+// resolveFaults binds every fault to its target and schedules its first
+// occurrence.
+func (s *Sim) resolveFaults() error {
+	s.faults = make([]fault, len(s.spec.Faults))
+	for i := range s.spec.Faults {
+		f := &s.faults[i]
+		f.spec, f.idx, f.svc, f.inst, f.client = &s.spec.Faults[i], int32(i), -1, -1, -1
+		f.rng = s.stream(fmt.Sprintf("fault#%d", i))
+		if err := s.resolve(f); err != nil {
+			return fmt.Errorf("sim: fault %d (%s): %w", i+1, f.spec.Kind, err)
+		}
+		if f.spec.Start < s.spec.Duration {
+			s.schedule(int64(f.spec.Start), evFaultStart, int32(i), 0)
 		}
 	}
-	sv.faultEr = math.Max(0, 1-pass)
+	return nil
+}
+
+func (s *Sim) serviceIndex(name string) int32 {
+	for i := range s.services {
+		if s.services[i].spec.Name == name {
+			return int32(i)
+		}
+	}
+	return -1
+}
+
+func (s *Sim) clientIndex(name string) int32 {
+	for i := range s.clients {
+		if s.clients[i].spec.Name == name {
+			return int32(i)
+		}
+	}
+	return -1
+}
+
+// resolve finds a fault's target.
+func (s *Sim) resolve(f *fault) error {
+	sp := f.spec
+	switch sp.Kind {
+	case FaultPartition:
+		in := func(side int, name string) bool { return slices.Contains(sp.Sides[side], name) }
+		// Side 0 to side 1 is always cut; the way back only when the
+		// partition is not one-way. A link carries requests from caller to
+		// callee and responses back.
+		cut := func(l *link, from, to string) {
+			var req, resp bool
+			switch {
+			case in(0, from) && in(1, to):
+				req, resp = true, !sp.OneWay
+			case in(1, from) && in(0, to):
+				req, resp = !sp.OneWay, true
+			}
+			switch {
+			case req && resp:
+				f.addLink(l, Both)
+			case req:
+				f.addLink(l, Requests)
+			case resp:
+				f.addLink(l, Responses)
+			}
+		}
+		for i := range s.clients {
+			c := &s.clients[i]
+			cut(&c.link, c.spec.Name, s.services[c.target].spec.Name)
+		}
+		for i := range s.services {
+			sv := &s.services[i]
+			for j := range sv.calls {
+				cut(&sv.calls[j].link, sv.spec.Name, s.services[sv.calls[j].to].spec.Name)
+			}
+		}
+		return nil
+	case FaultSurge:
+		if f.client = s.clientIndex(sp.Target); f.client < 0 {
+			return fmt.Errorf("no client %q", sp.Target)
+		}
+		return nil
+	}
+	if from, to, ok := strings.Cut(sp.Target, "->"); ok {
+		switch sp.Kind {
+		case FaultLatency, FaultLoss, FaultBlackhole:
+		default:
+			return fmt.Errorf("a %s fault targets a service or instance, not a link", sp.Kind)
+		}
+		callee := s.serviceIndex(to)
+		if callee < 0 {
+			return fmt.Errorf("no service %q", to)
+		}
+		dir := sp.Direction
+		if sp.Kind == FaultBlackhole {
+			dir = Requests
+		}
+		if c := s.clientIndex(from); c >= 0 && s.clients[c].target == callee {
+			f.addLink(&s.clients[c].link, dir)
+		}
+		if caller := s.serviceIndex(from); caller >= 0 {
+			for j := range s.services[caller].calls {
+				if e := &s.services[caller].calls[j]; e.to == callee {
+					f.addLink(&e.link, dir)
+				}
+			}
+		}
+		if len(f.links) == 0 {
+			return fmt.Errorf("nothing calls %q from %q", to, from)
+		}
+		return nil
+	}
+	if sp.Kind == FaultLoss {
+		return fmt.Errorf("a loss fault targets a link (caller->callee)")
+	}
+	name, num, hasNum := strings.Cut(sp.Target, "#")
+	if f.svc = s.serviceIndex(name); f.svc < 0 {
+		return fmt.Errorf("no service %q", name)
+	}
+	if hasNum {
+		n, err := strconv.Atoi(num)
+		if err != nil || n < 1 || n > len(s.services[f.svc].insts) {
+			return fmt.Errorf("%q has no instance %s", name, num)
+		}
+		f.inst = int32(n - 1)
+	}
+	return nil
+}
+
+func (f *fault) addLink(l *link, d Direction) {
+	f.links = append(f.links, l)
+	f.dirs = append(f.dirs, d)
+}
+
+// dir returns the direction fault f acts on along link l.
+func (f *fault) dir(l *link) Direction {
+	return f.dirs[slices.Index(f.links, l)]
+}
+
+// describe says what the fault does, for the event log.
+func (f *fault) describe() string {
+	sp := f.spec
+	switch sp.Kind {
+	case FaultLatency:
+		d := "latency +" + sp.Add.String()
+		if len(f.links) > 0 && sp.Direction != Both {
+			d += " on " + sp.Direction.String()
+		}
+		return d
+	case FaultErrors, FaultThrottle:
+		return fmt.Sprintf("%s %g%%", sp.Kind, sp.Probability*100)
+	case FaultLoss:
+		return fmt.Sprintf("loss %g%% of %s", sp.Probability*100, sp.Direction)
+	case FaultSlowdown, FaultSurge:
+		return fmt.Sprintf("%s x%g", sp.Kind, sp.Factor)
+	case FaultCapacity:
+		return fmt.Sprintf("capacity %d workers", sp.Workers)
+	case FaultPartition:
+		way := "both ways"
+		if sp.OneWay {
+			way = "one way"
+		}
+		return fmt.Sprintf("partition [%s] | [%s] %s", strings.Join(sp.Sides[0], " "), strings.Join(sp.Sides[1], " "), way)
+	}
+	return sp.Kind.String()
+}
+
+// component names what the fault hit, for the event log.
+func (s *Sim) faultComponent(f *fault) string {
+	switch {
+	case f.spec.Kind == FaultPartition:
+		return "network"
+	case f.inst >= 0:
+		return fmt.Sprintf("%s#%d", s.services[f.svc].spec.Name, f.inst+1)
+	case f.svc >= 0 && len(f.insts) < len(s.services[f.svc].insts):
+		names := make([]string, len(f.insts))
+		for i, n := range f.insts {
+			names[i] = "#" + strconv.Itoa(int(n)+1)
+		}
+		return s.services[f.svc].spec.Name + strings.Join(names, "")
+	}
+	return f.spec.Target
+}
+
+// begin starts an occurrence of fault idx, and plans its end and the next
+// occurrence.
+func (s *Sim) beginFault(idx int32) {
+	f := &s.faults[idx]
+	sp := f.spec
+	if sp.Every > 0 && s.now+int64(sp.Every) < s.end {
+		s.schedule(s.now+int64(sp.Every), evFaultStart, idx, 0)
+	}
+	if f.active || sp.Chance > 0 && sp.Chance < 1 && f.rng.Float64() >= sp.Chance {
+		return // still active from the last occurrence, or not this time
+	}
+	f.active = true
+	f.pickInstances(s)
+	s.logf(s.faultComponent(f), "fault %s started", f.describe())
+	switch {
+	case f.client >= 0 && sp.Kind == FaultSurge:
+		s.clients[f.client].refreshSurge()
+	case len(f.links) > 0:
+		for _, l := range f.links {
+			l.faults = append(l.faults, idx)
+			s.refreshLink(l)
+		}
+	default:
+		sv := &s.services[f.svc]
+		for _, n := range f.insts {
+			sv.addFault(n, idx)
+		}
+	}
+	if sp.Duration > 0 {
+		s.schedule(s.now+int64(sp.Duration), evFaultEnd, idx, 0)
+	}
+}
+
+// pickInstances chooses the instances an occurrence hits.
+func (f *fault) pickInstances(s *Sim) {
+	f.insts = f.insts[:0]
+	if f.svc < 0 {
+		return
+	}
+	if f.inst >= 0 {
+		f.insts = append(f.insts, f.inst)
+		return
+	}
+	n := len(s.services[f.svc].insts)
+	k := n
+	if sh := f.spec.Share; sh > 0 && sh < 1 {
+		k = max(1, int(math.Round(sh*float64(n))))
+	}
+	for _, i := range f.rng.Perm(n)[:k] {
+		f.insts = append(f.insts, int32(i))
+	}
+	slices.Sort(f.insts)
+}
+
+// endFault ends the current occurrence of fault idx.
+func (s *Sim) endFault(idx int32) {
+	f := &s.faults[idx]
+	if !f.active {
+		return
+	}
+	f.active = false
+	s.logf(s.faultComponent(f), "fault %s ended", f.describe())
+	switch {
+	case f.client >= 0 && f.spec.Kind == FaultSurge:
+		s.clients[f.client].refreshSurge()
+	case len(f.links) > 0:
+		for _, l := range f.links {
+			if i := slices.Index(l.faults, idx); i >= 0 {
+				l.faults = slices.Delete(l.faults, i, i+1)
+			}
+			s.refreshLink(l)
+		}
+	default:
+		sv := &s.services[f.svc]
+		for _, n := range f.insts {
+			sv.removeFault(n, idx)
+		}
+	}
+}
+
+// refreshLink recomputes a link's drop probabilities from its active faults;
+// independent faults each drop a message on their own.
+func (s *Sim) refreshLink(l *link) {
+	passReq, passResp := 1.0, 1.0
+	for _, i := range l.faults {
+		f := &s.faults[i]
+		p := 1.0 // blackholes and partitions drop everything
+		switch f.spec.Kind {
+		case FaultLatency:
+			continue
+		case FaultLoss:
+			p = f.spec.Probability
+		}
+		d := f.dir(l)
+		if d != Responses {
+			passReq *= 1 - p
+		}
+		if d != Requests {
+			passResp *= 1 - p
+		}
+	}
+	l.lossReq, l.lossResp = 1-passReq, 1-passResp
+}
+
+// delay returns the extra latency the link's latency faults add to one
+// message in direction d.
+func (s *Sim) linkDelay(l *link, d Direction) int64 {
+	var add int64
+	for _, i := range l.faults {
+		f := &s.faults[i]
+		if fd := f.dir(l); f.spec.Kind == FaultLatency && (fd == Both || fd == d) {
+			add += f.spec.Add.Sample(f.rng)
+		}
+	}
+	return add
+}
+
+// addFault applies fault idx to instance n.
+func (sv *service) addFault(n int32, idx int32) {
+	s := sv.s
+	in := &sv.insts[n]
+	in.f.list = append(in.f.list, idx)
+	switch s.faults[idx].spec.Kind {
+	case FaultCrash:
+		in.crashedAt = s.now
+		sv.crash(n)
+	case FaultPause:
+		sv.account(s.now)
+		in.pauses = append(in.pauses, pause{from: s.now, to: math.MaxInt64})
+	}
+	sv.refreshInstance(n)
+}
+
+// removeFault lifts fault idx from instance n.
+func (sv *service) removeFault(n int32, idx int32) {
+	s := sv.s
+	in := &sv.insts[n]
+	if i := slices.Index(in.f.list, idx); i >= 0 {
+		in.f.list = slices.Delete(in.f.list, i, i+1)
+	}
+	sv.refreshInstance(n)
+	switch sp := s.faults[idx].spec; sp.Kind {
+	case FaultCrash:
+		// The process restarts now and takes traffic once it has started.
+		in.readyAt = s.now + int64(sp.StartupDelay)
+		s.schedule(in.readyAt, evInstanceUp, sv.idx, uint32(n))
+		return
+	case FaultPause:
+		in.pauses[len(in.pauses)-1].to = s.now
+		if !in.paused {
+			// Parked work resumes, needing what the pause owed it.
+			for _, p := range in.parked {
+				if r := &s.reqs.r[p.req]; r.gen == p.gen && r.state == atService {
+					r.segStart = s.now
+					s.schedule(s.now+p.owed, p.kind, p.req, p.gen)
+				}
+			}
+			in.parked = in.parked[:0]
+		}
+	}
+	sv.next(n)
+}
+
+// refreshInstance recomputes what the active faults do to instance n.
+func (sv *service) refreshInstance(n int32) {
+	in := &sv.insts[n]
+	f := &in.f
+	f.slow, f.workers, f.blackhole = 1, sv.spec.Workers, false
+	passErr, passThrottle := 1.0, 1.0
+	paused, crashed := false, false
+	for _, i := range f.list {
+		sp := sv.s.faults[i].spec
+		switch sp.Kind {
+		case FaultErrors:
+			passErr *= 1 - sp.Probability
+		case FaultThrottle:
+			passThrottle *= 1 - sp.Probability
+		case FaultSlowdown:
+			f.slow *= sp.Factor
+		case FaultCapacity:
+			f.workers = min(f.workers, sp.Workers)
+		case FaultBlackhole:
+			f.blackhole = true
+		case FaultPause:
+			paused = true
+		case FaultCrash:
+			crashed = true
+		}
+	}
+	f.errP, f.throttleP = 1-passErr, 1-passThrottle
+	in.paused = paused
+	if crashed {
+		in.up = false
+	}
+	sv.refreshCapacity()
+}
+
+// crash takes instance n down: the requests it holds die with it, and
+// their callers see the connection reset at once.
+func (sv *service) crash(n int32) {
+	s := sv.s
+	in := &sv.insts[n]
+	in.up = false
+	sv.account(s.now)
+	// Mark the victims first, then cancel the calls they are waiting on,
+	// then answer them: a victim's calls must be gone before its slot can
+	// be reused.
+	var victims []int32
+	for i := range s.reqs.r {
+		r := &s.reqs.r[i]
+		if r.state == atService && r.svc == sv.idx && r.inst == n {
+			victims = append(victims, int32(i))
+			r.crashed = true
+		}
+	}
+	for k := range s.calls.c {
+		if cl := &s.calls.c[k]; cl.inUse && s.reqs.r[cl.parent].crashed {
+			s.cancelCall(int32(k))
+		}
+	}
+	sv.busy -= in.busy
+	sv.queued -= in.q.len()
+	in.busy = 0
+	for in.q.len() > 0 {
+		in.q.pop()
+	}
+	for _, i := range victims {
+		s.reqs.r[i].crashed = false
+		s.refuse(i, Error)
+	}
+	s.logf(fmt.Sprintf("%s#%d", sv.spec.Name, n+1), "crashed: %d requests lost", len(victims))
+}
+
+// instanceUp returns a restarted instance to service.
+func (s *Sim) instanceUp(svc int32, n int32) {
+	sv := &s.services[svc]
+	in := &sv.insts[n]
+	if in.up || in.retired || s.now < in.readyAt || slices.ContainsFunc(in.f.list, func(i int32) bool { return s.faults[i].spec.Kind == FaultCrash }) {
+		return // crashed again, or retired, meanwhile
+	}
+	in.up = true
+	sv.refreshCapacity()
+	s.logf(fmt.Sprintf("%s#%d", sv.spec.Name, n+1), "up after start-up (%s)", time.Duration(s.now-in.crashedAt).Round(time.Millisecond))
+	sv.next(n)
+}
+
+// pause is an interval during which an instance did no work.
+type pause struct{ from, to int64 }
+
+// parked is a stretch of work that fell due while its instance was paused:
+// it still needs owed of running time.
+type parked struct {
+	req  int32
+	gen  uint32
+	kind evKind
+	owed int64
+}
+
+// pausedFor returns how much of [a, b) instance in spent paused.
+func (in *instance) pausedFor(a, b int64) int64 {
+	var d int64
+	for i := len(in.pauses) - 1; i >= 0; i-- {
+		p := in.pauses[i]
+		if p.to <= a {
+			break
+		}
+		d += max(0, min(p.to, b)-max(p.from, a))
+	}
+	return d
 }

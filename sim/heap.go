@@ -6,17 +6,23 @@ import "math/bits"
 type evKind uint8
 
 const (
-	evArrival    evKind = iota // open-loop client: the next request leaves
-	evThinkDone                // closed-loop client: a user sends again
-	evDeliver                  // a request reaches its service
-	evWorkDone                 // the work before the calls is done
-	evAfterDone                // the work after the calls is done
-	evResponse                 // a response reaches the caller
-	evTimeout                  // a caller stops waiting for a request
-	evFaultStart               // a fault begins
-	evFaultEnd                 // a fault ends
-	evWindow                   // a time-series window closes
-	evWarmup                   // aggregates start counting
+	evArrival       evKind = iota // open-loop client: the next request leaves
+	evThinkDone                   // closed-loop client: a user sends again
+	evDeliver                     // a request reaches its service
+	evWorkDone                    // the work before the calls is done
+	evAfterDone                   // the work after the calls is done
+	evResponse                    // a response reaches the caller
+	evTimeout                     // a caller stops waiting for a request
+	evFaultStart                  // a fault begins
+	evFaultEnd                    // a fault ends
+	evWindow                      // a time-series window closes
+	evWarmup                      // aggregates start counting
+	evRetry                       // a call's backoff is over: the next attempt
+	evHedge                       // a call's hedge delay is over
+	evCallDeadline                // a call's overall timeout
+	evOutlierReview               // an edge's outlier detection reviews ejections
+	evInstanceUp                  // a restarted instance has started: gen is the instance
+	evAutoscale                   // a service's autoscaler evaluates
 )
 
 // event is a small value: the heap holds events, not pointers, so that
@@ -26,12 +32,12 @@ const (
 type event struct {
 	at  int64  // virtual time, ns
 	seq uint64 // ties at equal times run in scheduling order
-	ka  uint32 // kind in the top 4 bits, argument (a request, client, fault) below
+	ka  uint32 // kind in the top 5 bits, argument (a request, client, fault) below
 	gen uint32 // the request's generation when scheduled, to drop stale events
 }
 
 const (
-	argBits = 28
+	argBits = 27
 	maxArg  = 1<<argBits - 1 // the largest request index an event can carry
 )
 

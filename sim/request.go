@@ -8,6 +8,9 @@ const (
 	Error                   // answered with a failure (its own, or a failed call)
 	Timeout                 // the caller stopped waiting
 	Rejected                // refused at once: the instance's queue was full
+	Shed                    // dropped before its work began: it waited longer than the queue timeout
+	Limited                 // refused by a rate limit: an HTTP 429
+	numOutcomes
 )
 
 func (o Outcome) String() string {
@@ -20,6 +23,10 @@ func (o Outcome) String() string {
 		return "timeout"
 	case Rejected:
 		return "rejected"
+	case Shed:
+		return "shed"
+	case Limited:
+		return "rate_limited"
 	}
 	return "unknown"
 }
@@ -34,8 +41,10 @@ type request struct {
 	gen     uint32 // bumped when the slot is freed: events of a dead request are ignored
 	svc     int32  // the service that handles it
 	inst    int32  // the instance it reached
-	parent  int32  // the request that made the call, or noParent
-	origin  int32  // the client (for a root) or the call index in the parent's service
+	parent  int32  // the call this request is an attempt of, or noParent
+	origin  int32  // the client (for a root) or the edge index in the caller's service
+	key     uint64 // the client request's key, for ring-hash balancing
+	route   int32  // at a gateway: the route it takes
 	sent    int64  // when the caller sent it
 	arrived int64  // when it reached its service
 	after   int64  // work left for after the calls, ns
@@ -47,9 +56,12 @@ type request struct {
 	// abandoned: the caller gave up (timeout). The request still runs to its
 	// end, but nobody waits for the answer: wasted work.
 	abandoned bool
-	failed    bool // its own error, or a call failed: it ends in Error
-	counted   bool // sent after warmup: counts in the caller's aggregates
-	svcCount  bool // arrived after warmup: counts in the service's aggregates
+	failed    bool  // its own error, or a call failed: it ends in Error
+	degraded  bool  // a call's fallback answered in place of the callee
+	crashed   bool  // its instance is crashing: its calls are being cancelled
+	segStart  int64 // when its current stretch of work was scheduled, for pauses
+	counted   bool  // sent after warmup: counts in the caller's aggregates
+	svcCount  bool  // arrived after warmup: counts in the service's aggregates
 }
 
 // reqState is where a request is in its life at its service.
@@ -59,6 +71,7 @@ const (
 	inTransit reqState = iota // on its way to the service
 	atService                 // queued or being worked on
 	ended                     // answered (or rejected); the response is on its way back
+	lost                      // dropped on the way, either way: only the caller's timeout frees it
 )
 
 // reqPool recycles request slots. It grows while the number of requests in

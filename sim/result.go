@@ -18,6 +18,7 @@ type Result struct {
 	TimeS      float64           `json:"time_s"` // virtual time reached: DurationS once the run is done
 	Clients    []ClientResult    `json:"clients"`
 	Components []ComponentResult `json:"components"`
+	Edges      []EdgeResult      `json:"edges"`
 	Events     []EventResult     `json:"events"`
 	// Series holds every component's time series, clients first; run writes
 	// it with --csv.
@@ -40,43 +41,74 @@ func latencyOf(h *metrics.Histogram) Latency {
 }
 
 // ClientResult is one client's view: every request it sent ends in exactly
-// one of OK, Error, Timeout, Rejected, or is still InFlight at the end.
+// one of OK, Error, Timeout, Rejected, Shed, or is still InFlight at the end.
 type ClientResult struct {
-	Name        string  `json:"name"`
-	Target      string  `json:"target"`
-	Sent        uint64  `json:"sent"`
-	OK          uint64  `json:"ok"`
-	Error       uint64  `json:"error"`
-	Timeout     uint64  `json:"timeout"`
-	Rejected    uint64  `json:"rejected"`
-	InFlight    uint64  `json:"in_flight"`
+	Name        string `json:"name"`
+	Target      string `json:"target"`
+	Sent        uint64 `json:"sent"`
+	OK          uint64 `json:"ok"`
+	Error       uint64 `json:"error"`
+	Timeout     uint64 `json:"timeout"`
+	Rejected    uint64 `json:"rejected"`
+	Shed        uint64 `json:"shed"`
+	RateLimited uint64 `json:"rate_limited"`
+	InFlight    uint64 `json:"in_flight"`
+	// Degraded counts the OK requests that a fallback answered in part.
+	Degraded    uint64  `json:"degraded"`
 	SuccessRate float64 `json:"success_rate"` // OK / answered (sent - in flight)
 	GoodputRPS  float64 `json:"goodput_rps"`  // OK per second after warmup
 	Latency     Latency `json:"latency_ms"`
 }
 
 // ComponentResult is one service's view. Arrivals = OK + Error + Rejected +
-// InProgress.
+// Shed + InProgress.
 type ComponentResult struct {
-	Name       string `json:"name"`
-	Kind       string `json:"kind"`
-	Instances  int    `json:"instances"`
-	Workers    int    `json:"workers"`
-	Arrivals   uint64 `json:"arrivals"`
-	OK         uint64 `json:"ok"`
-	Error      uint64 `json:"error"`
-	Rejected   uint64 `json:"rejected"`
-	InProgress uint64 `json:"in_progress"`
+	Name        string `json:"name"`
+	Kind        string `json:"kind"`
+	Instances   int    `json:"instances"`
+	Workers     int    `json:"workers"`
+	Arrivals    uint64 `json:"arrivals"`
+	OK          uint64 `json:"ok"`
+	Error       uint64 `json:"error"`
+	Rejected    uint64 `json:"rejected"`
+	Shed        uint64 `json:"shed"`
+	RateLimited uint64 `json:"rate_limited"`
+	InProgress  uint64 `json:"in_progress"`
 	// Wasted counts requests completed after their caller had given up.
 	Wasted        uint64  `json:"wasted"`
 	ThroughputRPS float64 `json:"throughput_rps"` // completed (OK or Error) per second
-	Utilisation   float64 `json:"utilisation"`    // busy workers / all workers, time average
+	Utilisation   float64 `json:"utilisation"`    // busy workers / workers of instances up, time average
 	InSystemMean  float64 `json:"in_system_mean"` // busy + queued requests, time average (Little's L)
-	QueueMean     float64 `json:"queue_mean"`     // queued requests per instance, time average
+	QueueMean     float64 `json:"queue_mean"`     // queued requests per instance up, time average
 	QueueMax      int     `json:"queue_max"`      // longest queue of one instance
 	// Latency is the time from arrival to the end of the work, queueing and
 	// downstream calls included, of requests that succeeded.
 	Latency Latency `json:"latency_ms"`
+}
+
+// EdgeResult is what happened on one call edge, caller->callee. A call is
+// one logical call; its attempts are the first try, retries and hedges.
+type EdgeResult struct {
+	Name     string `json:"name"` // "caller->callee"
+	Calls    uint64 `json:"calls"`
+	Attempts uint64 `json:"attempts"`
+	Retries  uint64 `json:"retries"`
+	Hedges   uint64 `json:"hedges"`
+	// Cancelled counts attempts abandoned because another attempt of the
+	// same call answered first (hedging).
+	Cancelled       uint64  `json:"cancelled"`
+	OK              uint64  `json:"ok"`
+	Error           uint64  `json:"error"`
+	Timeout         uint64  `json:"timeout"`
+	Rejected        uint64  `json:"rejected"`            // rejected, shed or rate limited by the callee
+	ShortCircuited  uint64  `json:"short_circuited"`     // refused by an open breaker
+	BulkheadFull    uint64  `json:"bulkhead_full"`       // refused by the bulkhead
+	BudgetExhausted uint64  `json:"budget_exhausted"`    // retries the budget or throttle refused
+	Fallbacks       uint64  `json:"fallbacks"`           // failures turned into degraded successes
+	Amplification   float64 `json:"retry_amplification"` // attempts / calls
+	Breaker         string  `json:"breaker,omitempty"`   // the breaker's state at the end
+	BreakerChanges  uint64  `json:"breaker_transitions,omitempty"`
+	Ejections       uint64  `json:"ejections,omitempty"` // outlier detection
 }
 
 // EventResult is an Event for output.
@@ -125,11 +157,13 @@ func (s *Sim) Result() *Result {
 		a := &c.agg
 		cr := ClientResult{
 			Name: c.spec.Name, Target: c.spec.Target,
-			Sent: a.sent, OK: a.ok, Error: a.errors, Timeout: a.timeouts, Rejected: a.rejected,
-			InFlight: inFlight[i], GoodputRPS: perSec(a.ok), Latency: latencyOf(&a.lat),
+			Sent: a.sent, OK: a.n[OK], Error: a.n[Error], Timeout: a.n[Timeout], Rejected: a.n[Rejected],
+			Shed: a.n[Shed], RateLimited: a.n[Limited],
+			Degraded: a.degraded,
+			InFlight: inFlight[i], GoodputRPS: perSec(a.n[OK]), Latency: latencyOf(&a.lat),
 		}
 		if n := a.outcomes(); n > 0 {
-			cr.SuccessRate = float64(a.ok) / float64(n)
+			cr.SuccessRate = float64(a.n[OK]) / float64(n)
 		}
 		res.Clients = append(res.Clients, cr)
 		res.Series = append(res.Series, Series{Component: c.spec.Name, Kind: "client", Windows: c.series})
@@ -140,17 +174,40 @@ func (s *Sim) Result() *Result {
 		a := &sv.agg
 		cr := ComponentResult{
 			Name: sv.spec.Name, Kind: "service", Instances: len(sv.insts), Workers: sv.spec.Workers,
-			Arrivals: a.sent, OK: a.ok, Error: a.errors, Rejected: a.rejected, InProgress: inProgress[i],
-			Wasted: a.wasted, ThroughputRPS: perSec(a.ok + a.errors), QueueMax: sv.aggQMax,
+			Arrivals: a.sent, OK: a.n[OK], Error: a.n[Error], Rejected: a.n[Rejected], Shed: a.n[Shed],
+			RateLimited: a.n[Limited], InProgress: inProgress[i],
+			Wasted: a.wasted, ThroughputRPS: perSec(a.n[OK] + a.n[Error]), QueueMax: sv.aggQMax,
 			Latency: latencyOf(&a.lat),
 		}
 		if t := float64(s.now - sv.aggStart); t > 0 {
-			cr.Utilisation = sv.aggBusy / (t * float64(len(sv.insts)*sv.spec.Workers))
 			cr.InSystemMean = (sv.aggBusy + sv.aggQueue) / t
-			cr.QueueMean = sv.aggQueue / t / float64(len(sv.insts))
+		}
+		if sv.aggCap > 0 {
+			cr.Utilisation = sv.aggBusy / sv.aggCap
+			cr.QueueMean = sv.aggQueue / sv.aggInst
 		}
 		res.Components = append(res.Components, cr)
 		res.Series = append(res.Series, Series{Component: sv.spec.Name, Kind: "service", Windows: sv.series})
+	}
+	for _, ref := range s.edges {
+		e := &s.services[ref.svc].calls[ref.edge]
+		st := &e.stats
+		er := EdgeResult{
+			Name: s.edgeName(ref.svc, ref.edge), Calls: st.calls, Attempts: st.attempts, Retries: st.retries,
+			Hedges: st.hedges, Cancelled: st.cancelled, OK: st.out[OK], Error: st.out[Error], Timeout: st.out[Timeout],
+			Rejected: st.out[Rejected] + st.out[Shed] + st.out[Limited], ShortCircuited: st.shortCircuited, BulkheadFull: st.bulkheaded,
+			BudgetExhausted: st.budgetExhausted, Fallbacks: st.fallbacks, BreakerChanges: e.transitions,
+		}
+		if st.calls > 0 {
+			er.Amplification = float64(st.attempts) / float64(st.calls)
+		}
+		if len(e.breakers) > 0 {
+			er.Breaker = e.breakers[0].State().String()
+		}
+		if e.outlier != nil {
+			er.Ejections = e.outlier.Ejections()
+		}
+		res.Edges = append(res.Edges, er)
 	}
 	res.Events = make([]EventResult, len(s.log))
 	for i, e := range s.log {
@@ -186,15 +243,15 @@ func (s *Sim) Snapshot() Snapshot {
 func (r *Result) CheckConservation() error {
 	var errs []error
 	for _, c := range r.Clients {
-		if got := c.OK + c.Error + c.Timeout + c.Rejected + c.InFlight; got != c.Sent {
-			errs = append(errs, fmt.Errorf("client %s: sent %d != ok %d + error %d + timeout %d + rejected %d + in flight %d",
-				c.Name, c.Sent, c.OK, c.Error, c.Timeout, c.Rejected, c.InFlight))
+		if got := c.OK + c.Error + c.Timeout + c.Rejected + c.Shed + c.RateLimited + c.InFlight; got != c.Sent {
+			errs = append(errs, fmt.Errorf("client %s: sent %d != ok %d + error %d + timeout %d + rejected %d + shed %d + rate limited %d + in flight %d",
+				c.Name, c.Sent, c.OK, c.Error, c.Timeout, c.Rejected, c.Shed, c.RateLimited, c.InFlight))
 		}
 	}
 	for _, c := range r.Components {
-		if got := c.OK + c.Error + c.Rejected + c.InProgress; got != c.Arrivals {
-			errs = append(errs, fmt.Errorf("service %s: arrivals %d != ok %d + error %d + rejected %d + in progress %d",
-				c.Name, c.Arrivals, c.OK, c.Error, c.Rejected, c.InProgress))
+		if got := c.OK + c.Error + c.Rejected + c.Shed + c.RateLimited + c.InProgress; got != c.Arrivals {
+			errs = append(errs, fmt.Errorf("service %s: arrivals %d != ok %d + error %d + rejected %d + shed %d + rate limited %d + in progress %d",
+				c.Name, c.Arrivals, c.OK, c.Error, c.Rejected, c.Shed, c.RateLimited, c.InProgress))
 		}
 	}
 	return errors.Join(errs...)

@@ -29,3 +29,9 @@ func (q *ring) pop() int32 {
 	q.n--
 	return v
 }
+
+// popBack removes the newest entry (LIFO service); the ring must not be empty.
+func (q *ring) popBack() int32 {
+	q.n--
+	return q.buf[(q.head+q.n)%len(q.buf)]
+}

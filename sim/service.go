@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/faultline/faultline/sim/dist"
+	"github.com/faultline/faultline/sim/resilience"
 )
 
 // service is a pool of instances; each instance has workers and a FIFO
@@ -13,25 +14,35 @@ import (
 // response leaves, including the time it waits on downstream calls, so a slow
 // dependency exhausts its callers' workers (thread-per-request).
 type service struct {
-	s       *Sim
-	spec    *Service
-	rng     *rand.Rand
-	insts   []instance
-	rr      int // round-robin cursor over instances
-	calls   []edge
-	stages  []int32 // calls[stages[k]:stages[k+1]] are issued together
-	faults  []int32 // active faults, in start order
-	faultEr float64 // probability that an active errors fault fails a request
+	s      *Sim
+	idx    int32
+	spec   *Service
+	rng    *rand.Rand
+	insts  []instance
+	calls  []edge
+	stages []int32 // calls[stages[k]:stages[k+1]] are issued together
 
 	busy, queued int // totals over instances
+	lb           *resilience.Balancer
+	hosts        hostsView               // for clients, which call the service directly
+	bucket       *resilience.TokenBucket // a gateway's rate limit
+	routeCum     []float64               // a gateway's cumulative route weights
 
 	// Time integrals of busy workers and queued requests since lastT, for
 	// utilisation and mean queue length; agg* since warmup, win* this window.
 	lastT             int64
 	aggBusy, aggQueue float64
 	winBusy, winQueue float64
-	aggQMax, winQMax  int
-	aggStart          int64 // when the aggregates started: warmup or 0
+	// ...and of the workers and instances able to work, the denominators:
+	// crashed, starting and retired instances have none.
+	aggCap, aggInst  float64
+	winCap, winInst  float64
+	capNow, instsNow int
+	// Running totals that never reset, for the autoscaler.
+	totalBusy, totalCap float64
+	scaler              *autoscaler
+	aggQMax, winQMax    int
+	aggStart            int64 // when the aggregates started: warmup or 0
 
 	agg, win tally
 	series   []Window
@@ -39,33 +50,132 @@ type service struct {
 	overflow bool // rejected requests in the last window
 }
 
-// edge is one compiled downstream call.
+// edge is one compiled downstream call with its resilience state.
 type edge struct {
+	spec    *Call
 	to      int32
-	timeout int64
-	prob    float64
-	fanout  int
+	timeout int64 // the deadline of a call, all attempts included
+	perTry  int64 // the timeout of one attempt
 	latency dist.Dist
+
+	lb       *resilience.Balancer
+	hosts    hostsView // the callee's instances as this edge sees them
+	outlier  *resilience.Outlier
+	review   bool // an outlier review is scheduled
+	breakers []*resilience.Breaker
+	budget   *resilience.RetryBudget
+	throttle *resilience.RetryThrottle
+	active   int // calls in flight, for the bulkhead
+	stats    edgeStats
+	link     link
+	id       int32 // index in Sim.edges
+	// transitions counts breaker state changes, for the results.
+	transitions uint64
+}
+
+// hostsView shows a callee's instances to a balancer: an instance is
+// available when it is up and the edge's outlier detection has not ejected
+// it. Active counts what the instance holds, busy and queued: every caller
+// sees the same count, which is a simplification of Envoy's per-client view.
+type hostsView struct {
+	sv  *service
+	out *resilience.Outlier
+}
+
+func (h *hostsView) Len() int { return len(h.sv.insts) }
+
+func (h *hostsView) Active(i int) int {
+	in := &h.sv.insts[i]
+	return in.busy + in.q.len()
+}
+
+func (h *hostsView) Available(i int) bool {
+	return h.sv.insts[i].up && (h.out == nil || !h.out.Ejected(i))
 }
 
 type instance struct {
-	busy int
-	q    ring
+	busy      int
+	q         ring
+	up        bool // taking traffic: not crashed, started
+	paused    bool
+	pauses    []pause  // every pause so far, to stretch work that spans one
+	parked    []parked // work that fell due while paused
+	f         instFaults
+	readyAt   int64 // when a restarted instance takes traffic
+	crashedAt int64 // when it went down (or was started), for the log
+	retired   bool  // scaled away: it finishes what it holds and takes nothing new
 }
 
-func (sv *service) init(s *Sim, spec *Service, byName map[string]int32) {
-	sv.s, sv.spec = s, spec
+func (sv *service) init(s *Sim, idx int32, spec *Service) {
+	sv.s, sv.idx, sv.spec = s, idx, spec
 	sv.rng = s.stream("service/" + spec.Name)
 	sv.insts = make([]instance, spec.Instances)
-	sv.stages = append(sv.stages, 0)
-	for i, c := range spec.Calls {
-		lat := s.spec.Network.Latency
-		if c.HasLatency {
-			lat = c.Latency
+	for i := range sv.insts {
+		sv.insts[i].up = true
+		sv.refreshInstance(int32(i))
+	}
+	sv.refreshCapacity()
+	sv.hosts = hostsView{sv: sv}
+	sv.lb = resilience.NewBalancer(resilience.RoundRobin, 0, 0, spec.Instances)
+	if g := spec.Gateway; g != nil {
+		if g.RPS > 0 {
+			sv.bucket = resilience.NewTokenBucket(g.RPS, g.Burst)
 		}
-		sv.calls = append(sv.calls, edge{to: byName[c.To], timeout: int64(c.Timeout), prob: c.Probability, fanout: c.Fanout, latency: lat})
+		sum := 0.0
+		for _, c := range spec.Calls {
+			sum += c.Weight
+			sv.routeCum = append(sv.routeCum, sum)
+		}
+	}
+	sv.stages = append(sv.stages, 0)
+	for i := range spec.Calls {
+		c := &spec.Calls[i]
 		if i+1 == len(spec.Calls) || c.Group == "" || spec.Calls[i+1].Group != c.Group {
 			sv.stages = append(sv.stages, int32(i+1))
+		}
+	}
+}
+
+// initEdges compiles the service's calls once every service exists: an
+// edge's balancer and outlier detection are sized by its callee.
+func (sv *service) initEdges(byName map[string]int32) {
+	s := sv.s
+	sv.calls = make([]edge, len(sv.spec.Calls))
+	for i := range sv.spec.Calls {
+		c := &sv.spec.Calls[i]
+		e := &sv.calls[i]
+		e.spec, e.to, e.timeout = c, byName[c.To], int64(c.Timeout)
+		e.id = int32(len(s.edges))
+		s.edges = append(s.edges, edgeRef{svc: sv.idx, edge: int32(i)})
+		e.latency = s.spec.Network.Latency
+		if c.HasLatency {
+			e.latency = c.Latency
+		}
+		callee := &s.services[e.to]
+		n := len(callee.insts)
+		e.lb = resilience.NewBalancer(c.Balancer, c.ChoiceCount, 100, n)
+		e.hosts = hostsView{sv: callee}
+		if c.Outlier != nil {
+			e.outlier = resilience.NewOutlier(*c.Outlier, n)
+			e.hosts.out = e.outlier
+		}
+		if c.Breaker != nil {
+			k := 1
+			if c.BreakerPer == PerInstance {
+				k = len(sv.insts)
+			}
+			for range k {
+				e.breakers = append(e.breakers, resilience.NewBreaker(*c.Breaker))
+			}
+		}
+		if rt := c.Retry; rt != nil {
+			e.perTry = int64(rt.PerTryTimeout)
+			if b := rt.Budget; b != nil {
+				e.budget = resilience.NewRetryBudget(b.Percent, b.MinPerSec, b.TTL)
+			}
+			if t := rt.Throttle; t != nil {
+				e.throttle = resilience.NewRetryThrottle(t.MaxTokens, t.TokenRatio)
+			}
 		}
 	}
 }
@@ -75,56 +185,97 @@ func (sv *service) init(s *Sim, spec *Service, byName map[string]int32) {
 func (sv *service) account(now int64) {
 	dt := float64(now - sv.lastT)
 	b, q := float64(sv.busy)*dt, float64(sv.queued)*dt
+	c, n := float64(sv.capNow)*dt, float64(sv.instsNow)*dt
 	sv.aggBusy += b
 	sv.winBusy += b
 	sv.aggQueue += q
 	sv.winQueue += q
+	sv.aggCap += c
+	sv.winCap += c
+	sv.aggInst += n
+	sv.winInst += n
+	sv.totalBusy += b
+	sv.totalCap += c
 	sv.lastT = now
+}
+
+// refreshCapacity recounts the instances that are up and their workers.
+func (sv *service) refreshCapacity() {
+	sv.account(sv.s.now)
+	sv.capNow, sv.instsNow = 0, 0
+	for i := range sv.insts {
+		if in := &sv.insts[i]; in.up {
+			sv.capNow += in.f.workers
+			sv.instsNow++
+		}
+	}
 }
 
 func (sv *service) resetAggregates(now int64) {
 	sv.account(now)
-	sv.aggBusy, sv.aggQueue, sv.aggQMax = 0, 0, 0
+	sv.aggBusy, sv.aggQueue, sv.aggQMax, sv.aggCap, sv.aggInst = 0, 0, 0, 0, 0
 	sv.aggStart = now
 	sv.agg.reset()
 }
 
-// sendRequest creates a request from a caller (a client when parent is
-// noParent) to service to, and plans its arrival and its caller's timeout.
-func (s *Sim) sendRequest(parent, origin, to int32, lat dist.Dist, timeout int64) int32 {
+// sendRequest creates a request from a caller to instance inst of service
+// to, and plans its arrival and its caller's timeout. The caller is a client
+// (parent is noParent, origin the client) or a call (origin is its edge).
+func (s *Sim) sendRequest(parent, origin, to, inst int32, lat dist.Dist, timeout int64) int32 {
 	i := s.reqs.alloc()
 	if i < 0 {
-		// The system is hopelessly overloaded: hundreds of millions of
-		// requests in flight. Stop rather than exhaust memory.
-		s.err = fmt.Errorf("more than %d requests in flight at %s: the scenario is far beyond capacity", maxArg, time.Duration(s.now))
+		s.err = errTooMany(s.now)
 		return -1
 	}
 	r := &s.reqs.r[i]
-	r.svc, r.parent, r.origin, r.sent = to, parent, origin, s.now
-	var d int64
-	if !lat.IsZero() {
-		d = lat.Sample(s.senderRNG(parent, origin))
+	r.svc, r.inst, r.parent, r.origin, r.sent = to, inst, parent, origin, s.now
+	var rng *rand.Rand
+	var l *link
+	if parent == noParent {
+		rng, l = s.clients[origin].rng, &s.clients[origin].link
+	} else {
+		cl := &s.calls.c[parent]
+		r.key = s.reqs.r[cl.parent].key
+		rng, l = s.services[cl.svc].rng, &s.services[cl.svc].calls[cl.edge].link
 	}
-	s.schedule(s.now+d, evDeliver, i, r.gen)
 	if timeout > 0 {
 		s.schedule(s.now+timeout, evTimeout, i, r.gen)
 	}
+	if len(l.faults) > 0 {
+		if l.lossReq > 0 && rng.Float64() < l.lossReq {
+			r.state = lost // the caller will only see its timeout
+			return i
+		}
+	}
+	var d int64
+	if !lat.IsZero() {
+		d = lat.Sample(rng)
+	}
+	if len(l.faults) > 0 {
+		d += s.linkDelay(l, Requests)
+	}
+	s.schedule(s.now+d, evDeliver, i, r.gen)
 	return i
 }
 
-// senderRNG is the stream that draws a hop's latency: the caller's.
-func (s *Sim) senderRNG(parent, origin int32) *rand.Rand {
-	if parent == noParent {
-		return s.clients[origin].rng
-	}
-	return s.services[s.reqs.r[parent].svc].rng
+// errTooMany stops a hopelessly overloaded run (hundreds of millions of
+// requests in flight) rather than exhaust memory.
+func errTooMany(now int64) error {
+	return fmt.Errorf("more than %d requests in flight at %s: the scenario is far beyond capacity", maxArg, time.Duration(now))
 }
 
-// deliver admits a request that reached its service: a free worker takes it,
-// or it waits in the chosen instance's queue, or it is rejected.
+// deliver admits a request that reached its instance: a free worker takes
+// it, or it waits in the queue, or it is rejected. An instance that went
+// down meanwhile refuses the connection: an error, at once.
 func (s *Sim) deliver(i int32) {
 	r := &s.reqs.r[i]
 	sv := &s.services[r.svc]
+	in := &sv.insts[r.inst]
+	if in.f.blackhole && in.up {
+		// Swallowed: no answer ever comes back. It never really arrived.
+		r.state = lost
+		return
+	}
 	r.arrived = s.now
 	r.state = atService
 	r.svcCount = s.now >= s.warmup
@@ -132,12 +283,14 @@ func (s *Sim) deliver(i int32) {
 		sv.agg.sent++
 	}
 	sv.win.sent++
-	n := int32(sv.rr % len(sv.insts))
-	sv.rr++
-	r.inst = n
-	in := &sv.insts[n]
 	switch {
-	case in.busy < sv.spec.Workers:
+	case !in.up:
+		s.refuse(i, Error) // connection refused
+	case sv.bucket != nil && !sv.bucket.Allow(s.now):
+		s.refuse(i, Limited) // the gateway's rate limit: 429
+	case in.f.throttleP > 0 && sv.rng.Float64() < in.f.throttleP:
+		s.refuse(i, Limited) // 429
+	case in.busy < in.f.workers && !in.paused:
 		sv.start(i)
 	case sv.spec.Queue == Unbounded || in.q.len() < sv.spec.Queue:
 		sv.account(s.now)
@@ -148,14 +301,21 @@ func (s *Sim) deliver(i int32) {
 			sv.winQMax = max(sv.winQMax, l)
 		}
 	default:
-		r.outcome = Rejected
-		r.state = ended
-		if r.svcCount {
-			sv.agg.count(Rejected, s.now)
-		}
-		sv.win.count(Rejected, s.now)
-		s.respond(i)
+		s.refuse(i, Rejected)
 	}
+}
+
+// refuse answers request i at once, without work.
+func (s *Sim) refuse(i int32, o Outcome) {
+	r := &s.reqs.r[i]
+	sv := &s.services[r.svc]
+	r.outcome = o
+	r.state = ended
+	if r.svcCount {
+		sv.agg.count(o, s.now)
+	}
+	sv.win.count(o, s.now)
+	s.respond(i)
 }
 
 // start gives request i a worker of its instance and plans its own work.
@@ -163,25 +323,56 @@ func (sv *service) start(i int32) {
 	s := sv.s
 	r := &s.reqs.r[i]
 	sv.account(s.now)
-	sv.insts[r.inst].busy++
+	in := &sv.insts[r.inst]
+	in.busy++
 	sv.busy++
 	if p := sv.spec.Errors; p > 0 && sv.rng.Float64() < p {
 		r.failed = true
 	}
-	if sv.faultEr > 0 && sv.rng.Float64() < sv.faultEr {
+	if p := in.f.errP; p > 0 && sv.rng.Float64() < p {
 		r.failed = true
 	}
 	work := sv.spec.ServiceTime.Sample(sv.rng)
-	for _, f := range sv.faults {
+	if in.f.slow != 1 {
+		work = int64(float64(work) * in.f.slow)
+	}
+	for _, f := range in.f.list {
 		if ft := &s.faults[f]; ft.spec.Kind == FaultLatency {
 			work += ft.spec.Add.Sample(ft.rng)
 		}
 	}
 	r.after = int64(float64(work) * sv.spec.AfterCalls)
+	r.segStart = s.now
 	s.schedule(s.now+work-r.after, evWorkDone, i, r.gen)
 }
 
+// stretched reports whether request i's stretch of work, due now, was held
+// up by a pause of its instance. A paused process makes no progress: work
+// due during a pause is parked until the pause ends, and work that a pause
+// interrupted is planned again for the time the pause cost it.
+func (s *Sim) stretched(i int32, k evKind) bool {
+	r := &s.reqs.r[i]
+	in := &s.services[r.svc].insts[r.inst]
+	if len(in.pauses) == 0 {
+		return false
+	}
+	owed := in.pausedFor(r.segStart, s.now)
+	if in.paused {
+		in.parked = append(in.parked, parked{req: i, gen: r.gen, kind: k, owed: owed})
+		return true
+	}
+	if owed == 0 {
+		return false
+	}
+	r.segStart = s.now
+	s.schedule(s.now+owed, k, i, r.gen)
+	return true
+}
+
 func (s *Sim) workDone(i int32) {
+	if s.stretched(i, evWorkDone) {
+		return
+	}
 	r := &s.reqs.r[i]
 	if r.failed {
 		s.complete(i, Error)
@@ -192,42 +383,87 @@ func (s *Sim) workDone(i int32) {
 }
 
 // advance issues the calls of the request's current stage, skipping stages
-// whose calls all fell to their probability; with no stage left it does the
-// work after the calls.
+// whose calls all fell to their probability or ended at once; with no stage
+// left it does the work after the calls.
 func (s *Sim) advance(i int32) {
 	sv := &s.services[s.reqs.r[i].svc]
+	if sv.spec.Gateway != nil {
+		s.route(i)
+		return
+	}
 	for {
 		r := &s.reqs.r[i]
 		k := int(r.stage)
 		if k+1 >= len(sv.stages) {
-			if r.after > 0 {
-				s.schedule(s.now+r.after, evAfterDone, i, r.gen)
-			} else {
-				s.complete(i, OK)
-			}
+			s.finishCalls(i)
 			return
 		}
 		var n int32
+		failed := false
 		for c := sv.stages[k]; c < sv.stages[k+1]; c++ {
 			e := &sv.calls[c]
-			if e.prob < 1 && sv.rng.Float64() >= e.prob {
+			if e.spec.Probability < 1 && sv.rng.Float64() >= e.spec.Probability {
 				continue
 			}
-			for range e.fanout {
-				if s.sendRequest(i, c, e.to, e.latency, e.timeout) < 0 {
-					return // the run is over: s.err says why
+			for range e.spec.Fanout {
+				started, f := s.startCall(i, c)
+				if s.err != nil {
+					return // the run is over
 				}
-				n++
+				if started {
+					n++
+				}
+				failed = failed || f
 			}
 		}
-		// sendRequest may have grown the pool: fetch the request again.
+		// Starting calls may have grown the pool: fetch the request again.
 		r = &s.reqs.r[i]
+		if failed {
+			r.failed = true
+		}
 		if n > 0 {
 			r.pending = n
 			return
 		}
+		if r.failed {
+			s.complete(i, Error)
+			return
+		}
 		r.stage++
 	}
+}
+
+// route sends a request at a gateway down its route, and finishes it when
+// the route's call has answered.
+func (s *Sim) route(i int32) {
+	r := &s.reqs.r[i]
+	if r.stage > 0 {
+		s.finishCalls(i)
+		return
+	}
+	r.stage = 1
+	started, failed := s.startCall(i, r.route)
+	r = &s.reqs.r[i]
+	switch {
+	case s.err != nil:
+	case started:
+		r.pending = 1
+	case failed:
+		s.complete(i, Error)
+	default:
+		s.finishCalls(i)
+	}
+}
+
+// finishCalls does a request's work after its calls, then completes it.
+func (s *Sim) finishCalls(i int32) {
+	r := &s.reqs.r[i]
+	if r.after > 0 {
+		r.segStart = s.now
+		s.schedule(s.now+r.after, evAfterDone, i, r.gen)
+		return
+	}
+	s.complete(i, OK)
 }
 
 // callDone tells request i that one of its calls ended with o.
@@ -275,11 +511,31 @@ func (s *Sim) complete(i int32, o Outcome) {
 	if r.abandoned {
 		sv.win.wasted++
 	}
-	if in.q.len() > 0 {
-		sv.queued--
-		sv.start(in.q.pop())
-	}
+	sv.next(r.inst)
 	s.respond(i)
+}
+
+// next gives a free worker of instance n to the next queued request. A
+// request that waited longer than the queue timeout is shed instead: its
+// caller has most likely given up already.
+func (sv *service) next(n int32) {
+	s := sv.s
+	in := &sv.insts[n]
+	for in.q.len() > 0 && in.busy < in.f.workers && !in.paused && in.up {
+		sv.account(s.now)
+		var i int32
+		if sv.spec.LIFO {
+			i = in.q.popBack()
+		} else {
+			i = in.q.pop()
+		}
+		sv.queued--
+		if qt := int64(sv.spec.QueueTimeout); qt > 0 && s.now-s.reqs.r[i].arrived > qt {
+			s.refuse(i, Shed)
+			continue
+		}
+		sv.start(i)
+	}
 }
 
 // respond sends request i's answer back over the hop it came by.
@@ -290,13 +546,25 @@ func (s *Sim) respond(i int32) {
 		s.reqs.release(i)
 		return
 	}
-	lat := s.spec.Network.Latency
-	if r.parent != noParent {
-		lat = s.services[s.reqs.r[r.parent].svc].calls[r.origin].latency
+	lat, rng := s.spec.Network.Latency, s.services[r.svc].rng
+	var l *link
+	if r.parent == noParent {
+		l = &s.clients[r.origin].link
+	} else {
+		cl := &s.calls.c[r.parent]
+		e := &s.services[cl.svc].calls[cl.edge]
+		lat, l = e.latency, &e.link
+	}
+	if len(l.faults) > 0 && l.lossResp > 0 && rng.Float64() < l.lossResp {
+		r.state = lost // the caller will only see its timeout
+		return
 	}
 	var d int64
 	if !lat.IsZero() {
-		d = lat.Sample(s.services[r.svc].rng)
+		d = lat.Sample(rng)
+	}
+	if len(l.faults) > 0 {
+		d += s.linkDelay(l, Responses)
 	}
 	s.schedule(s.now+d, evResponse, i, r.gen)
 }
@@ -306,28 +574,38 @@ func (s *Sim) response(i int32) {
 	r := &s.reqs.r[i]
 	switch {
 	case r.abandoned:
+		s.reqs.release(i)
 	case r.parent == noParent:
 		s.clients[r.origin].done(r)
-	default:
-		parent, o := r.parent, r.outcome
 		s.reqs.release(i)
-		s.callDone(parent, o)
-		return
+	default:
+		k, o, sent, host := r.parent, r.outcome, r.sent, r.inst
+		if r.degraded && o == OK {
+			// A fallback answered somewhere below: the success is degraded
+			// all the way up.
+			s.reqs.r[s.calls.c[k].parent].degraded = true
+		}
+		s.reqs.release(i)
+		s.attemptDone(k, i, o, sent, host)
 	}
-	s.reqs.release(i)
 }
 
-// timeout fires when a caller's patience with request i runs out.
+// timeout fires when a caller's patience with request i runs out: the
+// client's timeout for a root, the per-try timeout for an attempt.
 func (s *Sim) timeout(i int32, gen uint32) {
 	r := &s.reqs.r[i]
 	if r.gen != gen || r.abandoned {
 		return
 	}
 	r.abandoned = true
-	r.outcome = Timeout
+	wasLost := r.state == lost
 	if r.parent == noParent {
+		r.outcome = Timeout
 		s.clients[r.origin].done(r)
-		return
+	} else {
+		s.attemptDone(r.parent, i, Timeout, r.sent, r.inst)
 	}
-	s.callDone(r.parent, Timeout)
+	if wasLost {
+		s.reqs.release(i) // dropped on the way: nothing else will free it
+	}
 }

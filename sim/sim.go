@@ -26,7 +26,9 @@ type Sim struct {
 
 	processed uint64
 
-	reqs reqPool
+	reqs  reqPool
+	calls callPool
+	edges []edgeRef
 
 	clients  []client
 	services []service
@@ -58,17 +60,18 @@ func New(spec *Spec, seed uint64) (*Sim, error) {
 	}
 	s.services = make([]service, len(spec.Services))
 	for i := range spec.Services {
-		s.services[i].init(s, &spec.Services[i], byName)
+		s.services[i].init(s, int32(i), &spec.Services[i])
+	}
+	for i := range s.services {
+		s.services[i].initEdges(byName)
+		s.services[i].initAutoscale()
 	}
 	s.clients = make([]client, len(spec.Clients))
 	for i := range spec.Clients {
 		s.clients[i].init(s, int32(i), &spec.Clients[i], byName[spec.Clients[i].Target])
 	}
-	s.faults = make([]fault, len(spec.Faults))
-	for i := range spec.Faults {
-		f := &spec.Faults[i]
-		s.faults[i] = fault{spec: f, svc: byName[f.Target], rng: s.stream(fmt.Sprintf("fault#%d", i))}
-		s.schedule(int64(f.Start), evFaultStart, int32(i), 0)
+	if err := s.resolveFaults(); err != nil {
+		return nil, err
 	}
 	if s.warmup > 0 {
 		s.schedule(s.warmup, evWarmup, 0, 0)
@@ -123,11 +126,6 @@ func check(spec *Spec) error {
 		}
 		if c.Rate < 0 || c.Users < 0 {
 			return fmt.Errorf("sim: client %q has a negative rate or user count", c.Name)
-		}
-	}
-	for _, f := range spec.Faults {
-		if !names[f.Target] {
-			return fmt.Errorf("sim: fault targets unknown service %q", f.Target)
 		}
 	}
 	return nil
@@ -270,28 +268,52 @@ func (s *Sim) dispatch(e event) {
 	arg := e.arg()
 	switch e.kind() {
 	case evArrival:
-		s.clients[arg].arrival()
+		if c := &s.clients[arg]; e.gen == c.arrGen {
+			c.arrival()
+		}
 	case evThinkDone:
 		s.clients[arg].send()
 	case evDeliver:
-		s.deliver(arg)
+		if s.reqs.r[arg].gen == e.gen {
+			s.deliver(arg)
+		}
 	case evWorkDone:
-		s.workDone(arg)
+		// A request whose instance crashed has ended: its work events are
+		// void.
+		if r := &s.reqs.r[arg]; r.gen == e.gen && r.state == atService {
+			s.workDone(arg)
+		}
 	case evAfterDone:
-		s.complete(arg, OK)
+		if r := &s.reqs.r[arg]; r.gen == e.gen && r.state == atService && !s.stretched(arg, evAfterDone) {
+			s.complete(arg, OK)
+		}
 	case evResponse:
-		s.response(arg)
+		if s.reqs.r[arg].gen == e.gen {
+			s.response(arg)
+		}
 	case evTimeout:
 		s.timeout(arg, e.gen)
 	case evFaultStart:
-		s.faults[arg].begin(s, arg)
+		s.beginFault(arg)
 	case evFaultEnd:
-		s.faults[arg].stop(s, arg)
+		s.endFault(arg)
+	case evInstanceUp:
+		s.instanceUp(arg, int32(e.gen))
 	case evWindow:
 		s.closeWindow()
 		if next := s.now + s.window; next < s.end {
 			s.schedule(next, evWindow, 0, 0)
 		}
+	case evRetry:
+		s.retry(arg, e.gen)
+	case evHedge:
+		s.hedge(arg, e.gen)
+	case evCallDeadline:
+		s.deadline(arg, e.gen)
+	case evOutlierReview:
+		s.reviewOutliers(arg)
+	case evAutoscale:
+		s.autoscale(arg)
 	case evWarmup:
 		for i := range s.services {
 			s.services[i].resetAggregates(s.now)

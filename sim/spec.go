@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/faultline/faultline/sim/dist"
+	"github.com/faultline/faultline/sim/resilience"
 )
 
 // Spec is a validated scenario, the input of New. The scenarios package builds
@@ -62,6 +63,13 @@ type Client struct {
 	Schedule  []RateStep
 	Users     int
 	ThinkTime dist.Dist
+	// Route is the gateway route (a Path) the client's requests take; ""
+	// spreads them over the routes by weight.
+	Route string
+	// Keys is the number of distinct request keys (users, sessions) the
+	// client's requests carry, drawn uniformly; ring-hash balancing places
+	// requests by key. 0 gives every request a key of its own.
+	Keys int
 	// Timeout ends a request for the client; 0 means the client waits forever.
 	Timeout time.Duration
 }
@@ -90,6 +98,26 @@ type Service struct {
 	AfterCalls float64
 	Errors     float64 // probability that a request fails by itself
 	Calls      []Call
+	// QueueTimeout sheds a queued request that waited longer than this
+	// before a worker took it; 0 = never.
+	QueueTimeout time.Duration
+	// LIFO serves the newest queued request first (the oldest are the most
+	// likely to have been given up on).
+	LIFO bool
+	// Gateway, when set, makes this an API gateway: clients call it, it
+	// rate-limits them, and each request takes exactly one of Calls, its
+	// routes.
+	Gateway *Gateway
+	// Autoscale, when set, adds and removes instances by utilisation.
+	Autoscale *resilience.AutoscaleConfig
+}
+
+// Gateway is what sets a gateway apart from a service.
+type Gateway struct {
+	// RPS and Burst are a token bucket shared by all the gateway's
+	// instances; requests beyond it get a 429 (Limited). RPS 0: no limit.
+	RPS   float64
+	Burst int
 }
 
 // Call is one downstream call a service makes while it serves a request.
@@ -108,35 +136,155 @@ type Call struct {
 	// Latency, when HasLatency, replaces the network latency on this edge.
 	Latency    dist.Dist
 	HasLatency bool
+
+	// Path and Weight describe a gateway route: its path, and its share of
+	// the requests of clients that do not name a route.
+	Path   string
+	Weight float64
+
+	// The resilience patterns of the edge; the zero values turn them off.
+	Balancer    resilience.Policy
+	ChoiceCount int                       // least_request: hosts compared per pick
+	Outlier     *resilience.OutlierConfig // outlier detection, nil = off
+	Breaker     *resilience.BreakerConfig // circuit breaker, nil = none
+	BreakerPer  BreakerScope              // one breaker per caller service or per instance
+	Fallback    bool                      // a short-circuited or failed call becomes a degraded success
+	Retry       *Retry                    // nil = one attempt
+	Bulkhead    int                       // max calls in flight on the edge, 0 = no limit
+	Hedge       *Hedge                    // nil = no hedging
+}
+
+// BreakerScope says who shares a breaker.
+type BreakerScope uint8
+
+const (
+	PerService  BreakerScope = iota // one breaker for all the caller's instances
+	PerInstance                     // one breaker per caller instance
+)
+
+func (b BreakerScope) String() string {
+	if b == PerInstance {
+		return "instance"
+	}
+	return "service"
+}
+
+// Retry is a call's retry policy. The call's Timeout is the deadline across
+// all attempts (as in gRPC); PerTryTimeout bounds each attempt.
+type Retry struct {
+	MaxAttempts   int // attempts in all, the first included
+	Backoff       resilience.Backoff
+	On            [numOutcomes]bool // outcomes that are retried
+	PerTryTimeout time.Duration     // 0 = each attempt may use the whole deadline
+	// Budget limits retries to a share of requests (Finagle); nil = none.
+	Budget *Budget
+	// Throttle is gRPC's token-based retry throttling; nil = none.
+	Throttle *Throttle
+}
+
+// Budget is a Finagle retry budget.
+type Budget struct {
+	Percent   float64 // share of requests that may be retried, 0.2 = 20%
+	MinPerSec float64 // retries always allowed per second
+	TTL       time.Duration
+}
+
+// Throttle is gRPC's retry throttling.
+type Throttle struct {
+	MaxTokens  float64
+	TokenRatio float64
+}
+
+// Hedge sends extra copies of a slow call (The Tail at Scale): after Delay
+// without an answer another copy goes out, up to MaxCopies in all; the first
+// answer wins and the others are cancelled.
+type Hedge struct {
+	Delay     time.Duration
+	MaxCopies int
 }
 
 // FaultKind is what a fault does to its target.
 type FaultKind uint8
 
 const (
-	FaultLatency FaultKind = iota // adds a delay to each request's service time
-	FaultErrors                   // makes a share of requests fail
+	FaultLatency   FaultKind = iota // adds a delay to service time, or to a link
+	FaultErrors                     // makes a share of requests fail
+	FaultCrash                      // instances down; in-flight work lost
+	FaultPause                      // a stop-the-world freeze: work stops, queues grow
+	FaultLoss                       // drops a share of messages on a link
+	FaultPartition                  // drops every message between two sets of components
+	FaultBlackhole                  // requests to the target vanish: callers wait for their timeout
+	FaultSlowdown                   // service time multiplied
+	FaultCapacity                   // fewer workers per instance
+	FaultSurge                      // a client's rate multiplied
+	FaultThrottle                   // a share of requests answered at once with 429
 )
 
+var faultKinds = [...]string{"latency", "errors", "crash", "pause", "loss", "partition", "blackhole", "slowdown", "capacity", "surge", "throttle"}
+
 func (k FaultKind) String() string {
-	switch k {
-	case FaultLatency:
-		return "latency"
-	case FaultErrors:
-		return "errors"
+	if int(k) < len(faultKinds) {
+		return faultKinds[k]
 	}
 	return "unknown"
 }
 
-// Fault changes a service's behaviour over [Start, Start+Duration).
+// FaultKinds lists every kind's name, in order.
+func FaultKinds() []string { return faultKinds[:] }
+
+// Direction says which messages of a link a fault affects.
+type Direction uint8
+
+const (
+	Both      Direction = iota // requests and responses
+	Requests                   // caller to callee only
+	Responses                  // callee to caller only
+)
+
+func (d Direction) String() string {
+	switch d {
+	case Requests:
+		return "requests"
+	case Responses:
+		return "responses"
+	}
+	return "both"
+}
+
+// Fault changes part of the system over [Start, Start+Duration), once or
+// every Every.
 type Fault struct {
-	Kind     FaultKind
-	Target   string        // a service name
+	Kind FaultKind
+	// Target is a service or gateway ("payment"), one instance
+	// ("payment#2", 1-based), a link ("checkout->payment", the caller may be
+	// a client), or a client (surge). Partitions use Sides instead.
+	Target string
+	// Share of the target service's instances affected, chosen at random
+	// from the fault's stream at each occurrence; 0 or 1 means all.
+	Share    float64
 	Start    time.Duration // virtual time the fault begins
 	Duration time.Duration // 0 means until the end of the run
-	// Add is the extra delay of a latency fault, drawn per request.
+	// Every repeats the fault with this period; 0 means once.
+	Every time.Duration
+	// Chance is the probability that each occurrence happens at all.
+	Chance float64
+	// Add is the extra delay of a latency fault, drawn per request (service)
+	// or per message (link).
 	Add dist.Dist
-	// Probability is the share of requests an errors fault fails, on top of
-	// the service's own Errors.
+	// Direction of a link latency or loss fault.
+	Direction Direction
+	// Probability is the share of requests an errors or throttle fault
+	// fails, or of messages a loss fault drops.
 	Probability float64
+	// Factor multiplies service time (slowdown) or a client's rate (surge).
+	Factor float64
+	// Workers is what a capacity fault leaves each instance.
+	Workers int
+	// StartupDelay is how long a crashed instance takes, once restarted at
+	// the end of the fault, before it takes traffic again.
+	StartupDelay time.Duration
+	// Sides are the two sets of components a partition separates; with
+	// OneWay only messages from Sides[0] to Sides[1] are dropped.
+	Sides  [2][]string
+	OneWay bool
 }

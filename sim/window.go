@@ -17,6 +17,8 @@ type Window struct {
 	Errors   uint64
 	Timeouts uint64
 	Rejected uint64
+	Shed     uint64
+	Limited  uint64          // refused by a rate limit (429)
 	Wasted   uint64          // a service's completed work whose caller had given up
 	Latency  metrics.Summary // of successful requests, ms
 	// Services only: busy workers / all workers, queued requests per
@@ -26,9 +28,13 @@ type Window struct {
 	QueueMax    int
 }
 
+func (w *Window) outcomes() uint64 {
+	return w.OK + w.Errors + w.Timeouts + w.Rejected + w.Shed + w.Limited
+}
+
 // ErrorShare is the share of the window's outcomes that were not OK.
 func (w *Window) ErrorShare() float64 {
-	n := w.OK + w.Errors + w.Timeouts + w.Rejected
+	n := w.outcomes()
 	if n == 0 {
 		return 0
 	}
@@ -112,9 +118,10 @@ func (s *Sim) closeWindow() {
 		sv := &s.services[i]
 		sv.account(s.now)
 		w := sv.win.window(start)
-		cap := float64(len(sv.insts) * sv.spec.Workers)
-		w.Utilisation = sv.winBusy / (cap * float64(dt))
-		w.QueueMean = sv.winQueue / float64(dt) / float64(len(sv.insts))
+		if sv.winCap > 0 {
+			w.Utilisation = sv.winBusy / sv.winCap
+			w.QueueMean = sv.winQueue / sv.winInst
+		}
 		w.QueueMax = sv.winQMax
 		sv.series = append(sv.series, w)
 		s.noteHealth(sv.spec.Name, &sv.health, &w, &sv.win)
@@ -125,7 +132,7 @@ func (s *Sim) closeWindow() {
 			s.logAt(s.winStart, sv.spec.Name, "queue no longer full")
 		}
 		sv.overflow = w.Rejected > 0
-		sv.winBusy, sv.winQueue, sv.winQMax = 0, 0, 0
+		sv.winBusy, sv.winQueue, sv.winQMax, sv.winCap, sv.winInst = 0, 0, 0, 0, 0
 		sv.win.reset()
 	}
 	s.winStart = s.now
@@ -133,8 +140,9 @@ func (s *Sim) closeWindow() {
 
 func (t *tally) window(start time.Duration) Window {
 	return Window{
-		Start: start, Sent: t.sent, OK: t.ok, Errors: t.errors, Timeouts: t.timeouts,
-		Rejected: t.rejected, Wasted: t.wasted, Latency: t.lat.Summarize(),
+		Start: start, Sent: t.sent, OK: t.n[OK], Errors: t.n[Error], Timeouts: t.n[Timeout],
+		Rejected: t.n[Rejected], Shed: t.n[Shed], Limited: t.n[Limited], Wasted: t.wasted,
+		Latency: t.lat.Summarize(),
 	}
 }
 
@@ -143,7 +151,7 @@ func (t *tally) window(start time.Duration) Window {
 // which it began, or the start of the first window of a recovery. That
 // keeps the log in the order the cascade happened.
 func (s *Sim) noteHealth(name string, h *healthTracker, w *Window, t *tally) {
-	if w.OK+w.Errors+w.Timeouts+w.Rejected == 0 {
+	if w.outcomes() == 0 {
 		return // nothing answered: no evidence either way
 	}
 	share := w.ErrorShare()

@@ -1,0 +1,350 @@
+package sim
+
+import (
+	"github.com/faultline/faultline/sim/resilience"
+)
+
+// maxCopies bounds the attempts of one call that can be in flight at once
+// (hedging); gRPC caps attempts at 5 too.
+const maxCopies = 5
+
+// call is one logical call on an edge: the attempts it makes (the first, its
+// retries, its hedges) until one succeeds, they are exhausted, or the
+// deadline passes. Attempts are requests whose parent is the call.
+type call struct {
+	gen       uint32
+	parent    int32 // the calling request
+	svc       int32 // the calling service
+	edge      int32 // index into the service's edges
+	brk       int32 // which of the edge's breakers guards it
+	deadline  int64 // 0: none
+	attempts  int32 // made so far
+	nlive     int32
+	live      [maxCopies]int32 // attempts in flight
+	prevSleep int64            // the last backoff, for decorrelated jitter
+	counted   bool             // started after warmup
+	inUse     bool
+}
+
+type callPool struct {
+	c    []call
+	free []int32
+}
+
+func (p *callPool) alloc() int32 {
+	if n := len(p.free); n > 0 {
+		i := p.free[n-1]
+		p.free = p.free[:n-1]
+		p.c[i].inUse = true
+		return i
+	}
+	if len(p.c) > maxArg {
+		return -1
+	}
+	p.c = append(p.c, call{inUse: true})
+	return int32(len(p.c) - 1)
+}
+
+func (p *callPool) release(i int32) {
+	c := &p.c[i]
+	*c = call{gen: c.gen + 1}
+	p.free = append(p.free, i)
+}
+
+// edgeStats counts what happened on one edge after warmup.
+type edgeStats struct {
+	calls, attempts, retries    uint64
+	out                         [numOutcomes]uint64 // how calls ended, before fallbacks
+	shortCircuited, fallbacks   uint64
+	hedges, cancelled           uint64
+	budgetExhausted, bulkheaded uint64
+}
+
+// startCall begins call c of request i. It reports false when the call ended
+// at once, without an attempt (bulkhead full, or a fallback at the open
+// breaker); failed then says whether that ending is a failure.
+func (s *Sim) startCall(i int32, c int32) (started, failed bool) {
+	r := &s.reqs.r[i]
+	sv := &s.services[r.svc]
+	e := &sv.calls[c]
+	counted := s.now >= s.warmup
+	if counted {
+		e.stats.calls++
+	}
+	if e.spec.Bulkhead > 0 && e.active >= e.spec.Bulkhead {
+		if counted {
+			e.stats.bulkheaded++
+		}
+		return false, !s.fallback(e, counted, i)
+	}
+	k := s.calls.alloc()
+	if k < 0 {
+		s.err = errTooMany(s.now)
+		return false, true
+	}
+	cl := &s.calls.c[k]
+	cl.parent, cl.svc, cl.edge, cl.counted = i, r.svc, c, counted
+	if e.spec.BreakerPer == PerInstance && len(e.breakers) > 0 {
+		for int(r.inst) >= len(e.breakers) { // the caller has scaled up
+			e.breakers = append(e.breakers, resilience.NewBreaker(*e.spec.Breaker))
+		}
+		cl.brk = r.inst
+	}
+	e.active++
+	if e.timeout > 0 {
+		cl.deadline = s.now + e.timeout
+		s.schedule(cl.deadline, evCallDeadline, k, cl.gen)
+	}
+	if e.budget != nil {
+		e.budget.Deposit(s.now)
+	}
+	sent, ok := s.attempt(k, firstAttempt)
+	return sent, !sent && !ok
+}
+
+// attemptKind says why an attempt is made, which decides what happens when
+// it cannot be sent.
+type attemptKind uint8
+
+const (
+	firstAttempt attemptKind = iota // the caller is issuing its calls
+	retryAttempt                    // the caller waits on the call
+	hedgeAttempt                    // another attempt is still in flight
+)
+
+// fallback applies the edge's fallback to a call of request parent that
+// failed: it reports whether the call counts as a success, degraded.
+func (s *Sim) fallback(e *edge, counted bool, parent int32) bool {
+	if !e.spec.Fallback {
+		return false
+	}
+	if counted {
+		e.stats.fallbacks++
+	}
+	s.reqs.r[parent].degraded = true
+	return true
+}
+
+// attempt sends one attempt of call k and reports whether it did. When it
+// cannot (the breaker is open, or no instance is up), a first attempt or a
+// retry ends the call, and ok says whether a fallback made that a success; a
+// hedge is simply not sent.
+func (s *Sim) attempt(k int32, kind attemptKind) (sent, ok bool) {
+	cl := &s.calls.c[k]
+	sv := &s.services[cl.svc]
+	e := &sv.calls[cl.edge]
+	if br := e.breaker(cl.brk); br != nil {
+		before := br.Transitions()
+		allowed := br.Allow(s.now)
+		s.noteBreaker(sv, cl.edge, before)
+		if !allowed {
+			if kind == hedgeAttempt {
+				return false, false
+			}
+			if cl.counted {
+				e.stats.shortCircuited++
+			}
+			return false, s.endCall(k, Error, kind == retryAttempt)
+		}
+	}
+	host := e.lb.Pick(&e.hosts, s.reqs.r[cl.parent].key, sv.rng)
+	if host < 0 {
+		// No instance is up: like Envoy's "no healthy upstream", at once.
+		if br := e.breaker(cl.brk); br != nil {
+			br.Release()
+		}
+		if kind == hedgeAttempt {
+			return false, false
+		}
+		return false, s.endCall(k, Error, kind == retryAttempt)
+	}
+	timeout := e.perTry
+	if cl.deadline > 0 && timeout > 0 && s.now+timeout >= cl.deadline {
+		timeout = 0 // the call's deadline comes first
+	}
+	a := s.sendRequest(k, cl.edge, e.to, int32(host), e.latency, timeout)
+	if a < 0 {
+		return false, false
+	}
+	cl = &s.calls.c[k]
+	cl.live[cl.nlive] = a
+	cl.nlive++
+	cl.attempts++
+	if cl.counted {
+		e.stats.attempts++
+	}
+	if h := e.spec.Hedge; h != nil && int(cl.attempts) < h.MaxCopies {
+		s.schedule(s.now+int64(h.Delay), evHedge, k, cl.gen)
+	}
+	return true, false
+}
+
+// attemptDone takes the outcome o of attempt a of call k, sent at sent to
+// instance host.
+func (s *Sim) attemptDone(k, a int32, o Outcome, sent int64, host int32) {
+	cl := &s.calls.c[k]
+	for j := int32(0); j < cl.nlive; j++ {
+		if cl.live[j] == a {
+			cl.nlive--
+			cl.live[j] = cl.live[cl.nlive]
+			break
+		}
+	}
+	sv := &s.services[cl.svc]
+	e := &sv.calls[cl.edge]
+	failed := o != OK
+	if br := e.breaker(cl.brk); br != nil {
+		before := br.Transitions()
+		br.Record(s.now, s.now-sent, failed)
+		s.noteBreaker(sv, cl.edge, before)
+	}
+	if e.outlier != nil {
+		if e.outlier.Record(s.now, int(host), failed) {
+			s.logf(sv.spec.Name+"->"+s.services[e.to].spec.Name, "outlier detection ejected %s#%d", s.services[e.to].spec.Name, host+1)
+			s.scheduleReview(sv, cl.edge)
+		}
+	}
+	if e.throttle != nil {
+		if failed {
+			e.throttle.OnFailure()
+		} else {
+			e.throttle.OnSuccess()
+		}
+	}
+	if !failed {
+		s.endCall(k, OK, true)
+		return
+	}
+	if cl.nlive > 0 {
+		return // a hedge is still out and may yet succeed
+	}
+	if s.mayRetry(cl, e, o) {
+		d := e.spec.Retry.Backoff.Delay(int(cl.attempts)-1, cl.prevSleep, sv.rng)
+		cl.prevSleep = d
+		if cl.counted {
+			e.stats.retries++
+		}
+		s.schedule(s.now+d, evRetry, k, cl.gen)
+		return
+	}
+	s.endCall(k, o, true)
+}
+
+// mayRetry decides whether a failed call gets another attempt. The budget
+// and the throttle are asked last, because asking the budget spends it.
+func (s *Sim) mayRetry(cl *call, e *edge, o Outcome) bool {
+	rt := e.spec.Retry
+	if rt == nil || !rt.On[o] || int(cl.attempts) >= rt.MaxAttempts {
+		return false
+	}
+	if cl.deadline > 0 && s.now >= cl.deadline {
+		return false
+	}
+	if e.throttle != nil && !e.throttle.Allow() {
+		if cl.counted {
+			e.stats.budgetExhausted++
+		}
+		return false
+	}
+	if e.budget != nil && !e.budget.TryWithdraw(s.now) {
+		if cl.counted {
+			e.stats.budgetExhausted++
+		}
+		return false
+	}
+	return true
+}
+
+// retry sends the next attempt of call k after its backoff.
+func (s *Sim) retry(k int32, gen uint32) {
+	if s.calls.c[k].gen != gen {
+		return // the call ended meanwhile (its deadline)
+	}
+	s.attempt(k, retryAttempt)
+}
+
+// hedge sends another copy of call k if it is still waiting.
+func (s *Sim) hedge(k int32, gen uint32) {
+	cl := &s.calls.c[k]
+	if cl.gen != gen || cl.nlive == 0 || cl.nlive >= maxCopies {
+		return // answered, or between a failure and its retry
+	}
+	if cl.counted {
+		s.services[cl.svc].calls[cl.edge].stats.hedges++
+	}
+	s.attempt(k, hedgeAttempt)
+}
+
+// deadline ends call k when its overall timeout passes.
+func (s *Sim) deadline(k int32, gen uint32) {
+	if s.calls.c[k].gen != gen {
+		return
+	}
+	s.endCall(k, Timeout, true)
+}
+
+// abandon gives up on the attempts of call k still in flight; the breaker
+// learns of them as failures when the call timed out, and forgets them when
+// another attempt won or the caller died.
+func (s *Sim) abandon(k int32, o Outcome) {
+	cl := &s.calls.c[k]
+	e := &s.services[cl.svc].calls[cl.edge]
+	for j := int32(0); j < cl.nlive; j++ {
+		a := cl.live[j]
+		r := &s.reqs.r[a]
+		r.abandoned = true
+		if br := e.breaker(cl.brk); br != nil {
+			if o == Timeout {
+				br.Record(s.now, s.now-r.sent, true)
+			} else {
+				br.Release()
+			}
+		}
+		if cl.counted && o == OK {
+			e.stats.cancelled++
+		}
+		if r.state == lost {
+			s.reqs.release(a) // dropped on the way: nothing else will free it
+		}
+	}
+	cl.nlive = 0
+}
+
+// cancelCall drops call k without telling its parent, which is gone.
+func (s *Sim) cancelCall(k int32) {
+	cl := &s.calls.c[k]
+	s.abandon(k, Error)
+	s.services[cl.svc].calls[cl.edge].active--
+	s.calls.release(k)
+}
+
+// endCall ends call k with outcome o: attempts still in flight are cancelled
+// (nobody waits for them any more), the fallback applies to a failure, and,
+// when notify is set, the parent request learns the outcome. It returns
+// whether the call succeeded, for callers that notify the parent themselves.
+func (s *Sim) endCall(k int32, o Outcome, notify bool) bool {
+	s.abandon(k, o)
+	cl := &s.calls.c[k]
+	e := &s.services[cl.svc].calls[cl.edge]
+	e.active--
+	if cl.counted {
+		e.stats.out[o]++
+	}
+	parent := cl.parent
+	if o != OK && s.fallback(e, cl.counted, parent) {
+		o = OK
+	}
+	s.calls.release(k)
+	if notify {
+		s.callDone(parent, o)
+	}
+	return o == OK
+}
+
+// breaker returns the breaker at index i, or nil when the edge has none.
+func (e *edge) breaker(i int32) *resilience.Breaker {
+	if len(e.breakers) == 0 {
+		return nil
+	}
+	return e.breakers[i]
+}

@@ -1,0 +1,169 @@
+package sim_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/faultline/faultline/sim"
+)
+
+// faultRun runs the two-tier system (200 req/s, front -> back, 2 instances
+// of back doing 10ms of work) with fault f from 10s to 20s of a 30s run, and
+// returns the result; conservation is checked as for every run.
+func faultRun(t *testing.T, f sim.Fault, c sim.Call) *sim.Result {
+	t.Helper()
+	back := sim.Service{Instances: 2, Workers: 100, ServiceTime: mustDist(t, "10ms")}
+	spec := twoTier(t, c, back, 30*time.Second)
+	spec.Clients[0].Arrival = sim.Constant
+	spec.Clients[0].Timeout = time.Second
+	f.Start, f.Duration = 10*time.Second, 10*time.Second
+	spec.Faults = []sim.Fault{f}
+	res, _ := run(t, spec)
+	return res
+}
+
+// window returns a component's window at second i.
+func window(res *sim.Result, component string, i int) sim.Window {
+	for _, s := range res.Series {
+		if s.Component == component {
+			return s.Windows[i]
+		}
+	}
+	panic("no component " + component)
+}
+
+// TestFaultKinds checks, for every kind, what a window inside the fault
+// shows compared with one outside it.
+func TestFaultKinds(t *testing.T) {
+	per := sim.Call{Timeout: 200 * time.Millisecond}
+	tests := []struct {
+		name  string
+		fault sim.Fault
+		call  sim.Call
+		check func(t *testing.T, in, out sim.Window, res *sim.Result)
+	}{
+		{"latency on a service", sim.Fault{Kind: sim.FaultLatency, Target: "back", Add: mustDist(t, "50ms")}, sim.Call{},
+			func(t *testing.T, in, out sim.Window, _ *sim.Result) {
+				near(t, "p50 in", in.Latency.P50, 60, 1)
+				near(t, "p50 out", out.Latency.P50, 10, 0.2)
+			}},
+		{"latency on a link, requests only", sim.Fault{Kind: sim.FaultLatency, Target: "front->back", Add: mustDist(t, "30ms"), Direction: sim.Requests}, sim.Call{},
+			func(t *testing.T, in, out sim.Window, _ *sim.Result) {
+				near(t, "p50 in", in.Latency.P50, 40, 1)
+			}},
+		{"latency on a link, both ways", sim.Fault{Kind: sim.FaultLatency, Target: "front->back", Add: mustDist(t, "30ms")}, sim.Call{},
+			func(t *testing.T, in, out sim.Window, _ *sim.Result) {
+				near(t, "p50 in", in.Latency.P50, 70, 1)
+			}},
+		{"errors", sim.Fault{Kind: sim.FaultErrors, Target: "back", Probability: 0.3}, sim.Call{},
+			func(t *testing.T, in, out sim.Window, _ *sim.Result) {
+				near(t, "error share in", in.ErrorShare(), 0.3, 0.1)
+				near(t, "error share out", out.ErrorShare(), 0, 0)
+			}},
+		{"throttle", sim.Fault{Kind: sim.FaultThrottle, Target: "back", Probability: 0.4}, sim.Call{},
+			func(t *testing.T, in, out sim.Window, res *sim.Result) {
+				near(t, "error share in", in.ErrorShare(), 0.4, 0.12)
+				if res.Components[1].RateLimited == 0 {
+					t.Error("back answered no 429")
+				}
+			}},
+		{"slowdown", sim.Fault{Kind: sim.FaultSlowdown, Target: "back", Factor: 3}, sim.Call{},
+			func(t *testing.T, in, out sim.Window, _ *sim.Result) {
+				near(t, "p50 in", in.Latency.P50, 30, 0.5)
+			}},
+		{"capacity", sim.Fault{Kind: sim.FaultCapacity, Target: "back", Workers: 1}, sim.Call{},
+			func(t *testing.T, in, out sim.Window, res *sim.Result) {
+				// 2 workers left for 200/s of 10ms: utilisation 1.
+				near(t, "back's utilisation in", window(res, "back", 15).Utilisation, 1, 0.01)
+				near(t, "back's utilisation out", window(res, "back", 25).Utilisation, 0.01, 0.001)
+			}},
+		{"loss", sim.Fault{Kind: sim.FaultLoss, Target: "front->back", Probability: 0.2}, per,
+			func(t *testing.T, in, out sim.Window, _ *sim.Result) {
+				// Each call is lost on the way there or back: 1-0.8^2 = 36%.
+				near(t, "error share in", in.ErrorShare(), 0.36, 0.1)
+			}},
+		{"blackhole a service", sim.Fault{Kind: sim.FaultBlackhole, Target: "back"}, per,
+			func(t *testing.T, in, out sim.Window, _ *sim.Result) {
+				near(t, "error share in", in.ErrorShare(), 1, 0)
+				near(t, "p50 out", out.Latency.P50, 10, 0.2)
+			}},
+		{"partition", sim.Fault{Kind: sim.FaultPartition, Sides: [2][]string{{"front"}, {"back"}}}, per,
+			func(t *testing.T, in, out sim.Window, _ *sim.Result) {
+				near(t, "error share in", in.ErrorShare(), 1, 0)
+			}},
+		{"one-way partition of the way back", sim.Fault{Kind: sim.FaultPartition, Sides: [2][]string{{"back"}, {"front"}}, OneWay: true}, per,
+			func(t *testing.T, in, out sim.Window, res *sim.Result) {
+				near(t, "error share in", in.ErrorShare(), 1, 0)
+				// Requests get through: back still does the work, wasted.
+				if w := window(res, "back", 15); w.OK == 0 {
+					t.Error("back did no work: the requests were cut too")
+				}
+			}},
+		{"pause", sim.Fault{Kind: sim.FaultPause, Target: "back", Duration: 0}, sim.Call{},
+			func(t *testing.T, in, out sim.Window, res *sim.Result) {
+				b := window(res, "back", 12)
+				if b.OK != 0 || b.QueueMax == 0 {
+					t.Errorf("paused back completed %d, queue max %d", b.OK, b.QueueMax)
+				}
+				// Work resumes at 20s: the client's 1s timeout ended the
+				// requests that waited on it, which then complete as waste.
+				if w := window(res, "back", 20); w.OK == 0 {
+					t.Error("back did not resume after the pause")
+				}
+				if res.Components[0].Wasted == 0 {
+					t.Error("no wasted work after the pause")
+				}
+			}},
+		{"crash one instance", sim.Fault{Kind: sim.FaultCrash, Target: "back#1", StartupDelay: 2 * time.Second}, sim.Call{},
+			func(t *testing.T, in, out sim.Window, res *sim.Result) {
+				// The survivor takes all the traffic; only requests caught
+				// at the crash fail.
+				near(t, "error share in", in.ErrorShare(), 0, 0)
+				if !hasEvent(res, "back#1", "crashed") || !hasEvent(res, "back#1", "up after start-up") {
+					t.Error("crash or restart not logged")
+				}
+				if e := res.Events; len(e) == 0 {
+					t.Error("no events")
+				}
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := faultRun(t, tt.fault, tt.call)
+			tt.check(t, window(res, "load", 15), window(res, "load", 25), res)
+			if !hasEvent(res, "", "") && len(res.Events) == 0 {
+				t.Error("the fault was not logged")
+			}
+		})
+	}
+}
+
+// TestCrashLosesWork: a crash ends the requests the instance held at once,
+// with errors, and nothing is left dangling.
+func TestCrashLosesWork(t *testing.T) {
+	back := sim.Service{Instances: 1, Workers: 100, ServiceTime: mustDist(t, "500ms")}
+	spec := twoTier(t, sim.Call{}, back, 30*time.Second)
+	spec.Faults = []sim.Fault{{Kind: sim.FaultCrash, Target: "back", Start: 10 * time.Second, Duration: 5 * time.Second, StartupDelay: time.Second}}
+	res, _ := run(t, spec)
+	// About 100 requests were in flight (200/s x 0.5s) and failed; for the
+	// next 6s nothing was up: every request failed at once.
+	c := res.Clients[0]
+	near(t, "errors", float64(c.Error), 100+200*6, 60)
+}
+
+// TestRepeatingFault: `every` repeats a fault, `chance` skips occurrences.
+func TestRepeatingFault(t *testing.T) {
+	spec := twoTier(t, sim.Call{}, sim.Service{ServiceTime: mustDist(t, "1ms")}, 100*time.Second)
+	spec.Faults = []sim.Fault{{Kind: sim.FaultErrors, Target: "back", Probability: 1, Start: 5 * time.Second,
+		Duration: time.Second, Every: 10 * time.Second, Chance: 0.5}}
+	res, _ := run(t, spec)
+	n := 0
+	for _, e := range res.Events {
+		if e.What == "fault errors 100% started" {
+			n++
+		}
+	}
+	if n < 2 || n > 8 {
+		t.Errorf("%d of 10 occurrences happened with chance 0.5", n)
+	}
+}

@@ -1,0 +1,248 @@
+package sim_test
+
+import (
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/faultline/faultline/sim"
+	"github.com/faultline/faultline/sim/resilience"
+)
+
+// edge finds an edge's result by name.
+func edge(t *testing.T, res *sim.Result, name string) sim.EdgeResult {
+	t.Helper()
+	for _, e := range res.Edges {
+		if e.Name == name {
+			return e
+		}
+	}
+	t.Fatalf("no edge %s", name)
+	return sim.EdgeResult{}
+}
+
+func hasEvent(res *sim.Result, component, substr string) bool {
+	for _, e := range res.Events {
+		if e.Component == component && strings.Contains(e.What, substr) {
+			return true
+		}
+	}
+	return false
+}
+
+// twoTier is a front service calling a back service with the given call.
+func twoTier(t *testing.T, c sim.Call, back sim.Service, d time.Duration) *sim.Spec {
+	c.To, c.Probability, c.Fanout = "back", 1, 1
+	back.Name = "back"
+	if back.Instances == 0 {
+		back.Instances = 1
+	}
+	if back.Workers == 0 {
+		back.Workers = 1000
+	}
+	if back.Queue == 0 {
+		back.Queue = sim.Unbounded
+	}
+	return &sim.Spec{
+		Name: "two", Duration: d,
+		Clients:  []sim.Client{{Name: "load", Target: "front", Rate: 200}},
+		Services: []sim.Service{svc(t, "front", "0s", c), back},
+	}
+}
+
+// TestRetries: with independent failures p and n attempts, a call succeeds
+// with probability 1 - p^n and makes 1 + p + ... + p^(n-1) attempts.
+func TestRetries(t *testing.T) {
+	back := sim.Service{ServiceTime: mustDist(t, "1ms"), Errors: 0.5}
+	rt := &sim.Retry{MaxAttempts: 3, Backoff: resilience.Backoff{Base: time.Millisecond, Multiplier: 2}}
+	rt.On[sim.Error] = true
+	res, _ := run(t, twoTier(t, sim.Call{Retry: rt}, back, 100*time.Second))
+	e := edge(t, res, "front->back")
+	near(t, "call success", float64(e.OK)/float64(e.Calls), 1-0.125, 0.01)
+	near(t, "retry amplification", e.Amplification, 1.75, 0.02)
+	near(t, "client success", res.Clients[0].SuccessRate, 0.875, 0.01)
+}
+
+// TestRetryBudget: a 20% Finagle budget with no minimum caps the retries of
+// a callee that always fails at a fifth of the calls.
+func TestRetryBudget(t *testing.T) {
+	back := sim.Service{ServiceTime: mustDist(t, "1ms"), Errors: 1}
+	rt := &sim.Retry{MaxAttempts: 3, Backoff: resilience.Backoff{Base: time.Millisecond, Multiplier: 2},
+		Budget: &sim.Budget{Percent: 0.2, TTL: 10 * time.Second}}
+	rt.On[sim.Error] = true
+	res, _ := run(t, twoTier(t, sim.Call{Retry: rt}, back, 100*time.Second))
+	e := edge(t, res, "front->back")
+	near(t, "retry amplification", e.Amplification, 1.2, 0.02)
+	if e.BudgetExhausted == 0 {
+		t.Error("no retry was refused by the budget")
+	}
+}
+
+// TestBreaker: a breaker in front of a failing callee opens, short-circuits
+// calls while open, probes in half open, and closes again once the callee
+// recovers. With a fallback the shoppers see degraded successes instead.
+func TestBreaker(t *testing.T) {
+	cfg := resilience.DefaultBreakerConfig()
+	cfg.WindowSize, cfg.MinimumCalls, cfg.WaitInOpen, cfg.PermittedInHalfOpen = 20, 20, 2*time.Second, 5
+	back := sim.Service{ServiceTime: mustDist(t, "1ms")}
+	spec := twoTier(t, sim.Call{Breaker: &cfg}, back, 30*time.Second)
+	spec.Faults = []sim.Fault{{Kind: sim.FaultErrors, Target: "back", Start: 10 * time.Second, Duration: 10 * time.Second, Probability: 1}}
+	res, _ := run(t, spec)
+	e := edge(t, res, "front->back")
+	if e.ShortCircuited < 1000 {
+		t.Errorf("%d calls short-circuited, want most of the 2000 during the fault", e.ShortCircuited)
+	}
+	if e.Breaker != "CLOSED" {
+		t.Errorf("breaker %s at the end, want CLOSED", e.Breaker)
+	}
+	for _, s := range []string{"breaker OPEN", "breaker HALF_OPEN", "breaker CLOSED"} {
+		if !hasEvent(res, "front->back", s) {
+			t.Errorf("no %q in the event log", s)
+		}
+	}
+	// The callee was spared most of the 2000 calls made during the fault.
+	if back := res.Components[1]; back.Arrivals > 6000-1000 {
+		t.Errorf("back got %d of 6000 requests", back.Arrivals)
+	}
+
+	spec = twoTier(t, sim.Call{Breaker: &cfg, Fallback: true}, back, 30*time.Second)
+	spec.Faults = []sim.Fault{{Kind: sim.FaultErrors, Target: "back", Start: 10 * time.Second, Duration: 10 * time.Second, Probability: 1}}
+	res, _ = run(t, spec)
+	c := res.Clients[0]
+	if c.Error != 0 || c.Degraded < 1900 {
+		t.Errorf("with a fallback: %d errors, %d degraded; want 0 and about 2000", c.Error, c.Degraded)
+	}
+}
+
+// TestHedging: a hedge after 10ms against a 5% tail of 100ms cuts the p99
+// to about the hedge delay plus a fast answer; the loser is cancelled.
+func TestHedging(t *testing.T) {
+	back := sim.Service{Instances: 4, ServiceTime: mustDist(t, "mix(0.95 2ms, 0.05 100ms)")}
+	plain, _ := run(t, twoTier(t, sim.Call{}, back, 50*time.Second))
+	hedged, _ := run(t, twoTier(t, sim.Call{Hedge: &sim.Hedge{Delay: 10 * time.Millisecond, MaxCopies: 2}}, back, 50*time.Second))
+	if p := plain.Clients[0].Latency.P99; p < 99 {
+		t.Errorf("plain p99 %.1fms, want the 100ms tail", p)
+	}
+	if p := hedged.Clients[0].Latency.P99; p > 13 {
+		t.Errorf("hedged p99 %.1fms, want about 12ms", p)
+	}
+	e := edge(t, hedged, "front->back")
+	near(t, "hedges per call", float64(e.Hedges)/float64(e.Calls), 0.05, 0.01)
+	if e.Cancelled == 0 || e.Cancelled > e.Hedges {
+		t.Errorf("%d cancelled of %d hedges", e.Cancelled, e.Hedges)
+	}
+}
+
+// TestBulkhead: at most N calls in flight on the edge, the rest refused.
+func TestBulkhead(t *testing.T) {
+	back := sim.Service{ServiceTime: mustDist(t, "100ms")}
+	res, _ := run(t, twoTier(t, sim.Call{Bulkhead: 10}, back, 20*time.Second))
+	// 200/s for 100ms is 20 in flight on average; 10 may pass.
+	e := edge(t, res, "front->back")
+	near(t, "share refused", float64(e.BulkheadFull)/float64(e.Calls), 0.5, 0.1)
+	if res.Components[1].InSystemMean > 10.01 {
+		t.Errorf("back held %.2f requests on average, above the bulkhead", res.Components[1].InSystemMean)
+	}
+}
+
+// TestLeastRequest: with one instance ten times slower, power-of-two
+// choices sends it far less traffic than round robin does.
+func TestLeastRequest(t *testing.T) {
+	mk := func(p resilience.Policy) *sim.Result {
+		back := sim.Service{Instances: 4, ServiceTime: mustDist(t, "exp(10ms)")}
+		spec := twoTier(t, sim.Call{Balancer: p, ChoiceCount: 2}, back, 60*time.Second)
+		spec.Faults = []sim.Fault{{Kind: sim.FaultSlowdown, Target: "back#1", Factor: 10}}
+		res, _ := run(t, spec)
+		return res
+	}
+	rr, lr := mk(resilience.RoundRobin), mk(resilience.LeastRequest)
+	if rr.Clients[0].Latency.Mean < 1.5*lr.Clients[0].Latency.Mean {
+		t.Errorf("mean latency round robin %.1fms, least request %.1fms: want least request clearly better",
+			rr.Clients[0].Latency.Mean, lr.Clients[0].Latency.Mean)
+	}
+}
+
+// TestOutlierDetection: an instance that always fails is ejected, and the
+// error rate falls to what the ejection leaves.
+func TestOutlierDetection(t *testing.T) {
+	od := resilience.DefaultOutlierConfig()
+	od.AlwaysEjectOneHost = true
+	back := sim.Service{Instances: 4, ServiceTime: mustDist(t, "1ms")}
+	spec := twoTier(t, sim.Call{Outlier: &od}, back, 60*time.Second)
+	spec.Faults = []sim.Fault{{Kind: sim.FaultErrors, Target: "back#2", Probability: 1}}
+	res, _ := run(t, spec)
+	e := edge(t, res, "front->back")
+	if e.Ejections == 0 || !hasEvent(res, "front->back", "ejected back#2") {
+		t.Fatalf("back#2 never ejected")
+	}
+	// Without ejection a quarter of the calls would fail.
+	if share := float64(e.Error) / float64(e.Calls); share > 0.05 {
+		t.Errorf("error share %.3f with outlier detection", share)
+	}
+}
+
+// TestQueueTimeout sheds requests that waited too long, and LIFO serves
+// the newest first.
+func TestQueueTimeout(t *testing.T) {
+	one := sim.Service{Name: "one", Instances: 1, Workers: 1, Queue: sim.Unbounded,
+		ServiceTime: mustDist(t, "10ms"), QueueTimeout: 50 * time.Millisecond}
+	res, _ := run(t, &sim.Spec{Name: "qt", Duration: 20 * time.Second,
+		Clients: []sim.Client{{Name: "load", Target: "one", Rate: 150, Arrival: sim.Constant}}, Services: []sim.Service{one}})
+	c := res.Clients[0]
+	// Capacity is 100/s of the 150/s: a third must be shed.
+	near(t, "shed share", float64(c.Shed)/float64(c.Sent), 1.0/3, 0.03)
+	if c.Latency.Max > 61 {
+		t.Errorf("max latency %.1fms beyond queue timeout + service time", c.Latency.Max)
+	}
+}
+
+// TestAutoscale: a service loaded beyond its target utilisation scales up
+// after its interval, and new instances take traffic after start-up.
+func TestAutoscale(t *testing.T) {
+	s := sim.Service{Name: "s", Instances: 2, Workers: 4, Queue: 100, ServiceTime: mustDist(t, "exp(20ms)"),
+		Autoscale: &resilience.AutoscaleConfig{TargetUtilisation: 0.5, Min: 2, Max: 10, Interval: 10 * time.Second,
+			Cooldown: 20 * time.Second, StartupDelay: 5 * time.Second}}
+	res, _ := run(t, &sim.Spec{Name: "as", Duration: 120 * time.Second,
+		Clients: []sim.Client{{Name: "load", Target: "s", Rate: 300}}, Services: []sim.Service{s}})
+	if !hasEvent(res, "s", "scaled up") {
+		t.Fatal("never scaled up")
+	}
+	w := res.Series[1].Windows
+	if u := w[len(w)-1].Utilisation; u > 0.65 || u < 0.35 {
+		t.Errorf("utilisation at the end %.2f, want near the 0.5 target", u)
+	}
+}
+
+// TestGateway: routes by weight, and the token bucket's excess gets 429s.
+func TestGateway(t *testing.T) {
+	gw := sim.Service{Name: "gw", Instances: 1, Workers: 100, Queue: sim.Unbounded, ServiceTime: mustDist(t, "0s"),
+		Gateway: &sim.Gateway{RPS: 150, Burst: 10},
+		Calls: []sim.Call{
+			{To: "a", Path: "/a", Weight: 3, Probability: 1, Fanout: 1},
+			{To: "b", Path: "/b", Weight: 1, Probability: 1, Fanout: 1},
+		}}
+	res, _ := run(t, &sim.Spec{Name: "gw", Duration: 100 * time.Second,
+		Clients:  []sim.Client{{Name: "load", Target: "gw", Rate: 200}},
+		Services: []sim.Service{gw, svc(t, "a", "1ms"), svc(t, "b", "1ms")}})
+	c := res.Clients[0]
+	near(t, "rate limited share", float64(c.RateLimited)/float64(c.Sent), 0.25, 0.02)
+	a, b := edge(t, res, "gw->a"), edge(t, res, "gw->b")
+	near(t, "share of route /a", float64(a.Calls)/float64(a.Calls+b.Calls), 0.75, 0.02)
+}
+
+// TestSurgeAndSchedule: a surge multiplies the client's rate only while it
+// lasts.
+func TestSurge(t *testing.T) {
+	spec := &sim.Spec{Name: "surge", Duration: 30 * time.Second,
+		Clients:  []sim.Client{{Name: "load", Target: "s", Rate: 100, Arrival: sim.Constant}},
+		Services: []sim.Service{svc(t, "s", "1ms")},
+		Faults:   []sim.Fault{{Kind: sim.FaultSurge, Target: "load", Start: 10 * time.Second, Duration: 10 * time.Second, Factor: 3}}}
+	res, _ := run(t, spec)
+	w := res.Series[0].Windows
+	near(t, "before", float64(w[5].Sent), 100, 1)
+	near(t, "during", float64(w[15].Sent), 300, 1)
+	near(t, "after", float64(w[25].Sent), 100, 1)
+}
+
+var _ = math.Abs

@@ -1,0 +1,62 @@
+package sim
+
+import (
+	"fmt"
+)
+
+// edgeRef names an edge across the whole simulation, for events.
+type edgeRef struct{ svc, edge int32 }
+
+// edgeName is how logs and results name an edge: "caller->callee".
+func (s *Sim) edgeName(svc, edge int32) string {
+	sv := &s.services[svc]
+	return sv.spec.Name + "->" + s.services[sv.calls[edge].to].spec.Name
+}
+
+// noteBreaker logs a breaker's change of state, if the call that consulted
+// it made one; before is the breaker's transition count from before.
+func (s *Sim) noteBreaker(sv *service, edge int32, before uint64) {
+	e := &sv.calls[edge]
+	for i, br := range e.breakers {
+		if br.Transitions() == before {
+			continue
+		}
+		name := s.edgeName(sv.idx, edge)
+		if len(e.breakers) > 1 {
+			name = fmt.Sprintf("%s#%d->%s", sv.spec.Name, i+1, s.services[e.to].spec.Name)
+		}
+		what := "breaker " + br.State().String()
+		if f, sl, n := br.Rates(); n > 0 && f >= 0 {
+			what += fmt.Sprintf(" (failure rate %.0f%%, slow %.0f%% of %d calls)", f, sl, n)
+		}
+		s.logf(name, "%s", what)
+		e.transitions++
+		return
+	}
+}
+
+// scheduleReview makes sure an edge's outlier detection reviews its
+// ejections at its next interval.
+func (s *Sim) scheduleReview(sv *service, edge int32) {
+	e := &sv.calls[edge]
+	if e.review {
+		return
+	}
+	e.review = true
+	s.schedule(max(e.outlier.NextReview(), s.now), evOutlierReview, e.id, 0)
+}
+
+// reviewOutliers returns ejected hosts whose time is up, and keeps
+// reviewing while any host is ejected.
+func (s *Sim) reviewOutliers(id int32) {
+	ref := s.edges[id]
+	sv := &s.services[ref.svc]
+	e := &sv.calls[ref.edge]
+	e.review = false
+	if n := e.outlier.Review(s.now); n > 0 {
+		s.logf(s.edgeName(ref.svc, ref.edge), "outlier detection returned %d host(s)", n)
+	}
+	if e.outlier.EjectedCount() > 0 {
+		s.scheduleReview(sv, ref.edge)
+	}
+}
