@@ -15,7 +15,8 @@ import (
 )
 
 // Limits of the language. They keep a scenario inside what the engine
-// represents well, and catch unit slips (a duration in ns meant as s).
+// represents well, and turn a slip of a digit or a unit into an error
+// rather than a run that never ends or exhausts memory.
 const (
 	maxDuration = 24 * time.Hour
 	minWindow   = time.Millisecond
@@ -68,7 +69,7 @@ func Load(filename string, data []byte) (*sim.Spec, error) {
 		// error of the file.
 		var pe toml.ParseError
 		if errors.As(err, &pe) {
-			l.errorAtLine(pe.Position.Line, pe.Position.Col, "syntax error: "+pe.Message, "")
+			l.errorAt(syntaxOffset(l.ix.src, pe), "syntax error: "+pe.Message, "")
 		} else {
 			l.errorAt(0, err.Error(), "")
 		}
@@ -88,6 +89,23 @@ func Load(filename string, data []byte) (*sim.Spec, error) {
 		return nil, l.errs
 	}
 	return b.spec, nil
+}
+
+// syntaxOffset is where to put the caret for a TOML syntax error. The
+// parser's line and column can disagree with its byte offset at a line
+// break, so the offset decides; a span that starts with the blank before
+// the unexpected token moves to the token, and an unexpected end of file
+// points just after the last thing written, where something is missing.
+func syntaxOffset(src string, pe toml.ParseError) int {
+	if strings.HasPrefix(pe.Message, "unexpected EOF") || strings.HasSuffix(pe.Message, "but got end of file") ||
+		strings.HasSuffix(pe.Message, "but got end of file instead") {
+		return len(strings.TrimRight(src, " \t\r\n"))
+	}
+	off := pe.Position.Start
+	for k := 1; k < pe.Position.Len && off < len(src) && (src[off] == ' ' || src[off] == '\t'); k++ {
+		off++
+	}
+	return off
 }
 
 // builder fills a Spec from the tree. References between components are
@@ -205,9 +223,9 @@ func (b *builder) scenario(t *table) {
 		if d, ok := t.duration("duration"); ok {
 			switch {
 			case d <= 0:
-				t.valErr("duration", fmt.Sprintf("duration must be positive, got %s", d), "")
+				t.valErr("duration", fmt.Sprintf("duration must be positive, got %s", dur(d)), "")
 			case d > maxDuration:
-				t.valErr("duration", fmt.Sprintf("duration must be at most %s, got %s", maxDuration, d), "")
+				t.valErr("duration", fmt.Sprintf("duration must be at most %s, got %s", dur(maxDuration), dur(d)), "")
 			default:
 				b.spec.Duration, b.durOK = d, true
 			}
@@ -215,7 +233,7 @@ func (b *builder) scenario(t *table) {
 	}
 	if d, ok := t.nonNegative("warmup"); ok {
 		if b.durOK && d >= b.spec.Duration {
-			t.valErr("warmup", fmt.Sprintf("warmup (%s) must be shorter than duration (%s)", d, b.spec.Duration),
+			t.valErr("warmup", fmt.Sprintf("warmup (%s) must be shorter than duration (%s)", dur(d), dur(b.spec.Duration)),
 				"metrics ignore requests that start during the warmup, so nothing would be measured")
 		} else {
 			b.spec.Warmup = d
@@ -227,11 +245,11 @@ func (b *builder) scenario(t *table) {
 	if d, ok := t.duration("window"); ok {
 		switch {
 		case d < minWindow:
-			t.valErr("window", fmt.Sprintf("window must be at least %s, got %s", minWindow, d), "")
+			t.valErr("window", fmt.Sprintf("window must be at least %s, got %s", dur(minWindow), dur(d)), "")
 		case b.durOK && b.spec.Duration/d > maxWindows:
 			least := (b.spec.Duration/maxWindows + time.Millisecond - 1).Truncate(time.Millisecond)
-			t.valErr("window", fmt.Sprintf("window %s cuts duration %s into more than %d windows", d, b.spec.Duration, maxWindows),
-				fmt.Sprintf("use a window of at least %s", least))
+			t.valErr("window", fmt.Sprintf("window %s cuts duration %s into more than %d windows", dur(d), dur(b.spec.Duration), maxWindows),
+				fmt.Sprintf("use a window of at least %s", dur(least)))
 		default:
 			b.spec.Window = d
 		}
@@ -353,9 +371,9 @@ func (b *builder) schedule(steps []*table, owner string) []sim.RateStep {
 			if at, ok := t.nonNegative("at"); ok {
 				switch {
 				case b.durOK && at >= b.spec.Duration:
-					t.valErr("at", fmt.Sprintf("at (%s) must be before the end of the run (duration = %s)", at, b.spec.Duration), "")
+					t.valErr("at", fmt.Sprintf("at (%s) must be before the end of the run (duration = %s)", dur(at), dur(b.spec.Duration)), "")
 				case prev != nil && at <= last.At:
-					t.valErr("at", fmt.Sprintf("at (%s) must be after the previous step's at (%s)", at, last.At), "list the steps in time order")
+					t.valErr("at", fmt.Sprintf("at (%s) must be after the previous step's at (%s)", dur(at), dur(last.At)), "list the steps in time order")
 				default:
 					s.At, atOK = at, true
 				}
@@ -366,8 +384,8 @@ func (b *builder) schedule(steps []*table, owner string) []sim.RateStep {
 		}
 		s.Ramp, _ = t.nonNegative("ramp")
 		if atOK && prev != nil && last.At+last.Ramp > s.At {
-			prev.valErr("ramp", fmt.Sprintf("ramp ends at %s, after the next step starts (at = %s)", last.At+last.Ramp, s.At),
-				fmt.Sprintf("shorten the ramp to at most %s", s.At-last.At))
+			prev.valErr("ramp", fmt.Sprintf("ramp ends at %s, after the next step starts (at = %s)", dur(last.At+last.Ramp), dur(s.At)),
+				fmt.Sprintf("shorten the ramp to at most %s", dur(s.At-last.At)))
 		}
 		if atOK {
 			prev, last = t, s
@@ -473,7 +491,7 @@ func (b *builder) fault(i int, t *table) sim.Fault {
 	if t.require("start", `start = "30s"`) {
 		if d, ok := t.nonNegative("start"); ok {
 			if b.durOK && d >= b.spec.Duration {
-				t.valErr("start", fmt.Sprintf("start (%s) must be before the end of the run (duration = %s)", d, b.spec.Duration), "")
+				t.valErr("start", fmt.Sprintf("start (%s) must be before the end of the run (duration = %s)", dur(d), dur(b.spec.Duration)), "")
 			} else {
 				f.Start = d
 			}
@@ -481,7 +499,7 @@ func (b *builder) fault(i int, t *table) sim.Fault {
 	}
 	if d, ok := t.duration("duration"); ok {
 		if d <= 0 {
-			t.valErr("duration", fmt.Sprintf("duration must be positive, got %s", d), "omit duration to keep the fault until the end of the run")
+			t.valErr("duration", fmt.Sprintf("duration must be positive, got %s", dur(d)), "omit duration to keep the fault until the end of the run")
 		} else {
 			f.Duration = d
 		}
@@ -557,19 +575,23 @@ func (b *builder) resolve() [][]edge {
 		case clients[r.name]:
 			r.t.valErr(r.key, fmt.Sprintf("%q is a client, not a service", r.name), "clients send requests; only a [[service]] receives them")
 		default:
-			r.t.valErr(r.key, fmt.Sprintf("unknown service %q", r.name), serviceHint(r.name, order))
+			r.t.valErr(r.key, fmt.Sprintf("unknown service %q", r.name), serviceHint(r.name, order, len(b.spec.Services)))
 		}
 	}
 	return edges
 }
 
-func serviceHint(name string, services []string) string {
+// serviceHint helps with an unknown service name; services are the valid
+// names, tables the number of [[service]] tables, named or not.
+func serviceHint(name string, services []string, tables int) string {
 	if s := suggest(name, services); s != "" {
 		return fmt.Sprintf("did you mean %q?", s)
 	}
 	switch n := len(services); {
-	case n == 0:
+	case n == 0 && tables == 0:
 		return "no [[service]] is defined"
+	case n == 0:
+		return "no [[service]] has a valid name"
 	case n > 10:
 		return fmt.Sprintf("services: %s, ... (%d in all)", strings.Join(services[:10], ", "), n)
 	}

@@ -23,15 +23,11 @@ type loader struct {
 
 func (l *loader) errorAt(off int, msg, hint string) {
 	line, col := l.ix.lineCol(off)
-	l.errorAtLine(line, col, msg, hint)
-}
-
-func (l *loader) errorAtLine(line, col int, msg, hint string) {
 	src := l.ix.line(line)
-	// Keep the caret on the line even when a position is off by a little,
-	// as a parser's position at the end of a line or of the file can be.
-	col = min(max(col, 1), len(src)+1)
-	l.errs = append(l.errs, &Error{File: l.file, Line: max(line, 1), Col: col, Msg: msg, Hint: hint, Source: src})
+	// An offset on the "\r" of a "\r\n" is past the line as shown; keep
+	// the caret just after its end.
+	col = min(col, len(src)+1)
+	l.errs = append(l.errs, &Error{File: l.file, Line: line, Col: col, Msg: msg, Hint: hint, Source: src})
 }
 
 // table is one TOML table being checked against the schema.
@@ -244,7 +240,7 @@ func (t *table) duration(key string) (time.Duration, bool) {
 func (t *table) nonNegative(key string) (time.Duration, bool) {
 	d, ok := t.duration(key)
 	if ok && d < 0 {
-		t.valErr(key, fmt.Sprintf("%s must not be negative, got %s", key, d), "")
+		t.valErr(key, fmt.Sprintf("%s must not be negative, got %s", key, dur(d)), "")
 		return 0, false
 	}
 	return d, ok
@@ -280,6 +276,12 @@ func (t *table) dist(key string) (dist.Dist, bool) {
 		return dist.Dist{}, false
 	}
 	return d, true
+}
+
+// dur formats a duration the way it is typed: "us" rather than "µs", so
+// that a message can be copied back into the file.
+func dur(d time.Duration) string {
+	return strings.Replace(d.String(), "µs", "us", 1)
 }
 
 // namePattern leaves out '#', '.' and '>', which later features use to

@@ -1,0 +1,255 @@
+package scenarios
+
+import (
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/faultline/faultline/sim"
+	"github.com/faultline/faultline/sim/dist"
+)
+
+func mustDist(t *testing.T, s string) dist.Dist {
+	t.Helper()
+	d, err := dist.Parse(s)
+	if err != nil {
+		t.Fatalf("dist.Parse(%q): %v", s, err)
+	}
+	return d
+}
+
+// The smallest valid scenario, and the Spec it loads to with every default.
+const (
+	minScenario = "[scenario]\nduration = \"10s\"\n"
+	minClient   = "[[client]]\nname = \"c\"\ntarget = \"s\"\nrate = 10\n"
+	minService  = "[[service]]\nname = \"s\"\n"
+)
+
+func minSpec() *sim.Spec {
+	return &sim.Spec{
+		Name:     "test",
+		Duration: 10 * time.Second,
+		Window:   time.Second,
+		Seed:     1,
+		Clients:  []sim.Client{{Name: "c", Target: "s", Rate: 10, Arrival: sim.Poisson}},
+		Services: []sim.Service{{Name: "s", Instances: 1, Workers: 1, Queue: sim.Unbounded}},
+	}
+}
+
+func TestLoadValid(t *testing.T) {
+	tests := []struct {
+		name string
+		src  string
+		want func(t *testing.T, s *sim.Spec) // edits minSpec() into the expected Spec
+	}{
+		{"defaults", minScenario + minClient + minService, func(*testing.T, *sim.Spec) {}},
+		{"scenario keys", `
+[scenario]
+name = "shop"
+description = "a shop"
+duration = "2m"
+warmup = "10s"
+seed = 0
+window = "250ms"
+` + minClient + minService, func(_ *testing.T, s *sim.Spec) {
+			s.Name, s.Description = "shop", "a shop"
+			s.Duration, s.Warmup, s.Seed, s.Window = 2*time.Minute, 10*time.Second, 0, 250*time.Millisecond
+		}},
+		{"network", minScenario + minClient + minService + `
+[network]
+latency = "uniform(200us, 600us)"
+`, func(t *testing.T, s *sim.Spec) {
+			s.Network.Latency = mustDist(t, "uniform(200us, 600us)")
+		}},
+		{"open loop with a schedule", minScenario + minService + `
+[[client]]
+name = "c"
+target = "s"
+rate = 2.5
+arrival = "constant"
+timeout = "2s"
+
+  [[client.schedule]]
+  at = "0s"
+  rate = 5
+
+  [[client.schedule]]
+  at = "3s"
+  rate = 100
+  ramp = "2s"
+
+  [[client.schedule]]
+  at = "5s"
+  rate = 0
+`, func(_ *testing.T, s *sim.Spec) {
+			s.Clients[0] = sim.Client{Name: "c", Target: "s", Rate: 2.5, Arrival: sim.Constant, Timeout: 2 * time.Second,
+				Schedule: []sim.RateStep{{At: 0, Rate: 5}, {At: 3 * time.Second, Rate: 100, Ramp: 2 * time.Second}, {At: 5 * time.Second}}}
+		}},
+		{"schedule without a rate", minScenario + minService + `
+[[client]]
+name = "c"
+target = "s"
+schedule = [{ at = "1s", rate = 7 }]
+`, func(_ *testing.T, s *sim.Spec) {
+			s.Clients[0] = sim.Client{Name: "c", Target: "s", Arrival: sim.Poisson, Schedule: []sim.RateStep{{At: time.Second, Rate: 7}}}
+		}},
+		{"closed loop", minScenario + minService + `
+[[client]]
+name = "c"
+target = "s"
+users = 20
+think_time = "exp(1s)"
+`, func(t *testing.T, s *sim.Spec) {
+			s.Clients[0] = sim.Client{Name: "c", Target: "s", Arrival: sim.Poisson, Users: 20, ThinkTime: mustDist(t, "exp(1s)")}
+		}},
+		{"service keys and calls", minScenario + minClient + `
+[[service]]
+name = "s"
+instances = 3
+workers = 8
+queue = 0
+service_time = "lognormal(20ms, 120ms)"
+after_calls = 0.25
+errors = 0.001
+
+  [[service.call]]
+  to = "a"
+  group = "g"
+  timeout = "300ms"
+
+  [[service.call]]
+  to = "b"
+  group = "g"
+  probability = 0
+
+  [[service.call]]
+  to = "a"
+  fanout = 10000
+  latency = "2ms"
+
+[[service]]
+name = "a"
+
+[[service]]
+name = "b"
+`, func(t *testing.T, s *sim.Spec) {
+			s.Services = []sim.Service{
+				{Name: "s", Instances: 3, Workers: 8, Queue: 0, ServiceTime: mustDist(t, "lognormal(20ms, 120ms)"), AfterCalls: 0.25, Errors: 0.001,
+					Calls: []sim.Call{
+						{To: "a", Group: "g", Timeout: 300 * time.Millisecond, Probability: 1, Fanout: 1},
+						{To: "b", Group: "g", Probability: 0, Fanout: 1},
+						{To: "a", Probability: 1, Fanout: 10000, Latency: mustDist(t, "2ms"), HasLatency: true},
+					}},
+				{Name: "a", Instances: 1, Workers: 1, Queue: sim.Unbounded},
+				{Name: "b", Instances: 1, Workers: 1, Queue: sim.Unbounded},
+			}
+		}},
+		{"a zero latency on a call still replaces the network's", minScenario + minClient + `
+[network]
+latency = "1ms"
+
+[[service]]
+name = "s"
+call = [{ to = "t", latency = "0s" }]
+
+[[service]]
+name = "t"
+`, func(t *testing.T, s *sim.Spec) {
+			s.Network.Latency = mustDist(t, "1ms")
+			s.Services = []sim.Service{
+				{Name: "s", Instances: 1, Workers: 1, Queue: sim.Unbounded, Calls: []sim.Call{{To: "t", Probability: 1, Fanout: 1, HasLatency: true}}},
+				{Name: "t", Instances: 1, Workers: 1, Queue: sim.Unbounded},
+			}
+		}},
+		{"faults", minScenario + minClient + minService + `
+[[fault]]
+kind = "latency"
+target = "s"
+start = "3s"
+duration = "2s"
+add = "exp(800ms)"
+
+[[fault]]
+kind = "errors"
+target = "s"
+start = "0s"
+probability = 1
+`, func(t *testing.T, s *sim.Spec) {
+			s.Faults = []sim.Fault{
+				{Kind: sim.FaultLatency, Target: "s", Start: 3 * time.Second, Duration: 2 * time.Second, Add: mustDist(t, "exp(800ms)")},
+				{Kind: sim.FaultErrors, Target: "s", Probability: 1},
+			}
+		}},
+		{"inline tables, dotted keys and any order", `
+service = [{ name = "s", call = [{ to = "t" }] }, { name = "t", "workers" = 2 }]
+client = [{ name = "c", target = "s", rate = 10 }]
+scenario.duration = "10s"
+scenario.name = "inline"
+`, func(_ *testing.T, s *sim.Spec) {
+			s.Name = "inline"
+			s.Services = []sim.Service{
+				{Name: "s", Instances: 1, Workers: 1, Queue: sim.Unbounded, Calls: []sim.Call{{To: "t", Probability: 1, Fanout: 1}}},
+				{Name: "t", Instances: 1, Workers: 2, Queue: sim.Unbounded},
+			}
+		}},
+		{"a diamond is not a cycle", minScenario + minClient + `
+[[service]]
+name = "s"
+call = [{ to = "a" }, { to = "b" }]
+[[service]]
+name = "a"
+call = [{ to = "d" }]
+[[service]]
+name = "b"
+call = [{ to = "d" }]
+[[service]]
+name = "d"
+`, func(_ *testing.T, s *sim.Spec) {
+			call := func(to string) []sim.Call { return []sim.Call{{To: to, Probability: 1, Fanout: 1}} }
+			s.Services = []sim.Service{
+				{Name: "s", Instances: 1, Workers: 1, Queue: sim.Unbounded, Calls: append(call("a"), call("b")...)},
+				{Name: "a", Instances: 1, Workers: 1, Queue: sim.Unbounded, Calls: call("d")},
+				{Name: "b", Instances: 1, Workers: 1, Queue: sim.Unbounded, Calls: call("d")},
+				{Name: "d", Instances: 1, Workers: 1, Queue: sim.Unbounded},
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Load("test.toml", []byte(tt.src))
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			want := minSpec()
+			tt.want(t, want)
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("Load =\n%+v\nwant\n%+v", got, want)
+			}
+		})
+	}
+}
+
+// TestLoadErrorsSorted checks that errors come out in file order however
+// the checks that found them were ordered.
+func TestLoadErrorsSorted(t *testing.T) {
+	src := `[[service]]
+name = "s"
+workers = 0
+[[client]]
+name = "c"
+target = "nope"
+rate = -1
+[scenario]
+duration = "0s"
+`
+	_, err := Load("x.toml", []byte(src))
+	list, ok := err.(ErrorList)
+	if !ok || len(list) != 4 {
+		t.Fatalf("Load error = %v, want 4 errors", err)
+	}
+	for i, wantLine := range []int{3, 6, 7, 9} {
+		if list[i].Line != wantLine {
+			t.Errorf("error %d on line %d, want %d: %v", i, list[i].Line, wantLine, list[i])
+		}
+	}
+}
