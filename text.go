@@ -21,39 +21,70 @@ func writeText(w io.Writer, res *sim.Result, color bool) {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w)
 
-	t := table{color: color, right: map[int]bool{}}
-	t.header("CLIENT", "TARGET", "SENT", "OK", "ERROR", "TIMEOUT", "REJECTED", "SUCCESS", "GOODPUT/s", "MEAN", "P50", "P90", "P99", "P99.9", "MAX ms")
-	for i := 2; i < 15; i++ {
-		t.right[i] = true
-	}
-	for _, c := range res.Clients {
-		h := sim.Healthy
-		if n := c.OK + c.Error + c.Timeout + c.Rejected; n > 0 {
-			h = sim.HealthOf(1 - c.SuccessRate)
-		}
-		l := c.Latency
-		t.row(h, c.Name, c.Target, count(c.Sent), count(c.OK), count(c.Error), count(c.Timeout), count(c.Rejected),
-			pct(c.SuccessRate), rate(c.GoodputRPS), ms(l.Mean), ms(l.P50), ms(l.P90), ms(l.P99), ms(l.P999), ms(l.Max))
-	}
-	t.write(w)
+	writeTable(w, color, res.Clients, clientHealth, []column[sim.ClientResult]{
+		{head: "CLIENT", cell: func(c sim.ClientResult) string { return c.Name }},
+		{head: "TARGET", cell: func(c sim.ClientResult) string { return c.Target }},
+		{head: "SENT", right: true, cell: func(c sim.ClientResult) string { return count(c.Sent) }},
+		{head: "OK", right: true, cell: func(c sim.ClientResult) string { return count(c.OK) }},
+		{head: "DEGRADED", right: true, optional: true, cell: func(c sim.ClientResult) string { return count(c.Degraded) }},
+		{head: "ERROR", right: true, cell: func(c sim.ClientResult) string { return count(c.Error) }},
+		{head: "TIMEOUT", right: true, cell: func(c sim.ClientResult) string { return count(c.Timeout) }},
+		{head: "REJECTED", right: true, cell: func(c sim.ClientResult) string { return count(c.Rejected) }},
+		{head: "SHED", right: true, optional: true, cell: func(c sim.ClientResult) string { return count(c.Shed) }},
+		{head: "429", right: true, optional: true, cell: func(c sim.ClientResult) string { return count(c.RateLimited) }},
+		{head: "SUCCESS", right: true, cell: func(c sim.ClientResult) string { return pct(c.SuccessRate) }},
+		{head: "GOODPUT/s", right: true, cell: func(c sim.ClientResult) string { return rate(c.GoodputRPS) }},
+		{head: "MEAN", right: true, cell: func(c sim.ClientResult) string { return ms(c.Latency.Mean) }},
+		{head: "P50", right: true, cell: func(c sim.ClientResult) string { return ms(c.Latency.P50) }},
+		{head: "P90", right: true, cell: func(c sim.ClientResult) string { return ms(c.Latency.P90) }},
+		{head: "P99", right: true, cell: func(c sim.ClientResult) string { return ms(c.Latency.P99) }},
+		{head: "P99.9", right: true, cell: func(c sim.ClientResult) string { return ms(c.Latency.P999) }},
+		{head: "MAX ms", right: true, cell: func(c sim.ClientResult) string { return ms(c.Latency.Max) }},
+	})
 	fmt.Fprintln(w)
 
-	t = table{color: color, right: map[int]bool{}}
-	t.header("SERVICE", "INSTxWORKERS", "ARRIVALS", "OK", "ERROR", "REJECTED", "WASTED", "RATE/s", "UTIL", "QUEUE mean/max", "MEAN", "P50", "P99 ms")
-	for i := 1; i < 13; i++ {
-		t.right[i] = true
+	writeTable(w, color, res.Components, componentHealth, []column[sim.ComponentResult]{
+		{head: "SERVICE", cell: func(c sim.ComponentResult) string { return c.Name }},
+		{head: "INSTxWORKERS", right: true, cell: func(c sim.ComponentResult) string { return fmt.Sprintf("%dx%d", c.Instances, c.Workers) }},
+		{head: "ARRIVALS", right: true, cell: func(c sim.ComponentResult) string { return count(c.Arrivals) }},
+		{head: "OK", right: true, cell: func(c sim.ComponentResult) string { return count(c.OK) }},
+		{head: "ERROR", right: true, cell: func(c sim.ComponentResult) string { return count(c.Error) }},
+		{head: "REJECTED", right: true, cell: func(c sim.ComponentResult) string { return count(c.Rejected) }},
+		{head: "SHED", right: true, optional: true, cell: func(c sim.ComponentResult) string { return count(c.Shed) }},
+		{head: "429", right: true, optional: true, cell: func(c sim.ComponentResult) string { return count(c.RateLimited) }},
+		{head: "WASTED", right: true, cell: func(c sim.ComponentResult) string { return count(c.Wasted) }},
+		{head: "RATE/s", right: true, cell: func(c sim.ComponentResult) string { return rate(c.ThroughputRPS) }},
+		{head: "UTIL", right: true, cell: func(c sim.ComponentResult) string { return pct(c.Utilisation) }},
+		{head: "QUEUE mean/max", right: true, cell: func(c sim.ComponentResult) string { return fmt.Sprintf("%.1f/%d", c.QueueMean, c.QueueMax) }},
+		{head: "MEAN", right: true, cell: func(c sim.ComponentResult) string { return ms(c.Latency.Mean) }},
+		{head: "P50", right: true, cell: func(c sim.ComponentResult) string { return ms(c.Latency.P50) }},
+		{head: "P99 ms", right: true, cell: func(c sim.ComponentResult) string { return ms(c.Latency.P99) }},
+	})
+
+	if edges := busyEdges(res.Edges); len(edges) > 0 {
+		fmt.Fprintln(w)
+		writeTable(w, color, edges, edgeHealth, []column[sim.EdgeResult]{
+			{head: "CALL", cell: func(e sim.EdgeResult) string { return e.Name }},
+			{head: "CALLS", right: true, cell: func(e sim.EdgeResult) string { return count(e.Calls) }},
+			{head: "ATTEMPTS", right: true, cell: func(e sim.EdgeResult) string { return count(e.Attempts) }},
+			{head: "AMPL", right: true, cell: func(e sim.EdgeResult) string { return fmt.Sprintf("%.2fx", e.Amplification) }},
+			{head: "RETRIES", right: true, optional: true, cell: func(e sim.EdgeResult) string { return count(e.Retries) }},
+			{head: "HEDGES", right: true, optional: true, cell: func(e sim.EdgeResult) string { return count(e.Hedges) }},
+			{head: "CANCELLED", right: true, optional: true, cell: func(e sim.EdgeResult) string { return count(e.Cancelled) }},
+			{head: "OK", right: true, cell: func(e sim.EdgeResult) string { return count(e.OK) }},
+			{head: "ERROR", right: true, cell: func(e sim.EdgeResult) string { return count(e.Error) }},
+			{head: "TIMEOUT", right: true, cell: func(e sim.EdgeResult) string { return count(e.Timeout) }},
+			{head: "REJECTED", right: true, cell: func(e sim.EdgeResult) string { return count(e.Rejected) }},
+			{head: "SHORT-CIRC", right: true, optional: true, cell: func(e sim.EdgeResult) string { return count(e.ShortCircuited) }},
+			{head: "BULKHEAD", right: true, optional: true, cell: func(e sim.EdgeResult) string { return count(e.BulkheadFull) }},
+			{head: "NO BUDGET", right: true, optional: true, cell: func(e sim.EdgeResult) string { return count(e.BudgetExhausted) }},
+			{head: "FALLBACK", right: true, optional: true, cell: func(e sim.EdgeResult) string { return count(e.Fallbacks) }},
+			{head: "EJECTED", right: true, optional: true, cell: func(e sim.EdgeResult) string { return count(e.Ejections) }},
+			{head: "BREAKER", optional: true, cell: func(e sim.EdgeResult) string { return e.Breaker }},
+		})
 	}
-	for _, c := range res.Components {
-		h := sim.Healthy
-		if n := c.OK + c.Error + c.Rejected; n > 0 {
-			h = sim.HealthOf(float64(c.Error+c.Rejected) / float64(n))
-		}
-		l := c.Latency
-		t.row(h, c.Name, fmt.Sprintf("%dx%d", c.Instances, c.Workers), count(c.Arrivals), count(c.OK), count(c.Error),
-			count(c.Rejected), count(c.Wasted), rate(c.ThroughputRPS), pct(c.Utilisation),
-			fmt.Sprintf("%.1f/%d", c.QueueMean, c.QueueMax), ms(l.Mean), ms(l.P50), ms(l.P99))
-	}
-	t.write(w)
+
+	writeBreakerTimeline(w, res)
 
 	if len(res.Events) == 0 {
 		return
@@ -73,56 +104,157 @@ func writeText(w io.Writer, res *sim.Result, color bool) {
 	}
 }
 
-// table lays out cells in columns measured on their plain text, so that
-// colour codes do not upset the alignment.
-type table struct {
-	color bool
-	right map[int]bool
-	rows  [][]string
-	level []sim.Health
+// column is one column of a summary table. An optional column is shown
+// only when some row has something in it, so that a scenario without
+// breakers is not given a column of zeros.
+type column[T any] struct {
+	head     string
+	right    bool
+	optional bool
+	cell     func(T) string
 }
 
-func (t *table) header(cells ...string) {
-	t.rows = append(t.rows, cells)
-	t.level = append(t.level, sim.Healthy)
-}
-
-func (t *table) row(h sim.Health, cells ...string) {
-	t.rows = append(t.rows, cells)
-	t.level = append(t.level, h)
+// writeTable lays out rows in columns measured on their plain text, so that
+// colour codes do not upset the alignment; the first cell of each row is
+// coloured by the row's health.
+func writeTable[T any](w io.Writer, color bool, rows []T, health func(T) sim.Health, cols []column[T]) {
+	grid := make([][]string, len(rows))
+	for i, r := range rows {
+		for _, c := range cols {
+			grid[i] = append(grid[i], c.cell(r))
+		}
+	}
+	var show []int
+	for j, c := range cols {
+		used := !c.optional
+		for i := range rows {
+			if v := grid[i][j]; v != "0" && v != "" {
+				used = true
+			}
+		}
+		if used {
+			show = append(show, j)
+		}
+	}
+	width := make([]int, len(cols))
+	for _, j := range show {
+		width[j] = len([]rune(cols[j].head))
+		for i := range rows {
+			width[j] = max(width[j], len([]rune(grid[i][j])))
+		}
+	}
+	line := func(cells []string, style func(j int, s string) string) {
+		var b strings.Builder
+		for k, j := range show {
+			c := cells[j]
+			pad := strings.Repeat(" ", width[j]-len([]rune(c)))
+			cell := c + pad
+			if cols[j].right {
+				cell = pad + c
+			}
+			if k > 0 {
+				b.WriteString("  ")
+			}
+			b.WriteString(style(j, cell))
+		}
+		fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
+	}
+	heads := make([]string, len(cols))
+	for j, c := range cols {
+		heads[j] = c.head
+	}
+	line(heads, func(_ int, s string) string {
+		if color {
+			return "\x1b[1m" + s + "\x1b[0m"
+		}
+		return s
+	})
+	for i, r := range rows {
+		h := health(r)
+		line(grid[i], func(j int, s string) string {
+			if color && j == 0 {
+				return healthColor[h] + s + "\x1b[0m"
+			}
+			return s
+		})
+	}
 }
 
 var healthColor = [...]string{sim.Healthy: "\x1b[32m", sim.Degraded: "\x1b[33m", sim.Failing: "\x1b[31m"}
 
-func (t *table) write(w io.Writer) {
-	var width []int
-	for _, r := range t.rows {
-		for i, c := range r {
-			if i >= len(width) {
-				width = append(width, 0)
-			}
-			width[i] = max(width[i], len([]rune(c)))
+func clientHealth(c sim.ClientResult) sim.Health {
+	if c.OK+c.Error+c.Timeout+c.Rejected+c.Shed+c.RateLimited == 0 {
+		return sim.Healthy
+	}
+	return sim.HealthOf(1 - c.SuccessRate)
+}
+
+func componentHealth(c sim.ComponentResult) sim.Health {
+	n := c.OK + c.Error + c.Rejected + c.Shed + c.RateLimited
+	if n == 0 {
+		return sim.Healthy
+	}
+	return sim.HealthOf(float64(n-c.OK) / float64(n))
+}
+
+// edgeHealth follows Vizceral's Hystrix mapping: an open breaker marks the
+// edge failing.
+func edgeHealth(e sim.EdgeResult) sim.Health {
+	if e.Breaker == "OPEN" || e.Breaker == "FORCED_OPEN" {
+		return sim.Failing
+	}
+	if e.Calls == 0 {
+		return sim.Healthy
+	}
+	return sim.HealthOf(float64(e.Calls-e.OK-e.Fallbacks) / float64(e.Calls))
+}
+
+// busyEdges keeps the edges that saw calls after warmup.
+func busyEdges(all []sim.EdgeResult) []sim.EdgeResult {
+	var out []sim.EdgeResult
+	for _, e := range all {
+		if e.Calls > 0 {
+			out = append(out, e)
 		}
 	}
-	for ri, r := range t.rows {
-		var b strings.Builder
-		for i, c := range r {
-			pad := strings.Repeat(" ", width[i]-len([]rune(c)))
-			cell := c + pad
-			if t.right[i] {
-				cell = pad + c
-			}
-			switch {
-			case t.color && ri == 0:
-				cell = "\x1b[1m" + cell + "\x1b[0m"
-			case t.color && i == 0:
-				cell = healthColor[t.level[ri]] + cell + "\x1b[0m"
-			}
-			if i > 0 {
-				b.WriteString("  ")
-			}
-			b.WriteString(cell)
+	return out
+}
+
+// maxTransitions bounds one breaker's timeline in the text summary.
+const maxTransitions = 12
+
+// writeBreakerTimeline prints each breaker's states in order, from the
+// event log: the Hystrix dashboard's question "when was it open?".
+func writeBreakerTimeline(w io.Writer, res *sim.Result) {
+	var names []string
+	steps := map[string][]string{}
+	for _, e := range res.Events {
+		state, ok := strings.CutPrefix(e.What, "breaker ")
+		if !ok {
+			continue
 		}
-		fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
+		state, _, _ = strings.Cut(state, " ")
+		if _, seen := steps[e.Component]; !seen {
+			names = append(names, e.Component)
+		}
+		steps[e.Component] = append(steps[e.Component], fmt.Sprintf("%s %.1fs", state, e.TS))
+	}
+	if len(names) == 0 {
+		return
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "BREAKERS (state from virtual time)")
+	nw := 0
+	for _, n := range names {
+		nw = max(nw, len(n))
+	}
+	for _, n := range names {
+		st := steps[n]
+		more := ""
+		if len(st) > maxTransitions {
+			more = fmt.Sprintf(" ... %d more", len(st)-maxTransitions)
+			st = st[:maxTransitions]
+		}
+		fmt.Fprintf(w, "  %-*s  CLOSED -> %s%s\n", nw, n, strings.Join(st, " -> "), more)
 	}
 }

@@ -136,7 +136,7 @@ func (s *Sim) attempt(k int32, kind attemptKind) (sent, ok bool) {
 	if br := e.breaker(cl.brk); br != nil {
 		before := br.Transitions()
 		allowed := br.Allow(s.now)
-		s.noteBreaker(sv, cl.edge, before)
+		s.noteBreaker(sv, cl.edge, cl.brk, before)
 		if !allowed {
 			if kind == hedgeAttempt {
 				return false, false
@@ -196,7 +196,7 @@ func (s *Sim) attemptDone(k, a int32, o Outcome, sent int64, host int32) {
 	if br := e.breaker(cl.brk); br != nil {
 		before := br.Transitions()
 		br.Record(s.now, s.now-sent, failed)
-		s.noteBreaker(sv, cl.edge, before)
+		s.noteBreaker(sv, cl.edge, cl.brk, before)
 	}
 	if e.outlier != nil {
 		if e.outlier.Record(s.now, int(host), failed) {

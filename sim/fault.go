@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -23,6 +24,7 @@ type fault struct {
 	dirs   []Direction // which messages it drops or delays on each of links
 	insts  []int32     // the instances the current occurrence hit
 	active bool
+	manual bool // injected by a driver during the run, not in the scenario
 }
 
 // link is the state of the messages between a caller and a callee: faults
@@ -178,8 +180,35 @@ func (f *fault) dir(l *link) Direction {
 	return f.dirs[slices.Index(f.links, l)]
 }
 
+// Inject adds a fault while the run goes on, as a person at the controls
+// would: it starts at f.Start or now, whichever is later, and is marked
+// manual in the event log. It returns an error, and changes nothing, when
+// the fault's target does not exist.
+func (s *Sim) Inject(f Fault) error {
+	if s.done {
+		return errors.New("the run is over")
+	}
+	sp := f
+	nf := fault{spec: &sp, idx: int32(len(s.faults)), svc: -1, inst: -1, client: -1, manual: true}
+	nf.rng = s.stream(fmt.Sprintf("fault#%d", nf.idx))
+	if err := s.resolve(&nf); err != nil {
+		return err
+	}
+	s.faults = append(s.faults, nf)
+	s.schedule(max(int64(f.Start), s.now), evFaultStart, nf.idx, 0)
+	return nil
+}
+
 // describe says what the fault does, for the event log.
 func (f *fault) describe() string {
+	d := f.what()
+	if f.manual {
+		d += " (manual)"
+	}
+	return d
+}
+
+func (f *fault) what() string {
 	sp := f.spec
 	switch sp.Kind {
 	case FaultLatency:

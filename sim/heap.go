@@ -23,6 +23,7 @@ const (
 	evOutlierReview               // an edge's outlier detection reviews ejections
 	evInstanceUp                  // a restarted instance has started: gen is the instance
 	evAutoscale                   // a service's autoscaler evaluates
+	evBreaker                     // a breaker's automatic transition is due: gen is the breaker
 )
 
 // event is a small value: the heap holds events, not pointers, so that

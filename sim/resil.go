@@ -2,6 +2,8 @@ package sim
 
 import (
 	"fmt"
+
+	"github.com/faultline/faultline/sim/resilience"
 )
 
 // edgeRef names an edge across the whole simulation, for events.
@@ -13,26 +15,38 @@ func (s *Sim) edgeName(svc, edge int32) string {
 	return sv.spec.Name + "->" + s.services[sv.calls[edge].to].spec.Name
 }
 
-// noteBreaker logs a breaker's change of state, if the call that consulted
-// it made one; before is the breaker's transition count from before.
-func (s *Sim) noteBreaker(sv *service, edge int32, before uint64) {
+// noteBreaker logs a change of state of breaker i of an edge, if the call
+// that consulted it made one; before is its transition count from before.
+func (s *Sim) noteBreaker(sv *service, edge, i int32, before uint64) {
 	e := &sv.calls[edge]
-	for i, br := range e.breakers {
-		if br.Transitions() == before {
-			continue
-		}
-		name := s.edgeName(sv.idx, edge)
-		if len(e.breakers) > 1 {
-			name = fmt.Sprintf("%s#%d->%s", sv.spec.Name, i+1, s.services[e.to].spec.Name)
-		}
-		what := "breaker " + br.State().String()
-		if f, sl, n := br.Rates(); n > 0 && f >= 0 {
-			what += fmt.Sprintf(" (failure rate %.0f%%, slow %.0f%% of %d calls)", f, sl, n)
-		}
-		s.logf(name, "%s", what)
-		e.transitions++
+	br := e.breakers[i]
+	if br.Transitions() == before {
 		return
 	}
+	name := s.edgeName(sv.idx, edge)
+	if e.spec.BreakerPer == PerInstance {
+		name = fmt.Sprintf("%s#%d->%s", sv.spec.Name, i+1, s.services[e.to].spec.Name)
+	}
+	what := "breaker " + br.State().String()
+	if f, sl, n := br.Rates(); n > 0 && f >= 0 && br.State() == resilience.Open {
+		what += fmt.Sprintf(" (failure rate %.0f%%, slow calls %.0f%%, of %d calls)", f, sl, n)
+	}
+	s.logf(name, "%s", what)
+	e.transitions++
+	if at, ok := br.NextTransition(); ok {
+		// An automatic transition happens on time, calls or not.
+		s.schedule(max(at, s.now), evBreaker, e.id, uint32(i))
+	}
+}
+
+// breakerDue applies a breaker's automatic transition when it falls due.
+func (s *Sim) breakerDue(id, i int32) {
+	ref := s.edges[id]
+	sv := &s.services[ref.svc]
+	br := sv.calls[ref.edge].breakers[i]
+	before := br.Transitions()
+	br.Advance(s.now)
+	s.noteBreaker(sv, ref.edge, i, before)
 }
 
 // scheduleReview makes sure an edge's outlier detection reviews its

@@ -65,7 +65,8 @@ type ClientResult struct {
 type ComponentResult struct {
 	Name        string `json:"name"`
 	Kind        string `json:"kind"`
-	Instances   int    `json:"instances"`
+	Instances   int    `json:"instances"`    // configured
+	InstancesUp int    `json:"instances_up"` // taking traffic at the end (crashes, autoscaling)
 	Workers     int    `json:"workers"`
 	Arrivals    uint64 `json:"arrivals"`
 	OK          uint64 `json:"ok"`
@@ -172,8 +173,12 @@ func (s *Sim) Result() *Result {
 		sv := &s.services[i]
 		sv.account(s.now)
 		a := &sv.agg
+		kind := "service"
+		if sv.spec.Gateway != nil {
+			kind = "gateway"
+		}
 		cr := ComponentResult{
-			Name: sv.spec.Name, Kind: "service", Instances: len(sv.insts), Workers: sv.spec.Workers,
+			Name: sv.spec.Name, Kind: kind, Instances: sv.spec.Instances, InstancesUp: sv.instsNow, Workers: sv.spec.Workers,
 			Arrivals: a.sent, OK: a.n[OK], Error: a.n[Error], Rejected: a.n[Rejected], Shed: a.n[Shed],
 			RateLimited: a.n[Limited], InProgress: inProgress[i],
 			Wasted: a.wasted, ThroughputRPS: perSec(a.n[OK] + a.n[Error]), QueueMax: sv.aggQMax,

@@ -106,6 +106,9 @@ func check(spec *Spec) error {
 		if sv.Queue < Unbounded {
 			return fmt.Errorf("sim: service %q has a negative queue", sv.Name)
 		}
+		if sv.Gateway != nil && len(sv.Calls) == 0 {
+			return fmt.Errorf("sim: gateway %q has no route", sv.Name)
+		}
 	}
 	for _, sv := range spec.Services {
 		for _, c := range sv.Calls {
@@ -114,6 +117,15 @@ func check(spec *Spec) error {
 			}
 			if c.Fanout < 1 {
 				return fmt.Errorf("sim: call %s->%s has fanout < 1", sv.Name, c.To)
+			}
+			if h := c.Hedge; h != nil && (h.MaxCopies < 2 || h.MaxCopies > maxCopies || h.Delay <= 0) {
+				return fmt.Errorf("sim: call %s->%s: a hedge needs a positive delay and 2 to %d copies", sv.Name, c.To, maxCopies)
+			}
+			if r := c.Retry; r != nil && r.MaxAttempts < 1 {
+				return fmt.Errorf("sim: call %s->%s: retry needs max attempts >= 1", sv.Name, c.To)
+			}
+			if sv.Gateway != nil && !(c.Weight > 0) {
+				return fmt.Errorf("sim: gateway %s: route %s needs a positive weight", sv.Name, c.Path)
 			}
 		}
 	}
@@ -126,6 +138,12 @@ func check(spec *Spec) error {
 		}
 		if c.Rate < 0 || c.Users < 0 {
 			return fmt.Errorf("sim: client %q has a negative rate or user count", c.Name)
+		}
+		if c.Route != "" {
+			i := slices.IndexFunc(spec.Services, func(sv Service) bool { return sv.Name == c.Target })
+			if !slices.ContainsFunc(spec.Services[i].Calls, func(r Call) bool { return r.Path == c.Route }) {
+				return fmt.Errorf("sim: client %q: %q has no route %q", c.Name, c.Target, c.Route)
+			}
 		}
 	}
 	return nil
@@ -312,6 +330,8 @@ func (s *Sim) dispatch(e event) {
 		s.deadline(arg, e.gen)
 	case evOutlierReview:
 		s.reviewOutliers(arg)
+	case evBreaker:
+		s.breakerDue(arg, int32(e.gen))
 	case evAutoscale:
 		s.autoscale(arg)
 	case evWarmup:

@@ -1,0 +1,137 @@
+package sim_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/faultline/faultline/scenarios"
+	"github.com/faultline/faultline/sim"
+)
+
+// builtin loads a built-in scenario.
+func builtin(t *testing.T, name string) *sim.Spec {
+	t.Helper()
+	file, data, err := scenarios.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, err := scenarios.Load(file, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return spec
+}
+
+func service(spec *sim.Spec, name string) *sim.Service {
+	for i := range spec.Services {
+		if spec.Services[i].Name == name {
+			return &spec.Services[i]
+		}
+	}
+	panic("no service " + name)
+}
+
+// mean averages f over the windows [from, to) of a component.
+func mean(res *sim.Result, component string, from, to int, f func(sim.Window) float64) float64 {
+	sum := 0.0
+	for i := from; i < to; i++ {
+		sum += f(window(res, component, i))
+	}
+	return sum / float64(to-from)
+}
+
+func goodput(w sim.Window) float64 { return float64(w.OK) }
+
+// TestRetryStorm: without a budget the outage outlives its trigger by far;
+// with a retry budget it ends with the trigger.
+func TestRetryStorm(t *testing.T) {
+	spec := builtin(t, "retry-storm")
+	res, _ := run(t, spec)
+	if g := mean(res, "users", 10, 20, goodput); g < 680 {
+		t.Fatalf("goodput before the trigger %.0f/s, want about 700", g)
+	}
+	if g := mean(res, "users", 45, 90, goodput); g > 70 {
+		t.Errorf("goodput 15 s after the trigger ended %.0f/s: the storm did not sustain itself", g)
+	}
+	if e := edge(t, res, "api->db"); e.Amplification < 2 {
+		t.Errorf("retry amplification %.2f, want the retries to multiply the load", e.Amplification)
+	}
+
+	spec = builtin(t, "retry-storm")
+	service(spec, "api").Calls[0].Retry.Budget = &sim.Budget{Percent: 0.1, MinPerSec: 10, TTL: 10 * time.Second}
+	res, _ = run(t, spec)
+	if g := mean(res, "users", 45, 90, goodput); g < 680 {
+		t.Errorf("with a retry budget, goodput after the trigger %.0f/s, want recovery to about 700", g)
+	}
+}
+
+// TestBreakerSavesCheckout: with the breaker the shop stays up through a
+// slow payment service; without it, browsing fails too.
+func TestBreakerSavesCheckout(t *testing.T) {
+	spec := builtin(t, "breaker-saves-checkout")
+	res, _ := run(t, spec)
+	if c := res.Clients[0]; c.SuccessRate < 0.99 || c.Degraded == 0 {
+		t.Errorf("with a breaker: success %.3f, %d degraded; want >= 0.99 and some degraded", c.SuccessRate, c.Degraded)
+	}
+	if !hasEvent(res, "checkout->payment", "breaker OPEN") {
+		t.Error("the breaker never opened")
+	}
+	browse := func(res *sim.Result) float64 {
+		e := edge(t, res, "gateway->catalog")
+		return float64(e.OK) / float64(e.Calls)
+	}
+	if b := browse(res); b < 0.999 {
+		t.Errorf("with a breaker, browse success %.3f", b)
+	}
+
+	spec = builtin(t, "breaker-saves-checkout")
+	call := &service(spec, "checkout").Calls[0]
+	call.Breaker, call.Fallback = nil, false
+	res, _ = run(t, spec)
+	if c := res.Clients[0]; c.SuccessRate > 0.9 {
+		t.Errorf("without a breaker: success %.3f, want the shop to suffer", c.SuccessRate)
+	}
+	if b := browse(res); b > 0.95 {
+		t.Errorf("without a breaker, browse success %.3f: want the slow checkout to drag browsing down", b)
+	}
+}
+
+// TestGatewaySPOF: one gateway instance down is absorbed, both down is a
+// total outage.
+func TestGatewaySPOF(t *testing.T) {
+	res, _ := run(t, builtin(t, "gateway-spof"))
+	ok := func(w sim.Window) float64 { return 1 - w.ErrorShare() }
+	if s := mean(res, "shoppers", 22, 29, ok); s < 0.99 {
+		t.Errorf("success with one gateway instance down %.3f", s)
+	}
+	if s := mean(res, "shoppers", 51, 64, ok); s > 0 {
+		t.Errorf("success with both gateway instances down %.3f, want 0", s)
+	}
+	if s := mean(res, "shoppers", 70, 90, ok); s < 0.99 {
+		t.Errorf("success after the restart %.3f", s)
+	}
+}
+
+// TestNoisyNeighbour: round robin spreads the slow instance's tail to its
+// callers; least_request mostly avoids it.
+func TestNoisyNeighbour(t *testing.T) {
+	res, _ := run(t, builtin(t, "noisy-neighbour"))
+	p99 := func(w sim.Window) float64 { return w.Latency.P99 }
+	web, mobile := mean(res, "web-users", 25, 55, p99), mean(res, "mobile-users", 25, 55, p99)
+	if web < 2*mobile {
+		t.Errorf("p99 during the fault: web (round robin) %.1fms, mobile (least request) %.1fms; want web far worse", web, mobile)
+	}
+}
+
+// TestHedgingTail: hedging cuts the p99 by an order of magnitude for about
+// 5% more load.
+func TestHedgingTail(t *testing.T) {
+	res, _ := run(t, builtin(t, "hedging-tail"))
+	plain, hedged := res.Clients[0].Latency.P99, res.Clients[1].Latency.P99
+	if hedged > plain/5 {
+		t.Errorf("p99 plain %.1fms, hedged %.1fms: want hedged 5x better", plain, hedged)
+	}
+	if a := edge(t, res, "hedged->storage").Amplification; a < 1.02 || a > 1.1 {
+		t.Errorf("hedging amplification %.3f, want about 1.05", a)
+	}
+}
