@@ -93,6 +93,6 @@ func (sv *service) addInstance(startup int64) {
 	in := &sv.insts[n]
 	in.retired, in.up = false, false
 	in.readyAt = s.now + startup
-	in.crashedAt = s.now
+	in.crashedAt = -1 // not a restart
 	s.schedule(in.readyAt, evInstanceUp, sv.idx, uint32(n))
 }

@@ -494,7 +494,11 @@ func (s *Sim) instanceUp(svc int32, n int32) {
 	}
 	in.up = true
 	sv.refreshCapacity()
-	s.logf(fmt.Sprintf("%s#%d", sv.spec.Name, n+1), "up after start-up (%s)", time.Duration(s.now-in.crashedAt).Round(time.Millisecond))
+	what := "started by the autoscaler: taking traffic"
+	if in.crashedAt >= 0 {
+		what = fmt.Sprintf("restarted: taking traffic again, %s after the crash", time.Duration(s.now-in.crashedAt).Round(time.Millisecond))
+	}
+	s.logf(fmt.Sprintf("%s#%d", sv.spec.Name, n+1), "%s", what)
 	sv.next(n)
 }
 

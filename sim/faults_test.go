@@ -119,7 +119,7 @@ func TestFaultKinds(t *testing.T) {
 				// The survivor takes all the traffic; only requests caught
 				// at the crash fail.
 				near(t, "error share in", in.ErrorShare(), 0, 0)
-				if !hasEvent(res, "back#1", "crashed") || !hasEvent(res, "back#1", "up after start-up") {
+				if !hasEvent(res, "back#1", "crashed") || !hasEvent(res, "back#1", "restarted: taking traffic again") {
 					t.Error("crash or restart not logged")
 				}
 				if e := res.Events; len(e) == 0 {

@@ -521,7 +521,7 @@ func (s *Sim) complete(i int32, o Outcome) {
 func (sv *service) next(n int32) {
 	s := sv.s
 	in := &sv.insts[n]
-	for in.q.len() > 0 && in.busy < in.f.workers && !in.paused && in.up {
+	for in.q.len() > 0 && in.busy < in.f.workers && !in.paused {
 		sv.account(s.now)
 		var i int32
 		if sv.spec.LIFO {
