@@ -44,6 +44,8 @@ func TestRunGolden(t *testing.T) {
 		{"run", "checkout"},
 		{"run", "mm1", "--duration", "60s"},
 		{"run", "fanout", "--duration", "20s", "--seed", "3"},
+		{"run", "breaker-saves-checkout"},
+		{"run", "retry-storm", "--duration", "40s"},
 	} {
 		t.Run(strings.Join(args[1:], " "), func(t *testing.T) {
 			code, out, errs := faultline(args...)

@@ -64,6 +64,10 @@ func TestList(t *testing.T) {
 }
 
 func TestOpen(t *testing.T) {
+	var names []string
+	for _, b := range List() {
+		names = append(names, b.Name)
+	}
 	dir := t.TempDir()
 	file := filepath.Join(dir, "mine.toml")
 	if err := os.WriteFile(file, []byte("# mine\n"), 0o644); err != nil {
@@ -78,7 +82,7 @@ func TestOpen(t *testing.T) {
 		{arg: file, wantName: file},
 		{arg: "mm2", wantErr: `did you mean "mm1"?`},
 		{arg: "chekout.toml", wantErr: `did you mean "checkout"?`},
-		{arg: "nosuch", wantErr: `"nosuch" is neither a built-in scenario nor a file; built-in scenarios: checkout, fanout, mm1`},
+		{arg: "nosuch", wantErr: `"nosuch" is neither a built-in scenario nor a file; built-in scenarios: ` + strings.Join(names, ", ") + " (see 'faultline list')"},
 		{arg: filepath.Join(dir, "missing.toml"), wantErr: "no such file"},
 	}
 	for _, tt := range tests {

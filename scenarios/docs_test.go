@@ -86,10 +86,18 @@ func TestDocsCoverKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	doc := string(data)
-	for _, keys := range [][]string{scenarioKeys, networkKeys, clientKeys, stepKeys, serviceKeys, callKeys, faultKeys, arrivals, faultKinds, plannedFaults} {
+	lists := [][]string{
+		scenarioKeys, networkKeys, clientKeys, stepKeys, serviceKeys, callKeys, gatewayKeys, routeKeys,
+		outlierKeys, breakerKeys, retryKeys, budgetKeys, throttleKeys, hedgeKeys, autoscaleKeys, faultKeys,
+		arrivals, faultKinds, balancers, windowTypes, scopes, backoffs, jitters, disciplines, retryOutcome, directions,
+	}
+	// Keys that hold a table are documented by a section of their own.
+	tables := map[string]bool{"schedule": true, "call": true, "outlier_detection": true, "circuit_breaker": true,
+		"retry": true, "budget": true, "throttle": true, "hedge": true, "autoscale": true}
+	for _, keys := range lists {
 		for _, k := range keys {
-			if k == "schedule" || k == "call" {
-				continue // documented as [[client.schedule]] and [[service.call]]
+			if tables[k] {
+				continue
 			}
 			if !strings.Contains(doc, "`"+k+"`") && !strings.Contains(doc, `"`+k+`"`) {
 				t.Errorf("%s does not mention %q", docsFile, k)
@@ -99,6 +107,15 @@ func TestDocsCoverKeys(t *testing.T) {
 	for _, table := range topTables {
 		if !strings.Contains(doc, "## "+header(table)) {
 			t.Errorf("%s has no section for %s", docsFile, header(table))
+		}
+	}
+	for _, section := range []string{
+		"[[client.schedule]]", "[[service.call]]", "[[gateway.route]]", "[service.autoscale]",
+		"[service.call.outlier_detection]", "[service.call.circuit_breaker]", "[service.call.retry]",
+		"[service.call.retry.budget]", "[service.call.retry.throttle]", "[service.call.hedge]",
+	} {
+		if !strings.Contains(doc, "### "+section) {
+			t.Errorf("%s has no section for %s", docsFile, section)
 		}
 	}
 	for _, b := range List() {

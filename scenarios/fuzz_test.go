@@ -32,6 +32,7 @@ func FuzzLoad(f *testing.F) {
 		f.Add(data)
 	}
 	f.Add([]byte(indexSource))
+	f.Add([]byte(subTableSource))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		spec, err := Load("fuzz.toml", data)
 		if err == nil {

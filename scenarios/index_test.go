@@ -130,3 +130,103 @@ func TestStringByte(t *testing.T) {
 		})
 	}
 }
+
+// subTableSource has the sub-tables of array elements that the resilience
+// keys use, as headers, dotted keys and inline tables, after and between
+// the array elements they belong to.
+const subTableSource = `[[service]]
+name = "a"
+  [[service.call]]
+  to = "b"
+  [service.call.retry]
+  max_attempts = 3
+  retry_on = ["error", "shed"]
+  [service.call.retry.budget]
+  percent = 0.1
+  [service.call.circuit_breaker]
+  [[service.call]]
+  to = "c"
+  retry = { max_attempts = 2, budget = { ttl = "5s" }, throttle = {} }
+  hedge.delay = "10ms"
+[service.autoscale]
+max = 3
+
+[[service]]
+name = "b"
+  [[service.call]]
+  to = "c"
+  [service.call.outlier_detection]
+  interval = "1s"
+[service.autoscale]
+max = 4
+
+[[gateway]]
+name = "g"
+  [[gateway.route]]
+  path = "/x"
+  [gateway.route.circuit_breaker]
+  scope = "instance"
+  [[gateway.route]]
+  path = "/y"
+  [gateway.route.retry.throttle]
+  max_tokens = 5
+[gateway.autoscale]
+max = 2
+
+[[fault]]
+kind = "partition"
+between = [["a"], ["b", "c"]]
+`
+
+func TestIndexSubTables(t *testing.T) {
+	ix := newIndex(subTableSource)
+	ix.scan()
+	tests := []struct {
+		path     string
+		key, val string // line:col
+	}{
+		{"service[0].call[0].retry", "5:17", "5:3"},
+		{"service[0].call[0].retry.max_attempts", "6:3", "6:18"},
+		{"service[0].call[0].retry.retry_on[1]", "7:24", "7:24"},
+		{"service[0].call[0].retry.budget", "8:23", "8:3"},
+		{"service[0].call[0].retry.budget.percent", "9:3", "9:13"},
+		{"service[0].call[0].circuit_breaker", "10:17", "10:3"},
+		{"service[0].call[1].to", "12:3", "12:8"},
+		{"service[0].call[1].retry", "13:3", "13:11"},
+		{"service[0].call[1].retry.max_attempts", "13:13", "13:28"},
+		{"service[0].call[1].retry.budget.ttl", "13:42", "13:48"},
+		{"service[0].call[1].retry.throttle", "13:56", "13:67"},
+		{"service[0].call[1].hedge", "14:3", "14:3"},
+		{"service[0].call[1].hedge.delay", "14:9", "14:17"},
+		{"service[0].autoscale", "15:10", "15:1"},
+		{"service[0].autoscale.max", "16:1", "16:7"},
+		{"service[1].call[0].outlier_detection", "22:17", "22:3"},
+		{"service[1].call[0].outlier_detection.interval", "23:3", "23:14"},
+		{"service[1].autoscale.max", "25:1", "25:7"},
+		{"gateway[0].route[0].circuit_breaker", "31:18", "31:3"},
+		{"gateway[0].route[0].circuit_breaker.scope", "32:3", "32:11"},
+		{"gateway[0].route[1].path", "34:3", "34:10"},
+		{"gateway[0].route[1].retry", "35:18", "35:3"},
+		{"gateway[0].route[1].retry.throttle", "35:24", "35:3"},
+		{"gateway[0].route[1].retry.throttle.max_tokens", "36:3", "36:16"},
+		{"gateway[0].autoscale.max", "38:1", "38:7"},
+		{"fault[0].between[1][1]", "42:25", "42:25"},
+		// A key the scanner never saw in a sub-table falls back to the
+		// sub-table, not to the element that holds it.
+		{"service[0].call[0].retry.budget.nope", "8:23", "8:3"},
+		{"service[0].call[1].retry.throttle.nope", "13:56", "13:67"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			sp := ix.find(tt.path)
+			kl, kc := ix.lineCol(sp.key)
+			vl, vc := ix.lineCol(sp.val)
+			if got := fmt.Sprintf("%d:%d", kl, kc); got != tt.key {
+				t.Errorf("key at %s, want %s", got, tt.key)
+			}
+			if got := fmt.Sprintf("%d:%d", vl, vc); got != tt.val {
+				t.Errorf("value at %s, want %s", got, tt.val)
+			}
+		})
+	}
+}

@@ -32,22 +32,18 @@ const (
 )
 
 // The keys of each table, in the order the reference documents them, which
-// is also the order "known keys" hints list them.
+// is also the order "known keys" hints list them. The resilience keys of
+// calls and routes are in resilience.go, those of faults in fault.go.
 var (
-	topTables    = []string{"scenario", "network", "client", "service", "fault"}
+	topTables    = []string{"scenario", "network", "client", "service", "gateway", "fault"}
 	scenarioKeys = []string{"name", "description", "duration", "warmup", "seed", "window"}
 	networkKeys  = []string{"latency"}
-	clientKeys   = []string{"name", "target", "rate", "arrival", "users", "think_time", "timeout", "schedule"}
+	clientKeys   = []string{"name", "target", "route", "rate", "arrival", "users", "think_time", "timeout", "keys", "schedule"}
 	stepKeys     = []string{"at", "rate", "ramp"}
-	serviceKeys  = []string{"name", "instances", "workers", "queue", "service_time", "after_calls", "errors", "call"}
-	callKeys     = []string{"to", "timeout", "probability", "group", "fanout", "latency"}
-	faultKeys    = []string{"kind", "target", "start", "duration", "add", "probability"}
+	serviceKeys  = []string{"name", "instances", "workers", "queue", "service_time", "after_calls", "errors", "queue_timeout", "queue_discipline", "autoscale", "call"}
+	callKeys     = append([]string{"to", "timeout", "probability", "group", "fanout", "latency"}, resilienceKeys...)
 
-	arrivals   = []string{"poisson", "constant"}
-	faultKinds = []string{"latency", "errors"}
-	// plannedFaults are on the roadmap: a scenario that uses one gets told
-	// it is not there yet, rather than that it is a typo.
-	plannedFaults = []string{"crash", "pause", "loss", "partition", "blackhole", "slowdown", "capacity", "surge", "throttle"}
+	arrivals = []string{"poisson", "constant"}
 )
 
 // header is how a top-level table is written.
@@ -112,24 +108,53 @@ func syntaxOffset(src string, pe toml.ParseError) int {
 // checked once every component is known, so the file's order is free.
 type builder struct {
 	*loader
-	spec  *sim.Spec
-	durOK bool // spec.Duration is valid, so other keys can be checked against it
-	names []nameDef
-	refs  []ref
+	spec   *sim.Spec
+	durOK  bool // spec.Duration is valid, so other keys can be checked against it
+	names  []nameDef
+	refs   []ref
+	routes []routeRef
+	faults []faultDef
+	pools  []poolInfo      // by index in spec.Services
+	comps  map[string]comp // every component with a valid name, by name
 }
 
-// nameDef is where a component's name is defined.
+// poolInfo says which counts of a service or gateway are valid, so that
+// checks against them (a fault on instance #n) do not pile up errors.
+type poolInfo struct {
+	instancesOK, workersOK bool
+}
+
+// nameDef is where a component's name is defined, and which component
+// it names.
 type nameDef struct {
 	name, header string
 	off          int
+	comp         comp
 }
 
-// ref is a key that names a service.
+// refKind is what a reference to a component is.
+type refKind uint8
+
+const (
+	clientTarget refKind = iota // a client's target: a service or a gateway
+	callTo                      // a service's call: a service
+	routeTo                     // a gateway's route: a service
+)
+
+// ref is a key that names a component.
 type ref struct {
-	t       *table
-	key     string
-	name    string
-	service int // index of the calling service, or -1 for a client or fault
+	t      *table
+	key    string
+	name   string
+	kind   refKind
+	caller int // index in spec.Services of the calling service or gateway, or of the client
+	call   int // index of the call or route in the caller's Calls
+}
+
+// routeRef is a client's route, checked against its gateway's routes.
+type routeRef struct {
+	t      *table
+	client int
 }
 
 func (b *builder) build(root *table) {
@@ -155,11 +180,16 @@ func (b *builder) build(root *table) {
 	for i, t := range services {
 		b.spec.Services = append(b.spec.Services, b.service(i, t))
 	}
+	for i, t := range root.tables("gateway", "[[gateway]]") {
+		b.spec.Services = append(b.spec.Services, b.gateway(i, t))
+	}
 	for i, t := range root.tables("fault", "[[fault]]") {
 		b.spec.Faults = append(b.spec.Faults, b.fault(i, t))
 	}
 	b.uniqueNames()
 	b.cycles(b.resolve())
+	b.clientRoutes()
+	b.resolveFaults()
 }
 
 // topLevel reports what does not belong at the top of the file.
@@ -174,7 +204,7 @@ func (b *builder) topLevel(root *table) {
 			if _, isArray := root.m[k].([]map[string]any); isArray {
 				written = "[" + written + "]"
 			}
-			hint := "known tables: [scenario], [network], [[client]], [[service]], [[fault]]"
+			hint := "known tables: [scenario], [network], [[client]], [[service]], [[gateway]], [[fault]]"
 			if s := suggest(k, topTables); s != "" {
 				hint = fmt.Sprintf("did you mean %s?", header(s))
 			}
@@ -256,9 +286,10 @@ func (b *builder) scenario(t *table) {
 	}
 }
 
-// define records a component name for the uniqueness check.
-func (b *builder) define(t *table, name, header string) {
-	b.names = append(b.names, nameDef{name: name, header: header, off: b.ix.find(join(t.path, "name")).val})
+// define records a component name for the uniqueness check and for
+// references to it.
+func (b *builder) define(t *table, name, header string, c comp) {
+	b.names = append(b.names, nameDef{name: name, header: header, off: b.ix.find(join(t.path, "name")).val, comp: c})
 }
 
 // rate reads a rate in requests per second.
@@ -283,15 +314,22 @@ func (b *builder) client(i int, t *table) sim.Client {
 		if n, ok := t.name("name"); ok {
 			c.Name = n
 			t.what = fmt.Sprintf("[[client]] %q", n)
-			b.define(t, n, "[[client]]")
+			b.define(t, n, "[[client]]", comp{kind: kindClient, idx: i})
 		}
 	}
 	t.known(clientKeys...)
 	if t.require("target", `target = "gateway"`) {
 		if s, ok := t.str("target"); ok {
 			c.Target = s
-			b.refs = append(b.refs, ref{t: t, key: "target", name: s, service: -1})
+			b.refs = append(b.refs, ref{t: t, key: "target", name: s, kind: clientTarget, caller: i})
 		}
+	}
+	if r, ok := t.str("route"); ok {
+		c.Route = r
+		b.routes = append(b.routes, routeRef{t: t, client: i})
+	}
+	if n, ok := t.integer("keys", 1, maxInt); ok {
+		c.Keys = n
 	}
 	rate, rateOK := t.rate("rate")
 	c.Rate = rate
@@ -402,22 +440,11 @@ func (b *builder) service(i int, t *table) sim.Service {
 		if n, ok := t.name("name"); ok {
 			s.Name = n
 			t.what = fmt.Sprintf("[[service]] %q", n)
-			b.define(t, n, "[[service]]")
+			b.define(t, n, "[[service]]", comp{kind: kindService, idx: i})
 		}
 	}
 	t.known(serviceKeys...)
-	if n, ok := t.integer("instances", 1, maxInstances); ok {
-		s.Instances = n
-	}
-	if n, ok := t.integer("workers", 1, maxInt); ok {
-		s.Workers = n
-	}
-	if n, ok := t.integer("queue", 0, maxInt); ok {
-		s.Queue = n
-	}
-	if d, ok := t.dist("service_time"); ok {
-		s.ServiceTime = d
-	}
+	b.pool(t, "service", &s)
 	s.AfterCalls, _ = t.fraction("after_calls", false)
 	s.Errors, _ = t.fraction("errors", false)
 
@@ -433,7 +460,7 @@ func (b *builder) service(i int, t *table) sim.Service {
 				if to == s.Name {
 					ct.valErr("to", fmt.Sprintf("service %q calls itself", to), "a call must go to another service")
 				} else {
-					b.refs = append(b.refs, ref{t: ct, key: "to", name: to, service: i})
+					b.refs = append(b.refs, ref{t: ct, key: "to", name: to, kind: callTo, caller: i, call: k})
 				}
 			}
 		}
@@ -456,182 +483,50 @@ func (b *builder) service(i int, t *table) sim.Service {
 			c.Fanout = n
 		}
 		c.Latency, c.HasLatency = ct.dist("latency")
+		b.resilience(ct, "service.call", &c, maxCount(&s))
 		s.Calls = append(s.Calls, c)
 	}
 	return s
 }
 
-func (b *builder) fault(i int, t *table) sim.Fault {
-	var f sim.Fault
-	t.what = fmt.Sprintf("[[fault]] #%d", i+1)
-	t.known(faultKeys...)
-	kindOK := false
-	if t.require("kind", `kind = "latency"`) {
-		if k, ok := t.str("kind"); ok {
-			switch k {
-			case "latency":
-				f.Kind, kindOK = sim.FaultLatency, true
-			case "errors":
-				f.Kind, kindOK = sim.FaultErrors, true
-			default:
-				if slices.Contains(plannedFaults, k) {
-					t.valErr("kind", fmt.Sprintf("fault kind %q is not supported yet (supported: %s)", k, strings.Join(faultKinds, ", ")), "")
-				} else {
-					t.valErr("kind", fmt.Sprintf("unknown fault kind %q", k), enumHint(k, faultKinds))
-				}
-			}
-		}
+// maxCount is the most instances a service may have.
+func maxCount(s *sim.Service) int {
+	if s.Autoscale != nil {
+		return max(s.Instances, s.Autoscale.Max)
 	}
-	if t.require("target", `target = "payment"`) {
-		if s, ok := t.str("target"); ok {
-			f.Target = s
-			b.refs = append(b.refs, ref{t: t, key: "target", name: s, service: -1})
-		}
-	}
-	if t.require("start", `start = "30s"`) {
-		if d, ok := t.nonNegative("start"); ok {
-			if b.durOK && d >= b.spec.Duration {
-				t.valErr("start", fmt.Sprintf("start (%s) must be before the end of the run (duration = %s)", dur(d), dur(b.spec.Duration)), "")
-			} else {
-				f.Start = d
-			}
-		}
-	}
-	if d, ok := t.duration("duration"); ok {
-		if d <= 0 {
-			t.valErr("duration", fmt.Sprintf("duration must be positive, got %s", dur(d)), "omit duration to keep the fault until the end of the run")
-		} else {
-			f.Duration = d
-		}
-	}
-	// Which of add and probability a fault takes depends on its kind; with
-	// an unknown kind, both are only checked for their own sake.
-	latency := kindOK && f.Kind == sim.FaultLatency
-	errs := kindOK && f.Kind == sim.FaultErrors
-	switch {
-	case errs && t.has("add"):
-		t.keyErr("add", `add applies only to kind = "latency"`, "an errors fault takes probability")
-	case latency && !t.has("add"):
-		t.require("add", `add = "800ms", the delay added to each request`)
-	default:
-		f.Add, _ = t.dist("add")
-	}
-	switch {
-	case latency && t.has("probability"):
-		t.keyErr("probability", `probability applies only to kind = "errors"`, "a latency fault slows every request that starts during it; it takes add")
-	case errs && !t.has("probability"):
-		t.require("probability", "probability = 0.5, the share of requests that fail")
-	default:
-		f.Probability, _ = t.fraction("probability", true)
-	}
-	return f
+	return s.Instances
 }
 
-// uniqueNames reports every name defined before, at its later definition.
-func (b *builder) uniqueNames() {
-	defs := slices.Clone(b.names)
-	slices.SortStableFunc(defs, func(x, y nameDef) int { return cmp.Compare(x.off, y.off) })
-	first := make(map[string]nameDef)
-	for _, d := range defs {
-		f, dup := first[d.name]
-		if !dup {
-			first[d.name] = d
-			continue
-		}
-		line, _ := b.ix.lineCol(f.off)
-		b.errorAt(d.off, fmt.Sprintf("duplicate name %q: the %s on line %d has it already", d.name, f.header, line),
-			"names must be unique across clients and services")
+// pool reads the keys a service and a gateway share: their instances,
+// workers, queue and scaling. s holds the defaults; key is "service" or
+// "gateway", for the header of the autoscale table.
+func (b *builder) pool(t *table, key string, s *sim.Service) {
+	p := poolInfo{instancesOK: true, workersOK: true}
+	if n, ok := t.integer("instances", 1, maxInstances); ok {
+		s.Instances = n
+	} else if t.has("instances") {
+		p.instancesOK = false
 	}
-}
-
-// edge is a call from one service to another, for the cycle check.
-type edge struct {
-	to   int
-	call *table
-}
-
-// resolve checks that every reference names a service and returns the
-// calls between services, by caller.
-func (b *builder) resolve() [][]edge {
-	services := make(map[string]int)
-	var order []string
-	for i, s := range b.spec.Services {
-		if _, dup := services[s.Name]; !dup && s.Name != "" {
-			services[s.Name] = i
-			order = append(order, s.Name)
-		}
+	if n, ok := t.integer("workers", 1, maxInt); ok {
+		s.Workers = n
+	} else if t.has("workers") {
+		p.workersOK = false
 	}
-	clients := make(map[string]bool)
-	for _, c := range b.spec.Clients {
-		clients[c.Name] = true
+	b.pools = append(b.pools, p)
+	if n, ok := t.integer("queue", 0, maxInt); ok {
+		s.Queue = n
 	}
-	edges := make([][]edge, len(b.spec.Services))
-	for _, r := range b.refs {
-		to, ok := services[r.name]
-		switch {
-		case ok && r.service >= 0:
-			edges[r.service] = append(edges[r.service], edge{to: to, call: r.t})
-		case ok:
-		case clients[r.name]:
-			r.t.valErr(r.key, fmt.Sprintf("%q is a client, not a service", r.name), "clients send requests; only a [[service]] receives them")
-		default:
-			r.t.valErr(r.key, fmt.Sprintf("unknown service %q", r.name), serviceHint(r.name, order, len(b.spec.Services)))
-		}
+	if d, ok := t.dist("service_time"); ok {
+		s.ServiceTime = d
 	}
-	return edges
-}
-
-// serviceHint helps with an unknown service name; services are the valid
-// names, tables the number of [[service]] tables, named or not.
-func serviceHint(name string, services []string, tables int) string {
-	if s := suggest(name, services); s != "" {
-		return fmt.Sprintf("did you mean %q?", s)
+	if d, ok := t.nonNegative("queue_timeout"); ok {
+		s.QueueTimeout = d
 	}
-	switch n := len(services); {
-	case n == 0 && tables == 0:
-		return "no [[service]] is defined"
-	case n == 0:
-		return "no [[service]] has a valid name"
-	case n > 10:
-		return fmt.Sprintf("services: %s, ... (%d in all)", strings.Join(services[:10], ", "), n)
+	if i, ok := t.enum("queue_discipline", disciplines); ok {
+		s.LIFO = i == 1
 	}
-	return "services: " + strings.Join(services, ", ")
-}
-
-// cycles reports each call that closes a cycle, found by a depth-first
-// search in file order so that the same file always blames the same call.
-func (b *builder) cycles(edges [][]edge) {
-	const (
-		unseen = iota
-		open   // on the current path
-		done
-	)
-	state := make([]int, len(edges))
-	var path []int
-	var visit func(u int)
-	visit = func(u int) {
-		state[u] = open
-		path = append(path, u)
-		for _, e := range edges[u] {
-			switch state[e.to] {
-			case unseen:
-				visit(e.to)
-			case open:
-				var names []string
-				for _, v := range path[slices.Index(path, e.to):] {
-					names = append(names, b.spec.Services[v].Name)
-				}
-				names = append(names, b.spec.Services[e.to].Name)
-				e.call.valErr("to", "call cycle: "+strings.Join(names, " -> "),
-					"a request would call itself forever; remove one of these calls")
-			}
-		}
-		path = path[:len(path)-1]
-		state[u] = done
-	}
-	for u := range edges {
-		if state[u] == unseen {
-			visit(u)
-		}
+	header := "[" + key + ".autoscale]"
+	if at := t.sub("autoscale", header, header+" of "+t.what); at != nil {
+		s.Autoscale = autoscale(at, key, s.Instances, p.instancesOK)
 	}
 }

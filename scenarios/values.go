@@ -354,3 +354,118 @@ func (t *table) tables(key, header string) []*table {
 	}
 	return out
 }
+
+// boolean reads true or false.
+func (t *table) boolean(key string) (bool, bool) {
+	v, ok := t.m[key]
+	if !ok {
+		return false, false
+	}
+	b, ok := v.(bool)
+	if !ok {
+		hint := fmt.Sprintf("write %s = true or %s = false", key, key)
+		if s, isStr := v.(string); isStr && (strings.EqualFold(s, "true") || strings.EqualFold(s, "false")) {
+			hint = fmt.Sprintf("remove the quotes: %s = %s", key, strings.ToLower(s))
+		}
+		t.typeErr(key, v, "a boolean", hint)
+	}
+	return b, ok
+}
+
+// interval is a range of numbers for a check and its message: lo and hi
+// bound it, open excludes them, and an infinite hi leaves it unbounded.
+type interval struct {
+	lo, hi         float64
+	loOpen, hiOpen bool
+}
+
+// percent is a share in percent, 0 excluded.
+var percent = interval{lo: 0, hi: 100, loOpen: true}
+
+func (r interval) contains(f float64) bool {
+	return (f > r.lo || !r.loOpen && f == r.lo) && (f < r.hi || !r.hiOpen && f == r.hi)
+}
+
+func (r interval) String() string {
+	num := func(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+	if math.IsInf(r.hi, 1) {
+		if r.loOpen {
+			return "> " + num(r.lo)
+		}
+		return ">= " + num(r.lo)
+	}
+	open, shut := "[", "]"
+	if r.loOpen {
+		open = "("
+	}
+	if r.hiOpen {
+		shut = ")"
+	}
+	return fmt.Sprintf("in %s%s, %s%s", open, num(r.lo), num(r.hi), shut)
+}
+
+// number reads a number in r; hint, when not empty, helps with a value
+// outside it.
+func (t *table) number(key string, r interval, hint string) (float64, bool) {
+	f, ok := t.float(key)
+	if !ok {
+		return 0, false
+	}
+	if !r.contains(f) {
+		t.valErr(key, fmt.Sprintf("%s must be %s, got %g", key, r, f), hint)
+		return 0, false
+	}
+	return f, true
+}
+
+// positiveDuration reads a duration that must be > 0.
+func (t *table) positiveDuration(key string) (time.Duration, bool) {
+	d, ok := t.duration(key)
+	if ok && d <= 0 {
+		t.valErr(key, fmt.Sprintf("%s must be positive, got %s", key, dur(d)), "")
+		return 0, false
+	}
+	return d, ok
+}
+
+// enum reads a string that must be one of values (ignoring case, so that
+// an enum copied from Java or Envoy, COUNT_BASED, is accepted) and returns
+// its index.
+func (t *table) enum(key string, values []string) (int, bool) {
+	s, ok := t.str(key)
+	if !ok {
+		return 0, false
+	}
+	for i, v := range values {
+		if strings.EqualFold(s, v) {
+			return i, true
+		}
+	}
+	t.valErr(key, fmt.Sprintf("unknown %s %q", key, s), enumHint(s, values))
+	return 0, false
+}
+
+// elemErr reports a problem with element i of the array under key.
+func (t *table) elemErr(key string, i int, msg, hint string) {
+	t.l.errorAt(t.l.ix.find(elem(join(t.path, key), i)).val, msg, hint)
+}
+
+// sub returns the table under key, written [header] or inline, or nil when
+// it is absent or not a table. what names it in messages.
+func (t *table) sub(key, header, what string) *table {
+	v, ok := t.m[key]
+	if !ok {
+		return nil
+	}
+	switch v.(type) {
+	case map[string]any, []map[string]any:
+	default:
+		t.typeErr(key, v, "a table", fmt.Sprintf("write a %s header with its keys; an empty table, %s = {}, takes every default", header, key))
+		return nil
+	}
+	st := t.table(key, header)
+	if st != nil {
+		st.what = what
+	}
+	return st
+}

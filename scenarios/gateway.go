@@ -1,0 +1,116 @@
+package scenarios
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"unicode"
+
+	"github.com/faultline/faultline/sim"
+)
+
+var (
+	gatewayKeys = []string{"name", "instances", "workers", "queue", "service_time", "queue_timeout", "queue_discipline", "rps", "burst", "autoscale", "route"}
+	routeKeys   = append([]string{"path", "to", "weight", "timeout", "latency"}, resilienceKeys...)
+)
+
+// defaultGatewayWorkers is a gateway's workers per instance: it mostly
+// waits on the services behind it, so it holds many requests at once.
+const defaultGatewayWorkers = 1000
+
+// maxWeight bounds a route's weight so that the weights of a gateway's
+// routes add up to a finite number.
+const maxWeight = 1e9
+
+// notOnRoutes are the [[service.call]] keys a route does not take, and why.
+var notOnRoutes = map[string]string{
+	"probability": "a gateway sends each request down exactly one route: the client's route, or one drawn by weight; use weight to share the requests",
+	"group":       "routes are alternatives, not calls made together; a service behind the gateway can group its own calls",
+	"fanout":      "a route forwards one request; put the fanout on a [[service.call]] of the service behind the route",
+}
+
+// gateway reads a [[gateway]]: a service whose calls are its routes.
+func (b *builder) gateway(i int, t *table) sim.Service {
+	g := sim.Service{Instances: 1, Workers: defaultGatewayWorkers, Queue: sim.Unbounded, Gateway: &sim.Gateway{}}
+	idx := len(b.spec.Services)
+	t.what = fmt.Sprintf("[[gateway]] #%d", i+1)
+	if t.require("name", `name = "gateway"`) {
+		if n, ok := t.name("name"); ok {
+			g.Name = n
+			t.what = fmt.Sprintf("[[gateway]] %q", n)
+			b.define(t, n, "[[gateway]]", comp{kind: kindGateway, idx: idx})
+		}
+	}
+	t.known(gatewayKeys...)
+	b.pool(t, "gateway", &g)
+	rps, rpsOK := t.number("rps", interval{lo: 0, hi: maxRate, loOpen: true}, "leave rps out for no rate limit")
+	if rpsOK {
+		g.Gateway.RPS = rps
+		g.Gateway.Burst = int(math.Ceil(rps))
+	}
+	if t.has("burst") {
+		if !t.has("rps") {
+			t.keyErr("burst", "burst applies only with rps", "rps sets the gateway's rate limit, burst how many requests may pass at once above it")
+		} else if n, ok := t.integer("burst", 1, maxInt); ok {
+			g.Gateway.Burst = n
+		}
+	}
+
+	routes := t.tables("route", "[[gateway.route]]")
+	if len(routes) == 0 && !t.has("route") {
+		t.headerErr(fmt.Sprintf("%s has no [[gateway.route]]: a gateway needs at least one", t.what),
+			`add a [[gateway.route]] with a path and the service it goes to: path = "/", to = "api"`)
+	}
+	paths := make(map[string]int) // route number of each path
+	for k, rt := range routes {
+		g.Calls = append(g.Calls, b.route(idx, k, rt, t.what, paths, maxCount(&g)))
+	}
+	return g
+}
+
+// route reads route k of the gateway at index gw of spec.Services, which
+// may have up to callers instances.
+func (b *builder) route(gw, k int, t *table, owner string, paths map[string]int, callers int) sim.Call {
+	c := sim.Call{Probability: 1, Fanout: 1, Weight: 1}
+	t.what = fmt.Sprintf("[[gateway.route]] #%d of %s", k+1, owner)
+	if t.require("path", `path = "/checkout"`) {
+		if p, ok := t.str("path"); ok {
+			switch {
+			case !strings.HasPrefix(p, "/"):
+				t.valErr("path", fmt.Sprintf("path %q must start with \"/\"", p), fmt.Sprintf("write path = %q", "/"+strings.TrimSpace(p)))
+			case strings.ContainsFunc(p, func(r rune) bool { return unicode.IsSpace(r) || !unicode.IsPrint(r) }):
+				t.valErr("path", fmt.Sprintf("path %q must not contain spaces or control characters", p), "")
+			default:
+				if first, dup := paths[p]; dup {
+					t.valErr("path", fmt.Sprintf("duplicate path %q: route #%d of %s has it already", p, first, owner), "each route of a gateway needs its own path")
+				} else {
+					paths[p] = k + 1
+				}
+				c.Path = p
+				t.what = fmt.Sprintf("[[gateway.route]] %q of %s", p, owner)
+			}
+		}
+	}
+	for _, key := range sortedKeys(t.m) {
+		if why, ok := notOnRoutes[key]; ok {
+			t.keyErr(key, fmt.Sprintf("%s does not apply to a route", key), why)
+			delete(t.m, key) // reported: known must not report it again
+		}
+	}
+	t.known(routeKeys...)
+	if t.require("to", `to = "api"`) {
+		if to, ok := t.str("to"); ok {
+			c.To = to
+			b.refs = append(b.refs, ref{t: t, key: "to", name: to, kind: routeTo, caller: gw, call: k})
+		}
+	}
+	if f, ok := t.number("weight", interval{lo: 0, hi: maxWeight, loOpen: true}, "weights are relative: a route of weight 2 gets twice the requests of one of weight 1"); ok {
+		c.Weight = f
+	}
+	if d, ok := t.nonNegative("timeout"); ok {
+		c.Timeout = d
+	}
+	c.Latency, c.HasLatency = t.dist("latency")
+	b.resilience(t, "gateway.route", &c, callers)
+	return c
+}

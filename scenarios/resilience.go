@@ -1,0 +1,403 @@
+package scenarios
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/faultline/faultline/sim"
+	"github.com/faultline/faultline/sim/resilience"
+)
+
+// The resilience keys of a call edge, shared by [[service.call]] and
+// [[gateway.route]], and the keys of their sub-tables.
+var (
+	resilienceKeys = []string{"balancer", "choice_count", "outlier_detection", "circuit_breaker", "fallback", "bulkhead", "retry", "hedge"}
+	outlierKeys    = []string{"consecutive_5xx", "interval", "base_ejection_time", "max_ejection_time", "max_ejection_percent", "always_eject_one_host"}
+	breakerKeys    = []string{
+		"failure_rate_threshold", "slow_call_rate_threshold", "slow_call_duration_threshold",
+		"sliding_window_type", "sliding_window_size", "minimum_number_of_calls",
+		"wait_duration_in_open_state", "permitted_number_of_calls_in_half_open_state",
+		"max_wait_duration_in_half_open_state", "automatic_transition_from_open_to_half_open_enabled", "scope",
+	}
+	retryKeys     = []string{"max_attempts", "backoff", "base", "cap", "multiplier", "jitter", "retry_on", "per_try_timeout", "budget", "throttle"}
+	budgetKeys    = []string{"percent", "min_per_sec", "ttl"}
+	throttleKeys  = []string{"max_tokens", "token_ratio"}
+	hedgeKeys     = []string{"delay", "max_copies"}
+	autoscaleKeys = []string{"target_utilisation", "min", "max", "interval", "cooldown", "startup_delay"}
+
+	// The values of the enumerations, in the order of their Go constants.
+	balancers    = []string{"round_robin", "random", "least_request", "ring_hash"} // resilience.Policy
+	windowTypes  = []string{"count_based", "time_based"}                           // resilience.WindowType
+	scopes       = []string{"service", "instance"}                                 // sim.BreakerScope
+	backoffs     = []string{"exponential", "constant"}
+	jitters      = []string{"none", "full", "equal", "decorrelated", "envoy"} // resilience.Jitter
+	disciplines  = []string{"fifo", "lifo"}
+	retryOutcome = []string{"error", "timeout", "rejected", "shed", "rate_limited"}
+)
+
+// Limits of the resilience keys, beyond those of the libraries they follow.
+const (
+	maxChoiceCount  = 100     // least_request: more hosts compared per pick is only slower
+	maxAttempts     = 10      // retry
+	maxWindow       = 1 << 20 // breaker windows, as resilience bounds them
+	minBudgetTTL    = time.Second
+	maxBudgetTTL    = time.Minute // Finagle's bounds on ttl
+	minBudgetShare  = 0.001       // Finagle's unit is 1/1000 of a request
+	maxThrottle     = 1000        // gRPC's bound on maxTokens
+	minThrottleUnit = 0.001       // gRPC keeps three decimal places
+	maxHedgeCopies  = 5           // the engine's bound, and gRPC's on attempts
+	// maxBreakerCells bounds the window entries of the per-instance breakers
+	// of one call, which the engine allocates up front.
+	maxBreakerCells = 1 << 24
+)
+
+// outcomes maps the names of retry_on to the outcomes they retry.
+var outcomes = map[string]sim.Outcome{
+	"error": sim.Error, "timeout": sim.Timeout, "rejected": sim.Rejected, "shed": sim.Shed, "rate_limited": sim.Limited,
+}
+
+// resilience reads the resilience keys of a call edge (a [[service.call]]
+// or a [[gateway.route]], whose header without brackets is hdr) into c.
+// c.Timeout must be read already: retries and hedges are checked against it.
+// callers is the most instances the caller may have, for the memory of
+// per-instance breakers.
+func (b *builder) resilience(t *table, hdr string, c *sim.Call, callers int) {
+	policyOK := false
+	if i, ok := t.enum("balancer", balancers); ok {
+		c.Balancer, policyOK = resilience.Policy(i), true
+	}
+	if t.has("choice_count") {
+		if policyOK && c.Balancer != resilience.LeastRequest {
+			t.keyErr("choice_count", fmt.Sprintf("choice_count applies only to balancer = \"least_request\", not %q", c.Balancer),
+				"remove choice_count, or set balancer = \"least_request\"")
+		} else if !t.has("balancer") {
+			t.keyErr("choice_count", "choice_count applies only to balancer = \"least_request\"; the default balancer is round_robin",
+				"add balancer = \"least_request\"")
+		} else if n, ok := t.integer("choice_count", 2, maxChoiceCount); ok {
+			c.ChoiceCount = n
+		}
+	}
+	if policyOK && c.Balancer == resilience.LeastRequest && c.ChoiceCount == 0 {
+		c.ChoiceCount = resilience.DefaultChoiceCount
+	}
+	if ot := t.sub("outlier_detection", "["+hdr+".outlier_detection]", fmt.Sprintf("[%s.outlier_detection] of %s", hdr, t.what)); ot != nil {
+		c.Outlier = outlier(ot)
+	}
+	if bt := t.sub("circuit_breaker", "["+hdr+".circuit_breaker]", fmt.Sprintf("[%s.circuit_breaker] of %s", hdr, t.what)); bt != nil {
+		c.Breaker, c.BreakerPer = breaker(bt)
+		if c.BreakerPer == sim.PerInstance {
+			cells := (int64(c.Breaker.WindowSize) + int64(c.Breaker.PermittedInHalfOpen)) * int64(callers)
+			if cells > maxBreakerCells {
+				bt.valErr("scope", fmt.Sprintf("scope = \"instance\" makes up to %d breakers whose windows hold %d entries in all, more than %d",
+					callers, cells, maxBreakerCells), `use a smaller sliding_window_size, or scope = "service"`)
+			}
+		}
+	}
+	c.Fallback, _ = t.boolean("fallback")
+	if n, ok := t.integer("bulkhead", 1, maxInt); ok {
+		c.Bulkhead = n
+	}
+	if rt := t.sub("retry", "["+hdr+".retry]", fmt.Sprintf("[%s.retry] of %s", hdr, t.what)); rt != nil {
+		c.Retry = retry(rt, hdr, t.what, c.Timeout)
+	}
+	if ht := t.sub("hedge", "["+hdr+".hedge]", fmt.Sprintf("[%s.hedge] of %s", hdr, t.what)); ht != nil {
+		c.Hedge = hedge(ht, c.Timeout)
+	}
+}
+
+func outlier(t *table) *resilience.OutlierConfig {
+	t.known(outlierKeys...)
+	cfg := resilience.DefaultOutlierConfig()
+	if n, ok := t.integer("consecutive_5xx", 1, maxInt); ok {
+		cfg.Consecutive5xx = n
+	}
+	if d, ok := t.positiveDuration("interval"); ok {
+		cfg.Interval = d
+	}
+	baseOK := true
+	if t.has("base_ejection_time") {
+		cfg.BaseEjectionTime, baseOK = t.positiveDuration("base_ejection_time")
+	}
+	maxOK := true
+	if t.has("max_ejection_time") {
+		cfg.MaxEjectionTime, maxOK = t.positiveDuration("max_ejection_time")
+	}
+	if baseOK && maxOK && cfg.MaxEjectionTime < cfg.BaseEjectionTime {
+		if t.has("max_ejection_time") {
+			t.valErr("max_ejection_time", fmt.Sprintf("max_ejection_time (%s) must be >= base_ejection_time (%s)", dur(cfg.MaxEjectionTime), dur(cfg.BaseEjectionTime)),
+				"an ejection lasts base_ejection_time times the host's ejection count, up to max_ejection_time")
+		} else {
+			t.valErr("base_ejection_time", fmt.Sprintf("base_ejection_time (%s) must be <= max_ejection_time (%s, the default)", dur(cfg.BaseEjectionTime), dur(cfg.MaxEjectionTime)),
+				"raise max_ejection_time too")
+		}
+	}
+	if f, ok := t.number("max_ejection_percent", percent,
+		"to eject at most one host, set always_eject_one_host = true with a small percent; to eject none, remove the table"); ok {
+		cfg.MaxEjectionPercent = f
+	}
+	cfg.AlwaysEjectOneHost, _ = t.boolean("always_eject_one_host")
+	return &cfg
+}
+
+func breaker(t *table) (*resilience.BreakerConfig, sim.BreakerScope) {
+	t.known(breakerKeys...)
+	cfg := resilience.DefaultBreakerConfig()
+	pctHint := "a percentage: 50 means half of the calls"
+	if f, ok := t.number("failure_rate_threshold", percent, pctHint); ok {
+		cfg.FailureRateThreshold = f
+	}
+	if f, ok := t.number("slow_call_rate_threshold", percent, pctHint); ok {
+		cfg.SlowCallRateThreshold = f
+	}
+	if d, ok := t.positiveDuration("slow_call_duration_threshold"); ok {
+		cfg.SlowCallDuration = d
+	}
+	if i, ok := t.enum("sliding_window_type", windowTypes); ok {
+		cfg.WindowType = resilience.WindowType(i)
+	}
+	if n, ok := t.integer("sliding_window_size", 1, maxWindow); ok {
+		cfg.WindowSize = n
+	}
+	if n, ok := t.integer("minimum_number_of_calls", 1, maxInt); ok {
+		cfg.MinimumCalls = n
+	}
+	if d, ok := t.positiveDuration("wait_duration_in_open_state"); ok {
+		cfg.WaitInOpen = d
+	}
+	if n, ok := t.integer("permitted_number_of_calls_in_half_open_state", 1, maxWindow); ok {
+		cfg.PermittedInHalfOpen = n
+	}
+	if d, ok := t.nonNegative("max_wait_duration_in_half_open_state"); ok {
+		cfg.MaxWaitInHalfOpen = d
+	}
+	cfg.AutomaticTransition, _ = t.boolean("automatic_transition_from_open_to_half_open_enabled")
+	scope := sim.PerService
+	if i, ok := t.enum("scope", scopes); ok && i == 1 {
+		scope = sim.PerInstance
+	}
+	return &cfg, scope
+}
+
+// retry reads a retry policy; timeout is the call's, the deadline across
+// all attempts.
+func retry(t *table, hdr, callWhat string, timeout time.Duration) *sim.Retry {
+	t.known(retryKeys...)
+	r := &sim.Retry{
+		MaxAttempts: 3,
+		Backoff:     resilience.Backoff{Base: 100 * time.Millisecond, Cap: 10 * time.Second, Multiplier: 2, Jitter: resilience.JitterFull},
+	}
+	r.On[sim.Error], r.On[sim.Timeout] = true, true
+	if n, ok := t.integer("max_attempts", 1, maxAttempts); ok {
+		r.MaxAttempts = n
+	}
+	constant := false
+	if i, ok := t.enum("backoff", backoffs); ok && i == 1 {
+		constant = true
+		r.Backoff.Multiplier = 1
+	}
+	baseOK, capOK := true, true
+	if t.has("base") {
+		r.Backoff.Base, baseOK = t.nonNegative("base")
+	}
+	if t.has("cap") {
+		r.Backoff.Cap, capOK = t.nonNegative("cap")
+	}
+	if b, c := r.Backoff.Base, r.Backoff.Cap; baseOK && capOK && c > 0 && b > c {
+		if t.has("cap") {
+			t.valErr("cap", fmt.Sprintf("cap (%s) must not be below base (%s): every sleep would be cap", dur(c), dur(b)),
+				`raise cap, or write cap = "0s" for no cap`)
+		} else {
+			t.valErr("base", fmt.Sprintf("base (%s) is above cap (%s, the default): every sleep would be cap", dur(b), dur(c)),
+				`raise cap too, or write cap = "0s" for no cap`)
+		}
+	}
+	if t.has("multiplier") {
+		if constant {
+			t.keyErr("multiplier", `multiplier applies only to backoff = "exponential"`, "a constant backoff sleeps base every time; remove multiplier")
+		} else if f, ok := t.number("multiplier", interval{lo: 1, hi: math.Inf(1)}, "1 sleeps base every time; 2 doubles each sleep"); ok {
+			r.Backoff.Multiplier = f
+		}
+	}
+	if i, ok := t.enum("jitter", jitters); ok {
+		r.Backoff.Jitter = resilience.Jitter(i)
+	}
+	retryOn(t, r)
+	if d, ok := t.nonNegative("per_try_timeout"); ok {
+		if d > 0 && timeout > 0 && d >= timeout {
+			t.valErr("per_try_timeout", fmt.Sprintf("per_try_timeout (%s) must be shorter than the call's timeout (%s)", dur(d), dur(timeout)),
+				"with a retry, the call's timeout is the deadline across all attempts, and per_try_timeout bounds each one")
+		} else {
+			r.PerTryTimeout = d
+		}
+	}
+	if bt := t.sub("budget", "["+hdr+".retry.budget]", fmt.Sprintf("[%s.retry.budget] of %s", hdr, callWhat)); bt != nil {
+		r.Budget = budget(bt)
+	}
+	if tt := t.sub("throttle", "["+hdr+".retry.throttle]", fmt.Sprintf("[%s.retry.throttle] of %s", hdr, callWhat)); tt != nil {
+		r.Throttle = throttle(tt)
+	}
+	return r
+}
+
+// retryOn reads the outcomes a retry policy retries into r.On, which it
+// leaves alone when retry_on is absent or has an error.
+func retryOn(t *table, r *sim.Retry) {
+	v, ok := t.m["retry_on"]
+	if !ok {
+		return
+	}
+	list, ok := v.([]any)
+	if !ok {
+		hint := `an array of outcome names, such as retry_on = ["error", "timeout"]`
+		if s, isStr := v.(string); isStr {
+			hint = fmt.Sprintf("write it as an array: retry_on = [%q]", s)
+		}
+		t.typeErr("retry_on", v, "an array", hint)
+		return
+	}
+	if len(list) == 0 {
+		t.valErr("retry_on", "retry_on is empty: nothing would be retried", "list outcomes to retry, or remove the retry table")
+		return
+	}
+	on := r.On
+	clear(on[:])
+	good := true
+	for i, e := range list {
+		s, isStr := e.(string)
+		if !isStr {
+			t.elemErr("retry_on", i, fmt.Sprintf("each element of retry_on must be a string, not %s", typeName(e)), "one of: "+strings.Join(retryOutcome, ", "))
+			good = false
+			continue
+		}
+		o, known := outcomes[s]
+		switch {
+		case s == "ok":
+			t.elemErr("retry_on", i, `"ok" is a success: it is never retried`, "one of: "+strings.Join(retryOutcome, ", "))
+		case !known:
+			t.elemErr("retry_on", i, fmt.Sprintf("unknown outcome %q", s), enumHint(s, retryOutcome))
+		case on[o]:
+			t.elemErr("retry_on", i, fmt.Sprintf("outcome %q is listed twice", s), "")
+		default:
+			on[o] = true
+			continue
+		}
+		good = false
+	}
+	if good {
+		r.On = on
+	}
+}
+
+func budget(t *table) *sim.Budget {
+	t.known(budgetKeys...)
+	b := &sim.Budget{Percent: 0.2, MinPerSec: 10, TTL: 10 * time.Second}
+	if f, ok := t.fraction("percent", false); ok {
+		if f > 0 && f < minBudgetShare {
+			t.valErr("percent", fmt.Sprintf("percent must be 0 or at least %g, got %g", minBudgetShare, f),
+				"a request deposits a thousandth of a retry at the finest; 0 leaves only min_per_sec")
+		} else {
+			b.Percent = f
+		}
+	}
+	if f, ok := t.number("min_per_sec", interval{lo: 0, hi: maxRate}, ""); ok {
+		b.MinPerSec = f
+	}
+	if d, ok := t.duration("ttl"); ok {
+		if d < minBudgetTTL || d > maxBudgetTTL {
+			t.valErr("ttl", fmt.Sprintf("ttl must be in [%s, %s], got %s", dur(minBudgetTTL), dur(maxBudgetTTL), dur(d)), "Finagle accepts a ttl from 1s to 60s")
+		} else {
+			b.TTL = d
+		}
+	}
+	return b
+}
+
+func throttle(t *table) *sim.Throttle {
+	t.known(throttleKeys...)
+	th := &sim.Throttle{MaxTokens: 10, TokenRatio: 0.1}
+	unit := "tokens are counted in thousandths, as gRPC keeps three decimal places"
+	if f, ok := t.number("max_tokens", interval{lo: 0, hi: maxThrottle, loOpen: true}, ""); ok {
+		if f < minThrottleUnit {
+			t.valErr("max_tokens", fmt.Sprintf("max_tokens must be at least %g, got %g", minThrottleUnit, f), unit)
+		} else {
+			th.MaxTokens = f
+		}
+	}
+	if f, ok := t.number("token_ratio", interval{lo: 0, hi: maxThrottle, loOpen: true}, ""); ok {
+		if f < minThrottleUnit {
+			t.valErr("token_ratio", fmt.Sprintf("token_ratio must be at least %g, got %g", minThrottleUnit, f), unit)
+		} else {
+			th.TokenRatio = f
+		}
+	}
+	return th
+}
+
+// hedge reads a hedging policy; timeout is the call's.
+func hedge(t *table, timeout time.Duration) *sim.Hedge {
+	t.known(hedgeKeys...)
+	h := &sim.Hedge{MaxCopies: 2}
+	if t.require("delay", `delay = "10ms", about the callee's p95`) {
+		if d, ok := t.positiveDuration("delay"); ok {
+			if timeout > 0 && d >= timeout {
+				t.valErr("delay", fmt.Sprintf("delay (%s) must be shorter than the call's timeout (%s)", dur(d), dur(timeout)),
+					"no copy would ever be sent before the call times out")
+			} else {
+				h.Delay = d
+			}
+		}
+	}
+	if n, ok := t.integer("max_copies", 2, maxHedgeCopies); ok {
+		h.MaxCopies = n
+	}
+	return h
+}
+
+// autoscale reads the autoscaler of a service or gateway (noun); instances
+// is its starting count, instancesOK whether that was valid.
+func autoscale(t *table, noun string, instances int, instancesOK bool) *resilience.AutoscaleConfig {
+	t.known(autoscaleKeys...)
+	cfg := &resilience.AutoscaleConfig{
+		TargetUtilisation: 0.8,
+		Min:               instances,
+		Interval:          15 * time.Second,
+		Cooldown:          60 * time.Second,
+		StartupDelay:      10 * time.Second,
+	}
+	if f, ok := t.number("target_utilisation", interval{lo: 0, hi: 1, loOpen: true}, "a fraction of the workers: 0.8 is 80%"); ok {
+		cfg.TargetUtilisation = f
+	}
+	startHint := "instances is the starting count and must lie in [min, max]"
+	minOK := instancesOK
+	if t.has("min") {
+		cfg.Min, minOK = t.integer("min", 1, maxInstances)
+		if minOK && instancesOK && cfg.Min > instances {
+			t.valErr("min", fmt.Sprintf("min (%d) is above the instances the %s starts with (%d)", cfg.Min, noun, instances), startHint)
+			minOK = false
+		}
+	}
+	if t.require("max", "max = 10, the most instances the autoscaler may run") {
+		if n, ok := t.integer("max", 1, maxInstances); ok {
+			switch {
+			case instancesOK && n < instances:
+				t.valErr("max", fmt.Sprintf("max (%d) is below the instances the %s starts with (%d)", n, noun, instances), startHint)
+			case minOK && n < cfg.Min:
+				t.valErr("max", fmt.Sprintf("max (%d) must be >= min (%d)", n, cfg.Min), "")
+			default:
+				cfg.Max = n
+			}
+		}
+	}
+	if d, ok := t.positiveDuration("interval"); ok {
+		cfg.Interval = d
+	}
+	if d, ok := t.nonNegative("cooldown"); ok {
+		cfg.Cooldown = d
+	}
+	if d, ok := t.nonNegative("startup_delay"); ok {
+		cfg.StartupDelay = d
+	}
+	return cfg
+}
