@@ -13,6 +13,7 @@ const usage = `faultline simulates microservice architectures and their partial 
 
 Usage:
   faultline run [SCENARIO] [--json] [--csv FILE] [--seed N] [--duration D]
+  faultline tui [SCENARIO] [--seed N] [--speed 1|10|100|max] [--paused]
   faultline validate SCENARIO...
   faultline list
 
@@ -65,6 +66,8 @@ func dispatch(args []string, stdout, stderr io.Writer) error {
 	switch args[0] {
 	case "run":
 		return runCmd(args[1:], stdout, stderr)
+	case "tui":
+		return tuiCmd(args[1:], stderr)
 	case "validate":
 		return validateCmd(args[1:], stdout, stderr)
 	case "list":

@@ -1,0 +1,340 @@
+package tui
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/faultline/faultline/sim"
+	"github.com/faultline/faultline/sim/dist"
+)
+
+// commandHelp is the : command table; the help overlay shows it.
+var commandHelp = []struct{ syntax, help string }{
+	{"fault KIND TARGET [VALUE] [DURATION]", "inject a fault now (see below)"},
+	{"goto TIME", "re-run from 0 to TIME, then pause"},
+	{"seed N", "restart with seed N"},
+	{"speed 1|10|100|max", "set the speed"},
+	{"help", "this overlay"},
+	{"q", "quit"},
+}
+
+// faultUsage says what each kind of fault takes after its target. The
+// duration is optional everywhere: without it the fault lasts to the end.
+var faultUsage = map[sim.FaultKind]struct{ value, example string }{
+	sim.FaultLatency:   {"ADD", "latency checkout->payment 500ms 30s"},
+	sim.FaultErrors:    {"SHARE", "errors payment 0.5 20s"},
+	sim.FaultThrottle:  {"SHARE", "throttle payment 30% 20s"},
+	sim.FaultLoss:      {"SHARE", "loss checkout->payment 0.2 20s"},
+	sim.FaultCrash:     {"", "crash payment#1 10s"},
+	sim.FaultPause:     {"", "pause payment 5s"},
+	sim.FaultBlackhole: {"", "blackhole payment 10s"},
+	sim.FaultSlowdown:  {"FACTOR", "slowdown payment#3 4 30s"},
+	sim.FaultSurge:     {"FACTOR", "surge shoppers 3 20s"},
+	sim.FaultCapacity:  {"WORKERS", "capacity payment 2 30s"},
+	sim.FaultPartition: {"", "partition frontend,catalog cart 10s"},
+}
+
+// parsed is a command line, understood.
+type parsed struct {
+	cmd  command
+	quit bool
+	help bool
+}
+
+// parseCommand understands one : command line. Its errors are for the
+// status line: short, and saying what would have been right.
+func parseCommand(line string, spec *sim.Spec) (parsed, error) {
+	args := fields(line)
+	if len(args) == 0 {
+		return parsed{}, errors.New("empty command")
+	}
+	name, args := args[0], args[1:]
+	want := func(n int, usage string) error {
+		if len(args) != n {
+			return fmt.Errorf("usage: :%s", usage)
+		}
+		return nil
+	}
+	switch name {
+	case "q", "q!", "quit", "exit":
+		return parsed{quit: true}, nil
+	case "help", "h":
+		return parsed{help: true}, nil
+	case "seed":
+		if err := want(1, "seed N"); err != nil {
+			return parsed{}, err
+		}
+		n, err := strconv.ParseUint(args[0], 10, 64)
+		if err != nil {
+			return parsed{}, fmt.Errorf("seed %q: want a non-negative integer", args[0])
+		}
+		return parsed{cmd: command{kind: cmdRestart, seed: n}}, nil
+	case "goto", "g":
+		if err := want(1, "goto TIME, e.g. :goto 90s"); err != nil {
+			return parsed{}, err
+		}
+		d, err := parseTime(args[0])
+		if err != nil {
+			return parsed{}, fmt.Errorf("goto %q: want a time such as 90s or 1m30s", args[0])
+		}
+		if d > spec.Duration {
+			return parsed{}, fmt.Errorf("goto %s: the scenario ends at %s", d, spec.Duration)
+		}
+		return parsed{cmd: command{kind: cmdGoto, at: d}}, nil
+	case "speed":
+		if err := want(1, "speed 1|10|100|max"); err != nil {
+			return parsed{}, err
+		}
+		if args[0] == "max" {
+			return parsed{cmd: command{kind: cmdSetSpeed, speed: 0}}, nil
+		}
+		s := strings.TrimSuffix(args[0], "x")
+		v, err := strconv.ParseFloat(s, 64)
+		if err != nil || !(v > 0) || v > 1e6 {
+			return parsed{}, fmt.Errorf("speed %q: want a positive number (1, 10, 100) or max", args[0])
+		}
+		return parsed{cmd: command{kind: cmdSetSpeed, speed: v}}, nil
+	case "fault", "f":
+		f, err := parseFault(args, spec)
+		if err != nil {
+			return parsed{}, err
+		}
+		return parsed{cmd: command{kind: cmdInject, fault: f, desc: strings.Join(args, " ")}}, nil
+	}
+	return parsed{}, fmt.Errorf("unknown command %q: try fault, goto, seed, speed, help or q", name)
+}
+
+// parseFault reads KIND TARGET [VALUE] [DURATION]; a partition reads
+// SIDE SIDE [DURATION], each side a comma-separated list of names.
+func parseFault(args []string, spec *sim.Spec) (sim.Fault, error) {
+	if len(args) == 0 {
+		return sim.Fault{}, fmt.Errorf("usage: :fault KIND TARGET [VALUE] [DURATION]; kinds: %s", strings.Join(sim.FaultKinds(), ", "))
+	}
+	kind, ok := faultKind(args[0])
+	if !ok {
+		return sim.Fault{}, fmt.Errorf("unknown fault kind %q: want one of %s", args[0], strings.Join(sim.FaultKinds(), ", "))
+	}
+	u := faultUsage[kind]
+	usage := func() error {
+		syntax := kind.String() + " TARGET"
+		switch {
+		case kind == sim.FaultPartition:
+			syntax = "partition A,B C,D"
+		case u.value != "":
+			syntax += " " + u.value
+		}
+		return fmt.Errorf("usage: :fault %s [DURATION], e.g. :fault %s", syntax, u.example)
+	}
+	args = args[1:]
+	f := sim.Fault{Kind: kind}
+	// What follows the target: a value for some kinds, then a duration.
+	nValue := 0
+	if u.value != "" {
+		nValue = 1
+	}
+	switch kind {
+	case sim.FaultPartition:
+		if len(args) < 2 || len(args) > 3 {
+			return f, usage()
+		}
+		for side := range 2 {
+			for _, n := range strings.Split(args[side], ",") {
+				if !isComponent(spec, n) {
+					return f, fmt.Errorf("partition: no component %q", n)
+				}
+				f.Sides[side] = append(f.Sides[side], n)
+			}
+		}
+		args = args[2:]
+	default:
+		if len(args) < 1+nValue || len(args) > 2+nValue {
+			return f, usage()
+		}
+		f.Target = args[0]
+		if err := checkTarget(spec, kind, f.Target); err != nil {
+			return f, err
+		}
+		if nValue == 1 {
+			if err := setValue(&f, args[1]); err != nil {
+				return f, err
+			}
+		}
+		args = args[1+nValue:]
+	}
+	if len(args) == 1 {
+		d, err := time.ParseDuration(args[0])
+		if err != nil || d <= 0 {
+			return f, fmt.Errorf("duration %q: want a positive duration such as 30s (leave it out for until the end)", args[0])
+		}
+		f.Duration = d
+	}
+	return f, nil
+}
+
+func faultKind(s string) (sim.FaultKind, bool) {
+	i := slices.Index(sim.FaultKinds(), s)
+	return sim.FaultKind(i), i >= 0
+}
+
+// setValue reads the value of a fault of f.Kind.
+func setValue(f *sim.Fault, s string) error {
+	switch f.Kind {
+	case sim.FaultLatency:
+		d, err := dist.Parse(s)
+		if err != nil {
+			return fmt.Errorf("latency %q: want a duration or a distribution such as 500ms or exp(200ms)", s)
+		}
+		f.Add = d
+	case sim.FaultErrors, sim.FaultThrottle, sim.FaultLoss:
+		p, err := parseShare(s)
+		if err != nil {
+			return fmt.Errorf("%s %q: want a share such as 0.5 or 50%%", f.Kind, s)
+		}
+		f.Probability = p
+	case sim.FaultSlowdown, sim.FaultSurge:
+		v, err := strconv.ParseFloat(strings.TrimSuffix(s, "x"), 64)
+		if err != nil || !(v > 0) {
+			return fmt.Errorf("%s %q: want a positive factor such as 4", f.Kind, s)
+		}
+		f.Factor = v
+	case sim.FaultCapacity:
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 {
+			return fmt.Errorf("capacity %q: want the workers each instance keeps, such as 2", s)
+		}
+		f.Workers = n
+	}
+	return nil
+}
+
+// parseShare reads 0.5 or 50%, in (0, 1].
+func parseShare(s string) (float64, error) {
+	scale := 1.0
+	if t, ok := strings.CutSuffix(s, "%"); ok {
+		s, scale = t, 100
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return 0, err
+	}
+	v /= scale
+	if !(v > 0 && v <= 1) {
+		return 0, errors.New("out of range")
+	}
+	return v, nil
+}
+
+// checkTarget validates a fault's target against the scenario, so that a
+// typo is caught on the status line at once, with what would have worked.
+func checkTarget(spec *sim.Spec, kind sim.FaultKind, target string) error {
+	if from, to, ok := strings.Cut(target, "->"); ok {
+		switch kind {
+		case sim.FaultLatency, sim.FaultLoss, sim.FaultBlackhole:
+		default:
+			return fmt.Errorf("a %s fault targets a service or an instance, not a link", kind)
+		}
+		if !calls(spec, from, to) {
+			return fmt.Errorf("no call %s: links are caller->callee, e.g. %s", target, anyLink(spec))
+		}
+		return nil
+	}
+	if kind == sim.FaultSurge {
+		if !slices.ContainsFunc(spec.Clients, func(c sim.Client) bool { return c.Name == target }) {
+			return fmt.Errorf("surge: no client %q", target)
+		}
+		return nil
+	}
+	if kind == sim.FaultLoss {
+		return fmt.Errorf("a loss fault targets a link (caller->callee), e.g. %s", anyLink(spec))
+	}
+	name, num, hasNum := strings.Cut(target, "#")
+	i := slices.IndexFunc(spec.Services, func(s sim.Service) bool { return s.Name == name })
+	if i < 0 {
+		return fmt.Errorf("no service %q", name)
+	}
+	if hasNum {
+		n, err := strconv.Atoi(num)
+		if err != nil || n < 1 || n > spec.Services[i].Instances {
+			return fmt.Errorf("%s has instances #1 to #%d", name, spec.Services[i].Instances)
+		}
+	}
+	return nil
+}
+
+func isComponent(spec *sim.Spec, name string) bool {
+	return slices.ContainsFunc(spec.Services, func(s sim.Service) bool { return s.Name == name }) ||
+		slices.ContainsFunc(spec.Clients, func(c sim.Client) bool { return c.Name == name })
+}
+
+// calls reports whether from (a client or a service) calls to.
+func calls(spec *sim.Spec, from, to string) bool {
+	for _, c := range spec.Clients {
+		if c.Name == from && c.Target == to {
+			return true
+		}
+	}
+	for _, s := range spec.Services {
+		if s.Name == from && slices.ContainsFunc(s.Calls, func(c sim.Call) bool { return c.To == to }) {
+			return true
+		}
+	}
+	return false
+}
+
+// anyLink names a link of the scenario, for examples in messages.
+func anyLink(spec *sim.Spec) string {
+	for _, s := range spec.Services {
+		if len(s.Calls) > 0 {
+			return s.Name + "->" + s.Calls[0].To
+		}
+	}
+	if len(spec.Clients) > 0 {
+		return spec.Clients[0].Name + "->" + spec.Clients[0].Target
+	}
+	return "caller->callee"
+}
+
+// parseTime reads a virtual time: a Go duration, or plain seconds.
+func parseTime(s string) (time.Duration, error) {
+	if v, err := strconv.ParseFloat(s, 64); err == nil && v >= 0 {
+		return time.Duration(v * float64(time.Second)), nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, errors.New("bad time")
+	}
+	return d, nil
+}
+
+// fields splits a command line on spaces, except inside parentheses, so
+// that a distribution such as uniform(5ms, 15ms) stays one argument.
+func fields(s string) []string {
+	var out []string
+	var cur strings.Builder
+	depth := 0
+	for _, r := range s {
+		switch {
+		case r == '(':
+			depth++
+		case r == ')':
+			depth = max(0, depth-1)
+		case r == ' ' || r == '\t':
+			if depth == 0 {
+				if cur.Len() > 0 {
+					out = append(out, cur.String())
+					cur.Reset()
+				}
+				continue
+			}
+		}
+		cur.WriteRune(r)
+	}
+	if cur.Len() > 0 {
+		out = append(out, cur.String())
+	}
+	return out
+}

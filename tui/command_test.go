@@ -1,0 +1,72 @@
+package tui
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/faultline/faultline/sim"
+)
+
+func TestParseCommand(t *testing.T) {
+	spec := loadSpec(t, "checkout")
+	for _, tc := range []struct {
+		line string
+		want command
+		err  string
+	}{
+		{line: "fault crash payment#1 10s", want: command{kind: cmdInject, fault: sim.Fault{Kind: sim.FaultCrash, Target: "payment#1", Duration: 10 * time.Second}}},
+		{line: "fault errors payment 50%", want: command{kind: cmdInject, fault: sim.Fault{Kind: sim.FaultErrors, Target: "payment", Probability: 0.5}}},
+		{line: "fault slowdown search#3 4 30s", err: `no service "search"`},
+		{line: "fault slowdown payment 4x 30s", want: command{kind: cmdInject, fault: sim.Fault{Kind: sim.FaultSlowdown, Target: "payment", Factor: 4, Duration: 30 * time.Second}}},
+		{line: "fault capacity payment 2", want: command{kind: cmdInject, fault: sim.Fault{Kind: sim.FaultCapacity, Target: "payment", Workers: 2}}},
+		{line: "fault loss checkout->payment 0.2 5s", want: command{kind: cmdInject, fault: sim.Fault{Kind: sim.FaultLoss, Target: "checkout->payment", Probability: 0.2, Duration: 5 * time.Second}}},
+		{line: "fault loss payment 0.2", err: "a loss fault targets a link"},
+		{line: "fault blackhole shoppers->frontend 5s", want: command{kind: cmdInject, fault: sim.Fault{Kind: sim.FaultBlackhole, Target: "shoppers->frontend", Duration: 5 * time.Second}}},
+		{line: "fault partition frontend,catalog cart 10s", want: command{kind: cmdInject, fault: sim.Fault{Kind: sim.FaultPartition, Sides: [2][]string{{"frontend", "catalog"}, {"cart"}}, Duration: 10 * time.Second}}},
+		{line: "fault partition frontend nowhere", err: `partition: no component "nowhere"`},
+		{line: "fault surge payment 2", err: `surge: no client "payment"`},
+		{line: "fault crash payment 10s extra", err: "usage: :fault crash TARGET [DURATION]"},
+		{line: "fault crash payment -5s", err: `duration "-5s"`},
+		{line: "fault", err: "usage: :fault KIND TARGET"},
+		{line: "seed 7", want: command{kind: cmdRestart, seed: 7}},
+		{line: "seed -1", err: `seed "-1"`},
+		{line: "goto 1m30s", want: command{kind: cmdGoto, at: 90 * time.Second}},
+		{line: "goto", err: "usage: :goto TIME"},
+		{line: "speed max", want: command{kind: cmdSetSpeed, speed: 0}},
+		{line: "speed 10x", want: command{kind: cmdSetSpeed, speed: 10}},
+		{line: "speed 0", err: `speed "0"`},
+	} {
+		got, err := parseCommand(tc.line, spec)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%q: error %v, want %q", tc.line, err, tc.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%q: %v", tc.line, err)
+			continue
+		}
+		got.cmd.desc = ""
+		if !sameCommand(got.cmd, tc.want) {
+			t.Errorf("%q: got %+v, want %+v", tc.line, got.cmd, tc.want)
+		}
+	}
+}
+
+func sameCommand(a, b command) bool {
+	fa, fb := a.fault, b.fault
+	return a.kind == b.kind && a.speed == b.speed && a.seed == b.seed && a.at == b.at &&
+		fa.Kind == fb.Kind && fa.Target == fb.Target && fa.Duration == fb.Duration &&
+		fa.Probability == fb.Probability && fa.Factor == fb.Factor && fa.Workers == fb.Workers &&
+		strings.Join(fa.Sides[0], ",") == strings.Join(fb.Sides[0], ",") &&
+		strings.Join(fa.Sides[1], ",") == strings.Join(fb.Sides[1], ",")
+}
+
+func TestFields(t *testing.T) {
+	got := strings.Join(fields("fault latency a->b mix(0.9 exp(1ms), 0.1 10ms)  30s"), "|")
+	if want := "fault|latency|a->b|mix(0.9 exp(1ms), 0.1 10ms)|30s"; got != want {
+		t.Errorf("fields = %q, want %q", got, want)
+	}
+}

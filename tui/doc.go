@@ -1,0 +1,59 @@
+// Package tui is faultline's interactive terminal UI (tview and tcell/v2):
+// a person watches a scenario run in virtual time, pauses it, injects
+// faults by hand, and sees what failed first and what followed.
+//
+// It is a driver of package sim, like the code that drives etcd's
+// raft.RawNode, and k9s's split between a model and its views:
+//
+//	spec, _ := scenarios.Load(name, data)
+//	err := tui.Run(tui.Options{Name: spec.Name, Spec: spec, Seed: spec.Seed, Speed: 10})
+//
+// or from the command line: faultline tui checkout --speed 10.
+//
+// # Two goroutines
+//
+// The engine goroutine owns the *sim.Sim. It advances the run in slices of
+// virtual time (RunUntil(now+slice)) paced against the wall clock at the
+// chosen speed (1x: virtual time follows the wall clock; 10x; 100x; max: as
+// fast as the engine goes, in bounded bursts), and carries out commands
+// (pause, speed, step, inject, restart, goto) that arrive on a channel. At
+// most every 50 ms, when something changed, it packs an immutable Frame (a
+// snapshot of the run plus the driver's state) and hands it to the UI with
+// Application.QueueUpdateDraw; while the UI has not applied the previous
+// frame yet, an atomic flag makes it drop the new one instead of queueing
+// it. The UI goroutine (tview's event loop) applies frames, dispatches keys
+// and draws. Neither ever waits for the other: commands are sent without
+// blocking, and frames are dropped rather than queued.
+//
+// Tests drive the same UI inline, with no goroutine and no clock: each
+// command runs on the engine at once and its frame is applied before the
+// key returns, so a screen after ":goto 45s" is the same on every run.
+//
+// # Keys
+//
+// One registry (keys.go: key, description, handler, context) drives
+// dispatch, the header's hint line and the ? overlay. space pauses, + and -
+// change the speed, . steps one window while paused, r restarts with the
+// same seed and R with a new one, : opens the command line (:fault, :goto,
+// :seed, :speed, :q), / filters the table, t toggles the topology view, Tab
+// moves the focus between the table and the event log, ↑↓ or j k select or
+// scroll, N T E P U O sort the table (name, rate, error %, p99,
+// utilisation, scenario order), Esc closes and cancels, q quits.
+//
+// # Screen
+//
+// A header, the component table (health from the latest window, DESIGN.md's
+// thresholds, open breakers), a detail pane for the selected component
+// (sparklines over the last 60 windows with fault windows marked, and the
+// Hystrix row of each breaker it is on), the topology (a layered drawing
+// from clients to leaves), the event log and a status line. Below 80x24 a
+// message replaces the layout. NO_COLOR drops every colour and spells
+// health with markers: ✓ healthy, ~ degraded, ✗ failing.
+//
+// # Adding a panel
+//
+// drawBody in draw.go places the panes. A consistency panel (consumer lag,
+// store staleness, sagas, projection lag) belongs below the detail pane,
+// shown only when the scenario has such components; it will read its data
+// from the Frame's snapshot, like the detail pane does.
+package tui

@@ -1,0 +1,759 @@
+package tui
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/faultline/faultline/sim"
+	"github.com/gdamore/tcell/v2"
+)
+
+// The smallest terminal the layout is designed for.
+const minW, minH = 80, 24
+
+// largeW and largeH are where the table and the detail pane go side by side
+// and the topology gets a pane of its own.
+const largeW, largeH = 120, 36
+
+// sparkWindows is how many windows the detail pane plots at most.
+const sparkWindows = 60
+
+// draw paints the whole screen from the UI state. It reads only the current
+// frame, so it costs the same whether the engine runs or not.
+func (u *UI) draw(s tcell.Screen) {
+	w, h := s.Size()
+	c := canvas{s: s, w: w, h: h}
+	c.fill(u.th.plain())
+	s.HideCursor()
+	if w < minW || h < minH {
+		u.drawTooSmall(c)
+		return
+	}
+	u.drawHeader(c.sub(0, 0, w, 2))
+	body := c.sub(0, 2, w, h-3)
+	u.drawBody(body)
+	u.drawStatus(c.sub(0, h-1, w, 1))
+	if u.help {
+		u.drawHelp(body)
+	}
+}
+
+func (u *UI) drawTooSmall(c canvas) {
+	msg := []string{
+		"faultline needs a terminal of at least 80x24",
+		fmt.Sprintf("this one is %dx%d: enlarge it, or press q to quit", c.w, c.h),
+	}
+	y := max(0, c.h/2-1)
+	for i, m := range msg {
+		m = clip(m, c.w)
+		c.text(max(0, (c.w-len([]rune(m)))/2), y+i, m, u.th.bold())
+	}
+}
+
+func (u *UI) drawHeader(c canvas) {
+	f := &u.frame
+	x := c.text(0, 0, " faultline ", u.th.bold())
+	x = c.text(x, 0, u.name, u.th.bold())
+	state, st := "▶ running", u.th.fg(colHealthy)
+	switch {
+	case f.Snap.Done:
+		state, st = "■ done", u.th.dim()
+	case f.Paused:
+		state, st = "❚❚ paused", u.th.fg(colDegraded)
+	}
+	parts := []struct {
+		s  string
+		st tcell.Style
+	}{
+		{seconds(f.Snap.Now) + "/" + strconv.FormatFloat(f.Snap.Duration.Seconds(), 'g', -1, 64) + "s", u.th.plain()},
+		{state, st},
+		{"speed " + speedName(f.Speed), u.th.plain()},
+		{"seed " + strconv.FormatUint(f.Seed, 10), u.th.plain()},
+	}
+	n := activeFaults(u.spans)
+	fs := u.th.plain()
+	if n > 0 {
+		fs = u.th.fg(colFault)
+	}
+	parts = append(parts, struct {
+		s  string
+		st tcell.Style
+	}{fmt.Sprintf("faults active: %d", n), fs})
+	for _, p := range parts {
+		x = c.text(x, 0, "  ", u.th.plain())
+		x = c.text(x, 0, p.s, p.st)
+	}
+	c.textMax(1, 1, c.w-1, hints(u.reg, c.w-1), u.th.dim())
+}
+
+func seconds(d time.Duration) string {
+	return strconv.FormatFloat(d.Seconds(), 'f', 1, 64) + "s"
+}
+
+func (u *UI) drawStatus(c canvas) {
+	if u.prompt != 0 {
+		text := string(u.prompt) + string(u.input)
+		// Keep the end of a long line in view: it is where the typing is.
+		if r := []rune(text); len(r) > c.w-1 {
+			text = string(r[len(r)-(c.w-1):])
+		}
+		x := c.text(0, 0, text, u.th.bold())
+		c.s.ShowCursor(c.x+x, c.y)
+		return
+	}
+	if u.status.text == "" {
+		return
+	}
+	if u.status.err {
+		c.textMax(0, 0, c.w, "error: "+u.status.text, u.th.fg(colFailing))
+		return
+	}
+	c.textMax(0, 0, c.w, u.status.text, u.th.plain())
+}
+
+// rule is a pane's title line; the focused pane's is heavy, so that focus
+// shows without colour too.
+func (u *UI) rule(c canvas, title string, focused bool) {
+	ch, st := '─', u.th.dim()
+	if focused {
+		ch, st = '━', u.th.bold()
+	}
+	for x := 0; x < c.w; x++ {
+		c.put(x, 0, ch, st)
+	}
+	c.textMax(2, 0, c.w-4, " "+title+" ", st)
+}
+
+// drawBody lays out the panes. Below largeW x largeH the table, the detail
+// pane and the event log stack up, and the topology is a view of its own
+// (t); above it the table and the detail pane sit side by side over the
+// topology.
+func (u *UI) drawBody(c canvas) {
+	detailH := 1 + u.detailRows()
+	tableH := 2 + max(1, len(u.view))
+	const minEvents = 4
+	large := c.w >= largeW && c.h+3 >= largeH
+	switch {
+	case u.topoOnly:
+		evH := max(minEvents, c.h/4)
+		u.drawTopology(c.sub(0, 0, c.w, c.h-evH))
+		u.drawEvents(c.sub(0, c.h-evH, c.w, evH))
+	case large:
+		tw := u.tableWidth()
+		topH := min(max(tableH, detailH), c.h/2)
+		u.drawTable(c.sub(0, 0, tw, topH))
+		u.drawDetail(c.sub(tw+1, 0, c.w-tw-1, topH))
+		rest := c.h - topH
+		t := u.topology(c.w, rest-1-minEvents)
+		topoH := min(t.height+1, rest-minEvents)
+		u.drawTopology(c.sub(0, topH, c.w, topoH))
+		u.drawEvents(c.sub(0, topH+topoH, c.w, rest-topoH))
+	default:
+		tableH = min(tableH, c.h-detailH-minEvents)
+		u.drawTable(c.sub(0, 0, c.w, tableH))
+		u.drawDetail(c.sub(0, tableH, c.w, detailH))
+		u.drawEvents(c.sub(0, tableH+detailH, c.w, c.h-tableH-detailH))
+	}
+}
+
+// The component table's columns.
+type column struct {
+	title string
+	width int
+	key   sortKey // the sort this column answers to, if any
+}
+
+func (u *UI) columns() []column {
+	nameW := 4
+	for _, r := range u.rows {
+		nameW = max(nameW, len([]rune(r.name)))
+	}
+	return []column{
+		{"NAME", min(nameW, 16), sortName},
+		{"KIND", 7, sortNone},
+		{"RATE/s", 7, sortRate},
+		{"ERR%", 6, sortErrors},
+		{"P50ms", 6, sortNone},
+		{"P99ms", 6, sortP99},
+		{"QUEUE", 5, sortNone},
+		{"UTIL", 5, sortUtil},
+		{"UP", 5, sortNone},
+		{"BREAKER", 9, sortNone},
+	}
+}
+
+func (u *UI) tableWidth() int {
+	w := 2 // the health marker and a space
+	for _, col := range u.columns() {
+		w += col.width + 1
+	}
+	return w
+}
+
+func (u *UI) drawTable(c canvas) {
+	title := "components"
+	if u.sort != sortNone {
+		title += " · sorted by " + sortNames[u.sort]
+		if u.reverse {
+			title += " (reversed)"
+		}
+	}
+	if u.filter != "" {
+		title += fmt.Sprintf(" · filter %q: %d of %d", u.filter, len(u.view), len(u.rows))
+	}
+	u.rule(c, title, u.focus == ctxTable)
+	cols := u.columns()
+	x := 2
+	for i, col := range cols {
+		t := col.title
+		if col.key != sortNone && col.key == u.sort {
+			if u.reverse == (col.key == sortName) {
+				t += "↓"
+			} else {
+				t += "↑"
+			}
+		}
+		if i == 0 {
+			t = pad(t, -col.width)
+		} else {
+			t = pad(t, col.width)
+		}
+		x = c.text(x, 1, t+" ", u.th.bold())
+	}
+	if len(u.view) == 0 {
+		msg := "no components"
+		if u.filter != "" {
+			msg = fmt.Sprintf("nothing matches %q: Esc clears the filter", u.filter)
+		}
+		c.textMax(2, 2, c.w-2, msg, u.th.dim())
+		return
+	}
+	// Scroll so that the selection stays in view.
+	visible := c.h - 2
+	first := 0
+	if sel := u.selectedIndex(); sel >= visible {
+		first = sel - visible + 1
+	}
+	for i := first; i < len(u.view) && i-first < visible; i++ {
+		r := &u.view[i]
+		y := 2 + i - first
+		hs := u.th.health(r.health, r.idle)
+		st := u.th.plain()
+		if r.name == u.selected {
+			st = u.th.reverse()
+			for x := 0; x < c.w; x++ {
+				c.put(x, y, ' ', st)
+			}
+		}
+		c.put(0, y, u.th.marker(r.health, r.idle), hs.Reverse(r.name == u.selected))
+		x := 2
+		for k, cell := range u.cells(r) {
+			if k == 0 {
+				cell = pad(clip(cell, cols[k].width), -cols[k].width)
+			} else {
+				cell = pad(clip(cell, cols[k].width), cols[k].width)
+			}
+			cs := st
+			if k == 0 || k == 3 {
+				cs = hs.Reverse(r.name == u.selected)
+			}
+			x = c.text(x, y, cell+" ", cs)
+		}
+	}
+}
+
+var sortNames = map[sortKey]string{sortName: "name", sortRate: "rate", sortErrors: "error %", sortP99: "p99", sortUtil: "utilisation"}
+
+// cells formats a row for the table.
+func (u *UI) cells(r *row) []string {
+	dash := "-"
+	lat := func(x float64) string {
+		if r.ok == 0 {
+			return dash // no success to time
+		}
+		return ms(x)
+	}
+	q, ut, up := dash, dash, dash
+	if r.queue >= 0 {
+		q = queueLen(r.queue)
+		ut = strconv.FormatFloat(r.util*100, 'f', 0, 64) + "%"
+		up = fmt.Sprintf("%d/%d", r.up, r.total)
+	}
+	br := dash
+	if r.breaker != "" {
+		br = r.breaker
+	}
+	errs := pct(r.errShare)
+	if r.idle {
+		errs = dash
+	}
+	return []string{r.name, r.kind, rate(r.rate), errs, lat(r.p50), lat(r.p99), q, ut, up, br}
+}
+
+// detailRows is the height of the detail pane without its rule.
+func (u *UI) detailRows() int {
+	return 5 + min(2, len(u.breakerEdges()))
+}
+
+// breakerEdges are the edges with a breaker that the selection calls or is
+// called through.
+func (u *UI) breakerEdges() []sim.EdgeResult {
+	res := u.frame.Snap.Result
+	if res == nil {
+		return nil
+	}
+	var out []sim.EdgeResult
+	for _, e := range res.Edges {
+		from, to, _ := strings.Cut(e.Name, "->")
+		if e.Breaker != "" && (from == u.selected || to == u.selected) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func (u *UI) drawDetail(c canvas) {
+	r, ok := u.selectedRow()
+	res := u.frame.Snap.Result
+	if !ok || res == nil {
+		u.rule(c, "detail", false)
+		c.textMax(2, 1, c.w-2, "select a component in the table (↑ ↓)", u.th.dim())
+		return
+	}
+	title := r.name + " · " + r.kind
+	if r.total > 0 {
+		title += fmt.Sprintf(" · %d/%d up", r.up, r.total)
+	}
+	if !r.idle {
+		title += " · " + r.health.String()
+	}
+	u.rule(c, title, false)
+	const labelW, valueW = 7, 8
+	n := max(0, min(sparkWindows, c.w-labelW-valueW-1))
+	wins := res.Series[r.series].Windows
+	if len(wins) > n {
+		wins = wins[len(wins)-n:]
+	}
+	secs := u.frame.Window.Seconds()
+	type plot struct {
+		label string
+		val   func(w *sim.Window) float64
+		fmt   func(float64) string
+		floor float64 // the scale never goes below it, so noise stays small
+	}
+	plots := []plot{
+		{"rate/s", func(w *sim.Window) float64 { return float64(w.Sent) / secs }, rate, 1},
+		{"err %", func(w *sim.Window) float64 { return w.ErrorShare() }, pct, 0.01},
+		{"p99 ms", func(w *sim.Window) float64 { return w.Latency.P99 }, ms, 1},
+		{"queue", func(w *sim.Window) float64 { return w.QueueMean }, queueLen, 1},
+	}
+	if r.queue < 0 {
+		plots = plots[:3] // a client has no queue
+	}
+	for i, p := range plots {
+		y := 1 + i
+		c.text(0, y, pad(p.label, -labelW), u.th.dim())
+		vals := make([]float64, len(wins))
+		top := p.floor
+		for k := range wins {
+			vals[k] = p.val(&wins[k])
+			top = max(top, vals[k])
+		}
+		for k, v := range vals {
+			st := u.th.health(r.health, r.idle)
+			if i != 1 {
+				st = u.th.plain()
+			}
+			if inFault(u.spans, wins[k].Start, u.frame.Window) {
+				st = u.th.faultBg(st)
+			}
+			c.put(labelW+k, y, sparkGlyph(v, top), st)
+		}
+		if len(vals) > 0 {
+			v := p.fmt(vals[len(vals)-1])
+			if i == 2 && wins[len(wins)-1].OK == 0 {
+				v = "-" // no success to time
+			}
+			c.text(labelW+n+1, y, pad(v, valueW), u.th.plain())
+		}
+	}
+	// The fault row marks the fault windows under the plots, so that they
+	// show without colour too.
+	y := 1 + len(plots)
+	c.text(0, y, pad("faults", -labelW), u.th.dim())
+	for k := range wins {
+		if inFault(u.spans, wins[k].Start, u.frame.Window) {
+			c.put(labelW+k, y, '━', u.th.fg(colFault))
+		}
+	}
+	if len(wins) > 0 {
+		span := fmt.Sprintf("last %ds", int(float64(len(wins))*secs+0.5))
+		c.text(labelW+n+1, y, pad(span, valueW), u.th.dim())
+	}
+	for i, e := range u.breakerEdges() {
+		if y+1+i >= c.h {
+			break
+		}
+		u.drawBreakerRow(c.sub(0, y+1+i, c.w, 1), &e)
+	}
+}
+
+// drawBreakerRow is the Hystrix dashboard's row for a breaker: state, error
+// share and counts over the rolling window, and the callee's latency.
+func (u *UI) drawBreakerRow(c canvas, e *sim.EdgeResult) {
+	counts, span, _ := u.edges.recent(e.Name)
+	st := u.th.fg(colHealthy)
+	switch e.Breaker {
+	case "OPEN", "FORCED_OPEN":
+		st = u.th.fg(colFailing)
+	case "HALF_OPEN":
+		st = u.th.fg(colDegraded)
+	}
+	x := c.text(0, 0, "⚡ "+e.Name+" ", u.th.bold())
+	x = c.text(x, 0, "["+e.Breaker+"]", st)
+	period := "total"
+	if span > 0 {
+		period = seconds(span)
+	}
+	text := fmt.Sprintf(" %s: err %s ok %d sc %d to %d rej %d fail %d", period, pct(counts.errShare()),
+		counts.ok, counts.shortCircuited, counts.timeout, counts.rejected, counts.failure)
+	_, to, _ := strings.Cut(e.Name, "->")
+	for _, r := range u.rows {
+		if r.name == to && r.ok > 0 {
+			text += fmt.Sprintf(" │ p50 %s p99 %sms", ms(r.p50), ms(r.p99))
+		}
+	}
+	c.textMax(x, 0, c.w-x, text, u.th.plain())
+}
+
+// sparkGlyph is one column of a sparkline: nothing for zero, else one of
+// eight heights.
+func sparkGlyph(v, top float64) rune {
+	const bars = "▁▂▃▄▅▆▇█"
+	if !(v > 0) || !(top > 0) {
+		return ' '
+	}
+	i := int(v / top * 8)
+	i = max(0, min(7, i))
+	return []rune(bars)[i]
+}
+
+func (u *UI) drawEvents(c canvas) {
+	var evs []sim.EventResult
+	if u.frame.Snap.Result != nil {
+		evs = u.frame.Snap.Result.Events
+	}
+	title := fmt.Sprintf("events · %d", len(evs))
+	if u.evScroll > 0 {
+		title += fmt.Sprintf(" · %d newer below (End follows)", u.evScroll)
+	}
+	u.rule(c, title, u.focus == ctxEvents)
+	h := c.h - 1
+	end := max(0, len(evs)-u.evScroll)
+	start := max(0, end-h)
+	nameW := 8
+	for _, e := range evs[start:end] {
+		nameW = max(nameW, len([]rune(e.Component)))
+	}
+	nameW = min(nameW, 24)
+	for i, e := range evs[start:end] {
+		y := 1 + i
+		x := c.text(1, y, pad(strconv.FormatFloat(e.TS, 'f', 3, 64)+"s", 9), u.th.dim())
+		x = c.text(x+2, y, pad(clip(e.Component, nameW), -nameW), u.th.bold())
+		c.textMax(x+2, y, c.w-x-2, e.What, u.eventStyle(e.What))
+	}
+	if len(evs) == 0 {
+		c.textMax(2, 1, c.w-2, "nothing has happened yet", u.th.dim())
+	}
+}
+
+// eventStyle colours an event by what it says happened.
+func (u *UI) eventStyle(what string) tcell.Style {
+	switch {
+	case strings.HasPrefix(what, "fault "):
+		st := u.th.fg(colFault)
+		if strings.Contains(what, "(manual)") {
+			st = st.Bold(true)
+		}
+		return st
+	case strings.HasPrefix(what, "failing"), strings.HasPrefix(what, "breaker OPEN"), strings.HasPrefix(what, "queue full"):
+		return u.th.fg(colFailing)
+	case strings.HasPrefix(what, "degraded"), strings.HasPrefix(what, "breaker HALF_OPEN"):
+		return u.th.fg(colDegraded)
+	case strings.HasPrefix(what, "recovered"), strings.HasPrefix(what, "breaker CLOSED"):
+		return u.th.fg(colHealthy)
+	}
+	return u.th.plain()
+}
+
+// drawTopology draws the call graph, coloured by the latest frame.
+func (u *UI) drawTopology(c canvas) {
+	t := u.topology(c.w, c.h-1)
+	title := "topology"
+	if !t.detailed {
+		title += " · names only: enlarge the terminal for rates"
+	}
+	if t.width > c.w || t.height > c.h-1 {
+		title = fmt.Sprintf("topology · needs %dx%d, cut to fit", t.width, t.height+1)
+	}
+	u.rule(c, title, false)
+	g := c.sub(max(0, (c.w-t.width)/2), 1, c.w, c.h-1)
+	health := map[string]row{}
+	for _, r := range u.rows {
+		health[r.name] = r
+	}
+	ln := newLines()
+	type label struct {
+		x, y int
+		s    string
+		st   tcell.Style
+	}
+	var labels []label
+	var arrows [][2]int
+	var arrowSt []tcell.Style
+	for i := range t.edges {
+		e := &t.edges[i]
+		from, to := &t.nodes[e.from], &t.nodes[e.to]
+		text, h, idle := u.edgeState(e.name, health)
+		st := u.th.dim()
+		if !idle && h > sim.Healthy {
+			st = u.th.health(h, false)
+		}
+		x0 := from.x + from.w
+		tx := to.x - 1
+		if to.dummy {
+			tx = to.x
+		}
+		if e.cx < 0 {
+			ln.hline(x0, tx, e.sy, st)
+		} else {
+			ln.hline(x0, e.cx, e.sy, st)
+			ln.vline(e.cx, e.sy, e.ty, st)
+			ln.hline(e.cx, tx, e.ty, st)
+		}
+		if to.dummy {
+			ln.hline(to.x, to.x+to.w-1, to.y, st)
+		} else {
+			arrows = append(arrows, [2]int{tx, e.ty})
+			arrowSt = append(arrowSt, st)
+		}
+		if e.first && t.detailed && text != "" {
+			labels = append(labels, label{x0 + 1, e.sy, clip(text, t.lead-1), st})
+		}
+	}
+	ln.draw(g)
+	for k, a := range arrows {
+		g.put(a[0], a[1], '▶', arrowSt[k])
+	}
+	for _, l := range labels {
+		g.text(l.x, l.y, l.s, l.st)
+	}
+	for i := range t.nodes {
+		if n := &t.nodes[i]; !n.dummy {
+			u.drawNode(g, t, n, health[n.name])
+		}
+	}
+}
+
+// edgeState is what an edge's label says, and how healthy it is: a breaker
+// that is not closed, else the error share over the rolling window (the
+// client's own for a client's edge).
+func (u *UI) edgeState(name string, rs map[string]row) (string, sim.Health, bool) {
+	from, to, _ := strings.Cut(name, "->")
+	if r, ok := rs[from]; ok && r.kind == "client" {
+		if r.idle {
+			return "", sim.Healthy, true
+		}
+		return errLabel(r.errShare), sim.HealthOf(r.errShare), false
+	}
+	if res := u.frame.Snap.Result; res != nil {
+		for _, e := range res.Edges {
+			if e.Name != from+"->"+to {
+				continue
+			}
+			switch e.Breaker {
+			case "OPEN", "FORCED_OPEN":
+				return "[OPEN]", sim.Failing, false
+			case "HALF_OPEN":
+				return "[HALF]", sim.Degraded, false
+			}
+		}
+	}
+	counts, _, ok := u.edges.recent(name)
+	if !ok || counts.total() == 0 {
+		return "", sim.Healthy, true
+	}
+	s := counts.errShare()
+	return errLabel(s), sim.HealthOf(s), false
+}
+
+// errLabel is an edge's error share, or nothing when it is healthy.
+func errLabel(s float64) string {
+	if sim.HealthOf(s) == sim.Healthy {
+		return ""
+	}
+	return pct(s)
+}
+
+func (u *UI) drawNode(g canvas, t *topology, n *topoNode, r row) {
+	st := u.th.health(r.health, r.idle)
+	sel := r.name == u.selected
+	bold := st.Bold(sel)
+	x1, y1 := n.x+n.w-1, n.y+n.h-1
+	// The selection in the table shows here as a heavy frame.
+	frame := []rune("─│┌┐└┘")
+	if sel {
+		frame = []rune("━┃┏┓┗┛")
+	}
+	for x := n.x + 1; x < x1; x++ {
+		g.put(x, n.y, frame[0], st)
+		g.put(x, y1, frame[0], st)
+	}
+	for y := n.y + 1; y < y1; y++ {
+		g.put(n.x, y, frame[1], st)
+		g.put(x1, y, frame[1], st)
+		for x := n.x + 1; x < x1; x++ {
+			g.put(x, y, ' ', u.th.plain())
+		}
+	}
+	g.put(n.x, n.y, frame[2], st)
+	g.put(x1, n.y, frame[3], st)
+	g.put(n.x, y1, frame[4], st)
+	g.put(x1, y1, frame[5], st)
+	inner := n.w - 4
+	name := n.name
+	if u.th.noColor {
+		name = string(u.th.marker(r.health, r.idle)) + " " + name
+	}
+	g.textMax(n.x+2, n.y+1, inner, name, bold)
+	if !t.detailed {
+		return
+	}
+	lines := []string{}
+	if !r.idle {
+		p99 := "p99 -"
+		if r.ok > 0 {
+			p99 = "p99 " + ms(r.p99) + "ms"
+		}
+		lines = append(lines, rate(r.rate)+"/s "+pct(r.errShare), p99)
+	} else {
+		lines = append(lines, "idle")
+	}
+	if r.total > 0 {
+		lines = append(lines, fmt.Sprintf("%d/%d up", r.up, r.total))
+	}
+	for i, l := range lines {
+		if y := n.y + 2 + i; y < y1 {
+			g.textMax(n.x+2, y, inner, l, u.th.plain())
+		}
+	}
+}
+
+// drawHelp is the ? overlay: every binding of the registry by context, and
+// the : commands, in as many columns as the height needs.
+func (u *UI) drawHelp(c canvas) {
+	type line struct {
+		s  string
+		st tcell.Style
+	}
+	var ls []line
+	for ctx := ctxMain; ctx <= ctxHelp; ctx++ {
+		ls = append(ls, line{contextNames[ctx], u.th.bold()})
+		for _, b := range u.reg {
+			if b.ctx == ctx {
+				ls = append(ls, line{"  " + pad(b.label, -7) + " " + b.help, u.th.plain()})
+			}
+		}
+	}
+	ls = append(ls, line{"commands (after :)", u.th.bold()})
+	for _, h := range commandHelp {
+		ls = append(ls, line{"  " + h.syntax, u.th.plain()}, line{"      " + h.help, u.th.dim()})
+	}
+	ls = append(ls, line{"faults: KIND TARGET [VALUE] [DURATION]", u.th.bold()})
+	for _, k := range sim.FaultKinds() {
+		kind, _ := faultKind(k)
+		ls = append(ls, line{"  :fault " + faultUsage[kind].example, u.th.plain()})
+	}
+	ls = append(ls, line{"health", u.th.bold()},
+		line{fmt.Sprintf("  %c healthy  < 0.1%% errors", u.th.marker(sim.Healthy, false)), u.th.health(sim.Healthy, false)},
+		line{fmt.Sprintf("  %c degraded 0.1-10%%, or calls an open breaker", u.th.marker(sim.Degraded, false)), u.th.health(sim.Degraded, false)},
+		line{fmt.Sprintf("  %c failing  > 10%%, or behind an open breaker", u.th.marker(sim.Failing, false)), u.th.health(sim.Failing, false)})
+
+	rows := c.h - 2
+	cols := (len(ls) + rows - 1) / rows
+	colW := 0
+	for _, l := range ls {
+		colW = max(colW, len([]rune(l.s))+2)
+	}
+	colW = min(colW, (c.w-2)/cols)
+	boxW := min(c.w, colW*cols+2)
+	boxH := min(c.h, (len(ls)+cols-1)/cols+2)
+	box := c.sub((c.w-boxW)/2, (c.h-boxH)/2, boxW, boxH)
+	box.fill(u.th.plain())
+	for x := 1; x < box.w-1; x++ {
+		box.put(x, 0, '─', u.th.plain())
+		box.put(x, box.h-1, '─', u.th.plain())
+	}
+	for y := 1; y < box.h-1; y++ {
+		box.put(0, y, '│', u.th.plain())
+		box.put(box.w-1, y, '│', u.th.plain())
+	}
+	box.put(0, 0, '┌', u.th.plain())
+	box.put(box.w-1, 0, '┐', u.th.plain())
+	box.put(0, box.h-1, '└', u.th.plain())
+	box.put(box.w-1, box.h-1, '┘', u.th.plain())
+	box.text(2, 0, " help · Esc closes ", u.th.bold())
+	per := box.h - 2
+	for i, l := range ls {
+		col, y := i/per, i%per
+		box.textMax(1+col*colW, 1+y, colW-1, l.s, l.st)
+	}
+}
+
+// Number formats, as in faultline run's tables.
+
+// queueLen formats a mean queue length in at most five columns.
+func queueLen(x float64) string {
+	if x >= 100 {
+		return strconv.FormatFloat(x, 'f', 0, 64)
+	}
+	return strconv.FormatFloat(x, 'f', 1, 64)
+}
+
+// pct formats a share as a percentage, with more digits when it is small.
+func pct(x float64) string {
+	p := x * 100
+	switch {
+	case p == 0:
+		return "0%"
+	case p < 1:
+		return strconv.FormatFloat(p, 'f', 2, 64) + "%"
+	case p < 10:
+		return strconv.FormatFloat(p, 'f', 1, 64) + "%"
+	}
+	return strconv.FormatFloat(p, 'f', 0, 64) + "%"
+}
+
+// ms formats milliseconds with three significant digits.
+func ms(x float64) string {
+	switch {
+	case x == 0:
+		return "0"
+	case x >= 100:
+		return strconv.FormatFloat(x, 'f', 0, 64)
+	case x >= 10:
+		return strconv.FormatFloat(x, 'f', 1, 64)
+	case x >= 1:
+		return strconv.FormatFloat(x, 'f', 2, 64)
+	}
+	return strconv.FormatFloat(x, 'f', 3, 64)
+}
+
+func rate(x float64) string {
+	if x >= 100 {
+		return strconv.FormatFloat(x, 'f', 0, 64)
+	}
+	return strconv.FormatFloat(x, 'f', 1, 64)
+}

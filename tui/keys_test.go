@@ -1,0 +1,94 @@
+package tui
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/gdamore/tcell/v2"
+)
+
+// One key, one meaning: no key is bound twice in a context, and a focused
+// pane's keys do not shadow a key of the main screen.
+func TestRegistryHasNoConflicts(t *testing.T) {
+	reg := registry()
+	seen := map[[2]any]string{}
+	for _, b := range reg {
+		if b.help == "" || b.label == "" || b.run == nil {
+			t.Errorf("binding %q is incomplete", b.label)
+		}
+		for _, k := range b.keys {
+			ctxs := []context{b.ctx}
+			if b.ctx == ctxTable || b.ctx == ctxEvents {
+				ctxs = append(ctxs, ctxMain) // checked first, so it would shadow
+			}
+			for _, c := range ctxs {
+				id := [2]any{c, k}
+				if prev, ok := seen[id]; ok && prev != b.help {
+					t.Errorf("%v in %s: %q and %q", k, contextNames[c], prev, b.help)
+				}
+			}
+			seen[[2]any{b.ctx, k}] = b.help
+		}
+	}
+}
+
+// The hint line and the help overlay are both generated from the registry.
+func TestHelpAndHintsComeFromTheRegistry(t *testing.T) {
+	h := newHarness(t, "checkout", 160, 48, false)
+	h.keys("?")
+	screen := h.text()
+	for _, b := range registry() {
+		want := pad(b.label, -7) + " " + b.help
+		if !strings.Contains(screen, want) {
+			t.Errorf("help overlay lacks %q", want)
+		}
+	}
+	for _, c := range commandHelp {
+		if !strings.Contains(screen, c.syntax) {
+			t.Errorf("help overlay lacks command %q", c.syntax)
+		}
+	}
+	line := strings.Split(screen, "\n")[1]
+	for _, b := range registry() {
+		if b.hint != "" && !strings.Contains(line, ">"+b.hint) {
+			t.Errorf("hint line %q lacks %q", line, b.hint)
+		}
+	}
+	h.keys("<Esc>")
+	if strings.Contains(h.text(), "help · Esc closes") {
+		t.Error("Esc did not close the help overlay")
+	}
+	// At 80x24 the overlay still fits, in columns.
+	small := newHarness(t, "checkout", 80, 24, false)
+	small.keys("?")
+	if s := small.text(); !strings.Contains(s, "help · Esc closes") || !strings.Contains(s, "quit") {
+		t.Errorf("help overlay at 80x24:\n%s", s)
+	}
+}
+
+func TestHintsFit(t *testing.T) {
+	reg := registry()
+	for _, w := range []int{20, 79, 200} {
+		got := hints(reg, w)
+		if n := len([]rune(got)); n > w && w >= len("<?>help") {
+			t.Errorf("hints(%d) is %d wide: %q", w, n, got)
+		}
+		if !strings.Contains(got, "<?>help") {
+			t.Errorf("hints(%d) = %q, lacks help", w, got)
+		}
+	}
+}
+
+func TestLookupPrefersTheFocusedPane(t *testing.T) {
+	reg := registry()
+	down := tcell.NewEventKey(tcell.KeyDown, 0, tcell.ModNone)
+	if b := lookup(reg, down, ctxTable, ctxMain); b == nil || !strings.Contains(b.help, "select") {
+		t.Errorf("down in the table: %+v", b)
+	}
+	if b := lookup(reg, down, ctxEvents, ctxMain); b == nil || !strings.Contains(b.help, "scroll") {
+		t.Errorf("down in the event log: %+v", b)
+	}
+	if b := lookup(reg, tcell.NewEventKey(tcell.KeyRune, 'x', tcell.ModNone), ctxMain); b != nil {
+		t.Errorf("x is bound to %q", b.help)
+	}
+}

@@ -1,0 +1,307 @@
+package tui
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/gdamore/tcell/v2"
+)
+
+// squeeze collapses runs of spaces, so that tests need not know column
+// widths.
+func squeeze(s string) string {
+	var b strings.Builder
+	for _, l := range strings.Split(s, "\n") {
+		b.WriteString(strings.Join(strings.Fields(l), " ") + "\n")
+	}
+	return b.String()
+}
+
+func header(s string) string { return strings.SplitN(s, "\n", 2)[0] }
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return lines[len(lines)-1]
+}
+
+// Keys drive the engine through the same commands as in live mode; inline,
+// each one's frame is on screen when keys returns.
+func TestKeys(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		keys       string
+		wantHeader []string
+		wantStatus string
+	}{
+		{"pause toggles", " ", []string{"▶ running"}, "running at 1x"},
+		{"pause twice", "  ", []string{"❚❚ paused"}, "paused at 45.0s"},
+		{"faster", "+", []string{"speed 10x"}, "speed 10x"},
+		{"fastest", "++++", []string{"speed max"}, "speed max"},
+		{"slower stops at 1x", "+--", []string{"speed 1x"}, "speed 1x"},
+		{"speed command", ":speed 100<Enter>", []string{"speed 100x"}, "speed 100x"},
+		{"step", ".", []string{"46.0s/120s", "❚❚ paused"}, "stepped to 46.0s"},
+		{"step twice", "..", []string{"47.0s/120s"}, "stepped to 47.0s"},
+		{"step while running", " .", []string{"45.0s/120s", "▶ running"}, "error: step works while paused"},
+		{"restart", "r", []string{"0.0s/120s", "seed 1"}, "restarted with seed 1"},
+		{"new seed", "R", []string{"0.0s/120s", "seed 42"}, "restarted with seed 42"},
+		{"seed command", ":seed 7<Enter>", []string{"0.0s/120s", "seed 7"}, "restarted with seed 7"},
+		{"goto", ":goto 90s<Enter>", []string{"90.0s/120s", "❚❚ paused", "faults active: 0"}, "re-ran seed 1 to 90.0s; paused"},
+		{"goto in seconds", ":goto 12.5<Enter>", []string{"12.5s/120s"}, "re-ran seed 1 to 12.5s; paused"},
+		{"goto past the end", ":goto 200s<Enter>", []string{"45.0s/120s"}, "error: goto 3m20s: the scenario ends at 2m0s"},
+		{"unknown command", ":frobnicate<Enter>", nil, `error: unknown command "frobnicate"`},
+		{"escape cancels a command", ":seed 7<Esc>", []string{"seed 1"}, "re-ran seed 1 to 45.0s; paused"},
+		{"backspace edits", ":seed 78<Backspace><Enter>", []string{"seed 7"}, "restarted with seed 7"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, "checkout", 80, 24, false)
+			h.command("goto 45s")
+			h.keys(tc.keys)
+			s := h.text()
+			for _, w := range tc.wantHeader {
+				if !strings.Contains(header(s), w) {
+					t.Errorf("header %q lacks %q", header(s), w)
+				}
+			}
+			if got := lastLine(s); !strings.HasPrefix(got, tc.wantStatus) {
+				t.Errorf("status line %q, want %q", got, tc.wantStatus)
+			}
+		})
+	}
+}
+
+// A fault injected by hand shows in the event log, marked manual, at the
+// time it was injected; a bad one is explained on the status line.
+func TestInjectFault(t *testing.T) {
+	for _, tc := range []struct {
+		command string
+		want    string // in the event log, or on the status line for an error
+	}{
+		{"fault crash payment#1 10s", "payment#1  fault crash (manual) started"},
+		{"fault latency checkout->payment 500ms 30s", "checkout->payment  fault latency +500ms (manual) started"},
+		{"fault errors payment 0.5 20s", "payment  fault errors 50% (manual) started"},
+		{"fault pause payment 5s", "payment  fault pause (manual) started"},
+		{"fault slowdown payment#3 4 30s", "payment#3  fault slowdown x4 (manual) started"},
+		{"fault throttle cart 25%", "cart  fault throttle 25% (manual) started"},
+		{"fault surge shoppers 2 10s", "shoppers  fault surge x2 (manual) started"},
+		{"fault latency payment uniform(5ms, 15ms) 10s", "payment  fault latency +uniform(5ms, 15ms) (manual) started"},
+		{"fault crash paymnet 10s", `error: no service "paymnet"`},
+		{"fault crash payment#4", "error: payment has instances #1 to #3"},
+		{"fault errors payment 2 10s", `error: errors "2": want a share such as 0.5 or 50%`},
+		{"fault latency checkout->fraud 1s", "error: no call checkout->fraud"},
+		{"fault crash checkout->payment", "error: a crash fault targets a service or an instance, not a link"},
+		{"fault melt payment", `error: unknown fault kind "melt"`},
+		{"fault latency payment", "error: usage: :fault latency TARGET ADD [DURATION]"},
+		{"fault crash payment soon", `error: duration "soon"`},
+	} {
+		t.Run(tc.command, func(t *testing.T) {
+			h := newHarness(t, "checkout", 160, 48, false)
+			h.command("goto 45s")
+			h.command(tc.command)
+			s := h.text()
+			if strings.HasPrefix(tc.want, "error: ") {
+				if got := lastLine(s); !strings.HasPrefix(got, tc.want) {
+					t.Errorf("status line %q, want %q", got, tc.want)
+				}
+				return
+			}
+			if !strings.Contains(squeeze(s), squeeze("45.000s "+tc.want)) {
+				t.Errorf("event log lacks %q:\n%s", tc.want, s)
+			}
+			if !strings.Contains(header(s), "faults active: 2") {
+				t.Errorf("header %q: want 2 active faults", header(s))
+			}
+			if !strings.HasPrefix(lastLine(s), "injected ") {
+				t.Errorf("status line %q", lastLine(s))
+			}
+		})
+	}
+}
+
+// goto re-runs the same seed, replaying the faults injected before its
+// target, so that going back shows the run that was seen.
+func TestGotoReplaysManualFaults(t *testing.T) {
+	h := newHarness(t, "checkout", 160, 48, false)
+	h.command("goto 45s")
+	h.command("fault crash payment#1 10s")
+	const ev = "45.000s payment#1 fault crash (manual) started"
+	h.command("goto 60s")
+	s := squeeze(h.text())
+	if !strings.Contains(s, ev) || !strings.Contains(s, "payment#1 fault crash (manual) ended") {
+		t.Fatalf("goto forward lost the injection:\n%s", s)
+	}
+	h.command("goto 30s")
+	h.command("goto 60s")
+	if strings.Contains(squeeze(h.text()), ev) {
+		t.Error("going back before the injection should forget it")
+	}
+	h.command("fault crash payment#1 10s")
+	h.keys("r")
+	h.command("goto 60s")
+	if strings.Contains(h.text(), "(manual)") {
+		t.Error("a restart should forget the injections")
+	}
+}
+
+func TestFilterAndSort(t *testing.T) {
+	h := newHarness(t, "checkout", 80, 24, false)
+	h.command("goto 45s")
+	h.keys("/pay")
+	s := h.text()
+	if !strings.Contains(s, `filter "pay": 1 of 8`) || strings.Contains(s, "● catalog") {
+		t.Errorf("typing a filter should narrow the table:\n%s", s)
+	}
+	if !strings.HasPrefix(lastLine(s), "/pay") {
+		t.Errorf("status line %q, want the prompt", lastLine(s))
+	}
+	h.keys("<Enter>")
+	if s := h.text(); !strings.Contains(s, "payment · service") {
+		t.Errorf("the only match should be selected:\n%s", s)
+	}
+	h.keys("<Esc>")
+	if s := h.text(); !strings.Contains(s, "● catalog") || strings.Contains(s, "filter") && !strings.Contains(s, "filter cleared") {
+		t.Errorf("Esc should clear the filter:\n%s", s)
+	}
+	h.keys("/zzz<Enter>")
+	if s := h.text(); !strings.Contains(s, `nothing matches "zzz"`) {
+		t.Errorf("an empty result should say so:\n%s", s)
+	}
+	h.keys("<Esc>")
+
+	// Sorting: E puts the worst error share first, again reverses; N sorts
+	// by name; O restores scenario order.
+	firstRow := func() string {
+		for _, l := range strings.Split(h.text(), "\n") {
+			if strings.HasPrefix(l, "● ") {
+				return strings.Fields(l)[1]
+			}
+		}
+		return ""
+	}
+	for _, tc := range []struct{ keys, first string }{
+		{"E", "checkout"}, {"E", "catalog"}, {"N", "cart"}, {"N", "shoppers"},
+		{"P", "payment"}, {"U", "payment"}, {"T", "shoppers"}, {"T", "fraud"}, {"O", "shoppers"},
+	} {
+		h.keys(tc.keys)
+		if got := firstRow(); got != tc.first {
+			t.Errorf("after %s the first row is %q, want %q", tc.keys, got, tc.first)
+		}
+	}
+}
+
+func TestSelectionAndFocus(t *testing.T) {
+	h := newHarness(t, "checkout", 80, 24, false)
+	h.command("goto 45s")
+	h.keys("jjjjj")
+	if s := h.text(); !strings.Contains(s, "── payment · service · 3/3 up · failing") {
+		t.Errorf("j should move the selection down to payment:\n%s", s)
+	}
+	h.keys("k<Up>")
+	if s := h.text(); !strings.Contains(s, "── cart · service") {
+		t.Errorf("k and Up should move it back up:\n%s", s)
+	}
+	h.keys("<Tab>")
+	s := h.text()
+	if !strings.Contains(s, "━━ events") || !strings.Contains(s, "── components") {
+		t.Errorf("Tab should focus the event log:\n%s", s)
+	}
+	h.keys("kk")
+	if s := h.text(); !strings.Contains(s, "2 newer below") || !strings.Contains(s, "── cart · service") {
+		t.Errorf("k in the event log should scroll it, not move the selection:\n%s", s)
+	}
+	h.keys("<End><Tab>")
+	if s := h.text(); !strings.Contains(s, "━━ components") || strings.Contains(s, "newer below") {
+		t.Errorf("End should follow the log, Tab go back to the table:\n%s", s)
+	}
+}
+
+func TestQuit(t *testing.T) {
+	for _, keys := range []string{"q", ":q<Enter>", "<C-c>", ":fault<C-c>", "?<C-c>"} {
+		h := newHarness(t, "checkout", 80, 24, false)
+		h.keys(keys)
+		if !h.quit {
+			t.Errorf("%s did not quit", keys)
+		}
+	}
+	h := newHarness(t, "checkout", 80, 24, false)
+	h.keys("?q")
+	if h.quit || h.ui.help {
+		t.Error("q in the help overlay should close it, not quit")
+	}
+}
+
+// Below 80x24 a message replaces the layout; growing the terminal brings
+// the layout back, and a large one gets the topology pane.
+func TestResize(t *testing.T) {
+	h := newHarness(t, "checkout", 79, 24, false)
+	h.command("goto 45s")
+	if s := h.text(); !strings.Contains(s, "at least 80x24") || !strings.Contains(s, "this one is 79x24") {
+		t.Errorf("too small:\n%s", s)
+	}
+	h.screen.SetSize(80, 24)
+	if s := h.text(); strings.Contains(s, "at least") || !strings.Contains(s, "components") || strings.Contains(s, "topology ─") {
+		t.Errorf("80x24:\n%s", s)
+	}
+	h.screen.SetSize(160, 48)
+	if s := h.text(); !strings.Contains(s, "── topology ─") {
+		t.Errorf("160x48 should show the topology:\n%s", s)
+	}
+}
+
+// Health is a colour, or with NO_COLOR a marker and no colour at all.
+func TestHealthStyles(t *testing.T) {
+	for _, tc := range []struct {
+		noColor bool
+		text    string
+		fg      tcell.Color
+	}{
+		{false, "● payment", colFailing},
+		{false, "● catalog", colHealthy},
+		{true, "✗ payment", tcell.ColorDefault},
+		{true, "✓ catalog", tcell.ColorDefault},
+		{true, "✗ frontend", tcell.ColorDefault},
+	} {
+		h := newHarness(t, "checkout", 80, 24, tc.noColor)
+		h.command("goto 45s")
+		h.text()
+		st, ok := styleAt(h.screen, tc.text)
+		if !ok {
+			t.Errorf("no %q on screen", tc.text)
+			continue
+		}
+		if fg, _, _ := st.Decompose(); fg != tc.fg {
+			t.Errorf("%q: foreground %v, want %v", tc.text, fg, tc.fg)
+		}
+	}
+	// With NO_COLOR no cell has a colour.
+	h := newHarness(t, "checkout", 160, 48, true)
+	h.command("goto 45s")
+	h.text()
+	cells, _, _ := h.screen.GetContents()
+	for _, c := range cells {
+		if fg, bg, _ := c.Style.Decompose(); fg != tcell.ColorDefault || bg != tcell.ColorDefault {
+			t.Fatalf("a coloured cell %q with NO_COLOR: %v on %v", string(c.Runes), fg, bg)
+		}
+	}
+}
+
+// An open breaker marks its callee failing and its caller degraded, and
+// the detail pane shows the Hystrix row.
+func TestBreaker(t *testing.T) {
+	h := newHarness(t, "breaker-saves-checkout", 160, 48, false)
+	h.command("goto 40s")
+	s := h.text()
+	if !strings.Contains(s, "OPEN") {
+		t.Skipf("the breaker is not open at 40s in this scenario:\n%s", s)
+	}
+	h.keys("/checkout<Enter>")
+	s = h.text()
+	if !strings.Contains(s, "⚡ checkout->payment [") || !strings.Contains(s, " ok ") || !strings.Contains(s, " sc ") {
+		t.Errorf("no Hystrix row for checkout->payment:\n%s", s)
+	}
+	rs := rows(&h.ui.frame)
+	for _, r := range rs {
+		if r.breaker == "OPEN" && r.health < 1 {
+			t.Errorf("%s calls through an open breaker but is %v", r.name, r.health)
+		}
+	}
+}

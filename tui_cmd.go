@@ -1,0 +1,55 @@
+package main
+
+import (
+	"io"
+	"os"
+	"strconv"
+
+	"github.com/faultline/faultline/scenarios"
+	"github.com/faultline/faultline/tui"
+)
+
+// tuiCmd opens the interactive terminal UI on a scenario. Flags and exit
+// codes are those of run: 2 for bad usage or a bad scenario, whose errors
+// are printed before the screen would open.
+func tuiCmd(args []string, stderr io.Writer) error {
+	fs := newFlagSet("tui", stderr)
+	seed := fs.String("seed", "", "override the scenario's seed")
+	speed := fs.String("speed", "1", "virtual seconds per wall second: 1, 10, 100 or max")
+	paused := fs.Bool("paused", false, "start paused")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return &exitError{code: 2}
+	}
+	if len(pos) > 1 {
+		return usageErr("tui takes one scenario, got %d", len(pos))
+	}
+	arg := scenarios.Default()
+	if len(pos) == 1 {
+		arg = pos[0]
+	}
+	var sp float64
+	if *speed != "max" {
+		sp, err = strconv.ParseFloat(*speed, 64)
+		if err != nil || !(sp > 0) {
+			return usageErr("--speed %q: want a positive number such as 10, or max", *speed)
+		}
+	}
+	spec, err := load(arg, stderr)
+	if err != nil {
+		return err
+	}
+	if *seed != "" {
+		n, err := strconv.ParseUint(*seed, 10, 64)
+		if err != nil {
+			return usageErr("--seed %q: want a non-negative integer", *seed)
+		}
+		spec.Seed = n
+	}
+	_, noColor := os.LookupEnv("NO_COLOR")
+	err = tui.Run(tui.Options{Name: spec.Name, Spec: spec, Seed: spec.Seed, Speed: sp, Paused: *paused, NoColor: noColor})
+	if err != nil {
+		return &exitError{code: 1, msg: err.Error()}
+	}
+	return nil
+}
