@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/faultline/faultline/internal/format"
 	"github.com/faultline/faultline/scenarios"
 	"github.com/faultline/faultline/sim"
 )
@@ -58,6 +59,32 @@ func load(arg string, stderr io.Writer) (*sim.Spec, error) {
 	return spec, nil
 }
 
+// loadOne loads the one scenario a command takes, the default when none is
+// named.
+func loadOne(cmd string, pos []string, stderr io.Writer) (*sim.Spec, error) {
+	if len(pos) > 1 {
+		return nil, usageErr("%s takes one scenario, got %d", cmd, len(pos))
+	}
+	arg := scenarios.Default()
+	if len(pos) == 1 {
+		arg = pos[0]
+	}
+	return load(arg, stderr)
+}
+
+// overrideSeed applies a --seed flag, if one was given.
+func overrideSeed(spec *sim.Spec, seed string) error {
+	if seed == "" {
+		return nil
+	}
+	n, err := strconv.ParseUint(seed, 10, 64)
+	if err != nil {
+		return usageErr("--seed %q: want a non-negative integer", seed)
+	}
+	spec.Seed = n
+	return nil
+}
+
 func runCmd(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("run", stderr)
 	asJSON := fs.Bool("json", false, "print the result as one JSON object")
@@ -68,23 +95,12 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return &exitError{code: 2}
 	}
-	if len(pos) > 1 {
-		return usageErr("run takes one scenario, got %d", len(pos))
-	}
-	arg := scenarios.Default()
-	if len(pos) == 1 {
-		arg = pos[0]
-	}
-	spec, err := load(arg, stderr)
+	spec, err := loadOne("run", pos, stderr)
 	if err != nil {
 		return err
 	}
-	if *seed != "" {
-		n, err := strconv.ParseUint(*seed, 10, 64)
-		if err != nil {
-			return usageErr("--seed %q: want a non-negative integer", *seed)
-		}
-		spec.Seed = n
+	if err := overrideSeed(spec, *seed); err != nil {
+		return err
 	}
 	if *duration != "" {
 		d, err := time.ParseDuration(*duration)
@@ -230,26 +246,6 @@ func pct(x float64) string {
 	return strconv.FormatFloat(x*100, 'f', 1, 64) + "%"
 }
 
-// ms formats milliseconds with three significant digits.
-func ms(x float64) string {
-	switch {
-	case x == 0:
-		return "0"
-	case x >= 100:
-		return strconv.FormatFloat(x, 'f', 0, 64)
-	case x >= 10:
-		return strconv.FormatFloat(x, 'f', 1, 64)
-	case x >= 1:
-		return strconv.FormatFloat(x, 'f', 2, 64)
-	}
-	return strconv.FormatFloat(x, 'f', 3, 64)
-}
+var ms, rate = format.Ms, format.Rate
 
 func count(n uint64) string { return strconv.FormatUint(n, 10) }
-
-func rate(x float64) string {
-	if x >= 100 {
-		return strconv.FormatFloat(x, 'f', 0, 64)
-	}
-	return strconv.FormatFloat(x, 'f', 1, 64)
-}

@@ -5,7 +5,6 @@ import (
 	"os"
 	"strconv"
 
-	"github.com/faultline/faultline/scenarios"
 	"github.com/faultline/faultline/tui"
 )
 
@@ -21,13 +20,6 @@ func tuiCmd(args []string, stderr io.Writer) error {
 	if err != nil {
 		return &exitError{code: 2}
 	}
-	if len(pos) > 1 {
-		return usageErr("tui takes one scenario, got %d", len(pos))
-	}
-	arg := scenarios.Default()
-	if len(pos) == 1 {
-		arg = pos[0]
-	}
 	var sp float64
 	if *speed != "max" {
 		sp, err = strconv.ParseFloat(*speed, 64)
@@ -35,16 +27,12 @@ func tuiCmd(args []string, stderr io.Writer) error {
 			return usageErr("--speed %q: want a positive number such as 10, or max", *speed)
 		}
 	}
-	spec, err := load(arg, stderr)
+	spec, err := loadOne("tui", pos, stderr)
 	if err != nil {
 		return err
 	}
-	if *seed != "" {
-		n, err := strconv.ParseUint(*seed, 10, 64)
-		if err != nil {
-			return usageErr("--seed %q: want a non-negative integer", *seed)
-		}
-		spec.Seed = n
+	if err := overrideSeed(spec, *seed); err != nil {
+		return err
 	}
 	_, noColor := os.LookupEnv("NO_COLOR")
 	err = tui.Run(tui.Options{Name: spec.Name, Spec: spec, Seed: spec.Seed, Speed: sp, Paused: *paused, NoColor: noColor})

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/faultline/faultline/internal/format"
 	"github.com/faultline/faultline/sim"
 	"github.com/gdamore/tcell/v2"
 )
@@ -736,24 +737,4 @@ func pct(x float64) string {
 	return strconv.FormatFloat(p, 'f', 0, 64) + "%"
 }
 
-// ms formats milliseconds with three significant digits.
-func ms(x float64) string {
-	switch {
-	case x == 0:
-		return "0"
-	case x >= 100:
-		return strconv.FormatFloat(x, 'f', 0, 64)
-	case x >= 10:
-		return strconv.FormatFloat(x, 'f', 1, 64)
-	case x >= 1:
-		return strconv.FormatFloat(x, 'f', 2, 64)
-	}
-	return strconv.FormatFloat(x, 'f', 3, 64)
-}
-
-func rate(x float64) string {
-	if x >= 100 {
-		return strconv.FormatFloat(x, 'f', 0, 64)
-	}
-	return strconv.FormatFloat(x, 'f', 1, 64)
-}
+var ms, rate = format.Ms, format.Rate
