@@ -1,0 +1,83 @@
+package sim_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/faultline/faultline/scenarios"
+	"github.com/faultline/faultline/sim"
+)
+
+// TestChaos runs every built-in scenario with random faults of every kind
+// on random targets, injected at random times, and checks that the engine
+// neither panics nor loses a request: conservation holds after every run.
+func TestChaos(t *testing.T) {
+	for _, b := range scenarios.List() {
+		t.Run(b.Name, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(7, uint64(len(b.Name))))
+			for round := range 8 {
+				spec := builtin(t, b.Name)
+				spec.Duration = 20 * time.Second
+				spec.Warmup = 0
+				s, err := sim.New(spec, uint64(round))
+				if err != nil {
+					t.Fatal(err)
+				}
+				for step := 1; step <= 4; step++ {
+					s.RunUntil(time.Duration(step) * 4 * time.Second)
+					f := randomFault(t, spec, rng)
+					if err := s.Inject(f); err != nil {
+						t.Fatalf("inject %+v: %v", f, err)
+					}
+				}
+				res := s.Run()
+				if err := res.CheckConservation(); err != nil {
+					t.Fatalf("round %d: %v", round, err)
+				}
+			}
+		})
+	}
+}
+
+// randomFault draws a fault of a random kind on a random valid target.
+func randomFault(t *testing.T, spec *sim.Spec, rng *rand.Rand) sim.Fault {
+	sv := spec.Services[rng.IntN(len(spec.Services))]
+	d := time.Duration(1+rng.IntN(5)) * time.Second
+	f := sim.Fault{Kind: sim.FaultKind(rng.IntN(len(sim.FaultKinds()))), Target: sv.Name, Duration: d,
+		Probability: 0.5, Factor: 3, Workers: 1, Add: mustDist(t, "exp(200ms)"), StartupDelay: time.Second}
+	switch rng.IntN(3) {
+	case 0:
+		f.Target = fmt.Sprintf("%s#%d", sv.Name, 1+rng.IntN(sv.Instances))
+	case 1:
+		f.Share = 0.5
+	}
+	switch f.Kind {
+	case sim.FaultLoss:
+		f.Target, f.Direction = linkOf(spec, rng), sim.Direction(rng.IntN(3))
+	case sim.FaultLatency, sim.FaultBlackhole:
+		if rng.IntN(2) == 0 {
+			f.Target = linkOf(spec, rng)
+		}
+	case sim.FaultPartition:
+		f.Target = ""
+		f.Sides = [2][]string{{spec.Clients[0].Name}, {spec.Clients[0].Target}}
+		f.OneWay = rng.IntN(2) == 0
+	case sim.FaultSurge:
+		f.Target = spec.Clients[0].Name
+	}
+	return f
+}
+
+// linkOf picks a link that exists: a client to its target, or a call.
+func linkOf(spec *sim.Spec, rng *rand.Rand) string {
+	for range 20 {
+		sv := spec.Services[rng.IntN(len(spec.Services))]
+		if len(sv.Calls) > 0 {
+			return sv.Name + "->" + sv.Calls[rng.IntN(len(sv.Calls))].To
+		}
+	}
+	c := spec.Clients[0]
+	return c.Name + "->" + c.Target
+}
