@@ -22,6 +22,10 @@ type Spec struct {
 	Network  Network
 	Clients  []Client
 	Services []Service
+	Brokers  []Broker
+	Stores   []Store
+	Sagas    []Saga
+	Views    []View
 	Faults   []Fault
 }
 
@@ -110,6 +114,11 @@ type Service struct {
 	Gateway *Gateway
 	// Autoscale, when set, adds and removes instances by utilisation.
 	Autoscale *resilience.AutoscaleConfig
+	// Publishes are the records it produces while serving a request; those
+	// on the request path are sent after Calls, together.
+	Publishes []Publish
+	// Consumes makes its instances members of consumer groups.
+	Consumes []Consume
 }
 
 // Gateway is what sets a gateway apart from a service.
@@ -122,7 +131,12 @@ type Gateway struct {
 
 // Call is one downstream call a service makes while it serves a request.
 type Call struct {
-	To string
+	To string // a service, a store (with Op) or a view (Op read)
+	// Op is what a call to a store or view does; OpNone for a service.
+	Op Op
+	// Key is the key a store operation or view read uses: KeyRequest reads
+	// what the same client request (or the same user) wrote.
+	Key KeyChoice
 	// Timeout is how long the caller waits for this call; 0 means until the
 	// callee answers.
 	Timeout     time.Duration
@@ -218,9 +232,11 @@ const (
 	FaultCapacity                   // fewer workers per instance
 	FaultSurge                      // a client's rate multiplied
 	FaultThrottle                   // a share of requests answered at once with 429
+	FaultSkew                       // a store replica's clock runs Offset ahead (or behind)
+	FaultLeaderLoss                 // a topic partition's leader loses leadership
 )
 
-var faultKinds = [...]string{"latency", "errors", "crash", "pause", "loss", "partition", "blackhole", "slowdown", "capacity", "surge", "throttle"}
+var faultKinds = [...]string{"latency", "errors", "crash", "pause", "loss", "partition", "blackhole", "slowdown", "capacity", "surge", "throttle", "skew", "leader_loss"}
 
 func (k FaultKind) String() string {
 	if int(k) < len(faultKinds) {
@@ -258,6 +274,15 @@ type Fault struct {
 	// Target is a service or gateway ("payment"), one instance
 	// ("payment#2", 1-based), a link ("checkout->payment", the caller may be
 	// a client), or a client (surge). Partitions use Sides instead.
+	//
+	// The data components are targets too: a broker ("kafka", all its nodes)
+	// or a node ("kafka#2") for crash, pause, partition and slowdown (its
+	// replication); a store ("db") or a replica ("db#2") for crash, pause
+	// (a replication pause: messages to it wait until the pause ends),
+	// partition, latency and slowdown (a slow disk: its delays multiplied),
+	// and skew (a replica's clock); a view for crash, pause and slowdown; a
+	// topic ("orders") for leader_loss. Sides of a partition may name
+	// services, broker nodes and store replicas.
 	Target string
 	// Share of the target service's instances affected, chosen at random
 	// from the fault's stream at each occurrence; 0 or 1 means all.
@@ -287,4 +312,9 @@ type Fault struct {
 	// OneWay only messages from Sides[0] to Sides[1] are dropped.
 	Sides  [2][]string
 	OneWay bool
+	// Offset is a skew fault's clock offset (negative: behind).
+	Offset time.Duration
+	// Partition is the partition a leader_loss fault hits; -1 = every
+	// partition of the target topic.
+	Partition int
 }

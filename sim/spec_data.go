@@ -1,0 +1,223 @@
+package sim
+
+import (
+	"time"
+
+	"github.com/faultline/faultline/sim/dist"
+)
+
+// This file holds the Spec of the asynchronous and data half of an
+// architecture: brokers, replicated stores, sagas and CQRS views.
+
+// Broker is a Kafka-like cluster of Nodes nodes ("kafka#1".."kafka#N").
+type Broker struct {
+	Name  string
+	Nodes int
+	// ReplicationDelay is how long a follower takes to copy a record from
+	// its leader, drawn per record and follower.
+	ReplicationDelay dist.Dist
+	// ReplicaLagMax removes a follower that has not caught up for this long
+	// from the ISR (replica.lag.time.max.ms, 30 s).
+	ReplicaLagMax time.Duration
+	// SessionTimeout removes a consumer that stopped heartbeating (crashed)
+	// from its group (session.timeout.ms, 45 s).
+	SessionTimeout time.Duration
+	// MaxPollInterval removes a consumer that has not polled for this long
+	// (paused, or stuck on a batch) from its group (max.poll.interval.ms,
+	// 300 s).
+	MaxPollInterval time.Duration
+	// Rebalance is how long a group stops consuming while its partitions are
+	// reassigned.
+	Rebalance time.Duration
+	Topics    []Topic
+}
+
+// Topic is a partitioned, replicated log.
+type Topic struct {
+	Name              string
+	Partitions        int
+	ReplicationFactor int
+	MinInsync         int           // min.insync.replicas, for acks=all
+	Retention         time.Duration // records older than this are deleted; 0 = 168h
+	UncleanElection   bool          // unclean.leader.election.enable
+}
+
+// Acks is how many replicas must have a record before its producer hears
+// back.
+type Acks uint8
+
+const (
+	AcksLeader Acks = iota // acks=1: the leader has written it
+	AcksNone               // acks=0: no wait at all
+	AcksAll                // acks=all: every in-sync replica has it
+)
+
+func (a Acks) String() string {
+	switch a {
+	case AcksNone:
+		return "0"
+	case AcksAll:
+		return "all"
+	}
+	return "1"
+}
+
+// KeyChoice says which key a publish or a store operation uses.
+type KeyChoice uint8
+
+const (
+	KeyRandom  KeyChoice = iota // a key drawn from the keyspace
+	KeyRequest                  // the key of the client request being served
+	KeyNone                     // no key: records spread over partitions
+)
+
+func (k KeyChoice) String() string {
+	switch k {
+	case KeyRequest:
+		return "request"
+	case KeyNone:
+		return "none"
+	}
+	return "random"
+}
+
+// Publish is a record a service produces to a topic while serving a request.
+type Publish struct {
+	Topic string // topic names are unique across brokers
+	Key   KeyChoice
+	Acks  Acks
+	// After publishes once the request has answered (fire and forget);
+	// otherwise the request waits for the acknowledgement and fails with
+	// the publish.
+	After       bool
+	Probability float64 // that the record is published at all; 1 = always
+	Timeout     time.Duration
+}
+
+// CommitMode is when a consumer commits its offsets.
+type CommitMode uint8
+
+const (
+	CommitAfter  CommitMode = iota // process, then commit: at-least-once
+	CommitBefore                   // commit, then process: at-most-once
+	CommitAuto                     // commit the position every AutoCommit
+)
+
+func (c CommitMode) String() string {
+	switch c {
+	case CommitBefore:
+		return "before"
+	case CommitAuto:
+		return "auto"
+	}
+	return "after"
+}
+
+// Consume makes a service's instances members of a consumer group on a
+// topic. Each record a member takes is served as a request by the service's
+// own model (its service time, errors, calls and publishes) on one of its
+// workers.
+type Consume struct {
+	Topic      string
+	Group      string // "" = the service's name
+	Batch      int    // records per poll (max.poll.records)
+	Commit     CommitMode
+	AutoCommit time.Duration // auto.commit.interval.ms, 5 s
+	// MaxAttempts is how many times a failing record is processed before it
+	// is dead-lettered or dropped.
+	MaxAttempts int
+	DeadLetter  string // a topic of the same broker, or "" to drop
+}
+
+// Store is an eventually consistent replicated store in the style of Dynamo
+// and Cassandra, with the WARS delays of Bailis et al.
+type Store struct {
+	Name        string
+	Replicas    int // N
+	WriteQuorum int // W
+	ReadQuorum  int // R
+	// The one-way delays of the WARS model: a write to a replica, its ack,
+	// a read request to a replica, its response.
+	WriteDelay, AckDelay, ReadDelay, ResponseDelay dist.Dist
+	Keys                                           int
+	Zipf                                           float64 // key popularity exponent; 0 = uniform
+	ReadRepair                                     bool
+	HintedHandoff                                  bool
+	HintWindow                                     time.Duration // hints older than this are dropped (3 h)
+	AntiEntropy                                    time.Duration // 0 = none
+	// Timeout fails an operation that has not reached its quorum.
+	Timeout time.Duration
+}
+
+// Op is what a call to a store does.
+type Op uint8
+
+const (
+	OpNone    Op = iota // a call to a service
+	OpRead              // read a key from a store or a view
+	OpWrite             // write a key to a store
+	OpPublish           // produce a record (a Publish on the request path)
+)
+
+func (o Op) String() string {
+	switch o {
+	case OpRead:
+		return "read"
+	case OpWrite:
+		return "write"
+	case OpPublish:
+		return "publish"
+	}
+	return ""
+}
+
+// SagaMode is how a saga's steps are driven.
+type SagaMode uint8
+
+const (
+	Orchestration SagaMode = iota // a coordinator sends each step's command and waits
+	Choreography                  // each step reacts to the previous step's event on a topic
+)
+
+func (m SagaMode) String() string {
+	if m == Choreography {
+		return "choreography"
+	}
+	return "orchestration"
+}
+
+// Saga is a distributed transaction of local steps with compensations. An
+// instance starts each time the Start service answers a request successfully.
+type Saga struct {
+	Name  string
+	Mode  SagaMode
+	Start string // the coordinator (orchestration) or the service whose success starts it
+	// Broker carries the step events of a choreography.
+	Broker string
+	Steps  []SagaStep
+	// Retry spaces the retries of the steps after the pivot, which must
+	// succeed.
+	Retry time.Duration
+}
+
+// SagaStep is one local transaction of a saga: a request to Service, undone
+// by a request to Compensation.
+type SagaStep struct {
+	Name         string
+	Service      string
+	Compensation string // a service; "" = the step cannot be undone
+	Timeout      time.Duration
+	Pivot        bool
+	// Topic is the topic whose event triggers the step (choreography).
+	Topic string
+}
+
+// View is a CQRS read model: a projection consumes a topic and applies each
+// record to the model; services query it with a read call.
+type View struct {
+	Name      string
+	Topic     string
+	Batch     int
+	ApplyTime dist.Dist // per record
+	Keys      int       // the read model's keyspace, for read-your-writes
+}
