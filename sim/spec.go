@@ -221,19 +221,19 @@ type Hedge struct {
 type FaultKind uint8
 
 const (
-	FaultLatency   FaultKind = iota // adds a delay to service time, or to a link
-	FaultErrors                     // makes a share of requests fail
-	FaultCrash                      // instances down; in-flight work lost
-	FaultPause                      // a stop-the-world freeze: work stops, queues grow
-	FaultLoss                       // drops a share of messages on a link
-	FaultPartition                  // drops every message between two sets of components
-	FaultBlackhole                  // requests to the target vanish: callers wait for their timeout
-	FaultSlowdown                   // service time multiplied
-	FaultCapacity                   // fewer workers per instance
-	FaultSurge                      // a client's rate multiplied
-	FaultThrottle                   // a share of requests answered at once with 429
-	FaultSkew                       // a store replica's clock runs Offset ahead (or behind)
-	FaultLeaderLoss                 // a topic partition's leader loses leadership
+	FaultLatency    FaultKind = iota // adds a delay to service time, or to a link
+	FaultErrors                      // makes a share of requests fail
+	FaultCrash                       // instances down; in-flight work lost
+	FaultPause                       // a stop-the-world freeze: work stops, queues grow
+	FaultLoss                        // drops a share of messages on a link
+	FaultPartition                   // drops every message between two sets of components
+	FaultBlackhole                   // requests to the target vanish: callers wait for their timeout
+	FaultSlowdown                    // service time multiplied
+	FaultCapacity                    // fewer workers per instance
+	FaultSurge                       // a client's rate multiplied
+	FaultThrottle                    // a share of requests answered at once with 429
+	FaultSkew                        // a store replica's clock runs Offset ahead (or behind)
+	FaultLeaderLoss                  // a topic partition's leader loses leadership
 )
 
 var faultKinds = [...]string{"latency", "errors", "crash", "pause", "loss", "partition", "blackhole", "slowdown", "capacity", "surge", "throttle", "skew", "leader_loss"}
