@@ -147,6 +147,9 @@ func (s *Sim) attempt(k int32, kind attemptKind) (sent, ok bool) {
 			return false, s.endCall(k, Error, kind == retryAttempt)
 		}
 	}
+	if e.kind != toService {
+		return s.dataAttempt(k, e)
+	}
 	host := e.lb.Pick(&e.hosts, s.reqs.r[cl.parent].key, sv.rng)
 	if host < 0 {
 		// No instance is up: like Envoy's "no healthy upstream", at once.

@@ -53,7 +53,33 @@ func randomFault(t *testing.T, spec *sim.Spec, rng *rand.Rand) sim.Fault {
 	case 1:
 		f.Share = 0.5
 	}
+	if len(spec.Stores)+len(spec.Brokers)+len(spec.Views) > 0 && rng.IntN(3) == 0 {
+		// Hit a data component: a broker node, a store replica or a view.
+		var nodes []string
+		for _, b := range spec.Brokers {
+			nodes = append(nodes, b.Name, fmt.Sprintf("%s#%d", b.Name, 1+rng.IntN(b.Nodes)))
+		}
+		for _, st := range spec.Stores {
+			nodes = append(nodes, st.Name, fmt.Sprintf("%s#%d", st.Name, 1+rng.IntN(st.Replicas)))
+		}
+		for _, v := range spec.Views {
+			nodes = append(nodes, v.Name)
+		}
+		kinds := []sim.FaultKind{sim.FaultCrash, sim.FaultPause, sim.FaultSlowdown, sim.FaultLatency}
+		f.Kind, f.Target, f.Share = kinds[rng.IntN(len(kinds))], nodes[rng.IntN(len(nodes))], 0
+		return f
+	}
 	switch f.Kind {
+	case sim.FaultSkew:
+		if len(spec.Stores) == 0 {
+			return randomFault(t, spec, rng)
+		}
+		f.Target, f.Share, f.Offset = spec.Stores[0].Name, 0, -2*time.Second
+	case sim.FaultLeaderLoss:
+		if len(spec.Brokers) == 0 {
+			return randomFault(t, spec, rng)
+		}
+		f.Target, f.Share, f.Partition = spec.Brokers[0].Topics[0].Name, 0, -1
 	case sim.FaultLoss:
 		f.Target, f.Direction = linkOf(spec, rng), sim.Direction(rng.IntN(3))
 	case sim.FaultLatency, sim.FaultBlackhole:

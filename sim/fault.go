@@ -23,6 +23,8 @@ type fault struct {
 	links  []*link     // the links a link fault or a partition acts on
 	dirs   []Direction // which messages it drops or delays on each of links
 	insts  []int32     // the instances the current occurrence hit
+	nodes  []*dataNode // the broker nodes, store replicas or view it hits
+	topic  int32       // a leader_loss fault's topic, or -1
 	active bool
 	manual bool // injected by a driver during the run, not in the scenario
 }
@@ -51,7 +53,7 @@ func (s *Sim) resolveFaults() error {
 	s.faults = make([]fault, len(s.spec.Faults))
 	for i := range s.spec.Faults {
 		f := &s.faults[i]
-		f.spec, f.idx, f.svc, f.inst, f.client = &s.spec.Faults[i], int32(i), -1, -1, -1
+		f.spec, f.idx, f.svc, f.inst, f.client, f.topic = &s.spec.Faults[i], int32(i), -1, -1, -1, -1
 		f.rng = s.stream(fmt.Sprintf("fault#%d", i))
 		if err := s.resolve(f); err != nil {
 			return fmt.Errorf("sim: fault %d (%s): %w", i+1, f.spec.Kind, err)
@@ -114,8 +116,20 @@ func (s *Sim) resolve(f *fault) error {
 		for i := range s.services {
 			sv := &s.services[i]
 			for j := range sv.calls {
-				cut(&sv.calls[j].link, sv.spec.Name, s.services[sv.calls[j].to].spec.Name)
+				if e := &sv.calls[j]; e.kind == toService {
+					cut(&e.link, sv.spec.Name, s.services[e.to].spec.Name)
+				}
 			}
+		}
+		// Messages to and between data nodes are checked as they are sent,
+		// against the active partitions.
+		return nil
+	case FaultLeaderLoss:
+		if f.topic = s.topicIndex(sp.Target); f.topic < 0 {
+			return fmt.Errorf("no topic %q", sp.Target)
+		}
+		if sp.Partition >= len(s.topics[f.topic].parts) {
+			return fmt.Errorf("topic %q has no partition %d", sp.Target, sp.Partition)
 		}
 		return nil
 	case FaultSurge:
@@ -156,6 +170,22 @@ func (s *Sim) resolve(f *fault) error {
 	if sp.Kind == FaultLoss {
 		return fmt.Errorf("a loss fault targets a link (caller->callee)")
 	}
+	nodes, err := s.dataTarget(sp.Target)
+	if err != nil {
+		return err
+	}
+	if nodes != nil {
+		switch sp.Kind {
+		case FaultCrash, FaultPause, FaultSlowdown, FaultLatency, FaultSkew:
+		default:
+			return fmt.Errorf("a %s fault cannot target %q", sp.Kind, sp.Target)
+		}
+		f.nodes = nodes
+		return nil
+	}
+	if sp.Kind == FaultSkew {
+		return fmt.Errorf("a skew fault targets a store or one of its replicas")
+	}
 	name, num, hasNum := strings.Cut(sp.Target, "#")
 	if f.svc = s.serviceIndex(name); f.svc < 0 {
 		return fmt.Errorf("no service %q", name)
@@ -189,7 +219,7 @@ func (s *Sim) Inject(f Fault) error {
 		return errors.New("the run is over")
 	}
 	sp := f
-	nf := fault{spec: &sp, idx: int32(len(s.faults)), svc: -1, inst: -1, client: -1, manual: true}
+	nf := fault{spec: &sp, idx: int32(len(s.faults)), svc: -1, inst: -1, client: -1, topic: -1, manual: true}
 	nf.rng = s.stream(fmt.Sprintf("fault#%d", nf.idx))
 	if err := s.resolve(&nf); err != nil {
 		return err
@@ -269,6 +299,16 @@ func (s *Sim) beginFault(idx int32) {
 	switch {
 	case f.client >= 0 && sp.Kind == FaultSurge:
 		s.clients[f.client].refreshSurge()
+	case f.topic >= 0:
+		s.loseLeaders(f)
+	case len(f.nodes) > 0:
+		s.beginDataFault(f)
+	case sp.Kind == FaultPartition:
+		s.partitions = append(s.partitions, idx)
+		for _, l := range f.links {
+			l.faults = append(l.faults, idx)
+			s.refreshLink(l)
+		}
 	case len(f.links) > 0:
 		for _, l := range f.links {
 			l.faults = append(l.faults, idx)
@@ -317,6 +357,20 @@ func (s *Sim) endFault(idx int32) {
 	switch {
 	case f.client >= 0 && f.spec.Kind == FaultSurge:
 		s.clients[f.client].refreshSurge()
+	case f.topic >= 0:
+		// Leadership moved; it does not move back by itself.
+	case len(f.nodes) > 0:
+		s.endDataFault(f)
+	case f.spec.Kind == FaultPartition:
+		if i := slices.Index(s.partitions, idx); i >= 0 {
+			s.partitions = slices.Delete(s.partitions, i, i+1)
+		}
+		for _, l := range f.links {
+			if i := slices.Index(l.faults, idx); i >= 0 {
+				l.faults = slices.Delete(l.faults, i, i+1)
+			}
+			s.refreshLink(l)
+		}
 	case len(f.links) > 0:
 		for _, l := range f.links {
 			if i := slices.Index(l.faults, idx); i >= 0 {
@@ -378,7 +432,9 @@ func (sv *service) addFault(n int32, idx int32) {
 	case FaultCrash:
 		in.crashedAt = s.now
 		sv.crash(n)
+		sv.consumerEvent(n, (*group).crashed)
 	case FaultPause:
+		sv.consumerEvent(n, (*group).paused)
 		sv.account(s.now)
 		in.pauses = append(in.pauses, pause{from: s.now, to: math.MaxInt64})
 	}
@@ -400,6 +456,7 @@ func (sv *service) removeFault(n int32, idx int32) {
 		s.schedule(in.readyAt, evInstanceUp, sv.idx, uint32(n))
 		return
 	case FaultPause:
+		sv.consumerEvent(n, (*group).resumed)
 		in.pauses[len(in.pauses)-1].to = s.now
 		if !in.paused {
 			// Parked work resumes, needing what the pause owed it.
@@ -500,6 +557,8 @@ func (s *Sim) instanceUp(svc int32, n int32) {
 	}
 	s.logf(fmt.Sprintf("%s#%d", sv.spec.Name, n+1), "%s", what)
 	sv.next(n)
+	sv.consumerAdded(n)
+	sv.consumerEvent(n, (*group).restarted)
 }
 
 // pause is an interval during which an instance did no work.

@@ -24,6 +24,15 @@ const (
 	evInstanceUp                  // a restarted instance has started: gen is the instance
 	evAutoscale                   // a service's autoscaler evaluates
 	evBreaker                     // a breaker's automatic transition is due: gen is the breaker
+	evOpDone                      // a data operation's answer reaches its caller
+	evProduce                     // a record reaches its partition leader
+	evFetch                       // a follower's fetch returns
+	evBrokerTick                  // a broker's housekeeping: ISR, retention, group liveness
+	evRebalance                   // a consumer group's rebalance ends
+	evViewApply                   // a view's projector has applied a record
+	evStoreMsg                    // a store message arrives: arg is store<<20 | message
+	evStoreTick                   // a store's anti-entropy round
+	evSagaRetry                   // a saga step's retry, or a command that failed at once
 )
 
 // event is a small value: the heap holds events, not pointers, so that

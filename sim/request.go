@@ -31,9 +31,6 @@ func (o Outcome) String() string {
 	return "unknown"
 }
 
-// noParent marks a request sent by a client rather than by a service.
-const noParent = -1
-
 // request is one unit of work at one service: a client's request, or one
 // downstream call. Requests live in a pool and refer to each other by index,
 // so the engine neither allocates nor gives the GC pointers to chase.
@@ -41,7 +38,7 @@ type request struct {
 	gen     uint32 // bumped when the slot is freed: events of a dead request are ignored
 	svc     int32  // the service that handles it
 	inst    int32  // the instance it reached
-	parent  int32  // the call this request is an attempt of, or noParent
+	parent  int32  // the call this request is an attempt of, or noParent, fromRecord, fromSaga
 	origin  int32  // the client (for a root) or the edge index in the caller's service
 	key     uint64 // the client request's key, for ring-hash balancing
 	route   int32  // at a gateway: the route it takes

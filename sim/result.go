@@ -19,6 +19,11 @@ type Result struct {
 	Clients    []ClientResult    `json:"clients"`
 	Components []ComponentResult `json:"components"`
 	Edges      []EdgeResult      `json:"edges"`
+	Topics     []TopicResult     `json:"topics,omitempty"`
+	Groups     []GroupResult     `json:"groups,omitempty"`
+	Stores     []StoreResult     `json:"stores,omitempty"`
+	Sagas      []SagaResult      `json:"sagas,omitempty"`
+	Views      []ViewResult      `json:"views,omitempty"`
 	Events     []EventResult     `json:"events"`
 	// Series holds every component's time series, clients first; run writes
 	// it with --csv.
@@ -149,7 +154,7 @@ func (s *Sim) Result() *Result {
 		if r.parent == noParent && r.counted && !r.abandoned {
 			inFlight[r.origin]++
 		}
-		if r.state == atService && r.svcCount {
+		if r.state == atService && r.svcCount && r.svc >= 0 {
 			inProgress[r.svc]++
 		}
 	}
@@ -214,6 +219,7 @@ func (s *Sim) Result() *Result {
 		}
 		res.Edges = append(res.Edges, er)
 	}
+	s.dataResult(res)
 	res.Events = make([]EventResult, len(s.log))
 	for i, e := range s.log {
 		res.Events[i] = EventResult{TS: e.T.Seconds(), Component: e.Component, What: e.What}
@@ -259,6 +265,7 @@ func (r *Result) CheckConservation() error {
 				c.Name, c.Arrivals, c.OK, c.Error, c.Rejected, c.Shed, c.RateLimited, c.InProgress))
 		}
 	}
+	errs = append(errs, r.checkData())
 	return errors.Join(errs...)
 }
 

@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/faultline/faultline/sim/dist"
@@ -14,13 +15,15 @@ import (
 // response leaves, including the time it waits on downstream calls, so a slow
 // dependency exhausts its callers' workers (thread-per-request).
 type service struct {
-	s      *Sim
-	idx    int32
-	spec   *Service
-	rng    *rand.Rand
-	insts  []instance
-	calls  []edge
-	stages []int32 // calls[stages[k]:stages[k+1]] are issued together
+	s     *Sim
+	idx   int32
+	spec  *Service
+	rng   *rand.Rand
+	insts []instance
+	calls []edge
+	// callSpecs are the calls, then the publishes on the request path.
+	callSpecs []Call
+	stages    []int32 // calls[stages[k]:stages[k+1]] are issued together
 
 	busy, queued int // totals over instances
 	lb           *resilience.Balancer
@@ -44,10 +47,13 @@ type service struct {
 	aggQMax, winQMax    int
 	aggStart            int64 // when the aggregates started: warmup or 0
 
-	agg, win tally
-	series   []Window
-	health   healthTracker
-	overflow bool // rejected requests in the last window
+	agg, win  tally
+	series    []Window
+	groups    []int32 // the consumer groups its instances are members of
+	sagas     []int32 // the sagas its successes start
+	afterPubs bool    // it publishes after answering
+	health    healthTracker
+	overflow  bool // rejected requests in the last window
 }
 
 // edge is one compiled downstream call with its resilience state.
@@ -69,6 +75,9 @@ type edge struct {
 	stats    edgeStats
 	link     link
 	id       int32 // index in Sim.edges
+	kind     targetKind
+	data     int32    // the store, topic or view when kind is not toService
+	pub      *Publish // a publish on the request path
 	// transitions counts breaker state changes, for the results.
 	transitions uint64
 }
@@ -127,10 +136,25 @@ func (sv *service) init(s *Sim, idx int32, spec *Service) {
 			sv.routeCum = append(sv.routeCum, sum)
 		}
 	}
+	// Publishes on the request path are calls to their topics, made
+	// together after the other calls: they get timeouts, retries and the
+	// rest of the call layer for free.
+	sv.callSpecs = spec.Calls
+	sv.afterPubs = slices.ContainsFunc(spec.Publishes, func(p Publish) bool { return p.After })
+	if slices.ContainsFunc(spec.Publishes, func(p Publish) bool { return !p.After }) {
+		sv.callSpecs = slices.Clone(spec.Calls)
+		for _, p := range spec.Publishes {
+			if !p.After {
+				sv.callSpecs = append(sv.callSpecs, Call{To: p.Topic, Op: OpPublish, Key: p.Key,
+					Timeout: p.Timeout, Probability: p.Probability, Group: "\x00publish", Fanout: 1})
+			}
+		}
+	}
+	cs := sv.callSpecs
 	sv.stages = append(sv.stages, 0)
-	for i := range spec.Calls {
-		c := &spec.Calls[i]
-		if i+1 == len(spec.Calls) || c.Group == "" || spec.Calls[i+1].Group != c.Group {
+	for i := range cs {
+		c := &cs[i]
+		if i+1 == len(cs) || c.Group == "" || cs[i+1].Group != c.Group {
 			sv.stages = append(sv.stages, int32(i+1))
 		}
 	}
@@ -140,16 +164,31 @@ func (sv *service) init(s *Sim, idx int32, spec *Service) {
 // edge's balancer and outlier detection are sized by its callee.
 func (sv *service) initEdges(byName map[string]int32) {
 	s := sv.s
-	sv.calls = make([]edge, len(sv.spec.Calls))
-	for i := range sv.spec.Calls {
-		c := &sv.spec.Calls[i]
+	sv.calls = make([]edge, len(sv.callSpecs))
+	pub := 0
+	for i := range sv.callSpecs {
+		c := &sv.callSpecs[i]
 		e := &sv.calls[i]
-		e.spec, e.to, e.timeout = c, byName[c.To], int64(c.Timeout)
+		e.spec, e.timeout = c, int64(c.Timeout)
 		e.id = int32(len(s.edges))
 		s.edges = append(s.edges, edgeRef{svc: sv.idx, edge: int32(i)})
 		e.latency = s.spec.Network.Latency
 		if c.HasLatency {
 			e.latency = c.Latency
+		}
+		if c.Op == OpPublish {
+			for sv.spec.Publishes[pub].After {
+				pub++
+			}
+			e.pub = &sv.spec.Publishes[pub]
+			pub++
+		}
+		if !s.bindData(e) {
+			e.to = byName[c.To]
+		}
+		if e.kind != toService {
+			e.initPolicies(len(sv.insts))
+			continue
 		}
 		callee := &s.services[e.to]
 		n := len(callee.insts)
@@ -159,23 +198,30 @@ func (sv *service) initEdges(byName map[string]int32) {
 			e.outlier = resilience.NewOutlier(*c.Outlier, n)
 			e.hosts.out = e.outlier
 		}
-		if c.Breaker != nil {
-			k := 1
-			if c.BreakerPer == PerInstance {
-				k = len(sv.insts)
-			}
-			for range k {
-				e.breakers = append(e.breakers, resilience.NewBreaker(*c.Breaker))
-			}
+		e.initPolicies(len(sv.insts))
+	}
+}
+
+// initPolicies builds an edge's breakers (one, or one per caller instance),
+// retry budget and throttle.
+func (e *edge) initPolicies(callers int) {
+	c := e.spec
+	if c.Breaker != nil {
+		k := 1
+		if c.BreakerPer == PerInstance {
+			k = callers
 		}
-		if rt := c.Retry; rt != nil {
-			e.perTry = int64(rt.PerTryTimeout)
-			if b := rt.Budget; b != nil {
-				e.budget = resilience.NewRetryBudget(b.Percent, b.MinPerSec, b.TTL)
-			}
-			if t := rt.Throttle; t != nil {
-				e.throttle = resilience.NewRetryThrottle(t.MaxTokens, t.TokenRatio)
-			}
+		for range k {
+			e.breakers = append(e.breakers, resilience.NewBreaker(*c.Breaker))
+		}
+	}
+	if rt := c.Retry; rt != nil {
+		e.perTry = int64(rt.PerTryTimeout)
+		if b := rt.Budget; b != nil {
+			e.budget = resilience.NewRetryBudget(b.Percent, b.MinPerSec, b.TTL)
+		}
+		if t := rt.Throttle; t != nil {
+			e.throttle = resilience.NewRetryThrottle(t.MaxTokens, t.TokenRatio)
 		}
 	}
 }
@@ -231,9 +277,14 @@ func (s *Sim) sendRequest(parent, origin, to, inst int32, lat dist.Dist, timeout
 	r.svc, r.inst, r.parent, r.origin, r.sent = to, inst, parent, origin, s.now
 	var rng *rand.Rand
 	var l *link
-	if parent == noParent {
+	switch parent {
+	case noParent:
 		rng, l = s.clients[origin].rng, &s.clients[origin].link
-	} else {
+	case fromSaga:
+		sg := &s.sagas[s.sagaRuns.r[origin].saga]
+		rng, l = sg.rng, &sg.link
+		r.key = s.sagaRuns.r[origin].key
+	default:
 		cl := &s.calls.c[parent]
 		r.key = s.reqs.r[cl.parent].key
 		rng, l = s.services[cl.svc].rng, &s.services[cl.svc].calls[cl.edge].link
@@ -511,8 +562,12 @@ func (s *Sim) complete(i int32, o Outcome) {
 	if r.abandoned {
 		sv.win.wasted++
 	}
+	key := r.key
 	sv.next(r.inst)
 	s.respond(i)
+	if o == OK && (sv.afterPubs || len(sv.sagas) > 0) {
+		s.afterOK(sv, key)
+	}
 }
 
 // next gives a free worker of instance n to the next queued request. A
@@ -548,9 +603,16 @@ func (s *Sim) respond(i int32) {
 	}
 	lat, rng := s.spec.Network.Latency, s.services[r.svc].rng
 	var l *link
-	if r.parent == noParent {
+	switch r.parent {
+	case fromRecord:
+		// The record was the member's own work: no hop back.
+		s.schedule(s.now, evResponse, i, r.gen)
+		return
+	case noParent:
 		l = &s.clients[r.origin].link
-	} else {
+	case fromSaga:
+		l = &s.sagas[s.sagaRuns.r[r.origin].saga].link
+	default:
 		cl := &s.calls.c[r.parent]
 		e := &s.services[cl.svc].calls[cl.edge]
 		lat, l = e.latency, &e.link
@@ -578,6 +640,14 @@ func (s *Sim) response(i int32) {
 	case r.parent == noParent:
 		s.clients[r.origin].done(r)
 		s.reqs.release(i)
+	case r.parent == fromRecord:
+		m, g, o := r.origin, r.gen, r.outcome
+		s.reqs.release(i)
+		s.recordDone(m, g, o)
+	case r.parent == fromSaga:
+		run, o := r.origin, r.outcome
+		s.reqs.release(i)
+		s.sagaReply(run, o)
 	default:
 		k, o, sent, host := r.parent, r.outcome, r.sent, r.inst
 		if r.degraded && o == OK {
@@ -599,10 +669,13 @@ func (s *Sim) timeout(i int32, gen uint32) {
 	}
 	r.abandoned = true
 	wasLost := r.state == lost
-	if r.parent == noParent {
+	switch r.parent {
+	case noParent:
 		r.outcome = Timeout
 		s.clients[r.origin].done(r)
-	} else {
+	case fromSaga:
+		s.sagaReply(r.origin, Timeout)
+	default:
 		s.attemptDone(r.parent, i, Timeout, r.sent, r.inst)
 	}
 	if wasLost {

@@ -35,6 +35,18 @@ type Sim struct {
 	faults   []fault
 	log      []Event
 
+	brokers    []broker
+	topics     []topic
+	replicas   []replicaRef
+	prods      prodPool
+	groups     []group
+	members    []memberRef
+	stores     []store
+	views      []view
+	sagas      []saga
+	sagaRuns   sagaPool
+	partitions []int32 // active partition faults
+
 	winStart int64 // start of the time-series window being filled
 }
 
@@ -62,10 +74,15 @@ func New(spec *Spec, seed uint64) (*Sim, error) {
 	for i := range spec.Services {
 		s.services[i].init(s, int32(i), &spec.Services[i])
 	}
+	s.initBrokers()
+	s.initStores()
+	s.initViews()
 	for i := range s.services {
 		s.services[i].initEdges(byName)
 		s.services[i].initAutoscale()
 	}
+	s.initGroups()
+	s.initSagas()
 	s.clients = make([]client, len(spec.Clients))
 	for i := range spec.Clients {
 		s.clients[i].init(s, int32(i), &spec.Clients[i], byName[spec.Clients[i].Target])
@@ -110,8 +127,21 @@ func check(spec *Spec) error {
 			return fmt.Errorf("sim: gateway %q has no route", sv.Name)
 		}
 	}
+	data := make(map[string]bool)
+	for _, st := range spec.Stores {
+		data[st.Name] = true
+		if st.Replicas < 1 || st.Replicas > maxReplicas || st.WriteQuorum < 1 || st.WriteQuorum > st.Replicas || st.ReadQuorum < 1 || st.ReadQuorum > st.Replicas {
+			return fmt.Errorf("sim: store %q needs 1 to %d replicas and quorums within them", st.Name, maxReplicas)
+		}
+	}
+	for _, v := range spec.Views {
+		data[v.Name] = true
+	}
 	for _, sv := range spec.Services {
 		for _, c := range sv.Calls {
+			if data[c.To] {
+				continue
+			}
 			if !names[c.To] {
 				return fmt.Errorf("sim: service %q calls unknown service %q", sv.Name, c.To)
 			}
@@ -334,6 +364,28 @@ func (s *Sim) dispatch(e event) {
 		s.breakerDue(arg, int32(e.gen))
 	case evAutoscale:
 		s.autoscale(arg)
+	case evOpDone:
+		if r := &s.reqs.r[arg]; r.gen == e.gen && r.state == ended {
+			s.opDone(arg, r.outcome)
+		}
+	case evProduce:
+		if s.prods.m[arg].gen == e.gen {
+			s.append(arg)
+		}
+	case evFetch:
+		s.fetched(arg, e.gen)
+	case evBrokerTick:
+		s.brokers[arg].tick()
+	case evRebalance:
+		s.groups[arg].rebalanced(e.gen)
+	case evViewApply:
+		s.viewApplied(arg, e.gen)
+	case evStoreMsg:
+		s.stores[arg>>20].deliver(arg&(1<<20-1), e.gen)
+	case evStoreTick:
+		s.stores[arg].antiEntropy()
+	case evSagaRetry:
+		s.sagaRetry(arg, e.gen)
 	case evWarmup:
 		for i := range s.services {
 			s.services[i].resetAggregates(s.now)

@@ -135,6 +135,7 @@ func (s *Sim) closeWindow() {
 		sv.winBusy, sv.winQueue, sv.winQMax, sv.winCap, sv.winInst = 0, 0, 0, 0, 0
 		sv.win.reset()
 	}
+	s.closeDataWindows(start)
 	s.winStart = s.now
 }
 

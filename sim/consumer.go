@@ -1,0 +1,557 @@
+package sim
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/faultline/faultline/sim/metrics"
+)
+
+// group is a consumer group on one topic: its members share the topic's
+// partitions, each partition owned by one member. A member is an instance
+// of the consuming service (or a view's projector); it polls a batch from
+// its partitions and processes the records one at a time, as a Kafka
+// consumer's poll loop does, each record a request on one of the
+// instance's workers.
+type group struct {
+	s       *Sim
+	idx     int32
+	name    string
+	topic   int32
+	svc     int32 // the consuming service, or -1 for a view
+	view    int32 // the view, or -1
+	spec    Consume
+	members []member
+	parts   []gpart
+	gen     uint32 // bumped at each rebalance: older work is void
+	// rebalancing: members stopped consuming until the rebalance ends.
+	rebalancing bool
+
+	consumed, duplicates, lost, deadLettered, dropped, redelivered uint64
+	rebalances                                                     uint64
+	maxLag, maxLagT                                                int64
+	e2e                                                            metrics.Histogram // publish to processed, whole run
+	win                                                            groupWin
+	series                                                         []GroupWindow
+}
+
+type groupWin struct {
+	consumed, duplicates, lost uint64
+	e2e                        metrics.Histogram
+	maxLag                     int64
+	maxLagT                    int64
+}
+
+// gpart is a group's state on one partition. Offsets below done are
+// accounted for (consumed, or lost); committed is where a new owner starts.
+type gpart struct {
+	owner     int32 // a member, or -1
+	position  int64 // the next offset to fetch
+	committed int64
+	done      int64
+	proc      int64 // the next offset after what the owner has handled
+}
+
+// member is one group member's poll loop.
+type member struct {
+	inst     int32 // the service instance; 0 for a view
+	slot     int32 // Sim.members index
+	joined   bool
+	owned    []int32
+	batch    []brec // the records of the current poll
+	at       int    // the record being processed
+	attempts int
+	busy     bool   // a record is being processed
+	cur      int32  // the request processing it
+	curGen   uint32 // its generation, or a view apply's sequence
+	seq      uint32
+	lastPoll int64
+	silent   int64 // since when it has not heartbeated (crashed or paused), or -1
+	lastAuto int64 // the last auto commit
+	rr       int   // the partition the next poll starts with
+}
+
+type brec struct {
+	part   int32
+	offset int64
+}
+
+type memberRef struct{ group, m int32 }
+
+func (s *Sim) initGroups() {
+	for i := range s.services {
+		sv := &s.services[i]
+		for _, c := range sv.spec.Consumes {
+			g := s.newGroup(c.Group, s.topicIndex(c.Topic), c)
+			g.svc, g.view = int32(i), -1
+			for n := range sv.insts {
+				g.addMember(int32(n))
+			}
+			sv.groups = append(sv.groups, g.idx)
+		}
+	}
+	for i := range s.views {
+		v := &s.views[i]
+		g := s.newGroup("view/"+v.spec.Name, s.topicIndex(v.spec.Topic), Consume{Batch: v.spec.Batch, MaxAttempts: 1})
+		g.svc, g.view = -1, int32(i)
+		g.addMember(0)
+		v.group = g.idx
+	}
+	for i := range s.groups {
+		s.groups[i].assign()
+	}
+}
+
+func (s *Sim) newGroup(name string, ti int32, c Consume) *group {
+	s.groups = append(s.groups, group{s: s, idx: int32(len(s.groups)), name: name, topic: ti, spec: c})
+	g := &s.groups[len(s.groups)-1]
+	g.parts = make([]gpart, len(s.topics[ti].parts))
+	for p := range g.parts {
+		g.parts[p].owner = -1
+	}
+	if g.spec.Batch < 1 {
+		g.spec.Batch = 500
+	}
+	if g.spec.MaxAttempts < 1 {
+		g.spec.MaxAttempts = 1
+	}
+	s.topics[ti].allGroups = append(s.topics[ti].allGroups, g.idx)
+	return g
+}
+
+func (g *group) addMember(inst int32) {
+	s := g.s
+	slot := int32(len(s.members))
+	s.members = append(s.members, memberRef{group: g.idx, m: int32(len(g.members))})
+	g.members = append(g.members, member{inst: inst, slot: slot, joined: true, silent: -1})
+}
+
+func (g *group) label() string { return "group " + g.name }
+
+// up reports whether member m's process runs: its instance (or view) is up
+// and not paused.
+func (g *group) up(m *member) bool {
+	s := g.s
+	if g.view >= 0 {
+		n := &s.views[g.view].node
+		return !n.down && !n.paused
+	}
+	in := &s.services[g.svc].insts[m.inst]
+	return in.up && !in.paused
+}
+
+// assign shares the partitions among the joined members (Kafka's range
+// assignor) and starts them from the committed offsets.
+func (g *group) assign() {
+	var live []int32
+	for i := range g.members {
+		m := &g.members[i]
+		m.owned = m.owned[:0]
+		m.batch = m.batch[:0]
+		m.busy = false
+		if m.joined {
+			live = append(live, int32(i))
+		}
+	}
+	for p := range g.parts {
+		gp := &g.parts[p]
+		gp.owner = -1
+		if len(live) > 0 {
+			// Range assignment: contiguous partitions per member.
+			gp.owner = live[p*len(live)/len(g.parts)]
+			g.members[gp.owner].owned = append(g.members[gp.owner].owned, int32(p))
+		}
+		if gp.committed > gp.done {
+			// Committed before processing, and the processing was lost
+			// (at-most-once): nobody will read these records again.
+			g.lost += uint64(gp.committed - gp.done)
+			g.win.lost += uint64(gp.committed - gp.done)
+			gp.done = gp.committed
+		}
+		gp.position, gp.proc = gp.committed, gp.committed
+		if b := g.s.topics[g.topic].parts[p].base; gp.position < b {
+			gp.position, gp.proc = b, b
+		}
+	}
+	for _, i := range live {
+		g.poll(&g.members[i])
+	}
+}
+
+// rebalance starts a rebalance: every member stops, those alive commit
+// what they have processed (as onPartitionsRevoked does), and consumption
+// resumes with a new assignment after the broker's rebalance time.
+func (g *group) rebalance(why string) {
+	s := g.s
+	g.gen++
+	g.rebalances++
+	g.rebalancing = true
+	for i := range g.members {
+		m := &g.members[i]
+		if m.joined && g.spec.Commit == CommitAfter {
+			for _, p := range m.owned {
+				g.parts[p].committed = max(g.parts[p].committed, g.parts[p].proc)
+			}
+		}
+		m.busy = false
+		m.batch = m.batch[:0]
+		m.seq++
+	}
+	s.logf(g.label(), "rebalancing: %s", why)
+	s.schedule(s.now+int64(s.brokers[s.topics[g.topic].broker].spec.Rebalance), evRebalance, g.idx, g.gen)
+}
+
+func (g *group) rebalanced(gen uint32) {
+	if gen != g.gen {
+		return // another rebalance began meanwhile
+	}
+	g.rebalancing = false
+	n := 0
+	for i := range g.members {
+		if g.members[i].joined {
+			n++
+		}
+	}
+	g.s.logf(g.label(), "rebalanced: %d members", n)
+	g.assign()
+}
+
+// check removes members that stopped heartbeating for the session timeout
+// (crashed or frozen) or have not polled for max.poll.interval, and lets
+// members that came back join.
+func (g *group) check() {
+	s := g.s
+	bs := s.brokers[s.topics[g.topic].broker].spec
+	var why string
+	for i := range g.members {
+		m := &g.members[i]
+		switch {
+		case m.joined && m.silent >= 0 && s.now-m.silent >= int64(bs.SessionTimeout):
+			m.joined = false
+			why = fmt.Sprintf("%s left: no heartbeat for %s", g.memberName(m), time.Duration(s.now-m.silent).Round(time.Second))
+		case m.joined && m.busy && s.now-m.lastPoll >= int64(bs.MaxPollInterval):
+			m.joined = false
+			why = fmt.Sprintf("%s left: no poll for %s", g.memberName(m), time.Duration(s.now-m.lastPoll).Round(time.Second))
+		case !m.joined && m.silent < 0 && g.up(m) && g.exists(m):
+			m.joined = true
+			why = g.memberName(m) + " joined"
+		}
+	}
+	if why != "" {
+		g.rebalance(why)
+	}
+}
+
+// exists reports whether member m's instance exists: not retired by the
+// autoscaler.
+func (g *group) exists(m *member) bool {
+	return g.view >= 0 || !g.s.services[g.svc].insts[m.inst].retired
+}
+
+func (g *group) memberName(m *member) string {
+	if g.view >= 0 {
+		return g.s.views[g.view].spec.Name
+	}
+	return fmt.Sprintf("%s#%d", g.s.services[g.svc].spec.Name, m.inst+1)
+}
+
+// crashed, restarted, paused and resumed tell the group what happened to
+// member inst's process. A crashed member stops heartbeating and is removed
+// after the session timeout; one that restarts rejoins (a rebalance), and
+// reads again from the committed offsets. A frozen one stops too, and
+// simply goes on when it thaws, unless it was removed meanwhile.
+func (g *group) crashed(inst int32) {
+	for i := range g.members {
+		if m := &g.members[i]; m.inst == inst && m.silent < 0 {
+			m.silent = g.s.now
+		}
+	}
+}
+
+func (g *group) restarted(inst int32) {
+	for i := range g.members {
+		if m := &g.members[i]; m.inst == inst {
+			m.silent = -1
+			if m.joined {
+				g.rebalance(g.memberName(m) + " restarted")
+			}
+		}
+	}
+}
+
+func (g *group) paused(inst int32) { g.crashed(inst) }
+
+func (g *group) resumed(inst int32) {
+	for i := range g.members {
+		if m := &g.members[i]; m.inst == inst {
+			m.silent = -1
+			if m.joined && !g.rebalancing && !m.busy {
+				g.poll(m)
+			}
+		}
+	}
+}
+
+// wake lets the idle owner of partition p poll: new records are readable.
+func (g *group) wake(p int32) {
+	if g.rebalancing {
+		return
+	}
+	if o := g.parts[p].owner; o >= 0 {
+		if m := &g.members[o]; m.joined && !m.busy && len(m.batch) == 0 {
+			g.poll(m)
+		}
+	}
+}
+
+// poll fetches up to a batch of readable records from the member's
+// partitions and starts processing them.
+func (g *group) poll(m *member) {
+	s := g.s
+	if g.rebalancing || !m.joined || m.busy || len(m.owned) == 0 || !g.up(m) {
+		return
+	}
+	t := &s.topics[g.topic]
+	m.lastPoll = s.now
+	if g.spec.Commit == CommitAuto && s.now-m.lastAuto >= int64(g.spec.AutoCommit) {
+		// Auto commit commits, at a poll, the positions of what earlier
+		// polls returned.
+		for _, p := range m.owned {
+			g.parts[p].committed = max(g.parts[p].committed, g.parts[p].position)
+		}
+		m.lastAuto = s.now
+	}
+	m.batch, m.at, m.attempts = m.batch[:0], 0, 0
+	for k := range m.owned {
+		p := m.owned[(m.rr+k)%len(m.owned)]
+		gp := &g.parts[p]
+		pt := &t.parts[p]
+		if gp.position < pt.base {
+			gp.position = pt.base
+		}
+		for gp.position < pt.hw && len(m.batch) < g.spec.Batch {
+			m.batch = append(m.batch, brec{part: p, offset: gp.position})
+			gp.position++
+		}
+		if g.spec.Commit == CommitBefore {
+			gp.committed = gp.position
+		}
+	}
+	m.rr++
+	if len(m.batch) > 0 {
+		g.process(m)
+	}
+}
+
+// process starts the member's current record.
+func (g *group) process(m *member) {
+	s := g.s
+	br := m.batch[m.at]
+	pt := &s.topics[g.topic].parts[br.part]
+	if br.offset < pt.base || br.offset >= pt.base+int64(len(pt.recs)) {
+		// Expired or truncated while the batch waited: nothing to do.
+		g.next(m)
+		return
+	}
+	m.busy = true
+	m.seq++
+	if g.view >= 0 {
+		v := &s.views[g.view]
+		m.curGen = m.seq
+		s.schedule(s.now+s.nodeDelay(&v.node, v.spec.ApplyTime.Sample(v.rng)), evViewApply, m.slot, m.seq)
+		return
+	}
+	i := s.reqs.alloc()
+	if i < 0 {
+		s.err = errTooMany(s.now)
+		return
+	}
+	r := &s.reqs.r[i]
+	r.svc, r.inst, r.parent, r.origin, r.sent = g.svc, m.inst, fromRecord, m.slot, s.now
+	r.key = pt.recs[br.offset-pt.base].key
+	m.cur, m.curGen = i, r.gen
+	s.deliver(i)
+}
+
+// recordDone takes the outcome of the record a member processed.
+func (s *Sim) recordDone(slot int32, gen uint32, o Outcome) {
+	ref := s.members[slot]
+	g := &s.groups[ref.group]
+	m := &g.members[ref.m]
+	if !m.busy || m.curGen != gen {
+		return // a rebalance took the record away meanwhile
+	}
+	m.busy = false
+	if o != OK {
+		if !g.up(m) && (g.view >= 0 || !s.services[g.svc].insts[m.inst].up) {
+			// The process died with the record: its successor will read it
+			// again from the committed offset.
+			m.batch = m.batch[:0]
+			return
+		}
+		m.attempts++
+		if m.attempts < g.spec.MaxAttempts {
+			g.redelivered++
+			g.process(m)
+			return
+		}
+		br := m.batch[m.at]
+		if dl := g.spec.DeadLetter; dl != "" {
+			g.deadLettered++
+			pt := &s.topics[g.topic].parts[br.part]
+			s.produce(s.topicIndex(dl), pt.recs[br.offset-pt.base].key, true, AcksLeader, -1, g.memberName(m), -1, -1)
+		} else {
+			g.dropped++
+		}
+	}
+	g.handled(m)
+}
+
+// handled accounts for the member's current record, processed (or given
+// up on), and moves to the next.
+func (g *group) handled(m *member) {
+	s := g.s
+	br := m.batch[m.at]
+	gp := &g.parts[br.part]
+	pt := &s.topics[g.topic].parts[br.part]
+	if br.offset >= gp.done {
+		g.consumed++
+		g.win.consumed++
+		// Records in between were expired or truncated: already counted.
+		gp.done = br.offset + 1
+		if i := br.offset - pt.base; i >= 0 && i < int64(len(pt.recs)) {
+			rec := &pt.recs[i]
+			g.e2e.Record(s.now - rec.at)
+			g.win.e2e.Record(s.now - rec.at)
+			if g.view >= 0 {
+				s.views[g.view].apply(rec, s.topics[g.topic].vkeys)
+			}
+			if rec.tag >= 0 {
+				s.sagaStepDone(rec.tag, rec.step, m.attempts < g.spec.MaxAttempts)
+			}
+		}
+	} else {
+		g.duplicates++
+		g.win.duplicates++
+	}
+	gp.proc = max(gp.proc, br.offset+1)
+	g.next(m)
+}
+
+// next moves to the member's next record, or commits and polls again.
+func (g *group) next(m *member) {
+	m.at++
+	m.attempts = 0
+	if m.at < len(m.batch) {
+		g.process(m)
+		return
+	}
+	if g.spec.Commit == CommitAfter {
+		for _, br := range m.batch {
+			gp := &g.parts[br.part]
+			gp.committed = max(gp.committed, gp.proc)
+		}
+	}
+	m.batch = m.batch[:0]
+	g.poll(m)
+}
+
+// viewApplied ends a view's apply of its current record.
+func (s *Sim) viewApplied(slot int32, seq uint32) {
+	ref := s.members[slot]
+	g := &s.groups[ref.group]
+	m := &g.members[ref.m]
+	if !m.busy || m.curGen != seq {
+		return
+	}
+	v := &s.views[g.view]
+	if v.node.down {
+		m.busy = false
+		m.batch = m.batch[:0]
+		return
+	}
+	if v.node.paused {
+		v.stalled = true // finishes when the pause ends
+		return
+	}
+	m.busy = false
+	g.handled(m)
+}
+
+// truncated tells the group that partition p lost the records [end, top).
+func (g *group) truncated(p int32, end, top int64) {
+	gp := &g.parts[p]
+	if gp.done < top {
+		n := top - max(gp.done, end)
+		g.lost += uint64(n)
+		g.win.lost += uint64(n)
+	}
+	gp.done = min(gp.done, end)
+	gp.position = min(gp.position, end)
+	gp.committed = min(gp.committed, end)
+	gp.proc = min(gp.proc, end)
+	// A batch holding truncated records skips them when it reaches them.
+}
+
+// expired tells the group that partition p's records below base are gone.
+func (g *group) expired(p int32, base int64) {
+	gp := &g.parts[p]
+	if gp.done < base {
+		g.lost += uint64(base - gp.done)
+		g.win.lost += uint64(base - gp.done)
+		gp.done = base
+	}
+	gp.position = max(gp.position, base)
+	gp.committed = max(gp.committed, base)
+	gp.proc = max(gp.proc, base)
+}
+
+// lag returns the group's consumer lag: records between the committed
+// offsets and the log ends, and the age of the oldest of them.
+func (g *group) lag() (records, age int64) {
+	t := &g.s.topics[g.topic]
+	for p := range g.parts {
+		pt := &t.parts[p]
+		if pt.leader < 0 && len(pt.recs) == 0 {
+			continue
+		}
+		end := pt.base + int64(len(pt.recs))
+		from := max(g.parts[p].committed, pt.base)
+		if from < end {
+			records += end - from
+			age = max(age, g.s.now-pt.recs[from-pt.base].at)
+		}
+	}
+	return records, age
+}
+
+// lagging counts the records not yet accounted for: still to consume.
+func (g *group) lagging() uint64 {
+	t := &g.s.topics[g.topic]
+	var n int64
+	for p := range g.parts {
+		pt := &t.parts[p]
+		n += max(0, pt.base+int64(len(pt.recs))-g.parts[p].done)
+	}
+	return uint64(n)
+}
+
+// consumerEvent tells the groups of service sv what happened to instance n.
+func (sv *service) consumerEvent(n int32, what func(g *group, inst int32)) {
+	for _, gi := range sv.groups {
+		what(&sv.s.groups[gi], n)
+	}
+}
+
+// consumerAdded makes a new instance of sv (the autoscaler's) a member of
+// its groups: it joins at the next check.
+func (sv *service) consumerAdded(n int32) {
+	for _, gi := range sv.groups {
+		g := &sv.s.groups[gi]
+		if !slices.ContainsFunc(g.members, func(m member) bool { return m.inst == n }) {
+			g.addMember(n)
+			g.members[len(g.members)-1].joined = false
+		}
+	}
+}

@@ -1,0 +1,287 @@
+package sim
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// This file joins the data components (brokers, stores, views) to the
+// request engine: calls that target them, the requests that are not sent by
+// a client or a call, and the faults that hit their nodes.
+
+// targetKind is what a call edge leads to.
+type targetKind uint8
+
+const (
+	toService targetKind = iota
+	toStore
+	toTopic // a publish on the request path
+	toView
+)
+
+// Parents of requests that no call waits on. A request's parent is a call
+// index, or one of these; its origin then says which client, consumer
+// member or saga step it belongs to.
+const (
+	noParent   = -1 // sent by a client: origin is the client
+	fromRecord = -2 // a consumed record at its member's instance: origin is the group member
+	fromSaga   = -3 // a saga's command to a participant: origin is the saga instance
+)
+
+// dataNode is the fault state of one broker node, store replica or view:
+// what the active faults on it do.
+type dataNode struct {
+	name   string // "kafka#2", "db#1", "order-view"
+	group  string // "kafka", "db", "order-view": what a target without # names
+	faults []int32
+	down   bool
+	paused bool
+	slow   float64 // delays multiplied (slowdown)
+	skew   int64   // clock offset (skew)
+	owner  nodeOwner
+	idx    int32 // the node's index in its owner
+}
+
+// nodeOwner is told when a fault changes what one of its nodes can do.
+type nodeOwner interface {
+	nodeChanged(n int32, wasDown, wasPaused bool)
+}
+
+func (d *dataNode) init(name, group string, owner nodeOwner, idx int32) {
+	*d = dataNode{name: name, group: group, slow: 1, owner: owner, idx: idx}
+}
+
+// refresh recomputes what the node's faults do to it and tells its owner.
+func (d *dataNode) refresh(s *Sim) {
+	wasDown, wasPaused := d.down, d.paused
+	d.down, d.paused, d.slow, d.skew = false, false, 1, 0
+	for _, i := range d.faults {
+		sp := s.faults[i].spec
+		switch sp.Kind {
+		case FaultCrash:
+			d.down = true
+		case FaultPause:
+			d.paused = true
+		case FaultSlowdown:
+			d.slow *= sp.Factor
+		case FaultSkew:
+			d.skew += int64(sp.Offset)
+		}
+	}
+	d.owner.nodeChanged(d.idx, wasDown, wasPaused)
+}
+
+// delay draws one message's delay d through node n: its slowdown and the
+// latency faults on it apply.
+func (s *Sim) nodeDelay(n *dataNode, d int64) int64 {
+	if n.slow != 1 {
+		d = int64(float64(d) * n.slow)
+	}
+	for _, i := range n.faults {
+		if f := &s.faults[i]; f.spec.Kind == FaultLatency {
+			d += f.spec.Add.Sample(f.rng)
+		}
+	}
+	return d
+}
+
+// cut reports whether an active partition drops messages from component
+// from to component to. Names are compared as a fault's sides name them:
+// "db" covers "db#2".
+func (s *Sim) cut(from, fromGroup, to, toGroup string) bool {
+	for _, i := range s.partitions {
+		sp := s.faults[i].spec
+		in := func(side int, name, group string) bool {
+			return slices.Contains(sp.Sides[side], name) || slices.Contains(sp.Sides[side], group)
+		}
+		if in(0, from, fromGroup) && in(1, to, toGroup) || !sp.OneWay && in(1, from, fromGroup) && in(0, to, toGroup) {
+			return true
+		}
+	}
+	return false
+}
+
+// dataTarget resolves a fault target naming data nodes: "kafka", "kafka#2",
+// "db", "db#1", "order-view". It returns nil when no data component has the
+// name.
+func (s *Sim) dataTarget(target string) ([]*dataNode, error) {
+	name, num, hasNum := strings.Cut(target, "#")
+	var nodes []*dataNode
+	for i := range s.brokers {
+		if b := &s.brokers[i]; b.spec.Name == name {
+			nodes = ptrs(b.nodes)
+		}
+	}
+	for i := range s.stores {
+		if st := &s.stores[i]; st.spec.Name == name {
+			nodes = ptrs(st.nodes)
+		}
+	}
+	for i := range s.views {
+		if v := &s.views[i]; v.spec.Name == name {
+			nodes = []*dataNode{&v.node}
+		}
+	}
+	if nodes == nil || !hasNum {
+		return nodes, nil
+	}
+	n, err := strconv.Atoi(num)
+	if err != nil || n < 1 || n > len(nodes) {
+		return nil, fmt.Errorf("%q has no node %s", name, num)
+	}
+	return nodes[n-1 : n], nil
+}
+
+func ptrs(ns []dataNode) []*dataNode {
+	out := make([]*dataNode, len(ns))
+	for i := range ns {
+		out[i] = &ns[i]
+	}
+	return out
+}
+
+// beginDataFault applies fault f to its data nodes.
+func (s *Sim) beginDataFault(f *fault) {
+	for _, n := range f.nodes {
+		n.faults = append(n.faults, f.idx)
+		n.refresh(s)
+	}
+}
+
+func (s *Sim) endDataFault(f *fault) {
+	for _, n := range f.nodes {
+		if i := slices.Index(n.faults, f.idx); i >= 0 {
+			n.faults = slices.Delete(n.faults, i, i+1)
+		}
+		n.refresh(s)
+	}
+}
+
+// newOp starts an attempt of call k on a data component: a request slot
+// that stands for the operation, so that timeouts, hedges and cancellation
+// treat it as any attempt. The component ends it with opDone.
+func (s *Sim) newOp(k int32, timeout int64) int32 {
+	i := s.reqs.alloc()
+	if i < 0 {
+		s.err = errTooMany(s.now)
+		return -1
+	}
+	r := &s.reqs.r[i]
+	cl := &s.calls.c[k]
+	r.svc, r.inst, r.parent, r.origin, r.sent = -1, 0, k, cl.edge, s.now
+	r.key = s.reqs.r[cl.parent].key
+	r.state = atService
+	if timeout > 0 {
+		s.schedule(s.now+timeout, evTimeout, i, r.gen)
+	}
+	return i
+}
+
+// opDone ends data operation a with outcome o: its call learns it, unless
+// the call gave up on it already.
+func (s *Sim) opDone(a int32, o Outcome) {
+	r := &s.reqs.r[a]
+	if r.abandoned {
+		s.reqs.release(a)
+		return
+	}
+	k, sent := r.parent, r.sent
+	s.reqs.release(a)
+	s.attemptDone(k, a, o, sent, 0)
+}
+
+// opLive reports whether data operation a, of generation gen, still waits
+// for its answer.
+func (s *Sim) opLive(a int32, gen uint32) bool {
+	r := &s.reqs.r[a]
+	return r.gen == gen && r.state == atService && !r.abandoned
+}
+
+// keyOf maps a request key onto a keyspace of n keys.
+func keyOf(key uint64, n int) int {
+	return int(splitmix(key) % uint64(n))
+}
+
+// draw returns a random key of a keyspace of n keys, uniform or Zipf.
+func drawKey(rng *rand.Rand, z *rand.Zipf, n int) int {
+	if z != nil {
+		return int(z.Uint64())
+	}
+	return rng.IntN(n)
+}
+
+// bindData points edge e at the store, topic or view it calls, and reports
+// whether it is one.
+func (s *Sim) bindData(e *edge) bool {
+	c := e.spec
+	switch {
+	case c.Op == OpPublish:
+		e.kind, e.data = toTopic, s.topicIndex(c.To)
+	case s.storeIndex(c.To) >= 0:
+		e.kind, e.data = toStore, s.storeIndex(c.To)
+	case s.viewIndex(c.To) >= 0:
+		e.kind, e.data = toView, s.viewIndex(c.To)
+	default:
+		return false
+	}
+	return true
+}
+
+// dataAttempt sends one attempt of call k to the data component of edge e.
+func (s *Sim) dataAttempt(k int32, e *edge) (sent, ok bool) {
+	cl := &s.calls.c[k]
+	timeout := e.perTry
+	if cl.deadline > 0 && timeout > 0 && s.now+timeout >= cl.deadline {
+		timeout = 0
+	}
+	a := s.newOp(k, timeout)
+	if a < 0 {
+		return false, false
+	}
+	cl = &s.calls.c[k]
+	cl.live[cl.nlive] = a
+	cl.nlive++
+	cl.attempts++
+	if cl.counted {
+		e.stats.attempts++
+	}
+	if h := e.spec.Hedge; h != nil && int(cl.attempts) < h.MaxCopies {
+		s.schedule(s.now+int64(h.Delay), evHedge, k, cl.gen)
+	}
+	from := s.services[cl.svc].spec.Name
+	switch e.kind {
+	case toStore:
+		s.stores[e.data].start(a, e.spec.Op, e.spec.Key, from)
+	case toTopic:
+		key := s.reqs.r[a].key
+		if e.pub.Key == KeyRandom {
+			key = s.services[cl.svc].rng.Uint64()
+		}
+		s.produce(e.data, key, e.pub.Key != KeyNone, e.pub.Acks, a, from, -1, -1)
+	case toView:
+		s.views[e.data].read(a)
+	}
+	return true, false
+}
+
+// afterOK does what follows a request's success at service sv: its
+// fire-and-forget publishes, and the sagas it starts.
+func (s *Sim) afterOK(sv *service, key uint64) {
+	for i := range sv.spec.Publishes {
+		p := &sv.spec.Publishes[i]
+		if !p.After || p.Probability < 1 && sv.rng.Float64() >= p.Probability {
+			continue
+		}
+		k := key
+		if p.Key == KeyRandom {
+			k = sv.rng.Uint64()
+		}
+		s.produce(s.topicIndex(p.Topic), k, p.Key != KeyNone, p.Acks, -1, sv.spec.Name, -1, -1)
+	}
+	for _, i := range sv.sagas {
+		s.startSaga(i, key)
+	}
+}

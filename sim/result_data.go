@@ -1,0 +1,335 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/faultline/faultline/sim/metrics"
+)
+
+// TopicResult is what happened on one topic, over the whole run (warmup
+// included, so that the counts balance).
+type TopicResult struct {
+	Name       string `json:"name"`
+	Broker     string `json:"broker"`
+	Partitions int    `json:"partitions"`
+	Produced   uint64 `json:"produced"` // records written to a leader
+	// ProduceErrors counts records that no leader took: offline partition,
+	// leader gone on the way, NotEnoughReplicas.
+	ProduceErrors     uint64 `json:"produce_errors"`
+	NotEnoughReplicas uint64 `json:"not_enough_replicas"`
+	// Lost counts records cut from the log by a leader change; LostAcked
+	// those of them whose producer had been told they were written.
+	Lost            uint64        `json:"lost"`
+	LostAcked       uint64        `json:"lost_acked"`
+	LeaderChanges   uint64        `json:"leader_changes"`
+	UnderReplicated int           `json:"under_replicated"` // partitions whose ISR is short at the end
+	Offline         int           `json:"offline"`          // partitions without a leader at the end
+	Series          []TopicWindow `json:"-"`
+}
+
+// TopicWindow is one window of a topic.
+type TopicWindow struct {
+	Start    time.Duration
+	Produced uint64
+}
+
+// GroupResult is one consumer group (or view projector). Produced =
+// Consumed + Lagging + Lost.
+type GroupResult struct {
+	Name     string `json:"name"`
+	Topic    string `json:"topic"`
+	Consumer string `json:"consumer"` // the service or view
+	Produced uint64 `json:"produced"`
+	Consumed uint64 `json:"consumed"` // records processed (or dead-lettered, or dropped) at least once
+	Lagging  uint64 `json:"lagging"`  // not yet consumed at the end
+	// Lost counts records this group will never read: expired, cut by a
+	// leader change, or committed before processing that died.
+	Lost          uint64        `json:"lost"`
+	Duplicates    uint64        `json:"duplicates"`  // records processed again after a crash
+	Redelivered   uint64        `json:"redelivered"` // processing retries of failed records
+	DeadLettered  uint64        `json:"dead_lettered"`
+	Dropped       uint64        `json:"dropped"` // failed records given up on without a dead-letter topic
+	Rebalances    uint64        `json:"rebalances"`
+	LagRecords    int64         `json:"lag_records"` // at the end: log end - committed
+	LagS          float64       `json:"lag_s"`       // at the end: age of the oldest uncommitted record
+	MaxLagRecords int64         `json:"max_lag_records"`
+	MaxLagS       float64       `json:"max_lag_s"`
+	EndToEnd      Latency       `json:"end_to_end_ms"` // append to processed
+	Series        []GroupWindow `json:"-"`
+}
+
+// GroupWindow is one window of a consumer group.
+type GroupWindow struct {
+	Start      time.Duration
+	Consumed   uint64
+	Duplicates uint64
+	Lost       uint64
+	LagRecords int64   // the most seen at a window's end or a broker tick
+	LagS       float64 // likewise, the age of the oldest uncommitted record
+	EndToEnd   metrics.Summary
+}
+
+// StoreResult is one replicated store, after warmup.
+type StoreResult struct {
+	Name        string `json:"name"`
+	N           int    `json:"n"`
+	W           int    `json:"w"`
+	R           int    `json:"r"`
+	Reads       uint64 `json:"reads"`
+	Writes      uint64 `json:"writes"`
+	Unavailable uint64 `json:"unavailable"` // too few replicas up for the quorum
+	Timeouts    uint64 `json:"timeouts"`    // the quorum did not answer in time
+	// StaleReads counts reads that returned an older version than the
+	// newest committed when they started; FreshReads the others (reads
+	// of never-written keys count in neither).
+	StaleReads    uint64  `json:"stale_reads"`
+	FreshReads    uint64  `json:"fresh_reads"`
+	StaleShare    float64 `json:"stale_share"`
+	LostUpdates   uint64  `json:"lost_updates"` // acknowledged writes that last-writer-wins discards
+	ReadRepairs   uint64  `json:"read_repairs"`
+	HintsReplayed uint64  `json:"hints_replayed"`
+	ReadLatency   Latency `json:"read_latency_ms"`
+	WriteLatency  Latency `json:"write_latency_ms"`
+	// ReplicationLag is the time from a write's start until a replica
+	// applied it, over every replica that did.
+	ReplicationLag Latency `json:"replication_lag_ms"`
+	// Visibility is the t-visibility curve: of the reads that started t
+	// after the latest committed write of their key, the share that saw it.
+	Visibility []VisPoint `json:"t_visibility"`
+	// T99 and T999: from which t on 99% (99.9%) of reads saw the latest
+	// write; -1 when never within the grid.
+	T99MS  float64 `json:"t_visibility_99_ms"`
+	T999MS float64 `json:"t_visibility_999_ms"`
+	// KStaleness[k] is the share of reads that returned one of the last
+	// k+1 committed versions (k = 0: the latest).
+	KStaleness []float64     `json:"k_staleness"`
+	Series     []StoreWindow `json:"-"`
+}
+
+// VisPoint is one point of the t-visibility curve.
+type VisPoint struct {
+	TMS   float64 `json:"t_ms"`
+	Reads uint64  `json:"reads"`
+	Fresh float64 `json:"fresh"`
+}
+
+// StoreWindow is one window of a store.
+type StoreWindow struct {
+	Start          time.Duration
+	Reads, Writes  uint64
+	Stale          uint64
+	Unavailable    uint64
+	ReplicationLag metrics.Summary
+}
+
+// SagaResult is one saga. Started = Completed + Compensated + Inconsistent
+// + Running.
+type SagaResult struct {
+	Name         string  `json:"name"`
+	Mode         string  `json:"mode"`
+	Started      uint64  `json:"started"`
+	Completed    uint64  `json:"completed"`
+	Compensated  uint64  `json:"compensated"`  // rolled back in full
+	Inconsistent uint64  `json:"inconsistent"` // a compensation failed
+	Running      uint64  `json:"running"`      // in flight at the end: stuck if the run is over
+	Compensating uint64  `json:"compensating"` // of Running, those rolling back
+	Duration     Latency `json:"duration_ms"`  // of completed instances
+	// Recovery is the time from a step's failure until every completed
+	// step was compensated.
+	Recovery Latency      `json:"recovery_ms"`
+	Series   []SagaWindow `json:"-"`
+}
+
+// SagaWindow is one window of a saga.
+type SagaWindow struct {
+	Start                                         time.Duration
+	Started, Completed, Compensated, Inconsistent uint64
+	Running                                       uint64
+}
+
+// ViewResult is one CQRS read model, after warmup.
+type ViewResult struct {
+	Name  string `json:"name"`
+	Topic string `json:"topic"`
+	Reads uint64 `json:"reads"`
+	// ReadYourWritesMisses counts reads of a key whose latest write had
+	// been acknowledged to its writer but not yet applied.
+	ReadYourWritesMisses uint64       `json:"read_your_writes_misses"`
+	MissShare            float64      `json:"miss_share"`
+	LagRecords           int64        `json:"lag_records"` // projection lag at the end
+	LagS                 float64      `json:"lag_s"`
+	MaxLagS              float64      `json:"max_lag_s"`
+	Series               []ViewWindow `json:"-"`
+}
+
+// ViewWindow is one window of a view.
+type ViewWindow struct {
+	Start       time.Duration
+	Reads, Miss uint64
+	LagRecords  int64
+	LagS        float64
+}
+
+// dataResult fills the data sections of a result.
+func (s *Sim) dataResult(res *Result) {
+	for i := range s.topics {
+		t := &s.topics[i]
+		tr := TopicResult{Name: t.spec.Name, Broker: s.brokers[t.broker].spec.Name, Partitions: len(t.parts),
+			Produced: t.produced, ProduceErrors: t.produceErrors, NotEnoughReplicas: t.notEnough,
+			Lost: t.lost, LostAcked: t.lostAcked, LeaderChanges: t.leaderChanges, Series: t.series}
+		for p := range t.parts {
+			pt := &t.parts[p]
+			if pt.leader < 0 {
+				tr.Offline++
+			}
+			if pt.isrCount() < len(pt.replicas) {
+				tr.UnderReplicated++
+			}
+		}
+		res.Topics = append(res.Topics, tr)
+	}
+	for i := range s.groups {
+		g := &s.groups[i]
+		if g.view >= 0 {
+			continue
+		}
+		recs, age := g.lag()
+		g.noteLag(recs, age)
+		gr := GroupResult{Name: g.name, Topic: s.topics[g.topic].spec.Name, Consumer: s.services[g.svc].spec.Name,
+			Produced: s.topics[g.topic].produced, Consumed: g.consumed, Lagging: g.lagging(), Lost: g.lost,
+			Duplicates: g.duplicates, Redelivered: g.redelivered, DeadLettered: g.deadLettered, Dropped: g.dropped,
+			Rebalances: g.rebalances, LagRecords: recs, LagS: float64(age) / 1e9,
+			MaxLagRecords: g.maxLag, MaxLagS: float64(g.maxLagT) / 1e9, EndToEnd: latencyOf(&g.e2e), Series: g.series}
+		res.Groups = append(res.Groups, gr)
+	}
+	for i := range s.stores {
+		st := &s.stores[i]
+		a := &st.st
+		sr := StoreResult{Name: st.spec.Name, N: st.spec.Replicas, W: st.spec.WriteQuorum, R: st.spec.ReadQuorum,
+			Reads: a.reads, Writes: a.writes, Unavailable: a.unavailable, Timeouts: a.timeouts,
+			StaleReads: a.stale, FreshReads: a.fresh, LostUpdates: a.lostUpdates, ReadRepairs: a.repairs,
+			HintsReplayed: a.hintsReplayed, ReadLatency: latencyOf(&a.readLat), WriteLatency: latencyOf(&a.writeLat),
+			ReplicationLag: latencyOf(&a.repLag), T99MS: -1, T999MS: -1, Series: st.series}
+		if n := a.stale + a.fresh; n > 0 {
+			sr.StaleShare = float64(a.stale) / float64(n)
+			for k := range a.kstale {
+				sum := uint64(0)
+				for j := 0; j <= k; j++ {
+					sum += a.kstale[j]
+				}
+				sr.KStaleness = append(sr.KStaleness, float64(sum)/float64(n))
+			}
+		}
+		var tailReads, tailFresh uint64
+		t99, t999 := -1.0, -1.0
+		for b := len(visGrid) - 1; b >= 0; b-- {
+			tailReads += a.vis[b][0]
+			tailFresh += a.vis[b][1]
+			if tailReads > 0 {
+				share := float64(tailFresh) / float64(tailReads)
+				ms := float64(visGrid[b]) / 1e6
+				if share >= 0.99 {
+					t99 = ms
+				}
+				if share >= 0.999 {
+					t999 = ms
+				}
+			}
+		}
+		sr.T99MS, sr.T999MS = t99, t999
+		for b := range visGrid {
+			p := VisPoint{TMS: float64(visGrid[b]) / 1e6, Reads: a.vis[b][0]}
+			if p.Reads > 0 {
+				p.Fresh = float64(a.vis[b][1]) / float64(p.Reads)
+			}
+			sr.Visibility = append(sr.Visibility, p)
+		}
+		res.Stores = append(res.Stores, sr)
+	}
+	for i := range s.sagas {
+		sg := &s.sagas[i]
+		run, undo := sg.running()
+		res.Sagas = append(res.Sagas, SagaResult{Name: sg.spec.Name, Mode: sg.spec.Mode.String(), Started: sg.started,
+			Completed: sg.completed, Compensated: sg.compensated, Inconsistent: sg.inconsistent, Running: run,
+			Compensating: undo, Duration: latencyOf(&sg.dur), Recovery: latencyOf(&sg.recovery), Series: sg.series})
+	}
+	for i := range s.views {
+		v := &s.views[i]
+		g := &s.groups[v.group]
+		recs, age := g.lag()
+		g.noteLag(recs, age)
+		vr := ViewResult{Name: v.spec.Name, Topic: v.spec.Topic, Reads: v.reads, ReadYourWritesMisses: v.misses,
+			LagRecords: recs, LagS: float64(age) / 1e9, MaxLagS: float64(g.maxLagT) / 1e9, Series: v.series}
+		if v.reads > 0 {
+			vr.MissShare = float64(v.misses) / float64(v.reads)
+		}
+		res.Views = append(res.Views, vr)
+	}
+}
+
+// noteLag keeps the largest lag seen.
+func (g *group) noteLag(recs, age int64) {
+	g.maxLag = max(g.maxLag, recs)
+	g.maxLagT = max(g.maxLagT, age)
+	g.win.maxLag = max(g.win.maxLag, recs)
+	g.win.maxLagT = max(g.win.maxLagT, age)
+}
+
+// closeDataWindows closes the window of every data component.
+func (s *Sim) closeDataWindows(start time.Duration) {
+	for i := range s.topics {
+		t := &s.topics[i]
+		t.series = append(t.series, TopicWindow{Start: start, Produced: t.win})
+		t.win = 0
+	}
+	for i := range s.groups {
+		g := &s.groups[i]
+		recs, age := g.lag()
+		g.noteLag(recs, age)
+		w := GroupWindow{Start: start, Consumed: g.win.consumed, Duplicates: g.win.duplicates, Lost: g.win.lost,
+			LagRecords: g.win.maxLag, LagS: float64(g.win.maxLagT) / 1e9, EndToEnd: g.win.e2e.Summarize()}
+		if g.view >= 0 {
+			v := &s.views[g.view]
+			v.series = append(v.series, ViewWindow{Start: start, Reads: v.winReads, Miss: v.winMisses, LagRecords: w.LagRecords, LagS: w.LagS})
+			v.winReads, v.winMisses = 0, 0
+		} else {
+			g.series = append(g.series, w)
+		}
+		g.win.consumed, g.win.duplicates, g.win.lost, g.win.maxLag, g.win.maxLagT = 0, 0, 0, 0, 0
+		g.win.e2e.Reset()
+	}
+	for i := range s.stores {
+		st := &s.stores[i]
+		st.series = append(st.series, StoreWindow{Start: start, Reads: st.win.reads, Writes: st.win.writes,
+			Stale: st.win.stale, Unavailable: st.win.unavailable, ReplicationLag: st.win.repLag.Summarize()})
+		st.win.reads, st.win.writes, st.win.stale, st.win.unavailable = 0, 0, 0, 0
+		st.win.repLag.Reset()
+	}
+	for i := range s.sagas {
+		sg := &s.sagas[i]
+		run, _ := sg.running()
+		sg.series = append(sg.series, SagaWindow{Start: start, Started: sg.win.started, Completed: sg.win.completed,
+			Compensated: sg.win.compensated, Inconsistent: sg.win.inconsistent, Running: run})
+		sg.win = sagaWin{}
+	}
+}
+
+// checkData verifies the conservation laws of the data components.
+func (r *Result) checkData() error {
+	var errs []error
+	for _, g := range r.Groups {
+		if got := g.Consumed + g.Lagging + g.Lost; got != g.Produced {
+			errs = append(errs, fmt.Errorf("group %s: produced %d != consumed %d + lagging %d + lost %d",
+				g.Name, g.Produced, g.Consumed, g.Lagging, g.Lost))
+		}
+	}
+	for _, s := range r.Sagas {
+		if got := s.Completed + s.Compensated + s.Inconsistent + s.Running; got != s.Started {
+			errs = append(errs, fmt.Errorf("saga %s: started %d != completed %d + compensated %d + inconsistent %d + running %d",
+				s.Name, s.Started, s.Completed, s.Compensated, s.Inconsistent, s.Running))
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,224 @@
+package sim
+
+import (
+	"math/rand/v2"
+
+	"github.com/faultline/faultline/sim/metrics"
+)
+
+// saga runs instances of a distributed transaction: local steps at
+// participant services, each undone by its compensation when a later step
+// before the pivot fails. Orchestrated, the saga sends each step's command
+// and waits for its answer; choreographed, each step is a record on the
+// step's topic that the participant consumes, and its success publishes the
+// next step's record. Compensations are commands in both modes.
+type saga struct {
+	s     *Sim
+	idx   int32
+	spec  *Saga
+	rng   *rand.Rand
+	link  link
+	start int32 // the service whose successes start instances
+	steps []sagaStep
+	pivot int // the pivot step, or len(steps): every step is compensatable
+
+	started, completed, compensated, inconsistent uint64
+	dur, recovery                                 metrics.Histogram // whole run
+	win                                           sagaWin
+	series                                        []SagaWindow
+}
+
+type sagaWin struct{ started, completed, compensated, inconsistent uint64 }
+
+type sagaStep struct {
+	svc, comp, topic int32 // comp and topic may be -1
+	timeout          int64
+}
+
+// sagaRun is one saga instance.
+type sagaRun struct {
+	saga     int32
+	key      uint64
+	step     int32 // the step running, or being compensated
+	undoing  bool
+	started  int64
+	failedAt int64
+	gen      uint32
+	inUse    bool
+}
+
+type sagaPool struct {
+	r    []sagaRun
+	free []int32
+}
+
+func (p *sagaPool) alloc() int32 {
+	if n := len(p.free); n > 0 {
+		i := p.free[n-1]
+		p.free = p.free[:n-1]
+		p.r[i].inUse = true
+		return i
+	}
+	p.r = append(p.r, sagaRun{inUse: true})
+	return int32(len(p.r) - 1)
+}
+
+func (p *sagaPool) release(i int32) {
+	r := &p.r[i]
+	*r = sagaRun{gen: r.gen + 1}
+	p.free = append(p.free, i)
+}
+
+func (s *Sim) initSagas() {
+	s.sagas = make([]saga, len(s.spec.Sagas))
+	for i := range s.spec.Sagas {
+		sg := &s.sagas[i]
+		sg.s, sg.idx, sg.spec = s, int32(i), &s.spec.Sagas[i]
+		sg.rng = s.stream("saga/" + sg.spec.Name)
+		sg.start = s.serviceIndex(sg.spec.Start)
+		sg.pivot = len(sg.spec.Steps)
+		for j, st := range sg.spec.Steps {
+			step := sagaStep{svc: s.serviceIndex(st.Service), comp: -1, topic: -1, timeout: int64(st.Timeout)}
+			if st.Compensation != "" {
+				step.comp = s.serviceIndex(st.Compensation)
+			}
+			if st.Topic != "" {
+				step.topic = s.topicIndex(st.Topic)
+			}
+			if st.Pivot {
+				sg.pivot = j
+			}
+			sg.steps = append(sg.steps, step)
+		}
+		s.services[sg.start].sagas = append(s.services[sg.start].sagas, int32(i))
+	}
+}
+
+// startSaga begins an instance of saga i for a request with key.
+func (s *Sim) startSaga(i int32, key uint64) {
+	sg := &s.sagas[i]
+	run := s.sagaRuns.alloc()
+	r := &s.sagaRuns.r[run]
+	r.saga, r.key, r.started = i, key, s.now
+	sg.started++
+	sg.win.started++
+	s.sagaStep(run)
+}
+
+// sagaStep sends the command (or the event) of the run's current step, or
+// of the compensation being run.
+func (s *Sim) sagaStep(run int32) {
+	r := &s.sagaRuns.r[run]
+	sg := &s.sagas[r.saga]
+	st := &sg.steps[r.step]
+	if !r.undoing && st.topic >= 0 && sg.spec.Mode == Choreography {
+		s.produce(st.topic, r.key, true, AcksAll, -1, sg.spec.Name, run, r.step)
+		return
+	}
+	svc, timeout := st.svc, st.timeout
+	if r.undoing {
+		svc = st.comp
+	}
+	sv := &s.services[svc]
+	host := sv.lb.Pick(&sv.hosts, r.key, sg.rng)
+	if host < 0 {
+		// Nobody to take the command: it fails at once, after a hop.
+		s.schedule(s.now+s.hop(sg.rng), evSagaRetry, run, r.gen|failBit)
+		return
+	}
+	s.sendRequest(fromSaga, run, svc, int32(host), s.spec.Network.Latency, timeout)
+}
+
+// failBit marks an evSagaRetry that delivers a failure rather than a retry.
+const failBit = 1 << 31
+
+// sagaReply takes the answer of a command.
+func (s *Sim) sagaReply(run int32, o Outcome) {
+	s.sagaStepDone(run, s.sagaRuns.r[run].step, o == OK)
+}
+
+// sagaStepDone moves a run on after its current step (or compensation)
+// succeeded or failed.
+func (s *Sim) sagaStepDone(run, step int32, ok bool) {
+	r := &s.sagaRuns.r[run]
+	if !r.inUse || r.step != step {
+		return
+	}
+	sg := &s.sagas[r.saga]
+	switch {
+	case r.undoing && !ok:
+		// A compensation failed: the saga is left half done.
+		sg.inconsistent++
+		sg.win.inconsistent++
+		s.logf("saga "+sg.spec.Name, "inconsistent: compensation of step %d failed", step+1)
+		s.sagaRuns.release(run)
+	case r.undoing:
+		s.sagaUndo(run, step-1)
+	case ok && int(step)+1 == len(sg.steps):
+		sg.completed++
+		sg.win.completed++
+		sg.dur.Record(s.now - r.started)
+		s.sagaRuns.release(run)
+	case ok:
+		r.step++
+		s.sagaStep(run)
+	case int(step) > sg.pivot:
+		// After the pivot the saga can only go forward: retry the step.
+		s.schedule(s.now+int64(sg.spec.Retry), evSagaRetry, run, r.gen)
+	default:
+		r.undoing, r.failedAt = true, s.now
+		s.sagaUndo(run, step-1)
+	}
+}
+
+// sagaUndo runs the compensations from step down, skipping steps that have
+// none, and ends the run once all are done.
+func (s *Sim) sagaUndo(run, step int32) {
+	r := &s.sagaRuns.r[run]
+	sg := &s.sagas[r.saga]
+	for step >= 0 && sg.steps[step].comp < 0 {
+		step--
+	}
+	if step < 0 {
+		sg.compensated++
+		sg.win.compensated++
+		sg.recovery.Record(s.now - r.failedAt)
+		s.sagaRuns.release(run)
+		return
+	}
+	r.step = step
+	s.sagaStep(run)
+}
+
+// sagaRetry is a retry timer, or a command that failed at once.
+func (s *Sim) sagaRetry(run int32, gen uint32) {
+	r := &s.sagaRuns.r[run]
+	if r.gen != gen&^failBit || !r.inUse {
+		return
+	}
+	if gen&failBit != 0 {
+		s.sagaStepDone(run, r.step, false)
+		return
+	}
+	s.sagaStep(run)
+}
+
+// sagasAfter starts the sagas that a success at service sv begins.
+func (s *Sim) sagasAfter(sv *service, key uint64) {
+	for _, i := range sv.sagas {
+		s.startSaga(i, key)
+	}
+}
+
+// running counts a saga's instances still in progress.
+func (sg *saga) running() (n uint64, undoing uint64) {
+	for i := range sg.s.sagaRuns.r {
+		if r := &sg.s.sagaRuns.r[i]; r.inUse && r.saga == sg.idx {
+			n++
+			if r.undoing {
+				undoing++
+			}
+		}
+	}
+	return n, undoing
+}
