@@ -262,6 +262,19 @@ func (g *group) memberName(m *member) string {
 // reads again from the committed offsets. A frozen one stops too, and
 // simply goes on when it thaws, unless it was removed meanwhile.
 func (g *group) crashed(inst int32) {
+	g.quiet(inst)
+	for i := range g.members {
+		if m := &g.members[i]; m.inst == inst {
+			// What the dead process handled but did not commit is not
+			// committed by anyone: its successor reads it again.
+			for _, p := range m.owned {
+				g.parts[p].proc = g.parts[p].committed
+			}
+		}
+	}
+}
+
+func (g *group) quiet(inst int32) {
 	for i := range g.members {
 		if m := &g.members[i]; m.inst == inst && m.silent < 0 {
 			m.silent = g.s.now
@@ -280,7 +293,7 @@ func (g *group) restarted(inst int32) {
 	}
 }
 
-func (g *group) paused(inst int32) { g.crashed(inst) }
+func (g *group) paused(inst int32) { g.quiet(inst) }
 
 func (g *group) resumed(inst int32) {
 	for i := range g.members {

@@ -1,0 +1,338 @@
+package sim_test
+
+import (
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/faultline/faultline/sim"
+)
+
+// kafka returns a broker with one topic.
+func kafka(t *testing.T, nodes, parts, rf, minISR int) sim.Broker {
+	return sim.Broker{Name: "kafka", Nodes: nodes, ReplicationDelay: mustDist(t, "2ms"),
+		ReplicaLagMax: 30 * time.Second, SessionTimeout: 10 * time.Second, MaxPollInterval: 300 * time.Second,
+		Rebalance: 3 * time.Second,
+		Topics: []sim.Topic{{Name: "orders", Partitions: parts, ReplicationFactor: rf, MinInsync: minISR, Retention: 168 * time.Hour}}}
+}
+
+// pipeline: a client calls "api", which publishes to "orders"; "worker"
+// consumes it.
+func pipeline(t *testing.T, acks sim.Acks, commit sim.CommitMode, faults ...sim.Fault) *sim.Spec {
+	api := svc(t, "api", "1ms")
+	api.Publishes = []sim.Publish{{Topic: "orders", Key: sim.KeyRequest, Acks: acks, Probability: 1, Timeout: 5 * time.Second}}
+	worker := svc(t, "worker", "5ms")
+	worker.Instances, worker.Workers = 2, 4
+	worker.Consumes = []sim.Consume{{Topic: "orders", Group: "workers", Batch: 50, Commit: commit, AutoCommit: 5 * time.Second, MaxAttempts: 3}}
+	return &sim.Spec{Name: "pipeline", Duration: 60 * time.Second, Clients: []sim.Client{open(100, "api")},
+		Services: []sim.Service{api, worker}, Brokers: []sim.Broker{kafka(t, 3, 4, 3, 2)}, Faults: faults}
+}
+
+func crash(target string, at, d time.Duration) sim.Fault {
+	return sim.Fault{Kind: sim.FaultCrash, Target: target, Start: at, Duration: d}
+}
+
+func TestConsumerCrash(t *testing.T) {
+	cases := []struct {
+		name    string
+		commit  sim.CommitMode
+		dupes   bool // records processed twice
+		lossy   bool // records never processed
+		crashAt time.Duration
+	}{
+		{"at-least-once", sim.CommitAfter, true, false, 20*time.Second + 50*time.Millisecond},
+		{"at-most-once", sim.CommitBefore, false, true, 20*time.Second + 50*time.Millisecond},
+		{"no crash", sim.CommitAfter, false, false, 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var faults []sim.Fault
+			if c.crashAt > 0 {
+				// A freeze first builds a backlog, so that the crash hits
+				// a member in the middle of a full batch.
+				faults = append(faults, sim.Fault{Kind: sim.FaultPause, Target: "worker#1", Start: c.crashAt - 5*time.Second, Duration: 4900 * time.Millisecond},
+					crash("worker#1", c.crashAt, 10*time.Second))
+			}
+			spec := pipeline(t, sim.AcksAll, c.commit, faults...)
+			res, _ := run(t, spec)
+			g := res.Groups[0]
+			if g.Produced < 5900 {
+				t.Fatalf("produced %d, want about 6000", g.Produced)
+			}
+			if (g.Duplicates > 0) != c.dupes {
+				t.Errorf("duplicates = %d, want some: %v", g.Duplicates, c.dupes)
+			}
+			if (g.Lost > 0) != c.lossy {
+				t.Errorf("lost = %d, want some: %v", g.Lost, c.lossy)
+			}
+			if c.crashAt > 0 && g.Rebalances == 0 {
+				t.Error("no rebalance after the crash")
+			}
+			if g.MaxLagS < 1 && c.crashAt > 0 {
+				t.Errorf("max lag %.1fs: the partitions of the crashed member should wait for the session timeout", g.MaxLagS)
+			}
+			if g.Lagging > 200 {
+				t.Errorf("still %d records lagging at the end: the group should have caught up", g.Lagging)
+			}
+		})
+	}
+}
+
+// TestAcksOnLeaderDeath: with acks=1 the leader acknowledges records its
+// followers have not copied yet; when it dies they are lost. With acks=all
+// an acknowledged record is on every in-sync replica, and survives.
+func TestAcksOnLeaderDeath(t *testing.T) {
+	for _, acks := range []sim.Acks{sim.AcksLeader, sim.AcksAll} {
+		t.Run(acks.String(), func(t *testing.T) {
+			spec := pipeline(t, acks, sim.CommitAfter, crash("kafka#1", 20*time.Second, 10*time.Second))
+			spec.Brokers[0].ReplicationDelay = mustDist(t, "exp(50ms)")
+			res, _ := run(t, spec)
+			tp := res.Topics[0]
+			if tp.LeaderChanges == 0 {
+				t.Fatal("no leader change")
+			}
+			switch acks {
+			case sim.AcksLeader:
+				if tp.LostAcked == 0 {
+					t.Errorf("acks=1: no acknowledged record lost (lost %d)", tp.Lost)
+				}
+			case sim.AcksAll:
+				if tp.LostAcked != 0 {
+					t.Errorf("acks=all: %d acknowledged records lost", tp.LostAcked)
+				}
+			}
+		})
+	}
+}
+
+// TestNotEnoughReplicas: with two of three nodes down the ISR shrinks below
+// min.insync.replicas = 2 and acks=all produces fail.
+func TestNotEnoughReplicas(t *testing.T) {
+	spec := pipeline(t, sim.AcksAll, sim.CommitAfter, crash("kafka#2", 10*time.Second, 0), crash("kafka#3", 10*time.Second, 0))
+	res, _ := run(t, spec)
+	if res.Topics[0].NotEnoughReplicas == 0 {
+		t.Errorf("no NotEnoughReplicas: %+v", res.Topics[0])
+	}
+	if res.Clients[0].Error == 0 {
+		t.Error("the client saw no failure")
+	}
+}
+
+// store is a test store with negligible delays except the write's.
+func quorumSpec(t *testing.T, n, w, r int) *sim.Spec {
+	st := sim.Store{Name: "db", Replicas: n, WriteQuorum: w, ReadQuorum: r,
+		WriteDelay: mustDist(t, "exp(1s)"), AckDelay: mustDist(t, "1us"), ReadDelay: mustDist(t, "exp(1us)"),
+		ResponseDelay: mustDist(t, "exp(1us)"), Keys: 1_000_000, Timeout: 30 * time.Second}
+	wr := call("db")
+	wr.Op, wr.Key = sim.OpWrite, sim.KeyRequest
+	rd := call("db")
+	rd.Op, rd.Key = sim.OpRead, sim.KeyRequest
+	return &sim.Spec{Name: "quorum", Duration: 200 * time.Second, Clients: []sim.Client{open(50, "app")},
+		Services: []sim.Service{svc(t, "app", "0s", wr, rd)}, Stores: []sim.Store{st}}
+}
+
+// TestPartialQuorumStaleness checks a read right after a write against the
+// closed form of Bailis et al.: with exactly W replicas holding the write,
+// a read of R replicas misses it with probability C(N-W, R) / C(N, R).
+func TestPartialQuorumStaleness(t *testing.T) {
+	cases := []struct {
+		n, w, r int
+		want    float64
+	}{
+		{3, 1, 1, 2.0 / 3}, // C(2,1)/C(3,1)
+		{3, 2, 1, 1.0 / 3}, // C(1,1)/C(3,1)
+		{3, 1, 2, 1.0 / 3}, // C(2,2)/C(3,2)
+		{5, 2, 2, 3.0 / 10},
+		{3, 2, 2, 0},
+	}
+	for _, c := range cases {
+		res, _ := run(t, quorumSpec(t, c.n, c.w, c.r))
+		st := res.Stores[0]
+		if st.StaleReads+st.FreshReads < 5000 {
+			t.Fatalf("N=%d W=%d R=%d: only %d reads measured", c.n, c.w, c.r, st.StaleReads+st.FreshReads)
+		}
+		// The write keeps spreading while the read travels: a little less
+		// staleness than the instant closed form.
+		near(t, "stale share", st.StaleShare, c.want, 0.03)
+	}
+}
+
+// TestReplicaCrash: a write quorum needs W replicas up; hinted handoff
+// replays what a crashed replica missed.
+func TestReplicaCrash(t *testing.T) {
+	spec := quorumSpec(t, 3, 2, 2)
+	spec.Duration = 40 * time.Second
+	spec.Stores[0].WriteDelay = mustDist(t, "exp(1ms)")
+	spec.Stores[0].HintedHandoff, spec.Stores[0].HintWindow = true, time.Hour
+	spec.Faults = []sim.Fault{crash("db#1", 10*time.Second, 5*time.Second), crash("db#2", 12*time.Second, 1*time.Second)}
+	res, _ := run(t, spec)
+	st := res.Stores[0]
+	if st.Unavailable == 0 {
+		t.Error("two replicas of three down: W=2 should be unavailable")
+	}
+	if st.HintsReplayed == 0 {
+		t.Error("no hints replayed")
+	}
+}
+
+// TestClockSkew: a replica whose clock is behind stamps writes that lose to
+// earlier ones: lost updates.
+func TestClockSkew(t *testing.T) {
+	spec := quorumSpec(t, 3, 2, 2)
+	spec.Duration = 40 * time.Second
+	spec.Stores[0].Keys = 20
+	spec.Stores[0].WriteDelay = mustDist(t, "exp(1ms)")
+	spec.Faults = []sim.Fault{{Kind: sim.FaultSkew, Target: "db", Start: 10 * time.Second, Duration: 10 * time.Second, Offset: -5 * time.Second}}
+	res, _ := run(t, spec)
+	if res.Stores[0].LostUpdates == 0 {
+		t.Error("no lost update under a -5s clock skew")
+	}
+}
+
+// sagaSpec: orders starts a saga of three steps; payment fails with p.
+func sagaSpec(t *testing.T, mode sim.SagaMode, p float64) *sim.Spec {
+	pay := svc(t, "payment", "2ms")
+	pay.Errors = p
+	steps := []sim.SagaStep{
+		{Name: "reserve", Service: "inventory", Compensation: "inventory-undo", Timeout: time.Second, Topic: "t-inventory"},
+		{Name: "charge", Service: "payment", Compensation: "refund", Timeout: time.Second, Topic: "t-payment", Pivot: true},
+		{Name: "ship", Service: "shipping", Timeout: time.Second, Topic: "t-shipping"},
+	}
+	services := []sim.Service{svc(t, "orders", "1ms"), svc(t, "inventory", "2ms"), svc(t, "inventory-undo", "2ms"),
+		pay, svc(t, "refund", "2ms"), svc(t, "shipping", "2ms")}
+	spec := &sim.Spec{Name: "saga", Duration: 30 * time.Second, Clients: []sim.Client{open(50, "orders")},
+		Sagas: []sim.Saga{{Name: "order", Mode: mode, Start: "orders", Broker: "kafka", Steps: steps, Retry: time.Second}}}
+	if mode == sim.Choreography {
+		b := kafka(t, 3, 2, 3, 2)
+		b.Topics = nil
+		for _, st := range steps {
+			b.Topics = append(b.Topics, sim.Topic{Name: st.Topic, Partitions: 2, ReplicationFactor: 3, MinInsync: 2, Retention: time.Hour})
+		}
+		spec.Brokers = []sim.Broker{b}
+		for i := range services {
+			for _, st := range steps {
+				if st.Service == services[i].Name {
+					services[i].Consumes = []sim.Consume{{Topic: st.Topic, Group: st.Service, Batch: 10, MaxAttempts: 1}}
+				}
+			}
+		}
+	} else {
+		for i := range steps {
+			steps[i].Topic = ""
+		}
+	}
+	spec.Services = services
+	return spec
+}
+
+func TestSaga(t *testing.T) {
+	for _, mode := range []sim.SagaMode{sim.Orchestration, sim.Choreography} {
+		t.Run(mode.String(), func(t *testing.T) {
+			res, _ := run(t, sagaSpec(t, mode, 0.2))
+			sg := res.Sagas[0]
+			if sg.Started < 1400 {
+				t.Fatalf("started %d", sg.Started)
+			}
+			share := float64(sg.Compensated) / float64(sg.Started-sg.Running)
+			near(t, "compensated share", share, 0.2, 0.03)
+			if sg.Inconsistent != 0 {
+				t.Errorf("inconsistent %d without compensation failures", sg.Inconsistent)
+			}
+			// Each compensated saga undid the reservation; no refund, since
+			// the charge itself failed.
+			var undo, refund uint64
+			for _, c := range res.Components {
+				switch c.Name {
+				case "inventory-undo":
+					undo = c.OK
+				case "refund":
+					refund = c.OK
+				}
+			}
+			if refund != 0 || undo < sg.Compensated-5 || undo > sg.Compensated {
+				t.Errorf("undo %d refund %d for %d compensated", undo, refund, sg.Compensated)
+			}
+		})
+	}
+}
+
+// TestSagaCompensationOrder: a failure at the third step of four, the pivot
+// last, undoes steps two then one; a failing compensation leaves the saga
+// inconsistent.
+func TestSagaCompensationOrder(t *testing.T) {
+	a, b, c, d := svc(t, "a", "1ms"), svc(t, "b", "1ms"), svc(t, "c", "1ms"), svc(t, "d", "1ms")
+	c.Errors = 1
+	undoA, undoB := svc(t, "undo-a", "1ms"), svc(t, "undo-b", "5ms")
+	undoA.Errors = 0.5
+	spec := &sim.Spec{Name: "order", Duration: 20 * time.Second, Clients: []sim.Client{open(10, "start")},
+		Services: []sim.Service{svc(t, "start", "0s"), a, b, c, d, undoA, undoB},
+		Sagas: []sim.Saga{{Name: "s", Start: "start", Retry: time.Second, Steps: []sim.SagaStep{
+			{Service: "a", Compensation: "undo-a", Timeout: time.Second},
+			{Service: "b", Compensation: "undo-b", Timeout: time.Second},
+			{Service: "c", Compensation: "undo-c-never", Timeout: time.Second},
+			{Service: "d", Timeout: time.Second, Pivot: true},
+		}}}}
+	spec.Sagas[0].Steps[2].Compensation = ""
+	res, s := run(t, spec)
+	sg := res.Sagas[0]
+	if sg.Completed != 0 {
+		t.Errorf("completed %d with step c always failing", sg.Completed)
+	}
+	near(t, "inconsistent share", float64(sg.Inconsistent)/float64(sg.Inconsistent+sg.Compensated), 0.5, 0.1)
+	// undo-b answers after 5 ms, undo-a is sent after it: the latest
+	// undo-a success follows the latest undo-b success.
+	lat := func(name string) float64 { return s.Latencies(name).Summarize().Mean }
+	if lat("undo-b") < 4 || lat("undo-a") > 2 {
+		t.Errorf("latencies undo-a %.1f undo-b %.1f", lat("undo-a"), lat("undo-b"))
+	}
+	near(t, "recovery mean (ms)", sg.Recovery.Mean, 6, 1) // undo-b 5 ms then undo-a 1 ms
+}
+
+// TestViewReadYourWrites: the projector applies records slower than they
+// arrive during a burst: reads right after a write miss it, then it drains.
+func TestViewReadYourWrites(t *testing.T) {
+	spec := pipeline(t, sim.AcksAll, sim.CommitAfter)
+	spec.Services = spec.Services[:1]
+	rd := call("orders-view")
+	rd.Op, rd.Key = sim.OpRead, sim.KeyRequest
+	spec.Services[0].Calls = nil
+	spec.Services = append(spec.Services, svc(t, "query", "1ms", rd))
+	spec.Clients = []sim.Client{
+		{Name: "writers", Target: "api", Rate: 100, Keys: 50, Schedule: []sim.RateStep{{At: 20 * time.Second, Rate: 1000}, {At: 30 * time.Second, Rate: 100}}},
+		{Name: "readers", Target: "query", Rate: 100, Keys: 50},
+	}
+	spec.Views = []sim.View{{Name: "orders-view", Topic: "orders", Batch: 100, ApplyTime: mustDist(t, "2ms"), Keys: 50}}
+	res, _ := run(t, spec)
+	v := res.Views[0]
+	if v.ReadYourWritesMisses == 0 || v.MaxLagS < 2 {
+		t.Errorf("burst: misses %d, max lag %.1fs", v.ReadYourWritesMisses, v.MaxLagS)
+	}
+	if v.LagRecords > 10 {
+		t.Errorf("the projection did not drain: %d records behind at the end", v.LagRecords)
+	}
+	var early, burst uint64
+	for _, w := range v.Series {
+		switch {
+		case w.Start < 15*time.Second:
+			early += w.Miss
+		case w.Start >= 25*time.Second && w.Start < 35*time.Second:
+			burst += w.Miss
+		}
+	}
+	if burst <= early*3 {
+		t.Errorf("misses before the burst %d, during it %d", early, burst)
+	}
+}
+
+// TestDataDeterminism: same seed, same result, for all of it.
+func TestDataDeterminism(t *testing.T) {
+	specs := []*sim.Spec{pipeline(t, sim.AcksLeader, sim.CommitAuto, crash("worker#1", 10*time.Second, 5*time.Second),
+		crash("kafka#2", 20*time.Second, 5*time.Second)), quorumSpec(t, 3, 1, 1), sagaSpec(t, sim.Choreography, 0.3)}
+	for _, spec := range specs {
+		a, _ := run(t, spec)
+		b, _ := run(t, spec)
+		if !reflect.DeepEqual(a, b) {
+			t.Errorf("%s: two runs with the same seed differ", spec.Name)
+		}
+	}
+}
