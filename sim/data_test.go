@@ -13,7 +13,7 @@ func kafka(t *testing.T, nodes, parts, rf, minISR int) sim.Broker {
 	return sim.Broker{Name: "kafka", Nodes: nodes, ReplicationDelay: mustDist(t, "2ms"),
 		ReplicaLagMax: 30 * time.Second, SessionTimeout: 10 * time.Second, MaxPollInterval: 300 * time.Second,
 		Rebalance: 3 * time.Second,
-		Topics: []sim.Topic{{Name: "orders", Partitions: parts, ReplicationFactor: rf, MinInsync: minISR, Retention: 168 * time.Hour}}}
+		Topics:    []sim.Topic{{Name: "orders", Partitions: parts, ReplicationFactor: rf, MinInsync: minISR, Retention: 168 * time.Hour}}}
 }
 
 // pipeline: a client calls "api", which publishes to "orders"; "worker"
