@@ -84,6 +84,7 @@ func writeText(w io.Writer, res *sim.Result, color bool) {
 		})
 	}
 
+	writeDataText(w, res, color)
 	writeBreakerTimeline(w, res)
 
 	if len(res.Events) == 0 {

@@ -177,6 +177,10 @@ func (s *Sim) produce(ti int32, key uint64, keyed bool, acks Acks, op int32, fro
 		return
 	}
 	m := s.prods.alloc()
+	if m > maxArg {
+		s.err = errTooMany(s.now)
+		return
+	}
 	pm := &s.prods.m[m]
 	pm.topic, pm.part, pm.key, pm.tag, pm.step, pm.acks, pm.op = ti, p, key, tag, step, acks, op
 	if op >= 0 {

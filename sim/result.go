@@ -3,6 +3,7 @@ package sim
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/faultline/faultline/sim/metrics"
@@ -241,7 +242,23 @@ type Snapshot struct {
 func (s *Sim) Snapshot() Snapshot {
 	res := s.Result()
 	for i := range res.Series {
-		res.Series[i].Windows = append([]Window(nil), res.Series[i].Windows...)
+		res.Series[i].Windows = slices.Clone(res.Series[i].Windows)
+	}
+	// The data series share their backing arrays with the Sim too.
+	for i := range res.Topics {
+		res.Topics[i].Series = slices.Clone(res.Topics[i].Series)
+	}
+	for i := range res.Groups {
+		res.Groups[i].Series = slices.Clone(res.Groups[i].Series)
+	}
+	for i := range res.Stores {
+		res.Stores[i].Series = slices.Clone(res.Stores[i].Series)
+	}
+	for i := range res.Sagas {
+		res.Sagas[i].Series = slices.Clone(res.Sagas[i].Series)
+	}
+	for i := range res.Views {
+		res.Views[i].Series = slices.Clone(res.Views[i].Series)
 	}
 	return Snapshot{Now: time.Duration(s.now), Duration: time.Duration(s.end), Done: s.done, Result: res}
 }

@@ -127,6 +127,9 @@ func check(spec *Spec) error {
 			return fmt.Errorf("sim: gateway %q has no route", sv.Name)
 		}
 	}
+	if len(spec.Stores) > maxStores {
+		return fmt.Errorf("sim: more than %d stores", maxStores)
+	}
 	data := make(map[string]bool)
 	for _, st := range spec.Stores {
 		data[st.Name] = true
@@ -381,7 +384,7 @@ func (s *Sim) dispatch(e event) {
 	case evViewApply:
 		s.viewApplied(arg, e.gen)
 	case evStoreMsg:
-		s.stores[arg>>20].deliver(arg&(1<<20-1), e.gen)
+		s.stores[arg>>storeBits].deliver(arg&(maxStoreMsgs-1), e.gen)
 	case evStoreTick:
 		s.stores[arg].antiEntropy()
 	case evSagaRetry:

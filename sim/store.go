@@ -71,6 +71,13 @@ type storeOp struct {
 
 const maxReplicas = 16
 
+// A store message event carries the store and the message in its argument.
+const (
+	storeBits    = 20
+	maxStoreMsgs = 1 << storeBits
+	maxStores    = 1 << (argBits - storeBits)
+)
+
 type msgKind uint8
 
 const (
@@ -164,6 +171,10 @@ func (st *store) msg(kind msgKind, replica, op int32, key int32, e entry, sent i
 		i = st.free
 		st.free = st.msgs[i].next
 	} else {
+		if len(st.msgs) >= maxStoreMsgs {
+			st.s.err = errTooMany(st.s.now)
+			return -1
+		}
 		st.msgs = append(st.msgs, storeMsg{})
 		i = int32(len(st.msgs) - 1)
 	}
@@ -185,6 +196,9 @@ func (st *store) freeMsg(i int32) {
 // node n's faults; it reports false when a partition drops it.
 func (st *store) send(i int32, d int64, from, to *dataNode, fromName string) bool {
 	s := st.s
+	if i < 0 {
+		return false
+	}
 	m := &st.msgs[i]
 	var cut bool
 	switch {
@@ -203,7 +217,7 @@ func (st *store) send(i int32, d int64, from, to *dataNode, fromName string) boo
 	if n == nil {
 		n = from
 	}
-	s.schedule(s.now+s.nodeDelay(n, d), evStoreMsg, st.idx<<20|i, m.gen)
+	s.schedule(s.now+s.nodeDelay(n, d), evStoreMsg, st.idx<<storeBits|i, m.gen)
 	return true
 }
 
@@ -281,8 +295,9 @@ func (st *store) start(a int32, op Op, keyChoice KeyChoice, from string) {
 			st.send(st.msg(mRead, int32(i), oi, key, entry{}, s.now), st.spec.ReadDelay.Sample(st.rng), nil, nd, from)
 		}
 	}
-	m := st.msg(mTimer, -1, oi, key, entry{}, s.now)
-	s.schedule(s.now+int64(st.spec.Timeout), evStoreMsg, st.idx<<20|m, st.msgs[m].gen)
+	if m := st.msg(mTimer, -1, oi, key, entry{}, s.now); m >= 0 {
+		s.schedule(s.now+int64(st.spec.Timeout), evStoreMsg, st.idx<<storeBits|m, st.msgs[m].gen)
+	}
 }
 
 func (st *store) newOp() int32 {
@@ -458,7 +473,7 @@ func (st *store) nodeChanged(n int32, wasDown, wasPaused bool) {
 	}
 	if !nd.paused && wasPaused {
 		for _, i := range st.held[n] {
-			s.schedule(s.now, evStoreMsg, st.idx<<20|i, st.msgs[i].gen)
+			s.schedule(s.now, evStoreMsg, st.idx<<storeBits|i, st.msgs[i].gen)
 		}
 		st.held[n] = st.held[n][:0]
 	}

@@ -1,0 +1,147 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/faultline/faultline/sim"
+)
+
+// writeDataText prints the asynchronous and data half of a run: topics,
+// consumer groups, stores, sagas and views, each table only when the
+// scenario has such components.
+func writeDataText(w io.Writer, res *sim.Result, color bool) {
+	if len(res.Topics) > 0 {
+		fmt.Fprintln(w)
+		writeTable(w, color, res.Topics, topicHealth, []column[sim.TopicResult]{
+			{head: "TOPIC", cell: func(t sim.TopicResult) string { return t.Name }},
+			{head: "PARTS", right: true, cell: func(t sim.TopicResult) string { return fmt.Sprint(t.Partitions) }},
+			{head: "PRODUCED", right: true, cell: func(t sim.TopicResult) string { return count(t.Produced) }},
+			{head: "PRODUCE ERR", right: true, cell: func(t sim.TopicResult) string { return count(t.ProduceErrors) }},
+			{head: "NOT ENOUGH ISR", right: true, optional: true, cell: func(t sim.TopicResult) string { return count(t.NotEnoughReplicas) }},
+			{head: "LOST", right: true, cell: func(t sim.TopicResult) string { return count(t.Lost) }},
+			{head: "LOST ACKED", right: true, optional: true, cell: func(t sim.TopicResult) string { return count(t.LostAcked) }},
+			{head: "LEADER CHANGES", right: true, optional: true, cell: func(t sim.TopicResult) string { return count(t.LeaderChanges) }},
+			{head: "UNDER-REPL", right: true, optional: true, cell: func(t sim.TopicResult) string { return nonzero(t.UnderReplicated) }},
+			{head: "OFFLINE", right: true, optional: true, cell: func(t sim.TopicResult) string { return nonzero(t.Offline) }},
+		})
+	}
+	if len(res.Groups) > 0 {
+		fmt.Fprintln(w)
+		writeTable(w, color, res.Groups, groupHealth, []column[sim.GroupResult]{
+			{head: "GROUP", cell: func(g sim.GroupResult) string { return g.Name }},
+			{head: "TOPIC", cell: func(g sim.GroupResult) string { return g.Topic }},
+			{head: "CONSUMED", right: true, cell: func(g sim.GroupResult) string { return count(g.Consumed) }},
+			{head: "LAGGING", right: true, cell: func(g sim.GroupResult) string { return count(g.Lagging) }},
+			{head: "LOST", right: true, cell: func(g sim.GroupResult) string { return count(g.Lost) }},
+			{head: "DUPLICATES", right: true, cell: func(g sim.GroupResult) string { return count(g.Duplicates) }},
+			{head: "DEAD-LETTERED", right: true, optional: true, cell: func(g sim.GroupResult) string { return count(g.DeadLettered) }},
+			{head: "DROPPED", right: true, optional: true, cell: func(g sim.GroupResult) string { return count(g.Dropped) }},
+			{head: "REBALANCES", right: true, optional: true, cell: func(g sim.GroupResult) string { return count(g.Rebalances) }},
+			{head: "LAG end/max", right: true, cell: func(g sim.GroupResult) string { return fmt.Sprintf("%d/%d", g.LagRecords, g.MaxLagRecords) }},
+			{head: "LAG s end/max", right: true, cell: func(g sim.GroupResult) string { return fmt.Sprintf("%.1f/%.1f", g.LagS, g.MaxLagS) }},
+			{head: "E2E P50", right: true, cell: func(g sim.GroupResult) string { return ms(g.EndToEnd.P50) }},
+			{head: "E2E P99 ms", right: true, cell: func(g sim.GroupResult) string { return ms(g.EndToEnd.P99) }},
+		})
+	}
+	if len(res.Stores) > 0 {
+		fmt.Fprintln(w)
+		writeTable(w, color, res.Stores, storeHealth, []column[sim.StoreResult]{
+			{head: "STORE", cell: func(s sim.StoreResult) string { return s.Name }},
+			{head: "N/W/R", cell: func(s sim.StoreResult) string { return fmt.Sprintf("%d/%d/%d", s.N, s.W, s.R) }},
+			{head: "READS", right: true, cell: func(s sim.StoreResult) string { return count(s.Reads) }},
+			{head: "WRITES", right: true, cell: func(s sim.StoreResult) string { return count(s.Writes) }},
+			{head: "UNAVAIL", right: true, cell: func(s sim.StoreResult) string { return count(s.Unavailable) }},
+			{head: "TIMEOUT", right: true, optional: true, cell: func(s sim.StoreResult) string { return count(s.Timeouts) }},
+			{head: "STALE", right: true, cell: func(s sim.StoreResult) string { return pct(s.StaleShare) }},
+			{head: "T-VIS 99%", right: true, cell: func(s sim.StoreResult) string { return visMs(s.T99MS) }},
+			{head: "T-VIS 99.9%", right: true, cell: func(s sim.StoreResult) string { return visMs(s.T999MS) }},
+			{head: "LOST UPD", right: true, optional: true, cell: func(s sim.StoreResult) string { return count(s.LostUpdates) }},
+			{head: "REPL LAG P99", right: true, cell: func(s sim.StoreResult) string { return ms(s.ReplicationLag.P99) }},
+			{head: "READ P99", right: true, cell: func(s sim.StoreResult) string { return ms(s.ReadLatency.P99) }},
+			{head: "WRITE P99 ms", right: true, cell: func(s sim.StoreResult) string { return ms(s.WriteLatency.P99) }},
+		})
+	}
+	if len(res.Sagas) > 0 {
+		fmt.Fprintln(w)
+		writeTable(w, color, res.Sagas, sagaHealth, []column[sim.SagaResult]{
+			{head: "SAGA", cell: func(s sim.SagaResult) string { return s.Name }},
+			{head: "MODE", cell: func(s sim.SagaResult) string { return s.Mode }},
+			{head: "STARTED", right: true, cell: func(s sim.SagaResult) string { return count(s.Started) }},
+			{head: "COMPLETED", right: true, cell: func(s sim.SagaResult) string { return count(s.Completed) }},
+			{head: "COMPENSATED", right: true, cell: func(s sim.SagaResult) string { return count(s.Compensated) }},
+			{head: "INCONSISTENT", right: true, cell: func(s sim.SagaResult) string { return count(s.Inconsistent) }},
+			{head: "RUNNING", right: true, cell: func(s sim.SagaResult) string { return count(s.Running) }},
+			{head: "P50", right: true, cell: func(s sim.SagaResult) string { return ms(s.Duration.P50) }},
+			{head: "P99", right: true, cell: func(s sim.SagaResult) string { return ms(s.Duration.P99) }},
+			{head: "RECOVERY P99 ms", right: true, cell: func(s sim.SagaResult) string { return ms(s.Recovery.P99) }},
+		})
+	}
+	if len(res.Views) > 0 {
+		fmt.Fprintln(w)
+		writeTable(w, color, res.Views, viewHealth, []column[sim.ViewResult]{
+			{head: "VIEW", cell: func(v sim.ViewResult) string { return v.Name }},
+			{head: "TOPIC", cell: func(v sim.ViewResult) string { return v.Topic }},
+			{head: "READS", right: true, cell: func(v sim.ViewResult) string { return count(v.Reads) }},
+			{head: "RYW MISSES", right: true, cell: func(v sim.ViewResult) string { return count(v.ReadYourWritesMisses) }},
+			{head: "MISS", right: true, cell: func(v sim.ViewResult) string { return pct(v.MissShare) }},
+			{head: "LAG end", right: true, cell: func(v sim.ViewResult) string { return fmt.Sprint(v.LagRecords) }},
+			{head: "LAG s end/max", right: true, cell: func(v sim.ViewResult) string { return fmt.Sprintf("%.1f/%.1f", v.LagS, v.MaxLagS) }},
+		})
+	}
+}
+
+func nonzero(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprint(n)
+}
+
+// visMs shows a time to visibility; never within the grid is "> 10s".
+func visMs(v float64) string {
+	if v < 0 {
+		return "> 10s"
+	}
+	return ms(v)
+}
+
+// The health of data components, in DESIGN.md's vocabulary: losing
+// acknowledged data or leaving sagas inconsistent is failing; loss,
+// offline partitions, staleness and misses above the thresholds degrade.
+func topicHealth(t sim.TopicResult) sim.Health {
+	switch {
+	case t.LostAcked > 0 || t.Offline > 0:
+		return sim.Failing
+	case t.Produced+t.ProduceErrors == 0:
+		return sim.Healthy
+	}
+	return sim.HealthOf(float64(t.ProduceErrors+t.Lost) / float64(t.Produced+t.ProduceErrors))
+}
+
+func groupHealth(g sim.GroupResult) sim.Health {
+	if g.Produced == 0 {
+		return sim.Healthy
+	}
+	return sim.HealthOf(float64(g.Lost+g.Duplicates+g.Dropped) / float64(g.Produced))
+}
+
+func storeHealth(s sim.StoreResult) sim.Health {
+	n := s.Reads + s.Writes
+	if n == 0 {
+		return sim.Healthy
+	}
+	return sim.HealthOf(float64(s.Unavailable+s.Timeouts+s.StaleReads+s.LostUpdates) / float64(n))
+}
+
+func sagaHealth(s sim.SagaResult) sim.Health {
+	if s.Inconsistent > 0 {
+		return sim.Failing
+	}
+	if s.Started == 0 {
+		return sim.Healthy
+	}
+	return sim.HealthOf(float64(s.Compensated) / float64(s.Started))
+}
+
+func viewHealth(v sim.ViewResult) sim.Health { return sim.HealthOf(v.MissShare) }
