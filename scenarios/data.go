@@ -243,7 +243,7 @@ func (b *builder) publish(svc, k int, t *table, owner string) sim.Publish {
 			b.topicRefs = append(b.topicRefs, topicRef{t: t, key: "topic", name: s})
 		}
 	}
-	if n, ok := t.enum("key", publishKeyChoices); ok {
+	if n, ok := t.keyChoice("key", publishKeyChoices); ok {
 		p.Key = publishKeyOf[n]
 	}
 	if a, ok := t.acks("acks"); ok {
@@ -263,6 +263,22 @@ func (b *builder) publish(svc, k int, t *table, owner string) sim.Publish {
 			`with when = "after" the request has answered already: nothing waits for the acknowledgement`)
 	}
 	return p
+}
+
+// keyChoice reads the key a publish or a store operation uses: like enum,
+// but the message does not read as an unknown TOML key.
+func (t *table) keyChoice(key string, values []string) (int, bool) {
+	s, ok := t.str(key)
+	if !ok {
+		return 0, false
+	}
+	for i, v := range values {
+		if strings.EqualFold(s, v) {
+			return i, true
+		}
+	}
+	t.valErr(key, fmt.Sprintf("%s must be %s, got %q", key, orList(quoteAll(values)), s), enumHint(s, values))
+	return 0, false
 }
 
 // acks reads Kafka's acks: 0, 1 or "all", as an integer or a string.

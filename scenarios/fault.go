@@ -448,7 +448,13 @@ func kindTargetHint(k sim.FaultKind, got targetForm) string {
 	case got == formTopic:
 		return `a topic's partitions lose their leaders with kind = "leader_loss"; for the broker's nodes, target the broker`
 	case got&(onBroker|onStore|formView) != 0:
-		return fmt.Sprintf("%s is crashed, paused, slowed down (slowdown) or delayed (latency, not a view); a store replica's clock is skewed (skew)", got.describe())
+		var kinds []string
+		for i, name := range faultKinds {
+			if kindSpecs[sim.FaultKind(i)].targets&got != 0 {
+				kinds = append(kinds, strconv.Quote(name))
+			}
+		}
+		return fmt.Sprintf("%s takes the kinds %s, and may be a side of a \"partition\"", got.describe(), orList(kinds))
 	}
 	switch k {
 	case sim.FaultLoss:
@@ -620,7 +626,8 @@ func (b *builder) target(t *table, d faultDef, k sim.FaultKind, links map[string
 		case kindStore:
 			count, countOK, form, member = b.spec.Stores[c.idx].Replicas, b.storeOK[c.idx], formReplica, "replica"
 		default:
-			t.valErr("target", fmt.Sprintf("%q is a %s: only services and gateways have instances, brokers nodes and stores replicas", name, c.kind), "")
+			t.valErr("target", fmt.Sprintf("%q is a %s: it has no numbered members", name, c.kind),
+				fmt.Sprintf("services and gateways have instances, brokers nodes and stores replicas; write %q", name))
 			return target{}, false
 		}
 		n, err := strconv.Atoi(num)

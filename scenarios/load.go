@@ -469,10 +469,12 @@ func (b *builder) service(i int, t *table) sim.Service {
 				}
 			}
 		}
-		if n, ok := ct.enum("op", ops); ok {
+		if op, ok := ct.str("op"); ok && strings.EqualFold(op, "publish") {
+			ct.valErr("op", `unknown op "publish"`, "a record a service produces is a [[service.publish]] of the service, not a call")
+		} else if n, ok := ct.enum("op", ops); ok {
 			c.Op = sim.OpRead + sim.Op(n)
 		}
-		if n, ok := ct.enum("key", callKeyChoices); ok {
+		if n, ok := ct.keyChoice("key", callKeyChoices); ok {
 			c.Key = sim.KeyRandom + sim.KeyChoice(n)
 		}
 		if d, ok := ct.nonNegative("timeout"); ok {
