@@ -299,7 +299,11 @@ func (b *builder) fault(i int, t *table) sim.Fault {
 		f.Partition = -1
 	}
 	if read("partition") {
-		f.Partition, d.partOK = t.integer("partition", 0, maxPartitions-1)
+		if n, isInt := t.m["partition"].(int64); isInt && n == -1 {
+			t.valErr("partition", "partition must be >= 0, got -1", "leave partition out for every partition of the topic")
+		} else {
+			f.Partition, d.partOK = t.integer("partition", 0, maxPartitions-1)
+		}
 		if !d.partOK {
 			f.Partition = -1
 		}

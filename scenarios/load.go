@@ -33,7 +33,8 @@ const (
 
 // The keys of each table, in the order the reference documents them, which
 // is also the order "known keys" hints list them. The resilience keys of
-// calls and routes are in resilience.go, those of faults in fault.go.
+// calls and routes are in resilience.go, those of faults in fault.go, those
+// of brokers, stores, sagas and views in data.go.
 var (
 	topTables    = []string{"scenario", "network", "client", "service", "gateway", "broker", "store", "saga", "view", "fault"}
 	scenarioKeys = []string{"name", "description", "duration", "warmup", "seed", "window"}
