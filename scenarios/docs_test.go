@@ -90,10 +90,13 @@ func TestDocsCoverKeys(t *testing.T) {
 		scenarioKeys, networkKeys, clientKeys, stepKeys, serviceKeys, callKeys, gatewayKeys, routeKeys,
 		outlierKeys, breakerKeys, retryKeys, budgetKeys, throttleKeys, hedgeKeys, autoscaleKeys, faultKeys,
 		arrivals, faultKinds, balancers, windowTypes, scopes, backoffs, jitters, disciplines, retryOutcome, directions,
+		brokerKeys, topicKeys, publishKeys, consumeKeys, storeKeys, sagaKeys, sagaStepKeys, viewKeys,
+		ops, callKeyChoices, publishKeyChoices, acksValues, whens, commitModes, sagaModes, keyDistributions,
 	}
 	// Keys that hold a table are documented by a section of their own.
 	tables := map[string]bool{"schedule": true, "call": true, "outlier_detection": true, "circuit_breaker": true,
-		"retry": true, "budget": true, "throttle": true, "hedge": true, "autoscale": true}
+		"retry": true, "budget": true, "throttle": true, "hedge": true, "autoscale": true,
+		"publish": true, "consume": true, "step": true}
 	for _, keys := range lists {
 		for _, k := range keys {
 			if tables[k] {
@@ -113,6 +116,7 @@ func TestDocsCoverKeys(t *testing.T) {
 		"[[client.schedule]]", "[[service.call]]", "[[gateway.route]]", "[service.autoscale]",
 		"[service.call.outlier_detection]", "[service.call.circuit_breaker]", "[service.call.retry]",
 		"[service.call.retry.budget]", "[service.call.retry.throttle]", "[service.call.hedge]",
+		"[[service.publish]]", "[[service.consume]]", "[[broker.topic]]", "[[saga.step]]",
 	} {
 		if !strings.Contains(doc, "### "+section) {
 			t.Errorf("%s has no section for %s", docsFile, section)

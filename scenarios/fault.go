@@ -11,7 +11,7 @@ import (
 
 var (
 	faultKeys = []string{"kind", "target", "start", "duration", "every", "chance", "instances",
-		"add", "direction", "probability", "factor", "workers", "startup_delay", "between", "one_way"}
+		"add", "direction", "probability", "factor", "workers", "startup_delay", "between", "one_way", "offset", "partition"}
 	faultKinds = sim.FaultKinds()
 	directions = []string{"both", "requests", "responses"} // sim.Direction
 )
@@ -22,29 +22,56 @@ const maxFactor = 1000
 
 // targetForm is how a fault's target is written; a set of them says which
 // a kind of fault takes.
-type targetForm uint8
+type targetForm uint16
 
 const (
 	formService  targetForm = 1 << iota // a service or a gateway: "payment"
 	formInstance                        // one instance: "payment#2"
 	formLink                            // a link: "checkout->payment"
 	formClient                          // a client: "shoppers"
+	formBroker                          // a broker, all its nodes: "kafka"
+	formNode                            // one broker node: "kafka#2"
+	formStore                           // a store, all its replicas: "db"
+	formReplica                         // one store replica: "db#2"
+	formView                            // a view: "order-view"
+	formTopic                           // a topic: "orders"
 )
 
 // describe names the forms of a set, for messages.
 func (f targetForm) describe() string {
-	var parts []string
+	var parts, members []string
 	if f&formService != 0 {
 		parts = append(parts, "a service or gateway")
 	}
+	if f&formBroker != 0 {
+		parts = append(parts, "a broker")
+	}
+	if f&formStore != 0 {
+		parts = append(parts, "a store")
+	}
+	if f&formView != 0 {
+		parts = append(parts, "a view")
+	}
 	if f&formInstance != 0 {
-		parts = append(parts, `one instance ("name#n")`)
+		members = append(members, "instance")
+	}
+	if f&formNode != 0 {
+		members = append(members, "broker node")
+	}
+	if f&formReplica != 0 {
+		members = append(members, "store replica")
+	}
+	if len(members) > 0 {
+		parts = append(parts, fmt.Sprintf("one %s (\"name#n\")", orList(members)))
 	}
 	if f&formLink != 0 {
 		parts = append(parts, `a link ("caller->callee")`)
 	}
 	if f&formClient != 0 {
 		parts = append(parts, "a client")
+	}
+	if f&formTopic != 0 {
+		parts = append(parts, "a topic")
 	}
 	switch len(parts) {
 	case 0:
@@ -63,20 +90,26 @@ type kindSpec struct {
 	targets  targetForm
 }
 
-var onService = formService | formInstance
+var (
+	onService = formService | formInstance
+	onBroker  = formBroker | formNode
+	onStore   = formStore | formReplica
+)
 
 var kindSpecs = map[sim.FaultKind]kindSpec{
-	sim.FaultLatency:   {keys: []string{"add", "direction"}, required: 1, targets: onService | formLink},
-	sim.FaultErrors:    {keys: []string{"probability"}, required: 1, targets: onService},
-	sim.FaultCrash:     {keys: []string{"startup_delay"}, targets: onService},
-	sim.FaultPause:     {targets: onService},
-	sim.FaultLoss:      {keys: []string{"probability", "direction"}, required: 1, targets: formLink},
-	sim.FaultPartition: {keys: []string{"between", "one_way"}, required: 1},
-	sim.FaultBlackhole: {targets: onService | formLink},
-	sim.FaultSlowdown:  {keys: []string{"factor"}, required: 1, targets: onService},
-	sim.FaultCapacity:  {keys: []string{"workers"}, required: 1, targets: onService},
-	sim.FaultSurge:     {keys: []string{"factor"}, required: 1, targets: formClient},
-	sim.FaultThrottle:  {keys: []string{"probability"}, required: 1, targets: onService},
+	sim.FaultLatency:    {keys: []string{"add", "direction"}, required: 1, targets: onService | formLink | onBroker | onStore},
+	sim.FaultErrors:     {keys: []string{"probability"}, required: 1, targets: onService},
+	sim.FaultCrash:      {keys: []string{"startup_delay"}, targets: onService | onBroker | onStore | formView},
+	sim.FaultPause:      {targets: onService | onBroker | onStore | formView},
+	sim.FaultLoss:       {keys: []string{"probability", "direction"}, required: 1, targets: formLink},
+	sim.FaultPartition:  {keys: []string{"between", "one_way"}, required: 1},
+	sim.FaultBlackhole:  {targets: onService | formLink},
+	sim.FaultSlowdown:   {keys: []string{"factor"}, required: 1, targets: onService | onBroker | onStore | formView},
+	sim.FaultCapacity:   {keys: []string{"workers"}, required: 1, targets: onService},
+	sim.FaultSurge:      {keys: []string{"factor"}, required: 1, targets: formClient},
+	sim.FaultThrottle:   {keys: []string{"probability"}, required: 1, targets: onService},
+	sim.FaultSkew:       {keys: []string{"offset"}, required: 1, targets: onStore},
+	sim.FaultLeaderLoss: {keys: []string{"partition"}, targets: formTopic},
 }
 
 // kindKeys are the keys that only some kinds take, each with the example
@@ -90,6 +123,8 @@ var kindKeys = map[string]string{
 	"startup_delay": `startup_delay = "10s"`,
 	"between":       `between = [["checkout"], ["payment"]]`,
 	"one_way":       "one_way = true",
+	"offset":        `offset = "-5s", how far the replica's clock runs ahead (negative: behind)`,
+	"partition":     "partition = 0",
 }
 
 // kindsTaking lists the kinds that take key, for messages.
@@ -116,6 +151,7 @@ type faultDef struct {
 	count     int    // instances as a count, or 0
 	workersOK bool   // workers is valid
 	sidesOK   bool   // between has the right shape
+	partOK    bool   // partition is valid
 }
 
 func (b *builder) fault(i int, t *table) sim.Fault {
@@ -247,6 +283,31 @@ func (b *builder) fault(i int, t *table) sim.Fault {
 	if read("one_way") {
 		f.OneWay, _ = t.boolean("one_way")
 	}
+	if read("offset") {
+		if o, ok := t.duration("offset"); ok {
+			switch {
+			case o == 0:
+				t.valErr("offset", "offset must not be zero", `a skew fault moves a clock: "5s" ahead, "-5s" behind`)
+			case o > maxDuration || o < -maxDuration:
+				t.valErr("offset", fmt.Sprintf("offset must be within ±%s, got %s", dur(maxDuration), dur(o)), "")
+			default:
+				f.Offset = o
+			}
+		}
+	}
+	if d.kindOK && f.Kind == sim.FaultLeaderLoss {
+		f.Partition = -1
+	}
+	if read("partition") {
+		if n, isInt := t.m["partition"].(int64); isInt && n == -1 {
+			t.valErr("partition", "partition must be >= 0, got -1", "leave partition out for every partition of the topic")
+		} else {
+			f.Partition, d.partOK = t.integer("partition", 0, maxPartitions-1)
+		}
+		if !d.partOK {
+			f.Partition = -1
+		}
+	}
 
 	b.faults = append(b.faults, d)
 	return f
@@ -316,7 +377,7 @@ func (b *builder) resolveFaults() {
 		t := d.t
 		if d.kindOK && f.Kind == sim.FaultPartition {
 			if d.sidesOK {
-				b.partition(t, f, links)
+				b.partition(t, f, b.talks(links))
 			}
 			if t.has("instances") {
 				t.keyErr("instances", "instances does not apply to a partition", "a partition cuts links between whole components")
@@ -336,8 +397,14 @@ func (b *builder) resolveFaults() {
 		}
 		spec := kindSpecs[f.Kind]
 		if tg.form&spec.targets == 0 {
-			t.valErr("target", fmt.Sprintf("kind %q targets %s, not %s", f.Kind, spec.targets.describe(), tg.describe()), kindTargetHint(f.Kind))
+			t.valErr("target", fmt.Sprintf("kind %q targets %s, not %s", f.Kind, spec.targets.describe(), tg.describe()), kindTargetHint(f.Kind, tg.form))
 			continue
+		}
+		if f.Kind == sim.FaultLeaderLoss && d.partOK && tg.topic.partitionsOK {
+			if n := b.spec.Brokers[tg.topic.broker].Topics[tg.topic.topic].Partitions; f.Partition >= n {
+				t.valErr("partition", fmt.Sprintf("topic %q has %d partition%s: no partition %d", tg.name, n, plural(n), f.Partition),
+					fmt.Sprintf("partitions are numbered from 0: 0 .. %d; leave partition out for all of them", n-1))
+			}
 		}
 		if f.Kind == sim.FaultSurge {
 			if c := b.spec.Clients[tg.idx]; c.Users > 0 {
@@ -374,8 +441,25 @@ func (b *builder) resolveFaults() {
 	}
 }
 
-// kindTargetHint says what a kind of fault does to its target.
-func kindTargetHint(k sim.FaultKind) string {
+// kindTargetHint says what a kind of fault does to its target, of form
+// got.
+func kindTargetHint(k sim.FaultKind, got targetForm) string {
+	switch {
+	case k == sim.FaultSkew:
+		return `skew moves the clock of a store's replicas: target a store ("db", all its replicas) or one replica ("db#2")`
+	case k == sim.FaultLeaderLoss:
+		return "leader_loss takes the leadership of a topic's partitions from their leaders: target a topic"
+	case got == formTopic:
+		return `a topic's partitions lose their leaders with kind = "leader_loss"; for the broker's nodes, target the broker`
+	case got&(onBroker|onStore|formView) != 0:
+		var kinds []string
+		for i, name := range faultKinds {
+			if kindSpecs[sim.FaultKind(i)].targets&got != 0 {
+				kinds = append(kinds, strconv.Quote(name))
+			}
+		}
+		return fmt.Sprintf("%s takes the kinds %s, and may be a side of a \"partition\"", got.describe(), orList(kinds))
+	}
 	switch k {
 	case sim.FaultLoss:
 		return `loss drops messages on a link; for a service that fails requests use kind = "errors"`
@@ -389,10 +473,11 @@ func kindTargetHint(k sim.FaultKind) string {
 
 // target is a resolved fault target.
 type target struct {
-	form targetForm
-	name string // as the engine reads it: spacing removed
-	idx  int    // the service or gateway (also of an instance), or the client
-	kind compKind
+	form  targetForm
+	name  string // as the engine reads it: spacing removed
+	idx   int    // the service or gateway (also of an instance), client, broker, store or view
+	kind  compKind
+	topic topicDef // of a topic
 }
 
 func (tg target) describe() string {
@@ -403,8 +488,82 @@ func (tg target) describe() string {
 		return "a link"
 	case formClient:
 		return "a client"
+	case formNode:
+		return "a broker node"
+	case formReplica:
+		return "a store replica"
+	case formTopic:
+		return "a topic"
 	}
 	return "a " + tg.kind.String()
+}
+
+// formOf is the form of a component named without "#n".
+func formOf(k compKind) targetForm {
+	switch k {
+	case kindClient:
+		return formClient
+	case kindBroker:
+		return formBroker
+	case kindStore:
+		return formStore
+	case kindView:
+		return formView
+	}
+	return formService
+}
+
+// candidates says which components a fault of kind k (when kindOK) may
+// name, for the message and hint about an unknown name: the noun and the
+// headers, and the kinds. With members, only those with numbered members
+// count. The kinds of data component the file does not use are left out,
+// unless nothing would be left.
+func (b *builder) candidates(k sim.FaultKind, kindOK, members bool) (noun, headers string, kinds []compKind) {
+	forms := onService | formLink
+	if kindOK {
+		forms = kindSpecs[k].targets
+	}
+	if members {
+		forms &= formInstance | formNode | formReplica
+	}
+	var all []compKind
+	if forms&(onService|formLink) != 0 {
+		all = append(all, kindService, kindGateway)
+	}
+	if forms&formClient != 0 {
+		all = append(all, kindClient)
+	}
+	if forms&onBroker != 0 {
+		all = append(all, kindBroker)
+	}
+	if forms&onStore != 0 {
+		all = append(all, kindStore)
+	}
+	if forms&formView != 0 {
+		all = append(all, kindView)
+	}
+	for _, c := range all {
+		if c.pool() || c == kindClient || b.tablesOf(c) > 0 {
+			kinds = append(kinds, c)
+		}
+	}
+	if len(kinds) == 0 {
+		kinds = all
+	}
+	var nouns, hdrs []string
+	for _, c := range kinds {
+		nouns = append(nouns, c.String())
+		hdrs = append(hdrs, header(c.String()))
+	}
+	return orList(nouns), orList(hdrs), kinds
+}
+
+// orList joins words as "a", "a or b", "a, b or c".
+func orList(words []string) string {
+	if len(words) <= 1 {
+		return strings.Join(words, "")
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " or " + words[len(words)-1]
 }
 
 // target resolves the target of fault d of kind k (when d.kindOK).
@@ -430,6 +589,10 @@ func (b *builder) target(t *table, d faultDef, k sim.FaultKind, links map[string
 		case callee.kind == kindClient:
 			t.valErr("target", fmt.Sprintf("%q is a client: a link ends at the service or gateway it calls", to), "")
 			return target{}, false
+		case !callee.kind.pool():
+			t.valErr("target", fmt.Sprintf("%q is a %s: a link ends at the service or gateway a call goes to", to, callee.kind),
+				fmt.Sprintf("to delay the messages of the %s, use a latency fault on %q", callee.kind, to))
+			return target{}, false
 		case !slices.Contains(links[from], to):
 			hint := fmt.Sprintf("%q calls nothing", from)
 			if caller.kind == kindClient {
@@ -445,42 +608,60 @@ func (b *builder) target(t *table, d faultDef, k sim.FaultKind, links map[string
 	if name, num, isInst := strings.Cut(s, "#"); isInst {
 		name, num = strings.TrimSpace(name), strings.TrimSpace(num)
 		c, ok := b.comps[name]
-		switch {
-		case !ok:
-			t.valErr("target", fmt.Sprintf("unknown service or gateway %q", name), b.nameHint(name, "[[service]] or [[gateway]]", kindService, kindGateway))
+		if !ok {
+			if _, isTopic := b.topics[name]; isTopic {
+				t.valErr("target", fmt.Sprintf("%q is a topic: a topic has partitions, not numbered members", name),
+					`a leader_loss fault on one partition takes partition = n`)
+				return target{}, false
+			}
+			noun, headers, kinds := b.candidates(k, d.kindOK, true)
+			t.valErr("target", fmt.Sprintf("unknown %s %q", noun, name), b.nameHint(name, headers, kinds...))
 			return target{}, false
-		case c.kind == kindClient:
-			t.valErr("target", fmt.Sprintf("%q is a client: only services and gateways have instances", name), "")
+		}
+		var count int
+		var countOK bool
+		var form targetForm
+		member := "instance"
+		switch c.kind {
+		case kindService, kindGateway:
+			count, countOK, form = b.spec.Services[c.idx].Instances, b.pools[c.idx].instancesOK, formInstance
+		case kindBroker:
+			count, countOK, form, member = b.spec.Brokers[c.idx].Nodes, b.brokerOK[c.idx], formNode, "node"
+		case kindStore:
+			count, countOK, form, member = b.spec.Stores[c.idx].Replicas, b.storeOK[c.idx], formReplica, "replica"
+		default:
+			t.valErr("target", fmt.Sprintf("%q is a %s: it has no numbered members", name, c.kind),
+				fmt.Sprintf("services and gateways have instances, brokers nodes and stores replicas; write %q", name))
 			return target{}, false
 		}
 		n, err := strconv.Atoi(num)
-		count := b.spec.Services[c.idx].Instances
 		switch {
 		case err != nil:
-			t.valErr("target", fmt.Sprintf("invalid instance number %q in %q", num, s), fmt.Sprintf("write %s#n, n a whole number from 1", name))
+			t.valErr("target", fmt.Sprintf("invalid %s number %q in %q", member, num, s), fmt.Sprintf("write %s#n, n a whole number from 1", name))
 			return target{}, false
-		case !b.pools[c.idx].instancesOK:
+		case !countOK:
 			return target{}, false
 		case n < 1 || n > count:
-			t.valErr("target", fmt.Sprintf("%q has %d instance%s: no instance #%d", name, count, plural(count), n),
-				fmt.Sprintf("instances are numbered from 1: %s#1 .. %s#%d", name, name, count))
+			t.valErr("target", fmt.Sprintf("%q has %d %s%s: no %s #%d", name, count, member, plural(count), member, n),
+				fmt.Sprintf("%ss are numbered from 1: %s#1 .. %s#%d", member, name, name, count))
 			return target{}, false
 		}
-		return target{form: formInstance, name: name + "#" + strconv.Itoa(n), idx: c.idx, kind: c.kind}, true
+		return target{form: form, name: name + "#" + strconv.Itoa(n), idx: c.idx, kind: c.kind}, true
 	}
+	tp, isTopic := b.topics[s]
 	c, ok := b.comps[s]
-	if !ok {
-		if k == sim.FaultSurge {
-			t.valErr("target", fmt.Sprintf("unknown client %q", s), b.nameHint(s, "[[client]]", kindClient))
-		} else {
-			t.valErr("target", fmt.Sprintf("unknown service or gateway %q", s), b.nameHint(s, "[[service]] or [[gateway]]", kindService, kindGateway))
-		}
-		return target{}, false
+	switch {
+	case isTopic && (k == sim.FaultLeaderLoss && d.kindOK || !ok):
+		return target{form: formTopic, name: s, topic: tp}, true
+	case ok:
+		return target{form: formOf(c.kind), name: s, idx: c.idx, kind: c.kind}, true
+	case k == sim.FaultLeaderLoss && d.kindOK:
+		t.valErr("target", fmt.Sprintf("unknown topic %q", s), b.topicHint(s, -1))
+	default:
+		noun, headers, kinds := b.candidates(k, d.kindOK, false)
+		t.valErr("target", fmt.Sprintf("unknown %s %q", noun, s), b.nameHint(s, headers, kinds...))
 	}
-	if c.kind == kindClient {
-		return target{form: formClient, name: s, idx: c.idx, kind: c.kind}, true
-	}
-	return target{form: formService, name: s, idx: c.idx, kind: c.kind}, true
+	return target{}, false
 }
 
 func plural(n int) string {
@@ -504,7 +685,7 @@ func quoteAll(names []string) []string {
 func (b *builder) links() map[string][]string {
 	out := make(map[string][]string)
 	add := func(from, to string) {
-		if c, ok := b.comps[to]; ok && c.kind != kindClient && !slices.Contains(out[from], to) {
+		if c, ok := b.comps[to]; ok && c.kind.pool() && !slices.Contains(out[from], to) {
 			out[from] = append(out[from], to)
 		}
 	}
@@ -514,7 +695,7 @@ func (b *builder) links() map[string][]string {
 		}
 	}
 	for i, s := range b.spec.Services {
-		if cc, ok := b.comps[s.Name]; ok && cc.kind != kindClient && cc.idx == i {
+		if cc, ok := b.comps[s.Name]; ok && cc.kind.pool() && cc.idx == i {
 			for _, c := range s.Calls {
 				if cc, ok := b.comps[c.To]; ok && cc.kind == kindService {
 					add(s.Name, c.To)
@@ -525,49 +706,189 @@ func (b *builder) links() map[string][]string {
 	return out
 }
 
+// talks lists, for each component with a valid name, the components it
+// exchanges messages with, both ways: the links, and the messages of the
+// data components (a service and the stores and views it calls, the
+// brokers of the topics it publishes to or consumes, a view and the broker
+// of its topic, an orchestration's coordinator and its participants).
+func (b *builder) talks(links map[string][]string) map[string]map[string]bool {
+	out := make(map[string]map[string]bool)
+	add := func(x, y string) {
+		if _, ok := b.comps[x]; !ok || x == y {
+			return
+		}
+		if _, ok := b.comps[y]; !ok {
+			return
+		}
+		for _, p := range [2][2]string{{x, y}, {y, x}} {
+			if out[p[0]] == nil {
+				out[p[0]] = make(map[string]bool)
+			}
+			out[p[0]][p[1]] = true
+		}
+	}
+	for from, tos := range links {
+		for _, to := range tos {
+			add(from, to)
+		}
+	}
+	brokerOf := func(topic string) string {
+		if tp, ok := b.topics[topic]; ok {
+			return b.spec.Brokers[tp.broker].Name
+		}
+		return ""
+	}
+	for _, s := range b.spec.Services {
+		for _, c := range s.Calls {
+			if cc, ok := b.comps[c.To]; ok && (cc.kind == kindStore || cc.kind == kindView) {
+				add(s.Name, c.To)
+			}
+		}
+		for _, p := range s.Publishes {
+			add(s.Name, brokerOf(p.Topic))
+		}
+		for _, c := range s.Consumes {
+			add(s.Name, brokerOf(c.Topic))
+		}
+	}
+	for _, v := range b.spec.Views {
+		add(v.Name, brokerOf(v.Topic))
+	}
+	for _, sg := range b.spec.Sagas {
+		if sg.Mode == sim.Orchestration {
+			for _, st := range sg.Steps {
+				add(sg.Start, st.Service)
+				add(sg.Start, st.Compensation)
+			}
+		}
+	}
+	return out
+}
+
+// member is one element of a side of a partition: a component, or one
+// node of a broker or replica of a store (n >= 1).
+type member struct {
+	name string
+	n    int
+}
+
+// overlaps says whether two members name something in common.
+func (m member) overlaps(o member) bool {
+	return m.name == o.name && (m.n == 0 || o.n == 0 || m.n == o.n)
+}
+
+// sideMember resolves one name of a side, reporting what is wrong with it
+// at off.
+func (b *builder) sideMember(name string, off int) (member, bool) {
+	base, num, isMember := strings.Cut(name, "#")
+	if !isMember {
+		c, ok := b.comps[name]
+		switch {
+		case !ok:
+			noun, headers := "component", "component"
+			kinds := []compKind{kindService, kindGateway, kindClient, kindBroker, kindStore}
+			b.errorAt(off, fmt.Sprintf("unknown %s %q in between", noun, name), b.nameHint(name, headers, kinds...))
+		case c.kind == kindView:
+			b.errorAt(off, fmt.Sprintf("%q is a view: a view is not a side of a partition", name),
+				"partition the broker it consumes from, or crash or pause the view")
+		default:
+			return member{name: name}, true
+		}
+		return member{}, false
+	}
+	base, num = strings.TrimSpace(base), strings.TrimSpace(num)
+	c, ok := b.comps[base]
+	var count int
+	var countOK bool
+	what := "node"
+	switch {
+	case !ok:
+		b.errorAt(off, fmt.Sprintf("unknown component %q in between", name), b.nameHint(base, "[[broker]] or [[store]]", kindBroker, kindStore))
+		return member{}, false
+	case c.kind == kindBroker:
+		count, countOK = b.spec.Brokers[c.idx].Nodes, b.brokerOK[c.idx]
+	case c.kind == kindStore:
+		count, countOK, what = b.spec.Stores[c.idx].Replicas, b.storeOK[c.idx], "replica"
+	default:
+		b.errorAt(off, fmt.Sprintf("unknown component %q in between", name),
+			fmt.Sprintf("a partition separates whole services: write %q (only broker nodes and store replicas are named one by one)", base))
+		return member{}, false
+	}
+	n, err := strconv.Atoi(num)
+	switch {
+	case err != nil:
+		b.errorAt(off, fmt.Sprintf("invalid %s number %q in %q", what, num, name), fmt.Sprintf("write %s#n, n a whole number from 1", base))
+	case !countOK:
+	case n < 1 || n > count:
+		b.errorAt(off, fmt.Sprintf("%q has %d %s%s: no %s #%d", base, count, what, plural(count), what, n),
+			fmt.Sprintf("%ss are numbered from 1: %s#1 .. %s#%d", what, base, base, count))
+	default:
+		return member{name: base, n: n}, true
+	}
+	return member{}, false
+}
+
 // partition checks the names of a partition's sides, that the sides do not
-// overlap, and that the partition cuts at least one link.
-func (b *builder) partition(t *table, f *sim.Fault, links map[string][]string) {
-	side := make(map[string]int) // the side each name is on
+// overlap, and that the partition cuts at least one link, and writes the
+// members of brokers and stores as the engine reads them ("kafka#2").
+func (b *builder) partition(t *table, f *sim.Fault, talks map[string]map[string]bool) {
+	var sides [2][]member
 	ok := true
 	for s, names := range f.Sides {
 		for j, name := range names {
 			at := t.l.ix.find(elem(elem(join(t.path, "between"), s), j)).val
-			if _, known := b.comps[name]; !known {
-				hint := b.nameHint(name, "component", kindService, kindGateway, kindClient)
-				if base, _, isInst := strings.Cut(name, "#"); isInst {
-					hint = fmt.Sprintf("a partition separates whole components: write %q", base)
-				}
-				t.l.errorAt(at, fmt.Sprintf("unknown component %q in between", name), hint)
+			m, valid := b.sideMember(name, at)
+			if !valid {
 				ok = false
 				continue
 			}
-			if prev, seen := side[name]; seen {
-				if prev == s {
-					t.l.errorAt(at, fmt.Sprintf("%q is listed twice on the same side", name), "")
-				} else {
-					t.l.errorAt(at, fmt.Sprintf("%q is on both sides of the partition", name), "the two sides must be disjoint")
+			if m.n > 0 {
+				f.Sides[s][j] = m.name + "#" + strconv.Itoa(m.n)
+			}
+			dup := false
+			for o := range sides {
+				for _, p := range sides[o] {
+					if !p.overlaps(m) || dup {
+						continue
+					}
+					dup = true
+					switch {
+					case o == s && p == m:
+						t.l.errorAt(at, fmt.Sprintf("%q is listed twice on the same side", name), "")
+					case o == s:
+						t.l.errorAt(at, fmt.Sprintf("%q overlaps %q on the same side", name, p.String()), "a whole broker or store includes all its nodes or replicas")
+					case p == m:
+						t.l.errorAt(at, fmt.Sprintf("%q is on both sides of the partition", name), "the two sides must be disjoint")
+					default:
+						t.l.errorAt(at, fmt.Sprintf("%q is on both sides of the partition, as part of %q", name, p.String()),
+							"the two sides must be disjoint; a whole broker or store includes all its nodes or replicas")
+					}
 				}
+			}
+			if dup {
 				ok = false
 				continue
 			}
-			side[name] = s
+			sides[s] = append(sides[s], m)
 		}
 	}
 	if !ok {
 		return
 	}
-	for from, tos := range links {
-		s, in := side[from]
-		if !in {
-			continue
-		}
-		for _, to := range tos {
-			if o, in := side[to]; in && o != s {
+	for _, x := range sides[0] {
+		for _, y := range sides[1] {
+			if x.name != y.name && talks[x.name][y.name] || x.name == y.name && x.n != y.n {
 				return
 			}
 		}
 	}
-	t.valErr("between", "the partition cuts nothing: no component of one side calls one of the other",
-		"a partition drops the messages of the links between its sides; put a caller on one side and its callee on the other")
+	t.valErr("between", "the partition cuts nothing: no component of one side exchanges messages with one of the other",
+		"a partition drops the messages between its sides; put a caller on one side and its callee on the other")
+}
+
+func (m member) String() string {
+	if m.n > 0 {
+		return m.name + "#" + strconv.Itoa(m.n)
+	}
+	return m.name
 }

@@ -27,6 +27,8 @@ var notOnRoutes = map[string]string{
 	"probability": "a gateway sends each request down exactly one route: the client's route, or one drawn by weight; use weight to share the requests",
 	"group":       "routes are alternatives, not calls made together; a service behind the gateway can group its own calls",
 	"fanout":      "a route forwards one request; put the fanout on a [[service.call]] of the service behind the route",
+	"op":          "a route goes to a service; the service behind the route reads or writes a store or a view with a [[service.call]] that has op",
+	"key":         "a route goes to a service; key chooses the key of a store operation, on a [[service.call]] to a store or a view",
 }
 
 // gateway reads a [[gateway]]: a service whose calls are its routes.

@@ -33,17 +33,20 @@ const (
 
 // The keys of each table, in the order the reference documents them, which
 // is also the order "known keys" hints list them. The resilience keys of
-// calls and routes are in resilience.go, those of faults in fault.go.
+// calls and routes are in resilience.go, those of faults in fault.go, those
+// of brokers, stores, sagas and views in data.go.
 var (
-	topTables    = []string{"scenario", "network", "client", "service", "gateway", "fault"}
+	topTables    = []string{"scenario", "network", "client", "service", "gateway", "broker", "store", "saga", "view", "fault"}
 	scenarioKeys = []string{"name", "description", "duration", "warmup", "seed", "window"}
 	networkKeys  = []string{"latency"}
 	clientKeys   = []string{"name", "target", "route", "rate", "arrival", "users", "think_time", "timeout", "keys", "schedule"}
 	stepKeys     = []string{"at", "rate", "ramp"}
-	serviceKeys  = []string{"name", "instances", "workers", "queue", "service_time", "after_calls", "errors", "queue_timeout", "queue_discipline", "autoscale", "call"}
-	callKeys     = append([]string{"to", "timeout", "probability", "group", "fanout", "latency"}, resilienceKeys...)
+	serviceKeys  = []string{"name", "instances", "workers", "queue", "service_time", "after_calls", "errors", "queue_timeout", "queue_discipline", "autoscale", "call", "publish", "consume"}
+	callKeys     = append([]string{"to", "op", "key", "timeout", "probability", "group", "fanout", "latency"}, resilienceKeys...)
 
-	arrivals = []string{"poisson", "constant"}
+	arrivals       = []string{"poisson", "constant"}
+	ops            = []string{"read", "write"}     // sim.OpRead, sim.OpWrite
+	callKeyChoices = []string{"random", "request"} // sim.KeyRandom, sim.KeyRequest
 )
 
 // header is how a top-level table is written.
@@ -116,6 +119,7 @@ type builder struct {
 	faults []faultDef
 	pools  []poolInfo      // by index in spec.Services
 	comps  map[string]comp // every component with a valid name, by name
+	dataDefs
 }
 
 // poolInfo says which counts of a service or gateway are valid, so that
@@ -183,12 +187,14 @@ func (b *builder) build(root *table) {
 	for i, t := range root.tables("gateway", "[[gateway]]") {
 		b.spec.Services = append(b.spec.Services, b.gateway(i, t))
 	}
+	b.data(root)
 	for i, t := range root.tables("fault", "[[fault]]") {
 		b.spec.Faults = append(b.spec.Faults, b.fault(i, t))
 	}
 	b.uniqueNames()
 	b.cycles(b.resolve())
 	b.clientRoutes()
+	b.resolveData()
 	b.resolveFaults()
 }
 
@@ -204,7 +210,7 @@ func (b *builder) topLevel(root *table) {
 			if _, isArray := root.m[k].([]map[string]any); isArray {
 				written = "[" + written + "]"
 			}
-			hint := "known tables: [scenario], [network], [[client]], [[service]], [[gateway]], [[fault]]"
+			hint := "known tables: [scenario], [network], [[client]], [[service]], [[gateway]], [[broker]], [[store]], [[saga]], [[view]], [[fault]]"
 			if s := suggest(k, topTables); s != "" {
 				hint = fmt.Sprintf("did you mean %s?", header(s))
 			}
@@ -464,6 +470,14 @@ func (b *builder) service(i int, t *table) sim.Service {
 				}
 			}
 		}
+		if op, ok := ct.str("op"); ok && strings.EqualFold(op, "publish") {
+			ct.valErr("op", `unknown op "publish"`, "a record a service produces is a [[service.publish]] of the service, not a call")
+		} else if n, ok := ct.enum("op", ops); ok {
+			c.Op = sim.OpRead + sim.Op(n)
+		}
+		if n, ok := ct.keyChoice("key", callKeyChoices); ok {
+			c.Key = sim.KeyRandom + sim.KeyChoice(n)
+		}
 		if d, ok := ct.nonNegative("timeout"); ok {
 			c.Timeout = d
 		}
@@ -485,6 +499,12 @@ func (b *builder) service(i int, t *table) sim.Service {
 		c.Latency, c.HasLatency = ct.dist("latency")
 		b.resilience(ct, "service.call", &c, maxCount(&s))
 		s.Calls = append(s.Calls, c)
+	}
+	for k, pt := range t.tables("publish", "[[service.publish]]") {
+		s.Publishes = append(s.Publishes, b.publish(i, k, pt, t.what))
+	}
+	for k, ct := range t.tables("consume", "[[service.consume]]") {
+		s.Consumes = append(s.Consumes, b.consume(i, k, ct, t.what, s.Name))
 	}
 	return s
 }

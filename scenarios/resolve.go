@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/faultline/faultline/sim"
 	"github.com/faultline/faultline/sim/resilience"
 )
 
@@ -16,6 +17,9 @@ const (
 	kindService compKind = iota
 	kindGateway
 	kindClient
+	kindBroker
+	kindStore
+	kindView
 )
 
 func (k compKind) String() string {
@@ -24,12 +28,22 @@ func (k compKind) String() string {
 		return "gateway"
 	case kindClient:
 		return "client"
+	case kindBroker:
+		return "broker"
+	case kindStore:
+		return "store"
+	case kindView:
+		return "view"
 	}
 	return "service"
 }
 
+// pool says whether the component is a service or a gateway: one of
+// spec.Services.
+func (k compKind) pool() bool { return k == kindService || k == kindGateway }
+
 // comp is a component: idx is its index in spec.Services (a service or a
-// gateway) or in spec.Clients.
+// gateway), spec.Clients, spec.Brokers, spec.Stores or spec.Views.
 type comp struct {
 	kind compKind
 	idx  int
@@ -50,18 +64,30 @@ func (b *builder) components() {
 }
 
 // namesOf lists the components of the given kinds: services and gateways
-// in file order, then clients.
+// in file order, then clients, brokers, stores and views.
 func (b *builder) namesOf(kinds ...compKind) []string {
 	var out []string
 	for i, s := range b.spec.Services {
-		if c, ok := b.comps[s.Name]; ok && c.kind != kindClient && c.idx == i && slices.Contains(kinds, c.kind) {
+		if c, ok := b.comps[s.Name]; ok && c.kind.pool() && c.idx == i && slices.Contains(kinds, c.kind) {
 			out = append(out, s.Name)
 		}
 	}
-	for i, cl := range b.spec.Clients {
-		if c, ok := b.comps[cl.Name]; ok && c.kind == kindClient && c.idx == i && slices.Contains(kinds, kindClient) {
-			out = append(out, cl.Name)
+	add := func(kind compKind, i int, name string) {
+		if c, ok := b.comps[name]; ok && c.kind == kind && c.idx == i && slices.Contains(kinds, kind) {
+			out = append(out, name)
 		}
+	}
+	for i, c := range b.spec.Clients {
+		add(kindClient, i, c.Name)
+	}
+	for i, c := range b.spec.Brokers {
+		add(kindBroker, i, c.Name)
+	}
+	for i, c := range b.spec.Stores {
+		add(kindStore, i, c.Name)
+	}
+	for i, c := range b.spec.Views {
+		add(kindView, i, c.Name)
 	}
 	return out
 }
@@ -74,8 +100,11 @@ func (b *builder) tablesOf(kinds ...compKind) int {
 			n++
 		}
 	}
-	if slices.Contains(kinds, kindClient) {
-		n += len(b.spec.Clients)
+	for k, count := range map[compKind]int{kindClient: len(b.spec.Clients), kindBroker: len(b.spec.Brokers),
+		kindStore: len(b.spec.Stores), kindView: len(b.spec.Views)} {
+		if slices.Contains(kinds, k) {
+			n += count
+		}
 	}
 	return n
 }
@@ -93,7 +122,7 @@ func (b *builder) uniqueNames() {
 		}
 		line, _ := b.ix.lineCol(f.off)
 		b.errorAt(d.off, fmt.Sprintf("duplicate name %q: the %s on line %d has it already", d.name, f.header, line),
-			"names must be unique across clients, services and gateways")
+			"names must be unique across clients, services, gateways, brokers, stores and views")
 	}
 }
 
@@ -118,10 +147,18 @@ func (b *builder) resolve() [][]edge {
 				r.t.valErr(r.key, fmt.Sprintf("unknown service or gateway %q", r.name), b.nameHint(r.name, "[[service]] or [[gateway]]", kindService, kindGateway))
 			case c.kind == kindClient:
 				r.t.valErr(r.key, fmt.Sprintf("%q is a client, not a service or gateway", r.name), "clients send requests; a [[service]] or a [[gateway]] receives them")
+			case !c.kind.pool():
+				r.t.valErr(r.key, fmt.Sprintf("%q is a %s, not a service or gateway", r.name, c.kind),
+					fmt.Sprintf("clients send requests to a service or a gateway; a service reaches the %s %s", c.kind, reachedBy(c.kind)))
 			}
 			continue
 		}
+		if r.kind == callTo {
+			b.callOp(r, c, ok)
+		}
 		switch {
+		case !ok && r.kind == callTo && b.tablesOf(kindStore, kindView) > 0:
+			r.t.valErr(r.key, fmt.Sprintf("unknown service, store or view %q", r.name), b.nameHint(r.name, "[[service]], [[store]] or [[view]]", kindService, kindStore, kindView))
 		case !ok:
 			r.t.valErr(r.key, fmt.Sprintf("unknown service %q", r.name), b.nameHint(r.name, "[[service]]", kindService))
 		case c.kind == kindClient:
@@ -131,6 +168,14 @@ func (b *builder) resolve() [][]edge {
 		case c.kind == kindGateway:
 			r.t.valErr(r.key, fmt.Sprintf("%q is a gateway: gateways are called by clients", r.name),
 				"call the service behind the gateway's route directly")
+		case r.kind == routeTo && c.kind != kindService:
+			r.t.valErr(r.key, fmt.Sprintf("%q is a %s: a route goes to a service", r.name, c.kind),
+				fmt.Sprintf("route to a service, which reaches the %s %s", c.kind, reachedBy(c.kind)))
+		case c.kind == kindBroker:
+			r.t.valErr(r.key, fmt.Sprintf("%q is a broker: a service does not call it", r.name),
+				"a service produces records with a [[service.publish]] and consumes them with a [[service.consume]], naming a topic")
+		case c.kind == kindStore || c.kind == kindView:
+			// Checked by callOp.
 		default:
 			edges[r.caller] = append(edges[r.caller], edge{to: c.idx, call: r.t})
 			if b.spec.Services[r.caller].Calls[r.call].Balancer == resilience.RingHash {
@@ -143,6 +188,61 @@ func (b *builder) resolve() [][]edge {
 		}
 	}
 	return edges
+}
+
+// reachedBy says how a service reaches a data component, for hints.
+func reachedBy(k compKind) string {
+	switch k {
+	case kindBroker:
+		return "with [[service.publish]] and [[service.consume]]"
+	case kindStore:
+		return `with a [[service.call]] that has op = "read" or "write"`
+	}
+	return "with a [[service.call]]"
+}
+
+// instanceKeys are the call keys that pick one of the callee's instances,
+// which a call to a store or a view does not do.
+var instanceKeys = []string{"balancer", "choice_count", "outlier_detection", "fanout"}
+
+// callOp checks the op and key of a call against its callee c (ok when the
+// callee is known) and fills in the op of a read from a view.
+func (b *builder) callOp(r ref, c comp, ok bool) {
+	t := r.t
+	call := &b.spec.Services[r.caller].Calls[r.call]
+	hasOp, hasKey := t.has("op"), t.has("key")
+	switch {
+	case !ok || c.kind == kindClient || c.kind == kindBroker:
+		// The callee is wrong, which resolve reports.
+	case c.kind == kindStore:
+		if !hasOp {
+			t.headerErr(fmt.Sprintf("missing required key \"op\" in %s: %q is a store", t.what, r.name), `add op = "read" or op = "write"`)
+		}
+		for _, k := range instanceKeys {
+			if t.has(k) {
+				t.keyErr(k, fmt.Sprintf("%s does not apply to a call to a store", k), "a store operation goes to all the store's replicas, not to one instance")
+			}
+		}
+	case c.kind == kindView:
+		if hasOp && call.Op == sim.OpWrite {
+			t.valErr("op", fmt.Sprintf("view %q is read-only: op must be \"read\"", r.name),
+				fmt.Sprintf("records reach a view from its topic %q: publish to it with a [[service.publish]]", b.spec.Views[c.idx].Topic))
+		}
+		if !hasOp {
+			call.Op = sim.OpRead
+		}
+		for _, k := range instanceKeys {
+			if t.has(k) {
+				t.keyErr(k, fmt.Sprintf("%s does not apply to a call to a view", k), "a view is one read model, not a pool of instances")
+			}
+		}
+	case hasOp:
+		t.keyErr("op", fmt.Sprintf("op applies only to a call to a store or a view; %q is a %s", r.name, c.kind),
+			"remove op: a service serves the request with its own model")
+	case hasKey:
+		t.keyErr("key", fmt.Sprintf("key applies only to a call to a store or a view; %q is a %s", r.name, c.kind),
+			"remove key: it is the key a store operation or a view read uses")
+	}
 }
 
 // maxRingPoints bounds the points of all ring_hash rings, which the engine
@@ -178,7 +278,7 @@ func (b *builder) clientRoutes() {
 		c := b.spec.Clients[rr.client]
 		tgt, ok := b.comps[c.Target]
 		switch {
-		case !ok || tgt.kind == kindClient:
+		case !ok || !tgt.kind.pool():
 			// The target is wrong, which is reported already.
 		case tgt.kind == kindService:
 			rr.t.keyErr("route", fmt.Sprintf("route applies only to a client whose target is a [[gateway]]; %q is a service", c.Target),
