@@ -41,9 +41,6 @@ func FuzzLoad(f *testing.F) {
 			}
 			// Everything the loader accepts, the engine must accept too;
 			// until the engine runs the data components, only what it runs.
-			if usesData(spec) {
-				return
-			}
 			if _, err := sim.New(spec, spec.Seed); err != nil {
 				t.Fatalf("sim.New rejects a loaded spec: %v", err)
 			}
@@ -71,19 +68,4 @@ func FuzzLoad(f *testing.F) {
 		list.Render(false)
 		list.Render(true)
 	})
-}
-
-// usesData says whether a spec has brokers, stores, sagas or views, or a
-// service that uses them, which the engine of this tree does not run yet.
-// TODO: drop it once sim.New accepts the data components.
-func usesData(spec *sim.Spec) bool {
-	if len(spec.Brokers)+len(spec.Stores)+len(spec.Sagas)+len(spec.Views) > 0 {
-		return true
-	}
-	for _, f := range spec.Faults {
-		if f.Kind == sim.FaultSkew || f.Kind == sim.FaultLeaderLoss {
-			return true
-		}
-	}
-	return false
 }

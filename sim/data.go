@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -205,12 +206,28 @@ func keyOf(key uint64, n int) int {
 	return int(splitmix(key) % uint64(n))
 }
 
-// draw returns a random key of a keyspace of n keys, uniform or Zipf.
-func drawKey(rng *rand.Rand, z *rand.Zipf, n int) int {
-	if z != nil {
-		return int(z.Uint64())
+// drawKey returns a random key of a keyspace of n keys: uniform, or by the
+// cumulative popularity of a Zipf keyspace.
+func drawKey(rng *rand.Rand, cum []float64, n int) int {
+	if cum == nil {
+		return rng.IntN(n)
 	}
-	return rng.IntN(n)
+	x := rng.Float64() * cum[len(cum)-1]
+	i, _ := slices.BinarySearch(cum, x)
+	return min(i, n-1)
+}
+
+// zipfTable returns the cumulative popularity of n keys whose k-th most
+// popular (from 1) is drawn with weight 1/k^s. A table works for every
+// s > 0, where math/rand's Zipf needs s > 1.
+func zipfTable(s float64, n int) []float64 {
+	cum := make([]float64, n)
+	sum := 0.0
+	for k := range n {
+		sum += math.Pow(float64(k+1), -s)
+		cum[k] = sum
+	}
+	return cum
 }
 
 // bindData points edge e at the store, topic or view it calls, and reports

@@ -19,7 +19,7 @@ type store struct {
 	idx    int32
 	spec   *Store
 	rng    *rand.Rand
-	zipf   *rand.Zipf
+	zipf   []float64 // cumulative key popularity, for a Zipf keyspace
 	nodes  []dataNode
 	data   []entry // replica r's copy of key k is data[r*keys+k]
 	keys   []keyState
@@ -138,8 +138,8 @@ func (s *Sim) initStores() {
 		st.s, st.idx, st.spec = s, int32(i), &s.spec.Stores[i]
 		st.rng = s.stream("store/" + st.spec.Name)
 		n, keys := st.spec.Replicas, max(1, st.spec.Keys)
-		if st.spec.Zipf > 1 {
-			st.zipf = rand.NewZipf(st.rng, st.spec.Zipf, 1, uint64(keys-1))
+		if st.spec.Zipf > 0 {
+			st.zipf = zipfTable(st.spec.Zipf, keys)
 		}
 		st.nodes = make([]dataNode, n)
 		for r := range st.nodes {
