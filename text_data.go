@@ -54,8 +54,8 @@ func writeDataText(w io.Writer, res *sim.Result, color bool) {
 			{head: "UNAVAIL", right: true, cell: func(s sim.StoreResult) string { return count(s.Unavailable) }},
 			{head: "TIMEOUT", right: true, optional: true, cell: func(s sim.StoreResult) string { return count(s.Timeouts) }},
 			{head: "STALE", right: true, cell: func(s sim.StoreResult) string { return pct(s.StaleShare) }},
-			{head: "T-VIS 99%", right: true, cell: func(s sim.StoreResult) string { return visMs(s.T99MS) }},
-			{head: "T-VIS 99.9%", right: true, cell: func(s sim.StoreResult) string { return visMs(s.T999MS) }},
+			{head: "T-VIS 99%", right: true, cell: func(s sim.StoreResult) string { return visMs(s, s.T99MS) }},
+			{head: "T-VIS 99.9%", right: true, cell: func(s sim.StoreResult) string { return visMs(s, s.T999MS) }},
 			{head: "LOST UPD", right: true, optional: true, cell: func(s sim.StoreResult) string { return count(s.LostUpdates) }},
 			{head: "REPL LAG P99", right: true, cell: func(s sim.StoreResult) string { return ms(s.ReplicationLag.P99) }},
 			{head: "READ P99", right: true, cell: func(s sim.StoreResult) string { return ms(s.ReadLatency.P99) }},
@@ -98,9 +98,13 @@ func nonzero(n int) string {
 	return fmt.Sprint(n)
 }
 
-// visMs shows a time to visibility; never within the grid is "> 10s".
-func visMs(v float64) string {
-	if v < 0 {
+// visMs shows a time to visibility: "-" without reads to tell, "> 10s"
+// when never within the grid.
+func visMs(s sim.StoreResult, v float64) string {
+	switch {
+	case s.StaleReads+s.FreshReads == 0:
+		return "-"
+	case v < 0:
 		return "> 10s"
 	}
 	return ms(v)

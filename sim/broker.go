@@ -416,9 +416,11 @@ func (s *Sim) loseLeaders(f *fault) {
 			old := pt.leader
 			pt.isr[old] = false
 			s.elect(f.topic, int32(pi), "leader_loss fault")
-			if pt.leader < 0 { // nobody else could lead: it keeps the job
+			switch {
+			case pt.leader < 0 || pt.leader == old:
+				// Nobody else could lead: it keeps the job.
 				pt.leader, pt.isr[old] = old, true
-			} else if pt.behind[old] < 0 {
+			case pt.behind[old] < 0:
 				pt.behind[old] = s.now
 			}
 		}
