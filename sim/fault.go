@@ -506,7 +506,9 @@ func (s *Sim) instanceUp(svc int32, n int32) {
 type pause struct{ from, to int64 }
 
 // parked is a stretch of work that fell due while its instance was paused:
-// it still needs owed of running time.
+// it still needs owed of running time. It may also be a step that takes no
+// time but that the paused process had to make: going on once its calls
+// answered (evCallsDone), or a refusal (evRefuse).
 type parked struct {
 	req  int32
 	gen  uint32

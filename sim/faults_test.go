@@ -167,3 +167,52 @@ func TestRepeatingFault(t *testing.T) {
 		t.Errorf("%d of 10 occurrences happened with chance 0.5", n)
 	}
 }
+
+// TestPauseHoldsProgress: a paused process makes no progress. A call that
+// answers during the pause does not let the waiting request complete, and
+// the refusals the process itself makes (a throttle's 429, a full queue)
+// wait for the pause to end too; only then are they answered.
+func TestPauseHoldsProgress(t *testing.T) {
+	pause := sim.Fault{Kind: sim.FaultPause, Target: "front", Start: 10 * time.Second, Duration: 5 * time.Second}
+	t.Run("call answered during the pause", func(t *testing.T) {
+		// Requests that reached front at 8s-10s wait on back until
+		// 11s-13s, inside the pause.
+		spec := twoTier(t, sim.Call{}, sim.Service{ServiceTime: mustDist(t, "3s")}, 30*time.Second)
+		spec.Clients[0].Arrival = sim.Constant
+		spec.Faults = []sim.Fault{pause}
+		res, _ := run(t, spec)
+		for i := 10; i < 15; i++ {
+			if w := window(res, "front", i); w.OK != 0 {
+				t.Errorf("paused front completed %d requests in second %d", w.OK, i)
+			}
+		}
+		// At the end of the pause the 600 requests answered during it
+		// complete at once.
+		near(t, "completed at the end of the pause", float64(window(res, "front", 15).OK), 600, 1)
+	})
+	t.Run("throttled during the pause", func(t *testing.T) {
+		spec := twoTier(t, sim.Call{}, sim.Service{ServiceTime: mustDist(t, "1ms")}, 30*time.Second)
+		spec.Clients[0].Arrival = sim.Constant
+		spec.Faults = []sim.Fault{pause, {Kind: sim.FaultThrottle, Target: "front", Probability: 1, Start: 10 * time.Second, Duration: 10 * time.Second}}
+		res, _ := run(t, spec)
+		for i := 10; i < 15; i++ {
+			if w := window(res, "load", i); w.Limited != 0 {
+				t.Errorf("paused front answered %d 429s in second %d", w.Limited, i)
+			}
+		}
+		near(t, "429s at the end of the pause", float64(window(res, "load", 15).Limited), 1000+200, 1)
+	})
+	t.Run("queue full during the pause", func(t *testing.T) {
+		spec := twoTier(t, sim.Call{}, sim.Service{ServiceTime: mustDist(t, "1ms")}, 30*time.Second)
+		spec.Clients[0].Arrival = sim.Constant
+		spec.Services[0].Queue = 10
+		spec.Faults = []sim.Fault{pause}
+		res, _ := run(t, spec)
+		for i := 10; i < 15; i++ {
+			if w := window(res, "load", i); w.Rejected != 0 {
+				t.Errorf("paused front rejected %d requests in second %d", w.Rejected, i)
+			}
+		}
+		near(t, "rejected at the end of the pause", float64(window(res, "load", 15).Rejected), 1000-10, 1)
+	})
+}

@@ -24,6 +24,8 @@ const (
 	evInstanceUp                  // a restarted instance has started: gen is the instance
 	evAutoscale                   // a service's autoscaler evaluates
 	evBreaker                     // a breaker's automatic transition is due: gen is the breaker
+	evCallsDone                   // a request whose calls answered during a pause goes on
+	evRefuse                      // a refusal decided during a pause is answered
 )
 
 // event is a small value: the heap holds events, not pointers, so that
