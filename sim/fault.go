@@ -374,15 +374,17 @@ func (sv *service) addFault(n int32, idx int32) {
 	s := sv.s
 	in := &sv.insts[n]
 	in.f.list = append(in.f.list, idx)
-	switch s.faults[idx].spec.Kind {
-	case FaultCrash:
+	if s.faults[idx].spec.Kind == FaultCrash {
 		in.crashedAt = s.now
 		sv.crash(n)
-	case FaultPause:
-		sv.account(s.now)
+	}
+	wasPaused := in.paused
+	sv.refreshInstance(n)
+	if in.paused && !wasPaused {
+		// A pause interval opens when the instance stops running, not
+		// with every pause fault: overlapping pauses freeze it once.
 		in.pauses = append(in.pauses, pause{from: s.now, to: math.MaxInt64})
 	}
-	sv.refreshInstance(n)
 }
 
 // removeFault lifts fault idx from instance n.
@@ -392,25 +394,26 @@ func (sv *service) removeFault(n int32, idx int32) {
 	if i := slices.Index(in.f.list, idx); i >= 0 {
 		in.f.list = slices.Delete(in.f.list, i, i+1)
 	}
+	wasPaused := in.paused
 	sv.refreshInstance(n)
-	switch sp := s.faults[idx].spec; sp.Kind {
-	case FaultCrash:
+	if sp := s.faults[idx].spec; sp.Kind == FaultCrash {
 		// The process restarts now and takes traffic once it has started.
 		in.readyAt = s.now + int64(sp.StartupDelay)
 		s.schedule(in.readyAt, evInstanceUp, sv.idx, uint32(n))
 		return
-	case FaultPause:
+	}
+	if wasPaused && !in.paused {
+		// The instance runs again, once its last pause has ended: the
+		// interval closes and parked work resumes, needing what the
+		// pause owed it.
 		in.pauses[len(in.pauses)-1].to = s.now
-		if !in.paused {
-			// Parked work resumes, needing what the pause owed it.
-			for _, p := range in.parked {
-				if r := &s.reqs.r[p.req]; r.gen == p.gen && r.state == atService {
-					r.segStart = s.now
-					s.schedule(s.now+p.owed, p.kind, p.req, p.gen)
-				}
+		for _, p := range in.parked {
+			if r := &s.reqs.r[p.req]; r.gen == p.gen && r.state == atService {
+				r.segStart = s.now
+				s.schedule(s.now+p.owed, p.kind, p.req, p.gen)
 			}
-			in.parked = in.parked[:0]
 		}
+		in.parked = in.parked[:0]
 	}
 	sv.next(n)
 }

@@ -216,3 +216,25 @@ func TestPauseHoldsProgress(t *testing.T) {
 		near(t, "rejected at the end of the pause", float64(window(res, "load", 15).Rejected), 1000-10, 1)
 	})
 }
+
+// TestOverlappingPauses: two pauses over the same instance at once freeze
+// it once, from the start of the first to the end of the last; the work
+// they interrupted needs what it had left, not the overlap counted twice.
+func TestOverlappingPauses(t *testing.T) {
+	// One request a second, 5.5s of work each: those that started at 5s to
+	// 9s are interrupted at 10s and finish at 17s + what they had left,
+	// 12.5s after they arrived; those that arrive during the pause start
+	// at 17s and take as long at most.
+	spec := twoTier(t, sim.Call{}, sim.Service{ServiceTime: mustDist(t, "5.5s")}, 40*time.Second)
+	spec.Clients[0].Arrival, spec.Clients[0].Rate = sim.Constant, 1
+	spec.Faults = []sim.Fault{
+		{Kind: sim.FaultPause, Target: "back", Start: 10 * time.Second, Duration: 5 * time.Second},
+		{Kind: sim.FaultPause, Target: "back", Start: 12 * time.Second, Duration: 5 * time.Second},
+	}
+	res, _ := run(t, spec)
+	c := res.Clients[0]
+	near(t, "max latency (ms)", c.Latency.Max, 12500, 125)
+	if done := window(res, "back", 25); done.OK != 1 {
+		t.Errorf("back completed %d requests at 25s, want 1 (after the pause)", done.OK)
+	}
+}
