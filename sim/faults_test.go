@@ -238,3 +238,26 @@ func TestOverlappingPauses(t *testing.T) {
 		t.Errorf("back completed %d requests at 25s, want 1 (after the pause)", done.OK)
 	}
 }
+
+// TestBlackholeFreesAbandoned: a request whose caller gave up while it was
+// on its way, and that then vanishes into a blackhole, is freed: its timeout
+// has already fired and nothing else would.
+func TestBlackholeFreesAbandoned(t *testing.T) {
+	for _, c := range []sim.Call{
+		{Timeout: 200 * time.Millisecond}, // the call's deadline abandons it
+		{Timeout: time.Second, Retry: &sim.Retry{MaxAttempts: 1, PerTryTimeout: 200 * time.Millisecond}}, // its own timeout
+	} {
+		spec := twoTier(t, c, sim.Service{ServiceTime: mustDist(t, "1ms")}, 30*time.Second)
+		spec.Faults = []sim.Fault{
+			{Kind: sim.FaultLatency, Target: "front->back", Add: mustDist(t, "300ms"), Direction: sim.Requests, Start: 10 * time.Second, Duration: 10 * time.Second},
+			{Kind: sim.FaultBlackhole, Target: "back", Start: 10 * time.Second, Duration: 10 * time.Second},
+		}
+		res, s := run(t, spec)
+		if res.Clients[0].Error < 1900 {
+			t.Errorf("%d errors during the blackhole, want about 2000", res.Clients[0].Error)
+		}
+		if err := s.CheckPool(); err != nil {
+			t.Error(err)
+		}
+	}
+}

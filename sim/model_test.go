@@ -9,7 +9,8 @@ import (
 	"github.com/faultline/faultline/sim"
 )
 
-// run runs spec with seed 1 and checks conservation, as every test must.
+// run runs spec with seed 1 and checks conservation, and that no request
+// slot leaked, as every test must.
 func run(t *testing.T, spec *sim.Spec) (*sim.Result, *sim.Sim) {
 	t.Helper()
 	s, err := sim.New(spec, 1)
@@ -18,6 +19,9 @@ func run(t *testing.T, spec *sim.Spec) (*sim.Result, *sim.Sim) {
 	}
 	res := s.Run()
 	if err := res.CheckConservation(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CheckPool(); err != nil {
 		t.Fatal(err)
 	}
 	return res, s

@@ -275,6 +275,12 @@ func (s *Sim) deliver(i int32) {
 	in := &sv.insts[r.inst]
 	if in.f.blackhole && in.up {
 		// Swallowed: no answer ever comes back. It never really arrived.
+		if r.abandoned {
+			// Its caller gave up on the way and its timeout has fired:
+			// nothing else will free it.
+			s.reqs.release(i)
+			return
+		}
 		r.state = lost
 		return
 	}
