@@ -22,6 +22,7 @@ type call struct {
 	nlive     int32
 	live      [maxCopies]int32 // attempts in flight
 	prevSleep int64            // the last backoff, for decorrelated jitter
+	hedgeAt   int64            // when the hedge timer of the last attempt sent is due; 0: none
 	counted   bool             // started after warmup
 	inUse     bool
 }
@@ -173,10 +174,25 @@ func (s *Sim) attempt(k int32, kind attemptKind) (sent, ok bool) {
 	if cl.counted {
 		e.stats.attempts++
 	}
-	if h := e.spec.Hedge; h != nil && int(cl.attempts) < h.MaxCopies {
-		s.schedule(s.now+int64(h.Delay), evHedge, k, cl.gen)
+	if h := e.spec.Hedge; h != nil && int(cl.attempts) < e.maxAttempts() {
+		// This timer replaces any planned for an earlier attempt.
+		cl.hedgeAt = s.now + int64(h.Delay)
+		s.schedule(cl.hedgeAt, evHedge, k, cl.gen)
 	}
 	return true, false
+}
+
+// maxAttempts is the most attempts a call on e makes, hedged copies
+// included: the retry policy's max attempts, or without one the hedge's
+// max copies.
+func (e *edge) maxAttempts() int {
+	switch {
+	case e.spec.Retry != nil:
+		return e.spec.Retry.MaxAttempts
+	case e.spec.Hedge != nil:
+		return e.spec.Hedge.MaxCopies
+	}
+	return 1
 }
 
 // attemptDone takes the outcome o of attempt a of call k, sent at sent to
@@ -263,14 +279,20 @@ func (s *Sim) retry(k int32, gen uint32) {
 	s.attempt(k, retryAttempt)
 }
 
-// hedge sends another copy of call k if it is still waiting.
+// hedge sends another copy of call k if it is still waiting, with fewer
+// than max copies out and attempts left.
 func (s *Sim) hedge(k int32, gen uint32) {
 	cl := &s.calls.c[k]
-	if cl.gen != gen || cl.nlive == 0 || cl.nlive >= maxCopies {
-		return // answered, or between a failure and its retry
+	if cl.gen != gen || s.now != cl.hedgeAt {
+		return // the call ended, or the timer was planned for an earlier attempt
+	}
+	cl.hedgeAt = 0
+	e := &s.services[cl.svc].calls[cl.edge]
+	if cl.nlive == 0 || int(cl.nlive) >= e.spec.Hedge.MaxCopies || int(cl.attempts) >= e.maxAttempts() {
+		return // answered, between a failure and its retry, or capped
 	}
 	if cl.counted {
-		s.services[cl.svc].calls[cl.edge].stats.hedges++
+		e.stats.hedges++
 	}
 	s.attempt(k, hedgeAttempt)
 }

@@ -246,3 +246,52 @@ func TestSurge(t *testing.T) {
 }
 
 var _ = math.Abs
+
+// TestHedgeCaps: hedged copies count as attempts, so a retry policy's
+// max_attempts caps them with the retries; max_copies caps the copies in
+// flight at once.
+func TestHedgeCaps(t *testing.T) {
+	// Every attempt fails after 50ms; a hedge every 10ms could send three
+	// copies, but two attempts in all are allowed.
+	back := sim.Service{ServiceTime: mustDist(t, "50ms"), Errors: 1}
+	rt := &sim.Retry{MaxAttempts: 2, Backoff: resilience.Backoff{Base: time.Millisecond}}
+	rt.On[sim.Error] = true
+	res, _ := run(t, twoTier(t, sim.Call{Retry: rt, Hedge: &sim.Hedge{Delay: 10 * time.Millisecond, MaxCopies: 3}}, back, 10*time.Second))
+	e := edge(t, res, "front->back")
+	if e.Attempts > 2*e.Calls {
+		t.Errorf("%d attempts for %d calls, with max_attempts 2", e.Attempts, e.Calls)
+	}
+	near(t, "attempts per call", e.Amplification, 2, 0.01)
+
+	// With more attempts allowed, max_copies bounds the copies out at once:
+	// two by two, a retry and its hedge, up to 6 attempts.
+	rt = &sim.Retry{MaxAttempts: 6, Backoff: resilience.Backoff{Base: time.Millisecond}}
+	rt.On[sim.Error] = true
+	res, _ = run(t, twoTier(t, sim.Call{Retry: rt, Hedge: &sim.Hedge{Delay: 10 * time.Millisecond, MaxCopies: 2}}, back, 10*time.Second))
+	e = edge(t, res, "front->back")
+	if e.Attempts > 6*e.Calls {
+		t.Errorf("%d attempts for %d calls, with max_attempts 6", e.Attempts, e.Calls)
+	}
+	near(t, "attempts per call", e.Amplification, 6, 0.1)
+	near(t, "hedges per call", float64(e.Hedges)/float64(e.Calls), 3, 0.1)
+}
+
+// TestStaleHedgeTimer: a hedge is planned from the attempt in flight. A
+// first attempt refused at once is retried after 20ms; the retry answers
+// within 90ms, before its own hedge delay of 100ms, so no hedge is ever
+// due: the timer planned for the first attempt must not send one.
+func TestStaleHedgeTimer(t *testing.T) {
+	back := sim.Service{ServiceTime: mustDist(t, "90ms")}
+	rt := &sim.Retry{MaxAttempts: 3, Backoff: resilience.Backoff{Base: 20 * time.Millisecond}}
+	rt.On[sim.Limited] = true
+	spec := twoTier(t, sim.Call{Retry: rt, Hedge: &sim.Hedge{Delay: 100 * time.Millisecond, MaxCopies: 2}}, back, 10*time.Second)
+	spec.Faults = []sim.Fault{{Kind: sim.FaultThrottle, Target: "back", Probability: 0.5}}
+	res, _ := run(t, spec)
+	e := edge(t, res, "front->back")
+	if e.Retries == 0 {
+		t.Fatal("no retries")
+	}
+	if e.Hedges != 0 {
+		t.Errorf("%d hedges sent by timers of earlier attempts (%d retries)", e.Hedges, e.Retries)
+	}
+}
