@@ -234,49 +234,53 @@ func (s *Sim) attemptDone(k, a int32, o Outcome, sent int64, host int32) {
 	if cl.nlive > 0 {
 		return // a hedge is still out and may yet succeed
 	}
-	if s.mayRetry(cl, e, o) {
-		d := e.spec.Retry.Backoff.Delay(int(cl.attempts)-1, cl.prevSleep, sv.rng)
+	if d, ok := s.mayRetry(cl, e, o, sv); ok {
 		cl.prevSleep = d
-		if cl.counted {
-			e.stats.retries++
-		}
 		s.schedule(s.now+d, evRetry, k, cl.gen)
 		return
 	}
 	s.endCall(k, o, true)
 }
 
-// mayRetry decides whether a failed call gets another attempt. The budget
-// and the throttle are asked last, because asking the budget spends it.
-func (s *Sim) mayRetry(cl *call, e *edge, o Outcome) bool {
+// mayRetry decides whether a failed call gets another attempt, and after
+// what backoff. A retry that would start at or after the call's deadline is
+// not made. The budget and the throttle are asked last, because asking the
+// budget spends it.
+func (s *Sim) mayRetry(cl *call, e *edge, o Outcome, sv *service) (backoff int64, ok bool) {
 	rt := e.spec.Retry
 	if rt == nil || !rt.On[o] || int(cl.attempts) >= rt.MaxAttempts {
-		return false
+		return 0, false
 	}
-	if cl.deadline > 0 && s.now >= cl.deadline {
-		return false
+	d := rt.Backoff.Delay(int(cl.attempts)-1, cl.prevSleep, sv.rng)
+	if cl.deadline > 0 && s.now+d >= cl.deadline {
+		return 0, false
 	}
 	if e.throttle != nil && !e.throttle.Allow() {
 		if cl.counted {
 			e.stats.budgetExhausted++
 		}
-		return false
+		return 0, false
 	}
 	if e.budget != nil && !e.budget.TryWithdraw(s.now) {
 		if cl.counted {
 			e.stats.budgetExhausted++
 		}
-		return false
+		return 0, false
 	}
-	return true
+	return d, true
 }
 
-// retry sends the next attempt of call k after its backoff.
+// retry sends the next attempt of call k after its backoff; it counts as a
+// retry once it is sent.
 func (s *Sim) retry(k int32, gen uint32) {
-	if s.calls.c[k].gen != gen {
+	cl := &s.calls.c[k]
+	if cl.gen != gen {
 		return // the call ended meanwhile (its deadline)
 	}
-	s.attempt(k, retryAttempt)
+	counted, e := cl.counted, &s.services[cl.svc].calls[cl.edge]
+	if sent, _ := s.attempt(k, retryAttempt); sent && counted {
+		e.stats.retries++
+	}
 }
 
 // hedge sends another copy of call k if it is still waiting, with fewer

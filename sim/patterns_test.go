@@ -295,3 +295,26 @@ func TestStaleHedgeTimer(t *testing.T) {
 		t.Errorf("%d hedges sent by timers of earlier attempts (%d retries)", e.Hedges, e.Retries)
 	}
 }
+
+// TestRetryBeforeDeadline: a retry whose back-off would end at or after the
+// call's deadline is not made: the call fails at once with the attempt's
+// outcome, and the retry is neither counted nor charged to the budget.
+func TestRetryBeforeDeadline(t *testing.T) {
+	// Attempts fail after 1ms; a retry sleeps 50ms; the deadline is 100ms:
+	// the first retry starts at 51ms, the second would start at 102ms.
+	back := sim.Service{ServiceTime: mustDist(t, "1ms"), Errors: 1}
+	for _, budget := range []*sim.Budget{nil, {Percent: 1, TTL: 10 * time.Second}} {
+		// A budget of one retry per call: enough, when the retry that
+		// is not made is not charged.
+		rt := &sim.Retry{MaxAttempts: 3, Backoff: resilience.Backoff{Base: 50 * time.Millisecond}, Budget: budget}
+		rt.On[sim.Error] = true
+		res, _ := run(t, twoTier(t, sim.Call{Timeout: 100 * time.Millisecond, Retry: rt}, back, 10*time.Second))
+		e := edge(t, res, "front->back")
+		near(t, "retries per call", float64(e.Retries)/float64(e.Calls), 1, 0.01)
+		near(t, "attempts per call", e.Amplification, 2, 0.01)
+		if e.Timeout != 0 || e.BudgetExhausted != 0 {
+			t.Errorf("%d calls timed out, %d retries refused by the budget: want none", e.Timeout, e.BudgetExhausted)
+		}
+		near(t, "calls failed", float64(e.Error)/float64(e.Calls), 1, 0.01)
+	}
+}
