@@ -295,10 +295,10 @@ func (s *Sim) hedge(k int32, gen uint32) {
 	if cl.nlive == 0 || int(cl.nlive) >= e.spec.Hedge.MaxCopies || int(cl.attempts) >= e.maxAttempts() {
 		return // answered, between a failure and its retry, or capped
 	}
-	if cl.counted {
-		e.stats.hedges++
+	counted := cl.counted
+	if sent, _ := s.attempt(k, hedgeAttempt); sent && counted {
+		e.stats.hedges++ // a copy that found the breaker open or no instance was not sent
 	}
-	s.attempt(k, hedgeAttempt)
 }
 
 // deadline ends call k when its overall timeout passes.
