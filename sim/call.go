@@ -196,7 +196,8 @@ func (e *edge) maxAttempts() int {
 }
 
 // attemptDone takes the outcome o of attempt a of call k, sent at sent to
-// instance host.
+// instance host. The breaker and the retry throttle count any outcome but OK
+// as a failure; outlier detection counts any but OK and Limited.
 func (s *Sim) attemptDone(k, a int32, o Outcome, sent int64, host int32) {
 	cl := &s.calls.c[k]
 	for j := int32(0); j < cl.nlive; j++ {
@@ -215,7 +216,10 @@ func (s *Sim) attemptDone(k, a int32, o Outcome, sent int64, host int32) {
 		s.noteBreaker(sv, cl.edge, cl.brk, before)
 	}
 	if e.outlier != nil {
-		if e.outlier.Record(s.now, int(host), failed) {
+		// Envoy's consecutive_5xx counts 5xx answers and what the router
+		// turns into one (timeouts, resets); a 429 is not a 5xx and, like
+		// any other answer, ends a run of failures.
+		if e.outlier.Record(s.now, int(host), failed && o != Limited) {
 			s.logf(sv.spec.Name+"->"+s.services[e.to].spec.Name, "outlier detection ejected %s#%d", s.services[e.to].spec.Name, host+1)
 			s.scheduleReview(sv, cl.edge)
 		}

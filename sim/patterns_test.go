@@ -336,3 +336,28 @@ func TestHedgesCountSent(t *testing.T) {
 		t.Errorf("%d calls, %d attempts, %d hedges; want 30, 57, 28", e.Calls, e.Attempts, e.Hedges)
 	}
 }
+
+// TestOutlierIgnores429: as in Envoy, consecutive_5xx counts 5xx answers
+// (errors, timeouts, rejections, sheds), not a 429: an instance that
+// throttles every request is not ejected. The breaker, as Resilience4j's,
+// records any failed call, a 429 included, and opens.
+func TestOutlierIgnores429(t *testing.T) {
+	od := resilience.DefaultOutlierConfig()
+	od.AlwaysEjectOneHost = true
+	back := sim.Service{Instances: 4, ServiceTime: mustDist(t, "1ms")}
+	spec := twoTier(t, sim.Call{Outlier: &od}, back, 60*time.Second)
+	spec.Faults = []sim.Fault{{Kind: sim.FaultThrottle, Target: "back#2", Probability: 1}}
+	res, _ := run(t, spec)
+	if e := edge(t, res, "front->back"); e.Ejections != 0 {
+		t.Errorf("%d ejections of an instance that answers 429", e.Ejections)
+	}
+
+	cfg := resilience.DefaultBreakerConfig()
+	cfg.WindowSize, cfg.MinimumCalls = 20, 20
+	spec = twoTier(t, sim.Call{Breaker: &cfg}, sim.Service{ServiceTime: mustDist(t, "1ms")}, 30*time.Second)
+	spec.Faults = []sim.Fault{{Kind: sim.FaultThrottle, Target: "back", Probability: 1, Start: 10 * time.Second, Duration: 10 * time.Second}}
+	res, _ = run(t, spec)
+	if !hasEvent(res, "front->back", "breaker OPEN") {
+		t.Error("the breaker did not open on 429s")
+	}
+}
