@@ -22,6 +22,7 @@ type call struct {
 	nlive     int32
 	live      [maxCopies]int32 // attempts in flight
 	prevSleep int64            // the last backoff, for decorrelated jitter
+	hedgeAt   int64            // when the hedge timer of the last attempt sent is due; 0: none
 	counted   bool             // started after warmup
 	inUse     bool
 }
@@ -176,14 +177,30 @@ func (s *Sim) attempt(k int32, kind attemptKind) (sent, ok bool) {
 	if cl.counted {
 		e.stats.attempts++
 	}
-	if h := e.spec.Hedge; h != nil && int(cl.attempts) < h.MaxCopies {
-		s.schedule(s.now+int64(h.Delay), evHedge, k, cl.gen)
+	if h := e.spec.Hedge; h != nil && int(cl.attempts) < e.maxAttempts() {
+		// This timer replaces any planned for an earlier attempt.
+		cl.hedgeAt = s.now + int64(h.Delay)
+		s.schedule(cl.hedgeAt, evHedge, k, cl.gen)
 	}
 	return true, false
 }
 
+// maxAttempts is the most attempts a call on e makes, hedged copies
+// included: the retry policy's max attempts, or without one the hedge's
+// max copies.
+func (e *edge) maxAttempts() int {
+	switch {
+	case e.spec.Retry != nil:
+		return e.spec.Retry.MaxAttempts
+	case e.spec.Hedge != nil:
+		return e.spec.Hedge.MaxCopies
+	}
+	return 1
+}
+
 // attemptDone takes the outcome o of attempt a of call k, sent at sent to
-// instance host.
+// instance host. The breaker and the retry throttle count any outcome but OK
+// as a failure; outlier detection counts any but OK and Limited.
 func (s *Sim) attemptDone(k, a int32, o Outcome, sent int64, host int32) {
 	cl := &s.calls.c[k]
 	for j := int32(0); j < cl.nlive; j++ {
@@ -202,7 +219,10 @@ func (s *Sim) attemptDone(k, a int32, o Outcome, sent int64, host int32) {
 		s.noteBreaker(sv, cl.edge, cl.brk, before)
 	}
 	if e.outlier != nil {
-		if e.outlier.Record(s.now, int(host), failed) {
+		// Envoy's consecutive_5xx counts 5xx answers and what the router
+		// turns into one (timeouts, resets); a 429 is not a 5xx and, like
+		// any other answer, ends a run of failures.
+		if e.outlier.Record(s.now, int(host), failed && o != Limited) {
 			s.logf(sv.spec.Name+"->"+s.services[e.to].spec.Name, "outlier detection ejected %s#%d", s.services[e.to].spec.Name, host+1)
 			s.scheduleReview(sv, cl.edge)
 		}
@@ -221,61 +241,71 @@ func (s *Sim) attemptDone(k, a int32, o Outcome, sent int64, host int32) {
 	if cl.nlive > 0 {
 		return // a hedge is still out and may yet succeed
 	}
-	if s.mayRetry(cl, e, o) {
-		d := e.spec.Retry.Backoff.Delay(int(cl.attempts)-1, cl.prevSleep, sv.rng)
+	if d, ok := s.mayRetry(cl, e, o, sv); ok {
 		cl.prevSleep = d
-		if cl.counted {
-			e.stats.retries++
-		}
 		s.schedule(s.now+d, evRetry, k, cl.gen)
 		return
 	}
 	s.endCall(k, o, true)
 }
 
-// mayRetry decides whether a failed call gets another attempt. The budget
-// and the throttle are asked last, because asking the budget spends it.
-func (s *Sim) mayRetry(cl *call, e *edge, o Outcome) bool {
+// mayRetry decides whether a failed call gets another attempt, and after
+// what backoff. A retry that would start at or after the call's deadline is
+// not made. The budget and the throttle are asked last, because asking the
+// budget spends it.
+func (s *Sim) mayRetry(cl *call, e *edge, o Outcome, sv *service) (backoff int64, ok bool) {
 	rt := e.spec.Retry
 	if rt == nil || !rt.On[o] || int(cl.attempts) >= rt.MaxAttempts {
-		return false
+		return 0, false
 	}
-	if cl.deadline > 0 && s.now >= cl.deadline {
-		return false
+	d := rt.Backoff.Delay(int(cl.attempts)-1, cl.prevSleep, sv.rng)
+	if cl.deadline > 0 && s.now+d >= cl.deadline {
+		return 0, false
 	}
 	if e.throttle != nil && !e.throttle.Allow() {
 		if cl.counted {
 			e.stats.budgetExhausted++
 		}
-		return false
+		return 0, false
 	}
 	if e.budget != nil && !e.budget.TryWithdraw(s.now) {
 		if cl.counted {
 			e.stats.budgetExhausted++
 		}
-		return false
+		return 0, false
 	}
-	return true
+	return d, true
 }
 
-// retry sends the next attempt of call k after its backoff.
+// retry sends the next attempt of call k after its backoff; it counts as a
+// retry once it is sent.
 func (s *Sim) retry(k int32, gen uint32) {
-	if s.calls.c[k].gen != gen {
+	cl := &s.calls.c[k]
+	if cl.gen != gen {
 		return // the call ended meanwhile (its deadline)
 	}
-	s.attempt(k, retryAttempt)
+	counted, e := cl.counted, &s.services[cl.svc].calls[cl.edge]
+	if sent, _ := s.attempt(k, retryAttempt); sent && counted {
+		e.stats.retries++
+	}
 }
 
-// hedge sends another copy of call k if it is still waiting.
+// hedge sends another copy of call k if it is still waiting, with fewer
+// than max copies out and attempts left.
 func (s *Sim) hedge(k int32, gen uint32) {
 	cl := &s.calls.c[k]
-	if cl.gen != gen || cl.nlive == 0 || cl.nlive >= maxCopies {
-		return // answered, or between a failure and its retry
+	if cl.gen != gen || s.now != cl.hedgeAt {
+		return // the call ended, or the timer was planned for an earlier attempt
 	}
-	if cl.counted {
-		s.services[cl.svc].calls[cl.edge].stats.hedges++
+	cl.hedgeAt = 0
+	e := &s.services[cl.svc].calls[cl.edge]
+	if cl.nlive == 0 || int(cl.nlive) >= e.spec.Hedge.MaxCopies || int(cl.attempts) >= e.maxAttempts() {
+		return // answered, between a failure and its retry, or capped
 	}
-	s.attempt(k, hedgeAttempt)
+	counted := cl.counted
+	if sent, _ := s.attempt(k, hedgeAttempt); sent && counted {
+		e.stats.hedges++ // a copy that found the breaker open or no instance was not sent
+	}
 }
 
 // deadline ends call k when its overall timeout passes.

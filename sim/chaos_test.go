@@ -36,6 +36,9 @@ func TestChaos(t *testing.T) {
 				if err := res.CheckConservation(); err != nil {
 					t.Fatalf("round %d: %v", round, err)
 				}
+				if err := s.CheckPool(); err != nil {
+					t.Fatalf("round %d: %v", round, err)
+				}
 			}
 		})
 	}

@@ -155,11 +155,19 @@ func (c *client) scheduleArrival() {
 	for t < c.s.end {
 		if c.spec.Arrival == Constant {
 			r := c.rate(t)
+			nc := c.nextChange(t)
 			if r <= 0 {
-				t = c.nextChange(t)
+				t = nc
 				continue
 			}
-			t += max(int64(1e9/r), 1)
+			next := t + max(int64(1e9/r), 1)
+			if next > nc {
+				// The beat at this rate would skip the next step of
+				// the schedule: plan again from the step.
+				t = nc
+				continue
+			}
+			t = next
 			break
 		}
 		t += int64(c.rng.ExpFloat64() / peak * 1e9)

@@ -428,17 +428,19 @@ func (sv *service) addFault(n int32, idx int32) {
 	s := sv.s
 	in := &sv.insts[n]
 	in.f.list = append(in.f.list, idx)
-	switch s.faults[idx].spec.Kind {
-	case FaultCrash:
+	if s.faults[idx].spec.Kind == FaultCrash {
 		in.crashedAt = s.now
 		sv.crash(n)
 		sv.consumerEvent(n, (*group).crashed)
-	case FaultPause:
+	}
+	wasPaused := in.paused
+	sv.refreshInstance(n)
+	if in.paused && !wasPaused {
+		// A pause interval opens when the instance stops running, not
+		// with every pause fault: overlapping pauses freeze it once.
 		sv.consumerEvent(n, (*group).paused)
-		sv.account(s.now)
 		in.pauses = append(in.pauses, pause{from: s.now, to: math.MaxInt64})
 	}
-	sv.refreshInstance(n)
 }
 
 // removeFault lifts fault idx from instance n.
@@ -448,26 +450,27 @@ func (sv *service) removeFault(n int32, idx int32) {
 	if i := slices.Index(in.f.list, idx); i >= 0 {
 		in.f.list = slices.Delete(in.f.list, i, i+1)
 	}
+	wasPaused := in.paused
 	sv.refreshInstance(n)
-	switch sp := s.faults[idx].spec; sp.Kind {
-	case FaultCrash:
+	if sp := s.faults[idx].spec; sp.Kind == FaultCrash {
 		// The process restarts now and takes traffic once it has started.
 		in.readyAt = s.now + int64(sp.StartupDelay)
 		s.schedule(in.readyAt, evInstanceUp, sv.idx, uint32(n))
 		return
-	case FaultPause:
-		sv.consumerEvent(n, (*group).resumed)
+	}
+	if wasPaused && !in.paused {
+		// The instance runs again, once its last pause has ended: the
+		// interval closes and parked work resumes, needing what the
+		// pause owed it.
+		defer sv.consumerEvent(n, (*group).resumed)
 		in.pauses[len(in.pauses)-1].to = s.now
-		if !in.paused {
-			// Parked work resumes, needing what the pause owed it.
-			for _, p := range in.parked {
-				if r := &s.reqs.r[p.req]; r.gen == p.gen && r.state == atService {
-					r.segStart = s.now
-					s.schedule(s.now+p.owed, p.kind, p.req, p.gen)
-				}
+		for _, p := range in.parked {
+			if r := &s.reqs.r[p.req]; r.gen == p.gen && r.state == atService {
+				r.segStart = s.now
+				s.schedule(s.now+p.owed, p.kind, p.req, p.gen)
 			}
-			in.parked = in.parked[:0]
 		}
+		in.parked = in.parked[:0]
 	}
 	sv.next(n)
 }
@@ -565,7 +568,9 @@ func (s *Sim) instanceUp(svc int32, n int32) {
 type pause struct{ from, to int64 }
 
 // parked is a stretch of work that fell due while its instance was paused:
-// it still needs owed of running time.
+// it still needs owed of running time. It may also be a step that takes no
+// time but that the paused process had to make: going on once its calls
+// answered (evCallsDone), or a refusal (evRefuse).
 type parked struct {
 	req  int32
 	gen  uint32

@@ -167,3 +167,97 @@ func TestRepeatingFault(t *testing.T) {
 		t.Errorf("%d of 10 occurrences happened with chance 0.5", n)
 	}
 }
+
+// TestPauseHoldsProgress: a paused process makes no progress. A call that
+// answers during the pause does not let the waiting request complete, and
+// the refusals the process itself makes (a throttle's 429, a full queue)
+// wait for the pause to end too; only then are they answered.
+func TestPauseHoldsProgress(t *testing.T) {
+	pause := sim.Fault{Kind: sim.FaultPause, Target: "front", Start: 10 * time.Second, Duration: 5 * time.Second}
+	t.Run("call answered during the pause", func(t *testing.T) {
+		// Requests that reached front at 8s-10s wait on back until
+		// 11s-13s, inside the pause.
+		spec := twoTier(t, sim.Call{}, sim.Service{ServiceTime: mustDist(t, "3s")}, 30*time.Second)
+		spec.Clients[0].Arrival = sim.Constant
+		spec.Faults = []sim.Fault{pause}
+		res, _ := run(t, spec)
+		for i := 10; i < 15; i++ {
+			if w := window(res, "front", i); w.OK != 0 {
+				t.Errorf("paused front completed %d requests in second %d", w.OK, i)
+			}
+		}
+		// At the end of the pause the 600 requests answered during it
+		// complete at once.
+		near(t, "completed at the end of the pause", float64(window(res, "front", 15).OK), 600, 1)
+	})
+	t.Run("throttled during the pause", func(t *testing.T) {
+		spec := twoTier(t, sim.Call{}, sim.Service{ServiceTime: mustDist(t, "1ms")}, 30*time.Second)
+		spec.Clients[0].Arrival = sim.Constant
+		spec.Faults = []sim.Fault{pause, {Kind: sim.FaultThrottle, Target: "front", Probability: 1, Start: 10 * time.Second, Duration: 10 * time.Second}}
+		res, _ := run(t, spec)
+		for i := 10; i < 15; i++ {
+			if w := window(res, "load", i); w.Limited != 0 {
+				t.Errorf("paused front answered %d 429s in second %d", w.Limited, i)
+			}
+		}
+		near(t, "429s at the end of the pause", float64(window(res, "load", 15).Limited), 1000+200, 1)
+	})
+	t.Run("queue full during the pause", func(t *testing.T) {
+		spec := twoTier(t, sim.Call{}, sim.Service{ServiceTime: mustDist(t, "1ms")}, 30*time.Second)
+		spec.Clients[0].Arrival = sim.Constant
+		spec.Services[0].Queue = 10
+		spec.Faults = []sim.Fault{pause}
+		res, _ := run(t, spec)
+		for i := 10; i < 15; i++ {
+			if w := window(res, "load", i); w.Rejected != 0 {
+				t.Errorf("paused front rejected %d requests in second %d", w.Rejected, i)
+			}
+		}
+		near(t, "rejected at the end of the pause", float64(window(res, "load", 15).Rejected), 1000-10, 1)
+	})
+}
+
+// TestOverlappingPauses: two pauses over the same instance at once freeze
+// it once, from the start of the first to the end of the last; the work
+// they interrupted needs what it had left, not the overlap counted twice.
+func TestOverlappingPauses(t *testing.T) {
+	// One request a second, 5.5s of work each: those that started at 5s to
+	// 9s are interrupted at 10s and finish at 17s + what they had left,
+	// 12.5s after they arrived; those that arrive during the pause start
+	// at 17s and take as long at most.
+	spec := twoTier(t, sim.Call{}, sim.Service{ServiceTime: mustDist(t, "5.5s")}, 40*time.Second)
+	spec.Clients[0].Arrival, spec.Clients[0].Rate = sim.Constant, 1
+	spec.Faults = []sim.Fault{
+		{Kind: sim.FaultPause, Target: "back", Start: 10 * time.Second, Duration: 5 * time.Second},
+		{Kind: sim.FaultPause, Target: "back", Start: 12 * time.Second, Duration: 5 * time.Second},
+	}
+	res, _ := run(t, spec)
+	c := res.Clients[0]
+	near(t, "max latency (ms)", c.Latency.Max, 12500, 125)
+	if done := window(res, "back", 25); done.OK != 1 {
+		t.Errorf("back completed %d requests at 25s, want 1 (after the pause)", done.OK)
+	}
+}
+
+// TestBlackholeFreesAbandoned: a request whose caller gave up while it was
+// on its way, and that then vanishes into a blackhole, is freed: its timeout
+// has already fired and nothing else would.
+func TestBlackholeFreesAbandoned(t *testing.T) {
+	for _, c := range []sim.Call{
+		{Timeout: 200 * time.Millisecond}, // the call's deadline abandons it
+		{Timeout: time.Second, Retry: &sim.Retry{MaxAttempts: 1, PerTryTimeout: 200 * time.Millisecond}}, // its own timeout
+	} {
+		spec := twoTier(t, c, sim.Service{ServiceTime: mustDist(t, "1ms")}, 30*time.Second)
+		spec.Faults = []sim.Fault{
+			{Kind: sim.FaultLatency, Target: "front->back", Add: mustDist(t, "300ms"), Direction: sim.Requests, Start: 10 * time.Second, Duration: 10 * time.Second},
+			{Kind: sim.FaultBlackhole, Target: "back", Start: 10 * time.Second, Duration: 10 * time.Second},
+		}
+		res, s := run(t, spec)
+		if res.Clients[0].Error < 1900 {
+			t.Errorf("%d errors during the blackhole, want about 2000", res.Clients[0].Error)
+		}
+		if err := s.CheckPool(); err != nil {
+			t.Error(err)
+		}
+	}
+}

@@ -30,9 +30,11 @@ const (
 	evBrokerTick                  // a broker's housekeeping: ISR, retention, group liveness
 	evRebalance                   // a consumer group's rebalance ends
 	evViewApply                   // a view's projector has applied a record
-	evStoreMsg                    // a store message arrives: arg is store<<20 | message
+	evStoreMsg                    // a store message arrives: arg is store<<storeBits | message
 	evStoreTick                   // a store's anti-entropy round
 	evSagaRetry                   // a saga step's retry, or a command that failed at once
+	evCallsDone                   // a request whose calls answered during a pause goes on
+	evRefuse                      // a refusal decided during a pause is answered
 )
 
 // event is a small value: the heap holds events, not pointers, so that

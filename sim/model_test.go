@@ -9,7 +9,8 @@ import (
 	"github.com/faultline/faultline/sim"
 )
 
-// run runs spec with seed 1 and checks conservation, as every test must.
+// run runs spec with seed 1 and checks conservation, and that no request
+// slot leaked, as every test must.
 func run(t *testing.T, spec *sim.Spec) (*sim.Result, *sim.Sim) {
 	t.Helper()
 	s, err := sim.New(spec, 1)
@@ -18,6 +19,9 @@ func run(t *testing.T, spec *sim.Spec) (*sim.Result, *sim.Sim) {
 	}
 	res := s.Run()
 	if err := res.CheckConservation(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CheckPool(); err != nil {
 		t.Fatal(err)
 	}
 	return res, s
@@ -204,6 +208,25 @@ func TestSchedule(t *testing.T) {
 		Clients: []sim.Client{cl}, Services: []sim.Service{svc(t, "s", "1ms")},
 	})
 	near(t, "Poisson total", float64(res.Clients[0].Sent), 7000, 4*math.Sqrt(7000))
+}
+
+// TestScheduleSlowBeat: evenly spaced arrivals at a rate so low that the
+// next beat falls after the next step of the schedule follow the step: the
+// beat is planned again from the step, at the new rate.
+func TestScheduleSlowBeat(t *testing.T) {
+	cl := sim.Client{Name: "load", Target: "s", Rate: 0.1, Arrival: sim.Constant, Schedule: []sim.RateStep{
+		{At: 5 * time.Second, Rate: 100},
+	}}
+	res, _ := run(t, &sim.Spec{
+		Name: "slow-beat", Duration: 20 * time.Second,
+		Clients: []sim.Client{cl}, Services: []sim.Service{svc(t, "s", "1ms")},
+	})
+	w := res.Series[0].Windows
+	near(t, "sent in window 0s", float64(w[0].Sent), 1, 0)
+	for i := 5; i < 20; i++ {
+		near(t, "sent in window "+time.Duration(i*int(time.Second)).String(), float64(w[i].Sent), 100, 1)
+	}
+	near(t, "sent", float64(res.Clients[0].Sent), 1+1500, 1)
 }
 
 // TestFaults checks that a latency fault and an errors fault act only while

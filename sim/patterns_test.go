@@ -246,3 +246,118 @@ func TestSurge(t *testing.T) {
 }
 
 var _ = math.Abs
+
+// TestHedgeCaps: hedged copies count as attempts, so a retry policy's
+// max_attempts caps them with the retries; max_copies caps the copies in
+// flight at once.
+func TestHedgeCaps(t *testing.T) {
+	// Every attempt fails after 50ms; a hedge every 10ms could send three
+	// copies, but two attempts in all are allowed.
+	back := sim.Service{ServiceTime: mustDist(t, "50ms"), Errors: 1}
+	rt := &sim.Retry{MaxAttempts: 2, Backoff: resilience.Backoff{Base: time.Millisecond}}
+	rt.On[sim.Error] = true
+	res, _ := run(t, twoTier(t, sim.Call{Retry: rt, Hedge: &sim.Hedge{Delay: 10 * time.Millisecond, MaxCopies: 3}}, back, 10*time.Second))
+	e := edge(t, res, "front->back")
+	if e.Attempts > 2*e.Calls {
+		t.Errorf("%d attempts for %d calls, with max_attempts 2", e.Attempts, e.Calls)
+	}
+	near(t, "attempts per call", e.Amplification, 2, 0.01)
+
+	// With more attempts allowed, max_copies bounds the copies out at once:
+	// two by two, a retry and its hedge, up to 6 attempts.
+	rt = &sim.Retry{MaxAttempts: 6, Backoff: resilience.Backoff{Base: time.Millisecond}}
+	rt.On[sim.Error] = true
+	res, _ = run(t, twoTier(t, sim.Call{Retry: rt, Hedge: &sim.Hedge{Delay: 10 * time.Millisecond, MaxCopies: 2}}, back, 10*time.Second))
+	e = edge(t, res, "front->back")
+	if e.Attempts > 6*e.Calls {
+		t.Errorf("%d attempts for %d calls, with max_attempts 6", e.Attempts, e.Calls)
+	}
+	near(t, "attempts per call", e.Amplification, 6, 0.1)
+	near(t, "hedges per call", float64(e.Hedges)/float64(e.Calls), 3, 0.1)
+}
+
+// TestStaleHedgeTimer: a hedge is planned from the attempt in flight. A
+// first attempt refused at once is retried after 20ms; the retry answers
+// within 90ms, before its own hedge delay of 100ms, so no hedge is ever
+// due: the timer planned for the first attempt must not send one.
+func TestStaleHedgeTimer(t *testing.T) {
+	back := sim.Service{ServiceTime: mustDist(t, "90ms")}
+	rt := &sim.Retry{MaxAttempts: 3, Backoff: resilience.Backoff{Base: 20 * time.Millisecond}}
+	rt.On[sim.Limited] = true
+	spec := twoTier(t, sim.Call{Retry: rt, Hedge: &sim.Hedge{Delay: 100 * time.Millisecond, MaxCopies: 2}}, back, 10*time.Second)
+	spec.Faults = []sim.Fault{{Kind: sim.FaultThrottle, Target: "back", Probability: 0.5}}
+	res, _ := run(t, spec)
+	e := edge(t, res, "front->back")
+	if e.Retries == 0 {
+		t.Fatal("no retries")
+	}
+	if e.Hedges != 0 {
+		t.Errorf("%d hedges sent by timers of earlier attempts (%d retries)", e.Hedges, e.Retries)
+	}
+}
+
+// TestRetryBeforeDeadline: a retry whose back-off would end at or after the
+// call's deadline is not made: the call fails at once with the attempt's
+// outcome, and the retry is neither counted nor charged to the budget.
+func TestRetryBeforeDeadline(t *testing.T) {
+	// Attempts fail after 1ms; a retry sleeps 50ms; the deadline is 100ms:
+	// the first retry starts at 51ms, the second would start at 102ms.
+	back := sim.Service{ServiceTime: mustDist(t, "1ms"), Errors: 1}
+	for _, budget := range []*sim.Budget{nil, {Percent: 1, TTL: 10 * time.Second}} {
+		// A budget of one retry per call: enough, when the retry that
+		// is not made is not charged.
+		rt := &sim.Retry{MaxAttempts: 3, Backoff: resilience.Backoff{Base: 50 * time.Millisecond}, Budget: budget}
+		rt.On[sim.Error] = true
+		res, _ := run(t, twoTier(t, sim.Call{Timeout: 100 * time.Millisecond, Retry: rt}, back, 10*time.Second))
+		e := edge(t, res, "front->back")
+		near(t, "retries per call", float64(e.Retries)/float64(e.Calls), 1, 0.01)
+		near(t, "attempts per call", e.Amplification, 2, 0.01)
+		if e.Timeout != 0 || e.BudgetExhausted != 0 {
+			t.Errorf("%d calls timed out, %d retries refused by the budget: want none", e.Timeout, e.BudgetExhausted)
+		}
+		near(t, "calls failed", float64(e.Error)/float64(e.Calls), 1, 0.01)
+	}
+}
+
+// TestHedgesCountSent: the hedges counter counts the copies sent, not the
+// hedge timers that found no instance to send a copy to.
+func TestHedgesCountSent(t *testing.T) {
+	// One call a second, 20ms each way: every call is hedged after 10ms,
+	// except the one at 10.02s, whose instance crashes at 10.025s, before
+	// its hedge is due, and the one at 11.02s, which finds no instance and
+	// fails at once.
+	spec := twoTier(t, sim.Call{Hedge: &sim.Hedge{Delay: 10 * time.Millisecond, MaxCopies: 2}}, sim.Service{ServiceTime: mustDist(t, "1ms")}, 30*time.Second)
+	spec.Clients[0].Arrival, spec.Clients[0].Rate = sim.Constant, 1
+	spec.Network.Latency = mustDist(t, "20ms")
+	spec.Faults = []sim.Fault{{Kind: sim.FaultCrash, Target: "back", Start: 10025 * time.Millisecond, Duration: time.Second}}
+	res, _ := run(t, spec)
+	e := edge(t, res, "front->back")
+	if e.Calls != 30 || e.Hedges != 28 || e.Attempts != 28*2+1 {
+		t.Errorf("%d calls, %d attempts, %d hedges; want 30, 57, 28", e.Calls, e.Attempts, e.Hedges)
+	}
+}
+
+// TestOutlierIgnores429: as in Envoy, consecutive_5xx counts 5xx answers
+// (errors, timeouts, rejections, sheds), not a 429: an instance that
+// throttles every request is not ejected. The breaker, as Resilience4j's,
+// records any failed call, a 429 included, and opens.
+func TestOutlierIgnores429(t *testing.T) {
+	od := resilience.DefaultOutlierConfig()
+	od.AlwaysEjectOneHost = true
+	back := sim.Service{Instances: 4, ServiceTime: mustDist(t, "1ms")}
+	spec := twoTier(t, sim.Call{Outlier: &od}, back, 60*time.Second)
+	spec.Faults = []sim.Fault{{Kind: sim.FaultThrottle, Target: "back#2", Probability: 1}}
+	res, _ := run(t, spec)
+	if e := edge(t, res, "front->back"); e.Ejections != 0 {
+		t.Errorf("%d ejections of an instance that answers 429", e.Ejections)
+	}
+
+	cfg := resilience.DefaultBreakerConfig()
+	cfg.WindowSize, cfg.MinimumCalls = 20, 20
+	spec = twoTier(t, sim.Call{Breaker: &cfg}, sim.Service{ServiceTime: mustDist(t, "1ms")}, 30*time.Second)
+	spec.Faults = []sim.Fault{{Kind: sim.FaultThrottle, Target: "back", Probability: 1, Start: 10 * time.Second, Duration: 10 * time.Second}}
+	res, _ = run(t, spec)
+	if !hasEvent(res, "front->back", "breaker OPEN") {
+		t.Error("the breaker did not open on 429s")
+	}
+}

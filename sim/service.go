@@ -317,13 +317,21 @@ func errTooMany(now int64) error {
 
 // deliver admits a request that reached its instance: a free worker takes
 // it, or it waits in the queue, or it is rejected. An instance that went
-// down meanwhile refuses the connection: an error, at once.
+// down meanwhile refuses the connection: an error, at once, even during a
+// pause, since the operating system answers, not the process. The refusals
+// the process makes itself (429, queue full) wait for a pause to end.
 func (s *Sim) deliver(i int32) {
 	r := &s.reqs.r[i]
 	sv := &s.services[r.svc]
 	in := &sv.insts[r.inst]
 	if in.f.blackhole && in.up {
 		// Swallowed: no answer ever comes back. It never really arrived.
+		if r.abandoned {
+			// Its caller gave up on the way and its timeout has fired:
+			// nothing else will free it.
+			s.reqs.release(i)
+			return
+		}
 		r.state = lost
 		return
 	}
@@ -338,9 +346,9 @@ func (s *Sim) deliver(i int32) {
 	case !in.up:
 		s.refuse(i, Error) // connection refused
 	case sv.bucket != nil && !sv.bucket.Allow(s.now):
-		s.refuse(i, Limited) // the gateway's rate limit: 429
+		s.turnAway(i, Limited) // the gateway's rate limit: 429
 	case in.f.throttleP > 0 && sv.rng.Float64() < in.f.throttleP:
-		s.refuse(i, Limited) // 429
+		s.turnAway(i, Limited) // 429
 	case in.busy < in.f.workers && !in.paused:
 		sv.start(i)
 	case sv.spec.Queue == Unbounded || in.q.len() < sv.spec.Queue:
@@ -352,8 +360,20 @@ func (s *Sim) deliver(i int32) {
 			sv.winQMax = max(sv.winQMax, l)
 		}
 	default:
-		s.refuse(i, Rejected)
+		s.turnAway(i, Rejected)
 	}
+}
+
+// turnAway refuses request i with o, a refusal its process makes itself: a
+// paused process makes it when the pause ends.
+func (s *Sim) turnAway(i int32, o Outcome) {
+	r := &s.reqs.r[i]
+	if in := &s.services[r.svc].insts[r.inst]; in.paused {
+		r.outcome = o // kept for evRefuse
+		in.parked = append(in.parked, parked{req: i, gen: r.gen, kind: evRefuse})
+		return
+	}
+	s.refuse(i, o)
 }
 
 // refuse answers request i at once, without work.
@@ -525,6 +545,18 @@ func (s *Sim) callDone(i int32, o Outcome) {
 		r.failed = true
 	}
 	if r.pending > 0 {
+		return
+	}
+	s.callsDone(i)
+}
+
+// callsDone goes on with request i once the calls of its stage have all
+// answered. A paused process makes no progress: it goes on when the pause
+// ends.
+func (s *Sim) callsDone(i int32) {
+	r := &s.reqs.r[i]
+	if in := &s.services[r.svc].insts[r.inst]; in.paused {
+		in.parked = append(in.parked, parked{req: i, gen: r.gen, kind: evCallsDone})
 		return
 	}
 	if r.failed {

@@ -338,6 +338,14 @@ func (s *Sim) dispatch(e event) {
 		if r := &s.reqs.r[arg]; r.gen == e.gen && r.state == atService && !s.stretched(arg, evAfterDone) {
 			s.complete(arg, OK)
 		}
+	case evCallsDone:
+		if r := &s.reqs.r[arg]; r.gen == e.gen && r.state == atService {
+			s.callsDone(arg)
+		}
+	case evRefuse:
+		if r := &s.reqs.r[arg]; r.gen == e.gen && r.state == atService {
+			s.turnAway(arg, r.outcome)
+		}
 	case evResponse:
 		if s.reqs.r[arg].gen == e.gen {
 			s.response(arg)

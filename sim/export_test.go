@@ -1,0 +1,42 @@
+package sim
+
+import "fmt"
+
+// CheckPool verifies that the request pool's live count is what is really
+// in flight: every slot in use is still referred to by an event, held at its
+// service (queued, at work, waiting on calls, parked by a pause), or waited
+// for by a caller that has not given up. A slot that nothing will ever free
+// is a leak.
+func (s *Sim) CheckPool() error {
+	p := &s.reqs
+	free := make([]bool, len(p.r))
+	for _, i := range p.free {
+		free[i] = true
+	}
+	if n := len(p.r) - len(p.free); n != p.live {
+		return fmt.Errorf("request pool: %d slots in use, live count %d", n, p.live)
+	}
+	pending := make([]bool, len(p.r))
+	for _, e := range s.events.ev {
+		switch e.kind() {
+		case evDeliver, evWorkDone, evAfterDone, evResponse, evTimeout, evCallsDone, evRefuse, evOpDone:
+			if i := e.arg(); p.r[i].gen == e.gen {
+				pending[i] = true
+			}
+		}
+	}
+	inFlight := 0
+	for i := range p.r {
+		r := &p.r[i]
+		if free[i] {
+			continue
+		}
+		if pending[i] || r.state == atService || !r.abandoned {
+			inFlight++
+		}
+	}
+	if inFlight != p.live {
+		return fmt.Errorf("request pool: live count %d, but %d requests in flight: %d leaked", p.live, inFlight, p.live-inFlight)
+	}
+	return nil
+}
