@@ -140,3 +140,105 @@ func TestHedgingTail(t *testing.T) {
 		t.Errorf("hedging amplification %.3f, want about 1.05", a)
 	}
 }
+
+// TestOrderSaga: payment failures are compensated, a refund outage leaves
+// inconsistent sagas, a notification outage only delays them.
+func TestOrderSaga(t *testing.T) {
+	res, _ := run(t, builtin(t, "order-saga"))
+	sg := res.Sagas[0]
+	if sg.Compensated < 300 || sg.Completed < 5000 {
+		t.Errorf("completed %d, compensated %d", sg.Completed, sg.Compensated)
+	}
+	var during, outside, inconsistentOutside uint64
+	for _, w := range sg.Series {
+		s := int(w.Start.Seconds())
+		if s >= 30 && s < 60 {
+			during += w.Compensated
+		} else {
+			outside += w.Compensated
+		}
+		if s < 40 || s >= 52 {
+			inconsistentOutside += w.Inconsistent
+		}
+	}
+	// 30% of 50 sagas/s for 30 s during the fault; shipping's own 2%
+	// outside it, about one a second.
+	if during < 400 || outside > 150 {
+		t.Errorf("compensations during the payment fault %d, outside it %d", during, outside)
+	}
+	if sg.Inconsistent == 0 || inconsistentOutside != 0 {
+		t.Errorf("inconsistent %d, of which %d outside the refund outage", sg.Inconsistent, inconsistentOutside)
+	}
+	var peak uint64
+	for _, w := range sg.Series[80:91] {
+		peak = max(peak, w.Running)
+	}
+	if peak < 300 || sg.Running > 10 {
+		t.Errorf("running: %d at the notification outage's peak, %d at the end", peak, sg.Running)
+	}
+}
+
+// TestKafkaConsumerCrash: lag grows until the session timeout, the rebalance
+// redelivers at most an auto-commit interval of records, and the group
+// catches up.
+func TestKafkaConsumerCrash(t *testing.T) {
+	res, _ := run(t, builtin(t, "kafka-consumer-crash"))
+	g := res.Groups[0]
+	if g.Duplicates == 0 || g.Duplicates > 5*40*12/10 {
+		t.Errorf("duplicates %d, want some, at most about 5 s of one member's records (200)", g.Duplicates)
+	}
+	if g.Lost != 0 || g.Rebalances != 2 {
+		t.Errorf("lost %d, rebalances %d", g.Lost, g.Rebalances)
+	}
+	if g.MaxLagS < 15 {
+		t.Errorf("max lag %.1fs: the crashed member's partitions should wait out the session timeout", g.MaxLagS)
+	}
+	if l := g.Series[44].LagS; l < 14 {
+		t.Errorf("lag at 44 s %.1fs, want it grown since the crash at 30 s", l)
+	}
+	if g.LagS > 5.5 {
+		t.Errorf("lag at the end %.1fs: the group should have caught up (to within the auto-commit interval)", g.LagS)
+	}
+}
+
+// TestQuorumStaleness: under the partition the partial quorums serve stale
+// reads and the strict quorums time out on the minority side.
+func TestQuorumStaleness(t *testing.T) {
+	res, _ := run(t, builtin(t, "quorum-staleness"))
+	fast, safe := res.Stores[0], res.Stores[1]
+	share := func(st sim.StoreResult, from, to int) float64 {
+		var stale, reads uint64
+		for _, w := range st.Series[from:to] {
+			stale, reads = stale+w.Stale, reads+w.Reads
+		}
+		return float64(stale) / float64(reads)
+	}
+	if b, d := share(fast, 5, 30), share(fast, 35, 60); b > 0.02 || d < 0.2 {
+		t.Errorf("fast: stale share %.3f before the partition, %.3f during it", b, d)
+	}
+	if safe.StaleReads != 0 || safe.Timeouts < 2500 {
+		t.Errorf("safe: %d stale reads, %d timeouts", safe.StaleReads, safe.Timeouts)
+	}
+	if west := res.Clients[1]; west.Error < 2500 || res.Clients[0].Error != 0 {
+		t.Errorf("errors: west %d, east %d", west.Error, res.Clients[0].Error)
+	}
+}
+
+// TestCQRSProjectionLag: the burst makes the view lag and miss its users'
+// writes; it drains afterwards.
+func TestCQRSProjectionLag(t *testing.T) {
+	res, _ := run(t, builtin(t, "cqrs-projection-lag"))
+	v := res.Views[0]
+	misses := func(from, to int) (n uint64) {
+		for _, w := range v.Series[from:to] {
+			n += w.Miss
+		}
+		return n
+	}
+	if before, during := misses(5, 30), misses(32, 50); during < 20*max(before, 1) {
+		t.Errorf("read-your-writes misses: %d before the burst, %d during and after it", before, during)
+	}
+	if v.MaxLagS < 10 || v.LagS > 1 {
+		t.Errorf("projection lag: max %.1fs, at the end %.1fs", v.MaxLagS, v.LagS)
+	}
+}

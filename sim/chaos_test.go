@@ -103,8 +103,12 @@ func randomFault(t *testing.T, spec *sim.Spec, rng *rand.Rand) sim.Fault {
 func linkOf(spec *sim.Spec, rng *rand.Rand) string {
 	for range 20 {
 		sv := spec.Services[rng.IntN(len(spec.Services))]
+		// Links lead to services: calls to stores and views are
+		// messages to their replicas, which data faults reach.
 		if len(sv.Calls) > 0 {
-			return sv.Name + "->" + sv.Calls[rng.IntN(len(sv.Calls))].To
+			if c := sv.Calls[rng.IntN(len(sv.Calls))]; c.Op == sim.OpNone {
+				return sv.Name + "->" + c.To
+			}
 		}
 	}
 	c := spec.Clients[0]

@@ -180,7 +180,8 @@ func (g *group) assign() {
 }
 
 // rebalance starts a rebalance: every member stops, those alive commit
-// what they have processed (as onPartitionsRevoked does), and consumption
+// what they have processed (as onPartitionsRevoked does, and as an
+// auto-committing consumer does before it rejoins), and consumption
 // resumes with a new assignment after the broker's rebalance time.
 func (g *group) rebalance(why string) {
 	s := g.s
@@ -189,7 +190,7 @@ func (g *group) rebalance(why string) {
 	g.rebalancing = true
 	for i := range g.members {
 		m := &g.members[i]
-		if m.joined && g.spec.Commit == CommitAfter {
+		if m.joined && g.spec.Commit != CommitBefore {
 			for _, p := range m.owned {
 				g.parts[p].committed = max(g.parts[p].committed, g.parts[p].proc)
 			}
