@@ -46,6 +46,10 @@ func TestRunGolden(t *testing.T) {
 		{"run", "fanout", "--duration", "20s", "--seed", "3"},
 		{"run", "breaker-saves-checkout"},
 		{"run", "retry-storm", "--duration", "40s"},
+		{"run", "kafka-consumer-crash"},
+		{"run", "order-saga", "--duration", "60s"},
+		{"run", "quorum-staleness", "--duration", "45s"},
+		{"run", "cqrs-projection-lag", "--duration", "60s"},
 	} {
 		t.Run(strings.Join(args[1:], " "), func(t *testing.T) {
 			code, out, errs := faultline(args...)

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/faultline/faultline/sim/resilience"
 )
@@ -9,10 +10,15 @@ import (
 // edgeRef names an edge across the whole simulation, for events.
 type edgeRef struct{ svc, edge int32 }
 
-// edgeName is how logs and results name an edge: "caller->callee".
+// edgeName is how logs and results name an edge: "caller->callee", with
+// the operation for a store, a view or a topic: "orders->db (write)".
 func (s *Sim) edgeName(svc, edge int32) string {
 	sv := &s.services[svc]
-	return sv.spec.Name + "->" + s.services[sv.calls[edge].to].spec.Name
+	e := &sv.calls[edge]
+	if e.kind != toService {
+		return sv.spec.Name + "->" + e.spec.To + " (" + e.spec.Op.String() + ")"
+	}
+	return sv.spec.Name + "->" + s.services[e.to].spec.Name
 }
 
 // noteBreaker logs a change of state of breaker i of an edge, if the call
@@ -25,7 +31,7 @@ func (s *Sim) noteBreaker(sv *service, edge, i int32, before uint64) {
 	}
 	name := s.edgeName(sv.idx, edge)
 	if e.spec.BreakerPer == PerInstance {
-		name = fmt.Sprintf("%s#%d->%s", sv.spec.Name, i+1, s.services[e.to].spec.Name)
+		name = fmt.Sprintf("%s#%d->%s", sv.spec.Name, i+1, strings.TrimPrefix(name, sv.spec.Name+"->"))
 	}
 	what := "breaker " + br.State().String()
 	if f, sl, n := br.Rates(); n > 0 && f >= 0 && br.State() == resilience.Open {

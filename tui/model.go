@@ -78,6 +78,7 @@ func rows(f *Frame) []row {
 			continue
 		}
 		from, to, _ := strings.Cut(e.Name, "->")
+		to, _, _ = strings.Cut(to, " ") // "db (read)": a store's operation
 		if i, ok := index[from]; ok && (out[i].breaker == "" || e.Calls > busiest[from]) {
 			out[i].breaker, busiest[from] = e.Breaker, e.Calls
 		}
