@@ -34,6 +34,7 @@ type group struct {
 	e2e                                                            metrics.Histogram // publish to processed, whole run
 	win                                                            groupWin
 	series                                                         []GroupWindow
+	health                                                         healthTracker
 }
 
 type groupWin struct {

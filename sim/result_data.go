@@ -293,9 +293,19 @@ func (s *Sim) closeDataWindows(start time.Duration) {
 		if g.view >= 0 {
 			v := &s.views[g.view]
 			v.series = append(v.series, ViewWindow{Start: start, Reads: v.winReads, Miss: v.winMisses, LagRecords: w.LagRecords, LagS: w.LagS})
+			if v.winReads > 0 {
+				share := float64(v.winMisses) / float64(v.winReads)
+				s.noteDataHealth("view "+v.spec.Name, &v.health, HealthOf(share),
+					fmt.Sprintf("%.1f%% of reads missed their own writes, projection %.1fs behind", share*100, w.LagS))
+			}
 			v.winReads, v.winMisses = 0, 0
 		} else {
 			g.series = append(g.series, w)
+			if n := w.Consumed + w.Duplicates + w.Lost; n > 0 {
+				share := float64(w.Duplicates+w.Lost) / float64(n)
+				s.noteDataHealth(g.label(), &g.health, HealthOf(share),
+					fmt.Sprintf("%d duplicates, %d lost; lag %d records, %.1fs", w.Duplicates, w.Lost, w.LagRecords, w.LagS))
+			}
 		}
 		g.win.consumed, g.win.duplicates, g.win.lost, g.win.maxLag, g.win.maxLagT = 0, 0, 0, 0, 0
 		g.win.e2e.Reset()
@@ -304,16 +314,43 @@ func (s *Sim) closeDataWindows(start time.Duration) {
 		st := &s.stores[i]
 		st.series = append(st.series, StoreWindow{Start: start, Reads: st.win.reads, Writes: st.win.writes,
 			Stale: st.win.stale, Unavailable: st.win.unavailable, ReplicationLag: st.win.repLag.Summarize()})
+		if n := st.win.reads + st.win.writes; n > 0 {
+			share := float64(st.win.stale+st.win.unavailable) / float64(n)
+			s.noteDataHealth("store "+st.spec.Name, &st.health, HealthOf(share),
+				fmt.Sprintf("%d stale reads, %d unavailable operations of %d", st.win.stale, st.win.unavailable, n))
+		}
 		st.win.reads, st.win.writes, st.win.stale, st.win.unavailable = 0, 0, 0, 0
 		st.win.repLag.Reset()
 	}
 	for i := range s.sagas {
 		sg := &s.sagas[i]
 		run, _ := sg.running()
-		sg.series = append(sg.series, SagaWindow{Start: start, Started: sg.win.started, Completed: sg.win.completed,
-			Compensated: sg.win.compensated, Inconsistent: sg.win.inconsistent, Running: run})
+		w := sg.win
+		sg.series = append(sg.series, SagaWindow{Start: start, Started: w.started, Completed: w.completed,
+			Compensated: w.compensated, Inconsistent: w.inconsistent, Running: run})
+		if ended := w.completed + w.compensated + w.inconsistent; ended > 0 {
+			share := float64(w.compensated+w.inconsistent) / float64(ended)
+			l := HealthOf(share)
+			if w.inconsistent > 0 {
+				l = Failing
+			}
+			s.noteDataHealth("saga "+sg.spec.Name, &sg.health, l, fmt.Sprintf("%.1f%% of the sagas that ended were rolled back, %d inconsistent", share*100, w.inconsistent))
+		}
 		sg.win = sagaWin{}
 	}
+}
+
+// noteDataHealth logs a data component's change of health, confirmed over
+// two windows as for services: what made the window unhealthy is in why.
+func (s *Sim) noteDataHealth(name string, h *healthTracker, l Health, why string) {
+	if !h.observe(l, s.winStart) {
+		return
+	}
+	if h.level == Healthy {
+		s.logAt(h.since, name, "recovered: healthy")
+		return
+	}
+	s.logAt(h.since, name, fmt.Sprintf("%s: %s", h.level, why))
 }
 
 // checkData verifies the conservation laws of the data components.

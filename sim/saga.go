@@ -26,6 +26,7 @@ type saga struct {
 	dur, recovery                                 metrics.Histogram // whole run
 	win                                           sagaWin
 	series                                        []SagaWindow
+	health                                        healthTracker
 }
 
 type sagaWin struct{ started, completed, compensated, inconsistent uint64 }
@@ -129,6 +130,9 @@ func (s *Sim) sagaStep(run int32) {
 	s.sendRequest(fromSaga, run, svc, int32(host), s.spec.Network.Latency, timeout)
 }
 
+// maxLoggedInconsistent bounds the inconsistent sagas logged one by one.
+const maxLoggedInconsistent = 10
+
 // failBit marks an evSagaRetry that delivers a failure rather than a retry.
 const failBit = 1 << 31
 
@@ -150,7 +154,14 @@ func (s *Sim) sagaStepDone(run, step int32, ok bool) {
 		// A compensation failed: the saga is left half done.
 		sg.inconsistent++
 		sg.win.inconsistent++
-		s.logf("saga "+sg.spec.Name, "inconsistent: compensation of step %d failed", step+1)
+		// The first few are logged one by one; the window's health tells
+		// the rest.
+		switch {
+		case sg.inconsistent <= maxLoggedInconsistent:
+			s.logf("saga "+sg.spec.Name, "inconsistent: compensation of step %d (%s) failed", step+1, s.services[sg.steps[step].comp].spec.Name)
+		case sg.inconsistent == maxLoggedInconsistent+1:
+			s.logf("saga "+sg.spec.Name, "more inconsistent sagas: counted, no longer logged one by one")
+		}
 		s.sagaRuns.release(run)
 	case r.undoing:
 		s.sagaUndo(run, step-1)

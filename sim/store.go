@@ -33,6 +33,7 @@ type store struct {
 	st     storeStats // after warmup
 	win    storeWin
 	series []StoreWindow
+	health healthTracker
 }
 
 type entry struct {

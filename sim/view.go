@@ -24,6 +24,7 @@ type view struct {
 	winReads      uint64
 	winMisses     uint64
 	series        []ViewWindow
+	health        healthTracker
 }
 
 func (s *Sim) initViews() {
