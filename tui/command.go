@@ -25,17 +25,19 @@ var commandHelp = []struct{ syntax, help string }{
 // faultUsage says what each kind of fault takes after its target. The
 // duration is optional everywhere: without it the fault lasts to the end.
 var faultUsage = map[sim.FaultKind]struct{ value, example string }{
-	sim.FaultLatency:   {"ADD", "latency checkout->payment 500ms 30s"},
-	sim.FaultErrors:    {"SHARE", "errors payment 0.5 20s"},
-	sim.FaultThrottle:  {"SHARE", "throttle payment 30% 20s"},
-	sim.FaultLoss:      {"SHARE", "loss checkout->payment 0.2 20s"},
-	sim.FaultCrash:     {"", "crash payment#1 10s"},
-	sim.FaultPause:     {"", "pause payment 5s"},
-	sim.FaultBlackhole: {"", "blackhole payment 10s"},
-	sim.FaultSlowdown:  {"FACTOR", "slowdown payment#3 4 30s"},
-	sim.FaultSurge:     {"FACTOR", "surge shoppers 3 20s"},
-	sim.FaultCapacity:  {"WORKERS", "capacity payment 2 30s"},
-	sim.FaultPartition: {"", "partition frontend,catalog cart 10s"},
+	sim.FaultLatency:    {"ADD", "latency checkout->payment 500ms 30s"},
+	sim.FaultErrors:     {"SHARE", "errors payment 0.5 20s"},
+	sim.FaultThrottle:   {"SHARE", "throttle payment 30% 20s"},
+	sim.FaultLoss:       {"SHARE", "loss checkout->payment 0.2 20s"},
+	sim.FaultCrash:      {"", "crash payment#1 10s"},
+	sim.FaultPause:      {"", "pause payment 5s"},
+	sim.FaultBlackhole:  {"", "blackhole payment 10s"},
+	sim.FaultSlowdown:   {"FACTOR", "slowdown payment#3 4 30s"},
+	sim.FaultSurge:      {"FACTOR", "surge shoppers 3 20s"},
+	sim.FaultCapacity:   {"WORKERS", "capacity payment 2 30s"},
+	sim.FaultPartition:  {"", "partition frontend,catalog cart 10s"},
+	sim.FaultSkew:       {"OFFSET", "skew db#2 -5s 30s"},
+	sim.FaultLeaderLoss: {"", "leader_loss orders"},
 }
 
 // parsed is a command line, understood.
@@ -130,7 +132,7 @@ func parseFault(args []string, spec *sim.Spec) (sim.Fault, error) {
 		return fmt.Errorf("usage: :fault %s [DURATION], e.g. :fault %s", syntax, u.example)
 	}
 	args = args[1:]
-	f := sim.Fault{Kind: kind}
+	f := sim.Fault{Kind: kind, Partition: -1}
 	// What follows the target: a value for some kinds, then a duration.
 	nValue := 0
 	if u.value != "" {
@@ -201,6 +203,12 @@ func setValue(f *sim.Fault, s string) error {
 			return fmt.Errorf("%s %q: want a positive factor such as 4", f.Kind, s)
 		}
 		f.Factor = v
+	case sim.FaultSkew:
+		d, err := time.ParseDuration(s)
+		if err != nil || d == 0 {
+			return fmt.Errorf("skew %q: want a clock offset such as -5s (behind) or 2s (ahead)", s)
+		}
+		f.Offset = d
 	case sim.FaultCapacity:
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 0 {
@@ -251,7 +259,30 @@ func checkTarget(spec *sim.Spec, kind sim.FaultKind, target string) error {
 	if kind == sim.FaultLoss {
 		return fmt.Errorf("a loss fault targets a link (caller->callee), e.g. %s", anyLink(spec))
 	}
+	if kind == sim.FaultLeaderLoss {
+		if !slices.Contains(topics(spec), target) {
+			return fmt.Errorf("leader_loss: no topic %q (topics: %s)", target, strings.Join(topics(spec), ", "))
+		}
+		return nil
+	}
 	name, num, hasNum := strings.Cut(target, "#")
+	if n, kindName, ok := dataNodes(spec, name); ok {
+		switch {
+		case kind == sim.FaultSkew && kindName != "store":
+			return fmt.Errorf("skew: %q is a %s; a skew fault targets a store or one of its replicas", name, kindName)
+		case kind != sim.FaultCrash && kind != sim.FaultPause && kind != sim.FaultSlowdown && kind != sim.FaultLatency && kind != sim.FaultSkew:
+			return fmt.Errorf("a %s fault cannot target the %s %q: crash, pause, slowdown or latency can", kind, kindName, name)
+		}
+		if hasNum {
+			if i, err := strconv.Atoi(num); err != nil || i < 1 || i > n {
+				return fmt.Errorf("%s has nodes #1 to #%d", name, n)
+			}
+		}
+		return nil
+	}
+	if kind == sim.FaultSkew {
+		return errors.New("a skew fault targets a store or one of its replicas, e.g. db#2")
+	}
 	i := slices.IndexFunc(spec.Services, func(s sim.Service) bool { return s.Name == name })
 	if i < 0 {
 		return fmt.Errorf("no service %q", name)
@@ -266,8 +297,46 @@ func checkTarget(spec *sim.Spec, kind sim.FaultKind, target string) error {
 }
 
 func isComponent(spec *sim.Spec, name string) bool {
-	return slices.ContainsFunc(spec.Services, func(s sim.Service) bool { return s.Name == name }) ||
+	if base, num, ok := strings.Cut(name, "#"); ok {
+		n, _, isData := dataNodes(spec, base)
+		i, err := strconv.Atoi(num)
+		return isData && err == nil && i >= 1 && i <= n
+	}
+	_, _, isData := dataNodes(spec, name)
+	return isData || slices.ContainsFunc(spec.Services, func(s sim.Service) bool { return s.Name == name }) ||
 		slices.ContainsFunc(spec.Clients, func(c sim.Client) bool { return c.Name == name })
+}
+
+// dataNodes finds a broker, store or view by name: how many nodes it has
+// (replicas of a store, nodes of a broker) and what it is.
+func dataNodes(spec *sim.Spec, name string) (int, string, bool) {
+	for _, b := range spec.Brokers {
+		if b.Name == name {
+			return b.Nodes, "broker", true
+		}
+	}
+	for _, st := range spec.Stores {
+		if st.Name == name {
+			return st.Replicas, "store", true
+		}
+	}
+	for _, v := range spec.Views {
+		if v.Name == name {
+			return 1, "view", true
+		}
+	}
+	return 0, "", false
+}
+
+// topics lists the scenario's topics.
+func topics(spec *sim.Spec) []string {
+	var out []string
+	for _, b := range spec.Brokers {
+		for _, t := range b.Topics {
+			out = append(out, t.Name)
+		}
+	}
+	return out
 }
 
 // calls reports whether from (a client or a service) calls to.

@@ -136,10 +136,13 @@ func (u *UI) drawBody(c canvas) {
 	tableH := 2 + max(1, len(u.view))
 	const minEvents = 4
 	large := c.w >= largeW && c.h+3 >= largeH
+	consH := u.consHeight()
 	switch {
 	case u.topoOnly:
 		evH := max(minEvents, c.h/4)
-		u.drawTopology(c.sub(0, 0, c.w, c.h-evH))
+		consH = min(consH, c.h/4)
+		u.drawTopology(c.sub(0, 0, c.w, c.h-evH-consH))
+		u.drawConsistency(c.sub(0, c.h-evH-consH, c.w, consH))
 		u.drawEvents(c.sub(0, c.h-evH, c.w, evH))
 	case large:
 		tw := u.tableWidth()
@@ -147,15 +150,23 @@ func (u *UI) drawBody(c canvas) {
 		u.drawTable(c.sub(0, 0, tw, topH))
 		u.drawDetail(c.sub(tw+1, 0, c.w-tw-1, topH))
 		rest := c.h - topH
-		t := u.topology(c.w, rest-1-minEvents)
-		topoH := min(t.height+1, rest-minEvents)
+		consH = min(consH, max(0, rest-minEvents-3))
+		t := u.topology(c.w, rest-1-minEvents-consH)
+		topoH := max(0, min(t.height+1, rest-minEvents-consH))
 		u.drawTopology(c.sub(0, topH, c.w, topoH))
-		u.drawEvents(c.sub(0, topH+topoH, c.w, rest-topoH))
+		u.drawConsistency(c.sub(0, topH+topoH, c.w, consH))
+		u.drawEvents(c.sub(0, topH+topoH+consH, c.w, rest-topoH-consH))
 	default:
-		tableH = min(tableH, c.h-detailH-minEvents)
+		// The consistency pane takes what the table can spare, down to
+		// its title and two lines; the table keeps room for three rows.
+		if consH > 0 {
+			consH = min(consH, max(3, c.h-detailH-minEvents-min(tableH, 5)))
+		}
+		tableH = min(tableH, c.h-detailH-minEvents-consH)
 		u.drawTable(c.sub(0, 0, c.w, tableH))
 		u.drawDetail(c.sub(0, tableH, c.w, detailH))
-		u.drawEvents(c.sub(0, tableH+detailH, c.w, c.h-tableH-detailH))
+		u.drawConsistency(c.sub(0, tableH+detailH, c.w, consH))
+		u.drawEvents(c.sub(0, tableH+detailH+consH, c.w, c.h-tableH-detailH-consH))
 	}
 }
 
@@ -505,6 +516,9 @@ func (u *UI) drawTopology(c canvas) {
 	for _, r := range u.rows {
 		health[r.name] = r
 	}
+	for k, r := range u.data {
+		health[k] = r
+	}
 	ln := newLines()
 	type label struct {
 		x, y int
@@ -553,7 +567,7 @@ func (u *UI) drawTopology(c canvas) {
 	}
 	for i := range t.nodes {
 		if n := &t.nodes[i]; !n.dummy {
-			u.drawNode(g, t, n, health[n.name])
+			u.drawNode(g, t, n, health[n.key])
 		}
 	}
 }
@@ -633,13 +647,16 @@ func (u *UI) drawNode(g canvas, t *topology, n *topoNode, r row) {
 		return
 	}
 	lines := []string{}
-	if !r.idle {
+	switch {
+	case r.lines != nil:
+		lines = r.lines
+	case !r.idle:
 		p99 := "p99 -"
 		if r.ok > 0 {
 			p99 = "p99 " + ms(r.p99) + "ms"
 		}
 		lines = append(lines, rate(r.rate)+"/s "+pct(r.errShare), p99)
-	} else {
+	default:
 		lines = append(lines, "idle")
 	}
 	if r.total > 0 {

@@ -23,6 +23,7 @@ type row struct {
 	health     sim.Health
 	idle       bool // nothing answered in the window: health unknown
 	ok         uint64
+	lines      []string // a data component's box in the topology says these
 }
 
 // lastWindow returns the latest window of a series.
@@ -271,10 +272,17 @@ func (h *edgeHistory) observe(f *Frame) {
 	h.samples = h.samples[cut:]
 }
 
+// countMap keys edge counts by "caller->callee": the operations of a call
+// to a store ("orders->db (read)", "(write)") add up on the one line the
+// topology draws.
 func countMap(edges []sim.EdgeResult) map[string]edgeCounts {
 	m := make(map[string]edgeCounts, len(edges))
 	for i := range edges {
-		m[edges[i].Name] = countsOf(&edges[i])
+		name, _, _ := strings.Cut(edges[i].Name, " (")
+		c := countsOf(&edges[i])
+		o := m[name]
+		m[name] = edgeCounts{o.ok + c.ok, o.shortCircuited + c.shortCircuited, o.timeout + c.timeout,
+			o.rejected + c.rejected, o.failure + c.failure}
 	}
 	return m
 }

@@ -19,6 +19,7 @@ import (
 // topoNode is a box, or a placeholder on a long edge.
 type topoNode struct {
 	name   string
+	key    string // what its row is found by: the name, "topic:" + name for a topic
 	client bool
 	dummy  bool
 	layer  int
@@ -72,11 +73,26 @@ func newTopology(spec *sim.Spec, detailed, markers bool) *topology {
 	idx := map[string]int{}
 	for _, c := range spec.Clients {
 		idx["client:"+c.Name] = len(t.nodes)
-		t.nodes = append(t.nodes, topoNode{name: c.Name, client: true})
+		t.nodes = append(t.nodes, topoNode{name: c.Name, key: c.Name, client: true})
 	}
 	for _, s := range spec.Services {
 		idx[s.Name] = len(t.nodes)
-		t.nodes = append(t.nodes, topoNode{name: s.Name})
+		t.nodes = append(t.nodes, topoNode{name: s.Name, key: s.Name})
+	}
+	// The data components: topics (by broker), stores and views.
+	for _, b := range spec.Brokers {
+		for _, tp := range b.Topics {
+			idx["topic:"+tp.Name] = len(t.nodes)
+			t.nodes = append(t.nodes, topoNode{name: tp.Name, key: "topic:" + tp.Name})
+		}
+	}
+	for _, st := range spec.Stores {
+		idx[st.Name] = len(t.nodes)
+		t.nodes = append(t.nodes, topoNode{name: st.Name, key: st.Name})
+	}
+	for _, v := range spec.Views {
+		idx[v.Name] = len(t.nodes)
+		t.nodes = append(t.nodes, topoNode{name: v.Name, key: v.Name})
 	}
 	var calls []topoCall
 	seen := map[topoCall]bool{}
@@ -97,7 +113,36 @@ func newTopology(spec *sim.Spec, detailed, markers bool) *topology {
 				addCall(idx[s.Name], to)
 			}
 		}
+		for _, p := range s.Publishes {
+			addCall(idx[s.Name], idx["topic:"+p.Topic])
+		}
+		for _, c := range s.Consumes {
+			addCall(idx["topic:"+c.Topic], idx[s.Name])
+			if c.DeadLetter != "" {
+				addCall(idx[s.Name], idx["topic:"+c.DeadLetter])
+			}
+		}
 	}
+	for _, v := range spec.Views {
+		addCall(idx["topic:"+v.Topic], idx[v.Name])
+	}
+	for _, sg := range spec.Sagas {
+		// An orchestrator sends the steps' commands; a choreography's
+		// records already show as topics.
+		if sg.Mode != sim.Orchestration {
+			continue
+		}
+		for _, st := range sg.Steps {
+			addCall(idx[sg.Start], idx[st.Service])
+			if c, ok := idx[st.Compensation]; ok {
+				addCall(idx[sg.Start], c)
+			}
+		}
+	}
+	// Records can flow in a circle (a service consuming what it
+	// publishes): the drawing runs left to right, so it leaves out the
+	// edges that close a cycle.
+	calls = acyclic(calls, len(t.nodes))
 	t.assignLayers(calls, len(spec.Clients) > 0)
 	// Segments, with placeholders where a call skips layers.
 	for _, c := range calls {
@@ -124,9 +169,50 @@ func (t *topology) addEdge(from, to int, name string, first bool) {
 	t.nodes[to].ins = append(t.nodes[to].ins, e)
 }
 
+// acyclic drops the calls that close a cycle, found by a depth-first search
+// in node order, so that what is left can be drawn in layers.
+func acyclic(calls []topoCall, n int) []topoCall {
+	outs := make([][]int, n)
+	for i, c := range calls {
+		outs[c.from] = append(outs[c.from], i)
+	}
+	const (
+		white = iota
+		grey
+		black
+	)
+	color := make([]int, n)
+	back := make([]bool, len(calls))
+	var visit func(i int)
+	visit = func(i int) {
+		color[i] = grey
+		for _, k := range outs[i] {
+			switch to := calls[k].to; color[to] {
+			case grey:
+				back[k] = true
+			case white:
+				visit(to)
+			}
+		}
+		color[i] = black
+	}
+	for i := range n {
+		if color[i] == white {
+			visit(i)
+		}
+	}
+	out := calls[:0:0]
+	for i, c := range calls {
+		if !back[i] {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // assignLayers puts each node in the column of its longest path from a
 // source. Clients are the sources; a service nothing calls starts in the
-// column after them. The engine rejects call cycles, so this terminates.
+// column after them. The calls are acyclic, so this terminates.
 func (t *topology) assignLayers(calls []topoCall, haveClients bool) {
 	preds := make([][]int, len(t.nodes))
 	for _, c := range calls {

@@ -22,8 +22,10 @@ type UI struct {
 	newSeed func() uint64
 
 	frame Frame
-	rows  []row // every component, scenario order
-	view  []row // filtered and sorted: what the table shows
+	rows  []row          // every component, scenario order
+	data  map[string]row // topics, stores and views, for the topology
+	cons  []consLine     // the consistency pane
+	view  []row          // filtered and sorted: what the table shows
 	spans []faultSpan
 	edges edgeHistory
 
@@ -59,6 +61,8 @@ func newUI(name string, spec *sim.Spec, noColor bool) *UI {
 func (u *UI) apply(f Frame) {
 	u.frame = f
 	u.rows = rows(&f)
+	u.data = dataRows(&f)
+	u.cons = consistency(&f)
 	if f.Snap.Result != nil {
 		u.spans = faultSpans(f.Snap.Result.Events)
 	}

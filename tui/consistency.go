@@ -1,0 +1,249 @@
+package tui
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/faultline/faultline/sim"
+)
+
+// consLine is one line of the consistency pane: a consumer group, a store,
+// a saga or a view, what its latest window says, and a sparkline of the
+// quantity that matters most for it (lag, staleness, sagas in flight).
+type consLine struct {
+	kind, name string
+	text       string
+	spark      []float64 // one value per window, oldest first
+	starts     []time.Duration
+	sparkFmt   func(float64) string
+	health     sim.Health
+	idle       bool
+}
+
+// consistency computes the pane's lines from a frame, in scenario order.
+func consistency(f *Frame) []consLine {
+	res := f.Snap.Result
+	if res == nil {
+		return nil
+	}
+	var out []consLine
+	secs := func(v float64) string { return fmt.Sprintf("%.1fs", v) }
+	for _, g := range res.Groups {
+		l := consLine{kind: "group", name: g.Name, sparkFmt: secs}
+		for _, w := range g.Series {
+			l.spark = append(l.spark, w.LagS)
+			l.starts = append(l.starts, w.Start)
+		}
+		if n := len(g.Series); n > 0 {
+			w := g.Series[n-1]
+			l.text = fmt.Sprintf("%s → %s  lag %d rec %.1fs  dup %d lost %d", g.Topic, g.Consumer, w.LagRecords, w.LagS, g.Duplicates, g.Lost)
+			if c := w.Consumed + w.Duplicates + w.Lost; c > 0 {
+				l.health = sim.HealthOf(float64(w.Duplicates+w.Lost) / float64(c))
+			} else {
+				l.idle = w.LagRecords == 0
+			}
+			if w.LagS > 1 && l.health == sim.Healthy {
+				l.health = sim.Degraded // records wait: someone is behind
+			}
+		}
+		out = append(out, l)
+	}
+	for _, st := range res.Stores {
+		l := consLine{kind: "store", name: st.Name, sparkFmt: pct}
+		for _, w := range st.Series {
+			l.spark = append(l.spark, share(w.Stale, w.Reads))
+			l.starts = append(l.starts, w.Start)
+		}
+		t99 := "-"
+		switch {
+		case st.StaleReads+st.FreshReads == 0:
+		case st.T99MS < 0:
+			t99 = "> 10s"
+		default:
+			t99 = ms(st.T99MS) + "ms"
+		}
+		if n := len(st.Series); n > 0 {
+			w := st.Series[n-1]
+			l.text = fmt.Sprintf("N%d W%d R%d  stale %s  t99%% %s  repl p99 %sms  unavail %d", st.N, st.W, st.R,
+				pct(share(w.Stale, w.Reads)), t99, ms(w.ReplicationLag.P99), w.Unavailable)
+			if ops := w.Reads + w.Writes; ops > 0 {
+				l.health = sim.HealthOf(float64(w.Stale+w.Unavailable) / float64(ops))
+			} else {
+				l.idle = true
+			}
+		}
+		out = append(out, l)
+	}
+	for _, sg := range res.Sagas {
+		l := consLine{kind: "saga", name: sg.Name, sparkFmt: func(v float64) string { return fmt.Sprint(int(v)) }}
+		for _, w := range sg.Series {
+			l.spark = append(l.spark, float64(w.Running))
+			l.starts = append(l.starts, w.Start)
+		}
+		l.text = fmt.Sprintf("in flight %d (%d compensating)  done %d  compensated %d  inconsistent %d",
+			sg.Running, sg.Compensating, sg.Completed, sg.Compensated, sg.Inconsistent)
+		if n := len(sg.Series); n > 0 {
+			w := sg.Series[n-1]
+			if ended := w.Completed + w.Compensated + w.Inconsistent; ended > 0 {
+				l.health = sim.HealthOf(float64(w.Compensated+w.Inconsistent) / float64(ended))
+			} else {
+				l.idle = w.Running == 0
+			}
+			if w.Inconsistent > 0 {
+				l.health = sim.Failing
+			}
+		}
+		out = append(out, l)
+	}
+	for _, v := range res.Views {
+		l := consLine{kind: "view", name: v.Name, sparkFmt: secs}
+		for _, w := range v.Series {
+			l.spark = append(l.spark, w.LagS)
+			l.starts = append(l.starts, w.Start)
+		}
+		if n := len(v.Series); n > 0 {
+			w := v.Series[n-1]
+			l.text = fmt.Sprintf("%s → projection  lag %d ev %.1fs  read-your-writes misses %s", v.Topic, w.LagRecords, w.LagS, pct(share(w.Miss, w.Reads)))
+			if w.Reads > 0 {
+				l.health = sim.HealthOf(share(w.Miss, w.Reads))
+			} else {
+				l.idle = w.LagRecords == 0
+			}
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+func share(a, n uint64) float64 {
+	if n == 0 {
+		return 0
+	}
+	return float64(a) / float64(n)
+}
+
+// dataRows are the topology's boxes for topics, stores and views, keyed as
+// the topology keys them, with the lines each box shows.
+func dataRows(f *Frame) map[string]row {
+	res := f.Snap.Result
+	out := map[string]row{}
+	if res == nil {
+		return out
+	}
+	secs := f.Window.Seconds()
+	lag := map[string]float64{} // the worst lag of a topic's groups, latest window
+	for _, g := range res.Groups {
+		if n := len(g.Series); n > 0 {
+			lag[g.Topic] = max(lag[g.Topic], g.Series[n-1].LagS)
+		}
+	}
+	for _, v := range res.Views {
+		if n := len(v.Series); n > 0 {
+			lag[v.Topic] = max(lag[v.Topic], v.Series[n-1].LagS)
+		}
+	}
+	for _, t := range res.Topics {
+		r := row{name: t.Name, kind: "topic", idle: true}
+		if n := len(t.Series); n > 0 {
+			r.rate = float64(t.Series[n-1].Produced) / secs
+			r.idle = r.rate == 0 && lag[t.Name] == 0
+		}
+		switch {
+		case t.Offline > 0:
+			r.health, r.idle = sim.Failing, false
+		case t.UnderReplicated > 0:
+			r.health, r.idle = sim.Degraded, false
+		}
+		// A box has room for one line of about 11 columns: the produce
+		// rate and the worst lag of its readers, or what is offline.
+		r.lines = []string{fmt.Sprintf("%s/s %.1fs", rate(r.rate), lag[t.Name])}
+		if t.Offline > 0 {
+			r.lines[0] = fmt.Sprintf("%d offline", t.Offline)
+		}
+		out["topic:"+t.Name] = r
+	}
+	for _, st := range res.Stores {
+		r := row{name: st.Name, kind: "store", idle: true}
+		if n := len(st.Series); n > 0 {
+			w := st.Series[n-1]
+			ops := w.Reads + w.Writes
+			r.rate = float64(ops) / secs
+			if ops > 0 {
+				r.idle = false
+				r.health = sim.HealthOf(float64(w.Stale+w.Unavailable) / float64(ops))
+			}
+			r.lines = []string{rate(r.rate) + "/s " + pct(share(w.Stale, w.Reads))} // and the stale share
+		}
+		out[st.Name] = r
+	}
+	for _, v := range res.Views {
+		r := row{name: v.Name, kind: "view", idle: true}
+		if n := len(v.Series); n > 0 {
+			w := v.Series[n-1]
+			r.rate = float64(w.Reads) / secs
+			r.idle = w.Reads == 0 && w.LagRecords == 0
+			if w.Reads > 0 {
+				r.health = sim.HealthOf(share(w.Miss, w.Reads))
+			}
+			r.lines = []string{fmt.Sprintf("%.1fs %s", w.LagS, pct(share(w.Miss, w.Reads)))} // lag, misses
+		}
+		out[v.Name] = r
+	}
+	return out
+}
+
+// drawConsistency is the consistency pane: one line per group, store, saga
+// and view, with its sparkline over the last windows.
+func (u *UI) drawConsistency(c canvas) {
+	if c.h == 0 {
+		return
+	}
+	u.rule(c, "consistency · lag, staleness, sagas", false)
+	const kindW = 6
+	sparkW := min(20, c.w/8)
+	nameW := 4
+	for _, l := range u.cons {
+		nameW = max(nameW, len([]rune(l.name)))
+	}
+	nameW = min(nameW, 20)
+	for i, l := range u.cons {
+		y := 1 + i
+		if y >= c.h {
+			break
+		}
+		st := u.th.health(l.health, l.idle)
+		name := l.name
+		if u.th.noColor {
+			name = string(u.th.marker(l.health, l.idle)) + " " + name
+		}
+		x := c.text(0, y, pad(l.kind, -kindW), u.th.dim())
+		x = c.textMax(x, y, nameW+2, pad(clip(name, nameW+2), -(nameW+2)), st)
+		// The sparkline: the last sparkW windows, scaled to their top.
+		vals, starts := l.spark, l.starts
+		if len(vals) > sparkW {
+			vals, starts = vals[len(vals)-sparkW:], starts[len(starts)-sparkW:]
+		}
+		top := 0.0
+		for _, v := range vals {
+			top = max(top, v)
+		}
+		for k, v := range vals {
+			gs := u.th.plain()
+			if inFault(u.spans, starts[k], u.frame.Window) {
+				gs = u.th.faultBg(gs)
+			}
+			c.put(x+1+k, y, sparkGlyph(v, top), gs)
+		}
+		x += sparkW + 2
+		c.textMax(x, y, c.w-x, l.text, u.th.plain())
+	}
+}
+
+// consHeight is the height the consistency pane wants: its title and a
+// line per item; 0 when the scenario has none.
+func (u *UI) consHeight() int {
+	if len(u.cons) == 0 {
+		return 0
+	}
+	return 1 + len(u.cons)
+}
