@@ -14,14 +14,14 @@ import (
 // SLO is a service level objective of the scenario, from an [[slo]] table:
 // a metric of one component must stay within Min and/or Max.
 type SLO struct {
-	Name   string       // optional label
-	Scope  metric.Scope // what Target is: a client, a service, an edge...
-	Target string
-	Metric string
-	Min    float64 // in the metric's unit (ms for latencies)
-	Max    float64
-	HasMin bool
-	HasMax bool
+	Name   string       `json:"name,omitempty"` // optional label
+	Scope  metric.Scope `json:"scope"`          // what Target is: a client, a service, an edge...
+	Target string       `json:"target"`
+	Metric string       `json:"metric"`
+	Min    float64      `json:"min,omitempty"` // in the metric's unit (ms for latencies)
+	Max    float64      `json:"max,omitempty"`
+	HasMin bool         `json:"has_min,omitempty"`
+	HasMax bool         `json:"has_max,omitempty"`
 }
 
 // String writes the objective the way a report lists it:
