@@ -63,11 +63,16 @@ type Cell struct {
 	Point    []string `json:"point,omitempty"` // the swept values, one per Matrix.SweepKeys
 	Label    string   `json:"label"`
 	Changes  []string `json:"changes,omitempty"` // the overrides that make it, as written
-	Seed     uint64   `json:"seed"`              // replication i runs with Seed+i
+	// Description is the variant's, from its [[variant]] table.
+	Description string `json:"description,omitempty"`
+	// VariantChanges is how many of Changes come from the variant; the
+	// rest come from the command line and the sweep.
+	VariantChanges int    `json:"variant_changes,omitempty"`
+	Seed           uint64 `json:"seed"` // replication i runs with Seed+i
 	// WindowS and DurationS shape the time series.
-	WindowS   float64          `json:"window_s"`
-	DurationS float64          `json:"duration_s"`
-	WarmupS   float64          `json:"warmup_s"`
+	WindowS   float64         `json:"window_s"`
+	DurationS float64         `json:"duration_s"`
+	WarmupS   float64         `json:"warmup_s"`
 	SLOs      []scenarios.SLO `json:"slos,omitempty"`
 	spec      *sim.Spec       // nil in a matrix read back from a file
 }
@@ -136,9 +141,11 @@ func Plan(cfg Config) (*Matrix, error) {
 				}
 				c := Cell{Scenario: name, Variant: v.Name, Seed: spec.Seed, spec: spec, SLOs: sc.SLOs,
 					WindowS: spec.Window.Seconds(), DurationS: spec.Duration.Seconds(), WarmupS: spec.Warmup.Seconds()}
+				c.Description = v.Description
 				for _, ch := range v.Changes {
 					c.Changes = append(c.Changes, ch.String())
 				}
+				c.VariantChanges = len(c.Changes)
 				for _, o := range opts.Overrides {
 					c.Changes = append(c.Changes, o.String())
 				}

@@ -24,10 +24,18 @@ type table struct {
 
 // variantTable lists the cells and what makes each.
 func (r *Report) variantTable() table {
-	t := table{head: []string{"variant", "scenario", "changes to the scenario"}, right: []bool{false, false, false}}
+	t := table{head: []string{"variant", "scenario", "what it changes"}, right: []bool{false, false, false}}
 	for c, cell := range r.Matrix.Cells {
+		// A variant's description says it best; the changes it makes are
+		// in the JSON report, and those of the command line are listed.
 		ch := "(as written)"
-		if len(cell.Changes) > 0 {
+		switch {
+		case cell.Description != "":
+			ch = cell.Description
+			if n := len(cell.Changes) - cell.VariantChanges; n > 0 {
+				ch += "; " + strings.Join(cell.Changes[cell.VariantChanges:], "; ")
+			}
+		case len(cell.Changes) > 0:
 			ch = strings.Join(cell.Changes, "; ")
 		}
 		if c == r.baselineCell(c) {
