@@ -432,7 +432,12 @@ func pick(elems []map[string]any, seg string) (int, string, string) {
 				if s == seg {
 					hits = append(hits, i+1)
 				}
-				if !slices.Contains(names, s) {
+				// The hint lists the elements by the first key they are
+				// named by: a client's name, not its target.
+				if (len(names) == 0 || names[0] == key) && !slices.Contains(names[min(1, len(names)):], s) {
+					if len(names) == 0 {
+						names = append(names, key)
+					}
 					names = append(names, s)
 				}
 			}
@@ -451,6 +456,9 @@ func pick(elems []map[string]any, seg string) (int, string, string) {
 			fmt.Sprintf("choose one by its number: %s", strings.Join(nums, " or "))
 	}
 	hint := "choose an element by its name or its number (from 1)"
+	if len(names) > 0 {
+		names = names[1:] // the key they are named by
+	}
 	if s := suggest(seg, names); s != "" {
 		hint = fmt.Sprintf("did you mean %q?", s)
 	} else if len(names) > 0 {
