@@ -90,6 +90,7 @@ func TestDocsCoverKeys(t *testing.T) {
 		scenarioKeys, networkKeys, clientKeys, stepKeys, serviceKeys, callKeys, gatewayKeys, routeKeys,
 		outlierKeys, breakerKeys, retryKeys, budgetKeys, throttleKeys, hedgeKeys, autoscaleKeys, faultKeys,
 		arrivals, faultKinds, balancers, windowTypes, scopes, backoffs, jitters, disciplines, retryOutcome, directions,
+		variantKeys, sloKeys(), sloMetrics(),
 	}
 	// Keys that hold a table are documented by a section of their own.
 	tables := map[string]bool{"schedule": true, "call": true, "outlier_detection": true, "circuit_breaker": true,

@@ -2,9 +2,11 @@ package scenarios
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/faultline/faultline/bench/metric"
 	"github.com/faultline/faultline/sim"
 )
 
@@ -231,4 +233,15 @@ func TestParseSweep(t *testing.T) {
 			t.Errorf("ParseSweep(%q) accepted it", bad)
 		}
 	}
+}
+
+// sloMetrics lists every metric name an SLO takes, for the docs test.
+func sloMetrics() []string {
+	var out []string
+	for _, m := range metric.All() {
+		if !slices.Contains(out, m.Name) {
+			out = append(out, m.Name)
+		}
+	}
+	return out
 }
