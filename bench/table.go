@@ -216,7 +216,7 @@ func (r *Report) suggestion() string {
 		if failed[c] {
 			continue
 		}
-		if best < 0 || score[c] > score[best] {
+		if best < 0 || score[c] > score[best] || score[c] == score[best] && r.headToHead(c, best) > 0 {
 			best = c
 		}
 	}
@@ -243,8 +243,26 @@ func (r *Report) suggestion() string {
 			nw += map[bool]int{true: 1}[cmpr.Verdict == Worse]
 		}
 	}
-	return fmt.Sprintf("Suggested: **%s**: %s is significantly better than %s on %d metrics and worse on %d.",
+	return fmt.Sprintf("Suggested: **%s**: %s is significantly better than %s on %d metrics and worse on %d (ties are broken by the means, metric by metric).",
 		r.cellName(best), why, r.Matrix.Baseline, nb, nw)
+}
+
+// headToHead breaks a tie between two cells: the count of shown metrics
+// on which a's mean is better than b's, less those on which it is worse.
+func (r *Report) headToHead(a, b int) int {
+	n := 0
+	for _, row := range r.Metrics {
+		x, y := row.Cells[a], row.Cells[b]
+		if !row.Shown || x.N == 0 || y.N == 0 || x.Mean == y.Mean {
+			continue
+		}
+		if (x.Mean > y.Mean) == row.Higher {
+			n++
+		} else {
+			n--
+		}
+	}
+	return n
 }
 
 // seedsText says which seeds ran.
