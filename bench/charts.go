@@ -228,6 +228,7 @@ func (r *Report) sweepChart(row MetricRow) (chart, bool) {
 		groups[g] = append(groups[g], c)
 	}
 	drawn := false
+	lo, hi := math.Inf(1), math.Inf(-1)
 	for k, g := range order {
 		var d xyErrs
 		for _, c := range groups[g] {
@@ -237,6 +238,7 @@ func (r *Report) sweepChart(row MetricRow) (chart, bool) {
 			}
 			d.XYs = append(d.XYs, plotter.XY{X: xs[r.Matrix.Cells[c].Point[0]], Y: s.Mean * scale})
 			d.YErrors = append(d.YErrors, struct{ Low, High float64 }{s.CI * scale, s.CI * scale})
+			lo, hi = min(lo, (s.Mean-s.CI)*scale), max(hi, (s.Mean+s.CI)*scale)
 		}
 		if len(d.XYs) == 0 {
 			continue
@@ -268,6 +270,9 @@ func (r *Report) sweepChart(row MetricRow) (chart, bool) {
 	if !numeric {
 		p.X.Tick.Marker = labelTicks(labels)
 	}
+	// Head room above the data for the legend.
+	span := max(hi-lo, math.Abs(hi)*0.01, 1e-9)
+	p.Y.Min, p.Y.Max = lo-0.05*span, hi+(0.1+0.08*float64(len(order)))*span
 	return render(p, fmt.Sprintf("%s %s against %s, mean and 95%% confidence interval per variant.", row.Target, row.Metric, key0)), true
 }
 
