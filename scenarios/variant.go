@@ -103,6 +103,9 @@ func load(filename string, data []byte, opts Options) (*builder, error) {
 		slices.SortStableFunc(l.errs, func(a, b *Error) int {
 			return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col))
 		})
+		// A variant's path is tried twice when that variant is loaded: once
+		// to apply it, once to check every variant; say it once.
+		l.errs = slices.CompactFunc(l.errs, func(a, b *Error) bool { return *a == *b })
 		return nil, l.errs
 	}
 	return b, nil
