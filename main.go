@@ -13,6 +13,11 @@ const usage = `faultline simulates microservice architectures and their partial 
 
 Usage:
   faultline run [SCENARIO] [--json] [--csv FILE] [--seed N] [--duration D]
+                [--variant NAME] [--set path=value]... [--unset path]...
+  faultline bench SCENARIO... [--replications N] [--set path=value]...
+                [--sweep path=v1,v2,...]... [--parallel P] [--out DIR]
+                [--format md,html,json,csv] [--shard i/n]
+  faultline bench merge DIR... [--out DIR]
   faultline tui [SCENARIO] [--seed N] [--speed 1|10|100|max] [--paused]
   faultline validate SCENARIO...
   faultline list
@@ -21,7 +26,10 @@ SCENARIO is a built-in name (see 'faultline list') or a path to a .toml file;
 run uses the default built-in scenario when none is given.
 The scenario language is described in scenarios.md.
 
-Exit codes: 0 ok, 1 failure while running, 2 bad usage or bad scenario.
+'faultline bench -h' lists every flag of bench.
+
+Exit codes: 0 ok, 1 failure while running, 2 bad usage or bad scenario,
+3 an SLO of the scenario was violated (run and bench), 130 bench interrupted.
 `
 
 // exitError carries the exit code a command wants; its message, if any, has
@@ -66,6 +74,8 @@ func dispatch(args []string, stdout, stderr io.Writer) error {
 	switch args[0] {
 	case "run":
 		return runCmd(args[1:], stdout, stderr)
+	case "bench":
+		return benchCmd(args[1:], stdout, stderr)
 	case "tui":
 		return tuiCmd(args[1:], stderr)
 	case "validate":

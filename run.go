@@ -91,14 +91,22 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	csvPath := fs.String("csv", "", "write the per-window time series to `FILE`")
 	seed := fs.String("seed", "", "override the scenario's seed")
 	duration := fs.String("duration", "", "override the scenario's duration (a Go duration, e.g. 60s)")
+	variant := fs.String("variant", "", "run the scenario's [[variant]] `NAME` instead of the base")
+	var ov overrideFlags
+	ov.register(fs)
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return &exitError{code: 2}
 	}
-	spec, err := loadOne("run", pos, stderr)
+	overrides, err := ov.parse()
 	if err != nil {
 		return err
 	}
+	sc, err := loadScenario(pos, scenarios.Options{Variant: *variant, Overrides: overrides}, stderr)
+	if err != nil {
+		return err
+	}
+	spec := sc.Spec
 	if err := overrideSeed(spec, *seed); err != nil {
 		return err
 	}
@@ -130,14 +138,18 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(res)
+		if err := enc.Encode(res); err != nil {
+			return err
+		}
+		// stdout holds one JSON object; the SLOs go to stderr.
+		return checkSLOs(stderr, sc.SLOs, res)
 	}
 	writeText(stdout, res, useColor(stdout))
 	// Wall time goes to stderr: stdout is the same for the same scenario and
 	// seed, byte for byte.
 	fmt.Fprintf(stderr, "simulated %gs in %s: %d events, %.1fM events/s\n", res.DurationS,
 		elapsed.Round(time.Millisecond), s.Processed(), float64(s.Processed())/max(elapsed.Seconds(), 1e-9)/1e6)
-	return nil
+	return checkSLOs(stdout, sc.SLOs, res)
 }
 
 func validateCmd(args []string, stdout, stderr io.Writer) error {

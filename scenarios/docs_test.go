@@ -92,6 +92,7 @@ func TestDocsCoverKeys(t *testing.T) {
 		arrivals, faultKinds, balancers, windowTypes, scopes, backoffs, jitters, disciplines, retryOutcome, directions,
 		brokerKeys, topicKeys, publishKeys, consumeKeys, storeKeys, sagaKeys, sagaStepKeys, viewKeys,
 		ops, callKeyChoices, publishKeyChoices, acksValues, whens, commitModes, sagaModes, keyDistributions,
+		variantKeys, sloKeys(), sloMetrics(),
 	}
 	// Keys that hold a table are documented by a section of their own.
 	tables := map[string]bool{"schedule": true, "call": true, "outlier_detection": true, "circuit_breaker": true,

@@ -1,8 +1,6 @@
 package scenarios
 
 import (
-	"cmp"
-	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -36,7 +34,7 @@ const (
 // calls and routes are in resilience.go, those of faults in fault.go, those
 // of brokers, stores, sagas and views in data.go.
 var (
-	topTables    = []string{"scenario", "network", "client", "service", "gateway", "broker", "store", "saga", "view", "fault"}
+	topTables    = []string{"scenario", "network", "client", "service", "gateway", "broker", "store", "saga", "view", "fault", "variant", "slo"}
 	scenarioKeys = []string{"name", "description", "duration", "warmup", "seed", "window"}
 	networkKeys  = []string{"latency"}
 	clientKeys   = []string{"name", "target", "route", "rate", "arrival", "users", "think_time", "timeout", "keys", "schedule"}
@@ -61,33 +59,19 @@ func header(key string) string {
 // only. When the file has problems, the error is an ErrorList with all of
 // them.
 func Load(filename string, data []byte) (*sim.Spec, error) {
-	l := &loader{file: filename, ix: newIndex(string(data))}
-	var root map[string]any
-	if _, err := toml.Decode(l.ix.src, &root); err != nil {
-		// The tree is unusable after a syntax error, so this is the only
-		// error of the file.
-		var pe toml.ParseError
-		if errors.As(err, &pe) {
-			l.errorAt(syntaxOffset(l.ix.src, pe), "syntax error: "+pe.Message, "")
-		} else {
-			l.errorAt(0, err.Error(), "")
-		}
-		return nil, l.errs
+	b, err := load(filename, data, Options{})
+	if err != nil {
+		return nil, err
 	}
-	l.ix.scan()
-	b := &builder{loader: l, spec: &sim.Spec{
+	return b.spec, nil
+}
+
+func newBuilder(l *loader, filename string) *builder {
+	return &builder{loader: l, spec: &sim.Spec{
 		Name:   strings.TrimSuffix(filepath.Base(filename), filepath.Ext(filename)),
 		Window: time.Second,
 		Seed:   1,
 	}}
-	b.build(&table{l: l, what: "the top level", m: root})
-	if len(l.errs) > 0 {
-		slices.SortStableFunc(l.errs, func(a, b *Error) int {
-			return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col))
-		})
-		return nil, l.errs
-	}
-	return b.spec, nil
 }
 
 // syntaxOffset is where to put the caret for a TOML syntax error. The
@@ -120,6 +104,7 @@ type builder struct {
 	pools  []poolInfo      // by index in spec.Services
 	comps  map[string]comp // every component with a valid name, by name
 	dataDefs
+	bench benchDefs // variants and SLOs (variant.go, slo.go)
 }
 
 // poolInfo says which counts of a service or gateway are valid, so that
@@ -196,6 +181,8 @@ func (b *builder) build(root *table) {
 	b.clientRoutes()
 	b.resolveData()
 	b.resolveFaults()
+	b.variants(root)
+	b.slos(root)
 }
 
 // topLevel reports what does not belong at the top of the file.
@@ -210,7 +197,7 @@ func (b *builder) topLevel(root *table) {
 			if _, isArray := root.m[k].([]map[string]any); isArray {
 				written = "[" + written + "]"
 			}
-			hint := "known tables: [scenario], [network], [[client]], [[service]], [[gateway]], [[broker]], [[store]], [[saga]], [[view]], [[fault]]"
+			hint := "known tables: [scenario], [network], [[client]], [[service]], [[gateway]], [[broker]], [[store]], [[saga]], [[view]], [[fault]], [[variant]], [[slo]]"
 			if s := suggest(k, topTables); s != "" {
 				hint = fmt.Sprintf("did you mean %s?", header(s))
 			}

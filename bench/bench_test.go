@@ -1,0 +1,269 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/faultline/faultline/scenarios"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+func source(t *testing.T) Source {
+	t.Helper()
+	data, err := os.ReadFile("testdata/small.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Source{Arg: "testdata/small.toml", File: "small.toml", Data: data}
+}
+
+func sweep(t *testing.T, arg string) []scenarios.Override {
+	t.Helper()
+	o, err := scenarios.ParseSweep("--sweep", arg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+func plan(t *testing.T, cfg Config) *Matrix {
+	t.Helper()
+	cfg.Sources = []Source{source(t)}
+	m, err := Plan(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// reportJSON runs a matrix and returns its JSON report.
+func reportJSON(t *testing.T, m *Matrix, opt Options) []byte {
+	t.Helper()
+	runs, err := Execute(context.Background(), m, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := NewReport(m, runs).WriteJSON(&b); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func TestPlan(t *testing.T) {
+	tests := []struct {
+		name   string
+		cfg    Config
+		labels []string
+		keys   []string
+	}{
+		{"variants", Config{Replications: 2}, []string{"plain", "retry"}, nil},
+		{"one variant", Config{Replications: 2, Variants: []string{"retry"}}, []string{"retry"}, nil},
+		{"sweep", Config{Replications: 1, Sweeps: [][]scenarios.Override{sweep(t, "client.users.rate=100,200,300")}},
+			[]string{"plain rate=100", "plain rate=200", "plain rate=300", "retry rate=100", "retry rate=200", "retry rate=300"},
+			[]string{"client.users.rate"}},
+		{"cross product", Config{Replications: 1, Variants: []string{"plain"}, Sweeps: [][]scenarios.Override{
+			sweep(t, "client.users.rate=100,200"), sweep(t, "service.api.workers=4,8")}},
+			[]string{"plain rate=100 workers=4", "plain rate=100 workers=8", "plain rate=200 workers=4", "plain rate=200 workers=8"},
+			[]string{"client.users.rate", "service.api.workers"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := plan(t, tt.cfg)
+			var labels []string
+			for _, c := range m.Cells {
+				labels = append(labels, c.Label)
+			}
+			if !slices.Equal(labels, tt.labels) || !slices.Equal(m.SweepKeys, tt.keys) {
+				t.Errorf("cells %q keys %q; want %q %q", labels, m.SweepKeys, tt.labels, tt.keys)
+			}
+			if m.Jobs() != len(tt.labels)*tt.cfg.Replications {
+				t.Errorf("%d jobs", m.Jobs())
+			}
+		})
+	}
+	// The swept values reach the spec.
+	m := plan(t, Config{Replications: 1, Variants: []string{"plain"}, Sweeps: [][]scenarios.Override{sweep(t, "service.api.workers=4,8")}})
+	if m.Cells[0].spec.Services[0].Workers != 4 || m.Cells[1].spec.Services[0].Workers != 8 {
+		t.Error("the sweep did not change the spec")
+	}
+	for _, bad := range []Config{
+		{Replications: 0},
+		{Replications: 1, Variants: []string{"nosuch"}},
+		{Replications: 1, Baseline: "nosuch"},
+		{Replications: 1, Sweeps: [][]scenarios.Override{sweep(t, "client.users.rat=1,2")}},
+	} {
+		bad.Sources = []Source{source(t)}
+		if _, err := Plan(bad); err == nil {
+			t.Errorf("Plan(%+v) accepted it", bad)
+		}
+	}
+}
+
+// TestParallelIdentical: the report does not depend on the number of
+// workers, and replication i runs with seed base+i.
+func TestParallelIdentical(t *testing.T) {
+	m := plan(t, Config{Replications: 4})
+	seq := reportJSON(t, m, Options{Parallel: 1})
+	par := reportJSON(t, m, Options{Parallel: 3})
+	if !bytes.Equal(seq, par) {
+		t.Fatal("--parallel 1 and 3 gave different reports")
+	}
+	runs, _ := Execute(context.Background(), m, Options{Parallel: 2})
+	for _, r := range runs {
+		if r.Seed != 7+uint64(r.Rep) {
+			t.Errorf("cell %d replication %d ran with seed %d, want %d", r.Cell, r.Rep, r.Seed, 7+r.Rep)
+		}
+	}
+}
+
+// TestShardMerge: three shards merged give the report of one run.
+func TestShardMerge(t *testing.T) {
+	m := plan(t, Config{Replications: 3})
+	whole := reportJSON(t, m, Options{Parallel: 2})
+	var dirs []string
+	for i := range 3 {
+		dir := t.TempDir()
+		runs, err := Execute(context.Background(), m, Options{Parallel: 1, Shard: Shard{I: i, N: 3}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(runs) != 2 {
+			t.Errorf("shard %d ran %d jobs, want 2 of 6", i, len(runs))
+		}
+		if _, err := WritePartial(dir, &Partial{Matrix: m, Shard: Shard{I: i, N: 3}, Runs: runs}); err != nil {
+			t.Fatal(err)
+		}
+		dirs = append(dirs, dir)
+	}
+	parts, err := ReadPartials(dirs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mm, runs, complete, err := Merge(parts)
+	if err != nil || !complete {
+		t.Fatalf("Merge: complete %v, %v", complete, err)
+	}
+	var b bytes.Buffer
+	NewReport(mm, runs).WriteJSON(&b)
+	if !bytes.Equal(b.Bytes(), whole) {
+		t.Error("the merged report differs from the report of one run")
+	}
+	// A missing shard gives a partial report; a shard twice is an error.
+	if _, runs, complete, _ := Merge(parts[:2]); complete || len(runs) != 4 {
+		t.Errorf("two of three shards: complete %v, %d runs", complete, len(runs))
+	}
+	if _, _, _, err := Merge([]*Partial{parts[0], parts[0]}); err == nil {
+		t.Error("a shard merged twice was accepted")
+	}
+}
+
+func TestInterrupted(t *testing.T) {
+	m := plan(t, Config{Replications: 2})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	runs, err := Execute(ctx, m, Options{Parallel: 2})
+	if err == nil {
+		t.Fatal("no error from a cancelled bench")
+	}
+	rep := NewReport(m, runs)
+	var b bytes.Buffer
+	rep.WriteMarkdown(&b)
+	if !rep.Partial || !strings.Contains(b.String(), "Partial report") {
+		t.Errorf("partial %v:\n%s", rep.Partial, b.String())
+	}
+}
+
+func TestParseShard(t *testing.T) {
+	env := map[string]string{}
+	getenv := func(k string) string { return env[k] }
+	tests := []struct {
+		arg, k8s, slurm string
+		want            Shard
+		bad             bool
+	}{
+		{arg: "1/4", want: Shard{1, 4}},
+		{arg: "4", k8s: "3", want: Shard{3, 4}},
+		{arg: "4", slurm: "2", want: Shard{2, 4}},
+		{arg: "4", k8s: "1", slurm: "2", want: Shard{1, 4}},
+		{arg: "4", bad: true},
+		{arg: "4/4", bad: true},
+		{arg: "0", bad: true},
+		{arg: "a/b", bad: true},
+	}
+	for _, tt := range tests {
+		env["JOB_COMPLETION_INDEX"], env["SLURM_ARRAY_TASK_ID"] = tt.k8s, tt.slurm
+		got, err := ParseShard(tt.arg, getenv)
+		if (err != nil) != tt.bad || (!tt.bad && got != tt.want) {
+			t.Errorf("ParseShard(%q) k8s %q slurm %q = %v, %v", tt.arg, tt.k8s, tt.slurm, got, err)
+		}
+	}
+}
+
+// TestReportGolden pins the Markdown report of a small fixed bench.
+func TestReportGolden(t *testing.T) {
+	m := plan(t, Config{Replications: 3})
+	runs, err := Execute(context.Background(), m, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := NewReport(m, runs)
+	var b bytes.Buffer
+	if err := rep.WriteMarkdown(&b); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join("testdata", "small.golden.md")
+	if *update {
+		if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (go test -update writes it)", err)
+	}
+	if b.String() != string(want) {
+		t.Errorf("the report differs from %s (go test -update rewrites it):\n%s", path, b.String())
+	}
+	// Every format writes, and the HTML is self-contained.
+	dir := t.TempDir()
+	files, err := rep.WriteFiles(dir, Formats)
+	if err != nil || len(files) != 5 {
+		t.Fatalf("WriteFiles: %v %v", files, err)
+	}
+	page, _ := os.ReadFile(filepath.Join(dir, "report.html"))
+	if !bytes.Contains(page, []byte("<svg")) || bytes.Contains(page, []byte("http://")) && !bytes.Contains(page, []byte("xmlns")) {
+		t.Error("the HTML report has no inline chart")
+	}
+	for _, ext := range []string{`src="http`, `href="http`, "<script"} {
+		if bytes.Contains(page, []byte(ext)) {
+			t.Errorf("the HTML report loads %s: it must open offline", ext)
+		}
+	}
+}
+
+func TestProgressPlain(t *testing.T) {
+	var b bytes.Buffer
+	p := NewProgress(&b, false)
+	p.Start(2, 1)
+	p.Done("a", 0, 0)
+	p.Done("a", 1, 0)
+	p.Finish()
+	if got := b.String(); !strings.HasPrefix(got, "bench: 2 runs on 1 workers\n") || !strings.Contains(got, "2/2 runs done") || strings.Contains(got, "\r") {
+		t.Errorf("plain progress:\n%q", got)
+	}
+	b.Reset()
+	p = NewProgress(&b, true)
+	p.Start(2, 1)
+	p.Done("a", 0, 0)
+	if !strings.Contains(b.String(), "\r") || !strings.Contains(b.String(), "ETA") {
+		t.Errorf("terminal progress: %q", b.String())
+	}
+}

@@ -1,0 +1,64 @@
+package bench
+
+import (
+	"encoding/csv"
+	"io"
+	"math"
+	"strconv"
+)
+
+// WriteRunsCSV writes one row per run (replication x cell): the cell,
+// its sweep values, the seed, and every metric in a column of its own.
+func (r *Report) WriteRunsCSV(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	head := []string{"variant", "scenario", "replication", "seed"}
+	head = append(head, r.Matrix.SweepKeys...)
+	for _, row := range r.Metrics {
+		head = append(head, row.Key)
+	}
+	cw.Write(head)
+	for _, run := range r.Runs {
+		c := r.Matrix.Cells[run.Cell]
+		rec := []string{c.Variant, c.Scenario, strconv.Itoa(run.Rep), strconv.FormatUint(run.Seed, 10)}
+		rec = append(rec, c.Point...)
+		for _, row := range r.Metrics {
+			v, ok := run.Values[row.Key]
+			rec = append(rec, num(v, ok))
+		}
+		cw.Write(rec)
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// WriteSeriesCSV writes the time series in long form: one row per cell,
+// series and window, with the mean and range across replications.
+func (r *Report) WriteSeriesCSV(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"variant", "scenario", "point", "key", "t_s", "mean", "min", "max"})
+	for _, s := range r.Series {
+		c := r.Matrix.Cells[s.Cell]
+		pt := ""
+		for i, v := range c.Point {
+			if i > 0 {
+				pt += " "
+			}
+			pt += r.Matrix.SweepKeys[i] + "=" + v
+		}
+		for i := range s.Mean {
+			t := float64(i) * s.WindowS
+			cw.Write([]string{c.Variant, c.Scenario, pt, s.Key, strconv.FormatFloat(t, 'f', -1, 64),
+				num(s.Mean[i], true), num(s.Min[i], true), num(s.Max[i], true)})
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// num writes a value, empty when there is none.
+func num(x float64, ok bool) string {
+	if !ok || math.IsNaN(x) || math.IsInf(x, 0) {
+		return ""
+	}
+	return strconv.FormatFloat(x, 'g', -1, 64)
+}

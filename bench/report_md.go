@@ -1,0 +1,82 @@
+package bench
+
+import (
+	"fmt"
+	"io"
+	"strings"
+)
+
+// WriteMarkdown writes the report for a pull request: what ran, the
+// verdicts, the SLOs, and a table per metric.
+func (r *Report) WriteMarkdown(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# faultline bench: %s\n\n", strings.Join(r.Matrix.Scenarios, ", "))
+	if r.Partial {
+		fmt.Fprintf(&b, "> **Partial report**: %d of %d runs finished; the figures cover those only.\n\n", r.Done, r.Total)
+	}
+	b.WriteString(r.intro() + "\n\n")
+	mdTable(&b, r.variantTable())
+
+	if lines := r.verdicts(); len(lines) > 0 || r.suggestion() != "" {
+		b.WriteString("## Verdict\n\n")
+		if s := r.suggestion(); s != "" {
+			b.WriteString(s + "\n\n")
+		}
+		for _, l := range lines {
+			b.WriteString("- " + l + "\n")
+		}
+		b.WriteString("\n")
+	}
+	if len(r.SLOs) > 0 {
+		b.WriteString("## SLOs\n\nEach objective is checked on the mean across replications.\n\n")
+		mdTable(&b, r.sloTable())
+	}
+	b.WriteString("## Metrics\n\n")
+	for _, t := range r.metricTables() {
+		mdTable(&b, t)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func mdTable(b *strings.Builder, t table) {
+	if t.title != "" {
+		fmt.Fprintf(b, "### %s\n\n", t.title)
+	}
+	if t.note != "" {
+		fmt.Fprintf(b, "%s\n\n", t.note)
+	}
+	cell := func(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
+	b.WriteString("|")
+	for _, h := range t.head {
+		b.WriteString(" " + cell(h) + " |")
+	}
+	b.WriteString("\n|")
+	for i := range t.head {
+		if i < len(t.right) && t.right[i] {
+			b.WriteString("---:|")
+		} else {
+			b.WriteString("---|")
+		}
+	}
+	b.WriteString("\n")
+	for _, row := range t.rows {
+		b.WriteString("|")
+		for _, c := range row {
+			b.WriteString(" " + cell(c) + " |")
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("\n")
+}
+
+// intro says what ran and how to read the figures.
+func (r *Report) intro() string {
+	s := fmt.Sprintf("%d replications of %d variants (seeds %s), %d runs.", r.Matrix.Replications, len(r.Matrix.Cells), r.seedsText(), r.Done)
+	if len(r.Matrix.SweepKeys) > 0 {
+		s += fmt.Sprintf(" Swept: %s.", strings.Join(r.Matrix.SweepKeys, ", "))
+	}
+	return s + fmt.Sprintf(" Baseline: %s. Intervals are 95%% confidence intervals of the mean (Student's t); a difference is significant when its 95%% interval (Welch's t-test) excludes zero.", r.Matrix.Baseline)
+}
+
+func itoa(n int) string { return fmt.Sprint(n) }

@@ -1,0 +1,299 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/faultline/faultline/bench/metric"
+	"github.com/faultline/faultline/sim"
+)
+
+// Run is what one replication of one cell measured: every metric of every
+// component, the per-window series the charts draw, and when faults were
+// active. It holds numbers only, so that a shard can write it and a merge
+// read it back exactly.
+type Run struct {
+	Cell   int                `json:"cell"`
+	Rep    int                `json:"replication"`
+	Seed   uint64             `json:"seed"`
+	Values map[string]float64 `json:"values"` // by Key
+	Series map[string]Floats  `json:"series"` // by Key, one value per window
+	Faults []FaultSpan        `json:"faults,omitempty"`
+}
+
+// Key names a metric of a component: "client/shoppers/p99".
+type Key struct {
+	Scope  metric.Scope
+	Target string
+	Metric string
+}
+
+func (k Key) String() string { return string(k.Scope) + "/" + k.Target + "/" + k.Metric }
+
+// ParseKey reads a Key written by String.
+func ParseKey(s string) (Key, bool) {
+	scope, rest, ok1 := strings.Cut(s, "/")
+	i := strings.LastIndex(rest, "/")
+	if !ok1 || i < 0 {
+		return Key{}, false
+	}
+	return Key{Scope: metric.Scope(scope), Target: rest[:i], Metric: rest[i+1:]}, true
+}
+
+// Floats is a series that may have gaps (a window without a successful
+// request has no latency): NaN in memory, null in JSON.
+type Floats []float64
+
+func (f Floats) MarshalJSON() ([]byte, error) {
+	var b strings.Builder
+	b.WriteByte('[')
+	for i, x := range f {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			b.WriteString("null")
+			continue
+		}
+		data, _ := json.Marshal(x)
+		b.Write(data)
+	}
+	b.WriteByte(']')
+	return []byte(b.String()), nil
+}
+
+func (f *Floats) UnmarshalJSON(data []byte) error {
+	var raw []*float64
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return err
+	}
+	*f = make(Floats, len(raw))
+	for i, p := range raw {
+		(*f)[i] = math.NaN()
+		if p != nil {
+			(*f)[i] = *p
+		}
+	}
+	return nil
+}
+
+// FaultSpan is a fault's active window in virtual seconds.
+type FaultSpan struct {
+	Component string  `json:"component"`
+	What      string  `json:"what"`
+	Start     float64 `json:"start_s"`
+	End       float64 `json:"end_s"`
+}
+
+// The series of each client a run keeps, by metric name: latency
+// percentiles (ms), rates (per second) and outcome shares.
+var clientSeries = []string{"p50", "p99", "p999", "sent", "goodput", "error_share", "timeout_share", "rejected_share"}
+
+// Options tune how a matrix runs; none changes what it measures.
+type Options struct {
+	// Parallel is the number of runs at once; 0 means one per core.
+	Parallel int
+	// Shard, when N > 0, runs only the jobs j with j % N == I.
+	Shard Shard
+	// Progress is told of each finished run; nil for none.
+	Progress Progress
+}
+
+// Execute runs the jobs of the matrix (of its shard) on a pool of
+// workers, each running whole simulations, and returns the runs in job
+// order whatever the order they finished in, so that the result does not
+// depend on Parallel. When ctx is cancelled, runs in progress stop at the
+// next slice of virtual time and what finished is returned with ctx's
+// error.
+func Execute(ctx context.Context, m *Matrix, opt Options) ([]Run, error) {
+	var jobs []int
+	for j := range m.Jobs() {
+		if opt.Shard.Has(j) {
+			jobs = append(jobs, j)
+		}
+	}
+	workers := opt.Parallel
+	if workers <= 0 {
+		workers = runtime.NumCPU()
+	}
+	workers = min(workers, max(len(jobs), 1))
+	if opt.Progress != nil {
+		opt.Progress.Start(len(jobs), workers)
+	}
+	results := make([]*Run, len(jobs))
+	errs := make([]error, len(jobs))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for k := range next {
+				jb := m.job(jobs[k])
+				start := time.Now()
+				r, err := runOne(ctx, m, jb)
+				results[k], errs[k] = r, err
+				if opt.Progress != nil && err == nil && r != nil {
+					opt.Progress.Done(m.Cells[jb.cell].Label, jb.rep, time.Since(start))
+				}
+			}
+		})
+	}
+feed:
+	for k := range jobs {
+		select {
+		case next <- k:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	if opt.Progress != nil {
+		opt.Progress.Finish()
+	}
+	var out []Run
+	for k, r := range results {
+		if errs[k] != nil {
+			return nil, errs[k]
+		}
+		if r != nil {
+			out = append(out, *r)
+		}
+	}
+	return out, ctx.Err()
+}
+
+// slice is how much virtual time a run advances between checks for
+// cancellation: short enough that Ctrl-C feels immediate.
+const slice = 5 * time.Second
+
+// runOne runs one replication; it returns nil, nil when cancelled.
+func runOne(ctx context.Context, m *Matrix, jb job) (*Run, error) {
+	c := &m.Cells[jb.cell]
+	if c.spec == nil {
+		return nil, fmt.Errorf("%s: the matrix has no scenario to run (read from a file?)", c.Label)
+	}
+	seed := c.Seed + uint64(jb.rep)
+	s, err := sim.New(c.spec, seed)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", c.Label, err)
+	}
+	for t := slice; ; t += slice {
+		if ctx.Err() != nil {
+			return nil, nil
+		}
+		s.RunUntil(min(t, c.spec.Duration))
+		if t >= c.spec.Duration || s.Err() != nil {
+			break
+		}
+	}
+	if err := s.Err(); err != nil {
+		return nil, fmt.Errorf("%s, replication %d (seed %d): %w", c.Label, jb.rep, seed, err)
+	}
+	res := s.Result()
+	if err := res.CheckConservation(); err != nil {
+		return nil, fmt.Errorf("%s, replication %d (seed %d): %w", c.Label, jb.rep, seed, err)
+	}
+	return measure(res, jb, seed)
+}
+
+// measure reads every registered metric of every component of a result.
+func measure(res *sim.Result, jb job, seed uint64) (*Run, error) {
+	v, err := metric.Of(res)
+	if err != nil {
+		return nil, err
+	}
+	r := &Run{Cell: jb.cell, Rep: jb.rep, Seed: seed, Values: map[string]float64{}, Series: map[string]Floats{}}
+	for _, mt := range metric.All() {
+		for _, comp := range v.Components(mt.Scope) {
+			if x, ok := mt.Value(v, comp); ok && !math.IsNaN(x) && !math.IsInf(x, 0) {
+				r.Values[Key{mt.Scope, comp, mt.Name}.String()] = x
+			}
+		}
+	}
+	for _, se := range res.Series {
+		if se.Kind != "client" {
+			continue
+		}
+		ser := make(map[string]Floats, len(clientSeries))
+		for _, name := range clientSeries {
+			ser[name] = make(Floats, len(se.Windows))
+		}
+		for i, w := range se.Windows {
+			width := seriesWidth(res, se.Windows, i)
+			n := float64(w.OK + w.Errors + w.Timeouts + w.Rejected + w.Shed + w.Limited)
+			lat := func(x float64) float64 {
+				if w.OK == 0 {
+					return math.NaN()
+				}
+				return x
+			}
+			share := func(k uint64) float64 {
+				if n == 0 {
+					return math.NaN()
+				}
+				return float64(k) / n
+			}
+			ser["p50"][i] = lat(w.Latency.P50)
+			ser["p99"][i] = lat(w.Latency.P99)
+			ser["p999"][i] = lat(w.Latency.P999)
+			ser["sent"][i] = float64(w.Sent) / width
+			ser["goodput"][i] = float64(w.OK) / width
+			ser["error_share"][i] = share(w.Errors)
+			ser["timeout_share"][i] = share(w.Timeouts)
+			ser["rejected_share"][i] = share(w.Rejected + w.Shed + w.Limited)
+		}
+		for name, f := range ser {
+			r.Series[Key{metric.Client, se.Component, name}.String()] = f
+		}
+	}
+	r.Faults = faultSpans(res)
+	return r, nil
+}
+
+// seriesWidth is the length of window i in seconds: the last one may be
+// cut short by the end of the run.
+func seriesWidth(res *sim.Result, ws []sim.Window, i int) float64 {
+	end := res.DurationS
+	if i+1 < len(ws) {
+		end = ws[i+1].Start.Seconds()
+	}
+	return max(end-ws[i].Start.Seconds(), 1e-9)
+}
+
+// faultSpans reads when each fault was active from the event log.
+func faultSpans(res *sim.Result) []FaultSpan {
+	var out []FaultSpan
+	open := map[string]int{}
+	for _, e := range res.Events {
+		rest, ok := strings.CutPrefix(e.What, "fault ")
+		if !ok {
+			continue
+		}
+		if what, ok := strings.CutSuffix(rest, " started"); ok {
+			open[e.Component+"\x00"+what] = len(out)
+			out = append(out, FaultSpan{Component: e.Component, What: what, Start: e.TS, End: res.DurationS})
+		} else if what, ok := strings.CutSuffix(rest, " ended"); ok {
+			if k, ok := open[e.Component+"\x00"+what]; ok {
+				out[k].End = e.TS
+				delete(open, e.Component+"\x00"+what)
+			}
+		}
+	}
+	slices.SortStableFunc(out, func(a, b FaultSpan) int {
+		switch {
+		case a.Start < b.Start:
+			return -1
+		case a.Start > b.Start:
+			return 1
+		}
+		return strings.Compare(a.Component, b.Component)
+	})
+	return out
+}

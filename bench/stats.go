@@ -1,0 +1,87 @@
+package bench
+
+import (
+	"math"
+	"slices"
+
+	"gonum.org/v1/gonum/stat"
+	"gonum.org/v1/gonum/stat/distuv"
+)
+
+// Confidence is the level of every interval and test of a report.
+const Confidence = 0.95
+
+// Summary describes one metric of one cell across its replications.
+type Summary struct {
+	N    int     `json:"n"`
+	Mean float64 `json:"mean"`
+	SD   float64 `json:"sd"` // sample standard deviation (n-1)
+	// CI is the half-width of the 95% confidence interval of the mean
+	// (Student's t with n-1 degrees of freedom); 0 with fewer than two
+	// replications, when it is unknown.
+	CI  float64 `json:"ci95"`
+	Min float64 `json:"min"`
+	Max float64 `json:"max"`
+}
+
+// Lo and Hi are the ends of the confidence interval.
+func (s Summary) Lo() float64 { return s.Mean - s.CI }
+func (s Summary) Hi() float64 { return s.Mean + s.CI }
+
+// Summarize computes the summary of a sample.
+func Summarize(xs []float64) Summary {
+	s := Summary{N: len(xs)}
+	if len(xs) == 0 {
+		return s
+	}
+	s.Min, s.Max = slices.Min(xs), slices.Max(xs)
+	if len(xs) == 1 {
+		s.Mean = xs[0]
+		return s
+	}
+	s.Mean, s.SD = stat.MeanStdDev(xs, nil)
+	s.CI = tQuantile(float64(len(xs)-1)) * s.SD / math.Sqrt(float64(len(xs)))
+	return s
+}
+
+// tQuantile is the two-sided critical value of Student's t at the
+// report's confidence level.
+func tQuantile(df float64) float64 {
+	return distuv.StudentsT{Mu: 0, Sigma: 1, Nu: df}.Quantile(1 - (1-Confidence)/2)
+}
+
+// Difference is the comparison of a metric between a cell and its
+// baseline: the difference of the means (cell minus baseline) with its
+// confidence interval by Welch's t-test, which does not assume equal
+// variances.
+type Difference struct {
+	Diff float64 `json:"diff"`
+	CI   float64 `json:"ci95"` // half-width
+	DF   float64 `json:"df"`   // Welch-Satterthwaite degrees of freedom
+	P    float64 `json:"p"`    // two-sided p-value
+	// Significant is true when the interval excludes zero (p < 0.05).
+	Significant bool `json:"significant"`
+}
+
+// Welch compares two samples' summaries. With no spread in either
+// sample, a difference is exact: significant when it is not zero.
+func Welch(a, base Summary) Difference {
+	d := Difference{Diff: a.Mean - base.Mean, P: 1}
+	if a.N < 2 || base.N < 2 {
+		return d // nothing is known of the spread
+	}
+	va, vb := a.SD*a.SD/float64(a.N), base.SD*base.SD/float64(base.N)
+	se := math.Sqrt(va + vb)
+	if se == 0 {
+		if d.Diff != 0 {
+			d.P, d.Significant = 0, true
+		}
+		return d
+	}
+	d.DF = (va + vb) * (va + vb) / (va*va/float64(a.N-1) + vb*vb/float64(base.N-1))
+	tt := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: d.DF}
+	d.CI = tQuantile(d.DF) * se
+	d.P = 2 * tt.CDF(-math.Abs(d.Diff)/se)
+	d.Significant = d.P < 1-Confidence
+	return d
+}

@@ -1,0 +1,309 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/faultline/faultline/bench"
+	"github.com/faultline/faultline/scenarios"
+	"github.com/faultline/faultline/sim"
+)
+
+// Exit codes of a bench beyond 0, 1 and 2.
+const (
+	exitSLO         = 3   // an SLO was violated (run and bench)
+	exitInterrupted = 130 // Ctrl-C: the partial report was written
+)
+
+// listFlag collects a repeatable flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, " ") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+// overrideFlags are the flags that change a scenario, shared by run and
+// bench.
+type overrideFlags struct {
+	set, unset listFlag
+}
+
+func (o *overrideFlags) register(fs *flag.FlagSet) {
+	fs.Var(&o.set, "set", "set a scenario key, `path=value` (repeatable): client.shoppers.rate=200")
+	fs.Var(&o.unset, "unset", "remove a scenario key or table, `path` (repeatable): service.checkout.call.payment.circuit_breaker")
+}
+
+// parse reads the overrides in the order unset, then set, like a variant.
+func (o *overrideFlags) parse() ([]scenarios.Override, error) {
+	var out []scenarios.Override
+	for _, a := range o.unset {
+		ov, err := scenarios.ParseUnset("--unset", a)
+		if err != nil {
+			return nil, usageErr("%v", err)
+		}
+		out = append(out, ov)
+	}
+	for _, a := range o.set {
+		ov, err := scenarios.ParseOverride("--set", a)
+		if err != nil {
+			return nil, usageErr("%v", err)
+		}
+		out = append(out, ov)
+	}
+	return out, nil
+}
+
+// loadErr turns a loader error into exit code 2, rendering every problem.
+func loadErr(err error, name string, stderr io.Writer) error {
+	var list scenarios.ErrorList
+	if errors.As(err, &list) {
+		fmt.Fprint(stderr, list.Render(useColor(stderr)))
+		return &exitError{code: 2, msg: fmt.Sprintf("%s: %d error(s)", name, len(list))}
+	}
+	return &exitError{code: 2, msg: err.Error()}
+}
+
+// loadScenario loads the scenario run takes, with a variant and
+// overrides.
+func loadScenario(pos []string, opts scenarios.Options, stderr io.Writer) (*scenarios.Scenario, error) {
+	if len(pos) > 1 {
+		return nil, usageErr("run takes one scenario, got %d", len(pos))
+	}
+	arg := scenarios.Default()
+	if len(pos) == 1 {
+		arg = pos[0]
+	}
+	name, data, err := scenarios.Open(arg)
+	if err != nil {
+		return nil, &exitError{code: 2, msg: err.Error()}
+	}
+	sc, err := scenarios.LoadScenario(name, data, opts)
+	if err != nil {
+		return nil, loadErr(err, name, stderr)
+	}
+	return sc, nil
+}
+
+// checkSLOs prints the SLO results of a run to w and returns exit code 3
+// when one is violated.
+func checkSLOs(w io.Writer, slos []scenarios.SLO, res *sim.Result) error {
+	if len(slos) == 0 {
+		return nil
+	}
+	results, err := bench.CheckRun(slos, res)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "SLOS")
+	for _, r := range results {
+		val := "no data"
+		if r.HasVal {
+			val = "was " + formatSLOValue(r)
+		}
+		fmt.Fprintf(w, "  %-8s  %s: %s\n", r.Status(), r.SLO.Label(), val)
+	}
+	if bench.Violated(results) {
+		return &exitError{code: exitSLO, msg: "an SLO was violated"}
+	}
+	return nil
+}
+
+func formatSLOValue(r bench.SLOResult) string {
+	s := r.SLO
+	s.Min, s.Max, s.HasMin, s.HasMax = r.Value, 0, true, false
+	// The SLO's String formats the bound in the metric's unit; reuse it
+	// for the value: "shoppers p99 >= 212 ms" -> "212 ms".
+	str := s.String()
+	return str[strings.LastIndex(str, ">= ")+3:]
+}
+
+const benchUsage = `Usage:
+  faultline bench SCENARIO... [flags]
+  faultline bench merge DIR|FILE... [--out DIR] [--format md,html,json,csv]
+
+Runs each scenario's variants (its [[variant]] tables, or the scenario as
+written) at every point of the sweeps, --replications times each, with seeds
+base+0, base+1, ...; writes the report into --out and prints the Markdown
+report. Exit codes: 0 ok, 1 failure while running, 2 bad usage or scenario,
+3 an SLO violated, 130 interrupted (the partial report is written).
+
+Flags:
+`
+
+func benchCmd(args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "merge" {
+		return benchMergeCmd(args[1:], stdout, stderr)
+	}
+	fs := newFlagSet("bench", stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, benchUsage); fs.PrintDefaults() }
+	reps := fs.Int("replications", 10, "runs of each variant, with seeds base+0 .. base+N-1")
+	var ov overrideFlags
+	ov.register(fs)
+	var sweeps, variants listFlag
+	fs.Var(&sweeps, "sweep", "run every value of a key, `path=v1,v2,...` (repeatable: the cross product)")
+	fs.Var(&variants, "variant", "run only this [[variant]] `NAME` (repeatable)")
+	baseline := fs.String("baseline", "", "compare the other variants with this `NAME` (default: the first)")
+	parallel := fs.Int("parallel", runtime.NumCPU(), "runs at once")
+	out := fs.String("out", "bench-out", "write the report files into `DIR`")
+	formats := fs.String("format", "md,html,json,csv", "report `formats`: md, html, json, csv")
+	seed := fs.String("seed", "", "base seed (default: each scenario's seed)")
+	duration := fs.String("duration", "", "override each scenario's duration (a Go duration)")
+	shard := fs.String("shard", "", "run shard `i/n` of the runs and write a partial result (n alone: i from JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID)")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return &exitError{code: 2}
+	}
+	if len(pos) == 0 {
+		return usageErr("bench needs at least one scenario")
+	}
+	if *reps < 1 {
+		return usageErr("--replications %d: want at least 1", *reps)
+	}
+	if *parallel < 1 {
+		return usageErr("--parallel %d: want at least 1", *parallel)
+	}
+	fmts, err := bench.ParseFormats(*formats)
+	if err != nil {
+		return usageErr("--format: %v", err)
+	}
+	cfg := bench.Config{Replications: *reps, Variants: variants, Baseline: *baseline}
+	if cfg.Overrides, err = ov.parse(); err != nil {
+		return err
+	}
+	for _, s := range sweeps {
+		vals, err := scenarios.ParseSweep("--sweep", s)
+		if err != nil {
+			return usageErr("%v", err)
+		}
+		cfg.Sweeps = append(cfg.Sweeps, vals)
+	}
+	if *seed != "" {
+		n, err := strconv.ParseUint(*seed, 10, 64)
+		if err != nil {
+			return usageErr("--seed %q: want a non-negative integer", *seed)
+		}
+		cfg.Seed, cfg.SeedSet = n, true
+	}
+	if *duration != "" {
+		d, err := time.ParseDuration(*duration)
+		if err != nil || d <= 0 {
+			return usageErr("--duration %q: want a positive Go duration such as 60s", *duration)
+		}
+		cfg.Duration = d
+	}
+	var sh bench.Shard
+	if *shard != "" {
+		if sh, err = bench.ParseShard(*shard, os.Getenv); err != nil {
+			return usageErr("%v", err)
+		}
+	}
+	for _, a := range pos {
+		name, data, err := scenarios.Open(a)
+		if err != nil {
+			return &exitError{code: 2, msg: err.Error()}
+		}
+		cfg.Sources = append(cfg.Sources, bench.Source{Arg: a, File: name, Data: data})
+	}
+	m, err := bench.Plan(cfg)
+	if err != nil {
+		return loadErr(err, "bench", stderr)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	wall := time.Now()
+	runs, err := bench.Execute(ctx, m, bench.Options{Parallel: *parallel, Shard: sh, Progress: bench.NewProgress(stderr, isTerminal(stderr))})
+	interrupted := errors.Is(err, context.Canceled)
+	if err != nil && !interrupted {
+		return &exitError{code: 1, msg: err.Error()}
+	}
+	stop()
+	fmt.Fprintf(stderr, "bench: %d runs in %s on %d workers\n", len(runs), time.Since(wall).Round(time.Millisecond), min(*parallel, max(m.Jobs(), 1)))
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		return &exitError{code: 1, msg: err.Error()}
+	}
+	if *shard != "" {
+		path, err := bench.WritePartial(*out, &bench.Partial{Matrix: m, Shard: sh, Interrupted: interrupted, Runs: runs})
+		if err != nil {
+			return &exitError{code: 1, msg: err.Error()}
+		}
+		fmt.Fprintf(stdout, "wrote %s: shard %s, %d runs; combine the shards with 'faultline bench merge'\n", path, sh, len(runs))
+		if interrupted {
+			return &exitError{code: exitInterrupted, msg: "interrupted: the shard's result is partial"}
+		}
+		return nil
+	}
+	return report(bench.NewReport(m, runs), *out, fmts, interrupted, stdout, stderr)
+}
+
+// report writes the report files and prints the Markdown; an SLO
+// violation is exit code 3, an interruption 130.
+func report(rep *bench.Report, dir string, fmts []string, interrupted bool, stdout, stderr io.Writer) error {
+	files, err := rep.WriteFiles(dir, fmts)
+	if err != nil {
+		return &exitError{code: 1, msg: err.Error()}
+	}
+	if err := rep.WriteMarkdown(stdout); err != nil {
+		return err
+	}
+	for _, f := range files {
+		fmt.Fprintln(stderr, "wrote", f)
+	}
+	switch {
+	case interrupted:
+		return &exitError{code: exitInterrupted, msg: fmt.Sprintf("interrupted: the report covers %d of %d runs", rep.Done, rep.Total)}
+	case bench.Violated(rep.SLOs):
+		return &exitError{code: exitSLO, msg: "an SLO was violated"}
+	}
+	return nil
+}
+
+func benchMergeCmd(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("bench merge", stderr)
+	out := fs.String("out", "bench-out", "write the report files into `DIR`")
+	formats := fs.String("format", "md,html,json,csv", "report `formats`: md, html, json, csv")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return &exitError{code: 2}
+	}
+	if len(pos) == 0 {
+		return usageErr("bench merge needs the directories (or files) the shards wrote")
+	}
+	fmts, err := bench.ParseFormats(*formats)
+	if err != nil {
+		return usageErr("--format: %v", err)
+	}
+	parts, err := bench.ReadPartials(pos)
+	if err != nil {
+		return &exitError{code: 2, msg: err.Error()}
+	}
+	m, runs, complete, err := bench.Merge(parts)
+	if err != nil {
+		return &exitError{code: 2, msg: err.Error()}
+	}
+	rep := bench.NewReport(m, runs)
+	if !complete {
+		fmt.Fprintf(stderr, "bench merge: %d of %d runs: some shards are missing or were interrupted; the report is partial\n", len(runs), m.Jobs())
+	}
+	return report(rep, *out, fmts, false, stdout, stderr)
+}
+
+// isTerminal reports whether w is a terminal, for the progress bar.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
