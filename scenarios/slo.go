@@ -3,6 +3,7 @@ package scenarios
 import (
 	"cmp"
 	"fmt"
+	"github.com/faultline/faultline/sim"
 	"slices"
 	"strconv"
 	"strings"
@@ -158,7 +159,11 @@ func (b *builder) sloTarget(t *table, scope metric.Scope, name string) bool {
 	case metric.Edge:
 		for _, s := range b.spec.Services {
 			for _, c := range s.Calls {
-				known = append(known, s.Name+"->"+c.To)
+				name := s.Name + "->" + c.To
+				if c.Op != sim.OpNone {
+					name += " (" + c.Op.String() + ")" // as run --json names it
+				}
+				known = append(known, name)
 			}
 		}
 	case metric.Group:
@@ -180,6 +185,10 @@ func (b *builder) sloTarget(t *table, scope metric.Scope, name string) bool {
 	case metric.Saga:
 		for _, sg := range b.spec.Sagas {
 			known = append(known, sg.Name)
+		}
+	case metric.ReadModel:
+		for _, v := range b.spec.Views {
+			known = append(known, v.Name)
 		}
 	}
 	if slices.Contains(known, name) {

@@ -21,10 +21,12 @@ const (
 	Topic   Scope = "topic"
 	Store   Scope = "store"
 	Saga    Scope = "saga"
+	// ReadModel is a CQRS view (its SLO key is "view").
+	ReadModel Scope = "view"
 )
 
 // Scopes lists every scope in the order reports show them.
-func Scopes() []Scope { return []Scope{Client, Service, Edge, Group, Topic, Store, Saga} }
+func Scopes() []Scope { return []Scope{Client, Service, Edge, Group, Topic, Store, Saga, ReadModel} }
 
 // section is the field of the Result's JSON that holds the scope's
 // components. Reading the result through its JSON lets a metric of a
@@ -33,7 +35,7 @@ func Scopes() []Scope { return []Scope{Client, Service, Edge, Group, Topic, Stor
 // code here naming Go fields that do not exist yet.
 var section = map[Scope]string{
 	Client: "clients", Service: "components", Edge: "edges",
-	Group: "groups", Topic: "topics", Store: "stores", Saga: "sagas",
+	Group: "groups", Topic: "topics", Store: "stores", Saga: "sagas", ReadModel: "views",
 }
 
 // Unit is how a metric's value is measured, which decides how it is
@@ -160,16 +162,29 @@ func init() {
 		New(Edge, "retry_amplification", Ratio, false, "attempts per call", Field("retry_amplification")),
 		New(Edge, "short_circuited", Count, false, "calls refused by an open breaker", Field("short_circuited")),
 
-		// The sections below are filled by the messaging and data models of
-		// the engine; until a result has them, these metrics have no value.
-		New(Group, "consumer_lag", Seconds, false, "age of the oldest unconsumed record at the end, worst partition", Field("lag_s")),
+		// The asynchronous and data half: consumer groups, topics, stores,
+		// sagas and CQRS views.
+		New(Group, "consumer_lag", Seconds, false, "consumer lag at the end: age of the oldest uncommitted record, worst partition", Field("lag_s")),
 		New(Group, "max_consumer_lag", Seconds, false, "largest consumer lag seen during the run", Field("max_lag_s")),
 		New(Group, "lag_records", Count, false, "records produced but not yet committed at the end", Field("lag_records")),
-		New(Topic, "lost", Count, false, "records lost (acks, unclean election, retention)", Field("lost")),
-		New(Store, "staleness", Share, false, "share of reads that returned a stale version", Field("stale_read_share")),
-		New(Saga, "completed_share", Share, true, "share of sagas that completed", ShareOf([]string{"completed"}, []string{"started"}, []string{"in_progress"})),
-		New(Saga, "compensated_share", Share, false, "share of sagas that were compensated", ShareOf([]string{"compensated"}, []string{"started"}, []string{"in_progress"})),
+		New(Group, "duplicates", Count, false, "records processed again after a crash (at-least-once)", Field("duplicates")),
+		New(Group, "lost", Count, false, "records the group will never read (expired, truncated, at-most-once)", Field("lost")),
+		New(Group, "e2e_p99", Ms, false, "99th percentile time from append to processed", Field("end_to_end_ms.p99")),
+		New(Topic, "lost", Count, false, "records cut from the log by a leader change", Field("lost")),
+		New(Topic, "lost_acked", Count, false, "acknowledged records lost by a leader change", Field("lost_acked")),
+		New(Topic, "produce_errors", Count, false, "records no leader took (offline, NotEnoughReplicas)", Field("produce_errors")),
+		New(Store, "staleness", Share, false, "share of reads that returned an older version than the newest committed", Field("stale_share")),
+		New(Store, "t_visibility_99", Ms, false, "time after a commit from which 99% of reads see it (-1: never within 10 s)", Field("t_visibility_99_ms")),
+		New(Store, "unavailable", Count, false, "operations refused: too few replicas up for the quorum", Field("unavailable")),
+		New(Store, "timeouts", Count, false, "operations whose quorum did not answer in time", Field("timeouts")),
+		New(Store, "lost_updates", Count, false, "acknowledged writes that last-writer-wins discarded", Field("lost_updates")),
+		New(Store, "replication_lag_p99", Ms, false, "99th percentile time from a write to a replica applying it", Field("replication_lag_ms.p99")),
+		New(Saga, "completed_share", Share, true, "share of the sagas that ended that completed", ShareOf([]string{"completed"}, []string{"started"}, []string{"running"})),
+		New(Saga, "compensated_share", Share, false, "share of the sagas that ended that were compensated", ShareOf([]string{"compensated"}, []string{"started"}, []string{"running"})),
 		New(Saga, "inconsistent", Count, false, "sagas left inconsistent by a failed compensation", Field("inconsistent")),
+		New(Saga, "duration_p99", Ms, false, "99th percentile duration of completed sagas", Field("duration_ms.p99")),
+		New(ReadModel, "ryw_miss_share", Share, false, "share of reads that missed the reader's own acknowledged write", Field("miss_share")),
+		New(ReadModel, "projection_lag", Seconds, false, "largest projection lag seen during the run", Field("max_lag_s")),
 	} {
 		Register(m)
 	}
