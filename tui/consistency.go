@@ -15,7 +15,6 @@ type consLine struct {
 	text       string
 	spark      []float64 // one value per window, oldest first
 	starts     []time.Duration
-	sparkFmt   func(float64) string
 	health     sim.Health
 	idle       bool
 }
@@ -27,9 +26,8 @@ func consistency(f *Frame) []consLine {
 		return nil
 	}
 	var out []consLine
-	secs := func(v float64) string { return fmt.Sprintf("%.1fs", v) }
 	for _, g := range res.Groups {
-		l := consLine{kind: "group", name: g.Name, sparkFmt: secs}
+		l := consLine{kind: "group", name: g.Name}
 		for _, w := range g.Series {
 			l.spark = append(l.spark, w.LagS)
 			l.starts = append(l.starts, w.Start)
@@ -49,9 +47,10 @@ func consistency(f *Frame) []consLine {
 		out = append(out, l)
 	}
 	for _, st := range res.Stores {
-		l := consLine{kind: "store", name: st.Name, sparkFmt: pct}
+		l := consLine{kind: "store", name: st.Name}
 		for _, w := range st.Series {
-			l.spark = append(l.spark, share(w.Stale, w.Reads))
+			// What went wrong: stale reads, and operations that failed.
+			l.spark = append(l.spark, share(w.Stale+w.Unavailable+w.Timeouts, w.Reads+w.Writes))
 			l.starts = append(l.starts, w.Start)
 		}
 		t99 := "-"
@@ -59,15 +58,17 @@ func consistency(f *Frame) []consLine {
 		case st.StaleReads+st.FreshReads == 0:
 		case st.T99MS < 0:
 			t99 = "> 10s"
+		case st.T99MS >= 1000:
+			t99 = fmt.Sprintf("%gs", st.T99MS/1000)
 		default:
 			t99 = ms(st.T99MS) + "ms"
 		}
 		if n := len(st.Series); n > 0 {
 			w := st.Series[n-1]
-			l.text = fmt.Sprintf("N%d W%d R%d  stale %s  t99%% %s  repl p99 %sms  unavail %d", st.N, st.W, st.R,
-				pct(share(w.Stale, w.Reads)), t99, ms(w.ReplicationLag.P99), w.Unavailable)
+			l.text = fmt.Sprintf("N%d W%d R%d  stale %s  99%% visible after %s  repl p99 %sms  unavail %d  timeouts %d", st.N, st.W, st.R,
+				pct(share(w.Stale, w.Reads)), t99, ms(w.ReplicationLag.P99), w.Unavailable, w.Timeouts)
 			if ops := w.Reads + w.Writes; ops > 0 {
-				l.health = sim.HealthOf(float64(w.Stale+w.Unavailable) / float64(ops))
+				l.health = sim.HealthOf(float64(w.Stale+w.Unavailable+w.Timeouts) / float64(ops))
 			} else {
 				l.idle = true
 			}
@@ -75,7 +76,7 @@ func consistency(f *Frame) []consLine {
 		out = append(out, l)
 	}
 	for _, sg := range res.Sagas {
-		l := consLine{kind: "saga", name: sg.Name, sparkFmt: func(v float64) string { return fmt.Sprint(int(v)) }}
+		l := consLine{kind: "saga", name: sg.Name}
 		for _, w := range sg.Series {
 			l.spark = append(l.spark, float64(w.Running))
 			l.starts = append(l.starts, w.Start)
@@ -96,7 +97,7 @@ func consistency(f *Frame) []consLine {
 		out = append(out, l)
 	}
 	for _, v := range res.Views {
-		l := consLine{kind: "view", name: v.Name, sparkFmt: secs}
+		l := consLine{kind: "view", name: v.Name}
 		for _, w := range v.Series {
 			l.spark = append(l.spark, w.LagS)
 			l.starts = append(l.starts, w.Start)
@@ -170,7 +171,7 @@ func dataRows(f *Frame) map[string]row {
 			r.rate = float64(ops) / secs
 			if ops > 0 {
 				r.idle = false
-				r.health = sim.HealthOf(float64(w.Stale+w.Unavailable) / float64(ops))
+				r.health = sim.HealthOf(float64(w.Stale+w.Unavailable+w.Timeouts) / float64(ops))
 			}
 			r.lines = []string{rate(r.rate) + "/s " + pct(share(w.Stale, w.Reads))} // and the stale share
 		}

@@ -35,3 +35,26 @@ func TestGoldenScreens(t *testing.T) {
 		})
 	}
 }
+
+// The consistency pane and the data components in the topology:
+// kafka-consumer-crash at 47 s, during the rebalance that follows the
+// session timeout of billing#2, and quorum-staleness in its partition.
+func TestGoldenDataScreens(t *testing.T) {
+	for _, tc := range []struct {
+		scenario string
+		at       string
+		w, h     int
+	}{
+		{"kafka-consumer-crash", "47s", 80, 24},
+		{"kafka-consumer-crash", "47s", 160, 48},
+		{"quorum-staleness", "40s", 160, 48},
+		{"order-saga", "45s", 120, 40},
+	} {
+		name := fmt.Sprintf("%s_%dx%d", tc.scenario, tc.w, tc.h)
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t, tc.scenario, tc.w, tc.h, false)
+			h.command("goto " + tc.at)
+			golden(t, name+".golden", h.text())
+		})
+	}
+}

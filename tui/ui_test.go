@@ -117,6 +117,41 @@ func TestInjectFault(t *testing.T) {
 	}
 }
 
+// Faults on the data components: broker nodes, store replicas, views and
+// topics.
+func TestInjectDataFault(t *testing.T) {
+	for _, tc := range []struct {
+		scenario, command, want string
+	}{
+		{"kafka-consumer-crash", "fault crash kafka#1 10s", "kafka#1 fault crash (manual) started"},
+		{"kafka-consumer-crash", "fault leader_loss orders", "orders fault leader_loss (manual) started"},
+		{"kafka-consumer-crash", "fault pause kafka 5s", "kafka fault pause (manual) started"},
+		{"quorum-staleness", "fault skew fast#2 -5s 20s", "fast#2 fault skew (manual) started"},
+		{"quorum-staleness", "fault partition fast#1 fast#2,fast#3 10s", "network fault partition [fast#1] | [fast#2 fast#3] both ways (manual) started"},
+		{"cqrs-projection-lag", "fault crash order-history 10s", "order-history fault crash (manual) started"},
+		{"kafka-consumer-crash", "fault crash kafka#4", "error: kafka has nodes #1 to #3"},
+		{"kafka-consumer-crash", "fault skew kafka#1 2s", `error: skew: "kafka" is a broker`},
+		{"kafka-consumer-crash", "fault leader_loss ordres", `error: leader_loss: no topic "ordres"`},
+		{"quorum-staleness", "fault errors fast 0.5", `error: a errors fault cannot target the store "fast"`},
+	} {
+		t.Run(tc.command, func(t *testing.T) {
+			h := newHarness(t, tc.scenario, 160, 48, false)
+			h.command("goto 20s")
+			h.command(tc.command)
+			s := h.text()
+			if strings.HasPrefix(tc.want, "error: ") {
+				if got := lastLine(s); !strings.HasPrefix(got, tc.want) {
+					t.Errorf("status line %q, want %q", got, tc.want)
+				}
+				return
+			}
+			if !strings.Contains(squeeze(s), squeeze("20.000s "+tc.want)) {
+				t.Errorf("event log lacks %q:\n%s", tc.want, s)
+			}
+		})
+	}
+}
+
 // goto re-runs the same seed, replaying the faults injected before its
 // target, so that going back shows the run that was seen.
 func TestGotoReplaysManualFaults(t *testing.T) {
