@@ -53,7 +53,7 @@ type partition struct {
 	epoch    uint32
 	hw       int64
 	base     int64
-	recs     []record
+	recs     recLog
 	waiters  []ackWaiter // acks=all produces waiting for the high watermark
 	slot     int32       // Sim.replicas index of replica position 0
 }
@@ -227,7 +227,7 @@ func (s *Sim) append(m int32) {
 		rec.kseq = t.kseq[k]
 	}
 	off := pt.leo[pt.leader]
-	pt.recs = append(pt.recs, rec)
+	pt.recs.push(rec)
 	pt.leo[pt.leader]++
 	t.produced++
 	t.win++
@@ -239,7 +239,7 @@ func (s *Sim) append(m int32) {
 	if pm.op < 0 {
 		// Fire and forget: the client was answered before the record was
 		// even written, so a read may look for it from now on.
-		s.noteAcked(pm.topic, &pt.recs[len(pt.recs)-1])
+		s.noteAcked(pm.topic, pt.recs.at(pt.recs.len()-1))
 	}
 	if pm.acks == AcksAll {
 		op := pm.op
@@ -249,9 +249,9 @@ func (s *Sim) append(m int32) {
 		}
 		pt.waiters = append(pt.waiters, ackWaiter{offset: off, op: op, gen: pm.opGen})
 	} else {
-		pt.recs[len(pt.recs)-1].acked = true
+		pt.recs.at(pt.recs.len() - 1).acked = true
 		if pm.op >= 0 {
-			s.noteAcked(pm.topic, &pt.recs[len(pt.recs)-1])
+			s.noteAcked(pm.topic, pt.recs.at(pt.recs.len()-1))
 		}
 		answer(OK)
 	}
@@ -349,10 +349,10 @@ func (s *Sim) advanceHW(ti, pi int32) {
 			break
 		}
 		n++
-		if i := w.offset - pt.base; i >= 0 && i < int64(len(pt.recs)) {
-			pt.recs[i].acked = true
+		if i := w.offset - pt.base; i >= 0 && i < int64(pt.recs.len()) {
+			pt.recs.at(int(i)).acked = true
 			if w.op >= 0 {
-				s.noteAcked(ti, &pt.recs[i])
+				s.noteAcked(ti, pt.recs.at(int(i)))
 			}
 		}
 		if w.op >= 0 {
@@ -494,7 +494,7 @@ func (s *Sim) elect(ti, pi int32, why string) {
 		if lost := pt.leo[old] - end; lost > 0 {
 			s.truncate(ti, pi, end)
 		}
-	} else if top := pt.base + int64(len(pt.recs)); top > end {
+	} else if top := pt.base + int64(pt.recs.len()); top > end {
 		s.truncate(ti, pi, end)
 	}
 	for k := range pt.replicas {
@@ -535,19 +535,30 @@ func (s *Sim) elect(ti, pi int32, why string) {
 func (s *Sim) truncate(ti, pi int32, end int64) {
 	t := &s.topics[ti]
 	pt := &t.parts[pi]
-	top := pt.base + int64(len(pt.recs))
+	top := pt.base + int64(pt.recs.len())
 	if end >= top {
 		return
 	}
-	from := max(end, pt.base)
-	for _, r := range pt.recs[from-pt.base:] {
+	if end < pt.base {
+		// Unclean election of a replica behind what every group had
+		// consumed, and compacted away: the log restarts at its end.
+		pt.base = end
+		pt.recs.cut(0)
+		s.logf(fmt.Sprintf("%s/%d", t.spec.Name, pi), "%d records lost: the new leader never had them", top-end)
+		for _, g := range s.groupsOf(ti) {
+			s.groups[g].truncated(pi, end, top)
+		}
+		return
+	}
+	from := end
+	for i := int(from - pt.base); i < pt.recs.len(); i++ {
 		t.lost++
-		if r.acked {
+		if pt.recs.at(i).acked {
 			t.lostAcked++
 		}
 	}
 	s.logf(fmt.Sprintf("%s/%d", t.spec.Name, pi), "%d records lost: the new leader never had them", top-from)
-	pt.recs = pt.recs[:from-pt.base]
+	pt.recs.cut(int(from - pt.base))
 	for _, g := range s.groupsOf(ti) {
 		s.groups[g].truncated(pi, end, top)
 	}
@@ -573,6 +584,7 @@ func (b *broker) tick() {
 				}
 			}
 			s.expire(ti, int32(pi))
+			s.compact(ti, int32(pi))
 		}
 		for _, g := range s.groupsOf(ti) {
 			s.groups[g].check()
@@ -589,16 +601,33 @@ func (s *Sim) expire(ti, pi int32) {
 	pt := &t.parts[pi]
 	keep := s.now - int64(t.spec.Retention)
 	n := 0
-	for n < len(pt.recs) && pt.recs[n].at < keep && pt.base+int64(n) < pt.hw {
+	for n < pt.recs.len() && pt.recs.at(n).at < keep && pt.base+int64(n) < pt.hw {
 		n++
 	}
 	if n == 0 {
 		return
 	}
 	pt.base += int64(n)
-	pt.recs = pt.recs[n:]
+	pt.recs.drop(n)
 	for _, g := range s.groupsOf(ti) {
 		s.groups[g].expired(pi, pt.base)
+	}
+}
+
+// compact forgets the records every group has consumed and committed: no
+// group will read them again, so a long run's memory stays bounded by what
+// is in flight and lagging. Retention would delete them later anyway; this
+// changes no count.
+func (s *Sim) compact(ti, pi int32) {
+	pt := &s.topics[ti].parts[pi]
+	low := pt.hw
+	for _, gi := range s.groupsOf(ti) {
+		gp := &s.groups[gi].parts[pi]
+		low = min(low, gp.committed, gp.done)
+	}
+	if k := low - pt.base; k > 0 {
+		pt.recs.drop(int(k))
+		pt.base = low
 	}
 }
 
@@ -649,3 +678,37 @@ func (s *Sim) opAt(a int32, o Outcome, t int64) {
 	r.state = ended
 	s.schedule(t, evOpDone, a, r.gen)
 }
+
+// recLog is a partition's log from its base offset on: a ring that grows
+// when full, so that appending and expiring records do not allocate once
+// it has reached the size the run needs.
+type recLog struct {
+	buf     []record
+	head, n int
+}
+
+func (l *recLog) len() int { return l.n }
+
+// at returns the i-th record from the base.
+func (l *recLog) at(i int) *record { return &l.buf[(l.head+i)%len(l.buf)] }
+
+func (l *recLog) push(r record) {
+	if l.n == len(l.buf) {
+		grown := make([]record, max(64, 2*len(l.buf)))
+		for i := range l.n {
+			grown[i] = *l.at(i)
+		}
+		l.buf, l.head = grown, 0
+	}
+	l.buf[(l.head+l.n)%len(l.buf)] = r
+	l.n++
+}
+
+// drop removes the first k records.
+func (l *recLog) drop(k int) {
+	l.head = (l.head + k) % max(1, len(l.buf))
+	l.n -= k
+}
+
+// cut keeps the first k records.
+func (l *recLog) cut(k int) { l.n = k }

@@ -364,7 +364,7 @@ func (g *group) process(m *member) {
 	s := g.s
 	br := m.batch[m.at]
 	pt := &s.topics[g.topic].parts[br.part]
-	if br.offset < pt.base || br.offset >= pt.base+int64(len(pt.recs)) {
+	if br.offset < pt.base || br.offset >= pt.base+int64(pt.recs.len()) {
 		// Expired or truncated while the batch waited: nothing to do.
 		g.next(m)
 		return
@@ -384,7 +384,7 @@ func (g *group) process(m *member) {
 	}
 	r := &s.reqs.r[i]
 	r.svc, r.inst, r.parent, r.origin, r.sent = g.svc, m.inst, fromRecord, m.slot, s.now
-	r.key = pt.recs[br.offset-pt.base].key
+	r.key = pt.recs.at(int(br.offset - pt.base)).key
 	m.cur, m.curGen = i, r.gen
 	s.deliver(i)
 }
@@ -415,7 +415,7 @@ func (s *Sim) recordDone(slot int32, gen uint32, o Outcome) {
 		if dl := g.spec.DeadLetter; dl != "" {
 			g.deadLettered++
 			pt := &s.topics[g.topic].parts[br.part]
-			s.produce(s.topicIndex(dl), pt.recs[br.offset-pt.base].key, true, AcksLeader, -1, g.memberName(m), -1, -1)
+			s.produce(s.topicIndex(dl), pt.recs.at(int(br.offset-pt.base)).key, true, AcksLeader, -1, g.memberName(m), -1, -1)
 		} else {
 			g.dropped++
 		}
@@ -435,8 +435,8 @@ func (g *group) handled(m *member) {
 		g.win.consumed++
 		// Records in between were expired or truncated: already counted.
 		gp.done = br.offset + 1
-		if i := br.offset - pt.base; i >= 0 && i < int64(len(pt.recs)) {
-			rec := &pt.recs[i]
+		if i := br.offset - pt.base; i >= 0 && i < int64(pt.recs.len()) {
+			rec := pt.recs.at(int(i))
 			g.e2e.Record(s.now - rec.at)
 			g.win.e2e.Record(s.now - rec.at)
 			if g.view >= 0 {
@@ -528,14 +528,14 @@ func (g *group) lag() (records, age int64) {
 	t := &g.s.topics[g.topic]
 	for p := range g.parts {
 		pt := &t.parts[p]
-		if pt.leader < 0 && len(pt.recs) == 0 {
+		if pt.leader < 0 && pt.recs.len() == 0 {
 			continue
 		}
-		end := pt.base + int64(len(pt.recs))
+		end := pt.base + int64(pt.recs.len())
 		from := max(g.parts[p].committed, pt.base)
 		if from < end {
 			records += end - from
-			age = max(age, g.s.now-pt.recs[from-pt.base].at)
+			age = max(age, g.s.now-pt.recs.at(int(from-pt.base)).at)
 		}
 	}
 	return records, age
@@ -547,7 +547,7 @@ func (g *group) lagging() uint64 {
 	var n int64
 	for p := range g.parts {
 		pt := &t.parts[p]
-		n += max(0, pt.base+int64(len(pt.recs))-g.parts[p].done)
+		n += max(0, pt.base+int64(pt.recs.len())-g.parts[p].done)
 	}
 	return uint64(n)
 }

@@ -1,0 +1,107 @@
+package sim
+
+import (
+	"testing"
+	"time"
+
+	"github.com/faultline/faultline/sim/dist"
+)
+
+func mustParse(s string) dist.Dist {
+	d, err := dist.Parse(s)
+	if err != nil {
+		panic(err)
+	}
+	return d
+}
+
+// pipeline is a producer and a consumer group around a replicated topic:
+// rate records a second are published with acks=all to 6 partitions of
+// 3 replicas, and 6 consumers process them.
+func pipeline(d time.Duration, rate float64) *Spec {
+	return &Spec{Name: "pipeline", Duration: d,
+		Clients: []Client{{Name: "load", Target: "api", Rate: rate}},
+		Services: []Service{
+			{Name: "api", Instances: 1, Workers: 1000, Queue: Unbounded, ServiceTime: mustParse("exp(10us)"),
+				Publishes: []Publish{{Topic: "t", Key: KeyRequest, Acks: AcksAll, Probability: 1}}},
+			{Name: "worker", Instances: 6, Workers: 4, Queue: Unbounded, ServiceTime: mustParse("exp(50us)"),
+				Consumes: []Consume{{Topic: "t", Group: "g", Batch: 500, MaxAttempts: 1}}},
+		},
+		Brokers: []Broker{{Name: "kafka", Nodes: 3, ReplicationDelay: mustParse("exp(1ms)"),
+			ReplicaLagMax: 30 * time.Second, SessionTimeout: 45 * time.Second, MaxPollInterval: 300 * time.Second,
+			Rebalance: 3 * time.Second,
+			Topics: []Topic{{Name: "t", Partitions: 6, ReplicationFactor: 3, MinInsync: 2, Retention: 168 * time.Hour}}}},
+	}
+}
+
+// quorum is a service reading and writing a store of N=3, W=R=2.
+func quorum(d time.Duration, rate float64) *Spec {
+	c := func(op Op) Call { return Call{To: "db", Op: op, Key: KeyRandom, Probability: 1, Fanout: 1} }
+	return &Spec{Name: "quorum", Duration: d,
+		Clients: []Client{{Name: "load", Target: "app", Rate: rate}},
+		Services: []Service{{Name: "app", Instances: 1, Workers: 1000, Queue: Unbounded, ServiceTime: mustParse("exp(10us)"),
+			Calls: []Call{c(OpRead), c(OpWrite)}}},
+		Stores: []Store{{Name: "db", Replicas: 3, WriteQuorum: 2, ReadQuorum: 2,
+			WriteDelay: mustParse("exp(1ms)"), AckDelay: mustParse("exp(1ms)"), ReadDelay: mustParse("exp(1ms)"),
+			ResponseDelay: mustParse("exp(1ms)"), Keys: 10000, ReadRepair: true, HintedHandoff: true,
+			HintWindow: 3 * time.Hour, Timeout: 2 * time.Second}},
+	}
+}
+
+// BenchmarkPipeline measures records per second of wall time through a
+// replicated topic and a consumer group. One op is one record.
+func BenchmarkPipeline(b *testing.B) {
+	const rate = 10000
+	s, err := New(pipeline(max(time.Millisecond, time.Duration(float64(b.N)/rate*1e9)), rate), 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	res := s.Run()
+	b.StopTimer()
+	b.ReportMetric(float64(res.Groups[0].Consumed)/b.Elapsed().Seconds(), "records/s")
+	b.ReportMetric(float64(s.Processed())/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkQuorum measures store operations per second of wall time: each
+// request reads then writes a key of an N=3, R=W=2 store. One op is one
+// request.
+func BenchmarkQuorum(b *testing.B) {
+	const rate = 10000
+	s, err := New(quorum(max(time.Millisecond, time.Duration(float64(b.N)/rate*1e9)), rate), 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	res := s.Run()
+	b.StopTimer()
+	st := res.Stores[0]
+	b.ReportMetric(float64(st.Reads+st.Writes)/b.Elapsed().Seconds(), "ops/s")
+	b.ReportMetric(float64(s.Processed())/b.Elapsed().Seconds(), "events/s")
+}
+
+// TestDataSteadyStateAllocs: once warmed up, the broker, the consumer
+// group and the store allocate nothing per event: their logs are rings,
+// their messages and operations come from pools.
+func TestDataSteadyStateAllocs(t *testing.T) {
+	for _, spec := range []*Spec{pipeline(time.Hour, 5000), quorum(time.Hour, 5000)} {
+		s, err := New(spec, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.RunUntil(10 * time.Second)
+		before := s.Processed()
+		now := s.Now()
+		allocs := testing.AllocsPerRun(1, func() {
+			now += 2 * time.Second
+			s.RunUntil(now)
+		})
+		events := s.Processed() - before
+		if allocs > 30 {
+			t.Errorf("%s: %.0f allocations over %d events", spec.Name, allocs, events)
+		}
+		t.Logf("%s: %.0f allocations over %d events", spec.Name, allocs, events)
+	}
+}
