@@ -30,7 +30,7 @@ func pipeline(d time.Duration, rate float64) *Spec {
 		Brokers: []Broker{{Name: "kafka", Nodes: 3, ReplicationDelay: mustParse("exp(1ms)"),
 			ReplicaLagMax: 30 * time.Second, SessionTimeout: 45 * time.Second, MaxPollInterval: 300 * time.Second,
 			Rebalance: 3 * time.Second,
-			Topics: []Topic{{Name: "t", Partitions: 6, ReplicationFactor: 3, MinInsync: 2, Retention: 168 * time.Hour}}}},
+			Topics:    []Topic{{Name: "t", Partitions: 6, ReplicationFactor: 3, MinInsync: 2, Retention: 168 * time.Hour}}}},
 	}
 }
 
