@@ -3,6 +3,8 @@ package sim_test
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -17,7 +19,7 @@ func TestChaos(t *testing.T) {
 	for _, b := range scenarios.List() {
 		t.Run(b.Name, func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(7, uint64(len(b.Name))))
-			for round := range 8 {
+			for round := range chaosRounds {
 				spec := builtin(t, b.Name)
 				spec.Duration = 20 * time.Second
 				spec.Warmup = 0
@@ -114,3 +116,12 @@ func linkOf(spec *sim.Spec, rng *rand.Rand) string {
 	c := spec.Clients[0]
 	return c.Name + "->" + c.Target
 }
+
+// chaosRounds is how many runs TestChaos makes of each scenario;
+// FAULTLINE_CHAOS raises it for a longer hunt.
+var chaosRounds = func() int {
+	if n, err := strconv.Atoi(os.Getenv("FAULTLINE_CHAOS")); err == nil && n > 0 {
+		return n
+	}
+	return 8
+}()

@@ -202,6 +202,19 @@ func TestPauseHoldsProgress(t *testing.T) {
 		}
 		near(t, "429s at the end of the pause", float64(window(res, "load", 15).Limited), 1000+200, 1)
 	})
+	t.Run("throttled during the pause, caller gone", func(t *testing.T) {
+		// The client gives up after 1s, before the pause ends: the
+		// service still answers its 429s then, and counts them as 429s,
+		// not as the client's timeouts (run checks conservation).
+		spec := twoTier(t, sim.Call{}, sim.Service{ServiceTime: mustDist(t, "1ms")}, 30*time.Second)
+		spec.Clients[0].Arrival = sim.Constant
+		spec.Clients[0].Timeout = time.Second
+		spec.Faults = []sim.Fault{pause, {Kind: sim.FaultThrottle, Target: "front", Probability: 1, Start: 10 * time.Second, Duration: 10 * time.Second}}
+		res, _ := run(t, spec)
+		if w := window(res, "front", 15); w.Limited < 1000 {
+			t.Errorf("front answered %d 429s at the end of the pause, want the 1000 it held", w.Limited)
+		}
+	})
 	t.Run("queue full during the pause", func(t *testing.T) {
 		spec := twoTier(t, sim.Call{}, sim.Service{ServiceTime: mustDist(t, "1ms")}, 30*time.Second)
 		spec.Clients[0].Arrival = sim.Constant

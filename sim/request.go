@@ -49,6 +49,7 @@ type request struct {
 	pending int32  // calls of that group still out
 
 	outcome Outcome
+	refusal Outcome // a refusal decided during a pause, answered when it ends
 	state   reqState
 	// abandoned: the caller gave up (timeout). The request still runs to its
 	// end, but nobody waits for the answer: wasted work.

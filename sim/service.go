@@ -369,7 +369,7 @@ func (s *Sim) deliver(i int32) {
 func (s *Sim) turnAway(i int32, o Outcome) {
 	r := &s.reqs.r[i]
 	if in := &s.services[r.svc].insts[r.inst]; in.paused {
-		r.outcome = o // kept for evRefuse
+		r.refusal = o // kept for evRefuse: a timeout may set outcome meanwhile
 		in.parked = append(in.parked, parked{req: i, gen: r.gen, kind: evRefuse})
 		return
 	}

@@ -344,7 +344,7 @@ func (s *Sim) dispatch(e event) {
 		}
 	case evRefuse:
 		if r := &s.reqs.r[arg]; r.gen == e.gen && r.state == atService {
-			s.turnAway(arg, r.outcome)
+			s.turnAway(arg, r.refusal)
 		}
 	case evResponse:
 		if s.reqs.r[arg].gen == e.gen {
