@@ -341,6 +341,9 @@ func (g *group) poll(m *member) {
 		p := m.owned[(m.rr+k)%len(m.owned)]
 		gp := &g.parts[p]
 		pt := &t.parts[p]
+		if pt.leader < 0 || s.brokers[t.broker].node(pt, pt.leader).paused {
+			continue // offline, or its leader is frozen: the fetch gets nothing
+		}
 		if gp.position < pt.base {
 			gp.position = pt.base
 		}
@@ -442,7 +445,7 @@ func (g *group) handled(m *member) {
 				s.views[g.view].apply(rec, s.topics[g.topic].vkeys)
 			}
 			if rec.tag >= 0 {
-				s.sagaStepDone(rec.tag, rec.step, m.attempts < g.spec.MaxAttempts)
+				s.sagaEvent(rec, g.idx, m.attempts < g.spec.MaxAttempts)
 			}
 		}
 	} else {
