@@ -190,9 +190,18 @@ func (g *group) rebalance(why string) {
 	g.rebalancing = true
 	for i := range g.members {
 		m := &g.members[i]
-		if m.joined && g.spec.Commit != CommitBefore {
+		switch {
+		case m.joined && g.spec.Commit != CommitBefore:
 			for _, p := range m.owned {
 				g.parts[p].committed = max(g.parts[p].committed, g.parts[p].proc)
+			}
+		case m.joined && g.up(m):
+			// At-most-once: a live member would finish the batch it
+			// committed before it rejoins. It stops here instead, so the
+			// records it has not processed go to the partition's next
+			// owner: nothing is lost without a crash.
+			for _, p := range m.owned {
+				g.parts[p].committed = min(g.parts[p].committed, max(g.parts[p].proc, g.parts[p].done))
 			}
 		}
 		m.busy = false
