@@ -19,6 +19,7 @@ type broker struct {
 	rng    *rand.Rand
 	nodes  []dataNode
 	topics []int32
+	held   [][]int32 // per node: produce requests that reached it while it was frozen
 }
 
 // topic is one topic's partitions and what was measured on them. Counts
@@ -64,6 +65,7 @@ type record struct {
 	key   uint64
 	tag   int32  // the saga run whose step it triggers, or -1
 	step  int32  // that step
+	tgen  uint32 // the run's generation: a later run in its slot is not it
 	kseq  uint32 // the record's number among its view key's records
 	acked bool   // its producer was told it is written
 }
@@ -82,6 +84,7 @@ type produceMsg struct {
 	topic, part int32
 	key         uint64
 	tag, step   int32
+	tgen        uint32
 	acks        Acks
 	op          int32 // the waiting call attempt, or -1
 	opGen       uint32
@@ -96,6 +99,7 @@ func (s *Sim) initBrokers() {
 		b.s, b.idx, b.spec = s, int32(i), &s.spec.Brokers[i]
 		b.rng = s.stream("broker/" + b.spec.Name)
 		b.nodes = make([]dataNode, b.spec.Nodes)
+		b.held = make([][]int32, b.spec.Nodes)
 		for n := range b.nodes {
 			b.nodes[n].init(fmt.Sprintf("%s#%d", b.spec.Name, n+1), b.spec.Name, b, int32(n))
 		}
@@ -183,6 +187,9 @@ func (s *Sim) produce(ti int32, key uint64, keyed bool, acks Acks, op int32, fro
 	}
 	pm := &s.prods.m[m]
 	pm.topic, pm.part, pm.key, pm.tag, pm.step, pm.acks, pm.op = ti, p, key, tag, step, acks, op
+	if tag >= 0 {
+		pm.tgen = s.sagaRuns.r[tag].gen
+	}
 	if op >= 0 {
 		pm.opGen = s.reqs.r[op].gen
 	}
@@ -200,10 +207,17 @@ func (s *Sim) hop(rng *rand.Rand) int64 {
 // append is a produce request reaching its leader.
 func (s *Sim) append(m int32) {
 	pm := s.prods.m[m]
-	s.prods.release(m)
 	t := &s.topics[pm.topic]
 	b := &s.brokers[t.broker]
 	pt := &t.parts[pm.part]
+	if pt.leader >= 0 {
+		if n := pt.replicas[pt.leader]; b.nodes[n].paused && !b.nodes[n].down {
+			// A frozen leader takes the request when it thaws.
+			b.held[n] = append(b.held[n], m)
+			return
+		}
+	}
+	s.prods.release(m)
 	answer := func(o Outcome) {
 		if pm.op >= 0 {
 			s.settle(pm.op, pm.opGen, o, s.now+s.hop(b.rng))
@@ -220,7 +234,7 @@ func (s *Sim) append(m int32) {
 		answer(Error)
 		return
 	}
-	rec := record{at: s.now, key: pm.key, tag: pm.tag, step: pm.step}
+	rec := record{at: s.now, key: pm.key, tag: pm.tag, step: pm.step, tgen: pm.tgen}
 	if t.vkeys > 0 {
 		k := keyOf(pm.key, t.vkeys)
 		t.kseq[k]++
@@ -376,6 +390,15 @@ func (b *broker) nodeChanged(n int32, wasDown, wasPaused bool) {
 	case !nd.down && wasDown:
 		s.logf(nd.name, "restarted")
 	}
+	if len(b.held[n]) > 0 && (nd.down || !nd.paused) {
+		// Thawed, or crashed: the produce requests it held are taken now,
+		// or fail as the leader is gone.
+		for _, m := range b.held[n] {
+			s.schedule(s.now, evProduce, m, s.prods.m[m].gen)
+		}
+		b.held[n] = b.held[n][:0]
+	}
+	thawed := wasPaused && !nd.paused
 	for _, ti := range b.topics {
 		t := &s.topics[ti]
 		for pi := range t.parts {
@@ -399,6 +422,11 @@ func (b *broker) nodeChanged(n int32, wasDown, wasPaused bool) {
 			}
 			for k := range pt.replicas {
 				s.fetch(ti, int32(pi), int32(k))
+			}
+			if thawed && pos == pt.leader {
+				for _, g := range t.allGroups {
+					s.groups[g].wake(int32(pi))
+				}
 			}
 		}
 	}
@@ -528,6 +556,9 @@ func (s *Sim) elect(ti, pi int32, why string) {
 		s.fetch(ti, pi, int32(k))
 	}
 	s.advanceHW(ti, pi)
+	for _, g := range t.allGroups {
+		s.groups[g].wake(pi) // readable again, from its new leader
+	}
 }
 
 // truncate cuts a partition's log back to end: the records beyond it are

@@ -191,9 +191,18 @@ func (g *group) rebalance(why string) {
 	g.rebalancing = true
 	for i := range g.members {
 		m := &g.members[i]
-		if m.joined && g.spec.Commit != CommitBefore {
+		switch {
+		case m.joined && g.spec.Commit != CommitBefore:
 			for _, p := range m.owned {
 				g.parts[p].committed = max(g.parts[p].committed, g.parts[p].proc)
+			}
+		case m.joined && g.up(m):
+			// At-most-once: a live member would finish the batch it
+			// committed before it rejoins. It stops here instead, so the
+			// records it has not processed go to the partition's next
+			// owner: nothing is lost without a crash.
+			for _, p := range m.owned {
+				g.parts[p].committed = min(g.parts[p].committed, max(g.parts[p].proc, g.parts[p].done))
 			}
 		}
 		m.busy = false
@@ -342,6 +351,9 @@ func (g *group) poll(m *member) {
 		p := m.owned[(m.rr+k)%len(m.owned)]
 		gp := &g.parts[p]
 		pt := &t.parts[p]
+		if pt.leader < 0 || s.brokers[t.broker].node(pt, pt.leader).paused {
+			continue // offline, or its leader is frozen: the fetch gets nothing
+		}
 		if gp.position < pt.base {
 			gp.position = pt.base
 		}
@@ -443,7 +455,7 @@ func (g *group) handled(m *member) {
 				s.views[g.view].apply(rec, s.topics[g.topic].vkeys)
 			}
 			if rec.tag >= 0 {
-				s.sagaStepDone(rec.tag, rec.step, m.attempts < g.spec.MaxAttempts)
+				s.sagaEvent(rec, g.idx, m.attempts < g.spec.MaxAttempts)
 			}
 		}
 	} else {

@@ -279,7 +279,7 @@ func (s *Sim) dataAttempt(k int32, e *edge) (sent, ok bool) {
 		}
 		s.produce(e.data, key, e.pub.Key != KeyNone, e.pub.Acks, a, from, -1, -1)
 	case toView:
-		s.views[e.data].read(a)
+		s.views[e.data].read(a, e.spec.Key)
 	}
 	return true, false
 }

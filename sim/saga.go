@@ -33,7 +33,11 @@ type sagaWin struct{ started, completed, compensated, inconsistent uint64 }
 
 type sagaStep struct {
 	svc, comp, topic int32 // comp and topic may be -1
-	timeout          int64
+	// group is the step's service's consumer group on topic: only its
+	// processing of the event is the step (a view or another service may
+	// read the topic too).
+	group   int32
+	timeout int64
 }
 
 // sagaRun is one saga instance.
@@ -79,12 +83,18 @@ func (s *Sim) initSagas() {
 		sg.start = s.serviceIndex(sg.spec.Start)
 		sg.pivot = len(sg.spec.Steps)
 		for j, st := range sg.spec.Steps {
-			step := sagaStep{svc: s.serviceIndex(st.Service), comp: -1, topic: -1, timeout: int64(st.Timeout)}
+			step := sagaStep{svc: s.serviceIndex(st.Service), comp: -1, topic: -1, group: -1, timeout: int64(st.Timeout)}
 			if st.Compensation != "" {
 				step.comp = s.serviceIndex(st.Compensation)
 			}
 			if st.Topic != "" {
 				step.topic = s.topicIndex(st.Topic)
+				for _, g := range s.services[step.svc].groups {
+					if s.groups[g].topic == step.topic {
+						step.group = g
+						break
+					}
+				}
 			}
 			if st.Pivot {
 				sg.pivot = j
@@ -139,6 +149,17 @@ const failBit = 1 << 31
 // sagaReply takes the answer of a command.
 func (s *Sim) sagaReply(run int32, o Outcome) {
 	s.sagaStepDone(run, s.sagaRuns.r[run].step, o == OK)
+}
+
+// sagaEvent takes group g's processing of a choreographed step's event:
+// the step is done when the step's own group has processed it, for the
+// run that published it.
+func (s *Sim) sagaEvent(rec *record, g int32, ok bool) {
+	r := &s.sagaRuns.r[rec.tag]
+	if !r.inUse || r.gen != rec.tgen || s.sagas[r.saga].steps[rec.step].group != g {
+		return
+	}
+	s.sagaStepDone(rec.tag, rec.step, ok)
 }
 
 // sagaStepDone moves a run on after its current step (or compensation)

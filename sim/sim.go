@@ -162,6 +162,9 @@ func check(spec *Spec) error {
 			}
 		}
 	}
+	if err := checkData(spec, names); err != nil {
+		return err
+	}
 	if cyc := findCycle(spec); cyc != "" {
 		return fmt.Errorf("sim: call cycle %s", cyc)
 	}

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/faultline/faultline/sim/dist"
@@ -220,4 +221,52 @@ type View struct {
 	Batch     int
 	ApplyTime dist.Dist // per record
 	Keys      int       // the read model's keyspace, for read-your-writes
+}
+
+// checkData rejects data components the engine cannot run: what the
+// scenarios package reports with positions, tersely.
+func checkData(spec *Spec, services map[string]bool) error {
+	topics := make(map[string]bool)
+	for _, b := range spec.Brokers {
+		if b.Nodes < 1 {
+			return fmt.Errorf("sim: broker %q needs at least one node", b.Name)
+		}
+		for _, t := range b.Topics {
+			if t.Partitions < 1 {
+				return fmt.Errorf("sim: topic %q needs at least one partition", t.Name)
+			}
+			if topics[t.Name] {
+				return fmt.Errorf("sim: duplicate topic %q", t.Name)
+			}
+			topics[t.Name] = true
+		}
+	}
+	for _, sv := range spec.Services {
+		for _, p := range sv.Publishes {
+			if !topics[p.Topic] {
+				return fmt.Errorf("sim: service %q publishes to unknown topic %q", sv.Name, p.Topic)
+			}
+		}
+		for _, c := range sv.Consumes {
+			if !topics[c.Topic] || c.DeadLetter != "" && !topics[c.DeadLetter] {
+				return fmt.Errorf("sim: service %q consumes unknown topic %q (dead letter %q)", sv.Name, c.Topic, c.DeadLetter)
+			}
+		}
+	}
+	for _, v := range spec.Views {
+		if !topics[v.Topic] {
+			return fmt.Errorf("sim: view %q reads unknown topic %q", v.Name, v.Topic)
+		}
+	}
+	for _, sg := range spec.Sagas {
+		if !services[sg.Start] || len(sg.Steps) == 0 {
+			return fmt.Errorf("sim: saga %q needs a start service and at least one step", sg.Name)
+		}
+		for _, st := range sg.Steps {
+			if !services[st.Service] || st.Compensation != "" && !services[st.Compensation] || st.Topic != "" && !topics[st.Topic] {
+				return fmt.Errorf("sim: saga %q: step %q names an unknown service or topic", sg.Name, st.Name)
+			}
+		}
+	}
+	return nil
 }

@@ -76,14 +76,17 @@ func (v *view) apply(rec *record, keys int) {
 	v.applied[k] = max(v.applied[k], rec.kseq)
 }
 
-// read answers a read of the view for attempt a: the read model is a
-// store of its own, which answers after a hop whatever the projector has
-// applied.
-func (v *view) read(a int32) {
+// read answers a read of the view for attempt a, of the request's key or
+// of a random one: the read model is a store of its own, which answers
+// after a hop whatever the projector has applied.
+func (v *view) read(a int32, kc KeyChoice) {
 	s := v.s
 	r := &s.reqs.r[a]
 	t := &s.topics[s.topicIndex(v.spec.Topic)]
 	k := keyOf(r.key, t.vkeys) % len(v.applied)
+	if kc != KeyRequest {
+		k = v.rng.IntN(len(v.applied))
+	}
 	miss := v.applied[k] < v.acked[k]
 	if s.now >= s.warmup {
 		v.reads++
