@@ -121,6 +121,7 @@ type StoreWindow struct {
 	Reads, Writes  uint64
 	Stale          uint64
 	Unavailable    uint64
+	Timeouts       uint64 // operations whose quorum did not answer in time, when they gave up
 	ReplicationLag metrics.Summary
 }
 
@@ -313,13 +314,13 @@ func (s *Sim) closeDataWindows(start time.Duration) {
 	for i := range s.stores {
 		st := &s.stores[i]
 		st.series = append(st.series, StoreWindow{Start: start, Reads: st.win.reads, Writes: st.win.writes,
-			Stale: st.win.stale, Unavailable: st.win.unavailable, ReplicationLag: st.win.repLag.Summarize()})
+			Stale: st.win.stale, Unavailable: st.win.unavailable, Timeouts: st.win.timeouts, ReplicationLag: st.win.repLag.Summarize()})
 		if n := st.win.reads + st.win.writes; n > 0 {
 			share := float64(st.win.stale+st.win.unavailable) / float64(n)
 			s.noteDataHealth("store "+st.spec.Name, &st.health, HealthOf(share),
 				fmt.Sprintf("%d stale reads, %d unavailable operations of %d", st.win.stale, st.win.unavailable, n))
 		}
-		st.win.reads, st.win.writes, st.win.stale, st.win.unavailable = 0, 0, 0, 0
+		st.win.reads, st.win.writes, st.win.stale, st.win.unavailable, st.win.timeouts = 0, 0, 0, 0, 0
 		st.win.repLag.Reset()
 	}
 	for i := range s.sagas {

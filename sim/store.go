@@ -118,8 +118,8 @@ type storeStats struct {
 }
 
 type storeWin struct {
-	reads, writes, stale, unavailable uint64
-	repLag                            metrics.Histogram
+	reads, writes, stale, unavailable, timeouts uint64
+	repLag                                      metrics.Histogram
 }
 
 // visGrid is where the t-visibility curve is sampled: a read that started
@@ -335,8 +335,11 @@ func (st *store) endOp(oi int32, o Outcome) {
 			st.st.readLat.Record(s.now - op.started)
 		}
 	}
-	if counted && o == Timeout {
-		st.st.timeouts++
+	if o == Timeout {
+		if counted {
+			st.st.timeouts++
+		}
+		st.win.timeouts++
 	}
 	s.settle(op.a, op.aGen, o, s.now)
 	op.inUse = false
