@@ -9,8 +9,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/faultline/faultline/bench/metric"
 	"github.com/faultline/faultline/scenarios"
+	"github.com/faultline/faultline/sim"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -41,6 +44,40 @@ func plan(t *testing.T, cfg Config) *Matrix {
 		t.Fatal(err)
 	}
 	return m
+}
+
+// dataPlan plans a small bench of a built-in scenario of the data half:
+// kafka-consumer-crash cut to 40 s (billing#2 crashes at 30 s), 2
+// replications.
+func dataPlan(t *testing.T) *Matrix {
+	t.Helper()
+	name, data, err := scenarios.Open("kafka-consumer-crash")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := Plan(Config{Sources: []Source{{Arg: name, File: name, Data: data}}, Replications: 2, Duration: 40 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// golden compares got with a file under testdata; -update rewrites it.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (go test -update writes it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("the report differs from %s (go test -update rewrites it):\n%s", path, got)
+	}
 }
 
 // reportJSON runs a matrix and returns its JSON report.
@@ -115,6 +152,13 @@ func TestParallelIdentical(t *testing.T) {
 	par := reportJSON(t, m, Options{Parallel: 3})
 	if !bytes.Equal(seq, par) {
 		t.Fatal("--parallel 1 and 3 gave different reports")
+	}
+	// Likewise with the series of a consumer group.
+	dm := dataPlan(t)
+	if seq, par := reportJSON(t, dm, Options{Parallel: 1}), reportJSON(t, dm, Options{Parallel: 2}); !bytes.Equal(seq, par) {
+		t.Fatal("kafka-consumer-crash: --parallel 1 and 2 gave different reports")
+	} else if !bytes.Contains(seq, []byte(`"key": "group/billing/lag_s"`)) {
+		t.Error("kafka-consumer-crash: the JSON report has no consumer lag series")
 	}
 	runs, _ := Execute(context.Background(), m, Options{Parallel: 2})
 	for _, r := range runs {
@@ -219,19 +263,7 @@ func TestReportGolden(t *testing.T) {
 	if err := rep.WriteMarkdown(&b); err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join("testdata", "small.golden.md")
-	if *update {
-		if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go test -update writes it)", err)
-	}
-	if b.String() != string(want) {
-		t.Errorf("the report differs from %s (go test -update rewrites it):\n%s", path, b.String())
-	}
+	golden(t, "small.golden.md", b.Bytes())
 	// Every format writes, and the HTML is self-contained.
 	dir := t.TempDir()
 	files, err := rep.WriteFiles(dir, Formats)
@@ -265,5 +297,103 @@ func TestProgressPlain(t *testing.T) {
 	p.Done("a", 0, 0)
 	if !strings.Contains(b.String(), "\r") || !strings.Contains(b.String(), "ETA") {
 		t.Errorf("terminal progress: %q", b.String())
+	}
+}
+
+// TestDataReport: a bench of a scenario with a consumer group keeps its
+// lag series, draws them under their own heading, and writes them to
+// series.csv (pinned in a golden file, with the Markdown report).
+func TestDataReport(t *testing.T) {
+	m := dataPlan(t)
+	runs, err := Execute(context.Background(), m, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, run := range runs {
+		for _, k := range []string{"group/billing/lag_s", "group/billing/lag_records", "client/shoppers/p99"} {
+			if len(run.Series[k]) != 40 {
+				t.Errorf("replication %d: series %s has %d windows, want 40", run.Rep, k, len(run.Series[k]))
+			}
+		}
+		// billing#2 crashes at 30 s: its partitions wait for the session
+		// timeout, and the lag grows by a second a second.
+		if lag := run.Series["group/billing/lag_s"]; len(lag) == 40 && (lag[38] < 8 || lag[20] > 6) {
+			t.Errorf("replication %d: lag %.1f s at 20 s, %.1f s at 38 s; want it low, then growing", run.Rep, lag[20], lag[38])
+		}
+	}
+	rep := NewReport(m, runs)
+	var md bytes.Buffer
+	if err := rep.WriteMarkdown(&md); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "kafka.golden.md", md.Bytes())
+	var csv bytes.Buffer
+	if err := rep.WriteSeriesCSV(&csv); err != nil {
+		t.Fatal(err)
+	}
+	// The data rows of series.csv: the client rows are the small bench's.
+	var rows []string
+	for i, l := range strings.SplitAfter(csv.String(), "\n") {
+		if i == 0 || strings.Contains(l, ",group/") {
+			rows = append(rows, l)
+		}
+	}
+	if len(rows) != 1+2*40 {
+		t.Errorf("series.csv has %d rows of the group, want 80", len(rows)-1)
+	}
+	golden(t, "kafka-series.golden.csv", []byte(strings.Join(rows, "")))
+	var page bytes.Buffer
+	if err := rep.WriteHTML(&page); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"<h3>Clients</h3>", "<h3>Consumer lag</h3>",
+		"group billing: consumer lag (age of the oldest uncommitted record, most per window) over virtual time. Shaded: fault windows: billing#2 crash 30-40s.",
+		"group billing: consumer lag in records (most per window) over virtual time."} {
+		if !strings.Contains(page.String(), want) {
+			t.Errorf("the HTML report lacks %q", want)
+		}
+	}
+	for _, absent := range []string{"Store staleness", "Sagas in flight", "Views:"} {
+		if strings.Contains(page.String(), absent) {
+			t.Errorf("the HTML report has %q without such a component", absent)
+		}
+	}
+	if n := strings.Count(page.String(), "<svg"); n != 7 {
+		t.Errorf("%d charts, want 7: 5 of the client, 2 of the group", n)
+	}
+}
+
+// TestDataSeries: the series of stores, sagas and views, from windows made
+// by hand: shares are 0 without reads, counts become rates over the
+// window, the last cut short by the end of the run.
+func TestDataSeries(t *testing.T) {
+	res := &sim.Result{DurationS: 2.5,
+		Stores: []sim.StoreResult{{Name: "kv", Series: []sim.StoreWindow{
+			{Start: 0, Reads: 10, Stale: 4, Unavailable: 3, Timeouts: 1},
+			{Start: time.Second, Reads: 0, Unavailable: 2},
+			{Start: 2 * time.Second, Reads: 5, Stale: 5, Timeouts: 1}}}},
+		Sagas: []sim.SagaResult{{Name: "order", Series: []sim.SagaWindow{{Running: 3}, {Start: time.Second, Running: 7}}}},
+		Views: []sim.ViewResult{{Name: "history", Series: []sim.ViewWindow{
+			{Reads: 4, Miss: 1, LagS: 0.5}, {Start: time.Second, LagS: 2}}}},
+	}
+	got := map[string]Floats{}
+	dataSeries(res, func(scope metric.Scope, comp, name string, f Floats) {
+		got[Key{scope, comp, name}.String()] = f
+	})
+	want := map[string]Floats{
+		"store/kv/stale_share":    {0.4, 0, 1},
+		"store/kv/unavailable":    {3, 2, 0},
+		"store/kv/timeouts":       {1, 0, 2},
+		"saga/order/running":      {3, 7},
+		"view/history/lag_s":      {0.5, 2},
+		"view/history/miss_share": {0.25, 0},
+	}
+	if len(got) != len(want) {
+		t.Errorf("series %v, want the keys of %v", sortedMapKeys(got), sortedMapKeys(want))
+	}
+	for k, w := range want {
+		if !slices.Equal(got[k], w) {
+			t.Errorf("%s = %v, want %v", k, got[k], w)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"image/color"
 	"math"
@@ -19,10 +20,11 @@ import (
 	"github.com/faultline/faultline/bench/metric"
 )
 
-// chart is one rendered SVG and what it shows.
+// chart is one rendered SVG and what it shows, under a section heading.
 type chart struct {
 	svg     string
 	caption string
+	section string
 }
 
 // maxLines bounds the variants drawn on one time chart: beyond that the
@@ -36,46 +38,98 @@ var palette = []color.NRGBA{
 	{230, 159, 0, 255}, {86, 180, 233, 255}, {0, 0, 0, 255}, {240, 228, 66, 255},
 }
 
-// timeSeries are the series drawn over virtual time, per client, with
-// their titles and units; a series that is zero in every cell is left out.
+// timeSeries are the series drawn over virtual time, per component of
+// their scope, with their titles, units and, when the unit does not say
+// it, the label of the y axis; a series that is zero in every cell is
+// left out.
 var timeSeries = []struct {
+	scope      metric.Scope
 	key, title string
 	unit       metric.Unit
+	axis       string
 }{
-	{"p50", "p50 latency", metric.Ms},
-	{"p99", "p99 latency", metric.Ms},
-	{"p999", "p99.9 latency", metric.Ms},
-	{"goodput", "goodput (successful requests per second)", metric.PerSec},
-	{"sent", "offered load (requests sent per second)", metric.PerSec},
-	{"error_share", "share of requests failing with an error", metric.Share},
-	{"timeout_share", "share of requests timing out", metric.Share},
-	{"rejected_share", "share of requests rejected, shed or rate limited", metric.Share},
+	{metric.Client, "p50", "p50 latency", metric.Ms, ""},
+	{metric.Client, "p99", "p99 latency", metric.Ms, ""},
+	{metric.Client, "p999", "p99.9 latency", metric.Ms, ""},
+	{metric.Client, "goodput", "goodput (successful requests per second)", metric.PerSec, ""},
+	{metric.Client, "sent", "offered load (requests sent per second)", metric.PerSec, ""},
+	{metric.Client, "error_share", "share of requests failing with an error", metric.Share, ""},
+	{metric.Client, "timeout_share", "share of requests timing out", metric.Share, ""},
+	{metric.Client, "rejected_share", "share of requests rejected, shed or rate limited", metric.Share, ""},
+	{metric.Group, seriesLagS, "consumer lag (age of the oldest uncommitted record, most per window)", metric.Seconds, "lag (s)"},
+	{metric.Group, seriesLagRecords, "consumer lag in records (most per window)", metric.Count, "records"},
+	{metric.Store, seriesStaleShare, "staleness (share of reads returning an older version)", metric.Share, "stale reads (%)"},
+	{metric.Store, seriesUnavailable, "operations refused for want of a quorum", metric.PerSec, "refused per second"},
+	{metric.Store, seriesTimeouts, "operations timing out waiting for the quorum", metric.PerSec, "timed out per second"},
+	{metric.Saga, seriesRunning, "sagas in flight", metric.Count, "sagas running"},
+	{metric.ReadModel, seriesLagS, "projection lag (most per window)", metric.Seconds, "lag (s)"},
+	{metric.ReadModel, seriesMissShare, "read-your-writes misses (share of reads)", metric.Share, "missed own write (%)"},
 }
 
-// charts renders the HTML report's charts: every client's series over
-// virtual time (for the cells of the first sweep point), then, for a
-// sweep, each shown metric against the first swept key.
+// timeSections head the time charts of each scope; a component is named
+// with the prefix in a chart's title.
+var timeSections = map[metric.Scope]struct{ heading, prefix string }{
+	metric.Client:    {"Clients", ""},
+	metric.Group:     {"Consumer lag", "group "},
+	metric.Store:     {"Store staleness", "store "},
+	metric.Saga:      {"Sagas in flight", "saga "},
+	metric.ReadModel: {"Views: projection lag and read-your-writes misses", "view "},
+}
+
+// charts renders the HTML report's charts: every component's series over
+// virtual time (for the cells of the first sweep point), clients first,
+// then consumer groups, stores, sagas and views; then, for a sweep, each
+// shown metric against the first swept key.
 func (r *Report) charts() []chart {
 	var out []chart
 	cells := r.timeCells()
-	for _, client := range r.Clients() {
-		for _, ts := range timeSeries {
-			key := Key{metric.Client, client, ts.key}.String()
-			if ch, ok := r.timeChart(client+": "+ts.title, key, ts.unit, cells); ok {
-				out = append(out, ch)
+	for _, scope := range metric.Scopes() {
+		sec, ok := timeSections[scope]
+		if !ok {
+			continue
+		}
+		// A series measured but zero throughout is named in a note, not
+		// drawn: that a store had no stale read is a finding too.
+		var zero []string
+		for _, comp := range r.Components(scope) {
+			for _, ts := range timeSeries {
+				if ts.scope != scope {
+					continue
+				}
+				key := Key{scope, comp, ts.key}.String()
+				title := sec.prefix + comp + ": " + ts.title
+				if ch, ok := r.timeChart(title, key, ts.unit, ts.axis, cells); ok {
+					ch.section = sec.heading
+					out = append(out, ch)
+				} else if r.measured(key, cells) {
+					short, _, _ := strings.Cut(title, " (")
+					zero = append(zero, short)
+				}
 			}
+		}
+		if len(zero) > 0 {
+			out = append(out, chart{section: sec.heading, caption: "Zero throughout in every variant, not drawn: " + strings.Join(zero, "; ") + "."})
 		}
 	}
 	if len(r.Matrix.SweepKeys) > 0 {
 		for _, row := range r.Metrics {
 			if row.Shown {
 				if ch, ok := r.sweepChart(row); ok {
+					ch.section = "Against " + r.Matrix.SweepKeys[0]
 					out = append(out, ch)
 				}
 			}
 		}
 	}
 	return out
+}
+
+// measured reports whether any of the cells has the series.
+func (r *Report) measured(key string, cells []int) bool {
+	return slices.ContainsFunc(cells, func(c int) bool {
+		_, ok := r.SeriesOf(c, key)
+		return ok
+	})
 }
 
 // timeCells are the cells drawn on time charts: those at the first sweep
@@ -92,8 +146,8 @@ func (r *Report) timeCells() []int {
 
 // timeChart draws one series of each cell over virtual time: the mean as
 // a line, the range across replications as a band, fault windows shaded.
-func (r *Report) timeChart(title, key string, unit metric.Unit, cells []int) (chart, bool) {
-	p := newPlot(title, "virtual time (s)", unitLabel(unit))
+func (r *Report) timeChart(title, key string, unit metric.Unit, axis string, cells []int) (chart, bool) {
+	p := newPlot(title, "virtual time (s)", cmp.Or(axis, unitLabel(unit)))
 	// Added first, the shading lies under the lines.
 	p.Add(&faultShade{spans: r.Faults})
 	scale := unitScale(unit)
@@ -322,8 +376,24 @@ func newPlot(title, x, y string) *plot.Plot {
 	p.Y.Label.Text = y
 	p.Legend.Top = true
 	p.Legend.Left = false
+	p.X.Tick.Marker = plainTicks{}
+	p.Y.Tick.Marker = plainTicks{}
 	p.Add(plotter.NewGrid())
 	return p
+}
+
+// plainTicks are gonum's default ticks labelled without trailing zeros:
+// 500, not 500.00.
+type plainTicks struct{}
+
+func (plainTicks) Ticks(min, max float64) []plot.Tick {
+	ts := plot.DefaultTicks{}.Ticks(min, max)
+	for i, t := range ts {
+		if strings.Contains(t.Label, ".") && !strings.ContainsAny(t.Label, "eE") {
+			ts[i].Label = strings.TrimSuffix(strings.TrimRight(t.Label, "0"), ".")
+		}
+	}
+	return ts
 }
 
 func unitLabel(u metric.Unit) string {

@@ -272,11 +272,12 @@ func (r *Report) SeriesOf(cell int, key string) (CellSeries, bool) {
 	return CellSeries{}, false
 }
 
-// Clients lists the clients that have series, in order.
-func (r *Report) Clients() []string {
+// Components lists the components of a scope that have metrics, in
+// order.
+func (r *Report) Components(scope metric.Scope) []string {
 	var out []string
 	for _, row := range r.Metrics {
-		if row.key.Scope == metric.Client && !slices.Contains(out, row.Target) {
+		if row.key.Scope == scope && !slices.Contains(out, row.Target) {
 			out = append(out, row.Target)
 		}
 	}

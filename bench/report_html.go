@@ -36,7 +36,16 @@ func (r *Report) WriteHTML(w io.Writer) error {
 	}
 	b.WriteString("<h2>Charts</h2>\n")
 	b.WriteString("<p>Lines are the mean across replications; the band around each is the range from the lowest to the highest replication. Shaded: fault windows.</p>\n")
+	section := ""
 	for _, ch := range r.charts() {
+		if ch.section != section {
+			section = ch.section
+			b.WriteString("<h3>" + html.EscapeString(section) + "</h3>\n")
+		}
+		if ch.svg == "" {
+			b.WriteString("<p class=\"note\">" + html.EscapeString(ch.caption) + "</p>\n")
+			continue
+		}
 		b.WriteString("<figure>" + ch.svg + "<figcaption>" + html.EscapeString(ch.caption) + "</figcaption></figure>\n")
 	}
 	b.WriteString("<h2>Metrics</h2>\n")

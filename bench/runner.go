@@ -96,6 +96,27 @@ type FaultSpan struct {
 // percentiles (ms), rates (per second) and outcome shares.
 var clientSeries = []string{"p50", "p99", "p999", "sent", "goodput", "error_share", "timeout_share", "rejected_share"}
 
+// The series a run keeps of the data components, keyed like the clients'
+// by scope, component and name:
+//
+//	group/NAME/lag_s          consumer lag: age of the oldest uncommitted record (s), the most in the window
+//	group/NAME/lag_records    consumer lag in records, the most in the window
+//	store/NAME/stale_share    stale reads over reads (0 without reads)
+//	store/NAME/unavailable    operations refused for want of a quorum, per second
+//	store/NAME/timeouts       operations whose quorum did not answer in time, per second
+//	saga/NAME/running         instances in flight at the window's end
+//	view/NAME/lag_s           projection lag (s), the most in the window
+//	view/NAME/miss_share      reads that missed their own write, over reads (0 without reads)
+const (
+	seriesLagS        = "lag_s"
+	seriesLagRecords  = "lag_records"
+	seriesStaleShare  = "stale_share"
+	seriesUnavailable = "unavailable"
+	seriesTimeouts    = "timeouts"
+	seriesRunning     = "running"
+	seriesMissShare   = "miss_share"
+)
+
 // Options tune how a matrix runs; none changes what it measures.
 type Options struct {
 	// Parallel is the number of runs at once; 0 means one per core.
@@ -226,7 +247,7 @@ func measure(res *sim.Result, jb job, seed uint64) (*Run, error) {
 			ser[name] = make(Floats, len(se.Windows))
 		}
 		for i, w := range se.Windows {
-			width := seriesWidth(res, se.Windows, i)
+			width := seriesWidth(res, se.Windows, i, func(w sim.Window) time.Duration { return w.Start })
 			n := float64(w.OK + w.Errors + w.Timeouts + w.Rejected + w.Shed + w.Limited)
 			lat := func(x float64) float64 {
 				if w.OK == 0 {
@@ -253,18 +274,65 @@ func measure(res *sim.Result, jb job, seed uint64) (*Run, error) {
 			r.Series[Key{metric.Client, se.Component, name}.String()] = f
 		}
 	}
+	dataSeries(res, func(scope metric.Scope, comp, name string, f Floats) {
+		r.Series[Key{scope, comp, name}.String()] = f
+	})
 	r.Faults = faultSpans(res)
 	return r, nil
 }
 
+// dataSeries hands each series of the data components to keep.
+func dataSeries(res *sim.Result, keep func(scope metric.Scope, comp, name string, f Floats)) {
+	for _, g := range res.Groups {
+		keep(metric.Group, g.Name, seriesLagS, perWindow(g.Series, func(w sim.GroupWindow) float64 { return w.LagS }))
+		keep(metric.Group, g.Name, seriesLagRecords, perWindow(g.Series, func(w sim.GroupWindow) float64 { return float64(w.LagRecords) }))
+	}
+	for _, st := range res.Stores {
+		keep(metric.Store, st.Name, seriesStaleShare, perWindow(st.Series, func(w sim.StoreWindow) float64 { return shareOf(w.Stale, w.Reads) }))
+		perSecond := func(count func(sim.StoreWindow) uint64) Floats {
+			f := make(Floats, len(st.Series))
+			for i, w := range st.Series {
+				f[i] = float64(count(w)) / seriesWidth(res, st.Series, i, func(w sim.StoreWindow) time.Duration { return w.Start })
+			}
+			return f
+		}
+		keep(metric.Store, st.Name, seriesUnavailable, perSecond(func(w sim.StoreWindow) uint64 { return w.Unavailable }))
+		keep(metric.Store, st.Name, seriesTimeouts, perSecond(func(w sim.StoreWindow) uint64 { return w.Timeouts }))
+	}
+	for _, sg := range res.Sagas {
+		keep(metric.Saga, sg.Name, seriesRunning, perWindow(sg.Series, func(w sim.SagaWindow) float64 { return float64(w.Running) }))
+	}
+	for _, v := range res.Views {
+		keep(metric.ReadModel, v.Name, seriesLagS, perWindow(v.Series, func(w sim.ViewWindow) float64 { return w.LagS }))
+		keep(metric.ReadModel, v.Name, seriesMissShare, perWindow(v.Series, func(w sim.ViewWindow) float64 { return shareOf(w.Miss, w.Reads) }))
+	}
+}
+
+// perWindow reads one value of every window.
+func perWindow[W any](ws []W, value func(W) float64) Floats {
+	out := make(Floats, len(ws))
+	for i, w := range ws {
+		out[i] = value(w)
+	}
+	return out
+}
+
+// shareOf is k over n, 0 when n is.
+func shareOf(k, n uint64) float64 {
+	if n == 0 {
+		return 0
+	}
+	return float64(k) / float64(n)
+}
+
 // seriesWidth is the length of window i in seconds: the last one may be
 // cut short by the end of the run.
-func seriesWidth(res *sim.Result, ws []sim.Window, i int) float64 {
+func seriesWidth[W any](res *sim.Result, ws []W, i int, start func(W) time.Duration) float64 {
 	end := res.DurationS
 	if i+1 < len(ws) {
-		end = ws[i+1].Start.Seconds()
+		end = start(ws[i+1]).Seconds()
 	}
-	return max(end-ws[i].Start.Seconds(), 1e-9)
+	return max(end-start(ws[i]).Seconds(), 1e-9)
 }
 
 // faultSpans reads when each fault was active from the event log.

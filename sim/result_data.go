@@ -121,7 +121,7 @@ type StoreWindow struct {
 	Reads, Writes  uint64
 	Stale          uint64
 	Unavailable    uint64
-	Timeouts       uint64
+	Timeouts       uint64 // operations whose quorum did not answer in time, when they gave up
 	ReplicationLag metrics.Summary
 }
 
