@@ -537,20 +537,24 @@ func (g *group) expired(p int32, base int64) {
 // lag returns the group's consumer lag: records between the committed
 // offsets and the log ends, and the age of the oldest of them.
 func (g *group) lag() (records, age int64) {
-	t := &g.s.topics[g.topic]
 	for p := range g.parts {
-		pt := &t.parts[p]
-		if pt.leader < 0 && pt.recs.len() == 0 {
-			continue
-		}
-		end := pt.base + int64(pt.recs.len())
-		from := max(g.parts[p].committed, pt.base)
-		if from < end {
-			records += end - from
-			age = max(age, g.s.now-pt.recs.at(int(from-pt.base)).at)
-		}
+		r, a := g.partLag(p)
+		records += r
+		age = max(age, a)
 	}
 	return records, age
+}
+
+// partLag is the group's lag on partition p: log end offset - committed
+// offset, and the age of the oldest record from the committed offset on.
+func (g *group) partLag(p int) (records, age int64) {
+	pt := &g.s.topics[g.topic].parts[p]
+	end := pt.base + int64(pt.recs.len())
+	from := max(g.parts[p].committed, pt.base)
+	if from >= end {
+		return 0, 0
+	}
+	return end - from, g.s.now - pt.recs.at(int(from-pt.base)).at
 }
 
 // lagging counts the records not yet accounted for: still to consume.

@@ -286,6 +286,20 @@ func TestSagaCompensationOrder(t *testing.T) {
 		t.Errorf("latencies undo-a %.1f undo-b %.1f", lat("undo-a"), lat("undo-b"))
 	}
 	near(t, "recovery mean (ms)", sg.Recovery.Mean, 6, 1) // undo-b 5 ms then undo-a 1 ms
+	// In reverse order every failed saga reaches undo-b first, which never
+	// fails, then undo-a: both see every one of them. In the wrong order
+	// undo-a's failures would stop half of them before undo-b.
+	arrivals := func(name string) uint64 {
+		for _, c := range res.Components {
+			if c.Name == name {
+				return c.Arrivals
+			}
+		}
+		return 0
+	}
+	if a, b := arrivals("undo-a"), arrivals("undo-b"); a != b || a != sg.Compensated+sg.Inconsistent {
+		t.Errorf("undo-a saw %d sagas, undo-b %d, of %d that failed", a, b, sg.Compensated+sg.Inconsistent)
+	}
 }
 
 // TestViewReadYourWrites: the projector applies records slower than they
@@ -334,5 +348,39 @@ func TestDataDeterminism(t *testing.T) {
 		if !reflect.DeepEqual(a, b) {
 			t.Errorf("%s: two runs with the same seed differ", spec.Name)
 		}
+	}
+}
+
+// TestDeadLetter: a record that fails max_attempts times goes to the
+// dead-letter topic; each failed delivery before that is a redelivery.
+func TestDeadLetter(t *testing.T) {
+	spec := pipeline(t, sim.AcksAll, sim.CommitAfter)
+	spec.Duration = 20 * time.Second
+	spec.Services[1].Errors = 1
+	spec.Services[1].Consumes[0].DeadLetter = "orders-dlq"
+	spec.Brokers[0].Topics = append(spec.Brokers[0].Topics, sim.Topic{Name: "orders-dlq", Partitions: 1, ReplicationFactor: 3, MinInsync: 2, Retention: time.Hour})
+	res, _ := run(t, spec)
+	g := res.Groups[0]
+	// Records still being retried at the end add a few redeliveries.
+	if g.DeadLettered < g.Consumed-5 || g.Redelivered < 2*g.DeadLettered || g.Redelivered > 2*g.DeadLettered+10 {
+		t.Errorf("consumed %d, dead-lettered %d, redelivered %d: want all dead-lettered after 3 attempts each", g.Consumed, g.DeadLettered, g.Redelivered)
+	}
+	if dlq := res.Topics[1]; dlq.Produced < g.DeadLettered-5 {
+		t.Errorf("the dead-letter topic got %d records of %d", dlq.Produced, g.DeadLettered)
+	}
+}
+
+// TestRetentionLoss: records older than the retention are deleted; those a
+// frozen consumer had not read yet are lost to it.
+func TestRetentionLoss(t *testing.T) {
+	spec := pipeline(t, sim.AcksAll, sim.CommitAfter, sim.Fault{Kind: sim.FaultPause, Target: "worker", Start: 10 * time.Second, Duration: 8 * time.Second})
+	spec.Duration = 30 * time.Second
+	spec.Brokers[0].SessionTimeout = time.Minute // the members stay: they only freeze
+	spec.Brokers[0].Topics[0].Retention = 3 * time.Second
+	res, _ := run(t, spec)
+	g := res.Groups[0]
+	// 8 s frozen at 100 records/s with 3 s retention: about 500 expire unread.
+	if g.Lost < 400 || g.Lost > 600 {
+		t.Errorf("lost %d records to retention, want about 500", g.Lost)
 	}
 }

@@ -46,18 +46,30 @@ type GroupResult struct {
 	Lagging  uint64 `json:"lagging"`  // not yet consumed at the end
 	// Lost counts records this group will never read: expired, cut by a
 	// leader change, or committed before processing that died.
-	Lost          uint64        `json:"lost"`
-	Duplicates    uint64        `json:"duplicates"`  // records processed again after a crash
-	Redelivered   uint64        `json:"redelivered"` // processing retries of failed records
-	DeadLettered  uint64        `json:"dead_lettered"`
-	Dropped       uint64        `json:"dropped"` // failed records given up on without a dead-letter topic
-	Rebalances    uint64        `json:"rebalances"`
-	LagRecords    int64         `json:"lag_records"` // at the end: log end - committed
-	LagS          float64       `json:"lag_s"`       // at the end: age of the oldest uncommitted record
-	MaxLagRecords int64         `json:"max_lag_records"`
-	MaxLagS       float64       `json:"max_lag_s"`
-	EndToEnd      Latency       `json:"end_to_end_ms"` // append to processed
-	Series        []GroupWindow `json:"-"`
+	Lost          uint64  `json:"lost"`
+	Duplicates    uint64  `json:"duplicates"`  // records processed again after a crash
+	Redelivered   uint64  `json:"redelivered"` // processing retries of failed records
+	DeadLettered  uint64  `json:"dead_lettered"`
+	Dropped       uint64  `json:"dropped"` // failed records given up on without a dead-letter topic
+	Rebalances    uint64  `json:"rebalances"`
+	LagRecords    int64   `json:"lag_records"` // at the end: log end - committed
+	LagS          float64 `json:"lag_s"`       // at the end: age of the oldest uncommitted record
+	MaxLagRecords int64   `json:"max_lag_records"`
+	MaxLagS       float64 `json:"max_lag_s"`
+	EndToEnd      Latency `json:"end_to_end_ms"` // append to processed
+	// Partitions is the lag of each partition at the end, and who owns it.
+	Partitions []PartitionLag `json:"partitions"`
+	Series     []GroupWindow  `json:"-"`
+}
+
+// PartitionLag is a consumer group's position on one partition.
+type PartitionLag struct {
+	Partition  int     `json:"partition"`
+	Owner      string  `json:"owner"` // the member that owns it, "" during a rebalance or with no member
+	LogEnd     int64   `json:"log_end"`
+	Committed  int64   `json:"committed"`
+	LagRecords int64   `json:"lag_records"`
+	LagS       float64 `json:"lag_s"`
 }
 
 // GroupWindow is one window of a consumer group.
@@ -203,6 +215,16 @@ func (s *Sim) dataResult(res *Result) {
 			Duplicates: g.duplicates, Redelivered: g.redelivered, DeadLettered: g.deadLettered, Dropped: g.dropped,
 			Rebalances: g.rebalances, LagRecords: recs, LagS: float64(age) / 1e9,
 			MaxLagRecords: g.maxLag, MaxLagS: float64(g.maxLagT) / 1e9, EndToEnd: latencyOf(&g.e2e), Series: g.series}
+		for p := range g.parts {
+			pt := &s.topics[g.topic].parts[p]
+			recs, age := g.partLag(p)
+			pl := PartitionLag{Partition: p, LogEnd: pt.base + int64(pt.recs.len()), Committed: g.parts[p].committed,
+				LagRecords: recs, LagS: float64(age) / 1e9}
+			if o := g.parts[p].owner; o >= 0 && !g.rebalancing {
+				pl.Owner = g.memberName(&g.members[o])
+			}
+			gr.Partitions = append(gr.Partitions, pl)
+		}
 		res.Groups = append(res.Groups, gr)
 	}
 	for i := range s.stores {
