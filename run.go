@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/faultline/faultline/internal/format"
@@ -167,7 +168,7 @@ func validateCmd(args []string, stdout, stderr io.Writer) error {
 			bad++
 			continue
 		}
-		fmt.Fprintf(stdout, "%s: ok (%d clients, %d services, %d faults)\n", a, len(spec.Clients), len(spec.Services), len(spec.Faults))
+		fmt.Fprintf(stdout, "%s: ok (%s)\n", a, inventory(spec))
 	}
 	if bad > 0 {
 		return &exitError{code: 2}
@@ -261,3 +262,28 @@ func pct(x float64) string {
 var ms, rate = format.Ms, format.Rate
 
 func count(n uint64) string { return strconv.FormatUint(n, 10) }
+
+// inventory counts what a scenario has, leaving out the kinds it has none
+// of (except clients and services, which every scenario has).
+func inventory(spec *sim.Spec) string {
+	parts := []string{plural(len(spec.Clients), "client"), plural(len(spec.Services), "service")}
+	for _, k := range []struct {
+		n    int
+		what string
+	}{
+		{len(spec.Brokers), "broker"}, {len(spec.Stores), "store"}, {len(spec.Sagas), "saga"},
+		{len(spec.Views), "view"}, {len(spec.Faults), "fault"},
+	} {
+		if k.n > 0 {
+			parts = append(parts, plural(k.n, k.what))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}
