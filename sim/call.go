@@ -148,10 +148,10 @@ func (s *Sim) attempt(k int32, kind attemptKind) (sent, ok bool) {
 			return false, s.endCall(k, Error, kind == retryAttempt)
 		}
 	}
-	if e.kind != toService {
-		return s.dataAttempt(k, e)
+	host := 0 // a store, topic or view is one destination
+	if e.kind == toService {
+		host = e.lb.Pick(&e.hosts, s.reqs.r[cl.parent].key, sv.rng)
 	}
-	host := e.lb.Pick(&e.hosts, s.reqs.r[cl.parent].key, sv.rng)
 	if host < 0 {
 		// No instance is up: like Envoy's "no healthy upstream", at once.
 		if br := e.breaker(cl.brk); br != nil {
@@ -166,7 +166,12 @@ func (s *Sim) attempt(k int32, kind attemptKind) (sent, ok bool) {
 	if cl.deadline > 0 && timeout > 0 && s.now+timeout >= cl.deadline {
 		timeout = 0 // the call's deadline comes first
 	}
-	a := s.sendRequest(k, cl.edge, e.to, int32(host), e.latency, timeout)
+	var a int32
+	if e.kind == toService {
+		a = s.sendRequest(k, cl.edge, e.to, int32(host), e.latency, timeout)
+	} else {
+		a = s.newOp(k, timeout)
+	}
 	if a < 0 {
 		return false, false
 	}
@@ -181,6 +186,9 @@ func (s *Sim) attempt(k int32, kind attemptKind) (sent, ok bool) {
 		// This timer replaces any planned for an earlier attempt.
 		cl.hedgeAt = s.now + int64(h.Delay)
 		s.schedule(cl.hedgeAt, evHedge, k, cl.gen)
+	}
+	if e.kind != toService {
+		s.startOp(k, a, e)
 	}
 	return true, false
 }

@@ -247,27 +247,9 @@ func (s *Sim) bindData(e *edge) bool {
 	return true
 }
 
-// dataAttempt sends one attempt of call k to the data component of edge e.
-func (s *Sim) dataAttempt(k int32, e *edge) (sent, ok bool) {
+// startOp starts attempt a of call k at the data component of edge e.
+func (s *Sim) startOp(k, a int32, e *edge) {
 	cl := &s.calls.c[k]
-	timeout := e.perTry
-	if cl.deadline > 0 && timeout > 0 && s.now+timeout >= cl.deadline {
-		timeout = 0
-	}
-	a := s.newOp(k, timeout)
-	if a < 0 {
-		return false, false
-	}
-	cl = &s.calls.c[k]
-	cl.live[cl.nlive] = a
-	cl.nlive++
-	cl.attempts++
-	if cl.counted {
-		e.stats.attempts++
-	}
-	if h := e.spec.Hedge; h != nil && int(cl.attempts) < h.MaxCopies {
-		s.schedule(s.now+int64(h.Delay), evHedge, k, cl.gen)
-	}
 	from := s.services[cl.svc].spec.Name
 	switch e.kind {
 	case toStore:
@@ -281,7 +263,6 @@ func (s *Sim) dataAttempt(k int32, e *edge) (sent, ok bool) {
 	case toView:
 		s.views[e.data].read(a, e.spec.Key)
 	}
-	return true, false
 }
 
 // afterOK does what follows a request's success at service sv: its

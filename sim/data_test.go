@@ -384,3 +384,25 @@ func TestRetentionLoss(t *testing.T) {
 		t.Errorf("lost %d records to retention, want about 500", g.Lost)
 	}
 }
+
+// TestHedgedStoreRead: the call layer's patterns work on calls to a store:
+// a read hedged after 5 ms sends a second copy for the slow ones and
+// cancels the loser.
+func TestHedgedStoreRead(t *testing.T) {
+	spec := quorumSpec(t, 3, 1, 1)
+	spec.Duration = 20 * time.Second
+	spec.Stores[0].ReadDelay = mustDist(t, "exp(5ms)")
+	rd := &spec.Services[0].Calls[1]
+	rd.Timeout = time.Second
+	rd.Hedge = &sim.Hedge{Delay: 5 * time.Millisecond, MaxCopies: 2}
+	res, _ := run(t, spec)
+	var e sim.EdgeResult
+	for _, x := range res.Edges {
+		if x.Name == "app->db (read)" {
+			e = x
+		}
+	}
+	if e.Hedges == 0 || e.Cancelled == 0 || e.OK != e.Calls {
+		t.Errorf("hedged reads: %+v", e)
+	}
+}
