@@ -145,14 +145,7 @@ func (b *builder) data(root *table) {
 func (b *builder) broker(i int, t *table) sim.Broker {
 	br := sim.Broker{Nodes: 3, ReplicationDelay: defaultReplicationDelay, ReplicaLagMax: defaultReplicaLagMax,
 		SessionTimeout: defaultSessionTimeout, MaxPollInterval: defaultMaxPoll, Rebalance: defaultRebalance}
-	t.what = fmt.Sprintf("[[broker]] #%d", i+1)
-	if t.require("name", `name = "kafka"`) {
-		if n, ok := t.name("name"); ok {
-			br.Name = n
-			t.what = fmt.Sprintf("[[broker]] %q", n)
-			b.define(t, n, "[[broker]]", comp{kind: kindBroker, idx: i})
-		}
-	}
+	br.Name = b.component(t, i, "[[broker]]", `name = "kafka"`, comp{kind: kindBroker, idx: i})
 	t.known(brokerKeys...)
 	nodesOK := true
 	if n, ok := t.integer("nodes", 1, maxNodes); ok {
@@ -358,14 +351,7 @@ func (b *builder) store(i int, t *table) sim.Store {
 	st := sim.Store{Replicas: defaultStoreReplicas, WriteDelay: defaultWARSDelay, AckDelay: defaultWARSDelay, ReadDelay: defaultWARSDelay,
 		ResponseDelay: defaultWARSDelay, Keys: defaultStoreKeys, ReadRepair: true, HintedHandoff: true, HintWindow: defaultHintWindow,
 		Timeout: defaultStoreTimeout}
-	t.what = fmt.Sprintf("[[store]] #%d", i+1)
-	if t.require("name", `name = "db"`) {
-		if n, ok := t.name("name"); ok {
-			st.Name = n
-			t.what = fmt.Sprintf("[[store]] %q", n)
-			b.define(t, n, "[[store]]", comp{kind: kindStore, idx: i})
-		}
-	}
+	st.Name = b.component(t, i, "[[store]]", `name = "db"`, comp{kind: kindStore, idx: i})
 	t.known(storeKeys...)
 	replicasOK := true
 	if n, ok := t.integer("replicas", 1, maxReplicas); ok {
@@ -462,14 +448,7 @@ func (t *table) keyDistribution(key string) (float64, bool) {
 
 func (b *builder) view(i int, t *table) sim.View {
 	v := sim.View{Batch: defaultViewBatch, ApplyTime: defaultApplyTime, Keys: defaultViewKeys}
-	t.what = fmt.Sprintf("[[view]] #%d", i+1)
-	if t.require("name", `name = "order-view"`) {
-		if n, ok := t.name("name"); ok {
-			v.Name = n
-			t.what = fmt.Sprintf("[[view]] %q", n)
-			b.define(t, n, "[[view]]", comp{kind: kindView, idx: i})
-		}
-	}
+	v.Name = b.component(t, i, "[[view]]", `name = "order-view"`, comp{kind: kindView, idx: i})
 	t.known(viewKeys...)
 	if t.require("topic", `topic = "orders"`) {
 		if s, ok := t.str("topic"); ok {

@@ -35,14 +35,7 @@ var notOnRoutes = map[string]string{
 func (b *builder) gateway(i int, t *table) sim.Service {
 	g := sim.Service{Instances: 1, Workers: defaultGatewayWorkers, Queue: sim.Unbounded, Gateway: &sim.Gateway{}}
 	idx := len(b.spec.Services)
-	t.what = fmt.Sprintf("[[gateway]] #%d", i+1)
-	if t.require("name", `name = "gateway"`) {
-		if n, ok := t.name("name"); ok {
-			g.Name = n
-			t.what = fmt.Sprintf("[[gateway]] %q", n)
-			b.define(t, n, "[[gateway]]", comp{kind: kindGateway, idx: idx})
-		}
-	}
+	g.Name = b.component(t, i, "[[gateway]]", `name = "gateway"`, comp{kind: kindGateway, idx: idx})
 	t.known(gatewayKeys...)
 	b.pool(t, "gateway", &g)
 	rps, rpsOK := t.number("rps", interval{lo: 0, hi: maxRate, loOpen: true}, "leave rps out for no rate limit")

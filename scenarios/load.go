@@ -285,6 +285,23 @@ func (b *builder) define(t *table, name, header string, c comp) {
 	b.names = append(b.names, nameDef{name: name, header: header, off: b.ix.find(join(t.path, "name")).val, comp: c})
 }
 
+// component reads the name of a top-level component table, such as
+// [[store]]: it labels the table for its errors and defines the name. It
+// returns "" when the name is missing or bad, which is already reported.
+func (b *builder) component(t *table, i int, header, example string, c comp) string {
+	t.what = fmt.Sprintf("%s #%d", header, i+1)
+	if !t.require("name", example) {
+		return ""
+	}
+	n, ok := t.name("name")
+	if !ok {
+		return ""
+	}
+	t.what = fmt.Sprintf("%s %q", header, n)
+	b.define(t, n, header, c)
+	return n
+}
+
 // rate reads a rate in requests per second.
 func (t *table) rate(key string) (float64, bool) {
 	f, ok := t.float(key)

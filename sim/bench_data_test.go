@@ -52,14 +52,7 @@ func quorum(d time.Duration, rate float64) *Spec {
 // replicated topic and a consumer group. One op is one record.
 func BenchmarkPipeline(b *testing.B) {
 	const rate = 10000
-	s, err := New(pipeline(max(time.Millisecond, time.Duration(float64(b.N)/rate*1e9)), rate), 1)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	res := s.Run()
-	b.StopTimer()
+	res, s := runBench(b, pipeline(benchSpan(b, rate), rate))
 	b.ReportMetric(float64(res.Groups[0].Consumed)/b.Elapsed().Seconds(), "records/s")
 	b.ReportMetric(float64(s.Processed())/b.Elapsed().Seconds(), "events/s")
 }
@@ -69,14 +62,7 @@ func BenchmarkPipeline(b *testing.B) {
 // request.
 func BenchmarkQuorum(b *testing.B) {
 	const rate = 10000
-	s, err := New(quorum(max(time.Millisecond, time.Duration(float64(b.N)/rate*1e9)), rate), 1)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	res := s.Run()
-	b.StopTimer()
+	res, s := runBench(b, quorum(benchSpan(b, rate), rate))
 	st := res.Stores[0]
 	b.ReportMetric(float64(st.Reads+st.Writes)/b.Elapsed().Seconds(), "ops/s")
 	b.ReportMetric(float64(s.Processed())/b.Elapsed().Seconds(), "events/s")
@@ -104,4 +90,22 @@ func TestDataSteadyStateAllocs(t *testing.T) {
 		}
 		t.Logf("%s: %.0f allocations over %d events", spec.Name, allocs, events)
 	}
+}
+
+// benchSpan is how much virtual time makes about b.N ops at rate a second.
+func benchSpan(b *testing.B, rate float64) time.Duration {
+	return max(time.Millisecond, time.Duration(float64(b.N)/rate*1e9))
+}
+
+// runBench times one run of spec.
+func runBench(b *testing.B, spec *Spec) (*Result, *Sim) {
+	s, err := New(spec, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	res := s.Run()
+	b.StopTimer()
+	return res, s
 }

@@ -32,18 +32,7 @@ func chain10(d time.Duration) *Spec {
 // of 10 services, with all metrics on. One op is one client request.
 func BenchmarkChain10(b *testing.B) {
 	// Size the run so that about b.N requests are sent.
-	spec := chain10(time.Duration(float64(b.N) / 32000 * 1e9))
-	if spec.Duration <= 0 {
-		spec.Duration = time.Millisecond
-	}
-	s, err := New(spec, 1)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	res := s.Run()
-	b.StopTimer()
+	res, s := runBench(b, chain10(benchSpan(b, 32000)))
 	c := res.Clients[0]
 	b.ReportMetric(float64(c.OK)/b.Elapsed().Seconds(), "req/s")
 	b.ReportMetric(float64(s.Processed())/b.Elapsed().Seconds(), "events/s")
