@@ -58,10 +58,13 @@ func (a Arrival) String() string {
 // arrive at Rate, or along Schedule, whatever the system does) and closed loop
 // otherwise (each user sends, waits for the outcome, thinks, sends again).
 type Client struct {
-	Name    string
-	Target  string // a service name
-	Rate    float64
-	Arrival Arrival
+	Name   string
+	Target string // a service name
+	// Operation is the operation of Target the requests call ("search" of
+	// "catalog.search"); "" spreads them over its operations by weight.
+	Operation string
+	Rate      float64
+	Arrival   Arrival
 	// Schedule changes the rate over time; the rate before the first step is
 	// Rate. Steps are sorted by At.
 	Schedule  []RateStep
@@ -119,6 +122,30 @@ type Service struct {
 	Publishes []Publish
 	// Consumes makes its instances members of consumer groups.
 	Consumes []Consume
+	// Operations are its endpoints, each with its own service time, errors
+	// and calls, all sharing the instances and workers. Without any, the
+	// service has one implicit operation made of its own ServiceTime,
+	// Errors, AfterCalls and Calls.
+	Operations []Operation
+	// External marks a third-party dependency: outside the architecture,
+	// reported apart, the target of dependency faults.
+	External bool
+}
+
+// Operation is one endpoint of a service.
+type Operation struct {
+	Name string
+	// ServiceTime, when HasServiceTime, replaces the service's.
+	ServiceTime    dist.Dist
+	HasServiceTime bool
+	// Errors, when HasErrors, replaces the service's error probability.
+	Errors     float64
+	HasErrors  bool
+	AfterCalls float64
+	Calls      []Call
+	// Weight is the operation's share of the requests that do not name an
+	// operation.
+	Weight float64
 }
 
 // Gateway is what sets a gateway apart from a service.
@@ -132,6 +159,9 @@ type Gateway struct {
 // Call is one downstream call a service makes while it serves a request.
 type Call struct {
 	To string // a service, a store (with Op) or a view (Op read)
+	// Operation is the callee's operation; "" spreads the calls over its
+	// operations by weight.
+	Operation string
 	// Op is what a call to a store or view does; OpNone for a service.
 	Op Op
 	// Key is the key a store operation or view read uses: KeyRequest reads
@@ -234,9 +264,12 @@ const (
 	FaultThrottle                    // a share of requests answered at once with 429
 	FaultSkew                        // a store replica's clock runs Offset ahead (or behind)
 	FaultLeaderLoss                  // a topic partition's leader loses leadership
+	FaultDeploy                      // a rolling restart of a service, optionally a bad release
+	FaultLeak                        // a memory leak: service time grows with uptime until a crash
+	FaultDependency                  // an external dependency browns out: slower and failing
 )
 
-var faultKinds = [...]string{"latency", "errors", "crash", "pause", "loss", "partition", "blackhole", "slowdown", "capacity", "surge", "throttle", "skew", "leader_loss"}
+var faultKinds = [...]string{"latency", "errors", "crash", "pause", "loss", "partition", "blackhole", "slowdown", "capacity", "surge", "throttle", "skew", "leader_loss", "deploy", "leak", "dependency"}
 
 func (k FaultKind) String() string {
 	if int(k) < len(faultKinds) {
@@ -317,4 +350,31 @@ type Fault struct {
 	// Partition is the partition a leader_loss fault hits; -1 = every
 	// partition of the target topic.
 	Partition int
+	// Operation narrows a latency, errors or slowdown fault on a service
+	// to one of its operations ("catalog.search"); "" is every operation.
+	Operation string
+
+	// A deploy restarts the target's instances Batch at a time (or
+	// BatchShare of them, rounded up, when Batch is 0): each drains, is
+	// down for StartupDelay, then serves with its service time multiplied
+	// by WarmupFactor for Warmup. Duration is unused: a deploy ends when
+	// its last batch has warmed up.
+	Batch        int
+	BatchShare   float64
+	Warmup       time.Duration
+	WarmupFactor float64
+	// A bad release: the new version fails with NewErrors (when
+	// HasNewErrors) and multiplies service time by NewFactor (when > 0).
+	NewErrors    float64
+	HasNewErrors bool
+	NewFactor    float64
+	// RollbackAfter, when > 0, rolls the old version back out this long
+	// after the deploy began.
+	RollbackAfter time.Duration
+
+	// A leak makes an instance's service time grow by Growth (a fraction)
+	// per minute of uptime; at Limit times its normal service time the
+	// instance crashes and restarts after StartupDelay.
+	Growth float64
+	Limit  float64
 }
