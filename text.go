@@ -86,6 +86,7 @@ func writeText(w io.Writer, res *sim.Result, color bool) {
 
 	writeDataText(w, res, color)
 	writeBreakerTimeline(w, res)
+	writeCascades(w, res)
 
 	if len(res.Events) == 0 {
 		return
@@ -257,5 +258,49 @@ func writeBreakerTimeline(w io.Writer, res *sim.Result) {
 			st = st[:maxTransitions]
 		}
 		fmt.Fprintf(w, "  %-*s  CLOSED -> %s%s\n", nw, n, strings.Join(st, " -> "), more)
+	}
+}
+
+// writeCascades prints how each fault spread: what turned unhealthy after
+// it, in order, with the delay from its start, and its blast radius.
+func writeCascades(w io.Writer, res *sim.Result) {
+	if len(res.Cascades) == 0 {
+		return
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "CASCADE (what turned unhealthy after each fault, in order; * a client flow)")
+	for _, c := range res.Cascades {
+		span := fmt.Sprintf("from %.1fs", c.StartS)
+		if c.EndS >= 0 {
+			span += fmt.Sprintf(" to %.1fs", c.EndS)
+		}
+		radius := fmt.Sprintf("blast radius %s of the traffic", pct(c.BlastRadius))
+		if len(c.FlowsHit) > 0 {
+			radius += " (" + strings.Join(c.FlowsHit, ", ") + ")"
+		}
+		fmt.Fprintf(w, "  %s: %s %s · %s\n", c.Target, c.Fault, span, radius)
+		if len(c.Steps) == 0 {
+			fmt.Fprintln(w, "     nothing turned unhealthy")
+			continue
+		}
+		nw := 0
+		for _, st := range c.Steps {
+			nw = max(nw, len(st.Component))
+		}
+		for _, st := range c.Steps {
+			mark := " "
+			if st.Flow {
+				mark = "*"
+			}
+			level := st.First
+			if st.Worst != st.First {
+				level += " -> " + st.Worst
+			}
+			rec := "not recovered"
+			if st.RecoveredS >= 0 {
+				rec = fmt.Sprintf("recovered %.1fs", st.RecoveredS)
+			}
+			fmt.Fprintf(w, "    %9s %s %-*s  %-20s %s\n", fmt.Sprintf("+%.3fs", st.DelayS), mark, nw, st.Component, level, rec)
+		}
 	}
 }

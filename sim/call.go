@@ -169,6 +169,9 @@ func (s *Sim) attempt(k int32, kind attemptKind) (sent, ok bool) {
 	var a int32
 	if e.kind == toService {
 		a = s.sendRequest(k, cl.edge, e.to, int32(host), e.latency, timeout)
+		if a >= 0 {
+			s.reqs.r[a].op = s.services[e.to].opFor(e.op, sv.rng)
+		}
 	} else {
 		a = s.newOp(k, timeout)
 	}

@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -75,6 +77,21 @@ func randomFault(t *testing.T, spec *sim.Spec, rng *rand.Rand) sim.Fault {
 		return f
 	}
 	switch f.Kind {
+	case sim.FaultDeploy:
+		name, _, _ := strings.Cut(f.Target, "#")
+		f.Target, f.Share, f.Duration = name, 0, 0
+		f.Batch, f.Warmup, f.WarmupFactor = 1, time.Second, 2
+		if rng.IntN(2) == 0 {
+			f.HasNewErrors, f.NewErrors, f.RollbackAfter = true, 0.5, 3*time.Second
+		}
+	case sim.FaultLeak:
+		f.Growth, f.Limit = 20, 2 // out of memory after 3 s up
+	case sim.FaultDependency:
+		ext := slices.IndexFunc(spec.Services, func(sv sim.Service) bool { return sv.External })
+		if ext < 0 {
+			return randomFault(t, spec, rng)
+		}
+		f.Target, f.Share = spec.Services[ext].Name, 0
 	case sim.FaultSkew:
 		if len(spec.Stores) == 0 {
 			return randomFault(t, spec, rng)

@@ -22,6 +22,10 @@ type client struct {
 	surge   float64 // rate multiplier of active surge faults
 	arrGen  uint32  // bumped when the rate changes: the planned arrival is void
 	route   int32   // the gateway route of every request, or -1: by weight
+	op      int32   // the target's operation of every request, or -1: by weight
+	// flows are the client's requests by gateway route, or by operation
+	// of its target: one per route or operation when there are several.
+	flows []flow
 
 	agg, win tally
 	series   []Window
@@ -73,6 +77,25 @@ func (c *client) init(s *Sim, idx int32, spec *Client, target int32) {
 		if spec.Route != "" && call.Path == spec.Route {
 			c.route = int32(i)
 		}
+	}
+	sv := &s.services[target]
+	c.op = -1
+	if spec.Operation != "" {
+		c.op = sv.opIndex(spec.Operation)
+	}
+	var names []string
+	switch {
+	case sv.spec.Gateway != nil && len(sv.spec.Calls) > 1:
+		for _, r := range sv.spec.Calls {
+			names = append(names, r.Path)
+		}
+	case sv.spec.Gateway == nil && len(sv.ops) > 1:
+		for _, o := range sv.ops {
+			names = append(names, o.name)
+		}
+	}
+	for _, n := range names {
+		c.flows = append(c.flows, flow{name: spec.Name + " " + n})
 	}
 	c.peak = spec.Rate
 	for _, st := range spec.Schedule {
@@ -197,6 +220,11 @@ func (c *client) send() {
 	host := sv.lb.Pick(&sv.hosts, 0, c.rng)
 	if host < 0 {
 		// Every instance is down: the connection is refused at once.
+		route, op := c.pickRoute(sv), sv.opFor(c.op, c.rng)
+		if f := c.flow(route, op); f != nil {
+			f.sent(counted)
+			f.count(Error, counted, s.now)
+		}
 		c.refused(counted)
 		return
 	}
@@ -205,7 +233,23 @@ func (c *client) send() {
 		rq.counted = counted
 		rq.key = c.key()
 		rq.route = c.pickRoute(sv)
+		rq.op = sv.opFor(c.op, c.rng)
+		if f := c.flow(rq.route, rq.op); f != nil {
+			f.sent(counted)
+		}
 	}
+}
+
+// flow returns the flow of a request by its route or operation, or nil
+// when the client has a single flow: the client itself.
+func (c *client) flow(route, op int32) *flow {
+	switch {
+	case len(c.flows) == 0:
+		return nil
+	case c.s.services[c.target].spec.Gateway != nil:
+		return &c.flows[route]
+	}
+	return &c.flows[op]
 }
 
 // key draws the key of a new request: one of Keys, or a fresh one.
@@ -265,7 +309,39 @@ func (c *client) done(r *request) {
 	if r.outcome == OK {
 		c.win.lat.Record(s.now - r.sent)
 	}
+	if f := c.flow(r.route, r.op); f != nil {
+		f.count(r.outcome, r.counted, s.now)
+		if r.outcome == OK {
+			if r.counted {
+				f.agg.lat.Record(s.now - r.sent)
+			}
+			f.win.lat.Record(s.now - r.sent)
+		}
+	}
 	if c.spec.Users > 0 {
 		s.schedule(s.now+c.spec.ThinkTime.Sample(c.rng), evThinkDone, c.idx, 0)
 	}
+}
+
+// flow is a client's requests along one route or to one operation: the
+// unit of a fault's blast radius.
+type flow struct {
+	name     string // "shoppers /checkout", "shoppers search"
+	agg, win tally
+	series   []Window
+	health   healthTracker
+}
+
+func (f *flow) sent(counted bool) {
+	if counted {
+		f.agg.sent++
+	}
+	f.win.sent++
+}
+
+func (f *flow) count(o Outcome, counted bool, now int64) {
+	if counted {
+		f.agg.count(o, now)
+	}
+	f.win.count(o, now)
 }

@@ -25,6 +25,7 @@ type fault struct {
 	insts  []int32     // the instances the current occurrence hit
 	nodes  []*dataNode // the broker nodes, store replicas or view it hits
 	topic  int32       // a leader_loss fault's topic, or -1
+	op     int32       // the operation a fault on one operation hits, or -1
 	active bool
 	manual bool // injected by a driver during the run, not in the scenario
 }
@@ -53,7 +54,7 @@ func (s *Sim) resolveFaults() error {
 	s.faults = make([]fault, len(s.spec.Faults))
 	for i := range s.spec.Faults {
 		f := &s.faults[i]
-		f.spec, f.idx, f.svc, f.inst, f.client, f.topic = &s.spec.Faults[i], int32(i), -1, -1, -1, -1
+		f.spec, f.idx, f.svc, f.inst, f.client, f.topic, f.op = &s.spec.Faults[i], int32(i), -1, -1, -1, -1, -1
 		f.rng = s.stream(fmt.Sprintf("fault#%d", i))
 		if err := s.resolve(f); err != nil {
 			return fmt.Errorf("sim: fault %d (%s): %w", i+1, f.spec.Kind, err)
@@ -197,6 +198,31 @@ func (s *Sim) resolve(f *fault) error {
 		}
 		f.inst = int32(n - 1)
 	}
+	sv := &s.services[f.svc]
+	if sp.Operation != "" {
+		switch sp.Kind {
+		case FaultLatency, FaultErrors, FaultSlowdown:
+		default:
+			return fmt.Errorf("a %s fault targets a whole service or instance, not an operation", sp.Kind)
+		}
+		if f.op = sv.opIndex(sp.Operation); f.op < 0 {
+			return fmt.Errorf("%q has no operation %q", name, sp.Operation)
+		}
+	}
+	switch sp.Kind {
+	case FaultDependency:
+		if !sv.spec.External {
+			return fmt.Errorf("a dependency fault targets an external service; %q is not one", name)
+		}
+	case FaultDeploy:
+		if f.inst >= 0 {
+			return fmt.Errorf("a deploy targets a service, not one instance")
+		}
+	case FaultLeak:
+		if !(sp.Growth > 0) || !(sp.Limit > 1) {
+			return fmt.Errorf("a leak needs growth > 0 and limit > 1")
+		}
+	}
 	return nil
 }
 
@@ -219,7 +245,7 @@ func (s *Sim) Inject(f Fault) error {
 		return errors.New("the run is over")
 	}
 	sp := f
-	nf := fault{spec: &sp, idx: int32(len(s.faults)), svc: -1, inst: -1, client: -1, topic: -1, manual: true}
+	nf := fault{spec: &sp, idx: int32(len(s.faults)), svc: -1, inst: -1, client: -1, topic: -1, op: -1, manual: true}
 	nf.rng = s.stream(fmt.Sprintf("fault#%d", nf.idx))
 	if err := s.resolve(&nf); err != nil {
 		return err
@@ -296,11 +322,14 @@ func (s *Sim) beginFault(idx int32) {
 	f.active = true
 	f.pickInstances(s)
 	s.logf(s.faultComponent(f), "fault %s started", f.describe())
+	s.beginOccurrence(f)
 	switch {
 	case f.client >= 0 && sp.Kind == FaultSurge:
 		s.clients[f.client].refreshSurge()
 	case f.topic >= 0:
 		s.loseLeaders(f)
+	case sp.Kind == FaultDeploy:
+		s.startDeploy(f)
 	case len(f.nodes) > 0:
 		s.beginDataFault(f)
 	case sp.Kind == FaultPartition:
@@ -354,11 +383,13 @@ func (s *Sim) endFault(idx int32) {
 	}
 	f.active = false
 	s.logf(s.faultComponent(f), "fault %s ended", f.describe())
+	s.endOccurrence(f)
 	switch {
 	case f.client >= 0 && f.spec.Kind == FaultSurge:
 		s.clients[f.client].refreshSurge()
-	case f.topic >= 0:
-		// Leadership moved; it does not move back by itself.
+	case f.topic >= 0, f.spec.Kind == FaultDeploy:
+		// Leadership moved, and a deploy ends by itself: neither moves
+		// back.
 	case len(f.nodes) > 0:
 		s.endDataFault(f)
 	case f.spec.Kind == FaultPartition:
@@ -433,6 +464,10 @@ func (sv *service) addFault(n int32, idx int32) {
 		sv.crash(n)
 		sv.consumerEvent(n, (*group).crashed)
 	}
+	if s.faults[idx].spec.Kind == FaultLeak {
+		in.leakFrom = s.now
+		sv.planLeak(n)
+	}
 	wasPaused := in.paused
 	sv.refreshInstance(n)
 	if in.paused && !wasPaused {
@@ -452,6 +487,9 @@ func (sv *service) removeFault(n int32, idx int32) {
 	}
 	wasPaused := in.paused
 	sv.refreshInstance(n)
+	if s.faults[idx].spec.Kind == FaultLeak {
+		sv.planLeak(n) // the leak is fixed: no crash due to it
+	}
 	if sp := s.faults[idx].spec; sp.Kind == FaultCrash {
 		// The process restarts now and takes traffic once it has started.
 		in.readyAt = s.now + int64(sp.StartupDelay)
@@ -483,9 +521,12 @@ func (sv *service) refreshInstance(n int32) {
 	passErr, passThrottle := 1.0, 1.0
 	paused, crashed := false, false
 	for _, i := range f.list {
+		if sv.s.faults[i].op >= 0 {
+			continue // one operation's: applied as its requests start
+		}
 		sp := sv.s.faults[i].spec
 		switch sp.Kind {
-		case FaultErrors:
+		case FaultErrors, FaultDependency:
 			passErr *= 1 - sp.Probability
 		case FaultThrottle:
 			passThrottle *= 1 - sp.Probability
@@ -543,6 +584,9 @@ func (sv *service) crash(n int32) {
 		s.refuse(i, Error)
 	}
 	s.logf(fmt.Sprintf("%s#%d", sv.spec.Name, n+1), "crashed: %d requests lost", len(victims))
+	if in.draining {
+		s.drained(sv, n) // a deploy was restarting it anyway
+	}
 }
 
 // instanceUp returns a restarted instance to service.
@@ -555,10 +599,18 @@ func (s *Sim) instanceUp(svc int32, n int32) {
 	in.up = true
 	sv.refreshCapacity()
 	what := "started by the autoscaler: taking traffic"
-	if in.crashedAt >= 0 {
+	switch {
+	case in.deploy >= 0:
+		what = fmt.Sprintf("started the new version after %s: taking traffic, warming up", time.Duration(s.now-in.crashedAt).Round(time.Millisecond))
+	case in.crashedAt >= 0:
 		what = fmt.Sprintf("restarted: taking traffic again, %s after the crash", time.Duration(s.now-in.crashedAt).Round(time.Millisecond))
 	}
 	s.logf(fmt.Sprintf("%s#%d", sv.spec.Name, n+1), "%s", what)
+	if in.deploy >= 0 {
+		s.deployUp(sv, n)
+	}
+	in.leakFrom = s.now
+	sv.planLeak(n)
 	sv.next(n)
 	sv.consumerAdded(n)
 	sv.consumerEvent(n, (*group).restarted)

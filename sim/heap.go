@@ -33,9 +33,18 @@ const (
 	evStoreMsg                    // a store message arrives: arg is store<<storeBits | message
 	evStoreTick                   // a store's anti-entropy round
 	evSagaRetry                   // a saga step's retry, or a command that failed at once
+	evRollback                    // a bad release's rollback is due: arg is the deploy
+	evDrainKill                   // a draining instance's grace period is over: gen is the instance
+	evDeployed                    // an instance of a deploy has warmed up: arg is the deploy
+	evLeakCrash                   // a leaking instance runs out of memory: gen is the instance
 	evCallsDone                   // a request whose calls answered during a pause goes on
 	evRefuse                      // a refusal decided during a pause is answered
+	numKinds
 )
+
+// Every kind must fit in the bits above the argument: this constant does
+// not compile when one does not.
+const _ = uint(1<<(32-argBits) - numKinds)
 
 // event is a small value: the heap holds events, not pointers, so that
 // pushing and popping never allocates and the GC never scans the heap. It is
@@ -44,12 +53,12 @@ const (
 type event struct {
 	at  int64  // virtual time, ns
 	seq uint64 // ties at equal times run in scheduling order
-	ka  uint32 // kind in the top 5 bits, argument (a request, client, fault) below
+	ka  uint32 // kind in the top 6 bits, argument (a request, client, fault) below
 	gen uint32 // the request's generation when scheduled, to drop stale events
 }
 
 const (
-	argBits = 27
+	argBits = 26
 	maxArg  = 1<<argBits - 1 // the largest request index an event can carry
 )
 

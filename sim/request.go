@@ -42,6 +42,7 @@ type request struct {
 	origin  int32  // the client (for a root) or the edge index in the caller's service
 	key     uint64 // the client request's key, for ring-hash balancing
 	route   int32  // at a gateway: the route it takes
+	op      int32  // the operation of its service
 	sent    int64  // when the caller sent it
 	arrived int64  // when it reached its service
 	after   int64  // work left for after the calls, ns

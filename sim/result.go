@@ -25,7 +25,10 @@ type Result struct {
 	Stores     []StoreResult     `json:"stores,omitempty"`
 	Sagas      []SagaResult      `json:"sagas,omitempty"`
 	Views      []ViewResult      `json:"views,omitempty"`
-	Events     []EventResult     `json:"events"`
+	// Cascades says how each fault occurrence spread: what turned
+	// unhealthy after it, in order, and its blast radius.
+	Cascades []CascadeResult `json:"cascades"`
+	Events   []EventResult   `json:"events"`
 	// Series holds every component's time series, clients first; run writes
 	// it with --csv.
 	Series []Series `json:"-"`
@@ -64,6 +67,31 @@ type ClientResult struct {
 	SuccessRate float64 `json:"success_rate"` // OK / answered (sent - in flight)
 	GoodputRPS  float64 `json:"goodput_rps"`  // OK per second after warmup
 	Latency     Latency `json:"latency_ms"`
+	// Flows splits the client's requests by gateway route or by operation
+	// of its target, when it has several.
+	Flows []FlowResult `json:"flows,omitempty"`
+}
+
+// FlowResult is a client's requests along one route or to one operation.
+type FlowResult struct {
+	Name        string   `json:"name"` // "shoppers /checkout", "shoppers search"
+	Sent        uint64   `json:"sent"`
+	OK          uint64   `json:"ok"`
+	Failed      uint64   `json:"failed"` // error, timeout, rejected, shed or rate limited
+	SuccessRate float64  `json:"success_rate"`
+	Latency     Latency  `json:"latency_ms"`
+	Series      []Window `json:"-"`
+}
+
+// OperationResult is one operation of a service, after warmup.
+type OperationResult struct {
+	Name        string   `json:"name"`
+	Arrivals    uint64   `json:"arrivals"`
+	OK          uint64   `json:"ok"`
+	Failed      uint64   `json:"failed"` // error, rejected, shed or rate limited
+	SuccessRate float64  `json:"success_rate"`
+	Latency     Latency  `json:"latency_ms"`
+	Series      []Window `json:"-"`
 }
 
 // ComponentResult is one service's view. Arrivals = OK + Error + Rejected +
@@ -91,6 +119,9 @@ type ComponentResult struct {
 	// Latency is the time from arrival to the end of the work, queueing and
 	// downstream calls included, of requests that succeeded.
 	Latency Latency `json:"latency_ms"`
+	// Operations are the service's endpoints, when it declares them.
+	Operations []OperationResult `json:"operations,omitempty"`
+	External   bool              `json:"external,omitempty"` // a third-party dependency
 }
 
 // EdgeResult is what happened on one call edge, caller->callee. A call is
@@ -172,6 +203,15 @@ func (s *Sim) Result() *Result {
 		if n := a.outcomes(); n > 0 {
 			cr.SuccessRate = float64(a.n[OK]) / float64(n)
 		}
+		for j := range c.flows {
+			f := &c.flows[j]
+			fr := FlowResult{Name: f.name, Sent: f.agg.sent, OK: f.agg.n[OK], Failed: f.agg.outcomes() - f.agg.n[OK],
+				Latency: latencyOf(&f.agg.lat), Series: f.series}
+			if n := f.agg.outcomes(); n > 0 {
+				fr.SuccessRate = float64(f.agg.n[OK]) / float64(n)
+			}
+			cr.Flows = append(cr.Flows, fr)
+		}
 		res.Clients = append(res.Clients, cr)
 		res.Series = append(res.Series, Series{Component: c.spec.Name, Kind: "client", Windows: c.series})
 	}
@@ -197,6 +237,19 @@ func (s *Sim) Result() *Result {
 			cr.Utilisation = sv.aggBusy / sv.aggCap
 			cr.QueueMean = sv.aggQueue / sv.aggInst
 		}
+		cr.External = sv.spec.External
+		for j := range sv.ops {
+			if sv.ops[j].name == "" {
+				break // the implicit operation: the service itself
+			}
+			o := &sv.ops[j]
+			or := OperationResult{Name: o.name, Arrivals: o.agg.sent, OK: o.agg.n[OK], Failed: o.agg.outcomes() - o.agg.n[OK],
+				Latency: latencyOf(&o.agg.lat), Series: o.series}
+			if n := o.agg.outcomes(); n > 0 {
+				or.SuccessRate = float64(o.agg.n[OK]) / float64(n)
+			}
+			cr.Operations = append(cr.Operations, or)
+		}
 		res.Components = append(res.Components, cr)
 		res.Series = append(res.Series, Series{Component: sv.spec.Name, Kind: "service", Windows: sv.series})
 	}
@@ -221,6 +274,7 @@ func (s *Sim) Result() *Result {
 		res.Edges = append(res.Edges, er)
 	}
 	s.dataResult(res)
+	res.Cascades = s.cascades()
 	res.Events = make([]EventResult, len(s.log))
 	for i, e := range s.log {
 		res.Events[i] = EventResult{TS: e.T.Seconds(), Component: e.Component, What: e.What}
@@ -243,6 +297,16 @@ func (s *Sim) Snapshot() Snapshot {
 	res := s.Result()
 	for i := range res.Series {
 		res.Series[i].Windows = slices.Clone(res.Series[i].Windows)
+	}
+	for i := range res.Clients {
+		for j := range res.Clients[i].Flows {
+			res.Clients[i].Flows[j].Series = slices.Clone(res.Clients[i].Flows[j].Series)
+		}
+	}
+	for i := range res.Components {
+		for j := range res.Components[i].Operations {
+			res.Components[i].Operations[j].Series = slices.Clone(res.Components[i].Operations[j].Series)
+		}
 	}
 	// The data series share their backing arrays with the Sim too.
 	for i := range res.Topics {

@@ -369,11 +369,12 @@ func (s *Sim) noteDataHealth(name string, h *healthTracker, l Health, why string
 	if !h.observe(l, s.winStart) {
 		return
 	}
+	after := s.noteChange(h.since, name, false, h.level)
 	if h.level == Healthy {
 		s.logAt(h.since, name, "recovered: healthy")
 		return
 	}
-	s.logAt(h.since, name, fmt.Sprintf("%s: %s", h.level, why))
+	s.logAt(h.since, name, fmt.Sprintf("%s: %s%s", h.level, why, after))
 }
 
 // checkData verifies the conservation laws of the data components.

@@ -21,9 +21,11 @@ type service struct {
 	rng   *rand.Rand
 	insts []instance
 	calls []edge
-	// callSpecs are the calls, then the publishes on the request path.
+	// callSpecs are the calls of every operation, then the publishes on
+	// the request path: calls[i] is compiled from callSpecs[i].
 	callSpecs []Call
-	stages    []int32 // calls[stages[k]:stages[k+1]] are issued together
+	ops       []operation
+	opCum     []float64 // cumulative operation weights
 
 	busy, queued int // totals over instances
 	lb           *resilience.Balancer
@@ -76,6 +78,7 @@ type edge struct {
 	link     link
 	id       int32 // index in Sim.edges
 	kind     targetKind
+	op       int32    // the callee's operation, or -1: by weight
 	data     int32    // the store, topic or view when kind is not toService
 	pub      *Publish // a publish on the request path
 	// transitions counts breaker state changes, for the results.
@@ -113,6 +116,18 @@ type instance struct {
 	readyAt   int64 // when a restarted instance takes traffic
 	crashedAt int64 // when it went down (or was started), for the log
 	retired   bool  // scaled away: it finishes what it holds and takes nothing new
+
+	// A deploy: the version it runs (nil: as specified), whether it is
+	// draining before a restart, the deploy restarting it (or -1), and
+	// its warm-up after one.
+	release    *release
+	draining   bool
+	deploy     int32
+	warmUntil  int64
+	warmFactor float64
+	// A memory leak grows from leakFrom (its start, or the last restart)
+	// and crashes the instance at leakAt.
+	leakFrom, leakAt int64
 }
 
 func (sv *service) init(s *Sim, idx int32, spec *Service) {
@@ -121,6 +136,7 @@ func (sv *service) init(s *Sim, idx int32, spec *Service) {
 	sv.insts = make([]instance, spec.Instances)
 	for i := range sv.insts {
 		sv.insts[i].up = true
+		sv.insts[i].deploy = -1
 		sv.refreshInstance(int32(i))
 	}
 	sv.refreshCapacity()
@@ -136,28 +152,8 @@ func (sv *service) init(s *Sim, idx int32, spec *Service) {
 			sv.routeCum = append(sv.routeCum, sum)
 		}
 	}
-	// Publishes on the request path are calls to their topics, made
-	// together after the other calls: they get timeouts, retries and the
-	// rest of the call layer for free.
-	sv.callSpecs = spec.Calls
 	sv.afterPubs = slices.ContainsFunc(spec.Publishes, func(p Publish) bool { return p.After })
-	if slices.ContainsFunc(spec.Publishes, func(p Publish) bool { return !p.After }) {
-		sv.callSpecs = slices.Clone(spec.Calls)
-		for _, p := range spec.Publishes {
-			if !p.After {
-				sv.callSpecs = append(sv.callSpecs, Call{To: p.Topic, Op: OpPublish, Key: p.Key,
-					Timeout: p.Timeout, Probability: p.Probability, Group: "\x00publish", Fanout: 1})
-			}
-		}
-	}
-	cs := sv.callSpecs
-	sv.stages = append(sv.stages, 0)
-	for i := range cs {
-		c := &cs[i]
-		if i+1 == len(cs) || c.Group == "" || cs[i+1].Group != c.Group {
-			sv.stages = append(sv.stages, int32(i+1))
-		}
-	}
+	sv.initOps()
 }
 
 // initEdges compiles the service's calls once every service exists: an
@@ -183,8 +179,12 @@ func (sv *service) initEdges(byName map[string]int32) {
 			e.pub = &sv.spec.Publishes[pub]
 			pub++
 		}
+		e.op = -1
 		if !s.bindData(e) {
 			e.to = byName[c.To]
+			if c.Operation != "" {
+				e.op = s.services[e.to].opIndex(c.Operation)
+			}
 		}
 		if e.kind != toService {
 			e.initPolicies(len(sv.insts))
@@ -262,6 +262,9 @@ func (sv *service) resetAggregates(now int64) {
 	sv.aggBusy, sv.aggQueue, sv.aggQMax, sv.aggCap, sv.aggInst = 0, 0, 0, 0, 0
 	sv.aggStart = now
 	sv.agg.reset()
+	for i := range sv.ops {
+		sv.ops[i].agg.reset()
+	}
 }
 
 // sendRequest creates a request from a caller to instance inst of service
@@ -340,8 +343,10 @@ func (s *Sim) deliver(i int32) {
 	r.svcCount = s.now >= s.warmup
 	if r.svcCount {
 		sv.agg.sent++
+		sv.ops[r.op].agg.sent++
 	}
 	sv.win.sent++
+	sv.ops[r.op].win.sent++
 	switch {
 	case !in.up:
 		s.refuse(i, Error) // connection refused
@@ -382,10 +387,13 @@ func (s *Sim) refuse(i int32, o Outcome) {
 	sv := &s.services[r.svc]
 	r.outcome = o
 	r.state = ended
+	op := &sv.ops[r.op]
 	if r.svcCount {
 		sv.agg.count(o, s.now)
+		op.agg.count(o, s.now)
 	}
 	sv.win.count(o, s.now)
+	op.win.count(o, s.now)
 	s.respond(i)
 }
 
@@ -397,22 +405,39 @@ func (sv *service) start(i int32) {
 	in := &sv.insts[r.inst]
 	in.busy++
 	sv.busy++
-	if p := sv.spec.Errors; p > 0 && sv.rng.Float64() < p {
+	op := &sv.ops[r.op]
+	if p := op.errors; p > 0 && sv.rng.Float64() < p {
 		r.failed = true
 	}
 	if p := in.f.errP; p > 0 && sv.rng.Float64() < p {
 		r.failed = true
 	}
-	work := sv.spec.ServiceTime.Sample(sv.rng)
+	work := op.st.Sample(sv.rng)
 	if in.f.slow != 1 {
 		work = int64(float64(work) * in.f.slow)
 	}
 	for _, f := range in.f.list {
-		if ft := &s.faults[f]; ft.spec.Kind == FaultLatency {
-			work += ft.spec.Add.Sample(ft.rng)
+		ft := &s.faults[f]
+		if ft.op >= 0 && ft.op != r.op {
+			continue // a fault on another operation
+		}
+		switch ft.spec.Kind {
+		case FaultLatency, FaultDependency:
+			if !ft.spec.Add.IsZero() {
+				work += ft.spec.Add.Sample(ft.rng)
+			}
+		case FaultErrors:
+			if ft.op >= 0 && ft.rng.Float64() < ft.spec.Probability {
+				r.failed = true
+			}
+		case FaultSlowdown:
+			if ft.op >= 0 {
+				work = int64(float64(work) * ft.spec.Factor)
+			}
 		}
 	}
-	r.after = int64(float64(work) * sv.spec.AfterCalls)
+	work = sv.version(r.inst, work, &r.failed)
+	r.after = int64(float64(work) * op.after)
 	r.segStart = s.now
 	s.schedule(s.now+work-r.after, evWorkDone, i, r.gen)
 }
@@ -464,14 +489,15 @@ func (s *Sim) advance(i int32) {
 	}
 	for {
 		r := &s.reqs.r[i]
+		stages := sv.ops[r.op].stages
 		k := int(r.stage)
-		if k+1 >= len(sv.stages) {
+		if k >= len(stages) {
 			s.finishCalls(i)
 			return
 		}
 		var n int32
 		failed := false
-		for c := sv.stages[k]; c < sv.stages[k+1]; c++ {
+		for c := stages[k].from; c < stages[k].to; c++ {
 			e := &sv.calls[c]
 			if e.spec.Probability < 1 && sv.rng.Float64() >= e.spec.Probability {
 				continue
@@ -578,18 +604,23 @@ func (s *Sim) complete(i int32, o Outcome) {
 	in := &sv.insts[r.inst]
 	in.busy--
 	sv.busy--
+	op := &sv.ops[r.op]
 	if r.svcCount {
 		sv.agg.count(o, s.now)
+		op.agg.count(o, s.now)
 		if o == OK {
 			sv.agg.lat.Record(s.now - r.arrived)
+			op.agg.lat.Record(s.now - r.arrived)
 		}
 		if r.abandoned {
 			sv.agg.wasted++
 		}
 	}
 	sv.win.count(o, s.now)
+	op.win.count(o, s.now)
 	if o == OK {
 		sv.win.lat.Record(s.now - r.arrived)
+		op.win.lat.Record(s.now - r.arrived)
 	}
 	if r.abandoned {
 		sv.win.wasted++
@@ -622,6 +653,9 @@ func (sv *service) next(n int32) {
 			continue
 		}
 		sv.start(i)
+	}
+	if in.draining && in.busy == 0 && in.q.len() == 0 {
+		s.drained(sv, n)
 	}
 }
 

@@ -46,6 +46,9 @@ type Sim struct {
 	sagas      []saga
 	sagaRuns   sagaPool
 	partitions []int32 // active partition faults
+	deploys    []deploy
+	changes    []healthChange // every confirmed health change, for the cascade trace
+	occurs     []occurrence   // every fault occurrence, in order
 
 	winStart int64 // start of the time-series window being filled
 }
@@ -398,6 +401,14 @@ func (s *Sim) dispatch(e event) {
 		s.stores[arg>>storeBits].deliver(arg&(maxStoreMsgs-1), e.gen)
 	case evStoreTick:
 		s.stores[arg].antiEntropy()
+	case evRollback:
+		s.rollback(arg)
+	case evDrainKill:
+		s.drainKill(arg, int32(e.gen))
+	case evDeployed:
+		s.deployed(arg)
+	case evLeakCrash:
+		s.leakCrash(arg, int32(e.gen))
 	case evSagaRetry:
 		s.sagaRetry(arg, e.gen)
 	case evWarmup:

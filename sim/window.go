@@ -111,8 +111,15 @@ func (s *Sim) closeWindow() {
 		c := &s.clients[i]
 		w := c.win.window(start)
 		c.series = append(c.series, w)
-		s.noteHealth(c.spec.Name, &c.health, &w, &c.win)
+		s.noteHealth(c.spec.Name, len(c.flows) == 0, &c.health, &w, &c.win)
 		c.win.reset()
+		for j := range c.flows {
+			f := &c.flows[j]
+			fw := f.win.window(start)
+			f.series = append(f.series, fw)
+			s.noteHealth(f.name, true, &f.health, &fw, &f.win)
+			f.win.reset()
+		}
 	}
 	for i := range s.services {
 		sv := &s.services[i]
@@ -124,7 +131,16 @@ func (s *Sim) closeWindow() {
 		}
 		w.QueueMax = sv.winQMax
 		sv.series = append(sv.series, w)
-		s.noteHealth(sv.spec.Name, &sv.health, &w, &sv.win)
+		if len(sv.ops) > 1 || sv.ops[0].name != "" {
+			for j := range sv.ops {
+				o := &sv.ops[j]
+				o.series = append(o.series, o.win.window(start))
+				o.win.reset()
+			}
+		} else {
+			sv.ops[0].win.reset()
+		}
+		s.noteHealth(sv.spec.Name, false, &sv.health, &w, &sv.win)
 		switch over := w.Rejected > 0; {
 		case over && !sv.overflow:
 			s.logAt(sv.win.firstBad, sv.spec.Name, "queue full: rejecting requests")
@@ -151,7 +167,7 @@ func (t *tally) window(start time.Duration) Window {
 // its onset, not when it was confirmed: the first failure of the window in
 // which it began, or the start of the first window of a recovery. That
 // keeps the log in the order the cascade happened.
-func (s *Sim) noteHealth(name string, h *healthTracker, w *Window, t *tally) {
+func (s *Sim) noteHealth(name string, flow bool, h *healthTracker, w *Window, t *tally) {
 	if w.outcomes() == 0 {
 		return // nothing answered: no evidence either way
 	}
@@ -164,9 +180,10 @@ func (s *Sim) noteHealth(name string, h *healthTracker, w *Window, t *tally) {
 	if !h.observe(l, onset) {
 		return
 	}
+	after := s.noteChange(h.since, name, flow, h.level)
 	if h.level == Healthy {
 		s.logAt(h.since, name, "recovered: healthy")
 		return
 	}
-	s.logAt(h.since, name, fmt.Sprintf("%s: error share %.1f%%", h.level, share*100))
+	s.logAt(h.since, name, fmt.Sprintf("%s: error share %.1f%%%s", h.level, share*100, after))
 }

@@ -1,0 +1,210 @@
+package sim
+
+import (
+	"fmt"
+	"slices"
+	"time"
+)
+
+// The cascade trace answers "when this failed, what went down with it, in
+// which order, and for how long?". Every health change of a component,
+// client or client flow is recorded (DESIGN.md's thresholds, confirmed
+// over two windows); a change is attributed to the latest fault occurrence
+// that began at or before it, and each occurrence lists what changed after
+// it until the next occurrence began.
+
+// healthChange is one confirmed change of health, dated at its onset.
+type healthChange struct {
+	at    int64
+	name  string
+	flow  bool // a client flow, or a client with a single flow
+	level Health
+}
+
+// occurrence is one occurrence of a fault.
+type occurrence struct {
+	fault      int32
+	start, end int64 // end: -1 while it lasts
+	what       string
+	target     string
+}
+
+// noteChange records a health change and, for a change for the worse,
+// says in the event log which fault it followed.
+func (s *Sim) noteChange(at int64, name string, flow bool, l Health) string {
+	s.changes = append(s.changes, healthChange{at: at, name: name, flow: flow, level: l})
+	if l == Healthy {
+		return ""
+	}
+	for k := len(s.occurs) - 1; k >= 0; k-- {
+		if oc := &s.occurs[k]; oc.start <= at {
+			return fmt.Sprintf(" · %s after fault %s on %s", fmtDelay(at-oc.start), oc.what, oc.target)
+		}
+	}
+	return ""
+}
+
+func fmtDelay(d int64) string {
+	return "+" + time.Duration(d).Round(time.Millisecond).String()
+}
+
+// beginOccurrence and endOccurrence keep the fault occurrences, in order.
+func (s *Sim) beginOccurrence(f *fault) {
+	s.occurs = append(s.occurs, occurrence{fault: f.idx, start: s.now, end: -1, what: f.describe(), target: s.faultComponent(f)})
+}
+
+func (s *Sim) endOccurrence(f *fault) {
+	for k := len(s.occurs) - 1; k >= 0; k-- {
+		if oc := &s.occurs[k]; oc.fault == f.idx && oc.end < 0 {
+			oc.end = s.now
+			return
+		}
+	}
+}
+
+// CascadeResult is how one fault occurrence spread.
+type CascadeResult struct {
+	// Name identifies the fault across runs: its kind and target, with
+	// "#k" from the second occurrence of a repeating fault on.
+	Name   string  `json:"name"`
+	Fault  string  `json:"fault"` // what it did, as the event log says
+	Target string  `json:"target"`
+	StartS float64 `json:"start_s"`
+	EndS   float64 `json:"end_s"` // -1: it lasted to the end of the run
+	// Steps are the components, clients and flows whose health changed
+	// after it, in the order they changed.
+	Steps []CascadeStep `json:"steps"`
+	// BlastRadius is the share of the clients' traffic, during the fault,
+	// in flows that turned degraded or failing after it: a flow is a
+	// client's requests along one gateway route or to one operation (or
+	// the client itself when it has one).
+	BlastRadius float64  `json:"blast_radius"`
+	FlowsHit    []string `json:"flows_hit"`
+	// FirstFlowS is the delay until the first flow turned unhealthy (when
+	// users felt it), LastStepS until the last step: -1 when none.
+	FirstFlowS float64 `json:"first_flow_s"`
+	LastStepS  float64 `json:"last_step_s"`
+}
+
+// CascadeStep is one component (or client, or flow) that turned unhealthy.
+type CascadeStep struct {
+	Component string  `json:"component"`
+	Flow      bool    `json:"flow"` // a client flow: what users see
+	DelayS    float64 `json:"delay_s"`
+	First     string  `json:"first"` // the level it turned to
+	Worst     string  `json:"worst"` // the worst it reached before recovering
+	// RecoveredS is the virtual time it was healthy again; -1 when it was
+	// not by the end.
+	RecoveredS float64 `json:"recovered_s"`
+}
+
+// cascades builds the trace of every fault occurrence so far.
+func (s *Sim) cascades() []CascadeResult {
+	var out []CascadeResult
+	seen := map[string]int{}
+	for k, oc := range s.occurs {
+		horizon := s.now + 1
+		if k+1 < len(s.occurs) {
+			horizon = s.occurs[k+1].start
+		}
+		f := &s.faults[oc.fault]
+		name := f.spec.Kind.String() + " " + oc.target
+		if n := seen[name]; n > 0 {
+			name += fmt.Sprintf(" #%d", n+1)
+		}
+		seen[f.spec.Kind.String()+" "+oc.target]++
+		cr := CascadeResult{Name: name, Fault: oc.what, Target: oc.target, StartS: float64(oc.start) / 1e9, EndS: -1,
+			FirstFlowS: -1, LastStepS: -1}
+		if oc.end >= 0 {
+			cr.EndS = float64(oc.end) / 1e9
+		}
+		for i, ch := range s.changes {
+			if ch.at < oc.start || ch.at >= horizon || ch.level == Healthy {
+				continue
+			}
+			if slices.ContainsFunc(cr.Steps, func(st CascadeStep) bool { return st.Component == ch.name }) {
+				continue // a worsening: counted below
+			}
+			st := CascadeStep{Component: ch.name, Flow: ch.flow, DelayS: float64(ch.at-oc.start) / 1e9,
+				First: ch.level.String(), Worst: ch.level.String(), RecoveredS: -1}
+			worst := ch.level
+			for _, later := range s.changes[i+1:] {
+				if later.name != ch.name {
+					continue
+				}
+				if later.level == Healthy {
+					st.RecoveredS = float64(later.at) / 1e9
+					break
+				}
+				worst = max(worst, later.level)
+			}
+			st.Worst = worst.String()
+			cr.Steps = append(cr.Steps, st)
+		}
+		// The log is sorted by onset; the changes are recorded as windows
+		// close, so sort them the same way.
+		slices.SortStableFunc(cr.Steps, func(a, b CascadeStep) int {
+			switch {
+			case a.DelayS < b.DelayS:
+				return -1
+			case a.DelayS > b.DelayS:
+				return 1
+			}
+			return 0
+		})
+		if n := len(cr.Steps); n > 0 {
+			cr.LastStepS = cr.Steps[n-1].DelayS
+		}
+		for _, st := range cr.Steps {
+			if st.Flow {
+				cr.FirstFlowS = st.DelayS
+				break
+			}
+		}
+		cr.BlastRadius, cr.FlowsHit = s.blastRadius(oc, horizon, cr.Steps)
+		out = append(out, cr)
+	}
+	return out
+}
+
+// blastRadius weighs the flows hit by their traffic during the fault: from
+// its start to its end, or to the horizon when it has no end.
+func (s *Sim) blastRadius(oc occurrence, horizon int64, steps []CascadeStep) (float64, []string) {
+	end := oc.end
+	if end < 0 {
+		end = horizon
+	}
+	sent := func(ws []Window) uint64 {
+		var n uint64
+		for _, w := range ws {
+			if t := int64(w.Start); t+s.window > oc.start && t < end {
+				n += w.Sent
+			}
+		}
+		return n
+	}
+	var all, hit uint64
+	var names []string
+	add := func(name string, ws []Window) {
+		n := sent(ws)
+		all += n
+		if slices.ContainsFunc(steps, func(st CascadeStep) bool { return st.Flow && st.Component == name }) {
+			hit += n
+			names = append(names, name)
+		}
+	}
+	for i := range s.clients {
+		c := &s.clients[i]
+		if len(c.flows) == 0 {
+			add(c.spec.Name, c.series)
+			continue
+		}
+		for j := range c.flows {
+			add(c.flows[j].name, c.flows[j].series)
+		}
+	}
+	if all == 0 {
+		return 0, names
+	}
+	return float64(hit) / float64(all), names
+}

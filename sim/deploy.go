@@ -1,0 +1,249 @@
+package sim
+
+import (
+	"fmt"
+	"math"
+	"time"
+)
+
+// A deploy is a rolling restart, as a Kubernetes Deployment does it: one
+// batch of instances at a time is taken out of rotation, drains what it
+// holds (up to a grace period, then it is killed), is down for its
+// start-up time, and comes back cold: its service time is multiplied for a
+// warm-up. The next batch starts when the previous one has warmed up. A
+// bad release gives the restarted instances other errors or speed; a
+// rollback is a second rolling restart back to the old version.
+
+// gracePeriod is how long a draining instance may finish its work before
+// it is killed (terminationGracePeriodSeconds, 30 s).
+const gracePeriod = 30 * time.Second
+
+// release is what a version of a service does differently.
+type release struct {
+	errors    float64
+	hasErrors bool
+	factor    float64 // service time multiplier; 1 = as specified
+}
+
+// deploy is a rolling restart in progress.
+type deploy struct {
+	fault    int32
+	svc      int32
+	to       *release // the version rolled out
+	batches  [][]int32
+	next     int // the batch to restart next
+	pending  int // instances of the current batch not warmed up yet
+	rollback bool
+	done     bool
+}
+
+// startDeploy begins the rolling restart of fault f.
+func (s *Sim) startDeploy(f *fault) {
+	sp := f.spec
+	sv := &s.services[f.svc]
+	to := &release{factor: 1}
+	if sp.HasNewErrors || sp.NewFactor > 0 {
+		to = &release{errors: sp.NewErrors, hasErrors: sp.HasNewErrors, factor: 1}
+		if sp.NewFactor > 0 {
+			to.factor = sp.NewFactor
+		}
+	}
+	d := s.newDeploy(f.idx, sv, to, false)
+	if sp.RollbackAfter > 0 && (sp.HasNewErrors || sp.NewFactor > 0) {
+		s.schedule(s.now+int64(sp.RollbackAfter), evRollback, d, 0)
+	}
+}
+
+func (s *Sim) newDeploy(fault int32, sv *service, to *release, rollback bool) int32 {
+	sp := s.faults[fault].spec
+	n := len(sv.insts)
+	size := sp.Batch
+	if size <= 0 {
+		size = max(1, int(math.Ceil(sp.BatchShare*float64(n))))
+	}
+	d := deploy{fault: fault, svc: sv.idx, to: to, rollback: rollback}
+	for i := 0; i < n; i += size {
+		var b []int32
+		for k := i; k < min(n, i+size); k++ {
+			b = append(b, int32(k))
+		}
+		d.batches = append(d.batches, b)
+	}
+	s.deploys = append(s.deploys, d)
+	idx := int32(len(s.deploys) - 1)
+	s.nextBatch(idx)
+	return idx
+}
+
+// nextBatch takes the deploy's next batch out of rotation, or ends it.
+func (s *Sim) nextBatch(di int32) {
+	d := &s.deploys[di]
+	sv := &s.services[d.svc]
+	what := "deploy"
+	if d.rollback {
+		what = "rollback"
+	}
+	if d.next == len(d.batches) {
+		d.done = true
+		if !d.rollback {
+			s.endOccurrence(&s.faults[d.fault]) // a deploy ends when it is done
+		}
+		s.logf(sv.spec.Name, "%s finished: %d instances restarted in %d batches", what, len(sv.insts), len(d.batches))
+		return
+	}
+	b := d.batches[d.next]
+	d.next++
+	d.pending = len(b)
+	names := ""
+	for _, n := range b {
+		names += fmt.Sprintf(" #%d", n+1)
+	}
+	s.logf(sv.spec.Name, "%s batch %d of %d:%s restarting", what, d.next, len(d.batches), names)
+	for _, n := range b {
+		in := &sv.insts[n]
+		in.deploy = di
+		if !in.up {
+			// Down already (a crash, or scaled away): it will start with
+			// the new version whenever it starts.
+			in.release = d.to
+			s.deployed(di)
+			continue
+		}
+		in.up, in.draining = false, true
+		sv.refreshCapacity()
+		if in.busy == 0 && in.q.len() == 0 {
+			s.drained(sv, n)
+		} else {
+			s.schedule(s.now+int64(gracePeriod), evDrainKill, sv.idx, uint32(n))
+		}
+	}
+}
+
+// drained is a draining instance with nothing left to do: it stops, and
+// starts again with the new version after its start-up time.
+func (s *Sim) drained(sv *service, n int32) {
+	in := &sv.insts[n]
+	in.draining = false
+	if in.deploy < 0 {
+		return
+	}
+	in.release = s.deploys[in.deploy].to
+	in.crashedAt = s.now
+	in.readyAt = s.now + int64(s.faults[s.deploys[in.deploy].fault].spec.StartupDelay)
+	s.schedule(in.readyAt, evInstanceUp, sv.idx, uint32(n))
+}
+
+// drainKill ends a drain that outlasted the grace period: what the
+// instance still holds dies with it.
+func (s *Sim) drainKill(svc, n int32) {
+	sv := &s.services[svc]
+	if in := &sv.insts[n]; in.draining {
+		sv.crash(n) // which ends the drain
+	}
+}
+
+// deployUp is an instance of a deploy back up: it warms up, then counts
+// as done.
+func (s *Sim) deployUp(sv *service, n int32) {
+	in := &sv.insts[n]
+	di := in.deploy
+	in.deploy = -1
+	sp := s.faults[s.deploys[di].fault].spec
+	in.warmUntil = s.now + int64(sp.Warmup)
+	in.warmFactor = sp.WarmupFactor
+	s.schedule(in.warmUntil, evDeployed, di, 0)
+}
+
+// deployed counts an instance of the current batch as done.
+func (s *Sim) deployed(di int32) {
+	d := &s.deploys[di]
+	d.pending--
+	if d.pending == 0 {
+		s.nextBatch(di)
+	}
+}
+
+// rollback rolls the old version back out over a deploy: at once if the
+// deploy is over, else once its current batch is done.
+func (s *Sim) rollback(di int32) {
+	d := &s.deploys[di]
+	if !d.done {
+		d.batches = d.batches[:d.next] // no further batch of the bad release
+		d.rollback = false
+		s.schedule(s.now+int64(time.Second), evRollback, di, 0)
+		return
+	}
+	s.newDeploy(d.fault, &s.services[d.svc], &release{factor: 1}, true)
+}
+
+// version applies what an instance's state does to one request's work: its
+// release, a warm-up after a restart, and memory leaks.
+func (sv *service) version(n int32, work int64, failed *bool) int64 {
+	s := sv.s
+	in := &sv.insts[n]
+	f := 1.0
+	if r := in.release; r != nil {
+		if r.hasErrors && sv.rng.Float64() < r.errors {
+			*failed = true
+		}
+		f *= r.factor
+	}
+	if s.now < in.warmUntil {
+		f *= in.warmFactor
+	}
+	for _, i := range in.f.list {
+		if sp := s.faults[i].spec; sp.Kind == FaultLeak {
+			f *= 1 + sp.Growth*float64(s.now-in.leakFrom)/float64(time.Minute)
+		}
+	}
+	if f == 1 {
+		return work
+	}
+	return int64(float64(work) * f)
+}
+
+// planLeak plans when instance n runs out of memory under its leaks: when
+// its service time reaches the smallest limit.
+func (sv *service) planLeak(n int32) {
+	s := sv.s
+	in := &sv.insts[n]
+	in.leakAt = 0
+	for _, i := range in.f.list {
+		sp := s.faults[i].spec
+		if sp.Kind != FaultLeak {
+			continue
+		}
+		at := in.leakFrom + int64((sp.Limit-1)/sp.Growth*float64(time.Minute))
+		if in.leakAt == 0 || at < in.leakAt {
+			in.leakAt = at
+		}
+	}
+	if in.leakAt > 0 && in.leakAt < s.end {
+		s.schedule(in.leakAt, evLeakCrash, sv.idx, uint32(n))
+	}
+}
+
+// leakCrash is an instance out of memory: it crashes and restarts.
+func (s *Sim) leakCrash(svc, n int32) {
+	sv := &s.services[svc]
+	in := &sv.insts[n]
+	if in.leakAt != s.now || !in.up {
+		return // the leak ended, or the instance restarted, meanwhile
+	}
+	var sp *Fault
+	for _, i := range in.f.list {
+		if f := s.faults[i].spec; f.Kind == FaultLeak {
+			sp = f
+		}
+	}
+	if sp == nil {
+		return
+	}
+	s.logf(fmt.Sprintf("%s#%d", sv.spec.Name, n+1), "out of memory after %s up: restarting", time.Duration(s.now-in.leakFrom).Round(time.Second))
+	in.crashedAt = s.now
+	sv.crash(n)
+	sv.consumerEvent(n, (*group).crashed)
+	sv.refreshCapacity()
+	in.readyAt = s.now + int64(sp.StartupDelay)
+	s.schedule(in.readyAt, evInstanceUp, sv.idx, uint32(n))
+}
