@@ -281,6 +281,36 @@ func (f *fault) what() string {
 		return fmt.Sprintf("%s x%g", sp.Kind, sp.Factor)
 	case FaultCapacity:
 		return fmt.Sprintf("capacity %d workers", sp.Workers)
+	case FaultDeploy:
+		d := "deploy"
+		if sp.Batch > 0 {
+			d += fmt.Sprintf(" (batches of %d)", sp.Batch)
+		} else {
+			d += fmt.Sprintf(" (batches of %g%%)", sp.BatchShare*100)
+		}
+		if sp.HasNewErrors || sp.NewFactor > 0 {
+			d += " of a bad release:"
+			if sp.HasNewErrors {
+				d += fmt.Sprintf(" errors %g%%", sp.NewErrors*100)
+			}
+			if sp.NewFactor > 0 {
+				d += fmt.Sprintf(" service time x%g", sp.NewFactor)
+			}
+		}
+		return d
+	case FaultLeak:
+		return fmt.Sprintf("leak +%g%% a minute up to x%g", sp.Growth*100, sp.Limit)
+	case FaultDependency:
+		d := "dependency brownout"
+		if !sp.Add.IsZero() {
+			d += " +" + sp.Add.String()
+		}
+		if sp.Probability > 0 {
+			d += fmt.Sprintf(" errors %g%%", sp.Probability*100)
+		}
+		return d
+	case FaultSkew:
+		return "clock skew " + sp.Offset.String()
 	case FaultPartition:
 		way := "both ways"
 		if sp.OneWay {
@@ -293,6 +323,14 @@ func (f *fault) what() string {
 
 // component names what the fault hit, for the event log.
 func (s *Sim) faultComponent(f *fault) string {
+	name := s.faultTarget(f)
+	if f.spec.Operation != "" {
+		name += "." + f.spec.Operation
+	}
+	return name
+}
+
+func (s *Sim) faultTarget(f *fault) string {
 	switch {
 	case f.spec.Kind == FaultPartition:
 		return "network"
