@@ -190,6 +190,19 @@ func (b *builder) sloTarget(t *table, scope metric.Scope, name string) bool {
 		for _, v := range b.spec.Views {
 			known = append(known, v.Name)
 		}
+	case metric.Fault:
+		// As run --json names a fault's cascade: its kind and target.
+		for _, f := range b.spec.Faults {
+			if f.Kind == sim.FaultPartition {
+				known = append(known, "partition network")
+				continue
+			}
+			name := f.Kind.String() + " " + f.Target
+			if f.Operation != "" {
+				name += "." + f.Operation
+			}
+			known = append(known, name)
+		}
 	}
 	if slices.Contains(known, name) {
 		return true

@@ -108,11 +108,18 @@ func (s *Sim) cascades() []CascadeResult {
 			horizon = s.occurs[k+1].start
 		}
 		f := &s.faults[oc.fault]
-		name := f.spec.Kind.String() + " " + oc.target
-		if n := seen[name]; n > 0 {
+		base := f.spec.Kind.String() + " " + f.spec.Target
+		switch {
+		case f.spec.Kind == FaultPartition:
+			base = "partition network"
+		case f.spec.Operation != "":
+			base += "." + f.spec.Operation
+		}
+		name := base
+		if n := seen[base]; n > 0 {
 			name += fmt.Sprintf(" #%d", n+1)
 		}
-		seen[f.spec.Kind.String()+" "+oc.target]++
+		seen[base]++
 		cr := CascadeResult{Name: name, Fault: oc.what, Target: oc.target, StartS: float64(oc.start) / 1e9, EndS: -1,
 			FirstFlowS: -1, LastStepS: -1}
 		if oc.end >= 0 {

@@ -23,10 +23,13 @@ const (
 	Saga    Scope = "saga"
 	// ReadModel is a CQRS view (its SLO key is "view").
 	ReadModel Scope = "view"
+	// Fault is one fault occurrence's cascade, named by its kind and
+	// target: "latency payment", "deploy checkout".
+	Fault Scope = "fault"
 )
 
 // Scopes lists every scope in the order reports show them.
-func Scopes() []Scope { return []Scope{Client, Service, Edge, Group, Topic, Store, Saga, ReadModel} }
+func Scopes() []Scope { return []Scope{Client, Service, Edge, Group, Topic, Store, Saga, ReadModel, Fault} }
 
 // section is the field of the Result's JSON that holds the scope's
 // components. Reading the result through its JSON lets a metric of a
@@ -35,7 +38,7 @@ func Scopes() []Scope { return []Scope{Client, Service, Edge, Group, Topic, Stor
 // code here naming Go fields that do not exist yet.
 var section = map[Scope]string{
 	Client: "clients", Service: "components", Edge: "edges",
-	Group: "groups", Topic: "topics", Store: "stores", Saga: "sagas", ReadModel: "views",
+	Group: "groups", Topic: "topics", Store: "stores", Saga: "sagas", ReadModel: "views", Fault: "cascades",
 }
 
 // Unit is how a metric's value is measured, which decides how it is
@@ -100,6 +103,26 @@ func Field(path string) func(map[string]any) (float64, bool) {
 		}
 		f, ok := v.(float64)
 		return f, ok
+	}
+}
+
+// Known is Field for a number that is -1 when there is none to report.
+func Known(path string) func(map[string]any) (float64, bool) {
+	f := Field(path)
+	return func(c map[string]any) (float64, bool) {
+		v, ok := f(c)
+		return v, ok && v >= 0
+	}
+}
+
+// Len returns an accessor for the length of a list field.
+func Len(key string) func(map[string]any) (float64, bool) {
+	return func(c map[string]any) (float64, bool) {
+		l, ok := c[key].([]any)
+		if !ok && c[key] == nil {
+			return 0, true // an empty list is written as null
+		}
+		return float64(len(l)), ok
 	}
 }
 
@@ -183,6 +206,10 @@ func init() {
 		New(Saga, "compensated_share", Share, false, "share of the sagas that ended that were compensated", ShareOf([]string{"compensated"}, []string{"started"}, []string{"running"})),
 		New(Saga, "inconsistent", Count, false, "sagas left inconsistent by a failed compensation", Field("inconsistent")),
 		New(Saga, "duration_p99", Ms, false, "99th percentile duration of completed sagas", Field("duration_ms.p99")),
+		New(Fault, "blast_radius", Share, false, "share of the clients' traffic in flows that turned unhealthy after the fault", Field("blast_radius")),
+		New(Fault, "propagation", Seconds, true, "time from the fault's start until the first client flow turned unhealthy (no value when none did)", Known("first_flow_s")),
+		New(Fault, "spread", Seconds, true, "time from the fault's start until the last component turned unhealthy", Known("last_step_s")),
+		New(Fault, "components_hit", Count, false, "components, clients and flows that turned unhealthy after the fault", Len("steps")),
 		New(ReadModel, "ryw_miss_share", Share, false, "share of reads that missed the reader's own acknowledged write", Field("miss_share")),
 		New(ReadModel, "projection_lag", Seconds, false, "largest projection lag seen during the run", Field("max_lag_s")),
 	} {
