@@ -126,7 +126,7 @@ func TestInjectDataFault(t *testing.T) {
 		{"kafka-consumer-crash", "fault crash kafka#1 10s", "kafka#1 fault crash (manual) started"},
 		{"kafka-consumer-crash", "fault leader_loss orders", "orders fault leader_loss (manual) started"},
 		{"kafka-consumer-crash", "fault pause kafka 5s", "kafka fault pause (manual) started"},
-		{"quorum-staleness", "fault skew fast#2 -5s 20s", "fast#2 fault skew (manual) started"},
+		{"quorum-staleness", "fault skew fast#2 -5s 20s", "fast#2 fault clock skew -5s (manual) started"},
 		{"quorum-staleness", "fault partition fast#1 fast#2,fast#3 10s", "network fault partition [fast#1] | [fast#2 fast#3] both ways (manual) started"},
 		{"cqrs-projection-lag", "fault crash order-history 10s", "order-history fault crash (manual) started"},
 		{"kafka-consumer-crash", "fault crash kafka#4", "error: kafka has nodes #1 to #3"},
