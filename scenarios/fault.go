@@ -266,7 +266,7 @@ func (b *builder) fault(i int, t *table) sim.Fault {
 		if d.kindOK && !slices.Contains(spec.keys, key) {
 			hint := fmt.Sprintf("kind %q takes no key of its own", f.Kind)
 			if len(spec.keys) > 0 {
-				hint = fmt.Sprintf("kind %q takes %s", f.Kind, strings.Join(spec.keys, " and "))
+				hint = fmt.Sprintf("kind %q takes %s", f.Kind, andList(spec.keys))
 			}
 			t.keyErr(key, fmt.Sprintf("%s applies only to faults of %s", key, kindsTaking(key)), hint)
 			return false
@@ -504,7 +504,11 @@ func (b *builder) resolveFaults() {
 		}
 		spec := kindSpecs[f.Kind]
 		if tg.form&spec.targets == 0 {
-			t.valErr("target", fmt.Sprintf("kind %q targets %s, not %s", f.Kind, spec.targets.describe(), tg.describe()), kindTargetHint(f.Kind, tg.form))
+			what := spec.targets.describe()
+			if f.Kind == sim.FaultDependency {
+				what = "an external service"
+			}
+			t.valErr("target", fmt.Sprintf("kind %q targets %s, not %s", f.Kind, what, tg.describe()), kindTargetHint(f.Kind, tg.form))
 			continue
 		}
 		if f.Kind == sim.FaultLeaderLoss && d.partOK && tg.topic.partitionsOK {
@@ -696,6 +700,14 @@ func (b *builder) candidates(k sim.FaultKind, kindOK, members bool) (noun, heade
 		hdrs = append(hdrs, header(c.String()))
 	}
 	return orList(nouns), orList(hdrs), kinds
+}
+
+// andList joins words as "a", "a and b", "a, b and c".
+func andList(words []string) string {
+	if len(words) <= 1 {
+		return strings.Join(words, "")
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " and " + words[len(words)-1]
 }
 
 // orList joins words as "a", "a or b", "a, b or c".

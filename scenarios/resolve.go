@@ -159,7 +159,7 @@ func (b *builder) resolve() [][]edge {
 			b.callOp(r, c, ok)
 		}
 		switch {
-		case !ok && r.kind == callTo && b.tablesOf(kindStore, kindView) > 0:
+		case !ok && r.kind == callTo && r.op == "" && b.tablesOf(kindStore, kindView) > 0:
 			r.t.valErr(r.key, fmt.Sprintf("unknown service, store or view %q", r.name), b.nameHint(r.name, "[[service]], [[store]] or [[view]]", kindService, kindStore, kindView))
 		case !ok:
 			r.t.valErr(r.key, fmt.Sprintf("unknown service %q", r.name), b.nameHint(r.name, "[[service]]", kindService))
