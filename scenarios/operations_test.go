@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -404,5 +405,43 @@ max = 1.5
 	_, err := Load("test.toml", []byte(cyc))
 	if err == nil || !strings.Contains(err.Error(), "call cycle: shop -> pay -> shop") {
 		t.Errorf("Load = %v, want a call cycle through an operation's call", err)
+	}
+}
+
+// TestOperationOverride checks that an override reaches an operation's
+// call by names, as a variant or --set would.
+func TestOperationOverride(t *testing.T) {
+	o, err := ParseOverride("--set", "service.shop.operation.checkout.call.pay.timeout=2s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := LoadScenario("test.toml", []byte(shop), Options{Overrides: []Override{o}})
+	if err != nil {
+		if list, ok := err.(ErrorList); ok {
+			t.Fatal(list.Render(false))
+		}
+		t.Fatal(err)
+	}
+	if got := sc.Spec.Services[0].Operations[1].Calls[1].Timeout; got != 2*time.Second {
+		t.Errorf("timeout of shop.checkout -> pay = %v, want 2s", got)
+	}
+}
+
+// TestOperationsExample loads the scenario of testdata/operations, a seed
+// of FuzzLoad, and checks the engine takes it.
+func TestOperationsExample(t *testing.T) {
+	data, err := os.ReadFile("testdata/operations/monolith.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, err := Load("monolith.toml", data)
+	if err != nil {
+		if list, ok := err.(ErrorList); ok {
+			t.Fatal(list.Render(false))
+		}
+		t.Fatal(err)
+	}
+	if _, err := sim.New(spec, 1); err != nil {
+		t.Errorf("sim.New: %v", err)
 	}
 }
