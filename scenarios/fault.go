@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -11,7 +12,8 @@ import (
 
 var (
 	faultKeys = []string{"kind", "target", "start", "duration", "every", "chance", "instances",
-		"add", "direction", "probability", "factor", "workers", "startup_delay", "between", "one_way", "offset", "partition"}
+		"add", "direction", "probability", "factor", "workers", "startup_delay", "between", "one_way", "offset", "partition",
+		"batch", "warmup", "warmup_factor", "new_errors", "new_factor", "rollback_after", "growth", "limit"}
 	faultKinds = sim.FaultKinds()
 	directions = []string{"both", "requests", "responses"} // sim.Direction
 )
@@ -25,16 +27,17 @@ const maxFactor = 1000
 type targetForm uint16
 
 const (
-	formService  targetForm = 1 << iota // a service or a gateway: "payment"
-	formInstance                        // one instance: "payment#2"
-	formLink                            // a link: "checkout->payment"
-	formClient                          // a client: "shoppers"
-	formBroker                          // a broker, all its nodes: "kafka"
-	formNode                            // one broker node: "kafka#2"
-	formStore                           // a store, all its replicas: "db"
-	formReplica                         // one store replica: "db#2"
-	formView                            // a view: "order-view"
-	formTopic                           // a topic: "orders"
+	formService   targetForm = 1 << iota // a service or a gateway: "payment"
+	formInstance                         // one instance: "payment#2"
+	formLink                             // a link: "checkout->payment"
+	formClient                           // a client: "shoppers"
+	formBroker                           // a broker, all its nodes: "kafka"
+	formNode                             // one broker node: "kafka#2"
+	formStore                            // a store, all its replicas: "db"
+	formReplica                          // one store replica: "db#2"
+	formView                             // a view: "order-view"
+	formTopic                            // a topic: "orders"
+	formOperation                        // one operation of a service: "catalog.search"
 )
 
 // describe names the forms of a set, for messages.
@@ -73,6 +76,9 @@ func (f targetForm) describe() string {
 	if f&formTopic != 0 {
 		parts = append(parts, "a topic")
 	}
+	if f&formOperation != 0 {
+		parts = append(parts, `an operation ("service.operation")`)
+	}
 	switch len(parts) {
 	case 0:
 		return "nothing"
@@ -97,19 +103,23 @@ var (
 )
 
 var kindSpecs = map[sim.FaultKind]kindSpec{
-	sim.FaultLatency:    {keys: []string{"add", "direction"}, required: 1, targets: onService | formLink | onBroker | onStore},
-	sim.FaultErrors:     {keys: []string{"probability"}, required: 1, targets: onService},
+	sim.FaultLatency:    {keys: []string{"add", "direction"}, required: 1, targets: onService | formOperation | formLink | onBroker | onStore},
+	sim.FaultErrors:     {keys: []string{"probability"}, required: 1, targets: onService | formOperation},
 	sim.FaultCrash:      {keys: []string{"startup_delay"}, targets: onService | onBroker | onStore | formView},
 	sim.FaultPause:      {targets: onService | onBroker | onStore | formView},
 	sim.FaultLoss:       {keys: []string{"probability", "direction"}, required: 1, targets: formLink},
 	sim.FaultPartition:  {keys: []string{"between", "one_way"}, required: 1},
 	sim.FaultBlackhole:  {targets: onService | formLink},
-	sim.FaultSlowdown:   {keys: []string{"factor"}, required: 1, targets: onService | onBroker | onStore | formView},
+	sim.FaultSlowdown:   {keys: []string{"factor"}, required: 1, targets: onService | formOperation | onBroker | onStore | formView},
 	sim.FaultCapacity:   {keys: []string{"workers"}, required: 1, targets: onService},
 	sim.FaultSurge:      {keys: []string{"factor"}, required: 1, targets: formClient},
 	sim.FaultThrottle:   {keys: []string{"probability"}, required: 1, targets: onService},
 	sim.FaultSkew:       {keys: []string{"offset"}, required: 1, targets: onStore},
 	sim.FaultLeaderLoss: {keys: []string{"partition"}, targets: formTopic},
+	sim.FaultDeploy: {keys: []string{"batch", "startup_delay", "warmup", "warmup_factor", "new_errors", "new_factor", "rollback_after"},
+		targets: formService},
+	sim.FaultLeak:       {keys: []string{"growth", "limit", "startup_delay"}, required: 1, targets: onService},
+	sim.FaultDependency: {keys: []string{"add", "probability"}, targets: formService},
 }
 
 // kindKeys are the keys that only some kinds take, each with the example
@@ -125,6 +135,7 @@ var kindKeys = map[string]string{
 	"one_way":       "one_way = true",
 	"offset":        `offset = "-5s", how far the replica's clock runs ahead (negative: behind)`,
 	"partition":     "partition = 0",
+	"growth":        "growth = 0.1, the share by which the service time grows per minute of uptime",
 }
 
 // kindsTaking lists the kinds that take key, for messages.
@@ -147,6 +158,7 @@ type faultDef struct {
 	t         *table
 	idx       int // in spec.Faults
 	kindOK    bool
+	batch     int    // a deploy's batch as a count, or 0
 	target    string // as written; "" when absent or not a string
 	count     int    // instances as a count, or 0
 	workersOK bool   // workers is valid
@@ -197,7 +209,11 @@ func (b *builder) fault(i int, t *table) sim.Fault {
 		}
 	}
 	durOK := false
-	if dd, ok := t.duration("duration"); ok {
+	deploy := d.kindOK && f.Kind == sim.FaultDeploy
+	if deploy && t.has("duration") {
+		t.keyErr("duration", "a deploy has no duration: it ends when its last batch has warmed up",
+			"remove duration; rollback_after rolls a bad release back, every repeats the deploy")
+	} else if dd, ok := t.duration("duration"); ok {
 		if dd <= 0 {
 			t.valErr("duration", fmt.Sprintf("duration must be positive, got %s", dur(dd)), "omit duration to keep the fault until the end of the run")
 		} else {
@@ -207,7 +223,7 @@ func (b *builder) fault(i int, t *table) sim.Fault {
 	if t.has("every") {
 		if e, ok := t.positiveDuration("every"); ok {
 			switch {
-			case !t.has("duration"):
+			case !t.has("duration") && !deploy:
 				t.keyErr("every", "every repeats a fault that ends: it needs a duration", "a fault without duration lasts until the end of the run")
 			case durOK && e <= f.Duration:
 				t.valErr("every", fmt.Sprintf("every (%s) must be longer than the fault's duration (%s)", dur(e), dur(f.Duration)),
@@ -250,7 +266,7 @@ func (b *builder) fault(i int, t *table) sim.Fault {
 		if d.kindOK && !slices.Contains(spec.keys, key) {
 			hint := fmt.Sprintf("kind %q takes no key of its own", f.Kind)
 			if len(spec.keys) > 0 {
-				hint = fmt.Sprintf("kind %q takes %s", f.Kind, strings.Join(spec.keys, " and "))
+				hint = fmt.Sprintf("kind %q takes %s", f.Kind, andList(spec.keys))
 			}
 			t.keyErr(key, fmt.Sprintf("%s applies only to faults of %s", key, kindsTaking(key)), hint)
 			return false
@@ -298,6 +314,61 @@ func (b *builder) fault(i int, t *table) sim.Fault {
 	if d.kindOK && f.Kind == sim.FaultLeaderLoss {
 		f.Partition = -1
 	}
+	if d.kindOK && f.Kind == sim.FaultDeploy {
+		f.Batch, f.WarmupFactor = 1, 2
+	}
+	if read("batch") {
+		b.batch(t, &f, &d)
+	}
+	if read("warmup") {
+		f.Warmup, _ = t.nonNegative("warmup")
+	}
+	if read("warmup_factor") {
+		if !t.has("warmup") {
+			t.keyErr("warmup_factor", "warmup_factor applies only with warmup",
+				"warmup is how long a restarted instance serves slowly, warmup_factor how many times slower")
+		} else if x, ok := t.number("warmup_factor", interval{lo: 1, hi: maxFactor}, "1 is no warm-up; 2 serves twice as slowly while warming up"); ok {
+			f.WarmupFactor = x
+		}
+	}
+	if read("new_errors") {
+		f.NewErrors, f.HasNewErrors = t.fraction("new_errors", false)
+	}
+	if read("new_factor") {
+		f.NewFactor, _ = t.number("new_factor", interval{lo: 0, hi: maxFactor, loOpen: true}, "3 makes the new version three times slower")
+	}
+	if read("rollback_after") {
+		if rb, ok := t.positiveDuration("rollback_after"); ok {
+			switch {
+			case !t.has("new_errors") && !t.has("new_factor"):
+				t.keyErr("rollback_after", "rollback_after applies only to a bad release",
+					"set new_errors or new_factor, what is wrong with the new version; a good release is not rolled back")
+			case b.durOK && f.Start+rb >= b.spec.Duration:
+				t.valErr("rollback_after", fmt.Sprintf("the rollback would begin at %s, after the end of the run (duration = %s)", dur(f.Start+rb), dur(b.spec.Duration)),
+					"shorten rollback_after, or leave it out to keep the bad release")
+			case f.Every > 0 && rb >= f.Every:
+				t.valErr("rollback_after", fmt.Sprintf("rollback_after (%s) must be shorter than every (%s)", dur(rb), dur(f.Every)),
+					"each deploy would begin before the previous one is rolled back")
+			default:
+				f.RollbackAfter = rb
+			}
+		}
+	}
+	if d.kindOK && f.Kind == sim.FaultLeak {
+		f.Limit = 3
+	}
+	if read("growth") {
+		f.Growth, _ = t.number("growth", interval{lo: 0, hi: maxFactor, loOpen: true}, "0.1 makes the service time grow by 10% per minute of uptime")
+	}
+	if read("limit") {
+		if x, ok := t.number("limit", interval{lo: 1, hi: maxFactor, loOpen: true}, "3 crashes an instance when it serves three times slower than normal"); ok {
+			f.Limit = x
+		}
+	}
+	if d.kindOK && f.Kind == sim.FaultDependency && !t.has("add") && !t.has("probability") {
+		t.headerErr(fmt.Sprintf("%s needs add, probability, or both", t.what),
+			`add add = "2s", the latency the dependency adds, and/or probability = 0.3, the share of its calls that fail`)
+	}
 	if read("partition") {
 		if n, isInt := t.m["partition"].(int64); isInt && n == -1 {
 			t.valErr("partition", "partition must be >= 0, got -1", "leave partition out for every partition of the topic")
@@ -311,6 +382,42 @@ func (b *builder) fault(i int, t *table) sim.Fault {
 
 	b.faults = append(b.faults, d)
 	return f
+}
+
+// batch reads a deploy's batch: a count of instances, or a share of
+// them as "25%" or 0.25.
+func (b *builder) batch(t *table, f *sim.Fault, d *faultDef) {
+	const want = `a count of instances (batch = 2) or a share of them (batch = "25%" or batch = 0.25)`
+	switch v := t.m["batch"].(type) {
+	case int64:
+		if v < 1 {
+			t.valErr("batch", fmt.Sprintf("batch must be at least 1, got %d", v), want)
+			return
+		}
+		f.Batch = int(min(v, maxInstances+1))
+		d.batch = f.Batch
+	case float64:
+		if !(v > 0 && v < 1) {
+			hint := want
+			if v == 1 {
+				hint = `write batch = 1 for one instance at a time, or batch = "100%" for all of them at once`
+			} else if v > 1 && v == math.Trunc(v) && v < 1e15 {
+				hint = fmt.Sprintf("write batch = %d", int64(v))
+			}
+			t.valErr("batch", fmt.Sprintf("batch must be an integer >= 1 or a share in (0, 1), got %g", v), hint)
+			return
+		}
+		f.Batch, f.BatchShare = 0, v
+	case string:
+		sh, ok := share(v)
+		if !ok {
+			t.valErr("batch", fmt.Sprintf("batch %q is neither a count nor a share", v), want)
+			return
+		}
+		f.Batch, f.BatchShare = 0, sh
+	default:
+		t.typeErr("batch", v, `a count or a share such as "25%"`, "")
+	}
 }
 
 // share reads a percentage such as "50%" into a fraction in (0, 1].
@@ -391,13 +498,17 @@ func (b *builder) resolveFaults() {
 		if !ok {
 			continue
 		}
-		f.Target = tg.name
+		f.Target, f.Operation = tg.name, tg.op
 		if !d.kindOK {
 			continue
 		}
 		spec := kindSpecs[f.Kind]
 		if tg.form&spec.targets == 0 {
-			t.valErr("target", fmt.Sprintf("kind %q targets %s, not %s", f.Kind, spec.targets.describe(), tg.describe()), kindTargetHint(f.Kind, tg.form))
+			what := spec.targets.describe()
+			if f.Kind == sim.FaultDependency {
+				what = "an external service"
+			}
+			t.valErr("target", fmt.Sprintf("kind %q targets %s, not %s", f.Kind, what, tg.describe()), kindTargetHint(f.Kind, tg.form))
 			continue
 		}
 		if f.Kind == sim.FaultLeaderLoss && d.partOK && tg.topic.partitionsOK {
@@ -416,6 +527,16 @@ func (b *builder) resolveFaults() {
 			t.keyErr("direction", "direction applies only to a latency fault on a link (\"caller->callee\")",
 				"on a service, the delay adds to the service time, which has no direction")
 		}
+		if f.Kind == sim.FaultDependency && !(tg.kind == kindService && b.spec.Services[tg.idx].External) {
+			t.valErr("target", fmt.Sprintf("a dependency fault targets an external service; %s %q is not one", tg.kind, tg.name),
+				"mark a third-party service with external = true; for a service of your own, use latency and errors faults")
+		}
+		if f.Kind == sim.FaultDeploy && d.batch > 0 && b.pools[tg.idx].instancesOK {
+			if n := maxCount(&b.spec.Services[tg.idx]); d.batch > n {
+				t.valErr("batch", fmt.Sprintf("batch (%d) must be at most the %d instances of %q", d.batch, n, tg.name),
+					fmt.Sprintf(`batch = "100%%" restarts all of them at once`))
+			}
+		}
 		if f.Kind == sim.FaultCapacity && d.workersOK && b.pools[tg.idx].workersOK {
 			if w := b.spec.Services[tg.idx].Workers; f.Workers > w {
 				t.valErr("workers", fmt.Sprintf("workers (%d) must not exceed the %d workers of %q", f.Workers, w, b.spec.Services[tg.idx].Name),
@@ -423,6 +544,20 @@ func (b *builder) resolveFaults() {
 			}
 		}
 		if !t.has("instances") {
+			continue
+		}
+		switch f.Kind {
+		case sim.FaultDeploy:
+			t.keyErr("instances", "instances does not apply to a deploy", "a deploy restarts every instance of its target; batch says how many at a time")
+			continue
+		case sim.FaultDependency:
+			t.keyErr("instances", "instances does not apply to a dependency fault", "an external dependency browns out as a whole")
+			continue
+		}
+		if tg.form == formOperation {
+			t.keyErr("instances", "instances applies only to a service or gateway target, not to an operation",
+				fmt.Sprintf("a fault on an operation acts on all the instances of %q; target %q to pick some of them", tg.name, tg.name))
+			f.Share = 0
 			continue
 		}
 		if tg.form != formService {
@@ -449,6 +584,12 @@ func kindTargetHint(k sim.FaultKind, got targetForm) string {
 		return `skew moves the clock of a store's replicas: target a store ("db", all its replicas) or one replica ("db#2")`
 	case k == sim.FaultLeaderLoss:
 		return "leader_loss takes the leadership of a topic's partitions from their leaders: target a topic"
+	case got == formOperation:
+		return `only kinds "latency", "errors" and "slowdown" act on one operation; target the service for the others`
+	case k == sim.FaultDependency:
+		return "a dependency fault browns out a third-party service: target a [[service]] with external = true"
+	case k == sim.FaultDeploy:
+		return "a deploy restarts every instance of a service or gateway, batch at a time: target the service; batch says how many at once"
 	case got == formTopic:
 		return `a topic's partitions lose their leaders with kind = "leader_loss"; for the broker's nodes, target the broker`
 	case got&(onBroker|onStore|formView) != 0:
@@ -474,7 +615,8 @@ func kindTargetHint(k sim.FaultKind, got targetForm) string {
 // target is a resolved fault target.
 type target struct {
 	form  targetForm
-	name  string // as the engine reads it: spacing removed
+	name  string // as the engine reads it: spacing removed; the service of an operation
+	op    string // of an operation
 	idx   int    // the service or gateway (also of an instance), client, broker, store or view
 	kind  compKind
 	topic topicDef // of a topic
@@ -494,6 +636,8 @@ func (tg target) describe() string {
 		return "a store replica"
 	case formTopic:
 		return "a topic"
+	case formOperation:
+		return "an operation"
 	}
 	return "a " + tg.kind.String()
 }
@@ -558,6 +702,14 @@ func (b *builder) candidates(k sim.FaultKind, kindOK, members bool) (noun, heade
 	return orList(nouns), orList(hdrs), kinds
 }
 
+// andList joins words as "a", "a and b", "a, b and c".
+func andList(words []string) string {
+	if len(words) <= 1 {
+		return strings.Join(words, "")
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " and " + words[len(words)-1]
+}
+
 // orList joins words as "a", "a or b", "a, b or c".
 func orList(words []string) string {
 	if len(words) <= 1 {
@@ -583,6 +735,10 @@ func (b *builder) target(t *table, d faultDef, k sim.FaultKind, links map[string
 		}
 		callee, ok := b.comps[to]
 		switch {
+		case strings.Contains(from+to, "."):
+			t.valErr("target", fmt.Sprintf("link %q names an operation: a link joins two components", s),
+				fmt.Sprintf("write %q; the messages of all the operations take the same link", strings.Split(from, ".")[0]+"->"+strings.Split(to, ".")[0]))
+			return target{}, false
 		case !ok:
 			t.valErr("target", fmt.Sprintf("unknown service or gateway %q in link %q", to, name), b.nameHint(to, "[[service]] or [[gateway]]", kindService, kindGateway))
 			return target{}, false
@@ -648,6 +804,9 @@ func (b *builder) target(t *table, d faultDef, k sim.FaultKind, links map[string
 		}
 		return target{form: form, name: name + "#" + strconv.Itoa(n), idx: c.idx, kind: c.kind}, true
 	}
+	if name, op, dotted := strings.Cut(s, "."); dotted {
+		return b.operationTarget(t, s, strings.TrimSpace(name), strings.TrimSpace(op))
+	}
 	tp, isTopic := b.topics[s]
 	c, ok := b.comps[s]
 	switch {
@@ -660,6 +819,23 @@ func (b *builder) target(t *table, d faultDef, k sim.FaultKind, links map[string
 	default:
 		noun, headers, kinds := b.candidates(k, d.kindOK, false)
 		t.valErr("target", fmt.Sprintf("unknown %s %q", noun, s), b.nameHint(s, headers, kinds...))
+	}
+	return target{}, false
+}
+
+// operationTarget resolves the target s, "name.op", an operation.
+func (b *builder) operationTarget(t *table, s, name, op string) (target, bool) {
+	c, ok := b.comps[name]
+	switch {
+	case name == "" || op == "":
+		t.valErr("target", fmt.Sprintf("target %q needs a service before the dot and an operation after it", s),
+			`write "service.operation", such as "catalog.search", or the service alone for all its operations`)
+	case !ok:
+		t.valErr("target", fmt.Sprintf("unknown service %q", name), b.nameHint(name, "[[service]]", kindService))
+	case c.kind != kindService:
+		t.valErr("target", fmt.Sprintf("%q is a %s: only a service has operations", name, c.kind), fmt.Sprintf("target %q", name))
+	case b.operation(ref{t: t, key: "target", name: name, op: op}, c):
+		return target{form: formOperation, name: name, op: op, idx: c.idx, kind: kindService}, true
 	}
 	return target{}, false
 }
@@ -696,7 +872,7 @@ func (b *builder) links() map[string][]string {
 	}
 	for i, s := range b.spec.Services {
 		if cc, ok := b.comps[s.Name]; ok && cc.kind.pool() && cc.idx == i {
-			for _, c := range s.Calls {
+			for _, c := range allCalls(&s) {
 				if cc, ok := b.comps[c.To]; ok && cc.kind == kindService {
 					add(s.Name, c.To)
 				}
@@ -739,7 +915,7 @@ func (b *builder) talks(links map[string][]string) map[string]map[string]bool {
 		return ""
 	}
 	for _, s := range b.spec.Services {
-		for _, c := range s.Calls {
+		for _, c := range allCalls(&s) {
 			if cc, ok := b.comps[c.To]; ok && (cc.kind == kindStore || cc.kind == kindView) {
 				add(s.Name, c.To)
 			}

@@ -95,8 +95,10 @@ func (b *builder) route(gw, k int, t *table, owner string, paths map[string]int,
 	t.known(routeKeys...)
 	if t.require("to", `to = "api"`) {
 		if to, ok := t.str("to"); ok {
-			c.To = to
-			b.refs = append(b.refs, ref{t: t, key: "to", name: to, kind: routeTo, caller: gw, call: k})
+			if name, op, ok := t.operationRef("to", to); ok {
+				c.To, c.Operation = name, op
+				b.refs = append(b.refs, ref{t: t, key: "to", name: name, op: op, kind: routeTo, caller: gw, call: k})
+			}
 		}
 	}
 	if f, ok := t.number("weight", interval{lo: 0, hi: maxWeight, loOpen: true}, "weights are relative: a route of weight 2 gets twice the requests of one of weight 1"); ok {

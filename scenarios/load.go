@@ -34,13 +34,14 @@ const (
 // calls and routes are in resilience.go, those of faults in fault.go, those
 // of brokers, stores, sagas and views in data.go.
 var (
-	topTables    = []string{"scenario", "network", "client", "service", "gateway", "broker", "store", "saga", "view", "fault", "variant", "slo"}
-	scenarioKeys = []string{"name", "description", "duration", "warmup", "seed", "window"}
-	networkKeys  = []string{"latency"}
-	clientKeys   = []string{"name", "target", "route", "rate", "arrival", "users", "think_time", "timeout", "keys", "schedule"}
-	stepKeys     = []string{"at", "rate", "ramp"}
-	serviceKeys  = []string{"name", "instances", "workers", "queue", "service_time", "after_calls", "errors", "queue_timeout", "queue_discipline", "autoscale", "call", "publish", "consume"}
-	callKeys     = append([]string{"to", "op", "key", "timeout", "probability", "group", "fanout", "latency"}, resilienceKeys...)
+	topTables     = []string{"scenario", "network", "client", "service", "gateway", "broker", "store", "saga", "view", "fault", "variant", "slo"}
+	scenarioKeys  = []string{"name", "description", "duration", "warmup", "seed", "window"}
+	networkKeys   = []string{"latency"}
+	clientKeys    = []string{"name", "target", "route", "rate", "arrival", "users", "think_time", "timeout", "keys", "schedule"}
+	stepKeys      = []string{"at", "rate", "ramp"}
+	serviceKeys   = []string{"name", "instances", "workers", "queue", "service_time", "after_calls", "errors", "queue_timeout", "queue_discipline", "external", "autoscale", "operation", "call", "publish", "consume"}
+	operationKeys = []string{"name", "service_time", "errors", "after_calls", "weight", "call"}
+	callKeys      = append([]string{"to", "op", "key", "timeout", "probability", "group", "fanout", "latency"}, resilienceKeys...)
 
 	arrivals       = []string{"poisson", "constant"}
 	ops            = []string{"read", "write"}     // sim.OpRead, sim.OpWrite
@@ -111,6 +112,7 @@ type builder struct {
 // checks against them (a fault on instance #n) do not pile up errors.
 type poolInfo struct {
 	instancesOK, workersOK bool
+	opsOK                  bool // every operation has a valid name
 }
 
 // nameDef is where a component's name is defined, and which component
@@ -130,14 +132,29 @@ const (
 	routeTo                     // a gateway's route: a service
 )
 
-// ref is a key that names a component.
+// ref is a key that names a component, and maybe one of its operations.
 type ref struct {
 	t      *table
 	key    string
-	name   string
+	name   string // the component, without the operation
 	kind   refKind
 	caller int // index in spec.Services of the calling service or gateway, or of the client
-	call   int // index of the call or route in the caller's Calls
+	// opn is the number, from 1, of the caller's operation whose call it
+	// is; 0 for a service's own call, a route or a client's target.
+	opn  int
+	call int // index of the call or route in the caller's (or its operation's) Calls
+	// op is the operation written after a dot ("search" of
+	// "catalog.search"); "" names none.
+	op string
+}
+
+// callOf returns the call or route a ref of kind callTo or routeTo is.
+func (b *builder) callOf(r ref) *sim.Call {
+	s := &b.spec.Services[r.caller]
+	if r.opn > 0 {
+		return &s.Operations[r.opn-1].Calls[r.call]
+	}
+	return &s.Calls[r.call]
 }
 
 // routeRef is a client's route, checked against its gateway's routes.
@@ -330,8 +347,10 @@ func (b *builder) client(i int, t *table) sim.Client {
 	t.known(clientKeys...)
 	if t.require("target", `target = "gateway"`) {
 		if s, ok := t.str("target"); ok {
-			c.Target = s
-			b.refs = append(b.refs, ref{t: t, key: "target", name: s, kind: clientTarget, caller: i})
+			if name, op, ok := t.operationRef("target", s); ok {
+				c.Target, c.Operation = name, op
+				b.refs = append(b.refs, ref{t: t, key: "target", name: name, op: op, kind: clientTarget, caller: i})
+			}
 		}
 	}
 	if r, ok := t.str("route"); ok {
@@ -457,20 +476,91 @@ func (b *builder) service(i int, t *table) sim.Service {
 	b.pool(t, "service", &s)
 	s.AfterCalls, _ = t.fraction("after_calls", false)
 	s.Errors, _ = t.fraction("errors", false)
+	s.External, _ = t.boolean("external")
 
+	ops := t.tables("operation", "[[service.operation]]")
+	if len(ops) > 0 && t.has("call") {
+		t.keyErr("call", fmt.Sprintf("%s has operations: its calls belong to them", t.what),
+			"move each [[service.call]] under the [[service.operation]] that makes it, as a [[service.operation.call]]")
+	} else {
+		s.Calls = b.calls(i, 0, t.tables("call", "[[service.call]]"), "service.call", t.what, &s)
+	}
+	b.operations(i, ops, &s, t.what)
+	for k, pt := range t.tables("publish", "[[service.publish]]") {
+		s.Publishes = append(s.Publishes, b.publish(i, k, pt, t.what))
+	}
+	for k, ct := range t.tables("consume", "[[service.consume]]") {
+		s.Consumes = append(s.Consumes, b.consume(i, k, ct, t.what, s.Name))
+	}
+	return s
+}
+
+// operations reads the [[service.operation]] tables of the service s, at
+// index i of spec.Services, whose tables are labelled owner.
+func (b *builder) operations(i int, ops []*table, s *sim.Service, owner string) {
+	first := make(map[string]int) // number of the operation that has each name
+	namesOK := true
+	for k, ot := range ops {
+		op := sim.Operation{AfterCalls: s.AfterCalls, Weight: 1}
+		ot.what = fmt.Sprintf("[[service.operation]] #%d of %s", k+1, owner)
+		if ot.require("name", `name = "search"`) {
+			if n, ok := ot.name("name"); ok {
+				if j, dup := first[n]; dup {
+					ot.valErr("name", fmt.Sprintf("duplicate operation %q: operation #%d of %s has it already", n, j, owner),
+						"the operations of a service need names of their own")
+				} else {
+					first[n] = k + 1
+				}
+				op.Name = n
+				ot.what = fmt.Sprintf("[[service.operation]] %q of %s", n, owner)
+			} else {
+				namesOK = false
+			}
+		} else {
+			namesOK = false
+		}
+		ot.known(operationKeys...)
+		op.ServiceTime, op.HasServiceTime = ot.dist("service_time")
+		op.Errors, op.HasErrors = ot.fraction("errors", false)
+		if f, ok := ot.fraction("after_calls", false); ok {
+			op.AfterCalls = f
+		}
+		if f, ok := ot.number("weight", interval{lo: 0, hi: maxWeight, loOpen: true},
+			"weights are relative: an operation of weight 2 gets twice the requests of one of weight 1"); ok {
+			op.Weight = f
+		}
+		s.Operations = append(s.Operations, op)
+		// The calls are read once the operation is in s, where their refs
+		// find them.
+		s.Operations[k].Calls = b.calls(i, k+1, ot.tables("call", "[[service.operation.call]]"), "service.operation.call", ot.what, s)
+	}
+	b.pools[i].opsOK = namesOK
+}
+
+// calls reads the calls of the service s, at index i of spec.Services: its
+// own (opn 0) or those of its operation number opn. hdr is their header
+// without brackets, owner labels the table above them.
+func (b *builder) calls(i, opn int, tables []*table, hdr, owner string, s *sim.Service) []sim.Call {
+	var out []sim.Call
 	seen := make(map[string]bool) // groups met so far
 	prevGroup := ""
-	for k, ct := range t.tables("call", "[[service.call]]") {
+	for k, ct := range tables {
 		c := sim.Call{Probability: 1, Fanout: 1}
-		ct.what = fmt.Sprintf("[[service.call]] #%d of %s", k+1, t.what)
+		ct.what = fmt.Sprintf("[[%s]] #%d of %s", hdr, k+1, owner)
 		ct.known(callKeys...)
 		if ct.require("to", `to = "db"`) {
 			if to, ok := ct.str("to"); ok {
-				c.To = to
-				if to == s.Name {
-					ct.valErr("to", fmt.Sprintf("service %q calls itself", to), "a call must go to another service")
-				} else {
-					b.refs = append(b.refs, ref{t: ct, key: "to", name: to, kind: callTo, caller: i, call: k})
+				if name, op, ok := ct.operationRef("to", to); ok {
+					c.To, c.Operation = name, op
+					if name == s.Name {
+						hint := "a call must go to another service"
+						if op != "" || opn > 0 {
+							hint = "a call must go to another service: the operations of a service share its workers, so one may not wait on another"
+						}
+						ct.valErr("to", fmt.Sprintf("service %q calls itself", name), hint)
+					} else {
+						b.refs = append(b.refs, ref{t: ct, key: "to", name: name, op: op, kind: callTo, caller: i, opn: opn, call: k})
+					}
 				}
 			}
 		}
@@ -501,16 +591,24 @@ func (b *builder) service(i int, t *table) sim.Service {
 			c.Fanout = n
 		}
 		c.Latency, c.HasLatency = ct.dist("latency")
-		b.resilience(ct, "service.call", &c, maxCount(&s))
-		s.Calls = append(s.Calls, c)
+		b.resilience(ct, hdr, &c, maxCount(s))
+		out = append(out, c)
 	}
-	for k, pt := range t.tables("publish", "[[service.publish]]") {
-		s.Publishes = append(s.Publishes, b.publish(i, k, pt, t.what))
+	return out
+}
+
+// operationRef splits a reference to a component that may name one of its
+// operations after a dot: "catalog.search" is operation "search" of
+// "catalog". Names have no dots, so the first dot is the split. It reports
+// a dot with nothing on one side of it.
+func (t *table) operationRef(key, s string) (name, op string, ok bool) {
+	name, op, dotted := strings.Cut(s, ".")
+	if dotted && (strings.TrimSpace(name) == "" || strings.TrimSpace(op) == "") {
+		t.valErr(key, fmt.Sprintf("%s %q needs a service before the dot and an operation after it", key, s),
+			`write "service.operation", such as "catalog.search", or the service alone for all its operations`)
+		return "", "", false
 	}
-	for k, ct := range t.tables("consume", "[[service.consume]]") {
-		s.Consumes = append(s.Consumes, b.consume(i, k, ct, t.what, s.Name))
-	}
-	return s
+	return name, op, true
 }
 
 // maxCount is the most instances a service may have.
@@ -525,7 +623,7 @@ func maxCount(s *sim.Service) int {
 // workers, queue and scaling. s holds the defaults; key is "service" or
 // "gateway", for the header of the autoscale table.
 func (b *builder) pool(t *table, key string, s *sim.Service) {
-	p := poolInfo{instancesOK: true, workersOK: true}
+	p := poolInfo{instancesOK: true, workersOK: true, opsOK: true}
 	if n, ok := t.integer("instances", 1, maxInstances); ok {
 		s.Instances = n
 	} else if t.has("instances") {

@@ -187,7 +187,7 @@ func splitTop(s string) []string {
 
 // arrayTables are the keys that hold arrays of tables, whose elements a
 // path selects by name; a path through one that is absent cannot create it.
-var arrayTables = []string{"client", "service", "gateway", "fault", "call", "route", "schedule", "variant", "slo",
+var arrayTables = []string{"client", "service", "gateway", "fault", "operation", "call", "route", "schedule", "variant", "slo",
 	"broker", "topic", "publish", "consume", "store", "saga", "step", "view"}
 
 // selectors are the keys that name an element of an array of tables, in

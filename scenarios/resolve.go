@@ -150,14 +150,16 @@ func (b *builder) resolve() [][]edge {
 			case !c.kind.pool():
 				r.t.valErr(r.key, fmt.Sprintf("%q is a %s, not a service or gateway", r.name, c.kind),
 					fmt.Sprintf("clients send requests to a service or a gateway; a service reaches the %s %s", c.kind, reachedBy(c.kind)))
+			default:
+				b.operation(r, c)
 			}
 			continue
 		}
-		if r.kind == callTo {
+		if r.kind == callTo && (r.op == "" || !ok || c.kind == kindService) {
 			b.callOp(r, c, ok)
 		}
 		switch {
-		case !ok && r.kind == callTo && b.tablesOf(kindStore, kindView) > 0:
+		case !ok && r.kind == callTo && r.op == "" && b.tablesOf(kindStore, kindView) > 0:
 			r.t.valErr(r.key, fmt.Sprintf("unknown service, store or view %q", r.name), b.nameHint(r.name, "[[service]], [[store]] or [[view]]", kindService, kindStore, kindView))
 		case !ok:
 			r.t.valErr(r.key, fmt.Sprintf("unknown service %q", r.name), b.nameHint(r.name, "[[service]]", kindService))
@@ -174,11 +176,15 @@ func (b *builder) resolve() [][]edge {
 		case c.kind == kindBroker:
 			r.t.valErr(r.key, fmt.Sprintf("%q is a broker: a service does not call it", r.name),
 				"a service produces records with a [[service.publish]] and consumes them with a [[service.consume]], naming a topic")
+		case (c.kind == kindStore || c.kind == kindView) && r.op != "":
+			r.t.valErr(r.key, fmt.Sprintf("%q is a %s: only a service has operations", r.name, c.kind),
+				fmt.Sprintf(`write to = %q; what the call does to the %s is its op`, r.name, c.kind))
 		case c.kind == kindStore || c.kind == kindView:
 			// Checked by callOp.
 		default:
+			b.operation(r, c)
 			edges[r.caller] = append(edges[r.caller], edge{to: c.idx, call: r.t})
-			if b.spec.Services[r.caller].Calls[r.call].Balancer == resilience.RingHash {
+			if b.callOf(r).Balancer == resilience.RingHash {
 				ringPoints += int64(maxCount(&b.spec.Services[c.idx])) * resilience.DefaultRingSize
 				if ringPoints > maxRingPoints {
 					r.t.valErr("balancer", fmt.Sprintf("the ring_hash balancers of the scenario would hold more than %d points", maxRingPoints),
@@ -188,6 +194,50 @@ func (b *builder) resolve() [][]edge {
 		}
 	}
 	return edges
+}
+
+// operation checks the operation a reference to the service or gateway c
+// names, if any, and says whether it is one of c's (or not worth a second
+// error).
+func (b *builder) operation(r ref, c comp) bool {
+	if r.op == "" {
+		return true
+	}
+	s := &b.spec.Services[c.idx]
+	if c.kind == kindGateway {
+		r.t.valErr(r.key, fmt.Sprintf("%q is a gateway: only a service has operations", r.name),
+			"a gateway's routes go to services; name the service's operation in the route's to")
+		return false
+	}
+	var names []string
+	for _, op := range s.Operations {
+		if op.Name == r.op {
+			return true
+		}
+		names = append(names, op.Name)
+	}
+	if !b.pools[c.idx].opsOK {
+		return false // an operation's name is wrong, which is reported
+	}
+	hint := fmt.Sprintf("operations of %q: %s", r.name, strings.Join(names, ", "))
+	switch {
+	case len(names) == 0:
+		hint = fmt.Sprintf("%q has no [[service.operation]]: name the service alone, %q", r.name, r.name)
+	case suggest(r.op, names) != "":
+		hint = fmt.Sprintf("did you mean %q?", r.name+"."+suggest(r.op, names))
+	}
+	r.t.valErr(r.key, fmt.Sprintf("service %q has no operation %q", r.name, r.op), hint)
+	return false
+}
+
+// allCalls lists the calls of a service or gateway: its own (or its
+// routes), then those of its operations.
+func allCalls(s *sim.Service) []sim.Call {
+	out := s.Calls
+	for _, op := range s.Operations {
+		out = append(slices.Clip(out), op.Calls...)
+	}
+	return out
 }
 
 // reachedBy says how a service reaches a data component, for hints.
@@ -209,7 +259,7 @@ var instanceKeys = []string{"balancer", "choice_count", "outlier_detection", "fa
 // callee is known) and fills in the op of a read from a view.
 func (b *builder) callOp(r ref, c comp, ok bool) {
 	t := r.t
-	call := &b.spec.Services[r.caller].Calls[r.call]
+	call := b.callOf(r)
 	hasOp, hasKey := t.has("op"), t.has("key")
 	switch {
 	case !ok || c.kind == kindClient || c.kind == kindBroker:

@@ -158,7 +158,7 @@ func (b *builder) sloTarget(t *table, scope metric.Scope, name string) bool {
 		known = b.namesOf(kindService, kindGateway)
 	case metric.Edge:
 		for _, s := range b.spec.Services {
-			for _, c := range s.Calls {
+			for _, c := range allCalls(&s) {
 				name := s.Name + "->" + c.To
 				if c.Op != sim.OpNone {
 					name += " (" + c.Op.String() + ")" // as run --json names it
