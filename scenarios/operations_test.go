@@ -386,7 +386,7 @@ probability = 0.1
 
 [[slo]]
 name = "pay"
-edge = "shop->pay"
+edge = "shop.checkout->pay"
 metric = "retry_amplification"
 max = 1.5
 `

@@ -157,13 +157,26 @@ func (b *builder) sloTarget(t *table, scope metric.Scope, name string) bool {
 	case metric.Service:
 		known = b.namesOf(kindService, kindGateway)
 	case metric.Edge:
+		// As run --json names them: the calling operation, the called
+		// one, and the operation on a store or view.
+		edge := func(from string, c sim.Call) string {
+			name := from + "->" + c.To
+			if c.Operation != "" {
+				name += "." + c.Operation
+			}
+			if c.Op != sim.OpNone {
+				name += " (" + c.Op.String() + ")"
+			}
+			return name
+		}
 		for _, s := range b.spec.Services {
-			for _, c := range allCalls(&s) {
-				name := s.Name + "->" + c.To
-				if c.Op != sim.OpNone {
-					name += " (" + c.Op.String() + ")" // as run --json names it
+			for _, c := range s.Calls {
+				known = append(known, edge(s.Name, c))
+			}
+			for _, o := range s.Operations {
+				for _, c := range o.Calls {
+					known = append(known, edge(s.Name+"."+o.Name, c))
 				}
-				known = append(known, name)
 			}
 		}
 	case metric.Group:

@@ -81,7 +81,7 @@ func (sv *service) addInstance(startup int64) {
 		}
 	}
 	if n < 0 {
-		sv.insts = append(sv.insts, instance{deploy: -1})
+		sv.insts = append(sv.insts, instance{deploy: -1, leakStuck: 1})
 		n = len(sv.insts) - 1
 		sv.refreshInstance(int32(n))
 		for _, ref := range s.edges {

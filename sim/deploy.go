@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"math"
+	"slices"
 	"time"
 )
 
@@ -34,7 +35,9 @@ type deploy struct {
 	next     int // the batch to restart next
 	pending  int // instances of the current batch not warmed up yet
 	rollback bool
-	done     bool
+	// rollbackDue: a rollback of this deploy is planned.
+	rollbackDue bool
+	done        bool
 }
 
 // startDeploy begins the rolling restart of fault f.
@@ -48,25 +51,27 @@ func (s *Sim) startDeploy(f *fault) {
 			to.factor = sp.NewFactor
 		}
 	}
-	d := s.newDeploy(f.idx, sv, to, false)
-	if sp.RollbackAfter > 0 && (sp.HasNewErrors || sp.NewFactor > 0) {
+	all := make([]int32, len(sv.insts))
+	for n := range all {
+		all[n] = int32(n)
+	}
+	rollbackDue := sp.RollbackAfter > 0 && (sp.HasNewErrors || sp.NewFactor > 0)
+	d := s.newDeploy(f.idx, sv, to, false, all, rollbackDue)
+	if rollbackDue {
 		s.schedule(s.now+int64(sp.RollbackAfter), evRollback, d, 0)
 	}
 }
 
-func (s *Sim) newDeploy(fault int32, sv *service, to *release, rollback bool) int32 {
+// newDeploy rolls release to out to the instances insts of sv, in
+// batches.
+func (s *Sim) newDeploy(fault int32, sv *service, to *release, rollback bool, insts []int32, rollbackDue bool) int32 {
 	sp := s.faults[fault].spec
-	n := len(sv.insts)
 	size := sp.Batch
 	if size <= 0 {
-		size = max(1, int(math.Ceil(sp.BatchShare*float64(n))))
+		size = max(1, int(math.Ceil(sp.BatchShare*float64(len(sv.insts)))))
 	}
-	d := deploy{fault: fault, svc: sv.idx, to: to, rollback: rollback}
-	for i := 0; i < n; i += size {
-		var b []int32
-		for k := i; k < min(n, i+size); k++ {
-			b = append(b, int32(k))
-		}
+	d := deploy{fault: fault, svc: sv.idx, to: to, rollback: rollback, rollbackDue: rollbackDue}
+	for b := range slices.Chunk(insts, size) {
 		d.batches = append(d.batches, b)
 	}
 	s.deploys = append(s.deploys, d)
@@ -85,8 +90,14 @@ func (s *Sim) nextBatch(di int32) {
 	}
 	if d.next == len(d.batches) {
 		d.done = true
+		f := &s.faults[d.fault]
 		if !d.rollback {
-			s.endOccurrence(&s.faults[d.fault]) // a deploy ends when it is done
+			s.endOccurrence(f) // a deploy ends when it is done
+		}
+		if d.rollback || !d.rollbackDue {
+			// Over, rollback included: the next occurrence of a
+			// repeating deploy may start.
+			f.active = false
 		}
 		s.logf(sv.spec.Name, "%s finished: %d instances restarted in %d batches", what, len(sv.insts), len(d.batches))
 		return
@@ -173,21 +184,27 @@ func (s *Sim) rollback(di int32) {
 		s.schedule(s.now+int64(time.Second), evRollback, di, 0)
 		return
 	}
-	s.newDeploy(d.fault, &s.services[d.svc], &release{factor: 1}, true)
+	sv := &s.services[d.svc]
+	var bad []int32
+	for n := range sv.insts {
+		if sv.insts[n].release == d.to {
+			bad = append(bad, int32(n))
+		}
+	}
+	s.newDeploy(d.fault, sv, &release{factor: 1}, true, bad, false)
 }
 
 // version applies what an instance's state does to one request's work: its
-// release, a warm-up after a restart, and memory leaks.
-func (sv *service) version(n int32, work int64, failed *bool) int64 {
+// release, a warm-up after a restart, and memory leaks, those growing and
+// those fixed but not yet restarted away.
+func (sv *service) version(n int32, work int64) int64 {
 	s := sv.s
 	in := &sv.insts[n]
 	f := 1.0
 	if r := in.release; r != nil {
-		if r.hasErrors && sv.rng.Float64() < r.errors {
-			*failed = true
-		}
 		f *= r.factor
 	}
+	f *= in.leakStuck
 	if s.now < in.warmUntil {
 		f *= in.warmFactor
 	}
@@ -246,4 +263,11 @@ func (s *Sim) leakCrash(svc, n int32) {
 	sv.refreshCapacity()
 	in.readyAt = s.now + int64(sp.StartupDelay)
 	s.schedule(in.readyAt, evInstanceUp, sv.idx, uint32(n))
+}
+
+// leakEnded freezes what a leak that just ended left on instance n: its
+// service time stays multiplied until the instance restarts.
+func (sv *service) leakEnded(n int32, sp *Fault) {
+	in := &sv.insts[n]
+	in.leakStuck *= 1 + sp.Growth*float64(sv.s.now-in.leakFrom)/float64(time.Minute)
 }

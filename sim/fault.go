@@ -525,7 +525,8 @@ func (sv *service) removeFault(n int32, idx int32) {
 	}
 	wasPaused := in.paused
 	sv.refreshInstance(n)
-	if s.faults[idx].spec.Kind == FaultLeak {
+	if sp := s.faults[idx].spec; sp.Kind == FaultLeak {
+		sv.leakEnded(n, sp)
 		sv.planLeak(n) // the leak is fixed: no crash due to it
 	}
 	if sp := s.faults[idx].spec; sp.Kind == FaultCrash {
@@ -647,7 +648,7 @@ func (s *Sim) instanceUp(svc int32, n int32) {
 	if in.deploy >= 0 {
 		s.deployUp(sv, n)
 	}
-	in.leakFrom = s.now
+	in.leakFrom, in.leakStuck = s.now, 1
 	sv.planLeak(n)
 	sv.next(n)
 	sv.consumerAdded(n)

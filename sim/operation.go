@@ -59,14 +59,20 @@ func (sv *service) initOps() {
 				Timeout: p.Timeout, Probability: p.Probability, Group: "\x00publish", Fanout: 1})
 		}
 	}
-	for _, oc := range ops {
+	for i, oc := range ops {
 		oc.op.stages = groupStages(oc.calls, int32(len(sv.callSpecs)))
 		sv.callSpecs = append(sv.callSpecs, oc.calls...)
+		for range oc.calls {
+			sv.callOp = append(sv.callOp, int32(i))
+		}
 		sv.ops = append(sv.ops, oc.op)
 	}
 	if len(pubs) > 0 {
 		st := stage{from: int32(len(sv.callSpecs)), to: int32(len(sv.callSpecs) + len(pubs))}
 		sv.callSpecs = append(sv.callSpecs, pubs...)
+		for range pubs {
+			sv.callOp = append(sv.callOp, -1) // every operation's
+		}
 		for i := range sv.ops {
 			sv.ops[i].stages = append(sv.ops[i].stages, st)
 		}

@@ -15,10 +15,18 @@ type edgeRef struct{ svc, edge int32 }
 func (s *Sim) edgeName(svc, edge int32) string {
 	sv := &s.services[svc]
 	e := &sv.calls[edge]
-	if e.kind != toService {
-		return sv.spec.Name + "->" + e.spec.To + " (" + e.spec.Op.String() + ")"
+	from := sv.spec.Name
+	if o := sv.callOp[edge]; o >= 0 && sv.ops[o].name != "" {
+		from += "." + sv.ops[o].name // a call of one operation
 	}
-	return sv.spec.Name + "->" + s.services[e.to].spec.Name
+	if e.kind != toService {
+		return from + "->" + e.spec.To + " (" + e.spec.Op.String() + ")"
+	}
+	to := s.services[e.to].spec.Name
+	if e.op >= 0 {
+		to += "." + e.spec.Operation
+	}
+	return from + "->" + to
 }
 
 // noteBreaker logs a change of state of breaker i of an edge, if the call

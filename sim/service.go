@@ -24,6 +24,7 @@ type service struct {
 	// callSpecs are the calls of every operation, then the publishes on
 	// the request path: calls[i] is compiled from callSpecs[i].
 	callSpecs []Call
+	callOp    []int32 // the operation whose call each one is; -1: every operation's
 	ops       []operation
 	opCum     []float64 // cumulative operation weights
 
@@ -126,8 +127,10 @@ type instance struct {
 	warmUntil  int64
 	warmFactor float64
 	// A memory leak grows from leakFrom (its start, or the last restart)
-	// and crashes the instance at leakAt.
+	// and crashes the instance at leakAt; leakStuck is what leaks that
+	// ended left on it until its next restart.
 	leakFrom, leakAt int64
+	leakStuck        float64
 }
 
 func (sv *service) init(s *Sim, idx int32, spec *Service) {
@@ -137,6 +140,7 @@ func (sv *service) init(s *Sim, idx int32, spec *Service) {
 	for i := range sv.insts {
 		sv.insts[i].up = true
 		sv.insts[i].deploy = -1
+		sv.insts[i].leakStuck = 1
 		sv.refreshInstance(int32(i))
 	}
 	sv.refreshCapacity()
@@ -406,7 +410,11 @@ func (sv *service) start(i int32) {
 	in.busy++
 	sv.busy++
 	op := &sv.ops[r.op]
-	if p := op.errors; p > 0 && sv.rng.Float64() < p {
+	p := op.errors
+	if rel := in.release; rel != nil && rel.hasErrors {
+		p = rel.errors // a bad release's own error rate
+	}
+	if p > 0 && sv.rng.Float64() < p {
 		r.failed = true
 	}
 	if p := in.f.errP; p > 0 && sv.rng.Float64() < p {
@@ -436,7 +444,7 @@ func (sv *service) start(i int32) {
 			}
 		}
 	}
-	work = sv.version(r.inst, work, &r.failed)
+	work = sv.version(r.inst, work)
 	r.after = int64(float64(work) * op.after)
 	r.segStart = s.now
 	s.schedule(s.now+work-r.after, evWorkDone, i, r.gen)

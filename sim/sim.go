@@ -144,7 +144,7 @@ func check(spec *Spec) error {
 		data[v.Name] = true
 	}
 	for _, sv := range spec.Services {
-		for _, c := range sv.Calls {
+		for _, c := range allCalls(&sv) {
 			if data[c.To] {
 				continue
 			}
@@ -206,7 +206,7 @@ func findCycle(spec *Spec) string {
 	visit = func(i int) string {
 		color[i] = grey
 		path = append(path, spec.Services[i].Name)
-		for _, c := range spec.Services[i].Calls {
+		for _, c := range allCalls(&spec.Services[i]) {
 			j, ok := idx[c.To]
 			if !ok {
 				continue
@@ -454,3 +454,15 @@ type Event struct {
 
 // Processed returns the number of events run so far.
 func (s *Sim) Processed() uint64 { return s.processed }
+
+// allCalls lists a service's calls and those of its operations.
+func allCalls(sv *Service) []Call {
+	if len(sv.Operations) == 0 {
+		return sv.Calls
+	}
+	out := slices.Clone(sv.Calls)
+	for _, o := range sv.Operations {
+		out = append(out, o.Calls...)
+	}
+	return out
+}

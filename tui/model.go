@@ -80,6 +80,9 @@ func rows(f *Frame) []row {
 		}
 		from, to, _ := strings.Cut(e.Name, "->")
 		to, _, _ = strings.Cut(to, " ") // "db (read)": a store's operation
+		// "shop.search": the call of one operation, or to one.
+		from, _, _ = strings.Cut(from, ".")
+		to, _, _ = strings.Cut(to, ".")
 		if i, ok := index[from]; ok && (out[i].breaker == "" || e.Calls > busiest[from]) {
 			out[i].breaker, busiest[from] = e.Breaker, e.Calls
 		}

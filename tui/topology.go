@@ -108,7 +108,11 @@ func newTopology(spec *sim.Spec, detailed, markers bool) *topology {
 		}
 	}
 	for _, s := range spec.Services {
-		for _, c := range s.Calls {
+		calls := slices.Clone(s.Calls)
+		for _, o := range s.Operations {
+			calls = append(calls, o.Calls...)
+		}
+		for _, c := range calls {
 			if to, ok := idx[c.To]; ok {
 				addCall(idx[s.Name], to)
 			}
