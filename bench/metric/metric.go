@@ -29,7 +29,9 @@ const (
 )
 
 // Scopes lists every scope in the order reports show them.
-func Scopes() []Scope { return []Scope{Client, Service, Edge, Group, Topic, Store, Saga, ReadModel, Fault} }
+func Scopes() []Scope {
+	return []Scope{Client, Service, Edge, Group, Topic, Store, Saga, ReadModel, Fault}
+}
 
 // section is the field of the Result's JSON that holds the scope's
 // components. Reading the result through its JSON lets a metric of a
