@@ -1,6 +1,7 @@
 package sim_test
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -242,3 +243,47 @@ func TestCQRSProjectionLag(t *testing.T) {
 		t.Errorf("projection lag: max %.1fs, at the end %.1fs", v.MaxLagS, v.LagS)
 	}
 }
+
+// TestMonolithVsMicroservices: a slow operation and a bad release of the
+// monolith hit every flow; split into services, each hits only the flows
+// that use the slow or redeployed part.
+func TestMonolithVsMicroservices(t *testing.T) {
+	file, data, err := scenarios.Open("monolith-vs-microservices")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		variant      string
+		slow, deploy []string // the flows each fault hits
+		slowRadius   float64
+		deployRadius float64
+	}{
+		{"monolith", allFlows, allFlows, 1, 1},
+		{"microservices", []string{"shoppers /search"}, []string{"shoppers /checkout"}, 0.40, 0.10},
+	} {
+		t.Run(tc.variant, func(t *testing.T) {
+			sc, err := scenarios.LoadScenario(file, data, scenarios.Options{Variant: tc.variant})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, _ := run(t, sc.Spec)
+			slow, deploy := res.Cascades[0], res.Cascades[1]
+			for _, c := range []struct {
+				r      sim.CascadeResult
+				flows  []string
+				radius float64
+			}{{slow, tc.slow, tc.slowRadius}, {deploy, tc.deploy, tc.deployRadius}} {
+				got := slices.Clone(c.r.FlowsHit)
+				slices.Sort(got)
+				want := slices.Clone(c.flows)
+				slices.Sort(want)
+				if !slices.Equal(got, want) {
+					t.Errorf("%s hit %v, want %v", c.r.Name, got, want)
+				}
+				near(t, c.r.Name+" blast radius", c.r.BlastRadius, c.radius, 0.02)
+			}
+		})
+	}
+}
+
+var allFlows = []string{"shoppers /search", "shoppers /product", "shoppers /cart", "shoppers /checkout", "shoppers /account"}
