@@ -204,15 +204,23 @@ func (b *builder) sloTarget(t *table, scope metric.Scope, name string) bool {
 			known = append(known, v.Name)
 		}
 	case metric.Fault:
-		// As run --json names a fault's cascade: its kind and target.
+		// As run --json names a fault's cascade: its kind, with its
+		// target when another fault has the same kind.
+		kinds := map[sim.FaultKind]int{}
 		for _, f := range b.spec.Faults {
-			if f.Kind == sim.FaultPartition {
-				known = append(known, "partition network")
-				continue
-			}
-			name := f.Kind.String() + " " + f.Target
-			if f.Operation != "" {
-				name += "." + f.Operation
+			kinds[f.Kind]++
+		}
+		for i, f := range b.spec.Faults {
+			name := f.Kind.String()
+			switch {
+			case kinds[f.Kind] == 1:
+			case f.Kind == sim.FaultPartition:
+				name += fmt.Sprintf(" %d", i+1)
+			default:
+				name += " " + f.Target
+				if f.Operation != "" {
+					name += "." + f.Operation
+				}
 			}
 			known = append(known, name)
 		}

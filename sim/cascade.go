@@ -64,8 +64,9 @@ func (s *Sim) endOccurrence(f *fault) {
 
 // CascadeResult is how one fault occurrence spread.
 type CascadeResult struct {
-	// Name identifies the fault across runs: its kind and target, with
-	// "#k" from the second occurrence of a repeating fault on.
+	// Name identifies the fault across runs and variants: its kind, with
+	// its target when another fault has the same kind, and "#k" from the
+	// second occurrence of a repeating fault on.
 	Name   string  `json:"name"`
 	Fault  string  `json:"fault"` // what it did, as the event log says
 	Target string  `json:"target"`
@@ -107,14 +108,7 @@ func (s *Sim) cascades() []CascadeResult {
 		if k+1 < len(s.occurs) {
 			horizon = s.occurs[k+1].start
 		}
-		f := &s.faults[oc.fault]
-		base := f.spec.Kind.String() + " " + f.spec.Target
-		switch {
-		case f.spec.Kind == FaultPartition:
-			base = "partition network"
-		case f.spec.Operation != "":
-			base += "." + f.spec.Operation
-		}
+		base := s.cascadeName(&s.faults[oc.fault])
 		name := base
 		if n := seen[base]; n > 0 {
 			name += fmt.Sprintf(" #%d", n+1)
@@ -172,6 +166,30 @@ func (s *Sim) cascades() []CascadeResult {
 		out = append(out, cr)
 	}
 	return out
+}
+
+// cascadeName names a fault in the trace so that runs of the same scenario
+// can be compared, variants included: by its kind when no other fault has
+// it, else by its kind and target.
+func (s *Sim) cascadeName(f *fault) string {
+	n := 0
+	for i := range s.faults {
+		if s.faults[i].spec.Kind == f.spec.Kind {
+			n++
+		}
+	}
+	name := f.spec.Kind.String()
+	switch {
+	case n == 1:
+	case f.spec.Kind == FaultPartition:
+		name += fmt.Sprintf(" %d", f.idx+1)
+	default:
+		name += " " + f.spec.Target
+		if f.spec.Operation != "" {
+			name += "." + f.spec.Operation
+		}
+	}
+	return name
 }
 
 // blastRadius weighs the flows hit by their traffic during the fault: from

@@ -131,7 +131,7 @@ func TestDeployBatches(t *testing.T) {
 		e := w.ErrorShare()
 		t.Errorf("error share at 110 s %.2f after the rollback", e)
 	}
-	if c := res.Cascades[0]; c.Name != "deploy api" || c.EndS < 30 || c.BlastRadius != 1 {
+	if c := res.Cascades[0]; c.Name != "deploy" || c.EndS < 30 || c.BlastRadius != 1 {
 		t.Errorf("cascade of the deploy: %+v", c)
 	}
 }
