@@ -50,6 +50,7 @@ func TestRunGolden(t *testing.T) {
 		{"run", "order-saga", "--duration", "60s"},
 		{"run", "quorum-staleness", "--duration", "45s"},
 		{"run", "cqrs-projection-lag", "--duration", "60s"},
+		{"run", "monolith-vs-microservices", "--duration", "100s"},
 	} {
 		t.Run(strings.Join(args[1:], " "), func(t *testing.T) {
 			code, out, errs := faultline(args...)

@@ -61,6 +61,8 @@ func writeText(w io.Writer, res *sim.Result, color bool) {
 		{head: "P99 ms", right: true, cell: func(c sim.ComponentResult) string { return ms(c.Latency.P99) }},
 	})
 
+	writeOpsAndFlows(w, res, color)
+
 	if edges := busyEdges(res.Edges); len(edges) > 0 {
 		fmt.Fprintln(w)
 		writeTable(w, color, edges, edgeHealth, []column[sim.EdgeResult]{
@@ -302,5 +304,54 @@ func writeCascades(w io.Writer, res *sim.Result) {
 			}
 			fmt.Fprintf(w, "    %9s %s %-*s  %-20s %s\n", fmt.Sprintf("+%.3fs", st.DelayS), mark, nw, st.Component, level, rec)
 		}
+	}
+}
+
+// opRow is an operation of a service, or a flow of a client, for the
+// tables that split them.
+type opRow struct {
+	name             string
+	sent, ok, failed uint64
+	success          float64
+	mean, p50, p99   float64
+}
+
+// writeOpsAndFlows prints the operations of the services that declare
+// them and the flows of the clients that have several.
+func writeOpsAndFlows(w io.Writer, res *sim.Result, color bool) {
+	var ops, flows []opRow
+	for _, c := range res.Components {
+		for _, o := range c.Operations {
+			ops = append(ops, opRow{c.Name + "." + o.Name, o.Arrivals, o.OK, o.Failed, o.SuccessRate, o.Latency.Mean, o.Latency.P50, o.Latency.P99})
+		}
+	}
+	for _, c := range res.Clients {
+		for _, f := range c.Flows {
+			flows = append(flows, opRow{f.Name, f.Sent, f.OK, f.Failed, f.SuccessRate, f.Latency.Mean, f.Latency.P50, f.Latency.P99})
+		}
+	}
+	for _, t := range []struct {
+		head, sent string
+		rows       []opRow
+	}{{"OPERATION", "ARRIVALS", ops}, {"FLOW", "SENT", flows}} {
+		if len(t.rows) == 0 {
+			continue
+		}
+		fmt.Fprintln(w)
+		writeTable(w, color, t.rows, func(r opRow) sim.Health {
+			if r.ok+r.failed == 0 {
+				return sim.Healthy
+			}
+			return sim.HealthOf(1 - r.success)
+		}, []column[opRow]{
+			{head: t.head, cell: func(r opRow) string { return r.name }},
+			{head: t.sent, right: true, cell: func(r opRow) string { return count(r.sent) }},
+			{head: "OK", right: true, cell: func(r opRow) string { return count(r.ok) }},
+			{head: "FAILED", right: true, cell: func(r opRow) string { return count(r.failed) }},
+			{head: "SUCCESS", right: true, cell: func(r opRow) string { return pct(r.success) }},
+			{head: "MEAN", right: true, cell: func(r opRow) string { return ms(r.mean) }},
+			{head: "P50", right: true, cell: func(r opRow) string { return ms(r.p50) }},
+			{head: "P99 ms", right: true, cell: func(r opRow) string { return ms(r.p99) }},
+		})
 	}
 }
