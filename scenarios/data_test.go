@@ -348,12 +348,7 @@ one_way = true
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := Load("test.toml", []byte(tt.src))
-			if list, ok := err.(ErrorList); ok {
-				t.Fatalf("Load:\n%s", list.Render(false))
-			} else if err != nil {
-				t.Fatal(err)
-			}
+			got := mustLoad(t, tt.src)
 			want := minSpec()
 			tt.want(t, want)
 			if !reflect.DeepEqual(got, want) {

@@ -216,10 +216,7 @@ name = "d"
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := Load("test.toml", []byte(tt.src))
-			if err != nil {
-				t.Fatalf("Load: %v", err)
-			}
+			got := mustLoad(t, tt.src)
 			want := minSpec()
 			tt.want(t, want)
 			if !reflect.DeepEqual(got, want) {
@@ -252,4 +249,17 @@ duration = "0s"
 			t.Errorf("error %d on line %d, want %d: %v", i, list[i].Line, wantLine, list[i])
 		}
 	}
+}
+
+// mustLoad loads src, which must be valid: its errors fail the test, shown
+// as a user would see them.
+func mustLoad(t *testing.T, src string) *sim.Spec {
+	t.Helper()
+	spec, err := Load("test.toml", []byte(src))
+	if list, ok := err.(ErrorList); ok {
+		t.Fatalf("Load:\n%s", list.Render(false))
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return spec
 }

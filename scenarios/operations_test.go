@@ -333,12 +333,7 @@ add = "1s"
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := Load("test.toml", []byte(tt.src))
-			if list, ok := err.(ErrorList); ok {
-				t.Fatalf("Load:\n%s", list.Render(false))
-			} else if err != nil {
-				t.Fatal(err)
-			}
+			got := mustLoad(t, tt.src)
 			want := minSpec()
 			if strings.HasPrefix(tt.src, shop) {
 				want = shopSpec(t)

@@ -478,12 +478,7 @@ factor = 2.5
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := Load("test.toml", []byte(tt.src))
-			if list, ok := err.(ErrorList); ok {
-				t.Fatalf("Load:\n%s", list.Render(false))
-			} else if err != nil {
-				t.Fatal(err)
-			}
+			got := mustLoad(t, tt.src)
 			want := twoServicesSpec()
 			if !strings.HasPrefix(tt.src, twoServices) {
 				want = minSpec()

@@ -205,11 +205,8 @@ func (s *Sim) Result() *Result {
 		}
 		for j := range c.flows {
 			f := &c.flows[j]
-			fr := FlowResult{Name: f.name, Sent: f.agg.sent, OK: f.agg.n[OK], Failed: f.agg.outcomes() - f.agg.n[OK],
-				Latency: latencyOf(&f.agg.lat), Series: f.series}
-			if n := f.agg.outcomes(); n > 0 {
-				fr.SuccessRate = float64(f.agg.n[OK]) / float64(n)
-			}
+			fr := FlowResult{Name: f.name, Sent: f.agg.sent, Series: f.series}
+			fr.OK, fr.Failed, fr.SuccessRate, fr.Latency = f.agg.summary()
 			cr.Flows = append(cr.Flows, fr)
 		}
 		res.Clients = append(res.Clients, cr)
@@ -243,11 +240,8 @@ func (s *Sim) Result() *Result {
 				break // the implicit operation: the service itself
 			}
 			o := &sv.ops[j]
-			or := OperationResult{Name: o.name, Arrivals: o.agg.sent, OK: o.agg.n[OK], Failed: o.agg.outcomes() - o.agg.n[OK],
-				Latency: latencyOf(&o.agg.lat), Series: o.series}
-			if n := o.agg.outcomes(); n > 0 {
-				or.SuccessRate = float64(o.agg.n[OK]) / float64(n)
-			}
+			or := OperationResult{Name: o.name, Arrivals: o.agg.sent, Series: o.series}
+			or.OK, or.Failed, or.SuccessRate, or.Latency = o.agg.summary()
 			cr.Operations = append(cr.Operations, or)
 		}
 		res.Components = append(res.Components, cr)
@@ -366,4 +360,14 @@ func (s *Sim) Latencies(component string) *metrics.Histogram {
 		}
 	}
 	return nil
+}
+
+// summary is what a result says of a tally: successes, failures of any
+// kind, the success rate and the latency of successes.
+func (t *tally) summary() (ok, failed uint64, rate float64, lat Latency) {
+	ok, n := t.n[OK], t.outcomes()
+	if n > 0 {
+		rate = float64(ok) / float64(n)
+	}
+	return ok, n - ok, rate, latencyOf(&t.lat)
 }
