@@ -37,6 +37,7 @@ func (sv *service) initOps() {
 	if len(spec.Operations) == 0 {
 		ops = append(ops, opCalls{operation{st: spec.ServiceTime, errors: spec.Errors, after: spec.AfterCalls}, spec.Calls})
 	}
+	sv.perOp = len(spec.Operations) > 0
 	sum := 0.0
 	for _, o := range spec.Operations {
 		op := operation{name: o.Name, st: spec.ServiceTime, errors: spec.Errors, after: o.AfterCalls}
@@ -126,4 +127,18 @@ func (sv *service) opFor(op int32, rng *rand.Rand) int32 {
 		return op
 	}
 	return sv.pickOp(rng)
+}
+
+// done counts a request of the operation that ended with o after lat.
+func (op *operation) done(o Outcome, counted bool, lat, now int64) {
+	if counted {
+		op.agg.count(o, now)
+		if o == OK {
+			op.agg.lat.Record(lat)
+		}
+	}
+	op.win.count(o, now)
+	if o == OK {
+		op.win.lat.Record(lat)
+	}
 }

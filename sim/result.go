@@ -236,7 +236,7 @@ func (s *Sim) Result() *Result {
 		}
 		cr.External = sv.spec.External
 		for j := range sv.ops {
-			if sv.ops[j].name == "" {
+			if !sv.perOp {
 				break // the implicit operation: the service itself
 			}
 			o := &sv.ops[j]

@@ -26,6 +26,7 @@ type service struct {
 	callSpecs []Call
 	callOp    []int32 // the operation whose call each one is; -1: every operation's
 	ops       []operation
+	perOp     bool      // it declares operations: they are counted apart
 	opCum     []float64 // cumulative operation weights
 
 	busy, queued int // totals over instances
@@ -347,10 +348,15 @@ func (s *Sim) deliver(i int32) {
 	r.svcCount = s.now >= s.warmup
 	if r.svcCount {
 		sv.agg.sent++
-		sv.ops[r.op].agg.sent++
 	}
 	sv.win.sent++
-	sv.ops[r.op].win.sent++
+	if sv.perOp {
+		op := &sv.ops[r.op]
+		if r.svcCount {
+			op.agg.sent++
+		}
+		op.win.sent++
+	}
 	switch {
 	case !in.up:
 		s.refuse(i, Error) // connection refused
@@ -391,13 +397,17 @@ func (s *Sim) refuse(i int32, o Outcome) {
 	sv := &s.services[r.svc]
 	r.outcome = o
 	r.state = ended
-	op := &sv.ops[r.op]
 	if r.svcCount {
 		sv.agg.count(o, s.now)
-		op.agg.count(o, s.now)
 	}
 	sv.win.count(o, s.now)
-	op.win.count(o, s.now)
+	if sv.perOp {
+		op := &sv.ops[r.op]
+		if r.svcCount {
+			op.agg.count(o, s.now)
+		}
+		op.win.count(o, s.now)
+	}
 	s.respond(i)
 }
 
@@ -612,23 +622,21 @@ func (s *Sim) complete(i int32, o Outcome) {
 	in := &sv.insts[r.inst]
 	in.busy--
 	sv.busy--
-	op := &sv.ops[r.op]
 	if r.svcCount {
 		sv.agg.count(o, s.now)
-		op.agg.count(o, s.now)
 		if o == OK {
 			sv.agg.lat.Record(s.now - r.arrived)
-			op.agg.lat.Record(s.now - r.arrived)
 		}
 		if r.abandoned {
 			sv.agg.wasted++
 		}
 	}
 	sv.win.count(o, s.now)
-	op.win.count(o, s.now)
 	if o == OK {
 		sv.win.lat.Record(s.now - r.arrived)
-		op.win.lat.Record(s.now - r.arrived)
+	}
+	if sv.perOp {
+		sv.ops[r.op].done(o, r.svcCount, s.now-r.arrived, s.now)
 	}
 	if r.abandoned {
 		sv.win.wasted++

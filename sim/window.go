@@ -131,14 +131,12 @@ func (s *Sim) closeWindow() {
 		}
 		w.QueueMax = sv.winQMax
 		sv.series = append(sv.series, w)
-		if len(sv.ops) > 1 || sv.ops[0].name != "" {
+		if sv.perOp {
 			for j := range sv.ops {
 				o := &sv.ops[j]
 				o.series = append(o.series, o.win.window(start))
 				o.win.reset()
 			}
-		} else {
-			sv.ops[0].win.reset()
 		}
 		s.noteHealth(sv.spec.Name, false, &sv.health, &w, &sv.win)
 		switch over := w.Rejected > 0; {
