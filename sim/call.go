@@ -339,7 +339,12 @@ func (s *Sim) abandon(k int32, o Outcome) {
 		r.abandoned = true
 		if br := e.breaker(cl.brk); br != nil {
 			if o == Timeout {
+				// A timed-out attempt is a failure: it may open the
+				// breaker, which the log and the automatic transition
+				// must hear of.
+				before := br.Transitions()
 				br.Record(s.now, s.now-r.sent, true)
+				s.noteBreaker(&s.services[cl.svc], cl.edge, cl.brk, before)
 			} else {
 				br.Release()
 			}

@@ -101,6 +101,16 @@ func TestBreaker(t *testing.T) {
 			t.Errorf("no %q in the event log", s)
 		}
 	}
+	// Timeouts open it too: the attempts the call gives up on are the
+	// failures, and the log and the automatic half-open hear of it.
+	slow := twoTier(t, sim.Call{Breaker: &cfg, Timeout: 100 * time.Millisecond}, back, 30*time.Second)
+	slow.Faults = []sim.Fault{{Kind: sim.FaultLatency, Target: "back", Start: 10 * time.Second, Duration: 10 * time.Second, Add: mustDist(t, "1s")}}
+	sres, _ := run(t, slow)
+	for _, s := range []string{"breaker OPEN", "breaker HALF_OPEN", "breaker CLOSED"} {
+		if !hasEvent(sres, "front->back", s) {
+			t.Errorf("timeouts: no %q in the event log", s)
+		}
+	}
 	// The callee was spared most of the 2000 calls made during the fault.
 	if back := res.Components[1]; back.Arrivals > 6000-1000 {
 		t.Errorf("back got %d of 6000 requests", back.Arrivals)
