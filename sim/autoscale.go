@@ -75,7 +75,9 @@ func (sv *service) addInstance(startup int64) {
 	s := sv.s
 	n := -1
 	for i := range sv.insts {
-		if sv.insts[i].retired {
+		if in := &sv.insts[i]; in.retired && !in.draining {
+			// Not one that a deploy still drains: its drain ends in a
+			// restart of its own.
 			n = i
 			break
 		}

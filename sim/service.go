@@ -123,12 +123,14 @@ type instance struct {
 	// its warm-up after one.
 	release    *release
 	draining   bool
+	killAt     int64 // when the grace period of its drain ends
 	deploy     int32
 	warmUntil  int64
 	warmFactor float64
-	// A memory leak grows from leakFrom (its start, or the last restart)
-	// and crashes the instance at leakAt; leakStuck is what leaks that
-	// ended left on it until its next restart.
+	// A memory leak grows from its fault's start, or from leakFrom, the
+	// instance's last start, if later; it crashes the instance at leakAt.
+	// leakStuck is what leaks that ended left on it until its next
+	// restart.
 	leakFrom, leakAt int64
 	leakStuck        float64
 }
@@ -421,9 +423,9 @@ func (sv *service) start(i int32) {
 		r.failed = true
 	}
 	work := op.st.Sample(sv.rng)
-	if in.f.slow != 1 {
-		work = int64(float64(work) * in.f.slow)
-	}
+	// Slowdowns multiply the service time and latencies add to it, in
+	// whatever order the faults came: the operation's as the instance's.
+	slow, add := in.f.slow, int64(0)
 	for _, f := range in.f.list {
 		ft := &s.faults[f]
 		if ft.op >= 0 && ft.op != r.op {
@@ -432,7 +434,7 @@ func (sv *service) start(i int32) {
 		switch ft.spec.Kind {
 		case FaultLatency, FaultDependency:
 			if !ft.spec.Add.IsZero() {
-				work += ft.spec.Add.Sample(ft.rng)
+				add += ft.spec.Add.Sample(ft.rng)
 			}
 		case FaultErrors:
 			if ft.op >= 0 && ft.rng.Float64() < ft.spec.Probability {
@@ -440,11 +442,14 @@ func (sv *service) start(i int32) {
 			}
 		case FaultSlowdown:
 			if ft.op >= 0 {
-				work = int64(float64(work) * ft.spec.Factor)
+				slow *= ft.spec.Factor
 			}
 		}
 	}
-	work = sv.version(r.inst, work)
+	if slow != 1 {
+		work = int64(float64(work) * slow)
+	}
+	work = sv.version(r.inst, work+add)
 	r.after = int64(float64(work) * op.after)
 	r.segStart = s.now
 	s.schedule(s.now+work-r.after, evWorkDone, i, r.gen)
