@@ -94,6 +94,7 @@ func (sv *service) addInstance(startup int64) {
 	}
 	in := &sv.insts[n]
 	in.retired, in.up = false, false
+	in.release = sv.release // a new instance runs the current version
 	in.readyAt = s.now + startup
 	in.crashedAt = -1 // not a restart
 	s.schedule(in.readyAt, evInstanceUp, sv.idx, uint32(n))

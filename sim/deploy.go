@@ -56,6 +56,7 @@ func (s *Sim) startDeploy(f *fault) {
 		all[n] = int32(n)
 	}
 	rollbackDue := sp.RollbackAfter > 0 && (sp.HasNewErrors || sp.NewFactor > 0)
+	sv.release = to // what instances started from now on run
 	d := s.newDeploy(f.idx, sv, to, false, all, rollbackDue)
 	if rollbackDue {
 		s.schedule(s.now+int64(sp.RollbackAfter), evRollback, d, 0)
@@ -195,7 +196,8 @@ func (s *Sim) rollback(di int32) {
 			bad = append(bad, int32(n))
 		}
 	}
-	s.newDeploy(d.fault, sv, &release{factor: 1}, true, bad, false)
+	sv.release = &release{factor: 1}
+	s.newDeploy(d.fault, sv, sv.release, true, bad, false)
 }
 
 // version applies what an instance's state does to one request's work: its

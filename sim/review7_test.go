@@ -177,3 +177,25 @@ func TestOperationFaultsCompose(t *testing.T) {
 		near(t, "latency with faults on operation "+op, res.Components[0].Latency.Mean, 120, 1)
 	}
 }
+
+// TestScaledUpAfterABadRelease: an instance that the autoscaler starts
+// after a deploy runs the version deployed, not the one before it: a slow
+// release that makes the service scale up stays slow on every instance.
+func TestScaledUpAfterABadRelease(t *testing.T) {
+	s := svc(t, "api", "10ms")
+	s.Instances, s.Workers = 2, 10
+	s.Autoscale = &resilience.AutoscaleConfig{TargetUtilisation: 0.5, Min: 2, Max: 8, Interval: 5 * time.Second, StartupDelay: time.Second}
+	spec := &sim.Spec{Name: "scale-bad", Duration: 60 * time.Second, Services: []sim.Service{s}, Clients: []sim.Client{open(80, "api")},
+		Faults: []sim.Fault{{Kind: sim.FaultDeploy, Target: "api", Start: 5 * time.Second, BatchShare: 1, NewFactor: 20}}}
+	res, _ := run(t, spec)
+	if countEvents(res, "scaled up") == 0 {
+		t.Fatal("the autoscaler did not scale up: the test does not test anything")
+	}
+	if c := component(res, "api"); c.InstancesUp <= 2 {
+		t.Fatalf("%d instances up at the end, want more than 2", c.InstancesUp)
+	}
+	// 200 ms on every instance of the new version.
+	if m := window(res, "api", 55).Latency.Mean; m < 190 {
+		t.Errorf("mean latency %.0f ms at 55 s, want about 200: the instances added run the old version", m)
+	}
+}

@@ -25,8 +25,11 @@ type service struct {
 	// the request path: calls[i] is compiled from callSpecs[i].
 	callSpecs []Call
 	callOp    []int32 // the operation whose call each one is; -1: every operation's
-	ops       []operation
-	opCum     []float64 // cumulative operation weights
+	// release is the version that the instances the autoscaler starts
+	// run: the last deployed, or rolled back to (nil: as specified).
+	release *release
+	ops     []operation
+	opCum   []float64 // cumulative operation weights
 
 	busy, queued int // totals over instances
 	lb           *resilience.Balancer
