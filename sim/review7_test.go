@@ -199,3 +199,18 @@ func TestScaledUpAfterABadRelease(t *testing.T) {
 		t.Errorf("mean latency %.0f ms at 55 s, want about 200: the instances added run the old version", m)
 	}
 }
+
+// TestRetryKeepsItsOperation: a retry sends the same request again, to
+// the same operation: a call that names only the service draws its
+// operation once, not once per attempt.
+func TestRetryKeepsItsOperation(t *testing.T) {
+	back := sim.Service{ServiceTime: mustDist(t, "1ms"),
+		Operations: []sim.Operation{{Name: "good", Weight: 1}, {Name: "bad", Weight: 1, HasErrors: true, Errors: 1}}}
+	rt := &sim.Retry{MaxAttempts: 4, Backoff: resilience.Backoff{Base: time.Millisecond, Multiplier: 2}}
+	rt.On[sim.Error] = true
+	res, _ := run(t, twoTier(t, sim.Call{Retry: rt}, back, 100*time.Second))
+	// Half the calls go to bad and fail all four attempts.
+	near(t, "client success", res.Clients[0].SuccessRate, 0.5, 0.02)
+	good, bad := operation(res, "back", "good"), operation(res, "back", "bad")
+	near(t, "attempts per call to bad", float64(bad.Arrivals)/float64(good.Arrivals), 4, 0.1)
+}
