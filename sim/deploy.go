@@ -35,9 +35,10 @@ type deploy struct {
 	next     int // the batch to restart next
 	pending  int // instances of the current batch not warmed up yet
 	rollback bool
-	// rollbackDue: a rollback of this deploy is planned.
-	rollbackDue bool
-	done        bool
+	// rollbackDue: a rollback of this deploy is planned; rollbackNow: it
+	// is due, and starts as soon as the current batch is done.
+	rollbackDue, rollbackNow bool
+	done                     bool
 }
 
 // startDeploy begins the rolling restart of fault f.
@@ -100,7 +101,14 @@ func (s *Sim) nextBatch(di int32) {
 			// repeating deploy may start.
 			f.active = false
 		}
-		s.logf(sv.spec.Name, "%s finished: %d instances restarted in %d batches", what, len(sv.insts), len(d.batches))
+		n := 0
+		for _, b := range d.batches {
+			n += len(b)
+		}
+		s.logf(sv.spec.Name, "%s finished: %d instances restarted in %d batches", what, n, len(d.batches))
+		if d.rollbackNow {
+			s.rollback(di)
+		}
 		return
 	}
 	b := d.batches[d.next]
@@ -180,13 +188,12 @@ func (s *Sim) deployed(di int32) {
 }
 
 // rollback rolls the old version back out over a deploy: at once if the
-// deploy is over, else once its current batch is done.
+// deploy is over, else as soon as its current batch is done.
 func (s *Sim) rollback(di int32) {
 	d := &s.deploys[di]
 	if !d.done {
 		d.batches = d.batches[:d.next] // no further batch of the bad release
-		d.rollback = false
-		s.schedule(s.now+int64(time.Second), evRollback, di, 0)
+		d.rollbackNow = true
 		return
 	}
 	sv := &s.services[d.svc]

@@ -214,3 +214,34 @@ func TestRetryKeepsItsOperation(t *testing.T) {
 	good, bad := operation(res, "back", "good"), operation(res, "back", "bad")
 	near(t, "attempts per call to bad", float64(bad.Arrivals)/float64(good.Arrivals), 4, 0.1)
 }
+
+// TestRollbackDuringTheDeploy: a rollback due while the deploy rolls out
+// waits for the current batch only, and starts as soon as it is done; the
+// log counts the instances each restarted.
+func TestRollbackDuringTheDeploy(t *testing.T) {
+	s := svc(t, "api", "5ms")
+	s.Instances = 4
+	spec := &sim.Spec{Name: "rollback", Duration: 30 * time.Second, Services: []sim.Service{s}, Clients: []sim.Client{open(100, "api")},
+		Faults: []sim.Fault{{Kind: sim.FaultDeploy, Target: "api", Start: 10 * time.Second, Batch: 1,
+			StartupDelay: 1250 * time.Millisecond, Warmup: time.Second, WarmupFactor: 2,
+			HasNewErrors: true, NewErrors: 0.5, RollbackAfter: 3 * time.Second}}}
+	res, _ := run(t, spec)
+	// Batch 1 is done at 12.25 s, batch 2 at 14.5 s: the rollback, due at
+	// 13 s, starts then, over #1 and #2.
+	want := map[string]float64{
+		"deploy finished: 2 instances restarted in 2 batches":   14.5,
+		"rollback batch 1 of 2: #1 restarting":                  14.5,
+		"rollback finished: 2 instances restarted in 2 batches": 19,
+	}
+	for _, e := range res.Events {
+		if at, ok := want[e.What]; ok {
+			if e.TS != at {
+				t.Errorf("%q at %.3fs, want %.3fs", e.What, e.TS, at)
+			}
+			delete(want, e.What)
+		}
+	}
+	for what := range want {
+		t.Errorf("no %q in the log", what)
+	}
+}
