@@ -75,7 +75,9 @@ func (sv *service) addInstance(startup int64) {
 	s := sv.s
 	n := -1
 	for i := range sv.insts {
-		if sv.insts[i].retired {
+		if in := &sv.insts[i]; in.retired && !in.draining {
+			// Not one that a deploy still drains: its drain ends in a
+			// restart of its own.
 			n = i
 			break
 		}
@@ -92,6 +94,7 @@ func (sv *service) addInstance(startup int64) {
 	}
 	in := &sv.insts[n]
 	in.retired, in.up = false, false
+	in.release = sv.release // a new instance runs the current version
 	in.readyAt = s.now + startup
 	in.crashedAt = -1 // not a restart
 	s.schedule(in.readyAt, evInstanceUp, sv.idx, uint32(n))

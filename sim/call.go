@@ -23,6 +23,7 @@ type call struct {
 	live      [maxCopies]int32 // attempts in flight
 	prevSleep int64            // the last backoff, for decorrelated jitter
 	hedgeAt   int64            // when the hedge timer of the last attempt sent is due; 0: none
+	op        int32            // the callee's operation of every attempt, drawn at the first
 	counted   bool             // started after warmup
 	inUse     bool
 }
@@ -170,7 +171,12 @@ func (s *Sim) attempt(k int32, kind attemptKind) (sent, ok bool) {
 	if e.kind == toService {
 		a = s.sendRequest(k, cl.edge, e.to, int32(host), e.latency, timeout)
 		if a >= 0 {
-			s.reqs.r[a].op = s.services[e.to].opFor(e.op, sv.rng)
+			if cl.attempts == 0 {
+				// Drawn once: a retry or a hedge sends the same
+				// request again, to the same operation.
+				cl.op = s.services[e.to].opFor(e.op, sv.rng)
+			}
+			s.reqs.r[a].op = cl.op
 		}
 	} else {
 		a = s.newOp(k, timeout)

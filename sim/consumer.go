@@ -397,6 +397,10 @@ func (g *group) process(m *member) {
 	r := &s.reqs.r[i]
 	r.svc, r.inst, r.parent, r.origin, r.sent = g.svc, m.inst, fromRecord, m.slot, s.now
 	r.key = pt.recs.at(int(br.offset - pt.base)).key
+	// A record names no operation: it takes one by the operations'
+	// weights, as a request to the service alone does.
+	sv := &s.services[g.svc]
+	r.op = sv.pickOp(sv.rng)
 	m.cur, m.curGen = i, r.gen
 	s.deliver(i)
 }

@@ -35,9 +35,10 @@ type deploy struct {
 	next     int // the batch to restart next
 	pending  int // instances of the current batch not warmed up yet
 	rollback bool
-	// rollbackDue: a rollback of this deploy is planned.
-	rollbackDue bool
-	done        bool
+	// rollbackDue: a rollback of this deploy is planned; rollbackNow: it
+	// is due, and starts as soon as the current batch is done.
+	rollbackDue, rollbackNow bool
+	done                     bool
 }
 
 // startDeploy begins the rolling restart of fault f.
@@ -56,6 +57,7 @@ func (s *Sim) startDeploy(f *fault) {
 		all[n] = int32(n)
 	}
 	rollbackDue := sp.RollbackAfter > 0 && (sp.HasNewErrors || sp.NewFactor > 0)
+	sv.release = to // what instances started from now on run
 	d := s.newDeploy(f.idx, sv, to, false, all, rollbackDue)
 	if rollbackDue {
 		s.schedule(s.now+int64(sp.RollbackAfter), evRollback, d, 0)
@@ -99,7 +101,14 @@ func (s *Sim) nextBatch(di int32) {
 			// repeating deploy may start.
 			f.active = false
 		}
-		s.logf(sv.spec.Name, "%s finished: %d instances restarted in %d batches", what, len(sv.insts), len(d.batches))
+		n := 0
+		for _, b := range d.batches {
+			n += len(b)
+		}
+		s.logf(sv.spec.Name, "%s finished: %d instances restarted in %d batches", what, n, len(d.batches))
+		if d.rollbackNow {
+			s.rollback(di)
+		}
 		return
 	}
 	b := d.batches[d.next]
@@ -112,20 +121,22 @@ func (s *Sim) nextBatch(di int32) {
 	s.logf(sv.spec.Name, "%s batch %d of %d:%s restarting", what, d.next, len(d.batches), names)
 	for _, n := range b {
 		in := &sv.insts[n]
-		in.deploy = di
 		if !in.up {
 			// Down already (a crash, or scaled away): it will start with
-			// the new version whenever it starts.
+			// the new version whenever it starts, and counts as done now,
+			// not once more when it starts.
 			in.release = d.to
 			s.deployed(di)
 			continue
 		}
+		in.deploy = di
 		in.up, in.draining = false, true
 		sv.refreshCapacity()
 		if in.busy == 0 && in.q.len() == 0 {
 			s.drained(sv, n)
 		} else {
-			s.schedule(s.now+int64(gracePeriod), evDrainKill, sv.idx, uint32(n))
+			in.killAt = s.now + int64(gracePeriod)
+			s.schedule(in.killAt, evDrainKill, sv.idx, uint32(n))
 		}
 	}
 }
@@ -148,8 +159,10 @@ func (s *Sim) drained(sv *service, n int32) {
 // instance still holds dies with it.
 func (s *Sim) drainKill(svc, n int32) {
 	sv := &s.services[svc]
-	if in := &sv.insts[n]; in.draining {
+	if in := &sv.insts[n]; in.draining && in.killAt == s.now {
+		// Not the grace period of an earlier drain: this one's.
 		sv.crash(n) // which ends the drain
+		sv.consumerEvent(n, (*group).crashed)
 	}
 }
 
@@ -175,13 +188,12 @@ func (s *Sim) deployed(di int32) {
 }
 
 // rollback rolls the old version back out over a deploy: at once if the
-// deploy is over, else once its current batch is done.
+// deploy is over, else as soon as its current batch is done.
 func (s *Sim) rollback(di int32) {
 	d := &s.deploys[di]
 	if !d.done {
 		d.batches = d.batches[:d.next] // no further batch of the bad release
-		d.rollback = false
-		s.schedule(s.now+int64(time.Second), evRollback, di, 0)
+		d.rollbackNow = true
 		return
 	}
 	sv := &s.services[d.svc]
@@ -191,7 +203,8 @@ func (s *Sim) rollback(di int32) {
 			bad = append(bad, int32(n))
 		}
 	}
-	s.newDeploy(d.fault, sv, &release{factor: 1}, true, bad, false)
+	sv.release = &release{factor: 1}
+	s.newDeploy(d.fault, sv, sv.release, true, bad, false)
 }
 
 // version applies what an instance's state does to one request's work: its
@@ -209,8 +222,8 @@ func (sv *service) version(n int32, work int64) int64 {
 		f *= in.warmFactor
 	}
 	for _, i := range in.f.list {
-		if sp := s.faults[i].spec; sp.Kind == FaultLeak {
-			f *= 1 + sp.Growth*float64(s.now-in.leakFrom)/float64(time.Minute)
+		if ft := &s.faults[i]; ft.spec.Kind == FaultLeak {
+			f *= 1 + ft.spec.Growth*float64(s.now-in.leakSince(ft))/float64(time.Minute)
 		}
 	}
 	if f == 1 {
@@ -226,12 +239,11 @@ func (sv *service) planLeak(n int32) {
 	in := &sv.insts[n]
 	in.leakAt = 0
 	for _, i := range in.f.list {
-		sp := s.faults[i].spec
-		if sp.Kind != FaultLeak {
+		ft := &s.faults[i]
+		if ft.spec.Kind != FaultLeak {
 			continue
 		}
-		at := in.leakFrom + int64((sp.Limit-1)/sp.Growth*float64(time.Minute))
-		if in.leakAt == 0 || at < in.leakAt {
+		if at := in.leakLimitAt(ft); in.leakAt == 0 || at < in.leakAt {
 			in.leakAt = at
 		}
 	}
@@ -249,8 +261,10 @@ func (s *Sim) leakCrash(svc, n int32) {
 	}
 	var sp *Fault
 	for _, i := range in.f.list {
-		if f := s.faults[i].spec; f.Kind == FaultLeak {
-			sp = f
+		// The leak that reached its limit now: its startup_delay.
+		if f := &s.faults[i]; f.spec.Kind == FaultLeak && in.leakLimitAt(f) == s.now {
+			sp = f.spec
+			break
 		}
 	}
 	if sp == nil {
@@ -267,7 +281,19 @@ func (s *Sim) leakCrash(svc, n int32) {
 
 // leakEnded freezes what a leak that just ended left on instance n: its
 // service time stays multiplied until the instance restarts.
-func (sv *service) leakEnded(n int32, sp *Fault) {
+func (sv *service) leakEnded(n int32, f *fault) {
 	in := &sv.insts[n]
-	in.leakStuck *= 1 + sp.Growth*float64(sv.s.now-in.leakFrom)/float64(time.Minute)
+	in.leakStuck *= 1 + f.spec.Growth*float64(sv.s.now-in.leakSince(f))/float64(time.Minute)
+}
+
+// leakSince is when leak f began to grow on the instance: at the fault's
+// start, or at the instance's last start if later. Each leak grows from
+// its own start: a second leak does not reset the first.
+func (in *instance) leakSince(f *fault) int64 {
+	return max(in.leakFrom, f.since)
+}
+
+// leakLimitAt is when leak f alone brings the instance to its limit.
+func (in *instance) leakLimitAt(f *fault) int64 {
+	return in.leakSince(f) + int64((f.spec.Limit-1)/f.spec.Growth*float64(time.Minute))
 }

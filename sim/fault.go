@@ -27,7 +27,8 @@ type fault struct {
 	topic  int32       // a leader_loss fault's topic, or -1
 	op     int32       // the operation a fault on one operation hits, or -1
 	active bool
-	manual bool // injected by a driver during the run, not in the scenario
+	since  int64 // when the current (or last) occurrence began
+	manual bool  // injected by a driver during the run, not in the scenario
 }
 
 // link is the state of the messages between a caller and a callee: faults
@@ -358,6 +359,7 @@ func (s *Sim) beginFault(idx int32) {
 		return // still active from the last occurrence, or not this time
 	}
 	f.active = true
+	f.since = s.now
 	f.pickInstances(s)
 	s.logf(s.faultComponent(f), "fault %s started", f.describe())
 	s.beginOccurrence(f)
@@ -503,7 +505,6 @@ func (sv *service) addFault(n int32, idx int32) {
 		sv.consumerEvent(n, (*group).crashed)
 	}
 	if s.faults[idx].spec.Kind == FaultLeak {
-		in.leakFrom = s.now
 		sv.planLeak(n)
 	}
 	wasPaused := in.paused
@@ -525,8 +526,8 @@ func (sv *service) removeFault(n int32, idx int32) {
 	}
 	wasPaused := in.paused
 	sv.refreshInstance(n)
-	if sp := s.faults[idx].spec; sp.Kind == FaultLeak {
-		sv.leakEnded(n, sp)
+	if f := &s.faults[idx]; f.spec.Kind == FaultLeak {
+		sv.leakEnded(n, f)
 		sv.planLeak(n) // the leak is fixed: no crash due to it
 	}
 	if sp := s.faults[idx].spec; sp.Kind == FaultCrash {
@@ -632,8 +633,22 @@ func (sv *service) crash(n int32) {
 func (s *Sim) instanceUp(svc int32, n int32) {
 	sv := &s.services[svc]
 	in := &sv.insts[n]
-	if in.up || in.retired || s.now < in.readyAt || slices.ContainsFunc(in.f.list, func(i int32) bool { return s.faults[i].spec.Kind == FaultCrash }) {
-		return // crashed again, or retired, meanwhile
+	if in.up || s.now != in.readyAt {
+		// Up already, or a start planned before a later one (a drain
+		// or a second crash planned another since): not this one.
+		return
+	}
+	if in.retired {
+		if di := in.deploy; di >= 0 {
+			// Scaled away while a deploy restarted it: the deploy is
+			// done with it.
+			in.deploy = -1
+			s.deployed(di)
+		}
+		return
+	}
+	if slices.ContainsFunc(in.f.list, func(i int32) bool { return s.faults[i].spec.Kind == FaultCrash }) {
+		return // crashed again meanwhile: it starts when the crash ends
 	}
 	in.up = true
 	sv.refreshCapacity()

@@ -137,7 +137,11 @@ func (s *Sim) sagaStep(run int32) {
 		s.schedule(s.now+s.hop(sg.rng), evSagaRetry, run, r.gen|failBit)
 		return
 	}
-	s.sendRequest(fromSaga, run, svc, int32(host), s.spec.Network.Latency, timeout)
+	if i := s.sendRequest(fromSaga, run, svc, int32(host), s.spec.Network.Latency, timeout); i >= 0 {
+		// A command names no operation: it takes one by the operations'
+		// weights, as a request to the service alone does.
+		s.reqs.r[i].op = sv.pickOp(sg.rng)
+	}
 }
 
 // maxLoggedInconsistent bounds the inconsistent sagas logged one by one.

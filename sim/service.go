@@ -25,9 +25,12 @@ type service struct {
 	// the request path: calls[i] is compiled from callSpecs[i].
 	callSpecs []Call
 	callOp    []int32 // the operation whose call each one is; -1: every operation's
-	ops       []operation
-	perOp     bool      // it declares operations: they are counted apart
-	opCum     []float64 // cumulative operation weights
+	// release is the version that the instances the autoscaler starts
+	// run: the last deployed, or rolled back to (nil: as specified).
+	release *release
+	ops     []operation
+	perOp   bool      // it declares operations: they are counted apart
+	opCum   []float64 // cumulative operation weights
 
 	busy, queued int // totals over instances
 	lb           *resilience.Balancer
@@ -124,12 +127,14 @@ type instance struct {
 	// its warm-up after one.
 	release    *release
 	draining   bool
+	killAt     int64 // when the grace period of its drain ends
 	deploy     int32
 	warmUntil  int64
 	warmFactor float64
-	// A memory leak grows from leakFrom (its start, or the last restart)
-	// and crashes the instance at leakAt; leakStuck is what leaks that
-	// ended left on it until its next restart.
+	// A memory leak grows from its fault's start, or from leakFrom, the
+	// instance's last start, if later; it crashes the instance at leakAt.
+	// leakStuck is what leaks that ended left on it until its next
+	// restart.
 	leakFrom, leakAt int64
 	leakStuck        float64
 }
@@ -431,9 +436,9 @@ func (sv *service) start(i int32) {
 		r.failed = true
 	}
 	work := op.st.Sample(sv.rng)
-	if in.f.slow != 1 {
-		work = int64(float64(work) * in.f.slow)
-	}
+	// Slowdowns multiply the service time and latencies add to it, in
+	// whatever order the faults came: the operation's as the instance's.
+	slow, add := in.f.slow, int64(0)
 	for _, f := range in.f.list {
 		ft := &s.faults[f]
 		if ft.op >= 0 && ft.op != r.op {
@@ -442,7 +447,7 @@ func (sv *service) start(i int32) {
 		switch ft.spec.Kind {
 		case FaultLatency, FaultDependency:
 			if !ft.spec.Add.IsZero() {
-				work += ft.spec.Add.Sample(ft.rng)
+				add += ft.spec.Add.Sample(ft.rng)
 			}
 		case FaultErrors:
 			if ft.op >= 0 && ft.rng.Float64() < ft.spec.Probability {
@@ -450,11 +455,14 @@ func (sv *service) start(i int32) {
 			}
 		case FaultSlowdown:
 			if ft.op >= 0 {
-				work = int64(float64(work) * ft.spec.Factor)
+				slow *= ft.spec.Factor
 			}
 		}
 	}
-	work = sv.version(r.inst, work)
+	if slow != 1 {
+		work = int64(float64(work) * slow)
+	}
+	work = sv.version(r.inst, work+add)
 	r.after = int64(float64(work) * op.after)
 	r.segStart = s.now
 	s.schedule(s.now+work-r.after, evWorkDone, i, r.gen)
