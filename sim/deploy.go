@@ -146,6 +146,7 @@ func (s *Sim) nextBatch(di int32) {
 func (s *Sim) drained(sv *service, n int32) {
 	in := &sv.insts[n]
 	in.draining = false
+	sv.refreshCapacity()
 	if in.deploy < 0 {
 		return
 	}

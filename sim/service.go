@@ -260,9 +260,15 @@ func (sv *service) refreshCapacity() {
 	sv.account(sv.s.now)
 	sv.capNow, sv.instsNow = 0, 0
 	for i := range sv.insts {
-		if in := &sv.insts[i]; in.up {
-			sv.capNow += in.f.workers
+		in := &sv.insts[i]
+		if in.up {
 			sv.instsNow++
+		}
+		if in.up || in.draining {
+			// A draining instance takes nothing new but still works on
+			// what it holds: its workers count, or utilisation would
+			// pass 100%.
+			sv.capNow += in.f.workers
 		}
 	}
 }

@@ -38,6 +38,9 @@ var faultUsage = map[sim.FaultKind]struct{ value, example string }{
 	sim.FaultPartition:  {"", "partition frontend,catalog cart 10s"},
 	sim.FaultSkew:       {"OFFSET", "skew db#2 -5s 30s"},
 	sim.FaultLeaderLoss: {"", "leader_loss orders"},
+	sim.FaultDeploy:     {"BATCH", "deploy checkout 1"},
+	sim.FaultLeak:       {"GROWTH", "leak catalog 0.5 60s"},
+	sim.FaultDependency: {"SHARE", "dependency payments-api 30% 20s"},
 }
 
 // parsed is a command line, understood.
@@ -132,7 +135,8 @@ func parseFault(args []string, spec *sim.Spec) (sim.Fault, error) {
 		return fmt.Errorf("usage: :fault %s [DURATION], e.g. :fault %s", syntax, u.example)
 	}
 	args = args[1:]
-	f := sim.Fault{Kind: kind, Partition: -1}
+	// The defaults of the scenario language for what a command cannot say.
+	f := sim.Fault{Kind: kind, Partition: -1, Batch: 1, WarmupFactor: 2, Limit: 3}
 	// What follows the target: a value for some kinds, then a duration.
 	nValue := 0
 	if u.value != "" {
@@ -157,6 +161,13 @@ func parseFault(args []string, spec *sim.Spec) (sim.Fault, error) {
 			return f, usage()
 		}
 		f.Target = args[0]
+		if svc, op, ok := strings.Cut(f.Target, "."); ok && !strings.Contains(f.Target, "->") {
+			// One operation of a service: "catalog.search".
+			if err := checkOperation(spec, kind, svc, op); err != nil {
+				return f, err
+			}
+			f.Target, f.Operation = svc, op
+		}
 		if err := checkTarget(spec, kind, f.Target); err != nil {
 			return f, err
 		}
@@ -166,6 +177,9 @@ func parseFault(args []string, spec *sim.Spec) (sim.Fault, error) {
 			}
 		}
 		args = args[1+nValue:]
+	}
+	if len(args) == 1 && kind == sim.FaultDeploy {
+		return f, errors.New("a deploy takes no duration: it ends when its last batch is back")
 	}
 	if len(args) == 1 {
 		d, err := time.ParseDuration(args[0])
@@ -209,6 +223,24 @@ func setValue(f *sim.Fault, s string) error {
 			return fmt.Errorf("skew %q: want a clock offset such as -5s (behind) or 2s (ahead)", s)
 		}
 		f.Offset = d
+	case sim.FaultDeploy:
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			return fmt.Errorf("deploy %q: want how many instances restart at a time, such as 1", s)
+		}
+		f.Batch = n
+	case sim.FaultLeak:
+		v, err := strconv.ParseFloat(s, 64)
+		if err != nil || !(v > 0) {
+			return fmt.Errorf("leak %q: want the growth of service time per minute up, such as 0.5 (+50%%)", s)
+		}
+		f.Growth = v
+	case sim.FaultDependency:
+		p, err := parseShare(s)
+		if err != nil {
+			return fmt.Errorf("dependency %q: want the share of requests that fail, such as 0.3 or 30%%", s)
+		}
+		f.Probability = p
 	case sim.FaultCapacity:
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 0 {
@@ -234,6 +266,30 @@ func parseShare(s string) (float64, error) {
 		return 0, errors.New("out of range")
 	}
 	return v, nil
+}
+
+// checkOperation validates a fault on one operation.
+func checkOperation(spec *sim.Spec, kind sim.FaultKind, svc, op string) error {
+	switch kind {
+	case sim.FaultLatency, sim.FaultErrors, sim.FaultSlowdown:
+	default:
+		return fmt.Errorf("a %s fault targets a whole service, not one operation", kind)
+	}
+	i := slices.IndexFunc(spec.Services, func(s sim.Service) bool { return s.Name == svc })
+	if i < 0 {
+		return fmt.Errorf("no service %q", svc)
+	}
+	var names []string
+	for _, o := range spec.Services[i].Operations {
+		if o.Name == op {
+			return nil
+		}
+		names = append(names, o.Name)
+	}
+	if len(names) == 0 {
+		return fmt.Errorf("%s has no operations", svc)
+	}
+	return fmt.Errorf("%s has no operation %q (it has %s)", svc, op, strings.Join(names, ", "))
 }
 
 // checkTarget validates a fault's target against the scenario, so that a

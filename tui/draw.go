@@ -650,6 +650,8 @@ func (u *UI) drawNode(g canvas, t *topology, n *topoNode, r row) {
 	switch {
 	case r.lines != nil:
 		lines = r.lines
+	case r.stalled:
+		lines = append(lines, "stalled")
 	case !r.idle:
 		p99 := "p99 -"
 		if r.ok > 0 {

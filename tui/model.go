@@ -22,6 +22,7 @@ type row struct {
 	breaker    string  // state of the busiest outgoing edge with a breaker
 	health     sim.Health
 	idle       bool // nothing answered in the window: health unknown
+	stalled    bool // requests came or wait, and none was answered
 	ok         uint64
 	lines      []string // a data component's box in the topology says these
 }
@@ -58,6 +59,11 @@ func rows(f *Frame) []row {
 			r.idle = answered == 0
 			r.ok = w.OK
 			r.health = sim.HealthOf(r.errShare)
+			if r.idle && (w.Utilisation > 0 || w.QueueMean > 0 || w.Sent > 0) {
+				// Work came or waits, and nothing was answered: stalled,
+				// not idle.
+				r.idle, r.stalled, r.health = false, true, sim.Failing
+			}
 		} else {
 			r.idle = true
 		}

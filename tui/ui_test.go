@@ -133,6 +133,12 @@ func TestInjectDataFault(t *testing.T) {
 		{"kafka-consumer-crash", "fault skew kafka#1 2s", `error: skew: "kafka" is a broker`},
 		{"kafka-consumer-crash", "fault leader_loss ordres", `error: leader_loss: no topic "ordres"`},
 		{"quorum-staleness", "fault errors fast 0.5", `error: a errors fault cannot target the store "fast"`},
+		{"monolith-vs-microservices", "fault deploy shop 2", "shop fault deploy (batches of 2) (manual) started"},
+		{"monolith-vs-microservices", "fault leak shop#1 0.5 30s", "shop#1 fault leak +50% a minute up to x3 (manual) started"},
+		{"monolith-vs-microservices", "fault dependency payment-api 30% 10s", "payment-api fault dependency brownout errors 30% (manual) started"},
+		{"monolith-vs-microservices", "fault slowdown shop.search 5 10s", "shop.search fault slowdown x5 (manual) started"},
+		{"monolith-vs-microservices", "fault slowdown shop.serch 5", `error: shop has no operation "serch"`},
+		{"monolith-vs-microservices", "fault deploy shop 1 10s", "error: a deploy takes no duration"},
 	} {
 		t.Run(tc.command, func(t *testing.T) {
 			h := newHarness(t, tc.scenario, 160, 48, false)
