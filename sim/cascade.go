@@ -9,9 +9,10 @@ import (
 // The cascade trace answers "when this failed, what went down with it, in
 // which order, and for how long?". Every health change of a component,
 // client or client flow is recorded (DESIGN.md's thresholds, confirmed
-// over two windows); a change is attributed to the latest fault occurrence
-// that began at or before it, and each occurrence lists what changed after
-// it until the next occurrence began.
+// over two windows); a change for the worse is attributed to the latest
+// fault occurrence that began at or before it, if it came before the next
+// occurrence began and within settle of the fault's end, and if it made
+// the component worse than it had been in the lookback before the fault.
 
 // healthChange is one confirmed change of health, dated at its onset.
 type healthChange struct {
@@ -27,19 +28,34 @@ type occurrence struct {
 	start, end int64 // end: -1 while it lasts
 	what       string
 	target     string
+	short      string // "latency on payment", for the event log
 }
 
 // noteChange records a health change and, for a change for the worse,
 // says in the event log which fault it followed.
 func (s *Sim) noteChange(at int64, name string, flow bool, l Health) string {
+	prev := Healthy
+	for k := len(s.changes) - 1; k >= 0; k-- {
+		if s.changes[k].name == name {
+			prev = s.changes[k].level
+			break
+		}
+	}
 	s.changes = append(s.changes, healthChange{at: at, name: name, flow: flow, level: l})
-	if l == Healthy {
-		return ""
+	if l <= prev {
+		return "" // better, not worse: no fault to blame
 	}
 	for k := len(s.occurs) - 1; k >= 0; k-- {
-		if oc := &s.occurs[k]; oc.start <= at {
-			return fmt.Sprintf(" · %s after fault %s on %s", fmtDelay(at-oc.start), oc.what, oc.target)
+		oc := &s.occurs[k]
+		if oc.start > at {
+			continue
 		}
+		// The trace's rules: soon enough after the fault, and worse than
+		// the component was before it.
+		if oc.end >= 0 && at >= oc.end+int64(settle) || l <= s.baseline(name, oc.start) {
+			return ""
+		}
+		return fmt.Sprintf(" · %s after the %s", fmtDelay(at-oc.start), oc.short)
 	}
 	return ""
 }
@@ -50,7 +66,12 @@ func fmtDelay(d int64) string {
 
 // beginOccurrence and endOccurrence keep the fault occurrences, in order.
 func (s *Sim) beginOccurrence(f *fault) {
-	s.occurs = append(s.occurs, occurrence{fault: f.idx, start: s.now, end: -1, what: f.describe(), target: s.faultComponent(f)})
+	oc := occurrence{fault: f.idx, start: s.now, end: -1, what: f.describe(), target: s.faultComponent(f)}
+	oc.short = f.spec.Kind.String() + " on " + oc.target
+	if f.spec.Kind == FaultPartition {
+		oc.short = "partition"
+	}
+	s.occurs = append(s.occurs, oc)
 }
 
 func (s *Sim) endOccurrence(f *fault) {
@@ -119,12 +140,18 @@ func (s *Sim) cascades() []CascadeResult {
 		if oc.end >= 0 {
 			cr.EndS = float64(oc.end) / 1e9
 		}
+		if oc.end >= 0 {
+			horizon = min(horizon, oc.end+int64(settle))
+		}
 		for i, ch := range s.changes {
 			if ch.at < oc.start || ch.at >= horizon || ch.level == Healthy {
 				continue
 			}
 			if slices.ContainsFunc(cr.Steps, func(st CascadeStep) bool { return st.Component == ch.name }) {
 				continue // a worsening: counted below
+			}
+			if ch.level <= s.baseline(ch.name, oc.start) {
+				continue // no worse than it already was: not the fault's doing
 			}
 			st := CascadeStep{Component: ch.name, Flow: ch.flow, DelayS: float64(ch.at-oc.start) / 1e9,
 				First: ch.level.String(), Worst: ch.level.String(), RecoveredS: -1}
@@ -166,6 +193,31 @@ func (s *Sim) cascades() []CascadeResult {
 		out = append(out, cr)
 	}
 	return out
+}
+
+// settle is how long after a fault ends a change may still be its
+// doing: queues drain, breakers close, retries die down. lookback is how
+// far before a fault a component's health counts as its usual state.
+const (
+	settle   = 30 * time.Second
+	lookback = 30 * time.Second
+)
+
+// baseline is the worst health name had in the lookback before t, and at
+// t: a component that flaps between healthy and degraded by itself (2%
+// background errors) is not degraded by a fault that starts meanwhile.
+func (s *Sim) baseline(name string, t int64) Health {
+	var level, at Health
+	for _, ch := range s.changes {
+		if ch.name != name || ch.at >= t {
+			continue
+		}
+		at = ch.level // the level in effect at t, so far
+		if ch.at >= t-int64(lookback) {
+			level = max(level, ch.level)
+		}
+	}
+	return max(level, at)
 }
 
 // cascadeName names a fault in the trace so that runs of the same scenario

@@ -308,6 +308,9 @@ func (c *client) done(r *request) {
 	c.win.count(r.outcome, s.now)
 	if r.outcome == OK {
 		c.win.lat.Record(s.now - r.sent)
+		if r.degraded {
+			c.win.degraded++
+		}
 	}
 	if f := c.flow(r.route, r.op); f != nil {
 		f.count(r.outcome, r.counted, s.now)
@@ -316,6 +319,9 @@ func (c *client) done(r *request) {
 				f.agg.lat.Record(s.now - r.sent)
 			}
 			f.win.lat.Record(s.now - r.sent)
+			if r.degraded {
+				f.win.degraded++
+			}
 		}
 	}
 	if c.spec.Users > 0 {

@@ -561,6 +561,20 @@ func (g *group) partLag(p int) (records, age int64) {
 	return end - from, g.s.now - pt.recs.at(int(from-pt.base)).at
 }
 
+// behind is the age of the oldest record the group has not processed yet:
+// how far behind it is, whatever it committed.
+func (g *group) behind() int64 {
+	var age int64
+	for p := range g.parts {
+		pt := &g.s.topics[g.topic].parts[p]
+		done := max(g.parts[p].done, pt.base)
+		if done < pt.base+int64(pt.recs.len()) {
+			age = max(age, g.s.now-pt.recs.at(int(done-pt.base)).at)
+		}
+	}
+	return age
+}
+
 // lagging counts the records not yet accounted for: still to consume.
 func (g *group) lagging() uint64 {
 	t := &g.s.topics[g.topic]

@@ -316,18 +316,25 @@ func (s *Sim) closeDataWindows(start time.Duration) {
 		if g.view >= 0 {
 			v := &s.views[g.view]
 			v.series = append(v.series, ViewWindow{Start: start, Reads: v.winReads, Miss: v.winMisses, LagRecords: w.LagRecords, LagS: w.LagS})
-			if v.winReads > 0 {
-				share := float64(v.winMisses) / float64(v.winReads)
-				s.noteDataHealth("view "+v.spec.Name, &v.health, HealthOf(share),
-					fmt.Sprintf("%.1f%% of reads missed their own writes, projection %.1fs behind", share*100, w.LagS))
+			if behind := g.behind(); v.winReads > 0 || behind > 0 {
+				share := 0.0
+				if v.winReads > 0 {
+					share = float64(v.winMisses) / float64(v.winReads)
+				}
+				s.noteDataHealth("view "+v.spec.Name, &v.health, max(HealthOf(share), lagHealth(behind)),
+					fmt.Sprintf("%.1f%% of reads missed their own writes, projection %.1fs behind", share*100, float64(behind)/1e9))
 			}
 			v.winReads, v.winMisses = 0, 0
 		} else {
 			g.series = append(g.series, w)
+			behind := g.behind()
+			l := lagHealth(behind)
 			if n := w.Consumed + w.Duplicates + w.Lost; n > 0 {
-				share := float64(w.Duplicates+w.Lost) / float64(n)
-				s.noteDataHealth(g.label(), &g.health, HealthOf(share),
-					fmt.Sprintf("%d duplicates, %d lost; lag %d records, %.1fs", w.Duplicates, w.Lost, w.LagRecords, w.LagS))
+				l = max(l, HealthOf(float64(w.Duplicates+w.Lost)/float64(n)))
+			}
+			if n := w.Consumed + w.Duplicates + w.Lost; n > 0 || behind > 0 {
+				s.noteDataHealth(g.label(), &g.health, l,
+					fmt.Sprintf("%d duplicates, %d lost; %.1fs behind, lag %d records", w.Duplicates, w.Lost, float64(behind)/1e9, w.LagRecords))
 			}
 		}
 		g.win.consumed, g.win.duplicates, g.win.lost, g.win.maxLag, g.win.maxLagT = 0, 0, 0, 0, 0
@@ -393,4 +400,16 @@ func (r *Result) checkData() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// lagHealth judges how far behind a consumer is: a record that waits a
+// second to be processed degrades the group, ten seconds fail it.
+func lagHealth(behind int64) Health {
+	switch {
+	case behind >= 10*int64(time.Second):
+		return Failing
+	case behind >= int64(time.Second):
+		return Degraded
+	}
+	return Healthy
 }

@@ -20,6 +20,7 @@ type Window struct {
 	Shed     uint64
 	Limited  uint64          // refused by a rate limit (429)
 	Wasted   uint64          // a service's completed work whose caller had given up
+	Degraded uint64          // a client's successes that a fallback answered in part
 	Latency  metrics.Summary // of successful requests, ms
 	// Services only: busy workers / all workers, queued requests per
 	// instance (time average), and the longest queue of one instance.
@@ -156,7 +157,7 @@ func (s *Sim) closeWindow() {
 func (t *tally) window(start time.Duration) Window {
 	return Window{
 		Start: start, Sent: t.sent, OK: t.n[OK], Errors: t.n[Error], Timeouts: t.n[Timeout],
-		Rejected: t.n[Rejected], Shed: t.n[Shed], Limited: t.n[Limited], Wasted: t.wasted,
+		Rejected: t.n[Rejected], Shed: t.n[Shed], Limited: t.n[Limited], Wasted: t.wasted, Degraded: t.degraded,
 		Latency: t.lat.Summarize(),
 	}
 }
@@ -171,6 +172,10 @@ func (s *Sim) noteHealth(name string, flow bool, h *healthTracker, w *Window, t 
 	}
 	share := w.ErrorShare()
 	l := HealthOf(share)
+	if l == Healthy && float64(w.Degraded) >= 0.001*float64(w.outcomes()) && w.Degraded > 0 {
+		// Answered by a fallback: users got less than they asked for.
+		l = Degraded
+	}
 	onset := s.winStart
 	if l != Healthy && t.anyBad {
 		onset = t.firstBad
@@ -183,5 +188,9 @@ func (s *Sim) noteHealth(name string, flow bool, h *healthTracker, w *Window, t 
 		s.logAt(h.since, name, "recovered: healthy")
 		return
 	}
-	s.logAt(h.since, name, fmt.Sprintf("%s: error share %.1f%%%s", h.level, share*100, after))
+	why := fmt.Sprintf("error share %.1f%%", share*100)
+	if w.Degraded > 0 && HealthOf(share) < h.level {
+		why += fmt.Sprintf(", %.1f%% answered by a fallback", float64(w.Degraded)/float64(w.outcomes())*100)
+	}
+	s.logAt(h.since, name, fmt.Sprintf("%s: %s%s", h.level, why, after))
 }

@@ -210,7 +210,6 @@ func init() {
 		New(Saga, "duration_p99", Ms, false, "99th percentile duration of completed sagas", Field("duration_ms.p99")),
 		New(Fault, "blast_radius", Share, false, "share of the clients' traffic in flows that turned unhealthy after the fault", Field("blast_radius")),
 		New(Fault, "propagation", Seconds, true, "time from the fault's start until the first client flow turned unhealthy (no value when none did)", Known("first_flow_s")),
-		New(Fault, "spread", Seconds, true, "time from the fault's start until the last component turned unhealthy", Known("last_step_s")),
 		New(Fault, "components_hit", Count, false, "components, clients and flows that turned unhealthy after the fault", Len("steps")),
 		New(ReadModel, "ryw_miss_share", Share, false, "share of reads that missed the reader's own acknowledged write", Field("miss_share")),
 		New(ReadModel, "projection_lag", Seconds, false, "largest projection lag seen during the run", Field("max_lag_s")),
