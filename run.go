@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -120,6 +121,14 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 			return usageErr("--duration %s is not longer than the warmup (%s)", d, spec.Warmup)
 		}
 		spec.Duration = d
+		for i, f := range spec.Faults {
+			if f.Start >= d {
+				// The loader checks this against the file's duration; a
+				// shorter run says what it leaves out.
+				fmt.Fprintf(stderr, "faultline: fault %d (%s on %s) starts at %s, after the run ends: it does not happen\n",
+					i+1, f.Kind, cmp.Or(f.Target, "network"), f.Start)
+			}
+		}
 	}
 	s, err := sim.New(spec, spec.Seed)
 	if err != nil {
@@ -266,12 +275,18 @@ func count(n uint64) string { return strconv.FormatUint(n, 10) }
 // inventory counts what a scenario has, leaving out the kinds it has none
 // of (except clients and services, which every scenario has).
 func inventory(spec *sim.Spec) string {
-	parts := []string{plural(len(spec.Clients), "client"), plural(len(spec.Services), "service")}
+	gateways := 0
+	for _, sv := range spec.Services {
+		if sv.Gateway != nil {
+			gateways++
+		}
+	}
+	parts := []string{plural(len(spec.Clients), "client"), plural(len(spec.Services)-gateways, "service")}
 	for _, k := range []struct {
 		n    int
 		what string
 	}{
-		{len(spec.Brokers), "broker"}, {len(spec.Stores), "store"}, {len(spec.Sagas), "saga"},
+		{gateways, "gateway"}, {len(spec.Brokers), "broker"}, {len(spec.Stores), "store"}, {len(spec.Sagas), "saga"},
 		{len(spec.Views), "view"}, {len(spec.Faults), "fault"},
 	} {
 		if k.n > 0 {

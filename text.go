@@ -348,7 +348,12 @@ func writeOpsAndFlows(w io.Writer, res *sim.Result, color bool) {
 			{head: t.sent, right: true, cell: func(r opRow) string { return count(r.sent) }},
 			{head: "OK", right: true, cell: func(r opRow) string { return count(r.ok) }},
 			{head: "FAILED", right: true, cell: func(r opRow) string { return count(r.failed) }},
-			{head: "SUCCESS", right: true, cell: func(r opRow) string { return pct(r.success) }},
+			{head: "SUCCESS", right: true, cell: func(r opRow) string {
+				if r.ok+r.failed == 0 {
+					return "-" // nothing answered
+				}
+				return pct(r.success)
+			}},
 			{head: "MEAN", right: true, cell: func(r opRow) string { return ms(r.mean) }},
 			{head: "P50", right: true, cell: func(r opRow) string { return ms(r.p50) }},
 			{head: "P99 ms", right: true, cell: func(r opRow) string { return ms(r.p99) }},

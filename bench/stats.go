@@ -25,7 +25,15 @@ type Summary struct {
 }
 
 // Lo and Hi are the ends of the confidence interval.
-func (s Summary) Lo() float64 { return s.Mean - s.CI }
+// Lo is the interval's lower end. Every metric faultline reports is zero
+// or more, so an interval of a sample with no negative value stops at 0:
+// Student's t knows nothing of that bound, and a lag of -2 s is nonsense.
+func (s Summary) Lo() float64 {
+	if lo := s.Mean - s.CI; lo > 0 || s.Min < 0 {
+		return lo
+	}
+	return 0
+}
 func (s Summary) Hi() float64 { return s.Mean + s.CI }
 
 // Summarize computes the summary of a sample.

@@ -623,7 +623,11 @@ func (sv *service) crash(n int32) {
 		s.reqs.r[i].crashed = false
 		s.refuse(i, Error)
 	}
-	s.logf(fmt.Sprintf("%s#%d", sv.spec.Name, n+1), "crashed: %d requests lost", len(victims))
+	lost := fmt.Sprintf("%d requests lost", len(victims))
+	if len(victims) == 1 {
+		lost = "1 request lost"
+	}
+	s.logf(fmt.Sprintf("%s#%d", sv.spec.Name, n+1), "crashed: %s", lost)
 	if in.draining {
 		s.drained(sv, n) // a deploy was restarting it anyway
 	}
