@@ -204,6 +204,9 @@ func (r *Report) suggestion() string {
 	}
 	score := make([]int, len(r.Matrix.Cells))
 	for _, cmpr := range r.Comparisons {
+		if !counts(cmpr) {
+			continue
+		}
 		switch cmpr.Verdict {
 		case Better:
 			score[cmpr.Cell]++
@@ -238,7 +241,7 @@ func (r *Report) suggestion() string {
 	}
 	nb, nw := 0, 0
 	for _, cmpr := range r.Comparisons {
-		if cmpr.Cell == best {
+		if cmpr.Cell == best && counts(cmpr) {
 			nb += map[bool]int{true: 1}[cmpr.Verdict == Better]
 			nw += map[bool]int{true: 1}[cmpr.Verdict == Worse]
 		}
@@ -278,4 +281,13 @@ func (r *Report) seedsText() string {
 		}
 	}
 	return strings.Join(seeds, ", ")
+}
+
+// counts reports whether a comparison weighs in the suggestion. A fault's
+// cascade does not: it measures what got worse than before the fault, so a
+// design that is healthier at rest has more to lose and would be penalised
+// for it. The cascade metrics are shown, not scored.
+func counts(c Comparison) bool {
+	k, ok := ParseKey(c.Key)
+	return ok && k.Scope != metric.Fault
 }
