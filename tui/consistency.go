@@ -13,6 +13,7 @@ import (
 type consLine struct {
 	kind, name string
 	text       string
+	short      string    // the same, the most telling first, for a narrow pane
 	spark      []float64 // one value per window, oldest first
 	starts     []time.Duration
 	health     sim.Health
@@ -35,6 +36,7 @@ func consistency(f *Frame) []consLine {
 		if n := len(g.Series); n > 0 {
 			w := g.Series[n-1]
 			l.text = fmt.Sprintf("%s → %s  lag %d rec %.1fs  dup %d lost %d", g.Topic, g.Consumer, w.LagRecords, w.LagS, g.Duplicates, g.Lost)
+			l.short = fmt.Sprintf("lag %.1fs %d rec · dup %d · lost %d", w.LagS, w.LagRecords, g.Duplicates, g.Lost)
 			if c := w.Consumed + w.Duplicates + w.Lost; c > 0 {
 				l.health = sim.HealthOf(float64(w.Duplicates+w.Lost) / float64(c))
 			} else {
@@ -67,6 +69,7 @@ func consistency(f *Frame) []consLine {
 			w := st.Series[n-1]
 			l.text = fmt.Sprintf("N%d W%d R%d  stale %s  99%% visible after %s  repl p99 %sms  unavail %d  timeouts %d", st.N, st.W, st.R,
 				pct(share(w.Stale, w.Reads)), t99, ms(w.ReplicationLag.P99), w.Unavailable, w.Timeouts)
+			l.short = fmt.Sprintf("stale %s · fail %d · 99%% in %s · N%dW%dR%d", pct(share(w.Stale, w.Reads)), w.Unavailable+w.Timeouts, t99, st.N, st.W, st.R)
 			if ops := w.Reads + w.Writes; ops > 0 {
 				l.health = sim.HealthOf(float64(w.Stale+w.Unavailable+w.Timeouts) / float64(ops))
 			} else {
@@ -83,6 +86,7 @@ func consistency(f *Frame) []consLine {
 		}
 		l.text = fmt.Sprintf("in flight %d (%d compensating)  done %d  compensated %d  inconsistent %d",
 			sg.Running, sg.Compensating, sg.Completed, sg.Compensated, sg.Inconsistent)
+		l.short = fmt.Sprintf("inconsistent %d · undone %d · in flight %d", sg.Inconsistent, sg.Compensated, sg.Running)
 		if n := len(sg.Series); n > 0 {
 			w := sg.Series[n-1]
 			if ended := w.Completed + w.Compensated + w.Inconsistent; ended > 0 {
@@ -105,6 +109,7 @@ func consistency(f *Frame) []consLine {
 		if n := len(v.Series); n > 0 {
 			w := v.Series[n-1]
 			l.text = fmt.Sprintf("%s → projection  lag %d ev %.1fs  read-your-writes misses %s", v.Topic, w.LagRecords, w.LagS, pct(share(w.Miss, w.Reads)))
+			l.short = fmt.Sprintf("lag %.1fs %d ev · ryw misses %s", w.LagS, w.LagRecords, pct(share(w.Miss, w.Reads)))
 			if w.Reads > 0 {
 				l.health = sim.HealthOf(share(w.Miss, w.Reads))
 			} else {
@@ -236,7 +241,11 @@ func (u *UI) drawConsistency(c canvas) {
 			c.put(x+1+k, y, sparkGlyph(v, top), gs)
 		}
 		x += sparkW + 2
-		c.textMax(x, y, c.w-x, l.text, u.th.plain())
+		text := l.text
+		if len([]rune(text)) > c.w-x && l.short != "" {
+			text = l.short
+		}
+		c.textMax(x, y, c.w-x, text, u.th.plain())
 	}
 }
 
