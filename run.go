@@ -17,6 +17,7 @@ import (
 	"github.com/faultline/faultline/internal/format"
 	"github.com/faultline/faultline/scenarios"
 	"github.com/faultline/faultline/sim"
+	"github.com/faultline/faultline/sim/metrics"
 )
 
 // parseInterspersed parses flags that may come before or after positional
@@ -223,19 +224,92 @@ func writeCSVFile(path string, res *sim.Result) error {
 	return os.Rename(tmp.Name(), path)
 }
 
+// writeCSV writes every time series of a run in long form: one row per
+// component and window. The columns after queue_max belong to the data
+// components; a column that does not apply to a row is empty.
 func writeCSV(w io.Writer, res *sim.Result) error {
 	cw := csv.NewWriter(w)
 	cw.Write([]string{"t_s", "component", "kind", "sent", "ok", "error", "timeout", "rejected", "wasted",
 		"latency_mean_ms", "latency_p50_ms", "latency_p90_ms", "latency_p99_ms", "latency_p999_ms", "latency_max_ms",
-		"utilisation", "queue_mean", "queue_max"})
+		"utilisation", "queue_mean", "queue_max",
+		"lag_s", "lag_records", "duplicates", "lost", "stale", "unavailable", "compensated", "inconsistent", "running", "misses"})
 	f := func(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
 	u := func(x uint64) string { return strconv.FormatUint(x, 10) }
+	const cols = 28
+	row := func(t float64, name, kind string) []string {
+		r := make([]string, cols)
+		r[0], r[1], r[2] = f(t), name, kind
+		return r
+	}
+	lat := func(r []string, l metrics.Summary) {
+		r[9], r[10], r[11], r[12], r[13], r[14] = f(l.Mean), f(l.P50), f(l.P90), f(l.P99), f(l.P999), f(l.Max)
+	}
+	window := func(name, kind string, w sim.Window, service bool) {
+		r := row(w.Start.Seconds(), name, kind)
+		r[3], r[4], r[5], r[6], r[7], r[8] = u(w.Sent), u(w.OK), u(w.Errors), u(w.Timeouts), u(w.Rejected), u(w.Wasted)
+		lat(r, w.Latency)
+		if service {
+			r[15], r[16], r[17] = f(w.Utilisation), f(w.QueueMean), strconv.Itoa(w.QueueMax)
+		}
+		cw.Write(r)
+	}
 	for _, se := range res.Series {
 		for _, w := range se.Windows {
-			l := w.Latency
-			cw.Write([]string{f(w.Start.Seconds()), se.Component, se.Kind, u(w.Sent), u(w.OK), u(w.Errors),
-				u(w.Timeouts), u(w.Rejected), u(w.Wasted), f(l.Mean), f(l.P50), f(l.P90), f(l.P99), f(l.P999), f(l.Max),
-				f(w.Utilisation), f(w.QueueMean), strconv.Itoa(w.QueueMax)})
+			window(se.Component, se.Kind, w, se.Kind != "client")
+		}
+	}
+	for _, c := range res.Clients {
+		for _, fl := range c.Flows {
+			for _, w := range fl.Series {
+				window(fl.Name, "flow", w, false)
+			}
+		}
+	}
+	for _, c := range res.Components {
+		for _, o := range c.Operations {
+			for _, w := range o.Series {
+				window(c.Name+"."+o.Name, "operation", w, false)
+			}
+		}
+	}
+	for _, t := range res.Topics {
+		for _, w := range t.Series {
+			r := row(w.Start.Seconds(), t.Name, "topic")
+			r[3] = u(w.Produced)
+			cw.Write(r)
+		}
+	}
+	for _, g := range res.Groups {
+		for _, w := range g.Series {
+			r := row(w.Start.Seconds(), g.Name, "group")
+			r[4] = u(w.Consumed)
+			lat(r, w.EndToEnd)
+			r[18], r[19], r[20], r[21] = f(w.LagS), strconv.FormatInt(w.LagRecords, 10), u(w.Duplicates), u(w.Lost)
+			cw.Write(r)
+		}
+	}
+	for _, st := range res.Stores {
+		for _, w := range st.Series {
+			r := row(w.Start.Seconds(), st.Name, "store")
+			r[3], r[6] = u(w.Reads+w.Writes), u(w.Timeouts)
+			r[22], r[23] = u(w.Stale), u(w.Unavailable)
+			cw.Write(r)
+		}
+	}
+	for _, sg := range res.Sagas {
+		for _, w := range sg.Series {
+			r := row(w.Start.Seconds(), sg.Name, "saga")
+			r[3], r[4] = u(w.Started), u(w.Completed)
+			r[24], r[25], r[26] = u(w.Compensated), u(w.Inconsistent), u(w.Running)
+			cw.Write(r)
+		}
+	}
+	for _, v := range res.Views {
+		for _, w := range v.Series {
+			r := row(w.Start.Seconds(), v.Name, "view")
+			r[3] = u(w.Reads)
+			r[18], r[19], r[27] = f(w.LagS), strconv.FormatInt(w.LagRecords, 10), u(w.Miss)
+			cw.Write(r)
 		}
 	}
 	cw.Flush()
