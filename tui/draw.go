@@ -702,12 +702,18 @@ func (u *UI) drawHelp(c canvas) {
 		line{fmt.Sprintf("  %c failing  > 10%%, or behind an open breaker", u.th.marker(sim.Failing, false)), u.th.health(sim.Failing, false)})
 
 	rows := c.h - 2
-	cols := (len(ls) + rows - 1) / rows
 	colW := 0
 	for _, l := range ls {
 		colW = max(colW, len([]rune(l.s))+2)
 	}
+	// As many columns as fit whole (or a column of at least 40), and pages
+	// when they do not hold everything.
+	colW = min(colW, max(40, (c.w-2)/max(1, (len(ls)+rows-1)/rows)))
+	cols := max(1, min((c.w-2)/colW, (len(ls)+rows-1)/rows))
 	colW = min(colW, (c.w-2)/cols)
+	pages := (len(ls) + rows*cols - 1) / (rows * cols)
+	page := min(u.helpPage, pages-1)
+	ls = ls[page*rows*cols : min(len(ls), (page+1)*rows*cols)]
 	boxW := min(c.w, colW*cols+2)
 	boxH := min(c.h, (len(ls)+cols-1)/cols+2)
 	box := c.sub((c.w-boxW)/2, (c.h-boxH)/2, boxW, boxH)
@@ -724,7 +730,11 @@ func (u *UI) drawHelp(c canvas) {
 	box.put(box.w-1, 0, '┐', u.th.plain())
 	box.put(0, box.h-1, '└', u.th.plain())
 	box.put(box.w-1, box.h-1, '┘', u.th.plain())
-	box.text(2, 0, " help · Esc closes ", u.th.bold())
+	title := " help · Esc closes "
+	if pages > 1 {
+		title = fmt.Sprintf(" help %d/%d · space: next page · Esc closes ", page+1, pages)
+	}
+	box.textMax(2, 0, box.w-4, title, u.th.bold())
 	per := box.h - 2
 	for i, l := range ls {
 		col, y := i/per, i%per

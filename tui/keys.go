@@ -111,7 +111,11 @@ func registry() []binding {
 			run: func(u *UI) { u.quit() }},
 
 		{keys: []key{{code: tcell.KeyEscape}, runeKey('?'), runeKey('q')}, label: "Esc ? q", help: "close help", ctx: ctxHelp,
-			run: func(u *UI) { u.help = false }},
+			run: func(u *UI) { u.help, u.helpPage = false, 0 }},
+		{keys: []key{runeKey(' '), {code: tcell.KeyPgDn}, {code: tcell.KeyDown}}, label: "space", help: "next page of help", ctx: ctxHelp,
+			run: func(u *UI) { u.helpPage++ }},
+		{keys: []key{{code: tcell.KeyPgUp}, {code: tcell.KeyUp}}, label: "PgUp", help: "previous page", ctx: ctxHelp,
+			run: func(u *UI) { u.helpPage = max(0, u.helpPage-1) }},
 		{keys: []key{{code: tcell.KeyCtrlC}}, label: "Ctrl-C", help: "quit", ctx: ctxHelp,
 			run: func(u *UI) { u.quit() }},
 	}

@@ -55,14 +55,18 @@ func TestHelpAndHintsComeFromTheRegistry(t *testing.T) {
 		}
 	}
 	h.keys("<Esc>")
-	if strings.Contains(h.text(), "help · Esc closes") {
+	if strings.Contains(h.text(), "Esc closes") {
 		t.Error("Esc did not close the help overlay")
 	}
-	// At 80x24 the overlay still fits, in columns.
+	// At 80x24 it pages: whole lines, and space turns the page.
 	small := newHarness(t, "checkout", 80, 24, false)
 	small.keys("?")
-	if s := small.text(); !strings.Contains(s, "help · Esc closes") || !strings.Contains(s, "quit") {
+	if s := small.text(); !strings.Contains(s, "help 1/") || !strings.Contains(s, "space   pause / resume") {
 		t.Errorf("help overlay at 80x24:\n%s", s)
+	}
+	small.keys(" ")
+	if s := small.text(); !strings.Contains(s, "help 2/") {
+		t.Errorf("help overlay at 80x24, second page:\n%s", s)
 	}
 }
 

@@ -36,6 +36,7 @@ type UI struct {
 	focus    context // ctxTable or ctxEvents
 	evScroll int     // events scrolled back from the newest
 	help     bool
+	helpPage int  // the page of help shown when it does not fit
 	prompt   rune // ':' or '/' while typing, else 0
 	input    []rune
 	status   note
