@@ -706,9 +706,9 @@ func (u *UI) drawHelp(c canvas) {
 	for _, l := range ls {
 		colW = max(colW, len([]rune(l.s))+2)
 	}
-	// As many columns as fit whole (or a column of at least 40), and pages
+	// As many columns as fit whole (or a column of at least 38), and pages
 	// when they do not hold everything.
-	colW = min(colW, max(40, (c.w-2)/max(1, (len(ls)+rows-1)/rows)))
+	colW = min(colW, max(38, (c.w-2)/max(1, (len(ls)+rows-1)/rows)))
 	cols := max(1, min((c.w-2)/colW, (len(ls)+rows-1)/rows))
 	colW = min(colW, (c.w-2)/cols)
 	pages := (len(ls) + rows*cols - 1) / (rows * cols)
