@@ -239,13 +239,6 @@ func (s *Sim) sagaRetry(run int32, gen uint32) {
 	s.sagaStep(run)
 }
 
-// sagasAfter starts the sagas that a success at service sv begins.
-func (s *Sim) sagasAfter(sv *service, key uint64) {
-	for _, i := range sv.sagas {
-		s.startSaga(i, key)
-	}
-}
-
 // running counts a saga's instances still in progress.
 func (sg *saga) running() (n uint64, undoing uint64) {
 	for i := range sg.s.sagaRuns.r {
