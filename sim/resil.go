@@ -41,6 +41,10 @@ func (s *Sim) noteBreaker(sv *service, edge, i int32, before uint64) {
 	if e.spec.BreakerPer == PerInstance {
 		name = fmt.Sprintf("%s#%d->%s", sv.spec.Name, i+1, strings.TrimPrefix(name, sv.spec.Name+"->"))
 	}
+	for len(e.brAt) <= int(i) {
+		e.brAt = append(e.brAt, 0)
+	}
+	e.brAt[i] = s.now
 	what := "breaker " + br.State().String()
 	if f, sl, n := br.Rates(); n > 0 && f >= 0 && br.State() == resilience.Open {
 		what += fmt.Sprintf(" (failure rate %.0f%%, slow calls %.0f%%, of %d calls)", f, sl, n)

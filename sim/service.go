@@ -76,6 +76,7 @@ type edge struct {
 	outlier  *resilience.Outlier
 	review   bool // an outlier review is scheduled
 	breakers []*resilience.Breaker
+	brAt     []int64 // when each breaker last changed state
 	budget   *resilience.RetryBudget
 	throttle *resilience.RetryThrottle
 	active   int // calls in flight, for the bulkhead

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/faultline/faultline/sim/metrics"
+	"github.com/faultline/faultline/sim/resilience"
 )
 
 // Window is one time-series sample of a component: what happened in
@@ -139,7 +140,8 @@ func (s *Sim) closeWindow() {
 				o.win.reset()
 			}
 		}
-		s.noteHealth(sv.spec.Name, false, &sv.health, &w, &sv.win)
+		floor, because, at := s.breakerHealth(int32(i))
+		s.noteHealthAtLeast(sv.spec.Name, false, &sv.health, &w, &sv.win, floor, because, at)
 		switch over := w.Rejected > 0; {
 		case over && !sv.overflow:
 			s.logAt(sv.win.firstBad, sv.spec.Name, "queue full: rejecting requests")
@@ -167,7 +169,13 @@ func (t *tally) window(start time.Duration) Window {
 // which it began, or the start of the first window of a recovery. That
 // keeps the log in the order the cascade happened.
 func (s *Sim) noteHealth(name string, flow bool, h *healthTracker, w *Window, t *tally) {
-	if w.outcomes() == 0 {
+	s.noteHealthAtLeast(name, flow, h, w, t, Healthy, "", 0)
+}
+
+// noteHealthAtLeast is noteHealth with a floor from elsewhere than the
+// window's outcomes: a breaker open on a call to or from the component.
+func (s *Sim) noteHealthAtLeast(name string, flow bool, h *healthTracker, w *Window, t *tally, floor Health, because string, floorAt int64) {
+	if w.outcomes() == 0 && floor == Healthy {
 		return // nothing answered: no evidence either way
 	}
 	share := w.ErrorShare()
@@ -176,8 +184,12 @@ func (s *Sim) noteHealth(name string, flow bool, h *healthTracker, w *Window, t 
 		// Answered by a fallback: users got less than they asked for.
 		l = Degraded
 	}
+	l = max(l, floor)
 	onset := s.winStart
-	if l != Healthy && t.anyBad {
+	switch {
+	case floor > HealthOf(share) && floor == l:
+		onset = max(onset, floorAt) // when the breaker changed
+	case l != Healthy && t.anyBad:
 		onset = t.firstBad
 	}
 	if !h.observe(l, onset) {
@@ -192,5 +204,43 @@ func (s *Sim) noteHealth(name string, flow bool, h *healthTracker, w *Window, t 
 	if w.Degraded > 0 && HealthOf(share) < h.level {
 		why += fmt.Sprintf(", %.1f%% answered by a fallback", float64(w.Degraded)/float64(w.outcomes())*100)
 	}
+	if floor == h.level && because != "" {
+		why += ", " + because
+	}
 	s.logAt(h.since, name, fmt.Sprintf("%s: %s%s", h.level, why, after))
+}
+
+// breakerHealth is what the breakers around service svc say of it, in the
+// Hystrix mapping of Vizceral: an open breaker on a call marks the callee
+// failing and the caller degraded; a half-open one the callee degraded.
+func (s *Sim) breakerHealth(svc int32) (Health, string, int64) {
+	level, why, at := Healthy, "", int64(0)
+	raise := func(l Health, w string, t int64) {
+		if l > level {
+			level, why, at = l, w, t
+		}
+	}
+	for _, ref := range s.edges {
+		e := &s.services[ref.svc].calls[ref.edge]
+		for k, br := range e.breakers {
+			st := br.State()
+			if st == resilience.Closed || st == resilience.Disabled {
+				continue
+			}
+			var t int64
+			if k < len(e.brAt) {
+				t = e.brAt[k]
+			}
+			open := st == resilience.Open || st == resilience.ForcedOpen
+			switch {
+			case e.kind == toService && e.to == svc && open:
+				raise(Failing, "breaker open on "+s.edgeName(ref.svc, ref.edge), t)
+			case e.kind == toService && e.to == svc && st == resilience.HalfOpen:
+				raise(Degraded, "breaker half open on "+s.edgeName(ref.svc, ref.edge), t)
+			case ref.svc == svc && open:
+				raise(Degraded, "breaker open on "+s.edgeName(ref.svc, ref.edge), t)
+			}
+		}
+	}
+	return level, why, at
 }
