@@ -82,6 +82,16 @@ func (u *UI) drawHeader(c canvas) {
 		s  string
 		st tcell.Style
 	}{fmt.Sprintf("faults active: %d", n), fs})
+	// At 80 columns a long scenario name leaves no room for all of it:
+	// shorter words, the same facts.
+	width := x
+	for _, p := range parts {
+		width += 2 + len([]rune(p.s))
+	}
+	if width > c.w {
+		parts[2].s = strings.TrimPrefix(parts[2].s, "speed ")
+		parts[len(parts)-1].s = fmt.Sprintf("faults %d", n)
+	}
 	for _, p := range parts {
 		x = c.text(x, 0, "  ", u.th.plain())
 		x = c.text(x, 0, p.s, p.st)
