@@ -406,3 +406,22 @@ func TestHedgedStoreRead(t *testing.T) {
 		t.Errorf("hedged reads: %+v", e)
 	}
 }
+
+// TestConsumerThroughputLaw: a member processes its records one at a time,
+// so a group of k members serving s each consumes at most k/s records a
+// second; fed faster, its backlog grows by the difference every second.
+func TestConsumerThroughputLaw(t *testing.T) {
+	spec := pipeline(t, sim.AcksAll, sim.CommitAfter)
+	spec.Clients[0].Rate = 300
+	spec.Services[1].ServiceTime = mustDist(t, "10ms") // 100/s a member, 2 members
+	spec.Duration = 40 * time.Second
+	res, _ := run(t, spec)
+	g := res.Groups[0]
+	var consumed uint64
+	for _, w := range g.Series[10:30] {
+		consumed += w.Consumed
+	}
+	near(t, "records consumed a second", float64(consumed)/20, 200, 4)
+	// The backlog grows by 300 - 200 = 100 records a second.
+	near(t, "backlog growth a second", float64(g.Series[30].LagRecords-g.Series[10].LagRecords)/20, 100, 5)
+}
