@@ -13,6 +13,7 @@ import (
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgsvg"
@@ -83,6 +84,7 @@ var timeSections = map[metric.Scope]struct{ heading, prefix string }{
 func (r *Report) charts() []chart {
 	var out []chart
 	cells := r.timeCells()
+	f := r.frame(cells)
 	for _, scope := range metric.Scopes() {
 		sec, ok := timeSections[scope]
 		if !ok {
@@ -98,7 +100,7 @@ func (r *Report) charts() []chart {
 				}
 				key := Key{scope, comp, ts.key}.String()
 				title := sec.prefix + comp + ": " + ts.title
-				if ch, ok := r.timeChart(title, key, ts.unit, ts.axis, cells); ok {
+				if ch, ok := r.timeChart(f, title, key, ts.unit, ts.axis, cells); ok {
 					ch.section = sec.heading
 					out = append(out, ch)
 				} else if r.measured(key, cells) {
@@ -114,7 +116,7 @@ func (r *Report) charts() []chart {
 	if len(r.Matrix.SweepKeys) > 0 {
 		for _, row := range r.Metrics {
 			if row.Shown {
-				if ch, ok := r.sweepChart(row); ok {
+				if ch, ok := r.sweepChart(f, row); ok {
 					ch.section = "Against " + r.Matrix.SweepKeys[0]
 					out = append(out, ch)
 				}
@@ -146,8 +148,9 @@ func (r *Report) timeCells() []int {
 
 // timeChart draws one series of each cell over virtual time: the mean as
 // a line, the range across replications as a band, fault windows shaded.
-func (r *Report) timeChart(title, key string, unit metric.Unit, axis string, cells []int) (chart, bool) {
+func (r *Report) timeChart(f frame, title, key string, unit metric.Unit, axis string, cells []int) (chart, bool) {
 	p := newPlot(title, "virtual time (s)", cmp.Or(axis, unitLabel(unit)))
+	leg := f.legend()
 	// Added first, the shading lies under the lines.
 	p.Add(&faultShade{spans: r.Faults})
 	scale := unitScale(unit)
@@ -193,9 +196,10 @@ func (r *Report) timeChart(title, key string, unit metric.Unit, axis string, cel
 				continue
 			}
 			l.Color, l.Width = col, vg.Points(1.5)
+			l.Dashes = plotutil.Dashes(k)
 			p.Add(l)
 			if first {
-				p.Legend.Add(r.cellName(c), l)
+				leg.Add(f.fit(r.cellName(c)), l)
 				first = false
 			}
 		}
@@ -206,20 +210,37 @@ func (r *Report) timeChart(title, key string, unit metric.Unit, axis string, cel
 	p.X.Min = 0
 	p.X.Max = r.Matrix.Cells[cells[0]].DurationS
 	p.Y.Min = 0
-	// Head room for the legend, so that it does not hide the lines.
-	p.Y.Max = top * (1 + 0.08*float64(len(cells)))
-	r.warmupNote(p, cells[0])
-	return render(p, fmt.Sprintf("%s over virtual time. Shaded: %s.", title, r.faultList())), true
+	// The legend is beside the plot area: the head room is only so that
+	// the highest point does not touch the frame.
+	p.Y.Max = top * 1.05
+	if len(r.Faults) > 0 {
+		leg.Add(faultEntry, &faultShade{})
+	}
+	caption := fmt.Sprintf("%s over virtual time. Shaded: %s.", title, r.faultList())
+	if note := r.warmupNote(p, &leg, cells[0]); note != "" {
+		caption += " " + note
+	}
+	return f.render(p, leg, caption), true
 }
 
+// Legend entries of the marks that are not variants.
+const (
+	faultEntry  = "fault window"
+	warmupEntry = "warmup ends"
+)
+
 // warmupNote marks the end of the warmup, before which nothing is counted
-// in the tables.
-func (r *Report) warmupNote(p *plot.Plot, c int) {
+// in the tables, with a dashed line and its legend entry, and returns the
+// sentence that says so in the caption.
+func (r *Report) warmupNote(p *plot.Plot, leg *plot.Legend, c int) string {
 	w := r.Matrix.Cells[c].WarmupS
 	if w <= 0 {
-		return
+		return ""
 	}
-	p.Add(&vline{x: w, color: color.RGBA{120, 120, 120, 255}})
+	v := &vline{x: w, color: color.RGBA{120, 120, 120, 255}}
+	p.Add(v)
+	leg.Add(warmupEntry, v)
+	return fmt.Sprintf("Dashed vertical line: the warmup ends at %gs; the tables count only what follows.", round1(w))
 }
 
 // faultList describes the shaded windows for a caption.
@@ -264,23 +285,13 @@ type xyErrs struct {
 // sweepChart draws a metric against the first swept key, one line per
 // variant (and value of the other swept keys), with 95% confidence
 // intervals as error bars.
-func (r *Report) sweepChart(row MetricRow) (chart, bool) {
+func (r *Report) sweepChart(f frame, row MetricRow) (chart, bool) {
 	key0 := r.Matrix.SweepKeys[0]
 	xs, labels, numeric := sweepAxis(r.Matrix)
 	p := newPlot(fmt.Sprintf("%s %s vs %s", row.Target, row.Metric, key0), key0, unitLabel(row.m.Unit))
+	leg := f.legend()
 	scale := unitScale(row.m.Unit)
-	groups := map[string][]int{}
-	var order []string
-	for c, cell := range r.Matrix.Cells {
-		g := cell.Scenario + "/" + cell.Variant
-		if len(cell.Point) > 1 {
-			g += " " + strings.Join(cell.Point[1:], " ")
-		}
-		if _, ok := groups[g]; !ok {
-			order = append(order, g)
-		}
-		groups[g] = append(groups[g], c)
-	}
+	order, groups := r.sweepGroups()
 	drawn := false
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for k, g := range order {
@@ -303,6 +314,7 @@ func (r *Report) sweepChart(row MetricRow) (chart, bool) {
 			continue
 		}
 		l.Color, l.Width = col, vg.Points(1.5)
+		l.Dashes = plotutil.Dashes(k)
 		eb, err := plotter.NewYErrorBars(d)
 		if err != nil {
 			continue
@@ -311,11 +323,7 @@ func (r *Report) sweepChart(row MetricRow) (chart, bool) {
 		sc, _ := plotter.NewScatter(d.XYs)
 		sc.Color = col
 		p.Add(l, eb, sc)
-		name := g
-		if len(r.Matrix.Scenarios) == 1 {
-			name = strings.TrimPrefix(g, r.Matrix.Scenarios[0]+"/")
-		}
-		p.Legend.Add(name, l)
+		leg.Add(f.fit(r.sweepName(g)), l)
 		drawn = true
 	}
 	if !drawn {
@@ -324,10 +332,37 @@ func (r *Report) sweepChart(row MetricRow) (chart, bool) {
 	if !numeric {
 		p.X.Tick.Marker = labelTicks(labels)
 	}
-	// Head room above the data for the legend.
 	span := max(hi-lo, math.Abs(hi)*0.01, 1e-9)
-	p.Y.Min, p.Y.Max = lo-0.05*span, hi+(0.1+0.08*float64(len(order)))*span
-	return render(p, fmt.Sprintf("%s %s against %s, mean and 95%% confidence interval per variant.", row.Target, row.Metric, key0)), true
+	p.Y.Min, p.Y.Max = lo-0.05*span, hi+0.05*span
+	return f.render(p, leg, fmt.Sprintf("%s %s against %s, mean and 95%% confidence interval per variant.", row.Target, row.Metric, key0)), true
+}
+
+// sweepGroups are the lines of the sweep charts, in the order of the
+// cells: a variant with a value of each swept key but the first; and the
+// cells of each.
+func (r *Report) sweepGroups() ([]string, map[string][]int) {
+	groups := map[string][]int{}
+	var order []string
+	for c, cell := range r.Matrix.Cells {
+		g := cell.Scenario + "/" + cell.Variant
+		if len(cell.Point) > 1 {
+			g += " " + strings.Join(cell.Point[1:], " ")
+		}
+		if _, ok := groups[g]; !ok {
+			order = append(order, g)
+		}
+		groups[g] = append(groups[g], c)
+	}
+	return order, groups
+}
+
+// sweepName is a sweep line's legend entry: without the scenario when
+// there is only one.
+func (r *Report) sweepName(g string) string {
+	if len(r.Matrix.Scenarios) == 1 {
+		return strings.TrimPrefix(g, r.Matrix.Scenarios[0]+"/")
+	}
+	return g
 }
 
 // sweepAxis places the values of the first swept key on the x axis: as
@@ -374,8 +409,6 @@ func newPlot(title, x, y string) *plot.Plot {
 	p.Title.Text = title
 	p.X.Label.Text = x
 	p.Y.Label.Text = y
-	p.Legend.Top = true
-	p.Legend.Left = false
 	p.X.Tick.Marker = plainTicks{}
 	p.Y.Tick.Marker = plainTicks{}
 	p.Add(plotter.NewGrid())
@@ -420,11 +453,106 @@ func unitScale(u metric.Unit) float64 {
 	return 1
 }
 
-// render draws a plot into an SVG for inline use: without the XML
-// prologue, which is not allowed inside HTML.
-func render(p *plot.Plot, caption string) chart {
-	c := vgsvg.New(9*vg.Inch, 3.6*vg.Inch)
-	p.Draw(draw.New(c))
+// Every chart has the same size and its plot area the same left and
+// right edges, so that the charts of a report line up one under the
+// other: the y axis gets a fixed room, whatever the width of its tick
+// labels, and the legend a column right of the plot area, as wide for
+// every chart of a report, where it covers no data.
+const (
+	chartW = 10.5 * vg.Inch
+	chartH = 3.6 * vg.Inch
+	// yAxisW is the room left of the plot area for the y axis: its
+	// label, tick labels up to five or six digits, and tick marks.
+	yAxisW = 0.8 * vg.Inch
+	// legendGap separates the plot area from the legend, with room for
+	// the half of the last x tick label that overhangs the plot area.
+	legendGap vg.Length = 16 // points
+	legendMin           = 0.9 * vg.Inch
+	legendMax           = 2.4 * vg.Inch
+)
+
+// frame is the layout shared by the charts of a report: the width of
+// the legend's column.
+type frame struct {
+	legendW vg.Length
+}
+
+// frame sizes the legend's column for the longest entry of any chart:
+// the variants of the time charts, the lines of the sweep charts and
+// the entries of the fault windows and the warmup.
+func (r *Report) frame(cells []int) frame {
+	names := []string{faultEntry, warmupEntry}
+	for _, c := range cells {
+		names = append(names, r.cellName(c))
+	}
+	if len(r.Matrix.SweepKeys) > 0 {
+		order, _ := r.sweepGroups()
+		for _, g := range order {
+			names = append(names, r.sweepName(g))
+		}
+	}
+	var f frame
+	l := f.legend()
+	w := legendMin
+	for _, n := range names {
+		w = max(w, l.ThumbnailWidth+l.TextStyle.Rectangle(" "+n).Max.X)
+	}
+	f.legendW = min(w, legendMax)
+	return f
+}
+
+// legend is an empty legend in the style of the charts: icons wide
+// enough to show the dash patterns, text after them.
+func (frame) legend() plot.Legend {
+	l := plot.NewLegend()
+	l.TextStyle.Font.Size = vg.Points(10)
+	l.ThumbnailWidth = vg.Points(30)
+	l.Top, l.Left = true, true
+	l.Padding = vg.Points(3)
+	return l
+}
+
+// fit shortens a legend entry that would not fit in the column, with an
+// ellipsis.
+func (f frame) fit(name string) string {
+	l := f.legend()
+	fits := func(s string) bool { return l.ThumbnailWidth+l.TextStyle.Rectangle(" "+s).Max.X <= f.legendW }
+	if fits(name) {
+		return name
+	}
+	rs := []rune(name)
+	for len(rs) > 1 {
+		rs = rs[:len(rs)-1]
+		if s := string(rs) + "…"; fits(s) {
+			return s
+		}
+	}
+	return name
+}
+
+// render draws a plot and its legend into an SVG for inline use: without
+// the XML prologue, which is not allowed inside HTML.
+func (f frame) render(p *plot.Plot, leg plot.Legend, caption string) chart {
+	c := vgsvg.New(chartW, chartH)
+	dc := draw.New(c)
+	left, right := dc.Min.X+yAxisW, dc.Max.X-f.legendW-legendGap
+	// The plot is drawn in a canvas cropped so that its plot area falls
+	// at left and right. A few rounds, as the room that gonum leaves for
+	// glyphs at the edges depends a little on the width.
+	pc := dc
+	for range 3 {
+		da := p.DataCanvas(pc)
+		pc = draw.Crop(pc, left-da.Min.X, right-da.Max.X, 0, 0)
+		// Tick labels too wide for yAxisW: the plot area moves right
+		// rather than the labels out of the picture.
+		pc.Min.X = max(pc.Min.X, dc.Min.X)
+	}
+	p.Draw(pc)
+	da := p.DataCanvas(pc)
+	leg.Draw(draw.Canvas{Canvas: dc.Canvas, Rectangle: vg.Rectangle{
+		Min: vg.Point{X: da.Max.X + legendGap, Y: da.Min.Y},
+		Max: vg.Point{X: dc.Max.X, Y: da.Max.Y},
+	}})
 	var buf bytes.Buffer
 	if _, err := c.WriteTo(&buf); err != nil {
 		return chart{caption: caption + " (could not be drawn: " + err.Error() + ")"}
@@ -454,9 +582,18 @@ func (f *faultShade) Plot(c draw.Canvas, plt *plot.Plot) {
 		rect.Line(vg.Point{X: x1, Y: c.Max.Y})
 		rect.Line(vg.Point{X: x0, Y: c.Max.Y})
 		rect.Close()
-		c.SetColor(color.NRGBA{220, 50, 32, 30})
+		c.SetColor(faultColor)
 		c.Fill(rect)
 	}
+}
+
+// faultColor shades the fault windows.
+var faultColor = color.NRGBA{220, 50, 32, 30}
+
+// Thumbnail draws a patch of the shading in the legend.
+func (f *faultShade) Thumbnail(c *draw.Canvas) {
+	c.SetColor(faultColor)
+	c.Fill(c.Rectangle.Path())
 }
 
 // vline is a dashed vertical line, the end of the warmup.
@@ -468,5 +605,11 @@ type vline struct {
 func (v *vline) Plot(c draw.Canvas, plt *plot.Plot) {
 	trX, _ := plt.Transforms(&c)
 	x := trX(v.x)
+	c.StrokeLine2(draw.LineStyle{Color: v.color, Width: vg.Points(0.8), Dashes: []vg.Length{vg.Points(3), vg.Points(3)}}, x, c.Min.Y, x, c.Max.Y)
+}
+
+// Thumbnail draws the vertical dashed line in the legend.
+func (v *vline) Thumbnail(c *draw.Canvas) {
+	x := c.Center().X
 	c.StrokeLine2(draw.LineStyle{Color: v.color, Width: vg.Points(0.8), Dashes: []vg.Length{vg.Points(3), vg.Points(3)}}, x, c.Min.Y, x, c.Max.Y)
 }
