@@ -130,6 +130,24 @@ func (g *group) addMember(inst int32) {
 
 func (g *group) label() string { return "group " + g.name }
 
+// cutFrom reports whether a network partition separates the group's
+// members (its service, or its view) from broker node n, either way.
+func (g *group) cutFrom(n *dataNode) bool {
+	s := g.s
+	if len(s.partitions) == 0 {
+		return false
+	}
+	me := g.consumerName()
+	return s.cut(me, me, n.name, n.group) || s.cut(n.name, n.group, me, me)
+}
+
+func (g *group) consumerName() string {
+	if g.view >= 0 {
+		return g.s.views[g.view].spec.Name
+	}
+	return g.s.services[g.svc].spec.Name
+}
+
 // up reports whether member m's process runs: its instance (or view) is up
 // and not paused.
 func (g *group) up(m *member) bool {
@@ -251,6 +269,14 @@ func (g *group) check() {
 	}
 	if why != "" {
 		g.rebalance(why)
+		return
+	}
+	// Idle members poll again once a second, as a Kafka consumer's poll
+	// loop does: a partition healed or a leader came back meanwhile.
+	for i := range g.members {
+		if m := &g.members[i]; m.joined && !m.busy && len(m.batch) == 0 && !g.rebalancing {
+			g.poll(m)
+		}
 	}
 }
 
@@ -351,8 +377,11 @@ func (g *group) poll(m *member) {
 		p := m.owned[(m.rr+k)%len(m.owned)]
 		gp := &g.parts[p]
 		pt := &t.parts[p]
-		if pt.leader < 0 || s.brokers[t.broker].node(pt, pt.leader).paused {
-			continue // offline, or its leader is frozen: the fetch gets nothing
+		if pt.leader < 0 {
+			continue // offline: the fetch gets nothing
+		}
+		if ld := s.brokers[t.broker].node(pt, pt.leader); ld.paused || g.cutFrom(ld) {
+			continue // its leader is frozen, or a partition cuts it off
 		}
 		if gp.position < pt.base {
 			gp.position = pt.base

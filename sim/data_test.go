@@ -425,3 +425,20 @@ func TestConsumerThroughputLaw(t *testing.T) {
 	// The backlog grows by 300 - 200 = 100 records a second.
 	near(t, "backlog growth a second", float64(g.Series[30].LagRecords-g.Series[10].LagRecords)/20, 100, 5)
 }
+
+// TestConsumerPartitioned: a network partition between the consumers and
+// the brokers stops consumption; when it heals they catch up, losing
+// nothing.
+func TestConsumerPartitioned(t *testing.T) {
+	spec := pipeline(t, sim.AcksAll, sim.CommitAfter, sim.Fault{Kind: sim.FaultPartition, Start: 10 * time.Second, Duration: 5 * time.Second,
+		Sides: [2][]string{{"worker"}, {"kafka"}}})
+	spec.Duration = 30 * time.Second
+	res, _ := run(t, spec)
+	g := res.Groups[0]
+	if w := g.Series[13]; w.Consumed != 0 || w.LagS < 3 {
+		t.Errorf("second 13, inside the partition: %d consumed, lag %.1fs", w.Consumed, w.LagS)
+	}
+	if g.Lost != 0 || g.Lagging > 50 {
+		t.Errorf("after the partition: %d lost, %d lagging", g.Lost, g.Lagging)
+	}
+}
