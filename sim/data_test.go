@@ -442,3 +442,22 @@ func TestConsumerPartitioned(t *testing.T) {
 		t.Errorf("after the partition: %d lost, %d lagging", g.Lost, g.Lagging)
 	}
 }
+
+// TestResultReadsOnly: reading a result mid-run, as the TUI does many
+// times a second, changes nothing in the run.
+func TestResultReadsOnly(t *testing.T) {
+	for _, name := range []string{"checkout", "kafka-consumer-crash", "cqrs-projection-lag", "monolith-vs-microservices"} {
+		plain, _ := run(t, builtin(t, name))
+		s, err := sim.New(builtin(t, name), 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for at := time.Duration(0); at < s.Duration(); at += 700 * time.Millisecond {
+			s.RunUntil(at)
+			s.Snapshot()
+		}
+		if watched := s.Run(); !reflect.DeepEqual(plain, watched) {
+			t.Errorf("%s: reading results mid-run changed the final one", name)
+		}
+	}
+}

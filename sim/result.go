@@ -214,7 +214,12 @@ func (s *Sim) Result() *Result {
 	}
 	for i := range s.services {
 		sv := &s.services[i]
-		sv.account(s.now)
+		// The integrals up to now, without moving the service's own
+		// accounting: reading a result must not change the run, not even
+		// in the order of its floating-point sums.
+		dt := float64(s.now - sv.lastT)
+		busy, queue := sv.aggBusy+float64(sv.busy)*dt, sv.aggQueue+float64(sv.queued)*dt
+		capacity, insts := sv.aggCap+float64(sv.capNow)*dt, sv.aggInst+float64(sv.instsNow)*dt
 		a := &sv.agg
 		kind := "service"
 		if sv.spec.Gateway != nil {
@@ -228,11 +233,11 @@ func (s *Sim) Result() *Result {
 			Latency: latencyOf(&a.lat),
 		}
 		if t := float64(s.now - sv.aggStart); t > 0 {
-			cr.InSystemMean = (sv.aggBusy + sv.aggQueue) / t
+			cr.InSystemMean = (busy + queue) / t
 		}
-		if sv.aggCap > 0 {
-			cr.Utilisation = sv.aggBusy / sv.aggCap
-			cr.QueueMean = sv.aggQueue / sv.aggInst
+		if capacity > 0 {
+			cr.Utilisation = busy / capacity
+			cr.QueueMean = queue / insts
 		}
 		cr.External = sv.spec.External
 		for j := range sv.ops {

@@ -208,13 +208,14 @@ func (s *Sim) dataResult(res *Result) {
 		if g.view >= 0 {
 			continue
 		}
+		// Reading a result must not change the run: the lag now counts
+		// in the maxima reported, not in the group's own.
 		recs, age := g.lag()
-		g.noteLag(recs, age)
 		gr := GroupResult{Name: g.name, Topic: s.topics[g.topic].spec.Name, Consumer: s.services[g.svc].spec.Name,
 			Produced: s.topics[g.topic].produced, Consumed: g.consumed, Lagging: g.lagging(), Lost: g.lost,
 			Duplicates: g.duplicates, Redelivered: g.redelivered, DeadLettered: g.deadLettered, Dropped: g.dropped,
 			Rebalances: g.rebalances, LagRecords: recs, LagS: float64(age) / 1e9,
-			MaxLagRecords: g.maxLag, MaxLagS: float64(g.maxLagT) / 1e9, EndToEnd: latencyOf(&g.e2e), Series: g.series}
+			MaxLagRecords: max(g.maxLag, recs), MaxLagS: float64(max(g.maxLagT, age)) / 1e9, EndToEnd: latencyOf(&g.e2e), Series: g.series}
 		for p := range g.parts {
 			pt := &s.topics[g.topic].parts[p]
 			recs, age := g.partLag(p)
@@ -282,9 +283,8 @@ func (s *Sim) dataResult(res *Result) {
 		v := &s.views[i]
 		g := &s.groups[v.group]
 		recs, age := g.lag()
-		g.noteLag(recs, age)
 		vr := ViewResult{Name: v.spec.Name, Topic: v.spec.Topic, Reads: v.reads, ReadYourWritesMisses: v.misses,
-			LagRecords: recs, LagS: float64(age) / 1e9, MaxLagS: float64(g.maxLagT) / 1e9, Series: v.series}
+			LagRecords: recs, LagS: float64(age) / 1e9, MaxLagS: float64(max(g.maxLagT, age)) / 1e9, Series: v.series}
 		if v.reads > 0 {
 			vr.MissShare = float64(v.misses) / float64(v.reads)
 		}
