@@ -165,6 +165,9 @@ func (s *Sim) produce(ti int32, key uint64, keyed bool, acks Acks, op int32, fro
 		if op >= 0 {
 			s.opAt(op, Error, s.now)
 		}
+		if tag >= 0 {
+			s.sagaResend(tag, s.sagaRuns.r[tag].gen)
+		}
 		return
 	}
 	if acks == AcksNone && op >= 0 {
@@ -173,10 +176,14 @@ func (s *Sim) produce(ti int32, key uint64, keyed bool, acks Acks, op int32, fro
 	}
 	leader := b.node(pt, pt.leader)
 	if leader.down || s.cut(from, from, leader.name, leader.group) {
-		// Lost on the way; a waiting producer sees its timeout.
+		// Lost on the way; a waiting producer sees its timeout, a saga
+		// sends its step's event again after its retry interval.
 		t.produceErrors++
 		if op >= 0 {
 			s.reqs.r[op].state = lost
+		}
+		if tag >= 0 {
+			s.sagaResend(tag, s.sagaRuns.r[tag].gen)
 		}
 		return
 	}
@@ -221,6 +228,9 @@ func (s *Sim) append(m int32) {
 	answer := func(o Outcome) {
 		if pm.op >= 0 {
 			s.settle(pm.op, pm.opGen, o, s.now+s.hop(b.rng))
+		}
+		if o != OK && pm.tag >= 0 {
+			s.sagaResend(pm.tag, pm.tgen) // a saga's step event: send it again
 		}
 	}
 	if pt.leader < 0 || b.node(pt, pt.leader).down {
@@ -295,7 +305,17 @@ func (s *Sim) fetch(ti, pi, pos int32) {
 		return
 	}
 	me, leader := b.node(pt, pos), b.node(pt, pt.leader)
-	if me.down || me.paused || leader.paused || pt.leo[pos] >= pt.leo[pt.leader] {
+	if me.down || me.paused || leader.paused {
+		return
+	}
+	if pt.leo[pos] >= pt.leo[pt.leader] {
+		// Caught up: a follower out of the ISR that has all the leader
+		// has (nothing was written while it was away) is back in it.
+		if !pt.isr[pos] && !s.cut(leader.name, leader.group, me.name, me.group) && !s.cut(me.name, me.group, leader.name, leader.group) {
+			pt.isr[pos], pt.behind[pos] = true, -1
+			s.logf(fmt.Sprintf("%s/%d", t.spec.Name, pi), "%s caught up: back in the ISR", me.name)
+			s.advanceHW(ti, pi)
+		}
 		return
 	}
 	pt.fetching[pos] = true

@@ -461,3 +461,17 @@ func TestResultReadsOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestChoreographyResends: a step's event that the broker cannot take (all
+// its nodes down) is sent again after the saga's retry interval, so the
+// sagas finish once the broker is back instead of staying stuck.
+func TestChoreographyResends(t *testing.T) {
+	spec := sagaSpec(t, sim.Choreography, 0)
+	spec.Duration = 40 * time.Second
+	spec.Faults = []sim.Fault{crash("kafka", 10*time.Second, 5*time.Second)}
+	res, _ := run(t, spec)
+	sg := res.Sagas[0]
+	if sg.Running > 10 || sg.Completed < sg.Started-10 {
+		t.Errorf("started %d, completed %d, still running %d", sg.Started, sg.Completed, sg.Running)
+	}
+}

@@ -226,6 +226,17 @@ func (s *Sim) sagaUndo(run, step int32) {
 	s.sagaStep(run)
 }
 
+// sagaResend plans another try of a choreographed step whose event the
+// broker did not take, after the saga's retry interval, as a producer
+// with retries would; run must still be the instance of generation gen.
+func (s *Sim) sagaResend(run int32, gen uint32) {
+	r := &s.sagaRuns.r[run]
+	if !r.inUse || r.gen != gen {
+		return
+	}
+	s.schedule(s.now+int64(s.sagas[r.saga].spec.Retry), evSagaRetry, run, r.gen)
+}
+
 // sagaRetry is a retry timer, or a command that failed at once.
 func (s *Sim) sagaRetry(run int32, gen uint32) {
 	r := &s.sagaRuns.r[run]
