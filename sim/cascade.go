@@ -9,10 +9,10 @@ import (
 // The cascade trace answers "when this failed, what went down with it, in
 // which order, and for how long?". Every health change of a component,
 // client or client flow is recorded (DESIGN.md's thresholds, confirmed
-// over two windows); a change for the worse is attributed to the latest
-// fault occurrence that began at or before it, if it came before the next
-// occurrence began and within settle of the fault's end, and if it made
-// the component worse than it had been in the lookback before the fault.
+// over two windows); a change for the worse counts for every fault
+// occurrence that began at or before it and lasted until it, or ended less
+// than settle before it, if it made the component worse than it had been
+// in the lookback before that fault. Overlapping faults share the blame.
 
 // healthChange is one confirmed change of health, dated at its onset.
 type healthChange struct {
@@ -45,15 +45,13 @@ func (s *Sim) noteChange(at int64, name string, flow bool, l Health) string {
 	if l <= prev {
 		return "" // better, not worse: no fault to blame
 	}
+	// The latest fault this change counts for, by the trace's rules: it
+	// began before the change, still lasted (or had ended less than settle
+	// ago), and the component is worse than before it.
 	for k := len(s.occurs) - 1; k >= 0; k-- {
 		oc := &s.occurs[k]
-		if oc.start > at {
+		if oc.start > at || !s.reaches(oc, at) || l <= s.baseline(name, oc.start) {
 			continue
-		}
-		// The trace's rules: soon enough after the fault, and worse than
-		// the component was before it.
-		if oc.end >= 0 && at >= oc.end+int64(settle) || l <= s.baseline(name, oc.start) {
-			return ""
 		}
 		return fmt.Sprintf(" · %s after the %s", fmtDelay(at-oc.start), oc.short)
 	}
@@ -124,11 +122,8 @@ type CascadeStep struct {
 func (s *Sim) cascades() []CascadeResult {
 	var out []CascadeResult
 	seen := map[string]int{}
-	for k, oc := range s.occurs {
+	for _, oc := range s.occurs {
 		horizon := s.now + 1
-		if k+1 < len(s.occurs) {
-			horizon = s.occurs[k+1].start
-		}
 		base := s.cascadeName(&s.faults[oc.fault])
 		name := base
 		if n := seen[base]; n > 0 {
@@ -144,7 +139,7 @@ func (s *Sim) cascades() []CascadeResult {
 			horizon = min(horizon, oc.end+int64(settle))
 		}
 		for i, ch := range s.changes {
-			if ch.at < oc.start || ch.at >= horizon || ch.level == Healthy {
+			if ch.at < oc.start || ch.at >= horizon || ch.level == Healthy || !s.reaches(&oc, ch.at) {
 				continue
 			}
 			if slices.ContainsFunc(cr.Steps, func(st CascadeStep) bool { return st.Component == ch.name }) {
@@ -155,16 +150,23 @@ func (s *Sim) cascades() []CascadeResult {
 			}
 			st := CascadeStep{Component: ch.name, Flow: ch.flow, DelayS: float64(ch.at-oc.start) / 1e9,
 				First: ch.level.String(), Worst: ch.level.String(), RecoveredS: -1}
-			worst := ch.level
+			// It recovered when it was healthy for good: a relapse
+			// within the fault's reach undoes a recovery.
+			worst, base := ch.level, s.baseline(ch.name, oc.start)
+		scan:
 			for _, later := range s.changes[i+1:] {
-				if later.name != ch.name {
-					continue
+				switch {
+				case later.name != ch.name:
+				case later.level == Healthy:
+					if st.RecoveredS < 0 {
+						st.RecoveredS = float64(later.at) / 1e9
+					}
+				case later.level > base && s.reaches(&oc, later.at):
+					st.RecoveredS = -1 // relapsed while the fault still counts
+					worst = max(worst, later.level)
+				case st.RecoveredS >= 0:
+					break scan // a later episode is not this fault's
 				}
-				if later.level == Healthy {
-					st.RecoveredS = float64(later.at) / 1e9
-					break
-				}
-				worst = max(worst, later.level)
 			}
 			st.Worst = worst.String()
 			cr.Steps = append(cr.Steps, st)
@@ -193,6 +195,26 @@ func (s *Sim) cascades() []CascadeResult {
 		out = append(out, cr)
 	}
 	return out
+}
+
+// reaches reports whether a change at t may be fault occurrence oc's
+// doing: it began by then, and still lasted, or ended less than settle
+// before t with no other fault begun since.
+func (s *Sim) reaches(oc *occurrence, t int64) bool {
+	switch {
+	case oc.start > t:
+		return false
+	case oc.end < 0 || t < oc.end:
+		return true
+	case t >= oc.end+int64(settle):
+		return false
+	}
+	for k := range s.occurs {
+		if o := &s.occurs[k]; o != oc && o.start > oc.end && o.start <= t {
+			return false // the aftermath of oc, or the start of o?
+		}
+	}
+	return true
 }
 
 // settle is how long after a fault ends a change may still be its

@@ -38,8 +38,10 @@ type tally struct {
 	sent     uint64 // for a service: arrivals
 	n        [numOutcomes]uint64
 	wasted   uint64
-	degraded uint64            // successes that a fallback answered in part
-	lat      metrics.Histogram // latencies of successful requests
+	degraded uint64 // successes that a fallback answered in part
+	// firstDegraded is when the first of them came, as firstBad.
+	firstDegraded int64
+	lat           metrics.Histogram // latencies of successful requests
 	// firstBad is when the first outcome other than OK came, if any did:
 	// the onset of trouble within a window, finer than the window.
 	firstBad int64
@@ -309,7 +311,7 @@ func (c *client) done(r *request) {
 	if r.outcome == OK {
 		c.win.lat.Record(s.now - r.sent)
 		if r.degraded {
-			c.win.degraded++
+			c.win.noteDegraded(s.now)
 		}
 	}
 	if f := c.flow(r.route, r.op); f != nil {
@@ -320,7 +322,7 @@ func (c *client) done(r *request) {
 			}
 			f.win.lat.Record(s.now - r.sent)
 			if r.degraded {
-				f.win.degraded++
+				f.win.noteDegraded(s.now)
 			}
 		}
 	}
@@ -350,4 +352,11 @@ func (f *flow) count(o Outcome, counted bool, now int64) {
 		f.agg.count(o, now)
 	}
 	f.win.count(o, now)
+}
+
+func (t *tally) noteDegraded(now int64) {
+	if t.degraded == 0 {
+		t.firstDegraded = now
+	}
+	t.degraded++
 }

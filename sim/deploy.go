@@ -93,10 +93,9 @@ func (s *Sim) nextBatch(di int32) {
 	if d.next == len(d.batches) {
 		d.done = true
 		f := &s.faults[d.fault]
-		if !d.rollback {
-			s.endOccurrence(f) // a deploy ends when it is done
-		}
 		if d.rollback || !d.rollbackDue {
+			// A deploy ends when it is done, its rollback included.
+			s.endOccurrence(f)
 			// Over, rollback included: the next occurrence of a
 			// repeating deploy may start.
 			f.active = false
@@ -131,6 +130,7 @@ func (s *Sim) nextBatch(di int32) {
 		}
 		in.deploy = di
 		in.up, in.draining = false, true
+		in.crashedAt = s.now // out of rotation from now
 		sv.refreshCapacity()
 		if in.busy == 0 && in.q.len() == 0 {
 			s.drained(sv, n)

@@ -659,7 +659,15 @@ func (s *Sim) instanceUp(svc int32, n int32) {
 	what := "started by the autoscaler: taking traffic"
 	switch {
 	case in.deploy >= 0:
-		what = fmt.Sprintf("started the new version after %s: taking traffic, warming up", time.Duration(s.now-in.crashedAt).Round(time.Millisecond))
+		d := &s.deploys[in.deploy]
+		version := "the new version"
+		if d.rollback {
+			version = "the old version again"
+		}
+		what = fmt.Sprintf("started %s after %s: taking traffic", version, time.Duration(s.now-in.crashedAt).Round(time.Millisecond))
+		if s.faults[d.fault].spec.Warmup > 0 {
+			what += ", warming up"
+		}
 	case in.crashedAt >= 0:
 		what = fmt.Sprintf("restarted: taking traffic again, %s after the crash", time.Duration(s.now-in.crashedAt).Round(time.Millisecond))
 	}

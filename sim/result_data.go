@@ -358,22 +358,37 @@ func (s *Sim) closeDataWindows(start time.Duration) {
 		w := sg.win
 		sg.series = append(sg.series, SagaWindow{Start: start, Started: w.started, Completed: w.completed,
 			Compensated: w.compensated, Inconsistent: w.inconsistent, Running: run})
-		if ended := w.completed + w.compensated + w.inconsistent; ended > 0 {
-			share := float64(w.compensated+w.inconsistent) / float64(ended)
-			l := HealthOf(share)
-			if w.inconsistent > 0 {
-				l = Failing
-			}
-			s.noteDataHealth("saga "+sg.spec.Name, &sg.health, l, fmt.Sprintf("%.1f%% of the sagas that ended were rolled back, %d inconsistent", share*100, w.inconsistent))
+		ended := w.completed + w.compensated + w.inconsistent
+		switch {
+		case w.inconsistent > 0:
+			s.noteDataHealth("saga "+sg.spec.Name, &sg.health, Failing, fmt.Sprintf("%d left inconsistent", w.inconsistent))
+		case w.completed == 0 && run > 0 && w.started > 0:
+			// Sagas start and none completes: they wait on a step.
+			s.noteDataHealth("saga "+sg.spec.Name, &sg.health, Degraded, fmt.Sprintf("none completed, %d in flight", run))
+		case ended >= minEnded:
+			// A share of a handful is noise: a window of one rollback in
+			// two would read "failing".
+			share := float64(w.compensated) / float64(ended)
+			s.noteDataHealth("saga "+sg.spec.Name, &sg.health, HealthOf(share), fmt.Sprintf("%.1f%% of the sagas that ended were rolled back", share*100))
 		}
 		sg.win = sagaWin{}
 	}
 }
 
+// minEnded is how many sagas must end in a window for their rolled-back
+// share to judge the saga's health.
+const minEnded = 10
+
 // noteDataHealth logs a data component's change of health, confirmed over
 // two windows as for services: what made the window unhealthy is in why.
 func (s *Sim) noteDataHealth(name string, h *healthTracker, l Health, why string) {
-	if !h.observe(l, s.winStart) {
+	// A window says how it ended, not when within it things went wrong:
+	// a fault that began inside it is the earliest the change can date.
+	onset := s.winStart
+	if n := len(s.occurs); n > 0 && s.occurs[n-1].start > onset {
+		onset = s.occurs[n-1].start
+	}
+	if !h.observe(l, onset) {
 		return
 	}
 	after := s.noteChange(h.since, name, false, h.level)

@@ -92,7 +92,13 @@ func (h *healthTracker) observe(l Health, onset int64) bool {
 		h.streak = 0
 		return false
 	}
-	if l != h.candidate || h.streak == 0 {
+	// A move the same way as the candidate's (degraded, then failing)
+	// continues it: the change began with the first of them.
+	sameWay := h.streak > 0 && (l > h.level) == (h.candidate > h.level)
+	switch {
+	case sameWay:
+		h.candidate = l
+	case l != h.candidate || h.streak == 0:
 		h.candidate, h.since, h.streak = l, onset, 0
 	}
 	h.streak++
@@ -141,6 +147,9 @@ func (s *Sim) closeWindow() {
 			}
 		}
 		floor, because, at := s.breakerHealth(int32(i))
+		if l, why, t := sv.stateHealth(&w); l > floor {
+			floor, because, at = l, why, t
+		}
 		s.noteHealthAtLeast(sv.spec.Name, false, &sv.health, &w, &sv.win, floor, because, at)
 		switch over := w.Rejected > 0; {
 		case over && !sv.overflow:
@@ -189,6 +198,8 @@ func (s *Sim) noteHealthAtLeast(name string, flow bool, h *healthTracker, w *Win
 	switch {
 	case floor > HealthOf(share) && floor == l:
 		onset = max(onset, floorAt) // when the breaker changed
+	case HealthOf(share) < l && t.degraded > 0:
+		onset = t.firstDegraded // the first answer by a fallback
 	case l != Healthy && t.anyBad:
 		onset = t.firstBad
 	}
@@ -243,4 +254,27 @@ func (s *Sim) breakerHealth(svc int32) (Health, string, int64) {
 		}
 	}
 	return level, why, at
+}
+
+// stateHealth is what a service's state says of it, beyond its answers:
+// instances down (crashed, restarting) degrade it, none up fails it; a
+// queue longer than its workers (saturated: requests wait more than they
+// are served) degrades it.
+func (sv *service) stateHealth(w *Window) (Health, string, int64) {
+	down, since := 0, sv.s.winStart
+	for i := range sv.insts {
+		if in := &sv.insts[i]; !in.up && !in.retired {
+			down++
+			since = max(since, in.crashedAt) // when it went down
+		}
+	}
+	switch {
+	case down > 0 && sv.instsNow == 0:
+		return Failing, "no instance up", since
+	case down > 0:
+		return Degraded, fmt.Sprintf("%d of %d instances down", down, down+sv.instsNow), since
+	case w.QueueMean >= float64(sv.spec.Workers) && w.QueueMean > 0:
+		return Degraded, fmt.Sprintf("saturated: %.0f queued per instance", w.QueueMean), sv.s.winStart
+	}
+	return Healthy, "", 0
 }

@@ -91,6 +91,12 @@ func (u *UI) drawHeader(c canvas) {
 	if width > c.w {
 		parts[2].s = strings.TrimPrefix(parts[2].s, "speed ")
 		parts[len(parts)-1].s = fmt.Sprintf("faults %d", n)
+		width -= len("speed ") + len("active: ")
+	}
+	if width > c.w {
+		// Still too long: the seed is the least urgent of them.
+		width -= 2 + len([]rune(parts[3].s))
+		parts = append(parts[:3], parts[4:]...)
 	}
 	for _, p := range parts {
 		x = c.text(x, 0, "  ", u.th.plain())
@@ -518,7 +524,7 @@ func (u *UI) drawTopology(c canvas) {
 		title += " · names only: enlarge the terminal for rates"
 	}
 	if t.width > c.w || t.height > c.h-1 {
-		title = fmt.Sprintf("topology · needs %dx%d, cut to fit", t.width, t.height+1)
+		title = fmt.Sprintf("topology · cut to fit (it is %dx%d): t shows it alone", t.width, t.height+1)
 	}
 	u.rule(c, title, false)
 	g := c.sub(max(0, (c.w-t.width)/2), 1, c.w, c.h-1)
