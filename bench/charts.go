@@ -134,12 +134,14 @@ func (r *Report) measured(key string, cells []int) bool {
 	})
 }
 
-// timeCells are the cells drawn on time charts: those at the first sweep
-// point, at most maxLines.
+// timeCells are the cells drawn on time charts: every one when they are
+// few enough to tell apart, else those at the first sweep point, at most
+// maxLines (the sweep's own charts show the rest against the parameter).
 func (r *Report) timeCells() []int {
 	var out []int
+	all := len(r.Matrix.Cells) <= maxLines
 	for c, cell := range r.Matrix.Cells {
-		if slices.Equal(cell.Point, r.Matrix.Cells[0].Point) && len(out) < maxLines {
+		if (all || slices.Equal(cell.Point, r.Matrix.Cells[0].Point)) && len(out) < maxLines {
 			out = append(out, c)
 		}
 	}

@@ -166,9 +166,12 @@ func (u *UI) drawBody(c canvas) {
 		u.drawTable(c.sub(0, 0, tw, topH))
 		u.drawDetail(c.sub(tw+1, 0, c.w-tw-1, topH))
 		rest := c.h - topH
-		consH = min(consH, max(0, rest-minEvents-3))
-		t := u.topology(c.w, rest-1-minEvents-consH)
-		topoH := max(0, min(t.height+1, rest-minEvents-consH))
+		// The event log keeps a third of what is left: the cascade is
+		// told there.
+		evMin := max(minEvents, rest/3)
+		consH = min(consH, max(0, rest-evMin-3))
+		t := u.topology(c.w, rest-1-evMin-consH)
+		topoH := max(0, min(t.height+1, rest-evMin-consH))
 		u.drawTopology(c.sub(0, topH, c.w, topoH))
 		u.drawConsistency(c.sub(0, topH+topoH, c.w, consH))
 		u.drawEvents(c.sub(0, topH+topoH+consH, c.w, rest-topoH-consH))
