@@ -73,22 +73,7 @@ func BenchmarkQuorum(b *testing.B) {
 // their messages and operations come from pools.
 func TestDataSteadyStateAllocs(t *testing.T) {
 	for _, spec := range []*Spec{pipeline(time.Hour, 5000), quorum(time.Hour, 5000)} {
-		s, err := New(spec, 1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s.RunUntil(10 * time.Second)
-		before := s.Processed()
-		now := s.Now()
-		allocs := testing.AllocsPerRun(1, func() {
-			now += 2 * time.Second
-			s.RunUntil(now)
-		})
-		events := s.Processed() - before
-		if allocs > 30 {
-			t.Errorf("%s: %.0f allocations over %d events", spec.Name, allocs, events)
-		}
-		t.Logf("%s: %.0f allocations over %d events", spec.Name, allocs, events)
+		steadyAllocs(t, spec, 10*time.Second)
 	}
 }
 
