@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/faultline/faultline/bench/metric"
+	gold "github.com/faultline/faultline/internal/golden"
 	"github.com/faultline/faultline/scenarios"
 	"github.com/faultline/faultline/sim"
 )
@@ -65,19 +66,7 @@ func dataPlan(t *testing.T) *Matrix {
 // golden compares got with a file under testdata; -update rewrites it.
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go test -update writes it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("the report differs from %s (go test -update rewrites it):\n%s", path, got)
-	}
+	gold.Check(t, filepath.Join("testdata", name), string(got), *update)
 }
 
 // reportJSON runs a matrix and returns its JSON report.

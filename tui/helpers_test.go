@@ -2,11 +2,11 @@ package tui
 
 import (
 	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	gold "github.com/faultline/faultline/internal/golden"
 	"github.com/faultline/faultline/scenarios"
 	"github.com/faultline/faultline/sim"
 	"github.com/gdamore/tcell/v2"
@@ -127,18 +127,5 @@ func styleAt(s tcell.SimulationScreen, text string) (tcell.Style, bool) {
 
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go test ./tui -update creates it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("screen differs from %s (go test ./tui -update rewrites it); got:\n%s", path, got)
-	}
+	gold.Check(t, filepath.Join("testdata", name), got, *update)
 }
