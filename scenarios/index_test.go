@@ -43,10 +43,7 @@ inline = { a = "}", b = [1, { c = 2 }] }
 func TestIndexFind(t *testing.T) {
 	ix := newIndex(indexSource)
 	ix.scan()
-	tests := []struct {
-		path     string
-		key, val string // line:col
-	}{
+	tests := []position{
 		{"scenario", "2:2", "2:1"},
 		{"scenario.duration", "3:1", "3:12"},
 		{"scenario.description", "4:1", "4:15"},
@@ -74,19 +71,7 @@ func TestIndexFind(t *testing.T) {
 		{"service[1].call[0].nope", "25:13", "25:3"},
 		{"nope", "1:1", "1:1"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.path, func(t *testing.T) {
-			sp := ix.find(tt.path)
-			kl, kc := ix.lineCol(sp.key)
-			vl, vc := ix.lineCol(sp.val)
-			if got := fmt.Sprintf("%d:%d", kl, kc); got != tt.key {
-				t.Errorf("key at %s, want %s", got, tt.key)
-			}
-			if got := fmt.Sprintf("%d:%d", vl, vc); got != tt.val {
-				t.Errorf("value at %s, want %s", got, tt.val)
-			}
-		})
-	}
+	checkPositions(t, ix, tests)
 }
 
 func TestParent(t *testing.T) {
@@ -181,10 +166,7 @@ between = [["a"], ["b", "c"]]
 func TestIndexSubTables(t *testing.T) {
 	ix := newIndex(subTableSource)
 	ix.scan()
-	tests := []struct {
-		path     string
-		key, val string // line:col
-	}{
+	tests := []position{
 		{"service[0].call[0].retry", "5:17", "5:3"},
 		{"service[0].call[0].retry.max_attempts", "6:3", "6:18"},
 		{"service[0].call[0].retry.retry_on[1]", "7:24", "7:24"},
@@ -216,6 +198,17 @@ func TestIndexSubTables(t *testing.T) {
 		{"service[0].call[0].retry.budget.nope", "8:23", "8:3"},
 		{"service[0].call[1].retry.throttle.nope", "13:56", "13:67"},
 	}
+	checkPositions(t, ix, tests)
+}
+
+// position is where the index should place a path's key and value.
+type position struct {
+	path     string
+	key, val string // line:col
+}
+
+func checkPositions(t *testing.T, ix *index, tests []position) {
+	t.Helper()
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {
 			sp := ix.find(tt.path)
