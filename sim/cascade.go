@@ -35,12 +35,13 @@ type occurrence struct {
 // says in the event log which fault it followed.
 func (s *Sim) noteChange(at int64, name string, flow bool, l Health) string {
 	prev := Healthy
-	for k := len(s.changes) - 1; k >= 0; k-- {
-		if s.changes[k].name == name {
-			prev = s.changes[k].level
-			break
-		}
+	if own := s.changesOf[name]; len(own) > 0 {
+		prev = s.changes[own[len(own)-1]].level
 	}
+	if s.changesOf == nil {
+		s.changesOf = map[string][]int32{}
+	}
+	s.changesOf[name] = append(s.changesOf[name], int32(len(s.changes)))
 	s.changes = append(s.changes, healthChange{at: at, name: name, flow: flow, level: l})
 	if l <= prev {
 		return "" // better, not worse: no fault to blame
@@ -123,7 +124,6 @@ func (s *Sim) cascades() []CascadeResult {
 	var out []CascadeResult
 	seen := map[string]int{}
 	for _, oc := range s.occurs {
-		horizon := s.now + 1
 		base := s.cascadeName(&s.faults[oc.fault])
 		name := base
 		if n := seen[base]; n > 0 {
@@ -135,28 +135,27 @@ func (s *Sim) cascades() []CascadeResult {
 		if oc.end >= 0 {
 			cr.EndS = float64(oc.end) / 1e9
 		}
-		if oc.end >= 0 {
-			horizon = min(horizon, oc.end+int64(settle))
-		}
+		stepped := map[string]bool{}
 		for i, ch := range s.changes {
-			if ch.at < oc.start || ch.at >= horizon || ch.level == Healthy || !s.reaches(&oc, ch.at) {
-				continue
+			if ch.level == Healthy || stepped[ch.name] || !s.reaches(&oc, ch.at) {
+				continue // a worsening of a step is counted below
 			}
-			if slices.ContainsFunc(cr.Steps, func(st CascadeStep) bool { return st.Component == ch.name }) {
-				continue // a worsening: counted below
-			}
-			if ch.level <= s.baseline(ch.name, oc.start) {
+			base := s.baseline(ch.name, oc.start)
+			if ch.level <= base {
 				continue // no worse than it already was: not the fault's doing
 			}
+			stepped[ch.name] = true
 			st := CascadeStep{Component: ch.name, Flow: ch.flow, DelayS: float64(ch.at-oc.start) / 1e9,
 				First: ch.level.String(), Worst: ch.level.String(), RecoveredS: -1}
 			// It recovered when it was healthy for good: a relapse
 			// within the fault's reach undoes a recovery.
-			worst, base := ch.level, s.baseline(ch.name, oc.start)
+			worst := ch.level
+			own := s.changesOf[ch.name]
+			k, _ := slices.BinarySearch(own, int32(i))
 		scan:
-			for _, later := range s.changes[i+1:] {
+			for _, j := range own[k+1:] {
+				later := &s.changes[j]
 				switch {
-				case later.name != ch.name:
 				case later.level == Healthy:
 					if st.RecoveredS < 0 {
 						st.RecoveredS = float64(later.at) / 1e9
@@ -191,7 +190,7 @@ func (s *Sim) cascades() []CascadeResult {
 				break
 			}
 		}
-		cr.BlastRadius, cr.FlowsHit = s.blastRadius(oc, horizon, cr.Steps)
+		cr.BlastRadius, cr.FlowsHit = s.blastRadius(oc, cr.Steps)
 		out = append(out, cr)
 	}
 	return out
@@ -230,8 +229,9 @@ const (
 // background errors) is not degraded by a fault that starts meanwhile.
 func (s *Sim) baseline(name string, t int64) Health {
 	var level, at Health
-	for _, ch := range s.changes {
-		if ch.name != name || ch.at >= t {
+	for _, i := range s.changesOf[name] {
+		ch := &s.changes[i]
+		if ch.at >= t {
 			continue
 		}
 		at = ch.level // the level in effect at t, so far
@@ -267,11 +267,11 @@ func (s *Sim) cascadeName(f *fault) string {
 }
 
 // blastRadius weighs the flows hit by their traffic during the fault: from
-// its start to its end, or to the horizon when it has no end.
-func (s *Sim) blastRadius(oc occurrence, horizon int64, steps []CascadeStep) (float64, []string) {
+// its start to its end, or to now when it has not ended.
+func (s *Sim) blastRadius(oc occurrence, steps []CascadeStep) (float64, []string) {
 	end := oc.end
 	if end < 0 {
-		end = horizon
+		end = s.now + 1
 	}
 	sent := func(ws []Window) uint64 {
 		var n uint64

@@ -47,8 +47,9 @@ type Sim struct {
 	sagaRuns   sagaPool
 	partitions []int32 // active partition faults
 	deploys    []deploy
-	changes    []healthChange // every confirmed health change, for the cascade trace
-	occurs     []occurrence   // every fault occurrence, in order
+	changes    []healthChange     // every confirmed health change, for the cascade trace
+	changesOf  map[string][]int32 // for each component, the indices of its changes
+	occurs     []occurrence       // every fault occurrence, in order
 
 	winStart int64 // start of the time-series window being filled
 }
