@@ -105,7 +105,9 @@ const maxBreakerWindow = 1 << 20
 //     the automatic transition happens; Resilience4j's lazy check waits for
 //     an instant strictly after, a nanosecond apart.
 //   - HALF_OPEN permits PermittedInHalfOpen calls and decides on their
-//     outcomes alone: over a threshold, OPEN with a new wait; else CLOSED.
+//     outcomes alone, as soon as min(MinimumCalls, PermittedInHalfOpen) of
+//     them have answered: over a threshold, OPEN with a new wait; else
+//     CLOSED.
 //   - FORCED_OPEN and DISABLED are manual and last until Reset.
 //
 // CLOSED and HALF_OPEN start with an empty window, as Resilience4j makes new
@@ -150,7 +152,12 @@ func NewBreaker(cfg BreakerConfig) *Breaker {
 		maxHalfOpen:      int64(max(cfg.MaxWaitInHalfOpen, 0)),
 		permitted:        permitted,
 		automatic:        cfg.AutomaticTransition,
-		half:             breakerWindow{ring: make([]uint8, permitted), min: permitted},
+		// Resilience4j's HALF_OPEN metrics are a count-based window of
+		// permittedNumberOfCallsInHalfOpenState calls, and a count-based
+		// window needs min(minimumNumberOfCalls, its size) calls to decide
+		// (CircuitBreakerMetrics.forHalfOpen and its constructor): with
+		// fewer minimum calls than permitted, HALF_OPEN decides early.
+		half: breakerWindow{ring: make([]uint8, permitted), min: min(max(cfg.MinimumCalls, 1), permitted)},
 	}
 	b.main.min = max(cfg.MinimumCalls, 1)
 	if cfg.WindowType == TimeBased {

@@ -185,6 +185,12 @@ func TestBreakerScripts(t *testing.T) {
 			nil, "4*fail +60s ok fail HALF_OPEN fail OPEN deny +59s deny +1s allow HALF_OPEN"},
 		{"HALF_OPEN: slow calls reopen",
 			func(c *BreakerConfig) { c.SlowCallRateThreshold = 60 }, "4*fail +60s slow ok slow OPEN"},
+		{"HALF_OPEN closes after MinimumCalls when fewer than PermittedInHalfOpen",
+			func(c *BreakerConfig) { c.MinimumCalls, c.PermittedInHalfOpen = 2, 5 }, "2*fail OPEN +60s ok HALF_OPEN ok CLOSED"},
+		{"HALF_OPEN reopens after MinimumCalls when fewer than PermittedInHalfOpen",
+			func(c *BreakerConfig) { c.MinimumCalls, c.PermittedInHalfOpen = 2, 5 }, "2*fail OPEN +60s ok HALF_OPEN fail OPEN"},
+		{"HALF_OPEN waits for PermittedInHalfOpen when MinimumCalls is larger",
+			func(c *BreakerConfig) { c.MinimumCalls, c.PermittedInHalfOpen = 4, 3 }, "4*fail +60s ok ok HALF_OPEN ok CLOSED"},
 		{"closing starts an empty window",
 			func(c *BreakerConfig) { c.MinimumCalls, c.PermittedInHalfOpen = 2, 1 },
 			"fail fail OPEN +60s ok CLOSED fail CLOSED fail OPEN"},
@@ -448,7 +454,7 @@ func (m *brkModel) window() (live []brkOutcome, minimum int) {
 	switch {
 	case m.inHalf:
 		n := m.cfg.PermittedInHalfOpen
-		return m.outcomes[max(len(m.outcomes)-n, 0):], n
+		return m.outcomes[max(len(m.outcomes)-n, 0):], min(m.cfg.MinimumCalls, n)
 	case m.cfg.WindowType == TimeBased:
 		head := m.begun
 		for _, o := range m.outcomes {
