@@ -147,6 +147,7 @@ func TestLoadPatterns(t *testing.T) {
   [service.call.hedge]
   delay = "50ms"
   max_copies = 5
+  non_fatal_on = ["error", "rate_limited"]
 `, func(s *sim.Spec) {
 			r := &sim.Retry{
 				MaxAttempts:   5,
@@ -156,6 +157,8 @@ func TestLoadPatterns(t *testing.T) {
 				Throttle:      &sim.Throttle{MaxTokens: 100, TokenRatio: 0.5},
 			}
 			r.On[sim.Rejected], r.On[sim.Shed], r.On[sim.Limited] = true, true, true
+			h := &sim.Hedge{Delay: 50 * time.Millisecond, MaxCopies: 5}
+			h.NonFatalOn[sim.Error], h.NonFatalOn[sim.Limited] = true, true
 			s.Services[1].Calls[0] = sim.Call{
 				To: "t", Timeout: 2 * time.Second, Probability: 1, Fanout: 1,
 				Balancer: resilience.LeastRequest, ChoiceCount: 4,
@@ -172,7 +175,7 @@ func TestLoadPatterns(t *testing.T) {
 				Fallback:   true,
 				Retry:      r,
 				Bulkhead:   20,
-				Hedge:      &sim.Hedge{Delay: 50 * time.Millisecond, MaxCopies: 5},
+				Hedge:      h,
 			}
 		}},
 		{"constant backoff and jitters", twoServices + `

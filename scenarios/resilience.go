@@ -3,6 +3,7 @@ package scenarios
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -24,7 +25,7 @@ var (
 	retryKeys     = []string{"max_attempts", "backoff", "base", "cap", "multiplier", "jitter", "retry_on", "per_try_timeout", "budget", "throttle"}
 	budgetKeys    = []string{"percent", "min_per_sec", "ttl"}
 	throttleKeys  = []string{"max_tokens", "token_ratio"}
-	hedgeKeys     = []string{"delay", "max_copies"}
+	hedgeKeys     = []string{"delay", "max_copies", "non_fatal_on"}
 	autoscaleKeys = []string{"target_utilisation", "min", "max", "interval", "cooldown", "startup_delay"}
 
 	// The values of the enumerations, in the order of their Go constants.
@@ -53,7 +54,7 @@ const (
 	maxBreakerCells = 1 << 24
 )
 
-// outcomes maps the names of retry_on to the outcomes they retry.
+// outcomes maps the names of retry_on and non_fatal_on to outcomes.
 var outcomes = map[string]sim.Outcome{
 	"error": sim.Error, "timeout": sim.Timeout, "rejected": sim.Rejected, "shed": sim.Shed, "rate_limited": sim.Limited,
 }
@@ -244,50 +245,61 @@ func retry(t *table, hdr, callWhat string, timeout time.Duration) *sim.Retry {
 // retryOn reads the outcomes a retry policy retries into r.On, which it
 // leaves alone when retry_on is absent or has an error.
 func retryOn(t *table, r *sim.Retry) {
-	v, ok := t.m["retry_on"]
+	list, ok := outcomeList(t, "retry_on", `"ok" is a success: it is never retried`)
 	if !ok {
-		return
-	}
-	list, ok := v.([]any)
-	if !ok {
-		hint := `an array of outcome names, such as retry_on = ["error", "timeout"]`
-		if s, isStr := v.(string); isStr {
-			hint = fmt.Sprintf("write it as an array: retry_on = [%q]", s)
-		}
-		t.typeErr("retry_on", v, "an array", hint)
 		return
 	}
 	if len(list) == 0 {
 		t.valErr("retry_on", "retry_on is empty: nothing would be retried", "list outcomes to retry, or remove the retry table")
 		return
 	}
-	on := r.On
-	clear(on[:])
+	clear(r.On[:])
+	for _, o := range list {
+		r.On[o] = true
+	}
+}
+
+// outcomeList reads the array of outcome names at key (retry_on,
+// non_fatal_on); ok is false when the key is absent or has an error, which
+// it reports. okErr is the error for "ok" in the list.
+func outcomeList(t *table, key, okErr string) (list []sim.Outcome, ok bool) {
+	v, ok := t.m[key]
+	if !ok {
+		return nil, false
+	}
+	elems, ok := v.([]any)
+	if !ok {
+		hint := fmt.Sprintf(`an array of outcome names, such as %s = ["error", "timeout"]`, key)
+		if s, isStr := v.(string); isStr {
+			hint = fmt.Sprintf("write it as an array: %s = [%q]", key, s)
+		}
+		t.typeErr(key, v, "an array", hint)
+		return nil, false
+	}
+	list = make([]sim.Outcome, 0, len(elems))
 	good := true
-	for i, e := range list {
+	for i, e := range elems {
 		s, isStr := e.(string)
 		if !isStr {
-			t.elemErr("retry_on", i, fmt.Sprintf("each element of retry_on must be a string, not %s", typeName(e)), "one of: "+strings.Join(retryOutcome, ", "))
+			t.elemErr(key, i, fmt.Sprintf("each element of %s must be a string, not %s", key, typeName(e)), "one of: "+strings.Join(retryOutcome, ", "))
 			good = false
 			continue
 		}
 		o, known := outcomes[s]
 		switch {
 		case s == "ok":
-			t.elemErr("retry_on", i, `"ok" is a success: it is never retried`, "one of: "+strings.Join(retryOutcome, ", "))
+			t.elemErr(key, i, okErr, "one of: "+strings.Join(retryOutcome, ", "))
 		case !known:
-			t.elemErr("retry_on", i, fmt.Sprintf("unknown outcome %q", s), enumHint(s, retryOutcome))
-		case on[o]:
-			t.elemErr("retry_on", i, fmt.Sprintf("outcome %q is listed twice", s), "")
+			t.elemErr(key, i, fmt.Sprintf("unknown outcome %q", s), enumHint(s, retryOutcome))
+		case slices.Contains(list, o):
+			t.elemErr(key, i, fmt.Sprintf("outcome %q is listed twice", s), "")
 		default:
-			on[o] = true
+			list = append(list, o)
 			continue
 		}
 		good = false
 	}
-	if good {
-		r.On = on
-	}
+	return list, good
 }
 
 func budget(t *table) *sim.Budget {
@@ -351,6 +363,11 @@ func hedge(t *table, timeout time.Duration) *sim.Hedge {
 	}
 	if n, ok := t.integer("max_copies", 2, maxHedgeCopies); ok {
 		h.MaxCopies = n
+	}
+	if list, ok := outcomeList(t, "non_fatal_on", `"ok" is a success, never a failure`); ok {
+		for _, o := range list {
+			h.NonFatalOn[o] = true
+		}
 	}
 	return h
 }

@@ -216,8 +216,16 @@ func (e *edge) maxAttempts() int {
 }
 
 // attemptDone takes the outcome o of attempt a of call k, sent at sent to
-// instance host. The breaker and the retry throttle count any outcome but OK
-// as a failure; outlier detection counts any but OK and Limited.
+// instance host. The breaker counts any outcome but OK as a failure; outlier
+// detection any but OK and Limited; the retry throttle only those the
+// policies would try again.
+//
+// A failed attempt of a hedged call follows gRFC A6 ("Hedging Policy"): an
+// outcome the hedge's NonFatalOn lists sends the next copy at once, without
+// waiting for the hedge delay; any other ends the call at once with that
+// outcome and cancels the copies still out, unless the retry policy retries
+// it, in which case the call waits for the copies still out and then
+// retries, as an unhedged call would.
 func (s *Sim) attemptDone(k, a int32, o Outcome, sent int64, host int32) {
 	cl := &s.calls.c[k]
 	for j := int32(0); j < cl.nlive; j++ {
@@ -244,15 +252,33 @@ func (s *Sim) attemptDone(k, a int32, o Outcome, sent int64, host int32) {
 			s.scheduleReview(sv, cl.edge)
 		}
 	}
+	retryable := e.spec.Retry != nil && e.spec.Retry.On[o]
+	nonFatal := e.spec.Hedge != nil && e.spec.Hedge.NonFatalOn[o]
 	if e.throttle != nil {
-		if failed {
-			e.throttle.OnFailure()
-		} else {
+		// gRFC A6 ("Throttling Retry Attempts and Hedged RPCs"): the only
+		// failures that take a token are those with a retryable or
+		// non-fatal status, whether or not attempts are left (as
+		// grpc-java's makeRetryDecision), so that answers nobody would
+		// retry, such as a 429 outside retry_on, do not starve the retries.
+		switch {
+		case !failed:
 			e.throttle.OnSuccess()
+		case retryable || nonFatal:
+			e.throttle.OnFailure()
 		}
 	}
 	if !failed {
 		s.endCall(k, OK, true)
+		return
+	}
+	switch {
+	case nonFatal:
+		if s.sendCopy(k) {
+			return
+		}
+		cl = &s.calls.c[k] // attempt may have moved the pool
+	case e.spec.Hedge != nil && !retryable:
+		s.endCall(k, o, true) // fatal: the copies still out are cancelled
 		return
 	}
 	if cl.nlive > 0 {
@@ -307,22 +333,42 @@ func (s *Sim) retry(k int32, gen uint32) {
 	}
 }
 
-// hedge sends another copy of call k if it is still waiting, with fewer
-// than max copies out and attempts left.
+// hedge sends another copy of call k when its hedge delay is over, if it is
+// still waiting on a copy.
 func (s *Sim) hedge(k int32, gen uint32) {
 	cl := &s.calls.c[k]
 	if cl.gen != gen || s.now != cl.hedgeAt {
 		return // the call ended, or the timer was planned for an earlier attempt
 	}
 	cl.hedgeAt = 0
+	if cl.nlive == 0 {
+		return // between a failure and its retry
+	}
+	s.sendCopy(k)
+}
+
+// sendCopy sends another copy of call k, with fewer than max copies out and
+// attempts left, and reports whether it did. As gRFC A6 says, the retry
+// throttle applies to hedged copies too: one is sent only while the token
+// count is above half of max_tokens.
+func (s *Sim) sendCopy(k int32) bool {
+	cl := &s.calls.c[k]
 	e := &s.services[cl.svc].calls[cl.edge]
-	if cl.nlive == 0 || int(cl.nlive) >= e.spec.Hedge.MaxCopies || int(cl.attempts) >= e.maxAttempts() {
-		return // answered, between a failure and its retry, or capped
+	if int(cl.nlive) >= e.spec.Hedge.MaxCopies || int(cl.attempts) >= e.maxAttempts() {
+		return false
 	}
 	counted := cl.counted
-	if sent, _ := s.attempt(k, hedgeAttempt); sent && counted {
+	if e.throttle != nil && !e.throttle.Allow() {
+		if counted {
+			e.stats.budgetExhausted++
+		}
+		return false
+	}
+	sent, _ := s.attempt(k, hedgeAttempt)
+	if sent && counted {
 		e.stats.hedges++ // a copy that found the breaker open or no instance was not sent
 	}
+	return sent
 }
 
 // deadline ends call k when its overall timeout passes.

@@ -371,3 +371,107 @@ func TestOutlierIgnores429(t *testing.T) {
 		t.Error("the breaker did not open on 429s")
 	}
 }
+
+// TestThrottleCountsRetryableFailures: gRFC A6's retry throttle takes a
+// token only for a failure the policy would retry. Half the attempts are
+// refused with a 429, which retry_on does not list, and 2 % of the rest
+// fail with an error, which it does: the 429s must not drain the tokens,
+// so that every error is retried.
+func TestThrottleCountsRetryableFailures(t *testing.T) {
+	back := sim.Service{ServiceTime: mustDist(t, "1ms"), Errors: 0.02}
+	rt := &sim.Retry{MaxAttempts: 3, Backoff: resilience.Backoff{Base: time.Millisecond}, Throttle: &sim.Throttle{MaxTokens: 10, TokenRatio: 0.1}}
+	rt.On[sim.Error] = true
+	spec := twoTier(t, sim.Call{Retry: rt}, back, 20*time.Second)
+	spec.Faults = []sim.Fault{{Kind: sim.FaultThrottle, Target: "back", Probability: 0.5}}
+	res, _ := run(t, spec)
+	e := edge(t, res, "front->back")
+	if e.BudgetExhausted != 0 {
+		t.Errorf("%d retries refused by the throttle (%d made): the 429s took its tokens", e.BudgetExhausted, e.Retries)
+	}
+	// About 1 % of the first attempts fail with an error and are retried.
+	near(t, "retries per call", float64(e.Retries)/float64(e.Calls), 0.01, 0.005)
+	near(t, "calls refused with a 429", float64(e.Rejected)/float64(e.Calls), 0.5, 0.02)
+}
+
+// TestHedgeFailures: gRFC A6's hedging policy. A failure listed in
+// non_fatal_on sends the next copy at once; any other failure ends the call
+// at once and cancels the copies still out.
+func TestHedgeFailures(t *testing.T) {
+	nonFatal := func(h *sim.Hedge) *sim.Hedge { h.NonFatalOn[sim.Error] = true; return h }
+	t.Run("non-fatal sends the next copy at once", func(t *testing.T) {
+		// Half the copies fail after 1ms; the hedge delay is far longer,
+		// so a call that waited for it would take 100ms per copy.
+		back := sim.Service{ServiceTime: mustDist(t, "1ms"), Errors: 0.5}
+		for _, tt := range []struct {
+			name              string
+			hedge             *sim.Hedge
+			success, attempts float64
+		}{
+			// 1 - 0.5^3 of the calls succeed, with 1 + 0.5 + 0.25 attempts.
+			{"non_fatal_on error", nonFatal(&sim.Hedge{Delay: 100 * time.Millisecond, MaxCopies: 3}), 0.875, 1.75},
+			// Fatal: the first failure ends the call.
+			{"default: every failure is fatal", &sim.Hedge{Delay: 100 * time.Millisecond, MaxCopies: 3}, 0.5, 1},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				res, _ := run(t, twoTier(t, sim.Call{Hedge: tt.hedge}, back, 20*time.Second))
+				e := edge(t, res, "front->back")
+				near(t, "call success", float64(e.OK)/float64(e.Calls), tt.success, 0.02)
+				near(t, "attempts per call", e.Amplification, tt.attempts, 0.03)
+				if p := res.Clients[0].Latency.P99; p >= 10 {
+					t.Errorf("client p99 %.1fms: the next copy waited for the hedge delay", p)
+				}
+			})
+		}
+	})
+	t.Run("fatal ends the call and cancels the copies", func(t *testing.T) {
+		// One call a second, round robin over two instances: each first
+		// copy goes to back#1, which takes 50ms more, and its hedge after
+		// 10ms to back#2, which fails every request. A fallback answers
+		// for a failed call, so that the client's latency shows when the
+		// call ended.
+		for _, tt := range []struct {
+			name      string
+			hedge     *sim.Hedge
+			errorRate float64
+			p99       float64 // ms
+		}{
+			{"default: the error ends the call at once", &sim.Hedge{Delay: 10 * time.Millisecond, MaxCopies: 2}, 1, 11},
+			{"non_fatal_on error: the first copy still wins", nonFatal(&sim.Hedge{Delay: 10 * time.Millisecond, MaxCopies: 2}), 0, 51},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				spec := twoTier(t, sim.Call{Hedge: tt.hedge, Fallback: true}, sim.Service{Instances: 2, ServiceTime: mustDist(t, "1ms")}, 30*time.Second)
+				spec.Clients[0].Arrival, spec.Clients[0].Rate = sim.Constant, 1
+				spec.Faults = []sim.Fault{
+					{Kind: sim.FaultLatency, Target: "back#1", Add: mustDist(t, "50ms")},
+					{Kind: sim.FaultErrors, Target: "back#2", Probability: 1},
+				}
+				res, _ := run(t, spec)
+				e := edge(t, res, "front->back")
+				if e.Hedges != e.Calls {
+					t.Fatalf("%d hedges for %d calls: want every call hedged", e.Hedges, e.Calls)
+				}
+				near(t, "calls failed", float64(e.Error)/float64(e.Calls), tt.errorRate, 0)
+				near(t, "client p99 (ms)", res.Clients[0].Latency.P99, tt.p99, 0.5)
+			})
+		}
+	})
+}
+
+// TestThrottleStopsHedges: gRFC A6 throttles hedged copies as it does
+// retries: once failures have brought the tokens to half of max_tokens, no
+// further copy is sent.
+func TestThrottleStopsHedges(t *testing.T) {
+	back := sim.Service{ServiceTime: mustDist(t, "50ms"), Errors: 1}
+	rt := &sim.Retry{MaxAttempts: 3, Backoff: resilience.Backoff{Base: time.Millisecond}, Throttle: &sim.Throttle{MaxTokens: 10, TokenRatio: 0.1}}
+	rt.On[sim.Error] = true
+	res, _ := run(t, twoTier(t, sim.Call{Retry: rt, Hedge: &sim.Hedge{Delay: 10 * time.Millisecond, MaxCopies: 2}}, back, 10*time.Second))
+	e := edge(t, res, "front->back")
+	// Only the calls of the first 60ms or so, before five failures have
+	// answered, are hedged.
+	if e.Hedges > 15 {
+		t.Errorf("%d hedges of %d calls sent with the throttle empty", e.Hedges, e.Calls)
+	}
+	if e.BudgetExhausted < e.Calls/2 {
+		t.Errorf("%d copies and retries refused by the throttle, of %d calls", e.BudgetExhausted, e.Calls)
+	}
+}

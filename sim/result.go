@@ -141,7 +141,7 @@ type EdgeResult struct {
 	Rejected        uint64  `json:"rejected"`            // rejected, shed or rate limited by the callee
 	ShortCircuited  uint64  `json:"short_circuited"`     // refused by an open breaker
 	BulkheadFull    uint64  `json:"bulkhead_full"`       // refused by the bulkhead
-	BudgetExhausted uint64  `json:"budget_exhausted"`    // retries the budget or throttle refused
+	BudgetExhausted uint64  `json:"budget_exhausted"`    // retries, and hedged copies, the budget or throttle refused
 	Fallbacks       uint64  `json:"fallbacks"`           // failures turned into degraded successes
 	Amplification   float64 `json:"retry_amplification"` // attempts / calls
 	Breaker         string  `json:"breaker,omitempty"`   // the breaker's state at the end

@@ -241,10 +241,13 @@ type Throttle struct {
 
 // Hedge sends extra copies of a slow call (The Tail at Scale): after Delay
 // without an answer another copy goes out, up to MaxCopies in all; the first
-// answer wins and the others are cancelled.
+// answer wins and the others are cancelled. A copy failing with an outcome
+// NonFatalOn lists sends the next copy at once; any other failure ends the
+// call, unless the retry policy retries it (gRFC A6's nonFatalStatusCodes).
 type Hedge struct {
-	Delay     time.Duration
-	MaxCopies int
+	Delay      time.Duration
+	MaxCopies  int
+	NonFatalOn [numOutcomes]bool // outcomes of a copy that do not end the call; none by default, as in gRPC
 }
 
 // FaultKind is what a fault does to its target.
