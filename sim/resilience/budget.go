@@ -134,7 +134,8 @@ func NewRetryThrottle(maxTokens, tokenRatio float64) *RetryThrottle {
 // OnSuccess records a successful call.
 func (t *RetryThrottle) OnSuccess() { t.tokens = min(t.max, t.tokens+t.ratio) }
 
-// OnFailure records a failed call.
+// OnFailure records a failed call whose status A6 counts: one the retry
+// policy retries or the hedging policy holds non-fatal.
 func (t *RetryThrottle) OnFailure() { t.tokens = max(0, t.tokens-1000) }
 
 // Allow reports whether a retry may be sent; it spends nothing.
