@@ -111,6 +111,15 @@ func TestLoadPatterns(t *testing.T) {
   max_ejection_time = "5s"
   max_ejection_percent = 50
   always_eject_one_host = true
+  enforcing_consecutive_5xx = 0
+  enforcing_success_rate = 100
+  enforcing_failure_percentage = 100
+  success_rate_minimum_hosts = 3
+  success_rate_request_volume = 20
+  success_rate_stdev_factor = 1500
+  failure_percentage_threshold = 60
+  failure_percentage_minimum_hosts = 2
+  failure_percentage_request_volume = 10
 
   [service.call.circuit_breaker]
   failure_rate_threshold = 25
@@ -162,6 +171,9 @@ func TestLoadPatterns(t *testing.T) {
 				Outlier: &resilience.OutlierConfig{
 					Consecutive5xx: 3, Interval: time.Second, BaseEjectionTime: 5 * time.Second,
 					MaxEjectionTime: 5 * time.Second, MaxEjectionPercent: 50, AlwaysEjectOneHost: true,
+					Enforcing:               resilience.DetectSuccessRate | resilience.DetectFailurePercentage,
+					SuccessRateMinimumHosts: 3, SuccessRateRequestVolume: 20, SuccessRateStdevFactor: 1500,
+					FailurePercentageThreshold: 60, FailurePercentageMinimumHosts: 2, FailurePercentageRequestVolume: 10,
 				},
 				Breaker: &resilience.BreakerConfig{
 					FailureRateThreshold: 25, SlowCallRateThreshold: 80.5, SlowCallDuration: 500 * time.Millisecond,

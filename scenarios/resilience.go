@@ -14,7 +14,12 @@ import (
 // [[gateway.route]], and the keys of their sub-tables.
 var (
 	resilienceKeys = []string{"balancer", "choice_count", "outlier_detection", "circuit_breaker", "fallback", "bulkhead", "retry", "hedge"}
-	outlierKeys    = []string{"consecutive_5xx", "interval", "base_ejection_time", "max_ejection_time", "max_ejection_percent", "always_eject_one_host"}
+	outlierKeys    = []string{
+		"consecutive_5xx", "interval", "base_ejection_time", "max_ejection_time", "max_ejection_percent", "always_eject_one_host",
+		"enforcing_consecutive_5xx", "enforcing_success_rate", "enforcing_failure_percentage",
+		"success_rate_minimum_hosts", "success_rate_request_volume", "success_rate_stdev_factor",
+		"failure_percentage_threshold", "failure_percentage_minimum_hosts", "failure_percentage_request_volume",
+	}
 	breakerKeys    = []string{
 		"failure_rate_threshold", "slow_call_rate_threshold", "slow_call_duration_threshold",
 		"sliding_window_type", "sliding_window_size", "minimum_number_of_calls",
@@ -138,6 +143,48 @@ func outlier(t *table) *resilience.OutlierConfig {
 		cfg.MaxEjectionPercent = f
 	}
 	cfg.AlwaysEjectOneHost, _ = t.boolean("always_eject_one_host")
+	enforcing := []struct {
+		key string
+		d   resilience.OutlierDetectors
+	}{
+		{"enforcing_consecutive_5xx", resilience.DetectConsecutive5xx},
+		{"enforcing_success_rate", resilience.DetectSuccessRate},
+		{"enforcing_failure_percentage", resilience.DetectFailurePercentage},
+	}
+	for _, en := range enforcing {
+		n, ok := t.integer(en.key, 0, 100)
+		switch {
+		case !ok:
+		case n == 100:
+			cfg.Enforcing |= en.d
+		case n == 0:
+			cfg.Enforcing &^= en.d
+		default:
+			t.valErr(en.key, fmt.Sprintf("%s = %d: faultline enforces a detector always (100) or never (0)", en.key, n),
+				"Envoy ejects on that share of detections, drawn at random; use 0 or 100")
+		}
+	}
+	if cfg.Enforcing == 0 {
+		t.headerErr("every detector is off (enforcing_consecutive_5xx, enforcing_success_rate and enforcing_failure_percentage are 0)",
+			"set one of them to 100, or remove the table")
+	}
+	for _, k := range []struct {
+		key string
+		v   *int
+	}{
+		{"success_rate_minimum_hosts", &cfg.SuccessRateMinimumHosts},
+		{"success_rate_request_volume", &cfg.SuccessRateRequestVolume},
+		{"success_rate_stdev_factor", &cfg.SuccessRateStdevFactor},
+		{"failure_percentage_minimum_hosts", &cfg.FailurePercentageMinimumHosts},
+		{"failure_percentage_request_volume", &cfg.FailurePercentageRequestVolume},
+	} {
+		if n, ok := t.integer(k.key, 1, maxInt); ok {
+			*k.v = n
+		}
+	}
+	if n, ok := t.integer("failure_percentage_threshold", 1, 100); ok {
+		cfg.FailurePercentageThreshold = n
+	}
 	return &cfg
 }
 

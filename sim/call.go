@@ -238,11 +238,12 @@ func (s *Sim) attemptDone(k, a int32, o Outcome, sent int64, host int32) {
 	if e.outlier != nil {
 		// Envoy's consecutive_5xx counts 5xx answers and what the router
 		// turns into one (timeouts, resets); a 429 is not a 5xx and, like
-		// any other answer, ends a run of failures.
+		// any other answer, ends a run of failures and is a success for
+		// the success rate.
 		if e.outlier.Record(s.now, int(host), failed && o != Limited) {
 			s.logf(sv.spec.Name+"->"+s.services[e.to].spec.Name, "outlier detection ejected %s#%d", s.services[e.to].spec.Name, host+1)
-			s.scheduleReview(sv, cl.edge)
 		}
+		s.scheduleReview(sv, cl.edge)
 	}
 	if e.throttle != nil {
 		if failed {
