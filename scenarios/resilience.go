@@ -20,7 +20,7 @@ var (
 		"success_rate_minimum_hosts", "success_rate_request_volume", "success_rate_stdev_factor",
 		"failure_percentage_threshold", "failure_percentage_minimum_hosts", "failure_percentage_request_volume",
 	}
-	breakerKeys    = []string{
+	breakerKeys = []string{
 		"failure_rate_threshold", "slow_call_rate_threshold", "slow_call_duration_threshold",
 		"sliding_window_type", "sliding_window_size", "minimum_number_of_calls",
 		"wait_duration_in_open_state", "permitted_number_of_calls_in_half_open_state",
