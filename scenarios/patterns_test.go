@@ -201,6 +201,27 @@ func TestLoadPatterns(t *testing.T) {
 			r2.Backoff.Jitter, r2.Backoff.Cap = resilience.JitterEqual, 0
 			r3.Backoff = resilience.EnvoyBackoff()
 			r3.MaxAttempts = 1
+			r3.Concurrency = &resilience.ConcurrencyBudget{MinConcurrency: 3} // Envoy's max_retries default
+			s.Services[1].Calls = []sim.Call{
+				{To: "t", Probability: 1, Fanout: 1, Retry: r1},
+				{To: "t", Probability: 1, Fanout: 1, Retry: r2},
+				{To: "t", Probability: 1, Fanout: 1, Retry: r3},
+			}
+		}},
+		{"retry concurrency caps", twoServices + `
+  retry = { max_retries = 5 }
+  [[service.call]]
+  to = "t"
+  retry = { jitter = "envoy", retry_budget = {} }
+  [[service.call]]
+  to = "t"
+  retry = { retry_budget = { budget_percent = 50, min_retry_concurrency = 0 } }
+`, func(s *sim.Spec) {
+			r1, r2, r3 := defaultRetry(), defaultRetry(), defaultRetry()
+			r1.Concurrency = &resilience.ConcurrencyBudget{MinConcurrency: 5}
+			r2.Backoff.Jitter = resilience.JitterEnvoy
+			r2.Concurrency = &resilience.ConcurrencyBudget{Percent: 0.2, MinConcurrency: 3}
+			r3.Concurrency = &resilience.ConcurrencyBudget{Percent: 0.5}
 			s.Services[1].Calls = []sim.Call{
 				{To: "t", Probability: 1, Fanout: 1, Retry: r1},
 				{To: "t", Probability: 1, Fanout: 1, Retry: r2},

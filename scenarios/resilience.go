@@ -26,11 +26,12 @@ var (
 		"wait_duration_in_open_state", "permitted_number_of_calls_in_half_open_state",
 		"max_wait_duration_in_half_open_state", "automatic_transition_from_open_to_half_open_enabled", "scope",
 	}
-	retryKeys     = []string{"max_attempts", "backoff", "base", "cap", "multiplier", "jitter", "retry_on", "per_try_timeout", "budget", "throttle"}
-	budgetKeys    = []string{"percent", "min_per_sec", "ttl"}
-	throttleKeys  = []string{"max_tokens", "token_ratio"}
-	hedgeKeys     = []string{"delay", "max_copies"}
-	autoscaleKeys = []string{"target_utilisation", "min", "max", "interval", "cooldown", "startup_delay"}
+	retryKeys       = []string{"max_attempts", "backoff", "base", "cap", "multiplier", "jitter", "retry_on", "per_try_timeout", "budget", "throttle", "max_retries", "retry_budget"}
+	retryBudgetKeys = []string{"budget_percent", "min_retry_concurrency"}
+	budgetKeys      = []string{"percent", "min_per_sec", "ttl"}
+	throttleKeys    = []string{"max_tokens", "token_ratio"}
+	hedgeKeys       = []string{"delay", "max_copies"}
+	autoscaleKeys   = []string{"target_utilisation", "min", "max", "interval", "cooldown", "startup_delay"}
 
 	// The values of the enumerations, in the order of their Go constants.
 	balancers    = []string{"round_robin", "random", "least_request", "ring_hash"} // resilience.Policy
@@ -285,7 +286,36 @@ func retry(t *table, hdr, callWhat string, timeout time.Duration) *sim.Retry {
 	if tt := t.sub("throttle", "["+hdr+".retry.throttle]", fmt.Sprintf("[%s.retry.throttle] of %s", hdr, callWhat)); tt != nil {
 		r.Throttle = throttle(tt)
 	}
+	// Envoy's circuit-breaking max_retries applies to every Envoy cluster
+	// (default 3); other clients (gRPC, Finagle, Resilience4j) have no such
+	// cap, so it is on by default only for an Envoy-style retry.
+	if r.Backoff.Jitter == resilience.JitterEnvoy {
+		r.Concurrency = &resilience.ConcurrencyBudget{MinConcurrency: 3}
+	}
+	if n, ok := t.integer("max_retries", 1, maxInt); ok {
+		r.Concurrency = &resilience.ConcurrencyBudget{MinConcurrency: n}
+	}
+	if bt := t.sub("retry_budget", "["+hdr+".retry.retry_budget]", fmt.Sprintf("[%s.retry.retry_budget] of %s", hdr, callWhat)); bt != nil {
+		if t.has("max_retries") {
+			t.keyErr("max_retries", "max_retries and retry_budget both cap the retries in flight; Envoy ignores max_retries when retry_budget is set",
+				"keep one of them")
+		}
+		r.Concurrency = retryBudget(bt)
+	}
 	return r
+}
+
+// retryBudget reads Envoy's circuit_breakers retry_budget.
+func retryBudget(t *table) *resilience.ConcurrencyBudget {
+	t.known(retryBudgetKeys...)
+	c := resilience.EnvoyConcurrencyBudget()
+	if f, ok := t.number("budget_percent", percent, "a percentage of the requests in flight: 20 is one retry per five requests"); ok {
+		c.Percent = f / 100
+	}
+	if n, ok := t.integer("min_retry_concurrency", 0, maxInt); ok {
+		c.MinConcurrency = n
+	}
+	return &c
 }
 
 // retryOn reads the outcomes a retry policy retries into r.On, which it
