@@ -80,6 +80,7 @@ func writeText(w io.Writer, res *sim.Result, color bool) {
 			{head: "SHORT-CIRC", right: true, optional: true, cell: func(e sim.EdgeResult) string { return count(e.ShortCircuited) }},
 			{head: "BULKHEAD", right: true, optional: true, cell: func(e sim.EdgeResult) string { return count(e.BulkheadFull) }},
 			{head: "NO BUDGET", right: true, optional: true, cell: func(e sim.EdgeResult) string { return count(e.BudgetExhausted) }},
+			{head: "RETRY OVERFLOW", right: true, optional: true, cell: func(e sim.EdgeResult) string { return count(e.RetryOverflow) }},
 			{head: "FALLBACK", right: true, optional: true, cell: func(e sim.EdgeResult) string { return count(e.Fallbacks) }},
 			{head: "EJECTED", right: true, optional: true, cell: func(e sim.EdgeResult) string { return count(e.Ejections) }},
 			{head: "BREAKER", optional: true, cell: func(e sim.EdgeResult) string { return e.Breaker }},

@@ -88,7 +88,7 @@ func TestDocsCoverKeys(t *testing.T) {
 	doc := string(data)
 	lists := [][]string{
 		scenarioKeys, networkKeys, clientKeys, stepKeys, serviceKeys, operationKeys, callKeys, gatewayKeys, routeKeys,
-		outlierKeys, breakerKeys, retryKeys, budgetKeys, throttleKeys, hedgeKeys, autoscaleKeys, faultKeys,
+		outlierKeys, breakerKeys, retryKeys, retryBudgetKeys, budgetKeys, throttleKeys, hedgeKeys, autoscaleKeys, faultKeys,
 		arrivals, faultKinds, balancers, windowTypes, scopes, backoffs, jitters, disciplines, retryOutcome, directions,
 		brokerKeys, topicKeys, publishKeys, consumeKeys, storeKeys, sagaKeys, sagaStepKeys, viewKeys,
 		ops, callKeyChoices, publishKeyChoices, acksValues, whens, commitModes, sagaModes, keyDistributions,
@@ -96,7 +96,7 @@ func TestDocsCoverKeys(t *testing.T) {
 	}
 	// Keys that hold a table are documented by a section of their own.
 	tables := map[string]bool{"schedule": true, "operation": true, "call": true, "outlier_detection": true, "circuit_breaker": true,
-		"retry": true, "budget": true, "throttle": true, "hedge": true, "autoscale": true,
+		"retry": true, "budget": true, "retry_budget": true, "throttle": true, "hedge": true, "autoscale": true,
 		"publish": true, "consume": true, "step": true}
 	for _, keys := range lists {
 		for _, k := range keys {
@@ -116,7 +116,7 @@ func TestDocsCoverKeys(t *testing.T) {
 	for _, section := range []string{
 		"[[client.schedule]]", "[[service.operation]]", "[[service.operation.call]]", "[[service.call]]", "[[gateway.route]]", "[service.autoscale]",
 		"[service.call.outlier_detection]", "[service.call.circuit_breaker]", "[service.call.retry]",
-		"[service.call.retry.budget]", "[service.call.retry.throttle]", "[service.call.hedge]",
+		"[service.call.retry.budget]", "[service.call.retry.retry_budget]", "[service.call.retry.throttle]", "[service.call.hedge]",
 		"[[service.publish]]", "[[service.consume]]", "[[broker.topic]]", "[[saga.step]]",
 	} {
 		if !strings.Contains(doc, "### "+section) {

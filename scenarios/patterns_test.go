@@ -111,6 +111,15 @@ func TestLoadPatterns(t *testing.T) {
   max_ejection_time = "5s"
   max_ejection_percent = 50
   always_eject_one_host = true
+  enforcing_consecutive_5xx = 0
+  enforcing_success_rate = 100
+  enforcing_failure_percentage = 100
+  success_rate_minimum_hosts = 3
+  success_rate_request_volume = 20
+  success_rate_stdev_factor = 1500
+  failure_percentage_threshold = 60
+  failure_percentage_minimum_hosts = 2
+  failure_percentage_request_volume = 10
 
   [service.call.circuit_breaker]
   failure_rate_threshold = 25
@@ -165,6 +174,9 @@ func TestLoadPatterns(t *testing.T) {
 				Outlier: &resilience.OutlierConfig{
 					Consecutive5xx: 3, Interval: time.Second, BaseEjectionTime: 5 * time.Second,
 					MaxEjectionTime: 5 * time.Second, MaxEjectionPercent: 50, AlwaysEjectOneHost: true,
+					Enforcing:               resilience.DetectSuccessRate | resilience.DetectFailurePercentage,
+					SuccessRateMinimumHosts: 3, SuccessRateRequestVolume: 20, SuccessRateStdevFactor: 1500,
+					FailurePercentageThreshold: 60, FailurePercentageMinimumHosts: 2, FailurePercentageRequestVolume: 10,
 				},
 				Breaker: &resilience.BreakerConfig{
 					FailureRateThreshold: 25, SlowCallRateThreshold: 80.5, SlowCallDuration: 500 * time.Millisecond,
@@ -192,6 +204,27 @@ func TestLoadPatterns(t *testing.T) {
 			r2.Backoff.Jitter, r2.Backoff.Cap = resilience.JitterEqual, 0
 			r3.Backoff = resilience.EnvoyBackoff()
 			r3.MaxAttempts = 1
+			r3.Concurrency = &resilience.ConcurrencyBudget{MinConcurrency: 3} // Envoy's max_retries default
+			s.Services[1].Calls = []sim.Call{
+				{To: "t", Probability: 1, Fanout: 1, Retry: r1},
+				{To: "t", Probability: 1, Fanout: 1, Retry: r2},
+				{To: "t", Probability: 1, Fanout: 1, Retry: r3},
+			}
+		}},
+		{"retry concurrency caps", twoServices + `
+  retry = { max_retries = 5 }
+  [[service.call]]
+  to = "t"
+  retry = { jitter = "envoy", retry_budget = {} }
+  [[service.call]]
+  to = "t"
+  retry = { retry_budget = { budget_percent = 50, min_retry_concurrency = 0 } }
+`, func(s *sim.Spec) {
+			r1, r2, r3 := defaultRetry(), defaultRetry(), defaultRetry()
+			r1.Concurrency = &resilience.ConcurrencyBudget{MinConcurrency: 5}
+			r2.Backoff.Jitter = resilience.JitterEnvoy
+			r2.Concurrency = &resilience.ConcurrencyBudget{Percent: 0.2, MinConcurrency: 3}
+			r3.Concurrency = &resilience.ConcurrencyBudget{Percent: 0.5}
 			s.Services[1].Calls = []sim.Call{
 				{To: "t", Probability: 1, Fanout: 1, Retry: r1},
 				{To: "t", Probability: 1, Fanout: 1, Retry: r2},

@@ -15,18 +15,24 @@ import (
 // [[gateway.route]], and the keys of their sub-tables.
 var (
 	resilienceKeys = []string{"balancer", "choice_count", "outlier_detection", "circuit_breaker", "fallback", "bulkhead", "retry", "hedge"}
-	outlierKeys    = []string{"consecutive_5xx", "interval", "base_ejection_time", "max_ejection_time", "max_ejection_percent", "always_eject_one_host"}
-	breakerKeys    = []string{
+	outlierKeys    = []string{
+		"consecutive_5xx", "interval", "base_ejection_time", "max_ejection_time", "max_ejection_percent", "always_eject_one_host",
+		"enforcing_consecutive_5xx", "enforcing_success_rate", "enforcing_failure_percentage",
+		"success_rate_minimum_hosts", "success_rate_request_volume", "success_rate_stdev_factor",
+		"failure_percentage_threshold", "failure_percentage_minimum_hosts", "failure_percentage_request_volume",
+	}
+	breakerKeys = []string{
 		"failure_rate_threshold", "slow_call_rate_threshold", "slow_call_duration_threshold",
 		"sliding_window_type", "sliding_window_size", "minimum_number_of_calls",
 		"wait_duration_in_open_state", "permitted_number_of_calls_in_half_open_state",
 		"max_wait_duration_in_half_open_state", "automatic_transition_from_open_to_half_open_enabled", "scope",
 	}
-	retryKeys     = []string{"max_attempts", "backoff", "base", "cap", "multiplier", "jitter", "retry_on", "per_try_timeout", "budget", "throttle"}
-	budgetKeys    = []string{"percent", "min_per_sec", "ttl"}
-	throttleKeys  = []string{"max_tokens", "token_ratio"}
-	hedgeKeys     = []string{"delay", "max_copies", "non_fatal_on"}
-	autoscaleKeys = []string{"target_utilisation", "min", "max", "interval", "cooldown", "startup_delay"}
+	retryKeys       = []string{"max_attempts", "backoff", "base", "cap", "multiplier", "jitter", "retry_on", "per_try_timeout", "budget", "throttle", "max_retries", "retry_budget"}
+	retryBudgetKeys = []string{"budget_percent", "min_retry_concurrency"}
+	budgetKeys      = []string{"percent", "min_per_sec", "ttl"}
+	throttleKeys    = []string{"max_tokens", "token_ratio"}
+	hedgeKeys       = []string{"delay", "max_copies", "non_fatal_on"}
+	autoscaleKeys   = []string{"target_utilisation", "min", "max", "interval", "cooldown", "startup_delay"}
 
 	// The values of the enumerations, in the order of their Go constants.
 	balancers    = []string{"round_robin", "random", "least_request", "ring_hash"} // resilience.Policy
@@ -139,6 +145,48 @@ func outlier(t *table) *resilience.OutlierConfig {
 		cfg.MaxEjectionPercent = f
 	}
 	cfg.AlwaysEjectOneHost, _ = t.boolean("always_eject_one_host")
+	enforcing := []struct {
+		key string
+		d   resilience.OutlierDetectors
+	}{
+		{"enforcing_consecutive_5xx", resilience.DetectConsecutive5xx},
+		{"enforcing_success_rate", resilience.DetectSuccessRate},
+		{"enforcing_failure_percentage", resilience.DetectFailurePercentage},
+	}
+	for _, en := range enforcing {
+		n, ok := t.integer(en.key, 0, 100)
+		switch {
+		case !ok:
+		case n == 100:
+			cfg.Enforcing |= en.d
+		case n == 0:
+			cfg.Enforcing &^= en.d
+		default:
+			t.valErr(en.key, fmt.Sprintf("%s = %d: faultline enforces a detector always (100) or never (0)", en.key, n),
+				"Envoy ejects on that share of detections, drawn at random; use 0 or 100")
+		}
+	}
+	if cfg.Enforcing == 0 {
+		t.headerErr("every detector is off (enforcing_consecutive_5xx, enforcing_success_rate and enforcing_failure_percentage are 0)",
+			"set one of them to 100, or remove the table")
+	}
+	for _, k := range []struct {
+		key string
+		v   *int
+	}{
+		{"success_rate_minimum_hosts", &cfg.SuccessRateMinimumHosts},
+		{"success_rate_request_volume", &cfg.SuccessRateRequestVolume},
+		{"success_rate_stdev_factor", &cfg.SuccessRateStdevFactor},
+		{"failure_percentage_minimum_hosts", &cfg.FailurePercentageMinimumHosts},
+		{"failure_percentage_request_volume", &cfg.FailurePercentageRequestVolume},
+	} {
+		if n, ok := t.integer(k.key, 1, maxInt); ok {
+			*k.v = n
+		}
+	}
+	if n, ok := t.integer("failure_percentage_threshold", 1, 100); ok {
+		cfg.FailurePercentageThreshold = n
+	}
 	return &cfg
 }
 
@@ -239,7 +287,36 @@ func retry(t *table, hdr, callWhat string, timeout time.Duration) *sim.Retry {
 	if tt := t.sub("throttle", "["+hdr+".retry.throttle]", fmt.Sprintf("[%s.retry.throttle] of %s", hdr, callWhat)); tt != nil {
 		r.Throttle = throttle(tt)
 	}
+	// Envoy's circuit-breaking max_retries applies to every Envoy cluster
+	// (default 3); other clients (gRPC, Finagle, Resilience4j) have no such
+	// cap, so it is on by default only for an Envoy-style retry.
+	if r.Backoff.Jitter == resilience.JitterEnvoy {
+		r.Concurrency = &resilience.ConcurrencyBudget{MinConcurrency: 3}
+	}
+	if n, ok := t.integer("max_retries", 1, maxInt); ok {
+		r.Concurrency = &resilience.ConcurrencyBudget{MinConcurrency: n}
+	}
+	if bt := t.sub("retry_budget", "["+hdr+".retry.retry_budget]", fmt.Sprintf("[%s.retry.retry_budget] of %s", hdr, callWhat)); bt != nil {
+		if t.has("max_retries") {
+			t.keyErr("max_retries", "max_retries and retry_budget both cap the retries in flight; Envoy ignores max_retries when retry_budget is set",
+				"keep one of them")
+		}
+		r.Concurrency = retryBudget(bt)
+	}
 	return r
+}
+
+// retryBudget reads Envoy's circuit_breakers retry_budget.
+func retryBudget(t *table) *resilience.ConcurrencyBudget {
+	t.known(retryBudgetKeys...)
+	c := resilience.EnvoyConcurrencyBudget()
+	if f, ok := t.number("budget_percent", percent, "a percentage of the requests in flight: 20 is one retry per five requests"); ok {
+		c.Percent = f / 100
+	}
+	if n, ok := t.integer("min_retry_concurrency", 0, maxInt); ok {
+		c.MinConcurrency = n
+	}
+	return &c
 }
 
 // retryOn reads the outcomes a retry policy retries into r.On, which it

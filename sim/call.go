@@ -25,6 +25,7 @@ type call struct {
 	hedgeAt   int64            // when the hedge timer of the last attempt sent is due; 0: none
 	op        int32            // the callee's operation of every attempt, drawn at the first
 	counted   bool             // started after warmup
+	retrying  bool             // holds one of the edge's retries in flight
 	inUse     bool
 }
 
@@ -60,6 +61,7 @@ type edgeStats struct {
 	shortCircuited, fallbacks   uint64
 	hedges, cancelled           uint64
 	budgetExhausted, bulkheaded uint64
+	retryOverflow               uint64 // retries over the cap of retries in flight
 }
 
 // startCall begins call c of request i. It reports false when the call ended
@@ -237,6 +239,7 @@ func (s *Sim) attemptDone(k, a int32, o Outcome, sent int64, host int32) {
 	}
 	sv := &s.services[cl.svc]
 	e := &sv.calls[cl.edge]
+	e.releaseRetry(cl)
 	failed := o != OK
 	if br := e.breaker(cl.brk); br != nil {
 		before := br.Transitions()
@@ -246,11 +249,12 @@ func (s *Sim) attemptDone(k, a int32, o Outcome, sent int64, host int32) {
 	if e.outlier != nil {
 		// Envoy's consecutive_5xx counts 5xx answers and what the router
 		// turns into one (timeouts, resets); a 429 is not a 5xx and, like
-		// any other answer, ends a run of failures.
+		// any other answer, ends a run of failures and is a success for
+		// the success rate.
 		if e.outlier.Record(s.now, int(host), failed && o != Limited) {
 			s.logf(sv.spec.Name+"->"+s.services[e.to].spec.Name, "outlier detection ejected %s#%d", s.services[e.to].spec.Name, host+1)
-			s.scheduleReview(sv, cl.edge)
 		}
+		s.scheduleReview(sv, cl.edge)
 	}
 	retryable := e.spec.Retry != nil && e.spec.Retry.On[o]
 	nonFatal := e.spec.Hedge != nil && e.spec.Hedge.NonFatalOn[o]
@@ -305,6 +309,14 @@ func (s *Sim) mayRetry(cl *call, e *edge, o Outcome, sv *service) (backoff int64
 	if cl.deadline > 0 && s.now+d >= cl.deadline {
 		return 0, false
 	}
+	// Envoy checks its retry circuit breaker before it sleeps, and a
+	// refused retry (upstream_rq_retry_overflow) returns the failure.
+	if c := rt.Concurrency; c != nil && !c.Allow(e.active, e.retries) {
+		if cl.counted {
+			e.stats.retryOverflow++
+		}
+		return 0, false
+	}
 	if e.throttle != nil && !e.throttle.Allow() {
 		if cl.counted {
 			e.stats.budgetExhausted++
@@ -317,7 +329,21 @@ func (s *Sim) mayRetry(cl *call, e *edge, o Outcome, sv *service) (backoff int64
 		}
 		return 0, false
 	}
+	if rt.Concurrency != nil {
+		e.retries++
+		cl.retrying = true
+	}
 	return d, true
+}
+
+// releaseRetry ends the retry call cl holds in flight, if any. Envoy's
+// RetryStateImpl counts a retry from the moment it is decided (through its
+// back-off) until the next answer or the end of the request (resetRetry).
+func (e *edge) releaseRetry(cl *call) {
+	if cl.retrying {
+		e.retries--
+		cl.retrying = false
+	}
 }
 
 // retry sends the next attempt of call k after its backoff; it counts as a
@@ -415,7 +441,9 @@ func (s *Sim) abandon(k int32, o Outcome) {
 func (s *Sim) cancelCall(k int32) {
 	cl := &s.calls.c[k]
 	s.abandon(k, Error)
-	s.services[cl.svc].calls[cl.edge].active--
+	e := &s.services[cl.svc].calls[cl.edge]
+	e.active--
+	e.releaseRetry(cl)
 	s.calls.release(k)
 }
 
@@ -428,6 +456,7 @@ func (s *Sim) endCall(k int32, o Outcome, notify bool) bool {
 	cl := &s.calls.c[k]
 	e := &s.services[cl.svc].calls[cl.edge]
 	e.active--
+	e.releaseRetry(cl)
 	if cl.counted {
 		e.stats.out[o]++
 	}

@@ -192,6 +192,85 @@ func TestOutlierDetection(t *testing.T) {
 	}
 }
 
+// TestOutlierSuccessRate: back#6 fails 10% of its requests and the other
+// five 1%; none fails 5 times in a row, so only Envoy's success-rate
+// detector can eject back#6, at the review that ends the first 10 s
+// interval. It needs 5 hosts with 100 requests in the interval, and one
+// ejection of 6 hosts (17%) is over the default max_ejection_percent.
+func TestOutlierSuccessRate(t *testing.T) {
+	tests := []struct {
+		name       string
+		rate       float64 // calls per second, spread over 6 hosts
+		maxPercent float64
+		ejected    bool
+	}{
+		{"ejected within one interval", 200, 20, true},
+		{"too little volume per host", 50, 20, false}, // 83 requests per host per interval
+		{"max_ejection_percent 10", 200, 10, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			od := resilience.DefaultOutlierConfig()
+			od.MaxEjectionPercent = tt.maxPercent
+			back := sim.Service{Instances: 6, ServiceTime: mustDist(t, "1ms"), Errors: 0.01}
+			spec := twoTier(t, sim.Call{Outlier: &od}, back, 15*time.Second)
+			spec.Clients[0].Rate = tt.rate
+			spec.Faults = []sim.Fault{{Kind: sim.FaultErrors, Target: "back#6", Probability: 0.1}}
+			res, _ := run(t, spec)
+			var at float64 = -1
+			for _, ev := range res.Events {
+				if ev.Component == "front->back" && strings.Contains(ev.What, "on their success rate") {
+					at = ev.TS
+					break
+				}
+			}
+			if got := at >= 0; got != tt.ejected {
+				t.Fatalf("ejected on success rate: %v (at %vs), want %v", got, at, tt.ejected)
+			}
+			if tt.ejected && at != 10 {
+				t.Errorf("ejected at %vs, want 10s, the end of the first interval", at)
+			}
+		})
+	}
+}
+
+// TestRetryConcurrency: against a callee that always fails after 50 ms,
+// two retries per call at 200 calls/s would be 400 retries/s; Envoy's
+// max_retries 3 keeps 3 in flight, each held for the 50 ms of its attempt,
+// so at most 60/s, and counts the rest as overflows.
+func TestRetryConcurrency(t *testing.T) {
+	tests := []struct {
+		name     string
+		cap      *resilience.ConcurrencyBudget
+		maxPerS  float64
+		overflow bool
+	}{
+		{"no cap", nil, 410, false},
+		{"max_retries 3", &resilience.ConcurrencyBudget{MinConcurrency: 3}, 60, true},
+		{"retry_budget, min_retry_concurrency 10", &resilience.ConcurrencyBudget{Percent: 0.2, MinConcurrency: 10}, 200, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			back := sim.Service{ServiceTime: mustDist(t, "50ms"), Errors: 1}
+			rt := &sim.Retry{MaxAttempts: 3, Concurrency: tt.cap}
+			rt.On[sim.Error] = true
+			res, _ := run(t, twoTier(t, sim.Call{Retry: rt}, back, 20*time.Second))
+			e := edge(t, res, "front->back")
+			perS := float64(e.Retries) / 20
+			if perS > tt.maxPerS {
+				t.Errorf("%.0f retries/s, want at most %.0f", perS, tt.maxPerS)
+			}
+			if !tt.overflow && perS < 390 {
+				t.Errorf("%.0f retries/s without a cap, want about 400", perS)
+			}
+			if got := e.RetryOverflow > 0; got != tt.overflow {
+				t.Errorf("RetryOverflow = %d, want overflows %v", e.RetryOverflow, tt.overflow)
+			}
+			t.Logf("%.0f retries/s, %d overflows", perS, e.RetryOverflow)
+		})
+	}
+}
+
 // TestQueueTimeout sheds requests that waited too long, and LIFO serves
 // the newest first.
 func TestQueueTimeout(t *testing.T) {

@@ -68,27 +68,35 @@ func (s *Sim) breakerDue(id, i int32) {
 }
 
 // scheduleReview makes sure an edge's outlier detection reviews its
-// ejections at its next interval.
+// ejections and success rates at its next interval, when a review can
+// change anything.
 func (s *Sim) scheduleReview(sv *service, edge int32) {
 	e := &sv.calls[edge]
 	if e.review {
 		return
 	}
+	at, ok := e.outlier.NextTransition()
+	if !ok {
+		return
+	}
 	e.review = true
-	s.schedule(max(e.outlier.NextReview(), s.now), evOutlierReview, e.id, 0)
+	s.schedule(max(at, s.now), evOutlierReview, e.id, 0)
 }
 
-// reviewOutliers returns ejected hosts whose time is up, and keeps
-// reviewing while any host is ejected.
+// reviewOutliers returns ejected hosts whose time is up, ejects hosts on
+// their success rate, and keeps reviewing while a review can change
+// anything.
 func (s *Sim) reviewOutliers(id int32) {
 	ref := s.edges[id]
 	sv := &s.services[ref.svc]
 	e := &sv.calls[ref.edge]
 	e.review = false
-	if n := e.outlier.Review(s.now); n > 0 {
-		s.logf(s.edgeName(ref.svc, ref.edge), "outlier detection returned %d host(s)", n)
+	returned, ejected := e.outlier.Review(s.now)
+	if ejected > 0 {
+		s.logf(s.edgeName(ref.svc, ref.edge), "outlier detection ejected %d host(s) on their success rate", ejected)
 	}
-	if e.outlier.EjectedCount() > 0 {
-		s.scheduleReview(sv, ref.edge)
+	if returned > 0 {
+		s.logf(s.edgeName(ref.svc, ref.edge), "outlier detection returned %d host(s)", returned)
 	}
+	s.scheduleReview(sv, ref.edge)
 }

@@ -138,13 +138,14 @@ type EdgeResult struct {
 	OK              uint64  `json:"ok"`
 	Error           uint64  `json:"error"`
 	Timeout         uint64  `json:"timeout"`
-	Rejected        uint64  `json:"rejected"`            // rejected, shed or rate limited by the callee
-	ShortCircuited  uint64  `json:"short_circuited"`     // refused by an open breaker
-	BulkheadFull    uint64  `json:"bulkhead_full"`       // refused by the bulkhead
-	BudgetExhausted uint64  `json:"budget_exhausted"`    // retries, and hedged copies, the budget or throttle refused
-	Fallbacks       uint64  `json:"fallbacks"`           // failures turned into degraded successes
-	Amplification   float64 `json:"retry_amplification"` // attempts / calls
-	Breaker         string  `json:"breaker,omitempty"`   // the breaker's state at the end
+	Rejected        uint64  `json:"rejected"`                 // rejected, shed or rate limited by the callee
+	ShortCircuited  uint64  `json:"short_circuited"`          // refused by an open breaker
+	BulkheadFull    uint64  `json:"bulkhead_full"`            // refused by the bulkhead
+	BudgetExhausted uint64  `json:"budget_exhausted"`         // retries, and hedged copies, the budget or throttle refused
+	RetryOverflow   uint64  `json:"retry_overflow,omitempty"` // retries over max_retries or the retry_budget (Envoy's upstream_rq_retry_overflow)
+	Fallbacks       uint64  `json:"fallbacks"`                // failures turned into degraded successes
+	Amplification   float64 `json:"retry_amplification"`      // attempts / calls
+	Breaker         string  `json:"breaker,omitempty"`        // the breaker's state at the end
 	BreakerChanges  uint64  `json:"breaker_transitions,omitempty"`
 	Ejections       uint64  `json:"ejections,omitempty"` // outlier detection
 }
@@ -259,7 +260,7 @@ func (s *Sim) Result() *Result {
 			Name: s.edgeName(ref.svc, ref.edge), Calls: st.calls, Attempts: st.attempts, Retries: st.retries,
 			Hedges: st.hedges, Cancelled: st.cancelled, OK: st.out[OK], Error: st.out[Error], Timeout: st.out[Timeout],
 			Rejected: st.out[Rejected] + st.out[Shed] + st.out[Limited], ShortCircuited: st.shortCircuited, BulkheadFull: st.bulkheaded,
-			BudgetExhausted: st.budgetExhausted, Fallbacks: st.fallbacks, BreakerChanges: e.transitions,
+			BudgetExhausted: st.budgetExhausted, RetryOverflow: st.retryOverflow, Fallbacks: st.fallbacks, BreakerChanges: e.transitions,
 		}
 		if st.calls > 0 {
 			er.Amplification = float64(st.attempts) / float64(st.calls)

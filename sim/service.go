@@ -79,7 +79,8 @@ type edge struct {
 	brAt     []int64 // when each breaker last changed state
 	budget   *resilience.RetryBudget
 	throttle *resilience.RetryThrottle
-	active   int // calls in flight, for the bulkhead
+	active   int // calls in flight, for the bulkhead and Envoy's retry budget
+	retries  int // retries in flight, for Retry.Concurrency
 	stats    edgeStats
 	link     link
 	id       int32 // index in Sim.edges

@@ -224,6 +224,10 @@ type Retry struct {
 	Budget *Budget
 	// Throttle is gRPC's token-based retry throttling; nil = none.
 	Throttle *Throttle
+	// Concurrency caps the retries in flight on the edge, from the moment
+	// one is decided until its attempt ends (Envoy's circuit-breaking
+	// max_retries, or its retry_budget); nil = no cap.
+	Concurrency *resilience.ConcurrencyBudget
 }
 
 // Budget is a Finagle retry budget.

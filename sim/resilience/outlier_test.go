@@ -229,7 +229,7 @@ func TestOutlierReview(t *testing.T) {
 				if tt.recordFirst {
 					o.Record(now, 2, false)
 				}
-				got := o.Review(now)
+				got, _ := o.Review(now)
 				if got != tt.want[i] {
 					t.Errorf("Review(%ds) = %d, want %d", at, got, tt.want[i])
 				}
@@ -305,11 +305,18 @@ func TestOutlierResize(t *testing.T) {
 
 func TestOutlierDefaults(t *testing.T) {
 	want := OutlierConfig{
-		Consecutive5xx:     5,
-		Interval:           10 * time.Second,
-		BaseEjectionTime:   30 * time.Second,
-		MaxEjectionTime:    300 * time.Second,
-		MaxEjectionPercent: 10,
+		Consecutive5xx:                 5,
+		Interval:                       10 * time.Second,
+		BaseEjectionTime:               30 * time.Second,
+		MaxEjectionTime:                300 * time.Second,
+		MaxEjectionPercent:             10,
+		Enforcing:                      DetectConsecutive5xx | DetectSuccessRate,
+		SuccessRateMinimumHosts:        5,
+		SuccessRateRequestVolume:       100,
+		SuccessRateStdevFactor:         1900,
+		FailurePercentageThreshold:     85,
+		FailurePercentageMinimumHosts:  5,
+		FailurePercentageRequestVolume: 50,
 	}
 	if got := DefaultOutlierConfig(); got != want {
 		t.Errorf("DefaultOutlierConfig() = %+v, want Envoy's %+v", got, want)
@@ -319,12 +326,16 @@ func TestOutlierDefaults(t *testing.T) {
 		cfg  OutlierConfig
 	}{
 		{"zero", OutlierConfig{}},
-		{"negative", OutlierConfig{Consecutive5xx: -1, Interval: -1, BaseEjectionTime: -1, MaxEjectionTime: -1, MaxEjectionPercent: -1}},
+		{"negative", OutlierConfig{Consecutive5xx: -1, Interval: -1, BaseEjectionTime: -1, MaxEjectionTime: -1, MaxEjectionPercent: -1,
+			SuccessRateMinimumHosts: -1, SuccessRateRequestVolume: -1, SuccessRateStdevFactor: -1,
+			FailurePercentageThreshold: -1, FailurePercentageMinimumHosts: -1, FailurePercentageRequestVolume: -1}},
 	}
 	for _, tt := range tests {
 		got, def := NewOutlier(tt.cfg, 4), NewOutlier(want, 4)
 		if got.consecutive != def.consecutive || got.interval != def.interval || got.base != def.base ||
-			got.max != def.max || got.maxPercent != def.maxPercent || got.NextReview() != def.NextReview() {
+			got.max != def.max || got.maxPercent != def.maxPercent || got.NextReview() != def.NextReview() ||
+			got.enforcing != def.enforcing || got.srHosts != def.srHosts || got.srVolume != def.srVolume || got.srFactor != def.srFactor ||
+			got.fpThreshold != def.fpThreshold || got.fpHosts != def.fpHosts || got.fpVolume != def.fpVolume {
 			t.Errorf("%s config: %+v, want the defaults %+v", tt.name, *got, *def)
 		}
 	}
@@ -344,5 +355,151 @@ func TestOutlierAllocs(t *testing.T) {
 	}
 	if o.Ejections() == 0 {
 		t.Errorf("the allocation test ejected nothing")
+	}
+}
+
+// odTally records n results on host at now, f of them failures spread
+// evenly (so that a few failures are never consecutive).
+func odTally(o *Outlier, now int64, host, n, f int) {
+	for i := range n {
+		o.Record(now, host, (i*f)/n != ((i+1)*f)/n)
+	}
+}
+
+// TestOutlierSuccessRate fills one interval with results on 6 hosts and
+// checks what the review at its end ejects. With host 5 failing 10% and the
+// others 1%, the rates are 99 (x5) and 90: mean 97.5, stdev 3.35, Envoy's
+// threshold 97.5 - 1.9 x 3.35 = 91.1, so host 5 is out.
+func TestOutlierSuccessRate(t *testing.T) {
+	type load struct{ n, f int }
+	healthy, bad := load{200, 2}, load{200, 20}
+	tests := []struct {
+		name      string
+		cfg       OutlierConfig
+		loads     [6]load
+		ejected   int // host, -1: none
+		overflows uint64
+	}{
+		{
+			name:    "a host failing 10% is ejected at the first review",
+			cfg:     OutlierConfig{MaxEjectionPercent: 20},
+			loads:   [6]load{healthy, healthy, healthy, healthy, healthy, bad},
+			ejected: 5,
+		},
+		{
+			name:    "always_eject_one_host lets it out at the default 10%",
+			cfg:     OutlierConfig{AlwaysEjectOneHost: true},
+			loads:   [6]load{healthy, healthy, healthy, healthy, healthy, bad},
+			ejected: 5,
+		},
+		{
+			// One host of 6 is 17%, over the default max_ejection_percent.
+			name:      "max_ejection_percent refuses it",
+			loads:     [6]load{healthy, healthy, healthy, healthy, healthy, bad},
+			ejected:   -1,
+			overflows: 1,
+		},
+		{
+			name:    "fewer than 5 hosts with the request volume",
+			cfg:     OutlierConfig{MaxEjectionPercent: 20},
+			loads:   [6]load{healthy, healthy, healthy, {99, 1}, {99, 1}, bad},
+			ejected: -1,
+		},
+		{
+			// Of n hosts, one outlier is at most sqrt(n-1) stdevs below the
+			// mean: 1.73 with 4, so it takes a smaller factor (rates 99 x3
+			// and 90: threshold 96.75 - 1.5 x 3.90 = 90.9).
+			name:    "success_rate_minimum_hosts 4, stdev factor 1500",
+			cfg:     OutlierConfig{MaxEjectionPercent: 20, SuccessRateMinimumHosts: 4, SuccessRateStdevFactor: 1500},
+			loads:   [6]load{healthy, healthy, healthy, {99, 1}, {99, 1}, bad},
+			ejected: 5,
+		},
+		{
+			name:    "equal rates eject nothing",
+			cfg:     OutlierConfig{MaxEjectionPercent: 20},
+			loads:   [6]load{bad, bad, bad, bad, bad, bad},
+			ejected: -1,
+		},
+		{
+			name:    "enforcing_success_rate 0",
+			cfg:     OutlierConfig{MaxEjectionPercent: 20, Enforcing: DetectConsecutive5xx},
+			loads:   [6]load{healthy, healthy, healthy, healthy, healthy, bad},
+			ejected: -1,
+		},
+		{
+			// 10% failures is far below failure_percentage_threshold 85.
+			name:    "failure percentage alone keeps a 10% host",
+			cfg:     OutlierConfig{MaxEjectionPercent: 20, Enforcing: DetectFailurePercentage},
+			loads:   [6]load{healthy, healthy, healthy, healthy, healthy, bad},
+			ejected: -1,
+		},
+		{
+			name:    "failure percentage ejects a 90% host",
+			cfg:     OutlierConfig{MaxEjectionPercent: 20, Enforcing: DetectFailurePercentage},
+			loads:   [6]load{healthy, healthy, healthy, healthy, healthy, {60, 54}},
+			ejected: 5,
+		},
+		{
+			name:    "failure percentage needs its request volume",
+			cfg:     OutlierConfig{MaxEjectionPercent: 20, Enforcing: DetectFailurePercentage},
+			loads:   [6]load{healthy, healthy, healthy, healthy, healthy, {49, 48}},
+			ejected: -1,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := NewOutlier(tt.cfg, 6)
+			for h, l := range tt.loads {
+				odTally(o, 9*odSec, h, l.n, l.f)
+			}
+			// Without a rate detector nothing is tallied and no review is due.
+			tallied := tt.cfg.Enforcing != DetectConsecutive5xx
+			if at, ok := o.NextTransition(); ok != tallied || at != 10*odSec {
+				t.Fatalf("NextTransition() = %v, %v; want 10s, %v", time.Duration(at), ok, tallied)
+			}
+			if o.EjectedCount() != 0 {
+				t.Fatalf("%d hosts ejected before the review", o.EjectedCount())
+			}
+			returned, ejected := o.Review(10 * odSec)
+			want := 0
+			if tt.ejected >= 0 {
+				want = 1
+			}
+			if returned != 0 || ejected != want || o.EjectedCount() != want || o.RateEjections() != uint64(want) {
+				t.Fatalf("Review(10s) = %d returned, %d ejected (%d ejected in all, %d by rate); want 0, %d",
+					returned, ejected, o.EjectedCount(), o.RateEjections(), want)
+			}
+			if tt.ejected >= 0 && !o.Ejected(tt.ejected) {
+				t.Errorf("host %d not ejected", tt.ejected)
+			}
+			if o.Overflows() != tt.overflows {
+				t.Errorf("Overflows() = %d, want %d", o.Overflows(), tt.overflows)
+			}
+			// The next interval starts with empty tallies: nothing more.
+			if _, ejected := o.Review(20 * odSec); ejected != 0 {
+				t.Errorf("Review(20s) ejected %d more on an empty interval", ejected)
+			}
+		})
+	}
+}
+
+// TestOutlierSuccessRateInterval checks that rates are per interval: the
+// same results spread over two intervals give each too little volume.
+func TestOutlierSuccessRateInterval(t *testing.T) {
+	o := NewOutlier(OutlierConfig{MaxEjectionPercent: 20}, 6)
+	for _, at := range []int64{5, 15} {
+		for h := range 6 {
+			f := 1
+			if h == 5 {
+				f = 10
+			}
+			odTally(o, at*odSec, h, 100/2, f)
+		}
+	}
+	if _, ejected := o.Review(30 * odSec); ejected != 0 {
+		t.Errorf("ejected %d hosts with 50 requests each per interval", ejected)
+	}
+	if _, ok := o.NextTransition(); ok {
+		t.Errorf("NextTransition() asks for a review with nothing tallied, ejected or backed off")
 	}
 }

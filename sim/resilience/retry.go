@@ -10,8 +10,8 @@ import (
 
 // Jitter is how a backoff randomises its sleeps. The first four are the
 // algorithms of the AWS Architecture Blog post "Exponential Backoff And
-// Jitter" (Marc Brooker, 2015); JitterEnvoy is Envoy's documented retry
-// back-off, which grows differently.
+// Jitter" (Marc Brooker, 2015); JitterEnvoy is Envoy's retry back-off,
+// which in Envoy's code is full jitter (see EnvoyBackoff).
 type Jitter uint8
 
 const (
@@ -61,8 +61,12 @@ type Backoff struct {
 
 // EnvoyBackoff is Envoy's default retry back-off (router filter, "Retry
 // semantics"; config.core.v3.BackoffStrategy): base_interval 25 ms,
-// max_interval 10 times that, fully jittered over [0, (2^N-1) * 25 ms)
-// for retry N = 1, 2, ...
+// max_interval 10 times that. Envoy's code
+// (source/common/common/backoff_strategy.cc,
+// JitteredExponentialBackOffStrategy::nextBackOffMs) draws retry N = 1, 2,
+// ... from [0, base x 2^(N-1)), the interval doubling until it would pass
+// max_interval and then staying there: 0-25 ms, 0-50, 0-100, 0-200, then
+// 0-250 ms. (The router docs' [0, (2^N-1) x base) is an older version.)
 func EnvoyBackoff() Backoff {
 	return Backoff{Base: 25 * time.Millisecond, Cap: 250 * time.Millisecond, Multiplier: 2, Jitter: JitterEnvoy}
 }
@@ -76,8 +80,8 @@ func EnvoyBackoff() Backoff {
 //   - equal: sleep_n/2 + U(0, sleep_n/2)
 //   - decorrelated: min(Cap, U(Base, 3*prev)), with prev = Base for the
 //     first retry; n and Multiplier play no part, as in the AWS post.
-//   - envoy: U(0, min(Cap, Base * (1 + Multiplier + ... + Multiplier^n))),
-//     which for Multiplier 2 is Envoy's [0, (2^N-1) * Base) with N = n+1.
+//   - envoy: the same as full: Envoy's [0, min(max_interval, base x
+//     2^(N-1))) for retry N = n+1 with Multiplier 2.
 //
 // Draws are continuous nanoseconds where Envoy draws whole milliseconds.
 func (b Backoff) Delay(n int, prev int64, r *rand.Rand) int64 {
@@ -93,25 +97,16 @@ func (b Backoff) Delay(n int, prev int64, r *rand.Rand) int64 {
 	if m == 0 {
 		m = 1
 	}
-	switch b.Jitter {
-	case JitterDecorrelated:
+	if b.Jitter == JitterDecorrelated {
 		p := float64(prev)
 		if prev <= 0 {
 			p = base
 		}
 		return toDelay(min(limit, base+r.Float64()*(3*p-base)))
-	case JitterEnvoy:
-		// Envoy's (2^N-1) * base is the sum of the first N exponential
-		// sleeps; the geometric sum keeps that meaning for any multiplier.
-		span := base * float64(n+1)
-		if m != 1 {
-			span = base * (math.Pow(m, float64(n+1)) - 1) / (m - 1)
-		}
-		return toDelay(r.Float64() * min(limit, span))
 	}
 	sleep := min(limit, base*math.Pow(m, float64(n)))
 	switch b.Jitter {
-	case JitterFull:
+	case JitterFull, JitterEnvoy:
 		sleep *= r.Float64()
 	case JitterEqual:
 		sleep = sleep/2 + r.Float64()*sleep/2

@@ -76,12 +76,15 @@ func TestJitterDistribution(t *testing.T) {
 		{"constant", Backoff{Base: 100 * time.Millisecond}, 7, 0, 100, 100, 100},
 		{"constant full", Backoff{Base: 100 * time.Millisecond, Multiplier: 1, Jitter: JitterFull}, 7, 0, 0, 100, 50},
 		{"multiplier 1.5", Backoff{Base: 100 * time.Millisecond, Multiplier: 1.5, Jitter: JitterEqual}, 2, 0, 112.5, 225, 168.75},
+		// Envoy's JitteredExponentialBackOffStrategy: [0, 25 ms x 2^(N-1))
+		// for retry N, the interval held at max_interval 250 ms.
 		{"envoy retry 1", EnvoyBackoff(), 0, 0, 0, 25, 12.5},
-		{"envoy retry 2", EnvoyBackoff(), 1, 0, 0, 75, 37.5},
-		{"envoy retry 3", EnvoyBackoff(), 2, 0, 0, 175, 87.5},
-		{"envoy retry 4 capped", EnvoyBackoff(), 3, 0, 0, 250, 125},
+		{"envoy retry 2", EnvoyBackoff(), 1, 0, 0, 50, 25},
+		{"envoy retry 3", EnvoyBackoff(), 2, 0, 0, 100, 50},
+		{"envoy retry 4", EnvoyBackoff(), 3, 0, 0, 200, 100},
+		{"envoy retry 5 capped", EnvoyBackoff(), 4, 0, 0, 250, 125},
 		{"envoy retry 10", EnvoyBackoff(), 9, 0, 0, 250, 125},
-		{"envoy linear", Backoff{Base: 10 * time.Millisecond, Multiplier: 1, Jitter: JitterEnvoy}, 3, 0, 0, 40, 20},
+		{"envoy linear", Backoff{Base: 10 * time.Millisecond, Multiplier: 1, Jitter: JitterEnvoy}, 3, 0, 0, 10, 5},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
