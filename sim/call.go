@@ -1,9 +1,5 @@
 package sim
 
-import (
-	"github.com/faultline/faultline/sim/resilience"
-)
-
 // maxCopies bounds the attempts of one call that can be in flight at once
 // (hedging); gRPC caps attempts at 5 too.
 const maxCopies = 5
@@ -16,7 +12,7 @@ type call struct {
 	parent    int32 // the calling request
 	svc       int32 // the calling service
 	edge      int32 // index into the service's edges
-	brk       int32 // which of the edge's breakers guards it
+	hold      int32 // which of the edge's policies it uses: its caller instance's, or the shared one
 	deadline  int64 // 0: none
 	attempts  int32 // made so far
 	nlive     int32
@@ -73,7 +69,9 @@ func (s *Sim) startCall(i int32, c int32) (started, failed bool) {
 	if counted {
 		e.stats.calls++
 	}
-	if e.spec.Bulkhead > 0 && e.active >= e.spec.Bulkhead {
+	hold := s.holder(e, r.inst)
+	p := e.pol[hold]
+	if e.spec.Bulkhead > 0 && p.calls >= e.spec.Bulkhead {
 		if counted {
 			e.stats.bulkheaded++
 		}
@@ -85,20 +83,14 @@ func (s *Sim) startCall(i int32, c int32) (started, failed bool) {
 		return false, true
 	}
 	cl := &s.calls.c[k]
-	cl.parent, cl.svc, cl.edge, cl.counted = i, r.svc, c, counted
-	if e.spec.BreakerPer == PerInstance && len(e.breakers) > 0 {
-		for int(r.inst) >= len(e.breakers) { // the caller has scaled up
-			e.breakers = append(e.breakers, resilience.NewBreaker(*e.spec.Breaker))
-		}
-		cl.brk = r.inst
-	}
-	e.active++
+	cl.parent, cl.svc, cl.edge, cl.counted, cl.hold = i, r.svc, c, counted, hold
+	p.calls++
 	if e.timeout > 0 {
 		cl.deadline = s.now + e.timeout
 		s.schedule(cl.deadline, evCallDeadline, k, cl.gen)
 	}
-	if e.budget != nil {
-		e.budget.Deposit(s.now)
+	if p.budget != nil {
+		p.budget.Deposit(s.now)
 	}
 	sent, ok := s.attempt(k, firstAttempt)
 	return sent, !sent && !ok
@@ -135,10 +127,11 @@ func (s *Sim) attempt(k int32, kind attemptKind) (sent, ok bool) {
 	cl := &s.calls.c[k]
 	sv := &s.services[cl.svc]
 	e := &sv.calls[cl.edge]
-	if br := e.breaker(cl.brk); br != nil {
+	p := e.pol[cl.hold]
+	if br := p.breaker; br != nil {
 		before := br.Transitions()
 		allowed := br.Allow(s.now)
-		s.noteBreaker(sv, cl.edge, cl.brk, before)
+		s.noteBreaker(sv, cl.edge, cl.hold, before)
 		if !allowed {
 			if kind == hedgeAttempt {
 				return false, false
@@ -151,11 +144,11 @@ func (s *Sim) attempt(k int32, kind attemptKind) (sent, ok bool) {
 	}
 	host := 0 // a store, topic or view is one destination
 	if e.kind == toService {
-		host = e.lb.Pick(&e.hosts, s.reqs.r[cl.parent].key, sv.rng)
+		host = p.lb.Pick(&p.hosts, s.reqs.r[cl.parent].key, sv.rng)
 	}
 	if host < 0 {
 		// No instance is up: like Envoy's "no healthy upstream", at once.
-		if br := e.breaker(cl.brk); br != nil {
+		if br := p.breaker; br != nil {
 			br.Release()
 		}
 		if kind == hedgeAttempt {
@@ -187,6 +180,7 @@ func (s *Sim) attempt(k int32, kind attemptKind) (sent, ok bool) {
 	cl = &s.calls.c[k]
 	cl.live[cl.nlive] = a
 	cl.nlive++
+	p.sent(int32(host))
 	cl.attempts++
 	if cl.counted {
 		e.stats.attempts++
@@ -220,35 +214,37 @@ func (e *edge) maxAttempts() int {
 // as a failure; outlier detection counts any but OK and Limited.
 func (s *Sim) attemptDone(k, a int32, o Outcome, sent int64, host int32) {
 	cl := &s.calls.c[k]
+	sv := &s.services[cl.svc]
+	e := &sv.calls[cl.edge]
+	p := e.pol[cl.hold]
 	for j := int32(0); j < cl.nlive; j++ {
 		if cl.live[j] == a {
 			cl.nlive--
 			cl.live[j] = cl.live[cl.nlive]
+			p.settled(host)
 			break
 		}
 	}
-	sv := &s.services[cl.svc]
-	e := &sv.calls[cl.edge]
 	failed := o != OK
-	if br := e.breaker(cl.brk); br != nil {
+	if br := p.breaker; br != nil {
 		before := br.Transitions()
 		br.Record(s.now, s.now-sent, failed)
-		s.noteBreaker(sv, cl.edge, cl.brk, before)
+		s.noteBreaker(sv, cl.edge, cl.hold, before)
 	}
-	if e.outlier != nil {
+	if p.outlier != nil {
 		// Envoy's consecutive_5xx counts 5xx answers and what the router
 		// turns into one (timeouts, resets); a 429 is not a 5xx and, like
 		// any other answer, ends a run of failures.
-		if e.outlier.Record(s.now, int(host), failed && o != Limited) {
-			s.logf(sv.spec.Name+"->"+s.services[e.to].spec.Name, "outlier detection ejected %s#%d", s.services[e.to].spec.Name, host+1)
-			s.scheduleReview(sv, cl.edge)
+		if p.outlier.Record(s.now, int(host), failed && o != Limited) {
+			s.logf(s.holderName(sv, cl.edge, cl.hold), "outlier detection ejected %s#%d", s.services[e.to].spec.Name, host+1)
+			s.scheduleReview(sv, cl.edge, cl.hold)
 		}
 	}
-	if e.throttle != nil {
+	if p.throttle != nil {
 		if failed {
-			e.throttle.OnFailure()
+			p.throttle.OnFailure()
 		} else {
-			e.throttle.OnSuccess()
+			p.throttle.OnSuccess()
 		}
 	}
 	if !failed {
@@ -279,13 +275,14 @@ func (s *Sim) mayRetry(cl *call, e *edge, o Outcome, sv *service) (backoff int64
 	if cl.deadline > 0 && s.now+d >= cl.deadline {
 		return 0, false
 	}
-	if e.throttle != nil && !e.throttle.Allow() {
+	p := e.pol[cl.hold]
+	if p.throttle != nil && !p.throttle.Allow() {
 		if cl.counted {
 			e.stats.budgetExhausted++
 		}
 		return 0, false
 	}
-	if e.budget != nil && !e.budget.TryWithdraw(s.now) {
+	if p.budget != nil && !p.budget.TryWithdraw(s.now) {
 		if cl.counted {
 			e.stats.budgetExhausted++
 		}
@@ -339,18 +336,22 @@ func (s *Sim) deadline(k int32, gen uint32) {
 func (s *Sim) abandon(k int32, o Outcome) {
 	cl := &s.calls.c[k]
 	e := &s.services[cl.svc].calls[cl.edge]
+	p := e.pol[cl.hold]
 	for j := int32(0); j < cl.nlive; j++ {
 		a := cl.live[j]
 		r := &s.reqs.r[a]
 		r.abandoned = true
-		if br := e.breaker(cl.brk); br != nil {
+		if e.kind == toService {
+			p.settled(r.inst) // Envoy resets the stream: it is no longer active
+		}
+		if br := p.breaker; br != nil {
 			if o == Timeout {
 				// A timed-out attempt is a failure: it may open the
 				// breaker, which the log and the automatic transition
 				// must hear of.
 				before := br.Transitions()
 				br.Record(s.now, s.now-r.sent, true)
-				s.noteBreaker(&s.services[cl.svc], cl.edge, cl.brk, before)
+				s.noteBreaker(&s.services[cl.svc], cl.edge, cl.hold, before)
 			} else {
 				br.Release()
 			}
@@ -369,7 +370,8 @@ func (s *Sim) abandon(k int32, o Outcome) {
 func (s *Sim) cancelCall(k int32) {
 	cl := &s.calls.c[k]
 	s.abandon(k, Error)
-	s.services[cl.svc].calls[cl.edge].active--
+	e := &s.services[cl.svc].calls[cl.edge]
+	e.pol[cl.hold].calls--
 	s.calls.release(k)
 }
 
@@ -381,7 +383,7 @@ func (s *Sim) endCall(k int32, o Outcome, notify bool) bool {
 	s.abandon(k, o)
 	cl := &s.calls.c[k]
 	e := &s.services[cl.svc].calls[cl.edge]
-	e.active--
+	e.pol[cl.hold].calls--
 	if cl.counted {
 		e.stats.out[o]++
 	}
@@ -394,12 +396,4 @@ func (s *Sim) endCall(k int32, o Outcome, notify bool) bool {
 		s.callDone(parent, o)
 	}
 	return o == OK
-}
-
-// breaker returns the breaker at index i, or nil when the edge has none.
-func (e *edge) breaker(i int32) *resilience.Breaker {
-	if len(e.breakers) == 0 {
-		return nil
-	}
-	return e.breakers[i]
 }
