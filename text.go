@@ -83,7 +83,8 @@ func writeText(w io.Writer, res *sim.Result, color bool) {
 			{head: "RETRY OVERFLOW", right: true, optional: true, cell: func(e sim.EdgeResult) string { return count(e.RetryOverflow) }},
 			{head: "FALLBACK", right: true, optional: true, cell: func(e sim.EdgeResult) string { return count(e.Fallbacks) }},
 			{head: "EJECTED", right: true, optional: true, cell: func(e sim.EdgeResult) string { return count(e.Ejections) }},
-			{head: "BREAKER", optional: true, cell: func(e sim.EdgeResult) string { return e.Breaker }},
+			{head: "BREAKER", optional: true, cell: breakerCell},
+			{head: "SCOPE", optional: true, cell: func(e sim.EdgeResult) string { return e.Scope }},
 		})
 	}
 
@@ -212,6 +213,15 @@ func edgeHealth(e sim.EdgeResult) sim.Health {
 		return sim.Healthy
 	}
 	return sim.HealthOf(float64(e.Calls-e.OK-e.Fallbacks) / float64(e.Calls))
+}
+
+// breakerCell is an edge's breaker state, with how many of its caller
+// instances' breakers are open when there are several.
+func breakerCell(e sim.EdgeResult) string {
+	if e.Breakers > 1 && e.BreakersOpen > 0 {
+		return fmt.Sprintf("%s %d/%d", e.Breaker, e.BreakersOpen, e.Breakers)
+	}
+	return e.Breaker
 }
 
 // busyEdges keeps the edges that saw calls after warmup.

@@ -153,8 +153,8 @@ instances = 2
     balancer = "least_request"
     fallback = true
     bulkhead = 7
+    scope = "service"
     [service.operation.call.circuit_breaker]
-    scope = "instance"
     [service.operation.call.outlier_detection]
     [service.operation.call.retry]
     per_try_timeout = "1s"
@@ -192,7 +192,7 @@ name = "db"
 						{
 							To: "t", Group: "g", Timeout: 2 * time.Second, Probability: 0.5, Fanout: 3, Latency: mustDist(t, "1ms"), HasLatency: true,
 							Balancer: resilience.LeastRequest, ChoiceCount: 2, Fallback: true, Bulkhead: 7,
-							Breaker: ptr(resilience.DefaultBreakerConfig()), BreakerPer: sim.PerInstance,
+							Breaker: ptr(resilience.DefaultBreakerConfig()), Scope: sim.PerService,
 							Outlier: ptr(resilience.DefaultOutlierConfig()), Retry: r, Hedge: &sim.Hedge{Delay: 10 * time.Millisecond, MaxCopies: 2},
 						},
 						{To: "t", Group: "g", Probability: 1, Fanout: 1},

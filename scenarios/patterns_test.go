@@ -103,6 +103,7 @@ func TestLoadPatterns(t *testing.T) {
   choice_count = 4
   fallback = true
   bulkhead = 20
+  scope = "service"
 
   [service.call.outlier_detection]
   consecutive_5xx = 3
@@ -132,7 +133,6 @@ func TestLoadPatterns(t *testing.T) {
   permitted_number_of_calls_in_half_open_state = 2
   max_wait_duration_in_half_open_state = "3s"
   automatic_transition_from_open_to_half_open_enabled = true
-  scope = "instance"
 
   [service.call.retry]
   max_attempts = 5
@@ -183,11 +183,11 @@ func TestLoadPatterns(t *testing.T) {
 					WindowType: resilience.TimeBased, WindowSize: 10, MinimumCalls: 5, WaitInOpen: 5 * time.Second,
 					PermittedInHalfOpen: 2, MaxWaitInHalfOpen: 3 * time.Second, AutomaticTransition: true,
 				},
-				BreakerPer: sim.PerInstance,
-				Fallback:   true,
-				Retry:      r,
-				Bulkhead:   20,
-				Hedge:      h,
+				Scope:    sim.PerService,
+				Fallback: true,
+				Retry:    r,
+				Bulkhead: 20,
+				Hedge:    h,
 			}
 		}},
 		{"constant backoff and jitters", twoServices + `
@@ -559,7 +559,7 @@ func TestEnumsParse(t *testing.T) {
 		}
 	}
 	for i, name := range scopes {
-		if s := sim.BreakerScope(i); s.String() != name {
+		if s := sim.Scope(i); s.String() != name {
 			t.Errorf("scope %d is %q, want %q", i, s, name)
 		}
 	}

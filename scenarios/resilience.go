@@ -14,7 +14,7 @@ import (
 // The resilience keys of a call edge, shared by [[service.call]] and
 // [[gateway.route]], and the keys of their sub-tables.
 var (
-	resilienceKeys = []string{"balancer", "choice_count", "outlier_detection", "circuit_breaker", "fallback", "bulkhead", "retry", "hedge"}
+	resilienceKeys = []string{"balancer", "choice_count", "outlier_detection", "circuit_breaker", "fallback", "bulkhead", "retry", "hedge", "scope"}
 	outlierKeys    = []string{
 		"consecutive_5xx", "interval", "base_ejection_time", "max_ejection_time", "max_ejection_percent", "always_eject_one_host",
 		"enforcing_consecutive_5xx", "enforcing_success_rate", "enforcing_failure_percentage",
@@ -25,7 +25,7 @@ var (
 		"failure_rate_threshold", "slow_call_rate_threshold", "slow_call_duration_threshold",
 		"sliding_window_type", "sliding_window_size", "minimum_number_of_calls",
 		"wait_duration_in_open_state", "permitted_number_of_calls_in_half_open_state",
-		"max_wait_duration_in_half_open_state", "automatic_transition_from_open_to_half_open_enabled", "scope",
+		"max_wait_duration_in_half_open_state", "automatic_transition_from_open_to_half_open_enabled",
 	}
 	retryKeys       = []string{"max_attempts", "backoff", "base", "cap", "multiplier", "jitter", "retry_on", "per_try_timeout", "budget", "throttle", "max_retries", "retry_budget"}
 	retryBudgetKeys = []string{"budget_percent", "min_retry_concurrency"}
@@ -37,7 +37,7 @@ var (
 	// The values of the enumerations, in the order of their Go constants.
 	balancers    = []string{"round_robin", "random", "least_request", "ring_hash"} // resilience.Policy
 	windowTypes  = []string{"count_based", "time_based"}                           // resilience.WindowType
-	scopes       = []string{"service", "instance"}                                 // sim.BreakerScope
+	scopes       = []string{"instance", "service"}                                 // sim.Scope
 	backoffs     = []string{"exponential", "constant"}
 	jitters      = []string{"none", "full", "equal", "decorrelated", "envoy"} // resilience.Jitter
 	disciplines  = []string{"fifo", "lifo"}
@@ -56,7 +56,7 @@ const (
 	minThrottleUnit = 0.001       // gRPC keeps three decimal places
 	maxHedgeCopies  = 5           // the engine's bound, and gRPC's on attempts
 	// maxBreakerCells bounds the window entries of the per-instance breakers
-	// of one call, which the engine allocates up front.
+	// of one call, which the engine allocates as the caller grows.
 	maxBreakerCells = 1 << 24
 )
 
@@ -71,6 +71,9 @@ var outcomes = map[string]sim.Outcome{
 // callers is the most instances the caller may have, for the memory of
 // per-instance breakers.
 func (b *builder) resilience(t *table, hdr string, c *sim.Call, callers int) {
+	if i, ok := t.enum("scope", scopes); ok {
+		c.Scope = sim.Scope(i)
+	}
 	policyOK := false
 	if i, ok := t.enum("balancer", balancers); ok {
 		c.Balancer, policyOK = resilience.Policy(i), true
@@ -93,12 +96,18 @@ func (b *builder) resilience(t *table, hdr string, c *sim.Call, callers int) {
 		c.Outlier = outlier(ot)
 	}
 	if bt := t.sub("circuit_breaker", "["+hdr+".circuit_breaker]", fmt.Sprintf("[%s.circuit_breaker] of %s", hdr, t.what)); bt != nil {
-		c.Breaker, c.BreakerPer = breaker(bt)
-		if c.BreakerPer == sim.PerInstance {
+		c.Breaker = breaker(bt)
+		if c.Scope == sim.PerInstance {
 			cells := (int64(c.Breaker.WindowSize) + int64(c.Breaker.PermittedInHalfOpen)) * int64(callers)
 			if cells > maxBreakerCells {
-				bt.valErr("scope", fmt.Sprintf("scope = \"instance\" makes up to %d breakers whose windows hold %d entries in all, more than %d",
-					callers, cells, maxBreakerCells), `use a smaller sliding_window_size, or scope = "service"`)
+				msg := fmt.Sprintf("one breaker per caller instance (scope = \"instance\", the default) makes up to %d breakers whose windows hold %d entries in all, more than %d",
+					callers, cells, maxBreakerCells)
+				hint := `use a smaller sliding_window_size, or scope = "service" on the call`
+				if t.has("scope") {
+					t.valErr("scope", msg, hint)
+				} else {
+					bt.headerErr(msg, hint)
+				}
 			}
 		}
 	}
@@ -190,7 +199,14 @@ func outlier(t *table) *resilience.OutlierConfig {
 	return &cfg
 }
 
-func breaker(t *table) (*resilience.BreakerConfig, sim.BreakerScope) {
+func breaker(t *table) *resilience.BreakerConfig {
+	if t.has("scope") {
+		// The breaker's own scope key, before the call's scope covered
+		// every policy of the call.
+		t.keyErr("scope", "scope is a key of the call, not of its circuit breaker: it covers the breaker, the retry budget and throttle, outlier detection, the balancer and the bulkhead",
+			"move it up to the call; scope = \"instance\" (one per caller instance) is the default")
+		delete(t.m, "scope")
+	}
 	t.known(breakerKeys...)
 	cfg := resilience.DefaultBreakerConfig()
 	pctHint := "a percentage: 50 means half of the calls"
@@ -222,11 +238,7 @@ func breaker(t *table) (*resilience.BreakerConfig, sim.BreakerScope) {
 		cfg.MaxWaitInHalfOpen = d
 	}
 	cfg.AutomaticTransition, _ = t.boolean("automatic_transition_from_open_to_half_open_enabled")
-	scope := sim.PerService
-	if i, ok := t.enum("scope", scopes); ok && i == 1 {
-		scope = sim.PerInstance
-	}
-	return &cfg, scope
+	return &cfg
 }
 
 // retry reads a retry policy; timeout is the call's, the deadline across

@@ -138,7 +138,7 @@ type edge struct {
 func (b *builder) resolve() [][]edge {
 	b.components()
 	edges := make([][]edge, len(b.spec.Services))
-	var ringPoints int64
+	var ringPoints, hostCells int64
 	for _, r := range b.refs {
 		c, ok := b.comps[r.name]
 		if r.kind == clientTarget {
@@ -191,6 +191,7 @@ func (b *builder) resolve() [][]edge {
 						fmt.Sprintf("each ring holds %d points per instance of its callee; use another balancer, or fewer instances", resilience.DefaultRingSize))
 				}
 			}
+			b.checkHostCells(r, c, &hostCells)
 		}
 	}
 	return edges
@@ -294,6 +295,36 @@ func (b *builder) callOp(r ref, c comp, ok bool) {
 			"remove key: it is the key a store operation or a view read uses")
 	}
 }
+
+// checkHostCells bounds the per-host state that every caller instance of
+// the call r to service c keeps (outlier detection and least_request
+// counts, under scope = "instance"), summed over the scenario in *cells.
+func (b *builder) checkHostCells(r ref, c comp, cells *int64) {
+	call := b.callOf(r)
+	if call.Scope != sim.PerInstance || (call.Outlier == nil && call.Balancer != resilience.LeastRequest) {
+		return
+	}
+	before := *cells
+	*cells += int64(maxCount(&b.spec.Services[r.caller])) * int64(maxCount(&b.spec.Services[c.idx]))
+	if before > maxHostCells || *cells <= maxHostCells {
+		return // reported once
+	}
+	msg := fmt.Sprintf("each caller instance keeps outlier detection or least_request counts for each callee instance: more than %d in all", maxHostCells)
+	hint := `write scope = "service" on the call to share one state among the caller's instances, or use fewer instances`
+	key := "balancer"
+	switch {
+	case r.t.has("scope"):
+		key = "scope"
+	case call.Outlier != nil:
+		r.t.keyErr("outlier_detection", msg, hint)
+		return
+	}
+	r.t.valErr(key, msg, hint)
+}
+
+// maxHostCells bounds the per-caller-instance, per-callee-instance state of
+// the scenario, which the engine allocates as callers start.
+const maxHostCells = 1 << 24
 
 // maxRingPoints bounds the points of all ring_hash rings, which the engine
 // allocates up front: 100 per instance of the callee, per edge.

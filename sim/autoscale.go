@@ -87,8 +87,12 @@ func (sv *service) addInstance(startup int64) {
 		n = len(sv.insts) - 1
 		sv.refreshInstance(int32(n))
 		for _, ref := range s.edges {
-			if e := &s.services[ref.svc].calls[ref.edge]; e.to == sv.idx && e.outlier != nil {
-				e.outlier.Resize(len(sv.insts))
+			if e := &s.services[ref.svc].calls[ref.edge]; e.kind == toService && e.to == sv.idx {
+				for _, p := range e.pol {
+					if p.outlier != nil {
+						p.outlier.Resize(len(sv.insts))
+					}
+				}
 			}
 		}
 	}

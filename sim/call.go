@@ -1,9 +1,5 @@
 package sim
 
-import (
-	"github.com/faultline/faultline/sim/resilience"
-)
-
 // maxCopies bounds the attempts of one call that can be in flight at once
 // (hedging); gRPC caps attempts at 5 too.
 const maxCopies = 5
@@ -16,7 +12,7 @@ type call struct {
 	parent    int32 // the calling request
 	svc       int32 // the calling service
 	edge      int32 // index into the service's edges
-	brk       int32 // which of the edge's breakers guards it
+	hold      int32 // which of the edge's policies it uses: its caller instance's, or the shared one
 	deadline  int64 // 0: none
 	attempts  int32 // made so far
 	nlive     int32
@@ -75,7 +71,9 @@ func (s *Sim) startCall(i int32, c int32) (started, failed bool) {
 	if counted {
 		e.stats.calls++
 	}
-	if e.spec.Bulkhead > 0 && e.active >= e.spec.Bulkhead {
+	hold := s.holder(e, r.inst)
+	p := e.pol[hold]
+	if e.spec.Bulkhead > 0 && p.calls >= e.spec.Bulkhead {
 		if counted {
 			e.stats.bulkheaded++
 		}
@@ -87,20 +85,14 @@ func (s *Sim) startCall(i int32, c int32) (started, failed bool) {
 		return false, true
 	}
 	cl := &s.calls.c[k]
-	cl.parent, cl.svc, cl.edge, cl.counted = i, r.svc, c, counted
-	if e.spec.BreakerPer == PerInstance && len(e.breakers) > 0 {
-		for int(r.inst) >= len(e.breakers) { // the caller has scaled up
-			e.breakers = append(e.breakers, resilience.NewBreaker(*e.spec.Breaker))
-		}
-		cl.brk = r.inst
-	}
-	e.active++
+	cl.parent, cl.svc, cl.edge, cl.counted, cl.hold = i, r.svc, c, counted, hold
+	p.calls++
 	if e.timeout > 0 {
 		cl.deadline = s.now + e.timeout
 		s.schedule(cl.deadline, evCallDeadline, k, cl.gen)
 	}
-	if e.budget != nil {
-		e.budget.Deposit(s.now)
+	if p.budget != nil {
+		p.budget.Deposit(s.now)
 	}
 	sent, ok := s.attempt(k, firstAttempt)
 	return sent, !sent && !ok
@@ -137,10 +129,11 @@ func (s *Sim) attempt(k int32, kind attemptKind) (sent, ok bool) {
 	cl := &s.calls.c[k]
 	sv := &s.services[cl.svc]
 	e := &sv.calls[cl.edge]
-	if br := e.breaker(cl.brk); br != nil {
+	p := e.pol[cl.hold]
+	if br := p.breaker; br != nil {
 		before := br.Transitions()
 		allowed := br.Allow(s.now)
-		s.noteBreaker(sv, cl.edge, cl.brk, before)
+		s.noteBreaker(sv, cl.edge, cl.hold, before)
 		if !allowed {
 			if kind == hedgeAttempt {
 				return false, false
@@ -153,11 +146,11 @@ func (s *Sim) attempt(k int32, kind attemptKind) (sent, ok bool) {
 	}
 	host := 0 // a store, topic or view is one destination
 	if e.kind == toService {
-		host = e.lb.Pick(&e.hosts, s.reqs.r[cl.parent].key, sv.rng)
+		host = p.lb.Pick(&p.hosts, s.reqs.r[cl.parent].key, sv.rng)
 	}
 	if host < 0 {
 		// No instance is up: like Envoy's "no healthy upstream", at once.
-		if br := e.breaker(cl.brk); br != nil {
+		if br := p.breaker; br != nil {
 			br.Release()
 		}
 		if kind == hedgeAttempt {
@@ -189,6 +182,7 @@ func (s *Sim) attempt(k int32, kind attemptKind) (sent, ok bool) {
 	cl = &s.calls.c[k]
 	cl.live[cl.nlive] = a
 	cl.nlive++
+	p.sent(int32(host))
 	cl.attempts++
 	if cl.counted {
 		e.stats.attempts++
@@ -230,35 +224,37 @@ func (e *edge) maxAttempts() int {
 // retries, as an unhedged call would.
 func (s *Sim) attemptDone(k, a int32, o Outcome, sent int64, host int32) {
 	cl := &s.calls.c[k]
+	sv := &s.services[cl.svc]
+	e := &sv.calls[cl.edge]
+	p := e.pol[cl.hold]
 	for j := int32(0); j < cl.nlive; j++ {
 		if cl.live[j] == a {
 			cl.nlive--
 			cl.live[j] = cl.live[cl.nlive]
+			p.settled(host)
 			break
 		}
 	}
-	sv := &s.services[cl.svc]
-	e := &sv.calls[cl.edge]
-	e.releaseRetry(cl)
+	p.releaseRetry(cl)
 	failed := o != OK
-	if br := e.breaker(cl.brk); br != nil {
+	if br := p.breaker; br != nil {
 		before := br.Transitions()
 		br.Record(s.now, s.now-sent, failed)
-		s.noteBreaker(sv, cl.edge, cl.brk, before)
+		s.noteBreaker(sv, cl.edge, cl.hold, before)
 	}
-	if e.outlier != nil {
+	if p.outlier != nil {
 		// Envoy's consecutive_5xx counts 5xx answers and what the router
 		// turns into one (timeouts, resets); a 429 is not a 5xx and, like
 		// any other answer, ends a run of failures and is a success for
 		// the success rate.
-		if e.outlier.Record(s.now, int(host), failed && o != Limited) {
-			s.logf(sv.spec.Name+"->"+s.services[e.to].spec.Name, "outlier detection ejected %s#%d", s.services[e.to].spec.Name, host+1)
+		if p.outlier.Record(s.now, int(host), failed && o != Limited) {
+			s.logf(s.holderName(sv, cl.edge, cl.hold), "outlier detection ejected %s#%d", s.services[e.to].spec.Name, host+1)
 		}
-		s.scheduleReview(sv, cl.edge)
+		s.scheduleReview(sv, cl.edge, cl.hold)
 	}
 	retryable := e.spec.Retry != nil && e.spec.Retry.On[o]
 	nonFatal := e.spec.Hedge != nil && e.spec.Hedge.NonFatalOn[o]
-	if e.throttle != nil {
+	if p.throttle != nil {
 		// gRFC A6 ("Throttling Retry Attempts and Hedged RPCs"): the only
 		// failures that take a token are those with a retryable or
 		// non-fatal status, whether or not attempts are left (as
@@ -266,9 +262,9 @@ func (s *Sim) attemptDone(k, a int32, o Outcome, sent int64, host int32) {
 		// retry, such as a 429 outside retry_on, do not starve the retries.
 		switch {
 		case !failed:
-			e.throttle.OnSuccess()
+			p.throttle.OnSuccess()
 		case retryable || nonFatal:
-			e.throttle.OnFailure()
+			p.throttle.OnFailure()
 		}
 	}
 	if !failed {
@@ -311,26 +307,27 @@ func (s *Sim) mayRetry(cl *call, e *edge, o Outcome, sv *service) (backoff int64
 	}
 	// Envoy checks its retry circuit breaker before it sleeps, and a
 	// refused retry (upstream_rq_retry_overflow) returns the failure.
-	if c := rt.Concurrency; c != nil && !c.Allow(e.active, e.retries) {
+	p := e.pol[cl.hold]
+	if c := rt.Concurrency; c != nil && !c.Allow(p.calls, p.retries) {
 		if cl.counted {
 			e.stats.retryOverflow++
 		}
 		return 0, false
 	}
-	if e.throttle != nil && !e.throttle.Allow() {
+	if p.throttle != nil && !p.throttle.Allow() {
 		if cl.counted {
 			e.stats.budgetExhausted++
 		}
 		return 0, false
 	}
-	if e.budget != nil && !e.budget.TryWithdraw(s.now) {
+	if p.budget != nil && !p.budget.TryWithdraw(s.now) {
 		if cl.counted {
 			e.stats.budgetExhausted++
 		}
 		return 0, false
 	}
 	if rt.Concurrency != nil {
-		e.retries++
+		p.retries++
 		cl.retrying = true
 	}
 	return d, true
@@ -339,9 +336,9 @@ func (s *Sim) mayRetry(cl *call, e *edge, o Outcome, sv *service) (backoff int64
 // releaseRetry ends the retry call cl holds in flight, if any. Envoy's
 // RetryStateImpl counts a retry from the moment it is decided (through its
 // back-off) until the next answer or the end of the request (resetRetry).
-func (e *edge) releaseRetry(cl *call) {
+func (p *policies) releaseRetry(cl *call) {
 	if cl.retrying {
-		e.retries--
+		p.retries--
 		cl.retrying = false
 	}
 }
@@ -384,7 +381,7 @@ func (s *Sim) sendCopy(k int32) bool {
 		return false
 	}
 	counted := cl.counted
-	if e.throttle != nil && !e.throttle.Allow() {
+	if t := e.pol[cl.hold].throttle; t != nil && !t.Allow() {
 		if counted {
 			e.stats.budgetExhausted++
 		}
@@ -411,18 +408,22 @@ func (s *Sim) deadline(k int32, gen uint32) {
 func (s *Sim) abandon(k int32, o Outcome) {
 	cl := &s.calls.c[k]
 	e := &s.services[cl.svc].calls[cl.edge]
+	p := e.pol[cl.hold]
 	for j := int32(0); j < cl.nlive; j++ {
 		a := cl.live[j]
 		r := &s.reqs.r[a]
 		r.abandoned = true
-		if br := e.breaker(cl.brk); br != nil {
+		if e.kind == toService {
+			p.settled(r.inst) // Envoy resets the stream: it is no longer active
+		}
+		if br := p.breaker; br != nil {
 			if o == Timeout {
 				// A timed-out attempt is a failure: it may open the
 				// breaker, which the log and the automatic transition
 				// must hear of.
 				before := br.Transitions()
 				br.Record(s.now, s.now-r.sent, true)
-				s.noteBreaker(&s.services[cl.svc], cl.edge, cl.brk, before)
+				s.noteBreaker(&s.services[cl.svc], cl.edge, cl.hold, before)
 			} else {
 				br.Release()
 			}
@@ -442,8 +443,9 @@ func (s *Sim) cancelCall(k int32) {
 	cl := &s.calls.c[k]
 	s.abandon(k, Error)
 	e := &s.services[cl.svc].calls[cl.edge]
-	e.active--
-	e.releaseRetry(cl)
+	p := e.pol[cl.hold]
+	p.calls--
+	p.releaseRetry(cl)
 	s.calls.release(k)
 }
 
@@ -455,8 +457,9 @@ func (s *Sim) endCall(k int32, o Outcome, notify bool) bool {
 	s.abandon(k, o)
 	cl := &s.calls.c[k]
 	e := &s.services[cl.svc].calls[cl.edge]
-	e.active--
-	e.releaseRetry(cl)
+	p := e.pol[cl.hold]
+	p.calls--
+	p.releaseRetry(cl)
 	if cl.counted {
 		e.stats.out[o]++
 	}
@@ -469,12 +472,4 @@ func (s *Sim) endCall(k int32, o Outcome, notify bool) bool {
 		s.callDone(parent, o)
 	}
 	return o == OK
-}
-
-// breaker returns the breaker at index i, or nil when the edge has none.
-func (e *edge) breaker(i int32) *resilience.Breaker {
-	if len(e.breakers) == 0 {
-		return nil
-	}
-	return e.breakers[i]
 }

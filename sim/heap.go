@@ -20,10 +20,10 @@ const (
 	evRetry                       // a call's backoff is over: the next attempt
 	evHedge                       // a call's hedge delay is over
 	evCallDeadline                // a call's overall timeout
-	evOutlierReview               // an edge's outlier detection reviews ejections
+	evOutlierReview               // an edge's outlier detection reviews ejections: gen is its holder
 	evInstanceUp                  // a restarted instance has started: gen is the instance
 	evAutoscale                   // a service's autoscaler evaluates
-	evBreaker                     // a breaker's automatic transition is due: gen is the breaker
+	evBreaker                     // a breaker's automatic transition is due: gen is its holder
 	evOpDone                      // a data operation's answer reaches its caller
 	evProduce                     // a record reaches its partition leader
 	evFetch                       // a follower's fetch returns

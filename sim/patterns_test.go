@@ -22,13 +22,29 @@ func edge(t *testing.T, res *sim.Result, name string) sim.EdgeResult {
 	return sim.EdgeResult{}
 }
 
+// hasEvent reports whether component logged substr. An edge's name
+// ("front->back") matches what any of its caller instances' policies log
+// ("front#2->back").
 func hasEvent(res *sim.Result, component, substr string) bool {
 	for _, e := range res.Events {
-		if e.Component == component && strings.Contains(e.What, substr) {
+		if (e.Component == component || holderOf(e.Component) == component) && strings.Contains(e.What, substr) {
 			return true
 		}
 	}
 	return false
+}
+
+// holderOf strips the caller instance from the name of a per-instance
+// policy's events: "front#2->back" is "front->back".
+func holderOf(name string) string {
+	caller, callee, ok := strings.Cut(name, "->")
+	if !ok {
+		return name
+	}
+	if i := strings.LastIndexByte(caller, '#'); i >= 0 {
+		caller = caller[:i]
+	}
+	return caller + "->" + callee
 }
 
 // twoTier is a front service calling a back service with the given call.
@@ -170,6 +186,79 @@ func TestLeastRequest(t *testing.T) {
 	if rr.Clients[0].Latency.Mean < 1.5*lr.Clients[0].Latency.Mean {
 		t.Errorf("mean latency round robin %.1fms, least request %.1fms: want least request clearly better",
 			rr.Clients[0].Latency.Mean, lr.Clients[0].Latency.Mean)
+	}
+}
+
+// TestLeastRequestBlackhole: Envoy's least_request compares the requests
+// the caller has outstanding to each host (rq_active), which counts the
+// requests a blackholed host swallows until they time out. So power-of-two
+// choices soon avoids the blackhole: it takes it only when both draws land
+// on it, about 1 pick in 16 of 4 hosts, where round robin sends it 1 in 4.
+// (Counting the callee's busy workers and queue instead, the blackhole
+// looks idle and draws 7 picks in 16.) Either scope counts the caller's
+// own requests.
+func TestLeastRequestBlackhole(t *testing.T) {
+	mk := func(p resilience.Policy, scope sim.Scope) sim.EdgeResult {
+		back := sim.Service{Instances: 4, ServiceTime: mustDist(t, "exp(10ms)")}
+		spec := twoTier(t, sim.Call{Balancer: p, ChoiceCount: 2, Timeout: time.Second, Scope: scope}, back, 60*time.Second)
+		spec.Services[0].Instances = 4
+		spec.Faults = []sim.Fault{{Kind: sim.FaultBlackhole, Target: "back#2"}}
+		res, _ := run(t, spec)
+		return edge(t, res, "front->back")
+	}
+	share := func(e sim.EdgeResult) float64 { return float64(e.OK) / float64(e.Calls) }
+	rr := share(mk(resilience.RoundRobin, sim.PerInstance))
+	near(t, "round robin success share", rr, 0.75, 0.01)
+	for _, scope := range []sim.Scope{sim.PerInstance, sim.PerService} {
+		if lr := share(mk(resilience.LeastRequest, scope)); lr < 0.9 {
+			t.Errorf("scope %s: least_request success share %.3f, round robin %.3f: want least_request to avoid the blackhole (about 15/16)", scope, lr, rr)
+		}
+	}
+}
+
+// TestBreakerScope: a breaker lives in each caller process, as
+// Resilience4j does in each JVM, so each of 4 caller instances fills its
+// own window with its quarter of the calls. The windows hold 20 successes
+// when the callee starts failing at 10 s; 10 failures make the 50 % that
+// opens a breaker. A shared breaker sees them in 10 calls at 200/s, about
+// 0.05 s; each per-instance breaker in its own 10 calls at 50/s, 0.2 s, and
+// each opens on its own.
+func TestBreakerScope(t *testing.T) {
+	tests := []struct {
+		scope       sim.Scope
+		opens       int
+		first, last float64 // when breakers opened, in seconds
+	}{
+		{sim.PerInstance, 4, 10.2, 10.2},
+		{sim.PerService, 1, 10.05, 10.05},
+	}
+	for _, tt := range tests {
+		t.Run(tt.scope.String(), func(t *testing.T) {
+			cfg := resilience.DefaultBreakerConfig()
+			cfg.WindowSize, cfg.MinimumCalls = 20, 20
+			back := sim.Service{ServiceTime: mustDist(t, "1ms")}
+			spec := twoTier(t, sim.Call{Breaker: &cfg, Scope: tt.scope}, back, 20*time.Second)
+			spec.Services[0].Instances = 4
+			spec.Faults = []sim.Fault{{Kind: sim.FaultErrors, Target: "back", Start: 10 * time.Second, Duration: 10 * time.Second, Probability: 1}}
+			res, _ := run(t, spec)
+			var at []float64
+			holders := map[string]bool{}
+			for _, e := range res.Events {
+				if holderOf(e.Component) == "front->back" && strings.Contains(e.What, "breaker OPEN") {
+					at = append(at, e.TS)
+					holders[e.Component] = true
+				}
+			}
+			if len(at) != tt.opens || len(holders) != tt.opens {
+				t.Fatalf("%d breakers opened %d times, want %d once each", len(holders), len(at), tt.opens)
+			}
+			near(t, "first open", at[0], tt.first, 0.03)
+			near(t, "last open", at[len(at)-1], tt.last, 0.03)
+			e := edge(t, res, "front->back")
+			if e.Scope != tt.scope.String() || e.Breakers != tt.opens || e.BreakersOpen != tt.opens || e.Breaker != "OPEN" {
+				t.Errorf("edge scope %q, %d of %d breakers open (%s), want %q and all %d open", e.Scope, e.BreakersOpen, e.Breakers, e.Breaker, tt.scope, tt.opens)
+			}
+		})
 	}
 }
 

@@ -10,6 +10,114 @@ import (
 // edgeRef names an edge across the whole simulation, for events.
 type edgeRef struct{ svc, edge int32 }
 
+// policies is the resilience state of an edge as one holder keeps it: a
+// caller instance (Scope PerInstance) or the whole caller service
+// (PerService). Every field but the balancer is nil (or empty) when the
+// call has no such policy.
+type policies struct {
+	lb       *resilience.Balancer
+	hosts    hostsView // the callee's instances as this holder sees them
+	outlier  *resilience.Outlier
+	review   bool // an outlier review is scheduled
+	breaker  *resilience.Breaker
+	brAt     int64 // when the breaker last changed state
+	budget   *resilience.RetryBudget
+	throttle *resilience.RetryThrottle
+	calls    int // calls in flight, for the bulkhead and Envoy's retry budget
+	retries  int // retries in flight, for Retry.Concurrency (Envoy's max_retries)
+	// rqActive counts the attempts this holder has sent to each callee
+	// instance and not yet seen answered or given up on: Envoy's per-host
+	// rq_active, which least_request compares. Envoy's connection pool
+	// increments it when it attaches a stream to a host and decrements it
+	// when the stream closes (response, reset, timeout)
+	// (source/common/conn_pool/conn_pool_base.cc, attachStreamToClient and
+	// onStreamClosed), so requests in transit and requests to a host that
+	// never answers count. Kept only for least_request.
+	rqActive []int32
+}
+
+// newPolicies builds one holder's state for edge e; callee is the service
+// it calls (nil for a store, topic or view). A round-robin cursor is the
+// only balancer state a holder keeps apart: the other policies' balancers
+// are stateless and shared (a ring is the same for every holder).
+func (e *edge) newPolicies(callee *service) *policies {
+	c := e.spec
+	p := &policies{}
+	if callee != nil {
+		n := len(callee.insts)
+		if len(e.pol) > 0 && c.Balancer != resilience.RoundRobin {
+			p.lb = e.pol[0].lb
+		} else {
+			p.lb = resilience.NewBalancer(c.Balancer, c.ChoiceCount, 100, n)
+		}
+		p.hosts = hostsView{sv: callee, p: p}
+		if c.Outlier != nil {
+			p.outlier = resilience.NewOutlier(*c.Outlier, n)
+		}
+		if c.Balancer == resilience.LeastRequest {
+			p.rqActive = make([]int32, n)
+		}
+	}
+	if c.Breaker != nil {
+		p.breaker = resilience.NewBreaker(*c.Breaker)
+	}
+	if rt := c.Retry; rt != nil {
+		if b := rt.Budget; b != nil {
+			p.budget = resilience.NewRetryBudget(b.Percent, b.MinPerSec, b.TTL)
+		}
+		if t := rt.Throttle; t != nil {
+			p.throttle = resilience.NewRetryThrottle(t.MaxTokens, t.TokenRatio)
+		}
+	}
+	return p
+}
+
+// holder returns the index of the policies that caller instance inst of
+// the edge's service uses, growing them for an instance the autoscaler
+// started since: a new process starts with fresh state.
+func (s *Sim) holder(e *edge, inst int32) int32 {
+	if e.spec.Scope == PerService {
+		return 0
+	}
+	for int(inst) >= len(e.pol) {
+		var callee *service
+		if e.kind == toService {
+			callee = &s.services[e.to]
+		}
+		e.pol = append(e.pol, e.newPolicies(callee))
+	}
+	return inst
+}
+
+// sent counts an attempt to callee instance host as active for holder p.
+func (p *policies) sent(host int32) {
+	if p.rqActive == nil {
+		return
+	}
+	for int(host) >= len(p.rqActive) { // the callee has scaled up
+		p.rqActive = append(p.rqActive, 0)
+	}
+	p.rqActive[host]++
+}
+
+// settled ends an attempt to host that sent counted.
+func (p *policies) settled(host int32) {
+	if p.rqActive != nil {
+		p.rqActive[host]--
+	}
+}
+
+// holderName is how logs name the state of holder i of an edge: the edge,
+// with the caller instance when each instance has its own and the caller
+// may run more than one ("checkout#2->payment").
+func (s *Sim) holderName(sv *service, edge, i int32) string {
+	name := s.edgeName(sv.idx, edge)
+	if sv.calls[edge].spec.Scope == PerInstance && (sv.spec.Instances > 1 || sv.spec.Autoscale != nil) {
+		name = fmt.Sprintf("%s#%d->%s", sv.spec.Name, i+1, strings.TrimPrefix(name, sv.spec.Name+"->"))
+	}
+	return name
+}
+
 // edgeName is how logs and results name an edge: "caller->callee", with
 // the operation for a store, a view or a topic: "orders->db (write)".
 func (s *Sim) edgeName(svc, edge int32) string {
@@ -33,18 +141,13 @@ func (s *Sim) edgeName(svc, edge int32) string {
 // that consulted it made one; before is its transition count from before.
 func (s *Sim) noteBreaker(sv *service, edge, i int32, before uint64) {
 	e := &sv.calls[edge]
-	br := e.breakers[i]
+	p := e.pol[i]
+	br := p.breaker
 	if br.Transitions() == before {
 		return
 	}
-	name := s.edgeName(sv.idx, edge)
-	if e.spec.BreakerPer == PerInstance {
-		name = fmt.Sprintf("%s#%d->%s", sv.spec.Name, i+1, strings.TrimPrefix(name, sv.spec.Name+"->"))
-	}
-	for len(e.brAt) <= int(i) {
-		e.brAt = append(e.brAt, 0)
-	}
-	e.brAt[i] = s.now
+	name := s.holderName(sv, edge, i)
+	p.brAt = s.now
 	what := "breaker " + br.State().String()
 	if f, sl, n := br.Rates(); n > 0 && f >= 0 && br.State() == resilience.Open {
 		what += fmt.Sprintf(" (failure rate %.0f%%, slow calls %.0f%%, of %d calls)", f, sl, n)
@@ -61,42 +164,43 @@ func (s *Sim) noteBreaker(sv *service, edge, i int32, before uint64) {
 func (s *Sim) breakerDue(id, i int32) {
 	ref := s.edges[id]
 	sv := &s.services[ref.svc]
-	br := sv.calls[ref.edge].breakers[i]
+	br := sv.calls[ref.edge].pol[i].breaker
 	before := br.Transitions()
 	br.Advance(s.now)
 	s.noteBreaker(sv, ref.edge, i, before)
 }
 
-// scheduleReview makes sure an edge's outlier detection reviews its
-// ejections and success rates at its next interval, when a review can
-// change anything.
-func (s *Sim) scheduleReview(sv *service, edge int32) {
+// scheduleReview makes sure the outlier detection of holder i of an edge
+// reviews its ejections and success rates at its next interval, when a
+// review can change anything.
+func (s *Sim) scheduleReview(sv *service, edge, i int32) {
 	e := &sv.calls[edge]
-	if e.review {
+	p := e.pol[i]
+	if p.review {
 		return
 	}
-	at, ok := e.outlier.NextTransition()
+	at, ok := p.outlier.NextTransition()
 	if !ok {
 		return
 	}
-	e.review = true
-	s.schedule(max(at, s.now), evOutlierReview, e.id, 0)
+	p.review = true
+	s.schedule(max(at, s.now), evOutlierReview, e.id, uint32(i))
 }
 
-// reviewOutliers returns ejected hosts whose time is up, ejects hosts on
-// their success rate, and keeps reviewing while a review can change
-// anything.
-func (s *Sim) reviewOutliers(id int32) {
+// reviewOutliers returns the ejected hosts of holder i of an edge whose
+// time is up, ejects hosts on their success rate, and keeps reviewing while
+// a review can change anything.
+func (s *Sim) reviewOutliers(id, i int32) {
 	ref := s.edges[id]
 	sv := &s.services[ref.svc]
-	e := &sv.calls[ref.edge]
-	e.review = false
-	returned, ejected := e.outlier.Review(s.now)
+	p := sv.calls[ref.edge].pol[i]
+	p.review = false
+	returned, ejected := p.outlier.Review(s.now)
 	if ejected > 0 {
-		s.logf(s.edgeName(ref.svc, ref.edge), "outlier detection ejected %d host(s) on their success rate", ejected)
+		s.logf(s.holderName(sv, ref.edge, i), "outlier detection ejected %d host(s) on their success rate", ejected)
 	}
 	if returned > 0 {
-		s.logf(s.edgeName(ref.svc, ref.edge), "outlier detection returned %d host(s)", returned)
+		s.logf(s.holderName(sv, ref.edge, i), "outlier detection returned %d host(s)", returned)
 	}
-	s.scheduleReview(sv, ref.edge)
+	s.scheduleReview(sv, ref.edge, i)
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/faultline/faultline/sim/metrics"
+	"github.com/faultline/faultline/sim/resilience"
 )
 
 // Result is what a run measured. Aggregates cover the time after warmup:
@@ -145,9 +146,20 @@ type EdgeResult struct {
 	RetryOverflow   uint64  `json:"retry_overflow,omitempty"` // retries over max_retries or the retry_budget (Envoy's upstream_rq_retry_overflow)
 	Fallbacks       uint64  `json:"fallbacks"`                // failures turned into degraded successes
 	Amplification   float64 `json:"retry_amplification"`      // attempts / calls
-	Breaker         string  `json:"breaker,omitempty"`        // the breaker's state at the end
-	BreakerChanges  uint64  `json:"breaker_transitions,omitempty"`
-	Ejections       uint64  `json:"ejections,omitempty"` // outlier detection
+	// Scope says who holds the edge's breaker, retry budget or throttle,
+	// outlier detection, bulkhead and least_request counts: "instance"
+	// (each caller instance its own) or "service" (one shared); empty when
+	// the edge has none of them.
+	Scope string `json:"scope,omitempty"`
+	// Breaker is the breaker's state at the end; with one breaker per
+	// caller instance, the most severe of their states (OPEN, then
+	// HALF_OPEN, then CLOSED), and BreakersOpen how many of the Breakers
+	// are open.
+	Breaker        string `json:"breaker,omitempty"`
+	Breakers       int    `json:"breakers,omitempty"`
+	BreakersOpen   int    `json:"breakers_open,omitempty"`
+	BreakerChanges uint64 `json:"breaker_transitions,omitempty"` // of all its breakers
+	Ejections      uint64 `json:"ejections,omitempty"`           // outlier detection, by all holders
 }
 
 // EventResult is an Event for output.
@@ -265,12 +277,7 @@ func (s *Sim) Result() *Result {
 		if st.calls > 0 {
 			er.Amplification = float64(st.attempts) / float64(st.calls)
 		}
-		if len(e.breakers) > 0 {
-			er.Breaker = e.breakers[0].State().String()
-		}
-		if e.outlier != nil {
-			er.Ejections = e.outlier.Ejections()
-		}
+		e.policyResult(&er)
 		res.Edges = append(res.Edges, er)
 	}
 	s.dataResult(res)
@@ -376,4 +383,36 @@ func (t *tally) summary() (ok, failed uint64, rate float64, lat Latency) {
 		rate = float64(ok) / float64(n)
 	}
 	return ok, n - ok, rate, latencyOf(&t.lat)
+}
+
+// policyResult fills in the state of an edge's policies over their holders.
+func (e *edge) policyResult(er *EdgeResult) {
+	c := e.spec
+	if c.Breaker != nil || c.Outlier != nil || c.Bulkhead > 0 || c.Balancer == resilience.LeastRequest ||
+		(c.Retry != nil && (c.Retry.Budget != nil || c.Retry.Throttle != nil)) {
+		er.Scope = c.Scope.String()
+	}
+	worst := -1
+	for _, p := range e.pol {
+		if p.outlier != nil {
+			er.Ejections += p.outlier.Ejections()
+		}
+		br := p.breaker
+		if br == nil {
+			continue
+		}
+		er.Breakers++
+		st := br.State()
+		rank := 0 // closed or disabled
+		switch st {
+		case resilience.Open, resilience.ForcedOpen:
+			rank = 2
+			er.BreakersOpen++
+		case resilience.HalfOpen:
+			rank = 1
+		}
+		if rank > worst {
+			worst, er.Breaker = rank, st.String()
+		}
+	}
 }

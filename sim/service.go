@@ -71,45 +71,41 @@ type edge struct {
 	perTry  int64 // the timeout of one attempt
 	latency dist.Dist
 
-	lb       *resilience.Balancer
-	hosts    hostsView // the callee's instances as this edge sees them
-	outlier  *resilience.Outlier
-	review   bool // an outlier review is scheduled
-	breakers []*resilience.Breaker
-	brAt     []int64 // when each breaker last changed state
-	budget   *resilience.RetryBudget
-	throttle *resilience.RetryThrottle
-	active   int // calls in flight, for the bulkhead and Envoy's retry budget
-	retries  int // retries in flight, for Retry.Concurrency
-	stats    edgeStats
-	link     link
-	id       int32 // index in Sim.edges
-	kind     targetKind
-	op       int32    // the callee's operation, or -1: by weight
-	data     int32    // the store, topic or view when kind is not toService
-	pub      *Publish // a publish on the request path
+	// pol holds the resilience state: one per caller instance (Scope
+	// PerInstance; grown when the caller scales up) or one shared.
+	pol   []*policies
+	stats edgeStats
+	link  link
+	id    int32 // index in Sim.edges
+	kind  targetKind
+	op    int32    // the callee's operation, or -1: by weight
+	data  int32    // the store, topic or view when kind is not toService
+	pub   *Publish // a publish on the request path
 	// transitions counts breaker state changes, for the results.
 	transitions uint64
 }
 
 // hostsView shows a callee's instances to a balancer: an instance is
-// available when it is up and the edge's outlier detection has not ejected
-// it. Active counts what the instance holds, busy and queued: every caller
-// sees the same count, which is a simplification of Envoy's per-client view.
+// available when it is up and the holder's outlier detection has not
+// ejected it. Active counts the holder's own attempts in flight to the
+// instance, as an Envoy sidecar counts its requests to each host; a client
+// (p nil) uses round robin, which reads no counts.
 type hostsView struct {
-	sv  *service
-	out *resilience.Outlier
+	sv *service
+	p  *policies
 }
 
 func (h *hostsView) Len() int { return len(h.sv.insts) }
 
 func (h *hostsView) Active(i int) int {
-	in := &h.sv.insts[i]
-	return in.busy + in.q.len()
+	if h.p == nil || i >= len(h.p.rqActive) {
+		return 0
+	}
+	return int(h.p.rqActive[i])
 }
 
 func (h *hostsView) Available(i int) bool {
-	return h.sv.insts[i].up && (h.out == nil || !h.out.Ejected(i))
+	return h.sv.insts[i].up && (h.p == nil || h.p.outlier == nil || !h.p.outlier.Ejected(i))
 }
 
 type instance struct {
@@ -198,42 +194,19 @@ func (sv *service) initEdges(byName map[string]int32) {
 				e.op = s.services[e.to].opIndex(c.Operation)
 			}
 		}
-		if e.kind != toService {
-			e.initPolicies(len(sv.insts))
-			continue
+		var callee *service
+		if e.kind == toService {
+			callee = &s.services[e.to]
 		}
-		callee := &s.services[e.to]
-		n := len(callee.insts)
-		e.lb = resilience.NewBalancer(c.Balancer, c.ChoiceCount, 100, n)
-		e.hosts = hostsView{sv: callee}
-		if c.Outlier != nil {
-			e.outlier = resilience.NewOutlier(*c.Outlier, n)
-			e.hosts.out = e.outlier
+		if c.Retry != nil {
+			e.perTry = int64(c.Retry.PerTryTimeout)
 		}
-		e.initPolicies(len(sv.insts))
-	}
-}
-
-// initPolicies builds an edge's breakers (one, or one per caller instance),
-// retry budget and throttle.
-func (e *edge) initPolicies(callers int) {
-	c := e.spec
-	if c.Breaker != nil {
-		k := 1
-		if c.BreakerPer == PerInstance {
-			k = callers
+		holders := 1
+		if c.Scope == PerInstance {
+			holders = len(sv.insts)
 		}
-		for range k {
-			e.breakers = append(e.breakers, resilience.NewBreaker(*c.Breaker))
-		}
-	}
-	if rt := c.Retry; rt != nil {
-		e.perTry = int64(rt.PerTryTimeout)
-		if b := rt.Budget; b != nil {
-			e.budget = resilience.NewRetryBudget(b.Percent, b.MinPerSec, b.TTL)
-		}
-		if t := rt.Throttle; t != nil {
-			e.throttle = resilience.NewRetryThrottle(t.MaxTokens, t.TokenRatio)
+		for range holders {
+			e.pol = append(e.pol, e.newPolicies(callee))
 		}
 	}
 }

@@ -377,7 +377,7 @@ func (s *Sim) dispatch(e event) {
 	case evCallDeadline:
 		s.deadline(arg, e.gen)
 	case evOutlierReview:
-		s.reviewOutliers(arg)
+		s.reviewOutliers(arg, int32(e.gen))
 	case evBreaker:
 		s.breakerDue(arg, int32(e.gen))
 	case evAutoscale:

@@ -191,26 +191,35 @@ type Call struct {
 	ChoiceCount int                       // least_request: hosts compared per pick
 	Outlier     *resilience.OutlierConfig // outlier detection, nil = off
 	Breaker     *resilience.BreakerConfig // circuit breaker, nil = none
-	BreakerPer  BreakerScope              // one breaker per caller service or per instance
-	Fallback    bool                      // a short-circuited or failed call becomes a degraded success
-	Retry       *Retry                    // nil = one attempt
-	Bulkhead    int                       // max calls in flight on the edge, 0 = no limit
-	Hedge       *Hedge                    // nil = no hedging
+	// Scope says who holds the edge's policies (breaker, retry budget and
+	// throttle, outlier detection, balancer, bulkhead): each caller
+	// instance its own (the zero value), or the caller service one shared.
+	Scope    Scope
+	Fallback bool   // a short-circuited or failed call becomes a degraded success
+	Retry    *Retry // nil = one attempt
+	Bulkhead int    // max calls in flight on the edge, 0 = no limit
+	Hedge    *Hedge // nil = no hedging
 }
 
-// BreakerScope says who shares a breaker.
-type BreakerScope uint8
+// Scope says who holds a call's resilience state. The libraries live in
+// the caller's process: a Resilience4j breaker or bulkhead in its JVM, a
+// Finagle retry budget and a gRPC retry throttle in its client, an Envoy
+// sidecar's balancer, outlier detector and circuit breaking in its pod. So
+// each caller instance has its own state by default, and sees only its own
+// calls; PerService shares one state among the caller's instances, as a
+// shared proxy (or a model of one) would.
+type Scope uint8
 
 const (
-	PerService  BreakerScope = iota // one breaker for all the caller's instances
-	PerInstance                     // one breaker per caller instance
+	PerInstance Scope = iota // each caller instance its own (the libraries' rule)
+	PerService               // one for all the caller's instances
 )
 
-func (b BreakerScope) String() string {
-	if b == PerInstance {
-		return "instance"
+func (b Scope) String() string {
+	if b == PerService {
+		return "service"
 	}
-	return "service"
+	return "instance"
 }
 
 // Retry is a call's retry policy. The call's Timeout is the deadline across

@@ -233,15 +233,16 @@ func (s *Sim) breakerHealth(svc int32) (Health, string, int64) {
 	}
 	for _, ref := range s.edges {
 		e := &s.services[ref.svc].calls[ref.edge]
-		for k, br := range e.breakers {
+		for _, p := range e.pol {
+			br := p.breaker
+			if br == nil {
+				break // no holder has one
+			}
 			st := br.State()
 			if st == resilience.Closed || st == resilience.Disabled {
 				continue
 			}
-			var t int64
-			if k < len(e.brAt) {
-				t = e.brAt[k]
-			}
+			t := p.brAt
 			open := st == resilience.Open || st == resilience.ForcedOpen
 			switch {
 			case e.kind == toService && e.to == svc && open:

@@ -444,6 +444,12 @@ func (u *UI) drawBreakerRow(c canvas, e *sim.EdgeResult) {
 	}
 	x := c.text(0, 0, "⚡ "+e.Name+" ", u.th.bold())
 	x = c.text(x, 0, "["+e.Breaker+"]", st)
+	if e.Scope == "instance" && e.Breakers > 1 {
+		// One breaker per caller instance: how many are open.
+		x = c.text(x, 0, fmt.Sprintf(" %d/%d open", e.BreakersOpen, e.Breakers), st)
+	} else if e.Scope != "" {
+		x = c.text(x, 0, " shared", u.th.plain())
+	}
 	period := "total"
 	if span > 0 {
 		period = seconds(span)
