@@ -261,7 +261,9 @@ queue_discipline = "lifo"
 				QueueTimeout: 250 * time.Millisecond, LIFO: true,
 				Autoscale: &resilience.AutoscaleConfig{
 					TargetUtilisation: 0.8, Min: 3, Max: 12,
-					Interval: 15 * time.Second, Cooldown: 60 * time.Second, StartupDelay: 10 * time.Second,
+					Interval: 15 * time.Second, ScaleDownStabilization: 300 * time.Second,
+					ScaleUpPods: 4, ScaleUpPercent: 100, ScaleDownPercent: 100, PolicyPeriod: 15 * time.Second,
+					StartupDelay: 10 * time.Second,
 				},
 			}
 		}},
@@ -270,12 +272,13 @@ queue_discipline = "lifo"
 name = "s"
 instances = 2
 queue_discipline = "fifo"
-autoscale = { target_utilisation = 0.5, min = 1, max = 2, interval = "5s", cooldown = "0s", startup_delay = "1s" }
+autoscale = { target_utilisation = 0.5, min = 1, max = 2, interval = "5s", scale_up_stabilization = "30s", scale_down_stabilization = "0s", scale_up_pods = 2, scale_up_percent = 50, scale_down_percent = 10, startup_delay = "1s" }
 `, func(s *sim.Spec) {
 			s.Services[0] = sim.Service{
 				Name: "s", Instances: 2, Workers: 1, Queue: sim.Unbounded,
 				Autoscale: &resilience.AutoscaleConfig{
-					TargetUtilisation: 0.5, Min: 1, Max: 2, Interval: 5 * time.Second, StartupDelay: time.Second,
+					TargetUtilisation: 0.5, Min: 1, Max: 2, Interval: 5 * time.Second, ScaleUpStabilization: 30 * time.Second,
+					ScaleUpPods: 2, ScaleUpPercent: 50, ScaleDownPercent: 10, PolicyPeriod: 15 * time.Second, StartupDelay: time.Second,
 				},
 			}
 		}},
@@ -369,7 +372,8 @@ name = "pay"
 					Name: "g", Instances: 2, Workers: 50, Queue: 10, ServiceTime: mustDist(t, "1ms"),
 					QueueTimeout: time.Second, LIFO: true, Gateway: &sim.Gateway{RPS: 99.5, Burst: 100},
 					Autoscale: &resilience.AutoscaleConfig{TargetUtilisation: 0.8, Min: 2, Max: 4,
-						Interval: 15 * time.Second, Cooldown: 60 * time.Second, StartupDelay: 10 * time.Second},
+						Interval: 15 * time.Second, ScaleDownStabilization: 300 * time.Second, ScaleUpPods: 4, ScaleUpPercent: 100,
+						ScaleDownPercent: 100, PolicyPeriod: 15 * time.Second, StartupDelay: 10 * time.Second},
 					Calls: []sim.Call{
 						{
 							To: "pay", Path: "/pay", Weight: 0.5, Timeout: 3 * time.Second, Probability: 1, Fanout: 1,

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -32,7 +33,8 @@ var (
 	budgetKeys      = []string{"percent", "min_per_sec", "ttl"}
 	throttleKeys    = []string{"max_tokens", "token_ratio"}
 	hedgeKeys       = []string{"delay", "max_copies", "non_fatal_on"}
-	autoscaleKeys   = []string{"target_utilisation", "min", "max", "interval", "cooldown", "startup_delay"}
+	autoscaleKeys   = []string{"target_utilisation", "min", "max", "interval", "scale_up_stabilization", "scale_down_stabilization",
+		"scale_up_pods", "scale_up_percent", "scale_down_percent", "startup_delay"}
 
 	// The values of the enumerations, in the order of their Go constants.
 	balancers    = []string{"round_robin", "random", "least_request", "ring_hash"} // resilience.Policy
@@ -464,15 +466,34 @@ func hedge(t *table, timeout time.Duration) *sim.Hedge {
 // autoscale reads the autoscaler of a service or gateway (noun); instances
 // is its starting count, instancesOK whether that was valid.
 func autoscale(t *table, noun string, instances int, instancesOK bool) *resilience.AutoscaleConfig {
-	t.known(autoscaleKeys...)
-	cfg := &resilience.AutoscaleConfig{
-		TargetUtilisation: 0.8,
-		Min:               instances,
-		Interval:          15 * time.Second,
-		Cooldown:          60 * time.Second,
-		StartupDelay:      10 * time.Second,
+	if t.has("cooldown") {
+		// The one cooldown of the HPA before Kubernetes 1.12 gave way to
+		// its stabilisation windows.
+		t.keyErr("cooldown", "cooldown was replaced by the HPA's stabilization windows",
+			`scale_down_stabilization = "300s" (the default) scales down only to the highest recommendation of the last 300 s; `+
+				`scale_up_stabilization = "0s" (the default) scales up at once`)
+		rest := *t
+		rest.m = maps.Clone(t.m)
+		delete(rest.m, "cooldown")
+		rest.known(autoscaleKeys...)
+	} else {
+		t.known(autoscaleKeys...)
 	}
-	if f, ok := t.number("target_utilisation", interval{lo: 0, hi: 1, loOpen: true}, "a fraction of the workers: 0.8 is 80%"); ok {
+	// The HPA's defaults (autoscaling/v2 behavior): no scale-up window, a
+	// 300 s scale-down window; add at most max(4 pods, 100 %) and remove
+	// at most 100 % per 15 s.
+	cfg := &resilience.AutoscaleConfig{
+		TargetUtilisation:      0.8,
+		Min:                    instances,
+		Interval:               15 * time.Second,
+		ScaleDownStabilization: 300 * time.Second,
+		ScaleUpPods:            4,
+		ScaleUpPercent:         100,
+		ScaleDownPercent:       100,
+		PolicyPeriod:           15 * time.Second,
+		StartupDelay:           10 * time.Second,
+	}
+	if f, ok := t.number("target_utilisation", interval{lo: 0, hi: 1, loOpen: true}, "a fraction of the CPU of the workers: 0.8 is 80%"); ok {
 		cfg.TargetUtilisation = f
 	}
 	startHint := "instances is the starting count and must lie in [min, max]"
@@ -499,8 +520,27 @@ func autoscale(t *table, noun string, instances int, instancesOK bool) *resilien
 	if d, ok := t.positiveDuration("interval"); ok {
 		cfg.Interval = d
 	}
-	if d, ok := t.nonNegative("cooldown"); ok {
-		cfg.Cooldown = d
+	for _, w := range []struct {
+		key string
+		d   *time.Duration
+	}{{"scale_up_stabilization", &cfg.ScaleUpStabilization}, {"scale_down_stabilization", &cfg.ScaleDownStabilization}} {
+		if d, ok := t.nonNegative(w.key); ok {
+			if d > time.Hour {
+				// The HPA's validation: stabilizationWindowSeconds <= 3600.
+				t.valErr(w.key, fmt.Sprintf("%s must be at most 1h, got %s", w.key, dur(d)), "the HPA accepts windows up to 3600 s")
+			} else {
+				*w.d = d
+			}
+		}
+	}
+	if n, ok := t.integer("scale_up_pods", 1, maxInstances); ok {
+		cfg.ScaleUpPods = n
+	}
+	if n, ok := t.integer("scale_up_percent", 1, 100_000); ok {
+		cfg.ScaleUpPercent = n
+	}
+	if n, ok := t.integer("scale_down_percent", 1, 100); ok {
+		cfg.ScaleDownPercent = n
 	}
 	if d, ok := t.nonNegative("startup_delay"); ok {
 		cfg.StartupDelay = d

@@ -1,15 +1,20 @@
 package sim
 
-import "github.com/faultline/faultline/sim/resilience"
+import (
+	"math"
 
-// autoscaler is a service's reactive scaling loop: every interval it looks
-// at the utilisation since the last look and adds or retires instances.
+	"github.com/faultline/faultline/sim/resilience"
+)
+
+// autoscaler is a service's reactive scaling loop: every interval it reads
+// the CPU use of the instances since the last look and adds or retires
+// instances, as a Kubernetes HPA on CPU does.
 type autoscaler struct {
 	policy   *resilience.Autoscaler
 	interval int64
 	startup  int64
-	lastBusy float64 // the busy and capacity integrals at the last look
-	lastCap  float64
+	last     int64     // the previous evaluation
+	lastCPU  []float64 // each instance's CPU integral then
 }
 
 func (sv *service) initAutoscale() {
@@ -24,8 +29,8 @@ func (sv *service) initAutoscale() {
 }
 
 // active counts the instances that serve or are starting: the autoscaler's
-// notion of the current size. Retired instances finish what they hold but
-// take nothing new.
+// notion of the current size (the HPA's spec.replicas). Retired instances
+// finish what they hold but take nothing new.
 func (sv *service) active() int {
 	n := 0
 	for i := range sv.insts {
@@ -36,26 +41,51 @@ func (sv *service) active() int {
 	return n
 }
 
+// read measures the CPU use since the last evaluation. An instance counts
+// as ready when it has been up since then: one that started (or restarted)
+// meanwhile is not ready yet, as the HPA ignores a pod whose metric window
+// began before it was ready; so is one that is down. The utilisation is
+// the ready instances' CPU time over their workers' time.
+func (a *autoscaler) read(sv *service, now int64) resilience.Reading {
+	for len(a.lastCPU) < len(sv.insts) {
+		a.lastCPU = append(a.lastCPU, 0)
+	}
+	var cpu, capacity float64
+	ready := 0
+	for i := range sv.insts {
+		in := &sv.insts[i]
+		in.onCPU(now, 0)
+		used := in.cpuTime - a.lastCPU[i]
+		a.lastCPU[i] = in.cpuTime
+		if in.retired || !in.up || in.readyAt > a.last {
+			continue
+		}
+		ready++
+		cpu += used
+		capacity += float64(in.f.workers) * float64(now-a.last)
+	}
+	a.last = now
+	r := resilience.Reading{Current: sv.active(), Ready: ready, Utilisation: math.NaN()}
+	if capacity > 0 {
+		r.Utilisation = cpu / capacity
+	}
+	return r
+}
+
 // autoscale runs one evaluation of service svc's autoscaler.
 func (s *Sim) autoscale(svc int32) {
 	sv := &s.services[svc]
 	a := sv.scaler
 	s.schedule(s.now+a.interval, evAutoscale, svc, 0)
-	sv.account(s.now)
-	db, dc := sv.totalBusy-a.lastBusy, sv.totalCap-a.lastCap
-	a.lastBusy, a.lastCap = sv.totalBusy, sv.totalCap
-	if dc <= 0 {
-		return
-	}
-	util := db / dc
-	cur := sv.active()
-	want := a.policy.Decide(s.now, util, cur)
+	r := a.read(sv, s.now)
+	cur := r.Current
+	want := a.policy.Decide(s.now, r)
 	switch {
 	case want > cur:
 		for range want - cur {
 			sv.addInstance(a.startup)
 		}
-		s.logf(sv.spec.Name, "scaled up %d -> %d instances (utilisation %.0f%%)", cur, want, util*100)
+		s.logf(sv.spec.Name, "scaled up %d -> %d instances (CPU %.0f%% of %d ready)", cur, want, r.Utilisation*100, r.Ready)
 	case want < cur:
 		// Retire the newest instances first.
 		for i := len(sv.insts) - 1; i >= 0 && cur > want; i-- {
@@ -65,7 +95,7 @@ func (s *Sim) autoscale(svc int32) {
 			}
 		}
 		sv.refreshCapacity()
-		s.logf(sv.spec.Name, "scaled down to %d instances (utilisation %.0f%%)", want, util*100)
+		s.logf(sv.spec.Name, "scaled down to %d instances (CPU %.0f%% of %d ready)", want, r.Utilisation*100, r.Ready)
 	}
 }
 

@@ -475,3 +475,48 @@ func TestChoreographyResends(t *testing.T) {
 		t.Errorf("started %d, completed %d, still running %d", sg.Started, sg.Completed, sg.Running)
 	}
 }
+
+// TestHintWindow follows Cassandra's max_hint_window: the coordinators keep
+// hints for a down replica only during the first window of its downtime,
+// and replay every hint they kept when it is back. A replica down for 4 h
+// with a 3 h window gets back the writes of its first hour down, but not
+// those of its last hour, which stay stale until read repair or
+// anti-entropy.
+func TestHintWindow(t *testing.T) {
+	const rate = 0.05 // writes per second
+	tests := []struct {
+		name         string
+		from, to     time.Duration // when the writes are made
+		wantReplayed bool
+	}{
+		{"writes in the first hour down are replayed", 10 * time.Minute, time.Hour, true},
+		{"writes past the window are not hinted", 3*time.Hour + 30*time.Minute, 4 * time.Hour, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := sim.Store{Name: "db", Replicas: 3, WriteQuorum: 1, ReadQuorum: 1,
+				WriteDelay: mustDist(t, "1ms"), AckDelay: mustDist(t, "1ms"), ReadDelay: mustDist(t, "1ms"),
+				ResponseDelay: mustDist(t, "1ms"), Keys: 1_000_000, HintedHandoff: true, HintWindow: 3 * time.Hour,
+				Timeout: 2 * time.Second}
+			wr := call("db")
+			wr.Op, wr.Key = sim.OpWrite, sim.KeyRequest
+			cl := open(0, "app")
+			cl.Schedule = []sim.RateStep{{At: tt.from, Rate: rate}, {At: tt.to, Rate: 0}}
+			spec := &sim.Spec{Name: "hints", Duration: 4*time.Hour + 20*time.Minute, Clients: []sim.Client{cl},
+				Services: []sim.Service{svc(t, "app", "0s", wr)}, Stores: []sim.Store{st},
+				Faults: []sim.Fault{crash("db#1", 5*time.Minute, 4*time.Hour)}}
+			res, _ := run(t, spec)
+			writes := float64(tt.to-tt.from) / float64(time.Second) * rate
+			got, want := res.Stores[0].HintsReplayed, uint64(0)
+			if tt.wantReplayed {
+				want = uint64(writes)
+			}
+			if res.Stores[0].Writes < uint64(writes)-1 {
+				t.Fatalf("%d writes, want %.0f", res.Stores[0].Writes, writes)
+			}
+			if got+1 < want || got > want+1 {
+				t.Errorf("%d hints replayed, want %d", got, want)
+			}
+		})
+	}
+}

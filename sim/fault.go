@@ -616,6 +616,7 @@ func (sv *service) crash(n int32) {
 	sv.busy -= in.busy
 	sv.queued -= in.q.len()
 	in.busy = 0
+	in.onCPU(s.now, -in.cpu)
 	for in.q.len() > 0 {
 		in.q.pop()
 	}

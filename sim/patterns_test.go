@@ -380,7 +380,7 @@ func TestQueueTimeout(t *testing.T) {
 func TestAutoscale(t *testing.T) {
 	s := sim.Service{Name: "s", Instances: 2, Workers: 4, Queue: 100, ServiceTime: mustDist(t, "exp(20ms)"),
 		Autoscale: &resilience.AutoscaleConfig{TargetUtilisation: 0.5, Min: 2, Max: 10, Interval: 10 * time.Second,
-			Cooldown: 20 * time.Second, StartupDelay: 5 * time.Second}}
+			ScaleDownStabilization: 20 * time.Second, StartupDelay: 5 * time.Second}}
 	res, _ := run(t, &sim.Spec{Name: "as", Duration: 120 * time.Second,
 		Clients: []sim.Client{{Name: "load", Target: "s", Rate: 300}}, Services: []sim.Service{s}})
 	if !hasEvent(res, "s", "scaled up") {

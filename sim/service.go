@@ -48,11 +48,9 @@ type service struct {
 	aggCap, aggInst  float64
 	winCap, winInst  float64
 	capNow, instsNow int
-	// Running totals that never reset, for the autoscaler.
-	totalBusy, totalCap float64
-	scaler              *autoscaler
-	aggQMax, winQMax    int
-	aggStart            int64 // when the aggregates started: warmup or 0
+	scaler           *autoscaler
+	aggQMax, winQMax int
+	aggStart         int64 // when the aggregates started: warmup or 0
 
 	agg, win  tally
 	series    []Window
@@ -109,7 +107,13 @@ func (h *hostsView) Available(i int) bool {
 }
 
 type instance struct {
-	busy      int
+	busy int
+	// cpu counts the workers doing their request's own work (service
+	// time), not waiting on its calls; cpuTime is its time integral up to
+	// cpuAt, the CPU use an autoscaler reads.
+	cpu       int
+	cpuTime   float64
+	cpuAt     int64
 	q         ring
 	up        bool // taking traffic: not crashed, started
 	paused    bool
@@ -225,9 +229,17 @@ func (sv *service) account(now int64) {
 	sv.winCap += c
 	sv.aggInst += n
 	sv.winInst += n
-	sv.totalBusy += b
-	sv.totalCap += c
 	sv.lastT = now
+}
+
+// onCPU brings the instance's CPU integral up to now and changes by d the
+// workers at their own work. Waiting on a call uses no CPU: a thread
+// blocked on I/O is not running, which is what a CPU autoscaler sees. A
+// pause stretches a stretch of work; it counts as CPU throughout.
+func (in *instance) onCPU(now int64, d int) {
+	in.cpuTime += float64(in.cpu) * float64(now-in.cpuAt)
+	in.cpuAt = now
+	in.cpu += d
 }
 
 // refreshCapacity recounts the instances that are up and their workers.
@@ -446,6 +458,7 @@ func (sv *service) start(i int32) {
 	work = sv.version(r.inst, work+add)
 	r.after = int64(float64(work) * op.after)
 	r.segStart = s.now
+	in.onCPU(s.now, 1)
 	s.schedule(s.now+work-r.after, evWorkDone, i, r.gen)
 }
 
@@ -477,6 +490,7 @@ func (s *Sim) workDone(i int32) {
 		return
 	}
 	r := &s.reqs.r[i]
+	s.services[r.svc].insts[r.inst].onCPU(s.now, -1)
 	if r.failed {
 		s.complete(i, Error)
 		return
@@ -564,6 +578,7 @@ func (s *Sim) finishCalls(i int32) {
 	r := &s.reqs.r[i]
 	if r.after > 0 {
 		r.segStart = s.now
+		s.services[r.svc].insts[r.inst].onCPU(s.now, 1)
 		s.schedule(s.now+r.after, evAfterDone, i, r.gen)
 		return
 	}

@@ -343,6 +343,7 @@ func (s *Sim) dispatch(e event) {
 		}
 	case evAfterDone:
 		if r := &s.reqs.r[arg]; r.gen == e.gen && r.state == atService && !s.stretched(arg, evAfterDone) {
+			s.services[r.svc].insts[r.inst].onCPU(s.now, -1)
 			s.complete(arg, OK)
 		}
 	case evCallsDone:

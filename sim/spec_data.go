@@ -144,7 +144,7 @@ type Store struct {
 	Zipf                                           float64 // key popularity exponent; 0 = uniform
 	ReadRepair                                     bool
 	HintedHandoff                                  bool
-	HintWindow                                     time.Duration // hints older than this are dropped (3 h)
+	HintWindow                                     time.Duration // max_hint_window: no hints for a replica down longer (3 h)
 	AntiEntropy                                    time.Duration // 0 = none
 	// Timeout fails an operation that has not reached its quorum.
 	Timeout time.Duration

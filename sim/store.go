@@ -13,7 +13,9 @@ import (
 // commits at W acks; a read asks all N and returns the newest of the first
 // R answers. Each one-way message draws its own delay. Replicas resolve
 // concurrent versions by timestamp (last writer wins), stamped by the clock
-// of the write's coordinating replica, which a skew fault moves.
+// of the write's coordinating replica, which a skew fault moves. (Cassandra's
+// drivers stamp on the client by default since native protocol v3; the
+// coordinator stamps only writes that come without a timestamp.)
 type store struct {
 	s      *Sim
 	idx    int32
@@ -29,6 +31,9 @@ type store struct {
 	opFree []int32
 	held   [][]int32 // per replica: messages that arrived while it was frozen
 	hints  [][]hint
+	// downAt is when each replica last went down: the coordinators hint
+	// its writes only during the first HintWindow of its downtime.
+	downAt []int64
 
 	st     storeStats // after warmup
 	win    storeWin
@@ -102,12 +107,18 @@ type storeMsg struct {
 	next    int32
 }
 
+// hint is a write kept for a down replica, stamped with when it was made.
 type hint struct {
-	key   int32
-	e     entry
-	at    int64
-	began int64
+	key int32
+	e   entry
+	at  int64
 }
+
+// hintTTL is how long a stored hint lives: Cassandra's Hint.create expires a
+// hint gc_grace_seconds after it was made (the smallest of its tables',
+// 864000 s, 10 days, by default), so that a replayed hint cannot resurrect
+// data whose tombstone was purged.
+const hintTTL = 10 * 24 * time.Hour
 
 type storeStats struct {
 	reads, writes, unavailable, timeouts, lostUpdates uint64
@@ -150,6 +161,7 @@ func (s *Sim) initStores() {
 		st.keys = make([]keyState, keys)
 		st.held = make([][]int32, n)
 		st.hints = make([][]hint, n)
+		st.downAt = make([]int64, n)
 		st.free = -1
 		if ae := int64(st.spec.AntiEntropy); ae > 0 && ae < s.end {
 			s.schedule(ae, evStoreTick, int32(i), 0)
@@ -285,8 +297,10 @@ func (st *store) start(a int32, op Op, keyChoice KeyChoice, from string) {
 	for i := range st.nodes {
 		nd := &st.nodes[i]
 		if nd.down {
-			if o.write && st.spec.HintedHandoff {
-				st.hints[i] = append(st.hints[i], hint{key: key, e: entry{o.ver, o.ts}, at: s.now, began: s.now})
+			// Cassandra's StorageProxy.shouldHint: no hint once the
+			// replica has been down longer than max_hint_window.
+			if o.write && st.spec.HintedHandoff && s.now-st.downAt[i] <= int64(st.spec.HintWindow) {
+				st.hints[i] = append(st.hints[i], hint{key: key, e: entry{o.ver, o.ts}, at: s.now})
 			}
 			continue
 		}
@@ -456,18 +470,23 @@ func (st *store) answer(oi, replica int32, e entry) {
 }
 
 // nodeChanged replays hints to a replica that came back and the messages a
-// frozen replica held.
+// frozen replica held. The hints are those of the first HintWindow of its
+// downtime (see start); they are all kept until replayed, unless they
+// outlived hintTTL (Cassandra, "Hints": hints are written only while a
+// node has been down less than max_hint_window, and replayed when it is
+// back).
 func (st *store) nodeChanged(n int32, wasDown, wasPaused bool) {
 	s := st.s
 	nd := &st.nodes[n]
 	switch {
 	case nd.down && !wasDown:
+		st.downAt[n] = s.now
 		s.logf(nd.name, "crashed")
 	case !nd.down && wasDown:
 		replayed := 0
 		for _, h := range st.hints[n] {
-			if s.now-h.at <= int64(st.spec.HintWindow) {
-				st.send(st.msg(mRepair, n, -1, h.key, h.e, h.began), st.spec.WriteDelay.Sample(st.rng), nil, nd, st.spec.Name)
+			if s.now-h.at < int64(hintTTL) {
+				st.send(st.msg(mRepair, n, -1, h.key, h.e, h.at), st.spec.WriteDelay.Sample(st.rng), nil, nd, st.spec.Name)
 				replayed++
 			}
 		}
