@@ -21,7 +21,7 @@ var (
 	brokerKeys   = []string{"name", "nodes", "replication_delay", "replica_lag_max", "session_timeout", "max_poll_interval", "rebalance", "topic"}
 	topicKeys    = []string{"name", "partitions", "replication_factor", "min_insync_replicas", "retention", "unclean_leader_election"}
 	publishKeys  = []string{"topic", "key", "acks", "when", "probability", "timeout"}
-	consumeKeys  = []string{"topic", "group", "batch", "commit", "auto_commit_interval", "max_attempts", "dead_letter"}
+	consumeKeys  = []string{"topic", "group", "batch", "commit", "auto_commit_interval", "max_attempts", "dead_letter", "static_membership"}
 	storeKeys    = []string{"name", "replicas", "write_quorum", "read_quorum", "write_delay", "ack_delay", "read_delay", "response_delay", "keys", "key_distribution", "read_repair", "hinted_handoff", "hint_window", "anti_entropy", "timeout"}
 	sagaKeys     = []string{"name", "mode", "start", "broker", "retry", "step"}
 	sagaStepKeys = []string{"name", "service", "compensation", "timeout", "pivot", "topic"}
@@ -342,6 +342,9 @@ func (b *builder) consume(svc, k int, t *table, owner, name string) sim.Consume 
 	}
 	if s, ok := t.str("dead_letter"); ok {
 		c.DeadLetter = s
+	}
+	if v, ok := t.boolean("static_membership"); ok {
+		c.StaticMembership = v
 	}
 	b.consumes = append(b.consumes, consumeDef{t: t, svc: svc, idx: k})
 	return c

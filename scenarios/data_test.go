@@ -111,6 +111,7 @@ name = "p"
   auto_commit_interval = "1s"
   max_attempts = 1
   dead_letter = "dlq"
+  static_membership = true
 
   [[service.consume]]
   topic = "dlq"
@@ -126,7 +127,7 @@ name = "p"
 					{Topic: "dlq", Key: sim.KeyNone, Acks: sim.AcksAll, Probability: 1, Timeout: 30 * time.Second},
 				},
 				Consumes: []sim.Consume{
-					{Topic: "orders", Group: "g", Batch: 1, Commit: sim.CommitAuto, AutoCommit: time.Second, MaxAttempts: 1, DeadLetter: "dlq"},
+					{Topic: "orders", Group: "g", Batch: 1, Commit: sim.CommitAuto, AutoCommit: time.Second, MaxAttempts: 1, DeadLetter: "dlq", StaticMembership: true},
 					{Topic: "dlq", Group: "p", Batch: 500, Commit: sim.CommitBefore, AutoCommit: 5 * time.Second, MaxAttempts: 10},
 				},
 			})

@@ -674,7 +674,7 @@ func (s *Sim) compact(ti, pi int32) {
 	low := pt.hw
 	for _, gi := range s.groupsOf(ti) {
 		gp := &s.groups[gi].parts[pi]
-		low = min(low, gp.committed, gp.done)
+		low = min(low, gp.committed, gp.done, s.groups[gi].held(pi))
 	}
 	if k := low - pt.base; k > 0 {
 		pt.recs.drop(int(k))

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
@@ -27,6 +28,9 @@ type group struct {
 	gen     uint32 // bumped at each rebalance: older work is void
 	// rebalancing: members stopped consuming until the rebalance ends.
 	rebalancing bool
+	// joinWait: the rebalance's time is over, but its join phase still
+	// waits for a member the coordinator counts that has not rejoined.
+	joinWait bool
 
 	consumed, duplicates, lost, deadLettered, dropped, redelivered uint64
 	rebalances                                                     uint64
@@ -69,6 +73,14 @@ type member struct {
 	seq      uint32
 	lastPoll int64
 	silent   int64 // since when it has not heartbeated (crashed or paused), or -1
+	// evicted: it passed max.poll.interval and left the group (a static
+	// member only stopped heartbeating), but its poll loop still works
+	// through the batch it holds; it rejoins at its next poll.
+	evicted bool
+	// ghost: since when the previous process of a restarted dynamic member
+	// has been silent, or -1. The coordinator counts that old member until
+	// its session expires.
+	ghost    int64
 	lastAuto int64 // the last auto commit
 	rr       int   // the partition the next poll starts with
 }
@@ -125,7 +137,7 @@ func (g *group) addMember(inst int32) {
 	s := g.s
 	slot := int32(len(s.members))
 	s.members = append(s.members, memberRef{group: g.idx, m: int32(len(g.members))})
-	g.members = append(g.members, member{inst: inst, slot: slot, joined: true, silent: -1})
+	g.members = append(g.members, member{inst: inst, slot: slot, joined: true, silent: -1, ghost: -1})
 }
 
 func (g *group) label() string { return "group " + g.name }
@@ -167,8 +179,10 @@ func (g *group) assign() {
 	for i := range g.members {
 		m := &g.members[i]
 		m.owned = m.owned[:0]
-		m.batch = m.batch[:0]
-		m.busy = false
+		if !m.evicted {
+			m.batch = m.batch[:0]
+			m.busy = false
+		}
 		if m.joined {
 			live = append(live, int32(i))
 		}
@@ -206,9 +220,14 @@ func (g *group) rebalance(why string) {
 	s := g.s
 	g.gen++
 	g.rebalances++
-	g.rebalancing = true
+	g.rebalancing, g.joinWait = true, false
 	for i := range g.members {
 		m := &g.members[i]
+		if m.evicted {
+			// Its poll loop is busy with its batch: it hears of the
+			// rebalance only at its next poll.
+			continue
+		}
 		switch {
 		case m.joined && g.spec.Commit != CommitBefore:
 			for _, p := range m.owned {
@@ -235,7 +254,39 @@ func (g *group) rebalanced(gen uint32) {
 	if gen != g.gen {
 		return // another rebalance began meanwhile
 	}
-	g.rebalancing = false
+	if g.joinBlocked() {
+		g.joinWait = true
+		return
+	}
+	g.complete()
+}
+
+// joinBlocked reports whether the rebalance's join phase still waits for a
+// member that the coordinator counts but that has not rejoined: one that
+// stopped heartbeating (crashed, frozen, or a static member past its poll
+// timeout) and has not been removed yet, or the old process of a restarted
+// dynamic member. Kafka's classic group coordinator completes the join only
+// once every member has rejoined or been removed by its session timeout
+// (ClassicGroup.hasAllMembersJoined in apache/kafka's group-coordinator).
+func (g *group) joinBlocked() bool {
+	for i := range g.members {
+		if m := &g.members[i]; m.ghost >= 0 || m.joined && (m.silent >= 0 || m.evicted) {
+			return true
+		}
+	}
+	return false
+}
+
+// unblocked completes a rebalance that waited for its last member.
+func (g *group) unblocked() {
+	if g.joinWait && !g.joinBlocked() {
+		g.complete()
+	}
+}
+
+// complete ends the rebalance: the partitions are shared again.
+func (g *group) complete() {
+	g.rebalancing, g.joinWait = false, false
 	n := 0
 	for i := range g.members {
 		if g.members[i].joined {
@@ -252,23 +303,45 @@ func (g *group) rebalanced(gen uint32) {
 func (g *group) check() {
 	s := g.s
 	bs := s.brokers[s.topics[g.topic].broker].spec
+	session, maxPoll := int64(bs.SessionTimeout), int64(bs.MaxPollInterval)
 	var why string
 	for i := range g.members {
 		m := &g.members[i]
+		if m.ghost >= 0 && s.now-m.ghost >= session {
+			s.logf(g.label(), "the old member of %s left: no heartbeat for %s", g.memberName(m), time.Duration(s.now-m.ghost).Round(time.Second))
+			m.ghost = -1
+		}
 		switch {
-		case m.joined && m.silent >= 0 && s.now-m.silent >= int64(bs.SessionTimeout):
+		case m.joined && m.silent >= 0 && s.now-m.silent >= session:
 			m.joined = false
 			why = fmt.Sprintf("%s left: no heartbeat for %s", g.memberName(m), time.Duration(s.now-m.silent).Round(time.Second))
-		case m.joined && m.busy && s.now-m.lastPoll >= int64(bs.MaxPollInterval):
-			m.joined = false
+		case m.joined && !m.evicted && m.busy && s.now-m.lastPoll >= maxPoll:
+			m.evicted = true
+			if g.spec.StaticMembership {
+				s.logf(g.label(), "%s: no poll for %s, stops heartbeating", g.memberName(m), time.Duration(s.now-m.lastPoll).Round(time.Second))
+				break
+			}
+			g.leave(m)
 			why = fmt.Sprintf("%s left: no poll for %s", g.memberName(m), time.Duration(s.now-m.lastPoll).Round(time.Second))
-		case !m.joined && m.silent < 0 && g.up(m) && g.exists(m):
+		case m.joined && m.evicted && s.now-m.lastPoll >= maxPoll+session:
+			g.leave(m)
+			why = fmt.Sprintf("%s left: no heartbeat since its poll timeout, %s ago", g.memberName(m), time.Duration(s.now-m.lastPoll-maxPoll).Round(time.Second))
+		case !m.joined && !m.evicted && m.silent < 0 && g.up(m) && g.exists(m):
 			m.joined = true
 			why = g.memberName(m) + " joined"
 		}
 	}
-	if why != "" {
+	switch {
+	case why != "" && g.joinWait:
+		// The rebalance under way takes the change in: the coordinator
+		// is still gathering its members.
+		s.logf(g.label(), "%s", why)
+	case why != "":
 		g.rebalance(why)
+		return
+	}
+	if g.joinWait {
+		g.unblocked()
 		return
 	}
 	// Idle members poll again once a second, as a Kafka consumer's poll
@@ -278,6 +351,88 @@ func (g *group) check() {
 			g.poll(m)
 		}
 	}
+}
+
+// leave takes evicted member m out of the group while its poll loop still
+// holds a batch. The member does not commit: its heartbeat thread leaves
+// without the onPartitionsRevoked a poll would run, and its later commits
+// fail (CommitFailedException: the partitions were reassigned), so what it
+// processed since its last commit goes to the next owner again. With
+// commit = "before" its batch was committed when it polled; faultline then
+// hands the records it has not started to the next owner, as a rebalance of
+// live members does, and the member stops after the record in flight
+// (which the next owner processes too).
+func (g *group) leave(m *member) {
+	m.joined = false
+	if g.spec.Commit != CommitBefore {
+		return
+	}
+	for _, p := range m.owned {
+		gp := &g.parts[p]
+		gp.committed = min(gp.committed, max(gp.proc, gp.done))
+	}
+	if m.busy {
+		m.batch = m.batch[:m.at+1]
+	}
+}
+
+// rejoin is member m's next poll after it passed max.poll.interval: the
+// poll loop, one thread, gets there only once it has finished its batch.
+// Only then does it rejoin (KafkaConsumer.poll runs the coordinator's
+// ensureActiveGroup). A dynamic member left the group: it joins again,
+// which is a rebalance. A static member still in the group (its session has
+// not expired) rejoins with its group.instance.id and gets its partitions
+// back without a rebalance, but the commit of its batch failed: it reads
+// them again from the committed offsets.
+func (g *group) rejoin(m *member) {
+	m.evicted = false
+	m.batch = m.batch[:0]
+	m.lastPoll = g.s.now
+	if m.joined {
+		g.s.logf(g.label(), "%s polled again: rejoined with its group.instance.id, no rebalance", g.memberName(m))
+		g.resume(m)
+		return
+	}
+	m.joined = true
+	g.rebalance(g.memberName(m) + " rejoined at its next poll")
+}
+
+// resume restarts static member m on the partitions it owns, from their
+// committed offsets, unless a rebalance is under way.
+func (g *group) resume(m *member) {
+	m.busy = false
+	m.batch = m.batch[:0]
+	m.seq++
+	for _, p := range m.owned {
+		gp := &g.parts[p]
+		gp.position, gp.proc = gp.committed, gp.committed
+		if b := g.s.topics[g.topic].parts[p].base; gp.position < b {
+			gp.position, gp.proc = b, b
+		}
+	}
+	if g.rebalancing {
+		g.unblocked()
+		return
+	}
+	g.poll(m)
+}
+
+// held is the lowest offset of partition p that an evicted member's poll
+// loop still has to process, or math.MaxInt64: its batch outlives its
+// membership, so the broker must keep those records.
+func (g *group) held(p int32) int64 {
+	low := int64(math.MaxInt64)
+	for i := range g.members {
+		if m := &g.members[i]; m.evicted {
+			for _, br := range m.batch[m.at:] {
+				if br.part == p {
+					low = min(low, br.offset)
+					break
+				}
+			}
+		}
+	}
+	return low
 }
 
 // exists reports whether member m's instance exists: not retired by the
@@ -295,13 +450,14 @@ func (g *group) memberName(m *member) string {
 
 // crashed, restarted, paused and resumed tell the group what happened to
 // member inst's process. A crashed member stops heartbeating and is removed
-// after the session timeout; one that restarts rejoins (a rebalance), and
-// reads again from the committed offsets. A frozen one stops too, and
-// simply goes on when it thaws, unless it was removed meanwhile.
+// after the session timeout; one that restarts rejoins, and reads again
+// from the committed offsets. A frozen one stops too, and simply goes on
+// when it thaws, unless it was removed meanwhile.
 func (g *group) crashed(inst int32) {
 	g.quiet(inst)
 	for i := range g.members {
 		if m := &g.members[i]; m.inst == inst {
+			m.evicted = false // its poll loop died with the batch
 			// What the dead process handled but did not commit is not
 			// committed by anyone: its successor reads it again.
 			for _, p := range m.owned {
@@ -319,13 +475,30 @@ func (g *group) quiet(inst int32) {
 	}
 }
 
+// restarted: a process that comes back within the session timeout is
+// still counted by the coordinator. Without static membership it gets a
+// new member id and joins as a new member: the group rebalances at once,
+// and the rebalance's join waits for the old member, which never rejoins,
+// until its session expires (see joinBlocked). A static member rejoins
+// with its group.instance.id: the coordinator hands it its old assignment
+// without a rebalance (KIP-345; GROUP_INSTANCE_ID_CONFIG in Kafka's
+// CommonClientConfigs). One removed meanwhile joins at the next check.
 func (g *group) restarted(inst int32) {
 	for i := range g.members {
-		if m := &g.members[i]; m.inst == inst {
-			m.silent = -1
-			if m.joined {
-				g.rebalance(g.memberName(m) + " restarted")
-			}
+		m := &g.members[i]
+		if m.inst != inst {
+			continue
+		}
+		old := m.silent
+		m.silent = -1
+		switch {
+		case !m.joined:
+		case g.spec.StaticMembership:
+			g.s.logf(g.label(), "%s restarted: rejoined with its group.instance.id, no rebalance", g.memberName(m))
+			g.resume(m)
+		default:
+			m.ghost = old
+			g.rebalance(g.memberName(m) + " restarted: joins as a new member, the old one is counted until its session expires")
 		}
 	}
 }
@@ -336,7 +509,9 @@ func (g *group) resumed(inst int32) {
 	for i := range g.members {
 		if m := &g.members[i]; m.inst == inst {
 			m.silent = -1
-			if m.joined && !g.rebalancing && !m.busy {
+			if g.joinWait {
+				g.unblocked()
+			} else if m.joined && !g.rebalancing && !m.busy {
 				g.poll(m)
 			}
 		}
@@ -495,7 +670,11 @@ func (g *group) handled(m *member) {
 		g.duplicates++
 		g.win.duplicates++
 	}
-	gp.proc = max(gp.proc, br.offset+1)
+	if !m.evicted {
+		// An evicted member's commits fail: its work does not move the
+		// offset that the group commits.
+		gp.proc = max(gp.proc, br.offset+1)
+	}
 	g.next(m)
 }
 
@@ -505,6 +684,10 @@ func (g *group) next(m *member) {
 	m.attempts = 0
 	if m.at < len(m.batch) {
 		g.process(m)
+		return
+	}
+	if m.evicted {
+		g.rejoin(m)
 		return
 	}
 	if g.spec.Commit == CommitAfter {

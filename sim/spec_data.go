@@ -128,6 +128,11 @@ type Consume struct {
 	// is dead-lettered or dropped.
 	MaxAttempts int
 	DeadLetter  string // a topic of the same broker, or "" to drop
+	// StaticMembership gives each member a group.instance.id (KIP-345): a
+	// member that restarts within the session timeout gets its partitions
+	// back without a rebalance. Without it (Kafka's default) a restarted
+	// process joins as a new member.
+	StaticMembership bool
 }
 
 // Store is an eventually consistent replicated store in the style of Dynamo
