@@ -18,9 +18,9 @@ import (
 // dataresolve.go once every component is known.
 
 var (
-	brokerKeys   = []string{"name", "nodes", "replication_delay", "replica_lag_max", "session_timeout", "max_poll_interval", "rebalance", "topic"}
-	topicKeys    = []string{"name", "partitions", "replication_factor", "min_insync_replicas", "retention", "unclean_leader_election"}
-	publishKeys  = []string{"topic", "key", "acks", "when", "probability", "timeout"}
+	brokerKeys   = []string{"name", "nodes", "replication_delay", "replica_lag_max", "session_timeout", "max_poll_interval", "rebalance", "retention_check_interval", "topic"}
+	topicKeys    = []string{"name", "partitions", "replication_factor", "min_insync_replicas", "retention", "segment_time", "unclean_leader_election"}
+	publishKeys  = []string{"topic", "key", "acks", "when", "probability", "timeout", "retries", "retry_backoff", "retry_backoff_max", "request_timeout", "delivery_timeout"}
 	consumeKeys  = []string{"topic", "group", "batch", "commit", "auto_commit_interval", "max_attempts", "dead_letter", "static_membership"}
 	storeKeys    = []string{"name", "replicas", "write_quorum", "read_quorum", "write_delay", "ack_delay", "read_delay", "response_delay", "keys", "key_distribution", "read_repair", "hinted_handoff", "hint_window", "anti_entropy", "timeout"}
 	sagaKeys     = []string{"name", "mode", "start", "broker", "retry", "step"}
@@ -53,10 +53,11 @@ const (
 	defaultSessionTimeout  = 45 * time.Second  // session.timeout.ms, Kafka >= 3.0
 	defaultMaxPoll         = 300 * time.Second // max.poll.interval.ms
 	defaultRebalance       = 3 * time.Second
-	defaultRetention       = 168 * time.Hour  // log.retention.hours
-	defaultPublishTimeout  = 30 * time.Second // request.timeout.ms
-	defaultBatch           = 500              // max.poll.records
-	defaultAutoCommit      = 5 * time.Second  // auto.commit.interval.ms
+	defaultRetention       = 168 * time.Hour    // log.retention.hours
+	defaultSegmentTime     = 7 * 24 * time.Hour // segment.ms
+	defaultRetentionCheck  = 5 * time.Minute    // log.retention.check.interval.ms
+	defaultBatch           = 500                // max.poll.records
+	defaultAutoCommit      = 5 * time.Second    // auto.commit.interval.ms
 	defaultMaxAttempts     = 10
 	defaultHintWindow      = 3 * time.Hour // Cassandra's max_hint_window
 	defaultStoreTimeout    = 2 * time.Second
@@ -144,7 +145,8 @@ func (b *builder) data(root *table) {
 
 func (b *builder) broker(i int, t *table) sim.Broker {
 	br := sim.Broker{Nodes: 3, ReplicationDelay: defaultReplicationDelay, ReplicaLagMax: defaultReplicaLagMax,
-		SessionTimeout: defaultSessionTimeout, MaxPollInterval: defaultMaxPoll, Rebalance: defaultRebalance}
+		SessionTimeout: defaultSessionTimeout, MaxPollInterval: defaultMaxPoll, Rebalance: defaultRebalance,
+		RetentionCheck: defaultRetentionCheck}
 	br.Name = b.component(t, i, "[[broker]]", `name = "kafka"`, comp{kind: kindBroker, idx: i})
 	t.known(brokerKeys...)
 	nodesOK := true
@@ -169,6 +171,9 @@ func (b *builder) broker(i int, t *table) sim.Broker {
 	if d, ok := t.nonNegative("rebalance"); ok {
 		br.Rebalance = d
 	}
+	if d, ok := t.positiveDuration("retention_check_interval"); ok {
+		br.RetentionCheck = d
+	}
 	for k, tt := range t.tables("topic", "[[broker.topic]]") {
 		br.Topics = append(br.Topics, b.topic(i, k, tt, t.what, br.Nodes, nodesOK))
 	}
@@ -177,7 +182,7 @@ func (b *builder) broker(i int, t *table) sim.Broker {
 
 // topic reads topic k of broker bi, which has nodes nodes (when nodesOK).
 func (b *builder) topic(bi, k int, t *table, owner string, nodes int, nodesOK bool) sim.Topic {
-	tp := sim.Topic{Partitions: defaultTopicPartitions, ReplicationFactor: 1, MinInsync: 1, Retention: defaultRetention}
+	tp := sim.Topic{Partitions: defaultTopicPartitions, ReplicationFactor: 1, MinInsync: 1, Retention: defaultRetention, SegmentTime: defaultSegmentTime}
 	t.what = fmt.Sprintf("[[broker.topic]] #%d of %s", k+1, owner)
 	def := topicDef{broker: bi, topic: k, partitionsOK: true}
 	if t.require("name", `name = "orders"`) {
@@ -216,6 +221,9 @@ func (b *builder) topic(bi, k int, t *table, owner string, nodes int, nodesOK bo
 	if d, ok := t.positiveDuration("retention"); ok {
 		tp.Retention = d
 	}
+	if d, ok := t.positiveDuration("segment_time"); ok {
+		tp.SegmentTime = d
+	}
 	if v, ok := t.boolean("unclean_leader_election"); ok {
 		tp.UncleanElection = v
 	}
@@ -227,7 +235,7 @@ func (b *builder) topic(bi, k int, t *table, owner string, nodes int, nodesOK bo
 
 // publish reads publish k of the service at index svc.
 func (b *builder) publish(svc, k int, t *table, owner string) sim.Publish {
-	p := sim.Publish{Key: sim.KeyNone, Acks: sim.AcksAll, Probability: 1, Timeout: defaultPublishTimeout}
+	p := sim.Publish{Key: sim.KeyNone, Acks: sim.AcksAll, Probability: 1, Delivery: sim.KafkaDelivery()}
 	t.what = fmt.Sprintf("[[service.publish]] #%d of %s", k+1, owner)
 	t.known(publishKeys...)
 	if t.require("topic", `topic = "orders"`) {
@@ -254,6 +262,27 @@ func (b *builder) publish(svc, k int, t *table, owner string) sim.Publish {
 	if p.After && t.has("timeout") {
 		t.keyErr("timeout", `timeout applies only to a publish with when = "request"`,
 			`with when = "after" the request has answered already: nothing waits for the acknowledgement`)
+	}
+	d := &p.Delivery
+	if n, ok := t.integer("retries", 0, math.MaxInt32); ok {
+		d.Retries = n
+	}
+	if v, ok := t.nonNegative("retry_backoff"); ok {
+		d.RetryBackoff = v
+	}
+	if v, ok := t.nonNegative("retry_backoff_max"); ok {
+		d.RetryBackoffMax = v
+	}
+	if v, ok := t.positiveDuration("request_timeout"); ok {
+		d.RequestTimeout = v
+	}
+	if v, ok := t.positiveDuration("delivery_timeout"); ok {
+		d.DeliveryTimeout = v
+	}
+	if t.has("delivery_timeout") && d.DeliveryTimeout < d.RequestTimeout {
+		// KafkaProducer.configureDeliveryTimeout refuses it too.
+		t.valErr("delivery_timeout", fmt.Sprintf("delivery_timeout (%v) must be at least request_timeout (%v)", d.DeliveryTimeout, d.RequestTimeout),
+			"the delivery timeout bounds the whole delivery, one request and its retries: raise it, or lower request_timeout")
 	}
 	return p
 }

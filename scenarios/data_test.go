@@ -26,8 +26,8 @@ name = "kafka"
 // defaultBroker is the broker of withBroker, with every default.
 func defaultBroker(t *testing.T) sim.Broker {
 	return sim.Broker{Name: "kafka", Nodes: 3, ReplicationDelay: mustDist(t, "1ms"), ReplicaLagMax: 30 * time.Second,
-		SessionTimeout: 45 * time.Second, MaxPollInterval: 300 * time.Second, Rebalance: 3 * time.Second,
-		Topics: []sim.Topic{{Name: "orders", Partitions: 1, ReplicationFactor: 1, MinInsync: 1, Retention: 168 * time.Hour}}}
+		SessionTimeout: 45 * time.Second, MaxPollInterval: 300 * time.Second, Rebalance: 3 * time.Second, RetentionCheck: 5 * time.Minute,
+		Topics: []sim.Topic{{Name: "orders", Partitions: 1, ReplicationFactor: 1, MinInsync: 1, Retention: 168 * time.Hour, SegmentTime: 168 * time.Hour}}}
 }
 
 func defaultStore(t *testing.T, name string) sim.Store {
@@ -65,7 +65,7 @@ rebalance = "0s"
 `, func(t *testing.T, s *sim.Spec) {
 			s.Brokers = []sim.Broker{{Name: "kafka", Nodes: 5, ReplicationDelay: mustDist(t, "exp(2ms)"), ReplicaLagMax: 10 * time.Second,
 				SessionTimeout: 10 * time.Second, MaxPollInterval: time.Minute,
-				Topics: []sim.Topic{{Name: "orders", Partitions: 12, ReplicationFactor: 5, MinInsync: 5, Retention: time.Hour, UncleanElection: true}}}}
+				Topics: []sim.Topic{{Name: "orders", Partitions: 12, ReplicationFactor: 5, MinInsync: 5, Retention: time.Hour, SegmentTime: 168 * time.Hour, UncleanElection: true}}, RetentionCheck: 5 * time.Minute}}
 		}},
 		{"publish and consume defaults", withBroker + `
 [[service]]
@@ -75,7 +75,7 @@ consume = [{ topic = "orders" }]
 `, func(t *testing.T, s *sim.Spec) {
 			s.Brokers = []sim.Broker{defaultBroker(t)}
 			s.Services = append(s.Services, sim.Service{Name: "p", Instances: 1, Workers: 1, Queue: sim.Unbounded,
-				Publishes: []sim.Publish{{Topic: "orders", Key: sim.KeyNone, Acks: sim.AcksAll, Probability: 1, Timeout: 30 * time.Second}},
+				Publishes: []sim.Publish{{Topic: "orders", Key: sim.KeyNone, Acks: sim.AcksAll, Probability: 1, Delivery: sim.KafkaDelivery()}},
 				Consumes:  []sim.Consume{{Topic: "orders", Group: "p", Batch: 500, Commit: sim.CommitAfter, AutoCommit: 5 * time.Second, MaxAttempts: 10}},
 			})
 		}},
@@ -91,6 +91,11 @@ name = "p"
   key = "request"
   acks = 1
   timeout = "2s"
+  retries = 3
+  retry_backoff = "50ms"
+  retry_backoff_max = "2s"
+  request_timeout = "5s"
+  delivery_timeout = "20s"
 
   [[service.publish]]
   topic = "orders"
@@ -119,12 +124,13 @@ name = "p"
   commit = "before"
 `, func(t *testing.T, s *sim.Spec) {
 			s.Brokers = []sim.Broker{defaultBroker(t)}
-			s.Brokers[0].Topics = append(s.Brokers[0].Topics, sim.Topic{Name: "dlq", Partitions: 1, ReplicationFactor: 1, MinInsync: 1, Retention: 168 * time.Hour})
+			s.Brokers[0].Topics = append(s.Brokers[0].Topics, sim.Topic{Name: "dlq", Partitions: 1, ReplicationFactor: 1, MinInsync: 1, Retention: 168 * time.Hour, SegmentTime: 168 * time.Hour})
 			s.Services = append(s.Services, sim.Service{Name: "p", Instances: 1, Workers: 1, Queue: sim.Unbounded,
 				Publishes: []sim.Publish{
-					{Topic: "orders", Key: sim.KeyRequest, Acks: sim.AcksLeader, Probability: 1, Timeout: 2 * time.Second},
-					{Topic: "orders", Key: sim.KeyRandom, Acks: sim.AcksNone, After: true, Probability: 0.25, Timeout: 30 * time.Second},
-					{Topic: "dlq", Key: sim.KeyNone, Acks: sim.AcksAll, Probability: 1, Timeout: 30 * time.Second},
+					{Topic: "orders", Key: sim.KeyRequest, Acks: sim.AcksLeader, Probability: 1, Timeout: 2 * time.Second,
+						Delivery: sim.Delivery{Retries: 3, RetryBackoff: 50 * time.Millisecond, RetryBackoffMax: 2 * time.Second, RequestTimeout: 5 * time.Second, DeliveryTimeout: 20 * time.Second}},
+					{Topic: "orders", Key: sim.KeyRandom, Acks: sim.AcksNone, After: true, Probability: 0.25, Delivery: sim.KafkaDelivery()},
+					{Topic: "dlq", Key: sim.KeyNone, Acks: sim.AcksAll, Probability: 1, Delivery: sim.KafkaDelivery()},
 				},
 				Consumes: []sim.Consume{
 					{Topic: "orders", Group: "g", Batch: 1, Commit: sim.CommitAuto, AutoCommit: time.Second, MaxAttempts: 1, DeadLetter: "dlq", StaticMembership: true},
@@ -330,7 +336,7 @@ start = "1s"
 one_way = true
 `, func(t *testing.T, s *sim.Spec) {
 			s.Brokers = []sim.Broker{defaultBroker(t)}
-			s.Brokers[0].Topics = append(s.Brokers[0].Topics, sim.Topic{Name: "s", Partitions: 4, ReplicationFactor: 1, MinInsync: 1, Retention: 168 * time.Hour})
+			s.Brokers[0].Topics = append(s.Brokers[0].Topics, sim.Topic{Name: "s", Partitions: 4, ReplicationFactor: 1, MinInsync: 1, Retention: 168 * time.Hour, SegmentTime: 168 * time.Hour})
 			s.Stores = []sim.Store{defaultStore(t, "db")}
 			s.Views = []sim.View{{Name: "v", Topic: "orders", Batch: 100, ApplyTime: mustDist(t, "1ms"), Keys: 10_000}}
 			sec := time.Second

@@ -1,7 +1,9 @@
 package sim
 
 import (
+	"cmp"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"time"
@@ -19,7 +21,16 @@ type broker struct {
 	rng    *rand.Rand
 	nodes  []dataNode
 	topics []int32
-	held   [][]int32 // per node: produce requests that reached it while it was frozen
+	held   [][]msgRef // per node: produce requests that reached it while it was frozen
+	// checkEvery spaces the retention checks; nextCheck is the next one.
+	checkEvery, nextCheck int64
+}
+
+// msgRef names a produce message of one generation: a list that holds it
+// skips it once the producer has given up on it and the pool reused it.
+type msgRef struct {
+	m   int32
+	gen uint32
 }
 
 // topic is one topic's partitions and what was measured on them. Counts
@@ -33,11 +44,13 @@ type topic struct {
 	// kseq counts the records appended per view key, for read-your-writes.
 	kseq  []uint32
 	vkeys int
+	// retention and segTime are the spec's, defaults applied.
+	retention, segTime int64
 
-	produced, produceErrors, notEnough, lost, lostAcked uint64
-	leaderChanges                                       uint64
-	win                                                 uint64 // produced this window
-	series                                              []TopicWindow
+	produced, produceErrors, produceRetries, notEnough, lost, lostAcked uint64
+	leaderChanges                                                       uint64
+	win                                                                 uint64 // produced this window
+	series                                                              []TopicWindow
 }
 
 // partition is one replicated log. Replica positions index replicas, leo,
@@ -55,42 +68,89 @@ type partition struct {
 	hw       int64
 	base     int64
 	recs     recLog
+	segs     []segment   // the log's segments, oldest first; the last is the active one
 	waiters  []ackWaiter // acks=all produces waiting for the high watermark
+	dueAt    int64       // when the next waiter's delivery timeout is checked; 0: none planned
 	slot     int32       // Sim.replicas index of replica position 0
+}
+
+// segment is a segment of a partition's log: the records from offset
+// base to the next segment's base, the first appended at first and the
+// newest at last.
+type segment struct{ base, first, last int64 }
+
+// roll notes a record appended at offset off at time now: it goes to the
+// active segment, or to a new one when the active segment's first record
+// is more than segTime older (LogSegment.shouldRoll: segment.ms, with
+// segment.jitter.ms 0). segment.bytes is not modelled: records have no
+// size.
+func (p *partition) roll(off, now, segTime int64) {
+	if n := len(p.segs); n > 0 && now-p.segs[n-1].first <= segTime {
+		p.segs[n-1].last = now
+		return
+	}
+	p.segs = append(p.segs, segment{base: off, first: now, last: now})
 }
 
 // record is one message in a partition's log.
 type record struct {
-	at    int64 // appended at the leader
-	key   uint64
-	tag   int32  // the saga run whose step it triggers, or -1
-	step  int32  // that step
-	tgen  uint32 // the run's generation: a later run in its slot is not it
-	kseq  uint32 // the record's number among its view key's records
-	acked bool   // its producer was told it is written
+	at   int64 // appended at the leader
+	key  uint64
+	tag  int32  // the saga run whose step it triggers, or -1
+	step int32  // that step
+	tgen uint32 // the run's generation: a later run in its slot is not it
+	kseq uint32 // the record's number among its view key's records
+	// serial names the send that wrote it, as the idempotent producer's
+	// (producer id, sequence) does: a retry finds it and is not appended
+	// again.
+	serial uint32
+	acked  bool // its producer was told it is written
 }
 
+// ackWaiter is an acks=all record in the log waiting for the high
+// watermark: its produce message, of one generation.
 type ackWaiter struct {
 	offset int64
-	op     int32
-	gen    uint32
+	msg    msgRef
 }
 
 // replicaRef names one replica of one partition, for fetch events.
 type replicaRef struct{ topic, part, pos int32 }
 
-// produceMsg is a record on its way from a producer to a partition leader.
+// produceMsg is a record a producer is delivering, from send() to its
+// acknowledgement or the producer's giving up: its attempts, their retries
+// and backoffs.
 type produceMsg struct {
 	topic, part int32
 	key         uint64
 	tag, step   int32
 	tgen        uint32
 	acks        Acks
+	state       sendState
 	op          int32 // the waiting call attempt, or -1
 	opGen       uint32
 	gen         uint32
 	next        int32 // free list
+	from        string
+	dl          *Delivery
+	sent        int64  // when send() was called: the delivery timeout runs from here
+	retries     int32  // retries made, counted against Delivery.Retries
+	backoffs    int32  // backoffs made, retries and waits for a leader: the backoff's exponent
+	off         int64  // where the leader's log took it, or -1
+	serial      uint32 // the record's serial, for idempotence
+	timerAt     int64  // when its live timer is due; 0: none
 }
+
+// sendState is where a produce message is.
+type sendState uint8
+
+const (
+	inFlight   sendState = iota // on its way to the leader
+	lostOnWay                   // lost on the way: its request times out
+	backingOff                  // waiting to be sent again
+	heldFrozen                  // taken by a frozen leader, unanswered
+	waitingHW                   // written, waiting for the high watermark (acks=all)
+)
 
 func (s *Sim) initBrokers() {
 	s.brokers = make([]broker, len(s.spec.Brokers))
@@ -99,13 +159,19 @@ func (s *Sim) initBrokers() {
 		b.s, b.idx, b.spec = s, int32(i), &s.spec.Brokers[i]
 		b.rng = s.stream("broker/" + b.spec.Name)
 		b.nodes = make([]dataNode, b.spec.Nodes)
-		b.held = make([][]int32, b.spec.Nodes)
+		b.held = make([][]msgRef, b.spec.Nodes)
 		for n := range b.nodes {
 			b.nodes[n].init(fmt.Sprintf("%s#%d", b.spec.Name, n+1), b.spec.Name, b, int32(n))
 		}
 		for j := range b.spec.Topics {
 			tp := &b.spec.Topics[j]
-			t := topic{spec: tp, broker: int32(i)}
+			t := topic{spec: tp, broker: int32(i), retention: int64(tp.Retention), segTime: int64(tp.SegmentTime)}
+			if t.retention == 0 {
+				t.retention = int64(168 * time.Hour) // log.retention.hours
+			}
+			if t.segTime == 0 {
+				t.segTime = int64(7 * 24 * time.Hour) // segment.ms
+			}
 			rf := max(1, min(tp.ReplicationFactor, len(b.nodes)))
 			for p := range tp.Partitions {
 				pt := partition{slot: int32(len(s.replicas))}
@@ -130,6 +196,11 @@ func (s *Sim) initBrokers() {
 			b.topics = append(b.topics, int32(len(s.topics)))
 			s.topics = append(s.topics, t)
 		}
+		b.checkEvery = int64(b.spec.RetentionCheck)
+		if b.checkEvery == 0 {
+			b.checkEvery = int64(5 * time.Minute) // log.retention.check.interval.ms
+		}
+		b.nextCheck = b.checkEvery
 		s.schedule(int64(time.Second), evBrokerTick, int32(i), 0)
 	}
 	s.prods.free = -1
@@ -146,46 +217,49 @@ func (s *Sim) topicIndex(name string) int32 {
 
 func (b *broker) node(p *partition, pos int32) *dataNode { return &b.nodes[p.replicas[pos]] }
 
-// produce sends a record to its partition's leader. op is the call attempt
-// waiting for the acknowledgement, or -1 for a fire-and-forget publish; from
-// names the producer, for partitions.
+// kafkaDefaults are the delivery settings of a producer nobody configured:
+// a saga's events, a consumer's dead letters, a publish of a Spec built in
+// Go.
+var kafkaDefaults = KafkaDelivery()
+
+// delivery returns a publish's producer settings.
+func (p *Publish) delivery() *Delivery {
+	if p.Delivery == (Delivery{}) {
+		return &kafkaDefaults
+	}
+	return &p.Delivery
+}
+
+// produce sends a record with Kafka's default producer settings; see send.
 func (s *Sim) produce(ti int32, key uint64, keyed bool, acks Acks, op int32, from string, tag, step int32) {
+	s.send(ti, key, keyed, acks, &kafkaDefaults, op, from, tag, step)
+}
+
+// send hands a record to a producer with settings dl, which delivers it to
+// its partition's leader. op is the call attempt waiting for the
+// acknowledgement, or -1 for a fire-and-forget publish; from names the
+// producer, for partitions; tag and step name the saga step whose event it
+// is, or -1.
+//
+// The producer retries what Kafka's Java producer retries (Sender.canRetry:
+// a RetriableException, retries left, delivery.timeout.ms not passed):
+// NotEnoughReplicas, NOT_ENOUGH_REPLICAS_AFTER_APPEND, NotLeaderOrFollower
+// and a request that timed out, after an exponential backoff. It holds a
+// record for a partition without a leader until one is elected, as its
+// accumulator does. It is idempotent (enable.idempotence, the default since
+// Kafka 3.0): a retry of a record the log already has is not appended
+// again. A record not acknowledged within the delivery timeout fails with
+// a timeout (Sender.getExpiredInflightBatches); one whose retries are spent
+// fails with an error. acks=0 hears no answer, so nothing is retried once
+// it is sent.
+func (s *Sim) send(ti int32, key uint64, keyed bool, acks Acks, dl *Delivery, op int32, from string, tag, step int32) {
 	t := &s.topics[ti]
-	b := &s.brokers[t.broker]
 	var p int32
 	if keyed {
 		p = int32(splitmix(key) % uint64(len(t.parts)))
 	} else {
 		p = int32(t.rr % uint32(len(t.parts)))
 		t.rr++
-	}
-	pt := &t.parts[p]
-	if pt.leader < 0 {
-		t.produceErrors++ // no leader: the partition is offline
-		if op >= 0 {
-			s.opAt(op, Error, s.now)
-		}
-		if tag >= 0 {
-			s.sagaResend(tag, s.sagaRuns.r[tag].gen)
-		}
-		return
-	}
-	if acks == AcksNone && op >= 0 {
-		s.opAt(op, OK, s.now)
-		op = -1
-	}
-	leader := b.node(pt, pt.leader)
-	if leader.down || s.cut(from, from, leader.name, leader.group) {
-		// Lost on the way; a waiting producer sees its timeout, a saga
-		// sends its step's event again after its retry interval.
-		t.produceErrors++
-		if op >= 0 {
-			s.reqs.r[op].state = lost
-		}
-		if tag >= 0 {
-			s.sagaResend(tag, s.sagaRuns.r[tag].gen)
-		}
-		return
 	}
 	m := s.prods.alloc()
 	if m > maxArg {
@@ -194,13 +268,143 @@ func (s *Sim) produce(ti int32, key uint64, keyed bool, acks Acks, op int32, fro
 	}
 	pm := &s.prods.m[m]
 	pm.topic, pm.part, pm.key, pm.tag, pm.step, pm.acks, pm.op = ti, p, key, tag, step, acks, op
+	pm.from, pm.dl, pm.sent, pm.off = from, dl, s.now, -1
+	s.serial++
+	pm.serial = s.serial
 	if tag >= 0 {
 		pm.tgen = s.sagaRuns.r[tag].gen
 	}
 	if op >= 0 {
 		pm.opGen = s.reqs.r[op].gen
 	}
+	s.sendAttempt(m)
+}
+
+// sendAttempt sends produce message m to its partition's leader.
+func (s *Sim) sendAttempt(m int32) {
+	pm := &s.prods.m[m]
+	t := &s.topics[pm.topic]
+	b := &s.brokers[t.broker]
+	pt := &t.parts[pm.part]
+	if pt.leader < 0 {
+		// Offline: the producer keeps the record until its metadata names
+		// a leader, and looks again after its backoff.
+		s.retryProduce(m, s.now, false)
+		return
+	}
+	if pm.acks == AcksNone && pm.op >= 0 {
+		s.opAt(pm.op, OK, s.now)
+		pm.op = -1
+	}
+	leader := b.node(pt, pt.leader)
+	if leader.down || s.cut(pm.from, pm.from, leader.name, leader.group) {
+		// Lost on the way: the producer hears nothing, and retries once
+		// the request times out.
+		if pm.acks == AcksNone {
+			t.produceErrors++
+			s.prods.release(m)
+			return
+		}
+		pm.state = lostOnWay
+		s.produceTimer(m, min(s.now+int64(pm.dl.RequestTimeout), pm.deadline()))
+		return
+	}
+	pm.state = inFlight
 	s.schedule(s.now+s.hop(b.rng), evProduce, m, pm.gen)
+}
+
+// deadline is when the producer gives up on the record.
+func (pm *produceMsg) deadline() int64 { return pm.sent + int64(pm.dl.DeliveryTimeout) }
+
+// produceTimer plans produce message m's timer at time at; only the last
+// one planned acts.
+func (s *Sim) produceTimer(m int32, at int64) {
+	pm := &s.prods.m[m]
+	pm.timerAt = at
+	s.schedule(at, evProduceTimer, m, pm.gen)
+}
+
+// produceTimerDue is produce message m's timer: its delivery timeout
+// passed, its request timed out, or its backoff is over.
+func (s *Sim) produceTimerDue(m int32, gen uint32) {
+	pm := &s.prods.m[m]
+	if pm.gen != gen || pm.timerAt != s.now {
+		return
+	}
+	pm.timerAt = 0
+	switch {
+	case s.now >= pm.deadline():
+		s.produceFailed(m, Timeout, s.now)
+	case pm.state == lostOnWay:
+		s.retryProduce(m, s.now, true)
+	case pm.state == backingOff:
+		s.sendAttempt(m)
+	}
+}
+
+// retryProduce takes a retriable failure of produce message m that its
+// producer learns at time at: it sends the record again after its
+// backoff, unless its retries are spent (counted: a failed attempt, not a
+// wait for a leader).
+func (s *Sim) retryProduce(m int32, at int64, counted bool) {
+	pm := &s.prods.m[m]
+	t := &s.topics[pm.topic]
+	if counted {
+		if int(pm.retries) >= pm.dl.Retries {
+			s.produceFailed(m, Error, at)
+			return
+		}
+		pm.retries++
+		t.produceRetries++
+	}
+	pm.backoffs++
+	pm.state = backingOff
+	next := at + retryBackoff(pm.dl, pm.backoffs, s.brokers[t.broker].rng)
+	s.produceTimer(m, min(next, pm.deadline()))
+}
+
+// retryBackoff is the backoff before retry n (from 1): Kafka's
+// ExponentialBackoff(retry.backoff.ms, 2, retry.backoff.max.ms, 0.2),
+// backoff(n-1) = initial * 2^(n-1) * a jitter drawn in [0.8, 1.2), at most
+// the max; a max below the initial backoff is a constant backoff.
+func retryBackoff(dl *Delivery, n int32, rng *rand.Rand) int64 {
+	first, most := int64(min(dl.RetryBackoff, dl.RetryBackoffMax)), int64(dl.RetryBackoffMax)
+	if most <= first {
+		return first
+	}
+	term := float64(first) * math.Pow(2, min(float64(n-1), math.Log2(float64(most)/float64(max(first, 1)))))
+	return min(int64(term*(0.8+0.4*rng.Float64())), most)
+}
+
+// produceFailed ends produce message m with failure o at time at: the
+// producer gave up. A waiting call hears it; a saga sends its step's event
+// again after its retry interval.
+func (s *Sim) produceFailed(m int32, o Outcome, at int64) {
+	pm := &s.prods.m[m]
+	s.topics[pm.topic].produceErrors++
+	if pm.op >= 0 {
+		s.settle(pm.op, pm.opGen, o, at)
+	}
+	if pm.tag >= 0 {
+		s.sagaResend(pm.tag, pm.tgen)
+	}
+	s.prods.release(m)
+}
+
+// produceAcked ends produce message m with its acknowledgement, at time
+// at: rec is its record, if the log still holds it.
+func (s *Sim) produceAcked(m int32, rec *record, at int64) {
+	pm := &s.prods.m[m]
+	if rec != nil {
+		rec.acked = true
+		if pm.op >= 0 {
+			s.noteAcked(pm.topic, rec)
+		}
+	}
+	if pm.op >= 0 {
+		s.settle(pm.op, pm.opGen, OK, at)
+	}
+	s.prods.release(m)
 }
 
 // hop draws one network hop.
@@ -211,48 +415,72 @@ func (s *Sim) hop(rng *rand.Rand) int64 {
 	return s.spec.Network.Latency.Sample(rng)
 }
 
+// logged returns the record at offset off if the log still holds it.
+func (p *partition) logged(off int64) *record {
+	if i := off - p.base; i >= 0 && i < int64(p.recs.len()) {
+		return p.recs.at(int(i))
+	}
+	return nil
+}
+
 // append is a produce request reaching its leader.
 func (s *Sim) append(m int32) {
-	pm := s.prods.m[m]
+	pm := &s.prods.m[m]
 	t := &s.topics[pm.topic]
 	b := &s.brokers[t.broker]
 	pt := &t.parts[pm.part]
 	if pt.leader >= 0 {
 		if n := pt.replicas[pt.leader]; b.nodes[n].paused && !b.nodes[n].down {
-			// A frozen leader takes the request when it thaws.
-			b.held[n] = append(b.held[n], m)
+			// A frozen leader takes the request when it thaws; the
+			// producer gives up at its delivery timeout.
+			b.held[n] = append(b.held[n], msgRef{m, pm.gen})
+			pm.state = heldFrozen
+			s.produceTimer(m, pm.deadline())
 			return
 		}
 	}
-	s.prods.release(m)
-	answer := func(o Outcome) {
-		if pm.op >= 0 {
-			s.settle(pm.op, pm.opGen, o, s.now+s.hop(b.rng))
-		}
-		if o != OK && pm.tag >= 0 {
-			s.sagaResend(pm.tag, pm.tgen) // a saga's step event: send it again
-		}
-	}
+	back := s.now + s.hop(b.rng) // when an answer reaches the producer
 	if pt.leader < 0 || b.node(pt, pt.leader).down {
-		t.produceErrors++ // NOT_LEADER: the leader moved while it travelled
-		answer(Error)
+		// NOT_LEADER_OR_FOLLOWER: the leader moved while it travelled.
+		if pm.acks == AcksNone {
+			t.produceErrors++
+			s.prods.release(m)
+			return
+		}
+		s.retryProduce(m, back, true)
 		return
 	}
 	if pm.acks == AcksAll && pt.isrCount() < t.spec.MinInsync {
-		t.produceErrors++
 		t.notEnough++
-		answer(Error)
+		s.retryProduce(m, back, true)
 		return
 	}
-	rec := record{at: s.now, key: pm.key, tag: pm.tag, step: pm.step, tgen: pm.tgen}
+	if r := pt.logged(pm.off); pm.off >= 0 && (pm.off < pt.base || r != nil && r.serial == pm.serial) {
+		// A retry of a record the log has (below its base: written,
+		// replicated and consumed): the broker answers with its offset and
+		// appends nothing (ProducerStateManager's duplicate check).
+		switch {
+		case pm.acks != AcksAll || pm.off < pt.hw:
+			s.produceAcked(m, pt.logged(pm.off), back)
+		default:
+			i, _ := slices.BinarySearchFunc(pt.waiters, pm.off, func(w ackWaiter, off int64) int { return cmp.Compare(w.offset, off) })
+			pt.waiters = slices.Insert(pt.waiters, i, ackWaiter{offset: pm.off, msg: msgRef{m, pm.gen}})
+			pm.state = waitingHW
+			s.waitDue(pt, pm.deadline())
+		}
+		return
+	}
+	rec := record{at: s.now, key: pm.key, tag: pm.tag, step: pm.step, tgen: pm.tgen, serial: pm.serial}
 	if t.vkeys > 0 {
 		k := keyOf(pm.key, t.vkeys)
 		t.kseq[k]++
 		rec.kseq = t.kseq[k]
 	}
 	off := pt.leo[pt.leader]
+	pt.roll(off, s.now, t.segTime)
 	pt.recs.push(rec)
 	pt.leo[pt.leader]++
+	pm.off = off
 	t.produced++
 	t.win++
 	for k := range pt.replicas {
@@ -265,24 +493,77 @@ func (s *Sim) append(m int32) {
 		// even written, so a read may look for it from now on.
 		s.noteAcked(pm.topic, pt.recs.at(pt.recs.len()-1))
 	}
-	if pm.acks == AcksAll {
-		op := pm.op
-		if op >= 0 && !s.opLive(op, pm.opGen) {
-			answer(OK) // frees an abandoned attempt
-			op = -1
+	ti, pi := pm.topic, pm.part // pm is released once answered
+	switch pm.acks {
+	case AcksAll:
+		if pm.op >= 0 && !s.opLive(pm.op, pm.opGen) {
+			s.settle(pm.op, pm.opGen, OK, back) // frees an abandoned attempt
+			pm.op = -1
 		}
-		pt.waiters = append(pt.waiters, ackWaiter{offset: off, op: op, gen: pm.opGen})
-	} else {
+		pt.waiters = append(pt.waiters, ackWaiter{offset: off, msg: msgRef{m, pm.gen}})
+		pm.state = waitingHW
+		s.waitDue(pt, pm.deadline())
+	case AcksLeader:
+		s.produceAcked(m, pt.recs.at(pt.recs.len()-1), back)
+	default:
 		pt.recs.at(pt.recs.len() - 1).acked = true
-		if pm.op >= 0 {
-			s.noteAcked(pm.topic, pt.recs.at(pt.recs.len()-1))
-		}
-		answer(OK)
+		s.prods.release(m)
 	}
 	for k := range pt.replicas {
-		s.fetch(pm.topic, pm.part, int32(k))
+		s.fetch(ti, pi, int32(k))
 	}
-	s.advanceHW(pm.topic, pm.part)
+	s.advanceHW(ti, pi)
+}
+
+// waitDue plans the check of a partition's waiters for a delivery timeout
+// at time d, unless one is planned before.
+func (s *Sim) waitDue(pt *partition, d int64) {
+	if pt.dueAt == 0 || d < pt.dueAt {
+		pt.dueAt = d
+		s.schedule(d, evWaitersDue, pt.slot, 0)
+	}
+}
+
+// waitersDue fails the acks=all produces of a partition whose delivery
+// timeout passed while they waited for the high watermark, and plans the
+// next check. One timer per partition, not one per record: most records
+// are acknowledged long before their delivery timeout.
+func (s *Sim) waitersDue(slot int32) {
+	ref := s.replicas[slot]
+	pt := &s.topics[ref.topic].parts[ref.part]
+	if pt.dueAt != s.now {
+		return // planned again, earlier
+	}
+	pt.dueAt = 0
+	var next int64
+	kept := pt.waiters[:0]
+	for _, w := range pt.waiters {
+		pm := &s.prods.m[w.msg.m]
+		if pm.gen != w.msg.gen {
+			continue
+		}
+		if d := pm.deadline(); d <= s.now {
+			s.produceFailed(w.msg.m, Timeout, s.now)
+			continue
+		} else if next == 0 || d < next {
+			next = d
+		}
+		kept = append(kept, w)
+	}
+	pt.waiters = kept
+	if next > 0 {
+		s.waitDue(pt, next)
+	}
+}
+
+// cutSegments drops the segments that start at or after offset end, when
+// the log is truncated to end. The active segment keeps its newest time:
+// a truncation cuts records of the last moments, which matter to the
+// retention only by seconds.
+func (p *partition) cutSegments(end int64) {
+	for n := len(p.segs); n > 0 && p.segs[n-1].base >= end; n-- {
+		p.segs = p.segs[:n-1]
+	}
 }
 
 func (p *partition) isrCount() int {
@@ -383,15 +664,19 @@ func (s *Sim) advanceHW(ti, pi int32) {
 			break
 		}
 		n++
-		if i := w.offset - pt.base; i >= 0 && i < int64(pt.recs.len()) {
-			pt.recs.at(int(i)).acked = true
-			if w.op >= 0 {
-				s.noteAcked(ti, pt.recs.at(int(i)))
-			}
+		if s.prods.m[w.msg.m].gen != w.msg.gen {
+			continue // the producer gave up on it
 		}
-		if w.op >= 0 {
-			s.settle(w.op, w.gen, OK, s.now+s.hop(b.rng))
+		back := s.now + s.hop(b.rng)
+		if pt.isrCount() < t.spec.MinInsync {
+			// The ISR shrank below min.insync.replicas while it waited:
+			// NOT_ENOUGH_REPLICAS_AFTER_APPEND, retriable
+			// (Partition.checkEnoughReplicasReachOffset).
+			t.notEnough++
+			s.retryProduce(w.msg.m, back, true)
+			continue
 		}
+		s.produceAcked(w.msg.m, pt.logged(w.offset), back)
 	}
 	pt.waiters = pt.waiters[:copy(pt.waiters, pt.waiters[n:])]
 	for _, g := range t.allGroups {
@@ -413,8 +698,11 @@ func (b *broker) nodeChanged(n int32, wasDown, wasPaused bool) {
 	if len(b.held[n]) > 0 && (nd.down || !nd.paused) {
 		// Thawed, or crashed: the produce requests it held are taken now,
 		// or fail as the leader is gone.
-		for _, m := range b.held[n] {
-			s.schedule(s.now, evProduce, m, s.prods.m[m].gen)
+		for _, h := range b.held[n] {
+			if pm := &s.prods.m[h.m]; pm.gen == h.gen {
+				pm.state = inFlight
+				s.schedule(s.now, evProduce, h.m, h.gen)
+			}
 		}
 		b.held[n] = b.held[n][:0]
 	}
@@ -505,11 +793,12 @@ func (s *Sim) elect(ti, pi int32, why string) {
 	}
 	name := fmt.Sprintf("%s/%d", t.spec.Name, pi)
 	pt.epoch++
-	// acks=all produces waiting on the old leader fail (NOT_LEADER); their
-	// producers may retry.
+	// acks=all produces waiting on the old leader fail
+	// (NOT_LEADER_OR_FOLLOWER); their producers retry, and find their
+	// record if the new leader has it.
 	for _, w := range pt.waiters {
-		if w.op >= 0 {
-			s.settle(w.op, w.gen, Error, s.now)
+		if s.prods.m[w.msg.m].gen == w.msg.gen {
+			s.retryProduce(w.msg.m, s.now, true)
 		}
 	}
 	pt.waiters = pt.waiters[:0]
@@ -590,6 +879,7 @@ func (s *Sim) truncate(ti, pi int32, end int64) {
 	if end >= top {
 		return
 	}
+	pt.cutSegments(end)
 	if end < pt.base {
 		// Unclean election of a replica behind what every group had
 		// consumed, and compacted away: the log restarts at its end.
@@ -634,32 +924,59 @@ func (b *broker) tick() {
 					}
 				}
 			}
-			s.expire(ti, int32(pi))
+			if s.now >= b.nextCheck {
+				s.expire(ti, int32(pi))
+			}
 			s.compact(ti, int32(pi))
 		}
 		for _, g := range s.groupsOf(ti) {
 			s.groups[g].check()
 		}
 	}
+	for s.now >= b.nextCheck {
+		b.nextCheck += b.checkEvery
+	}
 	if next := s.now + int64(time.Second); next < s.end {
 		s.schedule(next, evBrokerTick, b.idx, 0)
 	}
 }
 
-// expire deletes the records older than the topic's retention.
+// expire is a partition's retention check (LogManager.cleanupLogs, every
+// log.retention.check.interval.ms): from the oldest, it deletes the
+// segments whose newest record is older than the retention and which lie
+// wholly below the high watermark, the active segment too when it
+// qualifies (UnifiedLog.deleteRetentionMsBreachedSegments and
+// deletableSegments). So a record outlives the retention by up to its
+// segment's span plus the check interval: retention is a lower bound.
 func (s *Sim) expire(ti, pi int32) {
 	t := &s.topics[ti]
 	pt := &t.parts[pi]
-	keep := s.now - int64(t.spec.Retention)
+	keep := s.now - t.retention
+	top := pt.base + int64(pt.recs.len())
 	n := 0
-	for n < pt.recs.len() && pt.recs.at(n).at < keep && pt.base+int64(n) < pt.hw {
+	for n < len(pt.segs) {
+		end := top
+		if n+1 < len(pt.segs) {
+			end = pt.segs[n+1].base
+		}
+		if end > pt.hw || pt.segs[n].last >= keep {
+			break
+		}
 		n++
 	}
 	if n == 0 {
 		return
 	}
-	pt.base += int64(n)
-	pt.recs.drop(n)
+	base := top
+	if n < len(pt.segs) {
+		base = pt.segs[n].base
+	}
+	pt.segs = pt.segs[:copy(pt.segs, pt.segs[n:])]
+	if base <= pt.base {
+		return // compacted already: no group will read them
+	}
+	pt.recs.drop(int(base - pt.base))
+	pt.base = base
 	for _, g := range s.groupsOf(ti) {
 		s.groups[g].expired(pi, pt.base)
 	}

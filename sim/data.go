@@ -259,7 +259,7 @@ func (s *Sim) startOp(k, a int32, e *edge) {
 		if e.pub.Key == KeyRandom {
 			key = s.services[cl.svc].rng.Uint64()
 		}
-		s.produce(e.data, key, e.pub.Key != KeyNone, e.pub.Acks, a, from, -1, -1)
+		s.send(e.data, key, e.pub.Key != KeyNone, e.pub.Acks, e.pub.delivery(), a, from, -1, -1)
 	case toView:
 		s.views[e.data].read(a, e.spec.Key)
 	}
@@ -277,7 +277,7 @@ func (s *Sim) afterOK(sv *service, key uint64) {
 		if p.Key == KeyRandom {
 			k = sv.rng.Uint64()
 		}
-		s.produce(s.topicIndex(p.Topic), k, p.Key != KeyNone, p.Acks, -1, sv.spec.Name, -1, -1)
+		s.send(s.topicIndex(p.Topic), k, p.Key != KeyNone, p.Acks, p.delivery(), -1, sv.spec.Name, -1, -1)
 	}
 	for _, i := range sv.sagas {
 		s.startSaga(i, key)

@@ -370,18 +370,90 @@ func TestDeadLetter(t *testing.T) {
 	}
 }
 
-// TestRetentionLoss: records older than the retention are deleted; those a
-// frozen consumer had not read yet are lost to it.
-func TestRetentionLoss(t *testing.T) {
-	spec := pipeline(t, sim.AcksAll, sim.CommitAfter, sim.Fault{Kind: sim.FaultPause, Target: "worker", Start: 10 * time.Second, Duration: 8 * time.Second})
-	spec.Duration = 30 * time.Second
-	spec.Brokers[0].SessionTimeout = time.Minute // the members stay: they only freeze
-	spec.Brokers[0].Topics[0].Retention = 3 * time.Second
-	res, _ := run(t, spec)
-	g := res.Groups[0]
-	// 8 s frozen at 100 records/s with 3 s retention: about 500 expire unread.
-	if g.Lost < 400 || g.Lost > 600 {
-		t.Errorf("lost %d records to retention, want about 500", g.Lost)
+// TestRetentionDeletesWholeSegments: Kafka deletes a segment only once its
+// newest record is older than the retention, at a retention check, so a
+// consumer frozen longer than the retention loses records only when a
+// whole segment ages out. Records come every 10 ms from 11 ms on, in
+// segments of 5 s: [0.011, 5.011], [5.021, 10.021], [10.031, 15.031], ...
+// The third segment goes at the first check after 18.031 s (19 s): a
+// member frozen from 10.5 s to 17.5 s loses nothing (deleting each record
+// at its age would lose the 350 of 10.5-14 s); one frozen until 19.5 s
+// loses the third segment's records after 10.5 s, about 453.
+func TestRetentionDeletesWholeSegments(t *testing.T) {
+	cases := []struct {
+		name     string
+		thaw     time.Duration
+		min, max uint64
+	}{
+		{"thawed before its segment ages out", 17500 * time.Millisecond, 0, 0},
+		{"thawed after", 19500 * time.Millisecond, 445, 460},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			spec := pipeline(t, sim.AcksAll, sim.CommitAfter, sim.Fault{Kind: sim.FaultPause, Target: "worker", Start: 10500 * time.Millisecond, Duration: c.thaw - 10500*time.Millisecond})
+			spec.Duration = 30 * time.Second
+			spec.Services[1].ServiceTime = mustDist(t, "1ms") // catches up within a second
+			b := &spec.Brokers[0]
+			b.SessionTimeout = time.Minute // the members stay: they only freeze
+			b.RetentionCheck = time.Second
+			b.Topics[0].Partitions = 1
+			b.Topics[0].Retention = 3 * time.Second
+			b.Topics[0].SegmentTime = 5 * time.Second
+			res, _ := run(t, spec)
+			if g := res.Groups[0]; g.Lost < c.min || g.Lost > c.max {
+				t.Errorf("lost %d records to retention, want %d..%d", g.Lost, c.min, c.max)
+			}
+		})
+	}
+}
+
+// TestProducerRetriesThroughISROutage: a crash of the leader's node leaves
+// one in-sync replica of two, below min.insync.replicas = 2, until it
+// restarts and catches up. The producer retries NotEnoughReplicas (and the
+// NOT_LEADER of the records it was waiting on) with backoff until its
+// delivery timeout (3 s here): an outage shorter than that shows as
+// latency, with every record written once; a longer one fails the records
+// whose delivery timeout passes first (and the requests waiting on them).
+// Old faultline failed every publish during the outage at once.
+func TestProducerRetriesThroughISROutage(t *testing.T) {
+	cases := []struct {
+		name             string
+		outage           time.Duration
+		failMin, failMax uint64 // requests that fail
+		maxLatency       float64
+	}{
+		{"outage shorter than delivery_timeout", 2 * time.Second, 0, 0, 3000},
+		// Sent from 10 s to 13 s: their 3 s pass before the ISR is back at
+		// 16 s; those sent up to a backoff (at most 1 s) later may not be
+		// retried before theirs pass; those sent after succeed.
+		{"outage longer than delivery_timeout", 6 * time.Second, 300, 400, 3000},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			spec := pipeline(t, sim.AcksAll, sim.CommitAfter, crash("kafka#1", 10*time.Second, c.outage))
+			spec.Duration = 30 * time.Second
+			spec.Brokers[0] = kafka(t, 2, 1, 2, 2)
+			d := sim.KafkaDelivery()
+			d.DeliveryTimeout = 3 * time.Second
+			spec.Services[0].Publishes[0].Timeout = 0 // wait for the producer's answer
+			spec.Services[0].Publishes[0].Delivery = d
+			res, _ := run(t, spec)
+			cl, tp := res.Clients[0], res.Topics[0]
+			if cl.Timeout != 0 || cl.Error < c.failMin || cl.Error > c.failMax {
+				t.Errorf("%d errors, %d timeouts; want %d..%d errors", cl.Error, cl.Timeout, c.failMin, c.failMax)
+			}
+			if tp.ProduceRetries == 0 || tp.NotEnoughReplicas == 0 {
+				t.Errorf("no retry: %+v", tp)
+			}
+			if cl.Latency.Max < 1000 || cl.Latency.Max > c.maxLatency {
+				t.Errorf("max latency %.0f ms, want the outage's, under %.0f ms", cl.Latency.Max, c.maxLatency)
+			}
+			// Idempotence: every acknowledged request's record is in the
+			// log once, retries and all.
+			if tp.Produced != cl.OK || tp.ProduceErrors != cl.Error {
+				t.Errorf("produced %d records for %d ok requests, %d produce errors for %d errors", tp.Produced, cl.OK, tp.ProduceErrors, cl.Error)
+			}
+		})
 	}
 }
 

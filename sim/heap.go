@@ -26,6 +26,8 @@ const (
 	evBreaker                     // a breaker's automatic transition is due: gen is its holder
 	evOpDone                      // a data operation's answer reaches its caller
 	evProduce                     // a record reaches its partition leader
+	evProduceTimer                // a produce's backoff, request timeout or delivery timeout
+	evWaitersDue                  // a partition's acks=all waiters may have passed their delivery timeout: arg is its replica slot
 	evFetch                       // a follower's fetch returns
 	evBrokerTick                  // a broker's housekeeping: ISR, retention, group liveness
 	evRebalance                   // a consumer group's rebalance ends

@@ -15,9 +15,14 @@ type TopicResult struct {
 	Broker     string `json:"broker"`
 	Partitions int    `json:"partitions"`
 	Produced   uint64 `json:"produced"` // records written to a leader
-	// ProduceErrors counts records that no leader took: offline partition,
-	// leader gone on the way, NotEnoughReplicas.
-	ProduceErrors     uint64 `json:"produce_errors"`
+	// ProduceErrors counts records their producer gave up on: its delivery
+	// timeout passed or its retries were spent (and acks=0 records lost
+	// on the way).
+	ProduceErrors uint64 `json:"produce_errors"`
+	// ProduceRetries counts the attempts that failed with a retriable
+	// error and were sent again; NotEnoughReplicas the attempts refused
+	// because the ISR was below min.insync.replicas.
+	ProduceRetries    uint64 `json:"produce_retries"`
 	NotEnoughReplicas uint64 `json:"not_enough_replicas"`
 	// Lost counts records cut from the log by a leader change; LostAcked
 	// those of them whose producer had been told they were written.
@@ -190,7 +195,7 @@ func (s *Sim) dataResult(res *Result) {
 	for i := range s.topics {
 		t := &s.topics[i]
 		tr := TopicResult{Name: t.spec.Name, Broker: s.brokers[t.broker].spec.Name, Partitions: len(t.parts),
-			Produced: t.produced, ProduceErrors: t.produceErrors, NotEnoughReplicas: t.notEnough,
+			Produced: t.produced, ProduceErrors: t.produceErrors, ProduceRetries: t.produceRetries, NotEnoughReplicas: t.notEnough,
 			Lost: t.lost, LostAcked: t.lostAcked, LeaderChanges: t.leaderChanges, Series: t.series}
 		for p := range t.parts {
 			pt := &t.parts[p]

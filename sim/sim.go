@@ -39,6 +39,7 @@ type Sim struct {
 	topics     []topic
 	replicas   []replicaRef
 	prods      prodPool
+	serial     uint32 // the last produce message's serial
 	groups     []group
 	members    []memberRef
 	stores     []store
@@ -391,6 +392,10 @@ func (s *Sim) dispatch(e event) {
 		if s.prods.m[arg].gen == e.gen {
 			s.append(arg)
 		}
+	case evProduceTimer:
+		s.produceTimerDue(arg, e.gen)
+	case evWaitersDue:
+		s.waitersDue(arg)
 	case evFetch:
 		s.fetched(arg, e.gen)
 	case evBrokerTick:

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/faultline/faultline/sim/dist"
@@ -30,7 +31,10 @@ type Broker struct {
 	// Rebalance is how long a group stops consuming while its partitions are
 	// reassigned.
 	Rebalance time.Duration
-	Topics    []Topic
+	// RetentionCheck is how often the retention check deletes old segments
+	// (log.retention.check.interval.ms, 5 min); 0 = 5 min.
+	RetentionCheck time.Duration
+	Topics         []Topic
 }
 
 // Topic is a partitioned, replicated log.
@@ -39,8 +43,11 @@ type Topic struct {
 	Partitions        int
 	ReplicationFactor int
 	MinInsync         int           // min.insync.replicas, for acks=all
-	Retention         time.Duration // records older than this are deleted; 0 = 168h
-	UncleanElection   bool          // unclean.leader.election.enable
+	Retention         time.Duration // a segment whose newest record is older than this is deleted; 0 = 168h
+	// SegmentTime rolls a new segment when a record comes more than this
+	// after the active segment's first record (segment.ms, 7 d); 0 = 7 d.
+	SegmentTime     time.Duration
+	UncleanElection bool // unclean.leader.election.enable
 }
 
 // Acks is how many replicas must have a record before its producer hears
@@ -92,7 +99,40 @@ type Publish struct {
 	// the publish.
 	After       bool
 	Probability float64 // that the record is published at all; 1 = always
-	Timeout     time.Duration
+	// Timeout is how long a request-path publish waits for the producer's
+	// answer; 0 = until the producer answers (at most Delivery's
+	// DeliveryTimeout).
+	Timeout time.Duration
+	// Delivery is how the producer retries the record; the zero Delivery
+	// is Kafka's defaults (KafkaDelivery).
+	Delivery Delivery
+}
+
+// Delivery is a Kafka producer's retry settings. The producer retries a
+// record whose produce request failed with a retriable error
+// (NotEnoughReplicas, NotLeaderOrFollower, a request timeout) until it is
+// acknowledged, its retries are spent, or its delivery timeout passes.
+type Delivery struct {
+	Retries int // retries
+	// RetryBackoff is the first backoff, doubled at each retry up to
+	// RetryBackoffMax, with a jitter of +-20% (retry.backoff.ms,
+	// retry.backoff.max.ms).
+	RetryBackoff, RetryBackoffMax time.Duration
+	// RequestTimeout is how long one attempt waits for the broker's answer
+	// (request.timeout.ms).
+	RequestTimeout time.Duration
+	// DeliveryTimeout bounds the time from send to success or failure
+	// (delivery.timeout.ms).
+	DeliveryTimeout time.Duration
+}
+
+// KafkaDelivery returns the Java producer's defaults (Kafka >= 3.7):
+// retries Integer.MAX_VALUE, retry.backoff.ms 100, retry.backoff.max.ms
+// 1000, request.timeout.ms 30000, delivery.timeout.ms 120000 (ProducerConfig
+// and CommonClientConfigs in apache/kafka).
+func KafkaDelivery() Delivery {
+	return Delivery{Retries: math.MaxInt32, RetryBackoff: 100 * time.Millisecond, RetryBackoffMax: time.Second,
+		RequestTimeout: 30 * time.Second, DeliveryTimeout: 120 * time.Second}
 }
 
 // CommitMode is when a consumer commits its offsets.

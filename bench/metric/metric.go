@@ -197,7 +197,7 @@ func init() {
 		New(Group, "e2e_p99", Ms, false, "99th percentile time from append to processed", Field("end_to_end_ms.p99")),
 		New(Topic, "lost", Count, false, "records cut from the log by a leader change", Field("lost")),
 		New(Topic, "lost_acked", Count, false, "acknowledged records lost by a leader change", Field("lost_acked")),
-		New(Topic, "produce_errors", Count, false, "records no leader took (offline, NotEnoughReplicas)", Field("produce_errors")),
+		New(Topic, "produce_errors", Count, false, "records their producer gave up on (delivery timeout, retries spent)", Field("produce_errors")),
 		New(Store, "staleness", Share, false, "share of reads that returned an older version than the newest committed", Field("stale_share")),
 		New(Store, "t_visibility_99", Ms, false, "time after a commit from which 99% of reads see it (-1: never within 10 s)", Field("t_visibility_99_ms")),
 		New(Store, "unavailable", Count, false, "operations refused: too few replicas up for the quorum", Field("unavailable")),
