@@ -18,7 +18,8 @@ import (
 // dataresolve.go once every component is known.
 
 var (
-	brokerKeys   = []string{"name", "nodes", "replication_delay", "replica_lag_max", "session_timeout", "max_poll_interval", "rebalance", "retention_check_interval", "topic"}
+	brokerKeys = []string{"name", "nodes", "replication_delay", "replica_lag_max", "session_timeout", "max_poll_interval", "rebalance", "retention_check_interval",
+		"auto_leader_rebalance", "leader_imbalance_check_interval", "leader_imbalance_per_broker_percentage", "topic"}
 	topicKeys    = []string{"name", "partitions", "replication_factor", "min_insync_replicas", "retention", "segment_time", "unclean_leader_election"}
 	publishKeys  = []string{"topic", "key", "acks", "when", "probability", "timeout", "retries", "retry_backoff", "retry_backoff_max", "request_timeout", "delivery_timeout"}
 	consumeKeys  = []string{"topic", "group", "batch", "commit", "auto_commit_interval", "max_attempts", "dead_letter", "static_membership"}
@@ -56,6 +57,8 @@ const (
 	defaultRetention       = 168 * time.Hour    // log.retention.hours
 	defaultSegmentTime     = 7 * 24 * time.Hour // segment.ms
 	defaultRetentionCheck  = 5 * time.Minute    // log.retention.check.interval.ms
+	defaultImbalanceCheck  = 300 * time.Second  // leader.imbalance.check.interval.seconds
+	defaultImbalance       = 10                 // leader.imbalance.per.broker.percentage
 	defaultBatch           = 500                // max.poll.records
 	defaultAutoCommit      = 5 * time.Second    // auto.commit.interval.ms
 	defaultMaxAttempts     = 10
@@ -146,7 +149,8 @@ func (b *builder) data(root *table) {
 func (b *builder) broker(i int, t *table) sim.Broker {
 	br := sim.Broker{Nodes: 3, ReplicationDelay: defaultReplicationDelay, ReplicaLagMax: defaultReplicaLagMax,
 		SessionTimeout: defaultSessionTimeout, MaxPollInterval: defaultMaxPoll, Rebalance: defaultRebalance,
-		RetentionCheck: defaultRetentionCheck}
+		RetentionCheck: defaultRetentionCheck, AutoLeaderRebalance: true, LeaderImbalanceCheck: defaultImbalanceCheck,
+		LeaderImbalancePercent: defaultImbalance}
 	br.Name = b.component(t, i, "[[broker]]", `name = "kafka"`, comp{kind: kindBroker, idx: i})
 	t.known(brokerKeys...)
 	nodesOK := true
@@ -173,6 +177,15 @@ func (b *builder) broker(i int, t *table) sim.Broker {
 	}
 	if d, ok := t.positiveDuration("retention_check_interval"); ok {
 		br.RetentionCheck = d
+	}
+	if v, ok := t.boolean("auto_leader_rebalance"); ok {
+		br.AutoLeaderRebalance = v
+	}
+	if d, ok := t.positiveDuration("leader_imbalance_check_interval"); ok {
+		br.LeaderImbalanceCheck = d
+	}
+	if x, ok := t.number("leader_imbalance_per_broker_percentage", interval{lo: 0, hi: 100}, "10 moves leaders back once a node leads fewer than 90% of the partitions it prefers"); ok {
+		br.LeaderImbalancePercent = x
 	}
 	for k, tt := range t.tables("topic", "[[broker.topic]]") {
 		br.Topics = append(br.Topics, b.topic(i, k, tt, t.what, br.Nodes, nodesOK))

@@ -27,6 +27,7 @@ name = "kafka"
 func defaultBroker(t *testing.T) sim.Broker {
 	return sim.Broker{Name: "kafka", Nodes: 3, ReplicationDelay: mustDist(t, "1ms"), ReplicaLagMax: 30 * time.Second,
 		SessionTimeout: 45 * time.Second, MaxPollInterval: 300 * time.Second, Rebalance: 3 * time.Second, RetentionCheck: 5 * time.Minute,
+		AutoLeaderRebalance: true, LeaderImbalanceCheck: 300 * time.Second, LeaderImbalancePercent: 10,
 		Topics: []sim.Topic{{Name: "orders", Partitions: 1, ReplicationFactor: 1, MinInsync: 1, Retention: 168 * time.Hour, SegmentTime: 168 * time.Hour}}}
 }
 
@@ -54,6 +55,9 @@ replica_lag_max = "10s"
 session_timeout = "10s"
 max_poll_interval = "1m"
 rebalance = "0s"
+auto_leader_rebalance = false
+leader_imbalance_check_interval = "1m"
+leader_imbalance_per_broker_percentage = 25
 
   [[broker.topic]]
   name = "orders"
@@ -65,7 +69,8 @@ rebalance = "0s"
 `, func(t *testing.T, s *sim.Spec) {
 			s.Brokers = []sim.Broker{{Name: "kafka", Nodes: 5, ReplicationDelay: mustDist(t, "exp(2ms)"), ReplicaLagMax: 10 * time.Second,
 				SessionTimeout: 10 * time.Second, MaxPollInterval: time.Minute,
-				Topics: []sim.Topic{{Name: "orders", Partitions: 12, ReplicationFactor: 5, MinInsync: 5, Retention: time.Hour, SegmentTime: 168 * time.Hour, UncleanElection: true}}, RetentionCheck: 5 * time.Minute}}
+				Topics: []sim.Topic{{Name: "orders", Partitions: 12, ReplicationFactor: 5, MinInsync: 5, Retention: time.Hour, SegmentTime: 168 * time.Hour, UncleanElection: true}}, RetentionCheck: 5 * time.Minute,
+				LeaderImbalanceCheck: time.Minute, LeaderImbalancePercent: 25}}
 		}},
 		{"publish and consume defaults", withBroker + `
 [[service]]

@@ -24,6 +24,9 @@ type broker struct {
 	held   [][]msgRef // per node: produce requests that reached it while it was frozen
 	// checkEvery spaces the retention checks; nextCheck is the next one.
 	checkEvery, nextCheck int64
+	// balanceEvery spaces the leader imbalance checks; nextBalance is the
+	// next one.
+	balanceEvery, nextBalance int64
 }
 
 // msgRef names a produce message of one generation: a list that holds it
@@ -201,6 +204,11 @@ func (s *Sim) initBrokers() {
 			b.checkEvery = int64(5 * time.Minute) // log.retention.check.interval.ms
 		}
 		b.nextCheck = b.checkEvery
+		b.balanceEvery = int64(b.spec.LeaderImbalanceCheck)
+		if b.balanceEvery == 0 {
+			b.balanceEvery = int64(300 * time.Second) // leader.imbalance.check.interval.seconds
+		}
+		b.nextBalance = b.balanceEvery
 		s.schedule(int64(time.Second), evBrokerTick, int32(i), 0)
 	}
 	s.prods.free = -1
@@ -717,7 +725,7 @@ func (b *broker) nodeChanged(n int32, wasDown, wasPaused bool) {
 			}
 			switch {
 			case nd.down && !wasDown && pos == pt.leader:
-				s.elect(ti, int32(pi), "its leader "+nd.name+" crashed")
+				s.elect(ti, int32(pi), -1, "its leader "+nd.name+" crashed")
 			case !nd.down && wasDown:
 				if tr := pt.trunc[pos]; tr >= 0 {
 					pt.leo[pos] = min(pt.leo[pos], tr)
@@ -725,7 +733,7 @@ func (b *broker) nodeChanged(n int32, wasDown, wasPaused bool) {
 				}
 				pt.fetching[pos] = false
 				if pt.leader < 0 {
-					s.elect(ti, int32(pi), nd.name+" restarted")
+					s.elect(ti, int32(pi), -1, nd.name+" restarted")
 				}
 			}
 			for k := range pt.replicas {
@@ -751,7 +759,7 @@ func (s *Sim) loseLeaders(f *fault) {
 		if pt := &t.parts[pi]; pt.leader >= 0 {
 			old := pt.leader
 			pt.isr[old] = false
-			s.elect(f.topic, int32(pi), "leader_loss fault")
+			s.elect(f.topic, int32(pi), -1, "leader_loss fault")
 			switch {
 			case pt.leader < 0 || pt.leader == old:
 				// Nobody else could lead: it keeps the job.
@@ -765,18 +773,21 @@ func (s *Sim) loseLeaders(f *fault) {
 
 // elect chooses a new leader for a partition whose leader is gone: an
 // up member of the ISR, or with unclean election any up replica, or none
-// (offline). The log is cut back to what the new leader has: the records
-// it lacks are lost.
-func (s *Sim) elect(ti, pi int32, why string) {
+// (offline); or, when prefer is a replica's position, that replica, which
+// the caller found up and in sync. The log is cut back to what the new
+// leader has: the records it lacks are lost.
+func (s *Sim) elect(ti, pi, prefer int32, why string) {
 	t := &s.topics[ti]
 	b := &s.brokers[t.broker]
 	pt := &t.parts[pi]
 	old := pt.leader
-	next := int32(-1)
+	next := prefer
 	for k := range pt.replicas {
+		if next >= 0 {
+			break
+		}
 		if int32(k) != old && pt.isr[k] && !b.node(pt, int32(k)).down {
 			next = int32(k)
-			break
 		}
 	}
 	unclean := false
@@ -905,6 +916,44 @@ func (s *Sim) truncate(ti, pi int32, end int64) {
 	}
 }
 
+// balanceLeaders is Kafka's automatic preferred leader election
+// (auto.leader.rebalance.enable, true by default; the controller's
+// checkAndTriggerAutoLeaderRebalance): for each node, the share of the
+// partitions it prefers (it is their first replica) that another node
+// leads; above leader.imbalance.per.broker.percentage, each of those
+// partitions whose preferred replica is up and in sync moves back to it.
+// Without it, a node that restarted after a crash would lead nothing until
+// an operator ran a preferred election.
+func (b *broker) balanceLeaders() {
+	s := b.s
+	for n := range b.nodes {
+		if b.nodes[n].down || b.nodes[n].paused {
+			continue
+		}
+		total, away := 0, 0
+		for _, ti := range b.topics {
+			for pi := range s.topics[ti].parts {
+				if pt := &s.topics[ti].parts[pi]; pt.replicas[0] == int32(n) {
+					total++
+					if pt.leader != 0 {
+						away++
+					}
+				}
+			}
+		}
+		if away == 0 || float64(away)*100 <= b.spec.LeaderImbalancePercent*float64(total) {
+			continue
+		}
+		for _, ti := range b.topics {
+			for pi := range s.topics[ti].parts {
+				if pt := &s.topics[ti].parts[pi]; pt.replicas[0] == int32(n) && pt.leader > 0 && pt.isr[0] {
+					s.elect(ti, int32(pi), 0, "preferred leader election")
+				}
+			}
+		}
+	}
+}
+
 // tick is the broker's periodic housekeeping, once a second: followers
 // that lag too long leave the ISR, old records expire, and consumer groups
 // notice members that stopped heartbeating or polling.
@@ -935,6 +984,14 @@ func (b *broker) tick() {
 	}
 	for s.now >= b.nextCheck {
 		b.nextCheck += b.checkEvery
+	}
+	if s.now >= b.nextBalance {
+		if b.spec.AutoLeaderRebalance {
+			b.balanceLeaders()
+		}
+		for s.now >= b.nextBalance {
+			b.nextBalance += b.balanceEvery
+		}
 	}
 	if next := s.now + int64(time.Second); next < s.end {
 		s.schedule(next, evBrokerTick, b.idx, 0)

@@ -2,6 +2,7 @@ package sim_test
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -588,6 +589,60 @@ func TestHintWindow(t *testing.T) {
 			}
 			if got+1 < want || got > want+1 {
 				t.Errorf("%d hints replayed, want %d", got, want)
+			}
+		})
+	}
+}
+
+// TestPreferredLeaderElection: a node that crashed and restarted leads
+// nothing until the controller's imbalance check moves its preferred
+// partitions back (Kafka's auto.leader.rebalance.enable, on by default),
+// and only when more than leader.imbalance.per.broker.percentage of them
+// are led elsewhere.
+func TestPreferredLeaderElection(t *testing.T) {
+	cases := []struct {
+		name    string
+		auto    bool
+		percent float64
+		changes uint64 // leader changes of the topic
+		back    bool   // a preferred leader election at 60 s
+	}{
+		// kafka#1 prefers partitions 0 and 3 of 4; its crash moves both.
+		{"off", false, 10, 2, false},
+		{"auto", true, 10, 4, true},
+		{"within the allowed imbalance", true, 100, 2, false},
+	}
+	var crashErrors uint64
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			spec := pipeline(t, sim.AcksAll, sim.CommitAfter, crash("kafka#1", 20*time.Second, 10*time.Second))
+			spec.Duration = 90 * time.Second
+			b := &spec.Brokers[0]
+			b.AutoLeaderRebalance, b.LeaderImbalanceCheck, b.LeaderImbalancePercent = c.auto, 60*time.Second, c.percent
+			res, _ := run(t, spec)
+			if c.name == "off" {
+				crashErrors = res.Clients[0].Error
+			}
+			if got := res.Topics[0].LeaderChanges; got != c.changes {
+				t.Errorf("leader changes = %d, want %d", got, c.changes)
+			}
+			back := 0
+			for _, e := range res.Events {
+				if strings.Contains(e.What, "preferred leader election") {
+					if e.TS != 60 || !strings.Contains(e.What, "kafka#1") {
+						t.Errorf("at %.3fs: %s, want kafka#1 at 60s", e.TS, e.What)
+					}
+					back++
+				}
+			}
+			if (back > 0) != c.back || (c.back && back != 2) {
+				t.Errorf("%d preferred leader elections, want 2: %v", back, c.back)
+			}
+			// The move back fails the acks=all produces waiting on the
+			// old leader; their producers retry, so no request fails
+			// for it: only the crash's lost requests do.
+			if c.name != "off" && res.Clients[0].Error != crashErrors {
+				t.Errorf("%d client errors, want %d as without the move", res.Clients[0].Error, crashErrors)
 			}
 		})
 	}

@@ -34,7 +34,15 @@ type Broker struct {
 	// RetentionCheck is how often the retention check deletes old segments
 	// (log.retention.check.interval.ms, 5 min); 0 = 5 min.
 	RetentionCheck time.Duration
-	Topics         []Topic
+	// AutoLeaderRebalance moves leadership back to preferred replicas
+	// (auto.leader.rebalance.enable): every LeaderImbalanceCheck (0 = 300 s,
+	// leader.imbalance.check.interval.seconds), a node that other nodes lead
+	// more than LeaderImbalancePercent % of its preferred partitions for
+	// (leader.imbalance.per.broker.percentage, 10) takes them back.
+	AutoLeaderRebalance    bool
+	LeaderImbalanceCheck   time.Duration
+	LeaderImbalancePercent float64
+	Topics                 []Topic
 }
 
 // Topic is a partitioned, replicated log.
