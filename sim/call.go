@@ -242,16 +242,11 @@ func (s *Sim) attemptDone(k, a int32, o Outcome, sent int64, host int32) {
 		br.Record(s.now, s.now-sent, failed)
 		s.noteBreaker(sv, cl.edge, cl.hold, before)
 	}
-	if p.outlier != nil {
-		// Envoy's consecutive_5xx counts 5xx answers and what the router
-		// turns into one (timeouts, resets); a 429 is not a 5xx and, like
-		// any other answer, ends a run of failures and is a success for
-		// the success rate.
-		if p.outlier.Record(s.now, int(host), failed && o != Limited) {
-			s.logf(s.holderName(sv, cl.edge, cl.hold), "outlier detection ejected %s#%d", s.services[e.to].spec.Name, host+1)
-		}
-		s.scheduleReview(sv, cl.edge, cl.hold)
-	}
+	// Envoy's consecutive_5xx counts 5xx answers and what the router
+	// turns into one (timeouts, resets); a 429 is not a 5xx and, like any
+	// other answer, ends a run of failures and is a success for the
+	// success rate.
+	s.noteOutlier(sv, cl.edge, cl.hold, host, failed && o != Limited)
 	retryable := e.spec.Retry != nil && e.spec.Retry.On[o]
 	nonFatal := e.spec.Hedge != nil && e.spec.Hedge.NonFatalOn[o]
 	if p.throttle != nil {
@@ -331,6 +326,20 @@ func (s *Sim) mayRetry(cl *call, e *edge, o Outcome, sv *service) (backoff int64
 		cl.retrying = true
 	}
 	return d, true
+}
+
+// noteOutlier records an attempt's result at callee instance host with
+// the outlier detection of holder i of an edge, if it has one.
+func (s *Sim) noteOutlier(sv *service, edge, i, host int32, failed bool) {
+	e := &sv.calls[edge]
+	p := e.pol[i]
+	if p.outlier == nil {
+		return
+	}
+	if p.outlier.Record(s.now, int(host), failed) {
+		s.logf(s.holderName(sv, edge, i), "outlier detection ejected %s#%d", s.services[e.to].spec.Name, host+1)
+	}
+	s.scheduleReview(sv, edge, i)
 }
 
 // releaseRetry ends the retry call cl holds in flight, if any. Envoy's
@@ -415,6 +424,14 @@ func (s *Sim) abandon(k int32, o Outcome) {
 		r.abandoned = true
 		if e.kind == toService {
 			p.settled(r.inst) // Envoy resets the stream: it is no longer active
+		}
+		if o == Timeout && e.kind == toService {
+			// The call's deadline passed with the attempt unanswered:
+			// Envoy's router reports the timeout to outlier detection
+			// as a 504 (LocalOriginTimeout, counted as a 5xx while
+			// split_external_local_origin_errors is false), so a host
+			// that never answers is ejected too.
+			s.noteOutlier(&s.services[cl.svc], cl.edge, cl.hold, r.inst, true)
 		}
 		if br := p.breaker; br != nil {
 			if o == Timeout {

@@ -281,6 +281,29 @@ func TestOutlierDetection(t *testing.T) {
 	}
 }
 
+// TestOutlierEjectsBlackhole: an instance that never answers fails its
+// calls at the call's deadline, with no per-try timeout; Envoy's router
+// reports each such timeout to outlier detection as a 504, so after 5 in a
+// row the instance is ejected and the calls stop timing out.
+func TestOutlierEjectsBlackhole(t *testing.T) {
+	od := resilience.DefaultOutlierConfig()
+	od.AlwaysEjectOneHost = true
+	back := sim.Service{Instances: 4, ServiceTime: mustDist(t, "1ms")}
+	spec := twoTier(t, sim.Call{Outlier: &od, Timeout: 100 * time.Millisecond}, back, 20*time.Second)
+	spec.Faults = []sim.Fault{{Kind: sim.FaultBlackhole, Target: "back#2"}}
+	res, _ := run(t, spec)
+	e := edge(t, res, "front->back")
+	if !hasEvent(res, "front->back", "ejected back#2") {
+		t.Fatalf("back#2 never ejected: %d of %d calls timed out", e.Timeout, e.Calls)
+	}
+	// Without ejection a quarter of the calls would time out; with it,
+	// the first 5 and those sent in the 100 ms before it do, then those
+	// of each return from ejection (every 30 s and more: none in 20 s).
+	if e.Timeout > 20 {
+		t.Errorf("%d of %d calls timed out with outlier detection", e.Timeout, e.Calls)
+	}
+}
+
 // TestOutlierSuccessRate: back#6 fails 10% of its requests and the other
 // five 1%; none fails 5 times in a row, so only Envoy's success-rate
 // detector can eject back#6, at the review that ends the first 10 s
