@@ -136,7 +136,11 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 		return &exitError{code: 2, msg: err.Error()}
 	}
 	wall := time.Now()
-	res := s.Run()
+	var p *runProgress
+	if runTerminal(stderr) {
+		p = &runProgress{w: stderr, now: runClock, start: runClock()}
+	}
+	res := drive(s, p)
 	elapsed := time.Since(wall)
 	if err := s.Err(); err != nil {
 		return &exitError{code: 1, msg: err.Error()}
@@ -161,6 +165,91 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stderr, "simulated %gs in %s: %d events, %.1fM events/s\n", res.DurationS,
 		elapsed.Round(time.Millisecond), s.Processed(), float64(s.Processed())/max(elapsed.Seconds(), 1e-9)/1e6)
 	return checkSLOs(stdout, sc.SLOs, res)
+}
+
+// runClock and runTerminal are the wall clock and the terminal test of
+// run's progress line; tests replace them.
+var (
+	runClock    = time.Now
+	runTerminal = useColor
+)
+
+const (
+	// progressAfter is how long a run goes before it shows its progress:
+	// a short run prints nothing more than before.
+	progressAfter = 2 * time.Second
+	// progressEvery bounds the redraws to a few a second.
+	progressEvery = 250 * time.Millisecond
+)
+
+// runProgress is the line a long run shows on a terminal's stderr: virtual
+// time done, events/s and an ETA, redrawn in place and cleared at the end,
+// so that nothing of it stays on the screen, in stdout or in a file.
+type runProgress struct {
+	w     io.Writer
+	now   func() time.Time
+	start time.Time
+	next  time.Time // when the line may be redrawn
+	shown bool
+}
+
+// drive runs s to its end and returns its result. With a progress line it
+// advances in slices of virtual time and reads the wall clock between
+// them: the engine never sees the clock, and slices do not change what a
+// run does (RunUntil runs every event up to its limit, as the TUI and
+// bench drive it).
+func drive(s *sim.Sim, p *runProgress) *sim.Result {
+	if p == nil {
+		return s.Run()
+	}
+	end := s.Duration()
+	// The slice adapts to aim at 25-100 ms of wall time: short enough to
+	// redraw on time, long enough that the clock costs nothing.
+	slice, last := time.Millisecond, p.now()
+	for !s.Done() && s.Err() == nil {
+		s.RunUntil(min(s.Now()+slice, end))
+		t := p.now()
+		switch d := t.Sub(last); {
+		case d < 25*time.Millisecond:
+			slice = min(2*slice, end)
+		case d > 100*time.Millisecond && slice > time.Microsecond:
+			slice /= 2
+		}
+		last = t
+		p.update(t, s.Now(), end, s.Processed())
+	}
+	p.clear()
+	return s.Run()
+}
+
+func (p *runProgress) update(t time.Time, virt, end time.Duration, events uint64) {
+	elapsed := t.Sub(p.start)
+	if elapsed < progressAfter || t.Before(p.next) {
+		return
+	}
+	p.next, p.shown = t.Add(progressEvery), true
+	eta := time.Duration(float64(elapsed) * float64(end-virt) / float64(max(virt, 1)))
+	fmt.Fprintf(p.w, "\r\x1b[Krun: %ss of %ss virtual (%.0f%%)  %s events/s  ETA %s",
+		strconv.FormatFloat(virt.Seconds(), 'f', 1, 64), strconv.FormatFloat(end.Seconds(), 'f', -1, 64),
+		100*float64(virt)/float64(end), perSecond(float64(events)/elapsed.Seconds()), eta.Round(time.Second))
+}
+
+// perSecond writes a rate with three figures at most: 950, 12.3k, 4.6M.
+func perSecond(x float64) string {
+	switch {
+	case x >= 1e6:
+		return strconv.FormatFloat(x/1e6, 'f', 1, 64) + "M"
+	case x >= 1e3:
+		return strconv.FormatFloat(x/1e3, 'f', 1, 64) + "k"
+	}
+	return strconv.FormatFloat(x, 'f', 0, 64)
+}
+
+// clear erases the line, if it was drawn, before the summary is written.
+func (p *runProgress) clear() {
+	if p.shown {
+		fmt.Fprint(p.w, "\r\x1b[K")
+	}
 }
 
 func validateCmd(args []string, stdout, stderr io.Writer) error {

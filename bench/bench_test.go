@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -274,8 +276,8 @@ func TestProgressPlain(t *testing.T) {
 	var b bytes.Buffer
 	p := NewProgress(&b, false)
 	p.Start(2, 1)
-	p.Done("a", 0, 0)
-	p.Done("a", 1, 0)
+	p.Done(0, "a", 0, 0)
+	p.Done(1, "a", 1, 0)
 	p.Finish()
 	if got := b.String(); !strings.HasPrefix(got, "bench: 2 runs on 1 workers\n") || !strings.Contains(got, "2/2 runs done") || strings.Contains(got, "\r") {
 		t.Errorf("plain progress:\n%q", got)
@@ -283,10 +285,88 @@ func TestProgressPlain(t *testing.T) {
 	b.Reset()
 	p = NewProgress(&b, true)
 	p.Start(2, 1)
-	p.Done("a", 0, 0)
+	p.Done(0, "a", 0, 0)
 	if !strings.Contains(b.String(), "\r") || !strings.Contains(b.String(), "ETA") {
 		t.Errorf("terminal progress: %q", b.String())
 	}
+}
+
+// TestProgressAdvance: on a terminal the bar moves by the share of virtual
+// time done within a run, not only when the run completes, and redraws at
+// most every redrawEvery of wall time.
+func TestProgressAdvance(t *testing.T) {
+	var b bytes.Buffer
+	p := NewProgress(&b, true).(*progress)
+	now := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	p.now = func() time.Time { return now }
+	p.Start(2, 2)
+	bars := func() []string { // the bars drawn so far
+		var out []string
+		for _, line := range strings.Split(b.String(), "\r\x1b[K")[1:] {
+			out = append(out, line[:strings.Index(line, "]")+1])
+		}
+		return out
+	}
+	steps := []struct {
+		after time.Duration
+		job   int
+		frac  float64
+		want  string // the last bar drawn
+		draws int
+	}{
+		{time.Second, 0, 0.5, "[#######.......................]", 1}, // 0.5 of 2 runs: 7 of 30
+		{50 * time.Millisecond, 1, 0.5, "[#######.......................]", 1},
+		{time.Second, 0, 1, "[######################........]", 2}, // 1.5 of 2
+	}
+	for i, st := range steps {
+		now = now.Add(st.after)
+		p.Advance(st.job, st.frac)
+		got := bars()
+		if len(got) != st.draws || got[len(got)-1] != st.want {
+			t.Errorf("step %d: bars %q, want %d ending in %s", i, got, st.draws, st.want)
+		}
+	}
+	p.Done(0, "a", 0, 0) // job 0 ends: its share counts as a whole run, no more
+	if got := bars(); got[len(got)-1] != "[######################........]" || !strings.Contains(b.String(), "1/2 runs") {
+		t.Errorf("after Done: %q", b.String())
+	}
+	if strings.Contains(b.String(), "\n") {
+		t.Errorf("a bar ends a line: %q", b.String())
+	}
+}
+
+// TestExecuteAdvances: Execute tells the progress how far each run has
+// got after every slice of virtual time, in order, before the run is done.
+func TestExecuteAdvances(t *testing.T) {
+	m := plan(t, Config{Replications: 1})
+	rec := &recorder{}
+	if _, err := Execute(context.Background(), m, Options{Parallel: 1, Progress: rec}); err != nil {
+		t.Fatal(err)
+	}
+	// small.toml runs 20 s: slices of 5 s report 0.25, 0.5 and 0.75, then
+	// the run is done.
+	want := []string{"advance 0 0.25", "advance 0 0.5", "advance 0 0.75", "done 0"}
+	if !slices.Equal(rec.log[:min(len(rec.log), len(want))], want) {
+		t.Errorf("progress told %q, want it to start with %q", rec.log, want)
+	}
+}
+
+type recorder struct {
+	mu  sync.Mutex
+	log []string
+}
+
+func (r *recorder) Start(total, workers int) {}
+func (r *recorder) Finish()                  {}
+func (r *recorder) Advance(job int, frac float64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.log = append(r.log, fmt.Sprintf("advance %d %g", job, frac))
+}
+func (r *recorder) Done(job int, label string, rep int, took time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.log = append(r.log, fmt.Sprintf("done %d", job))
 }
 
 // TestDataReport: a bench of a scenario with a consumer group keeps its

@@ -123,7 +123,8 @@ type Options struct {
 	Parallel int
 	// Shard, when N > 0, runs only the jobs j with j % N == I.
 	Shard Shard
-	// Progress is told of each finished run; nil for none.
+	// Progress is told how far each run has got, and of each finished
+	// run; nil for none.
 	Progress Progress
 }
 
@@ -157,10 +158,14 @@ func Execute(ctx context.Context, m *Matrix, opt Options) ([]Run, error) {
 			for k := range next {
 				jb := m.job(jobs[k])
 				start := time.Now()
-				r, err := runOne(ctx, m, jb)
+				advance := func(float64) {}
+				if opt.Progress != nil {
+					advance = func(frac float64) { opt.Progress.Advance(k, frac) }
+				}
+				r, err := runOne(ctx, m, jb, advance)
 				results[k], errs[k] = r, err
 				if opt.Progress != nil && err == nil && r != nil {
-					opt.Progress.Done(m.Cells[jb.cell].Label, jb.rep, time.Since(start))
+					opt.Progress.Done(k, m.Cells[jb.cell].Label, jb.rep, time.Since(start))
 				}
 			}
 		})
@@ -194,8 +199,9 @@ feed:
 // cancellation: short enough that Ctrl-C feels immediate.
 const slice = 5 * time.Second
 
-// runOne runs one replication; it returns nil, nil when cancelled.
-func runOne(ctx context.Context, m *Matrix, jb job) (*Run, error) {
+// runOne runs one replication; it returns nil, nil when cancelled. It
+// tells advance the share of its virtual time done after each slice.
+func runOne(ctx context.Context, m *Matrix, jb job, advance func(frac float64)) (*Run, error) {
 	c := &m.Cells[jb.cell]
 	if c.spec == nil {
 		return nil, fmt.Errorf("%s: the matrix has no scenario to run (read from a file?)", c.Label)
@@ -213,6 +219,7 @@ func runOne(ctx context.Context, m *Matrix, jb job) (*Run, error) {
 		if t >= c.spec.Duration || s.Err() != nil {
 			break
 		}
+		advance(float64(t) / float64(c.spec.Duration))
 	}
 	if err := s.Err(); err != nil {
 		return nil, fmt.Errorf("%s, replication %d (seed %d): %w", c.Label, jb.rep, seed, err)
