@@ -26,9 +26,10 @@ type Sim struct {
 
 	processed uint64
 
-	reqs  reqPool
-	calls callPool
-	edges []edgeRef
+	reqs    reqPool
+	calls   callPool
+	edges   []edgeRef
+	brFloor []breakerFloor // breakerHealth's answer, reused at every window
 
 	clients  []client
 	services []service

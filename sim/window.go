@@ -129,6 +129,7 @@ func (s *Sim) closeWindow() {
 			f.win.reset()
 		}
 	}
+	floors := s.breakerHealth()
 	for i := range s.services {
 		sv := &s.services[i]
 		sv.account(s.now)
@@ -146,7 +147,7 @@ func (s *Sim) closeWindow() {
 				o.win.reset()
 			}
 		}
-		floor, because, at := s.breakerHealth(int32(i))
+		floor, because, at := floors[i].level, floors[i].why, floors[i].at
 		if l, why, t := sv.stateHealth(&w); l > floor {
 			floor, because, at = l, why, t
 		}
@@ -221,14 +222,29 @@ func (s *Sim) noteHealthAtLeast(name string, flow bool, h *healthTracker, w *Win
 	s.logAt(h.since, name, fmt.Sprintf("%s: %s%s", h.level, why, after))
 }
 
-// breakerHealth is what the breakers around service svc say of it, in the
-// Hystrix mapping of Vizceral: an open breaker on a call marks the callee
-// failing and the caller degraded; a half-open one the callee degraded.
-func (s *Sim) breakerHealth(svc int32) (Health, string, int64) {
-	level, why, at := Healthy, "", int64(0)
-	raise := func(l Health, w string, t int64) {
-		if l > level {
-			level, why, at = l, w, t
+// breakerFloor is what the breakers around a service say of its health.
+type breakerFloor struct {
+	level Health
+	why   string
+	at    int64 // when the breaker that decided it changed state
+}
+
+// breakerHealth sets, for every service, what the breakers around it say
+// of it, in the Hystrix mapping of Vizceral: an open breaker on a call
+// marks the callee failing and the caller degraded; a half-open one the
+// callee degraded. One pass over the edges serves every service, so a
+// window's close stays linear in the edges.
+func (s *Sim) breakerHealth() []breakerFloor {
+	if len(s.brFloor) != len(s.services) {
+		s.brFloor = make([]breakerFloor, len(s.services))
+	}
+	fl := s.brFloor
+	for i := range fl {
+		fl[i] = breakerFloor{}
+	}
+	raise := func(svc int32, l Health, what string, ref edgeRef, t int64) {
+		if l > fl[svc].level {
+			fl[svc] = breakerFloor{l, what + s.edgeName(ref.svc, ref.edge), t}
 		}
 	}
 	for _, ref := range s.edges {
@@ -242,19 +258,21 @@ func (s *Sim) breakerHealth(svc int32) (Health, string, int64) {
 			if st == resilience.Closed || st == resilience.Disabled {
 				continue
 			}
-			t := p.brAt
 			open := st == resilience.Open || st == resilience.ForcedOpen
-			switch {
-			case e.kind == toService && e.to == svc && open:
-				raise(Failing, "breaker open on "+s.edgeName(ref.svc, ref.edge), t)
-			case e.kind == toService && e.to == svc && st == resilience.HalfOpen:
-				raise(Degraded, "breaker half open on "+s.edgeName(ref.svc, ref.edge), t)
-			case ref.svc == svc && open:
-				raise(Degraded, "breaker open on "+s.edgeName(ref.svc, ref.edge), t)
+			if e.kind == toService {
+				switch {
+				case open:
+					raise(e.to, Failing, "breaker open on ", ref, p.brAt)
+				case st == resilience.HalfOpen:
+					raise(e.to, Degraded, "breaker half open on ", ref, p.brAt)
+				}
+			}
+			if open {
+				raise(ref.svc, Degraded, "breaker open on ", ref, p.brAt)
 			}
 		}
 	}
-	return level, why, at
+	return fl
 }
 
 // stateHealth is what a service's state says of it, beyond its answers:
