@@ -101,14 +101,56 @@ func writeText(w io.Writer, res *sim.Result, color bool) {
 	for _, e := range res.Events {
 		nw = max(nw, len(e.Component))
 	}
-	for i, e := range res.Events {
-		if i == maxEvents {
-			fmt.Fprintf(w, "  ... %d more (all of them are in --json)\n", len(res.Events)-maxEvents)
+	lines := 0
+	for i := 0; i < len(res.Events); {
+		if lines == maxEvents {
+			fmt.Fprintf(w, "  ... %d more (all of them are in --json)\n", len(res.Events)-i)
 			break
 		}
+		lines++
+		if p, n := repeats(res.Events, i); n > 0 {
+			last := res.Events[i+n-1]
+			fmt.Fprintf(w, "  %8.3fs  %-*s  ... the %s above, %d more times, to %.3fs\n",
+				res.Events[i].TS, nw, "", plural(p, "line"), n/p, last.TS)
+			i += n
+			continue
+		}
+		e := res.Events[i]
 		fmt.Fprintf(w, "  %8.3fs  %-*s  %s\n", e.TS, nw, e.Component, e.What)
+		i++
 	}
 }
+
+// repeats reports how many events from i on repeat, whole, the period
+// (1 or 2) of events just before them: a fault that starts and ends every
+// 2 ms writes the same two lines 30,000 times a minute, which the summary
+// prints once with a count. It returns 0 for fewer than minRepeats
+// repetitions, which read as well written out. This is syslog's "last
+// message repeated n times" (rsyslog's $RepeatedMsgReduction, which counts
+// a message as repeated when its text and source are identical:
+// https://www.rsyslog.com/doc/configuration/action/rsconf1_repeatedmsgreduction.html),
+// extended to a pair of lines; rsyslog calls it a misfeature because the
+// repeats are lost, so here only the text folds them: --json has them all.
+func repeats(evs []sim.EventResult, i int) (period, n int) {
+	same := func(a, b sim.EventResult) bool { return a.Component == b.Component && a.What == b.What }
+	for p := 1; p <= 2; p++ {
+		if i < p {
+			break
+		}
+		k := i
+		for k < len(evs) && same(evs[k], evs[k-p]) {
+			k++
+		}
+		if n := (k - i) / p * p; n/p >= minRepeats {
+			return p, n
+		}
+	}
+	return 0, 0
+}
+
+// minRepeats is the fewest repetitions of a line, or of a pair of lines,
+// that the event log and the cascade trace summarise in one line.
+const minRepeats = 3
 
 // column is one column of a summary table. An optional column is shown
 // only when some row has something in it, so that a scenario without
@@ -282,16 +324,24 @@ func writeCascades(w io.Writer, res *sim.Result) {
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "CASCADE (what turned unhealthy after each fault, in order; * a client flow)")
-	for _, c := range res.Cascades {
+	for i := 0; i < len(res.Cascades); i++ {
+		c := res.Cascades[i]
+		times, last := "", c
+		if n := quietRun(res.Cascades[i:]); n >= minRepeats {
+			// A fault that fires every few ms, and after which nothing
+			// changed: one entry for the run of its occurrences.
+			times, last = fmt.Sprintf(" %d times", n), res.Cascades[i+n-1]
+			i += n - 1
+		}
 		span := fmt.Sprintf("from %.1fs", c.StartS)
-		if c.EndS >= 0 {
-			span += fmt.Sprintf(" to %.1fs", c.EndS)
+		if last.EndS >= 0 {
+			span += fmt.Sprintf(" to %.1fs", last.EndS)
 		}
 		radius := fmt.Sprintf("blast radius %s of the traffic", pct(c.BlastRadius))
 		if len(c.FlowsHit) > 0 {
 			radius += " (" + strings.Join(c.FlowsHit, ", ") + ")"
 		}
-		fmt.Fprintf(w, "  %s: %s %s · %s\n", c.Target, c.Fault, span, radius)
+		fmt.Fprintf(w, "  %s: %s%s %s · %s\n", c.Target, c.Fault, times, span, radius)
 		if len(c.Steps) == 0 {
 			fmt.Fprintln(w, "     nothing turned unhealthy")
 			continue
@@ -316,6 +366,17 @@ func writeCascades(w io.Writer, res *sim.Result) {
 			fmt.Fprintf(w, "    %9s %s %-*s  %-20s %s\n", fmt.Sprintf("+%.3fs", st.DelayS), mark, nw, st.Component, level, rec)
 		}
 	}
+}
+
+// quietRun counts the occurrences at the head of cs that are of the same
+// fault as the first (what it did, to what) and after which nothing
+// turned unhealthy.
+func quietRun(cs []sim.CascadeResult) int {
+	n := 0
+	for n < len(cs) && len(cs[n].Steps) == 0 && cs[n].Fault == cs[0].Fault && cs[n].Target == cs[0].Target {
+		n++
+	}
+	return n
 }
 
 // opRow is an operation of a service, or a flow of a client, for the

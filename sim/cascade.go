@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"time"
@@ -31,17 +32,41 @@ type occurrence struct {
 	short      string // "latency on payment", for the event log
 }
 
+// changeLog is one name's health changes, in order. Their onsets never go
+// back: a tracker's next candidate level begins after its last change was
+// confirmed, so the onsets can be searched. atLeast[l-1][i] counts the
+// first i changes at level l or worse, so that the worst level over any
+// span of them is two look-ups (baseline), whatever the length of the run.
+type changeLog struct {
+	idx     []int32 // into s.changes
+	at      []int64
+	atLeast [2][]int32
+}
+
 // noteChange records a health change and, for a change for the worse,
 // says in the event log which fault it followed.
 func (s *Sim) noteChange(at int64, name string, flow bool, l Health) string {
-	prev := Healthy
-	if own := s.changesOf[name]; len(own) > 0 {
-		prev = s.changes[own[len(own)-1]].level
-	}
 	if s.changesOf == nil {
-		s.changesOf = map[string][]int32{}
+		s.changesOf = map[string]*changeLog{}
 	}
-	s.changesOf[name] = append(s.changesOf[name], int32(len(s.changes)))
+	own := s.changesOf[name]
+	if own == nil {
+		own = &changeLog{atLeast: [2][]int32{{0}, {0}}}
+		s.changesOf[name] = own
+	}
+	prev := Healthy
+	if n := len(own.idx); n > 0 {
+		prev = s.changes[own.idx[n-1]].level
+	}
+	own.idx = append(own.idx, int32(len(s.changes)))
+	own.at = append(own.at, at)
+	for k := range own.atLeast {
+		n := own.atLeast[k][len(own.atLeast[k])-1]
+		if l > Health(k) {
+			n++
+		}
+		own.atLeast[k] = append(own.atLeast[k], n)
+	}
 	s.changes = append(s.changes, healthChange{at: at, name: name, flow: flow, level: l})
 	if l <= prev {
 		return "" // better, not worse: no fault to blame
@@ -49,12 +74,11 @@ func (s *Sim) noteChange(at int64, name string, flow bool, l Health) string {
 	// The latest fault this change counts for, by the trace's rules: it
 	// began before the change, still lasted (or had ended less than settle
 	// ago), and the component is worse than before it.
-	for k := len(s.occurs) - 1; k >= 0; k-- {
-		oc := &s.occurs[k]
-		if oc.start > at || !s.reaches(oc, at) || l <= s.baseline(name, oc.start) {
-			continue
+	s.near = s.reaching(at, s.near[:0])
+	for _, k := range slices.Backward(s.near) {
+		if oc := &s.occurs[k]; l > s.baseline(name, oc.start) {
+			return fmt.Sprintf(" · %s after the %s", fmtDelay(at-oc.start), oc.short)
 		}
-		return fmt.Sprintf(" · %s after the %s", fmtDelay(at-oc.start), oc.short)
 	}
 	return ""
 }
@@ -63,23 +87,61 @@ func fmtDelay(d int64) string {
 	return "+" + time.Duration(d).Round(time.Millisecond).String()
 }
 
-// beginOccurrence and endOccurrence keep the fault occurrences, in order.
+// beginOccurrence and endOccurrence keep the fault occurrences, in order
+// of their starts, and each fault's own in occOf.
 func (s *Sim) beginOccurrence(f *fault) {
 	oc := occurrence{fault: f.idx, start: s.now, end: -1, what: f.describe(), target: s.faultComponent(f)}
 	oc.short = f.spec.Kind.String() + " on " + oc.target
 	if f.spec.Kind == FaultPartition {
 		oc.short = "partition"
 	}
+	for int(f.idx) >= len(s.occOf) {
+		s.occOf = append(s.occOf, nil) // a fault injected during the run
+	}
+	s.occOf[f.idx] = append(s.occOf[f.idx], int32(len(s.occurs)))
 	s.occurs = append(s.occurs, oc)
 }
 
+// endOccurrence ends the fault's last occurrence: a fault's occurrences
+// never overlap (one due while the last lasts is skipped).
 func (s *Sim) endOccurrence(f *fault) {
-	for k := len(s.occurs) - 1; k >= 0; k-- {
-		if oc := &s.occurs[k]; oc.fault == f.idx && oc.end < 0 {
+	if int(f.idx) >= len(s.occOf) {
+		return
+	}
+	if own := s.occOf[f.idx]; len(own) > 0 {
+		if oc := &s.occurs[own[len(own)-1]]; oc.end < 0 {
 			oc.end = s.now
-			return
 		}
 	}
+}
+
+// reaching appends to buf the occurrences that reach t (see reaches), in
+// increasing order. A fault's occurrences never overlap, so at most its
+// last one begun by t is still going; one that ended before the latest
+// start by t reaches nothing any more, nor do the fault's earlier ones.
+// The cost is a binary search per fault, not a scan of every occurrence:
+// a fault that fires every 2 ms has 30,000 of them a minute.
+func (s *Sim) reaching(t int64, buf []int32) []int32 {
+	n, _ := slices.BinarySearchFunc(s.occurs, t+1, func(oc occurrence, t int64) int { return cmp.Compare(oc.start, t) })
+	if n == 0 {
+		return buf
+	}
+	latest := s.occurs[n-1].start
+	from := len(buf)
+	for _, own := range s.occOf {
+		j, _ := slices.BinarySearchFunc(own, t+1, func(k int32, t int64) int { return cmp.Compare(s.occurs[k].start, t) })
+		for j--; j >= 0; j-- {
+			oc := &s.occurs[own[j]]
+			if oc.end >= 0 && oc.end < latest {
+				break
+			}
+			if s.reaches(oc, t) {
+				buf = append(buf, own[j])
+			}
+		}
+	}
+	slices.Sort(buf[from:])
+	return buf
 }
 
 // CascadeResult is how one fault occurrence spread.
@@ -119,56 +181,54 @@ type CascadeStep struct {
 	RecoveredS float64 `json:"recovered_s"`
 }
 
-// cascades builds the trace of every fault occurrence so far.
+// cascades builds the trace of every fault occurrence so far. It walks
+// the changes once, each against the occurrences that reach it (a few,
+// found by reaching), rather than every occurrence against every change.
 func (s *Sim) cascades() []CascadeResult {
-	var out []CascadeResult
-	seen := map[string]int{}
-	for _, oc := range s.occurs {
-		base := s.cascadeName(&s.faults[oc.fault])
-		name := base
-		if n := seen[base]; n > 0 {
-			name += fmt.Sprintf(" #%d", n+1)
+	type stepKey struct {
+		oc   int32
+		name string
+	}
+	steps := make([][]CascadeStep, len(s.occurs))
+	stepped := map[stepKey]bool{}
+	var near []int32
+	for i := range s.changes {
+		ch := &s.changes[i]
+		if ch.level == Healthy {
+			continue
 		}
-		seen[base]++
-		cr := CascadeResult{Name: name, Fault: oc.what, Target: oc.target, StartS: float64(oc.start) / 1e9, EndS: -1,
-			FirstFlowS: -1, LastStepS: -1}
-		if oc.end >= 0 {
-			cr.EndS = float64(oc.end) / 1e9
-		}
-		stepped := map[string]bool{}
-		for i, ch := range s.changes {
-			if ch.level == Healthy || stepped[ch.name] || !s.reaches(&oc, ch.at) {
+		near = s.reaching(ch.at, near[:0])
+		for _, k := range near {
+			oc := &s.occurs[k]
+			if stepped[stepKey{k, ch.name}] {
 				continue // a worsening of a step is counted below
 			}
 			base := s.baseline(ch.name, oc.start)
 			if ch.level <= base {
 				continue // no worse than it already was: not the fault's doing
 			}
-			stepped[ch.name] = true
-			st := CascadeStep{Component: ch.name, Flow: ch.flow, DelayS: float64(ch.at-oc.start) / 1e9,
-				First: ch.level.String(), Worst: ch.level.String(), RecoveredS: -1}
-			// It recovered when it was healthy for good: a relapse
-			// within the fault's reach undoes a recovery.
-			worst := ch.level
-			own := s.changesOf[ch.name]
-			k, _ := slices.BinarySearch(own, int32(i))
-		scan:
-			for _, j := range own[k+1:] {
-				later := &s.changes[j]
-				switch {
-				case later.level == Healthy:
-					if st.RecoveredS < 0 {
-						st.RecoveredS = float64(later.at) / 1e9
-					}
-				case later.level > base && s.reaches(&oc, later.at):
-					st.RecoveredS = -1 // relapsed while the fault still counts
-					worst = max(worst, later.level)
-				case st.RecoveredS >= 0:
-					break scan // a later episode is not this fault's
-				}
-			}
-			st.Worst = worst.String()
-			cr.Steps = append(cr.Steps, st)
+			stepped[stepKey{k, ch.name}] = true
+			steps[k] = append(steps[k], s.step(oc, i, base))
+		}
+	}
+	names := make([]string, len(s.faults))
+	seen := map[string]int{}
+	var out []CascadeResult // null in --json when no fault began
+	for k := range s.occurs {
+		oc := &s.occurs[k]
+		if names[oc.fault] == "" {
+			names[oc.fault] = s.cascadeName(&s.faults[oc.fault])
+		}
+		base := names[oc.fault]
+		name := base
+		if n := seen[base]; n > 0 {
+			name += fmt.Sprintf(" #%d", n+1)
+		}
+		seen[base]++
+		cr := CascadeResult{Name: name, Fault: oc.what, Target: oc.target, StartS: float64(oc.start) / 1e9, EndS: -1,
+			FirstFlowS: -1, LastStepS: -1, Steps: steps[k]}
+		if oc.end >= 0 {
+			cr.EndS = float64(oc.end) / 1e9
 		}
 		// The log is sorted by onset; the changes are recorded as windows
 		// close, so sort them the same way.
@@ -196,9 +256,41 @@ func (s *Sim) cascades() []CascadeResult {
 	return out
 }
 
+// step is what change i, worse than base, makes of its component as a
+// step of occurrence oc: how bad it got and when it recovered.
+func (s *Sim) step(oc *occurrence, i int, base Health) CascadeStep {
+	ch := &s.changes[i]
+	st := CascadeStep{Component: ch.name, Flow: ch.flow, DelayS: float64(ch.at-oc.start) / 1e9,
+		First: ch.level.String(), Worst: ch.level.String(), RecoveredS: -1}
+	// It recovered when it was healthy for good: a relapse within the
+	// fault's reach undoes a recovery.
+	worst := ch.level
+	own := s.changesOf[ch.name].idx
+	k, _ := slices.BinarySearch(own, int32(i))
+scan:
+	for _, j := range own[k+1:] {
+		later := &s.changes[j]
+		switch {
+		case later.level == Healthy:
+			if st.RecoveredS < 0 {
+				st.RecoveredS = float64(later.at) / 1e9
+			}
+		case later.level > base && s.reaches(oc, later.at):
+			st.RecoveredS = -1 // relapsed while the fault still counts
+			worst = max(worst, later.level)
+		case st.RecoveredS >= 0:
+			break scan // a later episode is not this fault's
+		}
+	}
+	st.Worst = worst.String()
+	return st
+}
+
 // reaches reports whether a change at t may be fault occurrence oc's
 // doing: it began by then, and still lasted, or ended less than settle
-// before t with no other fault begun since.
+// before t with no other fault begun since. The occurrences are in order
+// of their starts: the first begun after oc's end is found by a binary
+// search.
 func (s *Sim) reaches(oc *occurrence, t int64) bool {
 	switch {
 	case oc.start > t:
@@ -208,12 +300,9 @@ func (s *Sim) reaches(oc *occurrence, t int64) bool {
 	case t >= oc.end+int64(settle):
 		return false
 	}
-	for k := range s.occurs {
-		if o := &s.occurs[k]; o != oc && o.start > oc.end && o.start <= t {
-			return false // the aftermath of oc, or the start of o?
-		}
-	}
-	return true
+	k, _ := slices.BinarySearchFunc(s.occurs, oc.end+1, func(o occurrence, t int64) int { return cmp.Compare(o.start, t) })
+	// The aftermath of oc, or the start of the next one?
+	return k == len(s.occurs) || s.occurs[k].start > t
 }
 
 // settle is how long after a fault ends a change may still be its
@@ -228,18 +317,22 @@ const (
 // t: a component that flaps between healthy and degraded by itself (2%
 // background errors) is not degraded by a fault that starts meanwhile.
 func (s *Sim) baseline(name string, t int64) Health {
-	var level, at Health
-	for _, i := range s.changesOf[name] {
-		ch := &s.changes[i]
-		if ch.at >= t {
-			continue
-		}
-		at = ch.level // the level in effect at t, so far
-		if ch.at >= t-int64(lookback) {
-			level = max(level, ch.level)
+	own := s.changesOf[name]
+	if own == nil {
+		return Healthy
+	}
+	p, _ := slices.BinarySearch(own.at, t) // the changes before t
+	if p == 0 {
+		return Healthy
+	}
+	q, _ := slices.BinarySearch(own.at, t-int64(lookback)) // and those before the lookback
+	level := s.changes[own.idx[p-1]].level                 // the level in effect at t
+	for l := Failing; l > level; l-- {
+		if own.atLeast[l-1][p] > own.atLeast[l-1][q] {
+			return l
 		}
 	}
-	return max(level, at)
+	return level
 }
 
 // cascadeName names a fault in the trace so that runs of the same scenario
@@ -268,17 +361,22 @@ func (s *Sim) cascadeName(f *fault) string {
 
 // blastRadius weighs the flows hit by their traffic during the fault: from
 // its start to its end, or to now when it has not ended.
-func (s *Sim) blastRadius(oc occurrence, steps []CascadeStep) (float64, []string) {
+func (s *Sim) blastRadius(oc *occurrence, steps []CascadeStep) (float64, []string) {
 	end := oc.end
 	if end < 0 {
 		end = s.now + 1
 	}
+	// The windows are in order: skip to the first that ends after the
+	// start, rather than test every window of the run for every
+	// occurrence.
 	sent := func(ws []Window) uint64 {
+		i, _ := slices.BinarySearchFunc(ws, oc.start-s.window+1, func(w Window, t int64) int { return cmp.Compare(int64(w.Start), t) })
 		var n uint64
-		for _, w := range ws {
-			if t := int64(w.Start); t+s.window > oc.start && t < end {
-				n += w.Sent
+		for _, w := range ws[i:] {
+			if int64(w.Start) >= end {
+				break
 			}
+			n += w.Sent
 		}
 		return n
 	}

@@ -49,9 +49,11 @@ type Sim struct {
 	sagaRuns   sagaPool
 	partitions []int32 // active partition faults
 	deploys    []deploy
-	changes    []healthChange     // every confirmed health change, for the cascade trace
-	changesOf  map[string][]int32 // for each component, the indices of its changes
-	occurs     []occurrence       // every fault occurrence, in order
+	changes    []healthChange        // every confirmed health change, for the cascade trace
+	changesOf  map[string]*changeLog // for each component, its changes
+	occurs     []occurrence          // every fault occurrence, in order of their starts
+	occOf      [][]int32             // for each fault, the indices of its occurrences
+	near       []int32               // scratch for noteChange: the occurrences that reach a change
 
 	winStart int64 // start of the time-series window being filled
 }

@@ -168,6 +168,11 @@ type faultSpan struct {
 // the log. The engine logs both with the same component and description.
 func faultSpans(events []sim.EventResult) []faultSpan {
 	var out []faultSpan
+	// The spans still open, per component and description, oldest first:
+	// an end closes the oldest, without a scan of every span so far (a
+	// fault that fires every 2 ms has 30,000 a minute, and this runs at
+	// every frame).
+	open := map[[2]string][]int{}
 	for _, e := range events {
 		rest, ok := strings.CutPrefix(e.What, "fault ")
 		if !ok {
@@ -175,15 +180,16 @@ func faultSpans(events []sim.EventResult) []faultSpan {
 		}
 		t := time.Duration(e.TS * float64(time.Second))
 		if what, ok := strings.CutSuffix(rest, " started"); ok {
+			key := [2]string{e.Component, what}
+			open[key] = append(open[key], len(out))
 			out = append(out, faultSpan{component: e.Component, what: what, start: t, end: -1})
 			continue
 		}
 		if what, ok := strings.CutSuffix(rest, " ended"); ok {
-			for i := range out {
-				if out[i].end < 0 && out[i].component == e.Component && out[i].what == what {
-					out[i].end = t
-					break
-				}
+			key := [2]string{e.Component, what}
+			if q := open[key]; len(q) > 0 {
+				out[q[0]].end = t
+				open[key] = q[1:]
 			}
 		}
 	}

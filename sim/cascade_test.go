@@ -1,0 +1,233 @@
+package sim
+
+import (
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/faultline/faultline/sim/dist"
+)
+
+// flood is testdata/flood.toml: a flaky db whose errors fault fires every
+// 2 ms (with a chance of one in two, for 1 ms), about 15,000 occurrences a
+// minute, under a client of 200 requests/s whose health flaps around the
+// failing threshold.
+func flood(d time.Duration) *Spec {
+	svc := func(name, st string) Service {
+		sd, err := dist.Parse(st)
+		if err != nil {
+			panic(err)
+		}
+		return Service{Name: name, Instances: 2, Workers: 16, Queue: Unbounded, ServiceTime: sd}
+	}
+	api, db := svc("api", "exp(2ms)"), svc("db", "exp(3ms)")
+	api.Calls = []Call{{To: "db", Timeout: 200 * time.Millisecond, Probability: 1, Fanout: 1}}
+	return &Spec{
+		Name: "flood", Duration: d,
+		Clients:  []Client{{Name: "users", Target: "api", Rate: 200, Timeout: time.Second}},
+		Services: []Service{api, db},
+		Faults: []Fault{{Kind: FaultErrors, Target: "db", Probability: 0.4, Start: time.Second,
+			Duration: time.Millisecond, Every: 2 * time.Millisecond, Chance: 0.5}},
+	}
+}
+
+// runFlood runs the flood for d and builds its result, cascade included,
+// and returns the wall time it took.
+func runFlood(t testing.TB, d time.Duration) (time.Duration, *Result) {
+	s, err := New(flood(d), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runtime.GC() // not the garbage of the run before
+	begin := time.Now()
+	res := s.Run()
+	return time.Since(begin), res
+}
+
+// TestFloodCostLinear checks issue 15's goal: the event log, health and
+// the cascade trace cost in proportion to virtual time and events, so
+// four times the duration of a fault that fires every 2 ms costs about
+// four times as much, not forty (the trace tested every change against
+// every occurrence, and each against every other occurrence: 1.8 s for
+// 60 s, 30 s for 240 s). The bound is generous, and each figure the best
+// of five alternated runs, against a noisy machine.
+func TestFloodCostLinear(t *testing.T) {
+	if testing.Short() {
+		t.Skip("times runs")
+	}
+	const d = 30 * time.Second
+	short, long := time.Duration(1<<62), time.Duration(1<<62)
+	var occs [2]int
+	for range 5 {
+		w, res := runFlood(t, d)
+		short, occs[0] = min(short, w), len(res.Cascades)
+		w, res = runFlood(t, 4*d)
+		long, occs[1] = min(long, w), len(res.Cascades)
+	}
+	if occs[1] < 3*occs[0] || occs[0] < 3000 {
+		t.Fatalf("occurrences %d for %s, %d for %s: not a flood", occs[0], d, occs[1], 4*d)
+	}
+	r := float64(long) / float64(short)
+	t.Logf("%s -> %s: %.1fx", short, long, r)
+	if r >= 8 {
+		t.Errorf("4x the virtual time took %.1fx the wall time, want < 8x", r)
+	}
+}
+
+// BenchmarkFlood measures a run of the flood, result included: one op is
+// one minute of virtual time, with about 15,000 fault occurrences.
+func BenchmarkFlood(b *testing.B) {
+	var events, occs int
+	for b.Loop() {
+		s, err := New(flood(time.Minute), 1)
+		if err != nil {
+			b.Fatal(err)
+		}
+		res := s.Run()
+		events += int(s.Processed())
+		occs += len(res.Cascades)
+	}
+	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(float64(occs)/b.Elapsed().Seconds(), "occurrences/s")
+}
+
+// TestReachingFollowsTheRule checks the indexed look-ups of the cascade
+// trace against the rules written out plainly, on random timelines of
+// faults that repeat, overlap, last to the end, or end exactly when the
+// next one begins: reaching lists the occurrences that reach a time (they
+// began by then, and lasted, or ended less than settle before with no
+// other fault begun since), and baseline is the worst level of a name in
+// the lookback before a time, or the level in effect then.
+func TestReachingFollowsTheRule(t *testing.T) {
+	sec := int64(time.Second)
+	for _, tc := range []struct {
+		name   string
+		faults int
+		every  int64 // the mean gap between a fault's occurrences
+		length int64 // the mean length of an occurrence
+	}{
+		{"flood", 2, 2 * sec / 1000, sec / 1000},
+		{"minutes", 3, 60 * sec, 20 * sec},
+		{"overlapping", 6, 10 * sec, 40 * sec},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(1, 2))
+			s := &Sim{faults: make([]fault, tc.faults)}
+			for i := range s.faults {
+				s.faults[i] = fault{idx: int32(i), svc: -1, inst: -1, spec: &Fault{Kind: FaultErrors, Target: "db", Probability: 0.5}}
+			}
+			next := make([]int64, tc.faults)
+			horizon := 600 * tc.every
+			for {
+				f := int32(0)
+				for i := range next {
+					if next[i] < next[f] {
+						f = int32(i)
+					}
+				}
+				if next[f] > horizon {
+					break
+				}
+				s.now = next[f]
+				s.beginOccurrence(&s.faults[f])
+				oc := &s.occurs[len(s.occurs)-1]
+				switch r := rng.IntN(100); {
+				case f > 0 && r == 0:
+					next[f] = 1 << 62 // lasts to the end
+				case r < 10:
+					oc.end = oc.start + 1 + rng.Int64N(2*tc.length)
+					next[f] = oc.end // the next begins as it ends
+				default:
+					oc.end = oc.start + 1 + rng.Int64N(2*tc.length)
+					next[f] = oc.end + 1 + rng.Int64N(2*tc.every)
+				}
+			}
+			names := []string{"a", "b"}
+			at := map[string]int64{}
+			for range 500 {
+				name := names[rng.IntN(len(names))]
+				at[name] += rng.Int64N(horizon / 250)
+				s.noteChange(at[name], name, false, Health(rng.IntN(3)))
+			}
+			reached := 0
+			for range 400 {
+				// Anywhere, or around the start or the end of an
+				// occurrence, or a change or the end of its lookback.
+				t0 := rng.Int64N(horizon + 60*sec)
+				oc, ch := s.occurs[rng.IntN(len(s.occurs))], s.changes[rng.IntN(len(s.changes))]
+				switch rng.IntN(5) {
+				case 1:
+					t0 = oc.start
+				case 2:
+					t0 = max(oc.end, oc.start)
+				case 3:
+					t0 = ch.at
+				case 4:
+					t0 = ch.at + int64(lookback)
+				}
+				t0 += rng.Int64N(3) - 1
+				var want []int32
+				for k := range s.occurs {
+					r := ruleReaches(s.occurs, k, t0)
+					if r {
+						want = append(want, int32(k))
+					}
+					if s.reaches(&s.occurs[k], t0) != r {
+						t.Fatalf("reaches(%d, %d) = %t, want %t", k, t0, !r, r)
+					}
+				}
+				if got := s.reaching(t0, nil); !slices.Equal(got, want) {
+					t.Fatalf("reaching(%d) = %v, want %v", t0, got, want)
+				}
+				if len(want) > 1 {
+					reached++
+				}
+				for _, name := range names {
+					if got, want := s.baseline(name, t0), ruleBaseline(s, name, t0); got != want {
+						t.Fatalf("baseline(%s, %d) = %s, want %s", name, t0, got, want)
+					}
+				}
+			}
+			t.Logf("%d occurrences, %d times reached by several", len(s.occurs), reached)
+			if len(s.occurs) < 300 || reached < 100 {
+				t.Fatal("the timeline tests too little")
+			}
+		})
+	}
+}
+
+// ruleReaches is the trace's rule, checked against every occurrence.
+func ruleReaches(occs []occurrence, k int, t int64) bool {
+	oc := occs[k]
+	switch {
+	case oc.start > t:
+		return false
+	case oc.end < 0 || t < oc.end:
+		return true
+	case t >= oc.end+int64(settle):
+		return false
+	}
+	for j, o := range occs {
+		if j != k && o.start > oc.end && o.start <= t {
+			return false
+		}
+	}
+	return true
+}
+
+// ruleBaseline is baseline, over every change of every name.
+func ruleBaseline(s *Sim, name string, t int64) Health {
+	var level, in Health
+	for _, ch := range s.changes {
+		if ch.name != name || ch.at >= t {
+			continue
+		}
+		in = ch.level
+		if ch.at >= t-int64(lookback) {
+			level = max(level, ch.level)
+		}
+	}
+	return max(level, in)
+}
