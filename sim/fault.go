@@ -587,7 +587,7 @@ func (sv *service) refreshInstance(n int32) {
 	if crashed {
 		in.up = false
 	}
-	sv.refreshCapacity()
+	sv.recount(n)
 }
 
 // crash takes instance n down: the requests it holds die with it, and
@@ -656,7 +656,7 @@ func (s *Sim) instanceUp(svc int32, n int32) {
 		return // crashed again meanwhile: it starts when the crash ends
 	}
 	in.up = true
-	sv.refreshCapacity()
+	sv.recount(n)
 	what := "started by the autoscaler: taking traffic"
 	switch {
 	case in.deploy >= 0:
