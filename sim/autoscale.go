@@ -82,54 +82,57 @@ func (s *Sim) autoscale(svc int32) {
 	want := a.policy.Decide(s.now, r)
 	switch {
 	case want > cur:
-		for range want - cur {
-			sv.addInstance(a.startup)
-		}
+		sv.addInstances(want-cur, a.startup)
 		s.logf(sv.spec.Name, "scaled up %d -> %d instances (CPU %.0f%% of %d ready)", cur, want, r.Utilisation*100, r.Ready)
 	case want < cur:
 		// Retire the newest instances first.
 		for i := len(sv.insts) - 1; i >= 0 && cur > want; i-- {
 			if in := &sv.insts[i]; !in.retired {
 				in.retired, in.up = true, false
+				sv.recount(int32(i))
 				cur--
 			}
 		}
-		sv.refreshCapacity()
 		s.logf(sv.spec.Name, "scaled down to %d instances (CPU %.0f%% of %d ready)", want, r.Utilisation*100, r.Ready)
 	}
 }
 
-// addInstance starts a new instance, or restarts a retired one, that takes
-// traffic after the start-up delay.
-func (sv *service) addInstance(startup int64) {
+// addInstances starts k instances, restarting retired ones first (the
+// lowest numbers), that take traffic after the start-up delay. It scans
+// the instances and the callers' outlier detectors once for all k: a
+// scale-up costs O(instances + k), not O(k x instances).
+func (sv *service) addInstances(k int, startup int64) {
 	s := sv.s
-	n := -1
-	for i := range sv.insts {
-		if in := &sv.insts[i]; in.retired && !in.draining {
+	grown := false
+	for i := 0; k > 0; i++ {
+		if i == len(sv.insts) {
+			sv.insts = append(sv.insts, instance{deploy: -1, leakStuck: 1})
+			sv.refreshInstance(int32(i))
+			grown = true
+		} else if in := &sv.insts[i]; !in.retired || in.draining {
 			// Not one that a deploy still drains: its drain ends in a
 			// restart of its own.
-			n = i
-			break
+			continue
 		}
+		in := &sv.insts[i]
+		in.retired, in.up = false, false
+		sv.recount(int32(i))
+		in.release = sv.release // a new instance runs the current version
+		in.readyAt = s.now + startup
+		in.crashedAt = -1 // not a restart
+		s.schedule(in.readyAt, evInstanceUp, sv.idx, uint32(i))
+		k--
 	}
-	if n < 0 {
-		sv.insts = append(sv.insts, instance{deploy: -1, leakStuck: 1})
-		n = len(sv.insts) - 1
-		sv.refreshInstance(int32(n))
-		for _, ref := range s.edges {
-			if e := &s.services[ref.svc].calls[ref.edge]; e.kind == toService && e.to == sv.idx {
-				for _, p := range e.pol {
-					if p.outlier != nil {
-						p.outlier.Resize(len(sv.insts))
-					}
+	if !grown {
+		return
+	}
+	for _, ref := range s.edges {
+		if e := &s.services[ref.svc].calls[ref.edge]; e.kind == toService && e.to == sv.idx {
+			for _, p := range e.pol {
+				if p.outlier != nil {
+					p.outlier.Resize(len(sv.insts))
 				}
 			}
 		}
 	}
-	in := &sv.insts[n]
-	in.retired, in.up = false, false
-	in.release = sv.release // a new instance runs the current version
-	in.readyAt = s.now + startup
-	in.crashedAt = -1 // not a restart
-	s.schedule(in.readyAt, evInstanceUp, sv.idx, uint32(n))
 }

@@ -28,9 +28,11 @@ type call struct {
 type callPool struct {
 	c    []call
 	free []int32
+	made uint64 // slots handed out so far: a change says the pool changed
 }
 
 func (p *callPool) alloc() int32 {
+	p.made++
 	if n := len(p.free); n > 0 {
 		i := p.free[n-1]
 		p.free = p.free[:n-1]

@@ -131,7 +131,7 @@ func (s *Sim) nextBatch(di int32) {
 		in.deploy = di
 		in.up, in.draining = false, true
 		in.crashedAt = s.now // out of rotation from now
-		sv.refreshCapacity()
+		sv.recount(n)
 		if in.busy == 0 && in.q.len() == 0 {
 			s.drained(sv, n)
 		} else {
@@ -146,7 +146,7 @@ func (s *Sim) nextBatch(di int32) {
 func (s *Sim) drained(sv *service, n int32) {
 	in := &sv.insts[n]
 	in.draining = false
-	sv.refreshCapacity()
+	sv.recount(n)
 	if in.deploy < 0 {
 		return
 	}
@@ -275,7 +275,7 @@ func (s *Sim) leakCrash(svc, n int32) {
 	in.crashedAt = s.now
 	sv.crash(n)
 	sv.consumerEvent(n, (*group).crashed)
-	sv.refreshCapacity()
+	sv.recount(n)
 	in.readyAt = s.now + int64(sp.StartupDelay)
 	s.schedule(in.readyAt, evInstanceUp, sv.idx, uint32(n))
 }

@@ -385,6 +385,12 @@ func (s *Sim) beginFault(idx int32) {
 		}
 	default:
 		sv := &s.services[f.svc]
+		if sp.Kind == FaultCrash {
+			// One pass over the pools finds what every instance it
+			// crashes holds; each crash then reads its own share.
+			s.held.build(s, f.svc, f.insts)
+			defer s.held.reset()
+		}
 		for _, n := range f.insts {
 			sv.addFault(n, idx)
 		}
@@ -587,7 +593,7 @@ func (sv *service) refreshInstance(n int32) {
 	if crashed {
 		in.up = false
 	}
-	sv.refreshCapacity()
+	sv.recount(n)
 }
 
 // crash takes instance n down: the requests it holds die with it, and
@@ -601,16 +607,17 @@ func (sv *service) crash(n int32) {
 	// then answer them: a victim's calls must be gone before its slot can
 	// be reused.
 	var victims []int32
-	for i := range s.reqs.r {
+	reqs, calls := s.held.at(s, sv.idx, n)
+	for _, i := range reqs {
 		r := &s.reqs.r[i]
 		if r.state == atService && r.svc == sv.idx && r.inst == n {
-			victims = append(victims, int32(i))
+			victims = append(victims, i)
 			r.crashed = true
 		}
 	}
-	for k := range s.calls.c {
+	for _, k := range calls {
 		if cl := &s.calls.c[k]; cl.inUse && s.reqs.r[cl.parent].crashed {
-			s.cancelCall(int32(k))
+			s.cancelCall(k)
 		}
 	}
 	sv.busy -= in.busy
@@ -656,7 +663,7 @@ func (s *Sim) instanceUp(svc int32, n int32) {
 		return // crashed again meanwhile: it starts when the crash ends
 	}
 	in.up = true
-	sv.refreshCapacity()
+	sv.recount(n)
 	what := "started by the autoscaler: taking traffic"
 	switch {
 	case in.deploy >= 0:
@@ -708,4 +715,89 @@ func (in *instance) pausedFor(a, b int64) int64 {
 		d += max(0, min(p.to, b)-max(p.from, a))
 	}
 	return d
+}
+
+// heldIndex lists, for each of a set of instances of one service, the
+// request slots at work or queued there and the calls those requests wait
+// on, in pool order. A crash of k instances reads it instead of scanning
+// both pools k times: O(pool + k), not O(pool x k). It is valid while no
+// request or call slot is handed out (made unchanged): only a new slot can
+// start to be held by an instance within one event, since a request
+// reaches its instance by an event of its own.
+type heldIndex struct {
+	svc       int32   // -1: empty
+	insts     []int32 // sorted
+	reqOff    []int32 // the requests of insts[j] are reqs[reqOff[j]:reqOff[j+1]]
+	reqs      []int32
+	callOff   []int32
+	calls     []int32
+	reqsMade  uint64
+	callsMade uint64
+}
+
+func (h *heldIndex) reset() { h.svc = -1 }
+
+// build indexes what the instances insts (sorted) of service svc hold.
+func (h *heldIndex) build(s *Sim, svc int32, insts []int32) {
+	h.svc, h.reqsMade, h.callsMade = svc, s.reqs.made, s.calls.made
+	h.insts = append(h.insts[:0], insts...)
+	pos := func(r *request) int {
+		if r.state != atService || r.svc != svc {
+			return -1
+		}
+		j, ok := slices.BinarySearch(h.insts, r.inst)
+		if !ok {
+			return -1
+		}
+		return j
+	}
+	h.reqOff = bucket(h.reqOff, &h.reqs, len(insts), len(s.reqs.r), func(i int) int { return pos(&s.reqs.r[i]) })
+	h.callOff = bucket(h.callOff, &h.calls, len(insts), len(s.calls.c), func(k int) int {
+		if cl := &s.calls.c[k]; cl.inUse {
+			return pos(&s.reqs.r[cl.parent])
+		}
+		return -1
+	})
+}
+
+// bucket sorts the indices 0..n-1 into k buckets by of (-1: none),
+// keeping their order within a bucket, into items; it returns the
+// buckets' offsets, reusing off.
+func bucket(off []int32, items *[]int32, k, n int, of func(int) int) []int32 {
+	off = slices.Grow(off[:0], k+1)[:k+1]
+	clear(off)
+	for i := range n {
+		if j := of(i); j >= 0 {
+			off[j+1]++
+		}
+	}
+	for j := range k {
+		off[j+1] += off[j]
+	}
+	*items = slices.Grow((*items)[:0], int(off[k]))[:off[k]]
+	next := slices.Clone(off[:k])
+	for i := range n {
+		if j := of(i); j >= 0 {
+			(*items)[next[j]] = int32(i)
+			next[j]++
+		}
+	}
+	return off
+}
+
+// at returns what instance n of service svc holds: the request slots
+// that may be at it and the calls they may wait on, a superset in pool
+// order. Outside a crash of several instances it indexes n alone and
+// forgets the index at once: requests reach instances between events.
+func (h *heldIndex) at(s *Sim, svc, n int32) (reqs, calls []int32) {
+	j, ok := slices.BinarySearch(h.insts, n)
+	switch {
+	case h.svc != svc || !ok:
+		h.build(s, svc, []int32{n})
+		defer h.reset()
+		j = 0
+	case h.reqsMade != s.reqs.made || h.callsMade != s.calls.made:
+		h.build(s, svc, h.insts) // new slots since: index again
+	}
+	return h.reqs[h.reqOff[j]:h.reqOff[j+1]], h.calls[h.callOff[j]:h.callOff[j+1]]
 }

@@ -79,10 +79,12 @@ type reqPool struct {
 	r    []request
 	free []int32
 	live int
+	made uint64 // slots handed out so far: a change says the pool changed
 }
 
 // alloc returns a free slot, or -1 when an event could no longer address it.
 func (p *reqPool) alloc() int32 {
+	p.made++
 	if n := len(p.free); n > 0 {
 		i := p.free[n-1]
 		p.free = p.free[:n-1]

@@ -139,6 +139,8 @@ type instance struct {
 	// restart.
 	leakFrom, leakAt int64
 	leakStuck        float64
+	// What it adds to its service's instsNow and capNow (see recount).
+	upCounted, capCounted int
 }
 
 func (sv *service) init(s *Sim, idx int32, spec *Service) {
@@ -151,7 +153,6 @@ func (sv *service) init(s *Sim, idx int32, spec *Service) {
 		sv.insts[i].leakStuck = 1
 		sv.refreshInstance(int32(i))
 	}
-	sv.refreshCapacity()
 	sv.hosts = hostsView{sv: sv}
 	sv.lb = resilience.NewBalancer(resilience.RoundRobin, 0, 0, spec.Instances)
 	if g := spec.Gateway; g != nil {
@@ -242,22 +243,25 @@ func (in *instance) onCPU(now int64, d int) {
 	in.cpu += d
 }
 
-// refreshCapacity recounts the instances that are up and their workers.
-func (sv *service) refreshCapacity() {
+// recount brings what instance n adds to the instances up and their workers
+// up to date with its state; call it after up, draining or its workers
+// change. Moving one instance's share, rather than recounting them all,
+// keeps a fault or a scaling on k instances O(k), not O(k x instances).
+func (sv *service) recount(n int32) {
 	sv.account(sv.s.now)
-	sv.capNow, sv.instsNow = 0, 0
-	for i := range sv.insts {
-		in := &sv.insts[i]
-		if in.up {
-			sv.instsNow++
-		}
-		if in.up || in.draining {
-			// A draining instance takes nothing new but still works on
-			// what it holds: its workers count, or utilisation would
-			// pass 100%.
-			sv.capNow += in.f.workers
-		}
+	in := &sv.insts[n]
+	up, workers := 0, 0
+	if in.up {
+		up = 1
 	}
+	if in.up || in.draining {
+		// A draining instance takes nothing new but still works on what
+		// it holds: its workers count, or utilisation would pass 100%.
+		workers = in.f.workers
+	}
+	sv.instsNow += up - in.upCounted
+	sv.capNow += workers - in.capCounted
+	in.upCounted, in.capCounted = up, workers
 }
 
 func (sv *service) resetAggregates(now int64) {

@@ -47,7 +47,8 @@ type Sim struct {
 	views      []view
 	sagas      []saga
 	sagaRuns   sagaPool
-	partitions []int32 // active partition faults
+	partitions []int32   // active partition faults
+	held       heldIndex // what the instances a crash hits hold
 	deploys    []deploy
 	changes    []healthChange        // every confirmed health change, for the cascade trace
 	changesOf  map[string]*changeLog // for each component, its changes

@@ -14,6 +14,9 @@ const (
 	// holding math.MaxInt64: covering all of int64 spares Record a clamp.
 	maxShift   = 63 - (subBits + 1)
 	numBuckets = (maxShift + 2) * subCount
+	// The counts are kept in pages of one octave (subCount buckets),
+	// allocated when a value first falls in it.
+	numPages = numBuckets / subCount
 )
 
 // Histogram counts non-negative int64 values (nanoseconds in faultline). The
@@ -24,12 +27,17 @@ const (
 // every value in it. Count, Sum, Mean, Min and Max are exact; quantiles are
 // within 1/256 relative error.
 //
-// The buckets cover the whole int64 range in a fixed array of 7296 counts:
-// a Histogram is about 57 KiB, so pass it by pointer and reuse it with Reset
-// rather than allocating one per window.
+// The buckets cover the whole int64 range, 7296 counts, kept in 57 pages
+// of one octave (1 KiB each) that are allocated when a value first falls in
+// them: an empty Histogram is about 520 bytes, and one of latencies
+// spanning four octaves about 4.5 KiB, where a flat array of every count
+// would take 57 KiB whatever is recorded (a simulation holds several per
+// component). Reset keeps the pages, so a Histogram reused window after
+// window stops allocating once its octaves are there. Pass it by pointer:
+// a copy shares its pages.
 type Histogram struct {
-	counts [numBuckets]uint64
-	count  uint64
+	pages [numPages]*[subCount]uint64
+	count uint64
 	// The sum is a 128-bit integer: a float64 accumulator would round once
 	// past 2^53 ns (about 104 days of total latency) and make Merge depend
 	// on the order of operations.
@@ -81,7 +89,12 @@ func (h *Histogram) RecordN(v int64, n uint64) {
 		h.lowIdx = min(h.lowIdx, i)
 		h.highIdx = max(h.highIdx, i)
 	}
-	h.counts[i] += n
+	p := h.pages[i>>subBits]
+	if p == nil {
+		p = new([subCount]uint64)
+		h.pages[i>>subBits] = p
+	}
+	p[i&(subCount-1)] += n
 	h.count += n
 	hi, lo := bits.Mul64(uint64(v), n)
 	h.addSum(lo, hi)
@@ -91,6 +104,14 @@ func (h *Histogram) addSum(lo, hi uint64) {
 	var carry uint64
 	h.sumLo, carry = bits.Add64(h.sumLo, lo, 0)
 	h.sumHi, _ = bits.Add64(h.sumHi, hi, carry)
+}
+
+// at returns the count of bucket i.
+func (h *Histogram) at(i int) uint64 {
+	if p := h.pages[i>>subBits]; p != nil {
+		return p[i&(subCount-1)]
+	}
+	return 0
 }
 
 // Count returns the number of recorded values.
@@ -143,7 +164,7 @@ func (h *Histogram) Quantile(q float64) int64 {
 	rank := min(max(uint64(math.Ceil(q*float64(h.count))), 1), h.count)
 	var seen uint64
 	for i := h.lowIdx; i <= h.highIdx; i++ {
-		seen += h.counts[i]
+		seen += h.at(i)
 		if seen >= rank {
 			return min(max(bucketValue(i), h.min), h.max)
 		}
@@ -165,7 +186,7 @@ func (h *Histogram) CountAbove(v int64) uint64 {
 	}
 	var n uint64
 	for i := bucketIndex(uint64(v)) + 1; i <= h.highIdx; i++ {
-		n += h.counts[i]
+		n += h.at(i)
 	}
 	return n
 }
@@ -185,16 +206,31 @@ func (h *Histogram) Merge(o *Histogram) {
 		h.lowIdx = min(h.lowIdx, o.lowIdx)
 		h.highIdx = max(h.highIdx, o.highIdx)
 	}
-	for i := o.lowIdx; i <= o.highIdx; i++ {
-		h.counts[i] += o.counts[i]
+	for k := o.lowIdx >> subBits; k <= o.highIdx>>subBits; k++ {
+		op := o.pages[k]
+		if op == nil {
+			continue
+		}
+		hp := h.pages[k]
+		if hp == nil {
+			hp = new([subCount]uint64)
+			h.pages[k] = hp
+		}
+		for j := range op {
+			hp[j] += op[j]
+		}
 	}
 	h.count += o.count
 	h.addSum(o.sumLo, o.sumHi)
 }
 
-// Reset empties h, clearing only the buckets that were used.
+// Reset empties h, clearing only the pages that were used; it keeps them.
 func (h *Histogram) Reset() {
-	clear(h.counts[h.lowIdx : h.highIdx+1])
+	for _, p := range h.pages[h.lowIdx>>subBits : h.highIdx>>subBits+1] {
+		if p != nil {
+			clear(p[:])
+		}
+	}
 	h.count = 0
 	h.sumLo, h.sumHi = 0, 0
 	h.min, h.max = 0, 0

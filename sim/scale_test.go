@@ -1,0 +1,133 @@
+package sim
+
+import (
+	"fmt"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/faultline/faultline/sim/dist"
+)
+
+func mustDist(s string) dist.Dist {
+	d, err := dist.Parse(s)
+	if err != nil {
+		panic(err)
+	}
+	return d
+}
+
+// wide is one service of n instances of 4 workers behind one client: the
+// shape whose set-up and faults must cost linear time in n.
+func wide(n int, rate float64, st string, d time.Duration) *Spec {
+	return &Spec{Name: "wide", Duration: d,
+		Clients:  []Client{{Name: "c", Target: "api", Rate: rate}},
+		Services: []Service{{Name: "api", Instances: n, Workers: 4, Queue: 10, ServiceTime: mustDist(st)}}}
+}
+
+// BenchmarkSetup100k sets up one service of 100,000 instances: set-up must
+// be linear in instances (it was quadratic: 42 s).
+func BenchmarkSetup100k(b *testing.B) {
+	const n = 100_000
+	sp := wide(n, 100, "10ms", time.Second)
+	for b.Loop() {
+		if _, err := New(sp, 1); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/instance")
+}
+
+// BenchmarkCrashHalf20k crashes half of 20,000 instances, each holding
+// requests, every second for 10 s: a crash must cost linear time in the
+// instances it hits and the requests they hold.
+func BenchmarkCrashHalf20k(b *testing.B) {
+	sp := wide(20000, 20000, "1s", 10*time.Second)
+	sp.Faults = []Fault{{Kind: FaultCrash, Target: "api", Share: 0.5, Duration: 500 * time.Millisecond, Every: time.Second}}
+	var events uint64
+	for b.Loop() {
+		s, err := New(sp, 1)
+		if err != nil {
+			b.Fatal(err)
+		}
+		s.Run()
+		events += s.Processed()
+	}
+	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
+}
+
+// many is n services of one instance each, each called by its own client.
+func many(n int) *Spec {
+	sp := &Spec{Name: "many", Duration: time.Second}
+	st := mustDist("exp(5ms)")
+	for i := range n {
+		name := fmt.Sprintf("s%d", i)
+		sp.Services = append(sp.Services, Service{Name: name, Instances: 1, Workers: 4, Queue: 10, ServiceTime: st})
+		sp.Clients = append(sp.Clients, Client{Name: "c" + name, Target: name, Rate: 1})
+	}
+	return sp
+}
+
+func heapAfter(f func()) uint64 {
+	var a, b runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&a)
+	f()
+	runtime.GC()
+	runtime.ReadMemStats(&b)
+	return b.HeapAlloc - a.HeapAlloc
+}
+
+// TestMemoryPerService checks that a service costs at most 20 KB at rest
+// (set up, one instance, with its client) and after a second of traffic:
+// the latency histograms allocate the octaves they use, not all 57 of
+// them (which took about 230 KB per service and 115 KB per client).
+func TestMemoryPerService(t *testing.T) {
+	const n = 2000
+	sp := many(n)
+	var s *Sim
+	rest := heapAfter(func() { s, _ = New(sp, 1) }) / n
+	run := heapAfter(func() { s.Run() }) / n
+	runtime.KeepAlive(s)
+	t.Logf("%d B per service at rest, %d B more after a run", rest, run)
+	if rest > 20_000 || rest+run > 20_000 {
+		t.Errorf("%d B per service at rest and %d B after a run, want at most 20,000", rest, rest+run)
+	}
+}
+
+// BenchmarkMemory10kServices reports the heap that 10,000 services of one
+// instance each, with a client each, take after set-up and after a run.
+func BenchmarkMemory10kServices(b *testing.B) {
+	const n = 10_000
+	sp := many(n)
+	for b.Loop() {
+		var s *Sim
+		rest := heapAfter(func() { s, _ = New(sp, 1) })
+		run := heapAfter(func() { s.Run() })
+		runtime.KeepAlive(s)
+		b.ReportMetric(float64(rest)/n, "B/service")
+		b.ReportMetric(float64(rest+run)/n, "B/service-run")
+		b.ReportMetric(float64(rest+run)/1e6, "MB")
+	}
+}
+
+// BenchmarkMemoryInFlight holds about a million requests in flight: one
+// worker whose first request takes an hour, and an unbounded queue fed at
+// a million requests a second. It reports the heap per request in flight
+// (its slot, its queue entry, its events).
+func BenchmarkMemoryInFlight(b *testing.B) {
+	sp := &Spec{Name: "inflight", Duration: time.Hour,
+		Clients:  []Client{{Name: "c", Target: "slow", Rate: 1e6}},
+		Services: []Service{{Name: "slow", Instances: 1, Workers: 1, Queue: Unbounded, ServiceTime: mustDist("1h")}}}
+	for b.Loop() {
+		s, err := New(sp, 1)
+		if err != nil {
+			b.Fatal(err)
+		}
+		h := heapAfter(func() { s.RunUntil(time.Second) })
+		live := s.reqs.live
+		runtime.KeepAlive(s)
+		b.ReportMetric(float64(live), "in-flight")
+		b.ReportMetric(float64(h)/float64(live), "B/request")
+	}
+}
