@@ -23,6 +23,7 @@ type fault struct {
 	links  []*link     // the links a link fault or a partition acts on
 	dirs   []Direction // which messages it drops or delays on each of links
 	insts  []int32     // the instances the current occurrence hit
+	perm   []int32     // pickInstances's shuffle, kept between occurrences
 	nodes  []*dataNode // the broker nodes, store replicas or view it hits
 	topic  int32       // a leader_loss fault's topic, or -1
 	op     int32       // the operation a fault on one operation hits, or -1
@@ -337,6 +338,10 @@ func (s *Sim) faultTarget(f *fault) string {
 		return "network"
 	case f.inst >= 0:
 		return fmt.Sprintf("%s#%d", s.services[f.svc].spec.Name, f.inst+1)
+	case f.svc >= 0 && len(f.insts) > maxNamedInstances && len(f.insts) < len(s.services[f.svc].insts):
+		// A share of a large service: naming every instance would make
+		// a line of hundreds of kilobytes.
+		return fmt.Sprintf("%s[%d of %d]", s.services[f.svc].spec.Name, len(f.insts), len(s.services[f.svc].insts))
 	case f.svc >= 0 && len(f.insts) < len(s.services[f.svc].insts):
 		names := make([]string, len(f.insts))
 		for i, n := range f.insts {
@@ -400,6 +405,10 @@ func (s *Sim) beginFault(idx int32) {
 	}
 }
 
+// maxNamedInstances is how many instances a fault's name lists; more are
+// counted instead ("api[500 of 1000]").
+const maxNamedInstances = 8
+
 // pickInstances chooses the instances an occurrence hits.
 func (f *fault) pickInstances(s *Sim) {
 	f.insts = f.insts[:0]
@@ -415,9 +424,13 @@ func (f *fault) pickInstances(s *Sim) {
 	if sh := f.spec.Share; sh > 0 && sh < 1 {
 		k = max(1, int(math.Round(sh*float64(n))))
 	}
-	for _, i := range f.rng.Perm(n)[:k] {
-		f.insts = append(f.insts, int32(i))
+	// rand.Perm's draws, in a buffer kept from one occurrence to the next.
+	f.perm = f.perm[:0]
+	for i := range n {
+		f.perm = append(f.perm, int32(i))
 	}
+	f.rng.Shuffle(n, func(i, j int) { f.perm[i], f.perm[j] = f.perm[j], f.perm[i] })
+	f.insts = append(f.insts, f.perm[:k]...)
 	slices.Sort(f.insts)
 }
 

@@ -1,6 +1,7 @@
 package sim_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -271,6 +272,38 @@ func TestBlackholeFreesAbandoned(t *testing.T) {
 		}
 		if err := s.CheckPool(); err != nil {
 			t.Error(err)
+		}
+	}
+}
+
+// TestFaultNamesItsInstances: a fault on some of a service's instances is
+// logged under the instances it hit, and under a count once they are more
+// than a line can list (a share of 10,000 instances would be a line of
+// hundreds of kilobytes).
+func TestFaultNamesItsInstances(t *testing.T) {
+	tests := []struct {
+		share float64
+		want  string
+	}{
+		{0.15, "back#"}, // 3 of 20, named
+		{0.55, "back[11 of 20]"},
+	}
+	for _, tt := range tests {
+		back := sim.Service{Instances: 20, Workers: 10, ServiceTime: mustDist(t, "1ms")}
+		spec := twoTier(t, sim.Call{}, back, 5*time.Second)
+		spec.Faults = []sim.Fault{{Kind: sim.FaultLatency, Target: "back", Share: tt.share, Start: time.Second, Duration: time.Second, Add: mustDist(t, "1ms")}}
+		res, _ := run(t, spec)
+		var got []string
+		for _, e := range res.Events {
+			if strings.HasPrefix(e.What, "fault ") {
+				got = append(got, e.Component)
+			}
+		}
+		if len(got) != 2 || got[0] != got[1] || !strings.HasPrefix(got[0], tt.want) {
+			t.Errorf("share %v: fault logged as %q, want %q... at its start and end", tt.share, got, tt.want)
+		}
+		if tt.want == "back#" && strings.Count(got[0], "#") != 3 {
+			t.Errorf("share %v: %q names %d instances, want 3", tt.share, got[0], strings.Count(got[0], "#"))
 		}
 	}
 }
