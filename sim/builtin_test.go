@@ -287,3 +287,124 @@ func TestMonolithVsMicroservices(t *testing.T) {
 }
 
 var allFlows = []string{"shoppers /search", "shoppers /product", "shoppers /cart", "shoppers /checkout", "shoppers /account"}
+
+// variant loads a variant of a built-in scenario.
+func variant(t *testing.T, name, v string) *sim.Spec {
+	t.Helper()
+	file, data, err := scenarios.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := scenarios.LoadScenario(file, data, scenarios.Options{Variant: v})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sc.Spec
+}
+
+func client(res *sim.Result, name string) sim.ClientResult {
+	for _, c := range res.Clients {
+		if c.Name == name {
+			return c
+		}
+	}
+	panic("no client " + name)
+}
+
+// group returns a consumer group's result.
+func group(res *sim.Result, name string) sim.GroupResult {
+	for _, g := range res.Groups {
+		if g.Name == name {
+			return g
+		}
+	}
+	panic("no group " + name)
+}
+
+// maxLagS is a group's largest lag over the windows [from, to).
+func maxLagS(g sim.GroupResult, from, to int) float64 {
+	m := 0.0
+	for _, w := range g.Series[from:to] {
+		m = max(m, w.LagS)
+	}
+	return m
+}
+
+// TestRestVsEvents: called synchronously, shipping's outage fails every
+// order and a slow notification slows them; behind an OrderPlaced event
+// the orders all succeed, fast, and the outage shows as shipping's lag
+// (the time to consistency) instead. The slow notification consumer does
+// not touch shipping's group: each group has its own offsets.
+func TestRestVsEvents(t *testing.T) {
+	rest, _ := run(t, variant(t, "rest-vs-events", "rest"))
+	events, _ := run(t, variant(t, "rest-vs-events", "events"))
+	crash := func(res *sim.Result) float64 { // shoppers' success while shipping is down
+		return mean(res, "shoppers", 31, 60, func(w sim.Window) float64 { return 1 - w.ErrorShare() })
+	}
+	slowP99 := func(res *sim.Result) float64 { // shoppers' p99 while notification is slow
+		return mean(res, "shoppers", 111, 130, func(w sim.Window) float64 { return w.Latency.P99 })
+	}
+	r, e := rest.Clients[0], events.Clients[0]
+	if c := crash(rest); c > 0.01 {
+		t.Errorf("rest: %.1f%% of orders succeed while shipping is down, want none", 100*c)
+	}
+	if c := crash(events); c < 0.999 {
+		t.Errorf("events: %.1f%% of orders succeed while shipping is down, want all", 100*c)
+	}
+	if r.SuccessRate > 0.8 || e.SuccessRate < 0.999 {
+		t.Errorf("success: rest %.3f, events %.3f; want about 0.75 (the 35 s outage of 150 s) and 1", r.SuccessRate, e.SuccessRate)
+	}
+	if r.Latency.P50 < 2*e.Latency.P50 {
+		t.Errorf("p50: rest %.1f ms, events %.1f ms; want the two blocking calls to double it at least", r.Latency.P50, e.Latency.P50)
+	}
+	if rs, es := slowP99(rest), slowP99(events); rs < 200 || es > 100 {
+		t.Errorf("p99 while notification is slow: rest %.0f ms, events %.0f ms", rs, es)
+	}
+	for _, g := range rest.Groups {
+		if g.Consumed != 0 {
+			t.Errorf("rest: group %s consumed %d records, want none: nothing is published", g.Name, g.Consumed)
+		}
+	}
+	ship, note := group(events, "shipping"), group(events, "notification")
+	// Shipping consumes again only once the crashed members' sessions
+	// (45 s) expire and the group rebalances: 48 s after the crash.
+	if ship.MaxLagS < 45 || ship.EndToEnd.P99 < 10e3 || ship.LagS > 1 {
+		t.Errorf("events: shipping's lag max %.1f s, at the end %.1f s, end-to-end p99 %.0f ms", ship.MaxLagS, ship.LagS, ship.EndToEnd.P99)
+	}
+	if ship.Lost != 0 || ship.DeadLettered != 0 || note.DeadLettered != 0 {
+		t.Errorf("events: shipping lost %d, dead letters %d and %d", ship.Lost, ship.DeadLettered, note.DeadLettered)
+	}
+	if s, n := maxLagS(ship, 111, 131), maxLagS(note, 111, 131); s > 1 || n < 10 {
+		t.Errorf("while notification is slow: shipping's lag %.1f s, notification's %.1f s; want it confined to notification", s, n)
+	}
+}
+
+// TestSharedDatabase: one service's slow query on a shared database fails
+// all three services; on a database each, with the same 24 connections,
+// only its own (which then has only its own 8 connections to be slow on).
+func TestSharedDatabase(t *testing.T) {
+	shared, _ := run(t, variant(t, "shared-database", "shared"))
+	split, _ := run(t, variant(t, "shared-database", "per-service"))
+	near(t, "shared: blast radius", shared.Cascades[0].BlastRadius, 1, 0.01)
+	// report-users send 40 of the 1240 requests/s.
+	near(t, "per-service: blast radius", split.Cascades[0].BlastRadius, 40.0/1240, 0.005)
+	during := func(res *sim.Result, client string) float64 {
+		return mean(res, client, 35, 70, func(w sim.Window) float64 { return 1 - w.ErrorShare() })
+	}
+	for _, c := range []string{"order-users", "catalog-users"} {
+		if s, p := during(shared, c), during(split, c); s > 0.5 || p < 0.999 {
+			t.Errorf("%s' success during the slow query: shared %.3f, per-service %.3f", c, s, p)
+		}
+		// Over the run: in the windows of the collapse hardly any request
+		// succeeds, so they have no latency to show.
+		p99 := func(res *sim.Result) float64 { return client(res, c).Latency.P99 }
+		if s, p := p99(shared), p99(split); s < 10*p {
+			t.Errorf("%s' p99: shared %.0f ms, per-service %.0f ms", c, s, p)
+		}
+	}
+	// The culprit fares better shared: its slow queries take the
+	// connections the others would have used.
+	if s, p := client(shared, "report-users").SuccessRate, client(split, "report-users").SuccessRate; s < p+0.05 {
+		t.Errorf("report-users' success: shared %.3f, per-service %.3f; want shared ahead", s, p)
+	}
+}
