@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/faultline/faultline/internal/format"
 	"github.com/faultline/faultline/sim"
 )
 
@@ -54,8 +55,8 @@ func writeDataText(w io.Writer, res *sim.Result, color bool) {
 			{head: "UNAVAIL", right: true, cell: func(s sim.StoreResult) string { return count(s.Unavailable) }},
 			{head: "TIMEOUT", right: true, optional: true, cell: func(s sim.StoreResult) string { return count(s.Timeouts) }},
 			{head: "STALE", right: true, cell: func(s sim.StoreResult) string { return pct(s.StaleShare) }},
-			{head: "T-VIS 99%", right: true, cell: func(s sim.StoreResult) string { return visMs(s, s.T99MS) }},
-			{head: "T-VIS 99.9%", right: true, cell: func(s sim.StoreResult) string { return visMs(s, s.T999MS) }},
+			{head: "T-VIS 99% (reads)", right: true, cell: func(s sim.StoreResult) string { return visCell(s, s.T99) }},
+			{head: "T-VIS 99.9% (reads)", right: true, cell: func(s sim.StoreResult) string { return visCell(s, s.T999) }},
 			{head: "LOST UPD", right: true, optional: true, cell: func(s sim.StoreResult) string { return count(s.LostUpdates) }},
 			{head: "REPL LAG P99", right: true, cell: func(s sim.StoreResult) string { return ms(s.ReplicationLag.P99) }},
 			{head: "READ P99", right: true, cell: func(s sim.StoreResult) string { return ms(s.ReadLatency.P99) }},
@@ -98,16 +99,14 @@ func nonzero(n int) string {
 	return fmt.Sprint(n)
 }
 
-// visMs shows a time to visibility: "-" without reads to tell, "> 10s"
-// when never within the grid.
-func visMs(s sim.StoreResult, v float64) string {
-	switch {
-	case s.StaleReads+s.FreshReads == 0:
+// visCell shows a time to visibility and the reads it rests on: "-"
+// without reads to tell.
+func visCell(s sim.StoreResult, tv sim.TVis) string {
+	n := len(s.Visibility)
+	if n == 0 {
 		return "-"
-	case v < 0:
-		return "> 10s"
 	}
-	return ms(v)
+	return fmt.Sprintf("%s (%d)", format.TVis(tv.MS, tv.AtMost, s.Visibility[0].TMS, s.Visibility[n-1].TMS), tv.Reads)
 }
 
 // The health of data components, in DESIGN.md's vocabulary: losing

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"gonum.org/v1/gonum/stat"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
@@ -111,6 +112,11 @@ func (r *Report) charts() []chart {
 		}
 		if len(zero) > 0 {
 			out = append(out, chart{section: sec.heading, caption: "Zero throughout in every variant, not drawn: " + strings.Join(zero, "; ") + "."})
+		}
+	}
+	for _, store := range r.Components(metric.Store) {
+		if ch, ok := r.visibilityChart(f, store, cells); ok {
+			out = append(out, ch)
 		}
 	}
 	if len(r.Matrix.SweepKeys) > 0 {
@@ -223,6 +229,82 @@ func (r *Report) timeChart(f frame, title, key string, unit metric.Unit, axis st
 		caption += " " + note
 	}
 	return f.render(p, leg, caption), true
+}
+
+// visibilityChart draws a store's t-visibility curve (PBS): the share of
+// reads that saw the newest committed version against the time from that
+// commit to the read, on a log axis, per cell the mean across
+// replications of each bin's share with its 95 % confidence interval as a
+// band (Student's t; none with one replication). A bin is drawn at the
+// mean over the replications of its reads' mean t.
+func (r *Report) visibilityChart(f frame, store string, cells []int) (chart, bool) {
+	title := "store " + store + ": t-visibility (share of reads seeing the latest commit)"
+	p := newPlot(title, "time from the commit to the read (ms, log scale)", "consistent reads (%)")
+	p.X.Scale = plot.LogScale{}
+	p.X.Tick.Marker = plot.LogTicks{Prec: -1}
+	leg := f.legend()
+	any, lo := false, 100.0
+	for k, c := range cells {
+		// Bins by their lower edge, in order of t.
+		type bin struct{ ts, shares []float64 }
+		bins := map[float64]*bin{}
+		var from []float64
+		for _, run := range r.byCell[c] {
+			for _, pt := range run.Curves[store] {
+				b, ok := bins[pt.FromMS]
+				if !ok {
+					b = &bin{}
+					bins[pt.FromMS] = b
+					from = append(from, pt.FromMS)
+				}
+				b.ts = append(b.ts, pt.TMS)
+				b.shares = append(b.shares, pt.Fresh*100)
+			}
+		}
+		if len(from) == 0 {
+			continue
+		}
+		any = true
+		slices.Sort(from)
+		var mid, band plotter.XYs
+		hi := make(plotter.XYs, 0, len(from))
+		for _, fr := range from {
+			b := bins[fr]
+			// A log axis has no 0: reads at the very instant of their
+			// commit are drawn at 1 us.
+			x := max(stat.Mean(b.ts, nil), 0.001)
+			sm := Summarize(b.shares)
+			mid = append(mid, plotter.XY{X: x, Y: sm.Mean})
+			band = append(band, plotter.XY{X: x, Y: max(0, sm.Lo())})
+			hi = append(hi, plotter.XY{X: x, Y: min(100, sm.Hi())})
+			lo = min(lo, max(0, sm.Lo()))
+		}
+		col := palette[k%len(palette)]
+		shade := col
+		shade.A = 40
+		slices.Reverse(hi)
+		if pg, err := plotter.NewPolygon(append(band, hi...)); err == nil && len(mid) > 1 {
+			pg.Color, pg.LineStyle.Width = shade, 0
+			p.Add(pg)
+		}
+		l, err := plotter.NewLine(mid)
+		if err != nil {
+			continue
+		}
+		l.Color, l.Width = col, vg.Points(1.5)
+		l.Dashes = plotutil.Dashes(k)
+		p.Add(l)
+		leg.Add(f.fit(r.cellName(c)), l)
+	}
+	if !any {
+		return chart{}, false
+	}
+	p.Y.Min, p.Y.Max = math.Floor(lo), 100.5
+	caption := fmt.Sprintf("%s: per bin of the time from a commit to a read (ten a decade), the share of reads that returned that version or a newer one; "+
+		"line: mean across replications, band: its 95%% confidence interval. The run's t_visibility_99 and t_visibility_999 are read on each run's monotone fit of this curve.", title)
+	ch := f.render(p, leg, caption)
+	ch.section = "Store t-visibility"
+	return ch, true
 }
 
 // Legend entries of the marks that are not variants.

@@ -25,7 +25,9 @@ type Run struct {
 	Seed   uint64             `json:"seed"`
 	Values map[string]float64 `json:"values"` // by Key
 	Series map[string]Floats  `json:"series"` // by Key, one value per window
-	Faults []FaultSpan        `json:"faults,omitempty"`
+	// Curves are the stores' t-visibility curves, by the store's name.
+	Curves map[string][]sim.VisPoint `json:"curves,omitempty"`
+	Faults []FaultSpan               `json:"faults,omitempty"`
 }
 
 // Key names a metric of a component: "client/shoppers/p99".
@@ -284,6 +286,14 @@ func measure(res *sim.Result, jb job, seed uint64) (*Run, error) {
 	dataSeries(res, func(scope metric.Scope, comp, name string, f Floats) {
 		r.Series[Key{scope, comp, name}.String()] = f
 	})
+	for _, st := range res.Stores {
+		if len(st.Visibility) > 0 {
+			if r.Curves == nil {
+				r.Curves = map[string][]sim.VisPoint{}
+			}
+			r.Curves[st.Name] = st.Visibility
+		}
+	}
 	r.Faults = faultSpans(res)
 	return r, nil
 }

@@ -1,6 +1,8 @@
 package sim_test
 
 import (
+	"fmt"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -155,6 +157,88 @@ func TestPartialQuorumStaleness(t *testing.T) {
 		// The write keeps spreading while the read travels: a little less
 		// staleness than the instant closed form.
 		near(t, "stale share", st.StaleShare, c.want, 0.03)
+	}
+}
+
+// pbsExp is the t-visibility of a store with W = R = 1 of n replicas whose
+// four WARS delays are all exponential with rate 1 (t in units of the
+// mean), derived from the model of Bailis et al. (PBS, VLDB 2012): the
+// write leaves for every replica i at 0 and commits at C = min_i(W_i +
+// A_i); the read, at C + t, answers from the replica j with the least
+// R_j + S_j, which by symmetry is any one, independent of the write.
+// Replica j has the write when W_j <= C + t + R_j; as W_j <= W_j + A_j + u
+// always holds, that is W_j <= M + u with M = min over the others of
+// W_i + A_i (each Gamma(2, 1): P(M > m) = ((1 + m) e^-m)^(n-1)) and u = t +
+// R_j. Integrating over W_j gives P = 1 - (1 - K) E[e^-u] with
+// K = int_0^inf e^-v ((1 + v) e^-v)^(n-1) dv. R_j, the read leg of the
+// fastest round trip, is uniform on [0, x] given that trip took x, and
+// the fastest of n trips has density n x e^-x ((1 + x) e^-x)^(n-1), so
+// E[e^-R_j] = n (K - L) with L = int (1 + x)^(n-1) e^-(n+1)x dx. Both
+// integrals are sums of C(n-1, k) k! / m^(k+1), m = n or n + 1.
+func pbsExp(n int, t float64) float64 {
+	gammaSum := func(m float64) float64 {
+		s, c, f := 0.0, 1.0, 1.0 // C(n-1, k), k!
+		for k := range n {
+			s += c * f / math.Pow(m, float64(k+1))
+			c = c * float64(n-1-k) / float64(k+1)
+			f *= float64(k + 1)
+		}
+		return s
+	}
+	k, l := gammaSum(float64(n)), gammaSum(float64(n+1))
+	return 1 - (1-k)*float64(n)*(k-l)*math.Exp(-t)
+}
+
+// TestTVisibilityClosedForm checks the t-visibility curve against pbsExp:
+// each request writes a fresh key, waits exp(4ms) in a service and reads
+// it back, so that reads spread over t from microseconds to tens of
+// milliseconds after their commit. Every bin between 0.1 and 6 ms must
+// agree with the formula at its mean t within four binomial standard
+// errors, and the t for 99 % and 99.9 % with the formula's roots. The
+// old grid (pooling all reads at least t after the commit, t on 1-2-5
+// steps) reported 2 ms and 5 ms for N = 3, where PBS says 3.21 and 5.51.
+func TestTVisibilityClosedForm(t *testing.T) {
+	for _, n := range []int{2, 3, 5} {
+		t.Run(fmt.Sprintf("N=%d", n), func(t *testing.T) {
+			e := mustDist(t, "exp(1ms)")
+			st := sim.Store{Name: "db", Replicas: n, WriteQuorum: 1, ReadQuorum: 1,
+				WriteDelay: e, AckDelay: e, ReadDelay: e, ResponseDelay: e, Keys: 1 << 20, Timeout: time.Second}
+			wr, rd := call("db"), call("db")
+			wr.Op, wr.Key = sim.OpWrite, sim.KeyRequest
+			rd.Op, rd.Key = sim.OpRead, sim.KeyRequest
+			spec := &sim.Spec{Name: "pbs", Duration: 60 * time.Second, Clients: []sim.Client{open(4000, "app")},
+				Services: []sim.Service{svc(t, "app", "0s", wr, call("wait"), rd), svc(t, "wait", "exp(4ms)")},
+				Stores:   []sim.Store{st}}
+			res, _ := run(t, spec)
+			s := res.Stores[0]
+			checked := 0
+			for _, p := range s.Visibility {
+				if p.TMS < 0.1 || p.TMS > 6 {
+					continue
+				}
+				want := pbsExp(n, p.TMS)
+				se := math.Sqrt(want * (1 - want) / float64(p.Reads))
+				if p.Reads < 1000 || math.Abs(p.Fresh-want) > 4*se+1e-4 {
+					t.Errorf("t = %.3f ms (%d reads): fresh %.4f, PBS %.4f +- %.4f", p.TMS, p.Reads, p.Fresh, want, 4*se)
+				}
+				checked++
+			}
+			if checked < 15 {
+				t.Errorf("only %d bins between 0.1 and 6 ms", checked)
+			}
+			// The formula's roots: 1 - c e^-t = q at t = ln(c / (1 - q)).
+			c := 1 - pbsExp(n, 0)
+			for _, q := range []struct {
+				p   float64
+				got sim.TVis
+				tol float64
+			}{{0.99, s.T99, 0.05}, {0.999, s.T999, 0.1}} {
+				want := math.Log(c / (1 - q.p))
+				if math.Abs(q.got.MS-want) > q.tol*want || q.got.AtMost || q.got.Reads < 2000 {
+					t.Errorf("t for %g: %.3f ms (%d reads, at most %v), PBS %.3f ms", q.p, q.got.MS, q.got.Reads, q.got.AtMost, want)
+				}
+			}
+		})
 	}
 }
 

@@ -112,24 +112,42 @@ type StoreResult struct {
 	// ReplicationLag is the time from a write's start until a replica
 	// applied it, over every replica that did.
 	ReplicationLag Latency `json:"replication_lag_ms"`
-	// Visibility is the t-visibility curve: of the reads that started t
-	// after the latest committed write of their key, the share that saw it.
+	// Visibility is the t-visibility curve of Bailis et al.: per bin of a
+	// log-spaced grid of t, the time from the commit of a key's newest
+	// committed version to a read's start, the reads filed there and the
+	// share that saw that version or a newer one (visibility.go).
 	Visibility []VisPoint `json:"t_visibility"`
-	// T99 and T999: from which t on 99% (99.9%) of reads saw the latest
-	// write; -1 when never within the grid.
-	T99MS  float64 `json:"t_visibility_99_ms"`
-	T999MS float64 `json:"t_visibility_999_ms"`
+	// T99 and T999: the t from which on the curve's monotone fit is at
+	// least 99 % (99.9 %).
+	T99  TVis `json:"t_visibility_99"`
+	T999 TVis `json:"t_visibility_999"`
 	// KStaleness[k] is the share of reads that returned one of the last
 	// k+1 committed versions (k = 0: the latest).
 	KStaleness []float64     `json:"k_staleness"`
 	Series     []StoreWindow `json:"-"`
 }
 
-// VisPoint is one point of the t-visibility curve.
+// VisPoint is one bin of the t-visibility curve that has reads.
 type VisPoint struct {
-	TMS   float64 `json:"t_ms"`
-	Reads uint64  `json:"reads"`
-	Fresh float64 `json:"fresh"`
+	FromMS float64 `json:"from_ms"`         // the bin: t in [from, to)
+	ToMS   float64 `json:"to_ms,omitempty"` // none for the last bin, t >= 100 s
+	TMS    float64 `json:"t_ms"`            // the mean t of its reads, where the point is drawn
+	Reads  uint64  `json:"reads"`
+	Fresh  float64 `json:"fresh"` // the share of its reads that saw the commit
+	Fit    float64 `json:"fit"`   // the monotone fit, on which the t values are read
+}
+
+// TVis is the time after a commit from which a read sees it with a given
+// probability, read on the t-visibility curve.
+type TVis struct {
+	// MS is -1 when the curve never reaches the probability.
+	MS float64 `json:"ms"`
+	// Reads are the reads behind the fitted points MS lies between (when
+	// never, behind the curve's last fitted point).
+	Reads uint64 `json:"reads"`
+	// AtMost is true when the curve is there already at its shortest t:
+	// no read came sooner after its commit, and t is at most MS.
+	AtMost bool `json:"at_most,omitempty"`
 }
 
 // StoreWindow is one window of a store.
@@ -240,7 +258,7 @@ func (s *Sim) dataResult(res *Result) {
 			Reads: a.reads, Writes: a.writes, Unavailable: a.unavailable, Timeouts: a.timeouts,
 			StaleReads: a.stale, FreshReads: a.fresh, LostUpdates: a.lostUpdates, ReadRepairs: a.repairs,
 			HintsReplayed: a.hintsReplayed, ReadLatency: latencyOf(&a.readLat), WriteLatency: latencyOf(&a.writeLat),
-			ReplicationLag: latencyOf(&a.repLag), T99MS: -1, T999MS: -1, Series: st.series}
+			ReplicationLag: latencyOf(&a.repLag), Series: st.series}
 		if n := a.stale + a.fresh; n > 0 {
 			sr.StaleShare = float64(a.stale) / float64(n)
 			for k := range a.kstale {
@@ -251,30 +269,7 @@ func (s *Sim) dataResult(res *Result) {
 				sr.KStaleness = append(sr.KStaleness, float64(sum)/float64(n))
 			}
 		}
-		var tailReads, tailFresh uint64
-		t99, t999 := -1.0, -1.0
-		for b := len(visGrid) - 1; b >= 0; b-- {
-			tailReads += a.vis[b][0]
-			tailFresh += a.vis[b][1]
-			if tailReads > 0 {
-				share := float64(tailFresh) / float64(tailReads)
-				ms := float64(visGrid[b]) / 1e6
-				if share >= 0.99 {
-					t99 = ms
-				}
-				if share >= 0.999 {
-					t999 = ms
-				}
-			}
-		}
-		sr.T99MS, sr.T999MS = t99, t999
-		for b := range visGrid {
-			p := VisPoint{TMS: float64(visGrid[b]) / 1e6, Reads: a.vis[b][0]}
-			if p.Reads > 0 {
-				p.Fresh = float64(a.vis[b][1]) / float64(p.Reads)
-			}
-			sr.Visibility = append(sr.Visibility, p)
-		}
+		sr.Visibility, sr.T99, sr.T999 = visCurve(&a.vis)
 		res.Stores = append(res.Stores, sr)
 	}
 	for i := range s.sagas {

@@ -124,7 +124,7 @@ type storeStats struct {
 	reads, writes, unavailable, timeouts, lostUpdates uint64
 	stale, fresh, repairs, hintsReplayed              uint64
 	readLat, writeLat, repLag                         metrics.Histogram
-	vis                                               [len(visGrid)][2]uint64 // per bin: reads, fresh
+	vis                                               [visBins]visBin // the t-visibility curve (visibility.go)
 	kstale                                            [maxK + 1]uint64
 }
 
@@ -132,13 +132,6 @@ type storeWin struct {
 	reads, writes, stale, unavailable, timeouts uint64
 	repLag                                      metrics.Histogram
 }
-
-// visGrid is where the t-visibility curve is sampled: a read that started
-// t after the latest committed write of its key falls in the last bin whose
-// start is <= t.
-var visGrid = [...]time.Duration{0, time.Millisecond, 2 * time.Millisecond, 5 * time.Millisecond,
-	10 * time.Millisecond, 20 * time.Millisecond, 50 * time.Millisecond, 100 * time.Millisecond,
-	200 * time.Millisecond, 500 * time.Millisecond, time.Second, 2 * time.Second, 5 * time.Second, 10 * time.Second}
 
 // maxK is the largest k of the k-staleness counts; older answers count in it.
 const maxK = 10
@@ -436,16 +429,10 @@ func (st *store) answer(oi, replica int32, e entry) {
 		return
 	}
 	if op.started >= s.warmup && op.base > 0 {
-		t := time.Duration(op.started - op.baseAt)
-		bin := 0
-		for bin+1 < len(visGrid) && visGrid[bin+1] <= t {
-			bin++
-		}
-		st.st.vis[bin][0]++
 		k := int(op.base) - int(op.best.ver)
+		visFile(&st.st.vis, op.started-op.baseAt, k <= 0)
 		if k <= 0 {
 			st.st.fresh++
-			st.st.vis[bin][1]++
 			k = 0
 		} else {
 			st.st.stale++

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/faultline/faultline/internal/format"
 	"github.com/faultline/faultline/sim"
 )
 
@@ -55,21 +56,18 @@ func consistency(f *Frame) []consLine {
 			l.spark = append(l.spark, share(w.Stale+w.Unavailable+w.Timeouts, w.Reads+w.Writes))
 			l.starts = append(l.starts, w.Start)
 		}
-		t99 := "-"
-		switch {
-		case st.StaleReads+st.FreshReads == 0:
-		case st.T99MS < 0:
-			t99 = "> 10s"
-		case st.T99MS >= 1000:
-			t99 = fmt.Sprintf("%gs", st.T99MS/1000)
-		default:
-			t99 = ms(st.T99MS) + "ms"
+		t99, t999, curve := "-", "-", ""
+		if n := len(st.Visibility); n > 0 {
+			first, last := st.Visibility[0].TMS, st.Visibility[n-1].TMS
+			t99 = format.TVis(st.T99.MS, st.T99.AtMost, first, last)
+			t999 = format.TVis(st.T999.MS, st.T999.AtMost, first, last)
+			curve = " " + visSpark(st.Visibility)
 		}
 		if n := len(st.Series); n > 0 {
 			w := st.Series[n-1]
-			l.text = fmt.Sprintf("N%d W%d R%d  stale %s  99%% visible after %s  repl p99 %sms  unavail %d  timeouts %d", st.N, st.W, st.R,
-				pct(share(w.Stale, w.Reads)), t99, ms(w.ReplicationLag.P99), w.Unavailable, w.Timeouts)
-			l.short = fmt.Sprintf("stale %s · fail %d · 99%% in %s · N%dW%dR%d", pct(share(w.Stale, w.Reads)), w.Unavailable+w.Timeouts, t99, st.N, st.W, st.R)
+			l.text = fmt.Sprintf("N%d W%d R%d  stale %s  visible 99%% %s (%d reads) 99.9%% %s%s  repl p99 %sms  unavail %d  timeouts %d",
+				st.N, st.W, st.R, pct(share(w.Stale, w.Reads)), t99, st.T99.Reads, t999, curve, ms(w.ReplicationLag.P99), w.Unavailable, w.Timeouts)
+			l.short = fmt.Sprintf("stale %s · fail %d · 99%% in %s (%d) · N%dW%dR%d", pct(share(w.Stale, w.Reads)), w.Unavailable+w.Timeouts, t99, st.T99.Reads, st.N, st.W, st.R)
 			if ops := w.Reads + w.Writes; ops > 0 {
 				l.health = sim.HealthOf(float64(w.Stale+w.Unavailable+w.Timeouts) / float64(ops))
 			} else {
@@ -120,6 +118,33 @@ func consistency(f *Frame) []consLine {
 	}
 	return out
 }
+
+// visSpark draws a store's t-visibility curve, its monotone fit from the
+// shortest t read to the longest, in at most visGlyphs glyphs (points
+// evenly spread over the curve's), from the lowest share reached (the
+// lowest glyph) to 1 (the highest).
+func visSpark(pts []sim.VisPoint) string {
+	glyphs := []rune("▁▂▃▄▅▆▇█")
+	lo := pts[0].Fit
+	n := min(len(pts), visGlyphs)
+	out := make([]rune, n)
+	for i := range out {
+		j := 0
+		if n > 1 {
+			j = i * (len(pts) - 1) / (n - 1)
+		}
+		k := 7
+		if lo < 1 {
+			k = int((pts[j].Fit - lo) / (1 - lo) * 7)
+		}
+		out[i] = glyphs[max(0, min(7, k))]
+	}
+	return string(out)
+}
+
+// visGlyphs bounds the curve's sparkline, so that the store's line fits
+// beside the others.
+const visGlyphs = 12
 
 func share(a, n uint64) float64 {
 	if n == 0 {

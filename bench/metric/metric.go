@@ -199,7 +199,10 @@ func init() {
 		New(Topic, "lost_acked", Count, false, "acknowledged records lost by a leader change", Field("lost_acked")),
 		New(Topic, "produce_errors", Count, false, "records their producer gave up on (delivery timeout, retries spent)", Field("produce_errors")),
 		New(Store, "staleness", Share, false, "share of reads that returned an older version than the newest committed", Field("stale_share")),
-		New(Store, "t_visibility_99", Ms, false, "time after a commit from which 99% of reads see it (-1: never within 10 s)", Field("t_visibility_99_ms")),
+		// No value when the curve never reaches the share: an SLO's bound
+		// on it is then broken, not met by a -1.
+		New(Store, "t_visibility_99", Ms, false, "time after a commit from which a read sees it with probability 99% (PBS t-visibility)", Known("t_visibility_99.ms")),
+		New(Store, "t_visibility_999", Ms, false, "time after a commit from which a read sees it with probability 99.9% (PBS t-visibility)", Known("t_visibility_999.ms")),
 		New(Store, "unavailable", Count, false, "operations refused: too few replicas up for the quorum", Field("unavailable")),
 		New(Store, "timeouts", Count, false, "operations whose quorum did not answer in time", Field("timeouts")),
 		New(Store, "lost_updates", Count, false, "acknowledged writes that last-writer-wins discarded", Field("lost_updates")),
