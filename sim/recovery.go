@@ -70,8 +70,9 @@ func (s *Sim) markEdges() {
 }
 
 // recovery sets oc's verdict on cr: per client flow, and, when a flow
-// did not recover, the sustaining causes. A fault still going, or one
-// that began before any window after warmup, has none.
+// did not recover, the sustaining causes. A fault still going, one that
+// began before any window after warmup, or one that ended less than
+// recoverHold before the end of the run has none.
 func (s *Sim) recovery(oc *occurrence, cr *CascadeResult) {
 	if oc.end < 0 {
 		return
@@ -83,7 +84,9 @@ func (s *Sim) recovery(oc *occurrence, cr *CascadeResult) {
 	before0 := int((t0 + s.window - 1) / s.window)
 	before1 := int(oc.start / s.window) // windows [before0, before1) end by the start
 	hold := int((int64(recoverHold) + s.window - 1) / s.window)
-	if before1 <= before0 {
+	if before1 <= before0 || from+hold > whole {
+		// No level to come back to, or less than the hold left in the
+		// run (or seen so far) after the fault: no verdict yet.
 		return
 	}
 	all := true
