@@ -326,11 +326,11 @@ func writeCascades(w io.Writer, res *sim.Result) {
 	fmt.Fprintln(w, "CASCADE (what turned unhealthy after each fault, in order; * a client flow)")
 	for i := 0; i < len(res.Cascades); i++ {
 		c := res.Cascades[i]
-		times, last := "", c
+		times, last, run := "", c, res.Cascades[i:i+1]
 		if n := quietRun(res.Cascades[i:]); n >= minRepeats {
 			// A fault that fires every few ms, and after which nothing
 			// changed: one entry for the run of its occurrences.
-			times, last = fmt.Sprintf(" %d times", n), res.Cascades[i+n-1]
+			times, last, run = fmt.Sprintf(" %d times", n), res.Cascades[i+n-1], res.Cascades[i:i+n]
 			i += n - 1
 		}
 		span := fmt.Sprintf("from %.1fs", c.StartS)
@@ -344,6 +344,7 @@ func writeCascades(w io.Writer, res *sim.Result) {
 		fmt.Fprintf(w, "  %s: %s%s %s · %s\n", c.Target, c.Fault, times, span, radius)
 		if len(c.Steps) == 0 {
 			fmt.Fprintln(w, "     nothing turned unhealthy")
+			writeRecoveryRun(w, run)
 			continue
 		}
 		nw := 0
@@ -365,6 +366,59 @@ func writeCascades(w io.Writer, res *sim.Result) {
 			}
 			fmt.Fprintf(w, "    %9s %s %-*s  %-20s %s\n", fmt.Sprintf("+%.3fs", st.DelayS), mark, nw, st.Component, level, rec)
 		}
+		writeRecovery(w, c)
+	}
+}
+
+// writeRecoveryRun prints the verdict of one occurrence, or of a folded
+// run of them, how many did not recover.
+func writeRecoveryRun(w io.Writer, run []sim.CascadeResult) {
+	if len(run) == 1 {
+		writeRecovery(w, run[0])
+		return
+	}
+	down := 0
+	for _, c := range run {
+		if c.Recovered != nil && !*c.Recovered {
+			down++
+		}
+	}
+	if down > 0 {
+		fmt.Fprintf(w, "    DID NOT RECOVER after %d of them\n", down)
+	}
+}
+
+// writeRecovery prints the engine's metastability verdict on a fault: how
+// long after its end each client flow's goodput was back, or that it was
+// not, and what sustained the bad state.
+func writeRecovery(w io.Writer, c sim.CascadeResult) {
+	if c.Recovered == nil {
+		return
+	}
+	var back, down []string
+	for _, f := range c.Recovery {
+		if f.Recovered {
+			back = append(back, fmt.Sprintf("%s %.1fs", f.Flow, *f.RecoveryS))
+		} else {
+			down = append(down, fmt.Sprintf("%s (%.0f/s before)", f.Flow, f.BeforeRPS))
+		}
+	}
+	if len(back) > 0 {
+		fmt.Fprintf(w, "    recovered after the fault's end: %s\n", strings.Join(back, ", "))
+	}
+	if len(down) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "    DID NOT RECOVER by the end: %s\n", strings.Join(down, ", "))
+	if len(c.SustainedBy) == 0 {
+		fmt.Fprintln(w, "      sustained by: nothing the engine counts (no retries, wasted work, breaker cycling or lag)")
+	}
+	for k, cause := range c.SustainedBy {
+		head := "      sustained by: "
+		if k > 0 {
+			head = "                    "
+		}
+		fmt.Fprintln(w, head+cause.What)
 	}
 }
 

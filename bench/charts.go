@@ -129,7 +129,7 @@ func (r *Report) charts() []chart {
 			}
 		}
 	}
-	return out
+	return append(out, r.stabilityCharts()...)
 }
 
 // measured reports whether any of the cells has the series.

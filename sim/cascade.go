@@ -167,6 +167,16 @@ type CascadeResult struct {
 	// users felt it), LastStepS until the last step: -1 when none.
 	FirstFlowS float64 `json:"first_flow_s"`
 	LastStepS  float64 `json:"last_step_s"`
+	// Recovery is the metastability verdict (recovery.go): per client
+	// flow, whether and when its goodput came back after the fault ended.
+	// Recovered says whether every flow did (null while the fault lasts,
+	// or when no flow had goodput before it), RecoveryS when the last one
+	// did (null when one did not), and SustainedBy what kept the bad
+	// state alive when one did not.
+	Recovery    []FlowRecovery    `json:"recovery,omitempty"`
+	Recovered   *bool             `json:"recovered"`
+	RecoveryS   *float64          `json:"recovery_s"`
+	SustainedBy []SustainingCause `json:"sustained_by,omitempty"`
 }
 
 // CascadeStep is one component (or client, or flow) that turned unhealthy.
@@ -251,6 +261,7 @@ func (s *Sim) cascades() []CascadeResult {
 			}
 		}
 		cr.BlastRadius, cr.FlowsHit = s.blastRadius(oc, cr.Steps)
+		s.recovery(oc, &cr)
 		out = append(out, cr)
 	}
 	return out

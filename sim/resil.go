@@ -154,6 +154,9 @@ func (s *Sim) noteBreaker(sv *service, edge, i int32, before uint64) {
 	}
 	s.logf(name, "%s", what)
 	e.transitions++
+	if br.State() == resilience.Open {
+		e.opens++
+	}
 	if at, ok := br.NextTransition(); ok {
 		// An automatic transition happens on time, calls or not.
 		s.schedule(max(at, s.now), evBreaker, e.id, uint32(i))

@@ -79,8 +79,12 @@ type edge struct {
 	op    int32    // the callee's operation, or -1: by weight
 	data  int32    // the store, topic or view when kind is not toService
 	pub   *Publish // a publish on the request path
-	// transitions counts breaker state changes, for the results.
+	// transitions counts breaker state changes, for the results; opens
+	// those into OPEN, and marks the counters at each window's close, for
+	// the recovery verdict.
 	transitions uint64
+	opens       uint64
+	marks       []edgeMark
 }
 
 // hostsView shows a callee's instances to a balancer: an instance is

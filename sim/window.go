@@ -163,6 +163,7 @@ func (s *Sim) closeWindow() {
 		sv.win.reset()
 	}
 	s.closeDataWindows(start)
+	s.markEdges()
 	s.winStart = s.now
 }
 

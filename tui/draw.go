@@ -488,6 +488,11 @@ func (u *UI) drawEvents(c canvas) {
 	}
 	u.rule(c, title, u.focus == ctxEvents)
 	h := c.h - 1
+	if line, l, ok := recoveryLine(u.frame.Snap.Result); ok && h >= 3 {
+		// The verdict on the latest fault that ended keeps the last line.
+		h--
+		c.textMax(1, c.h-1, c.w-1, "verdict "+line, u.th.health(l, false))
+	}
 	end := max(0, len(evs)-u.evScroll)
 	start := max(0, end-h)
 	nameW := 8

@@ -117,6 +117,22 @@ func Known(path string) func(map[string]any) (float64, bool) {
 	}
 }
 
+// Not returns an accessor for a boolean field read as 1 when false and
+// 0 when true, so that its mean across replications is the share in
+// which it was false; no value when the field is null or absent.
+func Not(key string) func(map[string]any) (float64, bool) {
+	return func(c map[string]any) (float64, bool) {
+		b, ok := c[key].(bool)
+		if !ok {
+			return 0, false
+		}
+		if b {
+			return 0, true
+		}
+		return 1, true
+	}
+}
+
 // Len returns an accessor for the length of a list field.
 func Len(key string) func(map[string]any) (float64, bool) {
 	return func(c map[string]any) (float64, bool) {
@@ -214,6 +230,9 @@ func init() {
 		New(Fault, "blast_radius", Share, false, "share of the clients' traffic in flows that turned unhealthy after the fault", Field("blast_radius")),
 		New(Fault, "propagation", Seconds, true, "time from the fault's start until the first client flow turned unhealthy (no value when none did)", Known("first_flow_s")),
 		New(Fault, "components_hit", Count, false, "components, clients and flows that turned unhealthy after the fault", Len("steps")),
+		// The metastability verdict (sim/recovery.go).
+		New(Fault, "recovery_time", Seconds, false, "time from the fault's end until every client flow's goodput was back to 90% of its level before, over 5 s (no value when one did not recover)", Field("recovery_s")),
+		New(Fault, "not_recovered", Share, false, "share of runs in which a client flow's goodput did not come back after the fault, by the end of the run", Not("recovered")),
 		New(ReadModel, "ryw_miss_share", Share, false, "share of reads that missed the reader's own acknowledged write", Field("miss_share")),
 		New(ReadModel, "projection_lag", Seconds, false, "largest projection lag seen during the run", Field("max_lag_s")),
 	} {

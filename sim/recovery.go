@@ -1,0 +1,220 @@
+package sim
+
+import (
+	"fmt"
+	"time"
+)
+
+// The recovery verdict answers "after the fault ended, did the system come
+// back?", the question of metastable failures (Bronson et al., HotOS 2021;
+// Huang et al., OSDI 2022): a trigger pushes a vulnerable system into a
+// bad state, and a sustaining effect, most often retries, keeps it there
+// after the trigger is gone. For every client flow the engine says when
+// its goodput was back, or that it was not by the end of the run, and,
+// when one was not, what kept the bad state alive, read from what the
+// engine counted after the fault's end: retries amplifying the load on a
+// call edge, a service working through a backlog for callers who gave up,
+// a breaker that keeps opening, a consumer lag that does not drain.
+
+// FlowRecovery is one client flow's verdict after one fault occurrence.
+type FlowRecovery struct {
+	Flow string `json:"flow"`
+	// BeforeRPS is the flow's goodput (OK per second) over the lookback
+	// before the fault: the level it must come back to.
+	BeforeRPS float64 `json:"goodput_before_rps"`
+	Recovered bool    `json:"recovered"`
+	// RecoveryS is the time from the fault's end until the flow's goodput
+	// was back (see recoverHold); null when it did not recover by the end
+	// of the run.
+	RecoveryS *float64 `json:"recovery_s"`
+}
+
+// SustainingCause is one effect that kept the bad state alive after the
+// fault had ended, on a named component.
+type SustainingCause struct {
+	// Kind is "retries", "wasted_work", "breaker_cycling" or
+	// "consumer_lag".
+	Kind      string `json:"kind"`
+	Component string `json:"component"` // an edge "caller->callee", a service, a group
+	// Value is the figure the kind is judged on: attempts per call, the
+	// share of completed work nobody waited for, breaker openings, lag
+	// records at the end.
+	Value float64 `json:"value"`
+	What  string  `json:"what"` // the same in words, for a person
+}
+
+// Sustaining causes.
+const (
+	CauseRetries  = "retries"
+	CauseWasted   = "wasted_work"
+	CauseBreaker  = "breaker_cycling"
+	CauseLag      = "consumer_lag"
+	recoverShare  = 0.9             // goodput back to within 10% of its level before
+	recoverHold   = 5 * time.Second // ... averaged over this long
+	retryAmpFloor = 1.1             // attempts per call that count as retries amplifying
+	wastedFloor   = 0.1             // share of completed work nobody waited for
+)
+
+// edgeMark is an edge's counters when a window closed, cumulative, so
+// that the difference of two marks is what happened between them.
+type edgeMark struct {
+	calls, attempts, opens uint64
+}
+
+// markEdges records every edge's counters at the close of a window.
+func (s *Sim) markEdges() {
+	for _, ref := range s.edges {
+		e := &s.services[ref.svc].calls[ref.edge]
+		e.marks = append(e.marks, edgeMark{calls: e.stats.calls, attempts: e.stats.attempts, opens: e.opens})
+	}
+}
+
+// recovery sets oc's verdict on cr: per client flow, and, when a flow
+// did not recover, the sustaining causes. A fault still going, one that
+// began before any window after warmup, or one that ended less than
+// recoverHold before the end of the run has none.
+func (s *Sim) recovery(oc *occurrence, cr *CascadeResult) {
+	if oc.end < 0 {
+		return
+	}
+	// Window i covers [i*window, (i+1)*window); only whole windows count.
+	whole := int(s.winStart / s.window)
+	from := int((oc.end + s.window - 1) / s.window) // the first window after the end
+	t0 := max(oc.start-int64(lookback), s.warmup, 0)
+	before0 := int((t0 + s.window - 1) / s.window)
+	before1 := int(oc.start / s.window) // windows [before0, before1) end by the start
+	hold := int((int64(recoverHold) + s.window - 1) / s.window)
+	if before1 <= before0 || from+hold > whole {
+		// No level to come back to, or less than the hold left in the
+		// run (or seen so far) after the fault: no verdict yet.
+		return
+	}
+	all := true
+	var slowest float64
+	verdict := func(name string, ws []Window) {
+		ws = ws[:min(len(ws), whole)]
+		var ok uint64
+		for _, w := range ws[before0:min(before1, len(ws))] {
+			ok += w.OK
+		}
+		level := float64(ok) / float64(before1-before0)
+		if level == 0 {
+			return // nothing to come back to
+		}
+		fr := FlowRecovery{Flow: name, BeforeRPS: level / (float64(s.window) / 1e9)}
+		var sum uint64
+		for i := from; i < len(ws); i++ {
+			sum += ws[i].OK
+			if i-hold >= from {
+				sum -= ws[i-hold].OK
+			}
+			if i-hold+1 < from || float64(sum) < recoverShare*level*float64(hold) {
+				continue
+			}
+			// The goodput of windows [i-hold+1, i] is back.
+			t := max(0, float64(int64(i-hold+1)*s.window-oc.end)/1e9)
+			fr.Recovered, fr.RecoveryS = true, &t
+			slowest = max(slowest, t)
+			break
+		}
+		all = all && fr.Recovered
+		cr.Recovery = append(cr.Recovery, fr)
+	}
+	for i := range s.clients {
+		c := &s.clients[i]
+		if len(c.flows) == 0 {
+			verdict(c.spec.Name, c.series)
+			continue
+		}
+		for j := range c.flows {
+			verdict(c.flows[j].name, c.flows[j].series)
+		}
+	}
+	if len(cr.Recovery) == 0 {
+		return
+	}
+	cr.Recovered = &all
+	if all {
+		cr.RecoveryS = &slowest
+		return
+	}
+	cr.SustainedBy = s.sustaining(before0, before1, from, whole)
+}
+
+// sustaining lists what kept the bad state alive in windows [from, to),
+// after the fault, against windows [b0, b1) before it.
+func (s *Sim) sustaining(b0, b1, from, to int) []SustainingCause {
+	if from >= to {
+		return nil // the run ended with the fault: nothing seen after it
+	}
+	var out []SustainingCause
+	mark := func(ms []edgeMark, i int) edgeMark {
+		if i <= 0 || len(ms) == 0 {
+			return edgeMark{}
+		}
+		return ms[min(i, len(ms))-1] // the counters at the end of window i-1
+	}
+	for _, ref := range s.edges {
+		e := &s.services[ref.svc].calls[ref.edge]
+		a, b := mark(e.marks, from), mark(e.marks, to)
+		name := s.edgeName(ref.svc, ref.edge)
+		// Retries: more attempts per call than before the fault, the
+		// load amplification that sustains a retry storm.
+		if calls := b.calls - a.calls; calls > 0 {
+			amp := float64(b.attempts-a.attempts) / float64(calls)
+			pa, pb := mark(e.marks, b0), mark(e.marks, b1)
+			ampBefore := 1.0
+			if n := pb.calls - pa.calls; n > 0 {
+				ampBefore = float64(pb.attempts-pa.attempts) / float64(n)
+			}
+			if amp >= retryAmpFloor && amp >= retryAmpFloor*ampBefore {
+				out = append(out, SustainingCause{Kind: CauseRetries, Component: name, Value: amp,
+					What: fmt.Sprintf("retries on %s: %.2f attempts per call (%.2f before the fault)", name, amp, ampBefore)})
+			}
+		}
+		// A breaker that opens again and again after the fault: it
+		// half-opens, the first calls fail, and it opens once more.
+		if opens := b.opens - a.opens; opens >= 2 {
+			out = append(out, SustainingCause{Kind: CauseBreaker, Component: name, Value: float64(opens),
+				What: fmt.Sprintf("breaker on %s cycling: opened %d times after the fault ended", name, opens)})
+		}
+	}
+	for i := range s.services {
+		sv := &s.services[i]
+		share := func(ws []Window) float64 {
+			var wasted, done uint64
+			for _, w := range ws {
+				wasted += w.Wasted
+				done += w.OK + w.Errors
+			}
+			if done == 0 {
+				return 0
+			}
+			return float64(wasted) / float64(done)
+		}
+		ws := sv.series[:min(len(sv.series), to)]
+		after := share(ws[min(from, len(ws)):])
+		before := share(ws[min(b0, len(ws)):min(b1, len(ws))])
+		if after >= wastedFloor && after > before {
+			var q float64
+			for _, w := range ws[min(from, len(ws)):] {
+				q = max(q, w.QueueMean)
+			}
+			out = append(out, SustainingCause{Kind: CauseWasted, Component: sv.spec.Name, Value: after,
+				What: fmt.Sprintf("wasted work on %s: %.0f%% of its completed work answered callers who had given up (queue up to %.0f per instance)",
+					sv.spec.Name, after*100, q)})
+		}
+	}
+	for i := range s.groups {
+		g := &s.groups[i]
+		if g.view >= 0 || len(g.series) < to || from >= to {
+			continue
+		}
+		first, last := g.series[from].LagRecords, g.series[to-1].LagRecords
+		if last > 0 && last >= first {
+			out = append(out, SustainingCause{Kind: CauseLag, Component: g.label(), Value: float64(last),
+				What: fmt.Sprintf("consumer lag of %s not draining: %d records after the fault, %d at the end", g.label(), first, last)})
+		}
+	}
+	return out
+}

@@ -1,0 +1,45 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/faultline/faultline/sim"
+)
+
+// recoveryLine is the engine's metastability verdict on the latest fault
+// that has ended, for the foot of the event log, where the cascade is
+// told: whether each client flow's goodput came back after it, and, when
+// one has not (yet, in a live run), what sustains the bad state. It
+// reports false when no ended fault has a verdict.
+func recoveryLine(res *sim.Result) (string, sim.Health, bool) {
+	if res == nil {
+		return "", sim.Healthy, false
+	}
+	for i := len(res.Cascades) - 1; i >= 0; i-- {
+		c := &res.Cascades[i]
+		if c.Recovered == nil {
+			continue
+		}
+		head := fmt.Sprintf("after %s on %s (ended %.1fs): ", c.Name, c.Target, c.EndS)
+		if *c.Recovered {
+			return head + fmt.Sprintf("every flow recovered, the last %.1fs after the end", *c.RecoveryS), sim.Healthy, true
+		}
+		var down []string
+		for _, f := range c.Recovery {
+			if !f.Recovered {
+				down = append(down, f.Flow)
+			}
+		}
+		line := head + strings.Join(down, ", ") + " did not recover"
+		var why []string
+		for _, cause := range c.SustainedBy {
+			why = append(why, cause.What)
+		}
+		if len(why) > 0 {
+			line += " · sustained by " + strings.Join(why, "; ")
+		}
+		return line, sim.Failing, true
+	}
+	return "", sim.Healthy, false
+}

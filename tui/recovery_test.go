@@ -1,0 +1,38 @@
+package tui
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/faultline/faultline/sim"
+)
+
+// TestRecoveryLine: the foot of the event log says the engine's verdict
+// on the latest fault that ended, and what sustains a state that did not
+// recover.
+func TestRecoveryLine(t *testing.T) {
+	yes, no, two := true, false, 2.0
+	tests := []struct {
+		name   string
+		cs     []sim.CascadeResult
+		want   string
+		health sim.Health
+		ok     bool
+	}{
+		{"no verdict yet", []sim.CascadeResult{{Name: "capacity", EndS: -1}}, "", sim.Healthy, false},
+		{"recovered", []sim.CascadeResult{{Name: "capacity", Target: "db", EndS: 12, Recovered: &yes, RecoveryS: &two}},
+			"after capacity on db (ended 12.0s): every flow recovered, the last 2.0s after the end", sim.Healthy, true},
+		{"stays down", []sim.CascadeResult{{Name: "capacity", Target: "db", EndS: 12, Recovered: &no,
+			Recovery:    []sim.FlowRecovery{{Flow: "users"}},
+			SustainedBy: []sim.SustainingCause{{Kind: sim.CauseRetries, What: "retries on api->db: 2.27 attempts per call (1.00 before the fault)"}}}},
+			"after capacity on db (ended 12.0s): users did not recover · sustained by retries on api->db", sim.Failing, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			line, h, ok := recoveryLine(&sim.Result{Cascades: tt.cs})
+			if ok != tt.ok || h != tt.health || !strings.HasPrefix(line, tt.want) {
+				t.Errorf("got %q %v %v, want %q %v %v", line, h, ok, tt.want, tt.health, tt.ok)
+			}
+		})
+	}
+}
