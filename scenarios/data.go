@@ -22,7 +22,7 @@ var (
 		"auto_leader_rebalance", "leader_imbalance_check_interval", "leader_imbalance_per_broker_percentage", "topic"}
 	topicKeys    = []string{"name", "partitions", "replication_factor", "min_insync_replicas", "retention", "segment_time", "unclean_leader_election"}
 	publishKeys  = []string{"topic", "key", "acks", "when", "probability", "timeout", "retries", "retry_backoff", "retry_backoff_max", "request_timeout", "delivery_timeout"}
-	consumeKeys  = []string{"topic", "group", "batch", "commit", "auto_commit_interval", "max_attempts", "dead_letter", "static_membership"}
+	consumeKeys  = []string{"topic", "group", "batch", "commit", "auto_commit_interval", "max_attempts", "dead_letter", "static_membership", "poll_interval", "poll_initial_delay"}
 	storeKeys    = []string{"name", "replicas", "write_quorum", "read_quorum", "write_delay", "ack_delay", "read_delay", "response_delay", "keys", "key_distribution", "read_repair", "hinted_handoff", "hint_window", "anti_entropy", "timeout"}
 	sagaKeys     = []string{"name", "mode", "start", "broker", "retry", "step"}
 	sagaStepKeys = []string{"name", "service", "compensation", "timeout", "pivot", "topic"}
@@ -387,6 +387,16 @@ func (b *builder) consume(svc, k int, t *table, owner, name string) sim.Consume 
 	}
 	if v, ok := t.boolean("static_membership"); ok {
 		c.StaticMembership = v
+	}
+	if d, ok := t.positiveDuration("poll_interval"); ok {
+		c.PollInterval = d
+	}
+	if d, ok := t.nonNegative("poll_initial_delay"); ok {
+		c.PollInitialDelay = d
+	}
+	if t.has("poll_initial_delay") && !t.has("poll_interval") {
+		t.keyErr("poll_initial_delay", "poll_initial_delay applies only with a poll_interval",
+			"without poll_interval the consumer polls again as soon as a batch is done; set poll_interval, or remove poll_initial_delay")
 	}
 	b.consumes = append(b.consumes, consumeDef{t: t, svc: svc, idx: k})
 	return c

@@ -408,3 +408,75 @@ func TestSharedDatabase(t *testing.T) {
 		t.Errorf("report-users' success: shared %.3f, per-service %.3f; want shared ahead", s, p)
 	}
 }
+
+// TestSagaOrchestrationVsChoreography: the orchestrator's crash stalls the
+// sagas it holds for the outage (their p99 duration spans it), while a
+// choreography's go on; a participant's crash compensates orchestrated
+// sagas (a command finds nobody) and delays choreographed ones (their
+// events wait in the topic), which end neither compensated nor on time.
+func TestSagaOrchestrationVsChoreography(t *testing.T) {
+	file, data, err := scenarios.Open("saga-orchestration-vs-choreography")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		variant          string
+		p99Min, p99Max   float64 // seconds
+		compMin, compMax float64 // compensated share of the sagas that ended
+	}{
+		{"orchestration-coordinator-crash", 14, 17, 0, 0.02},
+		{"choreography-coordinator-crash", 2, 7, 0, 0},
+		{"orchestration-participant-crash", 1, 3, 0.2, 0.35},
+		{"choreography-participant-crash", 15, 30, 0, 0},
+	} {
+		t.Run(tc.variant, func(t *testing.T) {
+			sc, err := scenarios.LoadScenario(file, data, scenarios.Options{Variant: tc.variant})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, _ := run(t, sc.Spec)
+			sg := res.Sagas[0]
+			p99 := sg.Duration.P99 / 1000
+			comp := float64(sg.Compensated) / float64(sg.Started-sg.Running)
+			t.Logf("p99 %.1fs, compensated %.1f%%, running at the end %d", p99, comp*100, sg.Running)
+			if p99 < tc.p99Min || p99 > tc.p99Max {
+				t.Errorf("p99 duration %.1fs, want %.0fs to %.0fs", p99, tc.p99Min, tc.p99Max)
+			}
+			if comp < tc.compMin || comp > tc.compMax {
+				t.Errorf("compensated share %.3f, want %.2f to %.2f", comp, tc.compMin, tc.compMax)
+			}
+		})
+	}
+}
+
+// TestPollingCadence: pulled stages add their periods' waits to the chain's
+// staleness, and a misaligned cadence (30 s feeding 60 s) adds about
+// P1/2 + P2/2 = 45 s on average where push adds milliseconds.
+func TestPollingCadence(t *testing.T) {
+	file, data, err := scenarios.Open("polling-cadence")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		variant      string
+		mean, tol    float64 // seconds: the chain's mean, billing + ledger
+		ledgerP99Max float64 // seconds
+	}{
+		{"push", 0.011, 0.005, 0.1},
+		{"aligned", 20, 1.5, 6},
+		{"misaligned", 45, 2, 47},
+	} {
+		t.Run(tc.variant, func(t *testing.T) {
+			sc, err := scenarios.LoadScenario(file, data, scenarios.Options{Variant: tc.variant})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, _ := run(t, sc.Spec)
+			billing, ledger := res.Groups[0].EndToEnd, res.Groups[1].EndToEnd
+			near(t, "end to end mean (s)", (billing.Mean+ledger.Mean)/1000, tc.mean, tc.tol)
+			if ledger.P99/1000 > tc.ledgerP99Max {
+				t.Errorf("ledger p99 %.1fs, want under %.0fs", ledger.P99/1000, tc.ledgerP99Max)
+			}
+		})
+	}
+}

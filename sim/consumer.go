@@ -83,6 +83,9 @@ type member struct {
 	ghost    int64
 	lastAuto int64 // the last auto commit
 	rr       int   // the partition the next poll starts with
+	// With a poll_interval: due is the time of the poll timer's next
+	// execution, tickAt the time its pending timer event is for (0: none).
+	due, tickAt int64
 }
 
 type brec struct {
@@ -532,10 +535,34 @@ func (g *group) wake(p int32) {
 
 // poll fetches up to a batch of readable records from the member's
 // partitions and starts processing them.
-func (g *group) poll(m *member) {
+func (g *group) poll(m *member) { g.pollIfDue(m, false) }
+
+// pollIfDue polls, or with a poll_interval waits for the poll timer's next
+// execution. overran says the member has just finished a batch: a timer
+// execution that fell due meanwhile runs now.
+func (g *group) pollIfDue(m *member, overran bool) {
 	s := g.s
 	if g.rebalancing || !m.joined || m.busy || len(m.owned) == 0 || !g.up(m) {
 		return
+	}
+	if iv := int64(g.spec.PollInterval); iv > 0 {
+		// A fixed-rate timer (ScheduledExecutorService.scheduleAtFixedRate,
+		// Spring's @Scheduled(fixedRate, initialDelay)): executions at
+		// initialDelay + k*period; one that falls due while the previous
+		// still runs starts late, when it ends, and the next one stays on
+		// its own time. An execution that found the member idle polled
+		// what there was then: none is owed for it.
+		if !overran {
+			m.due = max(m.due, g.nextTick(s.now))
+		}
+		if s.now < m.due {
+			if m.tickAt != m.due {
+				m.tickAt = m.due
+				s.schedule(m.due, evPollTick, m.slot, 0)
+			}
+			return
+		}
+		m.due += iv
 	}
 	t := &s.topics[g.topic]
 	m.lastPoll = s.now
@@ -573,6 +600,28 @@ func (g *group) poll(m *member) {
 	if len(m.batch) > 0 {
 		g.process(m)
 	}
+}
+
+// nextTick is the time of the first execution of the group's poll timer
+// at or after t.
+func (g *group) nextTick(t int64) int64 {
+	d, iv := int64(g.spec.PollInitialDelay), int64(g.spec.PollInterval)
+	if t <= d {
+		return d
+	}
+	return d + (t-d+iv-1)/iv*iv
+}
+
+// pollTick is the poll timer of the member in slot, due now.
+func (s *Sim) pollTick(slot int32) {
+	ref := s.members[slot]
+	g := &s.groups[ref.group]
+	m := &g.members[ref.m]
+	if m.tickAt != s.now {
+		return // a later execution was planned since
+	}
+	m.tickAt = 0
+	g.poll(m)
 }
 
 // process starts the member's current record.
@@ -697,7 +746,7 @@ func (g *group) next(m *member) {
 		}
 	}
 	m.batch = m.batch[:0]
-	g.poll(m)
+	g.pollIfDue(m, true)
 }
 
 // viewApplied ends a view's apply of its current record.

@@ -122,3 +122,81 @@ func TestRestartWithinSessionTimeout(t *testing.T) {
 		})
 	}
 }
+
+// pollChain: api publishes each request to "a"; stage-a consumes it with
+// poll interval p1 and publishes to "b"; stage-b consumes "b" with poll
+// interval p2, its first poll at phase. A zero interval is Kafka's poll
+// loop (push-like).
+func pollChain(t *testing.T, p1, p2, phase time.Duration) *sim.Spec {
+	api := svc(t, "api", "1ms")
+	api.Publishes = []sim.Publish{{Topic: "a", Key: sim.KeyRequest, Acks: sim.AcksAll, Probability: 1}}
+	a := svc(t, "stage-a", "1ms")
+	a.Consumes = []sim.Consume{{Topic: "a", Batch: 100000, MaxAttempts: 1, PollInterval: p1}}
+	a.Publishes = []sim.Publish{{Topic: "b", Key: sim.KeyRequest, Acks: sim.AcksAll, Probability: 1}}
+	b := svc(t, "stage-b", "1ms")
+	b.Consumes = []sim.Consume{{Topic: "b", Batch: 100000, MaxAttempts: 1, PollInterval: p2, PollInitialDelay: phase}}
+	k := kafka(t, 3, 1, 3, 2)
+	k.Topics[0].Name = "a"
+	k.Topics = append(k.Topics, k.Topics[0])
+	k.Topics[1].Name = "b"
+	return &sim.Spec{Name: "poll", Duration: 600 * time.Second, Clients: []sim.Client{open(1, "api")},
+		Services: []sim.Service{api, a, b}, Brokers: []sim.Broker{k}}
+}
+
+// TestPollIntervalWait: a consumer that polls every period leaves a record
+// in the log until its next poll: uniform arrivals wait P/2 on average, and
+// a record appended just after a poll waits about P (the most). Kafka's
+// poll loop takes a record as soon as it is readable.
+func TestPollIntervalWait(t *testing.T) {
+	for _, tc := range []struct {
+		name            string
+		p               time.Duration
+		mean, max, tolS float64 // seconds
+	}{
+		{"poll loop", 0, 0, 0, 0.05},
+		{"every 10s", 10 * time.Second, 5, 10, 0.6},
+		{"every 30s", 30 * time.Second, 15, 30, 1.5},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, _ := run(t, pollChain(t, tc.p, 0, 0))
+			g := res.Groups[0]
+			if g.Consumer != "stage-a" {
+				t.Fatalf("group %s", g.Consumer)
+			}
+			near(t, "mean wait (s)", g.EndToEnd.Mean/1000, tc.mean, tc.tolS)
+			near(t, "longest wait (s)", g.EndToEnd.Max/1000, tc.max, tc.tolS)
+		})
+	}
+}
+
+// TestPollCadencesStack: A polls every P1 = 30 s and feeds B, which polls
+// every P2 = 60 s. Over B's phases (independent timers), a record waits
+// P1/2 + P2/2 = 45 s on average from its append to "a" to B's processing,
+// and at worst about P1 + P2 = 90 s (B's poll just before A's output
+// lands). B polling just after A (its phase a few ms past A's poll, the
+// same period) waits almost nothing more: aligned cadences do not stack.
+func TestPollCadencesStack(t *testing.T) {
+	// B's phase, in the middle of each 5 s step of its 60 s period.
+	var sumMean float64
+	phases := 0
+	for phase := 2500 * time.Millisecond; phase < 60*time.Second; phase += 5 * time.Second {
+		res, _ := run(t, pollChain(t, 30*time.Second, 60*time.Second, phase))
+		a, b := res.Groups[0].EndToEnd, res.Groups[1].EndToEnd
+		sumMean += (a.Mean + b.Mean) / 1000
+		phases++
+	}
+	t.Logf("30 s feeding 60 s: mean end to end over %d phases %.1f s", phases, sumMean/float64(phases))
+	near(t, "mean end to end over phases (s)", sumMean/float64(phases), 45, 1.5)
+	// The worst phase: B polls on A's ticks, just before A's output lands.
+	res, _ := run(t, pollChain(t, 30*time.Second, 60*time.Second, 0))
+	a, b := res.Groups[0].EndToEnd, res.Groups[1].EndToEnd
+	t.Logf("worst phase: stage a max %.1f s, stage b max %.1f s", a.Max/1000, b.Max/1000)
+	near(t, "worst end to end (s)", (a.Max+b.Max)/1000, 90, 1)
+
+	res, _ = run(t, pollChain(t, 30*time.Second, 30*time.Second, 500*time.Millisecond))
+	a, b = res.Groups[0].EndToEnd, res.Groups[1].EndToEnd
+	near(t, "aligned: first stage mean (s)", a.Mean/1000, 15, 1.5)
+	if b.Max > 600 {
+		t.Errorf("aligned: the second stage waited up to %.0f ms, want under 0.6 s", b.Max)
+	}
+}

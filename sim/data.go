@@ -267,7 +267,7 @@ func (s *Sim) startOp(k, a int32, e *edge) {
 
 // afterOK does what follows a request's success at service sv: its
 // fire-and-forget publishes, and the sagas it starts.
-func (s *Sim) afterOK(sv *service, key uint64) {
+func (s *Sim) afterOK(sv *service, key uint64, inst int32) {
 	for i := range sv.spec.Publishes {
 		p := &sv.spec.Publishes[i]
 		if !p.After || p.Probability < 1 && sv.rng.Float64() >= p.Probability {
@@ -280,6 +280,6 @@ func (s *Sim) afterOK(sv *service, key uint64) {
 		s.send(s.topicIndex(p.Topic), k, p.Key != KeyNone, p.Acks, p.delivery(), -1, sv.spec.Name, -1, -1)
 	}
 	for _, i := range sv.sagas {
-		s.startSaga(i, key)
+		s.startSaga(i, key, inst)
 	}
 }

@@ -731,3 +731,45 @@ func TestPreferredLeaderElection(t *testing.T) {
 		})
 	}
 }
+
+// TestSagaCoordinatorDown: an orchestrated saga's coordinator is the
+// instance of its start service that started it. While that instance is
+// crashed or frozen, its in-flight sagas go no further (the replies wait
+// for it, as in a durable saga log's reply channel), and they go on when
+// it runs again. A choreography has no coordinator: the crash of the
+// service that starts the sagas stops new ones, not those in flight.
+func TestSagaCoordinatorDown(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		mode     sim.SagaMode
+		kind     sim.FaultKind
+		min, max float64 // the longest completed saga, seconds
+	}{
+		// The saga started at 9 s is at payment until 9.8 s, then waits
+		// for its coordinator until 19.5 s: about 10.5 s.
+		{"orchestration crash", sim.Orchestration, sim.FaultCrash, 10, 11},
+		{"orchestration pause", sim.Orchestration, sim.FaultPause, 10, 11},
+		// Its events go on: about 0.8 s, the time at payment.
+		{"choreography crash", sim.Choreography, sim.FaultCrash, 0.8, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			spec := sagaSpec(t, tc.mode, 0)
+			spec.Clients[0].Rate, spec.Clients[0].Arrival = 1, sim.Constant
+			for i := range spec.Services {
+				if spec.Services[i].Name == "payment" {
+					spec.Services[i].ServiceTime = mustDist(t, "800ms")
+				}
+			}
+			spec.Sagas[0].Steps[1].Timeout = 5 * time.Second
+			spec.Faults = []sim.Fault{{Kind: tc.kind, Target: "orders", Start: 9500 * time.Millisecond, Duration: 10 * time.Second}}
+			res, _ := run(t, spec)
+			sg := res.Sagas[0]
+			if got := sg.Duration.Max / 1000; got < tc.min || got > tc.max {
+				t.Errorf("longest saga %.1fs, want %.1fs to %.1fs", got, tc.min, tc.max)
+			}
+			if sg.Compensated+sg.Inconsistent != 0 || sg.Running > 2 {
+				t.Errorf("compensated %d, inconsistent %d, running %d at the end", sg.Compensated, sg.Inconsistent, sg.Running)
+			}
+		})
+	}
+}

@@ -568,6 +568,7 @@ func (sv *service) removeFault(n int32, idx int32) {
 			}
 		}
 		in.parked = in.parked[:0]
+		s.coordinatorBack(sv, n)
 	}
 	sv.next(n)
 }
@@ -701,6 +702,7 @@ func (s *Sim) instanceUp(svc int32, n int32) {
 	sv.next(n)
 	sv.consumerAdded(n)
 	sv.consumerEvent(n, (*group).restarted)
+	s.coordinatorBack(sv, n)
 }
 
 // pause is an interval during which an instance did no work.

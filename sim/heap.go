@@ -41,6 +41,7 @@ const (
 	evLeakCrash                   // a leaking instance runs out of memory: gen is the instance
 	evCallsDone                   // a request whose calls answered during a pause goes on
 	evRefuse                      // a refusal decided during a pause is answered
+	evPollTick                    // a consumer's poll timer (poll_interval): arg is the member slot
 	numKinds
 )
 

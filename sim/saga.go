@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"fmt"
 	"math/rand/v2"
 
 	"github.com/faultline/faultline/sim/metrics"
@@ -42,15 +43,33 @@ type sagaStep struct {
 
 // sagaRun is one saga instance.
 type sagaRun struct {
-	saga     int32
-	key      uint64
-	step     int32 // the step running, or being compensated
-	undoing  bool
+	saga    int32
+	key     uint64
+	step    int32 // the step running, or being compensated
+	undoing bool
+	// coord is the instance of the start service that coordinates an
+	// orchestrated run (the one that answered the request that started
+	// it), or -1 in a choreography, which has no coordinator.
+	coord int32
+	// parked is what reached the run while its coordinator was down or
+	// frozen, to be handled when it runs again.
+	parked   parkedSaga
 	started  int64
 	failedAt int64
 	gen      uint32
 	inUse    bool
 }
+
+// parkedSaga is a reply or a retry timer that an orchestrated run's
+// coordinator could not handle, being down or frozen.
+type parkedSaga uint8
+
+const (
+	parkedNone  parkedSaga = iota
+	parkedOK               // the current command succeeded
+	parkedFail             // it failed, or timed out
+	parkedRetry            // the retry of a step after the pivot is due
+)
 
 type sagaPool struct {
 	r    []sagaRun
@@ -105,12 +124,16 @@ func (s *Sim) initSagas() {
 	}
 }
 
-// startSaga begins an instance of saga i for a request with key.
-func (s *Sim) startSaga(i int32, key uint64) {
+// startSaga begins an instance of saga i for a request with key that
+// instance inst of the start service answered.
+func (s *Sim) startSaga(i int32, key uint64, inst int32) {
 	sg := &s.sagas[i]
 	run := s.sagaRuns.alloc()
 	r := &s.sagaRuns.r[run]
-	r.saga, r.key, r.started = i, key, s.now
+	r.saga, r.key, r.started, r.coord = i, key, s.now, -1
+	if sg.spec.Mode == Orchestration {
+		r.coord = inst
+	}
 	sg.started++
 	sg.win.started++
 	s.sagaStep(run)
@@ -152,7 +175,58 @@ const failBit = 1 << 31
 
 // sagaReply takes the answer of a command.
 func (s *Sim) sagaReply(run int32, o Outcome) {
-	s.sagaStepDone(run, s.sagaRuns.r[run].step, o == OK)
+	r := &s.sagaRuns.r[run]
+	if r.inUse && s.coordinatorDown(r) {
+		r.parked = parkedFail
+		if o == OK {
+			r.parked = parkedOK
+		}
+		return
+	}
+	s.sagaStepDone(run, r.step, o == OK)
+}
+
+// coordinatorDown reports whether the orchestrator instance of run r is
+// crashed, not yet restarted, or frozen. The orchestrator keeps each saga
+// in a durable log and handles a reply as it reads it from its reply
+// channel (Eventuate Tram Sagas' SagaManagerImpl: it persists the saga
+// instance, then, on a reply, loads it, runs the next step and saves it;
+// Temporal keeps a workflow's history the same way): a down coordinator
+// loses no saga, but its sagas go no further until it runs again, and no
+// other instance takes them over.
+func (s *Sim) coordinatorDown(r *sagaRun) bool {
+	if r.coord < 0 {
+		return false
+	}
+	in := &s.services[s.sagas[r.saga].start].insts[r.coord]
+	return !in.up || in.paused
+}
+
+// coordinatorBack resumes the orchestrated runs that instance n of service
+// sv coordinates, once it runs again: each handles what reached it while
+// it was down, in the order the runs were started.
+func (s *Sim) coordinatorBack(sv *service, n int32) {
+	if len(sv.sagas) == 0 {
+		return
+	}
+	resumed := 0
+	for i := range s.sagaRuns.r {
+		r := &s.sagaRuns.r[i]
+		if !r.inUse || r.coord != n || r.parked == parkedNone || s.sagas[r.saga].start != sv.idx {
+			continue
+		}
+		resumed++
+		p := r.parked
+		r.parked = parkedNone
+		if p == parkedRetry {
+			s.sagaStep(int32(i))
+		} else {
+			s.sagaStepDone(int32(i), r.step, p == parkedOK)
+		}
+	}
+	if resumed > 0 {
+		s.logf(fmt.Sprintf("%s#%d", sv.spec.Name, n+1), "coordinator back: %d sagas that waited for it go on", resumed)
+	}
 }
 
 // sagaEvent takes group g's processing of a choreographed step's event:
@@ -241,6 +315,13 @@ func (s *Sim) sagaResend(run int32, gen uint32) {
 func (s *Sim) sagaRetry(run int32, gen uint32) {
 	r := &s.sagaRuns.r[run]
 	if r.gen != gen&^failBit || !r.inUse {
+		return
+	}
+	if s.coordinatorDown(r) {
+		r.parked = parkedRetry
+		if gen&failBit != 0 {
+			r.parked = parkedFail
+		}
 		return
 	}
 	if gen&failBit != 0 {

@@ -653,11 +653,11 @@ func (s *Sim) complete(i int32, o Outcome) {
 	if r.abandoned {
 		sv.win.wasted++
 	}
-	key := r.key
-	sv.next(r.inst)
+	key, inst := r.key, r.inst
+	sv.next(inst)
 	s.respond(i)
 	if o == OK && (sv.afterPubs || len(sv.sagas) > 0) {
-		s.afterOK(sv, key)
+		s.afterOK(sv, key, inst)
 	}
 }
 

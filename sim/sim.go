@@ -422,6 +422,8 @@ func (s *Sim) dispatch(e event) {
 		s.leakCrash(arg, int32(e.gen))
 	case evSagaRetry:
 		s.sagaRetry(arg, e.gen)
+	case evPollTick:
+		s.pollTick(arg)
 	case evWarmup:
 		for i := range s.services {
 			s.services[i].resetAggregates(s.now)

@@ -181,6 +181,10 @@ type Consume struct {
 	// back without a rebalance. Without it (Kafka's default) a restarted
 	// process joins as a new member.
 	StaticMembership bool
+	// PollInterval, when > 0, makes each member poll on a fixed-rate timer
+	// instead of Kafka's loop: at PollInitialDelay + k*PollInterval of the
+	// run's clock, a batch processed before the next execution waits for it.
+	PollInterval, PollInitialDelay time.Duration
 }
 
 // Store is an eventually consistent replicated store in the style of Dynamo

@@ -210,6 +210,7 @@ func init() {
 		New(Group, "lag_records", Count, false, "records produced but not yet committed at the end", Field("lag_records")),
 		New(Group, "duplicates", Count, false, "records processed again after a crash (at-least-once)", Field("duplicates")),
 		New(Group, "lost", Count, false, "records the group will never read (expired, truncated, at-most-once)", Field("lost")),
+		New(Group, "e2e_mean", Ms, false, "mean time from append to processed (a chain's mean is the sum of its stages')", Field("end_to_end_ms.mean")),
 		New(Group, "e2e_p99", Ms, false, "99th percentile time from append to processed", Field("end_to_end_ms.p99")),
 		New(Topic, "lost", Count, false, "records cut from the log by a leader change", Field("lost")),
 		New(Topic, "lost_acked", Count, false, "acknowledged records lost by a leader change", Field("lost_acked")),
