@@ -119,6 +119,61 @@ func TestNotEnoughReplicas(t *testing.T) {
 	}
 }
 
+// TestFollowerLeavesISR: Kafka (>= 2.5, replica.lag.time.max.ms 30 s)
+// removes a follower whose log end differs from the leader's and whose
+// last caught-up time is more than 30 s old (Partition.isFollowerOutOfSync,
+// Replica.lastCaughtUpTimeMs). A follower crashed at 45 s was last caught
+// up then, so it leaves about 30 s later whether records flow all along or
+// the first one it lacks arrives only at 63 s (old faultline counted from
+// that record: 93 s). A follower that fetches all along but never quite
+// reaches the log end (records arrive faster than it copies them) is
+// caught up as of each fetch it sent, and stays.
+func TestFollowerLeavesISR(t *testing.T) {
+	cases := []struct {
+		name     string
+		rate     float64
+		schedule []sim.RateStep
+		delay    string
+		crash    bool
+		// when the follower leaves the ISR; 0: it stays
+		leaveMin, leaveMax float64
+	}{
+		{"records flow all along", 20, nil, "2ms", true, 75, 76.5},
+		{"the first record it lacks arrives late", 20,
+			[]sim.RateStep{{At: 40 * time.Second, Rate: 0}, {At: 63 * time.Second, Rate: 20}}, "2ms", true, 75, 76.5},
+		{"copying a steady stream, never at the log end", 1000, nil, "20ms", false, 0, 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var faults []sim.Fault
+			if c.crash {
+				faults = append(faults, crash("kafka#3", 45*time.Second, 0))
+			}
+			spec := pipeline(t, sim.AcksAll, sim.CommitAfter, faults...)
+			spec.Duration = 100 * time.Second
+			spec.Brokers[0] = kafka(t, 3, 1, 3, 2)
+			spec.Brokers[0].ReplicationDelay = mustDist(t, c.delay)
+			spec.Clients[0].Rate, spec.Clients[0].Schedule = c.rate, c.schedule
+			res, _ := run(t, spec)
+			var left float64
+			for _, e := range res.Events {
+				if strings.Contains(e.What, "left the ISR") {
+					if left > 0 {
+						t.Errorf("left the ISR again at %.1fs: %s", e.TS, e.What)
+					}
+					left = e.TS
+				}
+			}
+			switch {
+			case c.leaveMax == 0 && left > 0:
+				t.Errorf("a follower left the ISR at %.1fs; it fetched all along", left)
+			case c.leaveMax > 0 && (left < c.leaveMin || left > c.leaveMax):
+				t.Errorf("the crashed follower left the ISR at %.1fs, want %.0f..%.1fs", left, c.leaveMin, c.leaveMax)
+			}
+		})
+	}
+}
+
 // store is a test store with negligible delays except the write's.
 func quorumSpec(t *testing.T, n, w, r int) *sim.Spec {
 	st := sim.Store{Name: "db", Replicas: n, WriteQuorum: w, ReadQuorum: r,
