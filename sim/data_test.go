@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/faultline/faultline/sim"
+	"github.com/faultline/faultline/sim/resilience"
 )
 
 // kafka returns a broker with one topic.
@@ -698,6 +699,90 @@ func TestPreferredLeaderElection(t *testing.T) {
 			// for it: only the crash's lost requests do.
 			if c.name != "off" && res.Clients[0].Error != crashErrors {
 				t.Errorf("%d client errors, want %d as without the move", res.Clients[0].Error, crashErrors)
+			}
+		})
+	}
+}
+
+// casSpec: clients "rmw" read the one key of store db, spend compute in a
+// service, and write it conditionally on the version read; clients "w"
+// (with writers > 0) write it unconditionally after think. Every delay is
+// constant: one store round trip is 2 ms.
+func casSpec(t *testing.T, compute, think string, writers float64, retry *sim.Retry) *sim.Spec {
+	st := sim.Store{Name: "db", Replicas: 3, WriteQuorum: 2, ReadQuorum: 2,
+		WriteDelay: mustDist(t, "1ms"), AckDelay: mustDist(t, "1ms"), ReadDelay: mustDist(t, "1ms"),
+		ResponseDelay: mustDist(t, "1ms"), Keys: 1, Timeout: 2 * time.Second}
+	rd, cas, wr := call("db"), call("db"), call("db")
+	rd.Op, rd.Key = sim.OpRead, sim.KeyRequest
+	cas.Op, cas.Key, cas.Retry, cas.Timeout = sim.OpConditionalWrite, sim.KeyRequest, retry, 5*time.Second
+	wr.Op, wr.Key = sim.OpWrite, sim.KeyRequest
+	rmw := open(10, "rmw")
+	rmw.Name = "rmw"
+	spec := &sim.Spec{Name: "cas", Duration: 10 * time.Second, Clients: []sim.Client{rmw},
+		Services: []sim.Service{svc(t, "rmw", "0s", rd, call("compute"), cas), svc(t, "compute", compute),
+			svc(t, "writer", "0s", call("think"), wr), svc(t, "think", think)},
+		Stores: []sim.Store{st}}
+	if writers > 0 {
+		w := open(writers, "writer")
+		w.Name = "w"
+		spec.Clients = append(spec.Clients, w)
+	}
+	return spec
+}
+
+// TestConditionalWriteConflicts: a conditional write conflicts exactly when
+// another write of its key landed between the read it is conditioned on
+// and its own check. The rmw requests read at +2 ms, compute, and check
+// 2 ms after the compute; the writer, arriving at the same moments, writes
+// at +50 ms. A compute of 20 ms checks at +24 ms, before the write: no
+// conflict (and the next read sees the write). A compute of 60 ms checks
+// at +64 ms, after it: every conditional write conflicts. A retry reads
+// the key again, and wins.
+func TestConditionalWriteConflicts(t *testing.T) {
+	retry := &sim.Retry{MaxAttempts: 3, Backoff: resilience.Backoff{Base: 10 * time.Millisecond, Multiplier: 2}}
+	retry.On[sim.Conflict] = true
+	cases := []struct {
+		name      string
+		compute   string
+		writers   float64
+		retry     *sim.Retry
+		conflicts bool // every first attempt conflicts; else none does
+	}{
+		{"no other writer", "60ms", 0, nil, false},
+		{"the other write lands after the check", "20ms", 10, nil, false},
+		{"the other write lands in between", "60ms", 10, nil, true},
+		{"in between, retried: the retry reads again", "60ms", 10, retry, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			res, _ := run(t, casSpec(t, c.compute, "50ms", c.writers, c.retry))
+			st, cl := res.Stores[0], res.Clients[0]
+			var edge sim.EdgeResult
+			for _, e := range res.Edges {
+				if e.Name == "rmw->db (conditional_write)" {
+					edge = e
+				}
+			}
+			calls := cl.Sent - cl.InFlight
+			if calls < 90 {
+				t.Fatalf("%d rmw requests ended, want about 100", calls)
+			}
+			want := uint64(0)
+			if c.conflicts {
+				want = calls
+			}
+			if st.Conflicts != want {
+				t.Errorf("%d conflicts of %d conditional writes, want %d", st.Conflicts, st.ConditionalWrites, want)
+			}
+			fails := want
+			if c.retry != nil {
+				fails = 0
+				if edge.Retries != want {
+					t.Errorf("%d retries, want one per conflict (%d)", edge.Retries, want)
+				}
+			}
+			if cl.Error != fails || cl.OK != calls-fails || edge.Conflict != fails {
+				t.Errorf("rmw: %d ok, %d errors, edge conflicts %d; want %d failed by a conflict", cl.OK, cl.Error, edge.Conflict, fails)
 			}
 		})
 	}
