@@ -77,6 +77,7 @@ func writeText(w io.Writer, res *sim.Result, color bool) {
 			{head: "ERROR", right: true, cell: func(e sim.EdgeResult) string { return count(e.Error) }},
 			{head: "TIMEOUT", right: true, cell: func(e sim.EdgeResult) string { return count(e.Timeout) }},
 			{head: "REJECTED", right: true, cell: func(e sim.EdgeResult) string { return count(e.Rejected) }},
+			{head: "CONFLICT", right: true, optional: true, cell: func(e sim.EdgeResult) string { return count(e.Conflict) }},
 			{head: "SHORT-CIRC", right: true, optional: true, cell: func(e sim.EdgeResult) string { return count(e.ShortCircuited) }},
 			{head: "BULKHEAD", right: true, optional: true, cell: func(e sim.EdgeResult) string { return count(e.BulkheadFull) }},
 			{head: "NO BUDGET", right: true, optional: true, cell: func(e sim.EdgeResult) string { return count(e.BudgetExhausted) }},

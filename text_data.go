@@ -54,6 +54,8 @@ func writeDataText(w io.Writer, res *sim.Result, color bool) {
 			{head: "WRITES", right: true, cell: func(s sim.StoreResult) string { return count(s.Writes) }},
 			{head: "UNAVAIL", right: true, cell: func(s sim.StoreResult) string { return count(s.Unavailable) }},
 			{head: "TIMEOUT", right: true, optional: true, cell: func(s sim.StoreResult) string { return count(s.Timeouts) }},
+			{head: "CAS", right: true, optional: true, cell: func(s sim.StoreResult) string { return count(s.ConditionalWrites) }},
+			{head: "CONFLICTS", right: true, optional: true, cell: func(s sim.StoreResult) string { return count(s.Conflicts) }},
 			{head: "STALE", right: true, cell: func(s sim.StoreResult) string { return pct(s.StaleShare) }},
 			{head: "T-VIS 99% (reads)", right: true, cell: func(s sim.StoreResult) string { return visCell(s, s.T99) }},
 			{head: "T-VIS 99.9% (reads)", right: true, cell: func(s sim.StoreResult) string { return visCell(s, s.T999) }},

@@ -44,8 +44,8 @@ var (
 	callKeys      = append([]string{"to", "op", "key", "timeout", "probability", "group", "fanout", "latency"}, resilienceKeys...)
 
 	arrivals       = []string{"poisson", "constant"}
-	ops            = []string{"read", "write"}     // sim.OpRead, sim.OpWrite
-	callKeyChoices = []string{"random", "request"} // sim.KeyRandom, sim.KeyRequest
+	ops            = []string{"read", "write", "conditional_write"} // sim.OpRead, sim.OpWrite, sim.OpConditionalWrite
+	callKeyChoices = []string{"random", "request"}                  // sim.KeyRandom, sim.KeyRequest
 )
 
 // header is how a top-level table is written.

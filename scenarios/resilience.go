@@ -43,13 +43,18 @@ var (
 	backoffs     = []string{"exponential", "constant"}
 	jitters      = []string{"none", "full", "equal", "decorrelated", "envoy"} // resilience.Jitter
 	disciplines  = []string{"fifo", "lifo"}
-	retryOutcome = []string{"error", "timeout", "rejected", "shed", "rate_limited"}
+	retryOutcome = []string{"error", "timeout", "rejected", "shed", "rate_limited", "conflict"}
 )
 
 // Limits of the resilience keys, beyond those of the libraries they follow.
 const (
-	maxChoiceCount  = 100     // least_request: more hosts compared per pick is only slower
-	maxAttempts     = 10      // retry
+	maxChoiceCount = 100 // least_request: more hosts compared per pick is only slower
+	// maxAttempts bounds a retry's attempts. More than boundedAttempts
+	// need the call's timeout: a loop that retries a conflict until it
+	// wins (optimistic concurrency) is bounded by its deadline, and its
+	// budget if any.
+	maxAttempts     = 1000
+	boundedAttempts = 10
 	maxWindow       = 1 << 20 // breaker windows, as resilience bounds them
 	minBudgetTTL    = time.Second
 	maxBudgetTTL    = time.Minute // Finagle's bounds on ttl
@@ -65,6 +70,7 @@ const (
 // outcomes maps the names of retry_on and non_fatal_on to outcomes.
 var outcomes = map[string]sim.Outcome{
 	"error": sim.Error, "timeout": sim.Timeout, "rejected": sim.Rejected, "shed": sim.Shed, "rate_limited": sim.Limited,
+	"conflict": sim.Conflict,
 }
 
 // resilience reads the resilience keys of a call edge (a [[service.call]]
@@ -253,7 +259,12 @@ func retry(t *table, hdr, callWhat string, timeout time.Duration) *sim.Retry {
 	}
 	r.On[sim.Error], r.On[sim.Timeout] = true, true
 	if n, ok := t.integer("max_attempts", 1, maxAttempts); ok {
-		r.MaxAttempts = n
+		if n > boundedAttempts && timeout == 0 {
+			t.valErr("max_attempts", fmt.Sprintf("max_attempts = %d needs a timeout on the call: more than %d attempts are bounded by the call's deadline", n, boundedAttempts),
+				fmt.Sprintf(`add timeout = "2s" (the deadline across all attempts) to the call, or use max_attempts <= %d`, boundedAttempts))
+		} else {
+			r.MaxAttempts = n
+		}
 	}
 	constant := false
 	if i, ok := t.enum("backoff", backoffs); ok && i == 1 {

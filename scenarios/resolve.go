@@ -247,9 +247,32 @@ func reachedBy(k compKind) string {
 	case kindBroker:
 		return "with [[service.publish]] and [[service.consume]]"
 	case kindStore:
-		return `with a [[service.call]] that has op = "read" or "write"`
+		return `with a [[service.call]] that has op = "read", "write" or "conditional_write"`
 	}
 	return "with a [[service.call]]"
+}
+
+// conditionalWrite checks that conditional write r has a version to be
+// conditioned on: it writes the request's key, which an earlier call of
+// the same list reads from the same store.
+func (b *builder) conditionalWrite(r ref, call *sim.Call) {
+	t := r.t
+	if call.Key != sim.KeyRequest {
+		t.valErr("op", fmt.Sprintf("a conditional write of %q needs key = \"request\": it writes the key the request read", r.name),
+			`add key = "request", to this call and to the read before it`)
+		return
+	}
+	calls := b.spec.Services[r.caller].Calls
+	if r.opn > 0 {
+		calls = b.spec.Services[r.caller].Operations[r.opn-1].Calls
+	}
+	for _, c := range calls[:r.call] {
+		if c.To == r.name && c.Op == sim.OpRead && c.Key == sim.KeyRequest {
+			return
+		}
+	}
+	t.valErr("op", fmt.Sprintf("a conditional write of %q needs a read of its key before it: it is conditioned on the version read", r.name),
+		fmt.Sprintf(`add a [[service.call]] with to = %q, op = "read", key = "request" before this one`, r.name))
 }
 
 // instanceKeys are the call keys that pick one of the callee's instances,
@@ -273,6 +296,9 @@ func (b *builder) callOp(r ref, c comp, ok bool) {
 			if t.has(k) {
 				t.keyErr(k, fmt.Sprintf("%s does not apply to a call to a store", k), "a store operation goes to all the store's replicas, not to one instance")
 			}
+		}
+		if call.Op == sim.OpConditionalWrite {
+			b.conditionalWrite(r, call)
 		}
 	case c.kind == kindView:
 		if hasOp && call.Op == sim.OpWrite {

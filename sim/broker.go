@@ -57,15 +57,20 @@ type topic struct {
 }
 
 // partition is one replicated log. Replica positions index replicas, leo,
-// behind and fetching; offsets are absolute, recs[0] has offset base.
+// caught and fetching; offsets are absolute, recs[0] has offset base.
 type partition struct {
 	replicas []int32 // broker nodes; replicas[0] is the preferred leader
 	leader   int32   // a position in replicas, or -1: offline
 	isr      []bool
 	leo      []int64 // log end offset of each replica
-	behind   []int64 // since when a follower lags the leader, or -1
+	// caught is each follower's last caught-up time (Kafka's
+	// Replica.lastCaughtUpTimeMs): the last time its fetches had all the
+	// leader had. It decides ISR membership only while the follower's log
+	// end differs from the leader's; see tick.
+	caught   []int64
 	fetching []bool
-	fetchTo  []int64
+	fetchTo  []int64 // what the follower's fetch in flight copies, or -1
+	fetchAt  []int64 // when that fetch was sent
 	trunc    []int64 // a down replica must truncate to this when it returns, or -1
 	epoch    uint32
 	hw       int64
@@ -187,12 +192,13 @@ func (s *Sim) initBrokers() {
 					pt.isr[k] = true
 				}
 				pt.leo = make([]int64, rf)
-				pt.behind = make([]int64, rf)
+				pt.caught = make([]int64, rf)
 				pt.fetching = make([]bool, rf)
 				pt.fetchTo = make([]int64, rf)
+				pt.fetchAt = make([]int64, rf)
 				pt.trunc = make([]int64, rf)
 				for k := range rf {
-					pt.behind[k], pt.trunc[k] = -1, -1
+					pt.trunc[k] = -1
 				}
 				t.parts = append(t.parts, pt)
 			}
@@ -485,17 +491,22 @@ func (s *Sim) append(m int32) {
 		rec.kseq = t.kseq[k]
 	}
 	off := pt.leo[pt.leader]
+	// A follower that had all of the log and still fetches was caught up
+	// until this moment: its fetch waits at the log end
+	// (replica.fetch.wait.max.ms) and this append answers it. One that
+	// stopped fetching (crashed, frozen, cut off) keeps the time it was
+	// last seen caught up.
+	for k := range pt.replicas {
+		if int32(k) != pt.leader && pt.leo[k] >= off && s.fetches(b, pt, int32(k)) {
+			pt.caught[k] = s.now
+		}
+	}
 	pt.roll(off, s.now, t.segTime)
 	pt.recs.push(rec)
 	pt.leo[pt.leader]++
 	pm.off = off
 	t.produced++
 	t.win++
-	for k := range pt.replicas {
-		if int32(k) != pt.leader && pt.behind[k] < 0 {
-			pt.behind[k] = s.now
-		}
-	}
 	if pm.op < 0 {
 		// Fire and forget: the client was answered before the record was
 		// even written, so a read may look for it from now on.
@@ -601,7 +612,7 @@ func (s *Sim) fetch(ti, pi, pos int32) {
 		// Caught up: a follower out of the ISR that has all the leader
 		// has (nothing was written while it was away) is back in it.
 		if !pt.isr[pos] && !s.cut(leader.name, leader.group, me.name, me.group) && !s.cut(me.name, me.group, leader.name, leader.group) {
-			pt.isr[pos], pt.behind[pos] = true, -1
+			pt.isr[pos], pt.caught[pos] = true, s.now
 			s.logf(fmt.Sprintf("%s/%d", t.spec.Name, pi), "%s caught up: back in the ISR", me.name)
 			s.advanceHW(ti, pi)
 		}
@@ -614,9 +625,17 @@ func (s *Sim) fetch(ti, pi, pos int32) {
 		s.schedule(s.now+int64(time.Second), evFetch, pt.slot+pos, pt.epoch)
 		return
 	}
-	pt.fetchTo[pos] = pt.leo[pt.leader]
+	pt.fetchTo[pos], pt.fetchAt[pos] = pt.leo[pt.leader], s.now
 	d := s.nodeDelay(me, b.spec.ReplicationDelay.Sample(b.rng))
 	s.schedule(s.now+d, evFetch, pt.slot+pos, pt.epoch)
+}
+
+// fetches tells whether follower pos of a partition is fetching from its
+// leader: both up and not frozen, and the network between them whole.
+func (s *Sim) fetches(b *broker, pt *partition, pos int32) bool {
+	me, leader := b.node(pt, pos), b.node(pt, pt.leader)
+	return !me.down && !me.paused && !leader.down && !leader.paused &&
+		!s.cut(leader.name, leader.group, me.name, me.group) && !s.cut(me.name, me.group, leader.name, leader.group)
 }
 
 // fetched ends a follower's fetch.
@@ -636,8 +655,18 @@ func (s *Sim) fetched(slot int32, epoch uint32) {
 	if to := pt.fetchTo[pos]; to > pt.leo[pos] && !b.node(pt, pt.leader).down {
 		pt.leo[pos] = to
 	}
+	// Replica.updateFetchState: a fetch that reached the leader's log end
+	// makes the follower caught up now; one that reached the log end the
+	// leader had when the fetch was sent makes it caught up as of then, so
+	// that a follower copying a steady stream of records, never quite at
+	// the end, stays in the ISR.
+	switch to := pt.fetchTo[pos]; {
+	case pt.leo[pos] >= pt.leo[pt.leader]:
+		pt.caught[pos] = s.now
+	case to >= 0 && pt.leo[pos] >= to:
+		pt.caught[pos] = max(pt.caught[pos], pt.fetchAt[pos])
+	}
 	if pt.leo[pos] >= pt.leo[pt.leader] {
-		pt.behind[pos] = -1
 		if !pt.isr[pos] {
 			pt.isr[pos] = true
 			s.logf(fmt.Sprintf("%s/%d", t.spec.Name, ref.part), "%s caught up: back in the ISR", b.node(pt, pos).name)
@@ -760,12 +789,9 @@ func (s *Sim) loseLeaders(f *fault) {
 			old := pt.leader
 			pt.isr[old] = false
 			s.elect(f.topic, int32(pi), -1, "leader_loss fault")
-			switch {
-			case pt.leader < 0 || pt.leader == old:
+			if pt.leader < 0 || pt.leader == old {
 				// Nobody else could lead: it keeps the job.
 				pt.leader, pt.isr[old] = old, true
-			case pt.behind[old] < 0:
-				pt.behind[old] = s.now
 			}
 		}
 	}
@@ -864,7 +890,13 @@ func (s *Sim) elect(ti, pi, prefer int32, why string) {
 	}
 	pt.isr[next] = true
 	pt.leader = next
-	pt.behind[next] = -1
+	// Partition.makeLeader: the new leader counts its in-sync followers as
+	// caught up now (resetLastCaughtUpTime).
+	for k := range pt.replicas {
+		if pt.isr[k] {
+			pt.caught[k] = s.now
+		}
+	}
 	pt.hw = min(pt.hw, end)
 	t.leaderChanges++
 	how := "elected"
@@ -957,6 +989,16 @@ func (b *broker) balanceLeaders() {
 // tick is the broker's periodic housekeeping, once a second: followers
 // that lag too long leave the ISR, old records expire, and consumer groups
 // notice members that stopped heartbeating or polling.
+//
+// ISR membership follows Kafka since 2.5 (replica.lag.time.max.ms 30 s,
+// KIP-537; Partition.isFollowerOutOfSync): a follower is out of sync when
+// its log end differs from the leader's and its last caught-up time is
+// more than replica.lag.time.max.ms ago. A follower at the log end that
+// still fetches is caught up continuously (its fetches keep
+// lastCaughtUpTimeMs current), which the tick records; so one that crashes
+// at t leaves about replica.lag.time.max.ms after t once a record it lacks
+// arrives, not that long after the record. (Kafka runs the check every
+// replica.lag.time.max.ms / 2; faultline runs it every second.)
 func (b *broker) tick() {
 	s := b.s
 	lagMax := int64(b.spec.ReplicaLagMax)
@@ -965,10 +1007,17 @@ func (b *broker) tick() {
 		for pi := range t.parts {
 			pt := &t.parts[pi]
 			if pt.leader >= 0 && !b.node(pt, pt.leader).paused {
+				end := pt.leo[pt.leader]
 				for k := range pt.replicas {
-					if int32(k) != pt.leader && pt.isr[k] && pt.behind[k] >= 0 && s.now-pt.behind[k] > lagMax {
+					switch {
+					case int32(k) == pt.leader:
+					case pt.leo[k] >= end:
+						if s.fetches(b, pt, int32(k)) {
+							pt.caught[k] = s.now
+						}
+					case pt.isr[k] && s.now-pt.caught[k] > lagMax:
 						pt.isr[k] = false
-						s.logf(fmt.Sprintf("%s/%d", t.spec.Name, pi), "%s left the ISR: %s behind", b.node(pt, int32(k)).name, time.Duration(s.now-pt.behind[k]).Round(time.Second))
+						s.logf(fmt.Sprintf("%s/%d", t.spec.Name, pi), "%s left the ISR: not caught up for %s", b.node(pt, int32(k)).name, time.Duration(s.now-pt.caught[k]).Round(time.Second))
 						s.advanceHW(ti, int32(pi))
 					}
 				}

@@ -241,14 +241,17 @@ func (s *Sim) attemptDone(k, a int32, o Outcome, sent int64, host int32) {
 	failed := o != OK
 	if br := p.breaker; br != nil {
 		before := br.Transitions()
-		br.Record(s.now, s.now-sent, failed)
+		// A conflict is the store's answer, not its failure (Cassandra's
+		// lightweight transaction answers [applied] = false): the
+		// breaker counts it a success.
+		br.Record(s.now, s.now-sent, failed && o != Conflict)
 		s.noteBreaker(sv, cl.edge, cl.hold, before)
 	}
 	// Envoy's consecutive_5xx counts 5xx answers and what the router
 	// turns into one (timeouts, resets); a 429 is not a 5xx and, like any
 	// other answer, ends a run of failures and is a success for the
 	// success rate.
-	s.noteOutlier(sv, cl.edge, cl.hold, host, failed && o != Limited)
+	s.noteOutlier(sv, cl.edge, cl.hold, host, failed && o != Limited && o != Conflict)
 	retryable := e.spec.Retry != nil && e.spec.Retry.On[o]
 	nonFatal := e.spec.Hedge != nil && e.spec.Hedge.NonFatalOn[o]
 	if p.throttle != nil {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/faultline/faultline/sim"
+	"github.com/faultline/faultline/sim/resilience"
 )
 
 // kafka returns a broker with one topic.
@@ -118,6 +119,61 @@ func TestNotEnoughReplicas(t *testing.T) {
 	}
 	if res.Clients[0].Error == 0 {
 		t.Error("the client saw no failure")
+	}
+}
+
+// TestFollowerLeavesISR: Kafka (>= 2.5, replica.lag.time.max.ms 30 s)
+// removes a follower whose log end differs from the leader's and whose
+// last caught-up time is more than 30 s old (Partition.isFollowerOutOfSync,
+// Replica.lastCaughtUpTimeMs). A follower crashed at 45 s was last caught
+// up then, so it leaves about 30 s later whether records flow all along or
+// the first one it lacks arrives only at 63 s (old faultline counted from
+// that record: 93 s). A follower that fetches all along but never quite
+// reaches the log end (records arrive faster than it copies them) is
+// caught up as of each fetch it sent, and stays.
+func TestFollowerLeavesISR(t *testing.T) {
+	cases := []struct {
+		name     string
+		rate     float64
+		schedule []sim.RateStep
+		delay    string
+		crash    bool
+		// when the follower leaves the ISR; 0: it stays
+		leaveMin, leaveMax float64
+	}{
+		{"records flow all along", 20, nil, "2ms", true, 75, 76.5},
+		{"the first record it lacks arrives late", 20,
+			[]sim.RateStep{{At: 40 * time.Second, Rate: 0}, {At: 63 * time.Second, Rate: 20}}, "2ms", true, 75, 76.5},
+		{"copying a steady stream, never at the log end", 1000, nil, "20ms", false, 0, 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var faults []sim.Fault
+			if c.crash {
+				faults = append(faults, crash("kafka#3", 45*time.Second, 0))
+			}
+			spec := pipeline(t, sim.AcksAll, sim.CommitAfter, faults...)
+			spec.Duration = 100 * time.Second
+			spec.Brokers[0] = kafka(t, 3, 1, 3, 2)
+			spec.Brokers[0].ReplicationDelay = mustDist(t, c.delay)
+			spec.Clients[0].Rate, spec.Clients[0].Schedule = c.rate, c.schedule
+			res, _ := run(t, spec)
+			var left float64
+			for _, e := range res.Events {
+				if strings.Contains(e.What, "left the ISR") {
+					if left > 0 {
+						t.Errorf("left the ISR again at %.1fs: %s", e.TS, e.What)
+					}
+					left = e.TS
+				}
+			}
+			switch {
+			case c.leaveMax == 0 && left > 0:
+				t.Errorf("a follower left the ISR at %.1fs; it fetched all along", left)
+			case c.leaveMax > 0 && (left < c.leaveMin || left > c.leaveMax):
+				t.Errorf("the crashed follower left the ISR at %.1fs, want %.0f..%.1fs", left, c.leaveMin, c.leaveMax)
+			}
+		})
 	}
 }
 
@@ -769,6 +825,90 @@ func TestSagaCoordinatorDown(t *testing.T) {
 			}
 			if sg.Compensated+sg.Inconsistent != 0 || sg.Running > 2 {
 				t.Errorf("compensated %d, inconsistent %d, running %d at the end", sg.Compensated, sg.Inconsistent, sg.Running)
+			}
+		})
+	}
+}
+
+// casSpec: clients "rmw" read the one key of store db, spend compute in a
+// service, and write it conditionally on the version read; clients "w"
+// (with writers > 0) write it unconditionally after think. Every delay is
+// constant: one store round trip is 2 ms.
+func casSpec(t *testing.T, compute, think string, writers float64, retry *sim.Retry) *sim.Spec {
+	st := sim.Store{Name: "db", Replicas: 3, WriteQuorum: 2, ReadQuorum: 2,
+		WriteDelay: mustDist(t, "1ms"), AckDelay: mustDist(t, "1ms"), ReadDelay: mustDist(t, "1ms"),
+		ResponseDelay: mustDist(t, "1ms"), Keys: 1, Timeout: 2 * time.Second}
+	rd, cas, wr := call("db"), call("db"), call("db")
+	rd.Op, rd.Key = sim.OpRead, sim.KeyRequest
+	cas.Op, cas.Key, cas.Retry, cas.Timeout = sim.OpConditionalWrite, sim.KeyRequest, retry, 5*time.Second
+	wr.Op, wr.Key = sim.OpWrite, sim.KeyRequest
+	rmw := open(10, "rmw")
+	rmw.Name = "rmw"
+	spec := &sim.Spec{Name: "cas", Duration: 10 * time.Second, Clients: []sim.Client{rmw},
+		Services: []sim.Service{svc(t, "rmw", "0s", rd, call("compute"), cas), svc(t, "compute", compute),
+			svc(t, "writer", "0s", call("think"), wr), svc(t, "think", think)},
+		Stores: []sim.Store{st}}
+	if writers > 0 {
+		w := open(writers, "writer")
+		w.Name = "w"
+		spec.Clients = append(spec.Clients, w)
+	}
+	return spec
+}
+
+// TestConditionalWriteConflicts: a conditional write conflicts exactly when
+// another write of its key landed between the read it is conditioned on
+// and its own check. The rmw requests read at +2 ms, compute, and check
+// 2 ms after the compute; the writer, arriving at the same moments, writes
+// at +50 ms. A compute of 20 ms checks at +24 ms, before the write: no
+// conflict (and the next read sees the write). A compute of 60 ms checks
+// at +64 ms, after it: every conditional write conflicts. A retry reads
+// the key again, and wins.
+func TestConditionalWriteConflicts(t *testing.T) {
+	retry := &sim.Retry{MaxAttempts: 3, Backoff: resilience.Backoff{Base: 10 * time.Millisecond, Multiplier: 2}}
+	retry.On[sim.Conflict] = true
+	cases := []struct {
+		name      string
+		compute   string
+		writers   float64
+		retry     *sim.Retry
+		conflicts bool // every first attempt conflicts; else none does
+	}{
+		{"no other writer", "60ms", 0, nil, false},
+		{"the other write lands after the check", "20ms", 10, nil, false},
+		{"the other write lands in between", "60ms", 10, nil, true},
+		{"in between, retried: the retry reads again", "60ms", 10, retry, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			res, _ := run(t, casSpec(t, c.compute, "50ms", c.writers, c.retry))
+			st, cl := res.Stores[0], res.Clients[0]
+			var edge sim.EdgeResult
+			for _, e := range res.Edges {
+				if e.Name == "rmw->db (conditional_write)" {
+					edge = e
+				}
+			}
+			calls := cl.Sent - cl.InFlight
+			if calls < 90 {
+				t.Fatalf("%d rmw requests ended, want about 100", calls)
+			}
+			want := uint64(0)
+			if c.conflicts {
+				want = calls
+			}
+			if st.Conflicts != want {
+				t.Errorf("%d conflicts of %d conditional writes, want %d", st.Conflicts, st.ConditionalWrites, want)
+			}
+			fails := want
+			if c.retry != nil {
+				fails = 0
+				if edge.Retries != want {
+					t.Errorf("%d retries, want one per conflict (%d)", edge.Retries, want)
+				}
+			}
+			if cl.Error != fails || cl.OK != calls-fails || edge.Conflict != fails {
+				t.Errorf("rmw: %d ok, %d errors, edge conflicts %d; want %d failed by a conflict", cl.OK, cl.Error, edge.Conflict, fails)
 			}
 		})
 	}

@@ -10,6 +10,11 @@ const (
 	Rejected                // refused at once: the instance's queue was full
 	Shed                    // dropped before its work began: it waited longer than the queue timeout
 	Limited                 // refused by a rate limit: an HTTP 429
+	// Conflict: a store's conditional write found that the key had changed
+	// since the version it was conditioned on (an HTTP 412, Cassandra's
+	// [applied] = false). Only a call's attempt ends so; the request whose
+	// call failed with it ends in Error.
+	Conflict
 	numOutcomes
 )
 
@@ -27,6 +32,8 @@ func (o Outcome) String() string {
 		return "shed"
 	case Limited:
 		return "rate_limited"
+	case Conflict:
+		return "conflict"
 	}
 	return "unknown"
 }
@@ -48,6 +55,9 @@ type request struct {
 	after   int64  // work left for after the calls, ns
 	stage   int32  // the call group being waited on
 	pending int32  // calls of that group still out
+	// ver is the version of its key that the request's last store read
+	// returned: a conditional write of the key is conditioned on it.
+	ver uint32
 
 	outcome Outcome
 	refusal Outcome // a refusal decided during a pause, answered when it ends

@@ -140,6 +140,7 @@ type EdgeResult struct {
 	Error           uint64  `json:"error"`
 	Timeout         uint64  `json:"timeout"`
 	Rejected        uint64  `json:"rejected"`                 // rejected, shed or rate limited by the callee
+	Conflict        uint64  `json:"conflict,omitempty"`       // conditional writes to a store that found the key changed
 	ShortCircuited  uint64  `json:"short_circuited"`          // refused by an open breaker
 	BulkheadFull    uint64  `json:"bulkhead_full"`            // refused by the bulkhead
 	BudgetExhausted uint64  `json:"budget_exhausted"`         // retries, and hedged copies, the budget or throttle refused
@@ -271,7 +272,7 @@ func (s *Sim) Result() *Result {
 		er := EdgeResult{
 			Name: s.edgeName(ref.svc, ref.edge), Calls: st.calls, Attempts: st.attempts, Retries: st.retries,
 			Hedges: st.hedges, Cancelled: st.cancelled, OK: st.out[OK], Error: st.out[Error], Timeout: st.out[Timeout],
-			Rejected: st.out[Rejected] + st.out[Shed] + st.out[Limited], ShortCircuited: st.shortCircuited, BulkheadFull: st.bulkheaded,
+			Conflict: st.out[Conflict], Rejected: st.out[Rejected] + st.out[Shed] + st.out[Limited], ShortCircuited: st.shortCircuited, BulkheadFull: st.bulkheaded,
 			BudgetExhausted: st.budgetExhausted, RetryOverflow: st.retryOverflow, Fallbacks: st.fallbacks, BreakerChanges: e.transitions,
 		}
 		if st.calls > 0 {

@@ -98,6 +98,10 @@ type StoreResult struct {
 	Writes      uint64 `json:"writes"`
 	Unavailable uint64 `json:"unavailable"` // too few replicas up for the quorum
 	Timeouts    uint64 `json:"timeouts"`    // the quorum did not answer in time
+	// ConditionalWrites counts the writes (among Writes) conditioned on
+	// a version; Conflicts those that found the key changed.
+	ConditionalWrites uint64 `json:"conditional_writes,omitempty"`
+	Conflicts         uint64 `json:"conflicts,omitempty"`
 	// StaleReads counts reads that returned an older version than the
 	// newest committed when they started; FreshReads the others (reads
 	// of never-written keys count in neither).
@@ -256,6 +260,7 @@ func (s *Sim) dataResult(res *Result) {
 		a := &st.st
 		sr := StoreResult{Name: st.spec.Name, N: st.spec.Replicas, W: st.spec.WriteQuorum, R: st.spec.ReadQuorum,
 			Reads: a.reads, Writes: a.writes, Unavailable: a.unavailable, Timeouts: a.timeouts,
+			ConditionalWrites: a.conditional, Conflicts: a.conflicts,
 			StaleReads: a.stale, FreshReads: a.fresh, LostUpdates: a.lostUpdates, ReadRepairs: a.repairs,
 			HintsReplayed: a.hintsReplayed, ReadLatency: latencyOf(&a.readLat), WriteLatency: latencyOf(&a.writeLat),
 			ReplicationLag: latencyOf(&a.repLag), Series: st.series}

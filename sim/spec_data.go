@@ -211,10 +211,14 @@ type Store struct {
 type Op uint8
 
 const (
-	OpNone    Op = iota // a call to a service
-	OpRead              // read a key from a store or a view
-	OpWrite             // write a key to a store
-	OpPublish           // produce a record (a Publish on the request path)
+	OpNone  Op = iota // a call to a service
+	OpRead            // read a key from a store or a view
+	OpWrite           // write a key to a store
+	// OpConditionalWrite writes a key to a store only if it still has the
+	// version the request read (compare-and-set); else the attempt ends in
+	// Conflict.
+	OpConditionalWrite
+	OpPublish // produce a record (a Publish on the request path)
 )
 
 func (o Op) String() string {
@@ -223,6 +227,8 @@ func (o Op) String() string {
 		return "read"
 	case OpWrite:
 		return "write"
+	case OpConditionalWrite:
+		return "conditional_write"
 	case OpPublish:
 		return "publish"
 	}

@@ -69,6 +69,13 @@ type storeOp struct {
 	base   uint32
 	baseAt int64
 	doomed bool // an earlier write carries a later timestamp: LWW drops this one
+	// cas is where a conditional write is: reading the key (the Paxos
+	// round's read), or writing it once its condition held.
+	cas casPhase
+	// expect is the version a conditional write is conditioned on; with
+	// reread, the version its own read finds.
+	expect uint32
+	reread bool
 	gen    uint32
 	inUse  bool
 	from   string // the calling service, for partitions
@@ -76,6 +83,15 @@ type storeOp struct {
 }
 
 const maxReplicas = 16
+
+// casPhase is where a conditional write is.
+type casPhase uint8
+
+const (
+	notCAS     casPhase = iota
+	casReading          // its read round is out
+	casWriting          // its condition held: it writes like any write
+)
 
 // A store message event carries the store and the message in its argument.
 const (
@@ -122,6 +138,7 @@ const hintTTL = 10 * 24 * time.Hour
 
 type storeStats struct {
 	reads, writes, unavailable, timeouts, lostUpdates uint64
+	conditional, conflicts                            uint64
 	stale, fresh, repairs, hintsReplayed              uint64
 	readLat, writeLat, repLag                         metrics.Histogram
 	vis                                               [visBins]visBin // the t-visibility curve (visibility.go)
@@ -244,18 +261,25 @@ func (st *store) start(a int32, op Op, keyChoice KeyChoice, from string) {
 			up++
 		}
 	}
+	write := op != OpRead
 	need := st.spec.ReadQuorum
-	if op == OpWrite {
+	switch op {
+	case OpWrite:
 		need = st.spec.WriteQuorum
+	case OpConditionalWrite:
+		need = max(st.spec.ReadQuorum, st.spec.WriteQuorum) // it reads, then writes
 	}
 	if counted {
-		if op == OpWrite {
+		if write {
 			st.st.writes++
 		} else {
 			st.st.reads++
 		}
+		if op == OpConditionalWrite {
+			st.st.conditional++
+		}
 	}
-	if op == OpWrite {
+	if write {
 		st.win.writes++
 	} else {
 		st.win.reads++
@@ -271,41 +295,100 @@ func (st *store) start(a int32, op Op, keyChoice KeyChoice, from string) {
 	}
 	oi := st.newOp()
 	o := &st.ops[oi]
-	o.a, o.aGen, o.write, o.key, o.started, o.from = a, r.gen, op == OpWrite, key, s.now, from
-	ks := &st.keys[key]
-	if o.write {
-		ks.issued++
-		o.ver = ks.issued
-		// The coordinating replica is the key's first live owner.
-		c := int(key) % len(st.nodes)
-		for st.nodes[c].down {
-			c = (c + 1) % len(st.nodes)
+	o.a, o.aGen, o.key, o.started, o.from = a, r.gen, key, s.now, from
+	switch op {
+	case OpWrite:
+		st.write(oi)
+	case OpConditionalWrite:
+		// The first attempt is conditioned on the version the request
+		// read; a retry (or a hedged copy) reads the key again, as an
+		// optimistic loop does after a conflict.
+		o.cas = casReading
+		if s.calls.c[r.parent].attempts > 1 {
+			o.reread = true
+		} else {
+			o.expect = s.reqs.r[s.calls.c[r.parent].parent].ver
 		}
-		o.ts = s.now + st.nodes[c].skew
-		o.doomed = o.ts < ks.maxTs
-		ks.maxTs = max(ks.maxTs, o.ts)
-	} else {
+		st.read(oi)
+	default:
+		ks := &st.keys[key]
 		o.base, o.baseAt = ks.committed, ks.committedAt
+		st.read(oi)
 	}
+	if m := st.msg(mTimer, -1, oi, key, entry{}, s.now); m >= 0 {
+		s.schedule(s.now+int64(st.spec.Timeout), evStoreMsg, st.idx<<storeBits|m, st.msgs[m].gen)
+	}
+}
+
+// write issues operation oi's key a new version and sends it to every
+// replica that is up (and hints it for those that are down).
+func (st *store) write(oi int32) {
+	s := st.s
+	o := &st.ops[oi]
+	o.write = true
+	key := o.key
+	ks := &st.keys[key]
+	ks.issued++
+	o.ver = ks.issued
+	// The coordinating replica is the key's first live owner.
+	c := int(key) % len(st.nodes)
+	for st.nodes[c].down {
+		c = (c + 1) % len(st.nodes)
+	}
+	o.ts = s.now + st.nodes[c].skew
+	o.doomed = o.ts < ks.maxTs
+	ks.maxTs = max(ks.maxTs, o.ts)
 	for i := range st.nodes {
 		nd := &st.nodes[i]
 		if nd.down {
 			// Cassandra's StorageProxy.shouldHint: no hint once the
 			// replica has been down longer than max_hint_window.
-			if o.write && st.spec.HintedHandoff && s.now-st.downAt[i] <= int64(st.spec.HintWindow) {
+			if st.spec.HintedHandoff && s.now-st.downAt[i] <= int64(st.spec.HintWindow) {
 				st.hints[i] = append(st.hints[i], hint{key: key, e: entry{o.ver, o.ts}, at: s.now})
 			}
 			continue
 		}
-		if o.write {
-			st.send(st.msg(mWrite, int32(i), oi, key, entry{o.ver, o.ts}, s.now), st.spec.WriteDelay.Sample(st.rng), nil, nd, from)
-		} else {
-			st.send(st.msg(mRead, int32(i), oi, key, entry{}, s.now), st.spec.ReadDelay.Sample(st.rng), nil, nd, from)
+		st.send(st.msg(mWrite, int32(i), oi, key, entry{o.ver, o.ts}, s.now), st.spec.WriteDelay.Sample(st.rng), nil, nd, o.from)
+	}
+}
+
+// read asks every replica that is up for operation oi's key.
+func (st *store) read(oi int32) {
+	o := &st.ops[oi]
+	for i := range st.nodes {
+		if nd := &st.nodes[i]; !nd.down {
+			st.send(st.msg(mRead, int32(i), oi, o.key, entry{}, st.s.now), st.spec.ReadDelay.Sample(st.rng), nil, nd, o.from)
 		}
 	}
-	if m := st.msg(mTimer, -1, oi, key, entry{}, s.now); m >= 0 {
-		s.schedule(s.now+int64(st.spec.Timeout), evStoreMsg, st.idx<<storeBits|m, st.msgs[m].gen)
+}
+
+// decide ends a conditional write's read round: its condition holds when
+// the newest version of the key, committed or still being written, is the
+// one it expects; then it writes, else it ends in Conflict.
+//
+// The condition is checked against the key's true newest version at this
+// moment, as a linearizable coordinator would: Cassandra's lightweight
+// transactions run Paxos among the replicas (serial consistency), so that
+// of two conditional writes on the same version exactly one applies, and
+// a write still in flight makes a conditional write on the older version
+// fail. faultline charges one read round and one write round for it;
+// Cassandra's Paxos takes about four round trips (prepare, read, propose,
+// commit), so its latency here is a lower bound.
+func (st *store) decide(oi int32) {
+	o := &st.ops[oi]
+	expect := o.expect
+	if o.reread {
+		expect = o.best.ver
 	}
+	if expect != st.keys[o.key].issued {
+		if o.started >= st.s.warmup {
+			st.st.conflicts++
+		}
+		st.endOp(oi, Conflict)
+		return
+	}
+	o.cas, o.n = casWriting, 0
+	st.write(oi)
 }
 
 func (st *store) newOp() int32 {
@@ -420,6 +503,9 @@ func (st *store) deliver(i int32, gen uint32) {
 func (st *store) answer(oi, replica int32, e entry) {
 	s := st.s
 	op := &st.ops[oi]
+	if op.write {
+		return // a late answer to a conditional write's read round
+	}
 	op.n++
 	if e.ts > op.best.ts || e.ts == op.best.ts && e.ver > op.best.ver {
 		op.best = e
@@ -427,6 +513,14 @@ func (st *store) answer(oi, replica int32, e entry) {
 	op.stale[replica] = true
 	if int(op.n) < st.spec.ReadQuorum {
 		return
+	}
+	if op.cas == casReading {
+		st.decide(oi)
+		return
+	}
+	// The request remembers the version it read, for a conditional write.
+	if r := &s.reqs.r[op.a]; r.gen == op.aGen && !r.abandoned {
+		s.reqs.r[s.calls.c[r.parent].parent].ver = op.best.ver
 	}
 	if op.started >= s.warmup && op.base > 0 {
 		k := int(op.base) - int(op.best.ver)
