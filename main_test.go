@@ -2,11 +2,14 @@ package main
 
 import (
 	"bytes"
+	"encoding/csv"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -155,5 +158,99 @@ func TestCSV(t *testing.T) {
 	}
 	if !strings.HasPrefix(lines[0], "t_s,component,kind,sent,ok,") || !strings.HasPrefix(lines[1], "0,arrivals,client,") {
 		t.Errorf("unexpected CSV start:\n%s\n%s", lines[0], lines[1])
+	}
+}
+
+// TestJSONSeriesMatchCSV checks that --json carries the per-window series
+// --csv writes: a window in JSON for every CSV row, of every kind of
+// component, with the same figures; and that --series=false leaves them
+// out.
+func TestJSONSeriesMatchCSV(t *testing.T) {
+	for _, name := range []string{"monolith-vs-microservices", "kafka-consumer-crash", "order-saga", "cqrs-projection-lag", "quorum-staleness"} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "series.csv")
+			code, js, errs := faultline("run", name, "--duration", "20s", "--json", "--csv", path)
+			if code != 0 && code != 3 { // 3: an SLO broken, which is fine here
+				t.Fatalf("exit %d: %s", code, errs)
+			}
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows, err := csv.NewReader(strings.NewReader(string(data))).ReadAll()
+			if err != nil {
+				t.Fatal(err)
+			}
+			col := map[string]int{}
+			for i, h := range rows[0] {
+				col[h] = i
+			}
+			// Every window in the JSON, by kind, component and start.
+			type window = map[string]any
+			got := map[string]window{}
+			var res map[string]any
+			if err := json.Unmarshal([]byte(js), &res); err != nil {
+				t.Fatal(err)
+			}
+			list := func(v any) []any { l, _ := v.([]any); return l }
+			add := func(kind string, c any) {
+				m := c.(map[string]any)
+				for _, w := range list(m["series"]) {
+					w := w.(map[string]any)
+					got[fmt.Sprintf("%s %s %v", kind, m["name"], w["t_s"])] = w
+				}
+			}
+			for _, c := range list(res["clients"]) {
+				add("client", c)
+				for _, f := range list(c.(map[string]any)["flows"]) {
+					add("flow", f)
+				}
+			}
+			for _, c := range list(res["components"]) {
+				m := c.(map[string]any)
+				add("service", c) // the CSV's kind for a gateway too
+				for _, o := range list(m["operations"]) {
+					o := o.(map[string]any)
+					add("operation", map[string]any{"name": fmt.Sprint(m["name"], ".", o["name"]), "series": o["series"]})
+				}
+			}
+			for _, k := range []struct{ section, kind string }{{"topics", "topic"}, {"groups", "group"}, {"stores", "store"}, {"sagas", "saga"}, {"views", "view"}} {
+				for _, c := range list(res[k.section]) {
+					add(k.kind, c)
+				}
+			}
+			if len(got) != len(rows)-1 {
+				t.Errorf("%d windows in --json, %d rows in --csv", len(got), len(rows)-1)
+			}
+			num := func(v any) string {
+				f, ok := v.(float64)
+				if !ok {
+					return fmt.Sprint(v)
+				}
+				return strconv.FormatFloat(f, 'f', -1, 64)
+			}
+			for _, r := range rows[1:] {
+				key := fmt.Sprintf("%s %s %s", r[col["kind"]], r[col["component"]], r[col["t_s"]])
+				w, ok := got[key]
+				if !ok {
+					t.Errorf("no JSON window for the CSV row %s", key)
+					continue
+				}
+				switch r[col["kind"]] {
+				case "client", "flow", "service", "operation":
+					lat := func(k string) any { m, _ := w[k].(map[string]any); return m["p99"] }
+					for csvCol, v := range map[string]any{"sent": w["sent"], "ok": w["ok"], "timeout": w["timeout"],
+						"latency_p99_ms": lat("latency_ms"), "latency_all_p99_ms": lat("latency_all_ms")} {
+						if want := r[col[csvCol]]; want != "" && num(v) != want {
+							t.Errorf("%s: %s is %s in the CSV, %s in the JSON", key, csvCol, want, num(v))
+						}
+					}
+				}
+			}
+			_, short, _ := faultline("run", name, "--duration", "20s", "--json", "--series=false")
+			if strings.Contains(short, `"series"`) || len(short) >= len(js) {
+				t.Errorf("--series=false: %d bytes, with series %d; series still in it: %v", len(short), len(js), strings.Contains(short, `"series"`))
+			}
+		})
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -91,6 +92,7 @@ func overrideSeed(spec *sim.Spec, seed string) error {
 func runCmd(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("run", stderr)
 	asJSON := fs.Bool("json", false, "print the result as one JSON object")
+	series := fs.Bool("series", true, "with --json, include every component's per-window series (false: the totals only)")
 	csvPath := fs.String("csv", "", "write the per-window time series to `FILE`")
 	seed := fs.String("seed", "", "override the scenario's seed")
 	duration := fs.String("duration", "", "override the scenario's duration (a Go duration, e.g. 60s)")
@@ -151,9 +153,13 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if *asJSON {
+		out := res
+		if !*series {
+			out = res.WithoutSeries()
+		}
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(res); err != nil {
+		if err := enc.Encode(out); err != nil {
 			return err
 		}
 		// stdout holds one JSON object; the SLOs go to stderr.
@@ -313,32 +319,70 @@ func writeCSVFile(path string, res *sim.Result) error {
 	return os.Rename(tmp.Name(), path)
 }
 
+// csvColumns are the columns of --csv, in order. The columns after
+// queue_max belong to the data components; a column that does not apply
+// to a row is empty. latency_* is of successful requests, latency_all_*
+// of every answered request (clients and flows only).
+var csvColumns = []string{"t_s", "component", "kind", "sent", "ok", "error", "timeout", "rejected", "wasted",
+	"latency_mean_ms", "latency_p50_ms", "latency_p90_ms", "latency_p99_ms", "latency_p999_ms", "latency_max_ms",
+	"latency_all_mean_ms", "latency_all_p50_ms", "latency_all_p90_ms", "latency_all_p99_ms", "latency_all_p999_ms", "latency_all_max_ms",
+	"utilisation", "queue_mean", "queue_max",
+	"lag_s", "lag_records", "duplicates", "lost", "stale", "unavailable", "compensated", "inconsistent", "running", "misses"}
+
+// csvRow is one row of --csv, its cells set by column name.
+type csvRow []string
+
+func newCSVRow(t float64, name, kind string) csvRow {
+	r := make(csvRow, len(csvColumns))
+	r.set("t_s", csvFloat(t))
+	r.set("component", name)
+	r.set("kind", kind)
+	return r
+}
+
+func (r csvRow) set(col, v string) {
+	i := slices.Index(csvColumns, col)
+	if i < 0 {
+		panic("csv: no column " + col) // a typo in this file
+	}
+	r[i] = v
+}
+
+func (r csvRow) count(col string, n uint64) { r.set(col, strconv.FormatUint(n, 10)) }
+
+// latency fills the columns prefix_mean_ms ... prefix_max_ms.
+func (r csvRow) latency(prefix string, l metrics.Summary) {
+	for _, c := range []struct {
+		stat string
+		v    float64
+	}{{"mean", l.Mean}, {"p50", l.P50}, {"p90", l.P90}, {"p99", l.P99}, {"p999", l.P999}, {"max", l.Max}} {
+		r.set(prefix+"_"+c.stat+"_ms", csvFloat(c.v))
+	}
+}
+
+func csvFloat(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
+
 // writeCSV writes every time series of a run in long form: one row per
-// component and window. The columns after queue_max belong to the data
-// components; a column that does not apply to a row is empty.
+// component and window.
 func writeCSV(w io.Writer, res *sim.Result) error {
 	cw := csv.NewWriter(w)
-	cw.Write([]string{"t_s", "component", "kind", "sent", "ok", "error", "timeout", "rejected", "wasted",
-		"latency_mean_ms", "latency_p50_ms", "latency_p90_ms", "latency_p99_ms", "latency_p999_ms", "latency_max_ms",
-		"utilisation", "queue_mean", "queue_max",
-		"lag_s", "lag_records", "duplicates", "lost", "stale", "unavailable", "compensated", "inconsistent", "running", "misses"})
-	f := func(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
-	u := func(x uint64) string { return strconv.FormatUint(x, 10) }
-	const cols = 28
-	row := func(t float64, name, kind string) []string {
-		r := make([]string, cols)
-		r[0], r[1], r[2] = f(t), name, kind
-		return r
-	}
-	lat := func(r []string, l metrics.Summary) {
-		r[9], r[10], r[11], r[12], r[13], r[14] = f(l.Mean), f(l.P50), f(l.P90), f(l.P99), f(l.P999), f(l.Max)
-	}
+	cw.Write(csvColumns)
 	window := func(name, kind string, w sim.Window, service bool) {
-		r := row(w.Start.Seconds(), name, kind)
-		r[3], r[4], r[5], r[6], r[7], r[8] = u(w.Sent), u(w.OK), u(w.Errors), u(w.Timeouts), u(w.Rejected), u(w.Wasted)
-		lat(r, w.Latency)
+		r := newCSVRow(w.Start.Seconds(), name, kind)
+		r.count("sent", w.Sent)
+		r.count("ok", w.OK)
+		r.count("error", w.Errors)
+		r.count("timeout", w.Timeouts)
+		r.count("rejected", w.Rejected)
+		r.count("wasted", w.Wasted)
+		r.latency("latency", w.Latency)
+		if w.LatencyAll != nil {
+			r.latency("latency_all", *w.LatencyAll)
+		}
 		if service {
-			r[15], r[16], r[17] = f(w.Utilisation), f(w.QueueMean), strconv.Itoa(w.QueueMax)
+			r.set("utilisation", csvFloat(w.Utilisation))
+			r.set("queue_mean", csvFloat(w.QueueMean))
+			r.set("queue_max", strconv.Itoa(w.QueueMax))
 		}
 		cw.Write(r)
 	}
@@ -363,41 +407,51 @@ func writeCSV(w io.Writer, res *sim.Result) error {
 	}
 	for _, t := range res.Topics {
 		for _, w := range t.Series {
-			r := row(w.Start.Seconds(), t.Name, "topic")
-			r[3] = u(w.Produced)
+			r := newCSVRow(w.Start.Seconds(), t.Name, "topic")
+			r.count("sent", w.Produced)
 			cw.Write(r)
 		}
 	}
 	for _, g := range res.Groups {
 		for _, w := range g.Series {
-			r := row(w.Start.Seconds(), g.Name, "group")
-			r[4] = u(w.Consumed)
-			lat(r, w.EndToEnd)
-			r[18], r[19], r[20], r[21] = f(w.LagS), strconv.FormatInt(w.LagRecords, 10), u(w.Duplicates), u(w.Lost)
+			r := newCSVRow(w.Start.Seconds(), g.Name, "group")
+			r.count("ok", w.Consumed)
+			r.latency("latency", w.EndToEnd)
+			r.set("lag_s", csvFloat(w.LagS))
+			r.set("lag_records", strconv.FormatInt(w.LagRecords, 10))
+			r.count("duplicates", w.Duplicates)
+			r.count("lost", w.Lost)
 			cw.Write(r)
 		}
 	}
 	for _, st := range res.Stores {
 		for _, w := range st.Series {
-			r := row(w.Start.Seconds(), st.Name, "store")
-			r[3], r[6] = u(w.Reads+w.Writes), u(w.Timeouts)
-			r[22], r[23] = u(w.Stale), u(w.Unavailable)
+			r := newCSVRow(w.Start.Seconds(), st.Name, "store")
+			r.count("sent", w.Reads+w.Writes)
+			r.count("timeout", w.Timeouts)
+			r.count("stale", w.Stale)
+			r.count("unavailable", w.Unavailable)
 			cw.Write(r)
 		}
 	}
 	for _, sg := range res.Sagas {
 		for _, w := range sg.Series {
-			r := row(w.Start.Seconds(), sg.Name, "saga")
-			r[3], r[4] = u(w.Started), u(w.Completed)
-			r[24], r[25], r[26] = u(w.Compensated), u(w.Inconsistent), u(w.Running)
+			r := newCSVRow(w.Start.Seconds(), sg.Name, "saga")
+			r.count("sent", w.Started)
+			r.count("ok", w.Completed)
+			r.count("compensated", w.Compensated)
+			r.count("inconsistent", w.Inconsistent)
+			r.count("running", w.Running)
 			cw.Write(r)
 		}
 	}
 	for _, v := range res.Views {
 		for _, w := range v.Series {
-			r := row(w.Start.Seconds(), v.Name, "view")
-			r[3] = u(w.Reads)
-			r[18], r[19], r[27] = f(w.LagS), strconv.FormatInt(w.LagRecords, 10), u(w.Miss)
+			r := newCSVRow(w.Start.Seconds(), v.Name, "view")
+			r.count("sent", w.Reads)
+			r.set("lag_s", csvFloat(w.LagS))
+			r.set("lag_records", strconv.FormatInt(w.LagRecords, 10))
+			r.count("misses", w.Miss)
 			cw.Write(r)
 		}
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/faultline/faultline/sim"
@@ -34,13 +35,26 @@ func writeText(w io.Writer, res *sim.Result, color bool) {
 		{head: "429", right: true, optional: true, cell: func(c sim.ClientResult) string { return count(c.RateLimited) }},
 		{head: "SUCCESS", right: true, cell: func(c sim.ClientResult) string { return pct(c.SuccessRate) }},
 		{head: "GOODPUT/s", right: true, cell: func(c sim.ClientResult) string { return rate(c.GoodputRPS) }},
-		{head: "MEAN", right: true, cell: func(c sim.ClientResult) string { return ms(c.Latency.Mean) }},
-		{head: "P50", right: true, cell: func(c sim.ClientResult) string { return ms(c.Latency.P50) }},
-		{head: "P90", right: true, cell: func(c sim.ClientResult) string { return ms(c.Latency.P90) }},
-		{head: "P99", right: true, cell: func(c sim.ClientResult) string { return ms(c.Latency.P99) }},
-		{head: "P99.9", right: true, cell: func(c sim.ClientResult) string { return ms(c.Latency.P999) }},
-		{head: "MAX ms", right: true, cell: func(c sim.ClientResult) string { return ms(c.Latency.Max) }},
 	})
+	fmt.Fprintln(w)
+
+	// Latency of successes and of everything answered, side by side: during
+	// an outage the first can fall while the second rises.
+	lat := func(group string, of func(sim.ClientResult) sim.Latency) []column[sim.ClientResult] {
+		return []column[sim.ClientResult]{
+			{group: group, head: "MEAN", right: true, cell: func(c sim.ClientResult) string { return ms(of(c).Mean) }},
+			{group: group, head: "P50", right: true, cell: func(c sim.ClientResult) string { return ms(of(c).P50) }},
+			{group: group, head: "P90", right: true, cell: func(c sim.ClientResult) string { return ms(of(c).P90) }},
+			{group: group, head: "P99", right: true, cell: func(c sim.ClientResult) string { return ms(of(c).P99) }},
+			{group: group, head: "P99.9", right: true, cell: func(c sim.ClientResult) string { return ms(of(c).P999) }},
+			{group: group, head: "MAX", right: true, cell: func(c sim.ClientResult) string { return ms(of(c).Max) }},
+		}
+	}
+	writeTable(w, color, res.Clients, clientHealth, slices.Concat(
+		[]column[sim.ClientResult]{{head: "LATENCY ms", cell: func(c sim.ClientResult) string { return c.Name }}},
+		lat(latOK, func(c sim.ClientResult) sim.Latency { return c.Latency }),
+		lat(latAll, func(c sim.ClientResult) sim.Latency { return c.LatencyAll }),
+	))
 	fmt.Fprintln(w)
 
 	writeTable(w, color, res.Components, componentHealth, []column[sim.ComponentResult]{
@@ -56,9 +70,9 @@ func writeText(w io.Writer, res *sim.Result, color bool) {
 		{head: "RATE/s", right: true, cell: func(c sim.ComponentResult) string { return rate(c.ThroughputRPS) }},
 		{head: "UTIL", right: true, cell: func(c sim.ComponentResult) string { return pct(c.Utilisation) }},
 		{head: "QUEUE mean/max", right: true, cell: func(c sim.ComponentResult) string { return fmt.Sprintf("%.1f/%d", c.QueueMean, c.QueueMax) }},
-		{head: "MEAN", right: true, cell: func(c sim.ComponentResult) string { return ms(c.Latency.Mean) }},
-		{head: "P50", right: true, cell: func(c sim.ComponentResult) string { return ms(c.Latency.P50) }},
-		{head: "P99 ms", right: true, cell: func(c sim.ComponentResult) string { return ms(c.Latency.P99) }},
+		{group: latOKms, head: "MEAN", right: true, cell: func(c sim.ComponentResult) string { return ms(c.Latency.Mean) }},
+		{group: latOKms, head: "P50", right: true, cell: func(c sim.ComponentResult) string { return ms(c.Latency.P50) }},
+		{group: latOKms, head: "P99", right: true, cell: func(c sim.ComponentResult) string { return ms(c.Latency.P99) }},
 	})
 
 	writeOpsAndFlows(w, res, color)
@@ -153,10 +167,21 @@ func repeats(evs []sim.EventResult, i int) (period, n int) {
 // that the event log and the cascade trace summarise in one line.
 const minRepeats = 3
 
+// The groups of latency columns: every table says which requests its
+// latencies are of.
+const (
+	latOK    = "successful requests"
+	latAll   = "all answered requests"
+	latOKms  = "successful, ms"
+	latAllMs = "all answered, ms"
+)
+
 // column is one column of a summary table. An optional column is shown
 // only when some row has something in it, so that a scenario without
-// breakers is not given a column of zeros.
+// breakers is not given a column of zeros. Columns side by side with the
+// same group are headed by it, on a line above their heads.
 type column[T any] struct {
+	group    string
 	head     string
 	right    bool
 	optional bool
@@ -207,6 +232,39 @@ func writeTable[T any](w io.Writer, color bool, rows []T, health func(T) sim.Hea
 			b.WriteString(style(j, cell))
 		}
 		fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
+	}
+	// A group's label starts over its first column; the last column of
+	// the group widens if the label needs it.
+	groups := make([]string, len(cols))
+	for k := 0; k < len(show); k++ {
+		g := cols[show[k]].group
+		if g == "" || (k > 0 && cols[show[k-1]].group == g) {
+			continue
+		}
+		end, span := k, width[show[k]]
+		for end+1 < len(show) && cols[show[end+1]].group == g {
+			end++
+			span += 2 + width[show[end]]
+		}
+		width[show[end]] += max(0, len([]rune(g))-span)
+		groups[show[k]] = g
+	}
+	if slices.ContainsFunc(groups, func(g string) bool { return g != "" }) {
+		var b strings.Builder
+		at := 0 // the column of the next character
+		x := 0  // where the current column starts
+		for k, j := range show {
+			if k > 0 {
+				x += 2
+			}
+			if g := groups[j]; g != "" {
+				b.WriteString(strings.Repeat(" ", max(0, x-at)))
+				b.WriteString(g)
+				at = max(x, at) + len([]rune(g))
+			}
+			x += width[j]
+		}
+		fmt.Fprintln(w, b.String())
 	}
 	heads := make([]string, len(cols))
 	for j, c := range cols {
@@ -440,7 +498,8 @@ type opRow struct {
 	name             string
 	sent, ok, failed uint64
 	success          float64
-	mean, p50, p99   float64
+	lat              sim.Latency  // of successful requests
+	all              *sim.Latency // of every answered request: flows only
 }
 
 // writeOpsAndFlows prints the operations of the services that declare
@@ -449,12 +508,12 @@ func writeOpsAndFlows(w io.Writer, res *sim.Result, color bool) {
 	var ops, flows []opRow
 	for _, c := range res.Components {
 		for _, o := range c.Operations {
-			ops = append(ops, opRow{c.Name + "." + o.Name, o.Arrivals, o.OK, o.Failed, o.SuccessRate, o.Latency.Mean, o.Latency.P50, o.Latency.P99})
+			ops = append(ops, opRow{c.Name + "." + o.Name, o.Arrivals, o.OK, o.Failed, o.SuccessRate, o.Latency, nil})
 		}
 	}
 	for _, c := range res.Clients {
 		for _, f := range c.Flows {
-			flows = append(flows, opRow{f.Name, f.Sent, f.OK, f.Failed, f.SuccessRate, f.Latency.Mean, f.Latency.P50, f.Latency.P99})
+			flows = append(flows, opRow{f.Name, f.Sent, f.OK, f.Failed, f.SuccessRate, f.Latency, &f.LatencyAll})
 		}
 	}
 	for _, t := range []struct {
@@ -464,13 +523,7 @@ func writeOpsAndFlows(w io.Writer, res *sim.Result, color bool) {
 		if len(t.rows) == 0 {
 			continue
 		}
-		fmt.Fprintln(w)
-		writeTable(w, color, t.rows, func(r opRow) sim.Health {
-			if r.ok+r.failed == 0 {
-				return sim.Healthy
-			}
-			return sim.HealthOf(1 - r.success)
-		}, []column[opRow]{
+		cols := []column[opRow]{
 			{head: t.head, cell: func(r opRow) string { return r.name }},
 			{head: t.sent, right: true, cell: func(r opRow) string { return count(r.sent) }},
 			{head: "OK", right: true, cell: func(r opRow) string { return count(r.ok) }},
@@ -481,9 +534,22 @@ func writeOpsAndFlows(w io.Writer, res *sim.Result, color bool) {
 				}
 				return pct(r.success)
 			}},
-			{head: "MEAN", right: true, cell: func(r opRow) string { return ms(r.mean) }},
-			{head: "P50", right: true, cell: func(r opRow) string { return ms(r.p50) }},
-			{head: "P99 ms", right: true, cell: func(r opRow) string { return ms(r.p99) }},
-		})
+			{group: latOKms, head: "MEAN", right: true, cell: func(r opRow) string { return ms(r.lat.Mean) }},
+			{group: latOKms, head: "P50", right: true, cell: func(r opRow) string { return ms(r.lat.P50) }},
+			{group: latOKms, head: "P99", right: true, cell: func(r opRow) string { return ms(r.lat.P99) }},
+		}
+		if t.rows[0].all != nil {
+			cols = append(cols,
+				column[opRow]{group: latAllMs, head: "MEAN", right: true, cell: func(r opRow) string { return ms(r.all.Mean) }},
+				column[opRow]{group: latAllMs, head: "P50", right: true, cell: func(r opRow) string { return ms(r.all.P50) }},
+				column[opRow]{group: latAllMs, head: "P99", right: true, cell: func(r opRow) string { return ms(r.all.P99) }})
+		}
+		fmt.Fprintln(w)
+		writeTable(w, color, t.rows, func(r opRow) sim.Health {
+			if r.ok+r.failed == 0 {
+				return sim.Healthy
+			}
+			return sim.HealthOf(1 - r.success)
+		}, cols)
 	}
 }

@@ -427,8 +427,8 @@ func TestDataReport(t *testing.T) {
 			t.Errorf("the HTML report has %q without such a component", absent)
 		}
 	}
-	if n := strings.Count(page.String(), "<svg"); n != 7 {
-		t.Errorf("%d charts, want 7: 5 of the client, 2 of the group", n)
+	if n := strings.Count(page.String(), "<svg"); n != 8 {
+		t.Errorf("%d charts, want 8: 6 of the client (p99_all among them), 2 of the group", n)
 	}
 }
 

@@ -50,9 +50,10 @@ var timeSeries = []struct {
 	unit       metric.Unit
 	axis       string
 }{
-	{metric.Client, "p50", "p50 latency", metric.Ms, ""},
-	{metric.Client, "p99", "p99 latency", metric.Ms, ""},
-	{metric.Client, "p999", "p99.9 latency", metric.Ms, ""},
+	{metric.Client, "p50", "p50 latency of successful requests", metric.Ms, ""},
+	{metric.Client, "p99", "p99 latency of successful requests", metric.Ms, ""},
+	{metric.Client, "p999", "p99.9 latency of successful requests", metric.Ms, ""},
+	{metric.Client, "p99_all", "p99 latency of all answered requests (timeouts at the timeout)", metric.Ms, ""},
 	{metric.Client, "goodput", "goodput (successful requests per second)", metric.PerSec, ""},
 	{metric.Client, "sent", "offered load (requests sent per second)", metric.PerSec, ""},
 	{metric.Client, "error_share", "share of requests failing with an error", metric.Share, ""},

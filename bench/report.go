@@ -87,7 +87,7 @@ const (
 // shownMetrics are the client metrics the Markdown and HTML reports show,
 // in order; every metric of the other scopes is shown, and any metric an
 // SLO names.
-var shownMetrics = []string{"success_rate", "goodput", "p50", "p99", "p999", "error_share", "timeout_share", "rejected_share", "degraded_share"}
+var shownMetrics = []string{"success_rate", "goodput", "p50", "p99", "p999", "p99_all", "error_share", "timeout_share", "rejected_share", "degraded_share"}
 
 // NewReport computes the statistics of the runs, which must be in job
 // order (as Execute and Merge return them).

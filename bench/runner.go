@@ -95,8 +95,9 @@ type FaultSpan struct {
 }
 
 // The series of each client a run keeps, by metric name: latency
-// percentiles (ms), rates (per second) and outcome shares.
-var clientSeries = []string{"p50", "p99", "p999", "sent", "goodput", "error_share", "timeout_share", "rejected_share"}
+// percentiles (ms) of successful requests, and the p99 of all answered
+// requests (p99_all), rates (per second) and outcome shares.
+var clientSeries = []string{"p50", "p99", "p999", "p99_all", "sent", "goodput", "error_share", "timeout_share", "rejected_share"}
 
 // The series a run keeps of the data components, keyed like the clients'
 // by scope, component and name:
@@ -273,6 +274,10 @@ func measure(res *sim.Result, jb job, seed uint64) (*Run, error) {
 			ser["p50"][i] = lat(w.Latency.P50)
 			ser["p99"][i] = lat(w.Latency.P99)
 			ser["p999"][i] = lat(w.Latency.P999)
+			ser["p99_all"][i] = math.NaN()
+			if w.LatencyAll != nil && w.LatencyAll.Count > 0 {
+				ser["p99_all"][i] = w.LatencyAll.P99
+			}
 			ser["sent"][i] = float64(w.Sent) / width
 			ser["goodput"][i] = float64(w.OK) / width
 			ser["error_share"][i] = share(w.Errors)

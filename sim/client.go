@@ -42,6 +42,13 @@ type tally struct {
 	// firstDegraded is when the first of them came, as firstBad.
 	firstDegraded int64
 	lat           metrics.Histogram // latencies of successful requests
+	// all times every answered request, whatever its outcome, from its
+	// send to its outcome as the client saw it (a timeout at the client's
+	// timeout): the latency of what users waited for, which does not fall
+	// when slow requests turn into timeouts. Only clients and their flows
+	// have one (newAllTally); a service's is nil, so a service pays a
+	// pointer for it, not a histogram.
+	all *metrics.Histogram
 	// firstBad is when the first outcome other than OK came, if any did:
 	// the onset of trouble within a window, finer than the window.
 	firstBad int64
@@ -53,6 +60,22 @@ func (t *tally) count(o Outcome, now int64) {
 		t.firstBad, t.anyBad = now, true
 	}
 	t.n[o]++
+}
+
+// answer counts an outcome of a client's request that took lat from its
+// send, and times it.
+func (t *tally) answer(o Outcome, lat, now int64) {
+	t.count(o, now)
+	t.all.Record(lat)
+	if o == OK {
+		t.lat.Record(lat)
+	}
+}
+
+// timeAll gives a client's or a flow's tallies their histogram of every
+// answered request.
+func timeAll(agg, win *tally) {
+	agg.all, win.all = new(metrics.Histogram), new(metrics.Histogram)
 }
 
 func (t *tally) outcomes() uint64 {
@@ -67,6 +90,9 @@ func (t *tally) reset() {
 	t.sent, t.n, t.wasted, t.degraded = 0, [numOutcomes]uint64{}, 0, 0
 	t.anyBad = false
 	t.lat.Reset() // cheap: the histogram clears only the buckets it used
+	if t.all != nil {
+		t.all.Reset()
+	}
 }
 
 func (c *client) init(s *Sim, idx int32, spec *Client, target int32) {
@@ -96,8 +122,11 @@ func (c *client) init(s *Sim, idx int32, spec *Client, target int32) {
 			names = append(names, o.name)
 		}
 	}
+	timeAll(&c.agg, &c.win)
 	for _, n := range names {
 		c.flows = append(c.flows, flow{name: spec.Name + " " + n})
+		f := &c.flows[len(c.flows)-1]
+		timeAll(&f.agg, &f.win)
 	}
 	c.peak = spec.Rate
 	for _, st := range spec.Schedule {
@@ -225,7 +254,7 @@ func (c *client) send() {
 		route, op := c.pickRoute(sv), sv.opFor(c.op, c.rng)
 		if f := c.flow(route, op); f != nil {
 			f.sent(counted)
-			f.count(Error, counted, s.now)
+			f.answer(Error, counted, 0, s.now)
 		}
 		c.refused(counted)
 		return
@@ -282,13 +311,14 @@ func (c *client) pickRoute(sv *service) int32 {
 	return int32(len(cum) - 1)
 }
 
-// refused counts a request that found no instance to connect to.
+// refused counts a request that found no instance to connect to: an
+// error, answered at once.
 func (c *client) refused(counted bool) {
 	s := c.s
 	if counted {
-		c.agg.count(Error, s.now)
+		c.agg.answer(Error, 0, s.now)
 	}
-	c.win.count(Error, s.now)
+	c.win.answer(Error, 0, s.now)
 	if c.spec.Users > 0 {
 		s.schedule(s.now+c.spec.ThinkTime.Sample(c.rng), evThinkDone, c.idx, 0)
 	}
@@ -298,32 +328,21 @@ func (c *client) refused(counted bool) {
 // loop, lets the user think before the next one.
 func (c *client) done(r *request) {
 	s := c.s
+	lat := s.now - r.sent
 	if r.counted {
-		c.agg.count(r.outcome, s.now)
-		if r.outcome == OK {
-			c.agg.lat.Record(s.now - r.sent)
-			if r.degraded {
-				c.agg.degraded++
-			}
+		c.agg.answer(r.outcome, lat, s.now)
+		if r.outcome == OK && r.degraded {
+			c.agg.degraded++
 		}
 	}
-	c.win.count(r.outcome, s.now)
-	if r.outcome == OK {
-		c.win.lat.Record(s.now - r.sent)
-		if r.degraded {
-			c.win.noteDegraded(s.now)
-		}
+	c.win.answer(r.outcome, lat, s.now)
+	if r.outcome == OK && r.degraded {
+		c.win.noteDegraded(s.now)
 	}
 	if f := c.flow(r.route, r.op); f != nil {
-		f.count(r.outcome, r.counted, s.now)
-		if r.outcome == OK {
-			if r.counted {
-				f.agg.lat.Record(s.now - r.sent)
-			}
-			f.win.lat.Record(s.now - r.sent)
-			if r.degraded {
-				f.win.noteDegraded(s.now)
-			}
+		f.answer(r.outcome, r.counted, lat, s.now)
+		if r.outcome == OK && r.degraded {
+			f.win.noteDegraded(s.now)
 		}
 	}
 	if c.spec.Users > 0 {
@@ -347,11 +366,11 @@ func (f *flow) sent(counted bool) {
 	f.win.sent++
 }
 
-func (f *flow) count(o Outcome, counted bool, now int64) {
+func (f *flow) answer(o Outcome, counted bool, lat, now int64) {
 	if counted {
-		f.agg.count(o, now)
+		f.agg.answer(o, lat, now)
 	}
-	f.win.count(o, now)
+	f.win.answer(o, lat, now)
 }
 
 func (t *tally) noteDegraded(now int64) {

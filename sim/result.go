@@ -1,9 +1,11 @@
 package sim
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/faultline/faultline/sim/metrics"
@@ -30,24 +32,29 @@ type Result struct {
 	// unhealthy after it, in order, and its blast radius.
 	Cascades []CascadeResult `json:"cascades"`
 	Events   []EventResult   `json:"events"`
-	// Series holds every component's time series, clients first; run writes
-	// it with --csv.
+	// Series holds every client's and service's time series, clients
+	// first, for run's --csv, the TUI and bench; in JSON each client and
+	// component carries its own (ClientResult.Series), as every flow,
+	// operation and data component does.
 	Series []Series `json:"-"`
 }
 
-// Latency summarises successful requests, in milliseconds.
+// Latency summarises a set of latencies, in milliseconds: of successful
+// requests unless its field says otherwise (latency_all_ms). Count is how
+// many there were.
 type Latency struct {
-	Mean float64 `json:"mean"`
-	P50  float64 `json:"p50"`
-	P90  float64 `json:"p90"`
-	P99  float64 `json:"p99"`
-	P999 float64 `json:"p999"`
-	Max  float64 `json:"max"`
+	Count uint64  `json:"count"`
+	Mean  float64 `json:"mean"`
+	P50   float64 `json:"p50"`
+	P90   float64 `json:"p90"`
+	P99   float64 `json:"p99"`
+	P999  float64 `json:"p999"`
+	Max   float64 `json:"max"`
 }
 
 func latencyOf(h *metrics.Histogram) Latency {
 	s := h.Summarize()
-	return Latency{Mean: s.Mean, P50: s.P50, P90: s.P90, P99: s.P99, P999: s.P999, Max: s.Max}
+	return Latency{Count: s.Count, Mean: s.Mean, P50: s.P50, P90: s.P90, P99: s.P99, P999: s.P999, Max: s.Max}
 }
 
 // ClientResult is one client's view: every request it sent ends in exactly
@@ -67,10 +74,21 @@ type ClientResult struct {
 	Degraded    uint64  `json:"degraded"`
 	SuccessRate float64 `json:"success_rate"` // OK / answered (sent - in flight)
 	GoodputRPS  float64 `json:"goodput_rps"`  // OK per second after warmup
-	Latency     Latency `json:"latency_ms"`
+	// Latency is of successful requests, from send to answer.
+	Latency Latency `json:"latency_ms"`
+	// LatencyAll is of every answered request, whatever its outcome: from
+	// its send to its outcome as the client saw it: the answer for OK,
+	// error, rejected, shed and rate limited, the client's timeout for a
+	// timeout, 0 for a connection refused at once (no instance up). Its
+	// count is OK + Error + Timeout + Rejected + Shed + RateLimited. During
+	// an outage Latency can fall (the slow requests turn into timeouts,
+	// which it leaves out) while LatencyAll rises.
+	LatencyAll Latency `json:"latency_all_ms"`
 	// Flows splits the client's requests by gateway route or by operation
 	// of its target, when it has several.
 	Flows []FlowResult `json:"flows,omitempty"`
+	// Series is the client's time series, one Window per window.
+	Series []Window `json:"series,omitempty"`
 }
 
 // FlowResult is a client's requests along one route or to one operation.
@@ -80,8 +98,9 @@ type FlowResult struct {
 	OK          uint64   `json:"ok"`
 	Failed      uint64   `json:"failed"` // error, timeout, rejected, shed or rate limited
 	SuccessRate float64  `json:"success_rate"`
-	Latency     Latency  `json:"latency_ms"`
-	Series      []Window `json:"-"`
+	Latency     Latency  `json:"latency_ms"`     // of successful requests
+	LatencyAll  Latency  `json:"latency_all_ms"` // of every answered request (ClientResult.LatencyAll)
+	Series      []Window `json:"series,omitempty"`
 }
 
 // OperationResult is one operation of a service, after warmup.
@@ -91,8 +110,8 @@ type OperationResult struct {
 	OK          uint64   `json:"ok"`
 	Failed      uint64   `json:"failed"` // error, rejected, shed or rate limited
 	SuccessRate float64  `json:"success_rate"`
-	Latency     Latency  `json:"latency_ms"`
-	Series      []Window `json:"-"`
+	Latency     Latency  `json:"latency_ms"` // of successful requests
+	Series      []Window `json:"series,omitempty"`
 }
 
 // ComponentResult is one service's view. Arrivals = OK + Error + Rejected +
@@ -123,6 +142,8 @@ type ComponentResult struct {
 	// Operations are the service's endpoints, when it declares them.
 	Operations []OperationResult `json:"operations,omitempty"`
 	External   bool              `json:"external,omitempty"` // a third-party dependency
+	// Series is the service's time series, one Window per window.
+	Series []Window `json:"series,omitempty"`
 }
 
 // EdgeResult is what happened on one call edge, caller->callee. A call is
@@ -212,7 +233,8 @@ func (s *Sim) Result() *Result {
 			Sent: a.sent, OK: a.n[OK], Error: a.n[Error], Timeout: a.n[Timeout], Rejected: a.n[Rejected],
 			Shed: a.n[Shed], RateLimited: a.n[Limited],
 			Degraded: a.degraded,
-			InFlight: inFlight[i], GoodputRPS: perSec(a.n[OK]), Latency: latencyOf(&a.lat),
+			InFlight: inFlight[i], GoodputRPS: perSec(a.n[OK]), Latency: latencyOf(&a.lat), LatencyAll: latencyOf(a.all),
+			Series: c.series,
 		}
 		if n := a.outcomes(); n > 0 {
 			cr.SuccessRate = float64(a.n[OK]) / float64(n)
@@ -221,6 +243,7 @@ func (s *Sim) Result() *Result {
 			f := &c.flows[j]
 			fr := FlowResult{Name: f.name, Sent: f.agg.sent, Series: f.series}
 			fr.OK, fr.Failed, fr.SuccessRate, fr.Latency = f.agg.summary()
+			fr.LatencyAll = latencyOf(f.agg.all)
 			cr.Flows = append(cr.Flows, fr)
 		}
 		res.Clients = append(res.Clients, cr)
@@ -244,7 +267,7 @@ func (s *Sim) Result() *Result {
 			Arrivals: a.sent, OK: a.n[OK], Error: a.n[Error], Rejected: a.n[Rejected], Shed: a.n[Shed],
 			RateLimited: a.n[Limited], InProgress: inProgress[i],
 			Wasted: a.wasted, ThroughputRPS: perSec(a.n[OK] + a.n[Error]), QueueMax: sv.aggQMax,
-			Latency: latencyOf(&a.lat),
+			Latency: latencyOf(&a.lat), Series: sv.series,
 		}
 		if t := float64(s.now - sv.aggStart); t > 0 {
 			cr.InSystemMean = (busy + queue) / t
@@ -306,6 +329,13 @@ func (s *Sim) Snapshot() Snapshot {
 	for i := range res.Series {
 		res.Series[i].Windows = slices.Clone(res.Series[i].Windows)
 	}
+	// The clients' and services' own Series are the same slices.
+	for i := range res.Clients {
+		res.Clients[i].Series = res.Series[i].Windows
+	}
+	for i := range res.Components {
+		res.Components[i].Series = res.Series[len(res.Clients)+i].Windows
+	}
 	for i := range res.Clients {
 		for j := range res.Clients[i].Flows {
 			res.Clients[i].Flows[j].Series = slices.Clone(res.Clients[i].Flows[j].Series)
@@ -343,9 +373,18 @@ func (s *Sim) Snapshot() Snapshot {
 func (r *Result) CheckConservation() error {
 	var errs []error
 	for _, c := range r.Clients {
-		if got := c.OK + c.Error + c.Timeout + c.Rejected + c.Shed + c.RateLimited + c.InFlight; got != c.Sent {
+		answered := c.OK + c.Error + c.Timeout + c.Rejected + c.Shed + c.RateLimited
+		if answered+c.InFlight != c.Sent {
 			errs = append(errs, fmt.Errorf("client %s: sent %d != ok %d + error %d + timeout %d + rejected %d + shed %d + rate limited %d + in flight %d",
 				c.Name, c.Sent, c.OK, c.Error, c.Timeout, c.Rejected, c.Shed, c.RateLimited, c.InFlight))
+		}
+		if c.LatencyAll.Count != answered {
+			errs = append(errs, fmt.Errorf("client %s: %d answered requests timed, of %d answered", c.Name, c.LatencyAll.Count, answered))
+		}
+		for _, f := range c.Flows {
+			if f.LatencyAll.Count != f.OK+f.Failed {
+				errs = append(errs, fmt.Errorf("flow %s: %d answered requests timed, of %d answered", f.Name, f.LatencyAll.Count, f.OK+f.Failed))
+			}
 		}
 	}
 	for _, c := range r.Components {
@@ -356,6 +395,68 @@ func (r *Result) CheckConservation() error {
 	}
 	errs = append(errs, r.checkData())
 	return errors.Join(errs...)
+}
+
+// withStart marshals the fields of a window (a struct type without
+// methods, so that this does not recurse) after its start in seconds,
+// `t_s`, the CSV's first column.
+func withStart(start time.Duration, fields any) ([]byte, error) {
+	b, err := json.Marshal(fields)
+	if err != nil {
+		return nil, err
+	}
+	head := strconv.AppendFloat([]byte(`{"t_s":`), start.Seconds(), 'f', -1, 64)
+	if len(b) > 2 { // not "{}"
+		head = append(head, ',')
+	}
+	return append(head, b[1:]...), nil
+}
+
+// WithoutSeries returns a copy of r without its time series: what a
+// reader of the totals alone marshals (bench reads every replication's
+// result), a fraction of the size. r is unchanged.
+func (r *Result) WithoutSeries() *Result {
+	c := *r
+	c.Series = nil
+	c.Clients = slices.Clone(r.Clients)
+	for i := range c.Clients {
+		cl := &c.Clients[i]
+		cl.Series = nil
+		cl.Flows = slices.Clone(cl.Flows)
+		for j := range cl.Flows {
+			cl.Flows[j].Series = nil
+		}
+	}
+	c.Components = slices.Clone(r.Components)
+	for i := range c.Components {
+		cm := &c.Components[i]
+		cm.Series = nil
+		cm.Operations = slices.Clone(cm.Operations)
+		for j := range cm.Operations {
+			cm.Operations[j].Series = nil
+		}
+	}
+	c.Topics = slices.Clone(r.Topics)
+	for i := range c.Topics {
+		c.Topics[i].Series = nil
+	}
+	c.Groups = slices.Clone(r.Groups)
+	for i := range c.Groups {
+		c.Groups[i].Series = nil
+	}
+	c.Stores = slices.Clone(r.Stores)
+	for i := range c.Stores {
+		c.Stores[i].Series = nil
+	}
+	c.Sagas = slices.Clone(r.Sagas)
+	for i := range c.Sagas {
+		c.Sagas[i].Series = nil
+	}
+	c.Views = slices.Clone(r.Views)
+	for i := range c.Views {
+		c.Views[i].Series = nil
+	}
+	return &c
 }
 
 // Latencies returns the latency histogram of a client or service since

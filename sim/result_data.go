@@ -31,13 +31,13 @@ type TopicResult struct {
 	LeaderChanges   uint64        `json:"leader_changes"`
 	UnderReplicated int           `json:"under_replicated"` // partitions whose ISR is short at the end
 	Offline         int           `json:"offline"`          // partitions without a leader at the end
-	Series          []TopicWindow `json:"-"`
+	Series          []TopicWindow `json:"series,omitempty"`
 }
 
 // TopicWindow is one window of a topic.
 type TopicWindow struct {
-	Start    time.Duration
-	Produced uint64
+	Start    time.Duration `json:"-"`
+	Produced uint64        `json:"produced"`
 }
 
 // GroupResult is one consumer group (or view projector). Produced =
@@ -64,7 +64,7 @@ type GroupResult struct {
 	EndToEnd      Latency `json:"end_to_end_ms"` // append to processed
 	// Partitions is the lag of each partition at the end, and who owns it.
 	Partitions []PartitionLag `json:"partitions"`
-	Series     []GroupWindow  `json:"-"`
+	Series     []GroupWindow  `json:"series,omitempty"`
 }
 
 // PartitionLag is a consumer group's position on one partition.
@@ -79,13 +79,13 @@ type PartitionLag struct {
 
 // GroupWindow is one window of a consumer group.
 type GroupWindow struct {
-	Start      time.Duration
-	Consumed   uint64
-	Duplicates uint64
-	Lost       uint64
-	LagRecords int64   // the most seen at a window's end or a broker tick
-	LagS       float64 // likewise, the age of the oldest uncommitted record
-	EndToEnd   metrics.Summary
+	Start      time.Duration   `json:"-"`
+	Consumed   uint64          `json:"consumed"`
+	Duplicates uint64          `json:"duplicates"`
+	Lost       uint64          `json:"lost"`
+	LagRecords int64           `json:"lag_records"` // the most seen at a window's end or a broker tick
+	LagS       float64         `json:"lag_s"`       // likewise, the age of the oldest uncommitted record
+	EndToEnd   metrics.Summary `json:"end_to_end_ms"`
 }
 
 // StoreResult is one replicated store, after warmup.
@@ -128,7 +128,7 @@ type StoreResult struct {
 	// KStaleness[k] is the share of reads that returned one of the last
 	// k+1 committed versions (k = 0: the latest).
 	KStaleness []float64     `json:"k_staleness"`
-	Series     []StoreWindow `json:"-"`
+	Series     []StoreWindow `json:"series,omitempty"`
 }
 
 // VisPoint is one bin of the t-visibility curve that has reads.
@@ -156,12 +156,13 @@ type TVis struct {
 
 // StoreWindow is one window of a store.
 type StoreWindow struct {
-	Start          time.Duration
-	Reads, Writes  uint64
-	Stale          uint64
-	Unavailable    uint64
-	Timeouts       uint64 // operations whose quorum did not answer in time, when they gave up
-	ReplicationLag metrics.Summary
+	Start          time.Duration   `json:"-"`
+	Reads          uint64          `json:"reads"`
+	Writes         uint64          `json:"writes"`
+	Stale          uint64          `json:"stale"`
+	Unavailable    uint64          `json:"unavailable"`
+	Timeouts       uint64          `json:"timeouts"` // operations whose quorum did not answer in time, when they gave up
+	ReplicationLag metrics.Summary `json:"replication_lag_ms"`
 }
 
 // SagaResult is one saga. Started = Completed + Compensated + Inconsistent
@@ -179,14 +180,17 @@ type SagaResult struct {
 	// Recovery is the time from a step's failure until every completed
 	// step was compensated.
 	Recovery Latency      `json:"recovery_ms"`
-	Series   []SagaWindow `json:"-"`
+	Series   []SagaWindow `json:"series,omitempty"`
 }
 
 // SagaWindow is one window of a saga.
 type SagaWindow struct {
-	Start                                         time.Duration
-	Started, Completed, Compensated, Inconsistent uint64
-	Running                                       uint64
+	Start        time.Duration `json:"-"`
+	Started      uint64        `json:"started"`
+	Completed    uint64        `json:"completed"`
+	Compensated  uint64        `json:"compensated"`
+	Inconsistent uint64        `json:"inconsistent"`
+	Running      uint64        `json:"running"`
 }
 
 // ViewResult is one CQRS read model, after warmup.
@@ -201,15 +205,16 @@ type ViewResult struct {
 	LagRecords           int64        `json:"lag_records"` // projection lag at the end
 	LagS                 float64      `json:"lag_s"`
 	MaxLagS              float64      `json:"max_lag_s"`
-	Series               []ViewWindow `json:"-"`
+	Series               []ViewWindow `json:"series,omitempty"`
 }
 
 // ViewWindow is one window of a view.
 type ViewWindow struct {
-	Start       time.Duration
-	Reads, Miss uint64
-	LagRecords  int64
-	LagS        float64
+	Start      time.Duration `json:"-"`
+	Reads      uint64        `json:"reads"`
+	Miss       uint64        `json:"read_your_writes_misses"`
+	LagRecords int64         `json:"lag_records"`
+	LagS       float64       `json:"lag_s"`
 }
 
 // dataResult fills the data sections of a result.
@@ -432,4 +437,32 @@ func lagHealth(behind int64) Health {
 		return Degraded
 	}
 	return Healthy
+}
+
+// The data windows go into JSON with their start in seconds, as the
+// windows of clients and services do.
+
+func (w TopicWindow) MarshalJSON() ([]byte, error) {
+	type fields TopicWindow
+	return withStart(w.Start, fields(w))
+}
+
+func (w GroupWindow) MarshalJSON() ([]byte, error) {
+	type fields GroupWindow
+	return withStart(w.Start, fields(w))
+}
+
+func (w StoreWindow) MarshalJSON() ([]byte, error) {
+	type fields StoreWindow
+	return withStart(w.Start, fields(w))
+}
+
+func (w SagaWindow) MarshalJSON() ([]byte, error) {
+	type fields SagaWindow
+	return withStart(w.Start, fields(w))
+}
+
+func (w ViewWindow) MarshalJSON() ([]byte, error) {
+	type fields ViewWindow
+	return withStart(w.Start, fields(w))
 }

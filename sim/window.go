@@ -9,25 +9,37 @@ import (
 )
 
 // Window is one time-series sample of a component: what happened in
-// [Start, Start+window).
+// [Start, Start+window). In JSON (the `series` of a client, flow, service
+// or operation) Start is `t_s`, in seconds, as the CSV's column.
 type Window struct {
-	Start time.Duration
+	Start time.Duration `json:"-"`
 	// Sent is what a client sent, or what reached a service.
-	Sent     uint64
-	OK       uint64
-	Errors   uint64
-	Timeouts uint64
-	Rejected uint64
-	Shed     uint64
-	Limited  uint64          // refused by a rate limit (429)
-	Wasted   uint64          // a service's completed work whose caller had given up
-	Degraded uint64          // a client's successes that a fallback answered in part
-	Latency  metrics.Summary // of successful requests, ms
+	Sent     uint64 `json:"sent"`
+	OK       uint64 `json:"ok"`
+	Errors   uint64 `json:"error"`
+	Timeouts uint64 `json:"timeout"`
+	Rejected uint64 `json:"rejected"`
+	Shed     uint64 `json:"shed"`
+	Limited  uint64 `json:"rate_limited"` // refused by a rate limit (429)
+	Wasted   uint64 `json:"wasted"`       // a service's completed work whose caller had given up
+	Degraded uint64 `json:"degraded"`     // a client's successes that a fallback answered in part
+	// Latency is of successful requests, ms.
+	Latency metrics.Summary `json:"latency_ms"`
+	// LatencyAll is of every request answered in the window, whatever its
+	// outcome (ClientResult.LatencyAll), ms: clients and flows only, nil
+	// for services and operations.
+	LatencyAll *metrics.Summary `json:"latency_all_ms,omitempty"`
 	// Services only: busy workers / all workers, queued requests per
 	// instance (time average), and the longest queue of one instance.
-	Utilisation float64
-	QueueMean   float64
-	QueueMax    int
+	Utilisation float64 `json:"utilisation"`
+	QueueMean   float64 `json:"queue_mean"`
+	QueueMax    int     `json:"queue_max"`
+}
+
+// MarshalJSON writes the window with its start in seconds.
+func (w Window) MarshalJSON() ([]byte, error) {
+	type fields Window
+	return withStart(w.Start, fields(w))
 }
 
 func (w *Window) outcomes() uint64 {
@@ -168,11 +180,18 @@ func (s *Sim) closeWindow() {
 }
 
 func (t *tally) window(start time.Duration) Window {
-	return Window{
+	w := Window{
 		Start: start, Sent: t.sent, OK: t.n[OK], Errors: t.n[Error], Timeouts: t.n[Timeout],
 		Rejected: t.n[Rejected], Shed: t.n[Shed], Limited: t.n[Limited], Wasted: t.wasted, Degraded: t.degraded,
 		Latency: t.lat.Summarize(),
 	}
+	if t.all != nil {
+		// One small allocation per client or flow and window, not per
+		// event: it spares every service's window the room.
+		all := t.all.Summarize()
+		w.LatencyAll = &all
+	}
+	return w
 }
 
 // noteHealth logs a component's change of health. The change is dated at

@@ -361,7 +361,7 @@ func (u *UI) drawDetail(c canvas) {
 		title += " · " + r.health.String()
 	}
 	u.rule(c, title, false)
-	const labelW, valueW = 7, 8
+	const labelW, valueW = 8, 8
 	n := max(0, min(sparkWindows, c.w-labelW-valueW-1))
 	wins := res.Series[r.series].Windows
 	if len(wins) > n {
@@ -374,14 +374,23 @@ func (u *UI) drawDetail(c canvas) {
 		fmt   func(float64) string
 		floor float64 // the scale never goes below it, so noise stays small
 	}
+	// p99 ok is of successful requests; a client has no queue, and shows
+	// in its place the p99 of every answered request, timeouts at the
+	// client's timeout: during an outage the first can fall while the
+	// second rises.
 	plots := []plot{
 		{"rate/s", func(w *sim.Window) float64 { return float64(w.Sent) / secs }, rate, 1},
 		{"err %", func(w *sim.Window) float64 { return w.ErrorShare() }, pct, 0.01},
-		{"p99 ms", func(w *sim.Window) float64 { return w.Latency.P99 }, ms, 1},
+		{"p99 ok", func(w *sim.Window) float64 { return w.Latency.P99 }, ms, 1},
 		{"queue", func(w *sim.Window) float64 { return w.QueueMean }, queueLen, 1},
 	}
 	if r.queue < 0 {
-		plots = plots[:3] // a client has no queue
+		plots[3] = plot{"p99 all", func(w *sim.Window) float64 {
+			if w.LatencyAll == nil {
+				return 0
+			}
+			return w.LatencyAll.P99
+		}, ms, 1}
 	}
 	for i, p := range plots {
 		y := 1 + i
@@ -404,8 +413,9 @@ func (u *UI) drawDetail(c canvas) {
 		}
 		if len(vals) > 0 {
 			v := p.fmt(vals[len(vals)-1])
-			if i == 2 && wins[len(wins)-1].OK == 0 {
-				v = "-" // no success to time
+			last := wins[len(wins)-1]
+			if i == 2 && last.OK == 0 || i == 3 && r.queue < 0 && (last.LatencyAll == nil || last.LatencyAll.Count == 0) {
+				v = "-" // nothing to time
 			}
 			c.text(labelW+n+1, y, pad(v, valueW), u.th.plain())
 		}

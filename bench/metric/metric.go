@@ -181,10 +181,17 @@ func init() {
 	for _, m := range []Metric{
 		New(Client, "success_rate", Share, true, "OK over answered requests", Field("success_rate")),
 		New(Client, "p50", Ms, false, "median latency of successful requests", Field("latency_ms.p50")),
-		New(Client, "p90", Ms, false, "90th percentile latency", Field("latency_ms.p90")),
-		New(Client, "p99", Ms, false, "99th percentile latency", Field("latency_ms.p99")),
-		New(Client, "p999", Ms, false, "99.9th percentile latency", Field("latency_ms.p999")),
+		New(Client, "p90", Ms, false, "90th percentile latency of successful requests", Field("latency_ms.p90")),
+		New(Client, "p99", Ms, false, "99th percentile latency of successful requests", Field("latency_ms.p99")),
+		New(Client, "p999", Ms, false, "99.9th percentile latency of successful requests", Field("latency_ms.p999")),
 		New(Client, "mean_latency", Ms, false, "mean latency of successful requests", Field("latency_ms.mean")),
+		// Of every answered request, timeouts at the client's timeout: it
+		// rises in an outage where the latency of successes can fall.
+		New(Client, "p50_all", Ms, false, "median latency of all answered requests", Field("latency_all_ms.p50")),
+		New(Client, "p90_all", Ms, false, "90th percentile latency of all answered requests", Field("latency_all_ms.p90")),
+		New(Client, "p99_all", Ms, false, "99th percentile latency of all answered requests", Field("latency_all_ms.p99")),
+		New(Client, "p999_all", Ms, false, "99.9th percentile latency of all answered requests", Field("latency_all_ms.p999")),
+		New(Client, "mean_latency_all", Ms, false, "mean latency of all answered requests", Field("latency_all_ms.mean")),
 		New(Client, "goodput", PerSec, true, "successful requests per second after warmup", Field("goodput_rps")),
 		New(Client, "error_share", Share, false, "share of answered requests that failed with an error", ShareOf([]string{"error"}, answered, inFlight)),
 		New(Client, "timeout_share", Share, false, "share of answered requests that timed out", ShareOf([]string{"timeout"}, answered, inFlight)),
@@ -274,7 +281,8 @@ type View struct {
 // Of reads a result. It fails only if the result cannot be encoded, which
 // a result of the engine always can.
 func Of(res *sim.Result) (View, error) {
-	data, err := json.Marshal(res)
+	// The totals only: the time series would multiply the bytes to parse.
+	data, err := json.Marshal(res.WithoutSeries())
 	if err != nil {
 		return View{}, err
 	}

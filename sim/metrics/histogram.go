@@ -238,10 +238,15 @@ func (h *Histogram) Reset() {
 }
 
 // Summary is what a window of latencies reduces to: written into time series.
-// Latencies are in milliseconds.
+// Latencies are in milliseconds; Count is how many there were.
 type Summary struct {
-	Count                          uint64
-	Mean, P50, P90, P99, P999, Max float64
+	Count uint64  `json:"count"`
+	Mean  float64 `json:"mean"`
+	P50   float64 `json:"p50"`
+	P90   float64 `json:"p90"`
+	P99   float64 `json:"p99"`
+	P999  float64 `json:"p999"`
+	Max   float64 `json:"max"`
 }
 
 // Summarize reduces h, whose values are nanoseconds, to a Summary in
