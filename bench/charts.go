@@ -232,6 +232,10 @@ func (r *Report) timeChart(f frame, title, key string, unit metric.Unit, axis st
 	return f.render(p, leg, caption), true
 }
 
+// minBinReads is the fewest reads, over the replications, for which a
+// t-visibility bin is drawn.
+const minBinReads = 20
+
 // visibilityChart draws a store's t-visibility curve (PBS): the share of
 // reads that saw the newest committed version against the time from that
 // commit to the read, on a log axis, per cell the mean across
@@ -247,7 +251,10 @@ func (r *Report) visibilityChart(f frame, store string, cells []int) (chart, boo
 	any, lo := false, 100.0
 	for k, c := range cells {
 		// Bins by their lower edge, in order of t.
-		type bin struct{ ts, shares []float64 }
+		type bin struct {
+			ts, shares []float64
+			reads      uint64
+		}
 		bins := map[float64]*bin{}
 		var from []float64
 		for _, run := range r.byCell[c] {
@@ -260,17 +267,20 @@ func (r *Report) visibilityChart(f frame, store string, cells []int) (chart, boo
 				}
 				b.ts = append(b.ts, pt.TMS)
 				b.shares = append(b.shares, pt.Fresh*100)
+				b.reads += pt.Reads
 			}
 		}
 		if len(from) == 0 {
 			continue
 		}
-		any = true
 		slices.Sort(from)
 		var mid, band plotter.XYs
 		hi := make(plotter.XYs, 0, len(from))
 		for _, fr := range from {
 			b := bins[fr]
+			if b.reads < minBinReads {
+				continue // a share of a handful of reads is noise
+			}
 			// A log axis has no 0: reads at the very instant of their
 			// commit are drawn at 1 us.
 			x := max(stat.Mean(b.ts, nil), 0.001)
@@ -279,6 +289,9 @@ func (r *Report) visibilityChart(f frame, store string, cells []int) (chart, boo
 			band = append(band, plotter.XY{X: x, Y: max(0, sm.Lo())})
 			hi = append(hi, plotter.XY{X: x, Y: min(100, sm.Hi())})
 			lo = min(lo, max(0, sm.Lo()))
+		}
+		if len(mid) == 0 {
+			continue
 		}
 		col := palette[k%len(palette)]
 		shade := col
@@ -296,13 +309,16 @@ func (r *Report) visibilityChart(f frame, store string, cells []int) (chart, boo
 		l.Dashes = plotutil.Dashes(k)
 		p.Add(l)
 		leg.Add(f.fit(r.cellName(c)), l)
+		any = true
 	}
 	if !any {
 		return chart{}, false
 	}
-	p.Y.Min, p.Y.Max = math.Floor(lo), 100.5
-	caption := fmt.Sprintf("%s: per bin of the time from a commit to a read (ten a decade), the share of reads that returned that version or a newer one; "+
-		"line: mean across replications, band: its 95%% confidence interval. The run's t_visibility_99 and t_visibility_999 are read on each run's monotone fit of this curve.", title)
+	// At least 90 to 100 %: a curve at 100 % throughout would otherwise
+	// get an axis of half a point.
+	p.Y.Min, p.Y.Max = min(math.Floor(lo), 90), 100.5
+	caption := fmt.Sprintf("%s: per bin of the time from a commit to a read (ten a decade; bins with fewer than %d reads in all replications are left out), the share of reads that returned that version or a newer one; "+
+		"line: mean across replications, band: its 95%% confidence interval. The run's t_visibility_99 and t_visibility_999 are read on each run's monotone fit of this curve.", title, minBinReads)
 	ch := f.render(p, leg, caption)
 	ch.section = "Store t-visibility"
 	return ch, true
