@@ -16,7 +16,6 @@ import (
 
 	"github.com/faultline/faultline/bench"
 	"github.com/faultline/faultline/scenarios"
-	"github.com/faultline/faultline/sim"
 )
 
 // Exit codes of a bench beyond 0, 1 and 2.
@@ -91,40 +90,6 @@ func loadScenario(pos []string, opts scenarios.Options, stderr io.Writer) (*scen
 		return nil, loadErr(err, name, stderr)
 	}
 	return sc, nil
-}
-
-// checkSLOs prints the SLO results of a run to w and returns exit code 3
-// when one is violated.
-func checkSLOs(w io.Writer, slos []scenarios.SLO, res *sim.Result) error {
-	if len(slos) == 0 {
-		return nil
-	}
-	results, err := bench.CheckRun(slos, res)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "SLOS")
-	for _, r := range results {
-		val := "no data"
-		if r.HasVal {
-			val = "was " + formatSLOValue(r)
-		}
-		fmt.Fprintf(w, "  %-8s  %s: %s\n", r.Status(), r.SLO.Label(), val)
-	}
-	if bench.Violated(results) {
-		return &exitError{code: exitSLO, msg: "an SLO was violated"}
-	}
-	return nil
-}
-
-func formatSLOValue(r bench.SLOResult) string {
-	s := r.SLO
-	s.Min, s.Max, s.HasMin, s.HasMax = r.Value, 0, true, false
-	// The SLO's String formats the bound in the metric's unit; reuse it
-	// for the value: "shoppers p99 >= 212 ms" -> "212 ms".
-	str := s.String()
-	return str[strings.LastIndex(str, ">= ")+3:]
 }
 
 const benchUsage = `Usage:

@@ -18,6 +18,7 @@ import (
 	"github.com/faultline/faultline/internal/format"
 	"github.com/faultline/faultline/scenarios"
 	"github.com/faultline/faultline/sim"
+	"github.com/faultline/faultline/sim/metric"
 	"github.com/faultline/faultline/sim/metrics"
 )
 
@@ -473,19 +474,8 @@ func useColor(w io.Writer) bool {
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
-// pct formats a share as a percentage with enough digits to tell 99.9% from
-// 99.99%.
-func pct(x float64) string {
-	switch {
-	case x == 1:
-		return "100%"
-	case x >= 0.999:
-		return strconv.FormatFloat(x*100, 'f', 2, 64) + "%"
-	}
-	return strconv.FormatFloat(x*100, 'f', 1, 64) + "%"
-}
-
-var ms, rate = format.Ms, format.Rate
+// The summary's number formats (internal/format).
+var ms, rate, pct, plural = format.Sig3, format.Rate, format.Percent, format.Plural
 
 func count(n uint64) string { return strconv.FormatUint(n, 10) }
 
@@ -513,9 +503,25 @@ func inventory(spec *sim.Spec) string {
 	return strings.Join(parts, ", ")
 }
 
-func plural(n int, what string) string {
-	if n == 1 {
-		return "1 " + what
+// checkSLOs prints the SLO results of a run to w and returns exit code 3
+// when one is violated.
+func checkSLOs(w io.Writer, slos []metric.SLO, res *sim.Result) error {
+	if len(slos) == 0 {
+		return nil
 	}
-	return fmt.Sprintf("%d %ss", n, what)
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "SLOS")
+	violated := false
+	for _, c := range metric.Checks(slos, res) {
+		val := "no data"
+		if c.HasVal {
+			val = "was " + c.ValueText()
+		}
+		fmt.Fprintf(w, "  %-8s  %s: %s\n", c.Status(), c.SLO.Label(), val)
+		violated = violated || !c.Met
+	}
+	if violated {
+		return &exitError{code: exitSLO, msg: "an SLO was violated"}
+	}
+	return nil
 }

@@ -13,10 +13,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/faultline/faultline/bench/metric"
 	gold "github.com/faultline/faultline/internal/golden"
 	"github.com/faultline/faultline/scenarios"
 	"github.com/faultline/faultline/sim"
+	"github.com/faultline/faultline/sim/metric"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")

@@ -19,7 +19,7 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgsvg"
 
-	"github.com/faultline/faultline/bench/metric"
+	"github.com/faultline/faultline/sim/metric"
 )
 
 // chart is one rendered SVG and what it shows, under a section heading.

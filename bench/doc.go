@@ -3,7 +3,8 @@
 // mean, standard deviation, 95% confidence interval (Student's t) and range
 // across replications; against a baseline variant, the difference with its
 // interval (Welch's t-test) and whether it is significant; and the
-// scenario's SLOs.
+// scenario's SLOs. The metrics it measures, and the SLO check, are
+// sim/metric's: typed readers of each replication's sim.Result.
 //
 // A bench is planned, executed, and reported:
 //

@@ -6,8 +6,6 @@ import (
 	"os"
 
 	"github.com/faultline/faultline/bench"
-	"github.com/faultline/faultline/bench/metric"
-	"github.com/faultline/faultline/scenarios"
 )
 
 // A bench of a scenario's variants: plan, execute, report.
@@ -39,16 +37,4 @@ func ExampleSummarize() {
 	s := bench.Summarize([]float64{2, 4, 4, 4, 5, 5, 7, 9})
 	fmt.Printf("mean %.2f, 95%% CI [%.2f, %.2f]\n", s.Mean, s.Lo(), s.Hi())
 	// Output: mean 5.00, 95% CI [3.21, 6.79]
-}
-
-// Checking a scenario's SLOs on one run, as 'faultline run' does.
-func ExampleCheckRun() {
-	data, _ := os.ReadFile("testdata/small.toml")
-	sc, _ := scenarios.LoadScenario("small.toml", data, scenarios.Options{Variant: "plain"})
-	fmt.Println(len(sc.SLOs), "SLOs, the first:", sc.SLOs[0])
-	m, _ := metric.Lookup(metric.Client, "p99")
-	fmt.Println(m.Format(212.4), m.Higher)
-	// Output:
-	// 2 SLOs, the first: users success_rate >= 90.0%
-	// 212 ms false
 }

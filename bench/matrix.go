@@ -9,6 +9,7 @@ import (
 
 	"github.com/faultline/faultline/scenarios"
 	"github.com/faultline/faultline/sim"
+	"github.com/faultline/faultline/sim/metric"
 )
 
 // Source is one scenario to bench: what the user typed, the file name for
@@ -70,11 +71,11 @@ type Cell struct {
 	VariantChanges int    `json:"variant_changes,omitempty"`
 	Seed           uint64 `json:"seed"` // replication i runs with Seed+i
 	// WindowS and DurationS shape the time series.
-	WindowS   float64         `json:"window_s"`
-	DurationS float64         `json:"duration_s"`
-	WarmupS   float64         `json:"warmup_s"`
-	SLOs      []scenarios.SLO `json:"slos,omitempty"`
-	spec      *sim.Spec       // nil in a matrix read back from a file
+	WindowS   float64      `json:"window_s"`
+	DurationS float64      `json:"duration_s"`
+	WarmupS   float64      `json:"warmup_s"`
+	SLOs      []metric.SLO `json:"slos,omitempty"`
+	spec      *sim.Spec    // nil in a matrix read back from a file
 }
 
 // BaseVariant names the scenario as written, when it declares no variants

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/faultline/faultline/bench/metric"
+	"github.com/faultline/faultline/sim/metric"
 )
 
 // Report is everything a bench found, computed from the matrix and its

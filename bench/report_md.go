@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/faultline/faultline/internal/format"
 )
 
 // WriteMarkdown writes the report for a pull request: what ran, the
@@ -72,8 +74,8 @@ func mdTable(b *strings.Builder, t table) {
 
 // intro says what ran and how to read the figures.
 func (r *Report) intro() string {
-	s := fmt.Sprintf("%s of %s (seeds %s), %s.", plural(r.Matrix.Replications, "replication"), plural(len(r.Matrix.Cells), "variant"),
-		r.seedsText(), plural(r.Done, "run"))
+	s := fmt.Sprintf("%s of %s (seeds %s), %s.", format.Plural(r.Matrix.Replications, "replication"), format.Plural(len(r.Matrix.Cells), "variant"),
+		r.seedsText(), format.Plural(r.Done, "run"))
 	if len(r.Matrix.SweepKeys) > 0 {
 		s += fmt.Sprintf(" Swept: %s.", strings.Join(r.Matrix.SweepKeys, ", "))
 	}
@@ -81,11 +83,3 @@ func (r *Report) intro() string {
 }
 
 func itoa(n int) string { return fmt.Sprint(n) }
-
-// plural writes a count of things: "1 variant", "3 variants".
-func plural(n int, thing string) string {
-	if n == 1 {
-		return "1 " + thing
-	}
-	return fmt.Sprintf("%d %ss", n, thing)
-}

@@ -11,8 +11,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/faultline/faultline/bench/metric"
 	"github.com/faultline/faultline/sim"
+	"github.com/faultline/faultline/sim/metric"
 )
 
 // Run is what one replication of one cell measured: every metric of every
@@ -231,23 +231,17 @@ func runOne(ctx context.Context, m *Matrix, jb job, advance func(frac float64)) 
 	if err := res.CheckConservation(); err != nil {
 		return nil, fmt.Errorf("%s, replication %d (seed %d): %w", c.Label, jb.rep, seed, err)
 	}
-	return measure(res, jb, seed)
+	return measure(res, jb, seed), nil
 }
 
 // measure reads every registered metric of every component of a result.
-func measure(res *sim.Result, jb job, seed uint64) (*Run, error) {
-	v, err := metric.Of(res)
-	if err != nil {
-		return nil, err
-	}
+func measure(res *sim.Result, jb job, seed uint64) *Run {
 	r := &Run{Cell: jb.cell, Rep: jb.rep, Seed: seed, Values: map[string]float64{}, Series: map[string]Floats{}}
-	for _, mt := range metric.All() {
-		for _, comp := range v.Components(mt.Scope) {
-			if x, ok := mt.Value(v, comp); ok && !math.IsNaN(x) && !math.IsInf(x, 0) {
-				r.Values[Key{mt.Scope, comp, mt.Name}.String()] = x
-			}
+	metric.Measure(res, func(mt metric.Metric, comp string, x float64) {
+		if !math.IsNaN(x) && !math.IsInf(x, 0) {
+			r.Values[Key{mt.Scope, comp, mt.Name}.String()] = x
 		}
-	}
+	})
 	for _, se := range res.Series {
 		if se.Kind != "client" {
 			continue
@@ -300,7 +294,7 @@ func measure(res *sim.Result, jb job, seed uint64) (*Run, error) {
 		}
 	}
 	r.Faults = faultSpans(res)
-	return r, nil
+	return r
 }
 
 // dataSeries hands each series of the data components to keep.

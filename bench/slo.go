@@ -1,57 +1,17 @@
 package bench
 
 import (
-	"github.com/faultline/faultline/bench/metric"
-	"github.com/faultline/faultline/scenarios"
-	"github.com/faultline/faultline/sim"
+	"github.com/faultline/faultline/sim/metric"
 )
 
-// SLOResult is one objective checked on one cell (or one run).
+// SLOResult is one objective checked on one cell: its Value is the
+// metric's mean across the cell's replications.
 type SLOResult struct {
-	Cell int           `json:"cell"`
-	SLO  scenarios.SLO `json:"slo"`
-	Text string        `json:"text"` // the objective, "shoppers p99 <= 300 ms"
-	// Value is the metric's mean across the cell's replications.
-	Value  float64 `json:"value"`
-	HasVal bool    `json:"has_value"`
-	Met    bool    `json:"met"`
+	Cell int `json:"cell"`
+	metric.Check
 	// Violations counts the replications that did not meet it.
 	Violations int `json:"violations"`
 	N          int `json:"n"`
-}
-
-// Status is how a report writes the result.
-func (s SLOResult) Status() string {
-	switch {
-	case !s.HasVal:
-		return "NO DATA"
-	case s.Met:
-		return "met"
-	}
-	return "VIOLATED"
-}
-
-// CheckRun checks the SLOs on the result of one run, for 'faultline run'.
-// A metric without a value (no such component in the result, no request
-// answered) does not meet its objective.
-func CheckRun(slos []scenarios.SLO, res *sim.Result) ([]SLOResult, error) {
-	v, err := metric.Of(res)
-	if err != nil {
-		return nil, err
-	}
-	var out []SLOResult
-	for _, s := range slos {
-		r := SLOResult{SLO: s, Text: s.String(), N: 1}
-		if m, ok := metric.Lookup(s.Scope, s.Metric); ok {
-			r.Value, r.HasVal = m.Value(v, s.Target)
-		}
-		r.Met = r.HasVal && s.Met(r.Value)
-		if !r.Met {
-			r.Violations = 1
-		}
-		out = append(out, r)
-	}
-	return out, nil
 }
 
 // Violated reports whether any result did not meet its objective.
@@ -69,7 +29,7 @@ func Violated(rs []SLOResult) bool {
 func (r *Report) checkSLOs() {
 	for c, cell := range r.Matrix.Cells {
 		for _, s := range cell.SLOs {
-			res := SLOResult{Cell: c, SLO: s, Text: s.String()}
+			res := SLOResult{Cell: c, Check: metric.Check{SLO: s, Text: s.String()}}
 			key := Key{s.Scope, s.Target, s.Metric}.String()
 			for _, run := range r.byCell[c] {
 				x, ok := run.Values[key]

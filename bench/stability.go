@@ -18,7 +18,7 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgsvg"
 
-	"github.com/faultline/faultline/bench/metric"
+	"github.com/faultline/faultline/sim/metric"
 )
 
 // The stability map is the figure of the metastability papers (Bronson et

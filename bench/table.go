@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/faultline/faultline/bench/metric"
+	"github.com/faultline/faultline/sim/metric"
 )
 
 // table is a report table, written as Markdown or HTML from one model so
@@ -133,8 +133,7 @@ func (r *Report) sloTable() table {
 	for _, s := range r.SLOs {
 		val := "–"
 		if s.HasVal {
-			m, _ := metric.Lookup(s.SLO.Scope, s.SLO.Metric)
-			val = m.Format(s.Value)
+			val = s.ValueText()
 		}
 		label := s.SLO.Label()
 		if s.SLO.Name != "" {

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/faultline/faultline/bench/metric"
 	"github.com/faultline/faultline/sim"
+	"github.com/faultline/faultline/sim/metric"
 )
 
 const variantSrc = `[scenario]

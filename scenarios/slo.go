@@ -3,54 +3,14 @@ package scenarios
 import (
 	"cmp"
 	"fmt"
-	"github.com/faultline/faultline/sim"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/faultline/faultline/bench/metric"
+	"github.com/faultline/faultline/sim"
+	"github.com/faultline/faultline/sim/metric"
 )
-
-// SLO is a service level objective of the scenario, from an [[slo]] table:
-// a metric of one component must stay within Min and/or Max.
-type SLO struct {
-	Name   string       `json:"name,omitempty"` // optional label
-	Scope  metric.Scope `json:"scope"`          // what Target is: a client, a service, an edge...
-	Target string       `json:"target"`
-	Metric string       `json:"metric"`
-	Min    float64      `json:"min,omitempty"` // in the metric's unit (ms for latencies)
-	Max    float64      `json:"max,omitempty"`
-	HasMin bool         `json:"has_min,omitempty"`
-	HasMax bool         `json:"has_max,omitempty"`
-}
-
-// String writes the objective the way a report lists it:
-// "shoppers p99 <= 300 ms".
-func (s SLO) String() string {
-	m, _ := metric.Lookup(s.Scope, s.Metric)
-	var parts []string
-	if s.HasMin {
-		parts = append(parts, ">= "+m.Format(s.Min))
-	}
-	if s.HasMax {
-		parts = append(parts, "<= "+m.Format(s.Max))
-	}
-	return fmt.Sprintf("%s %s %s", s.Target, s.Metric, strings.Join(parts, " and "))
-}
-
-// Label is the SLO's name, or its String when it has none.
-func (s SLO) Label() string {
-	if s.Name != "" {
-		return s.Name
-	}
-	return s.String()
-}
-
-// Met reports whether a value meets the objective.
-func (s SLO) Met(x float64) bool {
-	return (!s.HasMin || x >= s.Min) && (!s.HasMax || x <= s.Max)
-}
 
 func sloKeys() []string {
 	keys := []string{"name"}
@@ -67,7 +27,7 @@ func (b *builder) slos(root *table) {
 	for i, t := range root.tables("slo", "[[slo]]") {
 		t.what = fmt.Sprintf("[[slo]] #%d", i+1)
 		t.known(keys...)
-		s := SLO{}
+		s := metric.SLO{}
 		if n, ok := t.str("name"); ok {
 			s.Name = n
 		}

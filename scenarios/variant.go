@@ -10,6 +10,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/faultline/faultline/sim"
+	"github.com/faultline/faultline/sim/metric"
 )
 
 var (
@@ -22,7 +23,7 @@ var (
 type Scenario struct {
 	Spec     *sim.Spec
 	Variants []Variant // as declared; none means the base scenario only
-	SLOs     []SLO
+	SLOs     []metric.SLO
 	// Variant is the variant the Spec was built with, "" for the base.
 	Variant string
 }
@@ -60,7 +61,7 @@ func LoadScenario(filename string, data []byte, opts Options) (*Scenario, error)
 type benchDefs struct {
 	original map[string]any // the tree before any override, to check variants on
 	variants []Variant
-	slos     []SLO
+	slos     []metric.SLO
 	over     *overrider
 }
 

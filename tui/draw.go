@@ -782,28 +782,6 @@ func (u *UI) drawHelp(c canvas) {
 	}
 }
 
-// Number formats, as in faultline run's tables.
-
-// queueLen formats a mean queue length in at most five columns.
-func queueLen(x float64) string {
-	if x >= 100 {
-		return strconv.FormatFloat(x, 'f', 0, 64)
-	}
-	return strconv.FormatFloat(x, 'f', 1, 64)
-}
-
-// pct formats a share as a percentage, with more digits when it is small.
-func pct(x float64) string {
-	p := x * 100
-	switch {
-	case p == 0:
-		return "0%"
-	case p < 1:
-		return strconv.FormatFloat(p, 'f', 2, 64) + "%"
-	case p < 10:
-		return strconv.FormatFloat(p, 'f', 1, 64) + "%"
-	}
-	return strconv.FormatFloat(p, 'f', 0, 64) + "%"
-}
-
-var ms, rate = format.Ms, format.Rate
+// Number formats, as in faultline run's tables (internal/format): a mean
+// queue length fits five columns as a rate does; shares are written short.
+var ms, rate, queueLen, pct = format.Sig3, format.Rate, format.Rate, format.PercentShort
