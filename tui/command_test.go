@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -16,14 +17,14 @@ func TestParseCommand(t *testing.T) {
 		err  string
 	}{
 		{line: "fault crash payment#1 10s", want: command{kind: cmdInject, fault: sim.Fault{Kind: sim.FaultCrash, Target: "payment#1", Duration: 10 * time.Second}}},
-		{line: "fault errors payment 50%", want: command{kind: cmdInject, fault: sim.Fault{Kind: sim.FaultErrors, Target: "payment", Probability: 0.5}}},
+		{line: "fault errors payment 50%", want: command{kind: cmdInject, fault: sim.Fault{Kind: sim.FaultErrors, Target: "payment", Params: sim.ErrorsFault{Probability: 0.5}}}},
 		{line: "fault slowdown search#3 4 30s", err: `no service "search"`},
-		{line: "fault slowdown payment 4x 30s", want: command{kind: cmdInject, fault: sim.Fault{Kind: sim.FaultSlowdown, Target: "payment", Factor: 4, Duration: 30 * time.Second}}},
-		{line: "fault capacity payment 2", want: command{kind: cmdInject, fault: sim.Fault{Kind: sim.FaultCapacity, Target: "payment", Workers: 2}}},
-		{line: "fault loss checkout->payment 0.2 5s", want: command{kind: cmdInject, fault: sim.Fault{Kind: sim.FaultLoss, Target: "checkout->payment", Probability: 0.2, Duration: 5 * time.Second}}},
+		{line: "fault slowdown payment 4x 30s", want: command{kind: cmdInject, fault: sim.Fault{Kind: sim.FaultSlowdown, Target: "payment", Duration: 30 * time.Second, Params: sim.SlowdownFault{Factor: 4}}}},
+		{line: "fault capacity payment 2", want: command{kind: cmdInject, fault: sim.Fault{Kind: sim.FaultCapacity, Target: "payment", Params: sim.CapacityFault{Workers: 2}}}},
+		{line: "fault loss checkout->payment 0.2 5s", want: command{kind: cmdInject, fault: sim.Fault{Kind: sim.FaultLoss, Target: "checkout->payment", Duration: 5 * time.Second, Params: sim.LossFault{Probability: 0.2}}}},
 		{line: "fault loss payment 0.2", err: "a loss fault targets a link"},
 		{line: "fault blackhole shoppers->frontend 5s", want: command{kind: cmdInject, fault: sim.Fault{Kind: sim.FaultBlackhole, Target: "shoppers->frontend", Duration: 5 * time.Second}}},
-		{line: "fault partition frontend,catalog cart 10s", want: command{kind: cmdInject, fault: sim.Fault{Kind: sim.FaultPartition, Sides: [2][]string{{"frontend", "catalog"}, {"cart"}}, Duration: 10 * time.Second}}},
+		{line: "fault partition frontend,catalog cart 10s", want: command{kind: cmdInject, fault: sim.Fault{Kind: sim.FaultPartition, Duration: 10 * time.Second, Params: sim.PartitionFault{Sides: [2][]string{{"frontend", "catalog"}, {"cart"}}}}}},
 		{line: "fault partition frontend nowhere", err: `partition: no component "nowhere"`},
 		{line: "fault surge payment 2", err: `surge: no client "payment"`},
 		{line: "fault crash payment 10s extra", err: "usage: :fault crash TARGET [DURATION]"},
@@ -57,11 +58,15 @@ func TestParseCommand(t *testing.T) {
 
 func sameCommand(a, b command) bool {
 	fa, fb := a.fault, b.fault
+	params := func(f sim.Fault) sim.FaultParams {
+		if f.Params == nil {
+			return sim.DefaultParams(f.Kind)
+		}
+		return f.Params
+	}
 	return a.kind == b.kind && a.speed == b.speed && a.seed == b.seed && a.at == b.at &&
 		fa.Kind == fb.Kind && fa.Target == fb.Target && fa.Duration == fb.Duration &&
-		fa.Probability == fb.Probability && fa.Factor == fb.Factor && fa.Workers == fb.Workers &&
-		strings.Join(fa.Sides[0], ",") == strings.Join(fb.Sides[0], ",") &&
-		strings.Join(fa.Sides[1], ",") == strings.Join(fb.Sides[1], ",")
+		reflect.DeepEqual(params(fa), params(fb))
 }
 
 func TestFields(t *testing.T) {
