@@ -226,8 +226,11 @@ func DefaultParams(k FaultKind) FaultParams {
 
 // rangeErr says that key's value x lies outside r, as the loader says it.
 func rangeErr(key string, x float64, r Range) error {
-	if r.Contains(x) {
+	switch {
+	case r.Contains(x):
 		return nil
+	case math.IsInf(x, 0) || math.IsNaN(x):
+		return fmt.Errorf("%s must be a finite number, not %v", key, x)
 	}
 	return fmt.Errorf("%s must be %s, got %g", key, r, x)
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/faultline/faultline/scenarios"
 	"github.com/faultline/faultline/sim"
 )
 
@@ -73,5 +74,46 @@ func TestFields(t *testing.T) {
 	got := strings.Join(fields("fault latency a->b mix(0.9 exp(1ms), 0.1 10ms)  30s"), "|")
 	if want := "fault|latency|a->b|mix(0.9 exp(1ms), 0.1 10ms)|30s"; got != want {
 		t.Errorf("fields = %q, want %q", got, want)
+	}
+}
+
+// TestFaultCommandRanges: :fault enforces the ranges a scenario file
+// does, with the loader's words, through the command path the TUI takes
+// (parse, then inject into a running engine). Before, a surge of 1e9, a
+// leak growth of 1e300, a slowdown of inf or a partition of a service
+// from itself reached the engine and froze or crashed the TUI.
+func TestFaultCommandRanges(t *testing.T) {
+	file, data, err := scenarios.Open("checkout")
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := loadSpec(t, "checkout")
+	for _, tc := range []struct {
+		line  string
+		fault string // the same fault in a scenario file
+		want  string // the loader's message, which :fault must give too
+	}{
+		{"fault surge shoppers 1e9 10s", `kind = "surge"` + "\ntarget = \"shoppers\"\nfactor = 1e9", "factor must be in (0, 1000], got 1e+09"},
+		{"fault leak payment 1e300", `kind = "leak"` + "\ntarget = \"payment\"\ngrowth = 1e300", "growth must be in (0, 1000], got 1e+300"},
+		{"fault slowdown payment inf", `kind = "slowdown"` + "\ntarget = \"payment\"\nfactor = inf", "factor must be a finite number, not +Inf"},
+		{"fault partition payment payment", `kind = "partition"` + "\nbetween = [[\"payment\"], [\"payment\"]]", `"payment" is on both sides of the partition`},
+	} {
+		toml := string(data) + "\n[[fault]]\nstart = \"1s\"\n" + tc.fault + "\n"
+		if _, err := scenarios.Load(file, []byte(toml)); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s in a file: error %v, want %q", tc.line, err, tc.want)
+		}
+		p, err := parseCommand(tc.line, spec)
+		if err == nil {
+			// What the TUI does with a parsed command: inject it.
+			var s *sim.Sim
+			if s, err = sim.New(spec, 1); err != nil {
+				t.Fatal(err)
+			}
+			s.RunUntil(time.Second)
+			err = s.Inject(p.cmd.fault)
+		}
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: error %v, want %q", tc.line, err, tc.want)
+		}
 	}
 }
