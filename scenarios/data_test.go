@@ -346,15 +346,15 @@ one_way = true
 			s.Views = []sim.View{{Name: "v", Topic: "orders", Batch: 100, ApplyTime: mustDist(t, "1ms"), Keys: 10_000}}
 			sec := time.Second
 			s.Faults = []sim.Fault{
-				{Kind: sim.FaultSkew, Target: "db#2", Offset: -5 * sec, Start: sec, Chance: 1},
-				{Kind: sim.FaultSkew, Target: "db", Offset: time.Hour, Start: sec, Chance: 1},
-				{Kind: sim.FaultLeaderLoss, Target: "orders", Partition: -1, Start: sec, Chance: 1},
-				{Kind: sim.FaultLeaderLoss, Target: "s", Partition: 3, Start: sec, Chance: 1},
-				{Kind: sim.FaultCrash, Target: "kafka#3", Start: sec, Chance: 1},
-				{Kind: sim.FaultSlowdown, Target: "v", Factor: 2, Start: sec, Chance: 1},
-				{Kind: sim.FaultLatency, Target: "kafka", Add: mustDist(t, "5ms"), Start: sec, Chance: 1},
-				{Kind: sim.FaultPartition, Sides: [2][]string{{"kafka#1"}, {"kafka#2", "kafka#3"}}, Start: sec, Chance: 1},
-				{Kind: sim.FaultPartition, Sides: [2][]string{{"db#1"}, {"db#2", "db#3"}}, OneWay: true, Start: sec, Chance: 1},
+				{Kind: sim.FaultSkew, Target: "db#2", Start: sec, Chance: 1, Params: sim.SkewFault{Offset: -5 * sec}},
+				{Kind: sim.FaultSkew, Target: "db", Start: sec, Chance: 1, Params: sim.SkewFault{Offset: time.Hour}},
+				{Kind: sim.FaultLeaderLoss, Target: "orders", Start: sec, Chance: 1, Params: sim.LeaderLossFault{Partition: -1}},
+				{Kind: sim.FaultLeaderLoss, Target: "s", Start: sec, Chance: 1, Params: sim.LeaderLossFault{Partition: 3}},
+				{Kind: sim.FaultCrash, Target: "kafka#3", Start: sec, Chance: 1, Params: sim.CrashFault{}},
+				{Kind: sim.FaultSlowdown, Target: "v", Start: sec, Chance: 1, Params: sim.SlowdownFault{Factor: 2}},
+				{Kind: sim.FaultLatency, Target: "kafka", Start: sec, Chance: 1, Params: sim.LatencyFault{Add: mustDist(t, "5ms")}},
+				{Kind: sim.FaultPartition, Start: sec, Chance: 1, Params: sim.PartitionFault{Sides: [2][]string{{"kafka#1"}, {"kafka#2", "kafka#3"}}}},
+				{Kind: sim.FaultPartition, Start: sec, Chance: 1, Params: sim.PartitionFault{Sides: [2][]string{{"db#1"}, {"db#2", "db#3"}}, OneWay: true}},
 			}
 		}},
 	}
@@ -415,11 +415,15 @@ func TestLoadDataExample(t *testing.T) {
 		{sim.FaultPartition, "", 0}, {sim.FaultPause, "history", 0}}
 	for i, w := range wantFaults {
 		f := s.Faults[i]
-		if f.Kind != w.kind || f.Target != w.target || f.Partition != w.partition {
-			t.Errorf("fault %d = %v %q partition %d, want %v %q partition %d", i+1, f.Kind, f.Target, f.Partition, w.kind, w.target, w.partition)
+		var partition int
+		if p, ok := f.Params.(sim.LeaderLossFault); ok {
+			partition = p.Partition
+		}
+		if f.Kind != w.kind || f.Target != w.target || partition != w.partition {
+			t.Errorf("fault %d = %v %q partition %d, want %v %q partition %d", i+1, f.Kind, f.Target, partition, w.kind, w.target, w.partition)
 		}
 	}
-	if got := s.Faults[4].Sides; !reflect.DeepEqual(got, [2][]string{{"db#1", "db#2"}, {"db#3"}}) {
+	if got := s.Faults[4].Params.(sim.PartitionFault).Sides; !reflect.DeepEqual(got, [2][]string{{"db#1", "db#2"}, {"db#3"}}) {
 		t.Errorf("partition sides = %q, want the replicas as name#n", got)
 	}
 }

@@ -6,8 +6,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/faultline/faultline/sim"
+	"github.com/faultline/faultline/sim/dist"
 )
 
 var (
@@ -18,9 +20,8 @@ var (
 	directions = []string{"both", "requests", "responses"} // sim.Direction
 )
 
-// maxFactor bounds slowdown and surge factors: a thousand times slower or
-// busier is far beyond any real incident, and more is a slip of the keyboard.
-const maxFactor = 1000
+// firstKindKey is where the keys of some kinds only begin in faultKeys.
+const firstKindKey = 7
 
 // targetForm is how a fault's target is written; a set of them says which
 // a kind of fault takes.
@@ -181,8 +182,27 @@ func (b *builder) fault(i int, t *table) sim.Fault {
 			}
 		}
 	}
-	spec := kindSpecs[f.Kind]
+	b.faultTarget(t, &f, &d)
+	b.faultTiming(t, &f)
+	b.faultInstances(t, &f, &d)
+	r := &faultReader{b: b, t: t, f: &f, d: &d, seen: make(map[string]bool)}
+	if d.kindOK {
+		r.kindKeys(kindSpecs[f.Kind])
+		f.Params = paramReaders[f.Kind](r)
+	} else {
+		// An unknown kind: each key of some kinds is checked for its
+		// own sake, once.
+		for _, read := range paramReaders {
+			read(r)
+		}
+	}
+	b.faults = append(b.faults, d)
+	return f
+}
 
+// faultTarget reads the target key, whose grammar resolveFaults applies
+// once every component is known.
+func (b *builder) faultTarget(t *table, f *sim.Fault, d *faultDef) {
 	switch {
 	case d.kindOK && f.Kind == sim.FaultPartition:
 		if t.has("target") {
@@ -199,6 +219,10 @@ func (b *builder) fault(i int, t *table) sim.Fault {
 			}
 		}
 	}
+}
+
+// faultTiming reads when a fault happens: start, duration, every, chance.
+func (b *builder) faultTiming(t *table, f *sim.Fault) {
 	if t.require("start", `start = "30s"`) {
 		if s, ok := t.nonNegative("start"); ok {
 			if b.durOK && s >= b.spec.Duration {
@@ -209,7 +233,7 @@ func (b *builder) fault(i int, t *table) sim.Fault {
 		}
 	}
 	durOK := false
-	deploy := d.kindOK && f.Kind == sim.FaultDeploy
+	deploy := f.Kind == sim.FaultDeploy // the zero Kind is latency: a deploy is known
 	if deploy && t.has("duration") {
 		t.keyErr("duration", "a deploy has no duration: it ends when its last batch has warmed up",
 			"remove duration; rollback_after rolls a bad release back, every repeats the deploy")
@@ -236,157 +260,276 @@ func (b *builder) fault(i int, t *table) sim.Fault {
 	if c, ok := t.fraction("chance", true); ok {
 		f.Chance = c
 	}
-	if v, ok := t.m["instances"]; ok {
-		switch n := v.(type) {
-		case int64:
-			if n < 1 {
-				t.valErr("instances", fmt.Sprintf("instances must be at least 1, got %d", n), `a count of instances, or a share such as "50%"`)
-			} else {
-				d.count = int(min(n, maxInstances+1))
-			}
-		case string:
-			if sh, ok := share(n); ok {
-				f.Share = sh
-			} else {
-				t.valErr("instances", fmt.Sprintf("instances %q is neither a count nor a share", n), `write a count (instances = 2) or a percentage in (0%, 100%] (instances = "50%")`)
-			}
-		default:
-			t.typeErr("instances", v, `a count or a share such as "50%"`, "")
-		}
+}
+
+// faultInstances reads instances: a count, turned into a share once the
+// target's instances are known, or a share.
+func (b *builder) faultInstances(t *table, f *sim.Fault, d *faultDef) {
+	v, ok := t.m["instances"]
+	if !ok {
+		return
 	}
-	// The keys of some kinds only: with an unknown kind, each is checked
-	// for its own sake.
-	read := func(key string) bool {
-		if !t.has(key) {
-			if d.kindOK && slices.Index(spec.keys, key) >= 0 && slices.Index(spec.keys, key) < spec.required {
-				t.require(key, kindKeys[key])
-			}
-			return false
+	switch n := v.(type) {
+	case int64:
+		if n < 1 {
+			t.valErr("instances", fmt.Sprintf("instances must be at least 1, got %d", n), `a count of instances, or a share such as "50%"`)
+		} else {
+			d.count = int(min(n, maxInstances+1))
 		}
-		if d.kindOK && !slices.Contains(spec.keys, key) {
-			hint := fmt.Sprintf("kind %q takes no key of its own", f.Kind)
+	case string:
+		if sh, ok := share(n); ok {
+			f.Share = sh
+		} else {
+			t.valErr("instances", fmt.Sprintf("instances %q is neither a count nor a share", n), `write a count (instances = 2) or a percentage in (0%, 100%] (instances = "50%")`)
+		}
+	default:
+		t.typeErr("instances", v, `a count or a share such as "50%"`, "")
+	}
+}
+
+// faultReader reads the keys of one kind of fault into its parameters.
+// Each method reads one key, when present, over the default the
+// parameter holds; ranges are sim's, as the engine and the TUI check them.
+type faultReader struct {
+	b    *builder
+	t    *table
+	f    *sim.Fault // the common fields, read already
+	d    *faultDef
+	seen map[string]bool // keys read: each is read once
+}
+
+// kindKeys requires the keys kind k cannot go without and refuses those
+// of other kinds.
+func (r *faultReader) kindKeys(spec kindSpec) {
+	t, k := r.t, r.f.Kind
+	for _, key := range faultKeys[firstKindKey:] {
+		at := slices.Index(spec.keys, key)
+		switch {
+		case !t.has(key) && at >= 0 && at < spec.required:
+			t.require(key, kindKeys[key])
+		case t.has(key) && at < 0:
+			hint := fmt.Sprintf("kind %q takes no key of its own", k)
 			if len(spec.keys) > 0 {
-				hint = fmt.Sprintf("kind %q takes %s", f.Kind, andList(spec.keys))
+				hint = fmt.Sprintf("kind %q takes %s", k, andList(spec.keys))
 			}
 			t.keyErr(key, fmt.Sprintf("%s applies only to faults of %s", key, kindsTaking(key)), hint)
-			return false
-		}
-		return true
-	}
-	if read("add") {
-		f.Add, _ = t.dist("add")
-	}
-	if read("direction") {
-		if n, ok := t.enum("direction", directions); ok {
-			f.Direction = sim.Direction(n)
+			r.seen[key] = true
 		}
 	}
-	if read("probability") {
-		f.Probability, _ = t.fraction("probability", true)
+}
+
+// take says whether key is to be read now: present, and not read yet.
+func (r *faultReader) take(key string) bool {
+	if !r.t.has(key) || r.seen[key] {
+		return false
 	}
-	if read("factor") {
-		f.Factor, _ = t.number("factor", interval{lo: 0, hi: maxFactor, loOpen: true}, "3 makes it three times slower (slowdown) or busier (surge)")
+	r.seen[key] = true
+	return true
+}
+
+func (r *faultReader) dist(key string, to *dist.Dist) {
+	if r.take(key) {
+		if v, ok := r.t.dist(key); ok {
+			*to = v
+		}
 	}
-	if read("workers") {
-		f.Workers, d.workersOK = t.integer("workers", 0, maxInt)
+}
+
+func (r *faultReader) direction(to *sim.Direction) {
+	if r.take("direction") {
+		if n, ok := r.t.enum("direction", directions); ok {
+			*to = sim.Direction(n)
+		}
 	}
-	if read("startup_delay") {
-		f.StartupDelay, _ = t.nonNegative("startup_delay")
-	}
-	if read("between") {
-		f.Sides, d.sidesOK = sides(t)
-	}
-	if read("one_way") {
-		f.OneWay, _ = t.boolean("one_way")
-	}
-	if read("offset") {
-		if o, ok := t.duration("offset"); ok {
-			switch {
-			case o == 0:
-				t.valErr("offset", "offset must not be zero", `a skew fault moves a clock: "5s" ahead, "-5s" behind`)
-			case o > maxDuration || o < -maxDuration:
-				t.valErr("offset", fmt.Sprintf("offset must be within ±%s, got %s", dur(maxDuration), dur(o)), "")
-			default:
-				f.Offset = o
+}
+
+// share reads a fraction in sim.ShareRange (or [0, 1] when closed).
+func (r *faultReader) share(key string, open bool, to *float64, set *bool) {
+	if r.take(key) {
+		if v, ok := r.t.fraction(key, open); ok {
+			*to = v
+			if set != nil {
+				*set = true
 			}
 		}
 	}
-	if d.kindOK && f.Kind == sim.FaultLeaderLoss {
-		f.Partition = -1
+}
+
+func (r *faultReader) number(key string, rng sim.Range, hint string, to *float64) {
+	if r.take(key) {
+		if v, ok := r.t.number(key, within(rng), hint); ok {
+			*to = v
+		}
 	}
-	if d.kindOK && f.Kind == sim.FaultDeploy {
-		f.Batch, f.WarmupFactor = 1, 2
+}
+
+func (r *faultReader) nonNegative(key string, to *time.Duration) {
+	if r.take(key) {
+		if v, ok := r.t.nonNegative(key); ok {
+			*to = v
+		}
 	}
-	if read("batch") {
-		b.batch(t, &f, &d)
+}
+
+// within is a sim.Range as the loader's interval.
+func within(r sim.Range) interval {
+	return interval{lo: r.Lo, hi: r.Hi, loOpen: r.LoOpen, hiOpen: r.HiOpen}
+}
+
+const factorHint = "3 makes it three times slower (slowdown) or busier (surge)"
+
+// paramReaders read each kind's own keys, over sim.DefaultParams.
+var paramReaders = [...]func(r *faultReader) sim.FaultParams{
+	sim.FaultLatency: func(r *faultReader) sim.FaultParams {
+		p := sim.LatencyFault{}
+		r.dist("add", &p.Add)
+		r.direction(&p.Direction)
+		return p
+	},
+	sim.FaultErrors: func(r *faultReader) sim.FaultParams {
+		p := sim.ErrorsFault{}
+		r.share("probability", true, &p.Probability, nil)
+		return p
+	},
+	sim.FaultCrash: func(r *faultReader) sim.FaultParams {
+		p := sim.CrashFault{}
+		r.nonNegative("startup_delay", &p.StartupDelay)
+		return p
+	},
+	sim.FaultPause: func(*faultReader) sim.FaultParams { return sim.PauseFault{} },
+	sim.FaultLoss: func(r *faultReader) sim.FaultParams {
+		p := sim.LossFault{}
+		r.share("probability", true, &p.Probability, nil)
+		r.direction(&p.Direction)
+		return p
+	},
+	sim.FaultPartition: func(r *faultReader) sim.FaultParams {
+		p := sim.PartitionFault{}
+		if r.take("between") {
+			p.Sides, r.d.sidesOK = sides(r.t)
+		}
+		if r.take("one_way") {
+			p.OneWay, _ = r.t.boolean("one_way")
+		}
+		return p
+	},
+	sim.FaultBlackhole: func(*faultReader) sim.FaultParams { return sim.BlackholeFault{} },
+	sim.FaultSlowdown: func(r *faultReader) sim.FaultParams {
+		p := sim.SlowdownFault{}
+		r.number("factor", sim.FactorRange, factorHint, &p.Factor)
+		return p
+	},
+	sim.FaultCapacity: func(r *faultReader) sim.FaultParams {
+		p := sim.CapacityFault{}
+		if r.take("workers") {
+			p.Workers, r.d.workersOK = r.t.integer("workers", int64(sim.WorkersRange.Lo), maxInt)
+		}
+		return p
+	},
+	sim.FaultSurge: func(r *faultReader) sim.FaultParams {
+		p := sim.SurgeFault{}
+		r.number("factor", sim.FactorRange, factorHint, &p.Factor)
+		return p
+	},
+	sim.FaultThrottle: func(r *faultReader) sim.FaultParams {
+		p := sim.ThrottleFault{}
+		r.share("probability", true, &p.Probability, nil)
+		return p
+	},
+	sim.FaultSkew: func(r *faultReader) sim.FaultParams {
+		p := sim.SkewFault{}
+		if !r.take("offset") {
+			return p
+		}
+		if o, ok := r.t.duration("offset"); ok {
+			switch {
+			case o == 0:
+				r.t.valErr("offset", "offset must not be zero", `a skew fault moves a clock: "5s" ahead, "-5s" behind`)
+			case o > sim.MaxOffset || o < -sim.MaxOffset:
+				r.t.valErr("offset", fmt.Sprintf("offset must be within ±%s, got %s", dur(sim.MaxOffset), dur(o)), "")
+			default:
+				p.Offset = o
+			}
+		}
+		return p
+	},
+	sim.FaultLeaderLoss: func(r *faultReader) sim.FaultParams {
+		p := sim.DefaultParams(sim.FaultLeaderLoss).(sim.LeaderLossFault)
+		if !r.take("partition") {
+			return p
+		}
+		if n, isInt := r.t.m["partition"].(int64); isInt && n == -1 {
+			r.t.valErr("partition", "partition must be >= 0, got -1", "leave partition out for every partition of the topic")
+		} else if n, ok := r.t.integer("partition", 0, maxPartitions-1); ok {
+			p.Partition, r.d.partOK = n, true
+		}
+		return p
+	},
+	sim.FaultDeploy: func(r *faultReader) sim.FaultParams { return r.deploy() },
+	sim.FaultLeak: func(r *faultReader) sim.FaultParams {
+		p := sim.DefaultParams(sim.FaultLeak).(sim.LeakFault)
+		r.number("growth", sim.GrowthRange, "0.1 makes the service time grow by 10% per minute of uptime", &p.Growth)
+		r.number("limit", sim.LimitRange, "3 crashes an instance when it serves three times slower than normal", &p.Limit)
+		r.nonNegative("startup_delay", &p.StartupDelay)
+		return p
+	},
+	sim.FaultDependency: func(r *faultReader) sim.FaultParams {
+		p := sim.DependencyFault{}
+		if r.d.kindOK && !r.t.has("add") && !r.t.has("probability") {
+			r.t.headerErr(fmt.Sprintf("%s needs add, probability, or both", r.t.what),
+				`add add = "2s", the latency the dependency adds, and/or probability = 0.3, the share of its calls that fail`)
+		}
+		r.dist("add", &p.Add)
+		r.share("probability", true, &p.Probability, nil)
+		return p
+	},
+}
+
+// deploy reads a deploy's keys: its batches, its restarts, and a bad
+// release with its rollback.
+func (r *faultReader) deploy() sim.DeployFault {
+	t, f := r.t, r.f
+	p := sim.DefaultParams(sim.FaultDeploy).(sim.DeployFault)
+	if r.take("batch") {
+		r.batch(&p)
 	}
-	if read("warmup") {
-		f.Warmup, _ = t.nonNegative("warmup")
-	}
-	if read("warmup_factor") {
+	r.nonNegative("startup_delay", &p.StartupDelay)
+	r.nonNegative("warmup", &p.Warmup)
+	if r.take("warmup_factor") {
 		if !t.has("warmup") {
 			t.keyErr("warmup_factor", "warmup_factor applies only with warmup",
 				"warmup is how long a restarted instance serves slowly, warmup_factor how many times slower")
-		} else if x, ok := t.number("warmup_factor", interval{lo: 1, hi: maxFactor}, "1 is no warm-up; 2 serves twice as slowly while warming up"); ok {
-			f.WarmupFactor = x
+		} else if x, ok := t.number("warmup_factor", within(sim.WarmupFactorRange), "1 is no warm-up; 2 serves twice as slowly while warming up"); ok {
+			p.WarmupFactor = x
 		}
 	}
-	if read("new_errors") {
-		f.NewErrors, f.HasNewErrors = t.fraction("new_errors", false)
+	r.share("new_errors", false, &p.NewErrors, &p.HasNewErrors)
+	r.number("new_factor", sim.FactorRange, "3 makes the new version three times slower", &p.NewFactor)
+	if !r.take("rollback_after") {
+		return p
 	}
-	if read("new_factor") {
-		f.NewFactor, _ = t.number("new_factor", interval{lo: 0, hi: maxFactor, loOpen: true}, "3 makes the new version three times slower")
-	}
-	if read("rollback_after") {
-		if rb, ok := t.positiveDuration("rollback_after"); ok {
-			switch {
-			case !t.has("new_errors") && !t.has("new_factor"):
-				t.keyErr("rollback_after", "rollback_after applies only to a bad release",
-					"set new_errors or new_factor, what is wrong with the new version; a good release is not rolled back")
-			case b.durOK && f.Start+rb >= b.spec.Duration:
-				t.valErr("rollback_after", fmt.Sprintf("the rollback would begin at %s, after the end of the run (duration = %s)", dur(f.Start+rb), dur(b.spec.Duration)),
-					"shorten rollback_after, or leave it out to keep the bad release")
-			case f.Every > 0 && rb >= f.Every:
-				t.valErr("rollback_after", fmt.Sprintf("rollback_after (%s) must be shorter than every (%s)", dur(rb), dur(f.Every)),
-					"each deploy would begin before the previous one is rolled back")
-			default:
-				f.RollbackAfter = rb
-			}
+	if rb, ok := t.positiveDuration("rollback_after"); ok {
+		switch {
+		case !t.has("new_errors") && !t.has("new_factor"):
+			t.keyErr("rollback_after", "rollback_after applies only to a bad release",
+				"set new_errors or new_factor, what is wrong with the new version; a good release is not rolled back")
+		case r.b.durOK && f.Start+rb >= r.b.spec.Duration:
+			t.valErr("rollback_after", fmt.Sprintf("the rollback would begin at %s, after the end of the run (duration = %s)", dur(f.Start+rb), dur(r.b.spec.Duration)),
+				"shorten rollback_after, or leave it out to keep the bad release")
+		case f.Every > 0 && rb >= f.Every:
+			t.valErr("rollback_after", fmt.Sprintf("rollback_after (%s) must be shorter than every (%s)", dur(rb), dur(f.Every)),
+				"each deploy would begin before the previous one is rolled back")
+		default:
+			p.RollbackAfter = rb
 		}
 	}
-	if d.kindOK && f.Kind == sim.FaultLeak {
-		f.Limit = 3
-	}
-	if read("growth") {
-		f.Growth, _ = t.number("growth", interval{lo: 0, hi: maxFactor, loOpen: true}, "0.1 makes the service time grow by 10% per minute of uptime")
-	}
-	if read("limit") {
-		if x, ok := t.number("limit", interval{lo: 1, hi: maxFactor, loOpen: true}, "3 crashes an instance when it serves three times slower than normal"); ok {
-			f.Limit = x
-		}
-	}
-	if d.kindOK && f.Kind == sim.FaultDependency && !t.has("add") && !t.has("probability") {
-		t.headerErr(fmt.Sprintf("%s needs add, probability, or both", t.what),
-			`add add = "2s", the latency the dependency adds, and/or probability = 0.3, the share of its calls that fail`)
-	}
-	if read("partition") {
-		if n, isInt := t.m["partition"].(int64); isInt && n == -1 {
-			t.valErr("partition", "partition must be >= 0, got -1", "leave partition out for every partition of the topic")
-		} else {
-			f.Partition, d.partOK = t.integer("partition", 0, maxPartitions-1)
-		}
-		if !d.partOK {
-			f.Partition = -1
-		}
-	}
-
-	b.faults = append(b.faults, d)
-	return f
+	return p
 }
 
 // batch reads a deploy's batch: a count of instances, or a share of
 // them as "25%" or 0.25.
-func (b *builder) batch(t *table, f *sim.Fault, d *faultDef) {
+func (r *faultReader) batch(p *sim.DeployFault) {
+	t := r.t
 	const want = `a count of instances (batch = 2) or a share of them (batch = "25%" or batch = 0.25)`
 	switch v := t.m["batch"].(type) {
 	case int64:
@@ -394,10 +537,10 @@ func (b *builder) batch(t *table, f *sim.Fault, d *faultDef) {
 			t.valErr("batch", fmt.Sprintf("batch must be at least 1, got %d", v), want)
 			return
 		}
-		f.Batch = int(min(v, maxInstances+1))
-		d.batch = f.Batch
+		p.Batch = int(min(v, maxInstances+1))
+		r.d.batch = p.Batch
 	case float64:
-		if !(v > 0 && v < 1) {
+		if !sim.BatchShareRange.Contains(v) || v == 1 {
 			hint := want
 			if v == 1 {
 				hint = `write batch = 1 for one instance at a time, or batch = "100%" for all of them at once`
@@ -407,14 +550,14 @@ func (b *builder) batch(t *table, f *sim.Fault, d *faultDef) {
 			t.valErr("batch", fmt.Sprintf("batch must be an integer >= 1 or a share in (0, 1), got %g", v), hint)
 			return
 		}
-		f.Batch, f.BatchShare = 0, v
+		p.Batch, p.BatchShare = 0, v
 	case string:
 		sh, ok := share(v)
 		if !ok {
 			t.valErr("batch", fmt.Sprintf("batch %q is neither a count nor a share", v), want)
 			return
 		}
-		f.Batch, f.BatchShare = 0, sh
+		p.Batch, p.BatchShare = 0, sh
 	default:
 		t.typeErr("batch", v, `a count or a share such as "25%"`, "")
 	}
@@ -484,7 +627,7 @@ func (b *builder) resolveFaults() {
 		t := d.t
 		if d.kindOK && f.Kind == sim.FaultPartition {
 			if d.sidesOK {
-				b.partition(t, f, b.talks(links))
+				b.partition(t, f.Params.(sim.PartitionFault).Sides, b.talks(links))
 			}
 			if t.has("instances") {
 				t.keyErr("instances", "instances does not apply to a partition", "a partition cuts links between whole components")
@@ -498,7 +641,7 @@ func (b *builder) resolveFaults() {
 		if !ok {
 			continue
 		}
-		f.Target, f.Operation = tg.name, tg.op
+		f.Target = tg.String()
 		if !d.kindOK {
 			continue
 		}
@@ -511,9 +654,9 @@ func (b *builder) resolveFaults() {
 			t.valErr("target", fmt.Sprintf("kind %q targets %s, not %s", f.Kind, what, tg.describe()), kindTargetHint(f.Kind, tg.form))
 			continue
 		}
-		if f.Kind == sim.FaultLeaderLoss && d.partOK && tg.topic.partitionsOK {
-			if n := b.spec.Brokers[tg.topic.broker].Topics[tg.topic.topic].Partitions; f.Partition >= n {
-				t.valErr("partition", fmt.Sprintf("topic %q has %d partition%s: no partition %d", tg.name, n, plural(n), f.Partition),
+		if p, ok := f.Params.(sim.LeaderLossFault); ok && d.partOK && tg.topic.partitionsOK {
+			if n := b.spec.Brokers[tg.topic.broker].Topics[tg.topic.topic].Partitions; p.Partition >= n {
+				t.valErr("partition", fmt.Sprintf("topic %q has %d partition%s: no partition %d", tg.name, n, plural(n), p.Partition),
 					fmt.Sprintf("partitions are numbered from 0: 0 .. %d; leave partition out for all of them", n-1))
 			}
 		}
@@ -537,9 +680,9 @@ func (b *builder) resolveFaults() {
 					fmt.Sprintf(`batch = "100%%" restarts all of them at once`))
 			}
 		}
-		if f.Kind == sim.FaultCapacity && d.workersOK && b.pools[tg.idx].workersOK {
-			if w := b.spec.Services[tg.idx].Workers; f.Workers > w {
-				t.valErr("workers", fmt.Sprintf("workers (%d) must not exceed the %d workers of %q", f.Workers, w, b.spec.Services[tg.idx].Name),
+		if p, ok := f.Params.(sim.CapacityFault); ok && d.workersOK && b.pools[tg.idx].workersOK {
+			if w := b.spec.Services[tg.idx].Workers; p.Workers > w {
+				t.valErr("workers", fmt.Sprintf("workers (%d) must not exceed the %d workers of %q", p.Workers, w, b.spec.Services[tg.idx].Name),
 					"a capacity fault sets the workers left to each instance")
 			}
 		}
@@ -620,6 +763,15 @@ type target struct {
 	idx   int    // the service or gateway (also of an instance), client, broker, store or view
 	kind  compKind
 	topic topicDef // of a topic
+}
+
+// String writes the target as the engine reads it: "catalog.search" for
+// an operation.
+func (tg target) String() string {
+	if tg.form == formOperation {
+		return tg.name + "." + tg.op
+	}
+	return tg.name
 }
 
 func (tg target) describe() string {
@@ -718,14 +870,18 @@ func orList(words []string) string {
 	return strings.Join(words[:len(words)-1], ", ") + " or " + words[len(words)-1]
 }
 
-// target resolves the target of fault d of kind k (when d.kindOK).
+// target resolves the target of fault d of kind k (when d.kindOK): the
+// grammar is sim.ParseTarget's; what it names is checked here, with
+// messages that say what exists.
 func (b *builder) target(t *table, d faultDef, k sim.FaultKind, links map[string][]string) (target, bool) {
 	s := strings.TrimSpace(d.target)
-	if from, to, isLink := strings.Cut(s, "->"); isLink {
-		from, to = strings.TrimSpace(from), strings.TrimSpace(to)
-		name := from + "->" + to
+	pt, perr := sim.ParseTarget(s)
+	switch pt.Form {
+	case sim.TargetLink:
+		from, to := pt.Caller, pt.Name
+		name := pt.String()
 		if from == "" || to == "" {
-			t.valErr("target", fmt.Sprintf("link %q needs a caller and a callee", s), `write "caller->callee", such as "checkout->payment"`)
+			t.valErr("target", perr.Error(), `write "caller->callee", such as "checkout->payment"`)
 			return target{}, false
 		}
 		caller, ok := b.comps[from]
@@ -735,8 +891,8 @@ func (b *builder) target(t *table, d faultDef, k sim.FaultKind, links map[string
 		}
 		callee, ok := b.comps[to]
 		switch {
-		case strings.Contains(from+to, "."):
-			t.valErr("target", fmt.Sprintf("link %q names an operation: a link joins two components", s),
+		case perr != nil: // names an operation
+			t.valErr("target", perr.Error(),
 				fmt.Sprintf("write %q; the messages of all the operations take the same link", strings.Split(from, ".")[0]+"->"+strings.Split(to, ".")[0]))
 			return target{}, false
 		case !ok:
@@ -760,9 +916,8 @@ func (b *builder) target(t *table, d faultDef, k sim.FaultKind, links map[string
 			return target{}, false
 		}
 		return target{form: formLink, name: name, idx: callee.idx, kind: callee.kind}, true
-	}
-	if name, num, isInst := strings.Cut(s, "#"); isInst {
-		name, num = strings.TrimSpace(name), strings.TrimSpace(num)
+	case sim.TargetMember:
+		name := pt.Name
 		c, ok := b.comps[name]
 		if !ok {
 			if _, isTopic := b.topics[name]; isTopic {
@@ -790,10 +945,11 @@ func (b *builder) target(t *table, d faultDef, k sim.FaultKind, links map[string
 				fmt.Sprintf("services and gateways have instances, brokers nodes and stores replicas; write %q", name))
 			return target{}, false
 		}
-		n, err := strconv.Atoi(num)
+		n := pt.Member
 		switch {
-		case err != nil:
-			t.valErr("target", fmt.Sprintf("invalid %s number %q in %q", member, num, s), fmt.Sprintf("write %s#n, n a whole number from 1", name))
+		case perr != nil:
+			_, num, _ := strings.Cut(s, "#")
+			t.valErr("target", fmt.Sprintf("invalid %s number %q in %q", member, strings.TrimSpace(num), s), fmt.Sprintf("write %s#n, n a whole number from 1", name))
 			return target{}, false
 		case !countOK:
 			return target{}, false
@@ -802,10 +958,9 @@ func (b *builder) target(t *table, d faultDef, k sim.FaultKind, links map[string
 				fmt.Sprintf("%ss are numbered from 1: %s#1 .. %s#%d", member, name, name, count))
 			return target{}, false
 		}
-		return target{form: form, name: name + "#" + strconv.Itoa(n), idx: c.idx, kind: c.kind}, true
-	}
-	if name, op, dotted := strings.Cut(s, "."); dotted {
-		return b.operationTarget(t, s, strings.TrimSpace(name), strings.TrimSpace(op))
+		return target{form: form, name: pt.String(), idx: c.idx, kind: c.kind}, true
+	case sim.TargetOperation:
+		return b.operationTarget(t, s, pt, perr)
 	}
 	tp, isTopic := b.topics[s]
 	c, ok := b.comps[s]
@@ -823,12 +978,13 @@ func (b *builder) target(t *table, d faultDef, k sim.FaultKind, links map[string
 	return target{}, false
 }
 
-// operationTarget resolves the target s, "name.op", an operation.
-func (b *builder) operationTarget(t *table, s, name, op string) (target, bool) {
+// operationTarget resolves the target s, pt "name.op", an operation.
+func (b *builder) operationTarget(t *table, s string, pt sim.Target, perr error) (target, bool) {
+	name, op := pt.Name, pt.Op
 	c, ok := b.comps[name]
 	switch {
-	case name == "" || op == "":
-		t.valErr("target", fmt.Sprintf("target %q needs a service before the dot and an operation after it", s),
+	case perr != nil:
+		t.valErr("target", perr.Error(),
 			`write "service.operation", such as "catalog.search", or the service alone for all its operations`)
 	case !ok:
 		t.valErr("target", fmt.Sprintf("unknown service %q", name), b.nameHint(name, "[[service]]", kindService))
@@ -956,8 +1112,8 @@ func (m member) overlaps(o member) bool {
 // sideMember resolves one name of a side, reporting what is wrong with it
 // at off.
 func (b *builder) sideMember(name string, off int) (member, bool) {
-	base, num, isMember := strings.Cut(name, "#")
-	if !isMember {
+	pt, perr := sim.ParseTarget(name)
+	if pt.Form != sim.TargetMember {
 		c, ok := b.comps[name]
 		switch {
 		case !ok:
@@ -972,7 +1128,7 @@ func (b *builder) sideMember(name string, off int) (member, bool) {
 		}
 		return member{}, false
 	}
-	base, num = strings.TrimSpace(base), strings.TrimSpace(num)
+	base := pt.Name
 	c, ok := b.comps[base]
 	var count int
 	var countOK bool
@@ -990,10 +1146,11 @@ func (b *builder) sideMember(name string, off int) (member, bool) {
 			fmt.Sprintf("a partition separates whole services: write %q (only broker nodes and store replicas are named one by one)", base))
 		return member{}, false
 	}
-	n, err := strconv.Atoi(num)
+	n := pt.Member
 	switch {
-	case err != nil:
-		b.errorAt(off, fmt.Sprintf("invalid %s number %q in %q", what, num, name), fmt.Sprintf("write %s#n, n a whole number from 1", base))
+	case perr != nil:
+		_, num, _ := strings.Cut(name, "#")
+		b.errorAt(off, fmt.Sprintf("invalid %s number %q in %q", what, strings.TrimSpace(num), name), fmt.Sprintf("write %s#n, n a whole number from 1", base))
 	case !countOK:
 	case n < 1 || n > count:
 		b.errorAt(off, fmt.Sprintf("%q has %d %s%s: no %s #%d", base, count, what, plural(count), what, n),
@@ -1007,10 +1164,10 @@ func (b *builder) sideMember(name string, off int) (member, bool) {
 // partition checks the names of a partition's sides, that the sides do not
 // overlap, and that the partition cuts at least one link, and writes the
 // members of brokers and stores as the engine reads them ("kafka#2").
-func (b *builder) partition(t *table, f *sim.Fault, talks map[string]map[string]bool) {
+func (b *builder) partition(t *table, names [2][]string, talks map[string]map[string]bool) {
 	var sides [2][]member
 	ok := true
-	for s, names := range f.Sides {
+	for s, names := range names {
 		for j, name := range names {
 			at := t.l.ix.find(elem(elem(join(t.path, "between"), s), j)).val
 			m, valid := b.sideMember(name, at)
@@ -1019,7 +1176,7 @@ func (b *builder) partition(t *table, f *sim.Fault, talks map[string]map[string]
 				continue
 			}
 			if m.n > 0 {
-				f.Sides[s][j] = m.name + "#" + strconv.Itoa(m.n)
+				names[j] = m.String()
 			}
 			dup := false
 			for o := range sides {

@@ -176,8 +176,8 @@ start = "0s"
 probability = 1
 `, func(t *testing.T, s *sim.Spec) {
 			s.Faults = []sim.Fault{
-				{Kind: sim.FaultLatency, Target: "s", Start: 3 * time.Second, Duration: 2 * time.Second, Add: mustDist(t, "exp(800ms)"), Chance: 1},
-				{Kind: sim.FaultErrors, Target: "s", Probability: 1, Chance: 1},
+				{Kind: sim.FaultLatency, Target: "s", Start: 3 * time.Second, Duration: 2 * time.Second, Chance: 1, Params: sim.LatencyFault{Add: mustDist(t, "exp(800ms)")}},
+				{Kind: sim.FaultErrors, Target: "s", Chance: 1, Params: sim.ErrorsFault{Probability: 1}},
 			}
 		}},
 		{"inline tables, dotted keys and any order", `

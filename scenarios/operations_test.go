@@ -315,19 +315,18 @@ add = "1s"
 `, func(s *sim.Spec) {
 			sec := time.Second
 			s.Faults = []sim.Fault{
-				{Kind: sim.FaultLatency, Target: "catalog", Operation: "search", Start: sec, Add: mustDist(t, "50ms"), Chance: 1},
-				{Kind: sim.FaultErrors, Target: "shop", Operation: "checkout", Start: sec, Probability: 0.5, Chance: 1},
-				{Kind: sim.FaultSlowdown, Target: "shop", Operation: "search", Start: sec, Duration: sec, Factor: 4, Chance: 1},
-				{Kind: sim.FaultDeploy, Target: "shop", Start: sec, Chance: 1, Batch: 1, WarmupFactor: 2},
-				{Kind: sim.FaultDeploy, Target: "shop", Start: 2 * sec, Every: 5 * sec, Chance: 0.5, Batch: 2, StartupDelay: sec,
-					Warmup: 2 * sec, WarmupFactor: 1.5, NewErrors: 0.2, HasNewErrors: true, NewFactor: 3, RollbackAfter: 4 * sec},
-				{Kind: sim.FaultDeploy, Target: "catalog", Start: sec, Chance: 1, BatchShare: 0.5, WarmupFactor: 2, NewFactor: 0.5},
-				{Kind: sim.FaultDeploy, Target: "catalog", Start: sec, Chance: 1, BatchShare: 0.25, WarmupFactor: 2, HasNewErrors: true, RollbackAfter: sec},
-				{Kind: sim.FaultLeak, Target: "shop", Share: 0.5, Chance: 1, Growth: 0.1, Limit: 3},
-				{Kind: sim.FaultLeak, Target: "catalog#2", Duration: 5 * sec, Chance: 1, Growth: 2.5, Limit: 1.5, StartupDelay: 3 * sec},
-				{Kind: sim.FaultDependency, Target: "pay", Start: 3 * sec, Duration: 2 * sec, Chance: 1, Add: mustDist(t, "exp(2s)"), Probability: 0.3},
-				{Kind: sim.FaultDependency, Target: "pay", Start: 3 * sec, Chance: 1, Probability: 1},
-				{Kind: sim.FaultDependency, Target: "pay", Start: 3 * sec, Chance: 1, Add: mustDist(t, "1s")},
+				{Kind: sim.FaultLatency, Target: "catalog.search", Start: sec, Chance: 1, Params: sim.LatencyFault{Add: mustDist(t, "50ms")}},
+				{Kind: sim.FaultErrors, Target: "shop.checkout", Start: sec, Chance: 1, Params: sim.ErrorsFault{Probability: 0.5}},
+				{Kind: sim.FaultSlowdown, Target: "shop.search", Start: sec, Duration: sec, Chance: 1, Params: sim.SlowdownFault{Factor: 4}},
+				{Kind: sim.FaultDeploy, Target: "shop", Start: sec, Chance: 1, Params: sim.DeployFault{Batch: 1, WarmupFactor: 2}},
+				{Kind: sim.FaultDeploy, Target: "shop", Start: 2 * sec, Every: 5 * sec, Chance: 0.5, Params: sim.DeployFault{Batch: 2, StartupDelay: sec, Warmup: 2 * sec, WarmupFactor: 1.5, NewErrors: 0.2, HasNewErrors: true, NewFactor: 3, RollbackAfter: 4 * sec}},
+				{Kind: sim.FaultDeploy, Target: "catalog", Start: sec, Chance: 1, Params: sim.DeployFault{BatchShare: 0.5, WarmupFactor: 2, NewFactor: 0.5}},
+				{Kind: sim.FaultDeploy, Target: "catalog", Start: sec, Chance: 1, Params: sim.DeployFault{BatchShare: 0.25, WarmupFactor: 2, HasNewErrors: true, RollbackAfter: sec}},
+				{Kind: sim.FaultLeak, Target: "shop", Share: 0.5, Chance: 1, Params: sim.LeakFault{Growth: 0.1, Limit: 3}},
+				{Kind: sim.FaultLeak, Target: "catalog#2", Duration: 5 * sec, Chance: 1, Params: sim.LeakFault{Growth: 2.5, Limit: 1.5, StartupDelay: 3 * sec}},
+				{Kind: sim.FaultDependency, Target: "pay", Start: 3 * sec, Duration: 2 * sec, Chance: 1, Params: sim.DependencyFault{Add: mustDist(t, "exp(2s)"), Probability: 0.3}},
+				{Kind: sim.FaultDependency, Target: "pay", Start: 3 * sec, Chance: 1, Params: sim.DependencyFault{Probability: 1}},
+				{Kind: sim.FaultDependency, Target: "pay", Start: 3 * sec, Chance: 1, Params: sim.DependencyFault{Add: mustDist(t, "1s")}},
 			}
 		}},
 	}

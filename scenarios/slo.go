@@ -178,9 +178,6 @@ func (b *builder) sloTarget(t *table, scope metric.Scope, name string) bool {
 				name += fmt.Sprintf(" %d", i+1)
 			default:
 				name += " " + f.Target
-				if f.Operation != "" {
-					name += "." + f.Operation
-				}
 			}
 			known = append(known, name)
 		}

@@ -782,7 +782,7 @@ func (b *broker) nodeChanged(n int32, wasDown, wasPaused bool) {
 func (s *Sim) loseLeaders(f *fault) {
 	t := &s.topics[f.topic]
 	for pi := range t.parts {
-		if f.spec.Partition >= 0 && pi != f.spec.Partition {
+		if p := f.p.(LeaderLossFault).Partition; p >= 0 && pi != p {
 			continue
 		}
 		if pt := &t.parts[pi]; pt.leader >= 0 {

@@ -362,10 +362,7 @@ func (s *Sim) cascadeName(f *fault) string {
 	case f.spec.Kind == FaultPartition:
 		name += fmt.Sprintf(" %d", f.idx+1)
 	default:
-		name += " " + f.spec.Target
-		if f.spec.Operation != "" {
-			name += "." + f.spec.Operation
-		}
+		name += " " + f.target.String()
 	}
 	return name
 }

@@ -28,8 +28,8 @@ func flood(d time.Duration) *Spec {
 		Name: "flood", Duration: d,
 		Clients:  []Client{{Name: "users", Target: "api", Rate: 200, Timeout: time.Second}},
 		Services: []Service{api, db},
-		Faults: []Fault{{Kind: FaultErrors, Target: "db", Probability: 0.4, Start: time.Second,
-			Duration: time.Millisecond, Every: 2 * time.Millisecond, Chance: 0.5}},
+		Faults: []Fault{{Kind: FaultErrors, Target: "db", Start: time.Second,
+			Duration: time.Millisecond, Every: 2 * time.Millisecond, Chance: 0.5, Params: ErrorsFault{Probability: 0.4}}},
 	}
 }
 
@@ -116,7 +116,7 @@ func TestReachingFollowsTheRule(t *testing.T) {
 			rng := rand.New(rand.NewPCG(1, 2))
 			s := &Sim{faults: make([]fault, tc.faults)}
 			for i := range s.faults {
-				s.faults[i] = fault{idx: int32(i), svc: -1, inst: -1, spec: &Fault{Kind: FaultErrors, Target: "db", Probability: 0.5}}
+				s.faults[i] = fault{idx: int32(i), svc: -1, inst: -1, spec: &Fault{Kind: FaultErrors, Target: "db"}, p: ErrorsFault{Probability: 0.5}}
 			}
 			next := make([]int64, tc.faults)
 			horizon := 600 * tc.every

@@ -12,6 +12,7 @@ import (
 
 	"github.com/faultline/faultline/scenarios"
 	"github.com/faultline/faultline/sim"
+	"github.com/faultline/faultline/sim/dist"
 )
 
 // TestChaos runs every built-in scenario with random faults of every kind
@@ -52,8 +53,8 @@ func TestChaos(t *testing.T) {
 func randomFault(t *testing.T, spec *sim.Spec, rng *rand.Rand) sim.Fault {
 	sv := spec.Services[rng.IntN(len(spec.Services))]
 	d := time.Duration(1+rng.IntN(5)) * time.Second
-	f := sim.Fault{Kind: sim.FaultKind(rng.IntN(len(sim.FaultKinds()))), Target: sv.Name, Duration: d,
-		Probability: 0.5, Factor: 3, Workers: 1, Add: mustDist(t, "exp(200ms)"), StartupDelay: time.Second}
+	f := sim.Fault{Kind: sim.FaultKind(rng.IntN(len(sim.FaultKinds()))), Target: sv.Name, Duration: d}
+	add := mustDist(t, "exp(200ms)")
 	switch rng.IntN(3) {
 	case 0:
 		f.Target = fmt.Sprintf("%s#%d", sv.Name, 1+rng.IntN(sv.Instances))
@@ -74,48 +75,75 @@ func randomFault(t *testing.T, spec *sim.Spec, rng *rand.Rand) sim.Fault {
 		}
 		kinds := []sim.FaultKind{sim.FaultCrash, sim.FaultPause, sim.FaultSlowdown, sim.FaultLatency}
 		f.Kind, f.Target, f.Share = kinds[rng.IntN(len(kinds))], nodes[rng.IntN(len(nodes))], 0
+		f.Params = chaosParams(f.Kind, add)
 		return f
 	}
+	f.Params = chaosParams(f.Kind, add)
 	switch f.Kind {
 	case sim.FaultDeploy:
 		name, _, _ := strings.Cut(f.Target, "#")
 		f.Target, f.Share, f.Duration = name, 0, 0
-		f.Batch, f.Warmup, f.WarmupFactor = 1, time.Second, 2
+		p := sim.DeployFault{Batch: 1, StartupDelay: time.Second, Warmup: time.Second, WarmupFactor: 2}
 		if rng.IntN(2) == 0 {
-			f.HasNewErrors, f.NewErrors, f.RollbackAfter = true, 0.5, 3*time.Second
+			p.HasNewErrors, p.NewErrors, p.RollbackAfter = true, 0.5, 3*time.Second
 		}
+		f.Params = p
 	case sim.FaultLeak:
-		f.Growth, f.Limit = 20, 2 // out of memory after 3 s up
+		f.Params = sim.LeakFault{Growth: 20, Limit: 2, StartupDelay: time.Second} // out of memory after 3 s up
 	case sim.FaultDependency:
 		ext := slices.IndexFunc(spec.Services, func(sv sim.Service) bool { return sv.External })
 		if ext < 0 {
 			return randomFault(t, spec, rng)
 		}
 		f.Target, f.Share = spec.Services[ext].Name, 0
+		f.Params = sim.DependencyFault{Add: add, Probability: 0.5}
 	case sim.FaultSkew:
 		if len(spec.Stores) == 0 {
 			return randomFault(t, spec, rng)
 		}
-		f.Target, f.Share, f.Offset = spec.Stores[0].Name, 0, -2*time.Second
+		f.Target, f.Share, f.Params = spec.Stores[0].Name, 0, sim.SkewFault{Offset: -2 * time.Second}
 	case sim.FaultLeaderLoss:
 		if len(spec.Brokers) == 0 {
 			return randomFault(t, spec, rng)
 		}
-		f.Target, f.Share, f.Partition = spec.Brokers[0].Topics[0].Name, 0, -1
+		f.Target, f.Share, f.Params = spec.Brokers[0].Topics[0].Name, 0, sim.LeaderLossFault{Partition: -1}
 	case sim.FaultLoss:
-		f.Target, f.Direction = linkOf(spec, rng), sim.Direction(rng.IntN(3))
+		var dir sim.Direction
+		f.Target, dir = linkOf(spec, rng), sim.Direction(rng.IntN(3))
+		f.Params = sim.LossFault{Probability: 0.5, Direction: dir}
 	case sim.FaultLatency, sim.FaultBlackhole:
 		if rng.IntN(2) == 0 {
 			f.Target = linkOf(spec, rng)
 		}
 	case sim.FaultPartition:
 		f.Target = ""
-		f.Sides = [2][]string{{spec.Clients[0].Name}, {spec.Clients[0].Target}}
-		f.OneWay = rng.IntN(2) == 0
+		f.Params = sim.PartitionFault{Sides: [2][]string{{spec.Clients[0].Name}, {spec.Clients[0].Target}}, OneWay: rng.IntN(2) == 0}
 	case sim.FaultSurge:
 		f.Target = spec.Clients[0].Name
 	}
 	return f
+}
+
+// chaosParams are the parameters randomFault gives a fault of kind k
+// unless its kind needs more.
+func chaosParams(k sim.FaultKind, add dist.Dist) sim.FaultParams {
+	switch k {
+	case sim.FaultLatency:
+		return sim.LatencyFault{Add: add}
+	case sim.FaultErrors:
+		return sim.ErrorsFault{Probability: 0.5}
+	case sim.FaultThrottle:
+		return sim.ThrottleFault{Probability: 0.5}
+	case sim.FaultSlowdown:
+		return sim.SlowdownFault{Factor: 3}
+	case sim.FaultSurge:
+		return sim.SurgeFault{Factor: 3}
+	case sim.FaultCapacity:
+		return sim.CapacityFault{Workers: 1}
+	case sim.FaultCrash:
+		return sim.CrashFault{StartupDelay: time.Second}
+	}
+	return sim.DefaultParams(k)
 }
 
 // linkOf picks a link that exists: a client to its target, or a call.

@@ -158,8 +158,10 @@ func (c *client) start() {
 func (c *client) refreshSurge() {
 	c.surge = 1
 	for i := range c.s.faults {
-		if f := &c.s.faults[i]; f.active && f.client == c.idx && f.spec.Kind == FaultSurge {
-			c.surge *= f.spec.Factor
+		if f := &c.s.faults[i]; f.active && f.client == c.idx {
+			if p, ok := f.p.(SurgeFault); ok {
+				c.surge *= p.Factor
+			}
 		}
 	}
 	c.arrGen++

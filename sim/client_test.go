@@ -20,8 +20,8 @@ func TestLatencyOfAllAnswered(t *testing.T) {
 	spec := &sim.Spec{Name: "timeouts", Duration: 60 * time.Second, Window: time.Second,
 		Clients:  []sim.Client{{Name: "users", Target: "api", Rate: 200, Timeout: 200 * time.Millisecond}},
 		Services: []sim.Service{api},
-		Faults: []sim.Fault{{Kind: sim.FaultLatency, Target: "api", Add: mustDist(t, "100ms"),
-			Start: 20 * time.Second, Duration: 20 * time.Second}},
+		Faults: []sim.Fault{{Kind: sim.FaultLatency, Target: "api",
+			Start: 20 * time.Second, Duration: 20 * time.Second, Params: sim.LatencyFault{Add: mustDist(t, "100ms")}}},
 	}
 	res, _ := run(t, spec)
 	for _, tc := range []struct {
@@ -58,9 +58,9 @@ func TestLatencyAllCountsEveryOutcome(t *testing.T) {
 		fault sim.Fault
 		want  func(c sim.ClientResult) uint64 // the outcome the fault must cause
 	}{
-		{"errors", sim.Fault{Kind: sim.FaultErrors, Target: "back", Probability: 0.3}, func(c sim.ClientResult) uint64 { return c.Error }},
-		{"timeouts", sim.Fault{Kind: sim.FaultLatency, Target: "back", Add: mustDist(t, "2s")}, func(c sim.ClientResult) uint64 { return c.Timeout }},
-		{"rejections", sim.Fault{Kind: sim.FaultLatency, Target: "back", Add: mustDist(t, "300ms")}, func(c sim.ClientResult) uint64 { return c.Rejected }},
+		{"errors", sim.Fault{Kind: sim.FaultErrors, Target: "back", Params: sim.ErrorsFault{Probability: 0.3}}, func(c sim.ClientResult) uint64 { return c.Error }},
+		{"timeouts", sim.Fault{Kind: sim.FaultLatency, Target: "back", Params: sim.LatencyFault{Add: mustDist(t, "2s")}}, func(c sim.ClientResult) uint64 { return c.Timeout }},
+		{"rejections", sim.Fault{Kind: sim.FaultLatency, Target: "back", Params: sim.LatencyFault{Add: mustDist(t, "300ms")}}, func(c sim.ClientResult) uint64 { return c.Rejected }},
 		{"refused: no instance up", sim.Fault{Kind: sim.FaultCrash, Target: "back"}, func(c sim.ClientResult) uint64 { return c.Error }},
 	}
 	for _, tc := range tests {

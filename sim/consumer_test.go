@@ -35,7 +35,7 @@ func TestMaxPollIntervalRejoinsAtNextPoll(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			spec := pipeline(t, sim.AcksAll, sim.CommitAfter,
-				sim.Fault{Kind: sim.FaultLatency, Target: "worker#1", Start: 0, Duration: time.Hour, Add: mustDist(t, "10s")})
+				sim.Fault{Kind: sim.FaultLatency, Target: "worker#1", Start: 0, Duration: time.Hour, Params: sim.LatencyFault{Add: mustDist(t, "10s")}})
 			spec.Duration = 320 * time.Second
 			spec.Clients[0].Rate = 20
 			spec.Services[1].Consumes[0].Batch = 10

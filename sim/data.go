@@ -5,8 +5,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
-	"strconv"
-	"strings"
 )
 
 // This file joins the data components (brokers, stores, views) to the
@@ -60,16 +58,15 @@ func (d *dataNode) refresh(s *Sim) {
 	wasDown, wasPaused := d.down, d.paused
 	d.down, d.paused, d.slow, d.skew = false, false, 1, 0
 	for _, i := range d.faults {
-		sp := s.faults[i].spec
-		switch sp.Kind {
-		case FaultCrash:
+		switch p := s.faults[i].p.(type) {
+		case CrashFault:
 			d.down = true
-		case FaultPause:
+		case PauseFault:
 			d.paused = true
-		case FaultSlowdown:
-			d.slow *= sp.Factor
-		case FaultSkew:
-			d.skew += int64(sp.Offset)
+		case SlowdownFault:
+			d.slow *= p.Factor
+		case SkewFault:
+			d.skew += int64(p.Offset)
 		}
 	}
 	d.owner.nodeChanged(d.idx, wasDown, wasPaused)
@@ -83,7 +80,7 @@ func (s *Sim) nodeDelay(n *dataNode, d int64) int64 {
 	}
 	for _, i := range n.faults {
 		if f := &s.faults[i]; f.spec.Kind == FaultLatency {
-			d += f.spec.Add.Sample(f.rng)
+			d += f.p.(LatencyFault).Add.Sample(f.rng)
 		}
 	}
 	return d
@@ -94,11 +91,11 @@ func (s *Sim) nodeDelay(n *dataNode, d int64) int64 {
 // "db" covers "db#2".
 func (s *Sim) cut(from, fromGroup, to, toGroup string) bool {
 	for _, i := range s.partitions {
-		sp := s.faults[i].spec
+		p := s.faults[i].p.(PartitionFault)
 		in := func(side int, name, group string) bool {
-			return slices.Contains(sp.Sides[side], name) || slices.Contains(sp.Sides[side], group)
+			return slices.Contains(p.Sides[side], name) || slices.Contains(p.Sides[side], group)
 		}
-		if in(0, from, fromGroup) && in(1, to, toGroup) || !sp.OneWay && in(1, from, fromGroup) && in(0, to, toGroup) {
+		if in(0, from, fromGroup) && in(1, to, toGroup) || !p.OneWay && in(1, from, fromGroup) && in(0, to, toGroup) {
 			return true
 		}
 	}
@@ -108,8 +105,11 @@ func (s *Sim) cut(from, fromGroup, to, toGroup string) bool {
 // dataTarget resolves a fault target naming data nodes: "kafka", "kafka#2",
 // "db", "db#1", "order-view". It returns nil when no data component has the
 // name.
-func (s *Sim) dataTarget(target string) ([]*dataNode, error) {
-	name, num, hasNum := strings.Cut(target, "#")
+func (s *Sim) dataTarget(tg Target) ([]*dataNode, error) {
+	name := tg.Name
+	if tg.Form != TargetName && tg.Form != TargetMember {
+		return nil, nil
+	}
 	var nodes []*dataNode
 	for i := range s.brokers {
 		if b := &s.brokers[i]; b.spec.Name == name {
@@ -126,13 +126,13 @@ func (s *Sim) dataTarget(target string) ([]*dataNode, error) {
 			nodes = []*dataNode{&v.node}
 		}
 	}
-	if nodes == nil || !hasNum {
+	if nodes == nil || tg.Form != TargetMember {
 		return nodes, nil
 	}
-	n, err := strconv.Atoi(num)
-	if err != nil || n < 1 || n > len(nodes) {
-		return nil, fmt.Errorf("%q has no node %s", name, num)
+	if n := tg.Member; n < 1 || n > len(nodes) {
+		return nil, fmt.Errorf("%q has no node %d", name, n)
 	}
+	n := tg.Member
 	return nodes[n-1 : n], nil
 }
 

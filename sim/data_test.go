@@ -323,7 +323,7 @@ func TestClockSkew(t *testing.T) {
 	spec.Duration = 40 * time.Second
 	spec.Stores[0].Keys = 20
 	spec.Stores[0].WriteDelay = mustDist(t, "exp(1ms)")
-	spec.Faults = []sim.Fault{{Kind: sim.FaultSkew, Target: "db", Start: 10 * time.Second, Duration: 10 * time.Second, Offset: -5 * time.Second}}
+	spec.Faults = []sim.Fault{{Kind: sim.FaultSkew, Target: "db", Start: 10 * time.Second, Duration: 10 * time.Second, Params: sim.SkewFault{Offset: -5 * time.Second}}}
 	res, _ := run(t, spec)
 	if res.Stores[0].LostUpdates == 0 {
 		t.Error("no lost update under a -5s clock skew")
@@ -643,8 +643,7 @@ func TestConsumerThroughputLaw(t *testing.T) {
 // the brokers stops consumption; when it heals they catch up, losing
 // nothing.
 func TestConsumerPartitioned(t *testing.T) {
-	spec := pipeline(t, sim.AcksAll, sim.CommitAfter, sim.Fault{Kind: sim.FaultPartition, Start: 10 * time.Second, Duration: 5 * time.Second,
-		Sides: [2][]string{{"worker"}, {"kafka"}}})
+	spec := pipeline(t, sim.AcksAll, sim.CommitAfter, sim.Fault{Kind: sim.FaultPartition, Start: 10 * time.Second, Duration: 5 * time.Second, Params: sim.PartitionFault{Sides: [2][]string{{"worker"}, {"kafka"}}}})
 	spec.Duration = 30 * time.Second
 	res, _ := run(t, spec)
 	g := res.Groups[0]

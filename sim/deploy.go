@@ -43,7 +43,7 @@ type deploy struct {
 
 // startDeploy begins the rolling restart of fault f.
 func (s *Sim) startDeploy(f *fault) {
-	sp := f.spec
+	sp := f.p.(DeployFault)
 	sv := &s.services[f.svc]
 	to := &release{factor: 1}
 	if sp.HasNewErrors || sp.NewFactor > 0 {
@@ -67,7 +67,7 @@ func (s *Sim) startDeploy(f *fault) {
 // newDeploy rolls release to out to the instances insts of sv, in
 // batches.
 func (s *Sim) newDeploy(fault int32, sv *service, to *release, rollback bool, insts []int32, rollbackDue bool) int32 {
-	sp := s.faults[fault].spec
+	sp := s.faults[fault].p.(DeployFault)
 	size := sp.Batch
 	if size <= 0 {
 		size = max(1, int(math.Ceil(sp.BatchShare*float64(len(sv.insts)))))
@@ -152,7 +152,7 @@ func (s *Sim) drained(sv *service, n int32) {
 	}
 	in.release = s.deploys[in.deploy].to
 	in.crashedAt = s.now
-	in.readyAt = s.now + int64(s.faults[s.deploys[in.deploy].fault].spec.StartupDelay)
+	in.readyAt = s.now + int64(s.faults[s.deploys[in.deploy].fault].p.(DeployFault).StartupDelay)
 	s.schedule(in.readyAt, evInstanceUp, sv.idx, uint32(n))
 }
 
@@ -173,7 +173,7 @@ func (s *Sim) deployUp(sv *service, n int32) {
 	in := &sv.insts[n]
 	di := in.deploy
 	in.deploy = -1
-	sp := s.faults[s.deploys[di].fault].spec
+	sp := s.faults[s.deploys[di].fault].p.(DeployFault)
 	in.warmUntil = s.now + int64(sp.Warmup)
 	in.warmFactor = sp.WarmupFactor
 	s.schedule(in.warmUntil, evDeployed, di, 0)
@@ -224,7 +224,7 @@ func (sv *service) version(n int32, work int64) int64 {
 	}
 	for _, i := range in.f.list {
 		if ft := &s.faults[i]; ft.spec.Kind == FaultLeak {
-			f *= 1 + ft.spec.Growth*float64(s.now-in.leakSince(ft))/float64(time.Minute)
+			f *= 1 + ft.p.(LeakFault).Growth*float64(s.now-in.leakSince(ft))/float64(time.Minute)
 		}
 	}
 	if f == 1 {
@@ -260,15 +260,16 @@ func (s *Sim) leakCrash(svc, n int32) {
 	if in.leakAt != s.now || !in.up {
 		return // the leak ended, or the instance restarted, meanwhile
 	}
-	var sp *Fault
+	var leak *LeakFault
 	for _, i := range in.f.list {
 		// The leak that reached its limit now: its startup_delay.
 		if f := &s.faults[i]; f.spec.Kind == FaultLeak && in.leakLimitAt(f) == s.now {
-			sp = f.spec
+			p := f.p.(LeakFault)
+			leak = &p
 			break
 		}
 	}
-	if sp == nil {
+	if leak == nil {
 		return
 	}
 	s.logf(fmt.Sprintf("%s#%d", sv.spec.Name, n+1), "out of memory after %s up: restarting", time.Duration(s.now-in.leakFrom).Round(time.Second))
@@ -276,7 +277,7 @@ func (s *Sim) leakCrash(svc, n int32) {
 	sv.crash(n)
 	sv.consumerEvent(n, (*group).crashed)
 	sv.recount(n)
-	in.readyAt = s.now + int64(sp.StartupDelay)
+	in.readyAt = s.now + int64(leak.StartupDelay)
 	s.schedule(in.readyAt, evInstanceUp, sv.idx, uint32(n))
 }
 
@@ -284,7 +285,7 @@ func (s *Sim) leakCrash(svc, n int32) {
 // service time stays multiplied until the instance restarts.
 func (sv *service) leakEnded(n int32, f *fault) {
 	in := &sv.insts[n]
-	in.leakStuck *= 1 + f.spec.Growth*float64(sv.s.now-in.leakSince(f))/float64(time.Minute)
+	in.leakStuck *= 1 + f.p.(LeakFault).Growth*float64(sv.s.now-in.leakSince(f))/float64(time.Minute)
 }
 
 // leakSince is when leak f began to grow on the instance: at the fault's
@@ -296,5 +297,6 @@ func (in *instance) leakSince(f *fault) int64 {
 
 // leakLimitAt is when leak f alone brings the instance to its limit.
 func (in *instance) leakLimitAt(f *fault) int64 {
-	return in.leakSince(f) + int64((f.spec.Limit-1)/f.spec.Growth*float64(time.Minute))
+	p := f.p.(LeakFault)
+	return in.leakSince(f) + int64((p.Limit-1)/p.Growth*float64(time.Minute))
 }

@@ -15,6 +15,8 @@ import (
 // once, at New; which instances an occurrence hits is drawn when it starts.
 type fault struct {
 	spec   *Fault
+	p      FaultParams // spec.Params, or the kind's defaults
+	target Target      // spec.Target, parsed
 	idx    int32
 	rng    *rand.Rand  // the fault's own stream: its draws leave the others' alone
 	svc    int32       // target service, or -1
@@ -86,12 +88,20 @@ func (s *Sim) clientIndex(name string) int32 {
 	return -1
 }
 
-// resolve finds a fault's target.
+// resolve checks a fault and finds its target.
 func (s *Sim) resolve(f *fault) error {
 	sp := f.spec
-	switch sp.Kind {
-	case FaultPartition:
-		in := func(side int, name string) bool { return slices.Contains(sp.Sides[side], name) }
+	if err := sp.Validate(); err != nil {
+		return err
+	}
+	f.p = sp.params()
+	if sp.Kind != FaultPartition {
+		f.target, _ = ParseTarget(sp.Target) // well formed: Validate said so
+	}
+	tg := f.target
+	switch p := f.p.(type) {
+	case PartitionFault:
+		in := func(side int, name string) bool { return slices.Contains(p.Sides[side], name) }
 		// Side 0 to side 1 is always cut; the way back only when the
 		// partition is not one-way. A link carries requests from caller to
 		// callee and responses back.
@@ -99,9 +109,9 @@ func (s *Sim) resolve(f *fault) error {
 			var req, resp bool
 			switch {
 			case in(0, from) && in(1, to):
-				req, resp = true, !sp.OneWay
+				req, resp = true, !p.OneWay
 			case in(1, from) && in(0, to):
-				req, resp = !sp.OneWay, true
+				req, resp = !p.OneWay, true
 			}
 			switch {
 			case req && resp:
@@ -127,33 +137,39 @@ func (s *Sim) resolve(f *fault) error {
 		// Messages to and between data nodes are checked as they are sent,
 		// against the active partitions.
 		return nil
-	case FaultLeaderLoss:
-		if f.topic = s.topicIndex(sp.Target); f.topic < 0 {
-			return fmt.Errorf("no topic %q", sp.Target)
+	case LeaderLossFault:
+		if tg.Form != TargetName {
+			return fmt.Errorf("a leader_loss fault targets a topic, not %q", sp.Target)
 		}
-		if sp.Partition >= len(s.topics[f.topic].parts) {
-			return fmt.Errorf("topic %q has no partition %d", sp.Target, sp.Partition)
+		if f.topic = s.topicIndex(tg.Name); f.topic < 0 {
+			return fmt.Errorf("no topic %q", tg.Name)
+		}
+		if p.Partition >= len(s.topics[f.topic].parts) {
+			return fmt.Errorf("topic %q has no partition %d", tg.Name, p.Partition)
 		}
 		return nil
-	case FaultSurge:
-		if f.client = s.clientIndex(sp.Target); f.client < 0 {
+	case SurgeFault:
+		if f.client = s.clientIndex(tg.Name); f.client < 0 || tg.Form != TargetName {
 			return fmt.Errorf("no client %q", sp.Target)
 		}
 		return nil
 	}
-	if from, to, ok := strings.Cut(sp.Target, "->"); ok {
-		switch sp.Kind {
-		case FaultLatency, FaultLoss, FaultBlackhole:
+	if tg.Form == TargetLink {
+		from, to := tg.Caller, tg.Name
+		var dir Direction
+		switch p := f.p.(type) {
+		case LatencyFault:
+			dir = p.Direction
+		case LossFault:
+			dir = p.Direction
+		case BlackholeFault:
+			dir = Requests
 		default:
 			return fmt.Errorf("a %s fault targets a service or instance, not a link", sp.Kind)
 		}
 		callee := s.serviceIndex(to)
 		if callee < 0 {
 			return fmt.Errorf("no service %q", to)
-		}
-		dir := sp.Direction
-		if sp.Kind == FaultBlackhole {
-			dir = Requests
 		}
 		if c := s.clientIndex(from); c >= 0 && s.clients[c].target == callee {
 			f.addLink(&s.clients[c].link, dir)
@@ -173,7 +189,7 @@ func (s *Sim) resolve(f *fault) error {
 	if sp.Kind == FaultLoss {
 		return fmt.Errorf("a loss fault targets a link (caller->callee)")
 	}
-	nodes, err := s.dataTarget(sp.Target)
+	nodes, err := s.dataTarget(tg)
 	if err != nil {
 		return err
 	}
@@ -189,26 +205,25 @@ func (s *Sim) resolve(f *fault) error {
 	if sp.Kind == FaultSkew {
 		return fmt.Errorf("a skew fault targets a store or one of its replicas")
 	}
-	name, num, hasNum := strings.Cut(sp.Target, "#")
+	name := tg.Name
 	if f.svc = s.serviceIndex(name); f.svc < 0 {
 		return fmt.Errorf("no service %q", name)
 	}
-	if hasNum {
-		n, err := strconv.Atoi(num)
-		if err != nil || n < 1 || n > len(s.services[f.svc].insts) {
-			return fmt.Errorf("%q has no instance %s", name, num)
+	if tg.Form == TargetMember {
+		if n := tg.Member; n < 1 || n > len(s.services[f.svc].insts) {
+			return fmt.Errorf("%q has no instance %d", name, n)
 		}
-		f.inst = int32(n - 1)
+		f.inst = int32(tg.Member - 1)
 	}
 	sv := &s.services[f.svc]
-	if sp.Operation != "" {
+	if tg.Form == TargetOperation {
 		switch sp.Kind {
 		case FaultLatency, FaultErrors, FaultSlowdown:
 		default:
 			return fmt.Errorf("a %s fault targets a whole service or instance, not an operation", sp.Kind)
 		}
-		if f.op = sv.opIndex(sp.Operation); f.op < 0 {
-			return fmt.Errorf("%q has no operation %q", name, sp.Operation)
+		if f.op = sv.opIndex(tg.Op); f.op < 0 {
+			return fmt.Errorf("%q has no operation %q", name, tg.Op)
 		}
 	}
 	switch sp.Kind {
@@ -219,10 +234,6 @@ func (s *Sim) resolve(f *fault) error {
 	case FaultDeploy:
 		if f.inst >= 0 {
 			return fmt.Errorf("a deploy targets a service, not one instance")
-		}
-	case FaultLeak:
-		if !(sp.Growth > 0) || !(sp.Limit > 1) {
-			return fmt.Errorf("a leak needs growth > 0 and limit > 1")
 		}
 	}
 	return nil
@@ -267,67 +278,70 @@ func (f *fault) describe() string {
 }
 
 func (f *fault) what() string {
-	sp := f.spec
-	switch sp.Kind {
-	case FaultLatency:
-		d := "latency +" + sp.Add.String()
-		if len(f.links) > 0 && sp.Direction != Both {
-			d += " on " + sp.Direction.String()
+	switch p := f.p.(type) {
+	case LatencyFault:
+		d := "latency +" + p.Add.String()
+		if len(f.links) > 0 && p.Direction != Both {
+			d += " on " + p.Direction.String()
 		}
 		return d
-	case FaultErrors, FaultThrottle:
-		return fmt.Sprintf("%s %g%%", sp.Kind, sp.Probability*100)
-	case FaultLoss:
-		return fmt.Sprintf("loss %g%% of %s", sp.Probability*100, sp.Direction)
-	case FaultSlowdown, FaultSurge:
-		return fmt.Sprintf("%s x%g", sp.Kind, sp.Factor)
-	case FaultCapacity:
-		return fmt.Sprintf("capacity %d workers", sp.Workers)
-	case FaultDeploy:
+	case ErrorsFault:
+		return fmt.Sprintf("errors %g%%", p.Probability*100)
+	case ThrottleFault:
+		return fmt.Sprintf("throttle %g%%", p.Probability*100)
+	case LossFault:
+		return fmt.Sprintf("loss %g%% of %s", p.Probability*100, p.Direction)
+	case SlowdownFault:
+		return fmt.Sprintf("slowdown x%g", p.Factor)
+	case SurgeFault:
+		return fmt.Sprintf("surge x%g", p.Factor)
+	case CapacityFault:
+		return fmt.Sprintf("capacity %d workers", p.Workers)
+	case DeployFault:
 		d := "deploy"
-		if sp.Batch > 0 {
-			d += fmt.Sprintf(" (batches of %d)", sp.Batch)
+		if p.Batch > 0 {
+			d += fmt.Sprintf(" (batches of %d)", p.Batch)
 		} else {
-			d += fmt.Sprintf(" (batches of %g%%)", sp.BatchShare*100)
+			d += fmt.Sprintf(" (batches of %g%%)", p.BatchShare*100)
 		}
-		if sp.HasNewErrors || sp.NewFactor > 0 {
+		if p.HasNewErrors || p.NewFactor > 0 {
 			d += " of a bad release:"
-			if sp.HasNewErrors {
-				d += fmt.Sprintf(" errors %g%%", sp.NewErrors*100)
+			if p.HasNewErrors {
+				d += fmt.Sprintf(" errors %g%%", p.NewErrors*100)
 			}
-			if sp.NewFactor > 0 {
-				d += fmt.Sprintf(" service time x%g", sp.NewFactor)
+			if p.NewFactor > 0 {
+				d += fmt.Sprintf(" service time x%g", p.NewFactor)
 			}
 		}
 		return d
-	case FaultLeak:
-		return fmt.Sprintf("leak +%g%% a minute up to x%g", sp.Growth*100, sp.Limit)
-	case FaultDependency:
+	case LeakFault:
+		return fmt.Sprintf("leak +%g%% a minute up to x%g", p.Growth*100, p.Limit)
+	case DependencyFault:
 		d := "dependency brownout"
-		if !sp.Add.IsZero() {
-			d += " +" + sp.Add.String()
+		if !p.Add.IsZero() {
+			d += " +" + p.Add.String()
 		}
-		if sp.Probability > 0 {
-			d += fmt.Sprintf(" errors %g%%", sp.Probability*100)
+		if p.Probability > 0 {
+			d += fmt.Sprintf(" errors %g%%", p.Probability*100)
 		}
 		return d
-	case FaultSkew:
-		return "clock skew " + sp.Offset.String()
-	case FaultPartition:
+	case SkewFault:
+		return "clock skew " + p.Offset.String()
+	case PartitionFault:
 		way := "both ways"
-		if sp.OneWay {
+		if p.OneWay {
 			way = "one way"
 		}
-		return fmt.Sprintf("partition [%s] | [%s] %s", strings.Join(sp.Sides[0], " "), strings.Join(sp.Sides[1], " "), way)
+		return fmt.Sprintf("partition [%s] | [%s] %s", strings.Join(p.Sides[0], " "), strings.Join(p.Sides[1], " "), way)
 	}
-	return sp.Kind.String()
+	return f.spec.Kind.String()
 }
 
 // component names what the fault hit, for the event log.
 func (s *Sim) faultComponent(f *fault) string {
 	name := s.faultTarget(f)
-	if f.spec.Operation != "" {
-		name += "." + f.spec.Operation
+	if f.target.Form == TargetOperation {
+		name += "." + f.target.Op
 	}
 	return name
 }
@@ -348,8 +362,10 @@ func (s *Sim) faultTarget(f *fault) string {
 			names[i] = "#" + strconv.Itoa(int(n)+1)
 		}
 		return s.services[f.svc].spec.Name + strings.Join(names, "")
+	case f.target.Form == TargetOperation:
+		return f.target.Name // faultComponent adds the operation
 	}
-	return f.spec.Target
+	return f.target.String()
 }
 
 // begin starts an occurrence of fault idx, and plans its end and the next
@@ -483,11 +499,11 @@ func (s *Sim) refreshLink(l *link) {
 	for _, i := range l.faults {
 		f := &s.faults[i]
 		p := 1.0 // blackholes and partitions drop everything
-		switch f.spec.Kind {
-		case FaultLatency:
+		switch fp := f.p.(type) {
+		case LatencyFault:
 			continue
-		case FaultLoss:
-			p = f.spec.Probability
+		case LossFault:
+			p = fp.Probability
 		}
 		d := f.dir(l)
 		if d != Responses {
@@ -506,8 +522,10 @@ func (s *Sim) linkDelay(l *link, d Direction) int64 {
 	var add int64
 	for _, i := range l.faults {
 		f := &s.faults[i]
-		if fd := f.dir(l); f.spec.Kind == FaultLatency && (fd == Both || fd == d) {
-			add += f.spec.Add.Sample(f.rng)
+		if p, ok := f.p.(LatencyFault); ok {
+			if fd := f.dir(l); fd == Both || fd == d {
+				add += p.Add.Sample(f.rng)
+			}
 		}
 	}
 	return add
@@ -549,9 +567,9 @@ func (sv *service) removeFault(n int32, idx int32) {
 		sv.leakEnded(n, f)
 		sv.planLeak(n) // the leak is fixed: no crash due to it
 	}
-	if sp := s.faults[idx].spec; sp.Kind == FaultCrash {
+	if p, ok := s.faults[idx].p.(CrashFault); ok {
 		// The process restarts now and takes traffic once it has started.
-		in.readyAt = s.now + int64(sp.StartupDelay)
+		in.readyAt = s.now + int64(p.StartupDelay)
 		s.schedule(in.readyAt, evInstanceUp, sv.idx, uint32(n))
 		return
 	}
@@ -584,21 +602,22 @@ func (sv *service) refreshInstance(n int32) {
 		if sv.s.faults[i].op >= 0 {
 			continue // one operation's: applied as its requests start
 		}
-		sp := sv.s.faults[i].spec
-		switch sp.Kind {
-		case FaultErrors, FaultDependency:
-			passErr *= 1 - sp.Probability
-		case FaultThrottle:
-			passThrottle *= 1 - sp.Probability
-		case FaultSlowdown:
-			f.slow *= sp.Factor
-		case FaultCapacity:
-			f.workers = min(f.workers, sp.Workers)
-		case FaultBlackhole:
+		switch p := sv.s.faults[i].p.(type) {
+		case ErrorsFault:
+			passErr *= 1 - p.Probability
+		case DependencyFault:
+			passErr *= 1 - p.Probability
+		case ThrottleFault:
+			passThrottle *= 1 - p.Probability
+		case SlowdownFault:
+			f.slow *= p.Factor
+		case CapacityFault:
+			f.workers = min(f.workers, p.Workers)
+		case BlackholeFault:
 			f.blackhole = true
-		case FaultPause:
+		case PauseFault:
 			paused = true
-		case FaultCrash:
+		case CrashFault:
 			crashed = true
 		}
 	}
@@ -687,7 +706,7 @@ func (s *Sim) instanceUp(svc int32, n int32) {
 			version = "the old version again"
 		}
 		what = fmt.Sprintf("started %s after %s: taking traffic", version, time.Duration(s.now-in.crashedAt).Round(time.Millisecond))
-		if s.faults[d.fault].spec.Warmup > 0 {
+		if s.faults[d.fault].p.(DeployFault).Warmup > 0 {
 			what += ", warming up"
 		}
 	case in.crashedAt >= 0:

@@ -43,42 +43,42 @@ func TestFaultKinds(t *testing.T) {
 		call  sim.Call
 		check func(t *testing.T, in, out sim.Window, res *sim.Result)
 	}{
-		{"latency on a service", sim.Fault{Kind: sim.FaultLatency, Target: "back", Add: mustDist(t, "50ms")}, sim.Call{},
+		{"latency on a service", sim.Fault{Kind: sim.FaultLatency, Target: "back", Params: sim.LatencyFault{Add: mustDist(t, "50ms")}}, sim.Call{},
 			func(t *testing.T, in, out sim.Window, _ *sim.Result) {
 				near(t, "p50 in", in.Latency.P50, 60, 1)
 				near(t, "p50 out", out.Latency.P50, 10, 0.2)
 			}},
-		{"latency on a link, requests only", sim.Fault{Kind: sim.FaultLatency, Target: "front->back", Add: mustDist(t, "30ms"), Direction: sim.Requests}, sim.Call{},
+		{"latency on a link, requests only", sim.Fault{Kind: sim.FaultLatency, Target: "front->back", Params: sim.LatencyFault{Add: mustDist(t, "30ms"), Direction: sim.Requests}}, sim.Call{},
 			func(t *testing.T, in, out sim.Window, _ *sim.Result) {
 				near(t, "p50 in", in.Latency.P50, 40, 1)
 			}},
-		{"latency on a link, both ways", sim.Fault{Kind: sim.FaultLatency, Target: "front->back", Add: mustDist(t, "30ms")}, sim.Call{},
+		{"latency on a link, both ways", sim.Fault{Kind: sim.FaultLatency, Target: "front->back", Params: sim.LatencyFault{Add: mustDist(t, "30ms")}}, sim.Call{},
 			func(t *testing.T, in, out sim.Window, _ *sim.Result) {
 				near(t, "p50 in", in.Latency.P50, 70, 1)
 			}},
-		{"errors", sim.Fault{Kind: sim.FaultErrors, Target: "back", Probability: 0.3}, sim.Call{},
+		{"errors", sim.Fault{Kind: sim.FaultErrors, Target: "back", Params: sim.ErrorsFault{Probability: 0.3}}, sim.Call{},
 			func(t *testing.T, in, out sim.Window, _ *sim.Result) {
 				near(t, "error share in", in.ErrorShare(), 0.3, 0.1)
 				near(t, "error share out", out.ErrorShare(), 0, 0)
 			}},
-		{"throttle", sim.Fault{Kind: sim.FaultThrottle, Target: "back", Probability: 0.4}, sim.Call{},
+		{"throttle", sim.Fault{Kind: sim.FaultThrottle, Target: "back", Params: sim.ThrottleFault{Probability: 0.4}}, sim.Call{},
 			func(t *testing.T, in, out sim.Window, res *sim.Result) {
 				near(t, "error share in", in.ErrorShare(), 0.4, 0.12)
 				if res.Components[1].RateLimited == 0 {
 					t.Error("back answered no 429")
 				}
 			}},
-		{"slowdown", sim.Fault{Kind: sim.FaultSlowdown, Target: "back", Factor: 3}, sim.Call{},
+		{"slowdown", sim.Fault{Kind: sim.FaultSlowdown, Target: "back", Params: sim.SlowdownFault{Factor: 3}}, sim.Call{},
 			func(t *testing.T, in, out sim.Window, _ *sim.Result) {
 				near(t, "p50 in", in.Latency.P50, 30, 0.5)
 			}},
-		{"capacity", sim.Fault{Kind: sim.FaultCapacity, Target: "back", Workers: 1}, sim.Call{},
+		{"capacity", sim.Fault{Kind: sim.FaultCapacity, Target: "back", Params: sim.CapacityFault{Workers: 1}}, sim.Call{},
 			func(t *testing.T, in, out sim.Window, res *sim.Result) {
 				// 2 workers left for 200/s of 10ms: utilisation 1.
 				near(t, "back's utilisation in", window(res, "back", 15).Utilisation, 1, 0.01)
 				near(t, "back's utilisation out", window(res, "back", 25).Utilisation, 0.01, 0.001)
 			}},
-		{"loss", sim.Fault{Kind: sim.FaultLoss, Target: "front->back", Probability: 0.2}, per,
+		{"loss", sim.Fault{Kind: sim.FaultLoss, Target: "front->back", Params: sim.LossFault{Probability: 0.2}}, per,
 			func(t *testing.T, in, out sim.Window, _ *sim.Result) {
 				// Each call is lost on the way there or back: 1-0.8^2 = 36%.
 				near(t, "error share in", in.ErrorShare(), 0.36, 0.1)
@@ -88,11 +88,11 @@ func TestFaultKinds(t *testing.T) {
 				near(t, "error share in", in.ErrorShare(), 1, 0)
 				near(t, "p50 out", out.Latency.P50, 10, 0.2)
 			}},
-		{"partition", sim.Fault{Kind: sim.FaultPartition, Sides: [2][]string{{"front"}, {"back"}}}, per,
+		{"partition", sim.Fault{Kind: sim.FaultPartition, Params: sim.PartitionFault{Sides: [2][]string{{"front"}, {"back"}}}}, per,
 			func(t *testing.T, in, out sim.Window, _ *sim.Result) {
 				near(t, "error share in", in.ErrorShare(), 1, 0)
 			}},
-		{"one-way partition of the way back", sim.Fault{Kind: sim.FaultPartition, Sides: [2][]string{{"back"}, {"front"}}, OneWay: true}, per,
+		{"one-way partition of the way back", sim.Fault{Kind: sim.FaultPartition, Params: sim.PartitionFault{Sides: [2][]string{{"back"}, {"front"}}, OneWay: true}}, per,
 			func(t *testing.T, in, out sim.Window, res *sim.Result) {
 				near(t, "error share in", in.ErrorShare(), 1, 0)
 				// Requests get through: back still does the work, wasted.
@@ -115,7 +115,7 @@ func TestFaultKinds(t *testing.T) {
 					t.Error("no wasted work after the pause")
 				}
 			}},
-		{"crash one instance", sim.Fault{Kind: sim.FaultCrash, Target: "back#1", StartupDelay: 2 * time.Second}, sim.Call{},
+		{"crash one instance", sim.Fault{Kind: sim.FaultCrash, Target: "back#1", Params: sim.CrashFault{StartupDelay: 2 * time.Second}}, sim.Call{},
 			func(t *testing.T, in, out sim.Window, res *sim.Result) {
 				// The survivor takes all the traffic; only requests caught
 				// at the crash fail.
@@ -144,7 +144,7 @@ func TestFaultKinds(t *testing.T) {
 func TestCrashLosesWork(t *testing.T) {
 	back := sim.Service{Instances: 1, Workers: 100, ServiceTime: mustDist(t, "500ms")}
 	spec := twoTier(t, sim.Call{}, back, 30*time.Second)
-	spec.Faults = []sim.Fault{{Kind: sim.FaultCrash, Target: "back", Start: 10 * time.Second, Duration: 5 * time.Second, StartupDelay: time.Second}}
+	spec.Faults = []sim.Fault{{Kind: sim.FaultCrash, Target: "back", Start: 10 * time.Second, Duration: 5 * time.Second, Params: sim.CrashFault{StartupDelay: time.Second}}}
 	res, _ := run(t, spec)
 	// About 100 requests were in flight (200/s x 0.5s) and failed; for the
 	// next 6s nothing was up: every request failed at once.
@@ -155,8 +155,8 @@ func TestCrashLosesWork(t *testing.T) {
 // TestRepeatingFault: `every` repeats a fault, `chance` skips occurrences.
 func TestRepeatingFault(t *testing.T) {
 	spec := twoTier(t, sim.Call{}, sim.Service{ServiceTime: mustDist(t, "1ms")}, 100*time.Second)
-	spec.Faults = []sim.Fault{{Kind: sim.FaultErrors, Target: "back", Probability: 1, Start: 5 * time.Second,
-		Duration: time.Second, Every: 10 * time.Second, Chance: 0.5}}
+	spec.Faults = []sim.Fault{{Kind: sim.FaultErrors, Target: "back", Start: 5 * time.Second,
+		Duration: time.Second, Every: 10 * time.Second, Chance: 0.5, Params: sim.ErrorsFault{Probability: 1}}}
 	res, _ := run(t, spec)
 	n := 0
 	for _, e := range res.Events {
@@ -194,7 +194,7 @@ func TestPauseHoldsProgress(t *testing.T) {
 	t.Run("throttled during the pause", func(t *testing.T) {
 		spec := twoTier(t, sim.Call{}, sim.Service{ServiceTime: mustDist(t, "1ms")}, 30*time.Second)
 		spec.Clients[0].Arrival = sim.Constant
-		spec.Faults = []sim.Fault{pause, {Kind: sim.FaultThrottle, Target: "front", Probability: 1, Start: 10 * time.Second, Duration: 10 * time.Second}}
+		spec.Faults = []sim.Fault{pause, {Kind: sim.FaultThrottle, Target: "front", Start: 10 * time.Second, Duration: 10 * time.Second, Params: sim.ThrottleFault{Probability: 1}}}
 		res, _ := run(t, spec)
 		for i := 10; i < 15; i++ {
 			if w := window(res, "load", i); w.Limited != 0 {
@@ -210,7 +210,7 @@ func TestPauseHoldsProgress(t *testing.T) {
 		spec := twoTier(t, sim.Call{}, sim.Service{ServiceTime: mustDist(t, "1ms")}, 30*time.Second)
 		spec.Clients[0].Arrival = sim.Constant
 		spec.Clients[0].Timeout = time.Second
-		spec.Faults = []sim.Fault{pause, {Kind: sim.FaultThrottle, Target: "front", Probability: 1, Start: 10 * time.Second, Duration: 10 * time.Second}}
+		spec.Faults = []sim.Fault{pause, {Kind: sim.FaultThrottle, Target: "front", Start: 10 * time.Second, Duration: 10 * time.Second, Params: sim.ThrottleFault{Probability: 1}}}
 		res, _ := run(t, spec)
 		if w := window(res, "front", 15); w.Limited < 1000 {
 			t.Errorf("front answered %d 429s at the end of the pause, want the 1000 it held", w.Limited)
@@ -263,7 +263,7 @@ func TestBlackholeFreesAbandoned(t *testing.T) {
 	} {
 		spec := twoTier(t, c, sim.Service{ServiceTime: mustDist(t, "1ms")}, 30*time.Second)
 		spec.Faults = []sim.Fault{
-			{Kind: sim.FaultLatency, Target: "front->back", Add: mustDist(t, "300ms"), Direction: sim.Requests, Start: 10 * time.Second, Duration: 10 * time.Second},
+			{Kind: sim.FaultLatency, Target: "front->back", Start: 10 * time.Second, Duration: 10 * time.Second, Params: sim.LatencyFault{Add: mustDist(t, "300ms"), Direction: sim.Requests}},
 			{Kind: sim.FaultBlackhole, Target: "back", Start: 10 * time.Second, Duration: 10 * time.Second},
 		}
 		res, s := run(t, spec)
@@ -291,7 +291,7 @@ func TestFaultNamesItsInstances(t *testing.T) {
 	for _, tt := range tests {
 		back := sim.Service{Instances: 20, Workers: 10, ServiceTime: mustDist(t, "1ms")}
 		spec := twoTier(t, sim.Call{}, back, 5*time.Second)
-		spec.Faults = []sim.Fault{{Kind: sim.FaultLatency, Target: "back", Share: tt.share, Start: time.Second, Duration: time.Second, Add: mustDist(t, "1ms")}}
+		spec.Faults = []sim.Fault{{Kind: sim.FaultLatency, Target: "back", Share: tt.share, Start: time.Second, Duration: time.Second, Params: sim.LatencyFault{Add: mustDist(t, "1ms")}}}
 		res, _ := run(t, spec)
 		var got []string
 		for _, e := range res.Events {

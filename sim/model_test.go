@@ -237,8 +237,8 @@ func TestFaults(t *testing.T) {
 		Clients:  []sim.Client{open(100, "s")},
 		Services: []sim.Service{svc(t, "s", "1ms")},
 		Faults: []sim.Fault{
-			{Kind: sim.FaultLatency, Target: "s", Start: 10 * time.Second, Duration: 5 * time.Second, Add: mustDist(t, "100ms")},
-			{Kind: sim.FaultErrors, Target: "s", Start: 20 * time.Second, Duration: 5 * time.Second, Probability: 0.5},
+			{Kind: sim.FaultLatency, Target: "s", Start: 10 * time.Second, Duration: 5 * time.Second, Params: sim.LatencyFault{Add: mustDist(t, "100ms")}},
+			{Kind: sim.FaultErrors, Target: "s", Start: 20 * time.Second, Duration: 5 * time.Second, Params: sim.ErrorsFault{Probability: 0.5}},
 		},
 	})
 	w := res.Series[1].Windows

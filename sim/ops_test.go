@@ -31,14 +31,14 @@ func operation(res *sim.Result, svc, op string) sim.OperationResult {
 // service's other operations need (a monolith); split into two services,
 // the fast one does not notice.
 func TestOperationsShareWorkers(t *testing.T) {
-	slow := sim.Fault{Kind: sim.FaultSlowdown, Factor: 100, Start: 10 * time.Second, Duration: 20 * time.Second}
+	slow := sim.Fault{Kind: sim.FaultSlowdown, Start: 10 * time.Second, Duration: 20 * time.Second, Params: sim.SlowdownFault{Factor: 100}}
 	// One service, two operations, 8 workers: 100/s of each at 5 ms is
 	// 1 worker busy; slowed to 500 ms, the slow one needs 50.
 	mono := svc(t, "mono", "5ms")
 	mono.Workers, mono.Queue = 8, 1000
 	mono.Operations = []sim.Operation{{Name: "fast", Weight: 1}, {Name: "slow", Weight: 1}}
 	f := slow
-	f.Target, f.Operation = "mono", "slow"
+	f.Target = "mono.slow"
 	spec := &sim.Spec{Name: "mono", Duration: 40 * time.Second, Services: []sim.Service{mono}, Faults: []sim.Fault{f},
 		Clients: []sim.Client{
 			{Name: "fast-users", Target: "mono", Operation: "fast", Rate: 100, Timeout: 2 * time.Second},
@@ -71,7 +71,7 @@ func TestOperationFault(t *testing.T) {
 	s := svc(t, "api", "1ms")
 	s.Operations = []sim.Operation{{Name: "read", Weight: 3}, {Name: "write", Weight: 1}}
 	spec := &sim.Spec{Name: "ops", Duration: 20 * time.Second, Services: []sim.Service{s}, Clients: []sim.Client{open(400, "api")},
-		Faults: []sim.Fault{{Kind: sim.FaultErrors, Target: "api", Operation: "write", Probability: 1, Start: 0}}}
+		Faults: []sim.Fault{{Kind: sim.FaultErrors, Target: "api.write", Start: 0, Params: sim.ErrorsFault{Probability: 1}}}}
 	res, _ := run(t, spec)
 	r, w := operation(res, "api", "read"), operation(res, "api", "write")
 	if r.Failed != 0 || w.OK != 0 {
@@ -90,9 +90,7 @@ func TestDeployBatches(t *testing.T) {
 	s := svc(t, "api", "10ms")
 	s.Instances, s.Workers = 6, 4
 	spec := &sim.Spec{Name: "deploy", Duration: 120 * time.Second, Services: []sim.Service{s}, Clients: []sim.Client{open(300, "api")},
-		Faults: []sim.Fault{{Kind: sim.FaultDeploy, Target: "api", Start: 10 * time.Second, Batch: 2,
-			StartupDelay: 3 * time.Second, Warmup: 5 * time.Second, WarmupFactor: 3,
-			HasNewErrors: true, NewErrors: 0.5, RollbackAfter: 40 * time.Second}}}
+		Faults: []sim.Fault{{Kind: sim.FaultDeploy, Target: "api", Start: 10 * time.Second, Params: sim.DeployFault{Batch: 2, StartupDelay: 3 * time.Second, Warmup: 5 * time.Second, WarmupFactor: 3, HasNewErrors: true, NewErrors: 0.5, RollbackAfter: 40 * time.Second}}}}
 	sm, err := sim.New(spec, 1)
 	if err != nil {
 		t.Fatal(err)
@@ -142,7 +140,7 @@ func TestLeak(t *testing.T) {
 	s := svc(t, "api", "10ms")
 	s.Workers = 100
 	spec := &sim.Spec{Name: "leak", Duration: 60 * time.Second, Services: []sim.Service{s}, Clients: []sim.Client{open(50, "api")},
-		Faults: []sim.Fault{{Kind: sim.FaultLeak, Target: "api", Start: 0, Growth: 10, Limit: 3, StartupDelay: time.Second}}}
+		Faults: []sim.Fault{{Kind: sim.FaultLeak, Target: "api", Start: 0, Params: sim.LeakFault{Growth: 10, Limit: 3, StartupDelay: time.Second}}}}
 	res, _ := run(t, spec)
 	// +10x a minute reaches 3x after 12 s up: crashes at 12, 25, 38, 51 s.
 	var crashes []float64
@@ -165,8 +163,7 @@ func TestDependencyBrownout(t *testing.T) {
 	spec := &sim.Spec{Name: "dep", Duration: 30 * time.Second,
 		Services: []sim.Service{svc(t, "checkout", "1ms", call("payments-api")), ext},
 		Clients:  []sim.Client{open(100, "checkout")},
-		Faults: []sim.Fault{{Kind: sim.FaultDependency, Target: "payments-api", Start: 10 * time.Second, Duration: 10 * time.Second,
-			Add: mustDist(t, "200ms"), Probability: 0.3}}}
+		Faults:   []sim.Fault{{Kind: sim.FaultDependency, Target: "payments-api", Start: 10 * time.Second, Duration: 10 * time.Second, Params: sim.DependencyFault{Add: mustDist(t, "200ms"), Probability: 0.3}}}}
 	res, _ := run(t, spec)
 	w := window(res, "load", 15)
 	near(t, "error share during the brownout", w.ErrorShare(), 0.3, 0.1)
@@ -184,7 +181,7 @@ func TestCascadeOrder(t *testing.T) {
 	spec := &sim.Spec{Name: "chain", Duration: 30 * time.Second, Network: sim.Network{Latency: mustDist(t, "5ms")},
 		Services: []sim.Service{svc(t, "a", "1ms", call("b")), svc(t, "b", "1ms", call("c")), svc(t, "c", "1ms")},
 		Clients:  []sim.Client{open(100, "a")},
-		Faults:   []sim.Fault{{Kind: sim.FaultErrors, Target: "c", Probability: 1, Start: 10 * time.Second, Duration: 5 * time.Second}}}
+		Faults:   []sim.Fault{{Kind: sim.FaultErrors, Target: "c", Start: 10 * time.Second, Duration: 5 * time.Second, Params: sim.ErrorsFault{Probability: 1}}}}
 	res, _ := run(t, spec)
 	c := res.Cascades[0]
 	var names []string
@@ -212,7 +209,7 @@ func TestBlastRadiusOfALeaf(t *testing.T) {
 	spec := &sim.Spec{Name: "leaf", Duration: 30 * time.Second,
 		Services: []sim.Service{gw, svc(t, "search", "2ms"), svc(t, "pay", "2ms")},
 		Clients:  []sim.Client{{Name: "users", Target: "gw", Rate: 400}},
-		Faults:   []sim.Fault{{Kind: sim.FaultErrors, Target: "pay", Probability: 1, Start: 10 * time.Second, Duration: 10 * time.Second}}}
+		Faults:   []sim.Fault{{Kind: sim.FaultErrors, Target: "pay", Start: 10 * time.Second, Duration: 10 * time.Second, Params: sim.ErrorsFault{Probability: 1}}}}
 	res, _ := run(t, spec)
 	c := res.Cascades[0]
 	if !slices.Equal(c.FlowsHit, []string{"users /pay"}) {

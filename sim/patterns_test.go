@@ -103,7 +103,7 @@ func TestBreaker(t *testing.T) {
 	cfg.WindowSize, cfg.MinimumCalls, cfg.WaitInOpen, cfg.PermittedInHalfOpen = 20, 20, 2*time.Second, 5
 	back := sim.Service{ServiceTime: mustDist(t, "1ms")}
 	spec := twoTier(t, sim.Call{Breaker: &cfg}, back, 30*time.Second)
-	spec.Faults = []sim.Fault{{Kind: sim.FaultErrors, Target: "back", Start: 10 * time.Second, Duration: 10 * time.Second, Probability: 1}}
+	spec.Faults = []sim.Fault{{Kind: sim.FaultErrors, Target: "back", Start: 10 * time.Second, Duration: 10 * time.Second, Params: sim.ErrorsFault{Probability: 1}}}
 	res, _ := run(t, spec)
 	e := edge(t, res, "front->back")
 	if e.ShortCircuited < 1000 {
@@ -120,7 +120,7 @@ func TestBreaker(t *testing.T) {
 	// Timeouts open it too: the attempts the call gives up on are the
 	// failures, and the log and the automatic half-open hear of it.
 	slow := twoTier(t, sim.Call{Breaker: &cfg, Timeout: 100 * time.Millisecond}, back, 30*time.Second)
-	slow.Faults = []sim.Fault{{Kind: sim.FaultLatency, Target: "back", Start: 10 * time.Second, Duration: 10 * time.Second, Add: mustDist(t, "1s")}}
+	slow.Faults = []sim.Fault{{Kind: sim.FaultLatency, Target: "back", Start: 10 * time.Second, Duration: 10 * time.Second, Params: sim.LatencyFault{Add: mustDist(t, "1s")}}}
 	sres, _ := run(t, slow)
 	for _, s := range []string{"breaker OPEN", "breaker HALF_OPEN", "breaker CLOSED"} {
 		if !hasEvent(sres, "front->back", s) {
@@ -133,7 +133,7 @@ func TestBreaker(t *testing.T) {
 	}
 
 	spec = twoTier(t, sim.Call{Breaker: &cfg, Fallback: true}, back, 30*time.Second)
-	spec.Faults = []sim.Fault{{Kind: sim.FaultErrors, Target: "back", Start: 10 * time.Second, Duration: 10 * time.Second, Probability: 1}}
+	spec.Faults = []sim.Fault{{Kind: sim.FaultErrors, Target: "back", Start: 10 * time.Second, Duration: 10 * time.Second, Params: sim.ErrorsFault{Probability: 1}}}
 	res, _ = run(t, spec)
 	c := res.Clients[0]
 	if c.Error != 0 || c.Degraded < 1900 {
@@ -178,7 +178,7 @@ func TestLeastRequest(t *testing.T) {
 	mk := func(p resilience.Policy) *sim.Result {
 		back := sim.Service{Instances: 4, ServiceTime: mustDist(t, "exp(10ms)")}
 		spec := twoTier(t, sim.Call{Balancer: p, ChoiceCount: 2}, back, 60*time.Second)
-		spec.Faults = []sim.Fault{{Kind: sim.FaultSlowdown, Target: "back#1", Factor: 10}}
+		spec.Faults = []sim.Fault{{Kind: sim.FaultSlowdown, Target: "back#1", Params: sim.SlowdownFault{Factor: 10}}}
 		res, _ := run(t, spec)
 		return res
 	}
@@ -239,7 +239,7 @@ func TestBreakerScope(t *testing.T) {
 			back := sim.Service{ServiceTime: mustDist(t, "1ms")}
 			spec := twoTier(t, sim.Call{Breaker: &cfg, Scope: tt.scope}, back, 20*time.Second)
 			spec.Services[0].Instances = 4
-			spec.Faults = []sim.Fault{{Kind: sim.FaultErrors, Target: "back", Start: 10 * time.Second, Duration: 10 * time.Second, Probability: 1}}
+			spec.Faults = []sim.Fault{{Kind: sim.FaultErrors, Target: "back", Start: 10 * time.Second, Duration: 10 * time.Second, Params: sim.ErrorsFault{Probability: 1}}}
 			res, _ := run(t, spec)
 			var at []float64
 			holders := map[string]bool{}
@@ -269,7 +269,7 @@ func TestOutlierDetection(t *testing.T) {
 	od.AlwaysEjectOneHost = true
 	back := sim.Service{Instances: 4, ServiceTime: mustDist(t, "1ms")}
 	spec := twoTier(t, sim.Call{Outlier: &od}, back, 60*time.Second)
-	spec.Faults = []sim.Fault{{Kind: sim.FaultErrors, Target: "back#2", Probability: 1}}
+	spec.Faults = []sim.Fault{{Kind: sim.FaultErrors, Target: "back#2", Params: sim.ErrorsFault{Probability: 1}}}
 	res, _ := run(t, spec)
 	e := edge(t, res, "front->back")
 	if e.Ejections == 0 || !hasEvent(res, "front->back", "ejected back#2") {
@@ -327,7 +327,7 @@ func TestOutlierSuccessRate(t *testing.T) {
 			back := sim.Service{Instances: 6, ServiceTime: mustDist(t, "1ms"), Errors: 0.01}
 			spec := twoTier(t, sim.Call{Outlier: &od}, back, 15*time.Second)
 			spec.Clients[0].Rate = tt.rate
-			spec.Faults = []sim.Fault{{Kind: sim.FaultErrors, Target: "back#6", Probability: 0.1}}
+			spec.Faults = []sim.Fault{{Kind: sim.FaultErrors, Target: "back#6", Params: sim.ErrorsFault{Probability: 0.1}}}
 			res, _ := run(t, spec)
 			var at float64 = -1
 			for _, ev := range res.Events {
@@ -438,7 +438,7 @@ func TestSurge(t *testing.T) {
 	spec := &sim.Spec{Name: "surge", Duration: 30 * time.Second,
 		Clients:  []sim.Client{{Name: "load", Target: "s", Rate: 100, Arrival: sim.Constant}},
 		Services: []sim.Service{svc(t, "s", "1ms")},
-		Faults:   []sim.Fault{{Kind: sim.FaultSurge, Target: "load", Start: 10 * time.Second, Duration: 10 * time.Second, Factor: 3}}}
+		Faults:   []sim.Fault{{Kind: sim.FaultSurge, Target: "load", Start: 10 * time.Second, Duration: 10 * time.Second, Params: sim.SurgeFault{Factor: 3}}}}
 	res, _ := run(t, spec)
 	w := res.Series[0].Windows
 	near(t, "before", float64(w[5].Sent), 100, 1)
@@ -486,7 +486,7 @@ func TestStaleHedgeTimer(t *testing.T) {
 	rt := &sim.Retry{MaxAttempts: 3, Backoff: resilience.Backoff{Base: 20 * time.Millisecond}}
 	rt.On[sim.Limited] = true
 	spec := twoTier(t, sim.Call{Retry: rt, Hedge: &sim.Hedge{Delay: 100 * time.Millisecond, MaxCopies: 2}}, back, 10*time.Second)
-	spec.Faults = []sim.Fault{{Kind: sim.FaultThrottle, Target: "back", Probability: 0.5}}
+	spec.Faults = []sim.Fault{{Kind: sim.FaultThrottle, Target: "back", Params: sim.ThrottleFault{Probability: 0.5}}}
 	res, _ := run(t, spec)
 	e := edge(t, res, "front->back")
 	if e.Retries == 0 {
@@ -547,7 +547,7 @@ func TestOutlierIgnores429(t *testing.T) {
 	od.AlwaysEjectOneHost = true
 	back := sim.Service{Instances: 4, ServiceTime: mustDist(t, "1ms")}
 	spec := twoTier(t, sim.Call{Outlier: &od}, back, 60*time.Second)
-	spec.Faults = []sim.Fault{{Kind: sim.FaultThrottle, Target: "back#2", Probability: 1}}
+	spec.Faults = []sim.Fault{{Kind: sim.FaultThrottle, Target: "back#2", Params: sim.ThrottleFault{Probability: 1}}}
 	res, _ := run(t, spec)
 	if e := edge(t, res, "front->back"); e.Ejections != 0 {
 		t.Errorf("%d ejections of an instance that answers 429", e.Ejections)
@@ -556,7 +556,7 @@ func TestOutlierIgnores429(t *testing.T) {
 	cfg := resilience.DefaultBreakerConfig()
 	cfg.WindowSize, cfg.MinimumCalls = 20, 20
 	spec = twoTier(t, sim.Call{Breaker: &cfg}, sim.Service{ServiceTime: mustDist(t, "1ms")}, 30*time.Second)
-	spec.Faults = []sim.Fault{{Kind: sim.FaultThrottle, Target: "back", Probability: 1, Start: 10 * time.Second, Duration: 10 * time.Second}}
+	spec.Faults = []sim.Fault{{Kind: sim.FaultThrottle, Target: "back", Start: 10 * time.Second, Duration: 10 * time.Second, Params: sim.ThrottleFault{Probability: 1}}}
 	res, _ = run(t, spec)
 	if !hasEvent(res, "front->back", "breaker OPEN") {
 		t.Error("the breaker did not open on 429s")
@@ -573,7 +573,7 @@ func TestThrottleCountsRetryableFailures(t *testing.T) {
 	rt := &sim.Retry{MaxAttempts: 3, Backoff: resilience.Backoff{Base: time.Millisecond}, Throttle: &sim.Throttle{MaxTokens: 10, TokenRatio: 0.1}}
 	rt.On[sim.Error] = true
 	spec := twoTier(t, sim.Call{Retry: rt}, back, 20*time.Second)
-	spec.Faults = []sim.Fault{{Kind: sim.FaultThrottle, Target: "back", Probability: 0.5}}
+	spec.Faults = []sim.Fault{{Kind: sim.FaultThrottle, Target: "back", Params: sim.ThrottleFault{Probability: 0.5}}}
 	res, _ := run(t, spec)
 	e := edge(t, res, "front->back")
 	if e.BudgetExhausted != 0 {
@@ -633,8 +633,8 @@ func TestHedgeFailures(t *testing.T) {
 				spec := twoTier(t, sim.Call{Hedge: tt.hedge, Fallback: true}, sim.Service{Instances: 2, ServiceTime: mustDist(t, "1ms")}, 30*time.Second)
 				spec.Clients[0].Arrival, spec.Clients[0].Rate = sim.Constant, 1
 				spec.Faults = []sim.Fault{
-					{Kind: sim.FaultLatency, Target: "back#1", Add: mustDist(t, "50ms")},
-					{Kind: sim.FaultErrors, Target: "back#2", Probability: 1},
+					{Kind: sim.FaultLatency, Target: "back#1", Params: sim.LatencyFault{Add: mustDist(t, "50ms")}},
+					{Kind: sim.FaultErrors, Target: "back#2", Params: sim.ErrorsFault{Probability: 1}},
 				}
 				res, _ := run(t, spec)
 				e := edge(t, res, "front->back")

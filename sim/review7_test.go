@@ -60,9 +60,8 @@ func TestDeployOverACrashedInstance(t *testing.T) {
 	s.Instances, s.Workers = 4, 20
 	spec := &sim.Spec{Name: "deploy-crash", Duration: 40 * time.Second, Services: []sim.Service{s}, Clients: []sim.Client{open(100, "api")},
 		Faults: []sim.Fault{
-			{Kind: sim.FaultCrash, Target: "api#1", Start: 5 * time.Second, Duration: 8 * time.Second, StartupDelay: 500 * time.Millisecond},
-			{Kind: sim.FaultDeploy, Target: "api", Start: 10 * time.Second, Batch: 1,
-				StartupDelay: 2 * time.Second, Warmup: 2 * time.Second, WarmupFactor: 2}}}
+			{Kind: sim.FaultCrash, Target: "api#1", Start: 5 * time.Second, Duration: 8 * time.Second, Params: sim.CrashFault{StartupDelay: 500 * time.Millisecond}},
+			{Kind: sim.FaultDeploy, Target: "api", Start: 10 * time.Second, Params: sim.DeployFault{Batch: 1, StartupDelay: 2 * time.Second, Warmup: 2 * time.Second, WarmupFactor: 2}}}}
 	sm, err := sim.New(spec, 1)
 	if err != nil {
 		t.Fatal(err)
@@ -95,14 +94,13 @@ func TestStaleInstanceUp(t *testing.T) {
 	spec := &sim.Spec{Name: "stale-up", Duration: 30 * time.Second, Services: []sim.Service{s}, Clients: []sim.Client{open(10, "api")},
 		Faults: []sim.Fault{
 			// #1 restarts at 10 + 5 = 15 s...
-			{Kind: sim.FaultCrash, Target: "api#1", Start: 5 * time.Second, Duration: 5 * time.Second, StartupDelay: 5 * time.Second},
+			{Kind: sim.FaultCrash, Target: "api#1", Start: 5 * time.Second, Duration: 5 * time.Second, Params: sim.CrashFault{StartupDelay: 5 * time.Second}},
 			// ...but a second crash ends at 12 s with no start-up time:
 			// it is up at 12 s.
 			{Kind: sim.FaultCrash, Target: "api#1", Start: 11 * time.Second, Duration: time.Second},
 			// At 13 s a deploy drains #1, which holds 3 s requests until
 			// about 16 s.
-			{Kind: sim.FaultDeploy, Target: "api", Start: 13 * time.Second, Batch: 1, StartupDelay: time.Second,
-				HasNewErrors: true, NewErrors: 1}}}
+			{Kind: sim.FaultDeploy, Target: "api", Start: 13 * time.Second, Params: sim.DeployFault{Batch: 1, StartupDelay: time.Second, HasNewErrors: true, NewErrors: 1}}}}
 	res, _ := run(t, spec)
 	for _, e := range res.Events {
 		if e.Component == "api#1" && strings.Contains(e.What, "started the new version") && e.TS < 16 {
@@ -121,8 +119,7 @@ func TestStaleDrainKill(t *testing.T) {
 	s := svc(t, "api", "2s")
 	s.Instances = 1
 	spec := &sim.Spec{Name: "stale-kill", Duration: 60 * time.Second, Services: []sim.Service{s}, Clients: []sim.Client{open(10, "api")},
-		Faults: []sim.Fault{{Kind: sim.FaultDeploy, Target: "api", Start: 10 * time.Second, Batch: 1,
-			NewFactor: 1.01, RollbackAfter: 29 * time.Second}}}
+		Faults: []sim.Fault{{Kind: sim.FaultDeploy, Target: "api", Start: 10 * time.Second, Params: sim.DeployFault{Batch: 1, NewFactor: 1.01, RollbackAfter: 29 * time.Second}}}}
 	res, _ := run(t, spec)
 	// The deploy drains #1 at 10 s (a kill is due at 40 s if it still
 	// drains then); the rollback drains it again at 39 s, for 2 s.
@@ -138,7 +135,7 @@ func TestRetiredWhileDraining(t *testing.T) {
 	s.Instances, s.Workers = 4, 100
 	s.Autoscale = &resilience.AutoscaleConfig{TargetUtilisation: 0.8, Min: 1, Max: 4, Interval: time.Second}
 	spec := &sim.Spec{Name: "retire-drain", Duration: 30 * time.Second, Services: []sim.Service{s}, Clients: []sim.Client{open(1, "api")},
-		Faults: []sim.Fault{{Kind: sim.FaultDeploy, Target: "api", Start: 500 * time.Millisecond, BatchShare: 1}}}
+		Faults: []sim.Fault{{Kind: sim.FaultDeploy, Target: "api", Start: 500 * time.Millisecond, Params: sim.DeployFault{BatchShare: 1}}}}
 	res, _ := run(t, spec)
 	if n := countEvents(res, "scaled down"); n == 0 {
 		t.Fatal("the autoscaler did not scale down: the test does not test anything")
@@ -154,8 +151,8 @@ func TestSeveralLeaks(t *testing.T) {
 	s := svc(t, "api", "10ms")
 	spec := &sim.Spec{Name: "leaks", Duration: 60 * time.Second, Services: []sim.Service{s}, Clients: []sim.Client{open(100, "api")},
 		Faults: []sim.Fault{
-			{Kind: sim.FaultLeak, Target: "api", Start: 0, Growth: 1, Limit: 100},
-			{Kind: sim.FaultLeak, Target: "api", Start: 30 * time.Second, Growth: 0.001, Limit: 100}}}
+			{Kind: sim.FaultLeak, Target: "api", Start: 0, Params: sim.LeakFault{Growth: 1, Limit: 100}},
+			{Kind: sim.FaultLeak, Target: "api", Start: 30 * time.Second, Params: sim.LeakFault{Growth: 0.001, Limit: 100}}}}
 	res, _ := run(t, spec)
 	// At 45 s the first leak alone is 1 + 0.75: 17.5 ms.
 	near(t, "latency at 45 s", window(res, "api", 45).Latency.Mean, 17.5, 0.3)
@@ -169,10 +166,14 @@ func TestOperationFaultsCompose(t *testing.T) {
 	for _, op := range []string{"", "a"} {
 		s := svc(t, "api", "10ms")
 		s.Operations = []sim.Operation{{Name: "a", Weight: 1}}
+		target := "api"
+		if op != "" {
+			target += "." + op
+		}
 		spec := &sim.Spec{Name: "compose", Duration: 10 * time.Second, Services: []sim.Service{s}, Clients: []sim.Client{open(10, "api")},
 			Faults: []sim.Fault{
-				{Kind: sim.FaultLatency, Target: "api", Operation: op, Add: mustDist(t, "100ms")},
-				{Kind: sim.FaultSlowdown, Target: "api", Operation: op, Factor: 2}}}
+				{Kind: sim.FaultLatency, Target: target, Params: sim.LatencyFault{Add: mustDist(t, "100ms")}},
+				{Kind: sim.FaultSlowdown, Target: target, Params: sim.SlowdownFault{Factor: 2}}}}
 		res, _ := run(t, spec)
 		near(t, "latency with faults on operation "+op, res.Components[0].Latency.Mean, 120, 1)
 	}
@@ -186,7 +187,7 @@ func TestScaledUpAfterABadRelease(t *testing.T) {
 	s.Instances, s.Workers = 2, 10
 	s.Autoscale = &resilience.AutoscaleConfig{TargetUtilisation: 0.5, Min: 2, Max: 8, Interval: 5 * time.Second, StartupDelay: time.Second}
 	spec := &sim.Spec{Name: "scale-bad", Duration: 60 * time.Second, Services: []sim.Service{s}, Clients: []sim.Client{open(80, "api")},
-		Faults: []sim.Fault{{Kind: sim.FaultDeploy, Target: "api", Start: 5 * time.Second, BatchShare: 1, NewFactor: 20}}}
+		Faults: []sim.Fault{{Kind: sim.FaultDeploy, Target: "api", Start: 5 * time.Second, Params: sim.DeployFault{BatchShare: 1, NewFactor: 20}}}}
 	res, _ := run(t, spec)
 	if countEvents(res, "scaled up") == 0 {
 		t.Fatal("the autoscaler did not scale up: the test does not test anything")
@@ -222,9 +223,7 @@ func TestRollbackDuringTheDeploy(t *testing.T) {
 	s := svc(t, "api", "5ms")
 	s.Instances = 4
 	spec := &sim.Spec{Name: "rollback", Duration: 30 * time.Second, Services: []sim.Service{s}, Clients: []sim.Client{open(100, "api")},
-		Faults: []sim.Fault{{Kind: sim.FaultDeploy, Target: "api", Start: 10 * time.Second, Batch: 1,
-			StartupDelay: 1250 * time.Millisecond, Warmup: time.Second, WarmupFactor: 2,
-			HasNewErrors: true, NewErrors: 0.5, RollbackAfter: 3 * time.Second}}}
+		Faults: []sim.Fault{{Kind: sim.FaultDeploy, Target: "api", Start: 10 * time.Second, Params: sim.DeployFault{Batch: 1, StartupDelay: 1250 * time.Millisecond, Warmup: time.Second, WarmupFactor: 2, HasNewErrors: true, NewErrors: 0.5, RollbackAfter: 3 * time.Second}}}}
 	res, _ := run(t, spec)
 	// Batch 1 is done at 12.25 s, batch 2 at 14.5 s: the rollback, due at
 	// 13 s, starts then, over #1 and #2.

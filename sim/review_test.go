@@ -46,7 +46,7 @@ func TestDataEdgeCases(t *testing.T) {
 		}},
 		{"leader_loss with RF=1", func(spec *sim.Spec) {
 			spec.Brokers[0] = kafka(t, 1, 4, 1, 1)
-			spec.Faults = []sim.Fault{{Kind: sim.FaultLeaderLoss, Target: "orders", Partition: -1, Start: 20 * time.Second}}
+			spec.Faults = []sim.Fault{{Kind: sim.FaultLeaderLoss, Target: "orders", Start: 20 * time.Second, Params: sim.LeaderLossFault{Partition: -1}}}
 		}},
 		{"consumes and publishes the same topic", func(spec *sim.Spec) {
 			spec.Services[1].Publishes = []sim.Publish{{Topic: "orders", Key: sim.KeyNone, Acks: sim.AcksLeader, After: true, Probability: 0.5}}
@@ -65,7 +65,7 @@ func TestDataEdgeCases(t *testing.T) {
 			wr, rd := call("db"), call("db")
 			wr.Op, rd.Op = sim.OpWrite, sim.OpRead
 			spec.Services[0].Calls = []sim.Call{wr, rd}
-			spec.Faults = []sim.Fault{crash("db", 20*time.Second, 5*time.Second), {Kind: sim.FaultSkew, Target: "db#2", Start: 10 * time.Second, Offset: time.Second}}
+			spec.Faults = []sim.Fault{crash("db", 20*time.Second, 5*time.Second), {Kind: sim.FaultSkew, Target: "db#2", Start: 10 * time.Second, Params: sim.SkewFault{Offset: time.Second}}}
 		}},
 		{"a paused broker", func(spec *sim.Spec) {
 			spec.Faults = []sim.Fault{{Kind: sim.FaultPause, Target: "kafka", Start: 20 * time.Second, Duration: 50 * time.Second}}

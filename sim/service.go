@@ -445,18 +445,22 @@ func (sv *service) start(i int32) {
 		if ft.op >= 0 && ft.op != r.op {
 			continue // a fault on another operation
 		}
-		switch ft.spec.Kind {
-		case FaultLatency, FaultDependency:
-			if !ft.spec.Add.IsZero() {
-				add += ft.spec.Add.Sample(ft.rng)
+		switch p := ft.p.(type) {
+		case LatencyFault:
+			if !p.Add.IsZero() {
+				add += p.Add.Sample(ft.rng)
 			}
-		case FaultErrors:
-			if ft.op >= 0 && ft.rng.Float64() < ft.spec.Probability {
+		case DependencyFault:
+			if !p.Add.IsZero() {
+				add += p.Add.Sample(ft.rng)
+			}
+		case ErrorsFault:
+			if ft.op >= 0 && ft.rng.Float64() < p.Probability {
 				r.failed = true
 			}
-		case FaultSlowdown:
+		case SlowdownFault:
 			if ft.op >= 0 {
-				slow *= ft.spec.Factor
+				slow *= p.Factor
 			}
 		}
 	}

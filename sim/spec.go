@@ -317,12 +317,15 @@ func (d Direction) String() string {
 }
 
 // Fault changes part of the system over [Start, Start+Duration), once or
-// every Every.
+// every Every. The fields here are common to every kind; what a kind takes
+// of its own is in Params, a type per kind (faultkind.go).
 type Fault struct {
 	Kind FaultKind
-	// Target is a service or gateway ("payment"), one instance
-	// ("payment#2", 1-based), a link ("checkout->payment", the caller may be
-	// a client), or a client (surge). Partitions use Sides instead.
+	// Target is written in the target grammar (ParseTarget): a service or
+	// gateway ("payment"), one instance ("payment#2", 1-based), one
+	// operation ("catalog.search"), a link ("checkout->payment", the
+	// caller may be a client), or a client (surge). Partitions have none:
+	// their PartitionFault's Sides say what they separate.
 	//
 	// The data components are targets too: a broker ("kafka", all its nodes)
 	// or a node ("kafka#2") for crash, pause, partition and slowdown (its
@@ -330,8 +333,7 @@ type Fault struct {
 	// (a replication pause: messages to it wait until the pause ends),
 	// partition, latency and slowdown (a slow disk: its delays multiplied),
 	// and skew (a replica's clock); a view for crash, pause and slowdown; a
-	// topic ("orders") for leader_loss. Sides of a partition may name
-	// services, broker nodes and store replicas.
+	// topic ("orders") for leader_loss.
 	Target string
 	// Share of the target service's instances affected, chosen at random
 	// from the fault's stream at each occurrence; 0 or 1 means all.
@@ -342,55 +344,7 @@ type Fault struct {
 	Every time.Duration
 	// Chance is the probability that each occurrence happens at all.
 	Chance float64
-	// Add is the extra delay of a latency fault, drawn per request (service)
-	// or per message (link).
-	Add dist.Dist
-	// Direction of a link latency or loss fault.
-	Direction Direction
-	// Probability is the share of requests an errors or throttle fault
-	// fails, or of messages a loss fault drops.
-	Probability float64
-	// Factor multiplies service time (slowdown) or a client's rate (surge).
-	Factor float64
-	// Workers is what a capacity fault leaves each instance.
-	Workers int
-	// StartupDelay is how long a crashed instance takes, once restarted at
-	// the end of the fault, before it takes traffic again.
-	StartupDelay time.Duration
-	// Sides are the two sets of components a partition separates; with
-	// OneWay only messages from Sides[0] to Sides[1] are dropped.
-	Sides  [2][]string
-	OneWay bool
-	// Offset is a skew fault's clock offset (negative: behind).
-	Offset time.Duration
-	// Partition is the partition a leader_loss fault hits; -1 = every
-	// partition of the target topic.
-	Partition int
-	// Operation narrows a latency, errors or slowdown fault on a service
-	// to one of its operations ("catalog.search"); "" is every operation.
-	Operation string
-
-	// A deploy restarts the target's instances Batch at a time (or
-	// BatchShare of them, rounded up, when Batch is 0): each drains, is
-	// down for StartupDelay, then serves with its service time multiplied
-	// by WarmupFactor for Warmup. Duration is unused: a deploy ends when
-	// its last batch has warmed up.
-	Batch        int
-	BatchShare   float64
-	Warmup       time.Duration
-	WarmupFactor float64
-	// A bad release: the new version fails with NewErrors (when
-	// HasNewErrors) and multiplies service time by NewFactor (when > 0).
-	NewErrors    float64
-	HasNewErrors bool
-	NewFactor    float64
-	// RollbackAfter, when > 0, rolls the old version back out this long
-	// after the deploy began.
-	RollbackAfter time.Duration
-
-	// A leak makes an instance's service time grow by Growth (a fraction)
-	// per minute of uptime; at Limit times its normal service time the
-	// instance crashes and restarts after StartupDelay.
-	Growth float64
-	Limit  float64
+	// Params are the kind's own parameters, of the kind's type
+	// (LatencyFault for FaultLatency...); nil takes DefaultParams(Kind).
+	Params FaultParams
 }

@@ -135,8 +135,7 @@ func parseFault(args []string, spec *sim.Spec) (sim.Fault, error) {
 		return fmt.Errorf("usage: :fault %s [DURATION], e.g. :fault %s", syntax, u.example)
 	}
 	args = args[1:]
-	// The defaults of the scenario language for what a command cannot say.
-	f := sim.Fault{Kind: kind, Partition: -1, Batch: 1, WarmupFactor: 2, Limit: 3}
+	f := sim.Fault{Kind: kind}
 	// What follows the target: a value for some kinds, then a duration.
 	nValue := 0
 	if u.value != "" {
@@ -147,34 +146,34 @@ func parseFault(args []string, spec *sim.Spec) (sim.Fault, error) {
 		if len(args) < 2 || len(args) > 3 {
 			return f, usage()
 		}
+		var p sim.PartitionFault
 		for side := range 2 {
 			for _, n := range strings.Split(args[side], ",") {
 				if !isComponent(spec, n) {
 					return f, fmt.Errorf("partition: no component %q", n)
 				}
-				f.Sides[side] = append(f.Sides[side], n)
+				p.Sides[side] = append(p.Sides[side], n)
 			}
 		}
+		f.Params = p
 		args = args[2:]
 	default:
 		if len(args) < 1+nValue || len(args) > 2+nValue {
 			return f, usage()
 		}
 		f.Target = args[0]
-		if svc, op, ok := strings.Cut(f.Target, "."); ok && !strings.Contains(f.Target, "->") {
-			// One operation of a service: "catalog.search".
-			if err := checkOperation(spec, kind, svc, op); err != nil {
-				return f, err
-			}
-			f.Target, f.Operation = svc, op
-		}
 		if err := checkTarget(spec, kind, f.Target); err != nil {
 			return f, err
 		}
+		// The defaults of the scenario language for what a command
+		// cannot say.
+		f.Params = sim.DefaultParams(kind)
 		if nValue == 1 {
-			if err := setValue(&f, args[1]); err != nil {
+			p, err := value(f.Params, args[1])
+			if err != nil {
 				return f, err
 			}
+			f.Params = p
 		}
 		args = args[1+nValue:]
 	}
@@ -188,6 +187,11 @@ func parseFault(args []string, spec *sim.Spec) (sim.Fault, error) {
 		}
 		f.Duration = d
 	}
+	// The ranges the scenario loader enforces, from sim's one table: a
+	// surge of 1e9 or a slowdown of +Inf would stall the run.
+	if err := f.Validate(); err != nil {
+		return f, fmt.Errorf("%s: %v", kind, err)
+	}
 	return f, nil
 }
 
@@ -196,59 +200,90 @@ func faultKind(s string) (sim.FaultKind, bool) {
 	return sim.FaultKind(i), i >= 0
 }
 
-// setValue reads the value of a fault of f.Kind.
-func setValue(f *sim.Fault, s string) error {
-	switch f.Kind {
-	case sim.FaultLatency:
+// value reads the one value a command gives a fault, over its kind's
+// defaults p. Its range is checked with the rest, by Fault.Validate.
+func value(p sim.FaultParams, s string) (sim.FaultParams, error) {
+	switch p := p.(type) {
+	case sim.LatencyFault:
 		d, err := dist.Parse(s)
 		if err != nil {
-			return fmt.Errorf("latency %q: want a duration or a distribution such as 500ms or exp(200ms)", s)
+			return p, fmt.Errorf("latency %q: want a duration or a distribution such as 500ms or exp(200ms)", s)
 		}
-		f.Add = d
-	case sim.FaultErrors, sim.FaultThrottle, sim.FaultLoss:
-		p, err := parseShare(s)
-		if err != nil {
-			return fmt.Errorf("%s %q: want a share such as 0.5 or 50%%", f.Kind, s)
-		}
-		f.Probability = p
-	case sim.FaultSlowdown, sim.FaultSurge:
-		v, err := strconv.ParseFloat(strings.TrimSuffix(s, "x"), 64)
-		if err != nil || !(v > 0) {
-			return fmt.Errorf("%s %q: want a positive factor such as 4", f.Kind, s)
-		}
-		f.Factor = v
-	case sim.FaultSkew:
+		p.Add = d
+		return p, nil
+	case sim.ErrorsFault:
+		v, err := parseShare(s)
+		p.Probability = v
+		return p, shareErr(p.Kind(), s, err)
+	case sim.ThrottleFault:
+		v, err := parseShare(s)
+		p.Probability = v
+		return p, shareErr(p.Kind(), s, err)
+	case sim.LossFault:
+		v, err := parseShare(s)
+		p.Probability = v
+		return p, shareErr(p.Kind(), s, err)
+	case sim.SlowdownFault:
+		v, err := parseFactor(p.Kind(), s)
+		p.Factor = v
+		return p, err
+	case sim.SurgeFault:
+		v, err := parseFactor(p.Kind(), s)
+		p.Factor = v
+		return p, err
+	case sim.SkewFault:
 		d, err := time.ParseDuration(s)
 		if err != nil || d == 0 {
-			return fmt.Errorf("skew %q: want a clock offset such as -5s (behind) or 2s (ahead)", s)
+			return p, fmt.Errorf("skew %q: want a clock offset such as -5s (behind) or 2s (ahead)", s)
 		}
-		f.Offset = d
-	case sim.FaultDeploy:
+		p.Offset = d
+		return p, nil
+	case sim.DeployFault:
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 {
-			return fmt.Errorf("deploy %q: want how many instances restart at a time, such as 1", s)
+			return p, fmt.Errorf("deploy %q: want how many instances restart at a time, such as 1", s)
 		}
-		f.Batch = n
-	case sim.FaultLeak:
+		p.Batch = n
+		return p, nil
+	case sim.LeakFault:
 		v, err := strconv.ParseFloat(s, 64)
-		if err != nil || !(v > 0) {
-			return fmt.Errorf("leak %q: want the growth of service time per minute up, such as 0.5 (+50%%)", s)
-		}
-		f.Growth = v
-	case sim.FaultDependency:
-		p, err := parseShare(s)
 		if err != nil {
-			return fmt.Errorf("dependency %q: want the share of requests that fail, such as 0.3 or 30%%", s)
+			return p, fmt.Errorf("leak %q: want the growth of service time per minute up, such as 0.5 (+50%%)", s)
 		}
-		f.Probability = p
-	case sim.FaultCapacity:
+		p.Growth = v
+		return p, nil
+	case sim.DependencyFault:
+		v, err := parseShare(s)
+		if err != nil {
+			return p, fmt.Errorf("dependency %q: want the share of requests that fail, such as 0.3 or 30%%", s)
+		}
+		p.Probability = v
+		return p, nil
+	case sim.CapacityFault:
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 0 {
-			return fmt.Errorf("capacity %q: want the workers each instance keeps, such as 2", s)
+			return p, fmt.Errorf("capacity %q: want the workers each instance keeps, such as 2", s)
 		}
-		f.Workers = n
+		p.Workers = n
+		return p, nil
+	}
+	return p, nil
+}
+
+func shareErr(k sim.FaultKind, s string, err error) error {
+	if err != nil {
+		return fmt.Errorf("%s %q: want a share such as 0.5 or 50%%", k, s)
 	}
 	return nil
+}
+
+// parseFactor reads a factor such as 4 or 4x; its range is sim's.
+func parseFactor(k sim.FaultKind, s string) (float64, error) {
+	v, err := strconv.ParseFloat(strings.TrimSuffix(s, "x"), 64)
+	if err != nil {
+		return 0, fmt.Errorf("%s %q: want a positive factor such as 4", k, s)
+	}
+	return v, nil
 }
 
 // parseShare reads 0.5 or 50%, in (0, 1].
@@ -294,34 +329,39 @@ func checkOperation(spec *sim.Spec, kind sim.FaultKind, svc, op string) error {
 
 // checkTarget validates a fault's target against the scenario, so that a
 // typo is caught on the status line at once, with what would have worked.
+// The grammar is sim.ParseTarget's, as in a scenario file.
 func checkTarget(spec *sim.Spec, kind sim.FaultKind, target string) error {
-	if from, to, ok := strings.Cut(target, "->"); ok {
+	tg, err := sim.ParseTarget(target)
+	if err != nil {
+		return err
+	}
+	switch {
+	case tg.Form == sim.TargetLink:
 		switch kind {
 		case sim.FaultLatency, sim.FaultLoss, sim.FaultBlackhole:
 		default:
 			return fmt.Errorf("a %s fault targets a service or an instance, not a link", kind)
 		}
-		if !calls(spec, from, to) {
+		if !calls(spec, tg.Caller, tg.Name) {
 			return fmt.Errorf("no call %s: links are caller->callee, e.g. %s", target, anyLink(spec))
 		}
 		return nil
-	}
-	if kind == sim.FaultSurge {
-		if !slices.ContainsFunc(spec.Clients, func(c sim.Client) bool { return c.Name == target }) {
+	case tg.Form == sim.TargetOperation:
+		return checkOperation(spec, kind, tg.Name, tg.Op)
+	case kind == sim.FaultSurge:
+		if tg.Form != sim.TargetName || !slices.ContainsFunc(spec.Clients, func(c sim.Client) bool { return c.Name == tg.Name }) {
 			return fmt.Errorf("surge: no client %q", target)
 		}
 		return nil
-	}
-	if kind == sim.FaultLoss {
+	case kind == sim.FaultLoss:
 		return fmt.Errorf("a loss fault targets a link (caller->callee), e.g. %s", anyLink(spec))
-	}
-	if kind == sim.FaultLeaderLoss {
-		if !slices.Contains(topics(spec), target) {
+	case kind == sim.FaultLeaderLoss:
+		if tg.Form != sim.TargetName || !slices.Contains(topics(spec), tg.Name) {
 			return fmt.Errorf("leader_loss: no topic %q (topics: %s)", target, strings.Join(topics(spec), ", "))
 		}
 		return nil
 	}
-	name, num, hasNum := strings.Cut(target, "#")
+	name := tg.Name
 	if n, kindName, ok := dataNodes(spec, name); ok {
 		switch {
 		case kind == sim.FaultSkew && kindName != "store":
@@ -329,10 +369,8 @@ func checkTarget(spec *sim.Spec, kind sim.FaultKind, target string) error {
 		case kind != sim.FaultCrash && kind != sim.FaultPause && kind != sim.FaultSlowdown && kind != sim.FaultLatency && kind != sim.FaultSkew:
 			return fmt.Errorf("a %s fault cannot target the %s %q: crash, pause, slowdown or latency can", kind, kindName, name)
 		}
-		if hasNum {
-			if i, err := strconv.Atoi(num); err != nil || i < 1 || i > n {
-				return fmt.Errorf("%s has nodes #1 to #%d", name, n)
-			}
+		if tg.Form == sim.TargetMember && (tg.Member < 1 || tg.Member > n) {
+			return fmt.Errorf("%s has nodes #1 to #%d", name, n)
 		}
 		return nil
 	}
@@ -343,20 +381,16 @@ func checkTarget(spec *sim.Spec, kind sim.FaultKind, target string) error {
 	if i < 0 {
 		return fmt.Errorf("no service %q", name)
 	}
-	if hasNum {
-		n, err := strconv.Atoi(num)
-		if err != nil || n < 1 || n > spec.Services[i].Instances {
-			return fmt.Errorf("%s has instances #1 to #%d", name, spec.Services[i].Instances)
-		}
+	if tg.Form == sim.TargetMember && (tg.Member < 1 || tg.Member > spec.Services[i].Instances) {
+		return fmt.Errorf("%s has instances #1 to #%d", name, spec.Services[i].Instances)
 	}
 	return nil
 }
 
 func isComponent(spec *sim.Spec, name string) bool {
-	if base, num, ok := strings.Cut(name, "#"); ok {
-		n, _, isData := dataNodes(spec, base)
-		i, err := strconv.Atoi(num)
-		return isData && err == nil && i >= 1 && i <= n
+	if tg, err := sim.ParseTarget(name); tg.Form == sim.TargetMember {
+		n, _, isData := dataNodes(spec, tg.Name)
+		return isData && err == nil && tg.Member >= 1 && tg.Member <= n
 	}
 	_, _, isData := dataNodes(spec, name)
 	return isData || slices.ContainsFunc(spec.Services, func(s sim.Service) bool { return s.Name == name }) ||
