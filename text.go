@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/faultline/faultline/sim"
+	"github.com/faultline/faultline/sim/resilience"
 )
 
 // maxEvents bounds the event log in the text summary; --json has all of it.
@@ -307,7 +308,7 @@ func componentHealth(c sim.ComponentResult) sim.Health {
 // edgeHealth follows Vizceral's Hystrix mapping: an open breaker marks the
 // edge failing.
 func edgeHealth(e sim.EdgeResult) sim.Health {
-	if e.Breaker == "OPEN" || e.Breaker == "FORCED_OPEN" {
+	if e.Breakers > 0 && (e.BreakerState == resilience.Open || e.BreakerState == resilience.ForcedOpen) {
 		return sim.Failing
 	}
 	if e.Calls == 0 {
@@ -340,20 +341,19 @@ func busyEdges(all []sim.EdgeResult) []sim.EdgeResult {
 const maxTransitions = 12
 
 // writeBreakerTimeline prints each breaker's states in order, from the
-// event log: the Hystrix dashboard's question "when was it open?".
+// typed breaker events of the log: the Hystrix dashboard's question "when
+// was it open?".
 func writeBreakerTimeline(w io.Writer, res *sim.Result) {
 	var names []string
 	steps := map[string][]string{}
 	for _, e := range res.Events {
-		state, ok := strings.CutPrefix(e.What, "breaker ")
-		if !ok {
+		if e.Kind != sim.EventBreaker {
 			continue
 		}
-		state, _, _ = strings.Cut(state, " ")
 		if _, seen := steps[e.Component]; !seen {
 			names = append(names, e.Component)
 		}
-		steps[e.Component] = append(steps[e.Component], fmt.Sprintf("%s %.1fs", state, e.TS))
+		steps[e.Component] = append(steps[e.Component], fmt.Sprintf("%s %.1fs", e.Breaker, e.TS))
 	}
 	if len(names) == 0 {
 		return

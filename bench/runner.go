@@ -351,24 +351,16 @@ func seriesWidth[W any](res *sim.Result, ws []W, i int, start func(W) time.Durat
 	return max(end-start(ws[i]).Seconds(), 1e-9)
 }
 
-// faultSpans reads when each fault was active from the event log.
+// faultSpans are the run's fault occurrences (Result.Faults), one that
+// lasted to the end ending there, in order of start and component.
 func faultSpans(res *sim.Result) []FaultSpan {
-	var out []FaultSpan
-	open := map[string]int{}
-	for _, e := range res.Events {
-		rest, ok := strings.CutPrefix(e.What, "fault ")
-		if !ok {
-			continue
+	out := make([]FaultSpan, 0, len(res.Faults))
+	for _, f := range res.Faults {
+		end := res.DurationS
+		if f.End >= 0 {
+			end = f.End.Seconds()
 		}
-		if what, ok := strings.CutSuffix(rest, " started"); ok {
-			open[e.Component+"\x00"+what] = len(out)
-			out = append(out, FaultSpan{Component: e.Component, What: what, Start: e.TS, End: res.DurationS})
-		} else if what, ok := strings.CutSuffix(rest, " ended"); ok {
-			if k, ok := open[e.Component+"\x00"+what]; ok {
-				out[k].End = e.TS
-				delete(open, e.Component+"\x00"+what)
-			}
-		}
+		out = append(out, FaultSpan{Component: f.Component, What: f.What, Start: f.Start.Seconds(), End: end})
 	}
 	slices.SortStableFunc(out, func(a, b FaultSpan) int {
 		switch {

@@ -44,8 +44,8 @@ type changeLog struct {
 }
 
 // noteChange records a health change and, for a change for the worse,
-// says in the event log which fault it followed.
-func (s *Sim) noteChange(at int64, name string, flow bool, l Health) string {
+// says in the event log which fault occurrence it followed (-1: none).
+func (s *Sim) noteChange(at int64, name string, flow bool, l Health) (string, int) {
 	if s.changesOf == nil {
 		s.changesOf = map[string]*changeLog{}
 	}
@@ -69,7 +69,7 @@ func (s *Sim) noteChange(at int64, name string, flow bool, l Health) string {
 	}
 	s.changes = append(s.changes, healthChange{at: at, name: name, flow: flow, level: l})
 	if l <= prev {
-		return "" // better, not worse: no fault to blame
+		return "", -1 // better, not worse: no fault to blame
 	}
 	// The latest fault this change counts for, by the trace's rules: it
 	// began before the change, still lasted (or had ended less than settle
@@ -77,10 +77,10 @@ func (s *Sim) noteChange(at int64, name string, flow bool, l Health) string {
 	s.near = s.reaching(at, s.near[:0])
 	for _, k := range slices.Backward(s.near) {
 		if oc := &s.occurs[k]; l > s.baseline(name, oc.start) {
-			return fmt.Sprintf(" · %s after the %s", fmtDelay(at-oc.start), oc.short)
+			return fmt.Sprintf(" · %s after the %s", fmtDelay(at-oc.start), oc.short), int(k)
 		}
 	}
-	return ""
+	return "", -1
 }
 
 func fmtDelay(d int64) string {
@@ -102,17 +102,21 @@ func (s *Sim) beginOccurrence(f *fault) {
 	s.occurs = append(s.occurs, oc)
 }
 
-// endOccurrence ends the fault's last occurrence: a fault's occurrences
-// never overlap (one due while the last lasts is skipped).
-func (s *Sim) endOccurrence(f *fault) {
+// endOccurrence ends the fault's last occurrence, and returns its index
+// (-1 when it has none): a fault's occurrences never overlap (one due
+// while the last lasts is skipped).
+func (s *Sim) endOccurrence(f *fault) int {
 	if int(f.idx) >= len(s.occOf) {
-		return
+		return -1
 	}
 	if own := s.occOf[f.idx]; len(own) > 0 {
-		if oc := &s.occurs[own[len(own)-1]]; oc.end < 0 {
+		k := own[len(own)-1]
+		if oc := &s.occurs[k]; oc.end < 0 {
 			oc.end = s.now
 		}
+		return int(k)
 	}
+	return -1
 }
 
 // reaching appends to buf the occurrences that reach t (see reaches), in

@@ -93,9 +93,10 @@ func (s *Sim) nextBatch(di int32) {
 	if d.next == len(d.batches) {
 		d.done = true
 		f := &s.faults[d.fault]
+		e := Event{T: time.Duration(s.now), Component: sv.spec.Name, Fault: -1}
 		if d.rollback || !d.rollbackDue {
 			// A deploy ends when it is done, its rollback included.
-			s.endOccurrence(f)
+			e.Kind, e.Fault = EventFaultEnded, s.endOccurrence(f)
 			// Over, rollback included: the next occurrence of a
 			// repeating deploy may start.
 			f.active = false
@@ -104,7 +105,8 @@ func (s *Sim) nextBatch(di int32) {
 		for _, b := range d.batches {
 			n += len(b)
 		}
-		s.logf(sv.spec.Name, "%s finished: %d instances restarted in %d batches", what, n, len(d.batches))
+		e.What = fmt.Sprintf("%s finished: %d instances restarted in %d batches", what, n, len(d.batches))
+		s.logEvent(e)
 		if d.rollbackNow {
 			s.rollback(di)
 		}

@@ -382,8 +382,9 @@ func (s *Sim) beginFault(idx int32) {
 	f.active = true
 	f.since = s.now
 	f.pickInstances(s)
-	s.logf(s.faultComponent(f), "fault %s started", f.describe())
 	s.beginOccurrence(f)
+	s.logEvent(Event{T: time.Duration(s.now), Component: s.faultComponent(f), Kind: EventFaultStarted,
+		What: "fault " + f.describe() + " started", Fault: len(s.occurs) - 1})
 	switch {
 	case f.client >= 0 && sp.Kind == FaultSurge:
 		s.clients[f.client].refreshSurge()
@@ -457,8 +458,8 @@ func (s *Sim) endFault(idx int32) {
 		return
 	}
 	f.active = false
-	s.logf(s.faultComponent(f), "fault %s ended", f.describe())
-	s.endOccurrence(f)
+	s.logEvent(Event{T: time.Duration(s.now), Component: s.faultComponent(f), Kind: EventFaultEnded,
+		What: "fault " + f.describe() + " ended", Fault: s.endOccurrence(f)})
 	switch {
 	case f.client >= 0 && f.spec.Kind == FaultSurge:
 		s.clients[f.client].refreshSurge()

@@ -307,3 +307,72 @@ func TestFaultNamesItsInstances(t *testing.T) {
 		}
 	}
 }
+
+// logSpans is how the views read fault windows before the result had
+// them: "fault ... started" and "fault ... ended" events paired by
+// component and description, the oldest open one first.
+func logSpans(res *sim.Result) []sim.FaultSpan {
+	var out []sim.FaultSpan
+	open := map[[2]string][]int{}
+	for _, e := range res.Events {
+		rest, ok := strings.CutPrefix(e.What, "fault ")
+		if !ok {
+			continue
+		}
+		t := time.Duration(e.TS * float64(time.Second))
+		if what, ok := strings.CutSuffix(rest, " started"); ok {
+			key := [2]string{e.Component, what}
+			open[key] = append(open[key], len(out))
+			out = append(out, sim.FaultSpan{Component: e.Component, What: what, Start: t, End: -1})
+		} else if what, ok := strings.CutSuffix(rest, " ended"); ok {
+			key := [2]string{e.Component, what}
+			if q := open[key]; len(q) > 0 {
+				out[q[0]].End = t
+				open[key] = q[1:]
+			}
+		}
+	}
+	return out
+}
+
+// TestFaultSpansTyped: for every built-in, the result's typed fault spans
+// are the ones the event log's text gave, each naming its fault's kind and
+// parameters, and the fault events point at them.
+func TestFaultSpansTyped(t *testing.T) {
+	runBuiltins(t, func(t *testing.T, res *sim.Result) {
+		want := logSpans(res)
+		if len(res.Faults) != len(want) || len(res.Faults) != len(res.Cascades) {
+			t.Fatalf("%d spans, %d cascades; the log has %d", len(res.Faults), len(res.Cascades), len(want))
+		}
+		// A deploy ends when it has finished, rollback included: the log
+		// says so in words of its own, which the text's reading missed.
+		for _, e := range res.Events {
+			if e.Kind == sim.EventFaultEnded && !strings.HasPrefix(e.What, "fault ") {
+				if w := &want[e.Fault]; w.End < 0 {
+					w.End = time.Duration(e.TS * float64(time.Second))
+				}
+			}
+		}
+		for k, f := range res.Faults {
+			w := want[k]
+			if f.Component != w.Component || f.What != w.What || time.Duration(f.Start.Seconds()*float64(time.Second)) != w.Start ||
+				(f.End < 0) != (w.End < 0) || f.End >= 0 && time.Duration(f.End.Seconds()*float64(time.Second)) != w.End {
+				t.Errorf("span %d: %+v, the log says %+v", k, f, w)
+			}
+			if f.Params == nil || f.Params.Kind != f.Kind || !strings.HasPrefix(f.What, f.Kind.String()) && f.Kind != sim.FaultPartition {
+				t.Errorf("span %d %s: kind %s, params %+v", k, f.What, f.Kind, f.Params)
+			}
+			if c := res.Cascades[k]; c.Target != f.Component || c.StartS != f.Start.Seconds() {
+				t.Errorf("span %d: %s at %v, its cascade %s at %gs", k, f.Component, f.Start, c.Target, c.StartS)
+			}
+		}
+		for _, e := range res.Events {
+			switch e.Kind {
+			case sim.EventFaultStarted, sim.EventFaultEnded:
+				if e.Fault < 0 || e.Fault >= len(res.Faults) || res.Faults[e.Fault].Component != e.Component && res.Faults[e.Fault].Target != e.Component {
+					t.Errorf("%.3fs %s %s: fault %d", e.TS, e.Component, e.What, e.Fault)
+				}
+			}
+		}
+	})
+}

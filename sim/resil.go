@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/faultline/faultline/sim/resilience"
 )
@@ -152,7 +153,7 @@ func (s *Sim) noteBreaker(sv *service, edge, i int32, before uint64) {
 	if f, sl, n := br.Rates(); n > 0 && f >= 0 && br.State() == resilience.Open {
 		what += fmt.Sprintf(" (failure rate %.0f%%, slow calls %.0f%%, of %d calls)", f, sl, n)
 	}
-	s.logf(name, "%s", what)
+	s.logEvent(Event{T: time.Duration(s.now), Component: name, Kind: EventBreaker, Breaker: br.State(), What: what})
 	e.transitions++
 	if br.State() == resilience.Open {
 		e.opens++

@@ -31,7 +31,10 @@ type Result struct {
 	// Cascades says how each fault occurrence spread: what turned
 	// unhealthy after it, in order, and its blast radius.
 	Cascades []CascadeResult `json:"cascades"`
-	Events   []EventResult   `json:"events"`
+	// Faults are the fault occurrences, in order of their starts: Faults[k]
+	// and Cascades[k] are the same occurrence.
+	Faults []FaultSpan   `json:"faults"`
+	Events []EventResult `json:"events"`
 	// Series holds every client's and service's time series, clients
 	// first, for run's --csv, the TUI and bench; in JSON each client and
 	// component carries its own (ClientResult.Series), as every flow,
@@ -177,18 +180,117 @@ type EdgeResult struct {
 	// caller instance, the most severe of their states (OPEN, then
 	// HALF_OPEN, then CLOSED), and BreakersOpen how many of the Breakers
 	// are open.
-	Breaker        string `json:"breaker,omitempty"`
-	Breakers       int    `json:"breakers,omitempty"`
-	BreakersOpen   int    `json:"breakers_open,omitempty"`
-	BreakerChanges uint64 `json:"breaker_transitions,omitempty"` // of all its breakers
-	Ejections      uint64 `json:"ejections,omitempty"`           // outlier detection, by all holders
+	Breaker string `json:"breaker,omitempty"`
+	// BreakerState is Breaker typed, for a view that colours it; CLOSED
+	// when the edge has no breaker (Breakers is 0).
+	BreakerState   resilience.BreakerState `json:"-"`
+	Breakers       int                     `json:"breakers,omitempty"`
+	BreakersOpen   int                     `json:"breakers_open,omitempty"`
+	BreakerChanges uint64                  `json:"breaker_transitions,omitempty"` // of all its breakers
+	Ejections      uint64                  `json:"ejections,omitempty"`           // outlier detection, by all holders
 }
 
-// EventResult is an Event for output.
+// EventResult is an Event for output. What is its text, rendered by the
+// engine for people; Kind and the fields after it say the same typed, for
+// a reader (a view, a test) that must not parse What.
 type EventResult struct {
-	TS        float64 `json:"t_s"`
-	Component string  `json:"component"`
-	What      string  `json:"what"`
+	TS        float64   `json:"t_s"`
+	Component string    `json:"component"`
+	What      string    `json:"what"`
+	Kind      EventKind `json:"kind"`
+	// Health and Reason: a health change's new level and its cause, in
+	// force at TS (kind "health" only).
+	Health Health `json:"-"`
+	Reason Reason `json:"-"`
+	// Breaker is a breaker transition's new state (kind "breaker" only).
+	Breaker resilience.BreakerState `json:"-"`
+	// Fault indexes Result.Faults: the occurrence a fault event starts or
+	// ends, or the one a change for the worse followed; -1 when none.
+	Fault int `json:"-"`
+}
+
+// MarshalJSON writes an event with only the typed fields its kind has:
+// health and reason for a health change, breaker for a transition, fault
+// when it names one.
+func (e EventResult) MarshalJSON() ([]byte, error) {
+	type out struct {
+		TS        float64   `json:"t_s"`
+		Component string    `json:"component"`
+		What      string    `json:"what"`
+		Kind      EventKind `json:"kind"`
+		Health    *Health   `json:"health,omitempty"`
+		Reason    *Reason   `json:"reason,omitempty"`
+		Breaker   string    `json:"breaker,omitempty"`
+		Fault     *int      `json:"fault,omitempty"`
+	}
+	o := out{TS: e.TS, Component: e.Component, What: e.What, Kind: e.Kind}
+	switch e.Kind {
+	case EventHealth:
+		o.Health = &e.Health
+		if e.Health != Healthy {
+			o.Reason = &e.Reason
+		}
+	case EventBreaker:
+		o.Breaker = e.Breaker.String()
+	}
+	if e.Fault >= 0 {
+		o.Fault = &e.Fault
+	}
+	return json.Marshal(o)
+}
+
+// FaultSpan is one occurrence of a fault: what it was, what it hit, and
+// when it was active.
+type FaultSpan struct {
+	Kind FaultKind `json:"kind"`
+	// Component is what it hit as the event log names it: "payment",
+	// "payment#1", "checkout->payment"; Target is the fault's target as
+	// the scenario gave it.
+	Component string `json:"component"`
+	Target    string `json:"target"`
+	What      string `json:"what"` // "latency +800ms", as the event log says it
+	// Start and End are virtual times; End is -1 while it lasts. In JSON
+	// start_s and end_s, in seconds.
+	Start time.Duration `json:"-"`
+	End   time.Duration `json:"-"`
+	// Fault indexes the run's faults: the scenario's, in order, then those
+	// injected during the run. Params are its parameters (shared with the
+	// Sim: read them, do not change them).
+	Fault  int    `json:"fault"`
+	Params *Fault `json:"-"`
+	Manual bool   `json:"manual,omitempty"` // injected by a driver during the run (the TUI's :fault)
+}
+
+// MarshalJSON writes a span with its times in seconds.
+func (f FaultSpan) MarshalJSON() ([]byte, error) {
+	type fields FaultSpan
+	end := -1.0
+	if f.End >= 0 {
+		end = f.End.Seconds()
+	}
+	return json.Marshal(struct {
+		fields
+		StartS float64 `json:"start_s"`
+		EndS   float64 `json:"end_s"`
+	}{fields(f), f.Start.Seconds(), end})
+}
+
+// Active reports whether the occurrence was active at some time in
+// [from, to).
+func (f *FaultSpan) Active(from, to time.Duration) bool {
+	return f.Start < to && (f.End < 0 || f.End > from)
+}
+
+// faultSpans lists every fault occurrence so far.
+func (s *Sim) faultSpans() []FaultSpan {
+	out := make([]FaultSpan, len(s.occurs))
+	for k := range s.occurs {
+		oc := &s.occurs[k]
+		f := &s.faults[oc.fault]
+		out[k] = FaultSpan{Kind: f.spec.Kind, Component: oc.target, Target: f.spec.Target, What: oc.what,
+			Start: time.Duration(oc.start), End: time.Duration(oc.end), Fault: int(oc.fault), Params: f.spec, Manual: f.manual}
+	}
+	return out
 }
 
 // Series is one component's time series.
@@ -306,9 +408,11 @@ func (s *Sim) Result() *Result {
 	}
 	s.dataResult(res)
 	res.Cascades = s.cascades()
+	res.Faults = s.faultSpans()
 	res.Events = make([]EventResult, len(s.log))
 	for i, e := range s.log {
-		res.Events[i] = EventResult{TS: e.T.Seconds(), Component: e.Component, What: e.What}
+		res.Events[i] = EventResult{TS: e.T.Seconds(), Component: e.Component, What: e.What, Kind: e.Kind,
+			Health: e.Health, Reason: e.Reason, Breaker: e.Breaker, Fault: e.Fault}
 	}
 	return res
 }
@@ -514,7 +618,7 @@ func (e *edge) policyResult(er *EdgeResult) {
 			rank = 1
 		}
 		if rank > worst {
-			worst, er.Breaker = rank, st.String()
+			worst, er.Breaker, er.BreakerState = rank, st.String(), st
 		}
 	}
 }

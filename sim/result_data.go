@@ -38,6 +38,12 @@ type TopicResult struct {
 type TopicWindow struct {
 	Start    time.Duration `json:"-"`
 	Produced uint64        `json:"produced"`
+	// Health: failing while a partition has no leader, degraded while one
+	// is under-replicated, at the window's close; idle when nothing was
+	// produced.
+	// Health and Reason: the engine's verdict on the window (Window.Health).
+	Health Health `json:"health"`
+	Reason Reason `json:"reason,omitzero"`
 }
 
 // GroupResult is one consumer group (or view projector). Produced =
@@ -79,13 +85,19 @@ type PartitionLag struct {
 
 // GroupWindow is one window of a consumer group.
 type GroupWindow struct {
-	Start      time.Duration   `json:"-"`
-	Consumed   uint64          `json:"consumed"`
-	Duplicates uint64          `json:"duplicates"`
-	Lost       uint64          `json:"lost"`
-	LagRecords int64           `json:"lag_records"` // the most seen at a window's end or a broker tick
-	LagS       float64         `json:"lag_s"`       // likewise, the age of the oldest uncommitted record
-	EndToEnd   metrics.Summary `json:"end_to_end_ms"`
+	Start      time.Duration `json:"-"`
+	Consumed   uint64        `json:"consumed"`
+	Duplicates uint64        `json:"duplicates"`
+	Lost       uint64        `json:"lost"`
+	LagRecords int64         `json:"lag_records"` // the most seen at a window's end or a broker tick
+	LagS       float64       `json:"lag_s"`       // likewise, the age of the oldest uncommitted record
+	// BehindS is how long the oldest record not yet processed had waited
+	// at the window's close: what lagHealth judges.
+	BehindS  float64         `json:"behind_s"`
+	EndToEnd metrics.Summary `json:"end_to_end_ms"`
+	// Health and Reason: the engine's verdict on the window (Window.Health).
+	Health Health `json:"health"`
+	Reason Reason `json:"reason,omitzero"`
 }
 
 // StoreResult is one replicated store, after warmup.
@@ -163,6 +175,9 @@ type StoreWindow struct {
 	Unavailable    uint64          `json:"unavailable"`
 	Timeouts       uint64          `json:"timeouts"` // operations whose quorum did not answer in time, when they gave up
 	ReplicationLag metrics.Summary `json:"replication_lag_ms"`
+	// Health and Reason: the engine's verdict on the window (Window.Health).
+	Health Health `json:"health"`
+	Reason Reason `json:"reason,omitzero"`
 }
 
 // SagaResult is one saga. Started = Completed + Compensated + Inconsistent
@@ -191,6 +206,9 @@ type SagaWindow struct {
 	Compensated  uint64        `json:"compensated"`
 	Inconsistent uint64        `json:"inconsistent"`
 	Running      uint64        `json:"running"`
+	// Health and Reason: the engine's verdict on the window (Window.Health).
+	Health Health `json:"health"`
+	Reason Reason `json:"reason,omitzero"`
 }
 
 // ViewResult is one CQRS read model, after warmup.
@@ -215,6 +233,10 @@ type ViewWindow struct {
 	Miss       uint64        `json:"read_your_writes_misses"`
 	LagRecords int64         `json:"lag_records"`
 	LagS       float64       `json:"lag_s"`
+	BehindS    float64       `json:"behind_s"` // as GroupWindow.BehindS
+	// Health and Reason: the engine's verdict on the window (Window.Health).
+	Health Health `json:"health"`
+	Reason Reason `json:"reason,omitzero"`
 }
 
 // dataResult fills the data sections of a result.
@@ -310,55 +332,88 @@ func (g *group) noteLag(recs, age int64) {
 	g.win.maxLagT = max(g.win.maxLagT, age)
 }
 
-// closeDataWindows closes the window of every data component.
+// closeDataWindows closes the window of every data component, with the
+// engine's verdict on it.
 func (s *Sim) closeDataWindows(start time.Duration) {
 	for i := range s.topics {
 		t := &s.topics[i]
-		t.series = append(t.series, TopicWindow{Start: start, Produced: t.win})
+		w := TopicWindow{Start: start, Produced: t.win, Health: Healthy, Reason: Reason{By: Idle}}
+		offline, under := 0, 0
+		for p := range t.parts {
+			pt := &t.parts[p]
+			if pt.leader < 0 {
+				offline++
+			}
+			if pt.isrCount() < len(pt.replicas) {
+				under++
+			}
+		}
+		switch {
+		case offline > 0:
+			w.Health, w.Reason = Failing, Reason{By: ByOffline, Value: float64(offline)}
+		case under > 0:
+			w.Health, w.Reason = Degraded, Reason{By: ByUnderReplicated, Value: float64(under)}
+		case t.win > 0:
+			w.Reason = Reason{}
+		}
+		t.series = append(t.series, w)
 		t.win = 0
 	}
 	for i := range s.groups {
 		g := &s.groups[i]
 		recs, age := g.lag()
 		g.noteLag(recs, age)
+		behind := g.behind()
 		w := GroupWindow{Start: start, Consumed: g.win.consumed, Duplicates: g.win.duplicates, Lost: g.win.lost,
-			LagRecords: g.win.maxLag, LagS: float64(g.win.maxLagT) / 1e9, EndToEnd: g.win.e2e.Summarize()}
+			LagRecords: g.win.maxLag, LagS: float64(g.win.maxLagT) / 1e9, BehindS: seconds(behind), EndToEnd: g.win.e2e.Summarize()}
 		if g.view >= 0 {
 			v := &s.views[g.view]
-			v.series = append(v.series, ViewWindow{Start: start, Reads: v.winReads, Miss: v.winMisses, LagRecords: w.LagRecords, LagS: w.LagS})
-			if behind := g.behind(); v.winReads > 0 || behind > 0 {
+			vw := ViewWindow{Start: start, Reads: v.winReads, Miss: v.winMisses, LagRecords: w.LagRecords, LagS: w.LagS,
+				BehindS: w.BehindS, Health: Healthy, Reason: Reason{By: Idle}}
+			if v.winReads > 0 || behind > 0 {
 				share := 0.0
 				if v.winReads > 0 {
 					share = float64(v.winMisses) / float64(v.winReads)
 				}
-				s.noteDataHealth("view "+v.spec.Name, &v.health, max(HealthOf(share), lagHealth(behind)),
-					fmt.Sprintf("%.1f%% of reads missed their own writes, projection %.1fs behind", share*100, float64(behind)/1e9))
+				vw.Health, vw.Reason = worst(HealthOf(share), Reason{By: ByReadMisses, Value: share},
+					lagHealth(behind), Reason{By: ByLag, Value: w.BehindS})
+				s.noteDataHealth("view "+v.spec.Name, &v.health, vw.Health, vw.Reason,
+					fmt.Sprintf("%.1f%% of reads missed their own writes, projection %.1fs behind", share*100, w.BehindS))
 			}
+			v.series = append(v.series, vw)
 			v.winReads, v.winMisses = 0, 0
 		} else {
-			g.series = append(g.series, w)
-			behind := g.behind()
-			l := lagHealth(behind)
-			if n := w.Consumed + w.Duplicates + w.Lost; n > 0 {
-				l = max(l, HealthOf(float64(w.Duplicates+w.Lost)/float64(n)))
-			}
+			w.Health, w.Reason = Healthy, Reason{By: Idle}
 			if n := w.Consumed + w.Duplicates + w.Lost; n > 0 || behind > 0 {
-				s.noteDataHealth(g.label(), &g.health, l,
-					fmt.Sprintf("%d duplicates, %d lost; %.1fs behind, lag %d records", w.Duplicates, w.Lost, float64(behind)/1e9, w.LagRecords))
+				share := 0.0
+				if n > 0 {
+					share = float64(w.Duplicates+w.Lost) / float64(n)
+				}
+				w.Health, w.Reason = worst(lagHealth(behind), Reason{By: ByLag, Value: w.BehindS},
+					HealthOf(share), Reason{By: ByLossShare, Value: share})
+				s.noteDataHealth(g.label(), &g.health, w.Health, w.Reason,
+					fmt.Sprintf("%d duplicates, %d lost; %.1fs behind, lag %d records", w.Duplicates, w.Lost, w.BehindS, w.LagRecords))
 			}
+			g.series = append(g.series, w)
 		}
 		g.win.consumed, g.win.duplicates, g.win.lost, g.win.maxLag, g.win.maxLagT = 0, 0, 0, 0, 0
 		g.win.e2e.Reset()
 	}
 	for i := range s.stores {
 		st := &s.stores[i]
-		st.series = append(st.series, StoreWindow{Start: start, Reads: st.win.reads, Writes: st.win.writes,
-			Stale: st.win.stale, Unavailable: st.win.unavailable, Timeouts: st.win.timeouts, ReplicationLag: st.win.repLag.Summarize()})
+		w := StoreWindow{Start: start, Reads: st.win.reads, Writes: st.win.writes, Stale: st.win.stale,
+			Unavailable: st.win.unavailable, Timeouts: st.win.timeouts, ReplicationLag: st.win.repLag.Summarize(),
+			Health: Healthy, Reason: Reason{By: Idle}}
 		if n := st.win.reads + st.win.writes; n > 0 {
 			share := float64(st.win.stale+st.win.unavailable+st.win.timeouts) / float64(n)
-			s.noteDataHealth("store "+st.spec.Name, &st.health, HealthOf(share),
+			w.Health, w.Reason = HealthOf(share), Reason{By: ByStoreFailures, Value: share}
+			if w.Health == Healthy {
+				w.Reason = Reason{}
+			}
+			s.noteDataHealth("store "+st.spec.Name, &st.health, w.Health, w.Reason,
 				fmt.Sprintf("%d stale reads, %d unavailable and %d timed-out operations of %d", st.win.stale, st.win.unavailable, st.win.timeouts, n))
 		}
+		st.series = append(st.series, w)
 		st.win.reads, st.win.writes, st.win.stale, st.win.unavailable, st.win.timeouts = 0, 0, 0, 0, 0
 		st.win.repLag.Reset()
 	}
@@ -366,23 +421,42 @@ func (s *Sim) closeDataWindows(start time.Duration) {
 		sg := &s.sagas[i]
 		run, _ := sg.running()
 		w := sg.win
-		sg.series = append(sg.series, SagaWindow{Start: start, Started: w.started, Completed: w.completed,
-			Compensated: w.compensated, Inconsistent: w.inconsistent, Running: run})
+		sw := SagaWindow{Start: start, Started: w.started, Completed: w.completed,
+			Compensated: w.compensated, Inconsistent: w.inconsistent, Running: run, Health: Healthy, Reason: Reason{By: Idle}}
 		ended := w.completed + w.compensated + w.inconsistent
 		switch {
 		case w.inconsistent > 0:
-			s.noteDataHealth("saga "+sg.spec.Name, &sg.health, Failing, fmt.Sprintf("%d left inconsistent", w.inconsistent))
+			sw.Health, sw.Reason = Failing, Reason{By: ByInconsistent, Value: float64(w.inconsistent)}
+			s.noteDataHealth("saga "+sg.spec.Name, &sg.health, sw.Health, sw.Reason, fmt.Sprintf("%d left inconsistent", w.inconsistent))
 		case w.completed == 0 && run > 0 && w.started > 0:
 			// Sagas start and none completes: they wait on a step.
-			s.noteDataHealth("saga "+sg.spec.Name, &sg.health, Degraded, fmt.Sprintf("none completed, %d in flight", run))
+			sw.Health, sw.Reason = Degraded, Reason{By: ByStuck, Value: float64(run)}
+			s.noteDataHealth("saga "+sg.spec.Name, &sg.health, sw.Health, sw.Reason, fmt.Sprintf("none completed, %d in flight", run))
 		case ended >= minEnded:
 			// A share of a handful is noise: a window of one rollback in
 			// two would read "failing".
 			share := float64(w.compensated) / float64(ended)
-			s.noteDataHealth("saga "+sg.spec.Name, &sg.health, HealthOf(share), fmt.Sprintf("%.1f%% of the sagas that ended were rolled back", share*100))
+			sw.Health, sw.Reason = HealthOf(share), Reason{By: ByRolledBack, Value: share}
+			if sw.Health == Healthy {
+				sw.Reason = Reason{}
+			}
+			s.noteDataHealth("saga "+sg.spec.Name, &sg.health, sw.Health, sw.Reason, fmt.Sprintf("%.1f%% of the sagas that ended were rolled back", share*100))
 		}
+		sg.series = append(sg.series, sw)
 		sg.win = sagaWin{}
 	}
+}
+
+// worst is the worse of two verdicts, the first at a tie; healthy has no
+// reason.
+func worst(a Health, ra Reason, b Health, rb Reason) (Health, Reason) {
+	if b > a {
+		a, ra = b, rb
+	}
+	if a == Healthy {
+		return Healthy, Reason{}
+	}
+	return a, ra
 }
 
 // minEnded is how many sagas must end in a window for their rolled-back
@@ -390,23 +464,22 @@ func (s *Sim) closeDataWindows(start time.Duration) {
 const minEnded = 10
 
 // noteDataHealth logs a data component's change of health, confirmed over
-// two windows as for services: what made the window unhealthy is in why.
-func (s *Sim) noteDataHealth(name string, h *healthTracker, l Health, why string) {
+// two windows as for services: r is what made the window unhealthy, why
+// its text.
+func (s *Sim) noteDataHealth(name string, h *healthTracker, l Health, r Reason, why string) {
 	// A window says how it ended, not when within it things went wrong:
 	// a fault that began inside it is the earliest the change can date.
 	onset := s.winStart
 	if n := len(s.occurs); n > 0 && s.occurs[n-1].start > onset {
 		onset = s.occurs[n-1].start
 	}
-	if !h.observe(l, onset) {
-		return
+	record, changed := h.observe(l, onset, r)
+	if record {
+		h.why = why
 	}
-	after := s.noteChange(h.since, name, false, h.level)
-	if h.level == Healthy {
-		s.logAt(h.since, name, "recovered: healthy")
-		return
+	if changed {
+		s.logHealth(name, false, h)
 	}
-	s.logAt(h.since, name, fmt.Sprintf("%s: %s%s", h.level, why, after))
 }
 
 // checkData verifies the conservation laws of the data components.

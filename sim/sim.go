@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"time"
+
+	"github.com/faultline/faultline/sim/resilience"
 )
 
 // Sim is one deterministic run of a scenario. It does no IO and starts no
@@ -30,6 +32,9 @@ type Sim struct {
 	calls   callPool
 	edges   []edgeRef
 	brFloor []breakerFloor // breakerHealth's answer, reused at every window
+	// edgeNames are the names of s.edges, built once for the reasons
+	// that name a breaker's edge.
+	edgeNames []string
 
 	clients  []client
 	services []service
@@ -446,10 +451,22 @@ func (s *Sim) logf(component, format string, args ...any) {
 }
 
 // logAt appends a change that began at t, which may be earlier than now: a
-// window reports what happened within it when it closes. The log stays
-// sorted by time, earlier entries first at equal times.
+// window reports what happened within it when it closes.
 func (s *Sim) logAt(t int64, component, what string) {
-	e := Event{T: time.Duration(t), Component: component, What: what}
+	s.logEvent(Event{T: time.Duration(t), Component: component, What: what})
+}
+
+// logKind appends a change of a typed kind, happening now.
+func (s *Sim) logKind(k EventKind, component, what string) {
+	s.logEvent(Event{T: time.Duration(s.now), Component: component, Kind: k, What: what})
+}
+
+// logEvent appends an event. The log stays sorted by time, earlier
+// entries first at equal times.
+func (s *Sim) logEvent(e Event) {
+	if e.Kind != EventHealth && e.Kind != EventFaultStarted && e.Kind != EventFaultEnded {
+		e.Fault = -1
+	}
 	i := len(s.log)
 	for i > 0 && s.log[i-1].T > e.T {
 		i--
@@ -458,12 +475,51 @@ func (s *Sim) logAt(t int64, component, what string) {
 }
 
 // Event is a notable change during a run: a fault, a health transition, a
-// queue starting to overflow.
+// queue starting to overflow. What is its text as the log says it; the
+// other fields say the same typed, for a reader that must not parse it.
 type Event struct {
 	T         time.Duration
 	Component string
 	What      string
+	Kind      EventKind
+	// Health and Reason: a health change's new level and its cause, in
+	// force at T.
+	Health Health
+	Reason Reason
+	// Breaker is a breaker transition's new state.
+	Breaker resilience.BreakerState
+	// Fault indexes Result.Faults: the occurrence a fault event starts or
+	// ends, or the one a change for the worse followed; -1 when none.
+	Fault int
 }
+
+// EventKind says what kind of change an Event is.
+type EventKind uint8
+
+const (
+	EventNote         EventKind = iota // anything else: scaling, rebalances, leaders, crashes of nodes
+	EventFaultStarted                  // a fault occurrence began (Event.Fault)
+	EventFaultEnded                    // it ended
+	EventHealth                        // a confirmed change of health (Event.Health, Event.Reason)
+	EventBreaker                       // a breaker's transition (Event.Breaker)
+	EventQueueFull                     // a service began to reject requests: its queue is full
+	EventQueueDrained                  // it no longer does
+)
+
+var eventKindNames = [...]string{
+	EventNote: "note", EventFaultStarted: "fault_started", EventFaultEnded: "fault_ended", EventHealth: "health",
+	EventBreaker: "breaker", EventQueueFull: "queue_full", EventQueueDrained: "queue_drained",
+}
+
+func (k EventKind) String() string {
+	if int(k) < len(eventKindNames) {
+		return eventKindNames[k]
+	}
+	return fmt.Sprintf("EventKind(%d)", k)
+}
+
+// MarshalText writes the kind by name in JSON.
+func (k EventKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
 
 // Processed returns the number of events run so far.
 func (s *Sim) Processed() uint64 { return s.processed }

@@ -294,6 +294,9 @@ func (k FaultKind) String() string {
 	return "unknown"
 }
 
+// MarshalText writes the kind by name in JSON (Result.Faults).
+func (k FaultKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
 // FaultKinds lists every kind's name, in order.
 func FaultKinds() []string { return faultKinds[:] }
 

@@ -34,6 +34,11 @@ type Window struct {
 	Utilisation float64 `json:"utilisation"`
 	QueueMean   float64 `json:"queue_mean"`
 	QueueMax    int     `json:"queue_max"`
+	// Health is the engine's verdict on the window, the worst of its
+	// indicators (DESIGN.md), and Reason the indicator that decided it;
+	// Reason.By is Idle when nothing answered and nothing was wrong.
+	Health Health `json:"health"`
+	Reason Reason `json:"reason,omitzero"`
 }
 
 // MarshalJSON writes the window with its start in seconds.
@@ -93,32 +98,62 @@ func HealthOf(errShare float64) Health {
 type healthTracker struct {
 	level     Health
 	candidate Health
-	since     int64 // when the candidate level began
+	since     int64 // when the candidate level's cause began
 	streak    int
+	// reason and why are the candidate's cause, recorded at since, and
+	// its account in the event log.
+	reason Reason
+	why    string
+	// split is a change confirmed on the way to the one observe reports:
+	// degraded for one cause, then failing for another that began later.
+	split    bool
+	splitAt  int64
+	splitL   Health
+	splitR   Reason
+	splitWhy string
 }
 
-// observe feeds one window's level, which began at onset, and reports
-// whether the tracked level changed.
-func (h *healthTracker) observe(l Health, onset int64) bool {
+// observe feeds one window's level, whose cause r began at onset. It
+// reports whether to record the window's account as the candidate's
+// (h.why: the caller renders it) and whether the tracked level changed;
+// h.split says a change came before that one.
+//
+// A change is dated at the onset of its first window, and told with the
+// cause in force then: a later window of the same change may refresh the
+// figures of that cause (the error share it reached), but not replace it
+// with a cause that began after the date (a breaker that opened while the
+// change was being confirmed). No event is dated before its cause. A
+// window worse than the candidate for a new cause (a saturated queue,
+// then errors) confirms the candidate as of its onset, and the worse level
+// as of the new cause's.
+func (h *healthTracker) observe(l Health, onset int64, r Reason) (record, changed bool) {
+	h.split = false
 	if l == h.level {
 		h.streak = 0
-		return false
+		return false, false
 	}
 	// A move the same way as the candidate's (degraded, then failing)
 	// continues it: the change began with the first of them.
 	sameWay := h.streak > 0 && (l > h.level) == (h.candidate > h.level)
+	sameCause := r.By == h.reason.By && r.Edge == h.reason.Edge
 	switch {
-	case sameWay:
+	case sameWay && l > h.candidate && h.candidate > h.level && !sameCause:
+		h.split, h.splitAt, h.splitL, h.splitR, h.splitWhy = true, h.since, h.candidate, h.reason, h.why
+		h.candidate, h.since, h.reason, record = l, max(onset, h.since), r, true
+	case sameWay || l == h.candidate && h.streak > 0:
 		h.candidate = l
-	case l != h.candidate || h.streak == 0:
-		h.candidate, h.since, h.streak = l, onset, 0
+		if sameCause {
+			h.reason, record = r, true
+		}
+	default:
+		h.candidate, h.since, h.reason, h.streak, record = l, onset, r, 0, true
 	}
 	h.streak++
 	if h.streak < 2 {
-		return false
+		return record, false
 	}
 	h.level, h.streak = l, 0
-	return true
+	return record, true
 }
 
 func (s *Sim) closeWindow() {
@@ -130,14 +165,14 @@ func (s *Sim) closeWindow() {
 	for i := range s.clients {
 		c := &s.clients[i]
 		w := c.win.window(start)
-		c.series = append(c.series, w)
 		s.noteHealth(c.spec.Name, len(c.flows) == 0, &c.health, &w, &c.win)
+		c.series = append(c.series, w)
 		c.win.reset()
 		for j := range c.flows {
 			f := &c.flows[j]
 			fw := f.win.window(start)
-			f.series = append(f.series, fw)
 			s.noteHealth(f.name, true, &f.health, &fw, &f.win)
+			f.series = append(f.series, fw)
 			f.win.reset()
 		}
 	}
@@ -151,24 +186,28 @@ func (s *Sim) closeWindow() {
 			w.QueueMean = sv.winQueue / sv.winInst
 		}
 		w.QueueMax = sv.winQMax
-		sv.series = append(sv.series, w)
 		if sv.perOp {
 			for j := range sv.ops {
 				o := &sv.ops[j]
-				o.series = append(o.series, o.win.window(start))
+				ow := o.win.window(start)
+				// An operation's answers judge it; the state of the
+				// service it shares judges the service.
+				ow.Health, ow.Reason, _ = s.judgeAnswers(&ow, &o.win, Reason{}, Healthy, 0)
+				o.series = append(o.series, ow)
 				o.win.reset()
 			}
 		}
-		floor, because, at := floors[i].level, floors[i].why, floors[i].at
-		if l, why, t := sv.stateHealth(&w); l > floor {
-			floor, because, at = l, why, t
+		fl := floors[i]
+		if l, why, t := sv.stateHealth(&w); l > fl.level {
+			fl = breakerFloor{l, why, t}
 		}
-		s.noteHealthAtLeast(sv.spec.Name, false, &sv.health, &w, &sv.win, floor, because, at)
+		s.noteHealthAtLeast(sv.spec.Name, false, &sv.health, &w, &sv.win, fl)
+		sv.series = append(sv.series, w)
 		switch over := w.Rejected > 0; {
 		case over && !sv.overflow:
-			s.logAt(sv.win.firstBad, sv.spec.Name, "queue full: rejecting requests")
+			s.logEvent(Event{T: time.Duration(sv.win.firstBad), Component: sv.spec.Name, Kind: EventQueueFull, What: "queue full: rejecting requests"})
 		case !over && sv.overflow:
-			s.logAt(s.winStart, sv.spec.Name, "queue no longer full")
+			s.logEvent(Event{T: time.Duration(s.winStart), Component: sv.spec.Name, Kind: EventQueueDrained, What: "queue no longer full"})
 		}
 		sv.overflow = w.Rejected > 0
 		sv.winBusy, sv.winQueue, sv.winQMax, sv.winCap, sv.winInst = 0, 0, 0, 0, 0
@@ -194,58 +233,59 @@ func (t *tally) window(start time.Duration) Window {
 	return w
 }
 
-// noteHealth logs a component's change of health. The change is dated at
-// its onset, not when it was confirmed: the first failure of the window in
-// which it began, or the start of the first window of a recovery. That
-// keeps the log in the order the cascade happened.
+// noteHealth judges a client's or flow's window (judgeAnswers), and logs
+// a change of its health. The change is dated at its onset, not when it
+// was confirmed: the first failure of the window in which it began, or
+// the start of the first window of a recovery. That keeps the log in the
+// order the cascade happened.
 func (s *Sim) noteHealth(name string, flow bool, h *healthTracker, w *Window, t *tally) {
-	s.noteHealthAtLeast(name, flow, h, w, t, Healthy, "", 0)
+	s.noteHealthAtLeast(name, flow, h, w, t, breakerFloor{})
 }
 
 // noteHealthAtLeast is noteHealth with a floor from elsewhere than the
-// window's outcomes: a breaker open on a call to or from the component.
-func (s *Sim) noteHealthAtLeast(name string, flow bool, h *healthTracker, w *Window, t *tally, floor Health, because string, floorAt int64) {
-	if w.outcomes() == 0 && floor == Healthy {
+// window's outcomes: a breaker open on a call to or from the component,
+// instances down, a saturated queue.
+func (s *Sim) noteHealthAtLeast(name string, flow bool, h *healthTracker, w *Window, t *tally, fl breakerFloor) {
+	l, r, onset := s.judgeAnswers(w, t, fl.why, fl.level, fl.at)
+	w.Health, w.Reason = l, r
+	if r.By == Idle {
 		return // nothing answered: no evidence either way
 	}
-	share := w.ErrorShare()
-	l := HealthOf(share)
-	if l == Healthy && float64(w.Degraded) >= 0.001*float64(w.outcomes()) && w.Degraded > 0 {
-		// Answered by a fallback: users got less than they asked for.
-		l = Degraded
+	record, changed := h.observe(l, onset, r)
+	if record && l != Healthy {
+		h.why = answersWhy(w, l, r)
 	}
-	l = max(l, floor)
-	onset := s.winStart
-	switch {
-	case floor > HealthOf(share) && floor == l:
-		onset = max(onset, floorAt) // when the breaker changed
-	case HealthOf(share) < l && t.degraded > 0:
-		onset = t.firstDegraded // the first answer by a fallback
-	case l != Healthy && t.anyBad:
-		onset = t.firstBad
-	}
-	if !h.observe(l, onset) {
+	if !changed {
 		return
 	}
-	after := s.noteChange(h.since, name, flow, h.level)
-	if h.level == Healthy {
-		s.logAt(h.since, name, "recovered: healthy")
-		return
+	s.logHealth(name, flow, h)
+}
+
+// logHealth logs the change of health h has just confirmed, with the
+// reason recorded at its onset, after the one confirmed on the way.
+func (s *Sim) logHealth(name string, flow bool, h *healthTracker) {
+	if h.split {
+		s.logChange(name, flow, h.splitAt, h.splitL, h.splitR, h.splitWhy)
 	}
-	why := fmt.Sprintf("error share %.1f%%", share*100)
-	if w.Degraded > 0 && HealthOf(share) < h.level {
-		why += fmt.Sprintf(", %.1f%% answered by a fallback", float64(w.Degraded)/float64(w.outcomes())*100)
+	s.logChange(name, flow, h.since, h.level, h.reason, h.why)
+}
+
+func (s *Sim) logChange(name string, flow bool, at int64, l Health, r Reason, why string) {
+	after, oc := s.noteChange(at, name, flow, l)
+	e := Event{T: time.Duration(at), Component: name, Kind: EventHealth, Health: l, Fault: oc}
+	if l == Healthy {
+		e.What = "recovered: healthy"
+	} else {
+		e.Reason = r
+		e.What = fmt.Sprintf("%s: %s%s", l, why, after)
 	}
-	if floor == h.level && because != "" {
-		why += ", " + because
-	}
-	s.logAt(h.since, name, fmt.Sprintf("%s: %s%s", h.level, why, after))
+	s.logEvent(e)
 }
 
 // breakerFloor is what the breakers around a service say of its health.
 type breakerFloor struct {
 	level Health
-	why   string
+	why   Reason
 	at    int64 // when the breaker that decided it changed state
 }
 
@@ -262,12 +302,20 @@ func (s *Sim) breakerHealth() []breakerFloor {
 	for i := range fl {
 		fl[i] = breakerFloor{}
 	}
-	raise := func(svc int32, l Health, what string, ref edgeRef, t int64) {
-		if l > fl[svc].level {
-			fl[svc] = breakerFloor{l, what + s.edgeName(ref.svc, ref.edge), t}
+	if len(s.edgeNames) != len(s.edges) {
+		// Named once: a reason names its edge at every window without
+		// building the name again.
+		s.edgeNames = make([]string, len(s.edges))
+		for k, ref := range s.edges {
+			s.edgeNames[k] = s.edgeName(ref.svc, ref.edge)
 		}
 	}
-	for _, ref := range s.edges {
+	raise := func(svc int32, l Health, by Indicator, k int, t int64) {
+		if l > fl[svc].level {
+			fl[svc] = breakerFloor{l, Reason{By: by, Edge: s.edgeNames[k]}, t}
+		}
+	}
+	for k, ref := range s.edges {
 		e := &s.services[ref.svc].calls[ref.edge]
 		for _, p := range e.pol {
 			br := p.breaker
@@ -282,13 +330,13 @@ func (s *Sim) breakerHealth() []breakerFloor {
 			if e.kind == toService {
 				switch {
 				case open:
-					raise(e.to, Failing, "breaker open on ", ref, p.brAt)
+					raise(e.to, Failing, ByBreakerOpen, k, p.brAt)
 				case st == resilience.HalfOpen:
-					raise(e.to, Degraded, "breaker half open on ", ref, p.brAt)
+					raise(e.to, Degraded, ByBreakerHalfOpen, k, p.brAt)
 				}
 			}
 			if open {
-				raise(ref.svc, Degraded, "breaker open on ", ref, p.brAt)
+				raise(ref.svc, Degraded, ByBreakerOpen, k, p.brAt)
 			}
 		}
 	}
@@ -299,7 +347,7 @@ func (s *Sim) breakerHealth() []breakerFloor {
 // instances down (crashed, restarting) degrade it, none up fails it; a
 // queue longer than its workers (saturated: requests wait more than they
 // are served) degrades it.
-func (sv *service) stateHealth(w *Window) (Health, string, int64) {
+func (sv *service) stateHealth(w *Window) (Health, Reason, int64) {
 	down, since := 0, sv.s.winStart
 	for i := range sv.insts {
 		if in := &sv.insts[i]; !in.up && !in.retired {
@@ -309,11 +357,11 @@ func (sv *service) stateHealth(w *Window) (Health, string, int64) {
 	}
 	switch {
 	case down > 0 && sv.instsNow == 0:
-		return Failing, "no instance up", since
+		return Failing, Reason{By: ByNoInstanceUp}, since
 	case down > 0:
-		return Degraded, fmt.Sprintf("%d of %d instances down", down, down+sv.instsNow), since
+		return Degraded, Reason{By: ByInstancesDown, Value: float64(down), Of: down + sv.instsNow}, since
 	case w.QueueMean >= float64(sv.spec.Workers) && w.QueueMean > 0:
-		return Degraded, fmt.Sprintf("saturated: %.0f queued per instance", w.QueueMean), sv.s.winStart
+		return Degraded, Reason{By: BySaturated, Value: w.QueueMean}, sv.s.winStart
 	}
-	return Healthy, "", 0
+	return Healthy, Reason{}, 0
 }

@@ -38,14 +38,7 @@ func consistency(f *Frame) []consLine {
 			w := g.Series[n-1]
 			l.text = fmt.Sprintf("%s → %s  lag %d rec %.1fs  dup %d lost %d", g.Topic, g.Consumer, w.LagRecords, w.LagS, g.Duplicates, g.Lost)
 			l.short = fmt.Sprintf("lag %.1fs %d rec · dup %d · lost %d", w.LagS, w.LagRecords, g.Duplicates, g.Lost)
-			if c := w.Consumed + w.Duplicates + w.Lost; c > 0 {
-				l.health = sim.HealthOf(float64(w.Duplicates+w.Lost) / float64(c))
-			} else {
-				l.idle = w.LagRecords == 0
-			}
-			if w.LagS > 1 && l.health == sim.Healthy {
-				l.health = sim.Degraded // records wait: someone is behind
-			}
+			l.health, l.idle = verdict(w.Health, w.Reason)
 		}
 		out = append(out, l)
 	}
@@ -68,11 +61,7 @@ func consistency(f *Frame) []consLine {
 			l.text = fmt.Sprintf("N%d W%d R%d  stale %s  visible 99%% %s (%d reads) 99.9%% %s%s  repl p99 %sms  unavail %d  timeouts %d",
 				st.N, st.W, st.R, pct(share(w.Stale, w.Reads)), t99, st.T99.Reads, t999, curve, ms(w.ReplicationLag.P99), w.Unavailable, w.Timeouts)
 			l.short = fmt.Sprintf("stale %s · fail %d · 99%% in %s (%d) · N%dW%dR%d", pct(share(w.Stale, w.Reads)), w.Unavailable+w.Timeouts, t99, st.T99.Reads, st.N, st.W, st.R)
-			if ops := w.Reads + w.Writes; ops > 0 {
-				l.health = sim.HealthOf(float64(w.Stale+w.Unavailable+w.Timeouts) / float64(ops))
-			} else {
-				l.idle = true
-			}
+			l.health, l.idle = verdict(w.Health, w.Reason)
 		}
 		out = append(out, l)
 	}
@@ -87,14 +76,7 @@ func consistency(f *Frame) []consLine {
 		l.short = fmt.Sprintf("inconsistent %d · undone %d · in flight %d", sg.Inconsistent, sg.Compensated, sg.Running)
 		if n := len(sg.Series); n > 0 {
 			w := sg.Series[n-1]
-			if ended := w.Completed + w.Compensated + w.Inconsistent; ended > 0 {
-				l.health = sim.HealthOf(float64(w.Compensated+w.Inconsistent) / float64(ended))
-			} else {
-				l.idle = w.Running == 0
-			}
-			if w.Inconsistent > 0 {
-				l.health = sim.Failing
-			}
+			l.health, l.idle = verdict(w.Health, w.Reason)
 		}
 		out = append(out, l)
 	}
@@ -108,11 +90,7 @@ func consistency(f *Frame) []consLine {
 			w := v.Series[n-1]
 			l.text = fmt.Sprintf("%s → projection  lag %d ev %.1fs  read-your-writes misses %s", v.Topic, w.LagRecords, w.LagS, pct(share(w.Miss, w.Reads)))
 			l.short = fmt.Sprintf("lag %.1fs %d ev · ryw misses %s", w.LagS, w.LagRecords, pct(share(w.Miss, w.Reads)))
-			if w.Reads > 0 {
-				l.health = sim.HealthOf(share(w.Miss, w.Reads))
-			} else {
-				l.idle = w.LagRecords == 0
-			}
+			l.health, l.idle = verdict(w.Health, w.Reason)
 		}
 		out = append(out, l)
 	}
@@ -176,14 +154,9 @@ func dataRows(f *Frame) map[string]row {
 	for _, t := range res.Topics {
 		r := row{name: t.Name, kind: "topic", idle: true}
 		if n := len(t.Series); n > 0 {
-			r.rate = float64(t.Series[n-1].Produced) / secs
-			r.idle = r.rate == 0 && lag[t.Name] == 0
-		}
-		switch {
-		case t.Offline > 0:
-			r.health, r.idle = sim.Failing, false
-		case t.UnderReplicated > 0:
-			r.health, r.idle = sim.Degraded, false
+			w := t.Series[n-1]
+			r.rate = float64(w.Produced) / secs
+			r.health, r.idle = verdict(w.Health, w.Reason)
 		}
 		// A box has room for one line of about 11 columns: the produce
 		// rate and the worst lag of its readers, or what is offline.
@@ -199,10 +172,7 @@ func dataRows(f *Frame) map[string]row {
 			w := st.Series[n-1]
 			ops := w.Reads + w.Writes
 			r.rate = float64(ops) / secs
-			if ops > 0 {
-				r.idle = false
-				r.health = sim.HealthOf(float64(w.Stale+w.Unavailable+w.Timeouts) / float64(ops))
-			}
+			r.health, r.idle = verdict(w.Health, w.Reason)
 			r.lines = []string{rate(r.rate) + "/s " + pct(share(w.Stale, w.Reads))} // and the stale share
 		}
 		out[st.Name] = r
@@ -212,10 +182,7 @@ func dataRows(f *Frame) map[string]row {
 		if n := len(v.Series); n > 0 {
 			w := v.Series[n-1]
 			r.rate = float64(w.Reads) / secs
-			r.idle = w.Reads == 0 && w.LagRecords == 0
-			if w.Reads > 0 {
-				r.health = sim.HealthOf(share(w.Miss, w.Reads))
-			}
+			r.health, r.idle = verdict(w.Health, w.Reason)
 			r.lines = []string{fmt.Sprintf("%.1fs %s", w.LagS, pct(share(w.Miss, w.Reads)))} // lag, misses
 		}
 		out[v.Name] = r

@@ -8,6 +8,7 @@ import (
 
 	"github.com/faultline/faultline/internal/format"
 	"github.com/faultline/faultline/sim"
+	"github.com/faultline/faultline/sim/resilience"
 	"github.com/gdamore/tcell/v2"
 )
 
@@ -313,8 +314,8 @@ func (u *UI) cells(r *row) []string {
 		up = fmt.Sprintf("%d/%d", r.up, r.total)
 	}
 	br := dash
-	if r.breaker != "" {
-		br = r.breaker
+	if r.hasBreaker {
+		br = r.breaker.String()
 	}
 	errs := pct(r.errShare)
 	if r.idle {
@@ -446,10 +447,10 @@ func (u *UI) drawDetail(c canvas) {
 func (u *UI) drawBreakerRow(c canvas, e *sim.EdgeResult) {
 	counts, span, _ := u.edges.recent(e.Name)
 	st := u.th.fg(colHealthy)
-	switch e.Breaker {
-	case "OPEN", "FORCED_OPEN":
+	switch e.BreakerState {
+	case resilience.Open, resilience.ForcedOpen:
 		st = u.th.fg(colFailing)
-	case "HALF_OPEN":
+	case resilience.HalfOpen:
 		st = u.th.fg(colDegraded)
 	}
 	x := c.text(0, 0, "⚡ "+e.Name+" ", u.th.bold())
@@ -514,28 +515,35 @@ func (u *UI) drawEvents(c canvas) {
 		y := 1 + i
 		x := c.text(1, y, pad(strconv.FormatFloat(e.TS, 'f', 3, 64)+"s", 9), u.th.dim())
 		x = c.text(x+2, y, pad(clip(e.Component, nameW), -nameW), u.th.bold())
-		c.textMax(x+2, y, c.w-x-2, e.What, u.eventStyle(e.What))
+		c.textMax(x+2, y, c.w-x-2, e.What, u.eventStyle(&e))
 	}
 	if len(evs) == 0 {
 		c.textMax(2, 1, c.w-2, "nothing has happened yet", u.th.dim())
 	}
 }
 
-// eventStyle colours an event by what it says happened.
-func (u *UI) eventStyle(what string) tcell.Style {
-	switch {
-	case strings.HasPrefix(what, "fault "):
+// eventStyle colours an event by its kind and the state it reports.
+func (u *UI) eventStyle(e *sim.EventResult) tcell.Style {
+	switch e.Kind {
+	case sim.EventFaultStarted, sim.EventFaultEnded:
 		st := u.th.fg(colFault)
-		if strings.Contains(what, "(manual)") {
+		if e.Fault >= 0 && e.Fault < len(u.spans) && u.spans[e.Fault].Manual {
 			st = st.Bold(true)
 		}
 		return st
-	case strings.HasPrefix(what, "failing"), strings.HasPrefix(what, "breaker OPEN"), strings.HasPrefix(what, "queue full"):
+	case sim.EventHealth:
+		return u.th.health(e.Health, false)
+	case sim.EventQueueFull:
 		return u.th.fg(colFailing)
-	case strings.HasPrefix(what, "degraded"), strings.HasPrefix(what, "breaker HALF_OPEN"):
-		return u.th.fg(colDegraded)
-	case strings.HasPrefix(what, "recovered"), strings.HasPrefix(what, "breaker CLOSED"):
-		return u.th.fg(colHealthy)
+	case sim.EventBreaker:
+		switch e.Breaker {
+		case resilience.Open:
+			return u.th.fg(colFailing)
+		case resilience.HalfOpen:
+			return u.th.fg(colDegraded)
+		case resilience.Closed:
+			return u.th.fg(colHealthy)
+		}
 	}
 	return u.th.plain()
 }
@@ -628,10 +636,13 @@ func (u *UI) edgeState(name string, rs map[string]row) (string, sim.Health, bool
 			if e.Name != from+"->"+to {
 				continue
 			}
-			switch e.Breaker {
-			case "OPEN", "FORCED_OPEN":
+			if e.Breakers == 0 {
+				continue
+			}
+			switch e.BreakerState {
+			case resilience.Open, resilience.ForcedOpen:
 				return "[OPEN]", sim.Failing, false
-			case "HALF_OPEN":
+			case resilience.HalfOpen:
 				return "[HALF]", sim.Degraded, false
 			}
 		}
@@ -690,8 +701,6 @@ func (u *UI) drawNode(g canvas, t *topology, n *topoNode, r row) {
 	switch {
 	case r.lines != nil:
 		lines = r.lines
-	case r.stalled:
-		lines = append(lines, "stalled")
 	case !r.idle:
 		p99 := "p99 -"
 		if r.ok > 0 {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/faultline/faultline/sim"
+	"github.com/faultline/faultline/sim/resilience"
 )
 
 // row is one line of the component table, from the latest window.
@@ -19,12 +20,17 @@ type row struct {
 	queue      float64 // mean per instance; -1 for clients
 	util       float64 // -1 for clients
 	up, total  int     // instances; 0/0 for clients
-	breaker    string  // state of the busiest outgoing edge with a breaker
-	health     sim.Health
-	idle       bool // nothing answered in the window: health unknown
-	stalled    bool // requests came or wait, and none was answered
-	ok         uint64
-	lines      []string // a data component's box in the topology says these
+	// breaker is the state of the busiest outgoing edge with a breaker;
+	// hasBreaker says there is one.
+	breaker    resilience.BreakerState
+	hasBreaker bool
+	// health is the engine's verdict on the latest window, and why what
+	// decided it; idle when nothing answered and nothing was wrong.
+	health sim.Health
+	why    sim.Reason
+	idle   bool
+	ok     uint64
+	lines  []string // a data component's box in the topology says these
 }
 
 // lastWindow returns the latest window of a series.
@@ -35,10 +41,17 @@ func lastWindow(se *sim.Series) (sim.Window, bool) {
 	return se.Windows[len(se.Windows)-1], true
 }
 
+// verdict is how the views show the engine's verdict on a window: its
+// health, and idle when it had no evidence either way. The engine
+// decides health (sim/health.go); the views only colour it.
+func verdict(h sim.Health, r sim.Reason) (sim.Health, bool) {
+	return h, r.By == sim.Idle
+}
+
 // rows computes the table from a frame, in scenario order: clients first,
-// then services and gateways. Health follows DESIGN.md: the error share of
-// the latest window with Kiali's thresholds, and an open breaker marks its
-// callee failing and its caller at least degraded.
+// then services and gateways, each with the engine's verdict on its latest
+// window (its error share with Kiali's thresholds, the breakers around it
+// in Vizceral's mapping, its instances and queue).
 func rows(f *Frame) []row {
 	res := f.Snap.Result
 	if res == nil {
@@ -55,15 +68,9 @@ func rows(f *Frame) []row {
 			if r.queue >= 0 {
 				r.queue, r.util = w.QueueMean, w.Utilisation
 			}
-			answered := w.OK + w.Errors + w.Timeouts + w.Rejected + w.Shed + w.Limited
-			r.idle = answered == 0
 			r.ok = w.OK
-			r.health = sim.HealthOf(r.errShare)
-			if r.idle && (w.Utilisation > 0 || w.QueueMean > 0 || w.Sent > 0) {
-				// Work came or waits, and nothing was answered: stalled,
-				// not idle.
-				r.idle, r.stalled, r.health = false, true, sim.Failing
-			}
+			r.why = w.Reason
+			r.health, r.idle = verdict(w.Health, w.Reason)
 		} else {
 			r.idle = true
 		}
@@ -81,34 +88,17 @@ func rows(f *Frame) []row {
 	}
 	busiest := make(map[string]uint64)
 	for _, e := range res.Edges {
-		if e.Breaker == "" {
+		if e.Breakers == 0 {
 			continue
 		}
-		from, to, _ := strings.Cut(e.Name, "->")
-		to, _, _ = strings.Cut(to, " ") // "db (read)": a store's operation
-		// "shop.search": the call of one operation, or to one.
+		from, _, _ := strings.Cut(e.Name, "->")
+		// "shop.search": the call of one operation.
 		from, _, _ = strings.Cut(from, ".")
-		to, _, _ = strings.Cut(to, ".")
-		if i, ok := index[from]; ok && (out[i].breaker == "" || e.Calls > busiest[from]) {
-			out[i].breaker, busiest[from] = e.Breaker, e.Calls
-		}
-		switch e.Breaker {
-		case "OPEN", "FORCED_OPEN":
-			worsen(out, index, to, sim.Failing)
-			worsen(out, index, from, sim.Degraded)
-		case "HALF_OPEN":
-			// Trial calls are deciding: the callee is not trusted yet.
-			worsen(out, index, to, sim.Degraded)
+		if i, ok := index[from]; ok && (!out[i].hasBreaker || e.Calls > busiest[from]) {
+			out[i].breaker, out[i].hasBreaker, busiest[from] = e.BreakerState, true, e.Calls
 		}
 	}
 	return out
-}
-
-func worsen(rs []row, index map[string]int, name string, h sim.Health) {
-	if i, ok := index[name]; ok && h > rs[i].health {
-		rs[i].health = h
-		rs[i].idle = false
-	}
 }
 
 // sortKey is a column the table can be sorted by.
@@ -156,51 +146,11 @@ func sortRows(rs []row, k sortKey, reverse bool) {
 	})
 }
 
-// faultSpan is one occurrence of a fault, from the event log.
-type faultSpan struct {
-	component string // what the engine says it hit: "payment", "payment#1", "a->b"
-	what      string // "latency +800ms", "crash (manual)"
-	start     time.Duration
-	end       time.Duration // -1 while active
-}
-
-// faultSpans pairs the "fault ... started" and "fault ... ended" events of
-// the log. The engine logs both with the same component and description.
-func faultSpans(events []sim.EventResult) []faultSpan {
-	var out []faultSpan
-	// The spans still open, per component and description, oldest first:
-	// an end closes the oldest, without a scan of every span so far (a
-	// fault that fires every 2 ms has 30,000 a minute, and this runs at
-	// every frame).
-	open := map[[2]string][]int{}
-	for _, e := range events {
-		rest, ok := strings.CutPrefix(e.What, "fault ")
-		if !ok {
-			continue
-		}
-		t := time.Duration(e.TS * float64(time.Second))
-		if what, ok := strings.CutSuffix(rest, " started"); ok {
-			key := [2]string{e.Component, what}
-			open[key] = append(open[key], len(out))
-			out = append(out, faultSpan{component: e.Component, what: what, start: t, end: -1})
-			continue
-		}
-		if what, ok := strings.CutSuffix(rest, " ended"); ok {
-			key := [2]string{e.Component, what}
-			if q := open[key]; len(q) > 0 {
-				out[q[0]].end = t
-				open[key] = q[1:]
-			}
-		}
-	}
-	return out
-}
-
-// activeFaults counts the spans still going.
-func activeFaults(spans []faultSpan) int {
+// activeFaults counts the fault occurrences still going.
+func activeFaults(spans []sim.FaultSpan) int {
 	n := 0
 	for _, s := range spans {
-		if s.end < 0 {
+		if s.End < 0 {
 			n++
 		}
 	}
@@ -208,9 +158,9 @@ func activeFaults(spans []faultSpan) int {
 }
 
 // inFault reports whether any fault was active during [start, start+w).
-func inFault(spans []faultSpan, start, w time.Duration) bool {
-	for _, s := range spans {
-		if s.start < start+w && (s.end < 0 || s.end > start) {
+func inFault(spans []sim.FaultSpan, start, w time.Duration) bool {
+	for i := range spans {
+		if spans[i].Active(start, start+w) {
 			return true
 		}
 	}

@@ -26,7 +26,7 @@ type UI struct {
 	data  map[string]row // topics, stores and views, for the topology
 	cons  []consLine     // the consistency pane
 	view  []row          // filtered and sorted: what the table shows
-	spans []faultSpan
+	spans []sim.FaultSpan
 	edges edgeHistory
 
 	selected string // by name, so that it survives sorting and filtering
@@ -65,7 +65,7 @@ func (u *UI) apply(f Frame) {
 	u.data = dataRows(&f)
 	u.cons = consistency(&f)
 	if f.Snap.Result != nil {
-		u.spans = faultSpans(f.Snap.Result.Events)
+		u.spans = f.Snap.Result.Faults
 	}
 	u.edges.observe(&f)
 	for _, n := range f.Notes {

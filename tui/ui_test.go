@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/faultline/faultline/sim"
+	"github.com/faultline/faultline/sim/resilience"
 	"github.com/gdamore/tcell/v2"
 )
 
@@ -341,7 +343,7 @@ func TestBreaker(t *testing.T) {
 	}
 	rs := rows(&h.ui.frame)
 	for _, r := range rs {
-		if r.breaker == "OPEN" && r.health < 1 {
+		if r.hasBreaker && r.breaker == resilience.Open && r.health < sim.Degraded {
 			t.Errorf("%s calls through an open breaker but is %v", r.name, r.health)
 		}
 	}

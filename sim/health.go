@@ -1,0 +1,171 @@
+package sim
+
+import (
+	"fmt"
+	"time"
+)
+
+// The engine is the one judge of health (DESIGN.md, "one read model"):
+// every window of every component carries its verdict, a Health and the
+// Reason for it, decided once as the window closes, and the views colour
+// what the engine decided instead of judging again.
+
+// Indicator is what decided a window's health: one of DESIGN.md's
+// indicators, the worst of which a component's health is.
+type Indicator uint8
+
+const (
+	// ByNone: healthy, on the evidence of the window.
+	ByNone Indicator = iota
+	// Idle: nothing answered and nothing wrong in the component's state:
+	// no evidence either way. The window's Health is Healthy and the
+	// views draw it as idle.
+	Idle
+	// ByErrorShare: the share of answers that were not OK, with Kiali's
+	// thresholds (HealthOf). Clients, flows, services, operations.
+	ByErrorShare
+	// ByFallbackShare: successes that a fallback answered in part, at
+	// least 0.1% of the answers: users got less than they asked for.
+	ByFallbackShare
+	// ByBreakerOpen, ByBreakerHalfOpen: a breaker on a call to or from
+	// the service (Reason.Edge), in Vizceral's Hystrix mapping.
+	ByBreakerOpen
+	ByBreakerHalfOpen
+	// ByInstancesDown (Value of Of instances), ByNoInstanceUp.
+	ByInstancesDown
+	ByNoInstanceUp
+	// BySaturated: requests queue longer than the workers (Value queued
+	// per instance, time average).
+	BySaturated
+	// ByLag: a consumer group or a view's projector is Value seconds
+	// behind (lagHealth).
+	ByLag
+	// ByLossShare: a consumer group's duplicates and lost records, a
+	// share (Value) of what it handled.
+	ByLossShare
+	// ByReadMisses: a view's reads that missed their own writes (Value, a
+	// share of reads).
+	ByReadMisses
+	// ByStoreFailures: a store's stale reads, unavailable and timed-out
+	// operations (Value, a share of its operations).
+	ByStoreFailures
+	// ByInconsistent: Value sagas left inconsistent in the window.
+	ByInconsistent
+	// ByStuck: sagas start and none completes (Value in flight).
+	ByStuck
+	// ByRolledBack: the share (Value) of the sagas that ended in the
+	// window that were rolled back, of at least minEnded.
+	ByRolledBack
+	// ByOffline, ByUnderReplicated: Value partitions of a topic without a
+	// leader, or with an ISR smaller than their replicas.
+	ByOffline
+	ByUnderReplicated
+)
+
+var indicatorNames = [...]string{
+	ByNone: "none", Idle: "idle", ByErrorShare: "error_share", ByFallbackShare: "fallback_share",
+	ByBreakerOpen: "breaker_open", ByBreakerHalfOpen: "breaker_half_open", ByInstancesDown: "instances_down",
+	ByNoInstanceUp: "no_instance_up", BySaturated: "saturated", ByLag: "lag", ByLossShare: "loss_share",
+	ByReadMisses: "read_misses", ByStoreFailures: "store_failures", ByInconsistent: "inconsistent",
+	ByStuck: "stuck", ByRolledBack: "rolled_back", ByOffline: "offline", ByUnderReplicated: "under_replicated",
+}
+
+func (i Indicator) String() string {
+	if int(i) < len(indicatorNames) {
+		return indicatorNames[i]
+	}
+	return fmt.Sprintf("Indicator(%d)", i)
+}
+
+// MarshalText writes the indicator by name in JSON.
+func (i Indicator) MarshalText() ([]byte, error) { return []byte(i.String()), nil }
+
+// MarshalText writes a health by name in JSON: "healthy", "degraded",
+// "failing".
+func (h Health) MarshalText() ([]byte, error) { return []byte(h.String()), nil }
+
+// Reason is why a window's health is what it is: the indicator that
+// decided it and its figure. Its zero value is ByNone.
+type Reason struct {
+	By Indicator `json:"by"`
+	// Value is the indicator's figure: a share in [0, 1] for the shares,
+	// queued requests per instance (saturated), instances down, seconds
+	// behind (lag), sagas (inconsistent, stuck), partitions (offline,
+	// under_replicated).
+	Value float64 `json:"value,omitempty"`
+	Of    int     `json:"of,omitempty"`   // instances_down: instances in all
+	Edge  string  `json:"edge,omitempty"` // breaker_open, breaker_half_open: the call, "caller->callee"
+}
+
+// floorText is how the event log says a state indicator of a service:
+// one a service's answers alone do not show.
+func (r Reason) floorText() string {
+	switch r.By {
+	case ByBreakerOpen:
+		return "breaker open on " + r.Edge
+	case ByBreakerHalfOpen:
+		return "breaker half open on " + r.Edge
+	case ByNoInstanceUp:
+		return "no instance up"
+	case ByInstancesDown:
+		return fmt.Sprintf("%d of %d instances down", int(r.Value), r.Of)
+	case BySaturated:
+		return fmt.Sprintf("saturated: %.0f queued per instance", r.Value)
+	}
+	return ""
+}
+
+// judgeAnswers is the verdict of a client's, flow's, service's or
+// operation's window: its answers' error share with Kiali's thresholds,
+// fallbacks, and the floor its state sets (breakers, instances, queue),
+// the worst of them. onset is when the deciding cause began: the first
+// failure (or answer by a fallback) of the window, or when the floor's
+// state began; floorAt is that of the floor.
+func (s *Sim) judgeAnswers(w *Window, t *tally, floor Reason, floorL Health, floorAt int64) (l Health, r Reason, onset int64) {
+	n := w.outcomes()
+	if n == 0 && floorL == Healthy {
+		return Healthy, Reason{By: Idle}, s.winStart // nothing answered: no evidence either way
+	}
+	byShare := HealthOf(w.ErrorShare())
+	l, r = byShare, Reason{By: ByErrorShare, Value: w.ErrorShare()}
+	if l == Healthy && w.Degraded > 0 && float64(w.Degraded) >= 0.001*float64(n) {
+		// Answered by a fallback: users got less than they asked for.
+		l, r = Degraded, Reason{By: ByFallbackShare, Value: float64(w.Degraded) / float64(n)}
+	}
+	// A floor at the level the answers reached names the state behind
+	// them: an open breaker, instances down.
+	if floorL >= l && floorL > Healthy {
+		l, r = floorL, floor
+	}
+	onset = s.winStart
+	switch {
+	case floorL > byShare && floorL == l:
+		onset = max(onset, floorAt) // when the state changed
+	case byShare < l && t.degraded > 0:
+		onset = t.firstDegraded // the first answer by a fallback
+	case l != Healthy && t.anyBad:
+		onset = t.firstBad
+	}
+	if l == Healthy {
+		r = Reason{}
+	}
+	return l, r, onset
+}
+
+// answersWhy is the event log's account of a window's health: its error
+// share, its fallbacks when they raised it, and the state floor that
+// decided it.
+func answersWhy(w *Window, l Health, r Reason) string {
+	share := w.ErrorShare()
+	why := fmt.Sprintf("error share %.1f%%", share*100)
+	if w.Degraded > 0 && HealthOf(share) < l {
+		why += fmt.Sprintf(", %.1f%% answered by a fallback", float64(w.Degraded)/float64(w.outcomes())*100)
+	}
+	if f := r.floorText(); f != "" {
+		why += ", " + f
+	}
+	return why
+}
+
+// seconds is a duration in seconds, as the reasons give lag.
+func seconds(ns int64) float64 { return float64(ns) / float64(time.Second) }
