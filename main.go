@@ -21,10 +21,15 @@ Usage:
   faultline tui [SCENARIO] [--seed N] [--speed 1|10|100|max] [--paused]
   faultline validate SCENARIO...
   faultline list
+  faultline import FILE... [--format auto|jaeger|otlp|zipkin|csv] [--sampled RATIO]
+                [--columns field=Header,...] [-o scenario.toml]
 
 SCENARIO is a built-in name (see 'faultline list') or a path to a .toml file;
 run uses the default built-in scenario when none is given.
 The scenario language is described in scenarios.md.
+
+import builds a scenario from trace files (Jaeger JSON, OTLP JSON, Zipkin v2
+JSON, CSV span tables; gzip or not): see scenarios.md, "Importing traces".
 
 'faultline bench -h' lists every flag of bench.
 
@@ -82,6 +87,8 @@ func dispatch(args []string, stdout, stderr io.Writer) error {
 		return validateCmd(args[1:], stdout, stderr)
 	case "list":
 		return listCmd(args[1:], stdout)
+	case "import":
+		return importCmd(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -1,0 +1,510 @@
+package importer
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/faultline/faultline/sim/metrics"
+)
+
+const (
+	// maxRepeats is the most sequential copies of one call written out.
+	maxRepeats = 20
+	// targetUtilisation and maxWaitProbability choose the assumed worker
+	// pool: the smallest one that keeps the observed load at most half
+	// busy and lets at most 1 % of requests wait for a worker.
+	targetUtilisation  = 0.5
+	maxWaitProbability = 0.01
+	// parallelShare: two calls (or the copies of one) whose intervals
+	// overlapped in more than this share of the invocations that made
+	// both are taken as issued at once.
+	parallelShare = 0.5
+)
+
+// model turns the statistics into a scenario.
+func (a *aggregator) model(files []string, opts Options) *Model {
+	m := &Model{Name: opts.Name}
+	window := a.window()
+	ratio, ratioFrom := a.sampleRatio(opts.Sampled)
+	m.Observed = Observed{
+		Traces: a.traces, Spans: a.spans, OrphanSpans: a.orphanSpans,
+		DuplicateSpans: a.duplicateSpans, SkippedSpans: a.skippedSpans,
+		Window: time.Duration(window), SampleRatio: ratio,
+	}
+	secs := float64(window) / 1e9
+	dur := max(time.Duration(math.Ceil(secs))*time.Second, 10*time.Second)
+	m.Duration = min(dur, 24*time.Hour)
+	m.Warmup = min(10*time.Second, (m.Duration / 10).Round(time.Second))
+	var srcs []string
+	for i, f := range files {
+		srcs = append(srcs, fmt.Sprintf("%s (%s)", filepath.Base(f), a.formats[i]))
+	}
+	m.Description = "imported from traces: " + strings.Join(srcs, ", ")
+
+	// Names: the spans' names made into scenario names, unique.
+	svcRaw := make([]string, 0, len(a.services))
+	for name := range a.services {
+		svcRaw = append(svcRaw, name)
+	}
+	slices.Sort(svcRaw)
+	used := map[string]bool{}
+	svcName := map[string]string{}
+	for _, raw := range svcRaw {
+		svcName[raw] = unique(used, sanitize(raw, "service"))
+	}
+	opName := map[opKey]string{}
+	for _, raw := range svcRaw {
+		s := a.services[raw]
+		opsUsed := map[string]bool{}
+		for _, op := range sortedKeys(s.ops) {
+			opName[opKey{raw, op}] = unique(opsUsed, sanitizeOp(op))
+		}
+	}
+	target := func(k opKey) string { return svcName[k.service] + "." + opName[k] }
+
+	entriesFromOrphans := a.roots == 0
+	for _, raw := range svcRaw {
+		s := a.services[raw]
+		svc := Service{Name: svcName[raw], Instances: max(len(s.instances), 1)}
+		var spans int64
+		var names []string
+		for _, op := range sortedKeys(s.ops) {
+			o := s.ops[op]
+			spans += o.count
+			names = append(names, op)
+			svc.Operations = append(svc.Operations, a.operation(o, opName[o.key], secs, ratio, target))
+			if o.entries > 0 || (entriesFromOrphans && o.orphans > 0) {
+				n := o.entries
+				from := fmt.Sprintf("%d root spans", n)
+				if entriesFromOrphans {
+					n = o.orphans
+					from = fmt.Sprintf("%d spans whose parent is missing (the traces hold no root span)", n)
+				}
+				rate := float64(n) / secs / ratio
+				m.Clients = append(m.Clients, Client{
+					Name:   "load-" + svcName[raw] + "-" + opName[o.key],
+					Target: target(o.key),
+					Rate:   rate,
+					Comments: []string{fmt.Sprintf("%s of %q over %s, sampled %s: %s requests/s, Poisson arrivals",
+						from, op, fmtSeconds(secs), fmtShare(ratio), fmtNum(rate))},
+				})
+			}
+		}
+		svc.Comments = append(svc.Comments, fmt.Sprintf("from %d invocations (first spans) of service %q: operations %s", spans, raw, quoteList(names, 8)))
+		if len(s.instances) > 0 {
+			svc.Comments = append(svc.Comments, fmt.Sprintf("instances = %d: the distinct pods (hosts) that recorded its spans: %s", len(s.instances), quoteList(sortedKeys(s.instances), 4)))
+		} else {
+			svc.Assumptions = append(svc.Assumptions, "instances = 1: the spans do not name the pod or host that recorded them")
+		}
+		svc.Workers, svc.Assumptions = a.workers(s, svc.Instances, secs, ratio, svc.Assumptions)
+		m.Services = append(m.Services, svc)
+	}
+	for i := range m.Clients {
+		m.Clients[i].Name = unique(used, m.Clients[i].Name)
+	}
+	slices.SortFunc(m.Clients, func(x, y Client) int { return cmp.Compare(x.Name, y.Name) })
+	cut := breakCycles(m)
+
+	h := []string{
+		fmt.Sprintf("Imported by 'faultline import' from %s.", strings.Join(srcs, ", ")),
+		fmt.Sprintf("Read %d traces, %d spans; entry requests started over %s.", a.traces, a.spans, fmtSeconds(secs)),
+		fmt.Sprintf("Rates are counts divided by the sampled share %s (%s).", fmtShare(ratio), ratioFrom),
+	}
+	if a.orphanSpans > 0 {
+		h = append(h, fmt.Sprintf("%d spans name a parent span the files do not hold: each counts as the first span of an invocation, not as a request from outside.", a.orphanSpans))
+	}
+	if entriesFromOrphans {
+		h = append(h, "No trace has its root span: the operations of the orphan spans are taken as the entries.")
+	}
+	if a.duplicateSpans > 0 {
+		h = append(h, fmt.Sprintf("%d spans repeat the id of another span of their trace and are left out.", a.duplicateSpans))
+	}
+	if a.skippedSpans > 0 {
+		h = append(h, fmt.Sprintf("%d spans have no start time (incomplete) and are left out.", a.skippedSpans))
+	}
+	h = append(h, cut...)
+	h = append(h, "",
+		"From the traces: services and instances, operations, the calls between them "+
+			"with their probabilities, counts and order (parallel when their spans overlapped), "+
+			"each operation's own time (its span less the time covered by its calls) as percentiles, "+
+			"its own error share, the one-way network time of calls with client spans, entry rates.",
+		"",
+		"Assumed, since traces cannot show them: worker pools (chosen per service below), "+
+			"queues without limit, no timeouts, retries or circuit breakers. Traces of a system "+
+			"that was not saturated cannot show its capacity: the run matches them at the "+
+			"observed load, not beyond it.")
+	m.Header = h
+	return m
+}
+
+// window is the time over which the traces' requests arrived: the span of
+// the root spans' starts, stretched by one mean gap so that n requests
+// over it have rate n / window; or the time the spans cover, when fewer
+// than two traces have a root.
+func (a *aggregator) window() int64 {
+	if a.roots >= 2 && a.lastRoot > a.firstRoot {
+		return int64(float64(a.lastRoot-a.firstRoot) * float64(a.roots) / float64(a.roots-1))
+	}
+	return max(a.lastEnd-a.firstStart, int64(time.Second))
+}
+
+// sampleRatio is the share of requests the traces hold: the one given, or
+// the one every root span says its sampler used, or 1.
+func (a *aggregator) sampleRatio(given float64) (float64, string) {
+	if given > 0 {
+		return given, "given with --sampled"
+	}
+	if len(a.ratios) == 1 && a.rootsWithoutRatio == 0 {
+		for r := range a.ratios {
+			return r, "the probabilistic sampler's ratio the root spans carry (sampler.param)"
+		}
+	}
+	return 1, "the traces say no sampler ratio; give --sampled when they were sampled"
+}
+
+func (a *aggregator) operation(o *opStats, name string, secs, ratio float64, target func(opKey) string) Operation {
+	op := Operation{
+		Name:        name,
+		ServiceTime: distribution(&o.own),
+		Count:       o.count,
+		RatePerSec:  float64(o.count) / secs / ratio,
+		P50:         time.Duration(o.hold.Quantile(0.5)),
+		P90:         time.Duration(o.hold.Quantile(0.9)),
+		P99:         time.Duration(o.hold.Quantile(0.99)),
+		ErrorShare:  float64(o.errors) / float64(o.count),
+	}
+	op.Comments = append(op.Comments, fmt.Sprintf("%q: %d spans, %s/s; whole span p50 %s, p99 %s; own time (less its calls) p50 %s, p99 %s",
+		o.key.op, o.count, fmtNum(op.RatePerSec), fmtDur(o.hold.Quantile(0.5)), fmtDur(o.hold.Quantile(0.99)),
+		fmtDur(o.own.Quantile(0.5)), fmtDur(o.own.Quantile(0.99))))
+	if o.ownErrors > 0 {
+		op.Errors = roundSig(float64(o.ownErrors)/float64(o.count), 3)
+		op.Comments = append(op.Comments, fmt.Sprintf("errors: %d of its spans failed while none of their calls did", o.ownErrors))
+	}
+	if o.errors > o.ownErrors {
+		op.Comments = append(op.Comments, fmt.Sprintf("%d more failed with a failed call: the run makes those fail through the call", o.errors-o.ownErrors))
+	}
+	if o.ownWithCalls > 0 {
+		if ac := math.Round(o.after/o.ownWithCalls*100) / 100; ac > 0 {
+			op.AfterCalls = min(ac, 1)
+		}
+	}
+	op.Calls = a.writeCalls(o, target)
+	return op
+}
+
+// writeCalls writes an operation's calls in the order they were first made, with
+// their probabilities, their copies, and groups of calls made at once.
+func (a *aggregator) writeCalls(o *opStats, target func(opKey) string) []Call {
+	edges := make([]*edgeStats, 0, len(o.calls))
+	for _, e := range o.calls {
+		edges = append(edges, e)
+	}
+	slices.SortFunc(edges, func(x, y *edgeStats) int {
+		return cmp.Or(cmp.Compare(x.rankSum/float64(x.invocations), y.rankSum/float64(y.invocations)), x.callee.less(y.callee))
+	})
+	parallel := func(x, y *edgeStats) bool {
+		pk := [2]opKey{x.callee, y.callee}
+		if x.callee.less(y.callee) > 0 {
+			pk = [2]opKey{y.callee, x.callee}
+		}
+		p := o.pairs[pk]
+		return p != nil && float64(p.overlap) > parallelShare*float64(p.both)
+	}
+	var out []Call
+	var group []*edgeStats
+	groups := 0
+	closeGroup := func() {
+		if len(group) > 1 {
+			groups++
+			for i := len(out) - len(group); i < len(out); i++ {
+				out[i].Group = fmt.Sprintf("g%d", groups)
+			}
+		}
+		group = group[:0]
+	}
+	for _, e := range edges {
+		c := Call{To: target(e.callee), Probability: roundSig(float64(e.invocations)/float64(o.count), 3), Fanout: 1}
+		made := fmt.Sprintf("%d of %d requests (%s) made it", e.invocations, o.count, fmtShare(float64(e.invocations)/float64(o.count)))
+		maxCount := 0
+		for k := range e.counts {
+			maxCount = max(maxCount, k)
+		}
+		if e.net.Count() > 0 {
+			c.Latency = distribution(&e.net)
+			made += fmt.Sprintf("; latency: one-way network and queueing time, half of client span less server span, from %d pairs", e.net.Count())
+			if e.skewed > 0 {
+				made += fmt.Sprintf(" (%d client spans shorter than their server span, clock skew, counted as 0)", e.skewed)
+			}
+		}
+		c.Comments = append(c.Comments, made)
+		switch {
+		case maxCount <= 1:
+		case float64(e.overlapped) > parallelShare*float64(e.multi):
+			mean := float64(e.total) / float64(e.invocations)
+			c.Fanout = max(int(math.Round(mean)), 1)
+			c.Comments = append(c.Comments, fmt.Sprintf("copies at once (fanout): 1 to %d per request, mean %s; written as %d", maxCount, fmtNum(mean), c.Fanout))
+		default:
+			// Repeated one after the other: call i is made when a request
+			// made at least i calls, P(N >= i), so that the mean count is
+			// kept (the scenario has no count distribution for a call).
+			closeGroup()
+			n := min(maxCount, maxRepeats)
+			var atLeast []int64
+			for i := n; i >= 1; i-- {
+				var s int64
+				for k, v := range e.counts {
+					if k >= i {
+						s += v
+					}
+				}
+				atLeast = append([]int64{s}, atLeast...)
+			}
+			mean := float64(e.total) / float64(e.invocations)
+			for i := 1; i <= n; i++ {
+				ci := c
+				ci.Probability = roundSig(float64(atLeast[i-1])/float64(o.count), 3)
+				ci.Comments = nil
+				if i == 1 {
+					ci.Comments = append(c.Comments, fmt.Sprintf("made 1 to %d times per request (mean %s), one after the other: written as %d calls, call i with the share of requests that made it at least i times, which keeps the mean count but not how the counts go together (the scenario has no count distribution for a call)",
+						maxCount, fmtNum(mean), n))
+					if maxCount > maxRepeats {
+						ci.Comments = append(ci.Comments, fmt.Sprintf("NOT EXPRESSED: up to %d times; only the first %d are written", maxCount, maxRepeats))
+					}
+				}
+				out = append(out, ci)
+			}
+			continue
+		}
+		if e.failed > 0 {
+			c.Comments = append(c.Comments, fmt.Sprintf("%d of its calls failed", e.failed))
+		}
+		joined := len(group) > 0
+		for _, g := range group {
+			joined = joined && parallel(g, e)
+		}
+		if !joined {
+			closeGroup()
+		}
+		group = append(group, e)
+		out = append(out, c)
+	}
+	closeGroup()
+	return out
+}
+
+// workers chooses a service's worker pool, which traces cannot show: the
+// smallest count that keeps the observed load (rate x mean span time, the
+// time a request holds its worker, calls included) at most half of the
+// pool, and lets a request find all workers busy with probability at most
+// 1 % (Erlang C, M/M/c).
+func (a *aggregator) workers(s *serviceStats, instances int, secs, ratio float64, notes []string) (int, []string) {
+	var load float64 // requests in service at once, per instance
+	for _, o := range s.ops {
+		load += float64(o.count) / secs / ratio * o.hold.Mean() / 1e9
+	}
+	load /= float64(instances)
+	c := 1
+	for ; c < 100000; c++ {
+		if load/float64(c) <= targetUtilisation && erlangC(c, load) <= maxWaitProbability {
+			break
+		}
+	}
+	notes = append(notes, fmt.Sprintf("workers = %d: the traces show %s requests in service at once per instance (rate x mean span time); %d workers keep utilisation at %s, with at most 1 %% of requests waiting for one (Erlang C). The real pool cannot be seen in traces of a system that was not saturated", c, fmtNum(load), c, fmtShare(load/float64(c))))
+	notes = append(notes, "queue: unbounded (the default): traces cannot show a queue limit")
+	return c, notes
+}
+
+// erlangC is the probability that a request waits in an M/M/c queue with
+// offered load a (in erlangs), from Erlang B's recursion
+// B(k) = a B(k-1) / (k + a B(k-1)), C = B / (1 - (a/c)(1 - B)).
+func erlangC(c int, a float64) float64 {
+	if a <= 0 {
+		return 0
+	}
+	if a >= float64(c) {
+		return 1
+	}
+	b := 1.0
+	for k := 1; k <= c; k++ {
+		b = a * b / (float64(k) + a*b)
+	}
+	return b / (1 - a/float64(c)*(1-b))
+}
+
+// breakCycles removes calls that would make services wait on themselves
+// (a -> b -> a): the scenario language refuses such cycles, since the
+// operations of a service share its workers. The traces can show them (a
+// service calling back into its caller); each removed call is named in
+// the header and at its operation.
+func breakCycles(m *Model) []string {
+	idx := map[string]int{}
+	for i, s := range m.Services {
+		idx[s.Name] = i
+	}
+	state := make([]int, len(m.Services)) // 0 new, 1 on the path, 2 done
+	var notes []string
+	var visit func(i int)
+	visit = func(i int) {
+		state[i] = 1
+		s := &m.Services[i]
+		for oi := range s.Operations {
+			op := &s.Operations[oi]
+			kept := op.Calls[:0]
+			for _, c := range op.Calls {
+				callee, _, _ := strings.Cut(c.To, ".")
+				j := idx[callee]
+				if state[j] == 1 {
+					note := fmt.Sprintf("NOT EXPRESSED: a call of %s.%s to %s, left out: it closes a cycle of calls between services, which a scenario cannot hold", s.Name, op.Name, c.To)
+					notes = append(notes, note)
+					op.Comments = append(op.Comments, note)
+					continue
+				}
+				if state[j] == 0 {
+					visit(j)
+				}
+				kept = append(kept, c)
+			}
+			op.Calls = kept
+		}
+		state[i] = 2
+	}
+	for i := range m.Services {
+		if state[i] == 0 {
+			visit(i)
+		}
+	}
+	return notes
+}
+
+// distribution writes a histogram of durations as a percentiles()
+// distribution: piecewise linear through its minimum, p10, p25, p50, p75,
+// p90, p99 (and p999 from 1000 records on) and its maximum (p100, so that
+// no draw exceeds what was seen).
+func distribution(h *metrics.Histogram) string {
+	if h.Count() == 0 || h.Max() == 0 {
+		return "0s"
+	}
+	qs := []struct {
+		key string
+		q   float64
+	}{{"p0", 0}, {"p10", 0.1}, {"p25", 0.25}, {"p50", 0.5}, {"p75", 0.75}, {"p90", 0.9}, {"p99", 0.99}, {"p999", 0.999}, {"p100", 1}}
+	var parts []string
+	for _, q := range qs {
+		if q.key == "p999" && h.Count() < 1000 {
+			continue
+		}
+		parts = append(parts, q.key+"="+fmtDur(h.Quantile(q.q)))
+	}
+	return "percentiles(" + strings.Join(parts, ", ") + ")"
+}
+
+// sanitize makes a name of the scenario language (^[a-z][a-z0-9_-]*$) from
+// a span's: lower case, camel case split with '-', other characters '-'.
+func sanitize(s, fallback string) string {
+	var b strings.Builder
+	prevLower := false
+	for _, r := range s {
+		switch {
+		case r >= 'A' && r <= 'Z':
+			if prevLower {
+				b.WriteByte('-')
+			}
+			b.WriteRune(r + ('a' - 'A'))
+			prevLower = false
+		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_':
+			b.WriteRune(r)
+			prevLower = r != '_'
+		default:
+			b.WriteByte('-')
+			prevLower = false
+		}
+	}
+	out := strings.Trim(b.String(), "-_")
+	for strings.Contains(out, "--") {
+		out = strings.ReplaceAll(out, "--", "-")
+	}
+	if out == "" {
+		return fallback
+	}
+	if out[0] < 'a' || out[0] > 'z' {
+		out = fallback + "-" + out
+	}
+	return out
+}
+
+// sanitizeOp names an operation: a gRPC method's full name
+// ("/pkg.Service/Method", "pkg.Service/Method") by its method, anything
+// else ("HTTP GET /hotels") whole.
+func sanitizeOp(op string) string {
+	t := strings.TrimPrefix(op, "/")
+	if svc, method, ok := strings.Cut(t, "/"); ok && strings.Contains(svc, ".") && !strings.ContainsAny(t, " ") && !strings.Contains(method, "/") {
+		if n := sanitize(method, ""); n != "" {
+			return n
+		}
+	}
+	return sanitize(op, "op")
+}
+
+func unique(used map[string]bool, name string) string {
+	n := name
+	for i := 2; used[n]; i++ {
+		n = fmt.Sprintf("%s-%d", name, i)
+	}
+	used[n] = true
+	return n
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+func quoteList(names []string, most int) string {
+	var q []string
+	for i, n := range names {
+		if i == most {
+			q = append(q, fmt.Sprintf("and %d more", len(names)-most))
+			break
+		}
+		q = append(q, strconv.Quote(n))
+	}
+	return strings.Join(q, ", ")
+}
+
+// fmtDur writes nanoseconds as a Go duration with 4 significant digits.
+func fmtDur(ns int64) string {
+	switch {
+	case ns < 1000:
+		return strconv.FormatInt(ns, 10) + "ns"
+	case ns < 1e6:
+		return fmtNum(float64(ns)/1e3) + "us"
+	case ns < 1e9:
+		return fmtNum(float64(ns)/1e6) + "ms"
+	}
+	return fmtNum(float64(ns)/1e9) + "s"
+}
+
+func fmtSeconds(s float64) string { return fmtNum(s) + " s" }
+
+func fmtShare(x float64) string { return fmtNum(x*100) + " %" }
+
+// fmtNum writes a number with 4 significant digits, without an exponent.
+func fmtNum(x float64) string { return strconv.FormatFloat(roundSig(x, 4), 'f', -1, 64) }
+
+func roundSig(x float64, digits int) float64 {
+	if x == 0 || math.IsInf(x, 0) || math.IsNaN(x) {
+		return x
+	}
+	p := math.Pow(10, float64(digits)-math.Ceil(math.Log10(math.Abs(x))))
+	return math.Round(x*p) / p
+}

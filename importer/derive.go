@@ -1,0 +1,406 @@
+package importer
+
+import (
+	"cmp"
+	"slices"
+
+	"github.com/faultline/faultline/sim/metrics"
+)
+
+// The derivation works on invocations: the part of a trace that one service
+// did for one request it received. An invocation starts at a span whose
+// parent is missing or belongs to another service (the server span of a
+// call, or a trace's root) and holds every span below it in the same
+// service (its internal and client spans); a span of another service below
+// it is a call it made, and starts an invocation of its own. So a service's
+// operations are the names of its invocations' first spans, and the call
+// graph links operations, not spans.
+
+// opKey names an operation as the spans do.
+type opKey struct{ service, op string }
+
+func (k opKey) less(o opKey) int {
+	return cmp.Or(cmp.Compare(k.service, o.service), cmp.Compare(k.op, o.op))
+}
+
+// opStats is what the traces show of one operation.
+type opStats struct {
+	key       opKey
+	count     int64 // invocations
+	entries   int64 // of which were the root of their trace
+	orphans   int64 // of which had a parent span the traces lack
+	errors    int64 // invocations whose first span failed
+	ownErrors int64 // of which none of their calls failed
+	// own is the time of an invocation not covered by its calls; hold is
+	// its whole span, calls included (what holds a worker).
+	own, hold metrics.Histogram
+	// ownWithCalls and after sum, over the invocations that made calls,
+	// their own time and the part of it after their last call ended.
+	ownWithCalls, after float64
+	calls               map[opKey]*edgeStats
+	pairs               map[[2]opKey]*pairStats
+}
+
+// edgeStats is what the traces show of the calls of one operation to
+// another.
+type edgeStats struct {
+	callee      opKey
+	invocations int64             // caller invocations that made the call at least once
+	total       int64             // calls in all
+	counts      map[int]int64     // k -> caller invocations that made it k times
+	multi       int64             // caller invocations that made it more than once...
+	overlapped  int64             // ...and of those, the ones whose copies overlapped
+	rankSum     float64           // the call's place among the callees, by first start
+	failed      int64             // calls whose callee span (or client span) failed
+	net         metrics.Histogram // one-way network and queueing time: (client - server) / 2
+	skewed      int64             // client spans shorter than their server span (clock skew)
+}
+
+// pairStats counts, for two callees of an operation, the invocations that
+// called both and those in which calls to the two overlapped in time.
+type pairStats struct{ both, overlap int64 }
+
+type serviceStats struct {
+	name      string
+	instances map[string]struct{}
+	ops       map[string]*opStats
+}
+
+// aggregator folds complete traces into per-operation statistics; it keeps
+// nothing of a trace once folded.
+type aggregator struct {
+	services map[string]*serviceStats
+
+	traces, spans     int64
+	orphanSpans       int64 // spans whose parent span is not in their trace
+	duplicateSpans    int64 // spans whose id another span of the trace has (left out)
+	skippedSpans      int64 // spans without timing (left out)
+	formats           []Format
+	roots             int64
+	firstRoot         int64
+	lastRoot          int64
+	firstStart        int64
+	lastEnd           int64
+	ratios            map[float64]int64 // sampler ratios the root spans carry
+	rootsWithoutRatio int64
+
+	// Scratch, reused from trace to trace.
+	idx    map[string]int32
+	first  []int32 // first child of a span, in start order; -1 none
+	next   []int32 // next sibling
+	nchild []int32
+	order  []int32
+	work   []invocationRef
+	stack  []int32
+	calls  []call
+	keys   []opKey
+}
+
+type invocationRef struct {
+	span          int32
+	entry, orphan bool
+}
+
+// call is one call an invocation made: the callee's first span, and the
+// interval the caller waited for it (its client span when there is one).
+type call struct {
+	child, client int32
+	start, end    int64
+	key           opKey
+}
+
+func newAggregator() *aggregator {
+	return &aggregator{services: map[string]*serviceStats{}, ratios: map[float64]int64{}, idx: map[string]int32{}}
+}
+
+func (a *aggregator) op(k opKey) *opStats {
+	s := a.services[k.service]
+	if s == nil {
+		s = &serviceStats{name: k.service, instances: map[string]struct{}{}, ops: map[string]*opStats{}}
+		a.services[k.service] = s
+	}
+	o := s.ops[k.op]
+	if o == nil {
+		o = &opStats{key: k, calls: map[opKey]*edgeStats{}, pairs: map[[2]opKey]*pairStats{}}
+		s.ops[k.op] = o
+	}
+	return o
+}
+
+// addTrace folds one complete trace.
+func (a *aggregator) addTrace(sp []Span) {
+	a.traces++
+	a.spans += int64(len(sp))
+	clear(a.idx)
+	n := len(sp)
+	a.first = fill(a.first, n, -1)
+	a.next = fill(a.next, n, -1)
+	a.nchild = fill(a.nchild, n, 0)
+	dropped := make(map[int32]bool)
+	// Zipkin's shared spans: the server half of an RPC may reuse the id of
+	// its client half (zipkin2-api.yaml, "shared"). It becomes a child of
+	// the client span, and the callee's own spans that name the shared id as
+	// their parent become its children.
+	shared := map[string]int32{}
+	for i := range sp {
+		s := &sp[i]
+		if a.firstStart == 0 || s.Start < a.firstStart {
+			a.firstStart = s.Start
+		}
+		a.lastEnd = max(a.lastEnd, s.End)
+		j, dup := a.idx[s.SpanID]
+		if !dup {
+			a.idx[s.SpanID] = int32(i)
+			continue
+		}
+		o := &sp[j]
+		switch {
+		case s.Kind == KindServer && o.Kind == KindClient:
+			shared[s.SpanID] = int32(i)
+			s.ParentID, s.SpanID = s.SpanID, s.SpanID+"/server"
+			a.idx[s.SpanID] = int32(i)
+		case s.Kind == KindClient && o.Kind == KindServer:
+			shared[s.SpanID] = j
+			o.ParentID, o.SpanID = o.SpanID, o.SpanID+"/server"
+			a.idx[o.SpanID] = j
+			a.idx[s.SpanID] = int32(i)
+		default:
+			a.duplicateSpans++
+			dropped[int32(i)] = true
+		}
+	}
+	a.order = a.order[:0]
+	for i := range sp {
+		if !dropped[int32(i)] {
+			a.order = append(a.order, int32(i))
+		}
+	}
+	slices.SortStableFunc(a.order, func(x, y int32) int { return cmp.Compare(sp[x].Start, sp[y].Start) })
+	a.work = a.work[:0]
+	last := fill(nil, n, -1) // the last child appended to each span
+	for _, i := range a.order {
+		s := &sp[i]
+		if s.ParentID == "" {
+			a.work = append(a.work, invocationRef{span: i, entry: true})
+			continue
+		}
+		p, ok := a.idx[s.ParentID]
+		if srv, isShared := shared[s.ParentID]; isShared && srv != i && sp[srv].Service == s.Service {
+			p, ok = srv, true
+		}
+		if !ok || p == i {
+			a.orphanSpans++
+			a.work = append(a.work, invocationRef{span: i, orphan: true})
+			continue
+		}
+		if last[p] < 0 {
+			a.first[p] = i
+		} else {
+			a.next[last[p]] = i
+		}
+		last[p] = i
+		a.nchild[p]++
+	}
+	for len(a.work) > 0 {
+		w := a.work[0]
+		a.work = a.work[1:]
+		a.invocation(sp, w)
+	}
+}
+
+func fill(s []int32, n int, v int32) []int32 {
+	s = slices.Grow(s[:0], n)[:n]
+	for i := range s {
+		s[i] = v
+	}
+	return s
+}
+
+// invocation folds one invocation and queues the invocations of its calls.
+func (a *aggregator) invocation(sp []Span, w invocationRef) {
+	t := w.span
+	top := &sp[t]
+	o := a.op(opKey{top.Service, top.Operation})
+	if top.Instance != "" {
+		a.services[top.Service].instances[top.Instance] = struct{}{}
+	}
+	o.count++
+	if w.entry {
+		o.entries++
+		a.roots++
+		if a.roots == 1 || top.Start < a.firstRoot {
+			a.firstRoot = top.Start
+		}
+		a.lastRoot = max(a.lastRoot, top.Start)
+		if top.SampleRatio > 0 {
+			a.ratios[top.SampleRatio]++
+		} else {
+			a.rootsWithoutRatio++
+		}
+	}
+	if w.orphan {
+		o.orphans++
+	}
+	o.hold.Record(top.End - top.Start)
+
+	// The invocation's spans in its own service, and the calls below them.
+	a.calls = a.calls[:0]
+	a.stack = append(a.stack[:0], t)
+	for len(a.stack) > 0 {
+		s := a.stack[len(a.stack)-1]
+		a.stack = a.stack[:len(a.stack)-1]
+		for c := a.first[s]; c >= 0; c = a.next[c] {
+			if sp[c].Service == top.Service {
+				a.stack = append(a.stack, c)
+				continue
+			}
+			cl := int32(-1)
+			iv := &sp[c]
+			if s != t && a.isClientSpan(sp, s) {
+				cl, iv = s, &sp[s]
+			}
+			a.calls = append(a.calls, call{child: c, client: cl, start: iv.Start, end: iv.End, key: opKey{sp[c].Service, sp[c].Operation}})
+			a.work = append(a.work, invocationRef{span: c})
+		}
+	}
+	slices.SortFunc(a.calls, func(x, y call) int { return cmp.Or(cmp.Compare(x.start, y.start), cmp.Compare(x.child, y.child)) })
+
+	// Own time: the span less the union of the calls' intervals within it.
+	var covered, cur0, cur1 int64
+	cur0, cur1 = -1, -1
+	lastEnd := top.Start
+	failed := false
+	for i := range a.calls {
+		c := &a.calls[i]
+		s, e := max(c.start, top.Start), min(c.end, top.End)
+		lastEnd = max(lastEnd, e)
+		if sp[c.child].Error || (c.client >= 0 && sp[c.client].Error) {
+			failed = true
+		}
+		if e <= s {
+			continue
+		}
+		if s > cur1 {
+			covered += cur1 - cur0
+			cur0, cur1 = s, e
+		} else {
+			cur1 = max(cur1, e)
+		}
+	}
+	covered += cur1 - cur0
+	own := top.End - top.Start - covered
+	o.own.Record(own)
+	if len(a.calls) > 0 {
+		o.ownWithCalls += float64(own)
+		o.after += float64(max(top.End-lastEnd, 0))
+	}
+	if top.Error {
+		o.errors++
+		if !failed {
+			o.ownErrors++
+		}
+	}
+	a.edges(sp, o)
+}
+
+// isClientSpan tells whether a span of the caller's service is the client
+// side of the one call below it: a span of kind client, or of no stated
+// kind whose one child is in another service. A span with several children
+// in other services (retries, a batch) stands for no single call.
+func (a *aggregator) isClientSpan(sp []Span, s int32) bool {
+	if a.nchild[s] != 1 {
+		return false
+	}
+	switch sp[s].Kind {
+	case KindClient, KindProducer:
+		return true
+	case KindUnspecified:
+		return sp[a.first[s]].Service != sp[s].Service
+	}
+	return false
+}
+
+// edges folds the calls of one invocation (a.calls, in start order) into
+// its operation's call statistics.
+func (a *aggregator) edges(sp []Span, o *opStats) {
+	a.keys = a.keys[:0]
+	for i := range a.calls {
+		if !slices.Contains(a.keys, a.calls[i].key) {
+			a.keys = append(a.keys, a.calls[i].key)
+		}
+	}
+	for rank, k := range a.keys {
+		e := o.calls[k]
+		if e == nil {
+			e = &edgeStats{callee: k, counts: map[int]int64{}}
+			o.calls[k] = e
+		}
+		count, overlapped := 0, false
+		var maxEnd int64
+		for i := range a.calls {
+			c := &a.calls[i]
+			if c.key != k {
+				continue
+			}
+			if count > 0 && c.start < maxEnd {
+				overlapped = true
+			}
+			maxEnd = max(maxEnd, c.end)
+			count++
+			if sp[c.child].Error || (c.client >= 0 && sp[c.client].Error) {
+				e.failed++
+			}
+			if c.client >= 0 {
+				d := (sp[c.client].End - sp[c.client].Start) - (sp[c.child].End - sp[c.child].Start)
+				if d < 0 {
+					e.skewed++
+					d = 0
+				}
+				e.net.Record(d / 2)
+			}
+		}
+		e.invocations++
+		e.total += int64(count)
+		e.counts[count]++
+		e.rankSum += float64(rank)
+		if count > 1 {
+			e.multi++
+			if overlapped {
+				e.overlapped++
+			}
+		}
+	}
+	for i, ki := range a.keys {
+		for _, kj := range a.keys[i+1:] {
+			pk := [2]opKey{ki, kj}
+			if ki.less(kj) > 0 {
+				pk = [2]opKey{kj, ki}
+			}
+			p := o.pairs[pk]
+			if p == nil {
+				p = &pairStats{}
+				o.pairs[pk] = p
+			}
+			p.both++
+			if a.overlap(ki, kj) {
+				p.overlap++
+			}
+		}
+	}
+}
+
+// overlap tells whether a call to one callee overlapped a call to another
+// in the current invocation.
+func (a *aggregator) overlap(x, y opKey) bool {
+	for i := range a.calls {
+		if a.calls[i].key != x {
+			continue
+		}
+		for j := range a.calls {
+			if a.calls[j].key == y && a.calls[i].start < a.calls[j].end && a.calls[j].start < a.calls[i].end {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,98 @@
+package importer
+
+import "time"
+
+// Model is the scenario an import builds, before it is written as TOML. A
+// later step may amend it (the manifests of the same system: replicas,
+// timeouts, retries), then WriteTOML writes it: each element carries the
+// comments that say where its figures came from, and Extra keys that such
+// a step adds, written as they are.
+type Model struct {
+	Name        string
+	Description string
+	Duration    time.Duration
+	Warmup      time.Duration
+	// Header holds the comment lines at the top of the file: the sources,
+	// what was read, what could not be told.
+	Header   []string
+	Clients  []Client
+	Services []Service
+	// Observed holds the figures the traces show, for a later comparison
+	// with a run of the scenario.
+	Observed Observed
+}
+
+// Observed is what was read.
+type Observed struct {
+	Traces, Spans int64
+	// OrphanSpans are spans whose parent span is not in the files: counted
+	// as the first span of an invocation, not as a request from outside.
+	OrphanSpans int64
+	// DuplicateSpans are spans whose id another span of their trace has;
+	// they are left out.
+	DuplicateSpans int64
+	// SkippedSpans are spans without a start time (Zipkin's incomplete
+	// spans), left out.
+	SkippedSpans int64
+	// Window is the time over which the root spans started; rates are
+	// counts over it, divided by SampleRatio.
+	Window      time.Duration
+	SampleRatio float64
+}
+
+// Client is a source of requests at an entry operation.
+type Client struct {
+	Name     string
+	Target   string // "service.operation"
+	Rate     float64
+	Comments []string
+	Extra    []Key
+}
+
+// Service is one service, its operations and their calls.
+type Service struct {
+	Name      string
+	Instances int
+	Workers   int
+	// Comments say which spans the service came from; Assumptions what
+	// the traces could not tell and the value chosen.
+	Comments    []string
+	Assumptions []string
+	Operations  []Operation
+	Extra       []Key
+}
+
+// Operation is one operation of a service.
+type Operation struct {
+	Name        string
+	ServiceTime string // a distribution
+	Errors      float64
+	AfterCalls  float64
+	Calls       []Call
+	Comments    []string
+	Extra       []Key
+	// Observed figures of the operation's spans (whole span, calls
+	// included).
+	Count      int64
+	RatePerSec float64
+	P50, P90   time.Duration
+	P99        time.Duration
+	ErrorShare float64
+}
+
+// Call is one [[service.operation.call]].
+type Call struct {
+	To          string // "service.operation"
+	Probability float64
+	Fanout      int
+	Group       string
+	Latency     string // a distribution; "" for the network's
+	Comments    []string
+	Extra       []Key
+}
+
+// Key is one more key of a table, as TOML text: Value is written as it
+// is ("\"2s\"", "3", "{ max_attempts = 2 }").
+type Key struct {
+	Name, Value, Comment string
+}
