@@ -3,6 +3,7 @@ package scenarios
 import (
 	"cmp"
 	"fmt"
+	"github.com/faultline/faultline/internal/suggest"
 	"github.com/faultline/faultline/sim"
 	"slices"
 	"strconv"
@@ -229,7 +230,7 @@ func (b *builder) sloTarget(t *table, scope metric.Scope, name string) bool {
 		return true
 	}
 	hint := fmt.Sprintf("the scenario has no %s", scope)
-	if s := suggest(name, known); s != "" {
+	if s := suggest.Closest(name, known); s != "" {
 		hint = fmt.Sprintf("did you mean %q?", s)
 	} else if len(known) > 0 {
 		hint = fmt.Sprintf("its %ss: %s", scope, strings.Join(known, ", "))
