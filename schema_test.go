@@ -118,3 +118,40 @@ func TestSchemaValidatesBuiltins(t *testing.T) {
 		}
 	}
 }
+
+// TestJSONNoSentinels: what did not happen (not recovered, no flow hit,
+// a fault lasting to the end, a t-visibility never reached) is null in
+// --json, never -1, which a script would read as a time.
+func TestJSONNoSentinels(t *testing.T) {
+	nulls := 0
+	var walk func(key string, v any)
+	walk = func(key string, v any) {
+		switch x := v.(type) {
+		case float64:
+			if x == -1 {
+				t.Errorf("%s is -1", key)
+			}
+		case nil:
+			nulls++
+		case []any:
+			for _, e := range x {
+				walk(key, e)
+			}
+		case map[string]any:
+			for k, e := range x {
+				walk(key+"."+k, e)
+			}
+		}
+	}
+	for _, name := range []string{"retry-storm", "order-saga", "metastable-retries", "gateway-spof", "kafka-consumer-crash"} {
+		_, js, _ := faultline("run", name, "--json", "--series=false")
+		var v any
+		if err := json.Unmarshal([]byte(js), &v); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		walk(name, v)
+	}
+	if nulls == 0 {
+		t.Error("no null anywhere: the cases above have faults that never end or flows that never recover")
+	}
+}
