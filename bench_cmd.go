@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -92,41 +91,52 @@ func loadScenario(pos []string, opts scenarios.Options, stderr io.Writer) (*scen
 	return sc, nil
 }
 
-const benchUsage = `Usage:
-  faultline bench SCENARIO... [flags]
-  faultline bench merge DIR|FILE... [--out DIR] [--format md,html,json,csv]
+// benchFlags are the flags of bench.
+type benchFlags struct {
+	reps, parallel                          *int
+	ov                                      overrideFlags
+	sweeps, variants                        listFlag
+	baseline, out, formats, duration, shard *string
+	seed                                    seedFlag
+}
 
-Runs each scenario's variants (its [[variant]] tables, or the scenario as
-written) at every point of the sweeps, --replications times each, with seeds
-base+0, base+1, ...; writes the report into --out and prints the Markdown
-report. Exit codes: 0 ok, 1 failure while running, 2 bad usage or scenario,
-3 an SLO violated, 130 interrupted (the partial report is written).
+func (f *benchFlags) register(fs *flag.FlagSet) {
+	f.reps = fs.Int("replications", 10, "runs of each variant, with seeds base+0 .. base+N-1")
+	f.ov.register(fs)
+	fs.Var(&f.sweeps, "sweep", "run every value of a key, `path=v1,v2,...` (repeatable: the cross product)")
+	fs.Var(&f.variants, "variant", "run only this [[variant]] `NAME` (repeatable)")
+	f.baseline = fs.String("baseline", "", "compare the other variants with this `NAME` (default: the first)")
+	f.parallel = fs.Int("parallel", 0, "`runs` at once (0: one per core)")
+	f.out = fs.String("out", "bench-out", "write the report files into `DIR`")
+	f.formats = fs.String("format", "md,html,json,csv", "report `formats`: md, html, json, csv")
+	fs.Var(&f.seed, "seed", "base seed, a non-negative `integer` (default: each scenario's seed)")
+	f.duration = fs.String("duration", "", "override each scenario's duration, a Go `duration` such as 60s")
+	f.shard = fs.String("shard", "", "run shard `i/n` of the runs and write a partial result (n alone: i from JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID)")
+}
 
-Flags:
-`
+// mergeFlags are the flags of bench merge.
+type mergeFlags struct{ out, formats *string }
+
+func (f *mergeFlags) register(fs *flag.FlagSet) {
+	f.out = fs.String("out", "bench-out", "write the report files into `DIR`")
+	f.formats = fs.String("format", "md,html,json,csv", "report `formats`: md, html, json, csv")
+}
 
 func benchCmd(args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "merge" {
 		return benchMergeCmd(args[1:], stdout, stderr)
 	}
-	fs := newFlagSet("bench", stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, benchUsage); fs.PrintDefaults() }
-	reps := fs.Int("replications", 10, "runs of each variant, with seeds base+0 .. base+N-1")
-	var ov overrideFlags
-	ov.register(fs)
-	var sweeps, variants listFlag
-	fs.Var(&sweeps, "sweep", "run every value of a key, `path=v1,v2,...` (repeatable: the cross product)")
-	fs.Var(&variants, "variant", "run only this [[variant]] `NAME` (repeatable)")
-	baseline := fs.String("baseline", "", "compare the other variants with this `NAME` (default: the first)")
-	parallel := fs.Int("parallel", runtime.NumCPU(), "runs at once")
-	out := fs.String("out", "bench-out", "write the report files into `DIR`")
-	formats := fs.String("format", "md,html,json,csv", "report `formats`: md, html, json, csv")
-	seed := fs.String("seed", "", "base seed (default: each scenario's seed)")
-	duration := fs.String("duration", "", "override each scenario's duration (a Go duration)")
-	shard := fs.String("shard", "", "run shard `i/n` of the runs and write a partial result (n alone: i from JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID)")
-	pos, err := parseInterspersed(fs, args)
+	fs := newFlagSet("bench")
+	var f benchFlags
+	f.register(fs)
+	pos, err := parseInto(fs, args)
 	if err != nil {
-		return &exitError{code: 2}
+		return err
+	}
+	reps, ov, sweeps, variants, baseline, out, formats, duration, shard := f.reps, f.ov, f.sweeps, f.variants, f.baseline, f.out, f.formats, f.duration, f.shard
+	parallel := f.parallel
+	if *parallel == 0 {
+		*parallel = runtime.NumCPU()
 	}
 	if len(pos) == 0 {
 		return usageErr("bench needs at least one scenario")
@@ -135,7 +145,7 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 		return usageErr("--replications %d: want at least 1", *reps)
 	}
 	if *parallel < 1 {
-		return usageErr("--parallel %d: want at least 1", *parallel)
+		return usageErr("--parallel %d: want at least 1 (0: one per core)", *parallel)
 	}
 	fmts, err := bench.ParseFormats(*formats)
 	if err != nil {
@@ -152,13 +162,7 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 		}
 		cfg.Sweeps = append(cfg.Sweeps, vals)
 	}
-	if *seed != "" {
-		n, err := strconv.ParseUint(*seed, 10, 64)
-		if err != nil {
-			return usageErr("--seed %q: want a non-negative integer", *seed)
-		}
-		cfg.Seed, cfg.SeedSet = n, true
-	}
+	cfg.Seed, cfg.SeedSet = f.seed.n, f.seed.set
 	if *duration != "" {
 		d, err := time.ParseDuration(*duration)
 		if err != nil || d <= 0 {
@@ -234,13 +238,14 @@ func report(rep *bench.Report, dir string, fmts []string, interrupted bool, stdo
 }
 
 func benchMergeCmd(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("bench merge", stderr)
-	out := fs.String("out", "bench-out", "write the report files into `DIR`")
-	formats := fs.String("format", "md,html,json,csv", "report `formats`: md, html, json, csv")
-	pos, err := parseInterspersed(fs, args)
+	fs := newFlagSet("bench merge")
+	var f mergeFlags
+	f.register(fs)
+	pos, err := parseInto(fs, args)
 	if err != nil {
-		return &exitError{code: 2}
+		return err
 	}
+	out, formats := f.out, f.formats
 	if len(pos) == 0 {
 		return usageErr("bench merge needs the directories (or files) the shards wrote")
 	}
@@ -257,10 +262,12 @@ func benchMergeCmd(args []string, stdout, stderr io.Writer) error {
 		return &exitError{code: 2, msg: err.Error()}
 	}
 	rep := bench.NewReport(m, runs)
-	if !complete {
-		fmt.Fprintf(stderr, "bench merge: %d of %d runs: some shards are missing or were interrupted; the report is partial\n", len(runs), m.Jobs())
+	if err := report(rep, *out, fmts, false, stdout, stderr); err != nil || complete {
+		return err
 	}
-	return report(rep, *out, fmts, false, stdout, stderr)
+	// The report is written and says Partial; the exit code says it too,
+	// so that a pipeline does not publish it as the whole.
+	return &exitError{code: 1, msg: fmt.Sprintf("bench merge: %d of %d runs: some shards are missing or were interrupted; the report is partial", len(runs), m.Jobs())}
 }
 
 // isTerminal reports whether w is a terminal, for the progress bar.

@@ -88,3 +88,18 @@ func TestBenchShardMergeCLI(t *testing.T) {
 		}
 	}
 }
+
+// TestBenchMergeMissingShard: a merge with a shard missing writes its
+// report, which says Partial, and exits non-zero.
+func TestBenchMergeMissingShard(t *testing.T) {
+	dir := t.TempDir()
+	shard := filepath.Join(dir, "shard-0")
+	t.Setenv("JOB_COMPLETION_INDEX", "0")
+	if code, _, stderr := faultline("bench", "mm1", "--duration", "15s", "--replications", "2", "--shard", "2", "--out", shard); code != 0 {
+		t.Fatalf("shard: exit %d: %s", code, stderr)
+	}
+	code, md, stderr := faultline("bench", "merge", shard, "--out", filepath.Join(dir, "merged"), "--format", "md")
+	if code != 1 || !strings.Contains(stderr, "the report is partial") || !strings.Contains(md, "Partial") {
+		t.Errorf("merge of 1 of 2 shards: exit %d, stderr %q, Partial in the report: %v", code, stderr, strings.Contains(md, "Partial"))
+	}
+}

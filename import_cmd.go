@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -10,18 +11,27 @@ import (
 	"github.com/faultline/faultline/importer"
 )
 
+// importFlags are the flags of import.
+type importFlags struct {
+	format, sampled, columns, out *string
+}
+
+func (f *importFlags) register(fs *flag.FlagSet) {
+	f.format = fs.String("format", "auto", "the files' format: auto, jaeger, otlp, zipkin or csv")
+	f.sampled = fs.String("sampled", "", "the share of requests the traces hold (0.3 for 30 % sampling); default: the sampler ratio Jaeger's root spans carry, else 1")
+	f.columns = fs.String("columns", "", "CSV columns for other headers: field=Header[:unit],... (fields trace, span, parent, service, pod, operation, start, end, duration, error, kind)")
+	f.out = fs.String("o", "", "write the scenario to this `file` instead of standard output")
+}
+
 // importCmd builds a scenario from trace files. A file that cannot be read
 // (missing, broken, empty, of an unknown shape) is exit code 2.
 func importCmd(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("import", stderr)
-	format := fs.String("format", "auto", "the files' format: auto, jaeger, otlp, zipkin or csv")
-	sampled := fs.String("sampled", "", "the share of requests the traces hold (0.3 for 30 % sampling); default: the sampler ratio Jaeger's root spans carry, else 1")
-	columns := fs.String("columns", "", "CSV columns for other headers: field=Header[:unit],... (fields trace, span, parent, service, pod, operation, start, end, duration, error, kind)")
-	out := fs.String("o", "", "write the scenario to this file instead of standard output")
-	pos, err := parseInterspersed(fs, args)
+	var f importFlags
+	pos, err := parseFlags("import", f.register, args)
 	if err != nil {
-		return &exitError{code: 2}
+		return err
 	}
+	format, sampled, columns, out := f.format, f.sampled, f.columns, f.out
 	if len(pos) == 0 {
 		return usageErr("import needs at least one trace file")
 	}

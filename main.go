@@ -9,34 +9,6 @@ import (
 	"os"
 )
 
-const usage = `faultline simulates microservice architectures and their partial failures.
-
-Usage:
-  faultline run [SCENARIO] [--json] [--csv FILE] [--seed N] [--duration D]
-                [--variant NAME] [--set path=value]... [--unset path]...
-  faultline bench SCENARIO... [--replications N] [--set path=value]...
-                [--sweep path=v1,v2,...]... [--parallel P] [--out DIR]
-                [--format md,html,json,csv] [--shard i/n]
-  faultline bench merge DIR... [--out DIR]
-  faultline tui [SCENARIO] [--seed N] [--speed 1|10|100|max] [--paused]
-  faultline validate SCENARIO...
-  faultline list
-  faultline import FILE... [--format auto|jaeger|otlp|zipkin|csv] [--sampled RATIO]
-                [--columns field=Header,...] [-o scenario.toml]
-
-SCENARIO is a built-in name (see 'faultline list') or a path to a .toml file;
-run uses the default built-in scenario when none is given.
-The scenario language is described in scenarios.md.
-
-import builds a scenario from trace files (Jaeger JSON, OTLP JSON, Zipkin v2
-JSON, CSV span tables; gzip or not): see scenarios.md, "Importing traces".
-
-'faultline bench -h' lists every flag of bench.
-
-Exit codes: 0 ok, 1 failure while running, 2 bad usage or bad scenario,
-3 an SLO of the scenario was violated (run and bench), 130 bench interrupted.
-`
-
 // exitError carries the exit code a command wants; its message, if any, has
 // not been printed yet.
 type exitError struct {
@@ -50,6 +22,12 @@ func usageErr(format string, args ...any) error {
 	return &exitError{code: 2, msg: fmt.Sprintf(format, args...) + "\nRun 'faultline help' for usage."}
 }
 
+// helpRequest is what a command returns for -h or --help: its help goes to
+// stdout and the exit code is 0, as for 'faultline help COMMAND'.
+type helpRequest struct{ cmd *command }
+
+func (h *helpRequest) Error() string { return "help requested" }
+
 func main() {
 	os.Exit(cli(os.Args[1:], os.Stdout, os.Stderr))
 }
@@ -58,6 +36,11 @@ func main() {
 func cli(args []string, stdout, stderr io.Writer) int {
 	err := dispatch(args, stdout, stderr)
 	if err == nil {
+		return 0
+	}
+	var hr *helpRequest
+	if errors.As(err, &hr) {
+		writeCommandHelp(stdout, hr.cmd)
 		return 0
 	}
 	var ee *exitError
@@ -71,27 +54,22 @@ func cli(args []string, stdout, stderr io.Writer) int {
 	return 1
 }
 
+// dispatch finds the command in the table (commands.go) and runs it.
 func dispatch(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		writeUsage(stderr)
 		return &exitError{code: 2}
 	}
 	switch args[0] {
-	case "run":
-		return runCmd(args[1:], stdout, stderr)
-	case "bench":
-		return benchCmd(args[1:], stdout, stderr)
-	case "tui":
-		return tuiCmd(args[1:], stderr)
-	case "validate":
-		return validateCmd(args[1:], stdout, stderr)
-	case "list":
-		return listCmd(args[1:], stdout)
-	case "import":
-		return importCmd(args[1:], stdout, stderr)
-	case "help", "-h", "-help", "--help":
-		fmt.Fprint(stdout, usage)
+	case "-h", "-help", "--help":
+		writeUsage(stdout)
 		return nil
+	case "__complete": // the completion scripts' callback (completion.go)
+		return completeCmd(args[1:], stdout)
 	}
-	return usageErr("unknown command %q", args[0])
+	cmd, rest := findCommand(args)
+	if cmd == nil {
+		return unknownCommand(args[0])
+	}
+	return cmd.run(rest, stdout, stderr)
 }

@@ -125,7 +125,7 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"list"}, 0, ""},
 		{[]string{}, 2, "Usage"},
 		{[]string{"frobnicate"}, 2, `unknown command "frobnicate"`},
-		{[]string{"run", "checkot"}, 2, `did you mean "checkout"`},
+		{[]string{"run", "checkot"}, 2, `did you mean the built-in "checkout"`},
 		{[]string{"run", bad}, 2, "bad.toml:3:10"},
 		{[]string{"validate", "mm1", bad}, 2, "bad.toml:3:10"},
 		{[]string{"run", "mm1", "--seed", "-1"}, 2, "--seed"},
@@ -133,11 +133,40 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"run", "mm1", "--duration", "15s"}, 0, ""},
 		{[]string{"run", "mm1", "checkout"}, 2, "one scenario"},
 		{[]string{"run", "--bogus"}, 2, "bogus"},
+		// Errors say what happened.
+		{[]string{"run", "shop.toml"}, 2, "shop.toml: no such file"},
+		{[]string{"run", "mm1", "--seed", ""}, 2, `invalid value "" for flag --seed`},
+		{[]string{"bench", "mm1", "--seed", ""}, 2, `invalid value "" for flag --seed`},
+		{[]string{"tui", "mm1"}, 2, "tui needs a terminal"}, // go test's stdin and stdout are none
+		{[]string{"run", "mm1", "--variant", "base", "--duration", "15s"}, 0, ""},
+		{[]string{"run", "mm1", "--variant", "fast"}, 2, "declares no [[variant]]"},
+		{[]string{"help", "frobnicate"}, 2, `unknown command "frobnicate"`},
 	}
 	for _, tt := range tests {
 		code, _, errs := faultline(tt.args...)
 		if code != tt.code || !strings.Contains(errs, tt.stderr) {
 			t.Errorf("faultline %q: exit %d, stderr %q; want exit %d and %q", tt.args, code, errs, tt.code, tt.stderr)
+		}
+	}
+}
+
+// TestColorEnv: only a non-empty NO_COLOR turns colour off
+// (https://no-color.org), and TERM=dumb does.
+func TestColorEnv(t *testing.T) {
+	tests := []struct {
+		noColor, term string
+		want          bool
+	}{
+		{"", "xterm-256color", true},
+		{"1", "xterm-256color", false},
+		{"0", "xterm-256color", false}, // regardless of its value
+		{"", "dumb", false},
+	}
+	for _, tt := range tests {
+		t.Setenv("NO_COLOR", tt.noColor)
+		t.Setenv("TERM", tt.term)
+		if got := colorEnv(); got != tt.want {
+			t.Errorf("NO_COLOR=%q TERM=%q: colour %v, want %v", tt.noColor, tt.term, got, tt.want)
 		}
 	}
 }

@@ -22,29 +22,6 @@ import (
 	"github.com/faultline/faultline/sim/metrics"
 )
 
-// parseInterspersed parses flags that may come before or after positional
-// arguments ("run checkout --json" as well as "run --json checkout").
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
-}
-
-func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	return fs
-}
-
 // load resolves and loads one scenario; a bad scenario is exit code 2 with
 // every error rendered.
 func load(arg string, stderr io.Writer) (*sim.Spec, error) {
@@ -77,34 +54,65 @@ func loadOne(cmd string, pos []string, stderr io.Writer) (*sim.Spec, error) {
 	return load(arg, stderr)
 }
 
-// overrideSeed applies a --seed flag, if one was given.
-func overrideSeed(spec *sim.Spec, seed string) error {
-	if seed == "" {
-		return nil
+// seedFlag is a --seed: a non-negative integer, and whether it was given.
+// An empty value is an error, not "no seed": a script's unset variable
+// ("--seed $SEED") must not silently run the scenario's own seed.
+type seedFlag struct {
+	n   uint64
+	set bool
+}
+
+func (s *seedFlag) String() string {
+	if s == nil || !s.set {
+		return ""
 	}
-	n, err := strconv.ParseUint(seed, 10, 64)
+	return strconv.FormatUint(s.n, 10)
+}
+
+func (s *seedFlag) Set(v string) error {
+	n, err := strconv.ParseUint(v, 10, 64)
 	if err != nil {
-		return usageErr("--seed %q: want a non-negative integer", seed)
+		return errors.New("want a non-negative integer")
 	}
-	spec.Seed = n
+	s.n, s.set = n, true
 	return nil
 }
 
-func runCmd(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("run", stderr)
-	asJSON := fs.Bool("json", false, "print the result as one JSON object")
-	series := fs.Bool("series", true, "with --json, include every component's per-window series (false: the totals only)")
-	csvPath := fs.String("csv", "", "write the per-window time series to `FILE`")
-	seed := fs.String("seed", "", "override the scenario's seed")
-	duration := fs.String("duration", "", "override the scenario's duration (a Go duration, e.g. 60s)")
-	variant := fs.String("variant", "", "run the scenario's [[variant]] `NAME` instead of the base")
-	var ov overrideFlags
-	ov.register(fs)
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return &exitError{code: 2}
+// override applies the seed to spec, if one was given.
+func (s *seedFlag) override(spec *sim.Spec) {
+	if s.set {
+		spec.Seed = s.n
 	}
-	overrides, err := ov.parse()
+}
+
+// runFlags are the flags of run.
+type runFlags struct {
+	asJSON, series             *bool
+	csvPath, duration, variant *string
+	seed                       seedFlag
+	ov                         overrideFlags
+}
+
+func (f *runFlags) register(fs *flag.FlagSet) {
+	f.asJSON = fs.Bool("json", false, "print the result as one JSON object (its shape: 'faultline schema')")
+	f.series = fs.Bool("series", true, "with --json, include every component's per-window series (false: the totals only)")
+	f.csvPath = fs.String("csv", "", "write the per-window time series to `FILE`")
+	fs.Var(&f.seed, "seed", "override the scenario's seed, a non-negative `integer`")
+	f.duration = fs.String("duration", "", "override the scenario's duration, a Go `duration` such as 60s")
+	f.variant = fs.String("variant", "", "run the scenario's [[variant]] `NAME` instead of the base (\"base\": the scenario as written)")
+	f.ov.register(fs)
+}
+
+func runCmd(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("run")
+	var f runFlags
+	f.register(fs)
+	pos, err := parseInto(fs, args)
+	if err != nil {
+		return err
+	}
+	asJSON, series, csvPath, duration, variant := f.asJSON, f.series, f.csvPath, f.duration, f.variant
+	overrides, err := f.ov.parse()
 	if err != nil {
 		return err
 	}
@@ -113,9 +121,7 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	spec := sc.Spec
-	if err := overrideSeed(spec, *seed); err != nil {
-		return err
-	}
+	f.seed.override(spec)
 	if *duration != "" {
 		d, err := time.ParseDuration(*duration)
 		if err != nil || d <= 0 {
@@ -260,6 +266,10 @@ func (p *runProgress) clear() {
 }
 
 func validateCmd(args []string, stdout, stderr io.Writer) error {
+	args, err := parseFlags("validate", noFlags, args)
+	if err != nil {
+		return err
+	}
 	if len(args) == 0 {
 		return usageErr("validate needs at least one scenario")
 	}
@@ -460,10 +470,10 @@ func writeCSV(w io.Writer, res *sim.Result) error {
 	return cw.Error()
 }
 
-// useColor reports whether w is a terminal and the user has not asked for
-// plain output (https://no-color.org).
+// useColor reports whether w is a terminal and the environment allows
+// colour (colorEnv).
 func useColor(w io.Writer) bool {
-	if _, ok := os.LookupEnv("NO_COLOR"); ok {
+	if !colorEnv() {
 		return false
 	}
 	f, ok := w.(*os.File)
@@ -472,6 +482,15 @@ func useColor(w io.Writer) bool {
 	}
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// colorEnv reports whether the environment allows colour: not when
+// NO_COLOR is set to a non-empty value (https://no-color.org: "when
+// present and not an empty string (regardless of its value)"), nor on a
+// terminal that declares itself dumb (TERM=dumb, as GNU ls and git read
+// it: no escape sequences).
+func colorEnv() bool {
+	return os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb"
 }
 
 // The summary's number formats (internal/format).

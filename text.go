@@ -393,8 +393,8 @@ func writeCascades(w io.Writer, res *sim.Result) {
 			i += n - 1
 		}
 		span := fmt.Sprintf("from %.1fs", c.StartS)
-		if last.EndS >= 0 {
-			span += fmt.Sprintf(" to %.1fs", last.EndS)
+		if last.EndS != nil {
+			span += fmt.Sprintf(" to %.1fs", *last.EndS)
 		}
 		radius := fmt.Sprintf("blast radius %s of the traffic", pct(c.BlastRadius))
 		if len(c.FlowsHit) > 0 {
@@ -420,8 +420,8 @@ func writeCascades(w io.Writer, res *sim.Result) {
 				level += " -> " + st.Worst
 			}
 			rec := "not recovered"
-			if st.RecoveredS >= 0 {
-				rec = fmt.Sprintf("recovered %.1fs", st.RecoveredS)
+			if st.RecoveredS != nil {
+				rec = fmt.Sprintf("recovered %.1fs", *st.RecoveredS)
 			}
 			fmt.Fprintf(w, "    %9s %s %-*s  %-20s %s\n", fmt.Sprintf("+%.3fs", st.DelayS), mark, nw, st.Component, level, rec)
 		}

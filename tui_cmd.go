@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"io"
 	"os"
 	"strconv"
@@ -8,18 +9,35 @@ import (
 	"github.com/faultline/faultline/tui"
 )
 
+// tuiTerminal reports whether stdin and stdout are terminals, which the
+// TUI draws on and reads keys from.
+var tuiTerminal = func() bool { return isTerminal(os.Stdin) && isTerminal(os.Stdout) }
+
+// tuiFlags are the flags of tui.
+type tuiFlags struct {
+	seed   seedFlag
+	speed  *string
+	paused *bool
+}
+
+func (f *tuiFlags) register(fs *flag.FlagSet) {
+	fs.Var(&f.seed, "seed", "override the scenario's seed, a non-negative `integer`")
+	f.speed = fs.String("speed", "1", "virtual seconds per wall second: 1, 10, 100 or max")
+	f.paused = fs.Bool("paused", false, "start paused")
+}
+
 // tuiCmd opens the interactive terminal UI on a scenario. Flags and exit
 // codes are those of run: 2 for bad usage or a bad scenario, whose errors
 // are printed before the screen would open.
 func tuiCmd(args []string, stderr io.Writer) error {
-	fs := newFlagSet("tui", stderr)
-	seed := fs.String("seed", "", "override the scenario's seed")
-	speed := fs.String("speed", "1", "virtual seconds per wall second: 1, 10, 100 or max")
-	paused := fs.Bool("paused", false, "start paused")
-	pos, err := parseInterspersed(fs, args)
+	fs := newFlagSet("tui")
+	var f tuiFlags
+	f.register(fs)
+	pos, err := parseInto(fs, args)
 	if err != nil {
-		return &exitError{code: 2}
+		return err
 	}
+	speed, paused := f.speed, f.paused
 	var sp float64
 	if *speed != "max" {
 		sp, err = strconv.ParseFloat(*speed, 64)
@@ -31,11 +49,11 @@ func tuiCmd(args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := overrideSeed(spec, *seed); err != nil {
-		return err
+	f.seed.override(spec)
+	if !tuiTerminal() {
+		return &exitError{code: 2, msg: "tui needs a terminal: stdin or stdout is not one (for a report in a file or pipe, use 'faultline run')"}
 	}
-	_, noColor := os.LookupEnv("NO_COLOR")
-	err = tui.Run(tui.Options{Name: spec.Name, Spec: spec, Seed: spec.Seed, Speed: sp, Paused: *paused, NoColor: noColor})
+	err = tui.Run(tui.Options{Name: spec.Name, Spec: spec, Seed: spec.Seed, Speed: sp, Paused: *paused, NoColor: !colorEnv()})
 	if err != nil {
 		return &exitError{code: 1, msg: err.Error()}
 	}

@@ -80,7 +80,7 @@ type Cell struct {
 
 // BaseVariant names the scenario as written, when it declares no variants
 // or when --set changes it.
-const BaseVariant = "base"
+const BaseVariant = scenarios.BaseVariant
 
 // Plan loads every scenario and variant and lays out the matrix. A
 // scenario, variant or override that does not load is an error with every

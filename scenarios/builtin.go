@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/faultline/faultline/internal/suggest"
 )
 
 // library holds the built-in scenarios, so that the binary runs them with
@@ -66,13 +69,20 @@ func Open(arg string) (filename string, data []byte, err error) {
 	if err == nil {
 		return arg, data, nil
 	}
-	if !errors.Is(err, fs.ErrNotExist) || strings.ContainsAny(arg, `/\`) {
+	if !errors.Is(err, fs.ErrNotExist) {
 		return "", nil, err
 	}
-	// A bare word that is not a file was most likely meant as a built-in.
-	msg := fmt.Sprintf("%q is neither a built-in scenario nor a file", arg)
-	if s := suggest(strings.TrimSuffix(arg, ".toml"), names); s != "" {
-		return "", nil, fmt.Errorf("%s; did you mean %q?", msg, s)
+	// Say what happened first: there is no such file. A path or a .toml
+	// name was meant as a file; a bare word most likely as a built-in.
+	msg := fmt.Sprintf("%s: no such file", arg)
+	if !strings.ContainsAny(arg, `/\`) && !strings.HasSuffix(arg, ".toml") {
+		msg = fmt.Sprintf("%s: no such file, and no built-in scenario of that name", arg)
+	}
+	if s := suggest.Closest(strings.TrimSuffix(filepath.Base(arg), ".toml"), names); s != "" {
+		return "", nil, fmt.Errorf("%s; did you mean the built-in %q?", msg, s)
+	}
+	if strings.ContainsAny(arg, `/\`) || strings.HasSuffix(arg, ".toml") {
+		return "", nil, errors.New(msg)
 	}
 	return "", nil, fmt.Errorf("%s; built-in scenarios: %s (see 'faultline list')", msg, strings.Join(names, ", "))
 }

@@ -80,9 +80,10 @@ func TestOpen(t *testing.T) {
 	}{
 		{arg: "mm1", wantName: "mm1.toml"},
 		{arg: file, wantName: file},
-		{arg: "mm2", wantErr: `did you mean "mm1"?`},
-		{arg: "chekout.toml", wantErr: `did you mean "checkout"?`},
-		{arg: "nosuch", wantErr: `"nosuch" is neither a built-in scenario nor a file; built-in scenarios: ` + strings.Join(names, ", ") + " (see 'faultline list')"},
+		{arg: "mm2", wantErr: `mm2: no such file, and no built-in scenario of that name; did you mean the built-in "mm1"?`},
+		{arg: "chekout.toml", wantErr: `chekout.toml: no such file; did you mean the built-in "checkout"?`},
+		{arg: "shop.toml", wantErr: "shop.toml: no such file"},
+		{arg: "nosuch", wantErr: `nosuch: no such file, and no built-in scenario of that name; built-in scenarios: ` + strings.Join(names, ", ") + " (see 'faultline list')"},
 		{arg: filepath.Join(dir, "missing.toml"), wantErr: "no such file"},
 	}
 	for _, tt := range tests {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/faultline/faultline/internal/suggest"
 	"github.com/faultline/faultline/sim"
 	"github.com/faultline/faultline/sim/dist"
 )
@@ -485,7 +486,7 @@ func (t *table) keyDistribution(key string) (float64, bool) {
 	m := zipfPattern.FindStringSubmatch(w)
 	if m == nil {
 		hint := want
-		if sug := suggest(w, keyDistributions); sug == "zipf" {
+		if sug := suggest.Closest(w, keyDistributions); sug == "zipf" {
 			hint = `zipf takes its exponent: "zipf(1.1)"`
 		} else if sug != "" {
 			hint = fmt.Sprintf("did you mean %q?", sug)

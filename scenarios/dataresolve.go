@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/faultline/faultline/internal/suggest"
 	"github.com/faultline/faultline/sim"
 )
 
@@ -67,7 +68,7 @@ func (b *builder) topicNames(broker int) []string {
 // when broker >= 0), or the topics there are.
 func (b *builder) topicHint(name string, broker int) string {
 	names := b.topicNames(broker)
-	if s := suggest(name, names); s != "" {
+	if s := suggest.Closest(name, names); s != "" {
 		return fmt.Sprintf("did you mean %q?", s)
 	}
 	switch n := len(names); {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/faultline/faultline/internal/suggest"
 	"github.com/faultline/faultline/sim"
 )
 
@@ -215,7 +216,7 @@ func (b *builder) topLevel(root *table) {
 				written = "[" + written + "]"
 			}
 			hint := "known tables: [scenario], [network], [[client]], [[service]], [[gateway]], [[broker]], [[store]], [[saga]], [[view]], [[fault]], [[variant]], [[slo]]"
-			if s := suggest(k, topTables); s != "" {
+			if s := suggest.Closest(k, topTables); s != "" {
 				hint = fmt.Sprintf("did you mean %s?", header(s))
 			}
 			root.keyErr(k, "unknown table "+written, hint)
@@ -419,7 +420,7 @@ func (b *builder) client(i int, t *table) sim.Client {
 const maxInt = int64(^uint(0) >> 1)
 
 func enumHint(s string, values []string) string {
-	if m := suggest(s, values); m != "" {
+	if m := suggest.Closest(s, values); m != "" {
 		return fmt.Sprintf("did you mean %q?", m)
 	}
 	return "one of: " + strings.Join(values, ", ")

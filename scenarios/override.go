@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/faultline/faultline/internal/suggest"
 )
 
 // Override is one change to a scenario, made to its decoded TOML tree
@@ -279,7 +281,7 @@ func (ov *overrider) apply(root map[string]any, o Override, record bool) bool {
 			if !ok {
 				if path == "" {
 					hint := "the tables of a scenario: " + strings.Join(topTables, ", ")
-					if s := suggest(seg, topTables); s != "" {
+					if s := suggest.Closest(seg, topTables); s != "" {
 						hint = fmt.Sprintf("did you mean %q?", s)
 					}
 					if slices.Contains(topTables, seg) {
@@ -460,7 +462,7 @@ func pick(elems []map[string]any, seg string) (int, string, string) {
 	if len(names) > 0 {
 		names = names[1:] // the key they are named by
 	}
-	if s := suggest(seg, names); s != "" {
+	if s := suggest.Closest(seg, names); s != "" {
 		hint = fmt.Sprintf("did you mean %q?", s)
 	} else if len(names) > 0 {
 		hint = "known: " + strings.Join(names, ", ")
@@ -471,7 +473,7 @@ func pick(elems []map[string]any, seg string) (int, string, string) {
 // keysHint suggests the nearest key of m to seg.
 func keysHint(seg string, m map[string]any) string {
 	keys := sortedKeys(m)
-	if s := suggest(seg, keys); s != "" {
+	if s := suggest.Closest(seg, keys); s != "" {
 		return fmt.Sprintf("did you mean %q?", s)
 	}
 	if len(keys) == 0 {

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/faultline/faultline/internal/suggest"
 	"github.com/faultline/faultline/sim"
 	"github.com/faultline/faultline/sim/resilience"
 )
@@ -224,8 +225,8 @@ func (b *builder) operation(r ref, c comp) bool {
 	switch {
 	case len(names) == 0:
 		hint = fmt.Sprintf("%q has no [[service.operation]]: name the service alone, %q", r.name, r.name)
-	case suggest(r.op, names) != "":
-		hint = fmt.Sprintf("did you mean %q?", r.name+"."+suggest(r.op, names))
+	case suggest.Closest(r.op, names) != "":
+		hint = fmt.Sprintf("did you mean %q?", r.name+"."+suggest.Closest(r.op, names))
 	}
 	r.t.valErr(r.key, fmt.Sprintf("service %q has no operation %q", r.name, r.op), hint)
 	return false
@@ -360,7 +361,7 @@ const maxRingPoints = 1 << 24
 // which components would do.
 func (b *builder) nameHint(name, what string, kinds ...compKind) string {
 	names := b.namesOf(kinds...)
-	if s := suggest(name, names); s != "" {
+	if s := suggest.Closest(name, names); s != "" {
 		return fmt.Sprintf("did you mean %q?", s)
 	}
 	var label []string
@@ -401,7 +402,7 @@ func (b *builder) clientRoutes() {
 				continue // found, or a route's path is wrong and reported
 			}
 			hint := fmt.Sprintf("routes of %q: %s", c.Target, strings.Join(paths, ", "))
-			if s := suggest(c.Route, paths); s != "" {
+			if s := suggest.Closest(c.Route, paths); s != "" {
 				hint = fmt.Sprintf("did you mean %q?", s)
 			}
 			if len(paths) == 0 {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/faultline/faultline/internal/suggest"
 	"github.com/faultline/faultline/sim"
 	"github.com/faultline/faultline/sim/metric"
 )
@@ -186,7 +187,7 @@ func (b *builder) sloTarget(t *table, scope metric.Scope, name string) bool {
 		return true
 	}
 	hint := fmt.Sprintf("the scenario has no %s", scope)
-	if s := suggest(name, known); s != "" {
+	if s := suggest.Closest(name, known); s != "" {
 		hint = fmt.Sprintf("did you mean %q?", s)
 	} else if len(known) > 0 {
 		hint = fmt.Sprintf("its %ss: %s", scope, strings.Join(known, ", "))

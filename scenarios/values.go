@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/faultline/faultline/internal/suggest"
 	"github.com/faultline/faultline/sim/dist"
 )
 
@@ -19,6 +20,31 @@ type loader struct {
 	file string
 	ix   *index
 	errs ErrorList
+	// invalid holds the names defined with an invalid spelling, each
+	// reported where it is defined; a reference to one is not also
+	// "unknown" (see dropConsequential).
+	invalid map[string]bool
+}
+
+// dropConsequential removes the "unknown X" errors about a name whose
+// definition was already reported as invalid: the reference is right, the
+// definition is wrong, and one error at the definition says so (as a
+// compiler reports a bad declaration once, not at every use).
+func (l *loader) dropConsequential() {
+	if len(l.invalid) == 0 {
+		return
+	}
+	l.errs = slices.DeleteFunc(l.errs, func(e *Error) bool {
+		if !strings.HasPrefix(e.Msg, "unknown ") {
+			return false
+		}
+		for n := range l.invalid {
+			if strings.Contains(e.Msg, strconv.Quote(n)) {
+				return true
+			}
+		}
+		return false
+	})
 }
 
 func (l *loader) errorAt(off int, msg, hint string) {
@@ -67,7 +93,7 @@ func (t *table) known(keys ...string) {
 			continue
 		}
 		hint := "known keys: " + strings.Join(keys, ", ")
-		if s := suggest(k, keys); s != "" {
+		if s := suggest.Closest(k, keys); s != "" {
 			hint = fmt.Sprintf("did you mean %q?", s)
 		}
 		t.keyErr(k, fmt.Sprintf("unknown key %q in %s", k, t.what), hint)
@@ -300,6 +326,10 @@ func (t *table) name(key string) (string, bool) {
 			hint = fmt.Sprintf("names are lowercase: %q", fixed)
 		}
 		t.valErr(key, fmt.Sprintf("invalid name %q", s), hint)
+		if t.l.invalid == nil {
+			t.l.invalid = map[string]bool{}
+		}
+		t.l.invalid[s] = true
 		return "", false
 	}
 	return s, true

@@ -9,6 +9,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/faultline/faultline/internal/suggest"
 	"github.com/faultline/faultline/sim"
 	"github.com/faultline/faultline/sim/metric"
 )
@@ -99,6 +100,7 @@ func load(filename string, data []byte, opts Options) (*builder, error) {
 		ov.apply(root, o, true)
 	}
 	b.build(&table{l: l, what: "the top level", m: root})
+	l.dropConsequential()
 	if len(l.errs) > 0 {
 		ov.fixErrors()
 		slices.SortStableFunc(l.errs, func(a, b *Error) int {
@@ -111,6 +113,11 @@ func load(filename string, data []byte, opts Options) (*builder, error) {
 	}
 	return b, nil
 }
+
+// BaseVariant names the scenario as written when it declares no
+// [[variant]]: bench labels its runs so, and "run --variant base" repeats
+// one of them.
+const BaseVariant = "base"
 
 // findVariant returns the changes of the named variant, read from the
 // untouched tree; a variant that is not declared is an error naming those
@@ -126,10 +133,13 @@ func findVariant(b *builder, root map[string]any, name string) ([]Override, erro
 		}
 	}
 	if len(names) == 0 {
+		if name == BaseVariant {
+			return nil, nil // the scenario as written, as bench names it
+		}
 		return nil, fmt.Errorf("%s declares no [[variant]], so it has no variant %q", b.file, name)
 	}
 	msg := fmt.Sprintf("%s has no variant %q; its variants: %s", b.file, name, strings.Join(names, ", "))
-	if s := suggest(name, names); s != "" {
+	if s := suggest.Closest(name, names); s != "" {
 		msg = fmt.Sprintf("%s has no variant %q; did you mean %q?", b.file, name, s)
 	}
 	return nil, errors.New(msg)

@@ -153,11 +153,11 @@ type CascadeResult struct {
 	// Name identifies the fault across runs and variants: its kind, with
 	// its target when another fault has the same kind, and "#k" from the
 	// second occurrence of a repeating fault on.
-	Name   string  `json:"name"`
-	Fault  string  `json:"fault"` // what it did, as the event log says
-	Target string  `json:"target"`
-	StartS float64 `json:"start_s"`
-	EndS   float64 `json:"end_s"` // -1: it lasted to the end of the run
+	Name   string   `json:"name"`
+	Fault  string   `json:"fault"` // what it did, as the event log says
+	Target string   `json:"target"`
+	StartS float64  `json:"start_s"`
+	EndS   *float64 `json:"end_s"` // null: it lasted to the end of the run
 	// Steps are the components, clients and flows whose health changed
 	// after it, in the order they changed.
 	Steps []CascadeStep `json:"steps"`
@@ -168,9 +168,9 @@ type CascadeResult struct {
 	BlastRadius float64  `json:"blast_radius"`
 	FlowsHit    []string `json:"flows_hit"`
 	// FirstFlowS is the delay until the first flow turned unhealthy (when
-	// users felt it), LastStepS until the last step: -1 when none.
-	FirstFlowS float64 `json:"first_flow_s"`
-	LastStepS  float64 `json:"last_step_s"`
+	// users felt it), LastStepS until the last step: null when none.
+	FirstFlowS *float64 `json:"first_flow_s"`
+	LastStepS  *float64 `json:"last_step_s"`
 	// Recovery is the metastability verdict (recovery.go): per client
 	// flow, whether and when its goodput came back after the fault ended.
 	// Recovered says whether every flow did (null while the fault lasts,
@@ -190,9 +190,9 @@ type CascadeStep struct {
 	DelayS    float64 `json:"delay_s"`
 	First     string  `json:"first"` // the level it turned to
 	Worst     string  `json:"worst"` // the worst it reached before recovering
-	// RecoveredS is the virtual time it was healthy again; -1 when it was
-	// not by the end.
-	RecoveredS float64 `json:"recovered_s"`
+	// RecoveredS is the virtual time it was healthy again; null when it
+	// was not by the end.
+	RecoveredS *float64 `json:"recovered_s"`
 }
 
 // cascades builds the trace of every fault occurrence so far. It walks
@@ -239,10 +239,9 @@ func (s *Sim) cascades() []CascadeResult {
 			name += fmt.Sprintf(" #%d", n+1)
 		}
 		seen[base]++
-		cr := CascadeResult{Name: name, Fault: oc.what, Target: oc.target, StartS: float64(oc.start) / 1e9, EndS: -1,
-			FirstFlowS: -1, LastStepS: -1, Steps: steps[k]}
+		cr := CascadeResult{Name: name, Fault: oc.what, Target: oc.target, StartS: float64(oc.start) / 1e9, Steps: steps[k]}
 		if oc.end >= 0 {
-			cr.EndS = float64(oc.end) / 1e9
+			cr.EndS = optional(float64(oc.end) / 1e9)
 		}
 		// The log is sorted by onset; the changes are recorded as windows
 		// close, so sort them the same way.
@@ -256,11 +255,11 @@ func (s *Sim) cascades() []CascadeResult {
 			return 0
 		})
 		if n := len(cr.Steps); n > 0 {
-			cr.LastStepS = cr.Steps[n-1].DelayS
+			cr.LastStepS = optional(cr.Steps[n-1].DelayS)
 		}
 		for _, st := range cr.Steps {
 			if st.Flow {
-				cr.FirstFlowS = st.DelayS
+				cr.FirstFlowS = optional(st.DelayS)
 				break
 			}
 		}
@@ -276,7 +275,7 @@ func (s *Sim) cascades() []CascadeResult {
 func (s *Sim) step(oc *occurrence, i int, base Health) CascadeStep {
 	ch := &s.changes[i]
 	st := CascadeStep{Component: ch.name, Flow: ch.flow, DelayS: float64(ch.at-oc.start) / 1e9,
-		First: ch.level.String(), Worst: ch.level.String(), RecoveredS: -1}
+		First: ch.level.String(), Worst: ch.level.String()}
 	// It recovered when it was healthy for good: a relapse within the
 	// fault's reach undoes a recovery.
 	worst := ch.level
@@ -287,13 +286,13 @@ scan:
 		later := &s.changes[j]
 		switch {
 		case later.level == Healthy:
-			if st.RecoveredS < 0 {
-				st.RecoveredS = float64(later.at) / 1e9
+			if st.RecoveredS == nil {
+				st.RecoveredS = optional(float64(later.at) / 1e9)
 			}
 		case later.level > base && s.reaches(oc, later.at):
-			st.RecoveredS = -1 // relapsed while the fault still counts
+			st.RecoveredS = nil // relapsed while the fault still counts
 			worst = max(worst, later.level)
-		case st.RecoveredS >= 0:
+		case st.RecoveredS != nil:
 			break scan // a later episode is not this fault's
 		}
 	}
@@ -417,3 +416,7 @@ func (s *Sim) blastRadius(oc *occurrence, steps []CascadeStep) (float64, []strin
 	}
 	return float64(hit) / float64(all), names
 }
+
+// optional is a value in a result that may be absent, written as null
+// rather than a sentinel such as -1 that a script would take for a value.
+func optional(x float64) *float64 { return &x }

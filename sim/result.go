@@ -209,21 +209,26 @@ type EventResult struct {
 	Fault int `json:"-"`
 }
 
-// MarshalJSON writes an event with only the typed fields its kind has:
-// health and reason for a health change, breaker for a transition, fault
-// when it names one.
+// EventJSON is the JSON shape of an EventResult: only the typed fields its
+// kind has, health and reason for a health change, breaker for a
+// transition, fault when it names one.
+type EventJSON struct {
+	TS        float64   `json:"t_s"`
+	Component string    `json:"component"`
+	What      string    `json:"what"`
+	Kind      EventKind `json:"kind"`
+	Health    *Health   `json:"health,omitempty"`
+	Reason    *Reason   `json:"reason,omitempty"`
+	Breaker   string    `json:"breaker,omitempty"`
+	Fault     *int      `json:"fault,omitempty"`
+}
+
+// JSONShape says what MarshalJSON writes, for the JSON Schema.
+func (EventResult) JSONShape() any { return EventJSON{} }
+
+// MarshalJSON writes the event as an EventJSON.
 func (e EventResult) MarshalJSON() ([]byte, error) {
-	type out struct {
-		TS        float64   `json:"t_s"`
-		Component string    `json:"component"`
-		What      string    `json:"what"`
-		Kind      EventKind `json:"kind"`
-		Health    *Health   `json:"health,omitempty"`
-		Reason    *Reason   `json:"reason,omitempty"`
-		Breaker   string    `json:"breaker,omitempty"`
-		Fault     *int      `json:"fault,omitempty"`
-	}
-	o := out{TS: e.TS, Component: e.Component, What: e.What, Kind: e.Kind}
+	o := EventJSON{TS: e.TS, Component: e.Component, What: e.What, Kind: e.Kind}
 	switch e.Kind {
 	case EventHealth:
 		o.Health = &e.Health
@@ -250,7 +255,7 @@ type FaultSpan struct {
 	Target    string `json:"target"`
 	What      string `json:"what"` // "latency +800ms", as the event log says it
 	// Start and End are virtual times; End is -1 while it lasts. In JSON
-	// start_s and end_s, in seconds.
+	// start_s and end_s, in seconds (end_s null while it lasts).
 	Start time.Duration `json:"-"`
 	End   time.Duration `json:"-"`
 	// Fault indexes the run's faults: the scenario's, in order, then those
@@ -261,18 +266,30 @@ type FaultSpan struct {
 	Manual bool   `json:"manual,omitempty"` // injected by a driver during the run (the TUI's :fault)
 }
 
-// MarshalJSON writes a span with its times in seconds.
+// FaultSpanJSON is the JSON shape of a FaultSpan: its times in seconds,
+// end_s null while it lasts.
+type FaultSpanJSON struct {
+	Kind      FaultKind `json:"kind"`
+	Component string    `json:"component"`
+	Target    string    `json:"target"`
+	What      string    `json:"what"`
+	Fault     int       `json:"fault"`
+	Manual    bool      `json:"manual,omitempty"`
+	StartS    float64   `json:"start_s"`
+	EndS      *float64  `json:"end_s"`
+}
+
+// JSONShape says what MarshalJSON writes, for the JSON Schema.
+func (FaultSpan) JSONShape() any { return FaultSpanJSON{} }
+
+// MarshalJSON writes the span as a FaultSpanJSON.
 func (f FaultSpan) MarshalJSON() ([]byte, error) {
-	type fields FaultSpan
-	end := -1.0
+	o := FaultSpanJSON{Kind: f.Kind, Component: f.Component, Target: f.Target, What: f.What,
+		Fault: f.Fault, Manual: f.Manual, StartS: f.Start.Seconds()}
 	if f.End >= 0 {
-		end = f.End.Seconds()
+		o.EndS = optional(f.End.Seconds())
 	}
-	return json.Marshal(struct {
-		fields
-		StartS float64 `json:"start_s"`
-		EndS   float64 `json:"end_s"`
-	}{fields(f), f.Start.Seconds(), end})
+	return json.Marshal(o)
 }
 
 // Active reports whether the occurrence was active at some time in

@@ -156,8 +156,8 @@ type VisPoint struct {
 // TVis is the time after a commit from which a read sees it with a given
 // probability, read on the t-visibility curve.
 type TVis struct {
-	// MS is -1 when the curve never reaches the probability.
-	MS float64 `json:"ms"`
+	// MS is null when the curve never reaches the probability.
+	MS *float64 `json:"ms"`
 	// Reads are the reads behind the fitted points MS lies between (when
 	// never, behind the curve's last fitted point).
 	Reads uint64 `json:"reads"`

@@ -125,7 +125,7 @@ func visAt(pts []VisPoint, supp []uint64, q float64) TVis {
 		}
 		if i == 0 {
 			// Already there at the shortest t read: t is at most this.
-			return TVis{MS: p.TMS, Reads: supp[0], AtMost: true}
+			return TVis{MS: optional(p.TMS), Reads: supp[0], AtMost: true}
 		}
 		a := pts[i-1]
 		f := (q - a.Fit) / (p.Fit - a.Fit)
@@ -136,10 +136,10 @@ func visAt(pts []VisPoint, supp []uint64, q float64) TVis {
 			// points of that convex decay would put t too late.
 			f = math.Log((1-q)/(1-a.Fit)) / math.Log((1-p.Fit)/(1-a.Fit))
 		}
-		return TVis{MS: a.TMS + f*(p.TMS-a.TMS), Reads: supp[i-1] + supp[i]}
+		return TVis{MS: optional(a.TMS + f*(p.TMS-a.TMS)), Reads: supp[i-1] + supp[i]}
 	}
 	if len(pts) == 0 {
-		return TVis{MS: -1}
+		return TVis{}
 	}
-	return TVis{MS: -1, Reads: supp[len(supp)-1]}
+	return TVis{Reads: supp[len(supp)-1]}
 }

@@ -37,15 +37,15 @@ func TestVisCurve(t *testing.T) {
 		reads     []read
 		t99, t999 TVis
 	}{
-		{"none", nil, TVis{MS: -1}, TVis{MS: -1}},
+		{"none", nil, TVis{}, TVis{}},
 		// 1 - fit: 0.1, then 0.001: 0.01 is half way in its logarithm.
-		{"geometric", []read{{ms, 1000, 900}, {3 * ms, 1000, 999}}, TVis{MS: 2, Reads: 2000}, TVis{MS: 3, Reads: 2000}},
+		{"geometric", []read{{ms, 1000, 900}, {3 * ms, 1000, 999}}, TVis{MS: optional(2), Reads: 2000}, TVis{MS: optional(3), Reads: 2000}},
 		// Reaching 1: linear.
-		{"to one", []read{{ms, 100, 98}, {2 * ms, 100, 100}}, TVis{MS: 1.5, Reads: 200}, TVis{MS: 1.95, Reads: 200}},
-		{"at most", []read{{5 * ms, 10, 10}, {9 * ms, 30, 30}}, TVis{MS: 5, Reads: 40, AtMost: true}, TVis{MS: 5, Reads: 40, AtMost: true}},
+		{"to one", []read{{ms, 100, 98}, {2 * ms, 100, 100}}, TVis{MS: optional(1.5), Reads: 200}, TVis{MS: optional(1.95), Reads: 200}},
+		{"at most", []read{{5 * ms, 10, 10}, {9 * ms, 30, 30}}, TVis{MS: optional(5), Reads: 40, AtMost: true}, TVis{MS: optional(5), Reads: 40, AtMost: true}},
 		// A late dip is pooled with the point before it: 0.999 and 0.9
 		// weigh 1000 and 1000 reads, 0.9495 for both; never 99 %.
-		{"late dip", []read{{ms, 1000, 999}, {9 * ms, 1000, 900}}, TVis{MS: -1, Reads: 2000}, TVis{MS: -1, Reads: 2000}},
+		{"late dip", []read{{ms, 1000, 999}, {9 * ms, 1000, 900}}, TVis{Reads: 2000}, TVis{Reads: 2000}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -57,7 +57,7 @@ func TestVisCurve(t *testing.T) {
 			}
 			_, t99, t999 := visCurve(&bins)
 			for _, g := range []struct{ got, want TVis }{{t99, c.t99}, {t999, c.t999}} {
-				if math.Abs(g.got.MS-g.want.MS) > 1e-9 || g.got.Reads != g.want.Reads || g.got.AtMost != g.want.AtMost {
+				if (g.got.MS == nil) != (g.want.MS == nil) || g.got.MS != nil && math.Abs(*g.got.MS-*g.want.MS) > 1e-9 || g.got.Reads != g.want.Reads || g.got.AtMost != g.want.AtMost {
 					t.Errorf("got %+v, want %+v", g.got, g.want)
 				}
 			}

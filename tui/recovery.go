@@ -21,7 +21,7 @@ func recoveryLine(res *sim.Result) (string, sim.Health, bool) {
 		if c.Recovered == nil {
 			continue
 		}
-		head := fmt.Sprintf("after %s on %s (ended %.1fs): ", c.Name, c.Target, c.EndS)
+		head := fmt.Sprintf("after %s on %s (ended %.1fs): ", c.Name, c.Target, *c.EndS)
 		if *c.Recovered {
 			return head + fmt.Sprintf("every flow recovered, the last %.1fs after the end", *c.RecoveryS), sim.Healthy, true
 		}

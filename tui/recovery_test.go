@@ -12,6 +12,7 @@ import (
 // recover.
 func TestRecoveryLine(t *testing.T) {
 	yes, no, two := true, false, 2.0
+	twelve := 12.0
 	tests := []struct {
 		name   string
 		cs     []sim.CascadeResult
@@ -19,10 +20,10 @@ func TestRecoveryLine(t *testing.T) {
 		health sim.Health
 		ok     bool
 	}{
-		{"no verdict yet", []sim.CascadeResult{{Name: "capacity", EndS: -1}}, "", sim.Healthy, false},
-		{"recovered", []sim.CascadeResult{{Name: "capacity", Target: "db", EndS: 12, Recovered: &yes, RecoveryS: &two}},
+		{"no verdict yet", []sim.CascadeResult{{Name: "capacity"}}, "", sim.Healthy, false},
+		{"recovered", []sim.CascadeResult{{Name: "capacity", Target: "db", EndS: &twelve, Recovered: &yes, RecoveryS: &two}},
 			"after capacity on db (ended 12.0s): every flow recovered, the last 2.0s after the end", sim.Healthy, true},
-		{"stays down", []sim.CascadeResult{{Name: "capacity", Target: "db", EndS: 12, Recovered: &no,
+		{"stays down", []sim.CascadeResult{{Name: "capacity", Target: "db", EndS: &twelve, Recovered: &no,
 			Recovery:    []sim.FlowRecovery{{Flow: "users"}},
 			SustainedBy: []sim.SustainingCause{{Kind: sim.CauseRetries, What: "retries on api->db: 2.27 attempts per call (1.00 before the fault)"}}}},
 			"after capacity on db (ended 12.0s): users did not recover · sustained by retries on api->db", sim.Failing, true},

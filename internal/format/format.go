@@ -97,16 +97,16 @@ func Plural(n int, thing string) string {
 
 // TVis writes a time to visibility read on a store's t-visibility curve:
 // "3.21ms", "<=30.2ms" when the curve was there already at its first
-// point, firstMS, and ">19.6s" when it never got there (ms < 0) up to its
+// point, firstMS, and ">19.6s" when it never got there (ms nil) up to its
 // last point, lastMS.
-func TVis(ms float64, atMost bool, firstMS, lastMS float64) string {
+func TVis(ms *float64, atMost bool, firstMS, lastMS float64) string {
 	switch {
-	case ms < 0:
+	case ms == nil:
 		return ">" + duration(lastMS)
 	case atMost:
 		return "<=" + duration(firstMS)
 	}
-	return duration(ms)
+	return duration(*ms)
 }
 
 // duration writes milliseconds in ms, or in s from 1 s on.

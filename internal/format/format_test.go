@@ -57,7 +57,7 @@ func TestPlural(t *testing.T) {
 func TestTVis(t *testing.T) {
 	for _, tt := range []struct {
 		name   string
-		ms     float64
+		ms     float64 // < 0: none
 		atMost bool
 		want   string
 	}{
@@ -65,7 +65,11 @@ func TestTVis(t *testing.T) {
 		{"there at the first point", 1, true, "<=30.2ms"},
 		{"never there", -1, false, ">19.6s"},
 	} {
-		if got := TVis(tt.ms, tt.atMost, 30.2, 19600); got != tt.want {
+		ms := &tt.ms
+		if tt.ms < 0 {
+			ms = nil
+		}
+		if got := TVis(ms, tt.atMost, 30.2, 19600); got != tt.want {
 			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
 		}
 	}

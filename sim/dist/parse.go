@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/faultline/faultline/internal/suggest"
 )
 
 // maxDepth bounds mix nesting so that hostile input cannot recurse deeply.
@@ -217,7 +219,7 @@ func unknown(name string, start, open int) *SyntaxError {
 	if len(name) <= 2*len("percentiles") {
 		lower := strings.ToLower(name)
 		for _, n := range names {
-			if d := editDistance(lower, n); d < bestDist {
+			if d := suggest.Distance(lower, n); d < bestDist {
 				best, bestDist = n, d
 			}
 		}
@@ -226,27 +228,6 @@ func unknown(name string, start, open int) *SyntaxError {
 		return errorf(start, "unknown distribution %s; did you mean %s?", quote(name), best)
 	}
 	return errorf(start, "unknown distribution %s; known ones are %s", quote(name), strings.Join(names, ", "))
-}
-
-// editDistance is the Levenshtein distance between two short strings.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 func parseDuration(w string, off int) (time.Duration, *SyntaxError) {

@@ -116,8 +116,13 @@ type Metric struct {
 // num is a figure that every component has.
 func num[T uint64 | int64 | float64](x T) (float64, bool) { return float64(x), true }
 
-// known is a figure that is -1 when there is none to report.
-func known(x float64) (float64, bool) { return x, x >= 0 }
+// known is a figure that is absent (null in the JSON) when there is none to report.
+func known(x *float64) (float64, bool) {
+	if x == nil {
+		return 0, false
+	}
+	return *x, true
+}
 
 // shareOf is n over the answered total, all - less: the share of answered
 // requests (or ended sagas) that ended in an outcome; none of nothing.

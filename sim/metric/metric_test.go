@@ -76,11 +76,11 @@ func TestMetricsReadTheirFields(t *testing.T) {
 		Edges:  []sim.EdgeResult{{Name: "a->b", Amplification: 1.5, ShortCircuited: 8}},
 		Groups: []sim.GroupResult{{Name: "g", LagS: 1, MaxLagS: 2, LagRecords: 3, Duplicates: 4, Lost: 5, EndToEnd: sim.Latency{Mean: 6, P99: 7}}},
 		Topics: []sim.TopicResult{{Name: "t", Lost: 1, LostAcked: 2, ProduceErrors: 3}},
-		Stores: []sim.StoreResult{{Name: "st", StaleShare: 0.25, T99: sim.TVis{MS: 31}, T999: sim.TVis{MS: -1},
+		Stores: []sim.StoreResult{{Name: "st", StaleShare: 0.25, T99: sim.TVis{MS: ms(31)}, T999: sim.TVis{},
 			Unavailable: 2, Timeouts: 3, LostUpdates: 4, ReplicationLag: sim.Latency{P99: 5}}},
 		Sagas: []sim.SagaResult{{Name: "sg", Started: 12, Running: 2, Completed: 6, Compensated: 3, Inconsistent: 1, Duration: sim.Latency{P99: 40}}},
 		Views: []sim.ViewResult{{Name: "v", MissShare: 0.125, MaxLagS: 3}},
-		Cascades: []sim.CascadeResult{{Name: "latency", BlastRadius: 0.5, FirstFlowS: 1.25,
+		Cascades: []sim.CascadeResult{{Name: "latency", BlastRadius: 0.5, FirstFlowS: ms(1.25),
 			Steps: make([]sim.CascadeStep, 3), RecoveryS: &recoveryS, Recovered: &recovered}},
 	}
 	want := map[metric.Scope]map[string]float64{
@@ -164,3 +164,5 @@ func TestChecks(t *testing.T) {
 		}
 	}
 }
+
+func ms(x float64) *float64 { return &x }

@@ -1,20 +1,23 @@
-package scenarios
+// Package suggest finds the word a user most likely meant: the one
+// edit-distance helper of faultline, shared by the scenario loader, the
+// distribution parser and the command line (STYLE.md: one place).
+package suggest
 
 import "strings"
 
-// suggest returns the candidate a user most likely meant by word, or "" when
+// Closest returns the candidate a user most likely meant by word, or "" when
 // none is close enough to be a plausible typo: within two edits (but not a
 // complete rewrite of a short word), or one of the two a prefix of the
 // other. Ties go to the earlier candidate, so callers list the common keys
 // first.
-func suggest(word string, candidates []string) string {
+func Closest(word string, candidates []string) string {
 	w := strings.ToLower(word)
 	if len(w) > 64 {
 		return "" // no key is that long; skip the quadratic work
 	}
 	best, bestDist := "", -1
 	for _, c := range candidates {
-		d := editDistance(w, c)
+		d := Distance(w, c)
 		if bestDist < 0 || d < bestDist {
 			best, bestDist = c, d
 		}
@@ -33,9 +36,9 @@ func suggest(word string, candidates []string) string {
 	return ""
 }
 
-// editDistance is the Levenshtein distance between a and b, in bytes: keys
+// Distance is the Levenshtein distance between a and b, in bytes: keys
 // and names are ASCII, and anything else is far from every candidate anyway.
-func editDistance(a, b string) int {
+func Distance(a, b string) int {
 	prev := make([]int, len(b)+1)
 	cur := make([]int, len(b)+1)
 	for j := range prev {

@@ -1,4 +1,4 @@
-package scenarios
+package suggest
 
 import "testing"
 
@@ -18,11 +18,11 @@ func TestSuggest(t *testing.T) {
 		{"", ""},
 	}
 	for _, tt := range tests {
-		if got := suggest(tt.word, keys); got != tt.want {
-			t.Errorf("suggest(%q) = %q, want %q", tt.word, got, tt.want)
+		if got := Closest(tt.word, keys); got != tt.want {
+			t.Errorf("Closest(%q) = %q, want %q", tt.word, got, tt.want)
 		}
 	}
-	if got := suggest("anything", nil); got != "" {
+	if got := Closest("anything", nil); got != "" {
 		t.Errorf("suggest with no candidates = %q", got)
 	}
 }
@@ -39,8 +39,8 @@ func TestEditDistance(t *testing.T) {
 		{"flaw", "lawn", 2},
 	}
 	for _, tt := range tests {
-		if got := editDistance(tt.a, tt.b); got != tt.want {
-			t.Errorf("editDistance(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.want)
+		if got := Distance(tt.a, tt.b); got != tt.want {
+			t.Errorf("Distance(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.want)
 		}
 	}
 }
