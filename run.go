@@ -2,6 +2,7 @@ package main
 
 import (
 	"cmp"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -9,10 +10,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/faultline/faultline/internal/format"
@@ -142,8 +145,13 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	if runTerminal(stderr) {
 		p = &runProgress{w: stderr, now: runClock, start: runClock()}
 	}
-	res := drive(s, p)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	res := drive(ctx, s, p)
 	elapsed := time.Since(wall)
+	if res == nil {
+		return &exitError{code: exitInterrupted, msg: fmt.Sprintf("interrupted at %s of virtual time: no result", s.Now())}
+	}
 	if err := s.Err(); err != nil {
 		return &exitError{code: 1, msg: err.Error()}
 	}
@@ -199,24 +207,35 @@ type runProgress struct {
 	shown bool
 }
 
-// drive runs s to its end and returns its result. With a progress line it
-// advances in slices of virtual time and reads the wall clock between
-// them: the engine never sees the clock, and slices do not change what a
-// run does (RunUntil runs every event up to its limit, as the TUI and
-// bench drive it).
-func drive(s *sim.Sim, p *runProgress) *sim.Result {
-	if p == nil {
-		return s.Run()
-	}
+// drive runs s to its end and returns its result, or nil when ctx is
+// cancelled (Ctrl-C, SIGTERM). It advances in calls of bounded work
+// (RunFor) and checks ctx between them, so that a signal stops even a run
+// whose virtual time barely advances. With a progress line it advances in
+// slices of virtual time and reads the wall clock between them: the engine
+// never sees the clock, and slices do not change what a run does (RunUntil
+// runs every event up to its limit, as the TUI and bench drive it).
+func drive(ctx context.Context, s *sim.Sim, p *runProgress) *sim.Result {
 	end := s.Duration()
 	// The slice adapts to aim at 25-100 ms of wall time: short enough to
 	// redraw on time, long enough that the clock costs nothing.
-	slice, last := time.Millisecond, p.now()
+	slice, last := end, time.Time{}
+	if p != nil {
+		slice, last = time.Millisecond, p.now()
+	}
 	for !s.Done() && s.Err() == nil {
-		s.RunUntil(min(s.Now()+slice, end))
+		if ctx.Err() != nil {
+			if p != nil {
+				p.clear()
+			}
+			return nil
+		}
+		reached := s.RunFor(min(s.Now()+slice, end), eventsPerCheck)
+		if p == nil {
+			continue
+		}
 		t := p.now()
 		switch d := t.Sub(last); {
-		case d < 25*time.Millisecond:
+		case reached && d < 25*time.Millisecond:
 			slice = min(2*slice, end)
 		case d > 100*time.Millisecond && slice > time.Microsecond:
 			slice /= 2
@@ -224,9 +243,15 @@ func drive(s *sim.Sim, p *runProgress) *sim.Result {
 		last = t
 		p.update(t, s.Now(), end, s.Processed())
 	}
-	p.clear()
+	if p != nil {
+		p.clear()
+	}
 	return s.Run()
 }
+
+// eventsPerCheck is how many events a run goes between checks for a
+// signal: tens of milliseconds of wall time.
+const eventsPerCheck = 1 << 20
 
 func (p *runProgress) update(t time.Time, virt, end time.Duration, events uint64) {
 	elapsed := t.Sub(p.start)

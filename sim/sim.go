@@ -25,6 +25,7 @@ type Sim struct {
 	err    error // why the run stopped early, if it did
 
 	processed uint64
+	instant   instantGuard // events at the current instant: a run stuck in time stops
 
 	reqs    reqPool
 	calls   callPool
@@ -319,6 +320,36 @@ func (s *Sim) RunUntil(t time.Duration) {
 	}
 }
 
+// RunFor runs at most n events, up to and including virtual time t as
+// RunUntil does, and reports whether it got to t (or the run is over). A
+// slice of virtual time can hold any number of events, so a driver that
+// must stay responsive, to a signal or a key, advances in calls of bounded
+// work and checks between them; how it slices does not change the run.
+func (s *Sim) RunFor(t time.Duration, n int) bool {
+	if s.done {
+		return true
+	}
+	limit := int64(t)
+	if limit >= s.end {
+		for ; n > 0; n-- {
+			if !s.Step() {
+				return true
+			}
+		}
+		return false
+	}
+	for ; s.err == nil && s.events.len() > 0 && s.events.peek().at <= limit; n-- {
+		if n == 0 {
+			return false
+		}
+		s.dispatch(s.events.pop())
+	}
+	if s.err == nil && limit > s.now {
+		s.now = limit
+	}
+	return true
+}
+
 // Run runs the scenario to its end and returns the result.
 func (s *Sim) Run() *Result {
 	s.RunUntil(time.Duration(s.end))
@@ -326,6 +357,9 @@ func (s *Sim) Run() *Result {
 }
 
 func (s *Sim) dispatch(e event) {
+	if !s.atInstant(&e) {
+		return
+	}
 	s.now = e.at
 	s.processed++
 	arg := e.arg()
