@@ -79,6 +79,28 @@ func loadOne(cmd string, pos []string, stderr io.Writer) (*sim.Spec, error) {
 	return load(arg, stderr)
 }
 
+// memoryFlag registers --memory, the run's memory budget.
+func memoryFlag(fs *flag.FlagSet, what string) *string {
+	return fs.String("memory", "2GiB", "stop "+what+" cleanly when it holds more than `SIZE` (e.g. 512MiB, 4GiB)")
+}
+
+// parseMemory reads a --memory size: a number with an optional unit, KiB,
+// MiB, GiB or TiB (KB, MB, GB, TB and K, M, G, T are taken as the same
+// powers of two).
+func parseMemory(v string) (int64, error) {
+	num := strings.TrimRight(v, "KMGTiBb")
+	unit := strings.TrimSuffix(strings.TrimSuffix(strings.ToUpper(v[len(num):]), "B"), "I")
+	shift, ok := map[string]uint{"": 0, "K": 10, "M": 20, "G": 30, "T": 40}[unit]
+	x, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
+	if !ok || err != nil || !(x > 0) || x*float64(uint64(1)<<shift) > 1<<50 {
+		return 0, usageErr("--memory %q: want a size such as 512MiB or 4GiB", v)
+	}
+	if b := int64(x * float64(uint64(1)<<shift)); b >= 1<<20 {
+		return b, nil
+	}
+	return 0, usageErr("--memory %q: want at least 1MiB", v)
+}
+
 // overrideSeed applies a --seed flag, if one was given.
 func overrideSeed(spec *sim.Spec, seed string) error {
 	if seed == "" {
@@ -100,6 +122,7 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	seed := fs.String("seed", "", "override the scenario's seed")
 	duration := fs.String("duration", "", "override the scenario's duration (a Go duration, e.g. 60s)")
 	variant := fs.String("variant", "", "run the scenario's [[variant]] `NAME` instead of the base")
+	memory := memoryFlag(fs, "the run")
 	var ov overrideFlags
 	ov.register(fs)
 	pos, err := parseInterspersed(fs, args)
@@ -110,11 +133,16 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	budget, err := parseMemory(*memory)
+	if err != nil {
+		return err
+	}
 	sc, err := loadScenario(pos, scenarios.Options{Variant: *variant, Overrides: overrides}, stderr)
 	if err != nil {
 		return err
 	}
 	spec := sc.Spec
+	spec.Memory = budget
 	if err := overrideSeed(spec, *seed); err != nil {
 		return err
 	}

@@ -16,6 +16,7 @@ func tuiCmd(args []string, stderr io.Writer) error {
 	seed := fs.String("seed", "", "override the scenario's seed")
 	speed := fs.String("speed", "1", "virtual seconds per wall second: 1, 10, 100 or max")
 	paused := fs.Bool("paused", false, "start paused")
+	memory := memoryFlag(fs, "the simulation")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return &exitError{code: 2}
@@ -29,6 +30,9 @@ func tuiCmd(args []string, stderr io.Writer) error {
 	}
 	spec, err := loadOne("tui", pos, stderr)
 	if err != nil {
+		return err
+	}
+	if spec.Memory, err = parseMemory(*memory); err != nil {
 		return err
 	}
 	if err := overrideSeed(spec, *seed); err != nil {

@@ -126,6 +126,9 @@ type Options struct {
 	Parallel int
 	// Shard, when N > 0, runs only the jobs j with j % N == I.
 	Shard Shard
+	// Memory is each run's memory budget in bytes (sim.Spec.Memory); 0
+	// means sim.DefaultMemory.
+	Memory int64
 	// Progress is told how far each run has got, and of each finished
 	// run; nil for none.
 	Progress Progress
@@ -141,6 +144,11 @@ func Execute(ctx context.Context, m *Matrix, opt Options) ([]Run, error) {
 	for j := range m.Jobs() {
 		if opt.Shard.Has(j) {
 			jobs = append(jobs, j)
+		}
+	}
+	for i := range m.Cells {
+		if c := &m.Cells[i]; c.spec != nil {
+			c.spec.Memory = opt.Memory
 		}
 	}
 	workers := opt.Parallel

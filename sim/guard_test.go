@@ -61,3 +61,75 @@ func TestStuckInTime(t *testing.T) {
 		})
 	}
 }
+
+// TestMemoryBudget checks that a run stops with a BudgetError naming what
+// grew and how to bound it when what it holds exceeds its budget: an
+// unbounded queue offered twice its capacity used to grow until the
+// process ran out of memory. A bounded queue keeps the same overload
+// within the budget, and so does a load within capacity; a client timeout
+// does not (an abandoned request still waits in the queue).
+func TestMemoryBudget(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		queue   int
+		rate    float64
+		timeout time.Duration
+		want    []string // in the error; none: the run ends normally
+	}{
+		{"unbounded queue", sim.Unbounded, 2000, 0, []string{"memory budget of 16 MiB exceeded", "requests in flight reached",
+			"payment's queue is unbounded", "set queue = 1000 on it", "--memory"}},
+		{"unbounded queue, client timeout 1s", sim.Unbounded, 2000, time.Second, []string{"payment's queue is unbounded"}},
+		{"queue of 1000", 1000, 2000, 0, nil},
+		{"load within capacity", sim.Unbounded, 900, 0, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pay := svc(t, "payment", "10ms")
+			pay.Workers, pay.Queue = 10, tc.queue
+			cl := open(tc.rate, "payment") // capacity: 10 workers / 10 ms = 1000/s
+			cl.Timeout = tc.timeout
+			spec := &sim.Spec{Name: "overload", Duration: 600 * time.Second, Memory: 16 << 20,
+				Clients: []sim.Client{cl}, Services: []sim.Service{pay}}
+			s, err := sim.New(spec, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.Run()
+			var be *sim.BudgetError
+			if tc.want == nil {
+				if s.Err() != nil {
+					t.Fatalf("unexpected error: %v", s.Err())
+				}
+				return
+			}
+			if !errors.As(s.Err(), &be) {
+				t.Fatalf("err = %v, want a BudgetError", s.Err())
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(be.Error(), w) {
+					t.Errorf("message %q lacks %q", be.Error(), w)
+				}
+			}
+			// The budget is checked every 64k events: it stops soon after.
+			if be.Used < 16<<20 || be.Used > 24<<20 || be.At > 200*time.Second {
+				t.Errorf("stopped at %s holding %d bytes", be.At, be.Used)
+			}
+		})
+	}
+}
+
+// TestEventLogBound checks that the event log keeps its first 10,000
+// entries and counts the others: a crash every 2 ms used to log without
+// end.
+func TestEventLogBound(t *testing.T) {
+	spec := &sim.Spec{Name: "flap", Duration: 60 * time.Second,
+		Clients:  []sim.Client{open(10, "api")},
+		Services: []sim.Service{svc(t, "api", "1ms")},
+		Faults: []sim.Fault{{Kind: sim.FaultCrash, Target: "api", Start: time.Second, Duration: time.Millisecond,
+			Every: 2 * time.Millisecond}},
+	}
+	res, _ := run(t, spec)
+	// About 29,500 crashes, each logged as it starts and ends.
+	if len(res.Events) != 10_000 || res.EventsDropped < 49_000 {
+		t.Errorf("%d events kept, %d dropped; want 10000 kept and the rest (about 49,000) counted", len(res.Events), res.EventsDropped)
+	}
+}

@@ -32,6 +32,9 @@ type Result struct {
 	// unhealthy after it, in order, and its blast radius.
 	Cascades []CascadeResult `json:"cascades"`
 	Events   []EventResult   `json:"events"`
+	// EventsDropped counts the events past the log's bound (the first
+	// 10,000 are kept): they happened, but are not listed.
+	EventsDropped uint64 `json:"events_dropped"`
 	// Series holds every client's and service's time series, clients
 	// first, for run's --csv, the TUI and bench; in JSON each client and
 	// component carries its own (ClientResult.Series), as every flow,
@@ -306,6 +309,7 @@ func (s *Sim) Result() *Result {
 	}
 	s.dataResult(res)
 	res.Cascades = s.cascades()
+	res.EventsDropped = s.logDropped
 	res.Events = make([]EventResult, len(s.log))
 	for i, e := range s.log {
 		res.Events[i] = EventResult{TS: e.T.Seconds(), Component: e.Component, What: e.What}

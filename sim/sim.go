@@ -36,6 +36,8 @@ type Sim struct {
 	services []service
 	faults   []fault
 	log      []Event
+	// logDropped counts the entries past maxLog, not kept.
+	logDropped uint64
 
 	brokers    []broker
 	topics     []topic
@@ -362,6 +364,11 @@ func (s *Sim) dispatch(e event) {
 	}
 	s.now = e.at
 	s.processed++
+	if s.processed%budgetEvery == 0 {
+		if s.checkBudget(); s.err != nil {
+			return
+		}
+	}
 	arg := e.arg()
 	switch e.kind() {
 	case evArrival:
@@ -474,8 +481,18 @@ func (s *Sim) finish() {
 	s.done = true
 }
 
+// maxLog bounds the event log. A scenario can log without end (a fault
+// every few nanoseconds, a breaker that flaps at every call), and the log
+// is kept whole in memory for the result; past the bound, entries are
+// counted, not kept, and the result says how many were dropped.
+const maxLog = 10_000
+
 // logf appends a notable change, happening now, to the event log.
 func (s *Sim) logf(component, format string, args ...any) {
+	if len(s.log) >= maxLog {
+		s.logDropped++
+		return
+	}
 	s.logAt(s.now, component, fmt.Sprintf(format, args...))
 }
 
@@ -483,6 +500,10 @@ func (s *Sim) logf(component, format string, args ...any) {
 // window reports what happened within it when it closes. The log stays
 // sorted by time, earlier entries first at equal times.
 func (s *Sim) logAt(t int64, component, what string) {
+	if len(s.log) >= maxLog {
+		s.logDropped++
+		return
+	}
 	e := Event{T: time.Duration(t), Component: component, What: what}
 	i := len(s.log)
 	for i > 0 && s.log[i-1].T > e.T {
