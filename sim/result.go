@@ -33,7 +33,7 @@ type Result struct {
 	Cascades []CascadeResult `json:"cascades"`
 	Events   []EventResult   `json:"events"`
 	// EventsDropped counts the events past the log's bound (the first
-	// 10,000 are kept): they happened, but are not listed.
+	// 100,000 are kept): they happened, but are not listed.
 	EventsDropped uint64 `json:"events_dropped"`
 	// Series holds every client's and service's time series, clients
 	// first, for run's --csv, the TUI and bench; in JSON each client and
