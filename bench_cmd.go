@@ -141,7 +141,8 @@ Runs each scenario's variants (its [[variant]] tables, or the scenario as
 written) at every point of the sweeps, --replications times each, with seeds
 base+0, base+1, ...; writes the report into --out and prints the Markdown
 report. Exit codes: 0 ok, 1 failure while running, 2 bad usage or scenario,
-3 an SLO violated, 130 interrupted (the partial report is written).
+3 an SLO violated, 130 interrupted by Ctrl-C or SIGTERM (the partial
+report is written).
 
 Flags:
 `

@@ -29,7 +29,9 @@ The scenario language is described in scenarios.md.
 'faultline bench -h' lists every flag of bench.
 
 Exit codes: 0 ok, 1 failure while running, 2 bad usage or bad scenario,
-3 an SLO of the scenario was violated (run and bench), 130 bench interrupted.
+3 an SLO of the scenario was violated (run and bench), 130 interrupted
+(Ctrl-C or SIGTERM). --memory SIZE (run, tui, bench; default 2GiB) bounds
+what a run holds: see scenarios.md, Limits.
 `
 
 // exitError carries the exit code a command wants; its message, if any, has

@@ -31,17 +31,9 @@ type instantGuard struct {
 	args  [numKinds]int32  // the argument of the last of each kind
 }
 
-// atInstant counts an event at time at, and sets the run's error when it is
-// one too many at that instant.
+// atInstant tallies an event run near the bound on events at one instant,
+// and sets the run's error when it is one too many.
 func (s *Sim) atInstant(e *event) bool {
-	if e.at != s.now {
-		s.instant.n = 0
-		return true
-	}
-	s.instant.n++
-	if s.instant.n <= maxAtInstant-loopSample {
-		return true
-	}
 	k := e.kind()
 	s.instant.kinds[k]++
 	s.instant.args[k] = e.arg()
