@@ -17,6 +17,12 @@ import (
 	"github.com/faultline/faultline/scenarios"
 )
 
+// maxReplications bounds --replications: every run's result stays in
+// memory for the statistics (a few KB to a few MB each), and 100,000
+// replications already give intervals far narrower than any effect worth
+// reporting.
+const maxReplications = 100_000
+
 // Exit codes of a bench beyond 0, 1 and 2.
 const (
 	exitSLO         = 3   // an SLO was violated (run and bench)
@@ -97,6 +103,7 @@ type benchFlags struct {
 	ov                                      overrideFlags
 	sweeps, variants                        listFlag
 	baseline, out, formats, duration, shard *string
+	memory                                  *string
 	seed                                    seedFlag
 }
 
@@ -111,6 +118,7 @@ func (f *benchFlags) register(fs *flag.FlagSet) {
 	f.formats = fs.String("format", "md,html,json,csv", "report `formats`: md, html, json, csv")
 	fs.Var(&f.seed, "seed", "base seed, a non-negative `integer` (default: each scenario's seed)")
 	f.duration = fs.String("duration", "", "override each scenario's duration, a Go `duration` such as 60s")
+	f.memory = fs.String("memory", "2GiB", "stop cleanly when the runs at once hold more than `SIZE` in all (each run gets SIZE / --parallel)")
 	f.shard = fs.String("shard", "", "run shard `i/n` of the runs and write a partial result (n alone: i from JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID)")
 }
 
@@ -144,8 +152,15 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 	if *reps < 1 {
 		return usageErr("--replications %d: want at least 1", *reps)
 	}
+	if *reps > maxReplications {
+		return usageErr("--replications %d: at most %d (a bench keeps every run's result in memory)", *reps, maxReplications)
+	}
 	if *parallel < 1 {
 		return usageErr("--parallel %d: want at least 1 (0: one per core)", *parallel)
+	}
+	budget, err := parseMemory(*f.memory)
+	if err != nil {
+		return err
 	}
 	fmts, err := bench.ParseFormats(*formats)
 	if err != nil {
@@ -191,7 +206,8 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	wall := time.Now()
-	runs, err := bench.Execute(ctx, m, bench.Options{Parallel: *parallel, Shard: sh, Progress: bench.NewProgress(stderr, isTerminal(stderr))})
+	perRun := budget / int64(min(*parallel, max(m.Jobs(), 1)))
+	runs, err := bench.Execute(ctx, m, bench.Options{Parallel: *parallel, Memory: perRun, Shard: sh, Progress: bench.NewProgress(stderr, isTerminal(stderr))})
 	interrupted := errors.Is(err, context.Canceled)
 	if err != nil && !interrupted {
 		return &exitError{code: 1, msg: err.Error()}

@@ -165,7 +165,8 @@ Run 'faultline help COMMAND' (or 'faultline COMMAND --help') for a command's
 arguments, flags and an example.
 
 Exit codes: 0 ok, 1 failure while running, 2 bad usage or bad scenario,
-3 an SLO of the scenario was violated (run and bench), 130 bench interrupted.
+3 an SLO of the scenario was violated (run and bench), 130 interrupted
+(Ctrl-C or SIGTERM; bench writes its partial report).
 `)
 }
 

@@ -115,6 +115,10 @@ func TestJSONDeterministic(t *testing.T) {
 func TestExitCodes(t *testing.T) {
 	bad := filepath.Join(t.TempDir(), "bad.toml")
 	os.WriteFile(bad, []byte("[scenario]\nduration = \"1s\"\nwarmup = \"x\"\n"), 0o644)
+	// Twice payment's capacity into its unbounded queue.
+	over := filepath.Join(t.TempDir(), "over.toml")
+	os.WriteFile(over, []byte("[scenario]\nduration = \"600s\"\n[[client]]\nname = \"shoppers\"\ntarget = \"payment\"\nrate = 2000\n"+
+		"[[service]]\nname = \"payment\"\nworkers = 10\nservice_time = \"10ms\"\n"), 0o644)
 	tests := []struct {
 		args   []string
 		code   int
@@ -141,6 +145,13 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"run", "mm1", "--variant", "base", "--duration", "15s"}, 0, ""},
 		{[]string{"run", "mm1", "--variant", "fast"}, 2, "declares no [[variant]]"},
 		{[]string{"help", "frobnicate"}, 2, `unknown command "frobnicate"`},
+		{[]string{"run", over, "--memory", "16MiB"}, 1, "memory budget of 16 MiB exceeded at 7"},
+		{[]string{"run", over, "--memory", "16MiB"}, 1, "payment's queue is unbounded and holds"},
+		{[]string{"run", "mm1", "--duration", "15s", "--memory", "64MiB"}, 0, ""},
+		{[]string{"run", "mm1", "--memory", "lots"}, 2, `--memory "lots"`},
+		{[]string{"bench", over, "--memory", "16MiB", "--replications", "2", "--parallel", "1", "--out", t.TempDir()}, 1, "memory budget of 16 MiB exceeded"},
+		{[]string{"bench", "mm1", "--replications", "100000000"}, 2, "--replications 100000000: at most 100000"},
+		{[]string{"validate", "/dev/zero"}, 2, "/dev/zero is a device, not a regular file"},
 	}
 	for _, tt := range tests {
 		code, _, errs := faultline(tt.args...)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"cmp"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -9,10 +10,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/faultline/faultline/internal/format"
@@ -54,6 +57,28 @@ func loadOne(cmd string, pos []string, stderr io.Writer) (*sim.Spec, error) {
 	return load(arg, stderr)
 }
 
+// memoryFlag registers --memory, the run's memory budget.
+func memoryFlag(fs *flag.FlagSet, what string) *string {
+	return fs.String("memory", "2GiB", "stop "+what+" cleanly when it holds more than `SIZE` (e.g. 512MiB, 4GiB)")
+}
+
+// parseMemory reads a --memory size: a number with an optional unit, KiB,
+// MiB, GiB or TiB (KB, MB, GB, TB and K, M, G, T are taken as the same
+// powers of two).
+func parseMemory(v string) (int64, error) {
+	num := strings.TrimRight(v, "KMGTiBb")
+	unit := strings.TrimSuffix(strings.TrimSuffix(strings.ToUpper(v[len(num):]), "B"), "I")
+	shift, ok := map[string]uint{"": 0, "K": 10, "M": 20, "G": 30, "T": 40}[unit]
+	x, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
+	if !ok || err != nil || !(x > 0) || x*float64(uint64(1)<<shift) > 1<<50 {
+		return 0, usageErr("--memory %q: want a size such as 512MiB or 4GiB", v)
+	}
+	if b := int64(x * float64(uint64(1)<<shift)); b >= 1<<20 {
+		return b, nil
+	}
+	return 0, usageErr("--memory %q: want at least 1MiB", v)
+}
+
 // seedFlag is a --seed: a non-negative integer, and whether it was given.
 // An empty value is an error, not "no seed": a script's unset variable
 // ("--seed $SEED") must not silently run the scenario's own seed.
@@ -89,6 +114,7 @@ func (s *seedFlag) override(spec *sim.Spec) {
 type runFlags struct {
 	asJSON, series             *bool
 	csvPath, duration, variant *string
+	memory                     *string
 	seed                       seedFlag
 	ov                         overrideFlags
 }
@@ -100,6 +126,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.Var(&f.seed, "seed", "override the scenario's seed, a non-negative `integer`")
 	f.duration = fs.String("duration", "", "override the scenario's duration, a Go `duration` such as 60s")
 	f.variant = fs.String("variant", "", "run the scenario's [[variant]] `NAME` instead of the base (\"base\": the scenario as written)")
+	f.memory = memoryFlag(fs, "the run")
 	f.ov.register(fs)
 }
 
@@ -116,12 +143,17 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	budget, err := parseMemory(*f.memory)
+	if err != nil {
+		return err
+	}
 	sc, err := loadScenario(pos, scenarios.Options{Variant: *variant, Overrides: overrides}, stderr)
 	if err != nil {
 		return err
 	}
 	spec := sc.Spec
 	f.seed.override(spec)
+	spec.Memory = budget
 	if *duration != "" {
 		d, err := time.ParseDuration(*duration)
 		if err != nil || d <= 0 {
@@ -149,8 +181,13 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	if runTerminal(stderr) {
 		p = &runProgress{w: stderr, now: runClock, start: runClock()}
 	}
-	res := drive(s, p)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	res := drive(ctx, s, p)
 	elapsed := time.Since(wall)
+	if res == nil {
+		return &exitError{code: exitInterrupted, msg: fmt.Sprintf("interrupted at %s of virtual time: no result", s.Now())}
+	}
 	if err := s.Err(); err != nil {
 		return &exitError{code: 1, msg: err.Error()}
 	}
@@ -206,24 +243,35 @@ type runProgress struct {
 	shown bool
 }
 
-// drive runs s to its end and returns its result. With a progress line it
-// advances in slices of virtual time and reads the wall clock between
-// them: the engine never sees the clock, and slices do not change what a
-// run does (RunUntil runs every event up to its limit, as the TUI and
-// bench drive it).
-func drive(s *sim.Sim, p *runProgress) *sim.Result {
-	if p == nil {
-		return s.Run()
-	}
+// drive runs s to its end and returns its result, or nil when ctx is
+// cancelled (Ctrl-C, SIGTERM). It advances in calls of bounded work
+// (RunFor) and checks ctx between them, so that a signal stops even a run
+// whose virtual time barely advances. With a progress line it advances in
+// slices of virtual time and reads the wall clock between them: the engine
+// never sees the clock, and slices do not change what a run does (RunUntil
+// runs every event up to its limit, as the TUI and bench drive it).
+func drive(ctx context.Context, s *sim.Sim, p *runProgress) *sim.Result {
 	end := s.Duration()
 	// The slice adapts to aim at 25-100 ms of wall time: short enough to
 	// redraw on time, long enough that the clock costs nothing.
-	slice, last := time.Millisecond, p.now()
+	slice, last := end, time.Time{}
+	if p != nil {
+		slice, last = time.Millisecond, p.now()
+	}
 	for !s.Done() && s.Err() == nil {
-		s.RunUntil(min(s.Now()+slice, end))
+		if ctx.Err() != nil {
+			if p != nil {
+				p.clear()
+			}
+			return nil
+		}
+		reached := s.RunFor(min(s.Now()+slice, end), eventsPerCheck)
+		if p == nil {
+			continue
+		}
 		t := p.now()
 		switch d := t.Sub(last); {
-		case d < 25*time.Millisecond:
+		case reached && d < 25*time.Millisecond:
 			slice = min(2*slice, end)
 		case d > 100*time.Millisecond && slice > time.Microsecond:
 			slice /= 2
@@ -231,9 +279,15 @@ func drive(s *sim.Sim, p *runProgress) *sim.Result {
 		last = t
 		p.update(t, s.Now(), end, s.Processed())
 	}
-	p.clear()
+	if p != nil {
+		p.clear()
+	}
 	return s.Run()
 }
+
+// eventsPerCheck is how many events a run goes between checks for a
+// signal: tens of milliseconds of wall time.
+const eventsPerCheck = 1 << 20
 
 func (p *runProgress) update(t time.Time, virt, end time.Duration, events uint64) {
 	elapsed := t.Sub(p.start)

@@ -135,6 +135,9 @@ func writeText(w io.Writer, res *sim.Result, color bool) {
 		fmt.Fprintf(w, "  %8.3fs  %-*s  %s\n", e.TS, nw, e.Component, e.What)
 		i++
 	}
+	if res.EventsDropped > 0 {
+		fmt.Fprintf(w, "  ... and %d later events not logged: the log keeps its first %d\n", res.EventsDropped, len(res.Events))
+	}
 }
 
 // repeats reports how many events from i on repeat, whole, the period

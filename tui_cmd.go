@@ -17,6 +17,7 @@ var tuiTerminal = func() bool { return isTerminal(os.Stdin) && isTerminal(os.Std
 type tuiFlags struct {
 	seed   seedFlag
 	speed  *string
+	memory *string
 	paused *bool
 }
 
@@ -24,6 +25,7 @@ func (f *tuiFlags) register(fs *flag.FlagSet) {
 	fs.Var(&f.seed, "seed", "override the scenario's seed, a non-negative `integer`")
 	f.speed = fs.String("speed", "1", "virtual seconds per wall second: 1, 10, 100 or max")
 	f.paused = fs.Bool("paused", false, "start paused")
+	f.memory = memoryFlag(fs, "the simulation")
 }
 
 // tuiCmd opens the interactive terminal UI on a scenario. Flags and exit
@@ -50,6 +52,9 @@ func tuiCmd(args []string, stderr io.Writer) error {
 		return err
 	}
 	f.seed.override(spec)
+	if spec.Memory, err = parseMemory(*f.memory); err != nil {
+		return err
+	}
 	if !tuiTerminal() {
 		return &exitError{code: 2, msg: "tui needs a terminal: stdin or stdout is not one (for a report in a file or pipe, use 'faultline run')"}
 	}

@@ -126,6 +126,9 @@ type Options struct {
 	Parallel int
 	// Shard, when N > 0, runs only the jobs j with j % N == I.
 	Shard Shard
+	// Memory is each run's memory budget in bytes (sim.Spec.Memory); 0
+	// means sim.DefaultMemory.
+	Memory int64
 	// Progress is told how far each run has got, and of each finished
 	// run; nil for none.
 	Progress Progress
@@ -134,14 +137,18 @@ type Options struct {
 // Execute runs the jobs of the matrix (of its shard) on a pool of
 // workers, each running whole simulations, and returns the runs in job
 // order whatever the order they finished in, so that the result does not
-// depend on Parallel. When ctx is cancelled, runs in progress stop at the
-// next slice of virtual time and what finished is returned with ctx's
-// error.
+// depend on Parallel. When ctx is cancelled, runs in progress stop within
+// a chunk of events and what finished is returned with ctx's error.
 func Execute(ctx context.Context, m *Matrix, opt Options) ([]Run, error) {
 	var jobs []int
 	for j := range m.Jobs() {
 		if opt.Shard.Has(j) {
 			jobs = append(jobs, j)
+		}
+	}
+	for i := range m.Cells {
+		if c := &m.Cells[i]; c.spec != nil {
+			c.spec.Memory = opt.Memory
 		}
 	}
 	workers := opt.Parallel
@@ -152,6 +159,10 @@ func Execute(ctx context.Context, m *Matrix, opt Options) ([]Run, error) {
 	if opt.Progress != nil {
 		opt.Progress.Start(len(jobs), workers)
 	}
+	// The first run that fails stops the others: the bench fails with its
+	// error, and what is left would be run for nothing.
+	ctx, failed := context.WithCancel(ctx)
+	defer failed()
 	results := make([]*Run, len(jobs))
 	errs := make([]error, len(jobs))
 	next := make(chan int)
@@ -167,6 +178,9 @@ func Execute(ctx context.Context, m *Matrix, opt Options) ([]Run, error) {
 				}
 				r, err := runOne(ctx, m, jb, advance)
 				results[k], errs[k] = r, err
+				if err != nil {
+					failed()
+				}
 				if opt.Progress != nil && err == nil && r != nil {
 					opt.Progress.Done(k, m.Cells[jb.cell].Label, jb.rep, time.Since(start))
 				}
@@ -198,9 +212,15 @@ feed:
 	return out, ctx.Err()
 }
 
-// slice is how much virtual time a run advances between checks for
-// cancellation: short enough that Ctrl-C feels immediate.
-const slice = 5 * time.Second
+// slice is how much virtual time a run advances between reports of its
+// progress, and chunk how many events at most it runs between checks for
+// cancellation: a slice of virtual time can hold any number of events (a
+// loop that barely advances time), a chunk takes tens of milliseconds, so
+// that Ctrl-C and SIGTERM stop a bench at once.
+const (
+	slice = 5 * time.Second
+	chunk = 1 << 20
+)
 
 // runOne runs one replication; it returns nil, nil when cancelled. It
 // tells advance the share of its virtual time done after each slice.
@@ -215,10 +235,14 @@ func runOne(ctx context.Context, m *Matrix, jb job, advance func(frac float64)) 
 		return nil, fmt.Errorf("%s: %w", c.Label, err)
 	}
 	for t := slice; ; t += slice {
+		for !s.RunFor(min(t, c.spec.Duration), chunk) {
+			if ctx.Err() != nil {
+				return nil, nil
+			}
+		}
 		if ctx.Err() != nil {
 			return nil, nil
 		}
-		s.RunUntil(min(t, c.spec.Duration))
 		if t >= c.spec.Duration || s.Err() != nil {
 			break
 		}

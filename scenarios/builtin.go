@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -65,7 +64,7 @@ func Open(arg string) (filename string, data []byte, err error) {
 		data, err = library.ReadFile(filename)
 		return filename, data, err
 	}
-	data, err = os.ReadFile(arg)
+	data, err = readFile(arg)
 	if err == nil {
 		return arg, data, nil
 	}

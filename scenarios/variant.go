@@ -70,6 +70,15 @@ type benchDefs struct {
 // overrides to the decoded tree, then builds the Spec from it.
 func load(filename string, data []byte, opts Options) (*builder, error) {
 	l := &loader{file: filename, ix: newIndex(string(data))}
+	switch {
+	case len(data) > MaxFileSize:
+		l.errorAt(0, fmt.Sprintf("the scenario is %s, larger than a scenario may be (%d MiB)", sizeMiB(int64(len(data))), MaxFileSize>>20), "split it, or generate fewer components")
+		return nil, l.errs
+	case checkDepth(l.ix.src) >= 0:
+		l.errorAt(checkDepth(l.ix.src), fmt.Sprintf("nested more than %d levels deep (arrays, inline tables and the parts of dotted keys)", MaxDepth),
+			"a scenario needs a few levels: use [[tables]] instead of deep inline values")
+		return nil, l.errs
+	}
 	var root map[string]any
 	if _, err := toml.Decode(l.ix.src, &root); err != nil {
 		// The tree is unusable after a syntax error, so this is the only

@@ -35,6 +35,9 @@ type Result struct {
 	// and Cascades[k] are the same occurrence.
 	Faults []FaultSpan   `json:"faults"`
 	Events []EventResult `json:"events"`
+	// EventsDropped counts the events past the log's bound (the first
+	// 100,000 are kept): they happened, but are not listed.
+	EventsDropped uint64 `json:"events_dropped"`
 	// Series holds every client's and service's time series, clients
 	// first, for run's --csv, the TUI and bench; in JSON each client and
 	// component carries its own (ClientResult.Series), as every flow,
@@ -426,6 +429,7 @@ func (s *Sim) Result() *Result {
 	s.dataResult(res)
 	res.Cascades = s.cascades()
 	res.Faults = s.faultSpans()
+	res.EventsDropped = s.logDropped
 	res.Events = make([]EventResult, len(s.log))
 	for i, e := range s.log {
 		res.Events[i] = EventResult{TS: e.T.Seconds(), Component: e.Component, What: e.What, Kind: e.Kind,

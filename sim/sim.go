@@ -27,6 +27,7 @@ type Sim struct {
 	err    error // why the run stopped early, if it did
 
 	processed uint64
+	instant   instantGuard // events at the current instant: a run stuck in time stops
 
 	reqs    reqPool
 	calls   callPool
@@ -40,6 +41,8 @@ type Sim struct {
 	services []service
 	faults   []fault
 	log      []Event
+	// logDropped counts the entries past maxLog, not kept.
+	logDropped uint64
 
 	brokers    []broker
 	topics     []topic
@@ -324,6 +327,36 @@ func (s *Sim) RunUntil(t time.Duration) {
 	}
 }
 
+// RunFor runs at most n events, up to and including virtual time t as
+// RunUntil does, and reports whether it got to t (or the run is over). A
+// slice of virtual time can hold any number of events, so a driver that
+// must stay responsive, to a signal or a key, advances in calls of bounded
+// work and checks between them; how it slices does not change the run.
+func (s *Sim) RunFor(t time.Duration, n int) bool {
+	if s.done {
+		return true
+	}
+	limit := int64(t)
+	if limit >= s.end {
+		for ; n > 0; n-- {
+			if !s.Step() {
+				return true
+			}
+		}
+		return false
+	}
+	for ; s.err == nil && s.events.len() > 0 && s.events.peek().at <= limit; n-- {
+		if n == 0 {
+			return false
+		}
+		s.dispatch(s.events.pop())
+	}
+	if s.err == nil && limit > s.now {
+		s.now = limit
+	}
+	return true
+}
+
 // Run runs the scenario to its end and returns the result.
 func (s *Sim) Run() *Result {
 	s.RunUntil(time.Duration(s.end))
@@ -331,8 +364,20 @@ func (s *Sim) Run() *Result {
 }
 
 func (s *Sim) dispatch(e event) {
+	// The bound on events at one instant: the common case inline, the
+	// tally near the bound in atInstant.
+	if e.at != s.now {
+		s.instant.n = 0
+	} else if s.instant.n++; s.instant.n > maxAtInstant-loopSample && !s.atInstant(&e) {
+		return
+	}
 	s.now = e.at
 	s.processed++
+	if s.processed%budgetEvery == 0 {
+		if s.checkBudget(); s.err != nil {
+			return
+		}
+	}
 	arg := e.arg()
 	switch e.kind() {
 	case evArrival:
@@ -445,8 +490,19 @@ func (s *Sim) finish() {
 	s.done = true
 }
 
+// maxLog bounds the event log. A scenario can log without end (a fault
+// every few nanoseconds, a breaker that flaps at every call), and the log
+// is kept whole in memory for the result; past the bound (about 10 MB, a
+// fault every 2 ms for 100 s), entries are counted, not kept, and the
+// result says how many were dropped.
+const maxLog = 100_000
+
 // logf appends a notable change, happening now, to the event log.
 func (s *Sim) logf(component, format string, args ...any) {
+	if len(s.log) >= maxLog {
+		s.logDropped++
+		return
+	}
 	s.logAt(s.now, component, fmt.Sprintf(format, args...))
 }
 
@@ -466,6 +522,10 @@ func (s *Sim) logKind(k EventKind, component, what string) {
 func (s *Sim) logEvent(e Event) {
 	if e.Kind != EventHealth && e.Kind != EventFaultStarted && e.Kind != EventFaultEnded {
 		e.Fault = -1
+	}
+	if len(s.log) >= maxLog {
+		s.logDropped++
+		return
 	}
 	i := len(s.log)
 	for i > 0 && s.log[i-1].T > e.T {

@@ -18,6 +18,10 @@ type Spec struct {
 	Warmup      time.Duration // aggregates ignore everything that starts before it
 	Window      time.Duration // width of one time-series window; 0 means 1s
 	Seed        uint64
+	// Memory is the run's memory budget in bytes, set by the driver (the
+	// --memory flag), not by the scenario file: a run that holds more
+	// stops with a BudgetError. 0 means DefaultMemory.
+	Memory int64
 
 	Network  Network
 	Clients  []Client

@@ -1,0 +1,141 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var (
+	binOnce sync.Once
+	binPath string
+	binErr  error
+)
+
+// TestMain removes the binary the signal tests built.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binPath != "" {
+		os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
+}
+
+// binary builds faultline once for the tests that send it signals.
+func binary(t *testing.T) string {
+	t.Helper()
+	if runtime.GOOS == "windows" {
+		t.Skip("no SIGTERM on Windows")
+	}
+	binOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "faultline-bin")
+		if err != nil {
+			binErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "faultline")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			binErr = errors.New(string(out))
+		}
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
+	}
+	return binPath
+}
+
+// loopScenario writes a closed loop of 10 users and a service with no
+// service time; think is the users' think time.
+func loopScenario(t *testing.T, think string) string {
+	path := filepath.Join(t.TempDir(), "loop.toml")
+	src := `[scenario]
+name = "loop"
+duration = "60s"
+
+[[client]]
+name = "users"
+target = "api"
+users = 10
+think_time = "` + think + `"
+
+[[service]]
+name = "api"
+service_time = "0s"
+`
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestSignalsStopRuns checks that SIGTERM and SIGINT stop run and bench
+// promptly with exit code 130, even in a scenario whose virtual time barely
+// advances (think time 1ns: 10^10 events a virtual second), where bench
+// used to ignore them inside a slice of virtual time, and that a scenario
+// stuck at one instant ends by itself with exit 1 and says what loops.
+func TestSignalsStopRuns(t *testing.T) {
+	bin := binary(t)
+	for _, tc := range []struct {
+		name   string
+		args   func(dir string) []string
+		think  string
+		signal syscall.Signal // 0: none, the run ends by itself
+		code   int
+		stderr string
+	}{
+		{"bench, SIGTERM", func(dir string) []string {
+			return []string{"bench", "--replications", "4", "--out", dir}
+		}, "1ns", syscall.SIGTERM, exitInterrupted, "interrupted"},
+		{"bench, SIGINT", func(dir string) []string {
+			return []string{"bench", "--replications", "4", "--out", dir}
+		}, "1ns", syscall.SIGINT, exitInterrupted, "interrupted"},
+		{"run, SIGTERM", func(string) []string { return []string{"run"} }, "1ns", syscall.SIGTERM, exitInterrupted, "interrupted at"},
+		{"bench, stuck at one instant", func(dir string) []string {
+			return []string{"bench", "--replications", "1000", "--out", dir}
+		}, "0s", 0, 1, "virtual time stuck at 0s"},
+		{"run, stuck at one instant", func(string) []string { return []string{"run"} }, "0s", 0, 1, "virtual time stuck at 0s"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			cmd := exec.Command(bin, append(tc.args(filepath.Join(dir, "out")), loopScenario(t, tc.think))...)
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			if tc.signal != 0 {
+				time.Sleep(time.Second)
+				if err := cmd.Process.Signal(tc.signal); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var err error
+			select {
+			case err = <-done:
+			case <-time.After(20 * time.Second):
+				cmd.Process.Kill()
+				<-done
+				t.Fatalf("still running 20s later; stderr: %s", stderr.String())
+			}
+			code := 0
+			var ee *exec.ExitError
+			if errors.As(err, &ee) {
+				code = ee.ExitCode()
+			}
+			if code != tc.code || !strings.Contains(stderr.String(), tc.stderr) {
+				t.Errorf("exit code %d, stderr %q; want %d and %q", code, stderr.String(), tc.code, tc.stderr)
+			}
+		})
+	}
+}

@@ -1,0 +1,162 @@
+package sim
+
+import (
+	"fmt"
+	"time"
+	"unsafe"
+)
+
+// DefaultMemory is the memory budget of a run when its Spec sets none:
+// 2 GiB, well under a developer machine's memory, and about ten times what
+// the largest built-in scenario needs.
+const DefaultMemory = 2 << 30
+
+// budgetEvery is how many events run between two checks of the budget:
+// often enough that memory grows by a few MB between checks (a request in
+// flight is ~200 B with its events), rarely enough to cost nothing.
+const budgetEvery = 1 << 16
+
+// Approximate bytes of what grows: a request with its call slot and the
+// two events it has scheduled (its delivery or work, and its timeout).
+const (
+	reqBytes    = int64(unsafe.Sizeof(request{}) + unsafe.Sizeof(call{}) + 4)
+	eventBytes  = int64(unsafe.Sizeof(event{}))
+	windowBytes = int64(unsafe.Sizeof(Window{}))
+	logBytes    = int64(unsafe.Sizeof(Event{})) + 48 // and its text
+	changeBytes = int64(unsafe.Sizeof(healthChange{}) + unsafe.Sizeof(occurrence{}))
+	recordBytes = int64(unsafe.Sizeof(record{}))
+)
+
+// growth is one thing a run holds more of as it goes: how many, and about
+// how many bytes.
+type growth struct {
+	what  string
+	n     int64
+	bytes int64
+}
+
+// budget returns the run's memory budget in bytes.
+func (s *Sim) budget() int64 {
+	if s.spec.Memory > 0 {
+		return s.spec.Memory
+	}
+	return DefaultMemory
+}
+
+// growths measures what grows during a run from the sizes of its items,
+// not from the Go runtime's statistics: the same run reaches its budget at
+// the same event on every machine, and reading them costs a stop of the
+// world.
+func (s *Sim) growths() [5]growth {
+	var windows, records int64
+	for i := range s.clients {
+		windows += int64(cap(s.clients[i].series))
+		for j := range s.clients[i].flows {
+			windows += int64(cap(s.clients[i].flows[j].series))
+		}
+	}
+	for i := range s.services {
+		windows += int64(cap(s.services[i].series))
+		for j := range s.services[i].ops {
+			windows += int64(cap(s.services[i].ops[j].series))
+		}
+	}
+	for i := range s.topics {
+		for j := range s.topics[i].parts {
+			records += int64(cap(s.topics[i].parts[j].recs.buf))
+		}
+	}
+	return [5]growth{
+		{"requests in flight", int64(s.reqs.live), int64(cap(s.reqs.r))*reqBytes + int64(s.events.len())*eventBytes},
+		{"time-series windows", windows, windows * windowBytes},
+		{"records in broker logs", records, records * recordBytes},
+		{"health changes and fault occurrences", int64(len(s.changes) + len(s.occurs)), int64(cap(s.changes)+cap(s.occurs)) * changeBytes},
+		{"event log entries", int64(len(s.log)), int64(cap(s.log)) * logBytes},
+	}
+}
+
+// checkBudget stops the run when what it holds exceeds its budget, with an
+// error naming what grew and how to bound it.
+func (s *Sim) checkBudget() {
+	g := s.growths()
+	var total int64
+	top := 0
+	for i := range g {
+		total += g[i].bytes
+		if g[i].bytes > g[top].bytes {
+			top = i
+		}
+	}
+	if total <= s.budget() {
+		return
+	}
+	s.err = &BudgetError{At: time.Duration(s.now), Budget: s.budget(), Used: total,
+		What: g[top].what, N: g[top].n, Bytes: g[top].bytes, Hint: s.budgetHint(top)}
+}
+
+// budgetHint says how to bound what grew most.
+func (s *Sim) budgetHint(top int) string {
+	switch top {
+	case 0:
+		// The service with the most requests waiting, if its queue is
+		// unbounded, is where they pile up.
+		q := -1
+		for i := range s.services {
+			if q < 0 || s.services[i].queued > s.services[q].queued {
+				q = i
+			}
+		}
+		if q >= 0 && s.services[q].queued > 0 && s.services[q].spec.Queue == Unbounded {
+			sv := &s.services[q]
+			// A caller's timeout does not empty the queue: the request
+			// abandoned waits for its turn all the same.
+			return fmt.Sprintf("%s's queue is unbounded and holds %s requests: set queue = 1000 on it (a client timeout does not empty a queue), or lower the offered load", sv.spec.Name, count(int64(sv.queued)))
+		}
+		return "the offered load is far beyond capacity: bound the queues (queue = 1000), or lower the rate"
+	case 1:
+		return "set a wider [scenario] window, or a shorter duration"
+	case 2:
+		return "set a shorter retention_ms on the topics, or a lower rate"
+	case 3:
+		return "a fault repeats too often or health flaps: a longer every on the faults"
+	}
+	return "fewer notable changes: a longer every on the faults"
+}
+
+// BudgetError says that a run exceeded its memory budget.
+type BudgetError struct {
+	At     time.Duration
+	Budget int64  // bytes
+	Used   int64  // bytes held, approximately
+	What   string // what grew most
+	N      int64  // how many of it
+	Bytes  int64  // their bytes
+	Hint   string // how to bound it
+}
+
+func (e *BudgetError) Error() string {
+	return fmt.Sprintf("memory budget of %s exceeded at %.1fs: %s reached %s (%s); %s; or raise the budget with --memory",
+		bytesText(e.Budget), e.At.Seconds(), e.What, count(e.N), bytesText(e.Bytes), e.Hint)
+}
+
+// count writes a number with three figures at most: 950, 12.3k, 18.0M.
+func count(n int64) string {
+	switch {
+	case n >= 1e6:
+		return fmt.Sprintf("%.1fM", float64(n)/1e6)
+	case n >= 1e3:
+		return fmt.Sprintf("%.1fk", float64(n)/1e3)
+	}
+	return fmt.Sprint(n)
+}
+
+// bytesText writes a size in binary units: 512 MiB, 2.0 GiB.
+func bytesText(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.0f MiB", float64(n)/(1<<20))
+	}
+	return fmt.Sprintf("%d KiB", n>>10)
+}
