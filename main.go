@@ -22,7 +22,9 @@ Usage:
   faultline validate SCENARIO...
   faultline list
   faultline import FILE... [--format auto|jaeger|otlp|zipkin|csv] [--sampled RATIO]
-                [--columns field=Header,...] [-o scenario.toml]
+                [--columns field=Header,...] [--manifests PATH...] [-o scenario.toml]
+  faultline compare SCENARIO TRACES... [--json] [--seed N] [--min-spans N]
+                [--format ...] [--sampled RATIO] [--columns ...]
 
 SCENARIO is a built-in name (see 'faultline list') or a path to a .toml file;
 run uses the default built-in scenario when none is given.
@@ -30,6 +32,8 @@ The scenario language is described in scenarios.md.
 
 import builds a scenario from trace files (Jaeger JSON, OTLP JSON, Zipkin v2
 JSON, CSV span tables; gzip or not): see scenarios.md, "Importing traces".
+compare runs a scenario at the traces' load and sets each operation's
+figures beside the observed ones: see scenarios.md, "Comparing with traces".
 
 'faultline bench -h' lists every flag of bench.
 
@@ -89,6 +93,8 @@ func dispatch(args []string, stdout, stderr io.Writer) error {
 		return listCmd(args[1:], stdout)
 	case "import":
 		return importCmd(args[1:], stdout, stderr)
+	case "compare":
+		return compareCmd(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
