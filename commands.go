@@ -89,6 +89,14 @@ cannot tell marked as assumptions. See scenarios.md, "Importing traces and
 manifests".`,
 			example: `faultline import traces.json.gz --sampled 0.3 -o shop.toml  # traces.json.gz: your own file`,
 			flags:   func(fs *flag.FlagSet) { new(importFlags).register(fs) }, run: importCmd},
+		{name: "compare", args: "SCENARIO TRACES...", summary: "run a scenario at the traces' load and compare it with them",
+			about: `Runs SCENARIO at the load the trace files show (their entry rates and
+duration) and prints, per operation with enough spans, the observed and
+simulated count, rate, p50, p90, p99 and error share with the relative
+error of each, then the mean absolute percentage error of p50 and p99.
+See scenarios.md, "Comparing with traces".`,
+			example: `faultline compare hotel.toml load25.jaeger.json.gz  # your own files`,
+			flags:   func(fs *flag.FlagSet) { new(compareFlags).register(fs) }, complete: argScenario, run: compareCmd},
 		{name: "schema", summary: "print the JSON Schema of 'run --json'",
 			about:   `Prints the JSON Schema (draft 2020-12) of the object 'faultline run --json' writes, generated from the program's own types.`,
 			example: `faultline schema > faultline-run.schema.json`, flags: noFlags, run: schemaCmd},

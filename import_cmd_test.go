@@ -5,6 +5,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/faultline/faultline/scenarios"
 )
 
 // TestImportCmd: import writes a scenario that validate and run accept; a
@@ -40,5 +43,67 @@ func TestImportCmd(t *testing.T) {
 		if code != 2 || !strings.Contains(stderr, tt.want) {
 			t.Errorf("%v: code %d, %q; want 2 and %q", tt.args, code, stderr, tt.want)
 		}
+	}
+}
+
+// TestImportManifests: the manifests given with --manifests set the
+// services' instances and autoscaler, the calls' timeout and retry, and the
+// fault injection, each key with its manifest named; the scenario loads.
+// The manifests are a cut of Online Boutique's (instances as the traces')
+// with an HPA, two VirtualServices added (policies.yaml).
+func TestImportManifests(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "ob.toml")
+	code, _, stderr := faultline("import", "importer/testdata/online-boutique-30traces.csv.gz",
+		"--manifests", "testdata/online-boutique-manifests/kubernetes-manifests.yaml",
+		"--manifests", "testdata/online-boutique-manifests/policies.yaml", "-o", out)
+	if code != 0 {
+		t.Fatalf("import: code %d, %s", code, stderr)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(data)
+	for _, want := range []string{
+		"instances = 3                            # Deployment productcatalogservice (kubernetes-manifests.yaml:",
+		"[service.autoscale]  # HorizontalPodAutoscaler productcatalogservice (policies.yaml:",
+		"instances = 1                            # Deployment frontend (kubernetes-manifests.yaml:",
+		"[service.operation.call.retry]",
+		"target = \"frontend->currencyservice\"",
+		"# Not mapped: VirtualService currencyservice (policies.yaml:",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the scenario lacks %q", want)
+		}
+	}
+	spec, err := scenarios.Load(out, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range spec.Services {
+		switch s.Name {
+		case "productcatalogservice":
+			if s.Instances != 3 || s.Autoscale == nil || s.Autoscale.Max != 6 {
+				t.Errorf("productcatalogservice: %d instances, autoscale %+v; want 3 and max 6 (the HPA)", s.Instances, s.Autoscale)
+			}
+		case "frontend":
+			n := 0
+			for _, op := range s.Operations {
+				for _, c := range op.Calls {
+					if c.To == "productcatalogservice" {
+						n++
+						if c.Timeout != time.Second || c.Retry == nil || c.Retry.MaxAttempts != 3 {
+							t.Errorf("frontend.%s -> productcatalogservice: timeout %s, retry %+v; want 1s and 3 attempts", op.Name, c.Timeout, c.Retry)
+						}
+					}
+				}
+			}
+			if n == 0 {
+				t.Error("frontend calls productcatalogservice nowhere")
+			}
+		}
+	}
+	if len(spec.Faults) != 1 {
+		t.Errorf("%d faults; want the one delay", len(spec.Faults))
 	}
 }

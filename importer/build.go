@@ -53,6 +53,9 @@ func (a *aggregator) model(files []string, opts Options) *Model {
 		svcRaw = append(svcRaw, name)
 	}
 	slices.Sort(svcRaw)
+	for _, raw := range svcRaw {
+		splitEntries(a.services[raw])
+	}
 	used := map[string]bool{}
 	svcName := map[string]string{}
 	for _, raw := range svcRaw {
@@ -62,8 +65,12 @@ func (a *aggregator) model(files []string, opts Options) *Model {
 	for _, raw := range svcRaw {
 		s := a.services[raw]
 		opsUsed := map[string]bool{}
-		for _, op := range sortedKeys(s.ops) {
-			opName[opKey{raw, op}] = unique(opsUsed, sanitizeOp(op))
+		for _, o := range sortedOps(s) {
+			name := sanitizeOp(o.key.op)
+			if o.variant != "" {
+				name += "-" + o.variant
+			}
+			opName[o.key] = unique(opsUsed, name)
 		}
 	}
 	target := func(k opKey) string { return svcName[k.service] + "." + opName[k] }
@@ -74,11 +81,21 @@ func (a *aggregator) model(files []string, opts Options) *Model {
 		svc := Service{Name: svcName[raw], Instances: max(len(s.instances), 1)}
 		var spans int64
 		var names []string
-		for _, op := range sortedKeys(s.ops) {
-			o := s.ops[op]
+		perOp := map[string]int64{}
+		for _, o := range s.ops {
+			perOp[o.key.op] += o.count
+		}
+		for _, o := range sortedOps(s) {
+			op := o.key.op
 			spans += o.count
-			names = append(names, op)
-			svc.Operations = append(svc.Operations, a.operation(o, opName[o.key], secs, ratio, target))
+			if !slices.Contains(names, op) {
+				names = append(names, op)
+			}
+			sop := a.operation(o, opName[o.key], secs, ratio, target)
+			if o.variant != "" {
+				sop.Comments = append([]string{patternComment(o, perOp[op])}, sop.Comments...)
+			}
+			svc.Operations = append(svc.Operations, sop)
 			if o.entries > 0 || (entriesFromOrphans && o.orphans > 0) {
 				n := o.entries
 				from := fmt.Sprintf("%d root spans", n)
@@ -458,6 +475,26 @@ func unique(used map[string]bool, name string) string {
 	}
 	used[n] = true
 	return n
+}
+
+// sortedOps are a service's operations by name, the call patterns of one
+// by how common they are.
+func sortedOps(s *serviceStats) []*opStats {
+	ops := make([]*opStats, 0, len(s.ops))
+	for _, o := range s.ops {
+		ops = append(ops, o)
+	}
+	slices.SortFunc(ops, func(x, y *opStats) int {
+		return cmp.Or(cmp.Compare(x.key.op, y.key.op), cmp.Compare(b2i(x.variant == "other"), b2i(y.variant == "other")), cmp.Compare(y.count, x.count), cmp.Compare(x.key.pattern, y.key.pattern))
+	})
+	return ops
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func sortedKeys[V any](m map[string]V) []string {

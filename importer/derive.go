@@ -16,16 +16,24 @@ import (
 // operations are the names of its invocations' first spans, and the call
 // graph links operations, not spans.
 
-// opKey names an operation as the spans do.
-type opKey struct{ service, op string }
+// opKey names an operation as the spans do. Pattern is "" but for the
+// invocations that were the root of their trace: for those it names the
+// set of operations the invocation called (callPattern), so that an entry
+// operation's requests are kept apart by what they did (patterns.go).
+type opKey struct{ service, op, pattern string }
 
 func (k opKey) less(o opKey) int {
-	return cmp.Or(cmp.Compare(k.service, o.service), cmp.Compare(k.op, o.op))
+	return cmp.Or(cmp.Compare(k.service, o.service), cmp.Compare(k.op, o.op), cmp.Compare(k.pattern, o.pattern))
 }
 
 // opStats is what the traces show of one operation.
 type opStats struct {
-	key       opKey
+	key opKey
+	// callees are the operations the invocations of an entry call
+	// pattern called (key.pattern, spelt out); variant is the name of the
+	// pattern once chosen (patterns.go).
+	callees   []opKey
+	variant   string
 	count     int64 // invocations
 	entries   int64 // of which were the root of their trace
 	orphans   int64 // of which had a parent span the traces lack
@@ -63,7 +71,11 @@ type pairStats struct{ both, overlap int64 }
 type serviceStats struct {
 	name      string
 	instances map[string]struct{}
-	ops       map[string]*opStats
+	// ops by operation name, followed for an entry call pattern by the
+	// pattern (which starts with a NUL byte).
+	ops map[string]*opStats
+	// patterns counts the entry call patterns kept apart per operation.
+	patterns map[string]int
 }
 
 // aggregator folds complete traces into per-operation statistics; it keeps
@@ -116,13 +128,16 @@ func newAggregator() *aggregator {
 func (a *aggregator) op(k opKey) *opStats {
 	s := a.services[k.service]
 	if s == nil {
-		s = &serviceStats{name: k.service, instances: map[string]struct{}{}, ops: map[string]*opStats{}}
+		s = &serviceStats{name: k.service, instances: map[string]struct{}{}, ops: map[string]*opStats{}, patterns: map[string]int{}}
 		a.services[k.service] = s
 	}
-	o := s.ops[k.op]
+	o := s.ops[k.op+k.pattern]
 	if o == nil {
 		o = &opStats{key: k, calls: map[opKey]*edgeStats{}, pairs: map[[2]opKey]*pairStats{}}
-		s.ops[k.op] = o
+		s.ops[k.op+k.pattern] = o
+		if k.pattern != "" {
+			s.patterns[k.op]++
+		}
 	}
 	return o
 }
@@ -220,7 +235,34 @@ func fill(s []int32, n int, v int32) []int32 {
 func (a *aggregator) invocation(sp []Span, w invocationRef) {
 	t := w.span
 	top := &sp[t]
-	o := a.op(opKey{top.Service, top.Operation})
+	// The invocation's spans in its own service, and the calls below them.
+	a.calls = a.calls[:0]
+	a.stack = append(a.stack[:0], t)
+	for len(a.stack) > 0 {
+		s := a.stack[len(a.stack)-1]
+		a.stack = a.stack[:len(a.stack)-1]
+		for c := a.first[s]; c >= 0; c = a.next[c] {
+			if sp[c].Service == top.Service {
+				a.stack = append(a.stack, c)
+				continue
+			}
+			cl := int32(-1)
+			iv := &sp[c]
+			if s != t && a.isClientSpan(sp, s) {
+				cl, iv = s, &sp[s]
+			}
+			a.calls = append(a.calls, call{child: c, client: cl, start: iv.Start, end: iv.End, key: opKey{service: sp[c].Service, op: sp[c].Operation}})
+			a.work = append(a.work, invocationRef{span: c})
+		}
+	}
+	k := opKey{service: top.Service, op: top.Operation}
+	if w.entry {
+		k.pattern = a.callPattern(top.Service, top.Operation)
+	}
+	o := a.op(k)
+	if w.entry && o.count == 0 && k.pattern != overflowPattern {
+		o.callees = slices.Clone(a.keys)
+	}
 	if top.Instance != "" {
 		a.services[top.Service].instances[top.Instance] = struct{}{}
 	}
@@ -243,26 +285,6 @@ func (a *aggregator) invocation(sp []Span, w invocationRef) {
 	}
 	o.hold.Record(top.End - top.Start)
 
-	// The invocation's spans in its own service, and the calls below them.
-	a.calls = a.calls[:0]
-	a.stack = append(a.stack[:0], t)
-	for len(a.stack) > 0 {
-		s := a.stack[len(a.stack)-1]
-		a.stack = a.stack[:len(a.stack)-1]
-		for c := a.first[s]; c >= 0; c = a.next[c] {
-			if sp[c].Service == top.Service {
-				a.stack = append(a.stack, c)
-				continue
-			}
-			cl := int32(-1)
-			iv := &sp[c]
-			if s != t && a.isClientSpan(sp, s) {
-				cl, iv = s, &sp[s]
-			}
-			a.calls = append(a.calls, call{child: c, client: cl, start: iv.Start, end: iv.End, key: opKey{sp[c].Service, sp[c].Operation}})
-			a.work = append(a.work, invocationRef{span: c})
-		}
-	}
 	slices.SortFunc(a.calls, func(x, y call) int { return cmp.Or(cmp.Compare(x.start, y.start), cmp.Compare(x.child, y.child)) })
 
 	// Own time: the span less the union of the calls' intervals within it.

@@ -14,9 +14,13 @@ type Model struct {
 	Warmup      time.Duration
 	// Header holds the comment lines at the top of the file: the sources,
 	// what was read, what could not be told.
-	Header   []string
-	Clients  []Client
-	Services []Service
+	Header []string
+	// Preamble is TOML written as it is after the header (comments a later
+	// step adds); Trailer is TOML written as it is at the end (tables such
+	// as [[fault]]).
+	Preamble, Trailer string
+	Clients           []Client
+	Services          []Service
 	// Observed holds the figures the traces show, for a later comparison
 	// with a run of the scenario.
 	Observed Observed
@@ -51,7 +55,9 @@ type Client struct {
 
 // Service is one service, its operations and their calls.
 type Service struct {
-	Name      string
+	Name string
+	// Instances is written unless it is 0, when a later step writes the
+	// key itself in Text.
 	Instances int
 	Workers   int
 	// Comments say which spans the service came from; Assumptions what
@@ -60,6 +66,9 @@ type Service struct {
 	Assumptions []string
 	Operations  []Operation
 	Extra       []Key
+	// Text is TOML written as it is after the keys: a later step's keys,
+	// then its sub-tables ([service.autoscale]).
+	Text string
 }
 
 // Operation is one operation of a service.
@@ -89,6 +98,9 @@ type Call struct {
 	Latency     string // a distribution; "" for the network's
 	Comments    []string
 	Extra       []Key
+	// Text is TOML written as it is after the keys: a later step's keys,
+	// then its sub-tables ([service.operation.call.retry]).
+	Text string
 }
 
 // Key is one more key of a table, as TOML text: Value is written as it

@@ -15,6 +15,7 @@ func (m *Model) WriteTOML(w io.Writer) error {
 	for _, h := range m.Header {
 		comment(b, "", h)
 	}
+	b.WriteString(m.Preamble)
 	fmt.Fprintf(b, "\n[scenario]\nname = %s\n", quote(m.Name))
 	if m.Description != "" {
 		fmt.Fprintf(b, "description = %s\n", quote(m.Description))
@@ -36,8 +37,13 @@ func (m *Model) WriteTOML(w io.Writer) error {
 		for _, line := range s.Assumptions {
 			comment(b, "", "ASSUMED: "+line)
 		}
-		fmt.Fprintf(b, "[[service]]\nname = %s\ninstances = %d\nworkers = %d\n", quote(s.Name), s.Instances, s.Workers)
+		fmt.Fprintf(b, "[[service]]\nname = %s\n", quote(s.Name))
+		if s.Instances > 0 {
+			fmt.Fprintf(b, "instances = %d\n", s.Instances)
+		}
+		fmt.Fprintf(b, "workers = %d\n", s.Workers)
 		keys(b, "", s.Extra)
+		b.WriteString(s.Text)
 		for _, op := range s.Operations {
 			b.WriteString("\n")
 			for _, line := range op.Comments {
@@ -70,9 +76,11 @@ func (m *Model) WriteTOML(w io.Writer) error {
 					fmt.Fprintf(b, "    latency = %s\n", quote(c.Latency))
 				}
 				keys(b, "    ", c.Extra)
+				b.WriteString(c.Text)
 			}
 		}
 	}
+	b.WriteString(m.Trailer)
 	return b.Flush()
 }
 

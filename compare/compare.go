@@ -1,0 +1,195 @@
+package compare
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+
+	"github.com/faultline/faultline/importer"
+	"github.com/faultline/faultline/sim"
+)
+
+// Options are the choices of a comparison.
+type Options struct {
+	// MinSpans is the fewest spans an operation needs to be compared:
+	// percentiles of fewer say little.
+	MinSpans int64
+}
+
+// Figures are one side of an operation's comparison. Latencies are in
+// milliseconds.
+type Figures struct {
+	// Count is the number of spans; for the simulation, the requests it
+	// measured times the traces' sampled share (the spans a recorder that
+	// sampled as the traces' did would have kept).
+	Count      float64 `json:"count"`
+	RatePerS   float64 `json:"rate_per_s"`
+	P50        float64 `json:"p50_ms"`
+	P90        float64 `json:"p90_ms"`
+	P99        float64 `json:"p99_ms"`
+	ErrorShare float64 `json:"error_share"`
+}
+
+// Row is one operation observed and simulated.
+type Row struct {
+	Service   string  `json:"service"`
+	Operation string  `json:"operation"`
+	Observed  Figures `json:"observed"`
+	Simulated Figures `json:"simulated"`
+}
+
+// Report is a comparison. The MAPEs are in percent.
+type Report struct {
+	Operations []Row   `json:"operations"`
+	P50MAPE    float64 `json:"p50_mape"`
+	P99MAPE    float64 `json:"p99_mape"`
+	// Missing names the operations with enough spans that the scenario
+	// does not have (not in the JSON, which holds only what was compared).
+	Missing []string `json:"-"`
+}
+
+// AtObservedLoad sets spec to the load the traces show, and returns what
+// it could not match: every open-loop client whose target is an entry
+// operation of the traces ("service.operation") takes that entry's rate,
+// without its schedule; the run lasts the scenario's warmup plus the time
+// over which the traces' requests arrived, so that counts compare. A
+// client of the scenario that targets no entry of the traces keeps its
+// load; an entry of the traces that no client targets is not driven.
+func AtObservedLoad(spec *sim.Spec, m *importer.Model) []string {
+	var notes []string
+	driven := map[string]bool{}
+	for i := range spec.Clients {
+		c := &spec.Clients[i]
+		target := c.Target
+		if c.Operation != "" {
+			target += "." + c.Operation
+		}
+		var rate float64
+		found := false
+		for _, mc := range m.Clients {
+			if mc.Target == target {
+				rate, found = rate+mc.Rate, true
+				driven[target] = true
+			}
+		}
+		switch {
+		case !found:
+			notes = append(notes, fmt.Sprintf("client %q targets %s, which is no entry operation of the traces: its load is kept", c.Name, target))
+		case c.Users > 0:
+			notes = append(notes, fmt.Sprintf("client %q is closed loop (users): its load is kept, not the traces' %s requests/s", c.Name, sig(rate)))
+		default:
+			c.Rate, c.Schedule = rate, nil
+		}
+	}
+	for _, mc := range m.Clients {
+		if !driven[mc.Target] {
+			notes = append(notes, fmt.Sprintf("the traces' entry %s (%s requests/s) is the target of no client of the scenario: not driven", mc.Target, sig(mc.Rate)))
+			driven[mc.Target] = true
+		}
+	}
+	spec.Duration = spec.Warmup + m.Observed.Window
+	return notes
+}
+
+// Compare lays the operations the traces show with at least MinSpans
+// spans beside the same operations (by service and operation name) of the
+// run's result.
+func Compare(m *importer.Model, res *sim.Result, opts Options) Report {
+	rep := Report{Operations: []Row{}}
+	ratio := m.Observed.SampleRatio
+	if ratio <= 0 {
+		ratio = 1
+	}
+	measured := res.DurationS - res.WarmupS
+	for _, s := range m.Services {
+		for _, op := range s.Operations {
+			if op.Count < opts.MinSpans {
+				continue
+			}
+			obs := Figures{
+				Count: float64(op.Count), RatePerS: op.RatePerSec,
+				P50: ms(op.P50.Nanoseconds()), P90: ms(op.P90.Nanoseconds()), P99: ms(op.P99.Nanoseconds()),
+				ErrorShare: op.ErrorShare,
+			}
+			simf, ok := simulated(res, s.Name, op.Name, len(s.Operations) == 1, measured, ratio)
+			if !ok {
+				rep.Missing = append(rep.Missing, s.Name+"."+op.Name)
+				continue
+			}
+			rep.Operations = append(rep.Operations, Row{Service: s.Name, Operation: op.Name, Observed: obs, Simulated: simf})
+		}
+	}
+	var p50s, p99s []float64
+	for _, r := range rep.Operations {
+		p50s = append(p50s, RelErr(r.Observed.P50, r.Simulated.P50))
+		p99s = append(p99s, RelErr(r.Observed.P99, r.Simulated.P99))
+	}
+	rep.P50MAPE, rep.P99MAPE = MAPE(p50s), MAPE(p99s)
+	return rep
+}
+
+// simulated reads an operation's figures from a result: the operation of
+// the component, or the component itself when it declares none and the
+// traces show it with one operation only (a hand-written service).
+func simulated(res *sim.Result, service, op string, only bool, measured, ratio float64) (Figures, bool) {
+	for _, c := range res.Components {
+		if c.Name != service {
+			continue
+		}
+		for _, o := range c.Operations {
+			if o.Name == op {
+				return figures(o.OK, o.Failed, o.Arrivals, o.Latency, measured, ratio), true
+			}
+		}
+		if len(c.Operations) == 0 && only {
+			return figures(c.OK, c.Error+c.Rejected+c.Shed+c.RateLimited, c.Arrivals, c.Latency, measured, ratio), true
+		}
+	}
+	return Figures{}, false
+}
+
+func figures(ok, failed, arrivals uint64, l sim.Latency, measured, ratio float64) Figures {
+	f := Figures{Count: round(float64(arrivals)*ratio, 1), P50: l.P50, P90: l.P90, P99: l.P99}
+	if measured > 0 {
+		f.RatePerS = float64(arrivals) / measured
+	}
+	if ok+failed > 0 {
+		f.ErrorShare = float64(failed) / float64(ok+failed)
+	}
+	return f
+}
+
+// RelErr is the relative error of a simulated figure against the observed
+// one, (sim - obs) / obs: +0.1 is 10 % too high. 0 when both are 0, +Inf
+// when only the observed one is.
+func RelErr(obs, simulated float64) float64 {
+	if obs == 0 {
+		if simulated == 0 {
+			return 0
+		}
+		return math.Inf(1)
+	}
+	return (simulated - obs) / obs
+}
+
+// MAPE is the mean absolute percentage error of relative errors: the mean
+// of |e| x 100. 0 for none.
+func MAPE(errs []float64) float64 {
+	if len(errs) == 0 {
+		return 0
+	}
+	var s float64
+	for _, e := range errs {
+		s += math.Abs(e)
+	}
+	return s / float64(len(errs)) * 100
+}
+
+func ms(ns int64) float64 { return round(float64(ns)/1e6, 3) }
+
+func round(x float64, decimals int) float64 {
+	p := math.Pow(10, float64(decimals))
+	return math.Round(x*p) / p
+}
+
+func sig(x float64) string { return strconv.FormatFloat(x, 'g', 4, 64) }

@@ -1,0 +1,59 @@
+package compare
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"math"
+	"path/filepath"
+	"testing"
+
+	"github.com/faultline/faultline/internal/golden"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+// TestMAPE: the mean of the absolute relative errors, in percent.
+func TestMAPE(t *testing.T) {
+	for _, tt := range []struct {
+		name           string
+		obs, simulated []float64
+		want           float64
+	}{
+		{"none", nil, nil, 0},
+		{"exact", []float64{10, 20}, []float64{10, 20}, 0},
+		{"over and under count alike", []float64{100, 100}, []float64{110, 90}, 10},
+		{"mixed", []float64{10, 200, 4}, []float64{15, 150, 4}, (50 + 25 + 0) / 3.0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var errs []float64
+			for i := range tt.obs {
+				errs = append(errs, RelErr(tt.obs[i], tt.simulated[i]))
+			}
+			if got := MAPE(errs); math.Abs(got-tt.want) > 1e-9 {
+				t.Errorf("MAPE %g; want %g", got, tt.want)
+			}
+		})
+	}
+	if e := RelErr(0, 1); !math.IsInf(e, 1) {
+		t.Errorf("RelErr(0, 1) = %g; want +Inf", e)
+	}
+}
+
+// TestReportOutput pins the table and the JSON of a comparison of the
+// hotel reservation's 30-trace fixture with its imported scenario.
+func TestReportOutput(t *testing.T) {
+	spec, m := importAndLoad(t, filepath.Join("..", "importer", "testdata", "hotel-reservation-30traces.jaeger.json.gz"), "")
+	AtObservedLoad(spec, m)
+	rep := runAtMin(t, spec, m, 20)
+	var text bytes.Buffer
+	if err := rep.WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	golden.Check(t, "testdata/hotel-30traces.golden", text.String(), *update)
+	js, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden.Check(t, "testdata/hotel-30traces.json.golden", string(js)+"\n", *update)
+}

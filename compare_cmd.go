@@ -1,0 +1,76 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+
+	"github.com/faultline/faultline/compare"
+	"github.com/faultline/faultline/importer"
+	"github.com/faultline/faultline/sim"
+)
+
+// compareCmd runs a scenario at the load of the traces given and sets each
+// operation's figures beside the observed ones (package compare).
+// compareFlags are the flags of compare.
+type compareFlags struct {
+	asJSON                   *bool
+	seed                     seedFlag
+	format, sampled, columns *string
+	minSpans                 *int64
+}
+
+func (f *compareFlags) register(fs *flag.FlagSet) {
+	f.asJSON = fs.Bool("json", false, "print the comparison as one JSON object")
+	fs.Var(&f.seed, "seed", "override the scenario's seed, a non-negative `integer`")
+	f.format = fs.String("format", "auto", "the trace files' format: auto, jaeger, otlp, zipkin or csv")
+	f.sampled = fs.String("sampled", "", "the share of requests the traces hold (as import's)")
+	f.columns = fs.String("columns", "", "CSV columns for other headers (as import's)")
+	f.minSpans = fs.Int64("min-spans", 50, "compare the operations with at least this many `spans`")
+}
+
+func compareCmd(args []string, stdout, stderr io.Writer) error {
+	var f compareFlags
+	pos, err := parseFlags("compare", f.register, args)
+	if err != nil {
+		return err
+	}
+	asJSON, format, sampled, columns, minSpans := f.asJSON, f.format, f.sampled, f.columns, f.minSpans
+	if len(pos) < 2 {
+		return usageErr("compare needs a scenario and at least one trace file")
+	}
+	opts, err := importOptions(*format, *sampled, *columns)
+	if err != nil {
+		return err
+	}
+	spec, err := load(pos[0], stderr)
+	if err != nil {
+		return err
+	}
+	f.seed.override(spec)
+	m, err := importer.Import(pos[1:], opts)
+	if err != nil {
+		return &exitError{code: 2, msg: err.Error()}
+	}
+	for _, n := range compare.AtObservedLoad(spec, m) {
+		fmt.Fprintln(stderr, "faultline:", n)
+	}
+	s, err := sim.New(spec, spec.Seed)
+	if err != nil {
+		return &exitError{code: 2, msg: err.Error()}
+	}
+	res := s.Run()
+	if err := s.Err(); err != nil {
+		return &exitError{code: 1, msg: err.Error()}
+	}
+	rep := compare.Compare(m, res, compare.Options{MinSpans: *minSpans})
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	fmt.Fprintf(stdout, "%s at the traces' load (%s, %s of arrivals), seed %d\n\n", spec.Name, strconv.Quote(pos[1]), m.Observed.Window.Round(1e6), spec.Seed)
+	return rep.WriteText(stdout)
+}
