@@ -25,7 +25,7 @@ func (f *importFlags) register(fs *flag.FlagSet) {
 	f.sampled = fs.String("sampled", "", "the share of requests the traces hold (0.3 for 30 % sampling); default: the sampler ratio Jaeger's root spans carry, else 1")
 	f.columns = fs.String("columns", "", "CSV columns for other headers: field=Header[:unit],... (fields trace, span, parent, service, pod, operation, start, end, duration, error, kind)")
 	f.out = fs.String("o", "", "write the scenario to this `file` instead of standard output")
-	fs.Var(&f.manifests, "manifests", "Kubernetes and Istio manifests (a file or a directory; repeat the flag for more) whose replicas, autoscalers, timeouts, retries and fault injection the scenario takes")
+	fs.Var(&f.manifests, "manifests", "Kubernetes and Istio manifests at `PATH` (a file or a directory; repeat the flag for more) whose replicas, autoscalers, timeouts, retries and fault injection the scenario takes")
 }
 
 // importCmd builds a scenario from trace files. A file that cannot be read
