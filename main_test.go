@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -198,6 +199,54 @@ func TestCSV(t *testing.T) {
 	}
 	if !strings.HasPrefix(lines[0], "t_s,component,kind,sent,ok,") || !strings.HasPrefix(lines[1], "0,arrivals,client,") {
 		t.Errorf("unexpected CSV start:\n%s\n%s", lines[0], lines[1])
+	}
+}
+
+// TestCSVColumnUnits: every column of --csv says its unit in its name
+// (scenarios.md, "Units in CSV"): a duration, rate or share has its
+// suffix, and a column without one holds counts, whole numbers, but for
+// queue_mean, the time average of a count.
+func TestCSVColumnUnits(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "series.csv")
+	if code, _, errs := faultline("run", "checkout", "--duration", "20s", "--csv", path); code != 0 && code != 3 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(strings.NewReader(string(data))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	averaged := map[string]bool{"queue_mean": true}
+	for i, col := range rows[0] {
+		if col == "component" || col == "kind" || averaged[col] {
+			continue
+		}
+		var unit string
+		for _, u := range []string{"_s", "_ms", "_per_s", "_share"} {
+			if strings.HasSuffix(col, u) {
+				unit = u
+			}
+		}
+		for _, r := range rows[1:] {
+			if r[i] == "" {
+				continue
+			}
+			x, err := strconv.ParseFloat(r[i], 64)
+			switch {
+			case err != nil:
+				t.Errorf("column %s: %q is not a number", col, r[i])
+			case unit == "" && x != math.Trunc(x):
+				t.Errorf("column %s holds %s: a fraction in a column named as a count; name its unit", col, r[i])
+			case unit == "_share" && (x < 0 || x > 1):
+				t.Errorf("column %s holds %s, outside 0..1", col, r[i])
+			default:
+				continue
+			}
+			break
+		}
 	}
 }
 

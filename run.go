@@ -387,11 +387,15 @@ func writeCSVFile(path string, res *sim.Result) error {
 // csvColumns are the columns of --csv, in order. The columns after
 // queue_max belong to the data components; a column that does not apply
 // to a row is empty. latency_* is of successful requests, latency_all_*
-// of every answered request (clients and flows only).
+// of every answered request (clients and flows only). A column's name
+// carries its unit (scenarios.md, "Units in CSV"): _s and _ms durations,
+// _share a fraction in 0..1, and a plain name a number of things in the
+// window (queue_mean its time average, queue_max and lag_records the
+// most, running at the window's end).
 var csvColumns = []string{"t_s", "component", "kind", "sent", "ok", "error", "timeout", "rejected", "wasted",
 	"latency_mean_ms", "latency_p50_ms", "latency_p90_ms", "latency_p99_ms", "latency_p999_ms", "latency_max_ms",
 	"latency_all_mean_ms", "latency_all_p50_ms", "latency_all_p90_ms", "latency_all_p99_ms", "latency_all_p999_ms", "latency_all_max_ms",
-	"utilisation", "queue_mean", "queue_max",
+	"utilisation_share", "queue_mean", "queue_max",
 	"lag_s", "lag_records", "duplicates", "lost", "stale", "unavailable", "compensated", "inconsistent", "running", "misses"}
 
 // csvRow is one row of --csv, its cells set by column name.
@@ -445,7 +449,7 @@ func writeCSV(w io.Writer, res *sim.Result) error {
 			r.latency("latency_all", *w.LatencyAll)
 		}
 		if service {
-			r.set("utilisation", csvFloat(w.Utilisation))
+			r.set("utilisation_share", csvFloat(w.Utilisation))
 			r.set("queue_mean", csvFloat(w.QueueMean))
 			r.set("queue_max", strconv.Itoa(w.QueueMax))
 		}

@@ -148,7 +148,7 @@ func TestParallelIdentical(t *testing.T) {
 	dm := dataPlan(t)
 	if seq, par := reportJSON(t, dm, Options{Parallel: 1}), reportJSON(t, dm, Options{Parallel: 2}); !bytes.Equal(seq, par) {
 		t.Fatal("kafka-consumer-crash: --parallel 1 and 2 gave different reports")
-	} else if !bytes.Contains(seq, []byte(`"key": "group/billing/lag_s"`)) {
+	} else if !bytes.Contains(seq, []byte(`"key": "group/billing/consumer_lag"`)) {
 		t.Error("kafka-consumer-crash: the JSON report has no consumer lag series")
 	}
 	runs, _ := Execute(context.Background(), m, Options{Parallel: 2})
@@ -379,14 +379,14 @@ func TestDataReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, run := range runs {
-		for _, k := range []string{"group/billing/lag_s", "group/billing/lag_records", "client/shoppers/p99"} {
+		for _, k := range []string{"group/billing/consumer_lag", "group/billing/lag_records", "client/shoppers/p99"} {
 			if len(run.Series[k]) != 40 {
 				t.Errorf("replication %d: series %s has %d windows, want 40", run.Rep, k, len(run.Series[k]))
 			}
 		}
 		// billing#2 crashes at 30 s: its partitions wait for the session
 		// timeout, and the lag grows by a second a second.
-		if lag := run.Series["group/billing/lag_s"]; len(lag) == 40 && (lag[38] < 8 || lag[20] > 6) {
+		if lag := run.Series["group/billing/consumer_lag"]; len(lag) == 40 && (lag[38] < 8 || lag[20] > 6) {
 			t.Errorf("replication %d: lag %.1f s at 20 s, %.1f s at 38 s; want it low, then growing", run.Rep, lag[20], lag[38])
 		}
 	}
@@ -416,8 +416,8 @@ func TestDataReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"<h3>Clients</h3>", "<h3>Consumer lag</h3>",
-		"group billing: consumer lag (age of the oldest uncommitted record, most per window) over virtual time. Shaded: fault windows: billing#2 crash 30-40s.",
-		"group billing: consumer lag in records (most per window) over virtual time."} {
+		"group billing: consumer lag (age of the oldest uncommitted record, most per window) over virtual time (series group/billing/consumer_lag_s in series.csv). Shaded: fault windows: billing#2 crash 30-40s.",
+		"group billing: consumer lag in records (most per window) over virtual time (series group/billing/lag_records in series.csv)."} {
 		if !strings.Contains(page.String(), want) {
 			t.Errorf("the HTML report lacks %q", want)
 		}
@@ -450,12 +450,12 @@ func TestDataSeries(t *testing.T) {
 		got[Key{scope, comp, name}.String()] = f
 	})
 	want := map[string]Floats{
-		"store/kv/stale_share":    {0.4, 0, 1},
-		"store/kv/unavailable":    {3, 2, 0},
-		"store/kv/timeouts":       {1, 0, 2},
-		"saga/order/running":      {3, 7},
-		"view/history/lag_s":      {0.5, 2},
-		"view/history/miss_share": {0.25, 0},
+		"store/kv/staleness":          {0.4, 0, 1},
+		"store/kv/unavailable_per_s":  {3, 2, 0},
+		"store/kv/timeouts_per_s":     {1, 0, 2},
+		"saga/order/running":          {3, 7},
+		"view/history/projection_lag": {0.5, 2},
+		"view/history/ryw_miss_share": {0.25, 0},
 	}
 	if len(got) != len(want) {
 		t.Errorf("series %v, want the keys of %v", sortedMapKeys(got), sortedMapKeys(want))

@@ -43,30 +43,35 @@ var palette = []color.NRGBA{
 // timeSeries are the series drawn over virtual time, per component of
 // their scope, with their titles, units and, when the unit does not say
 // it, the label of the y axis; a series that is zero in every cell is
-// left out.
-var timeSeries = []struct {
+// left out, and named in a note unless it is optional: a share answered
+// by a fallback is drawn only when some variant has one.
+var timeSeries = []timeSeriesSpec{
+	{metric.Client, "p50", "p50 latency of successful requests", metric.Ms, "", false},
+	{metric.Client, "p99", "p99 latency of successful requests", metric.Ms, "", false},
+	{metric.Client, "p999", "p99.9 latency of successful requests", metric.Ms, "", false},
+	{metric.Client, "p99_all", "p99 latency of all answered requests (timeouts at the timeout)", metric.Ms, "", false},
+	{metric.Client, "goodput", "goodput (successful requests per second)", metric.PerSec, "", false},
+	{metric.Client, seriesSent, "offered load (requests sent per second)", metric.PerSec, "", false},
+	{metric.Client, "error_share", "share of requests failing with an error", metric.Share, "", false},
+	{metric.Client, "timeout_share", "share of requests timing out", metric.Share, "", false},
+	{metric.Client, "rejected_share", "share of requests rejected, shed or rate limited", metric.Share, "", false},
+	{metric.Client, "degraded_share", "share of requests answered by a fallback", metric.Share, "answered by a fallback (%)", true},
+	{metric.Group, seriesLag, "consumer lag (age of the oldest uncommitted record, most per window)", metric.Seconds, "lag (s)", false},
+	{metric.Group, seriesLagRecords, "consumer lag in records (most per window)", metric.Count, "records", false},
+	{metric.Store, seriesStaleness, "staleness (share of reads returning an older version)", metric.Share, "stale reads (%)", false},
+	{metric.Store, seriesUnavailable, "operations refused for want of a quorum", metric.PerSec, "refused per second", false},
+	{metric.Store, seriesTimeouts, "operations timing out waiting for the quorum", metric.PerSec, "timed out per second", false},
+	{metric.Saga, seriesRunning, "sagas in flight", metric.Count, "sagas running", false},
+	{metric.ReadModel, seriesViewLag, "projection lag (most per window)", metric.Seconds, "lag (s)", false},
+	{metric.ReadModel, seriesMissShare, "read-your-writes misses (share of reads)", metric.Share, "missed own write (%)", false},
+}
+
+type timeSeriesSpec struct {
 	scope      metric.Scope
 	key, title string
 	unit       metric.Unit
 	axis       string
-}{
-	{metric.Client, "p50", "p50 latency of successful requests", metric.Ms, ""},
-	{metric.Client, "p99", "p99 latency of successful requests", metric.Ms, ""},
-	{metric.Client, "p999", "p99.9 latency of successful requests", metric.Ms, ""},
-	{metric.Client, "p99_all", "p99 latency of all answered requests (timeouts at the timeout)", metric.Ms, ""},
-	{metric.Client, "goodput", "goodput (successful requests per second)", metric.PerSec, ""},
-	{metric.Client, "sent", "offered load (requests sent per second)", metric.PerSec, ""},
-	{metric.Client, "error_share", "share of requests failing with an error", metric.Share, ""},
-	{metric.Client, "timeout_share", "share of requests timing out", metric.Share, ""},
-	{metric.Client, "rejected_share", "share of requests rejected, shed or rate limited", metric.Share, ""},
-	{metric.Group, seriesLagS, "consumer lag (age of the oldest uncommitted record, most per window)", metric.Seconds, "lag (s)"},
-	{metric.Group, seriesLagRecords, "consumer lag in records (most per window)", metric.Count, "records"},
-	{metric.Store, seriesStaleShare, "staleness (share of reads returning an older version)", metric.Share, "stale reads (%)"},
-	{metric.Store, seriesUnavailable, "operations refused for want of a quorum", metric.PerSec, "refused per second"},
-	{metric.Store, seriesTimeouts, "operations timing out waiting for the quorum", metric.PerSec, "timed out per second"},
-	{metric.Saga, seriesRunning, "sagas in flight", metric.Count, "sagas running"},
-	{metric.ReadModel, seriesLagS, "projection lag (most per window)", metric.Seconds, "lag (s)"},
-	{metric.ReadModel, seriesMissShare, "read-your-writes misses (share of reads)", metric.Share, "missed own write (%)"},
+	optional   bool
 }
 
 // timeSections head the time charts of each scope; a component is named
@@ -87,7 +92,7 @@ func (r *Report) charts() []chart {
 	var out []chart
 	cells := r.timeCells()
 	f := r.frame(cells)
-	for _, scope := range metric.Scopes() {
+	for _, scope := range r.chartScopes() {
 		sec, ok := timeSections[scope]
 		if !ok {
 			continue
@@ -105,7 +110,7 @@ func (r *Report) charts() []chart {
 				if ch, ok := r.timeChart(f, title, key, ts.unit, ts.axis, cells); ok {
 					ch.section = sec.heading
 					out = append(out, ch)
-				} else if r.measured(key, cells) {
+				} else if !ts.optional && r.measured(key, cells) {
 					short, _, _ := strings.Cut(title, " (")
 					zero = append(zero, short)
 				}
@@ -114,10 +119,12 @@ func (r *Report) charts() []chart {
 		if len(zero) > 0 {
 			out = append(out, chart{section: sec.heading, caption: "Zero throughout in every variant, not drawn: " + strings.Join(zero, "; ") + "."})
 		}
-	}
-	for _, store := range r.Components(metric.Store) {
-		if ch, ok := r.visibilityChart(f, store, cells); ok {
-			out = append(out, ch)
+		if scope == metric.Store {
+			for _, store := range r.Components(metric.Store) {
+				if ch, ok := r.visibilityChart(f, store, cells); ok {
+					out = append(out, ch)
+				}
+			}
 		}
 	}
 	if len(r.Matrix.SweepKeys) > 0 {
@@ -131,6 +138,28 @@ func (r *Report) charts() []chart {
 		}
 	}
 	return append(out, r.stabilityCharts()...)
+}
+
+// dataScopes are the components whose lag or staleness makes a scenario
+// data-centric.
+var dataScopes = []metric.Scope{metric.Group, metric.Store, metric.ReadModel}
+
+// chartScopes orders the sections of the time charts: the scopes'
+// order, but a data-centric scenario (one with consumer groups, stores
+// or views) shows its data charts first, as what it is about (lag,
+// staleness, then sagas), and its clients after them.
+func (r *Report) chartScopes() []metric.Scope {
+	scopes := metric.Scopes()
+	if !slices.ContainsFunc(dataScopes, func(s metric.Scope) bool { return len(r.Components(s)) > 0 }) {
+		return scopes
+	}
+	out := append(slices.Clone(dataScopes), metric.Saga)
+	for _, s := range scopes {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // measured reports whether any of the cells has the series.
@@ -157,13 +186,19 @@ func (r *Report) timeCells() []int {
 
 // timeChart draws one series of each cell over virtual time: the mean as
 // a line, the range across replications as a band, fault windows shaded.
+// Every band is drawn before any line, so that no variant's band covers
+// another's line, and the more variants, the lighter the bands, so that
+// where several overlap the lines still read.
 func (r *Report) timeChart(f frame, title, key string, unit metric.Unit, axis string, cells []int) (chart, bool) {
 	p := newPlot(title, "virtual time (s)", cmp.Or(axis, unitLabel(unit)))
+	p.X.Tick.Marker = timeTicks{}
 	leg := f.legend()
 	// Added first, the shading lies under the lines.
 	p.Add(&faultShade{spans: r.Faults})
 	scale := unitScale(unit)
 	any, top := false, 0.0
+	alpha := bandAlpha(len(cells))
+	var lines []plot.Plotter
 	for k, c := range cells {
 		s, ok := r.SeriesOf(c, key)
 		if !ok {
@@ -179,7 +214,7 @@ func (r *Report) timeChart(f frame, title, key string, unit metric.Unit, axis st
 		// NRGBA: the band's alpha must not darken its colour, as it
 		// would with the premultiplied color.RGBA.
 		band := col
-		band.A = 40
+		band.A = alpha
 		x := func(i int) float64 { return (float64(i) + 0.5) * s.WindowS }
 		for _, seg := range segments(s.Mean) {
 			poly := make(plotter.XYs, 0, 2*(seg[1]-seg[0]))
@@ -206,7 +241,7 @@ func (r *Report) timeChart(f frame, title, key string, unit metric.Unit, axis st
 			}
 			l.Color, l.Width = col, vg.Points(1.5)
 			l.Dashes = plotutil.Dashes(k)
-			p.Add(l)
+			lines = append(lines, l)
 			if first {
 				leg.Add(f.fit(r.cellName(c)), l)
 				first = false
@@ -216,6 +251,7 @@ func (r *Report) timeChart(f frame, title, key string, unit metric.Unit, axis st
 	if !any {
 		return chart{}, false
 	}
+	p.Add(lines...)
 	p.X.Min = 0
 	p.X.Max = r.Matrix.Cells[cells[0]].DurationS
 	p.Y.Min = 0
@@ -225,11 +261,46 @@ func (r *Report) timeChart(f frame, title, key string, unit metric.Unit, axis st
 	if len(r.Faults) > 0 {
 		leg.Add(faultEntry, &faultShade{})
 	}
-	caption := fmt.Sprintf("%s over virtual time. Shaded: %s.", title, r.faultList())
+	caption := fmt.Sprintf("%s over virtual time (series %s in series.csv). Shaded: %s.", title, csvName(key), r.faultList())
 	if note := r.warmupNote(p, &leg, cells[0]); note != "" {
 		caption += " " + note
 	}
 	return f.render(p, leg, caption), true
+}
+
+// bandAlpha is the opacity of the bands of n variants: 40 of 255 for one
+// or two, less for more, down to 14 for eight (maxLines), so that where
+// all overlap the shade is about as dark as that of two.
+func bandAlpha(n int) uint8 {
+	return uint8(max(14, min(40, 80/max(n, 1))))
+}
+
+// timeTicks label a time axis every 1, 2, 5, 10, 15, 20 or 30 s, 1, 2,
+// 5, 10, 15, 20 or 30 min, or 1 h..., the finest that gives at most
+// maxTimeTicks intervals: gonum's default ticks label only three to five
+// values (0, 50, 100 on a run of 120 s), too few to read when a fault
+// began.
+type timeTicks struct{}
+
+const maxTimeTicks = 12
+
+func (timeTicks) Ticks(lo, hi float64) []plot.Tick {
+	steps := []float64{1, 2, 5, 10, 15, 20, 30, 60, 120, 300, 600, 900, 1200, 1800, 3600, 7200, 3 * 3600, 6 * 3600, 12 * 3600, 24 * 3600}
+	step := steps[len(steps)-1]
+	for _, st := range steps {
+		if (hi-lo)/st <= maxTimeTicks {
+			step = st
+			break
+		}
+	}
+	var out []plot.Tick
+	for x := math.Ceil(lo/step) * step; x <= hi+step*1e-9; x += step {
+		out = append(out, plot.Tick{Value: x, Label: strconv.FormatFloat(x, 'f', -1, 64)})
+		if half := x + step/2; half < hi {
+			out = append(out, plot.Tick{Value: half}) // a minor tick, unlabelled
+		}
+	}
+	return out
 }
 
 // minBinReads is the fewest reads, over the replications, for which a
@@ -295,7 +366,7 @@ func (r *Report) visibilityChart(f frame, store string, cells []int) (chart, boo
 		}
 		col := palette[k%len(palette)]
 		shade := col
-		shade.A = 40
+		shade.A = bandAlpha(len(cells))
 		slices.Reverse(hi)
 		if pg, err := plotter.NewPolygon(append(band, hi...)); err == nil && len(mid) > 1 {
 			pg.Color, pg.LineStyle.Width = shade, 0
@@ -403,8 +474,9 @@ func (r *Report) sweepChart(f frame, row MetricRow) (chart, bool) {
 				continue
 			}
 			d.XYs = append(d.XYs, plotter.XY{X: xs[r.Matrix.Cells[c].Point[0]], Y: s.Mean * scale})
-			d.YErrors = append(d.YErrors, struct{ Low, High float64 }{s.CI * scale, s.CI * scale})
-			lo, hi = min(lo, (s.Mean-s.CI)*scale), max(hi, (s.Mean+s.CI)*scale)
+			l, h := s.Interval(row.m.Unit)
+			d.YErrors = append(d.YErrors, struct{ Low, High float64 }{(s.Mean - l) * scale, (h - s.Mean) * scale})
+			lo, hi = min(lo, l*scale), max(hi, h*scale)
 		}
 		if len(d.XYs) == 0 {
 			continue

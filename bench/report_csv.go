@@ -5,16 +5,48 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"strings"
+
+	"github.com/faultline/faultline/sim/metric"
 )
 
+// csvName is how the CSV files name a metric or a series: its key with
+// its unit as a suffix, as every CSV column of faultline carries its unit
+// in its name (scenarios.md, "Units in CSV"): _ms and _s for durations,
+// _per_s for rates, _share for a fraction in 0..1, _ratio for a
+// multiplier, and no suffix for a count. A name that ends with its suffix
+// already keeps it once (error_share), and a series no metric measures is
+// named with its unit already (sent_per_s) or is a count (running).
+func csvName(key string) string {
+	k, ok := ParseKey(key)
+	if !ok {
+		return key
+	}
+	m, ok := metric.Lookup(k.Scope, k.Metric)
+	if !ok {
+		return key
+	}
+	suffix := unitSuffix[m.Unit]
+	if strings.HasSuffix(key, suffix) {
+		return key
+	}
+	return key + suffix
+}
+
+// unitSuffix is the suffix of a metric's unit in a CSV column's name.
+var unitSuffix = map[metric.Unit]string{
+	metric.Ms: "_ms", metric.Seconds: "_s", metric.PerSec: "_per_s", metric.Share: "_share", metric.Ratio: "_ratio", metric.Count: "",
+}
+
 // WriteRunsCSV writes one row per run (replication x cell): the cell,
-// its sweep values, the seed, and every metric in a column of its own.
+// its sweep values, the seed, and every metric in a column of its own,
+// named by csvName ("client/shoppers/p99_ms").
 func (r *Report) WriteRunsCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
 	head := []string{"variant", "scenario", "replication", "seed"}
 	head = append(head, r.Matrix.SweepKeys...)
 	for _, row := range r.Metrics {
-		head = append(head, row.Key)
+		head = append(head, csvName(row.Key))
 	}
 	cw.Write(head)
 	for _, run := range r.Runs {
@@ -32,7 +64,8 @@ func (r *Report) WriteRunsCSV(w io.Writer) error {
 }
 
 // WriteSeriesCSV writes the time series in long form: one row per cell,
-// series and window, with the mean and range across replications.
+// series and window, with the mean and range across replications; the
+// key column names the series by csvName, as runs.csv names its metric.
 func (r *Report) WriteSeriesCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
 	cw.Write([]string{"variant", "scenario", "point", "key", "t_s", "mean", "min", "max"})
@@ -47,7 +80,7 @@ func (r *Report) WriteSeriesCSV(w io.Writer) error {
 		}
 		for i := range s.Mean {
 			t := float64(i) * s.WindowS
-			cw.Write([]string{c.Variant, c.Scenario, pt, s.Key, strconv.FormatFloat(t, 'f', -1, 64),
+			cw.Write([]string{c.Variant, c.Scenario, pt, csvName(s.Key), strconv.FormatFloat(t, 'f', -1, 64),
 				num(s.Mean[i], true), num(s.Min[i], true), num(s.Max[i], true)})
 		}
 	}

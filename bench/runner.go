@@ -94,30 +94,39 @@ type FaultSpan struct {
 	End       float64 `json:"end_s"`
 }
 
-// The series of each client a run keeps, by metric name: latency
-// percentiles (ms) of successful requests, and the p99 of all answered
-// requests (p99_all), rates (per second) and outcome shares.
-var clientSeries = []string{"p50", "p99", "p999", "p99_all", "sent", "goodput", "error_share", "timeout_share", "rejected_share"}
-
-// The series a run keeps of the data components, keyed like the clients'
-// by scope, component and name:
+// A series is keyed like the metric it draws over time (scope, component,
+// metric name: "group/billing/consumer_lag" is the consumer lag the metric
+// consumer_lag reports at the end, per window), so that a chart or a row
+// of series.csv can be matched to its metric. A series no metric measures
+// is named for its quantity with its unit as a suffix: "sent_per_s" is a
+// rate, a plain name such as "running" a count.
 //
-//	group/NAME/lag_s          consumer lag: age of the oldest uncommitted record (s), the most in the window
-//	group/NAME/lag_records    consumer lag in records, the most in the window
-//	store/NAME/stale_share    stale reads over reads (0 without reads)
-//	store/NAME/unavailable    operations refused for want of a quorum, per second
-//	store/NAME/timeouts       operations whose quorum did not answer in time, per second
-//	saga/NAME/running         instances in flight at the window's end
-//	view/NAME/lag_s           projection lag (s), the most in the window
-//	view/NAME/miss_share      reads that missed their own write, over reads (0 without reads)
+// The series of each client a run keeps: latency percentiles (ms) of
+// successful requests, and the p99 of all answered requests (p99_all),
+// goodput and offered load (per second) and outcome shares, the share
+// answered by a fallback among them.
+var clientSeries = []string{"p50", "p99", "p999", "p99_all", seriesSent, "goodput", "error_share", "timeout_share", "rejected_share", "degraded_share"}
+
+// The series a run keeps of the data components:
+//
+//	group/NAME/consumer_lag         consumer lag: age of the oldest uncommitted record (s), the most in the window
+//	group/NAME/lag_records          consumer lag in records, the most in the window
+//	store/NAME/staleness            stale reads over reads (0 without reads)
+//	store/NAME/unavailable_per_s    operations refused for want of a quorum, per second
+//	store/NAME/timeouts_per_s       operations whose quorum did not answer in time, per second
+//	saga/NAME/running               instances in flight at the window's end
+//	view/NAME/projection_lag        projection lag (s), the most in the window
+//	view/NAME/ryw_miss_share        reads that missed their own write, over reads (0 without reads)
 const (
-	seriesLagS        = "lag_s"
+	seriesSent        = "sent_per_s"
+	seriesLag         = "consumer_lag"
 	seriesLagRecords  = "lag_records"
-	seriesStaleShare  = "stale_share"
-	seriesUnavailable = "unavailable"
-	seriesTimeouts    = "timeouts"
+	seriesStaleness   = "staleness"
+	seriesUnavailable = "unavailable_per_s"
+	seriesTimeouts    = "timeouts_per_s"
 	seriesRunning     = "running"
-	seriesMissShare   = "miss_share"
+	seriesViewLag     = "projection_lag"
+	seriesMissShare   = "ryw_miss_share"
 )
 
 // Options tune how a matrix runs; none changes what it measures.
@@ -296,11 +305,12 @@ func measure(res *sim.Result, jb job, seed uint64) *Run {
 			if w.LatencyAll != nil && w.LatencyAll.Count > 0 {
 				ser["p99_all"][i] = w.LatencyAll.P99
 			}
-			ser["sent"][i] = float64(w.Sent) / width
+			ser[seriesSent][i] = float64(w.Sent) / width
 			ser["goodput"][i] = float64(w.OK) / width
 			ser["error_share"][i] = share(w.Errors)
 			ser["timeout_share"][i] = share(w.Timeouts)
 			ser["rejected_share"][i] = share(w.Rejected + w.Shed + w.Limited)
+			ser["degraded_share"][i] = share(w.Degraded)
 		}
 		for name, f := range ser {
 			r.Series[Key{metric.Client, se.Component, name}.String()] = f
@@ -324,11 +334,11 @@ func measure(res *sim.Result, jb job, seed uint64) *Run {
 // dataSeries hands each series of the data components to keep.
 func dataSeries(res *sim.Result, keep func(scope metric.Scope, comp, name string, f Floats)) {
 	for _, g := range res.Groups {
-		keep(metric.Group, g.Name, seriesLagS, perWindow(g.Series, func(w sim.GroupWindow) float64 { return w.LagS }))
+		keep(metric.Group, g.Name, seriesLag, perWindow(g.Series, func(w sim.GroupWindow) float64 { return w.LagS }))
 		keep(metric.Group, g.Name, seriesLagRecords, perWindow(g.Series, func(w sim.GroupWindow) float64 { return float64(w.LagRecords) }))
 	}
 	for _, st := range res.Stores {
-		keep(metric.Store, st.Name, seriesStaleShare, perWindow(st.Series, func(w sim.StoreWindow) float64 { return shareOf(w.Stale, w.Reads) }))
+		keep(metric.Store, st.Name, seriesStaleness, perWindow(st.Series, func(w sim.StoreWindow) float64 { return shareOf(w.Stale, w.Reads) }))
 		perSecond := func(count func(sim.StoreWindow) uint64) Floats {
 			f := make(Floats, len(st.Series))
 			for i, w := range st.Series {
@@ -343,7 +353,7 @@ func dataSeries(res *sim.Result, keep func(scope metric.Scope, comp, name string
 		keep(metric.Saga, sg.Name, seriesRunning, perWindow(sg.Series, func(w sim.SagaWindow) float64 { return float64(w.Running) }))
 	}
 	for _, v := range res.Views {
-		keep(metric.ReadModel, v.Name, seriesLagS, perWindow(v.Series, func(w sim.ViewWindow) float64 { return w.LagS }))
+		keep(metric.ReadModel, v.Name, seriesViewLag, perWindow(v.Series, func(w sim.ViewWindow) float64 { return w.LagS }))
 		keep(metric.ReadModel, v.Name, seriesMissShare, perWindow(v.Series, func(w sim.ViewWindow) float64 { return shareOf(w.Miss, w.Reads) }))
 	}
 }

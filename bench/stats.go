@@ -6,6 +6,8 @@ import (
 
 	"gonum.org/v1/gonum/stat"
 	"gonum.org/v1/gonum/stat/distuv"
+
+	"github.com/faultline/faultline/sim/metric"
 )
 
 // Confidence is the level of every interval and test of a report.
@@ -24,7 +26,6 @@ type Summary struct {
 	Max float64 `json:"max"`
 }
 
-// Lo and Hi are the ends of the confidence interval.
 // Lo is the interval's lower end. Every metric faultline reports is zero
 // or more, so an interval of a sample with no negative value stops at 0:
 // Student's t knows nothing of that bound, and a lag of -2 s is nonsense.
@@ -34,7 +35,23 @@ func (s Summary) Lo() float64 {
 	}
 	return 0
 }
+
+// Hi is the interval's upper end.
 func (s Summary) Hi() float64 { return s.Mean + s.CI }
+
+// Interval is the confidence interval of the mean of a metric of unit u,
+// within the values the metric can take: Student's t knows no bound, and
+// a 0/1 figure (not_recovered) of two replications, 0 and 1, gets
+// 0.5 +- 6.35, so [0, 685 %] for a share that cannot pass 100 %. The
+// interval of a bounded mean is cut at the bound (the mean itself cannot
+// lie outside it).
+func (s Summary) Interval(u metric.Unit) (lo, hi float64) {
+	lo, hi = s.Lo(), s.Hi()
+	if u == metric.Share {
+		lo, hi = max(lo, 0), min(hi, 1)
+	}
+	return lo, hi
+}
 
 // Summarize computes the summary of a sample.
 func Summarize(xs []float64) Summary {
@@ -92,4 +109,15 @@ func Welch(a, base Summary) Difference {
 	d.P = 2 * tt.CDF(-math.Abs(d.Diff)/se)
 	d.Significant = d.P < 1-Confidence
 	return d
+}
+
+// Interval is the confidence interval of the difference of two means of
+// unit u, cut at what a difference can be: two shares differ by at most
+// one (-100..100 pt).
+func (d Difference) Interval(u metric.Unit) (lo, hi float64) {
+	lo, hi = d.Diff-d.CI, d.Diff+d.CI
+	if u == metric.Share {
+		lo, hi = max(lo, -1), min(hi, 1)
+	}
+	return lo, hi
 }

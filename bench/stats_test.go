@@ -1,7 +1,11 @@
 package bench
 
 import (
+	"bytes"
 	"math"
+	"regexp"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -76,5 +80,32 @@ func TestWelch(t *testing.T) {
 		if d := Welch(Summarize(tt.a), Summarize(tt.b)); d.Significant != tt.sig {
 			t.Errorf("%s: significant = %v, want %v (%+v)", tt.name, d.Significant, tt.sig, d)
 		}
+	}
+}
+
+// TestIntervalsWithinRange: the report's intervals stay within what a
+// metric can take: a share within 0..100 %, a difference of shares within
+// -100..100 pt. not_recovered of two replications, 0 and 1, has a mean of
+// 0.5 +- 6.35 by Student's t (t(0.975, 1) = 12.7), which ran to 685 %.
+func TestIntervalsWithinRange(t *testing.T) {
+	m := &Matrix{Scenarios: []string{"s"}, Baseline: "a", Replications: 2, Cells: []Cell{
+		{Scenario: "s", Variant: "a", Label: "a"}, {Scenario: "s", Variant: "b", Label: "b"}}}
+	key := "fault/crash/not_recovered"
+	runs := []Run{
+		{Cell: 0, Rep: 0, Values: map[string]float64{key: 0}}, {Cell: 0, Rep: 1, Values: map[string]float64{key: 1}},
+		{Cell: 1, Rep: 0, Values: map[string]float64{key: 1}}, {Cell: 1, Rep: 1, Values: map[string]float64{key: 1}},
+	}
+	var b bytes.Buffer
+	if err := NewReport(m, runs).WriteMarkdown(&b); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range regexp.MustCompile(`([-+]?[0-9.]+)(%| pt)`).FindAllStringSubmatch(b.String(), -1) {
+		x, _ := strconv.ParseFloat(f[1], 64)
+		if f[2] == "%" && (x < 0 || x > 100) || f[2] == " pt" && (x < -100 || x > 100) {
+			t.Errorf("%s%s: out of range\n%s", f[1], f[2], b.String())
+		}
+	}
+	if !strings.Contains(b.String(), "[0.00%, 100%]") || !strings.Contains(b.String(), "[-100 pt, +100 pt]") {
+		t.Errorf("want the intervals cut at 0 and 100 %%, -100 and +100 pt:\n%s", b.String())
 	}
 }

@@ -1,10 +1,12 @@
 package bench
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
 
+	"github.com/faultline/faultline/internal/format"
 	"github.com/faultline/faultline/sim/metric"
 )
 
@@ -83,7 +85,8 @@ func (r *Report) metricTables() []table {
 			}
 			ci := "n < 2"
 			if s.N >= 2 {
-				ci = fmt.Sprintf("[%s, %s]", u.Format(s.Lo()), u.Format(s.Hi()))
+				lo, hi := s.Interval(u)
+				ci = fmt.Sprintf("[%s, %s]", u.Format(lo), u.Format(hi))
 			}
 			vs, status := "baseline", ""
 			if cmpr, ok := r.comparison(c, row.Key); ok {
@@ -112,7 +115,8 @@ func diffText(u metric.Unit, c Comparison) string {
 	}
 	s := u.FormatDiff(c.Diff)
 	if c.CI > 0 {
-		s += fmt.Sprintf(" [%s, %s]", u.FormatDiff(c.Diff-c.CI), u.FormatDiff(c.Diff+c.CI))
+		lo, hi := c.Interval(u)
+		s += fmt.Sprintf(" [%s, %s]", u.FormatDiff(lo), u.FormatDiff(hi))
 	}
 	return s + " " + c.Verdict
 }
@@ -145,52 +149,142 @@ func (r *Report) sloTable() table {
 	return t
 }
 
+// headline are the metrics that decide the suggestion, by scope: what
+// the users see of a request, the four golden signals of Google's SRE
+// book less saturation ("Monitoring Distributed Systems": errors, latency
+// of successful requests, traffic served; a cause, not a symptom, which
+// the other three show), and for the data components the freshness and
+// completeness of what they hold: the worst consumer lag (Kafka's
+// records-lag-max, the consumer's headline metric), stale reads, a view's
+// lag and its read-your-writes misses, completed sagas. The lag at the
+// end is not one: a few records in flight when the run stops move it.
+var headline = map[metric.Scope][]string{
+	metric.Client:    {"success_rate", "p99", "goodput"},
+	metric.Group:     {"max_consumer_lag"},
+	metric.Store:     {"staleness"},
+	metric.ReadModel: {"projection_lag", "ryw_miss_share"},
+	metric.Saga:      {"completed_share"},
+}
+
+// isHeadline reports whether a metric key is a headline metric.
+func isHeadline(k Key) bool { return slices.Contains(headline[k.Scope], k.Metric) }
+
+// tally is what differs significantly between a cell and its baseline,
+// in the three groups the verdict names: the headline metrics, which
+// decide; the others, which break a tie; and the faults' cascades, which
+// are shown and not scored (a fault's cascade measures what got worse
+// than before it, so that a design healthier at rest has more to lose and
+// would be penalised for it).
+type tally struct {
+	headBetter, headWorse, otherBetter, otherWorse []string
+	faults                                         []string
+}
+
+// score orders two tallies: the net of the headline metrics first, then
+// the net of the others.
+func (t tally) score() [2]int {
+	return [2]int{len(t.headBetter) - len(t.headWorse), len(t.otherBetter) - len(t.otherWorse)}
+}
+
+// tallyOf sorts the significant differences of a cell from its baseline.
+func (r *Report) tallyOf(c int) tally {
+	var t tally
+	for _, cmpr := range r.Comparisons {
+		if cmpr.Cell != c || cmpr.Verdict != Better && cmpr.Verdict != Worse {
+			continue
+		}
+		k, _ := ParseKey(cmpr.Key)
+		u := r.Metrics[r.metrics[k]].m.Unit
+		what := fmt.Sprintf("%s (%s)", metricName(k), u.FormatDiff(cmpr.Diff))
+		better := cmpr.Verdict == Better
+		switch {
+		case k.Scope == metric.Fault:
+			t.faults = append(t.faults, what+" "+cmpr.Verdict)
+		case isHeadline(k) && better:
+			t.headBetter = append(t.headBetter, what)
+		case isHeadline(k):
+			t.headWorse = append(t.headWorse, what)
+		case better:
+			t.otherBetter = append(t.otherBetter, what)
+		default:
+			t.otherWorse = append(t.otherWorse, what)
+		}
+	}
+	return t
+}
+
+// faultMetricNames say what a fault's cascade metric measures, so that a
+// verdict reads "propagation delay of fault latency", not "latency
+// propagation".
+var faultMetricNames = map[string]string{
+	"blast_radius":   "blast radius",
+	"propagation":    "propagation delay",
+	"components_hit": "components hit",
+	"recovery_time":  "recovery time",
+	"not_recovered":  "share of runs not recovered",
+}
+
+// metricName is how a verdict names a metric of a component:
+// "shoppers p99", "propagation delay of fault latency".
+func metricName(k Key) string {
+	if k.Scope == metric.Fault {
+		return fmt.Sprintf("%s of fault %s", cmp.Or(faultMetricNames[k.Metric], k.Metric), k.Target)
+	}
+	return k.Target + " " + k.Metric
+}
+
 // verdicts summarises, per cell, what differs significantly from the
-// baseline, and suggests a choice.
+// baseline, in the groups of its tally.
 func (r *Report) verdicts() []string {
 	var lines []string
 	for c := range r.Matrix.Cells {
 		if r.Matrix.BaselineOf(c) < 0 {
 			continue
 		}
-		var better, worse []string
-		for _, cmpr := range r.Comparisons {
-			if cmpr.Cell != c {
-				continue
-			}
-			k, _ := ParseKey(cmpr.Key)
-			u := r.Metrics[r.metrics[k]].m.Unit
-			what := fmt.Sprintf("%s %s (%s)", k.Target, k.Metric, u.FormatDiff(cmpr.Diff))
-			switch cmpr.Verdict {
-			case Better:
-				better = append(better, what)
-			case Worse:
-				worse = append(worse, what)
-			}
-		}
+		t := r.tallyOf(c)
 		line := fmt.Sprintf("**%s** vs %s: ", r.cellName(c), r.cellName(r.Matrix.BaselineOf(c)))
-		switch {
-		case len(better) == 0 && len(worse) == 0:
+		var parts []string
+		if s := betterWorse(t.headBetter, t.headWorse); s != "" {
+			parts = append(parts, "Headline metrics: "+s)
+		}
+		if s := betterWorse(t.otherBetter, t.otherWorse); s != "" {
+			parts = append(parts, "Other metrics: "+s)
+		}
+		if len(t.faults) > 0 {
+			parts = append(parts, "Fault cascades (not scored): "+strings.Join(t.faults, ", "))
+		}
+		if len(parts) == 0 {
 			line += "no significant difference."
-		default:
-			var parts []string
-			if len(better) > 0 {
-				parts = append(parts, "better on "+strings.Join(better, ", "))
-			}
-			if len(worse) > 0 {
-				parts = append(parts, "worse on "+strings.Join(worse, ", "))
-			}
-			line += strings.Join(parts, "; ") + "."
+		} else {
+			line += strings.Join(parts, ". ") + "."
 		}
 		lines = append(lines, line)
 	}
 	return lines
 }
 
+// betterWorse lists the metrics that are better, then worse.
+func betterWorse(better, worse []string) string {
+	var parts []string
+	if len(better) > 0 {
+		parts = append(parts, "better on "+strings.Join(better, ", "))
+	}
+	if len(worse) > 0 {
+		parts = append(parts, "worse on "+strings.Join(worse, ", "))
+	}
+	return strings.Join(parts, "; ")
+}
+
 // suggestion names the cell to choose when there is no sweep: of those
 // that meet every SLO (all of them when there is none), the one with the
-// most significant improvements over the baseline net of regressions,
-// ties to the earlier. It returns "" when every cell breaks an SLO.
+// most significant improvements over the baseline net of regressions on
+// the headline metrics; a tie goes to the net of the other metrics, then
+// to the means, metric by metric, then to the earlier cell. The headline
+// metrics decide so that a design is not dismissed for incidental
+// differences that outnumber what its users see (ten per-group lag
+// figures against one success rate), and so that the choice does not flip
+// with the replications on a metric whose significance is borderline. It
+// returns "" when there is nothing to choose from.
 func (r *Report) suggestion() string {
 	if len(r.Matrix.SweepKeys) > 0 || len(r.Matrix.Cells) < 2 {
 		return ""
@@ -201,24 +295,26 @@ func (r *Report) suggestion() string {
 			failed[s.Cell] = true
 		}
 	}
-	score := make([]int, len(r.Matrix.Cells))
-	for _, cmpr := range r.Comparisons {
-		if !counts(cmpr) {
-			continue
-		}
-		switch cmpr.Verdict {
-		case Better:
-			score[cmpr.Cell]++
-		case Worse:
-			score[cmpr.Cell]--
-		}
+	tallies := make([]tally, len(r.Matrix.Cells))
+	for c := range r.Matrix.Cells {
+		tallies[c] = r.tallyOf(c)
 	}
 	best := -1
 	for c := range r.Matrix.Cells {
 		if failed[c] {
 			continue
 		}
-		if best < 0 || score[c] > score[best] || score[c] == score[best] && r.headToHead(c, best) > 0 {
+		if best < 0 {
+			best = c
+			continue
+		}
+		if d := cmp.Compare(tallies[c].score()[0], tallies[best].score()[0]); d != 0 {
+			if d > 0 {
+				best = c
+			}
+			continue
+		}
+		if d := cmp.Compare(tallies[c].score()[1], tallies[best].score()[1]); d > 0 || d == 0 && r.headToHead(c, best) > 0 {
 			best = c
 		}
 	}
@@ -231,22 +327,25 @@ func (r *Report) suggestion() string {
 			ok = append(ok, r.cellName(c))
 		}
 	}
-	why := "it"
+	among, it := "", "it"
 	if len(r.SLOs) > 0 {
-		why = fmt.Sprintf("of the variants that meet every SLO (%s), it", strings.Join(ok, ", "))
+		among = fmt.Sprintf(" that meets every SLO (%s)", strings.Join(ok, ", "))
+		it = fmt.Sprintf("of the variants that meet every SLO (%s), it", strings.Join(ok, ", "))
 	}
+	rule := "The headline metrics decide (the clients' success_rate, p99 and goodput; the data components' max_consumer_lag, staleness, projection_lag, ryw_miss_share and completed_share); the others break a tie; the faults' cascades are not scored."
 	if best == r.baselineCell(best) {
-		return fmt.Sprintf("Suggested: **%s** (the baseline): %s has the best record; no other variant improves on it without breaking an SLO.", r.cellName(best), why)
+		return fmt.Sprintf("Suggested: **%s** (the baseline): no other variant%s is better on the headline metrics, net of those it is worse on, nor as good on them and better on the others. %s",
+			r.cellName(best), among, rule)
 	}
-	nb, nw := 0, 0
-	for _, cmpr := range r.Comparisons {
-		if cmpr.Cell == best && counts(cmpr) {
-			nb += map[bool]int{true: 1}[cmpr.Verdict == Better]
-			nw += map[bool]int{true: 1}[cmpr.Verdict == Worse]
-		}
+	t := tallies[best]
+	why := fmt.Sprintf("%s is significantly better than %s on %s and worse on %d", it, r.Matrix.Baseline,
+		format.Plural(len(t.headBetter), "headline metric"), len(t.headWorse))
+	if t.score()[0] == 0 {
+		why += fmt.Sprintf(" (a tie, broken by the other metrics: better on %d, worse on %d)", len(t.otherBetter), len(t.otherWorse))
+	} else {
+		why += fmt.Sprintf("; on the other metrics better on %d, worse on %d", len(t.otherBetter), len(t.otherWorse))
 	}
-	return fmt.Sprintf("Suggested: **%s**: %s is significantly better than %s on %d metrics and worse on %d (ties are broken by the means, metric by metric).",
-		r.cellName(best), why, r.Matrix.Baseline, nb, nw)
+	return fmt.Sprintf("Suggested: **%s**: %s. %s", r.cellName(best), why, rule)
 }
 
 // headToHead breaks a tie between two cells: the count of shown metrics
@@ -280,13 +379,4 @@ func (r *Report) seedsText() string {
 		}
 	}
 	return strings.Join(seeds, ", ")
-}
-
-// counts reports whether a comparison weighs in the suggestion. A fault's
-// cascade does not: it measures what got worse than before the fault, so a
-// design that is healthier at rest has more to lose and would be penalised
-// for it. The cascade metrics are shown, not scored.
-func counts(c Comparison) bool {
-	k, ok := ParseKey(c.Key)
-	return ok && k.Scope != metric.Fault
 }
