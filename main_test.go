@@ -143,6 +143,11 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"run", "mm1", "--seed", ""}, 2, `invalid value "" for flag --seed`},
 		{[]string{"bench", "mm1", "--seed", ""}, 2, `invalid value "" for flag --seed`},
 		{[]string{"tui", "mm1"}, 2, "tui needs a terminal"}, // go test's stdin and stdout are none
+		// --speed reads what :speed reads (tui.ParseSpeed): 10x as the
+		// header writes it, and nothing infinite or beyond 1e6.
+		{[]string{"tui", "mm1", "--speed", "10x"}, 2, "tui needs a terminal"},
+		{[]string{"tui", "mm1", "--speed", "inf"}, 2, `--speed "inf": want 1, 10, 100 or max`},
+		{[]string{"tui", "mm1", "--speed", "1e9"}, 2, `--speed "1e9"`},
 		{[]string{"run", "mm1", "--variant", "base", "--duration", "15s"}, 0, ""},
 		{[]string{"run", "mm1", "--variant", "fast"}, 2, "declares no [[variant]]"},
 		{[]string{"help", "frobnicate"}, 2, `unknown command "frobnicate"`},

@@ -4,7 +4,6 @@ import (
 	"flag"
 	"io"
 	"os"
-	"strconv"
 
 	"github.com/faultline/faultline/tui"
 )
@@ -23,7 +22,7 @@ type tuiFlags struct {
 
 func (f *tuiFlags) register(fs *flag.FlagSet) {
 	fs.Var(&f.seed, "seed", "override the scenario's seed, a non-negative `integer`")
-	f.speed = fs.String("speed", "1", "virtual seconds per wall second: 1, 10, 100 or max")
+	f.speed = fs.String("speed", "1", "virtual seconds per wall second, `SPEED`: "+tui.SpeedHelp)
 	f.paused = fs.Bool("paused", false, "start paused")
 	f.memory = memoryFlag(fs, "the simulation")
 }
@@ -40,12 +39,10 @@ func tuiCmd(args []string, stderr io.Writer) error {
 		return err
 	}
 	speed, paused := f.speed, f.paused
-	var sp float64
-	if *speed != "max" {
-		sp, err = strconv.ParseFloat(*speed, 64)
-		if err != nil || !(sp > 0) {
-			return usageErr("--speed %q: want a positive number such as 10, or max", *speed)
-		}
+	// One reading of a speed for --speed and :speed (tui.ParseSpeed).
+	sp, err := tui.ParseSpeed(*speed)
+	if err != nil {
+		return usageErr("--speed %v", err)
 	}
 	spec, err := loadOne("tui", pos, stderr)
 	if err != nil {

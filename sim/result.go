@@ -23,6 +23,7 @@ type Result struct {
 	Clients    []ClientResult    `json:"clients"`
 	Components []ComponentResult `json:"components"`
 	Edges      []EdgeResult      `json:"edges"`
+	Brokers    []BrokerResult    `json:"brokers,omitempty"`
 	Topics     []TopicResult     `json:"topics,omitempty"`
 	Groups     []GroupResult     `json:"groups,omitempty"`
 	Stores     []StoreResult     `json:"stores,omitempty"`

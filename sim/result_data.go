@@ -8,6 +8,16 @@ import (
 	"github.com/faultline/faultline/sim/metrics"
 )
 
+// BrokerResult is one broker cluster, at the time of the result: its nodes
+// and how many of them serve (neither crashed nor paused), as a service's
+// InstancesUp counts its instances.
+type BrokerResult struct {
+	Name    string   `json:"name"`
+	Nodes   int      `json:"nodes"`
+	NodesUp int      `json:"nodes_up"`
+	Topics  []string `json:"topics"`
+}
+
 // TopicResult is what happened on one topic, over the whole run (warmup
 // included, so that the counts balance).
 type TopicResult struct {
@@ -241,6 +251,19 @@ type ViewWindow struct {
 
 // dataResult fills the data sections of a result.
 func (s *Sim) dataResult(res *Result) {
+	for i := range s.brokers {
+		b := &s.brokers[i]
+		br := BrokerResult{Name: b.spec.Name, Nodes: len(b.nodes), Topics: []string{}}
+		for n := range b.nodes {
+			if !b.nodes[n].down && !b.nodes[n].paused {
+				br.NodesUp++
+			}
+		}
+		for _, tp := range b.spec.Topics {
+			br.Topics = append(br.Topics, tp.Name)
+		}
+		res.Brokers = append(res.Brokers, br)
+	}
 	for i := range s.topics {
 		t := &s.topics[i]
 		tr := TopicResult{Name: t.spec.Name, Broker: s.brokers[t.broker].spec.Name, Partitions: len(t.parts),

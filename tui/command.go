@@ -12,16 +12,6 @@ import (
 	"github.com/faultline/faultline/sim/dist"
 )
 
-// commandHelp is the : command table; the help overlay shows it.
-var commandHelp = []struct{ syntax, help string }{
-	{"fault KIND TARGET [VALUE] [DURATION]", "inject a fault now (see below)"},
-	{"goto TIME", "re-run from 0 to TIME, then pause"},
-	{"seed N", "restart with seed N"},
-	{"speed 1|10|100|max", "set the speed"},
-	{"help", "this overlay"},
-	{"q", "quit"},
-}
-
 // faultUsage says what each kind of fault takes after its target. The
 // duration is optional everywhere: without it the fault lasts to the end.
 var faultUsage = map[sim.FaultKind]struct{ value, example string }{
@@ -50,67 +40,105 @@ type parsed struct {
 	help bool
 }
 
-// parseCommand understands one : command line. Its errors are for the
-// status line: short, and saying what would have been right.
+// parseCommand understands one : command line, through the registry's
+// commands. Its errors are for the status line: short, and saying what
+// would have been right.
 func parseCommand(line string, spec *sim.Spec) (parsed, error) {
 	args := fields(line)
 	if len(args) == 0 {
 		return parsed{}, errors.New("empty command")
 	}
-	name, args := args[0], args[1:]
-	want := func(n int, usage string) error {
-		if len(args) != n {
-			return fmt.Errorf("usage: :%s", usage)
+	reg := registry()
+	b := findCommand(reg, args[0])
+	if b == nil {
+		var names []string
+		for _, c := range reg {
+			if c.ctx == ctxCommand {
+				names = append(names, c.names[0])
+			}
 		}
-		return nil
+		return parsed{}, fmt.Errorf("unknown command %q: try %s (Tab completes)", args[0], strings.Join(names, ", "))
 	}
-	switch name {
-	case "q", "q!", "quit", "exit":
-		return parsed{quit: true}, nil
-	case "help", "h":
-		return parsed{help: true}, nil
-	case "seed":
-		if err := want(1, "seed N"); err != nil {
-			return parsed{}, err
-		}
-		n, err := strconv.ParseUint(args[0], 10, 64)
-		if err != nil {
-			return parsed{}, fmt.Errorf("seed %q: want a non-negative integer", args[0])
-		}
-		return parsed{cmd: command{kind: cmdRestart, seed: n}}, nil
-	case "goto", "g":
-		if err := want(1, "goto TIME, e.g. :goto 90s"); err != nil {
-			return parsed{}, err
-		}
-		d, err := parseTime(args[0])
-		if err != nil {
-			return parsed{}, fmt.Errorf("goto %q: want a time such as 90s or 1m30s", args[0])
-		}
-		if d > spec.Duration {
-			return parsed{}, fmt.Errorf("goto %s: the scenario ends at %s", d, spec.Duration)
-		}
-		return parsed{cmd: command{kind: cmdGoto, at: d}}, nil
-	case "speed":
-		if err := want(1, "speed 1|10|100|max"); err != nil {
-			return parsed{}, err
-		}
-		if args[0] == "max" {
-			return parsed{cmd: command{kind: cmdSetSpeed, speed: 0}}, nil
-		}
-		s := strings.TrimSuffix(args[0], "x")
-		v, err := strconv.ParseFloat(s, 64)
-		if err != nil || !(v > 0) || v > 1e6 {
-			return parsed{}, fmt.Errorf("speed %q: want a positive number (1, 10, 100) or max", args[0])
-		}
-		return parsed{cmd: command{kind: cmdSetSpeed, speed: v}}, nil
-	case "fault", "f":
-		f, err := parseFault(args, spec)
-		if err != nil {
-			return parsed{}, err
-		}
-		return parsed{cmd: command{kind: cmdInject, fault: f, desc: strings.Join(args, " ")}}, nil
+	return b.parse(args[1:], spec)
+}
+
+// usage is the error of a command given the wrong number of arguments.
+func usage(name string, args []string, n int, example string) error {
+	if len(args) != n {
+		b := findCommand(registry(), name)
+		return fmt.Errorf("usage: :%s, e.g. :%s", b.syntax(), example)
 	}
-	return parsed{}, fmt.Errorf("unknown command %q: try fault, goto, seed, speed, help or q", name)
+	return nil
+}
+
+func parseSeed(args []string, _ *sim.Spec) (parsed, error) {
+	if err := usage("seed", args, 1, "seed 7"); err != nil {
+		return parsed{}, err
+	}
+	n, err := strconv.ParseUint(args[0], 10, 64)
+	if err != nil {
+		return parsed{}, fmt.Errorf("seed %q: want a non-negative integer", args[0])
+	}
+	return parsed{cmd: command{kind: cmdRestart, seed: n}}, nil
+}
+
+// parseGoto reads a virtual time as the command line reads --duration: a
+// Go duration with its unit (time.ParseDuration), so that 90 is not taken
+// for seconds here and refused there.
+func parseGoto(args []string, spec *sim.Spec) (parsed, error) {
+	if err := usage("goto", args, 1, "goto 1m30s"); err != nil {
+		return parsed{}, err
+	}
+	d, err := time.ParseDuration(args[0])
+	if _, isNumber := strconv.ParseFloat(args[0], 64); isNumber == nil && err != nil {
+		return parsed{}, fmt.Errorf("goto %q: a time takes its unit, as on the command line: %ss", args[0], args[0])
+	}
+	if err != nil || d < 0 {
+		return parsed{}, fmt.Errorf("goto %q: want a duration such as 90s or 1m30s", args[0])
+	}
+	if d > spec.Duration {
+		return parsed{}, fmt.Errorf("goto %s: the scenario ends at %s", d, spec.Duration)
+	}
+	return parsed{cmd: command{kind: cmdGoto, at: d}}, nil
+}
+
+func parseSpeedCmd(args []string, _ *sim.Spec) (parsed, error) {
+	if err := usage("speed", args, 1, "speed 10"); err != nil {
+		return parsed{}, err
+	}
+	v, err := ParseSpeed(args[0])
+	if err != nil {
+		return parsed{}, fmt.Errorf("speed %w", err)
+	}
+	return parsed{cmd: command{kind: cmdSetSpeed, speed: v}}, nil
+}
+
+// SpeedHelp says what ParseSpeed takes; --speed and :speed both show it.
+const SpeedHelp = "1, 10, 100 or max (any speed up to 1e6, 10x too)"
+
+// maxSpeed bounds a speed: beyond it the pacing is max in all but name.
+const maxSpeed = 1e6
+
+// ParseSpeed reads a speed as --speed and :speed take it: max (0), or a
+// number of virtual seconds per wall second, in (0, 1e6], optionally
+// written with the header's x.
+func ParseSpeed(s string) (float64, error) {
+	if s == "max" {
+		return 0, nil
+	}
+	v, err := strconv.ParseFloat(strings.TrimSuffix(s, "x"), 64)
+	if err != nil || !(v > 0) || v > maxSpeed {
+		return 0, fmt.Errorf("%q: want %s", s, SpeedHelp)
+	}
+	return v, nil
+}
+
+func parseFaultCmd(args []string, spec *sim.Spec) (parsed, error) {
+	f, err := parseFault(args, spec)
+	if err != nil {
+		return parsed{}, err
+	}
+	return parsed{cmd: command{kind: cmdInject, fault: f, desc: strings.Join(args, " ")}}, nil
 }
 
 // parseFault reads KIND TARGET [VALUE] [DURATION]; a partition reads
@@ -455,18 +483,6 @@ func anyLink(spec *sim.Spec) string {
 		return spec.Clients[0].Name + "->" + spec.Clients[0].Target
 	}
 	return "caller->callee"
-}
-
-// parseTime reads a virtual time: a Go duration, or plain seconds.
-func parseTime(s string) (time.Duration, error) {
-	if v, err := strconv.ParseFloat(s, 64); err == nil && v >= 0 {
-		return time.Duration(v * float64(time.Second)), nil
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d < 0 {
-		return 0, errors.New("bad time")
-	}
-	return d, nil
 }
 
 // fields splits a command line on spaces, except inside parentheses, so

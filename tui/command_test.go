@@ -117,3 +117,20 @@ func TestFaultCommandRanges(t *testing.T) {
 		}
 	}
 }
+
+// --speed and :speed read a speed the one way their help says.
+func TestParseSpeed(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want float64
+		ok   bool
+	}{
+		{"1", 1, true}, {"10", 10, true}, {"10x", 10, true}, {"2.5", 2.5, true}, {"1e6", 1e6, true}, {"max", 0, true},
+		{"0", 0, false}, {"-1", 0, false}, {"inf", 0, false}, {"NaN", 0, false}, {"1e7", 0, false}, {"fast", 0, false}, {"", 0, false},
+	} {
+		got, err := ParseSpeed(tc.in)
+		if (err == nil) != tc.ok || tc.ok && got != tc.want {
+			t.Errorf("ParseSpeed(%q) = %v, %v; want %v (ok %v)", tc.in, got, err, tc.want, tc.ok)
+		}
+	}
+}

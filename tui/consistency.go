@@ -158,11 +158,17 @@ func dataRows(f *Frame) map[string]row {
 			r.rate = float64(w.Produced) / secs
 			r.health, r.idle = verdict(w.Health, w.Reason)
 		}
-		// A box has room for one line of about 11 columns: the produce
-		// rate and the worst lag of its readers, or what is offline.
-		r.lines = []string{fmt.Sprintf("%s/s %.1fs", rate(r.rate), lag[t.Name])}
+		// A box has lines of about 11 columns: the produce rate and the
+		// worst lag of its readers, or what is offline; then its
+		// broker's nodes up.
+		r.lines = []string{fmt.Sprintf("%s/s %.1fs", rate(r.rate), lag[t.Name]), t.Broker}
 		if t.Offline > 0 {
 			r.lines[0] = fmt.Sprintf("%d offline", t.Offline)
+		}
+		for _, b := range res.Brokers {
+			if b.Name == t.Broker {
+				r.lines[1] = fmt.Sprintf("%s %d/%d", b.Name, b.NodesUp, b.Nodes)
+			}
 		}
 		out["topic:"+t.Name] = r
 	}
@@ -173,7 +179,11 @@ func dataRows(f *Frame) map[string]row {
 			ops := w.Reads + w.Writes
 			r.rate = float64(ops) / secs
 			r.health, r.idle = verdict(w.Health, w.Reason)
-			r.lines = []string{rate(r.rate) + "/s " + pct(share(w.Stale, w.Reads))} // and the stale share
+			// Each figure says what it is: the stale share of reads, and
+			// the operations that failed, for want of a quorum (err) or
+			// in time (to), in the latest window.
+			r.lines = []string{rate(r.rate) + "/s", "stale " + pct(share(w.Stale, w.Reads)),
+				fmt.Sprintf("err %d to %d", w.Unavailable, w.Timeouts)}
 		}
 		out[st.Name] = r
 	}

@@ -112,6 +112,12 @@ func seconds(d time.Duration) string {
 
 func (u *UI) drawStatus(c canvas) {
 	if u.prompt != 0 {
+		if u.choices != "" && c.y > 0 {
+			// What Tab found, over the line above the prompt.
+			above := canvas{s: c.s, x: c.x, y: c.y - 1, w: c.w, h: 1}
+			above.fill(u.th.reverse())
+			above.textMax(0, 0, c.w, u.choices, u.th.reverse())
+		}
 		text := string(u.prompt) + string(u.input)
 		// Keep the end of a long line in view: it is where the typing is.
 		if r := []rune(text); len(r) > c.w-1 {
@@ -311,15 +317,17 @@ func (u *UI) cells(r *row) []string {
 	if r.queue >= 0 {
 		q = queueLen(r.queue)
 		ut = strconv.FormatFloat(r.util*100, 'f', 0, 64) + "%"
-		up = fmt.Sprintf("%d/%d", r.up, r.total)
+	}
+	if r.total > 0 {
+		up = fmt.Sprintf("%d/%d", r.up, r.total) // instances, or a broker's nodes
 	}
 	br := dash
 	if r.hasBreaker {
 		br = r.breaker.String()
 	}
 	errs := pct(r.errShare)
-	if r.idle {
-		errs = dash
+	if r.idle || r.series < 0 {
+		errs = dash // nothing answered, or a broker: no requests of its own
 	}
 	return []string{r.name, r.kind, rate(r.rate), errs, lat(r.p50), lat(r.p99), q, ut, up, br}
 }
@@ -362,6 +370,10 @@ func (u *UI) drawDetail(c canvas) {
 		title += " · " + r.health.String()
 	}
 	u.rule(c, title, false)
+	if r.series < 0 {
+		u.drawBrokerDetail(c, r.name)
+		return
+	}
 	const labelW, valueW = 8, 8
 	n := max(0, min(sparkWindows, c.w-labelW-valueW-1))
 	wins := res.Series[r.series].Windows
@@ -439,6 +451,26 @@ func (u *UI) drawDetail(c canvas) {
 			break
 		}
 		u.drawBreakerRow(c.sub(0, y+1+i, c.w, 1), &e)
+	}
+}
+
+// drawBrokerDetail lists a broker's topics under the detail pane's rule:
+// what each took in and the state of its partitions, from the engine's
+// topic results.
+func (u *UI) drawBrokerDetail(c canvas, name string) {
+	y := 1
+	for _, t := range u.frame.Snap.Result.Topics {
+		if t.Broker != name || y >= c.h {
+			continue
+		}
+		rate := "-"
+		if w, ok := lastTopicWindow(&t); ok {
+			rate = format.Rate(float64(w.Produced)/u.frame.Window.Seconds()) + "/s"
+		}
+		c.textMax(0, y, c.w, fmt.Sprintf("topic %s · %s · %s", t.Name, rate, format.Plural(t.Partitions, "partition")), u.th.plain())
+		c.textMax(2, y+1, c.w-2, fmt.Sprintf("%d under-replicated · %d offline · %d leader changes · %d lost",
+			t.UnderReplicated, t.Offline, t.LeaderChanges, t.Lost), u.th.dim())
+		y += 2
 	}
 }
 
@@ -602,8 +634,8 @@ func (u *UI) drawTopology(c canvas) {
 			arrows = append(arrows, [2]int{tx, e.ty})
 			arrowSt = append(arrowSt, st)
 		}
-		if e.first && t.detailed && text != "" {
-			labels = append(labels, label{x0 + 1, e.sy, clip(text, t.lead-1), st})
+		if x, y, n, ok := t.labelSpot(i); ok && e.first && t.detailed && text != "" {
+			labels = append(labels, label{x, y, clip(text, n), st})
 		}
 	}
 	ln.draw(g)
@@ -724,42 +756,61 @@ func (u *UI) drawNode(g canvas, t *topology, n *topoNode, r row) {
 // the : commands, in as many columns as the height needs.
 func (u *UI) drawHelp(c canvas) {
 	type line struct {
-		s  string
-		st tcell.Style
+		s     string
+		st    tcell.Style
+		whole bool // an example or a syntax: never wrapped
 	}
 	var ls []line
-	for ctx := ctxMain; ctx <= ctxHelp; ctx++ {
-		ls = append(ls, line{contextNames[ctx], u.th.bold()})
+	for ctx := ctxMain; ctx <= ctxCommand; ctx++ {
+		ls = append(ls, line{contextNames[ctx], u.th.bold(), false})
 		for _, b := range u.reg {
-			if b.ctx == ctx {
-				ls = append(ls, line{"  " + pad(b.label, -7) + " " + b.help, u.th.plain()})
+			switch {
+			case b.ctx != ctx:
+			case ctx == ctxCommand:
+				ls = append(ls, line{"  :" + b.syntax(), u.th.plain(), true}, line{"      " + b.help, u.th.dim(), false},
+					line{"      e.g. :" + b.example, u.th.dim(), true})
+			default:
+				ls = append(ls, line{"  " + pad(b.label, -7) + " " + b.help, u.th.plain(), true})
 			}
 		}
 	}
-	ls = append(ls, line{"commands (after :)", u.th.bold()})
-	for _, h := range commandHelp {
-		ls = append(ls, line{"  " + h.syntax, u.th.plain()}, line{"      " + h.help, u.th.dim()})
-	}
-	ls = append(ls, line{"faults: KIND TARGET [VALUE] [DURATION]", u.th.bold()})
+	ls = append(ls, line{"faults: KIND TARGET [VALUE] [DURATION]", u.th.bold(), false})
 	for _, k := range sim.FaultKinds() {
 		kind, _ := faultKind(k)
-		ls = append(ls, line{"  :fault " + faultUsage[kind].example, u.th.plain()})
+		ls = append(ls, line{"  :fault " + faultUsage[kind].example, u.th.plain(), true})
 	}
-	ls = append(ls, line{"health", u.th.bold()},
-		line{fmt.Sprintf("  %c healthy  < 0.1%% errors", u.th.marker(sim.Healthy, false)), u.th.health(sim.Healthy, false)},
-		line{fmt.Sprintf("  %c degraded 0.1-10%%, or calls an open breaker", u.th.marker(sim.Degraded, false)), u.th.health(sim.Degraded, false)},
-		line{fmt.Sprintf("  %c failing  > 10%%, or behind an open breaker", u.th.marker(sim.Failing, false)), u.th.health(sim.Failing, false)})
+	ls = append(ls, line{"health", u.th.bold(), false},
+		line{fmt.Sprintf("  %c healthy  < 0.1%% errors", u.th.marker(sim.Healthy, false)), u.th.health(sim.Healthy, false), false},
+		line{fmt.Sprintf("  %c degraded 0.1-10%%, or calls an open breaker", u.th.marker(sim.Degraded, false)), u.th.health(sim.Degraded, false), false},
+		line{fmt.Sprintf("  %c failing  > 10%%, or behind an open breaker", u.th.marker(sim.Failing, false)), u.th.health(sim.Failing, false), false})
 
 	rows := c.h - 2
-	colW := 0
+	// Columns as wide as the longest key, example or syntax, so that each
+	// shows whole, and at least 38; as many as fit, and pages when they
+	// do not hold everything. A longer description wraps, its
+	// continuation indented.
+	colW := 38
 	for _, l := range ls {
-		colW = max(colW, len([]rune(l.s))+2)
+		if l.whole {
+			colW = max(colW, len([]rune(l.s))+2)
+		}
 	}
-	// As many columns as fit whole (or a column of at least 38), and pages
-	// when they do not hold everything.
-	colW = min(colW, max(38, (c.w-2)/max(1, (len(ls)+rows-1)/rows)))
+	colW = min(colW, c.w-2)
+	var wrapped []line
+	for _, l := range ls {
+		r := []rune(l.s)
+		for len(r) > colW-1 {
+			cut := colW - 1
+			if i := strings.LastIndex(string(r[:cut]), " "); i > 8 {
+				cut = len([]rune(string(r[:cut])[:i]))
+			}
+			wrapped = append(wrapped, line{string(r[:cut]), l.st, false})
+			r = append([]rune("        "), []rune(strings.TrimLeft(string(r[cut:]), " "))...)
+		}
+		wrapped = append(wrapped, line{string(r), l.st, l.whole})
+	}
+	ls = wrapped
 	cols := max(1, min((c.w-2)/colW, (len(ls)+rows-1)/rows))
-	colW = min(colW, (c.w-2)/cols)
 	pages := (len(ls) + rows*cols - 1) / (rows * cols)
 	page := min(u.helpPage, pages-1)
 	ls = ls[page*rows*cols : min(len(ls), (page+1)*rows*cols)]

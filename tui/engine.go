@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/faultline/faultline/internal/format"
 	"github.com/faultline/faultline/sim"
 )
 
@@ -81,8 +82,9 @@ type edgeBase struct {
 // injection is a fault injected by hand, and when: goto replays the ones
 // before its target so that going back in time shows what was seen.
 type injection struct {
-	at time.Duration
-	f  sim.Fault
+	at   time.Duration
+	f    sim.Fault
+	desc string // as the user wrote it
 }
 
 // engine owns the Sim. Only one goroutine touches it: the loop in live mode,
@@ -199,12 +201,13 @@ func (e *engine) handle(c command, wall time.Time) {
 		}
 		e.notef("restarted with seed %d", e.seed)
 	case cmdGoto:
+		before := e.journal
 		if err := e.restart(e.seed, c.at); err != nil {
 			e.errorf("goto: %v", err)
 			return
 		}
 		e.paused = true
-		e.notef("re-ran seed %d to %s; paused", e.seed, seconds(e.sim.Now()))
+		e.notef("re-ran seed %d to %s; paused%s", e.seed, seconds(e.sim.Now()), dropped(before[len(e.journal):]))
 	case cmdInject:
 		at := e.sim.Now()
 		if err := e.sim.Inject(c.fault); err != nil {
@@ -214,7 +217,7 @@ func (e *engine) handle(c command, wall time.Time) {
 		// The fault starts now; running the events due now logs it at once,
 		// even while paused.
 		e.sim.RunUntil(at)
-		e.journal = append(e.journal, injection{at: at, f: c.fault})
+		e.journal = append(e.journal, injection{at: at, f: c.fault, desc: c.desc})
 		e.notef("injected %s at %s", c.desc, seconds(at))
 	}
 	e.rebase(wall)
@@ -260,6 +263,25 @@ func (e *engine) restart(seed uint64, at time.Duration) error {
 	e.sim, e.seed = s, seed
 	e.run++
 	return nil
+}
+
+// dropped says which injections a goto back in time forgot: they were
+// injected after its target, so the re-run never saw them.
+func dropped(js []injection) string {
+	switch len(js) {
+	case 0:
+		return ""
+	case 1:
+		return fmt.Sprintf("; dropped %s (injected at %s)", js[0].desc, seconds(js[0].at))
+	}
+	s := "; dropped " + format.Plural(len(js), "fault") + " injected after it:"
+	for i, j := range js {
+		if i > 0 {
+			s += ","
+		}
+		s += fmt.Sprintf(" %s (%s)", j.desc, seconds(j.at))
+	}
+	return s
 }
 
 func (e *engine) window() time.Duration {

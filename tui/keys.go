@@ -1,8 +1,10 @@
 package tui
 
 import (
+	"slices"
 	"strings"
 
+	"github.com/faultline/faultline/sim"
 	"github.com/gdamore/tcell/v2"
 )
 
@@ -11,14 +13,15 @@ import (
 type context uint8
 
 const (
-	ctxMain   context = iota // the main screen, whatever has focus
-	ctxTable                 // the main screen with the component table focused
-	ctxEvents                // the main screen with the event log focused
-	ctxPrompt                // typing a : command or a / filter
-	ctxHelp                  // the ? overlay
+	ctxMain    context = iota // the main screen, whatever has focus
+	ctxTable                  // the main screen with the component table focused
+	ctxEvents                 // the main screen with the event log focused
+	ctxPrompt                 // typing a : command or a / filter
+	ctxHelp                   // the ? overlay
+	ctxCommand                // the : commands, by name
 )
 
-var contextNames = [...]string{"main screen", "component table", "event log", "command line and filter", "help"}
+var contextNames = [...]string{"main screen", "component table", "event log", "command line and filter", "help", "commands (after :)"}
 
 // key is one keystroke: a special key, or a rune when code is KeyRune.
 type key struct {
@@ -35,7 +38,8 @@ func (k key) matches(ev *tcell.EventKey) bool {
 	return k.code != tcell.KeyRune || ev.Rune() == k.r
 }
 
-// binding is one row of the registry.
+// binding is one row of the registry: a key in a context, or a : command
+// (ctxCommand), which has names instead of keys.
 type binding struct {
 	keys  []key  // the first is the one shown
 	label string // how help and hints spell the keys
@@ -46,6 +50,21 @@ type binding struct {
 	// hint can stand for a pair of keys (+/- speed).
 	hintLabel string
 	run       func(u *UI)
+
+	// A : command: its names (the first is shown and completed), its
+	// arguments as help and usage spell them, an example that help shows
+	// whole, how it reads its arguments, and what Tab offers for the
+	// argument being typed (args holds those before it, and it).
+	names    []string
+	args     string
+	example  string
+	parse    func(args []string, spec *sim.Spec) (parsed, error)
+	complete func(spec *sim.Spec, args []string) []string
+}
+
+// syntax is a command's name and arguments, as help writes them.
+func (b *binding) syntax() string {
+	return strings.TrimSpace(b.names[0] + " " + b.args)
 }
 
 // registry returns the key table. Order matters: it is the order of the help
@@ -64,7 +83,7 @@ func registry() []binding {
 			run: func(u *UI) { u.send(command{kind: cmdRestart, seed: u.frame.Seed}) }},
 		{keys: []key{runeKey('R')}, label: "R", help: "restart with a new seed", ctx: ctxMain,
 			run: func(u *UI) { u.send(command{kind: cmdRestart, seed: u.newSeed()}) }},
-		{keys: []key{runeKey(':')}, label: ":", help: "command line (:fault, :goto, :seed, :speed, :q)", ctx: ctxMain, hint: "cmd",
+		{keys: []key{runeKey(':')}, label: ":", help: "command line (Tab completes, ↑ ↓ history)", ctx: ctxMain, hint: "cmd",
 			run: func(u *UI) { u.openPrompt(':') }},
 		{keys: []key{runeKey('/')}, label: "/", help: "filter the component table", ctx: ctxMain, hint: "filter",
 			run: func(u *UI) { u.openPrompt('/') }},
@@ -105,6 +124,12 @@ func registry() []binding {
 
 		{keys: []key{{code: tcell.KeyEnter}}, label: "Enter", help: "run the command / keep the filter", ctx: ctxPrompt,
 			run: func(u *UI) { u.submitPrompt() }},
+		{keys: []key{{code: tcell.KeyTab}}, label: "Tab", help: "complete a command, fault kind or name", ctx: ctxPrompt,
+			run: func(u *UI) { u.completePrompt() }},
+		{keys: []key{{code: tcell.KeyUp}}, label: "↑", help: "the previous line typed", ctx: ctxPrompt,
+			run: func(u *UI) { u.historyMove(-1) }},
+		{keys: []key{{code: tcell.KeyDown}}, label: "↓", help: "the next line typed", ctx: ctxPrompt,
+			run: func(u *UI) { u.historyMove(1) }},
 		{keys: []key{{code: tcell.KeyEscape}}, label: "Esc", help: "cancel", ctx: ctxPrompt,
 			run: func(u *UI) { u.cancelPrompt() }},
 		{keys: []key{{code: tcell.KeyCtrlC}}, label: "Ctrl-C", help: "quit", ctx: ctxPrompt,
@@ -118,7 +143,30 @@ func registry() []binding {
 			run: func(u *UI) { u.helpPage = max(0, u.helpPage-1) }},
 		{keys: []key{{code: tcell.KeyCtrlC}}, label: "Ctrl-C", help: "quit", ctx: ctxHelp,
 			run: func(u *UI) { u.quit() }},
+
+		{names: []string{"fault", "f"}, args: "KIND TARGET [VALUE] [DURATION]", help: "inject a fault now (kinds below)", ctx: ctxCommand,
+			example: "fault crash payment#1 10s", parse: parseFaultCmd, complete: completeFault},
+		{names: []string{"goto", "g"}, args: "TIME", help: "re-run from 0 to TIME, a duration as on the command line, then pause", ctx: ctxCommand,
+			example: "goto 1m30s", parse: parseGoto},
+		{names: []string{"seed"}, args: "N", help: "restart with seed N", ctx: ctxCommand,
+			example: "seed 7", parse: parseSeed},
+		{names: []string{"speed"}, args: "SPEED", help: "set the speed: " + SpeedHelp, ctx: ctxCommand,
+			example: "speed 10", parse: parseSpeedCmd},
+		{names: []string{"help", "h"}, help: "this overlay", ctx: ctxCommand, example: "help",
+			parse: func([]string, *sim.Spec) (parsed, error) { return parsed{help: true}, nil }},
+		{names: []string{"q", "quit", "q!", "exit"}, help: "quit", ctx: ctxCommand, example: "q",
+			parse: func([]string, *sim.Spec) (parsed, error) { return parsed{quit: true}, nil }},
 	}
+}
+
+// findCommand finds the : command called name.
+func findCommand(reg []binding, name string) *binding {
+	for i := range reg {
+		if reg[i].ctx == ctxCommand && slices.Contains(reg[i].names, name) {
+			return &reg[i]
+		}
+	}
+	return nil
 }
 
 // lookup finds the binding of ev in the first of ctxs that has one.

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/faultline/faultline/sim"
 	"github.com/gdamore/tcell/v2"
 )
 
@@ -13,6 +14,12 @@ func TestRegistryHasNoConflicts(t *testing.T) {
 	reg := registry()
 	seen := map[[2]any]string{}
 	for _, b := range reg {
+		if b.ctx == ctxCommand {
+			if len(b.names) == 0 || b.help == "" || b.example == "" || b.parse == nil {
+				t.Errorf("command %q is incomplete", b.names)
+			}
+			continue
+		}
 		if b.help == "" || b.label == "" || b.run == nil {
 			t.Errorf("binding %q is incomplete", b.label)
 		}
@@ -39,13 +46,11 @@ func TestHelpAndHintsComeFromTheRegistry(t *testing.T) {
 	screen := h.text()
 	for _, b := range registry() {
 		want := pad(b.label, -7) + " " + b.help
+		if b.ctx == ctxCommand {
+			want = ":" + b.syntax()
+		}
 		if !strings.Contains(screen, want) {
 			t.Errorf("help overlay lacks %q", want)
-		}
-	}
-	for _, c := range commandHelp {
-		if !strings.Contains(screen, c.syntax) {
-			t.Errorf("help overlay lacks command %q", c.syntax)
 		}
 	}
 	line := strings.Split(screen, "\n")[1]
@@ -94,5 +99,39 @@ func TestLookupPrefersTheFocusedPane(t *testing.T) {
 	}
 	if b := lookup(reg, tcell.NewEventKey(tcell.KeyRune, 'x', tcell.ModNone), ctxMain); b != nil {
 		t.Errorf("x is bound to %q", b.help)
+	}
+}
+
+// At 80x24 the help pages show every command's syntax and example, and
+// every fault kind's example, whole on a line of their own.
+func TestHelpShowsEveryExampleWhole(t *testing.T) {
+	h := newHarness(t, "checkout", 80, 24, false)
+	h.keys("?")
+	var lines []string
+	for page := 0; page < 10; page++ {
+		lines = append(lines, strings.Split(h.text(), "\n")...)
+		h.keys(" ")
+	}
+	var want []string
+	for _, b := range registry() {
+		if b.ctx == ctxCommand {
+			want = append(want, ":"+b.syntax(), "e.g. :"+b.example)
+		}
+	}
+	for _, k := range sim.FaultKinds() {
+		kind, _ := faultKind(k)
+		want = append(want, ":fault "+faultUsage[kind].example)
+	}
+	for _, w := range want {
+		found := false
+		for _, l := range lines {
+			// Whole: the example and then only the box's border.
+			if _, after, ok := strings.Cut(l, " "+w); ok && strings.HasPrefix(strings.TrimLeft(after, " "), "│") {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("no help page shows %q whole", w)
+		}
 	}
 }

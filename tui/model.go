@@ -13,7 +13,7 @@ import (
 // row is one line of the component table, from the latest window.
 type row struct {
 	name, kind string
-	series     int // index into Result.Series
+	series     int // index into Result.Series; -1 for a broker, which has none
 	rate       float64
 	errShare   float64
 	p50, p99   float64
@@ -82,6 +82,9 @@ func rows(f *Frame) []row {
 	for i, c := range res.Components {
 		add(row{name: c.Name, kind: c.Kind, series: len(res.Clients) + i, up: c.InstancesUp, total: c.Instances})
 	}
+	for _, b := range res.Brokers {
+		out = append(out, brokerRow(res, &b, secs))
+	}
 	index := make(map[string]int, len(out))
 	for i := range out {
 		index[out[i].name] = i
@@ -99,6 +102,36 @@ func rows(f *Frame) []row {
 		}
 	}
 	return out
+}
+
+// brokerRow is a broker's line in the table: its nodes up, the records its
+// topics took in the latest window, and the worst of the engine's verdicts
+// on them (a topic is failing while a partition has no leader, degraded
+// while one is under-replicated). It has no requests of its own: no
+// error share, latency or queue.
+func brokerRow(res *sim.Result, b *sim.BrokerResult, secs float64) row {
+	r := row{name: b.Name, kind: "broker", series: -1, queue: -1, util: -1, up: b.NodesUp, total: b.Nodes, idle: true}
+	for _, t := range res.Topics {
+		if t.Broker != b.Name {
+			continue
+		}
+		w, ok := lastTopicWindow(&t)
+		if !ok {
+			continue
+		}
+		r.rate += float64(w.Produced) / secs
+		if h, idle := verdict(w.Health, w.Reason); !idle && (r.idle || h > r.health) {
+			r.health, r.why, r.idle = h, w.Reason, false
+		}
+	}
+	return r
+}
+
+func lastTopicWindow(t *sim.TopicResult) (sim.TopicWindow, bool) {
+	if len(t.Series) == 0 {
+		return sim.TopicWindow{}, false
+	}
+	return t.Series[len(t.Series)-1], true
 }
 
 // sortKey is a column the table can be sorted by.

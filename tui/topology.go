@@ -23,6 +23,7 @@ type topoNode struct {
 	client bool
 	dummy  bool
 	layer  int
+	stats  int     // lines of figures under the name when detailed
 	order  float64 // position within the layer while ordering
 	ins    []int   // edges in
 	outs   []int   // edges out
@@ -61,6 +62,7 @@ const (
 	labelLead   = 7  // "[OPEN]" or "12.3%" after a stub of line
 	compactLead = 1  // no labels: just a stub of line
 	statWidth   = 11 // "1234/s 100%"
+	storeWidth  = 13 // "err 123 to 45"
 )
 
 // newTopology lays out the calls of spec. markers adds room for a health
@@ -73,26 +75,27 @@ func newTopology(spec *sim.Spec, detailed, markers bool) *topology {
 	idx := map[string]int{}
 	for _, c := range spec.Clients {
 		idx["client:"+c.Name] = len(t.nodes)
-		t.nodes = append(t.nodes, topoNode{name: c.Name, key: c.Name, client: true})
+		t.nodes = append(t.nodes, topoNode{name: c.Name, key: c.Name, client: true, stats: 1})
 	}
 	for _, s := range spec.Services {
 		idx[s.Name] = len(t.nodes)
-		t.nodes = append(t.nodes, topoNode{name: s.Name, key: s.Name})
+		t.nodes = append(t.nodes, topoNode{name: s.Name, key: s.Name, stats: 1})
 	}
-	// The data components: topics (by broker), stores and views.
+	// The data components: topics (each with its broker's nodes), stores
+	// (rate, stale share, errors and timeouts) and views.
 	for _, b := range spec.Brokers {
 		for _, tp := range b.Topics {
 			idx["topic:"+tp.Name] = len(t.nodes)
-			t.nodes = append(t.nodes, topoNode{name: tp.Name, key: "topic:" + tp.Name})
+			t.nodes = append(t.nodes, topoNode{name: tp.Name, key: "topic:" + tp.Name, stats: 2})
 		}
 	}
 	for _, st := range spec.Stores {
 		idx[st.Name] = len(t.nodes)
-		t.nodes = append(t.nodes, topoNode{name: st.Name, key: st.Name})
+		t.nodes = append(t.nodes, topoNode{name: st.Name, key: st.Name, stats: 3})
 	}
 	for _, v := range spec.Views {
 		idx[v.Name] = len(t.nodes)
-		t.nodes = append(t.nodes, topoNode{name: v.Name, key: v.Name})
+		t.nodes = append(t.nodes, topoNode{name: v.Name, key: v.Name, stats: 1})
 	}
 	var calls []topoCall
 	seen := map[topoCall]bool{}
@@ -321,6 +324,9 @@ func (t *topology) size(markers bool) {
 			}
 			if t.detailed {
 				inner = max(inner, statWidth)
+				if n.stats > 2 {
+					inner = max(inner, storeWidth)
+				}
 			}
 			w = max(w, inner+4) // borders and a space either side
 		}
@@ -332,7 +338,7 @@ func (t *topology) size(markers bool) {
 			}
 			rows := 1
 			if t.detailed {
-				rows = 2
+				rows += n.stats
 			}
 			n.w, n.h = w, max(rows, len(n.ins), len(n.outs))+2
 		}
@@ -410,6 +416,39 @@ func (t *topology) place() {
 	for l := range t.layers[:max(0, len(t.layers)-1)] {
 		t.assignChannels(l)
 	}
+}
+
+// labelSpot is where edge i's label goes, and how many columns it may
+// take: on the edge's first row, right after its caller, when no other edge
+// of the gap runs on that row; else on its last row, after its channel,
+// when that row is its own and has room for a label; else nowhere (its
+// colour still tells). A label on a row two edges share would read as the
+// other edge's.
+func (t *topology) labelSpot(i int) (x, y, n int, ok bool) {
+	e := &t.edges[i]
+	from := &t.nodes[e.from]
+	shared := func(row int) bool {
+		for k := range t.edges {
+			o := &t.edges[k]
+			if k == i || t.nodes[o.from].layer != from.layer {
+				continue
+			}
+			if o.sy == row || o.cx >= 0 && o.ty == row {
+				return true
+			}
+		}
+		return false
+	}
+	if !shared(e.sy) {
+		return from.x + from.w + 1, e.sy, t.lead - 1, true
+	}
+	if e.cx >= 0 && !shared(e.ty) {
+		tx := t.nodes[e.to].x - 1 // the arrow
+		if n := tx - e.cx - 2; n >= labelLead-1 {
+			return e.cx + 2, e.ty, n, true
+		}
+	}
+	return 0, 0, 0, false
 }
 
 func centre(n *topoNode) float64 { return float64(n.y) + float64(n.h)/2 }

@@ -1,9 +1,11 @@
 package tui
 
 import (
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/faultline/faultline/scenarios"
 	"github.com/faultline/faultline/sim"
 	"github.com/faultline/faultline/sim/dist"
 )
@@ -63,6 +65,85 @@ func TestTopologyLongEdge(t *testing.T) {
 					t.Errorf("%s and %s overlap", a.name, b.name)
 				}
 			}
+		}
+	}
+}
+
+// An edge's label never sits on a row of its gap that another edge runs
+// on too, where it would read as the other edge's: in quorum-staleness
+// with the store fast down, web-west's calls to fast fail, and their
+// first row is the row on which web-east's calls to safe arrive.
+func TestEdgeLabelOnItsOwnRow(t *testing.T) {
+	h := newHarness(t, "quorum-staleness", 160, 48, false)
+	h.command("goto 45s")
+	h.command("fault crash fast 20s")
+	h.command("goto 47s")
+	for _, l := range strings.Split(h.text(), "\n") {
+		// web-west's box, then its first row out: "│ web-west │─12%──┘└▶│ safe".
+		_, after, ok := strings.Cut(l, "│ web-west")
+		if !ok {
+			continue
+		}
+		_, gap, _ := strings.Cut(after, "│")
+		if gap, _, _ = strings.Cut(gap, "▶"); strings.Contains(gap, "%") {
+			t.Errorf("a label on a shared row: %q", l)
+		}
+	}
+	// The rule in the layout, for every built-in scenario and size.
+	for _, b := range scenarios.List() {
+		name := b.Name
+		spec := loadSpec(t, name)
+		tp := newTopology(spec, true, false)
+		for _, extra := range []int{0, 40} {
+			tp.widen(extra)
+			for i, e := range tp.edges {
+				x, y, n, ok := tp.labelSpot(i)
+				if !ok || !e.first {
+					continue
+				}
+				for k, o := range tp.edges {
+					if k != i && tp.nodes[o.from].layer == tp.nodes[e.from].layer && (o.sy == y || o.cx >= 0 && o.ty == y) {
+						t.Errorf("%s: the label of %s at (%d,%d) shares its row with %s", name, e.name, x, y, o.name)
+					}
+				}
+				if n < 1 {
+					t.Errorf("%s: the label of %s has %d columns", name, e.name, n)
+				}
+			}
+		}
+	}
+}
+
+// A store's box says what its figures are: the stale share of reads, and
+// the operations that failed for want of a quorum (err) or in time (to).
+func TestStoreBoxSaysWhatItShows(t *testing.T) {
+	h := newHarness(t, "quorum-staleness", 160, 48, false)
+	h.command("goto 45s")
+	s := h.text()
+	for _, want := range []string{"│ fast          │", "│ stale 46%     │", "│ err 0 to 0    │", "│ err 0 to 94   │"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("the topology lacks %q:\n%s", want, s)
+		}
+	}
+}
+
+// A broker has a row in the table, with its nodes up, and its topics'
+// boxes in the topology name it and its nodes up; selecting it lists its
+// topics.
+func TestBrokerInTableAndTopology(t *testing.T) {
+	h := newHarness(t, "kafka-consumer-crash", 160, 48, false)
+	h.command("goto 45s")
+	h.command("fault crash kafka#1 10s")
+	h.keys("/kafka<Enter>")
+	s := squeeze(h.text())
+	for _, want := range []string{
+		"● kafka broker 119 - - - - - 2/3 -",
+		"── kafka · broker · 2/3 up",
+		"topic orders · 119/s · 6 partitions",
+		"│ kafka 2/3 │",
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("screen lacks %q:\n%s", want, s)
 		}
 	}
 }

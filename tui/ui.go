@@ -39,6 +39,13 @@ type UI struct {
 	helpPage int  // the page of help shown when it does not fit
 	prompt   rune // ':' or '/' while typing, else 0
 	input    []rune
+	choices  string // what Tab found, shown above the prompt
+	// history holds the lines submitted at each prompt, oldest first;
+	// histPos is the one shown while moving through it (len = the line
+	// being typed, kept in draft).
+	history  map[rune][]string
+	histPos  int
+	draft    string
 	status   note
 	topoOnly bool
 	topos    map[topoKind]*topology
@@ -53,7 +60,7 @@ type topoKind struct {
 func newUI(name string, spec *sim.Spec, noColor bool) *UI {
 	return &UI{
 		name: name, spec: spec, reg: registry(), th: theme{noColor: noColor},
-		focus: ctxTable, topos: map[topoKind]*topology{},
+		focus: ctxTable, topos: map[topoKind]*topology{}, history: map[rune][]string{},
 		send: func(command) {}, quit: func() {}, newSeed: func() uint64 { return 1 },
 	}
 }
@@ -166,6 +173,8 @@ func (u *UI) clearFilter() {
 func (u *UI) openPrompt(kind rune) {
 	u.prompt = kind
 	u.input = u.input[:0]
+	u.choices = ""
+	u.histPos = len(u.history[kind])
 	if kind == '/' {
 		u.input = append(u.input, []rune(u.filter)...)
 	}
@@ -178,12 +187,42 @@ func (u *UI) cancelPrompt() {
 	}
 	u.prompt = 0
 	u.input = u.input[:0]
+	u.choices = ""
+}
+
+// historyMove shows the line d steps back (-1) or forward (1) in the
+// prompt's history, as a shell does; past the newest is the line that was
+// being typed.
+func (u *UI) historyMove(d int) {
+	h := u.history[u.prompt]
+	i := u.histPos + d
+	if i < 0 || i > len(h) {
+		return
+	}
+	if u.histPos == len(h) {
+		u.draft = string(u.input)
+	}
+	u.histPos = i
+	if i == len(h) {
+		u.input = []rune(u.draft)
+	} else {
+		u.input = []rune(h[i])
+	}
+	u.choices = ""
+	if u.prompt == '/' {
+		u.filter = strings.TrimSpace(string(u.input))
+		u.refreshView()
+	}
 }
 
 func (u *UI) submitPrompt() {
 	kind, text := u.prompt, strings.TrimSpace(string(u.input))
 	u.prompt = 0
 	u.input = u.input[:0]
+	u.choices = ""
+	if h := u.history[kind]; text != "" && (len(h) == 0 || h[len(h)-1] != text) {
+		u.history[kind] = append(h, text)
+	}
 	if kind == '/' {
 		u.filter = text
 		u.refreshView()
@@ -218,6 +257,7 @@ func (u *UI) edit(ev *tcell.EventKey) {
 	default:
 		return
 	}
+	u.choices = ""
 	if u.prompt == '/' {
 		// The filter follows the typing.
 		u.filter = strings.TrimSpace(string(u.input))

@@ -48,7 +48,11 @@ func TestKeys(t *testing.T) {
 		{"new seed", "R", []string{"0.0s/120s", "seed 42"}, "restarted with seed 42"},
 		{"seed command", ":seed 7<Enter>", []string{"0.0s/120s", "seed 7"}, "restarted with seed 7"},
 		{"goto", ":goto 90s<Enter>", []string{"90.0s/120s", "❚❚ paused", "faults active: 0"}, "re-ran seed 1 to 90.0s; paused"},
-		{"goto in seconds", ":goto 12.5<Enter>", []string{"12.5s/120s"}, "re-ran seed 1 to 12.5s; paused"},
+		{"goto in seconds", ":goto 12.5s<Enter>", []string{"12.5s/120s"}, "re-ran seed 1 to 12.5s; paused"},
+		// A time takes its unit, as --duration does on the command line.
+		{"goto without a unit", ":goto 12.5<Enter>", []string{"45.0s/120s"}, `error: goto "12.5": a time takes its unit, as on the command line: 12.5s`},
+		{"speed as the header writes it", ":speed 10x<Enter>", []string{"speed 10x"}, "speed 10x"},
+		{"speed beyond the help", ":speed inf<Enter>", []string{"speed 1x"}, `error: speed "inf": want 1, 10, 100 or max`},
 		{"goto past the end", ":goto 200s<Enter>", []string{"45.0s/120s"}, "error: goto 3m20s: the scenario ends at 2m0s"},
 		{"unknown command", ":frobnicate<Enter>", nil, `error: unknown command "frobnicate"`},
 		{"escape cancels a command", ":seed 7<Esc>", []string{"seed 1"}, "re-ran seed 1 to 45.0s; paused"},
@@ -68,6 +72,118 @@ func TestKeys(t *testing.T) {
 				t.Errorf("status line %q, want %q", got, tc.wantStatus)
 			}
 		})
+	}
+}
+
+// Up and Down walk back through the lines typed at the prompt, as a shell
+// does, and come back to the line being typed; a line recalled runs again.
+func TestCommandHistory(t *testing.T) {
+	h := newHarness(t, "checkout", 80, 24, false)
+	h.command("seed 7")
+	h.command("goto 30s")
+	h.command("goto 30s") // the same line twice is kept once
+	for _, tc := range []struct{ keys, prompt string }{
+		{":go", ":go"},
+		{"<Up>", ":goto 30s"},
+		{"<Up>", ":seed 7"},
+		{"<Up>", ":seed 7"}, // the oldest stays
+		{"<Down>", ":goto 30s"},
+		{"<Down>", ":go"}, // back to what was being typed
+		{"<Up><Up><Backspace>9<Enter>", "restarted with seed 9"},
+	} {
+		h.keys(tc.keys)
+		if got := lastLine(h.text()); got != tc.prompt {
+			t.Errorf("after %s the last line is %q, want %q", tc.keys, got, tc.prompt)
+		}
+	}
+}
+
+// Tab completes command names, fault kinds (sim's list) and targets in
+// sim's grammar that the kind can take; several candidates are listed
+// above the prompt and the word grows to what they share.
+func TestTabCompletion(t *testing.T) {
+	for _, tc := range []struct {
+		scenario, typed string
+		prompt, choices string
+	}{
+		{"checkout", ":fa<Tab>", ":fault ", ""},
+		{"checkout", ":s<Tab>", ":s", "2 choices: seed speed"},
+		{"checkout", ":fault cr<Tab>", ":fault crash ", ""},
+		{"checkout", ":fault s<Tab>", ":fault s", "3 choices: slowdown surge skew"},
+		{"checkout", ":fault crash paym<Tab>", ":fault crash payment", "4 choices: payment payment#1 payment#2 payment#3"},
+		{"checkout", ":fault crash payment#2<Tab>", ":fault crash payment#2 ", ""},
+		{"checkout", ":fault loss checkout-<Tab>", ":fault loss checkout->", "2 choices: checkout->inventory checkout->payment"},
+		{"checkout", ":fault surge <Tab>", ":fault surge shoppers ", ""},
+		{"checkout", ":fault partition frontend,ca<Tab>", ":fault partition frontend,ca", "2 choices: frontend,cart frontend,catalog"},
+		{"checkout", ":fault crash payment 10s <Tab>", ":fault crash payment 10s ", "nothing to complete here"},
+		{"kafka-consumer-crash", ":fault leader_loss <Tab>", ":fault leader_loss orders ", ""},
+		{"kafka-consumer-crash", ":fault pause ka<Tab>", ":fault pause kafka", "4 choices: kafka kafka#1 kafka#2 kafka#3"},
+		{"quorum-staleness", ":fault skew fast#<Tab>", ":fault skew fast#", "3 choices: fast#1 fast#2 fast#3"},
+	} {
+		t.Run(tc.typed, func(t *testing.T) {
+			h := newHarness(t, tc.scenario, 120, 40, false)
+			h.keys(tc.typed)
+			lines := strings.Split(strings.TrimRight(h.text(), "\n"), "\n")
+			if got := ":" + string(h.ui.input); got != tc.prompt || lines[len(lines)-1] != strings.TrimSpace(tc.prompt) {
+				t.Errorf("prompt %q, want %q", got, tc.prompt)
+			}
+			if got := strings.TrimSpace(lines[len(lines)-2]); tc.choices != "" && got != tc.choices {
+				t.Errorf("above the prompt %q, want %q", got, tc.choices)
+			}
+		})
+	}
+}
+
+// Every target Tab offers for a kind is one that :fault accepts: the
+// candidates come from the scenario in sim.ParseTarget's forms, and are
+// kept only when checkTarget takes them.
+func TestCompletionsParse(t *testing.T) {
+	for _, name := range []string{"checkout", "kafka-consumer-crash", "quorum-staleness", "monolith-vs-microservices", "cqrs-projection-lag"} {
+		spec := loadSpec(t, name)
+		kinds := completeFault(spec, []string{""})
+		if strings.Join(kinds, " ") != strings.Join(sim.FaultKinds(), " ") {
+			t.Fatalf("kinds %v, want sim.FaultKinds()", kinds)
+		}
+		for _, k := range kinds {
+			kind, _ := faultKind(k)
+			if kind == sim.FaultPartition {
+				continue
+			}
+			for _, target := range completeFault(spec, []string{k, ""}) {
+				line := "fault " + k + " " + target
+				if u := faultUsage[kind]; u.value != "" {
+					line += " " + strings.Fields(u.example)[2]
+				}
+				if _, err := parseCommand(line, spec); err != nil && strings.Contains(err.Error(), target) {
+					t.Errorf("%s: Tab offers %q, which :%s refuses: %v", name, target, line, err)
+				}
+			}
+		}
+	}
+}
+
+// goto back in time replays only the faults injected before its target;
+// the status line names the ones it dropped.
+func TestGotoBackSaysWhatItDropped(t *testing.T) {
+	h := newHarness(t, "checkout", 120, 40, false)
+	h.command("goto 45s")
+	h.command("fault crash payment#1 10s")
+	h.command("goto 50s")
+	h.command("fault errors cart 0.5")
+	h.command("goto 60s")
+	if got := lastLine(h.text()); got != "re-ran seed 1 to 60.0s; paused" {
+		t.Errorf("forward: status %q", got)
+	}
+	h.command("goto 48s")
+	if got, want := lastLine(h.text()), "re-ran seed 1 to 48.0s; paused; dropped errors cart 0.5 (injected at 50.0s)"; got != want {
+		t.Errorf("back: status %q, want %q", got, want)
+	}
+	h.command("fault errors cart 0.5")
+	h.command("fault pause payment 5s")
+	h.command("goto 10s")
+	h.text()
+	if got, want := h.ui.status.text, "; dropped 3 faults injected after it: crash payment#1 10s (45.0s), errors cart 0.5 (48.0s), pause payment 5s (48.0s)"; !strings.HasSuffix(got, want) {
+		t.Errorf("back: status %q, want %q", got, want)
 	}
 }
 
