@@ -426,6 +426,10 @@ func writeCascades(w io.Writer, res *sim.Result) {
 			if st.RecoveredS != nil {
 				rec = fmt.Sprintf("recovered %.1fs", *st.RecoveredS)
 			}
+			if st.Share != nil && *st.Share < 0.995 {
+				// Provenance: the part of its failures this fault caused.
+				rec += fmt.Sprintf(" · %s of its failures", pct(*st.Share))
+			}
 			fmt.Fprintf(w, "    %9s %s %-*s  %-20s %s\n", fmt.Sprintf("+%.3fs", st.DelayS), mark, nw, st.Component, level, rec)
 		}
 		writeRecovery(w, c)

@@ -20,6 +20,7 @@ type call struct {
 	prevSleep int64            // the last backoff, for decorrelated jitter
 	hedgeAt   int64            // when the hedge timer of the last attempt sent is due; 0: none
 	op        int32            // the callee's operation of every attempt, drawn at the first
+	org       origin           // where its last failed attempt's failure originated
 	counted   bool             // started after warmup
 	retrying  bool             // holds one of the edge's retries in flight
 	inUse     bool
@@ -79,6 +80,7 @@ func (s *Sim) startCall(i int32, c int32) (started, failed bool) {
 		if counted {
 			e.stats.bulkheaded++
 		}
+		s.fail(i, s.edgeOrigin(e, CauseBulkhead, p.lastFail))
 		return false, !s.fallback(e, counted, i)
 	}
 	k := s.calls.alloc()
@@ -88,6 +90,7 @@ func (s *Sim) startCall(i int32, c int32) (started, failed bool) {
 	}
 	cl := &s.calls.c[k]
 	cl.parent, cl.svc, cl.edge, cl.counted, cl.hold = i, r.svc, c, counted, hold
+	s.reqs.r[i].call = k
 	p.calls++
 	if e.timeout > 0 {
 		cl.deadline = s.now + e.timeout
@@ -143,6 +146,7 @@ func (s *Sim) attempt(k int32, kind attemptKind) (sent, ok bool) {
 			if cl.counted {
 				e.stats.shortCircuited++
 			}
+			cl.org = s.edgeOrigin(e, CauseBreakerOpen, p.lastFail)
 			return false, s.endCall(k, Error, kind == retryAttempt)
 		}
 	}
@@ -158,6 +162,7 @@ func (s *Sim) attempt(k int32, kind attemptKind) (sent, ok bool) {
 		if kind == hedgeAttempt {
 			return false, false
 		}
+		cl.org = s.edgeOrigin(e, CauseNoInstance, p.lastFail)
 		return false, s.endCall(k, Error, kind == retryAttempt)
 	}
 	timeout := e.perTry
@@ -224,11 +229,18 @@ func (e *edge) maxAttempts() int {
 // outcome and cancels the copies still out, unless the retry policy retries
 // it, in which case the call waits for the copies still out and then
 // retries, as an unhedged call would.
-func (s *Sim) attemptDone(k, a int32, o Outcome, sent int64, host int32) {
+//
+// org is where the attempt's failure originated: the call keeps the last
+// one, and the holder's policies the fault behind it, for a breaker it
+// opens or a bulkhead it fills.
+func (s *Sim) attemptDone(k, a int32, o Outcome, sent int64, host int32, org origin) {
 	cl := &s.calls.c[k]
 	sv := &s.services[cl.svc]
 	e := &sv.calls[cl.edge]
 	p := e.pol[cl.hold]
+	if o != OK && o != Conflict {
+		cl.org, p.lastFail = org, org.fault
+	}
 	for j := int32(0); j < cl.nlive; j++ {
 		if cl.live[j] == a {
 			cl.nlive--
@@ -410,8 +422,12 @@ func (s *Sim) sendCopy(k int32) bool {
 
 // deadline ends call k when its overall timeout passes.
 func (s *Sim) deadline(k int32, gen uint32) {
-	if s.calls.c[k].gen != gen {
+	cl := &s.calls.c[k]
+	if cl.gen != gen {
 		return
+	}
+	if cl.nlive > 0 {
+		cl.org = s.lateOrigin(cl.live[0])
 	}
 	s.endCall(k, Timeout, true)
 }
@@ -486,8 +502,15 @@ func (s *Sim) endCall(k int32, o Outcome, notify bool) bool {
 		e.stats.out[o]++
 	}
 	parent := cl.parent
-	if o != OK && s.fallback(e, cl.counted, parent) {
-		o = OK
+	if o != OK {
+		org := cl.org
+		if !org.set() {
+			org = s.edgeOrigin(e, CauseError, 0) // a conflict, which carries no origin
+		}
+		s.fail(parent, org)
+		if s.fallback(e, cl.counted, parent) {
+			o = OK
+		}
 	}
 	s.calls.release(k)
 	if notify {

@@ -10,10 +10,19 @@ import (
 // The cascade trace answers "when this failed, what went down with it, in
 // which order, and for how long?". Every health change of a component,
 // client or client flow is recorded (DESIGN.md's thresholds, confirmed
-// over two windows); a change for the worse counts for every fault
-// occurrence that began at or before it and lasted until it, or ended less
-// than settle before it, if it made the component worse than it had been
-// in the lookback before that fault. Overlapping faults share the blame.
+// over two windows).
+//
+// An unhealthy episode of a client, flow or service whose failures were
+// counted belongs to the faults its failures trace back to (provenance.go),
+// in proportion: it is a step of every fault occurrence behind at least
+// minShare of the episode's failures, with that share, for as long as
+// failures traced to it; when none had a fault behind it, it is no fault's
+// (plain overload, a retry storm that outlived its trigger). An episode
+// without counted failures (a breaker's, a queue's or a data component's
+// state decided it) is judged by timing: a change for the worse counts for
+// every fault occurrence that began at or before it and lasted until it, or
+// ended less than settle before it, if it made the component worse than it
+// had been in the lookback before that fault.
 
 // healthChange is one confirmed change of health, dated at its onset.
 type healthChange struct {
@@ -190,9 +199,15 @@ type CascadeStep struct {
 	DelayS    float64 `json:"delay_s"`
 	First     string  `json:"first"` // the level it turned to
 	Worst     string  `json:"worst"` // the worst it reached before recovering
-	// RecoveredS is the virtual time it was healthy again; null when it
-	// was not by the end.
+	// RecoveredS is the virtual time it was healthy again, or, when its
+	// failures traced to this fault ended before its episode did, the end
+	// of the last window with one of them; null when neither came by the
+	// end.
 	RecoveredS *float64 `json:"recovered_s"`
+	// Share is the part of its episode's failures that trace back to this
+	// fault (failure provenance); null when the episode had no counted
+	// failures and was given to the fault by timing alone.
+	Share *float64 `json:"share"`
 }
 
 // cascades builds the trace of every fault occurrence so far. It walks
@@ -206,9 +221,21 @@ func (s *Sim) cascades() []CascadeResult {
 	steps := make([][]CascadeStep, len(s.occurs))
 	stepped := map[stepKey]bool{}
 	var near []int32
+	series := s.seriesByName()
 	for i := range s.changes {
 		ch := &s.changes[i]
 		if ch.level == Healthy {
+			continue
+		}
+		if ep := s.episode(i, series[ch.name]); ep.failures > 0 {
+			for _, by := range ep.byFault {
+				k := int32(by.fault)
+				if float64(by.n) < minShare*float64(ep.failures) || stepped[stepKey{k, ch.name}] {
+					continue
+				}
+				stepped[stepKey{k, ch.name}] = true
+				steps[k] = append(steps[k], s.tracedStep(i, k, &ep, float64(by.n)/float64(ep.failures)))
+			}
 			continue
 		}
 		near = s.reaching(ch.at, near[:0])
@@ -263,7 +290,7 @@ func (s *Sim) cascades() []CascadeResult {
 				break
 			}
 		}
-		cr.BlastRadius, cr.FlowsHit = s.blastRadius(oc, cr.Steps)
+		cr.BlastRadius, cr.FlowsHit = s.blastRadius(k, cr.Steps)
 		s.recovery(oc, &cr)
 		out = append(out, cr)
 	}
@@ -372,7 +399,8 @@ func (s *Sim) cascadeName(f *fault) string {
 
 // blastRadius weighs the flows hit by their traffic during the fault: from
 // its start to its end, or to now when it has not ended.
-func (s *Sim) blastRadius(oc *occurrence, steps []CascadeStep) (float64, []string) {
+func (s *Sim) blastRadius(k int, steps []CascadeStep) (float64, []string) {
+	oc := &s.occurs[k]
 	end := oc.end
 	if end < 0 {
 		end = s.now + 1
@@ -391,13 +419,39 @@ func (s *Sim) blastRadius(oc *occurrence, steps []CascadeStep) (float64, []strin
 		}
 		return n
 	}
-	var all, hit uint64
+	// traced is the share of a flow's failures during the fault that
+	// trace back to it.
+	traced := func(ws []Window) float64 {
+		i, _ := slices.BinarySearchFunc(ws, oc.start-s.window+1, func(w Window, t int64) int { return cmp.Compare(int64(w.Start), t) })
+		var it, n uint64
+		for _, w := range ws[i:] {
+			if int64(w.Start) >= end {
+				break
+			}
+			if w.Blame != nil {
+				it += w.Blame.FaultShare(k)
+				n += w.Blame.Faulted + w.Blame.NoFault
+			}
+		}
+		if n == 0 {
+			return 0
+		}
+		return float64(it) / float64(n)
+	}
+	var all uint64
 	var names []string
+	var hitF float64
 	add := func(name string, ws []Window) {
 		n := sent(ws)
 		all += n
-		if slices.ContainsFunc(steps, func(st CascadeStep) bool { return st.Flow && st.Component == name }) {
-			hit += n
+		if k := slices.IndexFunc(steps, func(st CascadeStep) bool { return st.Flow && st.Component == name }); k >= 0 {
+			// A flow whose failures during the fault trace in part to
+			// it is hit in that proportion.
+			share := 1.0
+			if steps[k].Share != nil {
+				share = traced(ws)
+			}
+			hitF += share * float64(n)
 			names = append(names, name)
 		}
 	}
@@ -414,9 +468,149 @@ func (s *Sim) blastRadius(oc *occurrence, steps []CascadeStep) (float64, []strin
 	if all == 0 {
 		return 0, names
 	}
-	return float64(hit) / float64(all), names
+	return hitF / float64(all), names
 }
 
 // optional is a value in a result that may be absent, written as null
 // rather than a sentinel such as -1 that a script would take for a value.
 func optional(x float64) *float64 { return &x }
+
+// minShare is the least part of an episode's failures that makes it a
+// step of a fault: a handful of stragglers does not.
+const minShare = 0.05
+
+// seriesByName maps every client, flow and service to its windows, whose
+// Blame the provenance steps read.
+func (s *Sim) seriesByName() map[string][]Window {
+	m := map[string][]Window{}
+	for i := range s.clients {
+		c := &s.clients[i]
+		m[c.spec.Name] = c.series
+		for j := range c.flows {
+			m[c.flows[j].name] = c.flows[j].series
+		}
+	}
+	for i := range s.services {
+		m[s.services[i].spec.Name] = s.services[i].series
+	}
+	return m
+}
+
+// episode is the stretch of windows from a change for the worse until its
+// component was healthy again, and whom its failures trace back to.
+type episode struct {
+	ws       []Window
+	from     int   // ws[from] is the window of the change's onset
+	to       int   // the windows of the episode are ws[from:to]
+	healthy  int64 // when it was healthy again; -1: not by the end
+	failures uint64
+	byFault  []faultCount // in order of the occurrences
+}
+
+type faultCount struct {
+	fault int
+	n     uint64
+}
+
+// episode gathers the failures of the episode that change i begins, from
+// its component's windows ws (nil: none are kept).
+func (s *Sim) episode(i int, ws []Window) episode {
+	ep := episode{ws: ws, healthy: -1}
+	if len(ws) == 0 {
+		return ep
+	}
+	ch := &s.changes[i]
+	own := s.changesOf[ch.name].idx
+	k, _ := slices.BinarySearch(own, int32(i))
+	for _, j := range own[k+1:] {
+		if s.changes[j].level == Healthy {
+			ep.healthy = s.changes[j].at
+			break
+		}
+	}
+	at := func(t int64) int {
+		n, _ := slices.BinarySearchFunc(ws, t, func(w Window, t int64) int { return cmp.Compare(int64(w.Start), t) })
+		return n
+	}
+	ep.from = max(at(ch.at-s.window+1), 0)
+	ep.to = len(ws)
+	if ep.healthy >= 0 {
+		ep.to = at(ep.healthy)
+	}
+	for _, w := range ws[ep.from:ep.to] {
+		if w.Blame == nil {
+			continue
+		}
+		ep.failures += w.Blame.Faulted + w.Blame.NoFault
+		for _, o := range w.Blame.Origins {
+			if o.Fault == nil {
+				continue
+			}
+			n, found := slices.BinarySearchFunc(ep.byFault, *o.Fault, func(fc faultCount, f int) int { return cmp.Compare(fc.fault, f) })
+			if !found {
+				ep.byFault = slices.Insert(ep.byFault, n, faultCount{fault: *o.Fault})
+			}
+			ep.byFault[n].n += o.N
+		}
+	}
+	return ep
+}
+
+// tracedStep is change i's episode as a step of occurrence k, behind
+// share of its failures: from the change's onset, or from the first
+// window with a failure traced to k when others failed before, to the
+// last window with one.
+func (s *Sim) tracedStep(i int, k int32, ep *episode, share float64) CascadeStep {
+	ch, oc := &s.changes[i], &s.occurs[k]
+	first, last, firstAny := -1, -1, -1
+	for j := ep.from; j < ep.to; j++ {
+		w := &ep.ws[j]
+		if w.Blame != nil && firstAny < 0 {
+			firstAny = j
+		}
+		if w.Blame != nil && w.Blame.FaultShare(int(k)) > 0 {
+			if first < 0 {
+				first = j
+			}
+			last = j
+		}
+	}
+	// The episode is the fault's from its onset when the fault's failures
+	// were the first it had (a queue saturated before it overflowed).
+	at, level := ch.at, ch.level
+	end := int64(ep.ws[last].Start) + s.window
+	own := s.changesOf[ch.name].idx
+	j, _ := slices.BinarySearch(own, int32(i))
+	if first > firstAny {
+		// It began with the first change within the fault's failures,
+		// or with the first window of them.
+		at, level = int64(ep.ws[first].Start), max(ep.ws[first].Health, Degraded)
+		for _, c := range own[j:] {
+			if ch := &s.changes[c]; ch.at >= at && ch.at < end && ch.level != Healthy {
+				at, level = ch.at, ch.level
+				break
+			}
+		}
+	}
+	at = max(at, oc.start, ch.at)
+	// Its worst is the worst confirmed change of the component while its
+	// failures traced to the fault.
+	worst := level
+	for _, c := range own[j:] {
+		if s.changes[c].at >= end {
+			break
+		}
+		worst = max(worst, s.changes[c].level)
+	}
+	st := CascadeStep{Component: ch.name, Flow: ch.flow, DelayS: float64(at-oc.start) / 1e9,
+		First: level.String(), Worst: worst.String(), Share: optional(share)}
+	switch {
+	case last < ep.to-1:
+		// Its failures stopped before the episode ended: the rest of it
+		// traces elsewhere.
+		st.RecoveredS = optional(float64(end) / 1e9)
+	case ep.healthy >= 0:
+		st.RecoveredS = optional(float64(ep.healthy) / 1e9)
+	}
+	return st
+}

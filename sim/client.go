@@ -53,6 +53,8 @@ type tally struct {
 	// the onset of trouble within a window, finer than the window.
 	firstBad int64
 	anyBad   bool
+	// blame counts its failures by origin (provenance.go): windows only.
+	blame blameTally
 }
 
 func (t *tally) count(o Outcome, now int64) {
@@ -88,6 +90,7 @@ func (t *tally) outcomes() uint64 {
 
 func (t *tally) reset() {
 	t.sent, t.n, t.wasted, t.degraded = 0, [numOutcomes]uint64{}, 0, 0
+	t.blame = blameTally{}
 	t.anyBad = false
 	t.lat.Reset() // cheap: the histogram clears only the buckets it used
 	if t.all != nil {
@@ -254,10 +257,13 @@ func (c *client) send() {
 	if host < 0 {
 		// Every instance is down: the connection is refused at once.
 		route, op := c.pickRoute(sv), sv.opFor(c.op, c.rng)
+		org := s.serviceOrigin(c.target, CauseNoInstance, 0)
 		if f := c.flow(route, op); f != nil {
 			f.sent(counted)
 			f.answer(Error, counted, 0, s.now)
+			f.win.blame.add(org)
 		}
+		c.win.blame.add(org)
 		c.refused(counted)
 		return
 	}
@@ -341,10 +347,20 @@ func (c *client) done(r *request) {
 	if r.outcome == OK && r.degraded {
 		c.win.noteDegraded(s.now)
 	}
+	bad := r.outcome != OK || r.degraded
+	if bad && !r.org.set() {
+		r.org = origin{comp: r.svc, cause: CauseError}
+	}
+	if bad {
+		c.win.blame.add(r.org)
+	}
 	if f := c.flow(r.route, r.op); f != nil {
 		f.answer(r.outcome, r.counted, lat, s.now)
 		if r.outcome == OK && r.degraded {
 			f.win.noteDegraded(s.now)
+		}
+		if bad {
+			f.win.blame.add(r.org)
 		}
 	}
 	if c.spec.Users > 0 {

@@ -190,8 +190,13 @@ func (s *Sim) opDone(a int32, o Outcome) {
 		return
 	}
 	k, sent := r.parent, r.sent
+	var org origin
+	if o != OK {
+		cl := &s.calls.c[k]
+		org = s.dataOrigin(&s.services[cl.svc].calls[cl.edge])
+	}
 	s.reqs.release(a)
-	s.attemptDone(k, a, o, sent, 0)
+	s.attemptDone(k, a, o, sent, 0, org)
 }
 
 // opLive reports whether data operation a, of generation gen, still waits

@@ -24,6 +24,7 @@ type release struct {
 	errors    float64
 	hasErrors bool
 	factor    float64 // service time multiplier; 1 = as specified
+	occ       int32   // the deploy's occurrence + 1, the fault behind its errors; 0: as specified
 }
 
 // deploy is a rolling restart in progress.
@@ -51,6 +52,7 @@ func (s *Sim) startDeploy(f *fault) {
 		if sp.NewFactor > 0 {
 			to.factor = sp.NewFactor
 		}
+		to.occ = int32(len(s.occurs)) // begun just before: its index + 1
 	}
 	all := make([]int32, len(sv.insts))
 	for n := range all {

@@ -539,6 +539,7 @@ func (sv *service) addFault(n int32, idx int32) {
 	in.f.list = append(in.f.list, idx)
 	if s.faults[idx].spec.Kind == FaultCrash {
 		in.crashedAt = s.now
+		in.downOcc = s.occAt(n, CauseCrash, idx).fault
 		sv.crash(n)
 		sv.consumerEvent(n, (*group).crashed)
 	}
@@ -663,6 +664,7 @@ func (sv *service) crash(n int32) {
 	}
 	for _, i := range victims {
 		s.reqs.r[i].crashed = false
+		s.fail(i, origin{comp: sv.idx, cause: CauseCrash, fault: in.downOcc})
 		s.refuse(i, Error)
 	}
 	lost := fmt.Sprintf("%d requests lost", len(victims))

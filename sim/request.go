@@ -58,6 +58,11 @@ type request struct {
 	// ver is the version of its key that the request's last store read
 	// returned: a conditional write of the key is conditioned on it.
 	ver uint32
+	// org is where its failure (or a fallback's answer) originated, the
+	// first one it met; late the deepest fault's slowness its finished
+	// work and calls met, for a timeout above it (provenance.go).
+	org, late origin
+	call      int32 // the last call it started, for a timeout's walk down the path
 
 	outcome Outcome
 	refusal Outcome // a refusal decided during a pause, answered when it ends
@@ -69,6 +74,7 @@ type request struct {
 	degraded  bool  // a call's fallback answered in place of the callee
 	crashed   bool  // its instance is crashing: its calls are being cancelled
 	segStart  int64 // when its current stretch of work was scheduled, for pauses
+	working   bool  // a worker took it: it is no longer queued
 	counted   bool  // sent after warmup: counts in the caller's aggregates
 	svcCount  bool  // arrived after warmup: counts in the service's aggregates
 }

@@ -24,8 +24,9 @@ type policies struct {
 	brAt     int64 // when the breaker last changed state
 	budget   *resilience.RetryBudget
 	throttle *resilience.RetryThrottle
-	calls    int // calls in flight, for the bulkhead and Envoy's retry budget
-	retries  int // retries in flight, for Retry.Concurrency (Envoy's max_retries)
+	calls    int   // calls in flight, for the bulkhead and Envoy's retry budget
+	retries  int   // retries in flight, for Retry.Concurrency (Envoy's max_retries)
+	lastFail int32 // the fault (occurrence + 1) behind the last failed attempt, 0: none
 	// rqActive counts the attempts this holder has sent to each callee
 	// instance and not yet seen answered or given up on: Envoy's per-host
 	// rq_active, which least_request compares. Envoy's connection pool

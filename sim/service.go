@@ -59,6 +59,10 @@ type service struct {
 	afterPubs bool    // it publishes after answering
 	health    healthTracker
 	overflow  bool // rejected requests in the last window
+	// press is the fault (occurrence + 1) behind the work it last
+	// finished slowed by one, at pressAt: what keeps its workers busy.
+	press   int32
+	pressAt int64
 }
 
 // edge is one compiled downstream call with its resilience state.
@@ -145,6 +149,8 @@ type instance struct {
 	leakStuck        float64
 	// What it adds to its service's instsNow and capNow (see recount).
 	upCounted, capCounted int
+	// downOcc is the fault (occurrence + 1) that last took it down.
+	downOcc int32
 }
 
 func (sv *service) init(s *Sim, idx int32, spec *Service) {
@@ -365,10 +371,13 @@ func (s *Sim) deliver(i int32) {
 	}
 	switch {
 	case !in.up:
+		s.fail(i, s.instOrigin(r.svc, r.inst, CauseCrash, isCrash))
 		s.refuse(i, Error) // connection refused
 	case sv.bucket != nil && !sv.bucket.Allow(s.now):
+		s.fail(i, origin{comp: r.svc, cause: CauseRateLimited})
 		s.turnAway(i, Limited) // the gateway's rate limit: 429
 	case in.f.throttleP > 0 && sv.rng.Float64() < in.f.throttleP:
+		s.fail(i, s.instOrigin(r.svc, r.inst, CauseRateLimited, isThrottle))
 		s.turnAway(i, Limited) // 429
 	case in.busy < in.f.workers && !in.paused:
 		sv.start(i)
@@ -381,6 +390,7 @@ func (s *Sim) deliver(i int32) {
 			sv.winQMax = max(sv.winQMax, l)
 		}
 	default:
+		s.fail(i, origin{comp: r.svc, cause: CauseQueueFull, fault: s.pressure(sv)})
 		s.turnAway(i, Rejected)
 	}
 }
@@ -407,6 +417,7 @@ func (s *Sim) refuse(i int32, o Outcome) {
 		sv.agg.count(o, s.now)
 	}
 	sv.win.count(o, s.now)
+	sv.win.blame.add(r.org)
 	if sv.perOp {
 		op := &sv.ops[r.op]
 		if r.svcCount {
@@ -427,14 +438,19 @@ func (sv *service) start(i int32) {
 	sv.busy++
 	op := &sv.ops[r.op]
 	p := op.errors
+	bad := origin{comp: r.svc, cause: CauseError} // its own background errors
 	if rel := in.release; rel != nil && rel.hasErrors {
 		p = rel.errors // a bad release's own error rate
+		bad.fault = rel.occ
 	}
+	r.working = true
 	if p > 0 && sv.rng.Float64() < p {
 		r.failed = true
+		s.fail(i, bad)
 	}
 	if p := in.f.errP; p > 0 && sv.rng.Float64() < p {
 		r.failed = true
+		s.fail(i, s.instOrigin(r.svc, r.inst, CauseError, isErrors))
 	}
 	work := op.st.Sample(sv.rng)
 	// Slowdowns multiply the service time and latencies add to it, in
@@ -457,6 +473,7 @@ func (sv *service) start(i int32) {
 		case ErrorsFault:
 			if ft.op >= 0 && ft.rng.Float64() < p.Probability {
 				r.failed = true
+				s.fail(i, s.occAt(r.svc, CauseError, f))
 			}
 		case SlowdownFault:
 			if ft.op >= 0 {
@@ -466,6 +483,11 @@ func (sv *service) start(i int32) {
 	}
 	if slow != 1 {
 		work = int64(float64(work) * slow)
+	}
+	if len(in.f.list) > 0 && !r.late.set() {
+		// A fault on its instance: what a timeout above it owes to it,
+		// unless a deeper one is known.
+		r.late = s.instOrigin(r.svc, r.inst, CauseLate, nil)
 	}
 	work = sv.version(r.inst, work+add)
 	r.after = int64(float64(work) * op.after)
@@ -650,6 +672,17 @@ func (s *Sim) complete(i int32, o Outcome) {
 	sv.win.count(o, s.now)
 	if o == OK {
 		sv.win.lat.Record(s.now - r.arrived)
+	} else {
+		if !r.org.set() {
+			r.org = origin{comp: r.svc, cause: CauseError}
+		}
+		sv.win.blame.add(r.org)
+	}
+	switch {
+	case r.org.fault > 0:
+		sv.press, sv.pressAt = r.org.fault, s.now // its failure held a worker
+	case r.late.fault > 0:
+		sv.press, sv.pressAt = r.late.fault, s.now
 	}
 	if sv.perOp {
 		sv.ops[r.op].done(o, r.svcCount, s.now-r.arrived, s.now)
@@ -681,6 +714,7 @@ func (sv *service) next(n int32) {
 		}
 		sv.queued--
 		if qt := int64(sv.spec.QueueTimeout); qt > 0 && s.now-s.reqs.r[i].arrived > qt {
+			s.fail(i, origin{comp: sv.idx, cause: CauseShed, fault: s.pressure(sv)})
 			s.refuse(i, Shed)
 			continue
 		}
@@ -747,14 +781,21 @@ func (s *Sim) response(i int32) {
 		s.reqs.release(i)
 		s.sagaReply(run, o)
 	default:
-		k, o, sent, host := r.parent, r.outcome, r.sent, r.inst
+		k, o, sent, host, org := r.parent, r.outcome, r.sent, r.inst, r.org
+		p := &s.reqs.r[s.calls.c[k].parent]
 		if r.degraded && o == OK {
 			// A fallback answered somewhere below: the success is degraded
 			// all the way up.
-			s.reqs.r[s.calls.c[k].parent].degraded = true
+			p.degraded = true
+			if !p.org.set() {
+				p.org = org
+			}
+		}
+		if r.late.fault > 0 {
+			p.late = r.late // deeper than anything the caller met
 		}
 		s.reqs.release(i)
-		s.attemptDone(k, i, o, sent, host)
+		s.attemptDone(k, i, o, sent, host, org)
 	}
 }
 
@@ -770,11 +811,12 @@ func (s *Sim) timeout(i int32, gen uint32) {
 	switch r.parent {
 	case noParent:
 		r.outcome = Timeout
+		r.org = s.lateOrigin(i)
 		s.clients[r.origin].done(r)
 	case fromSaga:
 		s.sagaReply(r.origin, Timeout)
 	default:
-		s.attemptDone(r.parent, i, Timeout, r.sent, r.inst)
+		s.attemptDone(r.parent, i, Timeout, r.sent, r.inst, s.lateOrigin(i))
 	}
 	if wasLost {
 		s.reqs.release(i) // dropped on the way: nothing else will free it

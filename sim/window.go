@@ -39,6 +39,9 @@ type Window struct {
 	// Reason.By is Idle when nothing answered and nothing was wrong.
 	Health Health `json:"health"`
 	Reason Reason `json:"reason,omitzero"`
+	// Blame is where the window's failures originated (clients, flows and
+	// services; provenance.go); null when nothing failed.
+	Blame *Blame `json:"blame"`
 }
 
 // MarshalJSON writes the window with its start in seconds.
@@ -165,12 +168,14 @@ func (s *Sim) closeWindow() {
 	for i := range s.clients {
 		c := &s.clients[i]
 		w := c.win.window(start)
+		w.Blame = s.blame(&c.win.blame)
 		s.noteHealth(c.spec.Name, len(c.flows) == 0, &c.health, &w, &c.win)
 		c.series = append(c.series, w)
 		c.win.reset()
 		for j := range c.flows {
 			f := &c.flows[j]
 			fw := f.win.window(start)
+			fw.Blame = s.blame(&f.win.blame)
 			s.noteHealth(f.name, true, &f.health, &fw, &f.win)
 			f.series = append(f.series, fw)
 			f.win.reset()
@@ -181,6 +186,7 @@ func (s *Sim) closeWindow() {
 		sv := &s.services[i]
 		sv.account(s.now)
 		w := sv.win.window(start)
+		w.Blame = s.blame(&sv.win.blame)
 		if sv.winCap > 0 {
 			w.Utilisation = sv.winBusy / sv.winCap
 			w.QueueMean = sv.winQueue / sv.winInst

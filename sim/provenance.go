@@ -1,0 +1,424 @@
+package sim
+
+import (
+	"fmt"
+	"slices"
+)
+
+// Failure provenance: every request that fails, times out, is refused or
+// is answered by a fallback carries where its failure originated (the
+// component that first failed it, why, and the fault occurrence active
+// there, if any), up the call chain to the client. Each window counts a
+// component's failures by origin, so that the cascade trace gives an
+// unhealthy episode to the faults its failures trace back to, in
+// proportion, and says so when none is behind them (plain overload, a
+// retry storm that outlived its trigger).
+//
+// The rules, in the order a failure meets them:
+//   - a failure a component decides itself originates there: its own error
+//     (an errors fault's draw, or its background error rate: no fault), a
+//     connection refused or reset by a crashed instance, a full queue, a
+//     request shed after its queue timeout, a 429;
+//   - a call that ends without an answer originates at its callee: a
+//     breaker open on it, no instance up, a full bulkhead; the fault is
+//     the one behind the callee's last failed attempt (what opened the
+//     breaker, held the bulkhead) or active on its instances;
+//   - a failed call passes its origin to the request that made it, and so
+//     on up: the caller's failure inherits the callee's origin, and the
+//     first failure of a request is the one it keeps;
+//   - a timeout originates at the deepest component on the path still
+//     being waited on whose own fault was active (a slow, paused or
+//     partitioned instance, a broker or store node down), or whose finished
+//     calls brought back a fault's slowness; else at the callee that did
+//     not answer, with no fault. A request waiting in a queue is late
+//     because the workers ahead of it are: it takes the fault behind the
+//     work its service last finished slowed by one, within a window;
+//   - a publish or store operation that fails or times out originates at
+//     its broker (waiting on ISR members, no leader) or store (a quorum it
+//     could not reach), with the latest fault active on its nodes.
+
+// Cause is why a request failed at its origin.
+type Cause uint8
+
+const (
+	CauseNone        Cause = iota
+	CauseError             // the component answered with an error of its own
+	CauseCrash             // its instance was down: connection refused or reset
+	CausePause             // its process was paused when the caller gave up
+	CauseLate              // it had not answered when the caller gave up
+	CauseQueued            // it was still queued behind busy workers when the caller gave up
+	CauseQueueFull         // its queue was full: rejected
+	CauseShed              // it waited longer than the queue timeout
+	CauseRateLimited       // a 429
+	CauseBreakerOpen       // a breaker open on the call to it
+	CauseNoInstance        // no instance of it up (or all ejected)
+	CauseBulkhead          // the caller's bulkhead on the call to it was full
+	CauseLost              // the network dropped the request or its answer
+	CauseISR               // a publish its broker did not acknowledge: ISR members, no leader
+	CauseQuorum            // a store operation that could not reach its quorum
+	numCauses
+)
+
+var causeNames = [...]string{
+	CauseNone: "none", CauseError: "error", CauseCrash: "crash", CausePause: "pause", CauseLate: "late",
+	CauseQueued: "queued", CauseQueueFull: "queue_full", CauseShed: "shed", CauseRateLimited: "rate_limited",
+	CauseBreakerOpen: "breaker_open", CauseNoInstance: "no_instance", CauseBulkhead: "bulkhead_full",
+	CauseLost: "lost", CauseISR: "isr", CauseQuorum: "quorum",
+}
+
+func (c Cause) String() string {
+	if int(c) < len(causeNames) {
+		return causeNames[c]
+	}
+	return fmt.Sprintf("Cause(%d)", c)
+}
+
+// MarshalText writes the cause by name in JSON.
+func (c Cause) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
+
+// origin is where a failure originated. The zero value is none: cause
+// None; fault is the occurrence index + 1, 0 when no fault was active.
+type origin struct {
+	comp  int32 // a component (see compName)
+	fault int32
+	cause Cause
+}
+
+func (o origin) set() bool { return o.cause != CauseNone }
+
+// occAt returns the origin of a failure with cause c at component comp,
+// with the occurrence of fault f (an index into s.faults; -1 none) if it
+// is active.
+func (s *Sim) occAt(comp int32, c Cause, f int32) origin {
+	o := origin{comp: comp, cause: c}
+	if f >= 0 && int(f) < len(s.occOf) && s.faults[f].active {
+		if own := s.occOf[f]; len(own) > 0 {
+			o.fault = own[len(own)-1] + 1
+		}
+	}
+	return o
+}
+
+// latest returns the fault of list that began last, or -1: the one that
+// made the difference when several are active.
+func (s *Sim) latest(list []int32) int32 {
+	best := int32(-1)
+	for _, f := range list {
+		if best < 0 || s.faults[f].since >= s.faults[best].since {
+			best = f
+		}
+	}
+	return best
+}
+
+// Component indices of origins: the services, then the stores, brokers
+// and views.
+func (s *Sim) storeComp(i int32) int32  { return int32(len(s.services)) + i }
+func (s *Sim) brokerComp(i int32) int32 { return int32(len(s.services)+len(s.stores)) + i }
+func (s *Sim) viewComp(i int32) int32 {
+	return int32(len(s.services)+len(s.stores)+len(s.brokers)) + i
+}
+
+func (s *Sim) compName(c int32) string {
+	n := int(c)
+	switch {
+	case n < len(s.services):
+		return s.services[n].spec.Name
+	case n < len(s.services)+len(s.stores):
+		return s.stores[n-len(s.services)].spec.Name
+	case n < len(s.services)+len(s.stores)+len(s.brokers):
+		return s.brokers[n-len(s.services)-len(s.stores)].spec.Name
+	}
+	return s.views[n-len(s.services)-len(s.stores)-len(s.brokers)].spec.Name
+}
+
+// fail records o as request i's failure origin unless one came first.
+func (s *Sim) fail(i int32, o origin) {
+	if r := &s.reqs.r[i]; !r.org.set() {
+		r.org = o
+	}
+}
+
+// instOrigin is the origin of a failure with cause c at instance n of
+// service svc, blaming the latest of its active faults that pass keep.
+func (s *Sim) instOrigin(svc, n int32, c Cause, keep func(FaultParams) bool) origin {
+	in := &s.services[svc].insts[n]
+	best := int32(-1)
+	for _, f := range in.f.list {
+		if (keep == nil || keep(s.faults[f].p)) && (best < 0 || s.faults[f].since >= s.faults[best].since) {
+			best = f
+		}
+	}
+	if best < 0 && c == CauseCrash {
+		// Down with no crash fault active: restarting after one that
+		// ended, or restarted by a deploy.
+		return origin{comp: svc, cause: c, fault: in.downOcc}
+	}
+	return s.occAt(svc, c, best)
+}
+
+func isErrors(p FaultParams) bool {
+	switch p.(type) {
+	case ErrorsFault, DependencyFault:
+		return true
+	}
+	return false
+}
+
+func isThrottle(p FaultParams) bool { _, ok := p.(ThrottleFault); return ok }
+func isPause(p FaultParams) bool    { _, ok := p.(PauseFault); return ok }
+func isCrash(p FaultParams) bool    { _, ok := p.(CrashFault); return ok }
+
+// pressure is the fault behind the work service sv last finished slowed
+// by one, if that was within a window: the fault that keeps its workers
+// busy, which a full queue or a queued request's timeout is due to.
+func (s *Sim) pressure(sv *service) int32 {
+	if sv.pressAt > 0 && s.now-sv.pressAt <= s.window {
+		return sv.press
+	}
+	return 0
+}
+
+// serviceOrigin is the origin of a call that found callee svc without an
+// instance to answer: the fault behind the holder's last failed attempt,
+// else the latest active on the callee's instances.
+func (s *Sim) serviceOrigin(svc int32, c Cause, last int32) origin {
+	if last > 0 {
+		return origin{comp: svc, cause: c, fault: last}
+	}
+	best, down := int32(-1), int32(0)
+	for n := range s.services[svc].insts {
+		in := &s.services[svc].insts[n]
+		if f := s.latest(in.f.list); f >= 0 && (best < 0 || s.faults[f].since >= s.faults[best].since) {
+			best = f
+		}
+		if !in.up && in.downOcc > down {
+			down = in.downOcc // still starting after a crash that ended
+		}
+	}
+	if best < 0 && down > 0 {
+		return origin{comp: svc, cause: c, fault: down}
+	}
+	return s.occAt(svc, c, best)
+}
+
+// edgeOrigin is the origin of a call on e that ended without an answer
+// from its callee, with cause c; last is the fault behind the holder's
+// last failed attempt (0: none).
+func (s *Sim) edgeOrigin(e *edge, c Cause, last int32) origin {
+	if e.kind != toService {
+		o := s.dataOrigin(e)
+		o.cause = c
+		if last > 0 {
+			o.fault = last
+		}
+		return o
+	}
+	return s.serviceOrigin(e.to, c, last)
+}
+
+// dataOrigin is the origin of a failed or timed-out operation on the data
+// component of edge e: the latest fault active on its nodes.
+func (s *Sim) dataOrigin(e *edge) origin {
+	var comp int32
+	var nodes []dataNode
+	c := CauseLate
+	switch e.kind {
+	case toStore:
+		comp, nodes, c = s.storeComp(e.data), s.stores[e.data].nodes, CauseQuorum
+	case toTopic:
+		b := s.topics[e.data].broker
+		comp, nodes, c = s.brokerComp(b), s.brokers[b].nodes, CauseISR
+	case toView:
+		comp, nodes = s.viewComp(e.data), []dataNode{s.views[e.data].node}
+	}
+	best := int32(-1)
+	for i := range nodes {
+		if f := s.latest(nodes[i].faults); f >= 0 && (best < 0 || s.faults[f].since >= s.faults[best].since) {
+			best = f
+		}
+	}
+	if best < 0 {
+		// A partition cuts messages to its nodes as they are sent, not
+		// through the nodes' own faults.
+		best = s.latest(s.partitions)
+	}
+	return s.occAt(comp, c, best)
+}
+
+// maxWalk bounds the walk down a timed-out request's path: deeper call
+// chains than this are not worth the cost of following.
+const maxWalk = 32
+
+// lateOrigin is the origin of a timeout on request i: the deepest
+// component on the path still being waited on whose own fault was active,
+// or that brought back a fault's slowness from a call it finished; else
+// the callee that did not answer, with no fault.
+func (s *Sim) lateOrigin(i int32) origin {
+	var first, best origin
+	for depth := 0; depth < maxWalk; depth++ {
+		r := &s.reqs.r[i]
+		here, next := s.hereOrigin(i)
+		if depth == 0 {
+			first = here
+		}
+		if r.late.set() {
+			best = r.late // a finished call below, deeper than here
+		}
+		if here.fault > 0 {
+			best = here
+		}
+		if next < 0 {
+			break
+		}
+		i = next
+	}
+	if best.fault > 0 {
+		return best
+	}
+	return first
+}
+
+// hereOrigin is what request i's own component says of its lateness, and
+// the attempt it is waiting on below, or -1.
+func (s *Sim) hereOrigin(i int32) (origin, int32) {
+	r := &s.reqs.r[i]
+	if r.svc < 0 {
+		return s.dataOrigin(&s.services[s.calls.c[r.parent].svc].calls[s.calls.c[r.parent].edge]), -1
+	}
+	switch r.state {
+	case lost, inTransit:
+		c := CauseLate
+		if r.state == lost {
+			c = CauseLost
+		}
+		var l *link
+		switch r.parent {
+		case noParent:
+			l = &s.clients[r.origin].link
+		case fromSaga:
+			l = &s.sagas[s.sagaRuns.r[r.origin].saga].link
+		case fromRecord:
+			return origin{comp: r.svc, cause: c}, -1
+		default:
+			cl := &s.calls.c[r.parent]
+			l = &s.services[cl.svc].calls[cl.edge].link
+		}
+		return s.occAt(r.svc, c, s.latest(l.faults)), -1
+	case ended:
+		// Answered, the answer still on its way back: what it carries.
+		if r.org.set() {
+			return r.org, -1
+		}
+		return s.occAt(r.svc, CauseLate, -1), -1
+	}
+	sv := &s.services[r.svc]
+	in := &sv.insts[r.inst]
+	switch {
+	case in.paused:
+		return s.instOrigin(r.svc, r.inst, CausePause, isPause), -1
+	case !r.working:
+		return origin{comp: r.svc, cause: CauseQueued, fault: s.pressure(sv)}, -1
+	}
+	here := s.instOrigin(r.svc, r.inst, CauseLate, nil)
+	if r.pending > 0 {
+		if cl := &s.calls.c[r.call]; cl.inUse && cl.parent == i && cl.nlive > 0 {
+			return here, cl.live[0]
+		}
+	}
+	return here, -1
+}
+
+// blameSlots is how many distinct origins a window counts apart; the
+// rest are counted only by whether a fault was behind them.
+const blameSlots = 6
+
+// blameTally counts failures by origin over a window: bounded, and free
+// of allocation.
+type blameTally struct {
+	by            [blameSlots]originCount
+	used          int
+	faulted, none uint64
+}
+
+type originCount struct {
+	o origin
+	n uint64
+}
+
+func (b *blameTally) add(o origin) {
+	if o.fault > 0 {
+		b.faulted++
+	} else {
+		b.none++
+	}
+	for k := range b.used {
+		if b.by[k].o == o {
+			b.by[k].n++
+			return
+		}
+	}
+	if b.used < blameSlots {
+		b.by[b.used] = originCount{o, 1}
+		b.used++
+	}
+}
+
+// Blame is the provenance of a window's failures (a client's or flow's
+// errors, timeouts, refusals and fallback answers; a service's failed
+// answers): how many had a fault behind them and how many none, which
+// always add up to them all, and the main origins, most first.
+type Blame struct {
+	Faulted uint64 `json:"faulted"`
+	NoFault uint64 `json:"no_fault"`
+	// Origins are at most six distinct origins; failures from others
+	// count in Faulted or NoFault only.
+	Origins []Origin `json:"origins"`
+}
+
+// Origin is where some of a window's failures originated.
+type Origin struct {
+	Component string `json:"component"`
+	Cause     Cause  `json:"cause"`
+	// Fault is the occurrence (an index into Result.Faults and Cascades)
+	// active at the origin; null when none was.
+	Fault *int   `json:"fault"`
+	N     uint64 `json:"n"`
+}
+
+// blame turns a window's counts into its Blame: nil when nothing failed.
+func (s *Sim) blame(b *blameTally) *Blame {
+	if b.faulted+b.none == 0 {
+		return nil
+	}
+	out := &Blame{Faulted: b.faulted, NoFault: b.none, Origins: make([]Origin, b.used)}
+	for k, oc := range b.by[:b.used] {
+		out.Origins[k] = Origin{Component: s.compName(oc.o.comp), Cause: oc.o.cause, N: oc.n}
+		if oc.o.fault > 0 {
+			f := int(oc.o.fault - 1)
+			out.Origins[k].Fault = &f
+		}
+	}
+	slices.SortStableFunc(out.Origins, func(a, b Origin) int {
+		switch {
+		case a.N > b.N:
+			return -1
+		case a.N < b.N:
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+// FaultShare is the number of the blame's counted origins that trace
+// to occurrence k.
+func (b *Blame) FaultShare(k int) uint64 {
+	var n uint64
+	for _, o := range b.Origins {
+		if o.Fault != nil && *o.Fault == k {
+			n += o.N
+		}
+	}
+	return n
+}

@@ -1,0 +1,105 @@
+package sim_test
+
+import (
+	"os"
+	"testing"
+
+	"github.com/faultline/faultline/scenarios"
+	"github.com/faultline/faultline/sim"
+)
+
+// TestOverlappingFaultsTracedApart: payments gets 500 ms slower from 30 s
+// to 60 s (orders' 300 ms call to it fails every request); a broker node
+// crashes from 45 s to 80 s and orders publishes with acks=all to topics
+// of replication factor 2 with min.insync.replicas 2, so once payments
+// answers again its publishes fail with NotEnoughReplicas (Kafka's rule:
+// acks=all needs min.insync.replicas in the ISR) until the node is back.
+// The latency fault caused orders' outage from 30 s to 60 s, the crash
+// the rest, to 80 s: timing alone gave the whole outage to the latency
+// fault (recovered 81 s) and the crash a blast radius of 0%.
+func TestOverlappingFaultsTracedApart(t *testing.T) {
+	data, err := os.ReadFile("testdata/overlapping-faults.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, err := scenarios.Load("overlapping-faults.toml", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := sim.New(spec, spec.Seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := s.Run()
+	if len(res.Cascades) != 2 {
+		t.Fatalf("%d cascades, want 2", len(res.Cascades))
+	}
+	step := func(c sim.CascadeResult, name string) *sim.CascadeStep {
+		for i := range c.Steps {
+			if c.Steps[i].Component == name {
+				return &c.Steps[i]
+			}
+		}
+		t.Fatalf("%s: no step for %s", c.Name, name)
+		return nil
+	}
+	tests := []struct {
+		fault              int
+		radiusLo, radiusHi float64
+		recLo, recHi       float64 // when orders' failures traced to it ended
+	}{
+		{0, 0.95, 1.0, 60, 62},  // all the traffic 30-60 s failed because of it
+		{1, 0.45, 0.65, 79, 81}, // 20 of its 35 s: the first 15 were payments'
+	}
+	for _, tt := range tests {
+		c := res.Cascades[tt.fault]
+		if c.BlastRadius < tt.radiusLo || c.BlastRadius > tt.radiusHi {
+			t.Errorf("%s: blast radius %.3f, want %.2f to %.2f", c.Name, c.BlastRadius, tt.radiusLo, tt.radiusHi)
+		}
+		st := step(c, "orders")
+		if st.RecoveredS == nil || *st.RecoveredS < tt.recLo || *st.RecoveredS > tt.recHi {
+			t.Errorf("%s: orders recovered %v, want %v to %v", c.Name, st.RecoveredS, tt.recLo, tt.recHi)
+		}
+		if st.Share == nil || *st.Share < 0.3 {
+			t.Errorf("%s: orders' share %v, want most of its failures", c.Name, st.Share)
+		}
+	}
+}
+
+// TestProvenanceConserves: in every window of every client, flow and
+// service of every built-in scenario, the failures traced to a fault and
+// those with none behind them add up to all its failures.
+func TestProvenanceConserves(t *testing.T) {
+	check := func(t *testing.T, name string, ws []sim.Window, client bool) {
+		for _, w := range ws {
+			want := w.Errors + w.Timeouts + w.Rejected + w.Shed + w.Limited
+			if client {
+				want += w.Degraded
+			}
+			var got, origins uint64
+			if w.Blame != nil {
+				got = w.Blame.Faulted + w.Blame.NoFault
+				for _, o := range w.Blame.Origins {
+					origins += o.N
+				}
+			}
+			if got != want || origins > got {
+				t.Errorf("%s at %v: %d failures traced (%d by origin), want %d", name, w.Start, got, origins, want)
+				return
+			}
+		}
+	}
+	runBuiltins(t, func(t *testing.T, res *sim.Result) {
+		for _, c := range res.Clients {
+			check(t, c.Name, c.Series, true)
+			for _, f := range c.Flows {
+				check(t, f.Name, f.Series, true)
+			}
+		}
+		for _, c := range res.Components {
+			if c.Kind == "service" {
+				check(t, c.Name, c.Series, false)
+			}
+		}
+	})
+}
