@@ -254,3 +254,47 @@ func TestJSONSeriesMatchCSV(t *testing.T) {
 		})
 	}
 }
+
+// TestDurationFlagChecked: --duration goes through the loader like the
+// file's duration, for run and bench: its limits hold (24 h at most, longer
+// than the warmup) with errors on the flag and exit code 2, where run took
+// any duration (a 25 h run) and bench too. A run cut short leaves out the
+// faults after its end with a word on stderr, not an error.
+func TestDurationFlagChecked(t *testing.T) {
+	dir := t.TempDir()
+	quiet := filepath.Join(dir, "quiet.toml")
+	os.WriteFile(quiet, []byte(`[scenario]
+name = "quiet"
+duration = "10s"
+warmup = "2s"
+window = "1h"
+
+[[client]]
+name = "users"
+target = "api"
+rate = 0.001
+
+[[service]]
+name = "api"
+service_time = "1ms"
+`), 0o644)
+	out := filepath.Join(dir, "out")
+	tests := []struct {
+		args   []string
+		code   int
+		stderr string
+	}{
+		{[]string{"run", quiet, "--duration", "25h"}, 2, "--duration:1:19: duration must be at most 24h0m0s, got 25h0m0s"},
+		{[]string{"bench", quiet, "--duration", "25h", "--replications", "1", "--out", out}, 2, "--duration:1:19: duration must be at most 24h0m0s"},
+		{[]string{"run", quiet, "--duration", "1s"}, 2, "quiet.toml:4:10: warmup (2s) must be shorter than duration (1s)"},
+		{[]string{"run", quiet, "--duration", "-1s"}, 2, "--duration:1:19: duration must be positive"},
+		{[]string{"run", "checkout", "--duration", "20s"}, 0, "fault 1 (latency on payment) starts at 40s, after the run ends"},
+		{[]string{"run", "checkout", "--set", "scenario.duration=20s"}, 0, "fault 1 (latency on payment) starts at 40s"},
+	}
+	for _, tt := range tests {
+		code, _, errs := faultline(tt.args...)
+		if code != tt.code || !strings.Contains(errs, tt.stderr) {
+			t.Errorf("faultline %q: exit %d, stderr %q; want exit %d and %q", tt.args, code, errs, tt.code, tt.stderr)
+		}
+	}
+}
