@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/faultline/faultline/bench"
+	"github.com/faultline/faultline/internal/outfile"
 	"github.com/faultline/faultline/scenarios"
 	"github.com/faultline/faultline/sim"
 )
@@ -219,6 +220,11 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 		return loadErr(err, "bench", stderr)
 	}
 
+	// Found out now, not after every run has finished and its results
+	// are lost.
+	if err := outfile.CheckDir(*out); err != nil {
+		return &exitError{code: 1, msg: "--out: " + err.Error()}
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	wall := time.Now()
@@ -229,9 +235,6 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	stop()
 	fmt.Fprintf(stderr, "bench: %d runs in %s on %d workers\n", len(runs), time.Since(wall).Round(time.Millisecond), min(*parallel, max(m.Jobs(), 1)))
-	if err := os.MkdirAll(*out, 0o755); err != nil {
-		return &exitError{code: 1, msg: err.Error()}
-	}
 	if *shard != "" {
 		path, err := bench.WritePartial(*out, &bench.Partial{Matrix: m, Shard: sh, Interrupted: interrupted, Runs: runs})
 		if err != nil {
@@ -283,6 +286,9 @@ func benchMergeCmd(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usageErr("--format: %v", err)
 	}
+	if err := outfile.CheckDir(*out); err != nil {
+		return &exitError{code: 1, msg: "--out: " + err.Error()}
+	}
 	parts, err := bench.ReadPartials(pos)
 	if err != nil {
 		return &exitError{code: 2, msg: err.Error()}
@@ -300,7 +306,7 @@ func benchMergeCmd(args []string, stdout, stderr io.Writer) error {
 
 // isTerminal reports whether w is a terminal, for the progress bar.
 func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
+	f, ok := w.(statter)
 	if !ok {
 		return false
 	}
