@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/faultline/faultline/bench"
+	"github.com/faultline/faultline/internal/outfile"
 	"github.com/faultline/faultline/scenarios"
 )
 
@@ -203,6 +204,11 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 		return loadErr(err, "bench", stderr)
 	}
 
+	// Found out now, not after every run has finished and its results
+	// are lost.
+	if err := outfile.CheckDir(*out); err != nil {
+		return &exitError{code: 1, msg: "--out: " + err.Error()}
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	wall := time.Now()
@@ -214,9 +220,6 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	stop()
 	fmt.Fprintf(stderr, "bench: %d runs in %s on %d workers\n", len(runs), time.Since(wall).Round(time.Millisecond), min(*parallel, max(m.Jobs(), 1)))
-	if err := os.MkdirAll(*out, 0o755); err != nil {
-		return &exitError{code: 1, msg: err.Error()}
-	}
 	if *shard != "" {
 		path, err := bench.WritePartial(*out, &bench.Partial{Matrix: m, Shard: sh, Interrupted: interrupted, Runs: runs})
 		if err != nil {
@@ -269,6 +272,9 @@ func benchMergeCmd(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usageErr("--format: %v", err)
 	}
+	if err := outfile.CheckDir(*out); err != nil {
+		return &exitError{code: 1, msg: "--out: " + err.Error()}
+	}
 	parts, err := bench.ReadPartials(pos)
 	if err != nil {
 		return &exitError{code: 2, msg: err.Error()}
@@ -288,7 +294,7 @@ func benchMergeCmd(args []string, stdout, stderr io.Writer) error {
 
 // isTerminal reports whether w is a terminal, for the progress bar.
 func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
+	f, ok := w.(statter)
 	if !ok {
 		return false
 	}

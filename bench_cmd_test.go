@@ -103,3 +103,21 @@ func TestBenchMergeMissingShard(t *testing.T) {
 		t.Errorf("merge of 1 of 2 shards: exit %d, stderr %q, Partial in the report: %v", code, stderr, strings.Contains(md, "Partial"))
 	}
 }
+
+// TestBenchOutChecked: an --out that cannot be made is found before the
+// first run (it was found after every run had finished, and the results
+// were lost), for bench and bench merge.
+func TestBenchOutChecked(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "file")
+	os.WriteFile(file, nil, 0o644)
+	out := filepath.Join(file, "out")
+	for _, args := range [][]string{
+		{"bench", "mm1", "--duration", "12s", "--replications", "2", "--out", out},
+		{"bench", "merge", t.TempDir(), "--out", out},
+	} {
+		code, _, errs := faultline(args...)
+		if code != 1 || !strings.Contains(errs, "--out: mkdir "+file+": not a directory") || strings.Contains(errs, "runs in") {
+			t.Errorf("faultline %q: exit %d, stderr %q; want exit 1 on --out before any run", args, code, errs)
+		}
+	}
+}

@@ -34,16 +34,21 @@ func main() {
 
 // cli runs one command and returns the process exit code.
 func cli(args []string, stdout, stderr io.Writer) int {
-	err := dispatch(args, stdout, stderr)
+	out := &checkedWriter{w: stdout}
+	err := dispatch(args, out, stderr)
+	var ee *exitError
+	if out.err != nil && (!errors.As(err, &ee) || ee.code == exitSLO) {
+		// Output lost is a failure, whatever the run found.
+		err = &exitError{code: 1, msg: "writing the output: " + out.err.Error()}
+	}
 	if err == nil {
 		return 0
 	}
 	var hr *helpRequest
 	if errors.As(err, &hr) {
-		writeCommandHelp(stdout, hr.cmd)
+		writeCommandHelp(out, hr.cmd)
 		return 0
 	}
-	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.msg != "" {
 			fmt.Fprintln(stderr, "faultline:", ee.msg)

@@ -4,15 +4,19 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	gold "github.com/faultline/faultline/internal/golden"
 )
@@ -348,3 +352,141 @@ func TestJSONSeriesMatchCSV(t *testing.T) {
 		})
 	}
 }
+
+// TestDurationFlagChecked: --duration goes through the loader like the
+// file's duration, for run and bench: its limits hold (24 h at most, longer
+// than the warmup) with errors on the flag and exit code 2, where run took
+// any duration (a 25 h run) and bench too. A run cut short leaves out the
+// faults after its end with a word on stderr, not an error.
+func TestDurationFlagChecked(t *testing.T) {
+	dir := t.TempDir()
+	quiet := filepath.Join(dir, "quiet.toml")
+	os.WriteFile(quiet, []byte(`[scenario]
+name = "quiet"
+duration = "10s"
+warmup = "2s"
+window = "1h"
+
+[[client]]
+name = "users"
+target = "api"
+rate = 0.001
+
+[[service]]
+name = "api"
+service_time = "1ms"
+`), 0o644)
+	out := filepath.Join(dir, "out")
+	tests := []struct {
+		args   []string
+		code   int
+		stderr string
+	}{
+		{[]string{"run", quiet, "--duration", "25h"}, 2, "--duration:1:19: duration must be at most 24h0m0s, got 25h0m0s"},
+		{[]string{"bench", quiet, "--duration", "25h", "--replications", "1", "--out", out}, 2, "--duration:1:19: duration must be at most 24h0m0s"},
+		{[]string{"run", quiet, "--duration", "1s"}, 2, "quiet.toml:4:10: warmup (2s) must be shorter than duration (1s)"},
+		{[]string{"run", quiet, "--duration", "-1s"}, 2, "--duration:1:19: duration must be positive"},
+		{[]string{"run", "checkout", "--duration", "20s"}, 0, "fault 1 (latency on payment) starts at 40s, after the run ends"},
+		{[]string{"run", "checkout", "--set", "scenario.duration=20s"}, 0, "fault 1 (latency on payment) starts at 40s"},
+	}
+	for _, tt := range tests {
+		code, _, errs := faultline(tt.args...)
+		if code != tt.code || !strings.Contains(errs, tt.stderr) {
+			t.Errorf("faultline %q: exit %d, stderr %q; want exit %d and %q", tt.args, code, errs, tt.code, tt.stderr)
+		}
+	}
+}
+
+// TestCSVPaths: --csv replaces a regular file whole with mode 0644 less
+// the umask (it was 0600), writes through what is not a regular file (a
+// FIFO, a link to one, a device: they were replaced by a regular file),
+// prints the report even when the CSV cannot be written and names the
+// path, not a temporary file, and refuses the file stdout goes to
+// ("--json --csv out > out" lost the JSON).
+func TestCSVPaths(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skip("no FIFOs here:", err)
+	}
+	link := filepath.Join(dir, "link.csv")
+	os.Symlink(fifo, link)
+	for _, path := range []string{fifo, link} {
+		got := make(chan int)
+		go func() { // the reader at the other end
+			b, _ := os.ReadFile(path)
+			got <- strings.Count(string(b), "\n")
+		}()
+		if code, _, errs := faultline("run", "mm1", "--duration", "12s", "--csv", path); code != 0 {
+			t.Fatalf("--csv %s: exit %d: %s", path, code, errs)
+		}
+		select {
+		case n := <-got:
+			if n != 1+12*2 {
+				t.Errorf("--csv %s: the reader got %d lines, want 25", path, n)
+			}
+		case <-time.After(10 * time.Second):
+			// A file renamed over the FIFO: its reader waits forever.
+			t.Fatalf("--csv %s: nothing was written to the FIFO", path)
+		}
+	}
+	if fi, err := os.Lstat(fifo); err != nil || fi.Mode()&os.ModeNamedPipe == 0 {
+		t.Errorf("the FIFO became %v", fi.Mode())
+	}
+	if dest, err := os.Readlink(link); err != nil || dest != fifo {
+		t.Errorf("the link became %q %v", dest, err)
+	}
+
+	plain := filepath.Join(dir, "series.csv")
+	defer syscall.Umask(syscall.Umask(0o022))
+	if code, _, errs := faultline("run", "mm1", "--duration", "12s", "--csv", plain); code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if fi, err := os.Stat(plain); err != nil || fi.Mode().Perm() != 0o644 {
+		t.Errorf("--csv made a file of mode %v, want 0644 (as the reports)", fi.Mode())
+	}
+
+	if _, err := os.Stat("/dev/full"); err == nil {
+		code, out, errs := faultline("run", "mm1", "--duration", "12s", "--csv", "/dev/full")
+		if code != 1 || !strings.Contains(out, "arrivals") || !strings.Contains(errs, "--csv: write /dev/full: no space left on device") {
+			t.Errorf("--csv /dev/full: exit %d, stderr %q, report printed: %v; want exit 1, the report and the error", code, errs, strings.Contains(out, "arrivals"))
+		}
+	}
+	missing := filepath.Join(dir, "none", "x.csv")
+	code, _, errs := faultline("run", "mm1", "--duration", "12s", "--csv", missing)
+	if code != 1 || !strings.Contains(errs, missing+": no such file") || strings.Contains(errs, "simulated") {
+		t.Errorf("--csv in a missing directory: exit %d, stderr %q; want exit 1 before the run, naming %s", code, errs, missing)
+	}
+
+	out, err := os.Create(filepath.Join(dir, "out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	var errb bytes.Buffer
+	if code := cli([]string{"run", "mm1", "--json", "--csv", out.Name()}, out, &errb); code != 2 || !strings.Contains(errb.String(), "is the file stdout goes to") {
+		t.Errorf("--csv to stdout's file: exit %d, stderr %q; want exit 2", code, errb.String())
+	}
+}
+
+// TestStdoutWriteErrors: a command whose output cannot be written exits 1
+// with a message (it exited 0), through a failing writer and /dev/full.
+func TestStdoutWriteErrors(t *testing.T) {
+	full, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
+	if err != nil {
+		t.Skip("no /dev/full:", err)
+	}
+	defer full.Close()
+	for _, args := range [][]string{{"list"}, {"validate", "mm1"}, {"run", "mm1", "--duration", "12s"}, {"run", "mm1", "--duration", "12s", "--json"}} {
+		for _, w := range []io.Writer{full, failingWriter{}} {
+			var errb bytes.Buffer
+			if code := cli(args, w, &errb); code != 1 || !strings.Contains(errb.String(), "faultline: writing the output:") {
+				t.Errorf("faultline %q > %T: exit %d, stderr %q; want exit 1 and the write error", args, w, code, errb.String())
+			}
+		}
+	}
+}
+
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("broken") }

@@ -11,7 +11,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,6 +18,7 @@ import (
 	"time"
 
 	"github.com/faultline/faultline/internal/format"
+	"github.com/faultline/faultline/internal/outfile"
 	"github.com/faultline/faultline/scenarios"
 	"github.com/faultline/faultline/sim"
 	"github.com/faultline/faultline/sim/metric"
@@ -147,6 +147,20 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if *csvPath != "" {
+		if err := checkCSVPath(*csvPath, stdout); err != nil {
+			return err
+		}
+	}
+	if *duration != "" {
+		// Through the loader, as if written in the file: its limits
+		// hold, and an error points at the flag.
+		ov, err := scenarios.ParseOverride("--duration", "scenario.duration="+*duration)
+		if err != nil {
+			return usageErr("%v", err)
+		}
+		overrides = append(overrides, ov)
+	}
 	sc, err := loadScenario(pos, scenarios.Options{Variant: *variant, Overrides: overrides}, stderr)
 	if err != nil {
 		return err
@@ -154,22 +168,12 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	spec := sc.Spec
 	f.seed.override(spec)
 	spec.Memory = budget
-	if *duration != "" {
-		d, err := time.ParseDuration(*duration)
-		if err != nil || d <= 0 {
-			return usageErr("--duration %q: want a positive Go duration such as 60s", *duration)
-		}
-		if d <= spec.Warmup {
-			return usageErr("--duration %s is not longer than the warmup (%s)", d, spec.Warmup)
-		}
-		spec.Duration = d
-		for i, f := range spec.Faults {
-			if f.Start >= d {
-				// The loader checks this against the file's duration; a
-				// shorter run says what it leaves out.
-				fmt.Fprintf(stderr, "faultline: fault %d (%s on %s) starts at %s, after the run ends: it does not happen\n",
-					i+1, f.Kind, cmp.Or(f.Target, "network"), f.Start)
-			}
+	for i, f := range spec.Faults {
+		if f.Start >= spec.Duration {
+			// The loader leaves these in a run cut short on the command
+			// line; say what it leaves out.
+			fmt.Fprintf(stderr, "faultline: fault %d (%s on %s) starts at %s, after the run ends: it does not happen\n",
+				i+1, f.Kind, cmp.Or(f.Target, "network"), f.Start)
 		}
 	}
 	s, err := sim.New(spec, spec.Seed)
@@ -191,11 +195,9 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	if err := s.Err(); err != nil {
 		return &exitError{code: 1, msg: err.Error()}
 	}
-	if *csvPath != "" {
-		if err := writeCSVFile(*csvPath, res); err != nil {
-			return err
-		}
-	}
+	// The report comes first: a CSV that cannot be written loses only
+	// itself.
+	var sloErr error
 	if *asJSON {
 		out := res
 		if !*series {
@@ -207,14 +209,36 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		// stdout holds one JSON object; the SLOs go to stderr.
-		return checkSLOs(stderr, sc.SLOs, res)
+		sloErr = checkSLOs(stderr, sc.SLOs, res)
+	} else {
+		writeText(stdout, res, useColor(stdout))
+		// Wall time goes to stderr: stdout is the same for the same
+		// scenario and seed, byte for byte.
+		fmt.Fprintf(stderr, "simulated %gs in %s: %d events, %.1fM events/s\n", res.DurationS,
+			elapsed.Round(time.Millisecond), s.Processed(), float64(s.Processed())/max(elapsed.Seconds(), 1e-9)/1e6)
+		sloErr = checkSLOs(stdout, sc.SLOs, res)
 	}
-	writeText(stdout, res, useColor(stdout))
-	// Wall time goes to stderr: stdout is the same for the same scenario and
-	// seed, byte for byte.
-	fmt.Fprintf(stderr, "simulated %gs in %s: %d events, %.1fM events/s\n", res.DurationS,
-		elapsed.Round(time.Millisecond), s.Processed(), float64(s.Processed())/max(elapsed.Seconds(), 1e-9)/1e6)
-	return checkSLOs(stdout, sc.SLOs, res)
+	if *csvPath != "" {
+		if err := outfile.Write(*csvPath, func(w io.Writer) error { return writeCSV(w, res) }); err != nil {
+			return &exitError{code: 1, msg: "--csv: " + err.Error()}
+		}
+	}
+	return sloErr
+}
+
+// checkCSVPath finds out before a run whether --csv can be written, and
+// refuses the file stdout goes to ("--json --csv out > out"): the CSV
+// would replace it and the report written there would be lost.
+func checkCSVPath(path string, stdout io.Writer) error {
+	if f, ok := stdout.(statter); ok {
+		if fi, err := f.Stat(); err == nil && outfile.SameFile(path, fi) {
+			return usageErr("--csv %s is the file stdout goes to: the CSV would overwrite the report; write it to another file", path)
+		}
+	}
+	if err := outfile.Check(path); err != nil {
+		return &exitError{code: 1, msg: "--csv: " + err.Error()}
+	}
+	return nil
 }
 
 // runClock and runTerminal are the wall clock and the terminal test of
@@ -364,24 +388,6 @@ func listCmd(args []string, stdout io.Writer) error {
 	}
 	fmt.Fprintln(stdout, "\n* the default scenario of 'faultline run'")
 	return nil
-}
-
-// writeCSVFile writes every component's time series in long form, one row per
-// component and window, atomically: a reader never sees half a file.
-func writeCSVFile(path string, res *sim.Result) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".faultline-*.csv")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := writeCSV(tmp, res); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
 
 // csvColumns are the columns of --csv, in order. The columns after
@@ -534,12 +540,37 @@ func useColor(w io.Writer) bool {
 	if !colorEnv() {
 		return false
 	}
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
+	return isTerminal(w)
+}
+
+// statter is an *os.File, or the checkedWriter around one.
+type statter interface{ Stat() (os.FileInfo, error) }
+
+// checkedWriter is stdout as the commands see it: it remembers the first
+// write error, so that a report lost to a full disk or a closed pipe is
+// exit code 1 and a message, not a silent 0.
+type checkedWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (c *checkedWriter) Write(p []byte) (int, error) {
+	if c.err != nil {
+		return 0, c.err
 	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	n, err := c.w.Write(p)
+	if err != nil {
+		c.err = err
+	}
+	return n, err
+}
+
+// Stat is that of the file written to, for the terminal tests.
+func (c *checkedWriter) Stat() (os.FileInfo, error) {
+	if f, ok := c.w.(statter); ok {
+		return f.Stat()
+	}
+	return nil, errors.ErrUnsupported
 }
 
 // colorEnv reports whether the environment allows colour: not when

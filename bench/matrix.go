@@ -126,19 +126,23 @@ func Plan(cfg Config) (*Matrix, error) {
 				if v.Name != BaseVariant {
 					opts.Variant = v.Name
 				}
-				sc, err := scenarios.LoadScenario(src.File, src.Data, opts)
+				load := opts
+				if cfg.Duration > 0 {
+					// Through the loader, so that its limits hold
+					// (24 h, the windows, the warmup), as for --set.
+					ov, err := scenarios.ParseOverride("--duration", "scenario.duration="+cfg.Duration.String())
+					if err != nil {
+						return nil, err
+					}
+					load.Overrides = append(slices.Clone(opts.Overrides), ov)
+				}
+				sc, err := scenarios.LoadScenario(src.File, src.Data, load)
 				if err != nil {
 					return nil, err
 				}
 				spec := sc.Spec
 				if cfg.SeedSet {
 					spec.Seed = cfg.Seed
-				}
-				if cfg.Duration > 0 {
-					if cfg.Duration <= spec.Warmup {
-						return nil, fmt.Errorf("--duration %s is not longer than the warmup of %s (%s)", cfg.Duration, name, spec.Warmup)
-					}
-					spec.Duration = cfg.Duration
 				}
 				c := Cell{Scenario: name, Variant: v.Name, Seed: spec.Seed, spec: spec, SLOs: sc.SLOs,
 					WindowS: spec.Window.Seconds(), DurationS: spec.Duration.Seconds(), WarmupS: spec.Warmup.Seconds()}

@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/faultline/faultline/internal/outfile"
 )
 
 // Shard is a deterministic slice of a matrix's jobs: job j belongs to
@@ -90,7 +92,7 @@ func WritePartial(dir string, p *Partial) (string, error) {
 		return "", err
 	}
 	path := filepath.Join(dir, PartialName(p.Shard))
-	return path, writeAtomic(path, buf.Bytes())
+	return path, outfile.WriteFile(path, buf.Bytes())
 }
 
 // ReadPartials reads the shard results in each argument: a partial file,
@@ -160,27 +162,4 @@ func Merge(parts []*Partial) (m *Matrix, runs []Run, complete bool, err error) {
 	m = parts[0].Matrix
 	slices.SortFunc(runs, func(a, b Run) int { return cmp.Or(cmp.Compare(a.Cell, b.Cell), cmp.Compare(a.Rep, b.Rep)) })
 	return m, runs, len(seen) == m.Jobs(), nil
-}
-
-// writeAtomic writes a file through a temporary file in the same
-// directory and a rename, so that a reader never sees half of it.
-func writeAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".faultline-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	// CreateTemp makes the file private; a report is for everyone.
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/faultline/faultline/internal/outfile"
 )
 
 // Formats are the report formats, in the order they are written.
@@ -64,7 +66,7 @@ func (r *Report) WriteFiles(dir string, formats []string) ([]string, error) {
 			return written, fmt.Errorf("%s: %w", f.name, err)
 		}
 		path := filepath.Join(dir, f.name)
-		if err := writeAtomic(path, buf.Bytes()); err != nil {
+		if err := outfile.WriteFile(path, buf.Bytes()); err != nil {
 			return written, err
 		}
 		written = append(written, path)

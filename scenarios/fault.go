@@ -225,7 +225,7 @@ func (b *builder) faultTarget(t *table, f *sim.Fault, d *faultDef) {
 func (b *builder) faultTiming(t *table, f *sim.Fault) {
 	if t.require("start", `start = "30s"`) {
 		if s, ok := t.nonNegative("start"); ok {
-			if b.durOK && s >= b.spec.Duration {
+			if b.pastEnd(s) {
 				t.valErr("start", fmt.Sprintf("start (%s) must be before the end of the run (duration = %s)", dur(s), dur(b.spec.Duration)), "")
 			} else {
 				f.Start = s
@@ -513,7 +513,7 @@ func (r *faultReader) deploy() sim.DeployFault {
 		case !t.has("new_errors") && !t.has("new_factor"):
 			t.keyErr("rollback_after", "rollback_after applies only to a bad release",
 				"set new_errors or new_factor, what is wrong with the new version; a good release is not rolled back")
-		case r.b.durOK && f.Start+rb >= r.b.spec.Duration:
+		case r.b.pastEnd(f.Start + rb):
 			t.valErr("rollback_after", fmt.Sprintf("the rollback would begin at %s, after the end of the run (duration = %s)", dur(f.Start+rb), dur(r.b.spec.Duration)),
 				"shorten rollback_after, or leave it out to keep the bad release")
 		case f.Every > 0 && rb >= f.Every:

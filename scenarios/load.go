@@ -107,6 +107,18 @@ type builder struct {
 	comps  map[string]comp // every component with a valid name, by name
 	dataDefs
 	bench benchDefs // variants and SLOs (variant.go, slo.go)
+
+	// cut: the duration was set on the command line (--duration, --set
+	// scenario.duration), so a fault or a step past the end is left out
+	// of the run rather than an error of the file.
+	cut bool
+}
+
+// pastEnd reports whether t is too late for a run of the scenario's
+// duration to see: an error in the file, but not when the run is cut short
+// on the command line, which leaves out what comes after its end.
+func (b *builder) pastEnd(t time.Duration) bool {
+	return b.durOK && !b.cut && t >= b.spec.Duration
 }
 
 // poolInfo says which counts of a service or gateway are valid, so that
@@ -438,7 +450,7 @@ func (b *builder) schedule(steps []*table, owner string) []sim.RateStep {
 		if t.require("at", `at = "30s"`) {
 			if at, ok := t.nonNegative("at"); ok {
 				switch {
-				case b.durOK && at >= b.spec.Duration:
+				case b.pastEnd(at):
 					t.valErr("at", fmt.Sprintf("at (%s) must be before the end of the run (duration = %s)", dur(at), dur(b.spec.Duration)), "")
 				case prev != nil && at <= last.At:
 					t.valErr("at", fmt.Sprintf("at (%s) must be after the previous step's at (%s)", dur(at), dur(last.At)), "list the steps in time order")

@@ -107,6 +107,7 @@ func load(filename string, data []byte, opts Options) (*builder, error) {
 	}
 	for _, o := range opts.Overrides {
 		ov.apply(root, o, true)
+		b.cut = b.cut || o.flag != "" && o.Path == "scenario.duration"
 	}
 	b.build(&table{l: l, what: "the top level", m: root})
 	l.dropConsequential()

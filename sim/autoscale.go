@@ -76,7 +76,7 @@ func (a *autoscaler) read(sv *service, now int64) resilience.Reading {
 func (s *Sim) autoscale(svc int32) {
 	sv := &s.services[svc]
 	a := sv.scaler
-	s.schedule(s.now+a.interval, evAutoscale, svc, 0)
+	s.schedule(after(s.now, a.interval), evAutoscale, svc, 0)
 	r := a.read(sv, s.now)
 	cur := r.Current
 	want := a.policy.Decide(s.now, r)
@@ -118,7 +118,7 @@ func (sv *service) addInstances(k int, startup int64) {
 		in.retired, in.up = false, false
 		sv.recount(int32(i))
 		in.release = sv.release // a new instance runs the current version
-		in.readyAt = s.now + startup
+		in.readyAt = after(s.now, startup)
 		in.crashedAt = -1 // not a restart
 		s.schedule(in.readyAt, evInstanceUp, sv.idx, uint32(i))
 		k--

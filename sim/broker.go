@@ -320,15 +320,15 @@ func (s *Sim) sendAttempt(m int32) {
 			return
 		}
 		pm.state = lostOnWay
-		s.produceTimer(m, min(s.now+int64(pm.dl.RequestTimeout), pm.deadline()))
+		s.produceTimer(m, min(after(s.now, int64(pm.dl.RequestTimeout)), pm.deadline()))
 		return
 	}
 	pm.state = inFlight
-	s.schedule(s.now+s.hop(b.rng), evProduce, m, pm.gen)
+	s.schedule(after(s.now, s.hop(b.rng)), evProduce, m, pm.gen)
 }
 
 // deadline is when the producer gives up on the record.
-func (pm *produceMsg) deadline() int64 { return pm.sent + int64(pm.dl.DeliveryTimeout) }
+func (pm *produceMsg) deadline() int64 { return after(pm.sent, int64(pm.dl.DeliveryTimeout)) }
 
 // produceTimer plans produce message m's timer at time at; only the last
 // one planned acts.
@@ -453,7 +453,7 @@ func (s *Sim) append(m int32) {
 			return
 		}
 	}
-	back := s.now + s.hop(b.rng) // when an answer reaches the producer
+	back := after(s.now, s.hop(b.rng)) // when an answer reaches the producer
 	if pt.leader < 0 || b.node(pt, pt.leader).down {
 		// NOT_LEADER_OR_FOLLOWER: the leader moved while it travelled.
 		if pm.acks == AcksNone {
@@ -622,12 +622,12 @@ func (s *Sim) fetch(ti, pi, pos int32) {
 	if s.cut(leader.name, leader.group, me.name, me.group) || s.cut(me.name, me.group, leader.name, leader.group) {
 		// The fetch fails; try again after replica.fetch.backoff.ms.
 		pt.fetchTo[pos] = -1
-		s.schedule(s.now+int64(time.Second), evFetch, pt.slot+pos, pt.epoch)
+		s.schedule(after(s.now, int64(time.Second)), evFetch, pt.slot+pos, pt.epoch)
 		return
 	}
 	pt.fetchTo[pos], pt.fetchAt[pos] = pt.leo[pt.leader], s.now
 	d := s.nodeDelay(me, b.spec.ReplicationDelay.Sample(b.rng))
-	s.schedule(s.now+d, evFetch, pt.slot+pos, pt.epoch)
+	s.schedule(after(s.now, d), evFetch, pt.slot+pos, pt.epoch)
 }
 
 // fetches tells whether follower pos of a partition is fetching from its
@@ -704,7 +704,7 @@ func (s *Sim) advanceHW(ti, pi int32) {
 		if s.prods.m[w.msg.m].gen != w.msg.gen {
 			continue // the producer gave up on it
 		}
-		back := s.now + s.hop(b.rng)
+		back := after(s.now, s.hop(b.rng))
 		if pt.isrCount() < t.spec.MinInsync {
 			// The ISR shrank below min.insync.replicas while it waited:
 			// NOT_ENOUGH_REPLICAS_AFTER_APPEND, retriable
@@ -1042,7 +1042,7 @@ func (b *broker) tick() {
 			b.nextBalance += b.balanceEvery
 		}
 	}
-	if next := s.now + int64(time.Second); next < s.end {
+	if next := after(s.now, int64(time.Second)); next < s.end {
 		s.schedule(next, evBrokerTick, b.idx, 0)
 	}
 }

@@ -93,7 +93,7 @@ func (s *Sim) startCall(i int32, c int32) (started, failed bool) {
 	s.reqs.r[i].call = k
 	p.calls++
 	if e.timeout > 0 {
-		cl.deadline = s.now + e.timeout
+		cl.deadline = after(s.now, e.timeout)
 		s.schedule(cl.deadline, evCallDeadline, k, cl.gen)
 	}
 	if p.budget != nil {
@@ -166,7 +166,7 @@ func (s *Sim) attempt(k int32, kind attemptKind) (sent, ok bool) {
 		return false, s.endCall(k, Error, kind == retryAttempt)
 	}
 	timeout := e.perTry
-	if cl.deadline > 0 && timeout > 0 && s.now+timeout >= cl.deadline {
+	if cl.deadline > 0 && timeout > 0 && after(s.now, timeout) >= cl.deadline {
 		timeout = 0 // the call's deadline comes first
 	}
 	var a int32
@@ -196,7 +196,7 @@ func (s *Sim) attempt(k int32, kind attemptKind) (sent, ok bool) {
 	}
 	if h := e.spec.Hedge; h != nil && int(cl.attempts) < e.maxAttempts() {
 		// This timer replaces any planned for an earlier attempt.
-		cl.hedgeAt = s.now + int64(h.Delay)
+		cl.hedgeAt = after(s.now, int64(h.Delay))
 		s.schedule(cl.hedgeAt, evHedge, k, cl.gen)
 	}
 	if e.kind != toService {
@@ -298,7 +298,7 @@ func (s *Sim) attemptDone(k, a int32, o Outcome, sent int64, host int32, org ori
 	}
 	if d, ok := s.mayRetry(cl, e, o, sv); ok {
 		cl.prevSleep = d
-		s.schedule(s.now+d, evRetry, k, cl.gen)
+		s.schedule(after(s.now, d), evRetry, k, cl.gen)
 		return
 	}
 	s.endCall(k, o, true)
@@ -314,7 +314,7 @@ func (s *Sim) mayRetry(cl *call, e *edge, o Outcome, sv *service) (backoff int64
 		return 0, false
 	}
 	d := rt.Backoff.Delay(int(cl.attempts)-1, cl.prevSleep, sv.rng)
-	if cl.deadline > 0 && s.now+d >= cl.deadline {
+	if cl.deadline > 0 && after(s.now, d) >= cl.deadline {
 		return 0, false
 	}
 	// Envoy checks its retry circuit breaker before it sleeps, and a

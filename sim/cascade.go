@@ -338,7 +338,7 @@ func (s *Sim) reaches(oc *occurrence, t int64) bool {
 		return false
 	case oc.end < 0 || t < oc.end:
 		return true
-	case t >= oc.end+int64(settle):
+	case t >= after(oc.end, int64(settle)):
 		return false
 	}
 	k, _ := slices.BinarySearchFunc(s.occurs, oc.end+1, func(o occurrence, t int64) int { return cmp.Compare(o.start, t) })
@@ -403,7 +403,7 @@ func (s *Sim) blastRadius(k int, steps []CascadeStep) (float64, []string) {
 	oc := &s.occurs[k]
 	end := oc.end
 	if end < 0 {
-		end = s.now + 1
+		end = after(s.now, 1)
 	}
 	// The windows are in order: skip to the first that ends after the
 	// start, rather than test every window of the run for every

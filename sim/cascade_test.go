@@ -71,8 +71,11 @@ func TestFloodCostLinear(t *testing.T) {
 	}
 	r := float64(long) / float64(short)
 	t.Logf("%s -> %s: %.1fx", short, long, r)
-	if r >= 8 {
-		t.Errorf("4x the virtual time took %.1fx the wall time, want < 8x", r)
+	// Linear is about 4.5x on a quiet machine; the quadratic cascade this
+	// guards against took 44x to 115x. Tests of other packages share the
+	// two cores, so the bound leaves room for their noise.
+	if r >= 16 {
+		t.Errorf("4x the virtual time took %.1fx the wall time, want < 16x", r)
 	}
 }
 

@@ -142,7 +142,7 @@ func (c *client) start() {
 		for range c.spec.Users {
 			// Each user thinks before its first request, so that users do
 			// not all fire at time zero in lockstep.
-			c.s.schedule(c.s.now+c.spec.ThinkTime.Sample(c.rng), evThinkDone, c.idx, 0)
+			c.s.schedule(after(c.s.now, c.spec.ThinkTime.Sample(c.rng)), evThinkDone, c.idx, 0)
 		}
 		return
 	}
@@ -183,7 +183,7 @@ func (c *client) baseRate(t int64) float64 {
 		if t < at {
 			break
 		}
-		if st.Ramp > 0 && t < at+int64(st.Ramp) {
+		if st.Ramp > 0 && t < after(at, int64(st.Ramp)) {
 			f := float64(t-at) / float64(st.Ramp)
 			return r + f*(st.Rate-r)
 		}
@@ -219,7 +219,7 @@ func (c *client) scheduleArrival() {
 				t = nc
 				continue
 			}
-			next := t + max(int64(1e9/r), 1)
+			next := after(t, max(nanos(1e9/r), 1))
 			if next > nc {
 				// The beat at this rate would skip the next step of
 				// the schedule: plan again from the step.
@@ -229,7 +229,7 @@ func (c *client) scheduleArrival() {
 			t = next
 			break
 		}
-		t += int64(c.rng.ExpFloat64() / peak * 1e9)
+		t = after(t, nanos(c.rng.ExpFloat64()/peak*1e9))
 		if r := c.rate(t); r >= peak || c.rng.Float64()*peak < r {
 			break
 		}
@@ -328,7 +328,7 @@ func (c *client) refused(counted bool) {
 	}
 	c.win.answer(Error, 0, s.now)
 	if c.spec.Users > 0 {
-		s.schedule(s.now+c.spec.ThinkTime.Sample(c.rng), evThinkDone, c.idx, 0)
+		s.schedule(after(s.now, c.spec.ThinkTime.Sample(c.rng)), evThinkDone, c.idx, 0)
 	}
 }
 
@@ -364,7 +364,7 @@ func (c *client) done(r *request) {
 		}
 	}
 	if c.spec.Users > 0 {
-		s.schedule(s.now+c.spec.ThinkTime.Sample(c.rng), evThinkDone, c.idx, 0)
+		s.schedule(after(s.now, c.spec.ThinkTime.Sample(c.rng)), evThinkDone, c.idx, 0)
 	}
 }
 

@@ -250,7 +250,7 @@ func (g *group) rebalance(why string) {
 		m.seq++
 	}
 	s.logf(g.label(), "rebalancing: %s", why)
-	s.schedule(s.now+int64(s.brokers[s.topics[g.topic].broker].spec.Rebalance), evRebalance, g.idx, g.gen)
+	s.schedule(after(s.now, int64(s.brokers[s.topics[g.topic].broker].spec.Rebalance)), evRebalance, g.idx, g.gen)
 }
 
 func (g *group) rebalanced(gen uint32) {
@@ -639,7 +639,7 @@ func (g *group) process(m *member) {
 	if g.view >= 0 {
 		v := &s.views[g.view]
 		m.curGen = m.seq
-		s.schedule(s.now+s.nodeDelay(&v.node, v.spec.ApplyTime.Sample(v.rng)), evViewApply, m.slot, m.seq)
+		s.schedule(after(s.now, s.nodeDelay(&v.node, v.spec.ApplyTime.Sample(v.rng))), evViewApply, m.slot, m.seq)
 		return
 	}
 	i := s.reqs.alloc()

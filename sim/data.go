@@ -76,11 +76,11 @@ func (d *dataNode) refresh(s *Sim) {
 // latency faults on it apply.
 func (s *Sim) nodeDelay(n *dataNode, d int64) int64 {
 	if n.slow != 1 {
-		d = int64(float64(d) * n.slow)
+		d = nanos(float64(d) * n.slow)
 	}
 	for _, i := range n.faults {
 		if f := &s.faults[i]; f.spec.Kind == FaultLatency {
-			d += f.p.(LatencyFault).Add.Sample(f.rng)
+			d = after(d, f.p.(LatencyFault).Add.Sample(f.rng))
 		}
 	}
 	return d
@@ -176,7 +176,7 @@ func (s *Sim) newOp(k int32, timeout int64) int32 {
 	r.key = s.reqs.r[cl.parent].key
 	r.state = atService
 	if timeout > 0 {
-		s.schedule(s.now+timeout, evTimeout, i, r.gen)
+		s.schedule(after(s.now, timeout), evTimeout, i, r.gen)
 	}
 	return i
 }

@@ -62,7 +62,7 @@ func (s *Sim) startDeploy(f *fault) {
 	sv.release = to // what instances started from now on run
 	d := s.newDeploy(f.idx, sv, to, false, all, rollbackDue)
 	if rollbackDue {
-		s.schedule(s.now+int64(sp.RollbackAfter), evRollback, d, 0)
+		s.schedule(after(s.now, int64(sp.RollbackAfter)), evRollback, d, 0)
 	}
 }
 
@@ -139,7 +139,7 @@ func (s *Sim) nextBatch(di int32) {
 		if in.busy == 0 && in.q.len() == 0 {
 			s.drained(sv, n)
 		} else {
-			in.killAt = s.now + int64(gracePeriod)
+			in.killAt = after(s.now, int64(gracePeriod))
 			s.schedule(in.killAt, evDrainKill, sv.idx, uint32(n))
 		}
 	}
@@ -156,7 +156,7 @@ func (s *Sim) drained(sv *service, n int32) {
 	}
 	in.release = s.deploys[in.deploy].to
 	in.crashedAt = s.now
-	in.readyAt = s.now + int64(s.faults[s.deploys[in.deploy].fault].p.(DeployFault).StartupDelay)
+	in.readyAt = after(s.now, int64(s.faults[s.deploys[in.deploy].fault].p.(DeployFault).StartupDelay))
 	s.schedule(in.readyAt, evInstanceUp, sv.idx, uint32(n))
 }
 
@@ -178,7 +178,7 @@ func (s *Sim) deployUp(sv *service, n int32) {
 	di := in.deploy
 	in.deploy = -1
 	sp := s.faults[s.deploys[di].fault].p.(DeployFault)
-	in.warmUntil = s.now + int64(sp.Warmup)
+	in.warmUntil = after(s.now, int64(sp.Warmup))
 	in.warmFactor = sp.WarmupFactor
 	s.schedule(in.warmUntil, evDeployed, di, 0)
 }
@@ -234,7 +234,7 @@ func (sv *service) version(n int32, work int64) int64 {
 	if f == 1 {
 		return work
 	}
-	return int64(float64(work) * f)
+	return nanos(float64(work) * f)
 }
 
 // planLeak plans when instance n runs out of memory under its leaks: when
@@ -281,7 +281,7 @@ func (s *Sim) leakCrash(svc, n int32) {
 	sv.crash(n)
 	sv.consumerEvent(n, (*group).crashed)
 	sv.recount(n)
-	in.readyAt = s.now + int64(leak.StartupDelay)
+	in.readyAt = after(s.now, int64(leak.StartupDelay))
 	s.schedule(in.readyAt, evInstanceUp, sv.idx, uint32(n))
 }
 

@@ -373,8 +373,8 @@ func (s *Sim) faultTarget(f *fault) string {
 func (s *Sim) beginFault(idx int32) {
 	f := &s.faults[idx]
 	sp := f.spec
-	if sp.Every > 0 && s.now+int64(sp.Every) < s.end {
-		s.schedule(s.now+int64(sp.Every), evFaultStart, idx, 0)
+	if sp.Every > 0 && after(s.now, int64(sp.Every)) < s.end {
+		s.schedule(after(s.now, int64(sp.Every)), evFaultStart, idx, 0)
 	}
 	if f.active || sp.Chance > 0 && sp.Chance < 1 && f.rng.Float64() >= sp.Chance {
 		return // still active from the last occurrence, or not this time
@@ -418,7 +418,7 @@ func (s *Sim) beginFault(idx int32) {
 		}
 	}
 	if sp.Duration > 0 {
-		s.schedule(s.now+int64(sp.Duration), evFaultEnd, idx, 0)
+		s.schedule(after(s.now, int64(sp.Duration)), evFaultEnd, idx, 0)
 	}
 }
 
@@ -571,7 +571,7 @@ func (sv *service) removeFault(n int32, idx int32) {
 	}
 	if p, ok := s.faults[idx].p.(CrashFault); ok {
 		// The process restarts now and takes traffic once it has started.
-		in.readyAt = s.now + int64(p.StartupDelay)
+		in.readyAt = after(s.now, int64(p.StartupDelay))
 		s.schedule(in.readyAt, evInstanceUp, sv.idx, uint32(n))
 		return
 	}
@@ -584,7 +584,7 @@ func (sv *service) removeFault(n int32, idx int32) {
 		for _, p := range in.parked {
 			if r := &s.reqs.r[p.req]; r.gen == p.gen && r.state == atService {
 				r.segStart = s.now
-				s.schedule(s.now+p.owed, p.kind, p.req, p.gen)
+				s.schedule(after(s.now, p.owed), p.kind, p.req, p.gen)
 			}
 		}
 		in.parked = in.parked[:0]

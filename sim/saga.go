@@ -157,7 +157,7 @@ func (s *Sim) sagaStep(run int32) {
 	host := sv.lb.Pick(&sv.hosts, r.key, sg.rng)
 	if host < 0 {
 		// Nobody to take the command: it fails at once, after a hop.
-		s.schedule(s.now+s.hop(sg.rng), evSagaRetry, run, r.gen|failBit)
+		s.schedule(after(s.now, s.hop(sg.rng)), evSagaRetry, run, r.gen|failBit)
 		return
 	}
 	if i := s.sendRequest(fromSaga, run, svc, int32(host), s.spec.Network.Latency, timeout); i >= 0 {
@@ -274,7 +274,7 @@ func (s *Sim) sagaStepDone(run, step int32, ok bool) {
 		s.sagaStep(run)
 	case int(step) > sg.pivot:
 		// After the pivot the saga can only go forward: retry the step.
-		s.schedule(s.now+int64(sg.spec.Retry), evSagaRetry, run, r.gen)
+		s.schedule(after(s.now, int64(sg.spec.Retry)), evSagaRetry, run, r.gen)
 	default:
 		r.undoing, r.failedAt = true, s.now
 		s.sagaUndo(run, step-1)
@@ -308,7 +308,7 @@ func (s *Sim) sagaResend(run int32, gen uint32) {
 	if !r.inUse || r.gen != gen {
 		return
 	}
-	s.schedule(s.now+int64(s.sagas[r.saga].spec.Retry), evSagaRetry, run, r.gen)
+	s.schedule(after(s.now, int64(s.sagas[r.saga].spec.Retry)), evSagaRetry, run, r.gen)
 }
 
 // sagaRetry is a retry timer, or a command that failed at once.

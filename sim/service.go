@@ -310,7 +310,7 @@ func (s *Sim) sendRequest(parent, origin, to, inst int32, lat dist.Dist, timeout
 		rng, l = s.services[cl.svc].rng, &s.services[cl.svc].calls[cl.edge].link
 	}
 	if timeout > 0 {
-		s.schedule(s.now+timeout, evTimeout, i, r.gen)
+		s.schedule(after(s.now, timeout), evTimeout, i, r.gen)
 	}
 	if len(l.faults) > 0 {
 		if l.lossReq > 0 && rng.Float64() < l.lossReq {
@@ -325,7 +325,7 @@ func (s *Sim) sendRequest(parent, origin, to, inst int32, lat dist.Dist, timeout
 	if len(l.faults) > 0 {
 		d += s.linkDelay(l, Requests)
 	}
-	s.schedule(s.now+d, evDeliver, i, r.gen)
+	s.schedule(after(s.now, d), evDeliver, i, r.gen)
 	return i
 }
 
@@ -482,7 +482,7 @@ func (sv *service) start(i int32) {
 		}
 	}
 	if slow != 1 {
-		work = int64(float64(work) * slow)
+		work = nanos(float64(work) * slow)
 	}
 	if len(in.f.list) > 0 && !r.late.set() {
 		// A fault on its instance: what a timeout above it owes to it,
@@ -490,10 +490,10 @@ func (sv *service) start(i int32) {
 		r.late = s.instOrigin(r.svc, r.inst, CauseLate, nil)
 	}
 	work = sv.version(r.inst, work+add)
-	r.after = int64(float64(work) * op.after)
+	r.after = nanos(float64(work) * op.after)
 	r.segStart = s.now
 	in.onCPU(s.now, 1)
-	s.schedule(s.now+work-r.after, evWorkDone, i, r.gen)
+	s.schedule(after(s.now, work-r.after), evWorkDone, i, r.gen)
 }
 
 // stretched reports whether request i's stretch of work, due now, was held
@@ -515,7 +515,7 @@ func (s *Sim) stretched(i int32, k evKind) bool {
 		return false
 	}
 	r.segStart = s.now
-	s.schedule(s.now+owed, k, i, r.gen)
+	s.schedule(after(s.now, owed), k, i, r.gen)
 	return true
 }
 
@@ -613,7 +613,7 @@ func (s *Sim) finishCalls(i int32) {
 	if r.after > 0 {
 		r.segStart = s.now
 		s.services[r.svc].insts[r.inst].onCPU(s.now, 1)
-		s.schedule(s.now+r.after, evAfterDone, i, r.gen)
+		s.schedule(after(s.now, r.after), evAfterDone, i, r.gen)
 		return
 	}
 	s.complete(i, OK)
@@ -760,7 +760,7 @@ func (s *Sim) respond(i int32) {
 	if len(l.faults) > 0 {
 		d += s.linkDelay(l, Responses)
 	}
-	s.schedule(s.now+d, evResponse, i, r.gen)
+	s.schedule(after(s.now, d), evResponse, i, r.gen)
 }
 
 // response delivers request i's answer to whoever still waits for it.

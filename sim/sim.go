@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"time"
@@ -278,6 +279,33 @@ func (s *Sim) schedule(at int64, k evKind, arg int32, gen uint32) {
 	s.events.push(event{at: at, seq: s.seq, ka: uint32(k)<<argBits | uint32(arg), gen: gen})
 }
 
+// after returns the virtual time d after now, saturated at math.MaxInt64.
+// Every wait is added to the clock here: a wait too long for int64
+// nanoseconds (292 years) means never, where plain addition would wrap to
+// a time in the past and fire at once. An event at or past the end of the
+// run is never dispatched, so a saturated one is harmless.
+func after(now, d int64) int64 {
+	if d > math.MaxInt64-now {
+		return math.MaxInt64
+	}
+	return now + d
+}
+
+// nanos converts a float count of nanoseconds to int64 as a conversion
+// does, but saturated at math.MaxInt64 (and 0 for NaN or below 0): Go
+// leaves the conversion of an out-of-range float implementation-defined
+// (https://go.dev/ref/spec#Conversions), and on amd64 it gives
+// math.MinInt64, a time in the past.
+func nanos(x float64) int64 {
+	switch {
+	case !(x > 0):
+		return 0
+	case x >= math.MaxInt64:
+		return math.MaxInt64
+	}
+	return int64(x)
+}
+
 // Now returns the current virtual time.
 func (s *Sim) Now() time.Duration { return time.Duration(s.now) }
 
@@ -423,7 +451,7 @@ func (s *Sim) dispatch(e event) {
 		s.instanceUp(arg, int32(e.gen))
 	case evWindow:
 		s.closeWindow()
-		if next := s.now + s.window; next < s.end {
+		if next := after(s.now, s.window); next < s.end {
 			s.schedule(next, evWindow, 0, 0)
 		}
 	case evRetry:

@@ -240,7 +240,7 @@ func (st *store) send(i int32, d int64, from, to *dataNode, fromName string) boo
 	if n == nil {
 		n = from
 	}
-	s.schedule(s.now+s.nodeDelay(n, d), evStoreMsg, st.idx<<storeBits|i, m.gen)
+	s.schedule(after(s.now, s.nodeDelay(n, d)), evStoreMsg, st.idx<<storeBits|i, m.gen)
 	return true
 }
 
@@ -316,7 +316,7 @@ func (st *store) start(a int32, op Op, keyChoice KeyChoice, from string) {
 		st.read(oi)
 	}
 	if m := st.msg(mTimer, -1, oi, key, entry{}, s.now); m >= 0 {
-		s.schedule(s.now+int64(st.spec.Timeout), evStoreMsg, st.idx<<storeBits|m, st.msgs[m].gen)
+		s.schedule(after(s.now, int64(st.spec.Timeout)), evStoreMsg, st.idx<<storeBits|m, st.msgs[m].gen)
 	}
 }
 
@@ -335,7 +335,7 @@ func (st *store) write(oi int32) {
 	for st.nodes[c].down {
 		c = (c + 1) % len(st.nodes)
 	}
-	o.ts = s.now + st.nodes[c].skew
+	o.ts = after(s.now, st.nodes[c].skew)
 	o.doomed = o.ts < ks.maxTs
 	ks.maxTs = max(ks.maxTs, o.ts)
 	for i := range st.nodes {
@@ -605,7 +605,7 @@ func (st *store) antiEntropy() {
 			}
 		}
 	}
-	if next := s.now + int64(st.spec.AntiEntropy); next < s.end {
+	if next := after(s.now, int64(st.spec.AntiEntropy)); next < s.end {
 		s.schedule(next, evStoreTick, st.idx, 0)
 	}
 }

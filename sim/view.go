@@ -98,7 +98,7 @@ func (v *view) read(a int32, kc KeyChoice) {
 	if miss {
 		v.winMisses++
 	}
-	s.opAt(a, OK, s.now+s.hop(v.rng)+s.hop(v.rng))
+	s.opAt(a, OK, after(s.now, s.hop(v.rng)+s.hop(v.rng)))
 }
 
 // nodeChanged resumes an apply that a pause held up, and logs crashes. A

@@ -43,7 +43,7 @@ type session struct {
 
 // Run opens the TUI on the terminal (or opts.Screen) and returns when the
 // user quits. The terminal is restored however it ends: quit, Ctrl-C,
-// SIGINT or SIGTERM, or a panic in either goroutine, which is re-raised
+// SIGINT, SIGTERM or SIGHUP, or a panic in either goroutine, which is re-raised
 // once the screen is finished.
 func Run(opts Options) error {
 	s, err := newSession(opts)
@@ -137,7 +137,11 @@ func (s *session) run() (err error) {
 		s.eng.loop(s.cmds, s.quit, s.publish)
 	}()
 	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	// SIGHUP is what a closed terminal or ssh session sends (POSIX,
+	// "General Terminal Interface": a modem disconnect sends it to the
+	// controlling process); by default it kills the process with the
+	// terminal raw and on the alternate screen.
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer signal.Stop(sig)
 	go func() {
 		select {

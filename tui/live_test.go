@@ -1,7 +1,9 @@
 package tui
 
 import (
+	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -107,4 +109,36 @@ func TestPanicRestoresAndPropagates(t *testing.T) {
 	// The screen was finished: tview has no screen any more, so Stop is a
 	// no-op and the application does not draw.
 	s.app.Stop()
+}
+
+// TestSignalsStop: SIGINT, SIGTERM and SIGHUP (a closed terminal or ssh
+// session) end the TUI as q does, so that the screen is finished and the
+// terminal restored. SIGHUP killed the process, leaving the terminal raw.
+func TestSignalsStop(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP} {
+		t.Run(sig.String(), func(t *testing.T) {
+			screen := tcell.NewSimulationScreen("UTF-8")
+			screen.SetSize(120, 40)
+			s, err := newSession(Options{Name: "checkout", Spec: loadSpec(t, "checkout"), Seed: 1, Speed: 1, Paused: true, Screen: screen})
+			if err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- s.run() }()
+			// Wait for the first frame: the handler is installed by then.
+			for deadline := time.Now().Add(5 * time.Second); s.frames.Load() == 0 && time.Now().Before(deadline); {
+				time.Sleep(10 * time.Millisecond)
+			}
+			syscall.Kill(os.Getpid(), sig)
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatal(err)
+				}
+			case <-time.After(5 * time.Second):
+				screen.InjectKey(tcell.KeyRune, 'q', tcell.ModNone)
+				t.Fatalf("%v did not stop the TUI", sig)
+			}
+		})
+	}
 }
