@@ -13,7 +13,7 @@ import (
 )
 
 var (
-	faultKeys = []string{"kind", "target", "start", "duration", "every", "chance", "instances",
+	faultKeys = []string{"name", "kind", "target", "start", "duration", "every", "chance", "instances",
 		"add", "direction", "probability", "factor", "workers", "startup_delay", "between", "one_way", "offset", "partition",
 		"batch", "warmup", "warmup_factor", "new_errors", "new_factor", "rollback_after", "growth", "limit"}
 	faultKinds = sim.FaultKinds()
@@ -21,7 +21,7 @@ var (
 )
 
 // firstKindKey is where the keys of some kinds only begin in faultKeys.
-const firstKindKey = 7
+const firstKindKey = 8
 
 // targetForm is how a fault's target is written; a set of them says which
 // a kind of fault takes.
@@ -169,14 +169,31 @@ type faultDef struct {
 
 func (b *builder) fault(i int, t *table) sim.Fault {
 	f := sim.Fault{Chance: 1}
-	t.what = fmt.Sprintf("[[fault]] #%d", i+1)
+	label := fmt.Sprintf("[[fault]] #%d", i+1)
+	if l, ok := b.bench.over.added[b.ix.find(t.path)]; ok {
+		label = l // a fault a variant adds
+	}
+	t.what = label
 	t.known(faultKeys...)
 	d := faultDef{t: t, idx: i}
+	if n, ok := t.name("name"); ok {
+		// A kind's name would make a path such as fault.latency.add and a
+		// cascade named "latency" ambiguous.
+		if slices.Contains(faultKinds, n) {
+			t.valErr("name", fmt.Sprintf("a fault may not be named %q, a kind of fault", n),
+				"name it for what it does to what: \"payment-slow\", \"db-crash\"")
+		} else {
+			f.Name = n
+			t.what = fmt.Sprintf("[[fault]] %q", n)
+		}
+	}
 	if t.require("kind", `kind = "latency"`) {
 		if k, ok := t.str("kind"); ok {
 			if n := slices.IndexFunc(faultKinds, func(name string) bool { return strings.EqualFold(name, k) }); n >= 0 {
 				f.Kind, d.kindOK = sim.FaultKind(n), true
-				t.what = fmt.Sprintf("[[fault]] #%d (%s)", i+1, faultKinds[n])
+				if f.Name == "" {
+					t.what = fmt.Sprintf("%s (%s)", label, faultKinds[n])
+				}
 			} else {
 				t.valErr("kind", fmt.Sprintf("unknown fault kind %q", k), enumHint(k, faultKinds))
 			}
@@ -198,6 +215,26 @@ func (b *builder) fault(i int, t *table) sim.Fault {
 	}
 	b.faults = append(b.faults, d)
 	return f
+}
+
+// faultNames reports a fault name that an earlier fault has already: a
+// path selects a fault by its name, and bench compares its cascade across
+// variants by it.
+func (b *builder) faultNames() {
+	first := map[string]*table{}
+	for _, d := range b.faults {
+		n := b.spec.Faults[d.idx].Name
+		if n == "" {
+			continue
+		}
+		if f, dup := first[n]; dup {
+			line, _ := b.ix.lineCol(b.ix.find(join(f.path, "name")).val)
+			d.t.valErr("name", fmt.Sprintf("duplicate fault name %q: the [[fault]] on line %d has it already", n, line),
+				"each fault needs a name of its own")
+			continue
+		}
+		first[n] = d.t
+	}
 }
 
 // faultTarget reads the target key, whose grammar resolveFaults applies
@@ -621,6 +658,7 @@ func sides(t *table) (out [2][]string, ok bool) {
 // known, and finishes them: the target as the engine reads it, the share of
 // instances.
 func (b *builder) resolveFaults() {
+	b.faultNames()
 	links := b.links()
 	for _, d := range b.faults {
 		f := &b.spec.Faults[d.idx]

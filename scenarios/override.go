@@ -15,10 +15,12 @@ import (
 // before the Spec is built, so that an overridden value is checked like one
 // written in the file. Path addresses a key by names: tables by key, an
 // element of an array of tables by its name (calls by "to", routes by
-// "path", faults by "kind" when unique), or by its 1-based number:
+// "path", faults by "name", or by "kind" when unique among the unnamed
+// ones), or by its 1-based number:
 //
 //	service.payment.call.fraud.retry.max_attempts
 //	client.shoppers.rate
+//	fault.currency-delay.add
 //	fault.1.add
 //
 // Keys that are missing along the path are created, so that a variant can
@@ -28,6 +30,9 @@ type Override struct {
 	Path  string
 	Value any  // a decoded TOML value; nil when Unset
 	Unset bool // remove the key (or array element) instead
+	// Add appends Value, a table, to the array of tables at Path instead:
+	// a fault a [[variant]] adds.
+	Add bool
 	// Text is the override as written ("client.shoppers.rate=200"), for
 	// reports.
 	Text string
@@ -37,7 +42,9 @@ type Override struct {
 	// in the file (file offsets).
 	flag           string
 	keyOff, valOff int
-	quoted         bool // the path is one quoted key in the file: segments are inside it
+	quoted         bool   // the path is one quoted key in the file: segments are inside it
+	from           string // for Add, the table's path in the index, whose positions the added element takes
+	label          string // for Add, how messages name the table: [[variant.fault]] #1 of "x"
 }
 
 // ParseOverride parses a command-line "path=value" given to flag (such as
@@ -97,8 +104,11 @@ func ParseSweep(flag, arg string) ([]Override, error) {
 
 // String is the override as a person would write it on the command line.
 func (o Override) String() string {
-	if o.Unset {
+	switch {
+	case o.Unset:
 		return "unset " + o.Path
+	case o.Add:
+		return "add " + o.Path + " " + ValueString(o.Value)
 	}
 	return o.Path + "=" + ValueString(o.Value)
 }
@@ -196,6 +206,16 @@ var arrayTables = []string{"client", "service", "gateway", "fault", "operation",
 // the order they are tried.
 var selectors = []string{"name", "path", "to", "kind", "target"}
 
+// optionalNames are the arrays of tables whose elements may go without a
+// name: one that has a name is chosen by it (or its number) only, so that
+// naming a fault, or adding a named one, leaves the unnamed ones chosen by
+// their kind as before. Choosing elements by a unique key rather than by
+// position, so that adding or deleting one leaves the others where they
+// are, is how Kubernetes' strategic merge patch treats a list of objects
+// (containers merged, added and deleted by their patchMergeKey, name):
+// kubernetes/community, contributors/devel/sig-api-machinery/strategic-merge-patch.md.
+var optionalNames = []string{"fault"}
+
 // overrider applies overrides to the tree and records, in the index, where
 // each changed node was written, so that the loader's errors about an
 // overridden value point at the override.
@@ -206,6 +226,9 @@ type overrider struct {
 	// show them with a caret.
 	fileLines int
 	flagLines map[int]string // line number in the index -> flag
+	// added names the tables added by a variant, by where they are
+	// written, for the loader's messages about them.
+	added map[span]string
 }
 
 // place is where one segment and the value of an override are, as offsets
@@ -267,6 +290,9 @@ func (ov *overrider) fixErrors() {
 // apply makes one override in root and reports whether it could. Its
 // errors are the loader's, located on the override.
 func (ov *overrider) apply(root map[string]any, o Override, record bool) bool {
+	if o.Add {
+		return ov.add(root, o, record)
+	}
 	pl := ov.locate(o)
 	segs := strings.Split(o.Path, ".")
 	var cur any = root
@@ -327,7 +353,7 @@ func (ov *overrider) apply(root map[string]any, o Override, record bool) bool {
 			cur, path, what = v, next, fmt.Sprintf("%q", strings.Join(segs[:i+1], "."))
 		case []map[string]any, []any:
 			elems := asTables(node)
-			k, msg, hint := pick(elems, seg)
+			k, msg, hint := pick(elems, seg, slices.Contains(optionalNames, segs[i-1]))
 			if k < 0 {
 				ov.l.errorAt(pl.segs[i], fmt.Sprintf("%s: %s", what, msg), hint)
 				return false
@@ -367,7 +393,7 @@ func (ov *overrider) parentOf(root map[string]any, segs []string) (map[string]an
 			parent, key, cur = node, seg, node[seg]
 		case []map[string]any, []any:
 			elems := asTables(node)
-			k, _, _ := pick(elems, seg)
+			k, _, _ := pick(elems, seg, slices.Contains(optionalNames, key))
 			cur = elems[k]
 		}
 	}
@@ -378,24 +404,53 @@ func (ov *overrider) parentOf(root map[string]any, segs []string) (map[string]an
 // elements) was removed, so that the elements after it keep their
 // positions in the file.
 func (ov *overrider) shift(path string, k, n int) {
-	at := ov.l.ix.at
 	for j := k; j < n; j++ {
-		from, to := elem(path, j+1), elem(path, j)
-		for p := range at {
-			if p == to || strings.HasPrefix(p, to+".") || strings.HasPrefix(p, to+"[") {
-				delete(at, p)
-			}
-		}
-		moved := map[string]span{}
-		for p, sp := range at {
-			if p == from || strings.HasPrefix(p, from+".") || strings.HasPrefix(p, from+"[") {
-				moved[to+p[len(from):]] = sp
-			}
-		}
-		for p, sp := range moved {
-			at[p] = sp
+		ov.copyIndex(elem(path, j+1), elem(path, j))
+	}
+}
+
+// copyIndex makes the node at path to, and everything under it, take the
+// positions of the node at from in the index.
+func (ov *overrider) copyIndex(from, to string) {
+	at := ov.l.ix.at
+	under := func(p, root string) bool {
+		return p == root || strings.HasPrefix(p, root+".") || strings.HasPrefix(p, root+"[")
+	}
+	for p := range at {
+		if under(p, to) {
+			delete(at, p)
 		}
 	}
+	moved := map[string]span{}
+	for p, sp := range at {
+		if under(p, from) {
+			moved[to+p[len(from):]] = sp
+		}
+	}
+	for p, sp := range moved {
+		at[p] = sp
+	}
+}
+
+// add appends the table of an Add override to the array of tables at its
+// path, a top-level key. Recorded, the element takes the positions of the
+// table where it was written, so that the loader's errors about it point
+// into the [[variant]].
+func (ov *overrider) add(root map[string]any, o Override, record bool) bool {
+	v, ok := root[o.Path]
+	elems := asTables(v)
+	if ok && elems == nil {
+		return false // not an array of tables: the loader reports the file's key
+	}
+	root[o.Path] = append(slices.Clone(elems), deepCopy(o.Value).(map[string]any))
+	if record {
+		ov.copyIndex(o.from, elem(o.Path, len(elems)))
+		if ov.added == nil {
+			ov.added = make(map[span]string)
+		}
+		ov.added[ov.l.ix.find(o.from)] = o.label
+	}
+	return true
 }
 
 // asTables views an array of tables either way the decoder gives it.
@@ -419,8 +474,10 @@ func asTables(v any) []map[string]any {
 
 // pick finds the element of an array of tables that seg names: by its
 // 1-based number, or by the first selector key that some element has equal
-// to seg. It returns -1 and a message and a hint when none or several do.
-func pick(elems []map[string]any, seg string) (int, string, string) {
+// to seg; with optional (names are optional in this array), an element
+// with a name only by that. It returns -1 and a message and a hint when
+// none or several do.
+func pick(elems []map[string]any, seg string, optional bool) (int, string, string) {
 	if n, err := strconv.Atoi(seg); err == nil {
 		if n >= 1 && n <= len(elems) {
 			return n - 1, "", ""
@@ -431,6 +488,9 @@ func pick(elems []map[string]any, seg string) (int, string, string) {
 	for _, key := range selectors {
 		var hits []int
 		for i, e := range elems {
+			if _, named := e["name"]; optional && named && key != "name" {
+				continue
+			}
 			if s, ok := e[key].(string); ok {
 				if s == seg {
 					hits = append(hits, i+1)
@@ -459,7 +519,10 @@ func pick(elems []map[string]any, seg string) (int, string, string) {
 			fmt.Sprintf("choose one by its number: %s", strings.Join(nums, " or "))
 	}
 	hint := "choose an element by its name or its number (from 1)"
-	if len(names) > 0 {
+	switch {
+	case optional:
+		names = addresses(elems)
+	case len(names) > 0:
 		names = names[1:] // the key they are named by
 	}
 	if s := suggest.Closest(seg, names); s != "" {
@@ -468,6 +531,36 @@ func pick(elems []map[string]any, seg string) (int, string, string) {
 		hint = "known: " + strings.Join(names, ", ")
 	}
 	return -1, fmt.Sprintf("no element named %q", seg), hint
+}
+
+// addresses lists how a path chooses each element of an array whose
+// names are optional: by its name, else by its kind when no other unnamed
+// element has it, else by its number.
+func addresses(elems []map[string]any) []string {
+	kinds := map[string]int{}
+	for _, e := range elems {
+		if _, named := e["name"]; !named {
+			if k, ok := e["kind"].(string); ok {
+				kinds[k]++
+			}
+		}
+	}
+	var out []string
+	for i, e := range elems {
+		n, named := e["name"].(string)
+		k, _ := e["kind"].(string)
+		switch {
+		case named:
+		case k != "" && kinds[k] == 1:
+			n = k
+		default:
+			n = strconv.Itoa(i + 1)
+		}
+		if !slices.Contains(out, n) { // a duplicate name is reported on its own
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // keysHint suggests the nearest key of m to seg.

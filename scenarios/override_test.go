@@ -90,6 +90,9 @@ func TestOverrides(t *testing.T) {
 		{"quoted", Options{Overrides: set(`scenario.duration="30s"`)}, func(s *sim.Spec) bool { return s.Duration.String() == "30s" }},
 		{"fault by kind", Options{Overrides: set("fault.latency.start=20s")}, func(s *sim.Spec) bool { return s.Faults[0].Start.String() == "20s" }},
 		{"fault by number", Options{Overrides: set("fault.1.duration=1s")}, func(s *sim.Spec) bool { return s.Faults[0].Duration.String() == "1s" }},
+		{"fault by target", Options{Overrides: set("fault.payment.add=1s")}, func(s *sim.Spec) bool {
+			return s.Faults[0].Params.(sim.LatencyFault).Add.String() == "1s"
+		}},
 		{"new table", Options{Overrides: set("service.checkout.call.payment.retry={max_attempts = 2}")},
 			func(s *sim.Spec) bool { r := s.Services[0].Calls[0].Retry; return r != nil && r.MaxAttempts == 2 }},
 		{"unset element", Options{Overrides: []Override{unset}}, func(s *sim.Spec) bool { return len(s.Faults) == 0 }},

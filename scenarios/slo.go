@@ -165,22 +165,9 @@ func (b *builder) sloTarget(t *table, scope metric.Scope, name string) bool {
 			known = append(known, v.Name)
 		}
 	case metric.Fault:
-		// As run --json names a fault's cascade: its kind, with its
-		// target when another fault has the same kind.
-		kinds := map[sim.FaultKind]int{}
-		for _, f := range b.spec.Faults {
-			kinds[f.Kind]++
-		}
-		for i, f := range b.spec.Faults {
-			name := f.Kind.String()
-			switch {
-			case kinds[f.Kind] == 1:
-			case f.Kind == sim.FaultPartition:
-				name += fmt.Sprintf(" %d", i+1)
-			default:
-				name += " " + f.Target
-			}
-			known = append(known, name)
+		// As run --json names a fault's cascade.
+		for i := range b.spec.Faults {
+			known = append(known, sim.CascadeName(b.spec.Faults, i))
 		}
 	}
 	if slices.Contains(known, name) {

@@ -15,7 +15,7 @@ import (
 )
 
 var (
-	variantKeys = []string{"name", "description", "set", "unset"}
+	variantKeys = []string{"name", "description", "set", "unset", "fault"}
 )
 
 // Scenario is a loaded scenario with what the engine does not need: the
@@ -30,11 +30,12 @@ type Scenario struct {
 }
 
 // Variant is a named set of changes to the base scenario, declared by a
-// [[variant]] table. Unset paths are removed first, then Set applied.
+// [[variant]] table. Unset paths are removed first, then Set applied, then
+// its [[variant.fault]] tables added after the file's faults.
 type Variant struct {
 	Name        string
 	Description string
-	Changes     []Override // unset ones first, each group sorted by path
+	Changes     []Override // unset ones first, then set ones, each group sorted by path; then the added faults in order
 }
 
 // Options change a scenario as it is loaded.
@@ -64,6 +65,8 @@ type benchDefs struct {
 	variants []Variant
 	slos     []metric.SLO
 	over     *overrider
+	data     []byte // the file, to build a variant that adds faults in full
+	variant  string // the variant being loaded, "" for the base
 }
 
 // load is Load with options: it applies the chosen variant and the
@@ -96,6 +99,7 @@ func load(filename string, data []byte, opts Options) (*builder, error) {
 	ov := &overrider{l: l, fileLines: len(l.ix.lines)}
 	b.bench.over = ov
 	b.bench.original = deepCopy(root).(map[string]any)
+	b.bench.data, b.bench.variant = data, opts.Variant
 	if opts.Variant != "" {
 		v, err := findVariant(b, root, opts.Variant)
 		if err != nil {
@@ -117,8 +121,14 @@ func load(filename string, data []byte, opts Options) (*builder, error) {
 			return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col))
 		})
 		// A variant's path is tried twice when that variant is loaded: once
-		// to apply it, once to check every variant; say it once.
-		l.errs = slices.CompactFunc(l.errs, func(a, b *Error) bool { return *a == *b })
+		// to apply it, once to check every variant; and a variant built in
+		// full finds the file's own errors again: say each once.
+		seen := map[Error]bool{}
+		l.errs = slices.DeleteFunc(l.errs, func(e *Error) bool {
+			dup := seen[*e]
+			seen[*e] = true
+			return dup
+		})
 		return nil, l.errs
 	}
 	return b, nil
@@ -175,7 +185,32 @@ func variantChanges(t *table) []Override {
 		slices.SortStableFunc(sets, func(a, b Override) int { return strings.Compare(a.Path, b.Path) })
 		out = append(out, sets...)
 	}
+	name, _ := t.m["name"].(string)
+	for j, m := range variantFaults(t) {
+		from := elem(join(t.path, "fault"), j)
+		sp := t.l.ix.find(from)
+		out = append(out, Override{Path: "fault", Value: m, Add: true, Text: "add fault " + ValueString(m),
+			keyOff: sp.key, valOff: sp.val, from: from, label: fmt.Sprintf("[[variant.fault]] #%d of %q", j+1, name)})
+	}
 	return out
+}
+
+// variantFaults returns the [[variant.fault]] tables of a variant; those
+// that are not tables are reported by variants().
+func variantFaults(t *table) []map[string]any {
+	switch v := t.m["fault"].(type) {
+	case []map[string]any:
+		return v
+	case []any:
+		var out []map[string]any
+		for _, e := range v {
+			if m, ok := e.(map[string]any); ok {
+				out = append(out, m)
+			}
+		}
+		return out
+	}
+	return nil
 }
 
 // flatten turns the set table of a variant, whose keys are paths written
@@ -202,6 +237,7 @@ func flatten(ix *index, ixPath, prefix string, m map[string]any, out *[]Override
 // that every path applies to the base scenario.
 func (b *builder) variants(root *table) {
 	seen := map[string]bool{}
+	clean := len(b.loader.errs) == 0 // the file as written builds
 	for i, t := range root.tables("variant", "[[variant]]") {
 		t.what = fmt.Sprintf("[[variant]] #%d", i+1)
 		v := Variant{}
@@ -235,6 +271,7 @@ func (b *builder) variants(root *table) {
 				}
 			}
 		}
+		faults := t.tables("fault", "[[variant.fault]]")
 		v.Changes = variantChanges(t)
 		// The paths must apply to the base; their values are checked when
 		// the variant is loaded, like values written in the file.
@@ -243,5 +280,22 @@ func (b *builder) variants(root *table) {
 			b.bench.over.apply(trial, o, false)
 		}
 		b.bench.variants = append(b.bench.variants, v)
+		// Whether a fault fits depends on the whole variant (a target the
+		// variant gives more instances), so a variant that adds faults is
+		// built in full when the file as written is loaded: its faults are
+		// checked before any run of it, by the same code as the file's.
+		if len(faults) > 0 && b.bench.variant == "" && v.Name != "" && clean {
+			b.checkVariant(v.Name)
+		}
+	}
+}
+
+// checkVariant loads the file with the named variant and reports its
+// errors as the file's.
+func (b *builder) checkVariant(name string) {
+	_, err := load(b.file, b.bench.data, Options{Variant: name})
+	var list ErrorList
+	if errors.As(err, &list) {
+		b.loader.errs = append(b.loader.errs, list...)
 	}
 }

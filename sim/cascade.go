@@ -376,23 +376,41 @@ func (s *Sim) baseline(name string, t int64) Health {
 	return level
 }
 
-// cascadeName names a fault in the trace so that runs of the same scenario
-// can be compared, variants included: by its kind when no other fault has
-// it, else by its kind and target.
+// cascadeName names a fault in the trace as CascadeName does, with the
+// targets as the engine resolved them.
 func (s *Sim) cascadeName(f *fault) string {
-	n := 0
+	specs := make([]Fault, len(s.faults))
 	for i := range s.faults {
-		if s.faults[i].spec.Kind == f.spec.Kind {
+		specs[i] = *s.faults[i].spec
+		specs[i].Target = s.faults[i].target.String()
+	}
+	return CascadeName(specs, int(f.idx))
+}
+
+// CascadeName names fault i of faults in the cascade trace so that runs of
+// the same scenario can be compared, variants included: by its Name when it
+// has one; else by its kind when no other unnamed fault has it, else by its
+// kind and target (by its number for a partition). Named faults do not
+// count, so that a variant adding or removing a named fault leaves the
+// names of the others as they were.
+func CascadeName(faults []Fault, i int) string {
+	f := &faults[i]
+	if f.Name != "" {
+		return f.Name
+	}
+	n := 0
+	for j := range faults {
+		if faults[j].Kind == f.Kind && faults[j].Name == "" {
 			n++
 		}
 	}
-	name := f.spec.Kind.String()
+	name := f.Kind.String()
 	switch {
 	case n == 1:
-	case f.spec.Kind == FaultPartition:
-		name += fmt.Sprintf(" %d", f.idx+1)
+	case f.Kind == FaultPartition:
+		name += fmt.Sprintf(" %d", i+1)
 	default:
-		name += " " + f.target.String()
+		name += " " + f.Target
 	}
 	return name
 }

@@ -234,3 +234,35 @@ func ruleBaseline(s *Sim, name string, t int64) Health {
 	}
 	return max(level, in)
 }
+
+// TestCascadeName: a fault is named in the trace by its name when it has
+// one; the unnamed ones as before, by kind when no other unnamed fault has
+// it, else by kind and target (a partition by its number), so that adding
+// or removing a named fault renames none of the others.
+func TestCascadeName(t *testing.T) {
+	lat := func(name, target string) Fault { return Fault{Kind: FaultLatency, Name: name, Target: target} }
+	part := Fault{Kind: FaultPartition}
+	tests := []struct {
+		name   string
+		faults []Fault
+		want   []string
+	}{
+		{"unique kind", []Fault{lat("", "payment"), {Kind: FaultCrash, Target: "db"}}, []string{"latency", "crash"}},
+		{"shared kind", []Fault{lat("", "payment"), lat("", "db")}, []string{"latency payment", "latency db"}},
+		{"partitions by number", []Fault{part, lat("", "db"), part}, []string{"partition 1", "latency", "partition 3"}},
+		{"named", []Fault{lat("currency-delay", "currency"), lat("", "payment")}, []string{"currency-delay", "latency"}},
+		{"named ones do not count", []Fault{lat("a", "currency"), lat("b", "currency"), lat("", "db")}, []string{"a", "b", "latency"}},
+		{"unnamed still share", []Fault{lat("a", "currency"), lat("", "payment"), lat("", "db")}, []string{"a", "latency payment", "latency db"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			for i := range tt.faults {
+				got = append(got, CascadeName(tt.faults, i))
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("names %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

@@ -328,6 +328,9 @@ func (d Direction) String() string {
 // of its own is in Params, a type per kind (faultkind.go).
 type Fault struct {
 	Kind FaultKind
+	// Name, when not empty, names the fault's cascade in the result and
+	// bench's fault metrics (CascadeName); it is unique among the faults.
+	Name string
 	// Target is written in the target grammar (ParseTarget): a service or
 	// gateway ("payment"), one instance ("payment#2", 1-based), one
 	// operation ("catalog.search"), a link ("checkout->payment", the
