@@ -314,7 +314,7 @@ func (s *Sim) sendRequest(parent, origin, to, inst int32, lat dist.Dist, timeout
 	}
 	var d int64
 	if !lat.IsZero() {
-		d = lat.Sample(rng)
+		d = lat.SampleAt(rng, s.now, &l.regime)
 	}
 	if len(l.faults) > 0 {
 		d += s.linkDelay(l, Requests)
@@ -436,7 +436,7 @@ func (sv *service) start(i int32) {
 	if p := in.f.errP; p > 0 && sv.rng.Float64() < p {
 		r.failed = true
 	}
-	work := op.st.Sample(sv.rng)
+	work := op.work(sv.rng, s.now, r.inst)
 	// Slowdowns multiply the service time and latencies add to it, in
 	// whatever order the faults came: the operation's as the instance's.
 	slow, add := in.f.slow, int64(0)
@@ -721,7 +721,7 @@ func (s *Sim) respond(i int32) {
 	}
 	var d int64
 	if !lat.IsZero() {
-		d = lat.Sample(rng)
+		d = lat.SampleAt(rng, s.now, &l.regime)
 	}
 	if len(l.faults) > 0 {
 		d += s.linkDelay(l, Responses)
