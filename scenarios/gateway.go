@@ -107,7 +107,7 @@ func (b *builder) route(gw, k int, t *table, owner string, paths map[string]int,
 	if d, ok := t.nonNegative("timeout"); ok {
 		c.Timeout = d
 	}
-	c.Latency, c.HasLatency = t.dist("latency")
+	c.Latency, c.HasLatency = t.modulated("latency")
 	b.resilience(t, "gateway.route", &c, callers)
 	return c
 }

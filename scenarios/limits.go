@@ -22,16 +22,20 @@ const (
 // readFile reads a scenario file. It must be a regular file (a device or
 // a named pipe could block for ever or never end), of at most MaxFileSize
 // bytes; the read itself is bounded too, since a file may grow meanwhile.
-func readFile(path string) ([]byte, error) {
+func readFile(path string) ([]byte, error) { return readBounded(path, "a scenario") }
+
+// readBounded reads a file of what kind ("a scenario", "a samples file")
+// under the bounds of readFile.
+func readBounded(path, what string) ([]byte, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, err
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is %s, not a regular file: a scenario is read from a file", path, fileKind(fi.Mode()))
+		return nil, fmt.Errorf("%s is %s, not a regular file: %s is read from a file", path, fileKind(fi.Mode()), what)
 	}
 	if fi.Size() > MaxFileSize {
-		return nil, fmt.Errorf("%s is %s, larger than a scenario may be (%d MiB)", path, sizeMiB(fi.Size()), MaxFileSize>>20)
+		return nil, fmt.Errorf("%s is %s, larger than %s may be (%d MiB)", path, sizeMiB(fi.Size()), what, MaxFileSize>>20)
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -43,7 +47,7 @@ func readFile(path string) ([]byte, error) {
 		return nil, err
 	}
 	if len(data) > MaxFileSize {
-		return nil, fmt.Errorf("%s is larger than a scenario may be (%d MiB)", path, MaxFileSize>>20)
+		return nil, fmt.Errorf("%s is larger than %s may be (%d MiB)", path, what, MaxFileSize>>20)
 	}
 	return data, nil
 }

@@ -185,7 +185,7 @@ func (b *builder) build(root *table) {
 	}
 	if nt := root.table("network", "[network]"); nt != nil {
 		nt.known(networkKeys...)
-		if d, ok := nt.dist("latency"); ok {
+		if d, ok := nt.modulated("latency"); ok {
 			b.spec.Network.Latency = d
 		}
 	}
@@ -533,7 +533,7 @@ func (b *builder) operations(i int, ops []*table, s *sim.Service, owner string) 
 			namesOK = false
 		}
 		ot.known(operationKeys...)
-		op.ServiceTime, op.HasServiceTime = ot.dist("service_time")
+		op.ServiceTime, op.HasServiceTime = ot.modulated("service_time")
 		op.Errors, op.HasErrors = ot.fraction("errors", false)
 		if f, ok := ot.fraction("after_calls", false); ok {
 			op.AfterCalls = f
@@ -603,7 +603,7 @@ func (b *builder) calls(i, opn int, tables []*table, hdr, owner string, s *sim.S
 		if n, ok := ct.integer("fanout", 1, maxFanout); ok {
 			c.Fanout = n
 		}
-		c.Latency, c.HasLatency = ct.dist("latency")
+		c.Latency, c.HasLatency = ct.modulated("latency")
 		b.resilience(ct, hdr, &c, maxCount(s))
 		out = append(out, c)
 	}
@@ -651,7 +651,7 @@ func (b *builder) pool(t *table, key string, s *sim.Service) {
 	if n, ok := t.integer("queue", 0, maxInt); ok {
 		s.Queue = n
 	}
-	if d, ok := t.dist("service_time"); ok {
+	if d, ok := t.modulated("service_time"); ok {
 		s.ServiceTime = d
 	}
 	if d, ok := t.nonNegative("queue_timeout"); ok {

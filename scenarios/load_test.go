@@ -1,6 +1,8 @@
 package scenarios
 
 import (
+	"os"
+	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
@@ -262,4 +264,35 @@ func mustLoad(t *testing.T, src string) *sim.Spec {
 		t.Fatal(err)
 	}
 	return spec
+}
+
+// TestLoadSamplesFile checks that samples("name") reads the file next to
+// the scenario, whatever the current directory, and keeps the file form.
+func TestLoadSamplesFile(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "lat.txt"), []byte("# recorded\n1ms 2ms\n40ms\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src := `
+[scenario]
+duration = "10s"
+[[client]]
+name = "c"
+target = "s"
+rate = 10
+[[service]]
+name = "s"
+service_time = 'samples("lat.txt")'
+`
+	spec, err := Load(filepath.Join(dir, "s.toml"), []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := spec.Services[0].ServiceTime
+	if got, want := st.String(), `samples("lat.txt")`; got != want {
+		t.Errorf("service_time = %s, want %s", got, want)
+	}
+	if got, want := st.Mean(), mustDist(t, "samples(1ms, 2ms, 40ms)").Mean(); got != want {
+		t.Errorf("mean %v, want %v", got, want)
+	}
 }

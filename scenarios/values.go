@@ -3,7 +3,9 @@ package scenarios
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -272,9 +274,23 @@ func (t *table) nonNegative(key string) (time.Duration, bool) {
 	return d, ok
 }
 
-// dist reads a distribution. A syntax error inside the string puts the
-// caret on the byte the distribution parser complained about.
+// dist reads a distribution drawn afresh each time. A markov(...) one is
+// refused: its state needs a consumer that keeps it, which only service
+// times (per instance) and latencies (per link) have.
 func (t *table) dist(key string) (dist.Dist, bool) {
+	d, ok := t.modulated(key)
+	if ok && d.Modulated() {
+		t.valErr(key, fmt.Sprintf("%s cannot be a markov distribution: nothing here keeps its state", key),
+			"markov(...) keeps a state per service instance (service_time) or per link (latency); write the distribution of one state here")
+		return dist.Dist{}, false
+	}
+	return d, ok
+}
+
+// modulated reads a distribution that may be markov(...), for a key whose
+// consumer keeps the chain's state. A syntax error inside the string puts
+// the caret on the byte the distribution parser complained about.
+func (t *table) modulated(key string) (dist.Dist, bool) {
 	v, ok := t.m[key]
 	if !ok {
 		return dist.Dist{}, false
@@ -289,7 +305,7 @@ func (t *table) dist(key string) (dist.Dist, bool) {
 		t.typeErr(key, v, "a distribution", hint)
 		return dist.Dist{}, false
 	}
-	d, err := dist.Parse(s)
+	d, err := dist.ParseFiles(s, t.l.readData)
 	if err != nil {
 		off := t.l.ix.find(join(t.path, key)).val
 		msg := err.Error()
@@ -302,6 +318,22 @@ func (t *table) dist(key string) (dist.Dist, bool) {
 		return dist.Dist{}, false
 	}
 	return d, true
+}
+
+// readData reads the file that samples("name") or histogram("name")
+// names, relative to the scenario file's directory, so that a scenario and
+// its recorded latencies travel together. The built-in scenarios list their
+// samples inline: they are embedded, and have no directory.
+func (l *loader) readData(name string) ([]byte, error) {
+	path := name
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(filepath.Dir(l.file), name)
+	}
+	data, err := readBounded(path, "a samples file")
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("no such file %s (a file name is relative to the scenario's directory)", strconv.Quote(path))
+	}
+	return data, err
 }
 
 // dur formats a duration the way it is typed: "us" rather than "µs", so

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/faultline/faultline/sim/dist"
 )
 
 // fault is a scheduled change of part of the system. Its target is resolved
@@ -40,6 +42,9 @@ type link struct {
 	faults   []int32 // active latency, loss, blackhole and partition faults
 	lossReq  float64 // probability that a request is dropped
 	lossResp float64 // probability that a response is dropped
+	// regime is the link's state of a markov latency, shared by its
+	// requests and responses: a slow network episode slows both ways.
+	regime dist.Regime
 }
 
 // instFaults is what the active faults do to one instance.

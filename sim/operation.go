@@ -16,9 +16,24 @@ type operation struct {
 	errors float64
 	after  float64
 	stages []stage // its calls, in groups, as ranges of the service's edges
+	// regimes holds each instance's state of a markov service time, so
+	// that each instance has its own slow episodes (its own GC pauses);
+	// it grows as instances first serve the operation.
+	regimes []dist.Regime
 
 	agg, win tally
 	series   []Window
+}
+
+// work draws the service time of a request on instance inst at now.
+func (op *operation) work(rng *rand.Rand, now int64, inst int32) int64 {
+	if !op.st.Modulated() {
+		return op.st.Sample(rng)
+	}
+	for int(inst) >= len(op.regimes) {
+		op.regimes = append(op.regimes, dist.Regime{})
+	}
+	return op.st.SampleAt(rng, now, &op.regimes[inst])
 }
 
 // stage is a group of a service's edges issued together: calls[from:to].

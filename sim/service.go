@@ -320,7 +320,7 @@ func (s *Sim) sendRequest(parent, origin, to, inst int32, lat dist.Dist, timeout
 	}
 	var d int64
 	if !lat.IsZero() {
-		d = lat.Sample(rng)
+		d = lat.SampleAt(rng, s.now, &l.regime)
 	}
 	if len(l.faults) > 0 {
 		d += s.linkDelay(l, Requests)
@@ -452,7 +452,7 @@ func (sv *service) start(i int32) {
 		r.failed = true
 		s.fail(i, s.instOrigin(r.svc, r.inst, CauseError, isErrors))
 	}
-	work := op.st.Sample(sv.rng)
+	work := op.work(sv.rng, s.now, r.inst)
 	// Slowdowns multiply the service time and latencies add to it, in
 	// whatever order the faults came: the operation's as the instance's.
 	slow, add := in.f.slow, int64(0)
@@ -755,7 +755,7 @@ func (s *Sim) respond(i int32) {
 	}
 	var d int64
 	if !lat.IsZero() {
-		d = lat.Sample(rng)
+		d = lat.SampleAt(rng, s.now, &l.regime)
 	}
 	if len(l.faults) > 0 {
 		d += s.linkDelay(l, Responses)

@@ -17,6 +17,8 @@ type Dist struct {
 	x, y float64       // kind-specific numbers, see the kind constants
 	pct  *pctTable
 	mix  *mixTable
+	emp  *empTable
+	mk   *markovTable
 }
 
 type kind uint8
@@ -31,6 +33,8 @@ const (
 	kWeibull                 // a: scale; x: shape, y: 1/shape
 	kPercentiles             // pct
 	kMix                     // mix
+	kEmpirical               // emp: samples or histogram
+	kMarkov                  // mk
 )
 
 // pctTable is the inverse CDF of a percentiles distribution: linear between
@@ -47,6 +51,35 @@ type mixTable struct {
 	cum     []float64 // running sums of weights, for picking a component
 	comps   []Dist
 	mean    float64
+}
+
+// empTable is an empirical distribution: bins in increasing order that do
+// not overlap, each drawn in proportion to its count, then uniformly within
+// it. A sample is a bin of width 0 and count 1, so samples are drawn
+// exactly as written.
+type empTable struct {
+	file string // the file the data came from; "" when written inline
+	hist bool   // histogram(...): hi and counts; samples(...) have neither
+	lo   []time.Duration
+	hi   []time.Duration
+	cum  []float64 // running sums of the counts: whole numbers, so exact
+	mean float64
+}
+
+// markovTable is a Markov-modulated distribution: a chain that stays in
+// each state for an exponential time of the state's mean sojourn, draws
+// from the state's distribution meanwhile, then moves to the next state in
+// the order written, from the last back to the first. The state belongs to
+// the consumer (a Regime); the table is shared.
+type markovTable struct {
+	names   []string
+	sojourn []time.Duration // mean time in each state, as written
+	// mix holds the states weighted by their share of time, sojourn[i] /
+	// sum(sojourn): what a draw finds with no regime, or at a random time.
+	mix mixTable
+	// forget is the idle gap after which a regime restarts from that
+	// share of time instead of replaying every switch it missed.
+	forget int64
 }
 
 // Constant returns the distribution that always yields d. Negative durations
@@ -101,8 +134,52 @@ func (d Dist) String() string {
 		}
 		sb.WriteByte(')')
 		return sb.String()
+	case kEmpirical:
+		return d.emp.String()
+	case kMarkov:
+		var sb strings.Builder
+		sb.WriteString("markov(")
+		for i, c := range d.mk.mix.comps {
+			if i > 0 {
+				sb.WriteString(", ")
+			}
+			sb.WriteString(d.mk.names[i])
+			sb.WriteString(": ")
+			sb.WriteString(c.String())
+			sb.WriteString(" for ")
+			sb.WriteString(formatDuration(d.mk.sojourn[i]))
+		}
+		sb.WriteByte(')')
+		return sb.String()
 	}
 	return formatDuration(d.a)
+}
+
+func (t *empTable) String() string {
+	name := "samples"
+	if t.hist {
+		name = "histogram"
+	}
+	if t.file != "" {
+		return name + "(" + strconv.Quote(t.file) + ")"
+	}
+	var sb strings.Builder
+	sb.WriteString(name)
+	sb.WriteByte('(')
+	for i, lo := range t.lo {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteString(formatDuration(lo))
+		if t.hist {
+			sb.WriteString("..")
+			sb.WriteString(formatDuration(t.hi[i]))
+			sb.WriteString(": ")
+			sb.WriteString(formatNumber(t.count(i)))
+		}
+	}
+	sb.WriteByte(')')
+	return sb.String()
 }
 
 // formatDuration spells microseconds "us" rather than "µs" so that canonical

@@ -47,6 +47,13 @@ func TestParseRoundTrip(t *testing.T) {
 		{"mix(.25 1ms,0.75 2ms)", "mix(0.25 1ms, 0.75 2ms)"},
 		{"mix(0.5 mix(0.5 1ms, 0.5 2ms), 0.5 percentiles(p99=1s))", "mix(0.5 mix(0.5 1ms, 0.5 2ms), 0.5 percentiles(p99=1s))"},
 		{"mix(0.3333333333 1ms, 0.3333333333 2ms, 0.3333333334 3ms)", "mix(0.3333333333 1ms, 0.3333333333 2ms, 0.3333333334 3ms)"},
+		{"samples(40ms, 1.2ms,1.3ms, 1.2ms)", "samples(1.2ms, 1.2ms, 1.3ms, 40ms)"},
+		{"samples( 0s )", "samples(0s)"},
+		{"histogram(1ms..2ms: 40, 30ms..50ms:10)", "histogram(1ms..2ms: 40, 30ms..50ms: 10)"},
+		{"histogram(0s..1ms: 0, 1ms..2ms: 3, 2ms..4ms: 0, 4ms..5ms: 1)", "histogram(1ms..2ms: 3, 4ms..5ms: 1)"},
+		{"markov(fast: lognormal(5ms, 20ms) for 30s, slow: lognormal(80ms, 400ms) for 2s)", "markov(fast: lognormal(5ms, 20ms) for 30s, slow: lognormal(80ms, 400ms) for 2s)"},
+		{"markov( a:1ms for 1s,b : exp(1ms)  for 2s , c-3_x: mix(1 samples(2ms, 1ms)) for 3ms)", "markov(a: 1ms for 1s, b: exp(1ms) for 2s, c-3_x: mix(1 samples(1ms, 2ms)) for 3ms)"},
+		{"mix(0.5 samples(1ms), 0.5 histogram(1ms..2ms: 1))", "mix(0.5 samples(1ms), 0.5 histogram(1ms..2ms: 1))"},
 	}
 	for _, tt := range tests {
 		d, err := dist.Parse(tt.in)
@@ -95,7 +102,7 @@ func TestParseErrors(t *testing.T) {
 		{"exp(10ms) x", 10, `unexpected "x" after the distribution`},
 		{"exp(1ms 2ms)", 8, `expected ',' or ')' in exp(...), found "2ms"`},
 		{"uniform(1ms,,2ms)", 12, "expected an argument"},
-		{"exp(exp(1ms))", 4, "only mix nests"},
+		{"exp(exp(1ms))", 4, "only mix and markov nest"},
 		{"exp(0s)", 4, "exp mean must be positive"},
 		{"uniform(15ms, 5ms)", 14, "uniform needs lo <= hi"},
 		{"normal(1ms, 0s)", 12, "normal stddev must be positive"},
@@ -129,6 +136,47 @@ func TestParseErrors(t *testing.T) {
 		{"mix(0.5 1ms 0.5 2ms)", 12, `expected ',' or ')' in mix(...), found "0.5"`},
 		{strings.Repeat("mix(1 ", 17) + "1ms" + strings.Repeat(")", 17), 16 * len("mix(1 "), "mix nested more than 16 deep"},
 		{strings.Repeat("x", 1000) + "(", 0, `"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"...; known ones are`},
+		{"samples", 0, "samples needs arguments: samples takes (duration, ...) or a file name"},
+		{"samples()", 8, "samples needs at least one item"},
+		{"samples(1ms, x)", 13, `"x" is not a duration`},
+		{"samples(1ms,)", 12, "expected a duration in samples(...)"},
+		{"samples(1ms 2ms)", 12, `expected ',' or ')' in samples(...), found "2ms"`},
+		{"samples(exp(1ms))", 8, "not a nested distribution"},
+		{`samples("lat.txt")`, 8, `samples("lat.txt") reads a file, which only a scenario file can name`},
+		{`samples("lat.txt`, 8, "unterminated file name"},
+		{`samples("lat.txt" 1ms)`, 18, `samples takes a file name alone; found "1ms"`},
+		{`samples("")`, 8, "empty file name"},
+		{"empirical(1ms)", 0, "did you mean samples?"},
+		{"histogram()", 10, "histogram needs at least one item"},
+		{"histogram(1ms: 4)", 10, `expected a bin lo..hi: count, such as 1ms..2ms: 40, found "1ms"`},
+		{"histogram(1ms..x: 4)", 15, `"x" is not a duration`},
+		{"histogram(2ms..1ms: 4)", 10, "bin 2ms..1ms is empty; a bin needs lo < hi"},
+		{"histogram(1ms..2ms 4)", 19, "expected ':' and a count after the bin 1ms..2ms"},
+		{"histogram(1ms..2ms:)", 19, "missing the count of bin 1ms..2ms"},
+		{"histogram(1ms..2ms: 1.5)", 20, "counts are whole numbers of observations"},
+		{"histogram(1ms..2ms: -1)", 20, "counts are whole numbers"},
+		{"histogram(1ms..2ms: many)", 20, `is "many", not a whole number`},
+		{"histogram(1ms..3ms: 1, 2ms..4ms: 1)", 23, "bin 2ms..4ms overlaps 1ms..3ms"},
+		{"histogram(2ms..3ms: 1, 1ms..2ms: 1)", 23, "bin 1ms..2ms must come before 2ms..3ms"},
+		{"histogram(1ms..2ms: 0)", 0, "histogram needs a positive count"},
+		{"histogram(1ms..2ms: 9007199254740992, 2ms..3ms: 1)", 48, "counts sum to more than 2^53"},
+		{"markov", 0, "markov needs arguments: markov takes (state: distribution for mean-sojourn, ...)"},
+		{"markov()", 7, "markov needs at least two states"},
+		{"markov(fast: 1ms for 1s)", 0, "markov needs at least two states; with one, write its distribution alone"},
+		{"markov(1ms for 1s, b: 1ms for 1s)", 7, `"1ms" is not a state name`},
+		{"markov(9a: 1ms for 1s)", 7, `"9a" is not a state name`},
+		{"markov(a: 1ms for 1s, a: 2ms for 1s)", 22, "state a is named twice"},
+		{"markov(a 1ms for 1s)", 9, "expected ':' after the state name a, as in a: exp(80ms) for 2s"},
+		{"markov(a: 1ms, b: 2ms for 1s)", 13, "expected 'for' and the mean time in state a, as in a: 1ms for 2s; found \",\""},
+		{"markov(a: 1ms 1s)", 14, "expected 'for' and the mean time in state a"},
+		{"markov(a: 1ms for)", 17, "missing the mean time in state a after 'for'"},
+		{"markov(a: 1ms for 0s, b: 1ms for 1s)", 18, "the mean time in state a must be positive"},
+		{"markov(a: 1ms for 1, b: 1ms for 1s)", 18, `"1" is not a duration: it lacks a unit`},
+		{"markov(a: 1ms for 1s b: 1ms for 1s)", 21, `expected ',' or ')' in markov(...), found "b"`},
+		{"markov(a: markov(b: 1ms for 1s, c: 1ms for 1s) for 1s, d: 1ms for 1s)", 10, "markov must be the whole distribution"},
+		{"mix(1 markov(a: 1ms for 1s, b: 1ms for 1s))", 6, "markov must be the whole distribution"},
+		{"markov(" + stateList(17) + ")", 7 + 16*len("s00: 1ms for 1s, "), "markov has more than 16 states"},
+		{"mmpp(a: 1ms for 1s)", 0, "did you mean markov?"},
 	}
 	for _, tt := range tests {
 		_, err := dist.Parse(tt.in)
@@ -141,6 +189,15 @@ func TestParseErrors(t *testing.T) {
 			t.Errorf("Parse(%.60q) error at %d: %q\nwant at %d: %q", tt.in, se.Offset, se.Msg, tt.offset, tt.msg)
 		}
 	}
+}
+
+// stateList is n markov states named s00, s01, ...
+func stateList(n int) string {
+	var parts []string
+	for i := range n {
+		parts = append(parts, fmt.Sprintf("s%02d: 1ms for 1s", i))
+	}
+	return strings.Join(parts, ", ")
 }
 
 func TestZero(t *testing.T) {
@@ -406,6 +463,135 @@ func TestMix(t *testing.T) {
 	}
 }
 
+// TestSamples checks that samples(...) draws exactly the values given, each
+// equally often, and never between two clusters, where percentiles(...)
+// would interpolate.
+func TestSamples(t *testing.T) {
+	// Two clusters, as a recording with a cache hit and a miss shows.
+	values := []float64{1.1e6, 1.2e6, 1.2e6, 1.3e6, 1.5e6, 40e6, 42e6, 45e6}
+	d := mustParse(t, "samples(1.1ms, 1.2ms, 1.2ms, 1.3ms, 1.5ms, 40ms, 42ms, 45ms)")
+	mean := 0.0
+	for _, v := range values {
+		mean += v / float64(len(values))
+	}
+	if got := d.Mean(); !near(got, mean, 1e-12) {
+		t.Errorf("Mean() = %v, want %v", got, mean)
+	}
+	// The quantile is the empirical one: the smallest value whose share
+	// of the samples at or below it reaches p.
+	for _, tt := range []struct{ p, want float64 }{{0, 1.1e6}, {0.125, 1.1e6}, {0.13, 1.2e6}, {0.5, 1.3e6}, {0.6, 1.5e6}, {0.63, 40e6}, {0.99, 45e6}, {1, 45e6}} {
+		if got := d.Quantile(tt.p); got != tt.want {
+			t.Errorf("Quantile(%v) = %v, want %v", tt.p, got, tt.want)
+		}
+	}
+	xs := draw(d)
+	checkMean(t, xs, mean)
+	counts := map[float64]int{}
+	for _, x := range xs {
+		counts[x]++
+	}
+	for v, c := range counts {
+		want := 0
+		for _, u := range values {
+			if u == v {
+				want++
+			}
+		}
+		if want == 0 {
+			t.Errorf("drew %v, which is not a sample", v)
+			continue
+		}
+		// Each value is drawn with probability want/len(values).
+		p := float64(want) / float64(len(values))
+		if se := math.Sqrt(p * (1 - p) / n); math.Abs(float64(c)/n-p) > k*se {
+			t.Errorf("drew %v a share %v of the time, want %v within %v", v, float64(c)/n, p, k*se)
+		}
+	}
+}
+
+// TestHistogram checks that histogram(...) draws each bin in proportion to
+// its count, uniformly within it, and nothing in the gaps between bins.
+func TestHistogram(t *testing.T) {
+	d := mustParse(t, "histogram(1ms..2ms: 30, 2ms..5ms: 10, 30ms..50ms: 10)")
+	// The CDF rises linearly across each bin and stays flat over the gap.
+	q := func(p float64) float64 {
+		switch v := p * 50; {
+		case v <= 30:
+			return 1e6 + v/30*1e6
+		case v <= 40:
+			return 2e6 + (v-30)/10*3e6
+		default:
+			return 30e6 + (v-40)/10*20e6
+		}
+	}
+	checkDist(t, "histogram(1ms..2ms: 30, 2ms..5ms: 10, 30ms..50ms: 10)", (30*1.5e6+10*3.5e6+10*40e6)/50, q)
+	for _, x := range draw(d) {
+		if x < 1e6 || x > 5e6 && x < 30e6 || x > 50e6 {
+			t.Fatalf("drew %v, outside every bin", x)
+		}
+	}
+	// A mixture inverts the CDF numerically; it must land on the same
+	// quantiles, which checks the histogram's CDF.
+	m := mustParse(t, "mix(1 histogram(1ms..2ms: 30, 2ms..5ms: 10, 30ms..50ms: 10))")
+	for _, p := range []float64{0.1, 0.5, 0.7, 0.9} {
+		if got, want := m.Quantile(p), q(p); !near(got, want, 1e-9) {
+			t.Errorf("mix Quantile(%v) = %v, want %v", p, got, want)
+		}
+	}
+}
+
+// TestParseFiles checks the file forms, samples("name") and
+// histogram("name"): items separated by commas or white space, with #
+// comments, and errors at the file's line and column.
+func TestParseFiles(t *testing.T) {
+	files := map[string]string{
+		"lat.txt":   "# currencyservice, recorded\n1.2ms 1.3ms\n40ms, 1.1ms # a miss\n\n",
+		"bins.txt":  "1ms..2ms: 3\n30ms..50ms: 1, # tail\n",
+		"bad.txt":   "1ms\n2ms 3xs\n",
+		"badh.txt":  "1ms..2ms: 3\n  1ms..3ms: 1\n",
+		"empty.txt": "# nothing yet\n",
+	}
+	read := func(name string) ([]byte, error) {
+		if s, ok := files[name]; ok {
+			return []byte(s), nil
+		}
+		return nil, fmt.Errorf("open %s: no such file", name)
+	}
+	for _, tt := range []struct{ in, want string }{
+		{`samples("lat.txt")`, "samples(1.1ms, 1.2ms, 1.3ms, 40ms)"},
+		{`histogram( "bins.txt" )`, "histogram(1ms..2ms: 3, 30ms..50ms: 1)"},
+	} {
+		d, err := dist.ParseFiles(tt.in, read)
+		if err != nil {
+			t.Errorf("ParseFiles(%q): %v", tt.in, err)
+			continue
+		}
+		if got := d.String(); got != strings.TrimSpace(strings.ReplaceAll(tt.in, " ", "")) {
+			t.Errorf("ParseFiles(%q).String() = %q, want the file form kept", tt.in, got)
+		}
+		if inline := mustParse(t, tt.want); d.Mean() != inline.Mean() || d.Quantile(0.6) != inline.Quantile(0.6) {
+			t.Errorf("ParseFiles(%q) differs from %s", tt.in, tt.want)
+		}
+	}
+	for _, tt := range []struct {
+		in     string
+		offset int
+		msg    string
+	}{
+		{`samples("bad.txt")`, 8, `bad.txt:2:5: "3xs" is not a duration`},
+		{`histogram("badh.txt")`, 10, "badh.txt:2:3: bin 1ms..3ms overlaps 1ms..2ms"},
+		{`samples("empty.txt")`, 8, `"empty.txt" holds no samples`},
+		{`histogram("lat.txt")`, 10, `lat.txt:2:1: expected a bin lo..hi: count`},
+		{`samples("none.txt")`, 8, `samples("none.txt"): open none.txt: no such file`},
+	} {
+		_, err := dist.ParseFiles(tt.in, read)
+		var se *dist.SyntaxError
+		if !errors.As(err, &se) || se.Offset != tt.offset || !strings.Contains(se.Msg, tt.msg) {
+			t.Errorf("ParseFiles(%q) error = %v, want at %d: %q", tt.in, err, tt.offset, tt.msg)
+		}
+	}
+}
+
 func TestQuantileEnds(t *testing.T) {
 	inf := math.Inf(1)
 	tests := []struct {
@@ -459,11 +645,19 @@ func TestSampleDoesNotAllocate(t *testing.T) {
 		"weibull(10ms, 1.5)",
 		"percentiles(p50=8ms, p90=20ms, p99=90ms, p999=300ms)",
 		"mix(0.9 pareto(235us, 10), 0.05 exp(600us), 0.05 mix(0.5 1ms, 0.5 percentiles(p99=1s)))",
+		"samples(1ms, 2ms, 40ms)",
+		"histogram(1ms..2ms: 30, 30ms..50ms: 10)",
+		"markov(fast: lognormal(5ms, 20ms) for 30s, slow: samples(80ms, 400ms) for 2s)",
 	} {
 		d := mustParse(t, s)
 		var sink int64
 		if allocs := testing.AllocsPerRun(1000, func() { sink += d.Sample(r) }); allocs != 0 {
 			t.Errorf("%s: Sample allocates %v times per call", s, allocs)
+		}
+		var g dist.Regime
+		now := int64(0)
+		if allocs := testing.AllocsPerRun(1000, func() { now += 1e8; sink += d.SampleAt(r, now, &g) }); allocs != 0 {
+			t.Errorf("%s: SampleAt allocates %v times per call", s, allocs)
 		}
 	}
 }
@@ -499,6 +693,10 @@ func FuzzParse(f *testing.F) {
 		"percentiles(p50=8ms, p90=20ms, p99=90ms, p999=300ms)", "percentiles(p0=1ms, p05=2ms, p100=3ms)",
 		"mix(0.9 pareto(235us, 10), 0.1 exp(600us))", "mix(0.5 mix(0.5 1ms, 0.5 2ms), 0.5 percentiles(p99=1s))",
 		"expo(1ms)", "exp(10ms", "mix(1 ", "percentiles(p5=1ms)",
+		"samples(1.2ms, 1.3ms, 40ms)", "histogram(1ms..2ms: 40, 30ms..50ms: 10)", `samples("lat.txt")`,
+		"markov(fast: lognormal(5ms, 20ms) for 30s, slow: lognormal(80ms, 400ms) for 2s)",
+		"markov(a: 1ms for 1s, b: mix(0.5 samples(1ms), 0.5 exp(2ms)) for 5ms, c: 0s for 1ns)",
+		"histogram(1ms..2ms: 1, 1ms..3ms: 1)", "markov(a: 1ms for 1s)",
 	} {
 		f.Add(s)
 	}
@@ -523,8 +721,12 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("Parse(%q) and its canonical form %q differ", s, canon)
 		}
 		r := rand.New(rand.NewPCG(1, 2))
-		for range 10 {
+		var g dist.Regime
+		for i := range 10 {
 			if v := d.Sample(r); v < 0 || v >= 1<<62 {
+				t.Fatalf("%s: sample %d outside [0, 1<<62)", canon, v)
+			}
+			if v := d.SampleAt(r, int64(i)<<58, &g); v < 0 || v >= 1<<62 {
 				t.Fatalf("%s: sample %d outside [0, 1<<62)", canon, v)
 			}
 		}

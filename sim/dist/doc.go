@@ -12,6 +12,24 @@
 //	weibull(10ms, 1.5)                 weibull(scale, shape)
 //	percentiles(p50=8ms, p99=90ms)     piecewise linear inverse CDF through the points
 //	mix(0.9 exp(1ms), 0.1 exp(10ms))   weighted mixture; weights sum to 1
+//	samples(1.2ms, 1.3ms, 40ms)        one of the values, each equally likely
+//	histogram(1ms..2ms: 40, 30ms..50ms: 10)
+//	                                   a bin in proportion to its count, then uniform in it
+//	markov(fast: exp(5ms) for 30s, slow: exp(80ms) for 2s)
+//	                                   Markov-modulated: each state's distribution
+//	                                   for an exponential time of that mean
+//
+// samples("name") and histogram("name") read their items from a file
+// (ParseFiles), separated by commas or white space, with # comments.
+//
+// A markov distribution has a state, which belongs to whoever draws from it:
+// SampleAt(r, now, &regime) moves the consumer's Regime through virtual time
+// to now and draws from the state it is in, so slow draws come in episodes.
+// The states follow each other in the order written, the last returning to
+// the first. Sample, with no regime, draws from the state found at a random
+// time (a mixture weighted by each state's share of time), and Mean and
+// Quantile describe that mixture. A markov distribution must be the whole
+// distribution, not part of a mix or of another markov.
 //
 // Means, medians, scales, standard deviations and shapes must be positive;
 // uniform needs lo <= hi and lognormal p99 >= median.

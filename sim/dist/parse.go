@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -14,6 +15,18 @@ import (
 
 // maxDepth bounds mix nesting so that hostile input cannot recurse deeply.
 const maxDepth = 16
+
+// maxItems bounds the samples or bins of an empirical distribution: a
+// million recorded latencies is plenty, and 32 MB of tables at most.
+const maxItems = 1 << 20
+
+// maxCount bounds a histogram's total count, so that running sums of whole
+// counts stay exact in a float64.
+const maxCount = 1 << 53
+
+// maxStates bounds a markov chain; beyond a few states a scenario is better
+// served by sampling a recording.
+const maxStates = 16
 
 // SyntaxError reports why Parse rejected its input.
 type SyntaxError struct {
@@ -26,9 +39,16 @@ func (e *SyntaxError) Error() string {
 }
 
 // Parse parses a distribution written in the syntax described in the package
-// documentation. Errors are of type *SyntaxError.
-func Parse(s string) (Dist, error) {
-	p := parser{s: s}
+// documentation. Errors are of type *SyntaxError. The file forms
+// samples("name") and histogram("name") need ParseFiles.
+func Parse(s string) (Dist, error) { return ParseFiles(s, nil) }
+
+// ParseFiles is Parse where samples("name") and histogram("name") read the
+// named file through read, which returns its contents: a scenario loader
+// reads it next to the scenario, keeping IO out of this package. A nil read
+// rejects the file forms.
+func ParseFiles(s string, read func(name string) ([]byte, error)) (Dist, error) {
+	p := parser{s: s, read: read}
 	p.skipSpace()
 	if p.pos == len(s) {
 		return Dist{}, errorf(p.pos, "empty distribution; write 0s for no delay")
@@ -67,7 +87,7 @@ var functions = map[string]function{
 }
 
 // names lists every function, in the order error messages present them.
-var names = []string{"exp", "uniform", "normal", "lognormal", "pareto", "weibull", "percentiles", "mix"}
+var names = []string{"exp", "uniform", "normal", "lognormal", "pareto", "weibull", "percentiles", "mix", "samples", "histogram", "markov"}
 
 // aliases catch names people reach for that edit distance would not.
 var aliases = map[string]string{
@@ -76,6 +96,11 @@ var aliases = map[string]string{
 	"lognorm":     "lognormal",
 	"percentile":  "percentiles",
 	"mixture":     "mix",
+	"empirical":   "samples",
+	"sample":      "samples",
+	"hist":        "histogram",
+	"mmpp":        "markov",
+	"modulated":   "markov",
 }
 
 func signature(name string) string {
@@ -84,6 +109,12 @@ func signature(name string) string {
 		return "percentiles takes (pNN=duration, ...), such as percentiles(p50=8ms, p99=90ms)"
 	case "mix":
 		return "mix takes (weight distribution, ...), such as mix(0.9 exp(1ms), 0.1 exp(10ms))"
+	case "samples":
+		return `samples takes (duration, ...) or a file name, such as samples(1.2ms, 1.3ms, 40ms) or samples("latencies.txt")`
+	case "histogram":
+		return `histogram takes (lo..hi: count, ...) or a file name, such as histogram(1ms..2ms: 40, 30ms..50ms: 10)`
+	case "markov":
+		return "markov takes (state: distribution for mean-sojourn, ...), such as markov(fast: exp(5ms) for 30s, slow: exp(80ms) for 2s)"
 	}
 	ps := functions[name].params
 	list := make([]string, len(ps))
@@ -98,8 +129,12 @@ func signature(name string) string {
 const zLognormal = 2.3263478740408408
 
 type parser struct {
-	s   string
-	pos int
+	s    string
+	pos  int
+	read func(name string) ([]byte, error)
+	// file: s is the contents of a samples or histogram file, whose items
+	// are separated by commas or white space, with # comments.
+	file bool
 }
 
 func errorf(off int, format string, args ...any) *SyntaxError {
@@ -111,6 +146,13 @@ func (p *parser) skipSpace() {
 		switch p.s[p.pos] {
 		case ' ', '\t', '\n', '\r':
 			p.pos++
+		case '#':
+			if !p.file {
+				return
+			}
+			for p.pos < len(p.s) && p.s[p.pos] != '\n' {
+				p.pos++
+			}
 		default:
 			return
 		}
@@ -118,10 +160,10 @@ func (p *parser) skipSpace() {
 }
 
 // word consumes a run of bytes up to whitespace or punctuation: a duration,
-// a number, a function name or a percentile key.
+// a number, a function name, a percentile key, a state name or a bin.
 func (p *parser) word() string {
 	start := p.pos
-	for p.pos < len(p.s) && strings.IndexByte(" \t\n\r(),=", p.s[p.pos]) < 0 {
+	for p.pos < len(p.s) && strings.IndexByte(" \t\n\r(),=:", p.s[p.pos]) < 0 {
 		p.pos++
 	}
 	return p.s[start:p.pos]
@@ -181,7 +223,7 @@ func (p *parser) dist(depth int) (Dist, error) {
 	}
 	p.skipSpace()
 	if !p.peek('(') {
-		if _, ok := functions[name]; ok || name == "percentiles" || name == "mix" {
+		if _, ok := functions[name]; ok || slices.Contains(names, name) {
 			return Dist{}, errorf(start, "%s needs arguments: %s", name, signature(name))
 		}
 		v, err := parseDuration(name, start)
@@ -200,6 +242,13 @@ func (p *parser) dist(depth int) (Dist, error) {
 			return Dist{}, errorf(start, "mix nested more than %d deep", maxDepth)
 		}
 		return p.mix(start, open, depth)
+	case "samples", "histogram":
+		return p.empirical(name, start, open)
+	case "markov":
+		if depth > 0 {
+			return Dist{}, errorf(start, "markov must be the whole distribution, not part of a mix or a markov state: a state is a stretch of time, and a mixture component is not")
+		}
+		return p.markov(start, open, depth)
 	}
 	f, ok := functions[name]
 	if !ok {
@@ -294,7 +343,7 @@ func (p *parser) call(name string, f function, open int) (Dist, error) {
 		}
 		p.skipSpace()
 		if p.peek('(') {
-			return Dist{}, errorf(off, "%s, not a nested distribution; only mix nests distributions", signature(name))
+			return Dist{}, errorf(off, "%s, not a nested distribution; only mix and markov nest distributions", signature(name))
 		}
 		if n == len(f.params) {
 			return Dist{}, errorf(off, "%s; too many arguments", signature(name))
@@ -520,4 +569,311 @@ func (p *parser) mix(start, open, depth int) (Dist, error) {
 		return Dist{}, errorf(start, "mix weights sum to %s; they must sum to 1", formatNumber(sum))
 	}
 	return Dist{kind: kMix, mix: m}, nil
+}
+
+// empirical parses samples(...) or histogram(...) after its '(': the items
+// inline, or the name of a file that holds them.
+func (p *parser) empirical(name string, start, open int) (Dist, error) {
+	t := &empTable{hist: name == "histogram"}
+	p.skipSpace()
+	if p.peek('"') {
+		return p.empiricalFile(name, t, open)
+	}
+	for {
+		p.skipSpace()
+		if len(t.lo) == 0 && p.peek(')') {
+			return Dist{}, errorf(p.pos, "%s needs at least one item; %s", name, signature(name))
+		}
+		if err := p.item(name, t, open); err != nil {
+			return Dist{}, err
+		}
+		p.skipSpace()
+		if p.peek(',') {
+			p.pos++
+			continue
+		}
+		if !p.peek(')') {
+			return Dist{}, p.closeError(name, open)
+		}
+		p.pos++
+		break
+	}
+	d, ok := t.finish()
+	if !ok {
+		return Dist{}, errorf(start, "histogram needs a positive count")
+	}
+	return d, nil
+}
+
+// empiricalFile reads the items of samples("name") or histogram("name")
+// from the file, and reports a problem in it at its line and column.
+func (p *parser) empiricalFile(name string, t *empTable, open int) (Dist, error) {
+	off := p.pos
+	q, err := strconv.QuotedPrefix(p.s[p.pos:])
+	if err != nil {
+		return Dist{}, errorf(off, "unterminated file name in %s(...); write it in double quotes, as in %s(\"latencies.txt\")", name, name)
+	}
+	p.pos += len(q)
+	file, _ := strconv.Unquote(q) // a valid quoted prefix: cannot fail
+	p.skipSpace()
+	if !p.peek(')') {
+		if p.pos == len(p.s) {
+			return Dist{}, p.closeError(name, open)
+		}
+		return Dist{}, errorf(p.pos, "%s takes a file name alone; found %s after it", name, p.found())
+	}
+	p.pos++
+	switch {
+	case file == "":
+		return Dist{}, errorf(off, "empty file name in %s(...)", name)
+	case p.read == nil:
+		return Dist{}, errorf(off, "%s(%s) reads a file, which only a scenario file can name; list the items inline instead", name, quote(file))
+	}
+	data, rerr := p.read(file)
+	if rerr != nil {
+		return Dist{}, errorf(off, "%s(%s): %v", name, quote(file), rerr)
+	}
+	f := parser{s: string(data), file: true}
+	for {
+		f.skipSpace()
+		if f.pos == len(f.s) {
+			break
+		}
+		if err := f.item(name, t, 0); err != nil {
+			line := 1 + strings.Count(f.s[:err.Offset], "\n")
+			col := 1 + err.Offset - (strings.LastIndexByte(f.s[:err.Offset], '\n') + 1)
+			return Dist{}, errorf(off, "%s:%d:%d: %s", file, line, col, err.Msg)
+		}
+		f.skipSpace()
+		if f.peek(',') {
+			f.pos++
+		}
+	}
+	t.file = file
+	d, ok := t.finish()
+	if !ok {
+		what := "samples"
+		if t.hist {
+			what = "bins with a count"
+		}
+		return Dist{}, errorf(off, "%s holds no %s; %s", quote(file), what, signature(name))
+	}
+	return d, nil
+}
+
+// item parses one sample ("1.2ms") or one bin ("1ms..2ms: 40") into t.
+func (p *parser) item(name string, t *empTable, open int) *SyntaxError {
+	off := p.pos
+	w := p.word()
+	what := "a duration"
+	if t.hist {
+		what = "a bin such as 1ms..2ms: 40"
+	}
+	switch {
+	case w == "" && p.file:
+		return errorf(p.pos, "expected %s, found %s", what, p.found())
+	case w == "":
+		return p.missing(name, what, open)
+	case len(t.lo) == maxItems:
+		return errorf(off, "%s holds more than %d items; keep a random subset of them", name, maxItems)
+	}
+	p.skipSpace()
+	if p.peek('(') {
+		return errorf(off, "%s, not a nested distribution; only mix and markov nest distributions", signature(name))
+	}
+	if !t.hist {
+		x, err := parseDuration(w, off)
+		if err != nil {
+			return err
+		}
+		t.lo = append(t.lo, x)
+		return nil
+	}
+	los, his, ok := strings.Cut(w, "..")
+	if !ok {
+		return errorf(off, "expected a bin lo..hi: count, such as 1ms..2ms: 40, found %s", quote(w))
+	}
+	lo, err := parseDuration(los, off)
+	if err != nil {
+		return err
+	}
+	hi, err := parseDuration(his, off+len(los)+len(".."))
+	if err != nil {
+		return err
+	}
+	bin := formatDuration(lo) + ".." + formatDuration(hi)
+	if hi <= lo {
+		return errorf(off, "bin %s is empty; a bin needs lo < hi (list single values with samples)", bin)
+	}
+	if n := len(t.lo); n > 0 {
+		prev := formatDuration(t.lo[n-1]) + ".." + formatDuration(t.hi[n-1])
+		if lo < t.lo[n-1] {
+			return errorf(off, "bin %s must come before %s; list bins in increasing order", bin, prev)
+		}
+		if lo < t.hi[n-1] {
+			return errorf(off, "bin %s overlaps %s; bins must not overlap", bin, prev)
+		}
+	}
+	if !p.peek(':') {
+		return errorf(p.pos, "expected ':' and a count after the bin %s, as in %s: 40", bin, bin)
+	}
+	p.pos++
+	p.skipSpace()
+	coff := p.pos
+	cw := p.word()
+	if cw == "" {
+		return errorf(coff, "missing the count of bin %s, as in %s: 40", bin, bin)
+	}
+	c, perr := strconv.ParseUint(cw, 10, 64)
+	switch {
+	case perr != nil && isDecimal(cw):
+		return errorf(coff, "the count of bin %s is %s; counts are whole numbers of observations", bin, quote(cw))
+	case perr != nil:
+		return errorf(coff, "the count of bin %s is %s, not a whole number", bin, quote(cw))
+	}
+	var prev uint64
+	if n := len(t.cum); n > 0 {
+		prev = uint64(t.cum[n-1]) // a whole number below 2^53: exact
+	}
+	if c > maxCount-prev {
+		return errorf(coff, "histogram counts sum to more than 2^53; scale them down")
+	}
+	t.lo = append(t.lo, lo)
+	t.hi = append(t.hi, hi)
+	t.cum = append(t.cum, float64(prev+c))
+	return nil
+}
+
+// finish sorts samples, drops empty bins (which draw nothing) and derives
+// the running counts and the mean; false when nothing is left to draw.
+func (t *empTable) finish() (Dist, bool) {
+	if t.hist {
+		k, prev := 0, 0.0
+		for i := range t.lo {
+			if t.cum[i] > prev {
+				t.lo[k], t.hi[k], t.cum[k] = t.lo[i], t.hi[i], t.cum[i]
+				k++
+			}
+			prev = t.cum[i]
+		}
+		t.lo, t.hi, t.cum = t.lo[:k], t.hi[:k], t.cum[:k]
+	} else {
+		slices.Sort(t.lo)
+		t.cum = make([]float64, len(t.lo))
+		for i := range t.cum {
+			t.cum[i] = float64(i + 1)
+		}
+	}
+	if len(t.lo) == 0 {
+		return Dist{}, false
+	}
+	m := 0.0
+	for i, lo := range t.lo {
+		x := float64(lo)
+		if t.hist {
+			x = (x + float64(t.hi[i])) / 2
+		}
+		m += t.count(i) * x
+	}
+	t.mean = m / t.cum[len(t.cum)-1]
+	return Dist{kind: kEmpirical, emp: t}, true
+}
+
+// markov parses "state: distribution for sojourn" items after "markov(".
+func (p *parser) markov(start, open, depth int) (Dist, error) {
+	const name = "markov"
+	t := &markovTable{}
+	for {
+		p.skipSpace()
+		if len(t.names) == 0 && p.peek(')') {
+			return Dist{}, errorf(p.pos, "markov needs at least two states; %s", signature(name))
+		}
+		off := p.pos
+		state := p.word()
+		switch {
+		case state == "":
+			return Dist{}, p.missing(name, "a state name", open)
+		case !stateName(state):
+			return Dist{}, errorf(off, "%s is not a state name; name each state with letters, digits, '_' or '-', as in slow: exp(80ms) for 2s", quote(state))
+		case slices.Contains(t.names, state):
+			return Dist{}, errorf(off, "state %s is named twice", state)
+		case len(t.names) == maxStates:
+			return Dist{}, errorf(off, "markov has more than %d states", maxStates)
+		}
+		p.skipSpace()
+		if !p.peek(':') {
+			return Dist{}, errorf(p.pos, "expected ':' after the state name %s, as in %s: exp(80ms) for 2s", state, state)
+		}
+		p.pos++
+		c, err := p.dist(depth + 1)
+		if err != nil {
+			return Dist{}, err
+		}
+		p.skipSpace()
+		forOff := p.pos
+		if p.word() != "for" {
+			p.pos = forOff
+			return Dist{}, errorf(forOff, "expected 'for' and the mean time in state %s, as in %s: %s for 2s; found %s", state, state, c, p.found())
+		}
+		p.skipSpace()
+		soff := p.pos
+		sw := p.word()
+		if sw == "" {
+			return Dist{}, errorf(soff, "missing the mean time in state %s after 'for', as in for 2s", state)
+		}
+		m, serr := parseDuration(sw, soff)
+		if serr != nil {
+			return Dist{}, serr
+		}
+		if m == 0 {
+			return Dist{}, errorf(soff, "the mean time in state %s must be positive", state)
+		}
+		t.names = append(t.names, state)
+		t.sojourn = append(t.sojourn, m)
+		t.mix.comps = append(t.mix.comps, c)
+		p.skipSpace()
+		if p.peek(',') {
+			p.pos++
+			continue
+		}
+		if !p.peek(')') {
+			return Dist{}, p.closeError(name, open)
+		}
+		p.pos++
+		break
+	}
+	if len(t.names) < 2 {
+		return Dist{}, errorf(start, "markov needs at least two states; with one, write its distribution alone")
+	}
+	// A state's share of time is its mean sojourn over the cycle's: each
+	// state is visited once per cycle, whatever the order.
+	cycle := 0.0
+	for _, m := range t.sojourn {
+		cycle += float64(m)
+	}
+	sum := 0.0
+	for i, m := range t.sojourn {
+		w := float64(m) / cycle
+		sum += w
+		t.mix.weights = append(t.mix.weights, w)
+		t.mix.cum = append(t.mix.cum, sum)
+		t.mix.mean += w * t.mix.comps[i].Mean()
+	}
+	// After 64 cycles the chain has forgotten where it was: with two
+	// states the start's weight decays as exp(-(1/m1 + 1/m2) t), below
+	// e^-256 by then.
+	t.forget = int64(min(64*cycle, maxSample))
+	return Dist{kind: kMarkov, mk: t}, nil
+}
+
+// stateName reports whether s names a markov state: a letter, then
+// letters, digits, '_' or '-'.
+func stateName(s string) bool {
+	for i, c := range s {
+		letter := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+		if !letter && (i == 0 || !(c >= '0' && c <= '9' || c == '_' || c == '-')) {
+			return false
+		}
+	}
+	return s != ""
 }

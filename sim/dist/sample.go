@@ -37,6 +37,11 @@ func (d Dist) Sample(r *rand.Rand) int64 {
 		return nanos(d.pct.quantile(r.Float64()))
 	case kMix:
 		return d.mix.pick(r.Float64()).Sample(r)
+	case kEmpirical:
+		return d.emp.sample(r)
+	case kMarkov:
+		// No regime: the state a consumer would be in at a random time.
+		return d.mk.mix.pick(r.Float64()).Sample(r)
 	}
 	return int64(min(d.a, maxSample))
 }
@@ -74,6 +79,10 @@ func (d Dist) Mean() float64 {
 		return d.pct.mean
 	case kMix:
 		return d.mix.mean
+	case kEmpirical:
+		return d.emp.mean
+	case kMarkov:
+		return d.mk.mix.mean
 	}
 	return a // constant and exponential
 }
@@ -107,6 +116,10 @@ func (d Dist) Quantile(p float64) float64 {
 		return d.pct.quantile(p)
 	case kMix:
 		return d.mix.quantile(p)
+	case kEmpirical:
+		return d.emp.quantile(p)
+	case kMarkov:
+		return d.mk.mix.quantile(p)
 	}
 	return a
 }
@@ -160,6 +173,10 @@ func (d Dist) cdf(x float64) float64 {
 			f += d.mix.weights[i] * c.cdf(x)
 		}
 		return min(f, 1)
+	case kEmpirical:
+		return d.emp.cdf(x)
+	case kMarkov:
+		return Dist{kind: kMix, mix: &d.mk.mix}.cdf(x)
 	}
 	return step(x, a)
 }
@@ -228,7 +245,74 @@ func (t *pctTable) cdf(x float64) float64 {
 	return t.ps[i] + (t.ps[j]-t.ps[i])*(x-x0)/(x1-x0)
 }
 
-func (m *mixTable) pick(u float64) *Dist {
+// count is the count of bin i.
+func (t *empTable) count(i int) float64 {
+	if i == 0 {
+		return t.cum[0]
+	}
+	return t.cum[i] - t.cum[i-1]
+}
+
+func (t *empTable) sample(r *rand.Rand) int64 {
+	if !t.hist {
+		// Every sample equally likely, exactly as written.
+		return int64(min(t.lo[r.IntN(len(t.lo))], maxSample))
+	}
+	return nanos(t.at(r.Float64() * t.cum[len(t.cum)-1]))
+}
+
+// at is the value below which a share v of the total count lies: the first
+// bin whose running count reaches v, entered in proportion.
+func (t *empTable) at(v float64) float64 {
+	i, j := 0, len(t.cum)-1
+	for i < j {
+		h := int(uint(i+j) >> 1)
+		if t.cum[h] >= v {
+			j = h
+		} else {
+			i = h + 1
+		}
+	}
+	lo := float64(t.lo[i])
+	if !t.hist {
+		return lo
+	}
+	prev := t.cum[i] - t.count(i)
+	frac := min(max((v-prev)/t.count(i), 0), 1)
+	return lo + frac*(float64(t.hi[i])-lo)
+}
+
+func (t *empTable) quantile(p float64) float64 { return t.at(p * t.cum[len(t.cum)-1]) }
+
+func (t *empTable) cdf(x float64) float64 {
+	// The last bin starting at or below x: what lies below it counts whole,
+	// and it counts in proportion (a sample, whole).
+	i, j := 0, len(t.lo)
+	for i < j {
+		h := int(uint(i+j) >> 1)
+		if float64(t.lo[h]) <= x {
+			i = h + 1
+		} else {
+			j = h
+		}
+	}
+	if i == 0 {
+		return 0
+	}
+	i--
+	f := t.cum[i]
+	if t.hist {
+		if lo, hi := float64(t.lo[i]), float64(t.hi[i]); x < hi {
+			f -= t.count(i) * (hi - x) / (hi - lo)
+		}
+	}
+	return min(f/t.cum[len(t.cum)-1], 1)
+}
+
+func (m *mixTable) pick(u float64) *Dist { return &m.comps[m.index(u)] }
+
+// index is the component a uniform u in [0, 1) picks.
+func (m *mixTable) index(u float64) int {
 	// The last component takes whatever rounding leaves above cum[last].
 	i, j := 0, len(m.cum)-1
 	for i < j {
@@ -239,7 +323,7 @@ func (m *mixTable) pick(u float64) *Dist {
 			i = h + 1
 		}
 	}
-	return &m.comps[i]
+	return i
 }
 
 // quantile bisects the mixture CDF between the smallest and largest component
