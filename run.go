@@ -363,6 +363,9 @@ func validateCmd(args []string, stdout, stderr io.Writer) error {
 			continue
 		}
 		fmt.Fprintf(stdout, "%s: ok (%s)\n", a, inventory(spec))
+		for _, w := range scenarios.Warnings(spec) {
+			fmt.Fprintf(stdout, "%s: warning: %s\n", a, w)
+		}
 	}
 	if bad > 0 {
 		return &exitError{code: 2}

@@ -1,0 +1,211 @@
+package scenarios
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/faultline/faultline/sim"
+)
+
+// Warnings lists what makes a valid scenario obviously unbounded: a service
+// whose waiting room has no limit while the peak rate of its open-loop
+// clients asks more of its workers than they have, counting each request's
+// own service time only. That is a lower bound of the work (a worker is also
+// held while its request waits on downstream calls, and retries add more),
+// so a warning is certain, and a scenario without one may still overload.
+// Such a queue grows for as long as the overload lasts: a client timeout
+// does not empty it, since abandoned requests still wait their turn.
+func Warnings(spec *sim.Spec) []string {
+	idx := map[string]int{}
+	for i := range spec.Services {
+		idx[spec.Services[i].Name] = i
+	}
+	// rate[s][o] is the offered rate of operation o of service s; a
+	// service without operations has the one implicit operation 0.
+	rate := make([][]float64, len(spec.Services))
+	for i := range spec.Services {
+		rate[i] = make([]float64, max(1, len(spec.Services[i].Operations)))
+	}
+	for _, c := range spec.Clients {
+		s, ok := idx[c.Target]
+		if !ok || c.Users > 0 {
+			continue // closed-loop users limit themselves
+		}
+		peak := c.Rate
+		for _, st := range c.Schedule {
+			peak = max(peak, st.Rate)
+		}
+		sv := &spec.Services[s]
+		if g := sv.Gateway; g != nil && c.Route != "" {
+			for _, r := range sv.Calls {
+				if r.Path == c.Route {
+					offer(spec, idx, rate, r.To, r.Operation, peak)
+				}
+			}
+			rate[s][0] += peak
+			continue
+		}
+		offerOp(spec, rate, s, c.Operation, peak)
+	}
+	// Push the rates down the call graph, callers before callees (the
+	// loader rejects cycles).
+	for _, s := range callOrder(spec, idx) {
+		sv := &spec.Services[s]
+		if sv.Gateway != nil {
+			sum := 0.0
+			for _, r := range sv.Calls {
+				sum += r.Weight
+			}
+			// Clients that name a route were routed above; the rest
+			// spread over the routes by weight.
+			for _, r := range sv.Calls {
+				if sum > 0 {
+					offer(spec, idx, rate, r.To, r.Operation, unrouted(spec, sv)*r.Weight/sum)
+				}
+			}
+			continue
+		}
+		for o, calls := range opCalls(sv) {
+			for _, c := range calls {
+				n := float64(max(c.Fanout, 1))
+				offer(spec, idx, rate, c.To, c.Operation, rate[s][o]*c.Probability*n)
+			}
+		}
+	}
+	var out []string
+	for s := range spec.Services {
+		sv := &spec.Services[s]
+		if sv.Queue != sim.Unbounded || sv.Gateway != nil {
+			continue
+		}
+		need, offered := 0.0, 0.0
+		for o, r := range rate[s] {
+			need += r * ownTime(sv, o)
+			offered += r
+		}
+		inst := sv.Instances
+		if a := sv.Autoscale; a != nil {
+			inst = max(inst, a.Max)
+		}
+		have := float64(inst * sv.Workers)
+		if need > have {
+			out = append(out, fmt.Sprintf("service %q: its queue is unbounded, and its clients' peak of %.4g requests/s needs %.4g busy workers for its own work alone, of the %.0f it has: the queue grows without limit; set a queue (queue = 1000), or more instances or workers",
+				sv.Name, offered, need, have))
+		}
+	}
+	return out
+}
+
+// unrouted is the peak rate of a gateway's open-loop clients that name no
+// route.
+func unrouted(spec *sim.Spec, gw *sim.Service) float64 {
+	r := 0.0
+	for _, c := range spec.Clients {
+		if c.Target != gw.Name || c.Users > 0 || c.Route != "" {
+			continue
+		}
+		peak := c.Rate
+		for _, st := range c.Schedule {
+			peak = max(peak, st.Rate)
+		}
+		r += peak
+	}
+	return r
+}
+
+// offer adds rate r to service to (a store, topic or view is skipped).
+func offer(spec *sim.Spec, idx map[string]int, rate [][]float64, to, op string, r float64) {
+	if s, ok := idx[to]; ok {
+		offerOp(spec, rate, s, op, r)
+	}
+}
+
+// offerOp adds rate r to operation op of service s, or spreads it over its
+// operations by weight when op is "".
+func offerOp(spec *sim.Spec, rate [][]float64, s int, op string, r float64) {
+	ops := spec.Services[s].Operations
+	if len(ops) == 0 {
+		rate[s][0] += r
+		return
+	}
+	if op != "" {
+		if o := slices.IndexFunc(ops, func(x sim.Operation) bool { return x.Name == op }); o >= 0 {
+			rate[s][o] += r
+		}
+		return
+	}
+	sum := 0.0
+	for _, o := range ops {
+		sum += o.Weight
+	}
+	for o := range ops {
+		if sum > 0 {
+			rate[s][o] += r * ops[o].Weight / sum
+		}
+	}
+}
+
+// opCalls are the calls of each operation of sv (its own, for a service
+// without operations).
+func opCalls(sv *sim.Service) [][]sim.Call {
+	if len(sv.Operations) == 0 {
+		return [][]sim.Call{sv.Calls}
+	}
+	out := make([][]sim.Call, len(sv.Operations))
+	for o, op := range sv.Operations {
+		out[o] = op.Calls
+	}
+	return out
+}
+
+// ownTime is the mean service time of operation o of sv, in seconds.
+func ownTime(sv *sim.Service, o int) float64 {
+	st := sv.ServiceTime
+	if len(sv.Operations) > 0 && sv.Operations[o].HasServiceTime {
+		st = sv.Operations[o].ServiceTime
+	}
+	return st.Mean() / 1e9
+}
+
+// callOrder lists the services so that every caller comes before its
+// callees (Kahn's algorithm; the loader has rejected cycles).
+func callOrder(spec *sim.Spec, idx map[string]int) []int {
+	in := make([]int, len(spec.Services))
+	callees := make([][]int, len(spec.Services))
+	for s := range spec.Services {
+		sv := &spec.Services[s]
+		seen := map[int]bool{}
+		add := func(to string) {
+			if t, ok := idx[to]; ok && !seen[t] && t != s {
+				seen[t] = true
+				callees[s] = append(callees[s], t)
+				in[t]++
+			}
+		}
+		for _, c := range sv.Calls {
+			add(c.To)
+		}
+		for _, op := range sv.Operations {
+			for _, c := range op.Calls {
+				add(c.To)
+			}
+		}
+	}
+	var order, ready []int
+	for s := range spec.Services {
+		if in[s] == 0 {
+			ready = append(ready, s)
+		}
+	}
+	for len(ready) > 0 {
+		s := ready[0]
+		ready = ready[1:]
+		order = append(order, s)
+		for _, t := range callees[s] {
+			if in[t]--; in[t] == 0 {
+				ready = append(ready, t)
+			}
+		}
+	}
+	return order
+}

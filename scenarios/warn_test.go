@@ -1,0 +1,126 @@
+package scenarios
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestWarnings: a service with an unbounded queue is warned about when the
+// peak rate of its open-loop clients, pushed down the calls (probability,
+// fan-out, operation weights, gateway routes), needs more workers than it
+// has for its own work alone; never otherwise.
+func TestWarnings(t *testing.T) {
+	const head = "[scenario]\nduration = \"10s\"\n"
+	tests := []struct {
+		name string
+		toml string
+		want []string // a substring per warning, in order
+	}{
+		{"within capacity", head + `
+[[client]]
+name = "c"
+target = "api"
+rate = 300
+[[service]]
+name = "api"
+workers = 4
+service_time = "10ms"
+`, nil},
+		{"over capacity, by the schedule's peak", head + `
+[[client]]
+name = "c"
+target = "api"
+rate = 300
+schedule = [{ at = "5s", rate = 500 }]
+[[service]]
+name = "api"
+workers = 4
+service_time = "10ms"
+`, []string{`"api"`}},
+		{"a bounded queue is not warned about", head + `
+[[client]]
+name = "c"
+target = "api"
+rate = 500
+[[service]]
+name = "api"
+workers = 4
+queue = 100
+service_time = "10ms"
+`, nil},
+		{"closed-loop users limit themselves", head + `
+[[client]]
+name = "c"
+target = "api"
+users = 100
+[[service]]
+name = "api"
+workers = 4
+service_time = "10ms"
+`, nil},
+		{"down the calls: probability and fan-out", head + `
+[[client]]
+name = "c"
+target = "api"
+rate = 100
+[[service]]
+name = "api"
+workers = 8
+service_time = "1ms"
+  [[service.call]]
+  to = "db"
+  probability = 0.5
+  fanout = 3
+[[service]]
+name = "db"
+workers = 1
+service_time = "10ms"
+`, []string{`"db": its queue is unbounded, and its clients' peak of 150 requests/s needs 1.5 busy workers`}},
+		{"operations by weight", head + `
+[[client]]
+name = "c"
+target = "shop"
+rate = 100
+[[service]]
+name = "shop"
+workers = 2
+  [[service.operation]]
+  name = "search"
+  weight = 3
+  service_time = "30ms"
+  [[service.operation]]
+  name = "view"
+  weight = 1
+  service_time = "1ms"
+`, []string{`"shop": its queue is unbounded, and its clients' peak of 100 requests/s needs 2.275 busy workers`}},
+		{"autoscaling counts its max", head + `
+[[client]]
+name = "c"
+target = "api"
+rate = 500
+[[service]]
+name = "api"
+workers = 4
+service_time = "10ms"
+  [service.autoscale]
+  max = 2
+`, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sc, err := Load("warn.toml", []byte(tt.toml))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := Warnings(sc)
+			if len(got) != len(tt.want) {
+				t.Fatalf("warnings %q, want %d", got, len(tt.want))
+			}
+			for i, w := range tt.want {
+				if !strings.Contains(got[i], w) {
+					t.Errorf("warning %q, want %q in it", got[i], w)
+				}
+			}
+		})
+	}
+}
