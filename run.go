@@ -3,7 +3,6 @@ package main
 import (
 	"cmp"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -11,7 +10,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -22,7 +20,7 @@ import (
 	"github.com/faultline/faultline/scenarios"
 	"github.com/faultline/faultline/sim"
 	"github.com/faultline/faultline/sim/metric"
-	"github.com/faultline/faultline/sim/metrics"
+	"github.com/faultline/faultline/summary"
 )
 
 // load resolves and loads one scenario; a bad scenario is exit code 2 with
@@ -211,7 +209,7 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 		// stdout holds one JSON object; the SLOs go to stderr.
 		sloErr = checkSLOs(stderr, sc.SLOs, res)
 	} else {
-		writeText(stdout, res, useColor(stdout))
+		summary.Write(stdout, res, summary.Options{Color: useColor(stdout)})
 		// Wall time goes to stderr: stdout is the same for the same
 		// scenario and seed, byte for byte.
 		fmt.Fprintf(stderr, "simulated %gs in %s: %d events, %.1fM events/s\n", res.DurationS,
@@ -219,7 +217,7 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 		sloErr = checkSLOs(stdout, sc.SLOs, res)
 	}
 	if *csvPath != "" {
-		if err := outfile.Write(*csvPath, func(w io.Writer) error { return writeCSV(w, res) }); err != nil {
+		if err := outfile.Write(*csvPath, func(w io.Writer) error { return summary.WriteCSV(w, res) }); err != nil {
 			return &exitError{code: 1, msg: "--csv: " + err.Error()}
 		}
 	}
@@ -393,150 +391,6 @@ func listCmd(args []string, stdout io.Writer) error {
 	return nil
 }
 
-// csvColumns are the columns of --csv, in order. The columns after
-// queue_max belong to the data components; a column that does not apply
-// to a row is empty. latency_* is of successful requests, latency_all_*
-// of every answered request (clients and flows only). A column's name
-// carries its unit (scenarios.md, "Units in CSV"): _s and _ms durations,
-// _share a fraction in 0..1, and a plain name a number of things in the
-// window (queue_mean its time average, queue_max and lag_records the
-// most, running at the window's end).
-var csvColumns = []string{"t_s", "component", "kind", "sent", "ok", "error", "timeout", "rejected", "wasted",
-	"latency_mean_ms", "latency_p50_ms", "latency_p90_ms", "latency_p99_ms", "latency_p999_ms", "latency_max_ms",
-	"latency_all_mean_ms", "latency_all_p50_ms", "latency_all_p90_ms", "latency_all_p99_ms", "latency_all_p999_ms", "latency_all_max_ms",
-	"utilisation_share", "queue_mean", "queue_max",
-	"lag_s", "lag_records", "duplicates", "lost", "stale", "unavailable", "compensated", "inconsistent", "running", "misses"}
-
-// csvRow is one row of --csv, its cells set by column name.
-type csvRow []string
-
-func newCSVRow(t float64, name, kind string) csvRow {
-	r := make(csvRow, len(csvColumns))
-	r.set("t_s", csvFloat(t))
-	r.set("component", name)
-	r.set("kind", kind)
-	return r
-}
-
-func (r csvRow) set(col, v string) {
-	i := slices.Index(csvColumns, col)
-	if i < 0 {
-		panic("csv: no column " + col) // a typo in this file
-	}
-	r[i] = v
-}
-
-func (r csvRow) count(col string, n uint64) { r.set(col, strconv.FormatUint(n, 10)) }
-
-// latency fills the columns prefix_mean_ms ... prefix_max_ms.
-func (r csvRow) latency(prefix string, l metrics.Summary) {
-	for _, c := range []struct {
-		stat string
-		v    float64
-	}{{"mean", l.Mean}, {"p50", l.P50}, {"p90", l.P90}, {"p99", l.P99}, {"p999", l.P999}, {"max", l.Max}} {
-		r.set(prefix+"_"+c.stat+"_ms", csvFloat(c.v))
-	}
-}
-
-func csvFloat(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
-
-// writeCSV writes every time series of a run in long form: one row per
-// component and window.
-func writeCSV(w io.Writer, res *sim.Result) error {
-	cw := csv.NewWriter(w)
-	cw.Write(csvColumns)
-	window := func(name, kind string, w sim.Window, service bool) {
-		r := newCSVRow(w.Start.Seconds(), name, kind)
-		r.count("sent", w.Sent)
-		r.count("ok", w.OK)
-		r.count("error", w.Errors)
-		r.count("timeout", w.Timeouts)
-		r.count("rejected", w.Rejected)
-		r.count("wasted", w.Wasted)
-		r.latency("latency", w.Latency)
-		if w.LatencyAll != nil {
-			r.latency("latency_all", *w.LatencyAll)
-		}
-		if service {
-			r.set("utilisation_share", csvFloat(w.Utilisation))
-			r.set("queue_mean", csvFloat(w.QueueMean))
-			r.set("queue_max", strconv.Itoa(w.QueueMax))
-		}
-		cw.Write(r)
-	}
-	for _, se := range res.Series {
-		for _, w := range se.Windows {
-			window(se.Component, se.Kind, w, se.Kind != "client")
-		}
-	}
-	for _, c := range res.Clients {
-		for _, fl := range c.Flows {
-			for _, w := range fl.Series {
-				window(fl.Name, "flow", w, false)
-			}
-		}
-	}
-	for _, c := range res.Components {
-		for _, o := range c.Operations {
-			for _, w := range o.Series {
-				window(c.Name+"."+o.Name, "operation", w, false)
-			}
-		}
-	}
-	for _, t := range res.Topics {
-		for _, w := range t.Series {
-			r := newCSVRow(w.Start.Seconds(), t.Name, "topic")
-			r.count("sent", w.Produced)
-			cw.Write(r)
-		}
-	}
-	for _, g := range res.Groups {
-		for _, w := range g.Series {
-			r := newCSVRow(w.Start.Seconds(), g.Name, "group")
-			r.count("ok", w.Consumed)
-			r.latency("latency", w.EndToEnd)
-			r.set("lag_s", csvFloat(w.LagS))
-			r.set("lag_records", strconv.FormatInt(w.LagRecords, 10))
-			r.count("duplicates", w.Duplicates)
-			r.count("lost", w.Lost)
-			cw.Write(r)
-		}
-	}
-	for _, st := range res.Stores {
-		for _, w := range st.Series {
-			r := newCSVRow(w.Start.Seconds(), st.Name, "store")
-			r.count("sent", w.Reads+w.Writes)
-			r.count("timeout", w.Timeouts)
-			r.count("stale", w.Stale)
-			r.count("unavailable", w.Unavailable)
-			cw.Write(r)
-		}
-	}
-	for _, sg := range res.Sagas {
-		for _, w := range sg.Series {
-			r := newCSVRow(w.Start.Seconds(), sg.Name, "saga")
-			r.count("sent", w.Started)
-			r.count("ok", w.Completed)
-			r.count("compensated", w.Compensated)
-			r.count("inconsistent", w.Inconsistent)
-			r.count("running", w.Running)
-			cw.Write(r)
-		}
-	}
-	for _, v := range res.Views {
-		for _, w := range v.Series {
-			r := newCSVRow(w.Start.Seconds(), v.Name, "view")
-			r.count("sent", w.Reads)
-			r.set("lag_s", csvFloat(w.LagS))
-			r.set("lag_records", strconv.FormatInt(w.LagRecords, 10))
-			r.count("misses", w.Miss)
-			cw.Write(r)
-		}
-	}
-	cw.Flush()
-	return cw.Error()
-}
-
 // useColor reports whether w is a terminal and the environment allows
 // colour (colorEnv).
 func useColor(w io.Writer) bool {
@@ -585,11 +439,6 @@ func colorEnv() bool {
 	return os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb"
 }
 
-// The summary's number formats (internal/format).
-var ms, rate, pct, plural = format.Sig3, format.Rate, format.Percent, format.Plural
-
-func count(n uint64) string { return strconv.FormatUint(n, 10) }
-
 // inventory counts what a scenario has, leaving out the kinds it has none
 // of (except clients and services, which every scenario has).
 func inventory(spec *sim.Spec) string {
@@ -599,7 +448,7 @@ func inventory(spec *sim.Spec) string {
 			gateways++
 		}
 	}
-	parts := []string{plural(len(spec.Clients), "client"), plural(len(spec.Services)-gateways, "service")}
+	parts := []string{format.Plural(len(spec.Clients), "client"), format.Plural(len(spec.Services)-gateways, "service")}
 	for _, k := range []struct {
 		n    int
 		what string
@@ -608,7 +457,7 @@ func inventory(spec *sim.Spec) string {
 		{len(spec.Views), "view"}, {len(spec.Faults), "fault"},
 	} {
 		if k.n > 0 {
-			parts = append(parts, plural(k.n, k.what))
+			parts = append(parts, format.Plural(k.n, k.what))
 		}
 	}
 	return strings.Join(parts, ", ")

@@ -3,41 +3,7 @@ package main
 import (
 	"strings"
 	"testing"
-
-	"github.com/faultline/faultline/sim"
 )
-
-// TestRepeats checks which runs of the event log the text summary folds
-// into one line: a line, or a pair of lines, repeated at least minRepeats
-// more times, whole.
-func TestRepeats(t *testing.T) {
-	ev := func(whats ...string) []sim.EventResult {
-		out := make([]sim.EventResult, len(whats))
-		for i, w := range whats {
-			out[i] = sim.EventResult{TS: float64(i), Component: "db", What: w}
-		}
-		return out
-	}
-	for _, tc := range []struct {
-		name      string
-		evs       []sim.EventResult
-		at        int
-		period, n int
-	}{
-		{"a pair, three more times", ev("on", "off", "on", "off", "on", "off", "on", "off", "x"), 2, 2, 6},
-		{"a pair and a half: whole pairs only", ev("on", "off", "on", "off", "on", "off", "on", "off", "on"), 2, 2, 6},
-		{"a pair, twice more: written out", ev("on", "off", "on", "off", "on", "off"), 2, 0, 0},
-		{"one line, three more times", ev("on", "on", "on", "on"), 1, 1, 3},
-		{"nothing repeats", ev("a", "b", "c", "d", "e"), 2, 0, 0},
-		{"the first line", ev("on", "on", "on", "on"), 0, 0, 0},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if p, n := repeats(tc.evs, tc.at); p != tc.period || n != tc.n {
-				t.Errorf("repeats at %d = period %d, %d events; want %d, %d", tc.at, p, n, tc.period, tc.n)
-			}
-		})
-	}
-}
 
 // TestRunFlood pins the text summary of a fault that fires every 2 ms
 // (testdata/flood.toml, about 10,000 occurrences in 40 s): the event log

@@ -436,14 +436,15 @@ func TestDataReport(t *testing.T) {
 // by hand: shares are 0 without reads, counts become rates over the
 // window, the last cut short by the end of the run.
 func TestDataSeries(t *testing.T) {
+	at := func(d time.Duration) sim.WindowHead { return sim.WindowHead{Start: d} }
 	res := &sim.Result{DurationS: 2.5,
 		Stores: []sim.StoreResult{{Name: "kv", Series: []sim.StoreWindow{
-			{Start: 0, Reads: 10, Stale: 4, Unavailable: 3, Timeouts: 1},
-			{Start: time.Second, Reads: 0, Unavailable: 2},
-			{Start: 2 * time.Second, Reads: 5, Stale: 5, Timeouts: 1}}}},
-		Sagas: []sim.SagaResult{{Name: "order", Series: []sim.SagaWindow{{Running: 3}, {Start: time.Second, Running: 7}}}},
+			{WindowHead: at(0), Reads: 10, Stale: 4, Unavailable: 3, Timeouts: 1},
+			{WindowHead: at(time.Second), Reads: 0, Unavailable: 2},
+			{WindowHead: at(2 * time.Second), Reads: 5, Stale: 5, Timeouts: 1}}}},
+		Sagas: []sim.SagaResult{{Name: "order", Series: []sim.SagaWindow{{Running: 3}, {WindowHead: at(time.Second), Running: 7}}}},
 		Views: []sim.ViewResult{{Name: "history", Series: []sim.ViewWindow{
-			{Reads: 4, Miss: 1, LagS: 0.5}, {Start: time.Second, LagS: 2}}}},
+			{Reads: 4, Miss: 1, LagS: 0.5}, {WindowHead: at(time.Second), LagS: 2}}}},
 	}
 	got := map[string]Floats{}
 	dataSeries(res, func(scope metric.Scope, comp, name string, f Floats) {

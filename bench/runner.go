@@ -284,7 +284,7 @@ func measure(res *sim.Result, jb job, seed uint64) *Run {
 			ser[name] = make(Floats, len(se.Windows))
 		}
 		for i, w := range se.Windows {
-			width := seriesWidth(res, se.Windows, i, func(w sim.Window) time.Duration { return w.Start })
+			width := seriesWidth(res, se.Windows, i)
 			n := float64(w.OK + w.Errors + w.Timeouts + w.Rejected + w.Shed + w.Limited)
 			lat := func(x float64) float64 {
 				if w.OK == 0 {
@@ -342,7 +342,7 @@ func dataSeries(res *sim.Result, keep func(scope metric.Scope, comp, name string
 		perSecond := func(count func(sim.StoreWindow) uint64) Floats {
 			f := make(Floats, len(st.Series))
 			for i, w := range st.Series {
-				f[i] = float64(count(w)) / seriesWidth(res, st.Series, i, func(w sim.StoreWindow) time.Duration { return w.Start })
+				f[i] = float64(count(w)) / seriesWidth(res, st.Series, i)
 			}
 			return f
 		}
@@ -377,12 +377,12 @@ func shareOf(k, n uint64) float64 {
 
 // seriesWidth is the length of window i in seconds: the last one may be
 // cut short by the end of the run.
-func seriesWidth[W any](res *sim.Result, ws []W, i int, start func(W) time.Duration) float64 {
+func seriesWidth[W sim.Windowed](res *sim.Result, ws []W, i int) float64 {
 	end := res.DurationS
 	if i+1 < len(ws) {
-		end = start(ws[i+1]).Seconds()
+		end = ws[i+1].Head().Start.Seconds()
 	}
-	return max(end-start(ws[i]).Seconds(), 1e-9)
+	return max(end-ws[i].Head().Start.Seconds(), 1e-9)
 }
 
 // faultSpans are the run's fault occurrences (Result.Faults), one that

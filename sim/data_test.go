@@ -492,6 +492,99 @@ func TestDataDeterminism(t *testing.T) {
 	}
 }
 
+// TestDataEdgeCases runs shapes at the edges of the data model: each must
+// run to its end, conserve, and leak nothing.
+func TestDataEdgeCases(t *testing.T) {
+	cases := []struct {
+		name string
+		edit func(spec *sim.Spec)
+	}{
+		{"every broker node crashes for good", func(spec *sim.Spec) {
+			spec.Faults = []sim.Fault{crash("kafka", 20*time.Second, 0)}
+		}},
+		{"every broker node crashes and returns", func(spec *sim.Spec) {
+			spec.Faults = []sim.Fault{crash("kafka", 20*time.Second, 10*time.Second)}
+		}},
+		{"every broker node crashes, unclean election", func(spec *sim.Spec) {
+			spec.Brokers[0].Topics[0].UncleanElection = true
+			spec.Faults = []sim.Fault{crash("kafka#1", 10*time.Second, 30*time.Second), crash("kafka#2", 15*time.Second, 30*time.Second),
+				crash("kafka#3", 20*time.Second, 5*time.Second)}
+		}},
+		{"leader_loss with RF=1", func(spec *sim.Spec) {
+			spec.Brokers[0] = kafka(t, 1, 4, 1, 1)
+			spec.Faults = []sim.Fault{{Kind: sim.FaultLeaderLoss, Target: "orders", Start: 20 * time.Second, Params: sim.LeaderLossFault{Partition: -1}}}
+		}},
+		{"consumes and publishes the same topic", func(spec *sim.Spec) {
+			spec.Services[1].Publishes = []sim.Publish{{Topic: "orders", Key: sim.KeyNone, Acks: sim.AcksLeader, After: true, Probability: 0.5}}
+		}},
+		{"a view of a topic nobody produces to", func(spec *sim.Spec) {
+			spec.Brokers[0].Topics = append(spec.Brokers[0].Topics, sim.Topic{Name: "quiet", Partitions: 2, ReplicationFactor: 3, MinInsync: 2, Retention: time.Hour})
+			spec.Views = []sim.View{{Name: "quiet-view", Topic: "quiet", Batch: 10, ApplyTime: mustDist(t, "1ms"), Keys: 1}}
+			rd := call("quiet-view")
+			rd.Op = sim.OpRead
+			spec.Services[0].Calls = []sim.Call{rd}
+		}},
+		{"a store with one key", func(spec *sim.Spec) {
+			spec.Stores = []sim.Store{{Name: "db", Replicas: 3, WriteQuorum: 1, ReadQuorum: 1, WriteDelay: mustDist(t, "exp(1ms)"),
+				AckDelay: mustDist(t, "exp(1ms)"), ReadDelay: mustDist(t, "exp(1ms)"), ResponseDelay: mustDist(t, "exp(1ms)"),
+				Keys: 1, ReadRepair: true, HintedHandoff: true, HintWindow: time.Hour, AntiEntropy: time.Second, Timeout: time.Second}}
+			wr, rd := call("db"), call("db")
+			wr.Op, rd.Op = sim.OpWrite, sim.OpRead
+			spec.Services[0].Calls = []sim.Call{wr, rd}
+			spec.Faults = []sim.Fault{crash("db", 20*time.Second, 5*time.Second), {Kind: sim.FaultSkew, Target: "db#2", Start: 10 * time.Second, Params: sim.SkewFault{Offset: time.Second}}}
+		}},
+		{"a paused broker", func(spec *sim.Spec) {
+			spec.Faults = []sim.Fault{{Kind: sim.FaultPause, Target: "kafka", Start: 20 * time.Second, Duration: 50 * time.Second}}
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			spec := pipeline(t, sim.AcksAll, sim.CommitAfter)
+			c.edit(spec)
+			run(t, spec)
+		})
+	}
+}
+
+// TestNewRejectsBadDataSpecs: sim.New reports a data spec it cannot run
+// instead of panicking on it (the loader rejects these with positions; a
+// Spec built in Go must not crash the program either).
+func TestNewRejectsBadDataSpecs(t *testing.T) {
+	cases := []struct {
+		name string
+		edit func(spec *sim.Spec)
+	}{
+		{"a topic with no partition", func(spec *sim.Spec) { spec.Brokers[0].Topics[0].Partitions = 0 }},
+		{"a broker with no node", func(spec *sim.Spec) { spec.Brokers[0].Nodes = 0 }},
+		{"a publish to an unknown topic", func(spec *sim.Spec) { spec.Services[0].Publishes[0].Topic = "nope" }},
+		{"a consume of an unknown topic", func(spec *sim.Spec) { spec.Services[1].Consumes[0].Topic = "nope" }},
+		{"an unknown dead-letter topic", func(spec *sim.Spec) { spec.Services[1].Consumes[0].DeadLetter = "nope" }},
+		{"a view of an unknown topic", func(spec *sim.Spec) {
+			spec.Views = []sim.View{{Name: "v", Topic: "nope", Batch: 1, ApplyTime: mustDist(t, "1ms"), Keys: 1}}
+		}},
+		{"a saga of an unknown service", func(spec *sim.Spec) {
+			spec.Sagas = []sim.Saga{{Name: "s", Start: "api", Steps: []sim.SagaStep{{Service: "nope", Timeout: time.Second}}}}
+		}},
+		{"a saga with no step", func(spec *sim.Spec) { spec.Sagas = []sim.Saga{{Name: "s", Start: "api"}} }},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			spec := pipeline(t, sim.AcksAll, sim.CommitAfter)
+			c.edit(spec)
+			defer func() {
+				if p := recover(); p != nil {
+					t.Fatalf("panic: %v", p)
+				}
+			}()
+			s, err := sim.New(spec, 1)
+			if err == nil {
+				s.Run()
+				t.Fatal("no error")
+			}
+		})
+	}
+}
+
 // TestDeadLetter: a record that fails max_attempts times goes to the
 // dead-letter topic; each failed delivery before that is a redelivery.
 func TestDeadLetter(t *testing.T) {

@@ -1,6 +1,8 @@
 // Package sim is faultline's discrete-event engine and its component models:
-// clients, services with instances, workers and queues, downstream calls,
-// and faults.
+// clients and their flows, services with instances, workers, queues and
+// operations, downstream calls with their resilience policies (sim/resilience),
+// brokers with topics and consumer groups, replicated stores, sagas, CQRS
+// views, and faults.
 //
 // A Sim is a deterministic state machine driven from outside, like etcd's
 // raft.RawNode: it does no IO, starts no goroutines, reads no wall clock and
@@ -23,6 +25,34 @@
 // and adding a component does not shift the draws of the others.
 //
 // Every request a client sends ends in exactly one Outcome (OK, Error,
-// Timeout, Rejected) or is still in flight at the end; Result.CheckConservation
-// verifies it.
+// Timeout, Rejected, Shed, Limited) or is still in flight at the end;
+// Result.CheckConservation verifies it.
+//
+// # The read model
+//
+// The engine decides what happened, once, and Result is its typed answer;
+// views (the run summary in package summary, --json, the TUI, bench) read it
+// instead of re-deriving its rules. Every component has a series of windows,
+// each with its Health and the Reason that decided it (window.go,
+// health.go); a failed request carries its origin up the call chain
+// (provenance.go), so a window counts its failures by origin (Blame); the
+// fault spans are typed (FaultSpan), and so is the event log (Event: time,
+// component, kind, health, fault, text). The cascade (cascade.go) gives
+// each unhealthy episode to the faults its failures trace to, and the
+// recovery verdict (recovery.go) says whether the run came back after a
+// fault's end. sim/metric reads figures and checks SLOs on a Result.
+//
+// # Files
+//
+// sim.go the Sim and its driver surface; heap.go the event queue; ring.go
+// the request FIFOs; request.go requests and their outcomes; spec.go and
+// spec_data.go the Spec. The synchronous models: client.go, service.go,
+// operation.go, call.go, resil.go, guard.go, budget.go, deploy.go,
+// autoscale.go. The data models: data.go (joins them to requests),
+// broker.go, consumer.go, store.go, visibility.go, saga.go, view.go. The
+// faults: fault.go, faultkind.go, target.go. The read model: window.go,
+// health.go, provenance.go, cascade.go, recovery.go, result.go,
+// result_data.go. Subpackages: dist (distributions), metrics (histograms),
+// metric (the metric registry and SLOs), resilience (breakers, retries,
+// budgets, balancers, outlier detection, autoscaling).
 package sim

@@ -48,21 +48,11 @@ type Result struct {
 
 // Latency summarises a set of latencies, in milliseconds: of successful
 // requests unless its field says otherwise (latency_all_ms). Count is how
-// many there were.
-type Latency struct {
-	Count uint64  `json:"count"`
-	Mean  float64 `json:"mean"`
-	P50   float64 `json:"p50"`
-	P90   float64 `json:"p90"`
-	P99   float64 `json:"p99"`
-	P999  float64 `json:"p999"`
-	Max   float64 `json:"max"`
-}
+// many there were. It is the one latency summary of the result, of totals
+// and windows alike: the histogram's own (metrics.Summary).
+type Latency = metrics.Summary
 
-func latencyOf(h *metrics.Histogram) Latency {
-	s := h.Summarize()
-	return Latency{Count: s.Count, Mean: s.Mean, P50: s.P50, P90: s.P90, P99: s.P99, P999: s.P999, Max: s.Max}
-}
+func latencyOf(h *metrics.Histogram) Latency { return h.Summarize() }
 
 // ClientResult is one client's view: every request it sent ends in exactly
 // one of OK, Error, Timeout, Rejected, Shed, or is still InFlight at the end.

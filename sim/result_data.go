@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	"github.com/faultline/faultline/sim/metrics"
 )
 
 // BrokerResult is one broker cluster, at the time of the result: its nodes
@@ -46,14 +44,11 @@ type TopicResult struct {
 
 // TopicWindow is one window of a topic.
 type TopicWindow struct {
-	Start    time.Duration `json:"-"`
-	Produced uint64        `json:"produced"`
+	Produced uint64 `json:"produced"`
 	// Health: failing while a partition has no leader, degraded while one
 	// is under-replicated, at the window's close; idle when nothing was
 	// produced.
-	// Health and Reason: the engine's verdict on the window (Window.Health).
-	Health Health `json:"health"`
-	Reason Reason `json:"reason,omitzero"`
+	WindowHead
 }
 
 // GroupResult is one consumer group (or view projector). Produced =
@@ -95,19 +90,16 @@ type PartitionLag struct {
 
 // GroupWindow is one window of a consumer group.
 type GroupWindow struct {
-	Start      time.Duration `json:"-"`
-	Consumed   uint64        `json:"consumed"`
-	Duplicates uint64        `json:"duplicates"`
-	Lost       uint64        `json:"lost"`
-	LagRecords int64         `json:"lag_records"` // the most seen at a window's end or a broker tick
-	LagS       float64       `json:"lag_s"`       // likewise, the age of the oldest uncommitted record
+	Consumed   uint64  `json:"consumed"`
+	Duplicates uint64  `json:"duplicates"`
+	Lost       uint64  `json:"lost"`
+	LagRecords int64   `json:"lag_records"` // the most seen at a window's end or a broker tick
+	LagS       float64 `json:"lag_s"`       // likewise, the age of the oldest uncommitted record
 	// BehindS is how long the oldest record not yet processed had waited
 	// at the window's close: what lagHealth judges.
-	BehindS  float64         `json:"behind_s"`
-	EndToEnd metrics.Summary `json:"end_to_end_ms"`
-	// Health and Reason: the engine's verdict on the window (Window.Health).
-	Health Health `json:"health"`
-	Reason Reason `json:"reason,omitzero"`
+	BehindS  float64 `json:"behind_s"`
+	EndToEnd Latency `json:"end_to_end_ms"`
+	WindowHead
 }
 
 // StoreResult is one replicated store, after warmup.
@@ -178,16 +170,13 @@ type TVis struct {
 
 // StoreWindow is one window of a store.
 type StoreWindow struct {
-	Start          time.Duration   `json:"-"`
-	Reads          uint64          `json:"reads"`
-	Writes         uint64          `json:"writes"`
-	Stale          uint64          `json:"stale"`
-	Unavailable    uint64          `json:"unavailable"`
-	Timeouts       uint64          `json:"timeouts"` // operations whose quorum did not answer in time, when they gave up
-	ReplicationLag metrics.Summary `json:"replication_lag_ms"`
-	// Health and Reason: the engine's verdict on the window (Window.Health).
-	Health Health `json:"health"`
-	Reason Reason `json:"reason,omitzero"`
+	Reads          uint64  `json:"reads"`
+	Writes         uint64  `json:"writes"`
+	Stale          uint64  `json:"stale"`
+	Unavailable    uint64  `json:"unavailable"`
+	Timeouts       uint64  `json:"timeouts"` // operations whose quorum did not answer in time, when they gave up
+	ReplicationLag Latency `json:"replication_lag_ms"`
+	WindowHead
 }
 
 // SagaResult is one saga. Started = Completed + Compensated + Inconsistent
@@ -210,15 +199,12 @@ type SagaResult struct {
 
 // SagaWindow is one window of a saga.
 type SagaWindow struct {
-	Start        time.Duration `json:"-"`
-	Started      uint64        `json:"started"`
-	Completed    uint64        `json:"completed"`
-	Compensated  uint64        `json:"compensated"`
-	Inconsistent uint64        `json:"inconsistent"`
-	Running      uint64        `json:"running"`
-	// Health and Reason: the engine's verdict on the window (Window.Health).
-	Health Health `json:"health"`
-	Reason Reason `json:"reason,omitzero"`
+	Started      uint64 `json:"started"`
+	Completed    uint64 `json:"completed"`
+	Compensated  uint64 `json:"compensated"`
+	Inconsistent uint64 `json:"inconsistent"`
+	Running      uint64 `json:"running"`
+	WindowHead
 }
 
 // ViewResult is one CQRS read model, after warmup.
@@ -238,15 +224,12 @@ type ViewResult struct {
 
 // ViewWindow is one window of a view.
 type ViewWindow struct {
-	Start      time.Duration `json:"-"`
-	Reads      uint64        `json:"reads"`
-	Miss       uint64        `json:"read_your_writes_misses"`
-	LagRecords int64         `json:"lag_records"`
-	LagS       float64       `json:"lag_s"`
-	BehindS    float64       `json:"behind_s"` // as GroupWindow.BehindS
-	// Health and Reason: the engine's verdict on the window (Window.Health).
-	Health Health `json:"health"`
-	Reason Reason `json:"reason,omitzero"`
+	Reads      uint64  `json:"reads"`
+	Miss       uint64  `json:"read_your_writes_misses"`
+	LagRecords int64   `json:"lag_records"`
+	LagS       float64 `json:"lag_s"`
+	BehindS    float64 `json:"behind_s"` // as GroupWindow.BehindS
+	WindowHead
 }
 
 // dataResult fills the data sections of a result.
@@ -358,9 +341,11 @@ func (g *group) noteLag(recs, age int64) {
 // closeDataWindows closes the window of every data component, with the
 // engine's verdict on it.
 func (s *Sim) closeDataWindows(start time.Duration) {
+	// A window starts idle: nothing answered, nothing wrong.
+	idle := WindowHead{Start: start, Health: Healthy, Reason: Reason{By: Idle}}
 	for i := range s.topics {
 		t := &s.topics[i]
-		w := TopicWindow{Start: start, Produced: t.win, Health: Healthy, Reason: Reason{By: Idle}}
+		w := TopicWindow{WindowHead: idle, Produced: t.win}
 		offline, under := 0, 0
 		for p := range t.parts {
 			pt := &t.parts[p]
@@ -387,12 +372,12 @@ func (s *Sim) closeDataWindows(start time.Duration) {
 		recs, age := g.lag()
 		g.noteLag(recs, age)
 		behind := g.behind()
-		w := GroupWindow{Start: start, Consumed: g.win.consumed, Duplicates: g.win.duplicates, Lost: g.win.lost,
+		w := GroupWindow{WindowHead: WindowHead{Start: start}, Consumed: g.win.consumed, Duplicates: g.win.duplicates, Lost: g.win.lost,
 			LagRecords: g.win.maxLag, LagS: float64(g.win.maxLagT) / 1e9, BehindS: seconds(behind), EndToEnd: g.win.e2e.Summarize()}
 		if g.view >= 0 {
 			v := &s.views[g.view]
-			vw := ViewWindow{Start: start, Reads: v.winReads, Miss: v.winMisses, LagRecords: w.LagRecords, LagS: w.LagS,
-				BehindS: w.BehindS, Health: Healthy, Reason: Reason{By: Idle}}
+			vw := ViewWindow{WindowHead: idle, Reads: v.winReads, Miss: v.winMisses, LagRecords: w.LagRecords, LagS: w.LagS,
+				BehindS: w.BehindS}
 			if v.winReads > 0 || behind > 0 {
 				share := 0.0
 				if v.winReads > 0 {
@@ -424,9 +409,8 @@ func (s *Sim) closeDataWindows(start time.Duration) {
 	}
 	for i := range s.stores {
 		st := &s.stores[i]
-		w := StoreWindow{Start: start, Reads: st.win.reads, Writes: st.win.writes, Stale: st.win.stale,
-			Unavailable: st.win.unavailable, Timeouts: st.win.timeouts, ReplicationLag: st.win.repLag.Summarize(),
-			Health: Healthy, Reason: Reason{By: Idle}}
+		w := StoreWindow{WindowHead: idle, Reads: st.win.reads, Writes: st.win.writes, Stale: st.win.stale,
+			Unavailable: st.win.unavailable, Timeouts: st.win.timeouts, ReplicationLag: st.win.repLag.Summarize()}
 		if n := st.win.reads + st.win.writes; n > 0 {
 			share := float64(st.win.stale+st.win.unavailable+st.win.timeouts) / float64(n)
 			w.Health, w.Reason = HealthOf(share), Reason{By: ByStoreFailures, Value: share}
@@ -444,8 +428,8 @@ func (s *Sim) closeDataWindows(start time.Duration) {
 		sg := &s.sagas[i]
 		run, _ := sg.running()
 		w := sg.win
-		sw := SagaWindow{Start: start, Started: w.started, Completed: w.completed,
-			Compensated: w.compensated, Inconsistent: w.inconsistent, Running: run, Health: Healthy, Reason: Reason{By: Idle}}
+		sw := SagaWindow{WindowHead: idle, Started: w.started, Completed: w.completed,
+			Compensated: w.compensated, Inconsistent: w.inconsistent, Running: run}
 		ended := w.completed + w.compensated + w.inconsistent
 		switch {
 		case w.inconsistent > 0:

@@ -4,15 +4,44 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/faultline/faultline/sim/metrics"
 	"github.com/faultline/faultline/sim/resilience"
 )
 
-// Window is one time-series sample of a component: what happened in
-// [Start, Start+window). In JSON (the `series` of a client, flow, service
-// or operation) Start is `t_s`, in seconds, as the CSV's column.
-type Window struct {
+// WindowHead is what every window of every kind of component carries:
+// when it began and the engine's verdict on it. Each kind's window
+// (Window for clients, flows, services and operations; TopicWindow,
+// GroupWindow, StoreWindow, SagaWindow, ViewWindow) embeds it beside its
+// own figures, so that a view reads any series' time and health the same
+// way (Head, Last) and the rule that decided it stays here. In JSON, Start
+// is a window's `t_s`, in seconds, as the CSV's column (withStart), and
+// health and reason follow the kind's figures.
+type WindowHead struct {
 	Start time.Duration `json:"-"`
+	// Health is the engine's verdict on the window, the worst of its
+	// indicators (DESIGN.md), and Reason the indicator that decided it;
+	// Reason.By is Idle when nothing answered and nothing was wrong.
+	Health Health `json:"health"`
+	Reason Reason `json:"reason,omitzero"`
+}
+
+// Head returns the window's common part.
+func (h WindowHead) Head() WindowHead { return h }
+
+// Windowed is a window of any kind of component.
+type Windowed interface{ Head() WindowHead }
+
+// Last returns the latest window of a series, false when it has none.
+func Last[W Windowed](ws []W) (W, bool) {
+	if len(ws) == 0 {
+		var zero W
+		return zero, false
+	}
+	return ws[len(ws)-1], true
+}
+
+// Window is one time-series sample of a client, flow, service or
+// operation: what happened in [Start, Start+window).
+type Window struct {
 	// Sent is what a client sent, or what reached a service.
 	Sent     uint64 `json:"sent"`
 	OK       uint64 `json:"ok"`
@@ -24,21 +53,17 @@ type Window struct {
 	Wasted   uint64 `json:"wasted"`       // a service's completed work whose caller had given up
 	Degraded uint64 `json:"degraded"`     // a client's successes that a fallback answered in part
 	// Latency is of successful requests, ms.
-	Latency metrics.Summary `json:"latency_ms"`
+	Latency Latency `json:"latency_ms"`
 	// LatencyAll is of every request answered in the window, whatever its
 	// outcome (ClientResult.LatencyAll), ms: clients and flows only, nil
 	// for services and operations.
-	LatencyAll *metrics.Summary `json:"latency_all_ms,omitempty"`
+	LatencyAll *Latency `json:"latency_all_ms,omitempty"`
 	// Services only: busy workers / all workers, queued requests per
 	// instance (time average), and the longest queue of one instance.
 	Utilisation float64 `json:"utilisation"`
 	QueueMean   float64 `json:"queue_mean"`
 	QueueMax    int     `json:"queue_max"`
-	// Health is the engine's verdict on the window, the worst of its
-	// indicators (DESIGN.md), and Reason the indicator that decided it;
-	// Reason.By is Idle when nothing answered and nothing was wrong.
-	Health Health `json:"health"`
-	Reason Reason `json:"reason,omitzero"`
+	WindowHead
 	// Blame is where the window's failures originated (clients, flows and
 	// services; provenance.go); null when nothing failed.
 	Blame *Blame `json:"blame"`
@@ -226,7 +251,7 @@ func (s *Sim) closeWindow() {
 
 func (t *tally) window(start time.Duration) Window {
 	w := Window{
-		Start: start, Sent: t.sent, OK: t.n[OK], Errors: t.n[Error], Timeouts: t.n[Timeout],
+		WindowHead: WindowHead{Start: start}, Sent: t.sent, OK: t.n[OK], Errors: t.n[Error], Timeouts: t.n[Timeout],
 		Rejected: t.n[Rejected], Shed: t.n[Shed], Limited: t.n[Limited], Wasted: t.wasted, Degraded: t.degraded,
 		Latency: t.lat.Summarize(),
 	}

@@ -34,11 +34,10 @@ func consistency(f *Frame) []consLine {
 			l.spark = append(l.spark, w.LagS)
 			l.starts = append(l.starts, w.Start)
 		}
-		if n := len(g.Series); n > 0 {
-			w := g.Series[n-1]
+		if w, ok := sim.Last(g.Series); ok {
 			l.text = fmt.Sprintf("%s → %s  lag %d rec %.1fs  dup %d lost %d", g.Topic, g.Consumer, w.LagRecords, w.LagS, g.Duplicates, g.Lost)
 			l.short = fmt.Sprintf("lag %.1fs %d rec · dup %d · lost %d", w.LagS, w.LagRecords, g.Duplicates, g.Lost)
-			l.health, l.idle = verdict(w.Health, w.Reason)
+			l.health, l.idle = verdict(w.Head())
 		}
 		out = append(out, l)
 	}
@@ -56,12 +55,11 @@ func consistency(f *Frame) []consLine {
 			t999 = format.TVis(st.T999.MS, st.T999.AtMost, first, last)
 			curve = " " + visSpark(st.Visibility)
 		}
-		if n := len(st.Series); n > 0 {
-			w := st.Series[n-1]
+		if w, ok := sim.Last(st.Series); ok {
 			l.text = fmt.Sprintf("N%d W%d R%d  stale %s  visible 99%% %s (%d reads) 99.9%% %s%s  repl p99 %sms  unavail %d  timeouts %d",
 				st.N, st.W, st.R, pct(share(w.Stale, w.Reads)), t99, st.T99.Reads, t999, curve, ms(w.ReplicationLag.P99), w.Unavailable, w.Timeouts)
 			l.short = fmt.Sprintf("stale %s · fail %d · 99%% in %s (%d) · N%dW%dR%d", pct(share(w.Stale, w.Reads)), w.Unavailable+w.Timeouts, t99, st.T99.Reads, st.N, st.W, st.R)
-			l.health, l.idle = verdict(w.Health, w.Reason)
+			l.health, l.idle = verdict(w.Head())
 		}
 		out = append(out, l)
 	}
@@ -74,9 +72,8 @@ func consistency(f *Frame) []consLine {
 		l.text = fmt.Sprintf("in flight %d (%d compensating)  done %d  compensated %d  inconsistent %d",
 			sg.Running, sg.Compensating, sg.Completed, sg.Compensated, sg.Inconsistent)
 		l.short = fmt.Sprintf("inconsistent %d · undone %d · in flight %d", sg.Inconsistent, sg.Compensated, sg.Running)
-		if n := len(sg.Series); n > 0 {
-			w := sg.Series[n-1]
-			l.health, l.idle = verdict(w.Health, w.Reason)
+		if w, ok := sim.Last(sg.Series); ok {
+			l.health, l.idle = verdict(w.Head())
 		}
 		out = append(out, l)
 	}
@@ -86,11 +83,10 @@ func consistency(f *Frame) []consLine {
 			l.spark = append(l.spark, w.LagS)
 			l.starts = append(l.starts, w.Start)
 		}
-		if n := len(v.Series); n > 0 {
-			w := v.Series[n-1]
+		if w, ok := sim.Last(v.Series); ok {
 			l.text = fmt.Sprintf("%s → projection  lag %d ev %.1fs  read-your-writes misses %s", v.Topic, w.LagRecords, w.LagS, pct(share(w.Miss, w.Reads)))
 			l.short = fmt.Sprintf("lag %.1fs %d ev · ryw misses %s", w.LagS, w.LagRecords, pct(share(w.Miss, w.Reads)))
-			l.health, l.idle = verdict(w.Health, w.Reason)
+			l.health, l.idle = verdict(w.Head())
 		}
 		out = append(out, l)
 	}
@@ -153,10 +149,9 @@ func dataRows(f *Frame) map[string]row {
 	}
 	for _, t := range res.Topics {
 		r := row{name: t.Name, kind: "topic", idle: true}
-		if n := len(t.Series); n > 0 {
-			w := t.Series[n-1]
+		if w, ok := sim.Last(t.Series); ok {
 			r.rate = float64(w.Produced) / secs
-			r.health, r.idle = verdict(w.Health, w.Reason)
+			r.health, r.idle = verdict(w.Head())
 		}
 		// A box has lines of about 11 columns: the produce rate and the
 		// worst lag of its readers, or what is offline; then its
@@ -174,11 +169,10 @@ func dataRows(f *Frame) map[string]row {
 	}
 	for _, st := range res.Stores {
 		r := row{name: st.Name, kind: "store", idle: true}
-		if n := len(st.Series); n > 0 {
-			w := st.Series[n-1]
+		if w, ok := sim.Last(st.Series); ok {
 			ops := w.Reads + w.Writes
 			r.rate = float64(ops) / secs
-			r.health, r.idle = verdict(w.Health, w.Reason)
+			r.health, r.idle = verdict(w.Head())
 			// Each figure says what it is: the stale share of reads, and
 			// the operations that failed, for want of a quorum (err) or
 			// in time (to), in the latest window.
@@ -189,10 +183,9 @@ func dataRows(f *Frame) map[string]row {
 	}
 	for _, v := range res.Views {
 		r := row{name: v.Name, kind: "view", idle: true}
-		if n := len(v.Series); n > 0 {
-			w := v.Series[n-1]
+		if w, ok := sim.Last(v.Series); ok {
 			r.rate = float64(w.Reads) / secs
-			r.health, r.idle = verdict(w.Health, w.Reason)
+			r.health, r.idle = verdict(w.Head())
 			r.lines = []string{fmt.Sprintf("%.1fs %s", w.LagS, pct(share(w.Miss, w.Reads)))} // lag, misses
 		}
 		out[v.Name] = r

@@ -42,18 +42,35 @@
 //
 // # Screen
 //
-// A header, the component table (health from the latest window, DESIGN.md's
-// thresholds, open breakers), a detail pane for the selected component
-// (sparklines over the last 60 windows with fault windows marked, and the
-// Hystrix row of each breaker it is on), the topology (a layered drawing
-// from clients to leaves), the event log and a status line. Below 80x24 a
-// message replaces the layout. NO_COLOR drops every colour and spells
+// A header, the component table (every component of the scenario: clients,
+// flows, services, brokers, topics, groups, stores, sagas, views; health
+// from the engine's latest window, open breakers), a detail pane for the
+// selected component (sparklines over the last 60 windows with the engine's
+// fault spans marked, and the Hystrix row of each breaker it is on), the
+// topology (a layered drawing from clients to leaves), the consistency pane
+// (consumer lag, store staleness, sagas, projection lag: only when the
+// scenario has such components), the event log with the engine's
+// metastability verdict on the latest fault, and a status line. Below 80x24
+// a message replaces the layout. NO_COLOR drops every colour and spells
 // health with markers: ✓ healthy, ~ degraded, ✗ failing.
+//
+// A component's colour is the engine's health of its latest window
+// (sim.Health on the series of sim.Result); an edge's label applies the same
+// thresholds (sim.HealthOf) to the edge's error share, or shows its
+// breaker's typed state.
+//
+// # Files
+//
+// app.go runs a session; engine.go is the engine goroutine and the Frame;
+// ui.go the UI state and key dispatch; keys.go the key registry, command.go
+// the : commands and complete.go their completion; model.go the table's
+// rows; draw.go the layout and panes, canvas.go clipped drawing, theme.go
+// the colours; topology.go, consistency.go and recovery.go their panes.
 //
 // # Adding a panel
 //
-// drawBody in draw.go places the panes. A consistency panel (consumer lag,
-// store staleness, sagas, projection lag) belongs below the detail pane,
-// shown only when the scenario has such components; it will read its data
-// from the Frame's snapshot, like the detail pane does.
+// drawBody in draw.go places the panes, in three layouts (topology only,
+// large, small). A new pane reads its data from the Frame's snapshot, as
+// the detail and consistency panes do, gets a height from drawBody, and
+// draws through a canvas; a golden screen in testdata pins it.
 package tui

@@ -464,7 +464,7 @@ func (u *UI) drawBrokerDetail(c canvas, name string) {
 			continue
 		}
 		rate := "-"
-		if w, ok := lastTopicWindow(&t); ok {
+		if w, ok := sim.Last(t.Series); ok {
 			rate = format.Rate(float64(w.Produced)/u.frame.Window.Seconds()) + "/s"
 		}
 		c.textMax(0, y, c.w, fmt.Sprintf("topic %s · %s · %s", t.Name, rate, format.Plural(t.Partitions, "partition")), u.th.plain())

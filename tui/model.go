@@ -33,19 +33,11 @@ type row struct {
 	lines  []string // a data component's box in the topology says these
 }
 
-// lastWindow returns the latest window of a series.
-func lastWindow(se *sim.Series) (sim.Window, bool) {
-	if len(se.Windows) == 0 {
-		return sim.Window{}, false
-	}
-	return se.Windows[len(se.Windows)-1], true
-}
-
 // verdict is how the views show the engine's verdict on a window: its
 // health, and idle when it had no evidence either way. The engine
 // decides health (sim/health.go); the views only colour it.
-func verdict(h sim.Health, r sim.Reason) (sim.Health, bool) {
-	return h, r.By == sim.Idle
+func verdict(w sim.WindowHead) (sim.Health, bool) {
+	return w.Health, w.Reason.By == sim.Idle
 }
 
 // rows computes the table from a frame, in scenario order: clients first,
@@ -60,7 +52,7 @@ func rows(f *Frame) []row {
 	secs := f.Window.Seconds()
 	out := make([]row, 0, len(res.Clients)+len(res.Components))
 	add := func(r row) {
-		w, ok := lastWindow(&res.Series[r.series])
+		w, ok := sim.Last(res.Series[r.series].Windows)
 		if ok {
 			r.rate = float64(w.Sent) / secs
 			r.errShare = w.ErrorShare()
@@ -70,7 +62,7 @@ func rows(f *Frame) []row {
 			}
 			r.ok = w.OK
 			r.why = w.Reason
-			r.health, r.idle = verdict(w.Health, w.Reason)
+			r.health, r.idle = verdict(w.Head())
 		} else {
 			r.idle = true
 		}
@@ -115,23 +107,16 @@ func brokerRow(res *sim.Result, b *sim.BrokerResult, secs float64) row {
 		if t.Broker != b.Name {
 			continue
 		}
-		w, ok := lastTopicWindow(&t)
+		w, ok := sim.Last(t.Series)
 		if !ok {
 			continue
 		}
 		r.rate += float64(w.Produced) / secs
-		if h, idle := verdict(w.Health, w.Reason); !idle && (r.idle || h > r.health) {
+		if h, idle := verdict(w.Head()); !idle && (r.idle || h > r.health) {
 			r.health, r.why, r.idle = h, w.Reason, false
 		}
 	}
 	return r
-}
-
-func lastTopicWindow(t *sim.TopicResult) (sim.TopicWindow, bool) {
-	if len(t.Series) == 0 {
-		return sim.TopicWindow{}, false
-	}
-	return t.Series[len(t.Series)-1], true
 }
 
 // sortKey is a column the table can be sorted by.

@@ -1,4 +1,4 @@
-package main
+package summary
 
 import (
 	"fmt"
@@ -13,9 +13,18 @@ import (
 // maxEvents bounds the event log in the text summary; --json has all of it.
 const maxEvents = 40
 
-// writeText prints the run's summary: clients, services, then the log of
-// notable changes.
-func writeText(w io.Writer, res *sim.Result, color bool) {
+// Options are how Write renders a summary.
+type Options struct {
+	// Color colours each row's name by its health and the heads bold, in
+	// ANSI escapes: for a terminal (the caller decides, from NO_COLOR and
+	// TERM).
+	Color bool
+}
+
+// Write prints the run's summary: clients, services, calls, data
+// components, breakers, cascades, then the log of notable changes.
+func Write(w io.Writer, res *sim.Result, o Options) {
+	color := o.Color
 	fmt.Fprintf(w, "%s · seed %d · %gs virtual", res.Scenario, res.Seed, res.DurationS)
 	if res.WarmupS > 0 {
 		fmt.Fprintf(w, " (first %gs are warmup, not counted)", res.WarmupS)

@@ -20,37 +20,6 @@ func countEvents(res *sim.Result, substr string) int {
 	return n
 }
 
-// TestRecordsAndSagaStepsPickAnOperation: a record consumed by a service
-// with operations, and a saga command to one, are served by an operation
-// drawn by weight, as any request that names only the service.
-func TestRecordsAndSagaStepsPickAnOperation(t *testing.T) {
-	ops := []sim.Operation{{Name: "a", Weight: 3}, {Name: "b", Weight: 1}}
-	t.Run("consumer", func(t *testing.T) {
-		spec := pipeline(t, sim.AcksAll, sim.CommitAfter)
-		spec.Services[1].Operations = ops
-		res, _ := run(t, spec)
-		a, b := operation(res, "worker", "a"), operation(res, "worker", "b")
-		if a.Arrivals+b.Arrivals == 0 {
-			t.Fatal("no record served")
-		}
-		near(t, "share of records served by a", float64(a.Arrivals)/float64(a.Arrivals+b.Arrivals), 0.75, 0.03)
-	})
-	t.Run("saga", func(t *testing.T) {
-		spec := sagaSpec(t, sim.Orchestration, 0)
-		for i := range spec.Services {
-			if spec.Services[i].Name == "shipping" {
-				spec.Services[i].Operations = ops
-			}
-		}
-		res, _ := run(t, spec)
-		a, b := operation(res, "shipping", "a"), operation(res, "shipping", "b")
-		if a.Arrivals+b.Arrivals == 0 {
-			t.Fatal("no command served")
-		}
-		near(t, "share of commands served by a", float64(a.Arrivals)/float64(a.Arrivals+b.Arrivals), 0.75, 0.05)
-	})
-}
-
 // TestDeployOverACrashedInstance: a deploy that reaches an instance that a
 // crash fault holds down counts it restarted at once; when the crash ends
 // and it comes back, it must not count a second time, which would end the
@@ -145,77 +114,6 @@ func TestRetiredWhileDraining(t *testing.T) {
 	}
 }
 
-// TestSeveralLeaks: a second leak starting does not reset the growth of
-// the first, whose instance has been up since the start.
-func TestSeveralLeaks(t *testing.T) {
-	s := svc(t, "api", "10ms")
-	spec := &sim.Spec{Name: "leaks", Duration: 60 * time.Second, Services: []sim.Service{s}, Clients: []sim.Client{open(100, "api")},
-		Faults: []sim.Fault{
-			{Kind: sim.FaultLeak, Target: "api", Start: 0, Params: sim.LeakFault{Growth: 1, Limit: 100}},
-			{Kind: sim.FaultLeak, Target: "api", Start: 30 * time.Second, Params: sim.LeakFault{Growth: 0.001, Limit: 100}}}}
-	res, _ := run(t, spec)
-	// At 45 s the first leak alone is 1 + 0.75: 17.5 ms.
-	near(t, "latency at 45 s", window(res, "api", 45).Latency.Mean, 17.5, 0.3)
-}
-
-// TestOperationFaultsCompose: a latency and a slowdown fault on one
-// operation act as the same faults on the whole service: the slowdown
-// multiplies the service time, the latency adds to it, whatever the order
-// of the faults.
-func TestOperationFaultsCompose(t *testing.T) {
-	for _, op := range []string{"", "a"} {
-		s := svc(t, "api", "10ms")
-		s.Operations = []sim.Operation{{Name: "a", Weight: 1}}
-		target := "api"
-		if op != "" {
-			target += "." + op
-		}
-		spec := &sim.Spec{Name: "compose", Duration: 10 * time.Second, Services: []sim.Service{s}, Clients: []sim.Client{open(10, "api")},
-			Faults: []sim.Fault{
-				{Kind: sim.FaultLatency, Target: target, Params: sim.LatencyFault{Add: mustDist(t, "100ms")}},
-				{Kind: sim.FaultSlowdown, Target: target, Params: sim.SlowdownFault{Factor: 2}}}}
-		res, _ := run(t, spec)
-		near(t, "latency with faults on operation "+op, res.Components[0].Latency.Mean, 120, 1)
-	}
-}
-
-// TestScaledUpAfterABadRelease: an instance that the autoscaler starts
-// after a deploy runs the version deployed, not the one before it: a slow
-// release that makes the service scale up stays slow on every instance.
-func TestScaledUpAfterABadRelease(t *testing.T) {
-	s := svc(t, "api", "10ms")
-	s.Instances, s.Workers = 2, 10
-	s.Autoscale = &resilience.AutoscaleConfig{TargetUtilisation: 0.5, Min: 2, Max: 8, Interval: 5 * time.Second, StartupDelay: time.Second}
-	spec := &sim.Spec{Name: "scale-bad", Duration: 60 * time.Second, Services: []sim.Service{s}, Clients: []sim.Client{open(80, "api")},
-		Faults: []sim.Fault{{Kind: sim.FaultDeploy, Target: "api", Start: 5 * time.Second, Params: sim.DeployFault{BatchShare: 1, NewFactor: 20}}}}
-	res, _ := run(t, spec)
-	if countEvents(res, "scaled up") == 0 {
-		t.Fatal("the autoscaler did not scale up: the test does not test anything")
-	}
-	if c := component(res, "api"); c.InstancesUp <= 2 {
-		t.Fatalf("%d instances up at the end, want more than 2", c.InstancesUp)
-	}
-	// 200 ms on every instance of the new version.
-	if m := window(res, "api", 55).Latency.Mean; m < 190 {
-		t.Errorf("mean latency %.0f ms at 55 s, want about 200: the instances added run the old version", m)
-	}
-}
-
-// TestRetryKeepsItsOperation: a retry sends the same request again, to
-// the same operation: a call that names only the service draws its
-// operation once, not once per attempt.
-func TestRetryKeepsItsOperation(t *testing.T) {
-	back := sim.Service{ServiceTime: mustDist(t, "1ms"),
-		Operations: []sim.Operation{{Name: "good", Weight: 1}, {Name: "bad", Weight: 1, HasErrors: true, Errors: 1}}}
-	rt := &sim.Retry{MaxAttempts: 4, Backoff: resilience.Backoff{Base: time.Millisecond, Multiplier: 2}}
-	rt.On[sim.Error] = true
-	res, _ := run(t, twoTier(t, sim.Call{Retry: rt}, back, 100*time.Second))
-	// Half the calls go to bad and fail all four attempts.
-	near(t, "client success", res.Clients[0].SuccessRate, 0.5, 0.02)
-	good, bad := operation(res, "back", "good"), operation(res, "back", "bad")
-	near(t, "attempts per call to bad", float64(bad.Arrivals)/float64(good.Arrivals), 4, 0.1)
-}
-
 // TestRollbackDuringTheDeploy: a rollback due while the deploy rolls out
 // waits for the current batch only, and starts as soon as it is done; the
 // log counts the instances each restarted.
@@ -242,5 +140,27 @@ func TestRollbackDuringTheDeploy(t *testing.T) {
 	}
 	for what := range want {
 		t.Errorf("no %q in the log", what)
+	}
+}
+
+// TestScaledUpAfterABadRelease: an instance that the autoscaler starts
+// after a deploy runs the version deployed, not the one before it: a slow
+// release that makes the service scale up stays slow on every instance.
+func TestScaledUpAfterABadRelease(t *testing.T) {
+	s := svc(t, "api", "10ms")
+	s.Instances, s.Workers = 2, 10
+	s.Autoscale = &resilience.AutoscaleConfig{TargetUtilisation: 0.5, Min: 2, Max: 8, Interval: 5 * time.Second, StartupDelay: time.Second}
+	spec := &sim.Spec{Name: "scale-bad", Duration: 60 * time.Second, Services: []sim.Service{s}, Clients: []sim.Client{open(80, "api")},
+		Faults: []sim.Fault{{Kind: sim.FaultDeploy, Target: "api", Start: 5 * time.Second, Params: sim.DeployFault{BatchShare: 1, NewFactor: 20}}}}
+	res, _ := run(t, spec)
+	if countEvents(res, "scaled up") == 0 {
+		t.Fatal("the autoscaler did not scale up: the test does not test anything")
+	}
+	if c := component(res, "api"); c.InstancesUp <= 2 {
+		t.Fatalf("%d instances up at the end, want more than 2", c.InstancesUp)
+	}
+	// 200 ms on every instance of the new version.
+	if m := window(res, "api", 55).Latency.Mean; m < 190 {
+		t.Errorf("mean latency %.0f ms at 55 s, want about 200: the instances added run the old version", m)
 	}
 }

@@ -1,0 +1,12 @@
+package summary
+
+import (
+	"strconv"
+
+	"github.com/faultline/faultline/internal/format"
+)
+
+// The summary's number formats (internal/format).
+var ms, rate, pct, plural = format.Sig3, format.Rate, format.Percent, format.Plural
+
+func count(n uint64) string { return strconv.FormatUint(n, 10) }
