@@ -4,13 +4,14 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/faultline/faultline/sim"
 )
 
 var (
-	gatewayKeys = []string{"name", "instances", "workers", "queue", "service_time", "queue_timeout", "queue_discipline", "rps", "burst", "autoscale", "route"}
+	gatewayKeys = []string{"name", "instances", "workers", "queue", "service_time", "queue_timeout", "queue_discipline", "rps", "burst", "max_tokens", "tokens_per_fill", "fill_interval", "autoscale", "route"}
 	routeKeys   = append([]string{"path", "to", "weight", "timeout", "latency"}, resilienceKeys...)
 )
 
@@ -51,6 +52,8 @@ func (b *builder) gateway(i int, t *table) sim.Service {
 		}
 	}
 
+	b.envoyBucket(t, g.Gateway)
+
 	routes := t.tables("route", "[[gateway.route]]")
 	if len(routes) == 0 && !t.has("route") {
 		t.headerErr(fmt.Sprintf("%s has no [[gateway.route]]: a gateway needs at least one", t.what),
@@ -61,6 +64,47 @@ func (b *builder) gateway(i int, t *table) sim.Service {
 		g.Calls = append(g.Calls, b.route(idx, k, rt, t.what, paths, maxCount(&g)))
 	}
 	return g
+}
+
+// minFillInterval is Envoy's least fill_interval: "local rate limit token
+// bucket fill timer must be >= 50ms" (source/extensions/filters/common/
+// local_ratelimit/local_ratelimit_impl.cc).
+const minFillInterval = 50 * time.Millisecond
+
+// envoyBucket reads Envoy's local rate limit bucket (type.v3.TokenBucket):
+// max_tokens and fill_interval are required together, tokens_per_fill
+// defaults to 1, as in Envoy.
+func (b *builder) envoyBucket(t *table, g *sim.Gateway) {
+	if !t.has("max_tokens") {
+		for _, k := range []string{"tokens_per_fill", "fill_interval"} {
+			if t.has(k) {
+				t.keyErr(k, k+" applies only with max_tokens", "max_tokens, tokens_per_fill and fill_interval are Envoy's token bucket: max_tokens = 100, fill_interval = \"1s\"")
+			}
+		}
+		return
+	}
+	if t.has("rps") {
+		t.keyErr("max_tokens", "max_tokens and rps are two rate limits: give one", "max_tokens with fill_interval is Envoy's bucket refilled every interval; rps with burst refills continuously")
+		return
+	}
+	if n, ok := t.integer("max_tokens", 1, math.MaxUint32); ok {
+		g.MaxTokens = n
+	}
+	g.TokensPerFill = 1
+	if t.has("tokens_per_fill") {
+		if n, ok := t.integer("tokens_per_fill", 1, math.MaxUint32); ok {
+			g.TokensPerFill = n
+		}
+	}
+	if t.require("fill_interval", `fill_interval = "1s"`) {
+		if d, ok := t.duration("fill_interval"); ok {
+			if d < minFillInterval {
+				t.valErr("fill_interval", fmt.Sprintf("fill_interval %v is below Envoy's least, 50ms", d), `fill_interval = "50ms" or more`)
+			} else {
+				g.FillInterval = d
+			}
+		}
+	}
 }
 
 // route reads route k of the gateway at index gw of spec.Services, which

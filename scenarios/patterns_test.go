@@ -353,6 +353,12 @@ rps = 10
 burst = 1
 route = [{ path = "/a", to = "s" }]
 
+[[gateway]]
+name = "e"
+max_tokens = 20
+fill_interval = "500ms"
+route = [{ path = "/a", to = "s" }]
+
 [[service]]
 name = "pay"
 ` + minService, func(s *sim.Spec) {
@@ -387,6 +393,12 @@ name = "pay"
 				{
 					Name: "h", Instances: 1, Workers: 1000, Queue: sim.Unbounded, Gateway: &sim.Gateway{RPS: 10, Burst: 1},
 					Calls: []sim.Call{{To: "s", Path: "/a", Weight: 1, Probability: 1, Fanout: 1}},
+				},
+				{
+					// tokens_per_fill defaults to 1, as in Envoy.
+					Name: "e", Instances: 1, Workers: 1000, Queue: sim.Unbounded,
+					Gateway: &sim.Gateway{MaxTokens: 20, TokensPerFill: 1, FillInterval: 500 * time.Millisecond},
+					Calls:   []sim.Call{{To: "s", Path: "/a", Weight: 1, Probability: 1, Fanout: 1}},
 				},
 			}
 		}},

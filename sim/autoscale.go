@@ -107,6 +107,9 @@ func (sv *service) addInstances(k int, startup int64) {
 	for i := 0; k > 0; i++ {
 		if i == len(sv.insts) {
 			sv.insts = append(sv.insts, instance{deploy: -1, leakStuck: 1})
+			if sv.limited {
+				sv.insts[len(sv.insts)-1].bucket = sv.spec.Gateway.bucket(s.now)
+			}
 			sv.refreshInstance(int32(i))
 			grown = true
 		} else if in := &sv.insts[i]; !in.retired || in.draining {

@@ -704,6 +704,9 @@ func (s *Sim) instanceUp(svc int32, n int32) {
 		return // crashed again meanwhile: it starts when the crash ends
 	}
 	in.up = true
+	if sv.limited {
+		in.bucket.Restart(s.now) // a new process: a full bucket, a new fill timer
+	}
 	sv.recount(n)
 	what := "started by the autoscaler: taking traffic"
 	switch {

@@ -432,6 +432,35 @@ func TestGateway(t *testing.T) {
 	near(t, "share of route /a", float64(a.Calls)/float64(a.Calls+b.Calls), 0.75, 0.02)
 }
 
+// TestGatewayBucketPerInstance: Envoy's local rate limit is a token bucket
+// per Envoy process, so two gateway instances admit twice one's limit, and
+// crashing one halves the admitted rate (its bucket goes with it). Each
+// instance admits 50 a second here, by Envoy's bucket (50 tokens every
+// second) or by x/time/rate's (rps 50, burst 50); the clients send 400 a
+// second. One shared bucket would admit 50 a second throughout.
+func TestGatewayBucketPerInstance(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		g    sim.Gateway
+	}{
+		{"envoy fill_interval", sim.Gateway{MaxTokens: 50, TokensPerFill: 50, FillInterval: time.Second}},
+		{"rps and burst", sim.Gateway{RPS: 50, Burst: 50}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			gw := sim.Service{Name: "gw", Instances: 2, Workers: 100, Queue: sim.Unbounded, ServiceTime: mustDist(t, "0s"),
+				Gateway: &tt.g, Calls: []sim.Call{{To: "a", Path: "/a", Weight: 1, Probability: 1, Fanout: 1}}}
+			res, _ := run(t, &sim.Spec{Name: "gw", Duration: 30 * time.Second,
+				Clients:  []sim.Client{{Name: "load", Target: "gw", Rate: 400, Arrival: sim.Constant}},
+				Services: []sim.Service{gw, svc(t, "a", "1ms")},
+				Faults:   []sim.Fault{{Kind: sim.FaultCrash, Target: "gw#1", Start: 10 * time.Second, Duration: 10 * time.Second}}})
+			w := res.Series[0].Windows
+			near(t, "admitted a second, both up", float64(w[5].OK), 100, 2)
+			near(t, "admitted a second, one crashed", float64(w[15].OK), 50, 2)
+			near(t, "admitted a second, restarted", float64(w[25].OK), 100, 2)
+		})
+	}
+}
+
 // TestSurgeAndSchedule: a surge multiplies the client's rate only while it
 // lasts.
 func TestSurge(t *testing.T) {

@@ -34,9 +34,9 @@ type service struct {
 
 	busy, queued int // totals over instances
 	lb           *resilience.Balancer
-	hosts        hostsView               // for clients, which call the service directly
-	bucket       *resilience.TokenBucket // a gateway's rate limit
-	routeCum     []float64               // a gateway's cumulative route weights
+	hosts        hostsView // for clients, which call the service directly
+	limited      bool      // a gateway with a rate limit: instance.bucket
+	routeCum     []float64 // a gateway's cumulative route weights
 
 	// Time integrals of busy workers and queued requests since lastT, for
 	// utilisation and mean queue length; agg* since warmup, win* this window.
@@ -147,6 +147,8 @@ type instance struct {
 	// restart.
 	leakFrom, leakAt int64
 	leakStuck        float64
+	// bucket is a gateway instance's own rate limit (when sv.limited).
+	bucket resilience.TokenBucket
 	// What it adds to its service's instsNow and capNow (see recount).
 	upCounted, capCounted int
 	// downOcc is the fault (occurrence + 1) that last took it down.
@@ -166,8 +168,10 @@ func (sv *service) init(s *Sim, idx int32, spec *Service) {
 	sv.hosts = hostsView{sv: sv}
 	sv.lb = resilience.NewBalancer(resilience.RoundRobin, 0, 0, spec.Instances)
 	if g := spec.Gateway; g != nil {
-		if g.RPS > 0 {
-			sv.bucket = resilience.NewTokenBucket(g.RPS, g.Burst)
+		if sv.limited = g.limited(); sv.limited {
+			for i := range sv.insts {
+				sv.insts[i].bucket = g.bucket(0)
+			}
 		}
 		sum := 0.0
 		for _, c := range spec.Calls {
@@ -373,7 +377,7 @@ func (s *Sim) deliver(i int32) {
 	case !in.up:
 		s.fail(i, s.instOrigin(r.svc, r.inst, CauseCrash, isCrash))
 		s.refuse(i, Error) // connection refused
-	case sv.bucket != nil && !sv.bucket.Allow(s.now):
+	case sv.limited && !in.bucket.Allow(s.now):
 		s.fail(i, origin{comp: r.svc, cause: CauseRateLimited})
 		s.turnAway(i, Limited) // the gateway's rate limit: 429
 	case in.f.throttleP > 0 && sv.rng.Float64() < in.f.throttleP:

@@ -154,10 +154,28 @@ type Operation struct {
 
 // Gateway is what sets a gateway apart from a service.
 type Gateway struct {
-	// RPS and Burst are a token bucket shared by all the gateway's
-	// instances; requests beyond it get a 429 (Limited). RPS 0: no limit.
-	RPS   float64
-	Burst int
+	// The rate limit: each instance has its own token bucket (Envoy's local
+	// rate limit is per Envoy process), so a crashed instance takes its
+	// share of the admitted rate with it; requests beyond it get a 429
+	// (Limited). With FillInterval > 0 it is Envoy's bucket: MaxTokens,
+	// full at the start, TokensPerFill added every FillInterval. Otherwise
+	// RPS and Burst are x/time/rate's bucket, refilled continuously; RPS 0:
+	// no limit.
+	MaxTokens, TokensPerFill int
+	FillInterval             time.Duration
+	RPS                      float64
+	Burst                    int
+}
+
+// limited reports whether the gateway limits its rate.
+func (g *Gateway) limited() bool { return g.FillInterval > 0 || g.RPS > 0 }
+
+// bucket is an instance's rate limit, full at now.
+func (g *Gateway) bucket(now int64) resilience.TokenBucket {
+	if g.FillInterval > 0 {
+		return resilience.NewFillBucket(g.MaxTokens, g.TokensPerFill, int64(g.FillInterval), now)
+	}
+	return resilience.NewTokenBucket(g.RPS, g.Burst)
 }
 
 // Call is one downstream call a service makes while it serves a request.

@@ -132,3 +132,45 @@ func TestTokenBucketAllocs(t *testing.T) {
 		t.Errorf("%v allocations per call", a)
 	}
 }
+
+// TestFillBucketSteps: Envoy's bucket gains tokens_per_fill at each tick of
+// its fill timer, started when the bucket is created, and nothing between
+// ticks (local_ratelimit_impl.cc, onFillTimer); it holds at most
+// max_tokens, and a restart fills it and restarts the timer.
+func TestFillBucketSteps(t *testing.T) {
+	const ms = int64(1e6)
+	b := NewFillBucket(3, 2, 1000*ms, 100*ms) // created at 100ms: ticks at 1.1s, 2.1s, ...
+	for i := range 3 {
+		if !b.Allow(200 * ms) {
+			t.Fatalf("request %d of the first 3 refused: the bucket starts full", i+1)
+		}
+	}
+	for _, tt := range []struct {
+		at     int64
+		tokens float64
+	}{
+		{200 * ms, 0},
+		{1099 * ms, 0}, // no continuous refill before the tick
+		{1100 * ms, 2}, // the first tick
+		{2099 * ms, 2},
+		{3100 * ms, 3}, // two more ticks, capped at max_tokens
+	} {
+		if got := b.Tokens(tt.at); got != tt.tokens {
+			t.Errorf("tokens at %dms: %v, want %v", tt.at/ms, got, tt.tokens)
+		}
+	}
+	b.Allow(1500 * ms) // takes one of the tick at 1.1s
+	if got := b.Tokens(2000 * ms); got != 1 {
+		t.Errorf("tokens at 2s: %v, want 1", got)
+	}
+	b.Restart(2050 * ms) // full again, its next tick at 3.05s
+	if got := b.Tokens(3049 * ms); got != 3 {
+		t.Errorf("tokens after a restart: %v, want 3", got)
+	}
+	for range 3 {
+		b.Allow(3049 * ms)
+	}
+	if b.Allow(3049*ms) || b.Tokens(3050*ms) != 2 {
+		t.Errorf("after a restart at 2.05s: tokens at 3.05s %v, want 2 (the restarted timer's first tick)", b.Tokens(3050*ms))
+	}
+}
