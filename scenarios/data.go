@@ -25,8 +25,8 @@ var (
 	publishKeys  = []string{"topic", "key", "acks", "when", "probability", "timeout", "retries", "retry_backoff", "retry_backoff_max", "request_timeout", "delivery_timeout"}
 	consumeKeys  = []string{"topic", "group", "batch", "commit", "auto_commit_interval", "max_attempts", "dead_letter", "static_membership", "poll_interval", "poll_initial_delay"}
 	storeKeys    = []string{"name", "replicas", "write_quorum", "read_quorum", "write_delay", "ack_delay", "read_delay", "response_delay", "keys", "key_distribution", "read_repair", "hinted_handoff", "hint_window", "anti_entropy", "timeout"}
-	sagaKeys     = []string{"name", "mode", "start", "broker", "retry", "step"}
-	sagaStepKeys = []string{"name", "service", "compensation", "timeout", "pivot", "topic"}
+	sagaKeys     = []string{"name", "mode", "start", "broker", "initial_interval", "backoff_coefficient", "maximum_interval", "maximum_attempts", "log", "step"}
+	sagaStepKeys = []string{"name", "service", "compensation", "timeout", "deadline", "pivot", "topic"}
 	viewKeys     = []string{"name", "topic", "batch", "apply_time", "keys"}
 
 	// The values of the enumerations.
@@ -35,6 +35,7 @@ var (
 	whens             = []string{"request", "after"}
 	commitModes       = []string{"after", "before", "auto"}                         // sim.CommitMode
 	sagaModes         = []string{"orchestration", "choreography"}                   // sim.SagaMode
+	sagaLogs          = []string{"durable", "memory"}                               // sim.SagaLog
 	keyDistributions  = []string{"uniform", "zipf"}                                 // "zipf" takes its exponent: "zipf(1.1)"
 	publishKeyOf      = []sim.KeyChoice{sim.KeyNone, sim.KeyRequest, sim.KeyRandom} // by publishKeyChoices
 )
@@ -525,7 +526,7 @@ func (b *builder) view(i int, t *table) sim.View {
 }
 
 func (b *builder) saga(i int, t *table) sim.Saga {
-	sg := sim.Saga{Mode: sim.Orchestration, Retry: defaultSagaRetry}
+	sg := sim.Saga{Mode: sim.Orchestration, Retry: sim.SagaRetry{InitialInterval: defaultSagaRetry, BackoffCoefficient: 2}}
 	t.what = fmt.Sprintf("[[saga]] #%d", i+1)
 	if t.require("name", `name = "order"`) {
 		if n, ok := t.name("name"); ok {
@@ -556,8 +557,21 @@ func (b *builder) saga(i int, t *table) sim.Saga {
 		t.keyErr("broker", `broker applies only to a saga with mode = "choreography"`,
 			`in an orchestration the coordinator (start) sends each step its command and waits for the reply; remove broker, or set mode = "choreography"`)
 	}
-	if d, ok := t.positiveDuration("retry"); ok {
-		sg.Retry = d
+	if d, ok := t.positiveDuration("initial_interval"); ok {
+		sg.Retry.InitialInterval = d
+	}
+	if f, ok := t.number("backoff_coefficient", interval{lo: 1, hi: math.Inf(1)}, "1 keeps the interval constant"); ok {
+		sg.Retry.BackoffCoefficient = f
+	}
+	sg.Retry.MaximumInterval = 100 * sg.Retry.InitialInterval
+	if d, ok := t.positiveDuration("maximum_interval"); ok {
+		sg.Retry.MaximumInterval = d
+	}
+	if n, ok := t.integer("maximum_attempts", 0, math.MaxInt32); ok {
+		sg.Retry.MaximumAttempts = n
+	}
+	if n, ok := t.enum("log", sagaLogs); ok {
+		sg.Log = sim.SagaLog(n)
 	}
 	steps := t.tables("step", "[[saga.step]]")
 	if len(steps) == 0 && !t.has("step") {
@@ -618,6 +632,9 @@ func (b *builder) sagaStep(k int, t *table, owner string, mode sim.SagaMode, mod
 	}
 	if d, ok := t.positiveDuration("timeout"); ok {
 		s.Timeout = d
+	}
+	if d, ok := t.positiveDuration("deadline"); ok {
+		s.Deadline = d
 	}
 	if v, ok := t.boolean("pivot"); ok {
 		s.Pivot = v

@@ -253,7 +253,7 @@ start = "s"
   pivot = true
 `, func(t *testing.T, s *sim.Spec) {
 			s.Services = append(s.Services, sim.Service{Name: "pay", Instances: 1, Workers: 1, Queue: sim.Unbounded})
-			s.Sagas = []sim.Saga{{Name: "order", Mode: sim.Orchestration, Start: "s", Retry: time.Second, Steps: []sim.SagaStep{
+			s.Sagas = []sim.Saga{{Name: "order", Mode: sim.Orchestration, Start: "s", Retry: sim.SagaRetry{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 100 * time.Second}, Steps: []sim.SagaStep{
 				{Name: "pay", Service: "pay", Compensation: "pay", Timeout: 5 * time.Second},
 				{Name: "confirm", Service: "pay", Timeout: time.Second, Pivot: true},
 			}}}
@@ -268,13 +268,15 @@ name = "order"
 mode = "choreography"
 start = "s"
 broker = "kafka"
-retry = "250ms"
+initial_interval = "250ms"
+backoff_coefficient = 1.5
+maximum_attempts = 5
 step = [{ service = "pay", topic = "orders" }]
 `, func(t *testing.T, s *sim.Spec) {
 			s.Brokers = []sim.Broker{defaultBroker(t)}
 			s.Services = append(s.Services, sim.Service{Name: "pay", Instances: 1, Workers: 1, Queue: sim.Unbounded,
 				Consumes: []sim.Consume{{Topic: "orders", Group: "pay", Batch: 500, AutoCommit: 5 * time.Second, MaxAttempts: 10}}})
-			s.Sagas = []sim.Saga{{Name: "order", Mode: sim.Choreography, Start: "s", Broker: "kafka", Retry: 250 * time.Millisecond,
+			s.Sagas = []sim.Saga{{Name: "order", Mode: sim.Choreography, Start: "s", Broker: "kafka", Retry: sim.SagaRetry{InitialInterval: 250 * time.Millisecond, BackoffCoefficient: 1.5, MaximumInterval: 25 * time.Second, MaximumAttempts: 5},
 				Steps: []sim.SagaStep{{Name: "pay", Service: "pay", Timeout: 5 * time.Second, Topic: "orders"}}}}
 		}},
 		{"faults on data components", withBroker + `
@@ -401,7 +403,7 @@ func TestLoadDataExample(t *testing.T) {
 	if sg := s.Sagas[0]; sg.Mode != sim.Choreography || len(sg.Steps) != 2 || !sg.Steps[0].Pivot || sg.Steps[1].Name != "ship" {
 		t.Errorf("saga = %+v", sg)
 	}
-	if sg := s.Sagas[1]; sg.Mode != sim.Orchestration || sg.Steps[0].Name != "shipping" || sg.Retry != time.Second {
+	if sg := s.Sagas[1]; sg.Mode != sim.Orchestration || sg.Steps[0].Name != "shipping" || sg.Retry.InitialInterval != time.Second {
 		t.Errorf("saga = %+v", sg)
 	}
 	if v := s.Views[0]; v.Topic != "orders" || v.Batch != 10 {

@@ -167,7 +167,10 @@ func TestOrderSaga(t *testing.T) {
 	if during < 400 || outside > 150 {
 		t.Errorf("compensations during the payment fault %d, outside it %d", during, outside)
 	}
-	if sg.Inconsistent == 0 || inconsistentOutside != 0 {
+	// The refunds that meet the refund outage are retried by the saga's
+	// retry policy (Temporal's defaults) and land after it: late, not
+	// inconsistent.
+	if sg.Inconsistent != 0 || inconsistentOutside != 0 {
 		t.Errorf("inconsistent %d, of which %d outside the refund outage", sg.Inconsistent, inconsistentOutside)
 	}
 	var peak uint64
@@ -426,7 +429,10 @@ func TestSagaOrchestrationVsChoreography(t *testing.T) {
 	}{
 		{"orchestration-coordinator-crash", 14, 17, 0, 0.02},
 		{"choreography-coordinator-crash", 2, 7, 0, 0},
-		{"orchestration-participant-crash", 1, 3, 0.2, 0.35},
+		// A participant down is unavailability: its commands are retried
+		// (Temporal's policy), so the sagas wait as in a choreography
+		// rather than roll back.
+		{"orchestration-participant-crash", 14, 20, 0, 0.02},
 		{"choreography-participant-crash", 15, 30, 0, 0},
 	} {
 		t.Run(tc.variant, func(t *testing.T) {

@@ -342,7 +342,7 @@ func sagaSpec(t *testing.T, mode sim.SagaMode, p float64) *sim.Spec {
 	services := []sim.Service{svc(t, "orders", "1ms"), svc(t, "inventory", "2ms"), svc(t, "inventory-undo", "2ms"),
 		pay, svc(t, "refund", "2ms"), svc(t, "shipping", "2ms")}
 	spec := &sim.Spec{Name: "saga", Duration: 30 * time.Second, Clients: []sim.Client{open(50, "orders")},
-		Sagas: []sim.Saga{{Name: "order", Mode: mode, Start: "orders", Broker: "kafka", Steps: steps, Retry: time.Second}}}
+		Sagas: []sim.Saga{{Name: "order", Mode: mode, Start: "orders", Broker: "kafka", Steps: steps, Retry: sim.SagaRetry{InitialInterval: time.Second}}}}
 	if mode == sim.Choreography {
 		b := kafka(t, 3, 2, 3, 2)
 		b.Topics = nil
@@ -407,7 +407,7 @@ func TestSagaCompensationOrder(t *testing.T) {
 	undoA.Errors = 0.5
 	spec := &sim.Spec{Name: "order", Duration: 20 * time.Second, Clients: []sim.Client{open(10, "start")},
 		Services: []sim.Service{svc(t, "start", "0s"), a, b, c, d, undoA, undoB},
-		Sagas: []sim.Saga{{Name: "s", Start: "start", Retry: time.Second, Steps: []sim.SagaStep{
+		Sagas: []sim.Saga{{Name: "s", Start: "start", Retry: sim.SagaRetry{InitialInterval: time.Second}, Steps: []sim.SagaStep{
 			{Service: "a", Compensation: "undo-a", Timeout: time.Second},
 			{Service: "b", Compensation: "undo-b", Timeout: time.Second},
 			{Service: "c", Compensation: "undo-c-never", Timeout: time.Second},
@@ -1001,6 +1001,63 @@ func TestConditionalWriteConflicts(t *testing.T) {
 			}
 			if cl.Error != fails || cl.OK != calls-fails || edge.Conflict != fails {
 				t.Errorf("rmw: %d ok, %d errors, edge conflicts %d; want %d failed by a conflict", cl.OK, cl.Error, edge.Conflict, fails)
+			}
+		})
+	}
+}
+
+// TestSagaRetryPolicy: a participant that is down only delays a saga, whose
+// commands are retried by Temporal's default policy (1 s, doubling); a
+// step deadline shorter than the outage fails the step, and the saga
+// rolls back; a business failure (an error) is not retried.
+func TestSagaRetryPolicy(t *testing.T) {
+	for _, tc := range []struct {
+		name                   string
+		deadline               time.Duration
+		errors                 float64
+		wantComp, wantNoneComp bool
+	}{
+		{"outage only delays", 0, 0, false, true},
+		{"deadline shorter than the outage", 2 * time.Second, 0, true, false},
+		{"business failures compensate", 0, 1, true, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			spec := sagaSpec(t, sim.Orchestration, tc.errors)
+			spec.Sagas[0].Steps[1].Deadline = tc.deadline
+			if tc.errors == 0 {
+				spec.Faults = []sim.Fault{{Kind: sim.FaultCrash, Target: "payment", Start: 10 * time.Second, Duration: 5 * time.Second}}
+			}
+			res, _ := run(t, spec)
+			sg := res.Sagas[0]
+			if (sg.Compensated > 0) != tc.wantComp || sg.Inconsistent != 0 {
+				t.Errorf("completed %d, compensated %d, inconsistent %d", sg.Completed, sg.Compensated, sg.Inconsistent)
+			}
+			if tc.wantNoneComp && sg.Duration.Max < 4000 {
+				t.Errorf("longest saga %.1fs: the outage should delay sagas", sg.Duration.Max/1000)
+			}
+		})
+	}
+}
+
+// TestSagaCoordinatorMemoryLog: a coordinator that keeps its sagas in
+// memory loses those in flight when it crashes; a saga log keeps them.
+func TestSagaCoordinatorMemoryLog(t *testing.T) {
+	for _, tc := range []struct {
+		log      sim.SagaLog
+		wantLost bool
+	}{{sim.DurableLog, false}, {sim.MemoryLog, true}} {
+		t.Run(fmt.Sprint(tc.log), func(t *testing.T) {
+			spec := sagaSpec(t, sim.Orchestration, 0)
+			spec.Sagas[0].Log = tc.log
+			for i := range spec.Services {
+				if spec.Services[i].Name == "payment" {
+					spec.Services[i].ServiceTime = mustDist(t, "800ms")
+				}
+			}
+			spec.Faults = []sim.Fault{{Kind: sim.FaultCrash, Target: "orders", Start: 9500 * time.Millisecond, Duration: 5 * time.Second}}
+			res, _ := run(t, spec)
+			if sg := res.Sagas[0]; (sg.Lost > 0) != tc.wantLost {
+				t.Errorf("lost %d", sg.Lost)
 			}
 		})
 	}

@@ -180,7 +180,7 @@ type StoreWindow struct {
 }
 
 // SagaResult is one saga. Started = Completed + Compensated + Inconsistent
-// + Running.
+// + Lost + Running.
 type SagaResult struct {
 	Name         string  `json:"name"`
 	Mode         string  `json:"mode"`
@@ -188,6 +188,7 @@ type SagaResult struct {
 	Completed    uint64  `json:"completed"`
 	Compensated  uint64  `json:"compensated"`  // rolled back in full
 	Inconsistent uint64  `json:"inconsistent"` // a compensation failed
+	Lost         uint64  `json:"lost"`         // with their coordinator's memory (log = "memory")
 	Running      uint64  `json:"running"`      // in flight at the end: stuck if the run is over
 	Compensating uint64  `json:"compensating"` // of Running, those rolling back
 	Duration     Latency `json:"duration_ms"`  // of completed instances
@@ -314,7 +315,7 @@ func (s *Sim) dataResult(res *Result) {
 		sg := &s.sagas[i]
 		run, undo := sg.running()
 		res.Sagas = append(res.Sagas, SagaResult{Name: sg.spec.Name, Mode: sg.spec.Mode.String(), Started: sg.started,
-			Completed: sg.completed, Compensated: sg.compensated, Inconsistent: sg.inconsistent, Running: run,
+			Completed: sg.completed, Compensated: sg.compensated, Inconsistent: sg.inconsistent, Lost: sg.lost, Running: run,
 			Compensating: undo, Duration: latencyOf(&sg.dur), Recovery: latencyOf(&sg.recovery), Series: sg.series})
 	}
 	for i := range s.views {
@@ -499,9 +500,9 @@ func (r *Result) checkData() error {
 		}
 	}
 	for _, s := range r.Sagas {
-		if got := s.Completed + s.Compensated + s.Inconsistent + s.Running; got != s.Started {
-			errs = append(errs, fmt.Errorf("saga %s: started %d != completed %d + compensated %d + inconsistent %d + running %d",
-				s.Name, s.Started, s.Completed, s.Compensated, s.Inconsistent, s.Running))
+		if got := s.Completed + s.Compensated + s.Inconsistent + s.Lost + s.Running; got != s.Started {
+			errs = append(errs, fmt.Errorf("saga %s: started %d != completed %d + compensated %d + inconsistent %d + lost %d + running %d",
+				s.Name, s.Started, s.Completed, s.Compensated, s.Inconsistent, s.Lost, s.Running))
 		}
 	}
 	return errors.Join(errs...)

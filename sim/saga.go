@@ -2,7 +2,9 @@ package sim
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
+	"time"
 
 	"github.com/faultline/faultline/sim/metrics"
 )
@@ -21,9 +23,11 @@ type saga struct {
 	link  link
 	start int32 // the service whose successes start instances
 	steps []sagaStep
-	pivot int // the pivot step, or len(steps): every step is compensatable
+	pivot int       // the pivot step, or len(steps): every step is compensatable
+	retry SagaRetry // the spec's, defaults filled in
 
 	started, completed, compensated, inconsistent uint64
+	lost                                          uint64            // with a coordinator's memory
 	dur, recovery                                 metrics.Histogram // whole run
 	win                                           sagaWin
 	series                                        []SagaWindow
@@ -37,8 +41,8 @@ type sagaStep struct {
 	// group is the step's service's consumer group on topic: only its
 	// processing of the event is the step (a view or another service may
 	// read the topic too).
-	group   int32
-	timeout int64
+	group             int32
+	timeout, deadline int64
 }
 
 // sagaRun is one saga instance.
@@ -52,8 +56,14 @@ type sagaRun struct {
 	// it), or -1 in a choreography, which has no coordinator.
 	coord int32
 	// parked is what reached the run while its coordinator was down or
-	// frozen, to be handled when it runs again.
-	parked   parkedSaga
+	// frozen, to be handled when it runs again: a reply (its outcome in
+	// reply) or a retry.
+	parked parkedSaga
+	reply  Outcome
+	// attempt counts the tries of the current step (or compensation) so
+	// far, since it was first tried.
+	attempt  int32
+	since    int64
 	started  int64
 	failedAt int64
 	gen      uint32
@@ -66,9 +76,8 @@ type parkedSaga uint8
 
 const (
 	parkedNone  parkedSaga = iota
-	parkedOK               // the current command succeeded
-	parkedFail             // it failed, or timed out
-	parkedRetry            // the retry of a step after the pivot is due
+	parkedReply            // the current command answered, or timed out
+	parkedRetry            // a retry of the current command is due
 )
 
 type sagaPool struct {
@@ -102,7 +111,7 @@ func (s *Sim) initSagas() {
 		sg.start = s.serviceIndex(sg.spec.Start)
 		sg.pivot = len(sg.spec.Steps)
 		for j, st := range sg.spec.Steps {
-			step := sagaStep{svc: s.serviceIndex(st.Service), comp: -1, topic: -1, group: -1, timeout: int64(st.Timeout)}
+			step := sagaStep{svc: s.serviceIndex(st.Service), comp: -1, topic: -1, group: -1, timeout: int64(st.Timeout), deadline: int64(st.Deadline)}
 			if st.Compensation != "" {
 				step.comp = s.serviceIndex(st.Compensation)
 			}
@@ -121,7 +130,31 @@ func (s *Sim) initSagas() {
 			sg.steps = append(sg.steps, step)
 		}
 		s.services[sg.start].sagas = append(s.services[sg.start].sagas, int32(i))
+		// Temporal's defaults (docs.temporal.io/encyclopedia/retry-policies):
+		// initial interval 1 s, coefficient 2, maximum interval 100 x the
+		// initial one, unlimited attempts.
+		sg.retry = sg.spec.Retry
+		if sg.retry.InitialInterval <= 0 {
+			sg.retry.InitialInterval = time.Second
+		}
+		if sg.retry.BackoffCoefficient < 1 {
+			sg.retry.BackoffCoefficient = 2
+		}
+		if sg.retry.MaximumInterval <= 0 {
+			sg.retry.MaximumInterval = 100 * sg.retry.InitialInterval
+		}
 	}
+}
+
+// backoff is the wait before retry n (1 for the first) of a command:
+// Temporal's initial interval x coefficient^(n-1), capped at its maximum
+// interval.
+func (sg *saga) backoff(n int32) int64 {
+	d := float64(sg.retry.InitialInterval) * math.Pow(sg.retry.BackoffCoefficient, float64(n-1))
+	if m := float64(sg.retry.MaximumInterval); d > m {
+		d = m
+	}
+	return int64(d)
 }
 
 // startSaga begins an instance of saga i for a request with key that
@@ -130,7 +163,7 @@ func (s *Sim) startSaga(i int32, key uint64, inst int32) {
 	sg := &s.sagas[i]
 	run := s.sagaRuns.alloc()
 	r := &s.sagaRuns.r[run]
-	r.saga, r.key, r.started, r.coord = i, key, s.now, -1
+	r.saga, r.key, r.started, r.coord, r.since = i, key, s.now, -1, s.now
 	if sg.spec.Mode == Orchestration {
 		r.coord = inst
 	}
@@ -156,7 +189,8 @@ func (s *Sim) sagaStep(run int32) {
 	sv := &s.services[svc]
 	host := sv.lb.Pick(&sv.hosts, r.key, sg.rng)
 	if host < 0 {
-		// Nobody to take the command: it fails at once, after a hop.
+		// Nobody to take the command: it is unavailable at once, after a
+		// hop.
 		s.schedule(after(s.now, s.hop(sg.rng)), evSagaRetry, run, r.gen|failBit)
 		return
 	}
@@ -177,13 +211,10 @@ const failBit = 1 << 31
 func (s *Sim) sagaReply(run int32, o Outcome) {
 	r := &s.sagaRuns.r[run]
 	if r.inUse && s.coordinatorDown(r) {
-		r.parked = parkedFail
-		if o == OK {
-			r.parked = parkedOK
-		}
+		r.parked, r.reply = parkedReply, o
 		return
 	}
-	s.sagaStepDone(run, r.step, o == OK)
+	s.sagaStepDone(run, r.step, o)
 }
 
 // coordinatorDown reports whether the orchestrator instance of run r is
@@ -204,15 +235,28 @@ func (s *Sim) coordinatorDown(r *sagaRun) bool {
 
 // coordinatorBack resumes the orchestrated runs that instance n of service
 // sv coordinates, once it runs again: each handles what reached it while
-// it was down, in the order the runs were started.
+// it was down, in the order the runs were started. A coordinator that
+// kept its sagas in memory (log = "memory") and crashed since a run
+// started has forgotten it: the run is lost, whatever its participants
+// did.
 func (s *Sim) coordinatorBack(sv *service, n int32) {
 	if len(sv.sagas) == 0 {
 		return
 	}
-	resumed := 0
+	resumed, lost := 0, 0
+	crashed := sv.insts[n].crashedAt
 	for i := range s.sagaRuns.r {
 		r := &s.sagaRuns.r[i]
-		if !r.inUse || r.coord != n || r.parked == parkedNone || s.sagas[r.saga].start != sv.idx {
+		if !r.inUse || r.coord != n || s.sagas[r.saga].start != sv.idx {
+			continue
+		}
+		if sg := &s.sagas[r.saga]; sg.spec.Log == MemoryLog && crashed >= r.started {
+			sg.lost++
+			lost++
+			s.sagaRuns.release(int32(i))
+			continue
+		}
+		if r.parked == parkedNone {
 			continue
 		}
 		resumed++
@@ -221,8 +265,11 @@ func (s *Sim) coordinatorBack(sv *service, n int32) {
 		if p == parkedRetry {
 			s.sagaStep(int32(i))
 		} else {
-			s.sagaStepDone(int32(i), r.step, p == parkedOK)
+			s.sagaStepDone(int32(i), r.step, r.reply)
 		}
+	}
+	if lost > 0 {
+		s.logf(fmt.Sprintf("%s#%d", sv.spec.Name, n+1), "coordinator back without its memory: %d sagas lost", lost)
 	}
 	if resumed > 0 {
 		s.logf(fmt.Sprintf("%s#%d", sv.spec.Name, n+1), "coordinator back: %d sagas that waited for it go on", resumed)
@@ -237,17 +284,33 @@ func (s *Sim) sagaEvent(rec *record, g int32, ok bool) {
 	if !r.inUse || r.gen != rec.tgen || s.sagas[r.saga].steps[rec.step].group != g {
 		return
 	}
-	s.sagaStepDone(rec.tag, rec.step, ok)
+	// A group that gave up on the event after its max_attempts failed the
+	// step for good: a business failure.
+	o := Error
+	if ok {
+		o = OK
+	}
+	s.sagaStepDone(rec.tag, rec.step, o)
 }
 
 // sagaStepDone moves a run on after its current step (or compensation)
-// succeeded or failed.
-func (s *Sim) sagaStepDone(run, step int32, ok bool) {
+// answered o. An Error is a business failure: the participant refused, and
+// asking again would not help. Anything else that is not OK (no instance
+// up, a timeout, a full queue, a 429) is unavailability, which Temporal's
+// activities and Eventuate Tram's durable commands ride out: the command
+// is retried by the saga's retry policy, until its step's deadline or its
+// maximum attempts, and only then is the step failed.
+func (s *Sim) sagaStepDone(run, step int32, o Outcome) {
 	r := &s.sagaRuns.r[run]
 	if !r.inUse || r.step != step {
 		return
 	}
 	sg := &s.sagas[r.saga]
+	ok := o == OK
+	if !ok && (o != Error || !r.undoing && int(step) > sg.pivot) && s.sagaRetryLater(run) {
+		return
+	}
+	r.attempt, r.since = 0, s.now
 	switch {
 	case r.undoing && !ok:
 		// A compensation failed: the saga is left half done.
@@ -272,13 +335,30 @@ func (s *Sim) sagaStepDone(run, step int32, ok bool) {
 	case ok:
 		r.step++
 		s.sagaStep(run)
-	case int(step) > sg.pivot:
-		// After the pivot the saga can only go forward: retry the step.
-		s.schedule(after(s.now, int64(sg.spec.Retry)), evSagaRetry, run, r.gen)
 	default:
 		r.undoing, r.failedAt = true, s.now
 		s.sagaUndo(run, step-1)
 	}
+}
+
+// sagaRetryLater plans the next try of run's current command, unless its
+// policy forbids one: its maximum attempts are spent, or the retry would
+// come after the step's deadline (a step before or at the pivot; the steps
+// after it and the compensations must succeed in the end, so only maximum
+// attempts bound them).
+func (s *Sim) sagaRetryLater(run int32) bool {
+	r := &s.sagaRuns.r[run]
+	sg := &s.sagas[r.saga]
+	r.attempt++
+	if m := sg.retry.MaximumAttempts; m > 0 && int(r.attempt) >= m {
+		return false
+	}
+	at := after(s.now, sg.backoff(r.attempt))
+	if dl := sg.steps[r.step].deadline; dl > 0 && !r.undoing && int(r.step) <= sg.pivot && at > r.since+dl {
+		return false
+	}
+	s.schedule(at, evSagaRetry, run, r.gen)
+	return true
 }
 
 // sagaUndo runs the compensations from step down, skipping steps that have
@@ -308,7 +388,7 @@ func (s *Sim) sagaResend(run int32, gen uint32) {
 	if !r.inUse || r.gen != gen {
 		return
 	}
-	s.schedule(after(s.now, int64(s.sagas[r.saga].spec.Retry)), evSagaRetry, run, r.gen)
+	s.schedule(after(s.now, int64(s.sagas[r.saga].retry.InitialInterval)), evSagaRetry, run, r.gen)
 }
 
 // sagaRetry is a retry timer, or a command that failed at once.
@@ -318,14 +398,14 @@ func (s *Sim) sagaRetry(run int32, gen uint32) {
 		return
 	}
 	if s.coordinatorDown(r) {
-		r.parked = parkedRetry
+		r.parked, r.reply = parkedRetry, OK
 		if gen&failBit != 0 {
-			r.parked = parkedFail
+			r.parked, r.reply = parkedReply, Rejected
 		}
 		return
 	}
 	if gen&failBit != 0 {
-		s.sagaStepDone(run, r.step, false)
+		s.sagaStepDone(run, r.step, Rejected) // unavailable, not refused
 		return
 	}
 	s.sagaStep(run)

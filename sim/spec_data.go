@@ -259,19 +259,46 @@ type Saga struct {
 	// Broker carries the step events of a choreography.
 	Broker string
 	Steps  []SagaStep
-	// Retry spaces the retries of the steps after the pivot, which must
-	// succeed.
-	Retry time.Duration
+	// Retry is the retry policy of every command, step or compensation:
+	// Temporal's activity retry policy, whose defaults a zero field takes.
+	Retry SagaRetry
+	// Log is where the coordinator of an orchestration keeps its sagas.
+	Log SagaLog
 }
+
+// SagaRetry is Temporal's activity retry policy: the first retry after
+// InitialInterval, each next one BackoffCoefficient times later, at most
+// MaximumInterval apart, for MaximumAttempts attempts in all (0: no limit).
+type SagaRetry struct {
+	InitialInterval    time.Duration // 0: 1 s
+	BackoffCoefficient float64       // 0: 2
+	MaximumInterval    time.Duration // 0: 100 x InitialInterval
+	MaximumAttempts    int           // 0: unlimited
+}
+
+// SagaLog is where an orchestration's coordinator keeps its running sagas.
+type SagaLog int
+
+const (
+	// DurableLog: a saga log (Eventuate Tram, Temporal); a crashed
+	// coordinator's sagas wait for it and go on after its restart.
+	DurableLog SagaLog = iota
+	// MemoryLog: the sagas of a coordinator that crashes are lost.
+	MemoryLog
+)
 
 // SagaStep is one local transaction of a saga: a request to Service, undone
 // by a request to Compensation.
 type SagaStep struct {
 	Name         string
 	Service      string
-	Compensation string // a service; "" = the step cannot be undone
-	Timeout      time.Duration
-	Pivot        bool
+	Compensation string        // a service; "" = the step cannot be undone
+	Timeout      time.Duration // each attempt's (Temporal's start-to-close timeout)
+	// Deadline bounds a step before or at the pivot, retries included
+	// (Temporal's schedule-to-close timeout): unavailability past it fails
+	// the step. 0: none, the step is retried until it answers.
+	Deadline time.Duration
+	Pivot    bool
 	// Topic is the topic whose event triggers the step (choreography).
 	Topic string
 }
