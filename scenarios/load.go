@@ -42,7 +42,7 @@ var (
 	stepKeys      = []string{"at", "rate", "ramp"}
 	serviceKeys   = []string{"name", "instances", "workers", "queue", "service_time", "after_calls", "errors", "queue_timeout", "queue_discipline", "external", "autoscale", "operation", "call", "publish", "consume"}
 	operationKeys = []string{"name", "service_time", "errors", "after_calls", "weight", "call"}
-	callKeys      = append([]string{"to", "op", "key", "timeout", "probability", "group", "fanout", "latency"}, resilienceKeys...)
+	callKeys      = append([]string{"to", "op", "key", "timeout", "probability", "group", "fanout", "repeat", "latency"}, resilienceKeys...)
 
 	arrivals       = []string{"poisson", "constant"}
 	ops            = []string{"read", "write", "conditional_write"} // sim.OpRead, sim.OpWrite, sim.OpConditionalWrite
@@ -513,6 +513,7 @@ func (b *builder) service(i int, t *table) sim.Service {
 func (b *builder) operations(i int, ops []*table, s *sim.Service, owner string) {
 	first := make(map[string]int) // number of the operation that has each name
 	namesOK := true
+	var tables [][]*table // each operation's call tables
 	for k, ot := range ops {
 		op := sim.Operation{AfterCalls: s.AfterCalls, Weight: 1}
 		ot.what = fmt.Sprintf("[[service.operation]] #%d of %s", k+1, owner)
@@ -545,9 +546,14 @@ func (b *builder) operations(i int, ops []*table, s *sim.Service, owner string) 
 		s.Operations = append(s.Operations, op)
 		// The calls are read once the operation is in s, where their refs
 		// find them.
-		s.Operations[k].Calls = b.calls(i, k+1, ot.tables("call", "[[service.operation.call]]"), "service.operation.call", ot.what, s)
+		cts := ot.tables("call", "[[service.operation.call]]")
+		tables = append(tables, cts)
+		s.Operations[k].Calls = b.calls(i, k+1, cts, "service.operation.call", ot.what, s)
 	}
 	b.pools[i].opsOK = namesOK
+	if namesOK {
+		inProcessCycles(s, tables)
+	}
 }
 
 // calls reads the calls of the service s, at index i of spec.Services: its
@@ -565,13 +571,19 @@ func (b *builder) calls(i, opn int, tables []*table, hdr, owner string, s *sim.S
 			if to, ok := ct.str("to"); ok {
 				if name, op, ok := ct.operationRef("to", to); ok {
 					c.To, c.Operation = name, op
-					if name == s.Name {
+					switch {
+					case name == s.Name && op != "":
+						// In-process: a function call on the caller's
+						// worker, so nothing of the network applies.
+						inProcess(ct)
+						b.refs = append(b.refs, ref{t: ct, key: "to", name: name, op: op, kind: callTo, caller: i, opn: opn, call: k})
+					case name == s.Name:
 						hint := "a call must go to another service"
-						if op != "" || opn > 0 {
-							hint = "a call must go to another service: the operations of a service share its workers, so one may not wait on another"
+						if opn > 0 {
+							hint = fmt.Sprintf(`an operation calls another of its own service in-process: name it, to = "%s.<operation>"`, name)
 						}
 						ct.valErr("to", fmt.Sprintf("service %q calls itself", name), hint)
-					} else {
+					default:
 						b.refs = append(b.refs, ref{t: ct, key: "to", name: name, op: op, kind: callTo, caller: i, opn: opn, call: k})
 					}
 				}
@@ -603,11 +615,76 @@ func (b *builder) calls(i, opn int, tables []*table, hdr, owner string, s *sim.S
 		if n, ok := ct.integer("fanout", 1, maxFanout); ok {
 			c.Fanout = n
 		}
+		if n, ok := ct.count("repeat"); ok {
+			c.Repeat = &n
+			if c.Group != "" {
+				ct.keyErr("repeat", fmt.Sprintf("a repeated call cannot be in group %q: its repetitions follow each other", c.Group),
+					"remove group, or repeat = 1; fanout makes copies at once")
+			}
+		}
 		c.Latency, c.HasLatency = ct.modulated("latency")
 		b.resilience(ct, hdr, &c, maxCount(s))
 		out = append(out, c)
 	}
 	return out
+}
+
+// inProcess rejects the keys of a network call on a call that is
+// in-process: it has no network, no queue and no second worker, so no
+// timeout, latency, copies or resilience policies.
+func inProcess(ct *table) {
+	for _, k := range callKeys {
+		switch k {
+		case "to", "probability", "repeat":
+			continue
+		}
+		if ct.has(k) {
+			ct.keyErr(k, fmt.Sprintf("%s does not apply to an in-process call", k),
+				"a call to an operation of the caller's own service is a function call on the caller's worker: no network, no policies; only probability and repeat apply")
+		}
+	}
+}
+
+// inProcessCycles rejects in-process calls that go round: an operation
+// that calls itself in-process, directly or through others, would never
+// end. tables holds each operation's call tables, for the position of
+// the call that closes the cycle.
+func inProcessCycles(s *sim.Service, tables [][]*table) {
+	const (
+		unseen = iota
+		onPath
+		done
+	)
+	state := make([]int, len(s.Operations))
+	var path []string
+	var visit func(k int)
+	visit = func(k int) {
+		state[k] = onPath
+		path = append(path, s.Operations[k].Name)
+		for j, c := range s.Operations[k].Calls {
+			if c.To != s.Name {
+				continue
+			}
+			m := slices.IndexFunc(s.Operations, func(o sim.Operation) bool { return o.Name == c.Operation })
+			switch {
+			case m < 0: // an unknown operation, reported by its ref
+			case state[m] == onPath:
+				from := slices.Index(path, c.Operation)
+				cycle := strings.Join(append(slices.Clone(path[from:]), c.Operation), " -> ")
+				tables[k][j].valErr("to", fmt.Sprintf("in-process calls of %q go round: %s", s.Name, cycle),
+					"an in-process call runs on the caller's worker until it returns: a cycle never ends; break it, or make one of them a call to another service")
+			case state[m] == unseen:
+				visit(m)
+			}
+		}
+		path = path[:len(path)-1]
+		state[k] = done
+	}
+	for k := range s.Operations {
+		if state[k] == unseen {
+			visit(k)
+		}
+	}
 }
 
 // operationRef splits a reference to a component that may name one of its

@@ -184,7 +184,11 @@ func (b *builder) resolve() [][]edge {
 			// Checked by callOp.
 		default:
 			b.operation(r, c)
-			edges[r.caller] = append(edges[r.caller], edge{to: c.idx, call: r.t})
+			if c.idx != r.caller {
+				// An in-process call: its cycles are among operations
+				// (inProcessCycles).
+				edges[r.caller] = append(edges[r.caller], edge{to: c.idx, call: r.t})
+			}
 			if b.callOf(r).Balancer == resilience.RingHash {
 				ringPoints += int64(maxCount(&b.spec.Services[c.idx])) * resilience.DefaultRingSize
 				if ringPoints > maxRingPoints {

@@ -237,6 +237,33 @@ func (t *table) integer(key string, lo, hi int64) (int, bool) {
 	return int(n), true
 }
 
+// count reads a count distribution: a whole number, or a string that
+// dist.ParseCount reads ("uniform(1, 9)", "samples(...)",
+// "histogram(n: weight, ...)"), with the caret on the byte it rejected.
+func (t *table) count(key string) (dist.Count, bool) {
+	v, ok := t.m[key]
+	if !ok {
+		return dist.Count{}, false
+	}
+	if s, isStr := v.(string); isStr {
+		c, err := dist.ParseCount(s)
+		if err != nil {
+			off := t.l.ix.find(join(t.path, key)).val
+			msg := err.Error()
+			var se *dist.SyntaxError
+			if errors.As(err, &se) {
+				off = stringByte(t.l.ix.src, off, se.Offset)
+				msg = se.Msg
+			}
+			t.l.errorAt(off, fmt.Sprintf("invalid %s: %s", key, msg), `a count is a whole number, or "uniform(1, 9)", "samples(0, 1, 9)" or "histogram(1: 30, 9: 70)"`)
+			return dist.Count{}, false
+		}
+		return c, true
+	}
+	n, ok := t.integer(key, 0, dist.MaxCount)
+	return dist.ConstCount(n), ok
+}
+
 func (t *table) duration(key string) (time.Duration, bool) {
 	v, ok := t.m[key]
 	if !ok {

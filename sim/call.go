@@ -151,7 +151,10 @@ func (s *Sim) attempt(k int32, kind attemptKind) (sent, ok bool) {
 		}
 	}
 	host := 0 // a store, topic or view is one destination
-	if e.kind == toService {
+	switch {
+	case e.inProc:
+		host = int(s.reqs.r[cl.parent].inst) // the caller's own process
+	case e.kind == toService:
 		host = p.lb.Pick(&p.hosts, s.reqs.r[cl.parent].key, sv.rng)
 	}
 	if host < 0 {
@@ -179,6 +182,7 @@ func (s *Sim) attempt(k int32, kind attemptKind) (sent, ok bool) {
 				cl.op = s.services[e.to].opFor(e.op, sv.rng)
 			}
 			s.reqs.r[a].op = cl.op
+			s.reqs.r[a].inProc = e.inProc
 		}
 	} else {
 		a = s.newOp(k, timeout)

@@ -97,12 +97,14 @@ func (sv *service) initOps() {
 
 // groupStages splits calls, which start at index base of the service's
 // edges, into stages: adjacent calls of the same non-empty group go
-// together.
+// together. A repeated call is a stage of its own: its repetitions
+// follow each other.
 func groupStages(calls []Call, base int32) []stage {
 	var out []stage
 	from := 0
 	for i := range calls {
-		if i+1 == len(calls) || calls[i].Group == "" || calls[i+1].Group != calls[i].Group {
+		if i+1 == len(calls) || calls[i].Group == "" || calls[i+1].Group != calls[i].Group ||
+			calls[i].Repeat != nil || calls[i+1].Repeat != nil {
 			out = append(out, stage{from: base + int32(from), to: base + int32(i+1)})
 			from = i + 1
 		}

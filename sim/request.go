@@ -55,6 +55,7 @@ type request struct {
 	after   int64  // work left for after the calls, ns
 	stage   int32  // the call group being waited on
 	pending int32  // calls of that group still out
+	reps    int32  // a repeated call's repetitions left, the one out included; 0: not repeating
 	// ver is the version of its key that the request's last store read
 	// returned: a conditional write of the key is conditioned on it.
 	ver uint32
@@ -76,7 +77,11 @@ type request struct {
 	segStart  int64 // when its current stretch of work was scheduled, for pauses
 	working   bool  // a worker took it: it is no longer queued
 	counted   bool  // sent after warmup: counts in the caller's aggregates
-	svcCount  bool  // arrived after warmup: counts in the service's aggregates
+	// inProc: an in-process call of an operation of its caller's own
+	// service, run on the caller's worker: it takes no worker and no
+	// queue place, and counts in its operation's figures only.
+	inProc   bool
+	svcCount bool // arrived after warmup: counts in the service's aggregates
 }
 
 // reqState is where a request is in its life at its service.

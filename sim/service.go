@@ -80,9 +80,12 @@ type edge struct {
 	link  link
 	id    int32 // index in Sim.edges
 	kind  targetKind
-	op    int32    // the callee's operation, or -1: by weight
-	data  int32    // the store, topic or view when kind is not toService
-	pub   *Publish // a publish on the request path
+	// inProc: the callee is an operation of the caller's own service,
+	// called in-process (a function call, not a request).
+	inProc bool
+	op     int32    // the callee's operation, or -1: by weight
+	data   int32    // the store, topic or view when kind is not toService
+	pub    *Publish // a publish on the request path
 	// transitions counts breaker state changes, for the results; opens
 	// those into OPEN, and marks the counters at each window's close, for
 	// the recovery verdict.
@@ -211,6 +214,10 @@ func (sv *service) initEdges(byName map[string]int32) {
 			e.to = byName[c.To]
 			if c.Operation != "" {
 				e.op = s.services[e.to].opIndex(c.Operation)
+			}
+			if e.to == sv.idx {
+				// A function call in the same process: no network.
+				e.inProc, e.latency = true, dist.Dist{}
 			}
 		}
 		var callee *service
@@ -362,6 +369,18 @@ func (s *Sim) deliver(i int32) {
 	r.arrived = s.now
 	r.state = atService
 	r.svcCount = s.now >= s.warmup
+	if r.inProc {
+		// Its caller's worker runs it at once: it passes no admission
+		// and no queue, and is no arrival at the service.
+		if sv.perOp {
+			if r.svcCount {
+				sv.ops[r.op].agg.sent++
+			}
+			sv.ops[r.op].win.sent++
+		}
+		sv.start(i)
+		return
+	}
 	if r.svcCount {
 		sv.agg.sent++
 	}
@@ -417,11 +436,13 @@ func (s *Sim) refuse(i int32, o Outcome) {
 	sv := &s.services[r.svc]
 	r.outcome = o
 	r.state = ended
-	if r.svcCount {
+	if r.svcCount && !r.inProc {
 		sv.agg.count(o, s.now)
 	}
-	sv.win.count(o, s.now)
-	sv.win.blame.add(r.org)
+	if !r.inProc {
+		sv.win.count(o, s.now)
+		sv.win.blame.add(r.org)
+	}
 	if sv.perOp {
 		op := &sv.ops[r.op]
 		if r.svcCount {
@@ -438,8 +459,10 @@ func (sv *service) start(i int32) {
 	r := &s.reqs.r[i]
 	sv.account(s.now)
 	in := &sv.insts[r.inst]
-	in.busy++
-	sv.busy++
+	if !r.inProc { // an in-process call runs on its caller's worker
+		in.busy++
+		sv.busy++
+	}
 	op := &sv.ops[r.op]
 	p := op.errors
 	bad := origin{comp: r.svc, cause: CauseError} // its own background errors
@@ -556,10 +579,22 @@ func (s *Sim) advance(i int32) {
 		}
 		var n int32
 		failed := false
+		first := r.reps == 0 // not a later repetition of a repeated call
 		for c := stages[k].from; c < stages[k].to; c++ {
 			e := &sv.calls[c]
-			if e.spec.Probability < 1 && sv.rng.Float64() >= e.spec.Probability {
-				continue
+			if first {
+				// Whether the call is made, and how many times, is drawn
+				// at its first repetition.
+				if e.spec.Probability < 1 && sv.rng.Float64() >= e.spec.Probability {
+					continue
+				}
+				if e.spec.Repeat != nil {
+					// A repeated call is its stage's only call, so no
+					// call was started yet: r is current.
+					if r.reps = int32(e.spec.Repeat.Sample(sv.rng)); r.reps == 0 {
+						continue
+					}
+				}
 			}
 			for range e.spec.Fanout {
 				started, f := s.startCall(i, c)
@@ -585,6 +620,11 @@ func (s *Sim) advance(i int32) {
 			s.complete(i, Error)
 			return
 		}
+		if r.reps > 1 {
+			r.reps-- // this repetition ended at once: the next one
+			continue
+		}
+		r.reps = 0
 		r.stage++
 	}
 }
@@ -649,7 +689,12 @@ func (s *Sim) callsDone(i int32) {
 		s.complete(i, Error)
 		return
 	}
-	r.stage++
+	if r.reps > 1 {
+		r.reps-- // a repeated call: the next repetition, now the last answered
+	} else {
+		r.reps = 0
+		r.stage++
+	}
 	s.advance(i)
 }
 
@@ -660,6 +705,15 @@ func (s *Sim) complete(i int32, o Outcome) {
 	r.outcome = o
 	r.state = ended
 	sv := &s.services[r.svc]
+	if r.inProc {
+		// Its caller's worker goes on with the caller: only the
+		// operation's figures count it.
+		if sv.perOp {
+			sv.ops[r.op].done(o, r.svcCount, s.now-r.arrived, s.now)
+		}
+		s.respond(i)
+		return
+	}
 	sv.account(s.now)
 	in := &sv.insts[r.inst]
 	in.busy--

@@ -223,8 +223,8 @@ func findCycle(spec *Spec) string {
 		path = append(path, spec.Services[i].Name)
 		for _, c := range allCalls(&spec.Services[i]) {
 			j, ok := idx[c.To]
-			if !ok {
-				continue
+			if !ok || (j == i && c.Operation != "") {
+				continue // not a service, or an in-process call
 			}
 			switch color[j] {
 			case grey:

@@ -180,7 +180,10 @@ func (g *Gateway) bucket(now int64) resilience.TokenBucket {
 
 // Call is one downstream call a service makes while it serves a request.
 type Call struct {
-	To string // a service, a store (with Op) or a view (Op read)
+	// To is a service, a store (with Op) or a view (Op read). A call to an
+	// operation of the caller's own service is in-process: a function
+	// call on the caller's worker, with no network, queue or policies.
+	To string
 	// Operation is the callee's operation; "" spreads the calls over its
 	// operations by weight.
 	Operation string
@@ -199,6 +202,11 @@ type Call struct {
 	// Fanout sends this many copies of the call at once, each to the next
 	// instance, and waits for all of them (scatter-gather).
 	Fanout int
+	// Repeat, when not nil, makes the call this many times in sequence,
+	// each after the previous one answered, with the call's policies
+	// applying to each; nil makes it once. A repeated call is a stage of
+	// its own, whatever its Group.
+	Repeat *dist.Count
 	// Latency, when HasLatency, replaces the network latency on this edge.
 	Latency    dist.Dist
 	HasLatency bool
