@@ -27,7 +27,7 @@ var (
 	storeKeys    = []string{"name", "replicas", "write_quorum", "read_quorum", "write_delay", "ack_delay", "read_delay", "response_delay", "keys", "key_distribution", "read_repair", "hinted_handoff", "hint_window", "anti_entropy", "timeout"}
 	sagaKeys     = []string{"name", "mode", "start", "broker", "initial_interval", "backoff_coefficient", "maximum_interval", "maximum_attempts", "log", "step"}
 	sagaStepKeys = []string{"name", "service", "compensation", "timeout", "deadline", "pivot", "topic"}
-	viewKeys     = []string{"name", "topic", "batch", "apply_time", "keys"}
+	viewKeys     = []string{"name", "topic", "batch", "apply_time", "keys", "read_time", "idempotent"}
 
 	// The values of the enumerations.
 	publishKeyChoices = []string{"none", "request", "random"}
@@ -521,6 +521,12 @@ func (b *builder) view(i int, t *table) sim.View {
 	}
 	if n, ok := t.integer("keys", 1, maxKeys); ok {
 		v.Keys = n
+	}
+	if d, ok := t.dist("read_time"); ok {
+		v.ReadTime = d
+	}
+	if b, ok := t.boolean("idempotent"); ok {
+		v.NonIdempotent = !b
 	}
 	return v
 }

@@ -121,6 +121,7 @@ var kindSpecs = map[sim.FaultKind]kindSpec{
 		targets: formService},
 	sim.FaultLeak:       {keys: []string{"growth", "limit", "startup_delay"}, required: 1, targets: onService},
 	sim.FaultDependency: {keys: []string{"add", "probability"}, targets: formService},
+	sim.FaultRebuild:    {targets: formView},
 }
 
 // kindKeys are the keys that only some kinds take, each with the example
@@ -274,6 +275,9 @@ func (b *builder) faultTiming(t *table, f *sim.Fault) {
 	if deploy && t.has("duration") {
 		t.keyErr("duration", "a deploy has no duration: it ends when its last batch has warmed up",
 			"remove duration; rollback_after rolls a bad release back, every repeats the deploy")
+	} else if f.Kind == sim.FaultRebuild && t.has("duration") {
+		t.keyErr("duration", "a rebuild has no duration: it ends when the view has caught up",
+			"remove duration; every repeats the rebuild")
 	} else if dd, ok := t.duration("duration"); ok {
 		if dd <= 0 {
 			t.valErr("duration", fmt.Sprintf("duration must be positive, got %s", dur(dd)), "omit duration to keep the fault until the end of the run")
@@ -284,7 +288,7 @@ func (b *builder) faultTiming(t *table, f *sim.Fault) {
 	if t.has("every") {
 		if e, ok := t.positiveDuration("every"); ok {
 			switch {
-			case !t.has("duration") && !deploy:
+			case !t.has("duration") && !deploy && f.Kind != sim.FaultRebuild:
 				t.keyErr("every", "every repeats a fault that ends: it needs a duration", "a fault without duration lasts until the end of the run")
 			case durOK && e <= f.Duration:
 				t.valErr("every", fmt.Sprintf("every (%s) must be longer than the fault's duration (%s)", dur(e), dur(f.Duration)),
@@ -502,7 +506,8 @@ var paramReaders = [...]func(r *faultReader) sim.FaultParams{
 		}
 		return p
 	},
-	sim.FaultDeploy: func(r *faultReader) sim.FaultParams { return r.deploy() },
+	sim.FaultDeploy:  func(r *faultReader) sim.FaultParams { return r.deploy() },
+	sim.FaultRebuild: func(*faultReader) sim.FaultParams { return sim.RebuildFault{} },
 	sim.FaultLeak: func(r *faultReader) sim.FaultParams {
 		p := sim.DefaultParams(sim.FaultLeak).(sim.LeakFault)
 		r.number("growth", sim.GrowthRange, "0.1 makes the service time grow by 10% per minute of uptime", &p.Growth)

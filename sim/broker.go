@@ -1091,8 +1091,13 @@ func (s *Sim) expire(ti, pi int32) {
 // compact forgets the records every group has consumed and committed: no
 // group will read them again, so a long run's memory stays bounded by what
 // is in flight and lagging. Retention would delete them later anyway; this
-// changes no count.
+// changes no count. A topic a view reads is kept to its retention: the
+// view may be rebuilt from it at any time (a rebuild fault, or one a driver
+// injects).
 func (s *Sim) compact(ti, pi int32) {
+	if s.topics[ti].vkeys > 0 {
+		return
+	}
 	pt := &s.topics[ti].parts[pi]
 	low := pt.hw
 	for _, gi := range s.groupsOf(ti) {

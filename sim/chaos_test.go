@@ -90,6 +90,11 @@ func randomFault(t *testing.T, spec *sim.Spec, rng *rand.Rand) sim.Fault {
 		f.Params = p
 	case sim.FaultLeak:
 		f.Params = sim.LeakFault{Growth: 20, Limit: 2, StartupDelay: time.Second} // out of memory after 3 s up
+	case sim.FaultRebuild:
+		if len(spec.Views) == 0 {
+			return randomFault(t, spec, rng)
+		}
+		f.Target, f.Share, f.Duration = spec.Views[rng.IntN(len(spec.Views))].Name, 0, 0
 	case sim.FaultDependency:
 		ext := slices.IndexFunc(spec.Services, func(sv sim.Service) bool { return sv.External })
 		if ext < 0 {

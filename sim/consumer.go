@@ -709,7 +709,9 @@ func (g *group) handled(m *member) {
 			g.e2e.Record(s.now - rec.at)
 			g.win.e2e.Record(s.now - rec.at)
 			if g.view >= 0 {
-				s.views[g.view].apply(rec, s.topics[g.topic].vkeys)
+				v := &s.views[g.view]
+				v.apply(rec, s.topics[g.topic].vkeys)
+				v.caughtUp()
 			}
 			if rec.tag >= 0 {
 				s.sagaEvent(rec, g.idx, m.attempts < g.spec.MaxAttempts)
@@ -718,6 +720,9 @@ func (g *group) handled(m *member) {
 	} else {
 		g.duplicates++
 		g.win.duplicates++
+		if i := br.offset - pt.base; g.view >= 0 && i >= 0 && i < int64(pt.recs.len()) {
+			s.views[g.view].applyAgain(pt.recs.at(int(i)), s.topics[g.topic].vkeys)
+		}
 	}
 	if !m.evicted {
 		// An evicted member's commits fail: its work does not move the

@@ -1062,3 +1062,170 @@ func TestSagaCoordinatorMemoryLog(t *testing.T) {
 		})
 	}
 }
+
+// viewScenario is a small CQRS system: writers publish keyed events, a
+// view projects them, readers read their own keys through query with a
+// 300 ms timeout. extra adds view keys; faults are [[fault]] tables.
+func viewScenario(apply, extra, faults string) string {
+	return `
+[scenario]
+name = "view"
+duration = "40s"
+seed = 7
+
+[[client]]
+name = "writers"
+target = "api"
+rate = 200
+keys = 100
+
+[[client]]
+name = "readers"
+target = "query"
+rate = 100
+keys = 100
+
+[[service]]
+name = "api"
+workers = 16
+service_time = "1ms"
+
+  [[service.publish]]
+  topic = "orders"
+  key = "request"
+  acks = "all"
+
+[[service]]
+name = "query"
+workers = 64
+service_time = "1ms"
+
+  [[service.call]]
+  to = "orders-view"
+  key = "request"
+  timeout = "300ms"
+
+[[broker]]
+name = "kafka"
+nodes = 3
+session_timeout = "6s"
+
+  [[broker.topic]]
+  name = "orders"
+  partitions = 3
+  replication_factor = 3
+  min_insync_replicas = 2
+
+[[view]]
+name = "orders-view"
+topic = "orders"
+batch = 100
+apply_time = "` + apply + `"
+keys = 100
+` + extra + faults
+}
+
+func clientErrors(res *sim.Result, name string) uint64 {
+	for _, c := range res.Clients {
+		if c.Name == name {
+			return c.Error
+		}
+	}
+	return 0
+}
+
+// TestViewFaults: what faults on a view do to its projector and to its
+// read store. A crashed projector's successor reads again what it applied
+// since its last commit (at least once): the duplicates are reported, and
+// corrupt the keys of a projection that is not idempotent. The read store
+// is a store: down, it refuses reads; frozen, it holds them past the
+// caller's timeout; slowed, its read_time grows past it. A rebuild
+// replays the topic into an emptied model: stale (misses) until caught up.
+func TestViewFaults(t *testing.T) {
+	// With apply_time = "6ms" the projector (166 records/s) falls behind
+	// the writers (200/s) and polls full batches: a crash loses the
+	// commit of what it applied of the batch in hand.
+	crash := `
+[[fault]]
+kind = "crash"
+target = "orders-view"
+start = "10s"
+duration = "2s"
+`
+	cases := []struct {
+		name                 string
+		apply, extra, faults string
+		dups, wrong, readErr bool // want some of each
+		clientErr            bool
+		rebuild              bool
+	}{
+		{name: "no fault", extra: "", faults: ""},
+		{name: "crash, idempotent", apply: "6ms", faults: crash, dups: true, readErr: true, clientErr: true},
+		{name: "crash, not idempotent", apply: "6ms", extra: "idempotent = false\n", faults: crash, dups: true, wrong: true, readErr: true, clientErr: true},
+		{name: "pause holds reads past the timeout", faults: `
+[[fault]]
+kind = "pause"
+target = "orders-view"
+start = "10s"
+duration = "2s"
+`, clientErr: true},
+		{name: "slow read store", extra: "read_time = \"20ms\"\n", faults: `
+[[fault]]
+kind = "slowdown"
+target = "orders-view"
+factor = 20
+start = "10s"
+duration = "2s"
+`, clientErr: true},
+		{name: "rebuild", faults: `
+[[fault]]
+kind = "rebuild"
+target = "orders-view"
+start = "20s"
+`, rebuild: true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if c.apply == "" {
+				c.apply = "1ms"
+			}
+			res := runTOML(t, viewScenario(c.apply, c.extra, c.faults))
+			v := res.Views[0]
+			if got := v.DuplicatesApplied > 0; got != c.dups {
+				t.Errorf("duplicates applied %d, want some: %v", v.DuplicatesApplied, c.dups)
+			}
+			if got := v.WrongReads > 0; got != c.wrong {
+				t.Errorf("wrong reads %d, want some: %v", v.WrongReads, c.wrong)
+			}
+			if got := v.ReadErrors > 0; got != c.readErr {
+				t.Errorf("read errors %d, want some: %v", v.ReadErrors, c.readErr)
+			}
+			if got := clientErrors(res, "readers") > 0; got != c.clientErr {
+				t.Errorf("readers' errors %d, want some: %v", clientErrors(res, "readers"), c.clientErr)
+			}
+			if c.rebuild != (v.Rebuilds == 1) {
+				t.Fatalf("rebuilds %d", v.Rebuilds)
+			}
+			if !c.rebuild {
+				return
+			}
+			// 20 s of 200 records/s replayed at 1 ms each while 200/s
+			// more arrive: 4000 / (1000 - 200) = 5 s to catch up.
+			if v.Rebuilding || v.RebuildS < 4 || v.RebuildS > 6.5 {
+				t.Errorf("rebuild took %.1fs (rebuilding at the end: %v), want about 5s", v.RebuildS, v.Rebuilding)
+			}
+			var during, after uint64
+			for _, w := range v.Series {
+				switch {
+				case w.Start >= 20*time.Second && w.Start < 24*time.Second:
+					during += w.Miss
+				case w.Start >= 30*time.Second:
+					after += w.Miss
+				}
+			}
+			if during < 100 || after*20 > during {
+				t.Errorf("misses during the rebuild %d, after it %d", during, after)
+			}
+		})
+	}
+}

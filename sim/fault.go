@@ -198,9 +198,13 @@ func (s *Sim) resolve(f *fault) error {
 	if err != nil {
 		return err
 	}
+	_, isView := viewOf(nodes)
+	if sp.Kind == FaultRebuild && !isView {
+		return fmt.Errorf("a rebuild fault targets a view, not %q", sp.Target)
+	}
 	if nodes != nil {
 		switch sp.Kind {
-		case FaultCrash, FaultPause, FaultSlowdown, FaultLatency, FaultSkew:
+		case FaultCrash, FaultPause, FaultSlowdown, FaultLatency, FaultSkew, FaultRebuild:
 		default:
 			return fmt.Errorf("a %s fault cannot target %q", sp.Kind, sp.Target)
 		}
@@ -397,6 +401,9 @@ func (s *Sim) beginFault(idx int32) {
 		s.loseLeaders(f)
 	case sp.Kind == FaultDeploy:
 		s.startDeploy(f)
+	case sp.Kind == FaultRebuild:
+		v, _ := viewOf(f.nodes)
+		v.rebuild(idx)
 	case len(f.nodes) > 0:
 		s.beginDataFault(f)
 	case sp.Kind == FaultPartition:
@@ -468,9 +475,9 @@ func (s *Sim) endFault(idx int32) {
 	switch {
 	case f.client >= 0 && f.spec.Kind == FaultSurge:
 		s.clients[f.client].refreshSurge()
-	case f.topic >= 0, f.spec.Kind == FaultDeploy:
-		// Leadership moved, and a deploy ends by itself: neither moves
-		// back.
+	case f.topic >= 0, f.spec.Kind == FaultDeploy, f.spec.Kind == FaultRebuild:
+		// Leadership moved, and a deploy and a rebuild end by themselves:
+		// none moves back.
 	case len(f.nodes) > 0:
 		s.endDataFault(f)
 	case f.spec.Kind == FaultPartition:

@@ -112,6 +112,14 @@ type DependencyFault struct {
 	Probability float64
 }
 
+// RebuildFault drops a view's read model and replays its topic from the
+// start (the oldest record the topic retains), as a projection rebuild
+// does (Axon's StreamingEventProcessor.resetTokens: a replay from the tail
+// of the stream; docs.axoniq.io, "Streaming Event Processor", Replaying
+// events). The view is stale until the projector has caught up with
+// where the topic was when the rebuild began; a rebuild has no duration.
+type RebuildFault struct{}
+
 func (LatencyFault) Kind() FaultKind    { return FaultLatency }
 func (ErrorsFault) Kind() FaultKind     { return FaultErrors }
 func (CrashFault) Kind() FaultKind      { return FaultCrash }
@@ -128,6 +136,7 @@ func (LeaderLossFault) Kind() FaultKind { return FaultLeaderLoss }
 func (DeployFault) Kind() FaultKind     { return FaultDeploy }
 func (LeakFault) Kind() FaultKind       { return FaultLeak }
 func (DependencyFault) Kind() FaultKind { return FaultDependency }
+func (RebuildFault) Kind() FaultKind    { return FaultRebuild }
 
 // Range is the interval a numeric parameter must lie in.
 type Range struct {
@@ -220,6 +229,8 @@ func DefaultParams(k FaultKind) FaultParams {
 		return LeakFault{Limit: 3} // crashes at three times the normal service time
 	case FaultDependency:
 		return DependencyFault{}
+	case FaultRebuild:
+		return RebuildFault{}
 	}
 	return nil
 }
@@ -251,6 +262,7 @@ func (p CrashFault) check() error {
 	return rangeErr("startup_delay", float64(p.StartupDelay), rangeNonNegative)
 }
 func (PauseFault) check() error      { return nil }
+func (RebuildFault) check() error    { return nil }
 func (p LossFault) check() error     { return rangeErr("probability", p.Probability, ShareRange) }
 func (BlackholeFault) check() error  { return nil }
 func (p SlowdownFault) check() error { return rangeErr("factor", p.Factor, FactorRange) }

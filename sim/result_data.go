@@ -215,12 +215,26 @@ type ViewResult struct {
 	Reads uint64 `json:"reads"`
 	// ReadYourWritesMisses counts reads of a key whose latest write had
 	// been acknowledged to its writer but not yet applied.
-	ReadYourWritesMisses uint64       `json:"read_your_writes_misses"`
-	MissShare            float64      `json:"miss_share"`
-	LagRecords           int64        `json:"lag_records"` // projection lag at the end
-	LagS                 float64      `json:"lag_s"`
-	MaxLagS              float64      `json:"max_lag_s"`
-	Series               []ViewWindow `json:"series,omitempty"`
+	ReadYourWritesMisses uint64  `json:"read_your_writes_misses"`
+	MissShare            float64 `json:"miss_share"`
+	LagRecords           int64   `json:"lag_records"` // projection lag at the end
+	LagS                 float64 `json:"lag_s"`
+	MaxLagS              float64 `json:"max_lag_s"`
+	// ReadErrors counts reads the read store refused, down.
+	ReadErrors uint64 `json:"read_errors"`
+	// DuplicatesApplied counts records applied again (the whole run): the
+	// projector's commit was lost to a crash or an eviction. WrongReads
+	// counts reads of a key such a duplicate corrupted (idempotent =
+	// false only).
+	DuplicatesApplied uint64 `json:"duplicates_applied"`
+	Idempotent        bool   `json:"idempotent"`
+	WrongReads        uint64 `json:"wrong_reads"`
+	// Rebuilds counts rebuild faults; RebuildS is the longest time one took
+	// to catch up, and Rebuilding says one had not caught up at the end.
+	Rebuilds   uint64       `json:"rebuilds,omitempty"`
+	RebuildS   float64      `json:"rebuild_s,omitempty"`
+	Rebuilding bool         `json:"rebuilding,omitempty"`
+	Series     []ViewWindow `json:"series,omitempty"`
 }
 
 // ViewWindow is one window of a view.
@@ -323,7 +337,12 @@ func (s *Sim) dataResult(res *Result) {
 		g := &s.groups[v.group]
 		recs, age := g.lag()
 		vr := ViewResult{Name: v.spec.Name, Topic: v.spec.Topic, Reads: v.reads, ReadYourWritesMisses: v.misses,
-			LagRecords: recs, LagS: float64(age) / 1e9, MaxLagS: float64(max(g.maxLagT, age)) / 1e9, Series: v.series}
+			LagRecords: recs, LagS: float64(age) / 1e9, MaxLagS: float64(max(g.maxLagT, age)) / 1e9, Series: v.series,
+			ReadErrors: v.readErrors, DuplicatesApplied: v.dupApplied, Idempotent: !v.spec.NonIdempotent, WrongReads: v.wrongReads,
+			Rebuilds: v.rebuilds, RebuildS: float64(v.rebuildMax) / 1e9, Rebuilding: v.rebuilding}
+		if v.rebuilding {
+			vr.RebuildS = max(vr.RebuildS, float64(s.now-v.rebuildAt)/1e9)
+		}
 		if v.reads > 0 {
 			vr.MissShare = float64(v.misses) / float64(v.reads)
 		}

@@ -313,9 +313,10 @@ const (
 	FaultDeploy                      // a rolling restart of a service, optionally a bad release
 	FaultLeak                        // a memory leak: service time grows with uptime until a crash
 	FaultDependency                  // an external dependency browns out: slower and failing
+	FaultRebuild                     // a view's read model dropped and replayed from the start of its topic
 )
 
-var faultKinds = [...]string{"latency", "errors", "crash", "pause", "loss", "partition", "blackhole", "slowdown", "capacity", "surge", "throttle", "skew", "leader_loss", "deploy", "leak", "dependency"}
+var faultKinds = [...]string{"latency", "errors", "crash", "pause", "loss", "partition", "blackhole", "slowdown", "capacity", "surge", "throttle", "skew", "leader_loss", "deploy", "leak", "dependency", "rebuild"}
 
 func (k FaultKind) String() string {
 	if int(k) < len(faultKinds) {
@@ -368,8 +369,8 @@ type Fault struct {
 	// replication); a store ("db") or a replica ("db#2") for crash, pause
 	// (a replication pause: messages to it wait until the pause ends),
 	// partition, latency and slowdown (a slow disk: its delays multiplied),
-	// and skew (a replica's clock); a view for crash, pause and slowdown; a
-	// topic ("orders") for leader_loss.
+	// and skew (a replica's clock); a view for crash, pause, slowdown and
+	// rebuild; a topic ("orders") for leader_loss.
 	Target string
 	// Share of the target service's instances affected, chosen at random
 	// from the fault's stream at each occurrence; 0 or 1 means all.

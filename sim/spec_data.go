@@ -311,6 +311,13 @@ type View struct {
 	Batch     int
 	ApplyTime dist.Dist // per record
 	Keys      int       // the read model's keyspace, for read-your-writes
+	// ReadTime is the read store's work per read, after the round trip;
+	// zero: none.
+	ReadTime dist.Dist
+	// NonIdempotent (idempotent = false): applying a record again corrupts
+	// its key (a counter incremented twice, a row appended twice) until a
+	// rebuild; an idempotent projection (an upsert) is unchanged by it.
+	NonIdempotent bool
 }
 
 // checkData rejects data components the engine cannot run: what the

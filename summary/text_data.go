@@ -90,6 +90,10 @@ func writeDataText(w io.Writer, res *sim.Result, color bool) {
 			{head: "MISS", right: true, cell: func(v sim.ViewResult) string { return pct(v.MissShare) }},
 			{head: "LAG end", right: true, cell: func(v sim.ViewResult) string { return fmt.Sprint(v.LagRecords) }},
 			{head: "LAG s end/max", right: true, cell: func(v sim.ViewResult) string { return fmt.Sprintf("%.1f/%.1f", v.LagS, v.MaxLagS) }},
+			{head: "READ ERR", right: true, cell: func(v sim.ViewResult) string { return count(v.ReadErrors) }},
+			{head: "DUPS", right: true, cell: func(v sim.ViewResult) string { return count(v.DuplicatesApplied) }},
+			{head: "WRONG", right: true, cell: func(v sim.ViewResult) string { return count(v.WrongReads) }},
+			{head: "REBUILD s", right: true, cell: func(v sim.ViewResult) string { return rebuildCell(v) }},
 		})
 	}
 }
@@ -147,6 +151,18 @@ func sagaHealth(s sim.SagaResult) sim.Health {
 		return sim.Healthy
 	}
 	return sim.HealthOf(float64(s.Compensated) / float64(s.Started))
+}
+
+// rebuildCell is the longest catch-up of the view's rebuilds, "+" when
+// one was still replaying at the end, "-" without any.
+func rebuildCell(v sim.ViewResult) string {
+	switch {
+	case v.Rebuilds == 0:
+		return "-"
+	case v.Rebuilding:
+		return fmt.Sprintf("%.1f+", v.RebuildS)
+	}
+	return fmt.Sprintf("%.1f", v.RebuildS)
 }
 
 func viewHealth(v sim.ViewResult) sim.Health { return sim.HealthOf(v.MissShare) }

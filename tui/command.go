@@ -31,6 +31,7 @@ var faultUsage = map[sim.FaultKind]struct{ value, example string }{
 	sim.FaultDeploy:     {"BATCH", "deploy checkout 1"},
 	sim.FaultLeak:       {"GROWTH", "leak catalog 0.5 60s"},
 	sim.FaultDependency: {"SHARE", "dependency payments-api 30% 20s"},
+	sim.FaultRebuild:    {"", "rebuild order-history"},
 }
 
 // parsed is a command line, understood.
