@@ -3,6 +3,7 @@ package scenarios
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -11,7 +12,7 @@ import (
 
 var (
 	gatewayKeys = []string{"name", "instances", "workers", "queue", "service_time", "queue_timeout", "queue_discipline", "rps", "burst", "autoscale", "route"}
-	routeKeys   = append([]string{"path", "to", "weight", "timeout", "latency"}, resilienceKeys...)
+	routeKeys   = slices.Concat([]string{"path", "to", "weight", "timeout"}, edgeNetworkKeys, resilienceKeys)
 )
 
 // defaultGatewayWorkers is a gateway's workers per instance: it mostly
@@ -107,7 +108,7 @@ func (b *builder) route(gw, k int, t *table, owner string, paths map[string]int,
 	if d, ok := t.nonNegative("timeout"); ok {
 		c.Timeout = d
 	}
-	c.Latency, c.HasLatency = t.dist("latency")
+	t.edgeNetwork(&c)
 	b.resilience(t, "gateway.route", &c, callers)
 	return c
 }

@@ -53,6 +53,7 @@ type request struct {
 	sent    int64  // when the caller sent it
 	arrived int64  // when it reached its service
 	after   int64  // work left for after the calls, ns
+	back    int64  // the response's share of a round trip drawn at the send (an edge's round_trip)
 	stage   int32  // the call group being waited on
 	pending int32  // calls of that group still out
 	// ver is the version of its key that the request's last store read

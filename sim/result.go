@@ -192,6 +192,17 @@ type EdgeResult struct {
 	BreakersOpen   int                     `json:"breakers_open,omitempty"`
 	BreakerChanges uint64                  `json:"breaker_transitions,omitempty"` // of all its breakers
 	Ejections      uint64                  `json:"ejections,omitempty"`           // outlier detection, by all holders
+	// Latency is of the calls that succeeded, as the caller saw them: from
+	// the call's start to its end, every attempt, back-off and hedge
+	// included, so the callee's latency plus the network's and the
+	// caller's policies. LatencyAll is of every call that ended, whatever
+	// its outcome (before a fallback): a timed-out call at its timeout, a
+	// short-circuited one at once. Its count is OK + Error + Timeout +
+	// Rejected + Conflict.
+	Latency    Latency `json:"latency_ms"`
+	LatencyAll Latency `json:"latency_all_ms"`
+	// Series is the edge's latency window by window.
+	Series []EdgeWindow `json:"series,omitempty"`
 }
 
 // EventResult is an Event for output. What is its text, rendered by the
@@ -420,6 +431,7 @@ func (s *Sim) Result() *Result {
 			Hedges: st.hedges, Cancelled: st.cancelled, OK: st.out[OK], Error: st.out[Error], Timeout: st.out[Timeout],
 			Conflict: st.out[Conflict], Rejected: st.out[Rejected] + st.out[Shed] + st.out[Limited], ShortCircuited: st.shortCircuited, BulkheadFull: st.bulkheaded,
 			BudgetExhausted: st.budgetExhausted, RetryOverflow: st.retryOverflow, Fallbacks: st.fallbacks, BreakerChanges: e.transitions,
+			Latency: latencyOf(&e.agg.ok), LatencyAll: Latency(e.agg.all(&s.allCalls)), Series: e.series,
 		}
 		if st.calls > 0 {
 			er.Amplification = float64(st.attempts) / float64(st.calls)
@@ -511,6 +523,11 @@ func (r *Result) CheckConservation() error {
 			if f.LatencyAll.Count != f.OK+f.Failed {
 				errs = append(errs, fmt.Errorf("flow %s: %d answered requests timed, of %d answered", f.Name, f.LatencyAll.Count, f.OK+f.Failed))
 			}
+		}
+	}
+	for _, e := range r.Edges {
+		if ended := e.OK + e.Error + e.Timeout + e.Rejected + e.Conflict; e.LatencyAll.Count != ended || e.Latency.Count != e.OK {
+			errs = append(errs, fmt.Errorf("edge %s: %d calls timed (%d ok), of %d ended (%d ok)", e.Name, e.LatencyAll.Count, e.Latency.Count, ended, e.OK))
 		}
 	}
 	for _, c := range r.Components {

@@ -71,18 +71,27 @@ type edge struct {
 	to      int32
 	timeout int64 // the deadline of a call, all attempts included
 	perTry  int64 // the timeout of one attempt
-	latency dist.Dist
+	// latency is the request's one-way network delay, respLatency the
+	// response's; with rt, roundTrip is drawn once per attempt instead
+	// and split (sendRequest).
+	latency, respLatency dist.Dist
+	roundTrip            dist.Dist
+	rt                   bool
 
 	// pol holds the resilience state: one per caller instance (Scope
 	// PerInstance; grown when the caller scales up) or one shared.
 	pol   []*policies
 	stats edgeStats
-	link  link
-	id    int32 // index in Sim.edges
-	kind  targetKind
-	op    int32    // the callee's operation, or -1: by weight
-	data  int32    // the store, topic or view when kind is not toService
-	pub   *Publish // a publish on the request path
+	// agg times the calls counted in stats, win those that ended in the
+	// window being filled; series is one EdgeWindow per window closed.
+	agg, win callTimes
+	series   []EdgeWindow
+	link     link
+	id       int32 // index in Sim.edges
+	kind     targetKind
+	op       int32    // the callee's operation, or -1: by weight
+	data     int32    // the store, topic or view when kind is not toService
+	pub      *Publish // a publish on the request path
 	// transitions counts breaker state changes, for the results; opens
 	// those into OPEN, and marks the counters at each window's close, for
 	// the recovery verdict.
@@ -195,6 +204,13 @@ func (sv *service) initEdges(byName map[string]int32) {
 		if c.HasLatency {
 			e.latency = c.Latency
 		}
+		e.respLatency = e.latency
+		if c.ResponseLatency != nil {
+			e.respLatency = *c.ResponseLatency
+		}
+		if c.RoundTrip != nil {
+			e.roundTrip, e.rt = *c.RoundTrip, true
+		}
 		if c.Op == OpPublish {
 			for sv.spec.Publishes[pub].After {
 				pub++
@@ -297,6 +313,7 @@ func (s *Sim) sendRequest(parent, origin, to, inst int32, lat dist.Dist, timeout
 	r.svc, r.inst, r.parent, r.origin, r.sent = to, inst, parent, origin, s.now
 	var rng *rand.Rand
 	var l *link
+	var e *edge
 	switch parent {
 	case noParent:
 		rng, l = s.clients[origin].rng, &s.clients[origin].link
@@ -307,7 +324,8 @@ func (s *Sim) sendRequest(parent, origin, to, inst int32, lat dist.Dist, timeout
 	default:
 		cl := &s.calls.c[parent]
 		r.key = s.reqs.r[cl.parent].key
-		rng, l = s.services[cl.svc].rng, &s.services[cl.svc].calls[cl.edge].link
+		e = &s.services[cl.svc].calls[cl.edge]
+		rng, l = s.services[cl.svc].rng, &e.link
 	}
 	if timeout > 0 {
 		s.schedule(s.now+timeout, evTimeout, i, r.gen)
@@ -319,7 +337,18 @@ func (s *Sim) sendRequest(parent, origin, to, inst int32, lat dist.Dist, timeout
 		}
 	}
 	var d int64
-	if !lat.IsZero() {
+	switch {
+	case e != nil && e.rt:
+		// One draw of the round trip per attempt, so that what the
+		// caller waits on the network has exactly the given
+		// distribution; the request takes half of it, the response the
+		// rest (respond). Half each, not all on the response, because
+		// that is where a recorded server span sits in its client span
+		// (both legs cross the same network), and it puts the callee's
+		// work, and any fault that meets it, at the time it would run.
+		rt := e.roundTrip.Sample(rng)
+		d, r.back = rt/2, rt-rt/2
+	case !lat.IsZero():
 		d = lat.Sample(rng)
 	}
 	if len(l.faults) > 0 {
@@ -747,13 +776,16 @@ func (s *Sim) respond(i int32) {
 	default:
 		cl := &s.calls.c[r.parent]
 		e := &s.services[cl.svc].calls[cl.edge]
-		lat, l = e.latency, &e.link
+		lat, l = e.respLatency, &e.link
+		if e.rt {
+			lat = dist.Dist{} // the rest of the round trip, drawn at the send
+		}
 	}
 	if len(l.faults) > 0 && l.lossResp > 0 && rng.Float64() < l.lossResp {
 		r.state = lost // the caller will only see its timeout
 		return
 	}
-	var d int64
+	d := r.back
 	if !lat.IsZero() {
 		d = lat.Sample(rng)
 	}
