@@ -579,6 +579,10 @@ func (r *Result) WithoutSeries() *Result {
 			cm.Operations[j].Series = nil
 		}
 	}
+	c.Edges = slices.Clone(r.Edges)
+	for i := range c.Edges {
+		c.Edges[i].Series = nil
+	}
 	c.Topics = slices.Clone(r.Topics)
 	for i := range c.Topics {
 		c.Topics[i].Series = nil
