@@ -95,7 +95,8 @@ type Call struct {
 	Probability float64
 	Fanout      int
 	Group       string
-	Latency     string // a distribution; "" for the network's
+	Latency     string // a one-way distribution; "" for the network's
+	RoundTrip   string // a distribution there and back, drawn once; "" for none
 	Comments    []string
 	Extra       []Key
 	// Text is TOML written as it is after the keys: a later step's keys,
