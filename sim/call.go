@@ -70,8 +70,9 @@ type edgeStats struct {
 // call's start to its end, every attempt, back-off and hedge included, as
 // a client times its requests (latency_ms and latency_all_ms). A call ends
 // in one outcome, before any fallback: ok is of those that succeeded,
-// failed of the others, so that recording a call costs one histogram
-// update; the latency of every call is the two merged, when it is read.
+// failed of the others. Recording a call costs one histogram update: the
+// latency of every call is the two merged, and the run's aggregate the
+// windows merged, when they are read (summaries).
 type callTimes struct {
 	ok, failed metrics.Histogram
 }
@@ -84,24 +85,26 @@ func (t *callTimes) record(o Outcome, lat int64) {
 	}
 }
 
-// all summarises every call timed, merging in scratch when both kinds
-// were.
-func (t *callTimes) all(scratch *metrics.Histogram) metrics.Summary {
-	switch {
-	case t.failed.Count() == 0:
-		return t.ok.Summarize()
-	case t.ok.Count() == 0:
-		return t.failed.Summarize()
-	}
-	scratch.Reset()
-	scratch.Merge(&t.ok)
-	scratch.Merge(&t.failed)
-	return scratch.Summarize()
+func (t *callTimes) merge(o *callTimes) {
+	t.ok.Merge(&o.ok)
+	t.failed.Merge(&o.failed)
 }
 
 func (t *callTimes) reset() {
 	t.ok.Reset()
 	t.failed.Reset()
+}
+
+// summaries summarises the calls of a and b together: those that
+// succeeded, and every one; scratch holds the merge.
+func summaries(a, b *callTimes, scratch *metrics.Histogram) (ok, all metrics.Summary) {
+	scratch.Reset()
+	scratch.Merge(&a.ok)
+	scratch.Merge(&b.ok)
+	ok = scratch.Summarize()
+	scratch.Merge(&a.failed)
+	scratch.Merge(&b.failed)
+	return ok, scratch.Summarize()
 }
 
 // startCall begins call c of request i. It reports false when the call ended
@@ -539,11 +542,13 @@ func (s *Sim) endCall(k int32, o Outcome, notify bool) bool {
 	p := e.pol[cl.hold]
 	p.calls--
 	p.releaseRetry(cl)
-	lat := s.now - cl.start
-	e.win.record(o, lat)
-	if cl.counted {
+	// A call made during warmup is timed in its window (pre) but not in
+	// the run's aggregate, which is the windows' counted calls merged.
+	if lat := s.now - cl.start; cl.counted {
 		e.stats.out[o]++
-		e.agg.record(o, lat)
+		e.win.record(o, lat)
+	} else {
+		e.pre.record(o, lat)
 	}
 	parent := cl.parent
 	if o != OK {

@@ -431,8 +431,10 @@ func (s *Sim) Result() *Result {
 			Hedges: st.hedges, Cancelled: st.cancelled, OK: st.out[OK], Error: st.out[Error], Timeout: st.out[Timeout],
 			Conflict: st.out[Conflict], Rejected: st.out[Rejected] + st.out[Shed] + st.out[Limited], ShortCircuited: st.shortCircuited, BulkheadFull: st.bulkheaded,
 			BudgetExhausted: st.budgetExhausted, RetryOverflow: st.retryOverflow, Fallbacks: st.fallbacks, BreakerChanges: e.transitions,
-			Latency: latencyOf(&e.agg.ok), LatencyAll: Latency(e.agg.all(&s.allCalls)), Series: e.series,
+			Series: e.series,
 		}
+		ok, all := summaries(&e.agg, &e.win, &s.allCalls) // the windows closed, and the one being filled
+		er.Latency, er.LatencyAll = Latency(ok), Latency(all)
 		if st.calls > 0 {
 			er.Amplification = float64(st.attempts) / float64(st.calls)
 		}

@@ -82,16 +82,17 @@ type edge struct {
 	// PerInstance; grown when the caller scales up) or one shared.
 	pol   []*policies
 	stats edgeStats
-	// agg times the calls counted in stats, win those that ended in the
-	// window being filled; series is one EdgeWindow per window closed.
-	agg, win callTimes
-	series   []EdgeWindow
-	link     link
-	id       int32 // index in Sim.edges
-	kind     targetKind
-	op       int32    // the callee's operation, or -1: by weight
-	data     int32    // the store, topic or view when kind is not toService
-	pub      *Publish // a publish on the request path
+	// win times the calls counted in stats that ended in the window being
+	// filled, pre the others (made during warmup), and agg the counted
+	// calls of the windows closed; series is one EdgeWindow per window.
+	agg, win, pre callTimes
+	series        []EdgeWindow
+	link          link
+	id            int32 // index in Sim.edges
+	kind          targetKind
+	op            int32    // the callee's operation, or -1: by weight
+	data          int32    // the store, topic or view when kind is not toService
+	pub           *Publish // a publish on the request path
 	// transitions counts breaker state changes, for the results; opens
 	// those into OPEN, and marks the counters at each window's close, for
 	// the recovery verdict.

@@ -237,8 +237,11 @@ func (s *Sim) closeWindow() {
 	s.closeDataWindows(start)
 	for _, ref := range s.edges {
 		e := &s.services[ref.svc].calls[ref.edge]
-		e.series = append(e.series, EdgeWindow{Start: start, Latency: e.win.ok.Summarize(), LatencyAll: e.win.all(&s.allCalls)})
+		ok, all := summaries(&e.win, &e.pre, &s.allCalls)
+		e.series = append(e.series, EdgeWindow{Start: start, Latency: ok, LatencyAll: all})
+		e.agg.merge(&e.win)
 		e.win.reset()
+		e.pre.reset()
 	}
 	s.markEdges()
 	s.winStart = s.now
