@@ -345,8 +345,11 @@ func (s *Sim) sendRequest(parent, origin, to, inst int32, lat dist.Dist, timeout
 		// distribution; the request takes half of it, the response the
 		// rest (respond). Half each, not all on the response, because
 		// that is where a recorded server span sits in its client span
-		// (both legs cross the same network), and it puts the callee's
-		// work, and any fault that meets it, at the time it would run.
+		// (both legs cross the same network; the CLIENT span covers the
+		// client side of the RPC, the SERVER span the server's handling,
+		// https://opencensus.io/tracing/span/kind), and it puts the
+		// callee's work, and any fault that meets it, at the time it
+		// would run.
 		rt := e.roundTrip.Sample(rng)
 		d, r.back = rt/2, rt-rt/2
 	case !lat.IsZero():
