@@ -312,7 +312,7 @@ func TestJSONSeriesMatchCSV(t *testing.T) {
 					add("operation", map[string]any{"name": fmt.Sprint(m["name"], ".", o["name"]), "series": o["series"]})
 				}
 			}
-			for _, k := range []struct{ section, kind string }{{"topics", "topic"}, {"groups", "group"}, {"stores", "store"}, {"sagas", "saga"}, {"views", "view"}} {
+			for _, k := range []struct{ section, kind string }{{"edges", "edge"}, {"topics", "topic"}, {"groups", "group"}, {"stores", "store"}, {"sagas", "saga"}, {"views", "view"}} {
 				for _, c := range list(res[k.section]) {
 					add(k.kind, c)
 				}
@@ -335,6 +335,14 @@ func TestJSONSeriesMatchCSV(t *testing.T) {
 					continue
 				}
 				switch r[col["kind"]] {
+				case "edge":
+					lat := func(k, stat string) any { m, _ := w[k].(map[string]any); return m[stat] }
+					for csvCol, v := range map[string]any{"ok": lat("latency_ms", "count"),
+						"latency_p99_ms": lat("latency_ms", "p99"), "latency_all_p99_ms": lat("latency_all_ms", "p99")} {
+						if want := r[col[csvCol]]; num(v) != want {
+							t.Errorf("%s: %s is %s in the CSV, %s in the JSON", key, csvCol, want, num(v))
+						}
+					}
 				case "client", "flow", "service", "operation":
 					lat := func(k string) any { m, _ := w[k].(map[string]any); return m["p99"] }
 					for csvCol, v := range map[string]any{"sent": w["sent"], "ok": w["ok"], "timeout": w["timeout"],

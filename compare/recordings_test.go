@@ -66,17 +66,22 @@ func runAtMin(t *testing.T, spec *sim.Spec, observed *importer.Model, minSpans i
 // with a run of its scenario at the same load. The hotel reservation meets
 // the bounds (p50 within 20 %, p99 within 35 % for every operation
 // with 50 spans or more, p50 MAPE under 15 %). Online Boutique does not:
-// its front end's pages come out 40-70 % slow at p50 (scenarios.md,
-// "Comparing with traces", says why); the test holds its MAPE where it is,
-// so that a change that worsens the fit shows.
+// its front end's pages come out 40-60 % slow at p50 (scenarios.md,
+// "Comparing with traces", says why); the test holds its MAPEs where they
+// are, so that a change that worsens the fit shows. With each call's
+// observed round trip (client span less server span) drawn whole, rather
+// than as two independent halves, the MAPEs went from 5.78 % / 1.61 %
+// (p50 / p99) to 2.46 % / 0.89 % for the hotel, and from 17.9 % / 92.5 % to
+// 14.3 % / 11.4 % for Online Boutique: the bounds below fail the halves.
 func TestRecordingsFit(t *testing.T) {
 	for _, tt := range []struct {
 		file       []string
 		bounded    bool    // every operation within the bounds
 		maxP50MAPE float64 // percent
+		maxP99MAPE float64
 	}{
-		{[]string{"traces", "hotel-reservation", "load25.jaeger.json.gz"}, true, 15},
-		{[]string{"traces", "online-boutique", "normal-2022-08-23T17-00.csv.gz"}, false, 20},
+		{[]string{"traces", "hotel-reservation", "load25.jaeger.json.gz"}, true, 4, 1.5},
+		{[]string{"traces", "online-boutique", "normal-2022-08-23T17-00.csv.gz"}, false, 16, 20},
 	} {
 		t.Run(tt.file[1], func(t *testing.T) {
 			spec, m := importAndLoad(t, recording(t, tt.file...), "")
@@ -93,8 +98,8 @@ func TestRecordingsFit(t *testing.T) {
 					t.Errorf("%s.%s out of bounds", r.Service, r.Operation)
 				}
 			}
-			if rep.P50MAPE > tt.maxP50MAPE {
-				t.Errorf("p50 MAPE %.3g %%; want under %g %%", rep.P50MAPE, tt.maxP50MAPE)
+			if rep.P50MAPE > tt.maxP50MAPE || rep.P99MAPE > tt.maxP99MAPE {
+				t.Errorf("p50 MAPE %.3g %%, p99 MAPE %.3g %%; want under %g %% and %g %%", rep.P50MAPE, rep.P99MAPE, tt.maxP50MAPE, tt.maxP99MAPE)
 			}
 			t.Logf("p50 MAPE %.3g %%, p99 MAPE %.3g %%", rep.P50MAPE, rep.P99MAPE)
 		})
@@ -110,7 +115,7 @@ func TestRecordingsFit(t *testing.T) {
 // into currencyservice (frontend's: the imported checkout does not call it). Each entry operation's simulated median shift
 // (with the fault against without, at the window's load) is set against
 // the observed one (the window's median against the normal minute's):
-// 1062 against 1088 ms and 1985 against 2060 ms, once the assumed worker
+// 1062 against 1066 ms and 1985 against 2121 ms, once the assumed worker
 // pools are lifted (with the import's pools, the front end saturates and
 // the shift is 9 s).
 func TestRecordedFaultShift(t *testing.T) {

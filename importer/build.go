@@ -250,9 +250,13 @@ func (a *aggregator) writeCalls(o *opStats, target func(opKey) string) []Call {
 		for k := range e.counts {
 			maxCount = max(maxCount, k)
 		}
-		if e.net.Count() > 0 {
-			c.Latency = distribution(&e.net)
-			made += fmt.Sprintf("; latency: one-way network and queueing time, half of client span less server span, from %d pairs", e.net.Count())
+		if e.roundTrip.Count() > 0 {
+			// The observed round trip whole, drawn once per attempt: two
+			// independent one-way halves of a heavy-tailed distribution
+			// add up to a higher median and a lighter tail than observed
+			// (scenarios.md, "Network time on an edge").
+			c.RoundTrip = distribution(&e.roundTrip)
+			made += fmt.Sprintf("; round_trip: network and queueing time there and back, client span less server span, from %d pairs", e.roundTrip.Count())
 			if e.skewed > 0 {
 				made += fmt.Sprintf(" (%d client spans shorter than their server span, clock skew, counted as 0)", e.skewed)
 			}

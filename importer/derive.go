@@ -60,7 +60,7 @@ type edgeStats struct {
 	overlapped  int64             // ...and of those, the ones whose copies overlapped
 	rankSum     float64           // the call's place among the callees, by first start
 	failed      int64             // calls whose callee span (or client span) failed
-	net         metrics.Histogram // one-way network and queueing time: (client - server) / 2
+	roundTrip   metrics.Histogram // network and queueing time there and back: client span - server span
 	skewed      int64             // client spans shorter than their server span (clock skew)
 }
 
@@ -378,7 +378,7 @@ func (a *aggregator) edges(sp []Span, o *opStats) {
 					e.skewed++
 					d = 0
 				}
-				e.net.Record(d / 2)
+				e.roundTrip.Record(d)
 			}
 		}
 		e.invocations++

@@ -184,7 +184,7 @@ func mergeOps(k opKey, group []*opStats) *opStats {
 			me.overlapped += e.overlapped
 			me.rankSum += e.rankSum
 			me.failed += e.failed
-			me.net.Merge(&e.net)
+			me.roundTrip.Merge(&e.roundTrip)
 			me.skewed += e.skewed
 		}
 		for pk, p := range o.pairs {

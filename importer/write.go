@@ -78,6 +78,9 @@ func (m *Model) WriteTOML(w io.Writer) error {
 				if c.Latency != "" {
 					fmt.Fprintf(b, "    latency = %s\n", quote(c.Latency))
 				}
+				if c.RoundTrip != "" {
+					fmt.Fprintf(b, "    round_trip = %s\n", quote(c.RoundTrip))
+				}
 				keys(b, "    ", c.Extra)
 				b.WriteString(c.Text)
 			}

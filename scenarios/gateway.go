@@ -3,6 +3,7 @@ package scenarios
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -12,7 +13,7 @@ import (
 
 var (
 	gatewayKeys = []string{"name", "instances", "workers", "queue", "service_time", "queue_timeout", "queue_discipline", "rps", "burst", "max_tokens", "tokens_per_fill", "fill_interval", "autoscale", "route"}
-	routeKeys   = append([]string{"path", "to", "weight", "timeout", "latency"}, resilienceKeys...)
+	routeKeys   = slices.Concat([]string{"path", "to", "weight", "timeout"}, edgeNetworkKeys, resilienceKeys)
 )
 
 // defaultGatewayWorkers is a gateway's workers per instance: it mostly
@@ -151,7 +152,7 @@ func (b *builder) route(gw, k int, t *table, owner string, paths map[string]int,
 	if d, ok := t.nonNegative("timeout"); ok {
 		c.Timeout = d
 	}
-	c.Latency, c.HasLatency = t.modulated("latency")
+	t.edgeNetwork(&c)
 	b.resilience(t, "gateway.route", &c, callers)
 	return c
 }

@@ -42,7 +42,7 @@ var (
 	stepKeys      = []string{"at", "rate", "ramp"}
 	serviceKeys   = []string{"name", "instances", "workers", "queue", "service_time", "after_calls", "errors", "queue_timeout", "queue_discipline", "external", "autoscale", "operation", "call", "publish", "consume"}
 	operationKeys = []string{"name", "service_time", "errors", "after_calls", "weight", "call"}
-	callKeys      = append([]string{"to", "op", "key", "timeout", "probability", "group", "fanout", "repeat", "latency"}, resilienceKeys...)
+	callKeys      = slices.Concat([]string{"to", "op", "key", "timeout", "probability", "group", "fanout", "repeat"}, edgeNetworkKeys, resilienceKeys)
 
 	arrivals       = []string{"poisson", "constant"}
 	ops            = []string{"read", "write", "conditional_write"} // sim.OpRead, sim.OpWrite, sim.OpConditionalWrite
@@ -622,7 +622,7 @@ func (b *builder) calls(i, opn int, tables []*table, hdr, owner string, s *sim.S
 					"remove group, or repeat = 1; fanout makes copies at once")
 			}
 		}
-		c.Latency, c.HasLatency = ct.modulated("latency")
+		ct.edgeNetwork(&c)
 		b.resilience(ct, hdr, &c, maxCount(s))
 		out = append(out, c)
 	}
@@ -683,6 +683,28 @@ func inProcessCycles(s *sim.Service, tables [][]*table) {
 	for k := range s.Operations {
 		if state[k] == unseen {
 			visit(k)
+		}
+	}
+}
+
+// edgeNetworkKeys are the keys of a call's (or a route's) network time.
+var edgeNetworkKeys = []string{"latency", "response_latency", "round_trip"}
+
+// edgeNetwork reads an edge's network time: latency one way each (the
+// request's, and the response's unless response_latency gives that), or
+// round_trip, both ways in one draw, which excludes the other two.
+func (t *table) edgeNetwork(c *sim.Call) {
+	c.Latency, c.HasLatency = t.modulated("latency")
+	if d, ok := t.dist("response_latency"); ok {
+		c.ResponseLatency = &d
+	}
+	if d, ok := t.dist("round_trip"); ok {
+		c.RoundTrip = &d
+		for _, k := range edgeNetworkKeys[:2] {
+			if t.has(k) {
+				t.keyErr(k, k+" and round_trip both give the edge's network time",
+					"round_trip is there and back in one draw; remove "+k+", or give the one-way times as latency and response_latency instead")
+			}
 		}
 	}
 }

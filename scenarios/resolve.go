@@ -284,6 +284,12 @@ func (b *builder) conditionalWrite(r ref, call *sim.Call) {
 // which a call to a store or a view does not do.
 var instanceKeys = []string{"balancer", "choice_count", "outlier_detection", "fanout"}
 
+// dataNetworkKeys are the keys of an edge's network time that a call to a
+// store or a view has no use for: a store's replica messages take its WARS
+// delays, and a view read the network's (scenarios.md, [[service.call]]).
+// latency is older and is let be.
+var dataNetworkKeys = []string{"response_latency", "round_trip"}
+
 // callOp checks the op and key of a call against its callee c (ok when the
 // callee is known) and fills in the op of a read from a view.
 func (b *builder) callOp(r ref, c comp, ok bool) {
@@ -302,6 +308,11 @@ func (b *builder) callOp(r ref, c comp, ok bool) {
 				t.keyErr(k, fmt.Sprintf("%s does not apply to a call to a store", k), "a store operation goes to all the store's replicas, not to one instance")
 			}
 		}
+		for _, k := range dataNetworkKeys {
+			if t.has(k) {
+				t.keyErr(k, fmt.Sprintf("%s does not apply to a call to a store", k), "the messages to and from the replicas take the store's WARS delays (its write_delay, ack_delay, read_delay, response_delay)")
+			}
+		}
 		if call.Op == sim.OpConditionalWrite {
 			b.conditionalWrite(r, call)
 		}
@@ -316,6 +327,11 @@ func (b *builder) callOp(r ref, c comp, ok bool) {
 		for _, k := range instanceKeys {
 			if t.has(k) {
 				t.keyErr(k, fmt.Sprintf("%s does not apply to a call to a view", k), "a view is one read model, not a pool of instances")
+			}
+		}
+		for _, k := range dataNetworkKeys {
+			if t.has(k) {
+				t.keyErr(k, fmt.Sprintf("%s does not apply to a call to a view", k), "a view read takes two hops of the [network] latency")
 			}
 		}
 	case hasOp:

@@ -1,5 +1,7 @@
 package sim
 
+import "github.com/faultline/faultline/sim/metrics"
+
 // maxCopies bounds the attempts of one call that can be in flight at once
 // (hedging); gRPC caps attempts at 5 too.
 const maxCopies = 5
@@ -14,6 +16,7 @@ type call struct {
 	edge      int32 // index into the service's edges
 	hold      int32 // which of the edge's policies it uses: its caller instance's, or the shared one
 	deadline  int64 // 0: none
+	start     int64 // when the caller made it: its latency runs from here
 	attempts  int32 // made so far
 	nlive     int32
 	live      [maxCopies]int32 // attempts in flight
@@ -63,6 +66,47 @@ type edgeStats struct {
 	retryOverflow               uint64 // retries over the cap of retries in flight
 }
 
+// callTimes times the calls of an edge as the caller sees them: from the
+// call's start to its end, every attempt, back-off and hedge included, as
+// a client times its requests (latency_ms and latency_all_ms). A call ends
+// in one outcome, before any fallback: ok is of those that succeeded,
+// failed of the others. Recording a call costs one histogram update: the
+// latency of every call is the two merged, and the run's aggregate the
+// windows merged, when they are read (summaries).
+type callTimes struct {
+	ok, failed metrics.Histogram
+}
+
+func (t *callTimes) record(o Outcome, lat int64) {
+	if o == OK {
+		t.ok.Record(lat)
+	} else {
+		t.failed.Record(lat)
+	}
+}
+
+func (t *callTimes) merge(o *callTimes) {
+	t.ok.Merge(&o.ok)
+	t.failed.Merge(&o.failed)
+}
+
+func (t *callTimes) reset() {
+	t.ok.Reset()
+	t.failed.Reset()
+}
+
+// summaries summarises the calls of a and b together: those that
+// succeeded, and every one; scratch holds the merge.
+func summaries(a, b *callTimes, scratch *metrics.Histogram) (ok, all metrics.Summary) {
+	scratch.Reset()
+	scratch.Merge(&a.ok)
+	scratch.Merge(&b.ok)
+	ok = scratch.Summarize()
+	scratch.Merge(&a.failed)
+	scratch.Merge(&b.failed)
+	return ok, scratch.Summarize()
+}
+
 // startCall begins call c of request i. It reports false when the call ended
 // at once, without an attempt (bulkhead full, or a fallback at the open
 // breaker); failed then says whether that ending is a failure.
@@ -89,7 +133,7 @@ func (s *Sim) startCall(i int32, c int32) (started, failed bool) {
 		return false, true
 	}
 	cl := &s.calls.c[k]
-	cl.parent, cl.svc, cl.edge, cl.counted, cl.hold = i, r.svc, c, counted, hold
+	cl.parent, cl.svc, cl.edge, cl.counted, cl.hold, cl.start = i, r.svc, c, counted, hold, s.now
 	s.reqs.r[i].call = k
 	p.calls++
 	if e.timeout > 0 {
@@ -502,8 +546,13 @@ func (s *Sim) endCall(k int32, o Outcome, notify bool) bool {
 	p := e.pol[cl.hold]
 	p.calls--
 	p.releaseRetry(cl)
-	if cl.counted {
+	// A call made during warmup is timed in its window (pre) but not in
+	// the run's aggregate, which is the windows' counted calls merged.
+	if lat := s.now - cl.start; cl.counted {
 		e.stats.out[o]++
+		e.win.record(o, lat)
+	} else {
+		e.pre.record(o, lat)
 	}
 	parent := cl.parent
 	if o != OK {

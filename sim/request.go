@@ -42,11 +42,16 @@ func (o Outcome) String() string {
 // downstream call. Requests live in a pool and refer to each other by index,
 // so the engine neither allocates nor gives the GC pointers to chase.
 type request struct {
-	gen     uint32 // bumped when the slot is freed: events of a dead request are ignored
-	svc     int32  // the service that handles it
-	inst    int32  // the instance it reached
-	parent  int32  // the call this request is an attempt of, or noParent, fromRecord, fromSaga
-	origin  int32  // the client (for a root) or the edge index in the caller's service
+	gen    uint32 // bumped when the slot is freed: events of a dead request are ignored
+	svc    int32  // the service that handles it
+	inst   int32  // the instance it reached
+	parent int32  // the call this request is an attempt of, or noParent, fromRecord, fromSaga
+	origin int32  // the client (for a root) or the edge index in the caller's service
+	// ver is the version of its key that the request's last store read
+	// returned: a conditional write of the key is conditioned on it.
+	// (Fields are ordered so that a request fills two cache lines, 128
+	// bytes, without padding: a 136-byte request straddles three.)
+	ver     uint32
 	key     uint64 // the client request's key, for ring-hash balancing
 	route   int32  // at a gateway: the route it takes
 	op      int32  // the operation of its service
@@ -56,9 +61,6 @@ type request struct {
 	stage   int32  // the call group being waited on
 	pending int32  // calls of that group still out
 	reps    int32  // a repeated call's repetitions left, the one out included; 0: not repeating
-	// ver is the version of its key that the request's last store read
-	// returned: a conditional write of the key is conditioned on it.
-	ver uint32
 	// org is where its failure (or a fallback's answer) originated, the
 	// first one it met; late the deepest fault's slowness its finished
 	// work and calls met, for a timeout above it (provenance.go).
@@ -71,17 +73,18 @@ type request struct {
 	// abandoned: the caller gave up (timeout). The request still runs to its
 	// end, but nobody waits for the answer: wasted work.
 	abandoned bool
-	failed    bool  // its own error, or a call failed: it ends in Error
-	degraded  bool  // a call's fallback answered in place of the callee
-	crashed   bool  // its instance is crashing: its calls are being cancelled
-	segStart  int64 // when its current stretch of work was scheduled, for pauses
-	working   bool  // a worker took it: it is no longer queued
-	counted   bool  // sent after warmup: counts in the caller's aggregates
+	failed    bool // its own error, or a call failed: it ends in Error
+	degraded  bool // a call's fallback answered in place of the callee
+	crashed   bool // its instance is crashing: its calls are being cancelled
+	working   bool // a worker took it: it is no longer queued
+	counted   bool // sent after warmup: counts in the caller's aggregates
 	// inProc: an in-process call of an operation of its caller's own
 	// service, run on the caller's worker: it takes no worker and no
 	// queue place, and counts in its operation's figures only.
 	inProc   bool
-	svcCount bool // arrived after warmup: counts in the service's aggregates
+	svcCount bool  // arrived after warmup: counts in the service's aggregates
+	segStart int64 // when its current stretch of work was scheduled, for pauses
+	back     int64 // the response's share of a round trip drawn at the send (an edge's round_trip)
 }
 
 // reqState is where a request is in its life at its service.

@@ -182,6 +182,17 @@ type EdgeResult struct {
 	BreakersOpen   int                     `json:"breakers_open,omitempty"`
 	BreakerChanges uint64                  `json:"breaker_transitions,omitempty"` // of all its breakers
 	Ejections      uint64                  `json:"ejections,omitempty"`           // outlier detection, by all holders
+	// Latency is of the calls that succeeded, as the caller saw them: from
+	// the call's start to its end, every attempt, back-off and hedge
+	// included, so the callee's latency plus the network's and the
+	// caller's policies. LatencyAll is of every call that ended, whatever
+	// its outcome (before a fallback): a timed-out call at its timeout, a
+	// short-circuited one at once. Its count is OK + Error + Timeout +
+	// Rejected + Conflict.
+	Latency    Latency `json:"latency_ms"`
+	LatencyAll Latency `json:"latency_all_ms"`
+	// Series is the edge's latency window by window.
+	Series []EdgeWindow `json:"series,omitempty"`
 }
 
 // EventResult is an Event for output. What is its text, rendered by the
@@ -334,8 +345,8 @@ func (s *Sim) Result() *Result {
 		if r.parent == noParent && r.counted && !r.abandoned {
 			inFlight[r.origin]++
 		}
-		if r.state == atService && r.svcCount && r.svc >= 0 {
-			inProgress[r.svc]++
+		if r.state == atService && r.svcCount && r.svc >= 0 && !r.inProc {
+			inProgress[r.svc]++ // an in-process call is no arrival at its service
 		}
 	}
 	for i := range s.clients {
@@ -410,7 +421,10 @@ func (s *Sim) Result() *Result {
 			Hedges: st.hedges, Cancelled: st.cancelled, OK: st.out[OK], Error: st.out[Error], Timeout: st.out[Timeout],
 			Conflict: st.out[Conflict], Rejected: st.out[Rejected] + st.out[Shed] + st.out[Limited], ShortCircuited: st.shortCircuited, BulkheadFull: st.bulkheaded,
 			BudgetExhausted: st.budgetExhausted, RetryOverflow: st.retryOverflow, Fallbacks: st.fallbacks, BreakerChanges: e.transitions,
+			Series: e.series,
 		}
+		ok, all := summaries(&e.agg, &e.win, &s.allCalls) // the windows closed, and the one being filled
+		er.Latency, er.LatencyAll = Latency(ok), Latency(all)
 		if st.calls > 0 {
 			er.Amplification = float64(st.attempts) / float64(st.calls)
 		}
@@ -503,6 +517,11 @@ func (r *Result) CheckConservation() error {
 			}
 		}
 	}
+	for _, e := range r.Edges {
+		if ended := e.OK + e.Error + e.Timeout + e.Rejected + e.Conflict; e.LatencyAll.Count != ended || e.Latency.Count != e.OK {
+			errs = append(errs, fmt.Errorf("edge %s: %d calls timed (%d ok), of %d ended (%d ok)", e.Name, e.LatencyAll.Count, e.Latency.Count, ended, e.OK))
+		}
+	}
 	for _, c := range r.Components {
 		if got := c.OK + c.Error + c.Rejected + c.Shed + c.RateLimited + c.InProgress; got != c.Arrivals {
 			errs = append(errs, fmt.Errorf("service %s: arrivals %d != ok %d + error %d + rejected %d + shed %d + rate limited %d + in progress %d",
@@ -551,6 +570,10 @@ func (r *Result) WithoutSeries() *Result {
 		for j := range cm.Operations {
 			cm.Operations[j].Series = nil
 		}
+	}
+	c.Edges = slices.Clone(r.Edges)
+	for i := range c.Edges {
+		c.Edges[i].Series = nil
 	}
 	c.Topics = slices.Clone(r.Topics)
 	for i := range c.Topics {

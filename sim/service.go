@@ -71,15 +71,25 @@ type edge struct {
 	to      int32
 	timeout int64 // the deadline of a call, all attempts included
 	perTry  int64 // the timeout of one attempt
-	latency dist.Dist
+	// latency is the request's one-way network delay, respLatency the
+	// response's; with rt, roundTrip is drawn once per attempt instead
+	// and split (sendRequest).
+	latency, respLatency dist.Dist
+	roundTrip            dist.Dist
+	rt                   bool
 
 	// pol holds the resilience state: one per caller instance (Scope
 	// PerInstance; grown when the caller scales up) or one shared.
 	pol   []*policies
 	stats edgeStats
-	link  link
-	id    int32 // index in Sim.edges
-	kind  targetKind
+	// win times the calls counted in stats that ended in the window being
+	// filled, pre the others (made during warmup), and agg the counted
+	// calls of the windows closed; series is one EdgeWindow per window.
+	agg, win, pre callTimes
+	series        []EdgeWindow
+	link          link
+	id            int32 // index in Sim.edges
+	kind          targetKind
 	// inProc: the callee is an operation of the caller's own service,
 	// called in-process (a function call, not a request).
 	inProc bool
@@ -202,6 +212,13 @@ func (sv *service) initEdges(byName map[string]int32) {
 		if c.HasLatency {
 			e.latency = c.Latency
 		}
+		e.respLatency = e.latency
+		if c.ResponseLatency != nil {
+			e.respLatency = *c.ResponseLatency
+		}
+		if c.RoundTrip != nil {
+			e.roundTrip, e.rt = *c.RoundTrip, true
+		}
 		if c.Op == OpPublish {
 			for sv.spec.Publishes[pub].After {
 				pub++
@@ -217,7 +234,7 @@ func (sv *service) initEdges(byName map[string]int32) {
 			}
 			if e.to == sv.idx {
 				// A function call in the same process: no network.
-				e.inProc, e.latency = true, dist.Dist{}
+				e.inProc, e.latency, e.respLatency, e.rt = true, dist.Dist{}, dist.Dist{}, false
 			}
 		}
 		var callee *service
@@ -308,6 +325,7 @@ func (s *Sim) sendRequest(parent, origin, to, inst int32, lat dist.Dist, timeout
 	r.svc, r.inst, r.parent, r.origin, r.sent = to, inst, parent, origin, s.now
 	var rng *rand.Rand
 	var l *link
+	var e *edge
 	switch parent {
 	case noParent:
 		rng, l = s.clients[origin].rng, &s.clients[origin].link
@@ -318,7 +336,8 @@ func (s *Sim) sendRequest(parent, origin, to, inst int32, lat dist.Dist, timeout
 	default:
 		cl := &s.calls.c[parent]
 		r.key = s.reqs.r[cl.parent].key
-		rng, l = s.services[cl.svc].rng, &s.services[cl.svc].calls[cl.edge].link
+		e = &s.services[cl.svc].calls[cl.edge]
+		rng, l = s.services[cl.svc].rng, &e.link
 	}
 	if timeout > 0 {
 		s.schedule(after(s.now, timeout), evTimeout, i, r.gen)
@@ -330,7 +349,21 @@ func (s *Sim) sendRequest(parent, origin, to, inst int32, lat dist.Dist, timeout
 		}
 	}
 	var d int64
-	if !lat.IsZero() {
+	switch {
+	case e != nil && e.rt:
+		// One draw of the round trip per attempt, so that what the
+		// caller waits on the network has exactly the given
+		// distribution; the request takes half of it, the response the
+		// rest (respond). Half each, not all on the response, because
+		// that is where a recorded server span sits in its client span
+		// (both legs cross the same network; the CLIENT span covers the
+		// client side of the RPC, the SERVER span the server's handling,
+		// https://opencensus.io/tracing/span/kind), and it puts the
+		// callee's work, and any fault that meets it, at the time it
+		// would run.
+		rt := e.roundTrip.Sample(rng)
+		d, r.back = rt/2, rt-rt/2
+	case !lat.IsZero():
 		d = lat.SampleAt(rng, s.now, &l.regime)
 	}
 	if len(l.faults) > 0 {
@@ -805,13 +838,16 @@ func (s *Sim) respond(i int32) {
 	default:
 		cl := &s.calls.c[r.parent]
 		e := &s.services[cl.svc].calls[cl.edge]
-		lat, l = e.latency, &e.link
+		lat, l = e.respLatency, &e.link
+		if e.rt {
+			lat = dist.Dist{} // the rest of the round trip, drawn at the send
+		}
 	}
 	if len(l.faults) > 0 && l.lossResp > 0 && rng.Float64() < l.lossResp {
 		r.state = lost // the caller will only see its timeout
 		return
 	}
-	var d int64
+	d := r.back
 	if !lat.IsZero() {
 		d = lat.SampleAt(rng, s.now, &l.regime)
 	}

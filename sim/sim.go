@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/faultline/faultline/sim/metrics"
 	"github.com/faultline/faultline/sim/resilience"
 )
 
@@ -64,6 +65,9 @@ type Sim struct {
 	occurs     []occurrence          // every fault occurrence, in order of their starts
 	occOf      [][]int32             // for each fault, the indices of its occurrences
 	near       []int32               // scratch for noteChange: the occurrences that reach a change
+	// allCalls is scratch for an edge's latency of every call ended
+	// (callTimes.all): its successes and failures merged.
+	allCalls metrics.Histogram
 
 	winStart int64 // start of the time-series window being filled
 }

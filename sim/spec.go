@@ -207,9 +207,19 @@ type Call struct {
 	// applying to each; nil makes it once. A repeated call is a stage of
 	// its own, whatever its Group.
 	Repeat *dist.Count
-	// Latency, when HasLatency, replaces the network latency on this edge.
+	// Latency, when HasLatency, replaces the network latency on this edge,
+	// each way: the request and its response draw it once each.
 	Latency    dist.Dist
 	HasLatency bool
+	// ResponseLatency, when not nil, is the response's one-way delay
+	// instead of Latency's (a link slower one way than the other).
+	ResponseLatency *dist.Dist
+	// RoundTrip, when not nil, is the edge's network time there and back,
+	// drawn once per attempt and split in halves, the first on the request
+	// and the rest on the response (call.go's rule): an observed round-trip
+	// distribution kept exactly, where two one-way draws would not be.
+	// Latency and ResponseLatency do not apply then.
+	RoundTrip *dist.Dist
 
 	// Path and Weight describe a gateway route: its path, and its share of
 	// the requests of clients that do not name a route.

@@ -69,6 +69,21 @@ type Window struct {
 	Blame *Blame `json:"blame"`
 }
 
+// EdgeWindow is one time-series sample of a call edge: the latency of the
+// calls that ended in [Start, Start+window), as the caller saw them
+// (EdgeResult.Latency). Their counts are the summaries' counts.
+type EdgeWindow struct {
+	Start      time.Duration `json:"-"`
+	Latency    Latency       `json:"latency_ms"`     // of calls that succeeded
+	LatencyAll Latency       `json:"latency_all_ms"` // of every call that ended
+}
+
+// MarshalJSON writes the window with its start in seconds.
+func (w EdgeWindow) MarshalJSON() ([]byte, error) {
+	type fields EdgeWindow
+	return withStart(w.Start, fields(w))
+}
+
 // MarshalJSON writes the window with its start in seconds.
 func (w Window) MarshalJSON() ([]byte, error) {
 	type fields Window
@@ -245,6 +260,14 @@ func (s *Sim) closeWindow() {
 		sv.win.reset()
 	}
 	s.closeDataWindows(start)
+	for _, ref := range s.edges {
+		e := &s.services[ref.svc].calls[ref.edge]
+		ok, all := summaries(&e.win, &e.pre, &s.allCalls)
+		e.series = append(e.series, EdgeWindow{Start: start, Latency: ok, LatencyAll: all})
+		e.agg.merge(&e.win)
+		e.win.reset()
+		e.pre.reset()
+	}
 	s.markEdges()
 	s.winStart = s.now
 }

@@ -13,7 +13,7 @@ import (
 // csvColumns are the columns of --csv, in order. The columns after
 // queue_max belong to the data components; a column that does not apply
 // to a row is empty. latency_* is of successful requests, latency_all_*
-// of every answered request (clients and flows only). A column's name
+// of every answered request (clients, flows and call edges only). A column's name
 // carries its unit (scenarios.md, "Units in CSV"): _s and _ms durations,
 // _share a fraction in 0..1, and a plain name a number of things in the
 // window (queue_mean its time average, queue_max and lag_records the
@@ -98,6 +98,18 @@ func WriteCSV(w io.Writer, res *sim.Result) error {
 			for _, w := range o.Series {
 				window(c.Name+"."+o.Name, "operation", w, false)
 			}
+		}
+	}
+	for _, e := range res.Edges {
+		// A call edge's windows: the calls that ended in it, as the
+		// caller timed them; error is every one that did not succeed.
+		for _, w := range e.Series {
+			r := newCSVRow(w.Start.Seconds(), e.Name, "edge")
+			r.count("ok", w.Latency.Count)
+			r.count("error", w.LatencyAll.Count-w.Latency.Count)
+			r.latency("latency", w.Latency)
+			r.latency("latency_all", w.LatencyAll)
+			cw.Write(r)
 		}
 	}
 	for _, t := range res.Topics {

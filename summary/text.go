@@ -111,6 +111,7 @@ func Write(w io.Writer, res *sim.Result, o Options) {
 			{head: "BREAKER", optional: true, cell: breakerCell},
 			{head: "SCOPE", optional: true, cell: func(e sim.EdgeResult) string { return e.Scope }},
 		})
+		writeCallLatency(w, color, edges)
 	}
 
 	writeDataText(w, res, color)
@@ -336,6 +337,27 @@ func breakerCell(e sim.EdgeResult) string {
 		return fmt.Sprintf("%s %d/%d", e.Breaker, e.BreakersOpen, e.Breakers)
 	}
 	return e.Breaker
+}
+
+// writeCallLatency prints each busy edge's latency as its caller saw it,
+// from the call to its end, attempts and back-off included (scenarios.md,
+// "Latency"): of the calls that succeeded, and of every call that ended.
+func writeCallLatency(w io.Writer, color bool, edges []sim.EdgeResult) {
+	lat := func(group string, of func(sim.EdgeResult) sim.Latency) []column[sim.EdgeResult] {
+		return []column[sim.EdgeResult]{
+			{group: group, head: "MEAN", right: true, cell: func(e sim.EdgeResult) string { return ms(of(e).Mean) }},
+			{group: group, head: "P50", right: true, cell: func(e sim.EdgeResult) string { return ms(of(e).P50) }},
+			{group: group, head: "P90", right: true, cell: func(e sim.EdgeResult) string { return ms(of(e).P90) }},
+			{group: group, head: "P99", right: true, cell: func(e sim.EdgeResult) string { return ms(of(e).P99) }},
+			{group: group, head: "P99.9", right: true, cell: func(e sim.EdgeResult) string { return ms(of(e).P999) }},
+		}
+	}
+	fmt.Fprintln(w)
+	writeTable(w, color, edges, edgeHealth, slices.Concat(
+		[]column[sim.EdgeResult]{{head: "CALL LATENCY ms", cell: func(e sim.EdgeResult) string { return e.Name }}},
+		lat("successful calls", func(e sim.EdgeResult) sim.Latency { return e.Latency }),
+		lat("all ended calls", func(e sim.EdgeResult) sim.Latency { return e.LatencyAll }),
+	))
 }
 
 // busyEdges keeps the edges that saw calls after warmup.

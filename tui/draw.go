@@ -334,24 +334,50 @@ func (u *UI) cells(r *row) []string {
 
 // detailRows is the height of the detail pane without its rule.
 func (u *UI) detailRows() int {
-	return 5 + min(2, len(u.breakerEdges()))
+	return 5 + min(2, len(u.detailEdges()))
 }
 
-// breakerEdges are the edges with a breaker that the selection calls or is
-// called through.
-func (u *UI) breakerEdges() []sim.EdgeResult {
+// detailEdges are the edges the detail pane lists: first those with a
+// breaker that the selection calls or is called through, then the
+// selection's other calls that have been made.
+func (u *UI) detailEdges() []sim.EdgeResult {
 	res := u.frame.Snap.Result
 	if res == nil {
 		return nil
 	}
-	var out []sim.EdgeResult
+	var out, calls []sim.EdgeResult
 	for _, e := range res.Edges {
 		from, to, _ := strings.Cut(e.Name, "->")
-		if e.Breaker != "" && (from == u.selected || to == u.selected) {
+		switch {
+		case e.Breaker != "" && (from == u.selected || to == u.selected):
 			out = append(out, e)
+		case from == u.selected && len(e.Series) > 0:
+			calls = append(calls, e)
 		}
 	}
-	return out
+	return append(out, calls...)
+}
+
+// callLatency is an edge's latency in its last window, as the caller saw
+// its calls: p50 and p99 of those that succeeded, and with all the p99 of
+// every call that ended.
+func callLatency(e *sim.EdgeResult, all bool) string {
+	if len(e.Series) == 0 || e.Series[len(e.Series)-1].LatencyAll.Count == 0 {
+		return "p50 - p99 -"
+	}
+	w := e.Series[len(e.Series)-1]
+	s := fmt.Sprintf("p50 %s p99 %sms", ms(w.Latency.P50), ms(w.Latency.P99))
+	if all {
+		s += fmt.Sprintf(" · all p99 %sms", ms(w.LatencyAll.P99))
+	}
+	return s
+}
+
+// drawCallRow is a call of the selection without a breaker: its latency
+// as the caller saw it.
+func (u *UI) drawCallRow(c canvas, e *sim.EdgeResult) {
+	x := c.text(0, 0, "→ "+e.Name+" ", u.th.bold())
+	c.textMax(x, 0, c.w-x, "│ "+callLatency(e, true), u.th.plain())
 }
 
 func (u *UI) drawDetail(c canvas) {
@@ -446,9 +472,13 @@ func (u *UI) drawDetail(c canvas) {
 		span := fmt.Sprintf("last %ds", int(float64(len(wins))*secs+0.5))
 		c.text(labelW+n+1, y, pad(span, valueW), u.th.dim())
 	}
-	for i, e := range u.breakerEdges() {
+	for i, e := range u.detailEdges() {
 		if y+1+i >= c.h {
 			break
+		}
+		if e.Breaker == "" {
+			u.drawCallRow(c.sub(0, y+1+i, c.w, 1), &e)
+			continue
 		}
 		u.drawBreakerRow(c.sub(0, y+1+i, c.w, 1), &e)
 	}
@@ -475,7 +505,9 @@ func (u *UI) drawBrokerDetail(c canvas, name string) {
 }
 
 // drawBreakerRow is the Hystrix dashboard's row for a breaker: state, error
-// share and counts over the rolling window, and the callee's latency.
+// share and counts over the rolling window, and the latency of the calls
+// as the caller saw them (the dashboard's latency is the command's, timed
+// by the caller).
 func (u *UI) drawBreakerRow(c canvas, e *sim.EdgeResult) {
 	counts, span, _ := u.edges.recent(e.Name)
 	st := u.th.fg(colHealthy)
@@ -499,12 +531,7 @@ func (u *UI) drawBreakerRow(c canvas, e *sim.EdgeResult) {
 	}
 	text := fmt.Sprintf(" %s: err %s ok %d sc %d to %d rej %d fail %d", period, pct(counts.errShare()),
 		counts.ok, counts.shortCircuited, counts.timeout, counts.rejected, counts.failure)
-	_, to, _ := strings.Cut(e.Name, "->")
-	for _, r := range u.rows {
-		if r.name == to && r.ok > 0 {
-			text += fmt.Sprintf(" │ p50 %s p99 %sms", ms(r.p50), ms(r.p99))
-		}
-	}
+	text += " │ " + callLatency(e, false)
 	c.textMax(x, 0, c.w-x, text, u.th.plain())
 }
 

@@ -464,3 +464,17 @@ func TestBreaker(t *testing.T) {
 		}
 	}
 }
+
+// The detail pane lists the selection's calls with their latency as the
+// caller saw them in the last window (scenarios.md, "Latency").
+func TestCallLatencyRows(t *testing.T) {
+	h := newHarness(t, "checkout", 160, 48, false)
+	h.command("goto 45s")
+	h.keys("/frontend<Enter>")
+	s := h.text()
+	for _, want := range []string{"→ frontend->catalog │ p50 ", "→ frontend->cart │ p50 ", "ms · all p99 "} {
+		if !strings.Contains(s, want) {
+			t.Errorf("no %q in the detail pane:\n%s", want, s)
+		}
+	}
+}

@@ -124,6 +124,14 @@ func known(x *float64) (float64, bool) {
 	return *x, true
 }
 
+// timed is a statistic v of latencies l, none when l timed nothing.
+func timed(l sim.Latency, v float64) (float64, bool) {
+	if l.Count == 0 {
+		return 0, false
+	}
+	return v, true
+}
+
 // shareOf is n over the answered total, all - less: the share of answered
 // requests (or ended sagas) that ended in an outcome; none of nothing.
 func shareOf(n, all, less uint64) (float64, bool) {
@@ -170,6 +178,12 @@ var registry = []Metric{
 		})},
 	{Service, "wasted", Count, false, "work completed after its caller had given up", service(func(c *sim.ComponentResult) (float64, bool) { return num(c.Wasted) })},
 
+	// A call's latency as its caller saw it (EdgeResult.Latency): none
+	// for an edge that no call ended on.
+	{Edge, "p50", Ms, false, "median latency of successful calls, as the caller saw them", edge(func(e *sim.EdgeResult) (float64, bool) { return timed(e.Latency, e.Latency.P50) })},
+	{Edge, "p99", Ms, false, "99th percentile latency of successful calls, as the caller saw them", edge(func(e *sim.EdgeResult) (float64, bool) { return timed(e.Latency, e.Latency.P99) })},
+	{Edge, "p999", Ms, false, "99.9th percentile latency of successful calls, as the caller saw them", edge(func(e *sim.EdgeResult) (float64, bool) { return timed(e.Latency, e.Latency.P999) })},
+	{Edge, "p99_all", Ms, false, "99th percentile latency of every call that ended, as the caller saw it", edge(func(e *sim.EdgeResult) (float64, bool) { return timed(e.LatencyAll, e.LatencyAll.P99) })},
 	{Edge, "retry_amplification", Ratio, false, "attempts per call", edge(func(e *sim.EdgeResult) (float64, bool) { return num(e.Amplification) })},
 	{Edge, "short_circuited", Count, false, "calls refused by an open breaker", edge(func(e *sim.EdgeResult) (float64, bool) { return num(e.ShortCircuited) })},
 
