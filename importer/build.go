@@ -14,6 +14,8 @@ import (
 )
 
 const (
+	// maxRepeats is the most sequential copies of one call written out.
+	maxRepeats = 20
 	// targetUtilisation and maxWaitProbability choose the assumed worker
 	// pool: the smallest one that keeps the observed load at most half
 	// busy and lets at most 1 % of requests wait for a worker.
@@ -269,25 +271,35 @@ func (a *aggregator) writeCalls(o *opStats, target func(opKey) string) []Call {
 			c.Fanout = max(int(math.Round(mean)), 1)
 			c.Comments = append(c.Comments, fmt.Sprintf("copies at once (fanout): 1 to %d per request, mean %s; written as %d", maxCount, fmtNum(mean), c.Fanout))
 		default:
-			// Repeated one after the other: the share of requests that
-			// made it at all, then how many times those did, as observed.
+			// Repeated one after the other: call i is made when a request
+			// made at least i calls, P(N >= i), so that the mean count is
+			// kept (the scenario has no count distribution for a call).
 			closeGroup()
-			ks := make([]int, 0, len(e.counts))
-			for k := range e.counts {
-				if k >= 1 {
-					ks = append(ks, k)
+			n := min(maxCount, maxRepeats)
+			var atLeast []int64
+			for i := n; i >= 1; i-- {
+				var s int64
+				for k, v := range e.counts {
+					if k >= i {
+						s += v
+					}
 				}
+				atLeast = append([]int64{s}, atLeast...)
 			}
-			slices.Sort(ks)
-			bins := make([]string, len(ks))
-			for j, k := range ks {
-				bins[j] = fmt.Sprintf("%d: %d", k, e.counts[k])
-			}
-			c.Repeat = "histogram(" + strings.Join(bins, ", ") + ")"
 			mean := float64(e.total) / float64(e.invocations)
-			c.Comments = append(c.Comments, fmt.Sprintf("made 1 to %d times per request (mean %s), one after the other: repeat is the observed count distribution",
-				maxCount, fmtNum(mean)))
-			out = append(out, c)
+			for i := 1; i <= n; i++ {
+				ci := c
+				ci.Probability = roundSig(float64(atLeast[i-1])/float64(o.count), 3)
+				ci.Comments = nil
+				if i == 1 {
+					ci.Comments = append(c.Comments, fmt.Sprintf("made 1 to %d times per request (mean %s), one after the other: written as %d calls, call i with the share of requests that made it at least i times, which keeps the mean count but not how the counts go together (the scenario has no count distribution for a call)",
+						maxCount, fmtNum(mean), n))
+					if maxCount > maxRepeats {
+						ci.Comments = append(ci.Comments, fmt.Sprintf("NOT EXPRESSED: up to %d times; only the first %d are written", maxCount, maxRepeats))
+					}
+				}
+				out = append(out, ci)
+			}
 			continue
 		}
 		if e.failed > 0 {

@@ -225,8 +225,9 @@ func TestImportCountsOrphans(t *testing.T) {
 }
 
 // TestImportSequentialRepeats: a call repeated one after the other a
-// varying number of times is written as one call whose repeat is the
-// observed count distribution; copies that overlap are a fanout.
+// varying number of times is written as calls whose probabilities are the
+// shares of requests that made it at least i times (so the mean count is
+// kept); copies that overlap are a fanout.
 func TestImportSequentialRepeats(t *testing.T) {
 	var b strings.Builder
 	b.WriteString("TraceID,SpanID,ParentID,ServiceName,OperationName,StartTimeUnixNano,EndTimeUnixNano\n")
@@ -254,9 +255,9 @@ func TestImportSequentialRepeats(t *testing.T) {
 	}
 	var got []string
 	for _, c := range m.Services[2].Operations[0].Calls {
-		got = append(got, fmt.Sprintf("%s p=%g x%d repeat=%q", c.To, c.Probability, c.Fanout, c.Repeat))
+		got = append(got, fmt.Sprintf("%s p=%g x%d", c.To, c.Probability, c.Fanout))
 	}
-	want := `price.get p=1 x1 repeat="histogram(1: 1, 2: 1, 3: 1, 4: 1)", stock.check p=1 x2 repeat=""`
+	want := "price.get p=1 x1, price.get p=0.75 x1, price.get p=0.5 x1, price.get p=0.25 x1, stock.check p=1 x2"
 	if strings.Join(got, ", ") != want {
 		t.Errorf("calls\n %s\nwant\n %s", strings.Join(got, ", "), want)
 	}

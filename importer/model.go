@@ -94,14 +94,11 @@ type Call struct {
 	To          string // "service.operation"
 	Probability float64
 	Fanout      int
-	// Repeat is the count distribution of a call made in sequence, as
-	// the scenario's repeat string ("histogram(1: 30, 9: 70)"); "" once.
-	Repeat    string
-	Group     string
-	Latency   string // a one-way distribution; "" for the network's
-	RoundTrip string // a distribution there and back, drawn once; "" for none
-	Comments  []string
-	Extra     []Key
+	Group       string
+	Latency     string // a one-way distribution; "" for the network's
+	RoundTrip   string // a distribution there and back, drawn once; "" for none
+	Comments    []string
+	Extra       []Key
 	// Text is TOML written as it is after the keys: a later step's keys,
 	// then its sub-tables ([service.operation.call.retry]).
 	Text string
