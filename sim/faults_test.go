@@ -152,6 +152,19 @@ func TestCrashLosesWork(t *testing.T) {
 	near(t, "errors", float64(c.Error), 100+200*6, 60)
 }
 
+// TestCallerCrashEndsItsCalls: a crash of the caller drops the calls its
+// requests were waiting on; each ends as cancelled by the caller (gRPC's
+// CANCELLED), so the edge's calls still add up (run checks conservation).
+func TestCallerCrashEndsItsCalls(t *testing.T) {
+	back := sim.Service{ServiceTime: mustDist(t, "500ms")}
+	spec := twoTier(t, sim.Call{}, back, 30*time.Second)
+	spec.Faults = []sim.Fault{{Kind: sim.FaultCrash, Target: "front", Start: 10 * time.Second, Duration: 5 * time.Second, Params: sim.CrashFault{StartupDelay: time.Second}}}
+	res, _ := run(t, spec)
+	// About 100 calls were waiting on back (200/s x 0.5s) when front died.
+	e := edge(t, res, "front->back")
+	near(t, "calls cancelled by the caller", float64(e.CallerCancelled), 100, 10)
+}
+
 // TestRepeatingFault: `every` repeats a fault, `chance` skips occurrences.
 func TestRepeatingFault(t *testing.T) {
 	spec := twoTier(t, sim.Call{}, sim.Service{ServiceTime: mustDist(t, "1ms")}, 100*time.Second)

@@ -174,6 +174,13 @@ type EdgeResult struct {
 	BudgetExhausted uint64  `json:"budget_exhausted"`         // retries, and hedged copies, the budget or throttle refused
 	RetryOverflow   uint64  `json:"retry_overflow,omitempty"` // retries over max_retries or the retry_budget (Envoy's upstream_rq_retry_overflow)
 	Fallbacks       uint64  `json:"fallbacks"`                // failures turned into degraded successes
+	// CallerCancelled counts calls dropped because their caller went away
+	// (its instance crashed): gRPC's CANCELLED. InFlight counts calls
+	// still waiting at the end. With them every call has one ending:
+	// Calls = OK + Error + Timeout + Rejected + Conflict + BulkheadFull +
+	// CallerCancelled + InFlight (short-circuited calls are errors).
+	CallerCancelled uint64  `json:"caller_cancelled,omitempty"`
+	InFlight        uint64  `json:"in_flight,omitempty"`
 	Amplification   float64 `json:"retry_amplification"`      // attempts / calls
 	// Scope says who holds the edge's breaker, retry budget or throttle,
 	// outlier detection, bulkhead and least_request counts: "instance"
@@ -420,6 +427,7 @@ func (s *Sim) Result() *Result {
 			Hedges: st.hedges, Cancelled: st.cancelled, OK: st.out[OK], Error: st.out[Error], Timeout: st.out[Timeout],
 			Conflict: st.out[Conflict], Rejected: st.out[Rejected] + st.out[Shed] + st.out[Limited], ShortCircuited: st.shortCircuited, BulkheadFull: st.bulkheaded,
 			BudgetExhausted: st.budgetExhausted, RetryOverflow: st.retryOverflow, Fallbacks: st.fallbacks, BreakerChanges: e.transitions,
+			CallerCancelled: st.callerCancelled, InFlight: s.callsInFlight(ref.svc, ref.edge),
 		}
 		if st.calls > 0 {
 			er.Amplification = float64(st.attempts) / float64(st.calls)
@@ -493,7 +501,7 @@ func (s *Sim) Snapshot() Snapshot {
 
 // CheckConservation verifies DESIGN.md's conservation law on a result: every
 // request a client sent ended in exactly one outcome or is still in flight,
-// and every request that reached a service was answered, rejected, or is
+// so did every call on an edge, and every request that reached a service was answered, rejected, or is
 // still there. In-flight counts come from the request pool, not from the
 // outcome counters, so a request counted twice or never is caught.
 func (r *Result) CheckConservation() error {
@@ -511,6 +519,12 @@ func (r *Result) CheckConservation() error {
 			if f.LatencyAll.Count != f.OK+f.Failed {
 				errs = append(errs, fmt.Errorf("flow %s: %d answered requests timed, of %d answered", f.Name, f.LatencyAll.Count, f.OK+f.Failed))
 			}
+		}
+	}
+	for _, e := range r.Edges {
+		if got := e.OK + e.Error + e.Timeout + e.Rejected + e.Conflict + e.BulkheadFull + e.CallerCancelled + e.InFlight; got != e.Calls {
+			errs = append(errs, fmt.Errorf("edge %s: calls %d != ok %d + error %d + timeout %d + rejected %d + conflict %d + bulkhead full %d + caller cancelled %d + in flight %d",
+				e.Name, e.Calls, e.OK, e.Error, e.Timeout, e.Rejected, e.Conflict, e.BulkheadFull, e.CallerCancelled, e.InFlight))
 		}
 	}
 	for _, c := range r.Components {
