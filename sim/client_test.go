@@ -85,3 +85,38 @@ func TestLatencyAllCountsEveryOutcome(t *testing.T) {
 		})
 	}
 }
+
+// TestConstantArrivalsCount: evenly spaced arrivals at N per second for T
+// seconds send N*T requests, whatever the rounding of 1e9/N, and a surge
+// keeps their phase: the beat due when it starts or ends is sent.
+func TestConstantArrivalsCount(t *testing.T) {
+	tests := []struct {
+		name  string
+		rate  float64
+		d     time.Duration
+		surge float64 // from 5s to 10s when not 0
+		want  uint64
+	}{
+		{"3/s for 10s", 3, 10 * time.Second, 0, 30},
+		{"7/s for 3s", 7, 3 * time.Second, 0, 21},
+		{"0.3/s for 10s", 0.3, 10 * time.Second, 0, 3},
+		{"999/s for 2s", 999, 2 * time.Second, 0, 1998},
+		{"10/s, surge x2 from 5s to 10s", 10, 20 * time.Second, 2, 50 + 100 + 100},
+		{"3/s, surge x1", 3, 20 * time.Second, 1, 60},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			spec := &sim.Spec{Name: "beat", Duration: tc.d,
+				Clients:  []sim.Client{{Name: "users", Target: "back", Rate: tc.rate, Arrival: sim.Constant}},
+				Services: []sim.Service{svc(t, "back", "1ms")},
+			}
+			if tc.surge != 0 {
+				spec.Faults = []sim.Fault{{Kind: sim.FaultSurge, Target: "users", Start: 5 * time.Second, Duration: 5 * time.Second, Params: sim.SurgeFault{Factor: tc.surge}}}
+			}
+			res, _ := run(t, spec)
+			if got := res.Clients[0].Sent; got != tc.want {
+				t.Errorf("sent %d, want %d", got, tc.want)
+			}
+		})
+	}
+}
