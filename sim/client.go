@@ -21,13 +21,6 @@ type client struct {
 	link    link    // to the target
 	surge   float64 // rate multiplier of active surge faults
 	arrGen  uint32  // bumped when the rate changes: the planned arrival is void
-	// Constant arrivals keep exact rational spacing: beat k after the
-	// anchor beatFrom, at rate beatRate, is at beatFrom + round(k*1e9/rate),
-	// so that rounding never accumulates (N per second for T seconds is
-	// N*T requests). lastBeat is the last beat sent.
-	beatFrom, lastBeat int64
-	beats              int64
-	beatRate           float64
 	route   int32   // the gateway route of every request, or -1: by weight
 	op      int32   // the target's operation of every request, or -1: by weight
 	// flows are the client's requests by gateway route, or by operation
@@ -37,6 +30,14 @@ type client struct {
 	agg, win tally
 	series   []Window
 	health   healthTracker
+
+	// Constant arrivals keep exact rational spacing: beat k after the
+	// anchor beatFrom, at rate beatRate, is at beatFrom + round(k*1e9/rate),
+	// so that rounding never accumulates (N per second for T seconds is
+	// N*T requests). lastBeat is the last beat sent.
+	beatFrom, lastBeat int64
+	beats              int64
+	beatRate           float64
 }
 
 // tally counts outcomes over some stretch of time: the whole run after warmup,

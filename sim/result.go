@@ -174,13 +174,6 @@ type EdgeResult struct {
 	BudgetExhausted uint64  `json:"budget_exhausted"`         // retries, and hedged copies, the budget or throttle refused
 	RetryOverflow   uint64  `json:"retry_overflow,omitempty"` // retries over max_retries or the retry_budget (Envoy's upstream_rq_retry_overflow)
 	Fallbacks       uint64  `json:"fallbacks"`                // failures turned into degraded successes
-	// CallerCancelled counts calls dropped because their caller went away
-	// (its instance crashed): gRPC's CANCELLED. InFlight counts calls
-	// still waiting at the end. With them every call has one ending:
-	// Calls = OK + Error + Timeout + Rejected + Conflict + BulkheadFull +
-	// CallerCancelled + InFlight (short-circuited calls are errors).
-	CallerCancelled uint64  `json:"caller_cancelled,omitempty"`
-	InFlight        uint64  `json:"in_flight,omitempty"`
 	Amplification   float64 `json:"retry_amplification"`      // attempts / calls
 	// Scope says who holds the edge's breaker, retry budget or throttle,
 	// outlier detection, bulkhead and least_request counts: "instance"
@@ -199,6 +192,14 @@ type EdgeResult struct {
 	BreakersOpen   int                     `json:"breakers_open,omitempty"`
 	BreakerChanges uint64                  `json:"breaker_transitions,omitempty"` // of all its breakers
 	Ejections      uint64                  `json:"ejections,omitempty"`           // outlier detection, by all holders
+
+	// CallerCancelled counts calls dropped because their caller went away
+	// (its instance crashed): gRPC's CANCELLED. InFlight counts calls
+	// still waiting at the end. With them every call has one ending:
+	// Calls = OK + Error + Timeout + Rejected + Conflict + BulkheadFull +
+	// CallerCancelled + InFlight (short-circuited calls are errors).
+	CallerCancelled uint64 `json:"caller_cancelled,omitempty"`
+	InFlight        uint64 `json:"in_flight,omitempty"`
 }
 
 // EventResult is an Event for output. What is its text, rendered by the
