@@ -165,6 +165,26 @@ func TestCallerCrashEndsItsCalls(t *testing.T) {
 	near(t, "calls cancelled by the caller", float64(e.CallerCancelled), 100, 10)
 }
 
+// TestCapacityFaultUtilisation: a capacity fault removes the workers at
+// work only as their requests finish, so they count as capacity until then
+// and utilisation never passes 100 %, in any window or over the run.
+func TestCapacityFaultUtilisation(t *testing.T) {
+	back := sim.Service{Workers: 10, Queue: 1000, ServiceTime: mustDist(t, "1s")}
+	spec := twoTier(t, sim.Call{}, back, 30*time.Second)
+	spec.Clients[0].Rate = 20
+	spec.Faults = []sim.Fault{{Kind: sim.FaultCapacity, Target: "back", Start: 10 * time.Second, Duration: 10 * time.Second, Params: sim.CapacityFault{Workers: 2}}}
+	res, _ := run(t, spec)
+	for i := range 30 {
+		if w := window(res, "back", i); w.Utilisation > 1+1e-9 {
+			t.Errorf("window at %s: utilisation %.3f", w.Start, w.Utilisation)
+		}
+	}
+	c := res.Components[1]
+	if c.Name != "back" || c.Utilisation > 1+1e-9 || c.Utilisation < 0.95 {
+		t.Errorf("%s: utilisation %.3f over the run, want about 1 (saturated) and not above", c.Name, c.Utilisation)
+	}
+}
+
 // TestRepeatingFault: `every` repeats a fault, `chance` skips occurrences.
 func TestRepeatingFault(t *testing.T) {
 	spec := twoTier(t, sim.Call{}, sim.Service{ServiceTime: mustDist(t, "1ms")}, 100*time.Second)

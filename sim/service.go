@@ -267,7 +267,9 @@ func (sv *service) recount(n int32) {
 	if in.up || in.draining {
 		// A draining instance takes nothing new but still works on what
 		// it holds: its workers count, or utilisation would pass 100%.
-		workers = in.f.workers
+		// So do the workers a capacity fault removed while they were at
+		// work: each leaves when its request is done (complete).
+		workers = max(in.f.workers, in.busy)
 	}
 	sv.instsNow += up - in.upCounted
 	sv.capNow += workers - in.capCounted
@@ -660,6 +662,9 @@ func (s *Sim) complete(i int32, o Outcome) {
 	in := &sv.insts[r.inst]
 	in.busy--
 	sv.busy--
+	if in.busy >= in.f.workers {
+		sv.recount(r.inst) // a worker a capacity fault removed leaves
+	}
 	if r.svcCount {
 		sv.agg.count(o, s.now)
 		if o == OK {
