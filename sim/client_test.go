@@ -120,3 +120,24 @@ func TestConstantArrivalsCount(t *testing.T) {
 		})
 	}
 }
+
+// TestClientTimeoutLeavesDownstreamDraws: a request its client gave up on
+// still makes the draws of its way back, so a client's timeout changes
+// nothing downstream where nothing else moved (common random numbers): back
+// sees the same work and latencies whether the client waits 60ms or 1s.
+func TestClientTimeoutLeavesDownstreamDraws(t *testing.T) {
+	runWith := func(timeout time.Duration) sim.ComponentResult {
+		back := sim.Service{Workers: 4, ServiceTime: mustDist(t, "exp(20ms)")}
+		spec := twoTier(t, sim.Call{}, back, 30*time.Second)
+		spec.Clients[0].Rate, spec.Clients[0].Timeout = 100, timeout
+		spec.Network.Latency = mustDist(t, "exp(2ms)")
+		res, _ := run(t, spec)
+		c := res.Components[1]
+		c.Wasted, c.Series = 0, nil // work done for nobody: the one figure the timeout moves
+		return c
+	}
+	short, long := runWith(60*time.Millisecond), runWith(time.Second)
+	if short.OK != long.OK || short.Latency != long.Latency {
+		t.Errorf("back with a 60ms client timeout: %d ok, %+v; with 1s: %d ok, %+v", short.OK, short.Latency, long.OK, long.Latency)
+	}
+}

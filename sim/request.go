@@ -47,6 +47,7 @@ type request struct {
 	inst    int32  // the instance it reached
 	parent  int32  // the call this request is an attempt of, or noParent, fromRecord, fromSaga
 	origin  int32  // the client (for a root) or the edge index in the caller's service
+	from    int32  // an attempt's calling service, still known once its call has ended
 	key     uint64 // the client request's key, for ring-hash balancing
 	route   int32  // at a gateway: the route it takes
 	op      int32  // the operation of its service
