@@ -62,6 +62,7 @@ type edgeStats struct {
 	out                         [numOutcomes]uint64 // how calls ended, before fallbacks
 	shortCircuited, fallbacks   uint64
 	hedges, cancelled           uint64
+	callerCancelled             uint64 // calls ended because their caller went away
 	budgetExhausted, bulkheaded uint64
 	retryOverflow               uint64 // retries over the cap of retries in flight
 }
@@ -156,6 +157,18 @@ const (
 	retryAttempt                    // the caller waits on the call
 	hedgeAttempt                    // another attempt is still in flight
 )
+
+// callsInFlight counts the calls on edge c of service svc started after
+// warmup and not yet ended: read once, when a result is built.
+func (s *Sim) callsInFlight(svc, c int32) uint64 {
+	var n uint64
+	for i := range s.calls.c {
+		if cl := &s.calls.c[i]; cl.inUse && cl.counted && cl.svc == svc && cl.edge == c {
+			n++
+		}
+	}
+	return n
+}
 
 // fallback applies the edge's fallback to a call of request parent that
 // failed: it reports whether the call counts as a success, degraded.
@@ -524,11 +537,18 @@ func (s *Sim) abandon(k int32, o Outcome) {
 	cl.nlive = 0
 }
 
-// cancelCall drops call k without telling its parent, which is gone.
+// cancelCall drops call k without telling its parent, which is gone (its
+// instance crashed): the call ends as gRPC's CANCELLED ("the operation was
+// cancelled, typically by the caller", grpc/grpc doc/statuscodes.md),
+// counted apart from the callee's answers so that every call on an edge
+// still ends in exactly one outcome.
 func (s *Sim) cancelCall(k int32) {
 	cl := &s.calls.c[k]
 	s.abandon(k, Error)
 	e := &s.services[cl.svc].calls[cl.edge]
+	if cl.counted {
+		e.stats.callerCancelled++
+	}
 	p := e.pol[cl.hold]
 	p.calls--
 	p.releaseRetry(cl)

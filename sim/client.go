@@ -30,6 +30,14 @@ type client struct {
 	agg, win tally
 	series   []Window
 	health   healthTracker
+
+	// Constant arrivals keep exact rational spacing: beat k after the
+	// anchor beatFrom, at rate beatRate, is at beatFrom + round(k*1e9/rate),
+	// so that rounding never accumulates (N per second for T seconds is
+	// N*T requests). lastBeat is the last beat sent.
+	beatFrom, lastBeat int64
+	beats              int64
+	beatRate           float64
 }
 
 // tally counts outcomes over some stretch of time: the whole run after warmup,
@@ -156,17 +164,25 @@ func (c *client) start() {
 }
 
 // refreshSurge recomputes the client's rate multiplier from its active
-// surge faults and plans its next arrival at the new rate. Poisson arrivals
-// have no memory, so drawing the next one afresh from now is exact.
+// surge faults and, when it changed, plans its next arrival at the new rate.
+// Poisson arrivals have no memory, so drawing the next one afresh from now
+// is exact; constant arrivals keep their phase: the next beat comes one new
+// gap after the last one sent (or now, if that is past). A surge that
+// changes nothing (factor 1) leaves the planned arrival, and the random
+// stream, untouched.
 func (c *client) refreshSurge() {
-	c.surge = 1
+	surge := 1.0
 	for i := range c.s.faults {
 		if f := &c.s.faults[i]; f.active && f.client == c.idx {
 			if p, ok := f.p.(SurgeFault); ok {
-				c.surge *= p.Factor
+				surge *= p.Factor
 			}
 		}
 	}
+	if surge == c.surge {
+		return
+	}
+	c.surge = surge
 	c.arrGen++
 	c.scheduleArrival()
 }
@@ -210,25 +226,12 @@ func (c *client) scheduleArrival() {
 	if peak <= 0 {
 		return
 	}
+	if c.spec.Arrival == Constant {
+		c.scheduleBeat()
+		return
+	}
 	t := c.s.now
 	for t < c.s.end {
-		if c.spec.Arrival == Constant {
-			r := c.rate(t)
-			nc := c.nextChange(t)
-			if r <= 0 {
-				t = nc
-				continue
-			}
-			next := after(t, max(nanos(1e9/r), 1))
-			if next > nc {
-				// The beat at this rate would skip the next step of
-				// the schedule: plan again from the step.
-				t = nc
-				continue
-			}
-			t = next
-			break
-		}
 		t = after(t, nanos(c.rng.ExpFloat64()/peak*1e9))
 		if r := c.rate(t); r >= peak || c.rng.Float64()*peak < r {
 			break
@@ -239,7 +242,43 @@ func (c *client) scheduleArrival() {
 	}
 }
 
+// scheduleBeat plans the next constant-rate arrival after the last beat.
+// The rate is read at the last beat; a new rate (a step of the schedule, a
+// ramp, a surge) anchors the count at that beat.
+func (c *client) scheduleBeat() {
+	last := c.lastBeat
+	for last < c.s.end {
+		r := c.rate(last)
+		nc := c.nextChange(last)
+		if r <= 0 {
+			last, c.beatRate = nc, 0
+			continue
+		}
+		if r != c.beatRate {
+			c.beatFrom, c.beats, c.beatRate = last, 0, r
+		}
+		c.beats++
+		next := after(c.beatFrom, nanos(math.Round(float64(c.beats)*1e9/r)))
+		if next > nc {
+			// The beat at this rate would skip the next step of the
+			// schedule: plan again from the step.
+			last, c.beatRate = nc, 0
+			continue
+		}
+		if next < c.s.now {
+			// A faster rate from now (a surge began) puts the next
+			// beat in the past: it is due at once, and counts anew.
+			c.beatFrom, c.beats, next = c.s.now, 0, c.s.now
+		}
+		if next < c.s.end {
+			c.s.schedule(next, evArrival, c.idx, c.arrGen)
+		}
+		return
+	}
+}
+
 func (c *client) arrival() {
+	c.lastBeat = c.s.now
 	c.send()
 	c.scheduleArrival()
 }

@@ -85,3 +85,59 @@ func TestLatencyAllCountsEveryOutcome(t *testing.T) {
 		})
 	}
 }
+
+// TestConstantArrivalsCount: evenly spaced arrivals at N per second for T
+// seconds send N*T requests, whatever the rounding of 1e9/N, and a surge
+// keeps their phase: the beat due when it starts or ends is sent.
+func TestConstantArrivalsCount(t *testing.T) {
+	tests := []struct {
+		name  string
+		rate  float64
+		d     time.Duration
+		surge float64 // from 5s to 10s when not 0
+		want  uint64
+	}{
+		{"3/s for 10s", 3, 10 * time.Second, 0, 30},
+		{"7/s for 3s", 7, 3 * time.Second, 0, 21},
+		{"0.3/s for 10s", 0.3, 10 * time.Second, 0, 3},
+		{"999/s for 2s", 999, 2 * time.Second, 0, 1998},
+		{"10/s, surge x2 from 5s to 10s", 10, 20 * time.Second, 2, 50 + 100 + 100},
+		{"3/s, surge x1", 3, 20 * time.Second, 1, 60},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			spec := &sim.Spec{Name: "beat", Duration: tc.d,
+				Clients:  []sim.Client{{Name: "users", Target: "back", Rate: tc.rate, Arrival: sim.Constant}},
+				Services: []sim.Service{svc(t, "back", "1ms")},
+			}
+			if tc.surge != 0 {
+				spec.Faults = []sim.Fault{{Kind: sim.FaultSurge, Target: "users", Start: 5 * time.Second, Duration: 5 * time.Second, Params: sim.SurgeFault{Factor: tc.surge}}}
+			}
+			res, _ := run(t, spec)
+			if got := res.Clients[0].Sent; got != tc.want {
+				t.Errorf("sent %d, want %d", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestClientTimeoutLeavesDownstreamDraws: a request its client gave up on
+// still makes the draws of its way back, so a client's timeout changes
+// nothing downstream where nothing else moved (common random numbers): back
+// sees the same work and latencies whether the client waits 60ms or 1s.
+func TestClientTimeoutLeavesDownstreamDraws(t *testing.T) {
+	runWith := func(timeout time.Duration) sim.ComponentResult {
+		back := sim.Service{Workers: 4, ServiceTime: mustDist(t, "exp(20ms)")}
+		spec := twoTier(t, sim.Call{}, back, 30*time.Second)
+		spec.Clients[0].Rate, spec.Clients[0].Timeout = 100, timeout
+		spec.Network.Latency = mustDist(t, "exp(2ms)")
+		res, _ := run(t, spec)
+		c := res.Components[1]
+		c.Wasted, c.Series = 0, nil // work done for nobody: the one figure the timeout moves
+		return c
+	}
+	short, long := runWith(60*time.Millisecond), runWith(time.Second)
+	if short.OK != long.OK || short.Latency != long.Latency {
+		t.Errorf("back with a 60ms client timeout: %d ok, %+v; with 1s: %d ok, %+v", short.OK, short.Latency, long.OK, long.Latency)
+	}
+}

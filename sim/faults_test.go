@@ -152,6 +152,39 @@ func TestCrashLosesWork(t *testing.T) {
 	near(t, "errors", float64(c.Error), 100+200*6, 60)
 }
 
+// TestCallerCrashEndsItsCalls: a crash of the caller drops the calls its
+// requests were waiting on; each ends as cancelled by the caller (gRPC's
+// CANCELLED), so the edge's calls still add up (run checks conservation).
+func TestCallerCrashEndsItsCalls(t *testing.T) {
+	back := sim.Service{ServiceTime: mustDist(t, "500ms")}
+	spec := twoTier(t, sim.Call{}, back, 30*time.Second)
+	spec.Faults = []sim.Fault{{Kind: sim.FaultCrash, Target: "front", Start: 10 * time.Second, Duration: 5 * time.Second, Params: sim.CrashFault{StartupDelay: time.Second}}}
+	res, _ := run(t, spec)
+	// About 100 calls were waiting on back (200/s x 0.5s) when front died.
+	e := edge(t, res, "front->back")
+	near(t, "calls cancelled by the caller", float64(e.CallerCancelled), 100, 10)
+}
+
+// TestCapacityFaultUtilisation: a capacity fault removes the workers at
+// work only as their requests finish, so they count as capacity until then
+// and utilisation never passes 100 %, in any window or over the run.
+func TestCapacityFaultUtilisation(t *testing.T) {
+	back := sim.Service{Workers: 10, Queue: 1000, ServiceTime: mustDist(t, "1s")}
+	spec := twoTier(t, sim.Call{}, back, 30*time.Second)
+	spec.Clients[0].Rate = 20
+	spec.Faults = []sim.Fault{{Kind: sim.FaultCapacity, Target: "back", Start: 10 * time.Second, Duration: 10 * time.Second, Params: sim.CapacityFault{Workers: 2}}}
+	res, _ := run(t, spec)
+	for i := range 30 {
+		if w := window(res, "back", i); w.Utilisation > 1+1e-9 {
+			t.Errorf("window at %s: utilisation %.3f", w.Start, w.Utilisation)
+		}
+	}
+	c := res.Components[1]
+	if c.Name != "back" || c.Utilisation > 1+1e-9 || c.Utilisation < 0.95 {
+		t.Errorf("%s: utilisation %.3f over the run, want about 1 (saturated) and not above", c.Name, c.Utilisation)
+	}
+}
+
 // TestRepeatingFault: `every` repeats a fault, `chance` skips occurrences.
 func TestRepeatingFault(t *testing.T) {
 	spec := twoTier(t, sim.Call{}, sim.Service{ServiceTime: mustDist(t, "1ms")}, 100*time.Second)

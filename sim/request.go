@@ -49,9 +49,10 @@ type request struct {
 	origin int32  // the client (for a root) or the edge index in the caller's service
 	// ver is the version of its key that the request's last store read
 	// returned: a conditional write of the key is conditioned on it.
-	// (Fields are ordered so that a request fills two cache lines, 128
-	// bytes, without padding: a 136-byte request straddles three.)
+	// (Fields are ordered to leave no padding: 136 bytes.)
 	ver     uint32
+	from    int32  // an attempt's calling service, still known once its call has ended
+	reps    int32  // a repeated call's repetitions left, the one out included; 0: not repeating
 	key     uint64 // the client request's key, for ring-hash balancing
 	route   int32  // at a gateway: the route it takes
 	op      int32  // the operation of its service
@@ -60,7 +61,6 @@ type request struct {
 	after   int64  // work left for after the calls, ns
 	stage   int32  // the call group being waited on
 	pending int32  // calls of that group still out
-	reps    int32  // a repeated call's repetitions left, the one out included; 0: not repeating
 	// org is where its failure (or a fallback's answer) originated, the
 	// first one it met; late the deepest fault's slowness its finished
 	// work and calls met, for a timeout above it (provenance.go).

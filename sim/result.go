@@ -193,6 +193,14 @@ type EdgeResult struct {
 	LatencyAll Latency `json:"latency_all_ms"`
 	// Series is the edge's latency window by window.
 	Series []EdgeWindow `json:"series,omitempty"`
+
+	// CallerCancelled counts calls dropped because their caller went away
+	// (its instance crashed): gRPC's CANCELLED. InFlight counts calls
+	// still waiting at the end. With them every call has one ending:
+	// Calls = OK + Error + Timeout + Rejected + Conflict + BulkheadFull +
+	// CallerCancelled + InFlight (short-circuited calls are errors).
+	CallerCancelled uint64 `json:"caller_cancelled,omitempty"`
+	InFlight        uint64 `json:"in_flight,omitempty"`
 }
 
 // EventResult is an Event for output. What is its text, rendered by the
@@ -421,7 +429,8 @@ func (s *Sim) Result() *Result {
 			Hedges: st.hedges, Cancelled: st.cancelled, OK: st.out[OK], Error: st.out[Error], Timeout: st.out[Timeout],
 			Conflict: st.out[Conflict], Rejected: st.out[Rejected] + st.out[Shed] + st.out[Limited], ShortCircuited: st.shortCircuited, BulkheadFull: st.bulkheaded,
 			BudgetExhausted: st.budgetExhausted, RetryOverflow: st.retryOverflow, Fallbacks: st.fallbacks, BreakerChanges: e.transitions,
-			Series: e.series,
+			Series:          e.series,
+			CallerCancelled: st.callerCancelled, InFlight: s.callsInFlight(ref.svc, ref.edge),
 		}
 		ok, all := summaries(&e.agg, &e.win, &s.allCalls) // the windows closed, and the one being filled
 		er.Latency, er.LatencyAll = Latency(ok), Latency(all)
@@ -497,7 +506,7 @@ func (s *Sim) Snapshot() Snapshot {
 
 // CheckConservation verifies DESIGN.md's conservation law on a result: every
 // request a client sent ended in exactly one outcome or is still in flight,
-// and every request that reached a service was answered, rejected, or is
+// so did every call on an edge, and every request that reached a service was answered, rejected, or is
 // still there. In-flight counts come from the request pool, not from the
 // outcome counters, so a request counted twice or never is caught.
 func (r *Result) CheckConservation() error {
@@ -520,6 +529,10 @@ func (r *Result) CheckConservation() error {
 	for _, e := range r.Edges {
 		if ended := e.OK + e.Error + e.Timeout + e.Rejected + e.Conflict; e.LatencyAll.Count != ended || e.Latency.Count != e.OK {
 			errs = append(errs, fmt.Errorf("edge %s: %d calls timed (%d ok), of %d ended (%d ok)", e.Name, e.LatencyAll.Count, e.Latency.Count, ended, e.OK))
+		}
+		if got := e.OK + e.Error + e.Timeout + e.Rejected + e.Conflict + e.BulkheadFull + e.CallerCancelled + e.InFlight; got != e.Calls {
+			errs = append(errs, fmt.Errorf("edge %s: calls %d != ok %d + error %d + timeout %d + rejected %d + conflict %d + bulkhead full %d + caller cancelled %d + in flight %d",
+				e.Name, e.Calls, e.OK, e.Error, e.Timeout, e.Rejected, e.Conflict, e.BulkheadFull, e.CallerCancelled, e.InFlight))
 		}
 	}
 	for _, c := range r.Components {

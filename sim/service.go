@@ -295,7 +295,9 @@ func (sv *service) recount(n int32) {
 	if in.up || in.draining {
 		// A draining instance takes nothing new but still works on what
 		// it holds: its workers count, or utilisation would pass 100%.
-		workers = in.f.workers
+		// So do the workers a capacity fault removed while they were at
+		// work: each leaves when its request is done (complete).
+		workers = max(in.f.workers, in.busy)
 	}
 	sv.instsNow += up - in.upCounted
 	sv.capNow += workers - in.capCounted
@@ -335,7 +337,7 @@ func (s *Sim) sendRequest(parent, origin, to, inst int32, lat dist.Dist, timeout
 		r.key = s.sagaRuns.r[origin].key
 	default:
 		cl := &s.calls.c[parent]
-		r.key = s.reqs.r[cl.parent].key
+		r.key, r.from = s.reqs.r[cl.parent].key, cl.svc
 		e = &s.services[cl.svc].calls[cl.edge]
 		rng, l = s.services[cl.svc].rng, &e.link
 	}
@@ -751,6 +753,9 @@ func (s *Sim) complete(i int32, o Outcome) {
 	in := &sv.insts[r.inst]
 	in.busy--
 	sv.busy--
+	if in.busy >= in.f.workers {
+		sv.recount(r.inst) // a worker a capacity fault removed leaves
+	}
 	if r.svcCount {
 		sv.agg.count(o, s.now)
 		if o == OK {
@@ -819,16 +824,15 @@ func (sv *service) next(n int32) {
 // respond sends request i's answer back over the hop it came by.
 func (s *Sim) respond(i int32) {
 	r := &s.reqs.r[i]
-	if r.abandoned {
-		// Nobody waits for the answer, and the caller may be gone.
-		s.reqs.release(i)
-		return
-	}
 	lat, rng := s.spec.Network.Latency, s.services[r.svc].rng
 	var l *link
 	switch r.parent {
 	case fromRecord:
 		// The record was the member's own work: no hop back.
+		if r.abandoned {
+			s.reqs.release(i)
+			return
+		}
 		s.schedule(s.now, evResponse, i, r.gen)
 		return
 	case noParent:
@@ -836,23 +840,36 @@ func (s *Sim) respond(i int32) {
 	case fromSaga:
 		l = &s.sagas[s.sagaRuns.r[r.origin].saga].link
 	default:
-		cl := &s.calls.c[r.parent]
-		e := &s.services[cl.svc].calls[cl.edge]
+		// The call may be gone (its caller gave up): its edge is known
+		// from the request.
+		e := &s.services[r.from].calls[r.origin]
 		lat, l = e.respLatency, &e.link
 		if e.rt {
 			lat = dist.Dist{} // the rest of the round trip, drawn at the send
 		}
 	}
-	if len(l.faults) > 0 && l.lossResp > 0 && rng.Float64() < l.lossResp {
-		r.state = lost // the caller will only see its timeout
-		return
-	}
+	// The draws of the way back are made whether or not anyone still
+	// waits for the answer, so that the service's stream does not depend
+	// on what its callers decided: variants that differ in a caller's
+	// timeout see the same numbers downstream (common random numbers, Law
+	// & Kelton, "Simulation Modeling and Analysis", ch. 11.2: synchronise
+	// the random numbers across the systems compared).
+	dropped := len(l.faults) > 0 && l.lossResp > 0 && rng.Float64() < l.lossResp
 	d := r.back
-	if !lat.IsZero() {
+	if !dropped && !lat.IsZero() {
 		d = lat.SampleAt(rng, s.now, &l.regime)
 	}
-	if len(l.faults) > 0 {
+	if !dropped && len(l.faults) > 0 {
 		d += s.linkDelay(l, Responses)
+	}
+	if r.abandoned {
+		// Nobody waits for the answer, and the caller may be gone.
+		s.reqs.release(i)
+		return
+	}
+	if dropped {
+		r.state = lost // the caller will only see its timeout
+		return
 	}
 	s.schedule(after(s.now, d), evResponse, i, r.gen)
 }
