@@ -66,8 +66,8 @@ func TestOverlappingFaultsTracedApart(t *testing.T) {
 	}
 }
 
-// TestProvenanceConserves: in every window of every client, flow and
-// service of every built-in scenario, the failures traced to a fault and
+// TestProvenanceConserves: in every window of every client, flow,
+// service and operation of every built-in scenario, the failures traced to a fault and
 // those with none behind them add up to all its failures.
 func TestProvenanceConserves(t *testing.T) {
 	check := func(t *testing.T, name string, ws []sim.Window, client bool) {
@@ -99,6 +99,9 @@ func TestProvenanceConserves(t *testing.T) {
 		for _, c := range res.Components {
 			if c.Kind == "service" {
 				check(t, c.Name, c.Series, false)
+			}
+			for _, o := range c.Operations {
+				check(t, c.Name+"."+o.Name, o.Series, false)
 			}
 		}
 	})
