@@ -44,8 +44,10 @@
 //
 // A header, the component table (health from the latest window, DESIGN.md's
 // thresholds, open breakers), a detail pane for the selected component
-// (sparklines over the last 60 windows with fault windows marked, and the
-// Hystrix row of each breaker it is on), the topology (a layered drawing
+// (sparklines over the last 60 windows with fault windows marked, "why":
+// the main origins of its failures in the last window from the engine's
+// Window.Blame (why.go), and the Hystrix row of each breaker it is on),
+// the topology (a layered drawing
 // from clients to leaves), the event log and a status line. Below 80x24 a
 // message replaces the layout. NO_COLOR drops every colour and spells
 // health with markers: ✓ healthy, ~ degraded, ✗ failing.
