@@ -3,6 +3,7 @@ package sim
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 )
@@ -17,7 +18,10 @@ import (
 // in proportion: it is a step of every fault occurrence behind at least
 // minShare of the episode's failures, with that share, for as long as
 // failures traced to it; when none had a fault behind it, it is no fault's
-// (plain overload, a retry storm that outlived its trigger). An episode
+// (plain overload, a retry storm that outlived its trigger). The floor
+// holds per fault: the occurrences of a fault that fires every few ms,
+// none of which reaches it alone, reach it together, and the episode is a
+// step of the fault, under its first occurrence in it (Repeats). An episode
 // without counted failures (a breaker's, a queue's or a data component's
 // state decided it) is judged by timing: a change for the worse counts for
 // every fault occurrence that began at or before it and lasted until it, or
@@ -208,6 +212,11 @@ type CascadeStep struct {
 	// fault (failure provenance); null when the episode had no counted
 	// failures and was given to the fault by timing alone.
 	Share *float64 `json:"share"`
+	// Repeats says that Share sums the failures of all the fault's
+	// occurrences in the episode, none of which caused minShare of them
+	// alone (a fault that fires every few ms): the step is the fault's,
+	// listed under its first occurrence in the episode.
+	Repeats bool `json:"repeats"`
 }
 
 // cascades builds the trace of every fault occurrence so far. It walks
@@ -220,6 +229,9 @@ func (s *Sim) cascades() []CascadeResult {
 	}
 	steps := make([][]CascadeStep, len(s.occurs))
 	stepped := map[stepKey]bool{}
+	// covered is, per fault and name, until when an episode was given to
+	// the fault's occurrences together (math.MaxInt64: to the end).
+	covered := map[stepKey]int64{}
 	var near []int32
 	series := s.seriesByName()
 	for i := range s.changes {
@@ -228,13 +240,35 @@ func (s *Sim) cascades() []CascadeResult {
 			continue
 		}
 		if ep := s.episode(i, series[ch.name]); ep.failures > 0 {
+			floor := minShare * float64(ep.failures)
 			for _, by := range ep.byFault {
 				k := int32(by.fault)
-				if float64(by.n) < minShare*float64(ep.failures) || stepped[stepKey{k, ch.name}] {
+				if float64(by.n) < floor || stepped[stepKey{k, ch.name}] || ch.at < covered[stepKey{s.occurs[k].fault, ch.name}] {
 					continue
 				}
 				stepped[stepKey{k, ch.name}] = true
-				steps[k] = append(steps[k], s.tracedStep(i, k, &ep, float64(by.n)/float64(ep.failures)))
+				steps[k] = append(steps[k], s.tracedStep(i, k, &ep, float64(by.n)/float64(ep.failures), false))
+			}
+			// The floor holds per fault: a fault that fires every few
+			// ms splits an episode's failures over thousands of
+			// occurrences, none of which reaches it alone. When none
+			// of a fault's occurrences does and all of them together
+			// do, the episode is a step of its first occurrence in
+			// it, with the share of them all; the later changes of
+			// the episode are then the fault's already, not steps of
+			// its later occurrences.
+			for _, fc := range ep.perFault(s.occurs) {
+				f, key := s.occurs[fc.first].fault, stepKey{fc.first, ch.name}
+				fkey := stepKey{f, ch.name}
+				if float64(fc.n) < floor || float64(fc.alone) >= floor || ch.at < covered[fkey] || stepped[key] {
+					continue
+				}
+				covered[fkey] = math.MaxInt64
+				if ep.healthy >= 0 {
+					covered[fkey] = ep.healthy
+				}
+				stepped[key] = true
+				steps[fc.first] = append(steps[fc.first], s.tracedStep(i, fc.first, &ep, float64(fc.n)/float64(ep.failures), true))
 			}
 			continue
 		}
@@ -438,8 +472,9 @@ func (s *Sim) blastRadius(k int, steps []CascadeStep) (float64, []string) {
 		return n
 	}
 	// traced is the share of a flow's failures during the fault that
-	// trace back to it.
-	traced := func(ws []Window) float64 {
+	// trace back to it (to any occurrence of its fault, for a step of
+	// them all).
+	traced := func(ws []Window, repeats bool) float64 {
 		i, _ := slices.BinarySearchFunc(ws, oc.start-s.window+1, func(w Window, t int64) int { return cmp.Compare(int64(w.Start), t) })
 		var it, n uint64
 		for _, w := range ws[i:] {
@@ -447,7 +482,7 @@ func (s *Sim) blastRadius(k int, steps []CascadeStep) (float64, []string) {
 				break
 			}
 			if w.Blame != nil {
-				it += w.Blame.FaultShare(k)
+				it += s.tracedTo(w.Blame, int32(k), repeats)
 				n += w.Blame.Faulted + w.Blame.NoFault
 			}
 		}
@@ -467,7 +502,7 @@ func (s *Sim) blastRadius(k int, steps []CascadeStep) (float64, []string) {
 			// it is hit in that proportion.
 			share := 1.0
 			if steps[k].Share != nil {
-				share = traced(ws)
+				share = traced(ws, steps[k].Repeats)
 			}
 			hitF += share * float64(n)
 			names = append(names, name)
@@ -487,6 +522,20 @@ func (s *Sim) blastRadius(k int, steps []CascadeStep) (float64, []string) {
 		return 0, names
 	}
 	return hitF / float64(all), names
+}
+
+// tracedTo counts the origins of b that trace to occurrence k, or with
+// repeats to any occurrence of k's fault.
+func (s *Sim) tracedTo(b *Blame, k int32, repeats bool) uint64 {
+	var n uint64
+	for _, o := range b.Origins {
+		switch {
+		case o.Fault == nil:
+		case *o.Fault == int(k), repeats && s.occurs[*o.Fault].fault == s.occurs[k].fault:
+			n += o.N
+		}
+	}
+	return n
 }
 
 // optional is a value in a result that may be absent, written as null
@@ -528,6 +577,31 @@ type episode struct {
 type faultCount struct {
 	fault int
 	n     uint64
+}
+
+// repeatCount is what an episode's failures owe one fault, over all its
+// occurrences: n in all, the most any one of them caused alone, and the
+// first of them (an occurrence index).
+type repeatCount struct {
+	n, alone uint64
+	first    int32
+}
+
+// perFault sums the episode's failures by fault, in order of the faults'
+// first occurrences in it.
+func (ep *episode) perFault(occurs []occurrence) []repeatCount {
+	var out []repeatCount
+	for _, by := range ep.byFault { // in order of the occurrences
+		f := occurs[by.fault].fault
+		k := slices.IndexFunc(out, func(rc repeatCount) bool { return occurs[rc.first].fault == f })
+		if k < 0 {
+			out = append(out, repeatCount{first: int32(by.fault)})
+			k = len(out) - 1
+		}
+		out[k].n += by.n
+		out[k].alone = max(out[k].alone, by.n)
+	}
+	return out
 }
 
 // episode gathers the failures of the episode that change i begins, from
@@ -575,10 +649,11 @@ func (s *Sim) episode(i int, ws []Window) episode {
 }
 
 // tracedStep is change i's episode as a step of occurrence k, behind
-// share of its failures: from the change's onset, or from the first
-// window with a failure traced to k when others failed before, to the
-// last window with one.
-func (s *Sim) tracedStep(i int, k int32, ep *episode, share float64) CascadeStep {
+// share of its failures (of those of all k's fault's occurrences when
+// repeats): from the change's onset, or from the first window with a
+// failure traced to k when others failed before, to the last window with
+// one.
+func (s *Sim) tracedStep(i int, k int32, ep *episode, share float64, repeats bool) CascadeStep {
 	ch, oc := &s.changes[i], &s.occurs[k]
 	first, last, firstAny := -1, -1, -1
 	for j := ep.from; j < ep.to; j++ {
@@ -586,7 +661,7 @@ func (s *Sim) tracedStep(i int, k int32, ep *episode, share float64) CascadeStep
 		if w.Blame != nil && firstAny < 0 {
 			firstAny = j
 		}
-		if w.Blame != nil && w.Blame.FaultShare(int(k)) > 0 {
+		if w.Blame != nil && s.tracedTo(w.Blame, k, repeats) > 0 {
 			if first < 0 {
 				first = j
 			}
@@ -621,7 +696,7 @@ func (s *Sim) tracedStep(i int, k int32, ep *episode, share float64) CascadeStep
 		worst = max(worst, s.changes[c].level)
 	}
 	st := CascadeStep{Component: ch.name, Flow: ch.flow, DelayS: float64(at-oc.start) / 1e9,
-		First: level.String(), Worst: worst.String(), Share: optional(share)}
+		First: level.String(), Worst: worst.String(), Share: optional(share), Repeats: repeats}
 	switch {
 	case last < ep.to-1:
 		// Its failures stopped before the episode ended: the rest of it

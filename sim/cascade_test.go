@@ -266,3 +266,62 @@ func TestCascadeName(t *testing.T) {
 		})
 	}
 }
+
+// TestRepeatingFaultNamesWhatItHit: the floor on a fault's share of an
+// episode's failures holds per fault, not per occurrence. The flood's
+// fault fires every 2 ms, so its 10,000 occurrences split the failures of
+// users', api's and db's one long episode, none reaching 5% alone: the
+// episode is still the fault's, listed under its first occurrence in it
+// with the share of them all (Repeats). A fault that repeats every 20 s,
+// each occurrence an episode of its own, keeps each occurrence's own
+// steps.
+func TestRepeatingFaultNamesWhatItHit(t *testing.T) {
+	slow := func(d time.Duration) *Spec {
+		s := flood(d)
+		s.Faults[0].Duration, s.Faults[0].Every, s.Faults[0].Chance = 5*time.Second, 20*time.Second, 1
+		return s
+	}
+	tests := []struct {
+		name    string
+		spec    *Spec
+		stepped int  // occurrences with steps
+		repeats bool // the steps sum the fault's occurrences
+	}{
+		{"every 2ms for 40s", flood(40 * time.Second), 1, true},
+		{"every 2ms for 60s", flood(60 * time.Second), 1, true},
+		{"every 20s", slow(60 * time.Second), 3, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := New(tt.spec, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res := s.Run()
+			stepped := 0
+			for _, c := range res.Cascades {
+				if len(c.Steps) == 0 {
+					continue
+				}
+				stepped++
+				var hit []string
+				for _, st := range c.Steps {
+					hit = append(hit, st.Component)
+					if st.Repeats != tt.repeats || st.Share == nil || *st.Share < 0.9 {
+						t.Errorf("%s: %s's share %v, repeats %v; want most of its failures, repeats %v", c.Name, st.Component, st.Share, st.Repeats, tt.repeats)
+					}
+				}
+				slices.Sort(hit)
+				if !slices.Equal(hit, []string{"api", "db", "users"}) {
+					t.Errorf("%s hit %v, want api, db and users", c.Name, hit)
+				}
+				if c.BlastRadius < 0.9 {
+					t.Errorf("%s: blast radius %.3f, want all of users' traffic", c.Name, c.BlastRadius)
+				}
+			}
+			if stepped != tt.stepped {
+				t.Errorf("%d occurrences with steps, want %d", stepped, tt.stepped)
+			}
+		})
+	}
+}

@@ -300,9 +300,9 @@ func (c *client) send() {
 		if f := c.flow(route, op); f != nil {
 			f.sent(counted)
 			f.answer(Error, counted, 0, s.now)
-			f.win.blame.add(org)
+			f.win.blame.add(org, s.occurs)
 		}
-		c.win.blame.add(org)
+		c.win.blame.add(org, s.occurs)
 		c.refused(counted)
 		return
 	}
@@ -391,7 +391,7 @@ func (c *client) done(r *request) {
 		r.org = origin{comp: r.svc, cause: CauseError}
 	}
 	if bad {
-		c.win.blame.add(r.org)
+		c.win.blame.add(r.org, s.occurs)
 	}
 	if f := c.flow(r.route, r.op); f != nil {
 		f.answer(r.outcome, r.counted, lat, s.now)
@@ -399,7 +399,7 @@ func (c *client) done(r *request) {
 			f.win.noteDegraded(s.now)
 		}
 		if bad {
-			f.win.blame.add(r.org)
+			f.win.blame.add(r.org, s.occurs)
 		}
 	}
 	if c.spec.Users > 0 {

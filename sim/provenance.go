@@ -334,7 +334,12 @@ func (s *Sim) hereOrigin(i int32) (origin, int32) {
 const blameSlots = 6
 
 // blameTally counts failures by origin over a window: bounded, and free
-// of allocation.
+// of allocation. Its slots tell origins apart by component, cause and
+// fault, not by occurrence: a fault that fires every few ms (flood.toml)
+// would otherwise fill them with its occurrences and crowd out every
+// other fault. A slot keeps the first occurrence of its fault in the
+// window, so one that is alone in its window (the usual case: a window is
+// 1 s) keeps its own attribution.
 type blameTally struct {
 	by            [blameSlots]originCount
 	used          int
@@ -346,14 +351,16 @@ type originCount struct {
 	n uint64
 }
 
-func (b *blameTally) add(o origin) {
+// add counts a failure from o; occurs are the run's fault occurrences,
+// which tell whose fault o's occurrence is.
+func (b *blameTally) add(o origin, occurs []occurrence) {
 	if o.fault > 0 {
 		b.faulted++
 	} else {
 		b.none++
 	}
 	for k := range b.used {
-		if b.by[k].o == o {
+		if p := b.by[k].o; p.comp == o.comp && p.cause == o.cause && sameFault(p.fault, o.fault, occurs) {
 			b.by[k].n++
 			return
 		}
@@ -364,6 +371,15 @@ func (b *blameTally) add(o origin) {
 	}
 }
 
+// sameFault reports whether origin occurrences a and b (index + 1; 0:
+// none) are of the same fault, or both none.
+func sameFault(a, b int32, occurs []occurrence) bool {
+	if a == b {
+		return true
+	}
+	return a > 0 && b > 0 && occurs[a-1].fault == occurs[b-1].fault
+}
+
 // Blame is the provenance of a window's failures (a client's or flow's
 // errors, timeouts, refusals and fallback answers; a service's failed
 // answers): how many had a fault behind them and how many none, which
@@ -371,8 +387,8 @@ func (b *blameTally) add(o origin) {
 type Blame struct {
 	Faulted uint64 `json:"faulted"`
 	NoFault uint64 `json:"no_fault"`
-	// Origins are at most six distinct origins; failures from others
-	// count in Faulted or NoFault only.
+	// Origins are at most six distinct origins (component, cause and
+	// fault); failures from others count in Faulted or NoFault only.
 	Origins []Origin `json:"origins"`
 }
 
@@ -381,7 +397,8 @@ type Origin struct {
 	Component string `json:"component"`
 	Cause     Cause  `json:"cause"`
 	// Fault is the occurrence (an index into Result.Faults and Cascades)
-	// active at the origin; null when none was.
+	// active at the origin, the first of its fault's in the window when
+	// it repeated within it; null when none was.
 	Fault *int   `json:"fault"`
 	N     uint64 `json:"n"`
 }
@@ -409,16 +426,4 @@ func (s *Sim) blame(b *blameTally) *Blame {
 		return 0
 	})
 	return out
-}
-
-// FaultShare is the number of the blame's counted origins that trace
-// to occurrence k.
-func (b *Blame) FaultShare(k int) uint64 {
-	var n uint64
-	for _, o := range b.Origins {
-		if o.Fault != nil && *o.Fault == k {
-			n += o.N
-		}
-	}
-	return n
 }

@@ -3,6 +3,7 @@ package sim_test
 import (
 	"os"
 	"testing"
+	"time"
 
 	"github.com/faultline/faultline/scenarios"
 	"github.com/faultline/faultline/sim"
@@ -66,8 +67,8 @@ func TestOverlappingFaultsTracedApart(t *testing.T) {
 	}
 }
 
-// TestProvenanceConserves: in every window of every client, flow and
-// service of every built-in scenario, the failures traced to a fault and
+// TestProvenanceConserves: in every window of every client, flow,
+// service and operation of every built-in scenario, the failures traced to a fault and
 // those with none behind them add up to all its failures.
 func TestProvenanceConserves(t *testing.T) {
 	check := func(t *testing.T, name string, ws []sim.Window, client bool) {
@@ -100,6 +101,55 @@ func TestProvenanceConserves(t *testing.T) {
 			if c.Kind == "service" {
 				check(t, c.Name, c.Series, false)
 			}
+			for _, o := range c.Operations {
+				check(t, c.Name+"."+o.Name, o.Series, false)
+			}
 		}
 	})
+}
+
+// TestBlameSlotsPerFault: a window tells origins apart by component,
+// cause and fault, not by occurrence. Under testdata/flood.toml's fault,
+// which fires every 2 ms, and an errors fault on api from 5 s to 15 s,
+// every failure of users' windows is counted by an origin (two at most:
+// db's fault and api's), and api's fault is named: counted by
+// occurrence, the flood's occurrences filled the six slots and most
+// failures, api's among them, were counted only in Faulted.
+func TestBlameSlotsPerFault(t *testing.T) {
+	data, err := os.ReadFile("../testdata/flood.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, err := scenarios.Load("flood.toml", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec.Duration = 20 * time.Second
+	spec.Faults = append(spec.Faults, sim.Fault{Kind: sim.FaultErrors, Target: "api",
+		Start: 5 * time.Second, Duration: 10 * time.Second, Params: sim.ErrorsFault{Probability: 0.05}})
+	s, err := sim.New(spec, spec.Seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := s.Run()
+	var api uint64
+	for _, w := range res.Clients[0].Series {
+		if w.Blame == nil {
+			continue
+		}
+		var n uint64
+		for _, o := range w.Blame.Origins {
+			n += o.N
+			if o.Component == "api" && o.Fault != nil {
+				api += o.N
+			}
+		}
+		if all := w.Blame.Faulted + w.Blame.NoFault; n != all {
+			t.Errorf("at %v: origins count %d of %d failures", w.Start, n, all)
+		}
+	}
+	// 5% of about 2,000 requests.
+	if api < 50 {
+		t.Errorf("%d failures traced to the fault on api, want about 100", api)
+	}
 }

@@ -476,7 +476,7 @@ func (s *Sim) refuse(i int32, o Outcome) {
 	}
 	if !r.inProc {
 		sv.win.count(o, s.now)
-		sv.win.blame.add(r.org)
+		sv.win.blame.add(r.org, s.occurs)
 	}
 	if sv.perOp {
 		op := &sv.ops[r.op]
@@ -484,6 +484,7 @@ func (s *Sim) refuse(i int32, o Outcome) {
 			op.agg.count(o, s.now)
 		}
 		op.win.count(o, s.now)
+		op.win.blame.add(r.org, s.occurs)
 	}
 	s.respond(i)
 }
@@ -772,7 +773,7 @@ func (s *Sim) complete(i int32, o Outcome) {
 		if !r.org.set() {
 			r.org = origin{comp: r.svc, cause: CauseError}
 		}
-		sv.win.blame.add(r.org)
+		sv.win.blame.add(r.org, s.occurs)
 	}
 	switch {
 	case r.org.fault > 0:
@@ -781,7 +782,11 @@ func (s *Sim) complete(i int32, o Outcome) {
 		sv.press, sv.pressAt = r.late.fault, s.now
 	}
 	if sv.perOp {
-		sv.ops[r.op].done(o, r.svcCount, s.now-r.arrived, s.now)
+		op := &sv.ops[r.op]
+		op.done(o, r.svcCount, s.now-r.arrived, s.now)
+		if o != OK {
+			op.win.blame.add(r.org, s.occurs) // flows are per operation: so is their provenance
+		}
 	}
 	if r.abandoned {
 		sv.win.wasted++

@@ -64,8 +64,8 @@ type Window struct {
 	QueueMean   float64 `json:"queue_mean"`
 	QueueMax    int     `json:"queue_max"`
 	WindowHead
-	// Blame is where the window's failures originated (clients, flows and
-	// services; provenance.go); null when nothing failed.
+	// Blame is where the window's failures originated (clients, flows,
+	// services and operations; provenance.go); null when nothing failed.
 	Blame *Blame `json:"blame"`
 }
 
@@ -236,6 +236,7 @@ func (s *Sim) closeWindow() {
 			for j := range sv.ops {
 				o := &sv.ops[j]
 				ow := o.win.window(start)
+				ow.Blame = s.blame(&o.win.blame)
 				// An operation's answers judge it; the state of the
 				// service it shares judges the service.
 				ow.Health, ow.Reason, _ = s.judgeAnswers(&ow, &o.win, Reason{}, Healthy, 0)

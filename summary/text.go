@@ -457,7 +457,11 @@ func writeCascades(w io.Writer, res *sim.Result) {
 			if st.RecoveredS != nil {
 				rec = fmt.Sprintf("recovered %.1fs", *st.RecoveredS)
 			}
-			if st.Share != nil && *st.Share < 0.995 {
+			switch {
+			case st.Repeats:
+				// Provenance summed over a repeating fault's occurrences.
+				rec += fmt.Sprintf(" · %s of its failures over its repeats", pct(*st.Share))
+			case st.Share != nil && *st.Share < 0.995:
 				// Provenance: the part of its failures this fault caused.
 				rec += fmt.Sprintf(" · %s of its failures", pct(*st.Share))
 			}

@@ -46,8 +46,10 @@
 // flows, services, brokers, topics, groups, stores, sagas, views; health
 // from the engine's latest window, open breakers), a detail pane for the
 // selected component (sparklines over the last 60 windows with the engine's
-// fault spans marked, and the Hystrix row of each breaker it is on), the
-// topology (a layered drawing from clients to leaves), the consistency pane
+// fault spans marked; "why", the main origins of its failures in the last
+// window from the engine's Window.Blame (why.go); the latency of its calls;
+// and the Hystrix row of each breaker it is on), the topology (a layered
+// drawing from clients to leaves), the consistency pane
 // (consumer lag, store staleness, sagas, projection lag: only when the
 // scenario has such components), the event log with the engine's
 // metastability verdict on the latest fault, and a status line. Below 80x24

@@ -334,7 +334,7 @@ func (u *UI) cells(r *row) []string {
 
 // detailRows is the height of the detail pane without its rule.
 func (u *UI) detailRows() int {
-	return 5 + min(2, len(u.detailEdges()))
+	return 5 + whyRows + min(2, len(u.detailEdges()))
 }
 
 // detailEdges are the edges the detail pane lists: first those with a
@@ -472,6 +472,16 @@ func (u *UI) drawDetail(c canvas) {
 		span := fmt.Sprintf("last %ds", int(float64(len(wins))*secs+0.5))
 		c.text(labelW+n+1, y, pad(span, valueW), u.th.dim())
 	}
+	// Why it is red: where the last window's failures originated.
+	if len(wins) > 0 {
+		for i, line := range whyLines(res, &wins[len(wins)-1], whyRows) {
+			if i == 0 {
+				c.text(0, y+1, pad("why", -labelW), u.th.dim())
+			}
+			c.textMax(labelW, y+1+i, c.w-labelW, line, u.th.plain())
+		}
+	}
+	y += whyRows
 	for i, e := range u.detailEdges() {
 		if y+1+i >= c.h {
 			break

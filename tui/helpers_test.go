@@ -81,6 +81,12 @@ func (h *harness) command(c string) { h.keys(":" + c + "<Enter>") }
 
 // text draws the UI and returns the screen as lines of text.
 func (h *harness) text() string {
+	// The simulation screen leaves the cell after a wide glyph (the
+	// breaker row's ⚡) as the last frame drew it, where a terminal shows
+	// the glyph's second half: start each frame from a blank screen, so
+	// that what shows there does not depend on the frame before.
+	h.screen.Clear()
+	h.screen.Show()
 	h.ui.draw(h.screen)
 	h.screen.Show()
 	return screenText(h.screen)

@@ -302,7 +302,7 @@ func TestGotoReplaysManualFaults(t *testing.T) {
 }
 
 func TestFilterAndSort(t *testing.T) {
-	h := newHarness(t, "checkout", 80, 24, false)
+	h := newHarness(t, "checkout", 80, 40, false) // tall enough that the whole table shows
 	h.command("goto 45s")
 	h.keys("/pay")
 	s := h.text()

@@ -1,0 +1,95 @@
+package tui
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/faultline/faultline/internal/format"
+	"github.com/faultline/faultline/sim"
+)
+
+// TestWhyGolden: the detail pane of checkout's payment at 45 s, five
+// seconds into its latency fault, says why it is red: its failures in the
+// last window originated at itself, late or queued behind workers the
+// fault keeps busy.
+func TestWhyGolden(t *testing.T) {
+	h := newHarness(t, "checkout", 100, 30, false)
+	h.command("goto 45s")
+	h.ui.selected = "payment"
+	s := h.text()
+	if !strings.Contains(s, "why     ") || !strings.Contains(s, "payment queue full · latency +800ms") {
+		t.Errorf("no origin of payment's failures in the detail pane:\n%s", s)
+	}
+	golden(t, "why_checkout_payment_100x30.golden", s)
+}
+
+// TestWhyMatchesBlame: for every client and service of built-ins at a
+// moment of failure, the detail pane's lines are the engine's Blame of the
+// last window, in its order: each origin's share of the failures, its
+// cause and component, and the fault active there (its occurrence in
+// Result.Faults) or none.
+func TestWhyMatchesBlame(t *testing.T) {
+	for _, tc := range []struct {
+		scenario string
+		at       time.Duration
+	}{
+		{"checkout", 45 * time.Second},
+		{"breaker-saves-checkout", 34 * time.Second},
+		{"retry-storm", 40 * time.Second},
+		{"gateway-spof", 55 * time.Second},
+	} {
+		t.Run(tc.scenario, func(t *testing.T) {
+			spec := loadSpec(t, tc.scenario)
+			s, err := sim.New(spec, spec.Seed)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.RunUntil(tc.at)
+			res := s.Result()
+			traced := 0
+			for _, se := range res.Series {
+				if len(se.Windows) == 0 {
+					continue
+				}
+				w := &se.Windows[len(se.Windows)-1]
+				lines := whyLines(res, w, 6)
+				if w.Blame == nil {
+					if len(lines) != 1 || !strings.HasPrefix(lines[0], "nothing failed") {
+						t.Errorf("%s: %q, want nothing failed", se.Component, lines)
+					}
+					continue
+				}
+				traced++
+				if len(lines) != len(w.Blame.Origins) {
+					t.Fatalf("%s: %d lines for %d origins", se.Component, len(lines), len(w.Blame.Origins))
+				}
+				all := float64(w.Blame.Faulted + w.Blame.NoFault)
+				for k, o := range w.Blame.Origins {
+					fault := "no fault"
+					if o.Fault != nil {
+						fault = res.Faults[*o.Fault].What
+						if at := res.Faults[*o.Fault].Component; at != o.Component {
+							fault += " on " + at
+						}
+					}
+					want := format.PercentShort(float64(o.N)/all) + " " + o.Component + " " +
+						strings.ReplaceAll(o.Cause.String(), "_", " ") + " · " + fault
+					if lines[k] != want {
+						t.Errorf("%s line %d: %q, want %q", se.Component, k, lines[k], want)
+					}
+				}
+				// With fewer lines than origins, the last counts the rest.
+				if n := len(w.Blame.Origins); n > 1 {
+					short := whyLines(res, w, 1)
+					if len(short) != 1 || !strings.HasSuffix(short[0], " more") || !strings.HasPrefix(short[0], lines[0]) {
+						t.Errorf("%s: one line %q, want %q and the count of the rest", se.Component, short, lines[0])
+					}
+				}
+			}
+			if traced == 0 {
+				t.Errorf("nothing failed at %v: not a moment of failure", tc.at)
+			}
+		})
+	}
+}
