@@ -8,18 +8,6 @@ import (
 	"github.com/faultline/faultline/sim"
 )
 
-// edgeOf returns the edge named name of res.
-func edgeOf(t *testing.T, res *sim.Result, name string) sim.EdgeResult {
-	t.Helper()
-	for _, e := range res.Edges {
-		if e.Name == name {
-			return e
-		}
-	}
-	t.Fatalf("no edge %s", name)
-	return sim.EdgeResult{}
-}
-
 func componentOf(t *testing.T, res *sim.Result, name string) sim.ComponentResult {
 	t.Helper()
 	for _, c := range res.Components {
@@ -83,7 +71,7 @@ func TestEdgeNetworkTime(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			res := runTOML(t, edgeChain(100, 10, tt.keys))
-			e := edgeOf(t, res, "a->b")
+			e := edge(t, res, "a->b")
 			if e.Latency.Count == 0 || e.Latency.Count != e.OK {
 				t.Fatalf("%d calls timed, %d ok", e.Latency.Count, e.OK)
 			}
@@ -114,7 +102,7 @@ func TestRoundTripKeepsItsDistribution(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			res := runTOML(t, edgeChain(2000, 60, tt.keys))
-			l := edgeOf(t, res, "a->b").Latency
+			l := edge(t, res, "a->b").Latency
 			t.Logf("%d calls: p50 %.3f ms (round trip %.3g), p99 %.2f ms (%.3g)", l.Count, l.P50, p50, l.P99, p99)
 			// 120,000 draws: the sampling error is under 1 % at p50
 			// and about 2 % at p99.
@@ -173,7 +161,7 @@ workers = 100000
 service_time = "exp(1ms)"
 `)
 	for _, tt := range []struct{ edge, callee string }{{"a->b", "b"}, {"b->c2", "c2"}} {
-		e, c := edgeOf(t, res, tt.edge), componentOf(t, res, tt.callee)
+		e, c := edge(t, res, tt.edge), componentOf(t, res, tt.callee)
 		if e.Error+e.Timeout+e.Rejected != 0 {
 			t.Fatalf("%s: failures %+v", tt.edge, e)
 		}
@@ -239,7 +227,7 @@ start = "10s"
 duration = "10s"
 add = "30ms"
 `)
-	e := edgeOf(t, res, "a->b")
+	e := edge(t, res, "a->b")
 	ended := e.OK + e.Error + e.Timeout + e.Rejected + e.Conflict
 	if e.LatencyAll.Count != ended || e.Latency.Count != e.OK {
 		t.Errorf("timed %d calls (%d ok), %d ended (%d ok)", e.LatencyAll.Count, e.Latency.Count, ended, e.OK)
@@ -301,7 +289,7 @@ workers = 100
 service_time = "10ms"
 `, tc.repeat))
 			c := res.Clients[0]
-			e := edgeOf(t, res, "home->currency")
+			e := edge(t, res, "home->currency")
 			near(t, "calls per request", float64(e.Calls)/float64(c.Sent), tc.mean, 0.1*tc.mean+0.01)
 			if c.OK != c.Sent-c.InFlight {
 				t.Errorf("ok %d of %d", c.OK, c.Sent)

@@ -584,30 +584,12 @@ func (r *Result) WithoutSeries() *Result {
 			cm.Operations[j].Series = nil
 		}
 	}
-	c.Edges = slices.Clone(r.Edges)
-	for i := range c.Edges {
-		c.Edges[i].Series = nil
-	}
-	c.Topics = slices.Clone(r.Topics)
-	for i := range c.Topics {
-		c.Topics[i].Series = nil
-	}
-	c.Groups = slices.Clone(r.Groups)
-	for i := range c.Groups {
-		c.Groups[i].Series = nil
-	}
-	c.Stores = slices.Clone(r.Stores)
-	for i := range c.Stores {
-		c.Stores[i].Series = nil
-	}
-	c.Sagas = slices.Clone(r.Sagas)
-	for i := range c.Sagas {
-		c.Sagas[i].Series = nil
-	}
-	c.Views = slices.Clone(r.Views)
-	for i := range c.Views {
-		c.Views[i].Series = nil
-	}
+	c.Edges = withoutSeries(r.Edges, func(e *EdgeResult) { e.Series = nil })
+	c.Topics = withoutSeries(r.Topics, func(t *TopicResult) { t.Series = nil })
+	c.Groups = withoutSeries(r.Groups, func(g *GroupResult) { g.Series = nil })
+	c.Stores = withoutSeries(r.Stores, func(st *StoreResult) { st.Series = nil })
+	c.Sagas = withoutSeries(r.Sagas, func(sg *SagaResult) { sg.Series = nil })
+	c.Views = withoutSeries(r.Views, func(v *ViewResult) { v.Series = nil })
 	return &c
 }
 
@@ -669,4 +651,14 @@ func (e *edge) policyResult(er *EdgeResult) {
 			worst, er.Breaker, er.BreakerState = rank, st.String(), st
 		}
 	}
+}
+
+// withoutSeries is a copy of xs, each element cleared of its series by
+// clear.
+func withoutSeries[T any](xs []T, clear func(*T)) []T {
+	out := slices.Clone(xs)
+	for i := range out {
+		clear(&out[i])
+	}
+	return out
 }
