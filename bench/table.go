@@ -241,8 +241,19 @@ func (r *Report) verdicts() []string {
 		if r.Matrix.BaselineOf(c) < 0 {
 			continue
 		}
+		base := r.Matrix.BaselineOf(c)
+		line := fmt.Sprintf("**%s** vs %s: ", r.cellName(c), r.cellName(base))
+		// An interrupted bench may have no run of a cell: that is no
+		// finding, and unequal counts are said, not hidden.
+		n, nb := len(r.byCell[c]), len(r.byCell[base])
+		if n == 0 || nb == 0 {
+			lines = append(lines, line+"no data (no run finished).")
+			continue
+		}
+		if n != nb {
+			line += fmt.Sprintf("(%s against %d) ", format.Plural(n, "run"), nb)
+		}
 		t := r.tallyOf(c)
-		line := fmt.Sprintf("**%s** vs %s: ", r.cellName(c), r.cellName(r.Matrix.BaselineOf(c)))
 		var parts []string
 		if s := betterWorse(t.headBetter, t.headWorse); s != "" {
 			parts = append(parts, "Headline metrics: "+s)
@@ -299,8 +310,12 @@ func (r *Report) suggestion() string {
 	for c := range r.Matrix.Cells {
 		tallies[c] = r.tallyOf(c)
 	}
-	best := -1
+	best, empty := -1, 0
 	for c := range r.Matrix.Cells {
+		if len(r.byCell[c]) == 0 {
+			empty++ // an interrupted bench: nothing to judge it by
+			continue
+		}
 		if failed[c] {
 			continue
 		}
@@ -318,12 +333,15 @@ func (r *Report) suggestion() string {
 			best = c
 		}
 	}
+	if best < 0 && empty > 0 {
+		return fmt.Sprintf("No variant with runs meets every SLO; %d have no run.", empty)
+	}
 	if best < 0 {
 		return "No variant meets every SLO."
 	}
 	var ok []string
 	for c := range r.Matrix.Cells {
-		if !failed[c] {
+		if !failed[c] && len(r.byCell[c]) > 0 {
 			ok = append(ok, r.cellName(c))
 		}
 	}

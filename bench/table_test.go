@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/faultline/faultline/scenarios"
 )
@@ -87,5 +88,49 @@ func TestVerdictListsWhatItCounts(t *testing.T) {
 	all := strings.Join(rep.verdicts(), "\n")
 	if strings.Contains(all, "latency propagation") || !strings.Contains(all, "propagation delay of fault latency") {
 		t.Errorf("a fault's cascade metric is not named as one:\n%s", all)
+	}
+}
+
+// TestVerdictOfAnInterruptedBench: a variant with no finished run is no
+// finding ("no data", not "no significant difference"), unequal counts
+// are said, and the SLO line does not count the variants without runs.
+func TestVerdictOfAnInterruptedBench(t *testing.T) {
+	file, data, err := scenarios.Open("resilience-shootout")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := Plan(Config{Sources: []Source{{Arg: file, File: file, Data: data}}, Replications: 3, Duration: 20 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs, err := Execute(context.Background(), m, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Keep the baseline's runs, one run of the second variant, none of
+	// the others: as a bench stopped early leaves them.
+	var kept []Run
+	second := 0
+	for _, r := range runs {
+		switch {
+		case r.Cell == 0:
+			kept = append(kept, r)
+		case r.Cell == 1 && second == 0:
+			kept = append(kept, r)
+			second++
+		}
+	}
+	rep := NewReport(m, kept)
+	v := rep.verdicts()
+	if len(v) != len(m.Cells)-1 || !strings.Contains(v[0], "(1 run against 3)") {
+		t.Errorf("verdicts %q: want the second variant's counts said", v)
+	}
+	for _, l := range v[1:] {
+		if !strings.HasSuffix(l, "no data (no run finished).") {
+			t.Errorf("verdict %q: want no data", l)
+		}
+	}
+	if s := rep.suggestion(); strings.Contains(s, "No variant meets every SLO.") {
+		t.Errorf("suggestion %q counts variants without runs", s)
 	}
 }
