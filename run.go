@@ -166,6 +166,9 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	spec := sc.Spec
 	f.seed.override(spec)
 	spec.Memory = budget
+	for _, w := range scenarios.Warnings(spec) {
+		fmt.Fprintln(stderr, "faultline: warning:", w)
+	}
 	for i, f := range spec.Faults {
 		if f.Start >= spec.Duration {
 			// The loader leaves these in a run cut short on the command

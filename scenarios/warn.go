@@ -3,11 +3,17 @@ package scenarios
 import (
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/faultline/faultline/sim"
 )
 
-// Warnings lists what makes a valid scenario obviously unbounded: a service
+// longRun is the number of requests past which validate says how long a
+// run will take.
+const longRun = 1e9
+
+// Warnings lists what makes a valid scenario obviously unbounded: a run of
+// more than a billion requests (it takes a quarter of an hour or more), and a service
 // whose waiting room has no limit while the peak rate of its open-loop
 // clients asks more of its workers than they have, counting each request's
 // own service time only. That is a lower bound of the work (a worker is also
@@ -73,6 +79,22 @@ func Warnings(spec *sim.Spec) []string {
 		}
 	}
 	var out []string
+	total := 0.0
+	for _, c := range spec.Clients {
+		if c.Users == 0 {
+			peak := c.Rate
+			for _, st := range c.Schedule {
+				peak = max(peak, st.Rate)
+			}
+			total += peak * spec.Duration.Seconds()
+		}
+	}
+	if total > longRun {
+		// faultline runs roughly a million requests a second of wall time
+		// (README, Performance): say what such a run costs before it starts.
+		out = append(out, fmt.Sprintf("the clients send up to %.3g requests over the run: at about a million requests a second, that is about %s of wall time; lower the rates or the duration",
+			total, time.Duration(total/1e6*float64(time.Second)).Round(time.Second)))
+	}
 	for s := range spec.Services {
 		sv := &spec.Services[s]
 		if sv.Queue != sim.Unbounded || sv.Gateway != nil {

@@ -93,6 +93,17 @@ workers = 2
   weight = 1
   service_time = "1ms"
 `, []string{`"shop": its queue is unbounded, and its clients' peak of 100 requests/s needs 2.275 busy workers`}},
+		{"a billion requests", "[scenario]\nduration = \"24h\"\n" + `
+[[client]]
+name = "c"
+target = "api"
+rate = 20000
+[[service]]
+name = "api"
+workers = 400
+queue = 100
+service_time = "10ms"
+`, []string{"the clients send up to 1.73e+09 requests over the run"}},
 		{"autoscaling counts its max", head + `
 [[client]]
 name = "c"
