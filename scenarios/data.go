@@ -20,7 +20,7 @@ import (
 
 var (
 	brokerKeys = []string{"name", "nodes", "replication_delay", "replica_lag_max", "session_timeout", "max_poll_interval", "rebalance", "retention_check_interval",
-		"auto_leader_rebalance", "leader_imbalance_check_interval", "leader_imbalance_per_broker_percentage", "topic"}
+		"auto_leader_rebalance", "leader_imbalance_check_interval", "leader_imbalance_per_broker_percentage", "tick", "topic"}
 	topicKeys    = []string{"name", "partitions", "replication_factor", "min_insync_replicas", "retention", "segment_time", "unclean_leader_election"}
 	publishKeys  = []string{"topic", "key", "acks", "when", "probability", "timeout", "retries", "retry_backoff", "retry_backoff_max", "request_timeout", "delivery_timeout"}
 	consumeKeys  = []string{"topic", "group", "batch", "commit", "auto_commit_interval", "max_attempts", "dead_letter", "static_membership", "poll_interval", "poll_initial_delay"}
@@ -188,6 +188,9 @@ func (b *builder) broker(i int, t *table) sim.Broker {
 	}
 	if x, ok := t.number("leader_imbalance_per_broker_percentage", interval{lo: 0, hi: 100}, "10 moves leaders back once a node leads fewer than 90% of the partitions it prefers"); ok {
 		br.LeaderImbalancePercent = x
+	}
+	if d, ok := t.positiveDuration("tick"); ok {
+		br.Tick = d
 	}
 	for k, tt := range t.tables("topic", "[[broker.topic]]") {
 		br.Topics = append(br.Topics, b.topic(i, k, tt, t.what, br.Nodes, nodesOK))

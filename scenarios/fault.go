@@ -15,7 +15,7 @@ import (
 var (
 	faultKeys = []string{"name", "kind", "target", "start", "duration", "every", "chance", "instances",
 		"add", "direction", "probability", "factor", "workers", "startup_delay", "between", "one_way", "offset", "partition",
-		"batch", "warmup", "warmup_factor", "new_errors", "new_factor", "rollback_after", "growth", "limit"}
+		"batch", "warmup", "warmup_factor", "new_errors", "new_factor", "rollback_after", "termination_grace_period", "growth", "limit"}
 	faultKinds = sim.FaultKinds()
 	directions = []string{"both", "requests", "responses"} // sim.Direction
 )
@@ -117,7 +117,7 @@ var kindSpecs = map[sim.FaultKind]kindSpec{
 	sim.FaultThrottle:   {keys: []string{"probability"}, required: 1, targets: onService},
 	sim.FaultSkew:       {keys: []string{"offset"}, required: 1, targets: onStore},
 	sim.FaultLeaderLoss: {keys: []string{"partition"}, targets: formTopic},
-	sim.FaultDeploy: {keys: []string{"batch", "startup_delay", "warmup", "warmup_factor", "new_errors", "new_factor", "rollback_after"},
+	sim.FaultDeploy: {keys: []string{"batch", "startup_delay", "warmup", "warmup_factor", "new_errors", "new_factor", "rollback_after", "termination_grace_period"},
 		targets: formService},
 	sim.FaultLeak:       {keys: []string{"growth", "limit", "startup_delay"}, required: 1, targets: onService},
 	sim.FaultDependency: {keys: []string{"add", "probability"}, targets: formService},
@@ -547,6 +547,13 @@ func (r *faultReader) deploy() sim.DeployFault {
 	}
 	r.share("new_errors", false, &p.NewErrors, &p.HasNewErrors)
 	r.number("new_factor", sim.FactorRange, "3 makes the new version three times slower", &p.NewFactor)
+	// A pod's terminationGracePeriodSeconds, 30 s by default
+	// (k8s.io/api core/v1 DefaultTerminationGracePeriodSeconds).
+	if r.take("termination_grace_period") {
+		if d, ok := t.positiveDuration("termination_grace_period"); ok {
+			p.TerminationGracePeriod = d
+		}
+	}
 	if !r.take("rollback_after") {
 		return p
 	}

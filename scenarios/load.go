@@ -36,7 +36,7 @@ const (
 // of brokers, stores, sagas and views in data.go.
 var (
 	topTables     = []string{"scenario", "network", "client", "service", "gateway", "broker", "store", "saga", "view", "fault", "variant", "slo"}
-	scenarioKeys  = []string{"name", "description", "duration", "warmup", "seed", "window"}
+	scenarioKeys  = []string{"name", "description", "duration", "warmup", "seed", "window", "cascade_window"}
 	networkKeys   = []string{"latency"}
 	clientKeys    = []string{"name", "target", "route", "rate", "arrival", "users", "think_time", "timeout", "keys", "schedule"}
 	stepKeys      = []string{"at", "rate", "ramp"}
@@ -306,6 +306,9 @@ func (b *builder) scenario(t *table) {
 		default:
 			b.spec.Window = d
 		}
+	}
+	if d, ok := t.positiveDuration("cascade_window"); ok {
+		b.spec.CascadeWindow = d
 	}
 }
 

@@ -27,6 +27,7 @@ type broker struct {
 	// balanceEvery spaces the leader imbalance checks; nextBalance is the
 	// next one.
 	balanceEvery, nextBalance int64
+	every                     int64 // the housekeeping cadence (Broker.Tick)
 }
 
 // msgRef names a produce message of one generation: a list that holds it
@@ -215,7 +216,11 @@ func (s *Sim) initBrokers() {
 			b.balanceEvery = int64(300 * time.Second) // leader.imbalance.check.interval.seconds
 		}
 		b.nextBalance = b.balanceEvery
-		s.schedule(int64(time.Second), evBrokerTick, int32(i), 0)
+		b.every = int64(b.spec.Tick)
+		if b.every == 0 {
+			b.every = int64(time.Second)
+		}
+		s.schedule(b.every, evBrokerTick, int32(i), 0)
 	}
 	s.prods.free = -1
 }
@@ -1042,7 +1047,7 @@ func (b *broker) tick() {
 			b.nextBalance += b.balanceEvery
 		}
 	}
-	if next := after(s.now, int64(time.Second)); next < s.end {
+	if next := after(s.now, b.every); next < s.end {
 		s.schedule(next, evBrokerTick, b.idx, 0)
 	}
 }

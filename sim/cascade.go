@@ -25,8 +25,8 @@ import (
 // without counted failures (a breaker's, a queue's or a data component's
 // state decided it) is judged by timing: a change for the worse counts for
 // every fault occurrence that began at or before it and lasted until it, or
-// ended less than settle before it, if it made the component worse than it
-// had been in the lookback before that fault.
+// ended less than the cascade window before it, if it made the component worse than it
+// had been in the cascade window before that fault.
 
 // healthChange is one confirmed change of health, dated at its onset.
 type healthChange struct {
@@ -85,7 +85,7 @@ func (s *Sim) noteChange(at int64, name string, flow bool, l Health) (string, in
 		return "", -1 // better, not worse: no fault to blame
 	}
 	// The latest fault this change counts for, by the trace's rules: it
-	// began before the change, still lasted (or had ended less than settle
+	// began before the change, still lasted (or had ended less than the cascade window
 	// ago), and the component is worse than before it.
 	s.near = s.reaching(at, s.near[:0])
 	for _, k := range slices.Backward(s.near) {
@@ -362,7 +362,7 @@ scan:
 }
 
 // reaches reports whether a change at t may be fault occurrence oc's
-// doing: it began by then, and still lasted, or ended less than settle
+// doing: it began by then, and still lasted, or ended less than the cascade window
 // before t with no other fault begun since. The occurrences are in order
 // of their starts: the first begun after oc's end is found by a binary
 // search.
@@ -372,7 +372,7 @@ func (s *Sim) reaches(oc *occurrence, t int64) bool {
 		return false
 	case oc.end < 0 || t < oc.end:
 		return true
-	case t >= after(oc.end, int64(settle)):
+	case t >= after(oc.end, s.cascadeWindow):
 		return false
 	}
 	k, _ := slices.BinarySearchFunc(s.occurs, oc.end+1, func(o occurrence, t int64) int { return cmp.Compare(o.start, t) })
@@ -380,15 +380,15 @@ func (s *Sim) reaches(oc *occurrence, t int64) bool {
 	return k == len(s.occurs) || s.occurs[k].start > t
 }
 
-// settle is how long after a fault ends a change may still be its
-// doing: queues drain, breakers close, retries die down. lookback is how
-// far before a fault a component's health counts as its usual state.
-const (
-	settle   = 30 * time.Second
-	lookback = 30 * time.Second
-)
+// The cascade window (Spec.CascadeWindow, 30 s by default) is both how
+// long after a fault ends a change may still be its doing (its reach:
+// queues drain, breakers close, retries die down) and how far before a
+// fault a component's health counts as its usual state (its look-back).
+// defaultCascadeWindow is faultline's own choice: no real system defines
+// it; it is a scenario key so that scaling time scales it too.
+const defaultCascadeWindow = 30 * time.Second
 
-// baseline is the worst health name had in the lookback before t, and at
+// baseline is the worst health name had in the cascade window before t, and at
 // t: a component that flaps between healthy and degraded by itself (2%
 // background errors) is not degraded by a fault that starts meanwhile.
 func (s *Sim) baseline(name string, t int64) Health {
@@ -400,7 +400,7 @@ func (s *Sim) baseline(name string, t int64) Health {
 	if p == 0 {
 		return Healthy
 	}
-	q, _ := slices.BinarySearch(own.at, t-int64(lookback)) // and those before the lookback
+	q, _ := slices.BinarySearch(own.at, t-s.cascadeWindow) // and those before the look-back
 	level := s.changes[own.idx[p-1]].level                 // the level in effect at t
 	for l := Failing; l > level; l-- {
 		if own.atLeast[l-1][p] > own.atLeast[l-1][q] {

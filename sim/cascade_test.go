@@ -100,9 +100,9 @@ func BenchmarkFlood(b *testing.B) {
 // trace against the rules written out plainly, on random timelines of
 // faults that repeat, overlap, last to the end, or end exactly when the
 // next one begins: reaching lists the occurrences that reach a time (they
-// began by then, and lasted, or ended less than settle before with no
+// began by then, and lasted, or ended less than the cascade window before with no
 // other fault begun since), and baseline is the worst level of a name in
-// the lookback before a time, or the level in effect then.
+// the cascade window before a time, or the level in effect then.
 func TestReachingFollowsTheRule(t *testing.T) {
 	sec := int64(time.Second)
 	for _, tc := range []struct {
@@ -117,7 +117,7 @@ func TestReachingFollowsTheRule(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(1, 2))
-			s := &Sim{faults: make([]fault, tc.faults)}
+			s := &Sim{faults: make([]fault, tc.faults), cascadeWindow: int64(defaultCascadeWindow)}
 			for i := range s.faults {
 				s.faults[i] = fault{idx: int32(i), svc: -1, inst: -1, spec: &Fault{Kind: FaultErrors, Target: "db"}, p: ErrorsFault{Probability: 0.5}}
 			}
@@ -168,12 +168,12 @@ func TestReachingFollowsTheRule(t *testing.T) {
 				case 3:
 					t0 = ch.at
 				case 4:
-					t0 = ch.at + int64(lookback)
+					t0 = ch.at + s.cascadeWindow
 				}
 				t0 += rng.Int64N(3) - 1
 				var want []int32
 				for k := range s.occurs {
-					r := ruleReaches(s.occurs, k, t0)
+					r := ruleReaches(s.occurs, k, t0, s.cascadeWindow)
 					if r {
 						want = append(want, int32(k))
 					}
@@ -202,14 +202,14 @@ func TestReachingFollowsTheRule(t *testing.T) {
 }
 
 // ruleReaches is the trace's rule, checked against every occurrence.
-func ruleReaches(occs []occurrence, k int, t int64) bool {
+func ruleReaches(occs []occurrence, k int, t, window int64) bool {
 	oc := occs[k]
 	switch {
 	case oc.start > t:
 		return false
 	case oc.end < 0 || t < oc.end:
 		return true
-	case t >= oc.end+int64(settle):
+	case t >= oc.end+window:
 		return false
 	}
 	for j, o := range occs {
@@ -228,7 +228,7 @@ func ruleBaseline(s *Sim, name string, t int64) Health {
 			continue
 		}
 		in = ch.level
-		if ch.at >= t-int64(lookback) {
+		if ch.at >= t-s.cascadeWindow {
 			level = max(level, ch.level)
 		}
 	}

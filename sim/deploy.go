@@ -15,9 +15,11 @@ import (
 // bad release gives the restarted instances other errors or speed; a
 // rollback is a second rolling restart back to the old version.
 
-// gracePeriod is how long a draining instance may finish its work before
-// it is killed (terminationGracePeriodSeconds, 30 s).
-const gracePeriod = 30 * time.Second
+// defaultGracePeriod is how long a draining instance may finish its work
+// before it is killed when the deploy does not say: Kubernetes' default
+// terminationGracePeriodSeconds, 30 s (k8s.io/api core/v1 types.go,
+// DefaultTerminationGracePeriodSeconds).
+const defaultGracePeriod = 30 * time.Second
 
 // release is what a version of a service does differently.
 type release struct {
@@ -40,6 +42,7 @@ type deploy struct {
 	// is due, and starts as soon as the current batch is done.
 	rollbackDue, rollbackNow bool
 	done                     bool
+	grace                    int64 // the drain's grace period (DeployFault.TerminationGracePeriod)
 }
 
 // startDeploy begins the rolling restart of fault f.
@@ -74,7 +77,10 @@ func (s *Sim) newDeploy(fault int32, sv *service, to *release, rollback bool, in
 	if size <= 0 {
 		size = max(1, int(math.Ceil(sp.BatchShare*float64(len(sv.insts)))))
 	}
-	d := deploy{fault: fault, svc: sv.idx, to: to, rollback: rollback, rollbackDue: rollbackDue}
+	d := deploy{fault: fault, svc: sv.idx, to: to, rollback: rollback, rollbackDue: rollbackDue, grace: int64(sp.TerminationGracePeriod)}
+	if d.grace == 0 {
+		d.grace = int64(defaultGracePeriod)
+	}
 	for b := range slices.Chunk(insts, size) {
 		d.batches = append(d.batches, b)
 	}
@@ -139,7 +145,7 @@ func (s *Sim) nextBatch(di int32) {
 		if in.busy == 0 && in.q.len() == 0 {
 			s.drained(sv, n)
 		} else {
-			in.killAt = after(s.now, int64(gracePeriod))
+			in.killAt = after(s.now, d.grace)
 			s.schedule(in.killAt, evDrainKill, sv.idx, uint32(n))
 		}
 	}

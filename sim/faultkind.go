@@ -94,6 +94,10 @@ type DeployFault struct {
 	// RollbackAfter, when > 0, rolls the old version back out this long
 	// after the deploy began.
 	RollbackAfter time.Duration
+	// TerminationGracePeriod is how long a draining instance may finish
+	// its work before it is killed (the pod's terminationGracePeriodSeconds,
+	// 30 s in Kubernetes); 0 = 30 s.
+	TerminationGracePeriod time.Duration
 }
 
 // LeakFault makes an instance's service time grow by Growth (a fraction)

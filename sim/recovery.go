@@ -19,7 +19,7 @@ import (
 // FlowRecovery is one client flow's verdict after one fault occurrence.
 type FlowRecovery struct {
 	Flow string `json:"flow"`
-	// BeforeRPS is the flow's goodput (OK per second) over the lookback
+	// BeforeRPS is the flow's goodput (OK per second) over the cascade window
 	// before the fault: the level it must come back to.
 	BeforeRPS float64 `json:"goodput_before_rps"`
 	Recovered bool    `json:"recovered"`
@@ -80,7 +80,7 @@ func (s *Sim) recovery(oc *occurrence, cr *CascadeResult) {
 	// Window i covers [i*window, (i+1)*window); only whole windows count.
 	whole := int(s.winStart / s.window)
 	from := int((oc.end + s.window - 1) / s.window) // the first window after the end
-	t0 := max(oc.start-int64(lookback), s.warmup, 0)
+	t0 := max(oc.start-s.cascadeWindow, s.warmup, 0)
 	before0 := int((t0 + s.window - 1) / s.window)
 	before1 := int(oc.start / s.window) // windows [before0, before1) end by the start
 	hold := int((int64(recoverHold) + s.window - 1) / s.window)

@@ -3,6 +3,8 @@ package sim_test
 import (
 	"encoding/json"
 	"flag"
+	"fmt"
+	"math"
 	"testing"
 	"time"
 
@@ -76,5 +78,104 @@ func TestZeroSizeFaults(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// chainTOML is a simple chain, client -> front -> back, whose every
+// duration is multiplied by k and every rate divided by k, with its
+// services named front and back: a deploy of front (its drain cut short by
+// termination_grace_period), and the cascade window.
+func chainTOML(k float64, front, back string, workers int) string {
+	d := func(ms float64) string { return fmt.Sprintf("%gms", ms*k) }
+	return fmt.Sprintf(`
+[scenario]
+duration = %q
+warmup = %q
+window = %q
+cascade_window = %q
+seed = 7
+
+[network]
+latency = %q
+
+[[client]]
+name = "users"
+target = %q
+rate = %g
+timeout = %q
+
+[[service]]
+name = %q
+instances = 3
+workers = %d
+service_time = "exp(%s)"
+  [[service.call]]
+  to = %q
+  timeout = %q
+
+[[service]]
+name = %q
+instances = 2
+workers = 4
+service_time = "exp(%s)"
+
+[[fault]]
+kind = "deploy"
+target = %q
+start = %q
+startup_delay = %q
+warmup = %q
+termination_grace_period = %q
+`, d(40000), d(2000), d(1000), d(5000), d(1), front, 60/k, d(1500),
+		front, workers, d(40), back, d(300), back, d(15),
+		front, d(10000), d(2000), d(2000), d(30))
+}
+
+// loadRun loads a scenario and runs it.
+func loadRun(t *testing.T, src string) *sim.Result {
+	t.Helper()
+	spec, err := scenarios.Load("relation.toml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, _ := run(t, spec)
+	return res
+}
+
+// TestTimeScaling: every duration times k and every rate divided by k (the
+// cascade window and a deploy's grace period included) sends and answers
+// the same requests, and scales every latency and every cascade delay by
+// k: a draw is its distribution's quantile of the same uniform number, so
+// only whole-nanosecond rounding differs.
+func TestTimeScaling(t *testing.T) {
+	base := loadRun(t, chainTOML(1, "front", "back", 2))
+	for _, k := range []float64{0.5, 3} {
+		t.Run(fmt.Sprint(k), func(t *testing.T) {
+			res := loadRun(t, chainTOML(k, "front", "back", 2))
+			b, r := base.Clients[0], res.Clients[0]
+			if r.Sent != b.Sent || r.OK != b.OK || r.Error != b.Error || r.Timeout != b.Timeout || r.Rejected != b.Rejected {
+				t.Errorf("x%g: sent %d ok %d timeout %d rejected %d, want %d %d %d %d",
+					k, r.Sent, r.OK, r.Timeout, r.Rejected, b.Sent, b.OK, b.Timeout, b.Rejected)
+			}
+			if b.Error+b.Timeout+b.Rejected == 0 {
+				t.Error("the deploy's grace period killed nothing: the relation tests too little")
+			}
+			for _, q := range []struct {
+				name      string
+				got, want float64
+			}{{"mean", r.Latency.Mean, b.Latency.Mean}, {"p50", r.Latency.P50, b.Latency.P50}, {"p99", r.Latency.P99, b.Latency.P99}} {
+				if ratio := q.got / q.want / k; math.Abs(ratio-1) > 0.02 {
+					t.Errorf("x%g: latency %s %.3f ms, want %.3f ms x %g (ratio %.4f)", k, q.name, q.got, q.want, k, ratio)
+				}
+			}
+			if len(res.Cascades) != 1 || len(res.Cascades[0].Steps) != len(base.Cascades[0].Steps) {
+				t.Fatalf("x%g: cascades %+v, want %+v", k, res.Cascades, base.Cascades)
+			}
+			for i, st := range res.Cascades[0].Steps {
+				if want := base.Cascades[0].Steps[i].DelayS * k; math.Abs(st.DelayS-want) > 0.01*k {
+					t.Errorf("x%g: cascade step %s at +%.3fs, want +%.3fs", k, st.Component, st.DelayS, want)
+				}
+			}
+		})
 	}
 }

@@ -23,10 +23,13 @@ type Sim struct {
 	end    int64
 	warmup int64
 	window int64
-	seq    uint64
-	events eventHeap
-	done   bool
-	err    error // why the run stopped early, if it did
+	// cascadeWindow is the cascade's reach after a fault and look-back
+	// before it (Spec.CascadeWindow).
+	cascadeWindow int64
+	seq           uint64
+	events        eventHeap
+	done          bool
+	err           error // why the run stopped early, if it did
 
 	processed uint64
 	instant   instantGuard // events at the current instant: a run stuck in time stops
@@ -87,6 +90,10 @@ func New(spec *Spec, seed uint64) (*Sim, error) {
 	}
 	if s.window <= 0 {
 		s.window = int64(time.Second)
+	}
+	s.cascadeWindow = int64(spec.CascadeWindow)
+	if s.cascadeWindow <= 0 {
+		s.cascadeWindow = int64(defaultCascadeWindow)
 	}
 	byName := make(map[string]int32, len(spec.Services))
 	for i := range spec.Services {

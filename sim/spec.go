@@ -17,7 +17,12 @@ type Spec struct {
 	Duration    time.Duration // virtual time to simulate
 	Warmup      time.Duration // aggregates ignore everything that starts before it
 	Window      time.Duration // width of one time-series window; 0 means 1s
-	Seed        uint64
+	// CascadeWindow is how long after a fault ends the cascade trace still
+	// blames it for what turns unhealthy, and how far before it a
+	// component's health is its baseline (and a flow's recovery level is
+	// measured); 0 means 30s.
+	CascadeWindow time.Duration
+	Seed          uint64
 	// Memory is the run's memory budget in bytes, set by the driver (the
 	// --memory flag), not by the scenario file: a run that holds more
 	// stops with a BudgetError. 0 means DefaultMemory.

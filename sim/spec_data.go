@@ -42,7 +42,12 @@ type Broker struct {
 	AutoLeaderRebalance    bool
 	LeaderImbalanceCheck   time.Duration
 	LeaderImbalancePercent float64
-	Topics                 []Topic
+	// Tick is the cadence of the broker's housekeeping: ISR shrinking,
+	// retention and leader imbalance checks, consumer liveness (session
+	// and poll timeouts). It is faultline's, not a Kafka setting (Kafka
+	// runs each on its own timer); scaling time scales it too. 0 = 1 s.
+	Tick   time.Duration
+	Topics []Topic
 }
 
 // Topic is a partitioned, replicated log.
