@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -84,7 +85,9 @@ func TestZeroSizeFaults(t *testing.T) {
 // chainTOML is a simple chain, client -> front -> back, whose every
 // duration is multiplied by k and every rate divided by k, with its
 // services named front and back: a deploy of front (its drain cut short by
-// termination_grace_period), and the cascade window.
+// termination_grace_period), a short slowdown of back that turns health
+// (so the cascade trace has steps, and with an unscaled cascade_window the
+// deploy's step at k = 3 falls outside its reach), and the cascade window.
 func chainTOML(k float64, front, back string, workers int) string {
 	d := func(ms float64) string { return fmt.Sprintf("%gms", ms*k) }
 	return fmt.Sprintf(`
@@ -126,9 +129,17 @@ start = %q
 startup_delay = %q
 warmup = %q
 termination_grace_period = %q
+
+[[fault]]
+kind = "slowdown"
+target = %q
+factor = 20
+start = %q
+duration = %q
 `, d(40000), d(2000), d(1000), d(5000), d(1), front, 60/k, d(1500),
 		front, workers, d(40), back, d(300), back, d(15),
-		front, d(10000), d(2000), d(2000), d(30))
+		front, d(10000), d(2000), d(2000), d(30),
+		back, d(22000), d(1500))
 }
 
 // loadRun loads a scenario and runs it.
@@ -168,14 +179,100 @@ func TestTimeScaling(t *testing.T) {
 					t.Errorf("x%g: latency %s %.3f ms, want %.3f ms x %g (ratio %.4f)", k, q.name, q.got, q.want, k, ratio)
 				}
 			}
-			if len(res.Cascades) != 1 || len(res.Cascades[0].Steps) != len(base.Cascades[0].Steps) {
-				t.Fatalf("x%g: cascades %+v, want %+v", k, res.Cascades, base.Cascades)
+			steps := 0
+			for _, c := range base.Cascades {
+				steps += len(c.Steps)
 			}
-			for i, st := range res.Cascades[0].Steps {
-				if want := base.Cascades[0].Steps[i].DelayS * k; math.Abs(st.DelayS-want) > 0.01*k {
-					t.Errorf("x%g: cascade step %s at +%.3fs, want +%.3fs", k, st.Component, st.DelayS, want)
+			if steps == 0 {
+				t.Fatalf("no fault changed any health: the relation tests no cascade (%+v)", base.Cascades)
+			}
+			if len(res.Cascades) != len(base.Cascades) {
+				t.Fatalf("x%g: %d cascades, want %d", k, len(res.Cascades), len(base.Cascades))
+			}
+			for c, bc := range base.Cascades {
+				if len(res.Cascades[c].Steps) != len(bc.Steps) {
+					t.Fatalf("x%g: cascade %s: steps %+v, want %+v", k, bc.Name, res.Cascades[c].Steps, bc.Steps)
+				}
+				for i, st := range res.Cascades[c].Steps {
+					if want := bc.Steps[i].DelayS * k; st.Component != bc.Steps[i].Component || math.Abs(st.DelayS-want) > 0.01*k {
+						t.Errorf("x%g: cascade %s: step %s at +%.3fs, want %s at +%.3fs", k, bc.Name, st.Component, st.DelayS, bc.Steps[i].Component, want)
+					}
 				}
 			}
 		})
+	}
+}
+
+// consumeTOML is a small consume scenario whose every duration is
+// multiplied by k: a consumer instance crashes, and the group removes it at
+// the first broker tick after its session timeout.
+func consumeTOML(k float64) string {
+	d := func(ms float64) string { return fmt.Sprintf("%gms", ms*k) }
+	return fmt.Sprintf(`
+[scenario]
+duration = %q
+window = %q
+seed = 3
+
+[[client]]
+name = "shoppers"
+target = "orders"
+rate = %g
+
+[[service]]
+name = "orders"
+instances = 1
+workers = 8
+service_time = "exp(%s)"
+  [[service.publish]]
+  topic = "placed"
+
+[[service]]
+name = "billing"
+instances = 2
+workers = 2
+service_time = "exp(%s)"
+  [[service.consume]]
+  topic = "placed"
+  group = "billing"
+
+[[broker]]
+name = "kafka"
+tick = %q
+session_timeout = %q
+rebalance = %q
+  [[broker.topic]]
+  name = "placed"
+  partitions = 4
+
+[[fault]]
+kind = "crash"
+target = "billing#1"
+start = %q
+`, d(60000), d(1000), 50/k, d(2), d(10), d(1000), d(15000), d(3000), d(20300))
+}
+
+// TestTimeScalingBrokerTick: with the broker's tick and session timeout
+// scaled by k, a crashed consumer leaves its group k times as late after
+// its crash (a removal happens at a tick, so an unscaled 1 s tick would
+// round it to whole seconds).
+func TestTimeScalingBrokerTick(t *testing.T) {
+	left := func(res *sim.Result) float64 {
+		for _, e := range res.Events {
+			if strings.Contains(e.What, "left: no heartbeat") {
+				return e.TS
+			}
+		}
+		t.Fatal("the crashed consumer never left its group")
+		return 0
+	}
+	base := left(loadRun(t, consumeTOML(1)))
+	if base < 20.3+15 {
+		t.Fatalf("removed at %.3fs, before its session timeout (crash 20.3s + 15s)", base)
+	}
+	for _, k := range []float64{0.3, 3} {
+		if got := left(loadRun(t, consumeTOML(k))); math.Abs(got-base*k) > 1e-6*k {
+			t.Errorf("x%g: removed at %.4fs, want %.4fs x %g = %.4fs", k, got, base, k, base*k)
+		}
 	}
 }
