@@ -11,6 +11,7 @@ import (
 
 	"github.com/faultline/faultline/scenarios"
 	"github.com/faultline/faultline/sim"
+	"github.com/faultline/faultline/sim/resilience"
 )
 
 // fullRelations runs the metamorphic relations over every built-in at its
@@ -273,6 +274,56 @@ func TestTimeScalingBrokerTick(t *testing.T) {
 	for _, k := range []float64{0.3, 3} {
 		if got := left(loadRun(t, consumeTOML(k))); math.Abs(got-base*k) > 1e-6*k {
 			t.Errorf("x%g: removed at %.4fs, want %.4fs x %g = %.4fs", k, got, base, k, base*k)
+		}
+	}
+}
+
+// TestInertResilience: a policy that can never act gives exactly the figures
+// of no policy, on every client and component (an edge reports its
+// policies, so its figures differ): retries with
+// max_attempts = 1 (Resilience4j's maxAttempts counts the first call), and
+// a breaker whose minimum_number_of_calls exceeds what its time-based
+// window of one second can hold at the call's rate (it never computes a
+// failure rate, so never opens).
+func TestInertResilience(t *testing.T) {
+	names, specs := relationSpecs(t)
+	edit := func(spec *sim.Spec, f func(c *sim.Call)) *sim.Spec {
+		s := *spec
+		s.Services = append([]sim.Service(nil), spec.Services...)
+		for i := range s.Services {
+			s.Services[i].Calls = append([]sim.Call(nil), s.Services[i].Calls...)
+			for j := range s.Services[i].Calls {
+				f(&s.Services[i].Calls[j])
+			}
+		}
+		return &s
+	}
+	cases := []struct {
+		name       string
+		inert, off func(c *sim.Call)
+	}{
+		{"retry-one-attempt",
+			func(c *sim.Call) { c.Retry = &sim.Retry{MaxAttempts: 1} },
+			func(c *sim.Call) { c.Retry = nil }},
+		{"breaker-that-cannot-open",
+			func(c *sim.Call) {
+				b := resilience.DefaultBreakerConfig()
+				b.WindowType, b.WindowSize, b.MinimumCalls = resilience.TimeBased, 1, 1<<30
+				c.Breaker = &b
+			},
+			func(c *sim.Call) { c.Breaker = nil }},
+	}
+	for k, spec := range specs {
+		for _, tc := range cases {
+			t.Run(names[k]+"/"+tc.name, func(t *testing.T) {
+				got, _ := run(t, edit(spec, tc.inert))
+				want, _ := run(t, edit(spec, tc.off))
+				g, _ := json.Marshal([]any{got.Clients, got.Components})
+				w, _ := json.Marshal([]any{want.Clients, want.Components})
+				if string(g) != string(w) {
+					t.Errorf("%s changed the figures of %s", tc.name, names[k])
+				}
+			})
 		}
 	}
 }
