@@ -28,12 +28,31 @@ import (
 // ended less than the cascade window before it, if it made the component worse than it
 // had been in the cascade window before that fault.
 
+// An episode whose origin is typed is judged by timing among its own
+// faults only: a consumer group is degraded or failing by its lag, and
+// what makes a group lag is what stopped or slowed its consumption: a
+// crashed or paused member (and the rebalance after it), a slow consuming
+// service, or its topic's broker (a lost leader, a shrunk ISR, a node
+// cut off). Its episode is a step of the fault occurrences on the
+// group's own components only: its consuming service and that service's
+// instances, its topic's broker and that broker's nodes, its topic, and a
+// network partition. A service made unhealthy by instances down is
+// likewise a step of the faults on its instances only. A latency fault on
+// another service that overlaps a member's crash is not the group's
+// origin: it neither stops nor slows a poll loop. (Kafka: a member that
+// stops heartbeating is removed after session.timeout.ms and its
+// partitions go to the others in a rebalance, KafkaConsumer's javadoc,
+// "Detecting Consumer Failures", and
+// https://kafka.apache.org/documentation/#consumerconfigs_session.timeout.ms;
+// until then nobody consumes them.)
+
 // healthChange is one confirmed change of health, dated at its onset.
 type healthChange struct {
 	at    int64
 	name  string
 	flow  bool // a client flow, or a client with a single flow
 	level Health
+	by    Indicator // what decided it: owns reads it
 }
 
 // occurrence is one occurrence of a fault.
@@ -58,7 +77,7 @@ type changeLog struct {
 
 // noteChange records a health change and, for a change for the worse,
 // says in the event log which fault occurrence it followed (-1: none).
-func (s *Sim) noteChange(at int64, name string, flow bool, l Health) (string, int) {
+func (s *Sim) noteChange(at int64, name string, flow bool, l Health, by Indicator) (string, int) {
 	if s.changesOf == nil {
 		s.changesOf = map[string]*changeLog{}
 	}
@@ -80,7 +99,7 @@ func (s *Sim) noteChange(at int64, name string, flow bool, l Health) (string, in
 		}
 		own.atLeast[k] = append(own.atLeast[k], n)
 	}
-	s.changes = append(s.changes, healthChange{at: at, name: name, flow: flow, level: l})
+	s.changes = append(s.changes, healthChange{at: at, name: name, flow: flow, level: l, by: by})
 	if l <= prev {
 		return "", -1 // better, not worse: no fault to blame
 	}
@@ -89,7 +108,7 @@ func (s *Sim) noteChange(at int64, name string, flow bool, l Health) (string, in
 	// ago), and the component is worse than before it.
 	s.near = s.reaching(at, s.near[:0])
 	for _, k := range slices.Backward(s.near) {
-		if oc := &s.occurs[k]; l > s.baseline(name, oc.start) {
+		if oc := &s.occurs[k]; l > s.baseline(name, oc.start) && s.owns(&s.changes[len(s.changes)-1], oc) {
 			return fmt.Sprintf(" · %s after the %s", fmtDelay(at-oc.start), oc.short), int(k)
 		}
 	}
@@ -130,6 +149,37 @@ func (s *Sim) endOccurrence(f *fault) int {
 		return int(k)
 	}
 	return -1
+}
+
+// owns reports whether occurrence oc may be the origin of change ch by
+// the typed rule above: always, for a change whose origin is untyped.
+func (s *Sim) owns(ch *healthChange, oc *occurrence) bool {
+	f := &s.faults[oc.fault]
+	if ch.by == ByInstancesDown || ch.by == ByNoInstanceUp {
+		for i := range s.services {
+			if s.services[i].spec.Name == ch.name {
+				return f.svc == int32(i)
+			}
+		}
+		return true
+	}
+	for i := range s.groups {
+		g := &s.groups[i]
+		if g.svc < 0 || g.label() != ch.name {
+			continue // a view's projector keeps the timing rule
+		}
+		if f.svc == g.svc || f.topic == g.topic || f.spec.Kind == FaultPartition {
+			return true
+		}
+		b := &s.brokers[s.topics[g.topic].broker]
+		for _, n := range f.nodes {
+			if n.group == b.spec.Name {
+				return true
+			}
+		}
+		return false
+	}
+	return true
 }
 
 // reaching appends to buf the occurrences that reach t (see reaches), in
@@ -275,8 +325,8 @@ func (s *Sim) cascades() []CascadeResult {
 		near = s.reaching(ch.at, near[:0])
 		for _, k := range near {
 			oc := &s.occurs[k]
-			if stepped[stepKey{k, ch.name}] {
-				continue // a worsening of a step is counted below
+			if stepped[stepKey{k, ch.name}] || !s.owns(ch, oc) {
+				continue // a worsening of a step is counted below; or not its origin
 			}
 			base := s.baseline(ch.name, oc.start)
 			if ch.level <= base {

@@ -67,6 +67,52 @@ func TestOverlappingFaultsTracedApart(t *testing.T) {
 	}
 }
 
+// TestOverlappingFaultsGroup: a +300 ms latency on inventory (30-50 s)
+// overlaps a crash of the consumer analytics#1 (35-65 s). The group lags
+// because a member stopped polling, and analytics is degraded because 1
+// of its 3 instances is down: both episodes' origin is the crash (the
+// fault on the group's own member), never the latency on another service,
+// which neither stops nor slows a poll loop. Timing alone listed both
+// under the latency fault too.
+func TestOverlappingFaultsGroup(t *testing.T) {
+	data, err := os.ReadFile("testdata/overlapping-faults-group.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, err := scenarios.Load("overlapping-faults-group.toml", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := sim.New(spec, spec.Seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := s.Run()
+	if len(res.Cascades) != 2 {
+		t.Fatalf("%d cascades, want 2", len(res.Cascades))
+	}
+	tests := []struct {
+		fault     int // 0: the latency on inventory, 1: the crash of analytics#1
+		component string
+		listed    bool
+	}{
+		{0, "analytics", false},
+		{0, "group analytics", false},
+		{1, "analytics", true},
+		{1, "group analytics", true},
+	}
+	for _, tt := range tests {
+		c := res.Cascades[tt.fault]
+		listed := false
+		for _, st := range c.Steps {
+			listed = listed || st.Component == tt.component
+		}
+		if listed != tt.listed {
+			t.Errorf("%s (%s): %s listed %v, want %v", c.Name, c.Fault, tt.component, listed, tt.listed)
+		}
+	}
+}
+
 // TestProvenanceConserves: in every window of every client, flow,
 // service and operation of every built-in scenario, the failures traced to a fault and
 // those with none behind them add up to all its failures.

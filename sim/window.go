@@ -326,7 +326,7 @@ func (s *Sim) logHealth(name string, flow bool, h *healthTracker) {
 }
 
 func (s *Sim) logChange(name string, flow bool, at int64, l Health, r Reason, why string) {
-	after, oc := s.noteChange(at, name, flow, l)
+	after, oc := s.noteChange(at, name, flow, l, r.By)
 	e := Event{T: time.Duration(at), Component: name, Kind: EventHealth, Health: l, Fault: oc}
 	if l == Healthy {
 		e.What = "recovered: healthy"
