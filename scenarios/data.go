@@ -186,7 +186,7 @@ func (b *builder) broker(i int, t *table) sim.Broker {
 	if d, ok := t.positiveDuration("leader_imbalance_check_interval"); ok {
 		br.LeaderImbalanceCheck = d
 	}
-	if x, ok := t.number("leader_imbalance_per_broker_percentage", interval{lo: 0, hi: 100}, "10 moves leaders back once a node leads fewer than 90% of the partitions it prefers"); ok {
+	if x, ok := t.number("leader_imbalance_per_broker_percentage", interval{Lo: 0, Hi: 100}, "10 moves leaders back once a node leads fewer than 90% of the partitions it prefers"); ok {
 		br.LeaderImbalancePercent = x
 	}
 	if d, ok := t.positiveDuration("tick"); ok {
@@ -569,7 +569,7 @@ func (b *builder) saga(i int, t *table) sim.Saga {
 	if d, ok := t.positiveDuration("initial_interval"); ok {
 		sg.Retry.InitialInterval = d
 	}
-	if f, ok := t.number("backoff_coefficient", interval{lo: 1, hi: math.Inf(1)}, "1 keeps the interval constant"); ok {
+	if f, ok := t.number("backoff_coefficient", interval{Lo: 1, Hi: math.Inf(1)}, "1 keeps the interval constant"); ok {
 		sg.Retry.BackoffCoefficient = f
 	}
 	sg.Retry.MaximumInterval = 100 * sg.Retry.InitialInterval

@@ -414,7 +414,7 @@ func (r *faultReader) nonNegative(key string, to *time.Duration) {
 
 // within is a sim.Range as the loader's interval.
 func within(r sim.Range) interval {
-	return interval{lo: r.Lo, hi: r.Hi, loOpen: r.LoOpen, hiOpen: r.HiOpen}
+	return interval{Lo: r.Lo, Hi: r.Hi, LoOpen: r.LoOpen, HiOpen: r.HiOpen}
 }
 
 const factorHint = "3 makes it three times slower (slowdown) or busier (surge)"

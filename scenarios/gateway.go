@@ -40,7 +40,7 @@ func (b *builder) gateway(i int, t *table) sim.Service {
 	g.Name = b.component(t, i, "[[gateway]]", `name = "gateway"`, comp{kind: kindGateway, idx: idx})
 	t.known(gatewayKeys...)
 	b.pool(t, "gateway", &g)
-	rps, rpsOK := t.number("rps", interval{lo: 0, hi: maxRate, loOpen: true}, "leave rps out for no rate limit")
+	rps, rpsOK := t.number("rps", interval{Lo: 0, Hi: maxRate, LoOpen: true}, "leave rps out for no rate limit")
 	if rpsOK {
 		g.Gateway.RPS = rps
 		g.Gateway.Burst = int(math.Ceil(rps))
@@ -146,7 +146,7 @@ func (b *builder) route(gw, k int, t *table, owner string, paths map[string]int,
 			}
 		}
 	}
-	if f, ok := t.number("weight", interval{lo: 0, hi: maxWeight, loOpen: true}, "weights are relative: a route of weight 2 gets twice the requests of one of weight 1"); ok {
+	if f, ok := t.number("weight", interval{Lo: 0, Hi: maxWeight, LoOpen: true}, "weights are relative: a route of weight 2 gets twice the requests of one of weight 1"); ok {
 		c.Weight = f
 	}
 	if d, ok := t.nonNegative("timeout"); ok {

@@ -542,7 +542,7 @@ func (b *builder) operations(i int, ops []*table, s *sim.Service, owner string) 
 		if f, ok := ot.fraction("after_calls", false); ok {
 			op.AfterCalls = f
 		}
-		if f, ok := ot.number("weight", interval{lo: 0, hi: maxWeight, loOpen: true},
+		if f, ok := ot.number("weight", interval{Lo: 0, Hi: maxWeight, LoOpen: true},
 			"weights are relative: an operation of weight 2 gets twice the requests of one of weight 1"); ok {
 			op.Weight = f
 		}

@@ -623,11 +623,11 @@ func TestIntervalString(t *testing.T) {
 		r    interval
 		want string
 	}{
-		{interval{lo: 0, hi: math.Inf(1), loOpen: true}, "> 0"},
-		{interval{lo: 1, hi: math.Inf(1)}, ">= 1"},
+		{interval{Lo: 0, Hi: math.Inf(1), LoOpen: true}, "> 0"},
+		{interval{Lo: 1, Hi: math.Inf(1)}, ">= 1"},
 		{percent, "in (0, 100]"},
-		{interval{lo: 0, hi: maxRate, loOpen: true}, "in (0, 1000000000]"},
-		{interval{lo: 1, hi: 2, hiOpen: true}, "in [1, 2)"},
+		{interval{Lo: 0, Hi: maxRate, LoOpen: true}, "in (0, 1000000000]"},
+		{interval{Lo: 1, Hi: 2, HiOpen: true}, "in [1, 2)"},
 	}
 	for _, tt := range tests {
 		if got := tt.r.String(); got != tt.want {

@@ -290,7 +290,7 @@ func retry(t *table, hdr, callWhat string, timeout time.Duration) *sim.Retry {
 	if t.has("multiplier") {
 		if constant {
 			t.keyErr("multiplier", `multiplier applies only to backoff = "exponential"`, "a constant backoff sleeps base every time; remove multiplier")
-		} else if f, ok := t.number("multiplier", interval{lo: 1, hi: math.Inf(1)}, "1 sleeps base every time; 2 doubles each sleep"); ok {
+		} else if f, ok := t.number("multiplier", interval{Lo: 1, Hi: math.Inf(1)}, "1 sleeps base every time; 2 doubles each sleep"); ok {
 			r.Backoff.Multiplier = f
 		}
 	}
@@ -415,7 +415,7 @@ func budget(t *table) *sim.Budget {
 			b.Percent = f
 		}
 	}
-	if f, ok := t.number("min_per_sec", interval{lo: 0, hi: maxRate}, ""); ok {
+	if f, ok := t.number("min_per_sec", interval{Lo: 0, Hi: maxRate}, ""); ok {
 		b.MinPerSec = f
 	}
 	if d, ok := t.duration("ttl"); ok {
@@ -432,14 +432,14 @@ func throttle(t *table) *sim.Throttle {
 	t.known(throttleKeys...)
 	th := &sim.Throttle{MaxTokens: 10, TokenRatio: 0.1}
 	unit := "tokens are counted in thousandths, as gRPC keeps three decimal places"
-	if f, ok := t.number("max_tokens", interval{lo: 0, hi: maxThrottle, loOpen: true}, ""); ok {
+	if f, ok := t.number("max_tokens", interval{Lo: 0, Hi: maxThrottle, LoOpen: true}, ""); ok {
 		if f < minThrottleUnit {
 			t.valErr("max_tokens", fmt.Sprintf("max_tokens must be at least %g, got %g", minThrottleUnit, f), unit)
 		} else {
 			th.MaxTokens = f
 		}
 	}
-	if f, ok := t.number("token_ratio", interval{lo: 0, hi: maxThrottle, loOpen: true}, ""); ok {
+	if f, ok := t.number("token_ratio", interval{Lo: 0, Hi: maxThrottle, LoOpen: true}, ""); ok {
 		if f < minThrottleUnit {
 			t.valErr("token_ratio", fmt.Sprintf("token_ratio must be at least %g, got %g", minThrottleUnit, f), unit)
 		} else {
@@ -504,7 +504,7 @@ func autoscale(t *table, noun string, instances int, instancesOK bool) *resilien
 		PolicyPeriod:           15 * time.Second,
 		StartupDelay:           10 * time.Second,
 	}
-	if f, ok := t.number("target_utilisation", interval{lo: 0, hi: 1, loOpen: true}, "a fraction of the CPU of the workers: 0.8 is 80%"); ok {
+	if f, ok := t.number("target_utilisation", interval{Lo: 0, Hi: 1, LoOpen: true}, "a fraction of the CPU of the workers: 0.8 is 80%"); ok {
 		cfg.TargetUtilisation = f
 	}
 	startHint := "instances is the starting count and must lie in [min, max]"

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/faultline/faultline/internal/suggest"
+	"github.com/faultline/faultline/sim"
 	"github.com/faultline/faultline/sim/dist"
 )
 
@@ -461,37 +462,13 @@ func (t *table) boolean(key string) (bool, bool) {
 	return b, ok
 }
 
-// interval is a range of numbers for a check and its message: lo and hi
-// bound it, open excludes them, and an infinite hi leaves it unbounded.
-type interval struct {
-	lo, hi         float64
-	loOpen, hiOpen bool
-}
+// interval is the range a number read from a scenario must lie in: the
+// engine's sim.Range, so that a file and a driver (the TUI's :fault) are
+// held to the same bounds and say them the same way.
+type interval = sim.Range
 
 // percent is a share in percent, 0 excluded.
-var percent = interval{lo: 0, hi: 100, loOpen: true}
-
-func (r interval) contains(f float64) bool {
-	return (f > r.lo || !r.loOpen && f == r.lo) && (f < r.hi || !r.hiOpen && f == r.hi)
-}
-
-func (r interval) String() string {
-	num := func(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
-	if math.IsInf(r.hi, 1) {
-		if r.loOpen {
-			return "> " + num(r.lo)
-		}
-		return ">= " + num(r.lo)
-	}
-	open, shut := "[", "]"
-	if r.loOpen {
-		open = "("
-	}
-	if r.hiOpen {
-		shut = ")"
-	}
-	return fmt.Sprintf("in %s%s, %s%s", open, num(r.lo), num(r.hi), shut)
-}
+var percent = interval{Lo: 0, Hi: 100, LoOpen: true}
 
 // number reads a number in r; hint, when not empty, helps with a value
 // outside it.
@@ -500,7 +477,7 @@ func (t *table) number(key string, r interval, hint string) (float64, bool) {
 	if !ok {
 		return 0, false
 	}
-	if !r.contains(f) {
+	if !r.Contains(f) {
 		t.valErr(key, fmt.Sprintf("%s must be %s, got %g", key, r, f), hint)
 		return 0, false
 	}
