@@ -168,6 +168,10 @@ func isErrors(p FaultParams) bool {
 func isThrottle(p FaultParams) bool { _, ok := p.(ThrottleFault); return ok }
 func isPause(p FaultParams) bool    { _, ok := p.(PauseFault); return ok }
 func isCrash(p FaultParams) bool    { _, ok := p.(CrashFault); return ok }
+func isBlackhole(p FaultParams) bool {
+	_, ok := p.(BlackholeFault)
+	return ok
+}
 
 // pressure is the fault behind the work service sv last finished slowed
 // by one, if that was within a window: the fault that keeps its workers
@@ -291,6 +295,9 @@ func (s *Sim) hereOrigin(i int32) (origin, int32) {
 		c := CauseLate
 		if r.state == lost {
 			c = CauseLost
+			if r.org.set() {
+				return r.org, -1 // swallowed by its instance (deliver)
+			}
 		}
 		var l *link
 		switch r.parent {

@@ -199,3 +199,27 @@ func TestBlameSlotsPerFault(t *testing.T) {
 		t.Errorf("%d failures traced to the fault on api, want about 100", api)
 	}
 }
+
+// TestBlackholeTraced: a request its instance swallows fails at its
+// caller's timeout, traced to the blackhole on that instance, not to the
+// network: the fault's cascade names the client and its blast radius is
+// the client's traffic.
+func TestBlackholeTraced(t *testing.T) {
+	back := sim.Service{Instances: 4, ServiceTime: mustDist(t, "1ms")}
+	spec := twoTier(t, sim.Call{Timeout: 100 * time.Millisecond}, back, 20*time.Second)
+	spec.Faults = []sim.Fault{{Kind: sim.FaultBlackhole, Target: "back#2", Start: 5 * time.Second, Duration: 10 * time.Second}}
+	res, _ := run(t, spec)
+	faulted, all := uint64(0), uint64(0)
+	for _, w := range res.Clients[0].Series {
+		if b := w.Blame; b != nil {
+			faulted += b.Faulted
+			all += b.Faulted + b.NoFault
+		}
+	}
+	if all == 0 || faulted != all {
+		t.Errorf("%d of %d failures traced to a fault, want all", faulted, all)
+	}
+	if c := res.Cascades[0]; c.BlastRadius < 0.99 {
+		t.Errorf("blackhole's blast radius %.3f, want the client's traffic", c.BlastRadius)
+	}
+}

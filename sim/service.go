@@ -399,6 +399,9 @@ func (s *Sim) deliver(i int32) {
 			return
 		}
 		r.state = lost
+		// Traced now, while the blackhole is on: the caller learns of
+		// it only at its timeout, maybe after the fault ended.
+		r.org = s.instOrigin(r.svc, r.inst, CauseLost, isBlackhole)
 		return
 	}
 	r.arrived = s.now
