@@ -255,10 +255,16 @@ func TestReportGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden(t, "small.golden.md", b.Bytes())
+	// comparisons.csv says which test gave each difference.
+	b.Reset()
+	if err := rep.WriteComparisonsCSV(&b); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "small-comparisons.golden.csv", b.Bytes())
 	// Every format writes, and the HTML is self-contained.
 	dir := t.TempDir()
 	files, err := rep.WriteFiles(dir, Formats)
-	if err != nil || len(files) != 5 {
+	if err != nil || len(files) != 6 {
 		t.Fatalf("WriteFiles: %v %v", files, err)
 	}
 	page, _ := os.ReadFile(filepath.Join(dir, "report.html"))
@@ -464,6 +470,86 @@ func TestDataSeries(t *testing.T) {
 	for k, w := range want {
 		if !slices.Equal(got[k], w) {
 			t.Errorf("%s = %v, want %v", k, got[k], w)
+		}
+	}
+}
+
+// crnTOML is a shop whose two variants differ only in the users' timeout:
+// the users call api, which calls db; reports call db directly, so that
+// their latency moves only with db's load, the same in both variants but
+// for the work the users abandon.
+const crnTOML = `
+[scenario]
+name = "crn"
+duration = "15s"
+warmup = "2s"
+seed = 3
+
+[[client]]
+name = "users"
+target = "api"
+rate = 150
+timeout = "1s"
+
+[[client]]
+name = "reports"
+target = "db"
+rate = 60
+
+[[service]]
+name = "api"
+instances = 2
+workers = 32
+service_time = "exp(2ms)"
+
+  [[service.call]]
+  to = "db"
+
+[[service]]
+name = "db"
+instances = 1
+workers = 8
+service_time = "lognormal(10ms, 60ms)"
+
+[[variant]]
+name = "patient"
+
+[[variant]]
+name = "hasty"
+set = { "client.users.timeout" = "30ms" }
+`
+
+// TestPairedNarrowerWithCommonRandomNumbers: the variants of a bench run
+// the same seeds and every draw a component makes is its own, so a metric
+// the variants' difference barely reaches moves alike in both, replication
+// by replication. The paired interval of the difference takes that
+// correlation off; Welch's, which the report used before, does not.
+func TestPairedNarrowerWithCommonRandomNumbers(t *testing.T) {
+	m, err := Plan(Config{Sources: []Source{{Arg: "crn.toml", File: "crn.toml", Data: []byte(crnTOML)}}, Replications: 6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs, err := Execute(context.Background(), m, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := NewReport(m, runs)
+	// The reports' latency, downstream of db, which does the work the
+	// users abandon all the same: a paired difference of exactly 0
+	// against Welch's ± 5.7 ms (p99) and ± 0.36 ms (p50); and the users'
+	// own goodput, which the timeout does move: -13.5/s ± 1.8 against
+	// Welch's ± 5.1.
+	for _, key := range []string{"client/reports/p99", "client/reports/p50", "client/users/goodput"} {
+		k, _ := ParseKey(key)
+		row, ok := r.Row(k)
+		cmpr, found := r.comparison(1, key)
+		if !ok || !found {
+			t.Fatalf("%s: no row or no comparison", key)
+		}
+		welch := Welch(row.Cells[1], row.Cells[0])
+		t.Logf("%s: %+.4g ± %.4g in the report, ± %.4g by Welch's", key, cmpr.Diff, cmpr.CI, welch.CI)
+		if cmpr.CI >= welch.CI {
+			t.Errorf("%s: the difference %+.4g has an interval ± %.4g, no narrower than Welch's ± %.4g", key, cmpr.Diff, cmpr.CI, welch.CI)
 		}
 	}
 }

@@ -2,7 +2,9 @@
 // which design is better and how sure we are: per variant and metric, the
 // mean, standard deviation, 95% confidence interval (Student's t) and range
 // across replications; against a baseline variant, the difference with its
-// interval (Welch's t-test) and whether it is significant; and the
+// interval and whether it is significant (a paired t-test on the
+// per-replication differences when the two ran the same seeds, as they do
+// by default; Welch's unpaired t-test when not); and the
 // scenario's SLOs. The metrics it measures, and the SLO check, are
 // sim/metric's: typed readers of each replication's sim.Result.
 //

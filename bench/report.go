@@ -183,7 +183,12 @@ func (r *Report) rows() {
 	}
 }
 
-// compare sets every shown metric of every cell against its baseline.
+// compare sets every shown metric of every cell against its baseline:
+// by a paired test when the two ran the same replications with the same
+// seeds (bench's default: replication i of every cell runs with seed
+// base+i), by Welch's unpaired test when they did not (a variant or a
+// second scenario with a seed of its own, a replication missing from a
+// partial report, a metric with no value in some run).
 func (r *Report) compare() {
 	for c := range r.Matrix.Cells {
 		b := r.Matrix.BaselineOf(c)
@@ -197,7 +202,11 @@ func (r *Report) compare() {
 			x, base := row.Cells[c], row.Cells[b]
 			cmpr := Comparison{Cell: c, Baseline: b, Key: row.Key, Verdict: NoValue}
 			if x.N > 0 && base.N > 0 {
-				cmpr.Difference = Welch(x, base)
+				if xs, bs, ok := r.pairs(c, b, row.Key); ok {
+					cmpr.Difference = Paired(xs, bs)
+				} else {
+					cmpr.Difference = Welch(x, base)
+				}
 				cmpr.Verdict = NoDiff
 				if cmpr.Significant {
 					if (cmpr.Diff > 0) == row.Higher {
@@ -210,6 +219,36 @@ func (r *Report) compare() {
 			r.Comparisons = append(r.Comparisons, cmpr)
 		}
 	}
+}
+
+// pairs returns a metric's values in cell c and in its baseline b,
+// replication by replication, when the two share their seeds: every run
+// of either that measured it has a twin in the other, at the same
+// replication and with the same seed, so that they drew the same random
+// numbers. ok is false when one has no twin: the pairs would then not
+// cover the cells' summaries, and their difference of means would not be
+// the one the report shows.
+func (r *Report) pairs(c, b int, key string) (xs, base []float64, ok bool) {
+	twins := map[int]Run{}
+	nb := 0
+	for _, run := range r.byCell[b] {
+		if _, has := run.Values[key]; has {
+			twins[run.Rep] = run
+			nb++
+		}
+	}
+	for _, run := range r.byCell[c] {
+		x, has := run.Values[key]
+		if !has {
+			continue
+		}
+		twin, found := twins[run.Rep]
+		if !found || twin.Seed != run.Seed {
+			return nil, nil, false
+		}
+		xs, base = append(xs, x), append(base, twin.Values[key])
+	}
+	return xs, base, len(base) == nb
 }
 
 // series averages the time series of each cell window by window.

@@ -88,6 +88,36 @@ func (r *Report) WriteSeriesCSV(w io.Writer) error {
 	return cw.Error()
 }
 
+// WriteComparisonsCSV writes one row per comparison of a metric of a
+// cell with its baseline, as the reports' "vs" column: the difference
+// (cell minus baseline, in the unit of the metric's csvName), its 95%
+// interval cut as the tables cut it, the degrees of freedom and p-value,
+// the test that gave them (paired or welch) and the verdict.
+func (r *Report) WriteComparisonsCSV(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	head := []string{"variant", "scenario"}
+	head = append(head, r.Matrix.SweepKeys...)
+	head = append(head, "baseline", "key", "diff", "ci95_lo", "ci95_hi", "df", "p", "test", "verdict")
+	cw.Write(head)
+	for _, cmpr := range r.Comparisons {
+		c := r.Matrix.Cells[cmpr.Cell]
+		rec := []string{c.Variant, c.Scenario}
+		rec = append(rec, c.Point...)
+		rec = append(rec, r.Matrix.Cells[cmpr.Baseline].Variant, csvName(cmpr.Key))
+		if cmpr.Verdict == NoValue {
+			rec = append(rec, "", "", "", "", "", "", cmpr.Verdict)
+		} else {
+			k, _ := ParseKey(cmpr.Key)
+			lo, hi := cmpr.Interval(r.Metrics[r.metrics[k]].m.Unit)
+			rec = append(rec, num(cmpr.Diff, true), num(lo, true), num(hi, true),
+				num(cmpr.DF, cmpr.DF > 0), num(cmpr.P, true), cmpr.Test, cmpr.Verdict)
+		}
+		cw.Write(rec)
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
 // num writes a value, empty when there is none.
 func num(x float64, ok bool) string {
 	if !ok || math.IsNaN(x) || math.IsInf(x, 0) {

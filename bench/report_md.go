@@ -79,7 +79,22 @@ func (r *Report) intro() string {
 	if len(r.Matrix.SweepKeys) > 0 {
 		s += fmt.Sprintf(" Swept: %s.", strings.Join(r.Matrix.SweepKeys, ", "))
 	}
-	return s + fmt.Sprintf(" Baseline: %s. Intervals are 95%% confidence intervals of the mean (Student's t); a difference is significant when its 95%% interval (Welch's t-test) excludes zero.", r.Matrix.Baseline)
+	return s + fmt.Sprintf(" Baseline: %s. Intervals are 95%% confidence intervals of the mean (Student's t); %s", r.Matrix.Baseline, r.testsText())
+}
+
+// testsText says how the differences from the baseline were tested.
+func (r *Report) testsText() string {
+	const paired = "a paired t-test on the per-replication differences, as replication i of a variant and of the baseline ran with the same seed and so drew the same random numbers"
+	const welch = "Welch's unpaired t-test"
+	switch r.tests() {
+	case PairedT:
+		return "a difference from the baseline is significant when its 95% interval excludes zero, by " + paired + "."
+	case WelchT:
+		return "a difference from the baseline is significant when its 95% interval excludes zero, by " + welch + ", as the replications of the variants and of the baseline did not all run with the same seeds."
+	case mixedTests:
+		return "a difference from the baseline is significant when its 95% interval excludes zero, by " + paired + "; by " + welch + " where marked (Welch), as some value of the variant or of the baseline has no twin (the same replication, with the same seed) in the other."
+	}
+	return "a difference from the baseline is significant when its 95% interval excludes zero."
 }
 
 func itoa(n int) string { return fmt.Sprint(n) }

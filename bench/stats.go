@@ -77,21 +77,76 @@ func tQuantile(df float64) float64 {
 
 // Difference is the comparison of a metric between a cell and its
 // baseline: the difference of the means (cell minus baseline) with its
-// confidence interval by Welch's t-test, which does not assume equal
-// variances.
+// confidence interval, by the test named in Test.
 type Difference struct {
 	Diff float64 `json:"diff"`
 	CI   float64 `json:"ci95"` // half-width
-	DF   float64 `json:"df"`   // Welch-Satterthwaite degrees of freedom
-	P    float64 `json:"p"`    // two-sided p-value
+	// DF is the degrees of freedom of the interval's t: n-1 pairs for a
+	// paired test, Welch-Satterthwaite's for Welch's.
+	DF float64 `json:"df"`
+	P  float64 `json:"p"` // two-sided p-value
 	// Significant is true when the interval excludes zero (p < 0.05).
 	Significant bool `json:"significant"`
+	// Test is the test that gave the interval: PairedT or WelchT.
+	Test string `json:"test"`
+}
+
+// The tests a Difference can come from.
+const (
+	// PairedT is Student's t on the per-replication differences, when
+	// the cell and its baseline ran the same replications with the same
+	// seeds.
+	PairedT = "paired"
+	// WelchT is Welch's unpaired t-test, otherwise.
+	WelchT = "welch"
+)
+
+// Paired compares two samples replication by replication: xs[i] and
+// base[i] ran with the same seed, so they share their random numbers
+// (the engine's draws do not depend on what other components decided)
+// and are positively correlated. The difference of the means is the mean
+// of the differences z[i] = xs[i] - base[i], and its interval is
+// Student's t with n-1 degrees of freedom on their standard error
+// sd(z)/sqrt(n) (MathWorld, "Paired t-Test"; R's t.test(paired = TRUE)).
+// It is the paired-t interval of common random numbers, how simulation
+// compares two systems whose replications share their random streams
+// (Rossetti, Simulation Modeling and Arena, 4.4 "Statistical Issues When
+// Comparing Two Systems", rossetti.github.io/RossettiArenaBook): Var(z)
+// = Var(x) + Var(base) - 2 Cov(x, base), narrower than Welch's
+// Var(x) + Var(base) by the covariance the shared seeds induce. As
+// Welch's, with no spread in the differences a difference is exact,
+// significant when it is not zero. xs and base must have the same length.
+func Paired(xs, base []float64) Difference {
+	z := make([]float64, len(xs))
+	for i := range xs {
+		z[i] = xs[i] - base[i]
+	}
+	s := Summarize(z)
+	d := Difference{Diff: s.Mean, P: 1, Test: PairedT}
+	if s.N < 2 {
+		return d // nothing is known of the spread
+	}
+	d.DF = float64(s.N - 1)
+	if s.SD == 0 {
+		if d.Diff != 0 {
+			d.P, d.Significant = 0, true
+		}
+		return d
+	}
+	se := s.SD / math.Sqrt(float64(s.N))
+	d.CI = s.CI
+	d.P = 2 * distuv.StudentsT{Mu: 0, Sigma: 1, Nu: d.DF}.CDF(-math.Abs(d.Diff)/se)
+	// Significant when the interval excludes zero, which is p < 0.05
+	// save for rounding: said of the interval, so that the verdict and
+	// the interval the report prints never disagree.
+	d.Significant = math.Abs(d.Diff) > d.CI
+	return d
 }
 
 // Welch compares two samples' summaries. With no spread in either
 // sample, a difference is exact: significant when it is not zero.
 func Welch(a, base Summary) Difference {
-	d := Difference{Diff: a.Mean - base.Mean, P: 1}
+	d := Difference{Diff: a.Mean - base.Mean, P: 1, Test: WelchT}
 	if a.N < 2 || base.N < 2 {
 		return d // nothing is known of the spread
 	}

@@ -109,3 +109,138 @@ func TestIntervalsWithinRange(t *testing.T) {
 		t.Errorf("want the intervals cut at 0 and 100 %%, -100 and +100 pt:\n%s", b.String())
 	}
 }
+
+// TestPaired checks the paired interval against examples worked by hand
+// and with R. "five" by hand: differences 2 1 0 2 3, mean 1.6, sd
+// sqrt(5.2/4) = 1.140175, standard error 0.509902, t(0.975, 4) =
+// 2.776445, so 1.6 ± 1.415715 (t = 3.1379). "sleep" is R's
+// t.test(extra ~ group, data = sleep, paired = TRUE): mean difference
+// -1.58, t = -4.0621, df = 9, p = 0.002833, interval [-2.4598858,
+// -0.7001142]; Welch's on the same data is not significant (p = 0.0794).
+func TestPaired(t *testing.T) {
+	sleep1 := []float64{0.7, -1.6, -0.2, -1.2, -0.1, 3.4, 3.7, 0.8, 0.0, 2.0}
+	sleep2 := []float64{1.9, 0.8, 1.1, 0.1, -0.1, 4.4, 5.5, 1.6, 4.6, 3.4}
+	tests := []struct {
+		name           string
+		a, b           []float64
+		diff, ci, df   float64
+		p              float64
+		sig            bool
+		tol, tolP      float64
+		wantWelchNoSig bool
+	}{
+		{name: "five", a: []float64{10, 12, 9, 11, 13}, b: []float64{8, 11, 9, 9, 10},
+			diff: 1.6, ci: 1.415715, df: 4, p: 0.0349, sig: true, tol: 1e-5, tolP: 5e-4},
+		{name: "sleep", a: sleep1, b: sleep2,
+			diff: -1.58, ci: 0.8798857, df: 9, p: 0.002833, sig: true, tol: 1e-6, tolP: 1e-6, wantWelchNoSig: true},
+		{name: "exact shift", a: []float64{5, 7, 9}, b: []float64{3, 5, 7}, diff: 2, df: 2, sig: true},
+		{name: "identical", a: []float64{1, 2, 3}, b: []float64{1, 2, 3}, df: 2, p: 1},
+		{name: "one pair", a: []float64{1}, b: []float64{100}, diff: -99, p: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := Paired(tt.a, tt.b)
+			near(t, "diff", d.Diff, tt.diff, 1e-9)
+			near(t, "ci", d.CI, tt.ci, tt.tol)
+			near(t, "df", d.DF, tt.df, 0)
+			if tt.tolP > 0 {
+				near(t, "p", d.P, tt.p, tt.tolP)
+			}
+			if d.Significant != tt.sig || d.Test != PairedT {
+				t.Errorf("significant %v, test %q; want %v, paired", d.Significant, d.Test, tt.sig)
+			}
+			if w := Welch(Summarize(tt.a), Summarize(tt.b)); tt.wantWelchNoSig && w.Significant {
+				t.Errorf("Welch's is significant too (p = %.4f): the example does not tell the tests apart", w.P)
+			}
+		})
+	}
+}
+
+// TestSignificantOnlyWhenPairedIntervalExcludesZero: when a variant and
+// its baseline ran the same seeds, the report's verdict is the paired
+// interval's, whatever Welch's says; when they did not, Welch's decides.
+// "sleep" is R's sleep data (+5, so that it is a latency): paired p =
+// 0.0028, Welch's p = 0.079. "anticorrelated": 4..8 against 5..1, a
+// difference of 3 that Welch's calls significant ([+0.69, +5.31]) and
+// the paired interval does not ([-0.93, +6.93]).
+func TestSignificantOnlyWhenPairedIntervalExcludesZero(t *testing.T) {
+	var sleep1, sleep2 []float64
+	for i, x := range []float64{0.7, -1.6, -0.2, -1.2, -0.1, 3.4, 3.7, 0.8, 0.0, 2.0} {
+		sleep1 = append(sleep1, x+5)
+		sleep2 = append(sleep2, []float64{1.9, 0.8, 1.1, 0.1, -0.1, 4.4, 5.5, 1.6, 4.6, 3.4}[i]+5)
+	}
+	tests := []struct {
+		name      string
+		x, base   []float64
+		seedShift uint64 // added to the variant's seeds: 0 shares them
+		test      string
+		verdict   string
+	}{
+		{"sleep, shared seeds", sleep1, sleep2, 0, PairedT, Better},
+		{"sleep, own seeds", sleep1, sleep2, 100, WelchT, NoDiff},
+		{"anticorrelated, shared seeds", []float64{4, 5, 6, 7, 8}, []float64{5, 4, 3, 2, 1}, 0, PairedT, NoDiff},
+		{"anticorrelated, own seeds", []float64{4, 5, 6, 7, 8}, []float64{5, 4, 3, 2, 1}, 100, WelchT, Worse},
+	}
+	const key = "client/users/p99"
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			n := len(tt.x)
+			m := &Matrix{Scenarios: []string{"s"}, Baseline: "a", Replications: n, Cells: []Cell{
+				{Scenario: "s", Variant: "a", Label: "a", Seed: 1}, {Scenario: "s", Variant: "b", Label: "b", Seed: 1 + tt.seedShift}}}
+			var runs []Run
+			for c, xs := range [][]float64{tt.base, tt.x} {
+				for i, x := range xs {
+					runs = append(runs, Run{Cell: c, Rep: i, Seed: m.Cells[c].Seed + uint64(i), Values: map[string]float64{key: x}})
+				}
+			}
+			r := NewReport(m, runs)
+			cmpr, ok := r.comparison(1, key)
+			if !ok {
+				t.Fatal("no comparison")
+			}
+			lo, hi := cmpr.Diff-cmpr.CI, cmpr.Diff+cmpr.CI
+			if cmpr.Test != tt.test || cmpr.Verdict != tt.verdict || cmpr.Significant != (lo > 0 || hi < 0) {
+				t.Errorf("test %q verdict %q, interval [%.3f, %.3f] significant %v; want %q %q",
+					cmpr.Test, cmpr.Verdict, lo, hi, cmpr.Significant, tt.test, tt.verdict)
+			}
+			var md, csv bytes.Buffer
+			r.WriteMarkdown(&md)
+			r.WriteComparisonsCSV(&csv)
+			say := map[string]string{PairedT: "by a paired t-test", WelchT: "by Welch's unpaired t-test"}[tt.test]
+			if !strings.Contains(md.String(), say) || !strings.Contains(csv.String(), ","+tt.test+",") {
+				t.Errorf("the reports do not say the test is %s:\n%s\n%s", tt.test, md.String(), csv.String())
+			}
+		})
+	}
+}
+
+// TestPairedWhereEveryRunHasATwin: a metric missing from one run of the
+// variant (no successful request, so no latency) has no twin for the
+// baseline's value: that difference is Welch's, marked in the table, and
+// the others stay paired.
+func TestPairedWhereEveryRunHasATwin(t *testing.T) {
+	m := &Matrix{Scenarios: []string{"s"}, Baseline: "a", Replications: 3, Cells: []Cell{
+		{Scenario: "s", Variant: "a", Label: "a", Seed: 1}, {Scenario: "s", Variant: "b", Label: "b", Seed: 1}}}
+	p99, good := "client/users/p99", "client/users/goodput"
+	var runs []Run
+	for c := range 2 {
+		for i := range 3 {
+			v := map[string]float64{p99: float64(10 + i + c), good: float64(100 + i + 2*c)}
+			if c == 1 && i == 2 {
+				delete(v, p99)
+			}
+			runs = append(runs, Run{Cell: c, Rep: i, Seed: 1 + uint64(i), Values: v})
+		}
+	}
+	r := NewReport(m, runs)
+	for key, want := range map[string]string{p99: WelchT, good: PairedT} {
+		if cmpr, _ := r.comparison(1, key); cmpr.Test != want {
+			t.Errorf("%s: test %q, want %q", key, cmpr.Test, want)
+		}
+	}
+	var md bytes.Buffer
+	r.WriteMarkdown(&md)
+	if !strings.Contains(md.String(), "where marked (Welch)") || strings.Count(md.String(), " (Welch) |") != 1 {
+		t.Errorf("the Markdown report does not mark the one Welch difference:\n%s", md.String())
+	}
+}

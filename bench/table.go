@@ -61,6 +61,7 @@ func (r *Report) baselineCell(c int) int {
 func (r *Report) metricTables() []table {
 	var out []table
 	base := r.Matrix.Baseline
+	mixed := r.tests() == mixedTests
 	for _, row := range r.Metrics {
 		if !row.Shown {
 			continue
@@ -91,6 +92,9 @@ func (r *Report) metricTables() []table {
 			vs, status := "baseline", ""
 			if cmpr, ok := r.comparison(c, row.Key); ok {
 				vs, status = diffText(u, cmpr), cmpr.Verdict
+				if mixed && cmpr.Test == WelchT && cmpr.Verdict != NoValue {
+					vs += " (Welch)"
+				}
 			}
 			t.rows = append(t.rows, []string{r.cellName(c), u.Format(s.Mean), ci, sdText(u, s.SD), u.Format(s.Min), u.Format(s.Max), vs})
 			t.status = append(t.status, status)
@@ -119,6 +123,26 @@ func diffText(u metric.Unit, c Comparison) string {
 		s += fmt.Sprintf(" [%s, %s]", u.FormatDiff(lo), u.FormatDiff(hi))
 	}
 	return s + " " + c.Verdict
+}
+
+// mixedTests is what tests returns when some differences are paired and
+// others Welch's.
+const mixedTests = "mixed"
+
+// tests names the test of every difference the report has a value for:
+// PairedT, WelchT, mixedTests, or "" when there is none.
+func (r *Report) tests() string {
+	test := ""
+	for _, cmpr := range r.Comparisons {
+		switch {
+		case cmpr.Verdict == NoValue:
+		case test == "":
+			test = cmpr.Test
+		case test != cmpr.Test:
+			return mixedTests
+		}
+	}
+	return test
 }
 
 func (r *Report) comparison(c int, key string) (Comparison, bool) {

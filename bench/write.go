@@ -54,6 +54,9 @@ func (r *Report) WriteFiles(dir string, formats []string) ([]string, error) {
 			files = append(files, file{"report.json", r.WriteJSON})
 		case "csv":
 			files = append(files, file{"runs.csv", r.WriteRunsCSV}, file{"series.csv", r.WriteSeriesCSV})
+			if len(r.Comparisons) > 0 {
+				files = append(files, file{"comparisons.csv", r.WriteComparisonsCSV})
+			}
 			if len(r.StabilityMap()) > 0 {
 				files = append(files, file{"stability.csv", r.WriteStabilityCSV})
 			}
