@@ -27,7 +27,7 @@ var (
 	storeKeys    = []string{"name", "replicas", "write_quorum", "read_quorum", "write_delay", "ack_delay", "read_delay", "response_delay", "keys", "key_distribution", "read_repair", "hinted_handoff", "hint_window", "anti_entropy", "timeout"}
 	sagaKeys     = []string{"name", "mode", "start", "broker", "initial_interval", "backoff_coefficient", "maximum_interval", "maximum_attempts", "log", "step"}
 	sagaStepKeys = []string{"name", "service", "compensation", "timeout", "deadline", "pivot", "topic"}
-	viewKeys     = []string{"name", "topic", "batch", "apply_time", "keys", "read_time", "idempotent"}
+	viewKeys     = []string{"name", "topic", "batch", "apply_time", "keys", "read_time", "idempotent", "concurrency"}
 
 	// The values of the enumerations.
 	publishKeyChoices = []string{"none", "request", "random"}
@@ -530,6 +530,13 @@ func (b *builder) view(i int, t *table) sim.View {
 	}
 	if b, ok := t.boolean("idempotent"); ok {
 		v.NonIdempotent = !b
+	}
+	// Spring Kafka's concurrency: the listener container's consumers
+	// (ConcurrentMessageListenerContainer), 1 by default; more than the
+	// topic's partitions leaves the rest idle, which is allowed. Left
+	// out, it stays 0, which the engine runs as 1.
+	if n, ok := t.integer("concurrency", 1, maxPartitions); ok {
+		v.Concurrency = n
 	}
 	return v
 }

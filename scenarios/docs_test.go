@@ -87,7 +87,7 @@ func TestDocsCoverKeys(t *testing.T) {
 	}
 	doc := string(data)
 	lists := [][]string{
-		scenarioKeys, networkKeys, clientKeys, stepKeys, serviceKeys, operationKeys, callKeys, gatewayKeys, routeKeys,
+		scenarioKeys, networkKeys, clientKeys, stepKeys, serviceKeys, operationKeys, callKeys, gatewayKeys, routeKeys, extAuthzKeys, backendKeys,
 		outlierKeys, breakerKeys, retryKeys, retryBudgetKeys, budgetKeys, throttleKeys, hedgeKeys, autoscaleKeys, faultKeys,
 		arrivals, faultKinds, balancers, windowTypes, scopes, backoffs, jitters, disciplines, retryOutcome, directions,
 		brokerKeys, topicKeys, publishKeys, consumeKeys, storeKeys, sagaKeys, sagaStepKeys, viewKeys,
@@ -114,7 +114,7 @@ func TestDocsCoverKeys(t *testing.T) {
 		}
 	}
 	for _, section := range []string{
-		"[[client.schedule]]", "[[service.operation]]", "[[service.operation.call]]", "[[service.call]]", "[[gateway.route]]", "[service.autoscale]",
+		"[[client.schedule]]", "[[service.operation]]", "[[service.operation.call]]", "[[service.call]]", "[[gateway.route]]", "[gateway.ext_authz]", "[[gateway.route.backend]]", "[service.autoscale]",
 		"[service.call.outlier_detection]", "[service.call.circuit_breaker]", "[service.call.retry]",
 		"[service.call.retry.budget]", "[service.call.retry.retry_budget]", "[service.call.retry.throttle]", "[service.call.hedge]",
 		"[[service.publish]]", "[[service.consume]]", "[[broker.topic]]", "[[saga.step]]",

@@ -1078,7 +1078,7 @@ func (b *builder) links() map[string][]string {
 	}
 	for i, s := range b.spec.Services {
 		if cc, ok := b.comps[s.Name]; ok && cc.kind.pool() && cc.idx == i {
-			for _, c := range allCalls(&s) {
+			for _, c := range s.AllCalls() {
 				if cc, ok := b.comps[c.To]; ok && cc.kind == kindService {
 					add(s.Name, c.To)
 				}
@@ -1121,7 +1121,7 @@ func (b *builder) talks(links map[string][]string) map[string]map[string]bool {
 		return ""
 	}
 	for _, s := range b.spec.Services {
-		for _, c := range allCalls(&s) {
+		for _, c := range s.AllCalls() {
 			if cc, ok := b.comps[c.To]; ok && (cc.kind == kindStore || cc.kind == kindView) {
 				add(s.Name, c.To)
 			}

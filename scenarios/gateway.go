@@ -12,8 +12,10 @@ import (
 )
 
 var (
-	gatewayKeys = []string{"name", "instances", "workers", "queue", "service_time", "queue_timeout", "queue_discipline", "rps", "burst", "max_tokens", "tokens_per_fill", "fill_interval", "autoscale", "route"}
-	routeKeys   = slices.Concat([]string{"path", "to", "weight", "timeout"}, edgeNetworkKeys, resilienceKeys)
+	gatewayKeys  = []string{"name", "instances", "workers", "queue", "service_time", "queue_timeout", "queue_discipline", "rps", "burst", "max_tokens", "tokens_per_fill", "fill_interval", "autoscale", "route", "ext_authz"}
+	routeKeys    = slices.Concat([]string{"path", "to", "weight", "timeout", "backend"}, edgeNetworkKeys, resilienceKeys)
+	extAuthzKeys = []string{"service", "timeout", "failure_mode_allow"}
+	backendKeys  = []string{"to", "timeout", "required"}
 )
 
 // defaultGatewayWorkers is a gateway's workers per instance: it mostly
@@ -27,7 +29,7 @@ const maxWeight = 1e9
 // notOnRoutes are the [[service.call]] keys a route does not take, and why.
 var notOnRoutes = map[string]string{
 	"probability": "a gateway sends each request down exactly one route: the client's route, or one drawn by weight; use weight to share the requests",
-	"group":       "routes are alternatives, not calls made together; a service behind the gateway can group its own calls",
+	"group":       "routes are alternatives, not calls made together; a route calls several services at once with [[gateway.route.backend]]",
 	"fanout":      "a route forwards one request; put the fanout on a [[service.call]] of the service behind the route",
 	"op":          "a route goes to a service; the service behind the route reads or writes a store or a view with a [[service.call]] that has op",
 	"key":         "a route goes to a service; key chooses the key of a store operation, on a [[service.call]] to a store or a view",
@@ -54,6 +56,9 @@ func (b *builder) gateway(i int, t *table) sim.Service {
 	}
 
 	b.envoyBucket(t, g.Gateway)
+	if at := t.table("ext_authz", "[gateway.ext_authz]"); at != nil {
+		g.Gateway.ExtAuthz = b.extAuthz(idx, at)
+	}
 
 	routes := t.tables("route", "[[gateway.route]]")
 	if len(routes) == 0 && !t.has("route") {
@@ -108,6 +113,56 @@ func (b *builder) envoyBucket(t *table, g *sim.Gateway) {
 	}
 }
 
+// extAuthz reads a gateway's [gateway.ext_authz]: Envoy's external
+// authorization filter, with its defaults (timeout 200ms,
+// failure_mode_allow false: the filter fails closed). Source:
+// envoyproxy.io, "External Authorization" (arch overview and the HTTP
+// filter's configuration: "Default is 200ms"; failure_mode_allow "The
+// default setting is false").
+func (b *builder) extAuthz(gw int, t *table) *sim.ExtAuthz {
+	a := &sim.ExtAuthz{Timeout: sim.DefaultExtAuthzTimeout}
+	t.known(extAuthzKeys...)
+	if t.require("service", `service = "auth"`) {
+		if name, ok := t.str("service"); ok {
+			a.Service = name
+			b.refs = append(b.refs, ref{t: t, key: "service", name: name, kind: routeTo, caller: gw, extra: true})
+		}
+	}
+	if d, ok := t.duration("timeout"); ok {
+		if d <= 0 {
+			t.valErr("timeout", fmt.Sprintf("timeout %v must be positive: the check waits at most this long", d), `timeout = "200ms", Envoy's default`)
+		} else {
+			a.Timeout = d
+		}
+	}
+	a.FailureModeAllow, _ = t.boolean("failure_mode_allow")
+	return a
+}
+
+// backend reads backend k of a route: a further call the route makes
+// with its own, optional unless required (a KrakenD endpoint's backends
+// answer in part when some fail).
+func (b *builder) backend(gw, k int, t *table, route string) sim.Call {
+	c := sim.Call{Probability: 1, Fanout: 1, Weight: 1, Fallback: true}
+	t.what = fmt.Sprintf("[[gateway.route.backend]] #%d of %s", k+1, route)
+	t.known(backendKeys...)
+	if t.require("to", `to = "recommendations"`) {
+		if to, ok := t.str("to"); ok {
+			if name, op, ok := t.operationRef("to", to); ok {
+				c.To, c.Operation = name, op
+				b.refs = append(b.refs, ref{t: t, key: "to", name: name, op: op, kind: routeTo, caller: gw, extra: true})
+			}
+		}
+	}
+	if d, ok := t.nonNegative("timeout"); ok {
+		c.Timeout = d
+	}
+	if req, ok := t.boolean("required"); ok {
+		c.Fallback = !req
+	}
+	return c
+}
+
 // route reads route k of the gateway at index gw of spec.Services, which
 // may have up to callers instances.
 func (b *builder) route(gw, k int, t *table, owner string, paths map[string]int, callers int) sim.Call {
@@ -154,5 +209,8 @@ func (b *builder) route(gw, k int, t *table, owner string, paths map[string]int,
 	}
 	t.edgeNetwork(&c)
 	b.resilience(t, "gateway.route", &c, callers)
+	for j, bt := range t.tables("backend", "[[gateway.route.backend]]") {
+		c.Backends = append(c.Backends, b.backend(gw, j, bt, t.what))
+	}
 	return c
 }

@@ -159,10 +159,16 @@ type ref struct {
 	// op is the operation written after a dot ("search" of
 	// "catalog.search"); "" names none.
 	op string
+	// extra: a route's backend or a gateway's ext_authz service, a call
+	// with no policies of its own, not one of the caller's Calls.
+	extra bool
 }
 
 // callOf returns the call or route a ref of kind callTo or routeTo is.
 func (b *builder) callOf(r ref) *sim.Call {
+	if r.extra {
+		return &sim.Call{}
+	}
 	s := &b.spec.Services[r.caller]
 	if r.opn > 0 {
 		return &s.Operations[r.opn-1].Calls[r.call]

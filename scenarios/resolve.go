@@ -236,16 +236,6 @@ func (b *builder) operation(r ref, c comp) bool {
 	return false
 }
 
-// allCalls lists the calls of a service or gateway: its own (or its
-// routes), then those of its operations.
-func allCalls(s *sim.Service) []sim.Call {
-	out := s.Calls
-	for _, op := range s.Operations {
-		out = append(slices.Clip(out), op.Calls...)
-	}
-	return out
-}
-
 // reachedBy says how a service reaches a data component, for hints.
 func reachedBy(k compKind) string {
 	switch k {

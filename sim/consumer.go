@@ -111,7 +111,9 @@ func (s *Sim) initGroups() {
 		v := &s.views[i]
 		g := s.newGroup("view/"+v.spec.Name, s.topicIndex(v.spec.Topic), Consume{Batch: v.spec.Batch, MaxAttempts: 1})
 		g.svc, g.view = -1, int32(i)
-		g.addMember(0)
+		for k := range max(1, v.spec.Concurrency) {
+			g.addMember(int32(k))
+		}
 		v.group = g.idx
 	}
 	for i := range s.groups {
@@ -446,6 +448,9 @@ func (g *group) exists(m *member) bool {
 
 func (g *group) memberName(m *member) string {
 	if g.view >= 0 {
+		if len(g.members) > 1 {
+			return fmt.Sprintf("%s#%d", g.s.views[g.view].spec.Name, m.inst+1)
+		}
 		return g.s.views[g.view].spec.Name
 	}
 	return fmt.Sprintf("%s#%d", g.s.services[g.svc].spec.Name, m.inst+1)
@@ -769,7 +774,7 @@ func (s *Sim) viewApplied(slot int32, seq uint32) {
 		return
 	}
 	if v.node.paused {
-		v.stalled = true // finishes when the pause ends
+		v.stalled = append(v.stalled, ref.m) // finishes when the pause ends
 		return
 	}
 	m.busy = false

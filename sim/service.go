@@ -37,6 +37,10 @@ type service struct {
 	hosts        hostsView // for clients, which call the service directly
 	limited      bool      // a gateway with a rate limit: instance.bucket
 	routeCum     []float64 // a gateway's cumulative route weights
+	// backends are, by route, the edges of a gateway route's further
+	// calls; authz is the edge of a gateway's ext_authz call, or -1.
+	backends []stage
+	authz    int32
 
 	// Time integrals of busy workers and queued requests since lastT, for
 	// utilisation and mean queue length; agg* since warmup, win* this window.
@@ -194,6 +198,31 @@ func (sv *service) init(s *Sim, idx int32, spec *Service) {
 	}
 	sv.afterPubs = slices.ContainsFunc(spec.Publishes, func(p Publish) bool { return p.After })
 	sv.initOps()
+	sv.initGateway()
+}
+
+// initGateway adds a gateway's calls beyond its routes to its edges: the
+// backends of each route, then the ext_authz check.
+func (sv *service) initGateway() {
+	sv.authz = -1
+	g := sv.spec.Gateway
+	if g == nil {
+		return
+	}
+	for _, rt := range sv.spec.Calls {
+		from := int32(len(sv.callSpecs))
+		sv.callSpecs = append(sv.callSpecs, rt.Backends...)
+		sv.backends = append(sv.backends, stage{from: from, to: int32(len(sv.callSpecs))})
+	}
+	if a := g.ExtAuthz; a != nil {
+		sv.authz = int32(len(sv.callSpecs))
+		// failure_mode_allow turns a failed check into a pass: the
+		// fallback's degraded success.
+		sv.callSpecs = append(sv.callSpecs, Call{To: a.Service, Timeout: a.Timeout, Probability: 1, Fanout: 1, Fallback: a.FailureModeAllow})
+	}
+	for len(sv.callOp) < len(sv.callSpecs) {
+		sv.callOp = append(sv.callOp, 0) // a gateway has one operation
+	}
 }
 
 // initEdges compiles the service's calls once every service exists: an
@@ -668,26 +697,58 @@ func (s *Sim) advance(i int32) {
 	}
 }
 
-// route sends a request at a gateway down its route, and finishes it when
-// the route's call has answered.
+// route takes a request at a gateway through its stages: the ext_authz
+// check (stage 0), whose failure denies the request; then the route's call
+// and its backends, together (stage 1); then the gateway's work after them.
 func (s *Sim) route(i int32) {
-	r := &s.reqs.r[i]
-	if r.stage > 0 {
-		s.finishCalls(i)
-		return
+	sv := &s.services[s.reqs.r[i].svc]
+	for {
+		r := &s.reqs.r[i]
+		var n int32
+		failed := false
+		switch r.stage {
+		case 0:
+			if sv.authz >= 0 {
+				s.routeCall(i, sv.authz, &n, &failed)
+			}
+		case 1:
+			b := sv.backends[r.route]
+			s.routeCall(i, r.route, &n, &failed)
+			for c := b.from; c < b.to && s.err == nil; c++ {
+				s.routeCall(i, c, &n, &failed)
+			}
+		default:
+			s.finishCalls(i)
+			return
+		}
+		if s.err != nil {
+			return // the run is over
+		}
+		// Starting calls may have grown the pool: fetch the request again.
+		r = &s.reqs.r[i]
+		if failed {
+			r.failed = true
+		}
+		if n > 0 {
+			r.pending = n
+			return
+		}
+		if r.failed {
+			s.complete(i, Error)
+			return
+		}
+		r.stage++
 	}
-	r.stage = 1
-	started, failed := s.startCall(i, r.route)
-	r = &s.reqs.r[i]
-	switch {
-	case s.err != nil:
-	case started:
-		r.pending = 1
-	case failed:
-		s.complete(i, Error)
-	default:
-		s.finishCalls(i)
+}
+
+// routeCall starts call c of request i at a gateway, counting it in *n
+// when it started and in *failed when it failed at once.
+func (s *Sim) routeCall(i, c int32, n *int32, failed *bool) {
+	started, f := s.startCall(i, c)
+	if started {
+		*n++
 	}
+	*failed = *failed || f
 }
 
 // finishCalls does a request's work after its calls, then completes it.

@@ -170,7 +170,7 @@ func check(spec *Spec) error {
 		data[v.Name] = true
 	}
 	for _, sv := range spec.Services {
-		for _, c := range allCalls(&sv) {
+		for k, c := range sv.AllCalls() {
 			if data[c.To] {
 				continue
 			}
@@ -186,7 +186,7 @@ func check(spec *Spec) error {
 			if r := c.Retry; r != nil && r.MaxAttempts < 1 {
 				return fmt.Errorf("sim: call %s->%s: retry needs max attempts >= 1", sv.Name, c.To)
 			}
-			if sv.Gateway != nil && !(c.Weight > 0) {
+			if sv.Gateway != nil && k < len(sv.Calls) && !(c.Weight > 0) {
 				return fmt.Errorf("sim: gateway %s: route %s needs a positive weight", sv.Name, c.Path)
 			}
 		}
@@ -232,7 +232,7 @@ func findCycle(spec *Spec) string {
 	visit = func(i int) string {
 		color[i] = grey
 		path = append(path, spec.Services[i].Name)
-		for _, c := range allCalls(&spec.Services[i]) {
+		for _, c := range spec.Services[i].AllCalls() {
 			j, ok := idx[c.To]
 			if !ok || (j == i && c.Operation != "") {
 				continue // not a service, or an in-process call
@@ -623,14 +623,25 @@ func (k EventKind) MarshalText() ([]byte, error) { return []byte(k.String()), ni
 // Processed returns the number of events run so far.
 func (s *Sim) Processed() uint64 { return s.processed }
 
-// allCalls lists a service's calls and those of its operations.
-func allCalls(sv *Service) []Call {
-	if len(sv.Operations) == 0 {
+// AllCalls lists a service's calls and those of its operations; for a
+// gateway, its routes, their backends and its ext_authz check.
+func (sv *Service) AllCalls() []Call {
+	if len(sv.Operations) == 0 && sv.Gateway == nil {
 		return sv.Calls
 	}
 	out := slices.Clone(sv.Calls)
 	for _, o := range sv.Operations {
 		out = append(out, o.Calls...)
+	}
+	if sv.Gateway != nil {
+		// A gateway's routes, then their backends and its ext_authz
+		// check, in the order of its edges (initGateway).
+		for _, rt := range sv.Calls {
+			out = append(out, rt.Backends...)
+		}
+		if a := sv.Gateway.ExtAuthz; a != nil {
+			out = append(out, Call{To: a.Service, Fanout: 1})
+		}
 	}
 	return out
 }

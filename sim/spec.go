@@ -170,7 +170,30 @@ type Gateway struct {
 	FillInterval             time.Duration
 	RPS                      float64
 	Burst                    int
+	// ExtAuthz, when set, checks every admitted request with an
+	// authorization service before it is routed (Envoy's ext_authz
+	// filter).
+	ExtAuthz *ExtAuthz
 }
+
+// ExtAuthz is Envoy's external authorization filter
+// (envoy.extensions.filters.http.ext_authz.v3.ExtAuthz): the gateway calls
+// Service for each request and routes it only when the call succeeds.
+// When the call fails or passes Timeout, the request is denied (Envoy
+// answers status_on_error, 403 by default: an Error here), unless
+// FailureModeAllow lets it through: a success, but degraded, as Envoy
+// counts it apart in ext_authz.failure_mode_allowed.
+type ExtAuthz struct {
+	Service string
+	// Timeout is the call's deadline: the timeout of the filter's
+	// grpc_service or http_service, 200 ms by default (config/core/v3/
+	// grpc_service.proto; http_service's server_uri timeout is required).
+	Timeout          time.Duration
+	FailureModeAllow bool
+}
+
+// DefaultExtAuthzTimeout is Envoy's default ext_authz timeout.
+const DefaultExtAuthzTimeout = 200 * time.Millisecond
 
 // limited reports whether the gateway limits its rate.
 func (g *Gateway) limited() bool { return g.FillInterval > 0 || g.RPS > 0 }
@@ -230,6 +253,12 @@ type Call struct {
 	// the requests of clients that do not name a route.
 	Path   string
 	Weight float64
+	// Backends are a gateway route's further calls (composition at the
+	// edge, as a KrakenD endpoint's backends): made at once with the
+	// route's own call, the route answers when all have. An optional
+	// backend has Fallback set: its failure leaves a partial answer, a
+	// degraded success; a required one's failure fails the request.
+	Backends []Call
 
 	// The resilience patterns of the edge; the zero values turn them off.
 	Balancer    resilience.Policy

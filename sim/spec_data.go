@@ -323,6 +323,11 @@ type View struct {
 	// its key (a counter incremented twice, a row appended twice) until a
 	// rebuild; an idempotent projection (an upsert) is unchanged by it.
 	NonIdempotent bool
+	// Concurrency is the projector's consumers: members of its group in
+	// one process (Spring Kafka's concurrency, 1 by default), sharing the
+	// topic's partitions by range; those beyond the partition count get
+	// none. 0 means 1.
+	Concurrency int
 }
 
 // checkData rejects data components the engine cannot run: what the

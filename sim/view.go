@@ -5,18 +5,21 @@ import (
 	"time"
 )
 
-// view is a CQRS read model: a projector (a consumer group of one member)
-// applies a topic's records to it, one at a time, and services read it.
+// view is a CQRS read model: a projector (a consumer group of Concurrency
+// members, each applying its partitions' records one at a time) applies a
+// topic's records to it, and services read it.
 // A read of a key whose latest acknowledged write the projector has not
 // applied yet is a read-your-writes violation.
 type view struct {
-	s       *Sim
-	idx     int32
-	spec    *View
-	rng     *rand.Rand
-	node    dataNode
-	group   int32
-	stalled bool // an apply fell due while the projector was frozen
+	s     *Sim
+	idx   int32
+	spec  *View
+	rng   *rand.Rand
+	node  dataNode
+	group int32
+	// stalled are the members whose apply fell due while the projector
+	// was frozen: they finish it when it thaws.
+	stalled []int32
 
 	acked   []uint32 // per key: the newest record acknowledged to its writer
 	applied []uint32 // per key: the newest record applied
@@ -200,10 +203,12 @@ func (v *view) rebuild(fault int32) {
 	}
 	v.rebuilding, v.rebuildAt, v.rebuildFault = true, s.now, fault
 	v.rebuilds++
-	v.stalled = false
-	m := &g.members[0]
-	m.busy, m.batch = false, m.batch[:0]
-	m.seq++
+	v.stalled = v.stalled[:0]
+	for k := range g.members {
+		m := &g.members[k]
+		m.busy, m.batch = false, m.batch[:0]
+		m.seq++
+	}
 	s.logf(v.spec.Name, "rebuild: read model dropped, replaying %d records", v.behind())
 	if !g.rebalancing {
 		g.assign()
@@ -234,34 +239,44 @@ func (v *view) caughtUp() {
 	s.endFault(v.rebuildFault)
 }
 
-// nodeChanged resumes an apply that a pause held up, and logs crashes. A
-// projector that crashed stops heartbeating; its group notices.
+// nodeChanged resumes the applies a pause held up, and logs crashes. A
+// projector that crashed stops heartbeating; its group notices. Its
+// members are consumers in one process (Spring Kafka's concurrency): they
+// crash, restart and pause together.
 func (v *view) nodeChanged(_ int32, wasDown, wasPaused bool) {
 	s := v.s
 	g := &s.groups[v.group]
+	n := int32(len(g.members))
 	switch {
 	case v.node.down && !wasDown:
 		s.logf(v.spec.Name, "projector crashed")
-		g.crashed(0)
+		for k := range n {
+			g.crashed(k)
+		}
 		for _, h := range v.held {
 			v.refuse(h.a) // the connection dies with the store
 		}
 		v.held = v.held[:0]
 	case !v.node.down && wasDown:
 		s.logf(v.spec.Name, "projector restarted")
-		g.restarted(0)
+		for k := range n {
+			g.restarted(k)
+		}
 	case v.node.paused && !wasPaused:
-		g.paused(0)
+		for k := range n {
+			g.paused(k)
+		}
 	case !v.node.paused && wasPaused:
-		if v.stalled {
-			v.stalled = false
-			m := &g.members[0]
-			if m.busy {
+		for _, k := range v.stalled {
+			if m := &g.members[k]; m.busy {
 				m.busy = false
 				g.handled(m)
 			}
 		}
-		g.resumed(0)
+		v.stalled = v.stalled[:0]
+		for k := range n {
+			g.resumed(k)
+		}
 		for _, h := range v.held {
 			v.serve(h.a, h.kc)
 		}

@@ -1,6 +1,7 @@
 package sim_test
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/faultline/faultline/sim"
@@ -23,6 +24,85 @@ func TestViewReadRandomKey(t *testing.T) {
 			v := res.Views[0]
 			if kc == sim.KeyRandom && v.MissShare > 0.01 || kc == sim.KeyRequest && v.MissShare < 0.1 {
 				t.Errorf("key %s: miss share %.3f (%d of %d)", kc, v.MissShare, v.ReadYourWritesMisses, v.Reads)
+			}
+		})
+	}
+}
+
+// TestProjectorConcurrency: the projector is a consumer group whose
+// members share the topic's partitions (Spring Kafka's concurrency), so
+// its lag drops with members up to the partition count and no further.
+// 1200 records a second on 4 partitions; a member applies 500 a second
+// (2 ms each): one member falls 700 a second behind, two 200, four keep
+// up, and eight are four busy members and four idle ones. The members are
+// consumers of one process: a pause of the view holds all four up, and
+// they catch up after it.
+func TestProjectorConcurrency(t *testing.T) {
+	const pause = `
+[[fault]]
+kind = "pause"
+target = "history"
+start = "5s"
+duration = "3s"
+`
+	tests := []struct {
+		concurrency int
+		fault       string
+		// the lag at the end, in records: within [lo, hi]
+		lo, hi int64
+	}{
+		{1, "", 12_000, 16_000},
+		{2, "", 3_000, 5_000},
+		{4, "", 0, 200},
+		{8, "", 0, 200},
+		{4, pause, 0, 200},
+	}
+	for _, tc := range tests {
+		name := fmt.Sprintf("concurrency %d", tc.concurrency)
+		if tc.fault != "" {
+			name += ", paused 3 s"
+		}
+		t.Run(name, func(t *testing.T) {
+			res := runTOML(t, fmt.Sprintf(`
+[scenario]
+name = "projector"
+duration = "20s"
+seed = 1
+
+[[client]]
+name = "writers"
+target = "orders"
+rate = 1200
+arrival = "constant"
+keys = 4000
+
+[[service]]
+name = "orders"
+workers = 64
+service_time = "1ms"
+
+  [[service.publish]]
+  topic = "events"
+  key = "request"
+
+[[broker]]
+name = "kafka"
+
+  [[broker.topic]]
+  name = "events"
+  partitions = 4
+
+[[view]]
+name = "history"
+topic = "events"
+apply_time = "2ms"
+keys = 4000
+concurrency = %d
+%s`, tc.concurrency, tc.fault))
+			v := res.Views[0]
+			t.Logf("lag %d records, max %.2f s", v.LagRecords, v.MaxLagS)
+			if v.LagRecords < tc.lo || v.LagRecords > tc.hi {
+				t.Errorf("lag %d records (%.1f s); want %d .. %d", v.LagRecords, v.LagS, tc.lo, tc.hi)
 			}
 		})
 	}

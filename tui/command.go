@@ -466,7 +466,7 @@ func calls(spec *sim.Spec, from, to string) bool {
 		}
 	}
 	for _, s := range spec.Services {
-		if s.Name == from && slices.ContainsFunc(s.Calls, func(c sim.Call) bool { return c.To == to }) {
+		if s.Name == from && slices.ContainsFunc(s.AllCalls(), func(c sim.Call) bool { return c.To == to }) {
 			return true
 		}
 	}

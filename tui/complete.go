@@ -100,7 +100,7 @@ func targets(spec *sim.Spec) []string {
 		for _, o := range s.Operations {
 			out = append(out, sim.Target{Form: sim.TargetOperation, Name: s.Name, Op: o.Name}.String())
 		}
-		for _, c := range s.Calls {
+		for _, c := range s.AllCalls() {
 			out = append(out, sim.Target{Form: sim.TargetLink, Caller: s.Name, Name: c.To}.String())
 		}
 	}

@@ -111,11 +111,7 @@ func newTopology(spec *sim.Spec, detailed, markers bool) *topology {
 		}
 	}
 	for _, s := range spec.Services {
-		calls := slices.Clone(s.Calls)
-		for _, o := range s.Operations {
-			calls = append(calls, o.Calls...)
-		}
-		for _, c := range calls {
+		for _, c := range s.AllCalls() {
 			if to, ok := idx[c.To]; ok {
 				addCall(idx[s.Name], to)
 			}
