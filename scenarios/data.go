@@ -26,7 +26,7 @@ var (
 	consumeKeys  = []string{"topic", "group", "batch", "commit", "auto_commit_interval", "max_attempts", "dead_letter", "static_membership", "poll_interval", "poll_initial_delay"}
 	storeKeys    = []string{"name", "replicas", "write_quorum", "read_quorum", "write_delay", "ack_delay", "read_delay", "response_delay", "keys", "key_distribution", "read_repair", "hinted_handoff", "hint_window", "anti_entropy", "timeout"}
 	sagaKeys     = []string{"name", "mode", "start", "broker", "initial_interval", "backoff_coefficient", "maximum_interval", "maximum_attempts", "log", "step"}
-	sagaStepKeys = []string{"name", "service", "compensation", "timeout", "deadline", "pivot", "topic"}
+	sagaStepKeys = []string{"name", "service", "compensation", "timeout", "deadline", "pivot", "topic", "idempotent"}
 	viewKeys     = []string{"name", "topic", "batch", "apply_time", "keys", "read_time", "idempotent"}
 
 	// The values of the enumerations.
@@ -647,6 +647,9 @@ func (b *builder) sagaStep(k int, t *table, owner string, mode sim.SagaMode, mod
 	}
 	if v, ok := t.boolean("pivot"); ok {
 		s.Pivot = v
+	}
+	if v, ok := t.boolean("idempotent"); ok {
+		s.Idempotent = v
 	}
 	switch {
 	case !modeOK:

@@ -306,6 +306,9 @@ type SagaStep struct {
 	Pivot    bool
 	// Topic is the topic whose event triggers the step (choreography).
 	Topic string
+	// Idempotent: the step and its compensation have no second effect
+	// when a command runs twice at the participant for one saga.
+	Idempotent bool
 }
 
 // View is a CQRS read model: a projection consumes a topic and applies each
