@@ -222,6 +222,12 @@ type SagaStepResult struct {
 	Compensated            uint64 `json:"compensated"`
 	Both                   uint64 `json:"both"`
 	None                   uint64 `json:"none"`
+	// On the step's records (records > 0): updates that read another
+	// running saga's pending update, compensations that overwrote another
+	// saga's later update, and updates a semantic lock refused.
+	DirtyReads  uint64 `json:"dirty_reads"`
+	LostUpdates uint64 `json:"lost_updates"`
+	Locked      uint64 `json:"locked"`
 }
 
 // SagaWindow is one window of a saga.
@@ -366,7 +372,8 @@ func (s *Sim) dataResult(res *Result) {
 		for j, t := range tally {
 			steps[j] = SagaStepResult{Name: sg.spec.Steps[j].Name, Idempotent: sg.steps[j].idempotent, Executions: t.executions,
 				Duplicates: t.duplicates, Compensations: t.compensations, CompensationDuplicates: t.compDuplicates,
-				Done: t.done, Compensated: t.compensated, Both: t.both, None: t.none}
+				Done: t.done, Compensated: t.compensated, Both: t.both, None: t.none,
+				DirtyReads: t.dirtyReads, LostUpdates: t.lostUpdates, Locked: t.locked}
 		}
 		res.Sagas = append(res.Sagas, SagaResult{Name: sg.spec.Name, Mode: sg.spec.Mode.String(), Started: sg.started,
 			Completed: sg.completed, Compensated: sg.compensated, Inconsistent: sg.inconsistent, Lost: sg.lost, Running: run,

@@ -50,6 +50,19 @@ type sagaStep struct {
 	// idempotent: a second execution of the step (or of its
 	// compensation) for one saga has no second effect.
 	idempotent bool
+	rec        records // the records the step updates; none if rec.n is 0
+}
+
+// records are the records a saga step updates, shared by the saga's
+// instances: each record's version (bumped by each update, the step's or
+// its compensation's), how many running sagas have updated it, and the
+// run (+1) whose semantic lock flags it, 0 for none.
+type records struct {
+	n       int32
+	lock    SemanticLock
+	ver     []uint32
+	pending []int32
+	owner   []int32
 }
 
 // stepTally is what one step's participants really did, over the sagas.
@@ -60,11 +73,22 @@ type stepTally struct {
 	executions, duplicates        uint64 // the step's; duplicates: beyond the first of a saga
 	compensations, compDuplicates uint64 // its compensation's
 	done, compensated, both, none uint64
+	// On its records: updates that read another running saga's update
+	// (dirty reads), compensations that overwrote another saga's later
+	// update (lost updates), and updates a semantic lock refused.
+	dirtyReads, lostUpdates, locked uint64
 }
 
 // stepDid counts the executions at the participants of one step of one
 // saga: of the step itself, and of its compensation.
-type stepDid struct{ do, undo uint16 }
+type stepDid struct {
+	do, undo uint16
+	// pending: the step updated its record while the run ran, and counts
+	// among the record's pending updates; ver is the record's version
+	// that its last update wrote.
+	pending bool
+	ver     uint32
+}
 
 // sagaEnd is how the saga counted a run once it ended.
 type sagaEnd uint8
@@ -152,6 +176,9 @@ func (s *Sim) initSagas() {
 		sg.pivot = len(sg.spec.Steps)
 		for j, st := range sg.spec.Steps {
 			step := sagaStep{svc: s.serviceIndex(st.Service), comp: -1, topic: -1, group: -1, timeout: int64(st.Timeout), deadline: int64(st.Deadline), idempotent: st.Idempotent}
+			if n := st.Records; n > 0 {
+				step.rec = records{n: int32(n), lock: st.SemanticLock, ver: make([]uint32, n), pending: make([]int32, n), owner: make([]int32, n)}
+			}
 			if st.Compensation != "" {
 				step.comp = s.serviceIndex(st.Compensation)
 			}
@@ -268,24 +295,82 @@ func sagaCommand(step int32, undo bool) int32 {
 // activities and Eventuate's commands are delivered at least once, and
 // both ask participants to be idempotent: docs.temporal.io, "Activity
 // Definition", idempotency; Richardson, "Microservices Patterns", 3.3.6,
-// handling duplicate messages).
-func (s *Sim) sagaExecuted(run, cmd int32) {
+// handling duplicate messages). It returns the command's outcome: OK, or
+// the refusal of a semantic lock on the step's record.
+func (s *Sim) sagaExecuted(run, cmd int32) Outcome {
 	r := &s.sagaRuns.r[run]
 	step, undo := cmd>>1, cmd&1 != 0
+	st := &s.sagas[r.saga].steps[step]
 	t, d := &s.sagas[r.saga].tally[step], &r.did[step]
+	if st.rec.n > 0 {
+		if o := s.sagaUpdate(run, st, t, d, undo); o != OK {
+			return o
+		}
+	}
 	if undo {
 		t.compensations++
 		if d.undo > 0 {
 			t.compDuplicates++
 		}
 		d.undo = min(d.undo+1, math.MaxUint16)
-		return
+		return OK
 	}
 	t.executions++
 	if d.do > 0 {
 		t.duplicates++
 	}
 	d.do = min(d.do+1, math.MaxUint16)
+	return OK
+}
+
+// sagaUpdate applies to its record the step's update (or, undo, its
+// compensation's) that run's command makes, and counts the isolation
+// anomalies Richardson names ("Microservices Patterns", 4.3.1): a dirty
+// read, an update that reads the record while another running saga's
+// update of it is pending (not final until that saga ends), and a lost
+// update, a compensation that restores the record over another saga's
+// later update of it. With a semantic lock (4.3.2), the step's update
+// flags the record until its saga ends, and another saga's step that finds
+// it flagged is refused, with no effect: a business failure (LockFail), or
+// unavailability that the saga's retry policy rides out (LockWait). A
+// compensation is never refused: it undoes the lock holder's own update.
+func (s *Sim) sagaUpdate(run int32, st *sagaStep, t *stepTally, d *stepDid, undo bool) Outcome {
+	r := &s.sagaRuns.r[run]
+	rc := &st.rec
+	k := keyOf(r.key, int(rc.n))
+	if undo {
+		if d.do > 0 && rc.ver[k] != d.ver {
+			t.lostUpdates++
+		}
+		rc.ver[k]++
+		return OK
+	}
+	if rc.lock != NoLock && rc.owner[k] != 0 && rc.owner[k] != run+1 {
+		t.locked++
+		if rc.lock == LockFail {
+			return Error
+		}
+		return Rejected // "try later", as a full queue says
+	}
+	own := int32(0)
+	if d.pending {
+		own = 1
+	}
+	if rc.pending[k] > own {
+		t.dirtyReads++
+	}
+	rc.ver[k]++
+	d.ver = rc.ver[k]
+	if r.end == running && !d.pending {
+		// An update that lands after its saga ended is final at once, and
+		// flags nothing.
+		d.pending = true
+		rc.pending[k]++
+		if rc.lock != NoLock {
+			rc.owner[k] = run + 1
+		}
+	}
+	return OK
 }
 
 // sagaCommandEnded is told that a command of run has ended at its
@@ -303,6 +388,19 @@ func (s *Sim) sagaCommandEnded(run int32) {
 func (s *Sim) sagaEnded(run int32, end sagaEnd) {
 	r := &s.sagaRuns.r[run]
 	r.end = end
+	// Its updates are final, or undone: they are no longer pending, and
+	// their semantic locks are lifted.
+	for j := range r.did {
+		rc := &s.sagas[r.saga].steps[j].rec
+		if !r.did[j].pending {
+			continue
+		}
+		k := keyOf(r.key, int(rc.n))
+		rc.pending[k]--
+		if rc.owner[k] == run+1 {
+			rc.owner[k] = 0
+		}
+	}
 	r.gen++ // its timers and events are stale
 	if r.out == 0 {
 		s.sagaSettle(run)
@@ -461,16 +559,17 @@ func (s *Sim) sagaEvent(rec *record, g int32, ok bool) {
 	if !r.inUse || r.gen != rec.tgen || s.sagas[r.saga].steps[rec.step].group != g {
 		return
 	}
-	if ok {
-		// The participant did the step, whether or not the run still
-		// waits on it (a redelivered event runs it again).
-		s.sagaExecuted(rec.tag, sagaCommand(rec.step, false))
-	}
 	// A group that gave up on the event after its max_attempts failed the
 	// step for good: a business failure.
 	o := Error
 	if ok {
-		o = OK
+		// The participant did the step, whether or not the run still
+		// waits on it (a redelivered event runs it again); a semantic
+		// lock's refusal, whatever its policy, fails the step, as the
+		// group has processed the event.
+		if o = s.sagaExecuted(rec.tag, sagaCommand(rec.step, false)); o != OK {
+			o = Error
+		}
 	}
 	s.sagaStepDone(rec.tag, rec.step, o)
 }

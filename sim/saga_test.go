@@ -111,3 +111,49 @@ func TestSagaDuplicates(t *testing.T) {
 		})
 	}
 }
+
+// TestSagaIsolation: sagas that update the same records (five, for 50
+// sagas a second, each holding its reservation for the 100 ms of its
+// charge) read each other's pending updates (dirty reads), and a
+// roll-back that restores a record overwrites the updates other sagas made
+// since (lost updates). A semantic lock on the record (Richardson, 4.3.2)
+// leaves neither: the sagas that find a record flagged either fail (and
+// roll back) or wait for it.
+func TestSagaIsolation(t *testing.T) {
+	for _, tc := range []struct {
+		lock        sim.SemanticLock
+		anomalies   bool
+		moreRolled  bool // the lock's refusals roll sagas back
+		wantLocked  bool
+		wantSlowest time.Duration
+	}{
+		{sim.NoLock, true, false, false, 0},
+		{sim.LockFail, false, true, true, 0},
+		{sim.LockWait, false, false, true, time.Second},
+	} {
+		t.Run(tc.lock.String(), func(t *testing.T) {
+			spec := sagaSpec(t, sim.Orchestration, 0.3)
+			setService(t, spec, "payment", "100ms")
+			spec.Sagas[0].Retry = sim.SagaRetry{InitialInterval: 50 * time.Millisecond, BackoffCoefficient: 1}
+			spec.Sagas[0].Steps[0].Records = 5
+			spec.Sagas[0].Steps[0].SemanticLock = tc.lock
+			res, _ := run(t, spec)
+			sg := res.Sagas[0]
+			reserve := sg.Steps[0]
+			t.Logf("completed %d compensated %d; reserve %+v; p99 %.0f ms", sg.Completed, sg.Compensated, reserve, sg.Duration.P99)
+			if got := reserve.DirtyReads > 0 && reserve.LostUpdates > 0; got != tc.anomalies || !tc.anomalies && reserve.DirtyReads+reserve.LostUpdates != 0 {
+				t.Errorf("dirty reads %d, lost updates %d", reserve.DirtyReads, reserve.LostUpdates)
+			}
+			if (reserve.Locked > 0) != tc.wantLocked {
+				t.Errorf("locked %d", reserve.Locked)
+			}
+			share := float64(sg.Compensated) / float64(sg.Started-sg.Running)
+			if tc.moreRolled != (share > 0.4) {
+				t.Errorf("compensated share %.2f", share)
+			}
+			if tc.wantSlowest > 0 && sg.Duration.Max < float64(tc.wantSlowest/time.Millisecond) {
+				t.Errorf("longest saga %.0f ms: waiting on the lock should delay sagas", sg.Duration.Max)
+			}
+		})
+	}
+}

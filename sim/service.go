@@ -741,11 +741,13 @@ func (s *Sim) callsDone(i int32) {
 // queue and its response starts back to the caller.
 func (s *Sim) complete(i int32, o Outcome) {
 	r := &s.reqs.r[i]
+	if r.parent == fromSaga && o == OK {
+		// Its participant did it, answer or not, unless a semantic lock
+		// refused it.
+		o = s.sagaExecuted(r.origin, r.from)
+	}
 	r.outcome = o
 	r.state = ended
-	if r.parent == fromSaga && o == OK {
-		s.sagaExecuted(r.origin, r.from) // its participant did it, answer or not
-	}
 	sv := &s.services[r.svc]
 	if r.inProc {
 		// Its caller's worker goes on with the caller: only the

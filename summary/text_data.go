@@ -156,20 +156,24 @@ func sagaDuplicates(s sim.SagaResult) uint64 {
 	return n
 }
 
-// sagaSteps lists the steps of the sagas that ran a command twice: how
-// many times each step and compensation ran at its participant.
+// sagaSteps lists the steps of the sagas that ran a command twice (how
+// many times each step and compensation ran at its participant) or met
+// another saga on a record.
 func sagaSteps(w io.Writer, sagas []sim.SagaResult) {
 	for _, sg := range sagas {
 		for _, st := range sg.Steps {
-			if st.Duplicates+st.CompensationDuplicates == 0 {
-				continue
+			if st.Duplicates+st.CompensationDuplicates > 0 {
+				idem := "not idempotent"
+				if st.Idempotent {
+					idem = "idempotent"
+				}
+				fmt.Fprintf(w, "saga %s, step %s (%s): ran %d times, %d duplicates; compensation ran %d times, %d duplicates\n",
+					sg.Name, st.Name, idem, st.Executions, st.Duplicates, st.Compensations, st.CompensationDuplicates)
 			}
-			idem := "not idempotent"
-			if st.Idempotent {
-				idem = "idempotent"
+			if st.DirtyReads+st.LostUpdates+st.Locked > 0 {
+				fmt.Fprintf(w, "saga %s, step %s, its records: %d dirty reads, %d lost updates, %d refused by a semantic lock\n",
+					sg.Name, st.Name, st.DirtyReads, st.LostUpdates, st.Locked)
 			}
-			fmt.Fprintf(w, "saga %s, step %s (%s): ran %d times, %d duplicates; compensation ran %d times, %d duplicates\n",
-				sg.Name, st.Name, idem, st.Executions, st.Duplicates, st.Compensations, st.CompensationDuplicates)
 		}
 	}
 }

@@ -78,6 +78,9 @@ func consistency(f *Frame) []consLine {
 			if d := st.Duplicates + st.CompensationDuplicates; d > 0 {
 				l.text += fmt.Sprintf("  %s dup %d", st.Name, d)
 			}
+			if st.DirtyReads+st.LostUpdates > 0 {
+				l.text += fmt.Sprintf("  %s dirty %d lost upd %d", st.Name, st.DirtyReads, st.LostUpdates)
+			}
 		}
 		l.short = fmt.Sprintf("inconsistent %d · undone %d · in flight %d", sg.Inconsistent, sg.Compensated, sg.Running)
 		if w, ok := sim.Last(sg.Series); ok {
