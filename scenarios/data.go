@@ -26,7 +26,7 @@ var (
 	consumeKeys  = []string{"topic", "group", "batch", "commit", "auto_commit_interval", "max_attempts", "dead_letter", "static_membership", "poll_interval", "poll_initial_delay"}
 	storeKeys    = []string{"name", "replicas", "write_quorum", "read_quorum", "write_delay", "ack_delay", "read_delay", "response_delay", "keys", "key_distribution", "read_repair", "hinted_handoff", "hint_window", "anti_entropy", "timeout"}
 	sagaKeys     = []string{"name", "mode", "start", "broker", "initial_interval", "backoff_coefficient", "maximum_interval", "maximum_attempts", "log", "step"}
-	sagaStepKeys = []string{"name", "service", "compensation", "timeout", "deadline", "pivot", "topic"}
+	sagaStepKeys = []string{"name", "service", "compensation", "timeout", "deadline", "pivot", "topic", "idempotent", "records", "semantic_lock"}
 	viewKeys     = []string{"name", "topic", "batch", "apply_time", "keys", "read_time", "idempotent", "concurrency"}
 
 	// The values of the enumerations.
@@ -36,6 +36,7 @@ var (
 	commitModes       = []string{"after", "before", "auto"}                         // sim.CommitMode
 	sagaModes         = []string{"orchestration", "choreography"}                   // sim.SagaMode
 	sagaLogs          = []string{"durable", "memory"}                               // sim.SagaLog
+	semanticLocks     = []string{"none", "fail", "wait"}                            // sim.SemanticLock
 	keyDistributions  = []string{"uniform", "zipf"}                                 // "zipf" takes its exponent: "zipf(1.1)"
 	publishKeyOf      = []sim.KeyChoice{sim.KeyNone, sim.KeyRequest, sim.KeyRandom} // by publishKeyChoices
 )
@@ -654,6 +655,23 @@ func (b *builder) sagaStep(k int, t *table, owner string, mode sim.SagaMode, mod
 	}
 	if v, ok := t.boolean("pivot"); ok {
 		s.Pivot = v
+	}
+	if v, ok := t.boolean("idempotent"); ok {
+		s.Idempotent = v
+	}
+	if n, ok := t.integer("records", 1, maxKeys); ok {
+		s.Records = n
+	}
+	if n, ok := t.enum("semantic_lock", semanticLocks); ok {
+		s.SemanticLock = sim.SemanticLock(n)
+		switch {
+		case s.SemanticLock != sim.NoLock && !t.has("records"):
+			t.keyErr("semantic_lock", "semantic_lock needs the records the step updates",
+				"add records = 100, the records of the participant the sagas share")
+		case s.SemanticLock != sim.NoLock && modeOK && mode == sim.Choreography:
+			t.keyErr("semantic_lock", `semantic_lock applies only to a step of a saga with mode = "orchestration"`,
+				"in a choreography a refused event would be a failed step whatever the policy")
+		}
 	}
 	switch {
 	case !modeOK:

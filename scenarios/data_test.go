@@ -245,17 +245,20 @@ start = "s"
   [[saga.step]]
   service = "pay"
   compensation = "pay"
+  records = 100
+  semantic_lock = "wait"
 
   [[saga.step]]
   name = "confirm"
   service = "pay"
   timeout = "1s"
   pivot = true
+  idempotent = true
 `, func(t *testing.T, s *sim.Spec) {
 			s.Services = append(s.Services, sim.Service{Name: "pay", Instances: 1, Workers: 1, Queue: sim.Unbounded})
 			s.Sagas = []sim.Saga{{Name: "order", Mode: sim.Orchestration, Start: "s", Retry: sim.SagaRetry{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 100 * time.Second}, Steps: []sim.SagaStep{
-				{Name: "pay", Service: "pay", Compensation: "pay", Timeout: 5 * time.Second},
-				{Name: "confirm", Service: "pay", Timeout: time.Second, Pivot: true},
+				{Name: "pay", Service: "pay", Compensation: "pay", Timeout: 5 * time.Second, Records: 100, SemanticLock: sim.LockWait},
+				{Name: "confirm", Service: "pay", Timeout: time.Second, Pivot: true, Idempotent: true},
 			}}}
 		}},
 		{"a choreographed saga", withBroker + `

@@ -1126,7 +1126,7 @@ func (s *Sim) settle(a int32, gen uint32, o Outcome, t int64) {
 		return
 	}
 	if r.abandoned {
-		s.reqs.release(a)
+		s.freeRequest(a)
 		return
 	}
 	s.opAt(a, o, t)

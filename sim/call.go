@@ -531,7 +531,7 @@ func (s *Sim) abandon(k int32, o Outcome) {
 			e.stats.cancelled++
 		}
 		if r.state == lost {
-			s.reqs.release(a) // dropped on the way: nothing else will free it
+			s.freeRequest(a) // dropped on the way: nothing else will free it
 		}
 	}
 	cl.nlive = 0

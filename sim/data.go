@@ -186,7 +186,7 @@ func (s *Sim) newOp(k int32, timeout int64) int32 {
 func (s *Sim) opDone(a int32, o Outcome) {
 	r := &s.reqs.r[a]
 	if r.abandoned {
-		s.reqs.release(a)
+		s.freeRequest(a)
 		return
 	}
 	k, sent := r.parent, r.sent
@@ -195,7 +195,7 @@ func (s *Sim) opDone(a int32, o Outcome) {
 		cl := &s.calls.c[k]
 		org = s.dataOrigin(&s.services[cl.svc].calls[cl.edge])
 	}
-	s.reqs.release(a)
+	s.freeRequest(a)
 	s.attemptDone(k, a, o, sent, 0, org)
 }
 

@@ -123,6 +123,17 @@ func (p *reqPool) alloc() int32 {
 	return int32(len(p.r) - 1)
 }
 
+// freeRequest frees request i. A saga's command ends here, whatever
+// became of it: its run may be waiting for it to settle.
+func (s *Sim) freeRequest(i int32) {
+	r := &s.reqs.r[i]
+	parent, run := r.parent, r.origin
+	s.reqs.release(i)
+	if parent == fromSaga {
+		s.sagaCommandEnded(run)
+	}
+}
+
 func (p *reqPool) release(i int32) {
 	p.live--
 	r := &p.r[i]

@@ -3,6 +3,7 @@ package sim
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -182,20 +183,51 @@ type StoreWindow struct {
 // SagaResult is one saga. Started = Completed + Compensated + Inconsistent
 // + Lost + Running.
 type SagaResult struct {
-	Name         string  `json:"name"`
-	Mode         string  `json:"mode"`
-	Started      uint64  `json:"started"`
-	Completed    uint64  `json:"completed"`
-	Compensated  uint64  `json:"compensated"`  // rolled back in full
-	Inconsistent uint64  `json:"inconsistent"` // a compensation failed
-	Lost         uint64  `json:"lost"`         // with their coordinator's memory (log = "memory")
-	Running      uint64  `json:"running"`      // in flight at the end: stuck if the run is over
-	Compensating uint64  `json:"compensating"` // of Running, those rolling back
-	Duration     Latency `json:"duration_ms"`  // of completed instances
+	Name         string `json:"name"`
+	Mode         string `json:"mode"`
+	Started      uint64 `json:"started"`
+	Completed    uint64 `json:"completed"`
+	Compensated  uint64 `json:"compensated"`  // rolled back in full
+	Inconsistent uint64 `json:"inconsistent"` // a compensation failed
+	Lost         uint64 `json:"lost"`         // with their coordinator's memory (log = "memory")
+	Running      uint64 `json:"running"`      // in flight at the end: stuck if the run is over
+	Compensating uint64 `json:"compensating"` // of Running, those rolling back
+	// Anomalous counts the sagas counted completed or compensated whose
+	// participants' net effects disagree with that outcome: a step that
+	// ran after the saga gave up on it and was never compensated, or a
+	// step that is not idempotent run twice.
+	Anomalous uint64           `json:"anomalous"`
+	Steps     []SagaStepResult `json:"steps"`
+	Duration  Latency          `json:"duration_ms"` // of completed instances
 	// Recovery is the time from a step's failure until every completed
 	// step was compensated.
 	Recovery Latency      `json:"recovery_ms"`
 	Series   []SagaWindow `json:"series,omitempty"`
+}
+
+// SagaStepResult is what one step's participants did over the run. The
+// executions count every time the participant did the step (or its
+// compensation), the saga waiting for the answer or not; duplicates those
+// beyond the first for one saga. Done, Compensated, Both and None count the
+// ended sagas by the state they left the step in: done and not
+// compensated, compensated though never done, both, or neither.
+type SagaStepResult struct {
+	Name                   string `json:"name"`
+	Idempotent             bool   `json:"idempotent"`
+	Executions             uint64 `json:"executions"`
+	Duplicates             uint64 `json:"duplicates"`
+	Compensations          uint64 `json:"compensations"`
+	CompensationDuplicates uint64 `json:"compensation_duplicates"`
+	Done                   uint64 `json:"done"`
+	Compensated            uint64 `json:"compensated"`
+	Both                   uint64 `json:"both"`
+	None                   uint64 `json:"none"`
+	// On the step's records (records > 0): updates that read another
+	// running saga's pending update, compensations that overwrote another
+	// saga's later update, and updates a semantic lock refused.
+	DirtyReads  uint64 `json:"dirty_reads"`
+	LostUpdates uint64 `json:"lost_updates"`
+	Locked      uint64 `json:"locked"`
 }
 
 // SagaWindow is one window of a saga.
@@ -328,9 +360,24 @@ func (s *Sim) dataResult(res *Result) {
 	for i := range s.sagas {
 		sg := &s.sagas[i]
 		run, undo := sg.running()
+		// The ended sagas whose commands still run somewhere are settled
+		// as their participants stand now.
+		tally, anomalous := slices.Clone(sg.tally), sg.anomalous
+		for j := range s.sagaRuns.r {
+			if r := &s.sagaRuns.r[j]; r.inUse && r.end != running && r.saga == sg.idx && sg.settle(r, tally) {
+				anomalous++
+			}
+		}
+		steps := make([]SagaStepResult, len(tally))
+		for j, t := range tally {
+			steps[j] = SagaStepResult{Name: sg.spec.Steps[j].Name, Idempotent: sg.steps[j].idempotent, Executions: t.executions,
+				Duplicates: t.duplicates, Compensations: t.compensations, CompensationDuplicates: t.compDuplicates,
+				Done: t.done, Compensated: t.compensated, Both: t.both, None: t.none,
+				DirtyReads: t.dirtyReads, LostUpdates: t.lostUpdates, Locked: t.locked}
+		}
 		res.Sagas = append(res.Sagas, SagaResult{Name: sg.spec.Name, Mode: sg.spec.Mode.String(), Started: sg.started,
 			Completed: sg.completed, Compensated: sg.compensated, Inconsistent: sg.inconsistent, Lost: sg.lost, Running: run,
-			Compensating: undo, Duration: latencyOf(&sg.dur), Recovery: latencyOf(&sg.recovery), Series: sg.series})
+			Compensating: undo, Anomalous: anomalous, Steps: steps, Duration: latencyOf(&sg.dur), Recovery: latencyOf(&sg.recovery), Series: sg.series})
 	}
 	for i := range s.views {
 		v := &s.views[i]

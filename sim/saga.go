@@ -27,11 +27,15 @@ type saga struct {
 	retry SagaRetry // the spec's, defaults filled in
 
 	started, completed, compensated, inconsistent uint64
-	lost                                          uint64            // with a coordinator's memory
-	dur, recovery                                 metrics.Histogram // whole run
-	win                                           sagaWin
-	series                                        []SagaWindow
-	health                                        healthTracker
+	lost                                          uint64 // with a coordinator's memory
+	// anomalous counts the settled sagas counted completed or compensated
+	// whose participants' effects disagree with that outcome.
+	anomalous     uint64
+	tally         []stepTally       // per step, of the settled sagas
+	dur, recovery metrics.Histogram // whole run
+	win           sagaWin
+	series        []SagaWindow
+	health        healthTracker
 }
 
 type sagaWin struct{ started, completed, compensated, inconsistent uint64 }
@@ -43,7 +47,59 @@ type sagaStep struct {
 	// read the topic too).
 	group             int32
 	timeout, deadline int64
+	// idempotent: a second execution of the step (or of its
+	// compensation) for one saga has no second effect.
+	idempotent bool
+	rec        records // the records the step updates; none if rec.n is 0
 }
+
+// records are the records a saga step updates, shared by the saga's
+// instances: each record's version (bumped by each update, the step's or
+// its compensation's), how many running sagas have updated it, and the
+// run (+1) whose semantic lock flags it, 0 for none.
+type records struct {
+	n       int32
+	lock    SemanticLock
+	ver     []uint32
+	pending []int32
+	owner   []int32
+}
+
+// stepTally is what one step's participants really did, over the sagas.
+// Executions are counted as they happen; the four states when a saga
+// settles (sagaSettle): the step done and never compensated, compensated
+// though never done, both, or neither.
+type stepTally struct {
+	executions, duplicates        uint64 // the step's; duplicates: beyond the first of a saga
+	compensations, compDuplicates uint64 // its compensation's
+	done, compensated, both, none uint64
+	// On its records: updates that read another running saga's update
+	// (dirty reads), compensations that overwrote another saga's later
+	// update (lost updates), and updates a semantic lock refused.
+	dirtyReads, lostUpdates, locked uint64
+}
+
+// stepDid counts the executions at the participants of one step of one
+// saga: of the step itself, and of its compensation.
+type stepDid struct {
+	do, undo uint16
+	// pending: the step updated its record while the run ran, and counts
+	// among the record's pending updates; ver is the record's version
+	// that its last update wrote.
+	pending bool
+	ver     uint32
+}
+
+// sagaEnd is how the saga counted a run once it ended.
+type sagaEnd uint8
+
+const (
+	running sagaEnd = iota
+	endCompleted
+	endCompensated
+	endInconsistent
+	endLost
+)
 
 // sagaRun is one saga instance.
 type sagaRun struct {
@@ -66,8 +122,16 @@ type sagaRun struct {
 	since    int64
 	started  int64
 	failedAt int64
-	gen      uint32
-	inUse    bool
+	failed   int32 // the step whose failure rolled the run back
+	// out counts the run's commands that have not ended at their
+	// participant: a command the coordinator gave up on (a timeout) still
+	// runs there, and may still do the step. A run that has ended (end)
+	// keeps its slot, and what its participants do, until out is 0.
+	out   int32
+	end   sagaEnd
+	did   []stepDid // per step: what its participants did
+	gen   uint32
+	inUse bool
 }
 
 // parkedSaga is a reply or a retry timer that an orchestrated run's
@@ -98,7 +162,7 @@ func (p *sagaPool) alloc() int32 {
 
 func (p *sagaPool) release(i int32) {
 	r := &p.r[i]
-	*r = sagaRun{gen: r.gen + 1}
+	*r = sagaRun{gen: r.gen + 1, did: r.did[:0]} // the ledger's memory is kept for the next run
 	p.free = append(p.free, i)
 }
 
@@ -111,7 +175,10 @@ func (s *Sim) initSagas() {
 		sg.start = s.serviceIndex(sg.spec.Start)
 		sg.pivot = len(sg.spec.Steps)
 		for j, st := range sg.spec.Steps {
-			step := sagaStep{svc: s.serviceIndex(st.Service), comp: -1, topic: -1, group: -1, timeout: int64(st.Timeout), deadline: int64(st.Deadline)}
+			step := sagaStep{svc: s.serviceIndex(st.Service), comp: -1, topic: -1, group: -1, timeout: int64(st.Timeout), deadline: int64(st.Deadline), idempotent: st.Idempotent}
+			if n := st.Records; n > 0 {
+				step.rec = records{n: int32(n), lock: st.SemanticLock, ver: make([]uint32, n), pending: make([]int32, n), owner: make([]int32, n)}
+			}
 			if st.Compensation != "" {
 				step.comp = s.serviceIndex(st.Compensation)
 			}
@@ -129,6 +196,7 @@ func (s *Sim) initSagas() {
 			}
 			sg.steps = append(sg.steps, step)
 		}
+		sg.tally = make([]stepTally, len(sg.steps))
 		s.services[sg.start].sagas = append(s.services[sg.start].sagas, int32(i))
 		// Temporal's defaults (docs.temporal.io/encyclopedia/retry-policies):
 		// initial interval 1 s, coefficient 2, maximum interval 100 x the
@@ -164,6 +232,7 @@ func (s *Sim) startSaga(i int32, key uint64, inst int32) {
 	run := s.sagaRuns.alloc()
 	r := &s.sagaRuns.r[run]
 	r.saga, r.key, r.started, r.coord, r.since = i, key, s.now, -1, s.now
+	r.did = append(r.did[:0], make([]stepDid, len(sg.steps))...)
 	if sg.spec.Mode == Orchestration {
 		r.coord = inst
 	}
@@ -198,6 +267,8 @@ func (s *Sim) sagaStep(run int32) {
 		// A command names no operation: it takes one by the operations'
 		// weights, as a request to the service alone does.
 		s.reqs.r[i].op = sv.pickOp(sg.rng)
+		s.reqs.r[i].from = sagaCommand(r.step, r.undoing)
+		r.out++
 	}
 }
 
@@ -207,9 +278,213 @@ const maxLoggedInconsistent = 10
 // failBit marks an evSagaRetry that delivers a failure rather than a retry.
 const failBit = 1 << 31
 
+// sagaCommand is what a saga's command request does, kept in its from
+// field (a command has no calling service): the step, and whether it is
+// the step's compensation.
+func sagaCommand(step int32, undo bool) int32 {
+	if undo {
+		return step<<1 | 1
+	}
+	return step << 1
+}
+
+// sagaExecuted counts an execution, at its participant, of the command
+// cmd (a sagaCommand) of run: the participant did its local transaction,
+// whether or not the saga still waits for the answer. A command whose
+// attempt timed out is retried, and both attempts may run (Temporal's
+// activities and Eventuate's commands are delivered at least once, and
+// both ask participants to be idempotent: docs.temporal.io, "Activity
+// Definition", idempotency; Richardson, "Microservices Patterns", 3.3.6,
+// handling duplicate messages). It returns the command's outcome: OK, or
+// the refusal of a semantic lock on the step's record.
+func (s *Sim) sagaExecuted(run, cmd int32) Outcome {
+	r := &s.sagaRuns.r[run]
+	step, undo := cmd>>1, cmd&1 != 0
+	st := &s.sagas[r.saga].steps[step]
+	t, d := &s.sagas[r.saga].tally[step], &r.did[step]
+	if st.rec.n > 0 {
+		if o := s.sagaUpdate(run, st, t, d, undo); o != OK {
+			return o
+		}
+	}
+	if undo {
+		t.compensations++
+		if d.undo > 0 {
+			t.compDuplicates++
+		}
+		d.undo = min(d.undo+1, math.MaxUint16)
+		return OK
+	}
+	t.executions++
+	if d.do > 0 {
+		t.duplicates++
+	}
+	d.do = min(d.do+1, math.MaxUint16)
+	return OK
+}
+
+// sagaUpdate applies to its record the step's update (or, undo, its
+// compensation's) that run's command makes, and counts the isolation
+// anomalies Richardson names ("Microservices Patterns", 4.3.1): a dirty
+// read, an update that reads the record while another running saga's
+// update of it is pending (not final until that saga ends), and a lost
+// update, a compensation that restores the record over another saga's
+// later update of it. With a semantic lock (4.3.2), the step's update
+// flags the record until its saga ends, and another saga's step that finds
+// it flagged is refused, with no effect: a business failure (LockFail), or
+// unavailability that the saga's retry policy rides out (LockWait). A
+// compensation is never refused: it undoes the lock holder's own update.
+func (s *Sim) sagaUpdate(run int32, st *sagaStep, t *stepTally, d *stepDid, undo bool) Outcome {
+	r := &s.sagaRuns.r[run]
+	rc := &st.rec
+	k := keyOf(r.key, int(rc.n))
+	if undo {
+		if d.do > 0 && rc.ver[k] != d.ver {
+			t.lostUpdates++
+		}
+		rc.ver[k]++
+		return OK
+	}
+	if rc.lock != NoLock && rc.owner[k] != 0 && rc.owner[k] != run+1 {
+		t.locked++
+		if rc.lock == LockFail {
+			return Error
+		}
+		return Rejected // "try later", as a full queue says
+	}
+	own := int32(0)
+	if d.pending {
+		own = 1
+	}
+	if rc.pending[k] > own {
+		t.dirtyReads++
+	}
+	rc.ver[k]++
+	d.ver = rc.ver[k]
+	if r.end == running && !d.pending {
+		// An update that lands after its saga ended is final at once, and
+		// flags nothing.
+		d.pending = true
+		rc.pending[k]++
+		if rc.lock != NoLock {
+			rc.owner[k] = run + 1
+		}
+	}
+	return OK
+}
+
+// sagaCommandEnded is told that a command of run has ended at its
+// participant (answered, or dropped on the way): once the run has ended
+// too and none is left, nothing can change what its participants did.
+func (s *Sim) sagaCommandEnded(run int32) {
+	r := &s.sagaRuns.r[run]
+	if r.out--; r.out == 0 && r.end != running {
+		s.sagaSettle(run)
+	}
+}
+
+// sagaEnded ends run as end counts it. Its commands still out may yet
+// run at their participants: the run settles when the last has ended.
+func (s *Sim) sagaEnded(run int32, end sagaEnd) {
+	r := &s.sagaRuns.r[run]
+	r.end = end
+	// Its updates are final, or undone: they are no longer pending, and
+	// their semantic locks are lifted.
+	for j := range r.did {
+		rc := &s.sagas[r.saga].steps[j].rec
+		if !r.did[j].pending {
+			continue
+		}
+		k := keyOf(r.key, int(rc.n))
+		rc.pending[k]--
+		if rc.owner[k] == run+1 {
+			rc.owner[k] = 0
+		}
+	}
+	r.gen++ // its timers and events are stale
+	if r.out == 0 {
+		s.sagaSettle(run)
+	}
+}
+
+// sagaSettle tallies what the participants of an ended run did, and
+// frees it.
+func (s *Sim) sagaSettle(run int32) {
+	r := &s.sagaRuns.r[run]
+	sg := &s.sagas[r.saga]
+	if sg.settle(r, sg.tally) {
+		sg.anomalous++
+		switch {
+		case sg.anomalous <= maxLoggedInconsistent:
+			s.logf("saga "+sg.spec.Name, "anomalous: counted %s, its participants disagree", r.end)
+		case sg.anomalous == maxLoggedInconsistent+1:
+			s.logf("saga "+sg.spec.Name, "more anomalous sagas: counted, no longer logged one by one")
+		}
+	}
+	s.sagaRuns.release(run)
+}
+
+func (e sagaEnd) String() string {
+	switch e {
+	case endCompleted:
+		return "completed"
+	case endCompensated:
+		return "compensated"
+	case endInconsistent:
+		return "inconsistent"
+	case endLost:
+		return "lost"
+	}
+	return "running"
+}
+
+// settle adds to t the state each step of the ended run r is left in at
+// its participants, and reports whether their net effect disagrees with
+// how the saga counted the run. A step's net effect is its executions less
+// its compensation's, each counted once if the step is idempotent. A
+// completed saga should leave each step's effect once; a compensated one
+// each step it saw done (those before the one that failed) undone, but for
+// those without a compensation, and no effect of the step that failed or
+// those after it. A step whose command timed out has an unknown outcome:
+// the saga counts it failed and, as Temporal's saga samples do (they add a
+// step's compensation once its activity has returned: samples-typescript
+// saga/src/workflows.ts, samples-dotnet src/Saga/SagaWorkflow.cs), does
+// not compensate it; if it ran after all (a charge that lands after the
+// saga gave up on it), the compensated saga disagrees with its
+// participants. An inconsistent or lost saga is already counted as such.
+func (sg *saga) settle(r *sagaRun, t []stepTally) (disagree bool) {
+	for j := range r.did {
+		do, undo := int(r.did[j].do), int(r.did[j].undo)
+		switch {
+		case do > 0 && undo > 0:
+			t[j].both++
+		case do > 0:
+			t[j].done++
+		case undo > 0:
+			t[j].compensated++
+		default:
+			t[j].none++
+		}
+		if sg.steps[j].idempotent {
+			do, undo = min(do, 1), min(undo, 1)
+		}
+		want := 0
+		if r.end == endCompleted || r.end == endCompensated && int32(j) < r.failed && sg.steps[j].comp < 0 {
+			want = 1
+		}
+		if (r.end == endCompleted || r.end == endCompensated) && do-undo != want {
+			disagree = true
+		}
+	}
+	return disagree
+}
+
 // sagaReply takes the answer of a command.
 func (s *Sim) sagaReply(run int32, o Outcome) {
 	r := &s.sagaRuns.r[run]
+	if r.end != running {
+		return
+	}
 	if r.inUse && s.coordinatorDown(r) {
 		r.parked, r.reply = parkedReply, o
 		return
@@ -247,13 +522,13 @@ func (s *Sim) coordinatorBack(sv *service, n int32) {
 	crashed := sv.insts[n].crashedAt
 	for i := range s.sagaRuns.r {
 		r := &s.sagaRuns.r[i]
-		if !r.inUse || r.coord != n || s.sagas[r.saga].start != sv.idx {
+		if !r.inUse || r.end != running || r.coord != n || s.sagas[r.saga].start != sv.idx {
 			continue
 		}
 		if sg := &s.sagas[r.saga]; sg.spec.Log == MemoryLog && crashed >= r.started {
 			sg.lost++
 			lost++
-			s.sagaRuns.release(int32(i))
+			s.sagaEnded(int32(i), endLost)
 			continue
 		}
 		if r.parked == parkedNone {
@@ -288,7 +563,13 @@ func (s *Sim) sagaEvent(rec *record, g int32, ok bool) {
 	// step for good: a business failure.
 	o := Error
 	if ok {
-		o = OK
+		// The participant did the step, whether or not the run still
+		// waits on it (a redelivered event runs it again); a semantic
+		// lock's refusal, whatever its policy, fails the step, as the
+		// group has processed the event.
+		if o = s.sagaExecuted(rec.tag, sagaCommand(rec.step, false)); o != OK {
+			o = Error
+		}
 	}
 	s.sagaStepDone(rec.tag, rec.step, o)
 }
@@ -302,7 +583,7 @@ func (s *Sim) sagaEvent(rec *record, g int32, ok bool) {
 // maximum attempts, and only then is the step failed.
 func (s *Sim) sagaStepDone(run, step int32, o Outcome) {
 	r := &s.sagaRuns.r[run]
-	if !r.inUse || r.step != step {
+	if !r.inUse || r.end != running || r.step != step {
 		return
 	}
 	sg := &s.sagas[r.saga]
@@ -324,19 +605,19 @@ func (s *Sim) sagaStepDone(run, step int32, o Outcome) {
 		case sg.inconsistent == maxLoggedInconsistent+1:
 			s.logf("saga "+sg.spec.Name, "more inconsistent sagas: counted, no longer logged one by one")
 		}
-		s.sagaRuns.release(run)
+		s.sagaEnded(run, endInconsistent)
 	case r.undoing:
 		s.sagaUndo(run, step-1)
 	case ok && int(step)+1 == len(sg.steps):
 		sg.completed++
 		sg.win.completed++
 		sg.dur.Record(s.now - r.started)
-		s.sagaRuns.release(run)
+		s.sagaEnded(run, endCompleted)
 	case ok:
 		r.step++
 		s.sagaStep(run)
 	default:
-		r.undoing, r.failedAt = true, s.now
+		r.undoing, r.failedAt, r.failed = true, s.now, step
 		s.sagaUndo(run, step-1)
 	}
 }
@@ -373,7 +654,7 @@ func (s *Sim) sagaUndo(run, step int32) {
 		sg.compensated++
 		sg.win.compensated++
 		sg.recovery.Record(s.now - r.failedAt)
-		s.sagaRuns.release(run)
+		s.sagaEnded(run, endCompensated)
 		return
 	}
 	r.step = step
@@ -414,7 +695,7 @@ func (s *Sim) sagaRetry(run int32, gen uint32) {
 // running counts a saga's instances still in progress.
 func (sg *saga) running() (n uint64, undoing uint64) {
 	for i := range sg.s.sagaRuns.r {
-		if r := &sg.s.sagaRuns.r[i]; r.inUse && r.saga == sg.idx {
+		if r := &sg.s.sagaRuns.r[i]; r.inUse && r.end == running && r.saga == sg.idx {
 			n++
 			if r.undoing {
 				undoing++

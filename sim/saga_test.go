@@ -1,7 +1,9 @@
 package sim_test
 
 import (
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/faultline/faultline/sim"
 )
@@ -23,4 +25,135 @@ func TestChoreographyStepOnlyByItsService(t *testing.T) {
 		t.Fatalf("started %d", sg.Started)
 	}
 	near(t, "compensated share", float64(sg.Compensated)/float64(sg.Started-sg.Running), 0.2, 0.03)
+}
+
+// setService replaces the service time of the named service of spec.
+func setService(t *testing.T, spec *sim.Spec, name, st string) {
+	for i := range spec.Services {
+		if spec.Services[i].Name == name {
+			spec.Services[i].ServiceTime = mustDist(t, st)
+			return
+		}
+	}
+	t.Fatalf("no service %s", name)
+}
+
+// TestSagaUnknownOutcome: a charge whose command timed out has an unknown
+// outcome. Here payment answers in uniform(500ms, 1500ms) and the saga
+// waits 1 s, one attempt: half the charges time out, and the saga rolls
+// back without a refund (the step it counts failed is not compensated),
+// yet every one of them lands later. Each compensated saga leaves its
+// customer charged: all are anomalous (but the last few, whose charge
+// is still running when the run ends). A business failure (an error) is a
+// charge that did not happen: the same roll-back is consistent.
+func TestSagaUnknownOutcome(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		payment    string
+		errors     float64
+		allAnomaly bool
+	}{
+		{"timed out charges land late", "uniform(500ms, 1500ms)", 0, true},
+		{"refused charges do not", "2ms", 0.5, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			spec := sagaSpec(t, sim.Orchestration, tc.errors)
+			setService(t, spec, "payment", tc.payment)
+			spec.Sagas[0].Retry.MaximumAttempts = 1
+			res, _ := run(t, spec)
+			sg := res.Sagas[0]
+			near(t, "compensated share", float64(sg.Compensated)/float64(sg.Started-sg.Running), 0.5, 0.05)
+			charge := sg.Steps[1]
+			t.Logf("started %d completed %d compensated %d anomalous %d; charge %+v", sg.Started, sg.Completed, sg.Compensated, sg.Anomalous, charge)
+			if tc.allAnomaly {
+				// The charges of the last sagas are still running at
+				// the end: not done yet.
+				if sg.Anomalous+charge.None != sg.Compensated || charge.None > sg.Compensated/50 || charge.Compensations != 0 {
+					t.Errorf("anomalous %d of %d compensated; charges not done yet %d, refunds %d", sg.Anomalous, sg.Compensated, charge.None, charge.Compensations)
+				}
+			} else if sg.Anomalous != 0 || charge.None != sg.Compensated {
+				t.Errorf("anomalous %d; charges not done %d of %d compensated", sg.Anomalous, charge.None, sg.Compensated)
+			}
+			if reserve := sg.Steps[0]; reserve.Both != sg.Compensated {
+				t.Errorf("reservations done and undone %d, compensated sagas %d", reserve.Both, sg.Compensated)
+			}
+		})
+	}
+}
+
+// TestSagaDuplicates: a command retried after its timeout runs again at
+// its participant. Payment answers in uniform(500ms, 1500ms), the saga
+// waits 1 s per attempt and retries without limit: each attempt times out
+// with probability 1/2, and each runs, so a saga charges 1/(1-1/2) = 2
+// times on average, one duplicate. Unless the step is idempotent, every
+// saga charged more than once is anomalous.
+func TestSagaDuplicates(t *testing.T) {
+	for _, idem := range []bool{false, true} {
+		t.Run(fmt.Sprint("idempotent=", idem), func(t *testing.T) {
+			spec := sagaSpec(t, sim.Orchestration, 0)
+			setService(t, spec, "payment", "uniform(500ms, 1500ms)")
+			spec.Sagas[0].Retry = sim.SagaRetry{InitialInterval: 10 * time.Millisecond, BackoffCoefficient: 1}
+			spec.Sagas[0].Steps[1].Idempotent = idem
+			res, _ := run(t, spec)
+			sg := res.Sagas[0]
+			charge := sg.Steps[1]
+			t.Logf("started %d completed %d anomalous %d; charge %+v", sg.Started, sg.Completed, sg.Anomalous, charge)
+			if sg.Compensated != 0 {
+				t.Fatalf("compensated %d: nothing fails for good", sg.Compensated)
+			}
+			near(t, "duplicates per charge", float64(charge.Duplicates)/float64(charge.Executions-charge.Duplicates), 1, 0.1)
+			if want := charge.Duplicates > 0 && !idem; (sg.Anomalous > 0) != want || idem && sg.Anomalous != 0 {
+				t.Errorf("anomalous %d with %d duplicates", sg.Anomalous, charge.Duplicates)
+			}
+			if sg.Steps[0].Duplicates != 0 {
+				t.Errorf("reservations duplicated %d times", sg.Steps[0].Duplicates)
+			}
+		})
+	}
+}
+
+// TestSagaIsolation: sagas that update the same records (five, for 50
+// sagas a second, each holding its reservation for the 100 ms of its
+// charge) read each other's pending updates (dirty reads), and a
+// roll-back that restores a record overwrites the updates other sagas made
+// since (lost updates). A semantic lock on the record (Richardson, 4.3.2)
+// leaves neither: the sagas that find a record flagged either fail (and
+// roll back) or wait for it.
+func TestSagaIsolation(t *testing.T) {
+	for _, tc := range []struct {
+		lock        sim.SemanticLock
+		anomalies   bool
+		moreRolled  bool // the lock's refusals roll sagas back
+		wantLocked  bool
+		wantSlowest time.Duration
+	}{
+		{sim.NoLock, true, false, false, 0},
+		{sim.LockFail, false, true, true, 0},
+		{sim.LockWait, false, false, true, time.Second},
+	} {
+		t.Run(tc.lock.String(), func(t *testing.T) {
+			spec := sagaSpec(t, sim.Orchestration, 0.3)
+			setService(t, spec, "payment", "100ms")
+			spec.Sagas[0].Retry = sim.SagaRetry{InitialInterval: 50 * time.Millisecond, BackoffCoefficient: 1}
+			spec.Sagas[0].Steps[0].Records = 5
+			spec.Sagas[0].Steps[0].SemanticLock = tc.lock
+			res, _ := run(t, spec)
+			sg := res.Sagas[0]
+			reserve := sg.Steps[0]
+			t.Logf("completed %d compensated %d; reserve %+v; p99 %.0f ms", sg.Completed, sg.Compensated, reserve, sg.Duration.P99)
+			if got := reserve.DirtyReads > 0 && reserve.LostUpdates > 0; got != tc.anomalies || !tc.anomalies && reserve.DirtyReads+reserve.LostUpdates != 0 {
+				t.Errorf("dirty reads %d, lost updates %d", reserve.DirtyReads, reserve.LostUpdates)
+			}
+			if (reserve.Locked > 0) != tc.wantLocked {
+				t.Errorf("locked %d", reserve.Locked)
+			}
+			share := float64(sg.Compensated) / float64(sg.Started-sg.Running)
+			if tc.moreRolled != (share > 0.4) {
+				t.Errorf("compensated share %.2f", share)
+			}
+			if tc.wantSlowest > 0 && sg.Duration.Max < float64(tc.wantSlowest/time.Millisecond) {
+				t.Errorf("longest saga %.0f ms: waiting on the lock should delay sagas", sg.Duration.Max)
+			}
+		})
+	}
 }

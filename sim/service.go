@@ -424,7 +424,7 @@ func (s *Sim) deliver(i int32) {
 		if r.abandoned {
 			// Its caller gave up on the way and its timeout has fired:
 			// nothing else will free it.
-			s.reqs.release(i)
+			s.freeRequest(i)
 			return
 		}
 		r.state = lost
@@ -802,6 +802,11 @@ func (s *Sim) callsDone(i int32) {
 // queue and its response starts back to the caller.
 func (s *Sim) complete(i int32, o Outcome) {
 	r := &s.reqs.r[i]
+	if r.parent == fromSaga && o == OK {
+		// Its participant did it, answer or not, unless a semantic lock
+		// refused it.
+		o = s.sagaExecuted(r.origin, r.from)
+	}
 	r.outcome = o
 	r.state = ended
 	sv := &s.services[r.svc]
@@ -899,7 +904,7 @@ func (s *Sim) respond(i int32) {
 	case fromRecord:
 		// The record was the member's own work: no hop back.
 		if r.abandoned {
-			s.reqs.release(i)
+			s.freeRequest(i)
 			return
 		}
 		s.schedule(s.now, evResponse, i, r.gen)
@@ -933,7 +938,7 @@ func (s *Sim) respond(i int32) {
 	}
 	if r.abandoned {
 		// Nobody waits for the answer, and the caller may be gone.
-		s.reqs.release(i)
+		s.freeRequest(i)
 		return
 	}
 	if dropped {
@@ -948,17 +953,17 @@ func (s *Sim) response(i int32) {
 	r := &s.reqs.r[i]
 	switch {
 	case r.abandoned:
-		s.reqs.release(i)
+		s.freeRequest(i)
 	case r.parent == noParent:
 		s.clients[r.origin].done(r)
-		s.reqs.release(i)
+		s.freeRequest(i)
 	case r.parent == fromRecord:
 		m, g, o := r.origin, r.gen, r.outcome
-		s.reqs.release(i)
+		s.freeRequest(i)
 		s.recordDone(m, g, o)
 	case r.parent == fromSaga:
 		run, o := r.origin, r.outcome
-		s.reqs.release(i)
+		s.freeRequest(i)
 		s.sagaReply(run, o)
 	default:
 		k, o, sent, host, org := r.parent, r.outcome, r.sent, r.inst, r.org
@@ -974,7 +979,7 @@ func (s *Sim) response(i int32) {
 		if r.late.fault > 0 {
 			p.late = r.late // deeper than anything the caller met
 		}
-		s.reqs.release(i)
+		s.freeRequest(i)
 		s.attemptDone(k, i, o, sent, host, org)
 	}
 }
@@ -999,6 +1004,6 @@ func (s *Sim) timeout(i int32, gen uint32) {
 		s.attemptDone(r.parent, i, Timeout, r.sent, r.inst, s.lateOrigin(i))
 	}
 	if wasLost {
-		s.reqs.release(i) // dropped on the way: nothing else will free it
+		s.freeRequest(i) // dropped on the way: nothing else will free it
 	}
 }

@@ -306,6 +306,41 @@ type SagaStep struct {
 	Pivot    bool
 	// Topic is the topic whose event triggers the step (choreography).
 	Topic string
+	// Idempotent: the step and its compensation have no second effect
+	// when a command runs twice at the participant for one saga.
+	Idempotent bool
+	// Records > 0: the step updates one of this many records of its
+	// participant, picked by the saga's key, and its compensation
+	// restores it; concurrent sagas may share a record. 0: none.
+	Records int
+	// SemanticLock is what the step's update does to its record while the
+	// saga runs: nothing, or a semantic lock others fail on or wait for.
+	SemanticLock SemanticLock
+}
+
+// SemanticLock is Richardson's semantic lock countermeasure
+// ("Microservices Patterns", 4.3.2): a step's update flags its record as
+// pending until its saga ends, and another saga's step that finds it
+// flagged fails or waits. The book's Eventuate application flags an order
+// APPROVAL_PENDING, and a cancel of an order in that state throws
+// (microservices-patterns/ftgo-application, ftgo-order-service
+// .../orderservice/domain/Order.java, cancel): the "fail" policy.
+type SemanticLock uint8
+
+const (
+	NoLock   SemanticLock = iota // the record is not flagged
+	LockFail                     // a step that finds it flagged fails: a business failure
+	LockWait                     // a step that finds it flagged is retried later, by the saga's retry policy
+)
+
+func (l SemanticLock) String() string {
+	switch l {
+	case LockFail:
+		return "fail"
+	case LockWait:
+		return "wait"
+	}
+	return "none"
 }
 
 // View is a CQRS read model: a projection consumes a topic and applies each

@@ -74,11 +74,14 @@ func writeDataText(w io.Writer, res *sim.Result, color bool) {
 			{head: "COMPLETED", right: true, cell: func(s sim.SagaResult) string { return count(s.Completed) }},
 			{head: "COMPENSATED", right: true, cell: func(s sim.SagaResult) string { return count(s.Compensated) }},
 			{head: "INCONSISTENT", right: true, cell: func(s sim.SagaResult) string { return count(s.Inconsistent) }},
+			{head: "ANOMALOUS", right: true, optional: true, cell: func(s sim.SagaResult) string { return count(s.Anomalous) }},
+			{head: "DUPS", right: true, optional: true, cell: func(s sim.SagaResult) string { return count(sagaDuplicates(s)) }},
 			{head: "RUNNING", right: true, cell: func(s sim.SagaResult) string { return count(s.Running) }},
 			{head: "P50", right: true, cell: func(s sim.SagaResult) string { return ms(s.Duration.P50) }},
 			{head: "P99", right: true, cell: func(s sim.SagaResult) string { return ms(s.Duration.P99) }},
 			{head: "RECOVERY P99 ms", right: true, cell: func(s sim.SagaResult) string { return ms(s.Recovery.P99) }},
 		})
+		sagaSteps(w, res.Sagas)
 	}
 	if len(res.Views) > 0 {
 		fmt.Fprintln(w)
@@ -143,8 +146,40 @@ func storeHealth(s sim.StoreResult) sim.Health {
 	return sim.HealthOf(float64(s.Unavailable+s.Timeouts+s.StaleReads+s.LostUpdates) / float64(n))
 }
 
+// sagaDuplicates counts the executions of a saga's steps and
+// compensations beyond the first for one saga.
+func sagaDuplicates(s sim.SagaResult) uint64 {
+	var n uint64
+	for _, st := range s.Steps {
+		n += st.Duplicates + st.CompensationDuplicates
+	}
+	return n
+}
+
+// sagaSteps lists the steps of the sagas that ran a command twice (how
+// many times each step and compensation ran at its participant) or met
+// another saga on a record.
+func sagaSteps(w io.Writer, sagas []sim.SagaResult) {
+	for _, sg := range sagas {
+		for _, st := range sg.Steps {
+			if st.Duplicates+st.CompensationDuplicates > 0 {
+				idem := "not idempotent"
+				if st.Idempotent {
+					idem = "idempotent"
+				}
+				fmt.Fprintf(w, "saga %s, step %s (%s): ran %d times, %d duplicates; compensation ran %d times, %d duplicates\n",
+					sg.Name, st.Name, idem, st.Executions, st.Duplicates, st.Compensations, st.CompensationDuplicates)
+			}
+			if st.DirtyReads+st.LostUpdates+st.Locked > 0 {
+				fmt.Fprintf(w, "saga %s, step %s, its records: %d dirty reads, %d lost updates, %d refused by a semantic lock\n",
+					sg.Name, st.Name, st.DirtyReads, st.LostUpdates, st.Locked)
+			}
+		}
+	}
+}
+
 func sagaHealth(s sim.SagaResult) sim.Health {
-	if s.Inconsistent > 0 {
+	if s.Inconsistent > 0 || s.Anomalous > 0 {
 		return sim.Failing
 	}
 	if s.Started == 0 {

@@ -1,6 +1,7 @@
 package summary
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/faultline/faultline/sim"
@@ -35,5 +36,32 @@ func TestRepeats(t *testing.T) {
 				t.Errorf("repeats at %d = period %d, %d events; want %d, %d", tc.at, p, n, tc.period, tc.n)
 			}
 		})
+	}
+}
+
+// TestSagaSteps: the run text names the steps whose commands ran twice at
+// their participant and those that met other sagas on their records, and
+// only those.
+func TestSagaSteps(t *testing.T) {
+	res := &sim.Result{Sagas: []sim.SagaResult{{Name: "order", Mode: "orchestration", Started: 10, Completed: 9, Compensated: 1, Anomalous: 2,
+		Steps: []sim.SagaStepResult{
+			{Name: "reserve", Executions: 10, Compensations: 1, DirtyReads: 3, LostUpdates: 1},
+			{Name: "charge", Executions: 12, Duplicates: 2},
+			{Name: "ship", Executions: 9},
+		}}}}
+	var b strings.Builder
+	Write(&b, res, Options{})
+	out := b.String()
+	for _, want := range []string{
+		"saga order, step charge (not idempotent): ran 12 times, 2 duplicates; compensation ran 0 times, 0 duplicates\n",
+		"saga order, step reserve, its records: 3 dirty reads, 1 lost updates, 0 refused by a semantic lock\n",
+		"ANOMALOUS", "DUPS",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %q in\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "step ship") || strings.Contains(out, "step reserve (") {
+		t.Errorf("a step with nothing to report is listed:\n%s", out)
 	}
 }

@@ -71,6 +71,17 @@ func consistency(f *Frame) []consLine {
 		}
 		l.text = fmt.Sprintf("in flight %d (%d compensating)  done %d  compensated %d  inconsistent %d",
 			sg.Running, sg.Compensating, sg.Completed, sg.Compensated, sg.Inconsistent)
+		if sg.Anomalous > 0 {
+			l.text += fmt.Sprintf("  anomalous %d", sg.Anomalous)
+		}
+		for _, st := range sg.Steps {
+			if d := st.Duplicates + st.CompensationDuplicates; d > 0 {
+				l.text += fmt.Sprintf("  %s dup %d", st.Name, d)
+			}
+			if st.DirtyReads+st.LostUpdates > 0 {
+				l.text += fmt.Sprintf("  %s dirty %d lost upd %d", st.Name, st.DirtyReads, st.LostUpdates)
+			}
+		}
 		l.short = fmt.Sprintf("inconsistent %d · undone %d · in flight %d", sg.Inconsistent, sg.Compensated, sg.Running)
 		if w, ok := sim.Last(sg.Series); ok {
 			l.health, l.idle = verdict(w.Head())

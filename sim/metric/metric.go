@@ -220,6 +220,7 @@ var registry = []Metric{
 	{Saga, "compensated_share", Share, false, "share of the sagas that ended that were compensated",
 		saga(func(s *sim.SagaResult) (float64, bool) { return shareOf(s.Compensated, s.Started, s.Running) })},
 	{Saga, "inconsistent", Count, false, "sagas left inconsistent by a failed compensation", saga(func(s *sim.SagaResult) (float64, bool) { return num(s.Inconsistent) })},
+	{Saga, "anomalous", Count, false, "sagas counted completed or compensated whose participants disagree", saga(func(s *sim.SagaResult) (float64, bool) { return num(s.Anomalous) })},
 	{Saga, "duration_p99", Ms, false, "99th percentile duration of completed sagas", saga(func(s *sim.SagaResult) (float64, bool) { return num(s.Duration.P99) })},
 	{Fault, "blast_radius", Share, false, "share of the clients' traffic in flows that turned unhealthy after the fault",
 		fault(func(c *sim.CascadeResult) (float64, bool) { return num(c.BlastRadius) })},

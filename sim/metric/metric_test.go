@@ -79,7 +79,7 @@ func TestMetricsReadTheirFields(t *testing.T) {
 		Topics: []sim.TopicResult{{Name: "t", Lost: 1, LostAcked: 2, ProduceErrors: 3}},
 		Stores: []sim.StoreResult{{Name: "st", StaleShare: 0.25, T99: sim.TVis{MS: ms(31)}, T999: sim.TVis{},
 			Unavailable: 2, Timeouts: 3, LostUpdates: 4, ReplicationLag: sim.Latency{P99: 5}}},
-		Sagas: []sim.SagaResult{{Name: "sg", Started: 12, Running: 2, Completed: 6, Compensated: 3, Inconsistent: 1, Duration: sim.Latency{P99: 40}}},
+		Sagas: []sim.SagaResult{{Name: "sg", Started: 12, Running: 2, Completed: 6, Compensated: 3, Inconsistent: 1, Anomalous: 2, Duration: sim.Latency{P99: 40}}},
 		Views: []sim.ViewResult{{Name: "v", MissShare: 0.125, MaxLagS: 3}},
 		Cascades: []sim.CascadeResult{{Name: "latency", BlastRadius: 0.5, FirstFlowS: ms(1.25),
 			Steps: make([]sim.CascadeStep, 3), RecoveryS: &recoveryS, Recovered: &recovered}},
@@ -95,7 +95,7 @@ func TestMetricsReadTheirFields(t *testing.T) {
 		metric.Topic: {"lost": 1, "lost_acked": 2, "produce_errors": 3},
 		metric.Store: {"staleness": 0.25, "t_visibility_99": 31, "unavailable": 2, "timeouts": 3, "lost_updates": 4,
 			"replication_lag_p99": 5},
-		metric.Saga:      {"completed_share": 0.6, "compensated_share": 0.3, "inconsistent": 1, "duration_p99": 40},
+		metric.Saga:      {"completed_share": 0.6, "compensated_share": 0.3, "inconsistent": 1, "anomalous": 2, "duration_p99": 40},
 		metric.ReadModel: {"ryw_miss_share": 0.125, "projection_lag": 3},
 		metric.Fault:     {"blast_radius": 0.5, "propagation": 1.25, "components_hit": 3, "recovery_time": 12.5, "not_recovered": 1},
 	}
