@@ -20,7 +20,6 @@ type saga struct {
 	idx   int32
 	spec  *Saga
 	rng   *rand.Rand
-	link  link
 	start int32 // the service whose successes start instances
 	steps []sagaStep
 	pivot int       // the pivot step, or len(steps): every step is compensatable
@@ -34,15 +33,49 @@ type saga struct {
 	health                                        healthTracker
 }
 
-type sagaWin struct{ started, completed, compensated, inconsistent uint64 }
+type sagaWin struct {
+	started, completed, compensated, inconsistent uint64
+	// blame is where the failures of the sagas that ended rolled back or
+	// inconsistent in the window originated: a rolled-back saga's, the
+	// step failure that began its rollback; an inconsistent one's, its
+	// failed compensation (provenance.go).
+	blame blameTally
+}
 
 type sagaStep struct {
 	svc, comp, topic int32 // comp and topic may be -1
 	// group is the step's service's consumer group on topic: only its
 	// processing of the event is the step (a view or another service may
 	// read the topic too).
-	group             int32
+	group int32
+	// link and compLink index s.sagaLinks: the paths of the step's
+	// command and of its compensation's (-1: none).
+	link, compLink    int32
 	timeout, deadline int64
+}
+
+// sagaLink is the network path of a saga's commands from its start
+// service (the coordinator of an orchestration) to one participant. A
+// command is a request like a call's (Eventuate Tram sends it over the
+// message broker, Temporal as an activity task to a worker: either way a
+// message between two processes), so the link faults and partitions
+// between the two services act on it as on their calls (resolve).
+type sagaLink struct {
+	link
+	from, to int32 // services
+}
+
+// sagaLinkTo returns the index in s.sagaLinks of the path from service
+// from to service to, adding it on first use: the sagas from one service
+// to another share it, as a caller's calls to one callee do.
+func (s *Sim) sagaLinkTo(from, to int32) int32 {
+	for i := range s.sagaLinks {
+		if l := &s.sagaLinks[i]; l.from == from && l.to == to {
+			return int32(i)
+		}
+	}
+	s.sagaLinks = append(s.sagaLinks, sagaLink{from: from, to: to})
+	return int32(len(s.sagaLinks) - 1)
 }
 
 // sagaRun is one saga instance.
@@ -66,8 +99,21 @@ type sagaRun struct {
 	since    int64
 	started  int64
 	failedAt int64
-	gen      uint32
-	inUse    bool
+	// org is where the last failed attempt of the current command
+	// failed; failOrg where the step failure that began the rollback did.
+	org, failOrg origin
+	gen          uint32
+	inUse        bool
+}
+
+// cmdService is the service of the run's current command: its step's
+// participant, or its compensation's.
+func (r *sagaRun) cmdService(sg *saga) int32 {
+	st := &sg.steps[r.step]
+	if r.undoing {
+		return st.comp
+	}
+	return st.svc
 }
 
 // parkedSaga is a reply or a retry timer that an orchestrated run's
@@ -111,9 +157,13 @@ func (s *Sim) initSagas() {
 		sg.start = s.serviceIndex(sg.spec.Start)
 		sg.pivot = len(sg.spec.Steps)
 		for j, st := range sg.spec.Steps {
-			step := sagaStep{svc: s.serviceIndex(st.Service), comp: -1, topic: -1, group: -1, timeout: int64(st.Timeout), deadline: int64(st.Deadline)}
+			step := sagaStep{svc: s.serviceIndex(st.Service), comp: -1, topic: -1, group: -1, link: -1, compLink: -1, timeout: int64(st.Timeout), deadline: int64(st.Deadline)}
+			if sg.spec.Mode == Orchestration {
+				step.link = s.sagaLinkTo(sg.start, step.svc) // a choreography's step is an event
+			}
 			if st.Compensation != "" {
 				step.comp = s.serviceIndex(st.Compensation)
+				step.compLink = s.sagaLinkTo(sg.start, step.comp)
 			}
 			if st.Topic != "" {
 				step.topic = s.topicIndex(st.Topic)
@@ -179,7 +229,19 @@ func (s *Sim) sagaStep(run int32) {
 	sg := &s.sagas[r.saga]
 	st := &sg.steps[r.step]
 	if !r.undoing && st.topic >= 0 && sg.spec.Mode == Choreography {
-		s.produce(st.topic, r.key, true, AcksAll, -1, sg.spec.Name, run, r.step)
+		// The event is published by the service whose work it follows:
+		// the start service for the first step, the previous step's
+		// participant after it. A partition between that service and
+		// the topic's leader holds it in its producer, as any publish
+		// (sendAttempt); one between the broker and the step's consumer
+		// holds its fetches (group.cutFrom). Kafka clients talk to
+		// brokers only, so a partition between two participants that
+		// leaves the broker reachable from both cuts no event.
+		pub := sg.start
+		if r.step > 0 {
+			pub = sg.steps[r.step-1].svc
+		}
+		s.produce(st.topic, r.key, true, AcksAll, -1, s.services[pub].spec.Name, run, r.step)
 		return
 	}
 	svc, timeout := st.svc, st.timeout
@@ -191,6 +253,7 @@ func (s *Sim) sagaStep(run int32) {
 	if host < 0 {
 		// Nobody to take the command: it is unavailable at once, after a
 		// hop.
+		r.org = s.serviceOrigin(svc, CauseNoInstance, 0)
 		s.schedule(after(s.now, s.hop(sg.rng)), evSagaRetry, run, r.gen|failBit)
 		return
 	}
@@ -207,9 +270,17 @@ const maxLoggedInconsistent = 10
 // failBit marks an evSagaRetry that delivers a failure rather than a retry.
 const failBit = 1 << 31
 
-// sagaReply takes the answer of a command.
-func (s *Sim) sagaReply(run int32, o Outcome) {
+// sagaReply takes the answer of a command, and where its failure
+// originated when it failed.
+func (s *Sim) sagaReply(run int32, o Outcome, org origin) {
 	r := &s.sagaRuns.r[run]
+	if r.inUse && o != OK {
+		if !org.set() {
+			// An answer that carries no origin is the participant's own.
+			org = origin{comp: r.cmdService(&s.sagas[r.saga]), cause: CauseError}
+		}
+		r.org = org
+	}
 	if r.inUse && s.coordinatorDown(r) {
 		r.parked, r.reply = parkedReply, o
 		return
@@ -289,6 +360,8 @@ func (s *Sim) sagaEvent(rec *record, g int32, ok bool) {
 	o := Error
 	if ok {
 		o = OK
+	} else {
+		r.org = s.serviceOrigin(s.sagas[r.saga].steps[rec.step].svc, CauseError, 0)
 	}
 	s.sagaStepDone(rec.tag, rec.step, o)
 }
@@ -316,6 +389,7 @@ func (s *Sim) sagaStepDone(run, step int32, o Outcome) {
 		// A compensation failed: the saga is left half done.
 		sg.inconsistent++
 		sg.win.inconsistent++
+		sg.win.blame.add(r.org, s.occurs)
 		// The first few are logged one by one; the window's health tells
 		// the rest.
 		switch {
@@ -336,7 +410,7 @@ func (s *Sim) sagaStepDone(run, step int32, o Outcome) {
 		r.step++
 		s.sagaStep(run)
 	default:
-		r.undoing, r.failedAt = true, s.now
+		r.undoing, r.failedAt, r.failOrg = true, s.now, r.org
 		s.sagaUndo(run, step-1)
 	}
 }
@@ -372,6 +446,7 @@ func (s *Sim) sagaUndo(run, step int32) {
 	if step < 0 {
 		sg.compensated++
 		sg.win.compensated++
+		sg.win.blame.add(r.failOrg, s.occurs)
 		sg.recovery.Record(s.now - r.failedAt)
 		s.sagaRuns.release(run)
 		return
@@ -405,7 +480,7 @@ func (s *Sim) sagaRetry(run int32, gen uint32) {
 		return
 	}
 	if gen&failBit != 0 {
-		s.sagaStepDone(run, r.step, Rejected) // unavailable, not refused
+		s.sagaStepDone(run, r.step, Rejected) // unavailable, not refused (its origin is in r.org)
 		return
 	}
 	s.sagaStep(run)

@@ -332,9 +332,15 @@ func (s *Sim) sendRequest(parent, origin, to, inst int32, lat dist.Dist, timeout
 	case noParent:
 		rng, l = s.clients[origin].rng, &s.clients[origin].link
 	case fromSaga:
-		sg := &s.sagas[s.sagaRuns.r[origin].saga]
-		rng, l = sg.rng, &sg.link
-		r.key = s.sagaRuns.r[origin].key
+		run := &s.sagaRuns.r[origin]
+		sg := &s.sagas[run.saga]
+		// The path of the command being sent: the step's, or its
+		// compensation's; the answer comes back by it (respond).
+		r.from = sg.steps[run.step].link
+		if run.undoing {
+			r.from = sg.steps[run.step].compLink
+		}
+		rng, l, r.key = sg.rng, &s.sagaLinks[r.from].link, run.key
 	default:
 		cl := &s.calls.c[parent]
 		r.key, r.from = s.reqs.r[cl.parent].key, cl.svc
@@ -846,7 +852,7 @@ func (s *Sim) respond(i int32) {
 	case noParent:
 		l = &s.clients[r.origin].link
 	case fromSaga:
-		l = &s.sagas[s.sagaRuns.r[r.origin].saga].link
+		l = &s.sagaLinks[r.from].link
 	default:
 		// The call may be gone (its caller gave up): its edge is known
 		// from the request.
@@ -896,9 +902,9 @@ func (s *Sim) response(i int32) {
 		s.reqs.release(i)
 		s.recordDone(m, g, o)
 	case r.parent == fromSaga:
-		run, o := r.origin, r.outcome
+		run, o, org := r.origin, r.outcome, r.org
 		s.reqs.release(i)
-		s.sagaReply(run, o)
+		s.sagaReply(run, o, org)
 	default:
 		k, o, sent, host, org := r.parent, r.outcome, r.sent, r.inst, r.org
 		p := &s.reqs.r[s.calls.c[k].parent]
@@ -933,7 +939,7 @@ func (s *Sim) timeout(i int32, gen uint32) {
 		r.org = s.lateOrigin(i)
 		s.clients[r.origin].done(r)
 	case fromSaga:
-		s.sagaReply(r.origin, Timeout)
+		s.sagaReply(r.origin, Timeout, s.lateOrigin(i))
 	default:
 		s.attemptDone(r.parent, i, Timeout, r.sent, r.inst, s.lateOrigin(i))
 	}
