@@ -55,11 +55,15 @@ type sagaStep struct {
 }
 
 // sagaLink is the network path of a saga's commands from its start
-// service (the coordinator of an orchestration) to one participant. A
-// command is a request like a call's (Eventuate Tram sends it over the
-// message broker, Temporal as an activity task to a worker: either way a
-// message between two processes), so the link faults and partitions
-// between the two services act on it as on their calls (resolve).
+// service (the coordinator of an orchestration) to one participant. The
+// orchestrator sends each command as a request to an instance of the
+// participant and waits for its reply, so a command crosses the network
+// between the two processes as a call does, and the link faults and
+// partitions between the two services act on it (resolve). Eventuate Tram
+// invokes "a saga participant using a command message" that its message
+// broker carries (eventuate-tram/eventuate-tram-sagas, README.md): there
+// the path runs through the broker, which an orchestration here does not
+// model; a choreography's events do (sagaStep).
 type sagaLink struct {
 	link
 	from, to int32 // services
