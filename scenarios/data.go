@@ -23,11 +23,11 @@ var (
 		"auto_leader_rebalance", "leader_imbalance_check_interval", "leader_imbalance_per_broker_percentage", "tick", "topic"}
 	topicKeys    = []string{"name", "partitions", "replication_factor", "min_insync_replicas", "retention", "segment_time", "unclean_leader_election"}
 	publishKeys  = []string{"topic", "key", "acks", "when", "probability", "timeout", "retries", "retry_backoff", "retry_backoff_max", "request_timeout", "delivery_timeout"}
-	consumeKeys  = []string{"topic", "group", "batch", "commit", "auto_commit_interval", "max_attempts", "dead_letter", "static_membership", "poll_interval", "poll_initial_delay"}
+	consumeKeys  = []string{"topic", "group", "batch", "commit", "auto_commit_interval", "max_attempts", "dead_letter", "static_membership", "poll_interval", "poll_initial_delay", "weight"}
 	storeKeys    = []string{"name", "replicas", "write_quorum", "read_quorum", "write_delay", "ack_delay", "read_delay", "response_delay", "keys", "key_distribution", "read_repair", "hinted_handoff", "hint_window", "anti_entropy", "timeout"}
-	sagaKeys     = []string{"name", "mode", "start", "broker", "initial_interval", "backoff_coefficient", "maximum_interval", "maximum_attempts", "log", "step"}
+	sagaKeys     = []string{"name", "mode", "start", "broker", "initial_interval", "backoff_coefficient", "maximum_interval", "maximum_attempts", "log", "weight", "step"}
 	sagaStepKeys = []string{"name", "service", "compensation", "timeout", "deadline", "pivot", "topic", "idempotent", "records", "semantic_lock"}
-	viewKeys     = []string{"name", "topic", "batch", "apply_time", "keys", "read_time", "idempotent", "concurrency"}
+	viewKeys     = []string{"name", "topic", "batch", "apply_time", "keys", "read_time", "idempotent", "concurrency", "weight"}
 
 	// The values of the enumerations.
 	publishKeyChoices = []string{"none", "request", "random"}
@@ -404,6 +404,7 @@ func (b *builder) consume(svc, k int, t *table, owner, name string) sim.Consume 
 		t.keyErr("poll_initial_delay", "poll_initial_delay applies only with a poll_interval",
 			"without poll_interval the consumer polls again as soon as a batch is done; set poll_interval, or remove poll_initial_delay")
 	}
+	c.Weight = flowWeight(t)
 	b.consumes = append(b.consumes, consumeDef{t: t, svc: svc, idx: k})
 	return c
 }
@@ -539,7 +540,16 @@ func (b *builder) view(i int, t *table) sim.View {
 	if n, ok := t.integer("concurrency", 1, maxPartitions); ok {
 		v.Concurrency = n
 	}
+	v.Weight = flowWeight(t)
 	return v
+}
+
+// flowWeight reads the weight of a business flow (a saga, a consumer
+// group, a view) in the blast radius: what one of its units weighs in
+// client requests; 0 when unset, which the engine takes for its default, 1.
+func flowWeight(t *table) float64 {
+	f, _ := t.number("weight", interval{Lo: 0, Hi: maxWeight, LoOpen: true}, "1 weighs one saga, record or read as one client request")
+	return f
 }
 
 func (b *builder) saga(i int, t *table) sim.Saga {
@@ -590,6 +600,7 @@ func (b *builder) saga(i int, t *table) sim.Saga {
 	if n, ok := t.enum("log", sagaLogs); ok {
 		sg.Log = sim.SagaLog(n)
 	}
+	sg.Weight = flowWeight(t)
 	steps := t.tables("step", "[[saga.step]]")
 	if len(steps) == 0 && !t.has("step") {
 		t.headerErr(fmt.Sprintf("%s has no [[saga.step]]: a saga needs at least one", t.what),

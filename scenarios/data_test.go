@@ -264,7 +264,7 @@ start = "s"
 		{"a choreographed saga", withBroker + `
 [[service]]
 name = "pay"
-consume = [{ topic = "orders" }]
+consume = [{ topic = "orders", weight = 0.5 }]
 
 [[saga]]
 name = "order"
@@ -274,12 +274,13 @@ broker = "kafka"
 initial_interval = "250ms"
 backoff_coefficient = 1.5
 maximum_attempts = 5
+weight = 2
 step = [{ service = "pay", topic = "orders" }]
 `, func(t *testing.T, s *sim.Spec) {
 			s.Brokers = []sim.Broker{defaultBroker(t)}
 			s.Services = append(s.Services, sim.Service{Name: "pay", Instances: 1, Workers: 1, Queue: sim.Unbounded,
-				Consumes: []sim.Consume{{Topic: "orders", Group: "pay", Batch: 500, AutoCommit: 5 * time.Second, MaxAttempts: 10}}})
-			s.Sagas = []sim.Saga{{Name: "order", Mode: sim.Choreography, Start: "s", Broker: "kafka", Retry: sim.SagaRetry{InitialInterval: 250 * time.Millisecond, BackoffCoefficient: 1.5, MaximumInterval: 25 * time.Second, MaximumAttempts: 5},
+				Consumes: []sim.Consume{{Topic: "orders", Group: "pay", Batch: 500, AutoCommit: 5 * time.Second, MaxAttempts: 10, Weight: 0.5}}})
+			s.Sagas = []sim.Saga{{Name: "order", Mode: sim.Choreography, Start: "s", Broker: "kafka", Weight: 2, Retry: sim.SagaRetry{InitialInterval: 250 * time.Millisecond, BackoffCoefficient: 1.5, MaximumInterval: 25 * time.Second, MaximumAttempts: 5},
 				Steps: []sim.SagaStep{{Name: "pay", Service: "pay", Timeout: 5 * time.Second, Topic: "orders"}}}}
 		}},
 		{"faults on data components", withBroker + `

@@ -1063,7 +1063,9 @@ func quoteAll(names []string) []string {
 
 // links lists, for each component with a valid name, the components it
 // sends requests to: a client its target, a service its calls' callees, a
-// gateway its routes'. Only callees that are services or gateways count.
+// gateway its routes', a saga's start service the participants it sends
+// commands to (an orchestration's steps, and the compensations in both
+// modes). Only callees that are services or gateways count.
 func (b *builder) links() map[string][]string {
 	out := make(map[string][]string)
 	add := func(from, to string) {
@@ -1083,6 +1085,17 @@ func (b *builder) links() map[string][]string {
 					add(s.Name, c.To)
 				}
 			}
+		}
+	}
+	for _, sg := range b.spec.Sagas {
+		if c, ok := b.comps[sg.Start]; !ok || !c.kind.pool() {
+			continue
+		}
+		for _, st := range sg.Steps {
+			if sg.Mode == sim.Orchestration {
+				add(sg.Start, st.Service)
+			}
+			add(sg.Start, st.Compensation)
 		}
 	}
 	return out
@@ -1137,11 +1150,9 @@ func (b *builder) talks(links map[string][]string) map[string]map[string]bool {
 		add(v.Name, brokerOf(v.Topic))
 	}
 	for _, sg := range b.spec.Sagas {
-		if sg.Mode == sim.Orchestration {
-			for _, st := range sg.Steps {
-				add(sg.Start, st.Service)
-				add(sg.Start, st.Compensation)
-			}
+		if sg.Mode == sim.Choreography {
+			// The start service publishes the first step's event.
+			add(sg.Start, sg.Broker)
 		}
 	}
 	return out

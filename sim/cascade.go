@@ -224,10 +224,11 @@ type CascadeResult struct {
 	// Steps are the components, clients and flows whose health changed
 	// after it, in the order they changed.
 	Steps []CascadeStep `json:"steps"`
-	// BlastRadius is the share of the clients' traffic, during the fault,
-	// in flows that turned degraded or failing after it: a flow is a
+	// BlastRadius is the share of the traffic, during the fault, in flows
+	// that turned degraded or failing after it: a client flow is a
 	// client's requests along one gateway route or to one operation (or
-	// the client itself when it has one).
+	// the client itself when it has one); a business flow is a saga, a
+	// consumer group or a view, its traffic weighted (businessFlows).
 	BlastRadius float64  `json:"blast_radius"`
 	FlowsHit    []string `json:"flows_hit"`
 	// FirstFlowS is the delay until the first flow turned unhealthy (when
@@ -283,7 +284,8 @@ func (s *Sim) cascades() []CascadeResult {
 	// the fault's occurrences together (math.MaxInt64: to the end).
 	covered := map[stepKey]int64{}
 	var near []int32
-	series := s.seriesByName()
+	business := s.businessFlows()
+	series := s.seriesByName(business)
 	for i := range s.changes {
 		ch := &s.changes[i]
 		if ch.level == Healthy {
@@ -374,7 +376,7 @@ func (s *Sim) cascades() []CascadeResult {
 				break
 			}
 		}
-		cr.BlastRadius, cr.FlowsHit = s.blastRadius(k, cr.Steps)
+		cr.BlastRadius, cr.FlowsHit = s.blastRadius(k, cr.Steps, business)
 		s.recovery(oc, &cr)
 		out = append(out, cr)
 	}
@@ -499,9 +501,10 @@ func CascadeName(faults []Fault, i int) string {
 	return name
 }
 
-// blastRadius weighs the flows hit by their traffic during the fault: from
-// its start to its end, or to now when it has not ended.
-func (s *Sim) blastRadius(k int, steps []CascadeStep) (float64, []string) {
+// blastRadius weighs the flows hit by their traffic during the fault, from
+// its start to its end, or to now when it has not ended: the clients'
+// flows, then the business flows, by their weights.
+func (s *Sim) blastRadius(k int, steps []CascadeStep, business []businessFlow) (float64, []string) {
 	oc := &s.occurs[k]
 	end := oc.end
 	if end < 0 {
@@ -541,37 +544,97 @@ func (s *Sim) blastRadius(k int, steps []CascadeStep) (float64, []string) {
 		}
 		return float64(it) / float64(n)
 	}
-	var all uint64
+	var all, hitF float64
 	var names []string
-	var hitF float64
-	add := func(name string, ws []Window) {
-		n := sent(ws)
+	add := func(name string, ws []Window, weight float64, flow bool) {
+		n := weight * float64(sent(ws))
 		all += n
-		if k := slices.IndexFunc(steps, func(st CascadeStep) bool { return st.Flow && st.Component == name }); k >= 0 {
+		if k := slices.IndexFunc(steps, func(st CascadeStep) bool { return st.Flow == flow && st.Component == name }); k >= 0 {
 			// A flow whose failures during the fault trace in part to
 			// it is hit in that proportion.
 			share := 1.0
 			if steps[k].Share != nil {
 				share = traced(ws, steps[k].Repeats)
 			}
-			hitF += share * float64(n)
+			hitF += share * n
 			names = append(names, name)
 		}
 	}
 	for i := range s.clients {
 		c := &s.clients[i]
 		if len(c.flows) == 0 {
-			add(c.spec.Name, c.series)
+			add(c.spec.Name, c.series, 1, true)
 			continue
 		}
 		for j := range c.flows {
-			add(c.flows[j].name, c.flows[j].series)
+			add(c.flows[j].name, c.flows[j].series, 1, true)
 		}
+	}
+	for _, b := range business {
+		add(b.name, b.ws, b.weight, false)
 	}
 	if all == 0 {
 		return 0, names
 	}
-	return hitF / float64(all), names
+	return hitF / all, names
+}
+
+// businessFlow is a flow of work that no client waits on but the business
+// does: a saga's instances, the records of a consumer group's topic, the
+// reads of a view. Its windows are a client's shape for the cascade and
+// the blast radius: Sent is its traffic in its own unit (sagas started,
+// records produced to the topic, reads), Blame a saga's provenance.
+type businessFlow struct {
+	name   string // as its health changes name it
+	ws     []Window
+	weight float64 // of one unit, in client requests
+	traced bool    // its windows carry Blame (a saga's)
+}
+
+// businessFlows returns the run's business flows, sagas first, then
+// consumer groups (not a view's projector: the view is the flow), then
+// views, each in spec order. A flow's weight is its spec's (1 when
+// unset): one saga, record or read weighs as one client request, so that
+// a fault that rolls back a third of the orders, one saga per checkout,
+// weighs as much as one that fails a third of the checkouts; a user who
+// values them otherwise says so with the key.
+func (s *Sim) businessFlows() []businessFlow {
+	weight := func(w float64) float64 {
+		if w > 0 {
+			return w
+		}
+		return 1
+	}
+	var out []businessFlow
+	for i := range s.sagas {
+		sg := &s.sagas[i]
+		ws := make([]Window, len(sg.series))
+		for j, w := range sg.series {
+			ws[j] = Window{WindowHead: w.WindowHead, Sent: w.Started, Blame: w.Blame}
+		}
+		out = append(out, businessFlow{name: "saga " + sg.spec.Name, ws: ws, weight: weight(sg.spec.Weight), traced: true})
+	}
+	for i := range s.groups {
+		g := &s.groups[i]
+		if g.view >= 0 {
+			continue
+		}
+		ts := s.topics[g.topic].series
+		ws := make([]Window, min(len(g.series), len(ts)))
+		for j := range ws {
+			ws[j] = Window{WindowHead: g.series[j].WindowHead, Sent: ts[j].Produced}
+		}
+		out = append(out, businessFlow{name: g.label(), ws: ws, weight: weight(g.spec.Weight)})
+	}
+	for i := range s.views {
+		v := &s.views[i]
+		ws := make([]Window, len(v.series))
+		for j, w := range v.series {
+			ws[j] = Window{WindowHead: w.WindowHead, Sent: w.Reads}
+		}
+		out = append(out, businessFlow{name: "view " + v.spec.Name, ws: ws, weight: weight(v.spec.Weight)})
+	}
+	return out
 }
 
 // tracedTo counts the origins of b that trace to occurrence k, or with
@@ -596,9 +659,9 @@ func optional(x float64) *float64 { return &x }
 // step of a fault: a handful of stragglers does not.
 const minShare = 0.05
 
-// seriesByName maps every client, flow and service to its windows, whose
-// Blame the provenance steps read.
-func (s *Sim) seriesByName() map[string][]Window {
+// seriesByName maps every client, flow, service and business flow to its windows,
+// whose Blame the provenance steps read.
+func (s *Sim) seriesByName(business []businessFlow) map[string][]Window {
 	m := map[string][]Window{}
 	for i := range s.clients {
 		c := &s.clients[i]
@@ -609,6 +672,11 @@ func (s *Sim) seriesByName() map[string][]Window {
 	}
 	for i := range s.services {
 		m[s.services[i].spec.Name] = s.services[i].series
+	}
+	for _, b := range business {
+		if b.traced {
+			m[b.name] = b.ws // a group's or a view's episodes keep the timing rule
+		}
 	}
 	return m
 }

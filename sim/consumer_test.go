@@ -222,3 +222,31 @@ func TestPollCadencesStack(t *testing.T) {
 		t.Errorf("aligned: the second stage waited up to %.0f ms, want under 0.6 s", b.Max)
 	}
 }
+
+// TestGroupBlastRadius: a consumer group is a business flow, counted in a
+// fault's blast radius by the records produced to its topic during the
+// fault, each weighing its weight in client requests. The consumer's
+// crash leaves the client (which only publishes) untouched, while the
+// group lags: 100 records/s against 100 requests/s, the group the only
+// flow hit. The old engine counted client flows only: 0 %.
+func TestGroupBlastRadius(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		weight float64
+		want   float64
+	}{
+		{"default weight: a record weighs as a request", 0, 0.5},
+		{"weight 3", 3, 0.75},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			spec := pipeline(t, sim.AcksAll, sim.CommitAfter, crash("worker", 20*time.Second, 10*time.Second))
+			spec.Services[1].Consumes[0].Weight = tc.weight
+			res, _ := run(t, spec)
+			cr := res.Cascades[0]
+			near(t, "blast radius", cr.BlastRadius, tc.want, 0.02)
+			if len(cr.FlowsHit) != 1 || cr.FlowsHit[0] != "group workers" {
+				t.Errorf("flows hit %q, want the group only", cr.FlowsHit)
+			}
+		})
+	}
+}

@@ -139,6 +139,12 @@ func (s *Sim) resolve(f *fault) error {
 				}
 			}
 		}
+		// A saga's commands cross the network from its start service to
+		// each participant, as its calls do.
+		for i := range s.sagaLinks {
+			l := &s.sagaLinks[i]
+			cut(&l.link, s.services[l.from].spec.Name, s.services[l.to].spec.Name)
+		}
 		// Messages to and between data nodes are checked as they are sent,
 		// against the active partitions.
 		return nil
@@ -183,6 +189,11 @@ func (s *Sim) resolve(f *fault) error {
 			for j := range s.services[caller].calls {
 				if e := &s.services[caller].calls[j]; e.to == callee {
 					f.addLink(&e.link, dir)
+				}
+			}
+			for i := range s.sagaLinks {
+				if l := &s.sagaLinks[i]; l.from == caller && l.to == callee {
+					f.addLink(&l.link, dir)
 				}
 			}
 		}

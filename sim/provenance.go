@@ -304,7 +304,7 @@ func (s *Sim) hereOrigin(i int32) (origin, int32) {
 		case noParent:
 			l = &s.clients[r.origin].link
 		case fromSaga:
-			l = &s.sagas[s.sagaRuns.r[r.origin].saga].link
+			l = s.sagaCmdLink(r.origin, r.from)
 		case fromRecord:
 			return origin{comp: r.svc, cause: c}, -1
 		default:

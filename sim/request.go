@@ -51,7 +51,7 @@ type request struct {
 	// returned: a conditional write of the key is conditioned on it.
 	// (Fields are ordered to leave no padding: 136 bytes.)
 	ver     uint32
-	from    int32  // an attempt's calling service, still known once its call has ended
+	from    int32  // an attempt's calling service, still known once its call has ended; a saga command's sagaCommand
 	reps    int32  // a repeated call's repetitions left, the one out included; 0: not repeating
 	key     uint64 // the client request's key, for ring-hash balancing
 	route   int32  // at a gateway: the route it takes

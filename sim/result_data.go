@@ -238,6 +238,11 @@ type SagaWindow struct {
 	Inconsistent uint64 `json:"inconsistent"`
 	Running      uint64 `json:"running"`
 	WindowHead
+	// Blame is where the failures of the sagas that ended compensated or
+	// inconsistent in the window originated (a rolled-back saga's step
+	// failure, an inconsistent one's failed compensation), as a service
+	// window's; null when none did.
+	Blame *Blame `json:"blame"`
 }
 
 // ViewResult is one CQRS read model, after warmup.
@@ -496,7 +501,7 @@ func (s *Sim) closeDataWindows(start time.Duration) {
 		run, _ := sg.running()
 		w := sg.win
 		sw := SagaWindow{WindowHead: idle, Started: w.started, Completed: w.completed,
-			Compensated: w.compensated, Inconsistent: w.inconsistent, Running: run}
+			Compensated: w.compensated, Inconsistent: w.inconsistent, Running: run, Blame: s.blame(&w.blame)}
 		ended := w.completed + w.compensated + w.inconsistent
 		switch {
 		case w.inconsistent > 0:

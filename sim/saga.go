@@ -20,7 +20,6 @@ type saga struct {
 	idx   int32
 	spec  *Saga
 	rng   *rand.Rand
-	link  link
 	start int32 // the service whose successes start instances
 	steps []sagaStep
 	pivot int       // the pivot step, or len(steps): every step is compensatable
@@ -38,14 +37,24 @@ type saga struct {
 	health        healthTracker
 }
 
-type sagaWin struct{ started, completed, compensated, inconsistent uint64 }
+type sagaWin struct {
+	started, completed, compensated, inconsistent uint64
+	// blame is where the failures of the sagas that ended rolled back or
+	// inconsistent in the window originated: a rolled-back saga's, the
+	// step failure that began its rollback; an inconsistent one's, its
+	// failed compensation (provenance.go).
+	blame blameTally
+}
 
 type sagaStep struct {
 	svc, comp, topic int32 // comp and topic may be -1
 	// group is the step's service's consumer group on topic: only its
 	// processing of the event is the step (a view or another service may
 	// read the topic too).
-	group             int32
+	group int32
+	// link and compLink index s.sagaLinks: the paths of the step's
+	// command and of its compensation's (-1: none).
+	link, compLink    int32
 	timeout, deadline int64
 	// idempotent: a second execution of the step (or of its
 	// compensation) for one saga has no second effect.
@@ -101,6 +110,34 @@ const (
 	endLost
 )
 
+// sagaLink is the network path of a saga's commands from its start
+// service (the coordinator of an orchestration) to one participant. The
+// orchestrator sends each command as a request to an instance of the
+// participant and waits for its reply, so a command crosses the network
+// between the two processes as a call does, and the link faults and
+// partitions between the two services act on it (resolve). Eventuate Tram
+// invokes "a saga participant using a command message" that its message
+// broker carries (eventuate-tram/eventuate-tram-sagas, README.md): there
+// the path runs through the broker, which an orchestration here does not
+// model; a choreography's events do (sagaStep).
+type sagaLink struct {
+	link
+	from, to int32 // services
+}
+
+// sagaLinkTo returns the index in s.sagaLinks of the path from service
+// from to service to, adding it on first use: the sagas from one service
+// to another share it, as a caller's calls to one callee do.
+func (s *Sim) sagaLinkTo(from, to int32) int32 {
+	for i := range s.sagaLinks {
+		if l := &s.sagaLinks[i]; l.from == from && l.to == to {
+			return int32(i)
+		}
+	}
+	s.sagaLinks = append(s.sagaLinks, sagaLink{from: from, to: to})
+	return int32(len(s.sagaLinks) - 1)
+}
+
 // sagaRun is one saga instance.
 type sagaRun struct {
 	saga    int32
@@ -127,11 +164,24 @@ type sagaRun struct {
 	// participant: a command the coordinator gave up on (a timeout) still
 	// runs there, and may still do the step. A run that has ended (end)
 	// keeps its slot, and what its participants do, until out is 0.
-	out   int32
-	end   sagaEnd
-	did   []stepDid // per step: what its participants did
-	gen   uint32
-	inUse bool
+	out int32
+	end sagaEnd
+	did []stepDid // per step: what its participants did
+	// org is where the last failed attempt of the current command
+	// failed; failOrg where the step failure that began the rollback did.
+	org, failOrg origin
+	gen          uint32
+	inUse        bool
+}
+
+// cmdService is the service of the run's current command: its step's
+// participant, or its compensation's.
+func (r *sagaRun) cmdService(sg *saga) int32 {
+	st := &sg.steps[r.step]
+	if r.undoing {
+		return st.comp
+	}
+	return st.svc
 }
 
 // parkedSaga is a reply or a retry timer that an orchestrated run's
@@ -175,12 +225,16 @@ func (s *Sim) initSagas() {
 		sg.start = s.serviceIndex(sg.spec.Start)
 		sg.pivot = len(sg.spec.Steps)
 		for j, st := range sg.spec.Steps {
-			step := sagaStep{svc: s.serviceIndex(st.Service), comp: -1, topic: -1, group: -1, timeout: int64(st.Timeout), deadline: int64(st.Deadline), idempotent: st.Idempotent}
+			step := sagaStep{svc: s.serviceIndex(st.Service), comp: -1, topic: -1, group: -1, link: -1, compLink: -1, timeout: int64(st.Timeout), deadline: int64(st.Deadline), idempotent: st.Idempotent}
 			if n := st.Records; n > 0 {
 				step.rec = records{n: int32(n), lock: st.SemanticLock, ver: make([]uint32, n), pending: make([]int32, n), owner: make([]int32, n)}
 			}
+			if sg.spec.Mode == Orchestration {
+				step.link = s.sagaLinkTo(sg.start, step.svc) // a choreography's step is an event
+			}
 			if st.Compensation != "" {
 				step.comp = s.serviceIndex(st.Compensation)
+				step.compLink = s.sagaLinkTo(sg.start, step.comp)
 			}
 			if st.Topic != "" {
 				step.topic = s.topicIndex(st.Topic)
@@ -248,7 +302,19 @@ func (s *Sim) sagaStep(run int32) {
 	sg := &s.sagas[r.saga]
 	st := &sg.steps[r.step]
 	if !r.undoing && st.topic >= 0 && sg.spec.Mode == Choreography {
-		s.produce(st.topic, r.key, true, AcksAll, -1, sg.spec.Name, run, r.step)
+		// The event is published by the service whose work it follows:
+		// the start service for the first step, the previous step's
+		// participant after it. A partition between that service and
+		// the topic's leader holds it in its producer, as any publish
+		// (sendAttempt); one between the broker and the step's consumer
+		// holds its fetches (group.cutFrom). Kafka clients talk to
+		// brokers only, so a partition between two participants that
+		// leaves the broker reachable from both cuts no event.
+		pub := sg.start
+		if r.step > 0 {
+			pub = sg.steps[r.step-1].svc
+		}
+		s.produce(st.topic, r.key, true, AcksAll, -1, s.services[pub].spec.Name, run, r.step)
 		return
 	}
 	svc, timeout := st.svc, st.timeout
@@ -260,6 +326,7 @@ func (s *Sim) sagaStep(run int32) {
 	if host < 0 {
 		// Nobody to take the command: it is unavailable at once, after a
 		// hop.
+		r.org = s.serviceOrigin(svc, CauseNoInstance, 0)
 		s.schedule(after(s.now, s.hop(sg.rng)), evSagaRetry, run, r.gen|failBit)
 		return
 	}
@@ -267,7 +334,6 @@ func (s *Sim) sagaStep(run int32) {
 		// A command names no operation: it takes one by the operations'
 		// weights, as a request to the service alone does.
 		s.reqs.r[i].op = sv.pickOp(sg.rng)
-		s.reqs.r[i].from = sagaCommand(r.step, r.undoing)
 		r.out++
 	}
 }
@@ -286,6 +352,17 @@ func sagaCommand(step int32, undo bool) int32 {
 		return step<<1 | 1
 	}
 	return step << 1
+}
+
+// sagaCmdLink is the network path of command cmd (a sagaCommand) of run:
+// its step's, or its compensation's. The run keeps its slot while a
+// command of it is out (sagaCommandEnded), so its saga is still known.
+func (s *Sim) sagaCmdLink(run, cmd int32) *link {
+	st := &s.sagas[s.sagaRuns.r[run].saga].steps[cmd>>1]
+	if cmd&1 != 0 {
+		return &s.sagaLinks[st.compLink].link
+	}
+	return &s.sagaLinks[st.link].link
 }
 
 // sagaExecuted counts an execution, at its participant, of the command
@@ -479,11 +556,19 @@ func (sg *saga) settle(r *sagaRun, t []stepTally) (disagree bool) {
 	return disagree
 }
 
-// sagaReply takes the answer of a command.
-func (s *Sim) sagaReply(run int32, o Outcome) {
+// sagaReply takes the answer of a command, and where its failure
+// originated when it failed.
+func (s *Sim) sagaReply(run int32, o Outcome, org origin) {
 	r := &s.sagaRuns.r[run]
 	if r.end != running {
 		return
+	}
+	if r.inUse && o != OK {
+		if !org.set() {
+			// An answer that carries no origin is the participant's own.
+			org = origin{comp: r.cmdService(&s.sagas[r.saga]), cause: CauseError}
+		}
+		r.org = org
 	}
 	if r.inUse && s.coordinatorDown(r) {
 		r.parked, r.reply = parkedReply, o
@@ -571,6 +656,9 @@ func (s *Sim) sagaEvent(rec *record, g int32, ok bool) {
 			o = Error
 		}
 	}
+	if o != OK {
+		r.org = s.serviceOrigin(s.sagas[r.saga].steps[rec.step].svc, CauseError, 0)
+	}
 	s.sagaStepDone(rec.tag, rec.step, o)
 }
 
@@ -597,6 +685,7 @@ func (s *Sim) sagaStepDone(run, step int32, o Outcome) {
 		// A compensation failed: the saga is left half done.
 		sg.inconsistent++
 		sg.win.inconsistent++
+		sg.win.blame.add(r.org, s.occurs)
 		// The first few are logged one by one; the window's health tells
 		// the rest.
 		switch {
@@ -617,7 +706,7 @@ func (s *Sim) sagaStepDone(run, step int32, o Outcome) {
 		r.step++
 		s.sagaStep(run)
 	default:
-		r.undoing, r.failedAt, r.failed = true, s.now, step
+		r.undoing, r.failedAt, r.failed, r.failOrg = true, s.now, step, r.org
 		s.sagaUndo(run, step-1)
 	}
 }
@@ -653,6 +742,7 @@ func (s *Sim) sagaUndo(run, step int32) {
 	if step < 0 {
 		sg.compensated++
 		sg.win.compensated++
+		sg.win.blame.add(r.failOrg, s.occurs)
 		sg.recovery.Record(s.now - r.failedAt)
 		s.sagaEnded(run, endCompensated)
 		return
@@ -686,7 +776,7 @@ func (s *Sim) sagaRetry(run int32, gen uint32) {
 		return
 	}
 	if gen&failBit != 0 {
-		s.sagaStepDone(run, r.step, Rejected) // unavailable, not refused
+		s.sagaStepDone(run, r.step, Rejected) // unavailable, not refused (its origin is in r.org)
 		return
 	}
 	s.sagaStep(run)

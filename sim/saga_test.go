@@ -2,6 +2,7 @@ package sim_test
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -81,6 +82,56 @@ func TestSagaUnknownOutcome(t *testing.T) {
 	}
 }
 
+// TestSagaCommandsCrossTheNetwork: a saga's commands and events are
+// messages between processes, so a partition or a link fault between the
+// coordinator (orders) and a participant (payment), or between the
+// service that publishes a choreography's event and the broker, acts on
+// them as on any call or publish. A 10 s partition from 10 s delays every
+// saga that reaches payment by up to its length (the commands are
+// retried, Temporal's default policy: the longest saga took 10.0 s), or
+// rolls them back when the step's deadline is shorter (400 of 3000);
+// an event lost on its way to the broker is sent again after the
+// producer's request_timeout (30 s). The old engine
+// sent commands past partitions and link faults, and published a
+// choreography's events as the saga, a name no partition names: none of
+// these changed anything.
+func TestSagaCommandsCrossTheNetwork(t *testing.T) {
+	partition := func(a, b string) sim.Fault {
+		return sim.Fault{Kind: sim.FaultPartition, Start: 10 * time.Second, Duration: 10 * time.Second,
+			Params: sim.PartitionFault{Sides: [2][]string{{a}, {b}}}}
+	}
+	for _, tc := range []struct {
+		name     string
+		mode     sim.SagaMode
+		fault    sim.Fault
+		deadline time.Duration
+		wantComp bool // else: delayed, none rolled back
+	}{
+		{"partition delays the commands", sim.Orchestration, partition("orders", "payment"), 0, false},
+		{"partition past the deadline rolls back", sim.Orchestration, partition("orders", "payment"), 3 * time.Second, true},
+		{"loss on the link delays the commands", sim.Orchestration, sim.Fault{Kind: sim.FaultLoss, Target: "orders->payment",
+			Start: 10 * time.Second, Duration: 10 * time.Second, Params: sim.LossFault{Probability: 1, Direction: sim.Requests}}, 0, false},
+		{"partition holds the first event", sim.Choreography, partition("orders", "kafka"), 0, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			spec := sagaSpec(t, tc.mode, 0)
+			// Long enough for a producer to retry an event lost on the
+			// way: it hears of the loss at its request_timeout (30 s).
+			spec.Duration = time.Minute
+			spec.Sagas[0].Steps[1].Deadline = tc.deadline
+			spec.Faults = []sim.Fault{tc.fault}
+			res, _ := run(t, spec)
+			sg := res.Sagas[0]
+			if sg.Inconsistent != 0 || (sg.Compensated > 0) != tc.wantComp {
+				t.Fatalf("completed %d, compensated %d, inconsistent %d", sg.Completed, sg.Compensated, sg.Inconsistent)
+			}
+			if !tc.wantComp && sg.Duration.Max < 8000 {
+				t.Errorf("longest saga %.1fs: the 10 s fault should delay the sagas it holds", sg.Duration.Max/1000)
+			}
+		})
+	}
+}
+
 // TestSagaDuplicates: a command retried after its timeout runs again at
 // its participant. Payment answers in uniform(500ms, 1500ms), the saga
 // waits 1 s per attempt and retries without limit: each attempt times out
@@ -155,5 +206,78 @@ func TestSagaIsolation(t *testing.T) {
 				t.Errorf("longest saga %.0f ms: waiting on the lock should delay sagas", sg.Duration.Max)
 			}
 		})
+	}
+}
+
+// TestSagaBlastRadius: a saga is a business flow, counted in a fault's
+// blast radius beside the clients' flows, each saga started during the
+// fault weighing its saga's weight in client requests. Errors on payment
+// roll back about a third of the orders while the client, which only
+// calls orders, sees nothing: the saga is the only flow hit, and it
+// carries weight x 50 sagas/s of the 50 requests/s + weight x 50 sagas/s
+// (every failure traced to the fault). The old engine counted client
+// flows only: 0 %.
+func TestSagaBlastRadius(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		weight float64
+		want   float64
+	}{
+		{"default weight: a saga weighs as a request", 0, 0.5},
+		{"weight 3", 3, 0.75},
+		{"weight 1/3", 1.0 / 3, 0.25},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			spec := sagaSpec(t, sim.Orchestration, 0)
+			spec.Sagas[0].Weight = tc.weight
+			spec.Faults = []sim.Fault{{Kind: sim.FaultErrors, Target: "payment", Start: 10 * time.Second, Duration: 10 * time.Second,
+				Params: sim.ErrorsFault{Probability: 1.0 / 3}}}
+			res, _ := run(t, spec)
+			sg := res.Sagas[0]
+			near(t, "rolled back during the fault", float64(sg.Compensated)/500, 1.0/3, 0.06)
+			cr := res.Cascades[0]
+			near(t, "blast radius", cr.BlastRadius, tc.want, 0.03)
+			if !slices.Equal(cr.FlowsHit, []string{"saga order"}) {
+				t.Errorf("flows hit %q, want the saga only", cr.FlowsHit)
+			}
+		})
+	}
+}
+
+// TestSagaBlameTellsFaultsApart: a saga that rolls back or is left
+// inconsistent records where its step (or compensation) failed, as a
+// service's failed request does, so that its window's blame and its
+// episode in the cascade are split between overlapping faults by what
+// failed the sagas, not given whole to each by timing. Errors on
+// inventory (step 1) from 10 s to 25 s and on payment (step 2) from 15 s
+// to 30 s, half the requests each: inventory fails 25 sagas/s for 15 s
+// (375), payment 25/s alone for 5 s and 12.5/s of those inventory let
+// through for 10 s (250): shares 0.6 and 0.4. Each window's blame adds up
+// to its rollbacks. The old engine gave the episode to both, whole, by
+// timing (no share).
+func TestSagaBlameTellsFaultsApart(t *testing.T) {
+	spec := sagaSpec(t, sim.Orchestration, 0)
+	spec.Duration = 45 * time.Second
+	spec.Faults = []sim.Fault{
+		{Kind: sim.FaultErrors, Target: "inventory", Start: 10 * time.Second, Duration: 15 * time.Second, Params: sim.ErrorsFault{Probability: 0.5}},
+		{Kind: sim.FaultErrors, Target: "payment", Start: 15 * time.Second, Duration: 15 * time.Second, Params: sim.ErrorsFault{Probability: 0.5}},
+	}
+	res, _ := run(t, spec)
+	for _, w := range res.Sagas[0].Series {
+		var n uint64
+		if w.Blame != nil {
+			n = w.Blame.Faulted + w.Blame.NoFault
+		}
+		if n != w.Compensated+w.Inconsistent {
+			t.Errorf("window %v: blame counts %d failures, %d rolled back or inconsistent", w.Start, n, w.Compensated+w.Inconsistent)
+		}
+	}
+	for k, want := range []float64{0.6, 0.4} {
+		cr := res.Cascades[k]
+		i := slices.IndexFunc(cr.Steps, func(st sim.CascadeStep) bool { return st.Component == "saga order" })
+		if i < 0 || cr.Steps[i].Share == nil {
+			t.Fatalf("%s: no traced step of the saga in %+v", cr.Name, cr.Steps)
+		}
+		near(t, cr.Name+"'s share of the saga's rollbacks", *cr.Steps[i].Share, want, 0.05)
 	}
 }

@@ -361,9 +361,11 @@ func (s *Sim) sendRequest(parent, origin, to, inst int32, lat dist.Dist, timeout
 	case noParent:
 		rng, l = s.clients[origin].rng, &s.clients[origin].link
 	case fromSaga:
-		sg := &s.sagas[s.sagaRuns.r[origin].saga]
-		rng, l = sg.rng, &sg.link
-		r.key = s.sagaRuns.r[origin].key
+		run := &s.sagaRuns.r[origin]
+		// The command being sent, whose path the answer comes back by
+		// (respond).
+		r.from = sagaCommand(run.step, run.undoing)
+		rng, l, r.key = s.sagas[run.saga].rng, s.sagaCmdLink(origin, r.from), run.key
 	default:
 		cl := &s.calls.c[parent]
 		r.key, r.from = s.reqs.r[cl.parent].key, cl.svc
@@ -912,7 +914,7 @@ func (s *Sim) respond(i int32) {
 	case noParent:
 		l = &s.clients[r.origin].link
 	case fromSaga:
-		l = &s.sagas[s.sagaRuns.r[r.origin].saga].link
+		l = s.sagaCmdLink(r.origin, r.from)
 	default:
 		// The call may be gone (its caller gave up): its edge is known
 		// from the request.
@@ -962,9 +964,9 @@ func (s *Sim) response(i int32) {
 		s.freeRequest(i)
 		s.recordDone(m, g, o)
 	case r.parent == fromSaga:
-		run, o := r.origin, r.outcome
+		run, o, org := r.origin, r.outcome, r.org
 		s.freeRequest(i)
-		s.sagaReply(run, o)
+		s.sagaReply(run, o, org)
 	default:
 		k, o, sent, host, org := r.parent, r.outcome, r.sent, r.inst, r.org
 		p := &s.reqs.r[s.calls.c[k].parent]
@@ -999,7 +1001,7 @@ func (s *Sim) timeout(i int32, gen uint32) {
 		r.org = s.lateOrigin(i)
 		s.clients[r.origin].done(r)
 	case fromSaga:
-		s.sagaReply(r.origin, Timeout)
+		s.sagaReply(r.origin, Timeout, s.lateOrigin(i))
 	default:
 		s.attemptDone(r.parent, i, Timeout, r.sent, r.inst, s.lateOrigin(i))
 	}

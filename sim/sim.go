@@ -60,8 +60,9 @@ type Sim struct {
 	views      []view
 	sagas      []saga
 	sagaRuns   sagaPool
-	partitions []int32   // active partition faults
-	held       heldIndex // what the instances a crash hits hold
+	sagaLinks  []sagaLink // the paths of the sagas' commands
+	partitions []int32    // active partition faults
+	held       heldIndex  // what the instances a crash hits hold
 	deploys    []deploy
 	changes    []healthChange        // every confirmed health change, for the cascade trace
 	changesOf  map[string]*changeLog // for each component, its changes

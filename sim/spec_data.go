@@ -190,6 +190,9 @@ type Consume struct {
 	// instead of Kafka's loop: at PollInitialDelay + k*PollInterval of the
 	// run's clock, a batch processed before the next execution waits for it.
 	PollInterval, PollInitialDelay time.Duration
+	// Weight is what one record produced to the topic weighs in a fault's
+	// blast radius, in client requests (businessFlows); 0: 1.
+	Weight float64
 }
 
 // Store is an eventually consistent replicated store in the style of Dynamo
@@ -269,6 +272,9 @@ type Saga struct {
 	Retry SagaRetry
 	// Log is where the coordinator of an orchestration keeps its sagas.
 	Log SagaLog
+	// Weight is what one saga started weighs in a fault's blast radius,
+	// in client requests (businessFlows); 0: 1.
+	Weight float64
 }
 
 // SagaRetry is Temporal's activity retry policy: the first retry after
@@ -363,6 +369,9 @@ type View struct {
 	// topic's partitions by range; those beyond the partition count get
 	// none. 0 means 1.
 	Concurrency int
+	// Weight is what one read of the view weighs in a fault's blast
+	// radius, in client requests (businessFlows); 0: 1.
+	Weight float64
 }
 
 // checkData rejects data components the engine cannot run: what the

@@ -24,7 +24,7 @@ func TestWindowHeadJSON(t *testing.T) {
 		{"topic", sim.TopicWindow{WindowHead: head, Produced: 7},
 			`{"t_s":2,"produced":7,` + verdict + `}`},
 		{"saga", sim.SagaWindow{WindowHead: head, Started: 3, Running: 1},
-			`{"t_s":2,"started":3,"completed":0,"compensated":0,"inconsistent":0,"running":1,` + verdict + `}`},
+			`{"t_s":2,"started":3,"completed":0,"compensated":0,"inconsistent":0,"running":1,` + verdict + `,"blame":null}`},
 		{"view", sim.ViewWindow{WindowHead: head, Reads: 4, Miss: 1, LagS: 1.5},
 			`{"t_s":2,"reads":4,"read_your_writes_misses":1,"lag_records":0,"lag_s":1.5,"behind_s":0,` + verdict + `}`},
 	} {

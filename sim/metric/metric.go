@@ -222,7 +222,7 @@ var registry = []Metric{
 	{Saga, "inconsistent", Count, false, "sagas left inconsistent by a failed compensation", saga(func(s *sim.SagaResult) (float64, bool) { return num(s.Inconsistent) })},
 	{Saga, "anomalous", Count, false, "sagas counted completed or compensated whose participants disagree", saga(func(s *sim.SagaResult) (float64, bool) { return num(s.Anomalous) })},
 	{Saga, "duration_p99", Ms, false, "99th percentile duration of completed sagas", saga(func(s *sim.SagaResult) (float64, bool) { return num(s.Duration.P99) })},
-	{Fault, "blast_radius", Share, false, "share of the clients' traffic in flows that turned unhealthy after the fault",
+	{Fault, "blast_radius", Share, false, "share of the traffic (clients' and business flows') in flows that turned unhealthy after the fault",
 		fault(func(c *sim.CascadeResult) (float64, bool) { return num(c.BlastRadius) })},
 	{Fault, "propagation", Seconds, true, "time from the fault's start until the first client flow turned unhealthy (no value when none did)",
 		fault(func(c *sim.CascadeResult) (float64, bool) { return known(c.FirstFlowS) })},
