@@ -173,6 +173,11 @@ const (
 	// minBurstCorrelation is the least lag-1 correlation of the slow/fast
 	// indicator, P(slow | slow) - P(slow | fast), that counts as
 	// episodes; it must also be 4 standard errors (4/sqrt(n)) above 0.
+	// For a two-state Markov chain that difference is the second
+	// eigenvalue of its transition matrix and its lag-1 autocorrelation,
+	// the lag-k one its k-th power (A. M. Sabatini, "Why memory matters: a
+	// tale of two Markov chains",
+	// https://amsabatini.netlify.app/posts/markov_chain_acf/).
 	minBurstCorrelation = 0.4
 	// minRuns is the fewest complete slow episodes needed to estimate
 	// their mean length.
