@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/faultline/faultline/importer"
@@ -63,25 +64,32 @@ func runAtMin(t *testing.T, spec *sim.Spec, observed *importer.Model, minSpans i
 }
 
 // TestRecordingsFit imports the recordings of issue 12 and compares each
-// with a run of its scenario at the same load. The hotel reservation meets
-// the issue's bounds (p50 within 20 %, p99 within 35 % for every operation
-// with 50 spans or more, p50 MAPE under 15 %). Online Boutique does not:
-// its front end's pages come out 40-60 % slow at p50 (scenarios.md,
-// "Comparing with traces", says why); the test holds its MAPEs where they
-// are, so that a change that worsens the fit shows. With each call's
-// observed round trip (client span less server span) drawn whole, rather
-// than as two independent halves, the MAPEs went from 5.78 % / 1.61 %
-// (p50 / p99) to 2.46 % / 0.89 % for the hotel, and from 17.9 % / 92.5 % to
-// 14.3 % / 11.4 % for Online Boutique: the bounds below fail the halves.
+// with a run of its scenario at the same load. Every operation with 50
+// spans or more is within the issue's bounds (p50 within 20 %, p99 within
+// 35 %) but those named in outOfBounds, and the MAPEs are held where they
+// are, so that a change that worsens the fit shows. Online Boutique's
+// pages were 44-56 % slow at p50 (p50 MAPE 14.3 %, p99 11.4 %) while each
+// call drew its round trip on its own; with the round trips into a callee
+// in episodes (markov, one chain per callee), repeated calls as repeat,
+// two-cluster times as histograms and the few values above p99 one by one,
+// they are within 2-13 % (p50 MAPE 3.37 %, p99 12.6 %). Its list-products
+// page (54 spans, so its p99 is its slowest request) stays 45 % fast at
+// p99: a slow episode's calls are drawn each on its own from every slow
+// value, where a recorded stall holds the nine calls of one page about
+// equally long (scenarios.md, "What limits the fit"). The hotel went from
+// 2.46 % / 0.89 % to 2.74 % / 2.09 %: its check-availability's own time
+// is in two clusters (48.8 % under 0.1 ms, the rest over 1.7 ms), now a
+// histogram, whose median is a coin toss between the two (2 seeds of 8
+// put it in the lower one).
 func TestRecordingsFit(t *testing.T) {
 	for _, tt := range []struct {
-		file       []string
-		bounded    bool    // every operation within the issue's bounds
-		maxP50MAPE float64 // percent
-		maxP99MAPE float64
+		file        []string
+		outOfBounds []string // "service.operation p50" or "... p99"
+		maxP50MAPE  float64  // percent
+		maxP99MAPE  float64
 	}{
-		{[]string{"traces", "hotel-reservation", "load25.jaeger.json.gz"}, true, 4, 1.5},
-		{[]string{"traces", "online-boutique", "normal-2022-08-23T17-00.csv.gz"}, false, 16, 20},
+		{[]string{"traces", "hotel-reservation", "load25.jaeger.json.gz"}, nil, 3, 2.5},
+		{[]string{"traces", "online-boutique", "normal-2022-08-23T17-00.csv.gz"}, []string{"frontend.recv-list-products p99"}, 4, 13},
 	} {
 		t.Run(tt.file[1], func(t *testing.T) {
 			spec, m := importAndLoad(t, recording(t, tt.file...), "")
@@ -91,11 +99,16 @@ func TestRecordingsFit(t *testing.T) {
 			}
 			for _, r := range rep.Operations {
 				e50, e99 := RelErr(r.Observed.P50, r.Simulated.P50), RelErr(r.Observed.P99, r.Simulated.P99)
-				out := math.Abs(e50) > 0.2 || math.Abs(e99) > 0.35
-				t.Logf("%s.%s: p50 %.3g/%.3g ms (%+.0f%%), p99 %.3g/%.3g ms (%+.0f%%)", r.Service, r.Operation,
+				name := r.Service + "." + r.Operation
+				t.Logf("%s: p50 %.3g/%.3g ms (%+.0f%%), p99 %.3g/%.3g ms (%+.0f%%)", name,
 					r.Observed.P50, r.Simulated.P50, e50*100, r.Observed.P99, r.Simulated.P99, e99*100)
-				if out && tt.bounded {
-					t.Errorf("%s.%s out of bounds", r.Service, r.Operation)
+				for _, q := range []struct {
+					name     string
+					err, max float64
+				}{{"p50", e50, 0.2}, {"p99", e99, 0.35}} {
+					if math.Abs(q.err) > q.max && !slices.Contains(tt.outOfBounds, name+" "+q.name) {
+						t.Errorf("%s %s %+.0f %% out of bounds", name, q.name, q.err*100)
+					}
 				}
 			}
 			if rep.P50MAPE > tt.maxP50MAPE || rep.P99MAPE > tt.maxP99MAPE {
@@ -115,7 +128,7 @@ func TestRecordingsFit(t *testing.T) {
 // into currencyservice (frontend's: the imported checkout does not call it). Each entry operation's simulated median shift
 // (with the fault against without, at the window's load) is set against
 // the observed one (the window's median against the normal minute's):
-// 1062 against 1066 ms and 1985 against 2121 ms, once the assumed worker
+// 1112 against 1062 ms and 1896 against 1985 ms, once the assumed worker
 // pools are lifted (with the import's pools, the front end saturates and
 // the shift is 9 s).
 func TestRecordedFaultShift(t *testing.T) {

@@ -42,6 +42,9 @@ type opStats struct {
 	// own is the time of an invocation not covered by its calls; hold is
 	// its whole span, calls included (what holds a worker).
 	own, hold metrics.Histogram
+	// ownSeries is the own times in the order read, with their instance,
+	// for the episodes (shape.go).
+	ownSeries []sample
 	// ownWithCalls and after sum, over the invocations that made calls,
 	// their own time and the part of it after their last call ended.
 	ownWithCalls, after float64
@@ -62,6 +65,9 @@ type edgeStats struct {
 	failed      int64             // calls whose callee span (or client span) failed
 	roundTrip   metrics.Histogram // network and queueing time there and back: client span - server span
 	skewed      int64             // client spans shorter than their server span (clock skew)
+	// rtSeries is the round trips with the callee's instance, for the
+	// episodes of the callee (shape.go).
+	rtSeries []sample
 }
 
 // pairStats counts, for two callees of an operation, the invocations that
@@ -71,6 +77,8 @@ type pairStats struct{ both, overlap int64 }
 type serviceStats struct {
 	name      string
 	instances map[string]struct{}
+	// instID numbers the instances for the series (shape.go).
+	instID map[string]int32
 	// ops by operation name, followed for an entry call pattern by the
 	// pattern (which starts with a NUL byte).
 	ops map[string]*opStats
@@ -95,6 +103,10 @@ type aggregator struct {
 	lastEnd           int64
 	ratios            map[float64]int64 // sampler ratios the root spans carry
 	rootsWithoutRatio int64
+
+	// rtBursts are the episodes of the round trips to each callee
+	// (shape.go), found once all is read.
+	rtBursts map[string]bursts
 
 	// Scratch, reused from trace to trace.
 	idx    map[string]int32
@@ -125,12 +137,17 @@ func newAggregator() *aggregator {
 	return &aggregator{services: map[string]*serviceStats{}, ratios: map[float64]int64{}, idx: map[string]int32{}}
 }
 
-func (a *aggregator) op(k opKey) *opStats {
-	s := a.services[k.service]
+func (a *aggregator) service(name string) *serviceStats {
+	s := a.services[name]
 	if s == nil {
-		s = &serviceStats{name: k.service, instances: map[string]struct{}{}, ops: map[string]*opStats{}, patterns: map[string]int{}}
-		a.services[k.service] = s
+		s = &serviceStats{name: name, instances: map[string]struct{}{}, instID: map[string]int32{}, ops: map[string]*opStats{}, patterns: map[string]int{}}
+		a.services[name] = s
 	}
+	return s
+}
+
+func (a *aggregator) op(k opKey) *opStats {
+	s := a.service(k.service)
 	o := s.ops[k.op+k.pattern]
 	if o == nil {
 		o = &opStats{key: k, calls: map[opKey]*edgeStats{}, pairs: map[[2]opKey]*pairStats{}}
@@ -312,6 +329,7 @@ func (a *aggregator) invocation(sp []Span, w invocationRef) {
 	covered += cur1 - cur0
 	own := top.End - top.Start - covered
 	o.own.Record(own)
+	o.ownSeries = appendSample(o.ownSeries, sample{at: top.Start, v: own, inst: a.instanceID(top.Service, top.Instance)})
 	if len(a.calls) > 0 {
 		o.ownWithCalls += float64(own)
 		o.after += float64(max(top.End-lastEnd, 0))
@@ -323,6 +341,18 @@ func (a *aggregator) invocation(sp []Span, w invocationRef) {
 		}
 	}
 	a.edges(sp, o)
+}
+
+// instanceID numbers an instance of a service; "" (not recorded) is one
+// more.
+func (a *aggregator) instanceID(service, instance string) int32 {
+	s := a.service(service)
+	id, ok := s.instID[instance]
+	if !ok {
+		id = int32(len(s.instID))
+		s.instID[instance] = id
+	}
+	return id
 }
 
 // isClientSpan tells whether a span of the caller's service is the client
@@ -379,6 +409,7 @@ func (a *aggregator) edges(sp []Span, o *opStats) {
 					d = 0
 				}
 				e.roundTrip.Record(d)
+				e.rtSeries = appendSample(e.rtSeries, sample{at: sp[c.client].Start, v: d, inst: a.instanceID(sp[c.child].Service, sp[c.child].Instance)})
 			}
 		}
 		e.invocations++

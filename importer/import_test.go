@@ -224,44 +224,60 @@ func TestImportCountsOrphans(t *testing.T) {
 	}
 }
 
-// TestImportSequentialRepeats: a call repeated one after the other a
-// varying number of times is written as calls whose probabilities are the
-// shares of requests that made it at least i times (so the mean count is
-// kept); copies that overlap are a fanout.
+// TestImportSequentialRepeats: a call repeated one after the other is one
+// call with repeat, the observed count (a whole number when every request
+// made it as many times, else a histogram of the counts, so that how the
+// counts go together is kept, not only their mean); copies that overlap
+// are a fanout.
 func TestImportSequentialRepeats(t *testing.T) {
-	var b strings.Builder
-	b.WriteString("TraceID,SpanID,ParentID,ServiceName,OperationName,StartTimeUnixNano,EndTimeUnixNano\n")
-	const t0 = 1700000000000000000
-	ms := int64(time.Millisecond)
-	// Request r (0..3) calls price r+1 times in sequence, and stock
-	// twice at once.
-	for r := 0; r < 4; r++ {
-		start := t0 + int64(r)*int64(time.Second)
-		fmt.Fprintf(&b, "t%d,root%d,root,web,home,%d,%d\n", r, r, start, start+100*ms)
-		for i := 0; i <= r; i++ {
-			fmt.Fprintf(&b, "t%d,p%d-%d,root%d,price,get,%d,%d\n", r, r, i, r, start+int64(1+10*i)*ms, start+int64(9+10*i)*ms)
-		}
-		for i := 0; i < 2; i++ {
-			fmt.Fprintf(&b, "t%d,s%d-%d,root%d,stock,check,%d,%d\n", r, r, i, r, start+50*ms, start+60*ms)
-		}
+	tests := []struct {
+		name   string
+		prices func(r int) int // request r's calls to price, in sequence
+		want   string
+	}{
+		{"count varies", func(r int) int { return r + 1 },
+			`price.get p=1 x1 repeat="histogram(1: 1, 2: 1, 3: 1, 4: 1)", stock.check p=1 x2 repeat=`},
+		{"count fixed", func(int) int { return 3 },
+			`price.get p=1 x1 repeat=3, stock.check p=1 x2 repeat=`},
+		{"some requests make none", func(r int) int { return r % 2 * 2 },
+			`price.get p=0.5 x1 repeat=2, stock.check p=1 x2 repeat=`},
 	}
-	path := filepath.Join(t.TempDir(), "spans.csv")
-	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
-		t.Fatal(err)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var b strings.Builder
+			b.WriteString("TraceID,SpanID,ParentID,ServiceName,OperationName,StartTimeUnixNano,EndTimeUnixNano\n")
+			const t0 = 1700000000000000000
+			ms := int64(time.Millisecond)
+			// Request r (0..3) calls price in sequence, and stock
+			// twice at once.
+			for r := 0; r < 4; r++ {
+				start := t0 + int64(r)*int64(time.Second)
+				fmt.Fprintf(&b, "t%d,root%d,root,web,home,%d,%d\n", r, r, start, start+100*ms)
+				for i := 0; i < tt.prices(r); i++ {
+					fmt.Fprintf(&b, "t%d,p%d-%d,root%d,price,get,%d,%d\n", r, r, i, r, start+int64(1+10*i)*ms, start+int64(9+10*i)*ms)
+				}
+				for i := 0; i < 2; i++ {
+					fmt.Fprintf(&b, "t%d,s%d-%d,root%d,stock,check,%d,%d\n", r, r, i, r, start+50*ms, start+60*ms)
+				}
+			}
+			path := filepath.Join(t.TempDir(), "spans.csv")
+			if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			m, err := Import([]string{path}, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, c := range m.Services[2].Operations[0].Calls {
+				got = append(got, fmt.Sprintf("%s p=%g x%d repeat=%s", c.To, c.Probability, c.Fanout, c.Repeat))
+			}
+			if strings.Join(got, ", ") != tt.want {
+				t.Errorf("calls\n %s\nwant\n %s", strings.Join(got, ", "), tt.want)
+			}
+			loadScenario(t, m)
+		})
 	}
-	m, err := Import([]string{path}, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, c := range m.Services[2].Operations[0].Calls {
-		got = append(got, fmt.Sprintf("%s p=%g x%d", c.To, c.Probability, c.Fanout))
-	}
-	want := "price.get p=1 x1, price.get p=0.75 x1, price.get p=0.5 x1, price.get p=0.25 x1, stock.check p=1 x2"
-	if strings.Join(got, ", ") != want {
-		t.Errorf("calls\n %s\nwant\n %s", strings.Join(got, ", "), want)
-	}
-	loadScenario(t, m)
 }
 
 // TestImportReadsGzip: a gzip file is read as is, whatever its name.

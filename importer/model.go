@@ -94,11 +94,14 @@ type Call struct {
 	To          string // "service.operation"
 	Probability float64
 	Fanout      int
-	Group       string
-	Latency     string // a one-way distribution; "" for the network's
-	RoundTrip   string // a distribution there and back, drawn once; "" for none
-	Comments    []string
-	Extra       []Key
+	// Repeat is the count of sequential repetitions: "" for once, a
+	// whole number, or a count distribution ("histogram(1: 30, 9: 70)").
+	Repeat    string
+	Group     string
+	Latency   string // a one-way distribution; "" for the network's
+	RoundTrip string // a distribution there and back, drawn once; "" for none
+	Comments  []string
+	Extra     []Key
 	// Text is TOML written as it is after the keys: a later step's keys,
 	// then its sub-tables ([service.operation.call.retry]).
 	Text string

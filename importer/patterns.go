@@ -167,6 +167,9 @@ func mergeOps(k opKey, group []*opStats) *opStats {
 		m.ownErrors += o.ownErrors
 		m.own.Merge(&o.own)
 		m.hold.Merge(&o.hold)
+		for _, x := range o.ownSeries {
+			m.ownSeries = appendSample(m.ownSeries, x)
+		}
 		m.ownWithCalls += o.ownWithCalls
 		m.after += o.after
 		for ck, e := range o.calls {
@@ -186,6 +189,9 @@ func mergeOps(k opKey, group []*opStats) *opStats {
 			me.failed += e.failed
 			me.roundTrip.Merge(&e.roundTrip)
 			me.skewed += e.skewed
+			for _, x := range e.rtSeries {
+				me.rtSeries = appendSample(me.rtSeries, x)
+			}
 		}
 		for pk, p := range o.pairs {
 			mp := m.pairs[pk]

@@ -69,6 +69,9 @@ func (m *Model) WriteTOML(w io.Writer) error {
 				if c.Fanout > 1 {
 					fmt.Fprintf(b, "    fanout = %d\n", c.Fanout)
 				}
+				if c.Repeat != "" {
+					fmt.Fprintf(b, "    repeat = %s\n", c.Repeat)
+				}
 				if c.Group != "" {
 					fmt.Fprintf(b, "    group = %s   # issued at once with the calls of the same group\n", quote(c.Group))
 				}

@@ -707,7 +707,7 @@ func (t *table) edgeNetwork(c *sim.Call) {
 	if d, ok := t.dist("response_latency"); ok {
 		c.ResponseLatency = &d
 	}
-	if d, ok := t.dist("round_trip"); ok {
+	if d, ok := t.modulated("round_trip"); ok {
 		c.RoundTrip = &d
 		for _, k := range edgeNetworkKeys[:2] {
 			if t.has(k) {

@@ -304,12 +304,13 @@ func (t *table) nonNegative(key string) (time.Duration, bool) {
 
 // dist reads a distribution drawn afresh each time. A markov(...) one is
 // refused: its state needs a consumer that keeps it, which only service
-// times (per instance) and latencies (per link) have.
+// times (per instance), latencies (per link) and round trips (per callee)
+// have.
 func (t *table) dist(key string) (dist.Dist, bool) {
 	d, ok := t.modulated(key)
 	if ok && d.Modulated() {
 		t.valErr(key, fmt.Sprintf("%s cannot be a markov distribution: nothing here keeps its state", key),
-			"markov(...) keeps a state per service instance (service_time) or per link (latency); write the distribution of one state here")
+			"markov(...) keeps a state per service instance (service_time), per link (latency) or per callee (round_trip); write the distribution of one state here")
 		return dist.Dist{}, false
 	}
 	return d, ok

@@ -81,6 +81,9 @@ type edge struct {
 	latency, respLatency dist.Dist
 	roundTrip            dist.Dist
 	rt                   bool
+	// rtChain is the state of a markov round trip, shared by the edges
+	// to the same callee (Sim.rtChain); nil for any other round trip.
+	rtChain *dist.Regime
 
 	// pol holds the resilience state: one per caller instance (Scope
 	// PerInstance; grown when the caller scales up) or one shared.
@@ -225,6 +228,31 @@ func (sv *service) initGateway() {
 	}
 }
 
+// rtChain is the chain of markov round trips to one callee.
+type rtChain struct {
+	to int32
+	d  dist.Dist
+	g  *dist.Regime
+}
+
+// rtChain returns the state a markov round trip to callee to keeps: one
+// per callee, shared by every edge to it whose chain moves alike
+// (dist.SameChain), whichever service calls. A round trip as traces give it
+// (a client span less its server span) holds the time the request waited
+// at the callee before its work began (its queue, a stalled event loop),
+// and that slowness is the callee's: every call that meets it, on any
+// edge, is slow together (scenarios.md, "Network time on an edge").
+func (s *Sim) rtChain(to int32, d dist.Dist) *dist.Regime {
+	for _, c := range s.rtChains {
+		if c.to == to && c.d.SameChain(d) {
+			return c.g
+		}
+	}
+	g := new(dist.Regime)
+	s.rtChains = append(s.rtChains, rtChain{to: to, d: d, g: g})
+	return g
+}
+
 // initEdges compiles the service's calls once every service exists: an
 // edge's balancer and outlier detection are sized by its callee.
 func (sv *service) initEdges(byName map[string]int32) {
@@ -264,6 +292,9 @@ func (sv *service) initEdges(byName map[string]int32) {
 			if e.to == sv.idx {
 				// A function call in the same process: no network.
 				e.inProc, e.latency, e.respLatency, e.rt = true, dist.Dist{}, dist.Dist{}, false
+			}
+			if e.rt && e.roundTrip.Modulated() {
+				e.rtChain = s.rtChain(e.to, e.roundTrip)
 			}
 		}
 		var callee *service
@@ -394,7 +425,9 @@ func (s *Sim) sendRequest(parent, origin, to, inst int32, lat dist.Dist, timeout
 		// https://opencensus.io/tracing/span/kind), and it puts the
 		// callee's work, and any fault that meets it, at the time it
 		// would run.
-		rt := e.roundTrip.Sample(rng)
+		// A markov round trip keeps its state with the callee
+		// (Sim.rtChain): the calls to it share its slow episodes.
+		rt := e.roundTrip.SampleAt(rng, s.now, e.rtChain)
 		d, r.back = rt/2, rt-rt/2
 	case !lat.IsZero():
 		d = lat.SampleAt(rng, s.now, &l.regime)

@@ -38,6 +38,11 @@ type Sim struct {
 	calls   callPool
 	edges   []edgeRef
 	brFloor []breakerFloor // breakerHealth's answer, reused at every window
+
+	// rtChains are the states of markov round trips, one per callee and
+	// chain (rtChain).
+	rtChains []rtChain
+
 	// edgeNames are the names of s.edges, built once for the reasons
 	// that name a breaker's edge.
 	edgeNames []string

@@ -1,6 +1,9 @@
 package dist
 
-import "math/rand/v2"
+import (
+	"math/rand/v2"
+	"slices"
+)
 
 // Regime is where one consumer of a Markov-modulated distribution stands:
 // its state and the virtual time at which it leaves it. Each consumer (a
@@ -20,6 +23,14 @@ type Regime struct {
 // Modulated reports whether d is a markov(...) distribution, whose draws
 // depend on a Regime: Sample ignores the state, SampleAt keeps it.
 func (d Dist) Modulated() bool { return d.kind == kMarkov }
+
+// SameChain reports whether d and o are markov(...) distributions whose
+// chains move alike: the same number of states with the same mean times,
+// so that one Regime can serve both (each still draws from its own
+// states' distributions).
+func (d Dist) SameChain(o Dist) bool {
+	return d.kind == kMarkov && o.kind == kMarkov && slices.Equal(d.mk.sojourn, o.mk.sojourn)
+}
 
 // SampleAt draws one value at virtual time now (nanoseconds, in [0, 1<<62))
 // for the consumer whose state g holds: a markov distribution first moves

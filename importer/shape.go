@@ -1,0 +1,334 @@
+package importer
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/faultline/faultline/sim/metrics"
+)
+
+// The shape of what was observed, beyond its percentiles: a distribution
+// with two clusters and an empty middle, and slowness that comes in
+// episodes. Each is written only where the traces show it (scenarios.md,
+// "Import rules").
+
+// A time series of one operation's own times, or of the round trips of the
+// calls to one service, is kept for the episodes: at most maxSeries points,
+// the first read, so that memory stays bounded however long the files.
+const maxSeries = 1 << 16
+
+// sample is one observation: when it started, its value, the instance (of
+// the operation's service, or the callee's) that it belongs to, and which
+// of the series pooled it came from (src).
+type sample struct {
+	at, v     int64
+	inst, src int32
+}
+
+func appendSample(s []sample, x sample) []sample {
+	if len(s) >= maxSeries {
+		return s
+	}
+	return append(s, x)
+}
+
+// Multi-modal distributions. percentiles(...) runs straight from one
+// percentile to the next, so between a cluster of fast values and one of
+// slow values it draws values nobody saw (Online Boutique's currency
+// convert: 91 % under 4 ms and 4 % near 80 ms, where percentiles drew 9 %
+// spread from 2 to 83 ms). A histogram draws nothing in an empty bin.
+const (
+	// A second mode needs this share of the values and at least
+	// minModeCount of them, and a valley before it of at most
+	// 1/valleyRatio of its own count, on octave bins.
+	minModeShare = 0.02
+	minModeCount = 5
+	valleyRatio  = 4
+	// binsPerOctave is the histogram's resolution: bins 19 % wide.
+	binsPerOctave = 4
+)
+
+// octaveCounts counts h's values in bins from its minimum up, each
+// 2^(1/perOctave) times as wide as the one before, and returns the bins'
+// bounds (len(counts) + 1 of them), rounded to 3 significant digits so
+// that they read well: a bin holds the values in (lower, upper].
+func octaveCounts(h *metrics.Histogram, perOctave int) (counts []uint64, bounds []int64) {
+	lo := max(h.Min(), 1)
+	bounds = []int64{roundDown3(lo - 1)}
+	for b := float64(lo); ; {
+		b *= math.Pow(2, 1/float64(perOctave))
+		hi := roundUp3(min(int64(math.Ceil(b)), h.Max()))
+		if hi <= bounds[len(bounds)-1] {
+			continue
+		}
+		counts = append(counts, h.CountAbove(bounds[len(bounds)-1])-h.CountAbove(hi))
+		bounds = append(bounds, hi)
+		if hi >= h.Max() {
+			return counts, bounds
+		}
+	}
+}
+
+// roundUp3 and roundDown3 round n to 3 significant digits, up or down.
+func roundUp3(n int64) int64 {
+	p := sigStep(n)
+	return (n + p - 1) / p * p
+}
+
+func roundDown3(n int64) int64 {
+	p := sigStep(n)
+	return n / p * p
+}
+
+// sigStep is the unit of n's third significant digit.
+func sigStep(n int64) int64 {
+	p := int64(1)
+	for n >= 1000*p {
+		p *= 10
+	}
+	return p
+}
+
+// multimodal tells whether h has a second cluster: on octave bins, a local
+// peak other than the highest bin, holding at least minModeShare of the
+// values and minModeCount, with a bin between the two whose count is at
+// most a 1/valleyRatio of that peak's. A long tail that thins out has no
+// second peak, and a shoulder no valley, so neither counts.
+func multimodal(h *metrics.Histogram) bool {
+	if h.Count() < 2*minModeCount || h.Max() <= 2*max(h.Min(), 1) {
+		return false
+	}
+	c, _ := octaveCounts(h, 1)
+	top := 0
+	for i := range c {
+		if c[i] > c[top] {
+			top = i
+		}
+	}
+	need := max(uint64(minModeCount), uint64(math.Ceil(minModeShare*float64(h.Count()))))
+	for q := range c {
+		if q == top || c[q] < need || (q > 0 && c[q-1] > c[q]) || (q+1 < len(c) && c[q+1] > c[q]) {
+			continue
+		}
+		lo, hi := min(q, top), max(q, top)
+		for v := lo + 1; v < hi; v++ {
+			if c[v]*valleyRatio <= c[q] {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// histogramDist writes h as a histogram(...) distribution on bins
+// binsPerOctave to the octave, leaving out the empty ones.
+func histogramDist(h *metrics.Histogram) string {
+	c, b := octaveCounts(h, binsPerOctave)
+	var parts []string
+	for i, n := range c {
+		if n > 0 {
+			parts = append(parts, fmt.Sprintf("%s..%s: %d", fmtNsExact(b[i]), fmtNsExact(b[i+1]), n))
+		}
+	}
+	return "histogram(" + strings.Join(parts, ", ") + ")"
+}
+
+// multimodalComment says why a distribution is a histogram.
+const multimodalComment = "its values fall in separate clusters (a second peak beyond a valley): written as histogram(...), which draws nothing between them, where percentiles(...) would"
+
+// fmtNsExact writes nanoseconds as a duration that parses back to the same
+// value (time.ParseDuration reads decimal fractions exactly), so that
+// adjacent bins share a bound exactly.
+func fmtNsExact(ns int64) string {
+	for _, u := range []struct {
+		name string
+		size int64
+	}{{"ms", 1e6}, {"us", 1e3}} {
+		if ns >= u.size {
+			frac := strings.TrimRight(fmt.Sprintf("%0*d", len(strconv.FormatInt(u.size, 10))-1, ns%u.size), "0")
+			if frac != "" {
+				frac = "." + frac
+			}
+			return fmt.Sprintf("%d%s%s", ns/u.size, frac, u.name)
+		}
+	}
+	return fmt.Sprintf("%dns", ns)
+}
+
+// Slowness in episodes: in a real service a slow call makes the next one
+// likely slow (a GC pause, a noisy neighbour, a queue behind a stalled
+// event loop). Drawn independently, the calls of one request are slow one
+// by one, and a page that makes ten of them is slower at the median and
+// less spread at p99 than observed. Read in time order per instance, a
+// series whose slow and fast values come in runs is written as
+// markov(fast: ... for T1, slow: ... for T2), which switches in time as
+// the runs did (scenarios.md, "Slowness in episodes").
+const (
+	// minSeries is the fewest values a series needs to be tested.
+	minSeries = 100
+	// minBurstCorrelation is the least lag-1 correlation of the slow/fast
+	// indicator, P(slow | slow) - P(slow | fast), that counts as
+	// episodes; it must also be 4 standard errors (4/sqrt(n)) above 0.
+	// For a two-state Markov chain that difference is the second
+	// eigenvalue of its transition matrix and its lag-1 autocorrelation,
+	// the lag-k one its k-th power (A. M. Sabatini, "Why memory matters: a
+	// tale of two Markov chains",
+	// https://amsabatini.netlify.app/posts/markov_chain_acf/).
+	minBurstCorrelation = 0.4
+	// minRuns is the fewest complete slow episodes needed to estimate
+	// their mean length.
+	minRuns = 5
+)
+
+// burstQuantiles are the thresholds tried: slow is above the p50, p55, ...
+// or p95 of the values. The indicator of a two-state series correlates the
+// most when the threshold parts the states, at the slow state's share.
+var burstQuantiles = []float64{0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95}
+
+// bursts is what a series shows of its episodes.
+type bursts struct {
+	q                float64 // slow: a value above this quantile of its source's values
+	afterSlow        float64 // P(slow | the previous was slow)
+	afterFast        float64 // P(slow | the previous was fast)
+	fastFor, slowFor float64 // mean episode lengths, ns
+	n                int
+}
+
+// findBursts tests a series for episodes. It sorts s by instance, then
+// time. A value is slow when it is above a quantile of the values of its
+// own source (the calls of one edge are slower or faster than another's,
+// but slow at the same times); the quantile tried is the one whose
+// indicator correlates the most. The episodes' lengths are the mean time
+// from the first value of a run to the first of the next, over runs with
+// both ends in the series.
+func findBursts(s []sample) (bursts, bool) {
+	if len(s) < minSeries {
+		return bursts{}, false
+	}
+	slices.SortFunc(s, func(x, y sample) int { return cmp.Or(cmp.Compare(x.inst, y.inst), cmp.Compare(x.at, y.at)) })
+	bySrc := map[int32][]int64{}
+	for _, x := range s {
+		bySrc[x.src] = append(bySrc[x.src], x.v)
+	}
+	for _, v := range bySrc {
+		slices.Sort(v)
+	}
+	slow := make([]bool, len(s))
+	var best bursts
+	var bestSlow []bool
+	bestR := -1.0
+	for _, q := range burstQuantiles {
+		for i, x := range s {
+			slow[i] = x.v > quantileOf(bySrc[x.src], q)
+		}
+		var n [2][2]float64 // [previous slow][this slow]
+		for i := 1; i < len(s); i++ {
+			if s[i].inst == s[i-1].inst {
+				n[b2i(slow[i-1])][b2i(slow[i])]++
+			}
+		}
+		if n[1][0]+n[1][1] == 0 || n[0][0]+n[0][1] == 0 {
+			continue
+		}
+		b := bursts{q: q, afterSlow: n[1][1] / (n[1][0] + n[1][1]), afterFast: n[0][1] / (n[0][0] + n[0][1]), n: len(s)}
+		if r := b.afterSlow - b.afterFast; r > bestR {
+			best, bestR, bestSlow = b, r, slices.Clone(slow)
+		}
+	}
+	if bestR < minBurstCorrelation || bestR < 4/math.Sqrt(float64(len(s))) {
+		return bursts{}, false
+	}
+	var sum, runs [2]float64
+	for i := 0; i < len(s); {
+		j := i + 1
+		for j < len(s) && s[j].inst == s[i].inst && bestSlow[j] == bestSlow[i] {
+			j++
+		}
+		// A run [i, j) is complete when the one before it is in the
+		// same instance and the one after it too.
+		if i > 0 && s[i-1].inst == s[i].inst && j < len(s) && s[j].inst == s[i].inst {
+			k := b2i(bestSlow[i])
+			sum[k] += float64(s[j].at - s[i].at)
+			runs[k]++
+		}
+		i = j
+	}
+	if runs[1] < minRuns || runs[0] < minRuns || sum[0] <= 0 || sum[1] <= 0 {
+		return bursts{}, false
+	}
+	best.fastFor, best.slowFor = sum[0]/runs[0], sum[1]/runs[1]
+	return best, true
+}
+
+// quantileOf is the q-quantile of sorted values, one of them.
+func quantileOf(sorted []int64, q float64) int64 {
+	return sorted[int(q*float64(len(sorted)-1))]
+}
+
+// markovDist writes the values of s, one source's, as markov(fast: ... for
+// T1, slow: ... for T2) with b's episode lengths, slow above b's quantile
+// of them; ok is false when either state has fewer than minModeCount
+// values.
+func markovDist(s []sample, b bursts) (string, bool) {
+	if len(s) == 0 {
+		return "", false
+	}
+	vals := make([]int64, len(s))
+	for i := range s {
+		vals[i] = s[i].v
+	}
+	slices.Sort(vals)
+	th := quantileOf(vals, b.q)
+	var fast, slow metrics.Histogram
+	for _, x := range s {
+		if x.v > th {
+			slow.Record(x.v)
+		} else {
+			fast.Record(x.v)
+		}
+	}
+	if fast.Count() < minModeCount || slow.Count() < minModeCount {
+		return "", false
+	}
+	return fmt.Sprintf("markov(fast: %s for %s, slow: %s for %s)",
+		distribution(&fast), fmtDur(int64(b.fastFor)), distribution(&slow), fmtDur(int64(b.slowFor))), true
+}
+
+// burstComment says what the series showed.
+func (b bursts) comment(what string) string {
+	return fmt.Sprintf("%s come in episodes: in time order per instance, one above the p%d was followed by one above it with probability %s, one below it with probability %s (%d values); fast episodes last %s on average, slow ones %s: written as markov(...), each state with the values on its side",
+		what, int(math.Round(b.q*100)), fmtNum(b.afterSlow), fmtNum(b.afterFast), b.n,
+		fmtDur(int64(b.fastFor)), fmtDur(int64(b.slowFor)))
+}
+
+// findRoundTripBursts tests, for each service called with client spans,
+// the round trips of all the calls to it, in time order per instance of
+// the callee: slowness there (a queue before the server span, a stalled
+// event loop) is the callee's, whoever calls. Each call's round trip is
+// then a markov(...) of its own values, switching as the callee's
+// episodes did.
+func (a *aggregator) findRoundTripBursts(services []string) {
+	pooled := map[string][]sample{}
+	var src int32
+	for _, raw := range services {
+		for _, o := range sortedOps(a.services[raw]) {
+			for _, e := range o.calls {
+				for _, x := range e.rtSeries {
+					x.src = src
+					pooled[e.callee.service] = append(pooled[e.callee.service], x)
+				}
+				src++
+			}
+		}
+	}
+	a.rtBursts = map[string]bursts{}
+	for _, raw := range services {
+		if b, ok := findBursts(pooled[raw]); ok {
+			a.rtBursts[raw] = b
+		}
+	}
+}

@@ -1,0 +1,190 @@
+package importer
+
+import (
+	"math"
+	"math/rand/v2"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/faultline/faultline/sim/dist"
+	"github.com/faultline/faultline/sim/metrics"
+)
+
+// hist records n values drawn by draw from a fixed stream.
+func hist(n int, draw func(r *rand.Rand) float64) *metrics.Histogram {
+	r := rand.New(rand.NewPCG(1, 2))
+	var h metrics.Histogram
+	for range n {
+		h.Record(int64(draw(r) * 1e6)) // ms
+	}
+	return &h
+}
+
+// TestMultimodal: a second cluster beyond a valley is told from a long tail
+// that thins out, a shoulder, and a handful of far values.
+func TestMultimodal(t *testing.T) {
+	uniform := func(lo, hi float64) func(*rand.Rand) float64 {
+		return func(r *rand.Rand) float64 { return lo + (hi-lo)*r.Float64() }
+	}
+	tests := []struct {
+		name string
+		h    *metrics.Histogram
+		want bool
+	}{
+		{"two clusters: 1 ms and 80 ms, 5 % far", hist(1000, func(r *rand.Rand) float64 {
+			if r.Float64() < 0.05 {
+				return uniform(70, 95)(r)
+			}
+			return uniform(0.5, 1.5)(r)
+		}), true},
+		{"lognormal tail", hist(5000, func(r *rand.Rand) float64 { return math.Exp(r.NormFloat64() * 1.2) }), false},
+		{"pareto tail", hist(5000, func(r *rand.Rand) float64 { return math.Pow(1-r.Float64(), -1/1.5) }), false},
+		{"shoulder: 1-2 ms and 2-4 ms", hist(1000, func(r *rand.Rand) float64 {
+			if r.Float64() < 0.3 {
+				return uniform(2, 4)(r)
+			}
+			return uniform(1, 2)(r)
+		}), false},
+		{"four far values of 1000", hist(1000, func(r *rand.Rand) float64 {
+			if r.Float64() < 0.004 {
+				return 80
+			}
+			return uniform(0.5, 1.5)(r)
+		}), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := multimodal(tt.h); got != tt.want {
+				c, b := octaveCounts(tt.h, 1)
+				t.Errorf("multimodal = %v, want %v (octaves %v, bounds %v)", got, tt.want, c, b)
+			}
+		})
+	}
+}
+
+// TestDistributionShape: what distribution() writes draws what was seen.
+// Two clusters become a histogram that draws nothing in the gap, where
+// percentiles (p90 1.5 ms, p99 91 ms) drew values all across it; the few values above p99 are written one by
+// one, so that 1 % of draws no longer spread evenly from p99 to the
+// maximum (Online Boutique's get-supported-currencies: p99 1.9 ms, then
+// 3.0, 4.2, 78 and 79 ms; a run's p99 landed anywhere up to 45 ms).
+func TestDistributionShape(t *testing.T) {
+	twoClusters := hist(1000, func(r *rand.Rand) float64 {
+		if r.Float64() < 0.05 {
+			return 70 + 25*r.Float64()
+		}
+		return 0.5 + r.Float64()
+	})
+	var sparseTail metrics.Histogram
+	for i := range 417 {
+		sparseTail.Record(int64(200+i) * 1000) // 0.2 .. 0.616 ms
+	}
+	for _, v := range []int64{3e6, 4.2e6, 78e6, 78.5e6} { // 4 of 421 above p99
+		sparseTail.Record(v)
+	}
+	tests := []struct {
+		name     string
+		h        *metrics.Histogram
+		prefix   string
+		gapLo    time.Duration // no more than maxGap of draws in (gapLo, gapHi)
+		gapHi    time.Duration
+		maxGap   float64
+		tailKeys int // percentile keys above p99 and below p100
+	}{
+		{"two clusters", twoClusters, "histogram(", 2 * time.Millisecond, 64 * time.Millisecond, 0, 0},
+		// Between the third and the fourth value above p99, one draw in
+		// 421 still falls (from p99 straight to p100, 1 in 105 did).
+		{"sparse tail", &sparseTail, "percentiles(", 4300 * time.Microsecond, 77 * time.Millisecond, 0.003, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := distribution(tt.h)
+			if !strings.HasPrefix(s, tt.prefix) {
+				t.Fatalf("%s, want %s...)", s, tt.prefix)
+			}
+			if n := len(regexp.MustCompile(`p99\d+=`).FindAllString(s, -1)); n != tt.tailKeys {
+				t.Errorf("%d keys above p99 in %s, want %d", n, s, tt.tailKeys)
+			}
+			d, err := dist.Parse(s)
+			if err != nil {
+				t.Fatalf("%s: %v", s, err)
+			}
+			r := rand.New(rand.NewPCG(3, 4))
+			const n = 200000
+			in := 0
+			for range n {
+				if v := time.Duration(d.Sample(r)); v > tt.gapLo && v < tt.gapHi {
+					in++
+				}
+			}
+			if share := float64(in) / n; share > tt.maxGap {
+				t.Errorf("%s: %.4f of draws in (%s, %s), want at most %g", s, share, tt.gapLo, tt.gapHi, tt.maxGap)
+			}
+		})
+	}
+}
+
+// TestImportEpisodes: testdata/episodes.csv.gz is a web page calling a
+// cache (no client span: its own time counts) and then a db (with a client
+// span: a round trip). The cache's own time is 0.1-0.2 ms for 1.5 s, then
+// 5-8 ms for 0.5 s, over and over; the db's round trip 0.8-1.2 ms for
+// 1 s, then 40-60 ms for 0.25 s; a page every 50 ms for 20 s.
+// testdata/no-episodes.csv.gz has the same values with the slow ones
+// shuffled in time. Episodes become markov(...) with the episodes' mean
+// lengths; without them the two clusters are a histogram.
+func TestImportEpisodes(t *testing.T) {
+	sojourns := regexp.MustCompile(`markov\(fast: .* for ([0-9.]+[a-z]+), slow: .* for ([0-9.]+[a-z]+)\)`)
+	tests := []struct {
+		file                 string
+		cacheFast, cacheSlow time.Duration // 0: not markov
+		dbFast, dbSlow       time.Duration
+	}{
+		{"episodes.csv.gz", 1500 * time.Millisecond, 500 * time.Millisecond, time.Second, 250 * time.Millisecond},
+		{"no-episodes.csv.gz", 0, 0, 0, 0},
+	}
+	check := func(t *testing.T, what, d string, fast, slow time.Duration) {
+		t.Helper()
+		m := sojourns.FindStringSubmatch(d)
+		if fast == 0 {
+			if !strings.HasPrefix(d, "histogram(") {
+				t.Errorf("%s = %s, want a histogram(...)", what, d)
+			}
+			return
+		}
+		if m == nil {
+			t.Fatalf("%s = %s, want markov(fast: ... for %s, slow: ... for %s)", what, d, fast, slow)
+		}
+		for i, want := range []time.Duration{fast, slow} {
+			got, err := time.ParseDuration(m[i+1])
+			if err != nil || math.Abs(float64(got-want)) > 0.05*float64(want) {
+				t.Errorf("%s: episode %d lasts %s, want %s within 5 %%", what, i, m[i+1], want)
+			}
+		}
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			m, err := Import([]string{"testdata/" + tt.file}, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var cache, db string
+			for _, s := range m.Services {
+				for _, op := range s.Operations {
+					if s.Name == "cache" {
+						cache = op.ServiceTime
+					}
+					for _, c := range op.Calls {
+						if c.To == "db.query" {
+							db = c.RoundTrip
+						}
+					}
+				}
+			}
+			check(t, "cache's service_time", cache, tt.cacheFast, tt.cacheSlow)
+			check(t, "the db call's round_trip", db, tt.dbFast, tt.dbSlow)
+			loadScenario(t, m)
+		})
+	}
+}
