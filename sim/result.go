@@ -85,7 +85,7 @@ type ClientResult struct {
 	// of its target, when it has several.
 	Flows []FlowResult `json:"flows,omitempty"`
 	// Series is the client's time series, one Window per window.
-	Series []Window `json:"series,omitempty"`
+	Series []Window `json:"series,omitempty" series:"client"`
 }
 
 // FlowResult is a client's requests along one route or to one operation.
@@ -97,7 +97,7 @@ type FlowResult struct {
 	SuccessRate float64  `json:"success_rate"`
 	Latency     Latency  `json:"latency_ms"`     // of successful requests
 	LatencyAll  Latency  `json:"latency_all_ms"` // of every answered request (ClientResult.LatencyAll)
-	Series      []Window `json:"series,omitempty"`
+	Series      []Window `json:"series,omitempty" series:"client"`
 }
 
 // OperationResult is one operation of a service, after warmup.
@@ -108,7 +108,7 @@ type OperationResult struct {
 	Failed      uint64   `json:"failed"` // error, rejected, shed or rate limited
 	SuccessRate float64  `json:"success_rate"`
 	Latency     Latency  `json:"latency_ms"` // of successful requests
-	Series      []Window `json:"series,omitempty"`
+	Series      []Window `json:"series,omitempty" series:"service"`
 }
 
 // ComponentResult is one service's view. Arrivals = OK + Error + Rejected +
@@ -140,7 +140,7 @@ type ComponentResult struct {
 	Operations []OperationResult `json:"operations,omitempty"`
 	External   bool              `json:"external,omitempty"` // a third-party dependency
 	// Series is the service's time series, one Window per window.
-	Series []Window `json:"series,omitempty"`
+	Series []Window `json:"series,omitempty" series:"service"`
 }
 
 // EdgeResult is what happened on one call edge, caller->callee. A call is
@@ -192,7 +192,7 @@ type EdgeResult struct {
 	Latency    Latency `json:"latency_ms"`
 	LatencyAll Latency `json:"latency_all_ms"`
 	// Series is the edge's latency window by window.
-	Series []EdgeWindow `json:"series,omitempty"`
+	Series []Window `json:"series,omitempty" series:"edge"`
 
 	// CallerCancelled counts calls dropped because their caller went away
 	// (its instance crashed): gRPC's CANCELLED. InFlight counts calls

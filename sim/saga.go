@@ -30,7 +30,7 @@ type saga struct {
 	lost                                          uint64            // with a coordinator's memory
 	dur, recovery                                 metrics.Histogram // whole run
 	win                                           sagaWin
-	series                                        []SagaWindow
+	series                                        []Window
 	health                                        healthTracker
 }
 
