@@ -34,12 +34,14 @@ type TopicResult struct {
 	NotEnoughReplicas uint64 `json:"not_enough_replicas"`
 	// Lost counts records cut from the log by a leader change; LostAcked
 	// those of them whose producer had been told they were written.
-	Lost            uint64   `json:"lost"`
-	LostAcked       uint64   `json:"lost_acked"`
-	LeaderChanges   uint64   `json:"leader_changes"`
-	UnderReplicated int      `json:"under_replicated"` // partitions whose ISR is short at the end
-	Offline         int      `json:"offline"`          // partitions without a leader at the end
-	Series          []Window `json:"series,omitempty" series:"topic"`
+	Lost            uint64 `json:"lost"`
+	LostAcked       uint64 `json:"lost_acked"`
+	LeaderChanges   uint64 `json:"leader_changes"`
+	UnderReplicated int    `json:"under_replicated"` // partitions whose ISR is short at the end
+	Offline         int    `json:"offline"`          // partitions without a leader at the end
+	// Health is the engine's verdict on the whole run (totalsHealth).
+	Health Health   `json:"-"`
+	Series []Window `json:"series,omitempty" series:"topic"`
 }
 
 // GroupResult is one consumer group (or view projector). Produced =
@@ -66,7 +68,9 @@ type GroupResult struct {
 	EndToEnd      Latency `json:"end_to_end_ms"` // append to processed
 	// Partitions is the lag of each partition at the end, and who owns it.
 	Partitions []PartitionLag `json:"partitions"`
-	Series     []Window       `json:"series,omitempty" series:"group"`
+	// Health is the engine's verdict on the whole run (totalsHealth).
+	Health Health   `json:"-"`
+	Series []Window `json:"series,omitempty" series:"group"`
 }
 
 // PartitionLag is a consumer group's position on one partition.
@@ -119,7 +123,9 @@ type StoreResult struct {
 	// KStaleness[k] is the share of reads that returned one of the last
 	// k+1 committed versions (k = 0: the latest).
 	KStaleness []float64 `json:"k_staleness"`
-	Series     []Window  `json:"series,omitempty" series:"store"`
+	// Health is the engine's verdict on the whole run (totalsHealth).
+	Health Health   `json:"-"`
+	Series []Window `json:"series,omitempty" series:"store"`
 }
 
 // VisPoint is one bin of the t-visibility curve that has reads.
@@ -160,8 +166,10 @@ type SagaResult struct {
 	Duration     Latency `json:"duration_ms"`  // of completed instances
 	// Recovery is the time from a step's failure until every completed
 	// step was compensated.
-	Recovery Latency  `json:"recovery_ms"`
-	Series   []Window `json:"series,omitempty" series:"saga"`
+	Recovery Latency `json:"recovery_ms"`
+	// Health is the engine's verdict on the whole run (totalsHealth).
+	Health Health   `json:"-"`
+	Series []Window `json:"series,omitempty" series:"saga"`
 }
 
 // ViewResult is one CQRS read model, after warmup.
@@ -187,10 +195,12 @@ type ViewResult struct {
 	WrongReads        uint64 `json:"wrong_reads"`
 	// Rebuilds counts rebuild faults; RebuildS is the longest time one took
 	// to catch up, and Rebuilding says one had not caught up at the end.
-	Rebuilds   uint64   `json:"rebuilds,omitempty"`
-	RebuildS   float64  `json:"rebuild_s,omitempty"`
-	Rebuilding bool     `json:"rebuilding,omitempty"`
-	Series     []Window `json:"series,omitempty" series:"view"`
+	Rebuilds   uint64  `json:"rebuilds,omitempty"`
+	RebuildS   float64 `json:"rebuild_s,omitempty"`
+	Rebuilding bool    `json:"rebuilding,omitempty"`
+	// Health is the engine's verdict on the whole run (totalsHealth).
+	Health Health   `json:"-"`
+	Series []Window `json:"series,omitempty" series:"view"`
 }
 
 // dataResult fills the data sections of a result.
