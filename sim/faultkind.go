@@ -297,6 +297,30 @@ func FaultTargets(k FaultKind) Targets {
 	return 0
 }
 
+// CheckTarget says that a fault of kind k cannot target a thing of kind
+// got, and what it takes, in the loader's words; nil when it can.
+func (k FaultKind) CheckTarget(got Targets) error {
+	if FaultTargets(k)&got != 0 {
+		return nil
+	}
+	return fmt.Errorf("a %s fault cannot target %s: it takes %s", k, got.noun(), FaultTargets(k))
+}
+
+// noun names one kind of target, short.
+func (t Targets) noun() string {
+	for _, n := range []struct {
+		t    Targets
+		noun string
+	}{{OnService, "a service"}, {OnInstance, "an instance"}, {OnLink, "a link"}, {OnClient, "a client"},
+		{OnBroker, "a broker"}, {OnNode, "a broker node"}, {OnStore, "a store"}, {OnReplica, "a store replica"},
+		{OnView, "a view"}, {OnTopic, "a topic"}, {OnOperation, "an operation"}} {
+		if t&n.t != 0 {
+			return n.noun
+		}
+	}
+	return "nothing"
+}
+
 // String names the things of a set, for messages: "a service or gateway,
 // a store, or one instance or store replica ("name#n")".
 func (t Targets) String() string {
