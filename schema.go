@@ -7,7 +7,6 @@ import (
 	"io"
 	"reflect"
 	"strings"
-	"time"
 
 	"github.com/faultline/faultline/sim"
 )
@@ -45,8 +44,24 @@ func runSchema() map[string]any {
 var (
 	marshalerType     = reflect.TypeFor[json.Marshaler]()
 	textMarshalerType = reflect.TypeFor[encoding.TextMarshaler]()
-	durationType      = reflect.TypeFor[time.Duration]()
+	windowsType       = reflect.TypeFor[[]sim.Window]()
 )
+
+// windowSchema is the schema of a series' windows: the fields of the kind
+// its tag names (sim.SeriesKind.JSONShape) after the window's start, t_s
+// (sim.Window.MarshalJSON).
+func windowSchema(f reflect.StructField) map[string]any {
+	for k := sim.SeriesKind(0); k.String() != "unknown"; k++ {
+		if k.String() != f.Tag.Get("series") {
+			continue
+		}
+		s := structSchema(reflect.TypeOf(k.JSONShape()))
+		s["properties"].(map[string]any)["t_s"] = map[string]any{"type": "number", "description": "the window's start, s"}
+		s["required"] = append([]any{"t_s"}, s["required"].([]any)...)
+		return s
+	}
+	panic(fmt.Sprintf("schema: %s is a series without a kind (its series tag)", f.Name))
+}
 
 func schemaOf(t reflect.Type) map[string]any {
 	if t.Kind() != reflect.Pointer && t.Implements(textMarshalerType) && !t.Implements(marshalerType) {
@@ -91,18 +106,11 @@ func structSchema(t reflect.Type) map[string]any {
 	if s, ok := reflect.Zero(t).Interface().(shaper); ok {
 		return structSchema(reflect.TypeOf(s.JSONShape()))
 	}
+	if t.Implements(marshalerType) {
+		panic(fmt.Sprintf("schema: %s has its own MarshalJSON and no JSONShape", t))
+	}
 	props := map[string]any{}
 	required := []any{}
-	if t.Implements(marshalerType) {
-		// The windows write their Start (json:"-") first as t_s
-		// (sim.withStart); another marshaler must be a shaper.
-		f, ok := t.FieldByName("Start")
-		if !ok || f.Type != durationType || f.Tag.Get("json") != "-" {
-			panic(fmt.Sprintf("schema: %s has its own MarshalJSON", t))
-		}
-		props["t_s"] = map[string]any{"type": "number", "description": "the window's start, s"}
-		required = append(required, "t_s")
-	}
 	for i := range t.NumField() {
 		f := t.Field(i)
 		if !f.IsExported() {
@@ -124,7 +132,11 @@ func structSchema(t reflect.Type) map[string]any {
 		if name == "" {
 			name = f.Name
 		}
-		props[name] = schemaOf(f.Type)
+		if f.Type == windowsType {
+			props[name] = nullable(map[string]any{"type": "array", "items": windowSchema(f)})
+		} else {
+			props[name] = schemaOf(f.Type)
+		}
 		if !strings.Contains(opts, "omitempty") && !strings.Contains(opts, "omitzero") {
 			required = append(required, name)
 		}

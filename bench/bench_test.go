@@ -442,15 +442,33 @@ func TestDataReport(t *testing.T) {
 // by hand: shares are 0 without reads, counts become rates over the
 // window, the last cut short by the end of the run.
 func TestDataSeries(t *testing.T) {
-	at := func(d time.Duration) sim.WindowHead { return sim.WindowHead{Start: d} }
+	// Windows [from, to) in seconds, the last cut short at 2.5 s.
+	at := func(k sim.SeriesKind, from, to float64) sim.Window {
+		return sim.Window{Kind: k, Start: time.Duration(from * 1e9), End: time.Duration(to * 1e9)}
+	}
+	store := func(from, to float64, f sim.StoreFigures) sim.Window {
+		w := at(sim.StoreSeries, from, to)
+		w.Store = &f
+		return w
+	}
+	saga := func(from, to float64, f sim.SagaFigures) sim.Window {
+		w := at(sim.SagaSeries, from, to)
+		w.Saga = &f
+		return w
+	}
+	view := func(from, to float64, f sim.ViewFigures) sim.Window {
+		w := at(sim.ViewSeries, from, to)
+		w.View = &f
+		return w
+	}
 	res := &sim.Result{DurationS: 2.5,
-		Stores: []sim.StoreResult{{Name: "kv", Series: []sim.StoreWindow{
-			{WindowHead: at(0), Reads: 10, Stale: 4, Unavailable: 3, Timeouts: 1},
-			{WindowHead: at(time.Second), Reads: 0, Unavailable: 2},
-			{WindowHead: at(2 * time.Second), Reads: 5, Stale: 5, Timeouts: 1}}}},
-		Sagas: []sim.SagaResult{{Name: "order", Series: []sim.SagaWindow{{Running: 3}, {WindowHead: at(time.Second), Running: 7}}}},
-		Views: []sim.ViewResult{{Name: "history", Series: []sim.ViewWindow{
-			{Reads: 4, Miss: 1, LagS: 0.5}, {WindowHead: at(time.Second), LagS: 2}}}},
+		Stores: []sim.StoreResult{{Name: "kv", Series: []sim.Window{
+			store(0, 1, sim.StoreFigures{Reads: 10, Stale: 4, Unavailable: 3, Timeouts: 1}),
+			store(1, 2, sim.StoreFigures{Reads: 0, Unavailable: 2}),
+			store(2, 2.5, sim.StoreFigures{Reads: 5, Stale: 5, Timeouts: 1})}}},
+		Sagas: []sim.SagaResult{{Name: "order", Series: []sim.Window{saga(0, 1, sim.SagaFigures{Running: 3}), saga(1, 2, sim.SagaFigures{Running: 7})}}},
+		Views: []sim.ViewResult{{Name: "history", Series: []sim.Window{
+			view(0, 1, sim.ViewFigures{Reads: 4, Miss: 1, LagS: 0.5}), view(1, 2, sim.ViewFigures{LagS: 2})}}},
 	}
 	got := map[string]Floats{}
 	dataSeries(res, func(scope metric.Scope, comp, name string, f Floats) {

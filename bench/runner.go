@@ -284,7 +284,7 @@ func measure(res *sim.Result, jb job, seed uint64) *Run {
 			ser[name] = make(Floats, len(se.Windows))
 		}
 		for i, w := range se.Windows {
-			width := seriesWidth(res, se.Windows, i)
+			width := seriesWidth(&w)
 			n := float64(w.OK + w.Errors + w.Timeouts + w.Rejected + w.Shed + w.Limited)
 			lat := func(x float64) float64 {
 				if w.OK == 0 {
@@ -302,7 +302,7 @@ func measure(res *sim.Result, jb job, seed uint64) *Run {
 			ser["p99"][i] = lat(w.Latency.P99)
 			ser["p999"][i] = lat(w.Latency.P999)
 			ser["p99_all"][i] = math.NaN()
-			if w.LatencyAll != nil && w.LatencyAll.Count > 0 {
+			if w.LatencyAll.Count > 0 {
 				ser["p99_all"][i] = w.LatencyAll.P99
 			}
 			ser[seriesSent][i] = float64(w.Sent) / width
@@ -334,35 +334,28 @@ func measure(res *sim.Result, jb job, seed uint64) *Run {
 // dataSeries hands each series of the data components to keep.
 func dataSeries(res *sim.Result, keep func(scope metric.Scope, comp, name string, f Floats)) {
 	for _, g := range res.Groups {
-		keep(metric.Group, g.Name, seriesLag, perWindow(g.Series, func(w sim.GroupWindow) float64 { return w.LagS }))
-		keep(metric.Group, g.Name, seriesLagRecords, perWindow(g.Series, func(w sim.GroupWindow) float64 { return float64(w.LagRecords) }))
+		keep(metric.Group, g.Name, seriesLag, perWindow(g.Series, func(w *sim.Window) float64 { return w.Group.LagS }))
+		keep(metric.Group, g.Name, seriesLagRecords, perWindow(g.Series, func(w *sim.Window) float64 { return float64(w.Group.LagRecords) }))
 	}
 	for _, st := range res.Stores {
-		keep(metric.Store, st.Name, seriesStaleness, perWindow(st.Series, func(w sim.StoreWindow) float64 { return shareOf(w.Stale, w.Reads) }))
-		perSecond := func(count func(sim.StoreWindow) uint64) Floats {
-			f := make(Floats, len(st.Series))
-			for i, w := range st.Series {
-				f[i] = float64(count(w)) / seriesWidth(res, st.Series, i)
-			}
-			return f
-		}
-		keep(metric.Store, st.Name, seriesUnavailable, perSecond(func(w sim.StoreWindow) uint64 { return w.Unavailable }))
-		keep(metric.Store, st.Name, seriesTimeouts, perSecond(func(w sim.StoreWindow) uint64 { return w.Timeouts }))
+		keep(metric.Store, st.Name, seriesStaleness, perWindow(st.Series, func(w *sim.Window) float64 { return shareOf(w.Store.Stale, w.Store.Reads) }))
+		keep(metric.Store, st.Name, seriesUnavailable, perWindow(st.Series, func(w *sim.Window) float64 { return float64(w.Store.Unavailable) / seriesWidth(w) }))
+		keep(metric.Store, st.Name, seriesTimeouts, perWindow(st.Series, func(w *sim.Window) float64 { return float64(w.Store.Timeouts) / seriesWidth(w) }))
 	}
 	for _, sg := range res.Sagas {
-		keep(metric.Saga, sg.Name, seriesRunning, perWindow(sg.Series, func(w sim.SagaWindow) float64 { return float64(w.Running) }))
+		keep(metric.Saga, sg.Name, seriesRunning, perWindow(sg.Series, func(w *sim.Window) float64 { return float64(w.Saga.Running) }))
 	}
 	for _, v := range res.Views {
-		keep(metric.ReadModel, v.Name, seriesViewLag, perWindow(v.Series, func(w sim.ViewWindow) float64 { return w.LagS }))
-		keep(metric.ReadModel, v.Name, seriesMissShare, perWindow(v.Series, func(w sim.ViewWindow) float64 { return shareOf(w.Miss, w.Reads) }))
+		keep(metric.ReadModel, v.Name, seriesViewLag, perWindow(v.Series, func(w *sim.Window) float64 { return w.View.LagS }))
+		keep(metric.ReadModel, v.Name, seriesMissShare, perWindow(v.Series, func(w *sim.Window) float64 { return shareOf(w.View.Miss, w.View.Reads) }))
 	}
 }
 
 // perWindow reads one value of every window.
-func perWindow[W any](ws []W, value func(W) float64) Floats {
+func perWindow(ws []sim.Window, value func(*sim.Window) float64) Floats {
 	out := make(Floats, len(ws))
-	for i, w := range ws {
-		out[i] = value(w)
+	for i := range ws {
+		out[i] = value(&ws[i])
 	}
 	return out
 }
@@ -375,14 +368,10 @@ func shareOf(k, n uint64) float64 {
 	return float64(k) / float64(n)
 }
 
-// seriesWidth is the length of window i in seconds: the last one may be
+// seriesWidth is the length of a window in seconds: the last one may be
 // cut short by the end of the run.
-func seriesWidth[W sim.Windowed](res *sim.Result, ws []W, i int) float64 {
-	end := res.DurationS
-	if i+1 < len(ws) {
-		end = ws[i+1].Head().Start.Seconds()
-	}
-	return max(end-ws[i].Head().Start.Seconds(), 1e-9)
+func seriesWidth(w *sim.Window) float64 {
+	return max((w.End - w.Start).Seconds(), 1e-9)
 }
 
 // faultSpans are the run's fault occurrences (Result.Faults), one that

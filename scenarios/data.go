@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/faultline/faultline/internal/format"
 	"github.com/faultline/faultline/internal/suggest"
 	"github.com/faultline/faultline/sim"
 	"github.com/faultline/faultline/sim/dist"
@@ -318,7 +319,7 @@ func (t *table) keyChoice(key string, values []string) (int, bool) {
 			return i, true
 		}
 	}
-	t.valErr(key, fmt.Sprintf("%s must be %s, got %q", key, orList(quoteAll(values)), s), enumHint(s, values))
+	t.valErr(key, fmt.Sprintf("%s must be %s, got %q", key, format.OrList(quoteAll(values)), s), enumHint(s, values))
 	return 0, false
 }
 

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/faultline/faultline/internal/format"
 	"github.com/faultline/faultline/sim"
 	"github.com/faultline/faultline/sim/dist"
 )
@@ -23,105 +24,37 @@ var (
 // firstKindKey is where the keys of some kinds only begin in faultKeys.
 const firstKindKey = 8
 
-// targetForm is how a fault's target is written; a set of them says which
-// a kind of fault takes.
-type targetForm uint16
-
-const (
-	formService   targetForm = 1 << iota // a service or a gateway: "payment"
-	formInstance                         // one instance: "payment#2"
-	formLink                             // a link: "checkout->payment"
-	formClient                           // a client: "shoppers"
-	formBroker                           // a broker, all its nodes: "kafka"
-	formNode                             // one broker node: "kafka#2"
-	formStore                            // a store, all its replicas: "db"
-	formReplica                          // one store replica: "db#2"
-	formView                             // a view: "order-view"
-	formTopic                            // a topic: "orders"
-	formOperation                        // one operation of a service: "catalog.search"
-)
-
-// describe names the forms of a set, for messages.
-func (f targetForm) describe() string {
-	var parts, members []string
-	if f&formService != 0 {
-		parts = append(parts, "a service or gateway")
-	}
-	if f&formBroker != 0 {
-		parts = append(parts, "a broker")
-	}
-	if f&formStore != 0 {
-		parts = append(parts, "a store")
-	}
-	if f&formView != 0 {
-		parts = append(parts, "a view")
-	}
-	if f&formInstance != 0 {
-		members = append(members, "instance")
-	}
-	if f&formNode != 0 {
-		members = append(members, "broker node")
-	}
-	if f&formReplica != 0 {
-		members = append(members, "store replica")
-	}
-	if len(members) > 0 {
-		parts = append(parts, fmt.Sprintf("one %s (\"name#n\")", orList(members)))
-	}
-	if f&formLink != 0 {
-		parts = append(parts, `a link ("caller->callee")`)
-	}
-	if f&formClient != 0 {
-		parts = append(parts, "a client")
-	}
-	if f&formTopic != 0 {
-		parts = append(parts, "a topic")
-	}
-	if f&formOperation != 0 {
-		parts = append(parts, `an operation ("service.operation")`)
-	}
-	switch len(parts) {
-	case 0:
-		return "nothing"
-	case 1:
-		return parts[0]
-	}
-	return strings.Join(parts[:len(parts)-1], ", ") + ", or " + parts[len(parts)-1]
-}
-
 // kindSpec is what a kind of fault takes: the keys of its own (the
-// required ones first) and its target forms, none for a partition.
+// required ones first). What it can target is sim's (sim.FaultTargets).
 type kindSpec struct {
 	keys     []string
 	required int // keys[:required] are required
-	targets  targetForm
 }
 
 var (
-	onService = formService | formInstance
-	onBroker  = formBroker | formNode
-	onStore   = formStore | formReplica
+	onService = sim.OnService | sim.OnInstance
+	onBroker  = sim.OnBroker | sim.OnNode
+	onStore   = sim.OnStore | sim.OnReplica
 )
 
 var kindSpecs = map[sim.FaultKind]kindSpec{
-	sim.FaultLatency:    {keys: []string{"add", "direction"}, required: 1, targets: onService | formOperation | formLink | onBroker | onStore},
-	sim.FaultErrors:     {keys: []string{"probability"}, required: 1, targets: onService | formOperation},
-	sim.FaultCrash:      {keys: []string{"startup_delay"}, targets: onService | onBroker | onStore | formView},
-	sim.FaultPause:      {targets: onService | onBroker | onStore | formView},
-	sim.FaultLoss:       {keys: []string{"probability", "direction"}, required: 1, targets: formLink},
+	sim.FaultLatency:    {keys: []string{"add", "direction"}, required: 1},
+	sim.FaultErrors:     {keys: []string{"probability"}, required: 1},
+	sim.FaultCrash:      {keys: []string{"startup_delay"}},
+	sim.FaultPause:      {},
+	sim.FaultLoss:       {keys: []string{"probability", "direction"}, required: 1},
 	sim.FaultPartition:  {keys: []string{"between", "one_way"}, required: 1},
-	sim.FaultBlackhole:  {targets: onService | formLink},
-	sim.FaultSlowdown:   {keys: []string{"factor"}, required: 1, targets: onService | formOperation | onBroker | onStore | formView},
-	sim.FaultCapacity:   {keys: []string{"workers"}, required: 1, targets: onService},
-	sim.FaultSurge:      {keys: []string{"factor"}, required: 1, targets: formClient},
-	sim.FaultThrottle:   {keys: []string{"probability"}, required: 1, targets: onService},
-	sim.FaultSkew:       {keys: []string{"offset"}, required: 1, targets: onStore},
-	sim.FaultLeaderLoss: {keys: []string{"partition"}, targets: formTopic},
-	sim.FaultDeploy: {keys: []string{"batch", "startup_delay", "warmup", "warmup_factor", "new_errors", "new_factor", "rollback_after", "termination_grace_period"},
-		targets: formService},
-	sim.FaultLeak:       {keys: []string{"growth", "limit", "startup_delay"}, required: 1, targets: onService},
-	sim.FaultDependency: {keys: []string{"add", "probability"}, targets: formService},
-	sim.FaultRebuild:    {targets: formView},
+	sim.FaultBlackhole:  {},
+	sim.FaultSlowdown:   {keys: []string{"factor"}, required: 1},
+	sim.FaultCapacity:   {keys: []string{"workers"}, required: 1},
+	sim.FaultSurge:      {keys: []string{"factor"}, required: 1},
+	sim.FaultThrottle:   {keys: []string{"probability"}, required: 1},
+	sim.FaultSkew:       {keys: []string{"offset"}, required: 1},
+	sim.FaultLeaderLoss: {keys: []string{"partition"}},
+	sim.FaultDeploy:     {keys: []string{"batch", "startup_delay", "warmup", "warmup_factor", "new_errors", "new_factor", "rollback_after", "termination_grace_period"}},
+	sim.FaultLeak:       {keys: []string{"growth", "limit", "startup_delay"}, required: 1},
+	sim.FaultDependency: {keys: []string{"add", "probability"}},
+	sim.FaultRebuild:    {},
 }
 
 // kindKeys are the keys that only some kinds take, each with the example
@@ -695,9 +628,8 @@ func (b *builder) resolveFaults() {
 		if !d.kindOK {
 			continue
 		}
-		spec := kindSpecs[f.Kind]
-		if tg.form&spec.targets == 0 {
-			what := spec.targets.describe()
+		if tg.form&sim.FaultTargets(f.Kind) == 0 {
+			what := sim.FaultTargets(f.Kind).String()
 			if f.Kind == sim.FaultDependency {
 				what = "an external service"
 			}
@@ -716,7 +648,7 @@ func (b *builder) resolveFaults() {
 					"change its users instead, or target a client with a rate or a schedule")
 			}
 		}
-		if t.has("direction") && f.Kind == sim.FaultLatency && tg.form != formLink {
+		if t.has("direction") && f.Kind == sim.FaultLatency && tg.form != sim.OnLink {
 			t.keyErr("direction", "direction applies only to a latency fault on a link (\"caller->callee\")",
 				"on a service, the delay adds to the service time, which has no direction")
 		}
@@ -747,13 +679,13 @@ func (b *builder) resolveFaults() {
 			t.keyErr("instances", "instances does not apply to a dependency fault", "an external dependency browns out as a whole")
 			continue
 		}
-		if tg.form == formOperation {
+		if tg.form == sim.OnOperation {
 			t.keyErr("instances", "instances applies only to a service or gateway target, not to an operation",
 				fmt.Sprintf("a fault on an operation acts on all the instances of %q; target %q to pick some of them", tg.name, tg.name))
 			f.Share = 0
 			continue
 		}
-		if tg.form != formService {
+		if tg.form != sim.OnService {
 			t.keyErr("instances", fmt.Sprintf("instances applies only to a service or gateway target, not to %s", tg.describe()),
 				"it picks part of a service's instances at random; an instance or a link is one thing already")
 			f.Share = 0
@@ -771,28 +703,28 @@ func (b *builder) resolveFaults() {
 
 // kindTargetHint says what a kind of fault does to its target, of form
 // got.
-func kindTargetHint(k sim.FaultKind, got targetForm) string {
+func kindTargetHint(k sim.FaultKind, got sim.Targets) string {
 	switch {
 	case k == sim.FaultSkew:
 		return `skew moves the clock of a store's replicas: target a store ("db", all its replicas) or one replica ("db#2")`
 	case k == sim.FaultLeaderLoss:
 		return "leader_loss takes the leadership of a topic's partitions from their leaders: target a topic"
-	case got == formOperation:
+	case got == sim.OnOperation:
 		return `only kinds "latency", "errors" and "slowdown" act on one operation; target the service for the others`
 	case k == sim.FaultDependency:
 		return "a dependency fault browns out a third-party service: target a [[service]] with external = true"
 	case k == sim.FaultDeploy:
 		return "a deploy restarts every instance of a service or gateway, batch at a time: target the service; batch says how many at once"
-	case got == formTopic:
+	case got == sim.OnTopic:
 		return `a topic's partitions lose their leaders with kind = "leader_loss"; for the broker's nodes, target the broker`
-	case got&(onBroker|onStore|formView) != 0:
+	case got&(onBroker|onStore|sim.OnView) != 0:
 		var kinds []string
 		for i, name := range faultKinds {
-			if kindSpecs[sim.FaultKind(i)].targets&got != 0 {
+			if sim.FaultTargets(sim.FaultKind(i))&got != 0 {
 				kinds = append(kinds, strconv.Quote(name))
 			}
 		}
-		return fmt.Sprintf("%s takes the kinds %s, and may be a side of a \"partition\"", got.describe(), orList(kinds))
+		return fmt.Sprintf("%s takes the kinds %s, and may be a side of a \"partition\"", got.String(), format.OrList(kinds))
 	}
 	switch k {
 	case sim.FaultLoss:
@@ -807,7 +739,7 @@ func kindTargetHint(k sim.FaultKind, got targetForm) string {
 
 // target is a resolved fault target.
 type target struct {
-	form  targetForm
+	form  sim.Targets
 	name  string // as the engine reads it: spacing removed; the service of an operation
 	op    string // of an operation
 	idx   int    // the service or gateway (also of an instance), client, broker, store or view
@@ -818,7 +750,7 @@ type target struct {
 // String writes the target as the engine reads it: "catalog.search" for
 // an operation.
 func (tg target) String() string {
-	if tg.form == formOperation {
+	if tg.form == sim.OnOperation {
 		return tg.name + "." + tg.op
 	}
 	return tg.name
@@ -826,37 +758,37 @@ func (tg target) String() string {
 
 func (tg target) describe() string {
 	switch tg.form {
-	case formInstance:
+	case sim.OnInstance:
 		return "an instance"
-	case formLink:
+	case sim.OnLink:
 		return "a link"
-	case formClient:
+	case sim.OnClient:
 		return "a client"
-	case formNode:
+	case sim.OnNode:
 		return "a broker node"
-	case formReplica:
+	case sim.OnReplica:
 		return "a store replica"
-	case formTopic:
+	case sim.OnTopic:
 		return "a topic"
-	case formOperation:
+	case sim.OnOperation:
 		return "an operation"
 	}
 	return "a " + tg.kind.String()
 }
 
 // formOf is the form of a component named without "#n".
-func formOf(k compKind) targetForm {
+func formOf(k compKind) sim.Targets {
 	switch k {
 	case kindClient:
-		return formClient
+		return sim.OnClient
 	case kindBroker:
-		return formBroker
+		return sim.OnBroker
 	case kindStore:
-		return formStore
+		return sim.OnStore
 	case kindView:
-		return formView
+		return sim.OnView
 	}
-	return formService
+	return sim.OnService
 }
 
 // candidates says which components a fault of kind k (when kindOK) may
@@ -865,18 +797,18 @@ func formOf(k compKind) targetForm {
 // count. The kinds of data component the file does not use are left out,
 // unless nothing would be left.
 func (b *builder) candidates(k sim.FaultKind, kindOK, members bool) (noun, headers string, kinds []compKind) {
-	forms := onService | formLink
+	forms := onService | sim.OnLink
 	if kindOK {
-		forms = kindSpecs[k].targets
+		forms = sim.FaultTargets(k)
 	}
 	if members {
-		forms &= formInstance | formNode | formReplica
+		forms &= sim.OnInstance | sim.OnNode | sim.OnReplica
 	}
 	var all []compKind
-	if forms&(onService|formLink) != 0 {
+	if forms&(onService|sim.OnLink) != 0 {
 		all = append(all, kindService, kindGateway)
 	}
-	if forms&formClient != 0 {
+	if forms&sim.OnClient != 0 {
 		all = append(all, kindClient)
 	}
 	if forms&onBroker != 0 {
@@ -885,7 +817,7 @@ func (b *builder) candidates(k sim.FaultKind, kindOK, members bool) (noun, heade
 	if forms&onStore != 0 {
 		all = append(all, kindStore)
 	}
-	if forms&formView != 0 {
+	if forms&sim.OnView != 0 {
 		all = append(all, kindView)
 	}
 	for _, c := range all {
@@ -901,7 +833,7 @@ func (b *builder) candidates(k sim.FaultKind, kindOK, members bool) (noun, heade
 		nouns = append(nouns, c.String())
 		hdrs = append(hdrs, header(c.String()))
 	}
-	return orList(nouns), orList(hdrs), kinds
+	return format.OrList(nouns), format.OrList(hdrs), kinds
 }
 
 // andList joins words as "a", "a and b", "a, b and c".
@@ -910,14 +842,6 @@ func andList(words []string) string {
 		return strings.Join(words, "")
 	}
 	return strings.Join(words[:len(words)-1], ", ") + " and " + words[len(words)-1]
-}
-
-// orList joins words as "a", "a or b", "a, b or c".
-func orList(words []string) string {
-	if len(words) <= 1 {
-		return strings.Join(words, "")
-	}
-	return strings.Join(words[:len(words)-1], ", ") + " or " + words[len(words)-1]
 }
 
 // target resolves the target of fault d of kind k (when d.kindOK): the
@@ -965,7 +889,7 @@ func (b *builder) target(t *table, d faultDef, k sim.FaultKind, links map[string
 			t.valErr("target", fmt.Sprintf("nothing uses the link %q: %q does not call %q", name, from, to), hint)
 			return target{}, false
 		}
-		return target{form: formLink, name: name, idx: callee.idx, kind: callee.kind}, true
+		return target{form: sim.OnLink, name: name, idx: callee.idx, kind: callee.kind}, true
 	case sim.TargetMember:
 		name := pt.Name
 		c, ok := b.comps[name]
@@ -981,15 +905,15 @@ func (b *builder) target(t *table, d faultDef, k sim.FaultKind, links map[string
 		}
 		var count int
 		var countOK bool
-		var form targetForm
+		var form sim.Targets
 		member := "instance"
 		switch c.kind {
 		case kindService, kindGateway:
-			count, countOK, form = b.spec.Services[c.idx].Instances, b.pools[c.idx].instancesOK, formInstance
+			count, countOK, form = b.spec.Services[c.idx].Instances, b.pools[c.idx].instancesOK, sim.OnInstance
 		case kindBroker:
-			count, countOK, form, member = b.spec.Brokers[c.idx].Nodes, b.brokerOK[c.idx], formNode, "node"
+			count, countOK, form, member = b.spec.Brokers[c.idx].Nodes, b.brokerOK[c.idx], sim.OnNode, "node"
 		case kindStore:
-			count, countOK, form, member = b.spec.Stores[c.idx].Replicas, b.storeOK[c.idx], formReplica, "replica"
+			count, countOK, form, member = b.spec.Stores[c.idx].Replicas, b.storeOK[c.idx], sim.OnReplica, "replica"
 		default:
 			t.valErr("target", fmt.Sprintf("%q is a %s: it has no numbered members", name, c.kind),
 				fmt.Sprintf("services and gateways have instances, brokers nodes and stores replicas; write %q", name))
@@ -1016,7 +940,7 @@ func (b *builder) target(t *table, d faultDef, k sim.FaultKind, links map[string
 	c, ok := b.comps[s]
 	switch {
 	case isTopic && (k == sim.FaultLeaderLoss && d.kindOK || !ok):
-		return target{form: formTopic, name: s, topic: tp}, true
+		return target{form: sim.OnTopic, name: s, topic: tp}, true
 	case ok:
 		return target{form: formOf(c.kind), name: s, idx: c.idx, kind: c.kind}, true
 	case k == sim.FaultLeaderLoss && d.kindOK:
@@ -1041,7 +965,7 @@ func (b *builder) operationTarget(t *table, s string, pt sim.Target, perr error)
 	case c.kind != kindService:
 		t.valErr("target", fmt.Sprintf("%q is a %s: only a service has operations", name, c.kind), fmt.Sprintf("target %q", name))
 	case b.operation(ref{t: t, key: "target", name: name, op: op}, c):
-		return target{form: formOperation, name: name, op: op, idx: c.idx, kind: kindService}, true
+		return target{form: sim.OnOperation, name: name, op: op, idx: c.idx, kind: kindService}, true
 	}
 	return target{}, false
 }

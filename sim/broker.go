@@ -54,7 +54,7 @@ type topic struct {
 	produced, produceErrors, produceRetries, notEnough, lost, lostAcked uint64
 	leaderChanges                                                       uint64
 	win                                                                 uint64 // produced this window
-	series                                                              []TopicWindow
+	series                                                              []Window
 }
 
 // partition is one replicated log. Replica positions index replicas, leo,

@@ -19,13 +19,12 @@ const budgetEvery = 1 << 16
 // Approximate bytes of what grows: a request with its call slot and the
 // two events it has scheduled (its delivery or work, and its timeout).
 const (
-	reqBytes     = int64(unsafe.Sizeof(request{}) + unsafe.Sizeof(call{}) + 4)
-	eventBytes   = int64(unsafe.Sizeof(event{}))
-	windowBytes  = int64(unsafe.Sizeof(Window{}))
-	edgeWinBytes = int64(unsafe.Sizeof(EdgeWindow{}))
-	logBytes     = int64(unsafe.Sizeof(Event{})) + 48 // and its text
-	changeBytes  = int64(unsafe.Sizeof(healthChange{}) + unsafe.Sizeof(occurrence{}))
-	recordBytes  = int64(unsafe.Sizeof(record{}))
+	reqBytes    = int64(unsafe.Sizeof(request{}) + unsafe.Sizeof(call{}) + 4)
+	eventBytes  = int64(unsafe.Sizeof(event{}))
+	windowBytes = int64(unsafe.Sizeof(Window{}))
+	logBytes    = int64(unsafe.Sizeof(Event{})) + 48 // and its text
+	changeBytes = int64(unsafe.Sizeof(healthChange{}) + unsafe.Sizeof(occurrence{}))
+	recordBytes = int64(unsafe.Sizeof(record{}))
 )
 
 // growth is one thing a run holds more of as it goes: how many, and about
@@ -49,7 +48,7 @@ func (s *Sim) budget() int64 {
 // the same event on every machine, and reading them costs a stop of the
 // world.
 func (s *Sim) growths() [5]growth {
-	var windows, edgeWindows, records int64
+	var windows, records int64
 	for i := range s.clients {
 		windows += int64(cap(s.clients[i].series))
 		for j := range s.clients[i].flows {
@@ -63,7 +62,7 @@ func (s *Sim) growths() [5]growth {
 		}
 	}
 	for _, ref := range s.edges {
-		edgeWindows += int64(cap(s.services[ref.svc].calls[ref.edge].series))
+		windows += int64(cap(s.services[ref.svc].calls[ref.edge].series))
 	}
 	for i := range s.topics {
 		for j := range s.topics[i].parts {
@@ -72,7 +71,7 @@ func (s *Sim) growths() [5]growth {
 	}
 	return [5]growth{
 		{"requests in flight", int64(s.reqs.live), int64(cap(s.reqs.r))*reqBytes + int64(s.events.len())*eventBytes},
-		{"time-series windows", windows + edgeWindows, windows*windowBytes + edgeWindows*edgeWinBytes},
+		{"time-series windows", windows, windows * windowBytes},
 		{"records in broker logs", records, records * recordBytes},
 		{"health changes and fault occurrences", int64(len(s.changes) + len(s.occurs)), int64(cap(s.changes)+cap(s.occurs)) * changeBytes},
 		{"event log entries", int64(len(s.log)), int64(cap(s.log)) * logBytes},

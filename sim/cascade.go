@@ -610,7 +610,8 @@ func (s *Sim) businessFlows() []businessFlow {
 		sg := &s.sagas[i]
 		ws := make([]Window, len(sg.series))
 		for j, w := range sg.series {
-			ws[j] = Window{WindowHead: w.WindowHead, Sent: w.Started, Blame: w.Blame}
+			ws[j] = flowWindow(w, w.Saga.Started)
+			ws[j].Blame = w.Blame
 		}
 		out = append(out, businessFlow{name: "saga " + sg.spec.Name, ws: ws, weight: weight(sg.spec.Weight), traced: true})
 	}
@@ -622,7 +623,7 @@ func (s *Sim) businessFlows() []businessFlow {
 		ts := s.topics[g.topic].series
 		ws := make([]Window, min(len(g.series), len(ts)))
 		for j := range ws {
-			ws[j] = Window{WindowHead: g.series[j].WindowHead, Sent: ts[j].Produced}
+			ws[j] = flowWindow(g.series[j], ts[j].Topic.Produced)
 		}
 		out = append(out, businessFlow{name: g.label(), ws: ws, weight: weight(g.spec.Weight)})
 	}
@@ -630,11 +631,18 @@ func (s *Sim) businessFlows() []businessFlow {
 		v := &s.views[i]
 		ws := make([]Window, len(v.series))
 		for j, w := range v.series {
-			ws[j] = Window{WindowHead: w.WindowHead, Sent: w.Reads}
+			ws[j] = flowWindow(w, w.View.Reads)
 		}
 		out = append(out, businessFlow{name: "view " + v.spec.Name, ws: ws, weight: weight(v.spec.Weight)})
 	}
 	return out
+}
+
+// flowWindow is window w of a business flow as the cascade reads a
+// client flow's: its span and the engine's verdict, with sent, what the
+// flow carried in it in its own unit.
+func flowWindow(w Window, sent uint64) Window {
+	return Window{Kind: w.Kind, Start: w.Start, End: w.End, Health: w.Health, Reason: w.Reason, Sent: sent}
 }
 
 // tracedTo counts the origins of b that trace to occurrence k, or with

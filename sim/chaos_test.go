@@ -63,18 +63,29 @@ func randomFault(t *testing.T, spec *sim.Spec, rng *rand.Rand) sim.Fault {
 	}
 	if len(spec.Stores)+len(spec.Brokers)+len(spec.Views) > 0 && rng.IntN(3) == 0 {
 		// Hit a data component: a broker node, a store replica or a view.
-		var nodes []string
+		type node struct {
+			name string
+			on   sim.Targets
+		}
+		var nodes []node
 		for _, b := range spec.Brokers {
-			nodes = append(nodes, b.Name, fmt.Sprintf("%s#%d", b.Name, 1+rng.IntN(b.Nodes)))
+			nodes = append(nodes, node{b.Name, sim.OnBroker}, node{fmt.Sprintf("%s#%d", b.Name, 1+rng.IntN(b.Nodes)), sim.OnNode})
 		}
 		for _, st := range spec.Stores {
-			nodes = append(nodes, st.Name, fmt.Sprintf("%s#%d", st.Name, 1+rng.IntN(st.Replicas)))
+			nodes = append(nodes, node{st.Name, sim.OnStore}, node{fmt.Sprintf("%s#%d", st.Name, 1+rng.IntN(st.Replicas)), sim.OnReplica})
 		}
 		for _, v := range spec.Views {
-			nodes = append(nodes, v.Name)
+			nodes = append(nodes, node{v.Name, sim.OnView})
 		}
-		kinds := []sim.FaultKind{sim.FaultCrash, sim.FaultPause, sim.FaultSlowdown, sim.FaultLatency}
-		f.Kind, f.Target, f.Share = kinds[rng.IntN(len(kinds))], nodes[rng.IntN(len(nodes))], 0
+		n := nodes[rng.IntN(len(nodes))]
+		// The kinds that act on a data node and can target this one.
+		var kinds []sim.FaultKind
+		for _, k := range []sim.FaultKind{sim.FaultCrash, sim.FaultPause, sim.FaultSlowdown, sim.FaultLatency} {
+			if sim.FaultTargets(k)&n.on != 0 {
+				kinds = append(kinds, k)
+			}
+		}
+		f.Kind, f.Target, f.Share = kinds[rng.IntN(len(kinds))], n.name, 0
 		f.Params = chaosParams(f.Kind, add)
 		return f
 	}

@@ -37,7 +37,7 @@ type group struct {
 	maxLag, maxLagT                                                int64
 	e2e                                                            metrics.Histogram // publish to processed, whole run
 	win                                                            groupWin
-	series                                                         []GroupWindow
+	series                                                         []Window
 	health                                                         healthTracker
 }
 

@@ -103,37 +103,38 @@ func (s *Sim) cut(from, fromGroup, to, toGroup string) bool {
 }
 
 // dataTarget resolves a fault target naming data nodes: "kafka", "kafka#2",
-// "db", "db#1", "order-view". It returns nil when no data component has the
-// name.
-func (s *Sim) dataTarget(tg Target) ([]*dataNode, error) {
+// "db", "db#1", "order-view", and says which kind of target it is. It
+// returns nil when no data component has the name.
+func (s *Sim) dataTarget(tg Target) ([]*dataNode, Targets, error) {
 	name := tg.Name
 	if tg.Form != TargetName && tg.Form != TargetMember {
-		return nil, nil
+		return nil, 0, nil
 	}
 	var nodes []*dataNode
+	var on, member Targets
 	for i := range s.brokers {
 		if b := &s.brokers[i]; b.spec.Name == name {
-			nodes = ptrs(b.nodes)
+			nodes, on, member = ptrs(b.nodes), OnBroker, OnNode
 		}
 	}
 	for i := range s.stores {
 		if st := &s.stores[i]; st.spec.Name == name {
-			nodes = ptrs(st.nodes)
+			nodes, on, member = ptrs(st.nodes), OnStore, OnReplica
 		}
 	}
 	for i := range s.views {
 		if v := &s.views[i]; v.spec.Name == name {
-			nodes = []*dataNode{&v.node}
+			nodes, on, member = []*dataNode{&v.node}, OnView, OnView
 		}
 	}
 	if nodes == nil || tg.Form != TargetMember {
-		return nodes, nil
+		return nodes, on, nil
 	}
 	if n := tg.Member; n < 1 || n > len(nodes) {
-		return nil, fmt.Errorf("%q has no node %d", name, n)
+		return nil, 0, fmt.Errorf("%q has no node %d", name, n)
 	}
 	n := tg.Member
-	return nodes[n-1 : n], nil
+	return nodes[n-1 : n], member, nil
 }
 
 func ptrs(ns []dataNode) []*dataNode {

@@ -32,9 +32,12 @@
 //
 // The engine decides what happened, once, and Result is its typed answer;
 // views (the run summary in package summary, --json, the TUI, bench) read it
-// instead of re-deriving its rules. Every component has a series of windows,
-// each with its Health and the Reason that decided it (window.go,
-// health.go); a failed request carries its origin up the call chain
+// instead of re-deriving its rules. Every component has a series of windows
+// of one type (Window: the common counts, one latency summary, its Health
+// and the Reason that decided it, and each data kind's own figures in a
+// small struct; window.go, health.go), and a health over the whole run
+// (judgeTotals); what each kind of fault can target is one table
+// (FaultTargets, beside DefaultParams); a failed request carries its origin up the call chain
 // (provenance.go), so a window counts its failures by origin (Blame); the
 // fault spans are typed (FaultSpan), and so is the event log (Event: time,
 // component, kind, health, fault, text). The cascade (cascade.go) gives

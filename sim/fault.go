@@ -166,17 +166,16 @@ func (s *Sim) resolve(f *fault) error {
 		return nil
 	}
 	if tg.Form == TargetLink {
+		if err := sp.Kind.CheckTarget(OnLink); err != nil {
+			return err
+		}
 		from, to := tg.Caller, tg.Name
-		var dir Direction
+		dir := Requests // a blackhole swallows the requests
 		switch p := f.p.(type) {
 		case LatencyFault:
 			dir = p.Direction
 		case LossFault:
 			dir = p.Direction
-		case BlackholeFault:
-			dir = Requests
-		default:
-			return fmt.Errorf("a %s fault targets a service or instance, not a link", sp.Kind)
 		}
 		callee := s.serviceIndex(to)
 		if callee < 0 {
@@ -202,32 +201,29 @@ func (s *Sim) resolve(f *fault) error {
 		}
 		return nil
 	}
-	if sp.Kind == FaultLoss {
-		return fmt.Errorf("a loss fault targets a link (caller->callee)")
-	}
-	nodes, err := s.dataTarget(tg)
+	nodes, on, err := s.dataTarget(tg)
 	if err != nil {
 		return err
 	}
-	_, isView := viewOf(nodes)
-	if sp.Kind == FaultRebuild && !isView {
-		return fmt.Errorf("a rebuild fault targets a view, not %q", sp.Target)
-	}
 	if nodes != nil {
-		switch sp.Kind {
-		case FaultCrash, FaultPause, FaultSlowdown, FaultLatency, FaultSkew, FaultRebuild:
-		default:
-			return fmt.Errorf("a %s fault cannot target %q", sp.Kind, sp.Target)
+		if err := sp.Kind.CheckTarget(on); err != nil {
+			return err
 		}
 		f.nodes = nodes
 		return nil
 	}
-	if sp.Kind == FaultSkew {
-		return fmt.Errorf("a skew fault targets a store or one of its replicas")
-	}
 	name := tg.Name
 	if f.svc = s.serviceIndex(name); f.svc < 0 {
 		return fmt.Errorf("no service %q", name)
+	}
+	switch on = OnService; tg.Form {
+	case TargetMember:
+		on = OnInstance
+	case TargetOperation:
+		on = OnOperation
+	}
+	if err := sp.Kind.CheckTarget(on); err != nil {
+		return err
 	}
 	if tg.Form == TargetMember {
 		if n := tg.Member; n < 1 || n > len(s.services[f.svc].insts) {
@@ -237,24 +233,12 @@ func (s *Sim) resolve(f *fault) error {
 	}
 	sv := &s.services[f.svc]
 	if tg.Form == TargetOperation {
-		switch sp.Kind {
-		case FaultLatency, FaultErrors, FaultSlowdown:
-		default:
-			return fmt.Errorf("a %s fault targets a whole service or instance, not an operation", sp.Kind)
-		}
 		if f.op = sv.opIndex(tg.Op); f.op < 0 {
 			return fmt.Errorf("%q has no operation %q", name, tg.Op)
 		}
 	}
-	switch sp.Kind {
-	case FaultDependency:
-		if !sv.spec.External {
-			return fmt.Errorf("a dependency fault targets an external service; %q is not one", name)
-		}
-	case FaultDeploy:
-		if f.inst >= 0 {
-			return fmt.Errorf("a deploy targets a service, not one instance")
-		}
+	if sp.Kind == FaultDependency && !sv.spec.External {
+		return fmt.Errorf("a dependency fault targets an external service; %q is not one", name)
 	}
 	return nil
 }

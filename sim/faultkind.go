@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/faultline/faultline/internal/format"
 	"github.com/faultline/faultline/sim/dist"
 )
 
@@ -237,6 +239,126 @@ func DefaultParams(k FaultKind) FaultParams {
 		return RebuildFault{}
 	}
 	return nil
+}
+
+// Targets is a set of the things a fault can target, as a scenario's
+// target names them (the grammar is ParseTarget's).
+type Targets uint16
+
+const (
+	OnService   Targets = 1 << iota // a service or a gateway: "payment"
+	OnInstance                      // one instance: "payment#2"
+	OnLink                          // a link: "checkout->payment"
+	OnClient                        // a client: "shoppers"
+	OnBroker                        // a broker, all its nodes: "kafka"
+	OnNode                          // one broker node: "kafka#2"
+	OnStore                         // a store, all its replicas: "db"
+	OnReplica                       // one store replica: "db#2"
+	OnView                          // a view: "order-view"
+	OnTopic                         // a topic: "orders"
+	OnOperation                     // one operation of a service: "catalog.search"
+)
+
+const (
+	onPool   = OnService | OnInstance
+	onBroker = OnBroker | OnNode
+	onStore  = OnStore | OnReplica
+)
+
+// faultTargets is what each kind of fault can target: the one table of
+// the loader, drivers' commands (the TUI's :fault) and the engine, beside
+// the kinds' defaults (DefaultParams). A partition targets nothing: its
+// sides name components.
+var faultTargets = [...]Targets{
+	FaultLatency:    onPool | OnOperation | OnLink | onBroker | onStore,
+	FaultErrors:     onPool | OnOperation,
+	FaultCrash:      onPool | onBroker | onStore | OnView,
+	FaultPause:      onPool | onBroker | onStore | OnView,
+	FaultLoss:       OnLink,
+	FaultPartition:  0,
+	FaultBlackhole:  onPool | OnLink,
+	FaultSlowdown:   onPool | OnOperation | onBroker | onStore | OnView,
+	FaultCapacity:   onPool,
+	FaultSurge:      OnClient,
+	FaultThrottle:   onPool,
+	FaultSkew:       onStore,
+	FaultLeaderLoss: OnTopic,
+	FaultDeploy:     OnService,
+	FaultLeak:       onPool,
+	FaultDependency: OnService, // an external one
+	FaultRebuild:    OnView,
+}
+
+// FaultTargets says what a fault of kind k can target.
+func FaultTargets(k FaultKind) Targets {
+	if int(k) < len(faultTargets) {
+		return faultTargets[k]
+	}
+	return 0
+}
+
+// CheckTarget says that a fault of kind k cannot target a thing of kind
+// got, and what it takes, in the loader's words; nil when it can.
+func (k FaultKind) CheckTarget(got Targets) error {
+	if FaultTargets(k)&got != 0 {
+		return nil
+	}
+	return fmt.Errorf("a %s fault cannot target %s: it takes %s", k, got.noun(), FaultTargets(k))
+}
+
+// noun names one kind of target, short.
+func (t Targets) noun() string {
+	for _, n := range []struct {
+		t    Targets
+		noun string
+	}{{OnService, "a service"}, {OnInstance, "an instance"}, {OnLink, "a link"}, {OnClient, "a client"},
+		{OnBroker, "a broker"}, {OnNode, "a broker node"}, {OnStore, "a store"}, {OnReplica, "a store replica"},
+		{OnView, "a view"}, {OnTopic, "a topic"}, {OnOperation, "an operation"}} {
+		if t&n.t != 0 {
+			return n.noun
+		}
+	}
+	return "nothing"
+}
+
+// String names the things of a set, for messages: "a service or gateway,
+// a store, or one instance or store replica ("name#n")".
+func (t Targets) String() string {
+	var parts, members []string
+	for _, n := range []struct {
+		t    Targets
+		name string
+	}{{OnService, "a service or gateway"}, {OnBroker, "a broker"}, {OnStore, "a store"}, {OnView, "a view"}} {
+		if t&n.t != 0 {
+			parts = append(parts, n.name)
+		}
+	}
+	for _, n := range []struct {
+		t    Targets
+		name string
+	}{{OnInstance, "instance"}, {OnNode, "broker node"}, {OnReplica, "store replica"}} {
+		if t&n.t != 0 {
+			members = append(members, n.name)
+		}
+	}
+	if len(members) > 0 {
+		parts = append(parts, fmt.Sprintf("one %s (\"name#n\")", format.OrList(members)))
+	}
+	for _, n := range []struct {
+		t    Targets
+		name string
+	}{{OnLink, `a link ("caller->callee")`}, {OnClient, "a client"}, {OnTopic, "a topic"}, {OnOperation, `an operation ("service.operation")`}} {
+		if t&n.t != 0 {
+			parts = append(parts, n.name)
+		}
+	}
+	switch len(parts) {
+	case 0:
+		return "nothing"
+	case 1:
+		return parts[0]
+	}
+	return strings.Join(parts[:len(parts)-1], ", ") + ", or " + parts[len(parts)-1]
 }
 
 // rangeErr says that key's value x lies outside r, as the loader says it.

@@ -3,6 +3,8 @@ package sim
 import (
 	"fmt"
 	"time"
+
+	"github.com/faultline/faultline/sim/resilience"
 )
 
 // The engine is the one judge of health (DESIGN.md, "one read model"):
@@ -169,3 +171,86 @@ func answersWhy(w *Window, l Health, r Reason) string {
 
 // seconds is a duration in seconds, as the reasons give lag.
 func seconds(ns int64) float64 { return float64(ns) / float64(time.Second) }
+
+// judgeTotals decides the health of every component over the whole run,
+// from its totals (after warmup), with the same thresholds as its
+// windows (HealthOf, Kiali's): the colour of a run's totals row. A
+// component that answered nothing is healthy.
+func (r *Result) judgeTotals() {
+	for i := range r.Clients {
+		c := &r.Clients[i]
+		c.Health = rateHealth(c.SuccessRate, c.OK+c.Error+c.Timeout+c.Rejected+c.Shed+c.RateLimited)
+		for j := range c.Flows {
+			f := &c.Flows[j]
+			f.Health = rateHealth(f.SuccessRate, f.OK+f.Failed)
+		}
+	}
+	for i := range r.Components {
+		c := &r.Components[i]
+		c.Health = shareHealth(c.OK, c.OK+c.Error+c.Rejected+c.Shed+c.RateLimited)
+		for j := range c.Operations {
+			o := &c.Operations[j]
+			o.Health = rateHealth(o.SuccessRate, o.OK+o.Failed)
+		}
+	}
+	for i := range r.Edges {
+		e := &r.Edges[i]
+		// Vizceral's Hystrix mapping: a breaker open at the end marks the
+		// edge failing; else the calls that neither succeeded nor were
+		// answered by a fallback.
+		if e.Breakers > 0 && (e.BreakerState == resilience.Open || e.BreakerState == resilience.ForcedOpen) {
+			e.Health = Failing
+		} else {
+			e.Health = shareHealth(e.OK+e.Fallbacks, e.Calls)
+		}
+	}
+	// Data components: losing acknowledged records, an offline partition
+	// or an inconsistent saga fails; loss, staleness, misses and
+	// rollbacks above the thresholds degrade.
+	for i := range r.Topics {
+		t := &r.Topics[i]
+		if t.LostAcked > 0 || t.Offline > 0 {
+			t.Health = Failing
+		} else {
+			t.Health = failHealth(t.ProduceErrors+t.Lost, t.Produced+t.ProduceErrors)
+		}
+	}
+	for i := range r.Groups {
+		g := &r.Groups[i]
+		g.Health = failHealth(g.Lost+g.Duplicates+g.Dropped, g.Produced)
+	}
+	for i := range r.Stores {
+		s := &r.Stores[i]
+		s.Health = failHealth(s.Unavailable+s.Timeouts+s.StaleReads+s.LostUpdates, s.Reads+s.Writes)
+	}
+	for i := range r.Sagas {
+		s := &r.Sagas[i]
+		if s.Inconsistent > 0 || s.Anomalous > 0 {
+			s.Health = Failing
+		} else {
+			s.Health = failHealth(s.Compensated, s.Started)
+		}
+	}
+	for i := range r.Views {
+		v := &r.Views[i]
+		v.Health = HealthOf(v.MissShare)
+	}
+}
+
+// shareHealth judges ok successes of n outcomes, rateHealth a success
+// rate of n outcomes, failHealth bad ones of n. Nothing is healthy.
+func shareHealth(ok, n uint64) Health { return failHealth(n-ok, n) }
+
+func rateHealth(success float64, n uint64) Health {
+	if n == 0 {
+		return Healthy
+	}
+	return HealthOf(1 - success)
+}
+
+func failHealth(bad, n uint64) Health {
+	if n == 0 {
+		return Healthy
+	}
+	return HealthOf(float64(bad) / float64(n))
+}

@@ -3,6 +3,7 @@ package sim_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/faultline/faultline/scenarios"
 	"github.com/faultline/faultline/sim"
@@ -137,4 +138,39 @@ func TestWindowHealthTyped(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestRunHealth: the engine decides each component's health over the run
+// from its totals, with Kiali's thresholds (error share < 0.1% healthy,
+// up to 10% degraded, above failing), so that a run's totals rows colour
+// what the engine decided: a client calls front, which calls back, which
+// fails a share of its requests; the failures reach the client through
+// front and the edge between them.
+func TestRunHealth(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		errors float64
+		want   sim.Health
+	}{
+		{"no errors", 0, sim.Healthy},
+		{"1% errors", 0.01, sim.Degraded},
+		{"30% errors", 0.3, sim.Failing},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			back := svc(t, "back", "1ms")
+			back.Errors = tc.errors
+			spec := &sim.Spec{Name: "health", Duration: 20 * time.Second, Window: time.Second,
+				Clients: []sim.Client{open(200, "front")}, Services: []sim.Service{svc(t, "front", "1ms", call("back")), back}}
+			res, _ := run(t, spec)
+			got := map[string]sim.Health{"client": res.Clients[0].Health, "edge front->back": res.Edges[0].Health}
+			for _, c := range res.Components {
+				got[c.Name] = c.Health
+			}
+			for name, h := range got {
+				if h != tc.want {
+					t.Errorf("%s: %s, want %s", name, h, tc.want)
+				}
+			}
+		})
+	}
 }

@@ -84,31 +84,37 @@ type ClientResult struct {
 	// Flows splits the client's requests by gateway route or by operation
 	// of its target, when it has several.
 	Flows []FlowResult `json:"flows,omitempty"`
+	// Health is the engine's verdict on the whole run (totalsHealth).
+	Health Health `json:"-"`
 	// Series is the client's time series, one Window per window.
-	Series []Window `json:"series,omitempty"`
+	Series []Window `json:"series,omitempty" series:"client"`
 }
 
 // FlowResult is a client's requests along one route or to one operation.
 type FlowResult struct {
-	Name        string   `json:"name"` // "shoppers /checkout", "shoppers search"
-	Sent        uint64   `json:"sent"`
-	OK          uint64   `json:"ok"`
-	Failed      uint64   `json:"failed"` // error, timeout, rejected, shed or rate limited
-	SuccessRate float64  `json:"success_rate"`
-	Latency     Latency  `json:"latency_ms"`     // of successful requests
-	LatencyAll  Latency  `json:"latency_all_ms"` // of every answered request (ClientResult.LatencyAll)
-	Series      []Window `json:"series,omitempty"`
+	Name        string  `json:"name"` // "shoppers /checkout", "shoppers search"
+	Sent        uint64  `json:"sent"`
+	OK          uint64  `json:"ok"`
+	Failed      uint64  `json:"failed"` // error, timeout, rejected, shed or rate limited
+	SuccessRate float64 `json:"success_rate"`
+	Latency     Latency `json:"latency_ms"`     // of successful requests
+	LatencyAll  Latency `json:"latency_all_ms"` // of every answered request (ClientResult.LatencyAll)
+	// Health is the engine's verdict on the whole run (totalsHealth).
+	Health Health   `json:"-"`
+	Series []Window `json:"series,omitempty" series:"client"`
 }
 
 // OperationResult is one operation of a service, after warmup.
 type OperationResult struct {
-	Name        string   `json:"name"`
-	Arrivals    uint64   `json:"arrivals"`
-	OK          uint64   `json:"ok"`
-	Failed      uint64   `json:"failed"` // error, rejected, shed or rate limited
-	SuccessRate float64  `json:"success_rate"`
-	Latency     Latency  `json:"latency_ms"` // of successful requests
-	Series      []Window `json:"series,omitempty"`
+	Name        string  `json:"name"`
+	Arrivals    uint64  `json:"arrivals"`
+	OK          uint64  `json:"ok"`
+	Failed      uint64  `json:"failed"` // error, rejected, shed or rate limited
+	SuccessRate float64 `json:"success_rate"`
+	Latency     Latency `json:"latency_ms"` // of successful requests
+	// Health is the engine's verdict on the whole run (totalsHealth).
+	Health Health   `json:"-"`
+	Series []Window `json:"series,omitempty" series:"service"`
 }
 
 // ComponentResult is one service's view. Arrivals = OK + Error + Rejected +
@@ -139,8 +145,10 @@ type ComponentResult struct {
 	// Operations are the service's endpoints, when it declares them.
 	Operations []OperationResult `json:"operations,omitempty"`
 	External   bool              `json:"external,omitempty"` // a third-party dependency
+	// Health is the engine's verdict on the whole run (totalsHealth).
+	Health Health `json:"-"`
 	// Series is the service's time series, one Window per window.
-	Series []Window `json:"series,omitempty"`
+	Series []Window `json:"series,omitempty" series:"service"`
 }
 
 // EdgeResult is what happened on one call edge, caller->callee. A call is
@@ -191,8 +199,10 @@ type EdgeResult struct {
 	// Rejected + Conflict.
 	Latency    Latency `json:"latency_ms"`
 	LatencyAll Latency `json:"latency_all_ms"`
+	// Health is the engine's verdict on the whole run (totalsHealth).
+	Health Health `json:"-"`
 	// Series is the edge's latency window by window.
-	Series []EdgeWindow `json:"series,omitempty"`
+	Series []Window `json:"series,omitempty" series:"edge"`
 
 	// CallerCancelled counts calls dropped because their caller went away
 	// (its instance crashed): gRPC's CANCELLED. InFlight counts calls
@@ -441,6 +451,7 @@ func (s *Sim) Result() *Result {
 		res.Edges = append(res.Edges, er)
 	}
 	s.dataResult(res)
+	res.judgeTotals()
 	res.Cascades = s.cascades()
 	res.Faults = s.faultSpans()
 	res.EventsDropped = s.logDropped

@@ -35,21 +35,14 @@ type TopicResult struct {
 	NotEnoughReplicas uint64 `json:"not_enough_replicas"`
 	// Lost counts records cut from the log by a leader change; LostAcked
 	// those of them whose producer had been told they were written.
-	Lost            uint64        `json:"lost"`
-	LostAcked       uint64        `json:"lost_acked"`
-	LeaderChanges   uint64        `json:"leader_changes"`
-	UnderReplicated int           `json:"under_replicated"` // partitions whose ISR is short at the end
-	Offline         int           `json:"offline"`          // partitions without a leader at the end
-	Series          []TopicWindow `json:"series,omitempty"`
-}
-
-// TopicWindow is one window of a topic.
-type TopicWindow struct {
-	Produced uint64 `json:"produced"`
-	// Health: failing while a partition has no leader, degraded while one
-	// is under-replicated, at the window's close; idle when nothing was
-	// produced.
-	WindowHead
+	Lost            uint64 `json:"lost"`
+	LostAcked       uint64 `json:"lost_acked"`
+	LeaderChanges   uint64 `json:"leader_changes"`
+	UnderReplicated int    `json:"under_replicated"` // partitions whose ISR is short at the end
+	Offline         int    `json:"offline"`          // partitions without a leader at the end
+	// Health is the engine's verdict on the whole run (totalsHealth).
+	Health Health   `json:"-"`
+	Series []Window `json:"series,omitempty" series:"topic"`
 }
 
 // GroupResult is one consumer group (or view projector). Produced =
@@ -76,7 +69,9 @@ type GroupResult struct {
 	EndToEnd      Latency `json:"end_to_end_ms"` // append to processed
 	// Partitions is the lag of each partition at the end, and who owns it.
 	Partitions []PartitionLag `json:"partitions"`
-	Series     []GroupWindow  `json:"series,omitempty"`
+	// Health is the engine's verdict on the whole run (totalsHealth).
+	Health Health   `json:"-"`
+	Series []Window `json:"series,omitempty" series:"group"`
 }
 
 // PartitionLag is a consumer group's position on one partition.
@@ -87,20 +82,6 @@ type PartitionLag struct {
 	Committed  int64   `json:"committed"`
 	LagRecords int64   `json:"lag_records"`
 	LagS       float64 `json:"lag_s"`
-}
-
-// GroupWindow is one window of a consumer group.
-type GroupWindow struct {
-	Consumed   uint64  `json:"consumed"`
-	Duplicates uint64  `json:"duplicates"`
-	Lost       uint64  `json:"lost"`
-	LagRecords int64   `json:"lag_records"` // the most seen at a window's end or a broker tick
-	LagS       float64 `json:"lag_s"`       // likewise, the age of the oldest uncommitted record
-	// BehindS is how long the oldest record not yet processed had waited
-	// at the window's close: what lagHealth judges.
-	BehindS  float64 `json:"behind_s"`
-	EndToEnd Latency `json:"end_to_end_ms"`
-	WindowHead
 }
 
 // StoreResult is one replicated store, after warmup.
@@ -142,8 +123,10 @@ type StoreResult struct {
 	T999 TVis `json:"t_visibility_999"`
 	// KStaleness[k] is the share of reads that returned one of the last
 	// k+1 committed versions (k = 0: the latest).
-	KStaleness []float64     `json:"k_staleness"`
-	Series     []StoreWindow `json:"series,omitempty"`
+	KStaleness []float64 `json:"k_staleness"`
+	// Health is the engine's verdict on the whole run (totalsHealth).
+	Health Health   `json:"-"`
+	Series []Window `json:"series,omitempty" series:"store"`
 }
 
 // VisPoint is one bin of the t-visibility curve that has reads.
@@ -169,17 +152,6 @@ type TVis struct {
 	AtMost bool `json:"at_most,omitempty"`
 }
 
-// StoreWindow is one window of a store.
-type StoreWindow struct {
-	Reads          uint64  `json:"reads"`
-	Writes         uint64  `json:"writes"`
-	Stale          uint64  `json:"stale"`
-	Unavailable    uint64  `json:"unavailable"`
-	Timeouts       uint64  `json:"timeouts"` // operations whose quorum did not answer in time, when they gave up
-	ReplicationLag Latency `json:"replication_lag_ms"`
-	WindowHead
-}
-
 // SagaResult is one saga. Started = Completed + Compensated + Inconsistent
 // + Lost + Running.
 type SagaResult struct {
@@ -201,8 +173,10 @@ type SagaResult struct {
 	Duration  Latency          `json:"duration_ms"` // of completed instances
 	// Recovery is the time from a step's failure until every completed
 	// step was compensated.
-	Recovery Latency      `json:"recovery_ms"`
-	Series   []SagaWindow `json:"series,omitempty"`
+	Recovery Latency `json:"recovery_ms"`
+	// Health is the engine's verdict on the whole run (totalsHealth).
+	Health Health   `json:"-"`
+	Series []Window `json:"series,omitempty" series:"saga"`
 }
 
 // SagaStepResult is what one step's participants did over the run. The
@@ -230,21 +204,6 @@ type SagaStepResult struct {
 	Locked      uint64 `json:"locked"`
 }
 
-// SagaWindow is one window of a saga.
-type SagaWindow struct {
-	Started      uint64 `json:"started"`
-	Completed    uint64 `json:"completed"`
-	Compensated  uint64 `json:"compensated"`
-	Inconsistent uint64 `json:"inconsistent"`
-	Running      uint64 `json:"running"`
-	WindowHead
-	// Blame is where the failures of the sagas that ended compensated or
-	// inconsistent in the window originated (a rolled-back saga's step
-	// failure, an inconsistent one's failed compensation), as a service
-	// window's; null when none did.
-	Blame *Blame `json:"blame"`
-}
-
 // ViewResult is one CQRS read model, after warmup.
 type ViewResult struct {
 	Name  string `json:"name"`
@@ -268,20 +227,12 @@ type ViewResult struct {
 	WrongReads        uint64 `json:"wrong_reads"`
 	// Rebuilds counts rebuild faults; RebuildS is the longest time one took
 	// to catch up, and Rebuilding says one had not caught up at the end.
-	Rebuilds   uint64       `json:"rebuilds,omitempty"`
-	RebuildS   float64      `json:"rebuild_s,omitempty"`
-	Rebuilding bool         `json:"rebuilding,omitempty"`
-	Series     []ViewWindow `json:"series,omitempty"`
-}
-
-// ViewWindow is one window of a view.
-type ViewWindow struct {
-	Reads      uint64  `json:"reads"`
-	Miss       uint64  `json:"read_your_writes_misses"`
-	LagRecords int64   `json:"lag_records"`
-	LagS       float64 `json:"lag_s"`
-	BehindS    float64 `json:"behind_s"` // as GroupWindow.BehindS
-	WindowHead
+	Rebuilds   uint64  `json:"rebuilds,omitempty"`
+	RebuildS   float64 `json:"rebuild_s,omitempty"`
+	Rebuilding bool    `json:"rebuilding,omitempty"`
+	// Health is the engine's verdict on the whole run (totalsHealth).
+	Health Health   `json:"-"`
+	Series []Window `json:"series,omitempty" series:"view"`
 }
 
 // dataResult fills the data sections of a result.
@@ -412,12 +363,15 @@ func (g *group) noteLag(recs, age int64) {
 
 // closeDataWindows closes the window of every data component, with the
 // engine's verdict on it.
-func (s *Sim) closeDataWindows(start time.Duration) {
+func (s *Sim) closeDataWindows(start, end time.Duration) {
 	// A window starts idle: nothing answered, nothing wrong.
-	idle := WindowHead{Start: start, Health: Healthy, Reason: Reason{By: Idle}}
+	idle := func(k SeriesKind) Window {
+		return Window{Kind: k, Start: start, End: end, Health: Healthy, Reason: Reason{By: Idle}}
+	}
 	for i := range s.topics {
 		t := &s.topics[i]
-		w := TopicWindow{WindowHead: idle, Produced: t.win}
+		w := idle(TopicSeries)
+		w.Topic = &TopicFigures{Produced: t.win}
 		offline, under := 0, 0
 		for p := range t.parts {
 			pt := &t.parts[p]
@@ -444,35 +398,37 @@ func (s *Sim) closeDataWindows(start time.Duration) {
 		recs, age := g.lag()
 		g.noteLag(recs, age)
 		behind := g.behind()
-		w := GroupWindow{WindowHead: WindowHead{Start: start}, Consumed: g.win.consumed, Duplicates: g.win.duplicates, Lost: g.win.lost,
-			LagRecords: g.win.maxLag, LagS: float64(g.win.maxLagT) / 1e9, BehindS: seconds(behind), EndToEnd: g.win.e2e.Summarize()}
+		lagRecs, lagS, behindS := g.win.maxLag, float64(g.win.maxLagT)/1e9, seconds(behind)
 		if g.view >= 0 {
 			v := &s.views[g.view]
-			vw := ViewWindow{WindowHead: idle, Reads: v.winReads, Miss: v.winMisses, LagRecords: w.LagRecords, LagS: w.LagS,
-				BehindS: w.BehindS}
+			vw := idle(ViewSeries)
+			vw.View = &ViewFigures{Reads: v.winReads, Miss: v.winMisses, LagRecords: lagRecs, LagS: lagS, BehindS: behindS}
 			if v.winReads > 0 || behind > 0 {
 				share := 0.0
 				if v.winReads > 0 {
 					share = float64(v.winMisses) / float64(v.winReads)
 				}
 				vw.Health, vw.Reason = worst(HealthOf(share), Reason{By: ByReadMisses, Value: share},
-					lagHealth(behind), Reason{By: ByLag, Value: w.BehindS})
+					lagHealth(behind), Reason{By: ByLag, Value: behindS})
 				s.noteDataHealth("view "+v.spec.Name, &v.health, vw.Health, vw.Reason,
-					fmt.Sprintf("%.1f%% of reads missed their own writes, projection %.1fs behind", share*100, w.BehindS))
+					fmt.Sprintf("%.1f%% of reads missed their own writes, projection %.1fs behind", share*100, behindS))
 			}
 			v.series = append(v.series, vw)
 			v.winReads, v.winMisses = 0, 0
 		} else {
-			w.Health, w.Reason = Healthy, Reason{By: Idle}
-			if n := w.Consumed + w.Duplicates + w.Lost; n > 0 || behind > 0 {
+			w := idle(GroupSeries)
+			gf := &GroupFigures{Consumed: g.win.consumed, Duplicates: g.win.duplicates, Lost: g.win.lost,
+				LagRecords: lagRecs, LagS: lagS, BehindS: behindS}
+			w.Group, w.Latency = gf, g.win.e2e.Summarize()
+			if n := gf.Consumed + gf.Duplicates + gf.Lost; n > 0 || behind > 0 {
 				share := 0.0
 				if n > 0 {
-					share = float64(w.Duplicates+w.Lost) / float64(n)
+					share = float64(gf.Duplicates+gf.Lost) / float64(n)
 				}
-				w.Health, w.Reason = worst(lagHealth(behind), Reason{By: ByLag, Value: w.BehindS},
+				w.Health, w.Reason = worst(lagHealth(behind), Reason{By: ByLag, Value: behindS},
 					HealthOf(share), Reason{By: ByLossShare, Value: share})
 				s.noteDataHealth(g.label(), &g.health, w.Health, w.Reason,
-					fmt.Sprintf("%d duplicates, %d lost; %.1fs behind, lag %d records", w.Duplicates, w.Lost, w.BehindS, w.LagRecords))
+					fmt.Sprintf("%d duplicates, %d lost; %.1fs behind, lag %d records", gf.Duplicates, gf.Lost, behindS, lagRecs))
 			}
 			g.series = append(g.series, w)
 		}
@@ -481,8 +437,10 @@ func (s *Sim) closeDataWindows(start time.Duration) {
 	}
 	for i := range s.stores {
 		st := &s.stores[i]
-		w := StoreWindow{WindowHead: idle, Reads: st.win.reads, Writes: st.win.writes, Stale: st.win.stale,
-			Unavailable: st.win.unavailable, Timeouts: st.win.timeouts, ReplicationLag: st.win.repLag.Summarize()}
+		w := idle(StoreSeries)
+		w.Store = &StoreFigures{Reads: st.win.reads, Writes: st.win.writes, Stale: st.win.stale,
+			Unavailable: st.win.unavailable, Timeouts: st.win.timeouts}
+		w.Latency = st.win.repLag.Summarize()
 		if n := st.win.reads + st.win.writes; n > 0 {
 			share := float64(st.win.stale+st.win.unavailable+st.win.timeouts) / float64(n)
 			w.Health, w.Reason = HealthOf(share), Reason{By: ByStoreFailures, Value: share}
@@ -500,8 +458,10 @@ func (s *Sim) closeDataWindows(start time.Duration) {
 		sg := &s.sagas[i]
 		run, _ := sg.running()
 		w := sg.win
-		sw := SagaWindow{WindowHead: idle, Started: w.started, Completed: w.completed,
-			Compensated: w.compensated, Inconsistent: w.inconsistent, Running: run, Blame: s.blame(&w.blame)}
+		sw := idle(SagaSeries)
+		sw.Saga = &SagaFigures{Started: w.started, Completed: w.completed,
+			Compensated: w.compensated, Inconsistent: w.inconsistent, Running: run}
+		sw.Blame = s.blame(&w.blame)
 		ended := w.completed + w.compensated + w.inconsistent
 		switch {
 		case w.inconsistent > 0:
@@ -589,32 +549,4 @@ func lagHealth(behind int64) Health {
 		return Degraded
 	}
 	return Healthy
-}
-
-// The data windows go into JSON with their start in seconds, as the
-// windows of clients and services do.
-
-func (w TopicWindow) MarshalJSON() ([]byte, error) {
-	type fields TopicWindow
-	return withStart(w.Start, fields(w))
-}
-
-func (w GroupWindow) MarshalJSON() ([]byte, error) {
-	type fields GroupWindow
-	return withStart(w.Start, fields(w))
-}
-
-func (w StoreWindow) MarshalJSON() ([]byte, error) {
-	type fields StoreWindow
-	return withStart(w.Start, fields(w))
-}
-
-func (w SagaWindow) MarshalJSON() ([]byte, error) {
-	type fields SagaWindow
-	return withStart(w.Start, fields(w))
-}
-
-func (w ViewWindow) MarshalJSON() ([]byte, error) {
-	type fields ViewWindow
-	return withStart(w.Start, fields(w))
 }

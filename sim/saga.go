@@ -33,7 +33,7 @@ type saga struct {
 	tally         []stepTally       // per step, of the settled sagas
 	dur, recovery metrics.Histogram // whole run
 	win           sagaWin
-	series        []SagaWindow
+	series        []Window
 	health        healthTracker
 }
 

@@ -91,9 +91,9 @@ type edge struct {
 	stats edgeStats
 	// win times the calls counted in stats that ended in the window being
 	// filled, pre the others (made during warmup), and agg the counted
-	// calls of the windows closed; series is one EdgeWindow per window.
+	// calls of the windows closed; series is one Window per window.
 	agg, win, pre callTimes
-	series        []EdgeWindow
+	series        []Window
 	link          link
 	id            int32 // index in Sim.edges
 	kind          targetKind

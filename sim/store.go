@@ -37,7 +37,7 @@ type store struct {
 
 	st     storeStats // after warmup
 	win    storeWin
-	series []StoreWindow
+	series []Window
 	health healthTracker
 }
 

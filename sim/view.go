@@ -46,7 +46,7 @@ type view struct {
 	rebuildMax   int64 // the longest catch-up of a finished rebuild
 	winReads     uint64
 	winMisses    uint64
-	series       []ViewWindow
+	series       []Window
 	health       healthTracker
 }
 

@@ -7,88 +7,252 @@ import (
 	"github.com/faultline/faultline/sim/resilience"
 )
 
-// WindowHead is what every window of every kind of component carries:
-// when it began and the engine's verdict on it. Each kind's window
-// (Window for clients, flows, services and operations; TopicWindow,
-// GroupWindow, StoreWindow, SagaWindow, ViewWindow) embeds it beside its
-// own figures, so that a view reads any series' time and health the same
-// way (Head, Last) and the rule that decided it stays here. In JSON, Start
-// is a window's `t_s`, in seconds, as the CSV's column (withStart), and
-// health and reason follow the kind's figures.
-type WindowHead struct {
-	Start time.Duration `json:"-"`
+// SeriesKind says what a Window describes, and so which of its figures it
+// carries and how it is written in JSON.
+type SeriesKind uint8
+
+const (
+	// ClientSeries: a client or a flow; the request counts, the latency
+	// of successes and of every answered request, blame.
+	ClientSeries SeriesKind = iota
+	// ServiceSeries: a service or an operation; the request counts, the
+	// latency of successes, the queue figures (services), blame.
+	ServiceSeries
+	// EdgeSeries: a call edge; the latency of the calls that succeeded
+	// and of every call that ended, as the caller saw them
+	// (EdgeResult.Latency). Their counts are the summaries' counts; an
+	// edge's window carries no verdict.
+	EdgeSeries
+	TopicSeries // Topic; no latency
+	GroupSeries // Group; Latency from append to processed
+	StoreSeries // Store; Latency of replication
+	SagaSeries  // Saga; no latency
+	ViewSeries  // View; no latency
+)
+
+// Window is one time-series sample of any component, what happened in
+// [Start, End): one type for every kind, so that a view reads any
+// series' time, health and latency the same way. The common part is the
+// window's span, the request counts (clients, flows, services,
+// operations), one latency summary, the engine's verdict and, for the
+// kinds that answer requests, where their failures originated. Each data
+// kind's own figures are in its small typed struct (Topic, Group, Store,
+// Saga, View), nil for the other kinds: one small allocation per data
+// component and window, never per event.
+//
+// In JSON a window is written as its kind's figures, flat, after its
+// start in seconds (`t_s`, the CSV's first column): MarshalJSON.
+type Window struct {
+	Kind SeriesKind
+	// Start and End bound the window; End - Start is the window's width
+	// (Spec.Window), less for a run's last window when the run stopped
+	// between two.
+	Start, End time.Duration
+
+	// Sent is what a client sent, or what reached a service.
+	Sent     uint64
+	OK       uint64
+	Errors   uint64
+	Timeouts uint64
+	Rejected uint64
+	Shed     uint64
+	Limited  uint64 // refused by a rate limit (429)
+	Wasted   uint64 // a service's completed work whose caller had given up
+	Degraded uint64 // a client's successes that a fallback answered in part
+	// Latency is, in ms, of successful requests (clients, flows, services,
+	// operations) or calls (edges); of records from their append to
+	// their processing (groups); of replication, from a write's start
+	// until a replica applied it (stores).
+	Latency Latency
+	// LatencyAll is of every request answered, or call ended, in the
+	// window, whatever its outcome (ClientResult.LatencyAll), ms: clients,
+	// flows and edges only.
+	LatencyAll Latency
+	// Services only: busy workers / all workers, queued requests per
+	// instance (time average), and the longest queue of one instance.
+	Utilisation float64
+	QueueMean   float64
+	QueueMax    int
+
 	// Health is the engine's verdict on the window, the worst of its
 	// indicators (DESIGN.md), and Reason the indicator that decided it;
 	// Reason.By is Idle when nothing answered and nothing was wrong.
-	Health Health `json:"health"`
-	Reason Reason `json:"reason,omitzero"`
+	Health Health
+	Reason Reason
+	// Blame is where the window's failures originated (clients, flows,
+	// services and operations; provenance.go); nil when nothing failed.
+	Blame *Blame
+
+	Topic *TopicFigures
+	Group *GroupFigures
+	Store *StoreFigures
+	Saga  *SagaFigures
+	View  *ViewFigures
 }
 
-// Head returns the window's common part.
-func (h WindowHead) Head() WindowHead { return h }
+// TopicFigures are a topic's own figures in a window. Its health: failing
+// while a partition has no leader, degraded while one is
+// under-replicated, at the window's close; idle when nothing was produced.
+type TopicFigures struct {
+	Produced uint64 `json:"produced"`
+}
 
-// Windowed is a window of any kind of component.
-type Windowed interface{ Head() WindowHead }
+// GroupFigures are a consumer group's own figures in a window.
+type GroupFigures struct {
+	Consumed   uint64  `json:"consumed"`
+	Duplicates uint64  `json:"duplicates"`
+	Lost       uint64  `json:"lost"`
+	LagRecords int64   `json:"lag_records"` // the most seen at a window's end or a broker tick
+	LagS       float64 `json:"lag_s"`       // likewise, the age of the oldest uncommitted record
+	// BehindS is how long the oldest record not yet processed had waited
+	// at the window's close: what lagHealth judges.
+	BehindS float64 `json:"behind_s"`
+}
+
+// StoreFigures are a store's own figures in a window.
+type StoreFigures struct {
+	Reads       uint64 `json:"reads"`
+	Writes      uint64 `json:"writes"`
+	Stale       uint64 `json:"stale"`
+	Unavailable uint64 `json:"unavailable"`
+	Timeouts    uint64 `json:"timeouts"` // operations whose quorum did not answer in time, when they gave up
+}
+
+// SagaFigures are a saga's own figures in a window.
+type SagaFigures struct {
+	Started      uint64 `json:"started"`
+	Completed    uint64 `json:"completed"`
+	Compensated  uint64 `json:"compensated"`
+	Inconsistent uint64 `json:"inconsistent"`
+	Running      uint64 `json:"running"`
+}
+
+// ViewFigures are a CQRS view's own figures in a window.
+type ViewFigures struct {
+	Reads      uint64  `json:"reads"`
+	Miss       uint64  `json:"read_your_writes_misses"`
+	LagRecords int64   `json:"lag_records"`
+	LagS       float64 `json:"lag_s"`
+	BehindS    float64 `json:"behind_s"` // as GroupFigures.BehindS
+}
 
 // Last returns the latest window of a series, false when it has none.
-func Last[W Windowed](ws []W) (W, bool) {
+func Last(ws []Window) (Window, bool) {
 	if len(ws) == 0 {
-		var zero W
-		return zero, false
+		return Window{}, false
 	}
 	return ws[len(ws)-1], true
 }
 
-// Window is one time-series sample of a client, flow, service or
-// operation: what happened in [Start, Start+window).
-type Window struct {
-	// Sent is what a client sent, or what reached a service.
-	Sent     uint64 `json:"sent"`
-	OK       uint64 `json:"ok"`
-	Errors   uint64 `json:"error"`
-	Timeouts uint64 `json:"timeout"`
-	Rejected uint64 `json:"rejected"`
-	Shed     uint64 `json:"shed"`
-	Limited  uint64 `json:"rate_limited"` // refused by a rate limit (429)
-	Wasted   uint64 `json:"wasted"`       // a service's completed work whose caller had given up
-	Degraded uint64 `json:"degraded"`     // a client's successes that a fallback answered in part
-	// Latency is of successful requests, ms.
-	Latency Latency `json:"latency_ms"`
-	// LatencyAll is of every request answered in the window, whatever its
-	// outcome (ClientResult.LatencyAll), ms: clients and flows only, nil
-	// for services and operations.
-	LatencyAll *Latency `json:"latency_all_ms,omitempty"`
-	// Services only: busy workers / all workers, queued requests per
-	// instance (time average), and the longest queue of one instance.
-	Utilisation float64 `json:"utilisation"`
-	QueueMean   float64 `json:"queue_mean"`
-	QueueMax    int     `json:"queue_max"`
-	WindowHead
-	// Blame is where the window's failures originated (clients, flows,
-	// services and operations; provenance.go); null when nothing failed.
-	Blame *Blame `json:"blame"`
-}
-
-// EdgeWindow is one time-series sample of a call edge: the latency of the
-// calls that ended in [Start, Start+window), as the caller saw them
-// (EdgeResult.Latency). Their counts are the summaries' counts.
-type EdgeWindow struct {
-	Start      time.Duration `json:"-"`
-	Latency    Latency       `json:"latency_ms"`     // of calls that succeeded
-	LatencyAll Latency       `json:"latency_all_ms"` // of every call that ended
-}
-
-// MarshalJSON writes the window with its start in seconds.
-func (w EdgeWindow) MarshalJSON() ([]byte, error) {
-	type fields EdgeWindow
-	return withStart(w.Start, fields(w))
-}
-
-// MarshalJSON writes the window with its start in seconds.
+// MarshalJSON writes the window as its kind's figures, flat, after its
+// start in seconds: the layout of the `run --json` contract (schema.go).
 func (w Window) MarshalJSON() ([]byte, error) {
-	type fields Window
-	return withStart(w.Start, fields(w))
+	return withStart(w.Start, w.jsonFields())
 }
+
+// JSONShape says what a window of kind k writes in JSON after its start,
+// for the JSON Schema: a result's series says its kind in its field's
+// `series` tag.
+func (k SeriesKind) JSONShape() any { return Window{Kind: k}.jsonFields() }
+
+var seriesNames = [...]string{ClientSeries: "client", ServiceSeries: "service", EdgeSeries: "edge",
+	TopicSeries: "topic", GroupSeries: "group", StoreSeries: "store", SagaSeries: "saga", ViewSeries: "view"}
+
+func (k SeriesKind) String() string {
+	if int(k) < len(seriesNames) {
+		return seriesNames[k]
+	}
+	return "unknown"
+}
+
+// jsonFields is the window in its kind's JSON layout: its figures, then
+// the verdict (health, reason), then where its failures originated.
+func (w Window) jsonFields() any {
+	switch w.Kind {
+	case EdgeSeries:
+		return edgeJSON{w.Latency, w.LatencyAll}
+	case TopicSeries:
+		return topicJSON{orZero(w.Topic), w.Health, w.Reason}
+	case GroupSeries:
+		return groupJSON{orZero(w.Group), w.Latency, w.Health, w.Reason}
+	case StoreSeries:
+		return storeJSON{orZero(w.Store), w.Latency, w.Health, w.Reason}
+	case SagaSeries:
+		return sagaJSON{orZero(w.Saga), w.Health, w.Reason, w.Blame}
+	case ViewSeries:
+		return viewJSON{orZero(w.View), w.Health, w.Reason}
+	}
+	var all *Latency
+	if w.Kind == ClientSeries {
+		all = &w.LatencyAll
+	}
+	return requestJSON{w.Sent, w.OK, w.Errors, w.Timeouts, w.Rejected, w.Shed, w.Limited, w.Wasted, w.Degraded,
+		w.Latency, all, w.Utilisation, w.QueueMean, w.QueueMax, w.Health, w.Reason, w.Blame}
+}
+
+func orZero[T any](p *T) T {
+	if p == nil {
+		var zero T
+		return zero
+	}
+	return *p
+}
+
+// The JSON layouts of the kinds' windows. A client's and a service's
+// share one, latency_all_ms omitted for services.
+type (
+	requestJSON struct {
+		Sent        uint64   `json:"sent"`
+		OK          uint64   `json:"ok"`
+		Errors      uint64   `json:"error"`
+		Timeouts    uint64   `json:"timeout"`
+		Rejected    uint64   `json:"rejected"`
+		Shed        uint64   `json:"shed"`
+		Limited     uint64   `json:"rate_limited"`
+		Wasted      uint64   `json:"wasted"`
+		Degraded    uint64   `json:"degraded"`
+		Latency     Latency  `json:"latency_ms"`
+		LatencyAll  *Latency `json:"latency_all_ms,omitempty"`
+		Utilisation float64  `json:"utilisation"`
+		QueueMean   float64  `json:"queue_mean"`
+		QueueMax    int      `json:"queue_max"`
+		Health      Health   `json:"health"`
+		Reason      Reason   `json:"reason,omitzero"`
+		Blame       *Blame   `json:"blame"`
+	}
+	edgeJSON struct {
+		Latency    Latency `json:"latency_ms"`     // of calls that succeeded
+		LatencyAll Latency `json:"latency_all_ms"` // of every call that ended
+	}
+	topicJSON struct {
+		TopicFigures
+		Health Health `json:"health"`
+		Reason Reason `json:"reason,omitzero"`
+	}
+	groupJSON struct {
+		GroupFigures
+		EndToEnd Latency `json:"end_to_end_ms"`
+		Health   Health  `json:"health"`
+		Reason   Reason  `json:"reason,omitzero"`
+	}
+	storeJSON struct {
+		StoreFigures
+		ReplicationLag Latency `json:"replication_lag_ms"`
+		Health         Health  `json:"health"`
+		Reason         Reason  `json:"reason,omitzero"`
+	}
+	sagaJSON struct {
+		SagaFigures
+		Health Health `json:"health"`
+		Reason Reason `json:"reason,omitzero"`
+		Blame  *Blame `json:"blame"`
+	}
+	viewJSON struct {
+		ViewFigures
+		Health Health `json:"health"`
+		Reason Reason `json:"reason,omitzero"`
+	}
+)
 
 func (w *Window) outcomes() uint64 {
 	return w.OK + w.Errors + w.Timeouts + w.Rejected + w.Shed + w.Limited
@@ -204,17 +368,17 @@ func (s *Sim) closeWindow() {
 	if dt <= 0 {
 		return
 	}
-	start := time.Duration(s.winStart)
+	start, end := time.Duration(s.winStart), time.Duration(s.now)
 	for i := range s.clients {
 		c := &s.clients[i]
-		w := c.win.window(start)
+		w := c.win.window(ClientSeries, start, end)
 		w.Blame = s.blame(&c.win.blame)
 		s.noteHealth(c.spec.Name, len(c.flows) == 0, &c.health, &w, &c.win)
 		c.series = append(c.series, w)
 		c.win.reset()
 		for j := range c.flows {
 			f := &c.flows[j]
-			fw := f.win.window(start)
+			fw := f.win.window(ClientSeries, start, end)
 			fw.Blame = s.blame(&f.win.blame)
 			s.noteHealth(f.name, true, &f.health, &fw, &f.win)
 			f.series = append(f.series, fw)
@@ -225,7 +389,7 @@ func (s *Sim) closeWindow() {
 	for i := range s.services {
 		sv := &s.services[i]
 		sv.account(s.now)
-		w := sv.win.window(start)
+		w := sv.win.window(ServiceSeries, start, end)
 		w.Blame = s.blame(&sv.win.blame)
 		if sv.winCap > 0 {
 			w.Utilisation = sv.winBusy / sv.winCap
@@ -235,7 +399,7 @@ func (s *Sim) closeWindow() {
 		if sv.perOp {
 			for j := range sv.ops {
 				o := &sv.ops[j]
-				ow := o.win.window(start)
+				ow := o.win.window(ServiceSeries, start, end)
 				ow.Blame = s.blame(&o.win.blame)
 				// An operation's answers judge it; the state of the
 				// service it shares judges the service.
@@ -260,11 +424,11 @@ func (s *Sim) closeWindow() {
 		sv.winBusy, sv.winQueue, sv.winQMax, sv.winCap, sv.winInst = 0, 0, 0, 0, 0
 		sv.win.reset()
 	}
-	s.closeDataWindows(start)
+	s.closeDataWindows(start, end)
 	for _, ref := range s.edges {
 		e := &s.services[ref.svc].calls[ref.edge]
 		ok, all := summaries(&e.win, &e.pre, &s.allCalls)
-		e.series = append(e.series, EdgeWindow{Start: start, Latency: ok, LatencyAll: all})
+		e.series = append(e.series, Window{Kind: EdgeSeries, Start: start, End: end, Latency: ok, LatencyAll: all})
 		e.agg.merge(&e.win)
 		e.win.reset()
 		e.pre.reset()
@@ -273,17 +437,14 @@ func (s *Sim) closeWindow() {
 	s.winStart = s.now
 }
 
-func (t *tally) window(start time.Duration) Window {
+func (t *tally) window(k SeriesKind, start, end time.Duration) Window {
 	w := Window{
-		WindowHead: WindowHead{Start: start}, Sent: t.sent, OK: t.n[OK], Errors: t.n[Error], Timeouts: t.n[Timeout],
+		Kind: k, Start: start, End: end, Sent: t.sent, OK: t.n[OK], Errors: t.n[Error], Timeouts: t.n[Timeout],
 		Rejected: t.n[Rejected], Shed: t.n[Shed], Limited: t.n[Limited], Wasted: t.wasted, Degraded: t.degraded,
 		Latency: t.lat.Summarize(),
 	}
 	if t.all != nil {
-		// One small allocation per client or flow and window, not per
-		// event: it spares every service's window the room.
-		all := t.all.Summarize()
-		w.LatencyAll = &all
+		w.LatencyAll = t.all.Summarize()
 	}
 	return w
 }

@@ -62,8 +62,68 @@ func csvFloat(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
 func WriteCSV(w io.Writer, res *sim.Result) error {
 	cw := csv.NewWriter(w)
 	cw.Write(csvColumns)
-	window := func(name, kind string, w sim.Window, service bool) {
-		r := newCSVRow(w.Start.Seconds(), name, kind)
+	window := func(name, kind string, w sim.Window) {
+		cw.Write(windowRow(name, kind, w))
+	}
+	for _, se := range res.Series {
+		for _, w := range se.Windows {
+			window(se.Component, se.Kind, w)
+		}
+	}
+	for _, c := range res.Clients {
+		for _, fl := range c.Flows {
+			for _, w := range fl.Series {
+				window(fl.Name, "flow", w)
+			}
+		}
+	}
+	for _, c := range res.Components {
+		for _, o := range c.Operations {
+			for _, w := range o.Series {
+				window(c.Name+"."+o.Name, "operation", w)
+			}
+		}
+	}
+	for _, e := range res.Edges {
+		for _, w := range e.Series {
+			window(e.Name, "edge", w)
+		}
+	}
+	for _, t := range res.Topics {
+		for _, w := range t.Series {
+			window(t.Name, "topic", w)
+		}
+	}
+	for _, g := range res.Groups {
+		for _, w := range g.Series {
+			window(g.Name, "group", w)
+		}
+	}
+	for _, st := range res.Stores {
+		for _, w := range st.Series {
+			window(st.Name, "store", w)
+		}
+	}
+	for _, sg := range res.Sagas {
+		for _, w := range sg.Series {
+			window(sg.Name, "saga", w)
+		}
+	}
+	for _, v := range res.Views {
+		for _, w := range v.Series {
+			window(v.Name, "view", w)
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// windowRow is one window of any kind in the CSV's columns: each kind's
+// figures under the columns that mean the same thing.
+func windowRow(name, kind string, w sim.Window) csvRow {
+	r := newCSVRow(w.Start.Seconds(), name, kind)
+	switch w.Kind {
+	case sim.ClientSeries, sim.ServiceSeries:
 		r.count("sent", w.Sent)
 		r.count("ok", w.OK)
 		r.count("error", w.Errors)
@@ -71,97 +131,50 @@ func WriteCSV(w io.Writer, res *sim.Result) error {
 		r.count("rejected", w.Rejected)
 		r.count("wasted", w.Wasted)
 		r.latency("latency", w.Latency)
-		if w.LatencyAll != nil {
-			r.latency("latency_all", *w.LatencyAll)
+		if w.Kind == sim.ClientSeries {
+			r.latency("latency_all", w.LatencyAll)
 		}
-		if service {
+		if kind == "service" {
 			r.set("utilisation_share", csvFloat(w.Utilisation))
 			r.set("queue_mean", csvFloat(w.QueueMean))
 			r.set("queue_max", strconv.Itoa(w.QueueMax))
 		}
-		cw.Write(r)
-	}
-	for _, se := range res.Series {
-		for _, w := range se.Windows {
-			window(se.Component, se.Kind, w, se.Kind != "client")
-		}
-	}
-	for _, c := range res.Clients {
-		for _, fl := range c.Flows {
-			for _, w := range fl.Series {
-				window(fl.Name, "flow", w, false)
-			}
-		}
-	}
-	for _, c := range res.Components {
-		for _, o := range c.Operations {
-			for _, w := range o.Series {
-				window(c.Name+"."+o.Name, "operation", w, false)
-			}
-		}
-	}
-	for _, e := range res.Edges {
+	case sim.EdgeSeries:
 		// A call edge's windows: the calls that ended in it, as the
 		// caller timed them; error is every one that did not succeed.
-		for _, w := range e.Series {
-			r := newCSVRow(w.Start.Seconds(), e.Name, "edge")
-			r.count("ok", w.Latency.Count)
-			r.count("error", w.LatencyAll.Count-w.Latency.Count)
-			r.latency("latency", w.Latency)
-			r.latency("latency_all", w.LatencyAll)
-			cw.Write(r)
-		}
+		r.count("ok", w.Latency.Count)
+		r.count("error", w.LatencyAll.Count-w.Latency.Count)
+		r.latency("latency", w.Latency)
+		r.latency("latency_all", w.LatencyAll)
+	case sim.TopicSeries:
+		r.count("sent", w.Topic.Produced)
+	case sim.GroupSeries:
+		g := w.Group
+		r.count("ok", g.Consumed)
+		r.latency("latency", w.Latency)
+		r.set("lag_s", csvFloat(g.LagS))
+		r.set("lag_records", strconv.FormatInt(g.LagRecords, 10))
+		r.count("duplicates", g.Duplicates)
+		r.count("lost", g.Lost)
+	case sim.StoreSeries:
+		st := w.Store
+		r.count("sent", st.Reads+st.Writes)
+		r.count("timeout", st.Timeouts)
+		r.count("stale", st.Stale)
+		r.count("unavailable", st.Unavailable)
+	case sim.SagaSeries:
+		sg := w.Saga
+		r.count("sent", sg.Started)
+		r.count("ok", sg.Completed)
+		r.count("compensated", sg.Compensated)
+		r.count("inconsistent", sg.Inconsistent)
+		r.count("running", sg.Running)
+	case sim.ViewSeries:
+		v := w.View
+		r.count("sent", v.Reads)
+		r.set("lag_s", csvFloat(v.LagS))
+		r.set("lag_records", strconv.FormatInt(v.LagRecords, 10))
+		r.count("misses", v.Miss)
 	}
-	for _, t := range res.Topics {
-		for _, w := range t.Series {
-			r := newCSVRow(w.Start.Seconds(), t.Name, "topic")
-			r.count("sent", w.Produced)
-			cw.Write(r)
-		}
-	}
-	for _, g := range res.Groups {
-		for _, w := range g.Series {
-			r := newCSVRow(w.Start.Seconds(), g.Name, "group")
-			r.count("ok", w.Consumed)
-			r.latency("latency", w.EndToEnd)
-			r.set("lag_s", csvFloat(w.LagS))
-			r.set("lag_records", strconv.FormatInt(w.LagRecords, 10))
-			r.count("duplicates", w.Duplicates)
-			r.count("lost", w.Lost)
-			cw.Write(r)
-		}
-	}
-	for _, st := range res.Stores {
-		for _, w := range st.Series {
-			r := newCSVRow(w.Start.Seconds(), st.Name, "store")
-			r.count("sent", w.Reads+w.Writes)
-			r.count("timeout", w.Timeouts)
-			r.count("stale", w.Stale)
-			r.count("unavailable", w.Unavailable)
-			cw.Write(r)
-		}
-	}
-	for _, sg := range res.Sagas {
-		for _, w := range sg.Series {
-			r := newCSVRow(w.Start.Seconds(), sg.Name, "saga")
-			r.count("sent", w.Started)
-			r.count("ok", w.Completed)
-			r.count("compensated", w.Compensated)
-			r.count("inconsistent", w.Inconsistent)
-			r.count("running", w.Running)
-			cw.Write(r)
-		}
-	}
-	for _, v := range res.Views {
-		for _, w := range v.Series {
-			r := newCSVRow(w.Start.Seconds(), v.Name, "view")
-			r.count("sent", w.Reads)
-			r.set("lag_s", csvFloat(w.LagS))
-			r.set("lag_records", strconv.FormatInt(w.LagRecords, 10))
-			r.count("misses", w.Miss)
-			cw.Write(r)
-		}
-	}
-	cw.Flush()
-	return cw.Error()
+	return r
 }

@@ -1,8 +1,8 @@
 // Package summary renders a run's sim.Result for people and spreadsheets:
 // the text summary 'faultline run' prints (Write) and the per-window time
 // series of --csv (WriteCSV). It is a reader of the engine's typed result:
-// windows' health and reasons, cascades and events come from package sim
-// (a table row's colour applies sim.HealthOf to the row's totals), numbers
+// windows' health and reasons, each component's health over the run (a
+// table row's colour), cascades and events come from package sim, numbers
 // are formatted by internal/format, and nothing here parses text the
 // engine wrote.
 //

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/faultline/faultline/sim"
-	"github.com/faultline/faultline/sim/resilience"
 )
 
 // maxEvents bounds the event log in the text summary; --json has all of it.
@@ -303,32 +302,11 @@ func writeTable[T any](w io.Writer, color bool, rows []T, health func(T) sim.Hea
 
 var healthColor = [...]string{sim.Healthy: "\x1b[32m", sim.Degraded: "\x1b[33m", sim.Failing: "\x1b[31m"}
 
-func clientHealth(c sim.ClientResult) sim.Health {
-	if c.OK+c.Error+c.Timeout+c.Rejected+c.Shed+c.RateLimited == 0 {
-		return sim.Healthy
-	}
-	return sim.HealthOf(1 - c.SuccessRate)
-}
-
-func componentHealth(c sim.ComponentResult) sim.Health {
-	n := c.OK + c.Error + c.Rejected + c.Shed + c.RateLimited
-	if n == 0 {
-		return sim.Healthy
-	}
-	return sim.HealthOf(float64(n-c.OK) / float64(n))
-}
-
-// edgeHealth follows Vizceral's Hystrix mapping: an open breaker marks the
-// edge failing.
-func edgeHealth(e sim.EdgeResult) sim.Health {
-	if e.Breakers > 0 && (e.BreakerState == resilience.Open || e.BreakerState == resilience.ForcedOpen) {
-		return sim.Failing
-	}
-	if e.Calls == 0 {
-		return sim.Healthy
-	}
-	return sim.HealthOf(float64(e.Calls-e.OK-e.Fallbacks) / float64(e.Calls))
-}
+// A row's colour is the engine's verdict on the component over the run
+// (its Health field): the views do not judge health again.
+func clientHealth(c sim.ClientResult) sim.Health       { return c.Health }
+func componentHealth(c sim.ComponentResult) sim.Health { return c.Health }
+func edgeHealth(e sim.EdgeResult) sim.Health           { return e.Health }
 
 // breakerCell is an edge's breaker state, with how many of its caller
 // instances' breakers are open when there are several.
@@ -542,6 +520,7 @@ type opRow struct {
 	success          float64
 	lat              sim.Latency  // of successful requests
 	all              *sim.Latency // of every answered request: flows only
+	health           sim.Health
 }
 
 // writeOpsAndFlows prints the operations of the services that declare
@@ -550,12 +529,12 @@ func writeOpsAndFlows(w io.Writer, res *sim.Result, color bool) {
 	var ops, flows []opRow
 	for _, c := range res.Components {
 		for _, o := range c.Operations {
-			ops = append(ops, opRow{c.Name + "." + o.Name, o.Arrivals, o.OK, o.Failed, o.SuccessRate, o.Latency, nil})
+			ops = append(ops, opRow{c.Name + "." + o.Name, o.Arrivals, o.OK, o.Failed, o.SuccessRate, o.Latency, nil, o.Health})
 		}
 	}
 	for _, c := range res.Clients {
 		for _, f := range c.Flows {
-			flows = append(flows, opRow{f.Name, f.Sent, f.OK, f.Failed, f.SuccessRate, f.Latency, &f.LatencyAll})
+			flows = append(flows, opRow{f.Name, f.Sent, f.OK, f.Failed, f.SuccessRate, f.Latency, &f.LatencyAll, f.Health})
 		}
 	}
 	for _, t := range []struct {
@@ -587,11 +566,6 @@ func writeOpsAndFlows(w io.Writer, res *sim.Result, color bool) {
 				column[opRow]{group: latAllMs, head: "P99", right: true, cell: func(r opRow) string { return ms(r.all.P99) }})
 		}
 		fmt.Fprintln(w)
-		writeTable(w, color, t.rows, func(r opRow) sim.Health {
-			if r.ok+r.failed == 0 {
-				return sim.Healthy
-			}
-			return sim.HealthOf(1 - r.success)
-		}, cols)
+		writeTable(w, color, t.rows, func(r opRow) sim.Health { return r.health }, cols)
 	}
 }

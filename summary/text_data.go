@@ -118,33 +118,13 @@ func visCell(s sim.StoreResult, tv sim.TVis) string {
 	return fmt.Sprintf("%s (%d)", format.TVis(tv.MS, tv.AtMost, s.Visibility[0].TMS, s.Visibility[n-1].TMS), tv.Reads)
 }
 
-// The health of data components, in DESIGN.md's vocabulary: losing
-// acknowledged data or leaving sagas inconsistent is failing; loss,
-// offline partitions, staleness and misses above the thresholds degrade.
-func topicHealth(t sim.TopicResult) sim.Health {
-	switch {
-	case t.LostAcked > 0 || t.Offline > 0:
-		return sim.Failing
-	case t.Produced+t.ProduceErrors == 0:
-		return sim.Healthy
-	}
-	return sim.HealthOf(float64(t.ProduceErrors+t.Lost) / float64(t.Produced+t.ProduceErrors))
-}
-
-func groupHealth(g sim.GroupResult) sim.Health {
-	if g.Produced == 0 {
-		return sim.Healthy
-	}
-	return sim.HealthOf(float64(g.Lost+g.Duplicates+g.Dropped) / float64(g.Produced))
-}
-
-func storeHealth(s sim.StoreResult) sim.Health {
-	n := s.Reads + s.Writes
-	if n == 0 {
-		return sim.Healthy
-	}
-	return sim.HealthOf(float64(s.Unavailable+s.Timeouts+s.StaleReads+s.LostUpdates) / float64(n))
-}
+// A data component's row is coloured by the engine's verdict on it over
+// the run (its Health field).
+func topicHealth(t sim.TopicResult) sim.Health { return t.Health }
+func groupHealth(g sim.GroupResult) sim.Health { return g.Health }
+func storeHealth(s sim.StoreResult) sim.Health { return s.Health }
+func sagaHealth(s sim.SagaResult) sim.Health   { return s.Health }
+func viewHealth(v sim.ViewResult) sim.Health   { return v.Health }
 
 // sagaDuplicates counts the executions of a saga's steps and
 // compensations beyond the first for one saga.
@@ -178,16 +158,6 @@ func sagaSteps(w io.Writer, sagas []sim.SagaResult) {
 	}
 }
 
-func sagaHealth(s sim.SagaResult) sim.Health {
-	if s.Inconsistent > 0 || s.Anomalous > 0 {
-		return sim.Failing
-	}
-	if s.Started == 0 {
-		return sim.Healthy
-	}
-	return sim.HealthOf(float64(s.Compensated) / float64(s.Started))
-}
-
 // rebuildCell is the longest catch-up of the view's rebuilds, "+" when
 // one was still replaying at the end, "-" without any.
 func rebuildCell(v sim.ViewResult) string {
@@ -199,5 +169,3 @@ func rebuildCell(v sim.ViewResult) string {
 	}
 	return fmt.Sprintf("%.1f", v.RebuildS)
 }
-
-func viewHealth(v sim.ViewResult) sim.Health { return sim.HealthOf(v.MissShare) }

@@ -65,3 +65,22 @@ func TestSagaSteps(t *testing.T) {
 		t.Errorf("a step with nothing to report is listed:\n%s", out)
 	}
 }
+
+// TestRowColourIsEngineHealth: a totals row is coloured by the engine's
+// verdict on the component over the run (its Health field), not by a
+// rule the summary applies to the row's figures again: rows whose
+// figures look healthy show the health the engine decided.
+func TestRowColourIsEngineHealth(t *testing.T) {
+	res := &sim.Result{Scenario: "colours", DurationS: 10,
+		Clients:    []sim.ClientResult{{Name: "shoppers", Sent: 100, OK: 100, SuccessRate: 1, Health: sim.Failing}},
+		Components: []sim.ComponentResult{{Name: "front", Kind: "service", Arrivals: 100, OK: 100, Health: sim.Degraded}},
+		Stores:     []sim.StoreResult{{Name: "kv", N: 3, W: 2, R: 2, Reads: 10, Health: sim.Degraded}},
+	}
+	var b strings.Builder
+	Write(&b, res, Options{Color: true})
+	for _, want := range []string{healthColor[sim.Failing] + "shoppers", healthColor[sim.Degraded] + "front", healthColor[sim.Degraded] + "kv"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("no row starts %q in\n%s", want, b.String())
+		}
+	}
+}

@@ -333,12 +333,7 @@ func parseShare(s string) (float64, error) {
 }
 
 // checkOperation validates a fault on one operation.
-func checkOperation(spec *sim.Spec, kind sim.FaultKind, svc, op string) error {
-	switch kind {
-	case sim.FaultLatency, sim.FaultErrors, sim.FaultSlowdown:
-	default:
-		return fmt.Errorf("a %s fault targets a whole service, not one operation", kind)
-	}
+func checkOperation(spec *sim.Spec, svc, op string) error {
 	i := slices.IndexFunc(spec.Services, func(s sim.Service) bool { return s.Name == svc })
 	if i < 0 {
 		return fmt.Errorf("no service %q", svc)
@@ -358,63 +353,75 @@ func checkOperation(spec *sim.Spec, kind sim.FaultKind, svc, op string) error {
 
 // checkTarget validates a fault's target against the scenario, so that a
 // typo is caught on the status line at once, with what would have worked.
-// The grammar is sim.ParseTarget's, as in a scenario file.
+// The grammar is sim.ParseTarget's, and what a kind can target
+// sim.FaultTargets', as in a scenario file and in the engine.
 func checkTarget(spec *sim.Spec, kind sim.FaultKind, target string) error {
 	tg, err := sim.ParseTarget(target)
 	if err != nil {
 		return err
 	}
-	switch {
-	case tg.Form == sim.TargetLink:
-		switch kind {
-		case sim.FaultLatency, sim.FaultLoss, sim.FaultBlackhole:
-		default:
-			return fmt.Errorf("a %s fault targets a service or an instance, not a link", kind)
+	switch tg.Form {
+	case sim.TargetLink:
+		if err := kind.CheckTarget(sim.OnLink); err != nil {
+			return err
+		}
+		if _, on, ok := dataNodes(spec, tg.Name); ok {
+			// As the loader says: the engine's links join callers to
+			// services; a data component's messages have their own faults.
+			return fmt.Errorf("%q is %s: a link ends at the service or gateway a call goes to", tg.Name, on)
 		}
 		if !calls(spec, tg.Caller, tg.Name) {
 			return fmt.Errorf("no call %s: links are caller->callee, e.g. %s", target, anyLink(spec))
 		}
 		return nil
-	case tg.Form == sim.TargetOperation:
-		return checkOperation(spec, kind, tg.Name, tg.Op)
-	case kind == sim.FaultSurge:
-		if tg.Form != sim.TargetName || !slices.ContainsFunc(spec.Clients, func(c sim.Client) bool { return c.Name == tg.Name }) {
-			return fmt.Errorf("surge: no client %q", target)
+	case sim.TargetOperation:
+		if err := kind.CheckTarget(sim.OnOperation); err != nil {
+			return err
 		}
-		return nil
-	case kind == sim.FaultLoss:
-		return fmt.Errorf("a loss fault targets a link (caller->callee), e.g. %s", anyLink(spec))
-	case kind == sim.FaultLeaderLoss:
-		if tg.Form != sim.TargetName || !slices.Contains(topics(spec), tg.Name) {
-			return fmt.Errorf("leader_loss: no topic %q (topics: %s)", target, strings.Join(topics(spec), ", "))
-		}
-		return nil
+		return checkOperation(spec, tg.Name, tg.Op)
 	}
 	name := tg.Name
-	if n, kindName, ok := dataNodes(spec, name); ok {
+	if tg.Form == sim.TargetName {
 		switch {
-		case kind == sim.FaultSkew && kindName != "store":
-			return fmt.Errorf("skew: %q is a %s; a skew fault targets a store or one of its replicas", name, kindName)
-		case kind != sim.FaultCrash && kind != sim.FaultPause && kind != sim.FaultSlowdown && kind != sim.FaultLatency && kind != sim.FaultSkew:
-			return fmt.Errorf("a %s fault cannot target the %s %q: crash, pause, slowdown or latency can", kind, kindName, name)
+		case slices.ContainsFunc(spec.Clients, func(c sim.Client) bool { return c.Name == name }):
+			return kind.CheckTarget(sim.OnClient)
+		case slices.Contains(topics(spec), name):
+			return kind.CheckTarget(sim.OnTopic)
 		}
-		if tg.Form == sim.TargetMember && (tg.Member < 1 || tg.Member > n) {
-			return fmt.Errorf("%s has nodes #1 to #%d", name, n)
-		}
-		return nil
 	}
-	if kind == sim.FaultSkew {
-		return errors.New("a skew fault targets a store or one of its replicas, e.g. db#2")
+	if n, on, ok := dataNodes(spec, name); ok {
+		if tg.Form == sim.TargetMember {
+			if tg.Member < 1 || tg.Member > n {
+				return fmt.Errorf("%s has nodes #1 to #%d", name, n)
+			}
+			on = members[on]
+		}
+		return kind.CheckTarget(on)
 	}
 	i := slices.IndexFunc(spec.Services, func(s sim.Service) bool { return s.Name == name })
-	if i < 0 {
+	switch t := sim.FaultTargets(kind); {
+	case i >= 0:
+	case t&sim.OnTopic != 0:
+		return fmt.Errorf("%s: no topic %q (topics: %s)", kind, name, strings.Join(topics(spec), ", "))
+	case t&sim.OnClient != 0:
+		return fmt.Errorf("%s: no client %q", kind, name)
+	default:
 		return fmt.Errorf("no service %q", name)
 	}
-	if tg.Form == sim.TargetMember && (tg.Member < 1 || tg.Member > spec.Services[i].Instances) {
-		return fmt.Errorf("%s has instances #1 to #%d", name, spec.Services[i].Instances)
+	if tg.Form == sim.TargetMember {
+		if tg.Member < 1 || tg.Member > spec.Services[i].Instances {
+			return fmt.Errorf("%s has instances #1 to #%d", name, spec.Services[i].Instances)
+		}
+		return kind.CheckTarget(sim.OnInstance)
 	}
-	return nil
+	if kind == sim.FaultDependency && !spec.Services[i].External {
+		return fmt.Errorf("a dependency fault targets an external service; %q is not one", name)
+	}
+	return kind.CheckTarget(sim.OnService)
 }
+
+// members is what one member of a data component is, as a target.
+var members = map[sim.Targets]sim.Targets{sim.OnBroker: sim.OnNode, sim.OnStore: sim.OnReplica, sim.OnView: sim.OnView}
 
 func isComponent(spec *sim.Spec, name string) bool {
 	if tg, err := sim.ParseTarget(name); tg.Form == sim.TargetMember {
@@ -428,23 +435,23 @@ func isComponent(spec *sim.Spec, name string) bool {
 
 // dataNodes finds a broker, store or view by name: how many nodes it has
 // (replicas of a store, nodes of a broker) and what it is.
-func dataNodes(spec *sim.Spec, name string) (int, string, bool) {
+func dataNodes(spec *sim.Spec, name string) (int, sim.Targets, bool) {
 	for _, b := range spec.Brokers {
 		if b.Name == name {
-			return b.Nodes, "broker", true
+			return b.Nodes, sim.OnBroker, true
 		}
 	}
 	for _, st := range spec.Stores {
 		if st.Name == name {
-			return st.Replicas, "store", true
+			return st.Replicas, sim.OnStore, true
 		}
 	}
 	for _, v := range spec.Views {
 		if v.Name == name {
-			return 1, "view", true
+			return 1, sim.OnView, true
 		}
 	}
-	return 0, "", false
+	return 0, 0, false
 }
 
 // topics lists the scenario's topics.

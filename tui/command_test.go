@@ -1,13 +1,16 @@
 package tui
 
 import (
+	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/faultline/faultline/scenarios"
 	"github.com/faultline/faultline/sim"
+	"github.com/faultline/faultline/sim/dist"
 )
 
 func TestParseCommand(t *testing.T) {
@@ -23,11 +26,11 @@ func TestParseCommand(t *testing.T) {
 		{line: "fault slowdown payment 4x 30s", want: command{kind: cmdInject, fault: sim.Fault{Kind: sim.FaultSlowdown, Target: "payment", Duration: 30 * time.Second, Params: sim.SlowdownFault{Factor: 4}}}},
 		{line: "fault capacity payment 2", want: command{kind: cmdInject, fault: sim.Fault{Kind: sim.FaultCapacity, Target: "payment", Params: sim.CapacityFault{Workers: 2}}}},
 		{line: "fault loss checkout->payment 0.2 5s", want: command{kind: cmdInject, fault: sim.Fault{Kind: sim.FaultLoss, Target: "checkout->payment", Duration: 5 * time.Second, Params: sim.LossFault{Probability: 0.2}}}},
-		{line: "fault loss payment 0.2", err: "a loss fault targets a link"},
+		{line: "fault loss payment 0.2", err: "a loss fault cannot target a service: it takes a link"},
 		{line: "fault blackhole shoppers->frontend 5s", want: command{kind: cmdInject, fault: sim.Fault{Kind: sim.FaultBlackhole, Target: "shoppers->frontend", Duration: 5 * time.Second}}},
 		{line: "fault partition frontend,catalog cart 10s", want: command{kind: cmdInject, fault: sim.Fault{Kind: sim.FaultPartition, Duration: 10 * time.Second, Params: sim.PartitionFault{Sides: [2][]string{{"frontend", "catalog"}, {"cart"}}}}}},
 		{line: "fault partition frontend nowhere", err: `partition: no component "nowhere"`},
-		{line: "fault surge payment 2", err: `surge: no client "payment"`},
+		{line: "fault surge payment 2", err: "a surge fault cannot target a service: it takes a client"},
 		{line: "fault crash payment 10s extra", err: "usage: :fault crash TARGET [DURATION]"},
 		{line: "fault crash payment -5s", err: `duration "-5s"`},
 		{line: "fault", err: "usage: :fault KIND TARGET"},
@@ -133,4 +136,103 @@ func TestParseSpeed(t *testing.T) {
 			t.Errorf("ParseSpeed(%q) = %v, %v; want %v (ok %v)", tc.in, got, err, tc.want, tc.ok)
 		}
 	}
+}
+
+// TestFaultTargetsAgree: the loader, the TUI's :fault and the engine read
+// one table of what each kind of fault can target (sim.FaultTargets):
+// for every kind and a target of every form (service, instance, link,
+// client, broker, node, store, replica, view, topic, operation, and an
+// external service), the three accept the same faults. Before the table
+// they disagreed: the TUI refused a rebuild of a view, and the TUI and the
+// engine took a latency fault on a view, which the loader refuses.
+func TestFaultTargetsAgree(t *testing.T) {
+	// Each kind's own keys, in TOML and as the engine's parameters.
+	params := map[sim.FaultKind]struct {
+		toml string
+		p    sim.FaultParams
+	}{
+		sim.FaultLatency:    {`add = "100ms"`, sim.LatencyFault{Add: dist.Constant(100 * time.Millisecond)}},
+		sim.FaultErrors:     {"probability = 0.5", sim.ErrorsFault{Probability: 0.5}},
+		sim.FaultLoss:       {"probability = 0.5", sim.LossFault{Probability: 0.5}},
+		sim.FaultSlowdown:   {"factor = 2", sim.SlowdownFault{Factor: 2}},
+		sim.FaultCapacity:   {"workers = 1", sim.CapacityFault{Workers: 1}},
+		sim.FaultSurge:      {"factor = 2", sim.SurgeFault{Factor: 2}},
+		sim.FaultThrottle:   {"probability = 0.5", sim.ThrottleFault{Probability: 0.5}},
+		sim.FaultSkew:       {`offset = "1s"`, sim.SkewFault{Offset: time.Second}},
+		sim.FaultLeak:       {"growth = 0.1", sim.LeakFault{Growth: 0.1, Limit: 3}},
+		sim.FaultDependency: {`add = "100ms"`, sim.DependencyFault{Add: dist.Constant(100 * time.Millisecond)}},
+	}
+	for _, name := range []string{"monolith-vs-microservices", "cqrs-projection-lag", "quorum-staleness"} {
+		filename, src, err := scenarios.Open(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		base, err := scenarios.Load(filename, src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, target := range targetsOf(base) {
+			for k := range sim.FaultKinds() {
+				kind := sim.FaultKind(k)
+				if kind == sim.FaultPartition {
+					continue // no target: its sides name components
+				}
+				pr := params[kind]
+				if pr.p == nil {
+					pr.p = sim.DefaultParams(kind)
+				}
+				f := sim.Fault{Kind: kind, Target: target, Start: time.Second, Duration: time.Second, Params: pr.p}
+				dur := `duration = "1s"`
+				if kind == sim.FaultDeploy || kind == sim.FaultRebuild {
+					// They end when the last batch is back, when the view
+					// has caught up.
+					f.Duration, dur = 0, ""
+				}
+				toml := fmt.Sprintf("\n[[fault]]\nkind = %q\ntarget = %q\nstart = \"1s\"\n%s\n%s\n", kind, target, dur, pr.toml)
+				_, lerr := scenarios.Load(filename, append(slices.Clip(src), toml...))
+				terr := checkTarget(base, kind, target)
+				spec := *base
+				spec.Faults = append(slices.Clip(base.Faults), f)
+				_, eerr := sim.New(&spec, 1)
+				if (lerr == nil) != (terr == nil) || (lerr == nil) != (eerr == nil) {
+					t.Errorf("%s: %s on %q: loader %v; TUI %v; engine %v", name, kind, target, lerr, terr, eerr)
+				}
+			}
+		}
+	}
+}
+
+// targetsOf is a target of every form the scenario has.
+func targetsOf(spec *sim.Spec) []string {
+	var out []string
+	for _, sv := range spec.Services {
+		if len(sv.Operations) > 0 {
+			out = append(out, sv.Name+"."+sv.Operations[0].Name)
+		}
+		if len(sv.Calls) > 0 {
+			out = append(out, sv.Name+"->"+sv.Calls[0].To)
+		}
+	}
+	if len(spec.Services) > 0 {
+		out = append(out, spec.Services[0].Name, spec.Services[0].Name+"#1")
+	}
+	if i := slices.IndexFunc(spec.Services, func(s sim.Service) bool { return s.External }); i >= 0 {
+		out = append(out, spec.Services[i].Name)
+	}
+	if len(spec.Clients) > 0 {
+		out = append(out, spec.Clients[0].Name)
+	}
+	for _, b := range spec.Brokers {
+		out = append(out, b.Name, b.Name+"#1")
+		for _, tp := range b.Topics {
+			out = append(out, tp.Name)
+		}
+	}
+	for _, st := range spec.Stores {
+		out = append(out, st.Name, st.Name+"#1")
+	}
+	for _, v := range spec.Views {
+		out = append(out, v.Name)
+	}
+	return out
 }

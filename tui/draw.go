@@ -424,12 +424,7 @@ func (u *UI) drawDetail(c canvas) {
 		{"queue", func(w *sim.Window) float64 { return w.QueueMean }, queueLen, 1},
 	}
 	if r.queue < 0 {
-		plots[3] = plot{"p99 all", func(w *sim.Window) float64 {
-			if w.LatencyAll == nil {
-				return 0
-			}
-			return w.LatencyAll.P99
-		}, ms, 1}
+		plots[3] = plot{"p99 all", func(w *sim.Window) float64 { return w.LatencyAll.P99 }, ms, 1}
 	}
 	for i, p := range plots {
 		y := 1 + i
@@ -453,7 +448,7 @@ func (u *UI) drawDetail(c canvas) {
 		if len(vals) > 0 {
 			v := p.fmt(vals[len(vals)-1])
 			last := wins[len(wins)-1]
-			if i == 2 && last.OK == 0 || i == 3 && r.queue < 0 && (last.LatencyAll == nil || last.LatencyAll.Count == 0) {
+			if i == 2 && last.OK == 0 || i == 3 && r.queue < 0 && last.LatencyAll.Count == 0 {
 				v = "-" // nothing to time
 			}
 			c.text(labelW+n+1, y, pad(v, valueW), u.th.plain())
@@ -505,7 +500,7 @@ func (u *UI) drawBrokerDetail(c canvas, name string) {
 		}
 		rate := "-"
 		if w, ok := sim.Last(t.Series); ok {
-			rate = format.Rate(float64(w.Produced)/u.frame.Window.Seconds()) + "/s"
+			rate = format.Rate(float64(w.Topic.Produced)/u.frame.Window.Seconds()) + "/s"
 		}
 		c.textMax(0, y, c.w, fmt.Sprintf("topic %s · %s · %s", t.Name, rate, format.Plural(t.Partitions, "partition")), u.th.plain())
 		c.textMax(2, y+1, c.w-2, fmt.Sprintf("%d under-replicated · %d offline · %d leader changes · %d lost",

@@ -36,7 +36,7 @@ type row struct {
 // verdict is how the views show the engine's verdict on a window: its
 // health, and idle when it had no evidence either way. The engine
 // decides health (sim/health.go); the views only colour it.
-func verdict(w sim.WindowHead) (sim.Health, bool) {
+func verdict(w *sim.Window) (sim.Health, bool) {
 	return w.Health, w.Reason.By == sim.Idle
 }
 
@@ -62,7 +62,7 @@ func rows(f *Frame) []row {
 			}
 			r.ok = w.OK
 			r.why = w.Reason
-			r.health, r.idle = verdict(w.Head())
+			r.health, r.idle = verdict(&w)
 		} else {
 			r.idle = true
 		}
@@ -111,8 +111,8 @@ func brokerRow(res *sim.Result, b *sim.BrokerResult, secs float64) row {
 		if !ok {
 			continue
 		}
-		r.rate += float64(w.Produced) / secs
-		if h, idle := verdict(w.Head()); !idle && (r.idle || h > r.health) {
+		r.rate += float64(w.Topic.Produced) / secs
+		if h, idle := verdict(&w); !idle && (r.idle || h > r.health) {
 			r.health, r.why, r.idle = h, w.Reason, false
 		}
 	}

@@ -8,7 +8,10 @@
 //	format.Plural(3, "variant")    // "3 variants"
 package format
 
-import "strconv"
+import (
+	"strconv"
+	"strings"
+)
 
 // Sig3 writes x with about three significant digits: whole numbers from
 // 100 on, then one, two or three decimals, and two significant digits
@@ -115,4 +118,12 @@ func duration(ms float64) string {
 		return Sig3(ms/1000) + "s"
 	}
 	return Sig3(ms) + "ms"
+}
+
+// OrList joins words as "a", "a or b", "a, b or c".
+func OrList(words []string) string {
+	if len(words) <= 1 {
+		return strings.Join(words, "")
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " or " + words[len(words)-1]
 }

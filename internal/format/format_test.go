@@ -54,6 +54,19 @@ func TestPlural(t *testing.T) {
 	}
 }
 
+func TestOrList(t *testing.T) {
+	for _, tt := range []struct {
+		words []string
+		want  string
+	}{
+		{nil, ""}, {[]string{"a"}, "a"}, {[]string{"a", "b"}, "a or b"}, {[]string{"a", "b", "c"}, "a, b or c"},
+	} {
+		if got := OrList(tt.words); got != tt.want {
+			t.Errorf("OrList(%q) = %q, want %q", tt.words, got, tt.want)
+		}
+	}
+}
+
 func TestTVis(t *testing.T) {
 	for _, tt := range []struct {
 		name   string
