@@ -12,8 +12,8 @@ import (
 )
 
 var (
-	gatewayKeys = []string{"name", "instances", "workers", "queue", "service_time", "queue_timeout", "queue_discipline", "rps", "burst", "max_tokens", "tokens_per_fill", "fill_interval", "autoscale", "route"}
-	routeKeys   = slices.Concat([]string{"path", "to", "weight", "timeout"}, edgeNetworkKeys, resilienceKeys)
+	gatewayKeys = []string{"name", "instances", "workers", "queue", "service_time", "queue_timeout", "queue_discipline", "rps", "burst", "max_tokens", "tokens_per_fill", "fill_interval", "autoscale", "route", "latency_objective"}
+	routeKeys   = slices.Concat([]string{"path", "to", "weight", "timeout", "latency_objective"}, edgeNetworkKeys, resilienceKeys)
 )
 
 // defaultGatewayWorkers is a gateway's workers per instance: it mostly
@@ -152,6 +152,7 @@ func (b *builder) route(gw, k int, t *table, owner string, paths map[string]int,
 	if d, ok := t.nonNegative("timeout"); ok {
 		c.Timeout = d
 	}
+	c.LatencyObjective = latencyObjective(t)
 	t.edgeNetwork(&c)
 	b.resilience(t, "gateway.route", &c, callers)
 	return c

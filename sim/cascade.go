@@ -122,6 +122,9 @@ func fmtDelay(d int64) string {
 // beginOccurrence and endOccurrence keep the fault occurrences, in order
 // of their starts, and each fault's own in occOf.
 func (s *Sim) beginOccurrence(f *fault) {
+	if len(s.occurs) == 0 {
+		s.freezeBaselines() // the level before the fault is known
+	}
 	oc := occurrence{fault: f.idx, start: s.now, end: -1, what: f.describe(), target: s.faultComponent(f)}
 	oc.short = f.spec.Kind.String() + " on " + oc.target
 	if f.spec.Kind == FaultPartition {
@@ -262,6 +265,9 @@ type CascadeStep struct {
 	// fault (failure provenance); null when the episode had no counted
 	// failures and was given to the fault by timing alone.
 	Share *float64 `json:"share"`
+	// By is what decided the change: error_share, latency, lag, ... (the
+	// indicator of its Reason).
+	By Indicator `json:"by"`
 	// Repeats says that Share sums the failures of all the fault's
 	// occurrences in the episode, none of which caused minShare of them
 	// alone (a fault that fires every few ms): the step is the fault's,
@@ -289,7 +295,7 @@ func (s *Sim) cascades() []CascadeResult {
 		if ch.level == Healthy {
 			continue
 		}
-		if ep := s.episode(i, series[ch.name]); ep.failures > 0 {
+		if ep := s.episode(i, series[ch.name], ch.by == ByLatency); ep.failures > 0 {
 			floor := minShare * float64(ep.failures)
 			for _, by := range ep.byFault {
 				k := int32(by.fault)
@@ -386,7 +392,7 @@ func (s *Sim) cascades() []CascadeResult {
 func (s *Sim) step(oc *occurrence, i int, base Health) CascadeStep {
 	ch := &s.changes[i]
 	st := CascadeStep{Component: ch.name, Flow: ch.flow, DelayS: float64(ch.at-oc.start) / 1e9,
-		First: ch.level.String(), Worst: ch.level.String()}
+		First: ch.level.String(), Worst: ch.level.String(), By: ch.by}
 	// It recovered when it was healthy for good: a relapse within the
 	// fault's reach undoes a recovery.
 	worst := ch.level
@@ -524,16 +530,16 @@ func (s *Sim) blastRadius(k int, steps []CascadeStep) (float64, []string) {
 	// traced is the share of a flow's failures during the fault that
 	// trace back to it (to any occurrence of its fault, for a step of
 	// them all).
-	traced := func(ws []Window, repeats bool) float64 {
+	traced := func(ws []Window, repeats, slow bool) float64 {
 		i, _ := slices.BinarySearchFunc(ws, oc.start-s.window+1, func(w Window, t int64) int { return cmp.Compare(int64(w.Start), t) })
 		var it, n uint64
 		for _, w := range ws[i:] {
 			if int64(w.Start) >= end {
 				break
 			}
-			if w.Blame != nil {
-				it += s.tracedTo(w.Blame, int32(k), repeats)
-				n += w.Blame.Faulted + w.Blame.NoFault
+			if b := blameOf(&w, slow); b != nil {
+				it += s.tracedTo(b, int32(k), repeats)
+				n += b.Faulted + b.NoFault
 			}
 		}
 		if n == 0 {
@@ -552,7 +558,7 @@ func (s *Sim) blastRadius(k int, steps []CascadeStep) (float64, []string) {
 			// it is hit in that proportion.
 			share := 1.0
 			if steps[k].Share != nil {
-				share = traced(ws, steps[k].Repeats)
+				share = traced(ws, steps[k].Repeats, steps[k].By == ByLatency)
 			}
 			hitF += share * float64(n)
 			names = append(names, name)
@@ -614,9 +620,11 @@ func (s *Sim) seriesByName() map[string][]Window {
 }
 
 // episode is the stretch of windows from a change for the worse until its
-// component was healthy again, and whom its failures trace back to.
+// component was healthy again, and whom its failures trace back to: its
+// slow answers', for a change decided by latency.
 type episode struct {
 	ws       []Window
+	slow     bool  // a change decided by latency
 	from     int   // ws[from] is the window of the change's onset
 	to       int   // the windows of the episode are ws[from:to]
 	healthy  int64 // when it was healthy again; -1: not by the end
@@ -656,8 +664,8 @@ func (ep *episode) perFault(occurs []occurrence) []repeatCount {
 
 // episode gathers the failures of the episode that change i begins, from
 // its component's windows ws (nil: none are kept).
-func (s *Sim) episode(i int, ws []Window) episode {
-	ep := episode{ws: ws, healthy: -1}
+func (s *Sim) episode(i int, ws []Window, slow bool) episode {
+	ep := episode{ws: ws, healthy: -1, slow: slow}
 	if len(ws) == 0 {
 		return ep
 	}
@@ -679,12 +687,13 @@ func (s *Sim) episode(i int, ws []Window) episode {
 	if ep.healthy >= 0 {
 		ep.to = at(ep.healthy)
 	}
-	for _, w := range ws[ep.from:ep.to] {
-		if w.Blame == nil {
+	for j := range ws[ep.from:ep.to] {
+		b := blameOf(&ws[ep.from+j], slow)
+		if b == nil {
 			continue
 		}
-		ep.failures += w.Blame.Faulted + w.Blame.NoFault
-		for _, o := range w.Blame.Origins {
+		ep.failures += b.Faulted + b.NoFault
+		for _, o := range b.Origins {
 			if o.Fault == nil {
 				continue
 			}
@@ -698,6 +707,15 @@ func (s *Sim) episode(i int, ws []Window) episode {
 	return ep
 }
 
+// blameOf is the provenance an episode reads from window w: its slow
+// answers' for one decided by latency, else its failures'.
+func blameOf(w *Window, slow bool) *Blame {
+	if slow {
+		return w.Slow
+	}
+	return w.Blame
+}
+
 // tracedStep is change i's episode as a step of occurrence k, behind
 // share of its failures (of those of all k's fault's occurrences when
 // repeats): from the change's onset, or from the first window with a
@@ -707,11 +725,11 @@ func (s *Sim) tracedStep(i int, k int32, ep *episode, share float64, repeats boo
 	ch, oc := &s.changes[i], &s.occurs[k]
 	first, last, firstAny := -1, -1, -1
 	for j := ep.from; j < ep.to; j++ {
-		w := &ep.ws[j]
-		if w.Blame != nil && firstAny < 0 {
+		b := blameOf(&ep.ws[j], ep.slow)
+		if b != nil && firstAny < 0 {
 			firstAny = j
 		}
-		if w.Blame != nil && s.tracedTo(w.Blame, k, repeats) > 0 {
+		if b != nil && s.tracedTo(b, k, repeats) > 0 {
 			if first < 0 {
 				first = j
 			}
@@ -746,7 +764,7 @@ func (s *Sim) tracedStep(i int, k int32, ep *episode, share float64, repeats boo
 		worst = max(worst, s.changes[c].level)
 	}
 	st := CascadeStep{Component: ch.name, Flow: ch.flow, DelayS: float64(at-oc.start) / 1e9,
-		First: level.String(), Worst: worst.String(), Share: optional(share), Repeats: repeats}
+		First: level.String(), Worst: worst.String(), By: ch.by, Share: optional(share), Repeats: repeats}
 	switch {
 	case last < ep.to-1:
 		// Its failures stopped before the episode ended: the rest of it

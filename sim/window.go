@@ -67,6 +67,9 @@ type Window struct {
 	// Blame is where the window's failures originated (clients, flows,
 	// services and operations; provenance.go); null when nothing failed.
 	Blame *Blame `json:"blame"`
+	// Slow is where the slowness of its slow answers originated (clients,
+	// flows and services: slowness.go); absent when none was slow.
+	Slow *Blame `json:"slow,omitempty"`
 }
 
 // EdgeWindow is one time-series sample of a call edge: the latency of the
@@ -208,15 +211,15 @@ func (s *Sim) closeWindow() {
 	for i := range s.clients {
 		c := &s.clients[i]
 		w := c.win.window(start)
-		w.Blame = s.blame(&c.win.blame)
-		s.noteHealth(c.spec.Name, len(c.flows) == 0, &c.health, &w, &c.win)
+		w.Blame, w.Slow = s.blame(&c.win.blame), s.blame(&c.win.slow)
+		s.noteHealth(c.spec.Name, len(c.flows) == 0, &c.health, &w, &c.win, &c.slow)
 		c.series = append(c.series, w)
 		c.win.reset()
 		for j := range c.flows {
 			f := &c.flows[j]
 			fw := f.win.window(start)
-			fw.Blame = s.blame(&f.win.blame)
-			s.noteHealth(f.name, true, &f.health, &fw, &f.win)
+			fw.Blame, fw.Slow = s.blame(&f.win.blame), s.blame(&f.win.slow)
+			s.noteHealth(f.name, true, &f.health, &fw, &f.win, &f.slow)
 			f.series = append(f.series, fw)
 			f.win.reset()
 		}
@@ -226,7 +229,7 @@ func (s *Sim) closeWindow() {
 		sv := &s.services[i]
 		sv.account(s.now)
 		w := sv.win.window(start)
-		w.Blame = s.blame(&sv.win.blame)
+		w.Blame, w.Slow = s.blame(&sv.win.blame), s.blame(&sv.win.slow)
 		if sv.winCap > 0 {
 			w.Utilisation = sv.winBusy / sv.winCap
 			w.QueueMean = sv.winQueue / sv.winInst
@@ -239,7 +242,7 @@ func (s *Sim) closeWindow() {
 				ow.Blame = s.blame(&o.win.blame)
 				// An operation's answers judge it; the state of the
 				// service it shares judges the service.
-				ow.Health, ow.Reason, _ = s.judgeAnswers(&ow, &o.win, Reason{}, Healthy, 0)
+				ow.Health, ow.Reason, _ = s.judgeAnswers(&ow, &o.win, nil, Reason{}, Healthy, 0)
 				o.series = append(o.series, ow)
 				o.win.reset()
 			}
@@ -248,7 +251,7 @@ func (s *Sim) closeWindow() {
 		if l, why, t := sv.stateHealth(&w); l > fl.level {
 			fl = breakerFloor{l, why, t}
 		}
-		s.noteHealthAtLeast(sv.spec.Name, false, &sv.health, &w, &sv.win, fl)
+		s.noteHealthAtLeast(sv.spec.Name, false, &sv.health, &w, &sv.win, &sv.slow, fl)
 		sv.series = append(sv.series, w)
 		switch over := w.Rejected > 0; {
 		case over && !sv.overflow:
@@ -293,16 +296,18 @@ func (t *tally) window(start time.Duration) Window {
 // was confirmed: the first failure of the window in which it began, or
 // the start of the first window of a recovery. That keeps the log in the
 // order the cascade happened.
-func (s *Sim) noteHealth(name string, flow bool, h *healthTracker, w *Window, t *tally) {
-	s.noteHealthAtLeast(name, flow, h, w, t, breakerFloor{})
+func (s *Sim) noteHealth(name string, flow bool, h *healthTracker, w *Window, t *tally, sl *slowness) {
+	s.noteHealthAtLeast(name, flow, h, w, t, sl, breakerFloor{})
 }
 
 // noteHealthAtLeast is noteHealth with a floor from elsewhere than the
 // window's outcomes: a breaker open on a call to or from the component,
-// instances down, a saturated queue.
-func (s *Sim) noteHealthAtLeast(name string, flow bool, h *healthTracker, w *Window, t *tally, fl breakerFloor) {
-	l, r, onset := s.judgeAnswers(w, t, fl.why, fl.level, fl.at)
+// instances down, a saturated queue. sl is its latency side, which learns
+// its level before the first fault from the window.
+func (s *Sim) noteHealthAtLeast(name string, flow bool, h *healthTracker, w *Window, t *tally, sl *slowness, fl breakerFloor) {
+	l, r, onset := s.judgeAnswers(w, t, sl, fl.why, fl.level, fl.at)
 	w.Health, w.Reason = l, r
+	sl.learn(s, &t.lat)
 	if r.By == Idle {
 		return // nothing answered: no evidence either way
 	}
