@@ -295,7 +295,7 @@ func (s *Sim) cascades() []CascadeResult {
 		if ch.level == Healthy {
 			continue
 		}
-		if ep := s.episode(i, series[ch.name], ch.by == ByLatency); ep.failures > 0 {
+		if ep := s.episode(i, series[ch.name]); ep.failures > 0 {
 			floor := minShare * float64(ep.failures)
 			for _, by := range ep.byFault {
 				k := int32(by.fault)
@@ -530,14 +530,14 @@ func (s *Sim) blastRadius(k int, steps []CascadeStep) (float64, []string) {
 	// traced is the share of a flow's failures during the fault that
 	// trace back to it (to any occurrence of its fault, for a step of
 	// them all).
-	traced := func(ws []Window, repeats, slow bool) float64 {
+	traced := func(ws []Window, repeats bool) float64 {
 		i, _ := slices.BinarySearchFunc(ws, oc.start-s.window+1, func(w Window, t int64) int { return cmp.Compare(int64(w.Start), t) })
 		var it, n uint64
 		for _, w := range ws[i:] {
 			if int64(w.Start) >= end {
 				break
 			}
-			if b := blameOf(&w, slow); b != nil {
+			if b := blameOf(&w); b != nil {
 				it += s.tracedTo(b, int32(k), repeats)
 				n += b.Faulted + b.NoFault
 			}
@@ -558,7 +558,7 @@ func (s *Sim) blastRadius(k int, steps []CascadeStep) (float64, []string) {
 			// it is hit in that proportion.
 			share := 1.0
 			if steps[k].Share != nil {
-				share = traced(ws, steps[k].Repeats, steps[k].By == ByLatency)
+				share = traced(ws, steps[k].Repeats)
 			}
 			hitF += share * float64(n)
 			names = append(names, name)
@@ -620,11 +620,10 @@ func (s *Sim) seriesByName() map[string][]Window {
 }
 
 // episode is the stretch of windows from a change for the worse until its
-// component was healthy again, and whom its failures trace back to: its
-// slow answers', for a change decided by latency.
+// component was healthy again, and whom its failures (its slow answers,
+// in the windows its latency decided) trace back to.
 type episode struct {
 	ws       []Window
-	slow     bool  // a change decided by latency
 	from     int   // ws[from] is the window of the change's onset
 	to       int   // the windows of the episode are ws[from:to]
 	healthy  int64 // when it was healthy again; -1: not by the end
@@ -664,8 +663,8 @@ func (ep *episode) perFault(occurs []occurrence) []repeatCount {
 
 // episode gathers the failures of the episode that change i begins, from
 // its component's windows ws (nil: none are kept).
-func (s *Sim) episode(i int, ws []Window, slow bool) episode {
-	ep := episode{ws: ws, healthy: -1, slow: slow}
+func (s *Sim) episode(i int, ws []Window) episode {
+	ep := episode{ws: ws, healthy: -1}
 	if len(ws) == 0 {
 		return ep
 	}
@@ -688,7 +687,7 @@ func (s *Sim) episode(i int, ws []Window, slow bool) episode {
 		ep.to = at(ep.healthy)
 	}
 	for j := range ws[ep.from:ep.to] {
-		b := blameOf(&ws[ep.from+j], slow)
+		b := blameOf(&ws[ep.from+j])
 		if b == nil {
 			continue
 		}
@@ -707,10 +706,10 @@ func (s *Sim) episode(i int, ws []Window, slow bool) episode {
 	return ep
 }
 
-// blameOf is the provenance an episode reads from window w: its slow
-// answers' for one decided by latency, else its failures'.
-func blameOf(w *Window, slow bool) *Blame {
-	if slow {
+// blameOf is the provenance of what decided window w: its slow answers'
+// when its latency did, else its failures'.
+func blameOf(w *Window) *Blame {
+	if w.Reason.By == ByLatency {
 		return w.Slow
 	}
 	return w.Blame
@@ -725,7 +724,7 @@ func (s *Sim) tracedStep(i int, k int32, ep *episode, share float64, repeats boo
 	ch, oc := &s.changes[i], &s.occurs[k]
 	first, last, firstAny := -1, -1, -1
 	for j := ep.from; j < ep.to; j++ {
-		b := blameOf(&ep.ws[j], ep.slow)
+		b := blameOf(&ep.ws[j])
 		if b != nil && firstAny < 0 {
 			firstAny = j
 		}

@@ -775,7 +775,7 @@ func (s *Sim) complete(i int32, o Outcome) {
 	sv.win.count(o, s.now)
 	if o == OK {
 		sv.win.lat.Record(s.now - r.arrived)
-		sv.win.noteSlow(s.now-r.arrived, s.now, r.late, r.svc, s.occurs)
+		sv.win.noteSlow(s.now-r.arrived, s.now, r.late, r.svc, s.pressure(sv), s.occurs)
 	} else {
 		if !r.org.set() {
 			r.org = origin{comp: r.svc, cause: CauseError}

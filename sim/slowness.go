@@ -44,7 +44,9 @@ import (
 // (provenance.go): a slow answer's origin is the deepest fault on its path
 // whose slowness its finished calls brought back (request.late: a
 // latency, slowdown or pause fault on an instance it, or a call below it,
-// was served by), else no fault (plain load, network time).
+// was served by), else the fault that kept the workers of the service that
+// answered it busy (the queued rule of provenance.go), else no fault (plain
+// load, network time).
 
 // LatencyObjective is a latency service level objective: the Percentile-th
 // percentile (0 < Percentile < 100) of a window's successful answers stays
@@ -170,10 +172,12 @@ func (s *Sim) freezeBaselines() {
 	}
 }
 
-// noteSlow counts a successful answer that took lat, if it is slow, with
-// the origin of its slowness: the deepest fault its path brought back
-// (late), else none at comp.
-func (t *tally) noteSlow(lat, now int64, late origin, comp int32, occurs []occurrence) {
+// noteSlow counts a successful answer of service comp that took lat, if
+// it is slow, with the origin of its slowness: the deepest fault its path
+// brought back (late); else, as a queued request's timeout (provenance.go),
+// the fault behind the work comp last finished slowed by one, within a
+// window (press: the fault that kept its workers busy); else none.
+func (t *tally) noteSlow(lat, now int64, late origin, comp, press int32, occurs []occurrence) {
 	if t.slowAt == 0 || lat <= t.slowAt {
 		return
 	}
@@ -181,7 +185,7 @@ func (t *tally) noteSlow(lat, now int64, late origin, comp int32, occurs []occur
 		t.firstSlow = now
 	}
 	t.slowN++
-	o := origin{comp: comp, cause: CauseSlow}
+	o := origin{comp: comp, cause: CauseSlow, fault: press}
 	if late.fault > 0 {
 		o.comp, o.fault = late.comp, late.fault
 	}
