@@ -537,7 +537,7 @@ func (s *Sim) blastRadius(k int, steps []CascadeStep) (float64, []string) {
 			if int64(w.Start) >= end {
 				break
 			}
-			if b := blameOf(&w); b != nil {
+			if b := w.Provenance(); b != nil {
 				it += s.tracedTo(b, int32(k), repeats)
 				n += b.Faulted + b.NoFault
 			}
@@ -687,7 +687,7 @@ func (s *Sim) episode(i int, ws []Window) episode {
 		ep.to = at(ep.healthy)
 	}
 	for j := range ws[ep.from:ep.to] {
-		b := blameOf(&ws[ep.from+j])
+		b := ws[ep.from+j].Provenance()
 		if b == nil {
 			continue
 		}
@@ -706,15 +706,6 @@ func (s *Sim) episode(i int, ws []Window) episode {
 	return ep
 }
 
-// blameOf is the provenance of what decided window w: its slow answers'
-// when its latency did, else its failures'.
-func blameOf(w *Window) *Blame {
-	if w.Reason.By == ByLatency {
-		return w.Slow
-	}
-	return w.Blame
-}
-
 // tracedStep is change i's episode as a step of occurrence k, behind
 // share of its failures (of those of all k's fault's occurrences when
 // repeats): from the change's onset, or from the first window with a
@@ -724,7 +715,7 @@ func (s *Sim) tracedStep(i int, k int32, ep *episode, share float64, repeats boo
 	ch, oc := &s.changes[i], &s.occurs[k]
 	first, last, firstAny := -1, -1, -1
 	for j := ep.from; j < ep.to; j++ {
-		b := blameOf(&ep.ws[j])
+		b := ep.ws[j].Provenance()
 		if b != nil && firstAny < 0 {
 			firstAny = j
 		}

@@ -93,6 +93,16 @@ func (w Window) MarshalJSON() ([]byte, error) {
 	return withStart(w.Start, fields(w))
 }
 
+// Provenance is the provenance of what decided the window's health: its
+// slow answers' (Slow) when its latency did, else its failures' (Blame).
+// The cascade, the blast radius and tui's "why is this red" read it.
+func (w *Window) Provenance() *Blame {
+	if w.Reason.By == ByLatency {
+		return w.Slow
+	}
+	return w.Blame
+}
+
 func (w *Window) outcomes() uint64 {
 	return w.OK + w.Errors + w.Timeouts + w.Rejected + w.Shed + w.Limited
 }
