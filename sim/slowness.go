@@ -192,8 +192,19 @@ func (t *tally) noteSlow(lat, now int64, late origin, comp, press int32, occurs 
 	t.slow.add(o, occurs)
 }
 
-// latencyText is the event log's account of a latency verdict.
+// latencyText is the event log's account of a latency verdict: "p99
+// latency 1.201s over 429ms".
 func (r Reason) latencyText() string {
-	return fmt.Sprintf("p%s latency %v over %v", strconv.FormatFloat(r.Percentile, 'f', -1, 64),
-		time.Duration(r.Value*1e9).Round(time.Microsecond), time.Duration(r.Limit*1e9).Round(time.Microsecond))
+	return fmt.Sprintf("p%s latency %v over %v", strconv.FormatFloat(r.Percentile, 'f', -1, 64), short(r.Value), short(r.Limit))
+}
+
+// short is a duration of s seconds to about three significant digits, or
+// to the millisecond from 100 ms on.
+func short(s float64) time.Duration {
+	d := time.Duration(s * 1e9)
+	unit := time.Millisecond
+	for lim := 100 * time.Millisecond; d < lim && unit > time.Nanosecond; lim /= 10 {
+		unit /= 10
+	}
+	return d.Round(unit)
 }
