@@ -2,6 +2,7 @@ package sim_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/faultline/faultline/sim"
@@ -237,5 +238,35 @@ service_time = "exp(10ms)"
 				t.Fatalf("%s window %s: %s (%+v), want %s", f.Name, w.Start, w.Health, w.Reason, want[f.Name])
 			}
 		}
+	}
+}
+
+// TestLatencyBaseline: without an objective, the level before the first
+// fault judges: a 10x slower callee fails its caller at the default
+// factors, only degrades it when failing needs 20x, and leaves it alone
+// when degraded needs 20x too; a fault from the start leaves no level
+// before it, and no verdict.
+func TestLatencyBaseline(t *testing.T) {
+	for _, tc := range []struct {
+		name, from, to string
+		want           sim.Health
+	}{
+		{"default factors", "", "", sim.Failing},
+		{"failing at 20x", "seed = 1", "seed = 1\nlatency_factor = { failing = 20 }", sim.Degraded},
+		{"degraded at 20x", "seed = 1", "seed = 1\nlatency_factor = { degraded = 20, failing = 50 }", sim.Healthy},
+		{"fault from the start", `start = "30s"`, `start = "0s"`, sim.Healthy},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := runTOML(t, strings.Replace(boutique, tc.from, tc.to, 1))
+			worst := sim.Healthy
+			for _, w := range res.Clients[0].Series {
+				if w.Reason.By == sim.ByLatency {
+					worst = max(worst, w.Health)
+				}
+			}
+			if worst != tc.want {
+				t.Errorf("the worst of shoppers' windows on latency: %s, want %s", worst, tc.want)
+			}
+		})
 	}
 }
