@@ -17,12 +17,12 @@ import (
 //   - with a latency objective (LatencyObjective: a client's, a gateway
 //     route's for its flows, a service's), a window is degraded when the
 //     objective's percentile of its successful answers passes Degraded,
-//     failing when it passes Failing. This is an SLO in the Google SRE
-//     book's form ("99% of requests complete in under 100 ms", chapter
-//     "Service Level Objectives",
-//     https://sre.google/sre-book/service-level-objectives/), with two
-//     thresholds in the form of Kiali's health tolerances (degraded,
-//     failure: https://kiali.io/docs/configuration/health/);
+//     failing when it passes Failing. This is a latency SLO in the form
+//     of the Google SRE book's ("99% (averaged over 1 minute) of Get RPC
+//     calls will complete in less than 100 ms", chapter "Service Level
+//     Objectives", https://sre.google/sre-book/service-level-objectives/),
+//     judged per window, with two thresholds as Kiali's health tolerances
+//     have (degraded, failure: https://kiali.io/docs/configuration/health/);
 //   - without one, a window is judged against the component's own level
 //     before the first fault began: the p99 of the successful answers of
 //     its windows after warmup and before that fault (its baseline, of at
