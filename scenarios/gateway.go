@@ -12,8 +12,8 @@ import (
 )
 
 var (
-	gatewayKeys  = []string{"name", "instances", "workers", "queue", "service_time", "queue_timeout", "queue_discipline", "rps", "burst", "max_tokens", "tokens_per_fill", "fill_interval", "autoscale", "route", "ext_authz"}
-	routeKeys    = slices.Concat([]string{"path", "to", "weight", "timeout", "backend"}, edgeNetworkKeys, resilienceKeys)
+	gatewayKeys  = []string{"name", "instances", "workers", "queue", "service_time", "queue_timeout", "queue_discipline", "rps", "burst", "max_tokens", "tokens_per_fill", "fill_interval", "autoscale", "route", "ext_authz", "latency_objective"}
+	routeKeys    = slices.Concat([]string{"path", "to", "weight", "timeout", "backend", "latency_objective"}, edgeNetworkKeys, resilienceKeys)
 	extAuthzKeys = []string{"service", "timeout", "failure_mode_allow"}
 	backendKeys  = []string{"to", "timeout", "required"}
 )
@@ -207,6 +207,7 @@ func (b *builder) route(gw, k int, t *table, owner string, paths map[string]int,
 	if d, ok := t.nonNegative("timeout"); ok {
 		c.Timeout = d
 	}
+	c.LatencyObjective = latencyObjective(t)
 	t.edgeNetwork(&c)
 	b.resilience(t, "gateway.route", &c, callers)
 	for j, bt := range t.tables("backend", "[[gateway.route.backend]]") {

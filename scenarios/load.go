@@ -1,7 +1,9 @@
 package scenarios
 
 import (
+	"cmp"
 	"fmt"
+	"math"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -36,11 +38,11 @@ const (
 // of brokers, stores, sagas and views in data.go.
 var (
 	topTables     = []string{"scenario", "network", "client", "service", "gateway", "broker", "store", "saga", "view", "fault", "variant", "slo"}
-	scenarioKeys  = []string{"name", "description", "duration", "warmup", "seed", "window", "cascade_window"}
+	scenarioKeys  = []string{"name", "description", "duration", "warmup", "seed", "window", "cascade_window", "latency_factor"}
 	networkKeys   = []string{"latency"}
-	clientKeys    = []string{"name", "target", "route", "rate", "arrival", "users", "think_time", "timeout", "keys", "schedule"}
+	clientKeys    = []string{"name", "target", "route", "rate", "arrival", "users", "think_time", "timeout", "keys", "schedule", "latency_objective"}
 	stepKeys      = []string{"at", "rate", "ramp"}
-	serviceKeys   = []string{"name", "instances", "workers", "queue", "service_time", "after_calls", "errors", "queue_timeout", "queue_discipline", "external", "autoscale", "operation", "call", "publish", "consume"}
+	serviceKeys   = []string{"name", "instances", "workers", "queue", "service_time", "after_calls", "errors", "queue_timeout", "queue_discipline", "external", "autoscale", "operation", "call", "publish", "consume", "latency_objective"}
 	operationKeys = []string{"name", "service_time", "errors", "after_calls", "weight", "call"}
 	callKeys      = slices.Concat([]string{"to", "op", "key", "timeout", "probability", "group", "fanout", "repeat"}, edgeNetworkKeys, resilienceKeys)
 
@@ -316,6 +318,52 @@ func (b *builder) scenario(t *table) {
 	if d, ok := t.positiveDuration("cascade_window"); ok {
 		b.spec.CascadeWindow = d
 	}
+	if ft := t.sub("latency_factor", "[latency_factor]", "latency_factor"); ft != nil {
+		ft.known("degraded", "failing")
+		more := interval{Lo: 1, Hi: math.Inf(1), LoOpen: true}
+		hint := "a factor of the level before the first fault: 3 means three times slower"
+		b.spec.LatencyFactor.Degraded, _ = ft.number("degraded", more, hint)
+		b.spec.LatencyFactor.Failing, _ = ft.number("failing", more, hint)
+		d := cmp.Or(b.spec.LatencyFactor.Degraded, sim.DefaultDegradedFactor)
+		if f := cmp.Or(b.spec.LatencyFactor.Failing, sim.DefaultFailingFactor); f <= d {
+			key := "degraded"
+			if ft.has("failing") {
+				key = "failing"
+			}
+			ft.valErr(key, fmt.Sprintf("failing (%g) must be more than degraded (%g)", f, d), "")
+		}
+	}
+}
+
+// latencyObjective reads a client's, service's, gateway's or route's
+// latency_objective = { percentile = 99, degraded = "500ms", failing =
+// "2s" }: the zero objective when it is absent or bad (reported).
+func latencyObjective(t *table) sim.LatencyObjective {
+	v, ok := t.m["latency_objective"]
+	if !ok {
+		return sim.LatencyObjective{}
+	}
+	if _, isTable := v.(map[string]any); !isTable {
+		t.typeErr("latency_objective", v, "a table", `write latency_objective = { percentile = 99, degraded = "500ms", failing = "2s" }`)
+		return sim.LatencyObjective{}
+	}
+	ot := t.table("latency_objective", "latency_objective")
+	ot.what = "latency_objective of " + t.what
+	ot.known("percentile", "degraded", "failing")
+	o := sim.LatencyObjective{Percentile: 99}
+	if p, ok := ot.number("percentile", interval{Lo: 0, Hi: 100, LoOpen: true, HiOpen: true}, "a percentile: 99 is p99"); ok {
+		o.Percentile = p
+	}
+	o.Degraded, _ = ot.positiveDuration("degraded")
+	o.Failing, _ = ot.positiveDuration("failing")
+	switch {
+	case !ot.has("degraded") && !ot.has("failing"):
+		ot.headerErr("latency_objective needs a threshold", `write degraded = "500ms", failing = "2s", or both`)
+		return sim.LatencyObjective{}
+	case o.Degraded > 0 && o.Failing > 0 && o.Failing <= o.Degraded:
+		ot.valErr("failing", fmt.Sprintf("failing (%s) must be longer than degraded (%s)", dur(o.Failing), dur(o.Degraded)), "")
+	}
+	return o
 }
 
 // define records a component name for the uniqueness check and for
@@ -402,6 +450,7 @@ func (b *builder) client(i int, t *table) sim.Client {
 	if d, ok := t.nonNegative("timeout"); ok {
 		c.Timeout = d
 	}
+	c.LatencyObjective = latencyObjective(t)
 	steps := t.tables("schedule", "[[client.schedule]]")
 	c.Schedule = b.schedule(steps, t.what)
 
@@ -765,6 +814,7 @@ func (b *builder) pool(t *table, key string, s *sim.Service) {
 	if d, ok := t.nonNegative("queue_timeout"); ok {
 		s.QueueTimeout = d
 	}
+	s.LatencyObjective = latencyObjective(t)
 	if i, ok := t.enum("queue_discipline", disciplines); ok {
 		s.LIFO = i == 1
 	}

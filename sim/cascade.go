@@ -122,6 +122,9 @@ func fmtDelay(d int64) string {
 // beginOccurrence and endOccurrence keep the fault occurrences, in order
 // of their starts, and each fault's own in occOf.
 func (s *Sim) beginOccurrence(f *fault) {
+	if len(s.occurs) == 0 {
+		s.freezeBaselines() // the level before the fault is known
+	}
 	oc := occurrence{fault: f.idx, start: s.now, end: -1, what: f.describe(), target: s.faultComponent(f)}
 	oc.short = f.spec.Kind.String() + " on " + oc.target
 	if f.spec.Kind == FaultPartition {
@@ -263,6 +266,9 @@ type CascadeStep struct {
 	// fault (failure provenance); null when the episode had no counted
 	// failures and was given to the fault by timing alone.
 	Share *float64 `json:"share"`
+	// By is what decided the change: error_share, latency, lag, ... (the
+	// indicator of its Reason).
+	By Indicator `json:"by"`
 	// Repeats says that Share sums the failures of all the fault's
 	// occurrences in the episode, none of which caused minShare of them
 	// alone (a fault that fires every few ms): the step is the fault's,
@@ -388,7 +394,7 @@ func (s *Sim) cascades() []CascadeResult {
 func (s *Sim) step(oc *occurrence, i int, base Health) CascadeStep {
 	ch := &s.changes[i]
 	st := CascadeStep{Component: ch.name, Flow: ch.flow, DelayS: float64(ch.at-oc.start) / 1e9,
-		First: ch.level.String(), Worst: ch.level.String()}
+		First: ch.level.String(), Worst: ch.level.String(), By: ch.by}
 	// It recovered when it was healthy for good: a relapse within the
 	// fault's reach undoes a recovery.
 	worst := ch.level
@@ -534,9 +540,9 @@ func (s *Sim) blastRadius(k int, steps []CascadeStep, business []businessFlow) (
 			if int64(w.Start) >= end {
 				break
 			}
-			if w.Blame != nil {
-				it += s.tracedTo(w.Blame, int32(k), repeats)
-				n += w.Blame.Faulted + w.Blame.NoFault
+			if b := w.Provenance(); b != nil {
+				it += s.tracedTo(b, int32(k), repeats)
+				n += b.Faulted + b.NoFault
 			}
 		}
 		if n == 0 {
@@ -690,7 +696,8 @@ func (s *Sim) seriesByName(business []businessFlow) map[string][]Window {
 }
 
 // episode is the stretch of windows from a change for the worse until its
-// component was healthy again, and whom its failures trace back to.
+// component was healthy again, and whom its failures (its slow answers,
+// in the windows its latency decided) trace back to.
 type episode struct {
 	ws       []Window
 	from     int   // ws[from] is the window of the change's onset
@@ -755,12 +762,13 @@ func (s *Sim) episode(i int, ws []Window) episode {
 	if ep.healthy >= 0 {
 		ep.to = at(ep.healthy)
 	}
-	for _, w := range ws[ep.from:ep.to] {
-		if w.Blame == nil {
+	for j := range ws[ep.from:ep.to] {
+		b := ws[ep.from+j].Provenance()
+		if b == nil {
 			continue
 		}
-		ep.failures += w.Blame.Faulted + w.Blame.NoFault
-		for _, o := range w.Blame.Origins {
+		ep.failures += b.Faulted + b.NoFault
+		for _, o := range b.Origins {
 			if o.Fault == nil {
 				continue
 			}
@@ -783,11 +791,11 @@ func (s *Sim) tracedStep(i int, k int32, ep *episode, share float64, repeats boo
 	ch, oc := &s.changes[i], &s.occurs[k]
 	first, last, firstAny := -1, -1, -1
 	for j := ep.from; j < ep.to; j++ {
-		w := &ep.ws[j]
-		if w.Blame != nil && firstAny < 0 {
+		b := ep.ws[j].Provenance()
+		if b != nil && firstAny < 0 {
 			firstAny = j
 		}
-		if w.Blame != nil && s.tracedTo(w.Blame, k, repeats) > 0 {
+		if b != nil && s.tracedTo(b, k, repeats) > 0 {
 			if first < 0 {
 				first = j
 			}
@@ -822,7 +830,7 @@ func (s *Sim) tracedStep(i int, k int32, ep *episode, share float64, repeats boo
 		worst = max(worst, s.changes[c].level)
 	}
 	st := CascadeStep{Component: ch.name, Flow: ch.flow, DelayS: float64(at-oc.start) / 1e9,
-		First: level.String(), Worst: worst.String(), Share: optional(share), Repeats: repeats}
+		First: level.String(), Worst: worst.String(), By: ch.by, Share: optional(share), Repeats: repeats}
 	switch {
 	case last < ep.to-1:
 		// Its failures stopped before the episode ended: the rest of it

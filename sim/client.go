@@ -30,6 +30,7 @@ type client struct {
 	agg, win tally
 	series   []Window
 	health   healthTracker
+	slow     slowness
 
 	// Constant arrivals keep exact rational spacing: beat k after the
 	// anchor beatFrom, at rate beatRate, is at beatFrom + round(k*1e9/rate),
@@ -63,6 +64,13 @@ type tally struct {
 	anyBad   bool
 	// blame counts its failures by origin (provenance.go): windows only.
 	blame blameTally
+	// slowAt is the latency threshold in force (slowness.go), 0: none; an
+	// answer over it is slow: slowN of them, the first at firstSlow, by
+	// origin in slow. Windows of clients, flows and services only.
+	slowAt    int64
+	slowN     uint64
+	firstSlow int64
+	slow      blameTally
 }
 
 func (t *tally) count(o Outcome, now int64) {
@@ -98,7 +106,7 @@ func (t *tally) outcomes() uint64 {
 
 func (t *tally) reset() {
 	t.sent, t.n, t.wasted, t.degraded = 0, [numOutcomes]uint64{}, 0, 0
-	t.blame = blameTally{}
+	t.blame, t.slow, t.slowN = blameTally{}, blameTally{}, 0
 	t.anyBad = false
 	t.lat.Reset() // cheap: the histogram clears only the buckets it used
 	if t.all != nil {
@@ -134,10 +142,19 @@ func (c *client) init(s *Sim, idx int32, spec *Client, target int32) {
 		}
 	}
 	timeAll(&c.agg, &c.win)
-	for _, n := range names {
+	c.slow.init(spec.LatencyObjective, s.spec.LatencyFactor)
+	c.win.slowAt = c.slow.slowAt()
+	for k, n := range names {
 		c.flows = append(c.flows, flow{name: spec.Name + " " + n})
 		f := &c.flows[len(c.flows)-1]
 		timeAll(&f.agg, &f.win)
+		// A route's own objective, else its client's.
+		obj := spec.LatencyObjective
+		if sv.spec.Gateway != nil && sv.spec.Calls[k].LatencyObjective.Percentile > 0 {
+			obj = sv.spec.Calls[k].LatencyObjective
+		}
+		f.slow.init(obj, s.spec.LatencyFactor)
+		f.win.slowAt = f.slow.slowAt()
 	}
 	c.peak = spec.Rate
 	for _, st := range spec.Schedule {
@@ -393,6 +410,10 @@ func (c *client) done(r *request) {
 	if bad {
 		c.win.blame.add(r.org, s.occurs)
 	}
+	press := s.pressure(&s.services[r.svc])
+	if r.outcome == OK {
+		c.win.noteSlow(lat, s.now, r.late, r.svc, press, s.occurs)
+	}
 	if f := c.flow(r.route, r.op); f != nil {
 		f.answer(r.outcome, r.counted, lat, s.now)
 		if r.outcome == OK && r.degraded {
@@ -400,6 +421,9 @@ func (c *client) done(r *request) {
 		}
 		if bad {
 			f.win.blame.add(r.org, s.occurs)
+		}
+		if r.outcome == OK {
+			f.win.noteSlow(lat, s.now, r.late, r.svc, press, s.occurs)
 		}
 	}
 	if c.spec.Users > 0 {
@@ -414,6 +438,7 @@ type flow struct {
 	agg, win tally
 	series   []Window
 	health   healthTracker
+	slow     slowness
 }
 
 func (f *flow) sent(counted bool) {

@@ -35,10 +35,13 @@
 // instead of re-deriving its rules. Every component has a series of windows
 // of one type (Window: the common counts, one latency summary, its Health
 // and the Reason that decided it, and each data kind's own figures in a
-// small struct; window.go, health.go), and a health over the whole run
+// small struct; window.go, health.go; slowness.go the latency side of
+// health: slow answers are failures too), and a health over the whole run
 // (judgeTotals); what each kind of fault can target is one table
-// (FaultTargets, beside DefaultParams); a failed request carries its origin up the call chain
-// (provenance.go), so a window counts its failures by origin (Blame); the
+// (FaultTargets, beside DefaultParams); a failed request carries its
+// origin up the call chain (provenance.go), so a window counts its
+// failures by origin (Blame), and its slow answers by the fault that
+// slowed them (Slow); the
 // fault spans are typed (FaultSpan), and so is the event log (Event: time,
 // component, kind, health, fault, text). The cascade (cascade.go) gives
 // each unhealthy episode to the faults its failures trace to, and the
@@ -54,7 +57,7 @@
 // autoscale.go. The data models: data.go (joins them to requests),
 // broker.go, consumer.go, store.go, visibility.go, saga.go, view.go. The
 // faults: fault.go, faultkind.go, target.go. The read model: window.go,
-// health.go, provenance.go, cascade.go, recovery.go, result.go,
+// health.go, slowness.go, provenance.go, cascade.go, recovery.go, result.go,
 // result_data.go. Subpackages: dist (distributions), metrics (histograms),
 // metric (the metric registry and SLOs), resilience (breakers, retries,
 // budgets, balancers, outlier detection, autoscaling).

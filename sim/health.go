@@ -62,6 +62,12 @@ const (
 	// leader, or with an ISR smaller than their replicas.
 	ByOffline
 	ByUnderReplicated
+	// ByLatency: the window's successful answers were slow (slowness.go):
+	// their Percentile-th percentile (Value, seconds) passed Limit
+	// (seconds), the latency objective's threshold or a factor of the
+	// component's own level before the first fault. Clients, flows,
+	// services.
+	ByLatency
 )
 
 var indicatorNames = [...]string{
@@ -70,6 +76,7 @@ var indicatorNames = [...]string{
 	ByNoInstanceUp: "no_instance_up", BySaturated: "saturated", ByLag: "lag", ByLossShare: "loss_share",
 	ByReadMisses: "read_misses", ByStoreFailures: "store_failures", ByInconsistent: "inconsistent",
 	ByStuck: "stuck", ByRolledBack: "rolled_back", ByOffline: "offline", ByUnderReplicated: "under_replicated",
+	ByLatency: "latency",
 }
 
 func (i Indicator) String() string {
@@ -97,6 +104,10 @@ type Reason struct {
 	Value float64 `json:"value,omitempty"`
 	Of    int     `json:"of,omitempty"`   // instances_down: instances in all
 	Edge  string  `json:"edge,omitempty"` // breaker_open, breaker_half_open: the call, "caller->callee"
+	// latency: the percentile judged, and the threshold it passed, in
+	// seconds.
+	Percentile float64 `json:"percentile,omitempty"`
+	Limit      float64 `json:"limit,omitempty"`
 }
 
 // floorText is how the event log says a state indicator of a service:
@@ -119,11 +130,12 @@ func (r Reason) floorText() string {
 
 // judgeAnswers is the verdict of a client's, flow's, service's or
 // operation's window: its answers' error share with Kiali's thresholds,
-// fallbacks, and the floor its state sets (breakers, instances, queue),
-// the worst of them. onset is when the deciding cause began: the first
-// failure (or answer by a fallback) of the window, or when the floor's
-// state began; floorAt is that of the floor.
-func (s *Sim) judgeAnswers(w *Window, t *tally, floor Reason, floorL Health, floorAt int64) (l Health, r Reason, onset int64) {
+// fallbacks, their latency (sl, nil for an operation: slowness.go), and
+// the floor its state sets (breakers, instances, queue), the worst of
+// them. onset is when the deciding cause began: the first failure (or
+// answer by a fallback, or slow answer) of the window, or when the
+// floor's state began; floorAt is that of the floor.
+func (s *Sim) judgeAnswers(w *Window, t *tally, sl *slowness, floor Reason, floorL Health, floorAt int64) (l Health, r Reason, onset int64) {
 	n := w.outcomes()
 	if n == 0 && floorL == Healthy {
 		return Healthy, Reason{By: Idle}, s.winStart // nothing answered: no evidence either way
@@ -134,6 +146,11 @@ func (s *Sim) judgeAnswers(w *Window, t *tally, floor Reason, floorL Health, flo
 		// Answered by a fallback: users got less than they asked for.
 		l, r = Degraded, Reason{By: ByFallbackShare, Value: float64(w.Degraded) / float64(n)}
 	}
+	// Slowness is a failure too: the latency side decides when it is
+	// worse than the errors.
+	if ll, lr := sl.judge(&t.lat); ll > l {
+		l, r = ll, lr
+	}
 	// A floor at the level the answers reached names the state behind
 	// them: an open breaker, instances down.
 	if floorL >= l && floorL > Healthy {
@@ -143,6 +160,8 @@ func (s *Sim) judgeAnswers(w *Window, t *tally, floor Reason, floorL Health, flo
 	switch {
 	case floorL > byShare && floorL == l:
 		onset = max(onset, floorAt) // when the state changed
+	case r.By == ByLatency && t.slowN > 0:
+		onset = t.firstSlow // the first answer over the threshold
 	case byShare < l && t.degraded > 0:
 		onset = t.firstDegraded // the first answer by a fallback
 	case l != Healthy && t.anyBad:
@@ -155,13 +174,19 @@ func (s *Sim) judgeAnswers(w *Window, t *tally, floor Reason, floorL Health, flo
 }
 
 // answersWhy is the event log's account of a window's health: its error
-// share, its fallbacks when they raised it, and the state floor that
-// decided it.
+// share, its fallbacks when they raised it, its latency when it decided,
+// and the state floor that decided it.
 func answersWhy(w *Window, l Health, r Reason) string {
 	share := w.ErrorShare()
 	why := fmt.Sprintf("error share %.1f%%", share*100)
-	if w.Degraded > 0 && HealthOf(share) < l {
+	if r.By == ByLatency && share == 0 {
+		return r.latencyText() // slowness alone
+	}
+	if w.Degraded > 0 && HealthOf(share) < l && r.By != ByLatency {
 		why += fmt.Sprintf(", %.1f%% answered by a fallback", float64(w.Degraded)/float64(w.outcomes())*100)
+	}
+	if r.By == ByLatency {
+		why += ", " + r.latencyText()
 	}
 	if f := r.floorText(); f != "" {
 		why += ", " + f

@@ -56,6 +56,7 @@ const (
 	CauseLost              // the network dropped the request or its answer
 	CauseISR               // a publish its broker did not acknowledge: ISR members, no leader
 	CauseQuorum            // a store operation that could not reach its quorum
+	CauseSlow              // it answered, slower than its latency threshold (slowness.go)
 	numCauses
 )
 
@@ -64,6 +65,7 @@ var causeNames = [...]string{
 	CauseQueued: "queued", CauseQueueFull: "queue_full", CauseShed: "shed", CauseRateLimited: "rate_limited",
 	CauseBreakerOpen: "breaker_open", CauseNoInstance: "no_instance", CauseBulkhead: "bulkhead_full",
 	CauseLost: "lost", CauseISR: "isr", CauseQuorum: "quorum",
+	CauseSlow: "slow",
 }
 
 func (c Cause) String() string {

@@ -62,7 +62,8 @@ type service struct {
 	sagas     []int32 // the sagas its successes start
 	afterPubs bool    // it publishes after answering
 	health    healthTracker
-	overflow  bool // rejected requests in the last window
+	slow      slowness // its latency side of health
+	overflow  bool     // rejected requests in the last window
 	// press is the fault (occurrence + 1) behind the work it last
 	// finished slowed by one, at pressAt: what keeps its workers busy.
 	press   int32
@@ -178,6 +179,8 @@ type instance struct {
 func (sv *service) init(s *Sim, idx int32, spec *Service) {
 	sv.s, sv.idx, sv.spec = s, idx, spec
 	sv.rng = s.stream("service/" + spec.Name)
+	sv.slow.init(spec.LatencyObjective, s.spec.LatencyFactor)
+	sv.win.slowAt = sv.slow.slowAt()
 	sv.insts = make([]instance, spec.Instances)
 	for i := range sv.insts {
 		sv.insts[i].up = true
@@ -873,6 +876,7 @@ func (s *Sim) complete(i int32, o Outcome) {
 	sv.win.count(o, s.now)
 	if o == OK {
 		sv.win.lat.Record(s.now - r.arrived)
+		sv.win.noteSlow(s.now-r.arrived, s.now, r.late, r.svc, s.pressure(sv), s.occurs)
 	} else {
 		if !r.org.set() {
 			r.org = origin{comp: r.svc, cause: CauseError}

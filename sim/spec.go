@@ -22,6 +22,10 @@ type Spec struct {
 	// component's health is its baseline (and a flow's recovery level is
 	// measured); 0 means 30s.
 	CascadeWindow time.Duration
+	// LatencyFactor is how many times slower than before the first fault
+	// a client, flow or service without a latency objective must be to be
+	// degraded, and failing (slowness.go); 0 means 3 and 10.
+	LatencyFactor LatencyFactor
 	Seed          uint64
 	// Memory is the run's memory budget in bytes, set by the driver (the
 	// --memory flag), not by the scenario file: a run that holds more
@@ -88,6 +92,9 @@ type Client struct {
 	Keys int
 	// Timeout ends a request for the client; 0 means the client waits forever.
 	Timeout time.Duration
+	// LatencyObjective judges the latency of the client and its flows
+	// (slowness.go); a gateway route's own replaces it for its flow.
+	LatencyObjective LatencyObjective
 }
 
 // RateStep sets a client's rate from At on. With Ramp > 0 the rate moves
@@ -124,6 +131,8 @@ type Service struct {
 	// rate-limits them, and each request takes exactly one of Calls, its
 	// routes.
 	Gateway *Gateway
+	// LatencyObjective judges the latency of its answers (slowness.go).
+	LatencyObjective LatencyObjective
 	// Autoscale, when set, adds and removes instances by utilisation.
 	Autoscale *resilience.AutoscaleConfig
 	// Publishes are the records it produces while serving a request; those
@@ -259,6 +268,9 @@ type Call struct {
 	// backend has Fallback set: its failure leaves a partial answer, a
 	// degraded success; a required one's failure fails the request.
 	Backends []Call
+	// LatencyObjective judges the latency of the client flows along a
+	// gateway route (slowness.go).
+	LatencyObjective LatencyObjective
 
 	// The resilience patterns of the edge; the zero values turn them off.
 	Balancer    resilience.Policy

@@ -82,6 +82,9 @@ type Window struct {
 	// Blame is where the window's failures originated (clients, flows,
 	// services and operations; provenance.go); nil when nothing failed.
 	Blame *Blame
+	// Slow is where the slowness of its slow answers originated (clients,
+	// flows and services: slowness.go); nil when none was slow.
+	Slow *Blame
 
 	Topic *TopicFigures
 	Group *GroupFigures
@@ -187,7 +190,7 @@ func (w Window) jsonFields() any {
 		all = &w.LatencyAll
 	}
 	return requestJSON{w.Sent, w.OK, w.Errors, w.Timeouts, w.Rejected, w.Shed, w.Limited, w.Wasted, w.Degraded,
-		w.Latency, all, w.Utilisation, w.QueueMean, w.QueueMax, w.Health, w.Reason, w.Blame}
+		w.Latency, all, w.Utilisation, w.QueueMean, w.QueueMax, w.Health, w.Reason, w.Blame, w.Slow}
 }
 
 func orZero[T any](p *T) T {
@@ -219,6 +222,7 @@ type (
 		Health      Health   `json:"health"`
 		Reason      Reason   `json:"reason,omitzero"`
 		Blame       *Blame   `json:"blame"`
+		Slow        *Blame   `json:"slow,omitempty"`
 	}
 	edgeJSON struct {
 		Latency    Latency `json:"latency_ms"`     // of calls that succeeded
@@ -253,6 +257,16 @@ type (
 		Reason Reason `json:"reason,omitzero"`
 	}
 )
+
+// Provenance is the provenance of what decided the window's health: its
+// slow answers' (Slow) when its latency did, else its failures' (Blame).
+// The cascade, the blast radius and tui's "why is this red" read it.
+func (w *Window) Provenance() *Blame {
+	if w.Reason.By == ByLatency {
+		return w.Slow
+	}
+	return w.Blame
+}
 
 func (w *Window) outcomes() uint64 {
 	return w.OK + w.Errors + w.Timeouts + w.Rejected + w.Shed + w.Limited
@@ -372,15 +386,15 @@ func (s *Sim) closeWindow() {
 	for i := range s.clients {
 		c := &s.clients[i]
 		w := c.win.window(ClientSeries, start, end)
-		w.Blame = s.blame(&c.win.blame)
-		s.noteHealth(c.spec.Name, len(c.flows) == 0, &c.health, &w, &c.win)
+		w.Blame, w.Slow = s.blame(&c.win.blame), s.blame(&c.win.slow)
+		s.noteHealth(c.spec.Name, len(c.flows) == 0, &c.health, &w, &c.win, &c.slow)
 		c.series = append(c.series, w)
 		c.win.reset()
 		for j := range c.flows {
 			f := &c.flows[j]
 			fw := f.win.window(ClientSeries, start, end)
-			fw.Blame = s.blame(&f.win.blame)
-			s.noteHealth(f.name, true, &f.health, &fw, &f.win)
+			fw.Blame, fw.Slow = s.blame(&f.win.blame), s.blame(&f.win.slow)
+			s.noteHealth(f.name, true, &f.health, &fw, &f.win, &f.slow)
 			f.series = append(f.series, fw)
 			f.win.reset()
 		}
@@ -390,7 +404,7 @@ func (s *Sim) closeWindow() {
 		sv := &s.services[i]
 		sv.account(s.now)
 		w := sv.win.window(ServiceSeries, start, end)
-		w.Blame = s.blame(&sv.win.blame)
+		w.Blame, w.Slow = s.blame(&sv.win.blame), s.blame(&sv.win.slow)
 		if sv.winCap > 0 {
 			w.Utilisation = sv.winBusy / sv.winCap
 			w.QueueMean = sv.winQueue / sv.winInst
@@ -403,7 +417,7 @@ func (s *Sim) closeWindow() {
 				ow.Blame = s.blame(&o.win.blame)
 				// An operation's answers judge it; the state of the
 				// service it shares judges the service.
-				ow.Health, ow.Reason, _ = s.judgeAnswers(&ow, &o.win, Reason{}, Healthy, 0)
+				ow.Health, ow.Reason, _ = s.judgeAnswers(&ow, &o.win, nil, Reason{}, Healthy, 0)
 				o.series = append(o.series, ow)
 				o.win.reset()
 			}
@@ -412,7 +426,7 @@ func (s *Sim) closeWindow() {
 		if l, why, t := sv.stateHealth(&w); l > fl.level {
 			fl = breakerFloor{l, why, t}
 		}
-		s.noteHealthAtLeast(sv.spec.Name, false, &sv.health, &w, &sv.win, fl)
+		s.noteHealthAtLeast(sv.spec.Name, false, &sv.health, &w, &sv.win, &sv.slow, fl)
 		sv.series = append(sv.series, w)
 		switch over := w.Rejected > 0; {
 		case over && !sv.overflow:
@@ -454,16 +468,18 @@ func (t *tally) window(k SeriesKind, start, end time.Duration) Window {
 // was confirmed: the first failure of the window in which it began, or
 // the start of the first window of a recovery. That keeps the log in the
 // order the cascade happened.
-func (s *Sim) noteHealth(name string, flow bool, h *healthTracker, w *Window, t *tally) {
-	s.noteHealthAtLeast(name, flow, h, w, t, breakerFloor{})
+func (s *Sim) noteHealth(name string, flow bool, h *healthTracker, w *Window, t *tally, sl *slowness) {
+	s.noteHealthAtLeast(name, flow, h, w, t, sl, breakerFloor{})
 }
 
 // noteHealthAtLeast is noteHealth with a floor from elsewhere than the
 // window's outcomes: a breaker open on a call to or from the component,
-// instances down, a saturated queue.
-func (s *Sim) noteHealthAtLeast(name string, flow bool, h *healthTracker, w *Window, t *tally, fl breakerFloor) {
-	l, r, onset := s.judgeAnswers(w, t, fl.why, fl.level, fl.at)
+// instances down, a saturated queue. sl is its latency side, which learns
+// its level before the first fault from the window.
+func (s *Sim) noteHealthAtLeast(name string, flow bool, h *healthTracker, w *Window, t *tally, sl *slowness, fl breakerFloor) {
+	l, r, onset := s.judgeAnswers(w, t, sl, fl.why, fl.level, fl.at)
 	w.Health, w.Reason = l, r
+	sl.learn(s, &t.lat)
 	if r.By == Idle {
 		return // nothing answered: no evidence either way
 	}

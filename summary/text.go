@@ -435,12 +435,16 @@ func writeCascades(w io.Writer, res *sim.Result) {
 			if st.RecoveredS != nil {
 				rec = fmt.Sprintf("recovered %.1fs", *st.RecoveredS)
 			}
+			if st.By == sim.ByLatency {
+				rec += " · on latency" // slowness, not errors, turned it
+			}
 			switch {
 			case st.Repeats:
 				// Provenance summed over a repeating fault's occurrences.
 				rec += fmt.Sprintf(" · %s of its failures over its repeats", pct(*st.Share))
 			case st.Share != nil && *st.Share < 0.995:
-				// Provenance: the part of its failures this fault caused.
+				// Provenance: the part of its failures (and slow answers)
+				// this fault caused.
 				rec += fmt.Sprintf(" · %s of its failures", pct(*st.Share))
 			}
 			fmt.Fprintf(w, "    %9s %s %-*s  %-20s %s\n", fmt.Sprintf("+%.3fs", st.DelayS), mark, nw, st.Component, level, rec)

@@ -47,7 +47,7 @@
 // from the engine's latest window, open breakers), a detail pane for the
 // selected component (sparklines over the last 60 windows with the engine's
 // fault spans marked; "why", the main origins of its failures in the last
-// window from the engine's Window.Blame (why.go); the latency of its calls;
+// window from the engine's Window.Provenance (why.go); the latency of its calls;
 // and the Hystrix row of each breaker it is on), the topology (a layered
 // drawing from clients to leaves), the consistency pane
 // (consumer lag, store staleness, sagas, projection lag: only when the

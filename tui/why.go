@@ -12,8 +12,9 @@ import (
 const whyRows = 2
 
 // whyLines answers "why is this red" for a window of a client or service:
-// the main origins of its failures, most first, at most max lines, from
-// the engine's failure provenance (Window.Blame; sim/provenance.go). Each
+// the main origins of its failures (of its slow answers, when its latency
+// made it red), most first, at most max lines, from the engine's
+// provenance (Window.Provenance; sim/provenance.go, sim/slowness.go). Each
 // says what part of the window's failures originated where, why, and the
 // fault active there, or that none was (plain overload, a retry storm
 // after its trigger, background errors). A last line that cannot hold
@@ -23,7 +24,7 @@ func whyLines(res *sim.Result, w *sim.Window, max int) []string {
 	if max <= 0 {
 		return nil
 	}
-	b := w.Blame
+	b := w.Provenance()
 	if b == nil {
 		return []string{"nothing failed in the last window"}
 	}

@@ -25,8 +25,9 @@ func TestWhyGolden(t *testing.T) {
 }
 
 // TestWhyMatchesBlame: for every client and service of built-ins at a
-// moment of failure, the detail pane's lines are the engine's Blame of the
-// last window, in its order: each origin's share of the failures, its
+// moment of failure, the detail pane's lines are the engine's provenance
+// of the last window (Window.Provenance: its Blame, or its slow answers'
+// when its latency decided), in its order: each origin's share of the failures, its
 // cause and component, and the fault active there (its occurrence in
 // Result.Faults) or none.
 func TestWhyMatchesBlame(t *testing.T) {
@@ -54,18 +55,19 @@ func TestWhyMatchesBlame(t *testing.T) {
 				}
 				w := &se.Windows[len(se.Windows)-1]
 				lines := whyLines(res, w, 6)
-				if w.Blame == nil {
+				b := w.Provenance()
+				if b == nil {
 					if len(lines) != 1 || !strings.HasPrefix(lines[0], "nothing failed") {
 						t.Errorf("%s: %q, want nothing failed", se.Component, lines)
 					}
 					continue
 				}
 				traced++
-				if len(lines) != len(w.Blame.Origins) {
-					t.Fatalf("%s: %d lines for %d origins", se.Component, len(lines), len(w.Blame.Origins))
+				if len(lines) != len(b.Origins) {
+					t.Fatalf("%s: %d lines for %d origins", se.Component, len(lines), len(b.Origins))
 				}
-				all := float64(w.Blame.Faulted + w.Blame.NoFault)
-				for k, o := range w.Blame.Origins {
+				all := float64(b.Faulted + b.NoFault)
+				for k, o := range b.Origins {
 					fault := "no fault"
 					if o.Fault != nil {
 						fault = res.Faults[*o.Fault].What
@@ -80,7 +82,7 @@ func TestWhyMatchesBlame(t *testing.T) {
 					}
 				}
 				// With fewer lines than origins, the last counts the rest.
-				if n := len(w.Blame.Origins); n > 1 {
+				if n := len(b.Origins); n > 1 {
 					short := whyLines(res, w, 1)
 					if len(short) != 1 || !strings.HasSuffix(short[0], " more") || !strings.HasPrefix(short[0], lines[0]) {
 						t.Errorf("%s: one line %q, want %q and the count of the rest", se.Component, short, lines[0])

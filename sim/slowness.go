@@ -1,0 +1,210 @@
+package sim
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/faultline/faultline/sim/metrics"
+)
+
+// Slowness is a failure too. A client, client flow or service whose
+// successful answers are slow is degraded or failing on latency, as it is
+// on errors, and the cascade trace, blast radius, TUI and bench read it
+// from its windows' Health like any other verdict. The rule, here and only
+// here:
+//
+//   - with a latency objective (LatencyObjective: a client's, a gateway
+//     route's for its flows, a service's), a window is degraded when the
+//     objective's percentile of its successful answers passes Degraded,
+//     failing when it passes Failing. This is a latency SLO in the form
+//     of the Google SRE book's ("99% (averaged over 1 minute) of Get RPC
+//     calls will complete in less than 100 ms", chapter "Service Level
+//     Objectives", https://sre.google/sre-book/service-level-objectives/),
+//     judged per window, with two thresholds as Kiali's health tolerances
+//     have (degraded, failure: https://kiali.io/docs/configuration/health/);
+//   - without one, a window is judged against the component's own level
+//     before the first fault began: the p99 of the successful answers of
+//     its windows after warmup and before that fault (its baseline, of at
+//     least minBaseline answers, else there is none and no verdict). Past
+//     LatencyFactor.Degraded times it (3 by default) the window is
+//     degraded, past LatencyFactor.Failing (10) failing. No real system
+//     defines these factors: 3x keeps noise out (an M/M/1 at 70 % load,
+//     300 s, 20 seeds: its worst 1 s window's p99 was 2.5x its long-run
+//     p99 at 700 answers a window, 2.1x at 70; TestLatencyNoFalseAlarm),
+//     and 10x is the slowdown that made issue 18's Online Boutique root
+//     "ten times slower" with no error at all.
+//
+// Only successful answers are timed for it: a failure is counted on the
+// errors side already, and a timeout is no faster than its timeout.
+//
+// A slow answer is one over the lowest threshold in force; each window
+// counts its slow answers by origin (Window.Slow), and an episode decided
+// by latency is given to the faults they trace to, as failures are
+// (provenance.go): a slow answer's origin is the deepest fault on its path
+// whose slowness its finished calls brought back (request.late: a
+// latency, slowdown or pause fault on an instance it, or a call below it,
+// was served by), else the fault that kept the workers of the service that
+// answered it busy (the queued rule of provenance.go), else no fault (plain
+// load, network time).
+
+// LatencyObjective is a latency service level objective: the Percentile-th
+// percentile (0 < Percentile < 100) of a window's successful answers stays
+// at or under Degraded, and under Failing. A zero threshold is not
+// checked; a zero Percentile means no objective.
+type LatencyObjective struct {
+	Percentile float64
+	Degraded   time.Duration
+	Failing    time.Duration
+}
+
+// LatencyFactor is how far past its own level before the first fault a
+// component without a latency objective must be to be degraded, and
+// failing; zero fields take the defaults.
+type LatencyFactor struct {
+	Degraded, Failing float64
+}
+
+const (
+	// defaultLatencyPercentile is the percentile the baseline rule
+	// compares, and an objective's when it names none: p99, the SRE
+	// book's example and Kiali's and Prometheus' usual latency panel.
+	defaultLatencyPercentile = 99
+	DefaultDegradedFactor    = 3
+	DefaultFailingFactor     = 10
+	// minBaseline is the fewest answers a baseline's p99 is worth
+	// anything with: fewer, and its "p99" is its maximum.
+	minBaseline = 100
+)
+
+// slowness is the latency side of a client's, flow's or service's health.
+type slowness struct {
+	q      float64 // the percentile judged, as a quantile
+	obj    bool    // a latency objective set the thresholds
+	factor LatencyFactor
+	// base gathers the successful answers before the first fault, until
+	// freeze sets the thresholds from it.
+	base metrics.Histogram
+	// degraded and failing are the thresholds on the window's quantile,
+	// ns; 0: none (yet).
+	degraded, failing int64
+}
+
+func (sl *slowness) init(obj LatencyObjective, f LatencyFactor) {
+	sl.q = defaultLatencyPercentile / 100.0
+	sl.factor = LatencyFactor{Degraded: DefaultDegradedFactor, Failing: DefaultFailingFactor}
+	if f.Degraded > 0 {
+		sl.factor.Degraded = f.Degraded
+	}
+	if f.Failing > 0 {
+		sl.factor.Failing = f.Failing
+	}
+	if obj.Percentile > 0 {
+		sl.q, sl.obj = obj.Percentile/100, true
+		sl.degraded, sl.failing = int64(max(obj.Degraded, 0)), int64(max(obj.Failing, 0))
+	}
+}
+
+// learn adds a window's successful answers to the baseline: the windows
+// after warmup closed before the first fault began.
+func (sl *slowness) learn(s *Sim, h *metrics.Histogram) {
+	if !sl.obj && len(s.occurs) == 0 && s.winStart >= s.warmup {
+		sl.base.Merge(h)
+	}
+}
+
+// freeze ends the baseline as the first fault begins, and sets the
+// thresholds from it.
+func (sl *slowness) freeze() {
+	if sl.obj || sl.base.Count() < minBaseline {
+		return
+	}
+	b := float64(sl.base.Quantile(sl.q))
+	sl.degraded, sl.failing = nanos(b*sl.factor.Degraded), nanos(b*sl.factor.Failing)
+	sl.base = metrics.Histogram{} // no longer needed
+}
+
+// slowAt is the lowest threshold in force: an answer over it is slow. 0:
+// none.
+func (sl *slowness) slowAt() int64 {
+	if sl.degraded > 0 {
+		return sl.degraded
+	}
+	return sl.failing
+}
+
+// judge is the latency side's verdict on a window's successful answers
+// h. A nil slowness (an operation's) never judges.
+func (sl *slowness) judge(h *metrics.Histogram) (Health, Reason) {
+	if sl == nil || h.Count() == 0 || sl.slowAt() == 0 {
+		return Healthy, Reason{}
+	}
+	v := h.Quantile(sl.q)
+	r := Reason{By: ByLatency, Value: seconds(v), Percentile: sl.q * 100}
+	switch {
+	case sl.failing > 0 && v > sl.failing:
+		r.Limit = seconds(sl.failing)
+		return Failing, r
+	case sl.degraded > 0 && v > sl.degraded:
+		r.Limit = seconds(sl.degraded)
+		return Degraded, r
+	}
+	return Healthy, Reason{}
+}
+
+// freezeBaselines sets every component's latency thresholds from its
+// baseline as the run's first fault begins.
+func (s *Sim) freezeBaselines() {
+	for i := range s.clients {
+		c := &s.clients[i]
+		c.slow.freeze()
+		c.win.slowAt = c.slow.slowAt()
+		for j := range c.flows {
+			f := &c.flows[j]
+			f.slow.freeze()
+			f.win.slowAt = f.slow.slowAt()
+		}
+	}
+	for i := range s.services {
+		sv := &s.services[i]
+		sv.slow.freeze()
+		sv.win.slowAt = sv.slow.slowAt()
+	}
+}
+
+// noteSlow counts a successful answer of service comp that took lat, if
+// it is slow, with the origin of its slowness: the deepest fault its path
+// brought back (late); else, as a queued request's timeout (provenance.go),
+// the fault behind the work comp last finished slowed by one, within a
+// window (press: the fault that kept its workers busy); else none.
+func (t *tally) noteSlow(lat, now int64, late origin, comp, press int32, occurs []occurrence) {
+	if t.slowAt == 0 || lat <= t.slowAt {
+		return
+	}
+	if t.slowN == 0 {
+		t.firstSlow = now
+	}
+	t.slowN++
+	o := origin{comp: comp, cause: CauseSlow, fault: press}
+	if late.fault > 0 {
+		o.comp, o.fault = late.comp, late.fault
+	}
+	t.slow.add(o, occurs)
+}
+
+// latencyText is the event log's account of a latency verdict: "p99
+// latency 1.201s over 429ms".
+func (r Reason) latencyText() string {
+	return fmt.Sprintf("p%s latency %v over %v", strconv.FormatFloat(r.Percentile, 'f', -1, 64), short(r.Value), short(r.Limit))
+}
+
+// short is a duration of s seconds to about three significant digits, or
+// to the millisecond from 100 ms on.
+func short(s float64) time.Duration {
+	d := time.Duration(s * 1e9)
+	unit := time.Millisecond
+	for lim := 100 * time.Millisecond; d < lim && unit > time.Nanosecond; lim /= 10 {
+		unit /= 10
+	}
+	return d.Round(unit)
+}

@@ -1,0 +1,272 @@
+package sim_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/faultline/faultline/sim"
+)
+
+// boutique is issue 18's Online Boutique case cut to its bones: shoppers
+// call frontend, which calls currency on every request; currency turns ten
+// times slower from 30 s to 60 s, with no error at all.
+const boutique = `
+[scenario]
+name = "boutique"
+duration = "90s"
+warmup = "5s"
+seed = 1
+
+[[client]]
+name = "shoppers"
+target = "frontend"
+rate = 50
+
+[[service]]
+name = "frontend"
+instances = 2
+workers = 32
+service_time = "exp(2ms)"
+
+[[service.call]]
+to = "currency"
+
+[[service]]
+name = "currency"
+instances = 2
+workers = 32
+service_time = "exp(5ms)"
+
+[[fault]]
+name = "currency-delay"
+kind = "slowdown"
+target = "currency"
+factor = 10
+start = "30s"
+duration = "30s"
+`
+
+// TestSlowCalleeTurnsCallerUnhealthy: slowness is a failure too. A callee
+// ten times slower, with no error, makes its caller and the users'
+// flow unhealthy on latency: the fault's cascade has steps decided by
+// latency, traced by provenance to the slowdown, and a blast radius. The
+// code before it said "nothing turned unhealthy · blast radius 0.0%".
+func TestSlowCalleeTurnsCallerUnhealthy(t *testing.T) {
+	res := runTOML(t, boutique)
+	if len(res.Cascades) != 1 {
+		t.Fatalf("%d cascades, want 1", len(res.Cascades))
+	}
+	cr := res.Cascades[0]
+	steps := map[string]sim.CascadeStep{}
+	for _, st := range cr.Steps {
+		steps[st.Component] = st
+	}
+	for _, name := range []string{"currency", "frontend", "shoppers"} {
+		st, ok := steps[name]
+		switch {
+		case !ok:
+			t.Errorf("%s is not a step of the slowdown: steps %+v", name, cr.Steps)
+		case st.By != sim.ByLatency:
+			t.Errorf("%s's step was decided by %s, want latency", name, st.By)
+		case st.Share == nil || *st.Share < 0.9:
+			t.Errorf("%s's step: share %v of its slow answers traced to the slowdown, want >= 0.9", name, st.Share)
+		case st.DelayS > 3 || st.RecoveredS == nil || *st.RecoveredS < 60 || *st.RecoveredS > 63:
+			t.Errorf("%s's step: delay %.3fs, recovered %v; want within 3s of the start and 60-63s", name, st.DelayS, st.RecoveredS)
+		}
+	}
+	if cr.BlastRadius < 0.9 {
+		t.Errorf("blast radius %.3f, want >= 0.9: every request went through currency", cr.BlastRadius)
+	}
+	for _, w := range res.Clients[0].Series {
+		if w.Errors+w.Timeouts > 0 {
+			t.Fatalf("window %s had failures: the case is slowness alone", w.Start)
+		}
+	}
+}
+
+// TestLatencyNoFalseAlarm: a steady run does not turn unhealthy on
+// latency by chance. An M/M/1 at 70 % load, with small and large windows,
+// over several seeds, judged against its own level before a fault on a
+// service nobody calls: no window of the client or the server is slow.
+func TestLatencyNoFalseAlarm(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		rate    int
+		service string
+	}{
+		{"700 per window", 700, "exp(1ms)"},
+		{"70 per window", 70, "exp(10ms)"},
+	} {
+		src := fmt.Sprintf(`
+[scenario]
+name = "steady"
+duration = "300s"
+warmup = "5s"
+
+[[client]]
+name = "arrivals"
+target = "server"
+rate = %d
+
+[[service]]
+name = "server"
+instances = 1
+workers = 1
+service_time = %q
+
+[[service]]
+name = "idle"
+instances = 1
+workers = 1
+service_time = "1ms"
+
+[[fault]]
+kind = "pause"
+target = "idle"
+start = "60s"
+duration = "10s"
+`, tc.rate, tc.service)
+		spec := loadSpec(t, src)
+		for seed := uint64(1); seed <= 5; seed++ {
+			t.Run(fmt.Sprintf("%s/seed %d", tc.name, seed), func(t *testing.T) {
+				s, err := sim.New(spec, seed)
+				if err != nil {
+					t.Fatal(err)
+				}
+				res := s.Run()
+				for _, ws := range [][]sim.Window{res.Clients[0].Series, res.Components[0].Series} {
+					for _, w := range ws {
+						if w.Reason.By == sim.ByLatency || w.Slow != nil {
+							t.Fatalf("window %s: %s on %s (slow answers %+v)", w.Start, w.Health, w.Reason.By, w.Slow)
+						}
+					}
+				}
+				if st := res.Cascades[0].Steps; len(st) > 0 {
+					t.Errorf("the pause of an idle service has steps %+v", st)
+				}
+			})
+		}
+	}
+}
+
+// TestLatencyObjective: an explicit objective judges from the first
+// window, fault or none. The service's answers are exp(10ms), p99 46 ms;
+// the client's also carry two network hops each way.
+func TestLatencyObjective(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		objective string
+		want      sim.Health
+	}{
+		{"met", `{ percentile = 99, degraded = "100ms" }`, sim.Healthy},
+		{"missed", `{ percentile = 99, degraded = "30ms", failing = "100ms" }`, sim.Degraded},
+		{"missed far", `{ percentile = 99, degraded = "10ms", failing = "30ms" }`, sim.Failing},
+		{"median met", `{ percentile = 50, degraded = "10ms" }`, sim.Healthy},
+		{"median missed", `{ percentile = 50, failing = "5ms" }`, sim.Failing},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := runTOML(t, fmt.Sprintf(`
+[scenario]
+name = "objective"
+duration = "20s"
+
+[[client]]
+name = "users"
+target = "api"
+rate = 200
+latency_objective = %s
+
+[[service]]
+name = "api"
+instances = 1
+workers = 64
+service_time = "exp(10ms)"
+latency_objective = %s
+`, tc.objective, tc.objective))
+			for _, ws := range [][]sim.Window{res.Clients[0].Series, res.Components[0].Series} {
+				for _, w := range ws[1:] {
+					if w.Health != tc.want {
+						t.Fatalf("window %s: %s (%+v), want %s", w.Start, w.Health, w.Reason, tc.want)
+					}
+					if tc.want != sim.Healthy && (w.Reason.By != sim.ByLatency || w.Slow == nil || w.Slow.NoFault == 0 || w.Slow.Faulted > 0) {
+						t.Fatalf("window %s: reason %+v, slow answers %+v; want latency, traced to no fault", w.Start, w.Reason, w.Slow)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestRouteLatencyObjective: a gateway route's objective judges its flow
+// instead of its client's.
+func TestRouteLatencyObjective(t *testing.T) {
+	res := runTOML(t, `
+[scenario]
+name = "routes"
+duration = "20s"
+
+[[client]]
+name = "users"
+target = "edge"
+rate = 200
+latency_objective = { degraded = "1s" }
+
+[[gateway]]
+name = "edge"
+workers = 64
+
+[[gateway.route]]
+path = "/fast"
+to = "api"
+
+[[gateway.route]]
+path = "/strict"
+to = "api"
+latency_objective = { percentile = 90, degraded = "5ms" }
+
+[[service]]
+name = "api"
+instances = 1
+workers = 64
+service_time = "exp(10ms)"
+`)
+	want := map[string]sim.Health{"users /fast": sim.Healthy, "users /strict": sim.Degraded}
+	for _, f := range res.Clients[0].Flows {
+		for _, w := range f.Series[1:] {
+			if w.Health != want[f.Name] {
+				t.Fatalf("%s window %s: %s (%+v), want %s", f.Name, w.Start, w.Health, w.Reason, want[f.Name])
+			}
+		}
+	}
+}
+
+// TestLatencyBaseline: without an objective, the level before the first
+// fault judges: a 10x slower callee fails its caller at the default
+// factors, only degrades it when failing needs 20x, and leaves it alone
+// when degraded needs 20x too; a fault from the start leaves no level
+// before it, and no verdict.
+func TestLatencyBaseline(t *testing.T) {
+	for _, tc := range []struct {
+		name, from, to string
+		want           sim.Health
+	}{
+		{"default factors", "", "", sim.Failing},
+		{"failing at 20x", "seed = 1", "seed = 1\nlatency_factor = { failing = 20 }", sim.Degraded},
+		{"degraded at 20x", "seed = 1", "seed = 1\nlatency_factor = { degraded = 20, failing = 50 }", sim.Healthy},
+		{"fault from the start", `start = "30s"`, `start = "0s"`, sim.Healthy},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := runTOML(t, strings.Replace(boutique, tc.from, tc.to, 1))
+			worst := sim.Healthy
+			for _, w := range res.Clients[0].Series {
+				if w.Reason.By == sim.ByLatency {
+					worst = max(worst, w.Health)
+				}
+			}
+			if worst != tc.want {
+				t.Errorf("the worst of shoppers' windows on latency: %s, want %s", worst, tc.want)
+			}
+		})
+	}
+}
