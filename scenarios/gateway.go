@@ -20,6 +20,12 @@ var (
 // waits on the services behind it, so it holds many requests at once.
 const defaultGatewayWorkers = 1000
 
+// defaultRouteTimeout is a route's timeout when it sets none: Envoy's
+// RouteAction.timeout: "If not specified, the default is 15s", it "includes
+// all retries", and "a value of 0 will disable the route's timeout"
+// (api/envoy/config/route/v3/route_components.proto, field timeout).
+const defaultRouteTimeout = 15 * time.Second
+
 // maxWeight bounds a route's weight so that the weights of a gateway's
 // routes add up to a finite number.
 const maxWeight = 1e9
@@ -149,8 +155,9 @@ func (b *builder) route(gw, k int, t *table, owner string, paths map[string]int,
 	if f, ok := t.number("weight", interval{Lo: 0, Hi: maxWeight, LoOpen: true}, "weights are relative: a route of weight 2 gets twice the requests of one of weight 1"); ok {
 		c.Weight = f
 	}
+	c.Timeout = defaultRouteTimeout
 	if d, ok := t.nonNegative("timeout"); ok {
-		c.Timeout = d
+		c.Timeout = d // "0s": no timeout, as Envoy's 0 disables it
 	}
 	t.edgeNetwork(&c)
 	b.resilience(t, "gateway.route", &c, callers)

@@ -133,8 +133,9 @@ name = "batch"
 					{To: "catalog", Operation: "search", Probability: 1, Fanout: 1, Retry: r},
 				}},
 				sim.Service{Name: "edge", Instances: 1, Workers: 1000, Queue: sim.Unbounded, Gateway: &sim.Gateway{}, Calls: []sim.Call{
-					{To: "shop", Operation: "search", Path: "/search", Weight: 1, Probability: 1, Fanout: 1},
-					{To: "shop", Path: "/shop", Weight: 1, Probability: 1, Fanout: 1},
+					// Routes without a timeout take Envoy's default route timeout.
+					{To: "shop", Operation: "search", Path: "/search", Weight: 1, Probability: 1, Fanout: 1, Timeout: defaultRouteTimeout},
+					{To: "shop", Path: "/shop", Weight: 1, Probability: 1, Fanout: 1, Timeout: defaultRouteTimeout},
 				}})
 		}},
 		{"every call key under an operation", minScenario + minClient + `

@@ -297,7 +297,8 @@ name = "g"
 			s.Clients[0].Target = "g"
 			s.Services = append(s.Services, sim.Service{
 				Name: "g", Instances: 1, Workers: 1000, Queue: sim.Unbounded, Gateway: &sim.Gateway{},
-				Calls: []sim.Call{{To: "s", Path: "/", Weight: 1, Probability: 1, Fanout: 1}},
+				// A route that sets no timeout has Envoy's default, 15 s.
+				Calls: []sim.Call{{To: "s", Path: "/", Weight: 1, Probability: 1, Fanout: 1, Timeout: defaultRouteTimeout}},
 			})
 		}},
 		{"gateway with every key, after the services", minScenario + `
@@ -387,18 +388,18 @@ name = "pay"
 							Breaker: &br, Outlier: ptr(resilience.DefaultOutlierConfig()), Retry: r,
 							Hedge: &sim.Hedge{Delay: time.Second, MaxCopies: 2},
 						},
-						{To: "s", Path: "/s", Weight: 1, Probability: 1, Fanout: 1},
+						{To: "s", Path: "/s", Weight: 1, Probability: 1, Fanout: 1, Timeout: defaultRouteTimeout}, // no timeout: Envoy's 15 s
 					},
 				},
 				{
 					Name: "h", Instances: 1, Workers: 1000, Queue: sim.Unbounded, Gateway: &sim.Gateway{RPS: 10, Burst: 1},
-					Calls: []sim.Call{{To: "s", Path: "/a", Weight: 1, Probability: 1, Fanout: 1}},
+					Calls: []sim.Call{{To: "s", Path: "/a", Weight: 1, Probability: 1, Fanout: 1, Timeout: defaultRouteTimeout}}, // Envoy's default
 				},
 				{
 					// tokens_per_fill defaults to 1, as in Envoy.
 					Name: "e", Instances: 1, Workers: 1000, Queue: sim.Unbounded,
 					Gateway: &sim.Gateway{MaxTokens: 20, TokensPerFill: 1, FillInterval: 500 * time.Millisecond},
-					Calls:   []sim.Call{{To: "s", Path: "/a", Weight: 1, Probability: 1, Fanout: 1}},
+					Calls:   []sim.Call{{To: "s", Path: "/a", Weight: 1, Probability: 1, Fanout: 1, Timeout: defaultRouteTimeout}}, // Envoy's default
 				},
 			}
 		}},
@@ -506,7 +507,8 @@ factor = 2.5
 `, func(s *sim.Spec) {
 			s.Services = append(s.Services, sim.Service{
 				Name: "g", Instances: 4, Workers: 10, Queue: sim.Unbounded, Gateway: &sim.Gateway{},
-				Calls: []sim.Call{{To: "s", Path: "/", Weight: 1, Probability: 1, Fanout: 1}},
+				// A route that sets no timeout has Envoy's default, 15 s.
+				Calls: []sim.Call{{To: "s", Path: "/", Weight: 1, Probability: 1, Fanout: 1, Timeout: defaultRouteTimeout}},
 			})
 			s.Clients = append(s.Clients, sim.Client{Name: "e", Target: "g", Rate: 1, Arrival: sim.Poisson})
 			sec := time.Second

@@ -432,6 +432,51 @@ func TestGateway(t *testing.T) {
 	near(t, "share of route /a", float64(a.Calls)/float64(a.Calls+b.Calls), 0.75, 0.02)
 }
 
+// TestGatewayDefaultRouteTimeout: an Envoy route that sets no timeout
+// gives up on the upstream after 15 s (RouteAction.timeout's default) and
+// answers 504, an error; timeout = "0s" disables it. The service behind
+// takes 20 s and the client waits forever: without the default every
+// request would succeed after 20 s.
+func TestGatewayDefaultRouteTimeout(t *testing.T) {
+	for _, tt := range []struct {
+		name, timeout string
+		ok, errors    bool
+		latency       float64 // of every answered request, ms
+	}{
+		{"no timeout: Envoy's 15 s", "", false, true, 15000},
+		{"timeout 0s: none", `timeout = "0s"`, true, false, 20000},
+		{"timeout 25s", `timeout = "25s"`, true, false, 20000},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			res := runTOML(t, `
+[scenario]
+name = "route-timeout"
+duration = "60s"
+[[client]]
+name = "c"
+target = "edge"
+rate = 1
+arrival = "constant"
+[[gateway]]
+name = "edge"
+  [[gateway.route]]
+  path = "/"
+  to = "slow"
+  `+tt.timeout+`
+[[service]]
+name = "slow"
+service_time = "20s"
+workers = 100
+`)
+			c := res.Clients[0]
+			if (c.OK > 0) != tt.ok || (c.Error > 0) != tt.errors {
+				t.Errorf("ok %d, error %d: want ok %v, errors %v", c.OK, c.Error, tt.ok, tt.errors)
+			}
+			near(t, "latency of answered requests", c.LatencyAll.P50, tt.latency, 1)
+		})
+	}
+}
+
 // TestGatewayBucketPerInstance: Envoy's local rate limit is a token bucket
 // per Envoy process, so two gateway instances admit twice one's limit, and
 // crashing one halves the admitted rate (its bucket goes with it). Each
