@@ -12,7 +12,7 @@ import (
 )
 
 var (
-	gatewayKeys = []string{"name", "instances", "workers", "queue", "service_time", "queue_timeout", "queue_discipline", "rps", "burst", "max_tokens", "tokens_per_fill", "fill_interval", "autoscale", "route"}
+	gatewayKeys = []string{"name", "instances", "workers", "queue", "service_time", "queue_timeout", "queue_discipline", "rps", "burst", "max_tokens", "tokens_per_fill", "fill_interval", "autoscale", "readiness_probe", "route"}
 	routeKeys   = slices.Concat([]string{"path", "to", "weight", "timeout"}, edgeNetworkKeys, resilienceKeys)
 )
 

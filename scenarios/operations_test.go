@@ -339,6 +339,7 @@ add = "1s"
 				want = shopSpec(t)
 			}
 			tt.want(want)
+			withProbes(want)
 			if !reflect.DeepEqual(got, want) {
 				for i := range min(len(got.Services), len(want.Services)) {
 					if !reflect.DeepEqual(got.Services[i], want.Services[i]) {

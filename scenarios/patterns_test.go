@@ -538,6 +538,7 @@ factor = 2.5
 				want = minSpec()
 			}
 			tt.want(want)
+			withProbes(want)
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("Load =\n%+v\nwant\n%+v", got, want)
 				for i := range min(len(got.Services), len(want.Services)) {

@@ -36,7 +36,10 @@ type service struct {
 	lb           *resilience.Balancer
 	hosts        hostsView // for clients, which call the service directly
 	limited      bool      // a gateway with a rate limit: instance.bucket
-	routeCum     []float64 // a gateway's cumulative route weights
+	// probe is its readiness probe (probe.go), nil: none, its instances
+	// listed exactly while up.
+	probe    *resilience.HealthChecker
+	routeCum []float64 // a gateway's cumulative route weights
 
 	// Time integrals of busy workers and queued requests since lastT, for
 	// utilisation and mean queue length; agg* since warmup, win* this window.
@@ -89,7 +92,11 @@ type edge struct {
 	series        []EdgeWindow
 	link          link
 	id            int32 // index in Sim.edges
-	kind          targetKind
+	// hc is the edge's Envoy active health checking (probe.go), nil: none.
+	// Every holder's Envoy checks the same instances at the same times and
+	// gets the same answers, so they share one checker.
+	hc   *resilience.HealthChecker
+	kind targetKind
 	// inProc: the callee is an operation of the caller's own service,
 	// called in-process (a function call, not a request).
 	inProc bool
@@ -105,8 +112,9 @@ type edge struct {
 }
 
 // hostsView shows a callee's instances to a balancer: an instance is
-// available when it is up and the holder's outlier detection has not
-// ejected it. Active counts the holder's own attempts in flight to the
+// available when it is listed (probe.go: up, or down and not yet noticed),
+// the holder's health checking finds it healthy, and its outlier detection
+// has not ejected it. Active counts the holder's own attempts in flight to the
 // instance, as an Envoy sidecar counts its requests to each host; a client
 // (p nil) uses round robin, which reads no counts.
 type hostsView struct {
@@ -124,7 +132,13 @@ func (h *hostsView) Active(i int) int {
 }
 
 func (h *hostsView) Available(i int) bool {
-	return h.sv.insts[i].up && (h.p == nil || h.p.outlier == nil || !h.p.outlier.Ejected(i))
+	if !h.sv.listed(i) {
+		return false
+	}
+	if h.p == nil {
+		return true
+	}
+	return (h.p.hc == nil || h.p.hc.Healthy(i)) && (h.p.outlier == nil || !h.p.outlier.Ejected(i))
 }
 
 type instance struct {
@@ -132,18 +146,22 @@ type instance struct {
 	// cpu counts the workers doing their request's own work (service
 	// time), not waiting on its calls; cpuTime is its time integral up to
 	// cpuAt, the CPU use an autoscaler reads.
-	cpu       int
-	cpuTime   float64
-	cpuAt     int64
-	q         ring
-	up        bool // taking traffic: not crashed, started
-	paused    bool
-	pauses    []pause  // every pause so far, to stretch work that spans one
-	parked    []parked // work that fell due while paused
-	f         instFaults
-	readyAt   int64 // when a restarted instance takes traffic
-	crashedAt int64 // when it went down (or was started), for the log
-	retired   bool  // scaled away: it finishes what it holds and takes nothing new
+	cpu     int
+	cpuTime float64
+	cpuAt   int64
+	q       ring
+	up      bool // taking traffic: not crashed, started
+	// downUnseen: crashed (or restarting after a crash) while listed, and
+	// not yet taken out of the endpoints by the readiness probe: callers
+	// still send it requests, which are refused.
+	downUnseen bool
+	paused     bool
+	pauses     []pause  // every pause so far, to stretch work that spans one
+	parked     []parked // work that fell due while paused
+	f          instFaults
+	readyAt    int64 // when a restarted instance takes traffic
+	crashedAt  int64 // when it went down (or was started), for the log
+	retired    bool  // scaled away: it finishes what it holds and takes nothing new
 
 	// A deploy: the version it runs (nil: as specified), whether it is
 	// draining before a restart, the deploy restarting it (or -1), and
@@ -243,6 +261,9 @@ func (sv *service) initEdges(byName map[string]int32) {
 		}
 		if c.Retry != nil {
 			e.perTry = int64(c.Retry.PerTryTimeout)
+		}
+		if c.HealthCheck != nil && callee != nil && !e.inProc {
+			e.hc = s.checks[s.newCheck(e.to, *c.HealthCheck, false, e.id)].hc
 		}
 		holders := 1
 		if c.Scope == PerInstance {
@@ -897,6 +918,13 @@ func (s *Sim) response(i int32) {
 		s.recordDone(m, g, o)
 	case r.parent == fromSaga:
 		run, o := r.origin, r.outcome
+		if o == Error && r.org.cause == CauseCrash {
+			// Refused or reset by a crashed instance its callers still
+			// send to (probe.go): the participant is unavailable, not
+			// answering with a business failure, so the command is
+			// retried as when no instance is listed.
+			o = Rejected
+		}
 		s.reqs.release(i)
 		s.sagaReply(run, o)
 	default:

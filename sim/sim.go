@@ -37,6 +37,7 @@ type Sim struct {
 	reqs    reqPool
 	calls   callPool
 	edges   []edgeRef
+	checks  []checkRun     // health checkers: readiness probes, Envoy's (probe.go)
 	brFloor []breakerFloor // breakerHealth's answer, reused at every window
 	// edgeNames are the names of s.edges, built once for the reasons
 	// that name a breaker's edge.
@@ -109,6 +110,7 @@ func New(spec *Spec, seed uint64) (*Sim, error) {
 	for i := range s.services {
 		s.services[i].initEdges(byName)
 		s.services[i].initAutoscale()
+		s.services[i].initProbe()
 	}
 	s.initGroups()
 	s.initSagas()
@@ -513,6 +515,8 @@ func (s *Sim) dispatch(e event) {
 		s.sagaRetry(arg, e.gen)
 	case evPollTick:
 		s.pollTick(arg)
+	case evCheck:
+		s.checkDue(arg, e.gen)
 	case evWarmup:
 		for i := range s.services {
 			s.services[i].resetAggregates(s.now)

@@ -124,6 +124,11 @@ type Service struct {
 	// rate-limits them, and each request takes exactly one of Calls, its
 	// routes.
 	Gateway *Gateway
+	// Readiness is the Kubernetes readiness probe of its instances, which
+	// keeps a crashed instance in the endpoints its callers balance over
+	// until it has failed Unhealthy probes in a row (probe.go); nil: a
+	// crashed instance leaves them at once.
+	Readiness *resilience.HealthCheckConfig
 	// Autoscale, when set, adds and removes instances by utilisation.
 	Autoscale *resilience.AutoscaleConfig
 	// Publishes are the records it produces while serving a request; those
@@ -235,6 +240,9 @@ type Call struct {
 	Balancer    resilience.Policy
 	ChoiceCount int                       // least_request: hosts compared per pick
 	Outlier     *resilience.OutlierConfig // outlier detection, nil = off
+	// HealthCheck is Envoy's active health checking of the callee's
+	// instances by the caller (probe.go); nil = off.
+	HealthCheck *resilience.HealthCheckConfig
 	Breaker     *resilience.BreakerConfig // circuit breaker, nil = none
 	// Scope says who holds the edge's policies (breaker, retry budget and
 	// throttle, outlier detection, balancer, bulkhead): each caller
