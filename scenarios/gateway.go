@@ -12,7 +12,7 @@ import (
 )
 
 var (
-	gatewayKeys = []string{"name", "instances", "workers", "queue", "service_time", "queue_timeout", "queue_discipline", "rps", "burst", "max_tokens", "tokens_per_fill", "fill_interval", "autoscale", "readiness_probe", "route"}
+	gatewayKeys = []string{"name", "instances", "workers", "queue", "service_time", "queue_timeout", "queue_discipline", "rps", "burst", "max_tokens", "tokens_per_fill", "fill_interval", "second", "minute", "hour", "policy", "limit_by", "autoscale", "readiness_probe", "route"}
 	routeKeys   = slices.Concat([]string{"path", "to", "weight", "timeout"}, edgeNetworkKeys, resilienceKeys)
 )
 
@@ -60,6 +60,7 @@ func (b *builder) gateway(i int, t *table) sim.Service {
 	}
 
 	b.envoyBucket(t, g.Gateway)
+	kongLimit(t, g.Gateway)
 
 	routes := t.tables("route", "[[gateway.route]]")
 	if len(routes) == 0 && !t.has("route") {
@@ -112,6 +113,64 @@ func (b *builder) envoyBucket(t *table, g *sim.Gateway) {
 			}
 		}
 	}
+}
+
+// kongPeriodKeys are Kong's config.second, config.minute and config.hour,
+// in the order of resilience.KongPeriods.
+var kongPeriodKeys = [...]string{"second", "minute", "hour"}
+
+var (
+	kongPolicies = []string{"local", "cluster"}
+	kongLimitBy  = []string{"consumer", "ip"}
+)
+
+// kongLimit reads Kong's rate-limiting plugin (kong/plugins/rate-limiting/
+// schema.lua): limits per second, minute and hour, each > 0, a longer
+// period's not below a shorter one's (validate_periods_order); policy
+// "local" by default, limit_by "consumer" by default. Kong's other periods
+// (day, month, year) and its redis policy are not modelled.
+func kongLimit(t *table, g *sim.Gateway) {
+	var k sim.KongLimit
+	set, prev := -1, -1 // the shortest period given, the last valid one
+	for p, key := range kongPeriodKeys {
+		if !t.has(key) {
+			continue
+		}
+		if set < 0 {
+			set = p
+		}
+		n, ok := t.integer(key, 1, maxInt)
+		if !ok {
+			continue
+		}
+		k.Limits[p] = int64(n)
+		if prev >= 0 && k.Limits[p] < k.Limits[prev] {
+			t.valErr(key, fmt.Sprintf("the limit per %s (%d) cannot be lower than the limit per %s (%d)", key, n, kongPeriodKeys[prev], k.Limits[prev]), "as in Kong, a longer period allows at least as many requests as a shorter one")
+			continue
+		}
+		prev = p
+	}
+	if set < 0 {
+		for _, key := range []string{"policy", "limit_by"} {
+			if t.has(key) {
+				t.keyErr(key, key+" applies only with Kong's limits", "second, minute and hour are Kong's rate limits: minute = 100")
+			}
+		}
+		return
+	}
+	for _, other := range []string{"rps", "max_tokens"} {
+		if t.has(other) {
+			t.keyErr(kongPeriodKeys[set], kongPeriodKeys[set]+" and "+other+" are two rate limits: give one", "second, minute and hour are Kong's fixed windows; max_tokens Envoy's bucket; rps x/time/rate's")
+			return
+		}
+	}
+	if i, ok := t.enum("policy", kongPolicies); ok {
+		k.Cluster = i == 1
+	}
+	if i, ok := t.enum("limit_by", kongLimitBy); ok {
+		k.ByIP = i == 1
+	}
+	g.Kong = &k
 }
 
 // route reads route k of the gateway at index gw of spec.Services, which

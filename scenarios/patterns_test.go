@@ -301,6 +301,37 @@ name = "g"
 				Calls: []sim.Call{{To: "s", Path: "/", Weight: 1, Probability: 1, Fanout: 1, Timeout: defaultRouteTimeout}},
 			})
 		}},
+		{"Kong's limits: policy local and limit_by consumer by default", minScenario + `
+[[client]]
+name = "c"
+target = "g"
+rate = 10
+
+[[gateway]]
+name = "g"
+second = 5
+hour = 1000
+  [[gateway.route]]
+  path = "/"
+  to = "s"
+
+[[gateway]]
+name = "h"
+minute = 100
+policy = "cluster"
+limit_by = "ip"
+  [[gateway.route]]
+  path = "/"
+  to = "s"
+` + minService, func(s *sim.Spec) {
+			s.Clients[0].Target = "g"
+			route := []sim.Call{{To: "s", Path: "/", Weight: 1, Probability: 1, Fanout: 1, Timeout: defaultRouteTimeout}}
+			s.Services = append(s.Services,
+				sim.Service{Name: "g", Instances: 1, Workers: 1000, Queue: sim.Unbounded, Calls: route,
+					Gateway: &sim.Gateway{Kong: &sim.KongLimit{Limits: resilience.FixedWindowLimits{5, 0, 1000}}}},
+				sim.Service{Name: "h", Instances: 1, Workers: 1000, Queue: sim.Unbounded, Calls: route,
+					Gateway: &sim.Gateway{Kong: &sim.KongLimit{Limits: resilience.FixedWindowLimits{0, 100, 0}, Cluster: true, ByIP: true}}})
+		}},
 		{"gateway with every key, after the services", minScenario + `
 [[client]]
 name = "c"

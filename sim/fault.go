@@ -715,6 +715,7 @@ func (s *Sim) instanceUp(svc int32, n int32) {
 	sv.probeRestarted(n)
 	if sv.limited {
 		in.bucket.Restart(s.now) // a new process: a full bucket, a new fill timer
+		clear(in.kong)           // Kong's local counters are in its memory
 	}
 	sv.recount(n)
 	what := "started by the autoscaler: taking traffic"

@@ -34,8 +34,9 @@ type service struct {
 
 	busy, queued int // totals over instances
 	lb           *resilience.Balancer
-	hosts        hostsView // for clients, which call the service directly
-	limited      bool      // a gateway with a rate limit: instance.bucket
+	hosts        hostsView                         // for clients, which call the service directly
+	limited      bool                              // a gateway with a rate limit: instance.bucket
+	kong         map[kongID]resilience.FixedWindow // Kong's counters with policy cluster
 	// probe is its readiness probe (probe.go), nil: none, its instances
 	// listed exactly while up.
 	probe    *resilience.HealthChecker
@@ -178,8 +179,10 @@ type instance struct {
 	// restart.
 	leakFrom, leakAt int64
 	leakStuck        float64
-	// bucket is a gateway instance's own rate limit (when sv.limited).
+	// bucket is a gateway instance's own rate limit (when sv.limited);
+	// kong its Kong counters with policy local (admit).
 	bucket resilience.TokenBucket
+	kong   map[kongID]resilience.FixedWindow
 	// What it adds to its service's instsNow and capNow (see recount).
 	upCounted, capCounted int
 	// downOcc is the fault (occurrence + 1) that last took it down.
@@ -455,7 +458,7 @@ func (s *Sim) deliver(i int32) {
 	case !in.up:
 		s.fail(i, s.instOrigin(r.svc, r.inst, CauseCrash, isCrash))
 		s.refuse(i, Error) // connection refused
-	case sv.limited && !in.bucket.Allow(s.now):
+	case sv.limited && !s.admit(sv, in, r):
 		s.fail(i, origin{comp: r.svc, cause: CauseRateLimited})
 		s.turnAway(i, Limited) // the gateway's rate limit: 429
 	case in.f.throttleP > 0 && sv.rng.Float64() < in.f.throttleP:
@@ -475,6 +478,44 @@ func (s *Sim) deliver(i int32) {
 		s.fail(i, origin{comp: r.svc, cause: CauseQueueFull, fault: s.pressure(sv)})
 		s.turnAway(i, Rejected)
 	}
+}
+
+// kongID is what Kong counts a request against: its consumer (a client),
+// and with limit_by ip its address (the user key of a client with keys).
+type kongID struct {
+	client int32
+	key    uint64
+}
+
+// admit applies a gateway instance's rate limit to request r: its bucket,
+// or Kong's fixed windows, whose counters are the instance's (policy
+// local: "counters are stored in-memory on the node") or the gateway's
+// (cluster: "stored in the Kong data store and shared across nodes"),
+// Kong's rate-limiting plugin docs. The shared counters are taken as
+// updated at once: Kong writes them asynchronously, a few ms late.
+func (s *Sim) admit(sv *service, in *instance, r *request) bool {
+	k := sv.spec.Gateway.Kong
+	if k == nil {
+		return in.bucket.Allow(s.now)
+	}
+	id := kongID{client: -1}
+	if r.parent == noParent {
+		id.client = r.origin
+		if k.ByIP && s.clients[r.origin].spec.Keys > 0 {
+			id.key = r.key
+		}
+	}
+	m := &in.kong
+	if k.Cluster {
+		m = &sv.kong
+	}
+	if *m == nil {
+		*m = make(map[kongID]resilience.FixedWindow)
+	}
+	w := (*m)[id]
+	ok := w.Allow(&k.Limits, s.now)
+	(*m)[id] = w // an identity seen before: no allocation
+	return ok
 }
 
 // turnAway refuses request i with o, a refusal its process makes itself: a

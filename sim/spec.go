@@ -175,10 +175,23 @@ type Gateway struct {
 	FillInterval             time.Duration
 	RPS                      float64
 	Burst                    int
+	// Kong, when set, is the rate limit instead of a bucket: Kong's
+	// rate-limiting plugin.
+	Kong *KongLimit
+}
+
+// KongLimit is Kong's rate-limiting plugin: fixed windows of a second, a
+// minute and an hour (resilience.FixedWindow), counted on each gateway
+// instance (policy local) or shared by all (policy cluster), for each
+// consumer (a client) or each IP address (a user of a client: its keys).
+type KongLimit struct {
+	Limits  resilience.FixedWindowLimits
+	Cluster bool // policy = "cluster": one set of counters for the gateway
+	ByIP    bool // limit_by = "ip": counters per user key, not per client
 }
 
 // limited reports whether the gateway limits its rate.
-func (g *Gateway) limited() bool { return g.FillInterval > 0 || g.RPS > 0 }
+func (g *Gateway) limited() bool { return g.FillInterval > 0 || g.RPS > 0 || g.Kong != nil }
 
 // bucket is an instance's rate limit, full at now.
 func (g *Gateway) bucket(now int64) resilience.TokenBucket {
