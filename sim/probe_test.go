@@ -112,3 +112,20 @@ func TestEnvoyHealthCheck(t *testing.T) {
 		})
 	}
 }
+
+// TestOutlierDetectsCrash: outlier detection is the passive way: the
+// refused connections of a crashed instance count as 5xx (Envoy's
+// split_external_local_origin_errors is false by default), so after 5 in a
+// row the caller ejects it, long before its readiness probe (40 s here)
+// takes it out of the endpoints. max_ejection_percent 50 lets one of two
+// be ejected.
+func TestOutlierDetectsCrash(t *testing.T) {
+	od := "    [service.call.outlier_detection]\n    max_ejection_percent = 50"
+	res := runTOML(t, twoBacks("crash", od, ""))
+	if n := failedIn(res, 12, 13); n < 5 || n > 10 {
+		t.Errorf("%d failed in [12 s, 13 s): want the 5 refusals that eject back#1, and no more than a few", n)
+	}
+	if n := failedIn(res, 13, 60); n != 0 {
+		t.Errorf("%d failed from 13 s on, back#1 ejected (and out of the endpoints from 40 s)", n)
+	}
+}
