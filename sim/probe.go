@@ -21,9 +21,10 @@ type checkRun struct {
 	hc       *resilience.HealthChecker
 	interval int64
 	timeout  int64 // how long a check waits for an instance that does not answer
-	// pending marks the instances whose check of this round hangs (paused,
-	// blackholed): its verdict comes at the round's start + timeout.
-	pending []bool
+	// pending is, for each instance whose check hangs (paused,
+	// blackholed), when that check's verdict is due: its round's start +
+	// timeout; 0: none.
+	pending []int64
 	// probe: a readiness probe, whose results list and delist instances;
 	// otherwise an edge's Envoy health checking, edge its index in
 	// Sim.edges, which only that edge's balancers read.
@@ -35,7 +36,7 @@ type checkRun struct {
 func (s *Sim) newCheck(svc int32, cfg resilience.HealthCheckConfig, probe bool, edge int32) int32 {
 	n := len(s.services[svc].insts)
 	s.checks = append(s.checks, checkRun{svc: svc, hc: resilience.NewHealthChecker(cfg, n),
-		interval: int64(cfg.Interval), timeout: int64(cfg.Timeout), pending: make([]bool, n), probe: probe, edge: edge})
+		interval: int64(cfg.Interval), timeout: int64(cfg.Timeout), pending: make([]int64, n), probe: probe, edge: edge})
 	i := int32(len(s.checks) - 1)
 	s.schedule(int64(cfg.Interval), evCheck, i, checkRound)
 	return i
@@ -90,28 +91,28 @@ func (s *Sim) checkDue(c int32, what uint32) {
 	ck := &s.checks[c]
 	sv := &s.services[ck.svc]
 	if what == checkVerdict {
-		for i, p := range ck.pending {
-			if p {
-				ck.pending[i] = false
+		for i, due := range ck.pending {
+			if due == s.now {
+				ck.pending[i] = 0
 				s.checked(c, i, sv.insts[i].up && !sv.hangs(i))
 			}
 		}
 		return
 	}
 	for len(ck.pending) < len(sv.insts) {
-		ck.pending = append(ck.pending, false)
+		ck.pending = append(ck.pending, 0)
 	}
 	hung := false
 	for i := range sv.insts {
 		in := &sv.insts[i]
 		switch {
-		case ck.pending[i]:
+		case ck.pending[i] > 0:
 			// The last round's check still waits (a timeout longer than
 			// the interval): Envoy and the kubelet do not overlap checks.
 		case !ck.probe && !sv.listed(i):
 			ck.hc.Forget(i)
 		case sv.hangs(i):
-			ck.pending[i], hung = true, true
+			ck.pending[i], hung = after(s.now, ck.timeout), true
 		case in.up:
 			s.checked(c, i, true)
 		case in.downUnseen:

@@ -21,7 +21,14 @@ func failedIn(res *sim.Result, from, to int) uint64 {
 // route's or call's table lines); back#1 crashes (or is blackholed) at
 // 12.5 s for the rest of the run. probe is back's [service.readiness_probe]
 // lines, if any.
-func twoBacks(fault, call, probe string) string {
+func twoBacks(fault, call, probe string) string { return twoBacksFor(fault, "", call, probe) }
+
+// twoBacksFor is twoBacks with a fault of the given duration ("": to the
+// end).
+func twoBacksFor(fault, duration, call, probe string) string {
+	if duration != "" {
+		duration = "duration = \"" + duration + "\""
+	}
 	return `
 [scenario]
 name = "probe"
@@ -49,6 +56,7 @@ service_time = "1ms"
 kind = "` + fault + `"
 target = "back#1"
 start = "12.5s"
+` + duration + `
 `
 }
 
@@ -79,6 +87,35 @@ func TestReadinessProbe(t *testing.T) {
 				t.Error("no event of back#1 leaving the endpoints")
 			}
 		})
+	}
+}
+
+// TestReadinessProbeRestart: a crash shorter than the probe's detection is
+// never noticed (failures at 20 and 30 s, back at 32.5 s): half the calls
+// fail until then, none after. A restarted instance is a new container,
+// out of the endpoints until its probe has passed successThreshold times:
+// with failure_threshold 1 and success_threshold 2, back#1 is out at 20 s,
+// restarts at 32.5 s (its first probe passes), and is back at the 40 s
+// probe.
+func TestReadinessProbeRestart(t *testing.T) {
+	res := runTOML(t, twoBacksFor("crash", "20s", "", ""))
+	near(t, "failed calls a second while back#1 is down", float64(failedIn(res, 14, 32))/18, 50, 1)
+	if n := failedIn(res, 33, 60); n != 0 || hasEvent(res, "back#1", "readiness probe failed") {
+		t.Errorf("%d failed after the restart; a crash of 20 s must go unnoticed", n)
+	}
+	probe := "  [service.readiness_probe]\n  failure_threshold = 1\n  success_threshold = 2"
+	res = runTOML(t, twoBacksFor("crash", "20s", "", probe))
+	if n := failedIn(res, 20, 60); n != 0 {
+		t.Errorf("%d failed from 20 s on: back#1 is out of the endpoints until it is ready again", n)
+	}
+	var back float64 = -1
+	for _, e := range res.Events {
+		if e.Component == "back#1" && e.What == "readiness probe passed: back in the endpoints" {
+			back = e.TS
+		}
+	}
+	if back != 40 {
+		t.Errorf("back#1 back in the endpoints at %v s, want 40 s (its second passed probe)", back)
 	}
 }
 
