@@ -369,6 +369,7 @@ one_way = true
 			got := mustLoad(t, tt.src)
 			want := minSpec()
 			tt.want(t, want)
+			withProbes(want)
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("Load =\n%+v\nwant\n%+v", got, want)
 			}

@@ -12,7 +12,7 @@ import (
 )
 
 var (
-	gatewayKeys  = []string{"name", "instances", "workers", "queue", "service_time", "queue_timeout", "queue_discipline", "rps", "burst", "max_tokens", "tokens_per_fill", "fill_interval", "autoscale", "route", "ext_authz", "latency_objective"}
+	gatewayKeys  = []string{"name", "instances", "workers", "queue", "service_time", "queue_timeout", "queue_discipline", "rps", "burst", "max_tokens", "tokens_per_fill", "fill_interval", "second", "minute", "hour", "policy", "limit_by", "autoscale", "readiness_probe", "route", "ext_authz", "latency_objective"}
 	routeKeys    = slices.Concat([]string{"path", "to", "weight", "timeout", "backend", "latency_objective"}, edgeNetworkKeys, resilienceKeys)
 	extAuthzKeys = []string{"service", "timeout", "failure_mode_allow"}
 	backendKeys  = []string{"to", "timeout", "required"}
@@ -21,6 +21,12 @@ var (
 // defaultGatewayWorkers is a gateway's workers per instance: it mostly
 // waits on the services behind it, so it holds many requests at once.
 const defaultGatewayWorkers = 1000
+
+// defaultRouteTimeout is a route's timeout when it sets none: Envoy's
+// RouteAction.timeout: "If not specified, the default is 15s", it "includes
+// all retries", and "a value of 0 will disable the route's timeout"
+// (api/envoy/config/route/v3/route_components.proto, field timeout).
+const defaultRouteTimeout = 15 * time.Second
 
 // maxWeight bounds a route's weight so that the weights of a gateway's
 // routes add up to a finite number.
@@ -59,6 +65,7 @@ func (b *builder) gateway(i int, t *table) sim.Service {
 	if at := t.table("ext_authz", "[gateway.ext_authz]"); at != nil {
 		g.Gateway.ExtAuthz = b.extAuthz(idx, at)
 	}
+	kongLimit(t, g.Gateway)
 
 	routes := t.tables("route", "[[gateway.route]]")
 	if len(routes) == 0 && !t.has("route") {
@@ -163,6 +170,64 @@ func (b *builder) backend(gw, k int, t *table, route string) sim.Call {
 	return c
 }
 
+// kongPeriodKeys are Kong's config.second, config.minute and config.hour,
+// in the order of resilience.KongPeriods.
+var kongPeriodKeys = [...]string{"second", "minute", "hour"}
+
+var (
+	kongPolicies = []string{"local", "cluster"}
+	kongLimitBy  = []string{"consumer", "ip"}
+)
+
+// kongLimit reads Kong's rate-limiting plugin (kong/plugins/rate-limiting/
+// schema.lua): limits per second, minute and hour, each > 0, a longer
+// period's not below a shorter one's (validate_periods_order); policy
+// "local" by default, limit_by "consumer" by default. Kong's other periods
+// (day, month, year) and its redis policy are not modelled.
+func kongLimit(t *table, g *sim.Gateway) {
+	var k sim.KongLimit
+	set, prev := -1, -1 // the shortest period given, the last valid one
+	for p, key := range kongPeriodKeys {
+		if !t.has(key) {
+			continue
+		}
+		if set < 0 {
+			set = p
+		}
+		n, ok := t.integer(key, 1, maxInt)
+		if !ok {
+			continue
+		}
+		k.Limits[p] = int64(n)
+		if prev >= 0 && k.Limits[p] < k.Limits[prev] {
+			t.valErr(key, fmt.Sprintf("the limit per %s (%d) cannot be lower than the limit per %s (%d)", key, n, kongPeriodKeys[prev], k.Limits[prev]), "as in Kong, a longer period allows at least as many requests as a shorter one")
+			continue
+		}
+		prev = p
+	}
+	if set < 0 {
+		for _, key := range []string{"policy", "limit_by"} {
+			if t.has(key) {
+				t.keyErr(key, key+" applies only with Kong's limits", "second, minute and hour are Kong's rate limits: minute = 100")
+			}
+		}
+		return
+	}
+	for _, other := range []string{"rps", "max_tokens"} {
+		if t.has(other) {
+			t.keyErr(kongPeriodKeys[set], kongPeriodKeys[set]+" and "+other+" are two rate limits: give one", "second, minute and hour are Kong's fixed windows; max_tokens Envoy's bucket; rps x/time/rate's")
+			return
+		}
+	}
+	if i, ok := t.enum("policy", kongPolicies); ok {
+		k.Cluster = i == 1
+	}
+	if i, ok := t.enum("limit_by", kongLimitBy); ok {
+		k.ByIP = i == 1
+	}
+	g.Kong = &k
+}
+
 // route reads route k of the gateway at index gw of spec.Services, which
 // may have up to callers instances.
 func (b *builder) route(gw, k int, t *table, owner string, paths map[string]int, callers int) sim.Call {
@@ -204,8 +269,9 @@ func (b *builder) route(gw, k int, t *table, owner string, paths map[string]int,
 	if f, ok := t.number("weight", interval{Lo: 0, Hi: maxWeight, LoOpen: true}, "weights are relative: a route of weight 2 gets twice the requests of one of weight 1"); ok {
 		c.Weight = f
 	}
+	c.Timeout = defaultRouteTimeout
 	if d, ok := t.nonNegative("timeout"); ok {
-		c.Timeout = d
+		c.Timeout = d // "0s": no timeout, as Envoy's 0 disables it
 	}
 	c.LatencyObjective = latencyObjective(t)
 	t.edgeNetwork(&c)

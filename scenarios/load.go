@@ -13,6 +13,7 @@ import (
 
 	"github.com/faultline/faultline/internal/suggest"
 	"github.com/faultline/faultline/sim"
+	"github.com/faultline/faultline/sim/resilience"
 )
 
 // Limits of the language. They keep a scenario inside what the engine
@@ -42,7 +43,7 @@ var (
 	networkKeys   = []string{"latency"}
 	clientKeys    = []string{"name", "target", "route", "rate", "arrival", "users", "think_time", "timeout", "keys", "schedule", "latency_objective"}
 	stepKeys      = []string{"at", "rate", "ramp"}
-	serviceKeys   = []string{"name", "instances", "workers", "queue", "service_time", "after_calls", "errors", "queue_timeout", "queue_discipline", "external", "autoscale", "operation", "call", "publish", "consume", "latency_objective"}
+	serviceKeys   = []string{"name", "instances", "workers", "queue", "service_time", "after_calls", "errors", "queue_timeout", "queue_discipline", "external", "autoscale", "readiness_probe", "operation", "call", "publish", "consume", "latency_objective"}
 	operationKeys = []string{"name", "service_time", "errors", "after_calls", "weight", "call"}
 	callKeys      = slices.Concat([]string{"to", "op", "key", "timeout", "probability", "group", "fanout", "repeat"}, edgeNetworkKeys, resilienceKeys)
 
@@ -821,5 +822,11 @@ func (b *builder) pool(t *table, key string, s *sim.Service) {
 	header := "[" + key + ".autoscale]"
 	if at := t.sub("autoscale", header, header+" of "+t.what); at != nil {
 		s.Autoscale = autoscale(at, key, s.Instances, p.instancesOK)
+	}
+	probe := resilience.DefaultReadinessProbe()
+	s.Readiness = &probe
+	header = "[" + key + ".readiness_probe]"
+	if pt := t.sub("readiness_probe", header, header+" of "+t.what); pt != nil {
+		readinessProbe(pt, s.Readiness)
 	}
 }

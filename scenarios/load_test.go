@@ -9,6 +9,7 @@ import (
 
 	"github.com/faultline/faultline/sim"
 	"github.com/faultline/faultline/sim/dist"
+	"github.com/faultline/faultline/sim/resilience"
 )
 
 func mustDist(t *testing.T, s string) dist.Dist {
@@ -221,6 +222,7 @@ name = "d"
 			got := mustLoad(t, tt.src)
 			want := minSpec()
 			tt.want(t, want)
+			withProbes(want)
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("Load =\n%+v\nwant\n%+v", got, want)
 			}
@@ -255,6 +257,19 @@ duration = "0s"
 
 // mustLoad loads src, which must be valid: its errors fail the test, shown
 // as a user would see them.
+// withProbes gives every service and gateway of want that sets no
+// readiness probe the loader's default, Kubernetes' (period 10 s, 3
+// failures, 1 success): the tables of expectations write only the probes
+// they change.
+func withProbes(want *sim.Spec) {
+	for i := range want.Services {
+		if want.Services[i].Readiness == nil {
+			p := resilience.DefaultReadinessProbe()
+			want.Services[i].Readiness = &p
+		}
+	}
+}
+
 func mustLoad(t *testing.T, src string) *sim.Spec {
 	t.Helper()
 	spec, err := Load("test.toml", []byte(src))

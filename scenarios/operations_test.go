@@ -133,8 +133,9 @@ name = "batch"
 					{To: "catalog", Operation: "search", Probability: 1, Fanout: 1, Retry: r},
 				}},
 				sim.Service{Name: "edge", Instances: 1, Workers: 1000, Queue: sim.Unbounded, Gateway: &sim.Gateway{}, Calls: []sim.Call{
-					{To: "shop", Operation: "search", Path: "/search", Weight: 1, Probability: 1, Fanout: 1},
-					{To: "shop", Path: "/shop", Weight: 1, Probability: 1, Fanout: 1},
+					// Routes without a timeout take Envoy's default route timeout.
+					{To: "shop", Operation: "search", Path: "/search", Weight: 1, Probability: 1, Fanout: 1, Timeout: defaultRouteTimeout},
+					{To: "shop", Path: "/shop", Weight: 1, Probability: 1, Fanout: 1, Timeout: defaultRouteTimeout},
 				}})
 		}},
 		{"every call key under an operation", minScenario + minClient + `
@@ -338,6 +339,7 @@ add = "1s"
 				want = shopSpec(t)
 			}
 			tt.want(want)
+			withProbes(want)
 			if !reflect.DeepEqual(got, want) {
 				for i := range min(len(got.Services), len(want.Services)) {
 					if !reflect.DeepEqual(got.Services[i], want.Services[i]) {

@@ -297,8 +297,40 @@ name = "g"
 			s.Clients[0].Target = "g"
 			s.Services = append(s.Services, sim.Service{
 				Name: "g", Instances: 1, Workers: 1000, Queue: sim.Unbounded, Gateway: &sim.Gateway{},
-				Calls: []sim.Call{{To: "s", Path: "/", Weight: 1, Probability: 1, Fanout: 1}},
+				// A route that sets no timeout has Envoy's default, 15 s.
+				Calls: []sim.Call{{To: "s", Path: "/", Weight: 1, Probability: 1, Fanout: 1, Timeout: defaultRouteTimeout}},
 			})
+		}},
+		{"Kong's limits: policy local and limit_by consumer by default", minScenario + `
+[[client]]
+name = "c"
+target = "g"
+rate = 10
+
+[[gateway]]
+name = "g"
+second = 5
+hour = 1000
+  [[gateway.route]]
+  path = "/"
+  to = "s"
+
+[[gateway]]
+name = "h"
+minute = 100
+policy = "cluster"
+limit_by = "ip"
+  [[gateway.route]]
+  path = "/"
+  to = "s"
+` + minService, func(s *sim.Spec) {
+			s.Clients[0].Target = "g"
+			route := []sim.Call{{To: "s", Path: "/", Weight: 1, Probability: 1, Fanout: 1, Timeout: defaultRouteTimeout}}
+			s.Services = append(s.Services,
+				sim.Service{Name: "g", Instances: 1, Workers: 1000, Queue: sim.Unbounded, Calls: route,
+					Gateway: &sim.Gateway{Kong: &sim.KongLimit{Limits: resilience.FixedWindowLimits{5, 0, 1000}}}},
+				sim.Service{Name: "h", Instances: 1, Workers: 1000, Queue: sim.Unbounded, Calls: route,
+					Gateway: &sim.Gateway{Kong: &sim.KongLimit{Limits: resilience.FixedWindowLimits{0, 100, 0}, Cluster: true, ByIP: true}}})
 		}},
 		{"gateway with every key, after the services", minScenario + `
 [[client]]
@@ -387,18 +419,18 @@ name = "pay"
 							Breaker: &br, Outlier: ptr(resilience.DefaultOutlierConfig()), Retry: r,
 							Hedge: &sim.Hedge{Delay: time.Second, MaxCopies: 2},
 						},
-						{To: "s", Path: "/s", Weight: 1, Probability: 1, Fanout: 1},
+						{To: "s", Path: "/s", Weight: 1, Probability: 1, Fanout: 1, Timeout: defaultRouteTimeout}, // no timeout: Envoy's 15 s
 					},
 				},
 				{
 					Name: "h", Instances: 1, Workers: 1000, Queue: sim.Unbounded, Gateway: &sim.Gateway{RPS: 10, Burst: 1},
-					Calls: []sim.Call{{To: "s", Path: "/a", Weight: 1, Probability: 1, Fanout: 1}},
+					Calls: []sim.Call{{To: "s", Path: "/a", Weight: 1, Probability: 1, Fanout: 1, Timeout: defaultRouteTimeout}}, // Envoy's default
 				},
 				{
 					// tokens_per_fill defaults to 1, as in Envoy.
 					Name: "e", Instances: 1, Workers: 1000, Queue: sim.Unbounded,
 					Gateway: &sim.Gateway{MaxTokens: 20, TokensPerFill: 1, FillInterval: 500 * time.Millisecond},
-					Calls:   []sim.Call{{To: "s", Path: "/a", Weight: 1, Probability: 1, Fanout: 1}},
+					Calls:   []sim.Call{{To: "s", Path: "/a", Weight: 1, Probability: 1, Fanout: 1, Timeout: defaultRouteTimeout}}, // Envoy's default
 				},
 			}
 		}},
@@ -506,7 +538,8 @@ factor = 2.5
 `, func(s *sim.Spec) {
 			s.Services = append(s.Services, sim.Service{
 				Name: "g", Instances: 4, Workers: 10, Queue: sim.Unbounded, Gateway: &sim.Gateway{},
-				Calls: []sim.Call{{To: "s", Path: "/", Weight: 1, Probability: 1, Fanout: 1}},
+				// A route that sets no timeout has Envoy's default, 15 s.
+				Calls: []sim.Call{{To: "s", Path: "/", Weight: 1, Probability: 1, Fanout: 1, Timeout: defaultRouteTimeout}},
 			})
 			s.Clients = append(s.Clients, sim.Client{Name: "e", Target: "g", Rate: 1, Arrival: sim.Poisson})
 			sec := time.Second
@@ -536,6 +569,7 @@ factor = 2.5
 				want = minSpec()
 			}
 			tt.want(want)
+			withProbes(want)
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("Load =\n%+v\nwant\n%+v", got, want)
 				for i := range min(len(got.Services), len(want.Services)) {

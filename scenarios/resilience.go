@@ -15,7 +15,7 @@ import (
 // The resilience keys of a call edge, shared by [[service.call]] and
 // [[gateway.route]], and the keys of their sub-tables.
 var (
-	resilienceKeys = []string{"balancer", "choice_count", "outlier_detection", "circuit_breaker", "fallback", "bulkhead", "retry", "hedge", "scope"}
+	resilienceKeys = []string{"balancer", "choice_count", "outlier_detection", "health_check", "circuit_breaker", "fallback", "bulkhead", "retry", "hedge", "scope"}
 	outlierKeys    = []string{
 		"consecutive_5xx", "interval", "base_ejection_time", "max_ejection_time", "max_ejection_percent", "always_eject_one_host",
 		"enforcing_consecutive_5xx", "enforcing_success_rate", "enforcing_failure_percentage",
@@ -33,6 +33,8 @@ var (
 	budgetKeys      = []string{"percent", "min_per_sec", "ttl"}
 	throttleKeys    = []string{"max_tokens", "token_ratio"}
 	hedgeKeys       = []string{"delay", "max_copies", "non_fatal_on"}
+	healthCheckKeys = []string{"interval", "timeout", "unhealthy_threshold", "healthy_threshold"}
+	readinessKeys   = []string{"period_seconds", "timeout_seconds", "failure_threshold", "success_threshold"}
 	autoscaleKeys   = []string{"target_utilisation", "min", "max", "interval", "scale_up_stabilization", "scale_down_stabilization",
 		"scale_up_pods", "scale_up_percent", "scale_down_percent", "startup_delay"}
 
@@ -102,6 +104,9 @@ func (b *builder) resilience(t *table, hdr string, c *sim.Call, callers int) {
 	}
 	if ot := t.sub("outlier_detection", "["+hdr+".outlier_detection]", fmt.Sprintf("[%s.outlier_detection] of %s", hdr, t.what)); ot != nil {
 		c.Outlier = outlier(ot)
+	}
+	if ht := t.sub("health_check", "["+hdr+".health_check]", fmt.Sprintf("[%s.health_check] of %s", hdr, t.what)); ht != nil {
+		c.HealthCheck = healthCheck(ht)
 	}
 	if bt := t.sub("circuit_breaker", "["+hdr+".circuit_breaker]", fmt.Sprintf("[%s.circuit_breaker] of %s", hdr, t.what)); bt != nil {
 		c.Breaker = breaker(bt)
@@ -472,6 +477,57 @@ func hedge(t *table, timeout time.Duration) *sim.Hedge {
 		}
 	}
 	return h
+}
+
+// healthCheck reads Envoy's active health checking of a call's callee
+// (config.core.v3.HealthCheck). Envoy requires all four fields and gives
+// them no default, so faultline does too.
+func healthCheck(t *table) *resilience.HealthCheckConfig {
+	t.known(healthCheckKeys...)
+	h := &resilience.HealthCheckConfig{}
+	if t.require("interval", `interval = "5s"`) {
+		if d, ok := t.positiveDuration("interval"); ok {
+			h.Interval = d
+		}
+	}
+	if t.require("timeout", `timeout = "1s"`) {
+		if d, ok := t.positiveDuration("timeout"); ok {
+			h.Timeout = d
+		}
+	}
+	if t.require("unhealthy_threshold", "unhealthy_threshold = 3") {
+		if n, ok := t.integer("unhealthy_threshold", 1, maxInt32); ok {
+			h.Unhealthy = n
+		}
+	}
+	if t.require("healthy_threshold", "healthy_threshold = 1") {
+		if n, ok := t.integer("healthy_threshold", 1, maxInt32); ok {
+			h.Healthy = n
+		}
+	}
+	return h
+}
+
+// maxInt32 bounds the probe's fields, int32 in Kubernetes' API.
+const maxInt32 = math.MaxInt32
+
+// readinessProbe reads a Kubernetes readiness probe over Kubernetes'
+// defaults (core/v1 Probe: periodSeconds 10, failureThreshold 3,
+// successThreshold 1, each at least 1).
+func readinessProbe(t *table, p *resilience.HealthCheckConfig) {
+	t.known(readinessKeys...)
+	if n, ok := t.integer("period_seconds", 1, maxInt32); ok {
+		p.Interval = time.Duration(n) * time.Second
+	}
+	if n, ok := t.integer("timeout_seconds", 1, maxInt32); ok {
+		p.Timeout = time.Duration(n) * time.Second
+	}
+	if n, ok := t.integer("failure_threshold", 1, maxInt32); ok {
+		p.Unhealthy = n
+	}
+	if n, ok := t.integer("success_threshold", 1, maxInt32); ok {
+		p.Healthy = n
+	}
 }
 
 // autoscale reads the autoscaler of a service or gateway (noun); instances

@@ -272,7 +272,7 @@ func (b *builder) conditionalWrite(r ref, call *sim.Call) {
 
 // instanceKeys are the call keys that pick one of the callee's instances,
 // which a call to a store or a view does not do.
-var instanceKeys = []string{"balancer", "choice_count", "outlier_detection", "fanout"}
+var instanceKeys = []string{"balancer", "choice_count", "outlier_detection", "health_check", "fanout"}
 
 // dataNetworkKeys are the keys of an edge's network time that a call to a
 // store or a view has no use for: a store's replica messages take its WARS

@@ -88,7 +88,7 @@ func (s *Sim) autoscale(svc int32) {
 		// Retire the newest instances first.
 		for i := len(sv.insts) - 1; i >= 0 && cur > want; i-- {
 			if in := &sv.insts[i]; !in.retired {
-				in.retired, in.up = true, false
+				in.retired, in.up, in.downUnseen = true, false, false
 				sv.recount(int32(i))
 				cur--
 			}
@@ -118,7 +118,7 @@ func (sv *service) addInstances(k int, startup int64) {
 			continue
 		}
 		in := &sv.insts[i]
-		in.retired, in.up = false, false
+		in.retired, in.up, in.downUnseen = false, false, false
 		sv.recount(int32(i))
 		in.release = sv.release // a new instance runs the current version
 		in.readyAt = after(s.now, startup)

@@ -139,7 +139,7 @@ func (s *Sim) nextBatch(di int32) {
 			continue
 		}
 		in.deploy = di
-		in.up, in.draining = false, true
+		in.up, in.draining, in.downUnseen = false, true, false
 		in.crashedAt = s.now // out of rotation from now
 		sv.recount(n)
 		if in.busy == 0 && in.q.len() == 0 {

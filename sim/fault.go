@@ -643,6 +643,7 @@ func (sv *service) refreshInstance(n int32) {
 func (sv *service) crash(n int32) {
 	s := sv.s
 	in := &sv.insts[n]
+	in.downUnseen = (in.up || in.downUnseen) && !in.draining && !in.retired
 	in.up = false
 	sv.account(s.now)
 	// Mark the victims first, then cancel the calls they are waiting on,
@@ -705,9 +706,11 @@ func (s *Sim) instanceUp(svc int32, n int32) {
 	if slices.ContainsFunc(in.f.list, func(i int32) bool { return s.faults[i].spec.Kind == FaultCrash }) {
 		return // crashed again meanwhile: it starts when the crash ends
 	}
-	in.up = true
+	in.up, in.downUnseen = true, false
+	sv.probeRestarted(n)
 	if sv.limited {
 		in.bucket.Restart(s.now) // a new process: a full bucket, a new fill timer
+		clear(in.kong)           // Kong's local counters are in its memory
 	}
 	sv.recount(n)
 	what := "started by the autoscaler: taking traffic"

@@ -42,6 +42,7 @@ const (
 	evCallsDone                   // a request whose calls answered during a pause goes on
 	evRefuse                      // a refusal decided during a pause is answered
 	evPollTick                    // a consumer's poll timer (poll_interval): arg is the member slot
+	evCheck                       // a health checker's round, or its verdict (gen): arg is the checker
 	numKinds
 )
 

@@ -432,6 +432,51 @@ func TestGateway(t *testing.T) {
 	near(t, "share of route /a", float64(a.Calls)/float64(a.Calls+b.Calls), 0.75, 0.02)
 }
 
+// TestGatewayDefaultRouteTimeout: an Envoy route that sets no timeout
+// gives up on the upstream after 15 s (RouteAction.timeout's default) and
+// answers 504, an error; timeout = "0s" disables it. The service behind
+// takes 20 s and the client waits forever: without the default every
+// request would succeed after 20 s.
+func TestGatewayDefaultRouteTimeout(t *testing.T) {
+	for _, tt := range []struct {
+		name, timeout string
+		ok, errors    bool
+		latency       float64 // of every answered request, ms
+	}{
+		{"no timeout: Envoy's 15 s", "", false, true, 15000},
+		{"timeout 0s: none", `timeout = "0s"`, true, false, 20000},
+		{"timeout 25s", `timeout = "25s"`, true, false, 20000},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			res := runTOML(t, `
+[scenario]
+name = "route-timeout"
+duration = "60s"
+[[client]]
+name = "c"
+target = "edge"
+rate = 1
+arrival = "constant"
+[[gateway]]
+name = "edge"
+  [[gateway.route]]
+  path = "/"
+  to = "slow"
+  `+tt.timeout+`
+[[service]]
+name = "slow"
+service_time = "20s"
+workers = 100
+`)
+			c := res.Clients[0]
+			if (c.OK > 0) != tt.ok || (c.Error > 0) != tt.errors {
+				t.Errorf("ok %d, error %d: want ok %v, errors %v", c.OK, c.Error, tt.ok, tt.errors)
+			}
+			near(t, "latency of answered requests", c.LatencyAll.P50, tt.latency, 1)
+		})
+	}
+}
+
 // TestGatewayBucketPerInstance: Envoy's local rate limit is a token bucket
 // per Envoy process, so two gateway instances admit twice one's limit, and
 // crashing one halves the admitted rate (its bucket goes with it). Each
@@ -457,6 +502,63 @@ func TestGatewayBucketPerInstance(t *testing.T) {
 			near(t, "admitted a second, both up", float64(w[5].OK), 100, 2)
 			near(t, "admitted a second, one crashed", float64(w[15].OK), 50, 2)
 			near(t, "admitted a second, restarted", float64(w[25].OK), 100, 2)
+		})
+	}
+}
+
+// kongGateway is a gateway of n instances, round robin from its clients,
+// limited by Kong's plugin k, in front of a fast service.
+func kongGateway(t *testing.T, n int, k sim.KongLimit) []sim.Service {
+	gw := sim.Service{Name: "gw", Instances: n, Workers: 100, Queue: sim.Unbounded, ServiceTime: mustDist(t, "0s"),
+		Gateway: &sim.Gateway{Kong: &k}, Calls: []sim.Call{{To: "a", Path: "/a", Weight: 1, Probability: 1, Fanout: 1}}}
+	return []sim.Service{gw, svc(t, "a", "1ms")}
+}
+
+// TestKongWindowBoundary: Kong counts in fixed windows that start on whole
+// periods, so a client that starts sending 400 a second at 59.5 s against
+// a limit of 100 a minute gets 100 through before 60 s and 100 more right
+// after: twice the limit within 0.75 s. A bucket of 100 tokens
+// refilled at 100 a minute would let 100 through, and then about 1.7 a
+// second.
+func TestKongWindowBoundary(t *testing.T) {
+	res, _ := run(t, &sim.Spec{Name: "kong", Duration: 61 * time.Second,
+		Clients: []sim.Client{{Name: "load", Target: "gw", Rate: 0, Arrival: sim.Constant,
+			Schedule: []sim.RateStep{{At: 59500 * time.Millisecond, Rate: 400}}}},
+		Services: kongGateway(t, 1, sim.KongLimit{Limits: resilience.FixedWindowLimits{0, 100, 0}})})
+	w := res.Series[0].Windows
+	if w[59].OK != 100 || w[60].OK != 100 {
+		t.Errorf("admitted %d in [59 s, 60 s) and %d in [60 s, 61 s): want 100 and 100, twice the limit within 0.75 s", w[59].OK, w[60].OK)
+	}
+}
+
+// TestKongPolicy: with policy local each of the gateway's two nodes counts
+// on its own (Kong: "counters are stored in-memory on the node"), so a
+// limit of 50 a second admits 100 a second; with cluster the nodes share
+// their counters and admit 50. limit_by consumer counts each client apart,
+// so two clients get 50 each; limit_by ip counts each address (each user
+// key of a client), so a client of 4 users gets 4 x 50.
+func TestKongPolicy(t *testing.T) {
+	second := resilience.FixedWindowLimits{50, 0, 0}
+	for _, tt := range []struct {
+		name    string
+		k       sim.KongLimit
+		clients []sim.Client
+		want    float64 // admitted a second, all clients
+	}{
+		{"local, 2 nodes", sim.KongLimit{Limits: second}, nil, 100},
+		{"cluster, 2 nodes", sim.KongLimit{Limits: second, Cluster: true}, nil, 50},
+		{"cluster, 2 consumers", sim.KongLimit{Limits: second, Cluster: true},
+			[]sim.Client{{Name: "other", Target: "gw", Rate: 400, Arrival: sim.Constant}}, 100},
+		{"cluster, by ip, 4 users", sim.KongLimit{Limits: second, Cluster: true, ByIP: true}, nil, 200},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			clients := append([]sim.Client{{Name: "load", Target: "gw", Rate: 400, Arrival: sim.Constant, Keys: 4}}, tt.clients...)
+			res, _ := run(t, &sim.Spec{Name: "kong", Duration: 20 * time.Second, Clients: clients, Services: kongGateway(t, 2, tt.k)})
+			var ok uint64
+			for _, c := range res.Clients {
+				ok += c.OK
+			}
+			near(t, "admitted a second", float64(ok)/20, tt.want, 1)
 		})
 	}
 }

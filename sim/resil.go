@@ -19,7 +19,8 @@ type policies struct {
 	lb       *resilience.Balancer
 	hosts    hostsView // the callee's instances as this holder sees them
 	outlier  *resilience.Outlier
-	review   bool // an outlier review is scheduled
+	hc       *resilience.HealthChecker // the edge's Envoy health checking, shared
+	review   bool                      // an outlier review is scheduled
 	breaker  *resilience.Breaker
 	brAt     int64 // when the breaker last changed state
 	budget   *resilience.RetryBudget
@@ -44,7 +45,7 @@ type policies struct {
 // are stateless and shared (a ring is the same for every holder).
 func (e *edge) newPolicies(callee *service) *policies {
 	c := e.spec
-	p := &policies{}
+	p := &policies{hc: e.hc}
 	if callee != nil {
 		n := len(callee.insts)
 		if len(e.pol) > 0 && c.Balancer != resilience.RoundRobin {

@@ -512,7 +512,7 @@ func (s *Sim) noteDataHealth(name string, h *healthTracker, l Health, r Reason, 
 	if n := len(s.occurs); n > 0 && s.occurs[n-1].start > onset {
 		onset = s.occurs[n-1].start
 	}
-	record, changed := h.observe(l, onset, r)
+	record, changed := h.observe(l, onset, s.winStart, r)
 	if record {
 		h.why = why
 	}

@@ -34,9 +34,13 @@ type service struct {
 
 	busy, queued int // totals over instances
 	lb           *resilience.Balancer
-	hosts        hostsView // for clients, which call the service directly
-	limited      bool      // a gateway with a rate limit: instance.bucket
-	routeCum     []float64 // a gateway's cumulative route weights
+	hosts        hostsView                         // for clients, which call the service directly
+	limited      bool                              // a gateway with a rate limit: instance.bucket
+	kong         map[kongID]resilience.FixedWindow // Kong's counters with policy cluster
+	// probe is its readiness probe (probe.go), nil: none, its instances
+	// listed exactly while up.
+	probe    *resilience.HealthChecker
+	routeCum []float64 // a gateway's cumulative route weights
 	// backends are, by route, the edges of a gateway route's further
 	// calls; authz is the edge of a gateway's ext_authz call, or -1.
 	backends []stage
@@ -97,7 +101,11 @@ type edge struct {
 	series        []Window
 	link          link
 	id            int32 // index in Sim.edges
-	kind          targetKind
+	// hc is the edge's Envoy active health checking (probe.go), nil: none.
+	// Every holder's Envoy checks the same instances at the same times and
+	// gets the same answers, so they share one checker.
+	hc   *resilience.HealthChecker
+	kind targetKind
 	// inProc: the callee is an operation of the caller's own service,
 	// called in-process (a function call, not a request).
 	inProc bool
@@ -113,8 +121,9 @@ type edge struct {
 }
 
 // hostsView shows a callee's instances to a balancer: an instance is
-// available when it is up and the holder's outlier detection has not
-// ejected it. Active counts the holder's own attempts in flight to the
+// available when it is listed (probe.go: up, or down and not yet noticed),
+// the holder's health checking finds it healthy, and its outlier detection
+// has not ejected it. Active counts the holder's own attempts in flight to the
 // instance, as an Envoy sidecar counts its requests to each host; a client
 // (p nil) uses round robin, which reads no counts.
 type hostsView struct {
@@ -132,7 +141,13 @@ func (h *hostsView) Active(i int) int {
 }
 
 func (h *hostsView) Available(i int) bool {
-	return h.sv.insts[i].up && (h.p == nil || h.p.outlier == nil || !h.p.outlier.Ejected(i))
+	if !h.sv.listed(i) {
+		return false
+	}
+	if h.p == nil {
+		return true
+	}
+	return (h.p.hc == nil || h.p.hc.Healthy(i)) && (h.p.outlier == nil || !h.p.outlier.Ejected(i))
 }
 
 type instance struct {
@@ -140,18 +155,22 @@ type instance struct {
 	// cpu counts the workers doing their request's own work (service
 	// time), not waiting on its calls; cpuTime is its time integral up to
 	// cpuAt, the CPU use an autoscaler reads.
-	cpu       int
-	cpuTime   float64
-	cpuAt     int64
-	q         ring
-	up        bool // taking traffic: not crashed, started
-	paused    bool
-	pauses    []pause  // every pause so far, to stretch work that spans one
-	parked    []parked // work that fell due while paused
-	f         instFaults
-	readyAt   int64 // when a restarted instance takes traffic
-	crashedAt int64 // when it went down (or was started), for the log
-	retired   bool  // scaled away: it finishes what it holds and takes nothing new
+	cpu     int
+	cpuTime float64
+	cpuAt   int64
+	q       ring
+	up      bool // taking traffic: not crashed, started
+	// downUnseen: crashed (or restarting after a crash) while listed, and
+	// not yet taken out of the endpoints by the readiness probe: callers
+	// still send it requests, which are refused.
+	downUnseen bool
+	paused     bool
+	pauses     []pause  // every pause so far, to stretch work that spans one
+	parked     []parked // work that fell due while paused
+	f          instFaults
+	readyAt    int64 // when a restarted instance takes traffic
+	crashedAt  int64 // when it went down (or was started), for the log
+	retired    bool  // scaled away: it finishes what it holds and takes nothing new
 
 	// A deploy: the version it runs (nil: as specified), whether it is
 	// draining before a restart, the deploy restarting it (or -1), and
@@ -168,8 +187,10 @@ type instance struct {
 	// restart.
 	leakFrom, leakAt int64
 	leakStuck        float64
-	// bucket is a gateway instance's own rate limit (when sv.limited).
+	// bucket is a gateway instance's own rate limit (when sv.limited);
+	// kong its Kong counters with policy local (admit).
 	bucket resilience.TokenBucket
+	kong   map[kongID]resilience.FixedWindow
 	// What it adds to its service's instsNow and capNow (see recount).
 	upCounted, capCounted int
 	// downOcc is the fault (occurrence + 1) that last took it down.
@@ -306,6 +327,9 @@ func (sv *service) initEdges(byName map[string]int32) {
 		}
 		if c.Retry != nil {
 			e.perTry = int64(c.Retry.PerTryTimeout)
+		}
+		if c.HealthCheck != nil && callee != nil && !e.inProc {
+			e.hc = s.checks[s.newCheck(e.to, *c.HealthCheck, false, e.id)].hc
 		}
 		holders := 1
 		if c.Scope == PerInstance {
@@ -501,7 +525,7 @@ func (s *Sim) deliver(i int32) {
 	case !in.up:
 		s.fail(i, s.instOrigin(r.svc, r.inst, CauseCrash, isCrash))
 		s.refuse(i, Error) // connection refused
-	case sv.limited && !in.bucket.Allow(s.now):
+	case sv.limited && !s.admit(sv, in, r):
 		s.fail(i, origin{comp: r.svc, cause: CauseRateLimited})
 		s.turnAway(i, Limited) // the gateway's rate limit: 429
 	case in.f.throttleP > 0 && sv.rng.Float64() < in.f.throttleP:
@@ -521,6 +545,44 @@ func (s *Sim) deliver(i int32) {
 		s.fail(i, origin{comp: r.svc, cause: CauseQueueFull, fault: s.pressure(sv)})
 		s.turnAway(i, Rejected)
 	}
+}
+
+// kongID is what Kong counts a request against: its consumer (a client),
+// and with limit_by ip its address (the user key of a client with keys).
+type kongID struct {
+	client int32
+	key    uint64
+}
+
+// admit applies a gateway instance's rate limit to request r: its bucket,
+// or Kong's fixed windows, whose counters are the instance's (policy
+// local: "counters are stored in-memory on the node") or the gateway's
+// (cluster: "stored in the Kong data store and shared across nodes"),
+// Kong's rate-limiting plugin docs. The shared counters are taken as
+// updated at once: Kong writes them asynchronously, a few ms late.
+func (s *Sim) admit(sv *service, in *instance, r *request) bool {
+	k := sv.spec.Gateway.Kong
+	if k == nil {
+		return in.bucket.Allow(s.now)
+	}
+	id := kongID{client: -1}
+	if r.parent == noParent {
+		id.client = r.origin
+		if k.ByIP && s.clients[r.origin].spec.Keys > 0 {
+			id.key = r.key
+		}
+	}
+	m := &in.kong
+	if k.Cluster {
+		m = &sv.kong
+	}
+	if *m == nil {
+		*m = make(map[kongID]resilience.FixedWindow)
+	}
+	w := (*m)[id]
+	ok := w.Allow(&k.Limits, s.now)
+	(*m)[id] = w // an identity seen before: no allocation
+	return ok
 }
 
 // turnAway refuses request i with o, a refusal its process makes itself: a
@@ -1002,6 +1064,13 @@ func (s *Sim) response(i int32) {
 		s.recordDone(m, g, o)
 	case r.parent == fromSaga:
 		run, o, org := r.origin, r.outcome, r.org
+		if o == Error && r.org.cause == CauseCrash {
+			// Refused or reset by a crashed instance its callers still
+			// send to (probe.go): the participant is unavailable, not
+			// answering with a business failure, so the command is
+			// retried as when no instance is listed.
+			o = Rejected
+		}
 		s.freeRequest(i)
 		s.sagaReply(run, o, org)
 	default:

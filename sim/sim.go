@@ -37,6 +37,7 @@ type Sim struct {
 	reqs    reqPool
 	calls   callPool
 	edges   []edgeRef
+	checks  []checkRun     // health checkers: readiness probes, Envoy's (probe.go)
 	brFloor []breakerFloor // breakerHealth's answer, reused at every window
 
 	// rtChains are the states of markov round trips, one per callee and
@@ -115,6 +116,7 @@ func New(spec *Spec, seed uint64) (*Sim, error) {
 	for i := range s.services {
 		s.services[i].initEdges(byName)
 		s.services[i].initAutoscale()
+		s.services[i].initProbe()
 	}
 	s.initGroups()
 	s.initSagas()
@@ -519,6 +521,8 @@ func (s *Sim) dispatch(e event) {
 		s.sagaRetry(arg, e.gen)
 	case evPollTick:
 		s.pollTick(arg)
+	case evCheck:
+		s.checkDue(arg, e.gen)
 	case evWarmup:
 		for i := range s.services {
 			s.services[i].resetAggregates(s.now)

@@ -133,6 +133,11 @@ type Service struct {
 	Gateway *Gateway
 	// LatencyObjective judges the latency of its answers (slowness.go).
 	LatencyObjective LatencyObjective
+	// Readiness is the Kubernetes readiness probe of its instances, which
+	// keeps a crashed instance in the endpoints its callers balance over
+	// until it has failed Unhealthy probes in a row (probe.go); nil: a
+	// crashed instance leaves them at once.
+	Readiness *resilience.HealthCheckConfig
 	// Autoscale, when set, adds and removes instances by utilisation.
 	Autoscale *resilience.AutoscaleConfig
 	// Publishes are the records it produces while serving a request; those
@@ -183,6 +188,19 @@ type Gateway struct {
 	// authorization service before it is routed (Envoy's ext_authz
 	// filter).
 	ExtAuthz *ExtAuthz
+	// Kong, when set, is the rate limit instead of a bucket: Kong's
+	// rate-limiting plugin.
+	Kong *KongLimit
+}
+
+// KongLimit is Kong's rate-limiting plugin: fixed windows of a second, a
+// minute and an hour (resilience.FixedWindow), counted on each gateway
+// instance (policy local) or shared by all (policy cluster), for each
+// consumer (a client) or each IP address (a user of a client: its keys).
+type KongLimit struct {
+	Limits  resilience.FixedWindowLimits
+	Cluster bool // policy = "cluster": one set of counters for the gateway
+	ByIP    bool // limit_by = "ip": counters per user key, not per client
 }
 
 // ExtAuthz is Envoy's external authorization filter
@@ -205,7 +223,7 @@ type ExtAuthz struct {
 const DefaultExtAuthzTimeout = 200 * time.Millisecond
 
 // limited reports whether the gateway limits its rate.
-func (g *Gateway) limited() bool { return g.FillInterval > 0 || g.RPS > 0 }
+func (g *Gateway) limited() bool { return g.FillInterval > 0 || g.RPS > 0 || g.Kong != nil }
 
 // bucket is an instance's rate limit, full at now.
 func (g *Gateway) bucket(now int64) resilience.TokenBucket {
@@ -276,6 +294,9 @@ type Call struct {
 	Balancer    resilience.Policy
 	ChoiceCount int                       // least_request: hosts compared per pick
 	Outlier     *resilience.OutlierConfig // outlier detection, nil = off
+	// HealthCheck is Envoy's active health checking of the callee's
+	// instances by the caller (probe.go); nil = off.
+	HealthCheck *resilience.HealthCheckConfig
 	Breaker     *resilience.BreakerConfig // circuit breaker, nil = none
 	// Scope says who holds the edge's policies (breaker, retry budget and
 	// throttle, outlier detection, balancer, bulkhead): each caller

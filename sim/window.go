@@ -346,8 +346,8 @@ type healthTracker struct {
 // change was being confirmed). No event is dated before its cause. A
 // window worse than the candidate for a new cause (a saturated queue,
 // then errors) confirms the candidate as of its onset, and the worse level
-// as of the new cause's.
-func (h *healthTracker) observe(l Health, onset int64, r Reason) (record, changed bool) {
+// as of the new cause's; winStart is the window's start.
+func (h *healthTracker) observe(l Health, onset, winStart int64, r Reason) (record, changed bool) {
 	h.split = false
 	if l == h.level {
 		h.streak = 0
@@ -359,7 +359,13 @@ func (h *healthTracker) observe(l Health, onset int64, r Reason) (record, change
 	sameCause := r.By == h.reason.By && r.Edge == h.reason.Edge
 	switch {
 	case sameWay && l > h.candidate && h.candidate > h.level && !sameCause:
-		h.split, h.splitAt, h.splitL, h.splitR, h.splitWhy = true, h.since, h.candidate, h.reason, h.why
+		// The milder change is told apart only when it began before
+		// this window: one dated at its start (a window that closed as
+		// an instance crashed, then this one with the refusals) is the
+		// worse one, or this window would begin with two verdicts.
+		if h.since < winStart {
+			h.split, h.splitAt, h.splitL, h.splitR, h.splitWhy = true, h.since, h.candidate, h.reason, h.why
+		}
 		h.candidate, h.since, h.reason, record = l, max(onset, h.since), r, true
 	case sameWay || l == h.candidate && h.streak > 0:
 		h.candidate = l
@@ -483,7 +489,7 @@ func (s *Sim) noteHealthAtLeast(name string, flow bool, h *healthTracker, w *Win
 	if r.By == Idle {
 		return // nothing answered: no evidence either way
 	}
-	record, changed := h.observe(l, onset, r)
+	record, changed := h.observe(l, onset, s.winStart, r)
 	if record && l != Healthy {
 		h.why = answersWhy(w, l, r)
 	}
