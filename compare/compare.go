@@ -28,6 +28,44 @@ type Figures struct {
 	P90        float64 `json:"p90_ms"`
 	P99        float64 `json:"p99_ms"`
 	ErrorShare float64 `json:"error_share"`
+	// P50CI and P99CI, observed only, are the 95 % confidence intervals
+	// of P50 and P99 (importer.Interval): a simulated figure inside
+	// one is as close as another sample of as many spans could have
+	// come, so its relative error alone does not judge it.
+	P50CI *CI `json:"p50_ci_ms,omitempty"`
+	P99CI *CI `json:"p99_ci_ms,omitempty"`
+}
+
+// CI is a confidence interval in milliseconds, low then high; high is
+// +Inf (null in JSON) when the spans are too few to bound the quantile
+// from above.
+type CI [2]float64
+
+// Contains says whether v lies in the interval.
+func (c *CI) Contains(v float64) bool { return c != nil && v >= c[0] && v <= c[1] }
+
+// MarshalJSON writes [low, high], null for an unbounded high.
+func (c CI) MarshalJSON() ([]byte, error) {
+	hi := "null"
+	if !math.IsInf(c[1], 1) {
+		hi = strconv.FormatFloat(c[1], 'f', -1, 64)
+	}
+	return []byte("[" + strconv.FormatFloat(c[0], 'f', -1, 64) + "," + hi + "]"), nil
+}
+
+func ciOf(iv importer.Interval) *CI {
+	c := CI{ms(iv.Low.Nanoseconds()), math.Inf(1)}
+	if iv.High >= 0 {
+		c[1] = ms(iv.High.Nanoseconds())
+	}
+	return &c
+}
+
+// Fits judges a simulated quantile against the observed one: within tol
+// (a relative error, 0.2 for 20 %) of it, or inside its confidence
+// interval ci, where the observation cannot tell the two apart.
+func Fits(obs, simulated float64, ci *CI, tol float64) bool {
+	return math.Abs(RelErr(obs, simulated)) <= tol || ci.Contains(simulated)
 }
 
 // Row is one operation observed and simulated.
@@ -110,6 +148,7 @@ func Compare(m *importer.Model, res *sim.Result, opts Options) Report {
 				Count: float64(op.Count), RatePerS: op.RatePerSec,
 				P50: ms(op.P50.Nanoseconds()), P90: ms(op.P90.Nanoseconds()), P99: ms(op.P99.Nanoseconds()),
 				ErrorShare: op.ErrorShare,
+				P50CI:      ciOf(op.P50CI), P99CI: ciOf(op.P99CI),
 			}
 			simf, ok := simulated(res, s.Name, op.Name, len(s.Operations) == 1, measured, ratio)
 			if !ok {

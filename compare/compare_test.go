@@ -57,3 +57,32 @@ func TestReportOutput(t *testing.T) {
 	}
 	golden.Check(t, "testdata/hotel-30traces.json.golden", string(js)+"\n", *update)
 }
+
+// TestFits: a simulated quantile fits within the tolerance of the
+// observed one, or anywhere inside the observed one's interval (another
+// sample of as many spans could have put it there); an interval without
+// an upper bound holds everything above its low end.
+func TestFits(t *testing.T) {
+	for _, tt := range []struct {
+		name           string
+		obs, simulated float64
+		ci             *CI
+		want           bool
+	}{
+		{"within tolerance", 100, 130, &CI{95, 105}, true},
+		{"outside both", 100, 140, &CI{95, 105}, false},
+		{"inside the interval only", 100, 60, &CI{50, 120}, true},
+		{"no upper bound", 100, 300, &CI{80, math.Inf(1)}, true},
+		{"below an unbounded interval", 100, 50, &CI{80, math.Inf(1)}, false},
+		{"no interval (simulated side)", 100, 140, nil, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Fits(tt.obs, tt.simulated, tt.ci, 0.35); got != tt.want {
+				t.Errorf("Fits = %v; want %v", got, tt.want)
+			}
+		})
+	}
+	if b, err := json.Marshal(CI{1.5, math.Inf(1)}); err != nil || string(b) != "[1.5,null]" {
+		t.Errorf("JSON %s, %v; want [1.5,null]", b, err)
+	}
+}

@@ -64,57 +64,61 @@ func runAtMin(t *testing.T, spec *sim.Spec, observed *importer.Model, minSpans i
 }
 
 // TestRecordingsFit imports the recordings of issue 12 and compares each
-// with a run of its scenario at the same load. Every operation with 50
-// spans or more is within the issue's bounds (p50 within 20 %, p99 within
-// 35 %) but those named in outOfBounds, and the MAPEs are held where they
-// are, so that a change that worsens the fit shows. Online Boutique's
-// pages were 44-56 % slow at p50 (p50 MAPE 14.3 %, p99 11.4 %) while each
-// call drew its round trip on its own; with the round trips into a callee
-// in episodes (markov, one chain per callee), repeated calls as repeat,
-// two-cluster times as histograms and the few values above p99 one by one,
-// they are within 2-13 % (p50 MAPE 3.37 %, p99 12.6 %). Its list-products
-// page (54 spans, so its p99 is its slowest request) stays 45 % fast at
-// p99: a slow episode's calls are drawn each on its own from every slow
-// value, where a recorded stall holds the nine calls of one page about
-// equally long (scenarios.md, "What limits the fit"). The hotel went from
-// 2.46 % / 0.89 % to 2.74 % / 2.09 %: its check-availability's own time
-// is in two clusters (48.8 % under 0.1 ms, the rest over 1.7 ms), now a
-// histogram, whose median is a coin toss between the two (2 seeds of 8
-// put it in the lower one).
+// with runs of its scenario at the same load, at seeds 1 to 5: a fit at
+// one seed may be luck. Every operation with 50 spans or more is within
+// the issue's bounds (p50 within 20 %, p99 within 35 %) or inside the
+// observed quantile's 95 % interval (compare.Fits): a p99 of 54 spans is
+// bounded only from below, by the third slowest span, and one of 417 lies
+// between the 408th and the 417th, so a simulated p99 between them is as
+// close as another minute of the system could have come. The p50 MAPE is
+// under the issue's 15 % at every seed, and the MAPEs' means over the
+// seeds are held where they are, so that a change that worsens the fit
+// shows. Online Boutique's list-products page (54 spans) is short at p99
+// at two seeds of five (-45 %, -50 %; its interval starts at its third
+// slowest span, 1.65 s): a slow episode's calls are drawn each on its own
+// from every slow value, where one recorded stall holds the nine calls of
+// a page about equally long (scenarios.md, "What limits the fit").
 func TestRecordingsFit(t *testing.T) {
 	for _, tt := range []struct {
-		file        []string
-		outOfBounds []string // "service.operation p50" or "... p99"
-		maxP50MAPE  float64  // percent
-		maxP99MAPE  float64
+		file                     []string
+		outOfBounds              []string // "service.operation p50" or "... p99"
+		meanP50MAPE, meanP99MAPE float64  // percent, over the seeds
 	}{
-		{[]string{"traces", "hotel-reservation", "load25.jaeger.json.gz"}, nil, 3, 2.5},
-		{[]string{"traces", "online-boutique", "normal-2022-08-23T17-00.csv.gz"}, []string{"frontend.recv-list-products p99"}, 4, 13},
+		{[]string{"traces", "hotel-reservation", "load25.jaeger.json.gz"}, nil, 4, 3},
+		{[]string{"traces", "online-boutique", "normal-2022-08-23T17-00.csv.gz"}, []string{"frontend.recv-list-products p99"}, 4, 17},
 	} {
 		t.Run(tt.file[1], func(t *testing.T) {
-			spec, m := importAndLoad(t, recording(t, tt.file...), "")
-			rep := runAt(t, spec, m)
-			if len(rep.Missing) > 0 || len(rep.Operations) == 0 {
-				t.Errorf("compared %d operations; missing %v", len(rep.Operations), rep.Missing)
-			}
-			for _, r := range rep.Operations {
-				e50, e99 := RelErr(r.Observed.P50, r.Simulated.P50), RelErr(r.Observed.P99, r.Simulated.P99)
-				name := r.Service + "." + r.Operation
-				t.Logf("%s: p50 %.3g/%.3g ms (%+.0f%%), p99 %.3g/%.3g ms (%+.0f%%)", name,
-					r.Observed.P50, r.Simulated.P50, e50*100, r.Observed.P99, r.Simulated.P99, e99*100)
-				for _, q := range []struct {
-					name     string
-					err, max float64
-				}{{"p50", e50, 0.2}, {"p99", e99, 0.35}} {
-					if math.Abs(q.err) > q.max && !slices.Contains(tt.outOfBounds, name+" "+q.name) {
-						t.Errorf("%s %s %+.0f %% out of bounds", name, q.name, q.err*100)
+			var sum50, sum99 float64
+			const seeds = 5
+			for seed := uint64(1); seed <= seeds; seed++ {
+				spec, m := importAndLoad(t, recording(t, tt.file...), "")
+				spec.Seed = seed
+				rep := runAt(t, spec, m)
+				if len(rep.Missing) > 0 || len(rep.Operations) == 0 {
+					t.Errorf("compared %d operations; missing %v", len(rep.Operations), rep.Missing)
+				}
+				for _, r := range rep.Operations {
+					o, s := r.Observed, r.Simulated
+					name := r.Service + "." + r.Operation
+					t.Logf("seed %d %s: p50 %.3g/%.3g ms (%+.0f%%), p99 %.3g/%.3g ms (%+.0f%%, observed in [%.3g, %.3g])", seed, name,
+						o.P50, s.P50, RelErr(o.P50, s.P50)*100, o.P99, s.P99, RelErr(o.P99, s.P99)*100, o.P99CI[0], o.P99CI[1])
+					if !Fits(o.P50, s.P50, o.P50CI, 0.2) && !slices.Contains(tt.outOfBounds, name+" p50") {
+						t.Errorf("seed %d: %s p50 %+.0f %%, outside [%.3g, %.3g] ms", seed, name, RelErr(o.P50, s.P50)*100, o.P50CI[0], o.P50CI[1])
+					}
+					if !Fits(o.P99, s.P99, o.P99CI, 0.35) && !slices.Contains(tt.outOfBounds, name+" p99") {
+						t.Errorf("seed %d: %s p99 %+.0f %%, outside [%.3g, %.3g] ms", seed, name, RelErr(o.P99, s.P99)*100, o.P99CI[0], o.P99CI[1])
 					}
 				}
+				if rep.P50MAPE >= 15 {
+					t.Errorf("seed %d: p50 MAPE %.3g %%; want under 15 %%", seed, rep.P50MAPE)
+				}
+				t.Logf("seed %d: p50 MAPE %.3g %%, p99 MAPE %.3g %%", seed, rep.P50MAPE, rep.P99MAPE)
+				sum50, sum99 = sum50+rep.P50MAPE, sum99+rep.P99MAPE
 			}
-			if rep.P50MAPE > tt.maxP50MAPE || rep.P99MAPE > tt.maxP99MAPE {
-				t.Errorf("p50 MAPE %.3g %%, p99 MAPE %.3g %%; want under %g %% and %g %%", rep.P50MAPE, rep.P99MAPE, tt.maxP50MAPE, tt.maxP99MAPE)
+			if sum50/seeds > tt.meanP50MAPE || sum99/seeds > tt.meanP99MAPE {
+				t.Errorf("mean p50 MAPE %.3g %%, p99 MAPE %.3g %%; want under %g %% and %g %%", sum50/seeds, sum99/seeds, tt.meanP50MAPE, tt.meanP99MAPE)
 			}
-			t.Logf("p50 MAPE %.3g %%, p99 MAPE %.3g %%", rep.P50MAPE, rep.P99MAPE)
+			t.Logf("over %d seeds: mean p50 MAPE %.3g %%, p99 MAPE %.3g %%", seeds, sum50/seeds, sum99/seeds)
 		})
 	}
 }

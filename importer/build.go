@@ -201,6 +201,8 @@ func (a *aggregator) operation(o *opStats, name string, secs, ratio float64, tar
 		P50:         time.Duration(o.hold.Quantile(0.5)),
 		P90:         time.Duration(o.hold.Quantile(0.9)),
 		P99:         time.Duration(o.hold.Quantile(0.99)),
+		P50CI:       quantileInterval(&o.hold, o.holdSeries, 0.5),
+		P99CI:       quantileInterval(&o.hold, o.holdSeries, 0.99),
 		ErrorShare:  float64(o.errors) / float64(o.count),
 	}
 	op.Comments = append(op.Comments, fmt.Sprintf("%q: %d spans, %s/s; whole span p50 %s, p99 %s; own time (less its calls) p50 %s, p99 %s",

@@ -45,6 +45,9 @@ type opStats struct {
 	// ownSeries is the own times in the order read, with their instance,
 	// for the episodes (shape.go).
 	ownSeries []sample
+	// holdSeries is the whole spans with their start, for how alike
+	// neighbours in time are (interval.go).
+	holdSeries []sample
 	// ownWithCalls and after sum, over the invocations that made calls,
 	// their own time and the part of it after their last call ended.
 	ownWithCalls, after float64
@@ -301,6 +304,7 @@ func (a *aggregator) invocation(sp []Span, w invocationRef) {
 		o.orphans++
 	}
 	o.hold.Record(top.End - top.Start)
+	o.holdSeries = appendSample(o.holdSeries, sample{at: top.Start, v: top.End - top.Start})
 
 	slices.SortFunc(a.calls, func(x, y call) int { return cmp.Or(cmp.Compare(x.start, y.start), cmp.Compare(x.child, y.child)) })
 

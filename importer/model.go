@@ -86,7 +86,10 @@ type Operation struct {
 	RatePerSec float64
 	P50, P90   time.Duration
 	P99        time.Duration
-	ErrorShare float64
+	// P50CI and P99CI are the 95 % intervals of P50 and P99: how far
+	// another sample of as many spans could put them (interval.go).
+	P50CI, P99CI Interval
+	ErrorShare   float64
 }
 
 // Call is one [[service.operation.call]].

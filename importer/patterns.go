@@ -170,6 +170,9 @@ func mergeOps(k opKey, group []*opStats) *opStats {
 		for _, x := range o.ownSeries {
 			m.ownSeries = appendSample(m.ownSeries, x)
 		}
+		for _, x := range o.holdSeries {
+			m.holdSeries = appendSample(m.holdSeries, x)
+		}
 		m.ownWithCalls += o.ownWithCalls
 		m.after += o.after
 		for ck, e := range o.calls {
