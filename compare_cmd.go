@@ -20,6 +20,7 @@ type compareFlags struct {
 	seed                     seedFlag
 	format, sampled, columns *string
 	minSpans                 *int64
+	windows                  *int
 }
 
 func (f *compareFlags) register(fs *flag.FlagSet) {
@@ -29,6 +30,7 @@ func (f *compareFlags) register(fs *flag.FlagSet) {
 	f.sampled = fs.String("sampled", "", "the share of requests the traces hold (as import's)")
 	f.columns = fs.String("columns", "", "CSV columns for other headers (as import's)")
 	f.minSpans = fs.Int64("min-spans", 50, "compare the operations with at least this many `spans`")
+	f.windows = fs.Int("windows", 1, "run this many times the traces' window (`N`): the simulated quantiles then vary less than one window's")
 }
 
 func compareCmd(args []string, stdout, stderr io.Writer) error {
@@ -40,6 +42,9 @@ func compareCmd(args []string, stdout, stderr io.Writer) error {
 	asJSON, format, sampled, columns, minSpans := f.asJSON, f.format, f.sampled, f.columns, f.minSpans
 	if len(pos) < 2 {
 		return usageErr("compare needs a scenario and at least one trace file")
+	}
+	if *f.windows < 1 {
+		return usageErr("--windows %d: want at least 1", *f.windows)
 	}
 	opts, err := importOptions(*format, *sampled, *columns)
 	if err != nil {
@@ -54,7 +59,7 @@ func compareCmd(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return &exitError{code: 2, msg: err.Error()}
 	}
-	for _, n := range compare.AtObservedLoad(spec, m) {
+	for _, n := range compare.AtObservedLoad(spec, m, *f.windows) {
 		fmt.Fprintln(stderr, "faultline:", n)
 	}
 	s, err := sim.New(spec, spec.Seed)
@@ -65,12 +70,16 @@ func compareCmd(args []string, stdout, stderr io.Writer) error {
 	if err := s.Err(); err != nil {
 		return &exitError{code: 1, msg: err.Error()}
 	}
-	rep := compare.Compare(m, res, compare.Options{MinSpans: *minSpans})
+	rep := compare.Compare(m, res, compare.Options{MinSpans: *minSpans, Windows: *f.windows})
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(rep)
 	}
-	fmt.Fprintf(stdout, "%s at the traces' load (%s, %s of arrivals), seed %d\n\n", spec.Name, strconv.Quote(pos[1]), m.Observed.Window.Round(1e6), spec.Seed)
+	runFor := ""
+	if *f.windows > 1 {
+		runFor = fmt.Sprintf(", run %d times as long, counts per window", *f.windows)
+	}
+	fmt.Fprintf(stdout, "%s at the traces' load (%s, %s of arrivals%s), seed %d\n\n", spec.Name, strconv.Quote(pos[1]), m.Observed.Window.Round(1e6), runFor, spec.Seed)
 	return rep.WriteText(stdout)
 }

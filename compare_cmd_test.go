@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -24,5 +25,40 @@ func TestCompareCmd(t *testing.T) {
 	}
 	if code, _, stderr := faultline("compare", out); code != 2 || !strings.Contains(stderr, "compare needs a scenario and at least one trace file") {
 		t.Errorf("compare without traces: code %d, %s", code, stderr)
+	}
+}
+
+// TestCompareWindows: --windows 5 runs five times the traces' window and
+// gives the counts per window (about the observed 30, as one window's
+// are), the run's length in the heading; --windows 0 is a usage error.
+func TestCompareWindows(t *testing.T) {
+	traces := "importer/testdata/hotel-reservation-30traces.jaeger.json.gz"
+	out := filepath.Join(t.TempDir(), "hotel.toml")
+	if code, _, stderr := faultline("import", traces, "-o", out); code != 0 {
+		t.Fatalf("import: code %d, %s", code, stderr)
+	}
+	code, stdout, stderr := faultline("compare", out, traces, "--min-spans", "20", "--windows", "5", "--json")
+	if code != 0 {
+		t.Fatalf("compare --windows 5: code %d\n%s", code, stderr)
+	}
+	var rep struct {
+		Operations []struct {
+			Service   string
+			Simulated struct{ Count float64 }
+		}
+	}
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil || len(rep.Operations) == 0 {
+		t.Fatalf("%v\n%s", err, stdout)
+	}
+	for _, op := range rep.Operations {
+		if op.Simulated.Count < 20 || op.Simulated.Count > 40 {
+			t.Errorf("%s: %g simulated spans per window; want about 30", op.Service, op.Simulated.Count)
+		}
+	}
+	if code, stdout, _ := faultline("compare", out, traces, "--min-spans", "20", "--windows", "5"); code != 0 || !strings.Contains(stdout, "run 5 times as long, counts per window") {
+		t.Errorf("compare --windows 5: code %d\n%s", code, stdout)
+	}
+	if code, _, stderr := faultline("compare", out, traces, "--windows", "0"); code != 2 || !strings.Contains(stderr, "--windows 0: want at least 1") {
+		t.Errorf("compare --windows 0: code %d, %s", code, stderr)
 	}
 }

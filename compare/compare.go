@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"time"
 
 	"github.com/faultline/faultline/importer"
 	"github.com/faultline/faultline/sim"
@@ -14,6 +15,9 @@ type Options struct {
 	// MinSpans is the fewest spans an operation needs to be compared:
 	// percentiles of fewer say little.
 	MinSpans int64
+	// Windows is how many times the traces' window the run lasted
+	// (AtObservedLoad's windows); counts are per window. 0 counts as 1.
+	Windows int
 }
 
 // Figures are one side of an operation's comparison. Latencies are in
@@ -21,7 +25,8 @@ type Options struct {
 type Figures struct {
 	// Count is the number of spans; for the simulation, the requests it
 	// measured times the traces' sampled share (the spans a recorder that
-	// sampled as the traces' did would have kept).
+	// sampled as the traces' did would have kept), per window
+	// (Options.Windows).
 	Count      float64 `json:"count"`
 	RatePerS   float64 `json:"rate_per_s"`
 	P50        float64 `json:"p50_ms"`
@@ -89,11 +94,13 @@ type Report struct {
 // AtObservedLoad sets spec to the load the traces show, and returns what
 // it could not match: every open-loop client whose target is an entry
 // operation of the traces ("service.operation") takes that entry's rate,
-// without its schedule; the run lasts the scenario's warmup plus the time
-// over which the traces' requests arrived, so that counts compare. A
+// without its schedule; the run lasts the scenario's warmup plus windows
+// times the time over which the traces' requests arrived (1: as long, so
+// that counts compare; more: the simulated quantiles are the scenario's,
+// not one window's luck, where slowness comes in episodes of seconds). A
 // client of the scenario that targets no entry of the traces keeps its
 // load; an entry of the traces that no client targets is not driven.
-func AtObservedLoad(spec *sim.Spec, m *importer.Model) []string {
+func AtObservedLoad(spec *sim.Spec, m *importer.Model, windows int) []string {
 	var notes []string
 	driven := map[string]bool{}
 	for i := range spec.Clients {
@@ -125,7 +132,7 @@ func AtObservedLoad(spec *sim.Spec, m *importer.Model) []string {
 			driven[mc.Target] = true
 		}
 	}
-	spec.Duration = spec.Warmup + m.Observed.Window
+	spec.Duration = spec.Warmup + time.Duration(max(windows, 1))*m.Observed.Window
 	return notes
 }
 
@@ -139,6 +146,7 @@ func Compare(m *importer.Model, res *sim.Result, opts Options) Report {
 		ratio = 1
 	}
 	measured := res.DurationS - res.WarmupS
+	ratio /= float64(max(opts.Windows, 1)) // counts per window
 	for _, s := range m.Services {
 		for _, op := range s.Operations {
 			if op.Count < opts.MinSpans {

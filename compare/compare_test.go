@@ -44,8 +44,7 @@ func TestMAPE(t *testing.T) {
 // hotel reservation's 30-trace fixture with its imported scenario.
 func TestReportOutput(t *testing.T) {
 	spec, m := importAndLoad(t, filepath.Join("..", "importer", "testdata", "hotel-reservation-30traces.jaeger.json.gz"), "")
-	AtObservedLoad(spec, m)
-	rep := runAtMin(t, spec, m, 20)
+	rep := runAtMin(t, spec, m, 20, 1)
 	var text bytes.Buffer
 	if err := rep.WriteText(&text); err != nil {
 		t.Fatal(err)

@@ -3,7 +3,7 @@
 // observed figures of each operation beside the simulated ones.
 //
 //	m, err := importer.Import(files, importer.Options{}) // the observation
-//	notes := compare.AtObservedLoad(spec, m)             // rates, duration
+//	notes := compare.AtObservedLoad(spec, m, 1)          // rates, duration
 //	res := sim.New(spec, spec.Seed) ... Run()
 //	rep := compare.Compare(m, res, compare.Options{MinSpans: 50})
 //	rep.WriteText(os.Stdout) // or json.Marshal(rep)

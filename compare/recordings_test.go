@@ -5,7 +5,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"slices"
 	"testing"
 
 	"github.com/faultline/faultline/importer"
@@ -48,44 +47,44 @@ func importAndLoad(t *testing.T, file, extra string) (*sim.Spec, *importer.Model
 
 func runAt(t *testing.T, spec *sim.Spec, observed *importer.Model) Report {
 	t.Helper()
-	return runAtMin(t, spec, observed, 50)
+	return runAtMin(t, spec, observed, 50, 1)
 }
 
-func runAtMin(t *testing.T, spec *sim.Spec, observed *importer.Model, minSpans int64) Report {
+func runAtMin(t *testing.T, spec *sim.Spec, observed *importer.Model, minSpans int64, windows int) Report {
 	t.Helper()
-	for _, n := range AtObservedLoad(spec, observed) {
+	for _, n := range AtObservedLoad(spec, observed, windows) {
 		t.Log(n)
 	}
 	s, err := sim.New(spec, spec.Seed)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Compare(observed, s.Run(), Options{MinSpans: minSpans})
+	return Compare(observed, s.Run(), Options{MinSpans: minSpans, Windows: windows})
 }
 
 // TestRecordingsFit imports the recordings of issue 12 and compares each
-// with runs of its scenario at the same load, at seeds 1 to 5: a fit at
-// one seed may be luck. Every operation with 50 spans or more is within
-// the issue's bounds (p50 within 20 %, p99 within 35 %) or inside the
-// observed quantile's 95 % interval (compare.Fits): a p99 of 54 spans is
-// bounded only from below, by the third slowest span, and one of 417 lies
-// between the 408th and the 417th, so a simulated p99 between them is as
-// close as another minute of the system could have come. The p50 MAPE is
-// under the issue's 15 % at every seed, and the MAPEs' means over the
-// seeds are held where they are, so that a change that worsens the fit
-// shows. Online Boutique's list-products page (54 spans) is short at p99
-// at two seeds of five (-45 %, -50 %; its interval starts at its third
-// slowest span, 1.65 s): a slow episode's calls are drawn each on its own
-// from every slow value, where one recorded stall holds the nine calls of
-// a page about equally long (scenarios.md, "What limits the fit").
+// with runs of its scenario at the same load, at seeds 1 to 5 (a fit at
+// one seed may be luck), each run five times the traces' window: Online
+// Boutique's slow episodes of currencyservice last seconds, so one
+// simulated minute holds a handful, and its list-products page's p99 (54
+// spans) moved from -50 % to -17 % between seeds at one window; over five
+// the simulated figures are the scenario's (-35 % to -27 %: short, but
+// inside the issue's bound). Every operation with 50 spans or more is
+// within the issue's bounds (p50 within 20 %, p99 within 35 %) or inside
+// the observed quantile's 95 % interval (compare.Fits): a p99 of 54 spans
+// is bounded only from below, by its third slowest span, so a simulated
+// p99 above that is as close as another minute of the system could have
+// come. The p50 MAPE is under the issue's 15 % at every seed, and the
+// MAPEs' means over the seeds are held where they are (2.7 % and 2.6 %
+// for the hotel, 2.8 % and 9.4 % for Online Boutique), so that a change
+// that worsens the fit shows.
 func TestRecordingsFit(t *testing.T) {
 	for _, tt := range []struct {
 		file                     []string
-		outOfBounds              []string // "service.operation p50" or "... p99"
-		meanP50MAPE, meanP99MAPE float64  // percent, over the seeds
+		meanP50MAPE, meanP99MAPE float64 // percent, over the seeds
 	}{
-		{[]string{"traces", "hotel-reservation", "load25.jaeger.json.gz"}, nil, 4, 3},
-		{[]string{"traces", "online-boutique", "normal-2022-08-23T17-00.csv.gz"}, []string{"frontend.recv-list-products p99"}, 4, 17},
+		{[]string{"traces", "hotel-reservation", "load25.jaeger.json.gz"}, 3, 3},
+		{[]string{"traces", "online-boutique", "normal-2022-08-23T17-00.csv.gz"}, 3, 10},
 	} {
 		t.Run(tt.file[1], func(t *testing.T) {
 			var sum50, sum99 float64
@@ -93,7 +92,7 @@ func TestRecordingsFit(t *testing.T) {
 			for seed := uint64(1); seed <= seeds; seed++ {
 				spec, m := importAndLoad(t, recording(t, tt.file...), "")
 				spec.Seed = seed
-				rep := runAt(t, spec, m)
+				rep := runAtMin(t, spec, m, 50, 5)
 				if len(rep.Missing) > 0 || len(rep.Operations) == 0 {
 					t.Errorf("compared %d operations; missing %v", len(rep.Operations), rep.Missing)
 				}
@@ -102,10 +101,10 @@ func TestRecordingsFit(t *testing.T) {
 					name := r.Service + "." + r.Operation
 					t.Logf("seed %d %s: p50 %.3g/%.3g ms (%+.0f%%), p99 %.3g/%.3g ms (%+.0f%%, observed in [%.3g, %.3g])", seed, name,
 						o.P50, s.P50, RelErr(o.P50, s.P50)*100, o.P99, s.P99, RelErr(o.P99, s.P99)*100, o.P99CI[0], o.P99CI[1])
-					if !Fits(o.P50, s.P50, o.P50CI, 0.2) && !slices.Contains(tt.outOfBounds, name+" p50") {
+					if !Fits(o.P50, s.P50, o.P50CI, 0.2) {
 						t.Errorf("seed %d: %s p50 %+.0f %%, outside [%.3g, %.3g] ms", seed, name, RelErr(o.P50, s.P50)*100, o.P50CI[0], o.P50CI[1])
 					}
-					if !Fits(o.P99, s.P99, o.P99CI, 0.35) && !slices.Contains(tt.outOfBounds, name+" p99") {
+					if !Fits(o.P99, s.P99, o.P99CI, 0.35) {
 						t.Errorf("seed %d: %s p99 %+.0f %%, outside [%.3g, %.3g] ms", seed, name, RelErr(o.P99, s.P99)*100, o.P99CI[0], o.P99CI[1])
 					}
 				}
