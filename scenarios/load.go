@@ -43,7 +43,7 @@ var (
 	networkKeys   = []string{"latency"}
 	clientKeys    = []string{"name", "target", "route", "rate", "arrival", "users", "think_time", "timeout", "keys", "schedule", "latency_objective"}
 	stepKeys      = []string{"at", "rate", "ramp"}
-	serviceKeys   = []string{"name", "instances", "workers", "queue", "service_time", "after_calls", "errors", "queue_timeout", "queue_discipline", "external", "autoscale", "readiness_probe", "operation", "call", "publish", "consume", "latency_objective"}
+	serviceKeys   = []string{"name", "instances", "workers", "queue", "service_time", "after_calls", "errors", "queue_timeout", "queue_discipline", "external", "autoscale", "readiness_probe", "endpoint_update_delay", "operation", "call", "publish", "consume", "latency_objective"}
 	operationKeys = []string{"name", "service_time", "errors", "after_calls", "weight", "call"}
 	callKeys      = slices.Concat([]string{"to", "op", "key", "timeout", "probability", "group", "fanout", "repeat"}, edgeNetworkKeys, resilienceKeys)
 
@@ -790,6 +790,17 @@ func maxCount(s *sim.Service) int {
 	return s.Instances
 }
 
+// defaultEndpointUpdateDelay is how long a crashed instance stays in the
+// endpoints in a Kubernetes cluster with its defaults: the kubelet's PLEG
+// sees the exit within its 1 s relist (pkg/kubelet/kubelet.go,
+// plegRelistPeriod), the EndpointSlice controller writes the change at once
+// (EndpointUpdatesBatchPeriod 0, pkg/controller/endpointslice/config), and
+// kube-proxy applies it within its 1 s iptables.minSyncPeriod
+// (pkg/proxy/apis/config/v1alpha1/defaults.go) or Istio pushes it after
+// 100 ms (PILOT_DEBOUNCE_AFTER). One second: each of the two waits is
+// half a second on average.
+const defaultEndpointUpdateDelay = time.Second
+
 // pool reads the keys a service and a gateway share: their instances,
 // workers, queue and scaling. s holds the defaults; key is "service" or
 // "gateway", for the header of the autoscale table.
@@ -825,6 +836,10 @@ func (b *builder) pool(t *table, key string, s *sim.Service) {
 	}
 	probe := resilience.DefaultReadinessProbe()
 	s.Readiness = &probe
+	s.EndpointUpdateDelay = defaultEndpointUpdateDelay
+	if d, ok := t.nonNegative("endpoint_update_delay"); ok {
+		s.EndpointUpdateDelay = d
+	}
 	header = "[" + key + ".readiness_probe]"
 	if pt := t.sub("readiness_probe", header, header+" of "+t.what); pt != nil {
 		readinessProbe(pt, s.Readiness)

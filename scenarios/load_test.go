@@ -255,11 +255,10 @@ duration = "0s"
 	}
 }
 
-// mustLoad loads src, which must be valid: its errors fail the test, shown
-// as a user would see them.
 // withProbes gives every service and gateway of want that sets no
 // readiness probe the loader's default, Kubernetes' (period 10 s, 3
-// failures, 1 success): the tables of expectations write only the probes
+// failures, 1 success), and the default endpoint update delay (1 s) to
+// those that set none: the tables of expectations write only the values
 // they change.
 func withProbes(want *sim.Spec) {
 	for i := range want.Services {
@@ -267,8 +266,14 @@ func withProbes(want *sim.Spec) {
 			p := resilience.DefaultReadinessProbe()
 			want.Services[i].Readiness = &p
 		}
+		if want.Services[i].EndpointUpdateDelay == 0 {
+			want.Services[i].EndpointUpdateDelay = defaultEndpointUpdateDelay
+		}
 	}
 }
+
+// mustLoad loads src, which must be valid: its errors fail the test, shown
+// as a user would see them.
 
 func mustLoad(t *testing.T, src string) *sim.Spec {
 	t.Helper()

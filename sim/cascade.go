@@ -802,6 +802,18 @@ func (s *Sim) tracedStep(i int, k int32, ep *episode, share float64, repeats boo
 			last = j
 		}
 	}
+	// A component whose instances the fault took down has not recovered
+	// while they are down, though no failure traces to it any more: once
+	// the endpoints drop them (probe.go) its callers fail without
+	// reaching it, and its windows count nothing. The windows its state
+	// judged by the instances down (stateHealth), when the fault is on
+	// them (owns), are the fault's too, and so is the rest of the episode
+	// when nothing failed in it (the window in which they restart).
+	if last >= 0 && last+1 < ep.to && s.downBy(&ep.ws[last+1], ch.name, oc) {
+		for last+1 < ep.to && (s.downBy(&ep.ws[last+1], ch.name, oc) || ep.ws[last+1].Provenance() == nil) {
+			last++
+		}
+	}
 	// The episode is the fault's from its onset when the fault's failures
 	// were the first it had (a queue saturated before it overflowed).
 	at, level := ch.at, ch.level
@@ -840,4 +852,12 @@ func (s *Sim) tracedStep(i int, k int32, ep *episode, share float64, repeats boo
 		st.RecoveredS = optional(float64(ep.healthy) / 1e9)
 	}
 	return st
+}
+
+// downBy reports whether window w of component name was judged unhealthy
+// by its instances down, and occurrence oc is a fault on them.
+func (s *Sim) downBy(w *Window, name string, oc *occurrence) bool {
+	by := w.Reason.By
+	return w.Health != Healthy && (by == ByInstancesDown || by == ByNoInstanceUp) &&
+		s.owns(&healthChange{name: name, by: by}, oc)
 }

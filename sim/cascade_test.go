@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"runtime"
 	"slices"
@@ -321,6 +322,55 @@ func TestRepeatingFaultNamesWhatItHit(t *testing.T) {
 			}
 			if stepped != tt.stepped {
 				t.Errorf("%d occurrences with steps, want %d", stepped, tt.stepped)
+			}
+		})
+	}
+}
+
+// TestStepDownUntilBack: a service whose instances a crash took down has
+// not recovered while they are down, though once the endpoints drop them
+// (1 s after the crash) its callers fail without reaching it and no
+// failure traces to it any more: its step recovers when it is healthy
+// again, at the restart (50 s), not when its traced failures stopped
+// (13.5 s; 40 s before crashes were seen, when the readiness probe took
+// it out). The same for one instance of two down, which degrades it.
+func TestStepDownUntilBack(t *testing.T) {
+	for _, tt := range []struct {
+		name, target string
+		instances    int
+	}{
+		{"every instance down", "back", 1},
+		{"one instance of two down", "back#1", 2},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			front := Service{Name: "front", Instances: 1, Workers: 1000, Queue: Unbounded, ServiceTime: dist.Constant(0),
+				Calls: []Call{{To: "back", Timeout: time.Second, Probability: 1, Fanout: 1}}}
+			back := Service{Name: "back", Instances: tt.instances, Workers: 100, Queue: Unbounded,
+				ServiceTime: dist.Constant(time.Millisecond), EndpointUpdateDelay: time.Second}
+			spec := &Spec{Name: "down", Duration: 70 * time.Second,
+				Clients:  []Client{{Name: "c", Target: "front", Rate: 100, Timeout: 5 * time.Second}},
+				Services: []Service{front, back},
+				Faults: []Fault{{Kind: FaultCrash, Target: tt.target, Start: 12500 * time.Millisecond,
+					Duration: 37500 * time.Millisecond, Chance: 1, Params: CrashFault{}}},
+			}
+			s, err := New(spec, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res := s.Run()
+			if len(res.Cascades) != 1 {
+				t.Fatalf("%d cascades, want 1", len(res.Cascades))
+			}
+			i := slices.IndexFunc(res.Cascades[0].Steps, func(st CascadeStep) bool { return st.Component == "back" })
+			if i < 0 {
+				t.Fatalf("no step for back: %+v", res.Cascades[0].Steps)
+			}
+			if r := res.Cascades[0].Steps[i].RecoveredS; r == nil || *r < 50 || *r > 51 {
+				got := "never"
+				if r != nil {
+					got = fmt.Sprintf("at %v s", *r)
+				}
+				t.Errorf("back recovered %s, want at its restart, 50 s", got)
 			}
 		})
 	}

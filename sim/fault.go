@@ -643,8 +643,12 @@ func (sv *service) refreshInstance(n int32) {
 func (sv *service) crash(n int32) {
 	s := sv.s
 	in := &sv.insts[n]
+	wasUp := in.up
 	in.downUnseen = (in.up || in.downUnseen) && !in.draining && !in.retired
 	in.up = false
+	if wasUp {
+		sv.exited(n)
+	}
 	sv.account(s.now)
 	// Mark the victims first, then cancel the calls they are waiting on,
 	// then answer them: a victim's calls must be gone before its slot can

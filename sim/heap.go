@@ -43,6 +43,7 @@ const (
 	evRefuse                      // a refusal decided during a pause is answered
 	evPollTick                    // a consumer's poll timer (poll_interval): arg is the member slot
 	evCheck                       // a health checker's round, or its verdict (gen): arg is the checker
+	evDelist                      // a crashed instance leaves the endpoints: arg is its service, gen the instance
 	numKinds
 )
 

@@ -2,18 +2,31 @@ package sim
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/faultline/faultline/sim/resilience"
 )
 
-// A crashed instance is not known to be down at once: its callers keep
-// sending it requests, refused at once (a connection refused or reset),
-// until something notices. Two active checkers do here, both run by
-// checkRun: the callee's Kubernetes readiness probe, which takes the
-// instance out of the Service's endpoints that every caller balances over,
-// and a route's or call's Envoy active health checking, which stops that
-// one edge's caller using it. Outlier detection (resil.go) is the passive
-// way.
+// An instance that is gone stays in its callers' endpoints for a while,
+// and what they send it meanwhile is lost: refused at once by an instance
+// that crashed (a connection refused), held until the caller's timeout by
+// one that hangs. Kubernetes tells the two apart. A container whose
+// process exits is seen by the kubelet at its next relist (the PLEG
+// relists every second: pkg/kubelet/kubelet.go, plegRelistPeriod), the
+// pod turns not ready, the EndpointSlice controller updates the slices
+// at once (--endpointslice-updates-batch-period is 0 by default:
+// pkg/controller/endpointslice/config/types.go) and each node's
+// kube-proxy its rules at most once per iptables.minSyncPeriod (1 s by
+// default: pkg/proxy/apis/config/v1alpha1/defaults.go); a mesh's
+// control plane pushes the change to its Envoys after PILOT_DEBOUNCE_AFTER
+// (100 ms: istio pilot/pkg/features). That is the service's
+// EndpointUpdateDelay, which no probe shortens or lengthens. A container
+// that runs but does not answer (paused, blackholed) is noticed by its
+// readiness probe alone, after failureThreshold failed probes. Two active
+// checkers run here, both by checkRun: the callee's readiness probe, whose
+// verdicts every caller's endpoints follow, and a route's or call's Envoy
+// active health checking, which stops that one edge's caller using an
+// instance. Outlier detection (resil.go) is the passive way.
 
 // checkRun is one periodic checker of a service's instances.
 type checkRun struct {
@@ -57,15 +70,42 @@ func (sv *service) initProbe() {
 }
 
 // listed reports whether instance i is in the endpoints its callers
-// balance over. Without a readiness probe an instance is listed exactly
-// while it is up: its crash is known at once. With one, a crashed instance
-// stays listed until the probe has failed failureThreshold times.
+// balance over: up, or crashed less than EndpointUpdateDelay ago, and not
+// taken out by its readiness probe.
 func (sv *service) listed(i int) bool {
 	in := &sv.insts[i]
-	if sv.probe == nil {
-		return in.up
+	return (in.up || in.downUnseen) && (sv.probe == nil || sv.probe.Healthy(i))
+}
+
+// exited is instance n's process gone (a crash): it leaves the endpoints
+// EndpointUpdateDelay later, when the kubelet's report has reached every
+// caller's proxy. The caller calls it when an instance up goes down: a
+// second crash while it is still listed changes nothing, the kubelet saw
+// the first.
+func (sv *service) exited(n int32) {
+	in := &sv.insts[n]
+	if !in.downUnseen {
+		return
 	}
-	return (in.up || in.downUnseen) && sv.probe.Healthy(i)
+	d := int64(sv.spec.EndpointUpdateDelay)
+	if d == 0 {
+		in.downUnseen = false
+		return
+	}
+	in.delistAt = after(sv.s.now, d)
+	sv.s.schedule(in.delistAt, evDelist, sv.idx, uint32(n))
+}
+
+// delist takes crashed instance n out of the endpoints (evDelist), unless
+// it has started again since, or crashed anew and waits for a later one.
+func (sv *service) delist(n int32) {
+	in := &sv.insts[n]
+	if !in.downUnseen || in.delistAt != sv.s.now {
+		return
+	}
+	in.downUnseen = false
+	sv.s.logf(fmt.Sprintf("%s#%d", sv.spec.Name, n+1), "out of the endpoints: its exit seen %s after the crash",
+		time.Duration(sv.spec.EndpointUpdateDelay))
 }
 
 // hangs reports whether instance i is up but does not answer: a check

@@ -161,9 +161,10 @@ type instance struct {
 	q       ring
 	up      bool // taking traffic: not crashed, started
 	// downUnseen: crashed (or restarting after a crash) while listed, and
-	// not yet taken out of the endpoints by the readiness probe: callers
-	// still send it requests, which are refused.
+	// not yet out of the endpoints (probe.go): callers still send it
+	// requests, which are refused; it leaves them at delistAt.
 	downUnseen bool
+	delistAt   int64
 	paused     bool
 	pauses     []pause  // every pause so far, to stretch work that spans one
 	parked     []parked // work that fell due while paused

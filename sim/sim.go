@@ -523,6 +523,8 @@ func (s *Sim) dispatch(e event) {
 		s.pollTick(arg)
 	case evCheck:
 		s.checkDue(arg, e.gen)
+	case evDelist:
+		s.services[arg].delist(int32(e.gen))
 	case evWarmup:
 		for i := range s.services {
 			s.services[i].resetAggregates(s.now)

@@ -134,10 +134,15 @@ type Service struct {
 	// LatencyObjective judges the latency of its answers (slowness.go).
 	LatencyObjective LatencyObjective
 	// Readiness is the Kubernetes readiness probe of its instances, which
-	// keeps a crashed instance in the endpoints its callers balance over
-	// until it has failed Unhealthy probes in a row (probe.go); nil: a
-	// crashed instance leaves them at once.
+	// takes an instance that hangs (paused, blackholed) out of the
+	// endpoints its callers balance over once it has failed Unhealthy
+	// probes in a row (probe.go); nil: none, a hung instance stays in.
 	Readiness *resilience.HealthCheckConfig
+	// EndpointUpdateDelay is how long a crashed instance (its process
+	// exited) stays in the endpoints: the kubelet sees the exit, the pod
+	// turns not ready, the endpoints and every caller's proxy are updated
+	// (probe.go); 0: it leaves them at once.
+	EndpointUpdateDelay time.Duration
 	// Autoscale, when set, adds and removes instances by utilisation.
 	Autoscale *resilience.AutoscaleConfig
 	// Publishes are the records it produces while serving a request; those
