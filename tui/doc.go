@@ -57,9 +57,9 @@
 // health with markers: ✓ healthy, ~ degraded, ✗ failing.
 //
 // A component's colour is the engine's health of its latest window
-// (sim.Health on the series of sim.Result); an edge's label applies the same
-// thresholds (sim.HealthOf) to the edge's error share, or shows its
-// breaker's typed state.
+// (sim.Health on the series of sim.Result), and an edge's the engine's
+// verdict on the edge's latest window (its breakers, error share,
+// fallbacks, latency: sim/health.go's judgeEdge), which its label names.
 //
 // # Files
 //
