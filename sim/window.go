@@ -82,7 +82,9 @@ type Window struct {
 	Health Health
 	Reason Reason
 	// Blame is where the window's failures originated (clients, flows,
-	// services and operations; provenance.go); nil when nothing failed.
+	// services and operations; a saga's failed sagas; a consumer group's
+	// records lost, read twice or behind: provenance.go); nil when
+	// nothing failed.
 	Blame *Blame
 	// Slow is where the slowness of its slow answers originated (clients,
 	// flows and services: slowness.go); nil when none was slow.
@@ -179,7 +181,7 @@ func (w Window) jsonFields() any {
 	case TopicSeries:
 		return topicJSON{orZero(w.Topic), w.Health, w.Reason}
 	case GroupSeries:
-		return groupJSON{orZero(w.Group), w.Latency, w.Health, w.Reason}
+		return groupJSON{orZero(w.Group), w.Latency, w.Health, w.Reason, w.Blame}
 	case StoreSeries:
 		return storeJSON{orZero(w.Store), w.Latency, w.Health, w.Reason}
 	case SagaSeries:
@@ -248,6 +250,7 @@ type (
 		EndToEnd Latency `json:"end_to_end_ms"`
 		Health   Health  `json:"health"`
 		Reason   Reason  `json:"reason,omitzero"`
+		Blame    *Blame  `json:"blame"`
 	}
 	storeJSON struct {
 		StoreFigures

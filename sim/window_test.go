@@ -43,7 +43,7 @@ func TestWindowJSON(t *testing.T) {
 		{"group: latency as end_to_end_ms", with(sim.GroupSeries, func(w *sim.Window) {
 			w.Group, w.Latency = &sim.GroupFigures{Consumed: 3, LagS: 1.5}, sim.Latency{Count: 2, P99: 4}
 		}),
-			`{"t_s":2,"consumed":3,"duplicates":0,"lost":0,"lag_records":0,"lag_s":1.5,"behind_s":0,"end_to_end_ms":` + lat + `,` + verdict + `}`},
+			`{"t_s":2,"consumed":3,"duplicates":0,"lost":0,"lag_records":0,"lag_s":1.5,"behind_s":0,"end_to_end_ms":` + lat + `,` + verdict + `,"blame":null}`},
 		{"store: latency as replication_lag_ms", with(sim.StoreSeries, func(w *sim.Window) {
 			w.Store, w.Latency = &sim.StoreFigures{Reads: 4, Timeouts: 1}, sim.Latency{Count: 2, P99: 4}
 		}),
