@@ -39,9 +39,9 @@ import (
 //     could not reach), with the latest fault active on its nodes;
 //   - a consumer group's records behind (groupBlame), lost or read twice
 //     originate where their partition was held up: its leader (down,
-//     paused or slowed, or none: Kafka's consumer fetches from the
-//     partition's leader only, KafkaConsumer's javadoc, "Consumer Groups
-//     and Topic Subscriptions"), the member that owns it (crashed, paused,
+//     paused or slowed, or none: "all reads and writes go to the leader
+//     of the partition", https://kafka.apache.org/documentation/#replication),
+//     the member that owns it (crashed, paused,
 //     or slowed by a fault on its instance: its poll loop is what moves
 //     the partition), or the rebalance that left it without an owner (the
 //     member whose leaving or joining began it: "Detecting Consumer
@@ -466,8 +466,8 @@ func (g *group) leaderOrigin(p int32, c Cause) origin {
 // isrHeld is the origin of partition p's records past its high watermark
 // when an ISR member down or frozen holds it: a consumer may read a
 // record only once every ISR member has copied it (Kafka's documentation,
-// "Replication": only committed messages are ever given out to the
-// consumer), so they wait for that member, until it leaves the ISR,
+// "Replication", https://kafka.apache.org/documentation/#replication:
+// "Only committed messages are ever given out to the consumer"), so they wait for that member, until it leaves the ISR,
 // whatever the group does. ok is false when no such member holds them.
 func (g *group) isrHeld(p int32) (o origin, ok bool) {
 	s := g.s

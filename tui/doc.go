@@ -51,7 +51,8 @@
 // and the Hystrix row of each breaker it is on), the topology (a layered
 // drawing from clients to leaves), the consistency pane
 // (consumer lag, store staleness, sagas, projection lag: only when the
-// scenario has such components), the event log with the engine's
+// scenario has such components; an unhealthy group or saga says why, the
+// main origin in its latest window's provenance), the event log with the engine's
 // metastability verdict on the latest fault, and a status line. Below 80x24
 // a message replaces the layout. NO_COLOR drops every colour and spells
 // health with markers: ✓ healthy, ~ degraded, ✗ failing.
