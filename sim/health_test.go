@@ -179,9 +179,11 @@ func TestRunHealth(t *testing.T) {
 // it does a service's: the share of its calls that neither succeeded nor
 // were answered by a fallback with Kiali's thresholds, a fallback share of
 // at least 0.1% degraded, and an open breaker on the call failing
-// (Vizceral's Hystrix mapping, DESIGN.md), whatever its calls' share.
-// front calls back, which fails a share of its requests; the last window
-// of front->back carries the verdict.
+// (Vizceral's Hystrix mapping, DESIGN.md), whatever its calls' share; and
+// the p99 of its successful calls past 10 times its level before the
+// first fault (slowness.go) failing. front calls back, which fails a
+// share of its requests, or answers 100 ms slower from 10 s on (1 ms
+// before); the last window of front->back carries the verdict.
 func TestEdgeWindowHealth(t *testing.T) {
 	breaker := func(c *sim.Call) {
 		b := resilience.DefaultBreakerConfig()
@@ -200,6 +202,7 @@ func TestEdgeWindowHealth(t *testing.T) {
 		{"30% errors", 0.3, nil, sim.Failing, sim.ByErrorShare},
 		{"30% errors, fallback", 0.3, func(c *sim.Call) { c.Fallback = true }, sim.Degraded, sim.ByFallbackShare},
 		{"breaker open, fallback", 0.9, breaker, sim.Failing, sim.ByBreakerOpen},
+		{"100 ms slower", 0, nil, sim.Failing, sim.ByLatency},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			back := svc(t, "back", "1ms")
@@ -210,6 +213,10 @@ func TestEdgeWindowHealth(t *testing.T) {
 			}
 			spec := &sim.Spec{Name: "edge-health", Duration: 20 * time.Second, Window: time.Second,
 				Clients: []sim.Client{open(200, "front")}, Services: []sim.Service{svc(t, "front", "1ms", c), back}}
+			if tc.by == sim.ByLatency {
+				spec.Faults = []sim.Fault{{Kind: sim.FaultLatency, Target: "back", Start: 10 * time.Second,
+					Duration: time.Minute, Params: sim.LatencyFault{Add: mustDist(t, "100ms")}}}
+			}
 			res, _ := run(t, spec)
 			ws := res.Edges[0].Series
 			w := ws[len(ws)-1]
