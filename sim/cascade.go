@@ -28,8 +28,11 @@ import (
 // ended less than the cascade window before it, if it made the component worse than it
 // had been in the cascade window before that fault.
 
-// An episode whose origin is typed is judged by timing among its own
-// faults only: a consumer group is degraded or failing by its lag, and
+// A consumer group's episode is split by the provenance of its records
+// behind, lost and read twice (provenance.go, groupBlame), as a service's
+// by its failures. One without any (a window's state alone decided it)
+// and any other episode whose origin is typed is judged by timing among
+// its own faults only: a consumer group is degraded or failing by its lag, and
 // what makes a group lag is what stopped or slowed its consumption: a
 // crashed or paused member (and the rebalance after it), a slow consuming
 // service, or its topic's broker (a lost leader, a shrunk ISR, a node
@@ -589,12 +592,13 @@ func (s *Sim) blastRadius(k int, steps []CascadeStep, business []businessFlow) (
 // does: a saga's instances, the records of a consumer group's topic, the
 // reads of a view. Its windows are a client's shape for the cascade and
 // the blast radius: Sent is its traffic in its own unit (sagas started,
-// records produced to the topic, reads), Blame a saga's provenance.
+// records produced to the topic, reads), Blame a saga's or a consumer
+// group's provenance.
 type businessFlow struct {
 	name   string // as its health changes name it
 	ws     []Window
 	weight float64 // of one unit, in client requests
-	traced bool    // its windows carry Blame (a saga's)
+	traced bool    // its windows carry Blame (a saga's, a group's)
 }
 
 // businessFlows returns the run's business flows, sagas first, then
@@ -630,8 +634,9 @@ func (s *Sim) businessFlows() []businessFlow {
 		ws := make([]Window, min(len(g.series), len(ts)))
 		for j := range ws {
 			ws[j] = flowWindow(g.series[j], ts[j].Topic.Produced)
+			ws[j].Blame = g.series[j].Blame
 		}
-		out = append(out, businessFlow{name: g.label(), ws: ws, weight: weight(g.spec.Weight)})
+		out = append(out, businessFlow{name: g.label(), ws: ws, weight: weight(g.spec.Weight), traced: true})
 	}
 	for i := range s.views {
 		v := &s.views[i]
@@ -689,7 +694,7 @@ func (s *Sim) seriesByName(business []businessFlow) map[string][]Window {
 	}
 	for _, b := range business {
 		if b.traced {
-			m[b.name] = b.ws // a group's or a view's episodes keep the timing rule
+			m[b.name] = b.ws // a view's episodes keep the timing rule
 		}
 	}
 	return m
@@ -760,7 +765,10 @@ func (s *Sim) episode(i int, ws []Window) episode {
 	ep.from = max(at(ch.at-s.window+1), 0)
 	ep.to = len(ws)
 	if ep.healthy >= 0 {
-		ep.to = at(ep.healthy)
+		// Two components of one name (consumer groups a spec built in
+		// Go left unnamed) share a change log: its next recovery may be
+		// the other's, dated before this change.
+		ep.to = max(at(ep.healthy), ep.from)
 	}
 	for j := range ws[ep.from:ep.to] {
 		b := ws[ep.from+j].Provenance()

@@ -39,13 +39,20 @@ type group struct {
 	win                                                            groupWin
 	series                                                         []Window
 	health                                                         healthTracker
+	// rbOrg is where the last rebalance originated (rebalanceOrigin): a
+	// partition without an owner meanwhile, and the records read again
+	// after it, trace there.
+	rbOrg origin
 }
 
 type groupWin struct {
 	consumed, duplicates, lost uint64
-	e2e                        metrics.Histogram
-	maxLag                     int64
-	maxLagT                    int64
+	// blame counts the window's lost and duplicated records and the
+	// records behind at its close by origin (groupBlame).
+	blame   blameTally
+	e2e     metrics.Histogram
+	maxLag  int64
+	maxLagT int64
 }
 
 // gpart is a group's state on one partition. Offsets below done are
@@ -56,6 +63,9 @@ type gpart struct {
 	committed int64
 	done      int64
 	proc      int64 // the next offset after what the owner has handled
+	// stall is where the partition was last held up by a fault, until
+	// the group has caught up on it (groupBlame).
+	stall origin
 }
 
 // member is one group member's poll loop.
@@ -205,6 +215,7 @@ func (g *group) assign() {
 			// (at-most-once): nobody will read these records again.
 			g.lost += uint64(gp.committed - gp.done)
 			g.win.lost += uint64(gp.committed - gp.done)
+			g.win.blame.addN(g.lastRebalance(), uint64(gp.committed-gp.done), g.s.occurs)
 			gp.done = gp.committed
 		}
 		gp.position, gp.proc = gp.committed, gp.committed
@@ -221,8 +232,9 @@ func (g *group) assign() {
 // what they have processed (as onPartitionsRevoked does, and as an
 // auto-committing consumer does before it rejoins), and consumption
 // resumes with a new assignment after the broker's rebalance time.
-func (g *group) rebalance(why string) {
+func (g *group) rebalance(why string, org origin) {
 	s := g.s
+	g.rbOrg = org
 	g.gen++
 	g.rebalances++
 	g.rebalancing, g.joinWait = true, false
@@ -310,6 +322,7 @@ func (g *group) check() {
 	bs := s.brokers[s.topics[g.topic].broker].spec
 	session, maxPoll := int64(bs.SessionTimeout), int64(bs.MaxPollInterval)
 	var why string
+	var org origin
 	for i := range g.members {
 		m := &g.members[i]
 		if m.ghost >= 0 && s.now-m.ghost >= session {
@@ -319,6 +332,7 @@ func (g *group) check() {
 		switch {
 		case m.joined && m.silent >= 0 && s.now-m.silent >= session:
 			m.joined = false
+			org = g.rebalanceOrigin(m)
 			why = fmt.Sprintf("%s left: no heartbeat for %s", g.memberName(m), time.Duration(s.now-m.silent).Round(time.Second))
 		case m.joined && !m.evicted && m.busy && s.now-m.lastPoll >= maxPoll:
 			m.evicted = true
@@ -327,12 +341,15 @@ func (g *group) check() {
 				break
 			}
 			g.leave(m)
+			org = g.rebalanceOrigin(m)
 			why = fmt.Sprintf("%s left: no poll for %s", g.memberName(m), time.Duration(s.now-m.lastPoll).Round(time.Second))
 		case m.joined && m.evicted && s.now-m.lastPoll >= maxPoll+session:
 			g.leave(m)
+			org = g.rebalanceOrigin(m)
 			why = fmt.Sprintf("%s left: no heartbeat since its poll timeout, %s ago", g.memberName(m), time.Duration(s.now-m.lastPoll-maxPoll).Round(time.Second))
 		case !m.joined && !m.evicted && m.silent < 0 && g.up(m) && g.exists(m):
 			m.joined = true
+			org = g.rebalanceOrigin(m)
 			why = g.memberName(m) + " joined"
 		}
 	}
@@ -342,7 +359,7 @@ func (g *group) check() {
 		// is still gathering its members.
 		s.logf(g.label(), "%s", why)
 	case why != "":
-		g.rebalance(why)
+		g.rebalance(why, org)
 		return
 	}
 	if g.joinWait {
@@ -399,7 +416,7 @@ func (g *group) rejoin(m *member) {
 		return
 	}
 	m.joined = true
-	g.rebalance(g.memberName(m) + " rejoined at its next poll")
+	g.rebalance(g.memberName(m)+" rejoined at its next poll", g.rebalanceOrigin(m))
 }
 
 // resume restarts static member m on the partitions it owns, from their
@@ -506,7 +523,7 @@ func (g *group) restarted(inst int32) {
 			g.resume(m)
 		default:
 			m.ghost = old
-			g.rebalance(g.memberName(m) + " restarted: joins as a new member, the old one is counted until its session expires")
+			g.rebalance(g.memberName(m)+" restarted: joins as a new member, the old one is counted until its session expires", g.rebalanceOrigin(m))
 		}
 	}
 }
@@ -725,6 +742,7 @@ func (g *group) handled(m *member) {
 	} else {
 		g.duplicates++
 		g.win.duplicates++
+		g.win.blame.add(g.lastRebalance(), s.occurs) // read again after a rebalance
 		if i := br.offset - pt.base; g.view >= 0 && i >= 0 && i < int64(pt.recs.len()) {
 			s.views[g.view].applyAgain(pt.recs.at(int(i)), s.topics[g.topic].vkeys)
 		}
@@ -788,6 +806,7 @@ func (g *group) truncated(p int32, end, top int64) {
 		n := top - max(gp.done, end)
 		g.lost += uint64(n)
 		g.win.lost += uint64(n)
+		g.win.blame.addN(g.leaderOrigin(p, CauseLost), uint64(n), g.s.occurs)
 	}
 	gp.done = min(gp.done, end)
 	gp.position = min(gp.position, end)
@@ -802,6 +821,9 @@ func (g *group) expired(p int32, base int64) {
 	if gp.done < base {
 		g.lost += uint64(base - gp.done)
 		g.win.lost += uint64(base - gp.done)
+		// Deleted by retention before the group got to them: lost to
+		// what held the partition back.
+		g.win.blame.addN(g.stallOrigin(p), uint64(base-gp.done), g.s.occurs)
 		gp.done = base
 	}
 	gp.position = max(gp.position, base)

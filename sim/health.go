@@ -194,6 +194,53 @@ func answersWhy(w *Window, l Health, r Reason) string {
 	return why
 }
 
+// judgeEdge is the verdict on a call edge's window, the worst of: its
+// breakers, in Vizceral's Hystrix mapping (DESIGN.md, "Visual
+// vocabulary": an open breaker on a call marks it failing, a half-open
+// one degraded), the share of its calls that neither succeeded nor were
+// answered by a fallback, with Kiali's thresholds (HealthOf, as
+// judgeTotals judges the edge over the run), fallbacks (at least 0.1% of
+// the calls: the caller got less than it asked for, as for a client),
+// and the latency of its successful calls against their level before the
+// first fault (slowness.go). Nothing ended and no breaker open: idle.
+func (s *Sim) judgeEdge(w *Window, e *edge) (Health, Reason) {
+	floorL, floor := Healthy, Reason{}
+	for _, p := range e.pol {
+		br := p.breaker
+		if br == nil {
+			break // no holder has one
+		}
+		switch st := br.State(); {
+		case st == resilience.Open || st == resilience.ForcedOpen:
+			floorL, floor = Failing, Reason{By: ByBreakerOpen, Edge: s.edgeNames[e.id]}
+		case st == resilience.HalfOpen && floorL < Degraded:
+			floorL, floor = Degraded, Reason{By: ByBreakerHalfOpen, Edge: s.edgeNames[e.id]}
+		}
+	}
+	n := w.outcomes()
+	if n == 0 && floorL == Healthy {
+		return Healthy, Reason{By: Idle}
+	}
+	l, r := Healthy, Reason{}
+	if n > 0 {
+		share := float64(n-w.OK-min(w.Degraded, n-w.OK)) / float64(n)
+		l, r = HealthOf(share), Reason{By: ByErrorShare, Value: share}
+		if l == Healthy && float64(w.Degraded) >= 0.001*float64(n) {
+			l, r = Degraded, Reason{By: ByFallbackShare, Value: float64(w.Degraded) / float64(n)}
+		}
+	}
+	if ll, lr := e.slow.judge(&e.win.ok); ll > l {
+		l, r = ll, lr
+	}
+	if floorL >= l && floorL > Healthy {
+		l, r = floorL, floor
+	}
+	if l == Healthy {
+		r = Reason{}
+	}
+	return l, r
+}
+
 // seconds is a duration in seconds, as the reasons give lag.
 func seconds(ns int64) float64 { return float64(ns) / float64(time.Second) }
 

@@ -174,3 +174,58 @@ func TestRunHealth(t *testing.T) {
 		})
 	}
 }
+
+// TestEdgeWindowHealth: the engine judges every window of a call edge, as
+// it does a service's: the share of its calls that neither succeeded nor
+// were answered by a fallback with Kiali's thresholds, a fallback share of
+// at least 0.1% degraded, and an open breaker on the call failing
+// (Vizceral's Hystrix mapping, DESIGN.md), whatever its calls' share; and
+// the p99 of its successful calls past 10 times its level before the
+// first fault (slowness.go) failing. front calls back, which fails a
+// share of its requests, or answers 100 ms slower from 10 s on (1 ms
+// before); the last window of front->back carries the verdict.
+func TestEdgeWindowHealth(t *testing.T) {
+	breaker := func(c *sim.Call) {
+		b := resilience.DefaultBreakerConfig()
+		b.WaitInOpen = time.Hour // open until the end
+		c.Breaker, c.Fallback = &b, true
+	}
+	for _, tc := range []struct {
+		name   string
+		errors float64
+		edit   func(c *sim.Call)
+		want   sim.Health
+		by     sim.Indicator
+	}{
+		{"no errors", 0, nil, sim.Healthy, sim.ByNone},
+		{"1% errors", 0.01, nil, sim.Degraded, sim.ByErrorShare},
+		{"30% errors", 0.3, nil, sim.Failing, sim.ByErrorShare},
+		{"30% errors, fallback", 0.3, func(c *sim.Call) { c.Fallback = true }, sim.Degraded, sim.ByFallbackShare},
+		{"breaker open, fallback", 0.9, breaker, sim.Failing, sim.ByBreakerOpen},
+		{"100 ms slower", 0, nil, sim.Failing, sim.ByLatency},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			back := svc(t, "back", "1ms")
+			back.Errors = tc.errors
+			c := call("back")
+			if tc.edit != nil {
+				tc.edit(&c)
+			}
+			spec := &sim.Spec{Name: "edge-health", Duration: 20 * time.Second, Window: time.Second,
+				Clients: []sim.Client{open(200, "front")}, Services: []sim.Service{svc(t, "front", "1ms", c), back}}
+			if tc.by == sim.ByLatency {
+				spec.Faults = []sim.Fault{{Kind: sim.FaultLatency, Target: "back", Start: 10 * time.Second,
+					Duration: time.Minute, Params: sim.LatencyFault{Add: mustDist(t, "100ms")}}}
+			}
+			res, _ := run(t, spec)
+			ws := res.Edges[0].Series
+			w := ws[len(ws)-1]
+			if w.Health != tc.want || w.Reason.By != tc.by {
+				t.Errorf("last window %s by %s (%+v), want %s by %s", w.Health, w.Reason.By, w, tc.want, tc.by)
+			}
+			if tc.by == sim.ByBreakerOpen && w.Reason.Edge != "front->back" {
+				t.Errorf("breaker reason on %q", w.Reason.Edge)
+			}
+		})
+	}
+}

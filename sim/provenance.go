@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"slices"
+	"time"
 )
 
 // Failure provenance: every request that fails, times out, is refused or
@@ -35,7 +36,19 @@ import (
 //     work its service last finished slowed by one, within a window;
 //   - a publish or store operation that fails or times out originates at
 //     its broker (waiting on ISR members, no leader) or store (a quorum it
-//     could not reach), with the latest fault active on its nodes.
+//     could not reach), with the latest fault active on its nodes;
+//   - a consumer group's records behind (groupBlame), lost or read twice
+//     originate where their partition was held up: its leader (down,
+//     paused or slowed, or none: "all reads and writes go to the leader
+//     of the partition", https://kafka.apache.org/documentation/#replication),
+//     the member that owns it (crashed, paused,
+//     or slowed by a fault on its instance: its poll loop is what moves
+//     the partition), or the rebalance that left it without an owner (the
+//     member whose leaving or joining began it: "Detecting Consumer
+//     Failures"), with the fault active there; else none (a consumer too
+//     slow for its load). Records lost to an unclean leader election
+//     originate at the broker, those read again after a rebalance at the
+//     rebalance's origin.
 
 // Cause is why a request failed at its origin.
 type Cause uint8
@@ -57,6 +70,8 @@ const (
 	CauseISR               // a publish its broker did not acknowledge: ISR members, no leader
 	CauseQuorum            // a store operation that could not reach its quorum
 	CauseSlow              // it answered, slower than its latency threshold (slowness.go)
+	CauseNoLeader          // a partition a consumer group reads had no leader it could fetch from
+	CauseRebalance         // a consumer group's partition had no owner: a rebalance, its member gone
 	numCauses
 )
 
@@ -65,7 +80,7 @@ var causeNames = [...]string{
 	CauseQueued: "queued", CauseQueueFull: "queue_full", CauseShed: "shed", CauseRateLimited: "rate_limited",
 	CauseBreakerOpen: "breaker_open", CauseNoInstance: "no_instance", CauseBulkhead: "bulkhead_full",
 	CauseLost: "lost", CauseISR: "isr", CauseQuorum: "quorum",
-	CauseSlow: "slow",
+	CauseSlow: "slow", CauseNoLeader: "no_leader", CauseRebalance: "rebalance",
 }
 
 func (c Cause) String() string {
@@ -377,6 +392,208 @@ func (b *blameTally) add(o origin, occurs []occurrence) {
 	if b.used < blameSlots {
 		b.by[b.used] = originCount{o, 1}
 		b.used++
+	}
+}
+
+// addN counts n failures from o.
+func (b *blameTally) addN(o origin, n uint64, occurs []occurrence) {
+	if n == 0 {
+		return
+	}
+	b.add(o, occurs)
+	if o.fault > 0 {
+		b.faulted += n - 1
+	} else {
+		b.none += n - 1
+	}
+	for k := range b.used {
+		if p := b.by[k].o; p.comp == o.comp && p.cause == o.cause && sameFault(p.fault, o.fault, occurs) {
+			b.by[k].n += n - 1
+			return
+		}
+	}
+}
+
+// rebalanceOrigin is the origin of a rebalance that member m's leaving
+// or joining began: the latest crash or pause fault active on its
+// instance, else any fault active there (a slowed one that passed
+// max.poll.interval), else the crash that last took it down (it
+// restarted, or came back to join).
+func (g *group) rebalanceOrigin(m *member) origin {
+	s := g.s
+	if g.svc < 0 {
+		return origin{cause: CauseRebalance}
+	}
+	o := s.instOrigin(g.svc, m.inst, CauseRebalance, func(p FaultParams) bool { return isCrash(p) || isPause(p) })
+	if o.fault == 0 {
+		o = s.instOrigin(g.svc, m.inst, CauseRebalance, nil)
+	}
+	if o.fault == 0 {
+		o.fault = s.services[g.svc].insts[m.inst].downOcc
+	}
+	return o
+}
+
+// lastRebalance is where the group's last rebalance originated: its
+// consuming service with no fault when none has happened yet.
+func (g *group) lastRebalance() origin {
+	if !g.rbOrg.set() {
+		return origin{comp: max(g.svc, 0), cause: CauseRebalance}
+	}
+	return g.rbOrg
+}
+
+// leaderOrigin is the origin, with cause c, of what partition p's leader
+// did to the group: the latest fault active on its replicas' nodes (the
+// leader's, or the ones an unclean election passed over), else a network
+// partition's.
+func (g *group) leaderOrigin(p int32, c Cause) origin {
+	s := g.s
+	t := &s.topics[g.topic]
+	bk := &s.brokers[t.broker]
+	best := int32(-1)
+	for _, r := range t.parts[p].replicas {
+		if f := s.latest(bk.nodes[r].faults); f >= 0 && (best < 0 || s.faults[f].since >= s.faults[best].since) {
+			best = f
+		}
+	}
+	if best < 0 {
+		best = s.latest(s.partitions)
+	}
+	return s.occAt(s.brokerComp(t.broker), c, best)
+}
+
+// isrHeld is the origin of partition p's records past its high watermark
+// when an ISR member down or frozen holds it: a consumer may read a
+// record only once every ISR member has copied it (Kafka's documentation,
+// "Replication", https://kafka.apache.org/documentation/#replication:
+// "Only committed messages are ever given out to the consumer"), so they wait for that member, until it leaves the ISR,
+// whatever the group does. ok is false when no such member holds them.
+func (g *group) isrHeld(p int32) (o origin, ok bool) {
+	s := g.s
+	t := &s.topics[g.topic]
+	pt := &t.parts[p]
+	bk := &s.brokers[t.broker]
+	for r := range pt.replicas {
+		if n := bk.node(pt, int32(r)); pt.isr[r] && (n.down || n.paused) {
+			return g.leaderOrigin(p, CauseISR), true
+		}
+	}
+	return origin{}, false
+}
+
+// stallOrigin is where partition p of the group is held up now, below its
+// high watermark: a leader that cannot serve fetches (none, or its node
+// down, paused, cut off or slowed), or no owner (a rebalance), or an
+// owner whose process is down, paused or slowed by a fault, or that
+// carries the partitions of a member a fault took out of the group (the
+// rebalance's origin); else nothing with a fault (CauseLate at the
+// consuming service: plain load). When both its leader and its owner
+// hold it up, the fault that began first did.
+func (g *group) stallOrigin(p int32) origin {
+	s := g.s
+	t := &s.topics[g.topic]
+	pt := &t.parts[p]
+	var broker origin
+	bk := &s.brokers[t.broker]
+	switch {
+	case pt.leader < 0:
+		broker = g.leaderOrigin(p, CauseNoLeader)
+	case bk.node(pt, pt.leader).down:
+		broker = g.leaderOrigin(p, CauseNoLeader)
+	case bk.node(pt, pt.leader).paused:
+		broker = g.leaderOrigin(p, CausePause)
+	case g.cutFrom(bk.node(pt, pt.leader)):
+		broker = s.occAt(s.brokerComp(t.broker), CauseLost, s.latest(s.partitions))
+	case bk.node(pt, pt.leader).slow > 1:
+		broker = g.leaderOrigin(p, CauseLate)
+	}
+	var member origin
+	gp := &g.parts[p]
+	switch {
+	case g.svc < 0:
+		member = origin{comp: s.viewComp(g.view), cause: CauseLate}
+	case g.rebalancing || gp.owner < 0:
+		member = g.lastRebalance()
+	default:
+		m := &g.members[gp.owner]
+		in := &s.services[g.svc].insts[m.inst]
+		switch {
+		case !in.up:
+			member = s.instOrigin(g.svc, m.inst, CauseCrash, isCrash)
+		case in.paused:
+			member = s.instOrigin(g.svc, m.inst, CausePause, isPause)
+		default:
+			member = s.instOrigin(g.svc, m.inst, CauseLate, nil)
+		}
+		if member.fault == 0 && g.rbOrg.fault > 0 && g.short() {
+			// Its owner carries the partitions of a member a fault
+			// took out of the group.
+			member = g.rbOrg
+		}
+	}
+	switch {
+	case !broker.set() || member.fault > 0 && broker.fault == 0:
+		return member
+	case member.fault == 0 || broker.fault == 0:
+		return broker
+	case s.occurs[member.fault-1].start < s.occurs[broker.fault-1].start:
+		return member
+	}
+	return broker
+}
+
+// short reports whether a member of the group is out of it (left, not
+// yet back).
+func (g *group) short() bool {
+	for i := range g.members {
+		if m := &g.members[i]; !m.joined && g.exists(m) {
+			return true
+		}
+	}
+	return false
+}
+
+// groupBlame counts, at a window's close, the records of every partition
+// the group is behind on, by where the partition is held up
+// (stallOrigin): those of the partitions whose oldest record not yet
+// processed has waited the second that degrades the group (lagHealth).
+// A record counts in every window it is behind at the close of: a longer
+// stall weighs more. A backlog that a fault's stall left is the fault's
+// until the group has caught up on the partition, as a queue's backlog is
+// the fault's that filled it (the queued rule): the members work through
+// it at their own pace after the fault, with none active on them. The
+// records past a high watermark an ISR member holds are that member's
+// fault's (isrHeld), those below it where the partition is held up.
+func (g *group) groupBlame() {
+	s := g.s
+	t := &s.topics[g.topic]
+	for p := range g.parts {
+		pt := &t.parts[p]
+		gp := &g.parts[p]
+		done := max(gp.done, pt.base)
+		end := pt.base + int64(pt.recs.len())
+		if done >= end || s.now-pt.recs.at(int(done-pt.base)).at < int64(time.Second) {
+			gp.stall = origin{} // caught up
+			continue
+		}
+		if hw := max(pt.hw, done); hw < end {
+			if o, ok := g.isrHeld(int32(p)); ok {
+				g.win.blame.addN(o, uint64(end-hw), s.occurs)
+				end = hw
+			}
+		}
+		if done >= end {
+			continue
+		}
+		o := g.stallOrigin(int32(p))
+		switch {
+		case o.fault > 0:
+			gp.stall = o
+		case gp.stall.set():
+			o = gp.stall
+		}
+		g.win.blame.addN(o, uint64(end-done), s.occurs)
 	}
 }
 

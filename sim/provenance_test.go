@@ -2,6 +2,7 @@ package sim_test
 
 import (
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -221,5 +222,62 @@ func TestBlackholeTraced(t *testing.T) {
 	}
 	if c := res.Cascades[0]; c.BlastRadius < 0.99 {
 		t.Errorf("blackhole's blast radius %.3f, want the client's traffic", c.BlastRadius)
+	}
+}
+
+// TestGroupEpisodeSplitByBlame: a consumer crash (analytics#1, 35-65 s)
+// and a broker node crash (kafka#2, 40-60 s) overlap on one group's path
+// (testdata/overlapping-faults-group-broker.toml). The group's records
+// behind trace to the fault holding each partition back (the crashed
+// member's, then the rebalance it began; the high watermark the dead ISR
+// member holds), so its episode is a step of both faults, each with its
+// share, which add up to at most all of it. By timing alone both faults
+// got the whole episode (no share).
+func TestGroupEpisodeSplitByBlame(t *testing.T) {
+	data, err := os.ReadFile("testdata/overlapping-faults-group-broker.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, err := scenarios.Load("overlapping-faults-group-broker.toml", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, _ := run(t, spec)
+	if len(res.Cascades) != 2 {
+		t.Fatalf("%d cascades, want 2", len(res.Cascades))
+	}
+	var sum float64
+	for _, c := range res.Cascades {
+		k := slices.IndexFunc(c.Steps, func(st sim.CascadeStep) bool { return st.Component == "group analytics" })
+		if k < 0 {
+			t.Errorf("%s: group analytics not a step", c.Name)
+			continue
+		}
+		st := c.Steps[k]
+		if st.Share == nil {
+			t.Errorf("%s: group analytics given by timing, no share", c.Name)
+			continue
+		}
+		t.Logf("%s: group analytics %.1f%% of its episode", c.Name, *st.Share*100)
+		if *st.Share < 0.2 || *st.Share > 0.8 {
+			t.Errorf("%s: group analytics share %.3f, want one of two large parts", c.Name, *st.Share)
+		}
+		sum += *st.Share
+	}
+	if sum > 1+1e-9 {
+		t.Errorf("shares add up to %.3f > 1", sum)
+	}
+	// Each window's blame conserves: every record counted is by an
+	// origin or at least counted as faulted or not.
+	for _, w := range res.Groups[0].Series {
+		if b := w.Blame; b != nil {
+			var n uint64
+			for _, o := range b.Origins {
+				n += o.N
+			}
+			if n > b.Faulted+b.NoFault || b.Faulted+b.NoFault == 0 {
+				t.Errorf("window %v: %d by origin of %d+%d", w.Start, n, b.Faulted, b.NoFault)
+			}
+		}
 	}
 }

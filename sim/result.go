@@ -201,7 +201,8 @@ type EdgeResult struct {
 	LatencyAll Latency `json:"latency_all_ms"`
 	// Health is the engine's verdict on the whole run (totalsHealth).
 	Health Health `json:"-"`
-	// Series is the edge's latency window by window.
+	// Series is the edge's calls window by window: their counts, latency
+	// and the engine's verdict on them (judgeEdge).
 	Series []Window `json:"series,omitempty" series:"edge"`
 
 	// CallerCancelled counts calls dropped because their caller went away
@@ -511,6 +512,9 @@ func (s *Sim) Snapshot() Snapshot {
 	}
 	for i := range res.Views {
 		res.Views[i].Series = slices.Clone(res.Views[i].Series)
+	}
+	for i := range res.Edges {
+		res.Edges[i].Series = slices.Clone(res.Edges[i].Series)
 	}
 	return Snapshot{Now: time.Duration(s.now), Duration: time.Duration(s.end), Done: s.done, Result: res}
 }

@@ -416,7 +416,9 @@ func (s *Sim) closeDataWindows(start, end time.Duration) {
 			v.series = append(v.series, vw)
 			v.winReads, v.winMisses = 0, 0
 		} else {
+			g.groupBlame()
 			w := idle(GroupSeries)
+			w.Blame = s.blame(&g.win.blame)
 			gf := &GroupFigures{Consumed: g.win.consumed, Duplicates: g.win.duplicates, Lost: g.win.lost,
 				LagRecords: lagRecs, LagS: lagS, BehindS: behindS}
 			w.Group, w.Latency = gf, g.win.e2e.Summarize()
@@ -433,6 +435,7 @@ func (s *Sim) closeDataWindows(start, end time.Duration) {
 			g.series = append(g.series, w)
 		}
 		g.win.consumed, g.win.duplicates, g.win.lost, g.win.maxLag, g.win.maxLagT = 0, 0, 0, 0, 0
+		g.win.blame = blameTally{}
 		g.win.e2e.Reset()
 	}
 	for i := range s.stores {

@@ -94,6 +94,13 @@ type edge struct {
 	// PerInstance; grown when the caller scales up) or one shared.
 	pol   []*policies
 	stats edgeStats
+	// winBase is stats at the start of the window being filled: the
+	// window's counts are stats less it (closeEdgeWindows).
+	winBase edgeStats
+	// slow is the latency side of the edge's health (slowness.go): the
+	// p99 of its successful calls, as the caller saw them, against their
+	// level before the first fault.
+	slow slowness
 	// win times the calls counted in stats that ended in the window being
 	// filled, pre the others (made during warmup), and agg the counted
 	// calls of the windows closed; series is one Window per window.
@@ -288,6 +295,7 @@ func (sv *service) initEdges(byName map[string]int32) {
 		c := &sv.callSpecs[i]
 		e := &sv.calls[i]
 		e.spec, e.timeout = c, int64(c.Timeout)
+		e.slow.init(LatencyObjective{}, s.spec.LatencyFactor)
 		e.id = int32(len(s.edges))
 		s.edges = append(s.edges, edgeRef{svc: sv.idx, edge: int32(i)})
 		e.latency = s.spec.Network.Latency

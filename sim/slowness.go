@@ -170,6 +170,9 @@ func (s *Sim) freezeBaselines() {
 		sv.slow.freeze()
 		sv.win.slowAt = sv.slow.slowAt()
 	}
+	for _, ref := range s.edges {
+		s.services[ref.svc].calls[ref.edge].slow.freeze()
+	}
 }
 
 // noteSlow counts a successful answer of service comp that took lat, if

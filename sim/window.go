@@ -18,10 +18,12 @@ const (
 	// ServiceSeries: a service or an operation; the request counts, the
 	// latency of successes, the queue figures (services), blame.
 	ServiceSeries
-	// EdgeSeries: a call edge; the latency of the calls that succeeded
-	// and of every call that ended, as the caller saw them
-	// (EdgeResult.Latency). Their counts are the summaries' counts; an
-	// edge's window carries no verdict.
+	// EdgeSeries: a call edge; its calls' counts (Sent: made; OK, Errors
+	// with conflicts, Timeouts, Rejected with the bulkhead's refusals:
+	// how they ended, before fallbacks; Degraded: failures a fallback
+	// answered), the latency of the calls that succeeded and of every
+	// call that ended, as the caller saw them (EdgeResult.Latency), and
+	// the engine's verdict (judgeEdge).
 	EdgeSeries
 	TopicSeries // Topic; no latency
 	GroupSeries // Group; Latency from append to processed
@@ -80,7 +82,9 @@ type Window struct {
 	Health Health
 	Reason Reason
 	// Blame is where the window's failures originated (clients, flows,
-	// services and operations; provenance.go); nil when nothing failed.
+	// services and operations; a saga's failed sagas; a consumer group's
+	// records lost, read twice or behind: provenance.go); nil when
+	// nothing failed.
 	Blame *Blame
 	// Slow is where the slowness of its slow answers originated (clients,
 	// flows and services: slowness.go); nil when none was slow.
@@ -173,11 +177,11 @@ func (k SeriesKind) String() string {
 func (w Window) jsonFields() any {
 	switch w.Kind {
 	case EdgeSeries:
-		return edgeJSON{w.Latency, w.LatencyAll}
+		return edgeJSON{w.Sent, w.OK, w.Errors, w.Timeouts, w.Rejected, w.Degraded, w.Latency, w.LatencyAll, w.Health, w.Reason}
 	case TopicSeries:
 		return topicJSON{orZero(w.Topic), w.Health, w.Reason}
 	case GroupSeries:
-		return groupJSON{orZero(w.Group), w.Latency, w.Health, w.Reason}
+		return groupJSON{orZero(w.Group), w.Latency, w.Health, w.Reason, w.Blame}
 	case StoreSeries:
 		return storeJSON{orZero(w.Store), w.Latency, w.Health, w.Reason}
 	case SagaSeries:
@@ -225,8 +229,16 @@ type (
 		Slow        *Blame   `json:"slow,omitempty"`
 	}
 	edgeJSON struct {
+		Calls      uint64  `json:"calls"`
+		OK         uint64  `json:"ok"`
+		Errors     uint64  `json:"error"`
+		Timeouts   uint64  `json:"timeout"`
+		Rejected   uint64  `json:"rejected"`
+		Fallbacks  uint64  `json:"fallbacks"`
 		Latency    Latency `json:"latency_ms"`     // of calls that succeeded
 		LatencyAll Latency `json:"latency_all_ms"` // of every call that ended
+		Health     Health  `json:"health"`
+		Reason     Reason  `json:"reason,omitzero"`
 	}
 	topicJSON struct {
 		TopicFigures
@@ -238,6 +250,7 @@ type (
 		EndToEnd Latency `json:"end_to_end_ms"`
 		Health   Health  `json:"health"`
 		Reason   Reason  `json:"reason,omitzero"`
+		Blame    *Blame  `json:"blame"`
 	}
 	storeJSON struct {
 		StoreFigures
@@ -445,16 +458,36 @@ func (s *Sim) closeWindow() {
 		sv.win.reset()
 	}
 	s.closeDataWindows(start, end)
+	s.closeEdgeWindows(start, end)
+	s.markEdges()
+	s.winStart = s.now
+}
+
+// closeEdgeWindows closes every call edge's window: its calls' counts
+// and latency as the caller saw them, and the engine's verdict on them
+// (judgeEdge), which the TUI colours the edge with.
+func (s *Sim) closeEdgeWindows(start, end time.Duration) {
+	s.nameEdges()
 	for _, ref := range s.edges {
 		e := &s.services[ref.svc].calls[ref.edge]
 		ok, all := summaries(&e.win, &e.pre, &s.allCalls)
-		e.series = append(e.series, Window{Kind: EdgeSeries, Start: start, End: end, Latency: ok, LatencyAll: all})
+		d, b := &e.stats, &e.winBase
+		w := Window{Kind: EdgeSeries, Start: start, End: end, Latency: ok, LatencyAll: all,
+			Sent: d.calls - b.calls, OK: d.out[OK] - b.out[OK],
+			Errors:   d.out[Error] - b.out[Error] + d.out[Conflict] - b.out[Conflict],
+			Timeouts: d.out[Timeout] - b.out[Timeout],
+			// A call the bulkhead refused never started: Hystrix counts
+			// it rejected, as the callee's refusals.
+			Rejected: d.out[Rejected] - b.out[Rejected] + d.bulkheaded - b.bulkheaded,
+			Degraded: d.fallbacks - b.fallbacks}
+		w.Health, w.Reason = s.judgeEdge(&w, e)
+		e.slow.learn(s, &e.win.ok)
+		e.series = append(e.series, w)
+		e.winBase = e.stats
 		e.agg.merge(&e.win)
 		e.win.reset()
 		e.pre.reset()
 	}
-	s.markEdges()
-	s.winStart = s.now
 }
 
 func (t *tally) window(k SeriesKind, start, end time.Duration) Window {
@@ -540,14 +573,7 @@ func (s *Sim) breakerHealth() []breakerFloor {
 	for i := range fl {
 		fl[i] = breakerFloor{}
 	}
-	if len(s.edgeNames) != len(s.edges) {
-		// Named once: a reason names its edge at every window without
-		// building the name again.
-		s.edgeNames = make([]string, len(s.edges))
-		for k, ref := range s.edges {
-			s.edgeNames[k] = s.edgeName(ref.svc, ref.edge)
-		}
-	}
+	s.nameEdges()
 	raise := func(svc int32, l Health, by Indicator, k int, t int64) {
 		if l > fl[svc].level {
 			fl[svc] = breakerFloor{l, Reason{By: by, Edge: s.edgeNames[k]}, t}
@@ -579,6 +605,17 @@ func (s *Sim) breakerHealth() []breakerFloor {
 		}
 	}
 	return fl
+}
+
+// nameEdges names the edges once: a reason names its edge at every
+// window without building the name again.
+func (s *Sim) nameEdges() {
+	if len(s.edgeNames) != len(s.edges) {
+		s.edgeNames = make([]string, len(s.edges))
+		for k, ref := range s.edges {
+			s.edgeNames[k] = s.edgeName(ref.svc, ref.edge)
+		}
+	}
 }
 
 // stateHealth is what a service's state says of it, beyond its answers:

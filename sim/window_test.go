@@ -36,14 +36,14 @@ func TestWindowJSON(t *testing.T) {
 		{"service: no latency_all_ms", with(sim.ServiceSeries, func(w *sim.Window) { w.QueueMax = 5 }),
 			`{"t_s":2,"sent":0,"ok":0,"error":0,"timeout":0,"rejected":0,"shed":0,"rate_limited":0,"wasted":0,"degraded":0,"latency_ms":` + zero +
 				`,"utilisation":0,"queue_mean":0,"queue_max":5,` + verdict + `,"blame":null}`},
-		{"edge: latencies only", with(sim.EdgeSeries, func(w *sim.Window) { w.Latency = sim.Latency{Count: 2, P99: 4} }),
-			`{"t_s":2,"latency_ms":` + lat + `,"latency_all_ms":` + zero + `}`},
+		{"edge: counts, latencies, verdict", with(sim.EdgeSeries, func(w *sim.Window) { w.Sent, w.OK, w.Latency = 3, 2, sim.Latency{Count: 2, P99: 4} }),
+			`{"t_s":2,"calls":3,"ok":2,"error":0,"timeout":0,"rejected":0,"fallbacks":0,"latency_ms":` + lat + `,"latency_all_ms":` + zero + `,` + verdict + `}`},
 		{"topic", with(sim.TopicSeries, func(w *sim.Window) { w.Topic = &sim.TopicFigures{Produced: 7} }),
 			`{"t_s":2,"produced":7,` + verdict + `}`},
 		{"group: latency as end_to_end_ms", with(sim.GroupSeries, func(w *sim.Window) {
 			w.Group, w.Latency = &sim.GroupFigures{Consumed: 3, LagS: 1.5}, sim.Latency{Count: 2, P99: 4}
 		}),
-			`{"t_s":2,"consumed":3,"duplicates":0,"lost":0,"lag_records":0,"lag_s":1.5,"behind_s":0,"end_to_end_ms":` + lat + `,` + verdict + `}`},
+			`{"t_s":2,"consumed":3,"duplicates":0,"lost":0,"lag_records":0,"lag_s":1.5,"behind_s":0,"end_to_end_ms":` + lat + `,` + verdict + `,"blame":null}`},
 		{"store: latency as replication_lag_ms", with(sim.StoreSeries, func(w *sim.Window) {
 			w.Store, w.Latency = &sim.StoreFigures{Reads: 4, Timeouts: 1}, sim.Latency{Count: 2, P99: 4}
 		}),

@@ -38,6 +38,7 @@ func consistency(f *Frame) []consLine {
 			l.text = fmt.Sprintf("%s → %s  lag %d rec %.1fs  dup %d lost %d", g.Topic, g.Consumer, w.Group.LagRecords, w.Group.LagS, g.Duplicates, g.Lost)
 			l.short = fmt.Sprintf("lag %.1fs %d rec · dup %d · lost %d", w.Group.LagS, w.Group.LagRecords, g.Duplicates, g.Lost)
 			l.health, l.idle = verdict(&w)
+			l.why(res, &w)
 		}
 		out = append(out, l)
 	}
@@ -85,6 +86,7 @@ func consistency(f *Frame) []consLine {
 		l.short = fmt.Sprintf("inconsistent %d · undone %d · in flight %d", sg.Inconsistent, sg.Compensated, sg.Running)
 		if w, ok := sim.Last(sg.Series); ok {
 			l.health, l.idle = verdict(&w)
+			l.why(res, &w)
 		}
 		out = append(out, l)
 	}
@@ -102,6 +104,20 @@ func consistency(f *Frame) []consLine {
 		out = append(out, l)
 	}
 	return out
+}
+
+// why adds to an unhealthy group's or saga's line why it is red: the
+// main origin of what its latest window counted against it (the records a
+// group lost, read twice or is behind on; the sagas rolled back or left
+// inconsistent), from the engine's provenance, as the detail pane says it
+// for a client or service (whyLines).
+func (l *consLine) why(res *sim.Result, w *sim.Window) {
+	if l.idle || l.health == sim.Healthy || w.Provenance() == nil {
+		return
+	}
+	why := whyLines(res, w, 1)[0]
+	l.text += "  why " + why
+	l.short += " · " + why
 }
 
 // visSpark draws a store's t-visibility curve, its monotone fit from the

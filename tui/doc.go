@@ -51,15 +51,16 @@
 // and the Hystrix row of each breaker it is on), the topology (a layered
 // drawing from clients to leaves), the consistency pane
 // (consumer lag, store staleness, sagas, projection lag: only when the
-// scenario has such components), the event log with the engine's
+// scenario has such components; an unhealthy group or saga says why, the
+// main origin in its latest window's provenance), the event log with the engine's
 // metastability verdict on the latest fault, and a status line. Below 80x24
 // a message replaces the layout. NO_COLOR drops every colour and spells
 // health with markers: ✓ healthy, ~ degraded, ✗ failing.
 //
 // A component's colour is the engine's health of its latest window
-// (sim.Health on the series of sim.Result); an edge's label applies the same
-// thresholds (sim.HealthOf) to the edge's error share, or shows its
-// breaker's typed state.
+// (sim.Health on the series of sim.Result), and an edge's the engine's
+// verdict on the edge's latest window (its breakers, error share,
+// fallbacks, latency: sim/health.go's judgeEdge), which its label names.
 //
 // # Files
 //

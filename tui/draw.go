@@ -612,6 +612,19 @@ func (u *UI) eventStyle(e *sim.EventResult) tcell.Style {
 	return u.th.plain()
 }
 
+// nodeRows are the rows of the topology's nodes by key: the table's, and
+// the data components'.
+func (u *UI) nodeRows() map[string]row {
+	health := map[string]row{}
+	for _, r := range u.rows {
+		health[r.name] = r
+	}
+	for k, r := range u.data {
+		health[k] = r
+	}
+	return health
+}
+
 // drawTopology draws the call graph, coloured by the latest frame.
 func (u *UI) drawTopology(c canvas) {
 	t := u.topology(c.w, c.h-1)
@@ -624,13 +637,7 @@ func (u *UI) drawTopology(c canvas) {
 	}
 	u.rule(c, title, false)
 	g := c.sub(max(0, (c.w-t.width)/2), 1, c.w, c.h-1)
-	health := map[string]row{}
-	for _, r := range u.rows {
-		health[r.name] = r
-	}
-	for k, r := range u.data {
-		health[k] = r
-	}
+	health := u.nodeRows()
 	ln := newLines()
 	type label struct {
 		x, y int
@@ -684,47 +691,56 @@ func (u *UI) drawTopology(c canvas) {
 	}
 }
 
-// edgeState is what an edge's label says, and how healthy it is: a breaker
-// that is not closed, else the error share over the rolling window (the
-// client's own for a client's edge).
+// edgeState is what an edge's label says, how healthy it is and whether
+// it is idle: the engine's verdict on the edge's latest window
+// (sim.Window.Health of EdgeResult.Series, judged by the engine: its
+// breakers, error share, fallbacks and latency), the worst of the edges
+// the line stands for (a store's read and write). A client's edge is the
+// client's own requests: the engine's verdict on the client.
 func (u *UI) edgeState(name string, rs map[string]row) (string, sim.Health, bool) {
-	from, to, _ := strings.Cut(name, "->")
+	from, _, _ := strings.Cut(name, "->")
 	if r, ok := rs[from]; ok && r.kind == "client" {
-		if r.idle {
-			return "", sim.Healthy, true
+		if r.idle || r.health == sim.Healthy || r.errShare == 0 {
+			return "", r.health, r.idle
 		}
-		return errLabel(r.errShare), sim.HealthOf(r.errShare), false
+		return pct(r.errShare), r.health, false
 	}
-	if res := u.frame.Snap.Result; res != nil {
-		for _, e := range res.Edges {
-			if e.Name != from+"->"+to {
-				continue
-			}
-			if e.Breakers == 0 {
-				continue
-			}
-			switch e.BreakerState {
-			case resilience.Open, resilience.ForcedOpen:
-				return "[OPEN]", sim.Failing, false
-			case resilience.HalfOpen:
-				return "[HALF]", sim.Degraded, false
-			}
+	label, h, idle := "", sim.Healthy, true
+	res := u.frame.Snap.Result
+	if res == nil {
+		return label, h, idle
+	}
+	for i := range res.Edges {
+		e := &res.Edges[i]
+		if n, _, _ := strings.Cut(e.Name, " ("); n != name {
+			continue
+		}
+		w, ok := sim.Last(e.Series)
+		if !ok || w.Reason.By == sim.Idle {
+			continue
+		}
+		if idle || w.Health > h {
+			label, h, idle = edgeLabel(&w), w.Health, false
 		}
 	}
-	counts, _, ok := u.edges.recent(name)
-	if !ok || counts.total() == 0 {
-		return "", sim.Healthy, true
-	}
-	s := counts.errShare()
-	return errLabel(s), sim.HealthOf(s), false
+	return label, h, idle
 }
 
-// errLabel is an edge's error share, or nothing when it is healthy.
-func errLabel(s float64) string {
-	if sim.HealthOf(s) == sim.Healthy {
+// edgeLabel says what decided an edge window's verdict: its breaker's
+// state, the share of its calls that failed or that a fallback answered,
+// or its latency; nothing when it is healthy.
+func edgeLabel(w *sim.Window) string {
+	switch w.Reason.By {
+	case sim.ByNone:
 		return ""
+	case sim.ByBreakerOpen:
+		return "[OPEN]"
+	case sim.ByBreakerHalfOpen:
+		return "[HALF]"
+	case sim.ByLatency:
+		return fmt.Sprintf("p%g %sms", w.Reason.Percentile, ms(w.Reason.Value*1000))
 	}
-	return pct(s)
+	return pct(w.Reason.Value)
 }
 
 func (u *UI) drawNode(g canvas, t *topology, n *topoNode, r row) {

@@ -134,5 +134,60 @@ func checkColours(t *testing.T, u *UI, scr tcell.SimulationScreen, res *sim.Resu
 			t.Errorf("%v: topology %s is %v (idle %v), the engine says %v", at, key, r.health, r.idle, h)
 		}
 	}
+	checkEdgeColours(t, u, res, at)
 	return checked
+}
+
+// checkEdgeColours compares the health of every edge the topology draws
+// with the engine's verdict on its latest window: a service's calls' own
+// (the worst of the calls the line stands for, a store's read and write),
+// a client's its client's.
+func checkEdgeColours(t *testing.T, u *UI, res *sim.Result, at time.Duration) {
+	t.Helper()
+	type verdict struct {
+		h    sim.Health
+		idle bool
+	}
+	want := map[string]verdict{}
+	for _, e := range res.Edges {
+		name, _, _ := strings.Cut(e.Name, " (")
+		v, seen := want[name]
+		if !seen {
+			v = verdict{sim.Healthy, true}
+		}
+		if n := len(e.Series); n > 0 && e.Series[n-1].Reason.By != sim.Idle {
+			if h := e.Series[n-1].Health; v.idle || h > v.h {
+				v = verdict{h, false}
+			}
+		}
+		want[name] = v
+	}
+	for i, c := range res.Clients {
+		if n := len(res.Series[i].Windows); n > 0 {
+			w := res.Series[i].Windows[n-1]
+			want[c.Name] = verdict{w.Health, w.Reason.By == sim.Idle}
+		} else {
+			want[c.Name] = verdict{sim.Healthy, true}
+		}
+	}
+	topo := u.topology(200, 120)
+	rows := u.nodeRows()
+	checked := 0
+	for _, e := range topo.edges {
+		v, ok := want[e.name]
+		if !ok {
+			from, _, _ := strings.Cut(e.name, "->")
+			if v, ok = want[from]; !ok {
+				continue // an edge the engine does not time (a publish to a topic)
+			}
+		}
+		_, h, idle := u.edgeState(e.name, rows)
+		if h != v.h || idle != v.idle {
+			t.Errorf("%v: edge %s drawn %v (idle %v), the engine says %v (idle %v)", at, e.name, h, idle, v.h, v.idle)
+		}
+		checked++
+	}
+	if len(topo.edges) > 0 && checked == 0 {
+		t.Errorf("%v: none of %d edges checked", at, len(topo.edges))
+	}
 }

@@ -95,3 +95,41 @@ func TestWhyMatchesBlame(t *testing.T) {
 		})
 	}
 }
+
+// TestWhyCoversGroupsAndSagas: the consistency pane says why an unhealthy
+// consumer group or saga is red, from the engine's provenance of its
+// latest window, as the detail pane does for a client or service: in
+// kafka-consumer-crash at 45 s the group billing is behind because the
+// crash of billing#2 took a member out (first its partitions waited, then
+// the rebalance it began); in order-saga at 45 s the sagas roll back on
+// payment's errors fault.
+func TestWhyCoversGroupsAndSagas(t *testing.T) {
+	for _, tc := range []struct {
+		scenario, kind, name string
+		at                   time.Duration
+		want                 string
+	}{
+		{"kafka-consumer-crash", "group", "billing", 45 * time.Second, "billing rebalance · crash on billing#2"},
+		{"order-saga", "saga", "order", 45 * time.Second, "payment error · errors 30%"},
+	} {
+		t.Run(tc.scenario, func(t *testing.T) {
+			spec := loadSpec(t, tc.scenario)
+			s, err := sim.New(spec, spec.Seed)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.RunUntil(tc.at)
+			snap := s.Snapshot()
+			for _, l := range consistency(&Frame{Snap: snap, Window: time.Second}) {
+				if l.kind != tc.kind || l.name != tc.name {
+					continue
+				}
+				if l.health == sim.Healthy || !strings.Contains(l.text, "why ") || !strings.Contains(l.text, tc.want) || !strings.Contains(l.short, tc.want) {
+					t.Errorf("%s %s (%v): %q / %q, want why %q", tc.kind, tc.name, l.health, l.text, l.short, tc.want)
+				}
+				return
+			}
+			t.Errorf("no %s %s in the consistency pane", tc.kind, tc.name)
+		})
+	}
+}
