@@ -129,48 +129,91 @@ func (r Reason) floorText() string {
 }
 
 // judgeAnswers is the verdict of a client's, flow's, service's or
-// operation's window: its answers' error share with Kiali's thresholds,
-// fallbacks, their latency (sl, nil for an operation: slowness.go), and
-// the floor its state sets (breakers, instances, queue), the worst of
-// them. onset is when the deciding cause began: the first failure (or
-// answer by a fallback, or slow answer) of the window, or when the
-// floor's state began; floorAt is that of the floor.
-func (s *Sim) judgeAnswers(w *Window, t *tally, sl *slowness, floor Reason, floorL Health, floorAt int64) (l Health, r Reason, onset int64) {
+// operation's window: the worst of its indicators (DESIGN.md): its
+// answers' error share with Kiali's thresholds, fallbacks, their latency
+// (sl, nil for an operation: slowness.go), and the floors the
+// component's state sets (state: instances, queue) and the breakers
+// around it set (br). The Reason is the indicator that decided: the worst
+// one, and of those at that level the first in decidingOrder. onset is
+// when the deciding cause began: the first failure (or answer by a
+// fallback, or slow answer) of the window, or when the floor's state
+// began.
+func (s *Sim) judgeAnswers(w *Window, t *tally, sl *slowness, state, br breakerFloor) (l Health, r Reason, onset int64) {
 	n := w.outcomes()
-	if n == 0 && floorL == Healthy {
+	if n == 0 && state.level == Healthy && br.level == Healthy {
 		return Healthy, Reason{By: Idle}, s.winStart // nothing answered: no evidence either way
 	}
-	byShare := HealthOf(w.ErrorShare())
-	l, r = byShare, Reason{By: ByErrorShare, Value: w.ErrorShare()}
-	if l == Healthy && w.Degraded > 0 && float64(w.Degraded) >= 0.001*float64(n) {
+	share := w.ErrorShare()
+	byShare := HealthOf(share)
+	cands := [...]breakerFloor{
+		{byShare, Reason{By: ByErrorShare, Value: share}, 0},
+		{}, // fallbacks
+		{}, // latency: slowness is a failure too
+		state,
+		br,
+	}
+	if w.Degraded > 0 && float64(w.Degraded) >= 0.001*float64(n) {
 		// Answered by a fallback: users got less than they asked for.
-		l, r = Degraded, Reason{By: ByFallbackShare, Value: float64(w.Degraded) / float64(n)}
+		cands[1] = breakerFloor{Degraded, Reason{By: ByFallbackShare, Value: float64(w.Degraded) / float64(n)}, 0}
 	}
-	// Slowness is a failure too: the latency side decides when it is
-	// worse than the errors.
-	if ll, lr := sl.judge(&t.lat); ll > l {
-		l, r = ll, lr
+	cands[2].level, cands[2].why = sl.judge(&t.lat)
+	d := cands[0]
+	for _, c := range cands[1:] {
+		if c.level > d.level || c.level == d.level && c.level > Healthy && decidesBefore(c.why.By, d.why.By) {
+			d = c
+		}
 	}
-	// A floor at the level the answers reached names the state behind
-	// them: an open breaker, instances down.
-	if floorL >= l && floorL > Healthy {
-		l, r = floorL, floor
-	}
-	onset = s.winStart
-	switch {
-	case floorL > byShare && floorL == l:
-		onset = max(onset, floorAt) // when the state changed
-	case r.By == ByLatency && t.slowN > 0:
-		onset = t.firstSlow // the first answer over the threshold
-	case byShare < l && t.degraded > 0:
+	l, r, onset = d.level, d.why, s.winStart
+	switch r.By {
+	case ByErrorShare:
+		if t.anyBad {
+			onset = t.firstBad
+		}
+	case ByFallbackShare:
 		onset = t.firstDegraded // the first answer by a fallback
-	case l != Healthy && t.anyBad:
-		onset = t.firstBad
+	case ByLatency:
+		if t.slowN > 0 {
+			onset = t.firstSlow // the first answer over the threshold
+		} else if t.anyBad {
+			onset = t.firstBad
+		}
+	default: // a floor: a state of the component or of a breaker
+		if byShare < l {
+			onset = max(onset, d.at) // when the state changed
+		} else if t.anyBad {
+			onset = t.firstBad // its errors alone made the level
+		}
 	}
 	if l == Healthy {
 		r = Reason{}
 	}
 	return l, r, onset
+}
+
+// decidingOrder is which indicator names a window's health when several
+// reach its level: the component's own state first (instances down, a
+// saturated queue: the cause of its failures), then its own answers
+// (errors, slowness, fallbacks), and last the breakers around it, which
+// are its callers' judgement of those answers (Vizceral's Hystrix
+// mapping, DESIGN.md). A callee that is slow and behind an open breaker
+// is failing on latency; the breaker names it only when nothing of its
+// own does (its callers sent it nothing while the breaker was open).
+// The order is a fixed list, so the same window always gets the same
+// reason.
+var decidingOrder = [...]Indicator{ByNoInstanceUp, ByInstancesDown, BySaturated, ByErrorShare, ByLatency,
+	ByFallbackShare, ByBreakerOpen, ByBreakerHalfOpen}
+
+// decidesBefore reports whether indicator a names a level before b.
+func decidesBefore(a, b Indicator) bool {
+	for _, x := range decidingOrder {
+		switch x {
+		case a:
+			return a != b
+		case b:
+			return false
+		}
+	}
+	return false
 }
 
 // answersWhy is the event log's account of a window's health: its error

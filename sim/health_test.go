@@ -174,3 +174,115 @@ func TestRunHealth(t *testing.T) {
 		})
 	}
 }
+
+// slowCallee is a shop whose payment service turns 2 s slower from 10 s
+// to 30 s, behind a breaker on checkout->payment that opens on slow calls
+// and half-opens after 3 s. Payment has a latency objective (p99 under
+// 200 ms, failing past 1 s); keys may be appended to the [scenario] table
+// through extra.
+func slowCallee(t *testing.T, extra string) *sim.Spec {
+	t.Helper()
+	src := `
+[scenario]
+name = "slow-callee"
+duration = "40s"
+seed = 1
+` + extra + `
+[[client]]
+name = "shoppers"
+target = "checkout"
+rate = 100
+timeout = "5s"
+
+[[service]]
+name = "checkout"
+instances = 2
+workers = 64
+service_time = "exp(5ms)"
+
+  [[service.call]]
+  to = "payment"
+  timeout = "5s"
+  fallback = true
+
+  [service.call.circuit_breaker]
+  sliding_window_size = 20
+  minimum_number_of_calls = 20
+  slow_call_duration_threshold = "500ms"
+  slow_call_rate_threshold = 50
+  wait_duration_in_open_state = "3s"
+  permitted_number_of_calls_in_half_open_state = 5
+
+[[service]]
+name = "payment"
+instances = 2
+workers = 64
+service_time = "exp(10ms)"
+latency_objective = { percentile = 99, degraded = "200ms", failing = "1s" }
+
+[[fault]]
+kind = "latency"
+target = "payment"
+add = "2s"
+start = "10s"
+duration = "20s"
+`
+	spec, err := scenarios.Load("slow-callee.toml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return spec
+}
+
+// TestReasonIsTheDecidingIndicator: a window's reason is the worst of its
+// indicators, and at equal level the component's own before the breakers
+// around it (decidingOrder). Payment is slow behind an open breaker: a
+// window in which its slow answers came back is failing on latency, in
+// its own terms (the defect: "failing: breaker open on
+// checkout->payment"); one in which it answered nothing while the breaker
+// was open is failing by the breaker, the only indicator left. Checkout,
+// the caller, is degraded by the open breaker when its own answers are
+// fine.
+func TestReasonIsTheDecidingIndicator(t *testing.T) {
+	res, _ := run(t, slowCallee(t, ""))
+	var payment, checkout []sim.Window
+	for _, se := range res.Series {
+		switch se.Component {
+		case "payment":
+			payment = se.Windows
+		case "checkout":
+			checkout = se.Windows
+		}
+	}
+	seen := map[sim.Indicator]int{}
+	for _, w := range payment[10:30] {
+		slow := w.OK > 0 && w.Latency.P99 > 1000
+		switch {
+		case slow && w.Reason.By != sim.ByLatency:
+			t.Errorf("payment at %v: p99 %.0f ms of %d answers, %s by %s; want failing by latency", w.Start, w.Latency.P99, w.OK, w.Health, w.Reason.By)
+		case w.OK == 0 && w.Health == sim.Failing && w.Reason.By != sim.ByBreakerOpen:
+			t.Errorf("payment at %v: no answers, failing by %s; want the open breaker", w.Start, w.Reason.By)
+		}
+		seen[w.Reason.By]++
+	}
+	for _, tc := range []struct {
+		what string
+		ws   []sim.Window
+		by   sim.Indicator
+	}{
+		{"payment failing on its own latency", payment, sim.ByLatency},
+		{"payment failing by the open breaker alone", payment, sim.ByBreakerOpen},
+		{"checkout degraded by the open breaker", checkout, sim.ByBreakerOpen},
+	} {
+		n := 0
+		for _, w := range tc.ws[10:30] {
+			if w.Reason.By == tc.by {
+				n++
+			}
+		}
+		if n == 0 {
+			t.Errorf("%s: no window in the fault", tc.what)
+		}
+	}
+	t.Logf("payment's reasons in the fault: %v", seen)
+}

@@ -423,16 +423,13 @@ func (s *Sim) closeWindow() {
 				ow.Blame = s.blame(&o.win.blame)
 				// An operation's answers judge it; the state of the
 				// service it shares judges the service.
-				ow.Health, ow.Reason, _ = s.judgeAnswers(&ow, &o.win, nil, Reason{}, Healthy, 0)
+				ow.Health, ow.Reason, _ = s.judgeAnswers(&ow, &o.win, nil, breakerFloor{}, breakerFloor{})
 				o.series = append(o.series, ow)
 				o.win.reset()
 			}
 		}
-		fl := floors[i]
-		if l, why, t := sv.stateHealth(&w); l > fl.level {
-			fl = breakerFloor{l, why, t}
-		}
-		s.noteHealthAtLeast(sv.spec.Name, false, &sv.health, &w, &sv.win, &sv.slow, fl)
+		l, why, t := sv.stateHealth(&w)
+		s.noteHealthAtLeast(sv.spec.Name, false, &sv.health, &w, &sv.win, &sv.slow, breakerFloor{l, why, t}, floors[i])
 		sv.series = append(sv.series, w)
 		switch over := w.Rejected > 0; {
 		case over && !sv.overflow:
@@ -475,15 +472,15 @@ func (t *tally) window(k SeriesKind, start, end time.Duration) Window {
 // the start of the first window of a recovery. That keeps the log in the
 // order the cascade happened.
 func (s *Sim) noteHealth(name string, flow bool, h *healthTracker, w *Window, t *tally, sl *slowness) {
-	s.noteHealthAtLeast(name, flow, h, w, t, sl, breakerFloor{})
+	s.noteHealthAtLeast(name, flow, h, w, t, sl, breakerFloor{}, breakerFloor{})
 }
 
-// noteHealthAtLeast is noteHealth with a floor from elsewhere than the
-// window's outcomes: a breaker open on a call to or from the component,
-// instances down, a saturated queue. sl is its latency side, which learns
+// noteHealthAtLeast is noteHealth with floors from elsewhere than the
+// window's outcomes: its state (instances down, a saturated queue) and a
+// breaker open on a call to or from the component. sl is its latency side, which learns
 // its level before the first fault from the window.
-func (s *Sim) noteHealthAtLeast(name string, flow bool, h *healthTracker, w *Window, t *tally, sl *slowness, fl breakerFloor) {
-	l, r, onset := s.judgeAnswers(w, t, sl, fl.why, fl.level, fl.at)
+func (s *Sim) noteHealthAtLeast(name string, flow bool, h *healthTracker, w *Window, t *tally, sl *slowness, state, br breakerFloor) {
+	l, r, onset := s.judgeAnswers(w, t, sl, state, br)
 	w.Health, w.Reason = l, r
 	sl.learn(s, &t.lat)
 	if r.By == Idle {
