@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/faultline/faultline/sim/resilience"
@@ -30,7 +31,10 @@ const (
 	// least 0.1% of the answers: users got less than they asked for.
 	ByFallbackShare
 	// ByBreakerOpen, ByBreakerHalfOpen: a breaker on a call to or from
-	// the service (Reason.Edge), in Vizceral's Hystrix mapping.
+	// the service (Reason.Edge), in Vizceral's Hystrix mapping
+	// (breakerHealth): the callee failing, the caller degraded, while it
+	// is open or half-open. They decide only when none of the
+	// component's own indicators reaches their level (decidingOrder).
 	ByBreakerOpen
 	ByBreakerHalfOpen
 	// ByInstancesDown (Value of Of instances), ByNoInstanceUp.
@@ -321,4 +325,97 @@ func failHealth(bad, n uint64) Health {
 		return Healthy
 	}
 	return HealthOf(float64(bad) / float64(n))
+}
+
+// logsAfter reports whether event a, already in the log, goes after e in
+// it. The log is in order of time; at one instant, in the order of
+// causality: what happened (a fault, a crash, a breaker's transition, a
+// queue that filled or drained) before the health changes it explains,
+// and of those, the change of a component before the changes of the
+// components that depend on it (causeRank): payment recovers, then the
+// checkout that calls it, then the client. Otherwise in the order logged.
+func (s *Sim) logsAfter(a, e *Event) bool {
+	switch {
+	case a.T != e.T:
+		return a.T > e.T
+	case a.Kind != EventHealth:
+		return false
+	case e.Kind != EventHealth:
+		return true
+	}
+	return s.causeRank(a.Component) > s.causeRank(e.Component)
+}
+
+// causeRank is how high a component stands in the call graph: a store or
+// topic 0, a service one above the highest it calls (1 when it calls
+// none), a consumer group or a view one above its consuming service, a
+// client's flows one above the service the client targets and the client
+// one above its flows, a saga above every service. A name it does not
+// know ranks last.
+func (s *Sim) causeRank(name string) int {
+	if s.causeRanks == nil {
+		s.causeRanks = s.rankComponents()
+	}
+	if r, ok := s.causeRanks[name]; ok {
+		return r
+	}
+	return math.MaxInt
+}
+
+func (s *Sim) rankComponents() map[string]int {
+	height := make([]int, len(s.services)) // 0: not yet known
+	var up func(i int32) int
+	up = func(i int32) int {
+		switch height[i] {
+		case -1:
+			return 0 // a cycle: the call back adds nothing
+		case 0:
+			height[i] = -1
+			h := 1
+			for j := range s.services[i].calls {
+				if e := &s.services[i].calls[j]; e.kind == toService {
+					h = max(h, up(e.to)+1)
+				}
+			}
+			height[i] = h
+		}
+		return height[i]
+	}
+	m := map[string]int{}
+	top := 1
+	for i := range s.services {
+		m[s.services[i].spec.Name] = up(int32(i))
+		top = max(top, height[i])
+	}
+	for i := range s.stores {
+		m["store "+s.stores[i].spec.Name] = 0
+	}
+	for i := range s.topics {
+		m["topic "+s.topics[i].spec.Name] = 0
+	}
+	for i := range s.groups {
+		if g := &s.groups[i]; g.svc >= 0 {
+			m[g.label()] = height[g.svc] + 1
+		} else {
+			m[g.label()] = top + 1
+		}
+	}
+	for i := range s.views {
+		m["view "+s.views[i].spec.Name] = top + 2
+	}
+	for i := range s.sagas {
+		m["saga "+s.sagas[i].spec.Name] = top + 1
+	}
+	for i := range s.clients {
+		c := &s.clients[i]
+		h := height[c.target] + 1
+		for j := range c.flows {
+			m[c.flows[j].name] = h
+		}
+		if len(c.flows) > 0 {
+			h++
+		}
+		m[c.spec.Name] = max(m[c.spec.Name], h)
+	}
+	return m
 }

@@ -526,9 +526,15 @@ type breakerFloor struct {
 
 // breakerHealth sets, for every service, what the breakers around it say
 // of it, in the Hystrix mapping of Vizceral: an open breaker on a call
-// marks the callee failing and the caller degraded; a half-open one the
-// callee degraded. One pass over the edges serves every service, so a
-// window's close stays linear in the edges.
+// marks the callee failing and the caller degraded. A half-open breaker
+// is still open in that mapping: Hystrix's circuit reports isOpen() true
+// in its HalfOpenState, until a trial call succeeds and closes it
+// (hystrix-core HystrixCircuitBreaker.java), and the dashboard Vizceral
+// reads shows it open. So a breaker cycling open, half-open, open
+// against a callee that stays slow holds its callee failing and its
+// caller degraded throughout, rather than flapping at each trial (the
+// reason says which state it was in). One pass over the edges serves
+// every service, so a window's close stays linear in the edges.
 func (s *Sim) breakerHealth() []breakerFloor {
 	if len(s.brFloor) != len(s.services) {
 		s.brFloor = make([]breakerFloor, len(s.services))
@@ -546,7 +552,7 @@ func (s *Sim) breakerHealth() []breakerFloor {
 		}
 	}
 	raise := func(svc int32, l Health, by Indicator, k int, t int64) {
-		if l > fl[svc].level {
+		if l > fl[svc].level || l == fl[svc].level && decidesBefore(by, fl[svc].why.By) {
 			fl[svc] = breakerFloor{l, Reason{By: by, Edge: s.edgeNames[k]}, t}
 		}
 	}
@@ -561,18 +567,14 @@ func (s *Sim) breakerHealth() []breakerFloor {
 			if st == resilience.Closed || st == resilience.Disabled {
 				continue
 			}
-			open := st == resilience.Open || st == resilience.ForcedOpen
+			by := ByBreakerOpen
+			if st == resilience.HalfOpen {
+				by = ByBreakerHalfOpen
+			}
 			if e.kind == toService {
-				switch {
-				case open:
-					raise(e.to, Failing, ByBreakerOpen, k, p.brAt)
-				case st == resilience.HalfOpen:
-					raise(e.to, Degraded, ByBreakerHalfOpen, k, p.brAt)
-				}
+				raise(e.to, Failing, by, k, p.brAt)
 			}
-			if open {
-				raise(ref.svc, Degraded, ByBreakerOpen, k, p.brAt)
-			}
+			raise(ref.svc, Degraded, by, k, p.brAt)
 		}
 	}
 	return fl
