@@ -356,3 +356,83 @@ func TestCyclingBreakerDoesNotFlap(t *testing.T) {
 		})
 	}
 }
+
+// TestHealthChangeFiguresOfItsLevel: a health change's figures are those
+// of the level it announces. Payment (p99 objective: degraded past
+// 200 ms, failing past 1 s) answers slowly for one window (p99 1.2 s,
+// failing), then fails 3% of its requests (degraded): the change that
+// held for two windows is to degraded, dated at the first slow answer and
+// told by its latency, over the degraded threshold, 200 ms (the defect:
+// "degraded: p99 latency 1.221s over 1s", the failing threshold). Over the
+// built-ins, a component's latency changes to degraded name one threshold
+// and those to failing a higher one.
+func TestHealthChangeFiguresOfItsLevel(t *testing.T) {
+	src := `
+[scenario]
+name = "milder"
+duration = "25s"
+seed = 1
+
+[[client]]
+name = "shoppers"
+target = "payment"
+rate = 100
+timeout = "5s"
+
+[[service]]
+name = "payment"
+instances = 2
+workers = 64
+service_time = "exp(10ms)"
+latency_objective = { percentile = 99, degraded = "200ms", failing = "1s" }
+
+[[fault]]
+kind = "latency"
+target = "payment"
+add = "1200ms"
+start = "10s"
+duration = "200ms"
+
+[[fault]]
+kind = "errors"
+target = "payment"
+probability = 0.03
+start = "12s"
+duration = "5s"
+`
+	spec, err := scenarios.Load("milder.toml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, _ := run(t, spec)
+	var got []sim.EventResult
+	for _, e := range res.Events {
+		if e.Kind == sim.EventHealth && e.Component == "payment" && e.Health != sim.Healthy {
+			got = append(got, e)
+		}
+	}
+	if len(got) != 1 || got[0].Health != sim.Degraded || got[0].Reason.By != sim.ByLatency || got[0].Reason.Limit != 0.2 ||
+		!strings.Contains(got[0].What, "over 200ms") {
+		t.Errorf("payment's changes %+v; want one, degraded on latency over 200ms", got)
+	}
+
+	runBuiltins(t, func(t *testing.T, res *sim.Result) {
+		limits := map[string][3]float64{} // by component, per level
+		for _, e := range res.Events {
+			if e.Kind != sim.EventHealth || e.Reason.By != sim.ByLatency {
+				continue
+			}
+			l := limits[e.Component]
+			if l[e.Health] != 0 && l[e.Health] != e.Reason.Limit {
+				t.Errorf("%.3fs %s %s: over %gs, an earlier %s change over %gs", e.TS, e.Component, e.What, e.Reason.Limit, e.Health, l[e.Health])
+			}
+			l[e.Health] = e.Reason.Limit
+			limits[e.Component] = l
+		}
+		for name, l := range limits {
+			if l[sim.Degraded] != 0 && l[sim.Failing] != 0 && l[sim.Degraded] >= l[sim.Failing] {
+				t.Errorf("%s: degraded over %gs, failing over %gs", name, l[sim.Degraded], l[sim.Failing])
+			}
+		}
+	})
+}

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/faultline/faultline/sim/resilience"
@@ -322,9 +323,13 @@ type healthTracker struct {
 	since     int64 // when the candidate level's cause began
 	streak    int
 	// reason and why are the candidate's cause, recorded at since, and
-	// its account in the event log.
-	reason Reason
-	why    string
+	// its account in the event log; reasonL is the level of the window
+	// they were recorded from, which a milder window of another cause
+	// may confirm (failing on latency, then degraded by a breaker):
+	// atLevel then tells the reason at the level announced.
+	reason  Reason
+	reasonL Health
+	why     string
 	// split is a change confirmed on the way to the one observe reports:
 	// degraded for one cause, then failing for another that began later.
 	split    bool
@@ -366,14 +371,14 @@ func (h *healthTracker) observe(l Health, onset, winStart int64, r Reason) (reco
 		if h.since < winStart {
 			h.split, h.splitAt, h.splitL, h.splitR, h.splitWhy = true, h.since, h.candidate, h.reason, h.why
 		}
-		h.candidate, h.since, h.reason, record = l, max(onset, h.since), r, true
+		h.candidate, h.since, h.reason, h.reasonL, record = l, max(onset, h.since), r, l, true
 	case sameWay || l == h.candidate && h.streak > 0:
 		h.candidate = l
 		if sameCause {
-			h.reason, record = r, true
+			h.reason, h.reasonL, record = r, l, true
 		}
 	default:
-		h.candidate, h.since, h.reason, h.streak, record = l, onset, r, 0, true
+		h.candidate, h.since, h.reason, h.reasonL, h.streak, record = l, onset, r, l, 0, true
 	}
 	h.streak++
 	if h.streak < 2 {
@@ -493,7 +498,30 @@ func (s *Sim) noteHealthAtLeast(name string, flow bool, h *healthTracker, w *Win
 	if !changed {
 		return
 	}
+	h.atLevel(sl)
 	s.logHealth(name, flow, h)
+}
+
+// atLevel makes the figures of a confirmed change those of the level it
+// announces. A change is told by the cause in force at its date, which
+// may have been recorded from a worse window than the level that held
+// for two windows: failing on latency for one window, then degraded by
+// an open breaker, is a change to degraded, on latency, and the
+// threshold it passed is the degraded one, not the failing one the
+// first window passed. The other indicators give a measured figure (an
+// error share, seconds behind), which is past the announced level's
+// threshold too, and no threshold of their own.
+func (h *healthTracker) atLevel(sl *slowness) {
+	if h.reason.By != ByLatency || h.reasonL == h.level || sl == nil {
+		return
+	}
+	old := h.reason.latencyText()
+	lim := sl.failing
+	if h.level == Degraded && sl.degraded > 0 {
+		lim = sl.degraded
+	}
+	h.reason.Limit, h.reasonL = seconds(lim), h.level
+	h.why = strings.Replace(h.why, old, h.reason.latencyText(), 1)
 }
 
 // logHealth logs the change of health h has just confirmed, with the
