@@ -394,7 +394,7 @@ func (s *Sim) cascades() []CascadeResult {
 			}
 		}
 		cr.BlastRadius, cr.FlowsHit = s.blastRadius(k, cr.Steps, business)
-		s.recovery(oc, &cr)
+		s.recovery(k, &cr)
 		out = append(out, cr)
 	}
 	return out
