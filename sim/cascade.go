@@ -272,6 +272,12 @@ type CascadeStep struct {
 	// By is what decided the change: error_share, latency, lag, ... (the
 	// indicator of its Reason).
 	By Indicator `json:"by"`
+	// Outlived says that the component stayed unhealthy after RecoveredS,
+	// its failures from then on traced to another fault or to none (a
+	// retry storm after its trigger): RecoveredS is when this fault's part
+	// ended, not when it was healthy. The run's recovery verdict, on
+	// goodput, may then say its flow did not recover.
+	Outlived bool `json:"outlived"`
 	// Repeats says that Share sums the failures of all the fault's
 	// occurrences in the episode, none of which caused minShare of them
 	// alone (a fault that fires every few ms): the step is the fault's,
@@ -846,7 +852,7 @@ func (s *Sim) tracedStep(i int, k int32, ep *episode, share float64, repeats boo
 	case last < ep.to-1 && ep.failedAfter(last):
 		// Its failures stopped before the episode ended, and others
 		// went on: the rest of it traces elsewhere.
-		st.RecoveredS = optional(float64(end) / 1e9)
+		st.RecoveredS, st.Outlived = optional(float64(end)/1e9), true
 	case ep.healthy >= 0:
 		// Until it was healthy again; the windows after the fault's
 		// last failure with none at all (a breaker still open, a queue
@@ -872,7 +878,7 @@ func (ep *episode) failedAfter(j int) bool {
 // of them ended, and its worst is the worst of them. Its delay, first
 // level and share stay the first episode's.
 func (st *CascadeStep) relapse(later *CascadeStep) {
-	st.RecoveredS = later.RecoveredS
+	st.RecoveredS, st.Outlived = later.RecoveredS, later.Outlived
 	if healthRank(later.Worst) > healthRank(st.Worst) {
 		st.Worst = later.Worst
 	}

@@ -127,3 +127,35 @@ func TestRecoveryVerdictAfterARunOfRepeats(t *testing.T) {
 		})
 	}
 }
+
+// TestStepsAgreeWithVerdict: over the built-ins, and metastable-retries
+// above its boundary, a flow the recovery verdict says did not recover has
+// no step that says it recovered: a step cut where the fault's own
+// failures ended, with the flow failing on for no fault (the retry
+// storm), says so (Outlived). The defect: "users failing recovered
+// 14.0s" beside "DID NOT RECOVER by the end: users".
+func TestStepsAgreeWithVerdict(t *testing.T) {
+	check := func(t *testing.T, res *sim.Result) int {
+		outlived := 0
+		for _, c := range res.Cascades {
+			for _, fr := range c.Recovery {
+				for _, st := range c.Steps {
+					if st.Outlived {
+						outlived++
+					}
+					if st.Flow && st.Component == fr.Flow && !fr.Recovered && st.RecoveredS != nil && !st.Outlived {
+						t.Errorf("%s: step %s recovered %.1fs, verdict: did not recover", c.Name, st.Component, *st.RecoveredS)
+					}
+				}
+			}
+		}
+		return outlived
+	}
+	runBuiltins(t, func(t *testing.T, res *sim.Result) { check(t, res) })
+	spec := builtin(t, "metastable-retries")
+	spec.Faults[0].Duration = 2 * time.Second
+	res, _ := run(t, spec)
+	if n := check(t, res); n == 0 {
+		t.Error("no step outlived by its fault in metastable-retries above the boundary")
+	}
+}
