@@ -260,10 +260,13 @@ type CascadeStep struct {
 	DelayS    float64 `json:"delay_s"`
 	First     string  `json:"first"` // the level it turned to
 	Worst     string  `json:"worst"` // the worst it reached before recovering
-	// RecoveredS is the virtual time it was healthy again, or, when its
-	// failures traced to this fault ended before its episode did, the end
-	// of the last window with one of them; null when neither came by the
-	// end.
+	// RecoveredS is the virtual time it was healthy again for good: a
+	// later episode of the fault's doing (its failures trace to it, or
+	// by timing a relapse while the fault still counts) extends the
+	// step. When its failures traced to this fault ended before its
+	// episode did, and others (of another fault, or of none) went on,
+	// it is the end of the last window with one of them. Null when
+	// neither came by the end.
 	RecoveredS *float64 `json:"recovered_s"`
 	// Share is the part of its episode's failures that trace back to this
 	// fault (failure provenance); null when the episode had no counted
@@ -272,6 +275,12 @@ type CascadeStep struct {
 	// By is what decided the change: error_share, latency, lag, ... (the
 	// indicator of its Reason).
 	By Indicator `json:"by"`
+	// Outlived says that the component stayed unhealthy after RecoveredS,
+	// its failures from then on traced to another fault or to none (a
+	// retry storm after its trigger): RecoveredS is when this fault's part
+	// ended, not when it was healthy. The run's recovery verdict, on
+	// goodput, may then say its flow did not recover.
+	Outlived bool `json:"outlived"`
 	// Repeats says that Share sums the failures of all the fault's
 	// occurrences in the episode, none of which caused minShare of them
 	// alone (a fault that fires every few ms): the step is the fault's,
@@ -288,7 +297,8 @@ func (s *Sim) cascades() []CascadeResult {
 		name string
 	}
 	steps := make([][]CascadeStep, len(s.occurs))
-	stepped := map[stepKey]bool{}
+	// stepped is, per occurrence and name, its step's index in steps.
+	stepped := map[stepKey]int{}
 	// covered is, per fault and name, until when an episode was given to
 	// the fault's occurrences together (math.MaxInt64: to the end).
 	covered := map[stepKey]int64{}
@@ -304,11 +314,18 @@ func (s *Sim) cascades() []CascadeResult {
 			floor := minShare * float64(ep.failures)
 			for _, by := range ep.byFault {
 				k := int32(by.fault)
-				if float64(by.n) < floor || stepped[stepKey{k, ch.name}] || ch.at < covered[stepKey{s.occurs[k].fault, ch.name}] {
+				if float64(by.n) < floor || ch.at < covered[stepKey{s.occurs[k].fault, ch.name}] {
 					continue
 				}
-				stepped[stepKey{k, ch.name}] = true
-				steps[k] = append(steps[k], s.tracedStep(i, k, &ep, float64(by.n)/float64(ep.failures), false))
+				st := s.tracedStep(i, k, &ep, float64(by.n)/float64(ep.failures), false)
+				if j, ok := stepped[stepKey{k, ch.name}]; ok {
+					// A later episode of the same fault's doing: the
+					// step lasts until it ended too.
+					steps[k][j].relapse(&st)
+					continue
+				}
+				stepped[stepKey{k, ch.name}] = len(steps[k])
+				steps[k] = append(steps[k], st)
 			}
 			// The floor holds per fault: a fault that fires every few
 			// ms splits an episode's failures over thousands of
@@ -321,14 +338,14 @@ func (s *Sim) cascades() []CascadeResult {
 			for _, fc := range ep.perFault(s.occurs) {
 				f, key := s.occurs[fc.first].fault, stepKey{fc.first, ch.name}
 				fkey := stepKey{f, ch.name}
-				if float64(fc.n) < floor || float64(fc.alone) >= floor || ch.at < covered[fkey] || stepped[key] {
+				if _, done := stepped[key]; float64(fc.n) < floor || float64(fc.alone) >= floor || ch.at < covered[fkey] || done {
 					continue
 				}
 				covered[fkey] = math.MaxInt64
 				if ep.healthy >= 0 {
 					covered[fkey] = ep.healthy
 				}
-				stepped[key] = true
+				stepped[key] = len(steps[fc.first])
 				steps[fc.first] = append(steps[fc.first], s.tracedStep(i, fc.first, &ep, float64(fc.n)/float64(ep.failures), true))
 			}
 			continue
@@ -336,14 +353,14 @@ func (s *Sim) cascades() []CascadeResult {
 		near = s.reaching(ch.at, near[:0])
 		for _, k := range near {
 			oc := &s.occurs[k]
-			if stepped[stepKey{k, ch.name}] || !s.owns(ch, oc) {
+			if _, done := stepped[stepKey{k, ch.name}]; done || !s.owns(ch, oc) {
 				continue // a worsening of a step is counted below; or not its origin
 			}
 			base := s.baseline(ch.name, oc.start)
 			if ch.level <= base {
 				continue // no worse than it already was: not the fault's doing
 			}
-			stepped[stepKey{k, ch.name}] = true
+			stepped[stepKey{k, ch.name}] = len(steps[k])
 			steps[k] = append(steps[k], s.step(oc, i, base))
 		}
 	}
@@ -386,7 +403,7 @@ func (s *Sim) cascades() []CascadeResult {
 			}
 		}
 		cr.BlastRadius, cr.FlowsHit = s.blastRadius(k, cr.Steps, business)
-		s.recovery(oc, &cr)
+		s.recovery(k, &cr)
 		out = append(out, cr)
 	}
 	return out
@@ -852,11 +869,14 @@ func (s *Sim) tracedStep(i int, k int32, ep *episode, share float64, repeats boo
 	st := CascadeStep{Component: ch.name, Flow: ch.flow, DelayS: float64(at-oc.start) / 1e9,
 		First: level.String(), Worst: worst.String(), By: ch.by, Share: optional(share), Repeats: repeats}
 	switch {
-	case last < ep.to-1:
-		// Its failures stopped before the episode ended: the rest of it
-		// traces elsewhere.
-		st.RecoveredS = optional(float64(end) / 1e9)
+	case last < ep.to-1 && ep.failedAfter(last):
+		// Its failures stopped before the episode ended, and others
+		// went on: the rest of it traces elsewhere.
+		st.RecoveredS, st.Outlived = optional(float64(end)/1e9), true
 	case ep.healthy >= 0:
+		// Until it was healthy again; the windows after the fault's
+		// last failure with none at all (a breaker still open, a queue
+		// draining) are the fault's aftermath, no one else's.
 		st.RecoveredS = optional(float64(ep.healthy) / 1e9)
 	}
 	return st
@@ -868,4 +888,36 @@ func (s *Sim) downBy(w *Window, name string, oc *occurrence) bool {
 	by := w.Reason.By
 	return w.Health != Healthy && (by == ByInstancesDown || by == ByNoInstanceUp) &&
 		s.owns(&healthChange{name: name, by: by}, oc)
+}
+
+// failedAfter reports whether a window of the episode after ws[j] counted
+// a failure (a slow answer, when its latency decided it).
+func (ep *episode) failedAfter(j int) bool {
+	for _, w := range ep.ws[j+1 : ep.to] {
+		if w.Provenance() != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// relapse extends step st by a later episode of its component that traces
+// to the same fault occurrence (later): the step recovered when the last
+// of them ended, and its worst is the worst of them. Its delay, first
+// level and share stay the first episode's.
+func (st *CascadeStep) relapse(later *CascadeStep) {
+	st.RecoveredS, st.Outlived = later.RecoveredS, later.Outlived
+	if healthRank(later.Worst) > healthRank(st.Worst) {
+		st.Worst = later.Worst
+	}
+}
+
+// healthRank orders the names of health levels a step carries.
+func healthRank(name string) int {
+	for l := Healthy; l <= Failing; l++ {
+		if l.String() == name {
+			return int(l)
+		}
+	}
+	return -1
 }

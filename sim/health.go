@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/faultline/faultline/sim/resilience"
@@ -30,7 +31,10 @@ const (
 	// least 0.1% of the answers: users got less than they asked for.
 	ByFallbackShare
 	// ByBreakerOpen, ByBreakerHalfOpen: a breaker on a call to or from
-	// the service (Reason.Edge), in Vizceral's Hystrix mapping.
+	// the service (Reason.Edge), in Vizceral's Hystrix mapping
+	// (breakerHealth): the callee failing, the caller degraded, while it
+	// is open or half-open. They decide only when none of the
+	// component's own indicators reaches their level (decidingOrder).
 	ByBreakerOpen
 	ByBreakerHalfOpen
 	// ByInstancesDown (Value of Of instances), ByNoInstanceUp.
@@ -129,48 +133,91 @@ func (r Reason) floorText() string {
 }
 
 // judgeAnswers is the verdict of a client's, flow's, service's or
-// operation's window: its answers' error share with Kiali's thresholds,
-// fallbacks, their latency (sl, nil for an operation: slowness.go), and
-// the floor its state sets (breakers, instances, queue), the worst of
-// them. onset is when the deciding cause began: the first failure (or
-// answer by a fallback, or slow answer) of the window, or when the
-// floor's state began; floorAt is that of the floor.
-func (s *Sim) judgeAnswers(w *Window, t *tally, sl *slowness, floor Reason, floorL Health, floorAt int64) (l Health, r Reason, onset int64) {
+// operation's window: the worst of its indicators (DESIGN.md): its
+// answers' error share with Kiali's thresholds, fallbacks, their latency
+// (sl, nil for an operation: slowness.go), and the floors the
+// component's state sets (state: instances, queue) and the breakers
+// around it set (br). The Reason is the indicator that decided: the worst
+// one, and of those at that level the first in decidingOrder. onset is
+// when the deciding cause began: the first failure (or answer by a
+// fallback, or slow answer) of the window, or when the floor's state
+// began.
+func (s *Sim) judgeAnswers(w *Window, t *tally, sl *slowness, state, br breakerFloor) (l Health, r Reason, onset int64) {
 	n := w.outcomes()
-	if n == 0 && floorL == Healthy {
+	if n == 0 && state.level == Healthy && br.level == Healthy {
 		return Healthy, Reason{By: Idle}, s.winStart // nothing answered: no evidence either way
 	}
-	byShare := HealthOf(w.ErrorShare())
-	l, r = byShare, Reason{By: ByErrorShare, Value: w.ErrorShare()}
-	if l == Healthy && w.Degraded > 0 && float64(w.Degraded) >= 0.001*float64(n) {
+	share := w.ErrorShare()
+	byShare := HealthOf(share)
+	cands := [...]breakerFloor{
+		{byShare, Reason{By: ByErrorShare, Value: share}, 0},
+		{}, // fallbacks
+		{}, // latency: slowness is a failure too
+		state,
+		br,
+	}
+	if w.Degraded > 0 && float64(w.Degraded) >= 0.001*float64(n) {
 		// Answered by a fallback: users got less than they asked for.
-		l, r = Degraded, Reason{By: ByFallbackShare, Value: float64(w.Degraded) / float64(n)}
+		cands[1] = breakerFloor{Degraded, Reason{By: ByFallbackShare, Value: float64(w.Degraded) / float64(n)}, 0}
 	}
-	// Slowness is a failure too: the latency side decides when it is
-	// worse than the errors.
-	if ll, lr := sl.judge(&t.lat); ll > l {
-		l, r = ll, lr
+	cands[2].level, cands[2].why = sl.judge(&t.lat)
+	d := cands[0]
+	for _, c := range cands[1:] {
+		if c.level > d.level || c.level == d.level && c.level > Healthy && decidesBefore(c.why.By, d.why.By) {
+			d = c
+		}
 	}
-	// A floor at the level the answers reached names the state behind
-	// them: an open breaker, instances down.
-	if floorL >= l && floorL > Healthy {
-		l, r = floorL, floor
-	}
-	onset = s.winStart
-	switch {
-	case floorL > byShare && floorL == l:
-		onset = max(onset, floorAt) // when the state changed
-	case r.By == ByLatency && t.slowN > 0:
-		onset = t.firstSlow // the first answer over the threshold
-	case byShare < l && t.degraded > 0:
+	l, r, onset = d.level, d.why, s.winStart
+	switch r.By {
+	case ByErrorShare:
+		if t.anyBad {
+			onset = t.firstBad
+		}
+	case ByFallbackShare:
 		onset = t.firstDegraded // the first answer by a fallback
-	case l != Healthy && t.anyBad:
-		onset = t.firstBad
+	case ByLatency:
+		if t.slowN > 0 {
+			onset = t.firstSlow // the first answer over the threshold
+		} else if t.anyBad {
+			onset = t.firstBad
+		}
+	default: // a floor: a state of the component or of a breaker
+		if byShare < l {
+			onset = max(onset, d.at) // when the state changed
+		} else if t.anyBad {
+			onset = t.firstBad // its errors alone made the level
+		}
 	}
 	if l == Healthy {
 		r = Reason{}
 	}
 	return l, r, onset
+}
+
+// decidingOrder is which indicator names a window's health when several
+// reach its level: the component's own state first (instances down, a
+// saturated queue: the cause of its failures), then its own answers
+// (errors, slowness, fallbacks), and last the breakers around it, which
+// are its callers' judgement of those answers (Vizceral's Hystrix
+// mapping, DESIGN.md). A callee that is slow and behind an open breaker
+// is failing on latency; the breaker names it only when nothing of its
+// own does (its callers sent it nothing while the breaker was open).
+// The order is a fixed list, so the same window always gets the same
+// reason.
+var decidingOrder = [...]Indicator{ByNoInstanceUp, ByInstancesDown, BySaturated, ByErrorShare, ByLatency,
+	ByFallbackShare, ByBreakerOpen, ByBreakerHalfOpen}
+
+// decidesBefore reports whether indicator a names a level before b.
+func decidesBefore(a, b Indicator) bool {
+	for _, x := range decidingOrder {
+		switch x {
+		case a:
+			return a != b
+		case b:
+			return false
+		}
+	}
+	return false
 }
 
 // answersWhy is the event log's account of a window's health: its error
@@ -325,4 +372,97 @@ func failHealth(bad, n uint64) Health {
 		return Healthy
 	}
 	return HealthOf(float64(bad) / float64(n))
+}
+
+// logsAfter reports whether event a, already in the log, goes after e in
+// it. The log is in order of time; at one instant, in the order of
+// causality: what happened (a fault, a crash, a breaker's transition, a
+// queue that filled or drained) before the health changes it explains,
+// and of those, the change of a component before the changes of the
+// components that depend on it (causeRank): payment recovers, then the
+// checkout that calls it, then the client. Otherwise in the order logged.
+func (s *Sim) logsAfter(a, e *Event) bool {
+	switch {
+	case a.T != e.T:
+		return a.T > e.T
+	case a.Kind != EventHealth:
+		return false
+	case e.Kind != EventHealth:
+		return true
+	}
+	return s.causeRank(a.Component) > s.causeRank(e.Component)
+}
+
+// causeRank is how high a component stands in the call graph: a store or
+// topic 0, a service one above the highest it calls (1 when it calls
+// none), a consumer group or a view one above its consuming service, a
+// client's flows one above the service the client targets and the client
+// one above its flows, a saga above every service. A name it does not
+// know ranks last.
+func (s *Sim) causeRank(name string) int {
+	if s.causeRanks == nil {
+		s.causeRanks = s.rankComponents()
+	}
+	if r, ok := s.causeRanks[name]; ok {
+		return r
+	}
+	return math.MaxInt
+}
+
+func (s *Sim) rankComponents() map[string]int {
+	height := make([]int, len(s.services)) // 0: not yet known
+	var up func(i int32) int
+	up = func(i int32) int {
+		switch height[i] {
+		case -1:
+			return 0 // a cycle: the call back adds nothing
+		case 0:
+			height[i] = -1
+			h := 1
+			for j := range s.services[i].calls {
+				if e := &s.services[i].calls[j]; e.kind == toService {
+					h = max(h, up(e.to)+1)
+				}
+			}
+			height[i] = h
+		}
+		return height[i]
+	}
+	m := map[string]int{}
+	top := 1
+	for i := range s.services {
+		m[s.services[i].spec.Name] = up(int32(i))
+		top = max(top, height[i])
+	}
+	for i := range s.stores {
+		m["store "+s.stores[i].spec.Name] = 0
+	}
+	for i := range s.topics {
+		m["topic "+s.topics[i].spec.Name] = 0
+	}
+	for i := range s.groups {
+		if g := &s.groups[i]; g.svc >= 0 {
+			m[g.label()] = height[g.svc] + 1
+		} else {
+			m[g.label()] = top + 1
+		}
+	}
+	for i := range s.views {
+		m["view "+s.views[i].spec.Name] = top + 2
+	}
+	for i := range s.sagas {
+		m["saga "+s.sagas[i].spec.Name] = top + 1
+	}
+	for i := range s.clients {
+		c := &s.clients[i]
+		h := height[c.target] + 1
+		for j := range c.flows {
+			m[c.flows[j].name] = h
+		}
+		if len(c.flows) > 0 {
+			h++
+		}
+		m[c.spec.Name] = max(m[c.spec.Name], h)
+	}
+	return m
 }

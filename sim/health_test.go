@@ -1,6 +1,7 @@
 package sim_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -228,4 +229,265 @@ func TestEdgeWindowHealth(t *testing.T) {
 			}
 		})
 	}
+}
+
+// slowCallee is a shop whose payment service turns 2 s slower from 10 s
+// to 30 s, behind a breaker on checkout->payment that opens on slow calls
+// and half-opens after 3 s. Payment has a latency objective (p99 under
+// 200 ms, failing past 1 s); keys may be appended to the [scenario] table
+// through extra.
+func slowCallee(t *testing.T, extra string) *sim.Spec {
+	t.Helper()
+	src := `
+[scenario]
+name = "slow-callee"
+duration = "40s"
+seed = 1
+` + extra + `
+[[client]]
+name = "shoppers"
+target = "checkout"
+rate = 100
+timeout = "5s"
+
+[[service]]
+name = "checkout"
+instances = 2
+workers = 64
+service_time = "exp(5ms)"
+
+  [[service.call]]
+  to = "payment"
+  timeout = "5s"
+  fallback = true
+
+  [service.call.circuit_breaker]
+  sliding_window_size = 20
+  minimum_number_of_calls = 20
+  slow_call_duration_threshold = "500ms"
+  slow_call_rate_threshold = 50
+  wait_duration_in_open_state = "3s"
+  permitted_number_of_calls_in_half_open_state = 5
+
+[[service]]
+name = "payment"
+instances = 2
+workers = 64
+service_time = "exp(10ms)"
+latency_objective = { percentile = 99, degraded = "200ms", failing = "1s" }
+
+[[fault]]
+kind = "latency"
+target = "payment"
+add = "2s"
+start = "10s"
+duration = "20s"
+`
+	spec, err := scenarios.Load("slow-callee.toml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return spec
+}
+
+// TestReasonIsTheDecidingIndicator: a window's reason is the worst of its
+// indicators, and at equal level the component's own before the breakers
+// around it (decidingOrder). Payment is slow behind an open breaker: a
+// window in which its slow answers came back is failing on latency, in
+// its own terms (the defect: "failing: breaker open on
+// checkout->payment"); one in which it answered nothing while the breaker
+// was open is failing by the breaker, the only indicator left. Checkout,
+// the caller, is degraded by the open breaker when its own answers are
+// fine.
+func TestReasonIsTheDecidingIndicator(t *testing.T) {
+	res, _ := run(t, slowCallee(t, ""))
+	var payment, checkout []sim.Window
+	for _, se := range res.Series {
+		switch se.Component {
+		case "payment":
+			payment = se.Windows
+		case "checkout":
+			checkout = se.Windows
+		}
+	}
+	seen := map[sim.Indicator]int{}
+	for _, w := range payment[10:30] {
+		slow := w.OK > 0 && w.Latency.P99 > 1000
+		switch {
+		case slow && w.Reason.By != sim.ByLatency:
+			t.Errorf("payment at %v: p99 %.0f ms of %d answers, %s by %s; want failing by latency", w.Start, w.Latency.P99, w.OK, w.Health, w.Reason.By)
+		case w.OK == 0 && w.Health == sim.Failing && w.Reason.By != sim.ByBreakerOpen && w.Reason.By != sim.ByBreakerHalfOpen:
+			t.Errorf("payment at %v: no answers, failing by %s; want the breaker", w.Start, w.Reason.By)
+		}
+		seen[w.Reason.By]++
+	}
+	for _, tc := range []struct {
+		what string
+		ws   []sim.Window
+		by   sim.Indicator
+	}{
+		{"payment failing on its own latency", payment, sim.ByLatency},
+		{"payment failing by the open breaker alone", payment, sim.ByBreakerOpen},
+		{"checkout degraded by the open breaker", checkout, sim.ByBreakerOpen},
+	} {
+		n := 0
+		for _, w := range tc.ws[10:30] {
+			if w.Reason.By == tc.by {
+				n++
+			}
+		}
+		if n == 0 {
+			t.Errorf("%s: no window in the fault", tc.what)
+		}
+	}
+	t.Logf("payment's reasons in the fault: %v", seen)
+}
+
+// TestHealthChangesOfOneInstantCauseFirst: the health changes dated at
+// one instant are in the order of causality, the callee before its
+// callers and a client's flows before the client (the defect: in
+// checkout, "shoppers recovered" came first and "payment recovered",
+// their cause, last); and what happened at an instant (a fault, a breaker,
+// a queue) comes before the health changes it explains.
+func TestHealthChangesOfOneInstantCauseFirst(t *testing.T) {
+	for _, tc := range []struct {
+		scenario string
+		at       float64
+		want     []string
+	}{
+		{"checkout", 71, []string{"payment", "checkout", "frontend", "shoppers"}},
+		{"gateway-spof", 65, []string{"gateway", "shoppers /browse", "shoppers /cart", "shoppers /checkout", "shoppers"}},
+		{"breaker-saves-checkout", 66, []string{"payment", "checkout", "shoppers /checkout", "shoppers"}},
+	} {
+		t.Run(tc.scenario, func(t *testing.T) {
+			spec := builtin(t, tc.scenario)
+			res, _ := run(t, spec)
+			var got []string
+			for _, e := range res.Events {
+				if e.Kind == sim.EventHealth && e.TS == tc.at {
+					got = append(got, e.Component)
+				}
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("health changes at %gs: %q, want %q", tc.at, got, tc.want)
+			}
+		})
+	}
+	runBuiltins(t, func(t *testing.T, res *sim.Result) {
+		for i := 1; i < len(res.Events); i++ {
+			a, b := res.Events[i-1], res.Events[i]
+			if a.TS == b.TS && a.Kind == sim.EventHealth && b.Kind != sim.EventHealth {
+				t.Errorf("%.3fs: %s %q logged after %s %q", b.TS, b.Component, b.What, a.Component, a.What)
+			}
+		}
+	})
+}
+
+// TestCyclingBreakerDoesNotFlap: while payment stays slow, the breakers on
+// checkout->payment cycle open (3 s), half-open (a trial of 5 slow calls),
+// open again. A half-open circuit is still open in the Hystrix mapping
+// (Hystrix's HalfOpenState.isOpen() is true until a trial succeeds), so
+// checkout stays degraded and payment failing through the cycles: neither
+// recovers before the fault ends, and neither changes level more than
+// twice (the defect: checkout flipped healthy, degraded every cycle,
+// healthy in the half-open windows).
+func TestCyclingBreakerDoesNotFlap(t *testing.T) {
+	res, _ := run(t, slowCallee(t, ""))
+	for _, name := range []string{"checkout", "payment"} {
+		t.Run(name, func(t *testing.T) {
+			var changes []string
+			for _, e := range res.Events {
+				if e.Kind != sim.EventHealth || e.Component != name || e.TS >= 30 {
+					continue
+				}
+				changes = append(changes, e.What)
+				if e.Health == sim.Healthy {
+					t.Errorf("%.3fs %s recovered while the breaker cycles", e.TS, name)
+				}
+			}
+			if len(changes) == 0 || len(changes) > 2 {
+				t.Errorf("%d health changes in the fault, want 1 or 2: %q", len(changes), changes)
+			}
+		})
+	}
+}
+
+// TestHealthChangeFiguresOfItsLevel: a health change's figures are those
+// of the level it announces. Payment (p99 objective: degraded past
+// 200 ms, failing past 1 s) answers slowly for one window (p99 1.2 s,
+// failing), then fails 3% of its requests (degraded): the change that
+// held for two windows is to degraded, dated at the first slow answer and
+// told by its latency, over the degraded threshold, 200 ms (the defect:
+// "degraded: p99 latency 1.221s over 1s", the failing threshold). Over the
+// built-ins, a component's latency changes to degraded name one threshold
+// and those to failing a higher one.
+func TestHealthChangeFiguresOfItsLevel(t *testing.T) {
+	src := `
+[scenario]
+name = "milder"
+duration = "25s"
+seed = 1
+
+[[client]]
+name = "shoppers"
+target = "payment"
+rate = 100
+timeout = "5s"
+
+[[service]]
+name = "payment"
+instances = 2
+workers = 64
+service_time = "exp(10ms)"
+latency_objective = { percentile = 99, degraded = "200ms", failing = "1s" }
+
+[[fault]]
+kind = "latency"
+target = "payment"
+add = "1200ms"
+start = "10s"
+duration = "200ms"
+
+[[fault]]
+kind = "errors"
+target = "payment"
+probability = 0.03
+start = "12s"
+duration = "5s"
+`
+	spec, err := scenarios.Load("milder.toml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, _ := run(t, spec)
+	var got []sim.EventResult
+	for _, e := range res.Events {
+		if e.Kind == sim.EventHealth && e.Component == "payment" && e.Health != sim.Healthy {
+			got = append(got, e)
+		}
+	}
+	if len(got) != 1 || got[0].Health != sim.Degraded || got[0].Reason.By != sim.ByLatency || got[0].Reason.Limit != 0.2 ||
+		!strings.Contains(got[0].What, "over 200ms") {
+		t.Errorf("payment's changes %+v; want one, degraded on latency over 200ms", got)
+	}
+
+	runBuiltins(t, func(t *testing.T, res *sim.Result) {
+		limits := map[string][3]float64{} // by component, per level
+		for _, e := range res.Events {
+			if e.Kind != sim.EventHealth || e.Reason.By != sim.ByLatency {
+				continue
+			}
+			l := limits[e.Component]
+			if l[e.Health] != 0 && l[e.Health] != e.Reason.Limit {
+				t.Errorf("%.3fs %s %s: over %gs, an earlier %s change over %gs", e.TS, e.Component, e.What, e.Reason.Limit, e.Health, l[e.Health])
+			}
+			l[e.Health] = e.Reason.Limit
+			limits[e.Component] = l
+		}
+		for name, l := range limits {
+			if l[sim.Degraded] != 0 && l[sim.Failing] != 0 && l[sim.Degraded] >= l[sim.Failing] {
+				t.Errorf("%s: degraded over %gs, failing over %gs", name, l[sim.Degraded], l[sim.Failing])
+			}
+		}
+	})
 }

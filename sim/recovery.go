@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -69,20 +70,30 @@ func (s *Sim) markEdges() {
 	}
 }
 
-// recovery sets oc's verdict on cr: per client flow, and, when a flow
-// did not recover, the sustaining causes. A fault still going, one that
-// began before any window after warmup, or one that ended less than
+// recovery sets occurrence k's verdict on cr: per client flow, and, when
+// a flow did not recover, the sustaining causes. A fault still going, one
+// that began before any window after warmup, or one that ended less than
 // recoverHold before the end of the run has none.
-func (s *Sim) recovery(oc *occurrence, cr *CascadeResult) {
-	if oc.end < 0 {
+//
+// A fault that fires again less than recoverHold after an occurrence
+// ended has not ended for its flows: they had no time to show a recovery
+// before it struck again, and a verdict "recovered" after one of its
+// occurrences would sit beside steps that, summed over its repeats, did
+// not recover. The occurrences of such a run, each beginning less than
+// recoverHold after the last ended, get one verdict, on the first of
+// them, judged after the last one's end against the level before the
+// first began; the others get none.
+func (s *Sim) recovery(k int, cr *CascadeResult) {
+	start, end, first := s.occurrenceRun(k)
+	if !first || end < 0 {
 		return
 	}
 	// Window i covers [i*window, (i+1)*window); only whole windows count.
 	whole := int(s.winStart / s.window)
-	from := int((oc.end + s.window - 1) / s.window) // the first window after the end
-	t0 := max(oc.start-s.cascadeWindow, s.warmup, 0)
+	from := int((end + s.window - 1) / s.window) // the first window after the end
+	t0 := max(start-s.cascadeWindow, s.warmup, 0)
 	before0 := int((t0 + s.window - 1) / s.window)
-	before1 := int(oc.start / s.window) // windows [before0, before1) end by the start
+	before1 := int(start / s.window) // windows [before0, before1) end by the start
 	hold := int((int64(recoverHold) + s.window - 1) / s.window)
 	if before1 <= before0 || from+hold > whole {
 		// No level to come back to, or less than the hold left in the
@@ -112,7 +123,7 @@ func (s *Sim) recovery(oc *occurrence, cr *CascadeResult) {
 				continue
 			}
 			// The goodput of windows [i-hold+1, i] is back.
-			t := max(0, float64(int64(i-hold+1)*s.window-oc.end)/1e9)
+			t := max(0, float64(int64(i-hold+1)*s.window-end)/1e9)
 			fr.Recovered, fr.RecoveryS = true, &t
 			slowest = max(slowest, t)
 			break
@@ -139,6 +150,29 @@ func (s *Sim) recovery(oc *occurrence, cr *CascadeResult) {
 		return
 	}
 	cr.SustainedBy = s.sustaining(before0, before1, from, whole)
+}
+
+// occurrenceRun is the run of occurrence k's fault that k belongs to: the
+// start of its first occurrence, the end of its last (-1 while that one
+// lasts), and whether k is the first. An occurrence begun less than
+// recoverHold after the fault's previous one ended continues its run.
+func (s *Sim) occurrenceRun(k int) (start, end int64, first bool) {
+	oc := &s.occurs[k]
+	own := s.occOf[oc.fault]
+	p, _ := slices.BinarySearch(own, int32(k))
+	if p > 0 {
+		if prev := &s.occurs[own[p-1]]; prev.end >= 0 && oc.start < after(prev.end, int64(recoverHold)) {
+			return 0, 0, false
+		}
+	}
+	end = oc.end
+	for _, j := range own[p+1:] {
+		if end < 0 || s.occurs[j].start >= after(end, int64(recoverHold)) {
+			break
+		}
+		end = s.occurs[j].end
+	}
+	return oc.start, end, true
 }
 
 // sustaining lists what kept the bad state alive in windows [from, to),

@@ -39,6 +39,9 @@ type Sim struct {
 	edges   []edgeRef
 	checks  []checkRun     // health checkers: readiness probes, Envoy's (probe.go)
 	brFloor []breakerFloor // breakerHealth's answer, reused at every window
+	// causeRanks orders the health changes of one instant, causes first
+	// (causeRank); built at the first.
+	causeRanks map[string]int
 
 	// rtChains are the states of markov round trips, one per callee and
 	// chain (rtChain).
@@ -579,7 +582,7 @@ func (s *Sim) logEvent(e Event) {
 		return
 	}
 	i := len(s.log)
-	for i > 0 && s.log[i-1].T > e.T {
+	for i > 0 && s.logsAfter(&s.log[i-1], &e) {
 		i--
 	}
 	s.log = slices.Insert(s.log, i, e)

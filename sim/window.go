@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/faultline/faultline/sim/resilience"
@@ -335,9 +336,13 @@ type healthTracker struct {
 	since     int64 // when the candidate level's cause began
 	streak    int
 	// reason and why are the candidate's cause, recorded at since, and
-	// its account in the event log.
-	reason Reason
-	why    string
+	// its account in the event log; reasonL is the level of the window
+	// they were recorded from, which a milder window of another cause
+	// may confirm (failing on latency, then degraded by a breaker):
+	// atLevel then tells the reason at the level announced.
+	reason  Reason
+	reasonL Health
+	why     string
 	// split is a change confirmed on the way to the one observe reports:
 	// degraded for one cause, then failing for another that began later.
 	split    bool
@@ -379,14 +384,14 @@ func (h *healthTracker) observe(l Health, onset, winStart int64, r Reason) (reco
 		if h.since < winStart {
 			h.split, h.splitAt, h.splitL, h.splitR, h.splitWhy = true, h.since, h.candidate, h.reason, h.why
 		}
-		h.candidate, h.since, h.reason, record = l, max(onset, h.since), r, true
+		h.candidate, h.since, h.reason, h.reasonL, record = l, max(onset, h.since), r, l, true
 	case sameWay || l == h.candidate && h.streak > 0:
 		h.candidate = l
 		if sameCause {
-			h.reason, record = r, true
+			h.reason, h.reasonL, record = r, l, true
 		}
 	default:
-		h.candidate, h.since, h.reason, h.streak, record = l, onset, r, 0, true
+		h.candidate, h.since, h.reason, h.reasonL, h.streak, record = l, onset, r, l, 0, true
 	}
 	h.streak++
 	if h.streak < 2 {
@@ -436,16 +441,13 @@ func (s *Sim) closeWindow() {
 				ow.Blame = s.blame(&o.win.blame)
 				// An operation's answers judge it; the state of the
 				// service it shares judges the service.
-				ow.Health, ow.Reason, _ = s.judgeAnswers(&ow, &o.win, nil, Reason{}, Healthy, 0)
+				ow.Health, ow.Reason, _ = s.judgeAnswers(&ow, &o.win, nil, breakerFloor{}, breakerFloor{})
 				o.series = append(o.series, ow)
 				o.win.reset()
 			}
 		}
-		fl := floors[i]
-		if l, why, t := sv.stateHealth(&w); l > fl.level {
-			fl = breakerFloor{l, why, t}
-		}
-		s.noteHealthAtLeast(sv.spec.Name, false, &sv.health, &w, &sv.win, &sv.slow, fl)
+		l, why, t := sv.stateHealth(&w)
+		s.noteHealthAtLeast(sv.spec.Name, false, &sv.health, &w, &sv.win, &sv.slow, breakerFloor{l, why, t}, floors[i])
 		sv.series = append(sv.series, w)
 		switch over := w.Rejected > 0; {
 		case over && !sv.overflow:
@@ -508,15 +510,15 @@ func (t *tally) window(k SeriesKind, start, end time.Duration) Window {
 // the start of the first window of a recovery. That keeps the log in the
 // order the cascade happened.
 func (s *Sim) noteHealth(name string, flow bool, h *healthTracker, w *Window, t *tally, sl *slowness) {
-	s.noteHealthAtLeast(name, flow, h, w, t, sl, breakerFloor{})
+	s.noteHealthAtLeast(name, flow, h, w, t, sl, breakerFloor{}, breakerFloor{})
 }
 
-// noteHealthAtLeast is noteHealth with a floor from elsewhere than the
-// window's outcomes: a breaker open on a call to or from the component,
-// instances down, a saturated queue. sl is its latency side, which learns
+// noteHealthAtLeast is noteHealth with floors from elsewhere than the
+// window's outcomes: its state (instances down, a saturated queue) and a
+// breaker open on a call to or from the component. sl is its latency side, which learns
 // its level before the first fault from the window.
-func (s *Sim) noteHealthAtLeast(name string, flow bool, h *healthTracker, w *Window, t *tally, sl *slowness, fl breakerFloor) {
-	l, r, onset := s.judgeAnswers(w, t, sl, fl.why, fl.level, fl.at)
+func (s *Sim) noteHealthAtLeast(name string, flow bool, h *healthTracker, w *Window, t *tally, sl *slowness, state, br breakerFloor) {
+	l, r, onset := s.judgeAnswers(w, t, sl, state, br)
 	w.Health, w.Reason = l, r
 	sl.learn(s, &t.lat)
 	if r.By == Idle {
@@ -529,7 +531,30 @@ func (s *Sim) noteHealthAtLeast(name string, flow bool, h *healthTracker, w *Win
 	if !changed {
 		return
 	}
+	h.atLevel(sl)
 	s.logHealth(name, flow, h)
+}
+
+// atLevel makes the figures of a confirmed change those of the level it
+// announces. A change is told by the cause in force at its date, which
+// may have been recorded from a worse window than the level that held
+// for two windows: failing on latency for one window, then degraded by
+// an open breaker, is a change to degraded, on latency, and the
+// threshold it passed is the degraded one, not the failing one the
+// first window passed. The other indicators give a measured figure (an
+// error share, seconds behind), which is past the announced level's
+// threshold too, and no threshold of their own.
+func (h *healthTracker) atLevel(sl *slowness) {
+	if h.reason.By != ByLatency || h.reasonL == h.level || sl == nil {
+		return
+	}
+	old := h.reason.latencyText()
+	lim := sl.failing
+	if h.level == Degraded && sl.degraded > 0 {
+		lim = sl.degraded
+	}
+	h.reason.Limit, h.reasonL = seconds(lim), h.level
+	h.why = strings.Replace(h.why, old, h.reason.latencyText(), 1)
 }
 
 // logHealth logs the change of health h has just confirmed, with the
@@ -562,9 +587,15 @@ type breakerFloor struct {
 
 // breakerHealth sets, for every service, what the breakers around it say
 // of it, in the Hystrix mapping of Vizceral: an open breaker on a call
-// marks the callee failing and the caller degraded; a half-open one the
-// callee degraded. One pass over the edges serves every service, so a
-// window's close stays linear in the edges.
+// marks the callee failing and the caller degraded. A half-open breaker
+// is still open in that mapping: Hystrix's circuit reports isOpen() true
+// in its HalfOpenState, until a trial call succeeds and closes it
+// (hystrix-core HystrixCircuitBreaker.java), and the dashboard Vizceral
+// reads shows it open. So a breaker cycling open, half-open, open
+// against a callee that stays slow holds its callee failing and its
+// caller degraded throughout, rather than flapping at each trial (the
+// reason says which state it was in). One pass over the edges serves
+// every service, so a window's close stays linear in the edges.
 func (s *Sim) breakerHealth() []breakerFloor {
 	if len(s.brFloor) != len(s.services) {
 		s.brFloor = make([]breakerFloor, len(s.services))
@@ -575,7 +606,7 @@ func (s *Sim) breakerHealth() []breakerFloor {
 	}
 	s.nameEdges()
 	raise := func(svc int32, l Health, by Indicator, k int, t int64) {
-		if l > fl[svc].level {
+		if l > fl[svc].level || l == fl[svc].level && decidesBefore(by, fl[svc].why.By) {
 			fl[svc] = breakerFloor{l, Reason{By: by, Edge: s.edgeNames[k]}, t}
 		}
 	}
@@ -590,18 +621,14 @@ func (s *Sim) breakerHealth() []breakerFloor {
 			if st == resilience.Closed || st == resilience.Disabled {
 				continue
 			}
-			open := st == resilience.Open || st == resilience.ForcedOpen
+			by := ByBreakerOpen
+			if st == resilience.HalfOpen {
+				by = ByBreakerHalfOpen
+			}
 			if e.kind == toService {
-				switch {
-				case open:
-					raise(e.to, Failing, ByBreakerOpen, k, p.brAt)
-				case st == resilience.HalfOpen:
-					raise(e.to, Degraded, ByBreakerHalfOpen, k, p.brAt)
-				}
+				raise(e.to, Failing, by, k, p.brAt)
 			}
-			if open {
-				raise(ref.svc, Degraded, ByBreakerOpen, k, p.brAt)
-			}
+			raise(ref.svc, Degraded, by, k, p.brAt)
 		}
 	}
 	return fl

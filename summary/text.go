@@ -432,7 +432,11 @@ func writeCascades(w io.Writer, res *sim.Result) {
 				level += " -> " + st.Worst
 			}
 			rec := "not recovered"
-			if st.RecoveredS != nil {
+			switch {
+			case st.RecoveredS != nil && st.Outlived:
+				// Its part ended; the component did not recover then.
+				rec = fmt.Sprintf("fault's part ended %.1fs, then other causes", *st.RecoveredS)
+			case st.RecoveredS != nil:
 				rec = fmt.Sprintf("recovered %.1fs", *st.RecoveredS)
 			}
 			if st.By == sim.ByLatency {
