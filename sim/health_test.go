@@ -491,3 +491,37 @@ duration = "5s"
 		}
 	})
 }
+
+// TestRecoveryNotBeforeRestart: a service degraded by an instance down
+// recovers no earlier than the restart that brings it back. In
+// gateway-spof, gateway#1 restarts at 35 s, at the close of the window
+// [34 s, 35 s) it spent down; that window was judged healthy by the
+// state at its close and the recovery dated at its start, 34 s, before
+// its cause.
+func TestRecoveryNotBeforeRestart(t *testing.T) {
+	res, _ := run(t, builtin(t, "gateway-spof"))
+	restarts := map[string][]float64{}
+	for _, e := range res.Events {
+		if strings.HasPrefix(e.What, "restarted") {
+			svc, _, _ := strings.Cut(e.Component, "#")
+			restarts[svc] = append(restarts[svc], e.TS)
+		}
+	}
+	checked := 0
+	for _, e := range res.Events {
+		if e.Kind != sim.EventHealth || e.Health != sim.Healthy || len(restarts[e.Component]) == 0 {
+			continue
+		}
+		// The last restart before the recovery's window must not come
+		// after the recovery.
+		for _, r := range restarts[e.Component] {
+			if r > e.TS && r-e.TS < 1 {
+				t.Errorf("%s recovered at %gs, before its instance restarted at %gs", e.Component, e.TS, r)
+			}
+		}
+		checked++
+	}
+	if checked == 0 {
+		t.Fatal("no recovery of a restarted service")
+	}
+}

@@ -649,19 +649,29 @@ func (s *Sim) nameEdges() {
 // instances down (crashed, restarting) degrade it, none up fails it; a
 // queue longer than its workers (saturated: requests wait more than they
 // are served) degrades it.
+//
+// The state is the window's worst: an instance that came back within the
+// window (it takes traffic from readyAt) counts as down in it, so that a
+// recovery is dated no earlier than the restart that made it, not at the
+// start of a window the instance spent down.
 func (sv *service) stateHealth(w *Window) (Health, Reason, int64) {
-	down, since := 0, sv.s.winStart
+	down, back, since := 0, 0, sv.s.winStart
 	for i := range sv.insts {
-		if in := &sv.insts[i]; !in.up && !in.retired {
+		in := &sv.insts[i]
+		switch {
+		case !in.up && !in.retired:
 			down++
 			since = max(since, in.crashedAt) // when it went down
+		case in.up && in.crashedAt >= 0 && in.readyAt > sv.s.winStart:
+			back++
+			since = max(since, in.crashedAt)
 		}
 	}
 	switch {
-	case down > 0 && sv.instsNow == 0:
+	case down+back > 0 && sv.instsNow == back:
 		return Failing, Reason{By: ByNoInstanceUp}, since
-	case down > 0:
-		return Degraded, Reason{By: ByInstancesDown, Value: float64(down), Of: down + sv.instsNow}, since
+	case down+back > 0:
+		return Degraded, Reason{By: ByInstancesDown, Value: float64(down + back), Of: down + sv.instsNow}, since
 	case w.QueueMean >= float64(sv.spec.Workers) && w.QueueMean > 0:
 		return Degraded, Reason{By: BySaturated, Value: w.QueueMean}, sv.s.winStart
 	}
