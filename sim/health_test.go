@@ -515,7 +515,7 @@ func TestRecoveryNotBeforeRestart(t *testing.T) {
 		// The last restart before the recovery's window must not come
 		// after the recovery.
 		for _, r := range restarts[e.Component] {
-			if r > e.TS && r-e.TS < 1 {
+			if r > e.TS && r-e.TS <= 1 {
 				t.Errorf("%s recovered at %gs, before its instance restarted at %gs", e.Component, e.TS, r)
 			}
 		}
