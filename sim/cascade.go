@@ -804,33 +804,37 @@ func (s *Sim) tracedStep(i int, k int32, ep *episode, share float64, repeats boo
 	}
 	// The episode is the fault's from its onset when the fault's failures
 	// were the first it had (a queue saturated before it overflowed).
-	at, level := ch.at, ch.level
+	at, level, by := ch.at, ch.level, ch.by
 	end := int64(ep.ws[last].Start) + s.window
 	own := s.changesOf[ch.name].idx
 	j, _ := slices.BinarySearch(own, int32(i))
 	if first > firstAny {
 		// It began with the first change within the fault's failures,
-		// or with the first window of them.
-		at, level = int64(ep.ws[first].Start), max(ep.ws[first].Health, Degraded)
+		// or with the first window of them, and is told by what decided
+		// that one: the episode's opening change was another cause's.
+		at, level, by = int64(ep.ws[first].Start), max(ep.ws[first].Health, Degraded), ep.ws[first].Reason.By
 		for _, c := range own[j:] {
 			if ch := &s.changes[c]; ch.at >= at && ch.at < end && ch.level != Healthy {
-				at, level = ch.at, ch.level
+				at, level, by = ch.at, ch.level, ch.by
 				break
 			}
 		}
 	}
 	at = max(at, oc.start, ch.at)
-	// Its worst is the worst confirmed change of the component while its
-	// failures traced to the fault.
+	// Its worst is the worst confirmed change of the component from the
+	// step's onset while its failures traced to the fault: a level the
+	// episode reached before, for another fault, is not this step's.
 	worst := level
 	for _, c := range own[j:] {
 		if s.changes[c].at >= end {
 			break
 		}
-		worst = max(worst, s.changes[c].level)
+		if s.changes[c].at >= at {
+			worst = max(worst, s.changes[c].level)
+		}
 	}
 	st := CascadeStep{Component: ch.name, Flow: ch.flow, DelayS: float64(at-oc.start) / 1e9,
-		First: level.String(), Worst: worst.String(), By: ch.by, Share: optional(share), Repeats: repeats}
+		First: level.String(), Worst: worst.String(), By: by, Share: optional(share), Repeats: repeats}
 	switch {
 	case last < ep.to-1:
 		// Its failures stopped before the episode ended: the rest of it

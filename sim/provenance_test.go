@@ -113,6 +113,59 @@ func TestOverlappingFaultsGroup(t *testing.T) {
 	}
 }
 
+// TestTracedStepToldByItsOwnChange: web's one health episode holds two
+// faults (testdata/overlapping-faults-partial.toml): auth's latency, past
+// the ext_authz timeout, denies every request from 20 s (failing on
+// errors, after a degraded window by fallbacks at 19 s); recs' crash
+// leaves partial answers once auth answers again (degraded from 30 s).
+// Each fault's step is told by the change it begins with: the crash's
+// is degraded (its change at 30 s), never failing (that was auth's,
+// before its onset), and the latency fault's is on errors, not on the
+// fallbacks of the episode's opening change.
+func TestTracedStepToldByItsOwnChange(t *testing.T) {
+	data, err := os.ReadFile("testdata/overlapping-faults-partial.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, err := scenarios.Load("overlapping-faults-partial.toml", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := sim.New(spec, spec.Seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := s.Run()
+	if len(res.Cascades) != 2 {
+		t.Fatalf("%d cascades, want 2", len(res.Cascades))
+	}
+	tests := []struct {
+		fault        int // 0: auth's latency, 1: recs' crash
+		first, worst string
+		by           sim.Indicator
+		delayLo      float64
+	}{
+		{0, "failing", "failing", sim.ByErrorShare, 0},
+		{1, "degraded", "degraded", sim.ByErrorShare, 4.9},
+	}
+	for _, tt := range tests {
+		c := res.Cascades[tt.fault]
+		var st *sim.CascadeStep
+		for i := range c.Steps {
+			if c.Steps[i].Component == "web" {
+				st = &c.Steps[i]
+			}
+		}
+		if st == nil {
+			t.Fatalf("%s: no step for web", c.Name)
+		}
+		if st.First != tt.first || st.Worst != tt.worst || st.By != tt.by || st.DelayS < tt.delayLo {
+			t.Errorf("%s: web +%.3fs %s -> %s by %s, want +%.1fs or later %s -> %s by %s",
+				c.Name, st.DelayS, st.First, st.Worst, st.By, tt.delayLo, tt.first, tt.worst, tt.by)
+		}
+	}
+}
+
 // TestProvenanceConserves: in every window of every client, flow,
 // service and operation of every built-in scenario, the failures traced to a fault and
 // those with none behind them add up to all its failures.
