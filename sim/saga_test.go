@@ -281,3 +281,43 @@ func TestSagaBlameTellsFaultsApart(t *testing.T) {
 		near(t, cr.Name+"'s share of the saga's rollbacks", *cr.Steps[i].Share, want, 0.05)
 	}
 }
+
+// TestSagaHealthDatedAtItsFirstRollback: a saga's window says how many
+// sagas ended rolled back, not when; its unhealthy change is dated at the
+// first rollback of its first window, as a service's is at its first
+// failure, so it never comes before the failure of the step that caused
+// it. Payment refuses 20% of charges from the start, or 30% from 10 s
+// (an errors fault): the saga's first unhealthy event comes after
+// payment's first. The old engine dated it at its window's start (0 s,
+// or the fault's start), before payment's first refusal.
+func TestSagaHealthDatedAtItsFirstRollback(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		errors float64
+		faults []sim.Fault
+	}{
+		{"refusals from the start", 0.2, nil},
+		{"refusals from a fault", 0, []sim.Fault{{Kind: sim.FaultErrors, Target: "payment", Start: 10 * time.Second,
+			Duration: 10 * time.Second, Params: sim.ErrorsFault{Probability: 0.3}}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			spec := sagaSpec(t, sim.Orchestration, tc.errors)
+			spec.Faults = tc.faults
+			res, _ := run(t, spec)
+			first := map[string]float64{}
+			for _, e := range res.Events {
+				if _, seen := first[e.Component]; !seen && e.Kind == sim.EventHealth && e.Health != sim.Healthy {
+					first[e.Component] = e.TS
+				}
+			}
+			pay, ok1 := first["payment"]
+			sg, ok2 := first["saga order"]
+			if !ok1 || !ok2 {
+				t.Fatalf("no unhealthy event of payment (%v) or of the saga (%v)", ok1, ok2)
+			}
+			if sg <= pay {
+				t.Errorf("saga order unhealthy at %.3fs, payment at %.3fs: the saga's rollbacks come after payment's refusals", sg, pay)
+			}
+		})
+	}
+}
