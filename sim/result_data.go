@@ -466,7 +466,7 @@ func (s *Sim) closeDataWindows(start, end time.Duration) {
 		switch {
 		case w.inconsistent > 0:
 			sw.Health, sw.Reason = Failing, Reason{By: ByInconsistent, Value: float64(w.inconsistent)}
-			s.noteDataHealthFrom("saga "+sg.spec.Name, &sg.health, sw.Health, sw.Reason, fmt.Sprintf("%d left inconsistent", w.inconsistent), w.first())
+			s.noteDataHealthFrom("saga "+sg.spec.Name, &sg.health, sw.Health, sw.Reason, fmt.Sprintf("%d left inconsistent", w.inconsistent), w.firstLeft)
 		case w.completed == 0 && run > 0 && w.started > 0:
 			// Sagas start and none completes: they wait on a step.
 			sw.Health, sw.Reason = Degraded, Reason{By: ByStuck, Value: float64(run)}

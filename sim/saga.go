@@ -45,10 +45,11 @@ type sagaWin struct {
 	// failed compensation (provenance.go).
 	blame blameTally
 	// firstBad is when the first saga of the window ended rolled back or
-	// inconsistent, if one did (anyBad): the onset of its unhealthy
-	// change.
-	firstBad int64
-	anyBad   bool
+	// inconsistent, if one did (anyBad), and firstLeft when the first
+	// ended inconsistent (inconsistent > 0): the onsets of its unhealthy
+	// changes, by the share rolled back and by the sagas left half done.
+	firstBad, firstLeft int64
+	anyBad              bool
 }
 
 // bad notes a saga that ended rolled back or inconsistent at now.
@@ -705,6 +706,9 @@ func (s *Sim) sagaStepDone(run, step int32, o Outcome) {
 	case r.undoing && !ok:
 		// A compensation failed: the saga is left half done.
 		sg.inconsistent++
+		if sg.win.inconsistent == 0 {
+			sg.win.firstLeft = s.now
+		}
 		sg.win.inconsistent++
 		sg.win.bad(s.now)
 		sg.win.blame.add(r.org, s.occurs)

@@ -3,6 +3,7 @@ package sim_test
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -319,5 +320,38 @@ func TestSagaHealthDatedAtItsFirstRollback(t *testing.T) {
 				t.Errorf("saga order unhealthy at %.3fs, payment at %.3fs: the saga's rollbacks come after payment's refusals", sg, pay)
 			}
 		})
+	}
+}
+
+// TestSagaInconsistentDatedAtTheFirst: a window with sagas left
+// inconsistent fails the saga as of the first of them, not of the
+// window's first rollback nor of its start. Payment refuses 5% of charges
+// (the saga is degraded); from 10 s, inventory-undo refuses half the
+// compensations: the "left inconsistent" change is dated when a saga was
+// logged inconsistent. The old engine dated it at its window's start
+// (13.000s; the saga it counts ended at 13.387s).
+func TestSagaInconsistentDatedAtTheFirst(t *testing.T) {
+	spec := sagaSpec(t, sim.Orchestration, 0.05)
+	spec.Faults = []sim.Fault{{Kind: sim.FaultErrors, Target: "inventory-undo", Start: 10 * time.Second,
+		Duration: 10 * time.Second, Params: sim.ErrorsFault{Probability: 0.5}}}
+	res, _ := run(t, spec)
+	var left []float64
+	change := -1.0
+	for _, e := range res.Events {
+		if e.Component != "saga order" {
+			continue
+		}
+		if strings.HasPrefix(e.What, "inconsistent:") {
+			left = append(left, e.TS)
+		}
+		if change < 0 && e.Kind == sim.EventHealth && e.Reason.By == sim.ByInconsistent {
+			change = e.TS
+		}
+	}
+	if change < 0 {
+		t.Fatalf("no change for sagas left inconsistent (%d logged)", len(left))
+	}
+	if !slices.Contains(left, change) {
+		t.Errorf("saga order failing for sagas left inconsistent at %.3fs, none left then (left at %v)", change, left)
 	}
 }
