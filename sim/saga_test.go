@@ -210,6 +210,33 @@ func TestSagaIsolation(t *testing.T) {
 	}
 }
 
+// TestSemanticLockFillsNoQueue: a step refused by another saga's
+// semantic lock with "wait" is rejected by its participant (counted in its
+// REJECTED column, scenarios.md), but no queue turned it away: inventory
+// has an unbounded queue and 1000 workers, so the event log must not say
+// "queue full". The old engine logged it on any rejected request. The
+// same saga without a lock rejects nothing and logs nothing either.
+func TestSemanticLockFillsNoQueue(t *testing.T) {
+	for _, lock := range []sim.SemanticLock{sim.NoLock, sim.LockWait} {
+		t.Run(lock.String(), func(t *testing.T) {
+			spec := sagaSpec(t, sim.Orchestration, 0.3)
+			setService(t, spec, "payment", "100ms")
+			spec.Sagas[0].Retry = sim.SagaRetry{InitialInterval: 50 * time.Millisecond, BackoffCoefficient: 1}
+			spec.Sagas[0].Steps[0].Records = 5
+			spec.Sagas[0].Steps[0].SemanticLock = lock
+			res, _ := run(t, spec)
+			if locked := res.Sagas[0].Steps[0].Locked; (locked > 0) != (lock == sim.LockWait) {
+				t.Fatalf("%d steps refused by the lock", locked)
+			}
+			for _, e := range res.Events {
+				if e.Kind == sim.EventQueueFull {
+					t.Errorf("%.3fs %s %s: no queue is full", e.TS, e.Component, e.What)
+				}
+			}
+		})
+	}
+}
+
 // TestSagaBlastRadius: a saga is a business flow, counted in a fault's
 // blast radius beside the clients' flows, each saga started during the
 // fault weighing its saga's weight in client requests. Errors on payment

@@ -434,13 +434,13 @@ func (s *Sim) closeWindow() {
 		}
 		s.noteHealthAtLeast(sv.spec.Name, false, &sv.health, &w, &sv.win, &sv.slow, fl)
 		sv.series = append(sv.series, w)
-		switch over := w.Rejected > 0; {
+		switch over := sv.full; {
 		case over && !sv.overflow:
-			s.logEvent(Event{T: time.Duration(sv.win.firstBad), Component: sv.spec.Name, Kind: EventQueueFull, What: "queue full: rejecting requests"})
+			s.logEvent(Event{T: time.Duration(sv.fullAt), Component: sv.spec.Name, Kind: EventQueueFull, What: "queue full: rejecting requests"})
 		case !over && sv.overflow:
 			s.logEvent(Event{T: time.Duration(s.winStart), Component: sv.spec.Name, Kind: EventQueueDrained, What: "queue no longer full"})
 		}
-		sv.overflow = w.Rejected > 0
+		sv.overflow, sv.full = sv.full, false
 		sv.winBusy, sv.winQueue, sv.winQMax, sv.winCap, sv.winInst = 0, 0, 0, 0, 0
 		sv.win.reset()
 	}
