@@ -269,6 +269,9 @@ type CascadeStep struct {
 	// By is what decided the change: error_share, latency, lag, ... (the
 	// indicator of its Reason).
 	By Indicator `json:"by"`
+	// WorstBy is what decided the change to Worst (By when Worst is
+	// First): a step degraded on latency may fail on errors.
+	WorstBy Indicator `json:"worst_by"`
 	// Repeats says that Share sums the failures of all the fault's
 	// occurrences in the episode, none of which caused minShare of them
 	// alone (a fault that fires every few ms): the step is the fault's,
@@ -397,7 +400,7 @@ func (s *Sim) step(oc *occurrence, i int, base Health) CascadeStep {
 		First: ch.level.String(), Worst: ch.level.String(), By: ch.by}
 	// It recovered when it was healthy for good: a relapse within the
 	// fault's reach undoes a recovery.
-	worst := ch.level
+	worst, worstBy := ch.level, ch.by
 	own := s.changesOf[ch.name].idx
 	k, _ := slices.BinarySearch(own, int32(i))
 scan:
@@ -410,12 +413,14 @@ scan:
 			}
 		case later.level > base && s.reaches(oc, later.at):
 			st.RecoveredS = nil // relapsed while the fault still counts
-			worst = max(worst, later.level)
+			if later.level > worst {
+				worst, worstBy = later.level, later.by
+			}
 		case st.RecoveredS != nil:
 			break scan // a later episode is not this fault's
 		}
 	}
-	st.Worst = worst.String()
+	st.Worst, st.WorstBy = worst.String(), worstBy
 	return st
 }
 
@@ -824,17 +829,17 @@ func (s *Sim) tracedStep(i int, k int32, ep *episode, share float64, repeats boo
 	// Its worst is the worst confirmed change of the component from the
 	// step's onset while its failures traced to the fault: a level the
 	// episode reached before, for another fault, is not this step's.
-	worst := level
+	worst, worstBy := level, by
 	for _, c := range own[j:] {
 		if s.changes[c].at >= end {
 			break
 		}
-		if s.changes[c].at >= at {
-			worst = max(worst, s.changes[c].level)
+		if c := &s.changes[c]; c.at >= at && c.level > worst {
+			worst, worstBy = c.level, c.by
 		}
 	}
 	st := CascadeStep{Component: ch.name, Flow: ch.flow, DelayS: float64(at-oc.start) / 1e9,
-		First: level.String(), Worst: worst.String(), By: by, Share: optional(share), Repeats: repeats}
+		First: level.String(), Worst: worst.String(), By: by, WorstBy: worstBy, Share: optional(share), Repeats: repeats}
 	switch {
 	case last < ep.to-1:
 		// Its failures stopped before the episode ended: the rest of it
