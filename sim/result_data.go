@@ -526,7 +526,7 @@ func (s *Sim) noteDataHealthFrom(name string, h *healthTracker, l Health, r Reas
 	}
 	record, changed := h.observe(l, onset, s.winStart, r)
 	if record {
-		h.why = why
+		h.account(why)
 	}
 	if changed {
 		s.logHealth(name, false, h)

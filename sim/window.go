@@ -332,6 +332,23 @@ type healthTracker struct {
 	splitL   Health
 	splitR   Reason
 	splitWhy string
+	// eased says the window just observed is milder than the candidate,
+	// for another cause (failing on errors for one window, then degraded
+	// by fallbacks): the candidate eases to its level, dated and told by
+	// the first window's cause, and account adds this one's.
+	eased bool
+}
+
+// account records why, the caller's rendering of the window observe has
+// just recorded: after an eased window, the first window's account stays
+// and this one's follows it, so that a change confirmed degraded is not
+// told with failing figures alone.
+func (h *healthTracker) account(why string) {
+	if h.eased {
+		h.why += ", then " + why
+		return
+	}
+	h.why = why
 }
 
 // observe feeds one window's level, whose cause r began at onset. It
@@ -348,7 +365,7 @@ type healthTracker struct {
 // then errors) confirms the candidate as of its onset, and the worse level
 // as of the new cause's; winStart is the window's start.
 func (h *healthTracker) observe(l Health, onset, winStart int64, r Reason) (record, changed bool) {
-	h.split = false
+	h.split, h.eased = false, false
 	if l == h.level {
 		h.streak = 0
 		return false, false
@@ -368,6 +385,9 @@ func (h *healthTracker) observe(l Health, onset, winStart int64, r Reason) (reco
 		}
 		h.candidate, h.since, h.reason, record = l, max(onset, h.since), r, true
 	case sameWay || l == h.candidate && h.streak > 0:
+		if l > h.level && l < h.candidate && !sameCause {
+			h.eased, record = true, true
+		}
 		h.candidate = l
 		if sameCause {
 			h.reason, record = r, true
@@ -491,7 +511,7 @@ func (s *Sim) noteHealthAtLeast(name string, flow bool, h *healthTracker, w *Win
 	}
 	record, changed := h.observe(l, onset, s.winStart, r)
 	if record && l != Healthy {
-		h.why = answersWhy(w, l, r)
+		h.account(answersWhy(w, l, r))
 	}
 	if !changed {
 		return
