@@ -794,11 +794,14 @@ func (s *Sim) episode(i int, ws []Window) episode {
 // one.
 func (s *Sim) tracedStep(i int, k int32, ep *episode, share float64, repeats bool) CascadeStep {
 	ch, oc := &s.changes[i], &s.occurs[k]
-	first, last, firstAny := -1, -1, -1
+	first, last, firstAny, lastAny := -1, -1, -1, -1
 	for j := ep.from; j < ep.to; j++ {
 		b := ep.ws[j].Provenance()
 		if b != nil && firstAny < 0 {
 			firstAny = j
+		}
+		if b != nil {
+			lastAny = j
 		}
 		if b != nil && s.tracedTo(b, k, repeats) > 0 {
 			if first < 0 {
@@ -841,9 +844,12 @@ func (s *Sim) tracedStep(i int, k int32, ep *episode, share float64, repeats boo
 	st := CascadeStep{Component: ch.name, Flow: ch.flow, DelayS: float64(at-oc.start) / 1e9,
 		First: level.String(), Worst: worst.String(), By: by, WorstBy: worstBy, Share: optional(share), Repeats: repeats}
 	switch {
-	case last < ep.to-1:
+	case last < lastAny:
 		// Its failures stopped before the episode ended: the rest of it
-		// traces elsewhere.
+		// traces elsewhere. Windows with no failure at all (a service
+		// with every instance crashed and out of its callers'
+		// endpoints: nothing arrives, it is down still) trace nowhere
+		// else, and stay the fault's.
 		st.RecoveredS = optional(float64(end) / 1e9)
 	case ep.healthy >= 0:
 		st.RecoveredS = optional(float64(ep.healthy) / 1e9)

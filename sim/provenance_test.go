@@ -166,6 +166,50 @@ func TestTracedStepToldByItsOwnChange(t *testing.T) {
 	}
 }
 
+// TestStepDownTillItsLastFailure: a step's failures that stop before its
+// episode ends leave the rest of it to other causes, but windows with no
+// failure at all trace nowhere else. In rest-vs-events, shipping's three
+// instances crash from 30 s to 60 s and restart at 65 s; from 50 s their
+// readiness probes have taken them out of orders' endpoints, so nothing
+// reaches shipping, yet it is down (failing, no instance up) until 65 s.
+// The old trace said "recovered 50.0s" of a service still down; in
+// shared-database, db "recovered 71.0s" while its backlog kept it
+// degraded to 83 s. A step recovers when its component does.
+func TestStepDownTillItsLastFailure(t *testing.T) {
+	for _, tc := range []struct {
+		scenario, component string
+		recovered           float64
+	}{
+		{"rest-vs-events", "shipping", 65},
+		{"shared-database", "db", 83},
+	} {
+		t.Run(tc.scenario, func(t *testing.T) {
+			spec := builtin(t, tc.scenario)
+			s, err := sim.New(spec, spec.Seed)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res := s.Run()
+			var st *sim.CascadeStep
+			for i := range res.Cascades[0].Steps {
+				if res.Cascades[0].Steps[i].Component == tc.component {
+					st = &res.Cascades[0].Steps[i]
+				}
+			}
+			if st == nil {
+				t.Fatalf("no step for %s", tc.component)
+			}
+			if st.RecoveredS == nil || *st.RecoveredS != tc.recovered {
+				got := -1.0 // not recovered
+				if st.RecoveredS != nil {
+					got = *st.RecoveredS
+				}
+				t.Errorf("%s recovered %.1fs, want %.1fs, when its health did", tc.component, got, tc.recovered)
+			}
+		})
+	}
+}
+
 // TestProvenanceConserves: in every window of every client, flow,
 // service and operation of every built-in scenario, the failures traced to a fault and
 // those with none behind them add up to all its failures.
