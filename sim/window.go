@@ -332,20 +332,23 @@ type healthTracker struct {
 	splitL   Health
 	splitR   Reason
 	splitWhy string
-	// eased says the window just observed is milder than the candidate,
-	// for another cause (failing on errors for one window, then degraded
-	// by fallbacks): the candidate eases to its level, dated and told by
-	// the first window's cause, and account adds this one's.
-	eased bool
+	// eased says the window just observed is milder than the candidate
+	// was (easedFrom), for another cause (failing on errors for one
+	// window, then degraded by fallbacks): the candidate eases to its
+	// level, dated and told by the first window's cause, and account
+	// says that cause's figures held the worse level one window.
+	eased     bool
+	easedFrom Health
 }
 
 // account records why, the caller's rendering of the window observe has
-// just recorded: after an eased window, the first window's account stays
-// and this one's follows it, so that a change confirmed degraded is not
-// told with failing figures alone.
+// just recorded. After an eased window the first window's account stays,
+// marked as the worse level's, so that a change confirmed degraded is not
+// told with failing figures alone; the milder window's cause is not
+// named, as it may have begun after the change's date.
 func (h *healthTracker) account(why string) {
 	if h.eased {
-		h.why += ", then " + why
+		h.why += fmt.Sprintf(" (%s for one window)", h.easedFrom)
 		return
 	}
 	h.why = why
@@ -386,7 +389,7 @@ func (h *healthTracker) observe(l Health, onset, winStart int64, r Reason) (reco
 		h.candidate, h.since, h.reason, record = l, max(onset, h.since), r, true
 	case sameWay || l == h.candidate && h.streak > 0:
 		if l > h.level && l < h.candidate && !sameCause {
-			h.eased, record = true, true
+			h.eased, h.easedFrom, record = true, h.candidate, true
 		}
 		h.candidate = l
 		if sameCause {
