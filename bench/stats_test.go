@@ -156,6 +156,33 @@ func TestPaired(t *testing.T) {
 	}
 }
 
+// TestDifferenceOfEqualMeansIsZero: two variants' p50s from a bench of
+// saga-orchestration-vs-choreography, of equal means whose paired
+// differences (0, +0.016384, +0.032768, -0.049152) cancel exactly: the
+// difference is 0, by either test, not the float residue the report
+// printed ("-1.1e-16 ms [-0.056 ms, +0.056 ms]"). A real difference of
+// 1e-9 stays.
+func TestDifferenceOfEqualMeansIsZero(t *testing.T) {
+	base := []float64{3.678207, 3.383295, 3.366911, 3.645439}
+	for _, tc := range []struct {
+		name  string
+		xs    []float64
+		equal bool
+	}{
+		{"equal means", []float64{3.678207, 3.399679, 3.399679, 3.596287}, true},
+		{"1e-9 apart", []float64{3.678207, 3.399679, 3.399679, 3.596287 + 4e-9}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, w := Paired(tc.xs, base), Welch(Summarize(tc.xs), Summarize(base))
+			for _, d := range []Difference{p, w} {
+				if (d.Diff == 0) != tc.equal {
+					t.Errorf("%s: difference %g, want zero %v", d.Test, d.Diff, tc.equal)
+				}
+			}
+		})
+	}
+}
+
 // TestSignificantOnlyWhenPairedIntervalExcludesZero: when a variant and
 // its baseline ran the same seeds, the report's verdict is the paired
 // interval's, whatever Welch's says; when they did not, Welch's decides.

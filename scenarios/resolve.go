@@ -166,6 +166,11 @@ func (b *builder) resolve() [][]edge {
 			r.t.valErr(r.key, fmt.Sprintf("unknown service %q", r.name), b.nameHint(r.name, "[[service]]", kindService))
 		case c.kind == kindClient:
 			r.t.valErr(r.key, fmt.Sprintf("%q is a client, not a service", r.name), "clients send requests; only a [[service]] receives them")
+		case r.kind == routeTo && r.key == "service" && c.kind != kindService:
+			// [gateway.ext_authz]'s service, the one routeTo ref not
+			// named by "to".
+			r.t.valErr(r.key, fmt.Sprintf("%q is a %s: the authorization check calls a service", r.name, c.kind),
+				"name the [[service]] that authorizes the requests, as Envoy's ext_authz names its authorization server")
 		case c.kind == kindGateway && r.kind == routeTo:
 			r.t.valErr(r.key, fmt.Sprintf("%q is a gateway: a route goes to a service", r.name), "gateways are called by clients, not by other gateways")
 		case c.kind == kindGateway:

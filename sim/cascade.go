@@ -281,6 +281,9 @@ type CascadeStep struct {
 	// ended, not when it was healthy. The run's recovery verdict, on
 	// goodput, may then say its flow did not recover.
 	Outlived bool `json:"outlived"`
+	// WorstBy is what decided the change to Worst (By when Worst is
+	// First): a step degraded on latency may fail on errors.
+	WorstBy Indicator `json:"worst_by"`
 	// Repeats says that Share sums the failures of all the fault's
 	// occurrences in the episode, none of which caused minShare of them
 	// alone (a fault that fires every few ms): the step is the fault's,
@@ -417,7 +420,7 @@ func (s *Sim) step(oc *occurrence, i int, base Health) CascadeStep {
 		First: ch.level.String(), Worst: ch.level.String(), By: ch.by}
 	// It recovered when it was healthy for good: a relapse within the
 	// fault's reach undoes a recovery.
-	worst := ch.level
+	worst, worstBy := ch.level, ch.by
 	own := s.changesOf[ch.name].idx
 	k, _ := slices.BinarySearch(own, int32(i))
 scan:
@@ -430,12 +433,14 @@ scan:
 			}
 		case later.level > base && s.reaches(oc, later.at):
 			st.RecoveredS = nil // relapsed while the fault still counts
-			worst = max(worst, later.level)
+			if later.level > worst {
+				worst, worstBy = later.level, later.by
+			}
 		case st.RecoveredS != nil:
 			break scan // a later episode is not this fault's
 		}
 	}
-	st.Worst = worst.String()
+	st.Worst, st.WorstBy = worst.String(), worstBy
 	return st
 }
 
@@ -841,33 +846,37 @@ func (s *Sim) tracedStep(i int, k int32, ep *episode, share float64, repeats boo
 	}
 	// The episode is the fault's from its onset when the fault's failures
 	// were the first it had (a queue saturated before it overflowed).
-	at, level := ch.at, ch.level
+	at, level, by := ch.at, ch.level, ch.by
 	end := int64(ep.ws[last].Start) + s.window
 	own := s.changesOf[ch.name].idx
 	j, _ := slices.BinarySearch(own, int32(i))
 	if first > firstAny {
 		// It began with the first change within the fault's failures,
-		// or with the first window of them.
-		at, level = int64(ep.ws[first].Start), max(ep.ws[first].Health, Degraded)
+		// or with the first window of them, and is told by what decided
+		// that one: the episode's opening change was another cause's.
+		at, level, by = int64(ep.ws[first].Start), max(ep.ws[first].Health, Degraded), ep.ws[first].Reason.By
 		for _, c := range own[j:] {
 			if ch := &s.changes[c]; ch.at >= at && ch.at < end && ch.level != Healthy {
-				at, level = ch.at, ch.level
+				at, level, by = ch.at, ch.level, ch.by
 				break
 			}
 		}
 	}
 	at = max(at, oc.start, ch.at)
-	// Its worst is the worst confirmed change of the component while its
-	// failures traced to the fault.
-	worst := level
+	// Its worst is the worst confirmed change of the component from the
+	// step's onset while its failures traced to the fault: a level the
+	// episode reached before, for another fault, is not this step's.
+	worst, worstBy := level, by
 	for _, c := range own[j:] {
 		if s.changes[c].at >= end {
 			break
 		}
-		worst = max(worst, s.changes[c].level)
+		if c := &s.changes[c]; c.at >= at && c.level > worst {
+			worst, worstBy = c.level, c.by
+		}
 	}
 	st := CascadeStep{Component: ch.name, Flow: ch.flow, DelayS: float64(at-oc.start) / 1e9,
-		First: level.String(), Worst: worst.String(), By: ch.by, Share: optional(share), Repeats: repeats}
+		First: level.String(), Worst: worst.String(), By: by, WorstBy: worstBy, Share: optional(share), Repeats: repeats}
 	switch {
 	case last < ep.to-1 && ep.failedAfter(last):
 		// Its failures stopped before the episode ended, and others

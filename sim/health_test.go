@@ -89,6 +89,24 @@ func TestHealthChangeReasonInForce(t *testing.T) {
 	}
 }
 
+// TestEasedChangeToldWhole: a level must hold two windows to be logged;
+// a window failing on errors (21.4% in breaker-saves-checkout's
+// shoppers /checkout at 32 s), then one degraded by fallbacks confirms
+// degraded as of the first window, for its cause. Over every built-in, a
+// change logged degraded on an error share above Kiali's 10% (a failing
+// figure) says that figure held failing one window. The old log said
+// "degraded: error share 21.4%" alone.
+func TestEasedChangeToldWhole(t *testing.T) {
+	runBuiltins(t, func(t *testing.T, res *sim.Result) {
+		for _, e := range res.Events {
+			if e.Kind == sim.EventHealth && e.Health == sim.Degraded && e.Reason.By == sim.ByErrorShare &&
+				e.Reason.Value > 0.10 && !strings.Contains(e.What, "(failing for one window)") {
+				t.Errorf("%.3fs %s %s: degraded, told with a failing error share alone", e.TS, e.Component, e.What)
+			}
+		}
+	})
+}
+
 // TestBreakerEventsFollowTransitions: over every built-in, an event that
 // cites a breaker comes after the breaker's transition, and the log is in
 // order of time.

@@ -114,6 +114,103 @@ func TestOverlappingFaultsGroup(t *testing.T) {
 	}
 }
 
+// TestTracedStepToldByItsOwnChange: web's one health episode holds two
+// faults (testdata/overlapping-faults-partial.toml): auth's latency, past
+// the ext_authz timeout, denies every request from 20 s (failing on
+// errors, after a degraded window by fallbacks at 19 s); recs' crash
+// leaves partial answers once auth answers again (degraded from 30 s).
+// Each fault's step is told by the change it begins with: the crash's
+// is degraded (its change at 30 s), never failing (that was auth's,
+// before its onset), and the latency fault's is on errors, not on the
+// fallbacks of the episode's opening change.
+func TestTracedStepToldByItsOwnChange(t *testing.T) {
+	data, err := os.ReadFile("testdata/overlapping-faults-partial.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, err := scenarios.Load("overlapping-faults-partial.toml", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := sim.New(spec, spec.Seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := s.Run()
+	if len(res.Cascades) != 2 {
+		t.Fatalf("%d cascades, want 2", len(res.Cascades))
+	}
+	tests := []struct {
+		fault        int // 0: auth's latency, 1: recs' crash
+		first, worst string
+		by           sim.Indicator
+		delayLo      float64
+	}{
+		{0, "failing", "failing", sim.ByErrorShare, 0},
+		{1, "degraded", "degraded", sim.ByErrorShare, 4.9},
+	}
+	for _, tt := range tests {
+		c := res.Cascades[tt.fault]
+		var st *sim.CascadeStep
+		for i := range c.Steps {
+			if c.Steps[i].Component == "web" {
+				st = &c.Steps[i]
+			}
+		}
+		if st == nil {
+			t.Fatalf("%s: no step for web", c.Name)
+		}
+		if st.First != tt.first || st.Worst != tt.worst || st.By != tt.by || st.DelayS < tt.delayLo {
+			t.Errorf("%s: web +%.3fs %s -> %s by %s, want +%.1fs or later %s -> %s by %s",
+				c.Name, st.DelayS, st.First, st.Worst, st.By, tt.delayLo, tt.first, tt.worst, tt.by)
+		}
+	}
+}
+
+// TestStepDownTillItsLastFailure: a step's failures that stop before its
+// episode ends leave the rest of it to other causes, but windows with no
+// failure at all trace nowhere else. In rest-vs-events, shipping's three
+// instances crash from 30 s to 60 s and restart at 65 s; from 50 s their
+// readiness probes have taken them out of orders' endpoints, so nothing
+// reaches shipping, yet it is down (failing, no instance up) until 65 s.
+// The old trace said "recovered 50.0s" of a service still down; in
+// shared-database, db "recovered 71.0s" while its backlog kept it
+// degraded to 83 s. A step recovers when its component does.
+func TestStepDownTillItsLastFailure(t *testing.T) {
+	for _, tc := range []struct {
+		scenario, component string
+		recovered           float64
+	}{
+		{"rest-vs-events", "shipping", 65},
+		{"shared-database", "db", 83},
+	} {
+		t.Run(tc.scenario, func(t *testing.T) {
+			spec := builtin(t, tc.scenario)
+			s, err := sim.New(spec, spec.Seed)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res := s.Run()
+			var st *sim.CascadeStep
+			for i := range res.Cascades[0].Steps {
+				if res.Cascades[0].Steps[i].Component == tc.component {
+					st = &res.Cascades[0].Steps[i]
+				}
+			}
+			if st == nil {
+				t.Fatalf("no step for %s", tc.component)
+			}
+			if st.RecoveredS == nil || *st.RecoveredS != tc.recovered {
+				got := -1.0 // not recovered
+				if st.RecoveredS != nil {
+					got = *st.RecoveredS
+				}
+				t.Errorf("%s recovered %.1fs, want %.1fs, when its health did", tc.component, got, tc.recovered)
+			}
+		})
+	}
+}
+
 // TestProvenanceConserves: in every window of every client, flow,
 // service and operation of every built-in scenario, the failures traced to a fault and
 // those with none behind them add up to all its failures.

@@ -469,7 +469,7 @@ func (s *Sim) closeDataWindows(start, end time.Duration) {
 		switch {
 		case w.inconsistent > 0:
 			sw.Health, sw.Reason = Failing, Reason{By: ByInconsistent, Value: float64(w.inconsistent)}
-			s.noteDataHealth("saga "+sg.spec.Name, &sg.health, sw.Health, sw.Reason, fmt.Sprintf("%d left inconsistent", w.inconsistent))
+			s.noteDataHealthFrom("saga "+sg.spec.Name, &sg.health, sw.Health, sw.Reason, fmt.Sprintf("%d left inconsistent", w.inconsistent), w.firstLeft)
 		case w.completed == 0 && run > 0 && w.started > 0:
 			// Sagas start and none completes: they wait on a step.
 			sw.Health, sw.Reason = Degraded, Reason{By: ByStuck, Value: float64(run)}
@@ -482,7 +482,7 @@ func (s *Sim) closeDataWindows(start, end time.Duration) {
 			if sw.Health == Healthy {
 				sw.Reason = Reason{}
 			}
-			s.noteDataHealth("saga "+sg.spec.Name, &sg.health, sw.Health, sw.Reason, fmt.Sprintf("%.1f%% of the sagas that ended were rolled back", share*100))
+			s.noteDataHealthFrom("saga "+sg.spec.Name, &sg.health, sw.Health, sw.Reason, fmt.Sprintf("%.1f%% of the sagas that ended were rolled back", share*100), w.first())
 		}
 		sg.series = append(sg.series, sw)
 		sg.win = sagaWin{}
@@ -509,15 +509,27 @@ const minEnded = 10
 // two windows as for services: r is what made the window unhealthy, why
 // its text.
 func (s *Sim) noteDataHealth(name string, h *healthTracker, l Health, r Reason, why string) {
+	s.noteDataHealthFrom(name, h, l, r, why, -1)
+}
+
+// noteDataHealthFrom is noteDataHealth for a component that knows when
+// its window's first failure came (first, -1: not known), as a saga knows
+// its first rollback: an unhealthy change dates no earlier, as a
+// service's dates at its first failure (judgeAnswers), so that it never
+// comes before its cause in the log.
+func (s *Sim) noteDataHealthFrom(name string, h *healthTracker, l Health, r Reason, why string, first int64) {
 	// A window says how it ended, not when within it things went wrong:
 	// a fault that began inside it is the earliest the change can date.
 	onset := s.winStart
 	if n := len(s.occurs); n > 0 && s.occurs[n-1].start > onset {
 		onset = s.occurs[n-1].start
 	}
+	if l != Healthy && first > onset {
+		onset = first
+	}
 	record, changed := h.observe(l, onset, s.winStart, r)
 	if record {
-		h.why = why
+		h.account(why)
 	}
 	if changed {
 		s.logHealth(name, false, h)

@@ -44,6 +44,28 @@ type sagaWin struct {
 	// step failure that began its rollback; an inconsistent one's, its
 	// failed compensation (provenance.go).
 	blame blameTally
+	// firstBad is when the first saga of the window ended rolled back or
+	// inconsistent, if one did (anyBad), and firstLeft when the first
+	// ended inconsistent (inconsistent > 0): the onsets of its unhealthy
+	// changes, by the share rolled back and by the sagas left half done.
+	firstBad, firstLeft int64
+	anyBad              bool
+}
+
+// bad notes a saga that ended rolled back or inconsistent at now.
+func (w *sagaWin) bad(now int64) {
+	if !w.anyBad {
+		w.firstBad, w.anyBad = now, true
+	}
+}
+
+// first is when the window's first saga ended rolled back or
+// inconsistent, -1 if none did.
+func (w *sagaWin) first() int64 {
+	if !w.anyBad {
+		return -1
+	}
+	return w.firstBad
 }
 
 type sagaStep struct {
@@ -684,7 +706,11 @@ func (s *Sim) sagaStepDone(run, step int32, o Outcome) {
 	case r.undoing && !ok:
 		// A compensation failed: the saga is left half done.
 		sg.inconsistent++
+		if sg.win.inconsistent == 0 {
+			sg.win.firstLeft = s.now
+		}
 		sg.win.inconsistent++
+		sg.win.bad(s.now)
 		sg.win.blame.add(r.org, s.occurs)
 		// The first few are logged one by one; the window's health tells
 		// the rest.
@@ -742,6 +768,7 @@ func (s *Sim) sagaUndo(run, step int32) {
 	if step < 0 {
 		sg.compensated++
 		sg.win.compensated++
+		sg.win.bad(s.now)
 		sg.win.blame.add(r.failOrg, s.occurs)
 		sg.recovery.Record(s.now - r.failedAt)
 		s.sagaEnded(run, endCompensated)

@@ -3,6 +3,7 @@ package sim_test
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -209,6 +210,33 @@ func TestSagaIsolation(t *testing.T) {
 	}
 }
 
+// TestSemanticLockFillsNoQueue: a step refused by another saga's
+// semantic lock with "wait" is rejected by its participant (counted in its
+// REJECTED column, scenarios.md), but no queue turned it away: inventory
+// has an unbounded queue and 1000 workers, so the event log must not say
+// "queue full". The old engine logged it on any rejected request. The
+// same saga without a lock rejects nothing and logs nothing either.
+func TestSemanticLockFillsNoQueue(t *testing.T) {
+	for _, lock := range []sim.SemanticLock{sim.NoLock, sim.LockWait} {
+		t.Run(lock.String(), func(t *testing.T) {
+			spec := sagaSpec(t, sim.Orchestration, 0.3)
+			setService(t, spec, "payment", "100ms")
+			spec.Sagas[0].Retry = sim.SagaRetry{InitialInterval: 50 * time.Millisecond, BackoffCoefficient: 1}
+			spec.Sagas[0].Steps[0].Records = 5
+			spec.Sagas[0].Steps[0].SemanticLock = lock
+			res, _ := run(t, spec)
+			if locked := res.Sagas[0].Steps[0].Locked; (locked > 0) != (lock == sim.LockWait) {
+				t.Fatalf("%d steps refused by the lock", locked)
+			}
+			for _, e := range res.Events {
+				if e.Kind == sim.EventQueueFull {
+					t.Errorf("%.3fs %s %s: no queue is full", e.TS, e.Component, e.What)
+				}
+			}
+		})
+	}
+}
+
 // TestSagaBlastRadius: a saga is a business flow, counted in a fault's
 // blast radius beside the clients' flows, each saga started during the
 // fault weighing its saga's weight in client requests. Errors on payment
@@ -279,5 +307,78 @@ func TestSagaBlameTellsFaultsApart(t *testing.T) {
 			t.Fatalf("%s: no traced step of the saga in %+v", cr.Name, cr.Steps)
 		}
 		near(t, cr.Name+"'s share of the saga's rollbacks", *cr.Steps[i].Share, want, 0.05)
+	}
+}
+
+// TestSagaHealthDatedAtItsFirstRollback: a saga's window says how many
+// sagas ended rolled back, not when; its unhealthy change is dated at the
+// first rollback of its first window, as a service's is at its first
+// failure, so it never comes before the failure of the step that caused
+// it. Payment refuses 20% of charges from the start, or 30% from 10 s
+// (an errors fault): the saga's first unhealthy event comes after
+// payment's first. The old engine dated it at its window's start (0 s,
+// or the fault's start), before payment's first refusal.
+func TestSagaHealthDatedAtItsFirstRollback(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		errors float64
+		faults []sim.Fault
+	}{
+		{"refusals from the start", 0.2, nil},
+		{"refusals from a fault", 0, []sim.Fault{{Kind: sim.FaultErrors, Target: "payment", Start: 10 * time.Second,
+			Duration: 10 * time.Second, Params: sim.ErrorsFault{Probability: 0.3}}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			spec := sagaSpec(t, sim.Orchestration, tc.errors)
+			spec.Faults = tc.faults
+			res, _ := run(t, spec)
+			first := map[string]float64{}
+			for _, e := range res.Events {
+				if _, seen := first[e.Component]; !seen && e.Kind == sim.EventHealth && e.Health != sim.Healthy {
+					first[e.Component] = e.TS
+				}
+			}
+			pay, ok1 := first["payment"]
+			sg, ok2 := first["saga order"]
+			if !ok1 || !ok2 {
+				t.Fatalf("no unhealthy event of payment (%v) or of the saga (%v)", ok1, ok2)
+			}
+			if sg <= pay {
+				t.Errorf("saga order unhealthy at %.3fs, payment at %.3fs: the saga's rollbacks come after payment's refusals", sg, pay)
+			}
+		})
+	}
+}
+
+// TestSagaInconsistentDatedAtTheFirst: a window with sagas left
+// inconsistent fails the saga as of the first of them, not of the
+// window's first rollback nor of its start. Payment refuses 5% of charges
+// (the saga is degraded); from 10 s, inventory-undo refuses half the
+// compensations: the "left inconsistent" change is dated when a saga was
+// logged inconsistent. The old engine dated it at its window's start
+// (13.000s; the saga it counts ended at 13.387s).
+func TestSagaInconsistentDatedAtTheFirst(t *testing.T) {
+	spec := sagaSpec(t, sim.Orchestration, 0.05)
+	spec.Faults = []sim.Fault{{Kind: sim.FaultErrors, Target: "inventory-undo", Start: 10 * time.Second,
+		Duration: 10 * time.Second, Params: sim.ErrorsFault{Probability: 0.5}}}
+	res, _ := run(t, spec)
+	var left []float64
+	change := -1.0
+	for _, e := range res.Events {
+		if e.Component != "saga order" {
+			continue
+		}
+		if strings.HasPrefix(e.What, "inconsistent:") {
+			left = append(left, e.TS)
+		}
+		if change < 0 && e.Kind == sim.EventHealth && e.Reason.By == sim.ByInconsistent {
+			change = e.TS
+		}
+	}
+	if change < 0 {
+		t.Fatalf("no change for sagas left inconsistent (%d logged)", len(left))
+	}
+	if !slices.Contains(left, change) {
+		t.Errorf("saga order failing for sagas left inconsistent at %.3fs, none left then (left at %v)", change, left)
 	}
 }

@@ -67,7 +67,12 @@ type service struct {
 	afterPubs bool    // it publishes after answering
 	health    healthTracker
 	slow      slowness // its latency side of health
-	overflow  bool     // rejected requests in the last window
+	overflow  bool     // its queue turned requests away in the last window
+	// full says its queue turned a request away in the window, the first
+	// at fullAt: a request refused otherwise (a record another saga's
+	// semantic lock holds, saga.go) is rejected too, but no queue is full.
+	full   bool
+	fullAt int64
 	// press is the fault (occurrence + 1) behind the work it last
 	// finished slowed by one, at pressAt: what keeps its workers busy.
 	press   int32
@@ -551,6 +556,9 @@ func (s *Sim) deliver(i int32) {
 			sv.winQMax = max(sv.winQMax, l)
 		}
 	default:
+		if !sv.full {
+			sv.full, sv.fullAt = true, s.now
+		}
 		s.fail(i, origin{comp: r.svc, cause: CauseQueueFull, fault: s.pressure(sv)})
 		s.turnAway(i, Rejected)
 	}

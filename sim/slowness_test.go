@@ -270,3 +270,34 @@ func TestLatencyBaseline(t *testing.T) {
 		})
 	}
 }
+
+// TestCascadeStepWorstBy: in checkout, payment's +800 ms turns payment,
+// checkout, frontend and shoppers degraded on latency; payment fails on
+// latency too, while the others fail on errors (checkout's 1 s call to
+// payment times out: error share 52.6%). Each step says what decided its
+// worst level apart from its first: the old trace had only the first's,
+// and run's CASCADE said "on latency" of steps that failed on errors.
+func TestCascadeStepWorstBy(t *testing.T) {
+	spec := builtin(t, "checkout")
+	s, err := sim.New(spec, spec.Seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := s.Run()
+	want := map[string][2]sim.Indicator{
+		"payment":  {sim.ByLatency, sim.ByLatency},
+		"checkout": {sim.ByLatency, sim.ByErrorShare},
+		"frontend": {sim.ByLatency, sim.ByErrorShare},
+		"shoppers": {sim.ByLatency, sim.ByErrorShare},
+	}
+	steps := res.Cascades[0].Steps
+	if len(steps) != len(want) {
+		t.Fatalf("%d steps, want %d", len(steps), len(want))
+	}
+	for _, st := range steps {
+		w := want[st.Component]
+		if st.By != w[0] || st.WorstBy != w[1] || st.Worst != "failing" {
+			t.Errorf("%s: %s by %s, %s by %s; want failing by %s after %s", st.Component, st.First, st.By, st.Worst, st.WorstBy, w[1], w[0])
+		}
+	}
+}

@@ -350,6 +350,26 @@ type healthTracker struct {
 	splitL   Health
 	splitR   Reason
 	splitWhy string
+	// eased says the window just observed is milder than the candidate
+	// was (easedFrom), for another cause (failing on errors for one
+	// window, then degraded by fallbacks): the candidate eases to its
+	// level, dated and told by the first window's cause, and account
+	// says that cause's figures held the worse level one window.
+	eased     bool
+	easedFrom Health
+}
+
+// account records why, the caller's rendering of the window observe has
+// just recorded. After an eased window the first window's account stays,
+// marked as the worse level's, so that a change confirmed degraded is not
+// told with failing figures alone; the milder window's cause is not
+// named, as it may have begun after the change's date.
+func (h *healthTracker) account(why string) {
+	if h.eased {
+		h.why += fmt.Sprintf(" (%s for one window)", h.easedFrom)
+		return
+	}
+	h.why = why
 }
 
 // observe feeds one window's level, whose cause r began at onset. It
@@ -366,7 +386,7 @@ type healthTracker struct {
 // then errors) confirms the candidate as of its onset, and the worse level
 // as of the new cause's; winStart is the window's start.
 func (h *healthTracker) observe(l Health, onset, winStart int64, r Reason) (record, changed bool) {
-	h.split = false
+	h.split, h.eased = false, false
 	if l == h.level {
 		h.streak = 0
 		return false, false
@@ -386,6 +406,9 @@ func (h *healthTracker) observe(l Health, onset, winStart int64, r Reason) (reco
 		}
 		h.candidate, h.since, h.reason, h.reasonL, record = l, max(onset, h.since), r, l, true
 	case sameWay || l == h.candidate && h.streak > 0:
+		if l > h.level && l < h.candidate && !sameCause {
+			h.eased, h.easedFrom, record = true, h.candidate, true
+		}
 		h.candidate = l
 		if sameCause {
 			h.reason, h.reasonL, record = r, l, true
@@ -449,13 +472,13 @@ func (s *Sim) closeWindow() {
 		l, why, t := sv.stateHealth(&w)
 		s.noteHealthAtLeast(sv.spec.Name, false, &sv.health, &w, &sv.win, &sv.slow, breakerFloor{l, why, t}, floors[i])
 		sv.series = append(sv.series, w)
-		switch over := w.Rejected > 0; {
+		switch over := sv.full; {
 		case over && !sv.overflow:
-			s.logEvent(Event{T: time.Duration(sv.win.firstBad), Component: sv.spec.Name, Kind: EventQueueFull, What: "queue full: rejecting requests"})
+			s.logEvent(Event{T: time.Duration(sv.fullAt), Component: sv.spec.Name, Kind: EventQueueFull, What: "queue full: rejecting requests"})
 		case !over && sv.overflow:
 			s.logEvent(Event{T: time.Duration(s.winStart), Component: sv.spec.Name, Kind: EventQueueDrained, What: "queue no longer full"})
 		}
-		sv.overflow = w.Rejected > 0
+		sv.overflow, sv.full = sv.full, false
 		sv.winBusy, sv.winQueue, sv.winQMax, sv.winCap, sv.winInst = 0, 0, 0, 0, 0
 		sv.win.reset()
 	}
@@ -526,7 +549,7 @@ func (s *Sim) noteHealthAtLeast(name string, flow bool, h *healthTracker, w *Win
 	}
 	record, changed := h.observe(l, onset, s.winStart, r)
 	if record && l != Healthy {
-		h.why = answersWhy(w, l, r)
+		h.account(answersWhy(w, l, r))
 	}
 	if !changed {
 		return

@@ -439,8 +439,16 @@ func writeCascades(w io.Writer, res *sim.Result) {
 			case st.RecoveredS != nil:
 				rec = fmt.Sprintf("recovered %.1fs", *st.RecoveredS)
 			}
-			if st.By == sim.ByLatency {
-				rec += " · on latency" // slowness, not errors, turned it
+			// Slowness, not errors, turned it: say which of its levels
+			// when the other was reached on errors (degraded on latency,
+			// then failing on errors).
+			switch lat, worstLat := st.By == sim.ByLatency, st.WorstBy == sim.ByLatency; {
+			case lat && (worstLat || st.Worst == st.First):
+				rec += " · on latency"
+			case lat:
+				rec += " · " + st.First + " on latency"
+			case worstLat && st.Worst != st.First:
+				rec += " · " + st.Worst + " on latency"
 			}
 			switch {
 			case st.Repeats:

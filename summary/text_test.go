@@ -84,3 +84,41 @@ func TestRowColourIsEngineHealth(t *testing.T) {
 		}
 	}
 }
+
+// TestCascadeSaysWhichLevelLatencyDecided: a CASCADE step marks latency
+// on the level it decided: both ("on latency"), only the first (degraded
+// on latency, then failing on errors: "degraded on latency"), or only
+// the worst ("failing on latency"). The old text said "on latency"
+// whenever the first change was slow, of a step that failed on errors.
+func TestCascadeSaysWhichLevelLatencyDecided(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		by, worst sim.Indicator
+		first, to string
+		want      string // the step line's end
+	}{
+		{"latency both", sim.ByLatency, sim.ByLatency, "degraded", "failing", "recovered 71.0s · on latency"},
+		{"one level on latency", sim.ByLatency, sim.ByLatency, "failing", "failing", "recovered 71.0s · on latency"},
+		{"degraded on latency, failing on errors", sim.ByLatency, sim.ByErrorShare, "degraded", "failing", "recovered 71.0s · degraded on latency"},
+		{"degraded on errors, failing on latency", sim.ByErrorShare, sim.ByLatency, "degraded", "failing", "recovered 71.0s · failing on latency"},
+		{"errors both", sim.ByErrorShare, sim.ByErrorShare, "degraded", "failing", "recovered 71.0s"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := 71.0
+			end := 70.0
+			res := &sim.Result{Cascades: []sim.CascadeResult{{Name: "latency", Fault: "latency +800ms", Target: "payment", StartS: 40, EndS: &end,
+				Steps: []sim.CascadeStep{{Component: "checkout", DelayS: 0.9, First: tc.first, Worst: tc.to, RecoveredS: &rec, By: tc.by, WorstBy: tc.worst}}}}}
+			var b strings.Builder
+			writeCascades(&b, res)
+			var line string
+			for _, l := range strings.Split(b.String(), "\n") {
+				if strings.Contains(l, "checkout") {
+					line = l
+				}
+			}
+			if !strings.HasSuffix(line, tc.want) {
+				t.Errorf("step line %q, want it to end %q", line, tc.want)
+			}
+		})
+	}
+}
