@@ -131,3 +131,42 @@ func BenchmarkMemoryInFlight(b *testing.B) {
 		b.ReportMetric(float64(h)/float64(live), "B/request")
 	}
 }
+
+// TestSeriesReservedWithinBudget: the series are made as long as the run
+// only when all of them fit its memory budget; a run of more windows than
+// the budget holds (a millisecond window over a thousand hours: 3.6e9 per
+// series) grows its series as it goes, for the budget to stop, and does
+// not try to allocate them at its start.
+func TestSeriesReservedWithinBudget(t *testing.T) {
+	for _, tc := range []struct {
+		name             string
+		duration, window time.Duration
+		memory           int64
+		want             int
+	}{
+		{"an hour of seconds", time.Hour, time.Second, 0, 3600},
+		{"a thousand hours of milliseconds", 1000 * time.Hour, time.Millisecond, 0, 0},
+		{"an hour of seconds past a 1 MiB budget", time.Hour, time.Second, 1 << 20, 0}, // 4 x 3600 x 312 B
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sp := many(2)
+			sp.Duration, sp.Window, sp.Memory = tc.duration, tc.window, tc.memory
+			var s *Sim
+			heap := heapAfter(func() {
+				var err error
+				if s, err = New(sp, 1); err != nil {
+					t.Fatal(err)
+				}
+			})
+			for _, ws := range [][]Window{s.clients[0].series, s.clients[1].series, s.services[0].series, s.services[1].series} {
+				if cap(ws) != tc.want {
+					t.Errorf("room for %d windows, want %d", cap(ws), tc.want)
+				}
+			}
+			// (heapAfter's difference wraps when the heap shrank: signed.)
+			if limit := int64(tc.want)*4*windowBytes + 1<<20; int64(heap) > limit {
+				t.Errorf("set-up took %d B, want at most %d", heap, limit)
+			}
+		})
+	}
+}

@@ -80,6 +80,33 @@ func TestWindowSize(t *testing.T) {
 	}
 }
 
+// TestSeriesReservedForTheRun: every series is made as long as the run
+// has windows at its start, a partial last one included, so that it is
+// never copied as it grows and holds no spare windows at the end (a
+// slice grown by append held up to a quarter more, and a window's close
+// allocated).
+func TestSeriesReservedForTheRun(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		duration time.Duration
+		windows  int
+	}{
+		{"whole windows", 10 * time.Second, 10},
+		{"a partial last window", 10500 * time.Millisecond, 11},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			spec := twoTier(t, sim.Call{}, sim.Service{ServiceTime: mustDist(t, "1ms")}, tc.duration)
+			res, _ := run(t, spec)
+			all := [][]sim.Window{res.Clients[0].Series, res.Components[0].Series, res.Components[1].Series, res.Edges[0].Series}
+			for i, ws := range all {
+				if len(ws) != tc.windows || cap(ws) != tc.windows {
+					t.Errorf("series %d: %d windows, room for %d, want %d and %d", i, len(ws), cap(ws), tc.windows, tc.windows)
+				}
+			}
+		})
+	}
+}
+
 // TestLast: sim.Last reads the latest window of any series, and says when
 // there is none.
 func TestLast(t *testing.T) {
