@@ -42,8 +42,9 @@ const (
 // allocation per data component and window, never per event.
 //
 // Every component keeps one window per Spec.Window for the whole run, so
-// the fields are ordered to leave no padding (the small ones first, in
-// one word): TestWindowSize pins its size, which the memory budget counts.
+// the fields are ordered to leave no padding between them (the small ones
+// share the first word), and what only the data kinds carry is out of
+// line: TestWindowSize pins the size, which the memory budget counts.
 //
 // In JSON a window is written as its kind's figures, flat, after its
 // start in seconds (`t_s`, the CSV's first column): MarshalJSON.
@@ -95,8 +96,8 @@ type Window struct {
 
 	// Figures are a data kind's own figures, of the type its Kind says
 	// (read them with Topic, Group, Store, Saga, View); nil for the other
-	// kinds. One interface word pair in place of five pointers of which
-	// four were always nil.
+	// kinds. One interface (two words) in place of five pointers of
+	// which four were always nil.
 	Figures Figures
 }
 
