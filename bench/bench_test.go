@@ -448,17 +448,17 @@ func TestDataSeries(t *testing.T) {
 	}
 	store := func(from, to float64, f sim.StoreFigures) sim.Window {
 		w := at(sim.StoreSeries, from, to)
-		w.Store = &f
+		w.Figures = &f
 		return w
 	}
 	saga := func(from, to float64, f sim.SagaFigures) sim.Window {
 		w := at(sim.SagaSeries, from, to)
-		w.Saga = &f
+		w.Figures = &f
 		return w
 	}
 	view := func(from, to float64, f sim.ViewFigures) sim.Window {
 		w := at(sim.ViewSeries, from, to)
-		w.View = &f
+		w.Figures = &f
 		return w
 	}
 	res := &sim.Result{DurationS: 2.5,

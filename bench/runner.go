@@ -334,20 +334,20 @@ func measure(res *sim.Result, jb job, seed uint64) *Run {
 // dataSeries hands each series of the data components to keep.
 func dataSeries(res *sim.Result, keep func(scope metric.Scope, comp, name string, f Floats)) {
 	for _, g := range res.Groups {
-		keep(metric.Group, g.Name, seriesLag, perWindow(g.Series, func(w *sim.Window) float64 { return w.Group.LagS }))
-		keep(metric.Group, g.Name, seriesLagRecords, perWindow(g.Series, func(w *sim.Window) float64 { return float64(w.Group.LagRecords) }))
+		keep(metric.Group, g.Name, seriesLag, perWindow(g.Series, func(w *sim.Window) float64 { return w.Group().LagS }))
+		keep(metric.Group, g.Name, seriesLagRecords, perWindow(g.Series, func(w *sim.Window) float64 { return float64(w.Group().LagRecords) }))
 	}
 	for _, st := range res.Stores {
-		keep(metric.Store, st.Name, seriesStaleness, perWindow(st.Series, func(w *sim.Window) float64 { return shareOf(w.Store.Stale, w.Store.Reads) }))
-		keep(metric.Store, st.Name, seriesUnavailable, perWindow(st.Series, func(w *sim.Window) float64 { return float64(w.Store.Unavailable) / seriesWidth(w) }))
-		keep(metric.Store, st.Name, seriesTimeouts, perWindow(st.Series, func(w *sim.Window) float64 { return float64(w.Store.Timeouts) / seriesWidth(w) }))
+		keep(metric.Store, st.Name, seriesStaleness, perWindow(st.Series, func(w *sim.Window) float64 { return shareOf(w.Store().Stale, w.Store().Reads) }))
+		keep(metric.Store, st.Name, seriesUnavailable, perWindow(st.Series, func(w *sim.Window) float64 { return float64(w.Store().Unavailable) / seriesWidth(w) }))
+		keep(metric.Store, st.Name, seriesTimeouts, perWindow(st.Series, func(w *sim.Window) float64 { return float64(w.Store().Timeouts) / seriesWidth(w) }))
 	}
 	for _, sg := range res.Sagas {
-		keep(metric.Saga, sg.Name, seriesRunning, perWindow(sg.Series, func(w *sim.Window) float64 { return float64(w.Saga.Running) }))
+		keep(metric.Saga, sg.Name, seriesRunning, perWindow(sg.Series, func(w *sim.Window) float64 { return float64(w.Saga().Running) }))
 	}
 	for _, v := range res.Views {
-		keep(metric.ReadModel, v.Name, seriesViewLag, perWindow(v.Series, func(w *sim.Window) float64 { return w.View.LagS }))
-		keep(metric.ReadModel, v.Name, seriesMissShare, perWindow(v.Series, func(w *sim.Window) float64 { return shareOf(w.View.Miss, w.View.Reads) }))
+		keep(metric.ReadModel, v.Name, seriesViewLag, perWindow(v.Series, func(w *sim.Window) float64 { return w.View().LagS }))
+		keep(metric.ReadModel, v.Name, seriesMissShare, perWindow(v.Series, func(w *sim.Window) float64 { return shareOf(w.View().Miss, w.View().Reads) }))
 	}
 }
 

@@ -1125,7 +1125,7 @@ func (s *Sim) settle(a int32, gen uint32, o Outcome, t int64) {
 	if r.gen != gen || r.state != atService {
 		return
 	}
-	if r.abandoned {
+	if r.is(reqAbandoned) {
 		s.freeRequest(a)
 		return
 	}

@@ -22,7 +22,7 @@ func TestPausedBrokerAnswersNothing(t *testing.T) {
 	var during uint64
 	for _, w := range g.Series {
 		if w.Start >= 21*time.Second && w.Start < 29*time.Second {
-			during += w.Group.Consumed
+			during += w.Group().Consumed
 		}
 	}
 	if during > 0 {

@@ -49,21 +49,7 @@ func (s *Sim) budget() int64 {
 // world.
 func (s *Sim) growths() [5]growth {
 	var windows, records int64
-	for i := range s.clients {
-		windows += int64(cap(s.clients[i].series))
-		for j := range s.clients[i].flows {
-			windows += int64(cap(s.clients[i].flows[j].series))
-		}
-	}
-	for i := range s.services {
-		windows += int64(cap(s.services[i].series))
-		for j := range s.services[i].ops {
-			windows += int64(cap(s.services[i].ops[j].series))
-		}
-	}
-	for _, ref := range s.edges {
-		windows += int64(cap(s.services[ref.svc].calls[ref.edge].series))
-	}
+	s.eachSeries(func(ws *[]Window) { windows += int64(cap(*ws)) })
 	for i := range s.topics {
 		for j := range s.topics[i].parts {
 			records += int64(cap(s.topics[i].parts[j].recs.buf))
@@ -95,6 +81,72 @@ func (s *Sim) checkBudget() {
 	}
 	s.err = &BudgetError{At: time.Duration(s.now), Budget: s.budget(), Used: total,
 		What: g[top].what, N: g[top].n, Bytes: g[top].bytes, Hint: s.budgetHint(top)}
+}
+
+// eachSeries calls f with each series that closing a window appends to:
+// every client, flow, service, operation (of a service that has several),
+// call edge, and data component.
+func (s *Sim) eachSeries(f func(*[]Window)) {
+	for i := range s.clients {
+		c := &s.clients[i]
+		f(&c.series)
+		for j := range c.flows {
+			f(&c.flows[j].series)
+		}
+	}
+	for i := range s.services {
+		sv := &s.services[i]
+		f(&sv.series)
+		if sv.perOp {
+			for j := range sv.ops {
+				f(&sv.ops[j].series)
+			}
+		}
+	}
+	for _, ref := range s.edges {
+		f(&s.services[ref.svc].calls[ref.edge].series)
+	}
+	for i := range s.topics {
+		f(&s.topics[i].series)
+	}
+	for i := range s.groups {
+		if s.groups[i].view < 0 { // a view's group writes the view's series
+			f(&s.groups[i].series)
+		}
+	}
+	for i := range s.views {
+		f(&s.views[i].series)
+	}
+	for i := range s.stores {
+		f(&s.stores[i].series)
+	}
+	for i := range s.sagas {
+		f(&s.sagas[i].series)
+	}
+}
+
+// reserveSeries makes every series, at the start, as long as the run has
+// windows, and so the marks of its edges' counters at each window's close
+// (markEdges), when all of them fit the budget: a series then never grows
+// by copying itself (a growing slice holds up to twice its windows, and
+// leaves the old copies to the garbage collector), and closing a window
+// allocates nothing but a data kind's figures and a blame
+// (TestSteadyStateAllocs). A run whose windows would not fit grows its
+// series as it goes, and the budget stops it when they reach it, as
+// before.
+func (s *Sim) reserveSeries() {
+	var series int64
+	s.eachSeries(func(*[]Window) { series++ })
+	perWindow := series*windowBytes + int64(len(s.edges))*int64(unsafe.Sizeof(edgeMark{}))
+	n := (s.end + s.window - 1) / s.window // the last window may be partial
+	if series == 0 || n <= 0 || n > s.budget()/perWindow {
+		return
+	}
+	s.eachSeries(func(ws *[]Window) { *ws = make([]Window, 0, n) })
+	for _, ref := range s.edges {
+		e := &s.services[ref.svc].calls[ref.edge]
+		e.marks = make([]edgeMark, 0, n)
+	}
 }
 
 // budgetHint says how to bound what grew most.

@@ -163,12 +163,12 @@ func TestOrderSaga(t *testing.T) {
 	for _, w := range sg.Series {
 		s := int(w.Start.Seconds())
 		if s >= 30 && s < 60 {
-			during += w.Saga.Compensated
+			during += w.Saga().Compensated
 		} else {
-			outside += w.Saga.Compensated
+			outside += w.Saga().Compensated
 		}
 		if s < 40 || s >= 52 {
-			inconsistentOutside += w.Saga.Inconsistent
+			inconsistentOutside += w.Saga().Inconsistent
 		}
 	}
 	// 30% of 50 sagas/s for 30 s during the fault; shipping's own 2%
@@ -184,7 +184,7 @@ func TestOrderSaga(t *testing.T) {
 	}
 	var peak uint64
 	for _, w := range sg.Series[80:91] {
-		peak = max(peak, w.Saga.Running)
+		peak = max(peak, w.Saga().Running)
 	}
 	if peak < 300 || sg.Running > 10 {
 		t.Errorf("running: %d at the notification outage's peak, %d at the end", peak, sg.Running)
@@ -206,7 +206,7 @@ func TestKafkaConsumerCrash(t *testing.T) {
 	if g.MaxLagS < 15 {
 		t.Errorf("max lag %.1fs: the crashed member's partitions should wait out the session timeout", g.MaxLagS)
 	}
-	if l := g.Series[44].Group.LagS; l < 14 {
+	if l := g.Series[44].Group().LagS; l < 14 {
 		t.Errorf("lag at 44 s %.1fs, want it grown since the crash at 30 s", l)
 	}
 	if g.LagS > 5.5 {
@@ -222,7 +222,7 @@ func TestQuorumStaleness(t *testing.T) {
 	share := func(st sim.StoreResult, from, to int) float64 {
 		var stale, reads uint64
 		for _, w := range st.Series[from:to] {
-			stale, reads = stale+w.Store.Stale, reads+w.Store.Reads
+			stale, reads = stale+w.Store().Stale, reads+w.Store().Reads
 		}
 		return float64(stale) / float64(reads)
 	}
@@ -244,7 +244,7 @@ func TestCQRSProjectionLag(t *testing.T) {
 	v := res.Views[0]
 	misses := func(from, to int) (n uint64) {
 		for _, w := range v.Series[from:to] {
-			n += w.View.Miss
+			n += w.View().Miss
 		}
 		return n
 	}
@@ -337,7 +337,7 @@ func group(res *sim.Result, name string) sim.GroupResult {
 func maxLagS(g sim.GroupResult, from, to int) float64 {
 	m := 0.0
 	for _, w := range g.Series[from:to] {
-		m = max(m, w.Group.LagS)
+		m = max(m, w.Group().LagS)
 	}
 	return m
 }

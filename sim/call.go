@@ -179,7 +179,7 @@ func (s *Sim) fallback(e *edge, counted bool, parent int32) bool {
 	if counted {
 		e.stats.fallbacks++
 	}
-	s.reqs.r[parent].degraded = true
+	s.reqs.r[parent].flags |= reqDegraded
 	return true
 }
 
@@ -239,7 +239,7 @@ func (s *Sim) attempt(k int32, kind attemptKind) (sent, ok bool) {
 				cl.op = s.services[e.to].opFor(e.op, sv.rng)
 			}
 			s.reqs.r[a].op = cl.op
-			s.reqs.r[a].inProc = e.inProc
+			s.reqs.r[a].set(reqInProc, e.inProc)
 		}
 	} else {
 		a = s.newOp(k, timeout)
@@ -503,7 +503,7 @@ func (s *Sim) abandon(k int32, o Outcome) {
 	for j := int32(0); j < cl.nlive; j++ {
 		a := cl.live[j]
 		r := &s.reqs.r[a]
-		r.abandoned = true
+		r.flags |= reqAbandoned
 		if e.kind == toService {
 			p.settled(r.inst) // Envoy resets the stream: it is no longer active
 		}

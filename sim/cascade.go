@@ -642,7 +642,7 @@ func (s *Sim) businessFlows() []businessFlow {
 		sg := &s.sagas[i]
 		ws := make([]Window, len(sg.series))
 		for j, w := range sg.series {
-			ws[j] = flowWindow(w, w.Saga.Started)
+			ws[j] = flowWindow(w, w.Saga().Started)
 			ws[j].Blame = w.Blame
 		}
 		out = append(out, businessFlow{name: "saga " + sg.spec.Name, ws: ws, weight: weight(sg.spec.Weight), traced: true})
@@ -655,7 +655,7 @@ func (s *Sim) businessFlows() []businessFlow {
 		ts := s.topics[g.topic].series
 		ws := make([]Window, min(len(g.series), len(ts)))
 		for j := range ws {
-			ws[j] = flowWindow(g.series[j], ts[j].Topic.Produced)
+			ws[j] = flowWindow(g.series[j], ts[j].Topic().Produced)
 			ws[j].Blame = g.series[j].Blame
 		}
 		out = append(out, businessFlow{name: g.label(), ws: ws, weight: weight(g.spec.Weight), traced: true})
@@ -664,7 +664,7 @@ func (s *Sim) businessFlows() []businessFlow {
 		v := &s.views[i]
 		ws := make([]Window, len(v.series))
 		for j, w := range v.series {
-			ws[j] = flowWindow(w, w.View.Reads)
+			ws[j] = flowWindow(w, w.View().Reads)
 		}
 		out = append(out, businessFlow{name: "view " + v.spec.Name, ws: ws, weight: weight(v.spec.Weight)})
 	}

@@ -325,7 +325,7 @@ func (c *client) send() {
 	}
 	if r := s.sendRequest(noParent, c.idx, c.target, int32(host), s.spec.Network.Latency, c.timeout); r >= 0 {
 		rq := &s.reqs.r[r]
-		rq.counted = counted
+		rq.set(reqCounted, counted)
 		rq.key = c.key()
 		rq.route = c.pickRoute(sv)
 		rq.op = sv.opFor(c.op, c.rng)
@@ -393,17 +393,17 @@ func (c *client) refused(counted bool) {
 func (c *client) done(r *request) {
 	s := c.s
 	lat := s.now - r.sent
-	if r.counted {
+	if r.is(reqCounted) {
 		c.agg.answer(r.outcome, lat, s.now)
-		if r.outcome == OK && r.degraded {
+		if r.outcome == OK && r.is(reqDegraded) {
 			c.agg.degraded++
 		}
 	}
 	c.win.answer(r.outcome, lat, s.now)
-	if r.outcome == OK && r.degraded {
+	if r.outcome == OK && r.is(reqDegraded) {
 		c.win.noteDegraded(s.now)
 	}
-	bad := r.outcome != OK || r.degraded
+	bad := r.outcome != OK || r.is(reqDegraded)
 	if bad && !r.org.set() {
 		r.org = origin{comp: r.svc, cause: CauseError}
 	}
@@ -415,8 +415,8 @@ func (c *client) done(r *request) {
 		c.win.noteSlow(lat, s.now, r.late, r.svc, press, s.occurs)
 	}
 	if f := c.flow(r.route, r.op); f != nil {
-		f.answer(r.outcome, r.counted, lat, s.now)
-		if r.outcome == OK && r.degraded {
+		f.answer(r.outcome, r.is(reqCounted), lat, s.now)
+		if r.outcome == OK && r.is(reqDegraded) {
 			f.win.noteDegraded(s.now)
 		}
 		if bad {

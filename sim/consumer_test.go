@@ -108,7 +108,7 @@ func TestRestartWithinSessionTimeout(t *testing.T) {
 			t.Logf("rebalances %d, max lag %.1fs", g.Rebalances, g.MaxLagS)
 			resumes := time.Duration(-1)
 			for _, w := range g.Series {
-				if w.Start >= 22*time.Second && w.Group.Consumed > 0 {
+				if w.Start >= 22*time.Second && w.Group().Consumed > 0 {
 					resumes = w.Start
 					break
 				}

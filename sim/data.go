@@ -186,7 +186,7 @@ func (s *Sim) newOp(k int32, timeout int64) int32 {
 // the call gave up on it already.
 func (s *Sim) opDone(a int32, o Outcome) {
 	r := &s.reqs.r[a]
-	if r.abandoned {
+	if r.is(reqAbandoned) {
 		s.freeRequest(a)
 		return
 	}
@@ -204,7 +204,7 @@ func (s *Sim) opDone(a int32, o Outcome) {
 // for its answer.
 func (s *Sim) opLive(a int32, gen uint32) bool {
 	r := &s.reqs.r[a]
-	return r.gen == gen && r.state == atService && !r.abandoned
+	return r.gen == gen && r.state == atService && !r.is(reqAbandoned)
 }
 
 // keyOf maps a request key onto a keyspace of n keys.

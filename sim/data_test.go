@@ -469,9 +469,9 @@ func TestViewReadYourWrites(t *testing.T) {
 	for _, w := range v.Series {
 		switch {
 		case w.Start < 15*time.Second:
-			early += w.View.Miss
+			early += w.View().Miss
 		case w.Start >= 25*time.Second && w.Start < 35*time.Second:
-			burst += w.View.Miss
+			burst += w.View().Miss
 		}
 	}
 	if burst <= early*3 {
@@ -725,11 +725,11 @@ func TestConsumerThroughputLaw(t *testing.T) {
 	g := res.Groups[0]
 	var consumed uint64
 	for _, w := range g.Series[10:30] {
-		consumed += w.Group.Consumed
+		consumed += w.Group().Consumed
 	}
 	near(t, "records consumed a second", float64(consumed)/20, 200, 4)
 	// The backlog grows by 300 - 200 = 100 records a second.
-	near(t, "backlog growth a second", float64(g.Series[30].Group.LagRecords-g.Series[10].Group.LagRecords)/20, 100, 5)
+	near(t, "backlog growth a second", float64(g.Series[30].Group().LagRecords-g.Series[10].Group().LagRecords)/20, 100, 5)
 }
 
 // TestConsumerPartitioned: a network partition between the consumers and
@@ -740,8 +740,8 @@ func TestConsumerPartitioned(t *testing.T) {
 	spec.Duration = 30 * time.Second
 	res, _ := run(t, spec)
 	g := res.Groups[0]
-	if w := g.Series[13]; w.Group.Consumed != 0 || w.Group.LagS < 3 {
-		t.Errorf("second 13, inside the partition: %d consumed, lag %.1fs", w.Group.Consumed, w.Group.LagS)
+	if w := g.Series[13]; w.Group().Consumed != 0 || w.Group().LagS < 3 {
+		t.Errorf("second 13, inside the partition: %d consumed, lag %.1fs", w.Group().Consumed, w.Group().LagS)
 	}
 	if g.Lost != 0 || g.Lagging > 50 {
 		t.Errorf("after the partition: %d lost, %d lagging", g.Lost, g.Lagging)
@@ -1218,9 +1218,9 @@ start = "20s"
 			for _, w := range v.Series {
 				switch {
 				case w.Start >= 20*time.Second && w.Start < 24*time.Second:
-					during += w.View.Miss
+					during += w.View().Miss
 				case w.Start >= 30*time.Second:
-					after += w.View.Miss
+					after += w.View().Miss
 				}
 			}
 			if during < 100 || after*20 > during {

@@ -31,7 +31,7 @@ func (s *Sim) CheckPool() error {
 		if free[i] {
 			continue
 		}
-		if pending[i] || r.state == atService || !r.abandoned {
+		if pending[i] || r.state == atService || !r.is(reqAbandoned) {
 			inFlight++
 		}
 	}

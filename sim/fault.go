@@ -659,11 +659,11 @@ func (sv *service) crash(n int32) {
 		r := &s.reqs.r[i]
 		if r.state == atService && r.svc == sv.idx && r.inst == n {
 			victims = append(victims, i)
-			r.crashed = true
+			r.flags |= reqCrashed
 		}
 	}
 	for _, k := range calls {
-		if cl := &s.calls.c[k]; cl.inUse && s.reqs.r[cl.parent].crashed {
+		if cl := &s.calls.c[k]; cl.inUse && s.reqs.r[cl.parent].is(reqCrashed) {
 			s.cancelCall(k)
 		}
 	}
@@ -675,7 +675,7 @@ func (sv *service) crash(n int32) {
 		in.q.pop()
 	}
 	for _, i := range victims {
-		s.reqs.r[i].crashed = false
+		s.reqs.r[i].flags &^= reqCrashed
 		s.fail(i, origin{comp: sv.idx, cause: CauseCrash, fault: in.downOcc})
 		s.refuse(i, Error)
 	}

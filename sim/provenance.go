@@ -341,7 +341,7 @@ func (s *Sim) hereOrigin(i int32) (origin, int32) {
 	switch {
 	case in.paused:
 		return s.instOrigin(r.svc, r.inst, CausePause, isPause), -1
-	case !r.working:
+	case !r.is(reqWorking):
 		return origin{comp: r.svc, cause: CauseQueued, fault: s.pressure(sv)}, -1
 	}
 	here := s.instOrigin(r.svc, r.inst, CauseLate, nil)

@@ -244,7 +244,7 @@ func (s *Sim) sustaining(b0, b1, from, to int) []SustainingCause {
 		if g.view >= 0 || len(g.series) < to || from >= to {
 			continue
 		}
-		first, last := g.series[from].Group.LagRecords, g.series[to-1].Group.LagRecords
+		first, last := g.series[from].Group().LagRecords, g.series[to-1].Group().LagRecords
 		if last > 0 && last >= first {
 			out = append(out, SustainingCause{Kind: CauseLag, Component: g.label(), Value: float64(last),
 				What: fmt.Sprintf("consumer lag of %s not draining: %d records after the fault, %d at the end", g.label(), first, last)})

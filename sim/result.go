@@ -361,10 +361,10 @@ func (s *Sim) Result() *Result {
 	inProgress := make([]uint64, len(s.services))
 	for i := range s.reqs.r {
 		r := &s.reqs.r[i]
-		if r.parent == noParent && r.counted && !r.abandoned {
+		if r.parent == noParent && r.is(reqCounted) && !r.is(reqAbandoned) {
 			inFlight[r.origin]++
 		}
-		if r.state == atService && r.svcCount && r.svc >= 0 && !r.inProc {
+		if r.state == atService && r.is(reqSvcCount) && r.svc >= 0 && !r.is(reqInProc) {
 			inProgress[r.svc]++ // an in-process call is no arrival at its service
 		}
 	}

@@ -371,7 +371,7 @@ func (s *Sim) closeDataWindows(start, end time.Duration) {
 	for i := range s.topics {
 		t := &s.topics[i]
 		w := idle(TopicSeries)
-		w.Topic = &TopicFigures{Produced: t.win}
+		w.Figures = &TopicFigures{Produced: t.win}
 		offline, under := 0, 0
 		for p := range t.parts {
 			pt := &t.parts[p]
@@ -402,7 +402,7 @@ func (s *Sim) closeDataWindows(start, end time.Duration) {
 		if g.view >= 0 {
 			v := &s.views[g.view]
 			vw := idle(ViewSeries)
-			vw.View = &ViewFigures{Reads: v.winReads, Miss: v.winMisses, LagRecords: lagRecs, LagS: lagS, BehindS: behindS}
+			vw.Figures = &ViewFigures{Reads: v.winReads, Miss: v.winMisses, LagRecords: lagRecs, LagS: lagS, BehindS: behindS}
 			if v.winReads > 0 || behind > 0 {
 				share := 0.0
 				if v.winReads > 0 {
@@ -421,7 +421,7 @@ func (s *Sim) closeDataWindows(start, end time.Duration) {
 			w.Blame = s.blame(&g.win.blame)
 			gf := &GroupFigures{Consumed: g.win.consumed, Duplicates: g.win.duplicates, Lost: g.win.lost,
 				LagRecords: lagRecs, LagS: lagS, BehindS: behindS}
-			w.Group, w.Latency = gf, g.win.e2e.Summarize()
+			w.Figures, w.Latency = gf, g.win.e2e.Summarize()
 			if n := gf.Consumed + gf.Duplicates + gf.Lost; n > 0 || behind > 0 {
 				share := 0.0
 				if n > 0 {
@@ -441,7 +441,7 @@ func (s *Sim) closeDataWindows(start, end time.Duration) {
 	for i := range s.stores {
 		st := &s.stores[i]
 		w := idle(StoreSeries)
-		w.Store = &StoreFigures{Reads: st.win.reads, Writes: st.win.writes, Stale: st.win.stale,
+		w.Figures = &StoreFigures{Reads: st.win.reads, Writes: st.win.writes, Stale: st.win.stale,
 			Unavailable: st.win.unavailable, Timeouts: st.win.timeouts}
 		w.Latency = st.win.repLag.Summarize()
 		if n := st.win.reads + st.win.writes; n > 0 {
@@ -462,7 +462,7 @@ func (s *Sim) closeDataWindows(start, end time.Duration) {
 		run, _ := sg.running()
 		w := sg.win
 		sw := idle(SagaSeries)
-		sw.Saga = &SagaFigures{Started: w.started, Completed: w.completed,
+		sw.Figures = &SagaFigures{Started: w.started, Completed: w.completed,
 			Compensated: w.compensated, Inconsistent: w.inconsistent, Running: run}
 		sw.Blame = s.blame(&w.blame)
 		ended := w.completed + w.compensated + w.inconsistent

@@ -296,8 +296,8 @@ func TestSagaBlameTellsFaultsApart(t *testing.T) {
 		if w.Blame != nil {
 			n = w.Blame.Faulted + w.Blame.NoFault
 		}
-		if n != w.Saga.Compensated+w.Saga.Inconsistent {
-			t.Errorf("window %v: blame counts %d failures, %d rolled back or inconsistent", w.Start, n, w.Saga.Compensated+w.Saga.Inconsistent)
+		if n != w.Saga().Compensated+w.Saga().Inconsistent {
+			t.Errorf("window %v: blame counts %d failures, %d rolled back or inconsistent", w.Start, n, w.Saga().Compensated+w.Saga().Inconsistent)
 		}
 	}
 	for k, want := range []float64{0.6, 0.4} {

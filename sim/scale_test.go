@@ -131,3 +131,84 @@ func BenchmarkMemoryInFlight(b *testing.B) {
 		b.ReportMetric(float64(h)/float64(live), "B/request")
 	}
 }
+
+// TestSeriesReservedWithinBudget: the series are made as long as the run
+// only when all of them fit its memory budget; a run of more windows than
+// the budget holds (a millisecond window over a thousand hours: 3.6e9 per
+// series) grows its series as it goes, for the budget to stop, and does
+// not try to allocate them at its start.
+func TestSeriesReservedWithinBudget(t *testing.T) {
+	for _, tc := range []struct {
+		name             string
+		duration, window time.Duration
+		memory           int64
+		want             int
+	}{
+		{"an hour of seconds", time.Hour, time.Second, 0, 3600},
+		{"a thousand hours of milliseconds", 1000 * time.Hour, time.Millisecond, 0, 0},
+		{"an hour of seconds past a 1 MiB budget", time.Hour, time.Second, 1 << 20, 0}, // 4 x 3600 x 312 B
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sp := many(2)
+			sp.Duration, sp.Window, sp.Memory = tc.duration, tc.window, tc.memory
+			var s *Sim
+			heap := heapAfter(func() {
+				var err error
+				if s, err = New(sp, 1); err != nil {
+					t.Fatal(err)
+				}
+			})
+			for _, ws := range [][]Window{s.clients[0].series, s.clients[1].series, s.services[0].series, s.services[1].series} {
+				if cap(ws) != tc.want {
+					t.Errorf("room for %d windows, want %d", cap(ws), tc.want)
+				}
+			}
+			// (heapAfter's difference wraps when the heap shrank: signed.)
+			if limit := int64(tc.want)*4*windowBytes + 1<<20; int64(heap) > limit {
+				t.Errorf("set-up took %d B, want at most %d", heap, limit)
+			}
+		})
+	}
+}
+
+// BenchmarkMemoryLongRun reports the heap that an hour of 1 s windows
+// takes per window: a chain of 20 services (20 services, 19 calls and a
+// client: 40 series, 144,000 windows) at 5 requests a second, and the
+// bytes the run allocated in all, copies of growing series included.
+func BenchmarkMemoryLongRun(b *testing.B) {
+	sp := chain10(time.Hour)
+	sp.Services = nil
+	for i := range 20 {
+		sv := Service{Name: fmt.Sprintf("s%d", i), Instances: 1, Workers: 4, Queue: 10, ServiceTime: mustDist("exp(1ms)")}
+		if i < 19 {
+			sv.Calls = []Call{{To: fmt.Sprintf("s%d", i+1), Probability: 1, Fanout: 1}}
+		}
+		sp.Services = append(sp.Services, sv)
+	}
+	sp.Clients[0].Rate = 5
+	for b.Loop() {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		s, err := New(sp, 1)
+		if err != nil {
+			b.Fatal(err)
+		}
+		res := s.Run()
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		windows := 0
+		for _, c := range res.Clients {
+			windows += len(c.Series)
+		}
+		for _, c := range res.Components {
+			windows += len(c.Series)
+		}
+		for _, e := range res.Edges {
+			windows += len(e.Series)
+		}
+		runtime.KeepAlive(res)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(windows), "B/window")
+		b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/1e6, "MB-allocated")
+	}
+}

@@ -497,7 +497,7 @@ func (s *Sim) deliver(i int32) {
 	in := &sv.insts[r.inst]
 	if in.f.blackhole && in.up {
 		// Swallowed: no answer ever comes back. It never really arrived.
-		if r.abandoned {
+		if r.is(reqAbandoned) {
 			// Its caller gave up on the way and its timeout has fired:
 			// nothing else will free it.
 			s.freeRequest(i)
@@ -511,12 +511,12 @@ func (s *Sim) deliver(i int32) {
 	}
 	r.arrived = s.now
 	r.state = atService
-	r.svcCount = s.now >= s.warmup
-	if r.inProc {
+	r.set(reqSvcCount, s.now >= s.warmup)
+	if r.is(reqInProc) {
 		// Its caller's worker runs it at once: it passes no admission
 		// and no queue, and is no arrival at the service.
 		if sv.perOp {
-			if r.svcCount {
+			if r.is(reqSvcCount) {
 				sv.ops[r.op].agg.sent++
 			}
 			sv.ops[r.op].win.sent++
@@ -524,13 +524,13 @@ func (s *Sim) deliver(i int32) {
 		sv.start(i)
 		return
 	}
-	if r.svcCount {
+	if r.is(reqSvcCount) {
 		sv.agg.sent++
 	}
 	sv.win.sent++
 	if sv.perOp {
 		op := &sv.ops[r.op]
-		if r.svcCount {
+		if r.is(reqSvcCount) {
 			op.agg.sent++
 		}
 		op.win.sent++
@@ -620,16 +620,16 @@ func (s *Sim) refuse(i int32, o Outcome) {
 	sv := &s.services[r.svc]
 	r.outcome = o
 	r.state = ended
-	if r.svcCount && !r.inProc {
+	if r.is(reqSvcCount) && !r.is(reqInProc) {
 		sv.agg.count(o, s.now)
 	}
-	if !r.inProc {
+	if !r.is(reqInProc) {
 		sv.win.count(o, s.now)
 		sv.win.blame.add(r.org, s.occurs)
 	}
 	if sv.perOp {
 		op := &sv.ops[r.op]
-		if r.svcCount {
+		if r.is(reqSvcCount) {
 			op.agg.count(o, s.now)
 		}
 		op.win.count(o, s.now)
@@ -644,7 +644,7 @@ func (sv *service) start(i int32) {
 	r := &s.reqs.r[i]
 	sv.account(s.now)
 	in := &sv.insts[r.inst]
-	if !r.inProc { // an in-process call runs on its caller's worker
+	if !r.is(reqInProc) { // an in-process call runs on its caller's worker
 		in.busy++
 		sv.busy++
 	}
@@ -655,13 +655,13 @@ func (sv *service) start(i int32) {
 		p = rel.errors // a bad release's own error rate
 		bad.fault = rel.occ
 	}
-	r.working = true
+	r.flags |= reqWorking
 	if p > 0 && sv.rng.Float64() < p {
-		r.failed = true
+		r.flags |= reqFailed
 		s.fail(i, bad)
 	}
 	if p := in.f.errP; p > 0 && sv.rng.Float64() < p {
-		r.failed = true
+		r.flags |= reqFailed
 		s.fail(i, s.instOrigin(r.svc, r.inst, CauseError, isErrors))
 	}
 	work := op.work(sv.rng, s.now, r.inst)
@@ -684,7 +684,7 @@ func (sv *service) start(i int32) {
 			}
 		case ErrorsFault:
 			if ft.op >= 0 && ft.rng.Float64() < p.Probability {
-				r.failed = true
+				r.flags |= reqFailed
 				s.fail(i, s.occAt(r.svc, CauseError, f))
 			}
 		case SlowdownFault:
@@ -737,7 +737,7 @@ func (s *Sim) workDone(i int32) {
 	}
 	r := &s.reqs.r[i]
 	s.services[r.svc].insts[r.inst].onCPU(s.now, -1)
-	if r.failed {
+	if r.is(reqFailed) {
 		s.complete(i, Error)
 		return
 	}
@@ -795,13 +795,13 @@ func (s *Sim) advance(i int32) {
 		// Starting calls may have grown the pool: fetch the request again.
 		r = &s.reqs.r[i]
 		if failed {
-			r.failed = true
+			r.flags |= reqFailed
 		}
 		if n > 0 {
 			r.pending = n
 			return
 		}
-		if r.failed {
+		if r.is(reqFailed) {
 			s.complete(i, Error)
 			return
 		}
@@ -844,13 +844,13 @@ func (s *Sim) route(i int32) {
 		// Starting calls may have grown the pool: fetch the request again.
 		r = &s.reqs.r[i]
 		if failed {
-			r.failed = true
+			r.flags |= reqFailed
 		}
 		if n > 0 {
 			r.pending = n
 			return
 		}
-		if r.failed {
+		if r.is(reqFailed) {
 			s.complete(i, Error)
 			return
 		}
@@ -885,7 +885,7 @@ func (s *Sim) callDone(i int32, o Outcome) {
 	r := &s.reqs.r[i]
 	r.pending--
 	if o != OK {
-		r.failed = true
+		r.flags |= reqFailed
 	}
 	if r.pending > 0 {
 		return
@@ -902,7 +902,7 @@ func (s *Sim) callsDone(i int32) {
 		in.parked = append(in.parked, parked{req: i, gen: r.gen, kind: evCallsDone})
 		return
 	}
-	if r.failed {
+	if r.is(reqFailed) {
 		s.complete(i, Error)
 		return
 	}
@@ -927,11 +927,11 @@ func (s *Sim) complete(i int32, o Outcome) {
 	r.outcome = o
 	r.state = ended
 	sv := &s.services[r.svc]
-	if r.inProc {
+	if r.is(reqInProc) {
 		// Its caller's worker goes on with the caller: only the
 		// operation's figures count it.
 		if sv.perOp {
-			sv.ops[r.op].done(o, r.svcCount, s.now-r.arrived, s.now)
+			sv.ops[r.op].done(o, r.is(reqSvcCount), s.now-r.arrived, s.now)
 		}
 		s.respond(i)
 		return
@@ -943,12 +943,12 @@ func (s *Sim) complete(i int32, o Outcome) {
 	if in.busy >= in.f.workers {
 		sv.recount(r.inst) // a worker a capacity fault removed leaves
 	}
-	if r.svcCount {
+	if r.is(reqSvcCount) {
 		sv.agg.count(o, s.now)
 		if o == OK {
 			sv.agg.lat.Record(s.now - r.arrived)
 		}
-		if r.abandoned {
+		if r.is(reqAbandoned) {
 			sv.agg.wasted++
 		}
 	}
@@ -970,12 +970,12 @@ func (s *Sim) complete(i int32, o Outcome) {
 	}
 	if sv.perOp {
 		op := &sv.ops[r.op]
-		op.done(o, r.svcCount, s.now-r.arrived, s.now)
+		op.done(o, r.is(reqSvcCount), s.now-r.arrived, s.now)
 		if o != OK {
 			op.win.blame.add(r.org, s.occurs) // flows are per operation: so is their provenance
 		}
 	}
-	if r.abandoned {
+	if r.is(reqAbandoned) {
 		sv.win.wasted++
 	}
 	key, inst := r.key, r.inst
@@ -1021,7 +1021,7 @@ func (s *Sim) respond(i int32) {
 	switch r.parent {
 	case fromRecord:
 		// The record was the member's own work: no hop back.
-		if r.abandoned {
+		if r.is(reqAbandoned) {
 			s.freeRequest(i)
 			return
 		}
@@ -1054,7 +1054,7 @@ func (s *Sim) respond(i int32) {
 	if !dropped && len(l.faults) > 0 {
 		d += s.linkDelay(l, Responses)
 	}
-	if r.abandoned {
+	if r.is(reqAbandoned) {
 		// Nobody waits for the answer, and the caller may be gone.
 		s.freeRequest(i)
 		return
@@ -1070,7 +1070,7 @@ func (s *Sim) respond(i int32) {
 func (s *Sim) response(i int32) {
 	r := &s.reqs.r[i]
 	switch {
-	case r.abandoned:
+	case r.is(reqAbandoned):
 		s.freeRequest(i)
 	case r.parent == noParent:
 		s.clients[r.origin].done(r)
@@ -1093,10 +1093,10 @@ func (s *Sim) response(i int32) {
 	default:
 		k, o, sent, host, org := r.parent, r.outcome, r.sent, r.inst, r.org
 		p := &s.reqs.r[s.calls.c[k].parent]
-		if r.degraded && o == OK {
+		if r.is(reqDegraded) && o == OK {
 			// A fallback answered somewhere below: the success is degraded
 			// all the way up.
-			p.degraded = true
+			p.flags |= reqDegraded
 			if !p.org.set() {
 				p.org = org
 			}
@@ -1113,10 +1113,10 @@ func (s *Sim) response(i int32) {
 // client's timeout for a root, the per-try timeout for an attempt.
 func (s *Sim) timeout(i int32, gen uint32) {
 	r := &s.reqs.r[i]
-	if r.gen != gen || r.abandoned {
+	if r.gen != gen || r.is(reqAbandoned) {
 		return
 	}
-	r.abandoned = true
+	r.flags |= reqAbandoned
 	wasLost := r.state == lost
 	switch r.parent {
 	case noParent:

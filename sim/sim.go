@@ -130,6 +130,7 @@ func New(spec *Spec, seed uint64) (*Sim, error) {
 	if err := s.resolveFaults(); err != nil {
 		return nil, err
 	}
+	s.reserveSeries()
 	if s.warmup > 0 {
 		s.schedule(s.warmup, evWarmup, 0, 0)
 	}

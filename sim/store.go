@@ -519,7 +519,7 @@ func (st *store) answer(oi, replica int32, e entry) {
 		return
 	}
 	// The request remembers the version it read, for a conditional write.
-	if r := &s.reqs.r[op.a]; r.gen == op.aGen && !r.abandoned {
+	if r := &s.reqs.r[op.a]; r.gen == op.aGen && !r.is(reqAbandoned) {
 		s.reqs.r[s.calls.c[r.parent].parent].ver = op.best.ver
 	}
 	if op.started >= s.warmup && op.base > 0 {

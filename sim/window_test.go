@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/faultline/faultline/sim"
 )
@@ -38,19 +39,19 @@ func TestWindowJSON(t *testing.T) {
 				`,"utilisation":0,"queue_mean":0,"queue_max":5,` + verdict + `,"blame":null}`},
 		{"edge: counts, latencies, verdict", with(sim.EdgeSeries, func(w *sim.Window) { w.Sent, w.OK, w.Latency = 3, 2, sim.Latency{Count: 2, P99: 4} }),
 			`{"t_s":2,"calls":3,"ok":2,"error":0,"timeout":0,"rejected":0,"fallbacks":0,"latency_ms":` + lat + `,"latency_all_ms":` + zero + `,` + verdict + `}`},
-		{"topic", with(sim.TopicSeries, func(w *sim.Window) { w.Topic = &sim.TopicFigures{Produced: 7} }),
+		{"topic", with(sim.TopicSeries, func(w *sim.Window) { w.Figures = &sim.TopicFigures{Produced: 7} }),
 			`{"t_s":2,"produced":7,` + verdict + `}`},
 		{"group: latency as end_to_end_ms", with(sim.GroupSeries, func(w *sim.Window) {
-			w.Group, w.Latency = &sim.GroupFigures{Consumed: 3, LagS: 1.5}, sim.Latency{Count: 2, P99: 4}
+			w.Figures, w.Latency = &sim.GroupFigures{Consumed: 3, LagS: 1.5}, sim.Latency{Count: 2, P99: 4}
 		}),
 			`{"t_s":2,"consumed":3,"duplicates":0,"lost":0,"lag_records":0,"lag_s":1.5,"behind_s":0,"end_to_end_ms":` + lat + `,` + verdict + `,"blame":null}`},
 		{"store: latency as replication_lag_ms", with(sim.StoreSeries, func(w *sim.Window) {
-			w.Store, w.Latency = &sim.StoreFigures{Reads: 4, Timeouts: 1}, sim.Latency{Count: 2, P99: 4}
+			w.Figures, w.Latency = &sim.StoreFigures{Reads: 4, Timeouts: 1}, sim.Latency{Count: 2, P99: 4}
 		}),
 			`{"t_s":2,"reads":4,"writes":0,"stale":0,"unavailable":0,"timeouts":1,"replication_lag_ms":` + lat + `,` + verdict + `}`},
-		{"saga", with(sim.SagaSeries, func(w *sim.Window) { w.Saga = &sim.SagaFigures{Started: 3, Running: 1} }),
+		{"saga", with(sim.SagaSeries, func(w *sim.Window) { w.Figures = &sim.SagaFigures{Started: 3, Running: 1} }),
 			`{"t_s":2,"started":3,"completed":0,"compensated":0,"inconsistent":0,"running":1,` + verdict + `,"blame":null}`},
-		{"view", with(sim.ViewSeries, func(w *sim.Window) { w.View = &sim.ViewFigures{Reads: 4, Miss: 1, LagS: 1.5} }),
+		{"view", with(sim.ViewSeries, func(w *sim.Window) { w.Figures = &sim.ViewFigures{Reads: 4, Miss: 1, LagS: 1.5} }),
 			`{"t_s":2,"reads":4,"read_your_writes_misses":1,"lag_records":0,"lag_s":1.5,"behind_s":0,` + verdict + `}`},
 	} {
 		t.Run(tc.kind, func(t *testing.T) {
@@ -65,13 +66,54 @@ func TestWindowJSON(t *testing.T) {
 	}
 }
 
+// TestWindowSize pins the size of a window on a 64-bit machine: every
+// component keeps one per Spec.Window for the whole run, and the memory
+// budget counts them. 312 bytes: 352 when it held five pointers for the
+// data kinds' figures (four always nil) and three words for its kind,
+// health and longest queue.
+func TestWindowSize(t *testing.T) {
+	if unsafe.Sizeof(uintptr(0)) != 8 {
+		t.Skip("sizes pinned for 64-bit words")
+	}
+	if got := unsafe.Sizeof(sim.Window{}); got != 312 {
+		t.Errorf("a window is %d bytes, want 312: order its fields to leave no padding, and keep what few kinds carry out of line", got)
+	}
+}
+
+// TestSeriesReservedForTheRun: every series is made as long as the run
+// has windows at its start, a partial last one included, so that it is
+// never copied as it grows and holds no spare windows at the end (a
+// slice grown by append held up to a quarter more, and a window's close
+// allocated).
+func TestSeriesReservedForTheRun(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		duration time.Duration
+		windows  int
+	}{
+		{"whole windows", 10 * time.Second, 10},
+		{"a partial last window", 10500 * time.Millisecond, 11},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			spec := twoTier(t, sim.Call{}, sim.Service{ServiceTime: mustDist(t, "1ms")}, tc.duration)
+			res, _ := run(t, spec)
+			all := [][]sim.Window{res.Clients[0].Series, res.Components[0].Series, res.Components[1].Series, res.Edges[0].Series}
+			for i, ws := range all {
+				if len(ws) != tc.windows || cap(ws) != tc.windows {
+					t.Errorf("series %d: %d windows, room for %d, want %d and %d", i, len(ws), cap(ws), tc.windows, tc.windows)
+				}
+			}
+		})
+	}
+}
+
 // TestLast: sim.Last reads the latest window of any series, and says when
 // there is none.
 func TestLast(t *testing.T) {
 	at := func(s int, reads uint64) sim.Window {
-		return sim.Window{Kind: sim.StoreSeries, Start: time.Duration(s) * time.Second, Store: &sim.StoreFigures{Reads: reads}}
+		return sim.Window{Kind: sim.StoreSeries, Start: time.Duration(s) * time.Second, Figures: &sim.StoreFigures{Reads: reads}}
 	}
-	if w, ok := sim.Last([]sim.Window{at(0, 0), at(1, 9)}); !ok || w.Start != time.Second || w.Store.Reads != 9 {
+	if w, ok := sim.Last([]sim.Window{at(0, 0), at(1, 9)}); !ok || w.Start != time.Second || w.Store().Reads != 9 {
 		t.Errorf("Last of a store's series = %+v, %v", w, ok)
 	}
 	if _, ok := sim.Last(nil); ok {

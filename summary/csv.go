@@ -137,7 +137,7 @@ func windowRow(name, kind string, w sim.Window) csvRow {
 		if kind == "service" {
 			r.set("utilisation_share", csvFloat(w.Utilisation))
 			r.set("queue_mean", csvFloat(w.QueueMean))
-			r.set("queue_max", strconv.Itoa(w.QueueMax))
+			r.set("queue_max", strconv.Itoa(int(w.QueueMax)))
 		}
 	case sim.EdgeSeries:
 		// A call edge's windows: the calls that ended in it, as the
@@ -147,9 +147,9 @@ func windowRow(name, kind string, w sim.Window) csvRow {
 		r.latency("latency", w.Latency)
 		r.latency("latency_all", w.LatencyAll)
 	case sim.TopicSeries:
-		r.count("sent", w.Topic.Produced)
+		r.count("sent", w.Topic().Produced)
 	case sim.GroupSeries:
-		g := w.Group
+		g := w.Group()
 		r.count("ok", g.Consumed)
 		r.latency("latency", w.Latency)
 		r.set("lag_s", csvFloat(g.LagS))
@@ -157,20 +157,20 @@ func windowRow(name, kind string, w sim.Window) csvRow {
 		r.count("duplicates", g.Duplicates)
 		r.count("lost", g.Lost)
 	case sim.StoreSeries:
-		st := w.Store
+		st := w.Store()
 		r.count("sent", st.Reads+st.Writes)
 		r.count("timeout", st.Timeouts)
 		r.count("stale", st.Stale)
 		r.count("unavailable", st.Unavailable)
 	case sim.SagaSeries:
-		sg := w.Saga
+		sg := w.Saga()
 		r.count("sent", sg.Started)
 		r.count("ok", sg.Completed)
 		r.count("compensated", sg.Compensated)
 		r.count("inconsistent", sg.Inconsistent)
 		r.count("running", sg.Running)
 	case sim.ViewSeries:
-		v := w.View
+		v := w.View()
 		r.count("sent", v.Reads)
 		r.set("lag_s", csvFloat(v.LagS))
 		r.set("lag_records", strconv.FormatInt(v.LagRecords, 10))

@@ -31,12 +31,12 @@ func consistency(f *Frame) []consLine {
 	for _, g := range res.Groups {
 		l := consLine{kind: "group", name: g.Name}
 		for _, w := range g.Series {
-			l.spark = append(l.spark, w.Group.LagS)
+			l.spark = append(l.spark, w.Group().LagS)
 			l.starts = append(l.starts, w.Start)
 		}
 		if w, ok := sim.Last(g.Series); ok {
-			l.text = fmt.Sprintf("%s → %s  lag %d rec %.1fs  dup %d lost %d", g.Topic, g.Consumer, w.Group.LagRecords, w.Group.LagS, g.Duplicates, g.Lost)
-			l.short = fmt.Sprintf("lag %.1fs %d rec · dup %d · lost %d", w.Group.LagS, w.Group.LagRecords, g.Duplicates, g.Lost)
+			l.text = fmt.Sprintf("%s → %s  lag %d rec %.1fs  dup %d lost %d", g.Topic, g.Consumer, w.Group().LagRecords, w.Group().LagS, g.Duplicates, g.Lost)
+			l.short = fmt.Sprintf("lag %.1fs %d rec · dup %d · lost %d", w.Group().LagS, w.Group().LagRecords, g.Duplicates, g.Lost)
 			l.health, l.idle = verdict(&w)
 			l.why(res, &w)
 		}
@@ -46,7 +46,7 @@ func consistency(f *Frame) []consLine {
 		l := consLine{kind: "store", name: st.Name}
 		for _, w := range st.Series {
 			// What went wrong: stale reads, and operations that failed.
-			l.spark = append(l.spark, share(w.Store.Stale+w.Store.Unavailable+w.Store.Timeouts, w.Store.Reads+w.Store.Writes))
+			l.spark = append(l.spark, share(w.Store().Stale+w.Store().Unavailable+w.Store().Timeouts, w.Store().Reads+w.Store().Writes))
 			l.starts = append(l.starts, w.Start)
 		}
 		t99, t999, curve := "-", "-", ""
@@ -58,8 +58,8 @@ func consistency(f *Frame) []consLine {
 		}
 		if w, ok := sim.Last(st.Series); ok {
 			l.text = fmt.Sprintf("N%d W%d R%d  stale %s  visible 99%% %s (%d reads) 99.9%% %s%s  repl p99 %sms  unavail %d  timeouts %d",
-				st.N, st.W, st.R, pct(share(w.Store.Stale, w.Store.Reads)), t99, st.T99.Reads, t999, curve, ms(w.Latency.P99), w.Store.Unavailable, w.Store.Timeouts)
-			l.short = fmt.Sprintf("stale %s · fail %d · 99%% in %s (%d) · N%dW%dR%d", pct(share(w.Store.Stale, w.Store.Reads)), w.Store.Unavailable+w.Store.Timeouts, t99, st.T99.Reads, st.N, st.W, st.R)
+				st.N, st.W, st.R, pct(share(w.Store().Stale, w.Store().Reads)), t99, st.T99.Reads, t999, curve, ms(w.Latency.P99), w.Store().Unavailable, w.Store().Timeouts)
+			l.short = fmt.Sprintf("stale %s · fail %d · 99%% in %s (%d) · N%dW%dR%d", pct(share(w.Store().Stale, w.Store().Reads)), w.Store().Unavailable+w.Store().Timeouts, t99, st.T99.Reads, st.N, st.W, st.R)
 			l.health, l.idle = verdict(&w)
 		}
 		out = append(out, l)
@@ -67,7 +67,7 @@ func consistency(f *Frame) []consLine {
 	for _, sg := range res.Sagas {
 		l := consLine{kind: "saga", name: sg.Name}
 		for _, w := range sg.Series {
-			l.spark = append(l.spark, float64(w.Saga.Running))
+			l.spark = append(l.spark, float64(w.Saga().Running))
 			l.starts = append(l.starts, w.Start)
 		}
 		l.text = fmt.Sprintf("in flight %d (%d compensating)  done %d  compensated %d  inconsistent %d",
@@ -93,12 +93,12 @@ func consistency(f *Frame) []consLine {
 	for _, v := range res.Views {
 		l := consLine{kind: "view", name: v.Name}
 		for _, w := range v.Series {
-			l.spark = append(l.spark, w.View.LagS)
+			l.spark = append(l.spark, w.View().LagS)
 			l.starts = append(l.starts, w.Start)
 		}
 		if w, ok := sim.Last(v.Series); ok {
-			l.text = fmt.Sprintf("%s → projection  lag %d ev %.1fs  read-your-writes misses %s", v.Topic, w.View.LagRecords, w.View.LagS, pct(share(w.View.Miss, w.View.Reads)))
-			l.short = fmt.Sprintf("lag %.1fs %d ev · ryw misses %s", w.View.LagS, w.View.LagRecords, pct(share(w.View.Miss, w.View.Reads)))
+			l.text = fmt.Sprintf("%s → projection  lag %d ev %.1fs  read-your-writes misses %s", v.Topic, w.View().LagRecords, w.View().LagS, pct(share(w.View().Miss, w.View().Reads)))
+			l.short = fmt.Sprintf("lag %.1fs %d ev · ryw misses %s", w.View().LagS, w.View().LagRecords, pct(share(w.View().Miss, w.View().Reads)))
 			l.health, l.idle = verdict(&w)
 		}
 		out = append(out, l)
@@ -166,18 +166,18 @@ func dataRows(f *Frame) map[string]row {
 	lag := map[string]float64{} // the worst lag of a topic's groups, latest window
 	for _, g := range res.Groups {
 		if n := len(g.Series); n > 0 {
-			lag[g.Topic] = max(lag[g.Topic], g.Series[n-1].Group.LagS)
+			lag[g.Topic] = max(lag[g.Topic], g.Series[n-1].Group().LagS)
 		}
 	}
 	for _, v := range res.Views {
 		if n := len(v.Series); n > 0 {
-			lag[v.Topic] = max(lag[v.Topic], v.Series[n-1].View.LagS)
+			lag[v.Topic] = max(lag[v.Topic], v.Series[n-1].View().LagS)
 		}
 	}
 	for _, t := range res.Topics {
 		r := row{name: t.Name, kind: "topic", idle: true}
 		if w, ok := sim.Last(t.Series); ok {
-			r.rate = float64(w.Topic.Produced) / secs
+			r.rate = float64(w.Topic().Produced) / secs
 			r.health, r.idle = verdict(&w)
 		}
 		// A box has lines of about 11 columns: the produce rate and the
@@ -197,23 +197,23 @@ func dataRows(f *Frame) map[string]row {
 	for _, st := range res.Stores {
 		r := row{name: st.Name, kind: "store", idle: true}
 		if w, ok := sim.Last(st.Series); ok {
-			ops := w.Store.Reads + w.Store.Writes
+			ops := w.Store().Reads + w.Store().Writes
 			r.rate = float64(ops) / secs
 			r.health, r.idle = verdict(&w)
 			// Each figure says what it is: the stale share of reads, and
 			// the operations that failed, for want of a quorum (err) or
 			// in time (to), in the latest window.
-			r.lines = []string{rate(r.rate) + "/s", "stale " + pct(share(w.Store.Stale, w.Store.Reads)),
-				fmt.Sprintf("err %d to %d", w.Store.Unavailable, w.Store.Timeouts)}
+			r.lines = []string{rate(r.rate) + "/s", "stale " + pct(share(w.Store().Stale, w.Store().Reads)),
+				fmt.Sprintf("err %d to %d", w.Store().Unavailable, w.Store().Timeouts)}
 		}
 		out[st.Name] = r
 	}
 	for _, v := range res.Views {
 		r := row{name: v.Name, kind: "view", idle: true}
 		if w, ok := sim.Last(v.Series); ok {
-			r.rate = float64(w.View.Reads) / secs
+			r.rate = float64(w.View().Reads) / secs
 			r.health, r.idle = verdict(&w)
-			r.lines = []string{fmt.Sprintf("%.1fs %s", w.View.LagS, pct(share(w.View.Miss, w.View.Reads)))} // lag, misses
+			r.lines = []string{fmt.Sprintf("%.1fs %s", w.View().LagS, pct(share(w.View().Miss, w.View().Reads)))} // lag, misses
 		}
 		out[v.Name] = r
 	}

@@ -500,7 +500,7 @@ func (u *UI) drawBrokerDetail(c canvas, name string) {
 		}
 		rate := "-"
 		if w, ok := sim.Last(t.Series); ok {
-			rate = format.Rate(float64(w.Topic.Produced)/u.frame.Window.Seconds()) + "/s"
+			rate = format.Rate(float64(w.Topic().Produced)/u.frame.Window.Seconds()) + "/s"
 		}
 		c.textMax(0, y, c.w, fmt.Sprintf("topic %s · %s · %s", t.Name, rate, format.Plural(t.Partitions, "partition")), u.th.plain())
 		c.textMax(2, y+1, c.w-2, fmt.Sprintf("%d under-replicated · %d offline · %d leader changes · %d lost",

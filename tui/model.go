@@ -111,7 +111,7 @@ func brokerRow(res *sim.Result, b *sim.BrokerResult, secs float64) row {
 		if !ok {
 			continue
 		}
-		r.rate += float64(w.Topic.Produced) / secs
+		r.rate += float64(w.Topic().Produced) / secs
 		if h, idle := verdict(&w); !idle && (r.idle || h > r.health) {
 			r.health, r.why, r.idle = h, w.Reason, false
 		}
