@@ -82,7 +82,11 @@ type request struct {
 	// service, run on the caller's worker: it takes no worker and no
 	// queue place, and counts in its operation's figures only.
 	inProc   bool
-	svcCount bool  // arrived after warmup: counts in the service's aggregates
+	svcCount bool // arrived after warmup: counts in the service's aggregates
+	// released: at an async service, it gave its worker back while its
+	// calls are out, and holds none until it takes one again for the work
+	// after them (a queued request with it set is such a one).
+	released bool
 	segStart int64 // when its current stretch of work was scheduled, for pauses
 	back     int64 // the response's share of a round trip drawn at the send (an edge's round_trip)
 }
