@@ -124,6 +124,7 @@ func (a *aggregator) model(files []string, opts Options) *Model {
 		} else {
 			svc.Assumptions = append(svc.Assumptions, "instances = 1: the spans do not name the pod or host that recorded them")
 		}
+		svc.ConcurrencyModel = "async"
 		svc.Workers, svc.Assumptions = a.workers(s, svc.Instances, secs, ratio, svc.Assumptions)
 		m.Services = append(m.Services, svc)
 	}
@@ -342,19 +343,32 @@ func (a *aggregator) writeCalls(o *opStats, target func(opKey) string) []Call {
 	return out
 }
 
-// workers chooses a service's worker pool, which traces cannot show: the
-// smallest count that keeps the observed load (rate x mean span time, the
-// time a request holds its worker, calls included) at most half of the
-// pool, and lets a request find all workers busy with probability at most
-// maxWaitProbability (Erlang C, M/M/c).
+// workers chooses a service's concurrency model and worker pool, which
+// traces cannot show. A span shows two things: its own time, the work it
+// did, and the time its calls covered, which it spent waiting. Whether a
+// thread of a bounded pool was pinned during the wait is not in the trace,
+// so the import takes the model that adds nothing the trace does not show:
+// async (a goroutine per request, as Go's net/http and grpc-go serve; an
+// event loop, as Node.js and Netty do), whose workers are the capacity for
+// the own time only. Sizing a pool of waiting threads from the span times
+// instead fits the normal load as well, but puts a limit the traces never
+// saw at exactly the point a slow dependency tests: under a fault that
+// holds each request for seconds, such a pool saturates and the
+// simulation answers in seconds more than the system did.
+//
+// The pool is the smallest count that keeps the observed own-time load
+// (rate x mean own time) at most half of the pool, and lets a request find
+// all workers busy with probability at most maxWaitProbability (Erlang C,
+// M/M/c: at an async service the own work is what queues, TestAsyncOwnTimeMMc).
 func (a *aggregator) workers(s *serviceStats, instances int, secs, ratio float64, notes []string) (int, []string) {
-	var load float64 // requests in service at once, per instance
+	var load float64 // requests at their own work at once, per instance
 	for _, o := range s.ops {
-		load += float64(o.count) / secs / ratio * o.hold.Mean() / 1e9
+		load += float64(o.count) / secs / ratio * o.own.Mean() / 1e9
 	}
 	load /= float64(instances)
 	c := poolFor(load)
-	notes = append(notes, fmt.Sprintf("workers = %d: the traces show %s requests in service at once per instance (rate x mean span time); %d workers keep utilisation at %s, with at most %s of requests waiting for one (Erlang C; the waits observed are in the callers' round trips already). The real pool cannot be seen in traces of a system that was not saturated", c, fmtNum(load), c, fmtShare(load/float64(c)), fmtShare(maxWaitProbability)))
+	notes = append(notes, `concurrency_model = "async": a request gives its worker back while its calls are out, as a goroutine per request (Go's net/http, grpc-go) or an event loop (Node.js, Netty) does; traces cannot tell. Set "thread" and the pool's size for a service whose threads wait on their calls (a bounded thread pool, such as Tomcat's 200)`)
+	notes = append(notes, fmt.Sprintf("workers = %d: the traces show %s requests at their own work at once per instance (rate x mean own time, the span less its calls); %d workers keep utilisation at %s, with at most %s of requests waiting for one (Erlang C; the waits observed are in the callers' round trips already). The real capacity cannot be seen in traces of a system that was not saturated", c, fmtNum(load), c, fmtShare(load/float64(c)), fmtShare(maxWaitProbability)))
 	notes = append(notes, "queue: unbounded (the default): traces cannot show a queue limit")
 	return c, notes
 }

@@ -1,6 +1,9 @@
 package importer
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // TestPoolFor: the assumed pool lets at most 0.1 % of requests wait
 // (Erlang C). Online Boutique's currencyservice offers 0.0834 erlangs: 2
@@ -27,5 +30,25 @@ func TestPoolFor(t *testing.T) {
 				t.Errorf("poolFor(%g) = %d, want %d (Erlang C at it %.5f)", tt.load, got, tt.want, erlangC(got, tt.load))
 			}
 		})
+	}
+}
+
+// TestWorkersFromOwnTime: the import assumes async services, whose workers
+// hold a request only for its own work, so the pool is sized on the own
+// time: a front end at 100 requests/s whose spans last 1 s, all but 1 ms of
+// it waiting on its calls, offers 0.1 erlangs of work (3 workers), not the
+// 100 requests in flight a pool of waiting threads would have to hold.
+func TestWorkersFromOwnTime(t *testing.T) {
+	o := &opStats{count: 6000}
+	o.own.RecordN(1e6, 6000)  // 1 ms
+	o.hold.RecordN(1e9, 6000) // 1 s
+	s := &serviceStats{ops: map[string]*opStats{"page": o}}
+	a := newAggregator()
+	got, notes := a.workers(s, 1, 60, 1, nil)
+	if want := poolFor(0.1); got != want {
+		t.Errorf("workers = %d, want %d (poolFor(0.1), from the own time)", got, want)
+	}
+	if len(notes) == 0 || !strings.Contains(notes[0], `concurrency_model = "async"`) {
+		t.Errorf("notes %q; want the concurrency model marked assumed first", notes)
 	}
 }

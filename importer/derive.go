@@ -39,8 +39,9 @@ type opStats struct {
 	orphans   int64 // of which had a parent span the traces lack
 	errors    int64 // invocations whose first span failed
 	ownErrors int64 // of which none of their calls failed
-	// own is the time of an invocation not covered by its calls; hold is
-	// its whole span, calls included (what holds a worker).
+	// own is the time of an invocation not covered by its calls (what
+	// holds a worker at an async service, the import's assumption); hold
+	// is its whole span, calls included.
 	own, hold metrics.Histogram
 	// ownSeries is the own times in the order read, with their instance,
 	// for the episodes (shape.go).

@@ -60,6 +60,8 @@ type Service struct {
 	// key itself in Text.
 	Instances int
 	Workers   int
+	// ConcurrencyModel is written as concurrency_model unless empty.
+	ConcurrencyModel string
 	// Comments say which spans the service came from; Assumptions what
 	// the traces could not tell and the value chosen.
 	Comments    []string

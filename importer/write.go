@@ -42,6 +42,9 @@ func (m *Model) WriteTOML(w io.Writer) error {
 			fmt.Fprintf(b, "instances = %d\n", s.Instances)
 		}
 		fmt.Fprintf(b, "workers = %d\n", s.Workers)
+		if s.ConcurrencyModel != "" {
+			fmt.Fprintf(b, "concurrency_model = %s\n", quote(s.ConcurrencyModel))
+		}
 		keys(b, "", s.Extra)
 		b.WriteString(s.Text)
 		for _, op := range s.Operations {

@@ -89,7 +89,7 @@ func TestDocsCoverKeys(t *testing.T) {
 	lists := [][]string{
 		scenarioKeys, networkKeys, clientKeys, stepKeys, serviceKeys, operationKeys, callKeys, gatewayKeys, routeKeys, extAuthzKeys, backendKeys,
 		outlierKeys, breakerKeys, retryKeys, retryBudgetKeys, budgetKeys, throttleKeys, hedgeKeys, autoscaleKeys, faultKeys,
-		arrivals, faultKinds, balancers, windowTypes, scopes, backoffs, jitters, disciplines, retryOutcome, directions,
+		arrivals, faultKinds, balancers, windowTypes, scopes, backoffs, jitters, disciplines, concurrency, retryOutcome, directions,
 		brokerKeys, topicKeys, publishKeys, consumeKeys, storeKeys, sagaKeys, sagaStepKeys, viewKeys,
 		ops, callKeyChoices, publishKeyChoices, acksValues, whens, commitModes, sagaModes, keyDistributions,
 		variantKeys, sloKeys(), sloMetrics(),

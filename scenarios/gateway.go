@@ -12,7 +12,7 @@ import (
 )
 
 var (
-	gatewayKeys  = []string{"name", "instances", "workers", "queue", "service_time", "queue_timeout", "queue_discipline", "rps", "burst", "max_tokens", "tokens_per_fill", "fill_interval", "second", "minute", "hour", "policy", "limit_by", "autoscale", "readiness_probe", "endpoint_update_delay", "route", "ext_authz", "latency_objective"}
+	gatewayKeys  = []string{"name", "instances", "workers", "queue", "service_time", "queue_timeout", "queue_discipline", "concurrency_model", "rps", "burst", "max_tokens", "tokens_per_fill", "fill_interval", "second", "minute", "hour", "policy", "limit_by", "autoscale", "readiness_probe", "endpoint_update_delay", "route", "ext_authz", "latency_objective"}
 	routeKeys    = slices.Concat([]string{"path", "to", "weight", "timeout", "backend", "latency_objective"}, edgeNetworkKeys, resilienceKeys)
 	extAuthzKeys = []string{"service", "timeout", "failure_mode_allow"}
 	backendKeys  = []string{"to", "timeout", "required"}

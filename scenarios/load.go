@@ -43,7 +43,7 @@ var (
 	networkKeys   = []string{"latency"}
 	clientKeys    = []string{"name", "target", "route", "rate", "arrival", "users", "think_time", "timeout", "keys", "schedule", "latency_objective"}
 	stepKeys      = []string{"at", "rate", "ramp"}
-	serviceKeys   = []string{"name", "instances", "workers", "queue", "service_time", "after_calls", "errors", "queue_timeout", "queue_discipline", "external", "autoscale", "readiness_probe", "endpoint_update_delay", "operation", "call", "publish", "consume", "latency_objective"}
+	serviceKeys   = []string{"name", "instances", "workers", "queue", "service_time", "after_calls", "errors", "queue_timeout", "queue_discipline", "concurrency_model", "external", "autoscale", "readiness_probe", "endpoint_update_delay", "operation", "call", "publish", "consume", "latency_objective"}
 	operationKeys = []string{"name", "service_time", "errors", "after_calls", "weight", "call"}
 	callKeys      = slices.Concat([]string{"to", "op", "key", "timeout", "probability", "group", "fanout", "repeat"}, edgeNetworkKeys, resilienceKeys)
 
@@ -829,6 +829,9 @@ func (b *builder) pool(t *table, key string, s *sim.Service) {
 	s.LatencyObjective = latencyObjective(t)
 	if i, ok := t.enum("queue_discipline", disciplines); ok {
 		s.LIFO = i == 1
+	}
+	if i, ok := t.enum("concurrency_model", concurrency); ok {
+		s.Async = i == 1
 	}
 	header := "[" + key + ".autoscale]"
 	if at := t.sub("autoscale", header, header+" of "+t.what); at != nil {

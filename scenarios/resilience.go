@@ -45,6 +45,7 @@ var (
 	backoffs     = []string{"exponential", "constant"}
 	jitters      = []string{"none", "full", "equal", "decorrelated", "envoy"} // resilience.Jitter
 	disciplines  = []string{"fifo", "lifo"}
+	concurrency  = []string{"thread", "async"} // sim.Service.Async
 	retryOutcome = []string{"error", "timeout", "rejected", "shed", "rate_limited", "conflict"}
 )
 

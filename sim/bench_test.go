@@ -60,6 +60,15 @@ func TestSteadyStateAllocs(t *testing.T) {
 	slow.Services = append(slow.Services, Service{Name: "idle", Instances: 1, Workers: 1, Queue: Unbounded})
 	slow.Faults = []Fault{{Kind: FaultPause, Target: "idle", Start: 3 * time.Second}}
 	steadyAllocs(t, slow, 5*time.Second)
+	// The same chain with every service async, half its work after its
+	// calls: giving a worker back and queueing for it again take nothing
+	// either.
+	async := chain10(time.Hour)
+	async.Name = "chain10, async"
+	for i := range async.Services {
+		async.Services[i].Async, async.Services[i].AfterCalls = true, 0.5
+	}
+	steadyAllocs(t, async, 5*time.Second)
 }
 
 // steadyAllocs runs spec past warm, then checks that two more seconds of

@@ -142,7 +142,7 @@ func (s *Sim) nextBatch(di int32) {
 		in.up, in.draining, in.downUnseen = false, true, false
 		in.crashedAt = s.now // out of rotation from now
 		sv.recount(n)
-		if in.busy == 0 && in.q.len() == 0 {
+		if in.busy == 0 && in.q.len() == 0 && in.waiting == 0 {
 			s.drained(sv, n)
 		} else {
 			in.killAt = after(s.now, d.grace)

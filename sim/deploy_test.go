@@ -164,3 +164,36 @@ func TestScaledUpAfterABadRelease(t *testing.T) {
 		t.Errorf("mean latency %.0f ms at 55 s, want about 200: the instances added run the old version", m)
 	}
 }
+
+// TestAsyncDrainWaitsForCalls: a deploy drains an instance until it holds
+// nothing, and at an async service a request out on its calls holds no
+// worker yet is still the instance's to answer: the drain waits for it.
+// With a grace period longer than the calls (300 ms) no request is lost;
+// with a shorter one the kill at its end takes the requests still out on
+// their calls with it, as it would a thread service's.
+func TestAsyncDrainWaitsForCalls(t *testing.T) {
+	tests := []struct {
+		name  string
+		grace time.Duration
+		lost  bool
+	}{
+		{"grace past the calls", 30 * time.Second, false},
+		{"grace shorter than the calls", 100 * time.Millisecond, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			api := svc(t, "api", "2ms", call("back"))
+			api.Instances, api.Workers, api.Async = 2, 4, true
+			spec := &sim.Spec{Name: "deploy-async", Duration: 30 * time.Second,
+				Services: []sim.Service{api, svc(t, "back", "300ms")}, Clients: []sim.Client{open(100, "api")},
+				Faults: []sim.Fault{{Kind: sim.FaultDeploy, Target: "api", Start: 10 * time.Second,
+					Params: sim.DeployFault{Batch: 1, StartupDelay: time.Second, TerminationGracePeriod: tt.grace}}}}
+			res, _ := run(t, spec)
+			c := res.Clients[0]
+			t.Logf("errors %d, timeouts %d, rejected %d", c.Error, c.Timeout, c.Rejected)
+			if lost := c.Error+c.Timeout+c.Rejected > 0; lost != tt.lost {
+				t.Errorf("requests lost: %v, want %v", lost, tt.lost)
+			}
+		})
+	}
+}

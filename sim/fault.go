@@ -669,7 +669,8 @@ func (sv *service) crash(n int32) {
 	}
 	sv.busy -= in.busy
 	sv.queued -= in.q.len()
-	in.busy = 0
+	sv.waiting -= in.waiting
+	in.busy, in.waiting = 0, 0
 	in.onCPU(s.now, -in.cpu)
 	for in.q.len() > 0 {
 		in.q.pop()

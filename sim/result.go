@@ -136,7 +136,7 @@ type ComponentResult struct {
 	Wasted        uint64  `json:"wasted"`
 	ThroughputRPS float64 `json:"throughput_rps"` // completed (OK or Error) per second
 	Utilisation   float64 `json:"utilisation"`    // busy workers / workers of instances up, time average
-	InSystemMean  float64 `json:"in_system_mean"` // busy + queued requests, time average (Little's L)
+	InSystemMean  float64 `json:"in_system_mean"` // busy + queued requests (+ an async service's waiting on calls), time average (Little's L)
 	QueueMean     float64 `json:"queue_mean"`     // queued requests per instance up, time average
 	QueueMax      int     `json:"queue_max"`      // longest queue of one instance
 	// Latency is the time from arrival to the end of the work, queueing and
@@ -399,6 +399,7 @@ func (s *Sim) Result() *Result {
 		// in the order of its floating-point sums.
 		dt := float64(s.now - sv.lastT)
 		busy, queue := sv.aggBusy+float64(sv.busy)*dt, sv.aggQueue+float64(sv.queued)*dt
+		wait := sv.aggWait + float64(sv.waiting)*dt
 		capacity, insts := sv.aggCap+float64(sv.capNow)*dt, sv.aggInst+float64(sv.instsNow)*dt
 		a := &sv.agg
 		kind := "service"
@@ -413,7 +414,7 @@ func (s *Sim) Result() *Result {
 			Latency: latencyOf(&a.lat), Series: sv.series,
 		}
 		if t := float64(s.now - sv.aggStart); t > 0 {
-			cr.InSystemMean = (busy + queue) / t
+			cr.InSystemMean = (busy + queue + wait) / t
 		}
 		if capacity > 0 {
 			cr.Utilisation = busy / capacity

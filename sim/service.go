@@ -13,7 +13,8 @@ import (
 // service is a pool of instances; each instance has workers and a FIFO
 // waiting room. A request holds a worker from the start of its work until its
 // response leaves, including the time it waits on downstream calls, so a slow
-// dependency exhausts its callers' workers (thread-per-request).
+// dependency exhausts its callers' workers (thread-per-request); at an async
+// service (Service.Async) it gives the worker back while its calls are out.
 type service struct {
 	s     *Sim
 	idx   int32
@@ -33,6 +34,7 @@ type service struct {
 	opCum   []float64 // cumulative operation weights
 
 	busy, queued int // totals over instances
+	waiting      int // requests of an async service waiting on calls without a worker
 	lb           *resilience.Balancer
 	hosts        hostsView                         // for clients, which call the service directly
 	limited      bool                              // a gateway with a rate limit: instance.bucket
@@ -50,6 +52,7 @@ type service struct {
 	// utilisation and mean queue length; agg* since warmup, win* this window.
 	lastT             int64
 	aggBusy, aggQueue float64
+	aggWait           float64 // of waiting: in_system_mean counts them
 	winBusy, winQueue float64
 	// ...and of the workers and instances able to work, the denominators:
 	// crashed, starting and retired instances have none.
@@ -164,6 +167,9 @@ func (h *hostsView) Available(i int) bool {
 
 type instance struct {
 	busy int
+	// waiting counts the requests of an async service that hold no
+	// worker while their calls are out: a drain waits for them too.
+	waiting int
 	// cpu counts the workers doing their request's own work (service
 	// time), not waiting on its calls; cpuTime is its time integral up to
 	// cpuAt, the CPU use an autoscaler reads.
@@ -364,6 +370,7 @@ func (sv *service) account(now int64) {
 	sv.aggBusy += b
 	sv.winBusy += b
 	sv.aggQueue += q
+	sv.aggWait += float64(sv.waiting) * dt
 	sv.winQueue += q
 	sv.aggCap += c
 	sv.winCap += c
@@ -407,7 +414,7 @@ func (sv *service) recount(n int32) {
 
 func (sv *service) resetAggregates(now int64) {
 	sv.account(now)
-	sv.aggBusy, sv.aggQueue, sv.aggQMax, sv.aggCap, sv.aggInst = 0, 0, 0, 0, 0
+	sv.aggBusy, sv.aggQueue, sv.aggWait, sv.aggQMax, sv.aggCap, sv.aggInst = 0, 0, 0, 0, 0, 0
 	sv.aggStart = now
 	sv.agg.reset()
 	for i := range sv.ops {
@@ -763,7 +770,7 @@ func (s *Sim) advance(i int32) {
 			return
 		}
 		var n int32
-		failed := false
+		failed, inProc := false, false
 		first := r.reps == 0 // not a later repetition of a repeated call
 		for c := stages[k].from; c < stages[k].to; c++ {
 			e := &sv.calls[c]
@@ -788,6 +795,7 @@ func (s *Sim) advance(i int32) {
 				}
 				if started {
 					n++
+					inProc = inProc || e.inProc
 				}
 				failed = failed || f
 			}
@@ -799,6 +807,9 @@ func (s *Sim) advance(i int32) {
 		}
 		if n > 0 {
 			r.pending = n
+			if !inProc {
+				sv.yieldWorker(i)
+			}
 			return
 		}
 		if r.is(reqFailed) {
@@ -848,6 +859,7 @@ func (s *Sim) route(i int32) {
 		}
 		if n > 0 {
 			r.pending = n
+			sv.yieldWorker(i)
 			return
 		}
 		if r.is(reqFailed) {
@@ -868,9 +880,84 @@ func (s *Sim) routeCall(i, c int32, n *int32, failed *bool) {
 	*failed = *failed || f
 }
 
+// yieldWorker gives request i's worker back while the calls it just made are
+// out, at an async service: what a goroutine blocked on a socket or an event
+// loop's pending callback holds is memory, not a thread (Node.js, "The
+// Node.js Event Loop": the kernel tells Node.js when an operation completes
+// "so that the appropriate callback may be added to the poll queue"; Go's
+// netpoller parks the goroutine, runtime/netpoll.go). The next queued
+// request takes the worker. A request waiting on an in-process call keeps
+// its worker: the callee runs on it. A thread service keeps it throughout.
+func (sv *service) yieldWorker(i int32) {
+	r := &sv.s.reqs.r[i]
+	if !sv.spec.Async || r.is(reqInProc) || r.is(reqReleased) {
+		return // it holds no worker to give, or keeps it
+	}
+	s := sv.s
+	sv.account(s.now)
+	in := &sv.insts[r.inst]
+	r.set(reqReleased, true)
+	in.busy--
+	sv.busy--
+	in.waiting++
+	sv.waiting++
+	if in.busy >= in.f.workers {
+		sv.recount(r.inst) // a worker a capacity fault removed leaves
+	}
+	sv.next(r.inst)
+}
+
+// reacquire takes a worker again for request i's work after its calls, at
+// an async service: at once if one is free, or at the tail of the queue,
+// like a new arrival. It re-enters with no priority over new requests: Go's
+// netpoller puts the goroutines it readies on the run queues as any other
+// runnable one (runtime/proc.go, injectglist), and Node.js runs the poll
+// queue's callbacks, new connections and answers alike, in order ("Each
+// phase has a FIFO queue of callbacks to execute", The Node.js Event Loop).
+// It was admitted already: a full queue does not reject it, and
+// queue_timeout does not shed it (shed is for work not yet begun).
+func (sv *service) reacquire(i int32) {
+	s := sv.s
+	r := &s.reqs.r[i]
+	sv.account(s.now)
+	in := &sv.insts[r.inst]
+	in.waiting--
+	sv.waiting--
+	if in.busy < in.f.workers && !in.paused && in.q.len() == 0 {
+		sv.resume(i)
+		return
+	}
+	r.set(reqWorking, false) // waiting for a worker: a timeout now blames the queue
+	in.q.push(i)
+	sv.queued++
+	if l := in.q.len(); l > sv.aggQMax || l > sv.winQMax {
+		sv.aggQMax = max(sv.aggQMax, l)
+		sv.winQMax = max(sv.winQMax, l)
+	}
+}
+
+// resume gives released request i a worker again and plans its work after
+// the calls.
+func (sv *service) resume(i int32) {
+	s := sv.s
+	r := &s.reqs.r[i]
+	in := &sv.insts[r.inst]
+	in.busy++
+	sv.busy++
+	r.set(reqReleased, false)
+	r.set(reqWorking, true)
+	r.segStart = s.now
+	in.onCPU(s.now, 1)
+	s.schedule(after(s.now, r.after), evAfterDone, i, r.gen)
+}
+
 // finishCalls does a request's work after its calls, then completes it.
 func (s *Sim) finishCalls(i int32) {
 	r := &s.reqs.r[i]
+	if r.is(reqReleased) && r.after > 0 {
+		s.services[r.svc].reacquire(i)
+		return
+	}
 	if r.after > 0 {
 		r.segStart = s.now
 		s.services[r.svc].insts[r.inst].onCPU(s.now, 1)
@@ -938,10 +1025,19 @@ func (s *Sim) complete(i int32, o Outcome) {
 	}
 	sv.account(s.now)
 	in := &sv.insts[r.inst]
-	in.busy--
-	sv.busy--
-	if in.busy >= in.f.workers {
-		sv.recount(r.inst) // a worker a capacity fault removed leaves
+	if r.is(reqReleased) {
+		// An async request that failed, or has no work after its calls:
+		// it answers without a worker (the answer's sending is no work
+		// in this model).
+		r.set(reqReleased, false)
+		in.waiting--
+		sv.waiting--
+	} else {
+		in.busy--
+		sv.busy--
+		if in.busy >= in.f.workers {
+			sv.recount(r.inst) // a worker a capacity fault removed leaves
+		}
 	}
 	if r.is(reqSvcCount) {
 		sv.agg.count(o, s.now)
@@ -1001,6 +1097,10 @@ func (sv *service) next(n int32) {
 			i = in.q.pop()
 		}
 		sv.queued--
+		if s.reqs.r[i].is(reqReleased) {
+			sv.resume(i) // its work after its calls: begun, never shed
+			continue
+		}
 		if qt := int64(sv.spec.QueueTimeout); qt > 0 && s.now-s.reqs.r[i].arrived > qt {
 			s.fail(i, origin{comp: sv.idx, cause: CauseShed, fault: s.pressure(sv)})
 			s.refuse(i, Shed)
@@ -1008,7 +1108,7 @@ func (sv *service) next(n int32) {
 		}
 		sv.start(i)
 	}
-	if in.draining && in.busy == 0 && in.q.len() == 0 {
+	if in.draining && in.busy == 0 && in.q.len() == 0 && in.waiting == 0 {
 		s.drained(sv, n)
 	}
 }

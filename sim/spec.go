@@ -127,6 +127,12 @@ type Service struct {
 	// LIFO serves the newest queued request first (the oldest are the most
 	// likely to have been given up on).
 	LIFO bool
+	// Async releases a request's worker while its downstream calls are
+	// out; it takes one again, through the queue, for the work after them
+	// (concurrency_model = "async"). Workers are then the CPU or event
+	// loop's capacity, not a pool of threads that wait. False: a request
+	// holds its worker throughout (thread-per-request).
+	Async bool
 	// Gateway, when set, makes this an API gateway: clients call it, it
 	// rate-limits them, and each request takes exactly one of Calls, its
 	// routes.

@@ -132,3 +132,49 @@ func TestFanoutTail(t *testing.T) {
 			share*100, time.Duration(leafP99), want*100)
 	}
 }
+
+// TestAsyncOwnTimeMMc: at an async service whose requests work first
+// (after_calls = 0) and then wait on a call of a constant 200 ms, the
+// workers serve only the own work: an M/M/c queue (reference.md), so the
+// time in system is the M/M/c one plus the 200 ms, utilisation is a/c, and
+// Little's law holds over every request held, waiting on the call or not.
+func TestAsyncOwnTimeMMc(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long validation run")
+	}
+	const lambda, mu, c = 1400.0, 1000.0, 2
+	spec := &sim.Spec{
+		Name: "async mmc", Duration: 220 * time.Second, Warmup: 20 * time.Second,
+		Clients: []sim.Client{{Name: "arrivals", Target: "server", Rate: lambda}},
+		Services: []sim.Service{{
+			Name: "server", Instances: 1, Workers: c, Queue: sim.Unbounded, Async: true,
+			ServiceTime: mustDist(t, "exp(1ms)"),
+			Calls:       []sim.Call{{To: "back", Probability: 1, Fanout: 1}},
+		}, {
+			Name: "back", Instances: 1, Workers: 1000, Queue: sim.Unbounded,
+			ServiceTime: mustDist(t, "200ms"),
+		}},
+	}
+	s, err := sim.New(spec, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := s.Run()
+	if err := res.CheckConservation(); err != nil {
+		t.Fatal(err)
+	}
+	a := lambda / mu
+	wantW := erlangC(c, a)/(c*mu-lambda) + 1/mu
+	sv := res.Components[0]
+	gotW := sv.Latency.Mean/1e3 - 0.2
+	if rel := math.Abs(gotW-wantW) / wantW; rel > 0.03 {
+		t.Errorf("mean time in system less the call %.4gms, M/M/%d theory %.4gms (%.1f%% off, want <= 3%%)", gotW*1e3, c, wantW*1e3, rel*100)
+	}
+	if want := a / c; math.Abs(sv.Utilisation-want) > 0.01 {
+		t.Errorf("utilisation %.4f, want %.4f", sv.Utilisation, want)
+	}
+	arrivals := float64(sv.Arrivals) / (res.DurationS - res.WarmupS)
+	if L := arrivals * sv.Latency.Mean / 1e3; math.Abs(sv.InSystemMean-L)/L > 0.02 {
+		t.Errorf("Little's law: L = %.4f measured, lambda*W = %.4f", sv.InSystemMean, L)
+	}
+}
