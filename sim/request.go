@@ -74,10 +74,10 @@ type request struct {
 	back     int64   // the response's share of a round trip drawn at the send (an edge's round_trip)
 }
 
-// reqFlag is one of a request's yes/no facts. They share two bytes: as
+// reqFlag is one of a request's yes/no facts. They share one byte: as
 // eight bools they took the request to 136 bytes, a third cache line for
 // every request in flight; as bits it is 128, two (TestRequestSize).
-type reqFlag uint16
+type reqFlag uint8
 
 const (
 	// reqAbandoned: the caller gave up (timeout). The request still runs
@@ -92,12 +92,17 @@ const (
 	// service, run on the caller's worker: it takes no worker and no
 	// queue place, and counts in its operation's figures only.
 	reqInProc
-	reqSvcCount // arrived after warmup: counts in the service's aggregates
 	// reqReleased: at an async service, it gave its worker back while its
 	// calls are out, and holds none until it takes one again for the work
 	// after them (a queued request with it set is such a one).
 	reqReleased
 )
+
+// svcCounted reports whether request r, at its service, counts in the
+// service's aggregates: it arrived after warmup. (Derived from its
+// arrival rather than kept as a flag: with one more flag the request
+// would take a third cache line.)
+func (s *Sim) svcCounted(r *request) bool { return r.arrived >= s.warmup }
 
 // is reports whether the request has fact f.
 func (r *request) is(f reqFlag) bool { return r.flags&f != 0 }

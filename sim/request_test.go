@@ -20,7 +20,7 @@ func TestRequestSize(t *testing.T) {
 
 // TestRequestFlags: each fact is its own bit, set and cleared alone.
 func TestRequestFlags(t *testing.T) {
-	all := []reqFlag{reqAbandoned, reqFailed, reqDegraded, reqCrashed, reqWorking, reqCounted, reqInProc, reqSvcCount}
+	all := []reqFlag{reqAbandoned, reqFailed, reqDegraded, reqCrashed, reqWorking, reqCounted, reqInProc, reqReleased}
 	for i, f := range all {
 		var r request
 		r.set(f, true)

@@ -364,7 +364,7 @@ func (s *Sim) Result() *Result {
 		if r.parent == noParent && r.is(reqCounted) && !r.is(reqAbandoned) {
 			inFlight[r.origin]++
 		}
-		if r.state == atService && r.is(reqSvcCount) && r.svc >= 0 && !r.is(reqInProc) {
+		if r.state == atService && s.svcCounted(r) && r.svc >= 0 && !r.is(reqInProc) {
 			inProgress[r.svc]++ // an in-process call is no arrival at its service
 		}
 	}

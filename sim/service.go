@@ -518,12 +518,11 @@ func (s *Sim) deliver(i int32) {
 	}
 	r.arrived = s.now
 	r.state = atService
-	r.set(reqSvcCount, s.now >= s.warmup)
 	if r.is(reqInProc) {
 		// Its caller's worker runs it at once: it passes no admission
 		// and no queue, and is no arrival at the service.
 		if sv.perOp {
-			if r.is(reqSvcCount) {
+			if s.svcCounted(r) {
 				sv.ops[r.op].agg.sent++
 			}
 			sv.ops[r.op].win.sent++
@@ -531,13 +530,13 @@ func (s *Sim) deliver(i int32) {
 		sv.start(i)
 		return
 	}
-	if r.is(reqSvcCount) {
+	if s.svcCounted(r) {
 		sv.agg.sent++
 	}
 	sv.win.sent++
 	if sv.perOp {
 		op := &sv.ops[r.op]
-		if r.is(reqSvcCount) {
+		if s.svcCounted(r) {
 			op.agg.sent++
 		}
 		op.win.sent++
@@ -627,7 +626,7 @@ func (s *Sim) refuse(i int32, o Outcome) {
 	sv := &s.services[r.svc]
 	r.outcome = o
 	r.state = ended
-	if r.is(reqSvcCount) && !r.is(reqInProc) {
+	if s.svcCounted(r) && !r.is(reqInProc) {
 		sv.agg.count(o, s.now)
 	}
 	if !r.is(reqInProc) {
@@ -636,7 +635,7 @@ func (s *Sim) refuse(i int32, o Outcome) {
 	}
 	if sv.perOp {
 		op := &sv.ops[r.op]
-		if r.is(reqSvcCount) {
+		if s.svcCounted(r) {
 			op.agg.count(o, s.now)
 		}
 		op.win.count(o, s.now)
@@ -1018,7 +1017,7 @@ func (s *Sim) complete(i int32, o Outcome) {
 		// Its caller's worker goes on with the caller: only the
 		// operation's figures count it.
 		if sv.perOp {
-			sv.ops[r.op].done(o, r.is(reqSvcCount), s.now-r.arrived, s.now)
+			sv.ops[r.op].done(o, s.svcCounted(r), s.now-r.arrived, s.now)
 		}
 		s.respond(i)
 		return
@@ -1039,7 +1038,7 @@ func (s *Sim) complete(i int32, o Outcome) {
 			sv.recount(r.inst) // a worker a capacity fault removed leaves
 		}
 	}
-	if r.is(reqSvcCount) {
+	if s.svcCounted(r) {
 		sv.agg.count(o, s.now)
 		if o == OK {
 			sv.agg.lat.Record(s.now - r.arrived)
@@ -1066,7 +1065,7 @@ func (s *Sim) complete(i int32, o Outcome) {
 	}
 	if sv.perOp {
 		op := &sv.ops[r.op]
-		op.done(o, r.is(reqSvcCount), s.now-r.arrived, s.now)
+		op.done(o, s.svcCounted(r), s.now-r.arrived, s.now)
 		if o != OK {
 			op.win.blame.add(r.org, s.occurs) // flows are per operation: so is their provenance
 		}
