@@ -68,18 +68,29 @@ type empTable struct {
 
 // markovTable is a Markov-modulated distribution: a chain that stays in
 // each state for an exponential time of the state's mean sojourn, draws
-// from the state's distribution meanwhile, then moves to the next state in
-// the order written, from the last back to the first. The state belongs to
-// the consumer (a Regime); the table is shared.
+// from the state's distribution meanwhile, then moves to another state:
+// one picked from its row of the jump matrix (then (...)), or without one
+// the next state in the order written, from the last back to the first.
+// The state belongs to the consumer (a Regime); the table is shared.
 type markovTable struct {
 	names   []string
 	sojourn []time.Duration // mean time in each state, as written
+	moves   []markovMove    // each state's row of the jump matrix
 	// mix holds the states weighted by their share of time, sojourn[i] /
 	// sum(sojourn): what a draw finds with no regime, or at a random time.
 	mix mixTable
 	// forget is the idle gap after which a regime restarts from that
 	// share of time instead of replaying every switch it missed.
 	forget int64
+}
+
+// markovMove is one state's row of the jump matrix: where the chain goes
+// when it leaves the state.
+type markovMove struct {
+	to      []int32   // the states it may go to, in the order written
+	p       []float64 // their probabilities, as written
+	cum     []float64 // running sums of p, for picking one
+	written bool      // given by then (...); otherwise to is the next state
 }
 
 // Constant returns the distribution that always yields d. Negative durations
@@ -148,6 +159,18 @@ func (d Dist) String() string {
 			sb.WriteString(c.String())
 			sb.WriteString(" for ")
 			sb.WriteString(formatDuration(d.mk.sojourn[i]))
+			if mv := d.mk.moves[i]; mv.written {
+				sb.WriteString(" then (")
+				for j, to := range mv.to {
+					if j > 0 {
+						sb.WriteString(", ")
+					}
+					sb.WriteString(formatNumber(mv.p[j]))
+					sb.WriteByte(' ')
+					sb.WriteString(d.mk.names[to])
+				}
+				sb.WriteByte(')')
+			}
 		}
 		sb.WriteByte(')')
 		return sb.String()

@@ -54,6 +54,7 @@ func TestParseRoundTrip(t *testing.T) {
 		{"markov(fast: lognormal(5ms, 20ms) for 30s, slow: lognormal(80ms, 400ms) for 2s)", "markov(fast: lognormal(5ms, 20ms) for 30s, slow: lognormal(80ms, 400ms) for 2s)"},
 		{"markov( a:1ms for 1s,b : exp(1ms)  for 2s , c-3_x: mix(1 samples(2ms, 1ms)) for 3ms)", "markov(a: 1ms for 1s, b: exp(1ms) for 2s, c-3_x: mix(1 samples(1ms, 2ms)) for 3ms)"},
 		{"mix(0.5 samples(1ms), 0.5 histogram(1ms..2ms: 1))", "mix(0.5 samples(1ms), 0.5 histogram(1ms..2ms: 1))"},
+		{"markov(a: 1ms for 1s then(0.25 c,0.75 b), b: 2ms for 2s, c: 3ms for 3s then ( 1 a ))", "markov(a: 1ms for 1s then (0.25 c, 0.75 b), b: 2ms for 2s, c: 3ms for 3s then (1 a))"},
 	}
 	for _, tt := range tests {
 		d, err := dist.Parse(tt.in)
@@ -177,6 +178,18 @@ func TestParseErrors(t *testing.T) {
 		{"mix(1 markov(a: 1ms for 1s, b: 1ms for 1s))", 6, "markov must be the whole distribution"},
 		{"markov(" + stateList(17) + ")", 7 + 16*len("s00: 1ms for 1s, "), "markov has more than 16 states"},
 		{"mmpp(a: 1ms for 1s)", 0, "did you mean markov?"},
+		{"markov(a: 1ms for 1s then 1 b, b: 1ms for 1s)", 26, "expected '(' after then"},
+		{"markov(a: 1ms for 1s then (b), b: 1ms for 1s)", 27, `"b" is not a probability`},
+		{"markov(a: 1ms for 1s then (0 b), b: 1ms for 1s)", 27, "probability 0 must be in (0, 1]"},
+		{"markov(a: 1ms for 1s then (1.5 b), b: 1ms for 1s)", 27, "probability 1.5 must be in (0, 1]"},
+		{"markov(a: 1ms for 1s then (1), b: 1ms for 1s)", 28, "missing the state after the probability 1"},
+		{"markov(a: 1ms for 1s then (0.5 b, 0.5 b), b: 1ms for 1s)", 38, "state b is named twice in then (...) of state a"},
+		{"markov(a: 1ms for 1s then (1 b; c), b: 1ms for 1s)", 32, "expected ',' or ')' in then (...) of state a"},
+		{"markov(a: 1ms for 1s then (1 x), b: 1ms for 1s)", 29, `"x" is not a state of this markov; its states are a, b`},
+		{"markov(a: 1ms for 1s then (1 a), b: 1ms for 1s)", 29, "state a cannot move to itself"},
+		{"markov(a: 1ms for 1s then (0.5 b, 0.4 c), b: 1ms for 1s, c: 1ms for 1s)", 26, "the probabilities after then in state a sum to 0.9; they must sum to 1"},
+		{"markov(a: 1ms for 1s then (1 b), b: 1ms for 1s then (1 a), c: 1ms for 1s)", 26, "state a never leads to state c"},
+		{"markov(a: 1ms for 1s, b: 1ms for 1s, c: 1ms for 1s then (1 b))", 0, "state b never leads to state a"},
 	}
 	for _, tt := range tests {
 		_, err := dist.Parse(tt.in)

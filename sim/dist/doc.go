@@ -17,7 +17,8 @@
 //	                                   a bin in proportion to its count, then uniform in it
 //	markov(fast: exp(5ms) for 30s, slow: exp(80ms) for 2s)
 //	                                   Markov-modulated: each state's distribution
-//	                                   for an exponential time of that mean
+//	                                   for an exponential time of that mean;
+//	                                   "... for 2s then (0.7 fast, 0.3 mid)" says where it goes next
 //
 // samples("name") and histogram("name") read their items from a file
 // (ParseFiles), separated by commas or white space, with # comments.
@@ -26,7 +27,10 @@
 // SampleAt(r, now, &regime) moves the consumer's Regime through virtual time
 // to now and draws from the state it is in, so slow draws come in episodes.
 // The states follow each other in the order written, the last returning to
-// the first. Sample, with no regime, draws from the state found at a random
+// the first, unless a state says where the chain goes when it leaves it:
+// "slow: exp(80ms) for 2s then (0.7 fast, 0.3 mid)" is a row of the jump
+// matrix (probabilities summing to 1, to other states; every state must be
+// reachable from every other). Sample, with no regime, draws from the state found at a random
 // time (a mixture weighted by each state's share of time), and Mean and
 // Quantile describe that mixture. A markov distribution must be the whole
 // distribution, not part of a mix or of another markov.

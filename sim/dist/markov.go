@@ -25,11 +25,20 @@ type Regime struct {
 func (d Dist) Modulated() bool { return d.kind == kMarkov }
 
 // SameChain reports whether d and o are markov(...) distributions whose
-// chains move alike: the same number of states with the same mean times,
-// so that one Regime can serve both (each still draws from its own
-// states' distributions).
+// chains move alike: the same number of states with the same mean times
+// and the same jump matrix, so that one Regime can serve both (each still
+// draws from its own states' distributions).
 func (d Dist) SameChain(o Dist) bool {
-	return d.kind == kMarkov && o.kind == kMarkov && slices.Equal(d.mk.sojourn, o.mk.sojourn)
+	if d.kind != kMarkov || o.kind != kMarkov || !slices.Equal(d.mk.sojourn, o.mk.sojourn) {
+		return false
+	}
+	for i, mv := range d.mk.moves {
+		ov := o.mk.moves[i]
+		if !slices.Equal(mv.to, ov.to) || !slices.Equal(mv.p, ov.p) {
+			return false
+		}
+	}
+	return true
 }
 
 // SampleAt draws one value at virtual time now (nanoseconds, in [0, 1<<62))
@@ -56,10 +65,7 @@ func (d Dist) SampleAt(r *rand.Rand, now int64, g *Regime) int64 {
 		g.on = true
 	}
 	for g.until <= now {
-		g.state++
-		if int(g.state) == len(m.sojourn) {
-			g.state = 0
-		}
+		g.state = m.move(r, g.state)
 		g.until += m.stay(r, g.state)
 	}
 	return m.mix.comps[g.state].Sample(r)
@@ -69,4 +75,22 @@ func (d Dist) SampleAt(r *rand.Rand, now int64, g *Regime) int64 {
 // always moves forward.
 func (m *markovTable) stay(r *rand.Rand, i int32) int64 {
 	return max(nanos(r.ExpFloat64()*float64(m.sojourn[i])), 1)
+}
+
+// move picks the state that follows i from its row of the jump matrix. A
+// row with one way out (the cycle of a chain without then) draws nothing,
+// so such a chain uses r exactly as before jump matrices existed.
+func (m *markovTable) move(r *rand.Rand, i int32) int32 {
+	mv := &m.moves[i]
+	if len(mv.to) == 1 {
+		return mv.to[0]
+	}
+	u := r.Float64()
+	for k, c := range mv.cum[:len(mv.cum)-1] {
+		if u < c {
+			return mv.to[k]
+		}
+	}
+	// The last way out takes whatever rounding leaves above the sums.
+	return mv.to[len(mv.to)-1]
 }

@@ -783,6 +783,7 @@ func (t *empTable) finish() (Dist, bool) {
 func (p *parser) markov(start, open, depth int) (Dist, error) {
 	const name = "markov"
 	t := &markovTable{}
+	var rows []jumpRow
 	for {
 		p.skipSpace()
 		if len(t.names) == 0 && p.peek(')') {
@@ -832,6 +833,18 @@ func (p *parser) markov(start, open, depth int) (Dist, error) {
 		t.sojourn = append(t.sojourn, m)
 		t.mix.comps = append(t.mix.comps, c)
 		p.skipSpace()
+		thenOff := p.pos
+		if p.word() == "then" {
+			j, err := p.jumps(state)
+			if err != nil {
+				return Dist{}, err
+			}
+			rows = append(rows, j)
+			p.skipSpace()
+		} else {
+			p.pos = thenOff
+			rows = append(rows, jumpRow{})
+		}
 		if p.peek(',') {
 			p.pos++
 			continue
@@ -845,15 +858,26 @@ func (p *parser) markov(start, open, depth int) (Dist, error) {
 	if len(t.names) < 2 {
 		return Dist{}, errorf(start, "markov needs at least two states; with one, write its distribution alone")
 	}
-	// A state's share of time is its mean sojourn over the cycle's: each
-	// state is visited once per cycle, whatever the order.
-	cycle := 0.0
-	for _, m := range t.sojourn {
-		cycle += float64(m)
+	cyclic, err := t.resolve(rows, start)
+	if err != nil {
+		return Dist{}, err
+	}
+	var shares []float64
+	var cycle float64
+	if cyclic {
+		// A state's share of time is its mean sojourn over the cycle's:
+		// each state is visited once per cycle, whatever the order.
+		for _, m := range t.sojourn {
+			cycle += float64(m)
+		}
+		for _, m := range t.sojourn {
+			shares = append(shares, float64(m)/cycle)
+		}
+	} else {
+		shares, cycle = t.stationary()
 	}
 	sum := 0.0
-	for i, m := range t.sojourn {
-		w := float64(m) / cycle
+	for i, w := range shares {
 		sum += w
 		t.mix.weights = append(t.mix.weights, w)
 		t.mix.cum = append(t.mix.cum, sum)
@@ -861,9 +885,227 @@ func (p *parser) markov(start, open, depth int) (Dist, error) {
 	}
 	// After 64 cycles the chain has forgotten where it was: with two
 	// states the start's weight decays as exp(-(1/m1 + 1/m2) t), below
-	// e^-256 by then.
+	// e^-256 by then. With a jump matrix, a cycle is the longest mean time
+	// from any state to any other or back to itself, which bounds how long
+	// the chain takes to forget where it started (D. Aldous and J. Fill,
+	// Reversible Markov Chains and Random Walks on Graphs, ch. 4: mixing
+	// times are within a constant of the maximal mean hitting time).
 	t.forget = int64(min(64*cycle, maxSample))
 	return Dist{kind: kMarkov, mk: t}, nil
+}
+
+// jumpRow is one state's then (...) as written, before its names resolve.
+type jumpRow struct {
+	written bool
+	off     int // of then's '(' for errors about the whole row
+	names   []string
+	offs    []int
+	p       []float64
+}
+
+// jumps parses then's (weight state, ...) after the state named from.
+func (p *parser) jumps(from string) (jumpRow, error) {
+	p.skipSpace()
+	row := jumpRow{written: true, off: p.pos}
+	if !p.peek('(') {
+		return row, errorf(p.pos, "expected '(' after then, as in %s: exp(80ms) for 2s then (0.7 fast, 0.3 mid)", from)
+	}
+	p.pos++
+	for {
+		p.skipSpace()
+		off := p.pos
+		w := p.word()
+		if w == "" {
+			return row, errorf(off, "missing a probability and a state in then (...) of state %s, as in then (0.7 fast, 0.3 mid); found %s", from, p.found())
+		}
+		prob, err := strconv.ParseFloat(w, 64)
+		if err != nil {
+			return row, errorf(off, "%s is not a probability; then (...) lists a probability then a state, as in then (0.7 fast, 0.3 mid)", quote(w))
+		}
+		if !(prob > 0 && prob <= 1) {
+			return row, errorf(off, "probability %s must be in (0, 1]", w)
+		}
+		p.skipSpace()
+		soff := p.pos
+		to := p.word()
+		if to == "" {
+			return row, errorf(soff, "missing the state after the probability %s, as in then (%s fast)", w, w)
+		}
+		if slices.Contains(row.names, to) {
+			return row, errorf(soff, "state %s is named twice in then (...) of state %s", to, from)
+		}
+		row.names = append(row.names, to)
+		row.offs = append(row.offs, soff)
+		row.p = append(row.p, prob)
+		p.skipSpace()
+		if p.peek(',') {
+			p.pos++
+			continue
+		}
+		if !p.peek(')') {
+			return row, errorf(p.pos, "expected ',' or ')' in then (...) of state %s; found %s", from, p.found())
+		}
+		p.pos++
+		return row, nil
+	}
+}
+
+// resolve turns the rows as written into the jump matrix: a state without
+// then moves to the next in the list. cyclic reports that no row was
+// written or each row written is that cycle's. The probabilities of a row must sum to 1, no state may jump to
+// itself (its mean time already says how long it stays) and every state
+// must be reachable from every other (otherwise the chain would leave some
+// for good, and their share of time would depend on where it started).
+func (t *markovTable) resolve(rows []jumpRow, start int) (cyclic bool, err error) {
+	n := len(t.names)
+	cyclic = true
+	t.moves = make([]markovMove, n)
+	for i, row := range rows {
+		mv := &t.moves[i]
+		if !row.written {
+			mv.to, mv.p, mv.cum = []int32{int32((i + 1) % n)}, []float64{1}, []float64{1}
+			continue
+		}
+		mv.written = true
+		sum := 0.0
+		for k, name := range row.names {
+			j := slices.Index(t.names, name)
+			switch {
+			case j < 0:
+				return false, errorf(row.offs[k], "%s is not a state of this markov; its states are %s", quote(name), strings.Join(t.names, ", "))
+			case j == i:
+				return false, errorf(row.offs[k], "state %s cannot move to itself: its mean time already says how long it stays; leave it out", name)
+			}
+			sum += row.p[k]
+			mv.to = append(mv.to, int32(j))
+			mv.p = append(mv.p, row.p[k])
+			mv.cum = append(mv.cum, sum)
+		}
+		if math.Abs(sum-1) > 1e-9 {
+			return false, errorf(row.off, "the probabilities after then in state %s sum to %s; they must sum to 1", t.names[i], formatNumber(sum))
+		}
+		if len(mv.to) > 1 || int(mv.to[0]) != (i+1)%n {
+			cyclic = false
+		}
+	}
+	for i := range n {
+		seen := make([]bool, n)
+		seen[i] = true
+		stack := []int32{int32(i)}
+		for len(stack) > 0 {
+			k := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			for _, j := range t.moves[k].to {
+				if !seen[j] {
+					seen[j] = true
+					stack = append(stack, j)
+				}
+			}
+		}
+		if j := slices.Index(seen, false); j >= 0 {
+			off := start
+			if rows[i].written {
+				off = rows[i].off
+			}
+			return false, errorf(off, "state %s never leads to state %s: every state must be reachable from every other, or the chain would leave some for good", t.names[i], t.names[j])
+		}
+	}
+	return cyclic, nil
+}
+
+// stationary returns each state's share of time and the chain's longest
+// mean time from any state to any other or back to itself. The jump chain
+// visits state i a share v_i of its jumps, v = v P with sum(v) = 1; the
+// time spent there is v_i times the mean sojourn, so the share of time is
+// v_i m_i / sum_j v_j m_j (the semi-Markov limit, e.g. S. Ross,
+// Stochastic Processes, 2nd ed., th. 4.8.3).
+func (t *markovTable) stationary() (shares []float64, longest float64) {
+	n := len(t.names)
+	p := make([][]float64, n)
+	for i, mv := range t.moves {
+		p[i] = make([]float64, n)
+		for k, j := range mv.to {
+			p[i][j] += mv.p[k]
+		}
+	}
+	// v (P - I) = 0 is n equations of rank n-1: replace the last by
+	// sum(v) = 1. Row i of the system is column i of P - I.
+	a := make([][]float64, n)
+	b := make([]float64, n)
+	for i := range n {
+		a[i] = make([]float64, n)
+		for j := range n {
+			a[i][j] = p[j][i]
+		}
+		a[i][i]--
+	}
+	for j := range n {
+		a[n-1][j] = 1
+	}
+	b[n-1] = 1
+	v := solve(a, b)
+	total := 0.0
+	for i, m := range t.sojourn {
+		total += v[i] * float64(m)
+	}
+	for i, m := range t.sojourn {
+		shares = append(shares, v[i]*float64(m)/total)
+		// The mean time between entries into i: total over v_i.
+		longest = max(longest, total/v[i])
+	}
+	// Mean hitting times of each target j: h_j = 0 and, for i != j,
+	// h_i = m_i + sum_k P_ik h_k.
+	for j := range n {
+		a := make([][]float64, n)
+		b := make([]float64, n)
+		for i := range n {
+			a[i] = make([]float64, n)
+			a[i][i] = 1
+			if i == j {
+				continue
+			}
+			for k := range n {
+				a[i][k] -= p[i][k]
+			}
+			b[i] = float64(t.sojourn[i])
+		}
+		for _, h := range solve(a, b) {
+			longest = max(longest, h)
+		}
+	}
+	return shares, longest
+}
+
+// solve solves a x = b by Gaussian elimination with partial pivoting; a is
+// small (at most maxStates rows) and not singular. It overwrites a and b.
+func solve(a [][]float64, b []float64) []float64 {
+	n := len(b)
+	for c := range n {
+		piv := c
+		for r := c + 1; r < n; r++ {
+			if math.Abs(a[r][c]) > math.Abs(a[piv][c]) {
+				piv = r
+			}
+		}
+		a[c], a[piv] = a[piv], a[c]
+		b[c], b[piv] = b[piv], b[c]
+		for r := c + 1; r < n; r++ {
+			f := a[r][c] / a[c][c]
+			for k := c; k < n; k++ {
+				a[r][k] -= f * a[c][k]
+			}
+			b[r] -= f * b[c]
+		}
+	}
+	x := make([]float64, n)
+	for r := n - 1; r >= 0; r-- {
+		s := b[r]
+		for k := r + 1; k < n; k++ {
+			s -= a[r][k] * x[k]
+		}
+		x[r] = s / a[r][r]
+	}
+	return x
 }
 
 // stateName reports whether s names a markov state: a letter, then
