@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -314,5 +315,41 @@ service_time = 'samples("lat.txt")'
 	}
 	if got, want := st.Mean(), mustDist(t, "samples(1ms, 2ms, 40ms)").Mean(); got != want {
 		t.Errorf("mean %v, want %v", got, want)
+	}
+}
+
+// TestLoadMarkovJumpErrors: a markov(...) whose jump matrix is wrong is a
+// positioned error in the scenario, its column on the offending byte
+// inside the string; a good one loads.
+func TestLoadMarkovJumpErrors(t *testing.T) {
+	const head = "[[client]]\nname = \"c\"\ntarget = \"s\"\nrate = 10\n[[service]]\nname = \"s\"\nservice_time = \""
+	tests := []struct {
+		name, dist string
+		col        int // 0: loads
+		msg        string
+	}{
+		{"good", "markov(a: 1ms for 1s then (0.5 b, 0.5 c), b: 5ms for 1s then (1 a), c: 9ms for 1s then (1 b))", 0, ""},
+		{"sum", "markov(a: 1ms for 1s then (0.5 b, 0.4 c), b: 5ms for 1s, c: 9ms for 1s)", 43, "sum to 0.9"},
+		{"self", "markov(a: 1ms for 1s then (1 a), b: 5ms for 1s)", 46, "cannot move to itself"},
+		{"unknown", "markov(a: 1ms for 1s then (1 d), b: 5ms for 1s)", 46, `"d" is not a state of this markov`},
+		{"unreachable", "markov(a: 1ms for 1s then (1 b), b: 5ms for 1s then (1 a), c: 9ms for 1s)", 43, "never leads to state c"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Load("m.toml", []byte(head+tt.dist+"\"\n[scenario]\nduration = \"1s\"\n"))
+			if tt.col == 0 {
+				if err != nil {
+					t.Fatalf("Load: %v", err)
+				}
+				return
+			}
+			list, ok := err.(ErrorList)
+			if !ok || len(list) != 1 {
+				t.Fatalf("Load error = %v, want one error", err)
+			}
+			if e := list[0]; e.Line != 7 || e.Col != tt.col || !strings.Contains(e.Msg, tt.msg) {
+				t.Errorf("error %d:%d %q, want 7:%d containing %q", e.Line, e.Col, e.Msg, tt.col, tt.msg)
+			}
+		})
 	}
 }
