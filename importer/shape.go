@@ -196,6 +196,7 @@ type bursts struct {
 	afterFast        float64 // P(slow | the previous was fast)
 	fastFor, slowFor float64 // mean episode lengths, ns
 	n                int
+	levels           levels // more than two levels, when the series shows them
 }
 
 // findBursts tests a series for episodes. It sorts s by instance, then
@@ -261,7 +262,205 @@ func findBursts(s []sample) (bursts, bool) {
 		return bursts{}, false
 	}
 	best.fastFor, best.slowFor = sum[0]/runs[0], sum[1]/runs[1]
+	if l, ok := findLevels(s, bySrc, best.q); ok {
+		best.levels = l
+	}
 	return best, true
+}
+
+// Episodes on more than two levels: a service throttled by its CPU quota
+// (CFS bandwidth control stalls a container for the rest of its 100 ms
+// period once it has used its quota,
+// https://docs.kernel.org/scheduler/sched-bwc.html) answers in a few
+// milliseconds, or one, two, three periods later; a storm of the upper
+// levels holds single lower values, and short stalls come alone. Two states
+// cannot hold both: a slow run above one threshold ends at the first lower
+// value. With K levels (slow above K-1 quantiles of each source's values)
+// the chain of levels, its jumps counted run to run, keeps storms as
+// returns between the upper levels.
+const maxLevels = 4
+
+// levels is a chain of more than two levels a series shows.
+type levels struct {
+	qs   []float64   // thresholds: level i is above the levelEdge at qs[i-1], at most the one at qs[i]
+	stay []float64   // mean run length per level, ns: first value to the next run's first
+	jump [][]float64 // run-to-run transition shares, no self jumps
+	gain float64     // BIC gain over the best two levels, nats
+}
+
+// findLevels looks for more than two levels in s, sorted by instance and
+// time. For each K from 2 to maxLevels and each choice of K-1 thresholds
+// among burstQuantiles, it scores the chain of levels read one value
+// after another by the Bayesian information criterion of a Markov chain
+// against independent draws on the same levels: 2 ln LR - (K-1)^2 ln n,
+// where (K-1)^2 is the parameters the chain adds (G. Schwarz, "Estimating
+// the dimension of a model", Ann. Statist. 6(2), 1978; for the order of a
+// Markov chain, R. W. Katz, Technometrics 23(3), 1981). More than two
+// levels are kept when their best score passes the best two-level one, and
+// every level has minRuns complete runs, so that its mean time and jumps
+// are measured, and every level leads to every other.
+func findLevels(s []sample, bySrc map[int32][]int64, q0 float64) (levels, bool) {
+	// The two-state threshold's fast values stay one level; the slow side
+	// is split at the quantiles of burstQuantiles from q0 up, each
+	// source's threshold in the widest gap of its values near the
+	// quantile (levelEdge).
+	var grid []float64
+	for _, q := range burstQuantiles {
+		if q >= q0 {
+			grid = append(grid, q)
+		}
+	}
+	edges := map[int32][]int64{}
+	for src, vs := range bySrc {
+		for _, q := range grid {
+			edges[src] = append(edges[src], levelEdge(vs, q))
+		}
+	}
+	n := len(s)
+	lv := make([]int, n)
+	// score is the BIC of the chain of levels at the thresholds grid[ix[0]],
+	// grid[ix[1]], ..., leaving the levels in lv.
+	score := func(ix []int) float64 {
+		k := len(ix) + 1
+		for i, x := range s {
+			e := edges[x.src]
+			l := 0
+			for l < len(ix) && x.v > e[ix[l]] {
+				l++
+			}
+			lv[i] = l
+		}
+		var pair [maxLevels][maxLevels]float64
+		var from, to [maxLevels]float64
+		var pairs float64
+		for i := 1; i < n; i++ {
+			if s[i].inst == s[i-1].inst {
+				pair[lv[i-1]][lv[i]]++
+				from[lv[i-1]]++
+				to[lv[i]]++
+				pairs++
+			}
+		}
+		ll := 0.0
+		for a := range k {
+			for b := range k {
+				if c := pair[a][b]; c > 0 {
+					ll += c * (math.Log(c/from[a]) - math.Log(to[b]/pairs))
+				}
+			}
+		}
+		return 2*ll - float64((k-1)*(k-1))*math.Log(pairs)
+	}
+	best2 := math.Inf(-1)
+	for i := range grid {
+		best2 = max(best2, score([]int{i}))
+	}
+	var best levels
+	bestScore := best2
+	var try func(ix []int, from int)
+	try = func(ix []int, from int) {
+		if len(ix) >= 2 {
+			if sc := score(ix); sc > bestScore {
+				qs := make([]float64, len(ix))
+				for i, j := range ix {
+					qs[i] = grid[j]
+				}
+				if l, ok := levelChain(s, lv, qs); ok {
+					best, bestScore = l, sc
+					best.gain = (sc - best2) / 2
+				}
+			}
+		}
+		if len(ix) == maxLevels-1 {
+			return
+		}
+		for i := from; i < len(grid); i++ {
+			try(append(slices.Clone(ix), i), i+1)
+		}
+	}
+	try(nil, 0)
+	return best, best.qs != nil
+}
+
+// levelEdge is the threshold of level q among sorted values: the value
+// below the widest gap (by ratio) among those within 2.5 % of ranks of
+// the q-quantile (half the step of burstQuantiles), so that a level's edge falls between clusters of values
+// (the periods of a throttled service) rather than inside one, where the
+// sliver on the wrong side would look like a level of its own.
+func levelEdge(sorted []int64, q float64) int64 {
+	n := len(sorted) - 1
+	lo := max(int((q-0.025)*float64(n)), 0)
+	hi := min(int((q+0.025)*float64(n)), n-1)
+	best, bestGap := int((q)*float64(n)), -1.0
+	for i := lo; i <= hi; i++ {
+		if g := float64(sorted[i+1]+1) / float64(sorted[i]+1); g > bestGap {
+			best, bestGap = i, g
+		}
+	}
+	return sorted[best]
+}
+
+// levelChain measures the chain of levels lv of s, at thresholds qs: the mean time
+// of each level's complete runs and the shares of the level each run goes
+// to next; ok is false when a level has fewer than minRuns complete runs
+// or some level never leads to another.
+func levelChain(s []sample, lv []int, qs []float64) (levels, bool) {
+	k := len(qs) + 1
+	sum := make([]float64, k)
+	runs := make([]float64, k)
+	next := make([][]float64, k)
+	for i := range next {
+		next[i] = make([]float64, k)
+	}
+	for i := 0; i < len(s); {
+		j := i + 1
+		for j < len(s) && s[j].inst == s[i].inst && lv[j] == lv[i] {
+			j++
+		}
+		if j < len(s) && s[j].inst == s[i].inst {
+			next[lv[i]][lv[j]]++
+			if i > 0 && s[i-1].inst == s[i].inst {
+				sum[lv[i]] += float64(s[j].at - s[i].at)
+				runs[lv[i]]++
+			}
+		}
+		i = j
+	}
+	l := levels{qs: slices.Clone(qs), stay: make([]float64, k), jump: next}
+	for a := range k {
+		if runs[a] < minRuns || sum[a] <= 0 {
+			return levels{}, false
+		}
+		l.stay[a] = sum[a] / runs[a]
+		total := 0.0
+		for _, c := range next[a] {
+			total += c
+		}
+		for b := range k {
+			next[a][b] /= total
+		}
+	}
+	// Every level reachable from every other: k steps of the chain from
+	// each level reach all.
+	for a := range k {
+		seen := make([]bool, k)
+		seen[a] = true
+		for range k {
+			for b := range k {
+				if seen[b] {
+					for c := range k {
+						if next[b][c] > 0 {
+							seen[c] = true
+						}
+					}
+				}
+			}
+		}
+		if slices.Contains(seen, false) {
+			return levels{}, false
+		}
+	}
+	return l, true
 }
 
 // quantileOf is the q-quantile of sorted values, one of them.
@@ -282,6 +481,9 @@ func markovDist(s []sample, b bursts) (string, bool) {
 		vals[i] = s[i].v
 	}
 	slices.Sort(vals)
+	if b.levels.qs != nil {
+		return levelsDist(s, vals, b.levels)
+	}
 	th := quantileOf(vals, b.q)
 	var fast, slow metrics.Histogram
 	for _, x := range s {
@@ -298,8 +500,75 @@ func markovDist(s []sample, b bursts) (string, bool) {
 		distribution(&fast), fmtDur(int64(b.fastFor)), distribution(&slow), fmtDur(int64(b.slowFor))), true
 }
 
+// levelNames name the levels of a chain of three or four.
+var levelNames = [][]string{3: {"fast", "mid", "slow"}, 4: {"fast", "mid", "slow", "slower"}}
+
+// levelsDist writes the values of s, one source's (vals sorted), as a
+// markov(...) of l's levels at that source's own thresholds, each level
+// with its values, its mean time and its jumps in then (...).
+func levelsDist(s []sample, vals []int64, l levels) (string, bool) {
+	k := len(l.qs) + 1
+	hs := make([]metrics.Histogram, k)
+	for _, x := range s {
+		i := 0
+		for i < len(l.qs) && x.v > levelEdge(vals, l.qs[i]) {
+			i++
+		}
+		hs[i].Record(x.v)
+	}
+	var sb strings.Builder
+	sb.WriteString("markov(")
+	for i := range k {
+		if hs[i].Count() < minModeCount {
+			return "", false
+		}
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		fmt.Fprintf(&sb, "%s: %s for %s then (", levelNames[k][i], distribution(&hs[i]), fmtDur(int64(l.stay[i])))
+		// Shares in ten-thousandths, the last taking the rounding, so
+		// that they sum to 1 exactly as the loader requires.
+		var to []int
+		var parts []int64
+		left := int64(10000)
+		for j, p := range l.jump[i] {
+			if p > 0 {
+				to = append(to, j)
+				parts = append(parts, int64(math.Round(p*10000)))
+			}
+		}
+		for x := range parts[:len(parts)-1] {
+			left -= parts[x]
+		}
+		parts[len(parts)-1] = left
+		sep := ""
+		for x, j := range to {
+			if parts[x] <= 0 {
+				continue
+			}
+			fmt.Fprintf(&sb, "%s%s %s", sep, strconv.FormatFloat(float64(parts[x])/10000, 'f', -1, 64), levelNames[k][j])
+			sep = ", "
+		}
+		sb.WriteByte(')')
+	}
+	sb.WriteByte(')')
+	return sb.String(), true
+}
+
 // burstComment says what the series showed.
 func (b bursts) comment(what string) string {
+	if l := b.levels; l.qs != nil {
+		k := len(l.qs) + 1
+		var th, st []string
+		for _, q := range l.qs {
+			th = append(th, fmt.Sprintf("p%d", int(math.Round(q*100))))
+		}
+		for i := range k {
+			st = append(st, levelNames[k][i]+" "+fmtDur(int64(l.stay[i])))
+		}
+		return fmt.Sprintf("%s come in episodes on %d levels (parted at the %s of each source's values; %d values): a chain of the levels read in time order per instance explains them better than two by %s nats of the Bayesian information criterion; mean times %s; each level's jumps counted run to run: written as markov(...) with then (...)",
+			what, k, strings.Join(th, ", "), b.n, fmtNum(l.gain), strings.Join(st, ", "))
+	}
 	return fmt.Sprintf("%s come in episodes: in time order per instance, one above the p%d was followed by one above it with probability %s, one below it with probability %s (%d values); fast episodes last %s on average, slow ones %s: written as markov(...), each state with the values on its side",
 		what, int(math.Round(b.q*100)), fmtNum(b.afterSlow), fmtNum(b.afterFast), b.n,
 		fmtDur(int64(b.fastFor)), fmtDur(int64(b.slowFor)))

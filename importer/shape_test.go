@@ -188,3 +188,71 @@ func TestImportEpisodes(t *testing.T) {
 		})
 	}
 }
+
+// TestFindLevels draws a series from a chain, one value every 5 ms on one
+// instance, and checks what findBursts makes of it. A chain of three
+// levels (a CPU-throttled service: a few ms, one 100 ms period, two) is
+// found with its levels' mean times and jumps; a two-state chain, whose
+// values within a state are independent, stays two states.
+func TestFindLevels(t *testing.T) {
+	tests := []struct {
+		name   string
+		chain  string
+		levels int // 0: two states
+		stay   []time.Duration
+		jump   [][]float64
+	}{
+		{"three levels", "markov(fast: uniform(1ms, 3ms) for 300ms then (0.8 mid, 0.2 slow), " +
+			"mid: uniform(85ms, 95ms) for 60ms then (0.6 fast, 0.4 slow), " +
+			"slow: uniform(185ms, 195ms) for 150ms then (0.2 fast, 0.8 mid))", 3,
+			[]time.Duration{300 * time.Millisecond, 60 * time.Millisecond, 150 * time.Millisecond},
+			[][]float64{{0, 0.8, 0.2}, {0.6, 0, 0.4}, {0.2, 0.8, 0}}},
+		{"two states", "markov(fast: uniform(1ms, 3ms) for 300ms, slow: uniform(85ms, 195ms) for 150ms)", 0, nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d, err := dist.Parse(tt.chain)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := rand.New(rand.NewPCG(1, 2))
+			var g dist.Regime
+			var s []sample
+			for i := range 20000 {
+				at := int64(i) * 5e6
+				s = append(s, sample{at: at, v: d.SampleAt(r, at, &g)})
+			}
+			b, ok := findBursts(s)
+			if !ok {
+				t.Fatal("no episodes found")
+			}
+			got := len(b.levels.qs) + 1
+			if b.levels.qs == nil {
+				got = 0
+			}
+			if got != tt.levels {
+				t.Fatalf("levels %d (thresholds %v), want %d", got, b.levels.qs, tt.levels)
+			}
+			for i, want := range tt.stay {
+				// A level's runs end on a grid of 5 ms, and each has an
+				// exponential length: a few hundred of them.
+				if st := b.levels.stay[i]; math.Abs(st-float64(want))/float64(want) > 0.15 {
+					t.Errorf("level %d lasts %.4gms, want %s within 15 %%", i, st/1e6, want)
+				}
+				for j, p := range tt.jump[i] {
+					if math.Abs(b.levels.jump[i][j]-p) > 0.08 {
+						t.Errorf("jump %d -> %d: %.3f, want %.2f within 0.08", i, j, b.levels.jump[i][j], p)
+					}
+				}
+			}
+			dd, ok := markovDist(s, b)
+			if !ok {
+				t.Fatal("markovDist refused")
+			}
+			if _, err := dist.Parse(dd); err != nil {
+				t.Errorf("%s: %v", dd, err)
+			}
+			t.Logf("%s", dd)
+		})
+	}
+}
