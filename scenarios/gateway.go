@@ -277,7 +277,39 @@ func (b *builder) route(gw, k int, t *table, owner string, paths map[string]int,
 	t.edgeNetwork(&c)
 	b.resilience(t, "gateway.route", &c, callers)
 	for j, bt := range t.tables("backend", "[[gateway.route.backend]]") {
-		c.Backends = append(c.Backends, b.backend(gw, j, bt, t.what))
+		bk := b.backend(gw, j, bt, t.what)
+		if bk.To != "" && routeCalls(&c, bk) {
+			// A KrakenD endpoint's backends differ by host or by
+			// url_pattern; here the url is an operation. The same call
+			// twice would be two edges of one name, each half of the
+			// route's traffic to it, and a fault on it ambiguous.
+			what, hint := "the route's own to", "the route calls its to already: name another service"
+			if c.To != bk.To || c.Operation != bk.Operation {
+				what, hint = "an earlier backend of the route", "name another service"
+			}
+			op := bk.To
+			if bk.Operation != "" {
+				op += "." + bk.Operation
+			}
+			bt.valErr("to", fmt.Sprintf("backend %q is %s: the route would call it twice", op, what),
+				hint+`, or another operation of it (to = "`+bk.To+`.<operation>")`)
+			continue
+		}
+		c.Backends = append(c.Backends, bk)
 	}
 	return c
+}
+
+// routeCalls reports whether route c already makes the call bk names: its
+// own to, or one of its backends, with the same operation.
+func routeCalls(c *sim.Call, bk sim.Call) bool {
+	if c.To == bk.To && c.Operation == bk.Operation {
+		return true
+	}
+	for _, o := range c.Backends {
+		if o.To == bk.To && o.Operation == bk.Operation {
+			return true
+		}
+	}
+	return false
 }

@@ -96,6 +96,28 @@ func syntaxOffset(src string, pe toml.ParseError) int {
 	return off
 }
 
+// syntaxHint explains the TOML syntax errors a scenario's layout makes
+// likely. A nested header such as [[gateway.route]] written before any
+// [[gateway]] makes gateway a plain table (TOML implies the parents of a
+// header), which a later [[gateway]] cannot turn into an array: the
+// parser's message names the clash, not its cause.
+func syntaxHint(ix *index, msg string) string {
+	const created = "was already created and cannot be used as an array"
+	key, ok := strings.CutPrefix(msg, "Key '")
+	if !ok || !strings.Contains(key, created) {
+		return ""
+	}
+	key, _, _ = strings.Cut(key, "'")
+	for n := 1; n <= len(ix.lines); n++ {
+		if h := strings.TrimSpace(ix.line(n)); strings.HasPrefix(h, "[["+key+".") || strings.HasPrefix(h, "["+key+".") {
+			h, _, _ = strings.Cut(h, "#")
+			return fmt.Sprintf("the %s on line %d, with no [[%s]] above it, made %s a plain table: write each [[%s]] before the tables that belong to it",
+				strings.TrimSpace(h), n, key, key, key)
+		}
+	}
+	return ""
+}
+
 // builder fills a Spec from the tree. References between components are
 // checked once every component is known, so the file's order is free.
 type builder struct {

@@ -439,11 +439,41 @@ func (t *table) tables(key, header string) []*table {
 	default:
 		hint := ""
 		if _, isTable := v.(map[string]any); isTable {
+			if sub := t.l.subHeaderAt(t.l.ix.find(path).key); sub != "" {
+				// No [key] was written: a nested header such as
+				// [[gateway.route]], with no [[gateway]] above it, made
+				// key a plain table (TOML implies the parents of a
+				// header's dotted key).
+				t.keyErr(key, fmt.Sprintf("%s has no %s above it", sub, header),
+					fmt.Sprintf("write a %s, with its name, above it: each %s belongs to the %s written before it", header, sub, header))
+				return nil
+			}
 			hint = fmt.Sprintf("write %s instead of %s", header, header[1:len(header)-1])
 		}
 		t.keyErr(key, fmt.Sprintf("%s must be an array of tables, not %s", key, typeName(v)), hint)
 	}
 	return out
+}
+
+// subHeaderAt returns the header written at off when it names a table
+// inside another, such as [[gateway.route]] (with its brackets), or "".
+func (l *loader) subHeaderAt(off int) string {
+	src := l.ix.src
+	start := strings.LastIndexByte(src[:off], '\n') + 1
+	line, _, _ := strings.Cut(src[start:], "\n")
+	line = strings.TrimSpace(line)
+	if !strings.HasPrefix(line, "[") {
+		return ""
+	}
+	closing := "]"
+	if strings.HasPrefix(line, "[[") {
+		closing = "]]"
+	}
+	end := strings.Index(line, closing)
+	if end < 0 || !strings.Contains(line[:end], ".") {
+		return ""
+	}
+	return line[:end+len(closing)]
 }
 
 // boolean reads true or false.

@@ -30,7 +30,7 @@ import (
 
 // A consumer group's episode is split by the provenance of its records
 // behind, lost and read twice (provenance.go, groupBlame), as a service's
-// by its failures. One without any (a window's state alone decided it)
+// by its failures, and a view's by its projector's records behind. One without any (a window's state alone decided it)
 // and any other episode whose origin is typed is judged by timing among
 // its own faults only: a consumer group is degraded or failing by its lag, and
 // what makes a group lag is what stopped or slowed its consumption: a
@@ -38,8 +38,8 @@ import (
 // service, or its topic's broker (a lost leader, a shrunk ISR, a node
 // cut off). Its episode is a step of the fault occurrences on the
 // group's own components only: its consuming service and that service's
-// instances, its topic's broker and that broker's nodes, its topic, and a
-// network partition. A service made unhealthy by instances down is
+// instances (a view: the view's own node), its topic's broker and that
+// broker's nodes, its topic, and a network partition. A service made unhealthy by instances down is
 // likewise a step of the faults on its instances only. A latency fault on
 // another service that overlaps a member's crash is not the group's
 // origin: it neither stops nor slows a poll loop. (Kafka: a member that
@@ -171,15 +171,22 @@ func (s *Sim) owns(ch *healthChange, oc *occurrence) bool {
 	}
 	for i := range s.groups {
 		g := &s.groups[i]
-		if g.svc < 0 || g.label() != ch.name {
-			continue // a view's projector keeps the timing rule
+		// A view's projector is a group whose consuming process is the
+		// view's own node: the view's changes are its lag's.
+		own := ""
+		switch {
+		case g.view >= 0 && "view "+s.views[g.view].spec.Name == ch.name:
+			own = s.views[g.view].spec.Name
+		case g.view < 0 && g.label() == ch.name:
+		default:
+			continue
 		}
-		if f.svc == g.svc || f.topic == g.topic || f.spec.Kind == FaultPartition {
+		if g.svc >= 0 && f.svc == g.svc || f.topic == g.topic || f.spec.Kind == FaultPartition {
 			return true
 		}
 		b := &s.brokers[s.topics[g.topic].broker]
 		for _, n := range f.nodes {
-			if n.group == b.spec.Name {
+			if n.group == b.spec.Name || own != "" && n.group == own {
 				return true
 			}
 		}
@@ -620,7 +627,6 @@ type businessFlow struct {
 	name   string // as its health changes name it
 	ws     []Window
 	weight float64 // of one unit, in client requests
-	traced bool    // its windows carry Blame (a saga's, a group's)
 }
 
 // businessFlows returns the run's business flows, sagas first, then
@@ -645,7 +651,7 @@ func (s *Sim) businessFlows() []businessFlow {
 			ws[j] = flowWindow(w, w.Saga().Started)
 			ws[j].Blame = w.Blame
 		}
-		out = append(out, businessFlow{name: "saga " + sg.spec.Name, ws: ws, weight: weight(sg.spec.Weight), traced: true})
+		out = append(out, businessFlow{name: "saga " + sg.spec.Name, ws: ws, weight: weight(sg.spec.Weight)})
 	}
 	for i := range s.groups {
 		g := &s.groups[i]
@@ -658,13 +664,14 @@ func (s *Sim) businessFlows() []businessFlow {
 			ws[j] = flowWindow(g.series[j], ts[j].Topic().Produced)
 			ws[j].Blame = g.series[j].Blame
 		}
-		out = append(out, businessFlow{name: g.label(), ws: ws, weight: weight(g.spec.Weight), traced: true})
+		out = append(out, businessFlow{name: g.label(), ws: ws, weight: weight(g.spec.Weight)})
 	}
 	for i := range s.views {
 		v := &s.views[i]
 		ws := make([]Window, len(v.series))
 		for j, w := range v.series {
 			ws[j] = flowWindow(w, w.View().Reads)
+			ws[j].Blame = w.Blame
 		}
 		out = append(out, businessFlow{name: "view " + v.spec.Name, ws: ws, weight: weight(v.spec.Weight)})
 	}
@@ -715,9 +722,7 @@ func (s *Sim) seriesByName(business []businessFlow) map[string][]Window {
 		m[s.services[i].spec.Name] = s.services[i].series
 	}
 	for _, b := range business {
-		if b.traced {
-			m[b.name] = b.ws // a view's episodes keep the timing rule
-		}
+		m[b.name] = b.ws
 	}
 	return m
 }

@@ -48,7 +48,10 @@ import (
 //     Failures"), with the fault active there; else none (a consumer too
 //     slow for its load). Records lost to an unclean leader election
 //     originate at the broker, those read again after a rebalance at the
-//     rebalance's origin.
+//     rebalance's origin. A view's window has its projector's blame: a
+//     consumer group whose members run in the view's one process
+//     (projectorOrigin), so the view down, frozen, slowed or rebuilding
+//     holds its partitions up as a member's instance does.
 
 // Cause is why a request failed at its origin.
 type Cause uint8
@@ -422,7 +425,11 @@ func (b *blameTally) addN(o origin, n uint64, occurs []occurrence) {
 func (g *group) rebalanceOrigin(m *member) origin {
 	s := g.s
 	if g.svc < 0 {
-		return origin{cause: CauseRebalance}
+		// A view's projector: its members are one process, and leave
+		// and join with its node.
+		o := s.projectorOrigin(&s.views[g.view])
+		o.cause = CauseRebalance
+		return o
 	}
 	o := s.instOrigin(g.svc, m.inst, CauseRebalance, func(p FaultParams) bool { return isCrash(p) || isPause(p) })
 	if o.fault == 0 {
@@ -512,7 +519,7 @@ func (g *group) stallOrigin(p int32) origin {
 	gp := &g.parts[p]
 	switch {
 	case g.svc < 0:
-		member = origin{comp: s.viewComp(g.view), cause: CauseLate}
+		member = s.projectorOrigin(&s.views[g.view])
 	case g.rebalancing || gp.owner < 0:
 		member = g.lastRebalance()
 	default:
@@ -541,6 +548,34 @@ func (g *group) stallOrigin(p int32) origin {
 		return member
 	}
 	return broker
+}
+
+// projectorOrigin is where view v's projector, a consumer group whose
+// members run in the view's one process (Spring Kafka's concurrency), is
+// held up: the latest crash fault on its node while it is down, the
+// latest pause while it is frozen, else the latest fault on it (a
+// slowdown of its applies), else a rebuild replaying the topic; none of
+// them: the view with no fault (plain load), as a member of a service's
+// group is blamed on its instance's faults (stallOrigin).
+func (s *Sim) projectorOrigin(v *view) origin {
+	n := &v.node
+	c, keep := CauseLate, func(FaultParams) bool { return true }
+	switch {
+	case n.down:
+		c, keep = CauseCrash, isCrash
+	case n.paused:
+		c, keep = CausePause, isPause
+	}
+	best := int32(-1)
+	for _, f := range n.faults {
+		if keep(s.faults[f].p) && (best < 0 || s.faults[f].since >= s.faults[best].since) {
+			best = f
+		}
+	}
+	if best < 0 && v.rebuilding {
+		best = v.rebuildFault
+	}
+	return s.occAt(s.viewComp(v.idx), c, best)
 }
 
 // short reports whether a member of the group is out of it (left, not

@@ -378,3 +378,67 @@ func TestGroupEpisodeSplitByBlame(t *testing.T) {
 		}
 	}
 }
+
+// TestViewEpisodeSplitByBlame: a CQRS view's episode is split between two
+// overlapping faults on its own path by the records each held back
+// (testdata/overlapping-faults-view-broker.toml), as a consumer group's is
+// (TestGroupEpisodeSplitByBlame): its projector, slowed 100 times from
+// 30 s, lags (the view degraded at 30 s, failing at 33 s), and broker node
+// kafka#2, crashed from 40 s to 55 s, holds the partitions' high
+// watermark. Each fault's cascade lists the view with its share of the
+// episode (about 68 % and 32 %), adding up to at most one. The old engine
+// left views to the timing rule: the episode began before the crash, so
+// only the slowdown had it, with no share, and the crash's cascade did not
+// list the view.
+func TestViewEpisodeSplitByBlame(t *testing.T) {
+	data, err := os.ReadFile("testdata/overlapping-faults-view-broker.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, err := scenarios.Load("overlapping-faults-view-broker.toml", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, _ := run(t, spec)
+	if len(res.Cascades) != 2 {
+		t.Fatalf("%d cascades, want 2", len(res.Cascades))
+	}
+	var sum float64
+	for _, c := range res.Cascades {
+		k := slices.IndexFunc(c.Steps, func(st sim.CascadeStep) bool { return st.Component == "view order-history" })
+		if k < 0 {
+			t.Errorf("%s: view order-history not a step", c.Name)
+			continue
+		}
+		st := c.Steps[k]
+		if st.Share == nil {
+			t.Errorf("%s: view order-history given by timing, no share", c.Name)
+			continue
+		}
+		t.Logf("%s: view order-history %.1f%% of its episode", c.Name, *st.Share*100)
+		if *st.Share < 0.2 || *st.Share > 0.8 {
+			t.Errorf("%s: view order-history share %.3f, want one of two large parts", c.Name, *st.Share)
+		}
+		sum += *st.Share
+	}
+	if sum > 1+1e-9 {
+		t.Errorf("shares add up to %.3f > 1", sum)
+	}
+	// The view's windows carry the blame, and each conserves.
+	blamed := 0
+	for _, w := range res.Views[0].Series {
+		if b := w.Blame; b != nil {
+			blamed++
+			var n uint64
+			for _, o := range b.Origins {
+				n += o.N
+			}
+			if n > b.Faulted+b.NoFault || b.Faulted+b.NoFault == 0 {
+				t.Errorf("window %v: %d by origin of %d+%d", w.Start, n, b.Faulted, b.NoFault)
+			}
+		}
+	}
+	if blamed == 0 {
+		t.Error("no view window carries a blame")
+	}
+}

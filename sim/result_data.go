@@ -399,9 +399,13 @@ func (s *Sim) closeDataWindows(start, end time.Duration) {
 		g.noteLag(recs, age)
 		behind := g.behind()
 		lagRecs, lagS, behindS := g.win.maxLag, float64(g.win.maxLagT)/1e9, seconds(behind)
+		// A view's window is blamed as its projector's group is: it lags
+		// by what holds the projector's partitions up (groupBlame).
+		g.groupBlame()
 		if g.view >= 0 {
 			v := &s.views[g.view]
 			vw := idle(ViewSeries)
+			vw.Blame = s.blame(&g.win.blame)
 			vw.Figures = &ViewFigures{Reads: v.winReads, Miss: v.winMisses, LagRecords: lagRecs, LagS: lagS, BehindS: behindS}
 			if v.winReads > 0 || behind > 0 {
 				share := 0.0
@@ -416,7 +420,6 @@ func (s *Sim) closeDataWindows(start, end time.Duration) {
 			v.series = append(v.series, vw)
 			v.winReads, v.winMisses = 0, 0
 		} else {
-			g.groupBlame()
 			w := idle(GroupSeries)
 			w.Blame = s.blame(&g.win.blame)
 			gf := &GroupFigures{Consumed: g.win.consumed, Duplicates: g.win.duplicates, Lost: g.win.lost,

@@ -211,8 +211,8 @@ func TestSagaIsolation(t *testing.T) {
 }
 
 // TestSemanticLockFillsNoQueue: a step refused by another saga's
-// semantic lock with "wait" is rejected by its participant (counted in its
-// REJECTED column, scenarios.md), but no queue turned it away: inventory
+// semantic lock with "wait" is refused by its participant (an ok answer
+// there, the saga's locked: scenarios.md), but no queue turned it away: inventory
 // has an unbounded queue and 1000 workers, so the event log must not say
 // "queue full". The old engine logged it on any rejected request. The
 // same saga without a lock rejects nothing and logs nothing either.
@@ -232,6 +232,50 @@ func TestSemanticLockFillsNoQueue(t *testing.T) {
 				if e.Kind == sim.EventQueueFull {
 					t.Errorf("%.3fs %s %s: no queue is full", e.TS, e.Component, e.What)
 				}
+			}
+		})
+	}
+}
+
+// TestSemanticLockIsNoServiceError: a step refused by another saga's
+// semantic lock with "wait" is told "the record is in use, try later"
+// (Richardson, 4.3.2): the saga counts it locked and retries it, but the
+// participant answered, it did not fail. inventory must count no error and
+// no rejection and stay healthy, its ok answers being every attempt that
+// reached it: the executions plus the refusals. With "fail" the refusal is
+// a business failure, an error at inventory as any other. The old engine
+// counted a "wait" refusal rejected at inventory (about a third of its
+// answers here), which its health took for failing.
+func TestSemanticLockIsNoServiceError(t *testing.T) {
+	for _, lock := range []sim.SemanticLock{sim.LockWait, sim.LockFail} {
+		t.Run(lock.String(), func(t *testing.T) {
+			spec := sagaSpec(t, sim.Orchestration, 0.3)
+			setService(t, spec, "payment", "100ms")
+			spec.Sagas[0].Retry = sim.SagaRetry{InitialInterval: 50 * time.Millisecond, BackoffCoefficient: 1}
+			spec.Sagas[0].Steps[0].Records = 5
+			spec.Sagas[0].Steps[0].SemanticLock = lock
+			res, _ := run(t, spec)
+			reserve := res.Sagas[0].Steps[0]
+			inv := component(res, "inventory")
+			t.Logf("reserve executions %d locked %d; inventory ok %d error %d rejected %d, %s",
+				reserve.Executions, reserve.Locked, inv.OK, inv.Error, inv.Rejected, inv.Health)
+			if reserve.Locked == 0 {
+				t.Fatal("no step refused by the lock")
+			}
+			if inv.Rejected != 0 {
+				t.Errorf("inventory rejected %d: a lock's refusal is an answer, not a full queue", inv.Rejected)
+			}
+			if lock == sim.LockFail {
+				if inv.Error < reserve.Locked {
+					t.Errorf("inventory errors %d < %d refusals: with fail a refusal is a business failure", inv.Error, reserve.Locked)
+				}
+				return
+			}
+			if inv.Error != 0 || inv.Health != sim.Healthy {
+				t.Errorf("inventory errors %d, %s: a refusal with wait is not the service failing", inv.Error, inv.Health)
+			}
+			if inv.OK != reserve.Executions+reserve.Locked {
+				t.Errorf("inventory ok %d, want the executions and the refusals, %d", inv.OK, reserve.Executions+reserve.Locked)
 			}
 		})
 	}

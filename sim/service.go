@@ -72,8 +72,8 @@ type service struct {
 	slow      slowness // its latency side of health
 	overflow  bool     // its queue turned requests away in the last window
 	// full says its queue turned a request away in the window, the first
-	// at fullAt: a request refused otherwise (a record another saga's
-	// semantic lock holds, saga.go) is rejected too, but no queue is full.
+	// at fullAt: only an overflow sets it, not every request counted
+	// rejected.
 	full   bool
 	fullAt int64
 	// press is the fault (occurrence + 1) behind the work it last
@@ -1005,12 +1005,20 @@ func (s *Sim) callsDone(i int32) {
 // queue and its response starts back to the caller.
 func (s *Sim) complete(i int32, o Outcome) {
 	r := &s.reqs.r[i]
+	r.outcome = o
 	if r.parent == fromSaga && o == OK {
 		// Its participant did it, answer or not, unless a semantic lock
-		// refused it.
-		o = s.sagaExecuted(r.origin, r.from)
+		// refused it. A refusal with "wait" is a business answer, "the
+		// record is in use, try later" (Richardson, "Microservices
+		// Patterns", 4.3.2: the saga is told to retry later), not the
+		// participant failing: the saga reads it as unavailability and
+		// retries, while the participant counts it among its ok answers
+		// (the saga's locked counts the refusals). A refusal with "fail"
+		// answers an error, a business failure like any other.
+		if r.outcome = s.sagaExecuted(r.origin, r.from); r.outcome == Error {
+			o = Error
+		}
 	}
-	r.outcome = o
 	r.state = ended
 	sv := &s.services[r.svc]
 	if r.is(reqInProc) {
@@ -1073,10 +1081,10 @@ func (s *Sim) complete(i int32, o Outcome) {
 	if r.is(reqAbandoned) {
 		sv.win.wasted++
 	}
-	key, inst := r.key, r.inst
+	key, inst, did := r.key, r.inst, r.outcome == OK
 	sv.next(inst)
 	s.respond(i)
-	if o == OK && (sv.afterPubs || len(sv.sagas) > 0) {
+	if did && (sv.afterPubs || len(sv.sagas) > 0) {
 		s.afterOK(sv, key, inst)
 	}
 }

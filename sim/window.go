@@ -222,7 +222,7 @@ func (w Window) jsonFields() any {
 	case SagaSeries:
 		return sagaJSON{orZero(w.Saga()), w.Health, w.Reason, w.Blame}
 	case ViewSeries:
-		return viewJSON{orZero(w.View()), w.Health, w.Reason}
+		return viewJSON{orZero(w.View()), w.Health, w.Reason, w.Blame}
 	}
 	var all *Latency
 	if w.Kind == ClientSeries {
@@ -303,6 +303,7 @@ type (
 		ViewFigures
 		Health Health `json:"health"`
 		Reason Reason `json:"reason,omitzero"`
+		Blame  *Blame `json:"blame"`
 	}
 )
 

@@ -52,7 +52,7 @@ func TestWindowJSON(t *testing.T) {
 		{"saga", with(sim.SagaSeries, func(w *sim.Window) { w.Figures = &sim.SagaFigures{Started: 3, Running: 1} }),
 			`{"t_s":2,"started":3,"completed":0,"compensated":0,"inconsistent":0,"running":1,` + verdict + `,"blame":null}`},
 		{"view", with(sim.ViewSeries, func(w *sim.Window) { w.Figures = &sim.ViewFigures{Reads: 4, Miss: 1, LagS: 1.5} }),
-			`{"t_s":2,"reads":4,"read_your_writes_misses":1,"lag_records":0,"lag_s":1.5,"behind_s":0,` + verdict + `}`},
+			`{"t_s":2,"reads":4,"read_your_writes_misses":1,"lag_records":0,"lag_s":1.5,"behind_s":0,` + verdict + `,"blame":null}`},
 	} {
 		t.Run(tc.kind, func(t *testing.T) {
 			b, err := json.Marshal(tc.w)

@@ -48,7 +48,8 @@
 // selected component (sparklines over the last 60 windows with the engine's
 // fault spans marked; "why", the main origins of its failures in the last
 // window from the engine's Window.Provenance (why.go); the latency of its calls;
-// and the Hystrix row of each breaker it is on), the topology (a layered
+// and the Hystrix row of each breaker it is on: every edge, one a row, and
+// on a small screen two rows, the last naming the edges left), the topology (a layered
 // drawing from clients to leaves), the consistency pane
 // (consumer lag, store staleness, sagas, projection lag: only when the
 // scenario has such components; an unhealthy group or saga says why, the

@@ -183,6 +183,7 @@ func (u *UI) drawBody(c canvas) {
 		u.drawConsistency(c.sub(0, topH+topoH, c.w, consH))
 		u.drawEvents(c.sub(0, topH+topoH+consH, c.w, rest-topoH-consH))
 	default:
+		detailH = min(detailH, 1+5+whyRows+smallEdgeRows)
 		// The consistency pane takes what the table can spare, down to
 		// its title and two lines; the table keeps room for three rows.
 		if consH > 0 {
@@ -332,10 +333,15 @@ func (u *UI) cells(r *row) []string {
 	return []string{r.name, r.kind, rate(r.rate), errs, lat(r.p50), lat(r.p99), q, ut, up, br}
 }
 
-// detailRows is the height of the detail pane without its rule.
+// detailRows is the height of the detail pane without its rule: the
+// plots, the why lines and a row for each edge it lists.
 func (u *UI) detailRows() int {
-	return 5 + whyRows + min(2, len(u.detailEdges()))
+	return 5 + whyRows + len(u.detailEdges())
 }
+
+// smallEdgeRows is how many edge rows the detail pane keeps when it sits
+// above the others (a small screen): the last one lists the edges left.
+const smallEdgeRows = 2
 
 // detailEdges are the edges the detail pane lists: first those with a
 // breaker that the selection calls or is called through, then the
@@ -477,16 +483,43 @@ func (u *UI) drawDetail(c canvas) {
 		}
 	}
 	y += whyRows
-	for i, e := range u.detailEdges() {
-		if y+1+i >= c.h {
+	edges := u.detailEdges()
+	for i, e := range edges {
+		row := c.sub(0, y+1+i, c.w, 1)
+		if y+1+i >= c.h-1 && i < len(edges)-1 {
+			// More edges than rows: the last row names the rest, so
+			// that every edge of the selection shows.
+			u.drawMoreEdges(row, edges[i:])
 			break
 		}
 		if e.Breaker == "" {
-			u.drawCallRow(c.sub(0, y+1+i, c.w, 1), &e)
+			u.drawCallRow(row, &e)
 			continue
 		}
-		u.drawBreakerRow(c.sub(0, y+1+i, c.w, 1), &e)
+		u.drawBreakerRow(row, &e)
 	}
+}
+
+// drawMoreEdges is the detail pane's last row when the edges do not fit
+// one a row: the rest, each by its callee and its p99 in the last window.
+func (u *UI) drawMoreEdges(c canvas, edges []sim.EdgeResult) {
+	parts := make([]string, len(edges))
+	for i := range edges {
+		e := &edges[i]
+		from, to, _ := strings.Cut(e.Name, "->")
+		if from != u.selected {
+			to = e.Name // a call into the selection, through a breaker
+		}
+		p99 := "-"
+		if w, ok := sim.Last(e.Series); ok && w.Latency.Count > 0 {
+			p99 = ms(w.Latency.P99) + "ms"
+		}
+		parts[i] = "→ " + to + " p99 " + p99
+		if e.Breaker != "" {
+			parts[i] = "⚡ " + to + " [" + e.Breaker + "]"
+		}
+	}
+	c.textMax(0, 0, c.w, strings.Join(parts, " · "), u.th.plain())
 }
 
 // drawBrokerDetail lists a broker's topics under the detail pane's rule:

@@ -39,7 +39,12 @@ type harness struct {
 
 func newHarness(t testing.TB, scenario string, w, h int, noColor bool) *harness {
 	t.Helper()
-	spec := loadSpec(t, scenario)
+	return specHarness(t, scenario, loadSpec(t, scenario), w, h, noColor)
+}
+
+// specHarness is a harness for a scenario of the test's own.
+func specHarness(t testing.TB, scenario string, spec *sim.Spec, w, h int, noColor bool) *harness {
+	t.Helper()
 	u, e, err := inline(Options{Name: scenario, Spec: spec, Seed: spec.Seed, Speed: 1, Paused: true, NoColor: noColor})
 	if err != nil {
 		t.Fatal(err)

@@ -1,9 +1,11 @@
 package tui
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
+	"github.com/faultline/faultline/scenarios"
 	"github.com/faultline/faultline/sim"
 	"github.com/faultline/faultline/sim/resilience"
 	"github.com/gdamore/tcell/v2"
@@ -476,5 +478,85 @@ func TestCallLatencyRows(t *testing.T) {
 		if !strings.Contains(s, want) {
 			t.Errorf("no %q in the detail pane:\n%s", want, s)
 		}
+	}
+}
+
+// detailGatewayTOML is a gateway with four edges: its ext_authz check, its
+// route's to and the route's two backends.
+const detailGatewayTOML = `
+[scenario]
+name = "detail-gateway"
+duration = "30s"
+
+[[client]]
+name = "users"
+target = "edge"
+rate = 50
+
+[[gateway]]
+name = "edge"
+
+  [gateway.ext_authz]
+  service = "auth"
+
+  [[gateway.route]]
+  path = "/home"
+  to = "profile"
+
+    [[gateway.route.backend]]
+    to = "orders"
+    required = true
+
+    [[gateway.route.backend]]
+    to = "recommendations"
+
+[[service]]
+name = "auth"
+service_time = "exp(2ms)"
+
+[[service]]
+name = "profile"
+service_time = "exp(5ms)"
+
+[[service]]
+name = "orders"
+service_time = "exp(5ms)"
+
+[[service]]
+name = "recommendations"
+service_time = "exp(8ms)"
+`
+
+// TestDetailListsEveryEdge: the detail pane of a gateway lists every edge
+// it calls, its ext_authz service and its route's backends with the
+// route's own to: all four at 120x40, one a row, and at 80x24, where the
+// pane keeps two edge rows, the last of them names the edges left. The
+// old pane listed two edges at any size.
+func TestDetailListsEveryEdge(t *testing.T) {
+	spec, err := scenarios.Load("detail-gateway.toml", []byte(detailGatewayTOML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	edges := []string{"auth", "profile", "orders", "recommendations"}
+	for _, tc := range []struct{ w, h int }{{120, 40}, {80, 24}} {
+		t.Run(fmt.Sprintf("%dx%d", tc.w, tc.h), func(t *testing.T) {
+			h := specHarness(t, "detail-gateway", spec, tc.w, tc.h, false)
+			h.command("goto 10s")
+			for i := 0; i < 6 && h.ui.selected != "edge"; i++ {
+				h.keys("<Down>")
+			}
+			if h.ui.selected != "edge" {
+				t.Fatalf("selected %q, want the gateway", h.ui.selected)
+			}
+			screen := h.text()
+			for _, to := range edges {
+				if !strings.Contains(screen, "→ edge->"+to+" ") && !strings.Contains(screen, "→ "+to+" p99") {
+					t.Errorf("the detail pane does not list edge->%s:\n%s", to, screen)
+				}
+			}
+			if tc.w == 120 {
+				golden(t, fmt.Sprintf("detail_gateway_%dx%d.golden", tc.w, tc.h), screen)
+			}
+		})
 	}
 }
