@@ -2,6 +2,7 @@ package sim_test
 
 import (
 	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -322,123 +323,77 @@ func TestBlackholeTraced(t *testing.T) {
 	}
 }
 
-// TestGroupEpisodeSplitByBlame: a consumer crash (analytics#1, 35-65 s)
-// and a broker node crash (kafka#2, 40-60 s) overlap on one group's path
-// (testdata/overlapping-faults-group-broker.toml). The group's records
-// behind trace to the fault holding each partition back (the crashed
-// member's, then the rebalance it began; the high watermark the dead ISR
-// member holds), so its episode is a step of both faults, each with its
-// share, which add up to at most all of it. By timing alone both faults
-// got the whole episode (no share).
-func TestGroupEpisodeSplitByBlame(t *testing.T) {
-	data, err := os.ReadFile("testdata/overlapping-faults-group-broker.toml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec, err := scenarios.Load("overlapping-faults-group-broker.toml", data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, _ := run(t, spec)
-	if len(res.Cascades) != 2 {
-		t.Fatalf("%d cascades, want 2", len(res.Cascades))
-	}
-	var sum float64
-	for _, c := range res.Cascades {
-		k := slices.IndexFunc(c.Steps, func(st sim.CascadeStep) bool { return st.Component == "group analytics" })
-		if k < 0 {
-			t.Errorf("%s: group analytics not a step", c.Name)
-			continue
-		}
-		st := c.Steps[k]
-		if st.Share == nil {
-			t.Errorf("%s: group analytics given by timing, no share", c.Name)
-			continue
-		}
-		t.Logf("%s: group analytics %.1f%% of its episode", c.Name, *st.Share*100)
-		if *st.Share < 0.2 || *st.Share > 0.8 {
-			t.Errorf("%s: group analytics share %.3f, want one of two large parts", c.Name, *st.Share)
-		}
-		sum += *st.Share
-	}
-	if sum > 1+1e-9 {
-		t.Errorf("shares add up to %.3f > 1", sum)
-	}
-	// Each window's blame conserves: every record counted is by an
-	// origin or at least counted as faulted or not.
-	for _, w := range res.Groups[0].Series {
-		if b := w.Blame; b != nil {
-			var n uint64
-			for _, o := range b.Origins {
-				n += o.N
+// TestEpisodeSplitByBlame: a consumer group's or a CQRS view's episode is
+// split between two overlapping faults on its path by the records each
+// held back, each fault's cascade listing it with its share, the shares
+// adding up to at most one; every window's blame conserves. By timing
+// alone both faults got the whole episode, with no share (the group), or
+// only the fault that came first did (the view).
+//   - group: a consumer crash (analytics#1, 35-65 s) and a broker node
+//     crash (kafka#2, 40-60 s): the crashed member's records, then the
+//     rebalance it began, and the high watermark the dead ISR member
+//     holds (about 71 % and 29 %).
+//   - view: its projector slowed 100 times from 30 s, and kafka#2 crashed
+//     from 40 s to 55 s, holding the partitions' high watermark (about
+//     68 % and 32 %; the view's projector is a group in its process).
+func TestEpisodeSplitByBlame(t *testing.T) {
+	for _, tc := range []struct {
+		file, step string
+		series     func(*sim.Result) []sim.Window
+	}{
+		{"overlapping-faults-group-broker.toml", "group analytics", func(r *sim.Result) []sim.Window { return r.Groups[0].Series }},
+		{"overlapping-faults-view-broker.toml", "view order-history", func(r *sim.Result) []sim.Window { return r.Views[0].Series }},
+	} {
+		t.Run(tc.step, func(t *testing.T) {
+			data, err := os.ReadFile(filepath.Join("testdata", tc.file))
+			if err != nil {
+				t.Fatal(err)
 			}
-			if n > b.Faulted+b.NoFault || b.Faulted+b.NoFault == 0 {
-				t.Errorf("window %v: %d by origin of %d+%d", w.Start, n, b.Faulted, b.NoFault)
+			spec, err := scenarios.Load(tc.file, data)
+			if err != nil {
+				t.Fatal(err)
 			}
-		}
-	}
-}
-
-// TestViewEpisodeSplitByBlame: a CQRS view's episode is split between two
-// overlapping faults on its own path by the records each held back
-// (testdata/overlapping-faults-view-broker.toml), as a consumer group's is
-// (TestGroupEpisodeSplitByBlame): its projector, slowed 100 times from
-// 30 s, lags (the view degraded at 30 s, failing at 33 s), and broker node
-// kafka#2, crashed from 40 s to 55 s, holds the partitions' high
-// watermark. Each fault's cascade lists the view with its share of the
-// episode (about 68 % and 32 %), adding up to at most one. The old engine
-// left views to the timing rule: the episode began before the crash, so
-// only the slowdown had it, with no share, and the crash's cascade did not
-// list the view.
-func TestViewEpisodeSplitByBlame(t *testing.T) {
-	data, err := os.ReadFile("testdata/overlapping-faults-view-broker.toml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec, err := scenarios.Load("overlapping-faults-view-broker.toml", data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, _ := run(t, spec)
-	if len(res.Cascades) != 2 {
-		t.Fatalf("%d cascades, want 2", len(res.Cascades))
-	}
-	var sum float64
-	for _, c := range res.Cascades {
-		k := slices.IndexFunc(c.Steps, func(st sim.CascadeStep) bool { return st.Component == "view order-history" })
-		if k < 0 {
-			t.Errorf("%s: view order-history not a step", c.Name)
-			continue
-		}
-		st := c.Steps[k]
-		if st.Share == nil {
-			t.Errorf("%s: view order-history given by timing, no share", c.Name)
-			continue
-		}
-		t.Logf("%s: view order-history %.1f%% of its episode", c.Name, *st.Share*100)
-		if *st.Share < 0.2 || *st.Share > 0.8 {
-			t.Errorf("%s: view order-history share %.3f, want one of two large parts", c.Name, *st.Share)
-		}
-		sum += *st.Share
-	}
-	if sum > 1+1e-9 {
-		t.Errorf("shares add up to %.3f > 1", sum)
-	}
-	// The view's windows carry the blame, and each conserves.
-	blamed := 0
-	for _, w := range res.Views[0].Series {
-		if b := w.Blame; b != nil {
-			blamed++
-			var n uint64
-			for _, o := range b.Origins {
-				n += o.N
+			res, _ := run(t, spec)
+			if len(res.Cascades) != 2 {
+				t.Fatalf("%d cascades, want 2", len(res.Cascades))
 			}
-			if n > b.Faulted+b.NoFault || b.Faulted+b.NoFault == 0 {
-				t.Errorf("window %v: %d by origin of %d+%d", w.Start, n, b.Faulted, b.NoFault)
+			var sum float64
+			for _, c := range res.Cascades {
+				k := slices.IndexFunc(c.Steps, func(st sim.CascadeStep) bool { return st.Component == tc.step })
+				if k < 0 {
+					t.Errorf("%s: %s not a step", c.Name, tc.step)
+					continue
+				}
+				st := c.Steps[k]
+				if st.Share == nil {
+					t.Errorf("%s: %s given by timing, no share", c.Name, tc.step)
+					continue
+				}
+				t.Logf("%s: %s %.1f%% of its episode", c.Name, tc.step, *st.Share*100)
+				if *st.Share < 0.2 || *st.Share > 0.8 {
+					t.Errorf("%s: %s share %.3f, want one of two large parts", c.Name, tc.step, *st.Share)
+				}
+				sum += *st.Share
 			}
-		}
-	}
-	if blamed == 0 {
-		t.Error("no view window carries a blame")
+			if sum > 1+1e-9 {
+				t.Errorf("shares add up to %.3f > 1", sum)
+			}
+			blamed := 0
+			for _, w := range tc.series(res) {
+				if b := w.Blame; b != nil {
+					blamed++
+					var n uint64
+					for _, o := range b.Origins {
+						n += o.N
+					}
+					if n > b.Faulted+b.NoFault || b.Faulted+b.NoFault == 0 {
+						t.Errorf("window %v: %d by origin of %d+%d", w.Start, n, b.Faulted, b.NoFault)
+					}
+				}
+			}
+			if blamed == 0 {
+				t.Error("no window carries a blame")
+			}
+		})
 	}
 }
