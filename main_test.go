@@ -211,6 +211,22 @@ func TestCSV(t *testing.T) {
 	}
 }
 
+// TestCSVKeepsEdgeSeries: run without --json keeps no edge series
+// (sim.Spec.NoEdgeSeries), but with --csv it does, for the CSV writes them.
+func TestCSVKeepsEdgeSeries(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "series.csv")
+	if code, _, errs := faultline("run", "checkout", "--duration", "20s", "--csv", path); code != 0 && code != 3 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(data), ",edge,"); n == 0 {
+		t.Errorf("no edge rows in the CSV:\n%s", data)
+	}
+}
+
 // TestCSVColumnUnits: every column of --csv says its unit in its name
 // (scenarios.md, "Units in CSV"): a duration, rate or share has its
 // suffix, and a column without one holds counts, whole numbers, but for

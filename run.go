@@ -166,6 +166,9 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	spec := sc.Spec
 	f.seed.override(spec)
 	spec.Memory = budget
+	// The edges' series are the bulk of a large graph's windows, and only
+	// the JSON with its series and the CSV write them.
+	spec.NoEdgeSeries = !(*asJSON && *series) && *csvPath == ""
 	for _, w := range scenarios.Warnings(spec) {
 		fmt.Fprintln(stderr, "faultline: warning:", w)
 	}

@@ -158,6 +158,8 @@ func Execute(ctx context.Context, m *Matrix, opt Options) ([]Run, error) {
 	for i := range m.Cells {
 		if c := &m.Cells[i]; c.spec != nil {
 			c.spec.Memory = opt.Memory
+			// No metric reads an edge's series (measure).
+			c.spec.NoEdgeSeries = true
 		}
 	}
 	workers := opt.Parallel

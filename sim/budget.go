@@ -85,7 +85,8 @@ func (s *Sim) checkBudget() {
 
 // eachSeries calls f with each series that closing a window appends to:
 // every client, flow, service, operation (of a service that has several),
-// call edge, and data component.
+// call edge (unless the driver keeps none: Spec.NoEdgeSeries), and data
+// component.
 func (s *Sim) eachSeries(f func(*[]Window)) {
 	for i := range s.clients {
 		c := &s.clients[i]
@@ -103,8 +104,10 @@ func (s *Sim) eachSeries(f func(*[]Window)) {
 			}
 		}
 	}
-	for _, ref := range s.edges {
-		f(&s.services[ref.svc].calls[ref.edge].series)
+	if !s.spec.NoEdgeSeries {
+		for _, ref := range s.edges {
+			f(&s.services[ref.svc].calls[ref.edge].series)
+		}
 	}
 	for i := range s.topics {
 		f(&s.topics[i].series)

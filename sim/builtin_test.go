@@ -1,6 +1,9 @@
 package sim_test
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -535,4 +538,54 @@ func TestCASContention(t *testing.T) {
 	if cf.Latency.P99 > cn.Latency.P99/4 || cf.Latency.P50 > cn.Latency.P50/2 {
 		t.Errorf("latency p50/p99: %.0f/%.0f ms with full jitter, %.0f/%.0f ms without; want far lower", cf.Latency.P50, cf.Latency.P99, cn.Latency.P50, cn.Latency.P99)
 	}
+}
+
+// TestNoEdgeSeries: a run that keeps no edge series (Spec.NoEdgeSeries,
+// what `run` without --json or --csv, and bench, ask for) has the same
+// result as one that keeps them, figure for figure, cascades, recoveries,
+// events and every other series included, but for its edges' series,
+// which are empty.
+func TestNoEdgeSeries(t *testing.T) {
+	for _, name := range []string{"breaker-saves-checkout", "retry-storm", "kafka-consumer-crash", "checkout", "gateway-spof", "metastable-retries"} {
+		t.Run(name, func(t *testing.T) {
+			spec := builtin(t, name)
+			with, _ := run(t, spec)
+			off := *spec
+			off.NoEdgeSeries = true
+			without, _ := run(t, &off)
+			if len(with.Edges) == 0 {
+				t.Fatal("no edges")
+			}
+			for i := range with.Edges {
+				if len(with.Edges[i].Series) == 0 {
+					t.Errorf("edge %s: no series when kept", with.Edges[i].Name)
+				}
+				if n := len(without.Edges[i].Series); n != 0 {
+					t.Errorf("edge %s: %d windows kept with NoEdgeSeries", without.Edges[i].Name, n)
+				}
+				with.Edges[i].Series = nil
+			}
+			a, err := json.Marshal(with)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := json.Marshal(without)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(a, b) {
+				t.Errorf("results differ beyond the edge series:\n%s", firstDiff(a, b))
+			}
+		})
+	}
+}
+
+// firstDiff shows where two JSON texts part.
+func firstDiff(a, b []byte) string {
+	i := 0
+	for i < min(len(a), len(b)) && a[i] == b[i] {
+		i++
+	}
+	from := max(i-200, 0)
+	return fmt.Sprintf("kept:    ...%s\nwithout: ...%s", a[from:min(i+200, len(a))], b[from:min(i+200, len(b))])
 }

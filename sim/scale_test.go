@@ -212,3 +212,45 @@ func BenchmarkMemoryLongRun(b *testing.B) {
 		b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/1e6, "MB-allocated")
 	}
 }
+
+// TestNoEdgeSeriesBudget: a run that keeps no edge series reserves no
+// windows for its edges and counts none in its memory budget; its edges'
+// counters at each window's close (the recoveries read them) are kept all
+// the same. A chain of 10 services (a client, 10 services, 9 edges) over
+// 60 one-second windows.
+func TestNoEdgeSeriesBudget(t *testing.T) {
+	const windows = 60
+	for _, tc := range []struct {
+		name    string
+		off     bool
+		series  int64 // series that hold windows
+		edgeCap int   // room for windows in an edge's series
+	}{
+		{"edge series kept", false, 1 + 10 + 9, windows},
+		{"edge series off", true, 1 + 10, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sp := chain10(windows * time.Second)
+			sp.Clients[0].Rate = 100
+			sp.NoEdgeSeries = tc.off
+			s, err := New(sp, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e := &s.services[0].calls[0]
+			if cap(e.series) != tc.edgeCap || cap(e.marks) != windows {
+				t.Errorf("room for %d windows and %d marks on an edge, want %d and %d", cap(e.series), cap(e.marks), tc.edgeCap, windows)
+			}
+			s.Run()
+			if g := s.growths()[1]; g.n != tc.series*windows || g.bytes != tc.series*windows*windowBytes {
+				t.Errorf("budget counts %d windows (%d B), want %d", g.n, g.bytes, tc.series*windows)
+			}
+			if n := len(e.series); n != tc.edgeCap {
+				t.Errorf("%d windows in an edge's series after the run, want %d", n, tc.edgeCap)
+			}
+			if n := len(e.marks); n != windows {
+				t.Errorf("%d marks on an edge after the run, want %d", n, windows)
+			}
+		})
+	}
+}

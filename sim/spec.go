@@ -31,6 +31,13 @@ type Spec struct {
 	// --memory flag), not by the scenario file: a run that holds more
 	// stops with a BudgetError. 0 means DefaultMemory.
 	Memory int64
+	// NoEdgeSeries, set by the driver, keeps no per-window series of the
+	// call edges: only the TUI (an edge's health per window), run --json
+	// and --csv read them, and a large graph has far more edges than
+	// components (a window is ~300 B, an edge one per window). Every edge
+	// is judged at each window all the same, and the totals, cascades and
+	// recoveries are the same; EdgeResult.Series is empty.
+	NoEdgeSeries bool
 
 	Network  Network
 	Clients  []Client

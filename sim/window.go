@@ -542,7 +542,9 @@ func (s *Sim) closeEdgeWindows(start, end time.Duration) {
 			Degraded: d.fallbacks - b.fallbacks}
 		w.Health, w.Reason = s.judgeEdge(&w, e)
 		e.slow.learn(s, &e.win.ok)
-		e.series = append(e.series, w)
+		if !s.spec.NoEdgeSeries {
+			e.series = append(e.series, w)
+		}
 		e.winBase = e.stats
 		e.agg.merge(&e.win)
 		e.win.reset()
