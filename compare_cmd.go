@@ -62,6 +62,7 @@ func compareCmd(args []string, stdout, stderr io.Writer) error {
 	for _, n := range compare.AtObservedLoad(spec, m, *f.windows) {
 		fmt.Fprintln(stderr, "faultline:", n)
 	}
+	spec.NoEdgeSeries = true // compare reads operations' totals, no call's windows
 	s, err := sim.New(spec, spec.Seed)
 	if err != nil {
 		return &exitError{code: 2, msg: err.Error()}
