@@ -922,7 +922,7 @@ func (ep *episode) failedAfter(j int) bool {
 func (st *CascadeStep) relapse(later *CascadeStep) {
 	st.RecoveredS, st.Outlived = later.RecoveredS, later.Outlived
 	if healthRank(later.Worst) > healthRank(st.Worst) {
-		st.Worst = later.Worst
+		st.Worst, st.WorstBy = later.Worst, later.WorstBy
 	}
 }
 

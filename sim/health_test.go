@@ -543,3 +543,70 @@ func TestRecoveryNotBeforeRestart(t *testing.T) {
 		t.Fatal("no recovery of a restarted service")
 	}
 }
+
+// TestStaggeredRestartsNotNoneUp: instances that come back within one
+// window at different times, one always up, leave the window degraded
+// (instances down), not failing with no instance up. api#1 is down from
+// 21 s to 23 s and api#2 from 25 s to 27 s, in the window [20 s, 30 s);
+// the first fix of the window's worst state said "no instance up" there.
+// Both down at once (the second case) is failing.
+func TestStaggeredRestartsNotNoneUp(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		start2      string
+		wantFailing bool
+	}{
+		{"staggered", "25s", false},
+		{"together", "21s", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := loadRun(t, `
+[scenario]
+name = "staggered"
+duration = "40s"
+window = "10s"
+
+[[client]]
+name = "users"
+target = "api"
+rate = 100
+
+[[service]]
+name = "api"
+instances = 2
+service_time = "1ms"
+
+[[fault]]
+kind = "crash"
+target = "api#1"
+start = "21s"
+duration = "2s"
+
+[[fault]]
+kind = "crash"
+target = "api#2"
+start = "`+tc.start2+`"
+duration = "2s"
+`)
+			var svc *sim.ComponentResult
+			for i := range res.Components {
+				if res.Components[i].Name == "api" {
+					svc = &res.Components[i]
+				}
+			}
+			if svc == nil {
+				t.Fatal("no api")
+			}
+			for _, w := range svc.Series {
+				if w.Start != 20*time.Second {
+					continue
+				}
+				if got := w.Health == sim.Failing && w.Reason.By == sim.ByNoInstanceUp; got != tc.wantFailing {
+					t.Errorf("window [20s, 30s): %v by %v; want no instance up: %v", w.Health, w.Reason.By, tc.wantFailing)
+				}
+				return
+			}
+			t.Fatal("no window at 20 s")
+		})
+	}
+}

@@ -678,6 +678,12 @@ func (s *Sim) sagaEvent(rec *record, g int32, ok bool) {
 			o = Error
 		}
 	}
+	if r.undoing || rec.step != r.step {
+		// A redelivered event of a step the run has moved past, or is
+		// compensating: done again at the participant (counted above),
+		// it is no answer to what the run waits for.
+		return
+	}
 	if o != OK {
 		r.org = s.serviceOrigin(s.sagas[r.saga].steps[rec.step].svc, CauseError, 0)
 	}

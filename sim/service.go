@@ -1188,7 +1188,7 @@ func (s *Sim) response(i int32) {
 		s.recordDone(m, g, o)
 	case r.parent == fromSaga:
 		run, o, org := r.origin, r.outcome, r.org
-		if o == Error && r.org.cause == CauseCrash {
+		if o == Error && r.org.cause == CauseCrash && r.org.comp == r.svc {
 			// Refused or reset by a crashed instance its callers still
 			// send to (probe.go): the participant is unavailable, not
 			// answering with a business failure, so the command is

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -714,8 +715,13 @@ func (s *Sim) nameEdges() {
 // window (it takes traffic from readyAt) counts as down in it, so that a
 // recovery is dated no earlier than the restart that made it, not at the
 // start of a window the instance spent down.
+//
+// None was up at some moment of the window when no instance up now was up
+// through it and the instances came back only after the last went down:
+// back at staggered times, one was always up, and the window is degraded.
 func (sv *service) stateHealth(w *Window) (Health, Reason, int64) {
 	down, back, since := 0, 0, sv.s.winStart
+	firstBack := int64(math.MaxInt64)
 	for i := range sv.insts {
 		in := &sv.insts[i]
 		switch {
@@ -725,10 +731,11 @@ func (sv *service) stateHealth(w *Window) (Health, Reason, int64) {
 		case in.up && in.crashedAt >= 0 && in.readyAt > sv.s.winStart:
 			back++
 			since = max(since, in.crashedAt)
+			firstBack = min(firstBack, in.readyAt)
 		}
 	}
 	switch {
-	case down+back > 0 && sv.instsNow == back:
+	case down+back > 0 && sv.instsNow == back && since < firstBack:
 		return Failing, Reason{By: ByNoInstanceUp}, since
 	case down+back > 0:
 		return Degraded, Reason{By: ByInstancesDown, Value: float64(down + back), Of: down + sv.instsNow}, since
