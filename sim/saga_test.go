@@ -426,3 +426,14 @@ func TestSagaInconsistentDatedAtTheFirst(t *testing.T) {
 		t.Errorf("saga order failing for sagas left inconsistent at %.3fs, none left then (left at %v)", change, left)
 	}
 }
+
+// TestChoreographedStepNeedsTopic: a spec built in Go whose choreographed
+// step names no topic is refused by New, as the loader refuses it: it
+// would be sent as a command, over no link (it panicked).
+func TestChoreographedStepNeedsTopic(t *testing.T) {
+	spec := sagaSpec(t, sim.Choreography, 0)
+	spec.Sagas[0].Steps[1].Topic = ""
+	if _, err := sim.New(spec, 1); err == nil || !strings.Contains(err.Error(), "needs the topic") {
+		t.Fatalf("New: %v, want a choreographed step without a topic refused", err)
+	}
+}

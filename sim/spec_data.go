@@ -417,6 +417,12 @@ func checkData(spec *Spec, services map[string]bool) error {
 			if !services[st.Service] || st.Compensation != "" && !services[st.Compensation] || st.Topic != "" && !topics[st.Topic] {
 				return fmt.Errorf("sim: saga %q: step %q names an unknown service or topic", sg.Name, st.Name)
 			}
+			if sg.Mode == Choreography && st.Topic == "" {
+				// A choreographed step is an event on a topic: with none
+				// it would be a command, and a choreography has no
+				// coordinator to send it.
+				return fmt.Errorf("sim: saga %q: choreographed step %q needs the topic of its event", sg.Name, st.Name)
+			}
 		}
 	}
 	return nil
