@@ -56,7 +56,7 @@ func (s *Sim) growths() [5]growth {
 		}
 	}
 	return [5]growth{
-		{"requests in flight", int64(s.reqs.live), int64(cap(s.reqs.r))*reqBytes + int64(s.events.len())*eventBytes},
+		{"requests in flight", int64(s.reqs.live), int64(cap(s.reqs.r))*reqBytes + int64(s.pendingEvents())*eventBytes},
 		{"time-series windows", windows, windows * windowBytes},
 		{"records in broker logs", records, records * recordBytes},
 		{"health changes and fault occurrences", int64(len(s.changes) + len(s.occurs)), int64(cap(s.changes)+cap(s.occurs)) * changeBytes},

@@ -139,7 +139,7 @@ func (s *Sim) startCall(i int32, c int32) (started, failed bool) {
 	p.calls++
 	if e.timeout > 0 {
 		cl.deadline = after(s.now, e.timeout)
-		s.schedule(cl.deadline, evCallDeadline, k, cl.gen)
+		s.scheduleTimeout(e.timeout, evCallDeadline, k, cl.gen)
 	}
 	if p.budget != nil {
 		p.budget.Deposit(s.now)

@@ -177,7 +177,7 @@ func (s *Sim) newOp(k int32, timeout int64) int32 {
 	r.key = s.reqs.r[cl.parent].key
 	r.state = atService
 	if timeout > 0 {
-		s.schedule(after(s.now, timeout), evTimeout, i, r.gen)
+		s.scheduleTimeout(timeout, evTimeout, i, r.gen)
 	}
 	return i
 }

@@ -17,7 +17,7 @@ func (s *Sim) CheckPool() error {
 		return fmt.Errorf("request pool: %d slots in use, live count %d", n, p.live)
 	}
 	pending := make([]bool, len(p.r))
-	for _, e := range s.events.ev {
+	mark := func(e event) {
 		switch e.kind() {
 		case evDeliver, evWorkDone, evAfterDone, evResponse, evTimeout, evCallsDone, evRefuse, evOpDone:
 			if i := e.arg(); p.r[i].gen == e.gen {
@@ -25,6 +25,10 @@ func (s *Sim) CheckPool() error {
 			}
 		}
 	}
+	for _, e := range s.events.ev {
+		mark(e)
+	}
+	s.eachTimeout(mark)
 	inFlight := 0
 	for i := range p.r {
 		r := &p.r[i]

@@ -104,7 +104,7 @@ func (s *Sim) describeEvent(k evKind, arg int32) string {
 		return "calls retry"
 	case evHedge:
 		return "calls hedge"
-	case evTimeout:
+	case evTimeout, evTimeoutQ:
 		return "requests time out"
 	}
 	return fmt.Sprintf("events of kind %d", k)

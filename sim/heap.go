@@ -44,6 +44,7 @@ const (
 	evPollTick                    // a consumer's poll timer (poll_interval): arg is the member slot
 	evCheck                       // a health checker's round, or its verdict (gen): arg is the checker
 	evDelist                      // a crashed instance leaves the endpoints: arg is its service, gen the instance
+	evTimeoutQ                    // the head of a timeout FIFO falls due: arg is the FIFO (timeouts.go)
 	numKinds
 )
 

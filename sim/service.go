@@ -452,7 +452,7 @@ func (s *Sim) sendRequest(parent, origin, to, inst int32, lat dist.Dist, timeout
 		rng, l = s.services[cl.svc].rng, &e.link
 	}
 	if timeout > 0 {
-		s.schedule(after(s.now, timeout), evTimeout, i, r.gen)
+		s.scheduleTimeout(timeout, evTimeout, i, r.gen)
 	}
 	if len(l.faults) > 0 {
 		if l.lossReq > 0 && rng.Float64() < l.lossReq {

@@ -28,6 +28,7 @@ type Sim struct {
 	cascadeWindow int64
 	seq           uint64
 	events        eventHeap
+	timeouts      timeouts // timeout events, in FIFOs by duration (timeouts.go)
 	done          bool
 	err           error // why the run stopped early, if it did
 
@@ -415,6 +416,11 @@ func (s *Sim) Run() *Result {
 }
 
 func (s *Sim) dispatch(e event) {
+	if e.kind() == evTimeoutQ {
+		// A timeout FIFO's proxy: from here on, the very event it
+		// stands for (timeouts.go).
+		e = s.timeoutDue(e.arg())
+	}
 	// The bound on events at one instant: the common case inline, the
 	// tally near the bound in atInstant.
 	if e.at != s.now {
