@@ -100,16 +100,17 @@ func consistency(f *Frame) []consLine {
 			l.text = fmt.Sprintf("%s → projection  lag %d ev %.1fs  read-your-writes misses %s", v.Topic, w.View().LagRecords, w.View().LagS, pct(share(w.View().Miss, w.View().Reads)))
 			l.short = fmt.Sprintf("lag %.1fs %d ev · ryw misses %s", w.View().LagS, w.View().LagRecords, pct(share(w.View().Miss, w.View().Reads)))
 			l.health, l.idle = verdict(&w)
+			l.why(res, &w)
 		}
 		out = append(out, l)
 	}
 	return out
 }
 
-// why adds to an unhealthy group's or saga's line why it is red: the
-// main origin of what its latest window counted against it (the records a
-// group lost, read twice or is behind on; the sagas rolled back or left
-// inconsistent), from the engine's provenance, as the detail pane says it
+// why adds to an unhealthy group's, saga's or view's line why it is red:
+// the main origin of what its latest window counted against it (the
+// records a group or a view's projector lost, read twice or is behind on;
+// the sagas rolled back or left inconsistent), from the engine's provenance, as the detail pane says it
 // for a client or service (whyLines).
 func (l *consLine) why(res *sim.Result, w *sim.Window) {
 	if l.idle || l.health == sim.Healthy || w.Provenance() == nil {

@@ -96,14 +96,15 @@ func TestWhyMatchesBlame(t *testing.T) {
 	}
 }
 
-// TestWhyCoversGroupsAndSagas: the consistency pane says why an unhealthy
-// consumer group or saga is red, from the engine's provenance of its
+// TestWhyCoversDataFlows: the consistency pane says why an unhealthy
+// consumer group, saga or view is red, from the engine's provenance of its
 // latest window, as the detail pane does for a client or service: in
 // kafka-consumer-crash at 45 s the group billing is behind because the
 // crash of billing#2 took a member out (first its partitions waited, then
 // the rebalance it began); in order-saga at 45 s the sagas roll back on
-// payment's errors fault.
-func TestWhyCoversGroupsAndSagas(t *testing.T) {
+// payment's errors fault; in cqrs-projection-lag at 34 s the view's
+// projector is late behind the burst of writes, no fault.
+func TestWhyCoversDataFlows(t *testing.T) {
 	for _, tc := range []struct {
 		scenario, kind, name string
 		at                   time.Duration
@@ -111,6 +112,7 @@ func TestWhyCoversGroupsAndSagas(t *testing.T) {
 	}{
 		{"kafka-consumer-crash", "group", "billing", 45 * time.Second, "billing rebalance · crash on billing#2"},
 		{"order-saga", "saga", "order", 45 * time.Second, "payment error · errors 30%"},
+		{"cqrs-projection-lag", "view", "order-history", 34 * time.Second, "order-history late"},
 	} {
 		t.Run(tc.scenario, func(t *testing.T) {
 			spec := loadSpec(t, tc.scenario)
