@@ -52,7 +52,7 @@
 // on a small screen two rows, the last naming the edges left), the topology (a layered
 // drawing from clients to leaves), the consistency pane
 // (consumer lag, store staleness, sagas, projection lag: only when the
-// scenario has such components; an unhealthy group or saga says why, the
+// scenario has such components; an unhealthy group, saga or view says why, the
 // main origin in its latest window's provenance), the event log with the engine's
 // metastability verdict on the latest fault, and a status line. Below 80x24
 // a message replaces the layout. NO_COLOR drops every colour and spells
