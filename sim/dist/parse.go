@@ -206,6 +206,21 @@ func (p *parser) closeError(name string, open int) *SyntaxError {
 	return errorf(p.pos, "expected ',' or ')' in %s(...), found %s", name, p.found())
 }
 
+// listNext passes the ',' or ')' after an item of name's argument list
+// and reports whether it was the ')' that ends it.
+func (p *parser) listNext(name string, open int) (end bool, err *SyntaxError) {
+	p.skipSpace()
+	switch {
+	case p.peek(','):
+		p.pos++
+		return false, nil
+	case p.peek(')'):
+		p.pos++
+		return true, nil
+	}
+	return false, p.closeError(name, open)
+}
+
 // missing reports an argument list item that is absent, as in "f(1ms,)".
 func (p *parser) missing(name, what string, open int) *SyntaxError {
 	if p.pos == len(p.s) {
@@ -460,16 +475,11 @@ func (p *parser) percentiles(start, open int) (Dist, error) {
 		}
 		given++
 		prevKey = key
-		p.skipSpace()
-		if p.peek(',') {
-			p.pos++
-			continue
+		if end, err := p.listNext(name, open); err != nil {
+			return Dist{}, err
+		} else if end {
+			break
 		}
-		if !p.peek(')') {
-			return Dist{}, p.closeError(name, open)
-		}
-		p.pos++
-		break
 	}
 	if len(t.ps) == 1 {
 		return Dist{}, errorf(start, "percentiles needs a point above p0")
@@ -554,16 +564,11 @@ func (p *parser) mix(start, open, depth int) (Dist, error) {
 		m.cum = append(m.cum, sum)
 		m.comps = append(m.comps, c)
 		m.mean += weight * c.Mean()
-		p.skipSpace()
-		if p.peek(',') {
-			p.pos++
-			continue
+		if end, err := p.listNext(name, open); err != nil {
+			return Dist{}, err
+		} else if end {
+			break
 		}
-		if !p.peek(')') {
-			return Dist{}, p.closeError(name, open)
-		}
-		p.pos++
-		break
 	}
 	if math.Abs(sum-1) > 1e-9 {
 		return Dist{}, errorf(start, "mix weights sum to %s; they must sum to 1", formatNumber(sum))
@@ -587,16 +592,11 @@ func (p *parser) empirical(name string, start, open int) (Dist, error) {
 		if err := p.item(name, t, open); err != nil {
 			return Dist{}, err
 		}
-		p.skipSpace()
-		if p.peek(',') {
-			p.pos++
-			continue
+		if end, err := p.listNext(name, open); err != nil {
+			return Dist{}, err
+		} else if end {
+			break
 		}
-		if !p.peek(')') {
-			return Dist{}, p.closeError(name, open)
-		}
-		p.pos++
-		break
 	}
 	d, ok := t.finish()
 	if !ok {
@@ -845,15 +845,11 @@ func (p *parser) markov(start, open, depth int) (Dist, error) {
 			p.pos = thenOff
 			rows = append(rows, jumpRow{})
 		}
-		if p.peek(',') {
-			p.pos++
-			continue
+		if end, err := p.listNext(name, open); err != nil {
+			return Dist{}, err
+		} else if end {
+			break
 		}
-		if !p.peek(')') {
-			return Dist{}, p.closeError(name, open)
-		}
-		p.pos++
-		break
 	}
 	if len(t.names) < 2 {
 		return Dist{}, errorf(start, "markov needs at least two states; with one, write its distribution alone")
