@@ -142,7 +142,20 @@ func (c *client) init(s *Sim, idx int32, spec *Client, target int32) {
 		}
 	}
 	timeAll(&c.agg, &c.win)
-	c.slow.init(spec.LatencyObjective, s.spec.LatencyFactor)
+	// A client whose requests all take one route (the gateway has one, or
+	// the client names one) is that route's only flow: the route's
+	// objective, when it has one, judges it.
+	obj := spec.LatencyObjective
+	if sv.spec.Gateway != nil {
+		r := c.route
+		if len(sv.spec.Calls) == 1 {
+			r = 0
+		}
+		if r >= 0 && sv.spec.Calls[r].LatencyObjective.Percentile > 0 {
+			obj = sv.spec.Calls[r].LatencyObjective
+		}
+	}
+	c.slow.init(obj, s.spec.LatencyFactor)
 	c.win.slowAt = c.slow.slowAt()
 	for k, n := range names {
 		c.flows = append(c.flows, flow{name: spec.Name + " " + n})

@@ -301,3 +301,39 @@ func TestCascadeStepWorstBy(t *testing.T) {
 		}
 	}
 }
+
+// TestOneRouteLatencyObjective: a client whose gateway has one route is
+// that route's only flow, so the route's objective judges the client (it
+// was read only when the gateway had several routes, and dropped here).
+func TestOneRouteLatencyObjective(t *testing.T) {
+	res := runTOML(t, `
+[scenario]
+name = "one-route"
+duration = "20s"
+
+[[client]]
+name = "users"
+target = "edge"
+rate = 200
+
+[[gateway]]
+name = "edge"
+workers = 64
+
+[[gateway.route]]
+path = "/strict"
+to = "api"
+latency_objective = { percentile = 90, degraded = "5ms" }
+
+[[service]]
+name = "api"
+instances = 1
+workers = 64
+service_time = "exp(10ms)"
+`)
+	for _, w := range res.Clients[0].Series[1:] {
+		if w.Health != sim.Degraded || w.Reason.By != sim.ByLatency {
+			t.Fatalf("users window %s: %s (%+v), want degraded on latency by its route's objective", w.Start, w.Health, w.Reason)
+		}
+	}
+}
