@@ -282,8 +282,7 @@ var instanceKeys = []string{"balancer", "choice_count", "outlier_detection", "he
 // dataNetworkKeys are the keys of an edge's network time that a call to a
 // store or a view has no use for: a store's replica messages take its WARS
 // delays, and a view read the network's (scenarios.md, [[service.call]]).
-// latency is older and is let be.
-var dataNetworkKeys = []string{"response_latency", "round_trip"}
+var dataNetworkKeys = []string{"latency", "response_latency", "round_trip"}
 
 // callOp checks the op and key of a call against its callee c (ok when the
 // callee is known) and fills in the op of a read from a view.

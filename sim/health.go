@@ -229,7 +229,7 @@ func answersWhy(w *Window, l Health, r Reason) string {
 	if r.By == ByLatency && share == 0 {
 		return r.latencyText() // slowness alone
 	}
-	if w.Degraded > 0 && HealthOf(share) < l && r.By != ByLatency {
+	if w.Degraded > 0 && r.By == ByFallbackShare {
 		why += fmt.Sprintf(", %.1f%% answered by a fallback", float64(w.Degraded)/float64(w.outcomes())*100)
 	}
 	if r.By == ByLatency {

@@ -75,7 +75,6 @@ const (
 	CauseSlow              // it answered, slower than its latency threshold (slowness.go)
 	CauseNoLeader          // a partition a consumer group reads had no leader it could fetch from
 	CauseRebalance         // a consumer group's partition had no owner: a rebalance, its member gone
-	numCauses
 )
 
 var causeNames = [...]string{

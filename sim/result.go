@@ -84,7 +84,7 @@ type ClientResult struct {
 	// Flows splits the client's requests by gateway route or by operation
 	// of its target, when it has several.
 	Flows []FlowResult `json:"flows,omitempty"`
-	// Health is the engine's verdict on the whole run (totalsHealth).
+	// Health is the engine's verdict on the whole run (judgeTotals).
 	Health Health `json:"-"`
 	// Series is the client's time series, one Window per window.
 	Series []Window `json:"series,omitempty" series:"client"`
@@ -99,7 +99,7 @@ type FlowResult struct {
 	SuccessRate float64 `json:"success_rate"`
 	Latency     Latency `json:"latency_ms"`     // of successful requests
 	LatencyAll  Latency `json:"latency_all_ms"` // of every answered request (ClientResult.LatencyAll)
-	// Health is the engine's verdict on the whole run (totalsHealth).
+	// Health is the engine's verdict on the whole run (judgeTotals).
 	Health Health   `json:"-"`
 	Series []Window `json:"series,omitempty" series:"client"`
 }
@@ -112,7 +112,7 @@ type OperationResult struct {
 	Failed      uint64  `json:"failed"` // error, rejected, shed or rate limited
 	SuccessRate float64 `json:"success_rate"`
 	Latency     Latency `json:"latency_ms"` // of successful requests
-	// Health is the engine's verdict on the whole run (totalsHealth).
+	// Health is the engine's verdict on the whole run (judgeTotals).
 	Health Health   `json:"-"`
 	Series []Window `json:"series,omitempty" series:"service"`
 }
@@ -145,7 +145,7 @@ type ComponentResult struct {
 	// Operations are the service's endpoints, when it declares them.
 	Operations []OperationResult `json:"operations,omitempty"`
 	External   bool              `json:"external,omitempty"` // a third-party dependency
-	// Health is the engine's verdict on the whole run (totalsHealth).
+	// Health is the engine's verdict on the whole run (judgeTotals).
 	Health Health `json:"-"`
 	// Series is the service's time series, one Window per window.
 	Series []Window `json:"series,omitempty" series:"service"`
@@ -199,7 +199,7 @@ type EdgeResult struct {
 	// Rejected + Conflict.
 	Latency    Latency `json:"latency_ms"`
 	LatencyAll Latency `json:"latency_all_ms"`
-	// Health is the engine's verdict on the whole run (totalsHealth).
+	// Health is the engine's verdict on the whole run (judgeTotals).
 	Health Health `json:"-"`
 	// Series is the edge's calls window by window: their counts, latency
 	// and the engine's verdict on them (judgeEdge).

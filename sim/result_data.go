@@ -40,7 +40,7 @@ type TopicResult struct {
 	LeaderChanges   uint64 `json:"leader_changes"`
 	UnderReplicated int    `json:"under_replicated"` // partitions whose ISR is short at the end
 	Offline         int    `json:"offline"`          // partitions without a leader at the end
-	// Health is the engine's verdict on the whole run (totalsHealth).
+	// Health is the engine's verdict on the whole run (judgeTotals).
 	Health Health   `json:"-"`
 	Series []Window `json:"series,omitempty" series:"topic"`
 }
@@ -69,7 +69,7 @@ type GroupResult struct {
 	EndToEnd      Latency `json:"end_to_end_ms"` // append to processed
 	// Partitions is the lag of each partition at the end, and who owns it.
 	Partitions []PartitionLag `json:"partitions"`
-	// Health is the engine's verdict on the whole run (totalsHealth).
+	// Health is the engine's verdict on the whole run (judgeTotals).
 	Health Health   `json:"-"`
 	Series []Window `json:"series,omitempty" series:"group"`
 }
@@ -124,7 +124,7 @@ type StoreResult struct {
 	// KStaleness[k] is the share of reads that returned one of the last
 	// k+1 committed versions (k = 0: the latest).
 	KStaleness []float64 `json:"k_staleness"`
-	// Health is the engine's verdict on the whole run (totalsHealth).
+	// Health is the engine's verdict on the whole run (judgeTotals).
 	Health Health   `json:"-"`
 	Series []Window `json:"series,omitempty" series:"store"`
 }
@@ -174,7 +174,7 @@ type SagaResult struct {
 	// Recovery is the time from a step's failure until every completed
 	// step was compensated.
 	Recovery Latency `json:"recovery_ms"`
-	// Health is the engine's verdict on the whole run (totalsHealth).
+	// Health is the engine's verdict on the whole run (judgeTotals).
 	Health Health   `json:"-"`
 	Series []Window `json:"series,omitempty" series:"saga"`
 }
@@ -230,7 +230,7 @@ type ViewResult struct {
 	Rebuilds   uint64  `json:"rebuilds,omitempty"`
 	RebuildS   float64 `json:"rebuild_s,omitempty"`
 	Rebuilding bool    `json:"rebuilding,omitempty"`
-	// Health is the engine's verdict on the whole run (totalsHealth).
+	// Health is the engine's verdict on the whole run (judgeTotals).
 	Health Health   `json:"-"`
 	Series []Window `json:"series,omitempty" series:"view"`
 }

@@ -573,11 +573,6 @@ func (s *Sim) logAt(t int64, component, what string) {
 	s.logEvent(Event{T: time.Duration(t), Component: component, What: what})
 }
 
-// logKind appends a change of a typed kind, happening now.
-func (s *Sim) logKind(k EventKind, component, what string) {
-	s.logEvent(Event{T: time.Duration(s.now), Component: component, Kind: k, What: what})
-}
-
 // logEvent appends an event. The log stays sorted by time, earlier
 // entries first at equal times.
 func (s *Sim) logEvent(e Event) {
