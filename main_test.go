@@ -353,7 +353,8 @@ func TestJSONSeriesMatchCSV(t *testing.T) {
 				switch r[col["kind"]] {
 				case "edge":
 					lat := func(k, stat string) any { m, _ := w[k].(map[string]any); return m[stat] }
-					for csvCol, v := range map[string]any{"ok": lat("latency_ms", "count"),
+					for csvCol, v := range map[string]any{"sent": w["calls"], "ok": w["ok"], "error": w["error"],
+						"timeout": w["timeout"], "rejected": w["rejected"],
 						"latency_p99_ms": lat("latency_ms", "p99"), "latency_all_p99_ms": lat("latency_all_ms", "p99")} {
 						if want := r[col[csvCol]]; num(v) != want {
 							t.Errorf("%s: %s is %s in the CSV, %s in the JSON", key, csvCol, want, num(v))

@@ -140,10 +140,13 @@ func windowRow(name, kind string, w sim.Window) csvRow {
 			r.set("queue_max", strconv.Itoa(int(w.QueueMax)))
 		}
 	case sim.EdgeSeries:
-		// A call edge's windows: the calls that ended in it, as the
-		// caller timed them; error is every one that did not succeed.
-		r.count("ok", w.Latency.Count)
-		r.count("error", w.LatencyAll.Count-w.Latency.Count)
+		// A call edge's windows: the calls that ended in it, by outcome,
+		// as the engine counted them, and as the caller timed them.
+		r.count("sent", w.Sent)
+		r.count("ok", w.OK)
+		r.count("error", w.Errors)
+		r.count("timeout", w.Timeouts)
+		r.count("rejected", w.Rejected)
 		r.latency("latency", w.Latency)
 		r.latency("latency_all", w.LatencyAll)
 	case sim.TopicSeries:
