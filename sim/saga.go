@@ -671,12 +671,10 @@ func (s *Sim) sagaEvent(rec *record, g int32, ok bool) {
 	o := Error
 	if ok {
 		// The participant did the step, whether or not the run still
-		// waits on it (a redelivered event runs it again); a semantic
-		// lock's refusal, whatever its policy, fails the step, as the
-		// group has processed the event.
-		if o = s.sagaExecuted(rec.tag, sagaCommand(rec.step, false)); o != OK {
-			o = Error
-		}
+		// waits on it (a redelivered event runs it again). A
+		// choreographed step has no semantic lock (checkData), so
+		// nothing refuses it.
+		o = s.sagaExecuted(rec.tag, sagaCommand(rec.step, false))
 	}
 	if r.undoing || rec.step != r.step {
 		// A redelivered event of a step the run has moved past, or is

@@ -428,12 +428,20 @@ func TestSagaInconsistentDatedAtTheFirst(t *testing.T) {
 }
 
 // TestChoreographedStepNeedsTopic: a spec built in Go whose choreographed
-// step names no topic is refused by New, as the loader refuses it: it
-// would be sent as a command, over no link (it panicked).
+// step names no topic, or takes a semantic lock, is refused by New, as the
+// loader refuses it: it would be sent as a command, over no link (it
+// panicked), and a lock's refusal would have no one to answer.
 func TestChoreographedStepNeedsTopic(t *testing.T) {
 	spec := sagaSpec(t, sim.Choreography, 0)
 	spec.Sagas[0].Steps[1].Topic = ""
 	if _, err := sim.New(spec, 1); err == nil || !strings.Contains(err.Error(), "needs the topic") {
 		t.Fatalf("New: %v, want a choreographed step without a topic refused", err)
+	}
+	// Nor a semantic lock on a choreographed step, which has no command
+	// to refuse.
+	spec = sagaSpec(t, sim.Choreography, 0)
+	spec.Sagas[0].Steps[1].Records, spec.Sagas[0].Steps[1].SemanticLock = 5, sim.LockWait
+	if _, err := sim.New(spec, 1); err == nil || !strings.Contains(err.Error(), "needs orchestration") {
+		t.Fatalf("New: %v, want a semantic lock on a choreographed step refused", err)
 	}
 }

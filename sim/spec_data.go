@@ -417,6 +417,11 @@ func checkData(spec *Spec, services map[string]bool) error {
 			if !services[st.Service] || st.Compensation != "" && !services[st.Compensation] || st.Topic != "" && !topics[st.Topic] {
 				return fmt.Errorf("sim: saga %q: step %q names an unknown service or topic", sg.Name, st.Name)
 			}
+			if sg.Mode == Choreography && st.SemanticLock != NoLock {
+				// A lock's refusal is an answer to a command; an event has
+				// no one to answer (the loader refuses it too).
+				return fmt.Errorf("sim: saga %q: step %q: a semantic lock needs orchestration", sg.Name, st.Name)
+			}
 			if sg.Mode == Choreography && st.Topic == "" {
 				// A choreographed step is an event on a topic: with none
 				// it would be a command, and a choreography has no
