@@ -52,6 +52,16 @@ func causePrecedes(res *sim.Result, i int) (bool, string) {
 			}
 		}
 		return false, "no breaker " + want.String() + " on " + e.Reason.Edge + " by then"
+	case sim.ByInstancesDown, sim.ByNoInstanceUp:
+		// Something happened to one of its instances (a crash, a drain,
+		// a start) or a fault began on the service, at or before it.
+		for _, b := range res.Events[:i] {
+			if b.TS <= e.TS && (strings.HasPrefix(b.Component, e.Component+"#") ||
+				b.Kind == sim.EventFaultStarted && b.Component == e.Component) {
+				return true, ""
+			}
+		}
+		return false, "no instance of " + e.Component + " went down by then"
 	}
 	return true, ""
 }
@@ -108,8 +118,9 @@ func TestEasedChangeToldWhole(t *testing.T) {
 }
 
 // TestBreakerEventsFollowTransitions: over every built-in, an event that
-// cites a breaker comes after the breaker's transition, and the log is in
-// order of time.
+// cites a breaker comes after the breaker's transition, one that cites
+// instances down after something happened to one of them, and the log is
+// in order of time.
 func TestBreakerEventsFollowTransitions(t *testing.T) {
 	runBuiltins(t, func(t *testing.T, res *sim.Result) {
 		for i, e := range res.Events {
