@@ -265,8 +265,8 @@ type CascadeStep struct {
 	Component string  `json:"component"`
 	Flow      bool    `json:"flow"` // a client flow: what users see
 	DelayS    float64 `json:"delay_s"`
-	First     string  `json:"first"` // the level it turned to
-	Worst     string  `json:"worst"` // the worst it reached before recovering
+	First     Health  `json:"first"` // the level it turned to
+	Worst     Health  `json:"worst"` // the worst it reached before recovering
 	// RecoveredS is the virtual time it was healthy again for good: a
 	// later episode of the fault's doing (its failures trace to it, or
 	// by timing a relapse while the fault still counts) extends the
@@ -424,7 +424,7 @@ func (s *Sim) cascades() []CascadeResult {
 func (s *Sim) step(oc *occurrence, i int, base Health) CascadeStep {
 	ch := &s.changes[i]
 	st := CascadeStep{Component: ch.name, Flow: ch.flow, DelayS: float64(ch.at-oc.start) / 1e9,
-		First: ch.level.String(), Worst: ch.level.String(), By: ch.by}
+		First: ch.level, Worst: ch.level, By: ch.by}
 	// It recovered when it was healthy for good: a relapse within the
 	// fault's reach undoes a recovery.
 	worst, worstBy := ch.level, ch.by
@@ -447,7 +447,7 @@ scan:
 			break scan // a later episode is not this fault's
 		}
 	}
-	st.Worst, st.WorstBy = worst.String(), worstBy
+	st.Worst, st.WorstBy = worst, worstBy
 	return st
 }
 
@@ -881,7 +881,7 @@ func (s *Sim) tracedStep(i int, k int32, ep *episode, share float64, repeats boo
 		}
 	}
 	st := CascadeStep{Component: ch.name, Flow: ch.flow, DelayS: float64(at-oc.start) / 1e9,
-		First: level.String(), Worst: worst.String(), By: by, WorstBy: worstBy, Share: optional(share), Repeats: repeats}
+		First: level, Worst: worst, By: by, WorstBy: worstBy, Share: optional(share), Repeats: repeats}
 	switch {
 	case last < ep.to-1 && ep.failedAfter(last):
 		// Its failures stopped before the episode ended, and others
@@ -921,17 +921,8 @@ func (ep *episode) failedAfter(j int) bool {
 // level and share stay the first episode's.
 func (st *CascadeStep) relapse(later *CascadeStep) {
 	st.RecoveredS, st.Outlived = later.RecoveredS, later.Outlived
-	if healthRank(later.Worst) > healthRank(st.Worst) {
+	if later.Worst > st.Worst {
 		st.Worst, st.WorstBy = later.Worst, later.WorstBy
 	}
 }
 
-// healthRank orders the names of health levels a step carries.
-func healthRank(name string) int {
-	for l := Healthy; l <= Failing; l++ {
-		if l.String() == name {
-			return int(l)
-		}
-	}
-	return -1
-}

@@ -382,15 +382,15 @@ func TestStepDownUntilBack(t *testing.T) {
 // degraded on latency that relapses failing on errors says failing, by
 // errors.
 func TestRelapseCarriesWorstBy(t *testing.T) {
-	st := CascadeStep{First: "degraded", Worst: "degraded", By: ByLatency, WorstBy: ByLatency, RecoveredS: optional(35)}
-	later := CascadeStep{First: "failing", Worst: "failing", By: ByErrorShare, WorstBy: ByErrorShare, RecoveredS: optional(66)}
+	st := CascadeStep{First: Degraded, Worst: Degraded, By: ByLatency, WorstBy: ByLatency, RecoveredS: optional(35)}
+	later := CascadeStep{First: Failing, Worst: Failing, By: ByErrorShare, WorstBy: ByErrorShare, RecoveredS: optional(66)}
 	st.relapse(&later)
-	if st.Worst != "failing" || st.WorstBy != ByErrorShare || *st.RecoveredS != 66 {
+	if st.Worst != Failing || st.WorstBy != ByErrorShare || *st.RecoveredS != 66 {
 		t.Errorf("after the relapse: worst %s by %v, recovered %v; want failing by error_share, 66", st.Worst, st.WorstBy, *st.RecoveredS)
 	}
-	milder := CascadeStep{Worst: "degraded", WorstBy: ByLatency, RecoveredS: optional(80)}
+	milder := CascadeStep{Worst: Degraded, WorstBy: ByLatency, RecoveredS: optional(80)}
 	st.relapse(&milder)
-	if st.Worst != "failing" || st.WorstBy != ByErrorShare {
+	if st.Worst != Failing || st.WorstBy != ByErrorShare {
 		t.Errorf("a milder relapse changed the worst: %s by %v", st.Worst, st.WorstBy)
 	}
 }

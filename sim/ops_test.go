@@ -268,7 +268,7 @@ func TestCascadeOrder(t *testing.T) {
 	var names []string
 	for _, st := range c.Steps {
 		names = append(names, st.Component)
-		if st.Worst != "failing" || st.RecoveredS == nil || *st.RecoveredS < 15 || *st.RecoveredS > 17 {
+		if st.Worst != sim.Failing || st.RecoveredS == nil || *st.RecoveredS < 15 || *st.RecoveredS > 17 {
 			t.Errorf("step %+v", st)
 		}
 	}

@@ -143,12 +143,12 @@ func TestTracedStepToldByItsOwnChange(t *testing.T) {
 	}
 	tests := []struct {
 		fault        int // 0: auth's latency, 1: recs' crash
-		first, worst string
+		first, worst sim.Health
 		by           sim.Indicator
 		delayLo      float64
 	}{
-		{0, "failing", "failing", sim.ByErrorShare, 0},
-		{1, "degraded", "degraded", sim.ByErrorShare, 4.9},
+		{0, sim.Failing, sim.Failing, sim.ByErrorShare, 0},
+		{1, sim.Degraded, sim.Degraded, sim.ByErrorShare, 4.9},
 	}
 	for _, tt := range tests {
 		c := res.Cascades[tt.fault]

@@ -296,7 +296,7 @@ func TestCascadeStepWorstBy(t *testing.T) {
 	}
 	for _, st := range steps {
 		w := want[st.Component]
-		if st.By != w[0] || st.WorstBy != w[1] || st.Worst != "failing" {
+		if st.By != w[0] || st.WorstBy != w[1] || st.Worst != sim.Failing {
 			t.Errorf("%s: %s by %s, %s by %s; want failing by %s after %s", st.Component, st.First, st.By, st.Worst, st.WorstBy, w[1], w[0])
 		}
 	}

@@ -427,9 +427,9 @@ func writeCascades(w io.Writer, res *sim.Result) {
 			if st.Flow {
 				mark = "*"
 			}
-			level := st.First
+			level := st.First.String()
 			if st.Worst != st.First {
-				level += " -> " + st.Worst
+				level += " -> " + st.Worst.String()
 			}
 			rec := "not recovered"
 			switch {
@@ -446,9 +446,9 @@ func writeCascades(w io.Writer, res *sim.Result) {
 			case lat && (worstLat || st.Worst == st.First):
 				rec += " · on latency"
 			case lat:
-				rec += " · " + st.First + " on latency"
+				rec += " · " + st.First.String() + " on latency"
 			case worstLat && st.Worst != st.First:
-				rec += " · " + st.Worst + " on latency"
+				rec += " · " + st.Worst.String() + " on latency"
 			}
 			switch {
 			case st.Repeats:

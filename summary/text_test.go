@@ -94,14 +94,14 @@ func TestCascadeSaysWhichLevelLatencyDecided(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
 		by, worst sim.Indicator
-		first, to string
+		first, to sim.Health
 		want      string // the step line's end
 	}{
-		{"latency both", sim.ByLatency, sim.ByLatency, "degraded", "failing", "recovered 71.0s · on latency"},
-		{"one level on latency", sim.ByLatency, sim.ByLatency, "failing", "failing", "recovered 71.0s · on latency"},
-		{"degraded on latency, failing on errors", sim.ByLatency, sim.ByErrorShare, "degraded", "failing", "recovered 71.0s · degraded on latency"},
-		{"degraded on errors, failing on latency", sim.ByErrorShare, sim.ByLatency, "degraded", "failing", "recovered 71.0s · failing on latency"},
-		{"errors both", sim.ByErrorShare, sim.ByErrorShare, "degraded", "failing", "recovered 71.0s"},
+		{"latency both", sim.ByLatency, sim.ByLatency, sim.Degraded, sim.Failing, "recovered 71.0s · on latency"},
+		{"one level on latency", sim.ByLatency, sim.ByLatency, sim.Failing, sim.Failing, "recovered 71.0s · on latency"},
+		{"degraded on latency, failing on errors", sim.ByLatency, sim.ByErrorShare, sim.Degraded, sim.Failing, "recovered 71.0s · degraded on latency"},
+		{"degraded on errors, failing on latency", sim.ByErrorShare, sim.ByLatency, sim.Degraded, sim.Failing, "recovered 71.0s · failing on latency"},
+		{"errors both", sim.ByErrorShare, sim.ByErrorShare, sim.Degraded, sim.Failing, "recovered 71.0s"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rec := 71.0
