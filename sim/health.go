@@ -257,11 +257,10 @@ func (s *Sim) judgeEdge(w *Window, e *edge) (Health, Reason) {
 		if br == nil {
 			break // no holder has one
 		}
-		switch st := br.State(); {
-		case st == resilience.Open || st == resilience.ForcedOpen:
-			floorL, floor = Failing, Reason{By: ByBreakerOpen, Edge: s.edgeNames[e.id]}
-		case st == resilience.HalfOpen && floorL < Degraded:
-			floorL, floor = Degraded, Reason{By: ByBreakerHalfOpen, Edge: s.edgeNames[e.id]}
+		// The edge is the call the breaker guards: failing while it
+		// counts as open, as its callee is (breakerHealth).
+		if open, by := breakerOpen(br.State()); open && (floorL < Failing || by == ByBreakerOpen) {
+			floorL, floor = Failing, Reason{By: by, Edge: s.edgeNames[e.id]}
 		}
 	}
 	n := w.outcomes()
@@ -286,6 +285,22 @@ func (s *Sim) judgeEdge(w *Window, e *edge) (Health, Reason) {
 		r = Reason{}
 	}
 	return l, r
+}
+
+// breakerOpen reports whether a breaker in state st counts as open in
+// DESIGN.md's Hystrix mapping (Vizceral), and the indicator that says so:
+// open or forced open, and half-open too, as Hystrix's HalfOpenState
+// reports isOpen() until a trial call closes it (hystrix-core
+// HystrixCircuitBreaker.java). breakerHealth, judgeEdge and judgeTotals
+// read it, so that a window's verdict and the run's agree.
+func breakerOpen(st resilience.BreakerState) (bool, Indicator) {
+	switch st {
+	case resilience.Open, resilience.ForcedOpen:
+		return true, ByBreakerOpen
+	case resilience.HalfOpen:
+		return true, ByBreakerHalfOpen
+	}
+	return false, ByBreakerOpen
 }
 
 // seconds is a duration in seconds, as the reasons give lag.
@@ -317,7 +332,7 @@ func (r *Result) judgeTotals() {
 		// Vizceral's Hystrix mapping: a breaker open at the end marks the
 		// edge failing; else the calls that neither succeeded nor were
 		// answered by a fallback.
-		if e.Breakers > 0 && (e.BreakerState == resilience.Open || e.BreakerState == resilience.ForcedOpen) {
+		if open, _ := breakerOpen(e.BreakerState); e.Breakers > 0 && open {
 			e.Health = Failing
 		} else {
 			e.Health = shareHealth(e.OK+e.Fallbacks, e.Calls)

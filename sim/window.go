@@ -5,8 +5,6 @@ import (
 	"math"
 	"strings"
 	"time"
-
-	"github.com/faultline/faultline/sim/resilience"
 )
 
 // SeriesKind says what a Window describes, and so which of its figures it
@@ -678,13 +676,9 @@ func (s *Sim) breakerHealth() []breakerFloor {
 			if br == nil {
 				break // no holder has one
 			}
-			st := br.State()
-			if st == resilience.Closed || st == resilience.Disabled {
+			open, by := breakerOpen(br.State())
+			if !open {
 				continue
-			}
-			by := ByBreakerOpen
-			if st == resilience.HalfOpen {
-				by = ByBreakerHalfOpen
 			}
 			if e.kind == toService {
 				raise(e.to, Failing, by, k, p.brAt)
