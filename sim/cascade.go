@@ -925,4 +925,3 @@ func (st *CascadeStep) relapse(later *CascadeStep) {
 		st.Worst, st.WorstBy = later.Worst, later.WorstBy
 	}
 }
-
