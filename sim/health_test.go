@@ -148,11 +148,45 @@ func TestWindowHealthTyped(t *testing.T) {
 		windows := map[string][]sim.Window{}
 		for _, se := range res.Series {
 			windows[se.Component] = se.Windows
-			for _, w := range se.Windows {
+		}
+		// Healthy, and only healthy, has no reason, in every series of
+		// every kind.
+		check := func(name string, ws []sim.Window) {
+			for _, w := range ws {
 				if (w.Health == sim.Healthy) != (w.Reason.By == sim.ByNone || w.Reason.By == sim.Idle) {
-					t.Fatalf("%s at %v: %s for reason %s", se.Component, w.Start, w.Health, w.Reason.By)
+					t.Fatalf("%s at %v: %s for reason %s", name, w.Start, w.Health, w.Reason.By)
 				}
 			}
+		}
+		for _, c := range res.Clients {
+			check(c.Name, c.Series)
+			for _, f := range c.Flows {
+				check(f.Name, f.Series)
+			}
+		}
+		for _, c := range res.Components {
+			check(c.Name, c.Series)
+			for _, o := range c.Operations {
+				check(c.Name+"."+o.Name, o.Series)
+			}
+		}
+		for _, e := range res.Edges {
+			check(e.Name, e.Series)
+		}
+		for _, x := range res.Topics {
+			check(x.Name, x.Series)
+		}
+		for _, x := range res.Groups {
+			check(x.Name, x.Series)
+		}
+		for _, x := range res.Stores {
+			check(x.Name, x.Series)
+		}
+		for _, x := range res.Sagas {
+			check(x.Name, x.Series)
+		}
+		for _, x := range res.Views {
+			check(x.Name, x.Series)
 		}
 		for _, e := range res.Events {
 			ws, ok := windows[e.Component]
