@@ -125,7 +125,11 @@ func (s *Sim) startCall(i int32, c int32) (started, failed bool) {
 		if counted {
 			e.stats.bulkheaded++
 		}
-		s.fail(i, s.edgeOrigin(e, CauseBulkhead, p.lastFail))
+		if !s.reqs.r[i].org.set() {
+			// Traced only when it is the request's first failure (fail
+			// keeps the first): the origin walks the callee's instances.
+			s.fail(i, s.edgeOrigin(e, CauseBulkhead, p.lastFail))
+		}
 		return false, !s.fallback(e, counted, i)
 	}
 	k := s.calls.alloc()
