@@ -547,7 +547,7 @@ func (u *UI) drawBrokerDetail(c canvas, name string) {
 // as the caller saw them (the dashboard's latency is the command's, timed
 // by the caller).
 func (u *UI) drawBreakerRow(c canvas, e *sim.EdgeResult) {
-	counts, span, _ := u.edges.recent(e.Name)
+	counts, span, _ := u.edges.recent(edgeKey(e.Name))
 	st := u.th.fg(colHealthy)
 	switch e.BreakerState {
 	case resilience.Open, resilience.ForcedOpen:

@@ -261,13 +261,20 @@ func (h *edgeHistory) observe(f *Frame) {
 func countMap(edges []sim.EdgeResult) map[string]edgeCounts {
 	m := make(map[string]edgeCounts, len(edges))
 	for i := range edges {
-		name, _, _ := strings.Cut(edges[i].Name, " (")
+		name := edgeKey(edges[i].Name)
 		c := countsOf(&edges[i])
 		o := m[name]
 		m[name] = edgeCounts{o.ok + c.ok, o.shortCircuited + c.shortCircuited, o.timeout + c.timeout,
 			o.rejected + c.rejected, o.failure + c.failure}
 	}
 	return m
+}
+
+// edgeKey is the key of an edge in countMap: its name without the
+// operation of a call to a store.
+func edgeKey(name string) string {
+	k, _, _ := strings.Cut(name, " (")
+	return k
 }
 
 // recent returns an edge's counts over the rolling window, and the span they
