@@ -27,7 +27,7 @@ func whyLines(res *sim.Result, w *sim.Window, max int) []string {
 		return nil
 	}
 	b := w.Provenance()
-	if b == nil {
+	if b == nil || b.Faulted+b.NoFault == 0 {
 		return []string{"nothing failed in the last window"}
 	}
 	all := float64(b.Faulted + b.NoFault)
