@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -253,6 +254,95 @@ func TestFindLevels(t *testing.T) {
 				t.Errorf("%s: %v", dd, err)
 			}
 			t.Logf("%s", dd)
+		})
+	}
+}
+
+// TestEpisodesOfSourcesSlowUnequally: two callers of one service meet its
+// stalls (a shared chain: 1-3 ms for 2 s, 90-110 ms for 0.5 s, a fifth of
+// the time) unequally. The steady one calls in half the ticks of 10 ms,
+// whatever the state, and meets stalls in about 20 % of its calls, its
+// times as drawn; the other's calls pile up in the stalls (8 in 10 ticks
+// there, 3 in 10 outside), about 40 % of its calls (Online Boutique's
+// callers of currencyservice met its stalls in 18 to 39 % of their
+// calls), and take twice as long (a longer path). Each source's two
+// states must part its own clusters. With the thresholds at quantiles of
+// each source's own values (the old rule), the one quantile cut the
+// steady caller's fast values and the other's stalls apart: four levels,
+// the steady caller's "slow" level of 3 ms values.
+func TestEpisodesOfSourcesSlowUnequally(t *testing.T) {
+	b2i32 := func(b bool) int32 { return int32(b2i(b)) }
+	d, err := dist.Parse("markov(fast: uniform(2ms, 3ms) for 2s, slow: uniform(80ms, 120ms) for 500ms)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	var g dist.Regime
+	var pooled []sample
+	bySrc := [2][]sample{}
+	for i := range 40000 {
+		// Each caller at a random time within the tick of 10 ms, the
+		// steady one half the ticks, the other as often as the state
+		// says: calls come in no fixed order, and each draws its own
+		// value from the state at its time.
+		tick := int64(i) * 10e6
+		stall := d.SampleAt(r, tick, &g) > 50e6
+		at := [2]int64{tick + r.Int64N(10e6), tick + r.Int64N(10e6)}
+		call := [2]bool{r.Float64() < 0.5, r.Float64() < map[bool]float64{false: 0.3, true: 0.8}[stall]}
+		for _, src := range []int32{b2i32(at[1] < at[0]), b2i32(at[1] >= at[0])} {
+			if call[src] {
+				v := d.SampleAt(r, at[src], &g) * int64(src+1)
+				bySrc[src] = append(bySrc[src], sample{at: at[src], v: v})
+				pooled = append(pooled, sample{at: at[src], v: v, src: src})
+			}
+		}
+	}
+	b, ok := findBursts(pooled)
+	if !ok {
+		t.Fatal("no episodes found")
+	}
+	// quantile draws the q-quantile of a state's distribution.
+	quantile := func(t *testing.T, md, state string, q float64) time.Duration {
+		t.Helper()
+		s := md[strings.Index(md, state+": ")+len(state)+2:]
+		d, err := dist.Parse(s[:strings.Index(s, " for ")])
+		if err != nil {
+			t.Fatalf("%s: %v", md, err)
+		}
+		r := rand.New(rand.NewPCG(5, 6))
+		v := make([]int64, 20000)
+		for i := range v {
+			v[i] = d.Sample(r)
+		}
+		slices.Sort(v)
+		return time.Duration(v[int(q*float64(len(v)-1))])
+	}
+	for _, tt := range []struct {
+		name        string
+		src         int
+		fastAtMost  time.Duration // the fast cluster's values
+		slowAtLeast time.Duration // the stalls'
+	}{
+		{"steady caller", 0, 3 * time.Millisecond, 80 * time.Millisecond},
+		{"caller piling up in the stalls", 1, 6 * time.Millisecond, 160 * time.Millisecond},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			md, ok := markovDist(bySrc[tt.src], b)
+			if !ok {
+				t.Fatal("markovDist refused")
+			}
+			if !strings.HasPrefix(md, "markov(fast: ") || strings.Contains(md, "mid: ") {
+				t.Fatalf("%s: want two states", md)
+			}
+			// Three in four of each state's values are of its cluster
+			// (a threshold on a grid of quantiles may cut a little into
+			// one of them).
+			if x := quantile(t, md, "fast", 0.75); x > tt.fastAtMost+tt.fastAtMost/20 {
+				t.Errorf("fast state's p75 %s, want at most %s: %s", x, tt.fastAtMost, md)
+			}
+			if x := quantile(t, md, "slow", 0.25); x < tt.slowAtLeast-tt.slowAtLeast/20 {
+				t.Errorf("slow state's p25 %s, want at least %s: %s", x, tt.slowAtLeast, md)
+			}
 		})
 	}
 }
