@@ -445,3 +445,80 @@ func TestChoreographedStepNeedsTopic(t *testing.T) {
 		t.Fatalf("New: %v, want a semantic lock on a choreographed step refused", err)
 	}
 }
+
+// TestSagaCrashBehindParticipantIsBusinessFailure: a command refused or
+// reset by its participant's crashed instance (one still in the endpoints,
+// EndpointUpdateDelay) is unavailability: the saga retries it, and a
+// 5 s crash of payment only delays the sagas (none compensated, the
+// longest about 7 s). A crash behind the participant is not: payment,
+// whose call to fraud is refused, answers with an error, a business
+// failure, and the saga rolls back (50 sagas/s for 5 s: 250). The old
+// engine took any answer whose failure began in a crash for
+// unavailability, and retried the 250 until fraud came back.
+func TestSagaCrashBehindParticipantIsBusinessFailure(t *testing.T) {
+	for _, tc := range []struct {
+		name, target string
+		compensated  uint64
+	}{
+		{"the participant crashed: retried", "payment", 0},
+		{"a service behind it crashed: rolled back", "fraud", 250},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			spec := sagaSpec(t, sim.Orchestration, 0)
+			spec.Services = append(spec.Services, svc(t, "fraud", "1ms"))
+			for i := range spec.Services {
+				if spec.Services[i].Name == "payment" {
+					spec.Services[i].Calls = []sim.Call{call("fraud")}
+				}
+				spec.Services[i].EndpointUpdateDelay = 20 * time.Second
+			}
+			spec.Faults = []sim.Fault{{Kind: sim.FaultCrash, Target: tc.target, Start: 10 * time.Second, Duration: 5 * time.Second}}
+			res, _ := run(t, spec)
+			sg := res.Sagas[0]
+			t.Logf("completed %d compensated %d running %d, longest %.1fs", sg.Completed, sg.Compensated, sg.Running, sg.Duration.Max/1000)
+			if sg.Compensated != tc.compensated || sg.Inconsistent != 0 {
+				t.Errorf("compensated %d, inconsistent %d; want %d compensated", sg.Compensated, sg.Inconsistent, tc.compensated)
+			}
+			if tc.compensated == 0 && sg.Duration.Max < 4000 {
+				t.Errorf("longest saga %.1fs: the crash should delay the sagas it holds", sg.Duration.Max/1000)
+			}
+		})
+	}
+}
+
+// TestSagaRedeliveredEventAnswersNoCompensation: a choreographed step's
+// event can be in its topic twice. Both followers of every partition are
+// down from 10 s to 140 s but stay in the ISR (replica_lag_max 1 h): the
+// high watermark stands still, and an acks=all publish fails at its
+// delivery timeout (120 s) though its record is in the leader's log; the
+// saga publishes the event again. When the followers are back, the
+// participant (inventory) reads both. Charges always fail and
+// inventory-undo is down throughout: no saga can end compensated. The
+// second reading of the reservation's event comes while its saga
+// compensates that very step; it runs at inventory (a duplicate) but is
+// no answer to the compensation. The old engine took it for the
+// compensation's success: 26 sagas counted compensated, each anomalous
+// (reserved, never released).
+func TestSagaRedeliveredEventAnswersNoCompensation(t *testing.T) {
+	spec := sagaSpec(t, sim.Choreography, 1)
+	spec.Duration = 200 * time.Second
+	spec.Clients[0].Rate = 5
+	spec.Brokers[0].ReplicaLagMax = time.Hour
+	spec.Faults = []sim.Fault{
+		{Kind: sim.FaultCrash, Target: "inventory-undo"},
+		{Kind: sim.FaultCrash, Target: "kafka#2", Start: 10 * time.Second, Duration: 130 * time.Second},
+		{Kind: sim.FaultCrash, Target: "kafka#3", Start: 10 * time.Second, Duration: 130 * time.Second},
+	}
+	res, _ := run(t, spec)
+	sg := res.Sagas[0]
+	reserve := sg.Steps[0]
+	t.Logf("started %d compensated %d running %d anomalous %d; reserve executions %d duplicates %d",
+		sg.Started, sg.Compensated, sg.Running, sg.Anomalous, reserve.Executions, reserve.Duplicates)
+	if reserve.Duplicates == 0 {
+		t.Fatal("no reservation ran twice: the test no longer reads an event twice")
+	}
+	if sg.Compensated+sg.Anomalous+reserve.Compensations != 0 || sg.Running != sg.Started {
+		t.Errorf("compensated %d, anomalous %d, releases %d, running %d of %d: with inventory-undo down no saga can end",
+			sg.Compensated, sg.Anomalous, reserve.Compensations, sg.Running, sg.Started)
+	}
+}
