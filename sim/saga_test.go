@@ -522,3 +522,42 @@ func TestSagaRedeliveredEventAnswersNoCompensation(t *testing.T) {
 			sg.Compensated, sg.Anomalous, reserve.Compensations, sg.Running, sg.Started)
 	}
 }
+
+// TestSagaStepNeedsTimeout: a spec built in Go whose step sends commands
+// (any step of an orchestration, and a compensation in both modes) with
+// no timeout is refused by New, as Temporal refuses an activity without a
+// start-to-close timeout; the loader fills its 5 s default. The old engine
+// ran it: a command lost on its way (a 10 s loss fault on
+// orders->payment) was never answered, and the 500 sagas it held never
+// ended, their slots kept until the end. A choreographed step without a
+// compensation sends no command and needs none.
+func TestSagaStepNeedsTimeout(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		mode    sim.SagaMode
+		step    int
+		timeout time.Duration
+		refused bool
+	}{
+		{"an orchestrated step", sim.Orchestration, 1, 0, true},
+		{"a negative timeout", sim.Orchestration, 1, -time.Second, true},
+		{"a choreographed step with a compensation", sim.Choreography, 1, 0, true},
+		{"a choreographed step without one", sim.Choreography, 2, 0, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			spec := sagaSpec(t, tc.mode, 0)
+			spec.Sagas[0].Steps[tc.step].Timeout = tc.timeout
+			_, err := sim.New(spec, 1)
+			if refused := err != nil && strings.Contains(err.Error(), "needs a timeout"); refused != tc.refused {
+				t.Fatalf("New: %v, want refused %v", err, tc.refused)
+			}
+			if tc.refused {
+				return
+			}
+			res, _ := run(t, spec)
+			if sg := res.Sagas[0]; sg.Running > 50 {
+				t.Errorf("%d of %d sagas still running", sg.Running, sg.Started)
+			}
+		})
+	}
+}
