@@ -1,12 +1,16 @@
 package sim_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/faultline/faultline/scenarios"
 	"github.com/faultline/faultline/sim"
 )
 
@@ -559,5 +563,138 @@ func TestSagaStepNeedsTimeout(t *testing.T) {
 				t.Errorf("%d of %d sagas still running", sg.Running, sg.Started)
 			}
 		})
+	}
+}
+
+// TestSagaConservation runs the saga built-ins under random faults (kinds,
+// targets among the saga's services, start and length drawn from the
+// seed), random retry limits and coordinator logs, and checks the sums a
+// saga's counts must keep whatever happens: every saga started is
+// completed, compensated, inconsistent, lost or still running, once; each
+// step's settled states (done, compensated, both, none) count every ended
+// saga once; the sagas that did a step (its executions less their
+// duplicates) are those ended that left it done or both, and some of the
+// running ones; the same for its compensation; the windows add up to the
+// totals; and the same seed gives the same result, byte for byte.
+func TestSagaConservation(t *testing.T) {
+	for _, bc := range []struct{ file, variant string }{
+		{"order-saga", ""},
+		{"saga-orchestration-vs-choreography", "orchestration-participant-crash"},
+		{"saga-orchestration-vs-choreography", "choreography-participant-crash"},
+	} {
+		for seed := uint64(1); seed <= 4; seed++ {
+			t.Run(fmt.Sprintf("%s/%s/seed=%d", bc.file, bc.variant, seed), func(t *testing.T) {
+				spec := randomSagaFaults(t, bc.file, bc.variant, seed)
+				res, _ := run(t, spec)
+				for _, sg := range res.Sagas {
+					checkSagaSums(t, sg)
+				}
+				again, _ := run(t, randomSagaFaults(t, bc.file, bc.variant, seed))
+				a, _ := json.Marshal(res)
+				b, _ := json.Marshal(again)
+				if !bytes.Equal(a, b) {
+					t.Error("the same spec and seed gave two results")
+				}
+			})
+		}
+	}
+}
+
+// randomSagaFaults loads the built-in file (its variant) and adds to it
+// faults on its saga's services drawn from seed: crashes, pauses, errors,
+// blackholes, latency, a partition between the coordinator and a
+// participant; and a retry limit and coordinator log drawn too.
+func randomSagaFaults(t *testing.T, file, variant string, seed uint64) *sim.Spec {
+	t.Helper()
+	name, data, err := scenarios.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := scenarios.LoadScenario(name, data, scenarios.Options{Variant: variant})
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := sc.Spec
+	rng := rand.New(rand.NewPCG(seed, 19))
+	sg := &spec.Sagas[0]
+	var targets []string
+	for _, st := range sg.Steps {
+		targets = append(targets, st.Service)
+		if st.Compensation != "" {
+			targets = append(targets, st.Compensation)
+		}
+	}
+	sg.Retry.MaximumAttempts = rng.IntN(4) // 0: no limit
+	if rng.IntN(2) == 0 {
+		sg.Log = sim.MemoryLog
+	}
+	span := int64(spec.Duration)
+	for range 6 {
+		target := targets[rng.IntN(len(targets))]
+		f := sim.Fault{Target: target, Start: time.Duration(rng.Int64N(span)), Duration: time.Duration(1 + rng.Int64N(span/4))}
+		switch rng.IntN(6) {
+		case 0:
+			f.Kind = sim.FaultCrash
+		case 1:
+			f.Kind = sim.FaultPause
+		case 2:
+			f.Kind, f.Params = sim.FaultErrors, sim.ErrorsFault{Probability: rng.Float64()}
+		case 3:
+			f.Kind = sim.FaultBlackhole
+		case 4:
+			f.Kind, f.Params = sim.FaultLatency, sim.LatencyFault{Add: mustDist(t, fmt.Sprintf("%dms", rng.IntN(3000)))}
+		default:
+			f.Kind, f.Target = sim.FaultPartition, ""
+			f.Params = sim.PartitionFault{Sides: [2][]string{{sg.Start}, {target}}}
+		}
+		spec.Faults = append(spec.Faults, f)
+	}
+	// The coordinator crashes too, now and then, to lose sagas with a
+	// memory log.
+	spec.Faults = append(spec.Faults, sim.Fault{Kind: sim.FaultCrash, Target: sg.Start + "#1",
+		Start: time.Duration(rng.Int64N(span)), Duration: time.Duration(1 + rng.Int64N(span/8))})
+	return spec
+}
+
+// checkSagaSums checks the sums of one saga's result (TestSagaConservation).
+func checkSagaSums(t *testing.T, sg sim.SagaResult) {
+	t.Helper()
+	t.Logf("%s: started %d completed %d compensated %d inconsistent %d lost %d running %d (compensating %d) anomalous %d",
+		sg.Name, sg.Started, sg.Completed, sg.Compensated, sg.Inconsistent, sg.Lost, sg.Running, sg.Compensating, sg.Anomalous)
+	ended := sg.Completed + sg.Compensated + sg.Inconsistent + sg.Lost
+	if ended+sg.Running != sg.Started {
+		t.Errorf("started %d != ended %d + running %d", sg.Started, ended, sg.Running)
+	}
+	if sg.Compensating > sg.Running || sg.Anomalous > sg.Completed+sg.Compensated {
+		t.Errorf("compensating %d of %d running; anomalous %d of %d completed or compensated",
+			sg.Compensating, sg.Running, sg.Anomalous, sg.Completed+sg.Compensated)
+	}
+	if sg.Duration.Count != sg.Completed || sg.Recovery.Count != sg.Compensated {
+		t.Errorf("durations %d of %d completed, recoveries %d of %d compensated", sg.Duration.Count, sg.Completed, sg.Recovery.Count, sg.Compensated)
+	}
+	for _, st := range sg.Steps {
+		if got := st.Done + st.Compensated + st.Both + st.None; got != ended {
+			t.Errorf("step %s: done %d + compensated %d + both %d + none %d = %d, ended sagas %d", st.Name, st.Done, st.Compensated, st.Both, st.None, got, ended)
+		}
+		if did := st.Executions - st.Duplicates; did < st.Done+st.Both || did > st.Done+st.Both+sg.Running {
+			t.Errorf("step %s: %d sagas did it, %d ended done or both, %d running", st.Name, did, st.Done+st.Both, sg.Running)
+		}
+		if undid := st.Compensations - st.CompensationDuplicates; undid < st.Compensated+st.Both || undid > st.Compensated+st.Both+sg.Running {
+			t.Errorf("step %s: %d sagas undid it, %d ended compensated or both, %d running", st.Name, undid, st.Compensated+st.Both, sg.Running)
+		}
+	}
+	var w sim.SagaFigures
+	for _, win := range sg.Series {
+		f := win.Saga()
+		w.Started += f.Started
+		w.Completed += f.Completed
+		w.Compensated += f.Compensated
+		w.Inconsistent += f.Inconsistent
+	}
+	if w.Started != sg.Started || w.Completed != sg.Completed || w.Compensated != sg.Compensated || w.Inconsistent != sg.Inconsistent {
+		t.Errorf("windows add up to started %d completed %d compensated %d inconsistent %d", w.Started, w.Completed, w.Compensated, w.Inconsistent)
+	}
+	if n := len(sg.Series); n > 0 && sg.Series[n-1].Saga().Running != sg.Running {
+		t.Errorf("last window running %d, at the end %d", sg.Series[n-1].Saga().Running, sg.Running)
 	}
 }
