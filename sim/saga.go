@@ -119,6 +119,9 @@ type stepDid struct {
 	// that its last update wrote.
 	pending bool
 	ver     uint32
+	// resend: the step's event (a choreography's), which its producer
+	// gave up on, waits to be published again (sagaResend).
+	resend bool
 }
 
 // sagaEnd is how the saga counted a run once it ended.
@@ -324,19 +327,7 @@ func (s *Sim) sagaStep(run int32) {
 	sg := &s.sagas[r.saga]
 	st := &sg.steps[r.step]
 	if !r.undoing && st.topic >= 0 && sg.spec.Mode == Choreography {
-		// The event is published by the service whose work it follows:
-		// the start service for the first step, the previous step's
-		// participant after it. A partition between that service and
-		// the topic's leader holds it in its producer, as any publish
-		// (sendAttempt); one between the broker and the step's consumer
-		// holds its fetches (group.cutFrom). Kafka clients talk to
-		// brokers only, so a partition between two participants that
-		// leaves the broker reachable from both cuts no event.
-		pub := sg.start
-		if r.step > 0 {
-			pub = sg.steps[r.step-1].svc
-		}
-		s.produce(st.topic, r.key, true, AcksAll, -1, s.services[pub].spec.Name, run, r.step)
+		s.sagaPublish(run, r.step)
 		return
 	}
 	svc, timeout := st.svc, st.timeout
@@ -360,11 +351,34 @@ func (s *Sim) sagaStep(run int32) {
 	}
 }
 
+// sagaPublish publishes the event of step of a choreographed run. The
+// event is published by the service whose work it follows: the start
+// service for the first step, the previous step's participant after it. A
+// partition between that service and the topic's leader holds it in its
+// producer, as any publish (sendAttempt); one between the broker and the
+// step's consumer holds its fetches (group.cutFrom). Kafka clients talk to
+// brokers only, so a partition between two participants that leaves the
+// broker reachable from both cuts no event.
+func (s *Sim) sagaPublish(run, step int32) {
+	r := &s.sagaRuns.r[run]
+	sg := &s.sagas[r.saga]
+	pub := sg.start
+	if step > 0 {
+		pub = sg.steps[step-1].svc
+	}
+	s.produce(sg.steps[step].topic, r.key, true, AcksAll, -1, s.services[pub].spec.Name, run, step)
+}
+
 // maxLoggedInconsistent bounds the inconsistent sagas logged one by one.
 const maxLoggedInconsistent = 10
 
-// failBit marks an evSagaRetry that delivers a failure rather than a retry.
-const failBit = 1 << 31
+// failBit marks an evSagaRetry that delivers a failure rather than a
+// retry; resendBit one that publishes again a choreographed step's event
+// (sagaResend). A run's generation stays below both.
+const (
+	failBit   = 1 << 31
+	resendBit = 1 << 30
+)
 
 // sagaCommand is what a saga's command request does, kept in its from
 // field (a command has no calling service): the step, and whether it is
@@ -782,21 +796,43 @@ func (s *Sim) sagaUndo(run, step int32) {
 	s.sagaStep(run)
 }
 
-// sagaResend plans another try of a choreographed step whose event the
-// broker did not take, after the saga's retry interval, as a producer
-// with retries would; run must still be the instance of generation gen.
-func (s *Sim) sagaResend(run int32, gen uint32) {
+// sagaResend plans to publish again, after the saga's retry interval, the
+// event of a choreographed run's step that its producer gave up on; run
+// must still be the instance of generation gen. It is that step's event
+// whatever the run has done since: a producer that gave up (its delivery
+// timeout passed) does not know whether the broker wrote the record, nor
+// whether its consumer has read it since (a record written but not yet
+// replicated when the producer gave up may be read later), so the
+// publisher sends the same event again, as the outbox of a transactional
+// messaging library (Eventuate Tram) republishes a message not yet marked
+// published. Sent again after the step was answered, it is a duplicate
+// that the participant runs again and that answers nothing (sagaEvent).
+func (s *Sim) sagaResend(run int32, gen uint32, step int32) {
 	r := &s.sagaRuns.r[run]
 	if !r.inUse || r.gen != gen {
 		return
 	}
-	s.schedule(after(s.now, int64(s.sagas[r.saga].retry.InitialInterval)), evSagaRetry, run, r.gen)
+	r.did[step].resend = true
+	s.schedule(after(s.now, int64(s.sagas[r.saga].retry.InitialInterval)), evSagaRetry, run, r.gen|resendBit)
 }
 
 // sagaRetry is a retry timer, or a command that failed at once.
 func (s *Sim) sagaRetry(run int32, gen uint32) {
 	r := &s.sagaRuns.r[run]
-	if r.gen != gen&^failBit || !r.inUse {
+	if r.gen != gen&^(failBit|resendBit) || !r.inUse {
+		return
+	}
+	if gen&resendBit != 0 {
+		// One event waits per timer: the first step whose event does
+		// (two wait only if two of the run's publishes failed within one
+		// interval).
+		for j := range r.did {
+			if r.did[j].resend {
+				r.did[j].resend = false
+				s.sagaPublish(run, int32(j))
+				return
+			}
+		}
 		return
 	}
 	if s.coordinatorDown(r) {

@@ -698,3 +698,43 @@ func checkSagaSums(t *testing.T, sg sim.SagaResult) {
 		t.Errorf("last window running %d, at the end %d", sg.Series[n-1].Saga().Running, sg.Running)
 	}
 }
+
+// TestSagaResendPublishesItsOwnStep: a choreographed step's event that
+// its producer gave up on is published again, the same event, whatever
+// the saga has done since. Both followers of every partition are down
+// from 10 s to 131 s but stay in the ISR: the reservations published from
+// 10 s wait for the high watermark and fail at their delivery timeout
+// (120 s), a second before the followers are back; their sagas go on
+// with the records the leader had, and charge (100 ms, a backlog) holds
+// them when the resends are due. The resends are reservations again (a
+// few more records on t-inventory, run twice by inventory for a saga
+// still running: anomalous); every charge and shipment event is
+// published once, one per saga, none of them having failed. The old
+// engine sent the event of the step the saga was at when the resend came
+// due: 3 charge events published twice (1503 on t-payment), none of the
+// reservations its producer gave up on (6).
+func TestSagaResendPublishesItsOwnStep(t *testing.T) {
+	spec := sagaSpec(t, sim.Choreography, 0)
+	spec.Duration = 300 * time.Second
+	spec.Clients[0].Rate = 5
+	setService(t, spec, "payment", "100ms")
+	spec.Brokers[0].ReplicaLagMax = time.Hour
+	spec.Faults = []sim.Fault{
+		{Kind: sim.FaultCrash, Target: "kafka#2", Start: 10 * time.Second, Duration: 121 * time.Second},
+		{Kind: sim.FaultCrash, Target: "kafka#3", Start: 10 * time.Second, Duration: 121 * time.Second},
+	}
+	res, _ := run(t, spec)
+	sg := res.Sagas[0]
+	for _, tp := range res.Topics {
+		t.Logf("%s: produced %d, given up %d", tp.Name, tp.Produced, tp.ProduceErrors)
+		switch {
+		case tp.Name == "t-inventory" && tp.Produced <= sg.Started:
+			t.Errorf("%s: %d records for %d sagas: no reservation sent again", tp.Name, tp.Produced, sg.Started)
+		case tp.Name != "t-inventory" && (tp.ProduceErrors != 0 || tp.Produced != sg.Started):
+			t.Errorf("%s: %d records (%d given up) for %d sagas: want one each", tp.Name, tp.Produced, tp.ProduceErrors, sg.Started)
+		}
+	}
+	if sg.Steps[1].Duplicates+sg.Steps[2].Duplicates != 0 || sg.Steps[0].Duplicates == 0 {
+		t.Errorf("duplicates: reserve %d, charge %d, ship %d; want reservations only", sg.Steps[0].Duplicates, sg.Steps[1].Duplicates, sg.Steps[2].Duplicates)
+	}
+}
