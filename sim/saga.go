@@ -1,9 +1,11 @@
 package sim
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/faultline/faultline/sim/metrics"
@@ -178,6 +180,9 @@ type sagaRun struct {
 	// reply) or a retry.
 	parked parkedSaga
 	reply  Outcome
+	// parkSeq orders what reached parked runs (sagaPool.park): their
+	// coordinator handles it in that order when it runs again.
+	parkSeq uint64
 	// attempt counts the tries of the current step (or compensation) so
 	// far, since it was first tried.
 	attempt  int32
@@ -222,6 +227,17 @@ const (
 type sagaPool struct {
 	r    []sagaRun
 	free []int32
+	// parks counts what reached runs while their coordinator was down,
+	// to order it (park); resume is coordinatorBack's scratch.
+	parks  uint64
+	resume []int32
+}
+
+// park keeps what reached run r while its coordinator is down or frozen:
+// a reply (its outcome o) or a retry come due.
+func (p *sagaPool) park(r *sagaRun, what parkedSaga, o Outcome) {
+	p.parks++
+	r.parked, r.reply, r.parkSeq = what, o, p.parks
 }
 
 func (p *sagaPool) alloc() int32 {
@@ -607,7 +623,7 @@ func (s *Sim) sagaReply(run int32, o Outcome, org origin) {
 		r.org = org
 	}
 	if r.inUse && s.coordinatorDown(r) {
-		r.parked, r.reply = parkedReply, o
+		s.sagaRuns.park(r, parkedReply, o)
 		return
 	}
 	s.sagaStepDone(run, r.step, o)
@@ -630,19 +646,25 @@ func (s *Sim) coordinatorDown(r *sagaRun) bool {
 }
 
 // coordinatorBack resumes the orchestrated runs that instance n of service
-// sv coordinates, once it runs again: each handles what reached it while
-// it was down, in the order the runs were started. A coordinator that
-// kept its sagas in memory (log = "memory") and crashed since a run
+// sv coordinates, once it runs again: it handles what reached them while
+// it was down in the order it arrived, as Eventuate Tram's orchestrator
+// reads the replies from its reply channel, a message queue, in order
+// (eventuate-tram-sagas, SagaManagerImpl.subscribeToReplyChannel: one
+// consumer of the saga's reply channel, handleMessage per reply as it is
+// read). A coordinator
+// that kept its sagas in memory (log = "memory") and crashed since a run
 // started has forgotten it: the run is lost, whatever its participants
 // did.
 func (s *Sim) coordinatorBack(sv *service, n int32) {
 	if len(sv.sagas) == 0 {
 		return
 	}
-	resumed, lost := 0, 0
+	lost := 0
 	crashed := sv.insts[n].crashedAt
-	for i := range s.sagaRuns.r {
-		r := &s.sagaRuns.r[i]
+	p := &s.sagaRuns
+	p.resume = p.resume[:0]
+	for i := range p.r {
+		r := &p.r[i]
 		if !r.inUse || r.end != running || r.coord != n || s.sagas[r.saga].start != sv.idx {
 			continue
 		}
@@ -652,18 +674,22 @@ func (s *Sim) coordinatorBack(sv *service, n int32) {
 			s.sagaEnded(int32(i), endLost)
 			continue
 		}
-		if r.parked == parkedNone {
-			continue
-		}
-		resumed++
-		p := r.parked
-		r.parked = parkedNone
-		if p == parkedRetry {
-			s.sagaStep(int32(i))
-		} else {
-			s.sagaStepDone(int32(i), r.step, r.reply)
+		if r.parked != parkedNone {
+			p.resume = append(p.resume, int32(i))
 		}
 	}
+	slices.SortFunc(p.resume, func(a, b int32) int { return cmp.Compare(p.r[a].parkSeq, p.r[b].parkSeq) })
+	for _, i := range p.resume {
+		r := &p.r[i]
+		what := r.parked
+		r.parked = parkedNone
+		if what == parkedRetry {
+			s.sagaStep(i)
+		} else {
+			s.sagaStepDone(i, r.step, r.reply)
+		}
+	}
+	resumed := len(p.resume)
 	if lost > 0 {
 		s.logf(fmt.Sprintf("%s#%d", sv.spec.Name, n+1), "coordinator back without its memory: %d sagas lost", lost)
 	}
@@ -836,9 +862,10 @@ func (s *Sim) sagaRetry(run int32, gen uint32) {
 		return
 	}
 	if s.coordinatorDown(r) {
-		r.parked, r.reply = parkedRetry, OK
 		if gen&failBit != 0 {
-			r.parked, r.reply = parkedReply, Rejected
+			s.sagaRuns.park(r, parkedReply, Rejected)
+		} else {
+			s.sagaRuns.park(r, parkedRetry, OK)
 		}
 		return
 	}

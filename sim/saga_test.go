@@ -738,3 +738,29 @@ func TestSagaResendPublishesItsOwnStep(t *testing.T) {
 		t.Errorf("duplicates: reserve %d, charge %d, ship %d; want reservations only", sg.Steps[0].Duplicates, sg.Steps[1].Duplicates, sg.Steps[2].Duplicates)
 	}
 }
+
+// TestSagaCoordinatorBackInArrivalOrder: a coordinator that runs again
+// handles what reached its sagas while it was down in the order it
+// arrived, as an orchestrator reads its reply channel. Sagas start 4 a
+// second; charges take 5 s, so the replies of those started from 5 s to
+// 10 s reach orders, frozen (or crashed) from 10 s to 20 s, from 10 s to
+// 15 s, in the order the sagas started. At 20 s they go on to shipping,
+// which serves one at a time, 100 ms each: the oldest (started at 5 s)
+// first, done at 20.1 s, 15.1 s after its start, the longest of all. The
+// old engine resumed them in the order of its slots, a saga started at
+// 5 s among the last: 17.0 s.
+func TestSagaCoordinatorBackInArrivalOrder(t *testing.T) {
+	for _, kind := range []sim.FaultKind{sim.FaultPause, sim.FaultCrash} {
+		t.Run(kind.String(), func(t *testing.T) {
+			spec := sagaSpec(t, sim.Orchestration, 0)
+			spec.Clients[0].Rate = 4
+			setService(t, spec, "payment", "5s")
+			setService(t, spec, "shipping", "100ms")
+			service(spec, "shipping").Workers = 1
+			spec.Sagas[0].Steps[1].Timeout, spec.Sagas[0].Steps[2].Timeout = 10*time.Second, 10*time.Second
+			spec.Faults = []sim.Fault{{Kind: kind, Target: "orders", Start: 10 * time.Second, Duration: 10 * time.Second}}
+			res, _ := run(t, spec)
+			near(t, "longest saga (s)", res.Sagas[0].Duration.Max/1000, 15.1, 0.05)
+		})
+	}
+}
