@@ -749,22 +749,7 @@ func (s *Sim) sagaStepDone(run, step int32, o Outcome) {
 	switch {
 	case r.undoing && !ok:
 		// A compensation failed: the saga is left half done.
-		sg.inconsistent++
-		if sg.win.inconsistent == 0 {
-			sg.win.firstLeft = s.now
-		}
-		sg.win.inconsistent++
-		sg.win.bad(s.now)
-		sg.win.blame.add(r.org, s.occurs)
-		// The first few are logged one by one; the window's health tells
-		// the rest.
-		switch {
-		case sg.inconsistent <= maxLoggedInconsistent:
-			s.logf("saga "+sg.spec.Name, "inconsistent: compensation of step %d (%s) failed", step+1, s.services[sg.steps[step].comp].spec.Name)
-		case sg.inconsistent == maxLoggedInconsistent+1:
-			s.logf("saga "+sg.spec.Name, "more inconsistent sagas: counted, no longer logged one by one")
-		}
-		s.sagaEnded(run, endInconsistent)
+		s.sagaLeftHalfDone(run, step)
 	case r.undoing:
 		s.sagaUndo(run, step-1)
 	case ok && int(step)+1 == len(sg.steps):
@@ -775,10 +760,42 @@ func (s *Sim) sagaStepDone(run, step int32, o Outcome) {
 	case ok:
 		r.step++
 		s.sagaStep(run)
+	case int(step) > sg.pivot:
+		// A step after the pivot spent its maximum attempts: past the
+		// pivot the saga does not go back ("if the pivot transaction
+		// commits, the saga will run until completion": Richardson,
+		// "Microservices Patterns", 4.3.2, "The structure of a saga"),
+		// and now cannot go on: it is left half done.
+		s.sagaLeftHalfDone(run, step)
 	default:
 		r.undoing, r.failedAt, r.failed, r.failOrg = true, s.now, step, r.org
 		s.sagaUndo(run, step-1)
 	}
+}
+
+// sagaLeftHalfDone ends run inconsistent: its command for step (a
+// compensation, or a step after the pivot) failed for good.
+func (s *Sim) sagaLeftHalfDone(run, step int32) {
+	r := &s.sagaRuns.r[run]
+	sg := &s.sagas[r.saga]
+	sg.inconsistent++
+	if sg.win.inconsistent == 0 {
+		sg.win.firstLeft = s.now
+	}
+	sg.win.inconsistent++
+	sg.win.bad(s.now)
+	sg.win.blame.add(r.org, s.occurs)
+	// The first few are logged one by one; the window's health tells the
+	// rest.
+	switch {
+	case sg.inconsistent <= maxLoggedInconsistent && r.undoing:
+		s.logf("saga "+sg.spec.Name, "inconsistent: compensation of step %d (%s) failed", step+1, s.services[sg.steps[step].comp].spec.Name)
+	case sg.inconsistent <= maxLoggedInconsistent:
+		s.logf("saga "+sg.spec.Name, "inconsistent: step %d (%s), after the pivot, failed %d times", step+1, s.services[sg.steps[step].svc].spec.Name, sg.retry.MaximumAttempts)
+	case sg.inconsistent == maxLoggedInconsistent+1:
+		s.logf("saga "+sg.spec.Name, "more inconsistent sagas: counted, no longer logged one by one")
+	}
+	s.sagaEnded(run, endInconsistent)
 }
 
 // sagaRetryLater plans the next try of run's current command, unless its

@@ -764,3 +764,31 @@ func TestSagaCoordinatorBackInArrivalOrder(t *testing.T) {
 		})
 	}
 }
+
+// TestSagaPastThePivotNeverRollsBack: a step after the pivot that spends
+// its maximum attempts leaves its saga inconsistent (half done): past the
+// pivot a saga runs until it completes, and is never rolled back.
+// Shipping, after the pivot (charge), always fails; with two attempts
+// every saga that reached it is left inconsistent, charged and reserved,
+// and no refund nor release is sent. Without a limit they are retried
+// until the end (running). The old engine rolled them back across the
+// pivot: 1450 compensated, each refunded.
+func TestSagaPastThePivotNeverRollsBack(t *testing.T) {
+	for _, attempts := range []int{2, 0} {
+		t.Run(fmt.Sprint("maximum_attempts=", attempts), func(t *testing.T) {
+			spec := sagaSpec(t, sim.Orchestration, 0)
+			service(spec, "shipping").Errors = 1
+			spec.Sagas[0].Retry.MaximumAttempts = attempts
+			res, _ := run(t, spec)
+			sg := res.Sagas[0]
+			t.Logf("completed %d compensated %d inconsistent %d running %d", sg.Completed, sg.Compensated, sg.Inconsistent, sg.Running)
+			if sg.Compensated+sg.Completed != 0 || sg.Steps[0].Compensations+sg.Steps[1].Compensations != 0 {
+				t.Errorf("compensated %d, completed %d, releases %d, refunds %d: past the pivot no saga goes back",
+					sg.Compensated, sg.Completed, sg.Steps[0].Compensations, sg.Steps[1].Compensations)
+			}
+			if left := sg.Inconsistent > sg.Started*9/10; left != (attempts > 0) {
+				t.Errorf("inconsistent %d of %d started", sg.Inconsistent, sg.Started)
+			}
+		})
+	}
+}
