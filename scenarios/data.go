@@ -594,12 +594,23 @@ func (b *builder) saga(i int, t *table) sim.Saga {
 	sg.Retry.MaximumInterval = 100 * sg.Retry.InitialInterval
 	if d, ok := t.positiveDuration("maximum_interval"); ok {
 		sg.Retry.MaximumInterval = d
+		if d < sg.Retry.InitialInterval {
+			// Temporal refuses it: "MaximumInterval cannot be less than
+			// InitialInterval on retry policy" (temporalio/temporal,
+			// common/retrypolicy/retry_policy.go, Validate).
+			t.valErr("maximum_interval", fmt.Sprintf("maximum_interval %v is below initial_interval %v", d, sg.Retry.InitialInterval),
+				"the longest wait between retries cannot be shorter than the first: raise maximum_interval, or lower initial_interval")
+		}
 	}
 	if n, ok := t.integer("maximum_attempts", 0, math.MaxInt32); ok {
 		sg.Retry.MaximumAttempts = n
 	}
 	if n, ok := t.enum("log", sagaLogs); ok {
 		sg.Log = sim.SagaLog(n)
+		if modeOK && sg.Mode == sim.Choreography {
+			t.keyErr("log", `log applies only to a saga with mode = "orchestration"`,
+				"a choreography has no coordinator to keep its sagas: each participant reacts to the events")
+		}
 	}
 	sg.Weight = flowWeight(t)
 	steps := t.tables("step", "[[saga.step]]")
@@ -631,6 +642,9 @@ func (b *builder) saga(i int, t *table) sim.Saga {
 			} else {
 				pivot = st
 			}
+		} else if pivot != nil && st.has("deadline") {
+			st.keyErr("deadline", "deadline applies only to a step before or at the pivot",
+				"a step after the pivot is retried until it succeeds (past the pivot a saga never rolls back): bound its tries with the saga's maximum_attempts")
 		}
 		sg.Steps = append(sg.Steps, s)
 	}

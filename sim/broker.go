@@ -405,7 +405,7 @@ func (s *Sim) produceFailed(m int32, o Outcome, at int64) {
 		s.settle(pm.op, pm.opGen, o, at)
 	}
 	if pm.tag >= 0 {
-		s.sagaResend(pm.tag, pm.tgen)
+		s.sagaResend(pm.tag, pm.tgen, pm.step)
 	}
 	s.prods.release(m)
 }

@@ -160,7 +160,7 @@ type SagaResult struct {
 	Started      uint64 `json:"started"`
 	Completed    uint64 `json:"completed"`
 	Compensated  uint64 `json:"compensated"`  // rolled back in full
-	Inconsistent uint64 `json:"inconsistent"` // a compensation failed
+	Inconsistent uint64 `json:"inconsistent"` // half done: a compensation failed, or a step after the pivot spent its attempts
 	Lost         uint64 `json:"lost"`         // with their coordinator's memory (log = "memory")
 	Running      uint64 `json:"running"`      // in flight at the end: stuck if the run is over
 	Compensating uint64 `json:"compensating"` // of Running, those rolling back

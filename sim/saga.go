@@ -1,9 +1,11 @@
 package sim
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/faultline/faultline/sim/metrics"
@@ -119,6 +121,9 @@ type stepDid struct {
 	// that its last update wrote.
 	pending bool
 	ver     uint32
+	// resend: the step's event (a choreography's), which its producer
+	// gave up on, waits to be published again (sagaResend).
+	resend bool
 }
 
 // sagaEnd is how the saga counted a run once it ended.
@@ -175,6 +180,9 @@ type sagaRun struct {
 	// reply) or a retry.
 	parked parkedSaga
 	reply  Outcome
+	// parkSeq orders what reached parked runs (sagaPool.park): their
+	// coordinator handles it in that order when it runs again.
+	parkSeq uint64
 	// attempt counts the tries of the current step (or compensation) so
 	// far, since it was first tried.
 	attempt  int32
@@ -219,6 +227,17 @@ const (
 type sagaPool struct {
 	r    []sagaRun
 	free []int32
+	// parks counts what reached runs while their coordinator was down,
+	// to order it (park); resume is coordinatorBack's scratch.
+	parks  uint64
+	resume []int32
+}
+
+// park keeps what reached run r while its coordinator is down or frozen:
+// a reply (its outcome o) or a retry come due.
+func (p *sagaPool) park(r *sagaRun, what parkedSaga, o Outcome) {
+	p.parks++
+	r.parked, r.reply, r.parkSeq = what, o, p.parks
 }
 
 func (p *sagaPool) alloc() int32 {
@@ -324,19 +343,7 @@ func (s *Sim) sagaStep(run int32) {
 	sg := &s.sagas[r.saga]
 	st := &sg.steps[r.step]
 	if !r.undoing && st.topic >= 0 && sg.spec.Mode == Choreography {
-		// The event is published by the service whose work it follows:
-		// the start service for the first step, the previous step's
-		// participant after it. A partition between that service and
-		// the topic's leader holds it in its producer, as any publish
-		// (sendAttempt); one between the broker and the step's consumer
-		// holds its fetches (group.cutFrom). Kafka clients talk to
-		// brokers only, so a partition between two participants that
-		// leaves the broker reachable from both cuts no event.
-		pub := sg.start
-		if r.step > 0 {
-			pub = sg.steps[r.step-1].svc
-		}
-		s.produce(st.topic, r.key, true, AcksAll, -1, s.services[pub].spec.Name, run, r.step)
+		s.sagaPublish(run, r.step)
 		return
 	}
 	svc, timeout := st.svc, st.timeout
@@ -360,11 +367,34 @@ func (s *Sim) sagaStep(run int32) {
 	}
 }
 
+// sagaPublish publishes the event of step of a choreographed run. The
+// event is published by the service whose work it follows: the start
+// service for the first step, the previous step's participant after it. A
+// partition between that service and the topic's leader holds it in its
+// producer, as any publish (sendAttempt); one between the broker and the
+// step's consumer holds its fetches (group.cutFrom). Kafka clients talk to
+// brokers only, so a partition between two participants that leaves the
+// broker reachable from both cuts no event.
+func (s *Sim) sagaPublish(run, step int32) {
+	r := &s.sagaRuns.r[run]
+	sg := &s.sagas[r.saga]
+	pub := sg.start
+	if step > 0 {
+		pub = sg.steps[step-1].svc
+	}
+	s.produce(sg.steps[step].topic, r.key, true, AcksAll, -1, s.services[pub].spec.Name, run, step)
+}
+
 // maxLoggedInconsistent bounds the inconsistent sagas logged one by one.
 const maxLoggedInconsistent = 10
 
-// failBit marks an evSagaRetry that delivers a failure rather than a retry.
-const failBit = 1 << 31
+// failBit marks an evSagaRetry that delivers a failure rather than a
+// retry; resendBit one that publishes again a choreographed step's event
+// (sagaResend). A run's generation stays below both.
+const (
+	failBit   = 1 << 31
+	resendBit = 1 << 30
+)
 
 // sagaCommand is what a saga's command request does, kept in its from
 // field (a command has no calling service): the step, and whether it is
@@ -593,7 +623,7 @@ func (s *Sim) sagaReply(run int32, o Outcome, org origin) {
 		r.org = org
 	}
 	if r.inUse && s.coordinatorDown(r) {
-		r.parked, r.reply = parkedReply, o
+		s.sagaRuns.park(r, parkedReply, o)
 		return
 	}
 	s.sagaStepDone(run, r.step, o)
@@ -616,19 +646,25 @@ func (s *Sim) coordinatorDown(r *sagaRun) bool {
 }
 
 // coordinatorBack resumes the orchestrated runs that instance n of service
-// sv coordinates, once it runs again: each handles what reached it while
-// it was down, in the order the runs were started. A coordinator that
-// kept its sagas in memory (log = "memory") and crashed since a run
+// sv coordinates, once it runs again: it handles what reached them while
+// it was down in the order it arrived, as Eventuate Tram's orchestrator
+// reads the replies from its reply channel, a message queue, in order
+// (eventuate-tram-sagas, SagaManagerImpl.subscribeToReplyChannel: one
+// consumer of the saga's reply channel, handleMessage per reply as it is
+// read). A coordinator
+// that kept its sagas in memory (log = "memory") and crashed since a run
 // started has forgotten it: the run is lost, whatever its participants
 // did.
 func (s *Sim) coordinatorBack(sv *service, n int32) {
 	if len(sv.sagas) == 0 {
 		return
 	}
-	resumed, lost := 0, 0
+	lost := 0
 	crashed := sv.insts[n].crashedAt
-	for i := range s.sagaRuns.r {
-		r := &s.sagaRuns.r[i]
+	p := &s.sagaRuns
+	p.resume = p.resume[:0]
+	for i := range p.r {
+		r := &p.r[i]
 		if !r.inUse || r.end != running || r.coord != n || s.sagas[r.saga].start != sv.idx {
 			continue
 		}
@@ -638,18 +674,22 @@ func (s *Sim) coordinatorBack(sv *service, n int32) {
 			s.sagaEnded(int32(i), endLost)
 			continue
 		}
-		if r.parked == parkedNone {
-			continue
-		}
-		resumed++
-		p := r.parked
-		r.parked = parkedNone
-		if p == parkedRetry {
-			s.sagaStep(int32(i))
-		} else {
-			s.sagaStepDone(int32(i), r.step, r.reply)
+		if r.parked != parkedNone {
+			p.resume = append(p.resume, int32(i))
 		}
 	}
+	slices.SortFunc(p.resume, func(a, b int32) int { return cmp.Compare(p.r[a].parkSeq, p.r[b].parkSeq) })
+	for _, i := range p.resume {
+		r := &p.r[i]
+		what := r.parked
+		r.parked = parkedNone
+		if what == parkedRetry {
+			s.sagaStep(i)
+		} else {
+			s.sagaStepDone(i, r.step, r.reply)
+		}
+	}
+	resumed := len(p.resume)
 	if lost > 0 {
 		s.logf(fmt.Sprintf("%s#%d", sv.spec.Name, n+1), "coordinator back without its memory: %d sagas lost", lost)
 	}
@@ -709,22 +749,7 @@ func (s *Sim) sagaStepDone(run, step int32, o Outcome) {
 	switch {
 	case r.undoing && !ok:
 		// A compensation failed: the saga is left half done.
-		sg.inconsistent++
-		if sg.win.inconsistent == 0 {
-			sg.win.firstLeft = s.now
-		}
-		sg.win.inconsistent++
-		sg.win.bad(s.now)
-		sg.win.blame.add(r.org, s.occurs)
-		// The first few are logged one by one; the window's health tells
-		// the rest.
-		switch {
-		case sg.inconsistent <= maxLoggedInconsistent:
-			s.logf("saga "+sg.spec.Name, "inconsistent: compensation of step %d (%s) failed", step+1, s.services[sg.steps[step].comp].spec.Name)
-		case sg.inconsistent == maxLoggedInconsistent+1:
-			s.logf("saga "+sg.spec.Name, "more inconsistent sagas: counted, no longer logged one by one")
-		}
-		s.sagaEnded(run, endInconsistent)
+		s.sagaLeftHalfDone(run, step)
 	case r.undoing:
 		s.sagaUndo(run, step-1)
 	case ok && int(step)+1 == len(sg.steps):
@@ -735,10 +760,42 @@ func (s *Sim) sagaStepDone(run, step int32, o Outcome) {
 	case ok:
 		r.step++
 		s.sagaStep(run)
+	case int(step) > sg.pivot:
+		// A step after the pivot spent its maximum attempts: past the
+		// pivot the saga does not go back ("if the pivot transaction
+		// commits, the saga will run until completion": Richardson,
+		// "Microservices Patterns", 4.3.2, "The structure of a saga"),
+		// and now cannot go on: it is left half done.
+		s.sagaLeftHalfDone(run, step)
 	default:
 		r.undoing, r.failedAt, r.failed, r.failOrg = true, s.now, step, r.org
 		s.sagaUndo(run, step-1)
 	}
+}
+
+// sagaLeftHalfDone ends run inconsistent: its command for step (a
+// compensation, or a step after the pivot) failed for good.
+func (s *Sim) sagaLeftHalfDone(run, step int32) {
+	r := &s.sagaRuns.r[run]
+	sg := &s.sagas[r.saga]
+	sg.inconsistent++
+	if sg.win.inconsistent == 0 {
+		sg.win.firstLeft = s.now
+	}
+	sg.win.inconsistent++
+	sg.win.bad(s.now)
+	sg.win.blame.add(r.org, s.occurs)
+	// The first few are logged one by one; the window's health tells the
+	// rest.
+	switch {
+	case sg.inconsistent <= maxLoggedInconsistent && r.undoing:
+		s.logf("saga "+sg.spec.Name, "inconsistent: compensation of step %d (%s) failed", step+1, s.services[sg.steps[step].comp].spec.Name)
+	case sg.inconsistent <= maxLoggedInconsistent:
+		s.logf("saga "+sg.spec.Name, "inconsistent: step %d (%s), after the pivot, failed %d times", step+1, s.services[sg.steps[step].svc].spec.Name, sg.retry.MaximumAttempts)
+	case sg.inconsistent == maxLoggedInconsistent+1:
+		s.logf("saga "+sg.spec.Name, "more inconsistent sagas: counted, no longer logged one by one")
+	}
+	s.sagaEnded(run, endInconsistent)
 }
 
 // sagaRetryLater plans the next try of run's current command, unless its
@@ -782,27 +839,50 @@ func (s *Sim) sagaUndo(run, step int32) {
 	s.sagaStep(run)
 }
 
-// sagaResend plans another try of a choreographed step whose event the
-// broker did not take, after the saga's retry interval, as a producer
-// with retries would; run must still be the instance of generation gen.
-func (s *Sim) sagaResend(run int32, gen uint32) {
+// sagaResend plans to publish again, after the saga's retry interval, the
+// event of a choreographed run's step that its producer gave up on; run
+// must still be the instance of generation gen. It is that step's event
+// whatever the run has done since: a producer that gave up (its delivery
+// timeout passed) does not know whether the broker wrote the record, nor
+// whether its consumer has read it since (a record written but not yet
+// replicated when the producer gave up may be read later), so the
+// publisher sends the same event again, as the outbox of a transactional
+// messaging library (Eventuate Tram) republishes a message not yet marked
+// published. Sent again after the step was answered, it is a duplicate
+// that the participant runs again and that answers nothing (sagaEvent).
+func (s *Sim) sagaResend(run int32, gen uint32, step int32) {
 	r := &s.sagaRuns.r[run]
 	if !r.inUse || r.gen != gen {
 		return
 	}
-	s.schedule(after(s.now, int64(s.sagas[r.saga].retry.InitialInterval)), evSagaRetry, run, r.gen)
+	r.did[step].resend = true
+	s.schedule(after(s.now, int64(s.sagas[r.saga].retry.InitialInterval)), evSagaRetry, run, r.gen|resendBit)
 }
 
 // sagaRetry is a retry timer, or a command that failed at once.
 func (s *Sim) sagaRetry(run int32, gen uint32) {
 	r := &s.sagaRuns.r[run]
-	if r.gen != gen&^failBit || !r.inUse {
+	if r.gen != gen&^(failBit|resendBit) || !r.inUse {
+		return
+	}
+	if gen&resendBit != 0 {
+		// One event waits per timer: the first step whose event does
+		// (two wait only if two of the run's publishes failed within one
+		// interval).
+		for j := range r.did {
+			if r.did[j].resend {
+				r.did[j].resend = false
+				s.sagaPublish(run, int32(j))
+				return
+			}
+		}
 		return
 	}
 	if s.coordinatorDown(r) {
-		r.parked, r.reply = parkedRetry, OK
 		if gen&failBit != 0 {
-			r.parked, r.reply = parkedReply, Rejected
+			s.sagaRuns.park(r, parkedReply, Rejected)
+		} else {
+			s.sagaRuns.park(r, parkedRetry, OK)
 		}
 		return
 	}

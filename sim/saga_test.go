@@ -1,12 +1,16 @@
 package sim_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/faultline/faultline/scenarios"
 	"github.com/faultline/faultline/sim"
 )
 
@@ -443,5 +447,348 @@ func TestChoreographedStepNeedsTopic(t *testing.T) {
 	spec.Sagas[0].Steps[1].Records, spec.Sagas[0].Steps[1].SemanticLock = 5, sim.LockWait
 	if _, err := sim.New(spec, 1); err == nil || !strings.Contains(err.Error(), "needs orchestration") {
 		t.Fatalf("New: %v, want a semantic lock on a choreographed step refused", err)
+	}
+}
+
+// TestSagaCrashBehindParticipantIsBusinessFailure: a command refused or
+// reset by its participant's crashed instance (one still in the endpoints,
+// EndpointUpdateDelay) is unavailability: the saga retries it, and a
+// 5 s crash of payment only delays the sagas (none compensated, the
+// longest about 7 s). A crash behind the participant is not: payment,
+// whose call to fraud is refused, answers with an error, a business
+// failure, and the saga rolls back (50 sagas/s for 5 s: 250). The old
+// engine took any answer whose failure began in a crash for
+// unavailability, and retried the 250 until fraud came back.
+func TestSagaCrashBehindParticipantIsBusinessFailure(t *testing.T) {
+	for _, tc := range []struct {
+		name, target string
+		compensated  uint64
+	}{
+		{"the participant crashed: retried", "payment", 0},
+		{"a service behind it crashed: rolled back", "fraud", 250},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			spec := sagaSpec(t, sim.Orchestration, 0)
+			spec.Services = append(spec.Services, svc(t, "fraud", "1ms"))
+			for i := range spec.Services {
+				if spec.Services[i].Name == "payment" {
+					spec.Services[i].Calls = []sim.Call{call("fraud")}
+				}
+				spec.Services[i].EndpointUpdateDelay = 20 * time.Second
+			}
+			spec.Faults = []sim.Fault{{Kind: sim.FaultCrash, Target: tc.target, Start: 10 * time.Second, Duration: 5 * time.Second}}
+			res, _ := run(t, spec)
+			sg := res.Sagas[0]
+			t.Logf("completed %d compensated %d running %d, longest %.1fs", sg.Completed, sg.Compensated, sg.Running, sg.Duration.Max/1000)
+			if sg.Compensated != tc.compensated || sg.Inconsistent != 0 {
+				t.Errorf("compensated %d, inconsistent %d; want %d compensated", sg.Compensated, sg.Inconsistent, tc.compensated)
+			}
+			if tc.compensated == 0 && sg.Duration.Max < 4000 {
+				t.Errorf("longest saga %.1fs: the crash should delay the sagas it holds", sg.Duration.Max/1000)
+			}
+		})
+	}
+}
+
+// TestSagaRedeliveredEventAnswersNoCompensation: a choreographed step's
+// event can be in its topic twice. Both followers of every partition are
+// down from 10 s to 140 s but stay in the ISR (replica_lag_max 1 h): the
+// high watermark stands still, and an acks=all publish fails at its
+// delivery timeout (120 s) though its record is in the leader's log; the
+// saga publishes the event again. When the followers are back, the
+// participant (inventory) reads both. Charges always fail and
+// inventory-undo is down throughout: no saga can end compensated. The
+// second reading of the reservation's event comes while its saga
+// compensates that very step; it runs at inventory (a duplicate) but is
+// no answer to the compensation. The old engine took it for the
+// compensation's success: 26 sagas counted compensated, each anomalous
+// (reserved, never released).
+func TestSagaRedeliveredEventAnswersNoCompensation(t *testing.T) {
+	spec := sagaSpec(t, sim.Choreography, 1)
+	spec.Duration = 200 * time.Second
+	spec.Clients[0].Rate = 5
+	spec.Brokers[0].ReplicaLagMax = time.Hour
+	spec.Faults = []sim.Fault{
+		{Kind: sim.FaultCrash, Target: "inventory-undo"},
+		{Kind: sim.FaultCrash, Target: "kafka#2", Start: 10 * time.Second, Duration: 130 * time.Second},
+		{Kind: sim.FaultCrash, Target: "kafka#3", Start: 10 * time.Second, Duration: 130 * time.Second},
+	}
+	res, _ := run(t, spec)
+	sg := res.Sagas[0]
+	reserve := sg.Steps[0]
+	t.Logf("started %d compensated %d running %d anomalous %d; reserve executions %d duplicates %d",
+		sg.Started, sg.Compensated, sg.Running, sg.Anomalous, reserve.Executions, reserve.Duplicates)
+	if reserve.Duplicates == 0 {
+		t.Fatal("no reservation ran twice: the test no longer reads an event twice")
+	}
+	if sg.Compensated+sg.Anomalous+reserve.Compensations != 0 || sg.Running != sg.Started {
+		t.Errorf("compensated %d, anomalous %d, releases %d, running %d of %d: with inventory-undo down no saga can end",
+			sg.Compensated, sg.Anomalous, reserve.Compensations, sg.Running, sg.Started)
+	}
+}
+
+// TestSagaStepNeedsTimeout: a spec built in Go whose step sends commands
+// (any step of an orchestration, and a compensation in both modes) with
+// no timeout is refused by New, as Temporal refuses an activity without a
+// start-to-close timeout; the loader fills its 5 s default. The old engine
+// ran it: a command lost on its way (a 10 s loss fault on
+// orders->payment) was never answered, and the 500 sagas it held never
+// ended, their slots kept until the end. A choreographed step without a
+// compensation sends no command and needs none.
+func TestSagaStepNeedsTimeout(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		mode    sim.SagaMode
+		step    int
+		timeout time.Duration
+		refused bool
+	}{
+		{"an orchestrated step", sim.Orchestration, 1, 0, true},
+		{"a negative timeout", sim.Orchestration, 1, -time.Second, true},
+		{"a choreographed step with a compensation", sim.Choreography, 1, 0, true},
+		{"a choreographed step without one", sim.Choreography, 2, 0, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			spec := sagaSpec(t, tc.mode, 0)
+			spec.Sagas[0].Steps[tc.step].Timeout = tc.timeout
+			_, err := sim.New(spec, 1)
+			if refused := err != nil && strings.Contains(err.Error(), "needs a timeout"); refused != tc.refused {
+				t.Fatalf("New: %v, want refused %v", err, tc.refused)
+			}
+			if tc.refused {
+				return
+			}
+			res, _ := run(t, spec)
+			if sg := res.Sagas[0]; sg.Running > 50 {
+				t.Errorf("%d of %d sagas still running", sg.Running, sg.Started)
+			}
+		})
+	}
+}
+
+// TestSagaConservation runs the saga built-ins under random faults (kinds,
+// targets among the saga's services, start and length drawn from the
+// seed), random retry limits and coordinator logs, and checks the sums a
+// saga's counts must keep whatever happens: every saga started is
+// completed, compensated, inconsistent, lost or still running, once; each
+// step's settled states (done, compensated, both, none) count every ended
+// saga once; the sagas that did a step (its executions less their
+// duplicates) are those ended that left it done or both, and some of the
+// running ones; the same for its compensation; the windows add up to the
+// totals; and the same seed gives the same result, byte for byte.
+func TestSagaConservation(t *testing.T) {
+	for _, bc := range []struct{ file, variant string }{
+		{"order-saga", ""},
+		{"saga-orchestration-vs-choreography", "orchestration-participant-crash"},
+		{"saga-orchestration-vs-choreography", "choreography-participant-crash"},
+	} {
+		for seed := uint64(1); seed <= 4; seed++ {
+			t.Run(fmt.Sprintf("%s/%s/seed=%d", bc.file, bc.variant, seed), func(t *testing.T) {
+				spec := randomSagaFaults(t, bc.file, bc.variant, seed)
+				res, _ := run(t, spec)
+				for _, sg := range res.Sagas {
+					checkSagaSums(t, sg)
+				}
+				again, _ := run(t, randomSagaFaults(t, bc.file, bc.variant, seed))
+				a, _ := json.Marshal(res)
+				b, _ := json.Marshal(again)
+				if !bytes.Equal(a, b) {
+					t.Error("the same spec and seed gave two results")
+				}
+			})
+		}
+	}
+}
+
+// randomSagaFaults loads the built-in file (its variant) and adds to it
+// faults on its saga's services drawn from seed: crashes, pauses, errors,
+// blackholes, latency, a partition between the coordinator and a
+// participant; and a retry limit and coordinator log drawn too.
+func randomSagaFaults(t *testing.T, file, variant string, seed uint64) *sim.Spec {
+	t.Helper()
+	name, data, err := scenarios.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := scenarios.LoadScenario(name, data, scenarios.Options{Variant: variant})
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := sc.Spec
+	rng := rand.New(rand.NewPCG(seed, 19))
+	sg := &spec.Sagas[0]
+	var targets []string
+	for _, st := range sg.Steps {
+		targets = append(targets, st.Service)
+		if st.Compensation != "" {
+			targets = append(targets, st.Compensation)
+		}
+	}
+	sg.Retry.MaximumAttempts = rng.IntN(4) // 0: no limit
+	if rng.IntN(2) == 0 {
+		sg.Log = sim.MemoryLog
+	}
+	span := int64(spec.Duration)
+	for range 6 {
+		target := targets[rng.IntN(len(targets))]
+		f := sim.Fault{Target: target, Start: time.Duration(rng.Int64N(span)), Duration: time.Duration(1 + rng.Int64N(span/4))}
+		switch rng.IntN(6) {
+		case 0:
+			f.Kind = sim.FaultCrash
+		case 1:
+			f.Kind = sim.FaultPause
+		case 2:
+			f.Kind, f.Params = sim.FaultErrors, sim.ErrorsFault{Probability: rng.Float64()}
+		case 3:
+			f.Kind = sim.FaultBlackhole
+		case 4:
+			f.Kind, f.Params = sim.FaultLatency, sim.LatencyFault{Add: mustDist(t, fmt.Sprintf("%dms", rng.IntN(3000)))}
+		default:
+			f.Kind, f.Target = sim.FaultPartition, ""
+			f.Params = sim.PartitionFault{Sides: [2][]string{{sg.Start}, {target}}}
+		}
+		spec.Faults = append(spec.Faults, f)
+	}
+	// The coordinator crashes too, now and then, to lose sagas with a
+	// memory log.
+	spec.Faults = append(spec.Faults, sim.Fault{Kind: sim.FaultCrash, Target: sg.Start + "#1",
+		Start: time.Duration(rng.Int64N(span)), Duration: time.Duration(1 + rng.Int64N(span/8))})
+	return spec
+}
+
+// checkSagaSums checks the sums of one saga's result (TestSagaConservation).
+func checkSagaSums(t *testing.T, sg sim.SagaResult) {
+	t.Helper()
+	t.Logf("%s: started %d completed %d compensated %d inconsistent %d lost %d running %d (compensating %d) anomalous %d",
+		sg.Name, sg.Started, sg.Completed, sg.Compensated, sg.Inconsistent, sg.Lost, sg.Running, sg.Compensating, sg.Anomalous)
+	ended := sg.Completed + sg.Compensated + sg.Inconsistent + sg.Lost
+	if ended+sg.Running != sg.Started {
+		t.Errorf("started %d != ended %d + running %d", sg.Started, ended, sg.Running)
+	}
+	if sg.Compensating > sg.Running || sg.Anomalous > sg.Completed+sg.Compensated {
+		t.Errorf("compensating %d of %d running; anomalous %d of %d completed or compensated",
+			sg.Compensating, sg.Running, sg.Anomalous, sg.Completed+sg.Compensated)
+	}
+	if sg.Duration.Count != sg.Completed || sg.Recovery.Count != sg.Compensated {
+		t.Errorf("durations %d of %d completed, recoveries %d of %d compensated", sg.Duration.Count, sg.Completed, sg.Recovery.Count, sg.Compensated)
+	}
+	for _, st := range sg.Steps {
+		if got := st.Done + st.Compensated + st.Both + st.None; got != ended {
+			t.Errorf("step %s: done %d + compensated %d + both %d + none %d = %d, ended sagas %d", st.Name, st.Done, st.Compensated, st.Both, st.None, got, ended)
+		}
+		if did := st.Executions - st.Duplicates; did < st.Done+st.Both || did > st.Done+st.Both+sg.Running {
+			t.Errorf("step %s: %d sagas did it, %d ended done or both, %d running", st.Name, did, st.Done+st.Both, sg.Running)
+		}
+		if undid := st.Compensations - st.CompensationDuplicates; undid < st.Compensated+st.Both || undid > st.Compensated+st.Both+sg.Running {
+			t.Errorf("step %s: %d sagas undid it, %d ended compensated or both, %d running", st.Name, undid, st.Compensated+st.Both, sg.Running)
+		}
+	}
+	var w sim.SagaFigures
+	for _, win := range sg.Series {
+		f := win.Saga()
+		w.Started += f.Started
+		w.Completed += f.Completed
+		w.Compensated += f.Compensated
+		w.Inconsistent += f.Inconsistent
+	}
+	if w.Started != sg.Started || w.Completed != sg.Completed || w.Compensated != sg.Compensated || w.Inconsistent != sg.Inconsistent {
+		t.Errorf("windows add up to started %d completed %d compensated %d inconsistent %d", w.Started, w.Completed, w.Compensated, w.Inconsistent)
+	}
+	if n := len(sg.Series); n > 0 && sg.Series[n-1].Saga().Running != sg.Running {
+		t.Errorf("last window running %d, at the end %d", sg.Series[n-1].Saga().Running, sg.Running)
+	}
+}
+
+// TestSagaResendPublishesItsOwnStep: a choreographed step's event that
+// its producer gave up on is published again, the same event, whatever
+// the saga has done since. Both followers of every partition are down
+// from 10 s to 131 s but stay in the ISR: the reservations published from
+// 10 s wait for the high watermark and fail at their delivery timeout
+// (120 s), a second before the followers are back; their sagas go on
+// with the records the leader had, and charge (100 ms, a backlog) holds
+// them when the resends are due. The resends are reservations again (a
+// few more records on t-inventory, run twice by inventory for a saga
+// still running: anomalous); every charge and shipment event is
+// published once, one per saga, none of them having failed. The old
+// engine sent the event of the step the saga was at when the resend came
+// due: 3 charge events published twice (1503 on t-payment), none of the
+// reservations its producer gave up on (6).
+func TestSagaResendPublishesItsOwnStep(t *testing.T) {
+	spec := sagaSpec(t, sim.Choreography, 0)
+	spec.Duration = 300 * time.Second
+	spec.Clients[0].Rate = 5
+	setService(t, spec, "payment", "100ms")
+	spec.Brokers[0].ReplicaLagMax = time.Hour
+	spec.Faults = []sim.Fault{
+		{Kind: sim.FaultCrash, Target: "kafka#2", Start: 10 * time.Second, Duration: 121 * time.Second},
+		{Kind: sim.FaultCrash, Target: "kafka#3", Start: 10 * time.Second, Duration: 121 * time.Second},
+	}
+	res, _ := run(t, spec)
+	sg := res.Sagas[0]
+	for _, tp := range res.Topics {
+		t.Logf("%s: produced %d, given up %d", tp.Name, tp.Produced, tp.ProduceErrors)
+		switch {
+		case tp.Name == "t-inventory" && tp.Produced <= sg.Started:
+			t.Errorf("%s: %d records for %d sagas: no reservation sent again", tp.Name, tp.Produced, sg.Started)
+		case tp.Name != "t-inventory" && (tp.ProduceErrors != 0 || tp.Produced != sg.Started):
+			t.Errorf("%s: %d records (%d given up) for %d sagas: want one each", tp.Name, tp.Produced, tp.ProduceErrors, sg.Started)
+		}
+	}
+	if sg.Steps[1].Duplicates+sg.Steps[2].Duplicates != 0 || sg.Steps[0].Duplicates == 0 {
+		t.Errorf("duplicates: reserve %d, charge %d, ship %d; want reservations only", sg.Steps[0].Duplicates, sg.Steps[1].Duplicates, sg.Steps[2].Duplicates)
+	}
+}
+
+// TestSagaCoordinatorBackInArrivalOrder: a coordinator that runs again
+// handles what reached its sagas while it was down in the order it
+// arrived, as an orchestrator reads its reply channel. Sagas start 4 a
+// second; charges take 5 s, so the replies of those started from 5 s to
+// 10 s reach orders, frozen (or crashed) from 10 s to 20 s, from 10 s to
+// 15 s, in the order the sagas started. At 20 s they go on to shipping,
+// which serves one at a time, 100 ms each: the oldest (started at 5 s)
+// first, done at 20.1 s, 15.1 s after its start, the longest of all. The
+// old engine resumed them in the order of its slots, a saga started at
+// 5 s among the last: 17.0 s.
+func TestSagaCoordinatorBackInArrivalOrder(t *testing.T) {
+	for _, kind := range []sim.FaultKind{sim.FaultPause, sim.FaultCrash} {
+		t.Run(kind.String(), func(t *testing.T) {
+			spec := sagaSpec(t, sim.Orchestration, 0)
+			spec.Clients[0].Rate = 4
+			setService(t, spec, "payment", "5s")
+			setService(t, spec, "shipping", "100ms")
+			service(spec, "shipping").Workers = 1
+			spec.Sagas[0].Steps[1].Timeout, spec.Sagas[0].Steps[2].Timeout = 10*time.Second, 10*time.Second
+			spec.Faults = []sim.Fault{{Kind: kind, Target: "orders", Start: 10 * time.Second, Duration: 10 * time.Second}}
+			res, _ := run(t, spec)
+			near(t, "longest saga (s)", res.Sagas[0].Duration.Max/1000, 15.1, 0.05)
+		})
+	}
+}
+
+// TestSagaPastThePivotNeverRollsBack: a step after the pivot that spends
+// its maximum attempts leaves its saga inconsistent (half done): past the
+// pivot a saga runs until it completes, and is never rolled back.
+// Shipping, after the pivot (charge), always fails; with two attempts
+// every saga that reached it is left inconsistent, charged and reserved,
+// and no refund nor release is sent. Without a limit they are retried
+// until the end (running). The old engine rolled them back across the
+// pivot: 1450 compensated, each refunded.
+func TestSagaPastThePivotNeverRollsBack(t *testing.T) {
+	for _, attempts := range []int{2, 0} {
+		t.Run(fmt.Sprint("maximum_attempts=", attempts), func(t *testing.T) {
+			spec := sagaSpec(t, sim.Orchestration, 0)
+			service(spec, "shipping").Errors = 1
+			spec.Sagas[0].Retry.MaximumAttempts = attempts
+			res, _ := run(t, spec)
+			sg := res.Sagas[0]
+			t.Logf("completed %d compensated %d inconsistent %d running %d", sg.Completed, sg.Compensated, sg.Inconsistent, sg.Running)
+			if sg.Compensated+sg.Completed != 0 || sg.Steps[0].Compensations+sg.Steps[1].Compensations != 0 {
+				t.Errorf("compensated %d, completed %d, releases %d, refunds %d: past the pivot no saga goes back",
+					sg.Compensated, sg.Completed, sg.Steps[0].Compensations, sg.Steps[1].Compensations)
+			}
+			if left := sg.Inconsistent > sg.Started*9/10; left != (attempts > 0) {
+				t.Errorf("inconsistent %d of %d started", sg.Inconsistent, sg.Started)
+			}
+		})
 	}
 }

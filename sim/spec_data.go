@@ -303,8 +303,11 @@ const (
 type SagaStep struct {
 	Name         string
 	Service      string
-	Compensation string        // a service; "" = the step cannot be undone
-	Timeout      time.Duration // each attempt's (Temporal's start-to-close timeout)
+	Compensation string // a service; "" = the step cannot be undone
+	// Timeout is each attempt's (Temporal's start-to-close timeout): > 0
+	// for a step that sends commands (an orchestration's, or one with a
+	// compensation), which New refuses without one.
+	Timeout time.Duration
 	// Deadline bounds a step before or at the pivot, retries included
 	// (Temporal's schedule-to-close timeout): unavailability past it fails
 	// the step. 0: none, the step is retried until it answers.
@@ -421,6 +424,18 @@ func checkData(spec *Spec, services map[string]bool) error {
 				// A lock's refusal is an answer to a command; an event has
 				// no one to answer (the loader refuses it too).
 				return fmt.Errorf("sim: saga %q: step %q: a semantic lock needs orchestration", sg.Name, st.Name)
+			}
+			if commands := sg.Mode == Orchestration || st.Compensation != ""; commands && st.Timeout <= 0 || st.Timeout < 0 || st.Deadline < 0 {
+				// A command is a request that can be lost on its way (a
+				// loss fault, a blackhole): with no timeout its saga
+				// would wait for it forever. Temporal refuses an
+				// activity with neither a start-to-close nor a
+				// schedule-to-close timeout ("A valid StartToClose or
+				// ScheduleToCloseTimeout is not set": temporalio/temporal,
+				// service/history/api/command_attr_validator.go); Axon's
+				// sagas wait forever unless they schedule a deadline
+				// (DeadlineManager). The loader fills its 5 s default.
+				return fmt.Errorf("sim: saga %q: step %q needs a timeout > 0 for its commands (Temporal's start-to-close timeout)", sg.Name, st.Name)
 			}
 			if sg.Mode == Choreography && st.Topic == "" {
 				// A choreographed step is an event on a topic: with none
