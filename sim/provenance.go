@@ -118,12 +118,13 @@ func (s *Sim) occAt(comp int32, c Cause, f int32) origin {
 	return o
 }
 
-// latest returns the fault of list that began last, or -1: the one that
-// made the difference when several are active.
-func (s *Sim) latest(list []int32) int32 {
-	best := int32(-1)
+// latest returns the fault that began last of best (-1: none) and those
+// of list that pass keep (nil: all): the one that made the difference
+// when several are active. A later one in list wins a tie, so that
+// folding it over several lists in turn picks as one list would.
+func (s *Sim) latest(best int32, list []int32, keep func(FaultParams) bool) int32 {
 	for _, f := range list {
-		if best < 0 || s.faults[f].since >= s.faults[best].since {
+		if (keep == nil || keep(s.faults[f].p)) && (best < 0 || s.faults[f].since >= s.faults[best].since) {
 			best = f
 		}
 	}
@@ -162,12 +163,7 @@ func (s *Sim) fail(i int32, o origin) {
 // service svc, blaming the latest of its active faults that pass keep.
 func (s *Sim) instOrigin(svc, n int32, c Cause, keep func(FaultParams) bool) origin {
 	in := &s.services[svc].insts[n]
-	best := int32(-1)
-	for _, f := range in.f.list {
-		if (keep == nil || keep(s.faults[f].p)) && (best < 0 || s.faults[f].since >= s.faults[best].since) {
-			best = f
-		}
-	}
+	best := s.latest(-1, in.f.list, keep)
 	if best < 0 && c == CauseCrash {
 		// Down with no crash fault active: restarting after one that
 		// ended, or restarted by a deploy.
@@ -212,9 +208,7 @@ func (s *Sim) serviceOrigin(svc int32, c Cause, last int32) origin {
 	best, down := int32(-1), int32(0)
 	for n := range s.services[svc].insts {
 		in := &s.services[svc].insts[n]
-		if f := s.latest(in.f.list); f >= 0 && (best < 0 || s.faults[f].since >= s.faults[best].since) {
-			best = f
-		}
+		best = s.latest(best, in.f.list, nil)
 		if !in.up && in.downOcc > down {
 			down = in.downOcc // still starting after a crash that ended
 		}
@@ -257,14 +251,12 @@ func (s *Sim) dataOrigin(e *edge) origin {
 	}
 	best := int32(-1)
 	for i := range nodes {
-		if f := s.latest(nodes[i].faults); f >= 0 && (best < 0 || s.faults[f].since >= s.faults[best].since) {
-			best = f
-		}
+		best = s.latest(best, nodes[i].faults, nil)
 	}
 	if best < 0 {
 		// A partition cuts messages to its nodes as they are sent, not
 		// through the nodes' own faults.
-		best = s.latest(s.partitions)
+		best = s.latest(-1, s.partitions, nil)
 	}
 	return s.occAt(comp, c, best)
 }
@@ -330,7 +322,7 @@ func (s *Sim) hereOrigin(i int32) (origin, int32) {
 			cl := &s.calls.c[r.parent]
 			l = &s.services[cl.svc].calls[cl.edge].link
 		}
-		return s.occAt(r.svc, c, s.latest(l.faults)), -1
+		return s.occAt(r.svc, c, s.latest(-1, l.faults, nil)), -1
 	case ended:
 		// Answered, the answer still on its way back: what it carries.
 		if r.org.set() {
@@ -459,12 +451,10 @@ func (g *group) leaderOrigin(p int32, c Cause) origin {
 	bk := &s.brokers[t.broker]
 	best := int32(-1)
 	for _, r := range t.parts[p].replicas {
-		if f := s.latest(bk.nodes[r].faults); f >= 0 && (best < 0 || s.faults[f].since >= s.faults[best].since) {
-			best = f
-		}
+		best = s.latest(best, bk.nodes[r].faults, nil)
 	}
 	if best < 0 {
-		best = s.latest(s.partitions)
+		best = s.latest(-1, s.partitions, nil)
 	}
 	return s.occAt(s.brokerComp(t.broker), c, best)
 }
@@ -510,7 +500,7 @@ func (g *group) stallOrigin(p int32) origin {
 	case bk.node(pt, pt.leader).paused:
 		broker = g.leaderOrigin(p, CausePause)
 	case g.cutFrom(bk.node(pt, pt.leader)):
-		broker = s.occAt(s.brokerComp(t.broker), CauseLost, s.latest(s.partitions))
+		broker = s.occAt(s.brokerComp(t.broker), CauseLost, s.latest(-1, s.partitions, nil))
 	case bk.node(pt, pt.leader).slow > 1:
 		broker = g.leaderOrigin(p, CauseLate)
 	}
@@ -558,19 +548,14 @@ func (g *group) stallOrigin(p int32) origin {
 // group is blamed on its instance's faults (stallOrigin).
 func (s *Sim) projectorOrigin(v *view) origin {
 	n := &v.node
-	c, keep := CauseLate, func(FaultParams) bool { return true }
+	c, keep := CauseLate, (func(FaultParams) bool)(nil) // every fault
 	switch {
 	case n.down:
 		c, keep = CauseCrash, isCrash
 	case n.paused:
 		c, keep = CausePause, isPause
 	}
-	best := int32(-1)
-	for _, f := range n.faults {
-		if keep(s.faults[f].p) && (best < 0 || s.faults[f].since >= s.faults[best].since) {
-			best = f
-		}
-	}
+	best := s.latest(-1, n.faults, keep)
 	if best < 0 && v.rebuilding {
 		best = v.rebuildFault
 	}
