@@ -69,6 +69,27 @@ func TestSteadyStateAllocs(t *testing.T) {
 		async.Services[i].Async, async.Services[i].AfterCalls = true, 0.5
 	}
 	steadyAllocs(t, async, 5*time.Second)
+	// The chain's last service frozen, and the queues bounded: every
+	// worker up the chain waits on it, and the first service's queue
+	// turns requests away. Tracing a refusal walks the workers ahead of
+	// it down to the pause (provenance.go, heldFault) without allocating.
+	stuck := chain10(time.Hour)
+	for i := range stuck.Services {
+		stuck.Services[i].Queue = 8
+	}
+	stuck.Faults = []Fault{{Kind: FaultPause, Target: "s9", Start: 3 * time.Second}}
+	s, err := New(stuck, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.RunUntil(5 * time.Second)
+	var o origin
+	if allocs := testing.AllocsPerRun(100, func() { o = s.queuedOrigin(0, 0, CauseQueueFull) }); allocs != 0 {
+		t.Errorf("tracing a refusal behind the pause: %.0f allocations", allocs)
+	}
+	if o.fault != 1 {
+		t.Errorf("a refusal at s0 traced to occurrence %d, want the pause's (1)", o.fault)
+	}
 }
 
 // steadyAllocs runs spec past warm, then checks that two more seconds of

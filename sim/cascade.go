@@ -138,6 +138,7 @@ func (s *Sim) beginOccurrence(f *fault) {
 	}
 	s.occOf[f.idx] = append(s.occOf[f.idx], int32(len(s.occurs)))
 	s.occurs = append(s.occurs, oc)
+	s.lasting++
 }
 
 // endOccurrence ends the fault's last occurrence, and returns its index
@@ -151,6 +152,7 @@ func (s *Sim) endOccurrence(f *fault) int {
 		k := own[len(own)-1]
 		if oc := &s.occurs[k]; oc.end < 0 {
 			oc.end = s.now
+			s.lasting--
 		}
 		return int(k)
 	}

@@ -42,5 +42,22 @@ func (s *Sim) CheckPool() error {
 	if inFlight != p.live {
 		return fmt.Errorf("request pool: live count %d, but %d requests in flight: %d leaked", p.live, inFlight, p.live-inFlight)
 	}
+	// Every instance lists exactly the requests that hold its workers,
+	// each at its seat.
+	for si := range s.services {
+		sv := &s.services[si]
+		for n := range sv.insts {
+			in := &sv.insts[n]
+			if len(in.work) != in.busy {
+				return fmt.Errorf("%s#%d: %d requests listed at work, %d workers busy", sv.spec.Name, n+1, len(in.work), in.busy)
+			}
+			for k, i := range in.work {
+				r := &p.r[i]
+				if free[i] || p.seat[i] != int32(k) || r.svc != int32(si) || r.inst != int32(n) || !r.is(reqWorking) || r.is(reqReleased) {
+					return fmt.Errorf("%s#%d: request %d listed at work is not (seat %d of %d)", sv.spec.Name, n+1, i, p.seat[i], k)
+				}
+			}
+		}
+	}
 	return nil
 }

@@ -671,6 +671,7 @@ func (sv *service) crash(n int32) {
 	sv.queued -= in.q.len()
 	sv.waiting -= in.waiting
 	in.busy, in.waiting = 0, 0
+	in.work = in.work[:0]
 	in.onCPU(s.now, -in.cpu)
 	for in.q.len() > 0 {
 		in.q.pop()

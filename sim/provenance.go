@@ -19,7 +19,8 @@ import (
 //   - a failure a component decides itself originates there: its own error
 //     (an errors fault's draw, or its background error rate: no fault), a
 //     connection refused or reset by a crashed instance, a full queue, a
-//     request shed after its queue timeout, a 429;
+//     request shed after its queue timeout, a 429; a full queue and a shed
+//     request carry the fault the workers ahead hold (the queued rule);
 //   - a call that ends without an answer originates at its callee: a
 //     breaker open on it, no instance up, a full bulkhead; the fault is
 //     the one behind the callee's last failed attempt (what opened the
@@ -32,8 +33,15 @@ import (
 //     partitioned instance, a broker or store node down), or whose finished
 //     calls brought back a fault's slowness; else at the callee that did
 //     not answer, with no fault. A request waiting in a queue is late
-//     because the workers ahead of it are: it takes the fault behind the
-//     work its service last finished slowed by one, within a window;
+//     because the workers ahead of it are (thread-per-request: "a single
+//     backend dependency becoming latent can cause all resources to become
+//     saturated", which "backs up queues, threads, and other system
+//     resources", Hystrix's wiki, https://github.com/Netflix/Hystrix/wiki):
+//     it takes the fault those workers' paths meet now, down every call
+//     and through every queue they wait on (queuedOrigin), in proportion
+//     to the workers each fault holds; when they hold none, the fault
+//     behind the work its service last finished slowed by one, within a
+//     window (a backlog a fault left);
 //   - a publish or store operation that fails or times out originates at
 //     its broker (waiting on ISR members, no leader) or store (a quorum it
 //     could not reach), with the latest fault active on its nodes;
@@ -118,12 +126,13 @@ func (s *Sim) occAt(comp int32, c Cause, f int32) origin {
 	return o
 }
 
-// latest returns the fault of list that began last, or -1: the one that
-// made the difference when several are active.
-func (s *Sim) latest(list []int32) int32 {
-	best := int32(-1)
+// latest returns the fault that began last of best (-1: none) and those
+// of list that pass keep (nil: all): the one that made the difference
+// when several are active. A later one in list wins a tie, so that
+// folding it over several lists in turn picks as one list would.
+func (s *Sim) latest(best int32, list []int32, keep func(FaultParams) bool) int32 {
 	for _, f := range list {
-		if best < 0 || s.faults[f].since >= s.faults[best].since {
+		if (keep == nil || keep(s.faults[f].p)) && (best < 0 || s.faults[f].since >= s.faults[best].since) {
 			best = f
 		}
 	}
@@ -162,12 +171,7 @@ func (s *Sim) fail(i int32, o origin) {
 // service svc, blaming the latest of its active faults that pass keep.
 func (s *Sim) instOrigin(svc, n int32, c Cause, keep func(FaultParams) bool) origin {
 	in := &s.services[svc].insts[n]
-	best := int32(-1)
-	for _, f := range in.f.list {
-		if (keep == nil || keep(s.faults[f].p)) && (best < 0 || s.faults[f].since >= s.faults[best].since) {
-			best = f
-		}
-	}
+	best := s.latest(-1, in.f.list, keep)
 	if best < 0 && c == CauseCrash {
 		// Down with no crash fault active: restarting after one that
 		// ended, or restarted by a deploy.
@@ -193,13 +197,63 @@ func isBlackhole(p FaultParams) bool {
 }
 
 // pressure is the fault behind the work service sv last finished slowed
-// by one, if that was within a window: the fault that keeps its workers
-// busy, which a full queue or a queued request's timeout is due to.
+// by one, if that was within a window: what a queued failure is traced
+// to when its instance's workers hold no fault now (queuedOrigin), as
+// when a fault's backlog outlives it.
 func (s *Sim) pressure(sv *service) int32 {
 	if sv.pressAt > 0 && s.now-sv.pressAt <= s.window {
 		return sv.press
 	}
 	return 0
+}
+
+// queuedOrigin is the origin, with cause c, of a failure of a request
+// that waited in the queue of instance n of service svc (refused by the
+// full queue, shed, given up on there): the workers ahead of it made it
+// wait. Its fault is the pause freezing the instance, else the one that
+// the calls and work those workers hold meet now (heldFault), else, when
+// they hold none, the fault behind the work the service last finished
+// slowed by one, within a window (pressure).
+func (s *Sim) queuedOrigin(svc, n int32, c Cause) origin {
+	if s.services[svc].insts[n].paused {
+		return origin{comp: svc, cause: c, fault: s.instOrigin(svc, n, CausePause, isPause).fault}
+	}
+	f := s.heldFault(svc, n)
+	if f == 0 {
+		f = s.pressure(&s.services[svc])
+	}
+	return origin{comp: svc, cause: c, fault: f}
+}
+
+// heldFault is the fault (occurrence + 1; 0: none) met now by one of the
+// requests holding the workers of instance n of service svc: the first,
+// from where the instance's turn points, whose path down its calls
+// (walk) meets an active fault. Each asks from the next worker on, so
+// queued failures spread over the faults in proportion to the workers
+// each holds: when a dependency's fault holds all the workers of its
+// callers (gateway -> a -> b, b paused, a's workers waiting on b and the
+// gateway's on a), every queued failure up the chain is b's fault's,
+// even when no request finishes while it lasts. With no fault active
+// there is none to meet.
+func (s *Sim) heldFault(svc, n int32) int32 {
+	in := &s.services[svc].insts[n]
+	k := len(in.work)
+	if k == 0 || s.lasting == 0 {
+		return 0
+	}
+	top := !s.walking
+	if top { // not within a walk: begin one
+		s.walking, s.walkLeft = true, maxWalk
+	}
+	from, f := int(in.turn%uint32(k)), int32(0)
+	in.turn++
+	for j := 0; j < k && s.walkLeft > 0 && f == 0; j++ {
+		f = s.walk(in.work[(from+j)%k]).fault
+	}
+	if top {
+		s.walking = false
+	}
+	return f
 }
 
 // serviceOrigin is the origin of a call that found callee svc without an
@@ -212,9 +266,7 @@ func (s *Sim) serviceOrigin(svc int32, c Cause, last int32) origin {
 	best, down := int32(-1), int32(0)
 	for n := range s.services[svc].insts {
 		in := &s.services[svc].insts[n]
-		if f := s.latest(in.f.list); f >= 0 && (best < 0 || s.faults[f].since >= s.faults[best].since) {
-			best = f
-		}
+		best = s.latest(best, in.f.list, nil)
 		if !in.up && in.downOcc > down {
 			down = in.downOcc // still starting after a crash that ended
 		}
@@ -257,29 +309,39 @@ func (s *Sim) dataOrigin(e *edge) origin {
 	}
 	best := int32(-1)
 	for i := range nodes {
-		if f := s.latest(nodes[i].faults); f >= 0 && (best < 0 || s.faults[f].since >= s.faults[best].since) {
-			best = f
-		}
+		best = s.latest(best, nodes[i].faults, nil)
 	}
 	if best < 0 {
 		// A partition cuts messages to its nodes as they are sent, not
 		// through the nodes' own faults.
-		best = s.latest(s.partitions)
+		best = s.latest(-1, s.partitions, nil)
 	}
 	return s.occAt(comp, c, best)
 }
 
-// maxWalk bounds the walk down a timed-out request's path: deeper call
-// chains than this are not worth the cost of following.
-const maxWalk = 32
+// maxWalk bounds the requests one walk visits (down a timed-out
+// request's path, and through the workers ahead of a queued one):
+// deeper call chains, and more workers tried, are not worth the cost.
+const maxWalk = 64
 
 // lateOrigin is the origin of a timeout on request i: the deepest
 // component on the path still being waited on whose own fault was active,
 // or that brought back a fault's slowness from a call it finished; else
 // the callee that did not answer, with no fault.
 func (s *Sim) lateOrigin(i int32) origin {
+	s.walking, s.walkLeft = true, maxWalk
+	o := s.walk(i)
+	s.walking = false
+	return o
+}
+
+// walk is lateOrigin's walk down request i's path, within the visits
+// left (walkLeft): a request queued on the way leads through the workers
+// ahead of it (heldFault).
+func (s *Sim) walk(i int32) origin {
 	var first, best origin
-	for depth := 0; depth < maxWalk; depth++ {
+	for depth := 0; s.walkLeft > 0; depth++ {
+		s.walkLeft--
 		r := &s.reqs.r[i]
 		here, next := s.hereOrigin(i)
 		if depth == 0 {
@@ -330,7 +392,7 @@ func (s *Sim) hereOrigin(i int32) (origin, int32) {
 			cl := &s.calls.c[r.parent]
 			l = &s.services[cl.svc].calls[cl.edge].link
 		}
-		return s.occAt(r.svc, c, s.latest(l.faults)), -1
+		return s.occAt(r.svc, c, s.latest(-1, l.faults, nil)), -1
 	case ended:
 		// Answered, the answer still on its way back: what it carries.
 		if r.org.set() {
@@ -344,7 +406,7 @@ func (s *Sim) hereOrigin(i int32) (origin, int32) {
 	case in.paused:
 		return s.instOrigin(r.svc, r.inst, CausePause, isPause), -1
 	case !r.is(reqWorking):
-		return origin{comp: r.svc, cause: CauseQueued, fault: s.pressure(sv)}, -1
+		return s.queuedOrigin(r.svc, r.inst, CauseQueued), -1
 	}
 	here := s.instOrigin(r.svc, r.inst, CauseLate, nil)
 	if r.pending > 0 {
@@ -459,12 +521,10 @@ func (g *group) leaderOrigin(p int32, c Cause) origin {
 	bk := &s.brokers[t.broker]
 	best := int32(-1)
 	for _, r := range t.parts[p].replicas {
-		if f := s.latest(bk.nodes[r].faults); f >= 0 && (best < 0 || s.faults[f].since >= s.faults[best].since) {
-			best = f
-		}
+		best = s.latest(best, bk.nodes[r].faults, nil)
 	}
 	if best < 0 {
-		best = s.latest(s.partitions)
+		best = s.latest(-1, s.partitions, nil)
 	}
 	return s.occAt(s.brokerComp(t.broker), c, best)
 }
@@ -510,7 +570,7 @@ func (g *group) stallOrigin(p int32) origin {
 	case bk.node(pt, pt.leader).paused:
 		broker = g.leaderOrigin(p, CausePause)
 	case g.cutFrom(bk.node(pt, pt.leader)):
-		broker = s.occAt(s.brokerComp(t.broker), CauseLost, s.latest(s.partitions))
+		broker = s.occAt(s.brokerComp(t.broker), CauseLost, s.latest(-1, s.partitions, nil))
 	case bk.node(pt, pt.leader).slow > 1:
 		broker = g.leaderOrigin(p, CauseLate)
 	}
@@ -558,19 +618,14 @@ func (g *group) stallOrigin(p int32) origin {
 // group is blamed on its instance's faults (stallOrigin).
 func (s *Sim) projectorOrigin(v *view) origin {
 	n := &v.node
-	c, keep := CauseLate, func(FaultParams) bool { return true }
+	c, keep := CauseLate, (func(FaultParams) bool)(nil) // every fault
 	switch {
 	case n.down:
 		c, keep = CauseCrash, isCrash
 	case n.paused:
 		c, keep = CausePause, isPause
 	}
-	best := int32(-1)
-	for _, f := range n.faults {
-		if keep(s.faults[f].p) && (best < 0 || s.faults[f].since >= s.faults[best].since) {
-			best = f
-		}
-	}
+	best := s.latest(-1, n.faults, keep)
 	if best < 0 && v.rebuilding {
 		best = v.rebuildFault
 	}

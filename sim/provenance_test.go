@@ -1,6 +1,7 @@
 package sim_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -397,3 +398,247 @@ func TestEpisodeSplitByBlame(t *testing.T) {
 		})
 	}
 }
+
+// TestQueuedTracedToHeldCalls: a request that fails while queued behind
+// busy workers (rejected by a full queue, shed, or timed out there) is
+// traced to what those workers wait on now: the faults on the calls they
+// hold, down the chain, through every queue on the way. In a chain
+// gateway -> a -> b where only b is faulted, the gateway's and a's
+// workers all wait on b; by the old rule (the fault met by the last
+// request its service finished, within a window) the queued failures
+// were "no fault" when nothing finished (the old figures are in the
+// comments). Two faults on two branches share the queued
+// failures by what the workers hold (routes weighted 3:1); an overload
+// with no fault is no fault's.
+func TestQueuedTracedToHeldCalls(t *testing.T) {
+	type want struct{ lo, hi float64 }
+	tests := []struct {
+		name string
+		toml string
+		// traced are the shares of the client's failures traced to each
+		// fault (index), and blast the faults' blast radii.
+		traced, blast []want
+	}{
+		{
+			// 100 % of the failures (blast radius 1) in each of the
+			// three cases below, by the new rule.
+			//
+			// Nothing finishes while b is frozen: no timeout below the
+			// client. The old rule traced 0.4 % (blast radius 0).
+			name:   "b paused, gateway queue full",
+			toml:   chain("", "0s", "", "0s", "5ms", fault("pause", "b", "")),
+			traced: []want{{0.95, 1}}, blast: []want{{0.95, 1}},
+		},
+		{
+			// a's calls to b give up after 5 s, and fail traced to the
+			// blackhole, but rarely within a window of a queued failure.
+			// Old: 10.7 % (blast radius 0.107).
+			name:   "b blackholed, a sheds after its queue timeout",
+			toml:   chain("", "0s", `queue_timeout = "100ms"`, "5s", "5ms", fault("blackhole", "b", "")),
+			traced: []want{{0.95, 1}}, blast: []want{{0.95, 1}},
+		},
+		{
+			// b answers 20 s late: the gateway's route gives up at 15 s.
+			// Old: 4.9 % (blast radius 0).
+			name:   "b slow, the gateway's route times out",
+			toml:   chain("", "15s", "", "0s", "5ms", fault("latency", "b", `add = "20s"`)),
+			traced: []want{{0.95, 1}}, blast: []want{{0.95, 1}},
+		},
+		{
+			// Old: 0.3 % and 0.1 % (blast radii 0). New: 75 % and 25 %.
+			name:   "two faults on two branches",
+			toml:   branchesTOML,
+			traced: []want{{0.65, 0.85}, {0.15, 0.35}},
+			blast:  []want{{0.65, 0.85}, {0.15, 0.35}},
+		},
+		{
+			// b is too slow for the load: a's and the gateway's queues
+			// overflow with no fault behind them.
+			name: "overload without a fault",
+			toml: chain("", "0s", "", "0s", "200ms", ""),
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			spec, err := scenarios.Load("chain.toml", []byte(tt.toml))
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, _ := run(t, spec)
+			byFault := make([]uint64, len(res.Faults))
+			var faulted, all uint64
+			for _, w := range res.Clients[0].Series {
+				b := w.Blame
+				if b == nil {
+					continue
+				}
+				faulted += b.Faulted
+				all += b.Faulted + b.NoFault
+				for _, o := range b.Origins {
+					if o.Fault != nil {
+						byFault[*o.Fault] += o.N
+					}
+				}
+			}
+			if all == 0 {
+				t.Fatal("no failures")
+			}
+			// The gateway's own failures (its full queue) trace to a
+			// fault as its clients' do.
+			var gwFaulted, gwAll uint64
+			gw := slices.IndexFunc(res.Components, func(c sim.ComponentResult) bool { return c.Name == "gateway" })
+			for _, w := range res.Components[gw].Series {
+				if b := w.Blame; b != nil {
+					gwFaulted += b.Faulted
+					gwAll += b.Faulted + b.NoFault
+				}
+			}
+			t.Logf("gateway: %d of %d failures traced to a fault", gwFaulted, gwAll)
+			if share := float64(gwFaulted) / float64(max(gwAll, 1)); len(tt.traced) > 0 && share < 0.95 || len(tt.traced) == 0 && gwFaulted > 0 {
+				t.Errorf("gateway: %d of %d failures traced to a fault", gwFaulted, gwAll)
+			}
+			if len(tt.traced) == 0 && (faulted > 0 || len(res.Cascades) > 0) {
+				t.Errorf("%d of %d failures traced to a fault, %d cascades: want none", faulted, all, len(res.Cascades))
+			}
+			if len(res.Cascades) != len(tt.blast) {
+				t.Fatalf("%d cascades, want %d", len(res.Cascades), len(tt.blast))
+			}
+			for k, w := range tt.traced {
+				share := float64(byFault[k]) / float64(all)
+				t.Logf("%s: %.1f %% of %d failures traced to it, blast radius %.3f", res.Cascades[k].Name, share*100, all, res.Cascades[k].BlastRadius)
+				if share < w.lo || share > w.hi {
+					t.Errorf("%s: %.3f of the failures traced to it, want %.2f to %.2f", res.Cascades[k].Name, share, w.lo, w.hi)
+				}
+				if r := res.Cascades[k].BlastRadius; r < tt.blast[k].lo || r > tt.blast[k].hi {
+					t.Errorf("%s: blast radius %.3f, want %.2f to %.2f", res.Cascades[k].Name, r, tt.blast[k].lo, tt.blast[k].hi)
+				}
+			}
+		})
+	}
+}
+
+// chain is a client calling gateway -> a -> b, with faults: gw and a are
+// more keys of the gateway and of a, route and call the timeouts of the
+// gateway's route and of a's call to b, bTime b's mean service time.
+func chain(gw, route, a, call, bTime, faults string) string {
+	return fmt.Sprintf(`
+[scenario]
+name = "chain"
+duration = "60s"
+warmup = "5s"
+seed = 1
+
+[[client]]
+name = "users"
+target = "gateway"
+rate = 200
+timeout = "1s"
+
+[[gateway]]
+name = "gateway"
+workers = 16
+queue = 16
+%s
+
+  [[gateway.route]]
+  path = "/"
+  to = "a"
+  timeout = "%s"
+
+[[service]]
+name = "a"
+instances = 2
+workers = 8
+queue = 8
+service_time = "exp(2ms)"
+%s
+
+  [[service.call]]
+  to = "b"
+  timeout = "%s"
+
+[[service]]
+name = "b"
+instances = 2
+workers = 64
+service_time = "exp(%s)"
+%s`, gw, route, a, call, bTime, faults)
+}
+
+// fault is a fault table of kind on target from 20 s to 40 s, with keys.
+func fault(kind, target, keys string) string {
+	return fmt.Sprintf(`
+[[fault]]
+kind = "%s"
+target = "%s"
+start = "20s"
+duration = "20s"
+%s
+`, kind, target, keys)
+}
+
+// branchesTOML: the gateway's routes go 3:1 to a1 -> b1 and a2 -> b2, and
+// b1 and b2 are paused at once: the gateway's workers hold calls down
+// both branches, three to one.
+var branchesTOML = `
+[scenario]
+name = "branches"
+duration = "60s"
+warmup = "5s"
+seed = 1
+
+[[client]]
+name = "users"
+target = "gateway"
+rate = 200
+timeout = "1s"
+
+[[gateway]]
+name = "gateway"
+workers = 16
+queue = 16
+
+  [[gateway.route]]
+  path = "/one"
+  to = "a1"
+  weight = 3
+  timeout = "0s"
+
+  [[gateway.route]]
+  path = "/two"
+  to = "a2"
+  weight = 1
+  timeout = "0s"
+
+[[service]]
+name = "a1"
+instances = 2
+workers = 8
+queue = 8
+service_time = "exp(2ms)"
+
+  [[service.call]]
+  to = "b1"
+
+[[service]]
+name = "a2"
+instances = 2
+workers = 8
+queue = 8
+service_time = "exp(2ms)"
+
+  [[service.call]]
+  to = "b2"
+
+[[service]]
+name = "b1"
+instances = 2
+workers = 64
+service_time = "exp(5ms)"
+
+[[service]]
+name = "b2"
+instances = 2
+workers = 64
+service_time = "exp(5ms)"
+` + fault("pause", "b1", "") + fault("pause", "b2", "")

@@ -129,7 +129,11 @@ const (
 // reqPool recycles request slots. It grows while the number of requests in
 // flight grows, and stops allocating once that number is steady.
 type reqPool struct {
-	r    []request
+	r []request
+	// seat is, for a request holding a worker, its place in its
+	// instance's work list: kept beside the requests, not in them, which
+	// fill two cache lines (TestRequestSize).
+	seat []int32
 	free []int32
 	live int
 	made uint64 // slots handed out so far: a change says the pool changed
@@ -149,6 +153,7 @@ func (p *reqPool) alloc() int32 {
 	}
 	p.live++
 	p.r = append(p.r, request{})
+	p.seat = append(p.seat, -1)
 	return int32(len(p.r) - 1)
 }
 
@@ -168,4 +173,19 @@ func (p *reqPool) release(i int32) {
 	r := &p.r[i]
 	*r = request{gen: r.gen + 1}
 	p.free = append(p.free, i)
+}
+
+// seat lists request i among those holding a worker of instance in.
+func (s *Sim) seat(in *instance, i int32) {
+	s.reqs.seat[i] = int32(len(in.work))
+	in.work = append(in.work, i)
+}
+
+// unseat takes request i off instance in's work list: the last one
+// listed takes its place.
+func (s *Sim) unseat(in *instance, i int32) {
+	k, last := s.reqs.seat[i], in.work[len(in.work)-1]
+	in.work[k] = last
+	s.reqs.seat[last] = k
+	in.work = in.work[:len(in.work)-1]
 }

@@ -167,6 +167,13 @@ func (h *hostsView) Available(i int) bool {
 
 type instance struct {
 	busy int
+	// work lists the requests holding its workers (busy of them), each
+	// at its seat (reqPool.seat), in no order: what a request queued
+	// behind them waits on (provenance.go, heldFault). turn rotates where
+	// heldFault begins in it, so that queued failures spread over the
+	// workers as they are held.
+	work []int32
+	turn uint32
 	// waiting counts the requests of an async service that hold no
 	// worker while their calls are out: a drain waits for them too.
 	waiting int
@@ -565,7 +572,7 @@ func (s *Sim) deliver(i int32) {
 		if !sv.full {
 			sv.full, sv.fullAt = true, s.now
 		}
-		s.fail(i, origin{comp: r.svc, cause: CauseQueueFull, fault: s.pressure(sv)})
+		s.fail(i, s.queuedOrigin(r.svc, r.inst, CauseQueueFull))
 		s.turnAway(i, Rejected)
 	}
 }
@@ -653,6 +660,7 @@ func (sv *service) start(i int32) {
 	if !r.is(reqInProc) { // an in-process call runs on its caller's worker
 		in.busy++
 		sv.busy++
+		s.seat(in, i)
 	}
 	op := &sv.ops[r.op]
 	p := op.errors
@@ -898,6 +906,7 @@ func (sv *service) yieldWorker(i int32) {
 	r.set(reqReleased, true)
 	in.busy--
 	sv.busy--
+	s.unseat(in, i)
 	in.waiting++
 	sv.waiting++
 	if in.busy >= in.f.workers {
@@ -943,6 +952,7 @@ func (sv *service) resume(i int32) {
 	in := &sv.insts[r.inst]
 	in.busy++
 	sv.busy++
+	s.seat(in, i)
 	r.set(reqReleased, false)
 	r.set(reqWorking, true)
 	r.segStart = s.now
@@ -1042,6 +1052,7 @@ func (s *Sim) complete(i int32, o Outcome) {
 	} else {
 		in.busy--
 		sv.busy--
+		s.unseat(in, i)
 		if in.busy >= in.f.workers {
 			sv.recount(r.inst) // a worker a capacity fault removed leaves
 		}
@@ -1109,7 +1120,7 @@ func (sv *service) next(n int32) {
 			continue
 		}
 		if qt := int64(sv.spec.QueueTimeout); qt > 0 && s.now-s.reqs.r[i].arrived > qt {
-			s.fail(i, origin{comp: sv.idx, cause: CauseShed, fault: s.pressure(sv)})
+			s.fail(i, s.queuedOrigin(sv.idx, n, CauseShed))
 			s.refuse(i, Shed)
 			continue
 		}

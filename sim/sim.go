@@ -78,7 +78,12 @@ type Sim struct {
 	changesOf  map[string]*changeLog // for each component, its changes
 	occurs     []occurrence          // every fault occurrence, in order of their starts
 	occOf      [][]int32             // for each fault, the indices of its occurrences
-	near       []int32               // scratch for noteChange: the occurrences that reach a change
+	lasting    int                   // the occurrences not yet ended
+	// walking says a walk down requests' paths is under way (lateOrigin,
+	// heldFault), with walkLeft more requests it may visit.
+	walking  bool
+	walkLeft int
+	near     []int32 // scratch for noteChange: the occurrences that reach a change
 	// allCalls is scratch for an edge's latency of every call ended
 	// (callTimes.all): its successes and failures merged.
 	allCalls metrics.Histogram

@@ -177,9 +177,9 @@ func (s *Sim) freezeBaselines() {
 
 // noteSlow counts a successful answer of service comp that took lat, if
 // it is slow, with the origin of its slowness: the deepest fault its path
-// brought back (late); else, as a queued request's timeout (provenance.go),
-// the fault behind the work comp last finished slowed by one, within a
-// window (press: the fault that kept its workers busy); else none.
+// brought back (late); else the fault behind the work comp last finished
+// slowed by one, within a window (press, provenance.go's pressure: the
+// fault that kept its workers busy); else none.
 func (t *tally) noteSlow(lat, now int64, late origin, comp, press int32, occurs []occurrence) {
 	if t.slowAt == 0 || lat <= t.slowAt {
 		return
