@@ -353,7 +353,8 @@ func (u *UI) detailEdges() []sim.EdgeResult {
 	}
 	var out, calls []sim.EdgeResult
 	for _, e := range res.Edges {
-		from, to, _ := strings.Cut(e.Name, "->")
+		// Whichever operation calls or is called.
+		from, to := e.ID.Caller, e.ID.Callee
 		switch {
 		case e.Breaker != "" && (from == u.selected || to == u.selected):
 			out = append(out, e)
@@ -506,8 +507,8 @@ func (u *UI) drawMoreEdges(c canvas, edges []sim.EdgeResult) {
 	parts := make([]string, len(edges))
 	for i := range edges {
 		e := &edges[i]
-		from, to, _ := strings.Cut(e.Name, "->")
-		if from != u.selected {
+		to := e.ID.To()
+		if e.ID.Caller != u.selected {
 			to = e.Name // a call into the selection, through a breaker
 		}
 		p99 := "-"
@@ -683,7 +684,7 @@ func (u *UI) drawTopology(c canvas) {
 	for i := range t.edges {
 		e := &t.edges[i]
 		from, to := &t.nodes[e.from], &t.nodes[e.to]
-		text, h, idle := u.edgeState(e.name, health)
+		text, h, idle := u.edgeState(t, e, health)
 		st := u.th.dim()
 		if !idle && h > sim.Healthy {
 			st = u.th.health(h, false)
@@ -728,11 +729,13 @@ func (u *UI) drawTopology(c canvas) {
 // it is idle: the engine's verdict on the edge's latest window
 // (sim.Window.Health of EdgeResult.Series, judged by the engine: its
 // breakers, error share, fallbacks and latency), the worst of the edges
-// the line stands for (a store's read and write). A client's edge is the
-// client's own requests: the engine's verdict on the client.
-func (u *UI) edgeState(name string, rs map[string]row) (string, sim.Health, bool) {
-	from, _, _ := strings.Cut(name, "->")
-	if r, ok := rs[from]; ok && r.kind == "client" {
+// the line stands for: every call from the caller to the callee, by
+// sim.EdgeID, whichever operations call and are called, and what a call
+// to a store does (read, write). A client's edge is the client's own
+// requests: the engine's verdict on the client.
+func (u *UI) edgeState(t *topology, e *topoEdge, rs map[string]row) (string, sim.Health, bool) {
+	from, to := &t.nodes[e.call.from], &t.nodes[e.call.to]
+	if r, ok := rs[from.key]; ok && from.client {
 		if r.idle || r.health == sim.Healthy || r.errShare == 0 {
 			return "", r.health, r.idle
 		}
@@ -745,7 +748,7 @@ func (u *UI) edgeState(name string, rs map[string]row) (string, sim.Health, bool
 	}
 	for i := range res.Edges {
 		e := &res.Edges[i]
-		if n, _, _ := strings.Cut(e.Name, " ("); n != name {
+		if e.ID.Caller != from.name || e.ID.Callee != to.name {
 			continue
 		}
 		w, ok := sim.Last(e.Series)

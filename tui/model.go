@@ -86,9 +86,7 @@ func rows(f *Frame) []row {
 		if e.Breakers == 0 {
 			continue
 		}
-		from, _, _ := strings.Cut(e.Name, "->")
-		// "shop.search": the call of one operation.
-		from, _, _ = strings.Cut(from, ".")
+		from := e.ID.Caller // of the service, whichever operation calls
 		if i, ok := index[from]; ok && (!out[i].hasBreaker || e.Calls > busiest[from]) {
 			out[i].breaker, out[i].hasBreaker, busiest[from] = e.BreakerState, true, e.Calls
 		}

@@ -560,3 +560,74 @@ func TestDetailListsEveryEdge(t *testing.T) {
 		})
 	}
 }
+
+// breakerOnOperationTOML: front calls one operation of pay through a
+// breaker, so that the edge is named "front->pay.charge".
+const breakerOnOperationTOML = `
+[scenario]
+name = "breaker-on-operation"
+duration = "30s"
+
+[[client]]
+name = "users"
+target = "front"
+rate = 50
+
+[[service]]
+name = "front"
+service_time = "exp(2ms)"
+
+  [[service.call]]
+  to = "pay.charge"
+  timeout = "1s"
+
+  [service.call.circuit_breaker]
+  sliding_window_size = 20
+
+[[service]]
+name = "pay"
+
+  [[service.operation]]
+  name = "charge"
+  service_time = "exp(5ms)"
+`
+
+// TestDetailListsOperationEdges: the detail pane lists the selection's
+// edges by who calls what (sim.EdgeID), whatever operation is called or
+// calling: a monolith's call made by one of its operations
+// ("shop.checkout->payment-api", listed for shop), and a breaker on a call
+// to an operation of the selection ("front->pay.charge", listed for pay).
+// It cut the name at "->" and compared "shop.checkout" and "pay.charge"
+// with the selection, and listed neither.
+func TestDetailListsOperationEdges(t *testing.T) {
+	for _, tc := range []struct {
+		scenario, toml string
+		selected, want string
+	}{
+		{"monolith-vs-microservices", "", "shop", "→ shop.checkout->payment-api "},
+		{"breaker-on-operation", breakerOnOperationTOML, "pay", "⚡ front->pay.charge "},
+	} {
+		t.Run(tc.scenario, func(t *testing.T) {
+			var spec *sim.Spec
+			if tc.toml == "" {
+				spec = loadSpec(t, tc.scenario)
+			} else {
+				var err error
+				if spec, err = scenarios.Load(tc.scenario+".toml", []byte(tc.toml)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			h := specHarness(t, tc.scenario, spec, 160, 48, false)
+			h.command("goto 20s")
+			for i := 0; i < 20 && h.ui.selected != tc.selected; i++ {
+				h.keys("<Down>")
+			}
+			if h.ui.selected != tc.selected {
+				t.Fatalf("selected %q, want %q", h.ui.selected, tc.selected)
+			}
+			if screen := h.text(); !strings.Contains(screen, tc.want) {
+				t.Errorf("the detail pane of %s lacks %q:\n%s", tc.selected, tc.want, screen)
+			}
+		})
+	}
+}
