@@ -36,8 +36,8 @@ type topoEdge struct {
 	from, to int      // nodes
 	call     topoCall // the call it belongs to: its caller's and callee's nodes
 	first    bool     // leaves the caller itself: carries the label
-	sy, ty   int    // rows of its ports
-	cx       int    // its channel column; -1 when it runs straight
+	sy, ty   int      // rows of its ports
+	cx       int      // its channel column; -1 when it runs straight
 }
 
 // topoCall is a caller and a callee, as node indices.
