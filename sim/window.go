@@ -99,15 +99,19 @@ type Window struct {
 	Slow *Blame
 
 	// Figures are a data kind's own figures, of the type its Kind says
-	// (read them with Topic, Group, Store, Saga, View); nil for the other
-	// kinds. One interface (two words) in place of five pointers of
+	// (read them with Topic, Group, Store, Saga, View), and an edge's
+	// when a breaker refused a call in the window (Edge); nil for the
+	// other kinds. One interface (two words) in place of five pointers of
 	// which four were always nil.
 	Figures Figures
 }
 
 // Figures are the figures of one data kind's window: *TopicFigures,
-// *GroupFigures, *StoreFigures, *SagaFigures or *ViewFigures.
+// *GroupFigures, *StoreFigures, *SagaFigures or *ViewFigures; or an
+// edge's, *EdgeFigures.
 type Figures interface{ figures() }
+
+func (*EdgeFigures) figures() {}
 
 func (*TopicFigures) figures() {}
 func (*GroupFigures) figures() {}
@@ -130,6 +134,26 @@ func (w *Window) Saga() *SagaFigures { f, _ := w.Figures.(*SagaFigures); return 
 
 // View returns a CQRS view's window's own figures; nil for other kinds.
 func (w *Window) View() *ViewFigures { f, _ := w.Figures.(*ViewFigures); return f }
+
+// Edge returns a call edge's window's own figures: zero when no breaker
+// refused a call in the window, and for other kinds.
+func (w *Window) Edge() EdgeFigures {
+	if f, ok := w.Figures.(*EdgeFigures); ok {
+		return *f
+	}
+	return EdgeFigures{}
+}
+
+// EdgeFigures are a call edge's own figures in a window, beside its
+// common counts. A window has them only when they are not zero: one small
+// allocation at the close of a window in which a breaker refused calls,
+// none otherwise (TestSteadyStateAllocs).
+type EdgeFigures struct {
+	// ShortCircuited counts the calls an open breaker refused: they ended
+	// as errors, and are among the window's Errors (Hystrix's dashboard
+	// shows them apart, as short-circuited).
+	ShortCircuited uint64
+}
 
 // TopicFigures are a topic's own figures in a window. Its health: failing
 // while a partition has no leader, degraded while one is
@@ -539,6 +563,9 @@ func (s *Sim) closeEdgeWindows(start, end time.Duration) {
 			// it rejected, as the callee's refusals.
 			Rejected: d.out[Rejected] - b.out[Rejected] + d.bulkheaded - b.bulkheaded,
 			Degraded: d.fallbacks - b.fallbacks}
+		if sc := d.shortCircuited - b.shortCircuited; sc > 0 {
+			w.Figures = &EdgeFigures{ShortCircuited: sc}
+		}
 		w.Health, w.Reason = s.judgeEdge(&w, e)
 		e.slow.learn(s, &e.win.ok)
 		if !s.spec.NoEdgeSeries {

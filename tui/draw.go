@@ -548,7 +548,7 @@ func (u *UI) drawBrokerDetail(c canvas, name string) {
 // as the caller saw them (the dashboard's latency is the command's, timed
 // by the caller).
 func (u *UI) drawBreakerRow(c canvas, e *sim.EdgeResult) {
-	counts, span, _ := u.edges.recent(edgeKey(e.Name))
+	counts, span := recentCounts(e, u.frame.Snap.Now)
 	st := u.th.fg(colHealthy)
 	switch e.BreakerState {
 	case resilience.Open, resilience.ForcedOpen:
@@ -564,10 +564,7 @@ func (u *UI) drawBreakerRow(c canvas, e *sim.EdgeResult) {
 	} else if e.Scope != "" {
 		x = c.text(x, 0, " shared", u.th.plain())
 	}
-	period := "total"
-	if span > 0 {
-		period = seconds(span)
-	}
+	period := seconds(span)
 	text := fmt.Sprintf(" %s: err %s ok %d sc %d to %d rej %d fail %d", period, pct(counts.errShare()),
 		counts.ok, counts.shortCircuited, counts.timeout, counts.rejected, counts.failure)
 	text += " │ " + callLatency(e, false)

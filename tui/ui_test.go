@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/faultline/faultline/scenarios"
 	"github.com/faultline/faultline/sim"
@@ -629,5 +630,93 @@ func TestDetailListsOperationEdges(t *testing.T) {
 				t.Errorf("the detail pane of %s lacks %q:\n%s", tc.selected, tc.want, screen)
 			}
 		})
+	}
+}
+
+// casBreakerTOML: app reads a key of db and writes it back with a
+// compare-and-set, through a breaker; writers on one key conflict.
+const casBreakerTOML = `
+[scenario]
+name = "cas-breaker"
+duration = "30s"
+warmup = "2s"
+seed = 1
+
+[[client]]
+name = "writers"
+target = "app"
+rate = 400
+
+[[service]]
+name = "app"
+instances = 2
+workers = 64
+service_time = "exp(1ms)"
+
+  [[service.call]]
+  to = "db"
+  op = "read"
+  key = "request"
+
+  [[service.call]]
+  to = "db"
+  op = "conditional_write"
+  key = "request"
+
+  [service.call.circuit_breaker]
+  sliding_window_size = 50
+  failure_rate_threshold = 90
+
+[[store]]
+name = "db"
+replicas = 3
+keys = 1
+`
+
+// TestBreakerRowReadsEngineWindows: a breaker row's counts are the
+// engine's windows of its own edge over Hystrix's 10 s rolling window
+// (the windows are its buckets), in the engine's split: conflicts are
+// failures, as the edge's verdict counts them. The row summed the
+// cumulative totals of every operation of the call to the store (the
+// reads' successes on the write's row) and left conflicts out of the
+// share; after a goto its first frame said "total".
+func TestBreakerRowReadsEngineWindows(t *testing.T) {
+	spec, err := scenarios.Load("cas-breaker.toml", []byte(casBreakerTOML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := specHarness(t, "cas-breaker", spec, 250, 48, false)
+	h.command("goto 20s")
+	for i := 0; i < 5 && h.ui.selected != "app"; i++ {
+		h.keys("<Down>")
+	}
+	if h.ui.selected != "app" {
+		t.Fatalf("selected %q, want app", h.ui.selected)
+	}
+	res := h.ui.frame.Snap.Result
+	var write *sim.EdgeResult
+	for i := range res.Edges {
+		if res.Edges[i].ID.Op == sim.OpConditionalWrite {
+			write = &res.Edges[i]
+		}
+	}
+	if write == nil || write.Conflict == 0 {
+		t.Fatalf("no conflicts on the write: %+v", write)
+	}
+	// The windows that began in [10s, 20s): 10 of them.
+	var ok, errs, timeouts, rejected, sc uint64
+	for _, w := range write.Series {
+		if w.Start >= 10*time.Second {
+			ok, errs, timeouts, rejected = ok+w.OK, errs+w.Errors, timeouts+w.Timeouts, rejected+w.Rejected
+			sc += w.Edge().ShortCircuited
+		}
+	}
+	n := ok + errs + timeouts + rejected
+	want := fmt.Sprintf("10.0s: err %s ok %d sc %d to %d rej %d fail %d", pct(float64(n-ok)/float64(n)), ok, sc, timeouts, rejected, errs-sc)
+	if errs == 0 {
+		t.Fatalf("no failed writes in the last 10 s: the test shows nothing")
+	}
+	if screen := h.text(); !strings.Contains(screen, "⚡ app->db (conditional_write) ") || !strings.Contains(screen, want) {
+		t.Errorf("the breaker row lacks %q:\n%s", want, screen)
 	}
 }
