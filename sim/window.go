@@ -357,9 +357,20 @@ func (w *Window) ErrorShare() float64 {
 type Health uint8
 
 const (
-	Healthy  Health = iota // error share < 0.1%
-	Degraded               // 0.1% to 10%
-	Failing                // > 10%
+	Healthy  Health = iota // error share < DegradedShare
+	Degraded               // DegradedShare to FailingShare
+	Failing                // > FailingShare
+)
+
+// Kiali's default thresholds of the share of errors (its health_config
+// rate tolerance for 5xx and gRPC errors: degraded 0, failure 10, read
+// as "if the rate of application errors is >= 0.1% Kiali will show
+// Degraded health and if > 10% will show Failure health",
+// https://kiali.io/docs/configuration/health). HealthOf judges with
+// them, and a view that explains the colours reads them here.
+const (
+	DegradedShare = 0.001 // at least this share: degraded
+	FailingShare  = 0.10  // over this share: failing
 )
 
 func (h Health) String() string {
@@ -377,9 +388,9 @@ func (h Health) String() string {
 // HealthOf classifies an error share with Kiali's thresholds.
 func HealthOf(errShare float64) Health {
 	switch {
-	case errShare > 0.10:
+	case errShare > FailingShare:
 		return Failing
-	case errShare >= 0.001:
+	case errShare >= DegradedShare:
 		return Degraded
 	}
 	return Healthy

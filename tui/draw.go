@@ -860,10 +860,13 @@ func (u *UI) drawHelp(c canvas) {
 		kind, _ := faultKind(k)
 		ls = append(ls, line{"  :fault " + faultUsage[kind].example, u.th.plain(), true})
 	}
+	// The thresholds the engine judges with (sim.HealthOf), so that the
+	// legend cannot drift from the colours.
+	deg, fail := legendShare(sim.DegradedShare), legendShare(sim.FailingShare)
 	ls = append(ls, line{"health", u.th.bold(), false},
-		line{fmt.Sprintf("  %c healthy  < 0.1%% errors", u.th.marker(sim.Healthy, false)), u.th.health(sim.Healthy, false), false},
-		line{fmt.Sprintf("  %c degraded 0.1-10%%, or calls an open breaker", u.th.marker(sim.Degraded, false)), u.th.health(sim.Degraded, false), false},
-		line{fmt.Sprintf("  %c failing  > 10%%, or behind an open breaker", u.th.marker(sim.Failing, false)), u.th.health(sim.Failing, false), false})
+		line{fmt.Sprintf("  %c healthy  < %s%% errors", u.th.marker(sim.Healthy, false), deg), u.th.health(sim.Healthy, false), false},
+		line{fmt.Sprintf("  %c degraded %s-%s%%, or calls an open breaker", u.th.marker(sim.Degraded, false), deg, fail), u.th.health(sim.Degraded, false), false},
+		line{fmt.Sprintf("  %c failing  > %s%%, or behind an open breaker", u.th.marker(sim.Failing, false), fail), u.th.health(sim.Failing, false), false})
 
 	rows := c.h - 2
 	// Columns as wide as the longest key, example or syntax, so that each
@@ -922,6 +925,10 @@ func (u *UI) drawHelp(c canvas) {
 		box.textMax(1+col*colW, 1+y, colW-1, l.s, l.st)
 	}
 }
+
+// legendShare writes a threshold share as the help's legend does: in
+// percent, as short as it is exact ("0.1", "10").
+func legendShare(share float64) string { return strconv.FormatFloat(share*100, 'g', -1, 64) }
 
 // Number formats, as in faultline run's tables (internal/format): a mean
 // queue length fits five columns as a rate does; shares are written short.
