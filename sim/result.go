@@ -435,7 +435,8 @@ func (s *Sim) Result() *Result {
 		res.Components = append(res.Components, cr)
 		res.Series = append(res.Series, Series{Component: sv.spec.Name, Kind: "service", Windows: sv.series})
 	}
-	for _, ref := range s.edges {
+	callsInFlight := s.callsInFlight()
+	for k, ref := range s.edges {
 		e := &s.services[ref.svc].calls[ref.edge]
 		st := &e.stats
 		er := EdgeResult{
@@ -444,7 +445,7 @@ func (s *Sim) Result() *Result {
 			Conflict: st.out[Conflict], Rejected: st.out[Rejected] + st.out[Shed] + st.out[Limited], ShortCircuited: st.shortCircuited, BulkheadFull: st.bulkheaded,
 			BudgetExhausted: st.budgetExhausted, RetryOverflow: st.retryOverflow, Fallbacks: st.fallbacks, BreakerChanges: e.transitions,
 			Series:          e.series,
-			CallerCancelled: st.callerCancelled, InFlight: s.callsInFlight(ref.svc, ref.edge),
+			CallerCancelled: st.callerCancelled, InFlight: callsInFlight[k],
 		}
 		er.Name = er.ID.String()
 		ok, all := summaries(&e.agg, &e.win, &s.allCalls) // the windows closed, and the one being filled
