@@ -229,11 +229,15 @@ type CascadeResult struct {
 	// Name identifies the fault across runs and variants: its kind, with
 	// its target when another fault has the same kind, and "#k" from the
 	// second occurrence of a repeating fault on.
-	Name   string   `json:"name"`
-	Fault  string   `json:"fault"` // what it did, as the event log says
-	Target string   `json:"target"`
-	StartS float64  `json:"start_s"`
-	EndS   *float64 `json:"end_s"` // null: it lasted to the end of the run
+	Name string `json:"name"`
+	// Occurrence is which occurrence of its fault it is: 1 for the first,
+	// k for the k-th, whose Name ends in "#k"; a reader never parses it
+	// out of the name.
+	Occurrence int      `json:"-"`
+	Fault      string   `json:"fault"` // what it did, as the event log says
+	Target     string   `json:"target"`
+	StartS     float64  `json:"start_s"`
+	EndS       *float64 `json:"end_s"` // null: it lasted to the end of the run
 	// Steps are the components, clients and flows whose health changed
 	// after it, in the order they changed.
 	Steps []CascadeStep `json:"steps"`
@@ -388,7 +392,7 @@ func (s *Sim) cascades() []CascadeResult {
 			name += fmt.Sprintf(" #%d", n+1)
 		}
 		seen[base]++
-		cr := CascadeResult{Name: name, Fault: oc.what, Target: oc.target, StartS: float64(oc.start) / 1e9, Steps: steps[k]}
+		cr := CascadeResult{Name: name, Occurrence: seen[base], Fault: oc.what, Target: oc.target, StartS: float64(oc.start) / 1e9, Steps: steps[k]}
 		if oc.end >= 0 {
 			cr.EndS = optional(float64(oc.end) / 1e9)
 		}
