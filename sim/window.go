@@ -629,7 +629,13 @@ func (s *Sim) noteHealthAtLeast(name string, flow bool, h *healthTracker, w *Win
 		return
 	}
 	h.atLevel(sl)
-	s.logHealth(name, flow, h)
+	// Where the failures that confirmed the change originated: of its
+	// slow answers when slowness decided, else of its failed ones.
+	b := w.Blame
+	if h.reason.By == ByLatency {
+		b = w.Slow
+	}
+	s.logHealth(name, flow, h, b)
 }
 
 // atLevel makes the figures of a confirmed change those of the level it
@@ -655,16 +661,17 @@ func (h *healthTracker) atLevel(sl *slowness) {
 }
 
 // logHealth logs the change of health h has just confirmed, with the
-// reason recorded at its onset, after the one confirmed on the way.
-func (s *Sim) logHealth(name string, flow bool, h *healthTracker) {
+// reason recorded at its onset, after the one confirmed on the way; b is
+// where the confirming window's failures originated (nil: not known).
+func (s *Sim) logHealth(name string, flow bool, h *healthTracker, b *Blame) {
 	if h.split {
-		s.logChange(name, flow, h.splitAt, h.splitL, h.splitR, h.splitWhy)
+		s.logChange(name, flow, h.splitAt, h.splitL, h.splitR, h.splitWhy, b)
 	}
-	s.logChange(name, flow, h.since, h.level, h.reason, h.why)
+	s.logChange(name, flow, h.since, h.level, h.reason, h.why, b)
 }
 
-func (s *Sim) logChange(name string, flow bool, at int64, l Health, r Reason, why string) {
-	after, oc := s.noteChange(at, name, flow, l, r.By)
+func (s *Sim) logChange(name string, flow bool, at int64, l Health, r Reason, why string, b *Blame) {
+	after, oc := s.noteChange(at, name, flow, l, r.By, b)
 	e := Event{T: time.Duration(at), Component: name, Kind: EventHealth, Health: l, Fault: oc}
 	if l == Healthy {
 		e.What = "recovered: healthy"
