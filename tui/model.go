@@ -207,8 +207,10 @@ func (c edgeCounts) errShare() float64 {
 // the buckets (Netflix/Hystrix wiki, Configuration).
 const rolling = 10 * time.Second
 
-// recentCounts sums an edge's windows that began within the rolling window
-// before now (the latest one at least), in the engine's own split of its
+// recentCounts sums an edge's windows that end within the rolling window
+// before now (the latest one at least): with windows of a second, the
+// last 10, the oldest partly before it, as Hystrix's oldest bucket is
+// while its newest fills. The counts are in the engine's own split of its
 // calls (Window: a call the bulkhead refused is rejected, a conflict an
 // error; EdgeFigures: the errors an open breaker short-circuited), and
 // says the span they cover: 0 before the first window closed.
@@ -217,7 +219,7 @@ func recentCounts(e *sim.EdgeResult, now time.Duration) (edgeCounts, time.Durati
 	var from, to time.Duration
 	for i := len(e.Series) - 1; i >= 0; i-- {
 		w := &e.Series[i]
-		if i < len(e.Series)-1 && w.Start < now-rolling {
+		if i < len(e.Series)-1 && w.End <= now-rolling {
 			break
 		}
 		sc := w.Edge().ShortCircuited

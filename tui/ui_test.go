@@ -703,10 +703,10 @@ func TestBreakerRowReadsEngineWindows(t *testing.T) {
 	if write == nil || write.Conflict == 0 {
 		t.Fatalf("no conflicts on the write: %+v", write)
 	}
-	// The windows that began in [10s, 20s): 10 of them.
+	// The windows that end in (10s, 20s]: 10 of them.
 	var ok, errs, timeouts, rejected, sc uint64
 	for _, w := range write.Series {
-		if w.Start >= 10*time.Second {
+		if w.End > 10*time.Second {
 			ok, errs, timeouts, rejected = ok+w.OK, errs+w.Errors, timeouts+w.Timeouts, rejected+w.Rejected
 			sc += w.Edge().ShortCircuited
 		}
