@@ -367,7 +367,8 @@ const (
 // as "if the rate of application errors is >= 0.1% Kiali will show
 // Degraded health and if > 10% will show Failure health",
 // https://kiali.io/docs/configuration/health). HealthOf judges with
-// them, and a view that explains the colours reads them here.
+// them, judgeAnswers and judgeEdge the share answered by a fallback with
+// the first, and a view that explains the colours reads them here.
 const (
 	DegradedShare = 0.001 // at least this share: degraded
 	FailingShare  = 0.10  // over this share: failing
