@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/faultline/faultline/importer"
+	"github.com/faultline/faultline/internal/format"
 	"github.com/faultline/faultline/manifests"
 )
 
@@ -127,12 +128,12 @@ func applyManifests(m *importer.Model, f *manifests.Findings) {
 		if ms := f.Service(s.Name); ms != nil {
 			var t strings.Builder
 			if ms.Instances > 0 {
-				for i, c := range s.Comments {
-					if strings.HasPrefix(c, "instances = ") {
-						s.Comments[i] = fmt.Sprintf("instances: from the manifests; the traces show %d pods", s.Instances)
-					}
+				if s.InstancesAssumed {
+					s.InstancesNote = "instances: from the manifests; the spans do not name the pod or host that recorded them"
+				} else {
+					s.InstancesNote = "instances: from the manifests; the traces show " + format.Plural(s.Instances, "pod")
 				}
-				s.Instances = 0
+				s.Instances, s.InstancesAssumed = 0, false
 				ms.WriteServiceKeys(&t, "")
 			}
 			ms.WriteAutoscale(&t, "service", "")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -105,5 +106,52 @@ func TestImportManifests(t *testing.T) {
 	}
 	if len(spec.Faults) != 1 {
 		t.Errorf("%d faults; want the one delay", len(spec.Faults))
+	}
+}
+
+// TestImportManifestInstancesNote: where the manifests set a service's
+// instances, the note on where its instances came from says so, whether
+// the traces named the pods or not; the importer's own note is replaced
+// (a typed field of the model), not looked for in the comments' text. The
+// comment was rewritten only when the traces named the pods: without them
+// the scenario said "ASSUMED: instances = 1" above "instances = 3" from a
+// Deployment.
+func TestImportManifestInstancesNote(t *testing.T) {
+	trace, err := os.ReadFile("importer/testdata/tiny.jaeger.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	deploy := filepath.Join(dir, "pay.yaml")
+	if err := os.WriteFile(deploy, []byte("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: pay\nspec:\n  replicas: 3\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name  string
+		trace []byte
+		want  string
+	}{
+		{"pods named", trace, "# instances: from the manifests; the traces show 1 pod\n"},
+		{"pods not named", bytes.ReplaceAll(trace, []byte(`"key": "hostname"`), []byte(`"key": "process"`)),
+			"# instances: from the manifests; the spans do not name the pod or host that\n#   recorded them\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "-")+".jaeger.json")
+			if err := os.WriteFile(in, tc.trace, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			code, stdout, stderr := faultline("import", in, "--manifests", deploy)
+			if code != 0 {
+				t.Fatalf("import: code %d, %s", code, stderr)
+			}
+			_, pay, _ := strings.Cut(stdout, `"pay": operations`)
+			pay, _, _ = strings.Cut(pay, "[[service]]")
+			if !strings.Contains(pay, tc.want) || strings.Contains(pay, "instances = 1") {
+				t.Errorf("pay's notes: want %q and no \"instances = 1\":\n%s", tc.want, pay)
+			}
+			if !strings.Contains(stdout, "instances = 3                            # Deployment pay") {
+				t.Errorf("pay's instances are not the Deployment's:\n%s", stdout)
+			}
+		})
 	}
 }

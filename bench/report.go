@@ -20,14 +20,15 @@ type Report struct {
 	Total   int  `json:"runs_total"`
 	// Metrics are the rows of the report: one per metric of a component,
 	// each with a summary per cell.
-	Metrics     []MetricRow   `json:"metrics"`
-	Comparisons []Comparison  `json:"comparisons"`
-	SLOs        []SLOResult   `json:"slos"`
-	Series      []CellSeries  `json:"series"`
-	Runs        []RunValues   `json:"runs"`
-	Faults      []FaultSpan   `json:"faults"`
-	metrics     map[Key]int   // index in Metrics
-	byCell      map[int][]Run // the runs of each cell
+	Metrics     []MetricRow     `json:"metrics"`
+	Comparisons []Comparison    `json:"comparisons"`
+	SLOs        []SLOResult     `json:"slos"`
+	Series      []CellSeries    `json:"series"`
+	Runs        []RunValues     `json:"runs"`
+	Faults      []FaultSpan     `json:"faults"`
+	metrics     map[Key]int     // index in Metrics
+	repeats     map[string]bool // the fault cascades of later occurrences (Run.Repeats)
+	byCell      map[int][]Run   // the runs of each cell
 }
 
 // MetricRow is one metric of one component across the cells.
@@ -93,9 +94,12 @@ var shownMetrics = []string{"success_rate", "goodput", "p50", "p99", "p999", "p9
 // order (as Execute and Merge return them).
 func NewReport(m *Matrix, runs []Run) *Report {
 	r := &Report{Matrix: m, Done: len(runs), Total: m.Jobs(), Partial: len(runs) < m.Jobs(),
-		metrics: map[Key]int{}, byCell: map[int][]Run{}}
+		metrics: map[Key]int{}, byCell: map[int][]Run{}, repeats: map[string]bool{}}
 	for _, run := range runs {
 		r.byCell[run.Cell] = append(r.byCell[run.Cell], run)
+		for _, name := range run.Repeats {
+			r.repeats[name] = true
+		}
 		r.Runs = append(r.Runs, RunValues{Cell: run.Cell, Rep: run.Rep, Seed: run.Seed, Values: run.Values})
 	}
 	r.rows()

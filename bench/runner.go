@@ -28,6 +28,10 @@ type Run struct {
 	// Curves are the stores' t-visibility curves, by the store's name.
 	Curves map[string][]sim.VisPoint `json:"curves,omitempty"`
 	Faults []FaultSpan               `json:"faults,omitempty"`
+	// Repeats are the fault cascades that are a repeating fault's second
+	// occurrence or later (sim.CascadeResult.Occurrence), by name: the
+	// stability map is of the trigger, and leaves them out.
+	Repeats []string `json:"repeats,omitempty"`
 }
 
 // Key names a metric of a component: "client/shoppers/p99".
@@ -330,6 +334,11 @@ func measure(res *sim.Result, jb job, seed uint64) *Run {
 		}
 	}
 	r.Faults = faultSpans(res)
+	for _, c := range res.Cascades {
+		if c.Occurrence > 1 {
+			r.Repeats = append(r.Repeats, c.Name)
+		}
+	}
 	return r
 }
 

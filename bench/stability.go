@@ -48,7 +48,8 @@ type MapCell struct {
 // StabilityMap lists the cells of every stability map, variant by
 // variant, fault by fault, in the order of the matrix's cells; nil
 // unless exactly two keys are swept. A repeating fault's later
-// occurrences ("capacity #2") are left out: the map is of the trigger.
+// occurrences ("capacity #2", Run.Repeats) are left out: the map is of the
+// trigger.
 func (r *Report) StabilityMap() []MapCell {
 	if len(r.Matrix.SweepKeys) != 2 {
 		return nil
@@ -56,7 +57,7 @@ func (r *Report) StabilityMap() []MapCell {
 	var out []MapCell
 	for _, fault := range r.Components(metric.Fault) {
 		k, ok := r.metrics[Key{metric.Fault, fault, "not_recovered"}]
-		if !ok || strings.Contains(fault, " #") {
+		if !ok || r.repeats[fault] {
 			continue
 		}
 		down := r.Metrics[k]

@@ -3,6 +3,7 @@ package bench
 import (
 	"bytes"
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -76,5 +77,73 @@ func TestStabilityMapNeedsTwoKeys(t *testing.T) {
 	}
 	if mc := NewReport(m, runs).StabilityMap(); mc != nil {
 		t.Errorf("a map of one swept key: %+v", mc)
+	}
+}
+
+// repeatingTOML: a latency fault on db that repeats every 8 s, four
+// times in the 30 s run (5, 13, 21, 29 s).
+const repeatingTOML = `
+[scenario]
+name = "repeating"
+duration = "30s"
+warmup = "2s"
+seed = 7
+
+[[client]]
+name = "users"
+target = "api"
+rate = 200
+timeout = "1s"
+
+[[service]]
+name = "api"
+workers = 64
+service_time = "exp(2ms)"
+
+  [[service.call]]
+  to = "db"
+  timeout = "200ms"
+
+[[service]]
+name = "db"
+workers = 16
+service_time = "exp(5ms)"
+
+[[fault]]
+kind = "latency"
+target = "db"
+add = "150ms"
+start = "5s"
+duration = "2s"
+every = "8s"
+`
+
+// TestStabilityMapOfTheTrigger: a repeating fault's map is of its first
+// occurrence only; the runs say which cascades are later occurrences, from
+// the engine's typed occurrence number (sim.CascadeResult.Occurrence), and
+// the map reads that instead of looking for " #" in the names.
+func TestStabilityMapOfTheTrigger(t *testing.T) {
+	m, err := Plan(Config{Sources: []Source{{Arg: "repeating.toml", File: "repeating.toml", Data: []byte(repeatingTOML)}}, Replications: 1,
+		Sweeps: [][]scenarios.Override{sweep(t, "client.users.rate=100,200"), sweep(t, "fault.latency.add=50ms,150ms")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs, err := Execute(context.Background(), m, Options{Parallel: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, run := range runs {
+		if !slices.Equal(run.Repeats, []string{"latency #2", "latency #3", "latency #4"}) {
+			t.Errorf("run %d: repeats %q, want the second to the fourth occurrences", run.Cell, run.Repeats)
+		}
+	}
+	cells := NewReport(m, runs).StabilityMap()
+	for _, mc := range cells {
+		if mc.Fault != "latency" {
+			t.Errorf("the map has a cell of %q, want the first occurrence's only", mc.Fault)
+		}
+	}
+	if len(cells) != 4 {
+		t.Errorf("%d cells, want 4 (2 x 2)", len(cells))
 	}
 }

@@ -120,9 +120,9 @@ func (a *aggregator) model(files []string, opts Options) *Model {
 		}
 		svc.Comments = append(svc.Comments, fmt.Sprintf("from %d invocations (first spans) of service %q: operations %s", spans, raw, quoteList(names, 8)))
 		if len(s.instances) > 0 {
-			svc.Comments = append(svc.Comments, fmt.Sprintf("instances = %d: the distinct pods (hosts) that recorded its spans: %s", len(s.instances), quoteList(sortedKeys(s.instances), 4)))
+			svc.InstancesNote = fmt.Sprintf("instances = %d: the distinct pods (hosts) that recorded its spans: %s", len(s.instances), quoteList(sortedKeys(s.instances), 4))
 		} else {
-			svc.Assumptions = append(svc.Assumptions, "instances = 1: the spans do not name the pod or host that recorded them")
+			svc.InstancesNote, svc.InstancesAssumed = "instances = 1: the spans do not name the pod or host that recorded them", true
 		}
 		svc.ConcurrencyModel = "async"
 		svc.Workers, svc.Assumptions = a.workers(s, svc.Instances, secs, ratio, svc.Assumptions)

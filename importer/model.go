@@ -66,8 +66,14 @@ type Service struct {
 	// the traces could not tell and the value chosen.
 	Comments    []string
 	Assumptions []string
-	Operations  []Operation
-	Extra       []Key
+	// InstancesNote says where Instances came from, written after the
+	// Comments, or first of the Assumptions when InstancesAssumed: a
+	// later step that sets the instances (the manifests) replaces it,
+	// and never has to find it in the comments' text.
+	InstancesNote    string
+	InstancesAssumed bool
+	Operations       []Operation
+	Extra            []Key
 	// Text is TOML written as it is after the keys: a later step's keys,
 	// then its sub-tables ([service.autoscale]).
 	Text string

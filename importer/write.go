@@ -34,6 +34,13 @@ func (m *Model) WriteTOML(w io.Writer) error {
 		for _, line := range s.Comments {
 			comment(b, "", line)
 		}
+		switch {
+		case s.InstancesNote == "":
+		case s.InstancesAssumed:
+			comment(b, "", "ASSUMED: "+s.InstancesNote)
+		default:
+			comment(b, "", s.InstancesNote)
+		}
 		for _, line := range s.Assumptions {
 			comment(b, "", "ASSUMED: "+line)
 		}

@@ -162,13 +162,15 @@ const (
 	hedgeAttempt                    // another attempt is still in flight
 )
 
-// callsInFlight counts the calls on edge c of service svc started after
-// warmup and not yet ended: read once, when a result is built.
-func (s *Sim) callsInFlight(svc, c int32) uint64 {
-	var n uint64
+// callsInFlight counts, per edge (by its id), the calls started after
+// warmup and not yet ended: one pass over the pool when a result is built
+// (a live view builds one a frame), as Result counts the requests in
+// flight, where a scan per edge made a frame's cost edges times calls.
+func (s *Sim) callsInFlight() []uint64 {
+	n := make([]uint64, len(s.edges))
 	for i := range s.calls.c {
-		if cl := &s.calls.c[i]; cl.inUse && cl.counted && cl.svc == svc && cl.edge == c {
-			n++
+		if cl := &s.calls.c[i]; cl.inUse && cl.counted {
+			n[s.services[cl.svc].calls[cl.edge].id]++
 		}
 	}
 	return n

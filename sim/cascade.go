@@ -79,8 +79,12 @@ type changeLog struct {
 }
 
 // noteChange records a health change and, for a change for the worse,
-// says in the event log which fault occurrence it followed (-1: none).
-func (s *Sim) noteChange(at int64, name string, flow bool, l Health, by Indicator) (string, int) {
+// says in the event log which fault occurrence it followed (-1: none): the
+// one most of its failures trace back to (b, the confirming window's
+// provenance), when the trace's rules let it own the change; else, for a
+// change whose failures name no such fault (a state: instances down, a
+// breaker; a data component), the latest that may own it.
+func (s *Sim) noteChange(at int64, name string, flow bool, l Health, by Indicator, b *Blame) (string, int) {
 	if s.changesOf == nil {
 		s.changesOf = map[string]*changeLog{}
 	}
@@ -110,12 +114,44 @@ func (s *Sim) noteChange(at int64, name string, flow bool, l Health, by Indicato
 	// began before the change, still lasted (or had ended less than the cascade window
 	// ago), and the component is worse than before it.
 	s.near = s.reaching(at, s.near[:0])
+	ch := &s.changes[len(s.changes)-1]
+	if k := s.blamed(b, ch); k >= 0 {
+		oc := &s.occurs[k]
+		return fmt.Sprintf(" · %s after the %s", fmtDelay(at-oc.start), oc.short), int(k)
+	}
 	for _, k := range slices.Backward(s.near) {
-		if oc := &s.occurs[k]; l > s.baseline(name, oc.start) && s.owns(&s.changes[len(s.changes)-1], oc) {
+		if oc := &s.occurs[k]; l > s.baseline(name, oc.start) && s.owns(ch, oc) {
 			return fmt.Sprintf(" · %s after the %s", fmtDelay(at-oc.start), oc.short), int(k)
 		}
 	}
 	return "", -1
+}
+
+// blamed is the occurrence among s.near (those that reach change ch) to
+// whose fault most of b's failures trace back, at least minShare of them
+// as for a cascade's step, that ch is worse than before and that the
+// trace's rules let own it (owns); -1 when none is. An origin names the
+// first occurrence of its fault in its window: it counts for the fault's
+// occurrence that reaches the change.
+func (s *Sim) blamed(b *Blame, ch *healthChange) int32 {
+	if b == nil {
+		return -1
+	}
+	floor := minShare * float64(b.Faulted+b.NoFault)
+	best, most := int32(-1), uint64(0)
+	for _, k := range s.near {
+		var n uint64
+		for _, o := range b.Origins {
+			if o.Fault != nil && s.occurs[*o.Fault].fault == s.occurs[k].fault {
+				n += o.N
+			}
+		}
+		oc := &s.occurs[k]
+		if n > 0 && n >= most && float64(n) >= floor && ch.level > s.baseline(ch.name, oc.start) && s.owns(ch, oc) {
+			best, most = k, n // the later of two that explain as many
+		}
+	}
+	return best
 }
 
 func fmtDelay(d int64) string {
@@ -231,11 +267,15 @@ type CascadeResult struct {
 	// Name identifies the fault across runs and variants: its kind, with
 	// its target when another fault has the same kind, and "#k" from the
 	// second occurrence of a repeating fault on.
-	Name   string   `json:"name"`
-	Fault  string   `json:"fault"` // what it did, as the event log says
-	Target string   `json:"target"`
-	StartS float64  `json:"start_s"`
-	EndS   *float64 `json:"end_s"` // null: it lasted to the end of the run
+	Name string `json:"name"`
+	// Occurrence is which occurrence of its fault it is: 1 for the first,
+	// k for the k-th, whose Name ends in "#k"; a reader never parses it
+	// out of the name.
+	Occurrence int      `json:"-"`
+	Fault      string   `json:"fault"` // what it did, as the event log says
+	Target     string   `json:"target"`
+	StartS     float64  `json:"start_s"`
+	EndS       *float64 `json:"end_s"` // null: it lasted to the end of the run
 	// Steps are the components, clients and flows whose health changed
 	// after it, in the order they changed.
 	Steps []CascadeStep `json:"steps"`
@@ -390,7 +430,7 @@ func (s *Sim) cascades() []CascadeResult {
 			name += fmt.Sprintf(" #%d", n+1)
 		}
 		seen[base]++
-		cr := CascadeResult{Name: name, Fault: oc.what, Target: oc.target, StartS: float64(oc.start) / 1e9, Steps: steps[k]}
+		cr := CascadeResult{Name: name, Occurrence: seen[base], Fault: oc.what, Target: oc.target, StartS: float64(oc.start) / 1e9, Steps: steps[k]}
 		if oc.end >= 0 {
 			cr.EndS = optional(float64(oc.end) / 1e9)
 		}

@@ -1,6 +1,7 @@
 package sim_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/faultline/faultline/sim"
@@ -71,4 +72,83 @@ func fmtOpt(x *float64) any {
 
 func named(name string) func(t *testing.T) *sim.Spec {
 	return func(t *testing.T) *sim.Spec { return builtin(t, name) }
+}
+
+// laterFaultTOML: a's workers cut to one at 10 s (capacity): its bounded
+// queue fills in about 3 s, and from then on it rejects, and front and
+// the shoppers fail (their latency, which rises at once, is not judged
+// here: latency_factor). At 11 s an unrelated fault starts on c, which
+// only other users call. The front's change to failing comes after both began,
+// and every one of its failures traces back to a's capacity.
+const laterFaultTOML = `
+[scenario]
+name = "later-fault"
+duration = "30s"
+warmup = "2s"
+seed = 1
+latency_factor = { degraded = 1000, failing = 10000 }
+
+[[client]]
+name = "shoppers"
+target = "front"
+rate = 200
+
+[[client]]
+name = "others"
+target = "c"
+rate = 50
+
+[[service]]
+name = "front"
+workers = 500
+service_time = "1ms"
+
+  [[service.call]]
+  to = "a"
+
+[[service]]
+name = "a"
+workers = 10
+queue = 300
+service_time = "10ms"
+
+[[service]]
+name = "c"
+service_time = "1ms"
+
+[[fault]]
+kind = "capacity"
+target = "a"
+workers = 1
+start = "10s"
+duration = "15s"
+
+[[fault]]
+kind = "latency"
+target = "c"
+add = "1ms"
+start = "11s"
+duration = "15s"
+`
+
+// TestEventLogFollowsProvenance: a change for the worse is told "after"
+// the fault its failures trace back to (Window.Blame), not the latest to
+// have begun: front and the shoppers fail after a's capacity fault,
+// though a latency fault on c, which they never call, began in between.
+// The label went to the latest fault that reached the change.
+func TestEventLogFollowsProvenance(t *testing.T) {
+	res := loadRun(t, laterFaultTOML)
+	checked := 0
+	for _, e := range res.Events {
+		if e.Kind != sim.EventHealth || e.Health != sim.Failing || (e.Component != "front" && e.Component != "shoppers") {
+			continue
+		}
+		checked++
+		if e.Fault < 0 || res.Faults[e.Fault].Kind != sim.FaultCapacity || !strings.Contains(e.What, "after the capacity on a") {
+			t.Errorf("%.3fs %s %s: want it after the capacity fault on a", e.TS, e.Component, e.What)
+		}
+	}
+	if checked == 0 {
+		t.Fatalf("neither front nor the shoppers failed: %v", res.Events)
+	}
 }

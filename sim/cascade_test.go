@@ -153,7 +153,7 @@ func TestReachingFollowsTheRule(t *testing.T) {
 			for range 500 {
 				name := names[rng.IntN(len(names))]
 				at[name] += rng.Int64N(horizon / 250)
-				s.noteChange(at[name], name, false, Health(rng.IntN(3)), ByErrorShare)
+				s.noteChange(at[name], name, false, Health(rng.IntN(3)), ByErrorShare, nil)
 			}
 			reached := 0
 			for range 400 {

@@ -156,7 +156,7 @@ func (s *Sim) judgeAnswers(w *Window, t *tally, sl *slowness, state, br breakerF
 		state,
 		br,
 	}
-	if w.Degraded > 0 && float64(w.Degraded) >= 0.001*float64(n) {
+	if w.Degraded > 0 && float64(w.Degraded) >= DegradedShare*float64(n) {
 		// Answered by a fallback: users got less than they asked for.
 		cands[1] = breakerFloor{Degraded, Reason{By: ByFallbackShare, Value: float64(w.Degraded) / float64(n)}, 0}
 	}
@@ -271,7 +271,7 @@ func (s *Sim) judgeEdge(w *Window, e *edge) (Health, Reason) {
 	if n > 0 {
 		share := float64(n-w.OK-min(w.Degraded, n-w.OK)) / float64(n)
 		l, r = HealthOf(share), Reason{By: ByErrorShare, Value: share}
-		if l == Healthy && float64(w.Degraded) >= 0.001*float64(n) {
+		if l == Healthy && float64(w.Degraded) >= DegradedShare*float64(n) {
 			l, r = Degraded, Reason{By: ByFallbackShare, Value: float64(w.Degraded) / float64(n)}
 		}
 	}

@@ -121,24 +121,67 @@ func (s *Sim) holderName(sv *service, edge, i int32) string {
 	return name
 }
 
-// edgeName is how logs and results name an edge: "caller->callee", with
-// the operation for a store, a view or a topic: "orders->db (write)".
-func (s *Sim) edgeName(svc, edge int32) string {
+// EdgeID is a call edge's identity, typed: a view reads it where it would
+// otherwise parse the Name the engine writes from it (String).
+type EdgeID struct {
+	Caller string // the calling service
+	// CallerOp is the caller's operation that makes the call; "" when the
+	// call is the whole service's.
+	CallerOp string
+	Callee   string // the service, store, view or topic called
+	// Operation is the callee's operation called ("charge"); "" for a call
+	// of a whole service, or of a data component.
+	Operation string
+	// Op is the kind of call: OpNone to a service, else what the call
+	// does to a store, view or topic (read, write, publish).
+	Op Op
+}
+
+// String is how logs and results name an edge: "caller->callee", with
+// the operations called and calling ("shop.search->payment.charge"), and
+// what a call to a store, a view or a topic does: "orders->db (write)".
+func (id EdgeID) String() string {
+	from := id.Caller
+	if id.CallerOp != "" {
+		from += "." + id.CallerOp // a call of one operation
+	}
+	return from + "->" + id.To()
+}
+
+// To is the callee's side of the name: "payment", "payment.charge", "db
+// (write)".
+func (id EdgeID) To() string {
+	to := id.Callee
+	if id.Operation != "" {
+		to += "." + id.Operation
+	}
+	if id.Op != OpNone {
+		to += " (" + id.Op.String() + ")"
+	}
+	return to
+}
+
+// edgeID is edge's identity, of service svc.
+func (s *Sim) edgeID(svc, edge int32) EdgeID {
 	sv := &s.services[svc]
 	e := &sv.calls[edge]
-	from := sv.spec.Name
+	id := EdgeID{Caller: sv.spec.Name, Callee: e.spec.To}
 	if o := sv.callOp[edge]; o >= 0 && sv.ops[o].name != "" {
-		from += "." + sv.ops[o].name // a call of one operation
+		id.CallerOp = sv.ops[o].name
 	}
 	if e.kind != toService {
-		return from + "->" + e.spec.To + " (" + e.spec.Op.String() + ")"
+		id.Op = e.spec.Op
+		return id
 	}
-	to := s.services[e.to].spec.Name
+	id.Callee = s.services[e.to].spec.Name
 	if e.op >= 0 {
-		to += "." + e.spec.Operation
+		id.Operation = e.spec.Operation
 	}
-	return from + "->" + to
+	return id
 }
+
+// edgeName is how logs and results name an edge (EdgeID.String).
+func (s *Sim) edgeName(svc, edge int32) string { return s.edgeID(svc, edge).String() }
 
 // noteBreaker logs a change of state of breaker i of an edge, if the call
 // that consulted it made one; before is its transition count from before.

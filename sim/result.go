@@ -154,7 +154,9 @@ type ComponentResult struct {
 // EdgeResult is what happened on one call edge, caller->callee. A call is
 // one logical call; its attempts are the first try, retries and hedges.
 type EdgeResult struct {
-	Name     string `json:"name"` // "caller->callee"
+	Name string `json:"name"` // "caller->callee": ID.String()
+	// ID is who calls what, typed, for a view: it never parses Name.
+	ID       EdgeID `json:"-"`
 	Calls    uint64 `json:"calls"`
 	Attempts uint64 `json:"attempts"`
 	Retries  uint64 `json:"retries"`
@@ -433,17 +435,19 @@ func (s *Sim) Result() *Result {
 		res.Components = append(res.Components, cr)
 		res.Series = append(res.Series, Series{Component: sv.spec.Name, Kind: "service", Windows: sv.series})
 	}
-	for _, ref := range s.edges {
+	callsInFlight := s.callsInFlight()
+	for k, ref := range s.edges {
 		e := &s.services[ref.svc].calls[ref.edge]
 		st := &e.stats
 		er := EdgeResult{
-			Name: s.edgeName(ref.svc, ref.edge), Calls: st.calls, Attempts: st.attempts, Retries: st.retries,
+			ID: s.edgeID(ref.svc, ref.edge), Calls: st.calls, Attempts: st.attempts, Retries: st.retries,
 			Hedges: st.hedges, Cancelled: st.cancelled, OK: st.out[OK], Error: st.out[Error], Timeout: st.out[Timeout],
 			Conflict: st.out[Conflict], Rejected: st.out[Rejected] + st.out[Shed] + st.out[Limited], ShortCircuited: st.shortCircuited, BulkheadFull: st.bulkheaded,
 			BudgetExhausted: st.budgetExhausted, RetryOverflow: st.retryOverflow, Fallbacks: st.fallbacks, BreakerChanges: e.transitions,
 			Series:          e.series,
-			CallerCancelled: st.callerCancelled, InFlight: s.callsInFlight(ref.svc, ref.edge),
+			CallerCancelled: st.callerCancelled, InFlight: callsInFlight[k],
 		}
+		er.Name = er.ID.String()
 		ok, all := summaries(&e.agg, &e.win, &s.allCalls) // the windows closed, and the one being filled
 		er.Latency, er.LatencyAll = Latency(ok), Latency(all)
 		if st.calls > 0 {

@@ -535,7 +535,7 @@ func (s *Sim) noteDataHealthFrom(name string, h *healthTracker, l Health, r Reas
 		h.account(why)
 	}
 	if changed {
-		s.logHealth(name, false, h)
+		s.logHealth(name, false, h, nil) // by the trace's timing rules
 	}
 }
 

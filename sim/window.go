@@ -99,15 +99,19 @@ type Window struct {
 	Slow *Blame
 
 	// Figures are a data kind's own figures, of the type its Kind says
-	// (read them with Topic, Group, Store, Saga, View); nil for the other
-	// kinds. One interface (two words) in place of five pointers of
+	// (read them with Topic, Group, Store, Saga, View), and an edge's
+	// when a breaker refused a call in the window (Edge); nil for the
+	// other kinds. One interface (two words) in place of five pointers of
 	// which four were always nil.
 	Figures Figures
 }
 
 // Figures are the figures of one data kind's window: *TopicFigures,
-// *GroupFigures, *StoreFigures, *SagaFigures or *ViewFigures.
+// *GroupFigures, *StoreFigures, *SagaFigures or *ViewFigures; or an
+// edge's, *EdgeFigures.
 type Figures interface{ figures() }
+
+func (*EdgeFigures) figures() {}
 
 func (*TopicFigures) figures() {}
 func (*GroupFigures) figures() {}
@@ -130,6 +134,26 @@ func (w *Window) Saga() *SagaFigures { f, _ := w.Figures.(*SagaFigures); return 
 
 // View returns a CQRS view's window's own figures; nil for other kinds.
 func (w *Window) View() *ViewFigures { f, _ := w.Figures.(*ViewFigures); return f }
+
+// Edge returns a call edge's window's own figures: zero when no breaker
+// refused a call in the window, and for other kinds.
+func (w *Window) Edge() EdgeFigures {
+	if f, ok := w.Figures.(*EdgeFigures); ok {
+		return *f
+	}
+	return EdgeFigures{}
+}
+
+// EdgeFigures are a call edge's own figures in a window, beside its
+// common counts. A window has them only when they are not zero: one small
+// allocation at the close of a window in which a breaker refused calls,
+// none otherwise (TestSteadyStateAllocs).
+type EdgeFigures struct {
+	// ShortCircuited counts the calls an open breaker refused: they ended
+	// as errors, and are among the window's Errors (Hystrix's dashboard
+	// shows them apart, as short-circuited).
+	ShortCircuited uint64
+}
 
 // TopicFigures are a topic's own figures in a window. Its health: failing
 // while a partition has no leader, degraded while one is
@@ -333,9 +357,21 @@ func (w *Window) ErrorShare() float64 {
 type Health uint8
 
 const (
-	Healthy  Health = iota // error share < 0.1%
-	Degraded               // 0.1% to 10%
-	Failing                // > 10%
+	Healthy  Health = iota // error share < DegradedShare
+	Degraded               // DegradedShare to FailingShare
+	Failing                // > FailingShare
+)
+
+// Kiali's default thresholds of the share of errors (its health_config
+// rate tolerance for 5xx and gRPC errors: degraded 0, failure 10, read
+// as "if the rate of application errors is >= 0.1% Kiali will show
+// Degraded health and if > 10% will show Failure health",
+// https://kiali.io/docs/configuration/health). HealthOf judges with
+// them, judgeAnswers and judgeEdge the share answered by a fallback with
+// the first, and a view that explains the colours reads them here.
+const (
+	DegradedShare = 0.001 // at least this share: degraded
+	FailingShare  = 0.10  // over this share: failing
 )
 
 func (h Health) String() string {
@@ -353,9 +389,9 @@ func (h Health) String() string {
 // HealthOf classifies an error share with Kiali's thresholds.
 func HealthOf(errShare float64) Health {
 	switch {
-	case errShare > 0.10:
+	case errShare > FailingShare:
 		return Failing
-	case errShare >= 0.001:
+	case errShare >= DegradedShare:
 		return Degraded
 	}
 	return Healthy
@@ -539,6 +575,9 @@ func (s *Sim) closeEdgeWindows(start, end time.Duration) {
 			// it rejected, as the callee's refusals.
 			Rejected: d.out[Rejected] - b.out[Rejected] + d.bulkheaded - b.bulkheaded,
 			Degraded: d.fallbacks - b.fallbacks}
+		if sc := d.shortCircuited - b.shortCircuited; sc > 0 {
+			w.Figures = &EdgeFigures{ShortCircuited: sc}
+		}
 		w.Health, w.Reason = s.judgeEdge(&w, e)
 		e.slow.learn(s, &e.win.ok)
 		if !s.spec.NoEdgeSeries {
@@ -591,7 +630,13 @@ func (s *Sim) noteHealthAtLeast(name string, flow bool, h *healthTracker, w *Win
 		return
 	}
 	h.atLevel(sl)
-	s.logHealth(name, flow, h)
+	// Where the failures that confirmed the change originated: of its
+	// slow answers when slowness decided, else of its failed ones.
+	b := w.Blame
+	if h.reason.By == ByLatency {
+		b = w.Slow
+	}
+	s.logHealth(name, flow, h, b)
 }
 
 // atLevel makes the figures of a confirmed change those of the level it
@@ -617,16 +662,17 @@ func (h *healthTracker) atLevel(sl *slowness) {
 }
 
 // logHealth logs the change of health h has just confirmed, with the
-// reason recorded at its onset, after the one confirmed on the way.
-func (s *Sim) logHealth(name string, flow bool, h *healthTracker) {
+// reason recorded at its onset, after the one confirmed on the way; b is
+// where the confirming window's failures originated (nil: not known).
+func (s *Sim) logHealth(name string, flow bool, h *healthTracker, b *Blame) {
 	if h.split {
-		s.logChange(name, flow, h.splitAt, h.splitL, h.splitR, h.splitWhy)
+		s.logChange(name, flow, h.splitAt, h.splitL, h.splitR, h.splitWhy, b)
 	}
-	s.logChange(name, flow, h.since, h.level, h.reason, h.why)
+	s.logChange(name, flow, h.since, h.level, h.reason, h.why, b)
 }
 
-func (s *Sim) logChange(name string, flow bool, at int64, l Health, r Reason, why string) {
-	after, oc := s.noteChange(at, name, flow, l, r.By)
+func (s *Sim) logChange(name string, flow bool, at int64, l Health, r Reason, why string, b *Blame) {
+	after, oc := s.noteChange(at, name, flow, l, r.By, b)
 	e := Event{T: time.Duration(at), Component: name, Kind: EventHealth, Health: l, Fault: oc}
 	if l == Healthy {
 		e.What = "recovered: healthy"

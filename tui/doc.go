@@ -62,6 +62,11 @@
 // (sim.Health on the series of sim.Result), and an edge's the engine's
 // verdict on the edge's latest window (its breakers, error share,
 // fallbacks, latency: sim/health.go's judgeEdge), which its label names.
+// Edges are matched by who calls what (sim.EdgeID), never by their names;
+// a Hystrix row's counts are the edge's windows over the last 10 s (the
+// engine's windows are Hystrix's buckets), and the help's health legend
+// prints the thresholds the engine judges with (sim.DegradedShare,
+// sim.FailingShare).
 //
 // # Files
 //

@@ -353,7 +353,8 @@ func (u *UI) detailEdges() []sim.EdgeResult {
 	}
 	var out, calls []sim.EdgeResult
 	for _, e := range res.Edges {
-		from, to, _ := strings.Cut(e.Name, "->")
+		// Whichever operation calls or is called.
+		from, to := e.ID.Caller, e.ID.Callee
 		switch {
 		case e.Breaker != "" && (from == u.selected || to == u.selected):
 			out = append(out, e)
@@ -506,8 +507,8 @@ func (u *UI) drawMoreEdges(c canvas, edges []sim.EdgeResult) {
 	parts := make([]string, len(edges))
 	for i := range edges {
 		e := &edges[i]
-		from, to, _ := strings.Cut(e.Name, "->")
-		if from != u.selected {
+		to := e.ID.To()
+		if e.ID.Caller != u.selected {
 			to = e.Name // a call into the selection, through a breaker
 		}
 		p99 := "-"
@@ -547,7 +548,7 @@ func (u *UI) drawBrokerDetail(c canvas, name string) {
 // as the caller saw them (the dashboard's latency is the command's, timed
 // by the caller).
 func (u *UI) drawBreakerRow(c canvas, e *sim.EdgeResult) {
-	counts, span, _ := u.edges.recent(edgeKey(e.Name))
+	counts, span := recentCounts(e, u.frame.Snap.Now)
 	st := u.th.fg(colHealthy)
 	switch e.BreakerState {
 	case resilience.Open, resilience.ForcedOpen:
@@ -563,10 +564,7 @@ func (u *UI) drawBreakerRow(c canvas, e *sim.EdgeResult) {
 	} else if e.Scope != "" {
 		x = c.text(x, 0, " shared", u.th.plain())
 	}
-	period := "total"
-	if span > 0 {
-		period = seconds(span)
-	}
+	period := seconds(span)
 	text := fmt.Sprintf(" %s: err %s ok %d sc %d to %d rej %d fail %d", period, pct(counts.errShare()),
 		counts.ok, counts.shortCircuited, counts.timeout, counts.rejected, counts.failure)
 	text += " │ " + callLatency(e, false)
@@ -683,7 +681,7 @@ func (u *UI) drawTopology(c canvas) {
 	for i := range t.edges {
 		e := &t.edges[i]
 		from, to := &t.nodes[e.from], &t.nodes[e.to]
-		text, h, idle := u.edgeState(e.name, health)
+		text, h, idle := u.edgeState(t, e, health)
 		st := u.th.dim()
 		if !idle && h > sim.Healthy {
 			st = u.th.health(h, false)
@@ -728,11 +726,13 @@ func (u *UI) drawTopology(c canvas) {
 // it is idle: the engine's verdict on the edge's latest window
 // (sim.Window.Health of EdgeResult.Series, judged by the engine: its
 // breakers, error share, fallbacks and latency), the worst of the edges
-// the line stands for (a store's read and write). A client's edge is the
-// client's own requests: the engine's verdict on the client.
-func (u *UI) edgeState(name string, rs map[string]row) (string, sim.Health, bool) {
-	from, _, _ := strings.Cut(name, "->")
-	if r, ok := rs[from]; ok && r.kind == "client" {
+// the line stands for: every call from the caller to the callee, by
+// sim.EdgeID, whichever operations call and are called, and what a call
+// to a store does (read, write). A client's edge is the client's own
+// requests: the engine's verdict on the client.
+func (u *UI) edgeState(t *topology, e *topoEdge, rs map[string]row) (string, sim.Health, bool) {
+	from, to := &t.nodes[e.call.from], &t.nodes[e.call.to]
+	if r, ok := rs[from.key]; ok && from.client {
 		if r.idle || r.health == sim.Healthy || r.errShare == 0 {
 			return "", r.health, r.idle
 		}
@@ -745,7 +745,7 @@ func (u *UI) edgeState(name string, rs map[string]row) (string, sim.Health, bool
 	}
 	for i := range res.Edges {
 		e := &res.Edges[i]
-		if n, _, _ := strings.Cut(e.Name, " ("); n != name {
+		if e.ID.Caller != from.name || e.ID.Callee != to.name {
 			continue
 		}
 		w, ok := sim.Last(e.Series)
@@ -860,10 +860,13 @@ func (u *UI) drawHelp(c canvas) {
 		kind, _ := faultKind(k)
 		ls = append(ls, line{"  :fault " + faultUsage[kind].example, u.th.plain(), true})
 	}
+	// The thresholds the engine judges with (sim.HealthOf), so that the
+	// legend cannot drift from the colours.
+	deg, fail := legendShare(sim.DegradedShare), legendShare(sim.FailingShare)
 	ls = append(ls, line{"health", u.th.bold(), false},
-		line{fmt.Sprintf("  %c healthy  < 0.1%% errors", u.th.marker(sim.Healthy, false)), u.th.health(sim.Healthy, false), false},
-		line{fmt.Sprintf("  %c degraded 0.1-10%%, or calls an open breaker", u.th.marker(sim.Degraded, false)), u.th.health(sim.Degraded, false), false},
-		line{fmt.Sprintf("  %c failing  > 10%%, or behind an open breaker", u.th.marker(sim.Failing, false)), u.th.health(sim.Failing, false), false})
+		line{fmt.Sprintf("  %c healthy  < %s%% errors", u.th.marker(sim.Healthy, false), deg), u.th.health(sim.Healthy, false), false},
+		line{fmt.Sprintf("  %c degraded %s-%s%%, or calls an open breaker", u.th.marker(sim.Degraded, false), deg, fail), u.th.health(sim.Degraded, false), false},
+		line{fmt.Sprintf("  %c failing  > %s%%, or behind an open breaker", u.th.marker(sim.Failing, false), fail), u.th.health(sim.Failing, false), false})
 
 	rows := c.h - 2
 	// Columns as wide as the longest key, example or syntax, so that each
@@ -922,6 +925,10 @@ func (u *UI) drawHelp(c canvas) {
 		box.textMax(1+col*colW, 1+y, colW-1, l.s, l.st)
 	}
 }
+
+// legendShare writes a threshold share as the help's legend does: in
+// percent, as short as it is exact ("0.1", "10").
+func legendShare(share float64) string { return strconv.FormatFloat(share*100, 'g', -1, 64) }
 
 // Number formats, as in faultline run's tables (internal/format): a mean
 // queue length fits five columns as a rate does; shares are written short.

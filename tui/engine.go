@@ -62,21 +62,8 @@ type Frame struct {
 	Speed  float64 // 0 = max
 	Paused bool
 	Window time.Duration // width of one time-series window
-	// Run counts restarts and gotos: time went backwards, so whatever the UI
-	// kept from earlier frames (rolling edge counts) must be dropped.
-	Run   int
-	Err   error // why the run stopped early, if it did
-	Notes []note
-	// Base, after a goto, holds the edge counts of one rolling window
-	// before its target, so that the first frame can show rolling counts
-	// too. Shared between frames of a run, and never changed.
-	Base *edgeBase
-}
-
-// edgeBase is the engine's cumulative edge counts at a virtual time.
-type edgeBase struct {
-	at    time.Duration
-	edges []sim.EdgeResult
+	Err    error         // why the run stopped early, if it did
+	Notes  []note
 }
 
 // injection is a fault injected by hand, and when: goto replays the ones
@@ -95,9 +82,7 @@ type engine struct {
 	seed     uint64
 	speed    float64
 	paused   bool
-	run      int
 	journal  []injection
-	base     *edgeBase
 	notes    []note
 	newSeed  func() uint64
 	wallBase time.Time     // pacing: wall time at which virtBase was reached
@@ -144,7 +129,7 @@ func (e *engine) snapshot() sim.Snapshot {
 func (e *engine) frame() Frame {
 	f := Frame{
 		Snap: e.snapshot(), Seed: e.seed, Speed: e.speed, Paused: e.paused,
-		Window: e.spec.Window, Run: e.run, Err: e.sim.Err(), Notes: e.notes, Base: e.base,
+		Window: e.spec.Window, Err: e.sim.Err(), Notes: e.notes,
 	}
 	if f.Window <= 0 {
 		f.Window = time.Second
@@ -235,20 +220,10 @@ func (e *engine) restart(seed uint64, at time.Duration) error {
 	if seed != e.seed || at == 0 {
 		e.journal = nil
 	}
-	e.base = nil
-	takeBase := func() {
-		if b := at - rolling; e.base == nil && b > 0 {
-			s.RunUntil(b)
-			e.base = &edgeBase{at: s.Now(), edges: s.Result().Edges}
-		}
-	}
 	kept := e.journal[:0]
 	for _, j := range e.journal {
 		if j.at > at {
 			break
-		}
-		if j.at > at-rolling {
-			takeBase()
 		}
 		s.RunUntil(j.at)
 		if s.Inject(j.f) != nil {
@@ -258,10 +233,8 @@ func (e *engine) restart(seed uint64, at time.Duration) error {
 		kept = append(kept, j)
 	}
 	e.journal = kept
-	takeBase()
 	s.RunUntil(at)
 	e.sim, e.seed = s, seed
-	e.run++
 	return nil
 }
 

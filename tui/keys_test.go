@@ -1,6 +1,9 @@
 package tui
 
 import (
+	"math"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -132,6 +135,45 @@ func TestHelpShowsEveryExampleWhole(t *testing.T) {
 		}
 		if !found {
 			t.Errorf("no help page shows %q whole", w)
+		}
+	}
+}
+
+// TestHelpLegendIsTheEnginesJudge: the thresholds the help's health
+// legend gives are where sim.HealthOf, the engine's judge, changes its
+// verdict: healthy just under the first, degraded at it and at the second,
+// failing just over the second. The legend reads them from the engine
+// (sim.DegradedShare, sim.FailingShare); it had them written out.
+func TestHelpLegendIsTheEnginesJudge(t *testing.T) {
+	h := newHarness(t, "checkout", 200, 60, false)
+	h.keys("?")
+	screen := h.text()
+	m := regexp.MustCompile(`healthy +< ([0-9.]+)% errors[\s\S]*degraded ([0-9.]+)-([0-9.]+)%[\s\S]*failing +> ([0-9.]+)%`).FindStringSubmatch(screen)
+	if m == nil {
+		t.Fatalf("no health legend in the help:\n%s", screen)
+	}
+	share := func(s string) float64 {
+		v, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v / 100
+	}
+	deg, fail := share(m[1]), share(m[3])
+	if share(m[2]) != deg || share(m[4]) != fail {
+		t.Fatalf("the legend's thresholds disagree with each other: %q", m[0])
+	}
+	for _, tc := range []struct {
+		share float64
+		want  sim.Health
+	}{
+		{math.Nextafter(deg, 0), sim.Healthy},
+		{deg, sim.Degraded},
+		{fail, sim.Degraded},
+		{math.Nextafter(fail, 1), sim.Failing},
+	} {
+		if got := sim.HealthOf(tc.share); got != tc.want {
+			t.Errorf("the legend says %v at an error share of %g; the engine judges it %v", tc.want, tc.share, got)
 		}
 	}
 }

@@ -86,9 +86,7 @@ func rows(f *Frame) []row {
 		if e.Breakers == 0 {
 			continue
 		}
-		from, _, _ := strings.Cut(e.Name, "->")
-		// "shop.search": the call of one operation.
-		from, _, _ = strings.Cut(from, ".")
+		from := e.ID.Caller // of the service, whichever operation calls
 		if i, ok := index[from]; ok && (!out[i].hasBreaker || e.Calls > busiest[from]) {
 			out[i].breaker, out[i].hasBreaker, busiest[from] = e.BreakerState, true, e.Calls
 		}
@@ -185,23 +183,10 @@ func inFault(spans []sim.FaultSpan, start, w time.Duration) bool {
 	return false
 }
 
-// edgeCounts are an edge's outcomes, as the Hystrix dashboard shows them.
+// edgeCounts are an edge's calls over Hystrix's rolling window, as its
+// dashboard shows them, read from the engine's windows of the edge.
 type edgeCounts struct {
 	ok, shortCircuited, timeout, rejected, failure uint64
-}
-
-// countsOf splits an edge's outcomes the Hystrix way. The engine ends a
-// short-circuited call as an Error, so failures are the errors that were
-// not short-circuits; a call the bulkhead refused never started and has no
-// outcome, so it is added to the rejections.
-func countsOf(e *sim.EdgeResult) edgeCounts {
-	return edgeCounts{ok: e.OK, shortCircuited: e.ShortCircuited, timeout: e.Timeout,
-		rejected: e.Rejected + e.BulkheadFull, failure: e.Error - min(e.Error, e.ShortCircuited)}
-}
-
-func (c edgeCounts) minus(o edgeCounts) edgeCounts {
-	return edgeCounts{c.ok - o.ok, c.shortCircuited - o.shortCircuited, c.timeout - o.timeout,
-		c.rejected - o.rejected, c.failure - o.failure}
 }
 
 func (c edgeCounts) total() uint64 {
@@ -216,82 +201,35 @@ func (c edgeCounts) errShare() float64 {
 	return 0
 }
 
-// rolling is the length of the rolling window of edge counts (Hystrix's
-// default metrics.rollingStats.timeInMilliseconds).
+// rolling is the length of the rolling window of edge counts: Hystrix's
+// default metrics.rollingStats.timeInMilliseconds, of
+// metrics.rollingStats.numBuckets (10) buckets; the engine's windows are
+// the buckets (Netflix/Hystrix wiki, Configuration).
 const rolling = 10 * time.Second
 
-// edgeHistory turns the engine's cumulative edge counts into rolling ones:
-// it keeps the counts of recent frames and subtracts the oldest one within
-// the rolling window.
-type edgeHistory struct {
-	run     int
-	samples []edgeSample
-}
-
-type edgeSample struct {
-	at     time.Duration
-	counts map[string]edgeCounts
-}
-
-// observe records a frame; a restart or a jump back in time starts afresh.
-func (h *edgeHistory) observe(f *Frame) {
-	if f.Snap.Result == nil {
-		return
-	}
-	if f.Run != h.run || len(h.samples) > 0 && f.Snap.Now < h.samples[len(h.samples)-1].at {
-		h.run, h.samples = f.Run, nil
-		if f.Base != nil {
-			h.samples = append(h.samples, edgeSample{at: f.Base.at, counts: countMap(f.Base.edges)})
+// recentCounts sums an edge's windows that end within the rolling window
+// before now (the latest one at least): with windows of a second, the
+// last 10, the oldest partly before it, as Hystrix's oldest bucket is
+// while its newest fills. The counts are in the engine's own split of its
+// calls (Window: a call the bulkhead refused is rejected, a conflict an
+// error; EdgeFigures: the errors an open breaker short-circuited), and
+// says the span they cover: 0 before the first window closed.
+func recentCounts(e *sim.EdgeResult, now time.Duration) (edgeCounts, time.Duration) {
+	var c edgeCounts
+	var from, to time.Duration
+	for i := len(e.Series) - 1; i >= 0; i-- {
+		w := &e.Series[i]
+		if i < len(e.Series)-1 && w.End <= now-rolling {
+			break
 		}
+		sc := w.Edge().ShortCircuited
+		c.ok += w.OK
+		c.shortCircuited += sc
+		c.timeout += w.Timeouts
+		c.rejected += w.Rejected
+		c.failure += w.Errors - sc
+		from = w.Start
+		to = max(to, w.End)
 	}
-	h.samples = append(h.samples, edgeSample{at: f.Snap.Now, counts: countMap(f.Snap.Result.Edges)})
-	// Keep one sample at or before the start of the window as the base.
-	cut := 0
-	for i := range h.samples {
-		if h.samples[i].at <= f.Snap.Now-rolling {
-			cut = i
-		}
-	}
-	h.samples = h.samples[cut:]
-}
-
-// countMap keys edge counts by "caller->callee": the operations of a call
-// to a store ("orders->db (read)", "(write)") add up on the one line the
-// topology draws.
-func countMap(edges []sim.EdgeResult) map[string]edgeCounts {
-	m := make(map[string]edgeCounts, len(edges))
-	for i := range edges {
-		name := edgeKey(edges[i].Name)
-		c := countsOf(&edges[i])
-		o := m[name]
-		m[name] = edgeCounts{o.ok + c.ok, o.shortCircuited + c.shortCircuited, o.timeout + c.timeout,
-			o.rejected + c.rejected, o.failure + c.failure}
-	}
-	return m
-}
-
-// edgeKey is the key of an edge in countMap: its name without the
-// operation of a call to a store.
-func edgeKey(name string) string {
-	k, _, _ := strings.Cut(name, " (")
-	return k
-}
-
-// recent returns an edge's counts over the rolling window, and the span they
-// cover: less than the window after a restart, 0 when there is only the
-// cumulative count to go by.
-func (h *edgeHistory) recent(name string) (edgeCounts, time.Duration, bool) {
-	if len(h.samples) == 0 {
-		return edgeCounts{}, 0, false
-	}
-	last := h.samples[len(h.samples)-1]
-	cur, ok := last.counts[name]
-	if !ok {
-		return edgeCounts{}, 0, false
-	}
-	first := h.samples[0]
-	if len(h.samples) == 1 {
-		return cur, 0, true
-	}
-	return cur.minus(first.counts[name]), last.at - first.at, true
+	return c, to - from
 }

@@ -148,10 +148,13 @@ func checkEdgeColours(t *testing.T, u *UI, res *sim.Result, at time.Duration) {
 		h    sim.Health
 		idle bool
 	}
-	want := map[string]verdict{}
+	// By caller and callee: the line stands for every call between them,
+	// whichever operations call and are called (sim.EdgeID).
+	type ends struct{ from, to string }
+	want := map[ends]verdict{}
 	for _, e := range res.Edges {
-		name, _, _ := strings.Cut(e.Name, " (")
-		v, seen := want[name]
+		k := ends{e.ID.Caller, e.ID.Callee}
+		v, seen := want[k]
 		if !seen {
 			v = verdict{sim.Healthy, true}
 		}
@@ -160,30 +163,33 @@ func checkEdgeColours(t *testing.T, u *UI, res *sim.Result, at time.Duration) {
 				v = verdict{h, false}
 			}
 		}
-		want[name] = v
+		want[k] = v
 	}
+	clients := map[string]verdict{}
 	for i, c := range res.Clients {
 		if n := len(res.Series[i].Windows); n > 0 {
 			w := res.Series[i].Windows[n-1]
-			want[c.Name] = verdict{w.Health, w.Reason.By == sim.Idle}
+			clients[c.Name] = verdict{w.Health, w.Reason.By == sim.Idle}
 		} else {
-			want[c.Name] = verdict{sim.Healthy, true}
+			clients[c.Name] = verdict{sim.Healthy, true}
 		}
 	}
 	topo := u.topology(200, 120)
 	rows := u.nodeRows()
 	checked := 0
-	for _, e := range topo.edges {
-		v, ok := want[e.name]
-		if !ok {
-			from, _, _ := strings.Cut(e.name, "->")
-			if v, ok = want[from]; !ok {
-				continue // an edge the engine does not time (a publish to a topic)
-			}
+	for i := range topo.edges {
+		e := &topo.edges[i]
+		from, to := &topo.nodes[e.call.from], &topo.nodes[e.call.to]
+		v, ok := want[ends{from.name, to.name}]
+		if from.client {
+			v, ok = clients[from.name]
 		}
-		_, h, idle := u.edgeState(e.name, rows)
+		if !ok {
+			continue // an edge the engine does not time (a record from a topic)
+		}
+		_, h, idle := u.edgeState(topo, e, rows)
 		if h != v.h || idle != v.idle {
-			t.Errorf("%v: edge %s drawn %v (idle %v), the engine says %v (idle %v)", at, e.name, h, idle, v.h, v.idle)
+			t.Errorf("%v: edge %s->%s drawn %v (idle %v), the engine says %v (idle %v)", at, from.name, to.name, h, idle, v.h, v.idle)
 		}
 		checked++
 	}

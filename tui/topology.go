@@ -33,11 +33,11 @@ type topoNode struct {
 
 // topoEdge is one column-to-column segment of a call edge.
 type topoEdge struct {
-	from, to int    // nodes
-	name     string // the call edge it belongs to, "caller->callee"
-	first    bool   // leaves the caller itself: carries the label
-	sy, ty   int    // rows of its ports
-	cx       int    // its channel column; -1 when it runs straight
+	from, to int      // nodes
+	call     topoCall // the call it belongs to: its caller's and callee's nodes
+	first    bool     // leaves the caller itself: carries the label
+	sy, ty   int      // rows of its ports
+	cx       int      // its channel column; -1 when it runs straight
 }
 
 // topoCall is a caller and a callee, as node indices.
@@ -154,10 +154,10 @@ func newTopology(spec *sim.Spec, detailed, markers bool) *topology {
 		for l := t.nodes[c.from].layer + 1; l < t.nodes[c.to].layer; l++ {
 			d := len(t.nodes)
 			t.nodes = append(t.nodes, topoNode{name: name, dummy: true, layer: l})
-			t.addEdge(from, d, name, first)
+			t.addEdge(from, d, c, first)
 			from, first = d, false
 		}
-		t.addEdge(from, c.to, name, first)
+		t.addEdge(from, c.to, c, first)
 	}
 	t.order()
 	t.size(markers)
@@ -165,9 +165,9 @@ func newTopology(spec *sim.Spec, detailed, markers bool) *topology {
 	return t
 }
 
-func (t *topology) addEdge(from, to int, name string, first bool) {
+func (t *topology) addEdge(from, to int, call topoCall, first bool) {
 	e := len(t.edges)
-	t.edges = append(t.edges, topoEdge{from: from, to: to, name: name, first: first, cx: -1})
+	t.edges = append(t.edges, topoEdge{from: from, to: to, call: call, first: first, cx: -1})
 	t.nodes[from].outs = append(t.nodes[from].outs, e)
 	t.nodes[to].ins = append(t.nodes[to].ins, e)
 }

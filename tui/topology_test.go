@@ -51,11 +51,12 @@ func TestTopologyLongEdge(t *testing.T) {
 		}
 		for _, e := range tp.edges {
 			from, to := tp.nodes[e.from], tp.nodes[e.to]
+			name := callName(tp, &e)
 			if e.sy < from.y || e.sy >= from.y+from.h || e.ty < to.y || e.ty >= to.y+to.h {
-				t.Errorf("edge %s: ports %d,%d outside its boxes", e.name, e.sy, e.ty)
+				t.Errorf("edge %s: ports %d,%d outside its boxes", name, e.sy, e.ty)
 			}
 			if e.cx >= 0 && (e.cx < from.x+from.w || e.cx >= to.x) {
-				t.Errorf("edge %s: channel %d not between its boxes", e.name, e.cx)
+				t.Errorf("edge %s: channel %d not between its boxes", name, e.cx)
 			}
 		}
 		// No two boxes overlap.
@@ -103,11 +104,11 @@ func TestEdgeLabelOnItsOwnRow(t *testing.T) {
 				}
 				for k, o := range tp.edges {
 					if k != i && tp.nodes[o.from].layer == tp.nodes[e.from].layer && (o.sy == y || o.cx >= 0 && o.ty == y) {
-						t.Errorf("%s: the label of %s at (%d,%d) shares its row with %s", name, e.name, x, y, o.name)
+						t.Errorf("%s: the label of %s at (%d,%d) shares its row with %s", name, callName(tp, &e), x, y, callName(tp, &o))
 					}
 				}
 				if n < 1 {
-					t.Errorf("%s: the label of %s has %d columns", name, e.name, n)
+					t.Errorf("%s: the label of %s has %d columns", name, callName(tp, &e), n)
 				}
 			}
 		}
@@ -146,4 +147,9 @@ func TestBrokerInTableAndTopology(t *testing.T) {
 			t.Errorf("screen lacks %q:\n%s", want, s)
 		}
 	}
+}
+
+// callName names the call a segment belongs to, for a test's messages.
+func callName(tp *topology, e *topoEdge) string {
+	return tp.nodes[e.call.from].name + "->" + tp.nodes[e.call.to].name
 }

@@ -27,7 +27,6 @@ type UI struct {
 	cons  []consLine     // the consistency pane
 	view  []row          // filtered and sorted: what the table shows
 	spans []sim.FaultSpan
-	edges edgeHistory
 
 	selected string // by name, so that it survives sorting and filtering
 	sort     sortKey
@@ -74,7 +73,6 @@ func (u *UI) apply(f Frame) {
 	if f.Snap.Result != nil {
 		u.spans = f.Snap.Result.Faults
 	}
-	u.edges.observe(&f)
 	for _, n := range f.Notes {
 		u.status = n
 	}

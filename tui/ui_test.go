@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/faultline/faultline/scenarios"
 	"github.com/faultline/faultline/sim"
@@ -558,5 +559,164 @@ func TestDetailListsEveryEdge(t *testing.T) {
 				golden(t, fmt.Sprintf("detail_gateway_%dx%d.golden", tc.w, tc.h), screen)
 			}
 		})
+	}
+}
+
+// breakerOnOperationTOML: front calls one operation of pay through a
+// breaker, so that the edge is named "front->pay.charge".
+const breakerOnOperationTOML = `
+[scenario]
+name = "breaker-on-operation"
+duration = "30s"
+
+[[client]]
+name = "users"
+target = "front"
+rate = 50
+
+[[service]]
+name = "front"
+service_time = "exp(2ms)"
+
+  [[service.call]]
+  to = "pay.charge"
+  timeout = "1s"
+
+  [service.call.circuit_breaker]
+  sliding_window_size = 20
+
+[[service]]
+name = "pay"
+
+  [[service.operation]]
+  name = "charge"
+  service_time = "exp(5ms)"
+`
+
+// TestDetailListsOperationEdges: the detail pane lists the selection's
+// edges by who calls what (sim.EdgeID), whatever operation is called or
+// calling: a monolith's call made by one of its operations
+// ("shop.checkout->payment-api", listed for shop), and a breaker on a call
+// to an operation of the selection ("front->pay.charge", listed for pay).
+// It cut the name at "->" and compared "shop.checkout" and "pay.charge"
+// with the selection, and listed neither.
+func TestDetailListsOperationEdges(t *testing.T) {
+	for _, tc := range []struct {
+		scenario, toml string
+		selected, want string
+	}{
+		{"monolith-vs-microservices", "", "shop", "→ shop.checkout->payment-api "},
+		{"breaker-on-operation", breakerOnOperationTOML, "pay", "⚡ front->pay.charge "},
+	} {
+		t.Run(tc.scenario, func(t *testing.T) {
+			var spec *sim.Spec
+			if tc.toml == "" {
+				spec = loadSpec(t, tc.scenario)
+			} else {
+				var err error
+				if spec, err = scenarios.Load(tc.scenario+".toml", []byte(tc.toml)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			h := specHarness(t, tc.scenario, spec, 160, 48, false)
+			h.command("goto 20s")
+			for i := 0; i < 20 && h.ui.selected != tc.selected; i++ {
+				h.keys("<Down>")
+			}
+			if h.ui.selected != tc.selected {
+				t.Fatalf("selected %q, want %q", h.ui.selected, tc.selected)
+			}
+			if screen := h.text(); !strings.Contains(screen, tc.want) {
+				t.Errorf("the detail pane of %s lacks %q:\n%s", tc.selected, tc.want, screen)
+			}
+		})
+	}
+}
+
+// casBreakerTOML: app reads a key of db and writes it back with a
+// compare-and-set, through a breaker; writers on one key conflict.
+const casBreakerTOML = `
+[scenario]
+name = "cas-breaker"
+duration = "30s"
+warmup = "2s"
+seed = 1
+
+[[client]]
+name = "writers"
+target = "app"
+rate = 400
+
+[[service]]
+name = "app"
+instances = 2
+workers = 64
+service_time = "exp(1ms)"
+
+  [[service.call]]
+  to = "db"
+  op = "read"
+  key = "request"
+
+  [[service.call]]
+  to = "db"
+  op = "conditional_write"
+  key = "request"
+
+  [service.call.circuit_breaker]
+  sliding_window_size = 50
+  failure_rate_threshold = 90
+
+[[store]]
+name = "db"
+replicas = 3
+keys = 1
+`
+
+// TestBreakerRowReadsEngineWindows: a breaker row's counts are the
+// engine's windows of its own edge over Hystrix's 10 s rolling window
+// (the windows are its buckets), in the engine's split: conflicts are
+// failures, as the edge's verdict counts them. The row summed the
+// cumulative totals of every operation of the call to the store (the
+// reads' successes on the write's row) and left conflicts out of the
+// share; after a goto its first frame said "total".
+func TestBreakerRowReadsEngineWindows(t *testing.T) {
+	spec, err := scenarios.Load("cas-breaker.toml", []byte(casBreakerTOML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := specHarness(t, "cas-breaker", spec, 250, 48, false)
+	h.command("goto 20s")
+	for i := 0; i < 5 && h.ui.selected != "app"; i++ {
+		h.keys("<Down>")
+	}
+	if h.ui.selected != "app" {
+		t.Fatalf("selected %q, want app", h.ui.selected)
+	}
+	res := h.ui.frame.Snap.Result
+	var write *sim.EdgeResult
+	for i := range res.Edges {
+		if res.Edges[i].ID.Op == sim.OpConditionalWrite {
+			write = &res.Edges[i]
+		}
+	}
+	if write == nil || write.Conflict == 0 {
+		t.Fatalf("no conflicts on the write: %+v", write)
+	}
+	// The windows that end in (10s, 20s]: 10 of them.
+	var ok, errs, timeouts, rejected, sc uint64
+	for _, w := range write.Series {
+		if w.End > 10*time.Second {
+			ok, errs, timeouts, rejected = ok+w.OK, errs+w.Errors, timeouts+w.Timeouts, rejected+w.Rejected
+			sc += w.Edge().ShortCircuited
+		}
+	}
+	n := ok + errs + timeouts + rejected
+	want := fmt.Sprintf("10.0s: err %s ok %d sc %d to %d rej %d fail %d", pct(float64(n-ok)/float64(n)), ok, sc, timeouts, rejected, errs-sc)
+	if errs == 0 {
+		t.Fatalf("no failed writes in the last 10 s: the test shows nothing")
+	}
+	if screen := h.text(); !strings.Contains(screen, "⚡ app->db (conditional_write) ") || !strings.Contains(screen, want) {
+		t.Errorf("the breaker row lacks %q:\n%s", want, screen)
 	}
 }
