@@ -150,23 +150,14 @@ func (s *Sim) judgeAnswers(w *Window, t *tally, sl *slowness, state, br breakerF
 	share := w.ErrorShare()
 	byShare := HealthOf(share)
 	cands := [...]breakerFloor{
-		{byShare, Reason{By: ByErrorShare, Value: share}, 0},
-		{}, // fallbacks
+		{byShare, Reason{By: ByErrorShare, Value: share}, 0, false},
+		fallbackFloor(w.Degraded, n),
 		{}, // latency: slowness is a failure too
 		state,
 		br,
 	}
-	if w.Degraded > 0 && float64(w.Degraded) >= 0.001*float64(n) {
-		// Answered by a fallback: users got less than they asked for.
-		cands[1] = breakerFloor{Degraded, Reason{By: ByFallbackShare, Value: float64(w.Degraded) / float64(n)}, 0}
-	}
 	cands[2].level, cands[2].why = sl.judge(&t.lat)
-	d := cands[0]
-	for _, c := range cands[1:] {
-		if c.level > d.level || c.level == d.level && c.level > Healthy && decidesBefore(c.why.By, d.why.By) {
-			d = c
-		}
-	}
+	d := decide(cands[:])
 	l, r, onset = d.level, d.why, s.winStart
 	switch r.By {
 	case ByErrorShare:
@@ -195,29 +186,74 @@ func (s *Sim) judgeAnswers(w *Window, t *tally, sl *slowness, state, br breakerF
 }
 
 // decidingOrder is which indicator names a window's health when several
-// reach its level: the component's own state first (instances down, a
-// saturated queue: the cause of its failures), then its own answers
-// (errors, slowness, fallbacks), and last the breakers around it, which
-// are its callers' judgement of those answers (Vizceral's Hystrix
-// mapping, DESIGN.md). A callee that is slow and behind an open breaker
-// is failing on latency; the breaker names it only when nothing of its
-// own does (its callers sent it nothing while the breaker was open).
-// The order is a fixed list, so the same window always gets the same
-// reason.
-var decidingOrder = [...]Indicator{ByNoInstanceUp, ByInstancesDown, BySaturated, ByErrorShare, ByLatency,
-	ByFallbackShare, ByBreakerOpen, ByBreakerHalfOpen}
+// reach its level, for every kind that answers requests (judgeAnswers)
+// and for call edges (judgeEdge): the component's own state first (no
+// instance up, instances down, a saturated queue; for an edge, its own
+// breaker open or half-open, which short-circuits its calls: the cause of
+// its failures), then its own answers (errors, slowness, fallbacks), and
+// last the breakers around a service, which are its callers' judgement
+// of those answers (Vizceral's Hystrix mapping, DESIGN.md). A callee that
+// is slow and behind an open breaker is failing on latency; the breaker
+// names it only when nothing of its own does (its callers sent it nothing
+// while the breaker was open). The order is a fixed list, so the same
+// window always gets the same reason.
+var decidingOrder = [...]deciding{{ByNoInstanceUp, false}, {ByInstancesDown, false}, {BySaturated, false},
+	{ByBreakerOpen, false}, {ByBreakerHalfOpen, false}, {ByErrorShare, false}, {ByLatency, false},
+	{ByFallbackShare, false}, {ByBreakerOpen, true}, {ByBreakerHalfOpen, true}}
 
-// decidesBefore reports whether indicator a names a level before b.
-func decidesBefore(a, b Indicator) bool {
+// deciding is an indicator's place in decidingOrder: around says it is a
+// breaker on a call to or from the service judged, not the component's
+// own.
+type deciding struct {
+	by     Indicator
+	around bool
+}
+
+// decide is the candidate that names a window's verdict: the worst, and
+// of those at its level the first in decidingOrder.
+func decide(cands []breakerFloor) breakerFloor {
+	d := cands[0]
+	for _, c := range cands[1:] {
+		if outranks(c, d) {
+			d = c
+		}
+	}
+	return d
+}
+
+// outranks reports whether candidate c names a window's verdict rather
+// than d: it is worse, or as bad and before it in decidingOrder.
+func outranks(c, d breakerFloor) bool {
+	return c.level > d.level || c.level == d.level && c.level > Healthy && decidesBefore(c, d)
+}
+
+// decidesBefore reports whether candidate a names a level before b.
+func decidesBefore(a, b breakerFloor) bool {
+	ka, kb := deciding{a.why.By, a.around}, deciding{b.why.By, b.around}
 	for _, x := range decidingOrder {
 		switch x {
-		case a:
-			return a != b
-		case b:
+		case ka:
+			return ka != kb
+		case kb:
 			return false
 		}
 	}
 	return false
+}
+
+// minUnhealthyShare is Kiali's degraded tolerance, 0.1% (HealthOf): the
+// least share of failures, or of answers by a fallback, that makes a
+// window or a run unhealthy (https://kiali.io/docs/configuration/health/).
+const minUnhealthyShare = 0.001
+
+// fallbackFloor is what the answers a fallback gave (degraded, of n)
+// say: degraded from minUnhealthyShare of them, as users (or the caller)
+// got less than they asked for.
+func fallbackFloor(degraded, n uint64) breakerFloor {
+	if degraded == 0 || float64(degraded) < minUnhealthyShare*float64(n) {
+		return breakerFloor{}
+	}
+	return breakerFloor{Degraded, Reason{By: ByFallbackShare, Value: float64(degraded) / float64(n)}, 0, false}
 }
 
 // answersWhy is the event log's account of a window's health: its error
@@ -251,40 +287,35 @@ func answersWhy(w *Window, l Health, r Reason) string {
 // and the latency of its successful calls against their level before the
 // first fault (slowness.go). Nothing ended and no breaker open: idle.
 func (s *Sim) judgeEdge(w *Window, e *edge) (Health, Reason) {
-	floorL, floor := Healthy, Reason{}
+	var floor breakerFloor
 	for _, p := range e.pol {
 		br := p.breaker
 		if br == nil {
 			break // no holder has one
 		}
 		// The edge is the call the breaker guards: failing while it
-		// counts as open, as its callee is (breakerHealth).
-		if open, by := breakerOpen(br.State()); open && (floorL < Failing || by == ByBreakerOpen) {
-			floorL, floor = Failing, Reason{By: by, Edge: s.edgeNames[e.id]}
+		// counts as open, as its callee is (breakerHealth); its own
+		// state, as an instance down is a service's.
+		if open, by := breakerOpen(br.State()); open && (floor.level < Failing || by == ByBreakerOpen) {
+			floor = breakerFloor{Failing, Reason{By: by, Edge: s.edgeNames[e.id]}, 0, false}
 		}
 	}
 	n := w.outcomes()
-	if n == 0 && floorL == Healthy {
+	if n == 0 && floor.level == Healthy {
 		return Healthy, Reason{By: Idle}
 	}
-	l, r := Healthy, Reason{}
+	cands := [...]breakerFloor{{}, {}, {}, floor}
 	if n > 0 {
 		share := float64(n-w.OK-min(w.Degraded, n-w.OK)) / float64(n)
-		l, r = HealthOf(share), Reason{By: ByErrorShare, Value: share}
-		if l == Healthy && float64(w.Degraded) >= 0.001*float64(n) {
-			l, r = Degraded, Reason{By: ByFallbackShare, Value: float64(w.Degraded) / float64(n)}
-		}
+		cands[0] = breakerFloor{HealthOf(share), Reason{By: ByErrorShare, Value: share}, 0, false}
+		cands[1] = fallbackFloor(w.Degraded, n)
 	}
-	if ll, lr := e.slow.judge(&e.win.ok); ll > l {
-		l, r = ll, lr
+	cands[2].level, cands[2].why = e.slow.judge(&e.win.ok)
+	d := decide(cands[:])
+	if d.level == Healthy {
+		return Healthy, Reason{}
 	}
-	if floorL >= l && floorL > Healthy {
-		l, r = floorL, floor
-	}
-	if l == Healthy {
-		r = Reason{}
-	}
-	return l, r
+	return d.level, d.why
 }
 
 // breakerOpen reports whether a breaker in state st counts as open in

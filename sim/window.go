@@ -355,7 +355,7 @@ func HealthOf(errShare float64) Health {
 	switch {
 	case errShare > 0.10:
 		return Failing
-	case errShare >= 0.001:
+	case errShare >= minUnhealthyShare:
 		return Degraded
 	}
 	return Healthy
@@ -504,7 +504,7 @@ func (s *Sim) closeWindow() {
 			}
 		}
 		l, why, t := sv.stateHealth(&w)
-		s.noteHealthAtLeast(sv.spec.Name, false, &sv.health, &w, &sv.win, &sv.slow, breakerFloor{l, why, t}, floors[i])
+		s.noteHealthAtLeast(sv.spec.Name, false, &sv.health, &w, &sv.win, &sv.slow, breakerFloor{l, why, t, false}, floors[i])
 		sv.series = append(sv.series, w)
 		switch over := sv.full; {
 		case over && !sv.overflow:
@@ -637,11 +637,15 @@ func (s *Sim) logChange(name string, flow bool, at int64, l Health, r Reason, wh
 	s.logEvent(e)
 }
 
-// breakerFloor is what the breakers around a service say of its health.
+// breakerFloor is one indicator's verdict on a window, a candidate for
+// its health (decide): what the breakers around a service say of it
+// (around), or a state of the component (instances, queue, an edge's own
+// breaker), or what its answers say.
 type breakerFloor struct {
-	level Health
-	why   Reason
-	at    int64 // when the breaker that decided it changed state
+	level  Health
+	why    Reason
+	at     int64 // when the state that decided it began
+	around bool  // a breaker on a call to or from the service judged
 }
 
 // breakerHealth sets, for every service, what the breakers around it say
@@ -665,8 +669,8 @@ func (s *Sim) breakerHealth() []breakerFloor {
 	}
 	s.nameEdges()
 	raise := func(svc int32, l Health, by Indicator, k int, t int64) {
-		if l > fl[svc].level || l == fl[svc].level && decidesBefore(by, fl[svc].why.By) {
-			fl[svc] = breakerFloor{l, Reason{By: by, Edge: s.edgeNames[k]}, t}
+		if c := (breakerFloor{l, Reason{By: by, Edge: s.edgeNames[k]}, t, true}); outranks(c, fl[svc]) {
+			fl[svc] = c
 		}
 	}
 	for k, ref := range s.edges {
