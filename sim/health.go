@@ -158,6 +158,11 @@ func (s *Sim) judgeAnswers(w *Window, t *tally, sl *slowness, state, br breakerF
 	}
 	cands[2].level, cands[2].why = sl.judge(&t.lat)
 	d := decide(cands[:])
+	// The window is given to what made it unhealthy: its slow answers
+	// when its latency does, its failures when their share or the
+	// fallbacks do, or when something else decided (a state, whose
+	// failures are its evidence).
+	w.settleProvenance(d.why.By, d.why.By != ByLatency || cands[0].level > Healthy || cands[1].level > Healthy, cands[2].level > Healthy)
 	l, r, onset = d.level, d.why, s.winStart
 	switch r.By {
 	case ByErrorShare:

@@ -97,6 +97,9 @@ type Window struct {
 	// Slow is where the slowness of its slow answers originated (clients,
 	// flows and services: slowness.go); nil when none was slow.
 	Slow *Blame
+	// prov is the window's Provenance when it is neither Slow nor Blame
+	// alone: both, when its latency and its failures both judge it.
+	prov *Blame
 
 	// Figures are a data kind's own figures, of the type its Kind says
 	// (read them with Topic, Group, Store, Saga, View); nil for the other
@@ -306,14 +309,49 @@ type (
 	}
 )
 
-// Provenance is the provenance of what decided the window's health: its
-// slow answers' (Slow) when its latency did, else its failures' (Blame).
-// The cascade, the blast radius and tui's "why is this red" read it.
+// Provenance is the provenance of what made the window unhealthy, or of
+// its failures when it is healthy: the origins of its slow answers (Slow)
+// when its latency judges it unhealthy, and of its failures (Blame) when
+// its error share or fallbacks judge it unhealthy or something other
+// than latency decided it, both together when both do, each answer
+// counted once (a slow answer succeeded, a failure did not): a window
+// failing on latency from one fault while another fails 5% of its
+// answers is given to both, in proportion to the answers each spoiled
+// (judgeAnswers sets it). Its Origins are then at most twelve. The
+// cascade, the blast radius and tui's "why is this red" read it.
 func (w *Window) Provenance() *Blame {
+	if w.prov != nil {
+		return w.prov
+	}
 	if w.Reason.By == ByLatency {
 		return w.Slow
 	}
 	return w.Blame
+}
+
+// settleProvenance sets what Provenance returns, from which sides of the
+// window judge it unhealthy: its failures (fail) and its slow answers
+// (slow); by is what decided it, the window's Reason.By to be. Only a
+// window of both, or of the side its reason does not name, keeps a
+// provenance of its own.
+func (w *Window) settleProvenance(by Indicator, fail, slow bool) {
+	var p *Blame
+	switch {
+	case fail && slow:
+		p = mergeBlame(w.Blame, w.Slow)
+	case slow:
+		p = w.Slow
+	default:
+		p = w.Blame
+	}
+	named := w.Blame
+	if by == ByLatency {
+		named = w.Slow
+	}
+	w.prov = nil
+	if p != named {
+		w.prov = p
+	}
 }
 
 func (w *Window) outcomes() uint64 {
