@@ -261,17 +261,17 @@ func fallbackFloor(degraded, n uint64) breakerFloor {
 	return breakerFloor{Degraded, Reason{By: ByFallbackShare, Value: float64(degraded) / float64(n)}, 0, false}
 }
 
-// answersWhy is the event log's account of a window's health: its error
-// share, its fallbacks when they raised it, its latency when it decided,
-// and the state floor that decided it.
-func answersWhy(w *Window, l Health, r Reason) string {
-	share := w.ErrorShare()
+// answersWhy is the event log's account of a window of answers' health:
+// its error share, its fallbacks (the share they answered) when they
+// decided it, its latency when it decided, and the state floor that
+// decided it.
+func answersWhy(share, fallbacks float64, r Reason) string {
 	why := fmt.Sprintf("error share %.1f%%", share*100)
 	if r.By == ByLatency && share == 0 {
 		return r.latencyText() // slowness alone
 	}
-	if w.Degraded > 0 && r.By == ByFallbackShare {
-		why += fmt.Sprintf(", %.1f%% answered by a fallback", float64(w.Degraded)/float64(w.outcomes())*100)
+	if fallbacks > 0 && r.By == ByFallbackShare {
+		why += fmt.Sprintf(", %.1f%% answered by a fallback", fallbacks*100)
 	}
 	if r.By == ByLatency {
 		why += ", " + r.latencyText()

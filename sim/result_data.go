@@ -390,7 +390,7 @@ func (s *Sim) closeDataWindows(start, end time.Duration) {
 		case t.win > 0:
 			w.Reason = Reason{}
 		}
-		t.series = append(t.series, w)
+		s.keepWindow(&t.series, &w)
 		t.win = 0
 	}
 	for i := range s.groups {
@@ -414,10 +414,9 @@ func (s *Sim) closeDataWindows(start, end time.Duration) {
 				}
 				vw.Health, vw.Reason = worst(HealthOf(share), Reason{By: ByReadMisses, Value: share},
 					lagHealth(behind), Reason{By: ByLag, Value: behindS})
-				s.noteDataHealth("view "+v.spec.Name, &v.health, vw.Health, vw.Reason,
-					fmt.Sprintf("%.1f%% of reads missed their own writes, projection %.1fs behind", share*100, behindS))
+				s.noteDataHealth(&v.health, "view ", v.spec.Name, &vw, -1)
 			}
-			v.series = append(v.series, vw)
+			s.keepWindow(&v.series, &vw)
 			v.winReads, v.winMisses = 0, 0
 		} else {
 			w := idle(GroupSeries)
@@ -432,10 +431,9 @@ func (s *Sim) closeDataWindows(start, end time.Duration) {
 				}
 				w.Health, w.Reason = worst(lagHealth(behind), Reason{By: ByLag, Value: behindS},
 					HealthOf(share), Reason{By: ByLossShare, Value: share})
-				s.noteDataHealth(g.label(), &g.health, w.Health, w.Reason,
-					fmt.Sprintf("%d duplicates, %d lost; %.1fs behind, lag %d records", gf.Duplicates, gf.Lost, behindS, lagRecs))
+				s.noteDataHealth(&g.health, "group ", g.name, &w, -1)
 			}
-			g.series = append(g.series, w)
+			s.keepWindow(&g.series, &w)
 		}
 		g.win.consumed, g.win.duplicates, g.win.lost, g.win.maxLag, g.win.maxLagT = 0, 0, 0, 0, 0
 		g.win.blame = blameTally{}
@@ -453,10 +451,9 @@ func (s *Sim) closeDataWindows(start, end time.Duration) {
 			if w.Health == Healthy {
 				w.Reason = Reason{}
 			}
-			s.noteDataHealth("store "+st.spec.Name, &st.health, w.Health, w.Reason,
-				fmt.Sprintf("%d stale reads, %d unavailable and %d timed-out operations of %d", st.win.stale, st.win.unavailable, st.win.timeouts, n))
+			s.noteDataHealth(&st.health, "store ", st.spec.Name, &w, -1)
 		}
-		st.series = append(st.series, w)
+		s.keepWindow(&st.series, &w)
 		st.win.reads, st.win.writes, st.win.stale, st.win.unavailable, st.win.timeouts = 0, 0, 0, 0, 0
 		st.win.repLag.Reset()
 	}
@@ -472,11 +469,11 @@ func (s *Sim) closeDataWindows(start, end time.Duration) {
 		switch {
 		case w.inconsistent > 0:
 			sw.Health, sw.Reason = Failing, Reason{By: ByInconsistent, Value: float64(w.inconsistent)}
-			s.noteDataHealthFrom("saga "+sg.spec.Name, &sg.health, sw.Health, sw.Reason, fmt.Sprintf("%d left inconsistent", w.inconsistent), w.firstLeft)
+			s.noteDataHealth(&sg.health, "saga ", sg.spec.Name, &sw, w.firstLeft)
 		case w.completed == 0 && run > 0 && w.started > 0:
 			// Sagas start and none completes: they wait on a step.
 			sw.Health, sw.Reason = Degraded, Reason{By: ByStuck, Value: float64(run)}
-			s.noteDataHealth("saga "+sg.spec.Name, &sg.health, sw.Health, sw.Reason, fmt.Sprintf("none completed, %d in flight", run))
+			s.noteDataHealth(&sg.health, "saga ", sg.spec.Name, &sw, -1)
 		case ended >= minEnded:
 			// A share of a handful is noise: a window of one rollback in
 			// two would read "failing".
@@ -485,9 +482,9 @@ func (s *Sim) closeDataWindows(start, end time.Duration) {
 			if sw.Health == Healthy {
 				sw.Reason = Reason{}
 			}
-			s.noteDataHealthFrom("saga "+sg.spec.Name, &sg.health, sw.Health, sw.Reason, fmt.Sprintf("%.1f%% of the sagas that ended were rolled back", share*100), w.first())
+			s.noteDataHealth(&sg.health, "saga ", sg.spec.Name, &sw, w.first())
 		}
-		sg.series = append(sg.series, sw)
+		s.keepWindow(&sg.series, &sw)
 		sg.win = sagaWin{}
 	}
 }
@@ -508,35 +505,55 @@ func worst(a Health, ra Reason, b Health, rb Reason) (Health, Reason) {
 // share to judge the saga's health.
 const minEnded = 10
 
-// noteDataHealth logs a data component's change of health, confirmed over
-// two windows as for services: r is what made the window unhealthy, why
-// its text.
-func (s *Sim) noteDataHealth(name string, h *healthTracker, l Health, r Reason, why string) {
-	s.noteDataHealthFrom(name, h, l, r, why, -1)
-}
-
-// noteDataHealthFrom is noteDataHealth for a component that knows when
-// its window's first failure came (first, -1: not known), as a saga knows
-// its first rollback: an unhealthy change dates no earlier, as a
-// service's dates at its first failure (judgeAnswers), so that it never
-// comes before its cause in the log.
-func (s *Sim) noteDataHealthFrom(name string, h *healthTracker, l Health, r Reason, why string, first int64) {
+// noteDataHealth judges nothing: it feeds a data component's window w,
+// judged, to its tracker and logs the change it confirms (noteVerdict),
+// told by the window's own figures (dataWhy). first is when the window's
+// first failure came, as a saga knows its first rollback (-1: not
+// known): an unhealthy change dates no earlier, as a service's dates at
+// its first failure (judgeAnswers), so that it never comes before its
+// cause in the log.
+//
+// The component is named prefix+name in the log, a name made once.
+func (s *Sim) noteDataHealth(h *healthTracker, prefix, name string, w *Window, first int64) {
+	if h.label == "" {
+		h.label = prefix + name
+	}
 	// A window says how it ended, not when within it things went wrong:
 	// a fault that began inside it is the earliest the change can date.
 	onset := s.winStart
 	if n := len(s.occurs); n > 0 && s.occurs[n-1].start > onset {
 		onset = s.occurs[n-1].start
 	}
-	if l != Healthy && first > onset {
+	if w.Health != Healthy && first > onset {
 		onset = first
 	}
-	record, changed := h.observe(l, onset, s.winStart, r)
-	if record {
-		h.account(why)
+	s.noteVerdict(h.label, false, h, w.Health, w.Reason, onset, account{fig: w.Figures}, nil)
+}
+
+// dataWhy is the event log's account of a data kind's verdict for
+// reason r, from its window's figures f.
+func dataWhy(f Figures, r Reason) string {
+	switch f := f.(type) {
+	case *ViewFigures:
+		share := 0.0
+		if f.Reads > 0 {
+			share = float64(f.Miss) / float64(f.Reads)
+		}
+		return fmt.Sprintf("%.1f%% of reads missed their own writes, projection %.1fs behind", share*100, f.BehindS)
+	case *GroupFigures:
+		return fmt.Sprintf("%d duplicates, %d lost; %.1fs behind, lag %d records", f.Duplicates, f.Lost, f.BehindS, f.LagRecords)
+	case *StoreFigures:
+		return fmt.Sprintf("%d stale reads, %d unavailable and %d timed-out operations of %d", f.Stale, f.Unavailable, f.Timeouts, f.Reads+f.Writes)
+	case *SagaFigures:
+		switch r.By {
+		case ByInconsistent:
+			return fmt.Sprintf("%d left inconsistent", f.Inconsistent)
+		case ByStuck:
+			return fmt.Sprintf("none completed, %d in flight", f.Running)
+		}
+		return fmt.Sprintf("%.1f%% of the sagas that ended were rolled back", r.Value*100)
 	}
-	if changed {
-		s.logHealth(name, false, h)
-	}
+	return ""
 }
 
 // checkData verifies the conservation laws of the data components.

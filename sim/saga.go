@@ -45,24 +45,25 @@ type sagaWin struct {
 	// failed compensation (provenance.go).
 	blame blameTally
 	// firstBad is when the first saga of the window ended rolled back or
-	// inconsistent, if one did (anyBad), and firstLeft when the first
-	// ended inconsistent (inconsistent > 0): the onsets of its unhealthy
-	// changes, by the share rolled back and by the sagas left half done.
+	// inconsistent (compensated + inconsistent > 0), and firstLeft when
+	// the first ended inconsistent (inconsistent > 0): the onsets of its
+	// unhealthy changes, by the share rolled back and by the sagas left
+	// half done.
 	firstBad, firstLeft int64
-	anyBad              bool
 }
 
-// bad notes a saga that ended rolled back or inconsistent at now.
+// bad notes a saga that ended rolled back or inconsistent at now, before
+// it is counted.
 func (w *sagaWin) bad(now int64) {
-	if !w.anyBad {
-		w.firstBad, w.anyBad = now, true
+	if w.compensated+w.inconsistent == 0 {
+		w.firstBad = now
 	}
 }
 
 // first is when the window's first saga ended rolled back or
 // inconsistent, -1 if none did.
 func (w *sagaWin) first() int64 {
-	if !w.anyBad {
+	if w.compensated+w.inconsistent == 0 {
 		return -1
 	}
 	return w.firstBad
@@ -713,8 +714,8 @@ func (s *Sim) sagaStepDone(run, step int32, o Outcome) {
 		if sg.win.inconsistent == 0 {
 			sg.win.firstLeft = s.now
 		}
-		sg.win.inconsistent++
 		sg.win.bad(s.now)
+		sg.win.inconsistent++
 		sg.win.blame.add(r.org, s.occurs)
 		// The first few are logged one by one; the window's health tells
 		// the rest.
@@ -771,8 +772,8 @@ func (s *Sim) sagaUndo(run, step int32) {
 	}
 	if step < 0 {
 		sg.compensated++
-		sg.win.compensated++
 		sg.win.bad(s.now)
+		sg.win.compensated++
 		sg.win.blame.add(r.failOrg, s.occurs)
 		sg.recovery.Record(s.now - r.failedAt)
 		s.sagaEnded(run, endCompensated)

@@ -3,7 +3,6 @@ package sim
 import (
 	"fmt"
 	"math"
-	"strings"
 	"time"
 )
 
@@ -403,25 +402,26 @@ func HealthOf(errShare float64) Health {
 // new level must hold for two windows in a row, so that a rate hovering at a
 // threshold does not fill the log.
 type healthTracker struct {
+	label     string // a data component's name in the log (noteDataHealth)
 	level     Health
 	candidate Health
 	since     int64 // when the candidate level's cause began
 	streak    int
-	// reason and why are the candidate's cause, recorded at since, and
-	// its account in the event log; reasonL is the level of the window
+	// reason and acct are the candidate's cause, recorded at since, and
+	// the figures the event log tells it by; reasonL is the level of the window
 	// they were recorded from, which a milder window of another cause
 	// may confirm (failing on latency, then degraded by a breaker):
 	// atLevel then tells the reason at the level announced.
 	reason  Reason
 	reasonL Health
-	why     string
+	acct    account
 	// split is a change confirmed on the way to the one observe reports:
 	// degraded for one cause, then failing for another that began later.
-	split    bool
-	splitAt  int64
-	splitL   Health
-	splitR   Reason
-	splitWhy string
+	split     bool
+	splitAt   int64
+	splitL    Health
+	splitR    Reason
+	splitAcct account
 	// eased says the window just observed is milder than the candidate
 	// was (easedFrom), for another cause (failing on errors for one
 	// window, then degraded by fallbacks): the candidate eases to its
@@ -431,22 +431,48 @@ type healthTracker struct {
 	easedFrom Health
 }
 
-// account records why, the caller's rendering of the window observe has
-// just recorded. After an eased window the first window's account stays,
+// account records a, the figures of the window observe has just
+// recorded. After an eased window the first window's account stays,
 // marked as the worse level's, so that a change confirmed degraded is not
 // told with failing figures alone; the milder window's cause is not
 // named, as it may have begun after the change's date.
-func (h *healthTracker) account(why string) {
+func (h *healthTracker) account(a account) {
 	if h.eased {
-		h.why += fmt.Sprintf(" (%s for one window)", h.easedFrom)
+		h.acct.easedFrom = h.easedFrom
 		return
 	}
-	h.why = why
+	h.acct = a
+}
+
+// account is what the event log tells of a window's verdict, kept as
+// figures until a change is logged (text), so that judging a window
+// formats nothing: a data kind's window's own figures, or the error
+// share of a window of answers and the share a fallback answered.
+type account struct {
+	fig                 Figures
+	errShare, fallbacks float64
+	// easedFrom, when not Healthy, marks the account as that level's,
+	// held one window before the change eased (healthTracker.eased).
+	easedFrom Health
+}
+
+// text is the event log's account of a verdict for reason r.
+func (a *account) text(r Reason) string {
+	why := ""
+	if a.fig != nil {
+		why = dataWhy(a.fig, r)
+	} else {
+		why = answersWhy(a.errShare, a.fallbacks, r)
+	}
+	if a.easedFrom != Healthy {
+		why += fmt.Sprintf(" (%s for one window)", a.easedFrom)
+	}
+	return why
 }
 
 // observe feeds one window's level, whose cause r began at onset. It
 // reports whether to record the window's account as the candidate's
-// (h.why: the caller renders it) and whether the tracked level changed;
+// (h.acct: the caller gives it) and whether the tracked level changed;
 // h.split says a change came before that one.
 //
 // A change is dated at the onset of its first window, and told with the
@@ -474,7 +500,7 @@ func (h *healthTracker) observe(l Health, onset, winStart int64, r Reason) (reco
 		// an instance crashed, then this one with the refusals) is the
 		// worse one, or this window would begin with two verdicts.
 		if h.since < winStart {
-			h.split, h.splitAt, h.splitL, h.splitR, h.splitWhy = true, h.since, h.candidate, h.reason, h.why
+			h.split, h.splitAt, h.splitL, h.splitR, h.splitAcct = true, h.since, h.candidate, h.reason, h.acct
 		}
 		h.candidate, h.since, h.reason, h.reasonL, record = l, max(onset, h.since), r, l, true
 	case sameWay || l == h.candidate && h.streak > 0:
@@ -507,14 +533,14 @@ func (s *Sim) closeWindow() {
 		w := c.win.window(ClientSeries, start, end)
 		w.Blame, w.Slow = s.blame(&c.win.blame), s.blame(&c.win.slow)
 		s.noteHealth(c.spec.Name, len(c.flows) == 0, &c.health, &w, &c.win, &c.slow)
-		c.series = append(c.series, w)
+		s.keepWindow(&c.series, &w)
 		c.win.reset()
 		for j := range c.flows {
 			f := &c.flows[j]
 			fw := f.win.window(ClientSeries, start, end)
 			fw.Blame, fw.Slow = s.blame(&f.win.blame), s.blame(&f.win.slow)
 			s.noteHealth(f.name, true, &f.health, &fw, &f.win, &f.slow)
-			f.series = append(f.series, fw)
+			s.keepWindow(&f.series, &fw)
 			f.win.reset()
 		}
 	}
@@ -537,13 +563,13 @@ func (s *Sim) closeWindow() {
 				// An operation's answers judge it; the state of the
 				// service it shares judges the service.
 				ow.Health, ow.Reason, _ = s.judgeAnswers(&ow, &o.win, nil, breakerFloor{}, breakerFloor{})
-				o.series = append(o.series, ow)
+				s.keepWindow(&o.series, &ow)
 				o.win.reset()
 			}
 		}
 		l, why, t := sv.stateHealth(&w)
 		s.noteHealthAtLeast(sv.spec.Name, false, &sv.health, &w, &sv.win, &sv.slow, breakerFloor{l, why, t, false}, floors[i])
-		sv.series = append(sv.series, w)
+		s.keepWindow(&sv.series, &w)
 		switch over := sv.full; {
 		case over && !sv.overflow:
 			s.logEvent(Event{T: time.Duration(sv.fullAt), Component: sv.spec.Name, Kind: EventQueueFull, What: "queue full: rejecting requests"})
@@ -580,7 +606,7 @@ func (s *Sim) closeEdgeWindows(start, end time.Duration) {
 		w.Health, w.Reason = s.judgeEdge(&w, e)
 		e.slow.learn(s, &e.win.ok)
 		if !s.spec.NoEdgeSeries {
-			e.series = append(e.series, w)
+			s.keepWindow(&e.series, &w)
 		}
 		e.winBase = e.stats
 		e.agg.merge(&e.win)
@@ -621,9 +647,21 @@ func (s *Sim) noteHealthAtLeast(name string, flow bool, h *healthTracker, w *Win
 	if r.By == Idle {
 		return // nothing answered: no evidence either way
 	}
+	a := account{errShare: w.ErrorShare()}
+	if n := w.outcomes(); w.Degraded > 0 && n > 0 {
+		a.fallbacks = float64(w.Degraded) / float64(n)
+	}
+	s.noteVerdict(name, flow, h, l, r, onset, a, sl)
+}
+
+// noteVerdict feeds a window's verdict to its component's tracker (h,
+// observe), and logs the change it confirms: one path for every kind. a
+// is the window's figures, which the log tells the change by; sl the
+// component's latency side, nil for a data kind.
+func (s *Sim) noteVerdict(name string, flow bool, h *healthTracker, l Health, r Reason, onset int64, a account, sl *slowness) {
 	record, changed := h.observe(l, onset, s.winStart, r)
 	if record && l != Healthy {
-		h.account(answersWhy(w, l, r))
+		h.account(a)
 	}
 	if !changed {
 		return
@@ -645,32 +683,26 @@ func (h *healthTracker) atLevel(sl *slowness) {
 	if h.reason.By != ByLatency || h.reasonL == h.level || sl == nil {
 		return
 	}
-	old := h.reason.latencyText()
-	lim := sl.failing
-	if h.level == Degraded && sl.degraded > 0 {
-		lim = sl.degraded
-	}
-	h.reason.Limit, h.reasonL = seconds(lim), h.level
-	h.why = strings.Replace(h.why, old, h.reason.latencyText(), 1)
+	h.reason.Limit, h.reasonL = seconds(sl.limit(h.level)), h.level
 }
 
 // logHealth logs the change of health h has just confirmed, with the
 // reason recorded at its onset, after the one confirmed on the way.
 func (s *Sim) logHealth(name string, flow bool, h *healthTracker) {
 	if h.split {
-		s.logChange(name, flow, h.splitAt, h.splitL, h.splitR, h.splitWhy)
+		s.logChange(name, flow, h.splitAt, h.splitL, h.splitR, &h.splitAcct)
 	}
-	s.logChange(name, flow, h.since, h.level, h.reason, h.why)
+	s.logChange(name, flow, h.since, h.level, h.reason, &h.acct)
 }
 
-func (s *Sim) logChange(name string, flow bool, at int64, l Health, r Reason, why string) {
+func (s *Sim) logChange(name string, flow bool, at int64, l Health, r Reason, a *account) {
 	after, oc := s.noteChange(at, name, flow, l, r.By)
 	e := Event{T: time.Duration(at), Component: name, Kind: EventHealth, Health: l, Fault: oc}
 	if l == Healthy {
 		e.What = "recovered: healthy"
 	} else {
 		e.Reason = r
-		e.What = fmt.Sprintf("%s: %s%s", l, why, after)
+		e.What = fmt.Sprintf("%s: %s%s", l, a.text(r), after)
 	}
 	s.logEvent(e)
 }
