@@ -342,10 +342,11 @@ func breakerOpen(st resilience.BreakerState) (bool, Indicator) {
 // seconds is a duration in seconds, as the reasons give lag.
 func seconds(ns int64) float64 { return float64(ns) / float64(time.Second) }
 
-// judgeTotals decides the health of every component over the whole run,
-// from its totals (after warmup), with the same thresholds as its
-// windows (HealthOf, Kiali's): the colour of a run's totals row. A
-// component that answered nothing is healthy.
+// judgeTotals decides the health of every client, service, operation and
+// call edge over the whole run, from its totals (after warmup), with the
+// same thresholds as its windows (HealthOf, Kiali's): the colour of a
+// run's totals row. A component that answered nothing is healthy. The
+// data kinds are judged by their windows' rules (judgeTopic, ...).
 func (r *Result) judgeTotals() {
 	for i := range r.Clients {
 		c := &r.Clients[i]
@@ -374,38 +375,128 @@ func (r *Result) judgeTotals() {
 			e.Health = shareHealth(e.OK+e.Fallbacks, e.Calls)
 		}
 	}
-	// Data components: losing acknowledged records, an offline partition
-	// or an inconsistent saga fails; loss, staleness, misses and
-	// rollbacks above the thresholds degrade.
-	for i := range r.Topics {
-		t := &r.Topics[i]
-		if t.LostAcked > 0 || t.Offline > 0 {
-			t.Health = Failing
-		} else {
-			t.Health = failHealth(t.ProduceErrors+t.Lost, t.Produced+t.ProduceErrors)
-		}
-	}
-	for i := range r.Groups {
-		g := &r.Groups[i]
-		g.Health = failHealth(g.Lost+g.Duplicates+g.Dropped, g.Produced)
-	}
-	for i := range r.Stores {
-		s := &r.Stores[i]
-		s.Health = failHealth(s.Unavailable+s.Timeouts+s.StaleReads+s.LostUpdates, s.Reads+s.Writes)
-	}
-	for i := range r.Sagas {
-		s := &r.Sagas[i]
-		if s.Inconsistent > 0 || s.Anomalous > 0 {
-			s.Health = Failing
-		} else {
-			s.Health = failHealth(s.Compensated, s.Started)
-		}
-	}
-	for i := range r.Views {
-		v := &r.Views[i]
-		v.Health = HealthOf(v.MissShare)
-	}
+	// The data kinds' totals are judged as their results are built
+	// (result_data.go), by the rule of their windows (judgeTopic, ...).
 }
+
+// The data kinds' rules: one per kind, which judges a window on its
+// figures as it closes and the run on its totals (with the state at the
+// end for what a window reads at its close: partitions, lag), so that
+// the same figures get the same verdict at either level. Each returns
+// Idle when there is nothing to judge: a window stays idle, a run is
+// healthy (runHealth).
+
+// judgeTopic: failing while a partition has no leader (offline),
+// degraded while one is under-replicated; failing too when an
+// acknowledged record was lost (an unclean leader election broke the
+// producer's acks), and by Kiali's thresholds on the share of records
+// that failed to be produced or were lost (ByLossShare). At one level,
+// the partitions' state names it, as a component's own state does
+// (decidingOrder).
+func judgeTopic(f *TopicFigures, offline, under int) (Health, Reason) {
+	n := f.Produced + f.ProduceErrors
+	if n == 0 && f.Lost == 0 && offline == 0 && under == 0 {
+		return Healthy, Reason{By: Idle}
+	}
+	cands := [...]breakerFloor{{}, {}, {}}
+	if offline > 0 {
+		cands[0] = breakerFloor{level: Failing, why: Reason{By: ByOffline, Value: float64(offline)}}
+	}
+	if under > 0 {
+		cands[1] = breakerFloor{level: Degraded, why: Reason{By: ByUnderReplicated, Value: float64(under)}}
+	}
+	if n > 0 || f.Lost > 0 {
+		share := float64(f.ProduceErrors+f.Lost) / float64(max(n, f.Lost))
+		l := HealthOf(share)
+		if f.LostAcked > 0 {
+			l = Failing
+		}
+		cands[2] = breakerFloor{level: l, why: Reason{By: ByLossShare, Value: share}}
+	}
+	return verdict(cands[:])
+}
+
+// judgeGroup: a consumer group is degraded when a record waited 1 s to be
+// processed, failing at 10 s (lagHealth, behind: at the window's close,
+// or the run's end), and by Kiali's thresholds on the share of the
+// records it handled that it read twice, lost, or gave up on without a
+// dead-letter topic (ByLossShare). At one level, its lag names it.
+func judgeGroup(f *GroupFigures, behind int64) (Health, Reason) {
+	n := f.Consumed + f.Duplicates + f.Lost
+	if n == 0 && behind == 0 {
+		return Healthy, Reason{By: Idle}
+	}
+	share := 0.0
+	if n > 0 {
+		share = float64(f.Duplicates+f.Lost+f.Dropped) / float64(n)
+	}
+	return verdict([]breakerFloor{
+		{level: lagHealth(behind), why: Reason{By: ByLag, Value: seconds(behind)}},
+		{level: HealthOf(share), why: Reason{By: ByLossShare, Value: share}},
+	})
+}
+
+// judgeView: a CQRS view by Kiali's thresholds on the share of its reads
+// that missed their own writes, and by its projector's lag (lagHealth);
+// at one level, its misses name it.
+func judgeView(f *ViewFigures, behind int64) (Health, Reason) {
+	if f.Reads == 0 && behind == 0 {
+		return Healthy, Reason{By: Idle}
+	}
+	share := 0.0
+	if f.Reads > 0 {
+		share = float64(f.Miss) / float64(f.Reads)
+	}
+	return verdict([]breakerFloor{
+		{level: HealthOf(share), why: Reason{By: ByReadMisses, Value: share}},
+		{level: lagHealth(behind), why: Reason{By: ByLag, Value: seconds(behind)}},
+	})
+}
+
+// judgeStore: a store by Kiali's thresholds on the share of its
+// operations that read a stale value, found no quorum, timed out, or were
+// acknowledged writes that last-writer-wins discarded.
+func judgeStore(f *StoreFigures) (Health, Reason) {
+	n := f.Reads + f.Writes
+	if n == 0 {
+		return Healthy, Reason{By: Idle}
+	}
+	share := float64(f.Stale+f.Unavailable+f.Timeouts+f.LostUpdates) / float64(n)
+	return verdict([]breakerFloor{{level: HealthOf(share), why: Reason{By: ByStoreFailures, Value: share}}})
+}
+
+// judgeSaga: a saga fails when one was left inconsistent (a compensation
+// failed) or anomalous (its participants disagree with its recorded
+// outcome); it is degraded when sagas start and none completes (they wait
+// on a step: stuck); else by Kiali's thresholds on the share of the sagas
+// that ended that were rolled back, once at least minEnded ended: a share
+// of a handful is noise (one rollback in two would read "failing").
+func judgeSaga(f *SagaFigures) (Health, Reason) {
+	ended := f.Completed + f.Compensated + f.Inconsistent
+	switch {
+	case f.Inconsistent+f.Anomalous > 0:
+		return Failing, Reason{By: ByInconsistent, Value: float64(f.Inconsistent + f.Anomalous)}
+	case f.Completed == 0 && f.Running > 0 && f.Started > 0:
+		return Degraded, Reason{By: ByStuck, Value: float64(f.Running)}
+	case ended >= minEnded:
+		share := float64(f.Compensated) / float64(ended)
+		return verdict([]breakerFloor{{level: HealthOf(share), why: Reason{By: ByRolledBack, Value: share}}})
+	}
+	return Healthy, Reason{By: Idle}
+}
+
+// verdict is the candidate that decides (decide), as a window's verdict:
+// healthy has no reason.
+func verdict(cands []breakerFloor) (Health, Reason) {
+	d := decide(cands)
+	if d.level == Healthy {
+		return Healthy, Reason{}
+	}
+	return d.level, d.why
+}
+
+// runHealth is a run's health by a data kind's rule: idle is healthy.
+func runHealth(l Health, _ Reason) Health { return l }
 
 // shareHealth judges ok successes of n outcomes, rateHealth a success
 // rate of n outcomes, failHealth bad ones of n. Nothing is healthy.

@@ -40,7 +40,8 @@ type TopicResult struct {
 	LeaderChanges   uint64 `json:"leader_changes"`
 	UnderReplicated int    `json:"under_replicated"` // partitions whose ISR is short at the end
 	Offline         int    `json:"offline"`          // partitions without a leader at the end
-	// Health is the engine's verdict on the whole run (judgeTotals).
+	// Health is the engine's verdict on the whole run, by its windows'
+	// rule (judgeTopic, judgeGroup, ...: health.go).
 	Health Health   `json:"-"`
 	Series []Window `json:"series,omitempty" series:"topic"`
 }
@@ -69,7 +70,8 @@ type GroupResult struct {
 	EndToEnd      Latency `json:"end_to_end_ms"` // append to processed
 	// Partitions is the lag of each partition at the end, and who owns it.
 	Partitions []PartitionLag `json:"partitions"`
-	// Health is the engine's verdict on the whole run (judgeTotals).
+	// Health is the engine's verdict on the whole run, by its windows'
+	// rule (judgeTopic, judgeGroup, ...: health.go).
 	Health Health   `json:"-"`
 	Series []Window `json:"series,omitempty" series:"group"`
 }
@@ -124,7 +126,8 @@ type StoreResult struct {
 	// KStaleness[k] is the share of reads that returned one of the last
 	// k+1 committed versions (k = 0: the latest).
 	KStaleness []float64 `json:"k_staleness"`
-	// Health is the engine's verdict on the whole run (judgeTotals).
+	// Health is the engine's verdict on the whole run, by its windows'
+	// rule (judgeTopic, judgeGroup, ...: health.go).
 	Health Health   `json:"-"`
 	Series []Window `json:"series,omitempty" series:"store"`
 }
@@ -174,7 +177,8 @@ type SagaResult struct {
 	// Recovery is the time from a step's failure until every completed
 	// step was compensated.
 	Recovery Latency `json:"recovery_ms"`
-	// Health is the engine's verdict on the whole run (judgeTotals).
+	// Health is the engine's verdict on the whole run, by its windows'
+	// rule (judgeTopic, judgeGroup, ...: health.go).
 	Health Health   `json:"-"`
 	Series []Window `json:"series,omitempty" series:"saga"`
 }
@@ -230,7 +234,8 @@ type ViewResult struct {
 	Rebuilds   uint64  `json:"rebuilds,omitempty"`
 	RebuildS   float64 `json:"rebuild_s,omitempty"`
 	Rebuilding bool    `json:"rebuilding,omitempty"`
-	// Health is the engine's verdict on the whole run (judgeTotals).
+	// Health is the engine's verdict on the whole run, by its windows'
+	// rule (judgeTopic, judgeGroup, ...: health.go).
 	Health Health   `json:"-"`
 	Series []Window `json:"series,omitempty" series:"view"`
 }
@@ -255,15 +260,11 @@ func (s *Sim) dataResult(res *Result) {
 		tr := TopicResult{Name: t.spec.Name, Broker: s.brokers[t.broker].spec.Name, Partitions: len(t.parts),
 			Produced: t.produced, ProduceErrors: t.produceErrors, ProduceRetries: t.produceRetries, NotEnoughReplicas: t.notEnough,
 			Lost: t.lost, LostAcked: t.lostAcked, LeaderChanges: t.leaderChanges, Series: t.series}
-		for p := range t.parts {
-			pt := &t.parts[p]
-			if pt.leader < 0 {
-				tr.Offline++
-			}
-			if pt.isrCount() < len(pt.replicas) {
-				tr.UnderReplicated++
-			}
-		}
+		tr.Offline, tr.UnderReplicated = t.replication()
+		// The run is judged by the rule of its windows, on its totals
+		// and its partitions' state at the end.
+		tr.Health = runHealth(judgeTopic(&TopicFigures{Produced: t.produced, ProduceErrors: t.produceErrors,
+			Lost: t.lost, LostAcked: t.lostAcked}, tr.Offline, tr.UnderReplicated))
 		res.Topics = append(res.Topics, tr)
 	}
 	for i := range s.groups {
@@ -279,6 +280,8 @@ func (s *Sim) dataResult(res *Result) {
 			Duplicates: g.duplicates, Redelivered: g.redelivered, DeadLettered: g.deadLettered, Dropped: g.dropped,
 			Rebalances: g.rebalances, LagRecords: recs, LagS: float64(age) / 1e9,
 			MaxLagRecords: max(g.maxLag, recs), MaxLagS: float64(max(g.maxLagT, age)) / 1e9, EndToEnd: latencyOf(&g.e2e), Series: g.series}
+		gr.Health = runHealth(judgeGroup(&GroupFigures{Consumed: g.consumed, Duplicates: g.duplicates, Lost: g.lost,
+			Dropped: g.dropped}, g.behind()))
 		for p := range g.parts {
 			pt := &s.topics[g.topic].parts[p]
 			recs, age := g.partLag(p)
@@ -300,6 +303,8 @@ func (s *Sim) dataResult(res *Result) {
 			StaleReads: a.stale, FreshReads: a.fresh, LostUpdates: a.lostUpdates, ReadRepairs: a.repairs,
 			HintsReplayed: a.hintsReplayed, ReadLatency: latencyOf(&a.readLat), WriteLatency: latencyOf(&a.writeLat),
 			ReplicationLag: latencyOf(&a.repLag), Series: st.series}
+		sr.Health = runHealth(judgeStore(&StoreFigures{Reads: a.reads, Writes: a.writes, Stale: a.stale,
+			Unavailable: a.unavailable, Timeouts: a.timeouts, LostUpdates: a.lostUpdates}))
 		if n := a.stale + a.fresh; n > 0 {
 			sr.StaleShare = float64(a.stale) / float64(n)
 			for k := range a.kstale {
@@ -331,9 +336,12 @@ func (s *Sim) dataResult(res *Result) {
 				Done: t.done, Compensated: t.compensated, Both: t.both, None: t.none,
 				DirtyReads: t.dirtyReads, LostUpdates: t.lostUpdates, Locked: t.locked}
 		}
-		res.Sagas = append(res.Sagas, SagaResult{Name: sg.spec.Name, Mode: sg.spec.Mode.String(), Started: sg.started,
+		sr := SagaResult{Name: sg.spec.Name, Mode: sg.spec.Mode.String(), Started: sg.started,
 			Completed: sg.completed, Compensated: sg.compensated, Inconsistent: sg.inconsistent, Lost: sg.lost, Running: run,
-			Compensating: undo, Anomalous: anomalous, Steps: steps, Duration: latencyOf(&sg.dur), Recovery: latencyOf(&sg.recovery), Series: sg.series})
+			Compensating: undo, Anomalous: anomalous, Steps: steps, Duration: latencyOf(&sg.dur), Recovery: latencyOf(&sg.recovery), Series: sg.series}
+		sr.Health = runHealth(judgeSaga(&SagaFigures{Started: sg.started, Completed: sg.completed, Compensated: sg.compensated,
+			Inconsistent: sg.inconsistent, Running: run, Anomalous: anomalous}))
+		res.Sagas = append(res.Sagas, sr)
 	}
 	for i := range s.views {
 		v := &s.views[i]
@@ -349,6 +357,7 @@ func (s *Sim) dataResult(res *Result) {
 		if v.reads > 0 {
 			vr.MissShare = float64(v.misses) / float64(v.reads)
 		}
+		vr.Health = runHealth(judgeView(&ViewFigures{Reads: v.reads, Miss: v.misses}, g.behind()))
 		res.Views = append(res.Views, vr)
 	}
 }
@@ -371,27 +380,12 @@ func (s *Sim) closeDataWindows(start, end time.Duration) {
 	for i := range s.topics {
 		t := &s.topics[i]
 		w := idle(TopicSeries)
-		w.Figures = &TopicFigures{Produced: t.win}
-		offline, under := 0, 0
-		for p := range t.parts {
-			pt := &t.parts[p]
-			if pt.leader < 0 {
-				offline++
-			}
-			if pt.isrCount() < len(pt.replicas) {
-				under++
-			}
-		}
-		switch {
-		case offline > 0:
-			w.Health, w.Reason = Failing, Reason{By: ByOffline, Value: float64(offline)}
-		case under > 0:
-			w.Health, w.Reason = Degraded, Reason{By: ByUnderReplicated, Value: float64(under)}
-		case t.win > 0:
-			w.Reason = Reason{}
-		}
+		f := &TopicFigures{Produced: t.win, ProduceErrors: t.winErrors, Lost: t.winLost, LostAcked: t.winLostAcked}
+		w.Figures = f
+		offline, under := t.replication()
+		w.Health, w.Reason = judgeTopic(f, offline, under)
 		s.keepWindow(&t.series, &w)
-		t.win = 0
+		t.win, t.winErrors, t.winLost, t.winLostAcked = 0, 0, 0, 0
 	}
 	for i := range s.groups {
 		g := &s.groups[i]
@@ -407,13 +401,7 @@ func (s *Sim) closeDataWindows(start, end time.Duration) {
 			vw := idle(ViewSeries)
 			vw.Blame = s.blame(&g.win.blame)
 			vw.Figures = &ViewFigures{Reads: v.winReads, Miss: v.winMisses, LagRecords: lagRecs, LagS: lagS, BehindS: behindS}
-			if v.winReads > 0 || behind > 0 {
-				share := 0.0
-				if v.winReads > 0 {
-					share = float64(v.winMisses) / float64(v.winReads)
-				}
-				vw.Health, vw.Reason = worst(HealthOf(share), Reason{By: ByReadMisses, Value: share},
-					lagHealth(behind), Reason{By: ByLag, Value: behindS})
+			if vw.Health, vw.Reason = judgeView(vw.View(), behind); vw.Reason.By != Idle {
 				s.noteDataHealth(&v.health, "view ", v.spec.Name, &vw, -1)
 			}
 			s.keepWindow(&v.series, &vw)
@@ -422,39 +410,28 @@ func (s *Sim) closeDataWindows(start, end time.Duration) {
 			w := idle(GroupSeries)
 			w.Blame = s.blame(&g.win.blame)
 			gf := &GroupFigures{Consumed: g.win.consumed, Duplicates: g.win.duplicates, Lost: g.win.lost,
-				LagRecords: lagRecs, LagS: lagS, BehindS: behindS}
+				Dropped: g.win.dropped, LagRecords: lagRecs, LagS: lagS, BehindS: behindS}
 			w.Figures, w.Latency = gf, g.win.e2e.Summarize()
-			if n := gf.Consumed + gf.Duplicates + gf.Lost; n > 0 || behind > 0 {
-				share := 0.0
-				if n > 0 {
-					share = float64(gf.Duplicates+gf.Lost) / float64(n)
-				}
-				w.Health, w.Reason = worst(lagHealth(behind), Reason{By: ByLag, Value: behindS},
-					HealthOf(share), Reason{By: ByLossShare, Value: share})
+			if w.Health, w.Reason = judgeGroup(gf, behind); w.Reason.By != Idle {
 				s.noteDataHealth(&g.health, "group ", g.name, &w, -1)
 			}
 			s.keepWindow(&g.series, &w)
 		}
-		g.win.consumed, g.win.duplicates, g.win.lost, g.win.maxLag, g.win.maxLagT = 0, 0, 0, 0, 0
+		g.win.consumed, g.win.duplicates, g.win.lost, g.win.dropped, g.win.maxLag, g.win.maxLagT = 0, 0, 0, 0, 0, 0
 		g.win.blame = blameTally{}
 		g.win.e2e.Reset()
 	}
 	for i := range s.stores {
 		st := &s.stores[i]
 		w := idle(StoreSeries)
-		w.Figures = &StoreFigures{Reads: st.win.reads, Writes: st.win.writes, Stale: st.win.stale,
-			Unavailable: st.win.unavailable, Timeouts: st.win.timeouts}
-		w.Latency = st.win.repLag.Summarize()
-		if n := st.win.reads + st.win.writes; n > 0 {
-			share := float64(st.win.stale+st.win.unavailable+st.win.timeouts) / float64(n)
-			w.Health, w.Reason = HealthOf(share), Reason{By: ByStoreFailures, Value: share}
-			if w.Health == Healthy {
-				w.Reason = Reason{}
-			}
+		f := &StoreFigures{Reads: st.win.reads, Writes: st.win.writes, Stale: st.win.stale,
+			Unavailable: st.win.unavailable, Timeouts: st.win.timeouts, LostUpdates: st.win.lostUpdates}
+		w.Figures, w.Latency = f, st.win.repLag.Summarize()
+		if w.Health, w.Reason = judgeStore(f); w.Reason.By != Idle {
 			s.noteDataHealth(&st.health, "store ", st.spec.Name, &w, -1)
 		}
 		s.keepWindow(&st.series, &w)
-		st.win.reads, st.win.writes, st.win.stale, st.win.unavailable, st.win.timeouts = 0, 0, 0, 0, 0
+		st.win.reads, st.win.writes, st.win.stale, st.win.unavailable, st.win.timeouts, st.win.lostUpdates = 0, 0, 0, 0, 0, 0
 		st.win.repLag.Reset()
 	}
 	for i := range s.sagas {
@@ -463,42 +440,21 @@ func (s *Sim) closeDataWindows(start, end time.Duration) {
 		w := sg.win
 		sw := idle(SagaSeries)
 		sw.Figures = &SagaFigures{Started: w.started, Completed: w.completed,
-			Compensated: w.compensated, Inconsistent: w.inconsistent, Running: run}
+			Compensated: w.compensated, Inconsistent: w.inconsistent, Running: run, Anomalous: w.anomalous}
 		sw.Blame = s.blame(&w.blame)
-		ended := w.completed + w.compensated + w.inconsistent
-		switch {
-		case w.inconsistent > 0:
-			sw.Health, sw.Reason = Failing, Reason{By: ByInconsistent, Value: float64(w.inconsistent)}
-			s.noteDataHealth(&sg.health, "saga ", sg.spec.Name, &sw, w.firstLeft)
-		case w.completed == 0 && run > 0 && w.started > 0:
-			// Sagas start and none completes: they wait on a step.
-			sw.Health, sw.Reason = Degraded, Reason{By: ByStuck, Value: float64(run)}
+		sw.Health, sw.Reason = judgeSaga(sw.Saga())
+		switch sw.Reason.By {
+		case Idle:
+		case ByInconsistent:
+			s.noteDataHealth(&sg.health, "saga ", sg.spec.Name, &sw, w.firstFailed())
+		case ByStuck:
 			s.noteDataHealth(&sg.health, "saga ", sg.spec.Name, &sw, -1)
-		case ended >= minEnded:
-			// A share of a handful is noise: a window of one rollback in
-			// two would read "failing".
-			share := float64(w.compensated) / float64(ended)
-			sw.Health, sw.Reason = HealthOf(share), Reason{By: ByRolledBack, Value: share}
-			if sw.Health == Healthy {
-				sw.Reason = Reason{}
-			}
+		default:
 			s.noteDataHealth(&sg.health, "saga ", sg.spec.Name, &sw, w.first())
 		}
 		s.keepWindow(&sg.series, &sw)
 		sg.win = sagaWin{}
 	}
-}
-
-// worst is the worse of two verdicts, the first at a tie; healthy has no
-// reason.
-func worst(a Health, ra Reason, b Health, rb Reason) (Health, Reason) {
-	if b > a {
-		a, ra = b, rb
-	}
-	if a == Healthy {
-		return Healthy, Reason{}
-	}
-	return a, ra
 }
 
 // minEnded is how many sagas must end in a window for their rolled-back
@@ -547,7 +503,13 @@ func dataWhy(f Figures, r Reason) string {
 	case *SagaFigures:
 		switch r.By {
 		case ByInconsistent:
-			return fmt.Sprintf("%d left inconsistent", f.Inconsistent)
+			switch {
+			case f.Anomalous == 0:
+				return fmt.Sprintf("%d left inconsistent", f.Inconsistent)
+			case f.Inconsistent == 0:
+				return fmt.Sprintf("%d anomalous, their participants disagree with the outcome counted", f.Anomalous)
+			}
+			return fmt.Sprintf("%d left inconsistent, %d anomalous", f.Inconsistent, f.Anomalous)
 		case ByStuck:
 			return fmt.Sprintf("none completed, %d in flight", f.Running)
 		}

@@ -38,7 +38,7 @@ type saga struct {
 }
 
 type sagaWin struct {
-	started, completed, compensated, inconsistent uint64
+	started, completed, compensated, inconsistent, anomalous uint64
 	// blame is where the failures of the sagas that ended rolled back or
 	// inconsistent in the window originated: a rolled-back saga's, the
 	// step failure that began its rollback; an inconsistent one's, its
@@ -50,6 +50,9 @@ type sagaWin struct {
 	// unhealthy changes, by the share rolled back and by the sagas left
 	// half done.
 	firstBad, firstLeft int64
+	// firstOdd is when the window's first anomalous saga was found
+	// (anomalous > 0), as its commands settled.
+	firstOdd int64
 }
 
 // bad notes a saga that ended rolled back or inconsistent at now, before
@@ -58,6 +61,20 @@ func (w *sagaWin) bad(now int64) {
 	if w.compensated+w.inconsistent == 0 {
 		w.firstBad = now
 	}
+}
+
+// firstFailed is when the window's first saga was left inconsistent or
+// found anomalous, -1 if none was: the onset of a change by ByInconsistent.
+func (w *sagaWin) firstFailed() int64 {
+	switch {
+	case w.inconsistent > 0 && w.anomalous > 0:
+		return min(w.firstLeft, w.firstOdd)
+	case w.inconsistent > 0:
+		return w.firstLeft
+	case w.anomalous > 0:
+		return w.firstOdd
+	}
+	return -1
 }
 
 // first is when the window's first saga ended rolled back or
@@ -514,6 +531,10 @@ func (s *Sim) sagaSettle(run int32) {
 	sg := &s.sagas[r.saga]
 	if sg.settle(r, sg.tally) {
 		sg.anomalous++
+		if sg.win.anomalous == 0 {
+			sg.win.firstOdd = s.now
+		}
+		sg.win.anomalous++
 		switch {
 		case sg.anomalous <= maxLoggedInconsistent:
 			s.logf("saga "+sg.spec.Name, "anomalous: counted %s, its participants disagree", r.end)

@@ -133,11 +133,16 @@ func (w *Window) Saga() *SagaFigures { f, _ := w.Figures.(*SagaFigures); return 
 // View returns a CQRS view's window's own figures; nil for other kinds.
 func (w *Window) View() *ViewFigures { f, _ := w.Figures.(*ViewFigures); return f }
 
-// TopicFigures are a topic's own figures in a window. Its health: failing
-// while a partition has no leader, degraded while one is
-// under-replicated, at the window's close; idle when nothing was produced.
+// TopicFigures are a topic's own figures in a window. Its health:
+// judgeTopic; idle when nothing was produced or lost and every partition
+// is fully replicated.
 type TopicFigures struct {
 	Produced uint64 `json:"produced"`
+	// Produce errors, records lost to an unclean leader election, and
+	// the acknowledged ones among them (TopicResult's), when any.
+	ProduceErrors uint64 `json:"produce_errors,omitempty"`
+	Lost          uint64 `json:"lost,omitempty"`
+	LostAcked     uint64 `json:"lost_acked,omitempty"`
 }
 
 // GroupFigures are a consumer group's own figures in a window.
@@ -145,8 +150,9 @@ type GroupFigures struct {
 	Consumed   uint64  `json:"consumed"`
 	Duplicates uint64  `json:"duplicates"`
 	Lost       uint64  `json:"lost"`
-	LagRecords int64   `json:"lag_records"` // the most seen at a window's end or a broker tick
-	LagS       float64 `json:"lag_s"`       // likewise, the age of the oldest uncommitted record
+	Dropped    uint64  `json:"dropped,omitempty"` // failed records given up on without a dead-letter topic
+	LagRecords int64   `json:"lag_records"`       // the most seen at a window's end or a broker tick
+	LagS       float64 `json:"lag_s"`             // likewise, the age of the oldest uncommitted record
 	// BehindS is how long the oldest record not yet processed had waited
 	// at the window's close: what lagHealth judges.
 	BehindS float64 `json:"behind_s"`
@@ -158,7 +164,8 @@ type StoreFigures struct {
 	Writes      uint64 `json:"writes"`
 	Stale       uint64 `json:"stale"`
 	Unavailable uint64 `json:"unavailable"`
-	Timeouts    uint64 `json:"timeouts"` // operations whose quorum did not answer in time, when they gave up
+	Timeouts    uint64 `json:"timeouts"`               // operations whose quorum did not answer in time, when they gave up
+	LostUpdates uint64 `json:"lost_updates,omitempty"` // acknowledged writes that last-writer-wins discards
 }
 
 // SagaFigures are a saga's own figures in a window.
@@ -168,6 +175,9 @@ type SagaFigures struct {
 	Compensated  uint64 `json:"compensated"`
 	Inconsistent uint64 `json:"inconsistent"`
 	Running      uint64 `json:"running"`
+	// Anomalous: sagas whose participants were found, as their commands
+	// settled in the window, to disagree with the outcome recorded.
+	Anomalous uint64 `json:"anomalous,omitempty"`
 }
 
 // ViewFigures are a CQRS view's own figures in a window.
