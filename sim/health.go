@@ -284,13 +284,15 @@ func answersWhy(share, fallbacks float64, r Reason) string {
 
 // judgeEdge is the verdict on a call edge's window, the worst of: its
 // breakers, in Vizceral's Hystrix mapping (DESIGN.md, "Visual
-// vocabulary": an open breaker on a call marks it failing, a half-open
-// one degraded), the share of its calls that neither succeeded nor were
-// answered by a fallback, with Kiali's thresholds (HealthOf, as
-// judgeTotals judges the edge over the run), fallbacks (at least 0.1% of
-// the calls: the caller got less than it asked for, as for a client),
-// and the latency of its successful calls against their level before the
-// first fault (slowness.go). Nothing ended and no breaker open: idle.
+// vocabulary": an open breaker on a call marks it failing, and a
+// half-open one too, as Hystrix's isOpen() holds: breakerOpen), the share
+// of its calls that neither succeeded nor were answered by a fallback,
+// with Kiali's thresholds (HealthOf, as judgeTotals judges the edge over
+// the run), fallbacks (at least 0.1% of the calls: the caller got less
+// than it asked for, as for a client), and the latency of its successful
+// calls against their level before the first fault (slowness.go); at one
+// level, the first in decidingOrder names it, as for a service. Nothing
+// ended and no breaker open: idle.
 func (s *Sim) judgeEdge(w *Window, e *edge) (Health, Reason) {
 	var floor breakerFloor
 	for _, p := range e.pol {
