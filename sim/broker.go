@@ -54,7 +54,10 @@ type topic struct {
 	produced, produceErrors, produceRetries, notEnough, lost, lostAcked uint64
 	leaderChanges                                                       uint64
 	win                                                                 uint64 // produced this window
-	series                                                              []Window
+	// this window's produce errors, records lost and acknowledged ones
+	// among them (judgeTopic)
+	winErrors, winLost, winLostAcked uint64
+	series                           []Window
 }
 
 // partition is one replicated log. Replica positions index replicas, leo,
@@ -321,6 +324,7 @@ func (s *Sim) sendAttempt(m int32) {
 		// the request times out.
 		if pm.acks == AcksNone {
 			t.produceErrors++
+			t.winErrors++
 			s.prods.release(m)
 			return
 		}
@@ -401,6 +405,7 @@ func retryBackoff(dl *Delivery, n int32, rng *rand.Rand) int64 {
 func (s *Sim) produceFailed(m int32, o Outcome, at int64) {
 	pm := &s.prods.m[m]
 	s.topics[pm.topic].produceErrors++
+	s.topics[pm.topic].winErrors++
 	if pm.op >= 0 {
 		s.settle(pm.op, pm.opGen, o, at)
 	}
@@ -463,6 +468,7 @@ func (s *Sim) append(m int32) {
 		// NOT_LEADER_OR_FOLLOWER: the leader moved while it travelled.
 		if pm.acks == AcksNone {
 			t.produceErrors++
+			t.winErrors++
 			s.prods.release(m)
 			return
 		}
@@ -942,8 +948,10 @@ func (s *Sim) truncate(ti, pi int32, end int64) {
 	from := end
 	for i := int(from - pt.base); i < pt.recs.len(); i++ {
 		t.lost++
+		t.winLost++
 		if pt.recs.at(i).acked {
 			t.lostAcked++
+			t.winLostAcked++
 		}
 	}
 	s.logf(fmt.Sprintf("%s/%d", t.spec.Name, pi), "%d records lost: the new leader never had them", top-from)
@@ -1196,3 +1204,18 @@ func (l *recLog) drop(k int) {
 
 // cut keeps the first k records.
 func (l *recLog) cut(k int) { l.n = k }
+
+// replication counts the topic's partitions without a leader (offline)
+// and with an ISR smaller than their replicas (under), now.
+func (t *topic) replication() (offline, under int) {
+	for p := range t.parts {
+		pt := &t.parts[p]
+		if pt.leader < 0 {
+			offline++
+		}
+		if pt.isrCount() < len(pt.replicas) {
+			under++
+		}
+	}
+	return offline, under
+}

@@ -57,7 +57,7 @@ func (s *Sim) growths() [5]growth {
 	}
 	return [5]growth{
 		{"requests in flight", int64(s.reqs.live), int64(cap(s.reqs.r))*reqBytes + int64(s.pendingEvents())*eventBytes},
-		{"time-series windows", windows, windows * windowBytes},
+		{"time-series windows", windows, windows*windowBytes + s.pointedBytes},
 		{"records in broker logs", records, records * recordBytes},
 		{"health changes and fault occurrences", int64(len(s.changes) + len(s.occurs)), int64(cap(s.changes)+cap(s.occurs)) * changeBytes},
 		{"event log entries", int64(len(s.log)), int64(cap(s.log)) * logBytes},
@@ -140,7 +140,11 @@ func (s *Sim) eachSeries(f func(*[]Window)) {
 func (s *Sim) reserveSeries() {
 	var series int64
 	s.eachSeries(func(*[]Window) { series++ })
-	perWindow := series*windowBytes + int64(len(s.edges))*int64(unsafe.Sizeof(edgeMark{}))
+	// Every data component's window points to its figures too.
+	figures := int64(len(s.topics))*int64(unsafe.Sizeof(TopicFigures{})) + int64(len(s.stores))*int64(unsafe.Sizeof(StoreFigures{})) +
+		int64(len(s.sagas))*int64(unsafe.Sizeof(SagaFigures{})) + int64(len(s.views))*int64(unsafe.Sizeof(ViewFigures{})) +
+		int64(len(s.groups)-len(s.views))*int64(unsafe.Sizeof(GroupFigures{}))
+	perWindow := series*windowBytes + figures + int64(len(s.edges))*int64(unsafe.Sizeof(edgeMark{}))
 	n := (s.end + s.window - 1) / s.window // the last window may be partial
 	if series == 0 || n <= 0 || n > s.budget()/perWindow {
 		return
@@ -150,6 +154,43 @@ func (s *Sim) reserveSeries() {
 		e := &s.services[ref.svc].calls[ref.edge]
 		e.marks = make([]edgeMark, 0, n)
 	}
+}
+
+// keepWindow appends w to series ws, and counts what it points to in
+// the memory budget: a data kind's figures and its provenance, allocated
+// as it closed (the window itself is counted by the series' capacity).
+func (s *Sim) keepWindow(ws *[]Window, w *Window) {
+	*ws = append(*ws, *w)
+	s.pointedBytes += figuresBytes(w.Figures) + blameBytes(w.Blame) + blameBytes(w.Slow)
+	if p := w.prov; p != nil && p != w.Blame && p != w.Slow {
+		s.pointedBytes += blameBytes(p)
+	}
+}
+
+// figuresBytes is the size of a data kind's figures; 0 for none.
+func figuresBytes(f Figures) int64 {
+	switch f.(type) {
+	case *TopicFigures:
+		return int64(unsafe.Sizeof(TopicFigures{}))
+	case *GroupFigures:
+		return int64(unsafe.Sizeof(GroupFigures{}))
+	case *StoreFigures:
+		return int64(unsafe.Sizeof(StoreFigures{}))
+	case *SagaFigures:
+		return int64(unsafe.Sizeof(SagaFigures{}))
+	case *ViewFigures:
+		return int64(unsafe.Sizeof(ViewFigures{}))
+	}
+	return 0
+}
+
+// blameBytes is the size of a provenance with its origins (a fault index
+// each points to is counted with its origin); 0 for none.
+func blameBytes(b *Blame) int64 {
+	if b == nil {
+		return 0
+	}
+	return int64(unsafe.Sizeof(Blame{})) + int64(cap(b.Origins))*int64(unsafe.Sizeof(Origin{})+unsafe.Sizeof(0))
 }
 
 // budgetHint says how to bound what grew most.

@@ -46,7 +46,7 @@ type group struct {
 }
 
 type groupWin struct {
-	consumed, duplicates, lost uint64
+	consumed, duplicates, lost, dropped uint64
 	// blame counts the window's lost and duplicated records and the
 	// records behind at its close by origin (groupBlame).
 	blame   blameTally
@@ -709,6 +709,7 @@ func (s *Sim) recordDone(slot int32, gen uint32, o Outcome) {
 			s.produce(s.topicIndex(dl), pt.recs.at(int(br.offset-pt.base)).key, true, AcksLeader, -1, g.memberName(m), -1, -1)
 		} else {
 			g.dropped++
+			g.win.dropped++
 		}
 	}
 	g.handled(m)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -1226,6 +1227,102 @@ start = "20s"
 			if during < 100 || after*20 > during {
 				t.Errorf("misses during the rebuild %d, after it %d", during, after)
 			}
+		})
+	}
+}
+
+// TestRunHealthByTheWindowsRule: a data kind's run is judged by the rule
+// its windows are (judgeGroup, judgeView, judgeTopic, judgeStore,
+// judgeSaga), on its totals and its state at the end, so the run's verdict
+// is one its windows reach. A consumer group whose consumers are all down
+// for the last 15 s, and a view whose projector is (no one reads it), are
+// failing at the end (15 s behind), and so is their run; a topic two of
+// whose three nodes are down to the end is degraded, under-replicated, in
+// its windows and its run; a store whose writes LWW discards under a -5 s
+// clock skew (TestClockSkew's) fails in the windows that lost them, as its
+// run does; a saga some of whose sagas were found anomalous (their
+// participants disagree with the outcome counted) fails in the windows in
+// which they were found, as the run did. The defect: the run judged a
+// group by its lost, duplicate and dropped records alone (healthy), a
+// view by its misses alone (healthy), while their windows failed on lag;
+// a topic's run ignored its partitions' state (healthy); a store's
+// windows ignored its lost updates, and a saga's its anomalies, which the
+// run failed on.
+func TestRunHealthByTheWindowsRule(t *testing.T) {
+	crashAtEnd := func(target string) func(*sim.Spec) {
+		return func(spec *sim.Spec) {
+			spec.Faults = append(spec.Faults, crash(target, spec.Duration-15*time.Second, 0))
+		}
+	}
+	for _, tc := range []struct {
+		name, scenario string
+		edit           func(*sim.Spec)
+		series         func(*sim.Result) (sim.Health, []sim.Window)
+		want           sim.Health
+	}{
+		{"group, consumers down at the end", "kafka-consumer-crash", crashAtEnd("billing"),
+			func(r *sim.Result) (sim.Health, []sim.Window) { return r.Groups[0].Health, r.Groups[0].Series }, sim.Failing},
+		{"view, projector down at the end, no readers", "cqrs-projection-lag", func(spec *sim.Spec) {
+			crashAtEnd("order-history")(spec)
+			spec.Clients = slices.DeleteFunc(spec.Clients, func(c sim.Client) bool { return c.Name == "readers" })
+		},
+			func(r *sim.Result) (sim.Health, []sim.Window) { return r.Views[0].Health, r.Views[0].Series }, sim.Failing},
+		{"topic, under-replicated at the end", "", nil,
+			func(r *sim.Result) (sim.Health, []sim.Window) { return r.Topics[0].Health, r.Topics[0].Series }, sim.Degraded},
+		{"store, lost updates", "", nil,
+			func(r *sim.Result) (sim.Health, []sim.Window) { return r.Stores[0].Health, r.Stores[0].Series }, sim.Failing},
+		{"saga, anomalous sagas", "saga-orchestration-vs-choreography", nil,
+			func(r *sim.Result) (sim.Health, []sim.Window) { return r.Sagas[0].Health, r.Sagas[0].Series }, sim.Failing},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var spec *sim.Spec
+			switch {
+			case strings.HasPrefix(tc.name, "topic"):
+				// Two of three nodes down: acks=all produces fail.
+				spec = pipeline(t, sim.AcksAll, sim.CommitAfter, crash("kafka#2", 10*time.Second, 0), crash("kafka#3", 10*time.Second, 0))
+			case strings.HasPrefix(tc.name, "store"):
+				spec = quorumSpec(t, 3, 2, 2)
+				spec.Duration = 40 * time.Second
+				spec.Stores[0].Keys = 20
+				spec.Stores[0].WriteDelay = mustDist(t, "exp(1ms)")
+				spec.Faults = []sim.Fault{{Kind: sim.FaultSkew, Target: "db", Start: 10 * time.Second, Duration: 10 * time.Second,
+					Params: sim.SkewFault{Offset: -5 * time.Second}}}
+			default:
+				spec = builtin(t, tc.scenario)
+			}
+			if tc.edit != nil {
+				tc.edit(spec)
+			}
+			res, _ := run(t, spec)
+			h, ws := tc.series(res)
+			worst, by := sim.Healthy, sim.ByNone
+			for _, w := range ws {
+				if w.Health > worst {
+					worst, by = w.Health, w.Reason.By
+				}
+			}
+			if h != tc.want || worst != tc.want {
+				t.Errorf("run %s, worst window %s by %s: want both %s", h, worst, by, tc.want)
+			}
+			if tc.edit != nil && ws[len(ws)-1].Health != h { // judged by its state at the end
+				t.Errorf("run %s, last window %s by %s: want the same", h, ws[len(ws)-1].Health, ws[len(ws)-1].Reason.By)
+			}
+			lost := uint64(0)
+			for _, w := range ws {
+				// A store's windows count its lost updates among its
+				// failed operations, as its run does.
+				if f := w.Store(); f != nil && w.Health != sim.Healthy {
+					lost += f.LostUpdates
+					want := float64(f.Stale+f.Unavailable+f.Timeouts+f.LostUpdates) / float64(f.Reads+f.Writes)
+					if w.Reason.Value != want {
+						t.Errorf("%v: %s share %g, want %g", w.Start, w.Reason.By, w.Reason.Value, want)
+					}
+				}
+			}
+			if strings.HasPrefix(tc.name, "store") && lost == 0 {
+				t.Error("no lost update in the store's unhealthy windows")
+			}
+			t.Logf("run %s, worst window %s by %s; %d lost updates in unhealthy windows", h, worst, by, lost)
 		})
 	}
 }

@@ -37,7 +37,7 @@
 // and the Reason that decided it, and each data kind's own figures in a
 // small struct; window.go, health.go; slowness.go the latency side of
 // health: slow answers are failures too), and a health over the whole run
-// (judgeTotals); what each kind of fault can target is one table
+// (judgeTotals; a data kind's by its windows' rule, judgeTopic, ...); what each kind of fault can target is one table
 // (FaultTargets, beside DefaultParams); a failed request carries its
 // origin up the call chain (provenance.go), so a window counts its
 // failures by origin (Blame), and its slow answers by the fault that

@@ -5,7 +5,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
+	"github.com/faultline/faultline/scenarios"
 	"github.com/faultline/faultline/sim"
 )
 
@@ -132,4 +134,81 @@ func TestEventLogBound(t *testing.T) {
 	if kept, all := len(res.Events), uint64(len(res.Events))+res.EventsDropped; kept != 100_000 || all < 590_000 {
 		t.Errorf("%d events kept of %d; want 100000 kept and the rest (about 490,000) counted", kept, all)
 	}
+}
+
+// TestMemoryBudgetCountsWhatWindowsPointTo: the budget counts what a
+// kept window points to, a data kind's figures and its provenance, as
+// well as the window: a run whose every window of a store has its figures
+// and every window of a client and service a blame (half the requests
+// fail) stops holding, for its windows, their bytes and those of
+// everything they point to. The defect: the budget counted the windows
+// alone (312 bytes each), while a store's window holds 40 more and a
+// window with failures 48 and more per origin.
+func TestMemoryBudgetCountsWhatWindowsPointTo(t *testing.T) {
+	spec, err := scenarios.Load("pointed.toml", []byte(`
+[scenario]
+name = "pointed"
+duration = "600s"
+window = "1ms"
+
+[[client]]
+name = "users"
+target = "api"
+rate = 2000
+
+[[service]]
+name = "api"
+instances = 2
+workers = 16
+service_time = "1ms"
+errors = 0.5
+
+[[service.call]]
+to = "db"
+op = "read"
+
+[[store]]
+name = "db"
+replicas = 3
+write_quorum = 2
+read_quorum = 2
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec.Memory = 16 << 20
+	s, err := sim.New(spec, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := s.Run()
+	var be *sim.BudgetError
+	if !errors.As(s.Err(), &be) || be.What != "time-series windows" {
+		t.Fatalf("err = %v, want a BudgetError of the windows", s.Err())
+	}
+	blame := func(b *sim.Blame) int64 {
+		if b == nil {
+			return 0
+		}
+		return int64(unsafe.Sizeof(*b)) + int64(cap(b.Origins))*int64(unsafe.Sizeof(sim.Origin{})+unsafe.Sizeof(0))
+	}
+	var pointed int64
+	var figures, blamed int
+	for _, ws := range [][]sim.Window{res.Clients[0].Series, res.Components[0].Series, res.Stores[0].Series} {
+		for _, w := range ws {
+			if w.Store() != nil {
+				pointed += int64(unsafe.Sizeof(sim.StoreFigures{}))
+				figures++
+			}
+			if w.Blame != nil {
+				blamed++
+			}
+			pointed += blame(w.Blame) + blame(w.Slow)
+		}
+	}
+	if windows := be.N * int64(unsafe.Sizeof(sim.Window{})); be.Bytes < windows+pointed {
+		t.Errorf("%d windows held %d bytes, want at least %d for them and %d for the %d figures and %d blames they point to",
+			be.N, be.Bytes, windows, pointed, figures, blamed)
+	}
+	t.Logf("%d windows, %d bytes: %d figures and %d blames, %d bytes", be.N, be.Bytes, figures, blamed, pointed)
 }

@@ -150,23 +150,19 @@ func (s *Sim) judgeAnswers(w *Window, t *tally, sl *slowness, state, br breakerF
 	share := w.ErrorShare()
 	byShare := HealthOf(share)
 	cands := [...]breakerFloor{
-		{byShare, Reason{By: ByErrorShare, Value: share}, 0},
-		{}, // fallbacks
+		{byShare, Reason{By: ByErrorShare, Value: share}, 0, false},
+		fallbackFloor(w.Degraded, n),
 		{}, // latency: slowness is a failure too
 		state,
 		br,
 	}
-	if w.Degraded > 0 && float64(w.Degraded) >= DegradedShare*float64(n) {
-		// Answered by a fallback: users got less than they asked for.
-		cands[1] = breakerFloor{Degraded, Reason{By: ByFallbackShare, Value: float64(w.Degraded) / float64(n)}, 0}
-	}
 	cands[2].level, cands[2].why = sl.judge(&t.lat)
-	d := cands[0]
-	for _, c := range cands[1:] {
-		if c.level > d.level || c.level == d.level && c.level > Healthy && decidesBefore(c.why.By, d.why.By) {
-			d = c
-		}
-	}
+	d := decide(cands[:])
+	// The window is given to what made it unhealthy: its slow answers
+	// when its latency does, its failures when their share or the
+	// fallbacks do, or when something else decided (a state, whose
+	// failures are its evidence).
+	w.settleProvenance(d.why.By, d.why.By != ByLatency || cands[0].level > Healthy || cands[1].level > Healthy, cands[2].level > Healthy)
 	l, r, onset = d.level, d.why, s.winStart
 	switch r.By {
 	case ByErrorShare:
@@ -195,42 +191,82 @@ func (s *Sim) judgeAnswers(w *Window, t *tally, sl *slowness, state, br breakerF
 }
 
 // decidingOrder is which indicator names a window's health when several
-// reach its level: the component's own state first (instances down, a
-// saturated queue: the cause of its failures), then its own answers
-// (errors, slowness, fallbacks), and last the breakers around it, which
-// are its callers' judgement of those answers (Vizceral's Hystrix
-// mapping, DESIGN.md). A callee that is slow and behind an open breaker
-// is failing on latency; the breaker names it only when nothing of its
-// own does (its callers sent it nothing while the breaker was open).
-// The order is a fixed list, so the same window always gets the same
-// reason.
-var decidingOrder = [...]Indicator{ByNoInstanceUp, ByInstancesDown, BySaturated, ByErrorShare, ByLatency,
-	ByFallbackShare, ByBreakerOpen, ByBreakerHalfOpen}
+// reach its level, for every kind that answers requests (judgeAnswers)
+// and for call edges (judgeEdge): the component's own state first (no
+// instance up, instances down, a saturated queue; for an edge, its own
+// breaker open or half-open, which short-circuits its calls: the cause of
+// its failures), then its own answers (errors, slowness, fallbacks), and
+// last the breakers around a service, which are its callers' judgement
+// of those answers (Vizceral's Hystrix mapping, DESIGN.md). A callee that
+// is slow and behind an open breaker is failing on latency; the breaker
+// names it only when nothing of its own does (its callers sent it nothing
+// while the breaker was open). The order is a fixed list, so the same
+// window always gets the same reason.
+var decidingOrder = [...]deciding{{ByNoInstanceUp, false}, {ByInstancesDown, false}, {BySaturated, false},
+	{ByBreakerOpen, false}, {ByBreakerHalfOpen, false}, {ByErrorShare, false}, {ByLatency, false},
+	{ByFallbackShare, false}, {ByBreakerOpen, true}, {ByBreakerHalfOpen, true}}
 
-// decidesBefore reports whether indicator a names a level before b.
-func decidesBefore(a, b Indicator) bool {
+// deciding is an indicator's place in decidingOrder: around says it is a
+// breaker on a call to or from the service judged, not the component's
+// own.
+type deciding struct {
+	by     Indicator
+	around bool
+}
+
+// decide is the candidate that names a window's verdict: the worst, and
+// of those at its level the first in decidingOrder.
+func decide(cands []breakerFloor) breakerFloor {
+	d := cands[0]
+	for _, c := range cands[1:] {
+		if outranks(c, d) {
+			d = c
+		}
+	}
+	return d
+}
+
+// outranks reports whether candidate c names a window's verdict rather
+// than d: it is worse, or as bad and before it in decidingOrder.
+func outranks(c, d breakerFloor) bool {
+	return c.level > d.level || c.level == d.level && c.level > Healthy && decidesBefore(c, d)
+}
+
+// decidesBefore reports whether candidate a names a level before b.
+func decidesBefore(a, b breakerFloor) bool {
+	ka, kb := deciding{a.why.By, a.around}, deciding{b.why.By, b.around}
 	for _, x := range decidingOrder {
 		switch x {
-		case a:
-			return a != b
-		case b:
+		case ka:
+			return ka != kb
+		case kb:
 			return false
 		}
 	}
 	return false
 }
 
-// answersWhy is the event log's account of a window's health: its error
-// share, its fallbacks when they raised it, its latency when it decided,
-// and the state floor that decided it.
-func answersWhy(w *Window, l Health, r Reason) string {
-	share := w.ErrorShare()
+// fallbackFloor is what the answers a fallback gave (degraded, of n)
+// say: degraded from DegradedShare of them, as users (or the caller)
+// got less than they asked for.
+func fallbackFloor(degraded, n uint64) breakerFloor {
+	if degraded == 0 || float64(degraded) < DegradedShare*float64(n) {
+		return breakerFloor{}
+	}
+	return breakerFloor{Degraded, Reason{By: ByFallbackShare, Value: float64(degraded) / float64(n)}, 0, false}
+}
+
+// answersWhy is the event log's account of a window of answers' health:
+// its error share, its fallbacks (the share they answered) when they
+// decided it, its latency when it decided, and the state floor that
+// decided it.
+func answersWhy(share, fallbacks float64, r Reason) string {
 	why := fmt.Sprintf("error share %.1f%%", share*100)
 	if r.By == ByLatency && share == 0 {
 		return r.latencyText() // slowness alone
 	}
-	if w.Degraded > 0 && r.By == ByFallbackShare {
-		why += fmt.Sprintf(", %.1f%% answered by a fallback", float64(w.Degraded)/float64(w.outcomes())*100)
+	if fallbacks > 0 && r.By == ByFallbackShare {
+		why += fmt.Sprintf(", %.1f%% answered by a fallback", fallbacks*100)
 	}
 	if r.By == ByLatency {
 		why += ", " + r.latencyText()
@@ -243,48 +279,45 @@ func answersWhy(w *Window, l Health, r Reason) string {
 
 // judgeEdge is the verdict on a call edge's window, the worst of: its
 // breakers, in Vizceral's Hystrix mapping (DESIGN.md, "Visual
-// vocabulary": an open breaker on a call marks it failing, a half-open
-// one degraded), the share of its calls that neither succeeded nor were
-// answered by a fallback, with Kiali's thresholds (HealthOf, as
-// judgeTotals judges the edge over the run), fallbacks (at least 0.1% of
-// the calls: the caller got less than it asked for, as for a client),
-// and the latency of its successful calls against their level before the
-// first fault (slowness.go). Nothing ended and no breaker open: idle.
+// vocabulary": an open breaker on a call marks it failing, and a
+// half-open one too, as Hystrix's isOpen() holds: breakerOpen), the share
+// of its calls that neither succeeded nor were answered by a fallback,
+// with Kiali's thresholds (HealthOf, as judgeTotals judges the edge over
+// the run), fallbacks (at least 0.1% of the calls: the caller got less
+// than it asked for, as for a client), and the latency of its successful
+// calls against their level before the first fault (slowness.go); at one
+// level, the first in decidingOrder names it, as for a service. Nothing
+// ended and no breaker open: idle.
 func (s *Sim) judgeEdge(w *Window, e *edge) (Health, Reason) {
-	floorL, floor := Healthy, Reason{}
+	var floor breakerFloor
 	for _, p := range e.pol {
 		br := p.breaker
 		if br == nil {
 			break // no holder has one
 		}
 		// The edge is the call the breaker guards: failing while it
-		// counts as open, as its callee is (breakerHealth).
-		if open, by := breakerOpen(br.State()); open && (floorL < Failing || by == ByBreakerOpen) {
-			floorL, floor = Failing, Reason{By: by, Edge: s.edgeNames[e.id]}
+		// counts as open, as its callee is (breakerHealth); its own
+		// state, as an instance down is a service's.
+		if open, by := breakerOpen(br.State()); open && (floor.level < Failing || by == ByBreakerOpen) {
+			floor = breakerFloor{Failing, Reason{By: by, Edge: s.edgeNames[e.id]}, 0, false}
 		}
 	}
 	n := w.outcomes()
-	if n == 0 && floorL == Healthy {
+	if n == 0 && floor.level == Healthy {
 		return Healthy, Reason{By: Idle}
 	}
-	l, r := Healthy, Reason{}
+	cands := [...]breakerFloor{{}, {}, {}, floor}
 	if n > 0 {
 		share := float64(n-w.OK-min(w.Degraded, n-w.OK)) / float64(n)
-		l, r = HealthOf(share), Reason{By: ByErrorShare, Value: share}
-		if l == Healthy && float64(w.Degraded) >= DegradedShare*float64(n) {
-			l, r = Degraded, Reason{By: ByFallbackShare, Value: float64(w.Degraded) / float64(n)}
-		}
+		cands[0] = breakerFloor{HealthOf(share), Reason{By: ByErrorShare, Value: share}, 0, false}
+		cands[1] = fallbackFloor(w.Degraded, n)
 	}
-	if ll, lr := e.slow.judge(&e.win.ok); ll > l {
-		l, r = ll, lr
+	cands[2].level, cands[2].why = e.slow.judge(&e.win.ok)
+	d := decide(cands[:])
+	if d.level == Healthy {
+		return Healthy, Reason{}
 	}
-	if floorL >= l && floorL > Healthy {
-		l, r = floorL, floor
-	}
-	if l == Healthy {
-		r = Reason{}
-	}
-	return l, r
+	return d.level, d.why
 }
 
 // breakerOpen reports whether a breaker in state st counts as open in
@@ -306,10 +339,11 @@ func breakerOpen(st resilience.BreakerState) (bool, Indicator) {
 // seconds is a duration in seconds, as the reasons give lag.
 func seconds(ns int64) float64 { return float64(ns) / float64(time.Second) }
 
-// judgeTotals decides the health of every component over the whole run,
-// from its totals (after warmup), with the same thresholds as its
-// windows (HealthOf, Kiali's): the colour of a run's totals row. A
-// component that answered nothing is healthy.
+// judgeTotals decides the health of every client, service, operation and
+// call edge over the whole run, from its totals (after warmup), with the
+// same thresholds as its windows (HealthOf, Kiali's): the colour of a
+// run's totals row. A component that answered nothing is healthy. The
+// data kinds are judged by their windows' rules (judgeTopic, ...).
 func (r *Result) judgeTotals() {
 	for i := range r.Clients {
 		c := &r.Clients[i]
@@ -338,38 +372,128 @@ func (r *Result) judgeTotals() {
 			e.Health = shareHealth(e.OK+e.Fallbacks, e.Calls)
 		}
 	}
-	// Data components: losing acknowledged records, an offline partition
-	// or an inconsistent saga fails; loss, staleness, misses and
-	// rollbacks above the thresholds degrade.
-	for i := range r.Topics {
-		t := &r.Topics[i]
-		if t.LostAcked > 0 || t.Offline > 0 {
-			t.Health = Failing
-		} else {
-			t.Health = failHealth(t.ProduceErrors+t.Lost, t.Produced+t.ProduceErrors)
-		}
-	}
-	for i := range r.Groups {
-		g := &r.Groups[i]
-		g.Health = failHealth(g.Lost+g.Duplicates+g.Dropped, g.Produced)
-	}
-	for i := range r.Stores {
-		s := &r.Stores[i]
-		s.Health = failHealth(s.Unavailable+s.Timeouts+s.StaleReads+s.LostUpdates, s.Reads+s.Writes)
-	}
-	for i := range r.Sagas {
-		s := &r.Sagas[i]
-		if s.Inconsistent > 0 || s.Anomalous > 0 {
-			s.Health = Failing
-		} else {
-			s.Health = failHealth(s.Compensated, s.Started)
-		}
-	}
-	for i := range r.Views {
-		v := &r.Views[i]
-		v.Health = HealthOf(v.MissShare)
-	}
+	// The data kinds' totals are judged as their results are built
+	// (result_data.go), by the rule of their windows (judgeTopic, ...).
 }
+
+// The data kinds' rules: one per kind, which judges a window on its
+// figures as it closes and the run on its totals (with the state at the
+// end for what a window reads at its close: partitions, lag), so that
+// the same figures get the same verdict at either level. Each returns
+// Idle when there is nothing to judge: a window stays idle, a run is
+// healthy (runHealth).
+
+// judgeTopic: failing while a partition has no leader (offline),
+// degraded while one is under-replicated; failing too when an
+// acknowledged record was lost (an unclean leader election broke the
+// producer's acks), and by Kiali's thresholds on the share of records
+// that failed to be produced or were lost (ByLossShare). At one level,
+// the partitions' state names it, as a component's own state does
+// (decidingOrder).
+func judgeTopic(f *TopicFigures, offline, under int) (Health, Reason) {
+	n := f.Produced + f.ProduceErrors
+	if n == 0 && f.Lost == 0 && offline == 0 && under == 0 {
+		return Healthy, Reason{By: Idle}
+	}
+	cands := [...]breakerFloor{{}, {}, {}}
+	if offline > 0 {
+		cands[0] = breakerFloor{level: Failing, why: Reason{By: ByOffline, Value: float64(offline)}}
+	}
+	if under > 0 {
+		cands[1] = breakerFloor{level: Degraded, why: Reason{By: ByUnderReplicated, Value: float64(under)}}
+	}
+	if n > 0 || f.Lost > 0 {
+		share := float64(f.ProduceErrors+f.Lost) / float64(max(n, f.Lost))
+		l := HealthOf(share)
+		if f.LostAcked > 0 {
+			l = Failing
+		}
+		cands[2] = breakerFloor{level: l, why: Reason{By: ByLossShare, Value: share}}
+	}
+	return verdict(cands[:])
+}
+
+// judgeGroup: a consumer group is degraded when a record waited 1 s to be
+// processed, failing at 10 s (lagHealth, behind: at the window's close,
+// or the run's end), and by Kiali's thresholds on the share of the
+// records it handled that it read twice, lost, or gave up on without a
+// dead-letter topic (ByLossShare). At one level, its lag names it.
+func judgeGroup(f *GroupFigures, behind int64) (Health, Reason) {
+	n := f.Consumed + f.Duplicates + f.Lost
+	if n == 0 && behind == 0 {
+		return Healthy, Reason{By: Idle}
+	}
+	share := 0.0
+	if n > 0 {
+		share = float64(f.Duplicates+f.Lost+f.Dropped) / float64(n)
+	}
+	return verdict([]breakerFloor{
+		{level: lagHealth(behind), why: Reason{By: ByLag, Value: seconds(behind)}},
+		{level: HealthOf(share), why: Reason{By: ByLossShare, Value: share}},
+	})
+}
+
+// judgeView: a CQRS view by Kiali's thresholds on the share of its reads
+// that missed their own writes, and by its projector's lag (lagHealth);
+// at one level, its misses name it.
+func judgeView(f *ViewFigures, behind int64) (Health, Reason) {
+	if f.Reads == 0 && behind == 0 {
+		return Healthy, Reason{By: Idle}
+	}
+	share := 0.0
+	if f.Reads > 0 {
+		share = float64(f.Miss) / float64(f.Reads)
+	}
+	return verdict([]breakerFloor{
+		{level: HealthOf(share), why: Reason{By: ByReadMisses, Value: share}},
+		{level: lagHealth(behind), why: Reason{By: ByLag, Value: seconds(behind)}},
+	})
+}
+
+// judgeStore: a store by Kiali's thresholds on the share of its
+// operations that read a stale value, found no quorum, timed out, or were
+// acknowledged writes that last-writer-wins discarded.
+func judgeStore(f *StoreFigures) (Health, Reason) {
+	n := f.Reads + f.Writes
+	if n == 0 {
+		return Healthy, Reason{By: Idle}
+	}
+	share := float64(f.Stale+f.Unavailable+f.Timeouts+f.LostUpdates) / float64(n)
+	return verdict([]breakerFloor{{level: HealthOf(share), why: Reason{By: ByStoreFailures, Value: share}}})
+}
+
+// judgeSaga: a saga fails when one was left inconsistent (a compensation
+// failed) or anomalous (its participants disagree with its recorded
+// outcome); it is degraded when sagas start and none completes (they wait
+// on a step: stuck); else by Kiali's thresholds on the share of the sagas
+// that ended that were rolled back, once at least minEnded ended: a share
+// of a handful is noise (one rollback in two would read "failing").
+func judgeSaga(f *SagaFigures) (Health, Reason) {
+	ended := f.Completed + f.Compensated + f.Inconsistent
+	switch {
+	case f.Inconsistent+f.Anomalous > 0:
+		return Failing, Reason{By: ByInconsistent, Value: float64(f.Inconsistent + f.Anomalous)}
+	case f.Completed == 0 && f.Running > 0 && f.Started > 0:
+		return Degraded, Reason{By: ByStuck, Value: float64(f.Running)}
+	case ended >= minEnded:
+		share := float64(f.Compensated) / float64(ended)
+		return verdict([]breakerFloor{{level: HealthOf(share), why: Reason{By: ByRolledBack, Value: share}}})
+	}
+	return Healthy, Reason{By: Idle}
+}
+
+// verdict is the candidate that decides (decide), as a window's verdict:
+// healthy has no reason.
+func verdict(cands []breakerFloor) (Health, Reason) {
+	d := decide(cands)
+	if d.level == Healthy {
+		return Healthy, Reason{}
+	}
+	return d.level, d.why
+}
+
+// runHealth is a run's health by a data kind's rule: idle is healthy.
+func runHealth(l Health, _ Reason) Health { return l }
 
 // shareHealth judges ok successes of n outcomes, rateHealth a success
 // rate of n outcomes, failHealth bad ones of n. Nothing is healthy.

@@ -244,29 +244,36 @@ func TestRunHealth(t *testing.T) {
 // were answered by a fallback with Kiali's thresholds, a fallback share of
 // at least 0.1% degraded, and an open breaker on the call failing
 // (Vizceral's Hystrix mapping, DESIGN.md), whatever its calls' share; and
-// the p99 of its successful calls past 10 times its level before the
-// first fault (slowness.go) failing. front calls back, which fails a
-// share of its requests, or answers 100 ms slower from 10 s on (1 ms
-// before); the last window of front->back carries the verdict.
+// the p99 of its successful calls past 3 (degraded) or 10 (failing) times
+// its level before the first fault (slowness.go). At one level the reason
+// is the first in decidingOrder, as for a service: a call 5x slower whose
+// 1% of failures a fallback answered is degraded on latency (the defect:
+// judgeEdge named the fallbacks, where a service's order names its
+// latency). front calls back, which fails a share of its requests, or
+// answers slower from 10 s on (1 ms before); the last window of
+// front->back carries the verdict.
 func TestEdgeWindowHealth(t *testing.T) {
 	breaker := func(c *sim.Call) {
 		b := resilience.DefaultBreakerConfig()
 		b.WaitInOpen = time.Hour // open until the end
 		c.Breaker, c.Fallback = &b, true
 	}
+	fallback := func(c *sim.Call) { c.Fallback = true }
 	for _, tc := range []struct {
 		name   string
 		errors float64
 		edit   func(c *sim.Call)
+		slower string // added to back's answers from 10 s on
 		want   sim.Health
 		by     sim.Indicator
 	}{
-		{"no errors", 0, nil, sim.Healthy, sim.ByNone},
-		{"1% errors", 0.01, nil, sim.Degraded, sim.ByErrorShare},
-		{"30% errors", 0.3, nil, sim.Failing, sim.ByErrorShare},
-		{"30% errors, fallback", 0.3, func(c *sim.Call) { c.Fallback = true }, sim.Degraded, sim.ByFallbackShare},
-		{"breaker open, fallback", 0.9, breaker, sim.Failing, sim.ByBreakerOpen},
-		{"100 ms slower", 0, nil, sim.Failing, sim.ByLatency},
+		{"no errors", 0, nil, "", sim.Healthy, sim.ByNone},
+		{"1% errors", 0.01, nil, "", sim.Degraded, sim.ByErrorShare},
+		{"30% errors", 0.3, nil, "", sim.Failing, sim.ByErrorShare},
+		{"30% errors, fallback", 0.3, fallback, "", sim.Degraded, sim.ByFallbackShare},
+		{"breaker open, fallback", 0.9, breaker, "", sim.Failing, sim.ByBreakerOpen},
+		{"100 ms slower", 0, nil, "100ms", sim.Failing, sim.ByLatency},
+		{"5x slower, 1% errors, fallback", 0.01, fallback, "4ms", sim.Degraded, sim.ByLatency},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			back := svc(t, "back", "1ms")
@@ -277,9 +284,9 @@ func TestEdgeWindowHealth(t *testing.T) {
 			}
 			spec := &sim.Spec{Name: "edge-health", Duration: 20 * time.Second, Window: time.Second,
 				Clients: []sim.Client{open(200, "front")}, Services: []sim.Service{svc(t, "front", "1ms", c), back}}
-			if tc.by == sim.ByLatency {
+			if tc.slower != "" {
 				spec.Faults = []sim.Fault{{Kind: sim.FaultLatency, Target: "back", Start: 10 * time.Second,
-					Duration: time.Minute, Params: sim.LatencyFault{Add: mustDist(t, "100ms")}}}
+					Duration: time.Minute, Params: sim.LatencyFault{Add: mustDist(t, tc.slower)}}}
 			}
 			res, _ := run(t, spec)
 			ws := res.Edges[0].Series

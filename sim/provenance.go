@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"time"
@@ -718,6 +719,26 @@ type Origin struct {
 	N     uint64 `json:"n"`
 }
 
+// mergeBlame is the provenance of a's answers and b's together, origins
+// most first; nil when both are.
+func mergeBlame(a, b *Blame) *Blame {
+	switch {
+	case a == nil:
+		return b
+	case b == nil:
+		return a
+	}
+	out := &Blame{Faulted: a.Faulted + b.Faulted, NoFault: a.NoFault + b.NoFault,
+		Origins: append(slices.Clip(a.Origins), b.Origins...)}
+	sortOrigins(out.Origins)
+	return out
+}
+
+// sortOrigins puts origins most first, in their order at a tie.
+func sortOrigins(os []Origin) {
+	slices.SortStableFunc(os, func(a, b Origin) int { return cmp.Compare(b.N, a.N) })
+}
+
 // blame turns a window's counts into its Blame: nil when nothing failed.
 func (s *Sim) blame(b *blameTally) *Blame {
 	if b.faulted+b.none == 0 {
@@ -731,14 +752,6 @@ func (s *Sim) blame(b *blameTally) *Blame {
 			out.Origins[k].Fault = &f
 		}
 	}
-	slices.SortStableFunc(out.Origins, func(a, b Origin) int {
-		switch {
-		case a.N > b.N:
-			return -1
-		case a.N < b.N:
-			return 1
-		}
-		return 0
-	})
+	sortOrigins(out.Origins)
 	return out
 }

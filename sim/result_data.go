@@ -40,7 +40,8 @@ type TopicResult struct {
 	LeaderChanges   uint64 `json:"leader_changes"`
 	UnderReplicated int    `json:"under_replicated"` // partitions whose ISR is short at the end
 	Offline         int    `json:"offline"`          // partitions without a leader at the end
-	// Health is the engine's verdict on the whole run (judgeTotals).
+	// Health is the engine's verdict on the whole run, by its windows'
+	// rule (judgeTopic, judgeGroup, ...: health.go).
 	Health Health   `json:"-"`
 	Series []Window `json:"series,omitempty" series:"topic"`
 }
@@ -69,7 +70,8 @@ type GroupResult struct {
 	EndToEnd      Latency `json:"end_to_end_ms"` // append to processed
 	// Partitions is the lag of each partition at the end, and who owns it.
 	Partitions []PartitionLag `json:"partitions"`
-	// Health is the engine's verdict on the whole run (judgeTotals).
+	// Health is the engine's verdict on the whole run, by its windows'
+	// rule (judgeTopic, judgeGroup, ...: health.go).
 	Health Health   `json:"-"`
 	Series []Window `json:"series,omitempty" series:"group"`
 }
@@ -124,7 +126,8 @@ type StoreResult struct {
 	// KStaleness[k] is the share of reads that returned one of the last
 	// k+1 committed versions (k = 0: the latest).
 	KStaleness []float64 `json:"k_staleness"`
-	// Health is the engine's verdict on the whole run (judgeTotals).
+	// Health is the engine's verdict on the whole run, by its windows'
+	// rule (judgeTopic, judgeGroup, ...: health.go).
 	Health Health   `json:"-"`
 	Series []Window `json:"series,omitempty" series:"store"`
 }
@@ -174,7 +177,8 @@ type SagaResult struct {
 	// Recovery is the time from a step's failure until every completed
 	// step was compensated.
 	Recovery Latency `json:"recovery_ms"`
-	// Health is the engine's verdict on the whole run (judgeTotals).
+	// Health is the engine's verdict on the whole run, by its windows'
+	// rule (judgeTopic, judgeGroup, ...: health.go).
 	Health Health   `json:"-"`
 	Series []Window `json:"series,omitempty" series:"saga"`
 }
@@ -230,7 +234,8 @@ type ViewResult struct {
 	Rebuilds   uint64  `json:"rebuilds,omitempty"`
 	RebuildS   float64 `json:"rebuild_s,omitempty"`
 	Rebuilding bool    `json:"rebuilding,omitempty"`
-	// Health is the engine's verdict on the whole run (judgeTotals).
+	// Health is the engine's verdict on the whole run, by its windows'
+	// rule (judgeTopic, judgeGroup, ...: health.go).
 	Health Health   `json:"-"`
 	Series []Window `json:"series,omitempty" series:"view"`
 }
@@ -255,15 +260,11 @@ func (s *Sim) dataResult(res *Result) {
 		tr := TopicResult{Name: t.spec.Name, Broker: s.brokers[t.broker].spec.Name, Partitions: len(t.parts),
 			Produced: t.produced, ProduceErrors: t.produceErrors, ProduceRetries: t.produceRetries, NotEnoughReplicas: t.notEnough,
 			Lost: t.lost, LostAcked: t.lostAcked, LeaderChanges: t.leaderChanges, Series: t.series}
-		for p := range t.parts {
-			pt := &t.parts[p]
-			if pt.leader < 0 {
-				tr.Offline++
-			}
-			if pt.isrCount() < len(pt.replicas) {
-				tr.UnderReplicated++
-			}
-		}
+		tr.Offline, tr.UnderReplicated = t.replication()
+		// The run is judged by the rule of its windows, on its totals
+		// and its partitions' state at the end.
+		tr.Health = runHealth(judgeTopic(&TopicFigures{Produced: t.produced, ProduceErrors: t.produceErrors,
+			Lost: t.lost, LostAcked: t.lostAcked}, tr.Offline, tr.UnderReplicated))
 		res.Topics = append(res.Topics, tr)
 	}
 	for i := range s.groups {
@@ -279,6 +280,8 @@ func (s *Sim) dataResult(res *Result) {
 			Duplicates: g.duplicates, Redelivered: g.redelivered, DeadLettered: g.deadLettered, Dropped: g.dropped,
 			Rebalances: g.rebalances, LagRecords: recs, LagS: float64(age) / 1e9,
 			MaxLagRecords: max(g.maxLag, recs), MaxLagS: float64(max(g.maxLagT, age)) / 1e9, EndToEnd: latencyOf(&g.e2e), Series: g.series}
+		gr.Health = runHealth(judgeGroup(&GroupFigures{Consumed: g.consumed, Duplicates: g.duplicates, Lost: g.lost,
+			Dropped: g.dropped}, g.behind()))
 		for p := range g.parts {
 			pt := &s.topics[g.topic].parts[p]
 			recs, age := g.partLag(p)
@@ -300,6 +303,8 @@ func (s *Sim) dataResult(res *Result) {
 			StaleReads: a.stale, FreshReads: a.fresh, LostUpdates: a.lostUpdates, ReadRepairs: a.repairs,
 			HintsReplayed: a.hintsReplayed, ReadLatency: latencyOf(&a.readLat), WriteLatency: latencyOf(&a.writeLat),
 			ReplicationLag: latencyOf(&a.repLag), Series: st.series}
+		sr.Health = runHealth(judgeStore(&StoreFigures{Reads: a.reads, Writes: a.writes, Stale: a.stale,
+			Unavailable: a.unavailable, Timeouts: a.timeouts, LostUpdates: a.lostUpdates}))
 		if n := a.stale + a.fresh; n > 0 {
 			sr.StaleShare = float64(a.stale) / float64(n)
 			for k := range a.kstale {
@@ -331,9 +336,12 @@ func (s *Sim) dataResult(res *Result) {
 				Done: t.done, Compensated: t.compensated, Both: t.both, None: t.none,
 				DirtyReads: t.dirtyReads, LostUpdates: t.lostUpdates, Locked: t.locked}
 		}
-		res.Sagas = append(res.Sagas, SagaResult{Name: sg.spec.Name, Mode: sg.spec.Mode.String(), Started: sg.started,
+		sr := SagaResult{Name: sg.spec.Name, Mode: sg.spec.Mode.String(), Started: sg.started,
 			Completed: sg.completed, Compensated: sg.compensated, Inconsistent: sg.inconsistent, Lost: sg.lost, Running: run,
-			Compensating: undo, Anomalous: anomalous, Steps: steps, Duration: latencyOf(&sg.dur), Recovery: latencyOf(&sg.recovery), Series: sg.series})
+			Compensating: undo, Anomalous: anomalous, Steps: steps, Duration: latencyOf(&sg.dur), Recovery: latencyOf(&sg.recovery), Series: sg.series}
+		sr.Health = runHealth(judgeSaga(&SagaFigures{Started: sg.started, Completed: sg.completed, Compensated: sg.compensated,
+			Inconsistent: sg.inconsistent, Running: run, Anomalous: anomalous}))
+		res.Sagas = append(res.Sagas, sr)
 	}
 	for i := range s.views {
 		v := &s.views[i]
@@ -349,6 +357,7 @@ func (s *Sim) dataResult(res *Result) {
 		if v.reads > 0 {
 			vr.MissShare = float64(v.misses) / float64(v.reads)
 		}
+		vr.Health = runHealth(judgeView(&ViewFigures{Reads: v.reads, Miss: v.misses}, g.behind()))
 		res.Views = append(res.Views, vr)
 	}
 }
@@ -371,27 +380,12 @@ func (s *Sim) closeDataWindows(start, end time.Duration) {
 	for i := range s.topics {
 		t := &s.topics[i]
 		w := idle(TopicSeries)
-		w.Figures = &TopicFigures{Produced: t.win}
-		offline, under := 0, 0
-		for p := range t.parts {
-			pt := &t.parts[p]
-			if pt.leader < 0 {
-				offline++
-			}
-			if pt.isrCount() < len(pt.replicas) {
-				under++
-			}
-		}
-		switch {
-		case offline > 0:
-			w.Health, w.Reason = Failing, Reason{By: ByOffline, Value: float64(offline)}
-		case under > 0:
-			w.Health, w.Reason = Degraded, Reason{By: ByUnderReplicated, Value: float64(under)}
-		case t.win > 0:
-			w.Reason = Reason{}
-		}
-		t.series = append(t.series, w)
-		t.win = 0
+		f := &TopicFigures{Produced: t.win, ProduceErrors: t.winErrors, Lost: t.winLost, LostAcked: t.winLostAcked}
+		w.Figures = f
+		offline, under := t.replication()
+		w.Health, w.Reason = judgeTopic(f, offline, under)
+		s.keepWindow(&t.series, &w)
+		t.win, t.winErrors, t.winLost, t.winLostAcked = 0, 0, 0, 0
 	}
 	for i := range s.groups {
 		g := &s.groups[i]
@@ -407,57 +401,37 @@ func (s *Sim) closeDataWindows(start, end time.Duration) {
 			vw := idle(ViewSeries)
 			vw.Blame = s.blame(&g.win.blame)
 			vw.Figures = &ViewFigures{Reads: v.winReads, Miss: v.winMisses, LagRecords: lagRecs, LagS: lagS, BehindS: behindS}
-			if v.winReads > 0 || behind > 0 {
-				share := 0.0
-				if v.winReads > 0 {
-					share = float64(v.winMisses) / float64(v.winReads)
-				}
-				vw.Health, vw.Reason = worst(HealthOf(share), Reason{By: ByReadMisses, Value: share},
-					lagHealth(behind), Reason{By: ByLag, Value: behindS})
-				s.noteDataHealth("view "+v.spec.Name, &v.health, vw.Health, vw.Reason,
-					fmt.Sprintf("%.1f%% of reads missed their own writes, projection %.1fs behind", share*100, behindS))
+			if vw.Health, vw.Reason = judgeView(vw.View(), behind); vw.Reason.By != Idle {
+				s.noteDataHealth(&v.health, "view ", v.spec.Name, &vw, -1)
 			}
-			v.series = append(v.series, vw)
+			s.keepWindow(&v.series, &vw)
 			v.winReads, v.winMisses = 0, 0
 		} else {
 			w := idle(GroupSeries)
 			w.Blame = s.blame(&g.win.blame)
 			gf := &GroupFigures{Consumed: g.win.consumed, Duplicates: g.win.duplicates, Lost: g.win.lost,
-				LagRecords: lagRecs, LagS: lagS, BehindS: behindS}
+				Dropped: g.win.dropped, LagRecords: lagRecs, LagS: lagS, BehindS: behindS}
 			w.Figures, w.Latency = gf, g.win.e2e.Summarize()
-			if n := gf.Consumed + gf.Duplicates + gf.Lost; n > 0 || behind > 0 {
-				share := 0.0
-				if n > 0 {
-					share = float64(gf.Duplicates+gf.Lost) / float64(n)
-				}
-				w.Health, w.Reason = worst(lagHealth(behind), Reason{By: ByLag, Value: behindS},
-					HealthOf(share), Reason{By: ByLossShare, Value: share})
-				s.noteDataHealth(g.label(), &g.health, w.Health, w.Reason,
-					fmt.Sprintf("%d duplicates, %d lost; %.1fs behind, lag %d records", gf.Duplicates, gf.Lost, behindS, lagRecs))
+			if w.Health, w.Reason = judgeGroup(gf, behind); w.Reason.By != Idle {
+				s.noteDataHealth(&g.health, "group ", g.name, &w, -1)
 			}
-			g.series = append(g.series, w)
+			s.keepWindow(&g.series, &w)
 		}
-		g.win.consumed, g.win.duplicates, g.win.lost, g.win.maxLag, g.win.maxLagT = 0, 0, 0, 0, 0
+		g.win.consumed, g.win.duplicates, g.win.lost, g.win.dropped, g.win.maxLag, g.win.maxLagT = 0, 0, 0, 0, 0, 0
 		g.win.blame = blameTally{}
 		g.win.e2e.Reset()
 	}
 	for i := range s.stores {
 		st := &s.stores[i]
 		w := idle(StoreSeries)
-		w.Figures = &StoreFigures{Reads: st.win.reads, Writes: st.win.writes, Stale: st.win.stale,
-			Unavailable: st.win.unavailable, Timeouts: st.win.timeouts}
-		w.Latency = st.win.repLag.Summarize()
-		if n := st.win.reads + st.win.writes; n > 0 {
-			share := float64(st.win.stale+st.win.unavailable+st.win.timeouts) / float64(n)
-			w.Health, w.Reason = HealthOf(share), Reason{By: ByStoreFailures, Value: share}
-			if w.Health == Healthy {
-				w.Reason = Reason{}
-			}
-			s.noteDataHealth("store "+st.spec.Name, &st.health, w.Health, w.Reason,
-				fmt.Sprintf("%d stale reads, %d unavailable and %d timed-out operations of %d", st.win.stale, st.win.unavailable, st.win.timeouts, n))
+		f := &StoreFigures{Reads: st.win.reads, Writes: st.win.writes, Stale: st.win.stale,
+			Unavailable: st.win.unavailable, Timeouts: st.win.timeouts, LostUpdates: st.win.lostUpdates}
+		w.Figures, w.Latency = f, st.win.repLag.Summarize()
+		if w.Health, w.Reason = judgeStore(f); w.Reason.By != Idle {
+			s.noteDataHealth(&st.health, "store ", st.spec.Name, &w, -1)
 		}
-		st.series = append(st.series, w)
-		st.win.reads, st.win.writes, st.win.stale, st.win.unavailable, st.win.timeouts = 0, 0, 0, 0, 0
+		s.keepWindow(&st.series, &w)
+		st.win.reads, st.win.writes, st.win.stale, st.win.unavailable, st.win.timeouts, st.win.lostUpdates = 0, 0, 0, 0, 0, 0
 		st.win.repLag.Reset()
 	}
 	for i := range s.sagas {
@@ -466,77 +440,82 @@ func (s *Sim) closeDataWindows(start, end time.Duration) {
 		w := sg.win
 		sw := idle(SagaSeries)
 		sw.Figures = &SagaFigures{Started: w.started, Completed: w.completed,
-			Compensated: w.compensated, Inconsistent: w.inconsistent, Running: run}
+			Compensated: w.compensated, Inconsistent: w.inconsistent, Running: run, Anomalous: w.anomalous}
 		sw.Blame = s.blame(&w.blame)
-		ended := w.completed + w.compensated + w.inconsistent
-		switch {
-		case w.inconsistent > 0:
-			sw.Health, sw.Reason = Failing, Reason{By: ByInconsistent, Value: float64(w.inconsistent)}
-			s.noteDataHealthFrom("saga "+sg.spec.Name, &sg.health, sw.Health, sw.Reason, fmt.Sprintf("%d left inconsistent", w.inconsistent), w.firstLeft)
-		case w.completed == 0 && run > 0 && w.started > 0:
-			// Sagas start and none completes: they wait on a step.
-			sw.Health, sw.Reason = Degraded, Reason{By: ByStuck, Value: float64(run)}
-			s.noteDataHealth("saga "+sg.spec.Name, &sg.health, sw.Health, sw.Reason, fmt.Sprintf("none completed, %d in flight", run))
-		case ended >= minEnded:
-			// A share of a handful is noise: a window of one rollback in
-			// two would read "failing".
-			share := float64(w.compensated) / float64(ended)
-			sw.Health, sw.Reason = HealthOf(share), Reason{By: ByRolledBack, Value: share}
-			if sw.Health == Healthy {
-				sw.Reason = Reason{}
-			}
-			s.noteDataHealthFrom("saga "+sg.spec.Name, &sg.health, sw.Health, sw.Reason, fmt.Sprintf("%.1f%% of the sagas that ended were rolled back", share*100), w.first())
+		sw.Health, sw.Reason = judgeSaga(sw.Saga())
+		switch sw.Reason.By {
+		case Idle:
+		case ByInconsistent:
+			s.noteDataHealth(&sg.health, "saga ", sg.spec.Name, &sw, w.firstFailed())
+		case ByStuck:
+			s.noteDataHealth(&sg.health, "saga ", sg.spec.Name, &sw, -1)
+		default:
+			s.noteDataHealth(&sg.health, "saga ", sg.spec.Name, &sw, w.first())
 		}
-		sg.series = append(sg.series, sw)
+		s.keepWindow(&sg.series, &sw)
 		sg.win = sagaWin{}
 	}
-}
-
-// worst is the worse of two verdicts, the first at a tie; healthy has no
-// reason.
-func worst(a Health, ra Reason, b Health, rb Reason) (Health, Reason) {
-	if b > a {
-		a, ra = b, rb
-	}
-	if a == Healthy {
-		return Healthy, Reason{}
-	}
-	return a, ra
 }
 
 // minEnded is how many sagas must end in a window for their rolled-back
 // share to judge the saga's health.
 const minEnded = 10
 
-// noteDataHealth logs a data component's change of health, confirmed over
-// two windows as for services: r is what made the window unhealthy, why
-// its text.
-func (s *Sim) noteDataHealth(name string, h *healthTracker, l Health, r Reason, why string) {
-	s.noteDataHealthFrom(name, h, l, r, why, -1)
-}
-
-// noteDataHealthFrom is noteDataHealth for a component that knows when
-// its window's first failure came (first, -1: not known), as a saga knows
-// its first rollback: an unhealthy change dates no earlier, as a
-// service's dates at its first failure (judgeAnswers), so that it never
-// comes before its cause in the log.
-func (s *Sim) noteDataHealthFrom(name string, h *healthTracker, l Health, r Reason, why string, first int64) {
+// noteDataHealth judges nothing: it feeds a data component's window w,
+// judged, to its tracker and logs the change it confirms (noteVerdict),
+// told by the window's own figures (dataWhy). first is when the window's
+// first failure came, as a saga knows its first rollback (-1: not
+// known): an unhealthy change dates no earlier, as a service's dates at
+// its first failure (judgeAnswers), so that it never comes before its
+// cause in the log.
+//
+// The component is named prefix+name in the log, a name made once.
+func (s *Sim) noteDataHealth(h *healthTracker, prefix, name string, w *Window, first int64) {
+	if h.label == "" {
+		h.label = prefix + name
+	}
 	// A window says how it ended, not when within it things went wrong:
 	// a fault that began inside it is the earliest the change can date.
 	onset := s.winStart
 	if n := len(s.occurs); n > 0 && s.occurs[n-1].start > onset {
 		onset = s.occurs[n-1].start
 	}
-	if l != Healthy && first > onset {
+	if w.Health != Healthy && first > onset {
 		onset = first
 	}
-	record, changed := h.observe(l, onset, s.winStart, r)
-	if record {
-		h.account(why)
+	s.noteVerdict(h.label, false, h, w, onset, account{fig: w.Figures}, nil)
+}
+
+// dataWhy is the event log's account of a data kind's verdict for
+// reason r, from its window's figures f.
+func dataWhy(f Figures, r Reason) string {
+	switch f := f.(type) {
+	case *ViewFigures:
+		share := 0.0
+		if f.Reads > 0 {
+			share = float64(f.Miss) / float64(f.Reads)
+		}
+		return fmt.Sprintf("%.1f%% of reads missed their own writes, projection %.1fs behind", share*100, f.BehindS)
+	case *GroupFigures:
+		return fmt.Sprintf("%d duplicates, %d lost; %.1fs behind, lag %d records", f.Duplicates, f.Lost, f.BehindS, f.LagRecords)
+	case *StoreFigures:
+		return fmt.Sprintf("%d stale reads, %d unavailable and %d timed-out operations of %d", f.Stale, f.Unavailable, f.Timeouts, f.Reads+f.Writes)
+	case *SagaFigures:
+		switch r.By {
+		case ByInconsistent:
+			switch {
+			case f.Anomalous == 0:
+				return fmt.Sprintf("%d left inconsistent", f.Inconsistent)
+			case f.Inconsistent == 0:
+				return fmt.Sprintf("%d anomalous, their participants disagree with the outcome counted", f.Anomalous)
+			}
+			return fmt.Sprintf("%d left inconsistent, %d anomalous", f.Inconsistent, f.Anomalous)
+		case ByStuck:
+			return fmt.Sprintf("none completed, %d in flight", f.Running)
+		}
+		return fmt.Sprintf("%.1f%% of the sagas that ended were rolled back", r.Value*100)
 	}
-	if changed {
-		s.logHealth(name, false, h, nil) // by the trace's timing rules
-	}
+	return ""
 }
 
 // checkData verifies the conservation laws of the data components.

@@ -40,31 +40,49 @@ type saga struct {
 }
 
 type sagaWin struct {
-	started, completed, compensated, inconsistent uint64
+	started, completed, compensated, inconsistent, anomalous uint64
 	// blame is where the failures of the sagas that ended rolled back or
 	// inconsistent in the window originated: a rolled-back saga's, the
 	// step failure that began its rollback; an inconsistent one's, its
 	// failed compensation (provenance.go).
 	blame blameTally
 	// firstBad is when the first saga of the window ended rolled back or
-	// inconsistent, if one did (anyBad), and firstLeft when the first
-	// ended inconsistent (inconsistent > 0): the onsets of its unhealthy
-	// changes, by the share rolled back and by the sagas left half done.
+	// inconsistent (compensated + inconsistent > 0), and firstLeft when
+	// the first ended inconsistent (inconsistent > 0): the onsets of its
+	// unhealthy changes, by the share rolled back and by the sagas left
+	// half done.
 	firstBad, firstLeft int64
-	anyBad              bool
+	// firstOdd is when the window's first anomalous saga was found
+	// (anomalous > 0), as its commands settled.
+	firstOdd int64
 }
 
-// bad notes a saga that ended rolled back or inconsistent at now.
+// bad notes a saga that ended rolled back or inconsistent at now, before
+// it is counted.
 func (w *sagaWin) bad(now int64) {
-	if !w.anyBad {
-		w.firstBad, w.anyBad = now, true
+	if w.compensated+w.inconsistent == 0 {
+		w.firstBad = now
 	}
+}
+
+// firstFailed is when the window's first saga was left inconsistent or
+// found anomalous, -1 if none was: the onset of a change by ByInconsistent.
+func (w *sagaWin) firstFailed() int64 {
+	switch {
+	case w.inconsistent > 0 && w.anomalous > 0:
+		return min(w.firstLeft, w.firstOdd)
+	case w.inconsistent > 0:
+		return w.firstLeft
+	case w.anomalous > 0:
+		return w.firstOdd
+	}
+	return -1
 }
 
 // first is when the window's first saga ended rolled back or
 // inconsistent, -1 if none did.
 func (w *sagaWin) first() int64 {
-	if !w.anyBad {
+	if w.compensated+w.inconsistent == 0 {
 		return -1
 	}
 	return w.firstBad
@@ -543,6 +561,10 @@ func (s *Sim) sagaSettle(run int32) {
 	sg := &s.sagas[r.saga]
 	if sg.settle(r, sg.tally) {
 		sg.anomalous++
+		if sg.win.anomalous == 0 {
+			sg.win.firstOdd = s.now
+		}
+		sg.win.anomalous++
 		switch {
 		case sg.anomalous <= maxLoggedInconsistent:
 			s.logf("saga "+sg.spec.Name, "anomalous: counted %s, its participants disagree", r.end)
@@ -782,8 +804,8 @@ func (s *Sim) sagaLeftHalfDone(run, step int32) {
 	if sg.win.inconsistent == 0 {
 		sg.win.firstLeft = s.now
 	}
-	sg.win.inconsistent++
 	sg.win.bad(s.now)
+	sg.win.inconsistent++
 	sg.win.blame.add(r.org, s.occurs)
 	// The first few are logged one by one; the window's health tells the
 	// rest.
@@ -828,8 +850,8 @@ func (s *Sim) sagaUndo(run, step int32) {
 	}
 	if step < 0 {
 		sg.compensated++
-		sg.win.compensated++
 		sg.win.bad(s.now)
+		sg.win.compensated++
 		sg.win.blame.add(r.failOrg, s.occurs)
 		sg.recovery.Record(s.now - r.failedAt)
 		s.sagaEnded(run, endCompensated)

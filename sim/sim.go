@@ -17,12 +17,15 @@ import (
 // goroutines: a driver advances it with Step or RunUntil and reads it with
 // Snapshot and Result. A Sim is not safe for concurrent use.
 type Sim struct {
-	spec   *Spec
-	seed   uint64
-	now    int64
-	end    int64
-	warmup int64
-	window int64
+	spec *Spec
+	// pointedBytes is what the windows kept point to (keepWindow), for
+	// the memory budget.
+	pointedBytes int64
+	seed         uint64
+	now          int64
+	end          int64
+	warmup       int64
+	window       int64
 	// cascadeWindow is the cascade's reach after a fault and look-back
 	// before it (Spec.CascadeWindow).
 	cascadeWindow int64

@@ -140,16 +140,28 @@ func (sl *slowness) judge(h *metrics.Histogram) (Health, Reason) {
 		return Healthy, Reason{}
 	}
 	v := h.Quantile(sl.q)
-	r := Reason{By: ByLatency, Value: seconds(v), Percentile: sl.q * 100}
+	l := Healthy
 	switch {
 	case sl.failing > 0 && v > sl.failing:
-		r.Limit = seconds(sl.failing)
-		return Failing, r
+		l = Failing
 	case sl.degraded > 0 && v > sl.degraded:
-		r.Limit = seconds(sl.degraded)
-		return Degraded, r
+		l = Degraded
 	}
-	return Healthy, Reason{}
+	if l == Healthy {
+		return Healthy, Reason{}
+	}
+	return l, Reason{By: ByLatency, Value: seconds(v), Percentile: sl.q * 100, Limit: seconds(sl.limit(l))}
+}
+
+// limit is the threshold, ns, a window's quantile passes to be at level
+// l: the degraded one for degraded when there is one, else the failing
+// one. A change confirmed at a milder level than the window that began
+// it is told by its own level's threshold (healthTracker.atLevel).
+func (sl *slowness) limit(l Health) int64 {
+	if l == Degraded && sl.degraded > 0 {
+		return sl.degraded
+	}
+	return sl.failing
 }
 
 // freezeBaselines sets every component's latency thresholds from its

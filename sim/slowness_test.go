@@ -2,8 +2,10 @@ package sim_test
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/faultline/faultline/sim"
 )
@@ -336,4 +338,129 @@ service_time = "exp(10ms)"
 			t.Fatalf("users window %s: %s (%+v), want degraded on latency by its route's objective", w.Start, w.Health, w.Reason)
 		}
 	}
+}
+
+// TestWindowBlamedForSlowAndFailed: a window is given to what made it
+// unhealthy, its slow answers and its failures both when both judge it
+// (Window.Provenance), in proportion to the answers each spoiled. Shop
+// calls b, then a (in this order: a call that finishes later overwrites
+// its caller's request.late, even with a fault that does not slow it);
+// from 10 s to 30 s a answers 300 ms slower (past the shoppers' failing
+// objective, 200 ms: every answer is slow) while b fails a share of its
+// requests. At 6% of failures the shoppers are failing on latency and
+// degraded on errors; at 30% failing on both, and the error share names
+// it. Either way the latency fault spoiled the answers that came back and
+// the errors fault the rest: their shares of the windows' provenance are
+// 1-p and p, and each fault's cascade has a step for the shoppers with
+// that share (0.939/0.061 and 0.700/0.300 seen). The defect: a window's
+// provenance was its deciding side's alone, so the errors fault got
+// nothing of a window failing on latency (no step), and the latency fault
+// nothing of one failing on errors.
+func TestWindowBlamedForSlowAndFailed(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		errors float64
+		by     sim.Indicator
+	}{
+		{"failing on latency, degraded on errors", 0.06, sim.ByLatency},
+		{"failing on errors and on latency", 0.3, sim.ByErrorShare},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := runTOML(t, fmt.Sprintf(`
+[scenario]
+name = "slow-and-failed"
+duration = "40s"
+seed = 1
+
+[[client]]
+name = "shoppers"
+target = "shop"
+rate = 1000
+timeout = "5s"
+latency_objective = { percentile = 99, degraded = "100ms", failing = "200ms" }
+
+[[service]]
+name = "shop"
+instances = 2
+workers = 200
+service_time = "1ms"
+
+[[service.call]]
+to = "b"
+timeout = "5s"
+
+[[service.call]]
+to = "a"
+timeout = "5s"
+
+[[service]]
+name = "a"
+instances = 2
+workers = 200
+service_time = "1ms"
+
+[[service]]
+name = "b"
+instances = 2
+workers = 200
+service_time = "1ms"
+
+[[fault]]
+kind = "latency"
+target = "a"
+add = "300ms"
+start = "10s"
+duration = "20s"
+
+[[fault]]
+kind = "errors"
+target = "b"
+probability = %g
+start = "10s"
+duration = "20s"
+`, tc.errors))
+			var byFault [2]uint64
+			var all uint64
+			for _, w := range res.Clients[0].Series {
+				if w.Start < 12*time.Second || w.Start >= 28*time.Second {
+					continue
+				}
+				if w.Health != sim.Failing || w.Reason.By != tc.by {
+					t.Errorf("%v: %s by %s, want failing by %s", w.Start, w.Health, w.Reason.By, tc.by)
+				}
+				b := w.Provenance()
+				if b == nil {
+					t.Fatalf("%v: no provenance", w.Start)
+				}
+				all += b.Faulted + b.NoFault
+				for _, o := range b.Origins {
+					if o.Fault != nil {
+						byFault[*o.Fault] += o.N
+					}
+				}
+			}
+			for k, want := range []float64{1 - tc.errors, tc.errors} {
+				got := float64(byFault[k]) / float64(all)
+				if math.Abs(got-want) > 0.03 {
+					t.Errorf("%s: %.3f of the windows' provenance, want %.2f", res.Faults[k].What, got, want)
+				}
+				st := cascadeStep(res.Cascades[k], "shoppers")
+				if st == nil || st.Share == nil || math.Abs(*st.Share-want) > 0.03 {
+					t.Errorf("%s: shoppers' step %+v, want one of share %.2f", res.Faults[k].What, st, want)
+				} else {
+					t.Logf("%s: %.3f of the windows' provenance, shoppers' step share %.3f", res.Faults[k].What, got, *st.Share)
+				}
+			}
+		})
+	}
+}
+
+// cascadeStep is c's step of the component or flow named, nil if none.
+func cascadeStep(c sim.CascadeResult, name string) *sim.CascadeStep {
+	for i := range c.Steps {
+		if c.Steps[i].Component == name {
+			return &c.Steps[i]
+		}
+	}
+	return nil
 }

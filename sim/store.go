@@ -146,8 +146,8 @@ type storeStats struct {
 }
 
 type storeWin struct {
-	reads, writes, stale, unavailable, timeouts uint64
-	repLag                                      metrics.Histogram
+	reads, writes, stale, unavailable, timeouts, lostUpdates uint64
+	repLag                                                   metrics.Histogram
 }
 
 // maxK is the largest k of the k-staleness counts; older answers count in it.
@@ -420,6 +420,7 @@ func (st *store) endOp(oi int32, o Outcome) {
 			st.st.writeLat.Record(s.now - op.started)
 			if op.doomed {
 				st.st.lostUpdates++
+				st.win.lostUpdates++
 			}
 		} else {
 			st.st.readLat.Record(s.now - op.started)

@@ -3,7 +3,6 @@ package sim
 import (
 	"fmt"
 	"math"
-	"strings"
 	"time"
 )
 
@@ -97,6 +96,9 @@ type Window struct {
 	// Slow is where the slowness of its slow answers originated (clients,
 	// flows and services: slowness.go); nil when none was slow.
 	Slow *Blame
+	// prov is the window's Provenance when it is neither Slow nor Blame
+	// alone: both, when its latency and its failures both judge it.
+	prov *Blame
 
 	// Figures are a data kind's own figures, of the type its Kind says
 	// (read them with Topic, Group, Store, Saga, View), and an edge's
@@ -155,11 +157,16 @@ type EdgeFigures struct {
 	ShortCircuited uint64
 }
 
-// TopicFigures are a topic's own figures in a window. Its health: failing
-// while a partition has no leader, degraded while one is
-// under-replicated, at the window's close; idle when nothing was produced.
+// TopicFigures are a topic's own figures in a window. Its health:
+// judgeTopic; idle when nothing was produced or lost and every partition
+// is fully replicated.
 type TopicFigures struct {
 	Produced uint64 `json:"produced"`
+	// Produce errors, records lost to an unclean leader election, and
+	// the acknowledged ones among them (TopicResult's), when any.
+	ProduceErrors uint64 `json:"produce_errors,omitempty"`
+	Lost          uint64 `json:"lost,omitempty"`
+	LostAcked     uint64 `json:"lost_acked,omitempty"`
 }
 
 // GroupFigures are a consumer group's own figures in a window.
@@ -167,8 +174,9 @@ type GroupFigures struct {
 	Consumed   uint64  `json:"consumed"`
 	Duplicates uint64  `json:"duplicates"`
 	Lost       uint64  `json:"lost"`
-	LagRecords int64   `json:"lag_records"` // the most seen at a window's end or a broker tick
-	LagS       float64 `json:"lag_s"`       // likewise, the age of the oldest uncommitted record
+	Dropped    uint64  `json:"dropped,omitempty"` // failed records given up on without a dead-letter topic
+	LagRecords int64   `json:"lag_records"`       // the most seen at a window's end or a broker tick
+	LagS       float64 `json:"lag_s"`             // likewise, the age of the oldest uncommitted record
 	// BehindS is how long the oldest record not yet processed had waited
 	// at the window's close: what lagHealth judges.
 	BehindS float64 `json:"behind_s"`
@@ -180,7 +188,8 @@ type StoreFigures struct {
 	Writes      uint64 `json:"writes"`
 	Stale       uint64 `json:"stale"`
 	Unavailable uint64 `json:"unavailable"`
-	Timeouts    uint64 `json:"timeouts"` // operations whose quorum did not answer in time, when they gave up
+	Timeouts    uint64 `json:"timeouts"`               // operations whose quorum did not answer in time, when they gave up
+	LostUpdates uint64 `json:"lost_updates,omitempty"` // acknowledged writes that last-writer-wins discards
 }
 
 // SagaFigures are a saga's own figures in a window.
@@ -190,6 +199,9 @@ type SagaFigures struct {
 	Compensated  uint64 `json:"compensated"`
 	Inconsistent uint64 `json:"inconsistent"`
 	Running      uint64 `json:"running"`
+	// Anomalous: sagas whose participants were found, as their commands
+	// settled in the window, to disagree with the outcome recorded.
+	Anomalous uint64 `json:"anomalous,omitempty"`
 }
 
 // ViewFigures are a CQRS view's own figures in a window.
@@ -330,14 +342,49 @@ type (
 	}
 )
 
-// Provenance is the provenance of what decided the window's health: its
-// slow answers' (Slow) when its latency did, else its failures' (Blame).
-// The cascade, the blast radius and tui's "why is this red" read it.
+// Provenance is the provenance of what made the window unhealthy, or of
+// its failures when it is healthy: the origins of its slow answers (Slow)
+// when its latency judges it unhealthy, and of its failures (Blame) when
+// its error share or fallbacks judge it unhealthy or something other
+// than latency decided it, both together when both do, each answer
+// counted once (a slow answer succeeded, a failure did not): a window
+// failing on latency from one fault while another fails 5% of its
+// answers is given to both, in proportion to the answers each spoiled
+// (judgeAnswers sets it). Its Origins are then at most twelve. The
+// cascade, the blast radius and tui's "why is this red" read it.
 func (w *Window) Provenance() *Blame {
+	if w.prov != nil {
+		return w.prov
+	}
 	if w.Reason.By == ByLatency {
 		return w.Slow
 	}
 	return w.Blame
+}
+
+// settleProvenance sets what Provenance returns, from which sides of the
+// window judge it unhealthy: its failures (fail) and its slow answers
+// (slow); by is what decided it, the window's Reason.By to be. Only a
+// window of both, or of the side its reason does not name, keeps a
+// provenance of its own.
+func (w *Window) settleProvenance(by Indicator, fail, slow bool) {
+	var p *Blame
+	switch {
+	case fail && slow:
+		p = mergeBlame(w.Blame, w.Slow)
+	case slow:
+		p = w.Slow
+	default:
+		p = w.Blame
+	}
+	named := w.Blame
+	if by == ByLatency {
+		named = w.Slow
+	}
+	w.prov = nil
+	if p != named {
+		w.prov = p
+	}
 }
 
 func (w *Window) outcomes() uint64 {
@@ -401,25 +448,26 @@ func HealthOf(errShare float64) Health {
 // new level must hold for two windows in a row, so that a rate hovering at a
 // threshold does not fill the log.
 type healthTracker struct {
+	label     string // a data component's name in the log (noteDataHealth)
 	level     Health
 	candidate Health
 	since     int64 // when the candidate level's cause began
 	streak    int
-	// reason and why are the candidate's cause, recorded at since, and
-	// its account in the event log; reasonL is the level of the window
+	// reason and acct are the candidate's cause, recorded at since, and
+	// the figures the event log tells it by; reasonL is the level of the window
 	// they were recorded from, which a milder window of another cause
 	// may confirm (failing on latency, then degraded by a breaker):
 	// atLevel then tells the reason at the level announced.
 	reason  Reason
 	reasonL Health
-	why     string
+	acct    account
 	// split is a change confirmed on the way to the one observe reports:
 	// degraded for one cause, then failing for another that began later.
-	split    bool
-	splitAt  int64
-	splitL   Health
-	splitR   Reason
-	splitWhy string
+	split     bool
+	splitAt   int64
+	splitL    Health
+	splitR    Reason
+	splitAcct account
 	// eased says the window just observed is milder than the candidate
 	// was (easedFrom), for another cause (failing on errors for one
 	// window, then degraded by fallbacks): the candidate eases to its
@@ -429,22 +477,48 @@ type healthTracker struct {
 	easedFrom Health
 }
 
-// account records why, the caller's rendering of the window observe has
-// just recorded. After an eased window the first window's account stays,
+// account records a, the figures of the window observe has just
+// recorded. After an eased window the first window's account stays,
 // marked as the worse level's, so that a change confirmed degraded is not
 // told with failing figures alone; the milder window's cause is not
 // named, as it may have begun after the change's date.
-func (h *healthTracker) account(why string) {
+func (h *healthTracker) account(a account) {
 	if h.eased {
-		h.why += fmt.Sprintf(" (%s for one window)", h.easedFrom)
+		h.acct.easedFrom = h.easedFrom
 		return
 	}
-	h.why = why
+	h.acct = a
+}
+
+// account is what the event log tells of a window's verdict, kept as
+// figures until a change is logged (text), so that judging a window
+// formats nothing: a data kind's window's own figures, or the error
+// share of a window of answers and the share a fallback answered.
+type account struct {
+	fig                 Figures
+	errShare, fallbacks float64
+	// easedFrom, when not Healthy, marks the account as that level's,
+	// held one window before the change eased (healthTracker.eased).
+	easedFrom Health
+}
+
+// text is the event log's account of a verdict for reason r.
+func (a *account) text(r Reason) string {
+	why := ""
+	if a.fig != nil {
+		why = dataWhy(a.fig, r)
+	} else {
+		why = answersWhy(a.errShare, a.fallbacks, r)
+	}
+	if a.easedFrom != Healthy {
+		why += fmt.Sprintf(" (%s for one window)", a.easedFrom)
+	}
+	return why
 }
 
 // observe feeds one window's level, whose cause r began at onset. It
 // reports whether to record the window's account as the candidate's
-// (h.why: the caller renders it) and whether the tracked level changed;
+// (h.acct: the caller gives it) and whether the tracked level changed;
 // h.split says a change came before that one.
 //
 // A change is dated at the onset of its first window, and told with the
@@ -472,7 +546,7 @@ func (h *healthTracker) observe(l Health, onset, winStart int64, r Reason) (reco
 		// an instance crashed, then this one with the refusals) is the
 		// worse one, or this window would begin with two verdicts.
 		if h.since < winStart {
-			h.split, h.splitAt, h.splitL, h.splitR, h.splitWhy = true, h.since, h.candidate, h.reason, h.why
+			h.split, h.splitAt, h.splitL, h.splitR, h.splitAcct = true, h.since, h.candidate, h.reason, h.acct
 		}
 		h.candidate, h.since, h.reason, h.reasonL, record = l, max(onset, h.since), r, l, true
 	case sameWay || l == h.candidate && h.streak > 0:
@@ -505,14 +579,14 @@ func (s *Sim) closeWindow() {
 		w := c.win.window(ClientSeries, start, end)
 		w.Blame, w.Slow = s.blame(&c.win.blame), s.blame(&c.win.slow)
 		s.noteHealth(c.spec.Name, len(c.flows) == 0, &c.health, &w, &c.win, &c.slow)
-		c.series = append(c.series, w)
+		s.keepWindow(&c.series, &w)
 		c.win.reset()
 		for j := range c.flows {
 			f := &c.flows[j]
 			fw := f.win.window(ClientSeries, start, end)
 			fw.Blame, fw.Slow = s.blame(&f.win.blame), s.blame(&f.win.slow)
 			s.noteHealth(f.name, true, &f.health, &fw, &f.win, &f.slow)
-			f.series = append(f.series, fw)
+			s.keepWindow(&f.series, &fw)
 			f.win.reset()
 		}
 	}
@@ -535,13 +609,13 @@ func (s *Sim) closeWindow() {
 				// An operation's answers judge it; the state of the
 				// service it shares judges the service.
 				ow.Health, ow.Reason, _ = s.judgeAnswers(&ow, &o.win, nil, breakerFloor{}, breakerFloor{})
-				o.series = append(o.series, ow)
+				s.keepWindow(&o.series, &ow)
 				o.win.reset()
 			}
 		}
 		l, why, t := sv.stateHealth(&w)
-		s.noteHealthAtLeast(sv.spec.Name, false, &sv.health, &w, &sv.win, &sv.slow, breakerFloor{l, why, t}, floors[i])
-		sv.series = append(sv.series, w)
+		s.noteHealthAtLeast(sv.spec.Name, false, &sv.health, &w, &sv.win, &sv.slow, breakerFloor{l, why, t, false}, floors[i])
+		s.keepWindow(&sv.series, &w)
 		switch over := sv.full; {
 		case over && !sv.overflow:
 			s.logEvent(Event{T: time.Duration(sv.fullAt), Component: sv.spec.Name, Kind: EventQueueFull, What: "queue full: rejecting requests"})
@@ -581,7 +655,7 @@ func (s *Sim) closeEdgeWindows(start, end time.Duration) {
 		w.Health, w.Reason = s.judgeEdge(&w, e)
 		e.slow.learn(s, &e.win.ok)
 		if !s.spec.NoEdgeSeries {
-			e.series = append(e.series, w)
+			s.keepWindow(&e.series, &w)
 		}
 		e.winBase = e.stats
 		e.agg.merge(&e.win)
@@ -622,9 +696,21 @@ func (s *Sim) noteHealthAtLeast(name string, flow bool, h *healthTracker, w *Win
 	if r.By == Idle {
 		return // nothing answered: no evidence either way
 	}
-	record, changed := h.observe(l, onset, s.winStart, r)
-	if record && l != Healthy {
-		h.account(answersWhy(w, l, r))
+	a := account{errShare: w.ErrorShare()}
+	if n := w.outcomes(); w.Degraded > 0 && n > 0 {
+		a.fallbacks = float64(w.Degraded) / float64(n)
+	}
+	s.noteVerdict(name, flow, h, w, onset, a, sl)
+}
+
+// noteVerdict feeds a window's verdict to its component's tracker (h,
+// observe), and logs the change it confirms: one path for every kind. a
+// is the window's figures, which the log tells the change by; sl the
+// component's latency side, nil for a data kind.
+func (s *Sim) noteVerdict(name string, flow bool, h *healthTracker, w *Window, onset int64, a account, sl *slowness) {
+	record, changed := h.observe(w.Health, onset, s.winStart, w.Reason)
+	if record && w.Health != Healthy {
+		h.account(a)
 	}
 	if !changed {
 		return
@@ -652,13 +738,7 @@ func (h *healthTracker) atLevel(sl *slowness) {
 	if h.reason.By != ByLatency || h.reasonL == h.level || sl == nil {
 		return
 	}
-	old := h.reason.latencyText()
-	lim := sl.failing
-	if h.level == Degraded && sl.degraded > 0 {
-		lim = sl.degraded
-	}
-	h.reason.Limit, h.reasonL = seconds(lim), h.level
-	h.why = strings.Replace(h.why, old, h.reason.latencyText(), 1)
+	h.reason.Limit, h.reasonL = seconds(sl.limit(h.level)), h.level
 }
 
 // logHealth logs the change of health h has just confirmed, with the
@@ -666,28 +746,32 @@ func (h *healthTracker) atLevel(sl *slowness) {
 // where the confirming window's failures originated (nil: not known).
 func (s *Sim) logHealth(name string, flow bool, h *healthTracker, b *Blame) {
 	if h.split {
-		s.logChange(name, flow, h.splitAt, h.splitL, h.splitR, h.splitWhy, b)
+		s.logChange(name, flow, h.splitAt, h.splitL, h.splitR, &h.splitAcct, b)
 	}
-	s.logChange(name, flow, h.since, h.level, h.reason, h.why, b)
+	s.logChange(name, flow, h.since, h.level, h.reason, &h.acct, b)
 }
 
-func (s *Sim) logChange(name string, flow bool, at int64, l Health, r Reason, why string, b *Blame) {
+func (s *Sim) logChange(name string, flow bool, at int64, l Health, r Reason, a *account, b *Blame) {
 	after, oc := s.noteChange(at, name, flow, l, r.By, b)
 	e := Event{T: time.Duration(at), Component: name, Kind: EventHealth, Health: l, Fault: oc}
 	if l == Healthy {
 		e.What = "recovered: healthy"
 	} else {
 		e.Reason = r
-		e.What = fmt.Sprintf("%s: %s%s", l, why, after)
+		e.What = fmt.Sprintf("%s: %s%s", l, a.text(r), after)
 	}
 	s.logEvent(e)
 }
 
-// breakerFloor is what the breakers around a service say of its health.
+// breakerFloor is one indicator's verdict on a window, a candidate for
+// its health (decide): what the breakers around a service say of it
+// (around), or a state of the component (instances, queue, an edge's own
+// breaker), or what its answers say.
 type breakerFloor struct {
-	level Health
-	why   Reason
-	at    int64 // when the breaker that decided it changed state
+	level  Health
+	why    Reason
+	at     int64 // when the state that decided it began
+	around bool  // a breaker on a call to or from the service judged
 }
 
 // breakerHealth sets, for every service, what the breakers around it say
@@ -711,8 +795,8 @@ func (s *Sim) breakerHealth() []breakerFloor {
 	}
 	s.nameEdges()
 	raise := func(svc int32, l Health, by Indicator, k int, t int64) {
-		if l > fl[svc].level || l == fl[svc].level && decidesBefore(by, fl[svc].why.By) {
-			fl[svc] = breakerFloor{l, Reason{By: by, Edge: s.edgeNames[k]}, t}
+		if c := (breakerFloor{l, Reason{By: by, Edge: s.edgeNames[k]}, t, true}); outranks(c, fl[svc]) {
+			fl[svc] = c
 		}
 	}
 	for k, ref := range s.edges {

@@ -14,8 +14,8 @@ const whyRows = 2
 // whyLines answers "why is this red" for a window of a client, service,
 // consumer group or saga (the consistency pane's lines): the main origins
 // of its failures (a group's records lost, read twice or behind; a saga's
-// rolled back or left inconsistent) (of its slow answers, when its latency
-// made it red), most first, at most max lines, from the engine's
+// rolled back or left inconsistent) and of its slow answers, when its
+// latency made it red, most first, at most max lines, from the engine's
 // provenance (Window.Provenance; sim/provenance.go, sim/slowness.go). Each
 // says what part of the window's failures originated where, why, and the
 // fault active there, or that none was (plain overload, a retry storm
