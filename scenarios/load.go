@@ -340,13 +340,24 @@ func (b *builder) topLevel(root *table) {
 }
 
 // atLeastOne reports an array of tables that is absent or empty; one whose
-// elements are all wrong has been reported already.
+// elements are all wrong has been reported already. An --unset (or a
+// variant's unset) of its last element leaves an empty []map[string]any,
+// which must meet the rule as an empty array written in the file does.
 func atLeastOne(root *table, key string, got []*table, hint string) {
 	if len(got) > 0 {
 		return
 	}
 	if v, ok := root.m[key]; ok {
-		if a, isArray := v.([]any); !isArray || len(a) > 0 {
+		switch a := v.(type) {
+		case []any:
+			if len(a) > 0 {
+				return
+			}
+		case []map[string]any:
+			if len(a) > 0 {
+				return
+			}
+		default:
 			return
 		}
 	}
