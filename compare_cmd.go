@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -67,7 +68,9 @@ func compareCmd(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return &exitError{code: 2, msg: err.Error()}
 	}
-	res := s.Run()
+	// drive builds no result when the engine stopped the run (its memory
+	// budget): that would take several times the budget again.
+	res := drive(context.Background(), s, nil)
 	if err := s.Err(); err != nil {
 		return &exitError{code: 1, msg: err.Error()}
 	}

@@ -193,11 +193,11 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	defer stop()
 	res := drive(ctx, s, p)
 	elapsed := time.Since(wall)
-	if res == nil {
-		return &exitError{code: exitInterrupted, msg: fmt.Sprintf("interrupted at %s of virtual time: no result", s.Now())}
-	}
 	if err := s.Err(); err != nil {
 		return &exitError{code: 1, msg: err.Error()}
+	}
+	if res == nil {
+		return &exitError{code: exitInterrupted, msg: fmt.Sprintf("interrupted at %s of virtual time: no result", s.Now())}
 	}
 	// The report comes first: a CSV that cannot be written loses only
 	// itself.
@@ -272,7 +272,8 @@ type runProgress struct {
 }
 
 // drive runs s to its end and returns its result, or nil when ctx is
-// cancelled (Ctrl-C, SIGTERM). It advances in calls of bounded work
+// cancelled (Ctrl-C, SIGTERM) or the engine stopped the run (s.Err: its
+// memory budget, time stuck at an instant). It advances in calls of bounded work
 // (RunFor) and checks ctx between them, so that a signal stops even a run
 // whose virtual time barely advances. With a progress line it advances in
 // slices of virtual time and reads the wall clock between them: the engine
@@ -309,6 +310,12 @@ func drive(ctx context.Context, s *sim.Sim, p *runProgress) *sim.Result {
 	}
 	if p != nil {
 		p.clear()
+	}
+	if s.Err() != nil {
+		// No result: one built from what outgrew the budget takes
+		// several times the budget again (424 MiB of allocations for
+		// 64 MiB of fault occurrences; 13 GB of memory for 2 GiB).
+		return nil
 	}
 	return s.Run()
 }
