@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/faultline/faultline/compare"
 	"github.com/faultline/faultline/importer"
@@ -75,6 +76,9 @@ func compareCmd(args []string, stdout, stderr io.Writer) error {
 		return &exitError{code: 1, msg: err.Error()}
 	}
 	rep := compare.Compare(m, res, compare.Options{MinSpans: *minSpans, Windows: *f.windows})
+	if len(rep.Operations) == 0 {
+		return &exitError{code: 1, msg: noneCompared(m, &rep, *minSpans)}
+	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -86,4 +90,22 @@ func compareCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "%s at the traces' load (%s, %s of arrivals%s), seed %d\n\n", spec.Name, strconv.Quote(pos[1]), m.Observed.Window.Round(1e6), runFor, spec.Seed)
 	return rep.WriteText(stdout)
+}
+
+// noneCompared says why a comparison holds no operation. Printed, it read
+// "0 operations compared; MAPE of p50 0 %", a perfect score, with exit
+// code 0: a CI step would have passed on nothing.
+func noneCompared(m *importer.Model, rep *compare.Report, minSpans int64) string {
+	if len(rep.Missing) > 0 {
+		return fmt.Sprintf("compare: nothing to compare: the operations with %d spans or more are not in the scenario (%s)", minSpans, strings.Join(rep.Missing, ", "))
+	}
+	most, name := int64(0), ""
+	for _, s := range m.Services {
+		for _, op := range s.Operations {
+			if op.Count > most {
+				most, name = op.Count, s.Name+"."+op.Name
+			}
+		}
+	}
+	return fmt.Sprintf("compare: nothing to compare: no operation of the traces has --min-spans %d spans (the most, %s, has %d); lower --min-spans, or record more traces", minSpans, name, most)
 }

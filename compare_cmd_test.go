@@ -23,6 +23,12 @@ func TestCompareCmd(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, `"p50_mape":`) || !strings.Contains(stdout, `"rate_per_s":`) {
 		t.Fatalf("compare --json: code %d\n%s", code, stdout)
 	}
+	// With the default --min-spans (50) no operation of 30 traces is
+	// compared: an error, not "MAPE of p50 0 %" and exit code 0.
+	if code, stdout, stderr := faultline("compare", out, traces); code != 1 || stdout != "" ||
+		!strings.Contains(stderr, "no operation of the traces has --min-spans 50 spans (the most, ") {
+		t.Errorf("compare of nothing: code %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
 	if code, _, stderr := faultline("compare", out); code != 2 || !strings.Contains(stderr, "compare needs a scenario and at least one trace file") {
 		t.Errorf("compare without traces: code %d, %s", code, stderr)
 	}
