@@ -1,16 +1,15 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/faultline/faultline/importer"
+	"github.com/faultline/faultline/internal/outfile"
 	"github.com/faultline/faultline/manifests"
 )
 
@@ -55,13 +54,13 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 		}
 		applyManifests(m, f)
 	}
-	if *out == "" {
+	// "-" is standard output, as the convention goes; a file is written
+	// as every file faultline writes (internal/outfile): whole or not at
+	// all, so that a failed write leaves an earlier scenario as it was.
+	if *out == "" || *out == "-" {
 		err = m.WriteTOML(stdout)
 	} else {
-		var f *os.File
-		if f, err = os.Create(*out); err == nil {
-			err = errors.Join(m.WriteTOML(f), f.Close())
-		}
+		err = outfile.Write(*out, m.WriteTOML)
 	}
 	if err != nil {
 		return &exitError{code: 1, msg: err.Error()}

@@ -515,3 +515,26 @@ func TestStdoutWriteErrors(t *testing.T) {
 type failingWriter struct{}
 
 func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("broken") }
+
+// TestDashIsStdout: "-" names standard output, for run --csv (after the
+// report, as /dev/stdout) and import -o; both made a file named "-".
+func TestDashIsStdout(t *testing.T) {
+	dir := t.TempDir()
+	wd, _ := os.Getwd()
+	t.Cleanup(func() { os.Chdir(wd) })
+	traces, _ := filepath.Abs("importer/testdata/tiny.jaeger.json")
+	if err := os.Chdir(dir); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := faultline("run", "mm1", "--duration", "12s", "--csv", "-")
+	if code != 0 || !strings.HasPrefix(out, "mm1 · seed 1") || !strings.Contains(out, "\nt_s,component,kind,") {
+		t.Errorf("run --csv -: exit %d, stderr %q, stdout %.200q; want the report, then the CSV", code, errs, out)
+	}
+	code, out, errs = faultline("import", traces, "-o", "-")
+	if code != 0 || !strings.Contains(out, "[scenario]") {
+		t.Errorf("import -o -: exit %d, stderr %q; want the scenario on stdout", code, errs)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "-")); err == nil {
+		t.Error(`a file named "-" was written`)
+	}
+}

@@ -120,7 +120,7 @@ type runFlags struct {
 func (f *runFlags) register(fs *flag.FlagSet) {
 	f.asJSON = fs.Bool("json", false, "print the result as one JSON object (its shape: 'faultline schema')")
 	f.series = fs.Bool("series", true, "with --json, include every component's per-window series (false: the totals only)")
-	f.csvPath = fs.String("csv", "", "write the per-window time series to `FILE`")
+	f.csvPath = fs.String("csv", "", "write the per-window time series to `FILE` (\"-\": standard output, after the report)")
 	fs.Var(&f.seed, "seed", "override the scenario's seed, a non-negative `integer`")
 	f.duration = fs.String("duration", "", "override the scenario's duration, a Go `duration` such as 60s")
 	f.variant = fs.String("variant", "", "run the scenario's [[variant]] `NAME` instead of the base (\"base\": the scenario as written)")
@@ -145,7 +145,7 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if *csvPath != "" {
+	if *csvPath != "" && *csvPath != "-" {
 		if err := checkCSVPath(*csvPath, stdout); err != nil {
 			return err
 		}
@@ -222,7 +222,15 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 			elapsed.Round(time.Millisecond), s.Processed(), float64(s.Processed())/max(elapsed.Seconds(), 1e-9)/1e6)
 		sloErr = checkSLOs(stdout, sc.SLOs, res)
 	}
-	if *csvPath != "" {
+	switch *csvPath {
+	case "":
+	case "-":
+		// Standard output, after the report, as --csv /dev/stdout: "-"
+		// made a file named "-".
+		if err := summary.WriteCSV(stdout, res); err != nil {
+			return err
+		}
+	default:
 		if err := outfile.Write(*csvPath, func(w io.Writer) error { return summary.WriteCSV(w, res) }); err != nil {
 			return &exitError{code: 1, msg: "--csv: " + err.Error()}
 		}
