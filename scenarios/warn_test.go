@@ -126,6 +126,36 @@ name = "db"
 workers = 4
 service_time = "5ms"
 `, nil},
+		{"a fault repeated millions of times", head + `
+[[client]]
+name = "c"
+target = "api"
+rate = 10
+[[service]]
+name = "api"
+queue = 10
+[[fault]]
+kind = "crash"
+target = "api"
+start = "0s"
+duration = "1ns"
+every = "2ns"
+`, []string{"fault 1 (crash on api) occurs up to 5e+09 times, every 2ns: each is kept for the cascade trace (about 620 GB in all"}},
+		{"a fault every 2 ms is not warned about", head + `
+[[client]]
+name = "c"
+target = "api"
+rate = 10
+[[service]]
+name = "api"
+queue = 10
+[[fault]]
+kind = "crash"
+target = "api"
+start = "1s"
+duration = "1ms"
+every = "2ms"
+`, nil},
 		{"autoscaling counts its max", head + `
 [[client]]
 name = "c"
