@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"runtime"
@@ -177,6 +178,12 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 			return usageErr("%v", err)
 		}
 		cfg.Sweeps = append(cfg.Sweeps, vals)
+	}
+	if f.seed.set && f.seed.n > math.MaxUint64-uint64(*reps-1) {
+		// The seeds base+0 .. base+N-1 would wrap to 0, 1, ...: the
+		// report's "seeds 18446744073709551615..0" and seeds another
+		// bench from 0 runs too.
+		return usageErr("--seed %d: the seeds %d .. +%d pass the largest seed, %d: a lower --seed", f.seed.n, f.seed.n, *reps-1, uint64(math.MaxUint64))
 	}
 	cfg.Seed, cfg.SeedSet = f.seed.n, f.seed.set
 	if *duration != "" {

@@ -161,6 +161,8 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"run", "mm1", "--memory", "lots"}, 2, `--memory "lots"`},
 		{[]string{"bench", over, "--memory", "16MiB", "--replications", "2", "--parallel", "1", "--out", t.TempDir()}, 1, "memory budget of 16 MiB exceeded"},
 		{[]string{"bench", "mm1", "--replications", "100000000"}, 2, "--replications 100000000: at most 100000"},
+		// Seeds base+i past the largest would wrap to 0, 1, ...
+		{[]string{"bench", "mm1", "--replications", "2", "--seed", "18446744073709551615"}, 2, "pass the largest seed"},
 		{[]string{"validate", "/dev/zero"}, 2, "/dev/zero is a device, not a regular file"},
 	}
 	for _, tt := range tests {
