@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/faultline/faultline/scenarios"
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/faultline/faultline/compare"
 	"github.com/faultline/faultline/importer"
@@ -60,6 +62,13 @@ func compareCmd(args []string, stdout, stderr io.Writer) error {
 	m, err := importer.Import(pos[1:], opts)
 	if err != nil {
 		return &exitError{code: 2, msg: err.Error()}
+	}
+	// The run lasts the warmup and --windows times the traces' window:
+	// held to the loader's limit on a duration, in floating point so
+	// that a huge --windows cannot overflow the product.
+	if win := m.Observed.Window; win > 0 && float64(spec.Warmup)+float64(*f.windows)*float64(win) > float64(scenarios.MaxDuration) {
+		return usageErr("--windows %d: the run would last %d times the traces' window of %s, past the %s a run may last; at most %d",
+			*f.windows, *f.windows, win.Round(time.Millisecond), scenarios.MaxDuration, (scenarios.MaxDuration-spec.Warmup)/win)
 	}
 	for _, n := range compare.AtObservedLoad(spec, m, *f.windows) {
 		fmt.Fprintln(stderr, "faultline:", n)

@@ -67,4 +67,12 @@ func TestCompareWindows(t *testing.T) {
 	if code, _, stderr := faultline("compare", out, traces, "--windows", "0"); code != 2 || !strings.Contains(stderr, "--windows 0: want at least 1") {
 		t.Errorf("compare --windows 0: code %d, %s", code, stderr)
 	}
+	// A run longer than a scenario may last (24h) is refused, as the
+	// loader refuses the duration: 100,000 windows of 4.2 s ran for
+	// minutes, and 1e10 overflowed the run's length.
+	for _, n := range []string{"100000", "10000000000"} {
+		if code, _, stderr := faultline("compare", out, traces, "--windows", n); code != 2 || !strings.Contains(stderr, "past the 24h0m0s a run may last; at most 20742") {
+			t.Errorf("compare --windows %s: code %d, %s", n, code, stderr)
+		}
+	}
 }
