@@ -54,7 +54,8 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 		}
 		applyManifests(m, f)
 	}
-	// "-" is standard output, as the convention goes; a file is written
+	// "-" is standard output (POSIX Utility Syntax Guideline 13, Base
+	// Definitions 12.2); a file is written
 	// as every file faultline writes (internal/outfile): whole or not at
 	// all, so that a failed write leaves an earlier scenario as it was.
 	if *out == "" || *out == "-" {

@@ -226,7 +226,9 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	case "":
 	case "-":
 		// Standard output, after the report, as --csv /dev/stdout: "-"
-		// made a file named "-".
+		// made a file named "-". POSIX's Utility Syntax Guideline 13
+		// (Base Definitions 12.2): "-" means standard output when an
+		// output file is meant.
 		if err := summary.WriteCSV(stdout, res); err != nil {
 			return err
 		}
