@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"runtime"
@@ -178,6 +179,12 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 		}
 		cfg.Sweeps = append(cfg.Sweeps, vals)
 	}
+	if f.seed.set && f.seed.n > math.MaxUint64-uint64(*reps-1) {
+		// The seeds base+0 .. base+N-1 would wrap to 0, 1, ...: the
+		// report's "seeds 18446744073709551615..0" and seeds another
+		// bench from 0 runs too.
+		return usageErr("--seed %d: the seeds %d .. +%d pass the largest seed, %d: a lower --seed", f.seed.n, f.seed.n, *reps-1, uint64(math.MaxUint64))
+	}
 	cfg.Seed, cfg.SeedSet = f.seed.n, f.seed.set
 	if *duration != "" {
 		d, err := time.ParseDuration(*duration)
@@ -209,6 +216,9 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 	if err := outfile.CheckDir(*out); err != nil {
 		return &exitError{code: 1, msg: "--out: " + err.Error()}
 	}
+	// Signals are caught until the report is written, not only while the
+	// runs go: one that came as the report was written used to kill bench
+	// with the Markdown half printed and the files not yet written missing.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	wall := time.Now()
@@ -218,7 +228,6 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 	if err != nil && !interrupted {
 		return &exitError{code: 1, msg: err.Error()}
 	}
-	stop()
 	fmt.Fprintf(stderr, "bench: %d runs in %s on %d workers\n", len(runs), time.Since(wall).Round(time.Millisecond), min(*parallel, max(m.Jobs(), 1)))
 	if *shard != "" {
 		path, err := bench.WritePartial(*out, &bench.Partial{Matrix: m, Shard: sh, Interrupted: interrupted, Runs: runs})
@@ -229,9 +238,26 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 		if interrupted {
 			return &exitError{code: exitInterrupted, msg: "interrupted: the shard's result is partial"}
 		}
-		return nil
+		return lateSignal(ctx, nil)
 	}
-	return report(bench.NewReport(m, runs), *out, fmts, interrupted, stdout, stderr)
+	err = report(bench.NewReport(m, runs), *out, fmts, interrupted, stdout, stderr)
+	if interrupted {
+		return err
+	}
+	return lateSignal(ctx, err)
+}
+
+// lateSignal is bench's exit once its runs had all finished: a signal that
+// came while the report was written left it whole, and still ends bench
+// with exit code 130, as an interruption does (an SLO violation gives way
+// to it, as in report); a report that could not be written keeps its
+// error.
+func lateSignal(ctx context.Context, err error) error {
+	var ee *exitError
+	if ctx.Err() == nil || err != nil && !(errors.As(err, &ee) && ee.code == exitSLO) {
+		return err
+	}
+	return &exitError{code: exitInterrupted, msg: "interrupted after the runs had finished: the report is whole"}
 }
 
 // report writes the report files and prints the Markdown; an SLO

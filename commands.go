@@ -249,11 +249,27 @@ func parseInto(fs *flag.FlagSet, args []string) ([]string, error) {
 		}
 		args = fs.Args()
 		if len(args) == 0 {
-			return pos, nil
+			return pos, emptyFlag(fs)
 		}
 		pos = append(pos, args[0])
 		args = args[1:]
 	}
+}
+
+// emptyFlag refuses a flag given an empty value (--csv ""), as --seed ""
+// is refused: an empty value is what a script's unset variable gives
+// (--csv "$OUT"), and taken as "not given" it would run without the CSV,
+// or with the scenario's own duration, and exit 0. Every flag of faultline
+// that takes a value needs a non-empty one; a boolean reads "true" or
+// "false".
+func emptyFlag(fs *flag.FlagSet) error {
+	var err error
+	fs.Visit(func(f *flag.Flag) {
+		if err == nil && f.Value.String() == "" {
+			err = &exitError{code: 2, msg: fmt.Sprintf("%s: --%s \"\": an empty value (an unset variable in a script?) is not the same as leaving the flag out\nRun 'faultline help %s' for its flags.", fs.Name(), f.Name, fs.Name())}
+		}
+	})
+	return err
 }
 
 // flagErr turns an error of the flag package into a usage error that

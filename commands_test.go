@@ -160,3 +160,28 @@ func TestCompletionScripts(t *testing.T) {
 		t.Errorf("completion tcsh: exit %d, want 2", code)
 	}
 }
+
+// TestEmptyFlagValues checks that a flag given an empty value is an error,
+// as --seed "" is, rather than taken as not given: a script's unset
+// variable (--csv "$OUT", --duration "$D") used to run without the CSV,
+// or for the scenario's own duration, and exit 0.
+func TestEmptyFlagValues(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		flag string
+	}{
+		{[]string{"run", "mm1", "--csv", ""}, "--csv"},
+		{[]string{"run", "mm1", "--duration", ""}, "--duration"},
+		{[]string{"run", "mm1", "--variant", ""}, "--variant"},
+		{[]string{"bench", "mm1", "--duration", "", "--replications", "1"}, "--duration"},
+		{[]string{"bench", "mm1", "--baseline", "", "--replications", "1"}, "--baseline"},
+		{[]string{"bench", "mm1", "--shard", "", "--replications", "1"}, "--shard"},
+		{[]string{"import", "-o", "", "traces.json"}, "--o"},
+		{[]string{"compare", "mm1", "traces.json", "--sampled", ""}, "--sampled"},
+	} {
+		code, _, errs := faultline(tc.args...)
+		if want := tc.flag + ` "": an empty value`; code != 2 || !strings.Contains(errs, want) {
+			t.Errorf("%q: exit %d, stderr %q; want 2 and %q", tc.args, code, errs, want)
+		}
+	}
+}

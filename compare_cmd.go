@@ -1,11 +1,15 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/faultline/faultline/scenarios"
 	"io"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/faultline/faultline/compare"
 	"github.com/faultline/faultline/importer"
@@ -59,6 +63,13 @@ func compareCmd(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return &exitError{code: 2, msg: err.Error()}
 	}
+	// The run lasts the warmup and --windows times the traces' window:
+	// held to the loader's limit on a duration, in floating point so
+	// that a huge --windows cannot overflow the product.
+	if win := m.Observed.Window; win > 0 && float64(spec.Warmup)+float64(*f.windows)*float64(win) > float64(scenarios.MaxDuration) {
+		return usageErr("--windows %d: the run would last %d times the traces' window of %s, past the %s a run may last; at most %d",
+			*f.windows, *f.windows, win.Round(time.Millisecond), scenarios.MaxDuration, (scenarios.MaxDuration-spec.Warmup)/win)
+	}
 	for _, n := range compare.AtObservedLoad(spec, m, *f.windows) {
 		fmt.Fprintln(stderr, "faultline:", n)
 	}
@@ -67,11 +78,16 @@ func compareCmd(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return &exitError{code: 2, msg: err.Error()}
 	}
-	res := s.Run()
+	// drive builds no result when the engine stopped the run (its memory
+	// budget): that would take several times the budget again.
+	res := drive(context.Background(), s, nil)
 	if err := s.Err(); err != nil {
 		return &exitError{code: 1, msg: err.Error()}
 	}
 	rep := compare.Compare(m, res, compare.Options{MinSpans: *minSpans, Windows: *f.windows})
+	if len(rep.Operations) == 0 {
+		return &exitError{code: 1, msg: noneCompared(m, &rep, *minSpans)}
+	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -83,4 +99,22 @@ func compareCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "%s at the traces' load (%s, %s of arrivals%s), seed %d\n\n", spec.Name, strconv.Quote(pos[1]), m.Observed.Window.Round(1e6), runFor, spec.Seed)
 	return rep.WriteText(stdout)
+}
+
+// noneCompared says why a comparison holds no operation. Printed, it read
+// "0 operations compared; MAPE of p50 0 %", a perfect score, with exit
+// code 0: a CI step would have passed on nothing.
+func noneCompared(m *importer.Model, rep *compare.Report, minSpans int64) string {
+	if len(rep.Missing) > 0 {
+		return fmt.Sprintf("compare: nothing to compare: the operations with %d spans or more are not in the scenario (%s)", minSpans, strings.Join(rep.Missing, ", "))
+	}
+	most, name := int64(0), ""
+	for _, s := range m.Services {
+		for _, op := range s.Operations {
+			if op.Count > most {
+				most, name = op.Count, s.Name+"."+op.Name
+			}
+		}
+	}
+	return fmt.Sprintf("compare: nothing to compare: no operation of the traces has --min-spans %d spans (the most, %s, has %d); lower --min-spans, or record more traces", minSpans, name, most)
 }

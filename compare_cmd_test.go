@@ -23,6 +23,12 @@ func TestCompareCmd(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, `"p50_mape":`) || !strings.Contains(stdout, `"rate_per_s":`) {
 		t.Fatalf("compare --json: code %d\n%s", code, stdout)
 	}
+	// With the default --min-spans (50) no operation of 30 traces is
+	// compared: an error, not "MAPE of p50 0 %" and exit code 0.
+	if code, stdout, stderr := faultline("compare", out, traces); code != 1 || stdout != "" ||
+		!strings.Contains(stderr, "no operation of the traces has --min-spans 50 spans (the most, ") {
+		t.Errorf("compare of nothing: code %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
 	if code, _, stderr := faultline("compare", out); code != 2 || !strings.Contains(stderr, "compare needs a scenario and at least one trace file") {
 		t.Errorf("compare without traces: code %d, %s", code, stderr)
 	}
@@ -60,5 +66,13 @@ func TestCompareWindows(t *testing.T) {
 	}
 	if code, _, stderr := faultline("compare", out, traces, "--windows", "0"); code != 2 || !strings.Contains(stderr, "--windows 0: want at least 1") {
 		t.Errorf("compare --windows 0: code %d, %s", code, stderr)
+	}
+	// A run longer than a scenario may last (24h) is refused, as the
+	// loader refuses the duration: 100,000 windows of 4.2 s ran for
+	// minutes, and 1e10 overflowed the run's length.
+	for _, n := range []string{"100000", "10000000000"} {
+		if code, _, stderr := faultline("compare", out, traces, "--windows", n); code != 2 || !strings.Contains(stderr, "past the 24h0m0s a run may last; at most 20742") {
+			t.Errorf("compare --windows %s: code %d, %s", n, code, stderr)
+		}
 	}
 }

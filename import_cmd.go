@@ -1,17 +1,16 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/faultline/faultline/importer"
 	"github.com/faultline/faultline/internal/format"
+	"github.com/faultline/faultline/internal/outfile"
 	"github.com/faultline/faultline/manifests"
 )
 
@@ -56,13 +55,14 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 		}
 		applyManifests(m, f)
 	}
-	if *out == "" {
+	// "-" is standard output (POSIX Utility Syntax Guideline 13, Base
+	// Definitions 12.2); a file is written
+	// as every file faultline writes (internal/outfile): whole or not at
+	// all, so that a failed write leaves an earlier scenario as it was.
+	if *out == "" || *out == "-" {
 		err = m.WriteTOML(stdout)
 	} else {
-		var f *os.File
-		if f, err = os.Create(*out); err == nil {
-			err = errors.Join(m.WriteTOML(f), f.Close())
-		}
+		err = outfile.Write(*out, m.WriteTOML)
 	}
 	if err != nil {
 		return &exitError{code: 1, msg: err.Error()}

@@ -161,6 +161,8 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"run", "mm1", "--memory", "lots"}, 2, `--memory "lots"`},
 		{[]string{"bench", over, "--memory", "16MiB", "--replications", "2", "--parallel", "1", "--out", t.TempDir()}, 1, "memory budget of 16 MiB exceeded"},
 		{[]string{"bench", "mm1", "--replications", "100000000"}, 2, "--replications 100000000: at most 100000"},
+		// Seeds base+i past the largest would wrap to 0, 1, ...
+		{[]string{"bench", "mm1", "--replications", "2", "--seed", "18446744073709551615"}, 2, "pass the largest seed"},
 		{[]string{"validate", "/dev/zero"}, 2, "/dev/zero is a device, not a regular file"},
 	}
 	for _, tt := range tests {
@@ -515,3 +517,26 @@ func TestStdoutWriteErrors(t *testing.T) {
 type failingWriter struct{}
 
 func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("broken") }
+
+// TestDashIsStdout: "-" names standard output, for run --csv (after the
+// report, as /dev/stdout) and import -o; both made a file named "-".
+func TestDashIsStdout(t *testing.T) {
+	dir := t.TempDir()
+	wd, _ := os.Getwd()
+	t.Cleanup(func() { os.Chdir(wd) })
+	traces, _ := filepath.Abs("importer/testdata/tiny.jaeger.json")
+	if err := os.Chdir(dir); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := faultline("run", "mm1", "--duration", "12s", "--csv", "-")
+	if code != 0 || !strings.HasPrefix(out, "mm1 · seed 1") || !strings.Contains(out, "\nt_s,component,kind,") {
+		t.Errorf("run --csv -: exit %d, stderr %q, stdout %.200q; want the report, then the CSV", code, errs, out)
+	}
+	code, out, errs = faultline("import", traces, "-o", "-")
+	if code != 0 || !strings.Contains(out, "[scenario]") {
+		t.Errorf("import -o -: exit %d, stderr %q; want the scenario on stdout", code, errs)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "-")); err == nil {
+		t.Error(`a file named "-" was written`)
+	}
+}

@@ -1,11 +1,16 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"io"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/faultline/faultline/scenarios"
+	"github.com/faultline/faultline/sim"
 )
 
 // fakeTerminal makes run believe stderr is a terminal (or not), on a wall
@@ -77,5 +82,44 @@ func TestRunProgress(t *testing.T) {
 			}
 			t.Logf("%d draws, first %q, last %q", len(draws)-2, draws[1], draws[len(draws)-2])
 		})
+	}
+}
+
+// TestStoppedRunBuildsNoResult: a run the engine stops on its memory
+// budget ends with its error and no result. drive used to build the
+// Result all the same, from the fault occurrences that had outgrown the
+// budget: 424 MiB of allocations for a budget of 64 MiB, about 13 GB of
+// memory and minutes for the default 2 GiB (a crash every 2 ns).
+func TestStoppedRunBuildsNoResult(t *testing.T) {
+	src := `[scenario]
+duration = "10s"
+[[client]]
+name = "u"
+target = "api"
+rate = 100
+[[service]]
+name = "api"
+queue = 10
+service_time = "1ms"
+[[fault]]
+kind = "crash"
+target = "api"
+start = "0s"
+duration = "1ns"
+every = "2ns"
+`
+	spec, err := scenarios.Load("flood.toml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec.Memory = 4 << 20
+	s, err := sim.New(spec, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := drive(context.Background(), s, nil)
+	var be *sim.BudgetError
+	if res != nil || !errors.As(s.Err(), &be) {
+		t.Errorf("drive = %p, err %v; want no result and a BudgetError", res, s.Err())
 	}
 }

@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -137,5 +139,64 @@ func TestSignalsStopRuns(t *testing.T) {
 				t.Errorf("exit code %d, stderr %q; want %d and %q", code, stderr.String(), tc.code, tc.stderr)
 			}
 		})
+	}
+}
+
+// TestSignalWhileReportWritten checks that a SIGTERM that comes once the
+// runs have finished, while bench writes its report, does not cut the
+// report short: it used to kill the process with the Markdown half
+// printed (and the files not yet written missing). The report is made
+// large (301 sweep points, about 170 KB) so that it outgrows the pipe and
+// bench is still writing it when the signal comes.
+func TestSignalWhileReportWritten(t *testing.T) {
+	bin := binary(t)
+	dir := t.TempDir()
+	rates := make([]string, 0, 301)
+	for r := 100; r <= 700; r += 2 {
+		rates = append(rates, strconv.Itoa(r))
+	}
+	cmd := exec.Command(bin, "bench", "mm1", "--replications", "2", "--duration", "10100ms",
+		"--sweep", "client.arrivals.rate="+strings.Join(rates, ","), "--format", "md,json", "--out", dir)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// The files are written before the Markdown goes to stdout, which
+	// nobody reads yet: bench blocks on the full pipe.
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "report.md")); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			cmd.Wait()
+			t.Fatalf("no report.md after 60s; stderr: %s", stderr.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	printed, _ := io.ReadAll(stdout)
+	err = cmd.Wait()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	}
+	file, _ := os.ReadFile(filepath.Join(dir, "report.md"))
+	if code != exitInterrupted || !bytes.Equal(printed, file) || len(file) < 100_000 {
+		t.Errorf("exit code %d, %d bytes printed of a report of %d; want %d and all of it; stderr: %s",
+			code, len(printed), len(file), exitInterrupted, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "the report is whole") {
+		t.Errorf("stderr %q does not say the report is whole", stderr.String())
 	}
 }

@@ -382,9 +382,17 @@ func (r *Report) suggestion() string {
 	t := tallies[best]
 	why := fmt.Sprintf("%s is significantly better than %s on %s and worse on %d", it, r.Matrix.Baseline,
 		format.Plural(len(t.headBetter), "headline metric"), len(t.headWorse))
-	if t.score()[0] == 0 {
+	switch {
+	case t.score()[0] == 0 && t.score()[1] == 0:
+		// Neither tally decided: headToHead did, on the means. Say so,
+		// rather than that the other metrics broke the tie.
+		why += fmt.Sprintf(" (a tie, on the other metrics too: better on %d, worse on %d; the means decided, metric by metric)", len(t.otherBetter), len(t.otherWorse))
+		if r.Matrix.Replications < 2 {
+			why += "; one replication gives no confidence interval, so no difference can be significant: run more (--replications)"
+		}
+	case t.score()[0] == 0:
 		why += fmt.Sprintf(" (a tie, broken by the other metrics: better on %d, worse on %d)", len(t.otherBetter), len(t.otherWorse))
-	} else {
+	default:
 		why += fmt.Sprintf("; on the other metrics better on %d, worse on %d", len(t.otherBetter), len(t.otherWorse))
 	}
 	return fmt.Sprintf("Suggested: **%s**: %s. %s", r.cellName(best), why, rule)

@@ -134,3 +134,28 @@ func TestVerdictOfAnInterruptedBench(t *testing.T) {
 		t.Errorf("suggestion %q counts variants without runs", s)
 	}
 }
+
+// TestSuggestionOfATie: when no difference is significant, on the headline
+// metrics or the others (one replication can give none), the suggestion
+// says that the means decided, not that the other metrics broke the tie
+// ("broken by the other metrics: better on 0, worse on 0"), and with one
+// replication that more are needed.
+func TestSuggestionOfATie(t *testing.T) {
+	file, data, err := scenarios.Open("resilience-shootout")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := Plan(Config{Sources: []Source{{Arg: file, File: file, Data: data}}, Replications: 1, Duration: 20 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs, err := Execute(context.Background(), m, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := NewReport(m, runs).suggestion()
+	if strings.Contains(s, "broken by the other metrics: better on 0, worse on 0") ||
+		!strings.Contains(s, "the means decided") || !strings.Contains(s, "one replication gives no confidence interval") {
+		t.Errorf("suggestion %q", s)
+	}
+}

@@ -92,3 +92,36 @@ func TestErrorStrings(t *testing.T) {
 		t.Errorf("ErrorList.Error() = %q, want %q", got, want)
 	}
 }
+
+// TestSyntaxHints checks that the syntax errors a first scenario makes
+// carry a hint that says what to write instead, as every other error of
+// the loader does; they used to carry none.
+func TestSyntaxHints(t *testing.T) {
+	for _, tc := range []struct {
+		name, src, hint string
+	}{
+		{"duration without quotes", "[scenario]\nduration = 10s\n", `duration = "10s"`},
+		{"duration with a blank", "[scenario]\nwarmup = 5 s\n", `warmup = "5s"`},
+		{"name without quotes", "[scenario]\nname = checkout\n", `name = "checkout"`},
+		{"thousands separator", "[scenario]\nseed = 1,000\n", "write 1000"},
+		{"quote inside a string", "[scenario]\ndescription = \"a \"b\" c\"\n", `\"`},
+		{"string not closed", "[scenario]\nname = \"checkout\nduration = \"1s\"\n", "end the string with a double quote"},
+		{"key given twice", "[scenario]\nname = \"a\"\nname = \"b\"\n", "a key is set once in a table"},
+		{"colon for equals", "[scenario]\nname: \"a\"\n", "joined by =, not a colon"},
+		{"header not closed", "[[service]\nname = \"a\"\n", "a header is [name]"},
+		{"array not closed", "[scenario]\nx = [1, 2\n", "close the array with ]"},
+		{"UTF-16", "\xff\xfe[\x00s\x00]\x00\n\x00", "save the file as UTF-8"},
+		{"nested header first", "[scenario]\nduration = \"1s\"\n[[gateway.route]]\n[[gateway]]\n", "made gateway a plain table"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Load("a.toml", []byte(tc.src))
+			var list ErrorList
+			if !errors.As(err, &list) || len(list) != 1 || !strings.HasPrefix(list[0].Msg, "syntax error") {
+				t.Fatalf("Load = %v; want one syntax error", err)
+			}
+			if !strings.Contains(list[0].Hint, tc.hint) {
+				t.Errorf("%s: hint %q, want one with %q", list[0].Msg, list[0].Hint, tc.hint)
+			}
+		})
+	}
+}

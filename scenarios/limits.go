@@ -17,6 +17,9 @@ const (
 	// MaxDepth is how deeply arrays, inline tables and dotted keys may
 	// nest: a scenario needs three or four levels.
 	MaxDepth = 32
+	// MaxDuration is the longest a run may last, however its duration
+	// is set (the file, --set, --duration, compare's --windows).
+	MaxDuration = maxDuration
 )
 
 // readFile reads a scenario file. It must be a regular file (a device or

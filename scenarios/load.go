@@ -97,15 +97,18 @@ func syntaxOffset(src string, pe toml.ParseError) int {
 }
 
 // syntaxHint explains the TOML syntax errors a scenario's layout makes
-// likely. A nested header such as [[gateway.route]] written before any
-// [[gateway]] makes gateway a plain table (TOML implies the parents of a
-// header), which a later [[gateway]] cannot turn into an array: the
-// parser's message names the clash, not its cause.
-func syntaxHint(ix *index, msg string) string {
+// likely, in the scenario's terms; off is where the caret is. A nested
+// header such as [[gateway.route]] written before any [[gateway]] makes
+// gateway a plain table (TOML implies the parents of a header), which a
+// later [[gateway]] cannot turn into an array: the parser's message names
+// the clash, not its cause. The others are the slips of a first scenario:
+// a duration or a name without quotes, a key given twice, a colon for =.
+// The messages matched are BurntSushi/toml's (lex.go, parse.go).
+func syntaxHint(ix *index, msg string, off int) string {
 	const created = "was already created and cannot be used as an array"
 	key, ok := strings.CutPrefix(msg, "Key '")
 	if !ok || !strings.Contains(key, created) {
-		return ""
+		return slipHint(ix, msg, off)
 	}
 	key, _, _ = strings.Cut(key, "'")
 	for n := 1; n <= len(ix.lines); n++ {
@@ -116,6 +119,69 @@ func syntaxHint(ix *index, msg string) string {
 		}
 	}
 	return ""
+}
+
+// slipHint is the hint for the other syntax errors: what to write instead,
+// from the message and the text before the caret on its line.
+func slipHint(ix *index, msg string, off int) string {
+	line, col := ix.lineCol(off)
+	text := ix.line(line)
+	before := text[:min(col-1, len(text))]
+	key, value, isPair := strings.Cut(before, "=")
+	key, value = strings.TrimSpace(key), strings.TrimSpace(value)
+	if key == "" {
+		key = "name"
+	}
+	switch {
+	case strings.HasPrefix(msg, "expected a top-level item to end with"):
+		switch {
+		case !isPair:
+		case strings.HasSuffix(msg, "but got ',' instead") && isDigits(value):
+			return "a number has no thousands separator: write 1000 (or 1_000)"
+		case isDigits(value):
+			d := value + firstWord(text[min(col-1, len(text)):])
+			if _, err := time.ParseDuration(d); err == nil {
+				return fmt.Sprintf(`a duration is a string in double quotes, its unit joined to the number: %s = "%s"`, key, d)
+			}
+			return fmt.Sprintf("a number stands alone after =: %s = %s (a comment starts with #)", key, value)
+		case strings.HasPrefix(value, `"`) || strings.HasPrefix(value, "'"):
+			return `a string ends at its second quote: write a quote inside one as \" (or use single quotes around it)`
+		}
+		return "one key = value a line; strings, durations and distributions in double quotes"
+	case strings.HasPrefix(msg, "expected value but found"):
+		return fmt.Sprintf(`a name, a duration or a distribution is a string in double quotes: %s = "%s"`, key, firstWord(text[min(col-1, len(text)):]))
+	case msg == "strings cannot contain newlines":
+		return `end the string with a double quote on the same line`
+	case strings.HasSuffix(msg, "has already been defined."):
+		return "a key is set once in a table: remove one of them; a second component of a kind needs its own [[header]] (another [[service]], say)"
+	case strings.HasPrefix(msg, "expected '.' or '='"):
+		if strings.HasSuffix(msg, "but got ':' instead") {
+			return `a key and its value are joined by =, not a colon: name = "checkout"`
+		}
+		return `each line is a [table] or [[table]] header, or a key = value pair`
+	case strings.Contains(msg, "table name") || strings.Contains(msg, "table array name"):
+		return "a header is [name] (one table, such as [scenario]) or [[name]] (one more of a kind, such as [[service]]), on a line of its own"
+	case strings.HasSuffix(msg, "but got end of file") && strings.Contains(msg, "array terminator"):
+		return "close the array with ]"
+	case strings.Contains(msg, "NULL bytes") || strings.HasPrefix(msg, "invalid UTF-8"):
+		return "save the file as UTF-8"
+	}
+	return ""
+}
+
+// isDigits reports whether s is a non-empty run of digits, commas and
+// points: a number as a person writes it.
+func isDigits(s string) bool {
+	return s != "" && strings.Trim(s, "0123456789.,") == ""
+}
+
+// firstWord is the bare word at the start of s, what the parser found
+// where a value should be.
+func firstWord(s string) string {
+	if i := strings.IndexAny(s, " \t#,]}"); i >= 0 {
+		s = s[:i]
+	}
+	return s
 }
 
 // builder fills a Spec from the tree. References between components are
@@ -274,13 +340,24 @@ func (b *builder) topLevel(root *table) {
 }
 
 // atLeastOne reports an array of tables that is absent or empty; one whose
-// elements are all wrong has been reported already.
+// elements are all wrong has been reported already. An --unset (or a
+// variant's unset) of its last element leaves an empty []map[string]any,
+// which must meet the rule as an empty array written in the file does.
 func atLeastOne(root *table, key string, got []*table, hint string) {
 	if len(got) > 0 {
 		return
 	}
 	if v, ok := root.m[key]; ok {
-		if a, isArray := v.([]any); !isArray || len(a) > 0 {
+		switch a := v.(type) {
+		case []any:
+			if len(a) > 0 {
+				return
+			}
+		case []map[string]any:
+			if len(a) > 0 {
+				return
+			}
+		default:
 			return
 		}
 	}

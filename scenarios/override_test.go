@@ -248,3 +248,32 @@ func sloMetrics() []string {
 	}
 	return out
 }
+
+// TestUnsetLastOne checks that --unset of the only client or service
+// meets the rule a file meets: a scenario needs at least one of each. The
+// emptied array used to pass, and run printed a report of nothing.
+func TestUnsetLastOne(t *testing.T) {
+	for _, tc := range []struct {
+		paths []string
+		want  string
+	}{
+		{[]string{"client.c"}, "no [[client]]: a scenario needs at least one"},
+		{[]string{"service.s"}, "no [[service]]: a scenario needs at least one"},
+	} {
+		t.Run(strings.Join(tc.paths, ","), func(t *testing.T) {
+			var ovs []Override
+			for _, p := range tc.paths {
+				o, err := ParseUnset("--unset", p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ovs = append(ovs, o)
+			}
+			src := "[scenario]\nduration = \"10s\"\n[[client]]\nname = \"c\"\ntarget = \"s\"\nrate = 1\n[[service]]\nname = \"s\"\n"
+			_, err := LoadScenario("one.toml", []byte(src), Options{Overrides: ovs})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}

@@ -88,7 +88,8 @@ func load(filename string, data []byte, opts Options) (*builder, error) {
 		// error of the file.
 		var pe toml.ParseError
 		if errors.As(err, &pe) {
-			l.errorAt(syntaxOffset(l.ix.src, pe), "syntax error: "+pe.Message, syntaxHint(l.ix, pe.Message))
+			off := syntaxOffset(l.ix.src, pe)
+			l.errorAt(off, "syntax error: "+pe.Message, syntaxHint(l.ix, pe.Message, off))
 		} else {
 			l.errorAt(0, err.Error(), "")
 		}

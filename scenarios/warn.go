@@ -12,11 +12,21 @@ import (
 // run will take.
 const longRun = 1e9
 
+// manyOccurrences is the number of occurrences of a repeated fault past
+// which validate warns (testdata/flood.toml, a fault every 2 ms for 240 s,
+// has 120,000); occurrenceBytes is what the engine keeps of each, as its
+// memory budget counts it (371,400 took 44 MiB).
+const (
+	manyOccurrences = 1e6
+	occurrenceBytes = 124
+)
+
 // Warnings lists what makes a valid scenario obviously unbounded: a run of
 // more than a billion requests (it takes a quarter of an hour or more), and a service
 // whose waiting room has no limit while the peak rate of its open-loop
 // clients asks more of its workers than they have, counting each request's
-// own service time only. That is a lower bound of the work (a worker is also
+// own service time only, where each caller passes on no more than its
+// workers can start. That is a lower bound of the work (a worker is also
 // held while its request waits on downstream calls, and retries add more),
 // so a warning is certain, and a scenario without one may still overload.
 // Such a queue grows for as long as the overload lasts: a client timeout
@@ -71,10 +81,20 @@ func Warnings(spec *sim.Spec) []string {
 			}
 			continue
 		}
+		// A service starts at most as many requests a second as its
+		// workers can hold for their own work (each holds one at least
+		// that long), so it passes on no more: a bottleneck upstream
+		// shields its callees, and they are not warned about for load
+		// that cannot reach them. Scaling down only removes warnings that
+		// could not be true.
+		share := 1.0
+		if need, have := ownWork(sv, rate[s]), float64(peakInstances(sv)*sv.Workers); need > have {
+			share = have / need
+		}
 		for o, calls := range opCalls(sv) {
 			for _, c := range calls {
 				n := float64(max(c.Fanout, 1))
-				offer(spec, idx, rate, c.To, c.Operation, rate[s][o]*c.Probability*n)
+				offer(spec, idx, rate, c.To, c.Operation, rate[s][o]*share*c.Probability*n)
 			}
 		}
 	}
@@ -95,27 +115,46 @@ func Warnings(spec *sim.Spec) []string {
 		out = append(out, fmt.Sprintf("the clients send up to %.3g requests over the run: at about a million requests a second, that is about %s of wall time; lower the rates or the duration",
 			total, time.Duration(total/1e6*float64(time.Second)).Round(time.Second)))
 	}
+	for i, f := range spec.Faults {
+		if f.Every <= 0 || f.Start >= spec.Duration {
+			continue
+		}
+		// Every occurrence is kept for the cascade trace, and each costs
+		// the engine microseconds: a crash every 2 ns over 10 s ran 110 s
+		// and stopped on the 2 GiB memory budget after 16 million.
+		if n := float64((spec.Duration-f.Start-1)/f.Every + 1); n > manyOccurrences {
+			target := f.Target
+			if target == "" {
+				target = "the network"
+			}
+			out = append(out, fmt.Sprintf("fault %d (%s on %s) occurs up to %.3g times, every %s: each is kept for the cascade trace (about %s in all; past %.0f million the memory budget may stop the run) and takes microseconds to run; a longer every",
+				i+1, f.Kind, target, n, f.Every, megabytes(n*occurrenceBytes), sim.DefaultMemory/occurrenceBytes/1e6))
+		}
+	}
 	for s := range spec.Services {
 		sv := &spec.Services[s]
 		if sv.Queue != sim.Unbounded || sv.Gateway != nil {
 			continue
 		}
-		need, offered := 0.0, 0.0
-		for o, r := range rate[s] {
-			need += r * ownTime(sv, o)
+		need, offered := ownWork(sv, rate[s]), 0.0
+		for _, r := range rate[s] {
 			offered += r
 		}
-		inst := sv.Instances
-		if a := sv.Autoscale; a != nil {
-			inst = max(inst, a.Max)
-		}
-		have := float64(inst * sv.Workers)
+		have := float64(peakInstances(sv) * sv.Workers)
 		if need > have {
 			out = append(out, fmt.Sprintf("service %q: its queue is unbounded, and its clients' peak of %.4g requests/s needs %.4g busy workers for its own work alone, of the %.0f it has: the queue grows without limit; set a queue (queue = 1000), or more instances or workers",
 				sv.Name, offered, need, have))
 		}
 	}
 	return out
+}
+
+// megabytes writes a size in MB, or GB from a thousand MB on.
+func megabytes(b float64) string {
+	if b >= 1e9 {
+		return fmt.Sprintf("%.3g GB", b/1e9)
+	}
+	return fmt.Sprintf("%.3g MB", b/1e6)
 }
 
 // unrouted is the peak rate of a gateway's open-loop clients that name no
@@ -178,6 +217,25 @@ func opCalls(sv *sim.Service) [][]sim.Call {
 		out[o] = op.Calls
 	}
 	return out
+}
+
+// ownWork is the workers sv keeps busy with its own work at the rates of
+// its operations: the sum of rate x mean service time.
+func ownWork(sv *sim.Service, rates []float64) float64 {
+	need := 0.0
+	for o, r := range rates {
+		need += r * ownTime(sv, o)
+	}
+	return need
+}
+
+// peakInstances is the most instances sv runs: its autoscaler's max, if
+// higher than its instances.
+func peakInstances(sv *sim.Service) int {
+	if a := sv.Autoscale; a != nil {
+		return max(sv.Instances, a.Max)
+	}
+	return sv.Instances
 }
 
 // ownTime is the mean service time of operation o of sv, in seconds.

@@ -104,6 +104,58 @@ workers = 400
 queue = 100
 service_time = "10ms"
 `, []string{"the clients send up to 1.73e+09 requests over the run"}},
+		// api completes at most 1 worker / 10 ms = 100 requests/s, so db
+		// gets at most 300/s of its 1000/s, 1.5 of db's 4 workers: db is
+		// not overloaded (a run shows it 25 % busy), and only api, whose
+		// queue is bounded, is. db was warned about at 3000/s.
+		{"a caller passes on what it can complete", head + `
+[[client]]
+name = "c"
+target = "api"
+rate = 1000
+[[service]]
+name = "api"
+workers = 1
+queue = 100
+service_time = "10ms"
+  [[service.call]]
+  to = "db"
+  fanout = 3
+[[service]]
+name = "db"
+workers = 4
+service_time = "5ms"
+`, nil},
+		{"a fault repeated millions of times", head + `
+[[client]]
+name = "c"
+target = "api"
+rate = 10
+[[service]]
+name = "api"
+queue = 10
+[[fault]]
+kind = "crash"
+target = "api"
+start = "0s"
+duration = "1ns"
+every = "2ns"
+`, []string{"fault 1 (crash on api) occurs up to 5e+09 times, every 2ns: each is kept for the cascade trace (about 620 GB in all"}},
+		{"a fault every 2 ms is not warned about", head + `
+[[client]]
+name = "c"
+target = "api"
+rate = 10
+[[service]]
+name = "api"
+queue = 10
+[[fault]]
+kind = "crash"
+target = "api"
+start = "1s"
+duration = "1ms"
+every = "2ms"
+`, nil},
 		{"autoscaling counts its max", head + `
 [[client]]
 name = "c"

@@ -47,7 +47,7 @@ func (s *Sim) budget() int64 {
 // not from the Go runtime's statistics: the same run reaches its budget at
 // the same event on every machine, and reading them costs a stop of the
 // world.
-func (s *Sim) growths() [5]growth {
+func (s *Sim) growths() [6]growth {
 	var windows, records int64
 	s.eachSeries(func(ws *[]Window) { windows += int64(cap(*ws)) })
 	for i := range s.topics {
@@ -55,8 +55,19 @@ func (s *Sim) growths() [5]growth {
 			records += int64(cap(s.topics[i].parts[j].recs.buf))
 		}
 	}
-	return [5]growth{
-		{"requests in flight", int64(s.reqs.live), int64(cap(s.reqs.r))*reqBytes + int64(s.pendingEvents())*eventBytes},
+	// Scheduled events are counted apart from the requests: a timeout
+	// stays scheduled until it falls due, also for a request answered long
+	// before (its gen check drops it then), so a rate far past capacity
+	// with fast refusals holds few requests and many events. Their bytes
+	// are those of the heap's and the FIFOs' capacities, which grow by
+	// doubling, as the request pool's are.
+	events := int64(cap(s.events.ev))
+	for k := range s.timeouts.q {
+		events += int64(cap(s.timeouts.q[k].buf))
+	}
+	return [6]growth{
+		{"requests in flight", int64(s.reqs.live), int64(cap(s.reqs.r)) * reqBytes},
+		{"scheduled events", int64(s.pendingEvents()), events * eventBytes},
 		{"time-series windows", windows, windows*windowBytes + s.pointedBytes},
 		{"records in broker logs", records, records * recordBytes},
 		{"health changes and fault occurrences", int64(len(s.changes) + len(s.occurs)), int64(cap(s.changes)+cap(s.occurs)) * changeBytes},
@@ -213,10 +224,15 @@ func (s *Sim) budgetHint(top int) string {
 		}
 		return "the offered load is far beyond capacity: bound the queues (queue = 1000), or lower the rate"
 	case 1:
-		return "set a wider [scenario] window, or a shorter duration"
+		// Most of them are the timeouts of requests already answered:
+		// each waits until it falls due, so a rate r with a timeout d
+		// holds about r x d of them.
+		return "a timeout stays scheduled until it falls due, also for a request answered long before: lower the rate, or shorten the clients' and calls' timeouts"
 	case 2:
-		return "set a shorter retention_ms on the topics, or a lower rate"
+		return "set a wider [scenario] window, or a shorter duration"
 	case 3:
+		return "set a shorter retention_ms on the topics, or a lower rate"
+	case 4:
 		return "a fault repeats too often or health flaps: a longer every on the faults"
 	}
 	return "fewer notable changes: a longer every on the faults"

@@ -242,7 +242,7 @@ func TestNoEdgeSeriesBudget(t *testing.T) {
 				t.Errorf("room for %d windows and %d marks on an edge, want %d and %d", cap(e.series), cap(e.marks), tc.edgeCap, windows)
 			}
 			s.Run()
-			if g := s.growths()[1]; g.n != tc.series*windows || g.bytes != tc.series*windows*windowBytes {
+			if g := s.growths()[2]; g.n != tc.series*windows || g.bytes != tc.series*windows*windowBytes {
 				t.Errorf("budget counts %d windows (%d B), want %d", g.n, g.bytes, tc.series*windows)
 			}
 			if n := len(e.series); n != tc.edgeCap {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/faultline/faultline/sim"
@@ -24,9 +25,11 @@ type Options struct {
 // components, breakers, cascades, then the log of notable changes.
 func Write(w io.Writer, res *sim.Result, o Options) {
 	color := o.Color
-	fmt.Fprintf(w, "%s · seed %d · %gs virtual", res.Scenario, res.Seed, res.DurationS)
+	// Decimals, never an exponent: %g wrote a run of 1 ns "1e-09s".
+	secs := func(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) + "s" }
+	fmt.Fprintf(w, "%s · seed %d · %s virtual", res.Scenario, res.Seed, secs(res.DurationS))
 	if res.WarmupS > 0 {
-		fmt.Fprintf(w, " (first %gs are warmup, not counted)", res.WarmupS)
+		fmt.Fprintf(w, " (first %s are warmup, not counted)", secs(res.WarmupS))
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w)

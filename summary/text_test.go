@@ -122,3 +122,23 @@ func TestCascadeSaysWhichLevelLatencyDecided(t *testing.T) {
 		})
 	}
 }
+
+// TestHeaderDurations: the first line writes the run's length and warmup
+// as decimals however short they are: a run of 1 ns read "1e-09s virtual".
+func TestHeaderDurations(t *testing.T) {
+	for _, tc := range []struct {
+		duration, warmup float64
+		want             string
+	}{
+		{120, 10, "x · seed 1 · 120s virtual (first 10s are warmup, not counted)\n"},
+		{1e-9, 0, "x · seed 1 · 0.000000001s virtual\n"},
+		{0.05, 2.5e-5, "x · seed 1 · 0.05s virtual (first 0.000025s are warmup, not counted)\n"},
+		{86400, 0, "x · seed 1 · 86400s virtual\n"},
+	} {
+		var b strings.Builder
+		Write(&b, &sim.Result{Scenario: "x", Seed: 1, DurationS: tc.duration, WarmupS: tc.warmup}, Options{})
+		if got, _, _ := strings.Cut(b.String(), "\n"); got+"\n" != tc.want {
+			t.Errorf("header %q, want %q", got, tc.want)
+		}
+	}
+}

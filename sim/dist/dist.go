@@ -198,7 +198,9 @@ func (t *empTable) String() string {
 			sb.WriteString("..")
 			sb.WriteString(formatDuration(t.hi[i]))
 			sb.WriteString(": ")
-			sb.WriteString(formatNumber(t.count(i)))
+			// Whole, never in exponent form (1e+06), which the
+			// parser refuses as a count.
+			sb.WriteString(strconv.FormatFloat(t.count(i), 'f', -1, 64))
 		}
 	}
 	sb.WriteByte(')')

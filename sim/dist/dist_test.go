@@ -51,6 +51,9 @@ func TestParseRoundTrip(t *testing.T) {
 		{"samples( 0s )", "samples(0s)"},
 		{"histogram(1ms..2ms: 40, 30ms..50ms:10)", "histogram(1ms..2ms: 40, 30ms..50ms: 10)"},
 		{"histogram(0s..1ms: 0, 1ms..2ms: 3, 2ms..4ms: 0, 4ms..5ms: 1)", "histogram(1ms..2ms: 3, 4ms..5ms: 1)"},
+		// A count of a million or more is written whole: "1e+06" is no
+		// count the parser takes (found by FuzzParse).
+		{"histogram(0..1s:1000000)", "histogram(0s..1s: 1000000)"},
 		{"markov(fast: lognormal(5ms, 20ms) for 30s, slow: lognormal(80ms, 400ms) for 2s)", "markov(fast: lognormal(5ms, 20ms) for 30s, slow: lognormal(80ms, 400ms) for 2s)"},
 		{"markov( a:1ms for 1s,b : exp(1ms)  for 2s , c-3_x: mix(1 samples(2ms, 1ms)) for 3ms)", "markov(a: 1ms for 1s, b: exp(1ms) for 2s, c-3_x: mix(1 samples(1ms, 2ms)) for 3ms)"},
 		{"mix(0.5 samples(1ms), 0.5 histogram(1ms..2ms: 1))", "mix(0.5 samples(1ms), 0.5 histogram(1ms..2ms: 1))"},
