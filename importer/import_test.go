@@ -147,6 +147,46 @@ func loadScenario(t *testing.T, m *Model) string {
 	return b.String()
 }
 
+// TestImportOtherShapes: shapes the recorders' own tools write besides
+// the usual ones, each read as its format. Jaeger UI's trace model keeps
+// one trace under "data" (jaeger-ui's TraceFlamegraph/testTrace.json); a
+// Zipkin span may stand alone, not in an array (zipkin's
+// benchmarks/src/test/resources/zipkin2-client.json). Both were "unknown
+// shape" or "not an array of traces" before.
+func TestImportOtherShapes(t *testing.T) {
+	tests := []struct {
+		name, content string
+		format        Format
+		spans         int64
+	}{
+		{"jaeger UI trace model: data holds one trace",
+			`{"data": {"traceID": "t1", "services": [{"name": "api"}], "spans": [` +
+				`{"traceID": "t1", "spanID": "a", "operationName": "GET", "references": [], "startTime": 1700000000000000, "duration": 5000, "processID": "p1"},` +
+				`{"traceID": "t1", "spanID": "b", "operationName": "query", "references": [{"refType": "CHILD_OF", "traceID": "t1", "spanID": "a"}], "startTime": 1700000000001000, "duration": 2000, "processID": "p2"}],` +
+				` "processes": {"p1": {"serviceName": "api"}, "p2": {"serviceName": "db"}}}, "id": "t1", "state": "DONE"}`,
+			Jaeger, 2},
+		{"zipkin span alone",
+			`{"traceId": "86154a4ba6e91385", "id": "4d1e00c0db9010db", "kind": "SERVER", "name": "get /", "timestamp": 1472470996199000, "duration": 207000, "localEndpoint": {"serviceName": "frontend"}}`,
+			Zipkin, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "traces.json")
+			if err := os.WriteFile(path, []byte(tt.content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			m, err := Import([]string{path}, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.Observed.Spans != tt.spans || !strings.Contains(m.Description, "("+string(tt.format)+")") {
+				t.Errorf("read %d spans as %q; want %d as %s", m.Observed.Spans, m.Description, tt.spans, tt.format)
+			}
+			loadScenario(t, m)
+		})
+	}
+}
+
 // TestImportRejectsBadFiles: a file that is broken, empty or of an unknown
 // shape is a *FileError naming the file and, where it can, the position.
 func TestImportRejectsBadFiles(t *testing.T) {

@@ -63,9 +63,16 @@ func readJaeger(r io.Reader, emit func(*Span) error) error {
 	default:
 		return atByte(0, errors.New("not Jaeger JSON: want an object or an array of traces"))
 	}
-	// Either the query API's envelope {"data": [...], "total": ...} or one
-	// trace: keys in any order, so a lone trace is decoded whole.
+	return jaegerObject(dec, emit)
+}
+
+// jaegerObject reads an object whose '{' was read, up to its '}': either
+// the query API's envelope {"data": [...], "total": ...}, whose data is an
+// array of traces (or one trace, as the UI's own trace model holds it), or
+// one trace. Keys come in any order, so a lone trace is decoded whole.
+func jaegerObject(dec *json.Decoder, emit func(*Span) error) error {
 	var one jaegerTrace
+	start := dec.InputOffset()
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
@@ -76,13 +83,15 @@ func readJaeger(r io.Reader, emit func(*Span) error) error {
 		case "data":
 			var t json.Token
 			if t, err2 = dec.Token(); err2 == nil {
-				if t == nil { // "data": null
-					continue
+				switch t {
+				case nil: // "data": null
+				case json.Delim('['):
+					err2 = jaegerTraces(dec, emit)
+				case json.Delim('{'):
+					err2 = jaegerObject(dec, emit)
+				default:
+					return atByte(dec.InputOffset(), errors.New(`"data" is neither an array of traces nor a trace`))
 				}
-				if t != json.Delim('[') {
-					return atByte(dec.InputOffset(), errors.New(`"data" is not an array of traces`))
-				}
-				err2 = jaegerTraces(dec, emit)
 			}
 		case "traceID":
 			err2 = dec.Decode(&one.TraceID)
@@ -102,8 +111,11 @@ func readJaeger(r io.Reader, emit func(*Span) error) error {
 			return jsonPos(dec, err2)
 		}
 	}
+	if _, err := dec.Token(); err != nil { // the closing '}'
+		return jsonPos(dec, err)
+	}
 	if len(one.Spans) > 0 {
-		return emitJaeger(&one, dec.InputOffset(), emit)
+		return emitJaeger(&one, start, emit)
 	}
 	return nil
 }

@@ -117,7 +117,8 @@ func openTrace(path string) (*traceFile, error) {
 // sniff tells a file's format from its first bytes: a JSON object whose
 // keys are Jaeger's (data, or a trace's traceID/spans/processes) or OTLP's
 // (resourceSpans); a JSON array of Zipkin v2 spans (traceId, id, ...), of
-// Zipkin traces (arrays of spans) or of Jaeger traces; or a text table
+// Zipkin traces (arrays of spans) or of Jaeger traces, or one Zipkin span
+// alone; or a text table
 // whose first line has commas.
 func sniff(r *bufio.Reader) (Format, error) {
 	head, err := r.Peek(1 << 16)
@@ -177,7 +178,9 @@ func sniffJSON(head []byte) (Format, error) {
 				return OTLP, nil
 			}
 		case "traceId", "id", "parentId", "localEndpoint", "remoteEndpoint":
-			if inArray {
+			// An object alone is one Zipkin span when it has a key
+			// only a Zipkin span has ("id" alone could be anything's).
+			if inArray || key != "id" {
 				return Zipkin, nil
 			}
 		}
