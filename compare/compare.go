@@ -89,6 +89,9 @@ type Report struct {
 	// Missing names the operations with enough spans that the scenario
 	// does not have (not in the JSON, which holds only what was compared).
 	Missing []string `json:"-"`
+	// Unscored counts the operations observed at 0 ms, which the MAPEs
+	// leave out (MAPE).
+	Unscored int `json:"-"`
 }
 
 // AtObservedLoad sets spec to the load the traces show, and returns what
@@ -172,6 +175,7 @@ func Compare(m *importer.Model, res *sim.Result, opts Options) Report {
 		p99s = append(p99s, RelErr(r.Observed.P99, r.Simulated.P99))
 	}
 	rep.P50MAPE, rep.P99MAPE = MAPE(p50s), MAPE(p99s)
+	rep.Unscored = max(Unscored(p50s), Unscored(p99s))
 	return rep
 }
 
@@ -220,17 +224,63 @@ func RelErr(obs, simulated float64) float64 {
 }
 
 // MAPE is the mean absolute percentage error of relative errors: the mean
-// of |e| x 100. 0 for none.
+// of |e| x 100, over the finite ones. An operation observed at 0 (a span
+// shorter than its recorder's resolution: Zipkin and Jaeger keep
+// microseconds) has no relative error; it is left out, not let turn the
+// mean into +Inf (which JSON cannot hold either). 0 for none.
 func MAPE(errs []float64) float64 {
-	if len(errs) == 0 {
+	var s float64
+	n := 0
+	for _, e := range errs {
+		if !math.IsInf(e, 0) && !math.IsNaN(e) {
+			s += math.Abs(e)
+			n++
+		}
+	}
+	if n == 0 {
 		return 0
 	}
-	var s float64
-	for _, e := range errs {
-		s += math.Abs(e)
-	}
-	return s / float64(len(errs)) * 100
+	return s / float64(n) * 100
 }
+
+// Unscored counts the relative errors MAPE leaves out.
+func Unscored(errs []float64) int {
+	n := 0
+	for _, e := range errs {
+		if math.IsInf(e, 0) || math.IsNaN(e) {
+			n++
+		}
+	}
+	return n
+}
+
+// minSimulated is the fewest requests the run should give each compared
+// operation (AutoWindows).
+const minSimulated = 100
+
+// AutoWindows is how many times the traces' window a run needs so that
+// every operation compared (at least minSpans spans) gets about
+// minSimulated requests, at most maxAutoWindows: a recording of a few
+// requests is compared with the scenario's quantiles, not with a run as
+// short and as much a matter of luck (an operation seen once is reached
+// by no request of one window's run with probability e^-1, a Poisson
+// count of mean 1). 1 when every operation has that many spans already.
+func AutoWindows(m *importer.Model, minSpans int64) int {
+	least := int64(0)
+	for _, s := range m.Services {
+		for _, op := range s.Operations {
+			if op.Count >= max(minSpans, 1) && (least == 0 || op.Count < least) {
+				least = op.Count
+			}
+		}
+	}
+	if least == 0 || least >= minSimulated {
+		return 1
+	}
+	return int(min((minSimulated+least-1)/least, maxAutoWindows))
+}
+
+const maxAutoWindows = 100
 
 func ms(ns int64) float64 { return round(float64(ns)/1e6, 3) }
 

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/faultline/faultline/importer"
 	"github.com/faultline/faultline/internal/golden"
 )
 
@@ -24,6 +25,9 @@ func TestMAPE(t *testing.T) {
 		{"exact", []float64{10, 20}, []float64{10, 20}, 0},
 		{"over and under count alike", []float64{100, 100}, []float64{110, 90}, 10},
 		{"mixed", []float64{10, 200, 4}, []float64{15, 150, 4}, (50 + 25 + 0) / 3.0},
+		// A span of 0 us (zipkin-lens's smartthings trace has them) has
+		// no relative error: left out, not +Inf.
+		{"observed zero left out", []float64{0, 10}, []float64{3, 12}, 20},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var errs []float64
@@ -37,6 +41,39 @@ func TestMAPE(t *testing.T) {
 	}
 	if e := RelErr(0, 1); !math.IsInf(e, 1) {
 		t.Errorf("RelErr(0, 1) = %g; want +Inf", e)
+	}
+}
+
+// TestAutoWindows: the run lasts enough windows that the least counted
+// operation compared gets about 100 requests: a recording of one trace
+// is compared with 100 windows' run, one of 50 spans with two, a full one
+// with one.
+func TestAutoWindows(t *testing.T) {
+	model := func(counts ...int64) *importer.Model {
+		m := &importer.Model{Services: []importer.Service{{Name: "s"}}}
+		for _, c := range counts {
+			m.Services[0].Operations = append(m.Services[0].Operations, importer.Operation{Count: c})
+		}
+		return m
+	}
+	for _, tt := range []struct {
+		name     string
+		m        *importer.Model
+		minSpans int64
+		want     int
+	}{
+		{"one trace", model(1, 3), 1, 100},
+		{"fewest compared 50", model(50, 4000), 50, 2},
+		{"fewer than min-spans not compared", model(7, 400), 50, 1},
+		{"all have 100", model(100, 500), 50, 1},
+		{"none compared", model(3), 50, 1},
+		{"min-spans 0 counts as 1", model(0, 30), 0, 4},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := AutoWindows(tt.m, tt.minSpans); got != tt.want {
+				t.Errorf("AutoWindows = %d; want %d", got, tt.want)
+			}
+		})
 	}
 }
 
