@@ -105,7 +105,22 @@ type Report struct {
 // load; an entry of the traces that no client targets is not driven.
 func AtObservedLoad(spec *sim.Spec, m *importer.Model, windows int) []string {
 	var notes []string
-	driven := map[string]bool{}
+	// A client of the scenario takes the traces' client of its own name
+	// (an imported scenario's: an entry may have several, its root spans
+	// and its orphans), else the sum of the traces' clients at its target
+	// that no client claimed by name.
+	claimed := make([]bool, len(m.Clients))
+	byName := make([]int, len(spec.Clients))
+	for i := range spec.Clients {
+		byName[i] = -1
+		for j, mc := range m.Clients {
+			if mc.Name == spec.Clients[i].Name && !claimed[j] {
+				byName[i], claimed[j] = j, true
+				break
+			}
+		}
+	}
+	driven := make([]bool, len(m.Clients))
 	for i := range spec.Clients {
 		c := &spec.Clients[i]
 		target := c.Target
@@ -114,10 +129,10 @@ func AtObservedLoad(spec *sim.Spec, m *importer.Model, windows int) []string {
 		}
 		var rate float64
 		found := false
-		for _, mc := range m.Clients {
-			if mc.Target == target {
+		for j, mc := range m.Clients {
+			if byName[i] == j || byName[i] < 0 && !claimed[j] && mc.Target == target {
 				rate, found = rate+mc.Rate, true
-				driven[target] = true
+				driven[j] = true
 			}
 		}
 		switch {
@@ -129,10 +144,9 @@ func AtObservedLoad(spec *sim.Spec, m *importer.Model, windows int) []string {
 			c.Rate, c.Schedule = rate, nil
 		}
 	}
-	for _, mc := range m.Clients {
-		if !driven[mc.Target] {
+	for j, mc := range m.Clients {
+		if !driven[j] {
 			notes = append(notes, fmt.Sprintf("the traces' entry %s (%s requests/s) is the target of no client of the scenario: not driven", mc.Target, sig(mc.Rate)))
-			driven[mc.Target] = true
 		}
 	}
 	spec.Duration = spec.Warmup + time.Duration(max(windows, 1))*m.Observed.Window

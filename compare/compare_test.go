@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"math"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -120,5 +121,33 @@ func TestFits(t *testing.T) {
 	}
 	if b, err := json.Marshal(CI{1.5, math.Inf(1)}); err != nil || string(b) != "[1.5,null]" {
 		t.Errorf("JSON %s, %v; want [1.5,null]", b, err)
+	}
+}
+
+// TestAtObservedLoadByName: an imported scenario's clients take the rate
+// of the traces' client of their own name. An operation that is a root in
+// one trace and an orphan in another has two clients at one target; taken
+// by target, each got the sum, and the run drove it twice as hard.
+func TestAtObservedLoadByName(t *testing.T) {
+	csv := "TraceID,SpanID,ParentID,ServiceName,OperationName,StartTimeUnixNano,EndTimeUnixNano\n" +
+		"t1,a,root,web,home,1700000000000000000,1700000000010000000\n" +
+		"t2,b,gone,web,home,1700000001000000000,1700000001010000000\n" +
+		"t3,c,root,web,home,1700000002000000000,1700000002010000000\n"
+	path := filepath.Join(t.TempDir(), "spans.csv")
+	if err := os.WriteFile(path, []byte(csv), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	spec, m := importAndLoad(t, path, "")
+	AtObservedLoad(spec, m, 1)
+	var total float64
+	for _, c := range spec.Clients {
+		total += c.Rate
+	}
+	var want float64
+	for _, c := range m.Clients {
+		want += c.Rate
+	}
+	if len(spec.Clients) != 2 || math.Abs(total-want) > 1e-9 {
+		t.Errorf("%d clients, %g requests/s in all; want 2, %g (the traces' 3 requests over 3 s)", len(spec.Clients), total, want)
 	}
 }

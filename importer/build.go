@@ -80,7 +80,6 @@ func (a *aggregator) model(files []string, opts Options) *Model {
 	}
 	target := func(k opKey) string { return svcName[k.service] + "." + opName[k] }
 
-	entriesFromOrphans := a.roots == 0
 	for _, raw := range svcRaw {
 		s := a.services[raw]
 		svc := Service{Name: svcName[raw], Instances: max(len(s.instances), 1)}
@@ -101,21 +100,28 @@ func (a *aggregator) model(files []string, opts Options) *Model {
 				sop.Comments = append([]string{patternComment(o, perOp[op])}, sop.Comments...)
 			}
 			svc.Operations = append(svc.Operations, sop)
-			if o.entries > 0 || (entriesFromOrphans && o.orphans > 0) {
-				n := o.entries
-				from := fmt.Sprintf("%d root spans", n)
-				if entriesFromOrphans {
-					n = o.orphans
-					from = fmt.Sprintf("%d spans whose parent is missing (the traces hold no root span)", n)
+			// Requests that came from no caller the scenario holds: the
+			// root spans, and the invocations whose caller is missing
+			// (orphans) or did not wait for them (detached). Each kind
+			// is a client of its own at its observed rate, so that the
+			// run's counts are the observed ones.
+			addClient := func(prefix string, n int64, from string) {
+				if n == 0 {
+					return
 				}
 				rate := float64(n) / secs / ratio
 				m.Clients = append(m.Clients, Client{
-					Name:   "load-" + svcName[raw] + "-" + opName[o.key],
+					Name:   prefix + "-" + svcName[raw] + "-" + opName[o.key],
 					Target: target(o.key),
 					Rate:   rate,
-					Comments: []string{fmt.Sprintf("%s of %q over %s, sampled %s: %s requests/s, Poisson arrivals",
-						from, op, fmtSeconds(secs), fmtShare(ratio), fmtNum(rate))},
+					Comments: []string{fmt.Sprintf("%d %s of %q over %s, sampled %s: %s requests/s, Poisson arrivals",
+						n, from, op, fmtSeconds(secs), fmtShare(ratio), fmtNum(rate))},
 				})
+			}
+			addClient("load", o.entries, "root spans")
+			addClient("orphan", o.orphans, "spans whose parent span the files do not hold (a caller the traces do not show)")
+			if o.key.pattern == "" {
+				addClient("async", s.detached[op], "invocations their caller did not wait for (consumer spans, FOLLOWS_FROM, or outliving their caller's span)")
 			}
 		}
 		svc.Comments = append(svc.Comments, fmt.Sprintf("from %d invocations (first spans) of service %q: operations %s", spans, raw, quoteList(names, 8)))
@@ -140,10 +146,10 @@ func (a *aggregator) model(files []string, opts Options) *Model {
 		fmt.Sprintf("Rates are counts divided by the sampled share %s (%s).", fmtShare(ratio), ratioFrom),
 	}
 	if a.orphanSpans > 0 {
-		h = append(h, fmt.Sprintf("%d spans name a parent span the files do not hold: each counts as the first span of an invocation, not as a request from outside.", a.orphanSpans))
+		h = append(h, fmt.Sprintf("%d spans name a parent span the files do not hold: each counts as the first span of an invocation, which a client of its own (orphan-...) drives at the rate observed, as a request from a caller the traces do not show.", a.orphanSpans))
 	}
-	if entriesFromOrphans {
-		h = append(h, "No trace has its root span: the operations of the orphan spans are taken as the entries.")
+	if a.detachedInvocations > 0 {
+		h = append(h, fmt.Sprintf("%d invocations were not waited for by their caller (consumer spans, FOLLOWS_FROM references, or work that outlived its caller's span): each is left out of its caller's calls and driven by a client of its own (async-...) at the rate observed; a fault that slows the caller does not slow their arrivals in the run.", a.detachedInvocations))
 	}
 	if a.duplicateSpans > 0 {
 		h = append(h, fmt.Sprintf("%d spans repeat the id of another span of their trace and are left out.", a.duplicateSpans))

@@ -88,6 +88,10 @@ type serviceStats struct {
 	ops map[string]*opStats
 	// patterns counts the entry call patterns kept apart per operation.
 	patterns map[string]int
+	// detached counts, per operation name, the invocations whose caller
+	// did not wait for them (detached): kept here, by name, since they
+	// are never entries and so never kept apart by call pattern.
+	detached map[string]int64
 }
 
 // aggregator folds complete traces into per-operation statistics; it keeps
@@ -95,18 +99,20 @@ type serviceStats struct {
 type aggregator struct {
 	services map[string]*serviceStats
 
-	traces, spans     int64
-	orphanSpans       int64 // spans whose parent span is not in their trace
-	duplicateSpans    int64 // spans whose id another span of the trace has (left out)
-	skippedSpans      int64 // spans without timing (left out)
-	formats           []Format
-	roots             int64
-	firstRoot         int64
-	lastRoot          int64
-	firstStart        int64
-	lastEnd           int64
-	ratios            map[float64]int64 // sampler ratios the root spans carry
-	rootsWithoutRatio int64
+	traces, spans int64
+	orphanSpans   int64 // spans whose parent span is not in their trace
+	// detachedInvocations are invocations their caller did not wait for.
+	detachedInvocations int64
+	duplicateSpans      int64 // spans whose id another span of the trace has (left out)
+	skippedSpans        int64 // spans without timing (left out)
+	formats             []Format
+	roots               int64
+	firstRoot           int64
+	lastRoot            int64
+	firstStart          int64
+	lastEnd             int64
+	ratios              map[float64]int64 // sampler ratios the root spans carry
+	rootsWithoutRatio   int64
 
 	// rtBursts are the episodes of the round trips to each callee
 	// (shape.go), found once all is read.
@@ -125,8 +131,8 @@ type aggregator struct {
 }
 
 type invocationRef struct {
-	span          int32
-	entry, orphan bool
+	span                    int32
+	entry, orphan, detached bool
 }
 
 // call is one call an invocation made: the callee's first span, and the
@@ -144,7 +150,7 @@ func newAggregator() *aggregator {
 func (a *aggregator) service(name string) *serviceStats {
 	s := a.services[name]
 	if s == nil {
-		s = &serviceStats{name: name, instances: map[string]struct{}{}, instID: map[string]int32{}, ops: map[string]*opStats{}, patterns: map[string]int{}}
+		s = &serviceStats{name: name, instances: map[string]struct{}{}, instID: map[string]int32{}, ops: map[string]*opStats{}, patterns: map[string]int{}, detached: map[string]int64{}}
 		a.services[name] = s
 	}
 	return s
@@ -272,6 +278,10 @@ func (a *aggregator) invocation(sp []Span, w invocationRef) {
 			if s != t && a.isClientSpan(sp, s) {
 				cl, iv = s, &sp[s]
 			}
+			if detached(top, &sp[c], iv) {
+				a.work = append(a.work, invocationRef{span: c, detached: true})
+				continue
+			}
 			a.calls = append(a.calls, call{child: c, client: cl, start: iv.Start, end: iv.End, key: opKey{service: sp[c].Service, op: sp[c].Operation}})
 			a.work = append(a.work, invocationRef{span: c})
 		}
@@ -303,6 +313,10 @@ func (a *aggregator) invocation(sp []Span, w invocationRef) {
 	}
 	if w.orphan {
 		o.orphans++
+	}
+	if w.detached {
+		a.services[top.Service].detached[top.Operation]++
+		a.detachedInvocations++
 	}
 	o.hold.Record(top.End - top.Start)
 	o.holdSeries = appendSample(o.holdSeries, sample{at: top.Start, v: top.End - top.Start})
@@ -346,6 +360,25 @@ func (a *aggregator) invocation(sp []Span, w invocationRef) {
 		}
 	}
 	a.edges(sp, o)
+}
+
+// detached tells whether an invocation's caller did not wait for a callee
+// span: a CONSUMER span (OpenTelemetry's span kinds: "there is often no
+// direct critical path latency relationship between producer and consumer
+// spans", opentelemetry-specification specification/trace/api.md,
+// SpanKind), a span that FOLLOWS_FROM its parent ("some parent Spans do not
+// depend in any way on the result of their child Spans", opentracing
+// specification.md, References between Spans), or a callee that outlived
+// its caller: longer than the time from the call's start (its client span's
+// when there is one, so that the callee's clock skew does not count) to the
+// end of the caller's first span. The caller's span ended without it; such
+// work is not a call the caller waits for, and the run drives it as a
+// request of its own (build.go).
+func detached(top, callee, call *Span) bool {
+	if callee.Kind == KindConsumer || callee.FollowsFrom {
+		return true
+	}
+	return callee.End-callee.Start > top.End-max(call.Start, top.Start)
 }
 
 // instanceID numbers an instance of a service; "" (not recorded) is one

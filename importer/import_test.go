@@ -229,8 +229,10 @@ func TestImportRejectsBadFiles(t *testing.T) {
 }
 
 // TestImportCountsOrphans: a span whose parent is not in the file is
-// counted, reported in the scenario's header, and its invocation still
-// feeds its operation, but is not taken as a request from outside.
+// counted, reported in the scenario's header, and its invocation feeds its
+// operation and is driven by a client of its own (orphan-...) at its
+// observed rate, so that the run reaches db.query as often as the traces
+// did (before, the run reached it half as often: only through web.home).
 func TestImportCountsOrphans(t *testing.T) {
 	csv := "TraceID,SpanID,ParentID,ServiceName,OperationName,StartTimeUnixNano,EndTimeUnixNano\n" +
 		"t1,a,root,web,home,1700000000000000000,1700000000010000000\n" +
@@ -248,8 +250,8 @@ func TestImportCountsOrphans(t *testing.T) {
 	if m.Observed.OrphanSpans != 1 {
 		t.Errorf("orphan spans %d; want 1", m.Observed.OrphanSpans)
 	}
-	if len(m.Clients) != 1 || m.Clients[0].Target != "web.home" {
-		t.Errorf("clients %+v; want only web.home", m.Clients)
+	if len(m.Clients) != 2 || m.Clients[0].Target != "web.home" || m.Clients[1].Name != "orphan-db-query" || m.Clients[1].Rate != 0.5 {
+		t.Errorf("clients %+v; want web.home at 1/s and orphan-db-query at 0.5/s", m.Clients)
 	}
 	// web.home made the call in 1 of its 2 requests: the orphan's parent
 	// is not known to be web.home.
@@ -340,5 +342,118 @@ func TestImportReadsGzip(t *testing.T) {
 	}
 	if m.Observed.Spans != 8 {
 		t.Errorf("read %d spans; want 8", m.Observed.Spans)
+	}
+}
+
+// TestImportDetachedWork: work its caller did not wait for is not a call
+// of the caller (the run would make the caller wait for it) but a request
+// of its own, driven by an async-... client at its observed rate: a
+// CONSUMER span below a PRODUCER (zipkin-lens's messaging.json), a span
+// that FOLLOWS_FROM its parent, a callee that outlived its caller's span.
+// A callee that starts before its client span (clock skew) but fits in it
+// stays a call. Before, each was a call: the run made the producer wait
+// for the consumer's whole work.
+func TestImportDetachedWork(t *testing.T) {
+	const header = "TraceID,SpanID,ParentID,ServiceName,OperationName,StartTimeUnixNano,EndTimeUnixNano,Kind\n"
+	// Two traces a second apart; offsets in ms from each trace's start.
+	rows := func(lines ...string) string {
+		var b strings.Builder
+		b.WriteString(header)
+		for tr := 0; tr < 2; tr++ {
+			t0 := int64(1700000000000000000) + int64(tr)*int64(time.Second)
+			for _, l := range lines {
+				// id,parent,service,operation,start ms,end ms,kind;
+				// parent "-" for the root.
+				var id, parent, svc, op, kind string
+				var s, e int64
+				fmt.Sscanf(strings.ReplaceAll(l, ",", " "), "%s %s %s %s %d %d %s", &id, &parent, &svc, &op, &s, &e, &kind)
+				if parent == "-" {
+					parent = "root"
+				} else {
+					parent += fmt.Sprint(tr)
+				}
+				fmt.Fprintf(&b, "t%d,%s%d,%s,%s,%s,%d,%d,%s\n", tr, id, tr, parent, svc, op, t0+s*int64(time.Millisecond), t0+e*int64(time.Millisecond), kind)
+			}
+		}
+		return b.String()
+	}
+	tests := []struct {
+		name    string
+		csv     string
+		calls   string // api.post's calls
+		clients string
+	}{
+		{"consumer below a producer",
+			rows("a,-,api,post,0,10,server", "p,a,api,publish,2,3,producer", "c,p,worker,consume,50,90,consumer"),
+			"", "async-worker-consume load-api-post"},
+		{"callee outlives its caller",
+			rows("a,-,api,post,0,10,server", "c,a,mailer,send,5,200,server"),
+			"", "async-mailer-send load-api-post"},
+		{"callee starts before its client span (skew) but fits in it",
+			rows("a,-,api,post,0,10,server", "cl,a,api,get,2,8,client", "s,cl,db,get,1,6,server"),
+			"db.get", "load-api-post"},
+		{"an ordinary call",
+			rows("a,-,api,post,0,10,server", "s,a,db,get,2,8,server"),
+			"db.get", "load-api-post"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "spans.csv")
+			if err := os.WriteFile(path, []byte(tt.csv), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			m, err := Import([]string{path}, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var calls, clients []string
+			for _, s := range m.Services {
+				if s.Name == "api" {
+					for _, c := range s.Operations[0].Calls {
+						calls = append(calls, c.To)
+					}
+				}
+			}
+			for _, c := range m.Clients {
+				clients = append(clients, c.Name)
+				if math.Abs(c.Rate-1) > 1e-9 {
+					t.Errorf("client %s at %g/s; want 1 (2 over 2 s)", c.Name, c.Rate)
+				}
+			}
+			if got := strings.Join(calls, " "); got != tt.calls {
+				t.Errorf("api.post's calls %q; want %q", got, tt.calls)
+			}
+			if got := strings.Join(clients, " "); got != tt.clients {
+				t.Errorf("clients %q; want %q", got, tt.clients)
+			}
+			loadScenario(t, m)
+		})
+	}
+}
+
+// TestImportJaegerFollowsFrom: a Jaeger span whose only reference is
+// FOLLOWS_FROM is not waited for by its parent (OpenTracing's references).
+func TestImportJaegerFollowsFrom(t *testing.T) {
+	var traces []string
+	for tr := 0; tr < 2; tr++ {
+		t0 := 1700000000000000 + tr*1000000
+		traces = append(traces, fmt.Sprintf(`{"traceID": "t%d", "spans": [`+
+			`{"traceID": "t%d", "spanID": "a", "operationName": "post", "references": [], "startTime": %d, "duration": 10000, "processID": "p1"},`+
+			`{"traceID": "t%d", "spanID": "b", "operationName": "audit", "references": [{"refType": "FOLLOWS_FROM", "traceID": "t%d", "spanID": "a"}], "startTime": %d, "duration": 2000, "processID": "p2"}],`+
+			` "processes": {"p1": {"serviceName": "api"}, "p2": {"serviceName": "auditor"}}}`, tr, tr, t0, tr, tr, t0+3000))
+	}
+	path := filepath.Join(t.TempDir(), "traces.json")
+	if err := os.WriteFile(path, []byte(`{"data": [`+strings.Join(traces, ",")+`]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m, err := Import([]string{path}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := m.Services[0].Operations[0].Calls; m.Services[0].Name != "api" || len(c) != 0 {
+		t.Errorf("api's calls %+v; want none", c)
+	}
+	if len(m.Clients) != 2 || m.Clients[0].Name != "async-auditor-audit" {
+		t.Errorf("clients %+v; want async-auditor-audit and load-api-post", m.Clients)
 	}
 }

@@ -164,7 +164,7 @@ func emitJaeger(t *jaegerTrace, off int64, emit func(*Span) error) error {
 			s.TraceID = t.TraceID
 		}
 		if s.ParentID == "" {
-			s.ParentID = jaegerParent(js.References)
+			s.ParentID, s.FollowsFrom = jaegerParent(js.References)
 		}
 		var sampler string
 		var param float64
@@ -205,17 +205,18 @@ func emitJaeger(t *jaegerTrace, off int64, emit func(*Span) error) error {
 }
 
 // jaegerParent is the span a CHILD_OF reference names, else the first
-// reference's (FOLLOWS_FROM): the span that caused this one.
-func jaegerParent(refs []jaegerRef) string {
+// reference's (FOLLOWS_FROM): the span that caused this one, and whether
+// it did not wait for it (followsFrom).
+func jaegerParent(refs []jaegerRef) (parent string, followsFrom bool) {
 	for _, r := range refs {
 		if r.RefType == "CHILD_OF" {
-			return r.SpanID
+			return r.SpanID, false
 		}
 	}
 	if len(refs) > 0 {
-		return refs[0].SpanID
+		return refs[0].SpanID, refs[0].RefType == "FOLLOWS_FROM"
 	}
-	return ""
+	return "", false
 }
 
 // jaegerInstance names the process that recorded a span: its pod, its host
