@@ -69,7 +69,7 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 	o := m.Observed
 	fmt.Fprintf(stderr, "imported %d traces, %d spans: %d services, %d entry operations", o.Traces, o.Spans, len(m.Services), len(m.Clients))
 	if o.OrphanSpans > 0 {
-		fmt.Fprintf(stderr, "; %d spans whose parent is missing (counted as invocations, not as entries)", o.OrphanSpans)
+		fmt.Fprintf(stderr, "; %d spans whose parent is missing (driven by orphan-... clients)", o.OrphanSpans)
 	}
 	fmt.Fprintln(stderr)
 	return nil

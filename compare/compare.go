@@ -39,6 +39,10 @@ type Figures struct {
 	// come, so its relative error alone does not judge it.
 	P50CI *CI `json:"p50_ci_ms,omitempty"`
 	P99CI *CI `json:"p99_ci_ms,omitempty"`
+	// noLatency, simulated only: the run answered none of the
+	// operation's requests with success, and its latencies are of
+	// successful requests, so its quantiles say nothing.
+	noLatency bool
 }
 
 // CI is a confidence interval in milliseconds, low then high; high is
@@ -89,8 +93,8 @@ type Report struct {
 	// Missing names the operations with enough spans that the scenario
 	// does not have (not in the JSON, which holds only what was compared).
 	Missing []string `json:"-"`
-	// Unscored counts the operations observed at 0 ms, which the MAPEs
-	// leave out (MAPE).
+	// Unscored counts the operations observed at 0 ms, or whose run
+	// answered none with success, which the MAPEs leave out (MAPE).
 	Unscored int `json:"-"`
 }
 
@@ -185,6 +189,10 @@ func Compare(m *importer.Model, res *sim.Result, opts Options) Report {
 	}
 	var p50s, p99s []float64
 	for _, r := range rep.Operations {
+		if r.Simulated.noLatency {
+			p50s, p99s = append(p50s, math.Inf(1)), append(p99s, math.Inf(1))
+			continue
+		}
 		p50s = append(p50s, RelErr(r.Observed.P50, r.Simulated.P50))
 		p99s = append(p99s, RelErr(r.Observed.P99, r.Simulated.P99))
 	}
@@ -214,7 +222,7 @@ func simulated(res *sim.Result, service, op string, only bool, measured, ratio f
 }
 
 func figures(ok, failed, arrivals uint64, l sim.Latency, measured, ratio float64) Figures {
-	f := Figures{Count: round(float64(arrivals)*ratio, 1), P50: l.P50, P90: l.P90, P99: l.P99}
+	f := Figures{Count: round(float64(arrivals)*ratio, 1), P50: l.P50, P90: l.P90, P99: l.P99, noLatency: ok == 0 && failed > 0}
 	if measured > 0 {
 		f.RatePerS = float64(arrivals) / measured
 	}
@@ -240,8 +248,10 @@ func RelErr(obs, simulated float64) float64 {
 // MAPE is the mean absolute percentage error of relative errors: the mean
 // of |e| x 100, over the finite ones. An operation observed at 0 (a span
 // shorter than its recorder's resolution: Zipkin and Jaeger keep
-// microseconds) has no relative error; it is left out, not let turn the
-// mean into +Inf (which JSON cannot hold either). 0 for none.
+// microseconds) has no relative error, nor one whose run answered no
+// request with success (a run's latency is of successful requests; Compare
+// gives it +Inf); it is left out, not let turn the mean into +Inf (which
+// JSON cannot hold either). 0 for none.
 func MAPE(errs []float64) float64 {
 	var s float64
 	n := 0

@@ -3,10 +3,13 @@ package importer
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -455,5 +458,47 @@ func TestImportJaegerFollowsFrom(t *testing.T) {
 	}
 	if len(m.Clients) != 2 || m.Clients[0].Name != "async-auditor-audit" {
 		t.Errorf("clients %+v; want async-auditor-audit and load-api-post", m.Clients)
+	}
+}
+
+// TestImportOTLPProtoJSON: OTLP as the protobuf JSON mapping writes it
+// (ids in base64, as Grafana Tempo's trace API and its test data hold
+// them, and Tempo's "batches" for resourceSpans) reads as the same
+// spans as OTLP/JSON's hex ids; before, pdata refused the ids ("length
+// mismatch") and "batches" was an unknown shape.
+func TestImportOTLPProtoJSON(t *testing.T) {
+	data, err := os.ReadFile("testdata/tiny.otlp.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b64 := func(hexID string) string {
+		b, err := hex.DecodeString(hexID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return base64.StdEncoding.EncodeToString(b)
+	}
+	ids := regexp.MustCompile(`"(traceId|spanId|parentSpanId)": "([0-9a-f]+)"`)
+	protoJSON := ids.ReplaceAllStringFunc(string(data), func(s string) string {
+		m := ids.FindStringSubmatch(s)
+		return fmt.Sprintf("%q: %q", m[1], b64(m[2]))
+	})
+	for _, tt := range []struct{ name, content string }{
+		{"base64 ids", protoJSON},
+		{"base64 ids under batches", strings.ReplaceAll(protoJSON, `"resourceSpans"`, `"batches"`)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "traces.json")
+			if err := os.WriteFile(path, []byte(tt.content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			m, err := Import([]string{path}, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.Observed.Traces != 2 || m.Observed.Spans != 8 || m.Observed.OrphanSpans != 0 || len(m.Clients) != 1 {
+				t.Errorf("read %d traces, %d spans, %d orphans, %d clients; want 2, 8, 0, 1", m.Observed.Traces, m.Observed.Spans, m.Observed.OrphanSpans, len(m.Clients))
+			}
+		})
 	}
 }

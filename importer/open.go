@@ -116,7 +116,7 @@ func openTrace(path string) (*traceFile, error) {
 
 // sniff tells a file's format from its first bytes: a JSON object whose
 // keys are Jaeger's (data, or a trace's traceID/spans/processes) or OTLP's
-// (resourceSpans); a JSON array of Zipkin v2 spans (traceId, id, ...), of
+// (resourceSpans, or Tempo's batches); a JSON array of Zipkin v2 spans (traceId, id, ...), of
 // Zipkin traces (arrays of spans) or of Jaeger traces, or one Zipkin span
 // alone; or a text table
 // whose first line has commas.
@@ -173,7 +173,7 @@ func sniffJSON(head []byte) (Format, error) {
 		switch key {
 		case "data", "traceID", "spans", "processes", "spanID", "operationName":
 			return Jaeger, nil
-		case "resourceSpans", "resource_spans":
+		case "resourceSpans", "resource_spans", "batches":
 			if !inArray {
 				return OTLP, nil
 			}
