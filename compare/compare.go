@@ -168,7 +168,16 @@ func Compare(m *importer.Model, res *sim.Result, opts Options) Report {
 	}
 	measured := res.DurationS - res.WarmupS
 	ratio /= float64(max(opts.Windows, 1)) // counts per window
+	copies := map[string][]string{}
 	for _, s := range m.Services {
+		if s.CopyOf != "" {
+			copies[s.CopyOf] = append(copies[s.CopyOf], s.Name)
+		}
+	}
+	for _, s := range m.Services {
+		if s.CopyOf != "" {
+			continue // its operations' spans are the original's
+		}
 		for _, op := range s.Operations {
 			if op.Count < opts.MinSpans {
 				continue
@@ -180,6 +189,11 @@ func Compare(m *importer.Model, res *sim.Result, opts Options) Report {
 				P50CI:      ciOf(op.P50CI), P99CI: ciOf(op.P99CI),
 			}
 			simf, ok := simulated(res, s.Name, op.Name, len(s.Operations) == 1, measured, ratio)
+			for _, c := range copies[s.Name] {
+				if cf, found := simulated(res, c, op.Name, false, measured, ratio); found {
+					simf = combine(simf, cf)
+				}
+			}
 			if !ok {
 				rep.Missing = append(rep.Missing, s.Name+"."+op.Name)
 				continue
@@ -219,6 +233,29 @@ func simulated(res *sim.Result, service, op string, only bool, measured, ratio f
 		}
 	}
 	return Figures{}, false
+}
+
+// combine sets the figures of an operation and of its copy in another
+// service (the import's copies for the calls that come back upstream)
+// together: counts and rates add up; the error shares and the quantiles
+// are the means weighted by count, or the figures of the one side that
+// had requests. A mean of quantiles is not the quantile of the two
+// together: it is exact when the two sides' latencies are alike, and the
+// copies serve the same operation.
+func combine(a, b Figures) Figures {
+	switch {
+	case b.Count == 0:
+		return a
+	case a.Count == 0:
+		return b
+	}
+	wa, wb := a.Count/(a.Count+b.Count), b.Count/(a.Count+b.Count)
+	return Figures{
+		Count: a.Count + b.Count, RatePerS: a.RatePerS + b.RatePerS,
+		P50: wa*a.P50 + wb*b.P50, P90: wa*a.P90 + wb*b.P90, P99: wa*a.P99 + wb*b.P99,
+		ErrorShare: wa*a.ErrorShare + wb*b.ErrorShare,
+		noLatency:  a.noLatency && b.noLatency,
+	}
 }
 
 func figures(ok, failed, arrivals uint64, l sim.Latency, measured, ratio float64) Figures {

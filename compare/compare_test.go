@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/faultline/faultline/importer"
 	"github.com/faultline/faultline/internal/golden"
@@ -149,5 +152,38 @@ func TestAtObservedLoadByName(t *testing.T) {
 	}
 	if len(spec.Clients) != 2 || math.Abs(total-want) > 1e-9 {
 		t.Errorf("%d clients, %g requests/s in all; want 2, %g (the traces' 3 requests over 3 s)", len(spec.Clients), total, want)
+	}
+}
+
+// TestCompareCopies: an operation the import copied into another service
+// (web-reentry, for api's call back to web while web waits upstream) is
+// compared once, under its service of the traces, with the run's figures
+// of the original and the copy together: web.callback's requests all go
+// to the copy, so the original alone compared -100 %.
+func TestCompareCopies(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("TraceID,SpanID,ParentID,ServiceName,OperationName,StartTimeUnixNano,EndTimeUnixNano\n")
+	for tr := range 60 {
+		t0 := int64(1700000000000000000) + int64(tr)*int64(time.Second)
+		ms := int64(time.Millisecond)
+		fmt.Fprintf(&b, "t%d,a%d,root,web,page,%d,%d\n", tr, tr, t0, t0+50*ms)
+		fmt.Fprintf(&b, "t%d,b%d,a%d,api,get,%d,%d\n", tr, tr, tr, t0+5*ms, t0+40*ms)
+		fmt.Fprintf(&b, "t%d,c%d,b%d,web,callback,%d,%d\n", tr, tr, tr, t0+10*ms, t0+30*ms)
+	}
+	path := filepath.Join(t.TempDir(), "spans.csv")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	spec, m := importAndLoad(t, path, "")
+	rep := runAtMin(t, spec, m, 50, AutoWindows(m, 50))
+	var rows []string
+	for _, r := range rep.Operations {
+		rows = append(rows, r.Service+"."+r.Operation)
+		if math.Abs(RelErr(r.Observed.Count, r.Simulated.Count)) > 0.2 || math.Abs(RelErr(r.Observed.P50, r.Simulated.P50)) > 0.05 {
+			t.Errorf("%s.%s: count %g, p50 %g ms simulated; observed %g, %g ms", r.Service, r.Operation, r.Simulated.Count, r.Simulated.P50, r.Observed.Count, r.Observed.P50)
+		}
+	}
+	if got := strings.Join(rows, " "); got != "api.get web.callback web.page" {
+		t.Errorf("operations compared %q; want api.get web.callback web.page", got)
 	}
 }

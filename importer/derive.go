@@ -88,6 +88,9 @@ type serviceStats struct {
 	ops map[string]*opStats
 	// patterns counts the entry call patterns kept apart per operation.
 	patterns map[string]int
+	// concurrent is the most invocations seen in progress at once on
+	// one instance within one trace (concurrency).
+	concurrent int
 	// detached counts, per operation name, the invocations whose caller
 	// did not wait for them (detached): kept here, by name, since they
 	// are never entries and so never kept apart by call pattern.
@@ -114,20 +117,26 @@ type aggregator struct {
 	ratios              map[float64]int64 // sampler ratios the root spans carry
 	rootsWithoutRatio   int64
 
+	// failedCalls counts, per call (the caller's operation, without its
+	// call pattern, and the callee), the calls that failed and, second,
+	// those of them whose caller did not fail (fallback).
+	failedCalls map[[2]opKey][2]int64
+
 	// rtBursts are the episodes of the round trips to each callee
 	// (shape.go), found once all is read.
 	rtBursts map[string]bursts
 
 	// Scratch, reused from trace to trace.
-	idx    map[string]int32
-	first  []int32 // first child of a span, in start order; -1 none
-	next   []int32 // next sibling
-	nchild []int32
-	order  []int32
-	work   []invocationRef
-	stack  []int32
-	calls  []call
-	keys   []opKey
+	idx     map[string]int32
+	first   []int32 // first child of a span, in start order; -1 none
+	next    []int32 // next sibling
+	nchild  []int32
+	order   []int32
+	work    []invocationRef
+	stack   []int32
+	calls   []call
+	keys    []opKey
+	running []running
 }
 
 type invocationRef struct {
@@ -144,7 +153,7 @@ type call struct {
 }
 
 func newAggregator() *aggregator {
-	return &aggregator{services: map[string]*serviceStats{}, ratios: map[float64]int64{}, idx: map[string]int32{}}
+	return &aggregator{services: map[string]*serviceStats{}, ratios: map[float64]int64{}, idx: map[string]int32{}, failedCalls: map[[2]opKey][2]int64{}}
 }
 
 func (a *aggregator) service(name string) *serviceStats {
@@ -243,10 +252,39 @@ func (a *aggregator) addTrace(sp []Span) {
 		last[p] = i
 		a.nchild[p]++
 	}
+	a.running = a.running[:0]
 	for len(a.work) > 0 {
 		w := a.work[0]
 		a.work = a.work[1:]
 		a.invocation(sp, w)
+	}
+	a.concurrency()
+}
+
+// running is one invocation's span, for concurrency.
+type running struct {
+	service, instance string
+	at                int64
+	delta             int // +1 at its start, -1 at its end
+}
+
+// concurrency raises each service's concurrent to the most invocations of
+// it that were in progress at once on one instance within the trace just
+// read (a fan-out's copies, calls of a group): the instance served them
+// at once, so it had that many workers at least.
+func (a *aggregator) concurrency() {
+	slices.SortFunc(a.running, func(x, y running) int {
+		return cmp.Or(cmp.Compare(x.service, y.service), cmp.Compare(x.instance, y.instance), cmp.Compare(x.at, y.at), cmp.Compare(x.delta, y.delta))
+	})
+	n := 0
+	for i, r := range a.running {
+		if i > 0 && (r.service != a.running[i-1].service || r.instance != a.running[i-1].instance) {
+			n = 0
+		}
+		n += r.delta
+		if s := a.services[r.service]; n > s.concurrent {
+			s.concurrent = n
+		}
 	}
 }
 
@@ -314,6 +352,8 @@ func (a *aggregator) invocation(sp []Span, w invocationRef) {
 	if w.orphan {
 		o.orphans++
 	}
+	// A span of 0 takes no worker: its end sorts before its start.
+	a.running = append(a.running, running{top.Service, top.Instance, top.Start, 1}, running{top.Service, top.Instance, top.End, -1})
 	if w.detached {
 		a.services[top.Service].detached[top.Operation]++
 		a.detachedInvocations++
@@ -359,7 +399,7 @@ func (a *aggregator) invocation(sp []Span, w invocationRef) {
 			o.ownErrors++
 		}
 	}
-	a.edges(sp, o)
+	a.edges(sp, o, top.Error)
 }
 
 // detached tells whether an invocation's caller did not wait for a callee
@@ -411,8 +451,9 @@ func (a *aggregator) isClientSpan(sp []Span, s int32) bool {
 }
 
 // edges folds the calls of one invocation (a.calls, in start order) into
-// its operation's call statistics.
-func (a *aggregator) edges(sp []Span, o *opStats) {
+// its operation's call statistics; callerFailed says whether the
+// invocation's first span failed.
+func (a *aggregator) edges(sp []Span, o *opStats, callerFailed bool) {
 	a.keys = a.keys[:0]
 	for i := range a.calls {
 		if !slices.Contains(a.keys, a.calls[i].key) {
@@ -439,6 +480,13 @@ func (a *aggregator) edges(sp []Span, o *opStats) {
 			count++
 			if sp[c.child].Error || (c.client >= 0 && sp[c.client].Error) {
 				e.failed++
+				ek := [2]opKey{{service: o.key.service, op: o.key.op}, k}
+				f := a.failedCalls[ek]
+				f[0]++
+				if !callerFailed {
+					f[1]++
+				}
+				a.failedCalls[ek] = f
 			}
 			if c.client >= 0 {
 				d := (sp[c.client].End - sp[c.client].Start) - (sp[c.child].End - sp[c.child].Start)

@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -501,4 +503,124 @@ func TestImportOTLPProtoJSON(t *testing.T) {
 			}
 		})
 	}
+}
+
+// spanTable writes a CSV span table of n traces a second apart, each of
+// the rows given as id,parent,service,operation,start ms,end ms,error
+// (parent "-" for the root), ids and parents made unique per trace.
+func spanTable(t *testing.T, n int, rows ...string) string {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("TraceID,SpanID,ParentID,ServiceName,OperationName,StartTimeUnixNano,EndTimeUnixNano,Error\n")
+	for tr := 0; tr < n; tr++ {
+		t0 := int64(1700000000000000000) + int64(tr)*int64(time.Second)
+		for _, r := range rows {
+			f := strings.Split(r, ",")
+			if len(f) != 7 {
+				t.Fatalf("row %q: want 7 fields", r)
+			}
+			parent := "root"
+			if f[1] != "-" {
+				parent = fmt.Sprintf("%s-%d", f[1], tr)
+			}
+			s, _ := strconv.ParseInt(f[4], 10, 64)
+			e, _ := strconv.ParseInt(f[5], 10, 64)
+			fmt.Fprintf(&b, "t%d,%s-%d,%s,%s,%s,%d,%d,%s\n", tr, f[0], tr, parent, f[2], f[3], t0+s*int64(time.Millisecond), t0+e*int64(time.Millisecond), f[6])
+		}
+	}
+	path := filepath.Join(t.TempDir(), "spans.csv")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestImportUnrollsCycles: a call that comes back to a service waiting
+// upstream (api calls web back while web's page waits on api) goes to a
+// copy of the service holding the operation called, web-reentry, which
+// the scenario language accepts (it refuses a cycle between services).
+// Before, the call was left out, and all below it was never reached in
+// the run (zipkin-lens's smartthings trace lost 13 operations so).
+func TestImportUnrollsCycles(t *testing.T) {
+	path := spanTable(t, 4,
+		"a,-,web,page,0,50,false",
+		"b,a,api,get,5,40,false",
+		"c,b,web,callback,10,30,false",
+		"d,c,db,query,12,20,false")
+	m, err := Import([]string{path}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, s := range m.Services {
+		for _, o := range s.Operations {
+			for _, c := range o.Calls {
+				got = append(got, s.Name+"."+o.Name+"->"+c.To)
+			}
+		}
+		if s.CopyOf != "" {
+			got = append(got, s.Name+"(copy of "+s.CopyOf+")")
+		}
+	}
+	want := "api.get->web-reentry.callback web.callback->db.query web.page->api.get web-reentry.callback->db.query web-reentry(copy of web)"
+	if strings.Join(got, " ") != want {
+		t.Errorf("calls\n %s\nwant\n %s", strings.Join(got, " "), want)
+	}
+	out := loadScenario(t, m)
+	if strings.Contains(out, "NOT EXPRESSED") {
+		t.Errorf("a call was left out:\n%s", out)
+	}
+}
+
+// TestImportFallback: a call that failed while its caller's span did not
+// falls back (the caller carried on); one whose caller failed with it does
+// not (the run fails the caller through it, as the traces show). Before,
+// every failed call failed its caller in the run.
+func TestImportFallback(t *testing.T) {
+	for _, tt := range []struct {
+		name        string
+		pageFailed  string
+		wantFallbck bool
+	}{
+		{"caller carried on", "false", true},
+		{"caller failed with it", "true", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := spanTable(t, 4,
+				"a,-,web,page,0,50,"+tt.pageFailed,
+				"b,a,recs,get,5,40,true")
+			m, err := Import([]string{path}, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := m.Services[1].Operations[0].Calls[0]
+			fallback := slices.ContainsFunc(c.Extra, func(k Key) bool { return k.Name == "fallback" && k.Value == "true" })
+			if fallback != tt.wantFallbck {
+				t.Errorf("call %s: fallback %v; want %v", c.To, fallback, tt.wantFallbck)
+			}
+			loadScenario(t, m)
+		})
+	}
+}
+
+// TestImportConcurrentWorkers: a service that served a fan-out's copies at
+// once had that many workers at least, whatever the load asks for (a
+// request a second of 8 x 20 ms own time asks for two). Before, the run queued
+// the eight copies behind two workers, and the page took 4 times as long.
+func TestImportConcurrentWorkers(t *testing.T) {
+	rows := []string{"a,-,web,page,0,50,false"}
+	for i := range 8 {
+		rows = append(rows, fmt.Sprintf("c%d,a,db,get,5,25,false", i))
+	}
+	m, err := Import([]string{spanTable(t, 4, rows...)}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if db := m.Services[0]; db.Name != "db" || db.Workers != 8 {
+		t.Errorf("%s: %d workers; want 8", db.Name, db.Workers)
+	}
+	if web := m.Services[1]; web.Workers != 2 {
+		t.Errorf("%s: %d workers; want the load's 2 (its invocations never overlapped)", web.Name, web.Workers)
+	}
+	loadScenario(t, m)
 }
