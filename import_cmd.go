@@ -23,7 +23,7 @@ type importFlags struct {
 func (f *importFlags) register(fs *flag.FlagSet) {
 	f.format = fs.String("format", "auto", "the files' format: auto, jaeger, otlp, zipkin or csv")
 	f.sampled = fs.String("sampled", "", "the share of requests the traces hold (0.3 for 30 % sampling); default: the sampler ratio Jaeger's root spans carry, else 1")
-	f.columns = fs.String("columns", "", "CSV columns for other headers: field=Header[:unit],... (fields trace, span, parent, service, pod, operation, start, end, duration, error, kind)")
+	f.columns = fs.String("columns", "", "CSV columns for other headers: field=Header[:unit],... (fields trace, span, parent, service, pod, operation, start, end, duration, error, status, kind)")
 	f.out = fs.String("o", "", "write the scenario to this `file` instead of standard output")
 	fs.Var(&f.manifests, "manifests", "Kubernetes and Istio manifests at `PATH` (a file or a directory; repeat the flag for more) whose replicas, autoscalers, timeouts, retries and fault injection the scenario takes")
 }
