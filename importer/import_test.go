@@ -213,6 +213,9 @@ func TestImportRejectsBadFiles(t *testing.T) {
 		{"csv without needed columns", "a,b,c,d\n1,2,3,4\n", Auto, "line 1: the header (a,b,c,d) has no column for trace, span, parent, operation, start, service or pod, end or duration"},
 		{"csv bad time", "TraceID,SpanID,ParentID,PodName,OperationName,StartTimeUnixNano,EndTimeUnixNano\n1,a,root,x,op,soon,5\n", Auto, `line 2: start "soon"`},
 		{"csv ends before it starts", "TraceID,SpanID,ParentID,PodName,OperationName,StartTimeUnixNano,EndTimeUnixNano\n1,a,root,x,op,9,5\n", Auto, "line 2: the span ends before it starts"},
+		{"zipkin negative duration", `[{"traceId": "1", "id": "a", "timestamp": 100, "duration": -5, "localEndpoint": {"serviceName": "x"}}]`, Auto, "byte 1: span a: negative duration -5"},
+		{"gzip cut short", "\x1f\x8b\x08\x00garbage", Auto, "a gzip file that ends early (truncated?)"},
+		{"gzip corrupt", "\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03garbagegarbage", Auto, "gzip: flate: corrupt input"},
 		{"csv duration without unit", "TraceID,SpanID,ParentID,PodName,OperationName,Start,Took\n1,a,root,x,op,9,5\n", CSV, "no column for end or duration"},
 	}
 	for _, tt := range tests {

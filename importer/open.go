@@ -96,6 +96,27 @@ type traceFile struct {
 	close func() error
 }
 
+// gzipReader says what its stream's errors mean (a truncated or corrupt
+// file), where the readers above would pass them on as they are
+// ("unexpected EOF").
+type gzipReader struct{ zr *gzip.Reader }
+
+func (g gzipReader) Read(p []byte) (int, error) {
+	n, err := g.zr.Read(p)
+	if err != nil && err != io.EOF {
+		err = gzipError(err)
+	}
+	return n, err
+}
+
+// gzipError says what a gzip stream's error means.
+func gzipError(err error) error {
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return errors.New("a gzip file that ends early (truncated?)")
+	}
+	return fmt.Errorf("gzip: %v", err)
+}
+
 func openTrace(path string) (*traceFile, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -107,9 +128,9 @@ func openTrace(path string) (*traceFile, error) {
 		zr, err := gzip.NewReader(br)
 		if err != nil {
 			f.Close()
-			return nil, err
+			return nil, gzipError(err)
 		}
-		return &traceFile{r: bufio.NewReaderSize(zr, 1<<16), close: func() error { zr.Close(); return f.Close() }}, nil
+		return &traceFile{r: bufio.NewReaderSize(gzipReader{zr}, 1<<16), close: func() error { zr.Close(); return f.Close() }}, nil
 	}
 	return &traceFile{r: br, close: f.Close}, nil
 }

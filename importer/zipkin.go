@@ -80,6 +80,9 @@ func readZipkin(br *bufio.Reader, emit func(*Span) error, skipped *int64) error 
 				*skipped++
 				continue
 			}
+			if zs.Duration < 0 {
+				return atByte(off, fmt.Errorf("span %s: negative duration %d", zs.ID, zs.Duration))
+			}
 			s := Span{
 				TraceID:   zs.TraceID,
 				SpanID:    zs.ID,
