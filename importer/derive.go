@@ -409,16 +409,19 @@ func (a *aggregator) invocation(sp []Span, w invocationRef) {
 // SpanKind), a span that FOLLOWS_FROM its parent ("some parent Spans do not
 // depend in any way on the result of their child Spans", opentracing
 // specification.md, References between Spans), or a callee that outlived
-// its caller: longer than the time from the call's start (its client span's
-// when there is one, so that the callee's clock skew does not count) to the
-// end of the caller's first span. The caller's span ended without it; such
-// work is not a call the caller waits for, and the run drives it as a
-// request of its own (build.go).
+// its caller: run from the call's start, half of it or more would come
+// after the caller's first span ended. The call's start is its client
+// span's when there is one (the caller's clock), else the callee's own,
+// which another host's clock may shift: a callee that overran by less than
+// half its length is taken as skewed, not as left behind. A call can start
+// no earlier than its caller (a span of 0 us waited for nothing). Such work is not
+// a call the caller waits for, and the run drives it as a request of its
+// own (build.go).
 func detached(top, callee, call *Span) bool {
 	if callee.Kind == KindConsumer || callee.FollowsFrom {
 		return true
 	}
-	return callee.End-callee.Start > top.End-max(call.Start, top.Start)
+	return max(call.Start, top.Start)+(callee.End-callee.Start)/2 > top.End
 }
 
 // instanceID numbers an instance of a service; "" (not recorded) is one

@@ -357,9 +357,10 @@ func TestImportReadsGzip(t *testing.T) {
 // of the caller (the run would make the caller wait for it) but a request
 // of its own, driven by an async-... client at its observed rate: a
 // CONSUMER span below a PRODUCER (zipkin-lens's messaging.json), a span
-// that FOLLOWS_FROM its parent, a callee that outlived its caller's span.
-// A callee that starts before its client span (clock skew) but fits in it
-// stays a call. Before, each was a call: the run made the producer wait
+// that FOLLOWS_FROM its parent, a callee that outlived its caller's span
+// by more than half its length. A callee that starts before its client
+// span (clock skew) but fits in it, or overruns its caller by less than
+// half its length, stays a call. Before, each was a call: the run made the producer wait
 // for the consumer's whole work.
 func TestImportDetachedWork(t *testing.T) {
 	const header = "TraceID,SpanID,ParentID,ServiceName,OperationName,StartTimeUnixNano,EndTimeUnixNano,Kind\n"
@@ -399,6 +400,9 @@ func TestImportDetachedWork(t *testing.T) {
 			"", "async-mailer-send load-api-post"},
 		{"callee starts before its client span (skew) but fits in it",
 			rows("a,-,api,post,0,10,server", "cl,a,api,get,2,8,client", "s,cl,db,get,1,6,server"),
+			"db.get", "load-api-post"},
+		{"callee overruns its caller by less than half its length (skew)",
+			rows("a,-,api,post,0,10,server", "s,a,db,get,4,11,server"),
 			"db.get", "load-api-post"},
 		{"an ordinary call",
 			rows("a,-,api,post,0,10,server", "s,a,db,get,2,8,server"),
