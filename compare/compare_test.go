@@ -151,7 +151,7 @@ func TestAtObservedLoadByName(t *testing.T) {
 		want += c.Rate
 	}
 	if len(spec.Clients) != 2 || math.Abs(total-want) > 1e-9 {
-		t.Errorf("%d clients, %g requests/s in all; want 2, %g (the traces' 3 requests over 3 s)", len(spec.Clients), total, want)
+		t.Errorf("%d clients, %g requests/s in all; want 2, %g (the traces' root and orphan rates)", len(spec.Clients), total, want)
 	}
 }
 

@@ -29,7 +29,7 @@ func TestCSVStatusAndKind(t *testing.T) {
 		{"kind Zipkin name", "kind", "SERVER", false, KindServer},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			csv := "trace_id,span_id,parent_span,service_name,operation_name,start_time,duration_ms," + tt.header + "\n" +
+			csv := "trace_id,span_id,parent_span_id,service_name,operation_name,start_time,duration_ms," + tt.header + "\n" +
 				"t1,a,,web,home,1700000000000,5," + tt.value + "\n"
 			path := filepath.Join(t.TempDir(), "spans.csv")
 			if err := os.WriteFile(path, []byte(csv), 0o644); err != nil {
@@ -41,6 +41,31 @@ func TestCSVStatusAndKind(t *testing.T) {
 			}
 			if len(got) != 1 || got[0].Error != tt.wantErr || got[0].Kind != tt.wantKind {
 				t.Errorf("spans %+v; want one with error %v, kind %d", got, tt.wantErr, tt.wantKind)
+			}
+		})
+	}
+}
+
+// TestCSVHeaders: the headers of other span tables are found by
+// themselves (before, each was "no column for ..."): parent_span and
+// cmdb_id (a pod) as the AIOps challenge tables name them, startTimeMillis
+// and durationMicros with their units in their names.
+func TestCSVHeaders(t *testing.T) {
+	for _, tt := range []struct{ name, csv string }{
+		{"parent_span and cmdb_id", "trace_id,span_id,parent_span,cmdb_id,operation_name,timestamp,duration_ms\nt1,a,,web-0,home,1700000000000,5\n"},
+		{"units in the names", "traceId,spanId,parentSpanId,serviceName,name,startTimeMillis,durationMicros\nt1,a,,web,home,1700000000000,5000\n"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "spans.csv")
+			if err := os.WriteFile(path, []byte(tt.csv), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			var got []Span
+			if _, err := scan(path, Auto, nil, new(int64), func(s *Span) error { got = append(got, *s); return nil }); err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != 1 || got[0].Service != "web" || got[0].End-got[0].Start != 5e6 {
+				t.Errorf("spans %+v; want one of web, 5 ms", got)
 			}
 		})
 	}
