@@ -265,19 +265,25 @@ func csvError(v string) bool {
 // (OpenTelemetry's HTTP semantic conventions, status for server spans).
 // A 1 here is OTLP's OK, not "failed" as in an error column.
 func csvStatus(v string) bool {
+	if v == "" {
+		return false
+	}
 	switch strings.ToLower(v) {
 	case "error", "status_code_error", "fail", "failed", "failure":
 		return true
 	}
-	n, err := strconv.Atoi(v)
-	return err == nil && (n == 2 || n >= 500 && n < 600)
+	n, ok := smallInt(v)
+	return ok && (n == 2 || n >= 500 && n < 600)
 }
 
 // csvKind reads a kind column: the names kindFromName reads, OTLP's
 // SPAN_KIND_SERVER form, or OTLP's numbers (trace.proto, SpanKind: 1
 // internal, 2 server, 3 client, 4 producer, 5 consumer).
 func csvKind(v string) Kind {
-	if n, err := strconv.Atoi(v); err == nil && n >= 1 && n <= 5 {
+	if v == "" {
+		return KindUnspecified
+	}
+	if n, ok := smallInt(v); ok && n >= 1 && n <= 5 {
 		return [...]Kind{KindInternal, KindServer, KindClient, KindProducer, KindConsumer}[n-1]
 	}
 	if len(v) > len("span_kind_") && strings.EqualFold(v[:len("span_kind_")], "span_kind_") {
@@ -316,4 +322,20 @@ func csvTime(v string, unit time.Duration) (int64, error) {
 		return 0, errors.New("want a number (epoch time) or an RFC 3339 time")
 	}
 	return t.UnixNano(), nil
+}
+
+// smallInt reads a whole number of up to 3 digits without strconv's error
+// (which allocates, for every row of a table whose column is a word).
+func smallInt(v string) (int, bool) {
+	if len(v) == 0 || len(v) > 3 {
+		return 0, false
+	}
+	n := 0
+	for i := 0; i < len(v); i++ {
+		if v[i] < '0' || v[i] > '9' {
+			return 0, false
+		}
+		n = 10*n + int(v[i]-'0')
+	}
+	return n, true
 }

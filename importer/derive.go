@@ -2,6 +2,7 @@ package importer
 
 import (
 	"cmp"
+	"math"
 	"slices"
 
 	"github.com/faultline/faultline/sim/metrics"
@@ -137,6 +138,10 @@ type aggregator struct {
 	calls   []call
 	keys    []opKey
 	running []running
+	// overlaps' scratch.
+	overlapSeen            []bool
+	activeStart, activeEnd []int64
+	callKey                []int32
 }
 
 type invocationRef struct {
@@ -512,8 +517,10 @@ func (a *aggregator) edges(sp []Span, o *opStats, callerFailed bool) {
 			}
 		}
 	}
+	a.overlaps()
+	k := len(a.keys)
 	for i, ki := range a.keys {
-		for _, kj := range a.keys[i+1:] {
+		for j, kj := range a.keys[i+1:] {
 			pk := [2]opKey{ki, kj}
 			if ki.less(kj) > 0 {
 				pk = [2]opKey{kj, ki}
@@ -524,25 +531,56 @@ func (a *aggregator) edges(sp []Span, o *opStats, callerFailed bool) {
 				o.pairs[pk] = p
 			}
 			p.both++
-			if a.overlap(ki, kj) {
+			if a.overlapSeen[i*k+i+1+j] {
 				p.overlap++
 			}
 		}
 	}
 }
 
-// overlap tells whether a call to one callee overlapped a call to another
-// in the current invocation.
-func (a *aggregator) overlap(x, y opKey) bool {
+// overlaps marks, in a.overlaps (k x k, k the callees in a.keys), the
+// pairs of callees a call to one of which overlapped a call to the other
+// in the current invocation: two intervals overlap when each starts
+// before the other ends. One sweep over the calls in start order, keeping
+// per callee the calls still running (their earliest start and latest
+// end): O(calls x callees), where comparing every call with every other
+// took minutes on a trace of thousands of sequential calls.
+func (a *aggregator) overlaps() {
+	k := len(a.keys)
+	a.overlapSeen = fill8(a.overlapSeen, k*k)
+	a.activeEnd = fill64(a.activeEnd, k, math.MinInt64)
+	a.activeStart = fill64(a.activeStart, k, 0)
+	a.callKey = a.callKey[:0]
 	for i := range a.calls {
-		if a.calls[i].key != x {
-			continue
-		}
-		for j := range a.calls {
-			if a.calls[j].key == y && a.calls[i].start < a.calls[j].end && a.calls[j].start < a.calls[i].end {
-				return true
+		a.callKey = append(a.callKey, int32(slices.Index(a.keys, a.calls[i].key)))
+	}
+	for i := range a.calls {
+		c := &a.calls[i]
+		x := int(a.callKey[i])
+		for y := range k {
+			// A call of y that has not ended when c starts, and started
+			// before c ends (the sort puts it no later than c).
+			if y != x && a.activeEnd[y] > c.start && a.activeStart[y] < c.end {
+				a.overlapSeen[x*k+y], a.overlapSeen[y*k+x] = true, true
 			}
 		}
+		if a.activeEnd[x] <= c.start { // the calls of x before c have all ended
+			a.activeStart[x] = c.start
+		}
+		a.activeEnd[x] = max(a.activeEnd[x], c.end)
 	}
-	return false
+}
+
+func fill8(s []bool, n int) []bool {
+	s = slices.Grow(s[:0], n)[:n]
+	clear(s)
+	return s
+}
+
+func fill64(s []int64, n int, v int64) []int64 {
+	s = slices.Grow(s[:0], n)[:n]
+	for i := range s {
+		s[i] = v
+	}
+	return s
 }
