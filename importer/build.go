@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/faultline/faultline/sim/dist"
 	"github.com/faultline/faultline/sim/metrics"
 )
 
@@ -309,6 +310,10 @@ func (a *aggregator) writeCalls(o *opStats, target func(opKey) string) []Call {
 			mean := float64(e.total) / float64(e.invocations)
 			c.Fanout = max(int(math.Round(mean)), 1)
 			c.Comments = append(c.Comments, fmt.Sprintf("copies at once (fanout): 1 to %d per request, mean %s; written as %d", maxCount, fmtNum(mean), c.Fanout))
+			if c.Fanout > dist.MaxCount {
+				c.Comments = append(c.Comments, fmt.Sprintf("NOT EXPRESSED: a fanout above %d, the most a scenario takes: written as %d", dist.MaxCount, dist.MaxCount))
+				c.Fanout = dist.MaxCount
+			}
 		default:
 			// Repeated one after the other, a number of times that varies
 			// from request to request: one call with repeat, its count
@@ -316,8 +321,17 @@ func (a *aggregator) writeCalls(o *opStats, target func(opKey) string) []Call {
 			// that how the counts go together is kept, not only their
 			// mean. probability keeps the share of requests that made it.
 			closeGroup()
-			ks := make([]int, 0, len(e.counts))
-			for k := range e.counts {
+			// Counts above the most a scenario repeats a call are
+			// written as that most, and said so.
+			counts := map[int]int64{}
+			for k, n := range e.counts {
+				counts[min(k, dist.MaxCount)] += n
+			}
+			if maxCount > dist.MaxCount {
+				c.Comments = append(c.Comments, fmt.Sprintf("NOT EXPRESSED: counts above %d, the most a scenario repeats a call, written as %d", dist.MaxCount, dist.MaxCount))
+			}
+			ks := make([]int, 0, len(counts))
+			for k := range counts {
 				ks = append(ks, k)
 			}
 			slices.Sort(ks)
@@ -326,7 +340,7 @@ func (a *aggregator) writeCalls(o *opStats, target func(opKey) string) []Call {
 			} else {
 				bins := make([]string, len(ks))
 				for i, k := range ks {
-					bins[i] = fmt.Sprintf("%d: %d", k, e.counts[k])
+					bins[i] = fmt.Sprintf("%d: %d", k, counts[k])
 				}
 				c.Repeat = quote("histogram(" + strings.Join(bins, ", ") + ")")
 			}

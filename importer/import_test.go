@@ -631,3 +631,41 @@ func TestImportConcurrentWorkers(t *testing.T) {
 	}
 	loadScenario(t, m)
 }
+
+// TestImportCountsWithinLimits: a call made more times per request than a
+// scenario takes (fanout and repeat go up to dist.MaxCount, 10,000) is
+// written at that most, and said so; before, the scenario did not load
+// ("fanout must be in 1..10000, got 12000").
+func TestImportCountsWithinLimits(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		parallel bool
+		want     string
+	}{
+		{"copies at once", true, "fanout=10000 repeat="},
+		{"one after the other", false, "fanout=1 repeat=10000"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			const n = 12000
+			rows := []string{fmt.Sprintf("a,-,web,page,0,%d,false", 20*n+10)}
+			for i := range n {
+				s := 1
+				if !tt.parallel {
+					s = 1 + 20*i
+				}
+				rows = append(rows, fmt.Sprintf("c%d,a,db,get,%d,%d,false", i, s, s+10))
+			}
+			m, err := Import([]string{spanTable(t, 2, rows...)}, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := m.Services[1].Operations[0].Calls[0]
+			if got := fmt.Sprintf("fanout=%d repeat=%s", c.Fanout, c.Repeat); got != tt.want {
+				t.Errorf("%s; want %s", got, tt.want)
+			}
+			if out := loadScenario(t, m); !strings.Contains(out, "NOT EXPRESSED") {
+				t.Error("the scenario does not say what it left out")
+			}
+		})
+	}
+}
