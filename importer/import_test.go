@@ -156,8 +156,10 @@ func loadScenario(t *testing.T, m *Model) string {
 // the usual ones, each read as its format. Jaeger UI's trace model keeps
 // one trace under "data" (jaeger-ui's TraceFlamegraph/testTrace.json); a
 // Zipkin span may stand alone, not in an array (zipkin's
-// benchmarks/src/test/resources/zipkin2-client.json). Both were "unknown
-// shape" or "not an array of traces" before.
+// benchmarks/src/test/resources/zipkin2-client.json); Jaeger's anonymizer
+// writes an array of spans (cmd/anonymizer/app/uiconv/fixtures/
+// trace_success.json). They were "not an array of traces", "unknown
+// shape" and "no spans" before.
 func TestImportOtherShapes(t *testing.T) {
 	tests := []struct {
 		name, content string
@@ -169,6 +171,10 @@ func TestImportOtherShapes(t *testing.T) {
 				`{"traceID": "t1", "spanID": "a", "operationName": "GET", "references": [], "startTime": 1700000000000000, "duration": 5000, "processID": "p1"},` +
 				`{"traceID": "t1", "spanID": "b", "operationName": "query", "references": [{"refType": "CHILD_OF", "traceID": "t1", "spanID": "a"}], "startTime": 1700000000001000, "duration": 2000, "processID": "p2"}],` +
 				` "processes": {"p1": {"serviceName": "api"}, "p2": {"serviceName": "db"}}}, "id": "t1", "state": "DONE"}`,
+			Jaeger, 2},
+		{"jaeger array of spans, each with its process (jaeger's anonymizer, uiconv)",
+			`[{"traceID": "t1", "spanID": "a", "operationName": "GET", "references": [], "startTime": 1700000000000000, "duration": 5000, "process": {"serviceName": "api", "tags": []}},` +
+				`{"traceID": "t1", "spanID": "b", "operationName": "query", "references": [{"refType": "CHILD_OF", "traceID": "t1", "spanID": "a"}], "startTime": 1700000000001000, "duration": 2000, "process": {"serviceName": "db", "tags": []}}]`,
 			Jaeger, 2},
 		{"zipkin span alone",
 			`{"traceId": "86154a4ba6e91385", "id": "4d1e00c0db9010db", "kind": "SERVER", "name": "get /", "timestamp": 1472470996199000, "duration": 207000, "localEndpoint": {"serviceName": "frontend"}}`,

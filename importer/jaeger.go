@@ -121,13 +121,24 @@ func jaegerObject(dec *json.Decoder, emit func(*Span) error) error {
 }
 
 // jaegerTraces decodes the traces of an array whose '[' was read, one at a
-// time: a trace is the unit Jaeger returns whole.
+// time: a trace is the unit Jaeger returns whole. An element that is a
+// span (spanID, its process embedded), as Jaeger's anonymizer and its
+// uiconv write spans one by one, is read as a trace of that span.
 func jaegerTraces(dec *json.Decoder, emit func(*Span) error) error {
 	for dec.More() {
 		off := dec.InputOffset()
-		var t jaegerTrace
-		if err := dec.Decode(&t); err != nil {
+		// One decoding for either: a trace's keys and a span's.
+		var e struct {
+			jaegerSpan
+			Spans     []jaegerSpan             `json:"spans"`
+			Processes map[string]jaegerProcess `json:"processes"`
+		}
+		if err := dec.Decode(&e); err != nil {
 			return valueError(off, err)
+		}
+		t := jaegerTrace{TraceID: e.TraceID, Spans: e.Spans, Processes: e.Processes}
+		if len(t.Spans) == 0 && e.SpanID != "" {
+			t.Spans = []jaegerSpan{e.jaegerSpan}
 		}
 		if err := emitJaeger(&t, off, emit); err != nil {
 			return err
