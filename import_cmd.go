@@ -67,7 +67,16 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 		return &exitError{code: 1, msg: err.Error()}
 	}
 	o := m.Observed
-	fmt.Fprintf(stderr, "imported %d traces, %d spans: %d services, %d entry operations", o.Traces, o.Spans, len(m.Services), len(m.Clients))
+	entries := 0
+	for _, c := range m.Clients {
+		if strings.HasPrefix(c.Name, "load-") {
+			entries++
+		}
+	}
+	fmt.Fprintf(stderr, "imported %d traces, %d spans: %d services, %d entry operations", o.Traces, o.Spans, len(m.Services), entries)
+	if n := len(m.Clients) - entries; n > 0 {
+		fmt.Fprintf(stderr, ", %d clients of work whose caller is missing or did not wait (orphan-..., async-...)", n)
+	}
 	if o.OrphanSpans > 0 {
 		fmt.Fprintf(stderr, "; %d spans whose parent is missing (driven by orphan-... clients)", o.OrphanSpans)
 	}
