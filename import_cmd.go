@@ -131,9 +131,18 @@ func applyManifests(m *importer.Model, f *manifests.Findings) {
 	for _, c := range m.Clients {
 		links = appendLink(links, manifests.Link{From: c.Name, To: serviceOf(c.Target)})
 	}
+	// A copy of a service (the import's, for calls that come back to it
+	// upstream) takes its service's manifests.
+	orig := map[string]string{}
+	for _, s := range m.Services {
+		orig[s.Name] = s.Name
+		if s.CopyOf != "" {
+			orig[s.Name] = s.CopyOf
+		}
+	}
 	for i := range m.Services {
 		s := &m.Services[i]
-		if ms := f.Service(s.Name); ms != nil {
+		if ms := f.Service(orig[s.Name]); ms != nil {
 			var t strings.Builder
 			if ms.Instances > 0 {
 				for i, c := range s.Comments {
@@ -152,7 +161,7 @@ func applyManifests(m *importer.Model, f *manifests.Findings) {
 				c := &s.Operations[j].Calls[k]
 				to := serviceOf(c.To)
 				links = appendLink(links, manifests.Link{From: s.Name, To: to})
-				ms := f.Service(to)
+				ms := f.Service(orig[to])
 				if ms == nil {
 					continue
 				}
