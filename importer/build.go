@@ -139,6 +139,7 @@ func (a *aggregator) model(files []string, opts Options) *Model {
 		m.Clients[i].Name = unique(used, m.Clients[i].Name)
 	}
 	slices.SortFunc(m.Clients, func(x, y Client) int { return cmp.Compare(x.Name, y.Name) })
+	fanoutWorkers(m)
 	cut := unrollCycles(m)
 
 	h := []string{
@@ -431,6 +432,35 @@ func erlangC(c int, a float64) float64 {
 		b = a * b / (float64(k) + a*b)
 	}
 	return b / (1 - a/float64(c)*(1-b))
+}
+
+// fanoutWorkers gives a service called with a fanout at least as many
+// workers per instance as the copies each instance gets at once (the
+// balancer spreads them): the run issues a fanout's copies at the same
+// moment, where the traces' copies, overlapping, were each served without
+// waiting for a worker (their wait would be in the round trips). A pool
+// sized from the load alone queued them, and the fanned-out operation
+// answered several times slower than observed.
+func fanoutWorkers(m *Model) {
+	idx := map[string]int{}
+	for i, s := range m.Services {
+		idx[s.Name] = i
+	}
+	for _, s := range m.Services {
+		for _, o := range s.Operations {
+			for _, c := range o.Calls {
+				if c.Fanout <= 1 {
+					continue
+				}
+				callee := &m.Services[idx[serviceOf(c.To)]]
+				need := (c.Fanout + max(callee.Instances, 1) - 1) / max(callee.Instances, 1)
+				if need > callee.Workers {
+					callee.Assumptions = append(callee.Assumptions, fmt.Sprintf("workers = %d, not %d: %s.%s sends %d copies at once (fanout), %d to each instance, which served them without waiting for a worker", need, callee.Workers, s.Name, o.Name, c.Fanout, need))
+					callee.Workers = need
+				}
+			}
+		}
+	}
 }
 
 // maxCopies bounds the copies of one service unrollCycles makes: a chain

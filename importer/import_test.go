@@ -618,24 +618,41 @@ func TestImportFallback(t *testing.T) {
 
 // TestImportConcurrentWorkers: a service that served a fan-out's copies at
 // once had that many workers at least, whatever the load asks for (a
-// request a second of 8 x 20 ms own time asks for two). Before, the run queued
-// the eight copies behind two workers, and the page took 4 times as long.
+// request a second of 8 x 20 ms own time asks for two or three); and the run issues
+// a fanout's copies at the same moment, so a service called with fanout 8
+// gets 8 workers even when the traces' copies, staggered, overlapped 4 at
+// a time. Before, the run queued the copies behind two workers, and the
+// page took 4 times as long.
 func TestImportConcurrentWorkers(t *testing.T) {
-	rows := []string{"a,-,web,page,0,50,false"}
-	for i := range 8 {
-		rows = append(rows, fmt.Sprintf("c%d,a,db,get,5,25,false", i))
+	for _, tt := range []struct {
+		name    string
+		stagger int // ms between the copies' starts
+	}{
+		{"copies at once", 0},
+		{"copies staggered, 4 at a time", 5},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rows := []string{"a,-,web,page,0,80,false"}
+			for i := range 8 {
+				s := 5 + tt.stagger*i
+				rows = append(rows, fmt.Sprintf("c%d,a,db,get,%d,%d,false", i, s, s+20))
+			}
+			m, err := Import([]string{spanTable(t, 4, rows...)}, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c := m.Services[1].Operations[0].Calls[0]; c.Fanout != 8 {
+				t.Fatalf("fanout %d; want 8", c.Fanout)
+			}
+			if db := m.Services[0]; db.Name != "db" || db.Workers != 8 {
+				t.Errorf("%s: %d workers; want 8", db.Name, db.Workers)
+			}
+			if web := m.Services[1]; web.Workers >= 8 {
+				t.Errorf("%s: %d workers; want the load's few (its invocations never overlapped)", web.Name, web.Workers)
+			}
+			loadScenario(t, m)
+		})
 	}
-	m, err := Import([]string{spanTable(t, 4, rows...)}, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if db := m.Services[0]; db.Name != "db" || db.Workers != 8 {
-		t.Errorf("%s: %d workers; want 8", db.Name, db.Workers)
-	}
-	if web := m.Services[1]; web.Workers != 2 {
-		t.Errorf("%s: %d workers; want the load's 2 (its invocations never overlapped)", web.Name, web.Workers)
-	}
-	loadScenario(t, m)
 }
 
 // TestImportCountsWithinLimits: a call made more times per request than a
