@@ -24,7 +24,7 @@ type compareFlags struct {
 	seed                     seedFlag
 	format, sampled, columns *string
 	minSpans                 *int64
-	windows                  *int
+	windows                  *string
 }
 
 func (f *compareFlags) register(fs *flag.FlagSet) {
@@ -34,7 +34,7 @@ func (f *compareFlags) register(fs *flag.FlagSet) {
 	f.sampled = fs.String("sampled", "", "the share of requests the traces hold (as import's)")
 	f.columns = fs.String("columns", "", "CSV columns for other headers (as import's)")
 	f.minSpans = fs.Int64("min-spans", 50, "compare the operations with at least this many `spans`")
-	f.windows = fs.Int("windows", 1, "run this many times the traces' window (`N`): the simulated quantiles then vary less than one window's")
+	f.windows = fs.String("windows", "auto", "run this many times the traces' window (`N`): the simulated quantiles then vary less than one window's; auto: enough that each operation compared gets about 100 requests (at most 100 windows)")
 }
 
 func compareCmd(args []string, stdout, stderr io.Writer) error {
@@ -47,8 +47,11 @@ func compareCmd(args []string, stdout, stderr io.Writer) error {
 	if len(pos) < 2 {
 		return usageErr("compare needs a scenario and at least one trace file")
 	}
-	if *f.windows < 1 {
-		return usageErr("--windows %d: want at least 1", *f.windows)
+	windows := 0 // auto
+	if *f.windows != "auto" {
+		if windows, err = strconv.Atoi(*f.windows); err != nil || windows < 1 {
+			return usageErr("--windows %s: want auto or a whole number, at least 1", *f.windows)
+		}
 	}
 	opts, err := importOptions(*format, *sampled, *columns)
 	if err != nil {
@@ -65,12 +68,20 @@ func compareCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	// The run lasts the warmup and --windows times the traces' window:
 	// held to the loader's limit on a duration, in floating point so
-	// that a huge --windows cannot overflow the product.
-	if win := m.Observed.Window; win > 0 && float64(spec.Warmup)+float64(*f.windows)*float64(win) > float64(scenarios.MaxDuration) {
-		return usageErr("--windows %d: the run would last %d times the traces' window of %s, past the %s a run may last; at most %d",
-			*f.windows, *f.windows, win.Round(time.Millisecond), scenarios.MaxDuration, (scenarios.MaxDuration-spec.Warmup)/win)
+	// that a huge --windows cannot overflow the product; auto takes no
+	// more windows than fit.
+	win := m.Observed.Window
+	if windows == 0 {
+		windows = compare.AutoWindows(m, *minSpans)
+		if win > 0 && float64(spec.Warmup)+float64(windows)*float64(win) > float64(scenarios.MaxDuration) {
+			windows = max(1, int((scenarios.MaxDuration-spec.Warmup)/win))
+		}
 	}
-	for _, n := range compare.AtObservedLoad(spec, m, *f.windows) {
+	if win > 0 && float64(spec.Warmup)+float64(windows)*float64(win) > float64(scenarios.MaxDuration) {
+		return usageErr("--windows %d: the run would last %d times the traces' window of %s, past the %s a run may last; at most %d",
+			windows, windows, win.Round(time.Millisecond), scenarios.MaxDuration, (scenarios.MaxDuration-spec.Warmup)/win)
+	}
+	for _, n := range compare.AtObservedLoad(spec, m, windows) {
 		fmt.Fprintln(stderr, "faultline:", n)
 	}
 	spec.NoEdgeSeries = true // compare reads operations' totals, no call's windows
@@ -84,7 +95,7 @@ func compareCmd(args []string, stdout, stderr io.Writer) error {
 	if err := s.Err(); err != nil {
 		return &exitError{code: 1, msg: err.Error()}
 	}
-	rep := compare.Compare(m, res, compare.Options{MinSpans: *minSpans, Windows: *f.windows})
+	rep := compare.Compare(m, res, compare.Options{MinSpans: *minSpans, Windows: windows})
 	if len(rep.Operations) == 0 {
 		return &exitError{code: 1, msg: noneCompared(m, &rep, *minSpans)}
 	}
@@ -94,8 +105,8 @@ func compareCmd(args []string, stdout, stderr io.Writer) error {
 		return enc.Encode(rep)
 	}
 	runFor := ""
-	if *f.windows > 1 {
-		runFor = fmt.Sprintf(", run %d times as long, counts per window", *f.windows)
+	if windows > 1 {
+		runFor = fmt.Sprintf(", run %d times as long, counts per window", windows)
 	}
 	fmt.Fprintf(stdout, "%s at the traces' load (%s, %s of arrivals%s), seed %d\n\n", spec.Name, strconv.Quote(pos[1]), m.Observed.Window.Round(1e6), runFor, spec.Seed)
 	return rep.WriteText(stdout)

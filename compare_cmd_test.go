@@ -64,7 +64,7 @@ func TestCompareWindows(t *testing.T) {
 	if code, stdout, _ := faultline("compare", out, traces, "--min-spans", "20", "--windows", "5"); code != 0 || !strings.Contains(stdout, "run 5 times as long, counts per window") {
 		t.Errorf("compare --windows 5: code %d\n%s", code, stdout)
 	}
-	if code, _, stderr := faultline("compare", out, traces, "--windows", "0"); code != 2 || !strings.Contains(stderr, "--windows 0: want at least 1") {
+	if code, _, stderr := faultline("compare", out, traces, "--windows", "0"); code != 2 || !strings.Contains(stderr, "--windows 0: want auto or a whole number, at least 1") {
 		t.Errorf("compare --windows 0: code %d, %s", code, stderr)
 	}
 	// A run longer than a scenario may last (24h) is refused, as the

@@ -23,7 +23,7 @@ type importFlags struct {
 func (f *importFlags) register(fs *flag.FlagSet) {
 	f.format = fs.String("format", "auto", "the files' format: auto, jaeger, otlp, zipkin or csv")
 	f.sampled = fs.String("sampled", "", "the share of requests the traces hold (0.3 for 30 % sampling); default: the sampler ratio Jaeger's root spans carry, else 1")
-	f.columns = fs.String("columns", "", "CSV columns for other headers: field=Header[:unit],... (fields trace, span, parent, service, pod, operation, start, end, duration, error, kind)")
+	f.columns = fs.String("columns", "", "CSV columns for other headers: field=Header[:unit],... (fields trace, span, parent, service, pod, operation, start, end, duration, error, status, kind)")
 	f.out = fs.String("o", "", "write the scenario to this `file` instead of standard output")
 	fs.Var(&f.manifests, "manifests", "Kubernetes and Istio manifests at `PATH` (a file or a directory; repeat the flag for more) whose replicas, autoscalers, timeouts, retries and fault injection the scenario takes")
 }
@@ -68,9 +68,18 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 		return &exitError{code: 1, msg: err.Error()}
 	}
 	o := m.Observed
-	fmt.Fprintf(stderr, "imported %d traces, %d spans: %d services, %d entry operations", o.Traces, o.Spans, len(m.Services), len(m.Clients))
+	entries := 0
+	for _, c := range m.Clients {
+		if strings.HasPrefix(c.Name, "load-") {
+			entries++
+		}
+	}
+	fmt.Fprintf(stderr, "imported %d traces, %d spans: %d services, %d entry operations", o.Traces, o.Spans, len(m.Services), entries)
+	if n := len(m.Clients) - entries; n > 0 {
+		fmt.Fprintf(stderr, ", %d clients of work whose caller is missing or did not wait (orphan-..., async-...)", n)
+	}
 	if o.OrphanSpans > 0 {
-		fmt.Fprintf(stderr, "; %d spans whose parent is missing (counted as invocations, not as entries)", o.OrphanSpans)
+		fmt.Fprintf(stderr, "; %d spans whose parent is missing (driven by orphan-... clients)", o.OrphanSpans)
 	}
 	fmt.Fprintln(stderr)
 	return nil
@@ -123,9 +132,18 @@ func applyManifests(m *importer.Model, f *manifests.Findings) {
 	for _, c := range m.Clients {
 		links = appendLink(links, manifests.Link{From: c.Name, To: serviceOf(c.Target)})
 	}
+	// A copy of a service (the import's, for calls that come back to it
+	// upstream) takes its service's manifests.
+	orig := map[string]string{}
+	for _, s := range m.Services {
+		orig[s.Name] = s.Name
+		if s.CopyOf != "" {
+			orig[s.Name] = s.CopyOf
+		}
+	}
 	for i := range m.Services {
 		s := &m.Services[i]
-		if ms := f.Service(s.Name); ms != nil {
+		if ms := f.Service(orig[s.Name]); ms != nil {
 			var t strings.Builder
 			if ms.Instances > 0 {
 				if s.InstancesAssumed {
@@ -144,7 +162,7 @@ func applyManifests(m *importer.Model, f *manifests.Findings) {
 				c := &s.Operations[j].Calls[k]
 				to := serviceOf(c.To)
 				links = appendLink(links, manifests.Link{From: s.Name, To: to})
-				ms := f.Service(to)
+				ms := f.Service(orig[to])
 				if ms == nil {
 					continue
 				}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -153,5 +154,50 @@ func TestImportManifestInstancesNote(t *testing.T) {
 				t.Errorf("pay's instances are not the Deployment's:\n%s", stdout)
 			}
 		})
+	}
+}
+
+// TestImportManifestsReachCopies: a copy of a service (web-reentry, for
+// api's call back to web while web waits upstream) takes its service's
+// manifests, as the service does: its replicas here. Before, the copy
+// kept the pods the traces saw.
+func TestImportManifestsReachCopies(t *testing.T) {
+	dir := t.TempDir()
+	var csv strings.Builder
+	csv.WriteString("TraceID,SpanID,ParentID,ServiceName,OperationName,StartTimeUnixNano,EndTimeUnixNano\n")
+	for tr := range 3 {
+		t0 := 1700000000000000000 + int64(tr)*int64(time.Second)
+		ms := int64(time.Millisecond)
+		fmt.Fprintf(&csv, "t%d,a%d,root,web,page,%d,%d\n", tr, tr, t0, t0+50*ms)
+		fmt.Fprintf(&csv, "t%d,b%d,a%d,api,get,%d,%d\n", tr, tr, tr, t0+5*ms, t0+40*ms)
+		fmt.Fprintf(&csv, "t%d,c%d,b%d,web,callback,%d,%d\n", tr, tr, tr, t0+10*ms, t0+30*ms)
+	}
+	traces := filepath.Join(dir, "spans.csv")
+	manifest := filepath.Join(dir, "web.yaml")
+	out := filepath.Join(dir, "web.toml")
+	if err := os.WriteFile(traces, []byte(csv.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	deployment := "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 3\n  selector:\n    matchLabels:\n      app: web\n  template:\n    metadata:\n      labels:\n        app: web\n    spec:\n      containers:\n      - name: web\n        image: web\n"
+	if err := os.WriteFile(manifest, []byte(deployment), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := faultline("import", traces, "--manifests", manifest, "-o", out); code != 0 {
+		t.Fatalf("import: code %d, %s", code, stderr)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, err := scenarios.Load(out, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	for _, s := range spec.Services {
+		got[s.Name] = s.Instances
+	}
+	if got["web"] != 3 || got["web-reentry"] != 3 {
+		t.Errorf("instances %v; want web and web-reentry at the Deployment's 3", got)
 	}
 }

@@ -39,6 +39,10 @@ type Figures struct {
 	// come, so its relative error alone does not judge it.
 	P50CI *CI `json:"p50_ci_ms,omitempty"`
 	P99CI *CI `json:"p99_ci_ms,omitempty"`
+	// noLatency, simulated only: the run answered none of the
+	// operation's requests with success, and its latencies are of
+	// successful requests, so its quantiles say nothing.
+	noLatency bool
 }
 
 // CI is a confidence interval in milliseconds, low then high; high is
@@ -89,6 +93,9 @@ type Report struct {
 	// Missing names the operations with enough spans that the scenario
 	// does not have (not in the JSON, which holds only what was compared).
 	Missing []string `json:"-"`
+	// Unscored counts the operations observed at 0 ms, or whose run
+	// answered none with success, which the MAPEs leave out (MAPE).
+	Unscored int `json:"-"`
 }
 
 // AtObservedLoad sets spec to the load the traces show, and returns what
@@ -102,7 +109,22 @@ type Report struct {
 // load; an entry of the traces that no client targets is not driven.
 func AtObservedLoad(spec *sim.Spec, m *importer.Model, windows int) []string {
 	var notes []string
-	driven := map[string]bool{}
+	// A client of the scenario takes the traces' client of its own name
+	// (an imported scenario's: an entry may have several, its root spans
+	// and its orphans), else the sum of the traces' clients at its target
+	// that no client claimed by name.
+	claimed := make([]bool, len(m.Clients))
+	byName := make([]int, len(spec.Clients))
+	for i := range spec.Clients {
+		byName[i] = -1
+		for j, mc := range m.Clients {
+			if mc.Name == spec.Clients[i].Name && !claimed[j] {
+				byName[i], claimed[j] = j, true
+				break
+			}
+		}
+	}
+	driven := make([]bool, len(m.Clients))
 	for i := range spec.Clients {
 		c := &spec.Clients[i]
 		target := c.Target
@@ -111,10 +133,10 @@ func AtObservedLoad(spec *sim.Spec, m *importer.Model, windows int) []string {
 		}
 		var rate float64
 		found := false
-		for _, mc := range m.Clients {
-			if mc.Target == target {
+		for j, mc := range m.Clients {
+			if byName[i] == j || byName[i] < 0 && !claimed[j] && mc.Target == target {
 				rate, found = rate+mc.Rate, true
-				driven[target] = true
+				driven[j] = true
 			}
 		}
 		switch {
@@ -126,10 +148,9 @@ func AtObservedLoad(spec *sim.Spec, m *importer.Model, windows int) []string {
 			c.Rate, c.Schedule = rate, nil
 		}
 	}
-	for _, mc := range m.Clients {
-		if !driven[mc.Target] {
+	for j, mc := range m.Clients {
+		if !driven[j] {
 			notes = append(notes, fmt.Sprintf("the traces' entry %s (%s requests/s) is the target of no client of the scenario: not driven", mc.Target, sig(mc.Rate)))
-			driven[mc.Target] = true
 		}
 	}
 	spec.Duration = spec.Warmup + time.Duration(max(windows, 1))*m.Observed.Window
@@ -147,7 +168,16 @@ func Compare(m *importer.Model, res *sim.Result, opts Options) Report {
 	}
 	measured := res.DurationS - res.WarmupS
 	ratio /= float64(max(opts.Windows, 1)) // counts per window
+	copies := map[string][]string{}
 	for _, s := range m.Services {
+		if s.CopyOf != "" {
+			copies[s.CopyOf] = append(copies[s.CopyOf], s.Name)
+		}
+	}
+	for _, s := range m.Services {
+		if s.CopyOf != "" {
+			continue // its operations' spans are the original's
+		}
 		for _, op := range s.Operations {
 			if op.Count < opts.MinSpans {
 				continue
@@ -159,6 +189,11 @@ func Compare(m *importer.Model, res *sim.Result, opts Options) Report {
 				P50CI:      ciOf(op.P50CI), P99CI: ciOf(op.P99CI),
 			}
 			simf, ok := simulated(res, s.Name, op.Name, len(s.Operations) == 1, measured, ratio)
+			for _, c := range copies[s.Name] {
+				if cf, found := simulated(res, c, op.Name, false, measured, ratio); found {
+					simf = combine(simf, cf)
+				}
+			}
 			if !ok {
 				rep.Missing = append(rep.Missing, s.Name+"."+op.Name)
 				continue
@@ -168,10 +203,15 @@ func Compare(m *importer.Model, res *sim.Result, opts Options) Report {
 	}
 	var p50s, p99s []float64
 	for _, r := range rep.Operations {
+		if r.Simulated.noLatency {
+			p50s, p99s = append(p50s, math.Inf(1)), append(p99s, math.Inf(1))
+			continue
+		}
 		p50s = append(p50s, RelErr(r.Observed.P50, r.Simulated.P50))
 		p99s = append(p99s, RelErr(r.Observed.P99, r.Simulated.P99))
 	}
 	rep.P50MAPE, rep.P99MAPE = MAPE(p50s), MAPE(p99s)
+	rep.Unscored = max(Unscored(p50s), Unscored(p99s))
 	return rep
 }
 
@@ -195,8 +235,31 @@ func simulated(res *sim.Result, service, op string, only bool, measured, ratio f
 	return Figures{}, false
 }
 
+// combine sets the figures of an operation and of its copy in another
+// service (the import's copies for the calls that come back upstream)
+// together: counts and rates add up; the error shares and the quantiles
+// are the means weighted by count, or the figures of the one side that
+// had requests. A mean of quantiles is not the quantile of the two
+// together: it is exact when the two sides' latencies are alike, and the
+// copies serve the same operation.
+func combine(a, b Figures) Figures {
+	switch {
+	case b.Count == 0:
+		return a
+	case a.Count == 0:
+		return b
+	}
+	wa, wb := a.Count/(a.Count+b.Count), b.Count/(a.Count+b.Count)
+	return Figures{
+		Count: a.Count + b.Count, RatePerS: a.RatePerS + b.RatePerS,
+		P50: wa*a.P50 + wb*b.P50, P90: wa*a.P90 + wb*b.P90, P99: wa*a.P99 + wb*b.P99,
+		ErrorShare: wa*a.ErrorShare + wb*b.ErrorShare,
+		noLatency:  a.noLatency && b.noLatency,
+	}
+}
+
 func figures(ok, failed, arrivals uint64, l sim.Latency, measured, ratio float64) Figures {
-	f := Figures{Count: round(float64(arrivals)*ratio, 1), P50: l.P50, P90: l.P90, P99: l.P99}
+	f := Figures{Count: round(float64(arrivals)*ratio, 1), P50: l.P50, P90: l.P90, P99: l.P99, noLatency: ok == 0 && failed > 0}
 	if measured > 0 {
 		f.RatePerS = float64(arrivals) / measured
 	}
@@ -220,17 +283,65 @@ func RelErr(obs, simulated float64) float64 {
 }
 
 // MAPE is the mean absolute percentage error of relative errors: the mean
-// of |e| x 100. 0 for none.
+// of |e| x 100, over the finite ones. An operation observed at 0 (a span
+// shorter than its recorder's resolution: Zipkin and Jaeger keep
+// microseconds) has no relative error, nor one whose run answered no
+// request with success (a run's latency is of successful requests; Compare
+// gives it +Inf); it is left out, not let turn the mean into +Inf (which
+// JSON cannot hold either). 0 for none.
 func MAPE(errs []float64) float64 {
-	if len(errs) == 0 {
+	var s float64
+	n := 0
+	for _, e := range errs {
+		if !math.IsInf(e, 0) && !math.IsNaN(e) {
+			s += math.Abs(e)
+			n++
+		}
+	}
+	if n == 0 {
 		return 0
 	}
-	var s float64
-	for _, e := range errs {
-		s += math.Abs(e)
-	}
-	return s / float64(len(errs)) * 100
+	return s / float64(n) * 100
 }
+
+// Unscored counts the relative errors MAPE leaves out.
+func Unscored(errs []float64) int {
+	n := 0
+	for _, e := range errs {
+		if math.IsInf(e, 0) || math.IsNaN(e) {
+			n++
+		}
+	}
+	return n
+}
+
+// minSimulated is the fewest requests the run should give each compared
+// operation (AutoWindows).
+const minSimulated = 100
+
+// AutoWindows is how many times the traces' window a run needs so that
+// every operation compared (at least minSpans spans) gets about
+// minSimulated requests, at most maxAutoWindows: a recording of a few
+// requests is compared with the scenario's quantiles, not with a run as
+// short and as much a matter of luck (an operation seen once is reached
+// by no request of one window's run with probability e^-1, a Poisson
+// count of mean 1). 1 when every operation has that many spans already.
+func AutoWindows(m *importer.Model, minSpans int64) int {
+	least := int64(0)
+	for _, s := range m.Services {
+		for _, op := range s.Operations {
+			if op.Count >= max(minSpans, 1) && (least == 0 || op.Count < least) {
+				least = op.Count
+			}
+		}
+	}
+	if least == 0 || least >= minSimulated {
+		return 1
+	}
+	return int(min((minSimulated+least-1)/least, maxAutoWindows))
+}
+
+const maxAutoWindows = 100
 
 func ms(ns int64) float64 { return round(float64(ns)/1e6, 3) }
 

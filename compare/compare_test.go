@@ -4,10 +4,15 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"math"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/faultline/faultline/importer"
 	"github.com/faultline/faultline/internal/golden"
 )
 
@@ -24,6 +29,9 @@ func TestMAPE(t *testing.T) {
 		{"exact", []float64{10, 20}, []float64{10, 20}, 0},
 		{"over and under count alike", []float64{100, 100}, []float64{110, 90}, 10},
 		{"mixed", []float64{10, 200, 4}, []float64{15, 150, 4}, (50 + 25 + 0) / 3.0},
+		// A span of 0 us (zipkin-lens's smartthings trace has them) has
+		// no relative error: left out, not +Inf.
+		{"observed zero left out", []float64{0, 10}, []float64{3, 12}, 20},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var errs []float64
@@ -37,6 +45,39 @@ func TestMAPE(t *testing.T) {
 	}
 	if e := RelErr(0, 1); !math.IsInf(e, 1) {
 		t.Errorf("RelErr(0, 1) = %g; want +Inf", e)
+	}
+}
+
+// TestAutoWindows: the run lasts enough windows that the least counted
+// operation compared gets about 100 requests: a recording of one trace
+// is compared with 100 windows' run, one of 50 spans with two, a full one
+// with one.
+func TestAutoWindows(t *testing.T) {
+	model := func(counts ...int64) *importer.Model {
+		m := &importer.Model{Services: []importer.Service{{Name: "s"}}}
+		for _, c := range counts {
+			m.Services[0].Operations = append(m.Services[0].Operations, importer.Operation{Count: c})
+		}
+		return m
+	}
+	for _, tt := range []struct {
+		name     string
+		m        *importer.Model
+		minSpans int64
+		want     int
+	}{
+		{"one trace", model(1, 3), 1, 100},
+		{"fewest compared 50", model(50, 4000), 50, 2},
+		{"fewer than min-spans not compared", model(7, 400), 50, 1},
+		{"all have 100", model(100, 500), 50, 1},
+		{"none compared", model(3), 50, 1},
+		{"min-spans 0 counts as 1", model(0, 30), 0, 4},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := AutoWindows(tt.m, tt.minSpans); got != tt.want {
+				t.Errorf("AutoWindows = %d; want %d", got, tt.want)
+			}
+		})
 	}
 }
 
@@ -83,5 +124,66 @@ func TestFits(t *testing.T) {
 	}
 	if b, err := json.Marshal(CI{1.5, math.Inf(1)}); err != nil || string(b) != "[1.5,null]" {
 		t.Errorf("JSON %s, %v; want [1.5,null]", b, err)
+	}
+}
+
+// TestAtObservedLoadByName: an imported scenario's clients take the rate
+// of the traces' client of their own name. An operation that is a root in
+// one trace and an orphan in another has two clients at one target; taken
+// by target, each got the sum, and the run drove it twice as hard.
+func TestAtObservedLoadByName(t *testing.T) {
+	csv := "TraceID,SpanID,ParentID,ServiceName,OperationName,StartTimeUnixNano,EndTimeUnixNano\n" +
+		"t1,a,root,web,home,1700000000000000000,1700000000010000000\n" +
+		"t2,b,gone,web,home,1700000001000000000,1700000001010000000\n" +
+		"t3,c,root,web,home,1700000002000000000,1700000002010000000\n"
+	path := filepath.Join(t.TempDir(), "spans.csv")
+	if err := os.WriteFile(path, []byte(csv), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	spec, m := importAndLoad(t, path, "")
+	AtObservedLoad(spec, m, 1)
+	var total float64
+	for _, c := range spec.Clients {
+		total += c.Rate
+	}
+	var want float64
+	for _, c := range m.Clients {
+		want += c.Rate
+	}
+	if len(spec.Clients) != 2 || math.Abs(total-want) > 1e-9 {
+		t.Errorf("%d clients, %g requests/s in all; want 2, %g (the traces' root and orphan rates)", len(spec.Clients), total, want)
+	}
+}
+
+// TestCompareCopies: an operation the import copied into another service
+// (web-reentry, for api's call back to web while web waits upstream) is
+// compared once, under its service of the traces, with the run's figures
+// of the original and the copy together: web.callback's requests all go
+// to the copy, so the original alone compared -100 %.
+func TestCompareCopies(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("TraceID,SpanID,ParentID,ServiceName,OperationName,StartTimeUnixNano,EndTimeUnixNano\n")
+	for tr := range 60 {
+		t0 := int64(1700000000000000000) + int64(tr)*int64(time.Second)
+		ms := int64(time.Millisecond)
+		fmt.Fprintf(&b, "t%d,a%d,root,web,page,%d,%d\n", tr, tr, t0, t0+50*ms)
+		fmt.Fprintf(&b, "t%d,b%d,a%d,api,get,%d,%d\n", tr, tr, tr, t0+5*ms, t0+40*ms)
+		fmt.Fprintf(&b, "t%d,c%d,b%d,web,callback,%d,%d\n", tr, tr, tr, t0+10*ms, t0+30*ms)
+	}
+	path := filepath.Join(t.TempDir(), "spans.csv")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	spec, m := importAndLoad(t, path, "")
+	rep := runAtMin(t, spec, m, 50, AutoWindows(m, 50))
+	var rows []string
+	for _, r := range rep.Operations {
+		rows = append(rows, r.Service+"."+r.Operation)
+		if math.Abs(RelErr(r.Observed.Count, r.Simulated.Count)) > 0.2 || math.Abs(RelErr(r.Observed.P50, r.Simulated.P50)) > 0.05 {
+			t.Errorf("%s.%s: count %g, p50 %g ms simulated; observed %g, %g ms", r.Service, r.Operation, r.Simulated.Count, r.Simulated.P50, r.Observed.Count, r.Observed.P50)
+		}
+	}
+	if got := strings.Join(rows, " "); got != "api.get web.callback web.page" {
+		t.Errorf("operations compared %q; want api.get web.callback web.page", got)
 	}
 }

@@ -40,6 +40,9 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	_, err := fmt.Fprintf(w, "\n%d operations compared; MAPE of p50 %s %%, of p99 %s %%\n", len(r.Operations), format.Sig3(r.P50MAPE), format.Sig3(r.P99MAPE))
 	fmt.Fprintf(w, "* inside the observed figure's 95 %% interval: %d of %d p50s, %d of %d p99s\n", in50, len(r.Operations), in99, len(r.Operations))
+	if r.Unscored > 0 {
+		fmt.Fprintf(w, "left out of the MAPEs: %d operations observed at 0 ms (shorter than the recorder's resolution) or that the run answered with no success (its latency is of successful requests), whose relative error is not defined\n", r.Unscored)
+	}
 	for _, m := range r.Missing {
 		fmt.Fprintf(w, "not in the scenario: %s\n", m)
 	}

@@ -47,3 +47,35 @@ func BenchmarkImport(b *testing.B) {
 	}
 	b.ReportMetric(float64(spans)*float64(b.N)/b.Elapsed().Seconds(), "spans/s")
 }
+
+// BenchmarkImportWideTrace reads one trace whose root calls 60 services 20
+// times each, one call after the other (a batch job's trace), and reports
+// spans/s: comparing every call with every other for each pair of callees
+// made it quadratic (10,800 such spans took 18 s), the sweep of overlaps
+// linear in the calls times the callees.
+func BenchmarkImportWideTrace(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "spans.csv")
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := bufio.NewWriter(f)
+	fmt.Fprintln(w, "TraceID,SpanID,ParentID,ServiceName,OperationName,StartTimeUnixNano,EndTimeUnixNano")
+	const t0, calls = 1700000000000000000, 1200
+	fmt.Fprintf(w, "t,r,root,web,page,%d,%d\n", t0, t0+calls*20_000_000)
+	for n := range calls {
+		s := t0 + int64(n)*20_000_000 + 1
+		fmt.Fprintf(w, "t,s%d,r,svc%d,get,%d,%d\n", n, n%60, s, s+10_000_000)
+	}
+	if err := w.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	f.Close()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := Import([]string{path}, Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(calls+1)*float64(b.N)/b.Elapsed().Seconds(), "spans/s")
+}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/faultline/faultline/sim/dist"
 	"github.com/faultline/faultline/sim/metrics"
 )
 
@@ -80,7 +81,6 @@ func (a *aggregator) model(files []string, opts Options) *Model {
 	}
 	target := func(k opKey) string { return svcName[k.service] + "." + opName[k] }
 
-	entriesFromOrphans := a.roots == 0
 	for _, raw := range svcRaw {
 		s := a.services[raw]
 		svc := Service{Name: svcName[raw], Instances: max(len(s.instances), 1)}
@@ -101,21 +101,28 @@ func (a *aggregator) model(files []string, opts Options) *Model {
 				sop.Comments = append([]string{patternComment(o, perOp[op])}, sop.Comments...)
 			}
 			svc.Operations = append(svc.Operations, sop)
-			if o.entries > 0 || (entriesFromOrphans && o.orphans > 0) {
-				n := o.entries
-				from := fmt.Sprintf("%d root spans", n)
-				if entriesFromOrphans {
-					n = o.orphans
-					from = fmt.Sprintf("%d spans whose parent is missing (the traces hold no root span)", n)
+			// Requests that came from no caller the scenario holds: the
+			// root spans, and the invocations whose caller is missing
+			// (orphans) or did not wait for them (detached). Each kind
+			// is a client of its own at its observed rate, so that the
+			// run's counts are the observed ones.
+			addClient := func(prefix string, n int64, from string) {
+				if n == 0 {
+					return
 				}
 				rate := float64(n) / secs / ratio
 				m.Clients = append(m.Clients, Client{
-					Name:   "load-" + svcName[raw] + "-" + opName[o.key],
+					Name:   prefix + "-" + svcName[raw] + "-" + opName[o.key],
 					Target: target(o.key),
 					Rate:   rate,
-					Comments: []string{fmt.Sprintf("%s of %q over %s, sampled %s: %s requests/s, Poisson arrivals",
-						from, op, fmtSeconds(secs), fmtShare(ratio), fmtNum(rate))},
+					Comments: []string{fmt.Sprintf("%d %s of %q over %s, sampled %s: %s requests/s, Poisson arrivals",
+						n, from, op, fmtSeconds(secs), fmtShare(ratio), fmtNum(rate))},
 				})
+			}
+			addClient("load", o.entries, "root spans")
+			addClient("orphan", o.orphans, "spans whose parent span the files do not hold (a caller the traces do not show)")
+			if o.key.pattern == "" {
+				addClient("async", s.detached[op], "invocations their caller did not wait for (consumer spans, FOLLOWS_FROM, or outliving their caller's span)")
 			}
 		}
 		svc.Comments = append(svc.Comments, fmt.Sprintf("from %d invocations (first spans) of service %q: operations %s", spans, raw, quoteList(names, 8)))
@@ -132,7 +139,8 @@ func (a *aggregator) model(files []string, opts Options) *Model {
 		m.Clients[i].Name = unique(used, m.Clients[i].Name)
 	}
 	slices.SortFunc(m.Clients, func(x, y Client) int { return cmp.Compare(x.Name, y.Name) })
-	cut := breakCycles(m)
+	fanoutWorkers(m)
+	cut := unrollCycles(m)
 
 	h := []string{
 		fmt.Sprintf("Imported by 'faultline import' from %s.", strings.Join(srcs, ", ")),
@@ -140,10 +148,10 @@ func (a *aggregator) model(files []string, opts Options) *Model {
 		fmt.Sprintf("Rates are counts divided by the sampled share %s (%s).", fmtShare(ratio), ratioFrom),
 	}
 	if a.orphanSpans > 0 {
-		h = append(h, fmt.Sprintf("%d spans name a parent span the files do not hold: each counts as the first span of an invocation, not as a request from outside.", a.orphanSpans))
+		h = append(h, fmt.Sprintf("%d spans name a parent span the files do not hold: each counts as the first span of an invocation, which a client of its own (orphan-...) drives at the rate observed, as a request from a caller the traces do not show.", a.orphanSpans))
 	}
-	if entriesFromOrphans {
-		h = append(h, "No trace has its root span: the operations of the orphan spans are taken as the entries.")
+	if a.detachedInvocations > 0 {
+		h = append(h, fmt.Sprintf("%d invocations were not waited for by their caller (consumer spans, FOLLOWS_FROM references, or work that outlived its caller's span): each is left out of its caller's calls and driven by a client of its own (async-...) at the rate observed; a fault that slows the caller does not slow their arrivals in the run.", a.detachedInvocations))
 	}
 	if a.duplicateSpans > 0 {
 		h = append(h, fmt.Sprintf("%d spans repeat the id of another span of their trace and are left out.", a.duplicateSpans))
@@ -291,12 +299,22 @@ func (a *aggregator) writeCalls(o *opStats, target func(opKey) string) []Call {
 			}
 		}
 		c.Comments = append(c.Comments, made)
+		// A caller that carried on when its call failed: the call
+		// falls back (scenarios.md, fallback), or the run would fail
+		// the caller through it, as the traces did not.
+		if f := a.failedCalls[[2]opKey{{service: o.key.service, op: o.key.op}, e.callee}]; f[0] > 0 && 2*f[1] > f[0] {
+			c.Extra = append(c.Extra, Key{Name: "fallback", Value: "true", Comment: fmt.Sprintf("%d of its %d failed calls left their caller's span without an error: it carried on", f[1], f[0])})
+		}
 		switch {
 		case maxCount <= 1:
 		case float64(e.overlapped) > parallelShare*float64(e.multi):
 			mean := float64(e.total) / float64(e.invocations)
 			c.Fanout = max(int(math.Round(mean)), 1)
 			c.Comments = append(c.Comments, fmt.Sprintf("copies at once (fanout): 1 to %d per request, mean %s; written as %d", maxCount, fmtNum(mean), c.Fanout))
+			if c.Fanout > dist.MaxCount {
+				c.Comments = append(c.Comments, fmt.Sprintf("NOT EXPRESSED: a fanout above %d, the most a scenario takes: written as %d", dist.MaxCount, dist.MaxCount))
+				c.Fanout = dist.MaxCount
+			}
 		default:
 			// Repeated one after the other, a number of times that varies
 			// from request to request: one call with repeat, its count
@@ -304,8 +322,17 @@ func (a *aggregator) writeCalls(o *opStats, target func(opKey) string) []Call {
 			// that how the counts go together is kept, not only their
 			// mean. probability keeps the share of requests that made it.
 			closeGroup()
-			ks := make([]int, 0, len(e.counts))
-			for k := range e.counts {
+			// Counts above the most a scenario repeats a call are
+			// written as that most, and said so.
+			counts := map[int]int64{}
+			for k, n := range e.counts {
+				counts[min(k, dist.MaxCount)] += n
+			}
+			if maxCount > dist.MaxCount {
+				c.Comments = append(c.Comments, fmt.Sprintf("NOT EXPRESSED: counts above %d, the most a scenario repeats a call, written as %d", dist.MaxCount, dist.MaxCount))
+			}
+			ks := make([]int, 0, len(counts))
+			for k := range counts {
 				ks = append(ks, k)
 			}
 			slices.Sort(ks)
@@ -314,7 +341,7 @@ func (a *aggregator) writeCalls(o *opStats, target func(opKey) string) []Call {
 			} else {
 				bins := make([]string, len(ks))
 				for i, k := range ks {
-					bins[i] = fmt.Sprintf("%d: %d", k, e.counts[k])
+					bins[i] = fmt.Sprintf("%d: %d", k, counts[k])
 				}
 				c.Repeat = quote("histogram(" + strings.Join(bins, ", ") + ")")
 			}
@@ -367,6 +394,10 @@ func (a *aggregator) workers(s *serviceStats, instances int, secs, ratio float64
 	}
 	load /= float64(instances)
 	c := poolFor(load)
+	if s.concurrent > c {
+		notes = append(notes, fmt.Sprintf("workers = %d, not the %d the load asks for: one request's trace shows %d of its invocations in progress at once on one instance (a fan-out, calls issued together), which it served at once", s.concurrent, c, s.concurrent))
+		c = s.concurrent
+	}
 	notes = append(notes, `concurrency_model = "async": a request gives its worker back while its calls are out, as a goroutine per request (Go's net/http, grpc-go) or an event loop (Node.js, Netty) does; traces cannot tell. Set "thread" and the pool's size for a service whose threads wait on their calls (a bounded thread pool, such as Tomcat's 200)`)
 	notes = append(notes, fmt.Sprintf("workers = %d: the traces show %s requests at their own work at once per instance (rate x mean own time, the span less its calls); %d workers keep utilisation at %s, with at most %s of requests waiting for one (Erlang C; the waits observed are in the callers' round trips already). The real capacity cannot be seen in traces of a system that was not saturated", c, fmtNum(load), c, fmtShare(load/float64(c)), fmtShare(maxWaitProbability)))
 	notes = append(notes, "queue: unbounded (the default): traces cannot show a queue limit")
@@ -403,49 +434,155 @@ func erlangC(c int, a float64) float64 {
 	return b / (1 - a/float64(c)*(1-b))
 }
 
-// breakCycles removes calls that would make services wait on themselves
-// (a -> b -> a): the scenario language refuses such cycles, since the
-// operations of a service share its workers. The traces can show them (a
-// service calling back into its caller); each removed call is named in
-// the header and at its operation.
-func breakCycles(m *Model) []string {
+// fanoutWorkers gives a service called with a fanout at least as many
+// workers per instance as the copies each instance gets at once (the
+// balancer spreads them): the run issues a fanout's copies at the same
+// moment, where the traces' copies, overlapping, were each served without
+// waiting for a worker (their wait would be in the round trips). A pool
+// sized from the load alone queued them, and the fanned-out operation
+// answered several times slower than observed.
+func fanoutWorkers(m *Model) {
 	idx := map[string]int{}
 	for i, s := range m.Services {
 		idx[s.Name] = i
 	}
-	state := make([]int, len(m.Services)) // 0 new, 1 on the path, 2 done
+	for _, s := range m.Services {
+		for _, o := range s.Operations {
+			for _, c := range o.Calls {
+				if c.Fanout <= 1 {
+					continue
+				}
+				callee := &m.Services[idx[serviceOf(c.To)]]
+				need := (c.Fanout + max(callee.Instances, 1) - 1) / max(callee.Instances, 1)
+				if need > callee.Workers {
+					callee.Assumptions = append(callee.Assumptions, fmt.Sprintf("workers = %d, not %d: %s.%s sends %d copies at once (fanout), %d to each instance, which served them without waiting for a worker", need, callee.Workers, s.Name, o.Name, c.Fanout, need))
+					callee.Workers = need
+				}
+			}
+		}
+	}
+}
+
+// maxCopies bounds the copies of one service unrollCycles makes: a chain
+// of calls that comes back to a service more often than this (or calls
+// of operations that go round among themselves) is cut instead.
+const maxCopies = 8
+
+// unrollCycles keeps calls that come back to a service already waiting
+// upstream (a -> b -> a: a callback, b asking a for more) without a cycle
+// between services, which the scenario language refuses since a
+// service's operations share its workers. The call that closes the cycle
+// goes to a copy of the service holding the one operation called (and its
+// calls, unrolled in turn), named <service>-reentry; the copy has the
+// service's instances and workers but its own (the real service shares
+// them), as its comments say. A chain that comes back more than maxCopies
+// times (operations that call each other round) is cut, each cut named in
+// the header and at its operation. It returns the header's notes.
+func unrollCycles(m *Model) []string {
+	idx := map[string]int{}
+	for i, s := range m.Services {
+		idx[s.Name] = i
+	}
+	used := map[string]bool{}
+	for _, s := range m.Services {
+		used[s.Name] = true
+	}
+	for _, c := range m.Clients {
+		used[c.Name] = true
+	}
+	copies := map[string]int{}
+	var state []int // 0 new, 1 on the path, 2 done; grows with the copies
 	var notes []string
 	var visit func(i int)
 	visit = func(i int) {
 		state[i] = 1
-		s := &m.Services[i]
-		for oi := range s.Operations {
-			op := &s.Operations[oi]
-			kept := op.Calls[:0]
-			for _, c := range op.Calls {
-				callee, _, _ := strings.Cut(c.To, ".")
+		for oi := range m.Services[i].Operations {
+			kept := m.Services[i].Operations[oi].Calls[:0]
+			for _, c := range m.Services[i].Operations[oi].Calls {
+				callee, op, _ := strings.Cut(c.To, ".")
 				j := idx[callee]
 				if state[j] == 1 {
-					note := fmt.Sprintf("NOT EXPRESSED: a call of %s.%s to %s, left out: it closes a cycle of calls between services, which a scenario cannot hold", s.Name, op.Name, c.To)
-					notes = append(notes, note)
-					op.Comments = append(op.Comments, note)
-					continue
+					base := m.Services[j].Name
+					if m.Services[j].CopyOf != "" {
+						base = m.Services[j].CopyOf
+					}
+					s, o := &m.Services[i], &m.Services[i].Operations[oi]
+					if copies[base] >= maxCopies {
+						note := fmt.Sprintf("NOT EXPRESSED: a call of %s.%s to %s, left out: it comes back to %s more than %d times along one chain of calls, which a scenario cannot hold (its services may not call round)", s.Name, o.Name, c.To, base, maxCopies)
+						notes = append(notes, note)
+						o.Comments = append(o.Comments, note)
+						continue
+					}
+					copies[base]++
+					j = copyService(m, j, op, unique(used, base+"-reentry"))
+					idx[m.Services[j].Name] = j
+					state = append(state, 0)
+					c.To = m.Services[j].Name + "." + op
+					c.Comments = append(c.Comments, fmt.Sprintf("to a copy of %s: the call comes back to it while it waits upstream, a cycle of calls between services, which a scenario cannot hold", base))
 				}
 				if state[j] == 0 {
 					visit(j)
 				}
 				kept = append(kept, c)
 			}
-			op.Calls = kept
+			m.Services[i].Operations[oi].Calls = kept
 		}
 		state[i] = 2
 	}
-	for i := range m.Services {
+	// From the entries first, so that the calls kept are the ones in
+	// the direction requests came (a page calling an API, not the
+	// API's callback calling the page).
+	state = make([]int, len(m.Services))
+	for _, c := range m.Clients {
+		if i := idx[serviceOf(c.Target)]; state[i] == 0 {
+			visit(i)
+		}
+	}
+	for i := 0; i < len(m.Services); i++ {
 		if state[i] == 0 {
 			visit(i)
 		}
 	}
+	if len(copies) > 0 {
+		var names []string
+		for _, s := range m.Services {
+			if s.CopyOf != "" {
+				names = append(names, s.Name)
+			}
+		}
+		notes = append(notes, fmt.Sprintf("Calls that come back to a service waiting upstream (a cycle of calls between services, which a scenario cannot hold) go to copies of it that hold the operation called: %s. A copy has its service's instances and workers, but its own.", strings.Join(names, ", ")))
+	}
 	return notes
+}
+
+func serviceOf(target string) string {
+	s, _, _ := strings.Cut(target, ".")
+	return s
+}
+
+// copyService appends a copy of service j holding its operation op alone,
+// its calls as they are, and returns the copy's index.
+func copyService(m *Model, j int, op, name string) int {
+	orig := m.Services[j]
+	base := orig.Name
+	if orig.CopyOf != "" {
+		base = orig.CopyOf
+	}
+	cp := orig
+	cp.Name, cp.CopyOf = name, base
+	cp.Comments = append([]string{fmt.Sprintf("a copy of service %q for the calls that come back to it while it waits upstream (a cycle of calls between services, which a scenario cannot hold): its operation %q alone, with the service's instances and workers, but its own workers (the real service shares them)", base, op)}, orig.Comments...)
+	cp.Assumptions = slices.Clone(orig.Assumptions)
+	cp.Extra = slices.Clone(orig.Extra)
+	cp.Operations = nil
+	for _, o := range orig.Operations {
+		if o.Name == op {
+			o.Calls = slices.Clone(o.Calls)
+			o.Comments = slices.Clone(o.Comments)
+			cp.Operations = append(cp.Operations, o)
+		}
+	}
+	m.Services = append(m.Services, cp)
+	return len(m.Services) - 1
 }
 
 // distribution writes a histogram of durations as a distribution: a

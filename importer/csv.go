@@ -17,14 +17,15 @@ import (
 var csvFields = []csvField{
 	{"trace", []string{"traceid", "trace"}},
 	{"span", []string{"spanid", "span", "id"}},
-	{"parent", []string{"parentid", "parentspanid", "parent"}},
+	{"parent", []string{"parentid", "parentspanid", "parent", "parentspan"}},
 	{"service", []string{"service", "servicename"}},
-	{"pod", []string{"podname", "pod", "instance", "hostname"}},
+	{"pod", []string{"podname", "pod", "instance", "hostname", "cmdbid"}},
 	{"operation", []string{"operationname", "operation", "spanname", "name"}},
-	{"start", []string{"starttimeunixnano", "starttime", "start", "timestamp"}},
-	{"end", []string{"endtimeunixnano", "endtime", "end"}},
-	{"duration", []string{"duration", "durationns", "durationus", "durationms"}},
-	{"error", []string{"error", "status", "statuscode"}},
+	{"start", []string{"starttimeunixnano", "starttime", "start", "timestamp", "starttimemillis", "starttimemicros", "starttimens", "starttimeus", "starttimems"}},
+	{"end", []string{"endtimeunixnano", "endtime", "end", "endtimemillis", "endtimemicros", "endtimens", "endtimeus", "endtimems"}},
+	{"duration", []string{"duration", "durationns", "durationus", "durationms", "durationnanos", "durationmicros", "durationmillis", "elapsed", "latency"}},
+	{"error", []string{"error", "iserror", "haserror"}},
+	{"status", []string{"status", "statuscode", "spanstatus", "otelstatuscode"}},
 	{"kind", []string{"kind", "spankind"}},
 }
 
@@ -55,7 +56,7 @@ func ParseColumns(s string) (Columns, error) {
 			return nil, fmt.Errorf("column mapping %q: want field=Header", part)
 		}
 		if !slices.ContainsFunc(csvFields, func(f csvField) bool { return f.field == field }) {
-			return nil, fmt.Errorf("column mapping %q: unknown field %q (trace, span, parent, service, pod, operation, start, end, duration, error, kind)", part, field)
+			return nil, fmt.Errorf("column mapping %q: unknown field %q (trace, span, parent, service, pod, operation, start, end, duration, error, status, kind)", part, field)
 		}
 		c := column{header: header}
 		if h, unit, ok := strings.Cut(header, ":"); ok {
@@ -183,8 +184,8 @@ func readCSV(r io.Reader, cols Columns, emit func(*Span) error) error {
 			SpanID:    get(rec, "span"),
 			ParentID:  get(rec, "parent"),
 			Operation: get(rec, "operation"),
-			Kind:      kindFromName(get(rec, "kind")),
-			Error:     csvError(get(rec, "error")),
+			Kind:      csvKind(get(rec, "kind")),
+			Error:     csvError(get(rec, "error")) || csvStatus(get(rec, "status")),
 		}
 		if s.TraceID == "" || s.SpanID == "" {
 			return bad("no trace or span id")
@@ -247,14 +248,48 @@ func isRootParent(p string) bool {
 	return strings.Trim(p, "0") == ""
 }
 
-// csvError reads an error or status column: true, 1, yes, error, or OTLP's
-// STATUS_CODE_ERROR mean failed; anything else (ok, unset, 0, empty) not.
+// csvError reads an error column: true, 1, yes, error, or OTLP's
+// STATUS_CODE_ERROR mean failed; anything else (false, 0, empty) not.
 func csvError(v string) bool {
 	switch strings.ToLower(v) {
 	case "true", "1", "yes", "error", "status_code_error":
 		return true
 	}
 	return false
+}
+
+// csvStatus reads a status column: a span status by name (error,
+// STATUS_CODE_ERROR, failed), OTLP's status code by number (2 is
+// STATUS_CODE_ERROR, 1 OK, 0 UNSET: opentelemetry-proto trace.proto,
+// Status.StatusCode), or an HTTP status, of which a 5xx is an error
+// (OpenTelemetry's HTTP semantic conventions, status for server spans).
+// A 1 here is OTLP's OK, not "failed" as in an error column.
+func csvStatus(v string) bool {
+	if v == "" {
+		return false
+	}
+	switch strings.ToLower(v) {
+	case "error", "status_code_error", "fail", "failed", "failure":
+		return true
+	}
+	n, ok := smallInt(v)
+	return ok && (n == 2 || n >= 500 && n < 600)
+}
+
+// csvKind reads a kind column: the names kindFromName reads, OTLP's
+// SPAN_KIND_SERVER form, or OTLP's numbers (trace.proto, SpanKind: 1
+// internal, 2 server, 3 client, 4 producer, 5 consumer).
+func csvKind(v string) Kind {
+	if v == "" {
+		return KindUnspecified
+	}
+	if n, ok := smallInt(v); ok && n >= 1 && n <= 5 {
+		return [...]Kind{KindInternal, KindServer, KindClient, KindProducer, KindConsumer}[n-1]
+	}
+	if len(v) > len("span_kind_") && strings.EqualFold(v[:len("span_kind_")], "span_kind_") {
+		v = v[len("span_kind_"):]
+	}
+	return kindFromName(strings.ToLower(v))
 }
 
 // csvTime reads a time: a number in the column's unit, or, with no unit
@@ -287,4 +322,20 @@ func csvTime(v string, unit time.Duration) (int64, error) {
 		return 0, errors.New("want a number (epoch time) or an RFC 3339 time")
 	}
 	return t.UnixNano(), nil
+}
+
+// smallInt reads a whole number of up to 3 digits without strconv's error
+// (which allocates, for every row of a table whose column is a word).
+func smallInt(v string) (int, bool) {
+	if len(v) == 0 || len(v) > 3 {
+		return 0, false
+	}
+	n := 0
+	for i := 0; i < len(v); i++ {
+		if v[i] < '0' || v[i] > '9' {
+			return 0, false
+		}
+		n = 10*n + int(v[i]-'0')
+	}
+	return n, true
 }

@@ -2,6 +2,7 @@ package importer
 
 import (
 	"cmp"
+	"math"
 	"slices"
 
 	"github.com/faultline/faultline/sim/metrics"
@@ -88,6 +89,13 @@ type serviceStats struct {
 	ops map[string]*opStats
 	// patterns counts the entry call patterns kept apart per operation.
 	patterns map[string]int
+	// concurrent is the most invocations seen in progress at once on
+	// one instance within one trace (concurrency).
+	concurrent int
+	// detached counts, per operation name, the invocations whose caller
+	// did not wait for them (detached): kept here, by name, since they
+	// are never entries and so never kept apart by call pattern.
+	detached map[string]int64
 }
 
 // aggregator folds complete traces into per-operation statistics; it keeps
@@ -95,38 +103,50 @@ type serviceStats struct {
 type aggregator struct {
 	services map[string]*serviceStats
 
-	traces, spans     int64
-	orphanSpans       int64 // spans whose parent span is not in their trace
-	duplicateSpans    int64 // spans whose id another span of the trace has (left out)
-	skippedSpans      int64 // spans without timing (left out)
-	formats           []Format
-	roots             int64
-	firstRoot         int64
-	lastRoot          int64
-	firstStart        int64
-	lastEnd           int64
-	ratios            map[float64]int64 // sampler ratios the root spans carry
-	rootsWithoutRatio int64
+	traces, spans int64
+	orphanSpans   int64 // spans whose parent span is not in their trace
+	// detachedInvocations are invocations their caller did not wait for.
+	detachedInvocations int64
+	duplicateSpans      int64 // spans whose id another span of the trace has (left out)
+	skippedSpans        int64 // spans without timing (left out)
+	formats             []Format
+	roots               int64
+	firstRoot           int64
+	lastRoot            int64
+	firstStart          int64
+	lastEnd             int64
+	ratios              map[float64]int64 // sampler ratios the root spans carry
+	rootsWithoutRatio   int64
+
+	// failedCalls counts, per call (the caller's operation, without its
+	// call pattern, and the callee), the calls that failed and, second,
+	// those of them whose caller did not fail (fallback).
+	failedCalls map[[2]opKey][2]int64
 
 	// rtBursts are the episodes of the round trips to each callee
 	// (shape.go), found once all is read.
 	rtBursts map[string]bursts
 
 	// Scratch, reused from trace to trace.
-	idx    map[string]int32
-	first  []int32 // first child of a span, in start order; -1 none
-	next   []int32 // next sibling
-	nchild []int32
-	order  []int32
-	work   []invocationRef
-	stack  []int32
-	calls  []call
-	keys   []opKey
+	idx     map[string]int32
+	first   []int32 // first child of a span, in start order; -1 none
+	next    []int32 // next sibling
+	nchild  []int32
+	order   []int32
+	work    []invocationRef
+	stack   []int32
+	calls   []call
+	keys    []opKey
+	running []running
+	// overlaps' scratch.
+	overlapSeen            []bool
+	activeStart, activeEnd []int64
+	callKey                []int32
 }
 
 type invocationRef struct {
-	span          int32
-	entry, orphan bool
+	span                    int32
+	entry, orphan, detached bool
 }
 
 // call is one call an invocation made: the callee's first span, and the
@@ -138,13 +158,13 @@ type call struct {
 }
 
 func newAggregator() *aggregator {
-	return &aggregator{services: map[string]*serviceStats{}, ratios: map[float64]int64{}, idx: map[string]int32{}}
+	return &aggregator{services: map[string]*serviceStats{}, ratios: map[float64]int64{}, idx: map[string]int32{}, failedCalls: map[[2]opKey][2]int64{}}
 }
 
 func (a *aggregator) service(name string) *serviceStats {
 	s := a.services[name]
 	if s == nil {
-		s = &serviceStats{name: name, instances: map[string]struct{}{}, instID: map[string]int32{}, ops: map[string]*opStats{}, patterns: map[string]int{}}
+		s = &serviceStats{name: name, instances: map[string]struct{}{}, instID: map[string]int32{}, ops: map[string]*opStats{}, patterns: map[string]int{}, detached: map[string]int64{}}
 		a.services[name] = s
 	}
 	return s
@@ -237,10 +257,39 @@ func (a *aggregator) addTrace(sp []Span) {
 		last[p] = i
 		a.nchild[p]++
 	}
+	a.running = a.running[:0]
 	for len(a.work) > 0 {
 		w := a.work[0]
 		a.work = a.work[1:]
 		a.invocation(sp, w)
+	}
+	a.concurrency()
+}
+
+// running is one invocation's span, for concurrency.
+type running struct {
+	service, instance string
+	at                int64
+	delta             int // +1 at its start, -1 at its end
+}
+
+// concurrency raises each service's concurrent to the most invocations of
+// it that were in progress at once on one instance within the trace just
+// read (a fan-out's copies, calls of a group): the instance served them
+// at once, so it had that many workers at least.
+func (a *aggregator) concurrency() {
+	slices.SortFunc(a.running, func(x, y running) int {
+		return cmp.Or(cmp.Compare(x.service, y.service), cmp.Compare(x.instance, y.instance), cmp.Compare(x.at, y.at), cmp.Compare(x.delta, y.delta))
+	})
+	n := 0
+	for i, r := range a.running {
+		if i > 0 && (r.service != a.running[i-1].service || r.instance != a.running[i-1].instance) {
+			n = 0
+		}
+		n += r.delta
+		if s := a.services[r.service]; n > s.concurrent {
+			s.concurrent = n
+		}
 	}
 }
 
@@ -271,6 +320,10 @@ func (a *aggregator) invocation(sp []Span, w invocationRef) {
 			iv := &sp[c]
 			if s != t && a.isClientSpan(sp, s) {
 				cl, iv = s, &sp[s]
+			}
+			if detached(top, &sp[c], iv) {
+				a.work = append(a.work, invocationRef{span: c, detached: true})
+				continue
 			}
 			a.calls = append(a.calls, call{child: c, client: cl, start: iv.Start, end: iv.End, key: opKey{service: sp[c].Service, op: sp[c].Operation}})
 			a.work = append(a.work, invocationRef{span: c})
@@ -303,6 +356,12 @@ func (a *aggregator) invocation(sp []Span, w invocationRef) {
 	}
 	if w.orphan {
 		o.orphans++
+	}
+	// A span of 0 takes no worker: its end sorts before its start.
+	a.running = append(a.running, running{top.Service, top.Instance, top.Start, 1}, running{top.Service, top.Instance, top.End, -1})
+	if w.detached {
+		a.services[top.Service].detached[top.Operation]++
+		a.detachedInvocations++
 	}
 	o.hold.Record(top.End - top.Start)
 	o.holdSeries = appendSample(o.holdSeries, sample{at: top.Start, v: top.End - top.Start})
@@ -345,7 +404,29 @@ func (a *aggregator) invocation(sp []Span, w invocationRef) {
 			o.ownErrors++
 		}
 	}
-	a.edges(sp, o)
+	a.edges(sp, o, top.Error)
+}
+
+// detached tells whether an invocation's caller did not wait for a callee
+// span: a CONSUMER span (OpenTelemetry's span kinds: "there is often no
+// direct critical path latency relationship between producer and consumer
+// spans", opentelemetry-specification specification/trace/api.md,
+// SpanKind), a span that FOLLOWS_FROM its parent ("some parent Spans do not
+// depend in any way on the result of their child Spans", opentracing
+// specification.md, References between Spans), or a callee that outlived
+// its caller: run from the call's start, half of it or more would come
+// after the caller's first span ended. The call's start is its client
+// span's when there is one (the caller's clock), else the callee's own,
+// which another host's clock may shift: a callee that overran by less than
+// half its length is taken as skewed, not as left behind. A call can start
+// no earlier than its caller (a span of 0 us waited for nothing). Such work is not
+// a call the caller waits for, and the run drives it as a request of its
+// own (build.go).
+func detached(top, callee, call *Span) bool {
+	if callee.Kind == KindConsumer || callee.FollowsFrom {
+		return true
+	}
+	return max(call.Start, top.Start)+(callee.End-callee.Start)/2 > top.End
 }
 
 // instanceID numbers an instance of a service; "" (not recorded) is one
@@ -378,8 +459,9 @@ func (a *aggregator) isClientSpan(sp []Span, s int32) bool {
 }
 
 // edges folds the calls of one invocation (a.calls, in start order) into
-// its operation's call statistics.
-func (a *aggregator) edges(sp []Span, o *opStats) {
+// its operation's call statistics; callerFailed says whether the
+// invocation's first span failed.
+func (a *aggregator) edges(sp []Span, o *opStats, callerFailed bool) {
 	a.keys = a.keys[:0]
 	for i := range a.calls {
 		if !slices.Contains(a.keys, a.calls[i].key) {
@@ -406,6 +488,13 @@ func (a *aggregator) edges(sp []Span, o *opStats) {
 			count++
 			if sp[c.child].Error || (c.client >= 0 && sp[c.client].Error) {
 				e.failed++
+				ek := [2]opKey{{service: o.key.service, op: o.key.op}, k}
+				f := a.failedCalls[ek]
+				f[0]++
+				if !callerFailed {
+					f[1]++
+				}
+				a.failedCalls[ek] = f
 			}
 			if c.client >= 0 {
 				d := (sp[c.client].End - sp[c.client].Start) - (sp[c.child].End - sp[c.child].Start)
@@ -428,8 +517,10 @@ func (a *aggregator) edges(sp []Span, o *opStats) {
 			}
 		}
 	}
+	a.overlaps()
+	k := len(a.keys)
 	for i, ki := range a.keys {
-		for _, kj := range a.keys[i+1:] {
+		for j, kj := range a.keys[i+1:] {
 			pk := [2]opKey{ki, kj}
 			if ki.less(kj) > 0 {
 				pk = [2]opKey{kj, ki}
@@ -440,25 +531,56 @@ func (a *aggregator) edges(sp []Span, o *opStats) {
 				o.pairs[pk] = p
 			}
 			p.both++
-			if a.overlap(ki, kj) {
+			if a.overlapSeen[i*k+i+1+j] {
 				p.overlap++
 			}
 		}
 	}
 }
 
-// overlap tells whether a call to one callee overlapped a call to another
-// in the current invocation.
-func (a *aggregator) overlap(x, y opKey) bool {
+// overlaps marks, in a.overlaps (k x k, k the callees in a.keys), the
+// pairs of callees a call to one of which overlapped a call to the other
+// in the current invocation: two intervals overlap when each starts
+// before the other ends. One sweep over the calls in start order, keeping
+// per callee the calls still running (their earliest start and latest
+// end): O(calls x callees), where comparing every call with every other
+// took minutes on a trace of thousands of sequential calls.
+func (a *aggregator) overlaps() {
+	k := len(a.keys)
+	a.overlapSeen = fill8(a.overlapSeen, k*k)
+	a.activeEnd = fill64(a.activeEnd, k, math.MinInt64)
+	a.activeStart = fill64(a.activeStart, k, 0)
+	a.callKey = a.callKey[:0]
 	for i := range a.calls {
-		if a.calls[i].key != x {
-			continue
-		}
-		for j := range a.calls {
-			if a.calls[j].key == y && a.calls[i].start < a.calls[j].end && a.calls[j].start < a.calls[i].end {
-				return true
+		a.callKey = append(a.callKey, int32(slices.Index(a.keys, a.calls[i].key)))
+	}
+	for i := range a.calls {
+		c := &a.calls[i]
+		x := int(a.callKey[i])
+		for y := range k {
+			// A call of y that has not ended when c starts, and started
+			// before c ends (the sort puts it no later than c).
+			if y != x && a.activeEnd[y] > c.start && a.activeStart[y] < c.end {
+				a.overlapSeen[x*k+y], a.overlapSeen[y*k+x] = true, true
 			}
 		}
+		if a.activeEnd[x] <= c.start { // the calls of x before c have all ended
+			a.activeStart[x] = c.start
+		}
+		a.activeEnd[x] = max(a.activeEnd[x], c.end)
 	}
-	return false
+}
+
+func fill8(s []bool, n int) []bool {
+	s = slices.Grow(s[:0], n)[:n]
+	clear(s)
+	return s
+}
+
+func fill64(s []int64, n int, v int64) []int64 {
+	s = slices.Grow(s[:0], n)[:n]
+	for i := range s {
+		s[i] = v
+	}
+	return s
 }

@@ -1,7 +1,9 @@
 package importer
 
 import (
+	"cmp"
 	"math"
+	"math/rand/v2"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -130,4 +132,47 @@ func TestDeriveHotelReservation(t *testing.T) {
 		t.Errorf("entry rate %g; want %g", m.Clients[0].Rate, obs)
 	}
 	loadScenario(t, m)
+}
+
+// TestOverlapsPairwise: the sweep of overlaps marks the same pairs of
+// callees as comparing every call with every other (two calls overlap
+// when each starts before the other ends), on random calls of 5 callees,
+// some of 0 length, some with equal starts.
+func TestOverlapsPairwise(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for trial := range 500 {
+		a := newAggregator()
+		keys := []opKey{{service: "a"}, {service: "b"}, {service: "c"}, {service: "d"}, {service: "e"}}
+		n := 1 + r.IntN(12)
+		for range n {
+			s := int64(r.IntN(20))
+			a.calls = append(a.calls, call{start: s, end: s + int64(r.IntN(6)), key: keys[r.IntN(len(keys))]})
+		}
+		slices.SortFunc(a.calls, func(x, y call) int { return cmp.Compare(x.start, y.start) })
+		for _, c := range a.calls {
+			if !slices.Contains(a.keys, c.key) {
+				a.keys = append(a.keys, c.key)
+			}
+		}
+		a.overlaps()
+		k := len(a.keys)
+		for i := range k {
+			for j := range k {
+				if i == j {
+					continue
+				}
+				want := false
+				for _, x := range a.calls {
+					for _, y := range a.calls {
+						if x.key == a.keys[i] && y.key == a.keys[j] && x.start < y.end && y.start < x.end {
+							want = true
+						}
+					}
+				}
+				if got := a.overlapSeen[i*k+j]; got != want {
+					t.Fatalf("trial %d: %s and %s overlap %v; want %v (calls %+v)", trial, a.keys[i].service, a.keys[j].service, got, want, a.calls)
+				}
+			}
+		}
+	}
 }

@@ -3,10 +3,15 @@ package importer
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -147,6 +152,52 @@ func loadScenario(t *testing.T, m *Model) string {
 	return b.String()
 }
 
+// TestImportOtherShapes: shapes the recorders' own tools write besides
+// the usual ones, each read as its format. Jaeger UI's trace model keeps
+// one trace under "data" (jaeger-ui's TraceFlamegraph/testTrace.json); a
+// Zipkin span may stand alone, not in an array (zipkin's
+// benchmarks/src/test/resources/zipkin2-client.json); Jaeger's anonymizer
+// writes an array of spans (cmd/anonymizer/app/uiconv/fixtures/
+// trace_success.json). They were "not an array of traces", "unknown
+// shape" and "no spans" before.
+func TestImportOtherShapes(t *testing.T) {
+	tests := []struct {
+		name, content string
+		format        Format
+		spans         int64
+	}{
+		{"jaeger UI trace model: data holds one trace",
+			`{"data": {"traceID": "t1", "services": [{"name": "api"}], "spans": [` +
+				`{"traceID": "t1", "spanID": "a", "operationName": "GET", "references": [], "startTime": 1700000000000000, "duration": 5000, "processID": "p1"},` +
+				`{"traceID": "t1", "spanID": "b", "operationName": "query", "references": [{"refType": "CHILD_OF", "traceID": "t1", "spanID": "a"}], "startTime": 1700000000001000, "duration": 2000, "processID": "p2"}],` +
+				` "processes": {"p1": {"serviceName": "api"}, "p2": {"serviceName": "db"}}}, "id": "t1", "state": "DONE"}`,
+			Jaeger, 2},
+		{"jaeger array of spans, each with its process (jaeger's anonymizer, uiconv)",
+			`[{"traceID": "t1", "spanID": "a", "operationName": "GET", "references": [], "startTime": 1700000000000000, "duration": 5000, "process": {"serviceName": "api", "tags": []}},` +
+				`{"traceID": "t1", "spanID": "b", "operationName": "query", "references": [{"refType": "CHILD_OF", "traceID": "t1", "spanID": "a"}], "startTime": 1700000000001000, "duration": 2000, "process": {"serviceName": "db", "tags": []}}]`,
+			Jaeger, 2},
+		{"zipkin span alone",
+			`{"traceId": "86154a4ba6e91385", "id": "4d1e00c0db9010db", "kind": "SERVER", "name": "get /", "timestamp": 1472470996199000, "duration": 207000, "localEndpoint": {"serviceName": "frontend"}}`,
+			Zipkin, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "traces.json")
+			if err := os.WriteFile(path, []byte(tt.content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			m, err := Import([]string{path}, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.Observed.Spans != tt.spans || !strings.Contains(m.Description, "("+string(tt.format)+")") {
+				t.Errorf("read %d spans as %q; want %d as %s", m.Observed.Spans, m.Description, tt.spans, tt.format)
+			}
+			loadScenario(t, m)
+		})
+	}
+}
+
 // TestImportRejectsBadFiles: a file that is broken, empty or of an unknown
 // shape is a *FileError naming the file and, where it can, the position.
 func TestImportRejectsBadFiles(t *testing.T) {
@@ -168,6 +219,9 @@ func TestImportRejectsBadFiles(t *testing.T) {
 		{"csv without needed columns", "a,b,c,d\n1,2,3,4\n", Auto, "line 1: the header (a,b,c,d) has no column for trace, span, parent, operation, start, service or pod, end or duration"},
 		{"csv bad time", "TraceID,SpanID,ParentID,PodName,OperationName,StartTimeUnixNano,EndTimeUnixNano\n1,a,root,x,op,soon,5\n", Auto, `line 2: start "soon"`},
 		{"csv ends before it starts", "TraceID,SpanID,ParentID,PodName,OperationName,StartTimeUnixNano,EndTimeUnixNano\n1,a,root,x,op,9,5\n", Auto, "line 2: the span ends before it starts"},
+		{"zipkin negative duration", `[{"traceId": "1", "id": "a", "timestamp": 100, "duration": -5, "localEndpoint": {"serviceName": "x"}}]`, Auto, "byte 1: span a: negative duration -5"},
+		{"gzip cut short", "\x1f\x8b\x08\x00garbage", Auto, "a gzip file that ends early (truncated?)"},
+		{"gzip corrupt", "\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03garbagegarbage", Auto, "gzip: flate: corrupt input"},
 		{"csv duration without unit", "TraceID,SpanID,ParentID,PodName,OperationName,Start,Took\n1,a,root,x,op,9,5\n", CSV, "no column for end or duration"},
 	}
 	for _, tt := range tests {
@@ -189,8 +243,10 @@ func TestImportRejectsBadFiles(t *testing.T) {
 }
 
 // TestImportCountsOrphans: a span whose parent is not in the file is
-// counted, reported in the scenario's header, and its invocation still
-// feeds its operation, but is not taken as a request from outside.
+// counted, reported in the scenario's header, and its invocation feeds its
+// operation and is driven by a client of its own (orphan-...) at its
+// observed rate, so that the run reaches db.query as often as the traces
+// did (before, the run reached it half as often: only through web.home).
 func TestImportCountsOrphans(t *testing.T) {
 	csv := "TraceID,SpanID,ParentID,ServiceName,OperationName,StartTimeUnixNano,EndTimeUnixNano\n" +
 		"t1,a,root,web,home,1700000000000000000,1700000000010000000\n" +
@@ -208,8 +264,8 @@ func TestImportCountsOrphans(t *testing.T) {
 	if m.Observed.OrphanSpans != 1 {
 		t.Errorf("orphan spans %d; want 1", m.Observed.OrphanSpans)
 	}
-	if len(m.Clients) != 1 || m.Clients[0].Target != "web.home" {
-		t.Errorf("clients %+v; want only web.home", m.Clients)
+	if len(m.Clients) != 2 || m.Clients[0].Target != "web.home" || m.Clients[1].Name != "orphan-db-query" || m.Clients[1].Rate != 0.5 {
+		t.Errorf("clients %+v; want web.home at 1/s and orphan-db-query at 0.5/s", m.Clients)
 	}
 	// web.home made the call in 1 of its 2 requests: the orphan's parent
 	// is not known to be web.home.
@@ -300,5 +356,339 @@ func TestImportReadsGzip(t *testing.T) {
 	}
 	if m.Observed.Spans != 8 {
 		t.Errorf("read %d spans; want 8", m.Observed.Spans)
+	}
+}
+
+// TestImportDetachedWork: work its caller did not wait for is not a call
+// of the caller (the run would make the caller wait for it) but a request
+// of its own, driven by an async-... client at its observed rate: a
+// CONSUMER span below a PRODUCER (zipkin-lens's messaging.json), a span
+// that FOLLOWS_FROM its parent, a callee that outlived its caller's span
+// by more than half its length. A callee that starts before its client
+// span (clock skew) but fits in it, or overruns its caller by less than
+// half its length, stays a call. Before, each was a call: the run made the producer wait
+// for the consumer's whole work.
+func TestImportDetachedWork(t *testing.T) {
+	const header = "TraceID,SpanID,ParentID,ServiceName,OperationName,StartTimeUnixNano,EndTimeUnixNano,Kind\n"
+	// Two traces a second apart; offsets in ms from each trace's start.
+	rows := func(lines ...string) string {
+		var b strings.Builder
+		b.WriteString(header)
+		for tr := 0; tr < 2; tr++ {
+			t0 := int64(1700000000000000000) + int64(tr)*int64(time.Second)
+			for _, l := range lines {
+				// id,parent,service,operation,start ms,end ms,kind;
+				// parent "-" for the root.
+				var id, parent, svc, op, kind string
+				var s, e int64
+				fmt.Sscanf(strings.ReplaceAll(l, ",", " "), "%s %s %s %s %d %d %s", &id, &parent, &svc, &op, &s, &e, &kind)
+				if parent == "-" {
+					parent = "root"
+				} else {
+					parent += fmt.Sprint(tr)
+				}
+				fmt.Fprintf(&b, "t%d,%s%d,%s,%s,%s,%d,%d,%s\n", tr, id, tr, parent, svc, op, t0+s*int64(time.Millisecond), t0+e*int64(time.Millisecond), kind)
+			}
+		}
+		return b.String()
+	}
+	tests := []struct {
+		name    string
+		csv     string
+		calls   string // api.post's calls
+		clients string
+	}{
+		{"consumer below a producer",
+			rows("a,-,api,post,0,10,server", "p,a,api,publish,2,3,producer", "c,p,worker,consume,50,90,consumer"),
+			"", "async-worker-consume load-api-post"},
+		{"callee outlives its caller",
+			rows("a,-,api,post,0,10,server", "c,a,mailer,send,5,200,server"),
+			"", "async-mailer-send load-api-post"},
+		{"callee starts before its client span (skew) but fits in it",
+			rows("a,-,api,post,0,10,server", "cl,a,api,get,2,8,client", "s,cl,db,get,1,6,server"),
+			"db.get", "load-api-post"},
+		{"callee overruns its caller by less than half its length (skew)",
+			rows("a,-,api,post,0,10,server", "s,a,db,get,4,11,server"),
+			"db.get", "load-api-post"},
+		{"an ordinary call",
+			rows("a,-,api,post,0,10,server", "s,a,db,get,2,8,server"),
+			"db.get", "load-api-post"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "spans.csv")
+			if err := os.WriteFile(path, []byte(tt.csv), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			m, err := Import([]string{path}, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var calls, clients []string
+			for _, s := range m.Services {
+				if s.Name == "api" {
+					for _, c := range s.Operations[0].Calls {
+						calls = append(calls, c.To)
+					}
+				}
+			}
+			for _, c := range m.Clients {
+				clients = append(clients, c.Name)
+				if math.Abs(c.Rate-1) > 1e-9 {
+					t.Errorf("client %s at %g/s; want 1 (2 over 2 s)", c.Name, c.Rate)
+				}
+			}
+			if got := strings.Join(calls, " "); got != tt.calls {
+				t.Errorf("api.post's calls %q; want %q", got, tt.calls)
+			}
+			if got := strings.Join(clients, " "); got != tt.clients {
+				t.Errorf("clients %q; want %q", got, tt.clients)
+			}
+			loadScenario(t, m)
+		})
+	}
+}
+
+// TestImportJaegerFollowsFrom: a Jaeger span whose only reference is
+// FOLLOWS_FROM is not waited for by its parent (OpenTracing's references).
+func TestImportJaegerFollowsFrom(t *testing.T) {
+	var traces []string
+	for tr := 0; tr < 2; tr++ {
+		t0 := 1700000000000000 + tr*1000000
+		traces = append(traces, fmt.Sprintf(`{"traceID": "t%d", "spans": [`+
+			`{"traceID": "t%d", "spanID": "a", "operationName": "post", "references": [], "startTime": %d, "duration": 10000, "processID": "p1"},`+
+			`{"traceID": "t%d", "spanID": "b", "operationName": "audit", "references": [{"refType": "FOLLOWS_FROM", "traceID": "t%d", "spanID": "a"}], "startTime": %d, "duration": 2000, "processID": "p2"}],`+
+			` "processes": {"p1": {"serviceName": "api"}, "p2": {"serviceName": "auditor"}}}`, tr, tr, t0, tr, tr, t0+3000))
+	}
+	path := filepath.Join(t.TempDir(), "traces.json")
+	if err := os.WriteFile(path, []byte(`{"data": [`+strings.Join(traces, ",")+`]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m, err := Import([]string{path}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := m.Services[0].Operations[0].Calls; m.Services[0].Name != "api" || len(c) != 0 {
+		t.Errorf("api's calls %+v; want none", c)
+	}
+	if len(m.Clients) != 2 || m.Clients[0].Name != "async-auditor-audit" {
+		t.Errorf("clients %+v; want async-auditor-audit and load-api-post", m.Clients)
+	}
+}
+
+// TestImportOTLPProtoJSON: OTLP as the protobuf JSON mapping writes it
+// (ids in base64, as Grafana Tempo's trace API and its test data hold
+// them, and Tempo's "batches" for resourceSpans) reads as the same
+// spans as OTLP/JSON's hex ids; before, pdata refused the ids ("length
+// mismatch") and "batches" was an unknown shape.
+func TestImportOTLPProtoJSON(t *testing.T) {
+	data, err := os.ReadFile("testdata/tiny.otlp.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b64 := func(hexID string) string {
+		b, err := hex.DecodeString(hexID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return base64.StdEncoding.EncodeToString(b)
+	}
+	ids := regexp.MustCompile(`"(traceId|spanId|parentSpanId)": "([0-9a-f]+)"`)
+	protoJSON := ids.ReplaceAllStringFunc(string(data), func(s string) string {
+		m := ids.FindStringSubmatch(s)
+		return fmt.Sprintf("%q: %q", m[1], b64(m[2]))
+	})
+	for _, tt := range []struct{ name, content string }{
+		{"base64 ids", protoJSON},
+		{"base64 ids under batches", strings.ReplaceAll(protoJSON, `"resourceSpans"`, `"batches"`)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "traces.json")
+			if err := os.WriteFile(path, []byte(tt.content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			m, err := Import([]string{path}, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.Observed.Traces != 2 || m.Observed.Spans != 8 || m.Observed.OrphanSpans != 0 || len(m.Clients) != 1 {
+				t.Errorf("read %d traces, %d spans, %d orphans, %d clients; want 2, 8, 0, 1", m.Observed.Traces, m.Observed.Spans, m.Observed.OrphanSpans, len(m.Clients))
+			}
+		})
+	}
+}
+
+// spanTable writes a CSV span table of n traces a second apart, each of
+// the rows given as id,parent,service,operation,start ms,end ms,error
+// (parent "-" for the root), ids and parents made unique per trace.
+func spanTable(t *testing.T, n int, rows ...string) string {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("TraceID,SpanID,ParentID,ServiceName,OperationName,StartTimeUnixNano,EndTimeUnixNano,Error\n")
+	for tr := 0; tr < n; tr++ {
+		t0 := int64(1700000000000000000) + int64(tr)*int64(time.Second)
+		for _, r := range rows {
+			f := strings.Split(r, ",")
+			if len(f) != 7 {
+				t.Fatalf("row %q: want 7 fields", r)
+			}
+			parent := "root"
+			if f[1] != "-" {
+				parent = fmt.Sprintf("%s-%d", f[1], tr)
+			}
+			s, _ := strconv.ParseInt(f[4], 10, 64)
+			e, _ := strconv.ParseInt(f[5], 10, 64)
+			fmt.Fprintf(&b, "t%d,%s-%d,%s,%s,%s,%d,%d,%s\n", tr, f[0], tr, parent, f[2], f[3], t0+s*int64(time.Millisecond), t0+e*int64(time.Millisecond), f[6])
+		}
+	}
+	path := filepath.Join(t.TempDir(), "spans.csv")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestImportUnrollsCycles: a call that comes back to a service waiting
+// upstream (api calls web back while web's page waits on api) goes to a
+// copy of the service holding the operation called, web-reentry, which
+// the scenario language accepts (it refuses a cycle between services).
+// Before, the call was left out, and all below it was never reached in
+// the run (zipkin-lens's smartthings trace lost 13 operations so).
+func TestImportUnrollsCycles(t *testing.T) {
+	path := spanTable(t, 4,
+		"a,-,web,page,0,50,false",
+		"b,a,api,get,5,40,false",
+		"c,b,web,callback,10,30,false",
+		"d,c,db,query,12,20,false")
+	m, err := Import([]string{path}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, s := range m.Services {
+		for _, o := range s.Operations {
+			for _, c := range o.Calls {
+				got = append(got, s.Name+"."+o.Name+"->"+c.To)
+			}
+		}
+		if s.CopyOf != "" {
+			got = append(got, s.Name+"(copy of "+s.CopyOf+")")
+		}
+	}
+	want := "api.get->web-reentry.callback web.callback->db.query web.page->api.get web-reentry.callback->db.query web-reentry(copy of web)"
+	if strings.Join(got, " ") != want {
+		t.Errorf("calls\n %s\nwant\n %s", strings.Join(got, " "), want)
+	}
+	out := loadScenario(t, m)
+	if strings.Contains(out, "NOT EXPRESSED") {
+		t.Errorf("a call was left out:\n%s", out)
+	}
+}
+
+// TestImportFallback: a call that failed while its caller's span did not
+// falls back (the caller carried on); one whose caller failed with it does
+// not (the run fails the caller through it, as the traces show). Before,
+// every failed call failed its caller in the run.
+func TestImportFallback(t *testing.T) {
+	for _, tt := range []struct {
+		name        string
+		pageFailed  string
+		wantFallbck bool
+	}{
+		{"caller carried on", "false", true},
+		{"caller failed with it", "true", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := spanTable(t, 4,
+				"a,-,web,page,0,50,"+tt.pageFailed,
+				"b,a,recs,get,5,40,true")
+			m, err := Import([]string{path}, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := m.Services[1].Operations[0].Calls[0]
+			fallback := slices.ContainsFunc(c.Extra, func(k Key) bool { return k.Name == "fallback" && k.Value == "true" })
+			if fallback != tt.wantFallbck {
+				t.Errorf("call %s: fallback %v; want %v", c.To, fallback, tt.wantFallbck)
+			}
+			loadScenario(t, m)
+		})
+	}
+}
+
+// TestImportConcurrentWorkers: a service that served a fan-out's copies at
+// once had that many workers at least, whatever the load asks for (a
+// request a second of 8 x 20 ms own time asks for two or three); and the run issues
+// a fanout's copies at the same moment, so a service called with fanout 8
+// gets 8 workers even when the traces' copies, staggered, overlapped 4 at
+// a time. Before, the run queued the copies behind two workers, and the
+// page took 4 times as long.
+func TestImportConcurrentWorkers(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		stagger int // ms between the copies' starts
+	}{
+		{"copies at once", 0},
+		{"copies staggered, 4 at a time", 5},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rows := []string{"a,-,web,page,0,80,false"}
+			for i := range 8 {
+				s := 5 + tt.stagger*i
+				rows = append(rows, fmt.Sprintf("c%d,a,db,get,%d,%d,false", i, s, s+20))
+			}
+			m, err := Import([]string{spanTable(t, 4, rows...)}, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c := m.Services[1].Operations[0].Calls[0]; c.Fanout != 8 {
+				t.Fatalf("fanout %d; want 8", c.Fanout)
+			}
+			if db := m.Services[0]; db.Name != "db" || db.Workers != 8 {
+				t.Errorf("%s: %d workers; want 8", db.Name, db.Workers)
+			}
+			if web := m.Services[1]; web.Workers >= 8 {
+				t.Errorf("%s: %d workers; want the load's few (its invocations never overlapped)", web.Name, web.Workers)
+			}
+			loadScenario(t, m)
+		})
+	}
+}
+
+// TestImportCountsWithinLimits: a call made more times per request than a
+// scenario takes (fanout and repeat go up to dist.MaxCount, 10,000) is
+// written at that most, and said so; before, the scenario did not load
+// ("fanout must be in 1..10000, got 12000").
+func TestImportCountsWithinLimits(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		parallel bool
+		want     string
+	}{
+		{"copies at once", true, "fanout=10000 repeat="},
+		{"one after the other", false, "fanout=1 repeat=10000"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			const n = 12000
+			rows := []string{fmt.Sprintf("a,-,web,page,0,%d,false", 20*n+10)}
+			for i := range n {
+				s := 1
+				if !tt.parallel {
+					s = 1 + 20*i
+				}
+				rows = append(rows, fmt.Sprintf("c%d,a,db,get,%d,%d,false", i, s, s+10))
+			}
+			m, err := Import([]string{spanTable(t, 2, rows...)}, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := m.Services[1].Operations[0].Calls[0]
+			if got := fmt.Sprintf("fanout=%d repeat=%s", c.Fanout, c.Repeat); got != tt.want {
+				t.Errorf("%s; want %s", got, tt.want)
+			}
+			if out := loadScenario(t, m); !strings.Contains(out, "NOT EXPRESSED") {
+				t.Error("the scenario does not say what it left out")
+			}
+		})
 	}
 }

@@ -63,9 +63,16 @@ func readJaeger(r io.Reader, emit func(*Span) error) error {
 	default:
 		return atByte(0, errors.New("not Jaeger JSON: want an object or an array of traces"))
 	}
-	// Either the query API's envelope {"data": [...], "total": ...} or one
-	// trace: keys in any order, so a lone trace is decoded whole.
+	return jaegerObject(dec, emit)
+}
+
+// jaegerObject reads an object whose '{' was read, up to its '}': either
+// the query API's envelope {"data": [...], "total": ...}, whose data is an
+// array of traces (or one trace, as the UI's own trace model holds it), or
+// one trace. Keys come in any order, so a lone trace is decoded whole.
+func jaegerObject(dec *json.Decoder, emit func(*Span) error) error {
 	var one jaegerTrace
+	start := dec.InputOffset()
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
@@ -76,13 +83,15 @@ func readJaeger(r io.Reader, emit func(*Span) error) error {
 		case "data":
 			var t json.Token
 			if t, err2 = dec.Token(); err2 == nil {
-				if t == nil { // "data": null
-					continue
+				switch t {
+				case nil: // "data": null
+				case json.Delim('['):
+					err2 = jaegerTraces(dec, emit)
+				case json.Delim('{'):
+					err2 = jaegerObject(dec, emit)
+				default:
+					return atByte(dec.InputOffset(), errors.New(`"data" is neither an array of traces nor a trace`))
 				}
-				if t != json.Delim('[') {
-					return atByte(dec.InputOffset(), errors.New(`"data" is not an array of traces`))
-				}
-				err2 = jaegerTraces(dec, emit)
 			}
 		case "traceID":
 			err2 = dec.Decode(&one.TraceID)
@@ -102,20 +111,34 @@ func readJaeger(r io.Reader, emit func(*Span) error) error {
 			return jsonPos(dec, err2)
 		}
 	}
+	if _, err := dec.Token(); err != nil { // the closing '}'
+		return jsonPos(dec, err)
+	}
 	if len(one.Spans) > 0 {
-		return emitJaeger(&one, dec.InputOffset(), emit)
+		return emitJaeger(&one, start, emit)
 	}
 	return nil
 }
 
 // jaegerTraces decodes the traces of an array whose '[' was read, one at a
-// time: a trace is the unit Jaeger returns whole.
+// time: a trace is the unit Jaeger returns whole. An element that is a
+// span (spanID, its process embedded), as Jaeger's anonymizer and its
+// uiconv write spans one by one, is read as a trace of that span.
 func jaegerTraces(dec *json.Decoder, emit func(*Span) error) error {
 	for dec.More() {
 		off := dec.InputOffset()
-		var t jaegerTrace
-		if err := dec.Decode(&t); err != nil {
+		// One decoding for either: a trace's keys and a span's.
+		var e struct {
+			jaegerSpan
+			Spans     []jaegerSpan             `json:"spans"`
+			Processes map[string]jaegerProcess `json:"processes"`
+		}
+		if err := dec.Decode(&e); err != nil {
 			return valueError(off, err)
+		}
+		t := jaegerTrace{TraceID: e.TraceID, Spans: e.Spans, Processes: e.Processes}
+		if len(t.Spans) == 0 && e.SpanID != "" {
+			t.Spans = []jaegerSpan{e.jaegerSpan}
 		}
 		if err := emitJaeger(&t, off, emit); err != nil {
 			return err
@@ -152,7 +175,7 @@ func emitJaeger(t *jaegerTrace, off int64, emit func(*Span) error) error {
 			s.TraceID = t.TraceID
 		}
 		if s.ParentID == "" {
-			s.ParentID = jaegerParent(js.References)
+			s.ParentID, s.FollowsFrom = jaegerParent(js.References)
 		}
 		var sampler string
 		var param float64
@@ -193,17 +216,18 @@ func emitJaeger(t *jaegerTrace, off int64, emit func(*Span) error) error {
 }
 
 // jaegerParent is the span a CHILD_OF reference names, else the first
-// reference's (FOLLOWS_FROM): the span that caused this one.
-func jaegerParent(refs []jaegerRef) string {
+// reference's (FOLLOWS_FROM): the span that caused this one, and whether
+// it did not wait for it (followsFrom).
+func jaegerParent(refs []jaegerRef) (parent string, followsFrom bool) {
 	for _, r := range refs {
 		if r.RefType == "CHILD_OF" {
-			return r.SpanID
+			return r.SpanID, false
 		}
 	}
 	if len(refs) > 0 {
-		return refs[0].SpanID
+		return refs[0].SpanID, refs[0].RefType == "FOLLOWS_FROM"
 	}
-	return ""
+	return "", false
 }
 
 // jaegerInstance names the process that recorded a span: its pod, its host

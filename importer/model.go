@@ -56,6 +56,9 @@ type Client struct {
 // Service is one service, its operations and their calls.
 type Service struct {
 	Name string
+	// CopyOf names the service this one copies, for the calls that come
+	// back to it upstream (unrollCycles); "" for a service of the traces.
+	CopyOf string
 	// Instances is written unless it is 0, when a later step writes the
 	// key itself in Text.
 	Instances int

@@ -96,6 +96,27 @@ type traceFile struct {
 	close func() error
 }
 
+// gzipReader says what its stream's errors mean (a truncated or corrupt
+// file), where the readers above would pass them on as they are
+// ("unexpected EOF").
+type gzipReader struct{ zr *gzip.Reader }
+
+func (g gzipReader) Read(p []byte) (int, error) {
+	n, err := g.zr.Read(p)
+	if err != nil && err != io.EOF {
+		err = gzipError(err)
+	}
+	return n, err
+}
+
+// gzipError says what a gzip stream's error means.
+func gzipError(err error) error {
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return errors.New("a gzip file that ends early (truncated?)")
+	}
+	return fmt.Errorf("gzip: %v", err)
+}
+
 func openTrace(path string) (*traceFile, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -107,17 +128,18 @@ func openTrace(path string) (*traceFile, error) {
 		zr, err := gzip.NewReader(br)
 		if err != nil {
 			f.Close()
-			return nil, err
+			return nil, gzipError(err)
 		}
-		return &traceFile{r: bufio.NewReaderSize(zr, 1<<16), close: func() error { zr.Close(); return f.Close() }}, nil
+		return &traceFile{r: bufio.NewReaderSize(gzipReader{zr}, 1<<16), close: func() error { zr.Close(); return f.Close() }}, nil
 	}
 	return &traceFile{r: br, close: f.Close}, nil
 }
 
 // sniff tells a file's format from its first bytes: a JSON object whose
 // keys are Jaeger's (data, or a trace's traceID/spans/processes) or OTLP's
-// (resourceSpans); a JSON array of Zipkin v2 spans (traceId, id, ...), of
-// Zipkin traces (arrays of spans) or of Jaeger traces; or a text table
+// (resourceSpans, or Tempo's batches); a JSON array of Zipkin v2 spans (traceId, id, ...), of
+// Zipkin traces (arrays of spans) or of Jaeger traces, or one Zipkin span
+// alone; or a text table
 // whose first line has commas.
 func sniff(r *bufio.Reader) (Format, error) {
 	head, err := r.Peek(1 << 16)
@@ -172,12 +194,14 @@ func sniffJSON(head []byte) (Format, error) {
 		switch key {
 		case "data", "traceID", "spans", "processes", "spanID", "operationName":
 			return Jaeger, nil
-		case "resourceSpans", "resource_spans":
+		case "resourceSpans", "resource_spans", "batches":
 			if !inArray {
 				return OTLP, nil
 			}
 		case "traceId", "id", "parentId", "localEndpoint", "remoteEndpoint":
-			if inArray {
+			// An object alone is one Zipkin span when it has a key
+			// only a Zipkin span has ("id" alone could be anything's).
+			if inArray || key != "id" {
 				return Zipkin, nil
 			}
 		}

@@ -1,10 +1,13 @@
 package importer
 
 import (
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"go.opentelemetry.io/collector/pdata/ptrace"
 )
@@ -30,8 +33,19 @@ func readOTLP(r io.Reader, emit func(*Span) error) error {
 			return atByte(off, errors.New("not OTLP JSON: want one {\"resourceSpans\": [...]} object per line"))
 		}
 		td, err := u.UnmarshalTraces(raw)
+		if err != nil || td.SpanCount() == 0 {
+			// Grafana Tempo's trace API ({"batches": [...]}, its test
+			// data) and Go's jsonpb write ids in base64, the protobuf
+			// JSON mapping of bytes, where OTLP/JSON requires hex
+			// (opentelemetry-proto docs/specification.md, JSON Protobuf
+			// Encoding): read them too.
+			if fixed, ok := otlpFromProtoJSON(raw); ok {
+				td, err = u.UnmarshalTraces(fixed)
+			}
+		}
 		if err != nil {
-			return atByte(off, fmt.Errorf("OTLP JSON: %v", err))
+			msg, _, _ := strings.Cut(err.Error(), ", error found in") // the decoder's multi-line context
+			return atByte(off, fmt.Errorf("OTLP JSON: %s", msg))
 		}
 		if err := emitOTLP(td, off, emit); err != nil {
 			return err
@@ -103,4 +117,67 @@ func otlpKind(k ptrace.SpanKind) Kind {
 		return KindInternal
 	}
 	return KindUnspecified
+}
+
+// otlpFromProtoJSON rewrites a request in the protobuf JSON mapping into
+// OTLP/JSON: "batches" (Tempo's name) as resourceSpans, and every span's
+// and link's traceId, spanId and parentSpanId from base64 into hex. ok is
+// false when there was nothing to rewrite.
+func otlpFromProtoJSON(raw []byte) ([]byte, bool) {
+	var req map[string]any
+	if json.Unmarshal(raw, &req) != nil {
+		return nil, false
+	}
+	changed := false
+	if b, ok := req["batches"]; ok && req["resourceSpans"] == nil {
+		req["resourceSpans"], changed = b, true
+		delete(req, "batches")
+	}
+	rss, _ := req["resourceSpans"].([]any)
+	for _, rs := range rss {
+		rsm, _ := rs.(map[string]any)
+		for _, scopeKey := range []string{"scopeSpans", "instrumentationLibrarySpans"} {
+			sss, _ := rsm[scopeKey].([]any)
+			for _, ss := range sss {
+				ssm, _ := ss.(map[string]any)
+				spans, _ := ssm["spans"].([]any)
+				for _, sp := range spans {
+					spm, _ := sp.(map[string]any)
+					changed = hexIDs(spm) || changed
+					links, _ := spm["links"].([]any)
+					for _, l := range links {
+						lm, _ := l.(map[string]any)
+						changed = hexIDs(lm) || changed
+					}
+				}
+			}
+		}
+	}
+	if !changed {
+		return nil, false
+	}
+	out, err := json.Marshal(req)
+	return out, err == nil
+}
+
+// hexIDs rewrites the base64 ids of a span or link as hex: a value that
+// is not hex of 32 or 16 digits and decodes from base64 into 16 or 8
+// bytes.
+func hexIDs(m map[string]any) bool {
+	changed := false
+	for _, k := range []string{"traceId", "spanId", "parentSpanId"} {
+		v, _ := m[k].(string)
+		if v == "" || (len(v) == 32 || len(v) == 16) && isHex(v) {
+			continue
+		}
+		if b, err := base64.StdEncoding.DecodeString(v); err == nil && (len(b) == 16 || len(b) == 8) {
+			m[k], changed = hex.EncodeToString(b), true
+		}
+	}
+	return changed
+}
+
+func isHex(s string) bool {
+	_, err := hex.DecodeString(s)
+	return err == nil
 }

@@ -48,7 +48,10 @@ type Span struct {
 	Start     int64
 	End       int64
 	Kind      Kind
-	Error     bool
+	// FollowsFrom says the parent is named by a FOLLOWS_FROM reference
+	// (Jaeger, OpenTracing): a parent that does not wait for it.
+	FollowsFrom bool
+	Error       bool
 	// SampleRatio is the probability of a probabilistic sampler the span
 	// says it was sampled with (Jaeger's sampler.type/sampler.param tags on
 	// a root span); 0 when it does not say.

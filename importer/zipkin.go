@@ -1,12 +1,15 @@
 package importer
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"strconv"
+	"strings"
 )
 
 // Zipkin's v2 span model (zipkin-api, zipkin2-api.yaml): timestamp and
@@ -36,8 +39,13 @@ type zipkinEndpoint struct {
 
 // readZipkin reads a JSON array of v2 spans (what /api/v2/spans takes and a
 // trace's JSON is), or of traces, each an array of spans (what
-// /api/v2/traces returns), one element at a time.
-func readZipkin(r io.Reader, emit func(*Span) error, skipped *int64) error {
+// /api/v2/traces returns), one element at a time; or one span alone (as
+// zipkin's own benchmarks keep one), read as an array of one.
+func readZipkin(br *bufio.Reader, emit func(*Span) error, skipped *int64) error {
+	var r io.Reader = br
+	if firstByte(br) == '{' {
+		r = io.MultiReader(strings.NewReader("["), br, strings.NewReader("]"))
+	}
 	dec := json.NewDecoder(r)
 	if tok, err := dec.Token(); err != nil {
 		return jsonPos(dec, err)
@@ -72,6 +80,9 @@ func readZipkin(r io.Reader, emit func(*Span) error, skipped *int64) error {
 				*skipped++
 				continue
 			}
+			if zs.Duration < 0 {
+				return atByte(off, fmt.Errorf("span %s: negative duration %d", zs.ID, zs.Duration))
+			}
 			s := Span{
 				TraceID:   zs.TraceID,
 				SpanID:    zs.ID,
@@ -100,4 +111,15 @@ func readZipkin(r io.Reader, emit func(*Span) error, skipped *int64) error {
 		}
 	}
 	return nil
+}
+
+// firstByte is the first byte of a file past a UTF-8 byte order mark and
+// white space, 0 when the first 64 KiB hold none.
+func firstByte(br *bufio.Reader) byte {
+	head, _ := br.Peek(1 << 16)
+	head = bytes.TrimLeft(bytes.TrimPrefix(head, []byte("\xef\xbb\xbf")), " \t\r\n")
+	if len(head) == 0 {
+		return 0
+	}
+	return head[0]
 }
