@@ -34,7 +34,7 @@ func (f *compareFlags) register(fs *flag.FlagSet) {
 	f.sampled = fs.String("sampled", "", "the share of requests the traces hold (as import's)")
 	f.columns = fs.String("columns", "", "CSV columns for other headers (as import's)")
 	f.minSpans = fs.Int64("min-spans", 50, "compare the operations with at least this many `spans`")
-	f.windows = fs.String("windows", "auto", "run this many times the traces' window (`N`): the simulated quantiles then vary less than one window's; auto: enough that each operation compared gets about 100 requests (at most 100 windows)")
+	f.windows = fs.String("windows", "auto", "run this many times the traces' window (`N`): the simulated quantiles then vary less than one window's; auto: enough that each operation compared gets about 1000 requests (at most 100 windows)")
 }
 
 func compareCmd(args []string, stdout, stderr io.Writer) error {

@@ -49,8 +49,8 @@ func TestMAPE(t *testing.T) {
 }
 
 // TestAutoWindows: the run lasts enough windows that the least counted
-// operation compared gets about 100 requests: a recording of one trace
-// is compared with 100 windows' run, one of 50 spans with two, a full one
+// operation compared gets about 1000 requests: a recording of one trace
+// is compared with 100 windows' run, one of 50 spans with 20, a full one
 // with one.
 func TestAutoWindows(t *testing.T) {
 	model := func(counts ...int64) *importer.Model {
@@ -67,11 +67,12 @@ func TestAutoWindows(t *testing.T) {
 		want     int
 	}{
 		{"one trace", model(1, 3), 1, 100},
-		{"fewest compared 50", model(50, 4000), 50, 2},
-		{"fewer than min-spans not compared", model(7, 400), 50, 1},
-		{"all have 100", model(100, 500), 50, 1},
+		{"fewest compared 50", model(50, 4000), 50, 20},
+		{"fewer than min-spans not compared", model(7, 400), 50, 3},
+		{"fewest compared 100", model(100, 500), 50, 10},
+		{"all have 1000", model(1000, 5000), 50, 1},
 		{"none compared", model(3), 50, 1},
-		{"min-spans 0 counts as 1", model(0, 30), 0, 4},
+		{"min-spans 0 counts as 1", model(0, 30), 0, 34},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := AutoWindows(tt.m, tt.minSpans); got != tt.want {
