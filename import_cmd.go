@@ -152,8 +152,9 @@ func applyManifests(m *importer.Model, f *manifests.Findings) {
 					s.InstancesNote = "instances: from the manifests; the traces show " + format.Plural(s.Instances, "pod")
 				}
 				s.Instances, s.InstancesAssumed = 0, false
-				ms.WriteServiceKeys(&t, "")
 			}
+			ms.WriteServiceKeys(&t, "")
+			ms.WriteCPULimit(&t, "", true)
 			ms.WriteAutoscale(&t, "service", "")
 			s.Text += t.String()
 		}

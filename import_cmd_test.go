@@ -73,6 +73,8 @@ func TestImportManifests(t *testing.T) {
 		"[service.operation.call.retry]",
 		"target = \"frontend->currencyservice\"",
 		"# Not mapped: VirtualService currencyservice (policies.yaml:",
+		// The spans' times hold the throttling already: not set again.
+		"# cpu_limit = \"200m\"                     # Deployment currencyservice (kubernetes-manifests.yaml:",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the scenario lacks %q", want)
@@ -83,6 +85,9 @@ func TestImportManifests(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, s := range spec.Services {
+		if s.CPULimit != 0 {
+			t.Errorf("%s: cpu_limit %g, want none over service times from spans", s.Name, s.CPULimit)
+		}
 		switch s.Name {
 		case "productcatalogservice":
 			if s.Instances != 3 || s.Autoscale == nil || s.Autoscale.Max != 6 {

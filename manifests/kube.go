@@ -18,7 +18,13 @@ type Service struct {
 	// no workload was found. InstancesFrom names the workloads counted.
 	Instances     int
 	InstancesFrom []Source
-	Autoscale     *Autoscale
+	// CPULimit is the resources.limits.cpu of its pods' main container, in
+	// cores (cpu_limit); 0: none. CPULimitFrom is the workload and
+	// CPULimitContainer the container it came from.
+	CPULimit          float64
+	CPULimitFrom      Source
+	CPULimitContainer string
+	Autoscale         *Autoscale
 	// Call is what every caller's call to the service gets from its
 	// VirtualService and DestinationRule: Envoy applies both in the
 	// caller's sidecar.
@@ -113,6 +119,14 @@ func (r *resolver) instances(subsets map[string]map[string]string) {
 		s := r.service(name)
 		s.Instances += w.replicas
 		s.InstancesFrom = append(s.InstancesFrom, w.from)
+		switch {
+		case len(s.InstancesFrom) == 1:
+			s.CPULimit, s.CPULimitFrom, s.CPULimitContainer = w.cpu.cores, w.from, w.cpu.container
+		case w.cpu.cores != s.CPULimit:
+			// One cpu_limit for all the instances: the first workload's.
+			r.note(w.from, "container %s: CPU limit %gm, not the %gm of %s; cpu_limit takes the latter for all instances",
+				w.cpu.container, w.cpu.cores*1000, s.CPULimit*1000, s.CPULimitFrom)
+		}
 	}
 }
 

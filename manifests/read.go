@@ -88,6 +88,43 @@ type workload struct {
 	from     Source
 	labels   map[string]string // the pod template's
 	replicas int
+	cpu      cpuLimit
+}
+
+// cpuLimit is the CPU limit of a workload's main container, in cores (0:
+// none), and that container's name.
+type cpuLimit struct {
+	cores     float64
+	container string
+}
+
+// defaultContainer is the annotation that names a pod's main container, the
+// one kubectl logs and exec pick (kubectl.kubernetes.io/default-container,
+// k8s.io/kubectl pkg/cmd/util/podcmd); without it, the first container.
+const defaultContainer = "kubectl.kubernetes.io/default-container"
+
+// podCPULimit reads the resources.limits.cpu of a pod template's main
+// container. The kubelet turns it into the container's CFS quota, from its
+// millicores (pkg/kubelet/cm/helpers_linux.go, MilliCPUToQuota of
+// Limits.Cpu().MilliValue()).
+func podCPULimit(t corev1.PodTemplateSpec) cpuLimit {
+	cs := t.Spec.Containers
+	if len(cs) == 0 {
+		return cpuLimit{}
+	}
+	c := cs[0]
+	if name := t.Annotations[defaultContainer]; name != "" {
+		for _, x := range cs {
+			if x.Name == name {
+				c = x
+			}
+		}
+	}
+	q, ok := c.Resources.Limits[corev1.ResourceCPU]
+	if !ok {
+		return cpuLimit{container: c.Name}
+	}
+	return cpuLimit{cores: float64(q.MilliValue()) / 1000, container: c.Name}
 }
 
 type kubeService struct {
@@ -238,13 +275,13 @@ func (o *objects) document(file string, line int, doc []byte) error {
 		if err := json.Unmarshal(js, &d); err != nil {
 			return fail(err)
 		}
-		o.workloads = append(o.workloads, workload{from, d.Spec.Template.Labels, replicas(d.Spec.Replicas)})
+		o.workloads = append(o.workloads, workload{from, d.Spec.Template.Labels, replicas(d.Spec.Replicas), podCPULimit(d.Spec.Template)})
 	case group == "apps" && h.Kind == "StatefulSet":
 		var s appsv1.StatefulSet
 		if err := json.Unmarshal(js, &s); err != nil {
 			return fail(err)
 		}
-		o.workloads = append(o.workloads, workload{from, s.Spec.Template.Labels, replicas(s.Spec.Replicas)})
+		o.workloads = append(o.workloads, workload{from, s.Spec.Template.Labels, replicas(s.Spec.Replicas), podCPULimit(s.Spec.Template)})
 	case group == "" && h.Kind == "Service":
 		var s corev1.Service
 		if err := json.Unmarshal(js, &s); err != nil {

@@ -31,21 +31,38 @@ func durString(d time.Duration) string { return quote(d.String()) }
 // instances, from its workloads (and HPA). The importer leaves out its own
 // instances (distinct pods in the traces) when s.Instances > 0.
 func (s *Service) WriteServiceKeys(w io.Writer, indent string) {
-	if s.Instances == 0 {
+	if s.Instances > 0 {
+		var from []string
+		for _, f := range s.InstancesFrom {
+			from = append(from, f.String())
+		}
+		why := strings.Join(from, " + ") + ": spec.replicas"
+		if s.Autoscale != nil {
+			why += ", within the HPA's [minReplicas, maxReplicas]"
+		}
+		if len(from) == 0 {
+			why = s.Autoscale.From.String() + ": minReplicas"
+		}
+		line(w, indent, "instances", strconv.Itoa(s.Instances), why)
+	}
+}
+
+// WriteCPULimit writes the service's cpu_limit, from its main container's
+// resources.limits.cpu; nothing without one. With measured, the service's
+// service_time was measured from spans, whose wall-clock durations hold the
+// limit's throttling already: the key is written commented out, with why,
+// since setting it would throttle the measured stalls once more.
+func (s *Service) WriteCPULimit(w io.Writer, indent string, measured bool) {
+	if s.CPULimit <= 0 {
 		return
 	}
-	var from []string
-	for _, f := range s.InstancesFrom {
-		from = append(from, f.String())
+	key, why := "cpu_limit", fmt.Sprintf("%s: container %s resources.limits.cpu", s.CPULimitFrom, s.CPULimitContainer)
+	if measured {
+		fmt.Fprintf(w, "%s# not set: service_time is from spans, whose durations hold this limit's\n", indent)
+		fmt.Fprintf(w, "%s#   throttling already (scenarios.md, Manifests)\n", indent)
+		key = "# cpu_limit"
 	}
-	why := strings.Join(from, " + ") + ": spec.replicas"
-	if s.Autoscale != nil {
-		why += ", within the HPA's [minReplicas, maxReplicas]"
-	}
-	if len(from) == 0 {
-		why = s.Autoscale.From.String() + ": minReplicas"
-	}
-	line(w, indent, "instances", strconv.Itoa(s.Instances), why)
+	line(w, indent, key, quote(strconv.FormatFloat(s.CPULimit*1000, 'f', -1, 64)+"m"), why)
 }
 
 // WriteAutoscale writes the service's [<table>.autoscale] sub-table, table

@@ -6,6 +6,7 @@ import (
 	"math"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -43,7 +44,7 @@ var (
 	networkKeys   = []string{"latency"}
 	clientKeys    = []string{"name", "target", "route", "rate", "arrival", "users", "think_time", "timeout", "keys", "schedule", "latency_objective"}
 	stepKeys      = []string{"at", "rate", "ramp"}
-	serviceKeys   = []string{"name", "instances", "workers", "queue", "service_time", "after_calls", "errors", "queue_timeout", "queue_discipline", "concurrency_model", "external", "autoscale", "readiness_probe", "endpoint_update_delay", "operation", "call", "publish", "consume", "latency_objective"}
+	serviceKeys   = []string{"name", "instances", "workers", "queue", "service_time", "after_calls", "errors", "queue_timeout", "queue_discipline", "concurrency_model", "external", "cpu_limit", "cpu_period", "autoscale", "readiness_probe", "endpoint_update_delay", "operation", "call", "publish", "consume", "latency_objective"}
 	operationKeys = []string{"name", "service_time", "errors", "after_calls", "weight", "call"}
 	callKeys      = slices.Concat([]string{"to", "op", "key", "timeout", "probability", "group", "fanout", "repeat"}, edgeNetworkKeys, resilienceKeys)
 
@@ -648,6 +649,7 @@ func (b *builder) service(i int, t *table) sim.Service {
 	s.AfterCalls, _ = t.fraction("after_calls", false)
 	s.Errors, _ = t.fraction("errors", false)
 	s.External, _ = t.boolean("external")
+	cpuLimit(t, &s)
 
 	ops := t.tables("operation", "[[service.operation]]")
 	if len(ops) > 0 && t.has("call") {
@@ -664,6 +666,77 @@ func (b *builder) service(i int, t *table) sim.Service {
 		s.Consumes = append(s.Consumes, b.consume(i, k, ct, t.what, s.Name))
 	}
 	return s
+}
+
+// Bounds of a CPU limit. The kernel takes a cpu.cfs_period_us from 1 ms to
+// 1 s (kernel/sched/core.c, min_cfs_quota_period and max_cfs_quota_period);
+// the kubelet accepts no limit below 10m (pkg/kubelet/cm/helpers_linux.go,
+// MinMilliCPULimit), whose quota is its minimum of 1 ms a period.
+const (
+	minCPUPeriod = time.Millisecond
+	maxCPUPeriod = time.Second
+	minCPULimit  = 0.01
+)
+
+// cpuLimit reads a service's cpu_limit, in cores: a number (0.2) or a
+// Kubernetes CPU quantity ("200m", "0.5", "2"); and its cpu_period.
+func cpuLimit(t *table, s *sim.Service) {
+	v, ok := t.m["cpu_limit"]
+	if !ok {
+		if t.has("cpu_period") {
+			t.keyErr("cpu_period", "cpu_period is the period of a cpu_limit's quota, and there is no cpu_limit",
+				`add cpu_limit = "200m", or leave cpu_period out`)
+		}
+		return
+	}
+	var cores float64
+	switch x := v.(type) {
+	case int64:
+		cores = float64(x)
+	case float64:
+		cores = x
+	case string:
+		c, err := CPUQuantity(x)
+		if err != nil {
+			t.valErr("cpu_limit", fmt.Sprintf("cpu_limit %q is not a CPU quantity", x),
+				`write cores as a number (cpu_limit = 0.2) or a Kubernetes quantity such as "200m" or "1.5"`)
+			return
+		}
+		cores = c
+	default:
+		t.typeErr("cpu_limit", v, "a number of cores or a CPU quantity", `cpu_limit = 0.2 or cpu_limit = "200m"`)
+		return
+	}
+	if !(cores >= minCPULimit) || math.IsInf(cores, 0) {
+		t.valErr("cpu_limit", fmt.Sprintf("cpu_limit must be at least 0.01 core (10m), got %g", cores),
+			"leave cpu_limit out for no limit")
+		return
+	}
+	s.CPULimit, s.CPUPeriod = cores, sim.DefaultCPUPeriod
+	if d, ok := t.duration("cpu_period"); ok {
+		if d < minCPUPeriod || d > maxCPUPeriod {
+			t.valErr("cpu_period", fmt.Sprintf("cpu_period must be from 1ms to 1s, got %s", dur(d)),
+				"the kernel takes a cpu.cfs_period_us from 1000 to 1000000; its default is 100ms")
+		} else {
+			s.CPUPeriod = d
+		}
+	}
+}
+
+// CPUQuantity reads a Kubernetes CPU quantity in cores: a decimal number of
+// cores ("0.5", "2") or of millicores ("200m"), the two forms
+// resources.limits.cpu takes in practice (k8s.io/apimachinery
+// pkg/api/resource/quantity.go: the "m" suffix is 10^-3).
+func CPUQuantity(q string) (float64, error) {
+	num, scale := q, 1.0
+	if m, ok := strings.CutSuffix(q, "m"); ok {
+		num, scale = m, 1e-3
+	}
+	f, err := strconv.ParseFloat(num, 64)
+	if err != nil || num == "" || strings.ContainsAny(num, "eEinIN+_x") || f < 0 {
+		return 0, fmt.Errorf("%q is not a CPU quantity", q)
+	}
+	return f * scale, nil
 }
 
 // operations reads the [[service.operation]] tables of the service s, at

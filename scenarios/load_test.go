@@ -353,3 +353,54 @@ func TestLoadMarkovJumpErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestLoadCPULimit reads cpu_limit as cores or as a Kubernetes CPU quantity,
+// with cpu_period from 1 ms to 1 s (the kernel's bounds of
+// cpu.cfs_period_us), 100 ms by default; bad values get positioned errors.
+func TestLoadCPULimit(t *testing.T) {
+	tests := []struct {
+		name   string
+		keys   string
+		limit  float64
+		period time.Duration
+		col    int // of the error on line 9; 0: loads
+		msg    string
+	}{
+		{"cores", "cpu_limit = 0.2", 0.2, sim.DefaultCPUPeriod, 0, ""},
+		{"whole cores", "cpu_limit = 2", 2, sim.DefaultCPUPeriod, 0, ""},
+		{"millicores", `cpu_limit = "200m"`, 0.2, sim.DefaultCPUPeriod, 0, ""},
+		{"a decimal quantity", `cpu_limit = "1.5"`, 1.5, sim.DefaultCPUPeriod, 0, ""},
+		{"a period", "cpu_limit = 0.5\ncpu_period = \"50ms\"", 0.5, 50 * time.Millisecond, 0, ""},
+		{"no limit", "", 0, 0, 0, ""},
+		{"not a quantity", `cpu_limit = "200 millicores"`, 0, 0, 13, "is not a CPU quantity"},
+		{"a memory quantity", `cpu_limit = "200Mi"`, 0, 0, 13, "is not a CPU quantity"},
+		{"zero", "cpu_limit = 0", 0, 0, 13, "at least 0.01 core"},
+		{"negative", `cpu_limit = "-1"`, 0, 0, 13, "is not a CPU quantity"},
+		{"below 10m", `cpu_limit = "5m"`, 0, 0, 13, "at least 0.01 core"},
+		{"a boolean", "cpu_limit = true", 0, 0, 13, "must be a number of cores or a CPU quantity"},
+		{"a period of 2s", "cpu_period = \"2s\"\ncpu_limit = 1", 0, 0, 14, "from 1ms to 1s"},
+		{"a period without a limit", `cpu_period = "50ms"`, 0, 0, 1, "there is no cpu_limit"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := minScenario + minClient + "[[service]]\nname = \"s\"\n" + tt.keys + "\n"
+			spec, err := Load("m.toml", []byte(src))
+			if tt.col == 0 {
+				if err != nil {
+					t.Fatalf("Load: %v", err)
+				}
+				if s := spec.Services[0]; s.CPULimit != tt.limit || s.CPUPeriod != tt.period {
+					t.Errorf("cpu_limit %g, cpu_period %v; want %g, %v", s.CPULimit, s.CPUPeriod, tt.limit, tt.period)
+				}
+				return
+			}
+			list, ok := err.(ErrorList)
+			if !ok || len(list) != 1 {
+				t.Fatalf("Load error = %v, want one error", err)
+			}
+			if e := list[0]; e.Line != 9 || e.Col != tt.col || !strings.Contains(e.Msg, tt.msg) {
+				t.Errorf("error %d:%d %q, want 9:%d containing %q", e.Line, e.Col, e.Msg, tt.col, tt.msg)
+			}
+		})
+	}
+}

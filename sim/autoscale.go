@@ -110,6 +110,7 @@ func (sv *service) addInstances(k int, startup int64) {
 			if sv.limited {
 				sv.insts[len(sv.insts)-1].bucket = sv.spec.Gateway.bucket(s.now)
 			}
+			sv.limitCPU(int32(i))
 			sv.refreshInstance(int32(i))
 			grown = true
 		} else if in := &sv.insts[i]; !in.retired || in.draining {

@@ -69,6 +69,15 @@ func TestSteadyStateAllocs(t *testing.T) {
 		async.Services[i].Async, async.Services[i].AfterCalls = true, 0.5
 	}
 	steadyAllocs(t, async, 5*time.Second)
+	// The same chain under CPU limits just above its load (0.32 cores a
+	// service): quotas spent, throttled work and its timers, and the
+	// stretches' heaps, allocate nothing either (cfs.go).
+	limited := chain10(time.Hour)
+	limited.Name = "chain10, cpu_limit"
+	for i := range limited.Services {
+		limited.Services[i].CPULimit, limited.Services[i].CPUPeriod = 0.4, DefaultCPUPeriod
+	}
+	steadyAllocs(t, limited, 5*time.Second)
 	// The chain's last service frozen, and the queues bounded: every
 	// worker up the chain waits on it, and the first service's queue
 	// turns requests away. Tracing a refusal walks the workers ahead of

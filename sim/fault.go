@@ -672,6 +672,9 @@ func (sv *service) crash(n int32) {
 	sv.waiting -= in.waiting
 	in.busy, in.waiting = 0, 0
 	in.work = in.work[:0]
+	if in.cfs != nil {
+		in.cfs.due = in.cfs.due[:0] // its stretches of work end with it
+	}
 	in.onCPU(s.now, -in.cpu)
 	for in.q.len() > 0 {
 		in.q.pop()

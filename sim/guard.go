@@ -98,6 +98,8 @@ func (s *Sim) describeEvent(k evKind, arg int32) string {
 		return "requests reach " + svcOf()
 	case evWorkDone, evAfterDone:
 		return "service " + svcOf() + " finishes work"
+	case evCFS:
+		return "service " + s.services[arg].spec.Name + " finishes work under its cpu_limit"
 	case evResponse:
 		return "responses leave " + svcOf()
 	case evRetry:

@@ -45,6 +45,7 @@ const (
 	evCheck                       // a health checker's round, or its verdict (gen): arg is the checker
 	evDelist                      // a crashed instance leaves the endpoints: arg is its service, gen the instance
 	evTimeoutQ                    // the head of a timeout FIFO falls due: arg is the FIFO (timeouts.go)
+	evCFS                         // an instance's CPU quota lets a stretch of work end: arg is its service, gen the instance (cfs.go)
 	numKinds
 )
 

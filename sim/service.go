@@ -183,8 +183,10 @@ type instance struct {
 	cpu     int
 	cpuTime float64
 	cpuAt   int64
-	q       ring
-	up      bool // taking traffic: not crashed, started
+	// cfs is its CPU quota under a cpu_limit (cfs.go); nil: none.
+	cfs *cfsState
+	q   ring
+	up  bool // taking traffic: not crashed, started
 	// downUnseen: crashed (or restarting after a crash) while listed, and
 	// not yet out of the endpoints (probe.go): callers still send it
 	// requests, which are refused; it leaves them at delistAt.
@@ -233,6 +235,7 @@ func (sv *service) init(s *Sim, idx int32, spec *Service) {
 		sv.insts[i].up = true
 		sv.insts[i].deploy = -1
 		sv.insts[i].leakStuck = 1
+		sv.limitCPU(int32(i))
 		sv.refreshInstance(int32(i))
 	}
 	sv.hosts = hostsView{sv: sv}
@@ -256,6 +259,17 @@ func (sv *service) init(s *Sim, idx int32, spec *Service) {
 
 // initGateway adds a gateway's calls beyond its routes to its edges: the
 // backends of each route, then the ext_authz check.
+// limitCPU gives instance n its CPU quota when the service has a limit.
+func (sv *service) limitCPU(n int32) {
+	if l := sv.spec.CPULimit; l > 0 {
+		p := sv.spec.CPUPeriod
+		if p <= 0 {
+			p = DefaultCPUPeriod
+		}
+		sv.insts[n].cfs = newCFS(sv.s, sv.idx, n, l, int64(p))
+	}
+}
+
 func (sv *service) initGateway() {
 	sv.authz = -1
 	g := sv.spec.Gateway
@@ -393,6 +407,12 @@ func (sv *service) account(now int64) {
 func (in *instance) onCPU(now int64, d int) {
 	in.cpuTime += float64(in.cpu) * float64(now-in.cpuAt)
 	in.cpuAt = now
+	if c := in.cfs; c != nil && d != 0 {
+		c.advance(now, in.cpu) // the quota drained at the old rate up to now
+		in.cpu += d
+		c.rearm(in.cpu)
+		return
+	}
 	in.cpu += d
 }
 
@@ -717,9 +737,7 @@ func (sv *service) start(i int32) {
 	}
 	work = sv.version(r.inst, work+add)
 	r.after = nanos(float64(work) * op.after)
-	r.segStart = s.now
-	in.onCPU(s.now, 1)
-	s.schedule(after(s.now, work-r.after), evWorkDone, i, r.gen)
+	sv.work(i, work-r.after, evWorkDone)
 }
 
 // stretched reports whether request i's stretch of work, due now, was held
@@ -743,6 +761,20 @@ func (s *Sim) stretched(i int32, k evKind) bool {
 	r.segStart = s.now
 	s.schedule(after(s.now, owed), k, i, r.gen)
 	return true
+}
+
+// workEnd ends a stretch of request i's own work: the work before its
+// calls (evWorkDone) or after them (evAfterDone).
+func (s *Sim) workEnd(i int32, k evKind) {
+	if k == evWorkDone {
+		s.workDone(i)
+		return
+	}
+	if !s.stretched(i, evAfterDone) {
+		r := &s.reqs.r[i]
+		s.services[r.svc].insts[r.inst].onCPU(s.now, -1)
+		s.complete(i, OK)
+	}
 }
 
 func (s *Sim) workDone(i int32) {
@@ -955,9 +987,7 @@ func (sv *service) resume(i int32) {
 	s.seat(in, i)
 	r.set(reqReleased, false)
 	r.set(reqWorking, true)
-	r.segStart = s.now
-	in.onCPU(s.now, 1)
-	s.schedule(after(s.now, r.after), evAfterDone, i, r.gen)
+	sv.work(i, r.after, evAfterDone)
 }
 
 // finishCalls does a request's work after its calls, then completes it.
@@ -968,9 +998,7 @@ func (s *Sim) finishCalls(i int32) {
 		return
 	}
 	if r.after > 0 {
-		r.segStart = s.now
-		s.services[r.svc].insts[r.inst].onCPU(s.now, 1)
-		s.schedule(after(s.now, r.after), evAfterDone, i, r.gen)
+		s.services[r.svc].work(i, r.after, evAfterDone)
 		return
 	}
 	s.complete(i, OK)

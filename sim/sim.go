@@ -455,17 +455,14 @@ func (s *Sim) dispatch(e event) {
 		if s.reqs.r[arg].gen == e.gen {
 			s.deliver(arg)
 		}
-	case evWorkDone:
+	case evWorkDone, evAfterDone:
 		// A request whose instance crashed has ended: its work events are
 		// void.
 		if r := &s.reqs.r[arg]; r.gen == e.gen && r.state == atService {
-			s.workDone(arg)
+			s.workEnd(arg, e.kind())
 		}
-	case evAfterDone:
-		if r := &s.reqs.r[arg]; r.gen == e.gen && r.state == atService && !s.stretched(arg, evAfterDone) {
-			s.services[r.svc].insts[r.inst].onCPU(s.now, -1)
-			s.complete(arg, OK)
-		}
+	case evCFS:
+		s.cfsDue(arg, e.gen, e.at)
 	case evCallsDone:
 		if r := &s.reqs.r[arg]; r.gen == e.gen && r.state == atService {
 			s.callsDone(arg)

@@ -171,7 +171,18 @@ type Service struct {
 	// External marks a third-party dependency: outside the architecture,
 	// reported apart, the target of dependency faults.
 	External bool
+	// CPULimit is each instance's CPU limit in cores (cpu_limit, a
+	// Kubernetes resources.limits.cpu): its requests' own work may use
+	// CPULimit x CPUPeriod of CPU per period, then waits for the next
+	// (CFS bandwidth control, cfs.go); 0: no limit.
+	CPULimit  float64
+	CPUPeriod time.Duration
 }
+
+// DefaultCPUPeriod is the kernel's default cpu.cfs_period_us, 100 ms
+// (Documentation/scheduler/sched-bwc.rst), which Kubernetes keeps unless
+// the kubelet's cpuCFSQuotaPeriod is changed.
+const DefaultCPUPeriod = 100 * time.Millisecond
 
 // Operation is one endpoint of a service.
 type Operation struct {
