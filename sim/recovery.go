@@ -19,9 +19,10 @@ import (
 //
 // A flow whose failures at the end of the run trace to another fault
 // still going then has not failed to recover from this one: its trigger
-// is not gone, so nothing is metastable yet (a metastable failure is one
-// that "persists even after the trigger is removed", Bronson et al.,
-// section 2). Its verdict is open, and names that fault.
+// is not gone, so nothing is metastable yet (Bronson et al.'s abstract:
+// a trigger causes "a bad state that persists even when the trigger is
+// removed"; reference.md, "Metastable failures"). Its verdict is open,
+// and names that fault.
 
 // FlowRecovery is one client flow's verdict after one fault occurrence.
 type FlowRecovery struct {

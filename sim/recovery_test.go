@@ -164,7 +164,7 @@ func TestStepsAgreeWithVerdict(t *testing.T) {
 // TestRecoveryVerdictUnderAnotherFault: a flow still under another fault
 // at the end of the run has not failed to recover from the first; its
 // trigger is not gone, and a metastable failure is one that outlives its
-// trigger (Bronson et al., HotOS 2021, section 2). The db is 50 ms slower
+// trigger (Bronson et al., HotOS 2021). The db is 50 ms slower
 // from 5 s to 15 s; the api fails half its requests from 8 s. The defect:
 // with the api's fault lasting to the end, the db's verdict said "DID NOT
 // RECOVER ... sustained by: nothing the engine counts". Now it is open
