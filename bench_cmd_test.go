@@ -121,3 +121,28 @@ func TestBenchOutChecked(t *testing.T) {
 		}
 	}
 }
+
+// TestBenchMergeRejectsFilesNotShards: bench merge of a file that is no
+// shard result names the file and says so, with exit 2; an empty one
+// said only "unexpected end of JSON input".
+func TestBenchMergeRejectsFilesNotShards(t *testing.T) {
+	for _, tc := range []struct {
+		name, content, want string
+	}{
+		{"empty", "", "the file is empty: not a bench shard result"},
+		{"blank", "\n \n", "the file is empty: not a bench shard result"},
+		{"cut short", `{"format": "faultline`, "not a bench shard result: unexpected end of JSON input"},
+		{"another JSON", `{"scenario": "mm1"}`, "not a bench shard result (format"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "partial-0.json")
+			if err := os.WriteFile(path, []byte(tc.content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			code, _, stderr := faultline("bench", "merge", path, "--out", filepath.Join(t.TempDir(), "merged"))
+			if code != 2 || !strings.Contains(stderr, path+": "+tc.want) {
+				t.Errorf("exit %d, stderr %q; want 2 and %q", code, stderr, path+": "+tc.want)
+			}
+		})
+	}
+}

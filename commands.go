@@ -174,7 +174,8 @@ arguments, flags and an example.
 
 Exit codes: 0 ok, 1 failure while running, 2 bad usage or bad scenario,
 3 an SLO of the scenario was violated (run and bench), 130 interrupted
-(Ctrl-C or SIGTERM; bench writes its partial report).
+by a signal (Ctrl-C or SIGTERM; bench writes its partial report; in tui,
+whose Ctrl-C key quits, SIGINT, SIGTERM or SIGHUP).
 `)
 }
 

@@ -96,6 +96,18 @@ func TestVersionLine(t *testing.T) {
 	}
 }
 
+// TestVersionFlags: --version, -version and -v are the version command,
+// as in most CLIs; --version was "unknown command; did you mean
+// version?".
+func TestVersionFlags(t *testing.T) {
+	_, want, _ := faultline("version")
+	for _, flag := range []string{"--version", "-version", "-v"} {
+		if code, out, errs := faultline(flag); code != 0 || out != want {
+			t.Errorf("faultline %s: exit %d, %q (stderr %q); want 0, %q", flag, code, out, errs, want)
+		}
+	}
+}
+
 // TestComplete: what the completion scripts offer for the words typed so
 // far: commands, subcommands, flags from the flag sets, built-in names
 // and .toml files.

@@ -69,6 +69,10 @@ func dispatch(args []string, stdout, stderr io.Writer) error {
 	case "-h", "-help", "--help":
 		writeUsage(stdout)
 		return nil
+	case "-v", "-version", "--version":
+		// The version command, as most CLIs take these flags (docker's
+		// "-v, --version  Print version information and quit").
+		args = append([]string{"version"}, args[1:]...)
 	case "__complete": // the completion scripts' callback (completion.go)
 		return completeCmd(args[1:], stdout)
 	}

@@ -142,6 +142,64 @@ func TestSignalsStopRuns(t *testing.T) {
 	}
 }
 
+// TestSignalsStopTUI checks that SIGTERM, SIGINT and SIGHUP end tui with
+// exit code 130, as they end run and bench, once it has restored the
+// terminal (the alternate screen left, the cursor shown): it used to exit
+// 0 on them. tui runs on a pseudo-terminal, its controlling terminal, as
+// under a user's shell.
+func TestSignalsStopTUI(t *testing.T) {
+	bin := binary(t)
+	for _, sg := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP} {
+		t.Run(sg.String(), func(t *testing.T) {
+			master, slave, err := openPTY()
+			if err != nil {
+				t.Skip(err)
+			}
+			defer master.Close()
+			cmd := exec.Command(bin, "tui", loopScenario(t, "10ms"))
+			cmd.Env = append(os.Environ(), "TERM=xterm")
+			var stderr bytes.Buffer
+			cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, &stderr
+			cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			slave.Close()
+			var screen bytes.Buffer // what it drew, read so that it never blocks on a full terminal
+			read := make(chan struct{})
+			go func() { io.Copy(&screen, master); close(read) }()
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			time.Sleep(time.Second)
+			if err := cmd.Process.Signal(sg); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case err = <-done:
+			case <-time.After(20 * time.Second):
+				cmd.Process.Kill()
+				<-done
+				t.Fatalf("still running 20s later; stderr: %s", stderr.String())
+			}
+			master.Close()
+			<-read
+			code := 0
+			var ee *exec.ExitError
+			if errors.As(err, &ee) {
+				code = ee.ExitCode()
+			}
+			if code != exitInterrupted || !strings.Contains(stderr.String(), "interrupted") {
+				t.Errorf("exit code %d, stderr %q; want %d and \"interrupted\"", code, stderr.String(), exitInterrupted)
+			}
+			// xterm's "leave the alternate screen" (rmcup), which tcell
+			// writes when it finishes the screen.
+			if !strings.Contains(screen.String(), "\x1b[?1049l") {
+				t.Errorf("the terminal was not restored: no rmcup in %d bytes drawn", screen.Len())
+			}
+		})
+	}
+}
+
 // TestSignalWhileReportWritten checks that a SIGTERM that comes once the
 // runs have finished, while bench writes its report, does not cut the
 // report short: it used to kill the process with the Markdown half

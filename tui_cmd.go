@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"io"
 	"os"
@@ -29,7 +30,8 @@ func (f *tuiFlags) register(fs *flag.FlagSet) {
 
 // tuiCmd opens the interactive terminal UI on a scenario. Flags and exit
 // codes are those of run: 2 for bad usage or a bad scenario, whose errors
-// are printed before the screen would open.
+// are printed before the screen would open, and 130 when a signal (SIGINT,
+// SIGTERM, SIGHUP) ends it.
 func tuiCmd(args []string, stderr io.Writer) error {
 	fs := newFlagSet("tui")
 	var f tuiFlags
@@ -56,7 +58,11 @@ func tuiCmd(args []string, stderr io.Writer) error {
 		return &exitError{code: 2, msg: "tui needs a terminal: stdin or stdout is not one (for a report in a file or pipe, use 'faultline run')"}
 	}
 	err = tui.Run(tui.Options{Name: spec.Name, Spec: spec, Seed: spec.Seed, Speed: sp, Paused: *paused, NoColor: !colorEnv()})
-	if err != nil {
+	switch {
+	case errors.Is(err, tui.ErrInterrupted):
+		// The terminal is restored; exit as run and bench do on a signal.
+		return &exitError{code: exitInterrupted, msg: err.Error()}
+	case err != nil:
 		return &exitError{code: 1, msg: err.Error()}
 	}
 	return nil

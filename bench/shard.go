@@ -121,9 +121,12 @@ func ReadPartials(args []string) ([]*Partial, error) {
 		if err != nil {
 			return nil, err
 		}
+		if len(bytes.TrimSpace(data)) == 0 {
+			return nil, fmt.Errorf("%s: the file is empty: not a bench shard result (bench --shard writes one)", f)
+		}
 		var p Partial
 		if err := json.Unmarshal(data, &p); err != nil {
-			return nil, fmt.Errorf("%s: %v", f, err)
+			return nil, fmt.Errorf("%s: not a bench shard result: %v", f, err)
 		}
 		if p.Format != partialFormat || p.Matrix == nil {
 			return nil, fmt.Errorf("%s: not a bench shard result (format %q, want %q)", f, p.Format, partialFormat)

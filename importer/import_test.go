@@ -209,6 +209,8 @@ func TestImportRejectsBadFiles(t *testing.T) {
 		{"empty", "", Auto, "the file is empty"},
 		{"blank", "  \n\n", Auto, "the file is empty"},
 		{"unknown JSON", `{"foo": 1, "bar": [1]}`, Auto, `unknown JSON shape (keys "foo", "bar")`},
+		{"empty JSON object", `{}`, Auto, "unknown JSON shape (an object with no keys)"},
+		{"array of empty objects", `[{}]`, Auto, "unknown JSON shape (an object with no keys)"},
 		{"plain text", "hello world\n", Auto, "unknown shape"},
 		{"empty zipkin array", `[]`, Auto, "empty JSON array"},
 		{"jaeger without spans", `{"data": []}`, Auto, "no spans in this jaeger file"},

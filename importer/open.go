@@ -211,5 +211,9 @@ func sniffJSON(head []byte) (Format, error) {
 			break
 		}
 	}
-	return "", fmt.Errorf("unknown JSON shape (keys %s): want Jaeger (data, or traceID/spans/processes), OTLP (resourceSpans) or Zipkin v2 (an array of spans with traceId, id)", strings.Join(seen, ", "))
+	shape := "keys " + strings.Join(seen, ", ")
+	if len(seen) == 0 {
+		shape = "an object with no keys" // {}, or [{}]: not "(keys )"
+	}
+	return "", fmt.Errorf("unknown JSON shape (%s): want Jaeger (data, or traceID/spans/processes), OTLP (resourceSpans) or Zipkin v2 (an array of spans with traceId, id)", shape)
 }

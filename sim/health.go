@@ -257,22 +257,29 @@ func fallbackFloor(degraded, n uint64) breakerFloor {
 }
 
 // answersWhy is the event log's account of a window of answers' health:
-// its error share, its fallbacks (the share they answered) when they
-// decided it, its latency when it decided, and the state floor that
-// decided it.
+// the figure of the indicator that decided it (r.By) first, its error
+// share, its fallbacks (the share they answered), its latency or the
+// state floor, then the error share beside it when that was not the
+// decider and some answers failed: a saturated queue or an instance down
+// is not told as "error share 0.0%".
 func answersWhy(share, fallbacks float64, r Reason) string {
-	why := fmt.Sprintf("error share %.1f%%", share*100)
-	if r.By == ByLatency && share == 0 {
-		return r.latencyText() // slowness alone
+	errs := fmt.Sprintf("error share %.1f%%", share*100)
+	var why string
+	switch {
+	case r.By == ByErrorShare:
+		return errs
+	case r.By == ByFallbackShare:
+		why = fmt.Sprintf("%.1f%% answered by a fallback", fallbacks*100)
+	case r.By == ByLatency:
+		why = r.latencyText()
+	default:
+		why = r.floorText()
 	}
-	if fallbacks > 0 && r.By == ByFallbackShare {
-		why += fmt.Sprintf(", %.1f%% answered by a fallback", fallbacks*100)
+	if why == "" {
+		return errs // no figure of its own to lead with
 	}
-	if r.By == ByLatency {
-		why += ", " + r.latencyText()
-	}
-	if f := r.floorText(); f != "" {
-		why += ", " + f
+	if share > 0 {
+		why += ", " + errs
 	}
 	return why
 }

@@ -33,3 +33,32 @@ func TestBreakerOpenIsHystrixMapping(t *testing.T) {
 		t.Errorf("an edge whose breaker is half-open at the end: %s, want failing", r.Edges[0].Health)
 	}
 }
+
+// TestAnswersWhyLeadsWithTheDecider: the event log tells a window's
+// verdict by the figure of the indicator that decided it (Reason.By)
+// first, the error share beside it only when some answers failed. A
+// saturated queue read "degraded: error share 0.0%, saturated: 38 queued
+// per instance" (breaker-saves-checkout, mm1).
+func TestAnswersWhyLeadsWithTheDecider(t *testing.T) {
+	for _, tc := range []struct {
+		name             string
+		share, fallbacks float64
+		r                Reason
+		want             string
+	}{
+		{"error share", 0.214, 0, Reason{By: ByErrorShare, Value: 0.214}, "error share 21.4%"},
+		{"saturated, no errors", 0, 0, Reason{By: BySaturated, Value: 38}, "saturated: 38 queued per instance"},
+		{"saturated, some errors", 0.004, 0, Reason{By: BySaturated, Value: 38}, "saturated: 38 queued per instance, error share 0.4%"},
+		{"instances down", 0, 0, Reason{By: ByInstancesDown, Value: 1, Of: 3}, "1 of 3 instances down"},
+		{"breaker open", 0, 0, Reason{By: ByBreakerOpen, Edge: "checkout->payment"}, "breaker open on checkout->payment"},
+		{"fallbacks", 0.001, 0.05, Reason{By: ByFallbackShare, Value: 0.05}, "5.0% answered by a fallback, error share 0.1%"},
+		{"latency, no errors", 0, 0, Reason{By: ByLatency, Percentile: 99, Value: 0.055, Limit: 0.05}, "p99 latency 55ms over 50ms"},
+		{"latency, some errors", 0.02, 0, Reason{By: ByLatency, Percentile: 99, Value: 0.055, Limit: 0.05}, "p99 latency 55ms over 50ms, error share 2.0%"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := answersWhy(tc.share, tc.fallbacks, tc.r); got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}

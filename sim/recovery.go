@@ -16,6 +16,13 @@ import (
 // engine counted after the fault's end: retries amplifying the load on a
 // call edge, a service working through a backlog for callers who gave up,
 // a breaker that keeps opening, a consumer lag that does not drain.
+//
+// A flow whose failures at the end of the run trace to another fault
+// still going then has not failed to recover from this one: its trigger
+// is not gone, so nothing is metastable yet (Bronson et al.'s abstract:
+// a trigger causes "a bad state that persists even when the trigger is
+// removed"; reference.md, "Metastable failures"). Its verdict is open,
+// and names that fault.
 
 // FlowRecovery is one client flow's verdict after one fault occurrence.
 type FlowRecovery struct {
@@ -28,6 +35,12 @@ type FlowRecovery struct {
 	// was back (see recoverHold); null when it did not recover by the end
 	// of the run.
 	RecoveryS *float64 `json:"recovery_s"`
+	// UnderFault is, for a flow not back by the end, the other fault
+	// occurrence (an index into Result.Cascades) still active over its
+	// last recoverHold, to which at least minShare of its failures and
+	// slow answers then trace: it is still under that fault, and did not
+	// fail to recover from this one. null otherwise.
+	UnderFault *int `json:"under_fault"`
 }
 
 // SustainingCause is one effect that kept the bad state alive after the
@@ -100,7 +113,7 @@ func (s *Sim) recovery(k int, cr *CascadeResult) {
 		// run (or seen so far) after the fault: no verdict yet.
 		return
 	}
-	all := true
+	all, open := true, false
 	var slowest float64
 	verdict := func(name string, ws []Window) {
 		ws = ws[:min(len(ws), whole)]
@@ -128,7 +141,12 @@ func (s *Sim) recovery(k int, cr *CascadeResult) {
 			slowest = max(slowest, t)
 			break
 		}
-		all = all && fr.Recovered
+		if !fr.Recovered {
+			if u := s.stillUnder(ws, max(from, whole-hold), whole); u >= 0 {
+				fr.UnderFault, open = &u, true
+			}
+		}
+		all = all && (fr.Recovered || fr.UnderFault != nil)
 		cr.Recovery = append(cr.Recovery, fr)
 	}
 	for i := range s.clients {
@@ -144,12 +162,67 @@ func (s *Sim) recovery(k int, cr *CascadeResult) {
 	if len(cr.Recovery) == 0 {
 		return
 	}
+	if all && open {
+		return // every flow back, but for those still under another fault: no verdict yet
+	}
 	cr.Recovered = &all
 	if all {
 		cr.RecoveryS = &slowest
 		return
 	}
 	cr.SustainedBy = s.sustaining(before0, before1, from, whole)
+}
+
+// stillUnder is the fault occurrence still active over windows
+// [from, to) of a flow's windows ws (going on at the end of the run, or
+// ended less than recoverHold before it) to which most of the flow's
+// failures and slow answers there trace, at least minShare of them; -1
+// when none. A repeating fault's failures trace to the occurrence active
+// at their origin: it counts by its latest occurrence.
+func (s *Sim) stillUnder(ws []Window, from, to int) int {
+	tail := int64(from) * s.window
+	var total uint64
+	type tally struct {
+		oc int
+		n  uint64
+	}
+	var by []tally // a few faults at most, in order of first origin
+	count := func(b *Blame) {
+		if b == nil {
+			return
+		}
+		total += b.Faulted + b.NoFault
+		for _, o := range b.Origins {
+			if o.Fault == nil {
+				continue
+			}
+			own := s.occOf[s.occurs[*o.Fault].fault]
+			l := int(own[len(own)-1])
+			if end := s.occurs[l].end; end >= 0 && end <= tail {
+				continue // over before the span: the flow had its chance
+			}
+			if i := slices.IndexFunc(by, func(t tally) bool { return t.oc == l }); i >= 0 {
+				by[i].n += o.N
+			} else {
+				by = append(by, tally{l, o.N})
+			}
+		}
+	}
+	for i := from; i < min(to, len(ws)); i++ {
+		count(ws[i].Blame)
+		count(ws[i].Slow)
+	}
+	best := -1
+	var most uint64
+	for _, t := range by {
+		if t.n > most {
+			best, most = t.oc, t.n
+		}
+	}
+	if best < 0 || float64(most) < minShare*float64(total) {
+		return -1
+	}
+	return best
 }
 
 // occurrenceRun is the run of occurrence k's fault that k belongs to: the

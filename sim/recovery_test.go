@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/faultline/faultline/sim"
+	"github.com/faultline/faultline/sim/dist"
 )
 
 // TestRecoveryVerdict checks the metastability verdict on the built-in
@@ -157,5 +158,63 @@ func TestStepsAgreeWithVerdict(t *testing.T) {
 	res, _ := run(t, spec)
 	if n := check(t, res); n == 0 {
 		t.Error("no step outlived by its fault in metastable-retries above the boundary")
+	}
+}
+
+// TestRecoveryVerdictUnderAnotherFault: a flow still under another fault
+// at the end of the run has not failed to recover from the first; its
+// trigger is not gone, and a metastable failure is one that outlives its
+// trigger (Bronson et al., HotOS 2021). The db is 50 ms slower
+// from 5 s to 15 s; the api fails half its requests from 8 s. The defect:
+// with the api's fault lasting to the end, the db's verdict said "DID NOT
+// RECOVER ... sustained by: nothing the engine counts". Now it is open
+// and names the api's fault; once that fault ends in time, or when it
+// is off the flow's path, the flow recovers.
+func TestRecoveryVerdictUnderAnotherFault(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		target   string        // of the errors fault
+		duration time.Duration // of the errors fault; 0: to the end
+		verdict  string        // "recovered", "open" (under the errors fault)
+	}{
+		{"on the path, to the end", "api", 0, "open"},
+		{"on the path, ended", "api", 12 * time.Second, "recovered"},
+		{"off the path, to the end", "audit", 0, "recovered"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			api := svc(t, "api", "1ms", call("db"))
+			spec := &sim.Spec{Name: "under", Duration: 40 * time.Second, Window: time.Second,
+				Clients:  []sim.Client{open(100, "api")},
+				Services: []sim.Service{api, svc(t, "db", "5ms"), svc(t, "audit", "1ms")},
+				Faults: []sim.Fault{
+					{Kind: sim.FaultLatency, Target: "db", Start: 5 * time.Second, Duration: 10 * time.Second,
+						Params: sim.LatencyFault{Add: dist.Constant(50 * time.Millisecond)}},
+					{Kind: sim.FaultErrors, Target: tc.target, Start: 8 * time.Second, Duration: tc.duration,
+						Params: sim.ErrorsFault{Probability: 0.5}},
+				},
+			}
+			res, _ := run(t, spec)
+			c := res.Cascades[0]
+			if len(c.Recovery) != 1 {
+				t.Fatalf("no verdict on the flow: %+v", c)
+			}
+			f := c.Recovery[0]
+			switch tc.verdict {
+			case "recovered":
+				if c.Recovered == nil || !*c.Recovered || f.UnderFault != nil {
+					t.Errorf("verdict %v, flow %+v, want recovered", c.Recovered, f)
+				}
+			case "open":
+				if c.Recovered != nil {
+					t.Errorf("verdict %v (sustained by %+v), want none while the api's fault lasts", *c.Recovered, c.SustainedBy)
+				}
+				if f.Recovered || f.UnderFault == nil || *f.UnderFault != 1 {
+					t.Errorf("flow %+v, want it under the errors fault (cascade 1)", f)
+				}
+				if c.SustainedBy != nil {
+					t.Errorf("sustained by %+v, want nothing claimed", c.SustainedBy)
+				}
+			}
+		})
 	}
 }

@@ -7,6 +7,6 @@ import (
 )
 
 // The summary's number formats (internal/format).
-var ms, rate, pct, plural = format.Sig3, format.Rate, format.Percent, format.Plural
+var ms, rate, pct, plural = format.Ms, format.Rate, format.Percent, format.Plural
 
 func count(n uint64) string { return strconv.FormatUint(n, 10) }

@@ -418,7 +418,7 @@ func writeCascades(w io.Writer, res *sim.Result) {
 		fmt.Fprintf(w, "  %s: %s%s %s · %s\n", c.Target, c.Fault, times, span, radius)
 		if len(c.Steps) == 0 {
 			fmt.Fprintln(w, "     nothing turned unhealthy")
-			writeRecoveryRun(w, run)
+			writeRecoveryRun(w, res.Cascades, run)
 			continue
 		}
 		nw := 0
@@ -464,15 +464,15 @@ func writeCascades(w io.Writer, res *sim.Result) {
 			}
 			fmt.Fprintf(w, "    %9s %s %-*s  %-20s %s\n", fmt.Sprintf("+%.3fs", st.DelayS), mark, nw, st.Component, level, rec)
 		}
-		writeRecovery(w, c)
+		writeRecovery(w, res.Cascades, c)
 	}
 }
 
 // writeRecoveryRun prints the verdict of one occurrence, or of a folded
 // run of them, how many did not recover.
-func writeRecoveryRun(w io.Writer, run []sim.CascadeResult) {
+func writeRecoveryRun(w io.Writer, all, run []sim.CascadeResult) {
 	if len(run) == 1 {
-		writeRecovery(w, run[0])
+		writeRecovery(w, all, run[0])
 		return
 	}
 	down := 0
@@ -488,21 +488,30 @@ func writeRecoveryRun(w io.Writer, run []sim.CascadeResult) {
 
 // writeRecovery prints the engine's metastability verdict on a fault: how
 // long after its end each client flow's goodput was back, or that it was
-// not, and what sustained the bad state.
-func writeRecovery(w io.Writer, c sim.CascadeResult) {
-	if c.Recovered == nil {
-		return
-	}
-	var back, down []string
+// not, and what sustained the bad state; or that a flow is still under
+// another fault of all (the run's cascades), its verdict open.
+func writeRecovery(w io.Writer, all []sim.CascadeResult, c sim.CascadeResult) {
+	var back, down, under []string
 	for _, f := range c.Recovery {
-		if f.Recovered {
+		switch {
+		case f.Recovered:
 			back = append(back, fmt.Sprintf("%s %.1fs", f.Flow, *f.RecoveryS))
-		} else {
+		case f.UnderFault != nil:
+			o := all[*f.UnderFault]
+			span := "to the end"
+			if o.EndS != nil {
+				span = fmt.Sprintf("until %.1fs", *o.EndS)
+			}
+			under = append(under, fmt.Sprintf("%s (under %s on %s, from %.1fs %s)", f.Flow, o.Fault, o.Target, o.StartS, span))
+		default:
 			down = append(down, fmt.Sprintf("%s (%.0f/s before)", f.Flow, f.BeforeRPS))
 		}
 	}
 	if len(back) > 0 {
 		fmt.Fprintf(w, "    recovered after the fault's end: %s\n", strings.Join(back, ", "))
+	}
+	if len(under) > 0 {
+		fmt.Fprintf(w, "    not back by the end, still under another fault: %s\n", strings.Join(under, ", "))
 	}
 	if len(down) == 0 {
 		return

@@ -142,3 +142,43 @@ func TestHeaderDurations(t *testing.T) {
 		}
 	}
 }
+
+// TestLatencyUnderAMicrosecond: a latency under a microsecond (a 1 ns
+// service time) reads "<0.001" in the ms columns; it read "1e-06".
+func TestLatencyUnderAMicrosecond(t *testing.T) {
+	lat := sim.Latency{Mean: 1.9e-06, P50: 2e-06, P90: 4e-06, P99: 7e-06, P999: 1e-05, Max: 0.0011}
+	res := &sim.Result{Scenario: "x", Seed: 1, DurationS: 10,
+		Clients: []sim.ClientResult{{Name: "users", Target: "api", Sent: 10, OK: 10, SuccessRate: 1, Latency: lat, LatencyAll: lat}}}
+	var b strings.Builder
+	Write(&b, res, Options{})
+	var line string
+	for _, l := range strings.Split(b.String(), "\n") {
+		if strings.HasPrefix(l, "users") && strings.Contains(l, "0.001") {
+			line = l
+		}
+	}
+	if strings.Contains(line, "e-0") || strings.Count(line, "<0.001") != 10 || !strings.HasSuffix(line, " 0.001") {
+		t.Errorf("latency row %q, want <0.001 for each figure under a microsecond, 0.001 for the max", line)
+	}
+}
+
+// TestRecoveryStillUnderAnotherFault: a flow not back by the end, still
+// under another fault, is told so, with that fault, and not "DID NOT
+// RECOVER ... sustained by: nothing the engine counts".
+func TestRecoveryStillUnderAnotherFault(t *testing.T) {
+	end, one := 15.0, 1
+	res := &sim.Result{Cascades: []sim.CascadeResult{
+		{Name: "latency", Fault: "latency +50ms", Target: "db", StartS: 5, EndS: &end,
+			Recovery: []sim.FlowRecovery{{Flow: "users", BeforeRPS: 103, UnderFault: &one}}},
+		{Name: "errors", Fault: "errors 50%", Target: "api", StartS: 8},
+	}}
+	var b strings.Builder
+	writeCascades(&b, res)
+	out := b.String()
+	if want := "not back by the end, still under another fault: users (under errors 50% on api, from 8.0s to the end)"; !strings.Contains(out, want) {
+		t.Errorf("cascade\n%s\nwant %q", out, want)
+	}
+	if strings.Contains(out, "DID NOT RECOVER") || strings.Contains(out, "sustained by") {
+		t.Errorf("cascade\n%s\nclaims a failure to recover", out)
+	}
+}

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"os/signal"
@@ -41,10 +42,16 @@ type session struct {
 	vnow   atomic.Int64 // virtual time of the last frame handed over
 }
 
+// ErrInterrupted is what Run returns, wrapped with the signal's name,
+// when SIGINT, SIGTERM or SIGHUP ended the session: faultline then exits
+// 130, as run and bench do when a signal stops them. Quitting with q or
+// the Ctrl-C key (a key in raw mode, not a signal) returns nil.
+var ErrInterrupted = errors.New("interrupted")
+
 // Run opens the TUI on the terminal (or opts.Screen) and returns when the
 // user quits. The terminal is restored however it ends: quit, Ctrl-C,
-// SIGINT, SIGTERM or SIGHUP, or a panic in either goroutine, which is re-raised
-// once the screen is finished.
+// SIGINT, SIGTERM or SIGHUP (then it returns ErrInterrupted), or a panic in
+// either goroutine, which is re-raised once the screen is finished.
 func Run(opts Options) error {
 	s, err := newSession(opts)
 	if err != nil {
@@ -143,14 +150,22 @@ func (s *session) run() (err error) {
 	// terminal raw and on the alternate screen.
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer signal.Stop(sig)
+	var by atomic.Value // the signal that ended the session, if one did
 	go func() {
 		select {
-		case <-sig:
+		case sg := <-sig:
+			by.Store(sg)
 			s.app.Stop()
 		case <-s.quit:
 		}
 	}()
-	return s.app.Run()
+	if err := s.app.Run(); err != nil {
+		return err
+	}
+	if sg, ok := by.Load().(os.Signal); ok {
+		return fmt.Errorf("%w by %v", ErrInterrupted, sg)
+	}
+	return nil
 }
 
 // rootView draws the whole screen through the UI; tview gives it the

@@ -932,4 +932,4 @@ func legendShare(share float64) string { return strconv.FormatFloat(share*100, '
 
 // Number formats, as in faultline run's tables (internal/format): a mean
 // queue length fits five columns as a rate does; shares are written short.
-var ms, rate, queueLen, pct = format.Sig3, format.Rate, format.Rate, format.PercentShort
+var ms, rate, queueLen, pct = format.Ms, format.Rate, format.Rate, format.PercentShort

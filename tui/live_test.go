@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"errors"
 	"os"
 	"strings"
 	"syscall"
@@ -114,6 +115,8 @@ func TestPanicRestoresAndPropagates(t *testing.T) {
 // TestSignalsStop: SIGINT, SIGTERM and SIGHUP (a closed terminal or ssh
 // session) end the TUI as q does, so that the screen is finished and the
 // terminal restored. SIGHUP killed the process, leaving the terminal raw.
+// Run then returns ErrInterrupted, for faultline to exit 130 as run and
+// bench do on a signal (it returned nil, and tui exited 0).
 func TestSignalsStop(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP} {
 		t.Run(sig.String(), func(t *testing.T) {
@@ -132,8 +135,8 @@ func TestSignalsStop(t *testing.T) {
 			syscall.Kill(os.Getpid(), sig)
 			select {
 			case err := <-done:
-				if err != nil {
-					t.Fatal(err)
+				if !errors.Is(err, ErrInterrupted) {
+					t.Fatalf("run returned %v, want ErrInterrupted", err)
 				}
 			case <-time.After(5 * time.Second):
 				screen.InjectKey(tcell.KeyRune, 'q', tcell.ModNone)

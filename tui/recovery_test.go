@@ -12,7 +12,7 @@ import (
 // recover.
 func TestRecoveryLine(t *testing.T) {
 	yes, no, two := true, false, 2.0
-	twelve := 12.0
+	twelve, one := 12.0, 1
 	tests := []struct {
 		name   string
 		cs     []sim.CascadeResult
@@ -27,6 +27,9 @@ func TestRecoveryLine(t *testing.T) {
 			Recovery:    []sim.FlowRecovery{{Flow: "users"}},
 			SustainedBy: []sim.SustainingCause{{Kind: sim.CauseRetries, What: "retries on api->db: 2.27 attempts per call (1.00 before the fault)"}}}},
 			"after capacity on db (ended 12.0s): users did not recover · sustained by retries on api->db", sim.Failing, true},
+		{"still under another fault", []sim.CascadeResult{{Name: "capacity", Target: "db", EndS: &twelve,
+			Recovery: []sim.FlowRecovery{{Flow: "users", UnderFault: &one}}}, {Name: "errors", Target: "api"}},
+			"after capacity on db (ended 12.0s): users still under errors on api", sim.Degraded, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -3,6 +3,7 @@
 // once, here.
 //
 //	format.Sig3(41.23)             // "41.2"
+//	format.Ms(0.0005)              // "<0.001" (ms: under a microsecond)
 //	format.Rate(0.5)               // "0.5"
 //	format.Percent(0.9995)         // "99.95%"
 //	format.Plural(3, "variant")    // "3 variants"
@@ -34,6 +35,18 @@ func Sig3(x float64) string {
 		return strconv.FormatFloat(x, 'f', 3, 64)
 	}
 	return strconv.FormatFloat(x, 'g', 2, 64)
+}
+
+// Ms writes a latency in milliseconds as Sig3 does, down to 0.001 (a
+// microsecond), and one under a microsecond, above zero, as "<0.001":
+// Sig3's two significant digits would print it in exponent form
+// ("1e-06", a 1 ns service time), and the tables, the TUI and the bench
+// reports give latencies in ms, so the figure keeps their unit.
+func Ms(x float64) string {
+	if x > 0 && x < 0.001 {
+		return "<0.001"
+	}
+	return Sig3(x)
 }
 
 // Rate formats a rate per second (or a mean queue length): whole numbers

@@ -14,7 +14,7 @@ func (m Metric) Format(x float64) string { return m.Unit.Format(x) }
 func (u Unit) Format(x float64) string {
 	switch u {
 	case Ms:
-		return format.Sig3(x) + " ms"
+		return format.Ms(x) + " ms"
 	case Seconds:
 		return format.Sig3(x) + " s"
 	case Share:
