@@ -250,11 +250,16 @@ func TestSignalWhileReportWritten(t *testing.T) {
 		code = ee.ExitCode()
 	}
 	file, _ := os.ReadFile(filepath.Join(dir, "report.md"))
-	if code != exitInterrupted || !bytes.Equal(printed, file) || len(file) < 100_000 {
-		t.Errorf("exit code %d, %d bytes printed of a report of %d; want %d and all of it; stderr: %s",
+	// Go hands a signal to the program asynchronously (the runtime's
+	// handler queues it, a goroutine cancels the context): on a loaded
+	// machine bench may finish its last write before it sees the signal,
+	// and then exits 0, its report whole. What must never happen is a
+	// report cut short, or 143 (killed by the default action).
+	if code != exitInterrupted && code != 0 || !bytes.Equal(printed, file) || len(file) < 100_000 {
+		t.Errorf("exit code %d, %d bytes printed of a report of %d; want %d (or 0) and all of it; stderr: %s",
 			code, len(printed), len(file), exitInterrupted, stderr.String())
 	}
-	if !strings.Contains(stderr.String(), "the report is whole") {
+	if code == exitInterrupted && !strings.Contains(stderr.String(), "the report is whole") {
 		t.Errorf("stderr %q does not say the report is whole", stderr.String())
 	}
 }
