@@ -41,7 +41,10 @@ type service struct {
 	kong         map[kongID]resilience.FixedWindow // Kong's counters with policy cluster
 	// probe is its readiness probe (probe.go), nil: none, its instances
 	// listed exactly while up.
-	probe    *resilience.HealthChecker
+	probe *resilience.HealthChecker
+	// onInsts is the faults on its instances and those down, for
+	// serviceOrigin.
+	onInsts  instIndex
 	routeCum []float64 // a gateway's cumulative route weights
 	// backends are, by route, the edges of a gateway route's further
 	// calls; authz is the edge of a gateway's ext_authz call, or -1.
@@ -212,8 +215,9 @@ type instance struct {
 	kong   map[kongID]resilience.FixedWindow
 	// What it adds to its service's instsNow and capNow (see recount).
 	upCounted, capCounted int
-	// downOcc is the fault (occurrence + 1) that last took it down.
-	downOcc int32
+	// downOcc is the fault (occurrence + 1) that last took it down;
+	// downCounted what it adds to its service's onInsts (see countDown).
+	downOcc, downCounted int32
 }
 
 func (sv *service) init(s *Sim, idx int32, spec *Service) {
@@ -410,6 +414,7 @@ func (sv *service) recount(n int32) {
 	sv.instsNow += up - in.upCounted
 	sv.capNow += workers - in.capCounted
 	in.upCounted, in.capCounted = up, workers
+	sv.countDown(n)
 }
 
 func (sv *service) resetAggregates(now int64) {
