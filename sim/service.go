@@ -36,9 +36,11 @@ type service struct {
 	busy, queued int // totals over instances
 	waiting      int // requests of an async service waiting on calls without a worker
 	lb           *resilience.Balancer
-	hosts        hostsView                         // for clients, which call the service directly
-	limited      bool                              // a gateway with a rate limit: instance.bucket
-	kong         map[kongID]resilience.FixedWindow // Kong's counters with policy cluster
+	hosts        hostsView                // for clients, which call the service directly
+	limited      bool                     // a gateway with a rate limit: instance.bucket
+	kong         []resilience.FixedWindow // Kong's counters with policy cluster, by kongSlot
+	kongBase     []int32                  // by client, its first Kong identity (kongSlot)
+	kongIDs      int32                    // Kong identities in all
 	// probe is its readiness probe (probe.go), nil: none, its instances
 	// listed exactly while up.
 	probe *resilience.HealthChecker
@@ -212,7 +214,7 @@ type instance struct {
 	// bucket is a gateway instance's own rate limit (when sv.limited);
 	// kong its Kong counters with policy local (admit).
 	bucket resilience.TokenBucket
-	kong   map[kongID]resilience.FixedWindow
+	kong   []resilience.FixedWindow
 	// What it adds to its service's instsNow and capNow (see recount).
 	upCounted, capCounted int
 	// downOcc is the fault (occurrence + 1) that last took it down;
@@ -239,6 +241,9 @@ func (sv *service) init(s *Sim, idx int32, spec *Service) {
 			for i := range sv.insts {
 				sv.insts[i].bucket = g.bucket(0)
 			}
+		}
+		if g.Kong != nil {
+			sv.initKong(s.spec.Clients)
 		}
 		sum := 0.0
 		for _, c := range spec.Calls {
@@ -575,11 +580,38 @@ func (s *Sim) deliver(i int32) {
 	}
 }
 
-// kongID is what Kong counts a request against: its consumer (a client),
-// and with limit_by ip its address (the user key of a client with keys).
-type kongID struct {
-	client int32
-	key    uint64
+// kongSlot is the identity Kong counts request r against, a number
+// below sv.kongIDs: its consumer (a client), and with limit_by ip its
+// address (the user key of a client with keys: one of Keys, its index
+// unmixed from the request's key); 0 for a request from a service, which
+// has no consumer. Numbered this way, the counters are a slice made once,
+// and a request touches one element of it, where a map keyed by the
+// identity hashed it twice (read, then write back).
+func (s *Sim) kongSlot(sv *service, r *request) int32 {
+	if r.parent != noParent {
+		return 0
+	}
+	slot := sv.kongBase[r.origin]
+	if sv.spec.Gateway.Kong.ByIP && s.clients[r.origin].spec.Keys > 0 {
+		slot += int32(unsplitmix(r.key))
+	}
+	return slot
+}
+
+// initKong numbers Kong's identities at gateway sv (kongSlot): 0 for
+// requests from services, then each client's, one, or with limit_by ip
+// one per user key.
+func (sv *service) initKong(clients []Client) {
+	k := sv.spec.Gateway.Kong
+	sv.kongIDs = 1
+	for _, c := range clients {
+		sv.kongBase = append(sv.kongBase, sv.kongIDs)
+		if k.ByIP && c.Keys > 0 {
+			sv.kongIDs += int32(c.Keys)
+		} else {
+			sv.kongIDs++
+		}
+	}
 }
 
 // admit applies a gateway instance's rate limit to request r: its bucket,
@@ -593,24 +625,14 @@ func (s *Sim) admit(sv *service, in *instance, r *request) bool {
 	if k == nil {
 		return in.bucket.Allow(s.now)
 	}
-	id := kongID{client: -1}
-	if r.parent == noParent {
-		id.client = r.origin
-		if k.ByIP && s.clients[r.origin].spec.Keys > 0 {
-			id.key = r.key
-		}
-	}
-	m := &in.kong
+	w := &in.kong
 	if k.Cluster {
-		m = &sv.kong
+		w = &sv.kong
 	}
-	if *m == nil {
-		*m = make(map[kongID]resilience.FixedWindow)
+	if *w == nil {
+		*w = make([]resilience.FixedWindow, sv.kongIDs) // once per instance, at its first request
 	}
-	w := (*m)[id]
-	ok := w.Allow(&k.Limits, s.now)
-	(*m)[id] = w // an identity seen before: no allocation
-	return ok
+	return (*w)[s.kongSlot(sv, r)].Allow(&k.Limits, s.now)
 }
 
 // turnAway refuses request i with o, a refusal its process makes itself: a
