@@ -256,24 +256,24 @@ func (sv *service) init(s *Sim, idx int32, spec *Service) {
 	sv.initGateway()
 }
 
-// initGateway adds a gateway's calls beyond its routes to its edges: the
-// backends of each route, then the ext_authz check.
+// initGateway adds a gateway's calls beyond its routes to its edges
+// (gatewayCalls: the backends of each route, then the ext_authz check),
+// and notes where each route's backends and the check are.
 func (sv *service) initGateway() {
 	sv.authz = -1
 	g := sv.spec.Gateway
 	if g == nil {
 		return
 	}
+	next := int32(len(sv.callSpecs))
+	sv.callSpecs = sv.spec.gatewayCalls(sv.callSpecs)
 	for _, rt := range sv.spec.Calls {
-		from := int32(len(sv.callSpecs))
-		sv.callSpecs = append(sv.callSpecs, rt.Backends...)
-		sv.backends = append(sv.backends, stage{from: from, to: int32(len(sv.callSpecs))})
+		from := next
+		next += int32(len(rt.Backends))
+		sv.backends = append(sv.backends, stage{from: from, to: next})
 	}
-	if a := g.ExtAuthz; a != nil {
-		sv.authz = int32(len(sv.callSpecs))
-		// failure_mode_allow turns a failed check into a pass: the
-		// fallback's degraded success.
-		sv.callSpecs = append(sv.callSpecs, Call{To: a.Service, Timeout: a.Timeout, Probability: 1, Fanout: 1, Fallback: a.FailureModeAllow})
+	if g.ExtAuthz != nil {
+		sv.authz = next
 	}
 	for len(sv.callOp) < len(sv.callSpecs) {
 		sv.callOp = append(sv.callOp, 0) // a gateway has one operation

@@ -664,14 +664,22 @@ func (sv *Service) AllCalls() []Call {
 		out = append(out, o.Calls...)
 	}
 	if sv.Gateway != nil {
-		// A gateway's routes, then their backends and its ext_authz
-		// check, in the order of its edges (initGateway).
-		for _, rt := range sv.Calls {
-			out = append(out, rt.Backends...)
-		}
-		if a := sv.Gateway.ExtAuthz; a != nil {
-			out = append(out, Call{To: a.Service, Fanout: 1})
-		}
+		out = sv.gatewayCalls(out) // after its routes
+	}
+	return out
+}
+
+// gatewayCalls appends to out a gateway's calls beyond its routes, in the
+// order of its edges after them (initGateway): each route's backends,
+// then its ext_authz check.
+func (sv *Service) gatewayCalls(out []Call) []Call {
+	for _, rt := range sv.Calls {
+		out = append(out, rt.Backends...)
+	}
+	if a := sv.Gateway.ExtAuthz; a != nil {
+		// failure_mode_allow turns a failed check into a pass: the
+		// fallback's degraded success.
+		out = append(out, Call{To: a.Service, Timeout: a.Timeout, Probability: 1, Fanout: 1, Fallback: a.FailureModeAllow})
 	}
 	return out
 }
