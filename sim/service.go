@@ -780,60 +780,34 @@ func (s *Sim) workDone(i int32) {
 
 // advance issues the calls of the request's current stage, skipping stages
 // whose calls all fell to their probability or ended at once; with no stage
-// left it does the work after the calls.
+// left it does the work after the calls. A gateway's stages are its own
+// (startRouteStage), a service's its operation's (startStage); what
+// follows the start of a stage is the same for both.
 func (s *Sim) advance(i int32) {
 	sv := &s.services[s.reqs.r[i].svc]
-	if sv.spec.Gateway != nil {
-		s.route(i)
-		return
-	}
 	for {
-		r := &s.reqs.r[i]
-		stages := sv.ops[r.op].stages
-		k := int(r.stage)
-		if k >= len(stages) {
+		var st stageStarts
+		var more bool
+		if sv.spec.Gateway != nil {
+			more = s.startRouteStage(i, &st)
+		} else {
+			more = s.startStage(i, &st)
+		}
+		if !more {
 			s.finishCalls(i)
 			return
 		}
-		var n int32
-		failed, inProc := false, false
-		first := r.reps == 0 // not a later repetition of a repeated call
-		for c := stages[k].from; c < stages[k].to; c++ {
-			e := &sv.calls[c]
-			if first {
-				// Whether the call is made, and how many times, is drawn
-				// at its first repetition.
-				if e.spec.Probability < 1 && sv.rng.Float64() >= e.spec.Probability {
-					continue
-				}
-				if e.spec.Repeat != nil {
-					// A repeated call is its stage's only call, so no
-					// call was started yet: r is current.
-					if r.reps = int32(e.spec.Repeat.Sample(sv.rng)); r.reps == 0 {
-						continue
-					}
-				}
-			}
-			for range e.spec.Fanout {
-				started, f := s.startCall(i, c)
-				if s.err != nil {
-					return // the run is over
-				}
-				if started {
-					n++
-					inProc = inProc || e.inProc
-				}
-				failed = failed || f
-			}
+		if s.err != nil {
+			return // the run is over
 		}
 		// Starting calls may have grown the pool: fetch the request again.
-		r = &s.reqs.r[i]
-		if failed {
+		r := &s.reqs.r[i]
+		if st.failed {
 			r.flags |= reqFailed
 		}
-		if n > 0 {
-			r.pending = n
-			if !inProc {
+		if st.n > 0 {
+			r.pending = st.n
+			if !st.inProc {
 				sv.yieldWorker(i)
 			}
 			return
@@ -851,59 +825,83 @@ func (s *Sim) advance(i int32) {
 	}
 }
 
-// route takes a request at a gateway through its stages: the ext_authz
-// check (stage 0), whose failure denies the request; then the route's call
-// and its backends, together (stage 1); then the gateway's work after them.
-func (s *Sim) route(i int32) {
-	sv := &s.services[s.reqs.r[i].svc]
-	for {
-		r := &s.reqs.r[i]
-		var n int32
-		failed := false
-		switch r.stage {
-		case 0:
-			if sv.authz >= 0 {
-				s.routeCall(i, sv.authz, &n, &failed)
-			}
-		case 1:
-			b := sv.backends[r.route]
-			s.routeCall(i, r.route, &n, &failed)
-			for c := b.from; c < b.to && s.err == nil; c++ {
-				s.routeCall(i, c, &n, &failed)
-			}
-		default:
-			s.finishCalls(i)
-			return
-		}
-		if s.err != nil {
-			return // the run is over
-		}
-		// Starting calls may have grown the pool: fetch the request again.
-		r = &s.reqs.r[i]
-		if failed {
-			r.flags |= reqFailed
-		}
-		if n > 0 {
-			r.pending = n
-			sv.yieldWorker(i)
-			return
-		}
-		if r.is(reqFailed) {
-			s.complete(i, Error)
-			return
-		}
-		r.stage++
-	}
+// stageStarts is what starting a stage's calls gave: the calls out, and
+// whether one failed at once, or is in-process.
+type stageStarts struct {
+	n              int32
+	failed, inProc bool
 }
 
-// routeCall starts call c of request i at a gateway, counting it in *n
-// when it started and in *failed when it failed at once.
-func (s *Sim) routeCall(i, c int32, n *int32, failed *bool) {
+// start starts call c of request i, unless the run is over.
+func (st *stageStarts) start(s *Sim, i, c int32) {
+	if s.err != nil {
+		return
+	}
 	started, f := s.startCall(i, c)
 	if started {
-		*n++
+		st.n++
+		st.inProc = st.inProc || s.services[s.reqs.r[i].svc].calls[c].inProc
 	}
-	*failed = *failed || f
+	st.failed = st.failed || f
+}
+
+// startStage starts the calls of the current stage of request i at a
+// service, drawing whether each is made and how many times; false when
+// no stage is left.
+func (s *Sim) startStage(i int32, st *stageStarts) bool {
+	r := &s.reqs.r[i]
+	sv := &s.services[r.svc]
+	stages := sv.ops[r.op].stages
+	k := int(r.stage)
+	if k >= len(stages) {
+		return false
+	}
+	first := r.reps == 0 // not a later repetition of a repeated call
+	for c := stages[k].from; c < stages[k].to && s.err == nil; c++ {
+		e := &sv.calls[c]
+		if first {
+			// Whether the call is made, and how many times, is drawn
+			// at its first repetition.
+			if e.spec.Probability < 1 && sv.rng.Float64() >= e.spec.Probability {
+				continue
+			}
+			if e.spec.Repeat != nil {
+				// A repeated call is its stage's only call, so no
+				// call was started yet: r is current.
+				if r.reps = int32(e.spec.Repeat.Sample(sv.rng)); r.reps == 0 {
+					continue
+				}
+			}
+		}
+		for range e.spec.Fanout {
+			st.start(s, i, c)
+		}
+	}
+	return true
+}
+
+// startRouteStage starts the calls of the current stage of request i at
+// a gateway: the ext_authz check (stage 0), whose failure denies the
+// request; then the route's call and its backends, together (stage 1);
+// false after them, for the gateway's work after them.
+func (s *Sim) startRouteStage(i int32, st *stageStarts) bool {
+	r := &s.reqs.r[i]
+	sv := &s.services[r.svc]
+	switch r.stage {
+	case 0:
+		if sv.authz >= 0 {
+			st.start(s, i, sv.authz)
+		}
+	case 1:
+		b := sv.backends[r.route]
+		st.start(s, i, r.route)
+		for c := b.from; c < b.to; c++ {
+			st.start(s, i, c)
+		}
+	default:
+		return false
+	}
+	return true
 }
 
 // yieldWorker gives request i's worker back while the calls it just made are
