@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/faultline/faultline/sim/dist"
 	"github.com/faultline/faultline/sim/resilience"
@@ -285,5 +286,19 @@ func BenchmarkRefusalOrigin(b *testing.B) {
 			b.ReportMetric(float64(s.Processed()-ev)/el, "events/s")
 			b.ReportMetric(float64(b.N)/el, "req/s")
 		})
+	}
+}
+
+// TestEdgeMarkSize: every edge keeps a mark of its counters for every
+// window of the run, so a mark holds them modulo 2^32 in 12 bytes (it
+// took 24), and the difference of two is still exact across a wrap.
+func TestEdgeMarkSize(t *testing.T) {
+	if n := unsafe.Sizeof(edgeMark{}); n != 12 {
+		t.Errorf("an edge mark takes %d bytes, want 12", n)
+	}
+	before, after := uint64(1)<<32-10, uint64(1)<<32+5 // cumulative calls
+	a, b := edgeMark{calls: uint32(before)}, edgeMark{calls: uint32(after)}
+	if d := b.calls - a.calls; d != 15 {
+		t.Errorf("calls between marks across a wrap: %d, want 15", d)
 	}
 }
