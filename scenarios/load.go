@@ -440,16 +440,11 @@ func (b *builder) scenario(t *table) {
 // latency_objective = { percentile = 99, degraded = "500ms", failing =
 // "2s" }: the zero objective when it is absent or bad (reported).
 func latencyObjective(t *table) sim.LatencyObjective {
-	v, ok := t.m["latency_objective"]
-	if !ok {
+	ot := t.subOr("latency_objective", "latency_objective", "latency_objective of "+t.what,
+		`write latency_objective = { percentile = 99, degraded = "500ms", failing = "2s" }`)
+	if ot == nil {
 		return sim.LatencyObjective{}
 	}
-	if _, isTable := v.(map[string]any); !isTable {
-		t.typeErr("latency_objective", v, "a table", `write latency_objective = { percentile = 99, degraded = "500ms", failing = "2s" }`)
-		return sim.LatencyObjective{}
-	}
-	ot := t.table("latency_objective", "latency_objective")
-	ot.what = "latency_objective of " + t.what
 	ot.known("percentile", "degraded", "failing")
 	o := sim.LatencyObjective{Percentile: 99}
 	if p, ok := ot.number("percentile", interval{Lo: 0, Hi: 100, LoOpen: true, HiOpen: true}, "a percentile: 99 is p99"); ok {

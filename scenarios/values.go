@@ -550,6 +550,11 @@ func (t *table) elemErr(key string, i int, msg, hint string) {
 // sub returns the table under key, written [header] or inline, or nil when
 // it is absent or not a table. what names it in messages.
 func (t *table) sub(key, header, what string) *table {
+	return t.subOr(key, header, what, fmt.Sprintf("write a %s header with its keys; an empty table, %s = {}, takes every default", header, key))
+}
+
+// subOr is sub with hint for a value that is not a table.
+func (t *table) subOr(key, header, what, hint string) *table {
 	v, ok := t.m[key]
 	if !ok {
 		return nil
@@ -557,7 +562,7 @@ func (t *table) sub(key, header, what string) *table {
 	switch v.(type) {
 	case map[string]any, []map[string]any:
 	default:
-		t.typeErr(key, v, "a table", fmt.Sprintf("write a %s header with its keys; an empty table, %s = {}, takes every default", header, key))
+		t.typeErr(key, v, "a table", hint)
 		return nil
 	}
 	st := t.table(key, header)

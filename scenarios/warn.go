@@ -47,18 +47,16 @@ func Warnings(spec *sim.Spec) []string {
 		if !ok || c.Users > 0 {
 			continue // closed-loop users limit themselves
 		}
-		peak := c.Rate
-		for _, st := range c.Schedule {
-			peak = max(peak, st.Rate)
-		}
+		peak := peakRate(&c)
 		sv := &spec.Services[s]
 		if g := sv.Gateway; g != nil && c.Route != "" {
+			// A gateway's own rate is never judged (its queue is not
+			// checked below): the route's target gets it.
 			for _, r := range sv.Calls {
 				if r.Path == c.Route {
 					offer(spec, idx, rate, r.To, r.Operation, peak)
 				}
 			}
-			rate[s][0] += peak
 			continue
 		}
 		offerOp(spec, rate, s, c.Operation, peak)
@@ -102,11 +100,7 @@ func Warnings(spec *sim.Spec) []string {
 	total := 0.0
 	for _, c := range spec.Clients {
 		if c.Users == 0 {
-			peak := c.Rate
-			for _, st := range c.Schedule {
-				peak = max(peak, st.Rate)
-			}
-			total += peak * spec.Duration.Seconds()
+			total += peakRate(&c) * spec.Duration.Seconds()
 		}
 	}
 	if total > longRun {
@@ -165,13 +159,19 @@ func unrouted(spec *sim.Spec, gw *sim.Service) float64 {
 		if c.Target != gw.Name || c.Users > 0 || c.Route != "" {
 			continue
 		}
-		peak := c.Rate
-		for _, st := range c.Schedule {
-			peak = max(peak, st.Rate)
-		}
-		r += peak
+		r += peakRate(&c)
 	}
 	return r
+}
+
+// peakRate is the highest rate an open-loop client sends at: its rate or
+// a step of its schedule.
+func peakRate(c *sim.Client) float64 {
+	peak := c.Rate
+	for _, st := range c.Schedule {
+		peak = max(peak, st.Rate)
+	}
+	return peak
 }
 
 // offer adds rate r to service to (a store, topic or view is skipped).

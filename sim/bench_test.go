@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/faultline/faultline/sim/dist"
+	"github.com/faultline/faultline/sim/resilience"
 )
 
 // chain10 is a chain of 10 services with 4 workers each. Every request walks
@@ -155,4 +156,32 @@ func BenchmarkSnapshot(b *testing.B) {
 	}
 	b.ReportMetric(float64(inFlight), "calls-in-flight")
 	b.ReportMetric(float64(len(s.calls.c)), "call-slots")
+}
+
+// BenchmarkKongAdmit sends 100,000 requests a second from 10,000 users
+// through a gateway limited by Kong's plugin per address, with counters
+// shared by its nodes: each request is counted against its user's
+// windows (admit), one element of a slice made once (it hashed a map key
+// twice per request).
+func BenchmarkKongAdmit(b *testing.B) {
+	const rate = 100_000
+	k := KongLimit{Limits: resilience.FixedWindowLimits{5, 100, 0}, Cluster: true, ByIP: true}
+	sp := &Spec{Name: "kong", Duration: time.Hour,
+		Clients: []Client{{Name: "users", Target: "gw", Rate: rate, Keys: 10_000}},
+		Services: []Service{
+			{Name: "gw", Instances: 2, Workers: 1000, Queue: Unbounded, ServiceTime: mustDist("0s"),
+				Gateway: &Gateway{Kong: &k}, Calls: []Call{{To: "a", Path: "/a", Weight: 1, Probability: 1, Fanout: 1}}},
+			{Name: "a", Instances: 2, Workers: 1000, Queue: Unbounded, ServiceTime: mustDist("100us")},
+		}}
+	s, err := New(sp, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	s.RunUntil(time.Second) // every user seen
+	ev := s.Processed()
+	b.ResetTimer()
+	s.RunUntil(time.Second + time.Duration(float64(b.N)/rate*float64(time.Second)))
+	el := b.Elapsed().Seconds()
+	b.ReportMetric(float64(s.Processed()-ev)/el, "events/s")
+	b.ReportMetric(float64(b.N)/el, "req/s")
 }

@@ -33,6 +33,7 @@ type fault struct {
 	op     int32       // the operation a fault on one operation hits, or -1
 	active bool
 	since  int64 // when the current (or last) occurrence began
+	top    int32 // the highest of insts the current occurrence has reached
 	manual bool  // injected by a driver during the run, not in the scenario
 }
 
@@ -420,7 +421,11 @@ func (s *Sim) beginFault(idx int32) {
 			s.held.build(s, f.svc, f.insts)
 			defer s.held.reset()
 		}
+		if len(f.insts) > 0 {
+			sv.onInsts.faults = append(sv.onInsts.faults, idx)
+		}
 		for _, n := range f.insts {
+			f.top = n // insts are sorted
 			sv.addFault(n, idx)
 		}
 	}
@@ -496,6 +501,11 @@ func (s *Sim) endFault(idx int32) {
 		sv := &s.services[f.svc]
 		for _, n := range f.insts {
 			sv.removeFault(n, idx)
+		}
+		// Only now is it on none of them: serviceOrigin, called while
+		// they were lifted, still saw it on the rest.
+		if i := slices.Index(sv.onInsts.faults, idx); i >= 0 {
+			sv.onInsts.faults = slices.Delete(sv.onInsts.faults, i, i+1)
 		}
 	}
 }
@@ -646,6 +656,7 @@ func (sv *service) crash(n int32) {
 	wasUp := in.up
 	in.downUnseen = (in.up || in.downUnseen) && !in.draining && !in.retired
 	in.up = false
+	sv.countDown(n) // before its requests fail: their callers' refusals trace it
 	if wasUp {
 		sv.exited(n)
 	}

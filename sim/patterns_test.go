@@ -550,6 +550,9 @@ func TestKongPolicy(t *testing.T) {
 		{"cluster, 2 consumers", sim.KongLimit{Limits: second, Cluster: true},
 			[]sim.Client{{Name: "other", Target: "gw", Rate: 400, Arrival: sim.Constant}}, 100},
 		{"cluster, by ip, 4 users", sim.KongLimit{Limits: second, Cluster: true, ByIP: true}, nil, 200},
+		// A client without keys is one address: 4 x 50 and 50.
+		{"cluster, by ip, 4 users and a client", sim.KongLimit{Limits: second, Cluster: true, ByIP: true},
+			[]sim.Client{{Name: "other", Target: "gw", Rate: 400, Arrival: sim.Constant}}, 250},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			clients := append([]sim.Client{{Name: "load", Target: "gw", Rate: 400, Arrival: sim.Constant, Keys: 4}}, tt.clients...)

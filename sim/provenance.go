@@ -264,18 +264,72 @@ func (s *Sim) serviceOrigin(svc int32, c Cause, last int32) origin {
 	if last > 0 {
 		return origin{comp: svc, cause: c, fault: last}
 	}
-	best, down := int32(-1), int32(0)
-	for n := range s.services[svc].insts {
-		in := &s.services[svc].insts[n]
-		best = s.latest(best, in.f.list, nil)
-		if !in.up && in.downOcc > down {
-			down = in.downOcc // still starting after a crash that ended
+	ix := &s.services[svc].onInsts
+	best := int32(-1)
+	for _, f := range ix.faults {
+		// The latest to begin; of two that began together, the one on
+		// the higher instance, then the later begun: what a walk of the
+		// instances' own lists, in order, would keep.
+		if ff, fb := &s.faults[f], &s.faults[max(best, 0)]; best < 0 || ff.since > fb.since || ff.since == fb.since && ff.top >= fb.top {
+			best = f
 		}
 	}
-	if best < 0 && down > 0 {
-		return origin{comp: svc, cause: c, fault: down}
+	if n := len(ix.down); best < 0 && n > 0 {
+		return origin{comp: svc, cause: c, fault: ix.down[n-1].occ} // still starting after a crash that ended
 	}
 	return s.occAt(svc, c, best)
+}
+
+// instIndex is what serviceOrigin reads of a service's instances without
+// walking them: the faults active on any of them, in the order they
+// began, and how many instances are down after each crash occurrence
+// (their downOcc). It is kept as faults begin and end and as instances
+// go down and up, so that the origin of a breaker-open or no-instance
+// refusal costs O(active faults), not O(instances): a refusal at a
+// service of thousands of instances costs what it does at one of three.
+type instIndex struct {
+	faults []int32
+	down   []occCount // by occ, ascending
+}
+
+// occCount is how many down instances a crash occurrence (+1) took down
+// last.
+type occCount struct{ occ, n int32 }
+
+// add counts one more instance down after occ; remove one fewer.
+func (ix *instIndex) add(occ int32) {
+	i, found := slices.BinarySearchFunc(ix.down, occ, func(c occCount, occ int32) int { return cmp.Compare(c.occ, occ) })
+	if !found {
+		ix.down = slices.Insert(ix.down, i, occCount{occ: occ})
+	}
+	ix.down[i].n++
+}
+
+func (ix *instIndex) remove(occ int32) {
+	i, _ := slices.BinarySearchFunc(ix.down, occ, func(c occCount, occ int32) int { return cmp.Compare(c.occ, occ) })
+	if ix.down[i].n--; ix.down[i].n == 0 {
+		ix.down = slices.Delete(ix.down, i, i+1)
+	}
+}
+
+// countDown brings what instance n adds to its service's down counts up
+// to date with its state; call it when it goes down or up, as recount.
+func (sv *service) countDown(n int32) {
+	in := &sv.insts[n]
+	occ := int32(0)
+	if !in.up {
+		occ = in.downOcc
+	}
+	if occ == in.downCounted {
+		return
+	}
+	if in.downCounted > 0 {
+		sv.onInsts.remove(in.downCounted)
+	}
+	if occ > 0 {
+		sv.onInsts.add(occ)
+	}
+	in.downCounted = occ
 }
 
 // edgeOrigin is the origin of a call on e that ended without an answer

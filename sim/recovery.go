@@ -70,16 +70,21 @@ const (
 )
 
 // edgeMark is an edge's counters when a window closed, cumulative, so
-// that the difference of two marks is what happened between them.
+// that the difference of two marks is what happened between them. They
+// are kept modulo 2^32: the difference of two, in uint32 arithmetic, is
+// exact while fewer than 2^32 calls pass between them, and a mark takes
+// 12 bytes, not 24 (every edge keeps one for every window of the run:
+// 2,820 edges and 600 windows in the synthetic 1,000-service topology,
+// 20 MB saved).
 type edgeMark struct {
-	calls, attempts, opens uint64
+	calls, attempts, opens uint32
 }
 
 // markEdges records every edge's counters at the close of a window.
 func (s *Sim) markEdges() {
 	for _, ref := range s.edges {
 		e := &s.services[ref.svc].calls[ref.edge]
-		e.marks = append(e.marks, edgeMark{calls: e.stats.calls, attempts: e.stats.attempts, opens: e.opens})
+		e.marks = append(e.marks, edgeMark{calls: uint32(e.stats.calls), attempts: uint32(e.stats.attempts), opens: uint32(e.opens)})
 	}
 }
 

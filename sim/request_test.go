@@ -35,3 +35,13 @@ func TestRequestFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestUnsplitmix: unsplitmix gives back what splitmix mixed, as Kong's
+// counters need a request key's index (kongSlot).
+func TestUnsplitmix(t *testing.T) {
+	for _, x := range []uint64{0, 1, 3, 999, 1 << 31, 1<<64 - 1, 0x9e3779b97f4a7c15} {
+		if got := unsplitmix(splitmix(x)); got != x {
+			t.Errorf("unsplitmix(splitmix(%#x)) = %#x", x, got)
+		}
+	}
+}

@@ -36,12 +36,17 @@ type service struct {
 	busy, queued int // totals over instances
 	waiting      int // requests of an async service waiting on calls without a worker
 	lb           *resilience.Balancer
-	hosts        hostsView                         // for clients, which call the service directly
-	limited      bool                              // a gateway with a rate limit: instance.bucket
-	kong         map[kongID]resilience.FixedWindow // Kong's counters with policy cluster
+	hosts        hostsView                // for clients, which call the service directly
+	limited      bool                     // a gateway with a rate limit: instance.bucket
+	kong         []resilience.FixedWindow // Kong's counters with policy cluster, by kongSlot
+	kongBase     []int32                  // by client, its first Kong identity (kongSlot)
+	kongIDs      int32                    // Kong identities in all
 	// probe is its readiness probe (probe.go), nil: none, its instances
 	// listed exactly while up.
-	probe    *resilience.HealthChecker
+	probe *resilience.HealthChecker
+	// onInsts is the faults on its instances and those down, for
+	// serviceOrigin.
+	onInsts  instIndex
 	routeCum []float64 // a gateway's cumulative route weights
 	// backends are, by route, the edges of a gateway route's further
 	// calls; authz is the edge of a gateway's ext_authz call, or -1.
@@ -218,11 +223,12 @@ type instance struct {
 	// bucket is a gateway instance's own rate limit (when sv.limited);
 	// kong its Kong counters with policy local (admit).
 	bucket resilience.TokenBucket
-	kong   map[kongID]resilience.FixedWindow
+	kong   []resilience.FixedWindow
 	// What it adds to its service's instsNow and capNow (see recount).
 	upCounted, capCounted int
-	// downOcc is the fault (occurrence + 1) that last took it down.
-	downOcc int32
+	// downOcc is the fault (occurrence + 1) that last took it down;
+	// downCounted what it adds to its service's onInsts (see countDown).
+	downOcc, downCounted int32
 }
 
 func (sv *service) init(s *Sim, idx int32, spec *Service) {
@@ -246,6 +252,9 @@ func (sv *service) init(s *Sim, idx int32, spec *Service) {
 				sv.insts[i].bucket = g.bucket(0)
 			}
 		}
+		if g.Kong != nil {
+			sv.initKong(s.spec.Clients)
+		}
 		sum := 0.0
 		for _, c := range spec.Calls {
 			sum += c.Weight
@@ -257,8 +266,6 @@ func (sv *service) init(s *Sim, idx int32, spec *Service) {
 	sv.initGateway()
 }
 
-// initGateway adds a gateway's calls beyond its routes to its edges: the
-// backends of each route, then the ext_authz check.
 // limitCPU gives instance n its CPU quota when the service has a limit.
 func (sv *service) limitCPU(n int32) {
 	if l := sv.spec.CPULimit; l > 0 {
@@ -270,22 +277,24 @@ func (sv *service) limitCPU(n int32) {
 	}
 }
 
+// initGateway adds a gateway's calls beyond its routes to its edges
+// (gatewayCalls: the backends of each route, then the ext_authz check),
+// and notes where each route's backends and the check are.
 func (sv *service) initGateway() {
 	sv.authz = -1
 	g := sv.spec.Gateway
 	if g == nil {
 		return
 	}
+	next := int32(len(sv.callSpecs))
+	sv.callSpecs = sv.spec.gatewayCalls(sv.callSpecs)
 	for _, rt := range sv.spec.Calls {
-		from := int32(len(sv.callSpecs))
-		sv.callSpecs = append(sv.callSpecs, rt.Backends...)
-		sv.backends = append(sv.backends, stage{from: from, to: int32(len(sv.callSpecs))})
+		from := next
+		next += int32(len(rt.Backends))
+		sv.backends = append(sv.backends, stage{from: from, to: next})
 	}
-	if a := g.ExtAuthz; a != nil {
-		sv.authz = int32(len(sv.callSpecs))
-		// failure_mode_allow turns a failed check into a pass: the
-		// fallback's degraded success.
-		sv.callSpecs = append(sv.callSpecs, Call{To: a.Service, Timeout: a.Timeout, Probability: 1, Fanout: 1, Fallback: a.FailureModeAllow})
+	if g.ExtAuthz != nil {
+		sv.authz = next
 	}
 	for len(sv.callOp) < len(sv.callSpecs) {
 		sv.callOp = append(sv.callOp, 0) // a gateway has one operation
@@ -437,6 +446,7 @@ func (sv *service) recount(n int32) {
 	sv.instsNow += up - in.upCounted
 	sv.capNow += workers - in.capCounted
 	in.upCounted, in.capCounted = up, workers
+	sv.countDown(n)
 }
 
 func (sv *service) resetAggregates(now int64) {
@@ -597,11 +607,38 @@ func (s *Sim) deliver(i int32) {
 	}
 }
 
-// kongID is what Kong counts a request against: its consumer (a client),
-// and with limit_by ip its address (the user key of a client with keys).
-type kongID struct {
-	client int32
-	key    uint64
+// kongSlot is the identity Kong counts request r against, a number
+// below sv.kongIDs: its consumer (a client), and with limit_by ip its
+// address (the user key of a client with keys: one of Keys, its index
+// unmixed from the request's key); 0 for a request from a service, which
+// has no consumer. Numbered this way, the counters are a slice made once,
+// and a request touches one element of it, where a map keyed by the
+// identity hashed it twice (read, then write back).
+func (s *Sim) kongSlot(sv *service, r *request) int32 {
+	if r.parent != noParent {
+		return 0
+	}
+	slot := sv.kongBase[r.origin]
+	if sv.spec.Gateway.Kong.ByIP && s.clients[r.origin].spec.Keys > 0 {
+		slot += int32(unsplitmix(r.key))
+	}
+	return slot
+}
+
+// initKong numbers Kong's identities at gateway sv (kongSlot): 0 for
+// requests from services, then each client's, one, or with limit_by ip
+// one per user key.
+func (sv *service) initKong(clients []Client) {
+	k := sv.spec.Gateway.Kong
+	sv.kongIDs = 1
+	for _, c := range clients {
+		sv.kongBase = append(sv.kongBase, sv.kongIDs)
+		if k.ByIP && c.Keys > 0 {
+			sv.kongIDs += int32(c.Keys)
+		} else {
+			sv.kongIDs++
+		}
+	}
 }
 
 // admit applies a gateway instance's rate limit to request r: its bucket,
@@ -615,24 +652,14 @@ func (s *Sim) admit(sv *service, in *instance, r *request) bool {
 	if k == nil {
 		return in.bucket.Allow(s.now)
 	}
-	id := kongID{client: -1}
-	if r.parent == noParent {
-		id.client = r.origin
-		if k.ByIP && s.clients[r.origin].spec.Keys > 0 {
-			id.key = r.key
-		}
-	}
-	m := &in.kong
+	w := &in.kong
 	if k.Cluster {
-		m = &sv.kong
+		w = &sv.kong
 	}
-	if *m == nil {
-		*m = make(map[kongID]resilience.FixedWindow)
+	if *w == nil {
+		*w = make([]resilience.FixedWindow, sv.kongIDs) // once per instance, at its first request
 	}
-	w := (*m)[id]
-	ok := w.Allow(&k.Limits, s.now)
-	(*m)[id] = w // an identity seen before: no allocation
-	return ok
+	return (*w)[s.kongSlot(sv, r)].Allow(&k.Limits, s.now)
 }
 
 // turnAway refuses request i with o, a refusal its process makes itself: a
@@ -793,60 +820,34 @@ func (s *Sim) workDone(i int32) {
 
 // advance issues the calls of the request's current stage, skipping stages
 // whose calls all fell to their probability or ended at once; with no stage
-// left it does the work after the calls.
+// left it does the work after the calls. A gateway's stages are its own
+// (startRouteStage), a service's its operation's (startStage); what
+// follows the start of a stage is the same for both.
 func (s *Sim) advance(i int32) {
 	sv := &s.services[s.reqs.r[i].svc]
-	if sv.spec.Gateway != nil {
-		s.route(i)
-		return
-	}
 	for {
-		r := &s.reqs.r[i]
-		stages := sv.ops[r.op].stages
-		k := int(r.stage)
-		if k >= len(stages) {
+		var st stageStarts
+		var more bool
+		if sv.spec.Gateway != nil {
+			more = s.startRouteStage(i, &st)
+		} else {
+			more = s.startStage(i, &st)
+		}
+		if !more {
 			s.finishCalls(i)
 			return
 		}
-		var n int32
-		failed, inProc := false, false
-		first := r.reps == 0 // not a later repetition of a repeated call
-		for c := stages[k].from; c < stages[k].to; c++ {
-			e := &sv.calls[c]
-			if first {
-				// Whether the call is made, and how many times, is drawn
-				// at its first repetition.
-				if e.spec.Probability < 1 && sv.rng.Float64() >= e.spec.Probability {
-					continue
-				}
-				if e.spec.Repeat != nil {
-					// A repeated call is its stage's only call, so no
-					// call was started yet: r is current.
-					if r.reps = int32(e.spec.Repeat.Sample(sv.rng)); r.reps == 0 {
-						continue
-					}
-				}
-			}
-			for range e.spec.Fanout {
-				started, f := s.startCall(i, c)
-				if s.err != nil {
-					return // the run is over
-				}
-				if started {
-					n++
-					inProc = inProc || e.inProc
-				}
-				failed = failed || f
-			}
+		if s.err != nil {
+			return // the run is over
 		}
 		// Starting calls may have grown the pool: fetch the request again.
-		r = &s.reqs.r[i]
-		if failed {
+		r := &s.reqs.r[i]
+		if st.failed {
 			r.flags |= reqFailed
 		}
-		if n > 0 {
-			r.pending = n
-			if !inProc {
+		if st.n > 0 {
+			r.pending = st.n
+			if !st.inProc {
 				sv.yieldWorker(i)
 			}
 			return
@@ -864,59 +865,83 @@ func (s *Sim) advance(i int32) {
 	}
 }
 
-// route takes a request at a gateway through its stages: the ext_authz
-// check (stage 0), whose failure denies the request; then the route's call
-// and its backends, together (stage 1); then the gateway's work after them.
-func (s *Sim) route(i int32) {
-	sv := &s.services[s.reqs.r[i].svc]
-	for {
-		r := &s.reqs.r[i]
-		var n int32
-		failed := false
-		switch r.stage {
-		case 0:
-			if sv.authz >= 0 {
-				s.routeCall(i, sv.authz, &n, &failed)
-			}
-		case 1:
-			b := sv.backends[r.route]
-			s.routeCall(i, r.route, &n, &failed)
-			for c := b.from; c < b.to && s.err == nil; c++ {
-				s.routeCall(i, c, &n, &failed)
-			}
-		default:
-			s.finishCalls(i)
-			return
-		}
-		if s.err != nil {
-			return // the run is over
-		}
-		// Starting calls may have grown the pool: fetch the request again.
-		r = &s.reqs.r[i]
-		if failed {
-			r.flags |= reqFailed
-		}
-		if n > 0 {
-			r.pending = n
-			sv.yieldWorker(i)
-			return
-		}
-		if r.is(reqFailed) {
-			s.complete(i, Error)
-			return
-		}
-		r.stage++
-	}
+// stageStarts is what starting a stage's calls gave: the calls out, and
+// whether one failed at once, or is in-process.
+type stageStarts struct {
+	n              int32
+	failed, inProc bool
 }
 
-// routeCall starts call c of request i at a gateway, counting it in *n
-// when it started and in *failed when it failed at once.
-func (s *Sim) routeCall(i, c int32, n *int32, failed *bool) {
+// start starts call c of request i, unless the run is over.
+func (st *stageStarts) start(s *Sim, i, c int32) {
+	if s.err != nil {
+		return
+	}
 	started, f := s.startCall(i, c)
 	if started {
-		*n++
+		st.n++
+		st.inProc = st.inProc || s.services[s.reqs.r[i].svc].calls[c].inProc
 	}
-	*failed = *failed || f
+	st.failed = st.failed || f
+}
+
+// startStage starts the calls of the current stage of request i at a
+// service, drawing whether each is made and how many times; false when
+// no stage is left.
+func (s *Sim) startStage(i int32, st *stageStarts) bool {
+	r := &s.reqs.r[i]
+	sv := &s.services[r.svc]
+	stages := sv.ops[r.op].stages
+	k := int(r.stage)
+	if k >= len(stages) {
+		return false
+	}
+	first := r.reps == 0 // not a later repetition of a repeated call
+	for c := stages[k].from; c < stages[k].to && s.err == nil; c++ {
+		e := &sv.calls[c]
+		if first {
+			// Whether the call is made, and how many times, is drawn
+			// at its first repetition.
+			if e.spec.Probability < 1 && sv.rng.Float64() >= e.spec.Probability {
+				continue
+			}
+			if e.spec.Repeat != nil {
+				// A repeated call is its stage's only call, so no
+				// call was started yet: r is current.
+				if r.reps = int32(e.spec.Repeat.Sample(sv.rng)); r.reps == 0 {
+					continue
+				}
+			}
+		}
+		for range e.spec.Fanout {
+			st.start(s, i, c)
+		}
+	}
+	return true
+}
+
+// startRouteStage starts the calls of the current stage of request i at
+// a gateway: the ext_authz check (stage 0), whose failure denies the
+// request; then the route's call and its backends, together (stage 1);
+// false after them, for the gateway's work after them.
+func (s *Sim) startRouteStage(i int32, st *stageStarts) bool {
+	r := &s.reqs.r[i]
+	sv := &s.services[r.svc]
+	switch r.stage {
+	case 0:
+		if sv.authz >= 0 {
+			st.start(s, i, sv.authz)
+		}
+	case 1:
+		b := sv.backends[r.route]
+		st.start(s, i, r.route)
+		for c := b.from; c < b.to; c++ {
+			st.start(s, i, c)
+		}
+	default:
+		return false
+	}
+	return true
 }
 
 // yieldWorker gives request i's worker back while the calls it just made are

@@ -306,6 +306,19 @@ func splitmix(x uint64) uint64 {
 	return x ^ (x >> 31)
 }
 
+// unsplitmix inverts splitmix: each step of it is a bijection (an
+// xor-shift by half the width or more undoes itself after one more, an
+// odd multiplier has an inverse modulo 2^64). It gives back the index of
+// a client's request key (client.key), which the request carries mixed.
+func unsplitmix(x uint64) uint64 {
+	x ^= x>>31 ^ x>>62
+	x *= 0x319642b2d24d8ec3 // 0x94d049bb133111eb's inverse
+	x ^= x>>27 ^ x>>54
+	x *= 0x96de1b173f119089 // 0xbf58476d1ce4e5b9's inverse
+	x ^= x>>30 ^ x>>60
+	return x - 0x9e3779b97f4a7c15
+}
+
 func (s *Sim) schedule(at int64, k evKind, arg int32, gen uint32) {
 	s.seq++
 	s.events.push(event{at: at, seq: s.seq, ka: uint32(k)<<argBits | uint32(arg), gen: gen})
@@ -656,14 +669,22 @@ func (sv *Service) AllCalls() []Call {
 		out = append(out, o.Calls...)
 	}
 	if sv.Gateway != nil {
-		// A gateway's routes, then their backends and its ext_authz
-		// check, in the order of its edges (initGateway).
-		for _, rt := range sv.Calls {
-			out = append(out, rt.Backends...)
-		}
-		if a := sv.Gateway.ExtAuthz; a != nil {
-			out = append(out, Call{To: a.Service, Fanout: 1})
-		}
+		out = sv.gatewayCalls(out) // after its routes
+	}
+	return out
+}
+
+// gatewayCalls appends to out a gateway's calls beyond its routes, in the
+// order of its edges after them (initGateway): each route's backends,
+// then its ext_authz check.
+func (sv *Service) gatewayCalls(out []Call) []Call {
+	for _, rt := range sv.Calls {
+		out = append(out, rt.Backends...)
+	}
+	if a := sv.Gateway.ExtAuthz; a != nil {
+		// failure_mode_allow turns a failed check into a pass: the
+		// fallback's degraded success.
+		out = append(out, Call{To: a.Service, Timeout: a.Timeout, Probability: 1, Fanout: 1, Fallback: a.FailureModeAllow})
 	}
 	return out
 }

@@ -161,15 +161,9 @@ func (h *Histogram) Quantile(q float64) int64 {
 	if q >= 1 {
 		return h.max
 	}
-	rank := min(max(uint64(math.Ceil(q*float64(h.count))), 1), h.count)
-	var seen uint64
-	for i := h.lowIdx; i <= h.highIdx; i++ {
-		seen += h.at(i)
-		if seen >= rank {
-			return min(max(bucketValue(i), h.min), h.max)
-		}
-	}
-	return h.max
+	var v [1]int64
+	h.quantiles([]float64{q}, v[:])
+	return v[0]
 }
 
 // CountAbove returns how many records are strictly greater than v. Records
@@ -237,6 +231,18 @@ func (h *Histogram) Reset() {
 	h.lowIdx, h.highIdx = 0, 0
 }
 
+// pageSpan is the part [lo, hi) of page k within buckets [low, high].
+func pageSpan(k, low, high int) (lo, hi int) {
+	lo, hi = 0, subCount
+	if k == low>>subBits {
+		lo = low & (subCount - 1)
+	}
+	if k == high>>subBits {
+		hi = high&(subCount-1) + 1
+	}
+	return lo, hi
+}
+
 // Summary is what a window of latencies reduces to: written into time series.
 // Latencies are in milliseconds; Count is how many there were.
 type Summary struct {
@@ -253,13 +259,48 @@ type Summary struct {
 // milliseconds. An empty h gives the zero Summary.
 func (h *Histogram) Summarize() Summary {
 	const nsPerMs = 1e6
+	var q [4]int64
+	if h.count > 0 {
+		h.quantiles([]float64{0.5, 0.9, 0.99, 0.999}, q[:])
+	}
 	return Summary{
 		Count: h.count,
 		Mean:  h.Mean() / nsPerMs,
-		P50:   float64(h.Quantile(0.5)) / nsPerMs,
-		P90:   float64(h.Quantile(0.9)) / nsPerMs,
-		P99:   float64(h.Quantile(0.99)) / nsPerMs,
-		P999:  float64(h.Quantile(0.999)) / nsPerMs,
+		P50:   float64(q[0]) / nsPerMs,
+		P90:   float64(q[1]) / nsPerMs,
+		P99:   float64(q[2]) / nsPerMs,
+		P999:  float64(q[3]) / nsPerMs,
 		Max:   float64(h.max) / nsPerMs,
+	}
+}
+
+// quantiles sets out[k] to Quantile(qs[k]) for qs in (0, 1), ascending,
+// in one scan of the buckets rather than one each (a window's summary
+// asks four, for every component and edge, every window). h must not be
+// empty.
+func (h *Histogram) quantiles(qs []float64, out []int64) {
+	k := 0
+	rank := func(q float64) uint64 { return min(max(uint64(math.Ceil(q*float64(h.count))), 1), h.count) }
+	want := rank(qs[0])
+	var seen uint64
+	for pg := h.lowIdx >> subBits; pg <= h.highIdx>>subBits; pg++ {
+		p := h.pages[pg]
+		if p == nil {
+			continue
+		}
+		lo, hi := pageSpan(pg, h.lowIdx, h.highIdx)
+		for j := lo; j < hi; j++ {
+			seen += p[j]
+			for seen >= want {
+				out[k] = min(max(bucketValue(pg<<subBits+j), h.min), h.max)
+				if k++; k == len(qs) {
+					return
+				}
+				want = rank(qs[k])
+			}
+		}
+	}
+	for ; k < len(qs); k++ {
+		out[k] = h.max
 	}
 }
