@@ -16,12 +16,6 @@ package sim
 // another duration (per-request deadlines, say) is a plain heap event.
 const maxTimeoutQueues = 16
 
-// timeoutSlotBits sizes timeouts.slots: 32 slots, twice maxTimeoutQueues
-// (the array below fails to compile if they are fewer).
-const timeoutSlotBits = 5
-
-var _ [1<<timeoutSlotBits - 2*maxTimeoutQueues]struct{}
-
 // timeoutQueues switches the FIFOs on; a test turns it off to compare with
 // plain heap events.
 var timeoutQueues = true
@@ -69,31 +63,10 @@ func (q *timeoutQueue) pop() pendingTimeout {
 
 // timeouts are the run's timeout FIFOs.
 type timeouts struct {
-	q []timeoutQueue
-	// slots finds a duration's queue in one probe or two, not a scan of
-	// the queues: an open-addressed table of durations and their queue
-	// index + 1 (0: empty) by a hash of the duration, at least twice as
-	// large as the queues can be, so that a probe always ends.
-	slots [1 << timeoutSlotBits]timeoutSlot
-	busy  int // queues not empty, each with its proxy in the heap
-	held  int // entries in all queues
-}
-
-type timeoutSlot struct {
-	d int64
-	k int32
-}
-
-// slot returns the slot of duration d: the one holding its queue, or the
-// empty one where it would go.
-func (t *timeouts) slot(d int64) int {
-	j := int(uint64(d) * 0x9e3779b97f4a7c15 >> (64 - timeoutSlotBits)) // Fibonacci hashing
-	for {
-		if e := &t.slots[j]; e.k == 0 || e.d == d {
-			return j
-		}
-		j = (j + 1) & (len(t.slots) - 1)
-	}
+	q    []timeoutQueue
+	last int // the queue of the last lookup
+	busy int // queues not empty, each with its proxy in the heap
+	held int // entries in all queues
 }
 
 // scheduleTimeout schedules a timeout of kind k (evTimeout, evCallDeadline)
@@ -102,16 +75,24 @@ func (t *timeouts) slot(d int64) int {
 func (s *Sim) scheduleTimeout(d int64, kind evKind, arg int32, gen uint32) {
 	at := after(s.now, d)
 	t := &s.timeouts
-	j := t.slot(d)
-	k := int(t.slots[j].k) - 1
-	if k < 0 {
-		if !timeoutQueues || len(t.q) >= maxTimeoutQueues {
-			s.schedule(at, kind, arg, gen)
-			return
+	k := t.last
+	if k >= len(t.q) || t.q[k].d != d {
+		k = -1
+		for j := range t.q {
+			if t.q[j].d == d {
+				k = j
+				break
+			}
 		}
-		k = len(t.q)
-		t.q = append(t.q, timeoutQueue{d: d})
-		t.slots[j] = timeoutSlot{d: d, k: int32(k + 1)}
+		if k < 0 {
+			if !timeoutQueues || len(t.q) >= maxTimeoutQueues {
+				s.schedule(at, kind, arg, gen)
+				return
+			}
+			k = len(t.q)
+			t.q = append(t.q, timeoutQueue{d: d})
+		}
+		t.last = k
 	}
 	s.seq++
 	q := &t.q[k]

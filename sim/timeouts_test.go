@@ -97,24 +97,3 @@ func TestTimeoutQueues(t *testing.T) {
 		}
 	}
 }
-
-// BenchmarkScheduleTimeout schedules timeouts of 16 durations in turn,
-// the worst case for finding a duration's FIFO (it scanned them all),
-// and empties the FIFOs and the heap every 1,024 without running them.
-func BenchmarkScheduleTimeout(b *testing.B) {
-	s, err := New(wide(1, 0, "1ms", time.Hour), 1)
-	if err != nil {
-		b.Fatal(err)
-	}
-	for i := 0; b.Loop(); i++ {
-		s.scheduleTimeout(int64(i%maxTimeoutQueues+1)*int64(time.Millisecond), evTimeout, 0, 0)
-		if i%1024 == 1023 {
-			for k := range s.timeouts.q {
-				s.timeouts.q[k].n = 0
-			}
-			s.timeouts.busy, s.timeouts.held = 0, 0
-			s.events.ev = s.events.ev[:0]
-		}
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
-}
