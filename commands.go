@@ -93,7 +93,7 @@ manifests".`,
 			about: `Runs SCENARIO at the load the trace files show (their entry rates and
 duration) and prints, per operation with enough spans, the observed and
 simulated count, rate, p50, p90, p99 and error share with the relative
-error of each, then the mean absolute percentage error of p50 and p99.
+error of each, then the mean absolute percentage error of p50, p90 and p99.
 See scenarios.md, "Comparing with traces".`,
 			example: `faultline compare hotel.toml load25.jaeger.json.gz  # your own files`,
 			flags:   func(fs *flag.FlagSet) { new(compareFlags).register(fs) }, complete: argScenario, run: compareCmd},

@@ -89,7 +89,12 @@ type Row struct {
 type Report struct {
 	Operations []Row   `json:"operations"`
 	P50MAPE    float64 `json:"p50_mape"`
-	P99MAPE    float64 `json:"p99_mape"`
+	// P90MAPE shows what the p50 and p99 pass over: a tail drawn wrong
+	// between them (a percentiles(...) line from p90 to p99 across a
+	// stall cluster put Online Boutique's list-recommendations at p90
+	// 194 % high while its p50 and p99 were within 5 %).
+	P90MAPE float64 `json:"p90_mape"`
+	P99MAPE float64 `json:"p99_mape"`
 	// Missing names the operations with enough spans that the scenario
 	// does not have (not in the JSON, which holds only what was compared).
 	Missing []string `json:"-"`
@@ -201,16 +206,17 @@ func Compare(m *importer.Model, res *sim.Result, opts Options) Report {
 			rep.Operations = append(rep.Operations, Row{Service: s.Name, Operation: op.Name, Observed: obs, Simulated: simf})
 		}
 	}
-	var p50s, p99s []float64
+	var p50s, p90s, p99s []float64
 	for _, r := range rep.Operations {
 		if r.Simulated.noLatency {
-			p50s, p99s = append(p50s, math.Inf(1)), append(p99s, math.Inf(1))
+			p50s, p90s, p99s = append(p50s, math.Inf(1)), append(p90s, math.Inf(1)), append(p99s, math.Inf(1))
 			continue
 		}
 		p50s = append(p50s, RelErr(r.Observed.P50, r.Simulated.P50))
+		p90s = append(p90s, RelErr(r.Observed.P90, r.Simulated.P90))
 		p99s = append(p99s, RelErr(r.Observed.P99, r.Simulated.P99))
 	}
-	rep.P50MAPE, rep.P99MAPE = MAPE(p50s), MAPE(p99s)
+	rep.P50MAPE, rep.P90MAPE, rep.P99MAPE = MAPE(p50s), MAPE(p90s), MAPE(p99s)
 	rep.Unscored = max(Unscored(p50s), Unscored(p99s))
 	return rep
 }

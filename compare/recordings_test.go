@@ -77,19 +77,26 @@ func runAtMin(t *testing.T, spec *sim.Spec, observed *importer.Model, minSpans i
 // by its third slowest span, so a simulated p99 above that is as close as
 // another minute of the system could have come. The p50 MAPE is under the
 // issue's 15 % at every seed, and the MAPEs' means over the seeds are held
-// where they are (2.7 % and 2.6 % for the hotel, 2.4 % and 5.9 % for
-// Online Boutique with async services and currencyservice's round trips
-// on four levels), so that a change that worsens the fit shows.
+// where they are (2.4 %, 2.8 % and 2.8 % at p50, p90 and p99 for the
+// hotel, 3.0 %, 9.6 % and 7.4 % for Online Boutique with async services
+// and currencyservice's round trips on four levels), so that a change
+// that worsens the fit shows. Online Boutique's p90 MAPE was 32 % while
+// percentiles(...) drew straight from p90 to p99 across the stall
+// clusters of its tails (list-recommendations' p90 +194 %); its p99 MAPE
+// was 5.9 %, lower than draws of the recorded values themselves give
+// (samples(...) of every value: 9.8 % over seeds 21 to 60, against 8.8 %
+// now and 6.9 % then): the straight line below p99 held a run's p99 near
+// the observed one where the values recorded leave a gap below it.
 func TestRecordingsFit(t *testing.T) {
 	for _, tt := range []struct {
-		file                     []string
-		meanP50MAPE, meanP99MAPE float64 // percent, over the seeds
+		file                                  []string
+		meanP50MAPE, meanP90MAPE, meanP99MAPE float64 // percent, over the seeds
 	}{
-		{[]string{"traces", "hotel-reservation", "load25.jaeger.json.gz"}, 3, 3},
-		{[]string{"traces", "online-boutique", "normal-2022-08-23T17-00.csv.gz"}, 3, 7},
+		{[]string{"traces", "hotel-reservation", "load25.jaeger.json.gz"}, 3, 3.5, 3},
+		{[]string{"traces", "online-boutique", "normal-2022-08-23T17-00.csv.gz"}, 3.2, 11, 8},
 	} {
 		t.Run(tt.file[1], func(t *testing.T) {
-			var sum50, sum99 float64
+			var sum50, sum90, sum99 float64
 			const seeds = 5
 			for seed := uint64(1); seed <= seeds; seed++ {
 				spec, m := importAndLoad(t, recording(t, tt.file...), "")
@@ -113,13 +120,14 @@ func TestRecordingsFit(t *testing.T) {
 				if rep.P50MAPE >= 15 {
 					t.Errorf("seed %d: p50 MAPE %.3g %%; want under 15 %%", seed, rep.P50MAPE)
 				}
-				t.Logf("seed %d: p50 MAPE %.3g %%, p99 MAPE %.3g %%", seed, rep.P50MAPE, rep.P99MAPE)
-				sum50, sum99 = sum50+rep.P50MAPE, sum99+rep.P99MAPE
+				t.Logf("seed %d: p50 MAPE %.3g %%, p90 MAPE %.3g %%, p99 MAPE %.3g %%", seed, rep.P50MAPE, rep.P90MAPE, rep.P99MAPE)
+				sum50, sum90, sum99 = sum50+rep.P50MAPE, sum90+rep.P90MAPE, sum99+rep.P99MAPE
 			}
-			if sum50/seeds > tt.meanP50MAPE || sum99/seeds > tt.meanP99MAPE {
-				t.Errorf("mean p50 MAPE %.3g %%, p99 MAPE %.3g %%; want under %g %% and %g %%", sum50/seeds, sum99/seeds, tt.meanP50MAPE, tt.meanP99MAPE)
+			if sum50/seeds > tt.meanP50MAPE || sum90/seeds > tt.meanP90MAPE || sum99/seeds > tt.meanP99MAPE {
+				t.Errorf("mean p50 MAPE %.3g %%, p90 MAPE %.3g %%, p99 MAPE %.3g %%; want under %g %%, %g %% and %g %%",
+					sum50/seeds, sum90/seeds, sum99/seeds, tt.meanP50MAPE, tt.meanP90MAPE, tt.meanP99MAPE)
 			}
-			t.Logf("over %d seeds: mean p50 MAPE %.3g %%, p99 MAPE %.3g %%", seeds, sum50/seeds, sum99/seeds)
+			t.Logf("over %d seeds: mean p50 MAPE %.3g %%, p90 MAPE %.3g %%, p99 MAPE %.3g %%", seeds, sum50/seeds, sum90/seeds, sum99/seeds)
 		})
 	}
 }
@@ -133,7 +141,7 @@ func TestRecordingsFit(t *testing.T) {
 // into currencyservice (frontend's: the imported checkout does not call it). Each entry operation's simulated median shift
 // (with the fault against without, at the window's load) is set against
 // the observed one (the window's median against the normal minute's):
-// 1079 against 1062 ms and 2054 against 1985 ms, with the scenario as
+// 1088 against 1062 ms and 2311 against 1985 ms, with the scenario as
 // imported: its services are async (concurrency_model, the import's
 // assumption), so a page waiting 540 ms more on its calls holds no worker.
 // Imported as thread-per-request with pools sized for the normal minute

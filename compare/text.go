@@ -15,7 +15,7 @@ import (
 // for p50 and p99 the observed figure's 95 % interval (from order
 // statistics: "[12.1, -)" has no upper bound, too few spans), the error
 // marked "*" when the simulated figure lies inside it; then the MAPEs of
-// p50 and p99 and how many simulated quantiles the intervals hold.
+// p50, p90 and p99 and how many simulated quantiles the intervals hold.
 func (r *Report) WriteText(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	head := []string{"operation", "count", "", "", "rate/s", "", "", "p50 ms", "", "", "", "p90 ms", "", "", "p99 ms", "", "", "", "errors", ""}
@@ -38,7 +38,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(w, "\n%d operations compared; MAPE of p50 %s %%, of p99 %s %%\n", len(r.Operations), format.Sig3(r.P50MAPE), format.Sig3(r.P99MAPE))
+	_, err := fmt.Fprintf(w, "\n%d operations compared; MAPE of p50 %s %%, of p90 %s %%, of p99 %s %%\n", len(r.Operations), format.Sig3(r.P50MAPE), format.Sig3(r.P90MAPE), format.Sig3(r.P99MAPE))
 	fmt.Fprintf(w, "* inside the observed figure's 95 %% interval: %d of %d p50s, %d of %d p99s\n", in50, len(r.Operations), in99, len(r.Operations))
 	if r.Unscored > 0 {
 		fmt.Fprintf(w, "left out of the MAPEs: %d operations observed at 0 ms (shorter than the recorder's resolution) or that the run answered with no success (its latency is of successful requests), whose relative error is not defined\n", r.Unscored)

@@ -589,13 +589,14 @@ func copyService(m *Model, j int, op, name string) int {
 // histogram(...) when it has separate clusters (shape.go), else
 // percentiles(...), piecewise linear through its minimum, p10, p25, p50,
 // p75, p90, p99 and its maximum (p100, so that no draw exceeds what was
-// seen). Above p99 the values are few: a straight line from p99 to the
-// maximum would spread that 1 % evenly over what may be a wide gap (417
-// values whose top five are 1.9, 3.0, 4.2, 78 and 79 ms drew 1 % of values
-// anywhere from 1.9 to 79 ms, and a run's p99 fell there one time in two).
-// So when at most maxTailPoints values lie above p99, each is written at
-// its own rank r of n as p(r/n), the empirical distribution point by
-// point; with more, p999 is written.
+// seen), with points added where the values bend away from the straight
+// line between those (bend, shape.go). Above p99 the values are few: a
+// straight line from p99 to the maximum would spread that 1 % evenly over
+// what may be a wide gap (417 values whose top five are 1.9, 3.0, 4.2, 78
+// and 79 ms drew 1 % of values anywhere from 1.9 to 79 ms, and a run's p99
+// fell there one time in two). So when at most maxTailPoints values lie
+// above p99, each is written at its own rank r of n as p(r/n), the
+// empirical distribution point by point; with more, p999 is written.
 func distribution(h *metrics.Histogram) string {
 	if h.Count() == 0 || h.Max() == 0 {
 		return "0s"
@@ -603,24 +604,26 @@ func distribution(h *metrics.Histogram) string {
 	if multimodal(h) {
 		return histogramDist(h)
 	}
-	var parts []string
-	for _, q := range []struct {
-		key string
-		q   float64
-	}{{"p0", 0}, {"p10", 0.1}, {"p25", 0.25}, {"p50", 0.5}, {"p75", 0.75}, {"p90", 0.9}, {"p99", 0.99}} {
-		parts = append(parts, q.key+"="+fmtDur(h.Quantile(q.q)))
+	var ks []knot
+	for _, q := range []float64{0, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99} {
+		ks = append(ks, knot{q: q, v: h.Quantile(q), r: max(uint64(math.Ceil(q*float64(h.Count()))), 1)})
 	}
 	n := h.Count()
 	r99 := uint64(math.Ceil(0.99 * float64(n)))
 	switch {
 	case n-r99 <= maxTailPoints:
 		for r := r99 + 1; r < n; r++ {
-			parts = append(parts, fmt.Sprintf("p%s=%s", strings.TrimPrefix(strconv.FormatFloat(float64(r)/float64(n), 'f', 6, 64), "0."), fmtDur(h.Quantile(float64(r)/float64(n)))))
+			ks = append(ks, knot{q: keyQuantile(float64(r) / float64(n)), v: h.Quantile(float64(r) / float64(n)), r: r})
 		}
 	default:
-		parts = append(parts, "p999="+fmtDur(h.Quantile(0.999)))
+		ks = append(ks, knot{q: 0.999, v: h.Quantile(0.999), r: uint64(math.Ceil(0.999 * float64(n)))})
 	}
-	parts = append(parts, "p100="+fmtDur(h.Max()))
+	ks = append(ks, knot{q: 1, v: h.Max(), r: n})
+	ks = bend(h, ks)
+	parts := make([]string, len(ks))
+	for i, k := range ks {
+		parts[i] = k.key() + "=" + fmtDur(k.v)
+	}
 	return "percentiles(" + strings.Join(parts, ", ") + ")"
 }
 

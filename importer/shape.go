@@ -159,6 +159,124 @@ func fmtNsExact(ns int64) string {
 	return fmt.Sprintf("%dns", ns)
 }
 
+// Where the values bend. percentiles(...) draws straight from one point
+// written to the next, and the fixed points (p90, p99) may lie on either
+// side of a bend: Online Boutique's round trips from recommendationservice
+// to list-products were 2.3 ms at p90, 2.7 ms at p95, 4.1 ms at p96, 14 ms
+// at p97 and 41 ms at p99, and a straight line from p90 to p99 drew 9 % of
+// them spread evenly from 2.3 to 41 ms, where two thirds of those lay under
+// 3 ms; its operation, which adds its own time, that round trip and
+// list-products' time (bent the same way), came out at p90 23 ms against
+// the 7.8 ms observed, though the sum of the three drawn independently
+// from the values recorded gives 7.8 ms. So the line is refined where it
+// strays: while some value observed (at its quantile) lies farther than
+// bendTolerance, by ratio, from the line through the points around it,
+// the one that strays the most becomes a point too, and so on (the
+// top-down polygonal approximation of U. Ramer, "An iterative procedure
+// for the polygonal approximation of plane curves", Computer Graphics and
+// Image Processing 1(3), 1972, and D. H. Douglas and T. K. Peucker,
+// Cartographica 10(2), 1973, with the distance measured in value at the
+// same quantile), up to maxBends points added.
+const (
+	// maxBends is the most points bend adds: a handful place a bend's
+	// corners; more would write the values one by one.
+	maxBends = 12
+	// bendCandidates is the most quantiles tried: each value's own rank
+	// up to this many values, else this many evenly spaced quantiles.
+	bendCandidates = 1024
+)
+
+// bendTolerance is a quarter octave, the width of histogramDist's bins, as
+// a ratio: values within it of the line are drawn as closely as a
+// histogram of the same values would draw them.
+var bendTolerance = math.Pow(2, 1/float64(binsPerOctave))
+
+// knot is a point of percentiles(...): the quantile q (as its key writes
+// it: keyQuantile), the value there and its rank r among the values.
+type knot struct {
+	q float64
+	v int64
+	r uint64
+}
+
+// keyQuantile rounds q to the 6 decimals a key holds.
+func keyQuantile(q float64) float64 { return math.Round(q*1e6) / 1e6 }
+
+// key writes k's quantile as a percentiles key: its decimals, at least
+// two (p5 would be ambiguous), p0 and p100 at the ends.
+func (k knot) key() string {
+	switch k.q {
+	case 0:
+		return "p0"
+	case 1:
+		return "p100"
+	}
+	d := strings.TrimRight(strings.TrimPrefix(strconv.FormatFloat(k.q, 'f', 6, 64), "0."), "0")
+	if len(d) < 2 {
+		d += "0"
+	}
+	return "p" + d
+}
+
+// bend adds to ks, points of h in increasing quantile from p0 to p100,
+// the quantiles of h where the straight lines between them stray farthest
+// from its values, while some strays by more than bendTolerance (by
+// ratio) and at most maxBends. A value strays when the line passes outside the step of
+// the empirical quantile function there, from its own value to the next
+// rank's (read at rank r of n, the function jumps to the next value just
+// after r/n, and a line through the jump follows it). A point added
+// leaves at least minModeCount ranks to the points on either side of it,
+// so that the values on each side show the line straying rather than one
+// value's place among its neighbours (near p99 a sample's next value may
+// be far: a bend there would draw the run's p99 on one side of the gap or
+// the other, as chance puts it).
+func bend(h *metrics.Histogram, ks []knot) []knot {
+	n := h.Count()
+	m := min(n, bendCandidates)
+	type cand struct {
+		knot
+		next int64 // the value of the next rank
+	}
+	cands := make([]cand, 0, m)
+	at := func(r uint64) int64 { return h.Quantile((float64(r) - 0.5) / float64(n)) }
+	for i := uint64(1); i < m; i++ {
+		q := keyQuantile(float64(i) / float64(m))
+		r := uint64(math.Round(q * float64(n)))
+		cands = append(cands, cand{knot{q: q, v: at(r), r: r}, at(r + 1)})
+	}
+	for range maxBends {
+		worst, best := bendTolerance, -1
+		seg := 0
+		for i, c := range cands {
+			for seg+1 < len(ks) && ks[seg+1].q <= c.q {
+				seg++
+			}
+			a, b := ks[seg], ks[min(seg+1, len(ks)-1)]
+			if c.q <= a.q || c.q >= b.q || c.r < a.r+minModeCount || c.r+minModeCount > b.r {
+				continue
+			}
+			line := float64(a.v) + float64(b.v-a.v)*(c.q-a.q)/(b.q-a.q)
+			d := 1.0 // the ratio of the line to the step, or of the step to the line
+			switch lo, hi := float64(c.v), float64(c.next); {
+			case line < lo:
+				d = lo / max(line, 1)
+			case line > hi:
+				d = line / max(hi, 1)
+			}
+			if d > worst {
+				worst, best = d, i
+			}
+		}
+		if best < 0 {
+			break
+		}
+		c := cands[best].knot
+		i, _ := slices.BinarySearchFunc(ks, c.q, func(k knot, q float64) int { return cmp.Compare(k.q, q) })
+		ks = slices.Insert(ks, i, c)
+	}
+	return ks
+}
+
 // Slowness in episodes: in a real service a slow call makes the next one
 // likely slow (a GC pause, a noisy neighbour, a queue behind a stalled
 // event loop). Drawn independently, the calls of one request are slow one
