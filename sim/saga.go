@@ -367,6 +367,18 @@ func (s *Sim) sagaStep(run int32) {
 	svc, timeout := st.svc, st.timeout
 	if r.undoing {
 		svc = st.comp
+	} else if dl := st.deadline; dl > 0 && int(r.step) <= sg.pivot {
+		// The step's deadline (Temporal's schedule-to-close timeout)
+		// bounds each attempt too: Temporal caps an activity's
+		// start-to-close timeout at its schedule-to-close timeout
+		// (temporalio/temporal, service/history/api/
+		// command_attr_validator.go: StartToCloseTimeout =
+		// MinDurationPtr(StartToClose, ScheduleToClose)), and the
+		// schedule-to-close timer, running from the first attempt's
+		// scheduling, ends an attempt still running when it fires. So
+		// an attempt waits at most what is left of the deadline
+		// (sagaRetryLater tries none with nothing left).
+		timeout = min(timeout, r.since+dl-s.now)
 	}
 	sv := &s.services[svc]
 	host := sv.lb.Pick(&sv.hosts, r.key, sg.rng)
@@ -822,7 +834,8 @@ func (s *Sim) sagaLeftHalfDone(run, step int32) {
 
 // sagaRetryLater plans the next try of run's current command, unless its
 // policy forbids one: its maximum attempts are spent, or the retry would
-// come after the step's deadline (a step before or at the pivot; the steps
+// come at or after the step's deadline, which leaves its attempt no time
+// (a step before or at the pivot; the steps
 // after it and the compensations must succeed in the end, so only maximum
 // attempts bound them).
 func (s *Sim) sagaRetryLater(run int32) bool {
@@ -833,7 +846,7 @@ func (s *Sim) sagaRetryLater(run int32) bool {
 		return false
 	}
 	at := after(s.now, sg.backoff(r.attempt))
-	if dl := sg.steps[r.step].deadline; dl > 0 && !r.undoing && int(r.step) <= sg.pivot && at > r.since+dl {
+	if dl := sg.steps[r.step].deadline; dl > 0 && !r.undoing && int(r.step) <= sg.pivot && at >= r.since+dl {
 		return false
 	}
 	s.schedule(at, evSagaRetry, run, r.gen)

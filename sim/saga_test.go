@@ -792,3 +792,39 @@ func TestSagaPastThePivotNeverRollsBack(t *testing.T) {
 		})
 	}
 }
+
+// TestSagaAttemptCappedByDeadline: a step's deadline (Temporal's
+// schedule-to-close timeout) bounds each attempt as well as the retries:
+// Temporal caps start-to-close at schedule-to-close, and the
+// schedule-to-close timer ends an attempt still running when it fires. Here
+// payment swallows every charge (a blackhole for the whole run) and 50
+// sagas a second start: each fails its charge, and rolls back, when its
+// deadline passes, so about 50/s x the deadline are still running at the
+// end. The old engine let each attempt run its whole timeout: with a 5 s
+// timeout and a 2 s deadline it rolled back after 5 s (250 running); with a
+// 2 s timeout and a 3.5 s deadline, the retry at 3 s waited until 5 s.
+func TestSagaAttemptCappedByDeadline(t *testing.T) {
+	for _, tc := range []struct {
+		name              string
+		timeout, deadline time.Duration
+		failsAfter        float64 // seconds from the charge's first attempt
+	}{
+		{"deadline shorter than the timeout", 5 * time.Second, 2 * time.Second, 2},
+		{"a retry gets what is left", 2 * time.Second, 3500 * time.Millisecond, 3.5},
+		{"deadline longer than the attempts", time.Second, 3500 * time.Millisecond, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			spec := sagaSpec(t, sim.Orchestration, 0)
+			spec.Sagas[0].Steps[1].Timeout = tc.timeout
+			spec.Sagas[0].Steps[1].Deadline = tc.deadline
+			spec.Faults = []sim.Fault{{Kind: sim.FaultBlackhole, Target: "payment", Start: 0, Duration: time.Hour, Params: sim.BlackholeFault{}}}
+			res, _ := run(t, spec)
+			sg := res.Sagas[0]
+			t.Logf("started %d compensated %d running %d", sg.Started, sg.Compensated, sg.Running)
+			near(t, "sagas running at the end", float64(sg.Running), 50*tc.failsAfter, 3)
+			if sg.Completed != 0 || sg.Compensated+sg.Running != sg.Started {
+				t.Errorf("completed %d, compensated %d + running %d of %d started", sg.Completed, sg.Compensated, sg.Running, sg.Started)
+			}
+		})
+	}
+}
