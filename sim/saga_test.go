@@ -828,3 +828,37 @@ func TestSagaAttemptCappedByDeadline(t *testing.T) {
 		})
 	}
 }
+
+// TestSagaRetryPolicyChecked: sim.New refuses the retry policies that
+// Temporal's ValidateRetryPolicy refuses, and the loader with them, its
+// zero values read as the defaults (1 s initial interval, 100 x it at
+// most): a maximum interval below the initial one (the old sim.New took
+// it, and every retry then waited the shorter maximum), a backoff
+// coefficient below 1, negative intervals or attempts.
+func TestSagaRetryPolicyChecked(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		retry   sim.SagaRetry
+		refused string // in the error, "" if accepted
+	}{
+		{"maximum below initial", sim.SagaRetry{InitialInterval: 10 * time.Second, MaximumInterval: 5 * time.Second}, "below the initial interval"},
+		{"maximum below the default initial", sim.SagaRetry{MaximumInterval: 500 * time.Millisecond}, "below the initial interval"},
+		{"maximum equal to initial", sim.SagaRetry{InitialInterval: time.Second, MaximumInterval: time.Second}, ""},
+		{"defaults", sim.SagaRetry{}, ""},
+		{"coefficient below 1", sim.SagaRetry{BackoffCoefficient: 0.5}, "coefficient"},
+		{"negative initial interval", sim.SagaRetry{InitialInterval: -time.Second}, "negative"},
+		{"negative attempts", sim.SagaRetry{MaximumAttempts: -1}, "negative"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			spec := sagaSpec(t, sim.Orchestration, 0)
+			spec.Sagas[0].Retry = tc.retry
+			_, err := sim.New(spec, 1)
+			switch {
+			case tc.refused == "" && err != nil:
+				t.Fatalf("New: %v, want it accepted", err)
+			case tc.refused != "" && (err == nil || !strings.Contains(err.Error(), tc.refused)):
+				t.Fatalf("New: %v, want it refused: %s", err, tc.refused)
+			}
+		})
+	}
+}
