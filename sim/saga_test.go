@@ -12,6 +12,7 @@ import (
 
 	"github.com/faultline/faultline/scenarios"
 	"github.com/faultline/faultline/sim"
+	"github.com/faultline/faultline/sim/resilience"
 )
 
 // TestChoreographyStepOnlyByItsService: a choreographed step is done when
@@ -858,6 +859,58 @@ func TestSagaRetryPolicyChecked(t *testing.T) {
 				t.Fatalf("New: %v, want it accepted", err)
 			case tc.refused != "" && (err == nil || !strings.Contains(err.Error(), tc.refused)):
 				t.Fatalf("New: %v, want it refused: %s", err, tc.refused)
+			}
+		})
+	}
+}
+
+// TestSagaCoordinatorRemoved: orders, the coordinator, has 3 instances
+// and loses two of them at 15 s while each saga waits 3 s on its charge.
+// Scaled in by the autoscaler (its first look, at 15 s: CPU idle, no
+// stabilisation window), orders#2 and orders#3 never come back: with a
+// durable log their sagas go on at orders#1 (Eventuate Tram's orchestrator
+// instances share the reply channel as one consumer group and load each
+// saga from the database), and every saga has ended by the end of the run;
+// the old engine parked their replies for a coordinator that never came
+// back, 100 sagas stuck. Restarted by a deploy (one at a time, 2 s to
+// start), each instance's sagas wait for its restart and go on. With the
+// log in memory, both end the sagas of the process that stopped: lost.
+func TestSagaCoordinatorRemoved(t *testing.T) {
+	scaleIn := func(spec *sim.Spec) {
+		service(spec, "orders").Autoscale = &resilience.AutoscaleConfig{TargetUtilisation: 0.8, Min: 1, Max: 3, Interval: 15 * time.Second}
+	}
+	deploy := func(spec *sim.Spec) {
+		spec.Faults = []sim.Fault{{Kind: sim.FaultDeploy, Target: "orders", Start: 15 * time.Second,
+			Params: sim.DeployFault{Batch: 1, StartupDelay: 2 * time.Second}}}
+	}
+	for _, tc := range []struct {
+		name    string
+		remove  func(*sim.Spec)
+		log     sim.SagaLog
+		lostMin uint64
+	}{
+		{"scale-in, durable log: another instance goes on", scaleIn, sim.DurableLog, 0},
+		{"scale-in, memory log: lost with the process", scaleIn, sim.MemoryLog, 50},
+		{"deploy, durable log: they wait for the restart", deploy, sim.DurableLog, 0},
+		{"deploy, memory log: lost with the process", deploy, sim.MemoryLog, 50},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			spec := sagaSpec(t, sim.Orchestration, 0)
+			spec.Duration = 40 * time.Second
+			spec.Clients[0].Schedule = []sim.RateStep{{At: 20 * time.Second, Rate: 0}}
+			setService(t, spec, "payment", "3s")
+			spec.Sagas[0].Steps[1].Timeout = 10 * time.Second
+			spec.Sagas[0].Log = tc.log
+			service(spec, "orders").Instances = 3
+			tc.remove(spec)
+			res, _ := run(t, spec)
+			sg := res.Sagas[0]
+			t.Logf("started %d completed %d lost %d running %d", sg.Started, sg.Completed, sg.Lost, sg.Running)
+			if sg.Running != 0 {
+				t.Errorf("%d sagas still running 20 s after the last started", sg.Running)
+			}
+			if sg.Lost < tc.lostMin || tc.lostMin == 0 && sg.Lost != 0 {
+				t.Errorf("%d sagas lost, want at least %d (none for a durable log)", sg.Lost, tc.lostMin)
 			}
 		})
 	}
