@@ -380,7 +380,15 @@ func (s *Sim) sagaStep(run int32) {
 		// scheduling, ends an attempt still running when it fires. So
 		// an attempt waits at most what is left of the deadline
 		// (sagaRetryLater tries none with nothing left).
-		timeout = min(timeout, r.since+dl-s.now)
+		left := r.since + dl - s.now
+		if left <= 0 {
+			// A retry that waited for its coordinator past the
+			// deadline: the schedule-to-close timer fired meanwhile,
+			// and the step has timed out.
+			s.sagaStepDone(run, r.step, Timeout)
+			return
+		}
+		timeout = min(timeout, left)
 	}
 	sv := &s.services[svc]
 	host := sv.lb.Pick(&sv.hosts, r.key, sg.rng)

@@ -830,6 +830,32 @@ func TestSagaAttemptCappedByDeadline(t *testing.T) {
 	}
 }
 
+// TestSagaRetryPastDeadlineWhileCoordinatorDown: a retry that comes due
+// while its coordinator is frozen waits for it (parked); when the
+// coordinator runs again past the step's deadline, the step has timed out
+// (Temporal's schedule-to-close timer fired meanwhile) and the saga rolls
+// back at once. Capping the attempt's timeout at what is left of the
+// deadline must not send it with none: the charge, swallowed by a
+// blackhole, would then wait forever. orders is paused from 10 s to 20 s,
+// the clients stop at 25 s: every saga has ended by 40 s.
+func TestSagaRetryPastDeadlineWhileCoordinatorDown(t *testing.T) {
+	spec := sagaSpec(t, sim.Orchestration, 0)
+	spec.Duration = 40 * time.Second
+	spec.Clients[0].Schedule = []sim.RateStep{{At: 25 * time.Second, Rate: 0}}
+	spec.Sagas[0].Steps[1].Timeout = time.Second
+	spec.Sagas[0].Steps[1].Deadline = 3500 * time.Millisecond
+	spec.Faults = []sim.Fault{
+		{Kind: sim.FaultBlackhole, Target: "payment", Start: 0, Duration: time.Hour, Params: sim.BlackholeFault{}},
+		{Kind: sim.FaultPause, Target: "orders", Start: 10 * time.Second, Duration: 10 * time.Second},
+	}
+	res, _ := run(t, spec)
+	sg := res.Sagas[0]
+	t.Logf("started %d compensated %d running %d", sg.Started, sg.Compensated, sg.Running)
+	if sg.Running != 0 || sg.Completed != 0 {
+		t.Errorf("%d sagas still running, %d completed; want all %d rolled back", sg.Running, sg.Completed, sg.Started)
+	}
+}
+
 // TestSagaRetryPolicyChecked: sim.New refuses the retry policies that
 // Temporal's ValidateRetryPolicy refuses, and the loader with them, its
 // zero values read as the defaults (1 s initial interval, 100 x it at
