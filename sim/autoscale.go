@@ -90,6 +90,7 @@ func (s *Sim) autoscale(svc int32) {
 			if in := &sv.insts[i]; !in.retired {
 				in.retired, in.up, in.downUnseen = true, false, false
 				sv.recount(int32(i))
+				s.coordinatorRetired(sv, int32(i))
 				cur--
 			}
 		}

@@ -323,6 +323,7 @@ func (g *group) check() {
 	session, maxPoll := int64(bs.SessionTimeout), int64(bs.MaxPollInterval)
 	var why string
 	var org origin
+	changes := 0 // the membership changes found: one rebalance for all
 	for i := range g.members {
 		m := &g.members[i]
 		if m.ghost >= 0 && s.now-m.ghost >= session {
@@ -334,6 +335,7 @@ func (g *group) check() {
 			m.joined = false
 			org = g.rebalanceOrigin(m)
 			why = fmt.Sprintf("%s left: no heartbeat for %s", g.memberName(m), time.Duration(s.now-m.silent).Round(time.Second))
+			changes++
 		case m.joined && !m.evicted && m.busy && s.now-m.lastPoll >= maxPoll:
 			m.evicted = true
 			if g.spec.StaticMembership {
@@ -343,15 +345,24 @@ func (g *group) check() {
 			g.leave(m)
 			org = g.rebalanceOrigin(m)
 			why = fmt.Sprintf("%s left: no poll for %s", g.memberName(m), time.Duration(s.now-m.lastPoll).Round(time.Second))
+			changes++
 		case m.joined && m.evicted && s.now-m.lastPoll >= maxPoll+session:
 			g.leave(m)
 			org = g.rebalanceOrigin(m)
 			why = fmt.Sprintf("%s left: no heartbeat since its poll timeout, %s ago", g.memberName(m), time.Duration(s.now-m.lastPoll-maxPoll).Round(time.Second))
+			changes++
 		case !m.joined && !m.evicted && m.silent < 0 && g.up(m) && g.exists(m):
 			m.joined = true
 			org = g.rebalanceOrigin(m)
 			why = g.memberName(m) + " joined"
+			changes++
 		}
+	}
+	switch {
+	case changes == 2:
+		why += ", with 1 other membership change"
+	case changes > 2:
+		why += fmt.Sprintf(", with %d other membership changes", changes-1)
 	}
 	switch {
 	case why != "" && g.joinWait:

@@ -1,6 +1,7 @@
 package sim_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -246,6 +247,65 @@ func TestGroupBlastRadius(t *testing.T) {
 			near(t, "blast radius", cr.BlastRadius, tc.want, 0.02)
 			if len(cr.FlowsHit) != 1 || cr.FlowsHit[0] != "group workers" {
 				t.Errorf("flows hit %q, want the group only", cr.FlowsHit)
+			}
+		})
+	}
+}
+
+// TestConsumerAfterBlackhole: worker consumes "orders" and, for each
+// record, calls ledger; a blackhole lasts from 20 s to 40 s of a 60 s run.
+// A record a member processes is its own in-process work, fetched from the
+// broker, not a request that arrives at the instance: a blackhole on the
+// consuming service leaves it alone (on the old code it swallowed the
+// record, the poll loop waited forever, and the group consumed nothing
+// after 20 s: about 4,000 records lagging). A blackhole on the callee
+// fails each call at its timeout; the member retries the record
+// (max_attempts = 3), drops it, and goes on, so the group drains its lag
+// once the fault ends. A call with no timeout waits for an answer that
+// never comes: the member's poll loop is stuck, it leaves the group at
+// max.poll.interval.ms (KafkaConsumer's heartbeat thread sends LeaveGroup,
+// KIP-62), and as every member is stuck so, nobody consumes again.
+// Conservation (produced = consumed + lagging + lost) is checked by run.
+func TestConsumerAfterBlackhole(t *testing.T) {
+	cases := []struct {
+		name       string
+		target     string
+		timeout    time.Duration // worker's call to ledger
+		maxLagging uint64        // at the end
+		minLagging uint64
+		dropped    bool     // records given up on after max_attempts
+		events     []string // what the run must log
+	}{
+		{"blackhole on the consuming service", "worker", 500 * time.Millisecond, 50, 0, false, nil},
+		{"blackhole on its callee, call with a timeout", "ledger", 500 * time.Millisecond, 50, 0, true, nil},
+		// Both members leave at the same check: one rebalance, whose
+		// event counts them both (it named the last only).
+		{"blackhole on its callee, call with no timeout", "ledger", 0, 1 << 62, 3000, false,
+			[]string{"worker#2 left: no poll for 11s, with 1 other membership change", "rebalanced: 0 members"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			spec := pipeline(t, sim.AcksAll, sim.CommitAfter,
+				sim.Fault{Kind: sim.FaultBlackhole, Target: c.target, Start: 20 * time.Second, Duration: 20 * time.Second, Params: sim.BlackholeFault{}})
+			ledger := svc(t, "ledger", "1ms")
+			spec.Services = append(spec.Services, ledger)
+			cl := call("ledger")
+			cl.Timeout = c.timeout
+			spec.Services[1].Calls = []sim.Call{cl}
+			spec.Brokers[0].MaxPollInterval = 10 * time.Second
+			res, _ := run(t, spec)
+			g := res.Groups[0]
+			t.Logf("produced %d, consumed %d, lagging %d, dropped %d, rebalances %d", g.Produced, g.Consumed, g.Lagging, g.Dropped, g.Rebalances)
+			if g.Lagging > c.maxLagging || g.Lagging < c.minLagging {
+				t.Errorf("%d records lagging at the end, want %d .. %d", g.Lagging, c.minLagging, c.maxLagging)
+			}
+			if (g.Dropped > 0) != c.dropped {
+				t.Errorf("%d records dropped, want some: %v", g.Dropped, c.dropped)
+			}
+			for _, want := range c.events {
+				if !slices.ContainsFunc(res.Events, func(e sim.EventResult) bool { return strings.Contains(e.What, want) }) {
+					t.Errorf("no event %q", want)
+				}
 			}
 		})
 	}

@@ -246,9 +246,11 @@ type sagaPool struct {
 	r    []sagaRun
 	free []int32
 	// parks counts what reached runs while their coordinator was down,
-	// to order it (park); resume is coordinatorBack's scratch.
+	// to order it (park); resume and live are coordinatorBack's and
+	// coordinatorRetired's scratch.
 	parks  uint64
 	resume []int32
+	live   []int32
 }
 
 // park keeps what reached run r while its coordinator is down or frozen:
@@ -367,6 +369,26 @@ func (s *Sim) sagaStep(run int32) {
 	svc, timeout := st.svc, st.timeout
 	if r.undoing {
 		svc = st.comp
+	} else if dl := st.deadline; dl > 0 && int(r.step) <= sg.pivot {
+		// The step's deadline (Temporal's schedule-to-close timeout)
+		// bounds each attempt too: Temporal caps an activity's
+		// start-to-close timeout at its schedule-to-close timeout
+		// (temporalio/temporal, service/history/api/
+		// command_attr_validator.go: StartToCloseTimeout =
+		// MinDurationPtr(StartToClose, ScheduleToClose)), and the
+		// schedule-to-close timer, running from the first attempt's
+		// scheduling, ends an attempt still running when it fires. So
+		// an attempt waits at most what is left of the deadline
+		// (sagaRetryLater tries none with nothing left).
+		left := r.since + dl - s.now
+		if left <= 0 {
+			// A retry that waited for its coordinator past the
+			// deadline: the schedule-to-close timer fired meanwhile,
+			// and the step has timed out.
+			s.sagaStepDone(run, r.step, Timeout)
+			return
+		}
+		timeout = min(timeout, left)
 	}
 	sv := &s.services[svc]
 	host := sv.lb.Pick(&sv.hosts, r.key, sg.rng)
@@ -658,7 +680,9 @@ func (s *Sim) sagaReply(run int32, o Outcome, org origin) {
 // instance, then, on a reply, loads it, runs the next step and saves it;
 // Temporal keeps a workflow's history the same way): a down coordinator
 // loses no saga, but its sagas go no further until it runs again, and no
-// other instance takes them over.
+// other instance takes them over while it may come back (a crash, a
+// deploy's restart); one the autoscaler scaled away hands them over
+// (coordinatorRetired).
 func (s *Sim) coordinatorDown(r *sagaRun) bool {
 	if r.coord < 0 {
 		return false
@@ -700,6 +724,76 @@ func (s *Sim) coordinatorBack(sv *service, n int32) {
 			p.resume = append(p.resume, int32(i))
 		}
 	}
+	resumed := len(p.resume)
+	s.resumeParked()
+	if lost > 0 {
+		s.logf(fmt.Sprintf("%s#%d", sv.spec.Name, n+1), "coordinator back without its memory: %d sagas lost", lost)
+	}
+	if resumed > 0 {
+		s.logf(fmt.Sprintf("%s#%d", sv.spec.Name, n+1), "coordinator back: %d sagas that waited for it go on", resumed)
+	}
+}
+
+// coordinatorRetired hands the orchestrated runs that instance n of
+// service sv coordinates to the instances that remain, once the
+// autoscaler has scaled n away: n never runs again (unless a later
+// scale-up starts it anew), so its sagas would otherwise wait for it
+// forever. With a durable log any instance can go on with a saga: Eventuate
+// Tram's orchestrator instances all consume the saga's reply channel as
+// one consumer group (SagaManagerImpl.subscribeToReplyChannel subscribes
+// every instance under one subscriber id), and load the saga instance from
+// the database for each reply, so the replies for n's sagas reach the
+// instance that took its partitions; Temporal's workflow tasks go to any
+// worker polling the task queue. Each run goes to a remaining instance by
+// its key, as its replies' partition would. A run kept in memory
+// (log = "memory") ends with n's process: lost.
+func (s *Sim) coordinatorRetired(sv *service, n int32) {
+	if len(sv.sagas) == 0 {
+		return
+	}
+	p := &s.sagaRuns
+	p.live = p.live[:0]
+	for i := range sv.insts {
+		if !sv.insts[i].retired {
+			p.live = append(p.live, int32(i))
+		}
+	}
+	if len(p.live) == 0 {
+		return // nobody to hand them to: they wait for a scale-up
+	}
+	lost, handed := 0, 0
+	p.resume = p.resume[:0]
+	for i := range p.r {
+		r := &p.r[i]
+		if !r.inUse || r.end != running || r.coord != n || s.sagas[r.saga].start != sv.idx {
+			continue
+		}
+		if sg := &s.sagas[r.saga]; sg.spec.Log == MemoryLog {
+			sg.lost++
+			lost++
+			s.sagaEnded(int32(i), endLost)
+			continue
+		}
+		r.coord = p.live[r.key%uint64(len(p.live))]
+		handed++
+		if r.parked != parkedNone && !s.coordinatorDown(r) {
+			p.resume = append(p.resume, int32(i))
+		}
+	}
+	who := fmt.Sprintf("%s#%d", sv.spec.Name, n+1)
+	if lost > 0 {
+		s.logf(who, "scaled away with its memory: %d sagas lost", lost)
+	}
+	if handed > 0 {
+		s.logf(who, "scaled away: its %d sagas go on at the other coordinators", handed)
+	}
+	s.resumeParked()
+}
+
+// resumeParked handles what reached the runs in p.resume while their
+// coordinator was down, in the order it arrived.
+func (s *Sim) resumeParked() {
+	p := &s.sagaRuns
 	slices.SortFunc(p.resume, func(a, b int32) int { return cmp.Compare(p.r[a].parkSeq, p.r[b].parkSeq) })
 	for _, i := range p.resume {
 		r := &p.r[i]
@@ -710,13 +804,6 @@ func (s *Sim) coordinatorBack(sv *service, n int32) {
 		} else {
 			s.sagaStepDone(i, r.step, r.reply)
 		}
-	}
-	resumed := len(p.resume)
-	if lost > 0 {
-		s.logf(fmt.Sprintf("%s#%d", sv.spec.Name, n+1), "coordinator back without its memory: %d sagas lost", lost)
-	}
-	if resumed > 0 {
-		s.logf(fmt.Sprintf("%s#%d", sv.spec.Name, n+1), "coordinator back: %d sagas that waited for it go on", resumed)
 	}
 }
 
@@ -822,7 +909,8 @@ func (s *Sim) sagaLeftHalfDone(run, step int32) {
 
 // sagaRetryLater plans the next try of run's current command, unless its
 // policy forbids one: its maximum attempts are spent, or the retry would
-// come after the step's deadline (a step before or at the pivot; the steps
+// come at or after the step's deadline, which leaves its attempt no time
+// (a step before or at the pivot; the steps
 // after it and the compensations must succeed in the end, so only maximum
 // attempts bound them).
 func (s *Sim) sagaRetryLater(run int32) bool {
@@ -833,7 +921,7 @@ func (s *Sim) sagaRetryLater(run int32) bool {
 		return false
 	}
 	at := after(s.now, sg.backoff(r.attempt))
-	if dl := sg.steps[r.step].deadline; dl > 0 && !r.undoing && int(r.step) <= sg.pivot && at > r.since+dl {
+	if dl := sg.steps[r.step].deadline; dl > 0 && !r.undoing && int(r.step) <= sg.pivot && at >= r.since+dl {
 		return false
 	}
 	s.schedule(at, evSagaRetry, run, r.gen)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/faultline/faultline/scenarios"
 	"github.com/faultline/faultline/sim"
+	"github.com/faultline/faultline/sim/resilience"
 )
 
 // TestChoreographyStepOnlyByItsService: a choreographed step is done when
@@ -788,6 +789,154 @@ func TestSagaPastThePivotNeverRollsBack(t *testing.T) {
 			}
 			if left := sg.Inconsistent > sg.Started*9/10; left != (attempts > 0) {
 				t.Errorf("inconsistent %d of %d started", sg.Inconsistent, sg.Started)
+			}
+		})
+	}
+}
+
+// TestSagaAttemptCappedByDeadline: a step's deadline (Temporal's
+// schedule-to-close timeout) bounds each attempt as well as the retries:
+// Temporal caps start-to-close at schedule-to-close, and the
+// schedule-to-close timer ends an attempt still running when it fires. Here
+// payment swallows every charge (a blackhole for the whole run) and 50
+// sagas a second start: each fails its charge, and rolls back, when its
+// deadline passes, so about 50/s x the deadline are still running at the
+// end. The old engine let each attempt run its whole timeout: with a 5 s
+// timeout and a 2 s deadline it rolled back after 5 s (250 running); with a
+// 2 s timeout and a 3.5 s deadline, the retry at 3 s waited until 5 s.
+func TestSagaAttemptCappedByDeadline(t *testing.T) {
+	for _, tc := range []struct {
+		name              string
+		timeout, deadline time.Duration
+		failsAfter        float64 // seconds from the charge's first attempt
+	}{
+		{"deadline shorter than the timeout", 5 * time.Second, 2 * time.Second, 2},
+		{"a retry gets what is left", 2 * time.Second, 3500 * time.Millisecond, 3.5},
+		{"deadline longer than the attempts", time.Second, 3500 * time.Millisecond, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			spec := sagaSpec(t, sim.Orchestration, 0)
+			spec.Sagas[0].Steps[1].Timeout = tc.timeout
+			spec.Sagas[0].Steps[1].Deadline = tc.deadline
+			spec.Faults = []sim.Fault{{Kind: sim.FaultBlackhole, Target: "payment", Start: 0, Duration: time.Hour, Params: sim.BlackholeFault{}}}
+			res, _ := run(t, spec)
+			sg := res.Sagas[0]
+			t.Logf("started %d compensated %d running %d", sg.Started, sg.Compensated, sg.Running)
+			near(t, "sagas running at the end", float64(sg.Running), 50*tc.failsAfter, 3)
+			if sg.Completed != 0 || sg.Compensated+sg.Running != sg.Started {
+				t.Errorf("completed %d, compensated %d + running %d of %d started", sg.Completed, sg.Compensated, sg.Running, sg.Started)
+			}
+		})
+	}
+}
+
+// TestSagaRetryPastDeadlineWhileCoordinatorDown: a retry that comes due
+// while its coordinator is frozen waits for it (parked); when the
+// coordinator runs again past the step's deadline, the step has timed out
+// (Temporal's schedule-to-close timer fired meanwhile) and the saga rolls
+// back at once. Capping the attempt's timeout at what is left of the
+// deadline must not send it with none: the charge, swallowed by a
+// blackhole, would then wait forever. orders is paused from 10 s to 20 s,
+// the clients stop at 25 s: every saga has ended by 40 s.
+func TestSagaRetryPastDeadlineWhileCoordinatorDown(t *testing.T) {
+	spec := sagaSpec(t, sim.Orchestration, 0)
+	spec.Duration = 40 * time.Second
+	spec.Clients[0].Schedule = []sim.RateStep{{At: 25 * time.Second, Rate: 0}}
+	spec.Sagas[0].Steps[1].Timeout = time.Second
+	spec.Sagas[0].Steps[1].Deadline = 3500 * time.Millisecond
+	spec.Faults = []sim.Fault{
+		{Kind: sim.FaultBlackhole, Target: "payment", Start: 0, Duration: time.Hour, Params: sim.BlackholeFault{}},
+		{Kind: sim.FaultPause, Target: "orders", Start: 10 * time.Second, Duration: 10 * time.Second},
+	}
+	res, _ := run(t, spec)
+	sg := res.Sagas[0]
+	t.Logf("started %d compensated %d running %d", sg.Started, sg.Compensated, sg.Running)
+	if sg.Running != 0 || sg.Completed != 0 {
+		t.Errorf("%d sagas still running, %d completed; want all %d rolled back", sg.Running, sg.Completed, sg.Started)
+	}
+}
+
+// TestSagaRetryPolicyChecked: sim.New refuses the retry policies that
+// Temporal's ValidateRetryPolicy refuses, and the loader with them, its
+// zero values read as the defaults (1 s initial interval, 100 x it at
+// most): a maximum interval below the initial one (the old sim.New took
+// it, and every retry then waited the shorter maximum), a backoff
+// coefficient below 1, negative intervals or attempts.
+func TestSagaRetryPolicyChecked(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		retry   sim.SagaRetry
+		refused string // in the error, "" if accepted
+	}{
+		{"maximum below initial", sim.SagaRetry{InitialInterval: 10 * time.Second, MaximumInterval: 5 * time.Second}, "below the initial interval"},
+		{"maximum below the default initial", sim.SagaRetry{MaximumInterval: 500 * time.Millisecond}, "below the initial interval"},
+		{"maximum equal to initial", sim.SagaRetry{InitialInterval: time.Second, MaximumInterval: time.Second}, ""},
+		{"defaults", sim.SagaRetry{}, ""},
+		{"coefficient below 1", sim.SagaRetry{BackoffCoefficient: 0.5}, "coefficient"},
+		{"negative initial interval", sim.SagaRetry{InitialInterval: -time.Second}, "negative"},
+		{"negative attempts", sim.SagaRetry{MaximumAttempts: -1}, "negative"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			spec := sagaSpec(t, sim.Orchestration, 0)
+			spec.Sagas[0].Retry = tc.retry
+			_, err := sim.New(spec, 1)
+			switch {
+			case tc.refused == "" && err != nil:
+				t.Fatalf("New: %v, want it accepted", err)
+			case tc.refused != "" && (err == nil || !strings.Contains(err.Error(), tc.refused)):
+				t.Fatalf("New: %v, want it refused: %s", err, tc.refused)
+			}
+		})
+	}
+}
+
+// TestSagaCoordinatorRemoved: orders, the coordinator, has 3 instances
+// and loses two of them at 15 s while each saga waits 3 s on its charge.
+// Scaled in by the autoscaler (its first look, at 15 s: CPU idle, no
+// stabilisation window), orders#2 and orders#3 never come back: with a
+// durable log their sagas go on at orders#1 (Eventuate Tram's orchestrator
+// instances share the reply channel as one consumer group and load each
+// saga from the database), and every saga has ended by the end of the run;
+// the old engine parked their replies for a coordinator that never came
+// back, 100 sagas stuck. Restarted by a deploy (one at a time, 2 s to
+// start), each instance's sagas wait for its restart and go on. With the
+// log in memory, both end the sagas of the process that stopped: lost.
+func TestSagaCoordinatorRemoved(t *testing.T) {
+	scaleIn := func(spec *sim.Spec) {
+		service(spec, "orders").Autoscale = &resilience.AutoscaleConfig{TargetUtilisation: 0.8, Min: 1, Max: 3, Interval: 15 * time.Second}
+	}
+	deploy := func(spec *sim.Spec) {
+		spec.Faults = []sim.Fault{{Kind: sim.FaultDeploy, Target: "orders", Start: 15 * time.Second,
+			Params: sim.DeployFault{Batch: 1, StartupDelay: 2 * time.Second}}}
+	}
+	for _, tc := range []struct {
+		name    string
+		remove  func(*sim.Spec)
+		log     sim.SagaLog
+		lostMin uint64
+	}{
+		{"scale-in, durable log: another instance goes on", scaleIn, sim.DurableLog, 0},
+		{"scale-in, memory log: lost with the process", scaleIn, sim.MemoryLog, 50},
+		{"deploy, durable log: they wait for the restart", deploy, sim.DurableLog, 0},
+		{"deploy, memory log: lost with the process", deploy, sim.MemoryLog, 50},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			spec := sagaSpec(t, sim.Orchestration, 0)
+			spec.Duration = 40 * time.Second
+			spec.Clients[0].Schedule = []sim.RateStep{{At: 20 * time.Second, Rate: 0}}
+			setService(t, spec, "payment", "3s")
+			spec.Sagas[0].Steps[1].Timeout = 10 * time.Second
+			spec.Sagas[0].Log = tc.log
+			service(spec, "orders").Instances = 3
+			tc.remove(spec)
+			res, _ := run(t, spec)
+			sg := res.Sagas[0]
+			t.Logf("started %d completed %d lost %d running %d", sg.Started, sg.Completed, sg.Lost, sg.Running)
+			if sg.Running != 0 {
+				t.Errorf("%d sagas still running 20 s after the last started", sg.Running)
+			}
+			if sg.Lost < tc.lostMin || tc.lostMin == 0 && sg.Lost != 0 {
+				t.Errorf("%d sagas lost, want at least %d (none for a durable log)", sg.Lost, tc.lostMin)
 			}
 		})
 	}

@@ -539,8 +539,13 @@ func (s *Sim) deliver(i int32) {
 	r := &s.reqs.r[i]
 	sv := &s.services[r.svc]
 	in := &sv.insts[r.inst]
-	if in.f.blackhole && in.up {
+	if in.f.blackhole && in.up && r.parent != fromRecord {
 		// Swallowed: no answer ever comes back. It never really arrived.
+		// A record a member processes is no request that arrives: its
+		// poll loop fetched it from the broker and hands it to its own
+		// worker in-process, so a blackhole, which swallows what comes
+		// to the instance, leaves it alone (it would otherwise hold the
+		// poll loop forever, as nothing times it out).
 		if r.is(reqAbandoned) {
 			// Its caller gave up on the way and its timeout has fired:
 			// nothing else will free it.

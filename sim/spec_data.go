@@ -287,6 +287,31 @@ type SagaRetry struct {
 	MaximumAttempts    int           // 0: unlimited
 }
 
+// check refuses a retry policy that Temporal refuses, its zero values
+// read as their defaults (as Temporal fills its defaults before it
+// validates): a negative interval or attempt count, a backoff coefficient
+// below 1, a maximum interval below the initial one (temporalio/temporal,
+// common/retrypolicy/retry_policy.go, ValidateRetryPolicy: "MaximumInterval
+// cannot be less than InitialInterval on retry policy."). The loader
+// refuses the same values with their positions.
+func (r SagaRetry) check() error {
+	initial := r.InitialInterval
+	if initial == 0 {
+		initial = time.Second
+	}
+	switch {
+	case r.InitialInterval < 0, r.MaximumInterval < 0:
+		return fmt.Errorf("retry intervals cannot be negative (initial %v, maximum %v)", r.InitialInterval, r.MaximumInterval)
+	case r.BackoffCoefficient != 0 && !(r.BackoffCoefficient >= 1):
+		return fmt.Errorf("retry backoff coefficient %v is below 1", r.BackoffCoefficient)
+	case r.MaximumInterval > 0 && r.MaximumInterval < initial:
+		return fmt.Errorf("retry maximum interval %v is below the initial interval %v (Temporal refuses it)", r.MaximumInterval, initial)
+	case r.MaximumAttempts < 0:
+		return fmt.Errorf("retry maximum attempts %d is negative", r.MaximumAttempts)
+	}
+	return nil
+}
+
 // SagaLog is where an orchestration's coordinator keeps its running sagas.
 type SagaLog int
 
@@ -415,6 +440,9 @@ func checkData(spec *Spec, services map[string]bool) error {
 	for _, sg := range spec.Sagas {
 		if !services[sg.Start] || len(sg.Steps) == 0 {
 			return fmt.Errorf("sim: saga %q needs a start service and at least one step", sg.Name)
+		}
+		if err := sg.Retry.check(); err != nil {
+			return fmt.Errorf("sim: saga %q: %w", sg.Name, err)
 		}
 		for _, st := range sg.Steps {
 			if !services[st.Service] || st.Compensation != "" && !services[st.Compensation] || st.Topic != "" && !topics[st.Topic] {
