@@ -433,6 +433,7 @@ func (s *Sim) hereOrigin(i int32) (origin, int32) {
 	if r.pending > 0 {
 		switch cl := &s.calls.c[r.call]; {
 		case !cl.inUse || cl.parent != i:
+			// Its last call ended; another of its group is out.
 		case cl.nlive > 0:
 			return here, cl.live[0]
 		case cl.org.fault > 0:
