@@ -24,6 +24,7 @@ type call struct {
 	hedgeAt   int64            // when the hedge timer of the last attempt sent is due; 0: none
 	op        int32            // the callee's operation of every attempt, drawn at the first
 	org       origin           // where its last failed attempt's failure originated
+	late      lateness         // of its attempts that answered, the one late by the most
 	counted   bool             // started after warmup
 	retrying  bool             // holds one of the edge's retries in flight
 	inUse     bool
@@ -591,9 +592,10 @@ func (s *Sim) endCall(k int32, o Outcome, notify bool) bool {
 			o = OK
 		}
 	}
+	late := cl.late
 	s.calls.release(k)
 	if notify {
-		s.callDone(parent, o)
+		s.callDone(parent, o, late)
 	}
 	return o == OK
 }

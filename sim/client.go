@@ -423,9 +423,8 @@ func (c *client) done(r *request) {
 	if bad {
 		c.win.blame.add(r.org, s.occurs)
 	}
-	press := s.pressure(&s.services[r.svc])
 	if r.outcome == OK {
-		c.win.noteSlow(lat, s.now, r.late, r.svc, press, s.occurs)
+		c.win.noteSlow(lat, s.now, r.late, r.svc, s.occurs)
 	}
 	if f := c.flow(r.route, r.op); f != nil {
 		f.answer(r.outcome, r.is(reqCounted), lat, s.now)
@@ -436,7 +435,7 @@ func (c *client) done(r *request) {
 			f.win.blame.add(r.org, s.occurs)
 		}
 		if r.outcome == OK {
-			f.win.noteSlow(lat, s.now, r.late, r.svc, press, s.occurs)
+			f.win.noteSlow(lat, s.now, r.late, r.svc, s.occurs)
 		}
 	}
 	if c.spec.Users > 0 {

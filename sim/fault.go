@@ -569,7 +569,7 @@ func (sv *service) addFault(n int32, idx int32) {
 		// A pause interval opens when the instance stops running, not
 		// with every pause fault: overlapping pauses freeze it once.
 		sv.consumerEvent(n, (*group).paused)
-		in.pauses = append(in.pauses, pause{from: s.now, to: math.MaxInt64})
+		in.pauses = append(in.pauses, pause{from: s.now, to: math.MaxInt64, occ: s.occAt(sv.idx, CausePause, idx).fault})
 	}
 }
 
@@ -597,9 +597,15 @@ func (sv *service) removeFault(n int32, idx int32) {
 		// interval closes and parked work resumes, needing what the
 		// pause owed it.
 		defer sv.consumerEvent(n, (*group).resumed)
+		last := in.pauses[len(in.pauses)-1]
 		in.pauses[len(in.pauses)-1].to = s.now
 		for _, p := range in.parked {
 			if r := &s.reqs.r[p.req]; r.gen == p.gen && r.state == atService {
+				if p.kind == evWorkDone || p.kind == evAfterDone {
+					// Work frozen from the pause's start, or its
+					// own, till now (slowness.go).
+					r.late = r.late.worse(lateBy(sv.idx, last.occ, s.now-max(last.from, r.segStart)))
+				}
 				r.segStart = s.now
 				s.schedule(after(s.now, p.owed), p.kind, p.req, p.gen)
 			}
@@ -760,8 +766,13 @@ func (s *Sim) instanceUp(svc int32, n int32) {
 	s.coordinatorBack(sv, n)
 }
 
-// pause is an interval during which an instance did no work.
-type pause struct{ from, to int64 }
+// pause is an interval during which an instance did no work, and the
+// pause fault occurrence (+ 1) that began it: what the work it froze was
+// late by (slowness.go).
+type pause struct {
+	from, to int64
+	occ      int32
+}
 
 // parked is a stretch of work that fell due while its instance was paused:
 // it still needs owed of running time. It may also be a step that takes no

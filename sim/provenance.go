@@ -28,7 +28,9 @@ import (
 //     breaker, held the bulkhead) or active on its instances;
 //   - a failed call passes its origin to the request that made it, and so
 //     on up: the caller's failure inherits the callee's origin, and the
-//     first failure of a request is the one it keeps;
+//     first failure of a request is the one it keeps; a request whose call
+//     sleeps between retries, with no attempt in flight, waits on the
+//     fault behind that call's last failed attempt (hereOrigin);
 //   - a timeout originates at the deepest component on the path still
 //     being waited on whose own fault was active (a slow, paused or
 //     partitioned instance, a broker or store node down), or whose finished
@@ -189,6 +191,7 @@ func isErrors(p FaultParams) bool {
 	return false
 }
 
+func isLeak(p FaultParams) bool     { _, ok := p.(LeakFault); return ok }
 func isThrottle(p FaultParams) bool { _, ok := p.(ThrottleFault); return ok }
 func isPause(p FaultParams) bool    { _, ok := p.(PauseFault); return ok }
 func isCrash(p FaultParams) bool    { _, ok := p.(CrashFault); return ok }
@@ -197,10 +200,12 @@ func isBlackhole(p FaultParams) bool {
 	return ok
 }
 
-// pressure is the fault behind the work service sv last finished slowed
-// by one, if that was within a window: what a queued failure is traced
-// to when its instance's workers hold no fault now (queuedOrigin), as
-// when a fault's backlog outlives it.
+// pressure is the fault behind the work service sv last finished failed
+// by one, or slowed by one while it lasted (complete), if that was
+// within a window: what a queued failure, and the
+// wait of a request queued, are traced to when its instance's workers
+// hold no fault now (queuedOrigin, queueFault's callers), as when a
+// fault's backlog outlives it.
 func (s *Sim) pressure(sv *service) int32 {
 	if sv.pressAt > 0 && s.now-sv.pressAt <= s.window {
 		return sv.press
@@ -224,6 +229,21 @@ func (s *Sim) queuedOrigin(svc, n int32, c Cause) origin {
 		f = s.pressure(&s.services[svc])
 	}
 	return origin{comp: svc, cause: c, fault: f}
+}
+
+// queueFault is the fault (occurrence + 1; 0: none) that a request in
+// the queue of instance n of service svc waits on now: the pause
+// freezing the instance, else the fault the workers ahead of it hold
+// (heldFault). It is what a slow answer's wait in the queue is given to
+// (slowness.go), with the pressure on the service when it finds none.
+func (s *Sim) queueFault(svc, n int32) int32 {
+	switch {
+	case s.lasting == 0:
+		return 0
+	case s.services[svc].insts[n].paused:
+		return s.instOrigin(svc, n, CausePause, isPause).fault
+	}
+	return s.heldFault(svc, n)
 }
 
 // heldFault is the fault (occurrence + 1; 0: none) met now by one of the
@@ -403,7 +423,7 @@ func (s *Sim) walk(i int32) origin {
 			first = here
 		}
 		if r.late.set() {
-			best = r.late // a finished call below, deeper than here
+			best = r.late.origin() // a finished call below, deeper than here
 		}
 		if here.fault > 0 {
 			best = here
@@ -465,8 +485,15 @@ func (s *Sim) hereOrigin(i int32) (origin, int32) {
 	}
 	here := s.instOrigin(r.svc, r.inst, CauseLate, nil)
 	if r.pending > 0 {
-		if cl := &s.calls.c[r.call]; cl.inUse && cl.parent == i && cl.nlive > 0 {
+		switch cl := &s.calls.c[r.call]; {
+		case !cl.inUse || cl.parent != i:
+			// Its last call ended; another of its group is out.
+		case cl.nlive > 0:
 			return here, cl.live[0]
+		case cl.org.fault > 0:
+			// Sleeping between retries, no attempt in flight: it waits
+			// on the fault behind its last failed attempt.
+			return cl.org, -1
 		}
 	}
 	return here, -1

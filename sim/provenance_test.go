@@ -642,3 +642,87 @@ instances = 2
 workers = 64
 service_time = "exp(5ms)"
 ` + fault("pause", "b1", "") + fault("pause", "b2", "")
+
+// TestBackoffTracedToLastAttempt: a worker whose call sleeps between
+// retries has no attempt in flight; what it waits on is the fault behind
+// its call's last failed attempt. Api calls db with up to five attempts
+// seconds apart; from 10 s db fails every request (errors), is down
+// (crash) or answers 429 (throttle); api's ten workers sleep in back-off,
+// its queue overflows, and the users' refusals (api's full queue) are
+// traced to db's fault as its own failures are (714 of 714 failures from
+// 10 s to 17 s with the throttle, 734 of 734 with the crash). The
+// defect: the held-worker walk saw no attempt, so no fault, and the
+// refusals had none until a request that met db's fault finished, 8 s
+// later: on the old code 0 of 714 were traced with the throttle, 544 of
+// 734 with the crash (none of its 190 refusals). With the errors fault
+// the old code traced them all, by the defect of
+// TestSlowAnswerBlamedOnWhatAddedTime: db's requests were late by the
+// errors fault, and the walk found that on api's.
+func TestBackoffTracedToLastAttempt(t *testing.T) {
+	for _, tc := range []struct{ name, retry, fault string }{
+		{"errors, constant back-off", `backoff = "constant", base = "2s"`, `kind = "errors"
+probability = 1.0`},
+		{"errors, exponential back-off", `base = "1s"`, `kind = "errors"
+probability = 1.0`},
+		{"crash, constant back-off", `backoff = "constant", base = "2s"`, `kind = "crash"`},
+		{"throttle, constant back-off", `backoff = "constant", base = "2s"`, `kind = "throttle"
+probability = 1.0`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := runTOML(t, `
+[scenario]
+name = "backoff"
+duration = "30s"
+seed = 1
+
+[[client]]
+name = "users"
+target = "api"
+rate = 100
+timeout = "60s"
+
+[[service]]
+name = "api"
+instances = 1
+workers = 10
+queue = 10
+service_time = "1ms"
+
+[[service.call]]
+to = "db"
+timeout = "30s"
+retry = { max_attempts = 5, `+tc.retry+`, jitter = "none", retry_on = ["error", "rejected", "rate_limited"] }
+
+[[service]]
+name = "db"
+instances = 1
+workers = 10
+service_time = "1ms"
+
+[[fault]]
+target = "db"
+start = "10s"
+duration = "20s"
+`+tc.fault+"\n")
+			var refused, traced, all uint64
+			for _, w := range res.Clients[0].Series {
+				if w.Start < 10*time.Second || w.Start >= 17*time.Second || w.Blame == nil {
+					continue
+				}
+				all += w.Blame.Faulted + w.Blame.NoFault
+				for _, o := range w.Blame.Origins {
+					if o.Cause == sim.CauseQueueFull {
+						refused += o.N
+					}
+					if o.Fault != nil && *o.Fault == 0 {
+						traced += o.N
+					}
+				}
+			}
+			t.Logf("from 10 s to 17 s, %d failures, %d of them api's full queue; %d traced to db's fault", all, refused, traced)
+			if refused == 0 || traced != all {
+				t.Errorf("%d of %d failures traced to db's fault (%d refused by api's full queue), want all", traced, all, refused)
+			}
+		})
+	}
+}

@@ -61,10 +61,11 @@ type request struct {
 	stage   int32  // the call group being waited on
 	pending int32  // calls of that group still out
 	// org is where its failure (or a fallback's answer) originated, the
-	// first one it met; late the deepest fault's slowness its finished
-	// work and calls met, for a timeout above it (provenance.go).
-	org, late origin
-	call      int32 // the last call it started, for a timeout's walk down the path
+	// first one it met; late the fault that added the most time on its
+	// path so far, for its slowness and a timeout above it (slowness.go).
+	org  origin
+	late lateness
+	call int32 // the last call it started, for a timeout's walk down the path
 
 	outcome  Outcome
 	refusal  Outcome // a refusal decided during a pause, answered when it ends

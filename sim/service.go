@@ -82,7 +82,8 @@ type service struct {
 	full   bool
 	fullAt int64
 	// press is the fault (occurrence + 1) behind the work it last
-	// finished slowed by one, at pressAt: what keeps its workers busy.
+	// finished failed by one, or slowed by one while it lasted, at
+	// pressAt: what keeps its workers busy.
 	press   int32
 	pressAt int64
 }
@@ -597,6 +598,13 @@ func (s *Sim) deliver(i int32) {
 		sv.start(i)
 	case sv.spec.Queue == Unbounded || in.q.len() < sv.spec.Queue:
 		sv.account(s.now)
+		// What it will wait on, the fault the workers ahead of it hold,
+		// else the one a backlog came from (pressure): its wait is given
+		// to it as it gets a worker (next).
+		r.late = lateness{comp: r.svc, fault: s.queueFault(r.svc, r.inst)}
+		if r.late.fault == 0 {
+			r.late.fault = s.pressure(sv)
+		}
 		in.q.push(i)
 		sv.queued++
 		if l := in.q.len(); l > sv.aggQMax || l > sv.winQMax {
@@ -731,9 +739,13 @@ func (sv *service) start(i int32) {
 		s.fail(i, s.instOrigin(r.svc, r.inst, CauseError, isErrors))
 	}
 	work := op.work(sv.rng, s.now, r.inst)
+	base := work
 	// Slowdowns multiply the service time and latencies add to it, in
 	// whatever order the faults came: the operation's as the instance's.
+	// The fault that adds the most is what makes its answer slow
+	// (slowness.go); one that adds nothing (errors) never is.
 	slow, add := in.f.slow, int64(0)
+	var late lateness
 	for _, f := range in.f.list {
 		ft := &s.faults[f]
 		if ft.op >= 0 && ft.op != r.op {
@@ -742,11 +754,15 @@ func (sv *service) start(i int32) {
 		switch p := ft.p.(type) {
 		case LatencyFault:
 			if !p.Add.IsZero() {
-				add += p.Add.Sample(ft.rng)
+				d := p.Add.Sample(ft.rng)
+				add += d
+				late = late.worse(lateBy(r.svc, s.occAt(r.svc, CauseLate, f).fault, d))
 			}
 		case DependencyFault:
 			if !p.Add.IsZero() {
-				add += p.Add.Sample(ft.rng)
+				d := p.Add.Sample(ft.rng)
+				add += d
+				late = late.worse(lateBy(r.svc, s.occAt(r.svc, CauseLate, f).fault, d))
 			}
 		case ErrorsFault:
 			if ft.op >= 0 && ft.rng.Float64() < p.Probability {
@@ -757,17 +773,25 @@ func (sv *service) start(i int32) {
 			if ft.op >= 0 {
 				slow *= p.Factor
 			}
+			late = late.worse(lateBy(r.svc, s.occAt(r.svc, CauseLate, f).fault, nanos(float64(base)*(p.Factor-1))))
 		}
 	}
 	if slow != 1 {
 		work = nanos(float64(work) * slow)
 	}
-	if len(in.f.list) > 0 && !r.late.set() {
-		// A fault on its instance: what a timeout above it owes to it,
-		// unless a deeper one is known.
-		r.late = s.instOrigin(r.svc, r.inst, CauseLate, nil)
-	}
 	work = sv.version(r.inst, work+add)
+	if d := work - base; d > 0 && (len(in.f.list) > 0 || in.release != nil) {
+		// Late by all the time the faults here added, given to the one
+		// that added the most, else to the leak or the bad release that
+		// stretched its service time.
+		if !late.set() {
+			late.fault = s.instOrigin(r.svc, r.inst, CauseLate, isLeak).fault
+		}
+		if rel := in.release; !late.set() && rel != nil && rel.factor > 1 {
+			late.fault = rel.occ
+		}
+		r.late = r.late.worse(lateBy(r.svc, late.fault, d))
+	}
 	r.after = nanos(float64(work) * op.after)
 	sv.work(i, work-r.after, evWorkDone)
 }
@@ -790,6 +814,8 @@ func (s *Sim) stretched(i int32, k evKind) bool {
 	if owed == 0 {
 		return false
 	}
+	// The pause froze its work for owed: late by that much (slowness.go).
+	r.late = r.late.worse(lateBy(r.svc, in.pauses[len(in.pauses)-1].occ, owed))
 	r.segStart = s.now
 	s.schedule(after(s.now, owed), k, i, r.gen)
 	return true
@@ -1034,8 +1060,11 @@ func (s *Sim) finishCalls(i int32) {
 	s.complete(i, OK)
 }
 
-// callDone tells request i that one of its calls ended with o.
-func (s *Sim) callDone(i int32, o Outcome) {
+// callDone tells request i that one of its calls ended with o, late by
+// late. The last of its group to end is its critical path: its lateness
+// is the group's, and the request's if it is worse than any before
+// (slowness.go); the others' cost the request nothing.
+func (s *Sim) callDone(i int32, o Outcome, late lateness) {
 	r := &s.reqs.r[i]
 	r.pending--
 	if o != OK {
@@ -1044,6 +1073,7 @@ func (s *Sim) callDone(i int32, o Outcome) {
 	if r.pending > 0 {
 		return
 	}
+	r.late = r.late.worse(late)
 	s.callsDone(i)
 }
 
@@ -1127,7 +1157,7 @@ func (s *Sim) complete(i int32, o Outcome) {
 	sv.win.count(o, s.now)
 	if o == OK {
 		sv.win.lat.Record(s.now - r.arrived)
-		sv.win.noteSlow(s.now-r.arrived, s.now, r.late, r.svc, s.pressure(sv), s.occurs)
+		sv.win.noteSlow(s.now-r.arrived, s.now, r.late, r.svc, s.occurs)
 	} else {
 		if !r.org.set() {
 			r.org = origin{comp: r.svc, cause: CauseError}
@@ -1137,7 +1167,12 @@ func (s *Sim) complete(i int32, o Outcome) {
 	switch {
 	case r.org.fault > 0:
 		sv.press, sv.pressAt = r.org.fault, s.now // its failure held a worker
-	case r.late.fault > 0:
+	case r.late.fault > 0 && s.occurs[r.late.fault-1].end < 0:
+		// Work a lasting fault slowed. Not once it has ended: a wait
+		// in the queue given to the pressure makes work late by its
+		// fault, and renewing the pressure with it would keep a queue
+		// that never empties (a retry storm that outlived its trigger)
+		// the trigger's for ever.
 		sv.press, sv.pressAt = r.late.fault, s.now
 	}
 	if sv.perOp {
@@ -1181,6 +1216,16 @@ func (sv *service) next(n int32) {
 			s.fail(i, s.queuedOrigin(sv.idx, n, CauseShed))
 			s.refuse(i, Shed)
 			continue
+		}
+		if r := &s.reqs.r[i]; r.arrived < s.now {
+			// Late by its wait (slowness.go): to the fault its workers
+			// held when it was queued (the only lateness a request not
+			// yet begun has), else to the one they hold now.
+			f := r.late.fault
+			if f == 0 {
+				f = s.queueFault(sv.idx, n)
+			}
+			r.late = lateBy(sv.idx, f, s.now-r.arrived)
 		}
 		sv.start(i)
 	}
@@ -1277,8 +1322,8 @@ func (s *Sim) response(i int32) {
 				p.org = org
 			}
 		}
-		if r.late.fault > 0 {
-			p.late = r.late // deeper than anything the caller met
+		if cl := &s.calls.c[k]; r.late.set() {
+			cl.late = cl.late.worse(r.late) // of its attempts, the latest by most
 		}
 		s.freeRequest(i)
 		s.attemptDone(k, i, o, sent, host, org)

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"time"
 
@@ -41,12 +42,43 @@ import (
 // A slow answer is one over the lowest threshold in force; each window
 // counts its slow answers by origin (Window.Slow), and an episode decided
 // by latency is given to the faults they trace to, as failures are
-// (provenance.go): a slow answer's origin is the deepest fault on its path
-// whose slowness its finished calls brought back (request.late: a
-// latency, slowdown or pause fault on an instance it, or a call below it,
-// was served by), else the fault that kept the workers of the service that
-// answered it busy (the queued rule of provenance.go), else no fault (plain
-// load, network time).
+// (provenance.go). An answer is slow because of the faults that added
+// time on its path, and its origin is the one that added the most
+// (request.late, a lateness), whatever the order its calls were made in:
+//
+//   - at a service, a request's own work is late by what the faults on its
+//     instance added to it: a latency or dependency fault's draw, a
+//     slowdown's share of the service time, a leak's or a bad release's
+//     stretch, a pause that froze it mid-work. A fault that adds no time
+//     (errors, a throttle's 429, abort) is never what made an answer slow,
+//     even on the instance that served it;
+//   - a request that waited in its instance's queue is late by that wait,
+//     given, when it gets a worker, to the fault that the workers ahead
+//     of it met when it was queued (queueFault: the queued rule of
+//     provenance.go), else to the fault behind the work the service
+//     last finished slowed by one, within a window (pressure: a backlog
+//     a fault left, as for a queued failure), else to the fault the
+//     workers meet as it gets one. A slow answer that did not wait is
+//     not given the service's pressure, as it once was: what the
+//     service's other work met says nothing of its own path;
+//   - a call passes its callee's lateness up: of its attempts, the one
+//     late by the most. Of a request's calls made one after the other,
+//     the one late by the most decides; of calls made together (fan-out,
+//     a gateway's backends), the one that answered last, whose time is
+//     the group's (its critical path), if it was late itself: the others
+//     ended before it, and their delays cost the caller nothing;
+//   - a request late by its own work and by its calls is late by the
+//     larger; at a tie, the fault that began first.
+//
+// With none of these, a slow answer has no fault behind it (plain load,
+// network time, retries).
+//
+// Following the call that answered last of a group is how Jaeger finds
+// a trace's critical path: "not all spans really contribute to the
+// latency", and its algorithm "iterates through the last finishing
+// children (LFCs)" of each span (jaegertracing/jaeger-ui issue 1288 and
+// pull request 1975, packages/jaeger-ui/src/components/TracePage/
+// CriticalPath).
 
 // LatencyObjective is a latency service level objective: the Percentile-th
 // percentile (0 < Percentile < 100) of a window's successful answers stays
@@ -187,12 +219,49 @@ func (s *Sim) freezeBaselines() {
 	}
 }
 
+// lateness is what made a request slow (the rules above): the fault
+// (occurrence + 1; 0: none) that added the most time on its path, at
+// component comp, and that time, by, in µs. Microseconds in an int32
+// span 35 minutes, and keep a request in two cache lines
+// (TestRequestSize).
+type lateness struct {
+	comp, fault int32
+	by          int32
+}
+
+func (l lateness) set() bool { return l.fault > 0 }
+
+// origin is the lateness as a timeout's origin: comp had not answered.
+func (l lateness) origin() origin {
+	return origin{comp: l.comp, fault: l.fault, cause: CauseLate}
+}
+
+// lateBy is the lateness of d ns that fault f (occurrence + 1) added at
+// comp; none when it added nothing.
+func lateBy(comp, f int32, d int64) lateness {
+	if f <= 0 || d <= 0 {
+		return lateness{}
+	}
+	return lateness{comp: comp, fault: f, by: int32(min((d+999)/1000, math.MaxInt32))}
+}
+
+// worse is the one of l and m that added more time; at a tie, the fault
+// that began first (occurrences are numbered by their start), so that it
+// does not matter which of them was met first.
+func (l lateness) worse(m lateness) lateness {
+	switch {
+	case !m.set():
+		return l
+	case !l.set(), m.by > l.by, m.by == l.by && m.fault < l.fault:
+		return m
+	}
+	return l
+}
+
 // noteSlow counts a successful answer of service comp that took lat, if
-// it is slow, with the origin of its slowness: the deepest fault its path
-// brought back (late); else the fault behind the work comp last finished
-// slowed by one, within a window (press, provenance.go's pressure: the
-// fault that kept its workers busy); else none.
-func (t *tally) noteSlow(lat, now int64, late origin, comp, press int32, occurs []occurrence) {
+// it is slow, with the origin of its slowness: the fault that added the
+// most time on its path (late), else none.
+func (t *tally) noteSlow(lat, now int64, late lateness, comp int32, occurs []occurrence) {
 	if t.slowAt == 0 || lat <= t.slowAt {
 		return
 	}
@@ -200,8 +269,8 @@ func (t *tally) noteSlow(lat, now int64, late origin, comp, press int32, occurs 
 		t.firstSlow = now
 	}
 	t.slowN++
-	o := origin{comp: comp, cause: CauseSlow, fault: press}
-	if late.fault > 0 {
+	o := origin{comp: comp, cause: CauseSlow}
+	if late.set() {
 		o.comp, o.fault = late.comp, late.fault
 	}
 	t.slow.add(o, occurs)
