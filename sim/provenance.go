@@ -191,6 +191,17 @@ func isErrors(p FaultParams) bool {
 	return false
 }
 
+// addsTime reports whether a fault can make work take longer: an errors
+// or throttle fault fails or refuses it, and is never what made an answer
+// slow or a worker busy (slowness.go).
+func addsTime(p FaultParams) bool {
+	switch p.(type) {
+	case ErrorsFault, ThrottleFault:
+		return false
+	}
+	return true
+}
+
 func isLeak(p FaultParams) bool     { _, ok := p.(LeakFault); return ok }
 func isThrottle(p FaultParams) bool { _, ok := p.(ThrottleFault); return ok }
 func isPause(p FaultParams) bool    { _, ok := p.(PauseFault); return ok }
@@ -483,7 +494,7 @@ func (s *Sim) hereOrigin(i int32) (origin, int32) {
 	case !r.is(reqWorking):
 		return s.queuedOrigin(r.svc, r.inst, CauseQueued), -1
 	}
-	here := s.instOrigin(r.svc, r.inst, CauseLate, nil)
+	here := s.instOrigin(r.svc, r.inst, CauseLate, addsTime)
 	if r.pending > 0 {
 		switch cl := &s.calls.c[r.call]; {
 		case !cl.inUse || cl.parent != i:

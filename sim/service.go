@@ -1165,8 +1165,10 @@ func (s *Sim) complete(i int32, o Outcome) {
 		sv.win.blame.add(r.org, s.occurs)
 	}
 	switch {
-	case r.org.fault > 0:
-		sv.press, sv.pressAt = r.org.fault, s.now // its failure held a worker
+	case r.org.fault > 0 && r.org.cause != CauseError && r.org.cause != CauseRateLimited:
+		// Its failure held a worker; one an errors or throttle fault
+		// answered at once held none.
+		sv.press, sv.pressAt = r.org.fault, s.now
 	case r.late.fault > 0 && s.occurs[r.late.fault-1].end < 0:
 		// Work a lasting fault slowed. Not once it has ended: a wait
 		// in the queue given to the pressure makes work late by its

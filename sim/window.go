@@ -716,13 +716,9 @@ func (s *Sim) noteVerdict(name string, flow bool, h *healthTracker, w *Window, o
 		return
 	}
 	h.atLevel(sl)
-	// Where the failures that confirmed the change originated: of its
-	// slow answers when slowness decided, else of its failed ones.
-	b := w.Blame
-	if h.reason.By == ByLatency {
-		b = w.Slow
-	}
-	s.logHealth(name, flow, h, b)
+	// Where the answers that confirmed the change went wrong: the
+	// window's provenance, which the cascade and blast radius read too.
+	s.logHealth(name, flow, h, w.Provenance())
 }
 
 // atLevel makes the figures of a confirmed change those of the level it
