@@ -1219,16 +1219,16 @@ func (sv *service) next(n int32) {
 			s.refuse(i, Shed)
 			continue
 		}
-		if r := &s.reqs.r[i]; r.arrived < s.now {
-			// Late by its wait (slowness.go): to the fault its workers
-			// held when it was queued (the only lateness a request not
-			// yet begun has), else to the one they hold now.
-			f := r.late.fault
-			if f == 0 {
-				f = s.queueFault(sv.idx, n)
-			}
-			r.late = lateBy(sv.idx, f, s.now-r.arrived)
+		// Late by its wait (slowness.go): to the fault its workers held
+		// when it was queued (the only lateness a request not yet begun
+		// has), else to the one they hold now; not late at all when it
+		// waited no time (lateBy of 0 is none), whatever it was marked.
+		r := &s.reqs.r[i]
+		f := r.late.fault
+		if f == 0 && r.arrived < s.now {
+			f = s.queueFault(sv.idx, n)
 		}
+		r.late = lateBy(sv.idx, f, s.now-r.arrived)
 		sv.start(i)
 	}
 	if in.draining && in.busy == 0 && in.q.len() == 0 && in.waiting == 0 {
