@@ -433,9 +433,10 @@ func TestSagaInconsistentDatedAtTheFirst(t *testing.T) {
 }
 
 // TestChoreographedStepNeedsTopic: a spec built in Go whose choreographed
-// step names no topic, or takes a semantic lock, is refused by New, as the
-// loader refuses it: it would be sent as a command, over no link (it
-// panicked), and a lock's refusal would have no one to answer.
+// step names no topic, takes a semantic lock or has a deadline, is refused
+// by New, as the loader refuses it: it would be sent as a command, over no
+// link (it panicked), a lock's refusal would have no one to answer, and a
+// deadline no coordinator to time it.
 func TestChoreographedStepNeedsTopic(t *testing.T) {
 	spec := sagaSpec(t, sim.Choreography, 0)
 	spec.Sagas[0].Steps[1].Topic = ""
@@ -448,6 +449,13 @@ func TestChoreographedStepNeedsTopic(t *testing.T) {
 	spec.Sagas[0].Steps[1].Records, spec.Sagas[0].Steps[1].SemanticLock = 5, sim.LockWait
 	if _, err := sim.New(spec, 1); err == nil || !strings.Contains(err.Error(), "needs orchestration") {
 		t.Fatalf("New: %v, want a semantic lock on a choreographed step refused", err)
+	}
+	// Nor a deadline, the coordinator's timer, which a choreography has
+	// no coordinator to keep: it did nothing.
+	spec = sagaSpec(t, sim.Choreography, 0)
+	spec.Sagas[0].Steps[1].Deadline = 2 * time.Second
+	if _, err := sim.New(spec, 1); err == nil || !strings.Contains(err.Error(), "a deadline needs orchestration") {
+		t.Fatalf("New: %v, want a deadline on a choreographed step refused", err)
 	}
 }
 
