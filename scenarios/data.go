@@ -642,7 +642,7 @@ func (b *builder) saga(i int, t *table) sim.Saga {
 			} else {
 				pivot = st
 			}
-		} else if pivot != nil && st.has("deadline") {
+		} else if pivot != nil && st.has("deadline") && (!modeOK || sg.Mode == sim.Orchestration) {
 			st.keyErr("deadline", "deadline applies only to a step before or at the pivot",
 				"a step after the pivot is retried until it succeeds (past the pivot a saga never rolls back): bound its tries with the saga's maximum_attempts")
 		}
@@ -678,6 +678,15 @@ func (b *builder) sagaStep(k int, t *table, owner string, mode sim.SagaMode, mod
 	}
 	if d, ok := t.positiveDuration("deadline"); ok {
 		s.Deadline = d
+		if modeOK && mode == sim.Choreography {
+			// A deadline is the coordinator's timer on a step: Temporal's
+			// schedule-to-close timeout, "total time that a workflow is
+			// willing to wait for Activity to complete" (temporalio-sdk,
+			// ActivityCloseTimeouts). A choreography has no coordinator
+			// to keep it (sim.New refuses it too).
+			t.keyErr("deadline", `deadline applies only to a step of a saga with mode = "orchestration"`,
+				"a choreography has no coordinator to time a step: each participant reacts to the events; bound a participant's tries with its [[service.consume]] max_attempts")
+		}
 	}
 	if v, ok := t.boolean("pivot"); ok {
 		s.Pivot = v

@@ -24,9 +24,10 @@ const (
 // Warnings lists what makes a valid scenario obviously unbounded: a run of
 // more than a billion requests (it takes a quarter of an hour or more), and a service
 // whose waiting room has no limit while the peak rate of its open-loop
-// clients asks more of its workers than they have, counting each request's
-// own service time only, where each caller passes on no more than its
-// workers can start. That is a lower bound of the work (a worker is also
+// clients asks more of its workers than they have (or of its CPU, when a
+// cpu_limit is below its workers), counting each request's own service
+// time only, where each caller passes on no more than its workers (or CPU)
+// can start. That is a lower bound of the work (a worker is also
 // held while its request waits on downstream calls, and retries add more),
 // so a warning is certain, and a scenario without one may still overload.
 // Such a queue grows for as long as the overload lasts: a client timeout
@@ -86,7 +87,7 @@ func Warnings(spec *sim.Spec) []string {
 		// that cannot reach them. Scaling down only removes warnings that
 		// could not be true.
 		share := 1.0
-		if need, have := ownWork(sv, rate[s]), float64(peakInstances(sv)*sv.Workers); need > have {
+		if need, have := ownWork(sv, rate[s]), capacity(sv); need > have {
 			share = have / need
 		}
 		for o, calls := range opCalls(sv) {
@@ -134,8 +135,13 @@ func Warnings(spec *sim.Spec) []string {
 		for _, r := range rate[s] {
 			offered += r
 		}
-		have := float64(peakInstances(sv) * sv.Workers)
-		if need > have {
+		have := capacity(sv)
+		switch {
+		case need <= have:
+		case cpuBound(sv):
+			out = append(out, fmt.Sprintf("service %q: its queue is unbounded, and its clients' peak of %.4g requests/s needs %.4g cores for its own work alone, of the %.4g its cpu_limit allows: the queue grows without limit; set a queue (queue = 1000), or more instances or a higher cpu_limit",
+				sv.Name, offered, need, have))
+		default:
 			out = append(out, fmt.Sprintf("service %q: its queue is unbounded, and its clients' peak of %.4g requests/s needs %.4g busy workers for its own work alone, of the %.0f it has: the queue grows without limit; set a queue (queue = 1000), or more instances or workers",
 				sv.Name, offered, need, have))
 		}
@@ -227,6 +233,25 @@ func ownWork(sv *sim.Service, rates []float64) float64 {
 		need += r * ownTime(sv, o)
 	}
 	return need
+}
+
+// capacity is the most own work sv does at once, in busy workers, on its
+// peak instances: its workers, or its cpu_limit in cores when that is
+// lower, since a limited instance never does more than cpu_limit seconds
+// of work a second whatever its workers (CFS bandwidth control's quota,
+// docs.kernel.org/scheduler/sched-bwc.html; scenarios.md, cpu_limit).
+func capacity(sv *sim.Service) float64 {
+	per := float64(sv.Workers)
+	if cpuBound(sv) {
+		per = sv.CPULimit
+	}
+	return float64(peakInstances(sv)) * per
+}
+
+// cpuBound reports whether sv's cpu_limit, not its workers, bounds the
+// work it does at once.
+func cpuBound(sv *sim.Service) bool {
+	return sv.CPULimit > 0 && sv.CPULimit < float64(sv.Workers)
 }
 
 // peakInstances is the most instances sv runs: its autoscaler's max, if

@@ -8,7 +8,9 @@ import (
 // TestWarnings: a service with an unbounded queue is warned about when the
 // peak rate of its open-loop clients, pushed down the calls (probability,
 // fan-out, operation weights, gateway routes), needs more workers than it
-// has for its own work alone; never otherwise.
+// has for its own work alone, or more cores than its cpu_limit when that
+// is below its workers (and a caller passes on no more than its CPU can
+// start); never otherwise.
 func TestWarnings(t *testing.T) {
 	const head = "[scenario]\nduration = \"10s\"\n"
 	tests := []struct {
@@ -156,6 +158,46 @@ start = "1s"
 duration = "1ms"
 every = "2ms"
 `, nil},
+		{"a caller's cpu_limit shields its callee", head + `
+[[client]]
+name = "c"
+target = "a"
+rate = 1000
+[[service]]
+name = "a"
+workers = 100
+queue = 100
+cpu_limit = "100m"
+service_time = "10ms"
+  [[service.call]]
+  to = "b"
+[[service]]
+name = "b"
+workers = 1
+service_time = "5ms"
+`, nil},
+		{"a cpu_limit below the workers bounds the work", head + `
+[[client]]
+name = "c"
+target = "api"
+rate = 300
+[[service]]
+name = "api"
+workers = 100
+cpu_limit = "2"
+service_time = "10ms"
+`, []string{`"api": its queue is unbounded, and its clients' peak of 300 requests/s needs 3 cores for its own work alone, of the 2 its cpu_limit allows`}},
+		{"a cpu_limit above the workers changes nothing", head + `
+[[client]]
+name = "c"
+target = "api"
+rate = 500
+[[service]]
+name = "api"
+workers = 4
+cpu_limit = "8"
+service_time = "10ms"
+`, []string{"needs 5 busy workers for its own work alone, of the 4 it has"}},
 		{"autoscaling counts its max", head + `
 [[client]]
 name = "c"

@@ -85,13 +85,22 @@ func (s *Sim) autoscale(svc int32) {
 		sv.addInstances(want-cur, a.startup)
 		s.logf(sv.spec.Name, "scaled up %d -> %d instances (CPU %.0f%% of %d ready)", cur, want, r.Utilisation*100, r.Ready)
 	case want < cur:
-		// Retire the newest instances first.
+		// Retire the newest instances first, all of them before any hands
+		// its sagas over: a saga handed to an instance retired in the same
+		// pass would be handed twice, and resumed meanwhile at an
+		// instance already on its way out.
+		from := len(sv.insts)
 		for i := len(sv.insts) - 1; i >= 0 && cur > want; i-- {
 			if in := &sv.insts[i]; !in.retired {
 				in.retired, in.up, in.downUnseen = true, false, false
 				sv.recount(int32(i))
-				s.coordinatorRetired(sv, int32(i))
+				from = i
 				cur--
+			}
+		}
+		for i := len(sv.insts) - 1; i >= from; i-- {
+			if sv.insts[i].retired {
+				s.coordinatorRetired(sv, int32(i))
 			}
 		}
 		s.logf(sv.spec.Name, "scaled down to %d instances (CPU %.0f%% of %d ready)", want, r.Utilisation*100, r.Ready)

@@ -61,3 +61,16 @@ func (s *Sim) CheckPool() error {
 	}
 	return nil
 }
+
+// SagaCoordinators counts the running orchestrated sagas that each
+// instance of service svc coordinates.
+func (s *Sim) SagaCoordinators(svc string) []int {
+	sv := &s.services[s.serviceIndex(svc)]
+	n := make([]int, len(sv.insts))
+	for i := range s.sagaRuns.r {
+		if r := &s.sagaRuns.r[i]; r.inUse && r.end == running && r.coord >= 0 && s.sagas[r.saga].start == sv.idx {
+			n[r.coord]++
+		}
+	}
+	return n
+}

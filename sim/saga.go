@@ -348,11 +348,26 @@ func (s *Sim) startSaga(i int32, key uint64, inst int32) {
 	r := &s.sagaRuns.r[run]
 	r.saga, r.key, r.started, r.coord, r.since = i, key, s.now, -1, s.now
 	r.did = append(r.did[:0], make([]stepDid, len(sg.steps))...)
-	if sg.spec.Mode == Orchestration {
-		r.coord = inst
-	}
 	sg.started++
 	sg.win.started++
+	if sg.spec.Mode == Orchestration {
+		r.coord = inst
+		if sv := &s.services[sg.start]; sv.insts[inst].retired {
+			// The autoscaler already scaled inst away: it only finishes
+			// the requests it holds, and its process ends with them. A
+			// saga it kept in memory ends there too; one in a durable
+			// log goes on at a remaining instance, as coordinatorRetired
+			// hands over the sagas inst held when it was scaled away.
+			if sg.spec.Log == MemoryLog {
+				sg.lost++
+				s.sagaEnded(run, endLost)
+				return
+			}
+			if live := s.liveCoordinators(sv); len(live) > 0 {
+				r.coord = successor(live, key)
+			}
+		}
+	}
 	s.sagaStep(run)
 }
 
@@ -752,13 +767,8 @@ func (s *Sim) coordinatorRetired(sv *service, n int32) {
 		return
 	}
 	p := &s.sagaRuns
-	p.live = p.live[:0]
-	for i := range sv.insts {
-		if !sv.insts[i].retired {
-			p.live = append(p.live, int32(i))
-		}
-	}
-	if len(p.live) == 0 {
+	live := s.liveCoordinators(sv)
+	if len(live) == 0 {
 		return // nobody to hand them to: they wait for a scale-up
 	}
 	lost, handed := 0, 0
@@ -774,7 +784,7 @@ func (s *Sim) coordinatorRetired(sv *service, n int32) {
 			s.sagaEnded(int32(i), endLost)
 			continue
 		}
-		r.coord = p.live[r.key%uint64(len(p.live))]
+		r.coord = successor(live, r.key)
 		handed++
 		if r.parked != parkedNone && !s.coordinatorDown(r) {
 			p.resume = append(p.resume, int32(i))
@@ -788,6 +798,27 @@ func (s *Sim) coordinatorRetired(sv *service, n int32) {
 		s.logf(who, "scaled away: its %d sagas go on at the other coordinators", handed)
 	}
 	s.resumeParked()
+}
+
+// liveCoordinators lists the instances of sv that the autoscaler has not
+// scaled away: those that take over the sagas of one it has (in
+// p.live, reused).
+func (s *Sim) liveCoordinators(sv *service) []int32 {
+	p := &s.sagaRuns
+	p.live = p.live[:0]
+	for i := range sv.insts {
+		if !sv.insts[i].retired {
+			p.live = append(p.live, int32(i))
+		}
+	}
+	return p.live
+}
+
+// successor is the instance, of the live ones, that goes on with the saga
+// with key a scaled-away coordinator had: the one that consumes its
+// replies' partition, chosen by the key as the partition is.
+func successor(live []int32, key uint64) int32 {
+	return live[key%uint64(len(live))]
 }
 
 // resumeParked handles what reached the runs in p.resume while their

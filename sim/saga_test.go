@@ -433,9 +433,10 @@ func TestSagaInconsistentDatedAtTheFirst(t *testing.T) {
 }
 
 // TestChoreographedStepNeedsTopic: a spec built in Go whose choreographed
-// step names no topic, or takes a semantic lock, is refused by New, as the
-// loader refuses it: it would be sent as a command, over no link (it
-// panicked), and a lock's refusal would have no one to answer.
+// step names no topic, takes a semantic lock or has a deadline, is refused
+// by New, as the loader refuses it: it would be sent as a command, over no
+// link (it panicked), a lock's refusal would have no one to answer, and a
+// deadline no coordinator to time it.
 func TestChoreographedStepNeedsTopic(t *testing.T) {
 	spec := sagaSpec(t, sim.Choreography, 0)
 	spec.Sagas[0].Steps[1].Topic = ""
@@ -448,6 +449,13 @@ func TestChoreographedStepNeedsTopic(t *testing.T) {
 	spec.Sagas[0].Steps[1].Records, spec.Sagas[0].Steps[1].SemanticLock = 5, sim.LockWait
 	if _, err := sim.New(spec, 1); err == nil || !strings.Contains(err.Error(), "needs orchestration") {
 		t.Fatalf("New: %v, want a semantic lock on a choreographed step refused", err)
+	}
+	// Nor a deadline, the coordinator's timer, which a choreography has
+	// no coordinator to keep: it did nothing.
+	spec = sagaSpec(t, sim.Choreography, 0)
+	spec.Sagas[0].Steps[1].Deadline = 2 * time.Second
+	if _, err := sim.New(spec, 1); err == nil || !strings.Contains(err.Error(), "a deadline needs orchestration") {
+		t.Fatalf("New: %v, want a deadline on a choreographed step refused", err)
 	}
 }
 
@@ -887,6 +895,91 @@ func TestSagaRetryPolicyChecked(t *testing.T) {
 				t.Fatalf("New: %v, want it refused: %s", err, tc.refused)
 			}
 		})
+	}
+}
+
+// TestSagaStartedByRetiredCoordinator: a retired instance finishes the
+// requests it holds, and a saga one of them starts must not take it for
+// its coordinator. orders answers in 2 s and is scaled in from 3 to 1 at
+// 15 s while its instances hold about 100 requests; the load stops at
+// 20 s and the run goes on to 60 s. With a durable log the sagas those
+// requests start go on at orders#1, the instance that stays, and all end;
+// the old engine made the retired instance their coordinator, and 66 of
+// 1001 sagas were still running 40 s after the last started, their
+// replies parked for good. With the log in memory they end with the
+// retired process: lost.
+func TestSagaStartedByRetiredCoordinator(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		log     sim.SagaLog
+		lostMin uint64
+	}{
+		{"durable log: they go on at the instance that stays", sim.DurableLog, 0},
+		{"memory log: lost with the retired process", sim.MemoryLog, 50},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			spec := sagaSpec(t, sim.Orchestration, 0)
+			spec.Duration = 60 * time.Second
+			spec.Clients[0].Schedule = []sim.RateStep{{At: 20 * time.Second, Rate: 0}}
+			spec.Sagas[0].Log = tc.log
+			setService(t, spec, "orders", "2s")
+			o := service(spec, "orders")
+			o.Instances = 3
+			o.Autoscale = &resilience.AutoscaleConfig{TargetUtilisation: 0.8, Min: 1, Max: 3, Interval: 15 * time.Second}
+			res, _ := run(t, spec)
+			sg := res.Sagas[0]
+			t.Logf("started %d completed %d lost %d running %d", sg.Started, sg.Completed, sg.Lost, sg.Running)
+			if sg.Started < 900 {
+				t.Fatalf("only %d sagas started", sg.Started)
+			}
+			if sg.Running != 0 {
+				t.Errorf("%d sagas still running 40 s after the last started", sg.Running)
+			}
+			if sg.Lost < tc.lostMin || tc.lostMin == 0 && sg.Lost != 0 {
+				t.Errorf("%d sagas lost, want at least %d (none for a durable log)", sg.Lost, tc.lostMin)
+			}
+		})
+	}
+}
+
+// TestSagaHandedOnceOnScaleIn: the autoscaler scales orders in from 3
+// instances to 1 in one pass, and each saga orders#2 and orders#3
+// coordinated is handed over once, to orders#1, the instance that stays:
+// each of them reports handing exactly the sagas it held. The old engine
+// handed orders#3's sagas over while orders#2, retired in the same pass,
+// was still live, and so handed half of them to orders#2 (resumed there)
+// and then again to orders#1 with orders#2's own.
+func TestSagaHandedOnceOnScaleIn(t *testing.T) {
+	spec := sagaSpec(t, sim.Orchestration, 0)
+	spec.Duration = 40 * time.Second
+	spec.Clients[0].Schedule = []sim.RateStep{{At: 20 * time.Second, Rate: 0}}
+	setService(t, spec, "payment", "3s")
+	spec.Sagas[0].Steps[1].Timeout = 10 * time.Second
+	o := service(spec, "orders")
+	o.Instances = 3
+	o.Autoscale = &resilience.AutoscaleConfig{TargetUtilisation: 0.8, Min: 1, Max: 3, Interval: 15 * time.Second}
+	s, err := sim.New(spec, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.RunUntil(15*time.Second - 1)
+	held := s.SagaCoordinators("orders")
+	res := s.Run()
+	if sg := res.Sagas[0]; sg.Running != 0 {
+		t.Errorf("%d sagas still running", sg.Running)
+	}
+	for n := 1; n < 3; n++ {
+		want := fmt.Sprintf("scaled away: its %d sagas go on at the other coordinators", held[n])
+		who := fmt.Sprintf("orders#%d", n+1)
+		if !slices.ContainsFunc(res.Events, func(e sim.EventResult) bool { return e.Component == who && e.What == want }) {
+			var got []string
+			for _, e := range res.Events {
+				if strings.HasPrefix(e.What, "scaled away") {
+					got = append(got, e.Component+" "+e.What)
+				}
+			}
+			t.Errorf("%s held %d sagas, want %q; events %q", who, held[n], want, got)
+		}
 	}
 }
 

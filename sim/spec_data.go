@@ -448,6 +448,13 @@ func checkData(spec *Spec, services map[string]bool) error {
 			if !services[st.Service] || st.Compensation != "" && !services[st.Compensation] || st.Topic != "" && !topics[st.Topic] {
 				return fmt.Errorf("sim: saga %q: step %q names an unknown service or topic", sg.Name, st.Name)
 			}
+			if sg.Mode == Choreography && st.Deadline > 0 {
+				// A deadline is the coordinator's timer (Temporal's
+				// schedule-to-close timeout, which the workflow sets on
+				// its activity); a choreography has no coordinator to
+				// keep it (the loader refuses it too).
+				return fmt.Errorf("sim: saga %q: step %q: a deadline needs orchestration", sg.Name, st.Name)
+			}
 			if sg.Mode == Choreography && st.SemanticLock != NoLock {
 				// A lock's refusal is an answer to a command; an event has
 				// no one to answer (the loader refuses it too).
