@@ -200,6 +200,30 @@ func TestAtObservedLoadByName(t *testing.T) {
 	}
 }
 
+// TestAtObservedLoadUnmatched: a client the import made (load-, orphan-,
+// async-<service>-<operation>) with no counterpart in the traces compared
+// stands for requests those traces did not have: rate 0. A client the
+// author wrote keeps its load. Kept, an import's async-backend-q drove
+// 9.1/s of work that traces of another window held inside their calls.
+func TestAtObservedLoadUnmatched(t *testing.T) {
+	m := &importer.Model{Clients: []importer.Client{{Name: "load-gateway-get", Target: "gateway.get", Rate: 10}}}
+	spec := &sim.Spec{Clients: []sim.Client{
+		{Name: "load-gateway-get", Target: "gateway", Operation: "get", Rate: 12},
+		{Name: "async-backend-q", Target: "backend", Operation: "q", Rate: 9.1},
+		{Name: "orphan-backend-q-2", Target: "backend", Operation: "q", Rate: 3},
+		{Name: "batch", Target: "backend", Operation: "q", Rate: 5},
+	}}
+	notes := AtObservedLoad(spec, m, 1)
+	for i, want := range []float64{10, 0, 0, 5} {
+		if c := spec.Clients[i]; c.Rate != want {
+			t.Errorf("client %s: rate %g; want %g", c.Name, c.Rate, want)
+		}
+	}
+	if len(notes) != 3 || !strings.Contains(notes[0], "async-backend-q") || !strings.Contains(notes[0], "rate is set to 0") {
+		t.Errorf("notes %q; want one per client not matched", notes)
+	}
+}
+
 // TestCompareCopies: an operation the import copied into another service
 // (web-reentry, for api's call back to web while web waits upstream) is
 // compared once, under its service of the traces, with the run's figures

@@ -119,10 +119,10 @@ func (a *aggregator) model(files []string, opts Options) *Model {
 						n, from, op, fmtSeconds(secs), fmtShare(ratio), fmtNum(rate))},
 				})
 			}
-			addClient("load", o.entries, "root spans")
-			addClient("orphan", o.orphans, "spans whose parent span the files do not hold (a caller the traces do not show)")
+			addClient(clientPrefixes[0], o.entries, "root spans")
+			addClient(clientPrefixes[1], o.orphans, "spans whose parent span the files do not hold (a caller the traces do not show)")
 			if o.key.pattern == "" {
-				addClient("async", s.detached[op], "invocations their caller did not wait for (consumer spans, FOLLOWS_FROM, or outliving their caller's span)")
+				addClient(clientPrefixes[2], s.detached[op], "invocations their caller did not wait for (consumer spans, FOLLOWS_FROM, or outliving their caller's span)")
 			}
 		}
 		svc.Comments = append(svc.Comments, fmt.Sprintf("from %d invocations (first spans) of service %q: operations %s", spans, raw, quoteList(names, 8)))
