@@ -475,8 +475,8 @@ const maxCopies = 8
 // goes to a copy of the service holding the one operation called (and its
 // calls, unrolled in turn), named <service>-reentry; the copy has the
 // service's instances and workers but its own (the real service shares
-// them), as its comments say. A chain that comes back more than maxCopies
-// times (operations that call each other round) is cut, each cut named in
+// them), as its comments say. A chain that comes back to one service more
+// than maxCopies times (operations that call each other round) is cut, each cut named in
 // the header and at its operation. It returns the header's notes.
 func unrollCycles(m *Model) []string {
 	idx := map[string]int{}
@@ -490,8 +490,8 @@ func unrollCycles(m *Model) []string {
 	for _, c := range m.Clients {
 		used[c.Name] = true
 	}
-	copies := map[string]int{}
-	var state []int // 0 new, 1 on the path, 2 done; grows with the copies
+	copies := map[string]int{} // on the chain being visited, per service
+	var state []int            // 0 new, 1 on the path, 2 done; grows with the copies
 	var notes []string
 	var visit func(i int)
 	visit = func(i int) {
@@ -501,6 +501,7 @@ func unrollCycles(m *Model) []string {
 			for _, c := range m.Services[i].Operations[oi].Calls {
 				callee, op, _ := strings.Cut(c.To, ".")
 				j := idx[callee]
+				copied := ""
 				if state[j] == 1 {
 					base := m.Services[j].Name
 					if m.Services[j].CopyOf != "" {
@@ -514,6 +515,7 @@ func unrollCycles(m *Model) []string {
 						continue
 					}
 					copies[base]++
+					copied = base
 					j = copyService(m, j, op, unique(used, base+"-reentry"))
 					idx[m.Services[j].Name] = j
 					state = append(state, 0)
@@ -522,6 +524,13 @@ func unrollCycles(m *Model) []string {
 				}
 				if state[j] == 0 {
 					visit(j)
+				}
+				if copied != "" {
+					// The copy's chain is done: maxCopies bounds the
+					// copies along one chain, not in the whole graph
+					// (ten services calling their caller back, each once,
+					// are ten chains of one).
+					copies[copied]--
 				}
 				kept = append(kept, c)
 			}
@@ -543,13 +552,13 @@ func unrollCycles(m *Model) []string {
 			visit(i)
 		}
 	}
-	if len(copies) > 0 {
-		var names []string
-		for _, s := range m.Services {
-			if s.CopyOf != "" {
-				names = append(names, s.Name)
-			}
+	var names []string
+	for _, s := range m.Services {
+		if s.CopyOf != "" {
+			names = append(names, s.Name)
 		}
+	}
+	if len(names) > 0 {
 		notes = append(notes, fmt.Sprintf("Calls that come back to a service waiting upstream (a cycle of calls between services, which a scenario cannot hold) go to copies of it that hold the operation called: %s. A copy has its service's instances and workers, but its own.", strings.Join(names, ", ")))
 	}
 	return notes

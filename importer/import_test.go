@@ -587,6 +587,35 @@ func TestImportUnrollsCycles(t *testing.T) {
 	}
 }
 
+// TestImportUnrollsCyclesPerChain: the bound of 8 copies counts the
+// copies along one chain of calls, as the doc says, not in the whole
+// graph: a page calling ten services, each of which calls the page's
+// service back once, is ten chains with one copy each, and none is cut.
+// Counted over the graph, the calls of svc8 and svc9 back to web were
+// left out.
+func TestImportUnrollsCyclesPerChain(t *testing.T) {
+	rows := []string{"a,-,web,page,0,100,false"}
+	for i := range 10 {
+		s := 5 + 9*i
+		rows = append(rows,
+			fmt.Sprintf("s%d,a,svc%d,op,%d,%d,false", i, i, s, s+8),
+			fmt.Sprintf("c%d,s%d,web,cb,%d,%d,false", i, i, s+1, s+7))
+	}
+	m, err := Import([]string{spanTable(t, 4, rows...)}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	copies := 0
+	for _, s := range m.Services {
+		if s.CopyOf == "web" {
+			copies++
+		}
+	}
+	if out := loadScenario(t, m); strings.Contains(out, "NOT EXPRESSED") || copies != 10 {
+		t.Errorf("%d copies of web; want 10, none cut:\n%s", copies, out)
+	}
+}
+
 // TestImportFallback: a call that failed while its caller's span did not
 // falls back (the caller carried on); one whose caller failed with it does
 // not (the run fails the caller through it, as the traces show). Before,
