@@ -366,9 +366,11 @@ func TestImportReadsGzip(t *testing.T) {
 // of its own, driven by an async-... client at its observed rate: a
 // CONSUMER span below a PRODUCER (zipkin-lens's messaging.json), a span
 // that FOLLOWS_FROM its parent, a callee that outlived its caller's span
-// by more than half its length. A callee that starts before its client
-// span (clock skew) but fits in it, or overruns its caller by less than
-// half its length, stays a call. Before, each was a call: the run made the producer wait
+// by more than half its length and by 10 ms or more, on most of that
+// call edge's invocations. A callee that starts before its client span
+// (clock skew) but fits in it, or overruns its caller by less than half
+// its length or by less than 10 ms (skew), stays a call, and so does an
+// edge only some of whose invocations outlived the caller. Before, each was a call: the run made the producer wait
 // for the consumer's whole work.
 func TestImportDetachedWork(t *testing.T) {
 	const header = "TraceID,SpanID,ParentID,ServiceName,OperationName,StartTimeUnixNano,EndTimeUnixNano,Kind\n"
@@ -414,6 +416,19 @@ func TestImportDetachedWork(t *testing.T) {
 			"db.get", "load-api-post"},
 		{"an ordinary call",
 			rows("a,-,api,post,0,10,server", "s,a,db,get,2,8,server"),
+			"db.get", "load-api-post"},
+		// Server spans only, the callee's host ahead: the last call
+		// overruns by more than half its length, but by less than the
+		// 10 ms NTP keeps hosts within (skewMargin). Before, it was
+		// work not waited for (skew.json: 548 of 1800 calls).
+		{"callee overruns by more than half its length, under the skew margin",
+			rows("a,-,api,post,0,10,server", "s1,a,db,get,2,5,server", "s2,a,db,get,5,8,server", "s3,a,db,get,9,13,server"),
+			"db.get", "load-api-post"},
+		// One of an edge's three invocations outlives the caller by 25
+		// ms: the edge is a call the caller waits for (most of its
+		// invocations are), not split into calls and async work.
+		{"one of an edge's invocations outlives its caller",
+			rows("a,-,api,post,0,30,server", "s1,a,db,get,2,5,server", "s2,a,db,get,5,8,server", "s3,a,db,get,25,55,server"),
 			"db.get", "load-api-post"},
 	}
 	for _, tt := range tests {
