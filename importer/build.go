@@ -169,7 +169,8 @@ func (a *aggregator) model(files []string, opts Options) *Model {
 			"to a service come in episodes), entry rates.",
 		"",
 		"Assumed, since traces cannot show them: worker pools (chosen per service below), "+
-			"queues without limit, no timeouts, retries or circuit breakers. Traces of a system "+
+			"queues without limit, no timeouts or circuit breakers, no retries but those the traces show "+
+			"(a failed call tried again at once). Traces of a system "+
 			"that was not saturated cannot show its capacity: the run matches them at the "+
 			"observed load, not beyond it.")
 	m.Header = h
@@ -304,6 +305,17 @@ func (a *aggregator) writeCalls(o *opStats, target func(opKey) string) []Call {
 		// the caller through it, as the traces did not.
 		if f := a.failedCalls[[2]opKey{{service: o.key.service, op: o.key.op}, e.callee}]; f[0] > 0 && 2*f[1] > f[0] {
 			c.Extra = append(c.Extra, Key{Name: "fallback", Value: "true", Comment: fmt.Sprintf("%d of its %d failed calls left their caller's span without an error: it carried on", f[1], f[0])})
+		}
+		// A failed attempt followed at once by another call to the same
+		// callee is a retry (edges): the call retries (scenarios.md,
+		// [service.call.retry]), after the mean gap observed, with no
+		// jitter, as many attempts as the most seen, not repeat with a
+		// fallback. max_attempts above 10 takes a call timeout: 10.
+		if e.retries > 0 {
+			most := min(e.maxAttempts, 10)
+			c.Extra = append(c.Extra, Key{Name: "retry",
+				Value:   fmt.Sprintf(`{ max_attempts = %d, backoff = "constant", base = %s, jitter = "none" }`, most, quote(fmtDur(e.retryGap/e.retries))),
+				Comment: fmt.Sprintf("%d failed attempts were followed at once by another to %s.%s: retries, %d attempts at most", e.retries, e.callee.service, e.callee.op, e.maxAttempts)})
 		}
 		switch {
 		case maxCount <= 1:

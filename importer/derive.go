@@ -62,15 +62,20 @@ type opStats struct {
 // another.
 type edgeStats struct {
 	callee      opKey
-	invocations int64             // caller invocations that made the call at least once
-	total       int64             // calls in all
-	counts      map[int]int64     // k -> caller invocations that made it k times
-	multi       int64             // caller invocations that made it more than once...
-	overlapped  int64             // ...and of those, the ones whose copies overlapped
-	rankSum     float64           // the call's place among the callees, by first start
-	failed      int64             // calls whose callee span (or client span) failed
-	roundTrip   metrics.Histogram // network and queueing time there and back: client span - server span
-	skewed      int64             // client spans shorter than their server span (clock skew)
+	invocations int64         // caller invocations that made the call at least once
+	total       int64         // calls in all
+	counts      map[int]int64 // k -> caller invocations that made it k times
+	multi       int64         // caller invocations that made it more than once...
+	overlapped  int64         // ...and of those, the ones whose copies overlapped
+	rankSum     float64       // the call's place among the callees, by first start
+	failed      int64         // attempts whose callee span (or client span) failed
+	// retries are the attempts that retried a failed one at once
+	// (edges), retryGap the time from the failed attempts' ends to the
+	// retries' starts in all, maxAttempts the most attempts of one call.
+	retries, retryGap int64
+	maxAttempts       int
+	roundTrip         metrics.Histogram // network and queueing time there and back: client span - server span
+	skewed            int64             // client spans shorter than their server span (clock skew)
 	// rtSeries is the round trips with the callee's instance, for the
 	// episodes of the callee (shape.go).
 	rtSeries []sample
@@ -524,28 +529,52 @@ func (a *aggregator) edges(sp []Span, o *opStats, callerFailed bool) {
 			e = &edgeStats{callee: k, counts: map[int]int64{}}
 			o.calls[k] = e
 		}
+		// A call is one or more attempts: a call that failed and was
+		// followed by another to the same callee, started after it
+		// ended with no other call in between, was retried (the retry
+		// is an attempt of the same call, not a call of its own). The
+		// call failed when its last attempt did.
 		count, overlapped := 0, false
 		var maxEnd int64
+		prev, prevFailed, attempts := -1, false, 0
+		ek := [2]opKey{{service: o.key.service, op: o.key.op}, k}
+		callDone := func(failed bool) {
+			if !failed {
+				return
+			}
+			f := a.failedCalls[ek]
+			f[0]++
+			if !callerFailed {
+				f[1]++
+			}
+			a.failedCalls[ek] = f
+		}
 		for i := range a.calls {
 			c := &a.calls[i]
 			if c.key != k {
 				continue
 			}
-			if count > 0 && c.start < maxEnd {
-				overlapped = true
-			}
-			maxEnd = max(maxEnd, c.end)
-			count++
-			if sp[c.child].Error || (c.client >= 0 && sp[c.client].Error) {
+			failed := sp[c.child].Error || (c.client >= 0 && sp[c.client].Error)
+			if failed {
 				e.failed++
-				ek := [2]opKey{{service: o.key.service, op: o.key.op}, k}
-				f := a.failedCalls[ek]
-				f[0]++
-				if !callerFailed {
-					f[1]++
-				}
-				a.failedCalls[ek] = f
 			}
+			if prevFailed && prev == i-1 && c.start >= a.calls[prev].end {
+				attempts++
+				e.retries++
+				e.retryGap += c.start - a.calls[prev].end
+			} else {
+				if count > 0 {
+					callDone(prevFailed)
+					if c.start < maxEnd {
+						overlapped = true
+					}
+				}
+				count++
+				attempts = 1
+			}
+			e.maxAttempts = max(e.maxAttempts, attempts)
+			maxEnd = max(maxEnd, c.end)
+			prev, prevFailed = i, failed
 			if c.client >= 0 {
 				d := (sp[c.client].End - sp[c.client].Start) - (sp[c.child].End - sp[c.child].Start)
 				if d < 0 {
@@ -556,6 +585,7 @@ func (a *aggregator) edges(sp []Span, o *opStats, callerFailed bool) {
 				e.rtSeries = appendSample(e.rtSeries, sample{at: sp[c.client].Start, v: d, inst: a.instanceID(sp[c.child].Service, sp[c.child].Instance)})
 			}
 		}
+		callDone(prevFailed)
 		e.invocations++
 		e.total += int64(count)
 		e.counts[count]++

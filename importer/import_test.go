@@ -662,6 +662,59 @@ func TestImportFallback(t *testing.T) {
 	}
 }
 
+// TestImportRetries: a failed call followed at once by another to the
+// same callee, no other call between, is a retry: the call retries
+// (max_attempts, the mean gap as a constant back-off), and is neither
+// repeated nor falls back, since the request did not carry on past a
+// failure but tried again. Before, it was repeat = 2 and fallback = true
+// (retries.json). A failed call followed by a call elsewhere, or two
+// calls that succeeded, are no retries.
+func TestImportRetries(t *testing.T) {
+	for _, tt := range []struct {
+		name          string
+		rows          []string
+		retry, repeat string
+		wantFallbck   bool
+	}{
+		{"failed then again at once", []string{"a,-,web,page,0,20,false", "b,a,recs,get,1,3,true", "c,a,recs,get,4,9,false"},
+			`{ max_attempts = 2, backoff = "constant", base = "1ms", jitter = "none" }`, "", false},
+		{"failed twice then succeeded", []string{"a,-,web,page,0,20,false", "b,a,recs,get,1,3,true", "c,a,recs,get,3,5,true", "d,a,recs,get,5,9,false"},
+			`{ max_attempts = 3, backoff = "constant", base = "0ns", jitter = "none" }`, "", false},
+		{"two calls that succeeded", []string{"a,-,web,page,0,20,false", "b,a,recs,get,1,3,false", "c,a,recs,get,4,9,false"},
+			"", "2", false},
+		{"a call elsewhere between", []string{"a,-,web,page,0,20,false", "b,a,recs,get,1,3,true", "x,a,ads,get,3,4,false", "c,a,recs,get,4,9,false"},
+			"", "2", true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := Import([]string{spanTable(t, 4, tt.rows...)}, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			loadScenario(t, m)
+			for _, s := range m.Services {
+				for _, c := range s.Operations[0].Calls {
+					if c.To != "recs.get" {
+						continue
+					}
+					var retry string
+					fallback := false
+					for _, k := range c.Extra {
+						switch k.Name {
+						case "retry":
+							retry = k.Value
+						case "fallback":
+							fallback = k.Value == "true"
+						}
+					}
+					if retry != tt.retry || c.Repeat != tt.repeat || fallback != tt.wantFallbck {
+						t.Errorf("retry %q, repeat %q, fallback %v; want %q, %q, %v", retry, c.Repeat, fallback, tt.retry, tt.repeat, tt.wantFallbck)
+					}
+				}
+			}
+		})
+	}
+}
+
 // TestImportConcurrentWorkers: a service that served a fan-out's copies at
 // once had that many workers at least, whatever the load asks for (a
 // request a second of 8 x 20 ms own time asks for two or three); and the run issues
