@@ -96,22 +96,31 @@ type Report struct {
 	P90MAPE float64 `json:"p90_mape"`
 	P99MAPE float64 `json:"p99_mape"`
 	// Missing names the operations with enough spans that the scenario
-	// does not have (not in the JSON, which holds only what was compared).
-	Missing []string `json:"-"`
-	// Unscored counts the operations observed at 0 ms, or whose run
-	// answered none with success, which the MAPEs leave out (MAPE).
-	Unscored int `json:"-"`
+	// does not have.
+	Missing []string `json:"missing"`
+	// NoSuccess names the operations the traces show succeeding that the
+	// run answered with no success: they have no simulated latency (a
+	// run's latency is of successful requests) and the MAPEs count each
+	// as 100 % off, the error of a simulated 0 ms. Left out, a run whose
+	// every request failed scored a MAPE of 0 %.
+	NoSuccess []string `json:"no_success"`
+	// Unscored counts the operations the MAPEs leave out: observed and
+	// simulated at 0 ms, or failed throughout in the traces and the run
+	// alike; there is nothing to be off by.
+	Unscored int `json:"unscored"`
 }
 
 // AtObservedLoad sets spec to the load the traces show, and returns what
 // it could not match: every open-loop client whose target is an entry
 // operation of the traces ("service.operation") takes that entry's rate,
-// without its schedule; the run lasts the scenario's warmup plus windows
-// times the time over which the traces' requests arrived (1: as long, so
-// that counts compare; more: the simulated quantiles are the scenario's,
-// not one window's luck, where slowness comes in episodes of seconds). A
-// client of the scenario that targets no entry of the traces keeps its
-// load; an entry of the traces that no client targets is not driven.
+// without its schedule, and a client the import made (importer.MadeClient)
+// that has no counterpart in the traces is set to rate 0; the run lasts
+// the scenario's warmup plus windows times the time over which the
+// traces' requests arrived (1: as long, so that counts compare; more: the
+// simulated quantiles are the scenario's, not one window's luck, where
+// slowness comes in episodes of seconds). Any other client of the
+// scenario that targets no entry of the traces keeps its load; an entry
+// of the traces that no client targets is not driven.
 func AtObservedLoad(spec *sim.Spec, m *importer.Model, windows int) []string {
 	var notes []string
 	// A client of the scenario takes the traces' client of its own name
@@ -145,6 +154,14 @@ func AtObservedLoad(spec *sim.Spec, m *importer.Model, windows int) []string {
 			}
 		}
 		switch {
+		case !found && importer.MadeClient(c.Name, c.Target, c.Operation) && c.Users == 0:
+			// The import's load of an entry, its orphans or its work not
+			// waited for stands for those requests of the traces it was
+			// made from; traces of another window without them had none
+			// (kept, a skewed import's async-... client drove 9.1/s of
+			// work the compared traces hold inside their calls).
+			c.Rate, c.Schedule = 0, nil
+			notes = append(notes, fmt.Sprintf("client %q (made by the import for %s) has no counterpart in the traces: its rate is set to 0", c.Name, target))
 		case !found:
 			notes = append(notes, fmt.Sprintf("client %q targets %s, which is no entry operation of the traces: its load is kept", c.Name, target))
 		case c.Users > 0:
@@ -166,7 +183,7 @@ func AtObservedLoad(spec *sim.Spec, m *importer.Model, windows int) []string {
 // spans beside the same operations (by service and operation name) of the
 // run's result.
 func Compare(m *importer.Model, res *sim.Result, opts Options) Report {
-	rep := Report{Operations: []Row{}}
+	rep := Report{Operations: []Row{}, Missing: []string{}, NoSuccess: []string{}}
 	ratio := m.Observed.SampleRatio
 	if ratio <= 0 {
 		ratio = 1
@@ -208,13 +225,18 @@ func Compare(m *importer.Model, res *sim.Result, opts Options) Report {
 	}
 	var p50s, p90s, p99s []float64
 	for _, r := range rep.Operations {
-		if r.Simulated.noLatency {
-			p50s, p90s, p99s = append(p50s, math.Inf(1)), append(p90s, math.Inf(1)), append(p99s, math.Inf(1))
+		switch {
+		case r.Simulated.noLatency && r.Observed.ErrorShare < 1:
+			rep.NoSuccess = append(rep.NoSuccess, r.Service+"."+r.Operation)
+			p50s, p90s, p99s = append(p50s, -1), append(p90s, -1), append(p99s, -1)
+			continue
+		case r.Simulated.noLatency: // failed throughout on both sides
+			p50s, p90s, p99s = append(p50s, math.NaN()), append(p90s, math.NaN()), append(p99s, math.NaN())
 			continue
 		}
-		p50s = append(p50s, RelErr(r.Observed.P50, r.Simulated.P50))
-		p90s = append(p90s, RelErr(r.Observed.P90, r.Simulated.P90))
-		p99s = append(p99s, RelErr(r.Observed.P99, r.Simulated.P99))
+		p50s = append(p50s, LatencyErr(r.Observed.P50, r.Simulated.P50))
+		p90s = append(p90s, LatencyErr(r.Observed.P90, r.Simulated.P90))
+		p99s = append(p99s, LatencyErr(r.Observed.P99, r.Simulated.P99))
 	}
 	rep.P50MAPE, rep.P90MAPE, rep.P99MAPE = MAPE(p50s), MAPE(p90s), MAPE(p99s)
 	rep.Unscored = max(Unscored(p50s), Unscored(p99s))
@@ -288,13 +310,27 @@ func RelErr(obs, simulated float64) float64 {
 	return (simulated - obs) / obs
 }
 
+// resolutionMS is the recorders' resolution: Zipkin's and Jaeger's spans
+// keep microseconds (zipkin2.Span's timestamp and duration, "epoch
+// microseconds"), so a span of 0 us lasted less than 1 us.
+const resolutionMS = 0.001
+
+// LatencyErr is the relative error of a simulated latency against the
+// observed one, (sim - obs) / obs, the observed figure taken as at least
+// the recorders' resolution: a span recorded at 0 us lasted under 1 us,
+// not no time, and a simulated 2 ms against it is off, not unscorable.
+// NaN (left out of the MAPE) when both are 0: there is nothing to score.
+func LatencyErr(obs, simulated float64) float64 {
+	if obs == 0 && simulated == 0 {
+		return math.NaN()
+	}
+	return (simulated - obs) / max(obs, resolutionMS)
+}
+
 // MAPE is the mean absolute percentage error of relative errors: the mean
-// of |e| x 100, over the finite ones. An operation observed at 0 (a span
-// shorter than its recorder's resolution: Zipkin and Jaeger keep
-// microseconds) has no relative error, nor one whose run answered no
-// request with success (a run's latency is of successful requests; Compare
-// gives it +Inf); it is left out, not let turn the mean into +Inf (which
-// JSON cannot hold either). 0 for none.
+// of |e| x 100, over the finite ones (LatencyErr leaves out an operation
+// observed and simulated at 0 ms with NaN, which JSON could not hold
+// either). 0 for none.
 func MAPE(errs []float64) float64 {
 	var s float64
 	n := 0

@@ -14,6 +14,7 @@ import (
 
 	"github.com/faultline/faultline/importer"
 	"github.com/faultline/faultline/internal/golden"
+	"github.com/faultline/faultline/sim"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -29,14 +30,15 @@ func TestMAPE(t *testing.T) {
 		{"exact", []float64{10, 20}, []float64{10, 20}, 0},
 		{"over and under count alike", []float64{100, 100}, []float64{110, 90}, 10},
 		{"mixed", []float64{10, 200, 4}, []float64{15, 150, 4}, (50 + 25 + 0) / 3.0},
-		// A span of 0 us (zipkin-lens's smartthings trace has them) has
-		// no relative error: left out, not +Inf.
-		{"observed zero left out", []float64{0, 10}, []float64{3, 12}, 20},
+		// A span of 0 us (zipkin-lens's smartthings trace has them)
+		// lasted under the recorder's 1 us: the error is against 1 us.
+		{"observed zero floored at 1 us", []float64{0, 10}, []float64{0.001, 12}, (100 + 20) / 2.0},
+		{"both zero left out", []float64{0, 10}, []float64{0, 12}, 20},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var errs []float64
 			for i := range tt.obs {
-				errs = append(errs, RelErr(tt.obs[i], tt.simulated[i]))
+				errs = append(errs, LatencyErr(tt.obs[i], tt.simulated[i]))
 			}
 			if got := MAPE(errs); math.Abs(got-tt.want) > 1e-9 {
 				t.Errorf("MAPE %g; want %g", got, tt.want)
@@ -45,6 +47,48 @@ func TestMAPE(t *testing.T) {
 	}
 	if e := RelErr(0, 1); !math.IsInf(e, 1) {
 		t.Errorf("RelErr(0, 1) = %g; want +Inf", e)
+	}
+}
+
+// TestCompareNoSuccess: an operation the traces show succeeding that the
+// run answered with no success has no simulated latency; the MAPEs count
+// it 100 % off and the report names it. Left out, a run whose requests all
+// failed scored a MAPE of 0 %.
+func TestCompareNoSuccess(t *testing.T) {
+	m := &importer.Model{Services: []importer.Service{{Name: "api", Operations: []importer.Operation{
+		{Name: "get", Count: 100, P50: 10 * time.Millisecond, P90: 12 * time.Millisecond, P99: 20 * time.Millisecond, ErrorShare: 0.4},
+		{Name: "put", Count: 100, P50: 10 * time.Millisecond, P90: 12 * time.Millisecond, P99: 20 * time.Millisecond},
+		{Name: "bad", Count: 100, P50: 10 * time.Millisecond, P90: 12 * time.Millisecond, P99: 20 * time.Millisecond, ErrorShare: 1},
+	}}}}
+	res := &sim.Result{DurationS: 10, Components: []sim.ComponentResult{{Name: "api", Operations: []sim.OperationResult{
+		{Name: "get", Arrivals: 100, Failed: 100},
+		{Name: "put", Arrivals: 100, OK: 100, Latency: sim.Latency{P50: 10, P90: 12, P99: 20}},
+		{Name: "bad", Arrivals: 100, Failed: 100},
+	}}}}
+	rep := Compare(m, res, Options{MinSpans: 50})
+	for _, tt := range []struct {
+		name      string
+		got, want float64
+	}{
+		{"p50 MAPE: get 100 % off, put exact, bad left out", rep.P50MAPE, 50},
+		{"p99 MAPE", rep.P99MAPE, 50},
+		{"unscored: bad failed throughout on both sides", float64(rep.Unscored), 1},
+	} {
+		if math.Abs(tt.got-tt.want) > 1e-9 {
+			t.Errorf("%s: %g; want %g", tt.name, tt.got, tt.want)
+		}
+	}
+	if fmt.Sprint(rep.NoSuccess) != "[api.get]" {
+		t.Errorf("no_success %v; want [api.get]", rep.NoSuccess)
+	}
+	js, err := json.Marshal(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{`"no_success":["api.get"]`, `"unscored":1`, `"missing":[]`} {
+		if !strings.Contains(string(js), k) {
+			t.Errorf("JSON lacks %s: %s", k, js)
+		}
 	}
 }
 
@@ -153,6 +197,30 @@ func TestAtObservedLoadByName(t *testing.T) {
 	}
 	if len(spec.Clients) != 2 || math.Abs(total-want) > 1e-9 {
 		t.Errorf("%d clients, %g requests/s in all; want 2, %g (the traces' root and orphan rates)", len(spec.Clients), total, want)
+	}
+}
+
+// TestAtObservedLoadUnmatched: a client the import made (load-, orphan-,
+// async-<service>-<operation>) with no counterpart in the traces compared
+// stands for requests those traces did not have: rate 0. A client the
+// author wrote keeps its load. Kept, an import's async-backend-q drove
+// 9.1/s of work that traces of another window held inside their calls.
+func TestAtObservedLoadUnmatched(t *testing.T) {
+	m := &importer.Model{Clients: []importer.Client{{Name: "load-gateway-get", Target: "gateway.get", Rate: 10}}}
+	spec := &sim.Spec{Clients: []sim.Client{
+		{Name: "load-gateway-get", Target: "gateway", Operation: "get", Rate: 12},
+		{Name: "async-backend-q", Target: "backend", Operation: "q", Rate: 9.1},
+		{Name: "orphan-backend-q-2", Target: "backend", Operation: "q", Rate: 3},
+		{Name: "batch", Target: "backend", Operation: "q", Rate: 5},
+	}}
+	notes := AtObservedLoad(spec, m, 1)
+	for i, want := range []float64{10, 0, 0, 5} {
+		if c := spec.Clients[i]; c.Rate != want {
+			t.Errorf("client %s: rate %g; want %g", c.Name, c.Rate, want)
+		}
+	}
+	if len(notes) != 3 || !strings.Contains(notes[0], "async-backend-q") || !strings.Contains(notes[0], "rate is set to 0") {
+		t.Errorf("notes %q; want one per client not matched", notes)
 	}
 }
 

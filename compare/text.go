@@ -30,7 +30,7 @@ func (r *Report) WriteText(w io.Writer) error {
 			cells = append(cells, format.Sig3(p[0]), format.Sig3(p[1]), relText(RelErr(p[0], p[1])))
 		}
 		cells = append(cells, quantileCells(o.P50, s.P50, o.P50CI, &in50)...)
-		cells = append(cells, format.Sig3(o.P90), format.Sig3(s.P90), relText(RelErr(o.P90, s.P90)))
+		cells = append(cells, format.Sig3(o.P90), format.Sig3(s.P90), relText(LatencyErr(o.P90, s.P90)))
 		cells = append(cells, quantileCells(o.P99, s.P99, o.P99CI, &in99)...)
 		cells = append(cells, format.Percent(o.ErrorShare), format.Percent(s.ErrorShare))
 		fmt.Fprintln(tw, strings.Join(cells, "\t")+"\t")
@@ -40,8 +40,11 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	_, err := fmt.Fprintf(w, "\n%d operations compared; MAPE of p50 %s %%, of p90 %s %%, of p99 %s %%\n", len(r.Operations), format.Sig3(r.P50MAPE), format.Sig3(r.P90MAPE), format.Sig3(r.P99MAPE))
 	fmt.Fprintf(w, "* inside the observed figure's 95 %% interval: %d of %d p50s, %d of %d p99s\n", in50, len(r.Operations), in99, len(r.Operations))
+	for _, n := range r.NoSuccess {
+		fmt.Fprintf(w, "counted 100 %% off in the MAPEs: %s, which the run answered with no success (its latency is of successful requests; the traces show successes)\n", n)
+	}
 	if r.Unscored > 0 {
-		fmt.Fprintf(w, "left out of the MAPEs: %d operations observed at 0 ms (shorter than the recorder's resolution) or that the run answered with no success (its latency is of successful requests), whose relative error is not defined\n", r.Unscored)
+		fmt.Fprintf(w, "left out of the MAPEs: %d operations observed and simulated at 0 ms, or failed throughout on both sides\n", r.Unscored)
 	}
 	for _, m := range r.Missing {
 		fmt.Fprintf(w, "not in the scenario: %s\n", m)
@@ -52,7 +55,7 @@ func (r *Report) WriteText(w io.Writer) error {
 // quantileCells are a quantile's cells: observed, simulated, error
 // (starred when the interval holds the simulated figure), interval.
 func quantileCells(obs, simulated float64, ci *CI, in *int) []string {
-	e := relText(RelErr(obs, simulated))
+	e := relText(LatencyErr(obs, simulated))
 	iv := ""
 	if ci != nil {
 		if ci.Contains(simulated) {
@@ -73,8 +76,11 @@ func quantileCells(obs, simulated float64, ci *CI, in *int) []string {
 
 // relText writes a relative error as a signed whole percentage.
 func relText(e float64) string {
-	if math.IsInf(e, 0) {
+	switch {
+	case math.IsInf(e, 0):
 		return "new"
+	case math.IsNaN(e):
+		return "+0%"
 	}
 	return fmt.Sprintf("%+.0f%%", e*100)
 }

@@ -119,10 +119,10 @@ func (a *aggregator) model(files []string, opts Options) *Model {
 						n, from, op, fmtSeconds(secs), fmtShare(ratio), fmtNum(rate))},
 				})
 			}
-			addClient("load", o.entries, "root spans")
-			addClient("orphan", o.orphans, "spans whose parent span the files do not hold (a caller the traces do not show)")
+			addClient(clientPrefixes[0], o.entries, "root spans")
+			addClient(clientPrefixes[1], o.orphans, "spans whose parent span the files do not hold (a caller the traces do not show)")
 			if o.key.pattern == "" {
-				addClient("async", s.detached[op], "invocations their caller did not wait for (consumer spans, FOLLOWS_FROM, or outliving their caller's span)")
+				addClient(clientPrefixes[2], s.detached[op], "invocations their caller did not wait for (consumer spans, FOLLOWS_FROM, or outliving their caller's span)")
 			}
 		}
 		svc.Comments = append(svc.Comments, fmt.Sprintf("from %d invocations (first spans) of service %q: operations %s", spans, raw, quoteList(names, 8)))
@@ -169,7 +169,8 @@ func (a *aggregator) model(files []string, opts Options) *Model {
 			"to a service come in episodes), entry rates.",
 		"",
 		"Assumed, since traces cannot show them: worker pools (chosen per service below), "+
-			"queues without limit, no timeouts, retries or circuit breakers. Traces of a system "+
+			"queues without limit, no timeouts or circuit breakers, no retries but those the traces show "+
+			"(a failed call tried again at once). Traces of a system "+
 			"that was not saturated cannot show its capacity: the run matches them at the "+
 			"observed load, not beyond it.")
 	m.Header = h
@@ -304,6 +305,17 @@ func (a *aggregator) writeCalls(o *opStats, target func(opKey) string) []Call {
 		// the caller through it, as the traces did not.
 		if f := a.failedCalls[[2]opKey{{service: o.key.service, op: o.key.op}, e.callee}]; f[0] > 0 && 2*f[1] > f[0] {
 			c.Extra = append(c.Extra, Key{Name: "fallback", Value: "true", Comment: fmt.Sprintf("%d of its %d failed calls left their caller's span without an error: it carried on", f[1], f[0])})
+		}
+		// A failed attempt followed at once by another call to the same
+		// callee is a retry (edges): the call retries (scenarios.md,
+		// [service.call.retry]), after the mean gap observed, with no
+		// jitter, as many attempts as the most seen, not repeat with a
+		// fallback. max_attempts above 10 takes a call timeout: 10.
+		if e.retries > 0 {
+			most := min(e.maxAttempts, 10)
+			c.Extra = append(c.Extra, Key{Name: "retry",
+				Value:   fmt.Sprintf(`{ max_attempts = %d, backoff = "constant", base = %s, jitter = "none" }`, most, quote(fmtDur(e.retryGap/e.retries))),
+				Comment: fmt.Sprintf("%d failed attempts were followed at once by another to %s.%s: retries, %d attempts at most", e.retries, e.callee.service, e.callee.op, e.maxAttempts)})
 		}
 		switch {
 		case maxCount <= 1:
@@ -475,8 +487,8 @@ const maxCopies = 8
 // goes to a copy of the service holding the one operation called (and its
 // calls, unrolled in turn), named <service>-reentry; the copy has the
 // service's instances and workers but its own (the real service shares
-// them), as its comments say. A chain that comes back more than maxCopies
-// times (operations that call each other round) is cut, each cut named in
+// them), as its comments say. A chain that comes back to one service more
+// than maxCopies times (operations that call each other round) is cut, each cut named in
 // the header and at its operation. It returns the header's notes.
 func unrollCycles(m *Model) []string {
 	idx := map[string]int{}
@@ -490,8 +502,8 @@ func unrollCycles(m *Model) []string {
 	for _, c := range m.Clients {
 		used[c.Name] = true
 	}
-	copies := map[string]int{}
-	var state []int // 0 new, 1 on the path, 2 done; grows with the copies
+	copies := map[string]int{} // on the chain being visited, per service
+	var state []int            // 0 new, 1 on the path, 2 done; grows with the copies
 	var notes []string
 	var visit func(i int)
 	visit = func(i int) {
@@ -501,6 +513,7 @@ func unrollCycles(m *Model) []string {
 			for _, c := range m.Services[i].Operations[oi].Calls {
 				callee, op, _ := strings.Cut(c.To, ".")
 				j := idx[callee]
+				copied := ""
 				if state[j] == 1 {
 					base := m.Services[j].Name
 					if m.Services[j].CopyOf != "" {
@@ -514,6 +527,7 @@ func unrollCycles(m *Model) []string {
 						continue
 					}
 					copies[base]++
+					copied = base
 					j = copyService(m, j, op, unique(used, base+"-reentry"))
 					idx[m.Services[j].Name] = j
 					state = append(state, 0)
@@ -522,6 +536,13 @@ func unrollCycles(m *Model) []string {
 				}
 				if state[j] == 0 {
 					visit(j)
+				}
+				if copied != "" {
+					// The copy's chain is done: maxCopies bounds the
+					// copies along one chain, not in the whole graph
+					// (ten services calling their caller back, each once,
+					// are ten chains of one).
+					copies[copied]--
 				}
 				kept = append(kept, c)
 			}
@@ -543,13 +564,13 @@ func unrollCycles(m *Model) []string {
 			visit(i)
 		}
 	}
-	if len(copies) > 0 {
-		var names []string
-		for _, s := range m.Services {
-			if s.CopyOf != "" {
-				names = append(names, s.Name)
-			}
+	var names []string
+	for _, s := range m.Services {
+		if s.CopyOf != "" {
+			names = append(names, s.Name)
 		}
+	}
+	if len(names) > 0 {
 		notes = append(notes, fmt.Sprintf("Calls that come back to a service waiting upstream (a cycle of calls between services, which a scenario cannot hold) go to copies of it that hold the operation called: %s. A copy has its service's instances and workers, but its own.", strings.Join(names, ", ")))
 	}
 	return notes

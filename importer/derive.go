@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"math"
 	"slices"
+	"time"
 
 	"github.com/faultline/faultline/sim/metrics"
 )
@@ -61,15 +62,20 @@ type opStats struct {
 // another.
 type edgeStats struct {
 	callee      opKey
-	invocations int64             // caller invocations that made the call at least once
-	total       int64             // calls in all
-	counts      map[int]int64     // k -> caller invocations that made it k times
-	multi       int64             // caller invocations that made it more than once...
-	overlapped  int64             // ...and of those, the ones whose copies overlapped
-	rankSum     float64           // the call's place among the callees, by first start
-	failed      int64             // calls whose callee span (or client span) failed
-	roundTrip   metrics.Histogram // network and queueing time there and back: client span - server span
-	skewed      int64             // client spans shorter than their server span (clock skew)
+	invocations int64         // caller invocations that made the call at least once
+	total       int64         // calls in all
+	counts      map[int]int64 // k -> caller invocations that made it k times
+	multi       int64         // caller invocations that made it more than once...
+	overlapped  int64         // ...and of those, the ones whose copies overlapped
+	rankSum     float64       // the call's place among the callees, by first start
+	failed      int64         // attempts whose callee span (or client span) failed
+	// retries are the attempts that retried a failed one at once
+	// (edges), retryGap the time from the failed attempts' ends to the
+	// retries' starts in all, maxAttempts the most attempts of one call.
+	retries, retryGap int64
+	maxAttempts       int
+	roundTrip         metrics.Histogram // network and queueing time there and back: client span - server span
+	skewed            int64             // client spans shorter than their server span (clock skew)
 	// rtSeries is the round trips with the callee's instance, for the
 	// episodes of the callee (shape.go).
 	rtSeries []sample
@@ -123,6 +129,15 @@ type aggregator struct {
 	// those of them whose caller did not fail (fallback).
 	failedCalls map[[2]opKey][2]int64
 
+	// outlived counts, per call edge (the caller's operation, without its
+	// call pattern, and the callee's), its invocations and, second, those
+	// that outlived their caller (outlived); the survey fold fills it.
+	// detachedEdges are the edges the fold that follows drives as work
+	// not waited for: most of their invocations outlived their caller.
+	survey        bool
+	outlived      map[[2]opKey][2]int64
+	detachedEdges map[[2]opKey]bool
+
 	// rtBursts are the episodes of the round trips to each callee
 	// (shape.go), found once all is read.
 	rtBursts map[string]bursts
@@ -158,7 +173,20 @@ type call struct {
 }
 
 func newAggregator() *aggregator {
-	return &aggregator{services: map[string]*serviceStats{}, ratios: map[float64]int64{}, idx: map[string]int32{}, failedCalls: map[[2]opKey][2]int64{}}
+	return &aggregator{services: map[string]*serviceStats{}, ratios: map[float64]int64{}, idx: map[string]int32{}, failedCalls: map[[2]opKey][2]int64{}, outlived: map[[2]opKey][2]int64{}}
+}
+
+// surveyed is an aggregator for the fold after the survey a: the call
+// edges most of whose invocations outlived their caller are detached.
+func surveyed(a *aggregator) *aggregator {
+	b := newAggregator()
+	b.detachedEdges = map[[2]opKey]bool{}
+	for e, n := range a.outlived {
+		if 2*n[1] > n[0] {
+			b.detachedEdges[e] = true
+		}
+	}
+	return b
 }
 
 func (a *aggregator) service(name string) *serviceStats {
@@ -263,7 +291,9 @@ func (a *aggregator) addTrace(sp []Span) {
 		a.work = a.work[1:]
 		a.invocation(sp, w)
 	}
-	a.concurrency()
+	if !a.survey {
+		a.concurrency()
+	}
 }
 
 // running is one invocation's span, for concurrency.
@@ -321,13 +351,26 @@ func (a *aggregator) invocation(sp []Span, w invocationRef) {
 			if s != t && a.isClientSpan(sp, s) {
 				cl, iv = s, &sp[s]
 			}
-			if detached(top, &sp[c], iv) {
+			callee := &sp[c]
+			e := [2]opKey{{service: top.Service, op: top.Operation}, {service: callee.Service, op: callee.Operation}}
+			if a.survey {
+				n := a.outlived[e]
+				n[0]++
+				if outlived(top, callee, iv) {
+					n[1]++
+				}
+				a.outlived[e] = n
+			}
+			if callee.Kind == KindConsumer || callee.FollowsFrom || a.detachedEdges[e] {
 				a.work = append(a.work, invocationRef{span: c, detached: true})
 				continue
 			}
 			a.calls = append(a.calls, call{child: c, client: cl, start: iv.Start, end: iv.End, key: opKey{service: sp[c].Service, op: sp[c].Operation}})
 			a.work = append(a.work, invocationRef{span: c})
 		}
+	}
+	if a.survey {
+		return // it only counts the edges' invocations that outlived their caller
 	}
 	k := opKey{service: top.Service, op: top.Operation}
 	if w.entry {
@@ -407,27 +450,39 @@ func (a *aggregator) invocation(sp []Span, w invocationRef) {
 	a.edges(sp, o, top.Error)
 }
 
-// detached tells whether an invocation's caller did not wait for a callee
-// span: a CONSUMER span (OpenTelemetry's span kinds: "there is often no
-// direct critical path latency relationship between producer and consumer
-// spans", opentelemetry-specification specification/trace/api.md,
-// SpanKind), a span that FOLLOWS_FROM its parent ("some parent Spans do not
-// depend in any way on the result of their child Spans", opentracing
-// specification.md, References between Spans), or a callee that outlived
-// its caller: run from the call's start, half of it or more would come
-// after the caller's first span ended. The call's start is its client
-// span's when there is one (the caller's clock), else the callee's own,
-// which another host's clock may shift: a callee that overran by less than
-// half its length is taken as skewed, not as left behind. A call can start
-// no earlier than its caller (a span of 0 us waited for nothing). Such work is not
-// a call the caller waits for, and the run drives it as a request of its
-// own (build.go).
-func detached(top, callee, call *Span) bool {
-	if callee.Kind == KindConsumer || callee.FollowsFrom {
-		return true
-	}
-	return max(call.Start, top.Start)+(callee.End-callee.Start)/2 > top.End
+// Work a caller did not wait for is not one of its calls (the run drives
+// it as a request of its own, build.go): a CONSUMER span (OpenTelemetry's
+// span kinds: "there is often no direct critical path latency
+// relationship between producer and consumer spans",
+// opentelemetry-specification specification/trace/api.md, SpanKind), a
+// span that FOLLOWS_FROM its parent ("some parent Spans do not depend in
+// any way on the result of their child Spans", opentracing
+// specification.md, References between Spans), each decided per span;
+// and a call edge (caller operation to callee operation) most of whose
+// invocations outlived their caller, decided per edge over all the
+// traces. Per invocation, a callee host's clock skew turned a third of an
+// ordinary call's invocations into work not waited for (the last of three
+// calls, a host 1.5 ms ahead); an edge is one thing in the code that
+// makes it, and is driven as one.
+
+// outlived tells whether a callee outlived its caller by a clear margin:
+// run from the call's start, it would end after the caller's first span
+// by more than half its length and by skewMargin or more. The call's start
+// is its client span's when there is one (the caller's clock), else the
+// callee's own, which another host's clock may shift: an overrun shorter
+// than that is taken as skew, not as work left behind. A call can start no
+// earlier than its caller (a span of 0 us waited for nothing).
+func outlived(top, callee, call *Span) bool {
+	length := callee.End - callee.Start
+	over := max(call.Start, top.Start) + length - top.End
+	return over > length/2 && over >= skewMargin
 }
+
+// skewMargin is the clock skew between hosts an overrun must exceed to be
+// taken as work left behind: NTP keeps clocks within about 10 ms over the
+// public Internet and 1 ms on a LAN (https://timetoolsltd.com/ntp/ntp-timing-accuracy/,
+// "Public Internet NTP Servers: <10ms").
+const skewMargin = int64(10 * time.Millisecond)
 
 // instanceID numbers an instance of a service; "" (not recorded) is one
 // more.
@@ -474,28 +529,52 @@ func (a *aggregator) edges(sp []Span, o *opStats, callerFailed bool) {
 			e = &edgeStats{callee: k, counts: map[int]int64{}}
 			o.calls[k] = e
 		}
+		// A call is one or more attempts: a call that failed and was
+		// followed by another to the same callee, started after it
+		// ended with no other call in between, was retried (the retry
+		// is an attempt of the same call, not a call of its own). The
+		// call failed when its last attempt did.
 		count, overlapped := 0, false
 		var maxEnd int64
+		prev, prevFailed, attempts := -1, false, 0
+		ek := [2]opKey{{service: o.key.service, op: o.key.op}, k}
+		callDone := func(failed bool) {
+			if !failed {
+				return
+			}
+			f := a.failedCalls[ek]
+			f[0]++
+			if !callerFailed {
+				f[1]++
+			}
+			a.failedCalls[ek] = f
+		}
 		for i := range a.calls {
 			c := &a.calls[i]
 			if c.key != k {
 				continue
 			}
-			if count > 0 && c.start < maxEnd {
-				overlapped = true
-			}
-			maxEnd = max(maxEnd, c.end)
-			count++
-			if sp[c.child].Error || (c.client >= 0 && sp[c.client].Error) {
+			failed := sp[c.child].Error || (c.client >= 0 && sp[c.client].Error)
+			if failed {
 				e.failed++
-				ek := [2]opKey{{service: o.key.service, op: o.key.op}, k}
-				f := a.failedCalls[ek]
-				f[0]++
-				if !callerFailed {
-					f[1]++
-				}
-				a.failedCalls[ek] = f
 			}
+			if prevFailed && prev == i-1 && c.start >= a.calls[prev].end {
+				attempts++
+				e.retries++
+				e.retryGap += c.start - a.calls[prev].end
+			} else {
+				if count > 0 {
+					callDone(prevFailed)
+					if c.start < maxEnd {
+						overlapped = true
+					}
+				}
+				count++
+				attempts = 1
+			}
+			e.maxAttempts = max(e.maxAttempts, attempts)
+			maxEnd = max(maxEnd, c.end)
+			prev, prevFailed = i, failed
 			if c.client >= 0 {
 				d := (sp[c.client].End - sp[c.client].Start) - (sp[c.child].End - sp[c.child].Start)
 				if d < 0 {
@@ -506,6 +585,7 @@ func (a *aggregator) edges(sp []Span, o *opStats, callerFailed bool) {
 				e.rtSeries = appendSample(e.rtSeries, sample{at: sp[c.client].Start, v: d, inst: a.instanceID(sp[c.child].Service, sp[c.child].Instance)})
 			}
 		}
+		callDone(prevFailed)
 		e.invocations++
 		e.total += int64(count)
 		e.counts[count]++

@@ -3,6 +3,7 @@ package importer
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -27,8 +28,9 @@ type Options struct {
 //
 // Memory stays bounded by the traces in progress, not by the file: a first
 // pass counts the spans of each trace (a map of trace ids), a second one
-// keeps the spans of a trace until its last one has been read, folds the
-// trace into per-operation statistics (counts, and histograms of constant
+// surveys which call edges outlive their caller (work not waited for), a
+// third keeps the spans of a trace until its last one has been read, folds
+// the trace into per-operation statistics (counts, and histograms of constant
 // size) and lets it go. Files written in time order (as exporters and
 // Jaeger's API write them) hold only the traces that overlap in time at
 // once.
@@ -71,8 +73,25 @@ func read(files []string, opts Options) (*aggregator, error) {
 		}
 		formats[i] = format
 	}
-	agg := newAggregator()
+	// Two folds: the first surveys which call edges outlive their
+	// caller (derive.go, outlived), the second folds the traces with
+	// those edges detached.
+	survey := newAggregator()
+	survey.survey = true
+	if err := fold(survey, files, formats, opts, maps.Clone(remaining)); err != nil {
+		return nil, err
+	}
+	agg := surveyed(survey)
 	agg.formats = formats
+	if err := fold(agg, files, formats, opts, remaining); err != nil {
+		return nil, err
+	}
+	return agg, nil
+}
+
+// fold reads the files' spans into agg trace by trace: a trace is folded
+// once remaining (its span count) of its spans have been read.
+func fold(agg *aggregator, files []string, formats []Format, opts Options, remaining map[string]int32) error {
 	open := map[string][]Span{}
 	for i, f := range files {
 		_, err := scan(f, formats[i], opts.Columns, &agg.skippedSpans, func(s *Span) error {
@@ -88,7 +107,7 @@ func read(files []string, opts Options) (*aggregator, error) {
 			return nil
 		})
 		if err != nil {
-			return nil, err
+			return err
 		}
 	}
 	// Traces whose span count changed between the passes (a file being
@@ -101,7 +120,7 @@ func read(files []string, opts Options) (*aggregator, error) {
 	for _, id := range left {
 		agg.addTrace(open[id])
 	}
-	return agg, nil
+	return nil
 }
 
 // scan reads one file in the given format (sniffing it for Auto) and

@@ -366,9 +366,11 @@ func TestImportReadsGzip(t *testing.T) {
 // of its own, driven by an async-... client at its observed rate: a
 // CONSUMER span below a PRODUCER (zipkin-lens's messaging.json), a span
 // that FOLLOWS_FROM its parent, a callee that outlived its caller's span
-// by more than half its length. A callee that starts before its client
-// span (clock skew) but fits in it, or overruns its caller by less than
-// half its length, stays a call. Before, each was a call: the run made the producer wait
+// by more than half its length and by 10 ms or more, on most of that
+// call edge's invocations. A callee that starts before its client span
+// (clock skew) but fits in it, or overruns its caller by less than half
+// its length or by less than 10 ms (skew), stays a call, and so does an
+// edge only some of whose invocations outlived the caller. Before, each was a call: the run made the producer wait
 // for the consumer's whole work.
 func TestImportDetachedWork(t *testing.T) {
 	const header = "TraceID,SpanID,ParentID,ServiceName,OperationName,StartTimeUnixNano,EndTimeUnixNano,Kind\n"
@@ -414,6 +416,19 @@ func TestImportDetachedWork(t *testing.T) {
 			"db.get", "load-api-post"},
 		{"an ordinary call",
 			rows("a,-,api,post,0,10,server", "s,a,db,get,2,8,server"),
+			"db.get", "load-api-post"},
+		// Server spans only, the callee's host ahead: the last call
+		// overruns by more than half its length, but by less than the
+		// 10 ms NTP keeps hosts within (skewMargin). Before, it was
+		// work not waited for (skew.json: 548 of 1800 calls).
+		{"callee overruns by more than half its length, under the skew margin",
+			rows("a,-,api,post,0,10,server", "s1,a,db,get,2,5,server", "s2,a,db,get,5,8,server", "s3,a,db,get,9,13,server"),
+			"db.get", "load-api-post"},
+		// One of an edge's three invocations outlives the caller by 25
+		// ms: the edge is a call the caller waits for (most of its
+		// invocations are), not split into calls and async work.
+		{"one of an edge's invocations outlives its caller",
+			rows("a,-,api,post,0,30,server", "s1,a,db,get,2,5,server", "s2,a,db,get,5,8,server", "s3,a,db,get,25,55,server"),
 			"db.get", "load-api-post"},
 	}
 	for _, tt := range tests {
@@ -587,6 +602,35 @@ func TestImportUnrollsCycles(t *testing.T) {
 	}
 }
 
+// TestImportUnrollsCyclesPerChain: the bound of 8 copies counts the
+// copies along one chain of calls, as the doc says, not in the whole
+// graph: a page calling ten services, each of which calls the page's
+// service back once, is ten chains with one copy each, and none is cut.
+// Counted over the graph, the calls of svc8 and svc9 back to web were
+// left out.
+func TestImportUnrollsCyclesPerChain(t *testing.T) {
+	rows := []string{"a,-,web,page,0,100,false"}
+	for i := range 10 {
+		s := 5 + 9*i
+		rows = append(rows,
+			fmt.Sprintf("s%d,a,svc%d,op,%d,%d,false", i, i, s, s+8),
+			fmt.Sprintf("c%d,s%d,web,cb,%d,%d,false", i, i, s+1, s+7))
+	}
+	m, err := Import([]string{spanTable(t, 4, rows...)}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	copies := 0
+	for _, s := range m.Services {
+		if s.CopyOf == "web" {
+			copies++
+		}
+	}
+	if out := loadScenario(t, m); strings.Contains(out, "NOT EXPRESSED") || copies != 10 {
+		t.Errorf("%d copies of web; want 10, none cut:\n%s", copies, out)
+	}
+}
+
 // TestImportFallback: a call that failed while its caller's span did not
 // falls back (the caller carried on); one whose caller failed with it does
 // not (the run fails the caller through it, as the traces show). Before,
@@ -614,6 +658,59 @@ func TestImportFallback(t *testing.T) {
 				t.Errorf("call %s: fallback %v; want %v", c.To, fallback, tt.wantFallbck)
 			}
 			loadScenario(t, m)
+		})
+	}
+}
+
+// TestImportRetries: a failed call followed at once by another to the
+// same callee, no other call between, is a retry: the call retries
+// (max_attempts, the mean gap as a constant back-off), and is neither
+// repeated nor falls back, since the request did not carry on past a
+// failure but tried again. Before, it was repeat = 2 and fallback = true
+// (retries.json). A failed call followed by a call elsewhere, or two
+// calls that succeeded, are no retries.
+func TestImportRetries(t *testing.T) {
+	for _, tt := range []struct {
+		name          string
+		rows          []string
+		retry, repeat string
+		wantFallbck   bool
+	}{
+		{"failed then again at once", []string{"a,-,web,page,0,20,false", "b,a,recs,get,1,3,true", "c,a,recs,get,4,9,false"},
+			`{ max_attempts = 2, backoff = "constant", base = "1ms", jitter = "none" }`, "", false},
+		{"failed twice then succeeded", []string{"a,-,web,page,0,20,false", "b,a,recs,get,1,3,true", "c,a,recs,get,3,5,true", "d,a,recs,get,5,9,false"},
+			`{ max_attempts = 3, backoff = "constant", base = "0ns", jitter = "none" }`, "", false},
+		{"two calls that succeeded", []string{"a,-,web,page,0,20,false", "b,a,recs,get,1,3,false", "c,a,recs,get,4,9,false"},
+			"", "2", false},
+		{"a call elsewhere between", []string{"a,-,web,page,0,20,false", "b,a,recs,get,1,3,true", "x,a,ads,get,3,4,false", "c,a,recs,get,4,9,false"},
+			"", "2", true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := Import([]string{spanTable(t, 4, tt.rows...)}, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			loadScenario(t, m)
+			for _, s := range m.Services {
+				for _, c := range s.Operations[0].Calls {
+					if c.To != "recs.get" {
+						continue
+					}
+					var retry string
+					fallback := false
+					for _, k := range c.Extra {
+						switch k.Name {
+						case "retry":
+							retry = k.Value
+						case "fallback":
+							fallback = k.Value == "true"
+						}
+					}
+					if retry != tt.retry || c.Repeat != tt.repeat || fallback != tt.wantFallbck {
+						t.Errorf("retry %q, repeat %q, fallback %v; want %q, %q, %v", retry, c.Repeat, fallback, tt.retry, tt.repeat, tt.wantFallbck)
+					}
+				}
+			}
 		})
 	}
 }

@@ -1,6 +1,9 @@
 package importer
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Model is the scenario an import builds, before it is written as TOML. A
 // later step may amend it (the manifests of the same system: replicas,
@@ -125,4 +128,21 @@ type Call struct {
 // is ("\"2s\"", "3", "{ max_attempts = 2 }").
 type Key struct {
 	Name, Value, Comment string
+}
+
+// clientPrefixes name the clients an import makes, each
+// "<prefix>-<service>-<operation>": the roots' load, the orphans' (their
+// caller is not in the traces) and the work not waited for (async).
+var clientPrefixes = [...]string{"load", "orphan", "async"}
+
+// MadeClient reports whether a client of this name, at this service and
+// operation, is one an import made: its load stands for requests of the
+// traces imported, not for a load the scenario's author chose.
+func MadeClient(name, service, operation string) bool {
+	for _, p := range clientPrefixes {
+		if strings.HasPrefix(name, p+"-"+service+"-"+operation) {
+			return true
+		}
+	}
+	return false
 }

@@ -190,6 +190,9 @@ func mergeOps(k opKey, group []*opStats) *opStats {
 			me.overlapped += e.overlapped
 			me.rankSum += e.rankSum
 			me.failed += e.failed
+			me.retries += e.retries
+			me.retryGap += e.retryGap
+			me.maxAttempts = max(me.maxAttempts, e.maxAttempts)
 			me.roundTrip.Merge(&e.roundTrip)
 			me.skewed += e.skewed
 			for _, x := range e.rtSeries {
