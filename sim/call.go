@@ -222,15 +222,14 @@ func (s *Sim) attempt(k int32, kind attemptKind) (sent, ok bool) {
 		host = p.lb.Pick(&p.hosts, s.reqs.r[cl.parent].key, sv.rng)
 	}
 	if host < 0 {
-		// No instance is up: like Envoy's "no healthy upstream", at once.
-		if br := p.breaker; br != nil {
-			br.Release()
-		}
 		if kind == hedgeAttempt {
+			// A copy is sent only to an instance that can take it.
+			if br := p.breaker; br != nil {
+				br.Release()
+			}
 			return false, false
 		}
-		cl.org = s.edgeOrigin(e, CauseNoInstance, p.lastFail)
-		return false, s.endCall(k, Error, kind == retryAttempt)
+		return s.noInstance(k, kind)
 	}
 	timeout := e.perTry
 	if cl.deadline > 0 && timeout > 0 && after(s.now, timeout) >= cl.deadline {
@@ -261,6 +260,9 @@ func (s *Sim) attempt(k int32, kind attemptKind) (sent, ok bool) {
 	cl.attempts++
 	if cl.counted {
 		e.stats.attempts++
+		if kind == retryAttempt {
+			e.stats.retries++
+		}
 	}
 	if h := e.spec.Hedge; h != nil && int(cl.attempts) < e.maxAttempts() {
 		// This timer replaces any planned for an earlier attempt.
@@ -271,6 +273,52 @@ func (s *Sim) attempt(k int32, kind attemptKind) (sent, ok bool) {
 		s.startOp(k, a, e)
 	}
 	return true, false
+}
+
+// noInstance ends attempt kind (a first attempt or a retry) of call k, which
+// found no instance of the callee to send to (none up, none left in the
+// endpoints, or all unhealthy or ejected), as the caller sees it: an attempt
+// that failed at once with an error. Envoy's router answers it with a local
+// 503 "no healthy upstream" (response flag UH; source/common/router/router.cc,
+// sendNoHealthyUpstreamResponse), and gRPC fails an RPC at once with
+// UNAVAILABLE while its channel cannot connect (grpc/grpc
+// doc/wait-for-ready.md, "fail fast" by default). So the attempt counts
+// (ATTEMPTS), the breaker records it as a failure (Resilience4j records every
+// exception it does not ignore: CircuitBreakerConfig's
+// DEFAULT_RECORD_EXCEPTION_PREDICATE is throwable -> true), so a half-open
+// trial that finds nobody up opens the breaker again, and the call's retry
+// policy retries it if retry_on lists error. Outlier detection, which judges
+// hosts, learns nothing: no host was tried. It returns what attempt returns:
+// sent when a retry is planned (the call goes on), else the call has ended
+// and ok says whether a fallback answered for it.
+func (s *Sim) noInstance(k int32, kind attemptKind) (sent, ok bool) {
+	cl := &s.calls.c[k]
+	sv := &s.services[cl.svc]
+	e := &sv.calls[cl.edge]
+	p := e.pol[cl.hold]
+	cl.attempts++
+	if cl.counted {
+		e.stats.attempts++
+		if kind == retryAttempt {
+			e.stats.retries++
+		}
+	}
+	cl.org = s.edgeOrigin(e, CauseNoInstance, p.lastFail)
+	p.releaseRetry(cl)
+	if br := p.breaker; br != nil {
+		before := br.Transitions()
+		br.Record(s.now, 0, true)
+		s.noteBreaker(sv, cl.edge, cl.hold, before)
+	}
+	if p.throttle != nil && e.spec.Retry != nil && e.spec.Retry.On[Error] {
+		p.throttle.OnFailure() // a retryable failure takes a token (gRFC A6)
+	}
+	if d, ok := s.mayRetry(cl, e, Error, sv); ok {
+		cl.prevSleep = d
+		s.schedule(after(s.now, d), evRetry, k, cl.gen)
+		return true, false
+	}
+	return false, s.endCall(k, Error, kind == retryAttempt)
 }
 
 // maxAttempts is the most attempts a call on e makes, hedged copies
@@ -444,10 +492,7 @@ func (s *Sim) retry(k int32, gen uint32) {
 	if cl.gen != gen {
 		return // the call ended meanwhile (its deadline)
 	}
-	counted, e := cl.counted, &s.services[cl.svc].calls[cl.edge]
-	if sent, _ := s.attempt(k, retryAttempt); sent && counted {
-		e.stats.retries++
-	}
+	s.attempt(k, retryAttempt) // counts the retry when it is made
 }
 
 // hedge sends another copy of call k when its hedge delay is over, if it is

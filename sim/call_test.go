@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/faultline/faultline/sim"
+	"github.com/faultline/faultline/sim/resilience"
 )
 
 func componentOf(t *testing.T, res *sim.Result, name string) sim.ComponentResult {
@@ -411,6 +412,95 @@ workers = 100000
 			if l.P50 < tt.lo || l.P50 > tt.hi {
 				t.Errorf("request p50 %.1f ms, want %g..%g ms", l.P50, tt.lo, tt.hi)
 			}
+		})
+	}
+}
+
+// TestNoInstanceIsAFailedAttempt: a call that finds no instance of its
+// callee up (both crashed, and out of the endpoints 1 s later) is an
+// attempt that failed with an error, as Envoy's local 503 "no healthy
+// upstream" and gRPC's fail-fast UNAVAILABLE are to the caller: it counts
+// in ATTEMPTS, the breaker records it as a failure (Resilience4j records
+// every exception), so each half-open trial opens the breaker again while
+// nothing is up, and a retry policy that lists error retries it. Before,
+// such a call was neither an attempt nor a breaker failure: the breaker sat
+// in HALF_OPEN until the callee came back, and the calls fell out of the
+// edge's columns (CheckConservation's attempt bounds, checked by run).
+func TestNoInstanceIsAFailedAttempt(t *testing.T) {
+	const base = `
+[scenario]
+name = "no-instance"
+duration = "12s"
+seed = 1
+
+[[client]]
+name = "c"
+target = "a"
+rate = 200
+
+[[service]]
+name = "a"
+workers = 64
+service_time = "1ms"
+
+  [[service.call]]
+  to = "b"
+  timeout = "1s"
+%s
+
+[[service]]
+name = "b"
+instances = 2
+service_time = "1ms"
+
+[[fault]]
+kind = "crash"
+target = "b"
+start = "2s"
+duration = "8s"
+`
+	const breaker = `
+  [service.call.circuit_breaker]
+  sliding_window_size = 10
+  minimum_number_of_calls = 10
+  wait_duration_in_open_state = "1s"
+  permitted_number_of_calls_in_half_open_state = 2
+`
+	for _, tc := range []struct {
+		name  string
+		keys  string
+		opens int // breaker OPEN transitions while b is down (2 s to 10 s)
+		// retried: attempts per call beyond the first, at least: the
+		// 1,400 calls of the 7 s out of the endpoints retry twice each,
+		// 1.15 per call over the run's 2,430.
+		retried float64
+	}{
+		// Open at ~2 s, then every 1 s a half-open trial finds nobody
+		// and opens it again: 2.x, 3.x, ..., 9.x.
+		{name: "breaker re-opens", keys: breaker, opens: 8},
+		{name: "retry on error", keys: `  retry = { max_attempts = 3, retry_on = ["error"] }`, retried: 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, _ := run(t, loadSpec(t, fmt.Sprintf(base, tc.keys)))
+			var e sim.EdgeResult
+			for _, x := range res.Edges {
+				if x.Name == "a->b" {
+					e = x
+				}
+			}
+			opens := 0
+			for _, ev := range res.Events {
+				if ev.Kind == sim.EventBreaker && ev.Breaker == resilience.Open && ev.TS < 10 {
+					opens++
+				}
+			}
+			if opens < tc.opens {
+				t.Errorf("breaker opened %d times while b was down, want >= %d", opens, tc.opens)
+			}
+			if amp := float64(e.Attempts)/float64(e.Calls) - 1; tc.retried > 0 && amp < tc.retried {
+				t.Errorf("%.2f attempts per call beyond the first, want >= %.2f", amp, tc.retried)
+			}
+			t.Logf("calls %d attempts %d retries %d ok %d error %d short-circuited %d opens %d", e.Calls, e.Attempts, e.Retries, e.OK, e.Error, e.ShortCircuited, opens)
 		})
 	}
 }

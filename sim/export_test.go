@@ -43,9 +43,19 @@ func (s *Sim) CheckPool() error {
 		return fmt.Errorf("request pool: live count %d, but %d requests in flight: %d leaked", p.live, inFlight, p.live-inFlight)
 	}
 	// Every instance lists exactly the requests that hold its workers,
-	// each at its seat.
+	// each at its seat; the count of instances listed in the endpoints,
+	// kept as they change (relist), is a count of them now.
 	for si := range s.services {
 		sv := &s.services[si]
+		listed := 0
+		for n := range sv.insts {
+			if sv.listed(n) {
+				listed++
+			}
+		}
+		if listed != sv.listedNow {
+			return fmt.Errorf("%s: %d instances listed, counted %d", sv.spec.Name, listed, sv.listedNow)
+		}
 		for n := range sv.insts {
 			in := &sv.insts[n]
 			if len(in.work) != in.busy {

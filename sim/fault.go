@@ -666,6 +666,7 @@ func (sv *service) crash(n int32) {
 	if wasUp {
 		sv.exited(n)
 	}
+	sv.relist(n)
 	sv.account(s.now)
 	// Mark the victims first, then cancel the calls they are waiting on,
 	// then answer them: a victim's calls must be gone before its slot can

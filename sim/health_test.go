@@ -12,7 +12,9 @@ import (
 )
 
 // runBuiltins runs every built-in scenario to its end, seed as its file
-// says, and hands each result to check.
+// says, checks that every request, call and attempt is accounted for
+// (CheckConservation: every CALL row of every built-in adds up), and hands
+// each result to check.
 func runBuiltins(t *testing.T, check func(t *testing.T, res *sim.Result)) {
 	for _, b := range scenarios.List() {
 		t.Run(b.Name, func(t *testing.T) {
@@ -21,7 +23,11 @@ func runBuiltins(t *testing.T, check func(t *testing.T, res *sim.Result)) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			check(t, s.Run())
+			res := s.Run()
+			if err := res.CheckConservation(); err != nil {
+				t.Error(err)
+			}
+			check(t, res)
 		})
 	}
 }

@@ -660,15 +660,16 @@ func TestHedgesCountSent(t *testing.T) {
 	// One call a second, 20ms each way: every call is hedged after 10ms,
 	// except the one at 10.02s, whose instance crashes at 10.025s, before
 	// its hedge is due, and the one at 11.02s, which finds no instance and
-	// fails at once.
+	// fails at once: one attempt (Envoy's 503 "no healthy upstream"), no
+	// hedge.
 	spec := twoTier(t, sim.Call{Hedge: &sim.Hedge{Delay: 10 * time.Millisecond, MaxCopies: 2}}, sim.Service{ServiceTime: mustDist(t, "1ms")}, 30*time.Second)
 	spec.Clients[0].Arrival, spec.Clients[0].Rate = sim.Constant, 1
 	spec.Network.Latency = mustDist(t, "20ms")
 	spec.Faults = []sim.Fault{{Kind: sim.FaultCrash, Target: "back", Start: 10025 * time.Millisecond, Duration: time.Second}}
 	res, _ := run(t, spec)
 	e := edge(t, res, "front->back")
-	if e.Calls != 30 || e.Hedges != 28 || e.Attempts != 28*2+1 {
-		t.Errorf("%d calls, %d attempts, %d hedges; want 30, 57, 28", e.Calls, e.Attempts, e.Hedges)
+	if e.Calls != 30 || e.Hedges != 28 || e.Attempts != 28*2+2 {
+		t.Errorf("%d calls, %d attempts, %d hedges; want 30, 58, 28", e.Calls, e.Attempts, e.Hedges)
 	}
 }
 

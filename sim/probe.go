@@ -67,6 +67,24 @@ func (sv *service) initProbe() {
 	if cfg := sv.spec.Readiness; cfg != nil {
 		sv.probe = sv.s.checks[sv.s.newCheck(sv.idx, *cfg, true, -1)].hc
 	}
+	for i := range sv.insts {
+		sv.relist(int32(i))
+	}
+}
+
+// relist keeps listedNow, how many of the service's instances are listed,
+// in step with instance n after anything listed reads changed (its process,
+// its exit seen, its readiness). A balancer reads it (hostsView.Listed) to
+// refuse at once, in O(1), when none is listed, rather than scan every
+// instance for each call a crashed service refuses.
+func (sv *service) relist(n int32) {
+	in := &sv.insts[n]
+	l := 0
+	if sv.listed(int(n)) {
+		l = 1
+	}
+	sv.listedNow += l - in.listedCounted
+	in.listedCounted = l
 }
 
 // listed reports whether instance i is in the endpoints its callers
@@ -90,6 +108,7 @@ func (sv *service) exited(n int32) {
 	d := int64(sv.spec.EndpointUpdateDelay)
 	if d == 0 {
 		in.downUnseen = false
+		sv.relist(n)
 		return
 	}
 	in.delistAt = after(sv.s.now, d)
@@ -104,6 +123,7 @@ func (sv *service) delist(n int32) {
 		return
 	}
 	in.downUnseen = false
+	sv.relist(n)
 	sv.s.logf(fmt.Sprintf("%s#%d", sv.spec.Name, n+1), "out of the endpoints: its exit seen %s after the crash",
 		time.Duration(sv.spec.EndpointUpdateDelay))
 }
@@ -174,6 +194,9 @@ func (s *Sim) checked(c int32, i int, ok bool) {
 		return
 	}
 	sv := &s.services[ck.svc]
+	if ck.probe {
+		sv.relist(int32(i))
+	}
 	inst := fmt.Sprintf("%s#%d", sv.spec.Name, i+1)
 	cfg := ck.hc.Config()
 	switch {
@@ -195,5 +218,6 @@ func (s *Sim) checked(c int32, i int, ok bool) {
 func (sv *service) probeRestarted(n int32) {
 	if sv.probe != nil {
 		sv.probe.Restart(int(n))
+		sv.relist(n)
 	}
 }

@@ -554,6 +554,16 @@ func (r *Result) CheckConservation() error {
 			errs = append(errs, fmt.Errorf("edge %s: calls %d != ok %d + error %d + timeout %d + rejected %d + conflict %d + bulkhead full %d + caller cancelled %d + in flight %d",
 				e.Name, e.Calls, e.OK, e.Error, e.Timeout, e.Rejected, e.Conflict, e.BulkheadFull, e.CallerCancelled, e.InFlight))
 		}
+		// Every call the bulkhead admits makes a first attempt or is
+		// short-circuited at it; a short circuit may also end a call at
+		// a retry, after its first attempt, so the short-circuited are a
+		// bound, not a term. A call that found no instance made an
+		// attempt that failed, and is in the first attempts.
+		if first := e.Attempts - e.Retries - e.Hedges; e.Attempts < e.Retries+e.Hedges ||
+			e.Calls < first+e.BulkheadFull || e.Calls > first+e.ShortCircuited+e.BulkheadFull {
+			errs = append(errs, fmt.Errorf("edge %s: calls %d, not between first attempts %d (attempts %d - retries %d - hedges %d) + bulkhead full %d and that + short-circuited %d",
+				e.Name, e.Calls, first, e.Attempts, e.Retries, e.Hedges, e.BulkheadFull, e.ShortCircuited))
+		}
 	}
 	for _, c := range r.Components {
 		if got := c.OK + c.Error + c.Rejected + c.Shed + c.RateLimited + c.InProgress; got != c.Arrivals {

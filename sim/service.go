@@ -64,6 +64,8 @@ type service struct {
 	aggCap, aggInst  float64
 	winCap, winInst  float64
 	capNow, instsNow int
+	// listedNow counts the instances listed in the endpoints (relist).
+	listedNow        int
 	scaler           *autoscaler
 	aggQMax, winQMax int
 	aggStart         int64 // when the aggregates started: warmup or 0
@@ -154,6 +156,10 @@ type hostsView struct {
 
 func (h *hostsView) Len() int { return len(h.sv.insts) }
 
+// Listed counts the instances in the endpoints, kept as they change
+// (relist): none listed, none is available, whatever the holder's checks.
+func (h *hostsView) Listed() int { return h.sv.listedNow }
+
 func (h *hostsView) Active(i int) int {
 	if h.p == nil || i >= len(h.p.rqActive) {
 		return 0
@@ -227,6 +233,8 @@ type instance struct {
 	kong   []resilience.FixedWindow
 	// What it adds to its service's instsNow and capNow (see recount).
 	upCounted, capCounted int
+	// What it adds to its service's listedNow (see relist).
+	listedCounted int
 	// downOcc is the fault (occurrence + 1) that last took it down;
 	// downCounted what it adds to its service's onInsts (see countDown).
 	downOcc, downCounted int32
@@ -448,6 +456,7 @@ func (sv *service) recount(n int32) {
 	sv.capNow += workers - in.capCounted
 	in.upCounted, in.capCounted = up, workers
 	sv.countDown(n)
+	sv.relist(n)
 }
 
 func (sv *service) resetAggregates(now int64) {

@@ -54,6 +54,11 @@ type Hosts interface {
 	Len() int
 	Active(i int) int     // requests in flight at instance i (for least_request)
 	Available(i int) bool // up and not ejected
+	// Listed counts the hosts in the endpoints, an upper bound of the
+	// available ones, kept by the engine as they change: with none, Pick
+	// answers at once instead of asking Available of every host, which
+	// made each request to a crashed service cost O(hosts).
+	Listed() int
 }
 
 // Balancer picks the callee instance for each request, following Envoy's
@@ -124,8 +129,8 @@ func NewBalancer(p Policy, choiceCount, ringSize, hosts int) *Balancer {
 // allocating only when it grows past its largest size so far.
 func (b *Balancer) Pick(h Hosts, key uint64, r *rand.Rand) int {
 	n := h.Len()
-	if n == 0 {
-		return -1
+	if n == 0 || h.Listed() == 0 {
+		return -1 // Envoy's "no healthy upstream"
 	}
 	switch b.policy {
 	case RoundRobin:

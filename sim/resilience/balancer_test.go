@@ -1,6 +1,7 @@
 package resilience
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -24,6 +25,7 @@ func newLBHosts(n int, down ...int) *lbHosts {
 func (h *lbHosts) Len() int             { return h.n }
 func (h *lbHosts) Active(i int) int     { return h.active[i] }
 func (h *lbHosts) Available(i int) bool { return !h.down[i] }
+func (h *lbHosts) Listed() int          { return h.availableCount() }
 func (h *lbHosts) availableCount() (n int) {
 	for i := range h.n {
 		if !h.down[i] {
@@ -384,6 +386,54 @@ func TestBalancerAllocs(t *testing.T) {
 			}); a != 0 {
 				t.Errorf("Pick allocates %.1f times per call", a)
 			}
+		})
+	}
+}
+
+// noneListed is a callee of n hosts of which none is in the endpoints,
+// counting the questions Pick asks about single hosts.
+type noneListed struct{ n, asked int }
+
+func (h *noneListed) Len() int           { return h.n }
+func (h *noneListed) Active(int) int     { h.asked++; return 0 }
+func (h *noneListed) Available(int) bool { h.asked++; return false }
+func (h *noneListed) Listed() int        { return 0 }
+
+// TestPickNoneListedIsO1: with no host in the endpoints (every instance of
+// the callee crashed), every policy refuses at once without asking about
+// any host, whatever the host count: a crashed service of 10,000
+// instances costs its callers no more per call than one of 10. Before,
+// round robin asked Available of every host, and random and least_request
+// drew 8 hosts and then scanned them all twice.
+func TestPickNoneListedIsO1(t *testing.T) {
+	for _, p := range []Policy{RoundRobin, Random, LeastRequest, RingHash} {
+		for _, n := range []int{10, 10_000} {
+			b := NewBalancer(p, 0, 1, n)
+			h := &noneListed{n: n}
+			if got := b.Pick(h, 42, lbRand(1)); got != -1 {
+				t.Errorf("%v over %d hosts: picked %d, want -1", p, n, got)
+			}
+			if h.asked != 0 {
+				t.Errorf("%v over %d hosts: asked about %d hosts, want 0", p, n, h.asked)
+			}
+		}
+	}
+}
+
+// BenchmarkPickNoneListed measures a refusal by a callee with no host in
+// the endpoints, at 10 and 10,000 hosts: the two should cost the same.
+func BenchmarkPickNoneListed(b *testing.B) {
+	for _, n := range []int{10, 10_000} {
+		b.Run(fmt.Sprintf("hosts=%d", n), func(b *testing.B) {
+			bal := NewBalancer(RoundRobin, 0, 0, n)
+			h := &noneListed{n: n}
+			r := lbRand(1)
+			for b.Loop() {
+				if bal.Pick(h, 0, r) != -1 {
+					b.Fatal("picked a host")
+				}
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "picks/s")
 		})
 	}
 }
