@@ -716,13 +716,11 @@ func (s *Sim) noteVerdict(name string, flow bool, h *healthTracker, w *Window, o
 		return
 	}
 	h.atLevel(sl)
-	// Where the failures that confirmed the change originated: of its
-	// slow answers when slowness decided, else of its failed ones.
-	b := w.Blame
-	if h.reason.By == ByLatency {
-		b = w.Slow
-	}
-	s.logHealth(name, flow, h, b)
+	// Where the failures that confirmed the change originated: those the
+	// cascade counts of the window (Provenance: its slow answers and its
+	// failed ones, when both sides judged it), so that the log and the
+	// trace read one decision.
+	s.logHealth(name, flow, h, w.Provenance())
 }
 
 // atLevel makes the figures of a confirmed change those of the level it
