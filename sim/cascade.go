@@ -41,8 +41,10 @@ import (
 // instances (a view: the view's own node), its topic's broker and that
 // broker's nodes, its topic, and a network partition. A service made unhealthy by instances down is
 // likewise a step of the faults on its instances only. A latency fault on
-// another service that overlaps a member's crash is not the group's
-// origin: it neither stops nor slows a poll loop. (Kafka: a member that
+// a service the group's processing does not call, overlapping a member's
+// crash, is not the group's origin: it neither stops nor slows a poll
+// loop (one on a service it calls does, and its records behind trace
+// there: stallOrigin). (Kafka: a member that
 // stops heartbeating is removed after session.timeout.ms and its
 // partitions go to the others in a rebalance, KafkaConsumer's javadoc,
 // "Detecting Consumer Failures", and
@@ -79,11 +81,14 @@ type changeLog struct {
 }
 
 // noteChange records a health change and, for a change for the worse,
-// says in the event log which fault occurrence it followed (-1: none): the
-// one most of its failures trace back to (b, the confirming window's
-// provenance), when the trace's rules let it own the change; else, for a
-// change whose failures name no such fault (a state: instances down, a
-// breaker; a data component), the latest that may own it.
+// says in the event log which fault occurrence it followed (-1: none), by
+// the cascade's rules: when failures confirmed it (b, the confirming
+// window's provenance), the one most of them trace back to, at least
+// minShare of them, as an episode with failures is a step of the faults
+// its failures trace to, whatever the component was before and whatever
+// its type (cascades); else, for a change without counted failures (a
+// state: instances down, a breaker; a data component), the latest that
+// may own it by timing.
 func (s *Sim) noteChange(at int64, name string, flow bool, l Health, by Indicator, b *Blame) (string, int) {
 	if s.changesOf == nil {
 		s.changesOf = map[string]*changeLog{}
@@ -115,9 +120,12 @@ func (s *Sim) noteChange(at int64, name string, flow bool, l Health, by Indicato
 	// ago), and the component is worse than before it.
 	s.near = s.reaching(at, s.near[:0])
 	ch := &s.changes[len(s.changes)-1]
-	if k := s.blamed(b, ch); k >= 0 {
-		oc := &s.occurs[k]
-		return fmt.Sprintf(" · %s after the %s", fmtDelay(at-oc.start), oc.short), int(k)
+	if b != nil {
+		if k := s.blamed(b); k >= 0 {
+			oc := &s.occurs[k]
+			return fmt.Sprintf(" · %s after the %s", fmtDelay(at-oc.start), oc.short), int(k)
+		}
+		return "", -1
 	}
 	for _, k := range slices.Backward(s.near) {
 		if oc := &s.occurs[k]; l > s.baseline(name, oc.start) && s.owns(ch, oc) {
@@ -127,16 +135,14 @@ func (s *Sim) noteChange(at int64, name string, flow bool, l Health, by Indicato
 	return "", -1
 }
 
-// blamed is the occurrence among s.near (those that reach change ch) to
+// blamed is the occurrence among s.near (those that reach the change) to
 // whose fault most of b's failures trace back, at least minShare of them
-// as for a cascade's step, that ch is worse than before and that the
-// trace's rules let own it (owns); -1 when none is. An origin names the
+// as for a cascade's step; -1 when none is. Neither the component's
+// baseline nor the typed rule (owns) applies: the cascade judges an
+// episode by timing only when it counted no failures. An origin names the
 // first occurrence of its fault in its window: it counts for the fault's
 // occurrence that reaches the change.
-func (s *Sim) blamed(b *Blame, ch *healthChange) int32 {
-	if b == nil {
-		return -1
-	}
+func (s *Sim) blamed(b *Blame) int32 {
 	floor := minShare * float64(b.Faulted+b.NoFault)
 	best, most := int32(-1), uint64(0)
 	for _, k := range s.near {
@@ -146,8 +152,7 @@ func (s *Sim) blamed(b *Blame, ch *healthChange) int32 {
 				n += o.N
 			}
 		}
-		oc := &s.occurs[k]
-		if n > 0 && n >= most && float64(n) >= floor && ch.level > s.baseline(ch.name, oc.start) && s.owns(ch, oc) {
+		if n > 0 && n >= most && float64(n) >= floor {
 			best, most = k, n // the later of two that explain as many
 		}
 	}

@@ -1,9 +1,12 @@
 package sim_test
 
 import (
+	"os"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/faultline/faultline/scenarios"
 	"github.com/faultline/faultline/sim"
 )
 
@@ -150,5 +153,75 @@ func TestEventLogFollowsProvenance(t *testing.T) {
 	}
 	if checked == 0 {
 		t.Fatalf("neither front nor the shoppers failed: %v", res.Events)
+	}
+}
+
+// TestEventLabelFollowsCascadeStep: the event log and the cascade trace
+// read one decision. A change for the worse is told "after" the fault
+// whose step its episode is, and that fault's cascade, alone, lists it:
+//   - a consumer group that lags because the calls that process its
+//     records are slow (testdata/slow-processing-group.toml: ledger's
+//     group calls risk, slowed by 200 ms while risk#1 crashes) is a step
+//     of the latency, counts in its blast radius, and its events say so.
+//     The old engine traced the lag only to faults on the group's own
+//     members: no step, a blast radius of 0 %, no label;
+//   - risk, failing in a window of 13 refusals by the crash and 23 slow
+//     answers of the latency, whose episode is 98.5 % the latency's: the
+//     event said "after the crash on risk#1", reading only the errors;
+//   - checkout with seed 7: payment was degraded for a window at 19.8 s,
+//     within the look-back of the latency fault at 40 s; its slow answers
+//     from 40.845 s all trace to the fault, and the cascade lists it at
+//     +0.845s, but the event had no label (the baseline rule of a change
+//     judged by timing was applied to a traced one).
+func TestEventLabelFollowsCascadeStep(t *testing.T) {
+	data, err := os.ReadFile("testdata/slow-processing-group.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	group, err := scenarios.Load("slow-processing-group.toml", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkout := builtin(t, "checkout")
+	for _, tc := range []struct {
+		name      string
+		spec      *sim.Spec
+		seed      uint64
+		component string
+		fault     int    // the occurrence whose step it is
+		label     string // in its first event for the worse after the fault
+		hit       bool   // a flow counted in the fault's blast radius
+	}{
+		{"group lagging behind slow processing calls", group, 3, "group ledger", 0, "+1s after the latency on risk", true},
+		{"errors of a crash, slow answers of a latency", group, 3, "risk", 0, "+4ms after the latency on risk", false},
+		{"degraded within the look-back before the fault", checkout, 7, "payment", 0, "+845ms after the latency on payment", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := sim.New(tc.spec, tc.seed)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res := s.Run()
+			for k, cr := range res.Cascades {
+				listed := slices.ContainsFunc(cr.Steps, func(st sim.CascadeStep) bool { return st.Component == tc.component })
+				if listed != (k == tc.fault) {
+					t.Errorf("%s: %s listed %v, want %v", cr.Name, tc.component, listed, k == tc.fault)
+				}
+				if hit := slices.Contains(cr.FlowsHit, tc.component); k == tc.fault && hit != tc.hit {
+					t.Errorf("%s: %s in the blast radius %v (%.1f%%), want %v", cr.Name, tc.component, hit, 100*cr.BlastRadius, tc.hit)
+				}
+			}
+			start := res.Cascades[tc.fault].StartS
+			for _, e := range res.Events {
+				if e.Kind != sim.EventHealth || e.Component != tc.component || e.TS < start || e.Health == sim.Healthy {
+					continue
+				}
+				if e.Fault != tc.fault || !strings.Contains(e.What, tc.label) {
+					t.Errorf("%.3fs %s %s (fault %d): want it %q (fault %d)", e.TS, e.Component, e.What, e.Fault, tc.label, tc.fault)
+				}
+				return
+			}
+			t.Fatalf("%s never turned unhealthy after the fault", tc.component)
+		})
 	}
 }

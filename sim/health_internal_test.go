@@ -62,3 +62,38 @@ func TestAnswersWhyLeadsWithTheDecider(t *testing.T) {
 		})
 	}
 }
+
+// TestRecoveryDatedAtItsFirstHealthyWindow: a change is confirmed over two
+// windows and dated at the onset of its first; a recovery from failing
+// through one degraded window is dated at the healthy window, not the
+// degraded one, so that nothing is told healthy at a time its window was
+// not. In monolith-vs-microservices the shoppers client, degraded in the
+// window from 62 s (its pooled p99 1.08 s over 546 ms), was "recovered
+// 62.0s" while its flows, failing in that window, recovered at 63 s. A
+// worsening through a milder window still begins with the first.
+func TestRecoveryDatedAtItsFirstHealthyWindow(t *testing.T) {
+	const sec = int64(1e9)
+	for _, tc := range []struct {
+		name   string
+		levels []Health // one a window, from 10 s
+		want   Health   // the level the last window confirms
+		at     int64    // dated at
+	}{
+		{"failing, degraded, healthy", []Health{Failing, Failing, Degraded, Healthy}, Healthy, 13 * sec},
+		{"failing, healthy, healthy", []Health{Failing, Failing, Healthy, Healthy}, Healthy, 12 * sec},
+		{"failing, degraded, degraded", []Health{Failing, Failing, Degraded, Degraded}, Degraded, 12 * sec},
+		{"healthy, degraded, failing", []Health{Degraded, Failing}, Failing, 10 * sec},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var h healthTracker
+			changed := false
+			for i, l := range tc.levels {
+				at := int64(10+i) * sec
+				_, changed = h.observe(l, at, at, Reason{By: ByLatency})
+			}
+			if !changed || h.level != tc.want || h.since != tc.at {
+				t.Errorf("changed %v to %v at %.0fs, want %v at %.0fs", changed, h.level, float64(h.since)/1e9, tc.want, float64(tc.at)/1e9)
+			}
+		})
+	}
+}

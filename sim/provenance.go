@@ -53,8 +53,9 @@ import (
 //     paused or slowed, or none: "all reads and writes go to the leader
 //     of the partition", https://kafka.apache.org/documentation/#replication),
 //     the member that owns it (crashed, paused,
-//     or slowed by a fault on its instance: its poll loop is what moves
-//     the partition), or the rebalance that left it without an owner (the
+//     or slowed by a fault on its instance, or held up by the record it
+//     processes, down that request's calls as a timeout is (lateOrigin):
+//     its poll loop is what moves the partition), or the rebalance that left it without an owner (the
 //     member whose leaving or joining began it: "Detecting Consumer
 //     Failures"), with the fault active there; else none (a consumer too
 //     slow for its load). Records lost to an unclean leader election
@@ -684,6 +685,17 @@ func (g *group) stallOrigin(p int32) origin {
 			member = s.instOrigin(g.svc, m.inst, CausePause, isPause)
 		default:
 			member = s.instOrigin(g.svc, m.inst, CauseLate, nil)
+			if r := &s.reqs.r[m.cur]; member.fault == 0 && m.busy && r.gen == m.curGen && s.lasting > 0 {
+				// Its poll loop waits on the record it processes: where
+				// that request is held up now, down the calls it makes
+				// (lateOrigin: a slow or crashed callee, a retry's
+				// sleep), holds the partition up. A consumer processes
+				// its records one at a time in its poll loop, so what
+				// slows the processing slows the consumption ("the
+				// processing of messages", KafkaConsumer's javadoc,
+				// "Detecting Consumer Failures").
+				member = s.lateOrigin(m.cur)
+			}
 		}
 		if member.fault == 0 && g.rbOrg.fault > 0 && g.short() {
 			// Its owner carries the partitions of a member a fault

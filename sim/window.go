@@ -549,6 +549,13 @@ func (h *healthTracker) observe(l Health, onset, winStart int64, r Reason) (reco
 			h.split, h.splitAt, h.splitL, h.splitR, h.splitAcct = true, h.since, h.candidate, h.reason, h.acct
 		}
 		h.candidate, h.since, h.reason, h.reasonL, record = l, max(onset, h.since), r, l, true
+	case sameWay && l < h.candidate && h.candidate < h.level:
+		// Better again (failing, a degraded window, then a healthy
+		// one): the recovery is dated at its first healthy window. A
+		// component is healthy when a window of its says so; dated at
+		// the degraded one, a client would recover before its flows
+		// still failing then.
+		h.candidate, h.since, h.reason, h.reasonL, record = l, onset, r, l, true
 	case sameWay || l == h.candidate && h.streak > 0:
 		if l > h.level && l < h.candidate && !sameCause {
 			h.eased, h.easedFrom, record = true, h.candidate, true
@@ -716,8 +723,10 @@ func (s *Sim) noteVerdict(name string, flow bool, h *healthTracker, w *Window, o
 		return
 	}
 	h.atLevel(sl)
-	// Where the answers that confirmed the change went wrong: the
-	// window's provenance, which the cascade and blast radius read too.
+	// Where the failures that confirmed the change originated: those the
+	// cascade counts of the window (Provenance: its slow answers and its
+	// failed ones, when both sides judged it), so that the log and the
+	// trace read one decision.
 	s.logHealth(name, flow, h, w.Provenance())
 }
 
