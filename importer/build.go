@@ -153,6 +153,7 @@ func (a *aggregator) model(files []string, opts Options) *Model {
 	if a.detachedInvocations > 0 {
 		h = append(h, fmt.Sprintf("%d invocations were not waited for by their caller (consumer spans, FOLLOWS_FROM references, or work that outlived its caller's span): each is left out of its caller's calls and driven by a client of its own (async-...) at the rate observed; a fault that slows the caller does not slow their arrivals in the run.", a.detachedInvocations))
 	}
+	h = append(h, a.skewNotes()...)
 	if a.duplicateSpans > 0 {
 		h = append(h, fmt.Sprintf("%d spans repeat the id of another span of their trace and are left out.", a.duplicateSpans))
 	}

@@ -138,6 +138,13 @@ type aggregator struct {
 	outlived      map[[2]opKey][2]int64
 	detachedEdges map[[2]opKey]bool
 
+	// fits holds, per call edge and host pair, the shifts that would put
+	// the callee's server spans within their caller's span (skew.go); the
+	// survey fills it. skew is the shift the fold that follows applies to
+	// each host pair's callees (a clock offset between the two hosts).
+	fits map[skewEdge]fit
+	skew map[hostPair]int64
+
 	// rtBursts are the episodes of the round trips to each callee
 	// (shape.go), found once all is read.
 	rtBursts map[string]bursts
@@ -157,6 +164,8 @@ type aggregator struct {
 	overlapSeen            []bool
 	activeStart, activeEnd []int64
 	callKey                []int32
+	// shift's scratch (skew.go).
+	shiftStack []int32
 }
 
 type invocationRef struct {
@@ -173,7 +182,7 @@ type call struct {
 }
 
 func newAggregator() *aggregator {
-	return &aggregator{services: map[string]*serviceStats{}, ratios: map[float64]int64{}, idx: map[string]int32{}, failedCalls: map[[2]opKey][2]int64{}, outlived: map[[2]opKey][2]int64{}}
+	return &aggregator{services: map[string]*serviceStats{}, ratios: map[float64]int64{}, idx: map[string]int32{}, failedCalls: map[[2]opKey][2]int64{}, outlived: map[[2]opKey][2]int64{}, fits: map[skewEdge]fit{}}
 }
 
 // surveyed is an aggregator for the fold after the survey a: the call
@@ -186,6 +195,7 @@ func surveyed(a *aggregator) *aggregator {
 			b.detachedEdges[e] = true
 		}
 	}
+	b.skew = clockOffsets(a.fits, b.detachedEdges)
 	return b
 }
 
@@ -364,6 +374,15 @@ func (a *aggregator) invocation(sp []Span, w invocationRef) {
 			if callee.Kind == KindConsumer || callee.FollowsFrom || a.detachedEdges[e] {
 				a.work = append(a.work, invocationRef{span: c, detached: true})
 				continue
+			}
+			if cl < 0 {
+				// A call seen by its server span alone: its times are
+				// on the callee host's clock (skew.go).
+				if a.survey {
+					a.fitIn(e, &sp[s], callee)
+				} else if d := a.skew[pairOf(&sp[s], callee)]; d != 0 {
+					a.shift(sp, c, d)
+				}
 			}
 			a.calls = append(a.calls, call{child: c, client: cl, start: iv.Start, end: iv.End, key: opKey{service: sp[c].Service, op: sp[c].Operation}})
 			a.work = append(a.work, invocationRef{span: c})

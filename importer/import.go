@@ -28,8 +28,8 @@ type Options struct {
 //
 // Memory stays bounded by the traces in progress, not by the file: a first
 // pass counts the spans of each trace (a map of trace ids), a second one
-// surveys which call edges outlive their caller (work not waited for), a
-// third keeps the spans of a trace until its last one has been read, folds
+// surveys which call edges outlive their caller (work not waited for) and
+// the clock offsets between hosts (skew.go), a third keeps the spans of a trace until its last one has been read, folds
 // the trace into per-operation statistics (counts, and histograms of constant
 // size) and lets it go. Files written in time order (as exporters and
 // Jaeger's API write them) hold only the traces that overlap in time at
@@ -74,8 +74,9 @@ func read(files []string, opts Options) (*aggregator, error) {
 		formats[i] = format
 	}
 	// Two folds: the first surveys which call edges outlive their
-	// caller (derive.go, outlived), the second folds the traces with
-	// those edges detached.
+	// caller (derive.go, outlived) and the hosts' clock offsets
+	// (skew.go), the second folds the traces with those edges detached
+	// and those offsets corrected.
 	survey := newAggregator()
 	survey.survey = true
 	if err := fold(survey, files, formats, opts, maps.Clone(remaining)); err != nil {
