@@ -143,9 +143,11 @@ func (s *Sim) nextBatch(di int32) {
 		// Out of rotation because of the deploy: what it refuses or loses
 		// while it drains, restarts and waits to be ready traces to the
 		// deploy's occurrence (provenance.go), as a crash's does to the
-		// crash: Kubernetes takes the old pod out of the Service's
-		// endpoints when it starts terminating and adds the new one when
-		// it is ready (https://kubernetes.io/docs/concepts/workloads/controllers/deployment/#rolling-update-deployment).
+		// crash: the pod the rollout terminates leaves its Service's
+		// ready endpoints as it starts terminating, and its replacement
+		// joins them once ready ("Explore Termination Behavior for Pods
+		// And Their Endpoints",
+		// https://kubernetes.io/docs/tutorials/services/pods-and-endpoint-termination-flow/).
 		in.downOcc = s.occAt(sv.idx, CauseCrash, d.fault).fault
 		in.crashedAt = s.now // out of rotation from now
 		sv.recount(n)
