@@ -140,6 +140,15 @@ func (s *Sim) nextBatch(di int32) {
 		}
 		in.deploy = di
 		in.up, in.draining, in.downUnseen = false, true, false
+		// Out of rotation because of the deploy: what it refuses or loses
+		// while it drains, restarts and waits to be ready traces to the
+		// deploy's occurrence (provenance.go), as a crash's does to the
+		// crash: the pod the rollout terminates leaves its Service's
+		// ready endpoints as it starts terminating, and its replacement
+		// joins them once ready ("Explore Termination Behavior for Pods
+		// And Their Endpoints",
+		// https://kubernetes.io/docs/tutorials/services/pods-and-endpoint-termination-flow/).
+		in.downOcc = s.occAt(sv.idx, CauseCrash, d.fault).fault
 		in.crashedAt = s.now // out of rotation from now
 		sv.recount(n)
 		if in.busy == 0 && in.q.len() == 0 && in.waiting == 0 {
@@ -186,6 +195,8 @@ func (s *Sim) deployUp(sv *service, n int32) {
 	sp := s.faults[s.deploys[di].fault].p.(DeployFault)
 	in.warmUntil = after(s.now, int64(sp.Warmup))
 	in.warmFactor = sp.WarmupFactor
+	// The slowness of its warm-up is the deploy's doing (start).
+	in.warmOcc = s.occAt(sv.idx, CauseLate, s.deploys[di].fault).fault
 	s.schedule(in.warmUntil, evDeployed, di, 0)
 }
 
@@ -272,10 +283,13 @@ func (s *Sim) leakCrash(svc, n int32) {
 	}
 	var leak *LeakFault
 	for _, i := range in.f.list {
-		// The leak that reached its limit now: its startup_delay.
+		// The leak that reached its limit now: its startup_delay, and
+		// the fault its restart traces to (not whatever took the
+		// instance down before: a crash, a deploy).
 		if f := &s.faults[i]; f.spec.Kind == FaultLeak && in.leakLimitAt(f) == s.now {
 			p := f.p.(LeakFault)
 			leak = &p
+			in.downOcc = s.occAt(svc, CauseCrash, i).fault
 			break
 		}
 	}

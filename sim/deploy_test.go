@@ -197,3 +197,71 @@ func TestAsyncDrainWaitsForCalls(t *testing.T) {
 		})
 	}
 }
+
+// TestDeployFailuresTraceToTheDeploy: what an instance a deploy took
+// down or restarted cold does to requests is the deploy's doing, as a
+// crash's is the crash's: refusals while it drains and starts (no
+// instance up), what a drain cut short at its grace period loses, and the
+// slow answers of its warm-up (warmup_factor, a normal rollout with no bad
+// release). Before, all of these traced to no fault: the deploy left the
+// instance's downOcc as it was, and the warm-up carried no occurrence.
+func TestDeployFailuresTraceToTheDeploy(t *testing.T) {
+	for _, tc := range []struct {
+		name         string
+		serviceTime  string
+		deploy       string
+		slow         bool // count the slow answers (Slow), not the failures (Blame)
+		from, before time.Duration
+	}{
+		{name: "the only instance restarting", serviceTime: "5ms",
+			deploy: `startup_delay = "3s"`, from: 10 * time.Second, before: 13 * time.Second},
+		{name: "a drain cut short at its grace period", serviceTime: "3s",
+			deploy: `startup_delay = "1s"` + "\ntermination_grace_period = \"1s\"", from: 10 * time.Second, before: 13 * time.Second},
+		{name: "the warm-up of a normal rollout", serviceTime: "10ms", slow: true,
+			deploy: `startup_delay = "1s"` + "\nwarmup = \"5s\"\nwarmup_factor = 20", from: 11 * time.Second, before: 17 * time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := runTOML(t, `
+[scenario]
+name = "deploy-blame"
+duration = "30s"
+seed = 1
+
+[[client]]
+name = "users"
+target = "api"
+rate = 100
+timeout = "30s"
+latency_objective = { percentile = 99, failing = "100ms" }
+
+[[service]]
+name = "api"
+instances = 1
+workers = 1000
+service_time = "`+tc.serviceTime+`"
+
+[[fault]]
+kind = "deploy"
+target = "api"
+start = "10s"
+batch = 1
+`+tc.deploy+"\n")
+			var faulted, none uint64
+			for _, w := range res.Clients[0].Series {
+				b := w.Blame
+				if tc.slow {
+					b = w.Slow
+				}
+				if w.Start < tc.from || w.Start >= tc.before || b == nil {
+					continue
+				}
+				faulted += b.Faulted
+				none += b.NoFault
+			}
+			t.Logf("%s: %d traced to the deploy, %d to no fault", tc.name, faulted, none)
+			if faulted == 0 || none > 0 {
+				t.Errorf("%d traced to the deploy, %d to no fault; want all to the deploy", faulted, none)
+			}
+		})
+	}
+}

@@ -19,7 +19,8 @@ import (
 // The rules, in the order a failure meets them:
 //   - a failure a component decides itself originates there: its own error
 //     (an errors fault's draw, or its background error rate: no fault), a
-//     connection refused or reset by a crashed instance, a full queue, a
+//     connection refused or reset by an instance down (the crash, leak
+//     or deploy that took it down: downOcc), a full queue, a
 //     request shed after its queue timeout, a 429; a full queue and a shed
 //     request carry the fault the workers ahead hold (the queued rule);
 //   - a call that ends without an answer originates at its callee: a
@@ -178,7 +179,7 @@ func (s *Sim) instOrigin(svc, n int32, c Cause, keep func(FaultParams) bool) ori
 	best := s.latest(-1, in.f.list, keep)
 	if best < 0 && c == CauseCrash {
 		// Down with no crash fault active: restarting after one that
-		// ended, or restarted by a deploy.
+		// ended, out of memory (a leak), or restarted by a deploy.
 		return origin{comp: svc, cause: c, fault: in.downOcc}
 	}
 	return s.occAt(svc, c, best)
@@ -307,15 +308,15 @@ func (s *Sim) serviceOrigin(svc int32, c Cause, last int32) origin {
 		}
 	}
 	if n := len(ix.down); best < 0 && n > 0 {
-		return origin{comp: svc, cause: c, fault: ix.down[n-1].occ} // still starting after a crash that ended
+		return origin{comp: svc, cause: c, fault: ix.down[n-1].occ} // still starting after a crash that ended, or restarted by a deploy
 	}
 	return s.occAt(svc, c, best)
 }
 
 // instIndex is what serviceOrigin reads of a service's instances without
 // walking them: the faults active on any of them, in the order they
-// began, and how many instances are down after each crash occurrence
-// (their downOcc). It is kept as faults begin and end and as instances
+// began, and how many instances are down after each occurrence that
+// took them down, a crash, a leak or a deploy (their downOcc). It is kept as faults begin and end and as instances
 // go down and up, so that the origin of a breaker-open or no-instance
 // refusal costs O(active faults), not O(instances): a refusal at a
 // service of thousands of instances costs what it does at one of three.

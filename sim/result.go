@@ -183,7 +183,8 @@ type EdgeResult struct {
 	// Breaker is the breaker's state at the end; with one breaker per
 	// caller instance, the most severe of their states (OPEN, then
 	// HALF_OPEN, then CLOSED), and BreakersOpen how many of the Breakers
-	// are open.
+	// count as open, half-open ones included, as for the edge's health
+	// (breakerOpen: Hystrix's isOpen()).
 	Breaker string `json:"breaker,omitempty"`
 	// BreakerState is Breaker typed, for a view that colours it; CLOSED
 	// when the edge has no breaker (Breakers is 0).
@@ -673,9 +674,13 @@ func (e *edge) policyResult(er *EdgeResult) {
 		switch st {
 		case resilience.Open, resilience.ForcedOpen:
 			rank = 2
-			er.BreakersOpen++
 		case resilience.HalfOpen:
 			rank = 1
+		}
+		if open, _ := breakerOpen(st); open {
+			// Counted by the rule the edge's health reads: a half-open
+			// breaker is still open until a trial call closes it.
+			er.BreakersOpen++
 		}
 		if rank > worst {
 			worst, er.Breaker, er.BreakerState = rank, st.String(), st

@@ -221,6 +221,7 @@ type instance struct {
 	deploy     int32
 	warmUntil  int64
 	warmFactor float64
+	warmOcc    int32 // the deploy (occurrence + 1) that restarted it into its warm-up
 	// A memory leak grows from its fault's start, or from leakFrom, the
 	// instance's last start, if later; it crashes the instance at leakAt.
 	// leakStuck is what leaks that ended left on it until its next
@@ -235,7 +236,8 @@ type instance struct {
 	upCounted, capCounted int
 	// What it adds to its service's listedNow (see relist).
 	listedCounted int
-	// downOcc is the fault (occurrence + 1) that last took it down;
+	// downOcc is the fault (occurrence + 1) that last took it down (a
+	// crash, a leak, a deploy restarting it);
 	// downCounted what it adds to its service's onInsts (see countDown).
 	downOcc, downCounted int32
 }
@@ -791,13 +793,16 @@ func (sv *service) start(i int32) {
 	work = sv.version(r.inst, work+add)
 	if d := work - base; d > 0 && (len(in.f.list) > 0 || in.release != nil) {
 		// Late by all the time the faults here added, given to the one
-		// that added the most, else to the leak or the bad release that
-		// stretched its service time.
+		// that added the most, else to the leak, the bad release or the
+		// deploy's warm-up that stretched its service time.
 		if !late.set() {
 			late.fault = s.instOrigin(r.svc, r.inst, CauseLate, isLeak).fault
 		}
 		if rel := in.release; !late.set() && rel != nil && rel.factor > 1 {
 			late.fault = rel.occ
+		}
+		if !late.set() && s.now < in.warmUntil && in.warmFactor > 1 {
+			late.fault = in.warmOcc
 		}
 		r.late = r.late.worse(lateBy(r.svc, late.fault, d))
 	}

@@ -720,3 +720,94 @@ func TestBreakerRowReadsEngineWindows(t *testing.T) {
 		t.Errorf("the breaker row lacks %q:\n%s", want, screen)
 	}
 }
+
+// halfOpenTOML: each of front's two instances holds its own breaker on
+// its calls to pay; a latency fault on pay makes the calls slow, so the
+// breakers open on their slow-call rate and spend their trial calls'
+// time half-open.
+const halfOpenTOML = `
+[scenario]
+name = "half-open"
+duration = "30s"
+
+[[client]]
+name = "users"
+target = "front"
+rate = 40
+
+[[service]]
+name = "front"
+instances = 2
+workers = 200
+service_time = "1ms"
+
+  [[service.call]]
+  to = "pay"
+  timeout = "2s"
+
+  [service.call.circuit_breaker]
+  sliding_window_size = 10
+  minimum_number_of_calls = 5
+  slow_call_rate_threshold = 50
+  slow_call_duration_threshold = "100ms"
+  wait_duration_in_open_state = "500ms"
+  permitted_number_of_calls_in_half_open_state = 3
+
+[[service]]
+name = "pay"
+workers = 200
+service_time = "1ms"
+
+[[fault]]
+kind = "latency"
+target = "pay"
+add = "400ms"
+start = "5s"
+duration = "20s"
+`
+
+// TestBreakerRowCountsHalfOpenAsOpen: a per-instance breaker row says
+// how many of the breakers count as open by the engine's rule, which
+// counts a half-open breaker as open (sim's breakerOpen: Hystrix's
+// isOpen() holds in half-open). Before, the row read "[HALF_OPEN] 0/2
+// open" while the engine judged the edge failing on that open breaker.
+func TestBreakerRowCountsHalfOpenAsOpen(t *testing.T) {
+	spec, err := scenarios.Load("half-open.toml", []byte(halfOpenTOML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := specHarness(t, "half-open", spec, 160, 48, false)
+	for i := 0; i < 5 && h.ui.selected != "pay"; i++ {
+		h.keys("<Down>")
+	}
+	seen := 0
+	for at := 5 * time.Second; at < 25*time.Second; at += 50 * time.Millisecond {
+		h.command("goto " + at.String())
+		var e *sim.EdgeResult
+		for i := range h.ui.frame.Snap.Result.Edges {
+			if x := &h.ui.frame.Snap.Result.Edges[i]; x.Breakers == 2 {
+				e = x
+			}
+		}
+		if e == nil || e.BreakerState != resilience.HalfOpen {
+			continue
+		}
+		seen++
+		screen := h.text()
+		row := ""
+		for _, l := range strings.Split(screen, "\n") {
+			if strings.Contains(l, "⚡") {
+				row = l
+			}
+		}
+		// The worst state is HALF_OPEN: none is open, one at least is
+		// half-open, and counts as open.
+		if e.BreakersOpen < 1 || !strings.Contains(row, fmt.Sprintf("[HALF_OPEN] %d/2 open", e.BreakersOpen)) {
+			t.Fatalf("at %s: breaker row %q (%d of 2 counted open), want [HALF_OPEN] with 1 or 2 of 2 open", at, row, e.BreakersOpen)
+		}
+	}
+	if seen == 0 {
+		t.Fatal("no frame with the worst breaker half-open: the scenario does not test the row")
+	}
+	t.Logf("%d frames with a half-open breaker", seen)
+}
