@@ -45,6 +45,10 @@ type cfsState struct {
 	// been counted in stat's periods and throttled.
 	stat           cfsStat
 	worked, waited bool
+	// cpuNs is the CPU time its work has used, throttled time excluded:
+	// what cAdvisor's container_cpu_usage_seconds_total counts and an
+	// autoscaler reads.
+	cpuNs int64
 }
 
 // cfsStat is an instance's CFS bandwidth statistics, cpu.stat's: periods
@@ -124,6 +128,7 @@ func (c *cfsState) advance(now int64, k int) {
 			n := (now - t) / c.period
 			run := min(c.period, ceilDiv(c.quota, kk))
 			c.v += n * run
+			c.cpuNs += n * min(c.quota, run*kk)
 			if run < c.period {
 				c.count(uint64(n), uint64(n), n*(c.period-run))
 			} else {
@@ -142,7 +147,9 @@ func (c *cfsState) advance(now int64, k int) {
 		if c.used < c.quota {
 			run := min(end-t, ceilDiv(c.quota-c.used, kk))
 			c.v += run
-			c.used = min(c.quota, c.used+run*kk)
+			used := min(c.quota, c.used+run*kk)
+			c.cpuNs += used - c.used
+			c.used = used
 			from += run
 		}
 		if from < end {
