@@ -45,7 +45,8 @@ func (sv *service) active() int {
 // as ready when it has been up since then: one that started (or restarted)
 // meanwhile is not ready yet, as the HPA ignores a pod whose metric window
 // began before it was ready; so is one that is down. The utilisation is
-// the ready instances' CPU time over their workers' time.
+// the ready instances' CPU time over their workers' time, or, under a
+// cpu_limit, the CPU they used over their limit's.
 func (a *autoscaler) read(sv *service, now int64) resilience.Reading {
 	for len(a.lastCPU) < len(sv.insts) {
 		a.lastCPU = append(a.lastCPU, 0)
@@ -55,14 +56,27 @@ func (a *autoscaler) read(sv *service, now int64) resilience.Reading {
 	for i := range sv.insts {
 		in := &sv.insts[i]
 		in.onCPU(now, 0)
-		used := in.cpuTime - a.lastCPU[i]
-		a.lastCPU[i] = in.cpuTime
+		total, cores := in.cpuTime, float64(in.f.workers)
+		if c := in.cfs; c != nil {
+			// Under a limit, the CPU its work used, not its time at
+			// work: throttled time uses none (metrics-server reads
+			// container_cpu_usage_seconds_total). Its request is its
+			// limit: "If Requests is omitted for a container, it
+			// defaults to Limits if that is explicitly specified"
+			// (core/v1 ResourceRequirements), and the HPA's
+			// utilisation is usage over the request
+			// (kubernetes.io, Horizontal Pod Autoscaling).
+			c.advance(now, in.cpu) // exact at any split: the timer holds
+			total, cores = float64(c.cpuNs), sv.spec.CPULimit
+		}
+		used := total - a.lastCPU[i]
+		a.lastCPU[i] = total
 		if in.retired || !in.up || in.readyAt > a.last {
 			continue
 		}
 		ready++
 		cpu += used
-		capacity += float64(in.f.workers) * float64(now-a.last)
+		capacity += cores * float64(now-a.last)
 	}
 	a.last = now
 	r := resilience.Reading{Current: sv.active(), Ready: ready, Utilisation: math.NaN()}

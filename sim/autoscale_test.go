@@ -143,3 +143,51 @@ service_time = "20ms"
 		t.Errorf("scaled up to at most %d instances (at %v s), want 5", most, ups)
 	}
 }
+
+// TestAutoscaleUnderCPULimit: under a cpu_limit the autoscaler reads the
+// CPU the work used over the limit, the container's request when none is
+// set (core/v1 ResourceRequirements; the HPA's utilisation is usage over
+// the request), not the workers' time at work. 15 requests/s of 10 ms per
+// instance use 0.15 core: 75 % of "200m", over a 50 % target, so it scales
+// up (to 3 at most: 2 x 0.75 / 0.5), though its 10 workers are at work
+// under 3 % of their time. Without a limit the same load is 1.5 % of the
+// workers and it does not scale.
+func TestAutoscaleUnderCPULimit(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		limit string
+		up    bool
+	}{
+		{"usage over the limit", `cpu_limit = "200m"`, true},
+		{"no limit: workers' time", "", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			res := runTOML(t, `
+[scenario]
+name = "limited"
+duration = "60s"
+[[client]]
+name = "c"
+target = "api"
+rate = 30
+arrival = "constant"
+[[service]]
+name = "api"
+instances = 2
+workers = 10
+service_time = "10ms"
+`+tt.limit+`
+  [service.autoscale]
+  target_utilisation = 0.5
+  max = 10
+`)
+			ups, _ := scaleEvents(res, "scaled up")
+			if got := len(ups) > 0; got != tt.up {
+				t.Fatalf("scaled up at %v s, want a scale-up: %v", ups, tt.up)
+			}
+			if c := component(res, "api"); tt.up && c.InstancesUp != 3 {
+				t.Errorf("%d instances up at the end, want 3 (0.15 core of 0.2 each, 50%% target)", c.InstancesUp)
+			}
+		})
+	}
+}

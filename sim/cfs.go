@@ -40,6 +40,43 @@ type cfsState struct {
 	seq           uint32 // orders stretches that end at the same v
 	timer         int64  // when the armed timer fires
 	armed         bool
+	// What the kernel reports in the cgroup's cpu.stat (sched-bwc.rst,
+	// "Statistics"); worked and waited say whether the current period has
+	// been counted in stat's periods and throttled.
+	stat           cfsStat
+	worked, waited bool
+	// cpuNs is the CPU time its work has used, throttled time excluded:
+	// what cAdvisor's container_cpu_usage_seconds_total counts and an
+	// autoscaler reads.
+	cpuNs int64
+}
+
+// cfsStat is an instance's CFS bandwidth statistics, cpu.stat's: periods
+// counts the periods in which it had work (nr_periods; the kernel also
+// counts the idle period after work, in which its period timer stops),
+// throttled those in which work waited on the spent quota (nr_throttled),
+// throttledNs that wait, in wall time (throttled_time, of the group as a
+// whole: the kernel sums it over the CPUs' runqueues). cAdvisor exports
+// them as container_cpu_cfs_periods_total, _throttled_periods_total and
+// _throttled_seconds_total.
+type cfsStat struct {
+	periods, throttled uint64
+	throttledNs        int64
+}
+
+// count adds to the statistics.
+func (c *cfsState) count(periods, throttled uint64, ns int64) {
+	c.stat.periods += periods
+	c.stat.throttled += throttled
+	c.stat.throttledNs += ns
+}
+
+// statNow is the statistics up to now, read without moving the state:
+// reading a result must not change the run.
+func (c *cfsState) statNow(now int64, k int) cfsStat {
+	cp := *c
+	cp.advance(now, k)
+	return cp.stat
 }
 
 // cfsWork is a stretch of a request's own work: it ends when the instance's
@@ -80,6 +117,7 @@ func (c *cfsState) advance(now int64, k int) {
 	if k == 0 {
 		if now >= c.start+c.period {
 			c.start, c.used = now-now%c.period, 0
+			c.worked, c.waited = false, false
 		}
 		return
 	}
@@ -88,19 +126,44 @@ func (c *cfsState) advance(now int64, k int) {
 		if t == c.start && c.used == 0 && now-t >= c.period {
 			// Whole periods at once: each runs for full, then stalls.
 			n := (now - t) / c.period
-			c.v += n * min(c.period, ceilDiv(c.quota, kk))
+			run := min(c.period, ceilDiv(c.quota, kk))
+			c.v += n * run
+			c.cpuNs += n * min(c.quota, run*kk)
+			if run < c.period {
+				c.count(uint64(n), uint64(n), n*(c.period-run))
+			} else {
+				c.count(uint64(n), 0, 0)
+			}
 			c.start += n * c.period
 			t = c.start
 			continue
 		}
 		end := min(now, c.start+c.period)
+		if !c.worked {
+			c.worked = true
+			c.count(1, 0, 0)
+		}
+		from := t // the start of the wait on the quota, if any
 		if c.used < c.quota {
 			run := min(end-t, ceilDiv(c.quota-c.used, kk))
 			c.v += run
-			c.used = min(c.quota, c.used+run*kk)
+			used := min(c.quota, c.used+run*kk)
+			c.cpuNs += used - c.used
+			c.used = used
+			from += run
+		}
+		if from < end {
+			// Work waits from the moment the quota is spent, not at
+			// it: work that ends with the quota never waits.
+			if !c.waited {
+				c.waited = true
+				c.count(0, 1, 0)
+			}
+			c.count(0, 0, end-from)
 		}
 		if t = end; t == c.start+c.period {
 			c.start, c.used = t, 0
+			c.worked, c.waited = false, false
 		}
 	}
 }
@@ -219,4 +282,27 @@ func (s *Sim) cfsDue(svc int32, n uint32, at int64) {
 		}
 	}
 	c.rearm(s.services[svc].insts[n].cpu)
+}
+
+// throttling sums its instances' cpu.stat up to now; nil without a
+// cpu_limit.
+func (sv *service) throttling(now int64) *CPUThrottling {
+	if sv.spec.CPULimit <= 0 {
+		return nil
+	}
+	t := &CPUThrottling{CPULimit: sv.spec.CPULimit}
+	var ns int64
+	for i := range sv.insts {
+		if c := sv.insts[i].cfs; c != nil {
+			st := c.statNow(now, sv.insts[i].cpu)
+			t.Periods += st.periods
+			t.Throttled += st.throttled
+			ns += st.throttledNs
+		}
+	}
+	t.ThrottledS = float64(ns) / 1e9
+	if t.Periods > 0 {
+		t.ThrottledShare = float64(t.Throttled) / float64(t.Periods)
+	}
+	return t
 }

@@ -1,6 +1,9 @@
 package sim_test
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
 	"math"
 	"testing"
 	"time"
@@ -279,5 +282,85 @@ func TestCPULimitAgainstReference(t *testing.T) {
 			}
 			t.Logf("mean latency a %.3f ms, b %.3f ms", res.Clients[0].Latency.Mean, res.Clients[1].Latency.Mean)
 		})
+	}
+}
+
+// TestCPUThrottlingStat checks the cpu.stat figures of one instance
+// against CFS bandwidth control worked by hand (sched-bwc.rst: a quota of
+// limit x period, then throttled to the period's end): nr_periods the
+// periods with work, nr_throttled those in which work waited on the spent
+// quota, throttled_time that wait. Work that ends with the quota never
+// waits.
+func TestCPUThrottlingStat(t *testing.T) {
+	ms := time.Millisecond
+	tests := []struct {
+		name               string
+		work               time.Duration
+		requests           int // at work together from 0
+		limit              float64
+		period             time.Duration
+		periods, throttled uint64
+		throttledTime      time.Duration
+	}{
+		{"within the quota", 10 * ms, 1, 0.2, 100 * ms, 1, 0, 0},
+		{"exactly the quota: no wait", 20 * ms, 1, 0.2, 100 * ms, 1, 0, 0},
+		// 20 ms run, 80 ms wait; twice; 10 ms in the third period.
+		{"50ms under 200m", 50 * ms, 1, 0.2, 100 * ms, 3, 2, 160 * ms},
+		{"exactly two quotas", 40 * ms, 1, 0.2, 100 * ms, 2, 1, 80 * ms},
+		// 25 ms of quota per 50 ms: three waits of 25 ms, then 25 ms.
+		{"half a core, 50ms periods", 100 * ms, 1, 0.5, 50 * ms, 4, 3, 75 * ms},
+		{"a whole core alone is never throttled", 250 * ms, 1, 1, 100 * ms, 3, 0, 0},
+		// 49 periods of 20 ms run and 80 ms wait, then the last 20 ms.
+		{"a second of work under 200m", time.Second, 1, 0.2, 100 * ms, 50, 49, 49 * 80 * ms},
+		// Two at work drain 20 ms of quota in 10 ms: 90 ms waits, twice.
+		{"two at work together", 30 * ms, 2, 0.2, 100 * ms, 3, 2, 180 * ms},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			spec := &sim.Spec{
+				Name: "cfs", Duration: 20 * time.Second,
+				Services: []sim.Service{{
+					Name: "server", Instances: 1, Workers: tt.requests, Queue: sim.Unbounded,
+					ServiceTime: mustDist(t, tt.work.String()), CPULimit: tt.limit, CPUPeriod: tt.period,
+				}},
+			}
+			for range tt.requests {
+				spec.Clients = append(spec.Clients, oneShot("one", "server", ""))
+			}
+			for i := range spec.Clients {
+				spec.Clients[i].Name = fmt.Sprintf("c%d", i)
+			}
+			got := runCFS(t, spec).Components[0].CPUThrottling
+			want := sim.CPUThrottling{CPULimit: tt.limit, Periods: tt.periods, Throttled: tt.throttled,
+				ThrottledS: tt.throttledTime.Seconds(), ThrottledShare: float64(tt.throttled) / float64(tt.periods)}
+			if got == nil || *got != want {
+				t.Errorf("cpu_throttling %+v, want %+v", got, want)
+			}
+		})
+	}
+}
+
+// TestCPUThrottlingOnlyWithALimit: a service without a cpu_limit has no
+// cpu_throttling in --json, so that outputs without one are unchanged; one
+// with a limit has it.
+func TestCPUThrottlingOnlyWithALimit(t *testing.T) {
+	for _, limit := range []float64{0, 0.2} {
+		spec := &sim.Spec{
+			Name: "cfs", Duration: 10 * time.Second,
+			Clients: []sim.Client{{Name: "users", Target: "server", Rate: 50}},
+			Services: []sim.Service{{
+				Name: "server", Instances: 2, Workers: 4, Queue: sim.Unbounded,
+				ServiceTime: mustDist(t, "exp(5ms)"), CPULimit: limit,
+			}},
+		}
+		b, err := json.Marshal(runCFS(t, spec))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, key := range []string{`"cpu_throttling"`, `"nr_periods"`, `"nr_throttled"`, `"throttled_time_s"`} {
+			if got := bytes.Contains(b, []byte(key)); got != (limit > 0) {
+				t.Errorf("cpu_limit %g: %s in --json is %v", limit, key, got)
+			}
+		}
 	}
 }

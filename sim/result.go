@@ -145,10 +145,31 @@ type ComponentResult struct {
 	// Operations are the service's endpoints, when it declares them.
 	Operations []OperationResult `json:"operations,omitempty"`
 	External   bool              `json:"external,omitempty"` // a third-party dependency
+	// CPUThrottling is what its instances' cgroups report under its
+	// cpu_limit; nil without one.
+	CPUThrottling *CPUThrottling `json:"cpu_throttling,omitempty"`
 	// Health is the engine's verdict on the whole run (judgeTotals).
 	Health Health `json:"-"`
 	// Series is the service's time series, one Window per window.
 	Series []Window `json:"series,omitempty" series:"service"`
+}
+
+// CPUThrottling is a service's CFS bandwidth statistics under its
+// cpu_limit, summed over its instances: the kernel's cpu.stat
+// (docs.kernel.org/scheduler/sched-bwc.html, "Statistics") and cAdvisor's
+// container_cpu_cfs_periods_total, _throttled_periods_total and
+// _throttled_seconds_total.
+type CPUThrottling struct {
+	CPULimit float64 `json:"cpu_limit"` // cores per instance
+	// Periods counts the periods in which an instance had work
+	// (nr_periods), Throttled those in which its work waited on the spent
+	// quota (nr_throttled), and ThrottledS that wait (throttled_time).
+	Periods    uint64  `json:"nr_periods"`
+	Throttled  uint64  `json:"nr_throttled"`
+	ThrottledS float64 `json:"throttled_time_s"`
+	// ThrottledShare is Throttled / Periods, the share Kubernetes alerts
+	// on (CPUThrottlingHigh: throttled periods over periods).
+	ThrottledShare float64 `json:"throttled_share"`
 }
 
 // EdgeResult is what happened on one call edge, caller->callee. A call is
@@ -424,6 +445,7 @@ func (s *Sim) Result() *Result {
 			cr.QueueMean = queue / insts
 		}
 		cr.External = sv.spec.External
+		cr.CPUThrottling = sv.throttling(s.now)
 		for j := range sv.ops {
 			if !sv.perOp {
 				break // the implicit operation: the service itself

@@ -87,6 +87,7 @@ func Write(w io.Writer, res *sim.Result, o Options) {
 		{group: latOKms, head: "P99", right: true, cell: func(c sim.ComponentResult) string { return ms(c.Latency.P99) }},
 	})
 
+	writeThrottling(w, res)
 	writeOpsAndFlows(w, res, color)
 
 	if edges := busyEdges(res.Edges); len(edges) > 0 {
@@ -191,6 +192,19 @@ const (
 	latOKms  = "successful, ms"
 	latAllMs = "all answered, ms"
 )
+
+// writeThrottling prints, under the services, a line for each service with
+// a cpu_limit: the share of its periods with work in which the quota ran
+// out (what Kubernetes' CPUThrottlingHigh alerts on), and the time its
+// work waited for the next period.
+func writeThrottling(w io.Writer, res *sim.Result) {
+	for _, c := range res.Components {
+		if t := c.CPUThrottling; t != nil {
+			fmt.Fprintf(w, "%s cpu_limit %sm: throttled in %s of periods (%s of %s), %.1fs in all\n", c.Name,
+				strconv.FormatFloat(t.CPULimit*1000, 'f', -1, 64), pct(t.ThrottledShare), count(t.Throttled), count(t.Periods), t.ThrottledS)
+		}
+	}
+}
 
 // column is one column of a summary table. An optional column is shown
 // only when some row has something in it, so that a scenario without

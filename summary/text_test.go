@@ -182,3 +182,20 @@ func TestRecoveryStillUnderAnotherFault(t *testing.T) {
 		t.Errorf("cascade\n%s\nclaims a failure to recover", out)
 	}
 }
+
+// TestThrottlingLine: a service with a cpu_limit gets a line of its CFS
+// throttling under the services table; one without gets none.
+func TestThrottlingLine(t *testing.T) {
+	res := &sim.Result{Scenario: "x", Components: []sim.ComponentResult{
+		{Name: "api", CPUThrottling: &sim.CPUThrottling{CPULimit: 0.2, Periods: 3, Throttled: 2, ThrottledS: 0.16, ThrottledShare: 2.0 / 3}},
+		{Name: "db"},
+	}}
+	var b strings.Builder
+	Write(&b, res, Options{})
+	if want := "api cpu_limit 200m: throttled in 66.7% of periods (2 of 3), 0.2s in all\n"; !strings.Contains(b.String(), want) {
+		t.Errorf("no line %q in\n%s", want, b.String())
+	}
+	if n := strings.Count(b.String(), "cpu_limit"); n != 1 {
+		t.Errorf("%d cpu_limit lines, want 1:\n%s", n, b.String())
+	}
+}
