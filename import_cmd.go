@@ -36,11 +36,11 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	format, sampled, columns, out, manifestPaths := f.format, f.sampled, f.columns, f.out, f.manifests
+	sampled, columns, out, manifestPaths := f.sampled, f.columns, f.out, f.manifests
 	if len(pos) == 0 {
 		return usageErr("import needs at least one trace file")
 	}
-	opts, err := importOptions(*format, *sampled, *columns)
+	opts, err := importOptions(*f.format, *sampled, *columns)
 	if err != nil {
 		return err
 	}
@@ -74,7 +74,8 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 			entries++
 		}
 	}
-	fmt.Fprintf(stderr, "imported %d traces, %d spans: %d services, %d entry operations", o.Traces, o.Spans, len(m.Services), entries)
+	fmt.Fprintf(stderr, "imported %s, %s: %s, %s", format.Plural(int(o.Traces), "trace"), format.Plural(int(o.Spans), "span"),
+		format.Plural(len(m.Services), "service"), format.Plural(entries, "entry operation"))
 	if n := len(m.Clients) - entries; n > 0 {
 		fmt.Fprintf(stderr, ", %d clients of work whose caller is missing or did not wait (orphan-..., async-...)", n)
 	}

@@ -18,7 +18,7 @@ func TestImportCmd(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "hotel.toml")
 	code, _, stderr := faultline("import", "importer/testdata/hotel-reservation-30traces.jaeger.json.gz", "-o", out)
-	if code != 0 || !strings.Contains(stderr, "imported 30 traces, 330 spans: 6 services, 1 entry operations") {
+	if code != 0 || !strings.Contains(stderr, "imported 30 traces, 330 spans: 6 services, 1 entry operation\n") {
 		t.Fatalf("import: code %d, %s", code, stderr)
 	}
 	if code, stdout, stderr := faultline("validate", out); code != 0 {
