@@ -371,7 +371,11 @@ const minSimulated = 1000
 // requests is compared with the scenario's quantiles, not with a run as
 // short and as much a matter of luck (an operation seen once is reached
 // by no request of one window's run with probability e^-1, a Poisson
-// count of mean 1). 1 when every operation has that many spans already.
+// count of mean 1). A window's run has the requests the spans stand for,
+// the spans divided by the traces' sampled share (AtObservedLoad drives
+// the entries at their rates so divided): a 30 % sampled recording needs
+// 1/0.3 times fewer windows than its spans alone would say. 1 when every
+// operation has that many requests already.
 func AutoWindows(m *importer.Model, minSpans int64) int {
 	least := int64(0)
 	for _, s := range m.Services {
@@ -381,10 +385,15 @@ func AutoWindows(m *importer.Model, minSpans int64) int {
 			}
 		}
 	}
-	if least == 0 || least >= minSimulated {
+	ratio := m.Observed.SampleRatio
+	if ratio <= 0 || ratio > 1 {
+		ratio = 1
+	}
+	requests := float64(least) / ratio
+	if least == 0 || requests >= minSimulated {
 		return 1
 	}
-	return int(min((minSimulated+least-1)/least, maxAutoWindows))
+	return int(min(math.Ceil(minSimulated/requests), maxAutoWindows))
 }
 
 const maxAutoWindows = 100

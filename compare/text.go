@@ -15,7 +15,8 @@ import (
 // for p50 and p99 the observed figure's 95 % interval (from order
 // statistics: "[12.1, -)" has no upper bound, too few spans), the error
 // marked "*" when the simulated figure lies inside it; then the MAPEs of
-// p50, p90 and p99 and how many simulated quantiles the intervals hold.
+// p50, p90 and p99, how many simulated quantiles the intervals hold, and
+// that the quantiles are of successes on both sides (Operation's P50).
 func (r *Report) WriteText(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	head := []string{"operation", "count", "", "", "rate/s", "", "", "p50 ms", "", "", "", "p90 ms", "", "", "p99 ms", "", "", "", "errors", ""}
@@ -40,6 +41,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	_, err := fmt.Fprintf(w, "\n%d operations compared; MAPE of p50 %s %%, of p90 %s %%, of p99 %s %%\n", len(r.Operations), format.Sig3(r.P50MAPE), format.Sig3(r.P90MAPE), format.Sig3(r.P99MAPE))
 	fmt.Fprintf(w, "* inside the observed figure's 95 %% interval: %d of %d p50s, %d of %d p99s\n", in50, len(r.Operations), in99, len(r.Operations))
+	fmt.Fprintln(w, "the quantiles are of successes: observed of the successful spans (of all when all failed), simulated of the successful requests; counts, rates and errors of all")
 	for _, n := range r.NoSuccess {
 		fmt.Fprintf(w, "counted 100 %% off in the MAPEs: %s, which the run answered with no success (its latency is of successful requests; the traces show successes)\n", n)
 	}

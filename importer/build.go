@@ -204,20 +204,30 @@ func (a *aggregator) sampleRatio(given float64) (float64, string) {
 }
 
 func (a *aggregator) operation(o *opStats, name string, secs, ratio float64, target func(opKey) string) Operation {
+	// The observed quantiles are of the successful spans, as a run's
+	// latency is of successful requests; of the failed ones when none
+	// succeeded (compare's rules for an operation failed throughout).
+	hold, series, of := &o.hold, o.holdSeries, ""
+	switch {
+	case o.hold.Count() == 0:
+		hold, series, of = &o.failHold, o.failSeries, " (all failed)"
+	case o.errors > 0:
+		of = fmt.Sprintf(" (its %d successful ones)", o.hold.Count())
+	}
 	op := Operation{
 		Name:        name,
 		ServiceTime: distribution(&o.own),
 		Count:       o.count,
 		RatePerSec:  float64(o.count) / secs / ratio,
-		P50:         time.Duration(o.hold.Quantile(0.5)),
-		P90:         time.Duration(o.hold.Quantile(0.9)),
-		P99:         time.Duration(o.hold.Quantile(0.99)),
-		P50CI:       quantileInterval(&o.hold, o.holdSeries, 0.5),
-		P99CI:       quantileInterval(&o.hold, o.holdSeries, 0.99),
+		P50:         time.Duration(hold.Quantile(0.5)),
+		P90:         time.Duration(hold.Quantile(0.9)),
+		P99:         time.Duration(hold.Quantile(0.99)),
+		P50CI:       quantileInterval(hold, series, 0.5),
+		P99CI:       quantileInterval(hold, series, 0.99),
 		ErrorShare:  float64(o.errors) / float64(o.count),
 	}
-	op.Comments = append(op.Comments, fmt.Sprintf("%q: %d spans, %s/s; whole span p50 %s, p99 %s; own time (less its calls) p50 %s, p99 %s",
-		o.key.op, o.count, fmtNum(op.RatePerSec), fmtDur(o.hold.Quantile(0.5)), fmtDur(o.hold.Quantile(0.99)),
+	op.Comments = append(op.Comments, fmt.Sprintf("%q: %d spans, %s/s; whole span p50 %s, p99 %s%s; own time (less its calls) p50 %s, p99 %s",
+		o.key.op, o.count, fmtNum(op.RatePerSec), fmtDur(hold.Quantile(0.5)), fmtDur(hold.Quantile(0.99)), of,
 		fmtDur(o.own.Quantile(0.5)), fmtDur(o.own.Quantile(0.99))))
 	if b, ok := findBursts(o.ownSeries); ok {
 		if d, ok := markovDist(o.ownSeries, b); ok {

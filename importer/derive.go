@@ -43,14 +43,18 @@ type opStats struct {
 	ownErrors int64 // of which none of their calls failed
 	// own is the time of an invocation not covered by its calls (what
 	// holds a worker at an async service, the import's assumption); hold
-	// is its whole span, calls included.
-	own, hold metrics.Histogram
+	// is its whole span, calls included, of the invocations that
+	// succeeded, and failHold of those that failed: a run's latency is of
+	// successful requests (sim.Latency), so the observed quantiles compare
+	// with it only when they are of successes too (a fail-fast 503 of 1
+	// ms among successes of 50 ms would pull the p50 down).
+	own, hold, failHold metrics.Histogram
 	// ownSeries is the own times in the order read, with their instance,
 	// for the episodes (shape.go).
 	ownSeries []sample
-	// holdSeries is the whole spans with their start, for how alike
-	// neighbours in time are (interval.go).
-	holdSeries []sample
+	// holdSeries and failSeries are the same spans with their start, for
+	// how alike neighbours in time are (interval.go).
+	holdSeries, failSeries []sample
 	// ownWithCalls and after sum, over the invocations that made calls,
 	// their own time and the part of it after their last call ended.
 	ownWithCalls, after float64
@@ -425,8 +429,13 @@ func (a *aggregator) invocation(sp []Span, w invocationRef) {
 		a.services[top.Service].detached[top.Operation]++
 		a.detachedInvocations++
 	}
-	o.hold.Record(top.End - top.Start)
-	o.holdSeries = appendSample(o.holdSeries, sample{at: top.Start, v: top.End - top.Start})
+	if top.Error {
+		o.failHold.Record(top.End - top.Start)
+		o.failSeries = appendSample(o.failSeries, sample{at: top.Start, v: top.End - top.Start})
+	} else {
+		o.hold.Record(top.End - top.Start)
+		o.holdSeries = appendSample(o.holdSeries, sample{at: top.Start, v: top.End - top.Start})
+	}
 
 	slices.SortFunc(a.calls, func(x, y call) int { return cmp.Or(cmp.Compare(x.start, y.start), cmp.Compare(x.child, y.child)) })
 

@@ -95,7 +95,9 @@ type Operation struct {
 	Comments    []string
 	Extra       []Key
 	// Observed figures of the operation's spans (whole span, calls
-	// included).
+	// included): Count, RatePerSec and ErrorShare of all of them, the
+	// quantiles and their intervals of the successful ones (of all when
+	// every one failed), like a run's latency (sim.Latency).
 	Count      int64
 	RatePerSec float64
 	P50, P90   time.Duration

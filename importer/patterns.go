@@ -167,11 +167,15 @@ func mergeOps(k opKey, group []*opStats) *opStats {
 		m.ownErrors += o.ownErrors
 		m.own.Merge(&o.own)
 		m.hold.Merge(&o.hold)
+		m.failHold.Merge(&o.failHold)
 		for _, x := range o.ownSeries {
 			m.ownSeries = appendSample(m.ownSeries, x)
 		}
 		for _, x := range o.holdSeries {
 			m.holdSeries = appendSample(m.holdSeries, x)
+		}
+		for _, x := range o.failSeries {
+			m.failSeries = appendSample(m.failSeries, x)
 		}
 		m.ownWithCalls += o.ownWithCalls
 		m.after += o.after
