@@ -1,8 +1,10 @@
 package scenarios
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/faultline/faultline/sim"
@@ -126,6 +128,7 @@ func Warnings(spec *sim.Spec) []string {
 				i+1, f.Kind, target, n, f.Every, megabytes(n*occurrenceBytes), sim.DefaultMemory/occurrenceBytes/1e6))
 		}
 	}
+	out = append(out, untimedConsumeCalls(spec, idx)...)
 	for s := range spec.Services {
 		sv := &spec.Services[s]
 		if sv.Queue != sim.Unbounded || sv.Gateway != nil {
@@ -144,6 +147,72 @@ func Warnings(spec *sim.Spec) []string {
 		default:
 			out = append(out, fmt.Sprintf("service %q: its queue is unbounded, and its clients' peak of %.4g requests/s needs %.4g busy workers for its own work alone, of the %.0f it has: the queue grows without limit; set a queue (queue = 1000), or more instances or workers",
 				sv.Name, offered, need, have))
+		}
+	}
+	return out
+}
+
+// untimedConsumeCalls warns about every call without a timeout made
+// while a consumed record is processed: a call of the consuming service
+// (a record takes any of its operations), or of a callee reached through
+// calls without a timeout (a call with one frees its caller whatever its
+// callee waits on). If the callee is blackholed or loses messages, such a
+// call waits for good: its member's poll loop is stuck, Kafka takes the
+// member out of the group at max.poll.interval.ms, it never polls again,
+// and once every member is stuck the group stops consuming
+// (scenarios.md, [[service.consume]]). Kafka's own clients bound every
+// request they make: request.timeout.ms, 30 s by default
+// (apache/kafka, clients/.../consumer/ConsumerConfig.java, REQUEST_TIMEOUT_MS_CONFIG).
+func untimedConsumeCalls(spec *sim.Spec, idx map[string]int) []string {
+	var out []string
+	type ref struct{ s, o int } // o < 0: every operation
+	seen := map[ref]bool{}
+	warned := map[[3]int]bool{}
+	var visit func(s, o int, group string, path []string)
+	visit = func(s, o int, group string, path []string) {
+		if seen[ref{s, o}] {
+			return
+		}
+		seen[ref{s, o}] = true
+		sv := &spec.Services[s]
+		for oi, calls := range opCalls(sv) {
+			if o >= 0 && oi != o {
+				continue
+			}
+			for ci, c := range calls {
+				t, ok := idx[c.To]
+				if !ok || c.Probability == 0 {
+					continue // a store or a view, or never made
+				}
+				to := -1
+				if c.Operation != "" {
+					to = slices.IndexFunc(spec.Services[t].Operations, func(x sim.Operation) bool { return x.Name == c.Operation })
+				}
+				if t == s {
+					visit(t, to, group, path) // in-process: on the same worker
+					continue
+				}
+				if c.Timeout > 0 {
+					continue
+				}
+				if k := [3]int{s, oi, ci}; !warned[k] {
+					warned[k] = true
+					at := fmt.Sprintf("service %q", sv.Name)
+					if len(sv.Operations) > 0 {
+						at += fmt.Sprintf(", operation %q", sv.Operations[oi].Name)
+					}
+					chain := strings.Join(append(slices.Clip(path), c.To), " -> ")
+					out = append(out, fmt.Sprintf("%s, call %d (to %q): no timeout, while group %q processes a record (%s): if %q is blackholed or loses messages the call waits for good, its member stops polling and leaves the group at max_poll_interval, and once every member is stuck the group consumes nothing; give the call a timeout (timeout = \"5s\"; Kafka's clients bound every request, request.timeout.ms 30 s by default)",
+						at, ci+1, c.To, group, chain, c.To))
+				}
+				visit(t, to, group, append(slices.Clip(path), c.To))
+			}
+		}
+	}
+	for s := range spec.Services {
+		sv := &spec.Services[s]
+		for _, c := range sv.Consumes {
+			visit(s, -1, cmp.Or(c.Group, sv.Name), []string{sv.Name})
 		}
 	}
 	return out

@@ -13,6 +13,21 @@ import (
 // start); never otherwise.
 func TestWarnings(t *testing.T) {
 	const head = "[scenario]\nduration = \"10s\"\n"
+	const broker = `
+[[client]]
+name = "c"
+target = "shop"
+rate = 10
+[[service]]
+name = "shop"
+  [[service.publish]]
+  topic = "orders"
+[[broker]]
+name = "kafka"
+  [[broker.topic]]
+  name = "orders"
+  partitions = 2
+`
 	tests := []struct {
 		name string
 		toml string
@@ -198,6 +213,66 @@ workers = 4
 cpu_limit = "8"
 service_time = "10ms"
 `, []string{"needs 5 busy workers for its own work alone, of the 4 it has"}},
+		{"a consumer's call without a timeout, and down its chain", head + broker + `
+[[service]]
+name = "billing"
+  [[service.consume]]
+  topic = "orders"
+  [[service.call]]
+  to = "payments"
+[[service]]
+name = "payments"
+  [[service.call]]
+  to = "bank"
+[[service]]
+name = "bank"
+`, []string{`service "billing", call 1 (to "payments"): no timeout, while group "billing" processes a record (billing -> payments)`,
+			`service "payments", call 1 (to "bank"): no timeout, while group "billing" processes a record (billing -> payments -> bank)`}},
+		{"a consumer's calls with a timeout free its member", head + broker + `
+[[service]]
+name = "billing"
+  [[service.consume]]
+  topic = "orders"
+  [[service.call]]
+  to = "payments"
+  timeout = "5s"
+[[service]]
+name = "payments"
+  [[service.call]]
+  to = "bank"
+[[service]]
+name = "bank"
+`, nil},
+		{"a call nobody consumes through is not warned about", head + `
+[[client]]
+name = "c"
+target = "api"
+rate = 10
+[[service]]
+name = "api"
+  [[service.call]]
+  to = "db"
+[[service]]
+name = "db"
+`, nil},
+		{"by operation: only the callee's operation called", head + broker + `
+[[service]]
+name = "billing"
+  [[service.consume]]
+  topic = "orders"
+  [[service.call]]
+  to = "payments.charge"
+[[service]]
+name = "payments"
+  [[service.operation]]
+  name = "charge"
+  [[service.operation]]
+  name = "refund"
+    [[service.operation.call]]
+    to = "bank"
+[[service]]
+name = "bank"
+`, []string{`service "billing", call 1 (to "payments")`}},
 		{"autoscaling counts its max", head + `
 [[client]]
 name = "c"

@@ -301,10 +301,14 @@ type CascadeResult struct {
 	// or when no flow had goodput before it), RecoveryS when the last one
 	// did (null when one did not), and SustainedBy what kept the bad
 	// state alive when one did not.
-	Recovery    []FlowRecovery    `json:"recovery,omitempty"`
-	Recovered   *bool             `json:"recovered"`
-	RecoveryS   *float64          `json:"recovery_s"`
-	SustainedBy []SustainingCause `json:"sustained_by,omitempty"`
+	Recovery []FlowRecovery `json:"recovery,omitempty"`
+	// GroupRecovery is the verdict on each consumer group in its blast
+	// radius: whether and when it caught up after the fault ended. A
+	// group that did not makes Recovered false; RecoveryS counts them.
+	GroupRecovery []GroupRecovery   `json:"group_recovery,omitempty"`
+	Recovered     *bool             `json:"recovered"`
+	RecoveryS     *float64          `json:"recovery_s"`
+	SustainedBy   []SustainingCause `json:"sustained_by,omitempty"`
 }
 
 // CascadeStep is one component (or client, or flow) that turned unhealthy.

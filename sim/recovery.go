@@ -11,7 +11,9 @@ import (
 // Huang et al., OSDI 2022): a trigger pushes a vulnerable system into a
 // bad state, and a sustaining effect, most often retries, keeps it there
 // after the trigger is gone. For every client flow the engine says when
-// its goodput was back, or that it was not by the end of the run, and,
+// its goodput was back, and for every consumer group the fault hit when
+// it had caught up (groupRecovery), or that one was not by the end of the
+// run, and,
 // when one was not, what kept the bad state alive, read from what the
 // engine counted after the fault's end: retries amplifying the load on a
 // call edge, a service working through a backlog for callers who gave up,
@@ -43,6 +45,19 @@ type FlowRecovery struct {
 	UnderFault *int `json:"under_fault"`
 }
 
+// GroupRecovery is a consumer group's verdict after one fault occurrence
+// whose blast radius it was in (groupRecovery).
+type GroupRecovery struct {
+	Group string `json:"group"`
+	// BeforeS is the most its oldest unprocessed record had waited at a
+	// window's close over the cascade window before the fault.
+	BeforeS   float64 `json:"behind_before_s"`
+	Recovered bool    `json:"recovered"`
+	// RecoveryS is the time from the fault's end until it was back; null
+	// when it was not by the end of the run.
+	RecoveryS *float64 `json:"recovery_s"`
+}
+
 // SustainingCause is one effect that kept the bad state alive after the
 // fault had ended, on a named component.
 type SustainingCause struct {
@@ -67,6 +82,12 @@ const (
 	recoverHold   = 5 * time.Second // ... averaged over this long
 	retryAmpFloor = 1.1             // attempts per call that count as retries amplifying
 	wastedFloor   = 0.1             // share of completed work nobody waited for
+	// A consumer group is back when it is no more than this many seconds
+	// behind, or this many times its level before the fault, if higher:
+	// a floor, since a group seconds behind by design (a slow poll
+	// cadence) should not have to beat its own best.
+	groupBackFloor  = 1.0
+	groupBackFactor = 2.0
 )
 
 // edgeMark is an edge's counters when a window closed, cumulative, so
@@ -88,8 +109,9 @@ func (s *Sim) markEdges() {
 	}
 }
 
-// recovery sets occurrence k's verdict on cr: per client flow, and, when
-// a flow did not recover, the sustaining causes. A fault still going, one
+// recovery sets occurrence k's verdict on cr: per client flow and per
+// consumer group in its blast radius (cr.FlowsHit, set before), and, when
+// one did not recover, the sustaining causes. A fault still going, one
 // that began before any window after warmup, or one that ended less than
 // recoverHold before the end of the run has none.
 //
@@ -164,7 +186,19 @@ func (s *Sim) recovery(k int, cr *CascadeResult) {
 			verdict(c.flows[j].name, c.flows[j].series)
 		}
 	}
-	if len(cr.Recovery) == 0 {
+	for i := range s.groups {
+		g := &s.groups[i]
+		if g.view >= 0 || !slices.Contains(cr.FlowsHit, g.label()) {
+			continue
+		}
+		gr := s.groupRecovery(g, before0, before1, from, whole, end)
+		if gr.Recovered {
+			slowest = max(slowest, *gr.RecoveryS)
+		}
+		all = all && gr.Recovered
+		cr.GroupRecovery = append(cr.GroupRecovery, gr)
+	}
+	if len(cr.Recovery) == 0 && len(cr.GroupRecovery) == 0 {
 		return
 	}
 	if all && open {
@@ -176,6 +210,46 @@ func (s *Sim) recovery(k int, cr *CascadeResult) {
 		return
 	}
 	cr.SustainedBy = s.sustaining(before0, before1, from, whole)
+}
+
+// groupRecovery is the verdict on consumer group g, hit by a fault that
+// ended at end: it is back once the oldest record it has not processed
+// (BehindS, what lagHealth judges) has waited no more than
+// max(groupBackFloor, groupBackFactor x its level before the fault), the
+// most it was behind in windows [b0, b1), at the close of every window
+// for recoverHold, from window from on (of the whole windows before to).
+// Seconds behind, not records, since its lag in records follows the
+// producers' rate, its age does not; a group that drained its backlog
+// is back there, one still catching up, or stuck, is not.
+func (s *Sim) groupRecovery(g *group, b0, b1, from, to int, end int64) GroupRecovery {
+	behind := func(i int) float64 {
+		if f := g.series[i].Group(); f != nil {
+			return f.BehindS
+		}
+		return 0
+	}
+	ws := min(len(g.series), to)
+	gr := GroupRecovery{Group: g.label()}
+	for i := b0; i < min(b1, ws); i++ {
+		gr.BeforeS = max(gr.BeforeS, behind(i))
+	}
+	limit := max(groupBackFloor, groupBackFactor*gr.BeforeS)
+	hold := int((int64(recoverHold) + s.window - 1) / s.window)
+	run := 0
+	for i := from; i < ws; i++ {
+		if behind(i) > limit {
+			run = 0
+			continue
+		}
+		if run++; run < hold {
+			continue
+		}
+		// Windows [i-hold+1, i] closed with the group caught up.
+		t := max(0, float64(int64(i-hold+1)*s.window-end)/1e9)
+		gr.Recovered, gr.RecoveryS = true, &t
+		break
+	}
+	return gr
 }
 
 // stillUnder is the fault occurrence still active over windows

@@ -218,3 +218,63 @@ func TestRecoveryVerdictUnderAnotherFault(t *testing.T) {
 		})
 	}
 }
+
+// TestRecoveryVerdictConsumerGroup: a consumer group in a fault's blast
+// radius is part of its verdict. In the built-in kafka-consumer-crash
+// (billing#2 crashed from 30 s to 70 s) group billing drains its backlog
+// and is back 7 s after the fault's end, when its cascade step recovers;
+// when the shoppers' rate rises past what the group consumes as the fault
+// ends (300 records/s against about 250), its lag only grows: it did not
+// recover, though every client flow did, and its lag is what sustains it.
+func TestRecoveryVerdictConsumerGroup(t *testing.T) {
+	tests := []struct {
+		name      string
+		rate      float64 // the shoppers' rate from the fault's end; 0: unchanged
+		recovered bool
+	}{
+		{"drains its backlog", 0, true},
+		{"cannot catch up", 300, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			spec := builtin(t, "kafka-consumer-crash")
+			if tt.rate > 0 {
+				spec.Clients[0].Schedule = []sim.RateStep{{At: 70 * time.Second, Rate: tt.rate}}
+			}
+			res, _ := run(t, spec)
+			c := res.Cascades[0]
+			if c.Recovered == nil || len(c.GroupRecovery) != 1 {
+				t.Fatalf("no group verdict: %+v", c)
+			}
+			g := c.GroupRecovery[0]
+			if g.Group != "group billing" || g.BeforeS > 0.5 {
+				t.Errorf("group %q %.2fs behind before, want group billing, caught up", g.Group, g.BeforeS)
+			}
+			for _, f := range c.Recovery {
+				if !f.Recovered {
+					t.Errorf("flow %s did not recover, want every client flow back", f.Flow)
+				}
+			}
+			if g.Recovered != tt.recovered || *c.Recovered != tt.recovered {
+				t.Fatalf("group recovered %v (verdict %v), want %v", g.Recovered, *c.Recovered, tt.recovered)
+			}
+			if !tt.recovered {
+				if g.RecoveryS != nil || c.RecoveryS != nil {
+					t.Errorf("recovery time %v for a group that did not recover, want null", g.RecoveryS)
+				}
+				if !slices.ContainsFunc(c.SustainedBy, func(s sim.SustainingCause) bool { return s.Kind == sim.CauseLag }) {
+					t.Errorf("sustained by %+v, want the group's lag", c.SustainedBy)
+				}
+				return
+			}
+			step := slices.IndexFunc(c.Steps, func(s sim.CascadeStep) bool { return s.Component == "group billing" })
+			if step < 0 || c.Steps[step].RecoveredS == nil {
+				t.Fatalf("no recovered step for group billing: %+v", c.Steps)
+			}
+			want := *c.Steps[step].RecoveredS - *c.EndS
+			if g.RecoveryS == nil || *g.RecoveryS != want || *c.RecoveryS != want {
+				t.Errorf("group back %v after the end (verdict %v), want %.1fs as its step", g.RecoveryS, c.RecoveryS, want)
+			}
+		})
+	}
+}

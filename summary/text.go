@@ -501,8 +501,9 @@ func writeRecoveryRun(w io.Writer, all, run []sim.CascadeResult) {
 }
 
 // writeRecovery prints the engine's metastability verdict on a fault: how
-// long after its end each client flow's goodput was back, or that it was
-// not, and what sustained the bad state; or that a flow is still under
+// long after its end each client flow's goodput was back, and each
+// consumer group hit by it had caught up, or that one was not, and what
+// sustained the bad state; or that a flow is still under
 // another fault of all (the run's cascades), its verdict open.
 func writeRecovery(w io.Writer, all []sim.CascadeResult, c sim.CascadeResult) {
 	var back, down, under []string
@@ -519,6 +520,13 @@ func writeRecovery(w io.Writer, all []sim.CascadeResult, c sim.CascadeResult) {
 			under = append(under, fmt.Sprintf("%s (under %s on %s, from %.1fs %s)", f.Flow, o.Fault, o.Target, o.StartS, span))
 		default:
 			down = append(down, fmt.Sprintf("%s (%.0f/s before)", f.Flow, f.BeforeRPS))
+		}
+	}
+	for _, g := range c.GroupRecovery {
+		if g.Recovered {
+			back = append(back, fmt.Sprintf("%s %.1fs", g.Group, *g.RecoveryS))
+		} else {
+			down = append(down, fmt.Sprintf("%s (%.1fs behind before)", g.Group, g.BeforeS))
 		}
 	}
 	if len(back) > 0 {

@@ -43,6 +43,11 @@ func recoveryLine(res *sim.Result) (string, sim.Health, bool) {
 				down = append(down, f.Flow)
 			}
 		}
+		for _, g := range c.GroupRecovery {
+			if !g.Recovered {
+				down = append(down, g.Group)
+			}
+		}
 		line := head + strings.Join(down, ", ") + " did not recover"
 		var why []string
 		for _, cause := range c.SustainedBy {

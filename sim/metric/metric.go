@@ -229,7 +229,7 @@ var registry = []Metric{
 	{Fault, "components_hit", Count, false, "components, clients and flows that turned unhealthy after the fault",
 		fault(func(c *sim.CascadeResult) (float64, bool) { return num(float64(len(c.Steps))) })},
 	// The metastability verdict (sim/recovery.go).
-	{Fault, "recovery_time", Seconds, false, "time from the fault's end until every client flow's goodput was back to 90% of its level before, over 5 s (no value when one did not recover)",
+	{Fault, "recovery_time", Seconds, false, "time from the fault's end until every client flow's goodput was back to 90% of its level before, and every consumer group it hit had caught up, over 5 s (no value when one did not recover)",
 		fault(func(c *sim.CascadeResult) (float64, bool) {
 			if c.RecoveryS == nil {
 				return 0, false
@@ -239,7 +239,7 @@ var registry = []Metric{
 	// Read as 1 when a flow did not recover and 0 when all did, so that
 	// its mean across replications is the share of runs that did not; no
 	// value while the verdict is open (Recovered is nil).
-	{Fault, "not_recovered", Share, false, "share of runs in which a client flow's goodput did not come back after the fault, by the end of the run",
+	{Fault, "not_recovered", Share, false, "share of runs in which a client flow's goodput, or a consumer group it hit, did not come back after the fault, by the end of the run",
 		fault(func(c *sim.CascadeResult) (float64, bool) {
 			switch {
 			case c.Recovered == nil:
