@@ -436,7 +436,7 @@ func (s *Sim) walk(i int32) origin {
 			first = here
 		}
 		if r.late.set() {
-			best = r.late.origin() // a finished call below, deeper than here
+			best = s.lateCause(r.late) // a finished call below, deeper than here
 		}
 		if here.fault > 0 {
 			best = here
