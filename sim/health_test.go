@@ -668,3 +668,66 @@ duration = "2s"
 		})
 	}
 }
+
+// TestSplitChangeBlamesItsOwnWindow: a change confirmed on the way to
+// another (degraded on latency for one window, then failing on errors
+// for a cause that began later) is two events; each names the fault of
+// the window that confirmed it. api is slow from 10 s to 10.5 s (latency
+// fault 0), then fails every request from 11 s (errors fault 1): the
+// degraded change at 10 s is fault 0's, the failing one at 11 s fault
+// 1's. The defect gave both the failing window's blame, which names no
+// fault that had begun at 10 s: the degraded change named none.
+func TestSplitChangeBlamesItsOwnWindow(t *testing.T) {
+	src := `
+[scenario]
+name = "split-change"
+duration = "20s"
+seed = 1
+
+[[client]]
+name = "users"
+target = "api"
+rate = 200
+timeout = "5s"
+
+[[service]]
+name = "api"
+instances = 2
+workers = 64
+service_time = "exp(5ms)"
+latency_objective = { percentile = 99, degraded = "200ms", failing = "1s" }
+
+[[fault]]
+kind = "latency"
+target = "api"
+add = "300ms"
+start = "10s"
+duration = "500ms"
+
+[[fault]]
+kind = "errors"
+target = "api"
+probability = 1
+start = "11s"
+duration = "3s"
+`
+	spec, err := scenarios.Load("split-change.toml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, _ := run(t, spec)
+	want := map[sim.Health]int{sim.Degraded: 0, sim.Failing: 1}
+	seen := 0
+	for _, e := range res.Events {
+		if e.Kind != sim.EventHealth || e.Component != "api" || e.Health == sim.Healthy || e.TS > 12 {
+			continue
+		}
+		seen++
+		if f, ok := want[e.Health]; !ok || e.Fault != f {
+			t.Errorf("%.3fs api %s: fault %d, want %d", e.TS, e.What, e.Fault, f)
+		}
+	}
+	if seen != 2 {
+		t.Errorf("api: %d changes by 12 s, want 2 (degraded, then failing)", seen)
+	}
+}

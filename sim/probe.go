@@ -76,14 +76,18 @@ func (sv *service) initProbe() {
 // in step with instance n after anything listed reads changed (its process,
 // its exit seen, its readiness). A balancer reads it (hostsView.Listed) to
 // refuse at once, in O(1), when none is listed, rather than scan every
-// instance for each call a crashed service refuses.
+// instance for each call a crashed service refuses; and listChanges, which
+// a balancer's "none available" waits on (hostsView.Version).
 func (sv *service) relist(n int32) {
 	in := &sv.insts[n]
 	l := 0
 	if sv.listed(int(n)) {
 		l = 1
 	}
-	sv.listedNow += l - in.listedCounted
+	if l != in.listedCounted {
+		sv.listedNow += l - in.listedCounted
+		sv.listChanges++
+	}
 	in.listedCounted = l
 }
 

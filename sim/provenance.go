@@ -292,12 +292,28 @@ func (s *Sim) heldFault(svc, n int32) int32 {
 
 // serviceOrigin is the origin of a call that found callee svc without an
 // instance to answer: the fault behind the holder's last failed attempt,
-// else the latest active on the callee's instances.
+// else, for a refusal for no instance up, what took its instances down,
+// else the latest fault active on the callee's instances.
 func (s *Sim) serviceOrigin(svc int32, c Cause, last int32) origin {
 	if last > 0 {
 		return origin{comp: svc, cause: c, fault: last}
 	}
 	ix := &s.services[svc].onInsts
+	if c == CauseNoInstance && len(ix.down) > 0 {
+		// No instance up is Envoy's UH, "no healthy upstream hosts in
+		// upstream cluster" (envoyproxy.io, access log, response flags):
+		// it is the doing of what left none, the crash, leak or deploy
+		// that took the most instances down (the later of two that took
+		// as many), not of another fault lasting on one of the down
+		// instances (a latency fault on a crashed instance slows nothing).
+		best := ix.down[0]
+		for _, d := range ix.down[1:] {
+			if d.n >= best.n {
+				best = d
+			}
+		}
+		return origin{comp: svc, cause: c, fault: best.occ}
+	}
 	best := int32(-1)
 	for _, f := range ix.faults {
 		// The latest to begin; of two that began together, the one on
@@ -436,7 +452,7 @@ func (s *Sim) walk(i int32) origin {
 			first = here
 		}
 		if r.late.set() {
-			best = r.late.origin() // a finished call below, deeper than here
+			best = s.lateCause(r.late) // a finished call below, deeper than here
 		}
 		if here.fault > 0 {
 			best = here

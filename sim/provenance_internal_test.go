@@ -5,17 +5,30 @@ import (
 	"time"
 )
 
-// walkOrigin is serviceOrigin as a walk of the instances: the fault that
-// began last among those on each instance, the later instance on a tie,
-// else the crash that took a down instance down last.
+// walkOrigin is serviceOrigin as a walk of the instances: for no
+// instance up, the occurrence that took the most instances down (the
+// later on a tie); else the fault that began last among those on each
+// instance, the later instance on a tie, else the crash that took a down
+// instance down last.
 func (s *Sim) walkOrigin(svc int32, c Cause) origin {
 	best, down := int32(-1), int32(0)
+	took := map[int32]int{}
 	for n := range s.services[svc].insts {
 		in := &s.services[svc].insts[n]
 		best = s.latest(best, in.f.list, nil)
-		if !in.up && in.downOcc > down {
-			down = in.downOcc
+		if !in.up && in.downOcc > 0 {
+			took[in.downOcc]++
+			down = max(down, in.downOcc)
 		}
+	}
+	if c == CauseNoInstance && down > 0 {
+		most := down
+		for occ, n := range took {
+			if n > took[most] || n == took[most] && occ > most {
+				most = occ
+			}
+		}
+		return origin{comp: svc, cause: c, fault: most}
 	}
 	if best < 0 && down > 0 {
 		return origin{comp: svc, cause: c, fault: down}
@@ -25,7 +38,7 @@ func (s *Sim) walkOrigin(svc int32, c Cause) origin {
 
 // TestServiceOriginMatchesWalk: serviceOrigin, which reads its service's
 // index of faults and down instances, answers what a walk of the
-// instances answers, after every event of runs whose faults overlap, begin
+// instances answers, for a no-instance refusal and for a breaker's, after every event of runs whose faults overlap, begin
 // together on different instances (a tie the walk breaks by instance),
 // crash instances that stay down after the fault (start-up, deploys,
 // scale-down) and end while others go on.
@@ -64,10 +77,12 @@ func TestServiceOriginMatchesWalk(t *testing.T) {
 			}
 			checked := 0
 			for s.Step() {
-				got, want := s.serviceOrigin(0, CauseNoInstance, 0), s.walkOrigin(0, CauseNoInstance)
-				if got != want {
-					t.Fatalf("at %v: serviceOrigin %+v, the walk %+v", s.Now(), got, want)
+				for _, c := range []Cause{CauseNoInstance, CauseBreakerOpen} {
+					if got, want := s.serviceOrigin(0, c, 0), s.walkOrigin(0, c); got != want {
+						t.Fatalf("at %v: serviceOrigin %+v, the walk %+v", s.Now(), got, want)
+					}
 				}
+				got := s.serviceOrigin(0, CauseNoInstance, 0)
 				if got.fault > 0 {
 					checked++
 				}

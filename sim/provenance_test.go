@@ -726,3 +726,140 @@ duration = "20s"
 		})
 	}
 }
+
+// TestPauseBelowKeepsItsCause: a timeout whose time a pause below took
+// is told as the pause's. users -> a, which calls b then c (500 ms). b#1
+// is frozen from 10 s for 800 ms: a call to it answers once the pause
+// ends, and users' 1 s timeout fires while a waits on c. The walk finds
+// no fault on the path still waited on, and the lateness the finished
+// call brought back names the pause: cause pause, as a request still
+// frozen in b is told. The defect told every such failure "late".
+func TestPauseBelowKeepsItsCause(t *testing.T) {
+	src := `
+[scenario]
+name = "pause-below"
+duration = "20s"
+seed = 1
+
+[[client]]
+name = "users"
+target = "a"
+rate = 100
+timeout = "1s"
+
+[[service]]
+name = "a"
+instances = 2
+workers = 256
+service_time = "1ms"
+
+  [[service.call]]
+  to = "b"
+
+  [[service.call]]
+  to = "c"
+
+[[service]]
+name = "b"
+instances = 2
+workers = 256
+service_time = "1ms"
+
+[[service]]
+name = "c"
+instances = 2
+workers = 256
+service_time = "500ms"
+
+[[fault]]
+kind = "pause"
+target = "b#1"
+start = "10s"
+duration = "800ms"
+`
+	spec, err := scenarios.Load("pause-below.toml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, _ := run(t, spec)
+	byCause := map[sim.Cause]uint64{}
+	for _, w := range res.Clients[0].Series {
+		if w.Blame == nil {
+			continue
+		}
+		for _, o := range w.Blame.Origins {
+			if o.Fault != nil {
+				byCause[o.Cause] += o.N
+			}
+		}
+	}
+	t.Logf("users' failures traced to the pause, by cause: %v", byCause)
+	if byCause[sim.CausePause] == 0 || byCause[sim.CauseLate] > 0 {
+		t.Errorf("users' failures traced to the pause, by cause: %v; want pause only", byCause)
+	}
+}
+
+// TestNoInstanceBlamedOnWhatTookThemDown: a refusal for no instance up
+// is the crash's that took the instances down, as Envoy's UH (no healthy
+// upstream host) is, whatever else lasts on a down instance. Every
+// instance of b crashes at 10 s for 10 s; a latency fault on b#1, which
+// is down, begins at 11 s. users' no-instance refusals from 11 s are
+// traced to the crash (fault 0); the defect traced them to the latest
+// fault active on any instance, the latency.
+func TestNoInstanceBlamedOnWhatTookThemDown(t *testing.T) {
+	src := `
+[scenario]
+name = "no-instance"
+duration = "30s"
+seed = 1
+
+[[client]]
+name = "users"
+target = "b"
+rate = 100
+timeout = "1s"
+
+[[service]]
+name = "b"
+instances = 2
+workers = 64
+service_time = "exp(5ms)"
+
+[[fault]]
+kind = "crash"
+target = "b"
+start = "10s"
+duration = "10s"
+
+[[fault]]
+kind = "latency"
+target = "b#1"
+add = "100ms"
+start = "11s"
+duration = "5s"
+`
+	spec, err := scenarios.Load("no-instance.toml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, _ := run(t, spec)
+	byFault := map[int]uint64{}
+	for _, w := range res.Clients[0].Series {
+		if w.Blame == nil {
+			continue
+		}
+		for _, o := range w.Blame.Origins {
+			if o.Cause == sim.CauseNoInstance {
+				f := -1
+				if o.Fault != nil {
+					f = *o.Fault
+				}
+				byFault[f] += o.N
+			}
+		}
+	}
+	t.Logf("users' no-instance refusals by fault: %v", byFault)
+	if byFault[0] == 0 || len(byFault) != 1 {
+		t.Errorf("users' no-instance refusals by fault: %v; want the crash's (0) only", byFault)
+	}
+}

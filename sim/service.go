@@ -64,8 +64,10 @@ type service struct {
 	aggCap, aggInst  float64
 	winCap, winInst  float64
 	capNow, instsNow int
-	// listedNow counts the instances listed in the endpoints (relist).
+	// listedNow counts the instances listed in the endpoints, and
+	// listChanges the changes of an instance's listing (relist).
 	listedNow        int
+	listChanges      uint64
 	scaler           *autoscaler
 	aggQMax, winQMax int
 	aggStart         int64 // when the aggregates started: warmup or 0
@@ -159,6 +161,22 @@ func (h *hostsView) Len() int { return len(h.sv.insts) }
 // Listed counts the instances in the endpoints, kept as they change
 // (relist): none listed, none is available, whatever the holder's checks.
 func (h *hostsView) Listed() int { return h.sv.listedNow }
+
+// Version sums what changes an instance's availability to the holder:
+// its listing, its holder's health checking, its outlier detection. Each
+// only grows, so the sum moves whenever one does.
+func (h *hostsView) Version() uint64 {
+	v := h.sv.listChanges
+	if h.p != nil {
+		if h.p.hc != nil {
+			v += h.p.hc.Changes()
+		}
+		if h.p.outlier != nil {
+			v += h.p.outlier.Changes()
+		}
+	}
+	return v
+}
 
 func (h *hostsView) Active(i int) int {
 	if h.p == nil || i >= len(h.p.rqActive) {

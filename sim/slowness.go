@@ -231,9 +231,16 @@ type lateness struct {
 
 func (l lateness) set() bool { return l.fault > 0 }
 
-// origin is the lateness as a timeout's origin: comp had not answered.
-func (l lateness) origin() origin {
-	return origin{comp: l.comp, fault: l.fault, cause: CauseLate}
+// lateCause is lateness l as a timeout's origin: comp had not answered
+// in time. A pause froze comp's work rather than slowing it, and is told
+// as one (CausePause), as hereOrigin tells a request still frozen: the
+// call answered once the pause ended, and the time lost is the pause's.
+func (s *Sim) lateCause(l lateness) origin {
+	c := CauseLate
+	if isPause(s.faults[s.occurs[l.fault-1].fault].p) {
+		c = CausePause
+	}
+	return origin{comp: l.comp, fault: l.fault, cause: c}
 }
 
 // lateBy is the lateness of d ns that fault f (occurrence + 1) added at

@@ -461,13 +461,20 @@ type healthTracker struct {
 	reason  Reason
 	reasonL Health
 	acct    account
+	// blame is the provenance of the window acct was recorded from,
+	// which a change confirmed on the way keeps (splitBlame).
+	blame *Blame
 	// split is a change confirmed on the way to the one observe reports:
 	// degraded for one cause, then failing for another that began later.
-	split     bool
-	splitAt   int64
-	splitL    Health
-	splitR    Reason
-	splitAcct account
+	// It is told by its own window's figures and blamed on that window's
+	// provenance, not the later window's: the later cause may have begun
+	// after the split change's date, when nothing of it had failed.
+	split      bool
+	splitAt    int64
+	splitL     Health
+	splitR     Reason
+	splitAcct  account
+	splitBlame *Blame
 	// eased says the window just observed is milder than the candidate
 	// was (easedFrom), for another cause (failing on errors for one
 	// window, then degraded by fallbacks): the candidate eases to its
@@ -478,16 +485,16 @@ type healthTracker struct {
 }
 
 // account records a, the figures of the window observe has just
-// recorded. After an eased window the first window's account stays,
+// recorded, and b, where its failures originated. After an eased window the first window's account stays,
 // marked as the worse level's, so that a change confirmed degraded is not
 // told with failing figures alone; the milder window's cause is not
 // named, as it may have begun after the change's date.
-func (h *healthTracker) account(a account) {
+func (h *healthTracker) account(a account, b *Blame) {
 	if h.eased {
 		h.acct.easedFrom = h.easedFrom
 		return
 	}
-	h.acct = a
+	h.acct, h.blame = a, b
 }
 
 // account is what the event log tells of a window's verdict, kept as
@@ -546,7 +553,7 @@ func (h *healthTracker) observe(l Health, onset, winStart int64, r Reason) (reco
 		// an instance crashed, then this one with the refusals) is the
 		// worse one, or this window would begin with two verdicts.
 		if h.since < winStart {
-			h.split, h.splitAt, h.splitL, h.splitR, h.splitAcct = true, h.since, h.candidate, h.reason, h.acct
+			h.split, h.splitAt, h.splitL, h.splitR, h.splitAcct, h.splitBlame = true, h.since, h.candidate, h.reason, h.acct, h.blame
 		}
 		h.candidate, h.since, h.reason, h.reasonL, record = l, max(onset, h.since), r, l, true
 	case sameWay && l < h.candidate && h.candidate < h.level:
@@ -717,7 +724,7 @@ func (s *Sim) noteHealthAtLeast(name string, flow bool, h *healthTracker, w *Win
 func (s *Sim) noteVerdict(name string, flow bool, h *healthTracker, w *Window, onset int64, a account, sl *slowness) {
 	record, changed := h.observe(w.Health, onset, s.winStart, w.Reason)
 	if record && w.Health != Healthy {
-		h.account(a)
+		h.account(a, w.Provenance())
 	}
 	if !changed {
 		return
@@ -747,11 +754,12 @@ func (h *healthTracker) atLevel(sl *slowness) {
 }
 
 // logHealth logs the change of health h has just confirmed, with the
-// reason recorded at its onset, after the one confirmed on the way; b is
-// where the confirming window's failures originated (nil: not known).
+// reason recorded at its onset, after the one confirmed on the way (with
+// the provenance of its own window); b is where the confirming window's
+// failures originated (nil: not known).
 func (s *Sim) logHealth(name string, flow bool, h *healthTracker, b *Blame) {
 	if h.split {
-		s.logChange(name, flow, h.splitAt, h.splitL, h.splitR, &h.splitAcct, b)
+		s.logChange(name, flow, h.splitAt, h.splitL, h.splitR, &h.splitAcct, h.splitBlame)
 	}
 	s.logChange(name, flow, h.since, h.level, h.reason, &h.acct, b)
 }

@@ -59,6 +59,12 @@ type Hosts interface {
 	// answers at once instead of asking Available of every host, which
 	// made each request to a crashed service cost O(hosts).
 	Listed() int
+	// Version changes whenever a host's availability may have changed
+	// (a listing, a health-check verdict, an ejection or a return): Pick
+	// keeps its last "none available" until it does, so that refusing
+	// while every listed host is ejected or unhealthy costs one scan per
+	// change, not one per request.
+	Version() uint64
 }
 
 // Balancer picks the callee instance for each request, following Envoy's
@@ -92,6 +98,12 @@ type Balancer struct {
 
 	ring      []ringPoint // ring_hash, sorted by hash
 	ringHosts int         // the host count ring was built for
+
+	// none says the last Pick found no host available, at Hosts version
+	// noneVer over noneLen hosts: until either changes, none is.
+	none    bool
+	noneVer uint64
+	noneLen int
 }
 
 type ringPoint struct {
@@ -132,6 +144,19 @@ func (b *Balancer) Pick(h Hosts, key uint64, r *rand.Rand) int {
 	if n == 0 || h.Listed() == 0 {
 		return -1 // Envoy's "no healthy upstream"
 	}
+	// Listed hosts all ejected or unhealthy: Envoy's "no healthy upstream"
+	// too (UH), known without a scan since the last one, which only a
+	// change of some host's availability makes stale.
+	v := h.Version()
+	if b.none && b.noneVer == v && b.noneLen == n {
+		return -1
+	}
+	i := b.pick(h, n, key, r)
+	b.none, b.noneVer, b.noneLen = i < 0, v, n
+	return i
+}
+
+func (b *Balancer) pick(h Hosts, n int, key uint64, r *rand.Rand) int {
 	switch b.policy {
 	case RoundRobin:
 		return b.roundRobin(h, n, r)

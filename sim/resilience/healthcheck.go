@@ -29,6 +29,8 @@ func DefaultReadinessProbe() HealthCheckConfig {
 type HealthChecker struct {
 	cfg   HealthCheckConfig
 	hosts []hcHost
+	// changes counts the hosts' changes of health (Changes).
+	changes uint64
 }
 
 type hcHost struct {
@@ -40,6 +42,10 @@ type hcHost struct {
 func NewHealthChecker(cfg HealthCheckConfig, n int) *HealthChecker {
 	return &HealthChecker{cfg: cfg, hosts: make([]hcHost, n)}
 }
+
+// Changes counts the changes of a host's health so far: a balancer
+// that found no healthy host knows none is until it moves.
+func (h *HealthChecker) Changes() uint64 { return h.changes }
 
 // Config returns the checker's configuration.
 func (h *HealthChecker) Config() HealthCheckConfig { return h.cfg }
@@ -64,6 +70,7 @@ func (h *HealthChecker) Check(i int, ok bool) (changed bool) {
 		x.fails = 0
 		if x.oks++; x.unhealthy && int(x.oks) >= h.cfg.Healthy {
 			x.unhealthy = false
+			h.changes++
 			return true
 		}
 		return false
@@ -71,6 +78,7 @@ func (h *HealthChecker) Check(i int, ok bool) (changed bool) {
 	x.oks = 0
 	if x.fails++; !x.unhealthy && int(x.fails) >= h.cfg.Unhealthy {
 		x.unhealthy = true
+		h.changes++
 		return true
 	}
 	return false
@@ -83,6 +91,7 @@ func (h *HealthChecker) Check(i int, ok bool) (changed bool) {
 // docs). It reports whether the host is healthy after that first check.
 func (h *HealthChecker) Restart(i int) bool {
 	*h.host(i) = hcHost{unhealthy: true}
+	h.changes++
 	h.Check(i, true)
 	return !h.hosts[i].unhealthy
 }
@@ -91,6 +100,9 @@ func (h *HealthChecker) Restart(i int) bool {
 // comes back is a new one, healthy until checked otherwise.
 func (h *HealthChecker) Forget(i int) {
 	if i < len(h.hosts) {
+		if h.hosts[i].unhealthy {
+			h.changes++
+		}
 		h.hosts[i] = hcHost{}
 	}
 }

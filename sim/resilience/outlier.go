@@ -139,6 +139,7 @@ type Outlier struct {
 	ejections uint64
 	byRate    uint64 // ejections by the success-rate and failure-percentage detectors
 	overflows uint64
+	changes   uint64 // ejections and returns (Changes)
 }
 
 type outlierHost struct {
@@ -208,6 +209,7 @@ func (o *Outlier) Resize(hosts int) {
 	for _, hs := range o.hosts[kept:] {
 		if hs.ejected {
 			o.ejected--
+			o.changes++
 		}
 		if hs.multiplier > 0 {
 			o.backedOff--
@@ -257,6 +259,7 @@ func (o *Outlier) eject(now int64, host int) bool {
 	}
 	hs.ejected, hs.ejectedAt = true, now
 	o.ejected++
+	o.changes++
 	o.ejections++
 	if hs.multiplier*o.base < o.max+o.base {
 		if hs.multiplier == 0 {
@@ -307,6 +310,10 @@ func (o *Outlier) RateEjections() uint64 { return o.byRate }
 // ejections_overflow).
 func (o *Outlier) Overflows() uint64 { return o.overflows }
 
+// Changes counts the ejections and returns so far: a balancer that
+// found every host ejected knows they are until it moves.
+func (o *Outlier) Changes() uint64 { return o.changes }
+
 // EjectedCount is how many hosts are ejected now (Envoy's ejections_active).
 func (o *Outlier) EjectedCount() int { return o.ejected }
 
@@ -327,6 +334,7 @@ func (o *Outlier) review(t int64) {
 		if hs.ejected && min(hs.multiplier*o.base, o.max) <= t-hs.ejectedAt {
 			hs.ejected, hs.returnedAt, hs.failures = false, t, 0
 			o.ejected--
+			o.changes++
 			o.returned++
 		}
 	}
