@@ -180,6 +180,7 @@ func (s *Sim) beginOccurrence(f *fault) {
 	s.occOf[f.idx] = append(s.occOf[f.idx], int32(len(s.occurs)))
 	s.occurs = append(s.occurs, oc)
 	s.lasting++
+	s.countReach(f, 1)
 }
 
 // endOccurrence ends the fault's last occurrence, and returns its index
@@ -194,6 +195,7 @@ func (s *Sim) endOccurrence(f *fault) int {
 		if oc := &s.occurs[k]; oc.end < 0 {
 			oc.end = s.now
 			s.lasting--
+			s.countReach(f, -1)
 		}
 		return int(k)
 	}

@@ -84,3 +84,10 @@ func (s *Sim) SagaCoordinators(svc string) []int {
 	}
 	return n
 }
+
+// InReach is how many lasting fault occurrences sit on a component that
+// service name reaches down its calls: heldFault walks only when it is
+// above 0.
+func (s *Sim) InReach(name string) int32 {
+	return s.inReach[s.serviceIndex(name)]
+}

@@ -251,7 +251,7 @@ func (s *Sim) queuedOrigin(svc, n int32, c Cause) origin {
 // (slowness.go), with the pressure on the service when it finds none.
 func (s *Sim) queueFault(svc, n int32) int32 {
 	switch {
-	case s.lasting == 0:
+	case s.inReach[svc] == 0:
 		return 0
 	case s.services[svc].insts[n].paused:
 		return s.instOrigin(svc, n, CausePause, isPause).fault
@@ -268,19 +268,22 @@ func (s *Sim) queueFault(svc, n int32) int32 {
 // callers (gateway -> a -> b, b paused, a's workers waiting on b and the
 // gateway's on a), every queued failure up the chain is b's fault's,
 // even when no request finishes while it lasts. With no fault active
-// there is none to meet.
+// on a component the service reaches (inReach) there is none to meet.
 func (s *Sim) heldFault(svc, n int32) int32 {
 	in := &s.services[svc].insts[n]
 	k := len(in.work)
 	if k == 0 || s.lasting == 0 {
 		return 0
 	}
+	from, f := int(in.turn%uint32(k)), int32(0)
+	in.turn++ // turned whether it walks or not, as when every walk was made
+	if s.inReach[svc] == 0 {
+		return 0
+	}
 	top := !s.walking
 	if top { // not within a walk: begin one
 		s.walking, s.walkLeft = true, maxWalk
 	}
-	from, f := int(in.turn%uint32(k)), int32(0)
-	in.turn++
 	for j := 0; j < k && s.walkLeft > 0 && f == 0; j++ {
 		f = s.walk(in.work[(from+j)%k]).fault
 	}
@@ -288,6 +291,159 @@ func (s *Sim) heldFault(svc, n int32) int32 {
 		s.walking = false
 	}
 	return f
+}
+
+// A walk through the workers of a service's instance (heldFault) goes
+// down their calls only: it meets the faults on the service itself, on
+// what it calls, and on what those call, on down (stores, brokers and
+// views included). inReach counts, for each service, the lasting
+// occurrences on one of those components, kept as occurrences begin and
+// end (countReach: up the callers from the fault's components, rare
+// events); where it is 0 the walk is skipped: during a fault elsewhere
+// (a partition between other services, a store this service never
+// calls), an enqueue costs what it does with no fault lasting. callers
+// lists the services that call each component (initReach, once): memory
+// linear in the calls, where each service's closure would be quadratic
+// in services.
+
+// initReach lists each component's callers, in callers from
+// callersAt[c] to callersAt[c+1].
+func (s *Sim) initReach() {
+	nc := len(s.services) + len(s.stores) + len(s.brokers) + len(s.views)
+	s.inReach = make([]int32, len(s.services))
+	s.reachSeen = make([]bool, len(s.services))
+	s.callersAt = make([]int32, nc+1)
+	each := func(do func(c, sv int32)) {
+		for i := range s.services {
+			sv := &s.services[i]
+			for j := range sv.calls {
+				switch e := &sv.calls[j]; e.kind {
+				case toService:
+					do(e.to, sv.idx)
+				case toStore:
+					do(s.storeComp(e.data), sv.idx)
+				case toTopic:
+					do(s.brokerComp(s.topics[e.data].broker), sv.idx)
+				case toView:
+					do(s.viewComp(e.data), sv.idx)
+				}
+			}
+			for _, p := range sv.spec.Publishes {
+				// A publish after the answer fails no request; counting
+				// its broker costs nothing.
+				if t := s.topicIndex(p.Topic); t >= 0 {
+					do(s.brokerComp(s.topics[t].broker), sv.idx)
+				}
+			}
+		}
+	}
+	each(func(c, _ int32) { s.callersAt[c+1]++ })
+	for c := range nc {
+		s.callersAt[c+1] += s.callersAt[c]
+	}
+	s.callers = make([]int32, s.callersAt[nc])
+	fill := slices.Clone(s.callersAt[:nc])
+	each(func(c, sv int32) { s.callers[fill[c]] = sv; fill[c]++ })
+}
+
+// countReach adds d to inReach for every service that reaches a component
+// fault f sits on: its service; its stores', brokers' or view's nodes;
+// its topic's broker; the callee of its links; the service its client
+// calls; for a partition, the services on its sides and every data
+// component (data messages are checked against every partition active,
+// dataOrigin). A fault on none of them counts for every service.
+func (s *Sim) countReach(f *fault, d int32) {
+	if len(s.inReach) == 0 {
+		return // no service to count for
+	}
+	on := s.reachOn[:0]
+	switch {
+	case f.svc >= 0:
+		on = append(on, f.svc)
+	case f.topic >= 0:
+		on = append(on, s.brokerComp(s.topics[f.topic].broker))
+	case f.client >= 0:
+		on = append(on, s.clients[f.client].target)
+	case f.spec.Kind == FaultPartition:
+		for _, side := range f.p.(PartitionFault).Sides {
+			for _, name := range side {
+				if i := s.serviceIndex(name); i >= 0 {
+					on = append(on, i)
+				}
+			}
+		}
+		for c := len(s.services); c < len(s.callersAt)-1; c++ {
+			on = append(on, int32(c))
+		}
+	case len(f.nodes) > 0:
+		for _, n := range f.nodes {
+			on = append(on, s.nodeComp(n))
+		}
+	case f.target.Form == TargetLink:
+		on = append(on, s.serviceIndex(f.target.Name))
+	}
+	s.reachOn = on
+	if len(on) == 0 {
+		for i := range s.inReach {
+			s.inReach[i] += d
+		}
+		return
+	}
+	// The services on, then the callers of each component on, then
+	// theirs, up: each once.
+	seen, up := s.reachSeen, s.reachUp[:0]
+	for _, c := range on {
+		switch {
+		case c < 0:
+		case int(c) < len(s.services):
+			if !seen[c] {
+				seen[c], up = true, append(up, c)
+			}
+		default:
+			for _, sv := range s.callers[s.callersAt[c]:s.callersAt[c+1]] {
+				if !seen[sv] {
+					seen[sv], up = true, append(up, sv)
+				}
+			}
+		}
+	}
+	for k := 0; k < len(up); k++ {
+		c := up[k]
+		for _, sv := range s.callers[s.callersAt[c]:s.callersAt[c+1]] {
+			if !seen[sv] {
+				seen[sv], up = true, append(up, sv)
+			}
+		}
+	}
+	for _, sv := range up {
+		s.inReach[sv] += d
+		seen[sv] = false
+	}
+	s.reachUp = up
+}
+
+// nodeComp is the component data node n belongs to, or -1.
+func (s *Sim) nodeComp(n *dataNode) int32 {
+	for i := range s.stores {
+		for j := range s.stores[i].nodes {
+			if &s.stores[i].nodes[j] == n {
+				return s.storeComp(int32(i))
+			}
+		}
+	}
+	for i := range s.brokers {
+		for j := range s.brokers[i].nodes {
+			if &s.brokers[i].nodes[j] == n {
+				return s.brokerComp(int32(i))
+			}
+		}
+	}
+	for i := range s.views {
+		if &s.views[i].node == n {
+			return s.viewComp(int32(i))
+		}
+	}
+	return -1
 }
 
 // serviceOrigin is the origin of a call that found callee svc without an

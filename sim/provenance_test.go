@@ -2,6 +2,7 @@ package sim_test
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -861,5 +862,78 @@ duration = "5s"
 	t.Logf("users' no-instance refusals by fault: %v", byFault)
 	if byFault[0] == 0 || len(byFault) != 1 {
 		t.Errorf("users' no-instance refusals by fault: %v; want the crash's (0) only", byFault)
+	}
+}
+
+// TestWalkGatedByReach: a queued request is traced to the fault that the
+// workers ahead of it hold, down their calls (heldFault); a walk is made
+// only for a service that reaches, down its calls, a component on which a
+// fault lasts. gw -> a -> store db; b -> c; a store nobody calls. Each
+// fault lasts from 1 s to 3 s: at 2 s, each service counts it if it sits
+// on something it reaches; at 4 s, none does. The old code walked for
+// every service while any fault lasted anywhere (the count it had was
+// the same for all: 1).
+func TestWalkGatedByReach(t *testing.T) {
+	st := mustDist(t, "exp(1ms)")
+	store := func(name string) sim.Store {
+		return sim.Store{Name: name, Replicas: 3, WriteQuorum: 2, ReadQuorum: 2, WriteDelay: st, AckDelay: st,
+			ReadDelay: st, ResponseDelay: st, Keys: 100, Timeout: time.Second}
+	}
+	for _, tc := range []struct {
+		name  string
+		fault sim.Fault
+		want  map[string]int32 // at 2 s, by service
+	}{
+		{"pause on the callee of another chain", sim.Fault{Kind: sim.FaultPause, Target: "c", Params: sim.PauseFault{}},
+			map[string]int32{"gw": 0, "a": 0, "b": 1, "c": 1}},
+		{"errors on a middle service", sim.Fault{Kind: sim.FaultErrors, Target: "a", Params: sim.ErrorsFault{Probability: 0.5}},
+			map[string]int32{"gw": 1, "a": 1, "b": 0, "c": 0}},
+		{"crash on a store it calls", sim.Fault{Kind: sim.FaultCrash, Target: "db#1", Params: sim.CrashFault{}},
+			map[string]int32{"gw": 1, "a": 1, "b": 0, "c": 0}},
+		{"crash on a store nobody calls", sim.Fault{Kind: sim.FaultCrash, Target: "other#1", Params: sim.CrashFault{}},
+			map[string]int32{"gw": 0, "a": 0, "b": 0, "c": 0}},
+		{"latency on another chain's link", sim.Fault{Kind: sim.FaultLatency, Target: "b->c", Params: sim.LatencyFault{Add: mustDist(t, "10ms")}},
+			map[string]int32{"gw": 0, "a": 0, "b": 1, "c": 1}},
+		// Data messages are checked against every partition active
+		// (dataOrigin): a service that reaches a store counts any.
+		{"partition between b and c", sim.Fault{Kind: sim.FaultPartition, Params: sim.PartitionFault{Sides: [2][]string{{"b"}, {"c"}}}},
+			map[string]int32{"gw": 1, "a": 1, "b": 1, "c": 1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := tc.fault
+			f.Start, f.Duration = time.Second, 2*time.Second
+			spec := &sim.Spec{Name: "reach", Duration: 5 * time.Second,
+				Clients: []sim.Client{{Name: "c1", Target: "gw", Rate: 100}, {Name: "c2", Target: "b", Rate: 100}},
+				Services: []sim.Service{
+					{Name: "gw", Instances: 1, Workers: 4, Queue: sim.Unbounded, ServiceTime: st,
+						Calls: []sim.Call{{To: "a", Probability: 1, Fanout: 1}}},
+					{Name: "a", Instances: 1, Workers: 4, Queue: sim.Unbounded, ServiceTime: st,
+						Calls: []sim.Call{{To: "db", Op: sim.OpRead, Key: sim.KeyRandom, Probability: 1, Fanout: 1}}},
+					{Name: "b", Instances: 1, Workers: 4, Queue: sim.Unbounded, ServiceTime: st,
+						Calls: []sim.Call{{To: "c", Probability: 1, Fanout: 1}}},
+					{Name: "c", Instances: 1, Workers: 4, Queue: sim.Unbounded, ServiceTime: st},
+				},
+				Stores: []sim.Store{store("db"), store("other")},
+				Faults: []sim.Fault{f},
+			}
+			s, err := sim.New(spec, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.RunUntil(2 * time.Second)
+			got := map[string]int32{}
+			for name := range tc.want {
+				got[name] = s.InReach(name)
+			}
+			if !maps.Equal(got, tc.want) {
+				t.Errorf("at 2 s, lasting faults in reach %v, want %v", got, tc.want)
+			}
+			s.RunUntil(4 * time.Second)
+			for name := range tc.want {
+				if n := s.InReach(name); n != 0 {
+					t.Errorf("at 4 s, after the fault, %s counts %d", name, n)
+				}
+			}
+		})
 	}
 }

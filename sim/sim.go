@@ -86,7 +86,19 @@ type Sim struct {
 	// heldFault), with walkLeft more requests it may visit.
 	walking  bool
 	walkLeft int
-	near     []int32 // scratch for noteChange: the occurrences that reach a change
+	// inReach gates the walks of heldFault: for each service, the
+	// lasting occurrences on a component it reaches down its calls, kept
+	// going up callers (countReach). callers, from callersAt[c] to
+	// callersAt[c+1], are the services that call component c
+	// (initReach); reachOn, reachSeen and reachUp are countReach's
+	// scratch.
+	inReach   []int32
+	callers   []int32
+	callersAt []int32
+	reachOn   []int32
+	reachSeen []bool
+	reachUp   []int32
+	near      []int32 // scratch for noteChange: the occurrences that reach a change
 	// allCalls is scratch for an edge's latency of every call ended
 	// (callTimes.all): its successes and failures merged.
 	allCalls metrics.Histogram
@@ -132,6 +144,7 @@ func New(spec *Spec, seed uint64) (*Sim, error) {
 	}
 	s.initGroups()
 	s.initSagas()
+	s.initReach()
 	s.clients = make([]client, len(spec.Clients))
 	for i := range spec.Clients {
 		s.clients[i].init(s, int32(i), &spec.Clients[i], byName[spec.Clients[i].Target])
