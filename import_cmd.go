@@ -77,10 +77,10 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stderr, "imported %s, %s: %s, %s", format.Plural(int(o.Traces), "trace"), format.Plural(int(o.Spans), "span"),
 		format.Plural(len(m.Services), "service"), format.Plural(entries, "entry operation"))
 	if n := len(m.Clients) - entries; n > 0 {
-		fmt.Fprintf(stderr, ", %d clients of work whose caller is missing or did not wait (orphan-..., async-...)", n)
+		fmt.Fprintf(stderr, ", %s of work whose caller is missing or did not wait (orphan-..., async-...)", format.Plural(n, "client"))
 	}
 	if o.OrphanSpans > 0 {
-		fmt.Fprintf(stderr, "; %d spans whose parent is missing (driven by orphan-... clients)", o.OrphanSpans)
+		fmt.Fprintf(stderr, "; %s whose parent is missing (driven by orphan-... clients)", format.Plural(int(o.OrphanSpans), "span"))
 	}
 	fmt.Fprintln(stderr)
 	return nil

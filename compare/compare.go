@@ -372,16 +372,26 @@ const minSimulated = 1000
 // short and as much a matter of luck (an operation seen once is reached
 // by no request of one window's run with probability e^-1, a Poisson
 // count of mean 1). A window's run has the requests the spans stand for,
-// the spans divided by the traces' sampled share (AtObservedLoad drives
+// the successful spans divided by the traces' sampled share (AtObservedLoad drives
 // the entries at their rates so divided): a 30 % sampled recording needs
 // 1/0.3 times fewer windows than its spans alone would say. 1 when every
 // operation has that many requests already.
 func AutoWindows(m *importer.Model, minSpans int64) int {
-	least := int64(0)
+	// The simulated quantiles are of successes: count the successful
+	// requests (all of them for an operation that failed throughout,
+	// whose quantiles are of its failures).
+	least := 0.0
 	for _, s := range m.Services {
 		for _, op := range s.Operations {
-			if op.Count >= max(minSpans, 1) && (least == 0 || op.Count < least) {
-				least = op.Count
+			if op.Count < max(minSpans, 1) {
+				continue
+			}
+			n := float64(op.Count)
+			if op.ErrorShare < 1 {
+				n = math.Round(n * (1 - op.ErrorShare)) // a count of successes
+			}
+			if least == 0 || n < least {
+				least = n
 			}
 		}
 	}
@@ -389,7 +399,7 @@ func AutoWindows(m *importer.Model, minSpans int64) int {
 	if ratio <= 0 || ratio > 1 {
 		ratio = 1
 	}
-	requests := float64(least) / ratio
+	requests := least / ratio
 	if least == 0 || requests >= minSimulated {
 		return 1
 	}

@@ -39,14 +39,14 @@ func (r *Report) WriteText(w io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(w, "\n%d operations compared; MAPE of p50 %s %%, of p90 %s %%, of p99 %s %%\n", len(r.Operations), format.Sig3(r.P50MAPE), format.Sig3(r.P90MAPE), format.Sig3(r.P99MAPE))
+	_, err := fmt.Fprintf(w, "\n%s compared; MAPE of p50 %s %%, of p90 %s %%, of p99 %s %%\n", format.Plural(len(r.Operations), "operation"), format.Sig3(r.P50MAPE), format.Sig3(r.P90MAPE), format.Sig3(r.P99MAPE))
 	fmt.Fprintf(w, "* inside the observed figure's 95 %% interval: %d of %d p50s, %d of %d p99s\n", in50, len(r.Operations), in99, len(r.Operations))
 	fmt.Fprintln(w, "the quantiles are of successes: observed of the successful spans (of all when all failed), simulated of the successful requests; counts, rates and errors of all")
 	for _, n := range r.NoSuccess {
 		fmt.Fprintf(w, "counted 100 %% off in the MAPEs: %s, which the run answered with no success (its latency is of successful requests; the traces show successes)\n", n)
 	}
 	if r.Unscored > 0 {
-		fmt.Fprintf(w, "left out of the MAPEs: %d operations observed and simulated at 0 ms, or failed throughout on both sides\n", r.Unscored)
+		fmt.Fprintf(w, "left out of the MAPEs: %s observed and simulated at 0 ms, or failed throughout on both sides\n", format.Plural(r.Unscored, "operation"))
 	}
 	for _, m := range r.Missing {
 		fmt.Fprintf(w, "not in the scenario: %s\n", m)

@@ -214,9 +214,18 @@ func (a *aggregator) operation(o *opStats, name string, secs, ratio float64, tar
 	case o.errors > 0:
 		of = fmt.Sprintf(" (its %d successful ones)", o.hold.Count())
 	}
+	// The service time is of the successful invocations' own times (of
+	// the failed ones' when none succeeded): a run's failure takes its
+	// request's drawn time, so failures that were fast would otherwise be
+	// drawn as fast successes; they hold their worker a success's time
+	// instead, which an unsaturated system does not show.
+	own := &o.own
+	if own.Count() == 0 {
+		own = &o.failOwn
+	}
 	op := Operation{
 		Name:        name,
-		ServiceTime: distribution(&o.own),
+		ServiceTime: distribution(own),
 		Count:       o.count,
 		RatePerSec:  float64(o.count) / secs / ratio,
 		P50:         time.Duration(hold.Quantile(0.5)),
@@ -228,14 +237,14 @@ func (a *aggregator) operation(o *opStats, name string, secs, ratio float64, tar
 	}
 	op.Comments = append(op.Comments, fmt.Sprintf("%q: %d spans, %s/s; whole span p50 %s, p99 %s%s; own time (less its calls) p50 %s, p99 %s",
 		o.key.op, o.count, fmtNum(op.RatePerSec), fmtDur(hold.Quantile(0.5)), fmtDur(hold.Quantile(0.99)), of,
-		fmtDur(o.own.Quantile(0.5)), fmtDur(o.own.Quantile(0.99))))
+		fmtDur(own.Quantile(0.5)), fmtDur(own.Quantile(0.99))))
 	if b, ok := findBursts(o.ownSeries); ok {
 		if d, ok := markovDist(o.ownSeries, b); ok {
 			op.ServiceTime = d
 			op.Comments = append(op.Comments, b.comment("its own times"))
 		}
 	}
-	if multimodal(&o.own) && !strings.HasPrefix(op.ServiceTime, "markov(") {
+	if multimodal(own) && !strings.HasPrefix(op.ServiceTime, "markov(") {
 		op.Comments = append(op.Comments, multimodalComment)
 	}
 	if o.ownErrors > 0 {
@@ -413,7 +422,8 @@ func (a *aggregator) writeCalls(o *opStats, target func(opKey) string) []Call {
 func (a *aggregator) workers(s *serviceStats, instances int, secs, ratio float64, notes []string) (int, []string) {
 	var load float64 // requests at their own work at once, per instance
 	for _, o := range s.ops {
-		load += float64(o.count) / secs / ratio * o.own.Mean() / 1e9
+		// Every invocation held its worker, failed or not.
+		load += float64(o.count) / secs / ratio * (o.own.Sum() + o.failOwn.Sum()) / float64(max(o.own.Count()+o.failOwn.Count(), 1)) / 1e9
 	}
 	load /= float64(instances)
 	c := poolFor(load)

@@ -166,6 +166,7 @@ func mergeOps(k opKey, group []*opStats) *opStats {
 		m.errors += o.errors
 		m.ownErrors += o.ownErrors
 		m.own.Merge(&o.own)
+		m.failOwn.Merge(&o.failOwn)
 		m.hold.Merge(&o.hold)
 		m.failHold.Merge(&o.failHold)
 		for _, x := range o.ownSeries {
