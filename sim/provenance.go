@@ -769,6 +769,34 @@ func (g *group) rebalanceOrigin(m *member) origin {
 	return o
 }
 
+// downOrigin is the latest crash or pause fault active on an instance
+// of a member of the group that is down or frozen; none when no such
+// fault is active. A member that stopped heartbeating holds a classic
+// group's join until its session expires (joinBlocked), and one that is
+// gone leaves its partitions without an owner: the group's lag then
+// traces to the fault that took its members down.
+func (g *group) downOrigin() origin {
+	s := g.s
+	var best origin
+	for i := range g.members {
+		m := &g.members[i]
+		if !g.exists(m) {
+			continue
+		}
+		var o origin
+		switch in := &s.services[g.svc].insts[m.inst]; {
+		case !in.up:
+			o = s.instOrigin(g.svc, m.inst, CauseCrash, isCrash)
+		case in.paused:
+			o = s.instOrigin(g.svc, m.inst, CausePause, isPause)
+		}
+		if o.fault > 0 && (best.fault == 0 || s.occurs[o.fault-1].start > s.occurs[best.fault-1].start) {
+			best = o
+		}
+	}
+	return best
+}
+
 // lastRebalance is where the group's last rebalance originated: its
 // consuming service with no fault when none has happened yet.
 func (g *group) lastRebalance() origin {
@@ -848,6 +876,15 @@ func (g *group) stallOrigin(p int32) origin {
 		member = s.projectorOrigin(&s.views[g.view])
 	case g.rebalancing || gp.owner < 0:
 		member = g.lastRebalance()
+		if g.joinWait || !g.rebalancing {
+			// The join waits for a member that stopped heartbeating, or
+			// no member is left to own the partition: what holds the
+			// group up is the fault that keeps its members down, not
+			// the rebalance that came before it.
+			if o := g.downOrigin(); o.fault > 0 {
+				member = o
+			}
+		}
 	default:
 		m := &g.members[gp.owner]
 		in := &s.services[g.svc].insts[m.inst]

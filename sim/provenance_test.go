@@ -865,6 +865,45 @@ duration = "5s"
 	}
 }
 
+// TestGroupBlamedOnWhatKeepsItsMembersDown: in the built-in
+// kafka-consumer-crash (billing#2 crashed 30-70 s) every billing instance
+// crashes again from 74 s to the end. The rebalance billing#2's return
+// began at 71 s waits for members that stopped heartbeating, and from
+// 89 s, their sessions expired, no member is left to own a partition:
+// the group's records behind in every window from 74 s trace to that
+// second crash (fault 1). The old code traced them to the origin of the
+// last rebalance, billing#2's first crash (fault 0), over since 70 s.
+func TestGroupBlamedOnWhatKeepsItsMembersDown(t *testing.T) {
+	spec := builtin(t, "kafka-consumer-crash")
+	spec.Faults = append(spec.Faults, sim.Fault{Kind: sim.FaultCrash, Target: "billing", Start: 74 * time.Second, Duration: 26 * time.Second, Params: sim.CrashFault{}})
+	res, _ := run(t, spec)
+	tests := []struct {
+		name     string
+		from, to int // windows [from, to)
+	}{
+		{"while the rebalance waits for them", 74, 89},
+		{"once no member is left", 89, 100},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for i := tt.from; i < tt.to; i++ {
+				w := res.Groups[0].Series[i]
+				if w.Blame == nil || len(w.Blame.Origins) != 1 {
+					t.Fatalf("window %d: blame %+v, want one origin", i, w.Blame)
+				}
+				o := w.Blame.Origins[0]
+				if o.Fault == nil || *o.Fault != 1 || o.Cause != sim.CauseCrash || o.Component != "billing" {
+					f := -1
+					if o.Fault != nil {
+						f = *o.Fault
+					}
+					t.Errorf("window %d: %d records behind traced to %s %s, fault %d; want billing crash, fault 1", i, o.N, o.Component, o.Cause, f)
+				}
+			}
+		})
+	}
+}
+
 // TestWalkGatedByReach: a queued request is traced to the fault that the
 // workers ahead of it hold, down their calls (heldFault); a walk is made
 // only for a service that reaches, down its calls, a component on which a

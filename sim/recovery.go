@@ -56,6 +56,11 @@ type GroupRecovery struct {
 	// RecoveryS is the time from the fault's end until it was back; null
 	// when it was not by the end of the run.
 	RecoveryS *float64 `json:"recovery_s"`
+	// UnderFault is, for a group not back by the end, the other fault
+	// occurrence still active over its last recoverHold to which at
+	// least minShare of the records it was behind then trace, as a
+	// flow's (FlowRecovery.UnderFault); null otherwise.
+	UnderFault *int `json:"under_fault,omitempty"`
 }
 
 // SustainingCause is one effect that kept the bad state alive after the
@@ -194,8 +199,10 @@ func (s *Sim) recovery(k int, cr *CascadeResult) {
 		gr := s.groupRecovery(g, before0, before1, from, whole, end)
 		if gr.Recovered {
 			slowest = max(slowest, *gr.RecoveryS)
+		} else if u := s.stillUnder(g.series, max(from, whole-hold), whole); u >= 0 {
+			gr.UnderFault, open = &u, true
 		}
-		all = all && gr.Recovered
+		all = all && (gr.Recovered || gr.UnderFault != nil)
 		cr.GroupRecovery = append(cr.GroupRecovery, gr)
 	}
 	if len(cr.Recovery) == 0 && len(cr.GroupRecovery) == 0 {

@@ -278,3 +278,48 @@ func TestRecoveryVerdictConsumerGroup(t *testing.T) {
 		})
 	}
 }
+
+// TestGroupVerdictUnderAnotherFault: a consumer group not back by the end
+// because another fault still holds its members down has not failed to
+// recover from the first: its verdict is open and names that fault, as a
+// flow's does. In the built-in kafka-consumer-crash (billing#2 crashed
+// 30-70 s) every billing instance crashes again from 74 s to the end of
+// the run (100 s): group billing is under that crash (cascade 1), and the
+// first crash's verdict is open. Without it the group is back. The old
+// code said the first crash's cascade did not recover (the group
+// "sustained by" its lag).
+func TestGroupVerdictUnderAnotherFault(t *testing.T) {
+	tests := []struct {
+		name        string
+		secondCrash bool
+	}{
+		{"second crash to the end", true},
+		{"no second crash", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			spec := builtin(t, "kafka-consumer-crash")
+			if tt.secondCrash {
+				spec.Faults = append(spec.Faults, sim.Fault{Kind: sim.FaultCrash, Target: "billing", Start: 74 * time.Second, Duration: 26 * time.Second, Params: sim.CrashFault{}})
+			}
+			res, _ := run(t, spec)
+			c := res.Cascades[0]
+			if len(c.GroupRecovery) != 1 {
+				t.Fatalf("no group verdict: %+v", c)
+			}
+			g := c.GroupRecovery[0]
+			if !tt.secondCrash {
+				if !g.Recovered || g.UnderFault != nil || c.Recovered == nil || !*c.Recovered {
+					t.Errorf("group %+v, verdict %v; want it back", g, c.Recovered)
+				}
+				return
+			}
+			if g.Recovered || g.UnderFault == nil || *g.UnderFault != 1 {
+				t.Errorf("group %+v, want it under the second crash (cascade 1)", g)
+			}
+			if c.Recovered != nil {
+				t.Errorf("verdict %v (sustained by %+v), want none while the second crash lasts", *c.Recovered, c.SustainedBy)
+			}
+		})
+	}
+}

@@ -503,29 +503,35 @@ func writeRecoveryRun(w io.Writer, all, run []sim.CascadeResult) {
 // writeRecovery prints the engine's metastability verdict on a fault: how
 // long after its end each client flow's goodput was back, and each
 // consumer group hit by it had caught up, or that one was not, and what
-// sustained the bad state; or that a flow is still under
+// sustained the bad state; or that a flow or group is still under
 // another fault of all (the run's cascades), its verdict open.
 func writeRecovery(w io.Writer, all []sim.CascadeResult, c sim.CascadeResult) {
 	var back, down, under []string
+	stillUnder := func(name string, k int) {
+		o := all[k]
+		span := "to the end"
+		if o.EndS != nil {
+			span = fmt.Sprintf("until %.1fs", *o.EndS)
+		}
+		under = append(under, fmt.Sprintf("%s (under %s on %s, from %.1fs %s)", name, o.Fault, o.Target, o.StartS, span))
+	}
 	for _, f := range c.Recovery {
 		switch {
 		case f.Recovered:
 			back = append(back, fmt.Sprintf("%s %.1fs", f.Flow, *f.RecoveryS))
 		case f.UnderFault != nil:
-			o := all[*f.UnderFault]
-			span := "to the end"
-			if o.EndS != nil {
-				span = fmt.Sprintf("until %.1fs", *o.EndS)
-			}
-			under = append(under, fmt.Sprintf("%s (under %s on %s, from %.1fs %s)", f.Flow, o.Fault, o.Target, o.StartS, span))
+			stillUnder(f.Flow, *f.UnderFault)
 		default:
 			down = append(down, fmt.Sprintf("%s (%.0f/s before)", f.Flow, f.BeforeRPS))
 		}
 	}
 	for _, g := range c.GroupRecovery {
-		if g.Recovered {
+		switch {
+		case g.Recovered:
 			back = append(back, fmt.Sprintf("%s %.1fs", g.Group, *g.RecoveryS))
-		} else {
+		case g.UnderFault != nil:
+			stillUnder(g.Group, *g.UnderFault)
+		default:
 			down = append(down, fmt.Sprintf("%s (%.1fs behind before)", g.Group, g.BeforeS))
 		}
 	}

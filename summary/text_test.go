@@ -162,20 +162,21 @@ func TestLatencyUnderAMicrosecond(t *testing.T) {
 	}
 }
 
-// TestRecoveryStillUnderAnotherFault: a flow not back by the end, still
-// under another fault, is told so, with that fault, and not "DID NOT
+// TestRecoveryStillUnderAnotherFault: a flow or group not back by the
+// end, still under another fault, is told so, with that fault, and not "DID NOT
 // RECOVER ... sustained by: nothing the engine counts".
 func TestRecoveryStillUnderAnotherFault(t *testing.T) {
 	end, one := 15.0, 1
 	res := &sim.Result{Cascades: []sim.CascadeResult{
 		{Name: "latency", Fault: "latency +50ms", Target: "db", StartS: 5, EndS: &end,
-			Recovery: []sim.FlowRecovery{{Flow: "users", BeforeRPS: 103, UnderFault: &one}}},
+			Recovery:      []sim.FlowRecovery{{Flow: "users", BeforeRPS: 103, UnderFault: &one}},
+			GroupRecovery: []sim.GroupRecovery{{Group: "group billing", UnderFault: &one}}},
 		{Name: "errors", Fault: "errors 50%", Target: "api", StartS: 8},
 	}}
 	var b strings.Builder
 	writeCascades(&b, res)
 	out := b.String()
-	if want := "not back by the end, still under another fault: users (under errors 50% on api, from 8.0s to the end)"; !strings.Contains(out, want) {
+	if want := "not back by the end, still under another fault: users (under errors 50% on api, from 8.0s to the end), group billing (under errors 50% on api, from 8.0s to the end)"; !strings.Contains(out, want) {
 		t.Errorf("cascade\n%s\nwant %q", out, want)
 	}
 	if strings.Contains(out, "DID NOT RECOVER") || strings.Contains(out, "sustained by") {

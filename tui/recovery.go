@@ -11,8 +11,9 @@ import (
 // that has ended, for the foot of the event log, where the cascade is
 // told: whether each client flow's goodput came back after it, and, when
 // one has not (yet, in a live run), what sustains the bad state; or,
-// when its verdict is open because a flow is still under another fault,
-// which. It reports false when no ended fault has a verdict.
+// when its verdict is open because a flow or group is still under
+// another fault, which; those are not among the ones that did not
+// recover. It reports false when no ended fault has a verdict.
 func recoveryLine(res *sim.Result) (string, sim.Health, bool) {
 	if res == nil {
 		return "", sim.Healthy, false
@@ -24,6 +25,12 @@ func recoveryLine(res *sim.Result) (string, sim.Health, bool) {
 			if f.UnderFault != nil {
 				o := &res.Cascades[*f.UnderFault]
 				under = append(under, fmt.Sprintf("%s still under %s on %s", f.Flow, o.Name, o.Target))
+			}
+		}
+		for _, g := range c.GroupRecovery {
+			if g.UnderFault != nil {
+				o := &res.Cascades[*g.UnderFault]
+				under = append(under, fmt.Sprintf("%s still under %s on %s", g.Group, o.Name, o.Target))
 			}
 		}
 		if c.Recovered == nil && len(under) == 0 {
@@ -39,12 +46,12 @@ func recoveryLine(res *sim.Result) (string, sim.Health, bool) {
 		}
 		var down []string
 		for _, f := range c.Recovery {
-			if !f.Recovered {
+			if !f.Recovered && f.UnderFault == nil {
 				down = append(down, f.Flow)
 			}
 		}
 		for _, g := range c.GroupRecovery {
-			if !g.Recovered {
+			if !g.Recovered && g.UnderFault == nil {
 				down = append(down, g.Group)
 			}
 		}

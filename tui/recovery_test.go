@@ -30,6 +30,13 @@ func TestRecoveryLine(t *testing.T) {
 		{"still under another fault", []sim.CascadeResult{{Name: "capacity", Target: "db", EndS: &twelve,
 			Recovery: []sim.FlowRecovery{{Flow: "users", UnderFault: &one}}}, {Name: "errors", Target: "api"}},
 			"after capacity on db (ended 12.0s): users still under errors on api", sim.Degraded, true},
+		{"group still under another fault", []sim.CascadeResult{{Name: "crash", Target: "billing#2", EndS: &twelve,
+			GroupRecovery: []sim.GroupRecovery{{Group: "group billing", UnderFault: &one}}}, {Name: "crash", Target: "billing"}},
+			"after crash on billing#2 (ended 12.0s): group billing still under crash on billing", sim.Degraded, true},
+		{"one down, one group under another fault", []sim.CascadeResult{{Name: "capacity", Target: "db", EndS: &twelve, Recovered: &no,
+			Recovery:      []sim.FlowRecovery{{Flow: "users"}},
+			GroupRecovery: []sim.GroupRecovery{{Group: "group billing", UnderFault: &one}}}, {Name: "crash", Target: "billing"}},
+			"after capacity on db (ended 12.0s): users did not recover", sim.Failing, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
