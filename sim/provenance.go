@@ -772,7 +772,10 @@ func (g *group) rebalanceOrigin(m *member) origin {
 // downOrigin is the latest crash or pause fault active on an instance
 // of a member of the group that is down or frozen; none when no such
 // fault is active. A member that stopped heartbeating holds a classic
-// group's join until its session expires (joinBlocked), and one that is
+// group's join until its session expires (joinBlocked: the coordinator
+// completes the join once every member has joined or been removed,
+// ClassicGroup.hasAllMembersJoined in apache/kafka's group-coordinator),
+// and one that is
 // gone leaves its partitions without an owner: the group's lag then
 // traces to the fault that took its members down.
 func (g *group) downOrigin() origin {
