@@ -234,10 +234,7 @@ func (s *Sim) pressure(sv *service) int32 {
 // they hold none, the fault behind the work the service last finished
 // slowed by one, within a window (pressure).
 func (s *Sim) queuedOrigin(svc, n int32, c Cause) origin {
-	if s.services[svc].insts[n].paused {
-		return origin{comp: svc, cause: c, fault: s.instOrigin(svc, n, CausePause, isPause).fault}
-	}
-	f := s.heldFault(svc, n)
+	f := s.queueFault(svc, n)
 	if f == 0 {
 		f = s.pressure(&s.services[svc])
 	}
