@@ -70,7 +70,7 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 	o := m.Observed
 	entries := 0
 	for _, c := range m.Clients {
-		if strings.HasPrefix(c.Name, "load-") {
+		if c.Entry {
 			entries++
 		}
 	}

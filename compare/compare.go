@@ -239,7 +239,7 @@ func Compare(m *importer.Model, res *sim.Result, opts Options) Report {
 		p99s = append(p99s, LatencyErr(r.Observed.P99, r.Simulated.P99))
 	}
 	rep.P50MAPE, rep.P90MAPE, rep.P99MAPE = MAPE(p50s), MAPE(p90s), MAPE(p99s)
-	rep.Unscored = max(Unscored(p50s), Unscored(p99s))
+	rep.Unscored = max(Unscored(p50s), Unscored(p90s), Unscored(p99s))
 	return rep
 }
 

@@ -113,6 +113,7 @@ func (a *aggregator) model(files []string, opts Options) *Model {
 				rate := float64(n) / secs / ratio
 				m.Clients = append(m.Clients, Client{
 					Name:   prefix + "-" + svcName[raw] + "-" + opName[o.key],
+					Entry:  prefix == clientPrefixes[0],
 					Target: target(o.key),
 					Rate:   rate,
 					Comments: []string{fmt.Sprintf("%d %s of %q over %s, sampled %s: %s requests/s, Poisson arrivals",
@@ -238,13 +239,14 @@ func (a *aggregator) operation(o *opStats, name string, secs, ratio float64, tar
 	op.Comments = append(op.Comments, fmt.Sprintf("%q: %d spans, %s/s; whole span p50 %s, p99 %s%s; own time (less its calls) p50 %s, p99 %s",
 		o.key.op, o.count, fmtNum(op.RatePerSec), fmtDur(hold.Quantile(0.5)), fmtDur(hold.Quantile(0.99)), of,
 		fmtDur(own.Quantile(0.5)), fmtDur(own.Quantile(0.99))))
+	episodes := false
 	if b, ok := findBursts(o.ownSeries); ok {
 		if d, ok := markovDist(o.ownSeries, b); ok {
-			op.ServiceTime = d
+			op.ServiceTime, episodes = d, true
 			op.Comments = append(op.Comments, b.comment("its own times"))
 		}
 	}
-	if multimodal(own) && !strings.HasPrefix(op.ServiceTime, "markov(") {
+	if multimodal(own) && !episodes {
 		op.Comments = append(op.Comments, multimodalComment)
 	}
 	if o.ownErrors > 0 {

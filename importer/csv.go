@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"go.opentelemetry.io/collector/pdata/ptrace"
 	"io"
 	"math"
 	"slices"
@@ -284,7 +285,7 @@ func csvKind(v string) Kind {
 		return KindUnspecified
 	}
 	if n, ok := smallInt(v); ok && n >= 1 && n <= 5 {
-		return [...]Kind{KindInternal, KindServer, KindClient, KindProducer, KindConsumer}[n-1]
+		return otlpKind(ptrace.SpanKind(n))
 	}
 	if len(v) > len("span_kind_") && strings.EqualFold(v[:len("span_kind_")], "span_kind_") {
 		v = v[len("span_kind_"):]

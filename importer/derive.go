@@ -280,7 +280,7 @@ func (a *aggregator) addTrace(sp []Span) {
 	}
 	slices.SortStableFunc(a.order, func(x, y int32) int { return cmp.Compare(sp[x].Start, sp[y].Start) })
 	a.work = a.work[:0]
-	last := fill(nil, n, -1) // the last child appended to each span
+	last := fill([]int32(nil), n, -1) // the last child appended to each span
 	for _, i := range a.order {
 		s := &sp[i]
 		if s.ParentID == "" {
@@ -342,7 +342,8 @@ func (a *aggregator) concurrency() {
 	}
 }
 
-func fill(s []int32, n int, v int32) []int32 {
+// fill makes s n long, every element v, reusing its array.
+func fill[T any](s []T, n int, v T) []T {
 	s = slices.Grow(s[:0], n)[:n]
 	for i := range s {
 		s[i] = v
@@ -664,9 +665,9 @@ func (a *aggregator) edges(sp []Span, o *opStats, callerFailed bool) {
 // took minutes on a trace of thousands of sequential calls.
 func (a *aggregator) overlaps() {
 	k := len(a.keys)
-	a.overlapSeen = fill8(a.overlapSeen, k*k)
-	a.activeEnd = fill64(a.activeEnd, k, math.MinInt64)
-	a.activeStart = fill64(a.activeStart, k, 0)
+	a.overlapSeen = fill(a.overlapSeen, k*k, false)
+	a.activeEnd = fill(a.activeEnd, k, math.MinInt64)
+	a.activeStart = fill(a.activeStart, k, 0)
 	a.callKey = a.callKey[:0]
 	for i := range a.calls {
 		a.callKey = append(a.callKey, int32(slices.Index(a.keys, a.calls[i].key)))
@@ -686,18 +687,4 @@ func (a *aggregator) overlaps() {
 		}
 		a.activeEnd[x] = max(a.activeEnd[x], c.end)
 	}
-}
-
-func fill8(s []bool, n int) []bool {
-	s = slices.Grow(s[:0], n)[:n]
-	clear(s)
-	return s
-}
-
-func fill64(s []int64, n int, v int64) []int64 {
-	s = slices.Grow(s[:0], n)[:n]
-	for i := range s {
-		s[i] = v
-	}
-	return s
 }

@@ -49,8 +49,11 @@ type Observed struct {
 
 // Client is a source of requests at an entry operation.
 type Client struct {
-	Name     string
-	Target   string // "service.operation"
+	Name   string
+	Target string // "service.operation"
+	// Entry is set on a client of the traces' root spans, unset on the
+	// orphans' and the work not waited for.
+	Entry    bool
 	Rate     float64
 	Comments []string
 	Extra    []Key

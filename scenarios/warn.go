@@ -314,22 +314,13 @@ func capacity(sv *sim.Service) float64 {
 	if cpuBound(sv) {
 		per = sv.CPULimit
 	}
-	return float64(peakInstances(sv)) * per
+	return float64(maxCount(sv)) * per
 }
 
 // cpuBound reports whether sv's cpu_limit, not its workers, bounds the
 // work it does at once.
 func cpuBound(sv *sim.Service) bool {
 	return sv.CPULimit > 0 && sv.CPULimit < float64(sv.Workers)
-}
-
-// peakInstances is the most instances sv runs: its autoscaler's max, if
-// higher than its instances.
-func peakInstances(sv *sim.Service) int {
-	if a := sv.Autoscale; a != nil {
-		return max(sv.Instances, a.Max)
-	}
-	return sv.Instances
 }
 
 // ownTime is the mean service time of operation o of sv, in seconds.

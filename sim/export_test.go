@@ -91,3 +91,13 @@ func (s *Sim) SagaCoordinators(svc string) []int {
 func (s *Sim) InReach(name string) int32 {
 	return s.inReach[s.serviceIndex(name)]
 }
+
+// eachTimeout calls f with every event held in a FIFO (CheckPool).
+func (s *Sim) eachTimeout(f func(e event)) {
+	for k := range s.timeouts.q {
+		q := &s.timeouts.q[k]
+		for j := range q.n {
+			f(q.buf[(q.head+j)%len(q.buf)])
+		}
+	}
+}

@@ -126,13 +126,3 @@ func (s *Sim) timeoutDue(k int32) event {
 func (s *Sim) pendingEvents() int {
 	return s.events.len() - s.timeouts.busy + s.timeouts.held
 }
-
-// eachTimeout calls f with every event held in a FIFO.
-func (s *Sim) eachTimeout(f func(e event)) {
-	for k := range s.timeouts.q {
-		q := &s.timeouts.q[k]
-		for j := range q.n {
-			f(q.buf[(q.head+j)%len(q.buf)])
-		}
-	}
-}
