@@ -71,13 +71,16 @@ func compareCmd(args []string, stdout, stderr io.Writer) error {
 	// that a huge --windows cannot overflow the product; auto takes no
 	// more windows than fit.
 	win := m.Observed.Window
+	tooLong := func(n int) bool {
+		return win > 0 && float64(spec.Warmup)+float64(n)*float64(win) > float64(scenarios.MaxDuration)
+	}
 	if windows == 0 {
 		windows = compare.AutoWindows(m, *minSpans)
-		if win > 0 && float64(spec.Warmup)+float64(windows)*float64(win) > float64(scenarios.MaxDuration) {
+		if tooLong(windows) {
 			windows = max(1, int((scenarios.MaxDuration-spec.Warmup)/win))
 		}
 	}
-	if win > 0 && float64(spec.Warmup)+float64(windows)*float64(win) > float64(scenarios.MaxDuration) {
+	if tooLong(windows) {
 		return usageErr("--windows %d: the run would last %d times the traces' window of %s, past the %s a run may last; at most %d",
 			windows, windows, win.Round(time.Millisecond), scenarios.MaxDuration, (scenarios.MaxDuration-spec.Warmup)/win)
 	}
